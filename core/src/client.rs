@@ -1,0 +1,378 @@
+//! The client handle: owns a tokio runtime and a pooled HTTP client, so its
+//! futures can be awaited from any executor (asyncio, Node, Kotlin, Swift) and
+//! its blocking calls work from threads with no executor at all.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use serde_json::{Map, Value};
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use crate::config::{ClientBuilder, Config, validate_header};
+use crate::dispatch::{self, Arg, Output};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::OpSpec;
+use crate::pagination::Pager;
+use crate::retry::RetryBudget;
+
+/// Per-call additions: headers, query and body fields the table lacks, and a timeout.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestOptions {
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Extra query parameters.
+    pub query: Map<String, Value>,
+    /// Extra JSON body fields (merged over the call's own).
+    pub body: Map<String, Value>,
+    /// Per-attempt timeout, replacing the client's `receive_timeout` for this call.
+    pub timeout: Option<Duration>,
+}
+
+impl RequestOptions {
+    /// Empty options.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds a header.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+    /// Adds a query parameter.
+    pub fn query(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.query.insert(name.into(), value.into());
+        self
+    }
+    /// Adds a body field.
+    pub fn body_field(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
+        self.body.insert(name.into(), value.into());
+        self
+    }
+    /// Sets the per-attempt timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// These options with `other`'s laid over them.
+    pub fn merged(&self, other: &RequestOptions) -> RequestOptions {
+        let mut out = self.clone();
+        out.headers.extend(other.headers.iter().cloned());
+        out.query
+            .extend(other.query.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out.body
+            .extend(other.body.iter().map(|(k, v)| (k.clone(), v.clone())));
+        out.timeout = other.timeout.or(self.timeout);
+        out
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.headers
+            .iter()
+            .try_for_each(|(name, value)| validate_header(name, value))
+    }
+}
+
+/// The runtime and connection pool of one process. Rebuilt in a child after `fork()`.
+pub(crate) struct Engine {
+    runtime: Option<Runtime>,
+    pub(crate) http: reqwest::Client,
+    pid: u32,
+}
+
+impl Engine {
+    fn new(config: &Config) -> Result<Self> {
+        // rustls needs a process-wide crypto provider; a second install is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("miosa-io")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("cannot start the I/O runtime: {e}"),
+                )
+            })?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
+        Ok(Self {
+            runtime: Some(runtime),
+            http,
+            pid: std::process::id(),
+        })
+    }
+
+    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
+        match &self.runtime {
+            Some(rt) => rt.handle(),
+            None => unreachable!("the runtime is only taken in Drop"),
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            if self.pid == std::process::id() {
+                // Dropping a runtime inside async code panics; background shutdown never does.
+                rt.shutdown_background();
+            } else {
+                // After fork() the worker threads do not exist in this process: leak, never join.
+                std::mem::forget(rt);
+            }
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    engine: Mutex<Arc<Engine>>,
+    pub(crate) budget: RetryBudget,
+}
+
+/// A MIOSA API client. Cheap to clone (clones share the runtime and pool), `Send + Sync`.
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) defaults: Arc<RequestOptions>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.shared.config.base_url)
+            .field("api_key", &self.shared.config.api_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client for `api_key` with the default options.
+    pub fn new(api_key: impl Into<String>) -> Result<Self> {
+        Self::builder(api_key).build()
+    }
+
+    /// A builder with the seed's options (base URL, timeouts, retry, headers).
+    pub fn builder(api_key: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(api_key)
+    }
+
+    /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
+    pub fn from_env() -> Result<Self> {
+        let key = std::env::var("MIOSA_API_KEY")
+            .map_err(|_| Error::invalid("MIOSA_API_KEY is not set"))?;
+        let mut builder = Self::builder(key);
+        if let Ok(url) = std::env::var("MIOSA_BASE_URL")
+            && !url.trim().is_empty()
+        {
+            builder = builder.base_url(url);
+        }
+        builder.build()
+    }
+
+    pub(crate) fn from_config(config: Config) -> Result<Self> {
+        let engine = Engine::new(&config)?;
+        Ok(Self {
+            shared: Arc::new(Shared {
+                config,
+                engine: Mutex::new(Arc::new(engine)),
+                budget: RetryBudget::default(),
+            }),
+            defaults: Arc::new(RequestOptions::default()),
+        })
+    }
+
+    /// The configuration this client was built with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// A handle sharing this client's pool whose calls all carry `options`.
+    pub fn with_options(&self, options: RequestOptions) -> Result<Self> {
+        options.validate()?;
+        Ok(Self {
+            shared: Arc::clone(&self.shared),
+            defaults: Arc::new(self.defaults.merged(&options)),
+        })
+    }
+
+    /// The per-call options this handle adds.
+    pub fn options(&self) -> &RequestOptions {
+        &self.defaults
+    }
+
+    /// The engine of the current process, rebuilt when the process is a fork child.
+    pub(crate) fn engine(&self) -> Result<Arc<Engine>> {
+        let mut guard = self
+            .shared
+            .engine
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if guard.pid != std::process::id() {
+            *guard = Arc::new(Engine::new(&self.shared.config)?);
+        }
+        Ok(Arc::clone(&guard))
+    }
+
+    /// Runs `fut` on the client's runtime. The returned future can be polled by
+    /// any executor; dropping it aborts the work.
+    pub fn spawn<T, F>(&self, fut: F) -> Task<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        match self.engine() {
+            Ok(engine) => Task {
+                inner: TaskInner::Running(engine.handle().spawn(fut)),
+            },
+            Err(err) => Task {
+                inner: TaskInner::Failed(Some(err)),
+            },
+        }
+    }
+
+    /// Blocks the calling thread until `fut` completes on the client's runtime.
+    /// Refused with [`ErrorKind::Usage`] inside an async runtime, where blocking would stall it.
+    pub fn block_on<T, F>(&self, fut: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+    {
+        ensure_may_block()?;
+        futures_executor::block_on(self.spawn(fut))
+    }
+
+    /// Calls any operation of the table with positional `args` and keyword `params`.
+    pub async fn invoke(
+        &self,
+        op: &'static OpSpec,
+        args: Vec<Arg>,
+        params: Map<String, Value>,
+    ) -> Result<Output> {
+        let client = self.clone();
+        self.spawn(async move { dispatch::invoke(&client, op, args, params).await })
+            .await
+    }
+
+    /// Blocking form of [`Client::invoke`].
+    pub fn invoke_blocking(
+        &self,
+        op: &'static OpSpec,
+        args: Vec<Arg>,
+        params: Map<String, Value>,
+    ) -> Result<Output> {
+        let client = self.clone();
+        self.block_on(async move { dispatch::invoke(&client, op, args, params).await })
+    }
+
+    /// A lazy iterator over every item of a paginated operation, following cursors.
+    pub fn pager(
+        &self,
+        op: &'static OpSpec,
+        args: Vec<Arg>,
+        params: Map<String, Value>,
+    ) -> Result<Pager> {
+        Pager::new(self.clone(), op, args, params)
+    }
+
+    /// Streams server-sent events from any path of the API (the seed's `Client.stream_sse`).
+    pub async fn stream_sse(
+        &self,
+        path: &str,
+        params: Map<String, Value>,
+    ) -> Result<crate::EventStream> {
+        let op = dispatch::stream_sse_op();
+        self.invoke(op, vec![Arg::from(path)], params)
+            .await?
+            .into_events()
+    }
+
+    /// Sends one request to any path and returns the decoded JSON (envelope unwrapped).
+    pub async fn request_json(
+        &self,
+        method: crate::HttpMethod,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value> {
+        let client = self.clone();
+        let path = path.to_owned();
+        self.spawn(async move { dispatch::raw_json(&client, method, &path, body).await })
+            .await
+    }
+
+    /// Downloads raw bytes from any path.
+    pub async fn request_bytes(&self, path: &str) -> Result<Bytes> {
+        let client = self.clone();
+        let path = path.to_owned();
+        self.spawn(async move { dispatch::raw_bytes(&client, &path).await })
+            .await
+    }
+}
+
+/// Fails when the current thread runs an async runtime (blocking there would deadlock or panic).
+pub(crate) fn ensure_may_block() -> Result<()> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "a blocking call was made from inside an async runtime; await the async method instead",
+        ));
+    }
+    Ok(())
+}
+
+/// Work running on a client's runtime. Await it anywhere; drop it to cancel.
+#[must_use = "a task does nothing useful unless awaited; dropping it cancels the work"]
+#[derive(Debug)]
+pub struct Task<T> {
+    inner: TaskInner<T>,
+}
+
+#[derive(Debug)]
+enum TaskInner<T> {
+    Running(JoinHandle<Result<T>>),
+    Failed(Option<Error>),
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.inner {
+            TaskInner::Failed(err) => Poll::Ready(Err(err.take().unwrap_or_else(Error::cancelled))),
+            TaskInner::Running(handle) => Pin::new(handle).poll(cx).map(|joined| match joined {
+                Ok(result) => result,
+                Err(e) if e.is_cancelled() => Err(Error::cancelled()),
+                Err(_) => Err(Error::new(
+                    ErrorKind::Usage,
+                    "internal error: the request task panicked",
+                )),
+            }),
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        if let TaskInner::Running(handle) = &self.inner {
+            handle.abort();
+        }
+    }
+}

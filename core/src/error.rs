@@ -1,0 +1,362 @@
+//! One error type for every failure, carrying the seed's contract
+//! (`message`, `status`, `code`, `body`) plus the request id and retry facts.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// What went wrong, coarse enough for every language to map onto its own
+/// exception classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// 401: the API key was refused.
+    Authentication,
+    /// 402: the account has no credits left.
+    InsufficientCredits,
+    /// 403: the key may not do this.
+    PermissionDenied,
+    /// 404: no such resource.
+    NotFound,
+    /// 409: the resource is in the wrong state.
+    Conflict,
+    /// 400 and 422: the server rejected the request's content.
+    Validation,
+    /// 429: slow down; `retry_after` says for how long when the server knows.
+    RateLimited,
+    /// 5xx.
+    Server,
+    /// Any other non-success status.
+    Api,
+    /// A connect, attempt, operation or stream-idle timeout expired.
+    Timeout,
+    /// The connection could not be made or broke.
+    Connection,
+    /// A success response could not be decoded.
+    Decode,
+    /// The caller's input was refused before any network use.
+    InvalidArgument,
+    /// The call was cancelled (future dropped, stream closed, client closed).
+    Cancelled,
+    /// The call cannot run in this context (e.g. a blocking call inside an async runtime).
+    Usage,
+}
+
+impl ErrorKind {
+    /// The kind for an HTTP status outside 2xx.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            400 | 422 => Self::Validation,
+            401 => Self::Authentication,
+            402 => Self::InsufficientCredits,
+            403 => Self::PermissionDenied,
+            404 => Self::NotFound,
+            409 => Self::Conflict,
+            429 => Self::RateLimited,
+            500..=599 => Self::Server,
+            _ => Self::Api,
+        }
+    }
+
+    /// A stable snake_case name, used as the error code of bindings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Authentication => "authentication",
+            Self::InsufficientCredits => "insufficient_credits",
+            Self::PermissionDenied => "permission_denied",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::Validation => "validation",
+            Self::RateLimited => "rate_limited",
+            Self::Server => "server",
+            Self::Api => "api",
+            Self::Timeout => "timeout",
+            Self::Connection => "connection",
+            Self::Decode => "decode",
+            Self::InvalidArgument => "invalid_argument",
+            Self::Cancelled => "cancelled",
+            Self::Usage => "usage",
+        }
+    }
+}
+
+/// A failed call. `status` is `None` for failures that never got an HTTP answer.
+#[derive(Clone)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    status: Option<u16>,
+    code: Option<String>,
+    body: Option<Value>,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    attempts: u32,
+}
+
+/// Shorthand used across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with no HTTP status.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            status: None,
+            code: None,
+            body: None,
+            request_id: None,
+            retry_after: None,
+            attempts: 1,
+        }
+    }
+
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Self::new(ErrorKind::Cancelled, "the request was cancelled")
+    }
+
+    pub(crate) fn decode(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Decode, message)
+    }
+
+    /// Builds the error for a non-success response from its status, headers and raw body.
+    pub fn from_response(
+        status: u16,
+        request_id_header: Option<&str>,
+        retry_after_header: Option<Duration>,
+        body: &[u8],
+    ) -> Self {
+        let text = String::from_utf8_lossy(body);
+        let parsed: Option<Value> = serde_json::from_slice(body).ok();
+        let json = parsed.as_ref().filter(|v| v.is_object());
+        let message = json
+            .and_then(extract_message)
+            .or_else(|| {
+                let trimmed = text.trim();
+                (!trimmed.is_empty()).then(|| truncate(trimmed, 500))
+            })
+            .unwrap_or_else(|| format!("request failed with status {status}"));
+        let code = json.and_then(extract_code);
+        let request_id = request_id_header
+            .map(str::to_owned)
+            .or_else(|| json.and_then(|v| str_field(v, "request_id")))
+            .or_else(|| {
+                json.and_then(|v| v.get("error"))
+                    .and_then(|e| str_field(e, "request_id"))
+            });
+        let retry_after = retry_after_header.or_else(|| json.and_then(body_retry_after));
+        let body = match parsed {
+            Some(v) => Some(v),
+            None if text.is_empty() => None,
+            None => Some(Value::String(truncate(&text, 64 * 1024))),
+        };
+        Self {
+            kind: ErrorKind::from_status(status),
+            message,
+            status: Some(status),
+            code,
+            body,
+            request_id,
+            retry_after,
+            attempts: 1,
+        }
+    }
+
+    /// The coarse class of the failure.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// Human-readable message, taken from the server's body when there is one.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// HTTP status, `None` for transport failures, timeouts and local errors.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+    /// Machine-readable code such as `NOT_FOUND`.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    /// The decoded error body (JSON, or the raw text as a JSON string).
+    pub fn body(&self) -> Option<&Value> {
+        self.body.as_ref()
+    }
+    /// The server's request id, from `X-Request-ID` or the body.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+    /// How long the server asked to wait (429, 503).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+    /// How many attempts were made before giving up.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// Whether a retry policy may try again after this failure.
+    pub(crate) fn is_transient(&self) -> bool {
+        match self.kind {
+            ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::RateLimited => true,
+            ErrorKind::Server => self.status.is_none_or(|s| s != 501),
+            ErrorKind::Api => self.status == Some(408),
+            _ => false,
+        }
+    }
+
+    pub(crate) fn from_reqwest(err: &reqwest::Error) -> Self {
+        // reqwest's Display includes the URL, never headers, so the key cannot leak here.
+        let detail = error_chain(err);
+        if err.is_timeout() {
+            Self::new(ErrorKind::Timeout, format!("request timed out: {detail}"))
+        } else if err.is_connect() {
+            Self::new(
+                ErrorKind::Connection,
+                format!("could not connect: {detail}"),
+            )
+        } else if err.is_decode() {
+            Self::decode(format!("could not decode the response: {detail}"))
+        } else if err.is_builder() {
+            Self::invalid(format!("invalid request: {detail}"))
+        } else {
+            Self::new(
+                ErrorKind::Connection,
+                format!("connection failed: {detail}"),
+            )
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        let text = inner.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = inner.source();
+    }
+    out
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        match (self.status, &self.code) {
+            (Some(s), Some(c)) => write!(f, " (status {s}, code {c})"),
+            (Some(s), None) => write!(f, " (status {s})"),
+            (None, Some(c)) => write!(f, " (code {c})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("request_id", &self.request_id)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn str_field(v: &Value, key: &str) -> Option<String> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn is_upper_snake(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && s.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+}
+
+/// PROTOCOL §6 order: nested `error.message`, `detail` when `error` is a code,
+/// `message`, `error`, `detail`, `reason`, first of `errors`.
+fn extract_message(v: &Value) -> Option<String> {
+    if let Some(m) = v.get("error").and_then(|e| str_field(e, "message")) {
+        return Some(m);
+    }
+    let error_str = v.get("error").and_then(Value::as_str);
+    if let (Some(e), Some(detail)) = (error_str, str_field(v, "detail"))
+        && is_upper_snake(e)
+    {
+        return Some(detail);
+    }
+    str_field(v, "message")
+        .or_else(|| error_str.filter(|s| !s.is_empty()).map(str::to_owned))
+        .or_else(|| str_field(v, "detail"))
+        .or_else(|| str_field(v, "reason"))
+        .or_else(|| {
+            v.get("errors")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .map(|first| match first {
+                    Value::String(s) => s.clone(),
+                    other => str_field(other, "message").unwrap_or_else(|| other.to_string()),
+                })
+        })
+}
+
+/// Nested `error.code`, then top-level `code`, then `error` when it is UPPER_SNAKE.
+fn extract_code(v: &Value) -> Option<String> {
+    v.get("error")
+        .and_then(|e| str_field(e, "code"))
+        .or_else(|| str_field(v, "code"))
+        .or_else(|| {
+            v.get("error")
+                .and_then(Value::as_str)
+                .filter(|s| is_upper_snake(s))
+                .map(str::to_owned)
+        })
+}
+
+fn body_retry_after(v: &Value) -> Option<Duration> {
+    let scopes = [Some(v), v.get("error")];
+    for scope in scopes.into_iter().flatten() {
+        if let Some(ms) = scope.get("retry_after_ms").and_then(Value::as_f64) {
+            return positive_duration(ms / 1000.0);
+        }
+        if let Some(s) = scope.get("retry_after").and_then(Value::as_f64) {
+            return positive_duration(s);
+        }
+    }
+    None
+}
+
+pub(crate) fn positive_duration(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(86_400.0)))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}

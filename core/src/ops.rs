@@ -1,0 +1,208 @@
+//! The operation table's types. The rows themselves live in
+//! `core/operations.toml` and are generated into `generated/table.rs`.
+
+/// HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// The method's name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+
+    /// Whether positional arguments beyond the path travel in a JSON body.
+    pub fn has_body(self) -> bool {
+        matches!(self, Self::Post | Self::Put | Self::Patch)
+    }
+
+    pub(crate) fn to_reqwest(self) -> reqwest::Method {
+        match self {
+            Self::Get => reqwest::Method::GET,
+            Self::Post => reqwest::Method::POST,
+            Self::Put => reqwest::Method::PUT,
+            Self::Patch => reqwest::Method::PATCH,
+            Self::Delete => reqwest::Method::DELETE,
+        }
+    }
+}
+
+/// Type of a parameter, used to check and convert caller values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// Text.
+    Str,
+    /// Integer.
+    Int,
+    /// Number.
+    Float,
+    /// Boolean.
+    Bool,
+    /// JSON object.
+    Map,
+    /// JSON array.
+    List,
+    /// Any JSON value.
+    Json,
+    /// Bytes, base64-encoded on the wire (or the raw body of an upload).
+    Bytes,
+}
+
+impl ParamType {
+    /// The table's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Str => "str",
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Bool => "bool",
+            Self::Map => "map",
+            Self::List => "list",
+            Self::Json => "json",
+            Self::Bytes => "bytes",
+        }
+    }
+}
+
+/// One named parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    /// The name callers use.
+    pub name: &'static str,
+    /// The field name on the wire.
+    pub wire: &'static str,
+    /// Its type.
+    pub ty: ParamType,
+}
+
+/// What a successful call yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Returns {
+    /// One entity of the named model.
+    Model(&'static str),
+    /// A list of the named model.
+    List(&'static str),
+    /// One page of a cursor-paginated list; the item model (`json` when untyped) and the cursor parameter.
+    Page {
+        /// Item model name.
+        item: &'static str,
+        /// Query parameter carrying the cursor (`after` or `cursor`).
+        cursor_param: &'static str,
+    },
+    /// JSON with no stable schema.
+    Json,
+    /// Raw bytes.
+    Bytes,
+    /// A server-sent event stream.
+    Events,
+    /// A yes/no answer computed by the client.
+    Bool,
+}
+
+/// Whether and how an `Idempotency-Key` header is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Not applicable.
+    None,
+    /// Sent when the caller gives `idempotency_key`.
+    Optional,
+    /// Sent always; generated when the caller gives none.
+    Auto,
+}
+
+/// How sure the reference is of the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confidence {
+    /// Two official SDKs agree.
+    Confirmed,
+    /// One official SDK implements it.
+    OneSdk,
+    /// No SDK implements it; follows the API's conventions.
+    Inferred,
+}
+
+/// How the request body is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// JSON (or nothing).
+    Json,
+    /// The `content` bytes argument is the body, typed by `content_type`.
+    Raw,
+}
+
+/// One operation of the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpSpec {
+    /// Mechanical name, e.g. `sandbox.files.write_many`.
+    pub name: &'static str,
+    /// Seed reference, e.g. `Miosa.Sandbox.Files.write_many/3` (empty for additions).
+    pub seed: &'static str,
+    /// HTTP method.
+    pub method: HttpMethod,
+    /// Path template relative to the base URL, with `{param}` placeholders.
+    pub path: &'static str,
+    /// Names of the path placeholders, in order: the first positional arguments.
+    pub path_params: &'static [&'static str],
+    /// Further positional arguments.
+    pub args: &'static [Param],
+    /// Keyword parameters sent in the query string.
+    pub query: &'static [Param],
+    /// Keyword parameters sent in the JSON body.
+    pub body: &'static [Param],
+    /// Idempotency-Key handling.
+    pub idempotency: Idempotency,
+    /// What a success yields.
+    pub returns: Returns,
+    /// Body encoding.
+    pub upload: Upload,
+    /// Implemented by hand in the core rather than as one request.
+    pub custom: bool,
+    /// How sure the reference is.
+    pub confidence: Confidence,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+impl OpSpec {
+    /// Number of positional arguments a call takes.
+    pub fn arity(&self) -> usize {
+        self.path_params.len() + self.args.len()
+    }
+
+    /// Names of all positional arguments, in order.
+    pub fn positional_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.path_params
+            .iter()
+            .copied()
+            .chain(self.args.iter().map(|p| p.name))
+    }
+
+    /// Whether the seed reference has this function (false for this project's additions).
+    pub fn in_seed(&self) -> bool {
+        !self.seed.is_empty()
+    }
+}
+
+pub use crate::generated::table::OPERATIONS;
+
+/// Looks an operation up by its mechanical name.
+pub fn find(name: &str) -> Option<&'static OpSpec> {
+    OPERATIONS.iter().copied().find(|op| op.name == name)
+}

@@ -1,0 +1,223 @@
+//! Server-sent events, parsed by the WHATWG EventSource rules: LF, CR and CRLF
+//! line ends (also split across chunks), multi-line `data` joined with `\n`,
+//! one leading space removed after the colon, `event`/`id`/`retry` fields,
+//! comments as heartbeats, a leading BOM, and pending data dropped at the end.
+
+use serde::{Deserialize, Serialize};
+
+/// One dispatched event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The event type; `message` when the server sent no `event:` field.
+    pub event: String,
+    /// The data lines joined with `\n`.
+    pub data: String,
+    /// The last event id seen on the stream (ids persist across events), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The reconnection delay the server asked for, in milliseconds, if it sent one with this event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<u64>,
+}
+
+impl Event {
+    /// Whether this is the `data: [DONE]` sentinel that ends OpenAI-style streams.
+    pub fn is_done_sentinel(&self) -> bool {
+        self.data == "[DONE]"
+    }
+
+    /// Parses `data` as JSON.
+    pub fn json(&self) -> crate::Result<serde_json::Value> {
+        serde_json::from_str(&self.data)
+            .map_err(|e| crate::Error::decode(format!("event data is not JSON: {e}")))
+    }
+}
+
+/// Incremental parser: feed it bytes as they arrive, collect events.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    line: Vec<u8>,
+    data: String,
+    has_data: bool,
+    event_type: String,
+    last_event_id: String,
+    retry: Option<u64>,
+    seen_first_bytes: bool,
+    after_cr: bool,
+    comments: u64,
+}
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl SseParser {
+    /// A parser at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A parser that resumes after a reconnect: the last event id carries over.
+    pub fn resuming(last_event_id: Option<String>) -> Self {
+        Self {
+            last_event_id: last_event_id.unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+
+    /// The id of the last event (what `Last-Event-ID` should carry on reconnect).
+    pub fn last_event_id(&self) -> Option<&str> {
+        (!self.last_event_id.is_empty()).then_some(self.last_event_id.as_str())
+    }
+
+    /// The reconnection delay last requested by the server, in milliseconds.
+    pub fn retry_ms(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// How many comment lines (heartbeats) have been seen.
+    pub fn comments(&self) -> u64 {
+        self.comments
+    }
+
+    /// Feeds a chunk; complete events are appended to `out`.
+    pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Event>) {
+        if !self.seen_first_bytes {
+            // The BOM may itself arrive split across chunks.
+            let pending = self.line.len();
+            let needed = BOM.len() - pending;
+            let take = needed.min(chunk.len());
+            if BOM[pending..pending + take] == chunk[..take] {
+                self.line.extend_from_slice(&chunk[..take]);
+                chunk = &chunk[take..];
+                if self.line.len() < BOM.len() {
+                    return;
+                }
+                self.line.clear();
+            } else {
+                // Not a BOM after all: what was held back is ordinary text.
+            }
+            self.seen_first_bytes = true;
+        }
+        for &byte in chunk {
+            match byte {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' => {
+                    self.after_cr = byte == b'\r';
+                    let line = std::mem::take(&mut self.line);
+                    self.process_line(&line, out);
+                }
+                _ => {
+                    self.after_cr = false;
+                    self.line.push(byte);
+                }
+            }
+        }
+    }
+
+    /// Ends the stream: a trailing event without its blank line is discarded, as the spec says.
+    pub fn finish(&mut self) {
+        self.line.clear();
+        self.data.clear();
+        self.has_data = false;
+        self.event_type.clear();
+    }
+
+    fn process_line(&mut self, line: &[u8], out: &mut Vec<Event>) {
+        if line.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        if line[0] == b':' {
+            self.comments += 1;
+            return;
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(i) => {
+                let value = &line[i + 1..];
+                (&line[..i], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
+        };
+        let value = String::from_utf8_lossy(value);
+        match field {
+            b"event" => self.event_type = value.into_owned(),
+            b"data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(&value);
+                self.has_data = true;
+            }
+            b"id" if !value.contains('\0') => self.last_event_id = value.into_owned(),
+            b"retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry = value.parse().ok();
+            }
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<Event>) {
+        let event_type = std::mem::take(&mut self.event_type);
+        if !self.has_data {
+            return;
+        }
+        self.has_data = false;
+        out.push(Event {
+            event: if event_type.is_empty() {
+                "message".to_owned()
+            } else {
+                event_type
+            },
+            data: std::mem::take(&mut self.data),
+            id: self.last_event_id().map(str::to_owned),
+            retry: self.retry,
+        });
+    }
+}
+
+/// Parses a whole stream given as chunks; used by tests and by bindings to run the shared vectors.
+pub fn parse_chunks<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<Event> {
+    let mut parser = SseParser::new();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        parser.feed(chunk, &mut out);
+    }
+    parser.finish();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(input: &str) -> Vec<(String, String)> {
+        parse_chunks([input.as_bytes()])
+            .into_iter()
+            .map(|e| (e.event, e.data))
+            .collect()
+    }
+
+    #[test]
+    fn mixed_line_endings() {
+        assert_eq!(
+            events("data: a\r\n\r\ndata: b\r\rdata: c\n\n"),
+            vec![
+                ("message".into(), "a".into()),
+                ("message".into(), "b".into()),
+                ("message".into(), "c".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn crlf_split_across_chunks_is_one_line_end() {
+        let out = parse_chunks([&b"data: a\r"[..], b"\n\r", b"\ndata: b\n\n"]);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].data, "a");
+    }
+
+    #[test]
+    fn bom_split_across_chunks() {
+        let out = parse_chunks([&b"\xEF"[..], b"\xBB", b"\xBFdata: x\n\n"]);
+        assert_eq!(out[0].data, "x");
+    }
+}
