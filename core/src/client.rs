@@ -260,6 +260,48 @@ impl Client {
         futures_executor::block_on(self.spawn(fut))
     }
 
+    /// Like [`Client::block_on`], but wakes every `interval` to run `check`; when
+    /// `check` fails (e.g. Python saw Ctrl-C) the work is cancelled and its error returned.
+    pub fn block_on_interruptible<T, E, F, C>(
+        &self,
+        fut: F,
+        interval: Duration,
+        mut check: C,
+    ) -> std::result::Result<Result<T>, E>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
+        C: FnMut() -> std::result::Result<(), E>,
+    {
+        if let Err(err) = ensure_may_block() {
+            return Ok(Err(err));
+        }
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let task = self.spawn(fut);
+        let engine = match self.engine() {
+            Ok(engine) => engine,
+            Err(err) => return Ok(Err(err)),
+        };
+        let handle = engine.handle().spawn(async move {
+            let _ = tx.send(task.await);
+        });
+        loop {
+            match rx.recv_timeout(interval) {
+                Ok(result) => return Ok(result),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Ok(Err(Error::cancelled()));
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(interrupt) = check() {
+                        // Aborting the waiter drops the inner task, which aborts the request.
+                        handle.abort();
+                        return Err(interrupt);
+                    }
+                }
+            }
+        }
+    }
+
     /// Calls any operation of the table with positional `args` and keyword `params`.
     pub async fn invoke(
         &self,
