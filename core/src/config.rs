@@ -95,6 +95,7 @@ pub struct Config {
     pub(crate) connect_timeout: Duration,
     pub(crate) receive_timeout: Duration,
     pub(crate) retry: RetryPolicy,
+    pub(crate) operation_timeout: Option<Duration>,
     pub(crate) headers: Vec<(String, String)>,
 }
 
@@ -115,6 +116,10 @@ impl Config {
     pub fn retry(&self) -> &RetryPolicy {
         &self.retry
     }
+    /// Limit on a whole call, all attempts and waits included (`None`: no limit).
+    pub fn operation_timeout(&self) -> Option<Duration> {
+        self.operation_timeout
+    }
     /// Extra headers sent on every request.
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
@@ -129,6 +134,7 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     receive_timeout: Duration,
     retry: RetryPolicy,
+    operation_timeout: Option<Duration>,
     headers: Vec<(String, String)>,
 }
 
@@ -140,6 +146,7 @@ impl ClientBuilder {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             receive_timeout: DEFAULT_RECEIVE_TIMEOUT,
             retry: RetryPolicy::disabled(),
+            operation_timeout: None,
             headers: Vec::new(),
         }
     }
@@ -173,6 +180,11 @@ impl ClientBuilder {
         self.retry = policy;
         self
     }
+    /// Limit on a whole call: every attempt and every backoff wait together.
+    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
+        self.operation_timeout = Some(timeout);
+        self
+    }
     /// A header sent on every request (e.g. `x-tenant-id` for white-label proxies).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -194,6 +206,7 @@ impl ClientBuilder {
             connect_timeout: self.connect_timeout,
             receive_timeout: self.receive_timeout,
             retry: self.retry,
+            operation_timeout: self.operation_timeout,
             headers: self.headers,
         })
     }

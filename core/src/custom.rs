@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
@@ -84,7 +85,7 @@ fn id_arg(op: &OpSpec, arg: &Arg) -> Result<String> {
 }
 
 fn segment(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(text, dispatch::SEGMENT).to_string()
 }
 
 /// GET on any path of the API, as an event stream; keyword params become the query.

@@ -177,7 +177,7 @@ pub(crate) struct Prepared {
 }
 
 /// Path segments keep unreserved characters only; everything else is escaped.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
@@ -507,25 +507,38 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     let policy = client.config().retry().clone();
-    let mut attempt = 1;
-    loop {
-        match attempt_fn().await {
-            Ok(value) => {
-                client.shared.budget.refund();
-                return Ok(value);
-            }
-            Err(err) => {
-                let may_retry = attempt < policy.max_attempts
-                    && retry::is_retryable(&err)
-                    && method_allows_retry(prepared)
-                    && client.shared.budget.try_acquire(&err);
-                if !may_retry {
-                    return Err(err.with_attempts(attempt));
+    let attempts = async {
+        let mut attempt = 1;
+        loop {
+            match attempt_fn().await {
+                Ok(value) => {
+                    client.shared.budget.refund();
+                    return Ok(value);
                 }
-                tokio::time::sleep(retry::backoff(&policy, attempt, err.retry_after())).await;
-                attempt += 1;
+                Err(err) => {
+                    let may_retry = attempt < policy.max_attempts
+                        && retry::is_retryable(&err)
+                        && method_allows_retry(prepared)
+                        && client.shared.budget.try_acquire(&err);
+                    if !may_retry {
+                        return Err(err.with_attempts(attempt));
+                    }
+                    tokio::time::sleep(retry::backoff(&policy, attempt, err.retry_after())).await;
+                    attempt += 1;
+                }
             }
         }
+    };
+    match client.config().operation_timeout() {
+        None => attempts.await,
+        Some(limit) => tokio::time::timeout(limit, attempts)
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("the call did not finish within {} s", limit.as_secs_f64()),
+                ))
+            }),
     }
 }
 

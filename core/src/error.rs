@@ -84,6 +84,12 @@ impl ErrorKind {
 /// A failed call. `status` is `None` for failures that never got an HTTP answer.
 #[derive(Clone)]
 pub struct Error {
+    // Boxed so `Result<T, Error>` stays one pointer wide on the happy path.
+    inner: Box<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     status: Option<u16>,
@@ -100,7 +106,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An error with no HTTP status.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self::from_inner(Inner {
             kind,
             message: message.into(),
             status: None,
@@ -109,6 +115,12 @@ impl Error {
             request_id: None,
             retry_after: None,
             attempts: 1,
+        })
+    }
+
+    fn from_inner(inner: Inner) -> Self {
+        Self {
+            inner: Box::new(inner),
         }
     }
 
@@ -155,7 +167,7 @@ impl Error {
             None if text.is_empty() => None,
             None => Some(Value::String(truncate(&text, 64 * 1024))),
         };
-        Self {
+        Self::from_inner(Inner {
             kind: ErrorKind::from_status(status),
             message,
             status: Some(status),
@@ -164,53 +176,53 @@ impl Error {
             request_id,
             retry_after,
             attempts: 1,
-        }
+        })
     }
 
     /// The coarse class of the failure.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
     /// Human-readable message, taken from the server's body when there is one.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.inner.message
     }
     /// HTTP status, `None` for transport failures, timeouts and local errors.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.inner.status
     }
     /// Machine-readable code such as `NOT_FOUND`.
     pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+        self.inner.code.as_deref()
     }
     /// The decoded error body (JSON, or the raw text as a JSON string).
     pub fn body(&self) -> Option<&Value> {
-        self.body.as_ref()
+        self.inner.body.as_ref()
     }
     /// The server's request id, from `X-Request-ID` or the body.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.inner.request_id.as_deref()
     }
     /// How long the server asked to wait (429, 503).
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.inner.retry_after
     }
     /// How many attempts were made before giving up.
     pub fn attempts(&self) -> u32 {
-        self.attempts
+        self.inner.attempts
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts;
+        self.inner.attempts = attempts;
         self
     }
 
     /// Whether a retry policy may try again after this failure.
     pub(crate) fn is_transient(&self) -> bool {
-        match self.kind {
+        match self.inner.kind {
             ErrorKind::Timeout | ErrorKind::Connection | ErrorKind::RateLimited => true,
-            ErrorKind::Server => self.status.is_none_or(|s| s != 501),
-            ErrorKind::Api => self.status == Some(408),
+            ErrorKind::Server => self.inner.status.is_none_or(|s| s != 501),
+            ErrorKind::Api => self.inner.status == Some(408),
             _ => false,
         }
     }
@@ -254,8 +266,8 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        match (self.status, &self.code) {
+        f.write_str(&self.inner.message)?;
+        match (self.inner.status, &self.inner.code) {
             (Some(s), Some(c)) => write!(f, " (status {s}, code {c})"),
             (Some(s), None) => write!(f, " (status {s})"),
             (None, Some(c)) => write!(f, " (code {c})"),
@@ -267,12 +279,12 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Error")
-            .field("kind", &self.kind)
-            .field("message", &self.message)
-            .field("status", &self.status)
-            .field("code", &self.code)
-            .field("request_id", &self.request_id)
-            .field("attempts", &self.attempts)
+            .field("kind", &self.inner.kind)
+            .field("message", &self.inner.message)
+            .field("status", &self.inner.status)
+            .field("code", &self.inner.code)
+            .field("request_id", &self.inner.request_id)
+            .field("attempts", &self.inner.attempts)
             .finish_non_exhaustive()
     }
 }

@@ -6,7 +6,7 @@
 //! let client = miosa::Client::new("msk_live_...")?;
 //! let sandbox = client.sandboxes().create(Default::default()).await?;
 //! let id = sandbox.id.unwrap_or_default();
-//! client.computer().start(&id).await?;
+//! client.computer().start(&id, Default::default()).await?;
 //! let out = client.exec().run(&id, miosa::api::ExecRunParams::default().command("echo hi")).await?;
 //! println!("{}", out.text());
 //! # Ok(()) }

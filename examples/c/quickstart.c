@@ -1,0 +1,71 @@
+/*
+ * The seed's first request from C: create a sandbox, start it, run a
+ * command, read its output, destroy it.
+ *
+ *   cc examples/c/quickstart.c $(pkg-config --cflags --libs miosa) -o quickstart
+ *   MIOSA_API_KEY=msk_... [MIOSA_BASE_URL=http://127.0.0.1:PORT/api/v1] ./quickstart
+ *
+ * (`make -C bindings-c example` builds it against the in-repository library.)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <miosa.h>
+
+static int fail(const char *what, miosa_error *err) {
+    fprintf(stderr, "%s failed: %s (%s, HTTP %u)\n", what, err ? err->message : "?", err ? err->kind : "?",
+            err ? err->http_status : 0);
+    miosa_error_free(err);
+    return 1;
+}
+
+int main(void) {
+    const char *key = getenv("MIOSA_API_KEY");
+    miosa_options options = {0};
+    options.base_url = getenv("MIOSA_BASE_URL"); /* NULL: https://api.miosa.ai/api/v1 */
+
+    miosa_client *client = NULL;
+    miosa_error *err = NULL;
+    if (miosa_client_new(key, &options, &client, &err) != MIOSA_OK) {
+        return fail("miosa_client_new", err);
+    }
+
+    char *id = NULL;
+    if (miosa_sandboxes_create(client, "{\"name\": \"quick-exec\"}", &id, NULL, &err) != MIOSA_OK) {
+        miosa_client_free(client);
+        return fail("miosa_sandboxes_create", err);
+    }
+    printf("sandbox %s\n", id);
+
+    int status = 1;
+    miosa_exec_result *run = NULL;
+    if (miosa_computer_start(client, id, NULL, NULL, &err) != MIOSA_OK) {
+        fail("miosa_computer_start", err);
+    } else if (miosa_exec_run(client, id, "python3 -c 'print(1 + 1)'", NULL, &run, &err) != MIOSA_OK) {
+        fail("miosa_exec_run", err);
+    } else {
+        printf("exit %lld, output: %s", (long long)run->exit_code, run->stdout_text);
+        status = run->exit_code == 0 ? 0 : 1;
+        miosa_exec_result_free(run);
+    }
+
+    /* Any other operation goes through miosa_call by name, JSON in and out. */
+    char *files = NULL;
+    char args[256];
+    snprintf(args, sizeof args, "[\"%s\"]", id);
+    if (miosa_call(client, MIOSA_OP_SANDBOX_FILES_LIST, args, "{\"path\": \"/\"}", &files, &err) == MIOSA_OK) {
+        printf("files: %s\n", files);
+        miosa_string_free(files);
+    } else {
+        miosa_error_free(err);
+    }
+
+    if (miosa_computer_destroy(client, id, NULL, NULL, &err) != MIOSA_OK) {
+        status = fail("miosa_computer_destroy", err);
+    } else {
+        printf("destroyed %s\n", id);
+    }
+    miosa_string_free(id);
+    miosa_client_free(client);
+    return status;
+}
