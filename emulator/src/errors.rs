@@ -5,20 +5,22 @@
 //! `{"error": {"code", "message", "details"?}}`. The request pipeline adds
 //! `request_id` to every error body.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
-/// An API error answer.
+/// An API error answer (boxed: it travels in every `Result`).
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: String,
-    pub message: String,
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
+    status: StatusCode,
+    code: String,
+    message: String,
     nested: bool,
     details: Option<Value>,
     extra: Map<String, Value>,
-    retry_after: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -26,32 +28,37 @@ pub type ApiResult<T> = Result<T, ApiError>;
 impl ApiError {
     /// A flat error `{"error": message, "code": code}`.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
+        Self(Box::new(Inner {
             status,
             code: code.to_owned(),
             message: message.into(),
             nested: false,
             details: None,
             extra: Map::new(),
-            retry_after: None,
-        }
+        }))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
+    pub fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.0.message
     }
 
     /// Switches to the nested shape `{"error": {"code", "message"}}`.
     pub fn nested(mut self) -> Self {
-        self.nested = true;
+        self.0.nested = true;
         self
     }
 
     /// Adds a member next to the error (nested: inside it), e.g. `retryable`.
     pub fn with(mut self, key: &str, value: Value) -> Self {
-        self.extra.insert(key.to_owned(), value);
-        self
-    }
-
-    /// Sets the `Retry-After` header.
-    pub fn retry_after(mut self, value: String) -> Self {
-        self.retry_after = Some(value);
+        self.0.extra.insert(key.to_owned(), value);
         self
     }
 
@@ -91,25 +98,27 @@ impl ApiError {
     pub fn validation(field: &str, problem: &str) -> Self {
         let mut details = Map::new();
         details.insert(field.to_owned(), json!([problem]));
-        Self {
-            details: Some(Value::Object(details)),
-            ..Self::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "VALIDATION_FAILED",
-                format!("{field} {problem}"),
-            )
-            .nested()
-        }
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VALIDATION_FAILED",
+            format!("{field} {problem}"),
+        )
+        .nested();
+        e.0.details = Some(Value::Object(details));
+        e
     }
 
     /// 422 `VALIDATION_FAILED` about the body as a whole.
     pub fn invalid_body(problem: impl Into<String>) -> Self {
-        Self::new(
+        let problem = problem.into();
+        let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "VALIDATION_FAILED",
-            problem,
+            problem.clone(),
         )
-        .nested()
+        .nested();
+        e.0.details = Some(json!({"body": [problem]}));
+        e
     }
 
     pub fn internal(message: impl Into<String>) -> Self {
@@ -118,20 +127,21 @@ impl ApiError {
 
     /// The JSON body of this error.
     pub fn body(&self) -> Value {
+        let e = &self.0;
         let mut out = Map::new();
-        if self.nested {
+        if e.nested {
             let mut inner = Map::new();
-            inner.insert("code".into(), json!(self.code));
-            inner.insert("message".into(), json!(self.message));
-            if let Some(d) = &self.details {
+            inner.insert("code".into(), json!(e.code));
+            inner.insert("message".into(), json!(e.message));
+            if let Some(d) = &e.details {
                 inner.insert("details".into(), d.clone());
             }
-            inner.extend(self.extra.clone());
+            inner.extend(e.extra.clone());
             out.insert("error".into(), Value::Object(inner));
         } else {
-            out.insert("error".into(), json!(self.message));
-            out.insert("code".into(), json!(self.code));
-            out.extend(self.extra.clone());
+            out.insert("error".into(), json!(e.message));
+            out.insert("code".into(), json!(e.code));
+            out.extend(e.extra.clone());
         }
         Value::Object(out)
     }
@@ -139,11 +149,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut resp = (self.status, axum::Json(self.body())).into_response();
-        if let Some(ra) = self.retry_after.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            resp.headers_mut().insert(header::RETRY_AFTER, ra);
-        }
-        resp
+        (self.0.status, axum::Json(self.body())).into_response()
     }
 }
 

@@ -106,16 +106,18 @@ fn modified(meta: &std::fs::Metadata) -> Option<String> {
 
 fn entry(root: &Path, path: &Path, meta: &std::fs::Metadata) -> Map<String, Value> {
     let mut m = Map::new();
-    let name = path
-        .file_name()
-        .map_or_else(|| "workspace".to_owned(), |n| n.to_string_lossy().into_owned());
+    let name = if path == root {
+        "workspace".to_owned()
+    } else {
+        path.file_name().map_or_else(
+            || "workspace".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
     m.insert("path".into(), json!(display(root, path)));
     m.insert("name".into(), json!(name));
     let is_dir = meta.is_dir();
-    m.insert(
-        "type".into(),
-        json!(if is_dir { "dir" } else { "file" }),
-    );
+    m.insert("type".into(), json!(if is_dir { "dir" } else { "file" }));
     m.insert("is_dir".into(), json!(is_dir));
     if !is_dir {
         m.insert("size".into(), json!(meta.len()));

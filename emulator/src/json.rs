@@ -48,10 +48,6 @@ impl Body {
         self.0.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn has(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     pub fn str_req(&self, key: &str) -> ApiResult<String> {
         let s = self
             .str_opt(key)?
@@ -169,15 +165,6 @@ impl Body {
             .collect::<ApiResult<Vec<_>>>()
             .map(Some)
     }
-
-    /// Copies the listed fields that are present (null included) into `out`.
-    pub fn copy_into(&self, out: &mut Map<String, Value>, keys: &[&str]) {
-        for k in keys {
-            if let Some(v) = self.0.get(*k) {
-                out.insert((*k).to_owned(), v.clone());
-            }
-        }
-    }
 }
 
 /// Query parameters; a malformed query gives 422.
@@ -196,7 +183,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Q {
 
 impl Q {
     pub fn str(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str).filter(|s| !s.is_empty())
+        self.0
+            .get(key)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     pub fn int(&self, key: &str) -> ApiResult<Option<i64>> {

@@ -80,11 +80,18 @@ async fn serve(app: App, listener: tokio::net::TcpListener) {
     let router = routes::router(app.clone());
     let mut rx = app.shutdown_rx();
     drop(app);
-    let _ = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = rx.wait_for(|v| *v).await;
-        })
-        .await;
+    let mut rx2 = rx.clone();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        let _ = rx.wait_for(|v| *v).await;
+    });
+    // Graceful shutdown waits for open connections; give them a moment only.
+    tokio::select! {
+        _ = server => {}
+        () = async {
+            let _ = rx2.wait_for(|v| *v).await;
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        } => {}
+    }
 }
 
 impl Emulator {

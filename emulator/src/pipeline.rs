@@ -94,8 +94,6 @@ pub enum Role {
 /// Per-request facts handlers may need.
 #[derive(Debug, Clone)]
 pub struct Ctx {
-    pub request_id: String,
-    pub role: Role,
     /// An injected fault cuts SSE streams after this many events.
     pub cut_after_events: Option<usize>,
 }
@@ -130,7 +128,14 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Option<Role> {
     (key.get("revoked_at").is_none_or(Value::is_null)).then_some(Role::User)
 }
 
-fn record(app: &App, method: &Method, uri: &axum::http::Uri, headers: &HeaderMap, body: &[u8], rid: &str) -> u64 {
+fn record(
+    app: &App,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    rid: &str,
+) -> u64 {
     let query: Map<String, Value> = uri
         .query()
         .map(|q| {
@@ -169,7 +174,9 @@ fn record(app: &App, method: &Method, uri: &axum::http::Uri, headers: &HeaderMap
         "status": null,
         "at": util::now(),
     });
-    if json_body_is_absent(&entry) && !body.is_empty() && body.len() <= TEXT_CAP
+    if json_body_is_absent(&entry)
+        && !body.is_empty()
+        && body.len() <= TEXT_CAP
         && let Ok(text) = std::str::from_utf8(body)
     {
         entry["body_text"] = json!(text);
@@ -233,10 +240,19 @@ fn is_mutation(method: &Method) -> bool {
 
 /// Audit entry for a successful mutation: `resource.action` from the path.
 fn audit(app: &App, method: &Method, rel: &str, resp_body: Option<&Value>, role: Role) {
-    let segs: Vec<&str> = rel.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = rel
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let Some(first) = segs.first() else { return };
     let resource = singular(first);
-    let mut parts: Vec<String> = segs.iter().skip(2).step_by(2).map(|s| s.replace('-', "_")).collect();
+    let mut parts: Vec<String> = segs
+        .iter()
+        .skip(2)
+        .step_by(2)
+        .map(|s| s.replace('-', "_"))
+        .collect();
     let verb = match *method {
         Method::DELETE => Some("delete"),
         Method::PATCH | Method::PUT => Some("update"),
@@ -270,7 +286,8 @@ fn audit(app: &App, method: &Method, rel: &str, resp_body: Option<&Value>, role:
 fn singular(seg: &str) -> String {
     let s = seg.replace('-', "_");
     match s.as_str() {
-        "audit_log" | "usage" | "credits" | "storage" | "tenant" | "intelligence" | "command_center" | "admin" => s,
+        "audit_log" | "usage" | "credits" | "storage" | "tenant" | "intelligence"
+        | "command_center" | "admin" => s,
         _ => s.strip_suffix('s').map_or(s.clone(), str::to_owned),
     }
 }
@@ -279,7 +296,9 @@ fn singular(seg: &str) -> String {
 /// (framework rejections) into the flat error shape.
 async fn finish_error(resp: Response, rid: &str) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
     let mut value = match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(m)) => Value::Object(m),
         _ => {
@@ -334,8 +353,12 @@ pub async fn pipeline(State(app): State<App>, req: Request, next: Next) -> Respo
 async fn handle(app: &App, req: Request, next: Next, rid: &str) -> Response {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "TOO_LARGE", "Request body too large")
-            .into_response();
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "TOO_LARGE",
+            "Request body too large",
+        )
+        .into_response();
     };
     let path = parts.uri.path().to_owned();
     let rel = path.strip_prefix("/api/v1").unwrap_or(&path).to_owned();
@@ -343,7 +366,7 @@ async fn handle(app: &App, req: Request, next: Next, rid: &str) -> Response {
     let method = parts.method.clone();
     let seq = (!control).then(|| record(app, &method, &parts.uri, &parts.headers, &bytes, rid));
 
-    let resp = run(app, parts, bytes, next, rid, &rel, control).await;
+    let resp = run(app, parts, bytes, next, &rel, control).await;
     if let Some(seq) = seq {
         set_logged_status(app, seq, resp.status());
     }
@@ -355,7 +378,6 @@ async fn run(
     parts: axum::http::request::Parts,
     bytes: Bytes,
     next: Next,
-    rid: &str,
     rel: &str,
     control: bool,
 ) -> Response {
@@ -374,7 +396,11 @@ async fn run(
                 json!({"error": status.canonical_reason().unwrap_or("Error"), "code": "INJECTED_FAULT"})
             });
             let mut resp = (status, axum::Json(body)).into_response();
-            if let Some(ra) = f.retry_after.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+            if let Some(ra) = f
+                .retry_after
+                .as_deref()
+                .and_then(|v| HeaderValue::from_str(v).ok())
+            {
                 resp.headers_mut().insert(header::RETRY_AFTER, ra);
             }
             return resp;
@@ -416,11 +442,7 @@ async fn run(
     }
 
     let mut req = Request::from_parts(parts, AxumBody::from(bytes));
-    req.extensions_mut().insert(Ctx {
-        request_id: rid.to_owned(),
-        role,
-        cut_after_events,
-    });
+    req.extensions_mut().insert(Ctx { cut_after_events });
     let resp = next.run(req).await;
     let status = resp.status();
     let is_json = resp
@@ -439,7 +461,9 @@ async fn run(
         return resp;
     }
     let (parts, body) = resp.into_parts();
-    let body = axum::body::to_bytes(body, MAX_BODY).await.unwrap_or_default();
+    let body = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
     let value = serde_json::from_slice::<Value>(&body).ok();
     audit(app, &method, rel, value.as_ref(), role);
     if let Some(key) = idem_key {
@@ -506,7 +530,10 @@ async fn claim_idempotency(app: &App, key: &str, fingerprint: &Value) -> Claim {
         }
     }
     Claim::Replay(
-        ApiError::conflict("IDEMPOTENCY_IN_PROGRESS", "A request with this key is in progress")
-            .into_response(),
+        ApiError::conflict(
+            "IDEMPOTENCY_IN_PROGRESS",
+            "A request with this key is in progress",
+        )
+        .into_response(),
     )
 }

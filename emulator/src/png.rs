@@ -53,13 +53,12 @@ fn zlib_stored(raw: &[u8]) -> Vec<u8> {
 
 /// An RGB image of one colour.
 pub fn solid(width: u32, height: u32, rgb: [u8; 3]) -> Vec<u8> {
-    let mut raw = Vec::new();
-    for _ in 0..height {
-        raw.push(0); // filter: none
-        for _ in 0..width {
-            raw.extend_from_slice(&rgb);
-        }
+    // Each row: filter byte 0 (none), then the pixels.
+    let mut row = vec![0u8];
+    for _ in 0..width {
+        row.extend_from_slice(&rgb);
     }
+    let raw = row.repeat(usize::try_from(height).unwrap_or(0));
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());

@@ -68,6 +68,8 @@ impl Sse {
     /// Sends one event; false when the client is gone or a cut was injected.
     pub async fn event(&mut self, event: Option<&str>, id: Option<&str>, data: &str) -> bool {
         if self.cut_after.is_some_and(|n| self.sent >= n) {
+            // Let what was sent reach the client before the connection drops.
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             let _ = self
                 .tx
                 .send(Err(std::io::Error::new(

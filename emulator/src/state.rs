@@ -152,18 +152,6 @@ impl Records {
     pub fn values(&self) -> impl Iterator<Item = &Map<String, Value>> {
         self.items.iter().map(|(_, v)| v)
     }
-
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Map<String, Value>> {
-        self.items.iter_mut().map(|(_, v)| v)
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
 }
 
 /// Sandbox or computer: both are machines with a private directory.
@@ -453,8 +441,14 @@ impl Machine {
         let mut m = Map::new();
         m.insert("id".into(), json!(self.id));
         m.extend(self.attrs.clone());
+        // Simulated desktop state is internal, not part of the resource.
+        m.remove("desktop");
         let (cpu, mem, disk) = contract(&self.size());
-        for (k, v) in [("cpu_count", cpu), ("memory_mb", mem), ("disk_size_mb", disk)] {
+        for (k, v) in [
+            ("cpu_count", cpu),
+            ("memory_mb", mem),
+            ("disk_size_mb", disk),
+        ] {
             m.entry(k).or_insert(json!(v));
         }
         m.insert("tenant_id".into(), json!(TENANT_ID));
@@ -549,7 +543,6 @@ pub const SIZES: [&str; 6] = ["xs", "small", "medium", "large", "xl", "xlarge"];
 pub struct Snapshot {
     pub id: String,
     pub owner: String,
-    pub kind: Kind,
     pub dir: PathBuf,
     pub rec: Map<String, Value>,
 }
@@ -631,8 +624,7 @@ impl Store {
         let pos = self
             .machine_pos(id)
             .filter(|&i| {
-                self.machines[i].kind == Kind::Sandbox
-                    && self.machines[i].phase != Phase::Destroyed
+                self.machines[i].kind == Kind::Sandbox && self.machines[i].phase != Phase::Destroyed
             })
             .ok_or_else(|| ApiError::not_found("Sandbox"))?;
         let m = &mut self.machines[pos];

@@ -39,13 +39,20 @@ fn loopback(url: &str) -> Option<(String, u16, String)> {
             None => (authority, 80),
         }
     };
-    matches!(host, "127.0.0.1" | "localhost" | "[::1]").then(|| (host.to_owned(), port, path.to_owned()))
+    matches!(host, "127.0.0.1" | "localhost" | "[::1]")
+        .then(|| (host.to_owned(), port, path.to_owned()))
 }
 
 /// Delivers `event_type` with `data` to the webhook and returns the delivery
 /// record `{id, webhook_id, event_type, status_code, success, attempted_at,
 /// duration_ms, response_body?, error?}`.
-pub async fn deliver(webhook_id: &str, url: &str, secret: &str, event_type: &str, data: Value) -> Value {
+pub async fn deliver(
+    webhook_id: &str,
+    url: &str,
+    secret: &str,
+    event_type: &str,
+    data: Value,
+) -> Value {
     let delivery_id = util::new_id("whd");
     let attempted_at = util::now();
     let payload = json!({
@@ -92,7 +99,11 @@ async fn post(
     event_type: &str,
     delivery_id: &str,
 ) -> std::io::Result<(u16, String)> {
-    let addr = if host == "localhost" { "127.0.0.1" } else { host.trim_matches(['[', ']']) };
+    let addr = if host == "localhost" {
+        "127.0.0.1"
+    } else {
+        host.trim_matches(['[', ']'])
+    };
     let io = async {
         let mut stream = TcpStream::connect((addr, port)).await?;
         let head = format!(
@@ -122,12 +133,17 @@ async fn post(
             .nth(1)
             .and_then(|c| c.parse().ok())
             .ok_or_else(|| std::io::Error::other("malformed HTTP response"))?;
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
         Ok((code, body))
     };
     tokio::time::timeout(Duration::from_secs(5), io)
         .await
-        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "webhook delivery timed out"))?
+        .map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::TimedOut, "webhook delivery timed out")
+        })?
 }
 
 /// Length of a complete response with Content-Length, if one was read.
@@ -136,7 +152,9 @@ fn complete(resp: &[u8]) -> Option<usize> {
     let (head, _) = text.split_once("\r\n\r\n")?;
     let len = head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())?
     })?;
     let total = head.len() + 4 + len;
     (resp.len() >= total).then_some(total)
@@ -161,7 +179,10 @@ mod tests {
             loopback("http://127.0.0.1:8080/hook"),
             Some(("127.0.0.1".into(), 8080, "/hook".into()))
         );
-        assert_eq!(loopback("http://localhost/x"), Some(("localhost".into(), 80, "/x".into())));
+        assert_eq!(
+            loopback("http://localhost/x"),
+            Some(("localhost".into(), 80, "/x".into()))
+        );
         assert_eq!(loopback("https://example.com/x"), None);
         assert_eq!(loopback("http://10.0.0.1/x"), None);
     }

@@ -1,0 +1,189 @@
+//! Every route of the API, under `/api/v1`.
+
+mod computers;
+mod control;
+mod desktop;
+mod exec;
+mod files;
+mod intelligence;
+mod platform;
+mod resources;
+mod sandbox_extras;
+mod sandboxes;
+mod workspaces;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::errors::{ApiError, ApiResult};
+use crate::json::Q;
+use crate::pipeline;
+use crate::state::{App, Phase};
+
+pub type Resp = ApiResult<Response>;
+
+pub fn ok(v: Value) -> Resp {
+    Ok((StatusCode::OK, Json(v)).into_response())
+}
+
+pub fn created(v: Value) -> Resp {
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// The plain acknowledgement of deletes and actions.
+pub fn ack() -> Resp {
+    ok(json!({"ok": true}))
+}
+
+/// Cursor paging over records with an `id`: `limit` plus `cursor` (or
+/// `after`); returns the page and the next cursor (None on the last page).
+pub fn page(items: Vec<Value>, q: &Q, key: &str) -> ApiResult<(Vec<Value>, Option<String>)> {
+    let limit = q.int("limit")?;
+    if limit.is_some_and(|l| l < 1) {
+        return Err(ApiError::validation("limit", "must be at least 1"));
+    }
+    let cursor = q.str("cursor").or_else(|| q.str("after"));
+    let start = match cursor {
+        None => 0,
+        Some(c) => items
+            .iter()
+            .position(|v| v.get(key).and_then(Value::as_str) == Some(c))
+            .map(|i| i + 1)
+            .ok_or_else(|| ApiError::validation("cursor", "is not a valid cursor"))?,
+    };
+    let rest: Vec<Value> = items.into_iter().skip(start).collect();
+    let Some(limit) = limit.and_then(|l| usize::try_from(l).ok()) else {
+        return Ok((rest, None));
+    };
+    let next = (rest.len() > limit)
+        .then(|| {
+            rest[limit - 1]
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .flatten();
+    Ok((rest.into_iter().take(limit).collect(), next))
+}
+
+/// `{"data": page, "next_cursor": ...}` for cursor-paged families.
+pub fn paged(items: Vec<Value>, q: &Q) -> Resp {
+    let (items, next) = page(items, q, "id")?;
+    ok(json!({"data": items, "next_cursor": next}))
+}
+
+/// `{"data": page, "meta": {total, page, per_page}}` for page-numbered lists.
+pub fn numbered(items: Vec<Value>, q: &Q, default_per_page: i64) -> Resp {
+    let per_page = q
+        .int("per_page")?
+        .or(q.int("limit")?)
+        .unwrap_or(default_per_page)
+        .max(1);
+    let page_no = q.int("page")?.unwrap_or(1).max(1);
+    let offset = match q.int("offset")? {
+        Some(o) => o.max(0),
+        None => (page_no - 1) * per_page,
+    };
+    let total = items.len();
+    let slice: Vec<Value> = items
+        .into_iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(per_page).unwrap_or(usize::MAX))
+        .collect();
+    ok(json!({"data": slice, "meta": {"total": total, "page": page_no, "per_page": per_page}}))
+}
+
+/// Page numbers when the caller sends `page`/`per_page`/`offset`, else
+/// cursor paging; both shapes carry `data`.
+pub fn hybrid(items: Vec<Value>, q: &Q) -> Resp {
+    if ["page", "per_page", "offset"]
+        .iter()
+        .any(|k| q.str(k).is_some())
+    {
+        numbered(items, q, 50)
+    } else {
+        paged(items, q)
+    }
+}
+
+/// Waits while a machine boots; its directory and environment once it runs,
+/// 409 `NOT_RUNNING` when it is stopped.
+pub async fn running(
+    app: &App,
+    id: &str,
+    sandbox_only: bool,
+) -> ApiResult<(PathBuf, Vec<(String, String)>)> {
+    let deadline = Instant::now() + app.config.boot_delay + Duration::from_secs(10);
+    loop {
+        {
+            let mut store = app.store();
+            let m = if sandbox_only {
+                store.sandbox(id)?
+            } else {
+                store.computer(id)?
+            };
+            match m.phase {
+                Phase::Running => return Ok((m.dir.clone(), m.env_pairs())),
+                Phase::Creating | Phase::Starting if Instant::now() < deadline => {}
+                Phase::Creating | Phase::Starting => {
+                    let code = if m.kind == crate::state::Kind::Sandbox {
+                        "SANDBOX_STARTING"
+                    } else {
+                        "COMPUTER_STARTING"
+                    };
+                    return Err(ApiError::conflict(
+                        code,
+                        format!("{} is still starting", m.noun()),
+                    )
+                    .nested()
+                    .with("retryable", json!(true))
+                    .with("retry_after_ms", json!(500)));
+                }
+                _ => return Err(ApiError::not_running(m.noun())),
+            }
+        }
+        if !app.sleep(Duration::from_millis(20)).await {
+            return Err(ApiError::internal("emulator is shutting down"));
+        }
+    }
+}
+
+pub fn router(app: App) -> Router {
+    let api = Router::new()
+        .merge(sandboxes::routes())
+        .merge(sandbox_extras::routes())
+        .merge(files::routes())
+        .merge(exec::routes())
+        .merge(computers::routes())
+        .merge(desktop::routes())
+        .merge(platform::routes())
+        .merge(resources::routes())
+        .merge(workspaces::routes())
+        .merge(intelligence::routes())
+        .merge(control::routes())
+        .fallback(|| async { ApiError::not_found("Route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed",
+            )
+        });
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(|| async { ApiError::not_found("Route") })
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            pipeline::pipeline,
+        ))
+        .with_state(app)
+}
+
+pub use platform::default_branding;
+pub use workspaces::member_rec;
