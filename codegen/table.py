@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import pathlib
 import re
 import tomllib
@@ -45,6 +46,7 @@ class Op:
     idempotency: str
     returns: Returns
     upload: str
+    fixed: tuple[tuple[str, str], ...]
     custom: bool
     confidence: str
     doc: str
@@ -132,6 +134,7 @@ def load_table() -> list[Op]:
                 idempotency=row.get("idempotency", "none"),
                 returns=_returns(row["returns"], row.get("paginate"), name),
                 upload=row.get("upload", "json"),
+                fixed=tuple((k, json.dumps(v)) for k, v in row.get("fixed", {}).items()),
                 custom=bool(row.get("custom", False)),
                 confidence=row["confidence"],
                 doc=row["doc"],

@@ -67,6 +67,7 @@ pub static {static_name(op)}: OpSpec = OpSpec {{
     idempotency: Idempotency::{IDEMPOTENCY[op.idempotency]},
     returns: {returns_expr(op)},
     upload: Upload::{"Raw" if op.upload == "raw" else "Json"},
+    fixed: &[{", ".join(f"({rs_str(k)}, {rs_str(v)})" for k, v in op.fixed)}],
     custom: {"true" if op.custom else "false"},
     confidence: Confidence::{CONFIDENCE[op.confidence]},
     doc: {rs_str(op.doc)},

@@ -1,6 +1,8 @@
 //! Turns an operation of the table plus caller values into an HTTP request,
 //! sends it (with the retry policy), and decodes the answer by transport.
 
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -274,9 +276,12 @@ pub(crate) fn prepare(
         }
     }
 
+    let defaults = client.options();
+    let mut headers = defaults.headers.clone();
+    let header_key = take_idempotency_header(&mut headers);
     let mut idempotency_key = match params.remove("idempotency_key") {
         Some(Value::String(k)) if !k.is_empty() => Some(k),
-        Some(Value::Null) | None => None,
+        Some(Value::Null) | None => header_key,
         Some(_) => return Err(Error::invalid("idempotency_key must be a non-empty string")),
     };
     let content_type = if op.upload == Upload::Raw {
@@ -304,9 +309,17 @@ pub(crate) fn prepare(
         }
     }
 
-    let defaults = client.options();
     query.extend(defaults.query.clone());
     body.extend(defaults.body.clone());
+    for (name, json_text) in op.fixed {
+        let value = serde_json::from_str(json_text).map_err(|e| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("{}: bad fixed field {name}: {e}", op.name),
+            )
+        })?;
+        body.insert((*name).to_owned(), value);
+    }
 
     let config = client.config();
     let retry_on = config.retry().enabled();
@@ -337,7 +350,7 @@ pub(crate) fn prepare(
     Ok(Prepared {
         method: op.method,
         url: build_url(config.base_url(), &path, &query)?,
-        headers: defaults.headers.clone(),
+        headers,
         body,
         accept,
         timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
@@ -417,6 +430,20 @@ fn describe(ty: ParamType) -> &'static str {
         ParamType::Json => "JSON",
         ParamType::Bytes => "bytes or text",
     }
+}
+
+/// Moves an `Idempotency-Key` given as an extra header into the request's
+/// key, so it is sent once and lets the retry policy treat the call as keyed.
+pub(crate) fn take_idempotency_header(headers: &mut Vec<(String, String)>) -> Option<String> {
+    let mut key = None;
+    headers.retain(|(name, value)| {
+        let is_key = name.eq_ignore_ascii_case("idempotency-key");
+        if is_key && !value.is_empty() {
+            key = Some(value.clone());
+        }
+        !is_key
+    });
+    key
 }
 
 pub(crate) fn new_idempotency_key() -> String {
@@ -507,9 +534,13 @@ where
     Fut: std::future::Future<Output = Result<T>>,
 {
     let policy = client.config().retry().clone();
+    // Read back when the operation timeout cuts the loop short.
+    let started = AtomicU32::new(0);
+    let last_failure: Mutex<Option<String>> = Mutex::new(None);
     let attempts = async {
         let mut attempt = 1;
         loop {
+            started.store(attempt, Ordering::Relaxed);
             match attempt_fn().await {
                 Ok(value) => {
                     client.shared.budget.refund();
@@ -523,6 +554,9 @@ where
                     if !may_retry {
                         return Err(err.with_attempts(attempt));
                     }
+                    *last_failure
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err.to_string());
                     tokio::time::sleep(retry::backoff(&policy, attempt, err.retry_after())).await;
                     attempt += 1;
                 }
@@ -531,14 +565,26 @@ where
     };
     match client.config().operation_timeout() {
         None => attempts.await,
-        Some(limit) => tokio::time::timeout(limit, attempts)
-            .await
-            .unwrap_or_else(|_| {
+        Some(limit) => match tokio::time::timeout(limit, attempts).await {
+            Ok(result) => result,
+            Err(_) => {
+                let attempts = started.load(Ordering::Relaxed).max(1);
+                let last = last_failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take()
+                    .map(|e| format!("; last failure: {e}"))
+                    .unwrap_or_default();
                 Err(Error::new(
                     ErrorKind::Timeout,
-                    format!("the call did not finish within {} s", limit.as_secs_f64()),
-                ))
-            }),
+                    format!(
+                        "the call did not finish within {} s ({attempts} attempt(s){last})",
+                        limit.as_secs_f64()
+                    ),
+                )
+                .with_attempts(attempts))
+            }
+        },
     }
 }
 
@@ -718,14 +764,20 @@ pub(crate) async fn raw_json(
         )),
         None => Body::None,
     };
+    // As for table operations: with retries on, a mutation carries a key
+    // (generated once, sent on every attempt) so that it may be retried.
+    let mut headers = defaults.headers.clone();
+    let idempotency_key = take_idempotency_header(&mut headers).or_else(|| {
+        (config.retry().enabled() && method != HttpMethod::Get).then(new_idempotency_key)
+    });
     let prepared = Prepared {
         method,
         url: build_url(config.base_url(), path, &defaults.query)?,
-        headers: defaults.headers.clone(),
+        headers,
         body,
         accept: Accept::Json,
         timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
-        idempotency_key: None,
+        idempotency_key,
     };
     let (_, bytes) = send(client, &prepared).await?;
     Ok(unwrap_envelope(parse_json(&bytes)?))

@@ -172,6 +172,8 @@ pub struct OpSpec {
     pub returns: Returns,
     /// Body encoding.
     pub upload: Upload,
+    /// Body fields always sent, as (name, JSON text), overriding the caller's.
+    pub fixed: &'static [(&'static str, &'static str)],
     /// Implemented by hand in the core rather than as one request.
     pub custom: bool,
     /// How sure the reference is.

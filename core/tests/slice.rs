@@ -368,3 +368,27 @@ fn audit_log_walks_every_page() {
         .expect("items");
     assert_eq!(all.len(), ids.len());
 }
+
+#[test]
+fn completions_stream_always_asks_for_a_stream_and_ends_at_done() {
+    let env = env();
+    let api = env.client.blocking();
+    let params = miosa::api::CompletionsStreamParams::default()
+        .model("miosa-1")
+        .messages(vec![serde_json::json!({"role": "user", "content": "hi"})]);
+    let mut stream = api.completions().stream(params).expect("open");
+    let mut chunks = 0;
+    while let Some(event) = stream.next_blocking() {
+        let event = event.expect("event");
+        assert_ne!(
+            event.data, "[DONE]",
+            "the sentinel ends the stream, it is not delivered"
+        );
+        event.json().expect("chunks are JSON");
+        chunks += 1;
+    }
+    let last = recorded(&env, 3);
+    assert!(chunks > 0, "{last:?}");
+    let last = recorded(&env, 1);
+    assert_eq!(last[0]["body"]["stream"], true, "{:?}", last[0]);
+}

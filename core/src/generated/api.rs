@@ -3123,9 +3123,6 @@ pub struct CompletionsStreamParams {
     /// `max_tokens` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<i64>,
-    /// `stream` (body).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stream: Option<bool>,
     /// Fields the table does not list, sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -3153,12 +3150,6 @@ impl CompletionsStreamParams {
     /// Sets `max_tokens`.
     pub fn max_tokens(mut self, v: i64) -> Self {
         self.max_tokens = Some(v);
-        self
-    }
-
-    /// Sets `stream`.
-    pub fn stream(mut self, v: bool) -> Self {
-        self.stream = Some(v);
         self
     }
 }
