@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The tests, examples and the fresh install find the emulator binary here.
+export MIOSA_EMULATOR_BIN="${MIOSA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/debug/miosa-emulator}"
 
 # @napi-rs/cli 3 needs Node ^20.17 (the package itself supports Node 18+).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -68,7 +70,7 @@ cp examples/node/quickstart.mjs examples/node/connect.mjs "$fresh/app/"
   npm init -y >/dev/null
   npm install --no-audit --no-fund --loglevel=error "$tarball"
   node -e "const m = require('miosa-native'); if (typeof m.Client !== 'function' || !(new m.NotFoundError('x') instanceof m.MiosaError)) process.exit(1)"
-  out=$(MIOSA_EMULATOR_BIN="$ROOT/target/$CARGO_BUILD_TARGET/debug/miosa-emulator" node quickstart.mjs 2>/dev/null)
+  out=$(node quickstart.mjs 2>/dev/null)
   [ "$out" = "2" ] || { echo "the installed package printed '$out', expected 2" >&2; exit 1; }
   echo "installed package: require works, quickstart.mjs printed $out"
 )

@@ -1,0 +1,83 @@
+'use strict'
+
+// Cursor pagination: one page with `list`, every item with `iter`.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { Client, AbortError, PermissionDeniedError } = require('miosa-native')
+const { startEmulator } = require('./helpers.js')
+
+let emu
+let client
+let admin
+before(async () => {
+  emu = await startEmulator()
+  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  admin = new Client(emu.adminKey, { baseUrl: emu.baseUrl })
+  // Mutations are what the audit log records.
+  for (let i = 0; i < 7; i++) await client.sandboxes.create({ name: `audited-${i}` })
+})
+after(() => emu && emu.stop())
+
+test('auditLog.iter walks every page, lazily, and matches a manual cursor walk', async () => {
+  const manual = []
+  let cursor
+  let firstCursor
+  let pages = 0
+  for (;;) {
+    const page = await admin.auditLog.list({ limit: 3, after: cursor })
+    assert.ok(Array.isArray(page.items))
+    assert.ok(page.items.length <= 3)
+    manual.push(...page.items)
+    pages += 1
+    if (!page.next_cursor) break
+    cursor = page.next_cursor
+    firstCursor ??= cursor
+  }
+  assert.ok(pages >= 3, `several pages (${pages})`)
+
+  const before = (await emu.requests(1))[0].seq
+  const walked = []
+  for await (const entry of admin.auditLog.iter({ limit: 3 })) walked.push(entry)
+  assert.deepEqual(walked.map((e) => e.id), manual.map((e) => e.id))
+  assert.equal(new Set(walked.map((e) => e.id)).size, walked.length, 'no entry twice')
+  assert.ok(walked.length >= 7)
+  assert.ok(walked.every((e) => typeof e.action === 'string' && typeof e.created_at === 'string'))
+  const pageRequests = (await emu.control('GET', 'requests?path=/api/v1/audit-log')).filter((r) => r.seq > before)
+  assert.equal(pageRequests.length, pages, 'one request per page')
+  assert.equal(pageRequests[0].query.after, undefined)
+  assert.equal(pageRequests[1].query.after, firstCursor)
+  assert.equal(pageRequests[0].query.limit, '3')
+})
+
+test('iter fetches nothing until the loop asks, and stops fetching on break', async () => {
+  const before = (await emu.requests(1))[0].seq
+  const it = admin.auditLog.iter({ limit: 2 })
+  assert.equal((await emu.requests(1))[0].seq, before, 'creating the iterator sent nothing')
+  let n = 0
+  for await (const _ of it) if (++n === 3) break
+  const sent = (await emu.control('GET', 'requests?path=/api/v1/audit-log')).filter((r) => r.seq > before)
+  assert.equal(sent.length, 2, 'two pages of two were enough for three items')
+})
+
+test('iter errors and aborts reach the loop', async () => {
+  await assert.rejects(async () => {
+    for await (const _ of client.auditLog.iter()) assert.fail('a user key may not read the audit log')
+  }, PermissionDeniedError)
+  const controller = new AbortController()
+  controller.abort()
+  await assert.rejects(async () => {
+    for await (const _ of admin.auditLog.iter({ limit: 2 }, { signal: controller.signal })) assert.fail('aborted')
+  }, AbortError)
+})
+
+test('other paginated lists offer list and iter too', async () => {
+  for (let i = 0; i < 3; i++) await client.webhooks.create({ url: `http://127.0.0.1:9/h${i}`, events: ['sandbox.created'] })
+  const first = await client.webhooks.list({ limit: 2 })
+  assert.equal(first.items.length, 2)
+  assert.equal(typeof first.next_cursor, 'string')
+  const all = []
+  for await (const hook of client.webhooks.iter({ limit: 2 })) all.push(hook.id)
+  assert.ok(all.length >= 3)
+  assert.equal(new Set(all).size, all.length)
+})

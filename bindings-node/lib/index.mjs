@@ -1,0 +1,26 @@
+// ESM entry of miosa-native: the same objects as the CommonJS entry.
+import cjs from './index.js'
+
+export const {
+  Client,
+  EventStream,
+  webhooks,
+  parseSse,
+  version,
+  MiosaError,
+  AuthenticationError,
+  InsufficientCreditsError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  ValidationError,
+  RateLimitError,
+  ServerError,
+  APITimeoutError,
+  APIConnectionError,
+  InvalidArgumentError,
+  AbortError,
+  WebhookVerificationError,
+} = cjs
+
+export default cjs

@@ -1,0 +1,57 @@
+//! `NativePager`: the core's lazy cursor walker, one page per `nextPage()`.
+//! The JS layer's `iter()` is an async generator over these pages.
+
+use std::sync::Arc;
+
+use miosa::Pager;
+use napi::Env;
+use napi::bindgen_prelude::Object;
+use napi_derive::napi;
+use tokio::sync::Mutex;
+
+use crate::cancel::{CancelToken, run_cancellable};
+use crate::reply::Reply;
+
+/// Walks every page of a paginated operation, following `next_cursor`.
+#[napi]
+#[derive(Debug)]
+pub struct NativePager {
+    inner: Arc<Mutex<Pager>>,
+    rt: tokio::runtime::Handle,
+}
+
+impl NativePager {
+    pub(crate) fn new(pager: Pager, rt: tokio::runtime::Handle) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(pager)),
+            rt,
+        }
+    }
+}
+
+#[napi]
+impl NativePager {
+    /// The JSON array of the next page's items, or `null` after the last page.
+    #[napi(catch_unwind, ts_return_type = "Promise<string | null>")]
+    pub fn next_page<'env>(
+        &self,
+        env: &'env Env,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<Object<'env>> {
+        let (reply, promise) = Reply::<Option<String>>::new(env)?;
+        let inner = Arc::clone(&self.inner);
+        let cancel = cancel.map(CancelToken::watch);
+        self.rt.spawn(async move {
+            let outcome = run_cancellable(
+                async move {
+                    let page = inner.lock().await.next_page().await?;
+                    Ok(page.map(|p| serde_json::Value::Array(p.items).to_string()))
+                },
+                cancel,
+            )
+            .await;
+            reply.settle(outcome, |_env, page| Ok(page));
+        });
+        Ok(promise)
+    }
+}
