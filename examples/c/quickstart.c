@@ -53,11 +53,11 @@ int main(void) {
     char *files = NULL;
     char args[256];
     snprintf(args, sizeof args, "[\"%s\"]", id);
-    if (miosa_call(client, MIOSA_OP_SANDBOX_FILES_LIST, args, "{\"path\": \"/\"}", &files, &err) == MIOSA_OK) {
+    if (miosa_call(client, MIOSA_OP_SANDBOX_FILES_LIST, args, "{\"path\": \"/workspace\"}", &files, &err) == MIOSA_OK) {
         printf("files: %s\n", files);
         miosa_string_free(files);
     } else {
-        miosa_error_free(err);
+        status = fail("sandbox.files.list", err);
     }
 
     if (miosa_computer_destroy(client, id, NULL, NULL, &err) != MIOSA_OK) {

@@ -1,0 +1,88 @@
+/*
+ * The C suite: every test gets a fresh miosa-emulator on loopback and talks
+ * to it through libmiosa exactly as a C program would. The last line is
+ * "N passed, N failed"; the exit status is non-zero when anything failed.
+ *
+ *   ./miosa_tests            run everything
+ *   ./miosa_tests NAME...    run the named tests only
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "tests.h"
+
+typedef struct {
+    const char *name;
+    void (*fn)(const emulator *e);
+} test_case;
+
+static const test_case TESTS[] = {
+    {"first_request", test_first_request},
+    {"every_operation", test_every_operation},
+    {"error_classes", test_error_classes},
+    {"retry_recovers", test_retry_recovers},
+    {"sse_stop_from_callback", test_sse_stop_from_callback},
+    {"sse_runs_to_the_end", test_sse_runs_to_the_end},
+    {"sse_pull", test_sse_pull},
+    {"sse_errors", test_sse_errors},
+    {"pagination_walk", test_pagination_walk},
+    {"bad_arguments", test_bad_arguments},
+    {"client_options", test_client_options},
+    {"binary_round_trip", test_binary_round_trip},
+    {"threads", test_threads},
+    {"webhook_signatures", test_webhook_signatures},
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int selected(int argc, char **argv, const char *name) {
+    if (argc <= 1) {
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    int passed = 0, failed = 0;
+    double start = now_ms();
+    /* Line-buffered, so every line is out before a sanitizer report ends the process. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("libmiosa %s\n", miosa_version());
+    for (size_t i = 0; i < sizeof TESTS / sizeof TESTS[0]; i++) {
+        if (!selected(argc, argv, TESTS[i].name)) {
+            continue;
+        }
+        emulator e;
+        double t0 = now_ms();
+        int before = test_failures();
+        if (emulator_start(&e) != 0) {
+            check_fail(__FILE__, __LINE__, "%s: the emulator did not start", TESTS[i].name);
+        } else {
+            TESTS[i].fn(&e);
+            emulator_stop(&e);
+        }
+        int ok = test_failures() == before;
+        printf("%s - %s (%.0f ms)\n", ok ? "ok" : "FAIL", TESTS[i].name, now_ms() - t0);
+        fflush(stdout);
+        if (ok) {
+            passed++;
+        } else {
+            failed++;
+        }
+    }
+    printf("suite time %.1f s\n", (now_ms() - start) / 1e3);
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 && passed > 0 ? 0 : 1;
+}

@@ -1,0 +1,31 @@
+/* The test functions; each receives a fresh, running emulator. */
+#ifndef MIOSA_TEST_TESTS_H
+#define MIOSA_TEST_TESTS_H
+
+#include "harness.h"
+
+/* test_quickstart.c */
+void test_first_request(const emulator *e);
+void test_binary_round_trip(const emulator *e);
+
+/* test_operations.c */
+void test_every_operation(const emulator *e);
+
+/* test_errors.c */
+void test_error_classes(const emulator *e);
+void test_retry_recovers(const emulator *e);
+void test_webhook_signatures(const emulator *e);
+
+/* test_streams.c */
+void test_sse_stop_from_callback(const emulator *e);
+void test_sse_runs_to_the_end(const emulator *e);
+void test_sse_pull(const emulator *e);
+void test_sse_errors(const emulator *e);
+void test_pagination_walk(const emulator *e);
+
+/* test_arguments.c */
+void test_bad_arguments(const emulator *e);
+void test_client_options(const emulator *e);
+void test_threads(const emulator *e);
+
+#endif
