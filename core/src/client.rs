@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::config::{ClientBuilder, Config, validate_header};
+use crate::config::{ClientBuilder, Config, RedactedHeaders, validate_header};
 use crate::dispatch::{self, Arg, Output};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::OpSpec;
@@ -22,7 +22,8 @@ use crate::pagination::Pager;
 use crate::retry::RetryBudget;
 
 /// Per-call additions: headers, query and body fields the table lacks, and a timeout.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// An `Idempotency-Key` header here becomes the call's key (sent once, reused by retries).
+#[derive(Clone, Default, PartialEq)]
 pub struct RequestOptions {
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
@@ -32,6 +33,17 @@ pub struct RequestOptions {
     pub body: Map<String, Value>,
     /// Per-attempt timeout, replacing the client's `receive_timeout` for this call.
     pub timeout: Option<Duration>,
+}
+
+impl fmt::Debug for RequestOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestOptions")
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("query", &self.query)
+            .field("body", &self.body)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl RequestOptions {

@@ -87,8 +87,36 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Whether a header's value is a credential (never printed by `Debug`).
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(
+        name.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
+    ) || ["token", "secret", "key", "password", "signature", "auth"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+/// `Debug` view of extra headers with credential values hidden.
+pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a [(String, String)]);
+
+impl fmt::Debug for RedactedHeaders<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut list = f.debug_list();
+        for (name, value) in self.0 {
+            if is_secret_header(name) {
+                list.entry(&(name, "<redacted>"));
+            } else {
+                list.entry(&(name, value));
+            }
+        }
+        list.finish()
+    }
+}
+
 /// Everything a client is built from.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: String,
@@ -97,6 +125,20 @@ pub struct Config {
     pub(crate) retry: RetryPolicy,
     pub(crate) operation_timeout: Option<Duration>,
     pub(crate) headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key)
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("receive_timeout", &self.receive_timeout)
+            .field("retry", &self.retry)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .finish()
+    }
 }
 
 impl Config {
@@ -127,7 +169,7 @@ impl Config {
 }
 
 /// Builder for [`crate::Client`]: `Client::builder(key).base_url(..).retry(true).build()`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientBuilder {
     api_key: String,
     base_url: Option<String>,
@@ -136,6 +178,21 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     operation_timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The key is not validated yet, so not even its prefix is shown.
+        f.debug_struct("ClientBuilder")
+            .field("api_key", &"<redacted>")
+            .field("base_url", &self.base_url)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("receive_timeout", &self.receive_timeout)
+            .field("retry", &self.retry)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .finish()
+    }
 }
 
 impl ClientBuilder {
@@ -257,10 +314,17 @@ mod tests {
         let key = ApiKey::new("msk_live_supersecret123").expect("valid");
         let shown = format!("{key:?}");
         assert!(!shown.contains("supersecret"), "{shown}");
-        let config = ClientBuilder::new("msk_live_supersecret123")
-            .into_config()
-            .expect("valid");
-        assert!(!format!("{config:?}").contains("supersecret"));
+        let builder = ClientBuilder::new("msk_live_supersecret123")
+            .header("x-tenant-token", "tok_supersecret456")
+            .header("x-tenant-id", "ten_visible");
+        assert!(
+            !format!("{builder:?}").contains("supersecret"),
+            "{builder:?}"
+        );
+        let config = builder.into_config().expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("supersecret"), "{shown}");
+        assert!(shown.contains("ten_visible"), "{shown}");
     }
 
     #[test]

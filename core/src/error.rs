@@ -237,6 +237,14 @@ impl Error {
                 ErrorKind::Connection,
                 format!("could not connect: {detail}"),
             )
+        } else if err.is_decode() && broke_mid_body(err) {
+            // reqwest files a body that stopped short (a reset, a truncated
+            // Content-Length) under "decode"; it is a transport failure that a
+            // retry can cure, not a malformed answer.
+            Self::new(
+                ErrorKind::Connection,
+                format!("the connection broke while reading the response: {detail}"),
+            )
         } else if err.is_decode() {
             Self::decode(format!("could not decode the response: {detail}"))
         } else if err.is_builder() {
@@ -248,6 +256,22 @@ impl Error {
             )
         }
     }
+}
+
+/// Whether a reqwest error was caused by reading the body off the connection
+/// (its source chain holds a body or I/O error), as opposed to decoding it.
+fn broke_mid_body(err: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(err);
+    while let Some(inner) = source {
+        let body = inner
+            .downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_body);
+        if body || inner.is::<std::io::Error>() {
+            return true;
+        }
+        source = inner.source();
+    }
+    false
 }
 
 fn error_chain(err: &dyn std::error::Error) -> String {

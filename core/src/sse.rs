@@ -97,19 +97,33 @@ impl SseParser {
             }
             self.seen_first_bytes = true;
         }
-        for &byte in chunk {
-            match byte {
-                b'\n' if self.after_cr => self.after_cr = false,
-                b'\n' | b'\r' => {
-                    self.after_cr = byte == b'\r';
-                    let line = std::mem::take(&mut self.line);
-                    self.process_line(&line, out);
-                }
-                _ => {
-                    self.after_cr = false;
-                    self.line.push(byte);
+        // Whole lines are found with one scan and parsed straight from the chunk;
+        // only a line split across chunks is copied into `self.line`.
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.after_cr {
+                // The LF of a CRLF pair, possibly the first byte of the next chunk.
+                self.after_cr = false;
+                if rest[0] == b'\n' {
+                    rest = &rest[1..];
+                    continue;
                 }
             }
+            let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                self.line.extend_from_slice(rest);
+                break;
+            };
+            self.after_cr = rest[end] == b'\r';
+            if self.line.is_empty() {
+                self.process_line(&rest[..end], out);
+            } else {
+                self.line.extend_from_slice(&rest[..end]);
+                let mut line = std::mem::take(&mut self.line);
+                self.process_line(&line, out);
+                line.clear();
+                self.line = line;
+            }
+            rest = &rest[end + 1..];
         }
     }
 
@@ -139,7 +153,10 @@ impl SseParser {
         };
         let value = String::from_utf8_lossy(value);
         match field {
-            b"event" => self.event_type = value.into_owned(),
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.push_str(&value);
+            }
             b"data" => {
                 if self.has_data {
                     self.data.push('\n');
@@ -147,7 +164,10 @@ impl SseParser {
                 self.data.push_str(&value);
                 self.has_data = true;
             }
-            b"id" if !value.contains('\0') => self.last_event_id = value.into_owned(),
+            b"id" if !value.contains('\0') => {
+                self.last_event_id.clear();
+                self.last_event_id.push_str(&value);
+            }
             b"retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
                 self.retry = value.parse().ok();
             }

@@ -19,6 +19,7 @@ use tokio::task::AbortHandle;
 use crate::client::{Client, ensure_may_block};
 use crate::dispatch::{Prepared, check_status, request, with_retries};
 use crate::error::{Error, ErrorKind, Result};
+use crate::retry;
 use crate::sse::{Event, SseParser};
 
 /// What a stream callback wants next.
@@ -89,6 +90,8 @@ impl EventStream {
     pub fn close(&mut self) {
         self.task.abort();
         self.rx.close();
+        // Events already buffered are dropped too: after `close`, `next` is `None`.
+        while self.rx.try_recv().is_ok() {}
     }
 
     /// The seed's callback form: calls `f` for each event until it returns
@@ -175,12 +178,16 @@ impl Reader {
                     let _ = self.tx.send(Err(err.with_attempts(reconnects))).await;
                     return;
                 }
-                let delay = self
+                let backoff = self
                     .parser
                     .retry_ms()
                     .map(Duration::from_millis)
                     .unwrap_or(DEFAULT_RECONNECT_DELAY)
-                    .saturating_mul(1 << (reconnects - 1).min(4))
+                    .saturating_mul(1 << (reconnects - 1).min(4));
+                // A 429/503 on a reconnect may say how long to wait.
+                let delay = err
+                    .retry_after()
+                    .map_or(backoff, |asked| asked.max(backoff))
                     .min(MAX_RECONNECT_DELAY);
                 tokio::select! {
                     () = tokio::time::sleep(delay) => {}
@@ -188,7 +195,9 @@ impl Reader {
                 }
                 match self.reconnect(&last_id).await {
                     Ok(next) => break next,
-                    Err(e) if e.status().is_some() => {
+                    // A refusal (401, 404, quota...) ends the stream; a transient
+                    // answer (429, 5xx) is a server restarting: keep trying.
+                    Err(e) if e.status().is_some() && !retry::is_retryable(&e) => {
                         let _ = self.tx.send(Err(e)).await;
                         return;
                     }

@@ -175,9 +175,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Q {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
-            .map(|q| Self(q.0))
-            .map_err(|e| ApiError::invalid_body(format!("malformed query string: {e}")))
+        let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
+            .map_err(|e| ApiError::invalid_body(format!("malformed query string: {e}")))?;
+        // Repeated keys (`tags=a&tags=b`, `tags[]=a`) join into `a,b`.
+        let mut map: HashMap<String, String> = HashMap::new();
+        for (k, v) in pairs.0 {
+            let k = k.strip_suffix("[]").map_or(k.clone(), str::to_owned);
+            map.entry(k)
+                .and_modify(|old| {
+                    old.push(',');
+                    old.push_str(&v);
+                })
+                .or_insert(v);
+        }
+        Ok(Self(map))
     }
 }
 

@@ -3,6 +3,7 @@
 //! keys, the audit log, and `request_id` in error bodies.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body as AxumBody;
@@ -14,7 +15,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
-use crate::state::{App, TENANT_ID, lock};
+use crate::state::{App, Counters, InFlight, TENANT_ID, lock};
 use crate::util;
 
 /// Largest request body accepted.
@@ -43,7 +44,15 @@ pub struct Fault {
     pub retry_after: Option<String>,
     pub delay: Duration,
     pub reset: bool,
+    /// Answer normally, but drop the connection after the headers and half
+    /// of the body.
+    pub reset_body: bool,
+    /// Answer normally with the full `Content-Length`, but send only half of
+    /// the body, then close the connection.
+    pub truncate: bool,
     pub cut_after_events: Option<usize>,
+    /// SSE: after this many events the stream goes silent for `delay`.
+    pub stall_after_events: Option<usize>,
 }
 
 impl Fault {
@@ -66,8 +75,29 @@ impl Fault {
             "method": self.method, "path": self.path, "times": self.times,
             "status": self.status, "body": self.body, "retry_after": self.retry_after,
             "delay_ms": self.delay.as_millis() as u64, "reset": self.reset,
+            "reset_body": self.reset_body, "truncate": self.truncate,
             "cut_after_events": self.cut_after_events,
+            "stall_after_events": self.stall_after_events,
         })
+    }
+
+    /// The name the request log gives this fault.
+    fn label(&self) -> &'static str {
+        if self.reset {
+            "reset"
+        } else if self.status.is_some() {
+            "status"
+        } else if self.reset_body {
+            "reset_body"
+        } else if self.truncate {
+            "truncate"
+        } else if self.cut_after_events.is_some() {
+            "cut_after_events"
+        } else if self.stall_after_events.is_some() {
+            "stall_after_events"
+        } else {
+            "delay"
+        }
     }
 }
 
@@ -96,6 +126,18 @@ pub enum Role {
 pub struct Ctx {
     /// An injected fault cuts SSE streams after this many events.
     pub cut_after_events: Option<usize>,
+    /// An injected fault silences SSE streams after this many events, for
+    /// this long.
+    pub stall: Option<(usize, Duration)>,
+    /// Where SSE streams count themselves open.
+    pub counters: Arc<Counters>,
+}
+
+/// What an injected fault does to an answer produced normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyFault {
+    Reset,
+    Truncate,
 }
 
 /// Routes that need no key (PROTOCOL §2).
@@ -174,7 +216,7 @@ fn record(
         "status": null,
         "at": util::now(),
     });
-    if json_body_is_absent(&entry)
+    if entry["body"].is_null()
         && !body.is_empty()
         && body.len() <= TEXT_CAP
         && let Ok(text) = std::str::from_utf8(body)
@@ -192,11 +234,9 @@ fn record(
     seq
 }
 
-fn json_body_is_absent(entry: &Value) -> bool {
-    entry["body"].is_null()
-}
-
-fn set_logged_status(app: &App, seq: u64, status: StatusCode) {
+/// Completes a log entry: the status answered (none for a reset) and the
+/// fault injected, if any.
+fn set_logged_status(app: &App, seq: u64, status: Option<StatusCode>, fault: Option<&str>) {
     let mut log = lock(&app.requests);
     if let Some(e) = log
         .entries
@@ -204,7 +244,10 @@ fn set_logged_status(app: &App, seq: u64, status: StatusCode) {
         .rev()
         .find(|e| e["seq"] == json!(seq))
     {
-        e["status"] = json!(status.as_u16());
+        e["status"] = json!(status.map(|s| s.as_u16()));
+        if let Some(f) = fault {
+            e["fault"] = json!(f);
+        }
     }
 }
 
@@ -229,6 +272,60 @@ fn reset_response() -> Response {
         ))
     });
     Response::new(AxumBody::from_stream(stream))
+}
+
+/// Sends the head and half of `resp`'s body, then drops the connection
+/// (`Reset`), or announces the whole `Content-Length` and closes after half
+/// (`Truncate`). SSE bodies never end, so they pass through untouched: their
+/// faults are `cut_after_events` and `stall_after_events`.
+async fn apply_body_fault(resp: Response, fault: BodyFault) -> Response {
+    let is_sse = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if is_sse {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY)
+        .await
+        .unwrap_or_default();
+    match fault {
+        BodyFault::Truncate => {
+            parts
+                .headers
+                .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        }
+        BodyFault::Reset => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+        }
+    }
+    let first = bytes.slice(..bytes.len() / 2);
+    let stream = futures_util::stream::unfold(0u8, move |step| {
+        let first = first.clone();
+        async move {
+            match step {
+                0 if !first.is_empty() => Some((Ok(first), 1)),
+                0 | 1 => {
+                    // Let the first half reach the client before the end.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    match fault {
+                        BodyFault::Reset => Some((
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::ConnectionReset,
+                                "injected reset during the body",
+                            )),
+                            2,
+                        )),
+                        // Ending short of Content-Length makes hyper close the connection.
+                        BodyFault::Truncate => None,
+                    }
+                }
+                _ => None,
+            }
+        }
+    });
+    Response::from_parts(parts, AxumBody::from_stream(stream))
 }
 
 fn is_mutation(method: &Method) -> bool {
@@ -341,36 +438,59 @@ fn with_request_id(mut resp: Response, rid: &str) -> Response {
 /// Runs one request through the pipeline.
 pub async fn pipeline(State(app): State<App>, req: Request, next: Next) -> Response {
     let rid = format!("req_{}", util::random_hex(8));
-    let resp = handle(&app, req, next, &rid).await;
+    let (resp, body_fault) = handle(&app, req, next, &rid).await;
     let resp = if resp.status().is_client_error() || resp.status().is_server_error() {
         finish_error(resp, &rid).await
     } else {
         resp
     };
-    with_request_id(resp, &rid)
+    let resp = with_request_id(resp, &rid);
+    match body_fault {
+        Some(fault) => apply_body_fault(resp, fault).await,
+        None => resp,
+    }
 }
 
-async fn handle(app: &App, req: Request, next: Next, rid: &str) -> Response {
+/// `/_emulator/*` routes are control routes (not recorded, no faults), except
+/// the bulk test stream, which behaves like an API route.
+fn is_control(rel: &str) -> bool {
+    rel.starts_with("/_emulator") && rel != "/_emulator/stream"
+}
+
+async fn handle(app: &App, req: Request, next: Next, rid: &str) -> (Response, Option<BodyFault>) {
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return ApiError::new(
+        let resp = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "TOO_LARGE",
             "Request body too large",
         )
         .into_response();
+        return (resp, None);
     };
     let path = parts.uri.path().to_owned();
     let rel = path.strip_prefix("/api/v1").unwrap_or(&path).to_owned();
-    let control = rel.starts_with("/_emulator");
+    let control = is_control(&rel);
     let method = parts.method.clone();
     let seq = (!control).then(|| record(app, &method, &parts.uri, &parts.headers, &bytes, rid));
+    // Dropped unfinished when the client closes the connection first.
+    let in_flight = (!control).then(|| InFlight::start(&app.counters));
 
-    let resp = run(app, parts, bytes, next, &rel, control).await;
+    let fault = if control {
+        None
+    } else {
+        take_fault(app, &method, parts.uri.path())
+    };
+    let (resp, body_fault) = run(app, parts, bytes, next, &rel, control, fault.as_ref()).await;
     if let Some(seq) = seq {
-        set_logged_status(app, seq, resp.status());
+        let reset = fault.as_ref().is_some_and(|f| f.reset);
+        let status = (!reset).then_some(resp.status());
+        set_logged_status(app, seq, status, fault.as_ref().map(Fault::label));
     }
-    resp
+    if let Some(guard) = in_flight {
+        guard.finish();
+    }
+    (resp, body_fault)
 }
 
 async fn run(
@@ -380,15 +500,22 @@ async fn run(
     next: Next,
     rel: &str,
     control: bool,
-) -> Response {
+    fault: Option<&Fault>,
+) -> (Response, Option<BodyFault>) {
     let method = parts.method.clone();
-    let mut cut_after_events = None;
-    if !control && let Some(f) = take_fault(app, &method, parts.uri.path()) {
-        if !f.delay.is_zero() {
+    let mut ctx = Ctx {
+        cut_after_events: None,
+        stall: None,
+        counters: Arc::clone(&app.counters),
+    };
+    let mut body_fault = None;
+    if let Some(f) = fault {
+        // For a stall the delay is the silence inside the stream, not a wait before it.
+        if f.stall_after_events.is_none() && !f.delay.is_zero() {
             app.sleep(f.delay).await;
         }
         if f.reset {
-            return reset_response();
+            return (reset_response(), None);
         }
         if let Some(code) = f.status {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -403,9 +530,17 @@ async fn run(
             {
                 resp.headers_mut().insert(header::RETRY_AFTER, ra);
             }
-            return resp;
+            return (resp, None);
         }
-        cut_after_events = f.cut_after_events;
+        ctx.cut_after_events = f.cut_after_events;
+        ctx.stall = f.stall_after_events.map(|n| (n, f.delay));
+        body_fault = if f.reset_body {
+            Some(BodyFault::Reset)
+        } else if f.truncate {
+            Some(BodyFault::Truncate)
+        } else {
+            None
+        };
     }
 
     let role = if is_public(&method, rel) {
@@ -413,14 +548,15 @@ async fn run(
     } else {
         match authenticate(app, &parts.headers) {
             Some(r) => r,
-            None => return ApiError::unauthorized().into_response(),
+            None => return (ApiError::unauthorized().into_response(), body_fault),
         }
     };
     if (rel.starts_with("/admin/") || rel == "/admin" || rel.starts_with("/audit-log"))
         && role != Role::Admin
     {
-        return ApiError::forbidden("FORBIDDEN", "An admin API key is required for this route")
+        let resp = ApiError::forbidden("FORBIDDEN", "An admin API key is required for this route")
             .into_response();
+        return (resp, body_fault);
     }
 
     // Idempotency-Key: replay a finished request, wait for one in flight.
@@ -437,12 +573,47 @@ async fn run(
     if let Some(key) = &idem_key {
         match claim_idempotency(app, key, &fingerprint).await {
             Claim::Proceed => {}
-            Claim::Replay(resp) => return resp,
+            Claim::Replay(resp) => return (resp, body_fault),
         }
     }
 
     let mut req = Request::from_parts(parts, AxumBody::from(bytes));
-    req.extensions_mut().insert(Ctx { cut_after_events });
+    req.extensions_mut().insert(ctx);
+    let has_key = idem_key.is_some();
+    let work = answer(
+        app.clone(),
+        req,
+        next,
+        rel.to_owned(),
+        role,
+        idem_key.map(|key| (key, fingerprint)),
+        control,
+    );
+    let resp = if has_key {
+        // A keyed mutation finishes even when its client leaves, as a server
+        // would, so the retry finds the stored answer instead of doing it twice.
+        match tokio::spawn(work).await {
+            Ok(resp) => resp,
+            Err(_) => ApiError::internal("the request handler failed").into_response(),
+        }
+    } else {
+        work.await
+    };
+    (resp, body_fault)
+}
+
+/// Runs the route, audits a successful mutation and stores the answer of a
+/// keyed one for replay.
+async fn answer(
+    app: App,
+    req: Request,
+    next: Next,
+    rel: String,
+    role: Role,
+    idem: Option<(String, Value)>,
+    control: bool,
+) -> Response {
+    let method = req.method().clone();
     let resp = next.run(req).await;
     let status = resp.status();
     let is_json = resp
@@ -452,11 +623,11 @@ async fn run(
         .is_some_and(|v| v.starts_with("application/json"));
     let mutation = is_mutation(&method) && !control;
     if !(mutation && is_json && status.is_success()) {
-        if let Some(key) = &idem_key {
+        if let Some((key, _)) = &idem {
             lock(&app.idem).remove(key);
         }
         if mutation && status.is_success() {
-            audit(app, &method, rel, None, role);
+            audit(&app, &method, &rel, None, role);
         }
         return resp;
     }
@@ -465,8 +636,8 @@ async fn run(
         .await
         .unwrap_or_default();
     let value = serde_json::from_slice::<Value>(&body).ok();
-    audit(app, &method, rel, value.as_ref(), role);
-    if let Some(key) = idem_key {
+    audit(&app, &method, &rel, value.as_ref(), role);
+    if let Some((key, fingerprint)) = idem {
         lock(&app.idem).insert(
             key,
             Idem::Done {

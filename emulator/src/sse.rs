@@ -8,6 +8,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 use crate::pipeline::Ctx;
+use crate::state::StreamGuard;
 
 type Chunk = Result<Bytes, std::io::Error>;
 
@@ -17,16 +18,34 @@ pub struct Sse {
     tx: mpsc::Sender<Chunk>,
     /// Injected fault: drop the connection after this many events.
     cut_after: Option<usize>,
+    /// Injected fault: after this many events, send nothing (no heartbeats
+    /// either) for this long.
+    stall: Option<(usize, std::time::Duration)>,
     sent: usize,
 }
 
 /// Opens an SSE response; the caller spawns a task that writes into `Sse`.
 pub fn open(ctx: Option<&Ctx>) -> (Sse, Response) {
     let (tx, rx) = mpsc::channel::<Chunk>(64);
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|chunk| (chunk, rx))
+    // The guard lives in the body: hyper drops it when the stream ends or
+    // the client closes the connection.
+    let guard = ctx.map(|c| StreamGuard::new(&c.counters));
+    let stream = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        rx.recv().await.map(|chunk| (chunk, (rx, guard)))
     });
-    let mut resp = Response::new(Body::from_stream(stream));
+    let resp = sse_response(Body::from_stream(stream));
+    let sse = Sse {
+        tx,
+        cut_after: ctx.and_then(|c| c.cut_after_events),
+        stall: ctx.and_then(|c| c.stall),
+        sent: 0,
+    };
+    (sse, resp)
+}
+
+/// A response with the SSE headers around `body`.
+pub fn sse_response(body: Body) -> Response {
+    let mut resp = Response::new(body);
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -34,12 +53,7 @@ pub fn open(ctx: Option<&Ctx>) -> (Sse, Response) {
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
-    let sse = Sse {
-        tx,
-        cut_after: ctx.and_then(|c| c.cut_after_events),
-        sent: 0,
-    };
-    (sse, resp)
+    resp
 }
 
 /// One event in wire form; multi-line data becomes several `data:` lines.
@@ -67,6 +81,15 @@ pub fn frame(event: Option<&str>, id: Option<&str>, data: &str) -> String {
 impl Sse {
     /// Sends one event; false when the client is gone or a cut was injected.
     pub async fn event(&mut self, event: Option<&str>, id: Option<&str>, data: &str) -> bool {
+        if let Some((after, pause)) = self.stall
+            && self.sent >= after
+        {
+            self.stall = None;
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.tx.closed() => return false,
+            }
+        }
         if self.cut_after.is_some_and(|n| self.sent >= n) {
             // Let what was sent reach the client before the connection drops.
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

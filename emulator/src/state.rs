@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -33,7 +34,82 @@ pub struct AppState {
     pub requests: Mutex<RequestLog>,
     pub faults: Mutex<Vec<Fault>>,
     pub idem: Mutex<HashMap<String, Idem>>,
+    /// Live connection facts for `GET /_emulator/stats`.
+    pub counters: Arc<Counters>,
     shutdown: watch::Sender<bool>,
+}
+
+/// What the emulator can see of its connections: requests still being
+/// answered, requests whose client left first, and open SSE streams.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub in_flight: AtomicU64,
+    pub abandoned: AtomicU64,
+    pub streams_open: AtomicU64,
+    pub streams_opened: AtomicU64,
+}
+
+impl Counters {
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::SeqCst)
+    }
+
+    /// Clears the totals (not the live gauges) at `POST /_emulator/reset`.
+    pub fn reset_totals(&self) {
+        self.abandoned.store(0, Ordering::SeqCst);
+        self.streams_opened.store(0, Ordering::SeqCst);
+    }
+}
+
+/// Counts one request as in flight until dropped; dropped before
+/// [`InFlight::finish`] means the client went away first (the connection
+/// closed and the server stopped answering).
+#[derive(Debug)]
+pub struct InFlight {
+    counters: Arc<Counters>,
+    finished: bool,
+}
+
+impl InFlight {
+    pub fn start(counters: &Arc<Counters>) -> Self {
+        counters.in_flight.fetch_add(1, Ordering::SeqCst);
+        Self {
+            counters: Arc::clone(counters),
+            finished: false,
+        }
+    }
+
+    pub fn finish(mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if !self.finished {
+            self.counters.abandoned.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Counts an SSE stream as open until its response body is dropped (the
+/// stream ended or the client closed the connection).
+#[derive(Debug)]
+pub struct StreamGuard(Arc<Counters>);
+
+impl StreamGuard {
+    pub fn new(counters: &Arc<Counters>) -> Self {
+        counters.streams_open.fetch_add(1, Ordering::SeqCst);
+        counters.streams_opened.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(counters))
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.streams_open.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Locks a mutex, ignoring poisoning: a panicked handler must not take the
@@ -53,6 +129,7 @@ impl AppState {
             requests: Mutex::new(RequestLog::default()),
             faults: Mutex::new(Vec::new()),
             idem: Mutex::new(HashMap::new()),
+            counters: Arc::new(Counters::default()),
             shutdown: watch::Sender::new(false),
         }
     }

@@ -771,7 +771,7 @@ async fn processes_storage_and_completions_behave() {
     assert_eq!(status, StatusCode::CREATED, "{p}");
     let pid = p["data"]["pid"].as_str().expect("pid").to_owned();
     let mut logs = Value::Null;
-    for _ in 0..50 {
+    for _ in 0..200 {
         logs = h
             .get(&format!("/sandboxes/sbx_fixture/processes/{pid}/logs"))
             .await

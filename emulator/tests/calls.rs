@@ -189,6 +189,21 @@ fn build(
             query.push((f.wire, query_value(v)));
         }
     }
+    // Parameters the table does not name pass through as the client sends them:
+    // in the body of POST/PUT/PATCH, in the query otherwise.
+    let named: Vec<String> = ["args", "body", "query"]
+        .iter()
+        .flat_map(|k| fields(spec.get(*k)))
+        .map(|f| f.name)
+        .chain(["content_type".to_owned(), "idempotency_key".to_owned()])
+        .collect();
+    for (name, v) in params.iter().filter(|(k, _)| !named.contains(k)) {
+        if in_query {
+            query.push((name.clone(), query_value(v)));
+        } else {
+            body.insert(name.clone(), v.clone());
+        }
+    }
     Built {
         method,
         path,

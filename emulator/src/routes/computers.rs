@@ -2,7 +2,7 @@
 //! attachments. A sandbox id works on every `/computers/{id}` route.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
@@ -10,6 +10,7 @@ use super::{Resp, ack, created, numbered, ok};
 use crate::errors::{ApiError, ApiResult};
 use crate::fsutil;
 use crate::json::{Body, Q};
+use crate::pipeline::Ctx;
 use crate::state::{App, EnvVar, Kind, Machine, Phase, SIZES, Snapshot, Store, TENANT_ID};
 use crate::util::{self, data};
 
@@ -41,6 +42,10 @@ pub fn routes() -> Router<App> {
         .route(
             "/computers/{id}/snapshots",
             post(snapshot_create).get(snapshot_list),
+        )
+        .route(
+            "/computers/{id}/snapshots/{sid}/events",
+            get(snapshot_events),
         )
         .route("/snapshots", get(snapshot_list_all))
         .route(
@@ -643,6 +648,53 @@ fn live_snapshots(store: &Store, owner: Option<&str>) -> Vec<Value> {
         })
         .map(|s| Value::Object(s.rec.clone()))
         .collect()
+}
+
+/// Snapshot progress as data-only frames (`{"type": "snapshot_progress",
+/// ...}`); snapshots are taken synchronously, so the stream replays the
+/// steps and ends at the terminal status.
+async fn snapshot_events(
+    State(app): State<App>,
+    Path((id, sid)): Path<(String, String)>,
+    Extension(ctx): Extension<Ctx>,
+) -> Resp {
+    let status = {
+        let mut store = app.store();
+        store.computer(&id)?;
+        let snap = store
+            .snapshots
+            .iter()
+            .find(|s| s.id == sid && s.owner == id)
+            .ok_or_else(|| ApiError::not_found("Snapshot"))?;
+        snap.rec
+            .get("status")
+            .and_then(Value::as_str)
+            .unwrap_or("ready")
+            .to_owned()
+    };
+    let steps: Vec<(&str, u32)> = if status == "ready" {
+        vec![("creating", 20), ("uploading", 60), ("ready", 100)]
+    } else {
+        vec![(status.as_str(), 100)]
+    };
+    let frames: Vec<String> = steps
+        .into_iter()
+        .map(|(s, p)| {
+            json!({"type": "snapshot_progress", "snapshot_id": sid, "status": s, "progress": p})
+                .to_string()
+        })
+        .collect();
+    let (mut tx, resp) = crate::sse::open(Some(&ctx));
+    tokio::spawn(async move {
+        for f in frames {
+            if !tx.event(None, None, &f).await
+                || !app.sleep(std::time::Duration::from_millis(20)).await
+            {
+                return;
+            }
+        }
+    });
+    Ok(resp)
 }
 
 async fn snapshot_list(State(app): State<App>, Path(id): Path<String>) -> Resp {

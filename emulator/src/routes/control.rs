@@ -1,5 +1,6 @@
 //! Test control routes under `/_emulator/` (API key required): recorded
-//! requests, reset, credits, stats and fault injection.
+//! requests, reset, credits, stats, fault injection, and a fixed-body ping
+//! for benchmarks.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::json::{Body, Q};
 use crate::pipeline::Fault;
 use crate::seed;
-use crate::state::{App, Kind, Phase, lock};
+use crate::state::{App, Counters, Kind, Phase, lock};
 
 pub fn routes() -> Router<App> {
     Router::new()
@@ -21,6 +22,7 @@ pub fn routes() -> Router<App> {
         .route("/_emulator/reset", post(reset))
         .route("/_emulator/credits", put(credits).post(credits))
         .route("/_emulator/stats", get(stats))
+        .route("/_emulator/ping", get(ping))
         .route(
             "/_emulator/faults",
             get(faults).post(add_faults).delete(clear_faults),
@@ -64,6 +66,7 @@ async fn reset(State(app): State<App>) -> Resp {
     seed::reset(&app)
         .await
         .map_err(|e| ApiError::internal(format!("reset failed: {e}")))?;
+    app.counters.reset_totals();
     ok(json!({"ok": true}))
 }
 
@@ -74,6 +77,7 @@ async fn credits(State(app): State<App>, body: Body) -> Resp {
 }
 
 async fn stats(State(app): State<App>) -> Resp {
+    let c = &app.counters;
     let store = app.store();
     let live = |k: Kind| {
         store
@@ -92,7 +96,18 @@ async fn stats(State(app): State<App>) -> Resp {
         "exec_count": store.exec_count,
         "credits": store.credits,
         "requests": lock(&app.requests).seq,
+        "in_flight": Counters::get(&c.in_flight),
+        "abandoned": Counters::get(&c.abandoned),
+        "streams": {"open": Counters::get(&c.streams_open), "opened": Counters::get(&c.streams_opened)},
     }))
+}
+
+/// The cheapest route: a fixed body, no state touched; the benchmarks' floor.
+async fn ping() -> Resp {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    let json = HeaderValue::from_static("application/json");
+    Ok(([(header::CONTENT_TYPE, json)], r#"{"ok":true}"#).into_response())
 }
 
 async fn faults(State(app): State<App>) -> Resp {
@@ -142,18 +157,31 @@ fn parse_fault(base: &str, v: &Value) -> ApiResult<Fault> {
         retry_after,
         delay: Duration::from_millis(delay_ms.unsigned_abs()),
         reset: b.bool_opt("reset")?.unwrap_or(false),
+        reset_body: b.bool_opt("reset_body")?.unwrap_or(false),
+        truncate: b.bool_opt("truncate")?.unwrap_or(false),
         cut_after_events: b
             .int_opt("cut_after_events")?
             .map(|n| usize::try_from(n.max(0)).unwrap_or(0)),
+        stall_after_events: b
+            .int_opt("stall_after_events")?
+            .map(|n| usize::try_from(n.max(0)).unwrap_or(0)),
     };
+    if fault.stall_after_events.is_some() && fault.delay.is_zero() {
+        return Err(ApiError::validation(
+            "delay_ms",
+            "stall_after_events needs delay_ms (how long the stream stays silent)",
+        ));
+    }
     if fault.status.is_none()
         && !fault.reset
+        && !fault.reset_body
+        && !fault.truncate
         && fault.delay.is_zero()
         && fault.cut_after_events.is_none()
     {
         return Err(ApiError::validation(
             "status",
-            "a fault needs status, reset, delay_ms or cut_after_events",
+            "a fault needs status, reset, reset_body, truncate, delay_ms, cut_after_events or stall_after_events",
         ));
     }
     Ok(fault)

@@ -286,7 +286,7 @@ async fn stop_process(State(app): State<App>, Path((id, pid)): Path<(String, Str
     let proc = find_process(&app, &id, &pid)?;
     exec::stop(&proc).await;
     // Give the watcher a moment to record the exit.
-    for _ in 0..20 {
+    for _ in 0..80 {
         if !proc.running() {
             break;
         }

@@ -1,5 +1,6 @@
 //! Every route of the API, under `/api/v1`.
 
+mod bulk;
 mod computers;
 mod control;
 mod desktop;
@@ -167,6 +168,7 @@ pub fn router(app: App) -> Router {
         .merge(workspaces::routes())
         .merge(intelligence::routes())
         .merge(control::routes())
+        .merge(bulk::routes())
         .fallback(|| async { ApiError::not_found("Route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

@@ -576,7 +576,7 @@ async fn tags(State(app): State<App>, Path(id): Path<String>) -> Resp {
     ok(data(json!({"tags": tags})))
 }
 
-async fn set_phase(app: &App, id: &str, phase: Phase) -> Resp {
+fn set_phase(app: &App, id: &str, phase: Phase) -> Resp {
     let mut store = app.store();
     let m = store.sandbox(id)?;
     match phase {
@@ -595,15 +595,15 @@ async fn set_phase(app: &App, id: &str, phase: Phase) -> Resp {
 }
 
 async fn stop(State(app): State<App>, Path(id): Path<String>) -> Resp {
-    set_phase(&app, &id, Phase::Stopped).await
+    set_phase(&app, &id, Phase::Stopped)
 }
 
 async fn pause(State(app): State<App>, Path(id): Path<String>) -> Resp {
-    set_phase(&app, &id, Phase::Paused).await
+    set_phase(&app, &id, Phase::Paused)
 }
 
 async fn resume(State(app): State<App>, Path(id): Path<String>) -> Resp {
-    set_phase(&app, &id, Phase::Starting).await
+    set_phase(&app, &id, Phase::Starting)
 }
 
 async fn extend(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
