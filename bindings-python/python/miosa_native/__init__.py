@@ -1,0 +1,66 @@
+"""MIOSA API client (sandboxes, computers, exec, files, desktops and the platform
+around them), backed by the `miosa` Rust core.
+
+    from miosa_native import Client
+    client = Client("msk_live_...")
+    sandbox = client.sandboxes.create(name="quick-exec")
+"""
+
+from . import webhooks
+from ._base import AsyncEventStream, AsyncPager, Model
+from ._client import AsyncClient, Client, RetryPolicy
+from . import _models
+from ._models import *  # noqa: F401,F403  (every typed model)
+from ._native import Event, EventStream, Page, Pager, __version__
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    ConflictError,
+    DecodeError,
+    InsufficientCreditsError,
+    InvalidArgumentError,
+    MiosaError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestCancelledError,
+    ServerError,
+    UsageError,
+    ValidationError,
+    WebhookVerificationError,
+)
+
+__all__ = [
+    "__version__",
+    "Client",
+    "AsyncClient",
+    "RetryPolicy",
+    "Event",
+    "EventStream",
+    "AsyncEventStream",
+    "Page",
+    "Pager",
+    "AsyncPager",
+    "Model",
+    "webhooks",
+    "MiosaError",
+    "APIStatusError",
+    "AuthenticationError",
+    "InsufficientCreditsError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "ConflictError",
+    "ValidationError",
+    "RateLimitError",
+    "ServerError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "DecodeError",
+    "InvalidArgumentError",
+    "RequestCancelledError",
+    "UsageError",
+    "WebhookVerificationError",
+]
+__all__ += _models.__all__

@@ -1,0 +1,125 @@
+"""The compiled module: a generic client over the core's operation table."""
+
+from typing import Any, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+
+_T = TypeVar("_T")
+
+__version__: str
+
+class Event:
+    """One server-sent event."""
+
+    event: str
+    data: str
+    id: Optional[str]
+    retry: Optional[int]
+    def __init__(self, event: str, data: str, id: Optional[str] = None, retry: Optional[int] = None) -> None: ...
+    def json(self) -> Any:
+        """`data` parsed as JSON (raises `DecodeError` when it is not JSON)."""
+    def to_dict(self) -> Dict[str, Any]: ...
+
+class EventStream:
+    """An open SSE stream. Iterate it; leaving the loop, `close()` or leaving a `with` block ends the connection."""
+
+    @property
+    def closed(self) -> bool: ...
+    def __iter__(self) -> "EventStream": ...
+    def __next__(self) -> Event: ...
+    async def anext(self) -> Optional[Event]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> "EventStream": ...
+    def __exit__(self, *exc: object) -> bool: ...
+
+class Page(Generic[_T]):
+    """One page of a list."""
+
+    items: List[_T]
+    next_cursor: Optional[str]
+    @property
+    def has_more(self) -> bool: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[_T]: ...
+    def __getitem__(self, index: int) -> _T: ...
+
+class Pager(Generic[_T]):
+    """Every item of a paginated operation, fetched page by page as iteration needs it."""
+
+    def __iter__(self) -> "Pager[_T]": ...
+    def __next__(self) -> _T: ...
+    async def anext(self) -> Optional[_T]: ...
+
+class NativeClient:
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: Optional[str] = None,
+        timeout: Optional[float] = None,
+        receive_timeout: Optional[float] = None,
+        retry: bool = False,
+        max_attempts: Optional[int] = None,
+        base_delay: Optional[float] = None,
+        max_delay: Optional[float] = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None: ...
+    @staticmethod
+    def from_env() -> "NativeClient": ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    def close(self) -> None: ...
+    def call(
+        self,
+        op: str,
+        args: Tuple[Any, ...],
+        params: Optional[Mapping[str, Any]] = None,
+        extra_headers: Optional[Mapping[str, Any]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+        wrap: Any = None,
+    ) -> Any: ...
+    async def acall(
+        self,
+        op: str,
+        args: Tuple[Any, ...],
+        params: Optional[Mapping[str, Any]] = None,
+        extra_headers: Optional[Mapping[str, Any]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+        wrap: Any = None,
+    ) -> Any: ...
+    def pager(
+        self,
+        op: str,
+        args: Tuple[Any, ...],
+        params: Optional[Mapping[str, Any]] = None,
+        extra_headers: Optional[Mapping[str, Any]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
+        timeout: Optional[float] = None,
+        wrap: Any = None,
+    ) -> Pager[Any]: ...
+
+def parse_sse(chunks: Sequence[bytes]) -> List[Event]:
+    """Parses a whole SSE stream given as chunks with the core's parser."""
+
+def verify_webhook(
+    payload: Union[bytes, str],
+    signature: str,
+    secret: str,
+    *,
+    tolerance: Optional[float] = None,
+    now: Optional[int] = None,
+) -> None: ...
+def operations() -> List[Dict[str, Any]]:
+    """Every operation of the core's table."""
+
+def error_from_response(
+    status: int, body: bytes, request_id: Optional[str] = None, retry_after: Optional[float] = None
+) -> Exception:
+    """The exception the core builds for a non-success response."""
+
+def _panic_for_tests(message: str) -> None: ...

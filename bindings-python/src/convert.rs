@@ -1,0 +1,218 @@
+//! Python values to the core's JSON and positional arguments, and back.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
+use serde_json::{Map, Number, Value};
+
+use crate::errors::invalid;
+
+/// Nesting deeper than this is refused (it is almost surely a cycle).
+const MAX_DEPTH: usize = 200;
+
+/// Converts a Python value to JSON. Bytes nested in a structure become base64
+/// text, the way the API carries binary inside JSON; models convert via `to_dict()`.
+pub fn py_to_json(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    to_json(obj, 0)
+}
+
+fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
+    if depth > MAX_DEPTH {
+        return Err(invalid("the value is nested too deeply (a cycle?)"));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    // bool before int: Python's bool is an int subclass.
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if obj.cast::<PyInt>().is_ok() {
+        if let Ok(n) = obj.extract::<i64>() {
+            return Ok(Value::from(n));
+        }
+        if let Ok(n) = obj.extract::<u64>() {
+            return Ok(Value::from(n));
+        }
+        return Err(invalid("an integer is too large to send as JSON"));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Number::from_f64(f.value())
+            .map(Value::Number)
+            .ok_or_else(|| invalid("NaN and infinity cannot be sent as JSON"));
+    }
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        let mut map = Map::with_capacity(dict.len());
+        for (k, v) in dict.iter() {
+            let key = k
+                .cast::<PyString>()
+                .map_err(|_| invalid("dictionary keys must be strings"))?
+                .to_cow()?
+                .into_owned();
+            map.insert(key, to_json(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if let Ok(list) = obj.cast::<PyList>() {
+        return list
+            .iter()
+            .map(|item| to_json(&item, depth + 1))
+            .collect::<PyResult<_>>()
+            .map(Value::Array);
+    }
+    if let Ok(tuple) = obj.cast::<PyTuple>() {
+        return tuple
+            .iter()
+            .map(|item| to_json(&item, depth + 1))
+            .collect::<PyResult<_>>()
+            .map(Value::Array);
+    }
+    if let Some(bytes) = as_bytes(obj)? {
+        return Ok(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(&bytes),
+        ));
+    }
+    if let Ok(to_dict) = obj.getattr("to_dict")
+        && to_dict.is_callable()
+    {
+        return to_json(&to_dict.call0()?, depth + 1);
+    }
+    let type_name = obj.get_type().name()?;
+    Err(invalid(format!(
+        "cannot send a value of type `{type_name}` (use str, int, float, bool, None, dict, list or bytes)"
+    )))
+}
+
+/// The content of `bytes`, `bytearray` and `memoryview`; `None` for anything else.
+fn as_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Some(Bytes::copy_from_slice(b.as_bytes())));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Some(Bytes::from(b.to_vec())));
+    }
+    if obj.cast::<PyMemoryView>().is_ok() {
+        let owned = obj.call_method0("tobytes")?;
+        let b = owned.cast::<PyBytes>()?;
+        return Ok(Some(Bytes::copy_from_slice(b.as_bytes())));
+    }
+    Ok(None)
+}
+
+/// Positional arguments: binary values stay bytes, everything else is JSON.
+pub fn py_to_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<miosa::Arg>> {
+    args.iter()
+        .map(|arg| match as_bytes(&arg)? {
+            Some(bytes) => Ok(miosa::Arg::Bytes(bytes)),
+            None => py_to_json(&arg).map(miosa::Arg::Json),
+        })
+        .collect()
+}
+
+/// A keyword dict, with `None` values left out (they mean "not given").
+pub fn py_to_map(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Map<String, Value>> {
+    let mut map = Map::new();
+    let Some(dict) = dict else {
+        return Ok(map);
+    };
+    for (k, v) in dict.iter() {
+        if v.is_none() {
+            continue;
+        }
+        let key = k
+            .cast::<PyString>()
+            .map_err(|_| invalid("parameter names must be strings"))?
+            .to_cow()?
+            .into_owned();
+        map.insert(key, py_to_json(&v)?);
+    }
+    Ok(map)
+}
+
+/// The per-call `extra_headers`, `extra_query`, `extra_body` and `timeout`.
+pub fn request_options(
+    headers: Option<&Bound<'_, PyDict>>,
+    query: Option<&Bound<'_, PyDict>>,
+    body: Option<&Bound<'_, PyDict>>,
+    timeout: Option<f64>,
+) -> PyResult<Option<miosa::RequestOptions>> {
+    if headers.is_none() && query.is_none() && body.is_none() && timeout.is_none() {
+        return Ok(None);
+    }
+    let mut options = miosa::RequestOptions::new();
+    if let Some(headers) = headers {
+        options.headers = header_pairs(headers, "extra_headers")?;
+    }
+    options.query = py_to_map(query)?;
+    options.body = py_to_map(body)?;
+    if let Some(seconds) = timeout {
+        options = options.timeout(duration("timeout", seconds)?);
+    }
+    Ok(Some(options))
+}
+
+/// A `{name: value}` dict of header strings; `what` names the argument in errors.
+pub fn header_pairs(headers: &Bound<'_, PyDict>, what: &str) -> PyResult<Vec<(String, String)>> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            let name: String = k
+                .extract()
+                .map_err(|_| invalid(format!("{what}: header names must be strings")))?;
+            let value: String = v
+                .extract()
+                .map_err(|_| invalid(format!("{what}[{name:?}] must be a string")))?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// Seconds as a positive, finite duration.
+pub fn duration(name: &str, seconds: f64) -> PyResult<Duration> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        return Err(invalid(format!(
+            "{name} must be a positive number of seconds"
+        )));
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| invalid(format!("{name} is out of range")))
+}
+
+/// JSON to plain Python objects (dict, list, str, int, float, bool, None).
+pub fn json_to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else {
+                n.as_f64().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+        }
+        Value::String(s) => PyString::new(py, s).into_any(),
+        Value::Array(items) => {
+            let list = PyList::empty(py);
+            for item in items {
+                list.append(json_to_py(py, item)?)?;
+            }
+            list.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (k, v) in map {
+                dict.set_item(k, json_to_py(py, v)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}

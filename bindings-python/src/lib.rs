@@ -1,0 +1,38 @@
+//! `miosa_native._native`: the compiled half of the `miosa-native` wheel. It
+//! exposes a small generic surface (a client with `call`/`acall`/`pager`,
+//! streams, pages, SSE parsing, webhook verification); the namespaced API
+//! (`client.sandbox.files.write_many(...)`) is generated Python over it.
+
+mod client;
+mod convert;
+mod errors;
+mod pager;
+mod shutdown;
+mod stream;
+mod table;
+mod webhooks;
+
+use pyo3::prelude::*;
+
+/// Panics on purpose, so tests can prove a panic surfaces as `MiosaError`.
+#[pyfunction]
+fn _panic_for_tests(message: &str) -> PyResult<()> {
+    errors::guard(|| panic!("{message}"))
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<client::NativeClient>()?;
+    m.add_class::<stream::NativeEventStream>()?;
+    m.add_class::<stream::Event>()?;
+    m.add_class::<pager::NativePager>()?;
+    m.add_class::<pager::Page>()?;
+    m.add_function(wrap_pyfunction!(stream::parse_sse, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::verify_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(table::operations, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::error_from_response, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    shutdown::install(m)?;
+    Ok(())
+}
