@@ -28,6 +28,18 @@ fn is_sensitive(name: &str) -> bool {
         || name.ends_with("password")
 }
 
+/// URLs such as share links and preview URLs carry their token in the query.
+fn is_url(name: &str) -> bool {
+    name == "url" || name.ends_with("_url")
+}
+
+fn without_query(url: &str) -> String {
+    match url.split_once('?') {
+        Some((base, _)) => format!("{base}?<redacted>"),
+        None => url.to_owned(),
+    }
+}
+
 struct Redacted;
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -42,6 +54,8 @@ impl fmt::Debug for RedactedMap<'_> {
         for (k, v) in self.0 {
             if is_sensitive(k) {
                 map.entry(k, &Redacted);
+            } else if let (true, Value::String(url)) = (is_url(k), v) {
+                map.entry(k, &without_query(url));
             } else {
                 map.entry(k, v);
             }
@@ -72,6 +86,10 @@ macro_rules! model {
                     if let Some(value) = &self.$field {
                         if is_sensitive(stringify!($field)) {
                             s.field(stringify!($field), &Redacted);
+                        } else if let (true, Ok(Value::String(url))) =
+                            (is_url(stringify!($field)), serde_json::to_value(value))
+                        {
+                            s.field(stringify!($field), &without_query(&url));
                         } else {
                             s.field(stringify!($field), value);
                         }
@@ -525,5 +543,13 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("read"));
+        let share: Share =
+            serde_json::from_value(json!({"share_url": "https://x.miosa.app/?ms=tok_secret"}))
+                .expect("decodes");
+        let shown = format!("{share:?}");
+        assert!(
+            !shown.contains("tok_secret") && shown.contains("https://x.miosa.app/"),
+            "{shown}"
+        );
     }
 }
