@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Kotlin (and the Swift sources) through UniFFI: builds the library, the bindgen
+# and the emulator, checks that the checked-in bindings are what the library
+# generates, then compiles the Kotlin with Maven and runs its suite against
+# miosa-emulator. Swift is generated only: no Swift toolchain exists here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
+
+# A JDK (17+) and Maven; Maven then fetches Kotlin, JNA, coroutines and JUnit from Maven Central.
+if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven openjdk-17-jdk-headless >/dev/null
+fi
+
+python3 codegen/generate.py --check
+cargo build --locked -p miosa-uniffi -p uniffi-bindgen -p miosa-emulator
+cargo fmt -p miosa-uniffi -p uniffi-bindgen -- --check
+cargo clippy --locked -p miosa-uniffi -p uniffi-bindgen --all-targets -- -D warnings
+cargo test --locked -p miosa-uniffi
+bindings-uniffi/generate.sh --check
+
+start=$(date +%s)
+(cd bindings-uniffi/kotlin && mvn -B -ntp test)
+echo "kotlin suite (compile + tests): $(( $(date +%s) - start )) s"
