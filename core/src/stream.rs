@@ -86,6 +86,26 @@ impl EventStream {
         self.rx.blocking_recv()
     }
 
+    /// The next event only if one is already buffered: no waiting, no thread
+    /// switch. `Pending` when nothing has arrived yet, `Ready(None)` once ended.
+    /// Bindings call this before falling back to a blocking or async `next`, so a
+    /// fast stream costs one cross-thread hand-off per burst, not per event.
+    pub fn try_next(&mut self) -> Poll<Option<Result<Event>>> {
+        match self.rx.try_recv() {
+            Ok(item) => Poll::Ready(Some(item)),
+            Err(mpsc::error::TryRecvError::Empty) => Poll::Pending,
+            Err(mpsc::error::TryRecvError::Disconnected) => Poll::Ready(None),
+        }
+    }
+
+    /// Waits for at least one event, then also takes every event already
+    /// buffered, up to `max`; an empty batch means the stream has ended.
+    pub async fn next_batch(&mut self, max: usize) -> Vec<Result<Event>> {
+        let mut batch = Vec::with_capacity(max.clamp(1, 64));
+        self.rx.recv_many(&mut batch, max.max(1)).await;
+        batch
+    }
+
     /// Ends the stream now and frees its connection.
     pub fn close(&mut self) {
         self.task.abort();

@@ -33,24 +33,14 @@ pub fn client_for(emulator: &Emulator, key: &str) -> Client {
 pub fn recorded(env: &Env, limit: usize) -> Vec<serde_json::Value> {
     let client = env.client.clone();
     let path = format!("/_emulator/requests?limit={limit}");
-    let value = futures_lite_block(async move {
+    // The request runs on the client's own runtime, so any thread may wait for it.
+    let value = futures_executor::block_on(async move {
         client
             .request_json(miosa::HttpMethod::Get, &path, None)
             .await
     })
     .expect("request log");
-    match value {
-        serde_json::Value::Array(items) => items,
-        other => other
-            .get("requests")
-            .and_then(|r| r.as_array())
-            .cloned()
-            .unwrap_or_default(),
-    }
-}
-
-fn futures_lite_block<T>(fut: impl std::future::Future<Output = T>) -> T {
-    futures_executor::block_on(fut)
+    serde_json::from_value(value).expect("the request log is a JSON array")
 }
 
 /// A client for the emulator's user key, shaped by `f` (retry policy, timeouts).
