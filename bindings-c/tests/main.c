@@ -34,6 +34,15 @@ static const test_case TESTS[] = {
     {"binary_round_trip", test_binary_round_trip},
     {"threads", test_threads},
     {"webhook_signatures", test_webhook_signatures},
+    {"rel_rate_limited", test_rel_rate_limited},
+    {"rel_server_errors", test_rel_server_errors},
+    {"rel_payment_never_retried", test_rel_payment_never_retried},
+    {"rel_create_once", test_rel_create_once},
+    {"rel_connection_reset", test_rel_connection_reset},
+    {"rel_stall_timeout", test_rel_stall_timeout},
+    {"rel_stream_cut_five_times", test_rel_stream_cut_five_times},
+    {"rel_stream_idle_timeout", test_rel_stream_idle_timeout},
+    {"rel_stream_close_frees_connection", test_rel_stream_close_frees_connection},
 };
 
 static double now_ms(void) {

@@ -28,4 +28,15 @@ void test_bad_arguments(const emulator *e);
 void test_client_options(const emulator *e);
 void test_threads(const emulator *e);
 
+/* test_reliability.c */
+void test_rel_rate_limited(const emulator *e);
+void test_rel_server_errors(const emulator *e);
+void test_rel_payment_never_retried(const emulator *e);
+void test_rel_create_once(const emulator *e);
+void test_rel_connection_reset(const emulator *e);
+void test_rel_stall_timeout(const emulator *e);
+void test_rel_stream_cut_five_times(const emulator *e);
+void test_rel_stream_idle_timeout(const emulator *e);
+void test_rel_stream_close_frees_connection(const emulator *e);
+
 #endif
