@@ -271,6 +271,12 @@ typedef struct miosa_options {
    * Number of entries in `headers`.
    */
   size_t headers_len;
+  /**
+   * Limit on a whole call in milliseconds: every attempt and every backoff
+   * wait together; when it expires the call fails with `MIOSA_ERR_TIMEOUT`.
+   * 0 for none (the default).
+   */
+  uint64_t operation_timeout_ms;
 } miosa_options;
 
 /**

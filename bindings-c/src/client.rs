@@ -60,6 +60,10 @@ pub struct miosa_options {
     pub headers: *const miosa_header,
     /// Number of entries in `headers`.
     pub headers_len: usize,
+    /// Limit on a whole call in milliseconds: every attempt and every backoff
+    /// wait together; when it expires the call fails with `MIOSA_ERR_TIMEOUT`.
+    /// 0 for none (the default).
+    pub operation_timeout_ms: u64,
 }
 
 /// The client behind a handle pointer.
@@ -90,6 +94,9 @@ unsafe fn apply(
     }
     if o.receive_timeout_ms > 0 {
         builder = builder.receive_timeout(Duration::from_millis(o.receive_timeout_ms));
+    }
+    if o.operation_timeout_ms > 0 {
+        builder = builder.operation_timeout(Duration::from_millis(o.operation_timeout_ms));
     }
     if o.retry {
         let mut policy = RetryPolicy::default();

@@ -40,6 +40,7 @@ static const test_case TESTS[] = {
     {"rel_create_once", test_rel_create_once},
     {"rel_connection_reset", test_rel_connection_reset},
     {"rel_stall_timeout", test_rel_stall_timeout},
+    {"rel_operation_timeout", test_rel_operation_timeout},
     {"rel_stream_cut_five_times", test_rel_stream_cut_five_times},
     {"rel_stream_idle_timeout", test_rel_stream_idle_timeout},
     {"rel_stream_close_frees_connection", test_rel_stream_close_frees_connection},

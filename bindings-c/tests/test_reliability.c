@@ -384,6 +384,40 @@ void test_rel_stall_timeout(const emulator *e) {
     miosa_client_free(plain);
 }
 
+/* An endless 503 with (almost) endless retries: only operation_timeout_ms ends the call. */
+void test_rel_operation_timeout(const emulator *e) {
+    miosa_client *plain = client_for(e, e->api_key);
+    miosa_options options = {0};
+    miosa_client *c = NULL;
+    miosa_error *err = NULL;
+    options.base_url = e->base_url;
+    options.retry = true;
+    options.max_attempts = 1000;
+    options.retry_base_delay_ms = 20;
+    options.retry_max_delay_ms = 40;
+    options.operation_timeout_ms = 400;
+    miosa_status s = miosa_client_new(e->api_key, &options, &c, &err);
+    if (!plain || !EXPECT_OK(s, err, "client with an operation timeout")) {
+        miosa_client_free(plain);
+        miosa_client_free(c);
+        return;
+    }
+    fault(plain, "{\"path\": \"" SANDBOX "\", \"method\": \"GET\", \"status\": 503, \"times\": 1000}");
+    double t0 = ms_now();
+    err = get_fixture_fails(c, MIOSA_ERR_TIMEOUT, "an endless 503 beyond the operation timeout");
+    double took = ms_now() - t0;
+    CHECKF(took >= 380 && took < 1500, "timed out after %.0f ms (limit 400)", took);
+    if (err) {
+        CHECKF(err->http_status == 0 && err->attempts > 1, "http_status %u, attempts %u", err->http_status,
+               err->attempts);
+    }
+    miosa_error_free(err);
+    request_log log = log_for(plain, SANDBOX, "GET", NULL);
+    CHECKF(log.n > 1, "several attempts reached the server (%zu)", log.n);
+    miosa_client_free(c);
+    miosa_client_free(plain);
+}
+
 /* -------------------------------------------------------------------- streams */
 
 typedef struct {

@@ -35,6 +35,7 @@ void test_rel_payment_never_retried(const emulator *e);
 void test_rel_create_once(const emulator *e);
 void test_rel_connection_reset(const emulator *e);
 void test_rel_stall_timeout(const emulator *e);
+void test_rel_operation_timeout(const emulator *e);
 void test_rel_stream_cut_five_times(const emulator *e);
 void test_rel_stream_idle_timeout(const emulator *e);
 void test_rel_stream_close_frees_connection(const emulator *e);

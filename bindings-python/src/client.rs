@@ -166,7 +166,7 @@ impl NativeClient {
     #[new]
     #[pyo3(signature = (
         api_key, *, base_url=None, timeout=None, receive_timeout=None, retry=false,
-        max_attempts=None, base_delay=None, max_delay=None, headers=None
+        max_attempts=None, base_delay=None, max_delay=None, headers=None, operation_timeout=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -179,6 +179,7 @@ impl NativeClient {
         base_delay: Option<f64>,
         max_delay: Option<f64>,
         headers: Option<&Bound<'_, PyDict>>,
+        operation_timeout: Option<f64>,
     ) -> PyResult<Self> {
         guard(|| {
             let key = api_key
@@ -195,6 +196,9 @@ impl NativeClient {
             }
             if let Some(t) = receive_timeout {
                 builder = builder.receive_timeout(duration("receive_timeout", t)?);
+            }
+            if let Some(t) = operation_timeout {
+                builder = builder.operation_timeout(duration("operation_timeout", t)?);
             }
             if max_attempts.is_some() || base_delay.is_some() || max_delay.is_some() {
                 let defaults = miosa::RetryPolicy::default();

@@ -227,6 +227,20 @@ def test_the_per_call_timeout_of_an_operation_with_its_own_timeout(emu: Emulator
     assert stats_until(emu, lambda s: s["abandoned"] == 1)["abandoned"] == 1
 
 
+def test_the_operation_timeout_bounds_all_retries(emu: Emulator) -> None:
+    # An endless 503 with (almost) endless retries: only the operation timeout ends the call.
+    emu.fault(path=SANDBOX, method="GET", status=503, times=1000)
+    with retrying(emu, 1000, max_delay=0.04, operation_timeout=0.4) as client:
+        started = time.monotonic()
+        with pytest.raises(miosa_native.APITimeoutError) as caught:
+            client.sandboxes.get("sbx_fixture")
+        took = time.monotonic() - started
+    assert 0.38 <= took < 1.5, f"took {took:.2f} s"
+    assert (caught.value.kind, caught.value.status) == ("timeout", None)
+    assert caught.value.attempts > 1
+    assert len(log_for(emu, SANDBOX, "GET")) > 1, "several attempts"
+
+
 # --------------------------------------------------------------------- streams
 
 

@@ -11,7 +11,8 @@ macro_rules! miosa_error {
         /// Every failure of a MIOSA call. HTTP variants carry the status; transport,
         /// timeout and local failures have none. `body` is the decoded error body as
         /// JSON text, `request_id` the server's `X-Request-ID` when it sent one, and
-        /// `retry_after_ms` how long the server asked to wait (429, 503, some 409s).
+        /// `retry_after_ms` how long the server asked to wait (429, 503, some 409s), and
+        /// `attempts` how many attempts the call made before it gave up.
         #[derive(Debug, Clone, PartialEq, thiserror::Error, uniffi::Error)]
         pub enum MiosaError {
             $(
@@ -30,6 +31,8 @@ macro_rules! miosa_error {
                     request_id: Option<String>,
                     /// How long the server asked to wait before retrying, in milliseconds.
                     retry_after_ms: Option<i64>,
+                    /// How many attempts were made before giving up (1 when not retried).
+                    attempts: i32,
                 },
             )*
         }
@@ -44,10 +47,11 @@ macro_rules! miosa_error {
                 let retry_after_ms = err
                     .retry_after()
                     .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+                let attempts = i32::try_from(err.attempts()).unwrap_or(i32::MAX);
                 match err.kind() {
-                    $(ErrorKind::$variant => Self::$variant { message, status, code, body, request_id, retry_after_ms },)*
+                    $(ErrorKind::$variant => Self::$variant { message, status, code, body, request_id, retry_after_ms, attempts },)*
                     // ErrorKind is non-exhaustive: a kind added to the core lands in `Api` until it gets a variant here.
-                    _ => Self::Api { message, status, code, body, request_id, retry_after_ms },
+                    _ => Self::Api { message, status, code, body, request_id, retry_after_ms, attempts },
                 }
             }
         }
@@ -96,6 +100,7 @@ pub(crate) fn invalid(message: impl Into<String>) -> MiosaError {
         body: None,
         request_id: None,
         retry_after_ms: None,
+        attempts: 1,
     }
 }
 
@@ -108,6 +113,7 @@ pub(crate) fn usage(message: impl Into<String>) -> MiosaError {
         body: None,
         request_id: None,
         retry_after_ms: None,
+        attempts: 1,
     }
 }
 
@@ -120,6 +126,7 @@ pub(crate) fn decode(message: impl Into<String>) -> MiosaError {
         body: None,
         request_id: None,
         retry_after_ms: None,
+        attempts: 1,
     }
 }
 
@@ -132,6 +139,7 @@ pub(crate) fn cancelled() -> MiosaError {
         body: None,
         request_id: None,
         retry_after_ms: None,
+        attempts: 1,
     }
 }
 
@@ -151,6 +159,7 @@ mod tests {
             body,
             request_id,
             retry_after_ms,
+            attempts,
         } = MiosaError::from(core)
         else {
             panic!("a 409 is a Conflict");
@@ -161,6 +170,7 @@ mod tests {
         assert!(body.is_some_and(|b| b.contains("NOT_READY")));
         assert_eq!(request_id.as_deref(), Some("req_1"));
         assert_eq!(retry_after_ms, Some(500));
+        assert_eq!(attempts, 1);
     }
 
     #[test]

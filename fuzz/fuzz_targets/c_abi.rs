@@ -105,6 +105,7 @@ fn client() -> *const miosa_client {
                 retry_max_delay_ms: 0,
                 headers: ptr::null(),
                 headers_len: 0,
+                operation_timeout_ms: 0,
             };
             let mut out = ptr::null_mut();
             let mut err = ptr::null_mut();

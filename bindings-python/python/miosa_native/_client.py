@@ -30,6 +30,7 @@ def _native(
     receive_timeout: Optional[float],
     retry: Union[bool, RetryPolicy],
     headers: Optional[Mapping[str, str]],
+    operation_timeout: Optional[float],
 ) -> NativeClient:
     policy = retry if isinstance(retry, RetryPolicy) else None
     return NativeClient(
@@ -42,6 +43,7 @@ def _native(
         base_delay=policy.base_delay if policy else None,
         max_delay=policy.max_delay if policy else None,
         headers=dict(headers) if headers is not None else None,
+        operation_timeout=operation_timeout,
     )
 
 
@@ -56,6 +58,8 @@ class Client(_SyncRoot):
         timeout: connect timeout in seconds (default 30).
         receive_timeout: response and stream-idle timeout in seconds (default 60).
         retry: ``True`` for the default `RetryPolicy`, or a `RetryPolicy`.
+        operation_timeout: limit in seconds on a whole call, every attempt and
+            backoff wait included (default none); exceeding it raises `APITimeoutError`.
         headers: headers sent with every request (e.g. a white-label tenant header).
     """
 
@@ -70,8 +74,9 @@ class Client(_SyncRoot):
         receive_timeout: Optional[float] = None,
         retry: Union[bool, RetryPolicy] = False,
         headers: Optional[Mapping[str, str]] = None,
+        operation_timeout: Optional[float] = None,
     ) -> None:
-        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers)
+        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers, operation_timeout)
         _SyncRoot.__init__(self, native)
         self._native = native
 
@@ -128,8 +133,9 @@ class AsyncClient(_AsyncRoot):
         receive_timeout: Optional[float] = None,
         retry: Union[bool, RetryPolicy] = False,
         headers: Optional[Mapping[str, str]] = None,
+        operation_timeout: Optional[float] = None,
     ) -> None:
-        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers)
+        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers, operation_timeout)
         _AsyncRoot.__init__(self, native)
         self._native = native
 

@@ -61,6 +61,7 @@ class NativeClient:
         base_delay: Optional[float] = None,
         max_delay: Optional[float] = None,
         headers: Optional[Mapping[str, str]] = None,
+        operation_timeout: Optional[float] = None,
     ) -> None: ...
     @staticmethod
     def from_env() -> "NativeClient": ...

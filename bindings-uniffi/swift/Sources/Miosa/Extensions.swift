@@ -90,24 +90,24 @@ public func parseJSON(_ text: String) throws -> Any {
 
 extension MiosaError {
     // Every case carries the same fields.
-    private var fields: (message: String, status: Int32?, code: String?, body: String?, requestId: String?, retryAfterMs: Int64?) {
+    private var fields: (message: String, status: Int32?, code: String?, body: String?, requestId: String?, retryAfterMs: Int64?, attempts: Int32) {
         switch self {
-        case let .Authentication(m, s, c, b, r, ra),
-             let .InsufficientCredits(m, s, c, b, r, ra),
-             let .PermissionDenied(m, s, c, b, r, ra),
-             let .NotFound(m, s, c, b, r, ra),
-             let .Conflict(m, s, c, b, r, ra),
-             let .Validation(m, s, c, b, r, ra),
-             let .RateLimited(m, s, c, b, r, ra),
-             let .Server(m, s, c, b, r, ra),
-             let .Api(m, s, c, b, r, ra),
-             let .Timeout(m, s, c, b, r, ra),
-             let .Connection(m, s, c, b, r, ra),
-             let .Decode(m, s, c, b, r, ra),
-             let .InvalidArgument(m, s, c, b, r, ra),
-             let .Cancelled(m, s, c, b, r, ra),
-             let .Usage(m, s, c, b, r, ra):
-            return (m, s, c, b, r, ra)
+        case let .Authentication(m, s, c, b, r, ra, n),
+             let .InsufficientCredits(m, s, c, b, r, ra, n),
+             let .PermissionDenied(m, s, c, b, r, ra, n),
+             let .NotFound(m, s, c, b, r, ra, n),
+             let .Conflict(m, s, c, b, r, ra, n),
+             let .Validation(m, s, c, b, r, ra, n),
+             let .RateLimited(m, s, c, b, r, ra, n),
+             let .Server(m, s, c, b, r, ra, n),
+             let .Api(m, s, c, b, r, ra, n),
+             let .Timeout(m, s, c, b, r, ra, n),
+             let .Connection(m, s, c, b, r, ra, n),
+             let .Decode(m, s, c, b, r, ra, n),
+             let .InvalidArgument(m, s, c, b, r, ra, n),
+             let .Cancelled(m, s, c, b, r, ra, n),
+             let .Usage(m, s, c, b, r, ra, n):
+            return (m, s, c, b, r, ra, n)
         }
     }
 
@@ -123,6 +123,8 @@ extension MiosaError {
     public var requestId: String? { fields.requestId }
     /// How long the server asked to wait before retrying, in milliseconds.
     public var retryAfterMs: Int64? { fields.retryAfterMs }
+    /// How many attempts the call made before it gave up (1 when it was not retried).
+    public var attempts: Int32 { fields.attempts }
 
     /// The core's stable name of the error class (`not_found`, `rate_limited`, ...).
     public var kind: String {

@@ -24756,7 +24756,8 @@ public func FfiConverterTypeWorkspacesUsageParams_lower(_ value: WorkspacesUsage
  * Every failure of a MIOSA call. HTTP variants carry the status; transport,
  * timeout and local failures have none. `body` is the decoded error body as
  * JSON text, `request_id` the server's `X-Request-ID` when it sent one, and
- * `retry_after_ms` how long the server asked to wait (429, 503, some 409s).
+ * `retry_after_ms` how long the server asked to wait (429, 503, some 409s), and
+ * `attempts` how many attempts the call made before it gave up.
  */
 public 
 enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -24784,7 +24785,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 402: the account has no credits left.
@@ -24807,7 +24811,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 403: the key may not do this.
@@ -24830,7 +24837,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 404: no such resource.
@@ -24853,7 +24863,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 409: the resource is in the wrong state.
@@ -24876,7 +24889,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 400 and 422: the server rejected the request's content.
@@ -24899,7 +24915,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 429: slow down; `retry_after_ms` says for how long when the server knows.
@@ -24922,7 +24941,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * 5xx.
@@ -24945,7 +24967,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * Any other non-success status.
@@ -24968,7 +24993,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * A connect, attempt, operation or stream-idle timeout expired.
@@ -24991,7 +25019,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * The connection could not be made or broke.
@@ -25014,7 +25045,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * A success response could not be decoded.
@@ -25037,7 +25071,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * The caller's input was refused before any network use.
@@ -25060,7 +25097,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * The call was cancelled.
@@ -25083,7 +25123,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
     /**
      * The call cannot run in this context.
@@ -25106,7 +25149,10 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */requestId: String?, 
         /**
          * How long the server asked to wait before retrying, in milliseconds.
-         */retryAfterMs: Int64?
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
     )
 
     
@@ -25143,7 +25189,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 2: return .InsufficientCredits(
             message: try FfiConverterString.read(from: &buf), 
@@ -25151,7 +25198,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 3: return .PermissionDenied(
             message: try FfiConverterString.read(from: &buf), 
@@ -25159,7 +25207,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 4: return .NotFound(
             message: try FfiConverterString.read(from: &buf), 
@@ -25167,7 +25216,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 5: return .Conflict(
             message: try FfiConverterString.read(from: &buf), 
@@ -25175,7 +25225,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 6: return .Validation(
             message: try FfiConverterString.read(from: &buf), 
@@ -25183,7 +25234,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 7: return .RateLimited(
             message: try FfiConverterString.read(from: &buf), 
@@ -25191,7 +25243,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 8: return .Server(
             message: try FfiConverterString.read(from: &buf), 
@@ -25199,7 +25252,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 9: return .Api(
             message: try FfiConverterString.read(from: &buf), 
@@ -25207,7 +25261,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 10: return .Timeout(
             message: try FfiConverterString.read(from: &buf), 
@@ -25215,7 +25270,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 11: return .Connection(
             message: try FfiConverterString.read(from: &buf), 
@@ -25223,7 +25279,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 12: return .Decode(
             message: try FfiConverterString.read(from: &buf), 
@@ -25231,7 +25288,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 13: return .InvalidArgument(
             message: try FfiConverterString.read(from: &buf), 
@@ -25239,7 +25297,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 14: return .Cancelled(
             message: try FfiConverterString.read(from: &buf), 
@@ -25247,7 +25306,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 15: return .Usage(
             message: try FfiConverterString.read(from: &buf), 
@@ -25255,7 +25315,8 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             code: try FfiConverterOptionString.read(from: &buf), 
             body: try FfiConverterOptionString.read(from: &buf), 
             requestId: try FfiConverterOptionString.read(from: &buf), 
-            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf)
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -25269,7 +25330,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
 
         
         
-        case let .Authentication(message,status,code,body,requestId,retryAfterMs):
+        case let .Authentication(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25277,9 +25338,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .InsufficientCredits(message,status,code,body,requestId,retryAfterMs):
+        case let .InsufficientCredits(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25287,9 +25349,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .PermissionDenied(message,status,code,body,requestId,retryAfterMs):
+        case let .PermissionDenied(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25297,9 +25360,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .NotFound(message,status,code,body,requestId,retryAfterMs):
+        case let .NotFound(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25307,9 +25371,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Conflict(message,status,code,body,requestId,retryAfterMs):
+        case let .Conflict(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25317,9 +25382,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Validation(message,status,code,body,requestId,retryAfterMs):
+        case let .Validation(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25327,9 +25393,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .RateLimited(message,status,code,body,requestId,retryAfterMs):
+        case let .RateLimited(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25337,9 +25404,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Server(message,status,code,body,requestId,retryAfterMs):
+        case let .Server(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25347,9 +25415,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Api(message,status,code,body,requestId,retryAfterMs):
+        case let .Api(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25357,9 +25426,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Timeout(message,status,code,body,requestId,retryAfterMs):
+        case let .Timeout(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25367,9 +25437,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Connection(message,status,code,body,requestId,retryAfterMs):
+        case let .Connection(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25377,9 +25448,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Decode(message,status,code,body,requestId,retryAfterMs):
+        case let .Decode(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25387,9 +25459,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .InvalidArgument(message,status,code,body,requestId,retryAfterMs):
+        case let .InvalidArgument(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25397,9 +25470,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Cancelled(message,status,code,body,requestId,retryAfterMs):
+        case let .Cancelled(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25407,9 +25481,10 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Usage(message,status,code,body,requestId,retryAfterMs):
+        case let .Usage(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -25417,6 +25492,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterOptionString.write(body, into: &buf)
             FfiConverterOptionString.write(requestId, into: &buf)
             FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
             
         }
     }

@@ -76,6 +76,22 @@ final class ErrorsTests: XCTestCase {
         }
     }
 
+    /// A 500 five times with three attempts allowed: a Server error that reports its three attempts
+    /// (mirrors the Kotlin ReliabilityTest.serverErrorsBeyondMaxAttemptsAreServer).
+    func testServerErrorsBeyondMaxAttemptsReportTheAttempts() async throws {
+        try await withEmulator { emu in
+            try await emu.fault("/sandboxes/sbx_fixture", status: 500, times: 5)
+            let retrying = try Client(
+                apiKey: emu.apiKey,
+                options: ClientOptions(baseUrl: emu.baseUrl, retry: true, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50)
+            )
+            let error = await miosaError { try await retrying.sandboxes().get(id: "sbx_fixture") }
+            XCTAssertEqual(error?.kind, "server")
+            XCTAssertEqual(error?.status, 500)
+            XCTAssertEqual(error?.attempts, 3)
+        }
+    }
+
     /// tests/errors/cases.json, each JSON-object body served by the emulator with its status.
     func testSharedErrorVectors() async throws {
         let cases = try XCTUnwrap(try jsonObject(try repoFile("tests/errors/cases.json"))["cases"] as? [[String: Any]])

@@ -121,9 +121,10 @@ final class Emulator {
         return last
     }
 
-    /// A fault injected into the next matching GET.
-    func fault(_ path: String, status: Int? = nil, body: Any? = nil, retryAfter: String? = nil, delayMs: Int? = nil) async throws {
+    /// A fault injected into the next matching GET (the next `times` ones, when given).
+    func fault(_ path: String, status: Int? = nil, body: Any? = nil, retryAfter: String? = nil, delayMs: Int? = nil, times: Int? = nil) async throws {
         var fault: [String: Any] = ["path": path, "method": "GET"]
+        if let times { fault["times"] = times }
         if let status { fault["status"] = status }
         if let body { fault["body"] = body }
         if let retryAfter { fault["retry_after"] = retryAfter }

@@ -163,3 +163,23 @@ val MiosaException.retryAfterMs: Long?
         is MiosaException.Cancelled -> retryAfterMs
         is MiosaException.Usage -> retryAfterMs
     }
+
+/** How many attempts the call made before it gave up (1 when it was not retried). */
+val MiosaException.attempts: Int
+    get() = when (this) {
+        is MiosaException.Authentication -> attempts
+        is MiosaException.InsufficientCredits -> attempts
+        is MiosaException.PermissionDenied -> attempts
+        is MiosaException.NotFound -> attempts
+        is MiosaException.Conflict -> attempts
+        is MiosaException.Validation -> attempts
+        is MiosaException.RateLimited -> attempts
+        is MiosaException.Server -> attempts
+        is MiosaException.Api -> attempts
+        is MiosaException.Timeout -> attempts
+        is MiosaException.Connection -> attempts
+        is MiosaException.Decode -> attempts
+        is MiosaException.InvalidArgument -> attempts
+        is MiosaException.Cancelled -> attempts
+        is MiosaException.Usage -> attempts
+    }

@@ -32579,7 +32579,8 @@ public object FfiConverterTypeWorkspacesUsageParams: FfiConverterRustBuffer<Work
  * Every failure of a MIOSA call. HTTP variants carry the status; transport,
  * timeout and local failures have none. `body` is the decoded error body as
  * JSON text, `request_id` the server's `X-Request-ID` when it sent one, and
- * `retry_after_ms` how long the server asked to wait (429, 503, some 409s).
+ * `retry_after_ms` how long the server asked to wait (429, 503, some 409s), and
+ * `attempts` how many attempts the call made before it gave up.
  */
 sealed class MiosaException: kotlin.Exception() {
     
@@ -32616,10 +32617,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32655,10 +32661,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32694,10 +32705,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32733,10 +32749,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32772,10 +32793,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32811,10 +32837,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32850,10 +32881,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32889,10 +32925,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32928,10 +32969,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -32967,10 +33013,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -33006,10 +33057,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -33045,10 +33101,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -33084,10 +33145,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -33123,10 +33189,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
     /**
@@ -33162,10 +33233,15 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * How long the server asked to wait before retrying, in milliseconds.
          */
-        val `retryAfterMs`: kotlin.Long?
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
 
@@ -33194,6 +33270,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             2 -> MiosaException.InsufficientCredits(
                 FfiConverterString.read(buf),
@@ -33202,6 +33279,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             3 -> MiosaException.PermissionDenied(
                 FfiConverterString.read(buf),
@@ -33210,6 +33288,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             4 -> MiosaException.NotFound(
                 FfiConverterString.read(buf),
@@ -33218,6 +33297,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             5 -> MiosaException.Conflict(
                 FfiConverterString.read(buf),
@@ -33226,6 +33306,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             6 -> MiosaException.Validation(
                 FfiConverterString.read(buf),
@@ -33234,6 +33315,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             7 -> MiosaException.RateLimited(
                 FfiConverterString.read(buf),
@@ -33242,6 +33324,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             8 -> MiosaException.Server(
                 FfiConverterString.read(buf),
@@ -33250,6 +33333,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             9 -> MiosaException.Api(
                 FfiConverterString.read(buf),
@@ -33258,6 +33342,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             10 -> MiosaException.Timeout(
                 FfiConverterString.read(buf),
@@ -33266,6 +33351,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             11 -> MiosaException.Connection(
                 FfiConverterString.read(buf),
@@ -33274,6 +33360,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             12 -> MiosaException.Decode(
                 FfiConverterString.read(buf),
@@ -33282,6 +33369,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             13 -> MiosaException.InvalidArgument(
                 FfiConverterString.read(buf),
@@ -33290,6 +33378,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             14 -> MiosaException.Cancelled(
                 FfiConverterString.read(buf),
@@ -33298,6 +33387,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             15 -> MiosaException.Usage(
                 FfiConverterString.read(buf),
@@ -33306,6 +33396,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalString.read(buf),
                 FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
@@ -33322,6 +33413,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.InsufficientCredits -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33332,6 +33424,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.PermissionDenied -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33342,6 +33435,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.NotFound -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33352,6 +33446,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Conflict -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33362,6 +33457,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Validation -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33372,6 +33468,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.RateLimited -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33382,6 +33479,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Server -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33392,6 +33490,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Api -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33402,6 +33501,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Timeout -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33412,6 +33512,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Connection -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33422,6 +33523,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Decode -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33432,6 +33534,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.InvalidArgument -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33442,6 +33545,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33452,6 +33556,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
             is MiosaException.Usage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -33462,6 +33567,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalString.allocationSize(value.`body`)
                 + FfiConverterOptionalString.allocationSize(value.`requestId`)
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
             )
         }
     }
@@ -33476,6 +33582,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.InsufficientCredits -> {
@@ -33486,6 +33593,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.PermissionDenied -> {
@@ -33496,6 +33604,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.NotFound -> {
@@ -33506,6 +33615,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Conflict -> {
@@ -33516,6 +33626,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Validation -> {
@@ -33526,6 +33637,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.RateLimited -> {
@@ -33536,6 +33648,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Server -> {
@@ -33546,6 +33659,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Api -> {
@@ -33556,6 +33670,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Timeout -> {
@@ -33566,6 +33681,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Connection -> {
@@ -33576,6 +33692,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Decode -> {
@@ -33586,6 +33703,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.InvalidArgument -> {
@@ -33596,6 +33714,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Cancelled -> {
@@ -33606,6 +33725,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
             is MiosaException.Usage -> {
@@ -33616,6 +33736,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalString.write(value.`body`, buf)
                 FfiConverterOptionalString.write(value.`requestId`, buf)
                 FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

@@ -4,8 +4,8 @@
 // created by a retried create, per-call and idle timeouts, a stream cut five
 // times delivering every event once and in order, and coroutine cancellation
 // freeing the connection as the server sees it. Each test owns a fresh
-// emulator; backoff is 10 ms. The Kotlin exceptions carry no attempt count
-// (see the report of issue #8), so attempts are read from the emulator's log.
+// emulator; backoff is 10 ms. Attempts are read from the emulator's log, and
+// the exceptions' own `attempts` count is checked against it.
 package ai.miosa
 
 import kotlin.time.Duration.Companion.milliseconds
@@ -120,6 +120,7 @@ class ReliabilityTest {
         emu.fault("""{"path": "$sandbox", "method": "GET", "status": 500, "times": 5}""")
         val err = assertThrows<MiosaException.Server> { retrying(emu, 3).sandboxes().get("sbx_fixture") }
         assertEquals(500, err.status)
+        assertEquals(3, err.attempts, "the exception reports three attempts")
         assertEquals(listOf(500, 500, 500), emu.logFor(sandbox, "GET").statuses(), "three attempts")
 
         // Retries off: one attempt.
