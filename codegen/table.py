@@ -47,6 +47,7 @@ class Op:
     returns: Returns
     upload: str
     fixed: tuple[tuple[str, str], ...]
+    host: str
     custom: bool
     confidence: str
     doc: str
@@ -135,6 +136,7 @@ def load_table() -> list[Op]:
                 returns=_returns(row["returns"], row.get("paginate"), name),
                 upload=row.get("upload", "json"),
                 fixed=tuple((k, json.dumps(v)) for k, v in row.get("fixed", {}).items()),
+                host=row.get("host", "api"),
                 custom=bool(row.get("custom", False)),
                 confidence=row["confidence"],
                 doc=row["doc"],

@@ -49,7 +49,7 @@ def returns_expr(op: Op) -> str:
 
 
 def render_table(ops: list[Op]) -> str:
-    out = [HEADER, "use crate::ops::{Confidence, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};\n"]
+    out = [HEADER, "use crate::ops::{Confidence, Host, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};\n"]
     for op in ops:
         path_params = ", ".join(rs_str(p) for p in op.path_params)
         out.append(
@@ -68,6 +68,7 @@ pub static {static_name(op)}: OpSpec = OpSpec {{
     returns: {returns_expr(op)},
     upload: Upload::{"Raw" if op.upload == "raw" else "Json"},
     fixed: &[{", ".join(f"({rs_str(k)}, {rs_str(v)})" for k, v in op.fixed)}],
+    host: Host::{"Sandboxes" if op.host == "sandboxes" else "Api"},
     custom: {"true" if op.custom else "false"},
     confidence: Confidence::{CONFIDENCE[op.confidence]},
     doc: {rs_str(op.doc)},

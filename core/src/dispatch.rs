@@ -11,8 +11,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde_json::{Map, Value};
 
 use crate::client::Client;
+use crate::config::DEFAULT_BASE_URL;
 use crate::error::{Error, ErrorKind, Result};
-use crate::ops::{HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};
+use crate::ops::{Host, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};
 use crate::pagination::Page;
 use crate::retry;
 use crate::stream::EventStream;
@@ -349,7 +350,7 @@ pub(crate) fn prepare(
     };
     Ok(Prepared {
         method: op.method,
-        url: build_url(config.base_url(), &path, &query)?,
+        url: build_url(&base_url_for(config.base_url(), op.host), &path, &query)?,
         headers,
         body,
         accept,
@@ -445,6 +446,17 @@ pub(crate) fn take_idempotency_header(headers: &mut Vec<(String, String)>) -> Op
     });
     key
 }
+
+/// The default API host does not route a few sandbox paths; those go to the
+/// sandboxes host. A custom base URL (proxy, emulator) is always used as given.
+fn base_url_for(base: &str, host: Host) -> String {
+    match host {
+        Host::Sandboxes if base == DEFAULT_BASE_URL => SANDBOXES_BASE_URL.to_owned(),
+        _ => base.to_owned(),
+    }
+}
+
+const SANDBOXES_BASE_URL: &str = "https://sandboxes.miosa.ai/api/v1";
 
 pub(crate) fn new_idempotency_key() -> String {
     let bytes: [u8; 16] = rand::random();
@@ -828,6 +840,25 @@ mod tests {
             unwrap_envelope(json!({"output": "2\n"})),
             json!({"output": "2\n"})
         );
+    }
+
+    #[test]
+    fn file_tree_and_watch_use_the_sandboxes_host_only_by_default() {
+        assert_eq!(
+            base_url_for(DEFAULT_BASE_URL, Host::Sandboxes),
+            "https://sandboxes.miosa.ai/api/v1"
+        );
+        assert_eq!(base_url_for(DEFAULT_BASE_URL, Host::Api), DEFAULT_BASE_URL);
+        assert_eq!(
+            base_url_for("http://127.0.0.1:9/api/v1", Host::Sandboxes),
+            "http://127.0.0.1:9/api/v1"
+        );
+        for name in ["sandbox.files.tree", "sandbox.files.watch"] {
+            assert_eq!(
+                crate::ops::find(name).map(|op| op.host),
+                Some(Host::Sandboxes)
+            );
+        }
     }
 
     #[test]

@@ -147,6 +147,16 @@ pub enum Upload {
     Raw,
 }
 
+/// Which MIOSA host serves an operation when the client uses the default base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Host {
+    /// `api.miosa.ai`, like every operation unless noted.
+    Api,
+    /// `sandboxes.miosa.ai`: on the API host these paths are captured by the
+    /// legacy file-download route.
+    Sandboxes,
+}
+
 /// One operation of the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpSpec {
@@ -174,6 +184,8 @@ pub struct OpSpec {
     pub upload: Upload,
     /// Body fields always sent, as (name, JSON text), overriding the caller's.
     pub fixed: &'static [(&'static str, &'static str)],
+    /// The host serving the operation under the default base URL.
+    pub host: Host,
     /// Implemented by hand in the core rather than as one request.
     pub custom: bool,
     /// How sure the reference is.
