@@ -54,7 +54,18 @@ export declare class NativePager {
 export declare class NativeStream {
   /** The next event, or `null` once the stream has ended or was closed. */
   next(): Promise<SseEvent | null>
-  /** Closes the connection now; a pending `next()` resolves with `null`. */
+  /**
+   * Waits for at least one event, then also takes every event already
+   * buffered, up to `max` (at least 1). Resolves with an empty array once the
+   * stream has ended or was closed. An error ends its batch: the events
+   * before it resolve first, and the next call rejects with it (after which
+   * the stream has ended).
+   */
+  nextBatch(max: number): Promise<Array<SseEvent>>
+  /**
+   * Closes the connection now; a pending `next()` or `nextBatch()` resolves
+   * with `null` or an empty array, and events already buffered are dropped.
+   */
   close(): void
 }
 

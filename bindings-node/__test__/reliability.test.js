@@ -276,6 +276,26 @@ test('a stalled stream ends with APITimeoutError at the idle limit', () =>
     assert.ok(took >= 450 && took < 2500, `took ${took} ms`)
   }))
 
+test('an error buffered behind events is thrown after them, in order', () =>
+  withEmulator(async (emu) => {
+    await emu.fault({ path: '/_emulator/stream', stall_after_events: 3, delay_ms: 5000 })
+    const stream = plain(emu, { receiveTimeout: 300 }).streamSse('/_emulator/stream', { extraQuery: { count: 10 } })
+    await stream.open()
+    // Let the events and the idle timeout all arrive before reading, so the
+    // native side hands them over in one batch.
+    await new Promise((r) => setTimeout(r, 900))
+    const seen = []
+    await rejectsWith(
+      (async () => {
+        for await (const event of stream) seen.push(event.id)
+      })(),
+      APITimeoutError,
+    )
+    assert.deepEqual(seen, ['1', '2', '3'])
+    assert.equal(stream.closed, true)
+    assert.deepEqual(await stream.next(), { done: true, value: undefined })
+  }))
+
 // --------------------------------------------------------------- cancellation
 
 test('aborting a stream closes its connection on the server', () =>

@@ -4,11 +4,16 @@
 // opens at once (so events sent right after the call are not missed); errors of
 // the opening request (401, 404, ...) surface at the first `next()` or `open()`.
 // Leaving a `for await` loop calls `return()`, which closes the connection.
+// Events are pulled from the native stream in batches (every event already
+// buffered, at least one, per round trip) and yielded from a local array; an
+// error reported by the native side comes after the events that preceded it.
 
 const { fromNative, aborted } = require('./errors.js')
 const { withSignal } = require('./signal.js')
 
 const DONE = Object.freeze({ done: true, value: undefined })
+// Most events taken from the native stream per round trip.
+const BATCH_MAX = 1024
 
 class EventStream {
   /** @param {(token) => Promise<object>} open opens the native stream */
@@ -17,6 +22,9 @@ class EventStream {
     this._closed = false
     this._signal = signal || null
     this._onAbort = null
+    // Events received but not yet yielded: `_buffer[_pos..]`.
+    this._buffer = []
+    this._pos = 0
     if (this._signal) {
       this._onAbort = () => this.close()
       this._signal.addEventListener('abort', this._onAbort, { once: true })
@@ -46,24 +54,43 @@ class EventStream {
   }
 
   async next() {
-    await this._opening
-    if (this._closed) {
-      if (this._signal && this._signal.aborted) throw aborted()
-      return DONE
-    }
-    let event
+    if (this._native === null) await this._opening
+    if (this._closed) return this._ended()
+    if (this._pos < this._buffer.length) return { done: false, value: this._take() }
+    let batch
     try {
-      event = await this._native.next()
+      batch = await this._native.nextBatch(BATCH_MAX)
     } catch (err) {
       this._finish()
       throw fromNative(err)
     }
-    if (event === null) {
+    // Closed (by `return()`, `close()` or the signal) while waiting: what
+    // arrived meanwhile is dropped, as are events still buffered natively.
+    if (this._closed) return this._ended()
+    if (batch.length === 0) {
       this._finish()
-      if (this._signal && this._signal.aborted) throw aborted()
-      return DONE
+      return this._ended()
     }
-    return { done: false, value: event }
+    if (this._pos >= this._buffer.length) {
+      this._buffer = batch
+      this._pos = 0
+    } else {
+      // Overlapping `next()` calls: keep the order in which batches arrived.
+      this._buffer = this._buffer.slice(this._pos).concat(batch)
+      this._pos = 0
+    }
+    return { done: false, value: this._take() }
+  }
+
+  _take() {
+    const event = this._buffer[this._pos]
+    this._buffer[this._pos++] = undefined
+    return event
+  }
+
+  _ended() {
+    if (this._signal && this._signal.aborted) throw aborted()
+    return DONE
   }
 
   async return() {
@@ -93,6 +120,8 @@ class EventStream {
 
   _finish() {
     this._closed = true
+    this._buffer = []
+    this._pos = 0
     if (this._onAbort) {
       this._signal.removeEventListener('abort', this._onAbort)
       this._onAbort = null
