@@ -7,6 +7,7 @@ import json
 import pathlib
 import re
 import tomllib
+from typing import NamedTuple
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLE = ROOT / "core" / "operations.toml"
@@ -163,3 +164,44 @@ def namespaces(ops: list[Op]) -> list[tuple[str, ...]]:
             if ns[:i] not in seen:
                 seen.append(ns[:i])
     return seen
+
+
+class ModelField(NamedTuple):
+    name: str
+    ty: str  # the Rust type, e.g. `String`, `Map<String, Value>`
+    doc: str
+
+
+class Model(NamedTuple):
+    name: str
+    doc: str
+    fields: list[ModelField]
+
+
+def load_models() -> list[Model]:
+    """The `model! { ... }` blocks of core/src/models.rs, in order: every target
+    derives its typed results from the core's models, so none can drift."""
+    text = (ROOT / "core" / "src" / "models.rs").read_text()
+    models: list[Model] = []
+    for block in re.findall(r"model! \{\n(.*?)\n\}\n", text, re.S):
+        docs: list[str] = []
+        model: Model | None = None
+        for line in (line.strip() for line in block.splitlines()):
+            if line.startswith("///"):
+                docs.append(line[3:].strip())
+            elif m := re.fullmatch(r"(\w+) \{", line):
+                model = Model(m.group(1), " ".join(docs), [])
+                docs = []
+            elif m := re.fullmatch(r"(\w+): (.+),", line):
+                if model is None:
+                    raise SystemExit(f"models.rs: field outside a model: {line}")
+                model.fields.append(ModelField(m.group(1), m.group(2), " ".join(docs)))
+                docs = []
+            elif line not in ("}", ""):
+                raise SystemExit(f"models.rs: cannot read `{line}`")
+        if model is None:
+            raise SystemExit("models.rs: a model! block without a model")
+        models.append(model)
+    if not models:
+        raise SystemExit("models.rs: no models found")
+    return models

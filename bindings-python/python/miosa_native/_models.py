@@ -35,7 +35,7 @@ class Sandbox(Model):
     """A code-execution sandbox."""
 
     __slots__ = ()
-    _fields = ("id", "name", "slug", "state", "ready", "template_id", "size", "cpu_count", "memory_mb", "disk_size_mb", "tags", "timeout_sec", "idle_timeout_sec", "persistent", "always_on", "tenant_id", "workspace_id", "project_id", "external_workspace_id", "external_user_id", "external_project_id", "preview_url", "preview_domain", "created_at",)
+    _fields = ("id", "name", "slug", "state", "ready", "template_id", "size", "cpu_count", "memory_mb", "disk_size_mb", "env", "metadata", "tags", "timeout_sec", "idle_timeout_sec", "persistent", "always_on", "tenant_id", "workspace_id", "project_id", "external_workspace_id", "external_user_id", "external_project_id", "preview_url", "preview_domain", "created_at",)
 
     @property
     def id(self) -> Optional[str]:
@@ -86,6 +86,16 @@ class Sandbox(Model):
     def disk_size_mb(self) -> Optional[int]:
         """Disk in MiB."""
         return self._data.get("disk_size_mb")
+
+    @property
+    def env(self) -> Optional[Dict[str, Any]]:
+        """Environment variables."""
+        return self._data.get("env")
+
+    @property
+    def metadata(self) -> Optional[Dict[str, Any]]:
+        """Caller metadata."""
+        return self._data.get("metadata")
 
     @property
     def tags(self) -> Optional[List[str]]:
@@ -162,7 +172,7 @@ class Computer(Model):
     """A desktop computer (a sandbox is also addressable as one)."""
 
     __slots__ = ()
-    _fields = ("id", "name", "slug", "status", "template_type", "size", "visibility", "ip_address", "preview_domain", "tenant_id", "workspace_id", "created_at", "updated_at",)
+    _fields = ("id", "name", "slug", "status", "template_type", "size", "visibility", "ip_address", "preview_domain", "tenant_id", "workspace_id", "metadata", "created_at", "updated_at",)
 
     @property
     def id(self) -> Optional[str]:
@@ -218,6 +228,11 @@ class Computer(Model):
     def workspace_id(self) -> Optional[str]:
         """Workspace id."""
         return self._data.get("workspace_id")
+
+    @property
+    def metadata(self) -> Optional[Dict[str, Any]]:
+        """Caller metadata."""
+        return self._data.get("metadata")
 
     @property
     def created_at(self) -> Optional[str]:
@@ -547,7 +562,7 @@ class AuditEntry(Model):
     """One entry of the audit log."""
 
     __slots__ = ()
-    _fields = ("id", "tenant_id", "actor_id", "actor_type", "action", "resource", "resource_id", "ip_address", "created_at",)
+    _fields = ("id", "tenant_id", "actor_id", "actor_type", "action", "resource", "resource_id", "metadata", "ip_address", "created_at",)
 
     @property
     def id(self) -> Optional[str]:
@@ -583,6 +598,11 @@ class AuditEntry(Model):
     def resource_id(self) -> Optional[str]:
         """Resource id."""
         return self._data.get("resource_id")
+
+    @property
+    def metadata(self) -> Optional[Dict[str, Any]]:
+        """Details."""
+        return self._data.get("metadata")
 
     @property
     def ip_address(self) -> Optional[str]:
