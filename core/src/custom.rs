@@ -93,19 +93,14 @@ async fn stream_sse(client: &Client, path: &Arg, params: Map<String, Value>) -> 
     let Arg::Json(Value::String(path)) = path else {
         return Err(Error::invalid("stream_sse: `path` must be a string"));
     };
-    let config = client.config();
-    let defaults = client.options();
-    let mut query = params;
-    query.extend(defaults.query.clone());
-    let prepared = Prepared {
-        method: HttpMethod::Get,
-        url: dispatch::build_url(config.base_url(), path, &query)?,
-        headers: defaults.headers.clone(),
-        body: Body::None,
-        accept: Accept::EventStream,
-        timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
-        idempotency_key: None,
-    };
+    let prepared = Prepared::plain(
+        client,
+        HttpMethod::Get,
+        path,
+        params,
+        Body::None,
+        Accept::EventStream,
+    )?;
     dispatch::execute(client, Returns::Events, prepared).await
 }
 
@@ -184,16 +179,16 @@ async fn wait_until_ready(client: &Client, id: &str, params: &Map<String, Value>
 async fn readiness_stream(client: &Client, id: &str, deadline: Instant) -> Result<Option<bool>> {
     let path = format!("/sandboxes/{}/readiness/stream", segment(id));
     let remaining = deadline.saturating_duration_since(Instant::now());
-    let config = client.config();
-    let prepared = Prepared {
-        method: HttpMethod::Get,
-        url: dispatch::build_url(config.base_url(), &path, &Map::new())?,
-        headers: client.options().headers.clone(),
-        body: Body::None,
-        accept: Accept::EventStream,
-        timeout: remaining + Duration::from_secs(5),
-        idempotency_key: None,
-    };
+    let mut prepared = Prepared::plain(
+        client,
+        HttpMethod::Get,
+        &path,
+        Map::new(),
+        Body::None,
+        Accept::EventStream,
+    )?;
+    // The stream must outlive the caller's whole wait, not one receive timeout.
+    prepared.timeout = remaining + Duration::from_secs(5);
     let mut stream = match EventStream::open(client.clone(), prepared).await {
         Ok(stream) => stream,
         // 404: a server without the stream; transport trouble: polling may still work.

@@ -179,6 +179,32 @@ pub(crate) struct Prepared {
     pub(crate) idempotency_key: Option<String>,
 }
 
+impl Prepared {
+    /// A request to any path of the API (no table row), carrying the handle's
+    /// per-call headers, query and timeout.
+    pub(crate) fn plain(
+        client: &Client,
+        method: HttpMethod,
+        path: &str,
+        mut query: Map<String, Value>,
+        body: Body,
+        accept: Accept,
+    ) -> Result<Self> {
+        let config = client.config();
+        let defaults = client.options();
+        query.extend(defaults.query.clone());
+        Ok(Self {
+            method,
+            url: build_url(config.base_url(), path, &query)?,
+            headers: defaults.headers.clone(),
+            body,
+            accept,
+            timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
+            idempotency_key: None,
+        })
+    }
+}
+
 /// Path segments keep unreserved characters only; everything else is escaped.
 pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -768,45 +794,31 @@ pub(crate) async fn raw_json(
     path: &str,
     body: Option<Value>,
 ) -> Result<Value> {
-    let config = client.config();
-    let defaults = client.options();
     let body = match body {
         Some(v) => Body::Json(Bytes::from(
             serde_json::to_vec(&v).map_err(|e| Error::invalid(e.to_string()))?,
         )),
         None => Body::None,
     };
+    let mut prepared = Prepared::plain(client, method, path, Map::new(), body, Accept::Json)?;
     // As for table operations: with retries on, a mutation carries a key
     // (generated once, sent on every attempt) so that it may be retried.
-    let mut headers = defaults.headers.clone();
-    let idempotency_key = take_idempotency_header(&mut headers).or_else(|| {
-        (config.retry().enabled() && method != HttpMethod::Get).then(new_idempotency_key)
+    prepared.idempotency_key = take_idempotency_header(&mut prepared.headers).or_else(|| {
+        (client.config().retry().enabled() && method != HttpMethod::Get).then(new_idempotency_key)
     });
-    let prepared = Prepared {
-        method,
-        url: build_url(config.base_url(), path, &defaults.query)?,
-        headers,
-        body,
-        accept: Accept::Json,
-        timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
-        idempotency_key,
-    };
     let (_, bytes) = send(client, &prepared).await?;
     Ok(unwrap_envelope(parse_json(&bytes)?))
 }
 
 pub(crate) async fn raw_bytes(client: &Client, path: &str) -> Result<Bytes> {
-    let config = client.config();
-    let defaults = client.options();
-    let prepared = Prepared {
-        method: HttpMethod::Get,
-        url: build_url(config.base_url(), path, &defaults.query)?,
-        headers: defaults.headers.clone(),
-        body: Body::None,
-        accept: Accept::Json,
-        timeout: defaults.timeout.unwrap_or(config.receive_timeout()),
-        idempotency_key: None,
-    };
+    let prepared = Prepared::plain(
+        client,
+        HttpMethod::Get,
+        path,
+        Map::new(),
+        Body::None,
+        Accept::Json,
+    )?;
     Ok(send(client, &prepared).await?.1)
 }
 

@@ -48,20 +48,8 @@ impl EventStream {
     /// Connects (errors such as 401/404 surface here) and starts the reader task.
     pub(crate) async fn open(client: Client, prepared: Prepared) -> Result<Self> {
         let engine = client.engine()?;
-        let response = with_retries(&client, &prepared, || async {
-            let send = request(&client, &engine.http, &prepared, false).send();
-            let response = tokio::time::timeout(prepared.timeout, send)
-                .await
-                .map_err(|_| {
-                    Error::new(
-                        ErrorKind::Timeout,
-                        "timed out waiting for the stream to open",
-                    )
-                })?
-                .map_err(|e| Error::from_reqwest(&e))?;
-            check_status(response).await
-        })
-        .await?;
+        let response =
+            with_retries(&client, &prepared, || connect(&client, &prepared, None)).await?;
         let (tx, rx) = mpsc::channel(64);
         let reader = Reader {
             client: client.clone(),
@@ -158,6 +146,32 @@ impl Drop for EventStream {
     }
 }
 
+/// Opens (or, with `last_event_id`, reopens) the stream's connection: headers
+/// within the receive timeout, then a non-2xx status becomes its error.
+async fn connect(
+    client: &Client,
+    prepared: &Prepared,
+    last_event_id: Option<&str>,
+) -> Result<reqwest::Response> {
+    let engine = client.engine()?;
+    let mut req = request(client, &engine.http, prepared, false);
+    if let Some(id) = last_event_id {
+        req = req.header("Last-Event-ID", id);
+    }
+    let response = tokio::time::timeout(prepared.timeout, req.send())
+        .await
+        .map_err(|_| {
+            let message = if last_event_id.is_some() {
+                "timed out reopening the stream"
+            } else {
+                "timed out waiting for the stream to open"
+            };
+            Error::new(ErrorKind::Timeout, message)
+        })?
+        .map_err(|e| Error::from_reqwest(&e))?;
+    check_status(response).await
+}
+
 struct Reader {
     client: Client,
     prepared: Prepared,
@@ -229,15 +243,7 @@ impl Reader {
     }
 
     async fn reconnect(&self, last_id: &str) -> Result<reqwest::Response> {
-        let engine = self.client.engine()?;
-        let send = request(&self.client, &engine.http, &self.prepared, false)
-            .header("Last-Event-ID", last_id)
-            .send();
-        let response = tokio::time::timeout(self.prepared.timeout, send)
-            .await
-            .map_err(|_| Error::new(ErrorKind::Timeout, "timed out reopening the stream"))?
-            .map_err(|e| Error::from_reqwest(&e))?;
-        check_status(response).await
+        connect(&self.client, &self.prepared, Some(last_id)).await
     }
 
     /// Reads one connection until it ends. Any byte (a heartbeat comment included)
