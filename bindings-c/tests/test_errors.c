@@ -220,6 +220,108 @@ void test_retry_recovers(const emulator *e) {
     miosa_client_free(plain);
 }
 
+/* A vector string that may be null (absent): NULL then. */
+static const char *nullable_str(const jval *obj, const char *key) {
+    const jval *x = json_get(obj, key);
+    return x && x->type == J_STR ? x->str : NULL;
+}
+
+/* Checks a refusal against a vector's `expect`; frees `err`. */
+static void expect_refusal(miosa_status s, miosa_error *err, const jval *expect, const char *name) {
+    const char *kind = json_get_str(expect, "error");
+    if (kind && strcmp(kind, "invalid_argument") == 0) {
+        const char *parameter = json_get_str(expect, "parameter");
+        CHECKF(err && parameter && strstr(err->message, parameter) != NULL, "%s: the message names %s", name,
+               parameter ? parameter : "?");
+        EXPECT_STATUS(s, err, MIOSA_ERR_INVALID_ARGUMENT, name);
+    } else {
+        const char *code = json_get_str(expect, "code");
+        CHECKF(err && err->code && code && strcmp(err->code, code) == 0, "%s: code %s, got %s", name,
+               code ? code : "?", err && err->code ? err->code : "none");
+        EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, name);
+    }
+}
+
+/* The vectors' bad input, as far as C's integer clock and unsigned tolerance can say it. */
+static void check_webhook_bad_input(const jval *v, const uint8_t *payload, size_t len) {
+    const jval *cases = json_get(v, "bad_input");
+    CHECK(cases && cases->type == J_ARR && cases->n >= 10);
+    size_t ran = 0;
+    for (size_t i = 0; cases && i < cases->n; i++) {
+        const jval *c = &cases->items[i];
+        const char *name = json_get_str(c, "name");
+        const jval *now = json_get(c, "now");
+        const jval *tolerance = json_get(c, "tolerance");
+        if ((now && now->type != J_NUM) || (tolerance && (tolerance->type != J_NUM || tolerance->num < 0))) {
+            continue; /* not expressible with int64_t now and uint64_t tolerance */
+        }
+        miosa_error *err = NULL;
+        miosa_status s;
+        if (now) {
+            uint64_t tol = tolerance ? (uint64_t)tolerance->num : 300;
+            s = miosa_webhook_verify_at(payload, len, nullable_str(c, "signature"), nullable_str(c, "secret"),
+                                        (int64_t)now->num, tol, &err);
+        } else {
+            s = miosa_webhook_verify(payload, len, nullable_str(c, "signature"), nullable_str(c, "secret"), &err);
+        }
+        expect_refusal(s, err, json_get(c, "expect"), name ? name : "bad input");
+        ran++;
+    }
+    CHECKF(ran >= 8, "only %zu bad-input cases ran", ran);
+}
+
+/* Header names and values of a vector's header object. */
+static size_t header_arrays(const jval *headers, const char **names, const char **values, size_t cap) {
+    size_t n = 0;
+    for (size_t i = 0; headers && headers->type == J_OBJ && i < headers->n && n < cap; i++, n++) {
+        names[n] = headers->keys[i];
+        values[n] = headers->items[i].str;
+    }
+    return n;
+}
+
+static void check_webhook_unwrap(const jval *v, const uint8_t *payload, size_t len, const char *secret) {
+    const jval *u = json_get(v, "unwrap");
+    const jval *valid = u ? json_get(u, "valid_headers") : NULL;
+    const jval *refused = u ? json_get(u, "refused") : NULL;
+    const char *want = u ? json_get_str(json_get(u, "event"), "event") : NULL;
+    CHECK(valid && valid->type == J_ARR && refused && refused->type == J_ARR && want);
+    const char *names[8];
+    const char *values[8];
+    for (size_t i = 0; valid && want && i < valid->n; i++) {
+        size_t n = header_arrays(&valid->items[i], names, values, 8);
+        char *event = NULL;
+        miosa_error *err = NULL;
+        miosa_status s = miosa_webhook_unwrap(payload, len, names, values, n, secret, &event, &err);
+        if (EXPECT_OK(s, err, "unwrap with valid headers")) {
+            jval *got = json_parse(event);
+            const jval *type = got ? json_get(got, "event") : NULL;
+            CHECKF(type && type->type == J_STR && strcmp(type->str, want) == 0, "event %s", event);
+            json_free(got);
+        }
+        miosa_string_free(event);
+    }
+    for (size_t i = 0; refused && i < refused->n; i++) {
+        const jval *c = &refused->items[i];
+        const jval *body = json_get(c, "body");
+        size_t n = header_arrays(json_get(c, "headers"), names, values, 8);
+        char *event = NULL;
+        miosa_error *err = NULL;
+        miosa_status s = miosa_webhook_unwrap((const uint8_t *)body->str, body->str_len, names, values, n, secret,
+                                              &event, &err);
+        CHECK(event == NULL);
+        expect_refusal(s, err, json_get(c, "expect"), json_get_str(c, "name"));
+    }
+    /* No headers at all, and parallel arrays that are NULL with a count. */
+    char *event = NULL;
+    miosa_error *err = NULL;
+    miosa_status s = miosa_webhook_unwrap(payload, len, NULL, NULL, 0, secret, &event, &err);
+    CHECK(err && err->code && strcmp(err->code, "missing_signature") == 0);
+    EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "unwrap without headers");
+    s = miosa_webhook_unwrap(payload, len, NULL, NULL, 2, secret, &event, &err);
+    EXPECT_STATUS(s, err, MIOSA_ERR_INVALID_ARGUMENT, "NULL header arrays with a count");
+}
+
 void test_webhook_signatures(const emulator *e) {
     (void)e;
     const char *path = env_or("MIOSA_WEBHOOK_VECTORS", "tests/webhooks/signature_vectors.json");
@@ -280,8 +382,8 @@ void test_webhook_signatures(const emulator *e) {
 
     s = miosa_webhook_verify(NULL, 3, "sha256=00", secret, &err);
     EXPECT_STATUS(s, err, MIOSA_ERR_INVALID_ARGUMENT, "NULL payload with a length");
-    s = miosa_webhook_verify(payload, len, NULL, secret, &err);
-    EXPECT_STATUS(s, err, MIOSA_ERR_INVALID_ARGUMENT, "NULL signature");
+    check_webhook_bad_input(v, payload, len);
+    check_webhook_unwrap(v, payload, len, secret);
     json_free(v);
     free(text);
 }

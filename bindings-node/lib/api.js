@@ -713,6 +713,11 @@ class WebhooksApi {
   verify(payload, signature, secret, options) {
     return this._c.verifyWebhook(payload, signature, secret, options)
   }
+
+  /** Verifies a delivery and returns its parsed event; see `webhooks.unwrap`. */
+  unwrap(payload, headers, secret, options) {
+    return this._c.unwrapWebhook(payload, headers, secret, options)
+  }
 }
 
 /** `usage` operations. */

@@ -125,28 +125,89 @@ class Core {
   verifyWebhook(payload, signature, secret, options) {
     return verifyWebhook(payload, signature, secret, options)
   }
+
+  unwrapWebhook(payload, headers, secret, options) {
+    return unwrapWebhook(payload, headers, secret, options)
+  }
+}
+
+function webhookPayload(payload) {
+  if (typeof payload === 'string') return payload
+  if (payload instanceof ArrayBuffer) return Buffer.from(payload)
+  if (ArrayBuffer.isView(payload)) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
+  throw invalid(
+    '`payload` must be the raw request body as a string, Buffer, Uint8Array or ArrayBuffer, not a parsed object',
+  )
+}
+
+/** Absent stays `undefined` (the core decides what that means); anything else must be a string. */
+function optionalString(value, name) {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') throw invalid(`\`${name}\` must be a string`)
+  return value
+}
+
+function webhookOptions(options) {
+  if (options === undefined || options === null) return [undefined, undefined]
+  if (typeof options !== 'object') throw invalid('`options` must be an object')
+  return ['now', 'tolerance'].map((name) => {
+    const value = options[name]
+    if (value === undefined || value === null) return undefined
+    if (typeof value !== 'number') throw invalid(`\`${name}\` must be a number of seconds`)
+    return value
+  })
+}
+
+/** (name, value) string pairs from a plain object (string[] values too), a Map or a fetch `Headers`. */
+function headerPairs(headers) {
+  if (headers === null || typeof headers !== 'object') {
+    throw invalid('`headers` must be an object, Map or Headers of header names to values')
+  }
+  const entries = typeof headers[Symbol.iterator] === 'function' ? Array.from(headers) : Object.entries(headers)
+  const names = []
+  const values = []
+  for (const entry of entries) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string') {
+      throw invalid('`headers` must be an object, Map or Headers of header names to values')
+    }
+    const [name, value] = entry
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (one === undefined || one === null) continue
+      if (typeof one !== 'string') throw invalid(`\`headers\` value of ${JSON.stringify(name)} must be a string`)
+      names.push(name)
+      values.push(one)
+    }
+  }
+  return [names, values]
 }
 
 /** `webhooks.verify`: `true`, or a WebhookVerificationError saying why not. */
 function verifyWebhook(payload, signature, secret, options) {
-  const { now, tolerance } = options ?? {}
-  let refusal
+  const body = webhookPayload(payload)
+  const [now, tolerance] = webhookOptions(options)
+  const sig = optionalString(signature, 'signature')
+  const key = optionalString(secret, 'secret')
   try {
-    refusal = native.verifyWebhook(
-      isBytes(payload) ? toBuffer(payload) : String(payload),
-      String(signature),
-      String(secret),
-      now,
-      tolerance,
-    )
+    native.verifyWebhook(body, sig, key, now, tolerance)
   } catch (err) {
     throw fromNative(err)
   }
-  if (refusal === null) return true
-  throw new WebhookVerificationError(`webhook signature refused: ${refusal}`, {
-    kind: 'webhook_verification',
-    code: refusal,
-  })
+  return true
 }
 
-module.exports = { Core, native, toBuffer, isBytes, verifyWebhook }
+/** `webhooks.unwrap`: the verified, parsed event. */
+function unwrapWebhook(payload, headers, secret, options) {
+  const body = webhookPayload(payload)
+  const [names, values] = headerPairs(headers)
+  const [now, tolerance] = webhookOptions(options)
+  const key = optionalString(secret, 'secret')
+  let event
+  try {
+    event = native.unwrapWebhook(body, names, values, key, now, tolerance)
+  } catch (err) {
+    throw fromNative(err)
+  }
+  return JSON.parse(event)
+}
+
+module.exports = { Core, native, toBuffer, isBytes, verifyWebhook, unwrapWebhook }

@@ -51,7 +51,10 @@ class APIConnectionError extends MiosaError {}
 class InvalidArgumentError extends MiosaError {}
 /** The call was cancelled by its `AbortSignal`. */
 class AbortError extends MiosaError {}
-/** A webhook signature was refused; `code` is `malformed_header`, `invalid_signature` or `timestamp_too_old`. */
+/**
+ * A webhook delivery was refused; `code` is `missing_signature`, `malformed_header`,
+ * `invalid_signature`, `timestamp_too_old` or (from `webhooks.unwrap`) `invalid_payload`.
+ */
 class WebhookVerificationError extends MiosaError {}
 
 const BY_KIND = {
@@ -67,6 +70,7 @@ const BY_KIND = {
   connection: APIConnectionError,
   invalid_argument: InvalidArgumentError,
   cancelled: AbortError,
+  webhook_verification: WebhookVerificationError,
 }
 
 function decode(message) {

@@ -10,7 +10,7 @@
 // and per-call options are camelCase. See README.md.
 
 const { ApiRoot } = require('./api.js')
-const { Core, native, toBuffer, isBytes, verifyWebhook } = require('./core.js')
+const { Core, native, toBuffer, isBytes, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { version } = require('../package.json')
@@ -56,7 +56,7 @@ class Client extends ApiRoot {
   }
 }
 
-const webhooks = { verify: verifyWebhook }
+const webhooks = { verify: verifyWebhook, unwrap: unwrapWebhook }
 
 function parseSse(chunks) {
   if (!Array.isArray(chunks)) {

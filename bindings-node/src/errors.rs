@@ -31,6 +31,22 @@ pub(crate) fn to_napi(err: &Error) -> napi::Error {
     napi::Error::from_reason(Value::Object(payload).to_string())
 }
 
+/// A refused webhook delivery (`webhook_verification`, with the refusal
+/// code), or the caller's unusable input (`invalid_argument`).
+pub(crate) fn webhook(err: miosa::webhooks::WebhookError) -> napi::Error {
+    if !err.is_verification_failure() {
+        return to_napi(&invalid(err.to_string()));
+    }
+    let payload = json!({
+        MARKER: true,
+        "kind": "webhook_verification",
+        "message": format!("webhook signature refused: {err}"),
+        "code": err.code(),
+        "attempts": 1,
+    });
+    napi::Error::from_reason(payload.to_string())
+}
+
 /// A caller mistake caught before any network use.
 pub(crate) fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidArgument, message)

@@ -44,39 +44,57 @@ pub fn parse_sse(chunks: Vec<Either<Buffer, String>>) -> Vec<SseEvent> {
         .collect()
 }
 
-/// Verifies a webhook delivery (`X-MIOSA-Signature`, both schemes). Returns
-/// `null` when the signature is valid, otherwise the refusal code
-/// (`malformed_header`, `invalid_signature`, `timestamp_too_old`).
-/// `now` (unix seconds) and `tolerance_seconds` default to the clock and 300 s.
+/// Verifies a webhook delivery (`X-MIOSA-Signature`, both schemes); throws a
+/// `webhook_verification` error with the refusal code, or an
+/// `invalid_argument` one for unusable input. An absent `signature` or
+/// `secret` is `undefined`; `now` (unix seconds) and `toleranceSeconds`
+/// default to the clock and 300 s.
 #[napi(catch_unwind)]
 pub fn verify_webhook(
     payload: Either<Buffer, String>,
-    signature: String,
-    secret: String,
-    now: Option<i64>,
-    tolerance_seconds: Option<u32>,
-) -> Option<String> {
-    let bytes: Vec<u8> = match payload {
-        Either::A(buf) => buf.to_vec(),
-        Either::B(text) => text.into_bytes(),
-    };
-    let result = match (now, tolerance_seconds) {
-        (None, None) => miosa::webhooks::verify(&bytes, &signature, &secret),
-        (now, tolerance) => {
-            let now = now.unwrap_or_else(unix_now);
-            let tolerance = tolerance.map_or(miosa::webhooks::DEFAULT_TOLERANCE, |s| {
-                std::time::Duration::from_secs(u64::from(s))
-            });
-            miosa::webhooks::verify_at(&bytes, &signature, &secret, now, tolerance)
-        }
-    };
-    result.err().map(|e| e.code().to_owned())
+    signature: Option<String>,
+    secret: Option<String>,
+    now: Option<f64>,
+    tolerance_seconds: Option<f64>,
+) -> napi::Result<()> {
+    let options = miosa::webhooks::VerifyOptions::from_seconds(tolerance_seconds, now)
+        .map_err(errors::webhook)?;
+    miosa::webhooks::verify_with(
+        payload_bytes(&payload),
+        signature.as_deref(),
+        secret.as_deref(),
+        options,
+    )
+    .map_err(errors::webhook)
 }
 
-fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+/// Verifies a delivery from its headers (`names[i]: values[i]`, names in any
+/// case) and returns the parsed event as JSON text.
+#[napi(catch_unwind)]
+pub fn unwrap_webhook(
+    payload: Either<Buffer, String>,
+    names: Vec<String>,
+    values: Vec<String>,
+    secret: Option<String>,
+    now: Option<f64>,
+    tolerance_seconds: Option<f64>,
+) -> napi::Result<String> {
+    let options = miosa::webhooks::VerifyOptions::from_seconds(tolerance_seconds, now)
+        .map_err(errors::webhook)?;
+    let headers = names
+        .iter()
+        .map(String::as_str)
+        .zip(values.iter().map(String::as_str));
+    miosa::webhooks::unwrap(payload_bytes(&payload), headers, secret.as_deref(), options)
+        .map(|event| event.to_string())
+        .map_err(errors::webhook)
+}
+
+fn payload_bytes(payload: &Either<Buffer, String>) -> &[u8] {
+    match payload {
+        Either::A(buf) => buf,
+        Either::B(text) => text.as_bytes(),
+    }
 }
 
 /// Panics on purpose. The test suite calls it to prove that a Rust panic

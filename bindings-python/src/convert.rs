@@ -92,7 +92,7 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
 }
 
 /// The content of `bytes`, `bytearray` and `memoryview`; `None` for anything else.
-fn as_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
+pub fn as_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Some(Bytes::copy_from_slice(b.as_bytes())));
     }

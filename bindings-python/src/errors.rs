@@ -104,9 +104,13 @@ pub fn usage(message: impl AsRef<str>) -> PyErr {
     raise(&Fields::local("usage", message.as_ref()))
 }
 
-/// `WebhookVerificationError` with the core's code.
+/// `WebhookVerificationError` with the core's code for a refused delivery,
+/// `InvalidArgumentError` for the caller's own unusable input.
 pub fn webhook(err: miosa::webhooks::WebhookError) -> PyErr {
     let message = err.to_string();
+    if !err.is_verification_failure() {
+        return invalid(message);
+    }
     raise(&Fields {
         code: Some(err.code()),
         ..Fields::local("webhook", &message)

@@ -30,6 +30,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<pager::Page>()?;
     m.add_function(wrap_pyfunction!(stream::parse_sse, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_webhook, m)?)?;
+    m.add_function(wrap_pyfunction!(webhooks::unwrap_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(table::operations, m)?)?;
     m.add_function(wrap_pyfunction!(errors::error_from_response, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;

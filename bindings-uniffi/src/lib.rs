@@ -25,7 +25,7 @@ mod stream;
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
 pub use generated::*;
-pub use helpers::{WebhookError, parse_sse, verify_webhook};
+pub use helpers::{WebhookError, parse_sse, unwrap_webhook, verify_webhook};
 pub use stream::{Event, EventStream};
 
 uniffi::setup_scaffolding!("miosa");

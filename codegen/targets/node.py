@@ -57,6 +57,11 @@ HELPERS = {
             "  verify(payload, signature, secret, options) {\n"
             "    return this._c.verifyWebhook(payload, signature, secret, options)\n"
             "  }\n"
+            "\n"
+            "  /** Verifies a delivery and returns its parsed event; see `webhooks.unwrap`. */\n"
+            "  unwrap(payload, headers, secret, options) {\n"
+            "    return this._c.unwrapWebhook(payload, headers, secret, options)\n"
+            "  }\n"
         ),
         "dts": (
             "  /**\n"
@@ -64,7 +69,9 @@ HELPERS = {
             "   * legacy `t=<unix>,v1=<hex>`), in constant time. Returns `true`; throws a\n"
             "   * `WebhookVerificationError` whose `code` says why it was refused.\n"
             "   */\n"
-            "  verify(payload: Buffer | Uint8Array | string, signature: string, secret: string, options?: VerifyOptions): true\n"
+            "  verify(payload: WebhookPayload, signature: string | undefined, secret: string, options?: VerifyOptions): true\n"
+            "  /** Verifies a delivery from its request headers and returns the parsed event. */\n"
+            "  unwrap(payload: WebhookPayload, headers: WebhookHeaders, secret: string, options?: VerifyOptions): Record<string, unknown>\n"
         ),
     },
 }
@@ -321,13 +328,22 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
-/** Options of `webhooks.verify`. */
+/** Options of `webhooks.verify` and `webhooks.unwrap`: finite and not negative. */
 export interface VerifyOptions {
   /** Seconds the legacy scheme's timestamp may differ from `now` (default 300). */
   tolerance?: number
   /** The current time in unix seconds (default: the clock). */
   now?: number
 }
+
+/** A webhook request's raw body, exactly as received (never a parsed object). */
+export type WebhookPayload = string | Buffer | Uint8Array | ArrayBuffer
+
+/** A request's headers: `req.headers`, a `Map` or a fetch `Headers`; names in any case. */
+export type WebhookHeaders =
+  | Record<string, string | string[] | undefined>
+  | Map<string, string>
+  | Iterable<[string, string]>
 
 /** One server-sent event. */
 export interface SseEvent {
@@ -376,9 +392,18 @@ export declare const webhooks: {
   /**
    * Verifies a webhook delivery's `X-MIOSA-Signature` header (`sha256=<hex>` or the
    * legacy `t=<unix>,v1=<hex>`), in constant time. Returns `true`; throws a
-   * `WebhookVerificationError` whose `code` says why it was refused.
+   * `WebhookVerificationError` whose `code` says why it was refused (a missing
+   * signature included), and an `InvalidArgumentError` for a missing secret, a
+   * negative or non-finite option, or a parsed object as the payload.
    */
-  verify(payload: Buffer | Uint8Array | string, signature: string, secret: string, options?: VerifyOptions): true
+  verify(payload: WebhookPayload, signature: string | undefined, secret: string, options?: VerifyOptions): true
+  /**
+   * Verifies a delivery from its request headers (the `X-MIOSA-Signature` header,
+   * found in any case) and returns the parsed event; throws as `verify` does, and a
+   * `WebhookVerificationError` with code `invalid_payload` when the signed body is
+   * not a JSON object.
+   */
+  unwrap(payload: WebhookPayload, headers: WebhookHeaders, secret: string, options?: VerifyOptions): Record<string, unknown>
 }
 
 /** Parses raw `text/event-stream` bytes with the client's SSE engine. */

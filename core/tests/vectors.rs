@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use miosa::sse::{Event, parse_chunks};
-use miosa::webhooks::{WebhookError, verify_at};
+use miosa::webhooks::{VerifyOptions, WebhookError, unwrap, verify_at, verify_with};
 use serde_json::Value;
 
 fn vectors(rel: &str) -> Value {
@@ -128,4 +128,109 @@ fn webhook_signature_vectors() {
             "{h}"
         );
     }
+}
+
+/// `now`/`tolerance` of a bad-input case: a number, or a string naming a
+/// non-finite value.
+fn seconds(v: &Value) -> Option<f64> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.parse().expect("NaN, Infinity or -Infinity")),
+        n => Some(n.as_f64().expect("a number")),
+    }
+}
+
+fn refusal(expect: &Value) -> (bool, &str) {
+    let argument = expect["error"] == "invalid_argument";
+    let detail = if argument {
+        expect["parameter"].as_str()
+    } else {
+        expect["code"].as_str()
+    };
+    (argument, detail.expect("parameter or code"))
+}
+
+fn assert_refused(name: &str, got: Result<impl std::fmt::Debug, WebhookError>, expect: &Value) {
+    let err = got.expect_err(name);
+    let (argument, detail) = refusal(expect);
+    match err {
+        WebhookError::InvalidArgument { parameter, .. } => {
+            assert!(argument, "{name}: an argument error, expected {detail}");
+            assert_eq!(parameter, detail, "{name}");
+            assert!(err.to_string().contains(detail), "{name}: {err}");
+        }
+        other => {
+            assert!(!argument, "{name}: {other:?} instead of an argument error");
+            assert!(other.is_verification_failure());
+            assert_eq!(other.code(), detail, "{name}");
+        }
+    }
+}
+
+#[test]
+fn webhook_bad_input_vectors() {
+    let v = vectors("webhooks/signature_vectors.json");
+    let body = v["body"].as_str().expect("body").as_bytes();
+    let cases = v["bad_input"].as_array().expect("bad_input");
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let name = case["name"].as_str().expect("name");
+        let got = VerifyOptions::from_seconds(seconds(&case["tolerance"]), seconds(&case["now"]))
+            .and_then(|options| {
+                verify_with(
+                    body,
+                    case["signature"].as_str(),
+                    case["secret"].as_str(),
+                    options,
+                )
+            });
+        assert_refused(name, got, &case["expect"]);
+    }
+}
+
+#[test]
+fn webhook_unwrap_vectors() {
+    let v = vectors("webhooks/signature_vectors.json");
+    let secret = v["secret"].as_str();
+    let body = v["body"].as_str().expect("body").as_bytes();
+    let u = &v["unwrap"];
+    let pairs = |headers: &Value| -> Vec<(String, String)> {
+        headers
+            .as_object()
+            .expect("headers")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().expect("value").to_owned()))
+            .collect()
+    };
+    for headers in u["valid_headers"].as_array().expect("valid_headers") {
+        let headers = pairs(headers);
+        let event = unwrap(
+            body,
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            secret,
+            VerifyOptions::default(),
+        );
+        assert_eq!(event.as_ref(), Ok(&u["event"]), "{headers:?}");
+    }
+    for case in u["refused"].as_array().expect("refused") {
+        let name = case["name"].as_str().expect("name");
+        let headers = pairs(&case["headers"]);
+        let got = unwrap(
+            case["body"].as_str().expect("body").as_bytes(),
+            headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+            secret,
+            VerifyOptions::default(),
+        );
+        assert_refused(name, got, &case["expect"]);
+    }
+    // Two signature headers: a proxy that duplicated one is not trusted.
+    let current = v["current_scheme"]["header"].as_str().expect("header");
+    let twice = [
+        ("X-MIOSA-Signature", current),
+        ("x-miosa-signature", current),
+    ];
+    assert_eq!(
+        unwrap(body, twice, secret, VerifyOptions::default()),
+        Err(WebhookError::MalformedHeader)
+    );
 }

@@ -1,6 +1,12 @@
 //! Running commands for real: `sh -c` (or `python3 -c` / `node -e`) in the
 //! machine's directory, in its own process group so a timeout or a stop
 //! kills every child.
+//!
+//! Where the machine allows user namespaces, each command runs in its own
+//! user and mount namespace in which every mount is read-only except the
+//! machine's directory (see `isolation`). This keeps a test's commands from
+//! writing anywhere else; it is not a security boundary (the host's files
+//! stay readable, the network is shared).
 
 use std::path::Path;
 use std::process::Stdio;
@@ -103,6 +109,15 @@ fn command(lang: Lang, code: &str, dir: &Path, env: &[(String, String)]) -> Comm
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some(confine) = isolation::for_dir(dir) {
+        // The only writable place is the machine's directory.
+        cmd.env("TMPDIR", dir);
+        // SAFETY: the hook only makes system calls on data prepared before
+        // the fork (no allocation, no locks), as `pre_exec` requires.
+        unsafe {
+            cmd.pre_exec(move || confine.apply());
+        }
+    }
     cmd
 }
 
@@ -294,5 +309,125 @@ mod tests {
         assert_eq!(rewrite_paths("/a/workspace", d), "/a/workspace");
         assert_eq!(rewrite_paths("/workspaces", d), "/workspaces");
         assert_eq!(rewrite_paths("cd /home/user && ünï", d), "cd /tmp/x && ünï");
+    }
+}
+
+/// Commands confined to their machine directory for writing, by a user and
+/// mount namespace per command (no privilege needed where unprivileged user
+/// namespaces are allowed; probed once, and left out where they are not).
+mod isolation {
+    use std::ffi::{CStr, CString};
+    use std::io;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    /// `struct mount_attr` of mount_setattr(2).
+    #[repr(C)]
+    struct MountAttr {
+        attr_set: u64,
+        attr_clr: u64,
+        propagation: u64,
+        userns_fd: u64,
+    }
+
+    const MOUNT_ATTR_RDONLY: u64 = 0x1;
+
+    /// What the child does between fork and exec, prepared in the parent.
+    #[derive(Debug)]
+    pub struct Confine {
+        dir: CString,
+    }
+
+    fn cvt(ret: i64) -> io::Result<()> {
+        if ret < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn setattr(path: &CStr, flags: u32, set: u64, clear: u64) -> io::Result<()> {
+        let attr = MountAttr {
+            attr_set: set,
+            attr_clr: clear,
+            propagation: 0,
+            userns_fd: 0,
+        };
+        // SAFETY: valid path and a correctly sized `mount_attr`.
+        cvt(unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                flags,
+                &raw const attr,
+                std::mem::size_of::<MountAttr>(),
+            )
+        })
+    }
+
+    impl Confine {
+        /// Runs in the child: a new user and mount namespace (the command's
+        /// uid is unmapped there, so it gains no capability when it execs
+        /// and cannot undo this), every mount read-only, the machine's
+        /// directory bound onto itself and left writable.
+        pub fn apply(&self) -> io::Result<()> {
+            let root = c"/";
+            // SAFETY: plain system calls on NUL-terminated strings that
+            // outlive them.
+            unsafe {
+                cvt(libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS).into())?;
+                cvt(libc::mount(
+                    std::ptr::null(),
+                    root.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_REC | libc::MS_PRIVATE,
+                    std::ptr::null(),
+                )
+                .into())?;
+                cvt(libc::mount(
+                    self.dir.as_ptr(),
+                    self.dir.as_ptr(),
+                    std::ptr::null(),
+                    libc::MS_BIND | libc::MS_REC,
+                    std::ptr::null(),
+                )
+                .into())?;
+            }
+            setattr(
+                root,
+                libc::AT_RECURSIVE.cast_unsigned(),
+                MOUNT_ATTR_RDONLY,
+                0,
+            )?;
+            setattr(&self.dir, 0, 0, MOUNT_ATTR_RDONLY)?;
+            // The working directory was entered before the bind mount.
+            // SAFETY: NUL-terminated path.
+            cvt(unsafe { libc::chdir(self.dir.as_ptr()) }.into())
+        }
+    }
+
+    /// Whether confinement works here, found once by running `true` under it.
+    fn available() -> bool {
+        static AVAILABLE: OnceLock<bool> = OnceLock::new();
+        *AVAILABLE.get_or_init(|| {
+            let Ok(dir) = CString::new("/tmp") else {
+                return false;
+            };
+            let probe = Confine { dir };
+            let mut cmd = std::process::Command::new("true");
+            // SAFETY: as for commands (system calls only).
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || probe.apply());
+            }
+            cmd.status().is_ok_and(|s| s.success())
+        })
+    }
+
+    /// The confinement for commands in `dir`, when the machine allows it.
+    pub fn for_dir(dir: &Path) -> Option<Confine> {
+        let dir = CString::new(dir.as_os_str().as_bytes()).ok()?;
+        available().then_some(Confine { dir })
     }
 }

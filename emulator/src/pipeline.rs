@@ -1,6 +1,7 @@
 //! The request pipeline every route runs through: request id, recording for
-//! `GET /_emulator/requests`, injected faults, authentication, idempotency
-//! keys, the audit log, and `request_id` in error bodies.
+//! `GET /_emulator/requests` (credentials redacted), authentication, then
+//! injected faults, idempotency keys, the audit log, and `request_id` in
+//! error bodies.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -170,6 +171,23 @@ fn authenticate(app: &App, headers: &HeaderMap) -> Option<Role> {
     (key.get("revoked_at").is_none_or(Value::is_null)).then_some(Role::User)
 }
 
+/// What the request log keeps of an `Authorization` header: the scheme and
+/// the key's public prefix, never the credential (the log is readable with
+/// any key).
+fn redacted_authorization(value: &str) -> String {
+    let value = value.trim();
+    let (scheme, token) = match value.split_once(' ') {
+        Some((scheme, token)) => (format!("{scheme} "), token.trim()),
+        None => (String::new(), value),
+    };
+    let prefix = if token.starts_with("msk_") {
+        "msk_"
+    } else {
+        ""
+    };
+    format!("{scheme}{prefix}…(redacted)")
+}
+
 fn record(
     app: &App,
     method: &Method,
@@ -195,10 +213,13 @@ fn record(
         if matches!(name.as_str(), "host" | "content-length" | "connection") {
             continue;
         }
-        hdrs.insert(
-            name.as_str().to_owned(),
-            json!(String::from_utf8_lossy(value.as_bytes())),
-        );
+        let text = String::from_utf8_lossy(value.as_bytes());
+        let shown = if name == header::AUTHORIZATION {
+            redacted_authorization(&text)
+        } else {
+            text.into_owned()
+        };
+        hdrs.insert(name.as_str().to_owned(), json!(shown));
     }
     let json_body = if body.is_empty() {
         Value::Null
@@ -476,12 +497,7 @@ async fn handle(app: &App, req: Request, next: Next, rid: &str) -> (Response, Op
     // Dropped unfinished when the client closes the connection first.
     let in_flight = (!control).then(|| InFlight::start(&app.counters));
 
-    let fault = if control {
-        None
-    } else {
-        take_fault(app, &method, parts.uri.path())
-    };
-    let (resp, body_fault) = run(app, parts, bytes, next, &rel, control, fault.as_ref()).await;
+    let (resp, body_fault, fault) = run(app, parts, bytes, next, &rel, control).await;
     if let Some(seq) = seq {
         let reset = fault.as_ref().is_some_and(|f| f.reset);
         let status = (!reset).then_some(resp.status());
@@ -500,22 +516,36 @@ async fn run(
     next: Next,
     rel: &str,
     control: bool,
-    fault: Option<&Fault>,
-) -> (Response, Option<BodyFault>) {
+) -> (Response, Option<BodyFault>, Option<Fault>) {
     let method = parts.method.clone();
+    let role = if is_public(&method, rel) {
+        authenticate(app, &parts.headers).unwrap_or(Role::Public)
+    } else {
+        match authenticate(app, &parts.headers) {
+            Some(r) => r,
+            None => return (ApiError::unauthorized().into_response(), None, None),
+        }
+    };
+    // Faults apply only to authenticated requests, so a keyless probe gets
+    // its 401 and leaves an injected fault for the request it was meant for.
+    let fault = if control {
+        None
+    } else {
+        take_fault(app, &method, parts.uri.path())
+    };
     let mut ctx = Ctx {
         cut_after_events: None,
         stall: None,
         counters: Arc::clone(&app.counters),
     };
     let mut body_fault = None;
-    if let Some(f) = fault {
+    if let Some(f) = &fault {
         // For a stall the delay is the silence inside the stream, not a wait before it.
         if f.stall_after_events.is_none() && !f.delay.is_zero() {
             app.sleep(f.delay).await;
         }
         if f.reset {
-            return (reset_response(), None);
+            return (reset_response(), None, fault);
         }
         if let Some(code) = f.status {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -530,7 +560,7 @@ async fn run(
             {
                 resp.headers_mut().insert(header::RETRY_AFTER, ra);
             }
-            return (resp, None);
+            return (resp, None, fault);
         }
         ctx.cut_after_events = f.cut_after_events;
         ctx.stall = f.stall_after_events.map(|n| (n, f.delay));
@@ -543,20 +573,12 @@ async fn run(
         };
     }
 
-    let role = if is_public(&method, rel) {
-        authenticate(app, &parts.headers).unwrap_or(Role::Public)
-    } else {
-        match authenticate(app, &parts.headers) {
-            Some(r) => r,
-            None => return (ApiError::unauthorized().into_response(), body_fault),
-        }
-    };
     if (rel.starts_with("/admin/") || rel == "/admin" || rel.starts_with("/audit-log"))
         && role != Role::Admin
     {
         let resp = ApiError::forbidden("FORBIDDEN", "An admin API key is required for this route")
             .into_response();
-        return (resp, body_fault);
+        return (resp, body_fault, fault);
     }
 
     // Idempotency-Key: replay a finished request, wait for one in flight.
@@ -573,7 +595,7 @@ async fn run(
     if let Some(key) = &idem_key {
         match claim_idempotency(app, key, &fingerprint).await {
             Claim::Proceed => {}
-            Claim::Replay(resp) => return (resp, body_fault),
+            Claim::Replay(resp) => return (resp, body_fault, fault),
         }
     }
 
@@ -599,7 +621,7 @@ async fn run(
     } else {
         work.await
     };
-    (resp, body_fault)
+    (resp, body_fault, fault)
 }
 
 /// Runs the route, audits a successful mutation and stores the answer of a

@@ -108,13 +108,21 @@ def parse_sse(chunks: Sequence[bytes]) -> List[Event]:
     """Parses a whole SSE stream given as chunks with the core's parser."""
 
 def verify_webhook(
-    payload: Union[bytes, str],
-    signature: str,
+    payload: Union[str, bytes, bytearray, memoryview],
+    signature: Optional[str],
     secret: str,
     *,
     tolerance: Optional[float] = None,
-    now: Optional[int] = None,
+    now: Optional[float] = None,
 ) -> None: ...
+def unwrap_webhook(
+    payload: Union[str, bytes, bytearray, memoryview],
+    headers: Mapping[str, str],
+    secret: str,
+    *,
+    tolerance: Optional[float] = None,
+    now: Optional[float] = None,
+) -> Dict[str, Any]: ...
 def operations() -> List[Dict[str, Any]]:
     """Every operation of the core's table."""
 

@@ -154,8 +154,9 @@ class UsageError(MiosaError, RuntimeError):
 
 
 class WebhookVerificationError(MiosaError, ValueError):
-    """A webhook signature was refused; `code` is ``malformed_header``,
-    ``invalid_signature`` or ``timestamp_too_old``."""
+    """A webhook delivery was refused; `code` is ``missing_signature``,
+    ``malformed_header``, ``invalid_signature``, ``timestamp_too_old`` or
+    (from `webhooks.unwrap`) ``invalid_payload``."""
 
 
 _BY_KIND: Dict[str, Type[MiosaError]] = {

@@ -87,15 +87,8 @@ async fn write_file(
         return Err(ApiError::validation("path", "must name a file"));
     }
     let size = bytes.len();
-    let target = p.clone();
-    fsutil::blocking(move || {
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&target, bytes)?;
-        Ok(())
-    })
-    .await?;
+    let (root, target) = (dir.clone(), p.clone());
+    fsutil::blocking(move || fsutil::write_file(&root, &target, &bytes)).await?;
     let shown = fsutil::display(&dir, &p);
     if let Ok(m) = app.store().computer(id) {
         m.note("file.written", json!({"path": shown, "size_bytes": size}));
@@ -123,14 +116,8 @@ async fn computer_write(State(app): State<App>, Path(id): Path<String>, body: Bo
 }
 
 async fn read_file(app: &App, id: &str, path: &str, sandbox_only: bool) -> ApiResult<Response> {
-    let (_, p) = locate(app, id, path, sandbox_only).await?;
-    let bytes = fsutil::blocking(move || {
-        if p.is_dir() {
-            return Err(ApiError::validation("path", "is a directory"));
-        }
-        std::fs::read(&p).map_err(ApiError::from)
-    })
-    .await?;
+    let (dir, p) = locate(app, id, path, sandbox_only).await?;
+    let bytes = fsutil::blocking(move || fsutil::read_file(&dir, &p)).await?;
     let mut resp = Bytes::from(bytes).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -178,30 +165,8 @@ async fn remove_path(
             "cannot delete the workspace root",
         ));
     }
-    let target = p.clone();
-    fsutil::blocking(move || {
-        let meta = std::fs::symlink_metadata(&target)?;
-        if meta.is_dir() {
-            if recursive {
-                std::fs::remove_dir_all(&target)?;
-            } else {
-                std::fs::remove_dir(&target).map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::DirectoryNotEmpty {
-                        ApiError::conflict(
-                            "DIRECTORY_NOT_EMPTY",
-                            "directory is not empty; pass recursive: true",
-                        )
-                    } else {
-                        ApiError::from(e)
-                    }
-                })?;
-            }
-        } else {
-            std::fs::remove_file(&target)?;
-        }
-        Ok(())
-    })
-    .await?;
+    let (root, target) = (dir.clone(), p.clone());
+    fsutil::blocking(move || fsutil::remove(&root, &target, recursive)).await?;
     let shown = fsutil::display(&dir, &p);
     if let Ok(m) = app.store().computer(id) {
         m.note("file.deleted", json!({"path": shown}));
@@ -236,16 +201,8 @@ async fn make_dir(app: &App, id: &str, body: &Body, sandbox_only: bool) -> ApiRe
     let path = body.str_req("path")?;
     let recursive = body.bool_opt("recursive")?.unwrap_or(true);
     let (dir, p) = locate(app, id, &path, sandbox_only).await?;
-    let target = p.clone();
-    fsutil::blocking(move || {
-        if recursive {
-            std::fs::create_dir_all(&target)?;
-        } else {
-            std::fs::create_dir(&target)?;
-        }
-        Ok(())
-    })
-    .await?;
+    let (root, target) = (dir.clone(), p.clone());
+    fsutil::blocking(move || fsutil::create_dir(&root, &target, recursive)).await?;
     Ok(json!({"ok": true, "path": fsutil::display(&dir, &p)}))
 }
 
@@ -272,16 +229,8 @@ async fn move_path(app: &App, id: &str, body: &Body, sandbox_only: bool) -> ApiR
             "cannot move the workspace root",
         ));
     }
-    let (s, d) = (src.clone(), dst.clone());
-    fsutil::blocking(move || {
-        std::fs::symlink_metadata(&s)?;
-        if let Some(parent) = d.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::rename(&s, &d)?;
-        Ok(())
-    })
-    .await?;
+    let (root, s, d) = (dir.clone(), src.clone(), dst.clone());
+    fsutil::blocking(move || fsutil::rename(&root, &s, &d)).await?;
     let (from, to) = (fsutil::display(&dir, &src), fsutil::display(&dir, &dst));
     if let Ok(m) = app.store().computer(id) {
         m.note("file.renamed", json!({"from": from, "to": to}));
@@ -301,7 +250,7 @@ async fn stat(State(app): State<App>, Path(id): Path<String>, body: Body) -> Res
     let path = body.str_req("path")?;
     let (dir, p) = locate(&app, &id, &path, true).await?;
     let view = fsutil::blocking(move || {
-        let meta = std::fs::metadata(&p)?;
+        let meta = fsutil::metadata(&dir, &p)?;
         Ok(json!({
             "path": fsutil::display(&dir, &p), "exists": true,
             "type": if meta.is_dir() { "dir" } else { "file" }, "is_dir": meta.is_dir(),

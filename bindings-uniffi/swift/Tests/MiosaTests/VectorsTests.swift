@@ -49,4 +49,73 @@ final class VectorsTests: XCTestCase {
             XCTAssertThrowsError(try verifyWebhook(payload: body, signature: header, secret: secret))
         }
     }
+
+    /// The refusal code of a webhook error (`invalid_argument` for the caller's input).
+    private func code(_ error: WebhookError) -> String {
+        switch error {
+        case .MissingSignature: return "missing_signature"
+        case .MalformedHeader: return "malformed_header"
+        case .InvalidSignature: return "invalid_signature"
+        case .TimestampTooOld: return "timestamp_too_old"
+        case .InvalidPayload: return "invalid_payload"
+        case .InvalidArgument: return "invalid_argument"
+        }
+    }
+
+    /// A vector's `now`/`tolerance`: a number, or the name of a non-finite one.
+    private func seconds(_ value: Any?) -> Double? {
+        if let text = value as? String { return Double(text) }
+        return (value as? NSNumber)?.doubleValue
+    }
+
+    func testWebhookBadInputVectors() throws {
+        let v = try jsonObject(try repoFile("tests/webhooks/signature_vectors.json"))
+        let body = Data(try XCTUnwrap(v["body"] as? String).utf8)
+        let cases = try XCTUnwrap(v["bad_input"] as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(cases.count, 10)
+        for c in cases {
+            let name = c["name"] as? String ?? "?"
+            let expect = try XCTUnwrap(c["expect"] as? [String: String])
+            let want = expect["error"] == "invalid_argument" ? "invalid_argument" : expect["code"]
+            let signature = c["signature"] as? String
+            let secret = c["secret"] as? String
+            let (tolerance, now) = (seconds(c["tolerance"]), seconds(c["now"]))
+            XCTAssertThrowsError(
+                try verifyWebhook(payload: body, signature: signature, secret: secret, toleranceSeconds: tolerance, nowUnix: now), name
+            ) {
+                guard let error = $0 as? WebhookError else { return XCTFail("\(name): \($0)") }
+                XCTAssertEqual(self.code(error), want, name)
+            }
+            let headers = signature.map { ["x-miosa-signature": $0] } ?? [:]
+            XCTAssertThrowsError(
+                try unwrapWebhook(payload: body, headers: headers, secret: secret, toleranceSeconds: tolerance, nowUnix: now), name
+            ) {
+                guard let error = $0 as? WebhookError else { return XCTFail("\(name): \($0)") }
+                XCTAssertEqual(self.code(error), want, name)
+            }
+        }
+    }
+
+    func testWebhookUnwrapVectors() throws {
+        let v = try jsonObject(try repoFile("tests/webhooks/signature_vectors.json"))
+        let secret = try XCTUnwrap(v["secret"] as? String)
+        let body = Data(try XCTUnwrap(v["body"] as? String).utf8)
+        let u = try XCTUnwrap(v["unwrap"] as? [String: Any])
+        let event = try XCTUnwrap(u["event"] as? NSDictionary)
+        for headers in try XCTUnwrap(u["valid_headers"] as? [[String: String]]) {
+            let text = try unwrapWebhook(payload: body, headers: headers, secret: secret)
+            let got = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary
+            XCTAssertEqual(got, event)
+        }
+        for c in try XCTUnwrap(u["refused"] as? [[String: Any]]) {
+            let name = c["name"] as? String ?? "?"
+            let caseBody = Data(try XCTUnwrap(c["body"] as? String).utf8)
+            let headers = try XCTUnwrap(c["headers"] as? [String: String])
+            let want = (c["expect"] as? [String: String])?["code"]
+            XCTAssertThrowsError(try unwrapWebhook(payload: caseBody, headers: headers, secret: secret), name) {
+                guard let error = $0 as? WebhookError else { return XCTFail("\(name): \($0)") }
+                XCTAssertEqual(self.code(error), want, name)
+            }
+        }
+    }
 }
