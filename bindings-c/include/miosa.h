@@ -763,15 +763,17 @@ void miosa_stream_free(struct miosa_event_stream *stream);
  * current time with a 300 s tolerance), `secret` the webhook's signing secret.
  *
  * Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_SIGNATURE` when
- * it does not, with `miosa_error.code` set to `invalid_signature`,
- * `malformed_header` or `timestamp_too_old`. Comparison is constant-time.
+ * it does not, with `miosa_error.code` set to `missing_signature` (NULL or
+ * blank `signature`), `invalid_signature`, `malformed_header` or
+ * `timestamp_too_old`; `MIOSA_ERR_INVALID_ARGUMENT` when `secret` is NULL or
+ * blank. Comparison is constant-time.
  *
  * Ownership: inputs are only read during the call. On failure `*err` (when
  * requested) holds an error to free with `miosa_error_free`.
  *
  * # Safety
  * `payload` points at `len` readable bytes (or is NULL with `len == 0`);
- * strings are NUL-terminated; `err` is NULL or valid.
+ * strings are NULL or NUL-terminated; `err` is NULL or valid.
  */
 enum miosa_status miosa_webhook_verify(const uint8_t *payload,
                                        size_t len,
@@ -781,7 +783,8 @@ enum miosa_status miosa_webhook_verify(const uint8_t *payload,
 
 /**
  * Like `miosa_webhook_verify`, with the legacy scheme's clock and tolerance
- * given: `now_unix` in seconds since the epoch, `tolerance_s` in seconds.
+ * given: `now_unix` in seconds since the epoch (a negative one is
+ * `MIOSA_ERR_INVALID_ARGUMENT`), `tolerance_s` in seconds.
  *
  * Ownership: as `miosa_webhook_verify`.
  *
@@ -795,6 +798,35 @@ enum miosa_status miosa_webhook_verify_at(const uint8_t *payload,
                                           int64_t now_unix,
                                           uint64_t tolerance_s,
                                           struct miosa_error **err);
+
+/**
+ * Verifies a delivery from its request headers and hands back the parsed
+ * event: `header_names[i]`/`header_values[i]` for `i < header_count` are the
+ * request's headers (names in any case; NULL arrays with a count of 0 are
+ * no headers), checked against the current time with a 300 s tolerance.
+ *
+ * Returns `MIOSA_OK` with `*event_json` set to the event as JSON text,
+ * `MIOSA_ERR_SIGNATURE` as `miosa_webhook_verify` does (and with code
+ * `invalid_payload` when the signed body is not a JSON object), or
+ * `MIOSA_ERR_INVALID_ARGUMENT`.
+ *
+ * Ownership: free `*event_json` with `miosa_string_free`; it is NULL on
+ * failure. Inputs are only read during the call.
+ *
+ * # Safety
+ * `payload` as in `miosa_webhook_verify`; `header_names` and
+ * `header_values` each point at `header_count` NUL-terminated strings (or
+ * are NULL with `header_count == 0`); `event_json` is valid for writes;
+ * `err` is NULL or valid.
+ */
+enum miosa_status miosa_webhook_unwrap(const uint8_t *payload,
+                                       size_t len,
+                                       const char *const *header_names,
+                                       const char *const *header_values,
+                                       size_t header_count,
+                                       const char *secret,
+                                       char **event_json,
+                                       struct miosa_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"
