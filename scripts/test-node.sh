@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
+# Every emulator this suite starts runs in strict mode, so a client sending a
+# field the API does not take, or a non-canonical spelling, fails here.
+export MIOSA_EMULATOR_STRICT=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # The tests, examples and the fresh install find the emulator binary here.
 export MIOSA_EMULATOR_BIN="${MIOSA_EMULATOR_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/debug/miosa-emulator}"

@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
+# Every emulator this suite starts runs in strict mode, so a client sending a
+# field the API does not take, or a non-canonical spelling, fails here.
+export MIOSA_EMULATOR_STRICT=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 PY="${PYTHON:-python3}"
 

@@ -166,13 +166,21 @@ def test_fork(fresh: Emulator, client: miosa_native.Client) -> None:
 
 
 def test_extra_headers_query_body_reach_the_wire(fresh: Emulator, client: miosa_native.Client) -> None:
-    client.sandboxes.update(
-        "sbx_fixture",
-        name="renamed",
-        extra_headers={"x-trace": "abc"},
-        extra_query={"dry_run": "1"},
-        extra_body={"future_field": {"x": 1}},
-    )
+    def update() -> None:
+        client.sandboxes.update(
+            "sbx_fixture",
+            name="renamed",
+            extra_headers={"x-trace": "abc"},
+            extra_query={"dry_run": "1"},
+            extra_body={"future_field": {"x": 1}},
+        )
+
+    if os.environ.get("MIOSA_EMULATOR_STRICT") == "1":
+        # A strict emulator refuses, by name, a field the API does not take.
+        with pytest.raises(miosa_native.ValidationError, match="future_field"):
+            update()
+    else:
+        update()
     request = fresh.last_request()
     assert request["headers"]["x-trace"] == "abc"
     assert request["query"] == {"dry_run": "1"}

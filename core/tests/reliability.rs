@@ -330,7 +330,7 @@ async fn retry_on_gives_every_mutation_a_key_and_gets_none() {
         .request_json(
             HttpMethod::Post,
             "/sandboxes/sbx_fixture/extend",
-            Some(json!({"seconds": 60})),
+            Some(json!({"timeout_sec": 60})),
         )
         .await
         .expect("raw post");

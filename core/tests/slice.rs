@@ -14,9 +14,10 @@ use miosa::{Client, Control, ErrorKind};
 
 use common::{client_for, env, recorded};
 
+/// A sandbox that already runs (`wait`), ready for commands.
 fn create(api: &miosa::api::BlockingClient, name: &str) -> String {
     api.sandboxes()
-        .create(SandboxesCreateParams::default().name(name))
+        .create(SandboxesCreateParams::default().name(name).wait(true))
         .expect("create")
         .id
         .expect("id")
@@ -26,7 +27,13 @@ fn create(api: &miosa::api::BlockingClient, name: &str) -> String {
 fn first_request_blocking() {
     let env = env();
     let api = env.client.blocking();
-    let id = create(&api, "quick-exec");
+    // The seed's flow: create (the sandbox boots by itself), start, exec.
+    let id = api
+        .sandboxes()
+        .create(SandboxesCreateParams::default().name("quick-exec"))
+        .expect("create")
+        .id
+        .expect("id");
     api.computer()
         .start(&id, Default::default())
         .expect("start");
@@ -319,11 +326,18 @@ fn extra_headers_query_and_body_reach_the_server() {
                 .body_field("labels", serde_json::json!({"team": "qa"})),
         )
         .expect("options");
-    client
+    let created = client
         .blocking()
         .sandboxes()
-        .create(SandboxesCreateParams::default().name("opts"))
-        .expect("create");
+        .create(SandboxesCreateParams::default().name("opts"));
+    if miosa_emulator::Config::default().strict {
+        // A strict emulator refuses, by name, a field the API does not take.
+        let err = created.expect_err("strict mode refuses labels");
+        assert_eq!(err.status(), Some(422), "{err}");
+        assert!(err.to_string().contains("labels"), "{err}");
+    } else {
+        created.expect("create");
+    }
     let last = recorded(&env, 2);
     let req = last
         .iter()

@@ -7,6 +7,13 @@ use std::time::Duration;
 pub const DEFAULT_API_KEY: &str = "msk_test_emulator_0000000000000000";
 /// Default admin key (admin routes and the audit log need it).
 pub const DEFAULT_ADMIN_KEY: &str = "msk_a_emulator_admin_000000000000";
+/// Environment variable giving the default of [`Config::strict`] (`1` or
+/// `true` turns strict mode on), so a test suite can turn it on for every
+/// emulator it starts.
+pub const STRICT_ENV: &str = "MIOSA_EMULATOR_STRICT";
+/// Machines ready in the warm pool unless told otherwise: enough that
+/// `fail_fast` creates only fail when a test asks for it.
+pub const DEFAULT_WARM_POOL: u64 = 10_000;
 
 /// How an emulator instance is set up.
 #[derive(Debug, Clone)]
@@ -26,6 +33,29 @@ pub struct Config {
     pub sandbox_root: Option<PathBuf>,
     /// Interval of the `:` heartbeat comments on open SSE streams.
     pub heartbeat: Duration,
+    /// Refuse what MIOSA might accept but no client should send: unknown
+    /// body and query keys, non-canonical spellings, loosely typed values,
+    /// missing required fields (422 naming the key).
+    pub strict: bool,
+    /// Machines a `fail_fast` create can take at once; when none is left it
+    /// answers 503 `no_ready_machine`. Refilled by `POST /_emulator/reset`.
+    pub warm_pool: u64,
+    /// One line per request on stderr.
+    pub verbose: bool,
+}
+
+/// Whether `MIOSA_EMULATOR_STRICT` asks for strict mode.
+pub fn strict_from_env() -> bool {
+    strict_value(std::env::var(STRICT_ENV).ok().as_deref())
+}
+
+fn strict_value(v: Option<&str>) -> bool {
+    v.is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "1" | "true" | "yes" | "on"
+        )
+    })
 }
 
 impl Default for Config {
@@ -38,6 +68,25 @@ impl Default for Config {
             boot_delay: Duration::from_millis(200),
             sandbox_root: None,
             heartbeat: Duration::from_secs(1),
+            strict: strict_from_env(),
+            warm_pool: DEFAULT_WARM_POOL,
+            verbose: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strict_value;
+
+    #[test]
+    fn the_strict_variable_reads_as_a_flag() {
+        for on in ["1", "true", "TRUE", " yes ", "on"] {
+            assert!(strict_value(Some(on)), "{on}");
+        }
+        for off in ["0", "false", "", "no", "strict"] {
+            assert!(!strict_value(Some(off)), "{off}");
+        }
+        assert!(!strict_value(None));
     }
 }

@@ -25,14 +25,16 @@ mod routes;
 mod seed;
 mod sse;
 mod state;
+mod strict;
 mod util;
+mod verbose;
 mod webhook;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use config::{Config, DEFAULT_ADMIN_KEY, DEFAULT_API_KEY};
+pub use config::{Config, DEFAULT_ADMIN_KEY, DEFAULT_API_KEY, DEFAULT_WARM_POOL, STRICT_ENV};
 
 use state::{App, AppState};
 

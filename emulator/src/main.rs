@@ -1,4 +1,4 @@
-//! `miosa-emulator --port 0 [--api-key K] [--admin-key K]`
+//! `miosa-emulator [OPTIONS]`: a local MIOSA API server (see `--help`).
 //!
 //! Binds 127.0.0.1 only and prints, as its first stdout line:
 //! `miosa-emulator listening base_url=http://127.0.0.1:PORT/api/v1 api_key=KEY admin_key=KEY`
@@ -9,17 +9,65 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use miosa_emulator::{Config, Emulator};
+use miosa_emulator::{Config, DEFAULT_ADMIN_KEY, DEFAULT_API_KEY, DEFAULT_WARM_POOL, Emulator};
 
-const USAGE: &str = "usage: miosa-emulator [--port N] [--api-key KEY] [--admin-key KEY] \
-[--exec-timeout SECS] [--boot-delay-ms MS] [--sandbox-root DIR]";
+fn usage() -> String {
+    format!(
+        "\
+miosa-emulator: a local, stateful MIOSA API server on 127.0.0.1
+
+usage: miosa-emulator [OPTIONS]
+
+options:
+  --port N              port on 127.0.0.1; 0 picks a free one (default 0)
+  --api-key KEY         key accepted as `Authorization: Bearer KEY`
+                        (default {DEFAULT_API_KEY})
+  --admin-key KEY       key that also opens /admin/* and /audit-log
+                        (default {DEFAULT_ADMIN_KEY})
+  --boot-delay-ms MS    time a new or resumed machine spends booting before it
+                        runs; exec and files answer 409 SANDBOX_STARTING
+                        meanwhile (default 200; 0 boots at once)
+  --warm-pool N         machines a `fail_fast` create can take; when none is
+                        left it answers 503 no_ready_machine (default {DEFAULT_WARM_POOL})
+  --strict              answer 422 naming the key for unknown body or query
+                        keys, non-canonical spellings, loosely typed values and
+                        missing required fields (default: on when the
+                        environment has MIOSA_EMULATOR_STRICT=1)
+  --no-strict           tolerant like MIOSA, whatever the environment says
+  --exec-timeout SECS   limit of one command when the call names none
+                        (default 30)
+  --sandbox-root DIR    where machine directories live (default: a fresh
+                        temporary directory, removed at exit)
+  --verbose, -v         one line per request on stderr
+  --help, -h            this text
+
+The first stdout line is
+  miosa-emulator listening base_url=http://127.0.0.1:PORT/api/v1 api_key=KEY admin_key=KEY
+Control routes live under /api/v1/_emulator/ (reset, requests, faults, stats,
+credits); see emulator/README.md.
+"
+    )
+}
 
 fn parse(args: &[String]) -> Result<Config, String> {
     let mut config = Config::default();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
-        if flag == "-h" || flag == "--help" {
-            return Err(String::new());
+        match flag.as_str() {
+            "-h" | "--help" => return Err(String::new()),
+            "-v" | "--verbose" => {
+                config.verbose = true;
+                continue;
+            }
+            "--strict" => {
+                config.strict = true;
+                continue;
+            }
+            "--no-strict" => {
+                config.strict = false;
+                continue;
+            }
+            _ => {}
         }
         let (name, inline) = match flag.split_once('=') {
             Some((n, v)) => (n, Some(v.to_owned())),
@@ -48,6 +96,9 @@ fn parse(args: &[String]) -> Result<Config, String> {
                     .map_err(|e| format!("--boot-delay-ms: {e}"))?;
                 config.boot_delay = Duration::from_millis(ms);
             }
+            "--warm-pool" => {
+                config.warm_pool = value()?.parse().map_err(|e| format!("--warm-pool: {e}"))?;
+            }
             "--sandbox-root" => config.sandbox_root = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -63,15 +114,12 @@ fn main() -> ExitCode {
     let config = match parse(&args) {
         Ok(c) => c,
         Err(msg) => {
-            if !msg.is_empty() {
-                eprintln!("miosa-emulator: {msg}");
+            if msg.is_empty() {
+                print!("{}", usage());
+                return ExitCode::SUCCESS;
             }
-            eprintln!("{USAGE}");
-            return if msg.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            };
+            eprintln!("miosa-emulator: {msg}\n(see miosa-emulator --help)");
+            return ExitCode::from(2);
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

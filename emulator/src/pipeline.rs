@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 
 use crate::errors::ApiError;
 use crate::state::{App, Counters, InFlight, TENANT_ID, lock};
+use crate::strict::{self, Tracker};
 use crate::util;
+use crate::verbose;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -459,7 +461,16 @@ fn with_request_id(mut resp: Response, rid: &str) -> Response {
 /// Runs one request through the pipeline.
 pub async fn pipeline(State(app): State<App>, req: Request, next: Next) -> Response {
     let rid = format!("req_{}", util::random_hex(8));
+    let started = std::time::Instant::now();
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
     let (resp, body_fault) = handle(&app, req, next, &rid).await;
+    if app.config.verbose {
+        let took = started.elapsed();
+        eprintln!(
+            "{}",
+            verbose::line(&method, &path, resp.status(), took, &rid)
+        );
+    }
     let resp = if resp.status().is_client_error() || resp.status().is_server_error() {
         finish_error(resp, &rid).await
     } else {
@@ -599,8 +610,19 @@ async fn run(
         }
     }
 
+    let is_json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.contains("json"));
+    let tracker = Tracker::new(
+        app.config.strict && !control,
+        &parts.uri,
+        is_json.then_some(&bytes[..]),
+    );
     let mut req = Request::from_parts(parts, AxumBody::from(bytes));
     req.extensions_mut().insert(ctx);
+    req.extensions_mut().insert(tracker);
     let has_key = idem_key.is_some();
     let work = answer(
         app.clone(),
@@ -636,7 +658,8 @@ async fn answer(
     control: bool,
 ) -> Response {
     let method = req.method().clone();
-    let resp = next.run(req).await;
+    let tracker = req.extensions().get::<Arc<Tracker>>().cloned();
+    let resp = strict::verdict(tracker.as_ref(), next.run(req).await);
     let status = resp.status();
     let is_json = resp
         .headers()

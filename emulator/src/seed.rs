@@ -138,9 +138,12 @@ fn record(store_field: &mut crate::state::Records, rec: Value) {
 }
 
 fn process(m: &mut Machine, pid: &str, name: &str) -> std::io::Result<()> {
+    process_running(m, pid, name, "echo fixture process started; cat")
+}
+
+fn process_running(m: &mut Machine, pid: &str, name: &str, command: &str) -> std::io::Result<()> {
     let mut rec = Map::new();
     rec.insert("name".into(), json!(name));
-    let command = "echo fixture process started; cat";
     rec.insert("command".into(), json!(command));
     rec.insert("cwd".into(), json!("/workspace"));
     rec.insert("started_at".into(), json!(util::now()));
@@ -166,6 +169,7 @@ fn seed(app: &App) -> std::io::Result<()> {
             "metadata": {}, "created_at": now, "updated_at": now,
         })),
         branding: routes::default_branding(),
+        warm_ready: app.config.warm_pool,
         ..Store::default()
     };
     s.branding
@@ -235,8 +239,24 @@ fn seed(app: &App) -> std::io::Result<()> {
         sandbox_attrs("fixture-del", &["fixture"]),
         &[("hello.txt", "hello\n")],
     )?;
+    // A sandbox whose workspace changes four times a second, so a file watch
+    // on it always has something to report (MIOSA's watch sends changes only).
+    let mut live = machine(
+        app,
+        Kind::Sandbox,
+        "sbx_fixture_live",
+        sandbox_attrs("fixture-live", &["fixture"]),
+        &[("clock.txt", "0\n")],
+    )?;
+    process_running(
+        &mut live,
+        "proc_fixture_clock",
+        "fixture-clock",
+        "while :; do date +%s%N > clock.txt; sleep 0.25; done",
+    )?;
     s.machines.push(sbx);
     s.machines.push(del);
+    s.machines.push(live);
 
     // Computers.
     let mut cmp = machine(

@@ -557,8 +557,8 @@ impl Machine {
             json!((timeout * 1000 - used).max(0)),
         );
         m.entry("timeout_sec").or_insert(json!(timeout));
-        m.insert("boot_path".into(), json!("warm_pool"));
-        m.insert("boot_ms".into(), json!(200));
+        m.entry("boot_path").or_insert(json!("warm_pool"));
+        m.entry("boot_ms").or_insert(json!(0));
         m.insert(
             "preview_url".into(),
             json!(format!("https://{}.sandbox.miosa.app", self.id)),
@@ -684,6 +684,8 @@ pub struct Store {
     pub created: BTreeMap<String, u64>,
     pub exec_count: u64,
     pub ai_tokens: u64,
+    /// Machines left in the warm pool for `fail_fast` creates.
+    pub warm_ready: u64,
 }
 
 impl Store {

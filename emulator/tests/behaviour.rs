@@ -515,7 +515,7 @@ async fn files_watch_streams_real_changes() {
         .expect("answered");
     let mut resp = resp;
     let mut text = String::new();
-    while !text.contains("event: ready") {
+    while !text.contains(": watching") {
         let chunk = resp.chunk().await.expect("chunk").expect("open");
         text.push_str(&String::from_utf8_lossy(&chunk));
     }
@@ -878,6 +878,10 @@ async fn snapshots_restore_files_and_fork_copies_them() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let fid = fork["data"]["id"].as_str().expect("id").to_owned();
+    h.until(&format!("/sandboxes/{fid}"), |v| {
+        v["data"]["state"] == "running"
+    })
+    .await;
     let (_, v) = h
         .post(
             &format!("/sandboxes/{fid}/exec"),

@@ -1,7 +1,10 @@
 //! Proves `tests/calls.json` against the emulator without any client code:
 //! every entry is turned into the raw request the operation table
-//! (`core/operations.toml`) describes, sent in order, and the request the
-//! emulator recorded is checked against the entry's `expect`.
+//! (`core/operations.toml`) describes, sent in order to an emulator in strict
+//! mode (so every spelling of the table is one the emulator calls
+//! canonical), and the request the emulator recorded is checked against the
+//! entry's `expect`. A second walk sends each request once more with one
+//! unknown key and expects strict mode to refuse it by name.
 
 mod common;
 
@@ -301,7 +304,7 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
         "one entry per operation of the table"
     );
     let mut seen = std::collections::HashSet::new();
-    let h = common::start().await;
+    let h = common::start_strict().await;
     for call in &calls {
         let op = call["op"].as_str().expect("op");
         assert!(seen.insert(op.to_owned()), "{op} appears twice");
@@ -401,4 +404,77 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
     );
     h.emu.shutdown().await;
     let _ = StatusCode::OK;
+}
+
+/// The URL of a built request, with `extra` added to its query.
+fn url_of(h: &Harness, built: &Built, extra: Option<(&str, &str)>) -> String {
+    let q: Vec<String> = built
+        .query
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .chain(extra)
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect();
+    if q.is_empty() {
+        h.url(&built.path)
+    } else {
+        format!("{}?{}", h.url(&built.path), q.join("&"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strict_mode_refuses_an_unknown_key_on_every_route() {
+    const UNKNOWN: &str = "zz_not_a_field";
+    let ops = table();
+    let calls: Vec<Value> = serde_json::from_str(CALLS).expect("calls.json parses");
+    let h = common::start_strict().await;
+    for call in &calls {
+        let op = call["op"].as_str().expect("op");
+        let spec = &ops[op];
+        let empty = Map::new();
+        let args = call["args"].as_object().unwrap_or(&empty);
+        let params = call["params"].as_object().unwrap_or(&empty);
+        // Each probe starts from the fixtures: a refused call may have acted.
+        let (status, _) = h.post("/_emulator/reset", json!({})).await;
+        assert_eq!(status, StatusCode::OK);
+        let built = if spec.get("custom").is_some_and(|c| c == "true") {
+            custom(&h, op, args, params).await
+        } else {
+            build(op, spec, args, params)
+        };
+        let in_body = built.raw.is_none()
+            && matches!(built.method, Method::POST | Method::PUT | Method::PATCH);
+        let key = if call["auth"] == "admin" {
+            h.emu.admin_key()
+        } else {
+            h.emu.api_key()
+        };
+        let extra = (!in_body).then_some((UNKNOWN, "1"));
+        let mut rb = h
+            .http
+            .request(built.method.clone(), url_of(&h, &built, extra))
+            .bearer_auth(key);
+        if in_body {
+            let mut body = built
+                .json
+                .clone()
+                .and_then(|v| v.as_object().cloned())
+                .unwrap_or_default();
+            body.insert(UNKNOWN.to_owned(), json!(1));
+            rb = rb.json(&Value::Object(body));
+        }
+        if let Some((bytes, ct)) = &built.raw {
+            rb = rb.header("content-type", ct).body(bytes.clone());
+        }
+        let resp = rb.send().await.unwrap_or_else(|e| panic!("{op}: {e}"));
+        let status = resp.status();
+        let text = String::from_utf8_lossy(&resp.bytes().await.expect("body")).into_owned();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{op}: {text}");
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert!(
+            v["error"]["details"][UNKNOWN].is_array(),
+            "{op}: the error names the key: {text}"
+        );
+    }
+    h.emu.shutdown().await;
 }

@@ -1,12 +1,14 @@
 //! Computers: lifecycle, env, ports, auto-stop, metrics, snapshots, volume
 //! attachments. A sandbox id works on every `/computers/{id}` route.
 
+use std::time::Duration;
+
 use axum::Router;
 use axum::extract::{Extension, Path, State};
 use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
-use super::{Resp, ack, created, numbered, ok};
+use super::{Boot, Resp, ack, created, numbered, ok};
 use crate::errors::{ApiError, ApiResult};
 use crate::fsutil;
 use crate::json::{Body, Q};
@@ -22,7 +24,10 @@ pub fn routes() -> Router<App> {
         .route("/computers/{id}/stop", post(stop))
         .route("/computers/{id}/restart", post(restart))
         .route("/computers/{id}/clone", post(clone))
-        .route("/computers/{id}/resize", post(resize).patch(resize))
+        .route(
+            "/computers/{id}/resize",
+            post(resize).patch(resize_by_patch),
+        )
         .route("/computers/{id}/move", post(move_computer))
         .route("/computers/{id}/env", get(env_list).post(env_create))
         .route(
@@ -139,28 +144,32 @@ pub fn insert_computer(
     app: &App,
     store: &mut Store,
     attrs: Map<String, Value>,
+    boot: Boot,
 ) -> ApiResult<String> {
+    super::check_warm(store, boot.fail_fast)?;
     store.debit(1, "computer create")?;
+    store.warm_ready -= u64::from(boot.fail_fast);
     let id = util::new_id("cmp");
     let dir = app.sandboxes_dir().join(&id);
     std::fs::create_dir_all(&dir)?;
     let mut m = Machine::new(Kind::Computer, id.clone(), dir, attrs);
     m.push_event("computer.created", json!({}));
-    if app.config.boot_delay.is_zero() {
-        m.set_running();
-    } else {
-        m.boot(Phase::Creating, app.config.boot_delay);
-    }
+    super::first_boot(app, &mut m, boot.fail_fast, boot.auto_start);
     store.machines.push(m);
     store.count("computer");
     Ok(id)
 }
 
 async fn create(State(app): State<App>, body: Body) -> Resp {
+    // Both official SDKs require a name; MIOSA makes one up when it is absent.
+    if body.strict() && body.str_opt("name")?.is_none() {
+        return Err(ApiError::validation("name", "is required (strict mode)"));
+    }
     let attrs = computer_attrs(&body, None)?;
+    let boot = Boot::from_body(&body)?;
     let view = {
         let mut store = app.store();
-        let id = insert_computer(&app, &mut store, attrs)?;
+        let id = insert_computer(&app, &mut store, attrs, boot)?;
         store.computer(&id)?.computer_view()
     };
     created(view)
@@ -242,13 +251,48 @@ fn action(app: &App, id: &str, f: impl FnOnce(&mut Machine, &App) -> ApiResult<(
     )
 }
 
-async fn start(State(app): State<App>, Path(id): Path<String>) -> Resp {
-    action(&app, &id, |m, app| {
-        if matches!(m.phase, Phase::Stopped | Phase::Paused) {
-            m.boot(Phase::Starting, app.config.boot_delay);
+/// Boots a stopped or paused machine and answers once it runs (a machine
+/// still booting from its create is waited for too), so the seed's
+/// create-start-exec flow works against a real boot. `environment`,
+/// `environment_id`, `env_id` and `no_env` are accepted; environments are
+/// not emulated, `env` is added to the machine's variables.
+async fn start(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
+    for k in ["environment", "environment_id", "env_id"] {
+        body.str_opt(k)?;
+    }
+    body.bool_opt("no_env")?;
+    let env = body.str_map_opt("env")?.unwrap_or_default();
+    let fail_fast = body.bool_opt("fail_fast")?.unwrap_or(false);
+    {
+        let mut store = app.store();
+        let booting = matches!(store.computer(&id)?.phase, Phase::Stopped | Phase::Paused);
+        if booting {
+            super::check_warm(&store, fail_fast)?;
+            store.warm_ready -= u64::from(fail_fast);
         }
-        Ok(())
-    })
+        let m = store.computer(&id)?;
+        let now = util::now();
+        for (k, v) in env {
+            m.env.insert(
+                k,
+                EnvVar {
+                    value: v,
+                    encrypted: false,
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                },
+            );
+        }
+        if booting {
+            if fail_fast || app.config.boot_delay.is_zero() {
+                m.set_running();
+            } else {
+                m.boot(Phase::Starting, app.config.boot_delay);
+            }
+        }
+    }
+    super::settle(&app, &id, app.config.boot_delay + Duration::from_secs(10)).await?;
+    action(&app, &id, |_, _| Ok(()))
 }
 
 async fn stop(State(app): State<App>, Path(id): Path<String>) -> Resp {
@@ -269,6 +313,7 @@ async fn restart(State(app): State<App>, Path(id): Path<String>) -> Resp {
 }
 
 async fn clone(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
+    let boot = Boot::from_body(&body)?;
     let (src_dir, attrs, env) = {
         let mut store = app.store();
         let m = store.computer(&id)?;
@@ -287,7 +332,7 @@ async fn clone(State(app): State<App>, Path(id): Path<String>, body: Body) -> Re
     };
     let new_id = {
         let mut store = app.store();
-        let new_id = insert_computer(&app, &mut store, attrs)?;
+        let new_id = insert_computer(&app, &mut store, attrs, boot)?;
         let m = store.computer(&new_id)?;
         m.env = env;
         m.attrs.insert("cloned_from".into(), json!(id));
@@ -297,6 +342,12 @@ async fn clone(State(app): State<App>, Path(id): Path<String>, body: Body) -> Re
     fsutil::blocking(move || fsutil::copy_dir(&src_dir, &dest).map_err(ApiError::from)).await?;
     let view = app.store().computer(&new_id)?.computer_view();
     created(data(view))
+}
+
+/// `PATCH` is how the Elixir SDK resizes; strict mode takes only `POST`.
+async fn resize_by_patch(state: State<App>, id: Path<String>, body: Body) -> Resp {
+    super::canonical_method(&body, "POST")?;
+    resize(state, id, body).await
 }
 
 async fn resize(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
@@ -757,9 +808,10 @@ async fn snapshot_restore(State(app): State<App>, Path(sid): Path<String>, body:
     };
     let base = app.store().computer(&owner).map(|m| m.attrs.clone()).ok();
     let attrs = computer_attrs(&body, base.as_ref())?;
+    let boot = Boot::from_body(&body)?;
     let new_id = {
         let mut store = app.store();
-        let id = insert_computer(&app, &mut store, attrs)?;
+        let id = insert_computer(&app, &mut store, attrs, boot)?;
         store
             .computer(&id)?
             .attrs

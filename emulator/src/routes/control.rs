@@ -119,7 +119,7 @@ fn parse_fault(base: &str, v: &Value) -> ApiResult<Fault> {
     let Value::Object(m) = v else {
         return Err(ApiError::validation("faults", "must be objects"));
     };
-    let b = Body(m.clone());
+    let b = Body::from_map(m.clone());
     let path = b.str_req("path")?;
     let path = if path.starts_with("/api/v1") || path == "*" {
         path
@@ -191,7 +191,7 @@ fn parse_fault(base: &str, v: &Value) -> ApiResult<Fault> {
 async fn add_faults(State(app): State<App>, body: Body) -> Resp {
     let list = match body.arr_opt("faults")? {
         Some(l) => l,
-        None => vec![Value::Object(body.0.clone())],
+        None => vec![Value::Object(body.all())],
     };
     let parsed = list
         .iter()

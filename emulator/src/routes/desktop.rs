@@ -12,7 +12,7 @@ use super::{Resp, ok, running};
 use crate::errors::{ApiError, ApiResult};
 use crate::json::{Body, Q};
 use crate::png;
-use crate::state::App;
+use crate::state::{App, Kind};
 
 const SCREEN: (i64, i64) = (1280, 800);
 
@@ -46,13 +46,22 @@ pub fn routes() -> Router<App> {
         )
 }
 
+/// A computer that runs; a sandbox has no desktop, so its id is refused as
+/// an unknown computer here.
+fn desktop_running(app: &App, id: &str) -> ApiResult<()> {
+    if app.store().computer(id)?.kind == Kind::Sandbox {
+        return Err(ApiError::not_found("Computer"));
+    }
+    running(app, id, false).map(|_| ())
+}
+
 /// The desktop's state lives in the machine's attributes under `desktop`.
 async fn with_desktop<T>(
     app: &App,
     id: &str,
     f: impl FnOnce(&mut serde_json::Map<String, Value>) -> T,
 ) -> ApiResult<T> {
-    running(app, id, false).await?;
+    desktop_running(app, id)?;
     let mut store = app.store();
     let m = store.computer(id)?;
     let d = m.attrs.entry("desktop").or_insert_with(
@@ -81,7 +90,7 @@ fn point(body: &Body, xk: &str, yk: &str) -> ApiResult<(i64, i64)> {
 }
 
 async fn screenshot(State(app): State<App>, Path(id): Path<String>, q: Q) -> Resp {
-    running(&app, &id, false).await?;
+    desktop_running(&app, &id)?;
     let w = q.int("width")?.unwrap_or(64).clamp(1, 2048);
     let h = q.int("height")?.unwrap_or(48).clamp(1, 2048);
     let bytes = png::solid(
@@ -203,7 +212,7 @@ async fn wait(State(app): State<App>, Path(id): Path<String>, body: Body) -> Res
             "must be between 0 and 3600",
         ));
     }
-    running(&app, &id, false).await?;
+    desktop_running(&app, &id)?;
     app.sleep(std::time::Duration::from_secs_f64(secs.min(5.0)))
         .await;
     done("waited")
@@ -279,7 +288,7 @@ async fn cursor(State(app): State<App>, Path(id): Path<String>) -> Resp {
 }
 
 async fn screen_size(State(app): State<App>, Path(id): Path<String>) -> Resp {
-    running(&app, &id, false).await?;
+    desktop_running(&app, &id)?;
     ok(json!({"width": SCREEN.0, "height": SCREEN.1}))
 }
 

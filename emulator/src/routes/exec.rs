@@ -60,7 +60,12 @@ async fn prepare(
     sandbox_only: bool,
 ) -> ApiResult<Request> {
     let code = body.str_req(code_key)?;
-    let cwd = body.str_any(&["cwd", "working_dir", "workdir"])?;
+    // Sandboxes take `cwd` (py), computers `working_dir` (go, the table).
+    let cwd = if sandbox_only {
+        body.str_any(&["cwd", "working_dir", "workdir"])?
+    } else {
+        body.str_any(&["working_dir", "cwd", "workdir"])?
+    };
     let extra = body.str_map_opt("env")?.unwrap_or_default();
     let timeout = match body.int_opt("timeout_ms")? {
         Some(ms) => Some(ms as f64 / 1000.0),
@@ -72,7 +77,7 @@ async fn prepare(
     if timeout.is_some_and(|t| t <= 0.0 || !t.is_finite()) {
         return Err(ApiError::validation("timeout", "must be positive"));
     }
-    let (dir, mut env) = running(app, id, sandbox_only).await?;
+    let (dir, mut env) = running(app, id, sandbox_only)?;
     let cwd = match cwd {
         Some(c) => {
             let p = fsutil::resolve(&dir, &c)?;
@@ -232,7 +237,7 @@ async fn start_process(State(app): State<App>, Path(id): Path<String>, body: Bod
     let extra = body.str_map_opt("env")?.unwrap_or_default();
     let timeout = body.num_opt("timeout")?;
     let cwd = body.str_any(&["cwd", "working_dir"])?;
-    let (dir, mut env) = running(&app, &id, true).await?;
+    let (dir, mut env) = running(&app, &id, true)?;
     let cwd_path = match &cwd {
         Some(c) => fsutil::resolve(&dir, c)?,
         None => dir,

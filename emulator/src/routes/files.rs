@@ -54,7 +54,7 @@ async fn locate(
     path: &str,
     sandbox_only: bool,
 ) -> ApiResult<(std::path::PathBuf, std::path::PathBuf)> {
-    let (dir, _) = running(app, id, sandbox_only).await?;
+    let (dir, _) = running(app, id, sandbox_only)?;
     let p = fsutil::resolve(&dir, path)?;
     Ok((dir, p))
 }
@@ -274,7 +274,7 @@ async fn write_many(State(app): State<App>, Path(id): Path<String>, body: Body) 
                 "must be an object",
             ));
         };
-        let item = Body(m);
+        let item = body.child(m);
         let path = item.str_req("path")?;
         let bytes = content(&item, false)?;
         match write_file(&app, &id, &path, bytes, true).await {
@@ -331,19 +331,19 @@ async fn watch(
     let path = q.str("path").unwrap_or("/workspace").to_owned();
     let recursive = q.bool("recursive")?.unwrap_or(true);
     let (root, dir) = locate(&app, &id, &path, true).await?;
+    let scan = move |d: std::path::PathBuf| async move {
+        tokio::task::spawn_blocking(move || fsutil::scan(&d, recursive, 20_000))
+            .await
+            .unwrap_or_default()
+    };
+    // The first scan is taken before the answer's head goes out, so every
+    // change made once the client holds the response is reported.
+    let mut before = scan(dir.clone()).await;
     let (mut tx, resp) = sse::open(Some(&ctx));
     tokio::spawn(async move {
-        let scan = |d: std::path::PathBuf| async move {
-            tokio::task::spawn_blocking(move || fsutil::scan(&d, recursive, 20_000))
-                .await
-                .unwrap_or_default()
-        };
-        let mut before = scan(dir.clone()).await;
         let mut seq = 0u64;
         let mut last_beat = Instant::now();
-        // Tells the client the watch is armed: changes from now on are seen.
-        let ready = json!({"event": "ready", "path": fsutil::display(&root, &dir), "is_dir": true});
-        if !tx.event(Some("ready"), None, &ready.to_string()).await {
+        if !tx.comment("watching").await {
             return;
         }
         loop {

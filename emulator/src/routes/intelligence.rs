@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::{Extension, Path, State};
 use axum::routing::{get, post};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{Resp, created, ok, paged};
@@ -244,7 +244,11 @@ async fn embeddings(State(app): State<App>, body: Body) -> Resp {
 }
 
 async fn session_create(State(app): State<App>, body: Body) -> Resp {
-    let goal = body.str_any(&["goal", "prompt", "task"])?;
+    // `goal` and `prompt` are both fields of the call; `task` is an old name of `goal`.
+    let goal = match body.str_any(&["goal", "task"])? {
+        Some(g) => Some(g),
+        None => body.str_opt("prompt")?,
+    };
     if goal.as_deref().is_some_and(str::is_empty) {
         return Err(ApiError::validation("goal", "can't be blank"));
     }
@@ -255,7 +259,9 @@ async fn session_create(State(app): State<App>, body: Body) -> Resp {
     }
     let sid = util::new_id("ccs");
     let now = util::now();
-    let mut rec = body.0.clone();
+    let prompt = body.str_opt("prompt")?;
+    let mut rec = Map::new();
+    rec.insert("prompt".into(), json!(prompt));
     rec.insert("id".into(), json!(sid));
     rec.insert("tenant_id".into(), json!(TENANT_ID));
     rec.insert("goal".into(), json!(goal));

@@ -23,9 +23,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::errors::{ApiError, ApiResult};
-use crate::json::Q;
+use crate::json::{Body, Q};
 use crate::pipeline;
-use crate::state::{App, Phase};
+use crate::state::{App, Kind, Machine, Phase, Store};
 
 pub type Resp = ApiResult<Response>;
 
@@ -113,47 +113,127 @@ pub fn hybrid(items: Vec<Value>, q: &Q) -> Resp {
     }
 }
 
-/// Waits while a machine boots; its directory and environment once it runs,
-/// 409 `NOT_RUNNING` when it is stopped.
-pub async fn running(
+/// The directory and environment of a running machine; as MIOSA does, 409
+/// `SANDBOX_STARTING`/`COMPUTER_STARTING` (retryable) while it boots and 409
+/// `NOT_RUNNING` when it is stopped or paused.
+pub fn running(
     app: &App,
     id: &str,
     sandbox_only: bool,
 ) -> ApiResult<(PathBuf, Vec<(String, String)>)> {
-    let deadline = Instant::now() + app.config.boot_delay + Duration::from_secs(10);
-    loop {
-        {
-            let mut store = app.store();
-            let m = if sandbox_only {
-                store.sandbox(id)?
+    let mut store = app.store();
+    let m = if sandbox_only {
+        store.sandbox(id)?
+    } else {
+        store.computer(id)?
+    };
+    match m.phase {
+        Phase::Running => Ok((m.dir.clone(), m.env_pairs())),
+        Phase::Creating | Phase::Starting => {
+            let code = if m.kind == Kind::Sandbox {
+                "SANDBOX_STARTING"
             } else {
-                store.computer(id)?
+                "COMPUTER_STARTING"
             };
-            match m.phase {
-                Phase::Running => return Ok((m.dir.clone(), m.env_pairs())),
-                Phase::Creating | Phase::Starting if Instant::now() < deadline => {}
-                Phase::Creating | Phase::Starting => {
-                    let code = if m.kind == crate::state::Kind::Sandbox {
-                        "SANDBOX_STARTING"
-                    } else {
-                        "COMPUTER_STARTING"
-                    };
-                    return Err(ApiError::conflict(
-                        code,
-                        format!("{} is still starting", m.noun()),
-                    )
+            let left = m.transition_at.map_or(0, |at| {
+                at.saturating_duration_since(Instant::now()).as_millis()
+            });
+            Err(
+                ApiError::conflict(code, format!("{} is still starting", m.noun()))
                     .nested()
                     .with("retryable", json!(true))
-                    .with("retry_after_ms", json!(500)));
-                }
-                _ => return Err(ApiError::not_running(m.noun())),
-            }
+                    .with("retry_after_ms", json!(left.clamp(50, 1000))),
+            )
         }
-        if !app.sleep(Duration::from_millis(20)).await {
+        _ => Err(ApiError::not_running(m.noun())),
+    }
+}
+
+/// Holds until a booting machine runs or `limit` passes (`wait` of a
+/// create, a start); false when it still does not run.
+pub async fn settle(app: &App, id: &str, limit: Duration) -> ApiResult<bool> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let phase = app.store().computer(id)?.phase;
+        match phase {
+            Phase::Running => return Ok(true),
+            Phase::Creating | Phase::Starting if Instant::now() < deadline => {}
+            _ => return Ok(false),
+        }
+        if !app.sleep(Duration::from_millis(10)).await {
             return Err(ApiError::internal("emulator is shutting down"));
         }
     }
 }
+
+/// How a create asked its machine to start.
+#[derive(Debug, Clone, Copy)]
+pub struct Boot {
+    pub fail_fast: bool,
+    pub auto_start: bool,
+}
+
+impl Boot {
+    pub fn from_body(body: &Body) -> ApiResult<Self> {
+        Ok(Self {
+            fail_fast: body.bool_opt("fail_fast")?.unwrap_or(false),
+            auto_start: body.bool_opt("auto_start")?.unwrap_or(true),
+        })
+    }
+}
+
+/// 503 of a `fail_fast` create when the warm pool is empty.
+pub fn no_ready_machine() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_ready_machine",
+        "No ready machine in the warm pool; retry without fail_fast to wait for one",
+    )
+    .with("retryable", json!(false))
+}
+
+/// For a `fail_fast` create, checked before anything is billed: 503
+/// `no_ready_machine` when the warm pool is empty.
+pub fn check_warm(store: &Store, fail_fast: bool) -> ApiResult<()> {
+    if fail_fast && store.warm_ready == 0 {
+        return Err(no_ready_machine());
+    }
+    Ok(())
+}
+
+/// Starts a new machine the way its create asked: running at once when it
+/// came from the warm pool, left stopped with `auto_start: false`, else
+/// booting for the boot delay.
+pub fn first_boot(app: &App, m: &mut Machine, from_pool: bool, auto_start: bool) {
+    if from_pool {
+        m.attrs.insert("boot_path".into(), json!("warm_pool"));
+        m.set_running();
+    } else if !auto_start {
+        m.phase = Phase::Stopped;
+    } else if app.config.boot_delay.is_zero() {
+        m.set_running();
+    } else {
+        let ms = u64::try_from(app.config.boot_delay.as_millis()).unwrap_or(u64::MAX);
+        m.attrs.insert("boot_ms".into(), json!(ms));
+        m.boot(Phase::Creating, app.config.boot_delay);
+    }
+}
+
+/// In strict mode, a route reached by its non-canonical method answers as an
+/// unknown route would.
+pub fn canonical_method(body: &Body, canonical: &str) -> ApiResult<()> {
+    if body.strict() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("Route not found for this method; send {canonical} (strict mode)"),
+        ));
+    }
+    Ok(())
+}
+
+/// How long `wait=true` holds a create at most.
+pub const WAIT_DEFAULT_SECS: f64 = 60.0;
 
 pub fn router(app: App) -> Router {
     let api = Router::new()
@@ -170,13 +250,9 @@ pub fn router(app: App) -> Router {
         .merge(control::routes())
         .merge(bulk::routes())
         .fallback(|| async { ApiError::not_found("Route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "METHOD_NOT_ALLOWED",
-                "Method not allowed",
-            )
-        });
+        // MIOSA's router answers a known path with an unknown method as an
+        // unknown route.
+        .method_not_allowed_fallback(|| async { ApiError::not_found("Route") });
     Router::new()
         .nest("/api/v1", api)
         .fallback(|| async { ApiError::not_found("Route") })

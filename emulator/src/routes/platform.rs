@@ -84,11 +84,11 @@ fn valid_domain(d: &str) -> bool {
         })
 }
 
-/// Accepts `domain` (ex/go) or `preview_domain` (py).
+/// Accepts `preview_domain` (py, canonical) or `domain` (ex/go).
 async fn set_domain(State(app): State<App>, body: Body) -> Resp {
     let domain = body
-        .str_any(&["domain", "preview_domain"])?
-        .ok_or_else(|| ApiError::validation("domain", "is required"))?
+        .str_any(&["preview_domain", "domain"])?
+        .ok_or_else(|| ApiError::validation("preview_domain", "is required"))?
         .to_ascii_lowercase();
     if !valid_domain(&domain) {
         return Err(ApiError::validation("domain", "is not a valid host name"));
@@ -138,12 +138,8 @@ async fn get_branding(State(app): State<App>) -> Resp {
     ok(Value::Object(app.store().branding.clone()))
 }
 
-/// Accepts the fields flat (ex/go) or wrapped in `branding` (py).
+/// Accepts the fields wrapped in `branding` (py, canonical) or flat (ex/go).
 async fn set_branding(State(app): State<App>, body: Body) -> Resp {
-    let fields = match body.obj_opt("branding")? {
-        Some(m) => Body(m),
-        None => body,
-    };
     const KEYS: [&str; 9] = [
         "product_name",
         "app_name",
@@ -155,16 +151,44 @@ async fn set_branding(State(app): State<App>, body: Body) -> Resp {
         "background_color",
         "custom_css",
     ];
-    for (k, v) in &fields.0 {
-        if !KEYS.contains(&k.as_str()) {
+    let wrapped = body.obj_opt("branding")?;
+    if body.strict() {
+        if wrapped.is_none()
+            && let Some(k) = KEYS.iter().find(|k| body.has(k))
+        {
+            return Err(ApiError::validation(
+                k,
+                "belongs inside branding (strict mode)",
+            ));
+        }
+        if let Some(k) = wrapped
+            .iter()
+            .flat_map(Map::keys)
+            .find(|k| !KEYS.contains(&k.as_str()))
+        {
+            return Err(ApiError::validation(
+                &format!("branding.{k}"),
+                "is not a branding field (strict mode)",
+            ));
+        }
+    }
+    let fields = match wrapped {
+        Some(m) => body.child(m),
+        None => body,
+    };
+    let mut values = Map::new();
+    for k in KEYS {
+        if !fields.has(k) {
             continue;
         }
+        let v = fields.get(k).cloned().unwrap_or(Value::Null);
         if !(v.is_string() || v.is_null()) {
             return Err(ApiError::validation(k, "must be a string"));
         }
+        values.insert(k.to_owned(), v);
     }
     for k in ["primary_color", "background_color"] {
-        if let Some(c) = fields.str_opt(k)?
+        if let Some(c) = values.get(k).and_then(Value::as_str)
             && !(c.starts_with('#')
                 && (c.len() == 4 || c.len() == 7)
                 && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()))
@@ -173,11 +197,7 @@ async fn set_branding(State(app): State<App>, body: Body) -> Resp {
         }
     }
     let mut store = app.store();
-    for k in KEYS {
-        if let Some(v) = fields.0.get(k) {
-            store.branding.insert(k.into(), v.clone());
-        }
-    }
+    store.branding.extend(values);
     store
         .branding
         .insert("updated_at".into(), json!(util::now()));

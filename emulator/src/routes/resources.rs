@@ -581,20 +581,20 @@ async fn object_list(State(app): State<App>, Path(bucket): Path<String>, q: Q) -
     ok(json!({"data": items, "cursor": next, "next_cursor": next}))
 }
 
-/// Accepts `{key, operation, expires_in_sec}` (ex/go) or `{key, method,
-/// expires_in}` (py).
+/// Accepts `{key, method, expires_in}` (py, canonical) or `{key,
+/// operation, expires_in_sec}` (ex/go).
 async fn presign(State(app): State<App>, Path(bucket): Path<String>, body: Body) -> Resp {
     let key = body.str_req("key")?;
     valid_key(&key)?;
     let method = body
-        .str_any(&["operation", "method"])?
+        .str_any(&["method", "operation"])?
         .unwrap_or_else(|| "get".into())
         .to_ascii_uppercase();
     if method != "GET" && method != "PUT" {
-        return Err(ApiError::validation("operation", "must be get or put"));
+        return Err(ApiError::validation("method", "must be get or put"));
     }
     let expires = body
-        .int_any(&["expires_in_sec", "expires_in"])?
+        .int_any(&["expires_in", "expires_in_sec"])?
         .unwrap_or(300);
     if !(1..=604_800).contains(&expires) {
         return Err(ApiError::validation(

@@ -16,7 +16,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route(
             "/sandboxes/{id}/env",
-            get(env_list).put(env_set).post(env_set),
+            get(env_list).put(env_set).post(env_set_by_post),
         )
         .route("/sandboxes/{id}/env/{key}", delete(env_delete))
         .route("/sandboxes/{id}/shares", post(share_create).get(share_list))
@@ -81,7 +81,7 @@ fn env_pairs(body: &Body) -> ApiResult<Vec<(String, String, bool)>> {
                     "must be an object",
                 ));
             };
-            let item = Body(m);
+            let item = body.child(m);
             let key = item
                 .str_any(&["key", "name"])?
                 .ok_or_else(|| ApiError::validation("key", "is required"))?;
@@ -106,6 +106,12 @@ fn env_pairs(body: &Body) -> ApiResult<Vec<(String, String, bool)>> {
         }
     }
     Ok(out)
+}
+
+/// `POST` sets variables too (older SDKs); strict mode takes only `PUT`.
+async fn env_set_by_post(state: State<App>, id: Path<String>, body: Body) -> Resp {
+    super::canonical_method(&body, "PUT")?;
+    env_set(state, id, body).await
 }
 
 async fn env_set(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
@@ -198,10 +204,12 @@ async fn preview_create(State(app): State<App>, Path(id): Path<String>, body: Bo
     if !(1..=65535).contains(&port) {
         return Err(ApiError::validation("port", "must be between 1 and 65535"));
     }
+    let name = body.str_opt("name")?;
     let mut store = app.store();
     let m = store.sandbox(&id)?;
     let pid = util::new_id("prv");
-    let mut rec = body.0.clone();
+    let mut rec = Map::new();
+    rec.insert("name".into(), json!(name));
     rec.insert("id".into(), json!(pid));
     rec.insert("sandbox_id".into(), json!(id));
     rec.insert("port".into(), json!(port));
@@ -253,10 +261,10 @@ async fn preview_share(
     body: Body,
 ) -> Resp {
     let ttl = body
-        .int_any(&["expires_in_sec", "ttl_seconds", "expires_in"])?
+        .int_any(&["ttl_seconds", "expires_in_sec", "expires_in"])?
         .unwrap_or(3600);
     if ttl <= 0 {
-        return Err(ApiError::validation("expires_in_sec", "must be positive"));
+        return Err(ApiError::validation("ttl_seconds", "must be positive"));
     }
     let mut store = app.store();
     let m = store.sandbox(&id)?;
@@ -389,6 +397,7 @@ fn open_terminal(app: &App, id: &str, body: &Body, sandbox_only: bool) -> ApiRes
     let shell = body.str_opt("shell")?.unwrap_or_else(|| "/bin/bash".into());
     let cwd = body.str_opt("cwd")?.unwrap_or_else(|| "/workspace".into());
     body.str_map_opt("env")?;
+    super::running(app, id, sandbox_only)?;
     let mut store = app.store();
     let m = if sandbox_only {
         store.sandbox(id)?

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, patch, post};
 use serde_json::{Map, Value, json};
 
-use super::{Resp, created, ok};
+use super::{Boot, Resp, created, ok};
 use crate::errors::{ApiError, ApiResult};
 use crate::fsutil;
 use crate::json::{Body, Q};
@@ -21,6 +21,7 @@ pub fn routes() -> Router<App> {
     Router::new()
         .route("/sandboxes", post(create).get(list))
         .route("/sandboxes/{id}", get(show).patch(update).delete(destroy))
+        .route("/sandboxes/by-name/{name}", get(by_name))
         .route("/sandboxes/{id}/preview-token", post(preview_token))
         .route("/sandboxes/{id}/fork", post(fork))
         .route("/sandboxes/{id}/readiness", get(readiness))
@@ -208,9 +209,12 @@ fn insert_sandbox(
     store: &mut Store,
     attrs: Map<String, Value>,
     env: Vec<(String, String)>,
+    boot: Boot,
 ) -> ApiResult<String> {
     check_quota(store, &attrs)?;
+    super::check_warm(store, boot.fail_fast)?;
     store.debit(1, "sandbox create")?;
+    store.warm_ready -= u64::from(boot.fail_fast);
     let id = util::new_id("sbx");
     let dir = app.sandboxes_dir().join(&id);
     std::fs::create_dir_all(&dir)?;
@@ -231,29 +235,24 @@ fn insert_sandbox(
         "sandbox.created",
         json!({"template_id": m.attrs.get("template_id")}),
     );
-    if app.config.boot_delay.is_zero() {
-        m.set_running();
-    } else {
-        m.boot(Phase::Creating, app.config.boot_delay);
-    }
+    super::first_boot(app, &mut m, boot.fail_fast, boot.auto_start);
     store.machines.push(m);
     store.count("sandbox");
     Ok(id)
 }
 
-async fn wait_running(app: &App, id: &str) -> ApiResult<()> {
-    super::running(app, id, true).await.map(|_| ())
-}
-
 async fn create(State(app): State<App>, q: Q, body: Body) -> Resp {
+    let wait = q.wait_secs("wait", super::WAIT_DEFAULT_SECS)?;
     let attrs = sandbox_attrs(&body, None)?;
     let env = body.str_map_opt("env")?.unwrap_or_default();
+    let boot = Boot::from_body(&body)?;
     let id = {
         let mut store = app.store();
-        insert_sandbox(&app, &mut store, attrs, env)?
+        insert_sandbox(&app, &mut store, attrs, env, boot)?
     };
-    if q.bool("wait")?.unwrap_or(false) {
-        wait_running(&app, &id).await?;
+    if let Some(secs) = wait {
+        // At the deadline the answer shows the state reached so far.
+        super::settle(&app, &id, Duration::from_secs_f64(secs.min(3600.0))).await?;
     }
     let view = app.store().sandbox(&id)?.sandbox_view();
     crate::routes::platform::emit(&app, "sandbox.created", view.clone());
@@ -300,6 +299,20 @@ async fn list(State(app): State<App>, q: Q) -> Resp {
 async fn show(State(app): State<App>, Path(id): Path<String>) -> Resp {
     let view = app.store().sandbox(&id)?.sandbox_view();
     ok(data(view))
+}
+
+/// The newest live sandbox with this name.
+async fn by_name(State(app): State<App>, Path(name): Path<String>) -> Resp {
+    let mut store = app.store();
+    let m = store
+        .machines
+        .iter_mut()
+        .rev()
+        .filter(|m| m.kind == Kind::Sandbox && m.phase != Phase::Destroyed)
+        .find(|m| m.attrs.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        .ok_or_else(|| ApiError::not_found("Sandbox"))?;
+    m.tick();
+    ok(data(m.sandbox_view()))
 }
 
 async fn update(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
@@ -382,6 +395,7 @@ async fn preview_token(State(app): State<App>, Path(id): Path<String>, body: Bod
 
 async fn fork(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
     let snapshot_id = body.str_opt("snapshot_id")?;
+    let boot = Boot::from_body(&body)?;
     let (source_dir, attrs, env) = {
         let mut store = app.store();
         let snap_dir = match &snapshot_id {
@@ -401,7 +415,7 @@ async fn fork(State(app): State<App>, Path(id): Path<String>, body: Body) -> Res
     };
     let new_id = {
         let mut store = app.store();
-        insert_sandbox(&app, &mut store, attrs, env)?
+        insert_sandbox(&app, &mut store, attrs, env, boot)?
     };
     let dest = app.sandboxes_dir().join(&new_id);
     fsutil::blocking(move || fsutil::copy_dir(&source_dir, &dest).map_err(ApiError::from)).await?;
@@ -471,11 +485,9 @@ async fn readiness_stream(
                     tx.event(Some("ready"), None, &body).await;
                     return;
                 }
-                None => {
-                    let body = json!({"reason": "sandbox_not_found", "sandbox_id": id}).to_string();
-                    tx.event(Some("error"), None, &body).await;
-                    return;
-                }
+                // MIOSA sends only `ready` and `timeout`: a sandbox gone
+                // meanwhile ends the stream, and a client's poll finds the 404.
+                None => return,
                 Some(_) if started.elapsed().as_secs_f64() >= timeout => {
                     let body =
                         json!({"reason": format!("not_ready_after_{}s", timeout.round() as u64)});

@@ -14,8 +14,22 @@ pub struct Harness {
     pub http: reqwest::Client,
 }
 
+/// The default, tolerant emulator, whatever `MIOSA_EMULATOR_STRICT` says.
 pub async fn start() -> Harness {
-    start_with(Config::default()).await
+    start_with(Config {
+        strict: false,
+        ..Config::default()
+    })
+    .await
+}
+
+/// An emulator in strict mode.
+pub async fn start_strict() -> Harness {
+    start_with(Config {
+        strict: true,
+        ..Config::default()
+    })
+    .await
 }
 
 pub async fn start_with(config: Config) -> Harness {
@@ -85,6 +99,18 @@ impl Harness {
 
     pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// Polls `GET path` until `done(body)` holds or 10 s pass.
+    pub async fn until(&self, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, v) = self.get(path).await;
+            if done(&v) || tokio::time::Instant::now() >= deadline {
+                return v;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// The newest request the emulator recorded (control routes excluded).
