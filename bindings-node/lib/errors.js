@@ -51,6 +51,8 @@ class APIConnectionError extends MiosaError {}
 class InvalidArgumentError extends MiosaError {}
 /** The call was cancelled by its `AbortSignal`. */
 class AbortError extends MiosaError {}
+/** A response body, download or SSE line/event went over its limit; the message names the setting. */
+class LimitExceededError extends MiosaError {}
 /** A webhook signature was refused; `code` is `malformed_header`, `invalid_signature` or `timestamp_too_old`. */
 class WebhookVerificationError extends MiosaError {}
 
@@ -67,6 +69,7 @@ const BY_KIND = {
   connection: APIConnectionError,
   invalid_argument: InvalidArgumentError,
   cancelled: AbortError,
+  limit_exceeded: LimitExceededError,
 }
 
 function decode(message) {
@@ -121,6 +124,7 @@ module.exports = {
   APIConnectionError,
   InvalidArgumentError,
   AbortError,
+  LimitExceededError,
   WebhookVerificationError,
   fromNative,
   aborted,
