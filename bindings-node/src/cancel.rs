@@ -50,12 +50,9 @@ pub(crate) async fn run_cancellable<T>(
 ) -> miosa::Result<T> {
     match cancel {
         None => fut.await,
-        Some(token) => token
-            .run(fut)
-            .await
-            .map_err(|err| match err.kind() {
-                miosa::ErrorKind::Cancelled => crate::errors::cancelled(),
-                _ => err,
-            }),
+        Some(token) => token.run(fut).await.map_err(|err| match err.kind() {
+            miosa::ErrorKind::Cancelled => crate::errors::cancelled(),
+            _ => err,
+        }),
     }
 }

@@ -265,11 +265,7 @@ impl Client {
         let body = body
             .map(|text| crate::convert::json_value("body", &text))
             .transpose()?;
-        let value = self
-            .inner
-            .client
-            .request_json(method, &path, body)
-            .await?;
+        let value = self.inner.client.request_json(method, &path, body).await?;
         Ok(value.to_string())
     }
 
