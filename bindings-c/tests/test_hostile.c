@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -259,6 +260,7 @@ static void silent_stream(int index, const char *head, int fd) {
 static void silent_answer(int index, const char *head, int fd) {
     (void)index;
     (void)head;
+    (void)fd;
     pause_ms(5000);
 }
 

@@ -313,6 +313,7 @@ impl NativeClient {
                     query: options.extra_query,
                     body: options.extra_body,
                     timeout,
+                    ..RequestOptions::default()
                 })?
             }
         };
