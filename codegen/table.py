@@ -50,6 +50,8 @@ class Op:
     fixed: tuple[tuple[str, str], ...]
     host: str
     custom: bool
+    server_time: str | None
+    stream_end: tuple[str, ...]
     confidence: str
     doc: str
 
@@ -117,6 +119,25 @@ def _returns(text: str, paginate: str | None, op: str) -> Returns:
     raise SystemExit(f"{op}: unknown returns `{text}`")
 
 
+def _server_time(row: dict, op: str) -> str | None:
+    name = row.get("server_time")
+    if name is None:
+        return None
+    declared = _params(row.get("query", ""), "query", op) + _params(row.get("body", ""), "body", op)
+    if not any(p.name == name and p.ty in ("int", "float") for p in declared):
+        raise SystemExit(f"{op}: server_time `{name}` must name an int or float keyword parameter")
+    return name
+
+
+def _stream_end(row: dict, op: str) -> tuple[str, ...]:
+    ends = row.get("stream_end", [])
+    if ends and row["returns"] != "events":
+        raise SystemExit(f"{op}: stream_end only applies to returns = \"events\"")
+    if not isinstance(ends, list) or not all(isinstance(e, str) and e for e in ends):
+        raise SystemExit(f"{op}: stream_end must be a list of event types")
+    return tuple(ends)
+
+
 def load_table() -> list[Op]:
     data = tomllib.loads(TABLE.read_text())["ops"]
     ops = []
@@ -139,6 +160,8 @@ def load_table() -> list[Op]:
                 fixed=tuple((k, json.dumps(v)) for k, v in row.get("fixed", {}).items()),
                 host=row.get("host", "api"),
                 custom=bool(row.get("custom", False)),
+                server_time=_server_time(row, name),
+                stream_end=_stream_end(row, name),
                 confidence=row["confidence"],
                 doc=row["doc"],
             )

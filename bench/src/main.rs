@@ -200,7 +200,7 @@ fn floor_call(
             .request(method.clone(), url.clone())
             .bearer_auth(&key)
             .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(miosa::DEFAULT_RECEIVE_TIMEOUT);
+            .timeout(miosa::DEFAULT_TIMEOUT);
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -696,7 +696,7 @@ fn sse_e2e(base_url: &str, api_key: &str, n: usize) -> Res<Value> {
         let mut params = Map::new();
         params.insert("count".into(), json!(n));
         let t = Instant::now();
-        let mut stream = c.stream_sse("/_emulator/stream", params).await?;
+        let stream = c.stream_sse("/_emulator/stream", params).await?;
         let mut count = 0usize;
         let mut bytes = 0usize;
         let mut samples = Vec::new();

@@ -126,7 +126,23 @@ typedef enum miosa_status {
    * process is intact and the call had no effect beyond what it had sent.
    */
   MIOSA_ERR_INTERNAL = 17,
+  /**
+   * A response body, download or SSE line/event went over its limit; the
+   * message names the setting (`max_response_bytes`, `max_download_bytes`,
+   * `max_event_bytes`).
+   */
+  MIOSA_ERR_LIMIT_EXCEEDED = 18,
 } miosa_status;
+
+/**
+ * A one-way cancel switch shared between threads.
+ *
+ * Thread safety: `miosa_cancel_token_cancel` may be called from any thread
+ * (including while another thread is blocked in a call made through a
+ * handle from `miosa_client_with_cancel`). Free it with
+ * `miosa_cancel_token_free` once no thread uses it.
+ */
+typedef struct miosa_cancel_token miosa_cancel_token;
 
 /**
  * An opaque MIOSA API client. It owns a connection pool and the I/O threads
@@ -140,7 +156,8 @@ typedef struct miosa_client miosa_client;
 
 /**
  * An open event stream read one event at a time (see `miosa_stream_open`).
- * Calls on one stream from several threads are serialised.
+ * Read it from one thread at a time; `miosa_stream_close` may come from any
+ * thread and wakes a blocked `miosa_stream_next`.
  */
 typedef struct miosa_event_stream miosa_event_stream;
 
@@ -475,6 +492,56 @@ void miosa_string_free(char *s);
 void miosa_bytes_free(struct miosa_bytes *bytes);
 
 /**
+ * A new token, not cancelled. Never NULL.
+ *
+ * Ownership: release it with `miosa_cancel_token_free`.
+ */
+struct miosa_cancel_token *miosa_cancel_token_new(void);
+
+/**
+ * Cancels every call, stream read and pager read watching the token, now and
+ * later: a thread blocked in one returns `MIOSA_ERR_CANCELLED` at once. NULL is ignored.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+void miosa_cancel_token_cancel(const struct miosa_cancel_token *token);
+
+/**
+ * Whether `miosa_cancel_token_cancel` was called; false for NULL.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+bool miosa_cancel_token_is_cancelled(const struct miosa_cancel_token *token);
+
+/**
+ * Releases a token. Handles made with it keep working (and stay cancelled
+ * if it was). NULL is ignored.
+ *
+ * # Safety
+ * `token` is NULL or a live token that is freed only once.
+ */
+void miosa_cancel_token_free(struct miosa_cancel_token *token);
+
+/**
+ * Derives a handle whose every blocking call, stream and pager ends with
+ * `MIOSA_ERR_CANCELLED` once `token` is cancelled (from any thread). It
+ * shares the original's connection pool and options.
+ *
+ * Ownership: on `MIOSA_OK`, `*out` holds a new handle the caller releases
+ * with `miosa_client_free`. On failure `*out` is NULL and `*err` (when
+ * requested) holds an error to release with `miosa_error_free`.
+ *
+ * # Safety
+ * `client` is a live handle, `token` a live token; the other pointers are NULL or valid.
+ */
+enum miosa_status miosa_client_with_cancel(const struct miosa_client *client,
+                                           const struct miosa_cancel_token *token,
+                                           struct miosa_client **out,
+                                           struct miosa_error **err);
+
+/**
  * Creates a client.
  *
  * `api_key` must start with `msk_`; it never appears in any error message.
@@ -581,6 +648,17 @@ enum miosa_status miosa_pager_new(const struct miosa_client *client,
 enum miosa_status miosa_pager_next(struct miosa_pager *pager,
                                    char **item_json,
                                    struct miosa_error **err);
+
+/**
+ * Ends the walk now, from any thread: a `miosa_pager_next` blocked on
+ * another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
+ * and so does every later one. The pager still has to be released with
+ * `miosa_pager_free`. NULL is ignored.
+ *
+ * # Safety
+ * `pager` is NULL or a live pager.
+ */
+void miosa_pager_close(const struct miosa_pager *pager);
 
 /**
  * Releases a pager. NULL is ignored.
@@ -744,6 +822,17 @@ enum miosa_status miosa_stream_open(const struct miosa_client *client,
 enum miosa_status miosa_stream_next(struct miosa_event_stream *stream,
                                     const struct miosa_event **event,
                                     struct miosa_error **err);
+
+/**
+ * Closes the connection now, from any thread: a `miosa_stream_next`
+ * blocked on another thread returns the end (`MIOSA_OK`, `*event` NULL) at
+ * once, and so does every later one. The stream still has to be released
+ * with `miosa_stream_free`. NULL is ignored.
+ *
+ * # Safety
+ * `stream` is NULL or a live stream.
+ */
+void miosa_stream_close(const struct miosa_event_stream *stream);
 
 /**
  * Closes the connection and releases the stream. NULL is ignored.

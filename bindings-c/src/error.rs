@@ -58,6 +58,10 @@ pub enum miosa_status {
     /// A bug in this library was caught at the boundary (a Rust panic); the
     /// process is intact and the call had no effect beyond what it had sent.
     MIOSA_ERR_INTERNAL = 17,
+    /// A response body, download or SSE line/event went over its limit; the
+    /// message names the setting (`max_response_bytes`, `max_download_bytes`,
+    /// `max_event_bytes`).
+    MIOSA_ERR_LIMIT_EXCEEDED = 18,
 }
 
 use miosa_status::*;
@@ -84,10 +88,11 @@ impl miosa_status {
             MIOSA_ERR_CANCELLED => c"cancelled",
             MIOSA_ERR_SIGNATURE => c"signature",
             MIOSA_ERR_INTERNAL => c"internal",
+            MIOSA_ERR_LIMIT_EXCEEDED => c"limit_exceeded",
         }
     }
 
-    const ALL: [miosa_status; 18] = [
+    const ALL: [miosa_status; 19] = [
         MIOSA_OK,
         MIOSA_ERR_INVALID_ARGUMENT,
         MIOSA_ERR_USAGE,
@@ -106,6 +111,7 @@ impl miosa_status {
         MIOSA_ERR_CANCELLED,
         MIOSA_ERR_SIGNATURE,
         MIOSA_ERR_INTERNAL,
+        MIOSA_ERR_LIMIT_EXCEEDED,
     ];
 }
 
@@ -128,6 +134,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> miosa_status {
         ErrorKind::Connection => MIOSA_ERR_CONNECTION,
         ErrorKind::Decode => MIOSA_ERR_DECODE,
         ErrorKind::Cancelled => MIOSA_ERR_CANCELLED,
+        ErrorKind::LimitExceeded => MIOSA_ERR_LIMIT_EXCEEDED,
         _ => MIOSA_ERR_API,
     }
 }

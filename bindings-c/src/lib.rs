@@ -21,6 +21,7 @@
 #![allow(non_camel_case_types)]
 
 mod call;
+mod cancel;
 mod client;
 mod error;
 mod ffi;
@@ -32,6 +33,7 @@ mod webhooks;
 use std::ffi::c_char;
 
 pub use call::{miosa_bytes, miosa_call, miosa_call_bytes, miosa_call_upload, miosa_request};
+pub use cancel::miosa_cancel_token;
 pub use client::{miosa_client, miosa_header, miosa_options};
 pub use error::{miosa_error, miosa_status};
 pub use pager::miosa_pager;

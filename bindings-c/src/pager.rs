@@ -2,7 +2,6 @@
 //! follows `next_cursor` until the last page.
 
 use std::ffi::c_char;
-use std::sync::Mutex;
 
 use miosa_core::Pager;
 
@@ -16,7 +15,7 @@ use crate::ffi::{self, Outcome, invalid};
 /// threads are serialised.
 #[derive(Debug)]
 pub struct miosa_pager {
-    inner: Mutex<Pager>,
+    inner: Pager,
 }
 
 /// Starts walking a paginated operation (`audit_log.list`, `webhooks.list`,
@@ -46,9 +45,7 @@ pub unsafe extern "C" fn miosa_pager_new(
             let out = ffi::out_slot(out, "out")?;
             let call = decode(client, op, args_json, params_json, None, Family::Json)?;
             let pager = call.client.pager(call.op, call.args, call.params)?;
-            *out = Box::into_raw(Box::new(miosa_pager {
-                inner: Mutex::new(pager),
-            }));
+            *out = Box::into_raw(Box::new(miosa_pager { inner: pager }));
             Ok(())
         })
     }
@@ -75,16 +72,29 @@ pub unsafe extern "C" fn miosa_pager_next(
         ffi::guard(err, || -> Outcome {
             let out = ffi::out_slot(item_json, "item_json")?;
             let pager = pager.as_ref().ok_or_else(|| invalid("`pager` is NULL"))?;
-            let mut walk = pager
-                .inner
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Some(item) = walk.next_blocking() {
+            if let Some(item) = pager.inner.next_blocking() {
                 *out = ffi::c_json(&item?);
             }
             Ok(())
         })
     }
+}
+
+/// Ends the walk now, from any thread: a `miosa_pager_next` blocked on
+/// another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
+/// and so does every later one. The pager still has to be released with
+/// `miosa_pager_free`. NULL is ignored.
+///
+/// # Safety
+/// `pager` is NULL or a live pager.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_pager_close(pager: *const miosa_pager) {
+    ffi::guard_void(|| {
+        // SAFETY: a non-NULL pager is live by contract.
+        if let Some(pager) = unsafe { pager.as_ref() } {
+            pager.inner.close();
+        }
+    });
 }
 
 /// Releases a pager. NULL is ignored.

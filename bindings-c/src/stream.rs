@@ -120,7 +120,7 @@ pub unsafe extern "C" fn miosa_stream(
         ffi::guard(err, || -> Outcome {
             let cb = cb.ok_or_else(|| invalid("`cb` is NULL"))?;
             let call = decode(client, op, args_json, params_json, None, Family::Events)?;
-            let mut stream = call
+            let stream = call
                 .client
                 .invoke_blocking(call.op, call.args, call.params)?
                 .into_events()?;
@@ -141,17 +141,13 @@ pub unsafe extern "C" fn miosa_stream(
 }
 
 /// An open event stream read one event at a time (see `miosa_stream_open`).
-/// Calls on one stream from several threads are serialised.
+/// Read it from one thread at a time; `miosa_stream_close` may come from any
+/// thread and wakes a blocked `miosa_stream_next`.
 #[derive(Debug)]
 pub struct miosa_event_stream {
-    inner: Mutex<Pulled>,
-}
-
-#[derive(Debug)]
-struct Pulled {
     stream: EventStream,
     /// The event last handed out; `view` points into `text`.
-    current: Option<(EventText, miosa_event)>,
+    current: Mutex<Option<(EventText, miosa_event)>>,
 }
 
 /// Opens an operation that streams events, like `miosa_stream`, and returns
@@ -183,12 +179,9 @@ pub unsafe extern "C" fn miosa_stream_open(
                 .client
                 .invoke_blocking(call.op, call.args, call.params)?
                 .into_events()?;
-            let pulled = Pulled {
-                stream,
-                current: None,
-            };
             *out = Box::into_raw(Box::new(miosa_event_stream {
-                inner: Mutex::new(pulled),
+                stream,
+                current: Mutex::new(None),
             }));
             Ok(())
         })
@@ -219,24 +212,45 @@ pub unsafe extern "C" fn miosa_stream_next(
             let slot = event.as_mut().ok_or_else(|| invalid("`event` is NULL"))?;
             *slot = ptr::null();
             let stream = stream.as_ref().ok_or_else(|| invalid("`stream` is NULL"))?;
-            let mut pulled = stream
-                .inner
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            pulled.current = None;
-            let Some(next) = pulled.stream.next_blocking() else {
+            let current = || {
+                stream
+                    .current
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            };
+            *current() = None;
+            // No lock is held while waiting, so `miosa_stream_close` can wake this read.
+            let Some(next) = stream.stream.next_blocking() else {
                 return Ok(());
             };
             let next = next?;
             let retry = next.retry;
             let text = EventText::new(next);
             let view = text.view(retry);
+            let mut current = current();
             // The strings live in `text`'s heap buffers, which do not move with the tuple.
-            let (_, view) = pulled.current.insert((text, view));
+            let (_, view) = current.insert((text, view));
             *slot = view;
             Ok(())
         })
     }
+}
+
+/// Closes the connection now, from any thread: a `miosa_stream_next`
+/// blocked on another thread returns the end (`MIOSA_OK`, `*event` NULL) at
+/// once, and so does every later one. The stream still has to be released
+/// with `miosa_stream_free`. NULL is ignored.
+///
+/// # Safety
+/// `stream` is NULL or a live stream.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_stream_close(stream: *const miosa_event_stream) {
+    ffi::guard_void(|| {
+        // SAFETY: a non-NULL stream is live by contract.
+        if let Some(stream) = unsafe { stream.as_ref() } {
+            stream.stream.close();
+        }
+    });
 }
 
 /// Closes the connection and releases the stream. NULL is ignored.
@@ -252,11 +266,7 @@ pub unsafe extern "C" fn miosa_stream_free(stream: *mut miosa_event_stream) {
         if !stream.is_null() {
             // SAFETY: from `Box::into_raw` in `miosa_stream_open`, freed once by contract.
             let stream = unsafe { Box::from_raw(stream) };
-            let mut pulled = stream
-                .inner
-                .into_inner()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            pulled.stream.close();
+            stream.stream.close();
         }
     });
 }

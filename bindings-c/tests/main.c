@@ -44,6 +44,10 @@ static const test_case TESTS[] = {
     {"rel_stream_cut_five_times", test_rel_stream_cut_five_times},
     {"rel_stream_idle_timeout", test_rel_stream_idle_timeout},
     {"rel_stream_close_frees_connection", test_rel_stream_close_frees_connection},
+    {"hostile_bodies", test_hostile_bodies},
+    {"hostile_timeouts", test_hostile_timeouts},
+    {"hostile_streams", test_hostile_streams},
+    {"hostile_close_and_cancel", test_hostile_close_and_cancel},
 };
 
 static double now_ms(void) {

@@ -40,4 +40,10 @@ void test_rel_stream_cut_five_times(const emulator *e);
 void test_rel_stream_idle_timeout(const emulator *e);
 void test_rel_stream_close_frees_connection(const emulator *e);
 
+/* test_hostile.c */
+void test_hostile_bodies(const emulator *e);
+void test_hostile_timeouts(const emulator *e);
+void test_hostile_streams(const emulator *e);
+void test_hostile_close_and_cancel(const emulator *e);
+
 #endif

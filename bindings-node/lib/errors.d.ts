@@ -18,6 +18,7 @@ export type ErrorKind =
   | 'invalid_argument'
   | 'cancelled'
   | 'usage'
+  | 'limit_exceeded'
   | 'internal'
   | 'webhook_verification'
 
@@ -63,6 +64,8 @@ export declare class APIConnectionError extends MiosaError {}
 export declare class InvalidArgumentError extends MiosaError {}
 /** The call was cancelled by its `AbortSignal`. */
 export declare class AbortError extends MiosaError {}
+/** A response body, download or SSE line/event went over its limit; the message names the setting. */
+export declare class LimitExceededError extends MiosaError {}
 /** A webhook signature was refused; `code` says why. */
 export declare class WebhookVerificationError extends MiosaError {
   readonly code: 'malformed_header' | 'invalid_signature' | 'timestamp_too_old'

@@ -51,6 +51,8 @@ class APIConnectionError extends MiosaError {}
 class InvalidArgumentError extends MiosaError {}
 /** The call was cancelled by its `AbortSignal`. */
 class AbortError extends MiosaError {}
+/** A response body, download or SSE line/event went over its limit; the message names the setting. */
+class LimitExceededError extends MiosaError {}
 /**
  * A webhook delivery was refused; `code` is `missing_signature`, `malformed_header`,
  * `invalid_signature`, `timestamp_too_old` or (from `webhooks.unwrap`) `invalid_payload`.
@@ -71,6 +73,7 @@ const BY_KIND = {
   invalid_argument: InvalidArgumentError,
   cancelled: AbortError,
   webhook_verification: WebhookVerificationError,
+  limit_exceeded: LimitExceededError,
 }
 
 function decode(message) {
@@ -125,6 +128,7 @@ module.exports = {
   APIConnectionError,
   InvalidArgumentError,
   AbortError,
+  LimitExceededError,
   WebhookVerificationError,
   fromNative,
   aborted,

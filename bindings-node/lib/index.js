@@ -88,5 +88,6 @@ module.exports = {
   APIConnectionError: errors.APIConnectionError,
   InvalidArgumentError: errors.InvalidArgumentError,
   AbortError: errors.AbortError,
+  LimitExceededError: errors.LimitExceededError,
   WebhookVerificationError: errors.WebhookVerificationError,
 }

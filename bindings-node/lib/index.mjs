@@ -20,6 +20,7 @@ export const {
   APIConnectionError,
   InvalidArgumentError,
   AbortError,
+  LimitExceededError,
   WebhookVerificationError,
 } = cjs
 

@@ -7,11 +7,14 @@
 // Events are pulled from the native stream in batches (every event already
 // buffered, at least one, per round trip) and yielded from a local array; an
 // error reported by the native side comes after the events that preceded it.
+// Overlapping `next()` calls are served in order, one event each; `close()`
+// ends a pending one at once.
 
 const { fromNative, aborted } = require('./errors.js')
 const { withSignal } = require('./signal.js')
 
 const DONE = Object.freeze({ done: true, value: undefined })
+const ignore = () => {}
 // Most events taken from the native stream per round trip.
 const BATCH_MAX = 1024
 
@@ -25,6 +28,9 @@ class EventStream {
     // Events received but not yet yielded: `_buffer[_pos..]`.
     this._buffer = []
     this._pos = 0
+    // The tail of the `next()` calls in flight: each one starts when the one
+    // before it has settled, so overlapping calls each get their own event.
+    this._queue = Promise.resolve()
     if (this._signal) {
       this._onAbort = () => this.close()
       this._signal.addEventListener('abort', this._onAbort, { once: true })
@@ -53,7 +59,13 @@ class EventStream {
     return this._opening
   }
 
-  async next() {
+  next() {
+    const result = this._queue.then(() => this._next())
+    this._queue = result.then(ignore, ignore)
+    return result
+  }
+
+  async _next() {
     if (this._native === null) await this._opening
     if (this._closed) return this._ended()
     if (this._pos < this._buffer.length) return { done: false, value: this._take() }
@@ -71,14 +83,8 @@ class EventStream {
       this._finish()
       return this._ended()
     }
-    if (this._pos >= this._buffer.length) {
-      this._buffer = batch
-      this._pos = 0
-    } else {
-      // Overlapping `next()` calls: keep the order in which batches arrived.
-      this._buffer = this._buffer.slice(this._pos).concat(batch)
-      this._pos = 0
-    }
+    this._buffer = batch
+    this._pos = 0
     return { done: false, value: this._take() }
   }
 

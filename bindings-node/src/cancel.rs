@@ -1,7 +1,7 @@
-//! Cancellation of in-flight calls from JavaScript (`AbortSignal`).
+//! Cancellation of in-flight calls from JavaScript (`AbortSignal`), through
+//! the core's one cancel token.
 
 use napi_derive::napi;
-use tokio::sync::watch;
 
 /// A one-shot cancel switch. The JS layer creates one per call that has an
 /// `AbortSignal` and flips it on `abort`; the native future then drops its
@@ -9,7 +9,7 @@ use tokio::sync::watch;
 #[napi]
 #[derive(Debug)]
 pub struct CancelToken {
-    tx: watch::Sender<bool>,
+    inner: miosa::CancelToken,
 }
 
 #[napi]
@@ -18,39 +18,27 @@ impl CancelToken {
     #[allow(clippy::new_without_default)] // napi constructors cannot come from Default
     pub fn new() -> Self {
         Self {
-            tx: watch::Sender::new(false),
+            inner: miosa::CancelToken::new(),
         }
     }
 
     /// Cancels every call this token was given to (now or later).
     #[napi(catch_unwind)]
     pub fn cancel(&self) {
-        self.tx.send_replace(true);
+        self.inner.cancel();
     }
 
     /// Whether `cancel` was called.
     #[napi(getter, catch_unwind)]
     pub fn cancelled(&self) -> bool {
-        *self.tx.borrow()
+        self.inner.is_cancelled()
     }
 }
 
 impl CancelToken {
-    pub(crate) fn watch(&self) -> Cancelled {
-        Cancelled(self.tx.subscribe())
-    }
-}
-
-/// The waiting side of a [`CancelToken`], moved into a call's future.
-#[derive(Debug)]
-pub(crate) struct Cancelled(watch::Receiver<bool>);
-
-impl Cancelled {
-    /// Resolves once the token is cancelled; never, if it is dropped uncancelled.
-    pub(crate) async fn wait(mut self) {
-        if self.0.wait_for(|cancelled| *cancelled).await.is_err() {
-            std::future::pending::<()>().await;
-        }
+    /// The core token, to move into a call's future.
+    pub(crate) fn token(&self) -> miosa::CancelToken {
+        self.inner.clone()
     }
 }
 
@@ -58,16 +46,13 @@ impl Cancelled {
 /// (dropping `fut`, which aborts the core's request).
 pub(crate) async fn run_cancellable<T>(
     fut: impl Future<Output = miosa::Result<T>>,
-    cancel: Option<Cancelled>,
+    cancel: Option<miosa::CancelToken>,
 ) -> miosa::Result<T> {
     match cancel {
         None => fut.await,
-        Some(cancel) => {
-            tokio::select! {
-                biased;
-                () = cancel.wait() => Err(crate::errors::cancelled()),
-                out = fut => out,
-            }
-        }
+        Some(token) => token.run(fut).await.map_err(|err| match err.kind() {
+            miosa::ErrorKind::Cancelled => crate::errors::cancelled(),
+            _ => err,
+        }),
     }
 }

@@ -189,7 +189,7 @@ impl NativeClient {
                 return Ok(promise);
             }
         };
-        let cancel = cancel.map(CancelToken::watch);
+        let cancel = cancel.map(CancelToken::token);
         self.rt.spawn(async move {
             let Prepared {
                 client,
@@ -230,7 +230,7 @@ impl NativeClient {
                 return Ok(promise);
             }
         };
-        let cancel = cancel.map(CancelToken::watch);
+        let cancel = cancel.map(CancelToken::token);
         let rt = self.rt.clone();
         self.rt.spawn(async move {
             let Prepared {
@@ -313,6 +313,7 @@ impl NativeClient {
                     query: options.extra_query,
                     body: options.extra_body,
                     timeout,
+                    ..RequestOptions::default()
                 })?
             }
         };

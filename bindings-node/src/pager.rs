@@ -7,7 +7,6 @@ use miosa::Pager;
 use napi::Env;
 use napi::bindgen_prelude::Object;
 use napi_derive::napi;
-use tokio::sync::Mutex;
 
 use crate::cancel::{CancelToken, run_cancellable};
 use crate::reply::Reply;
@@ -16,14 +15,14 @@ use crate::reply::Reply;
 #[napi]
 #[derive(Debug)]
 pub struct NativePager {
-    inner: Arc<Mutex<Pager>>,
+    inner: Arc<Pager>,
     rt: tokio::runtime::Handle,
 }
 
 impl NativePager {
     pub(crate) fn new(pager: Pager, rt: tokio::runtime::Handle) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(pager)),
+            inner: Arc::new(pager),
             rt,
         }
     }
@@ -40,11 +39,11 @@ impl NativePager {
     ) -> napi::Result<Object<'env>> {
         let (reply, promise) = Reply::<Option<String>>::new(env)?;
         let inner = Arc::clone(&self.inner);
-        let cancel = cancel.map(CancelToken::watch);
+        let cancel = cancel.map(CancelToken::token);
         self.rt.spawn(async move {
             let outcome = run_cancellable(
                 async move {
-                    let page = inner.lock().await.next_page().await?;
+                    let page = inner.next_page().await?;
                     Ok(page.map(|p| serde_json::Value::Array(p.items).to_string()))
                 },
                 cancel,
@@ -53,5 +52,11 @@ impl NativePager {
             reply.settle(outcome, |_env, page| Ok(page));
         });
         Ok(promise)
+    }
+
+    /// Ends the walk; a pending `nextPage()` resolves with `null` at once.
+    #[napi(catch_unwind)]
+    pub fn close(&self) {
+        self.inner.close();
     }
 }

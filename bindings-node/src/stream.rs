@@ -4,13 +4,12 @@
 //! JS layer wraps `nextBatch()` in `[Symbol.asyncIterator]`, whose `return()`
 //! (run by `break`) calls `close()`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use miosa::EventStream;
 use napi::Env;
 use napi::bindgen_prelude::Object;
 use napi_derive::napi;
-use tokio::sync::{Mutex, watch};
 
 use crate::reply::Reply;
 
@@ -41,36 +40,34 @@ impl From<miosa::Event> for SseEvent {
     }
 }
 
-/// The state behind a [`NativeStream`].
-#[derive(Debug, Default)]
-struct Slot {
-    /// `None` once closed or ended.
-    events: Option<EventStream>,
-    /// An error that ended a batch: the events before it were delivered, and
-    /// the next call reports it.
-    failed: Option<miosa::Error>,
-}
-
 /// A live event stream. Dropping it (garbage collection) also closes it.
+/// The core's stream serves overlapping reads one after another and its
+/// `close()` wakes a pending one.
 #[napi]
 #[derive(Debug)]
 pub struct NativeStream {
-    inner: Arc<Mutex<Slot>>,
-    closed: watch::Sender<bool>,
+    events: Arc<EventStream>,
+    /// An error that ended a batch: the events before it were delivered, and
+    /// the next call reports it.
+    failed: Arc<Mutex<Option<miosa::Error>>>,
     rt: tokio::runtime::Handle,
 }
 
 impl NativeStream {
     pub(crate) fn new(events: EventStream, rt: tokio::runtime::Handle) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(Slot {
-                events: Some(events),
-                failed: None,
-            })),
-            closed: watch::Sender::new(false),
+            events: Arc::new(events),
+            failed: Arc::default(),
             rt,
         }
     }
+}
+
+fn take(failed: &Mutex<Option<miosa::Error>>) -> Option<miosa::Error> {
+    failed
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
 }
 
 #[napi]
@@ -79,27 +76,17 @@ impl NativeStream {
     #[napi(catch_unwind, ts_return_type = "Promise<SseEvent | null>")]
     pub fn next<'env>(&self, env: &'env Env) -> napi::Result<Object<'env>> {
         let (reply, promise) = Reply::<Option<SseEvent>>::new(env)?;
-        let inner = Arc::clone(&self.inner);
-        let mut closed = self.closed.subscribe();
+        let events = Arc::clone(&self.events);
+        let failed = Arc::clone(&self.failed);
         self.rt.spawn(async move {
-            let mut guard = inner.lock().await;
-            let item = if let Some(err) = guard.failed.take() {
-                Some(Err(err))
-            } else {
-                match guard.events.as_mut() {
-                    None => None,
-                    Some(events) => tokio::select! {
-                        biased;
-                        _ = closed.wait_for(|c| *c) => None,
-                        item = events.next() => item,
-                    },
-                }
+            let item = match take(&failed) {
+                Some(err) => Some(Err(err)),
+                None => events.next().await,
             };
             if !matches!(item, Some(Ok(_))) {
-                // Ended, failed or closed: drop the stream, which frees the connection.
-                guard.events = None;
+                // Ended, failed or closed: free the connection.
+                events.close();
             }
-            drop(guard);
             reply.settle(item.transpose(), |_env, ev| Ok(ev.map(SseEvent::from)));
         });
         Ok(promise)
@@ -113,49 +100,40 @@ impl NativeStream {
     #[napi(catch_unwind, ts_return_type = "Promise<Array<SseEvent>>")]
     pub fn next_batch<'env>(&self, env: &'env Env, max: u32) -> napi::Result<Object<'env>> {
         let (reply, promise) = Reply::<Vec<SseEvent>>::new(env)?;
-        let inner = Arc::clone(&self.inner);
-        let mut closed = self.closed.subscribe();
+        let events = Arc::clone(&self.events);
+        let failed = Arc::clone(&self.failed);
         let max = usize::try_from(max).unwrap_or(usize::MAX).max(1);
         self.rt.spawn(async move {
-            let mut guard = inner.lock().await;
-            let slot = &mut *guard;
-            let outcome = if let Some(err) = slot.failed.take() {
+            let outcome = if let Some(err) = take(&failed) {
                 Err(err)
             } else {
-                let batch = match slot.events.as_mut() {
-                    None => Vec::new(),
-                    Some(events) => tokio::select! {
-                        biased;
-                        _ = closed.wait_for(|c| *c) => Vec::new(),
-                        batch = events.next_batch(max) => batch,
-                    },
-                };
-                let mut delivered = Vec::with_capacity(batch.len());
-                for item in batch {
+                let mut delivered = Vec::new();
+                let mut error = None;
+                for item in events.next_batch(max).await {
                     match item {
                         Ok(ev) => delivered.push(SseEvent::from(ev)),
                         Err(err) => {
-                            // The core ends a stream after an error; anything
-                            // after it would be dropped by the close below.
-                            slot.failed = Some(err);
+                            // The core ends a stream after an error.
+                            error = Some(err);
                             break;
                         }
                     }
                 }
-                if delivered.is_empty() {
-                    slot.failed.take().map_or(Ok(delivered), Err)
-                } else {
-                    Ok(delivered)
+                match error {
+                    Some(err) if delivered.is_empty() => Err(err),
+                    Some(err) => {
+                        *failed
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(err);
+                        Ok(delivered)
+                    }
+                    None => Ok(delivered),
                 }
             };
-            if !matches!(&outcome, Ok(batch) if !batch.is_empty())
-                || slot.failed.is_some()
-                || *closed.borrow()
-            {
-                // Ended, failed or closed: drop the stream, which frees the connection.
-                slot.events = None;
+            if !matches!(&outcome, Ok(batch) if !batch.is_empty()) {
+                // Ended, failed or closed: free the connection.
+                events.close();
             }
-            drop(guard);
             reply.settle(outcome, |_env, batch| Ok(batch));
         });
         Ok(promise)
@@ -165,10 +143,6 @@ impl NativeStream {
     /// with `null` or an empty array, and events already buffered are dropped.
     #[napi(catch_unwind)]
     pub fn close(&self) {
-        self.closed.send_replace(true);
-        // When no `next()` holds the stream, drop it here; otherwise that `next()` does.
-        if let Ok(mut guard) = self.inner.try_lock() {
-            *guard = Slot::default();
-        }
+        self.events.close();
     }
 }

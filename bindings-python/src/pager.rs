@@ -6,7 +6,6 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyList, PyType};
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 use crate::client::{block, wrap_json};
 use crate::errors::{from_core, guard, guard_async};
@@ -86,22 +85,20 @@ fn generic_alias<'py>(
         .call1((cls, item))
 }
 
-type Slot = Arc<Mutex<Option<miosa::Pager>>>;
+/// The core's pager, shared by every waiting reader: it serves concurrent
+/// reads one item each and its `close()` wakes them all.
+type Shared = Arc<miosa::Pager>;
 
-/// The next item; the pager is dropped once exhausted or failed.
-async fn next_item(slot: Slot) -> miosa::Result<Option<Value>> {
-    let mut guard = slot.lock_owned().await;
-    let Some(pager) = guard.as_mut() else {
-        return Ok(None);
-    };
+/// The next item; the pager is closed once exhausted or failed.
+async fn next_item(pager: Shared) -> miosa::Result<Option<Value>> {
     match pager.next().await {
         Some(Ok(item)) => Ok(Some(item)),
         Some(Err(err)) => {
-            guard.take();
+            pager.close();
             Err(err)
         }
         None => {
-            guard.take();
+            pager.close();
             Ok(None)
         }
     }
@@ -111,14 +108,14 @@ async fn next_item(slot: Slot) -> miosa::Result<Option<Value>> {
 #[pyclass(frozen, name = "Pager", module = "miosa_native._native")]
 #[derive(Debug)]
 pub struct NativePager {
-    slot: Slot,
+    pager: Shared,
     wrap: Option<Py<PyAny>>,
 }
 
 impl NativePager {
     pub fn new(pager: miosa::Pager, wrap: Option<Py<PyAny>>) -> Self {
         Self {
-            slot: Arc::new(Mutex::new(Some(pager))),
+            pager: Arc::new(pager),
             wrap,
         }
     }
@@ -148,20 +145,25 @@ impl NativePager {
     /// The next item, fetching the next page when needed (GIL released, Ctrl-C interrupts).
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         guard(|| {
-            let item = block(py, next_item(self.slot.clone()))?;
+            let item = block(py, next_item(Arc::clone(&self.pager)))?;
             self.convert(py, item)
         })
     }
 
     /// Awaitable next item; `None` after the last one.
     async fn anext(&self) -> PyResult<Option<Py<PyAny>>> {
-        let slot = self.slot.clone();
+        let pager = Arc::clone(&self.pager);
         guard_async(async move {
-            let item = Guarded::new(next_item(slot))
+            let item = Guarded::new(next_item(pager))
                 .await
                 .map_err(|e| from_core(&e))?;
             Python::attach(|py| self.convert(py, item))
         })
         .await
+    }
+
+    /// Ends the walk; a pending read (from another thread or task) returns at once.
+    fn close(&self) {
+        self.pager.close();
     }
 }

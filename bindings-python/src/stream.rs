@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use pyo3::prelude::*;
-use tokio::sync::{Mutex, watch};
 
 use crate::client::block;
 use crate::convert::json_to_py;
@@ -87,30 +86,21 @@ impl Event {
     }
 }
 
-type Slot = Arc<Mutex<Option<miosa::EventStream>>>;
+/// The core's stream, shared by every waiting reader: it serves concurrent
+/// reads one event each and its `close()` wakes them all.
+type Shared = Arc<miosa::EventStream>;
 
-/// Reads the next event, unless the stream is (or gets) closed. The end of
-/// the stream, an error and a close all free the connection at once.
-async fn next_event(
-    slot: Slot,
-    mut closed: watch::Receiver<bool>,
-) -> miosa::Result<Option<miosa::Event>> {
-    let mut guard = slot.lock_owned().await;
-    let Some(stream) = guard.as_mut() else {
-        return Ok(None);
-    };
-    let next = tokio::select! {
-        next = stream.next() => next,
-        _ = closed.wait_for(|c| *c) => None,
-    };
-    match next {
+/// Reads the next event; the end of the stream and an error both free the
+/// connection at once.
+async fn next_event(stream: Shared) -> miosa::Result<Option<miosa::Event>> {
+    match stream.next().await {
         Some(Ok(event)) => Ok(Some(event)),
         Some(Err(err)) => {
-            guard.take();
+            stream.close();
             Err(err)
         }
         None => {
-            guard.take();
+            stream.close();
             Ok(None)
         }
     }
@@ -120,15 +110,13 @@ async fn next_event(
 #[pyclass(frozen, name = "EventStream", module = "miosa_native._native")]
 #[derive(Debug)]
 pub struct NativeEventStream {
-    slot: Slot,
-    closed: watch::Sender<bool>,
+    stream: Shared,
 }
 
 impl NativeEventStream {
     pub fn new(stream: miosa::EventStream) -> Self {
         Self {
-            slot: Arc::new(Mutex::new(Some(stream))),
-            closed: watch::Sender::new(false),
+            stream: Arc::new(stream),
         }
     }
 }
@@ -142,17 +130,16 @@ impl NativeEventStream {
     /// The next event, blocking with the GIL released; Ctrl-C interrupts the wait.
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Event>> {
         guard(|| {
-            let next = block(py, next_event(self.slot.clone(), self.closed.subscribe()))?;
+            let next = block(py, next_event(Arc::clone(&self.stream)))?;
             Ok(next.map(Event::from))
         })
     }
 
     /// Awaitable next event; `None` at the end of the stream.
     async fn anext(&self) -> PyResult<Option<Event>> {
-        let slot = self.slot.clone();
-        let closed = self.closed.subscribe();
+        let stream = Arc::clone(&self.stream);
         guard_async(async move {
-            let next = Guarded::new(next_event(slot, closed))
+            let next = Guarded::new(next_event(stream))
                 .await
                 .map_err(|e| from_core(&e))?;
             Ok(next.map(Event::from))
@@ -162,23 +149,13 @@ impl NativeEventStream {
 
     /// Ends the stream and frees its connection.
     fn close(&self) {
-        self.closed.send_replace(true);
-        if let Ok(mut guard) = self.slot.try_lock()
-            && let Some(mut stream) = guard.take()
-        {
-            stream.close();
-        }
+        self.stream.close();
     }
 
     /// Whether the stream has ended or was closed.
     #[getter]
     fn closed(&self) -> bool {
-        *self.closed.borrow()
-            || self
-                .slot
-                .try_lock()
-                .map(|guard| guard.is_none())
-                .unwrap_or(false)
+        self.stream.is_closed()
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
-use tokio::sync::watch;
 
 use crate::convert::json_object;
 use crate::errors::{MiosaError, invalid};
@@ -101,20 +100,16 @@ impl fmt::Debug for RequestOptions {
     }
 }
 
-/// What every namespace object holds: the core client and, for clients made
-/// with `with_cancellation`, the token that cancels their calls.
+/// What every namespace object holds: the core client (which, for clients
+/// made with `with_cancellation`, carries the token that cancels their calls).
 #[derive(Debug, Clone)]
 pub(crate) struct Handle {
     pub(crate) client: mcore::Client,
-    pub(crate) cancel: Option<watch::Receiver<bool>>,
 }
 
 impl Handle {
     fn new(client: mcore::Client) -> Self {
-        Self {
-            client,
-            cancel: None,
-        }
+        Self { client }
     }
 }
 
@@ -125,7 +120,7 @@ impl Handle {
 /// cancellation handler. Kotlin coroutines cancel calls without it.
 #[derive(Debug, uniffi::Object)]
 pub struct CancellationToken {
-    tx: watch::Sender<bool>,
+    token: mcore::CancelToken,
 }
 
 #[uniffi::export]
@@ -134,18 +129,18 @@ impl CancellationToken {
     #[uniffi::constructor]
     pub fn new() -> Arc<Self> {
         Arc::new(Self {
-            tx: watch::Sender::new(false),
+            token: mcore::CancelToken::new(),
         })
     }
 
     /// Cancels every call in flight through the token's clients, and every later one.
     pub fn cancel(&self) {
-        self.tx.send_replace(true);
+        self.token.cancel();
     }
 
     /// Whether `cancel()` was called.
     pub fn is_cancelled(&self) -> bool {
-        *self.tx.borrow()
+        self.token.is_cancelled()
     }
 }
 
@@ -228,7 +223,6 @@ impl Client {
         Ok(Arc::new(Self {
             inner: Handle {
                 client: self.inner.client.with_options(core_options)?,
-                cancel: self.inner.cancel.clone(),
             },
         }))
     }
@@ -238,8 +232,7 @@ impl Client {
     pub fn with_cancellation(&self, token: Arc<CancellationToken>) -> Arc<Self> {
         Arc::new(Self {
             inner: Handle {
-                client: self.inner.client.clone(),
-                cancel: Some(token.tx.subscribe()),
+                client: self.inner.client.with_cancel(token.token.clone()),
             },
         })
     }
@@ -272,23 +265,13 @@ impl Client {
         let body = body
             .map(|text| crate::convert::json_value("body", &text))
             .transpose()?;
-        let client = self.inner.client.clone();
-        let value = crate::convert::cancellable(&self.inner, async move {
-            client.request_json(method, &path, body).await
-        })
-        .await?;
+        let value = self.inner.client.request_json(method, &path, body).await?;
         Ok(value.to_string())
     }
 
     /// Downloads the raw bytes of any path of the API.
     pub async fn request_bytes(&self, path: String) -> Result<Vec<u8>, MiosaError> {
-        let client = self.inner.client.clone();
-        let bytes =
-            crate::convert::cancellable(
-                &self.inner,
-                async move { client.request_bytes(&path).await },
-            )
-            .await?;
+        let bytes = self.inner.client.request_bytes(&path).await?;
         Ok(bytes.to_vec())
     }
 }

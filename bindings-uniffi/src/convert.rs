@@ -3,7 +3,6 @@
 //! [`call`], and turn the `Output` back into foreign types. No protocol logic
 //! lives here: names, wires, paths and transports all come from the core.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use mcore::{Arg, Output};
@@ -11,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::client::Handle;
-use crate::errors::{MiosaError, cancelled, decode, invalid, usage};
-use crate::stream::{EventStream, PagerCell, signalled};
+use crate::errors::{MiosaError, decode, invalid, usage};
+use crate::stream::{EventStream, PagerCell};
 
 /// Runs one operation of the table through the core's dispatch.
 pub(crate) async fn call(
@@ -22,23 +21,8 @@ pub(crate) async fn call(
     params: Map<String, Value>,
 ) -> Result<Output, MiosaError> {
     let op = find(name)?;
-    cancellable(handle, handle.client.invoke(op, args, params)).await
-}
-
-/// Awaits `work` unless the handle's cancellation token fires first; then the
-/// work is dropped, which aborts its request on the core's runtime.
-pub(crate) async fn cancellable<T>(
-    handle: &Handle,
-    work: impl Future<Output = mcore::Result<T>>,
-) -> Result<T, MiosaError> {
-    let Some(cancel) = handle.cancel.clone() else {
-        return Ok(work.await?);
-    };
-    tokio::select! {
-        biased;
-        () = signalled(cancel) => Err(cancelled()),
-        result = work => Ok(result?),
-    }
+    // A client made with a cancellation token cancels its own calls in the core.
+    Ok(handle.client.invoke(op, args, params).await?)
 }
 
 /// A lazy pager over every item of a paginated operation.
@@ -49,10 +33,7 @@ pub(crate) fn pager(
     params: Map<String, Value>,
 ) -> Result<PagerCell, MiosaError> {
     let op = find(name)?;
-    Ok(PagerCell::new(
-        handle.client.pager(op, args, params)?,
-        handle.cancel.clone(),
-    ))
+    Ok(PagerCell::new(handle.client.pager(op, args, params)?))
 }
 
 fn find(name: &str) -> Result<&'static mcore::OpSpec, MiosaError> {
@@ -129,11 +110,8 @@ pub(crate) fn boolean(output: Output) -> Result<bool, MiosaError> {
     Ok(output.into_bool()?)
 }
 
-pub(crate) fn events(output: Output, handle: &Handle) -> Result<Arc<EventStream>, MiosaError> {
-    Ok(Arc::new(EventStream::new(
-        output.into_events()?,
-        handle.cancel.clone(),
-    )))
+pub(crate) fn events(output: Output) -> Result<Arc<EventStream>, MiosaError> {
+    Ok(Arc::new(EventStream::new(output.into_events()?)))
 }
 
 /// Decodes one JSON value as the core model `M`, then converts it to the record `R`.

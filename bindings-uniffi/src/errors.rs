@@ -89,6 +89,8 @@ miosa_error! {
     Cancelled,
     /// The call cannot run in this context.
     Usage,
+    /// A response body, download or SSE line/event went over its limit.
+    LimitExceeded,
 }
 
 /// A caller-side mistake found by the binding itself (e.g. malformed JSON text).
@@ -121,19 +123,6 @@ pub(crate) fn usage(message: impl Into<String>) -> MiosaError {
 pub(crate) fn decode(message: impl Into<String>) -> MiosaError {
     MiosaError::Decode {
         message: message.into(),
-        status: None,
-        code: None,
-        body: None,
-        request_id: None,
-        retry_after_ms: None,
-        attempts: 1,
-    }
-}
-
-/// A call stopped by its client's cancellation token.
-pub(crate) fn cancelled() -> MiosaError {
-    MiosaError::Cancelled {
-        message: "the request was cancelled".to_owned(),
         status: None,
         code: None,
         body: None,

@@ -6107,7 +6107,7 @@ impl Client {
         let args = vec![Arg::from(path)];
         let params = Map::new();
         let output = convert::call(&self.inner, "stream_sse", args, params).await?;
-        convert::events(output, &self.inner)
+        convert::events(output)
     }
 }
 
@@ -6482,7 +6482,7 @@ impl SandboxFilesApi {
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.files.watch", args, params).await?;
-        convert::events(output, &self.client)
+        convert::events(output)
     }
 }
 
@@ -6567,7 +6567,7 @@ impl SandboxEventsApi {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.events.stream", args, params).await?;
-        convert::events(output, &self.client)
+        convert::events(output)
     }
 }
 
@@ -8707,7 +8707,7 @@ impl CompletionsApi {
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "completions.stream", args, params).await?;
-        convert::events(output, &self.client)
+        convert::events(output)
     }
 }
 

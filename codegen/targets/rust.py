@@ -69,7 +69,9 @@ pub static {static_name(op)}: OpSpec = OpSpec {{
     upload: Upload::{"Raw" if op.upload == "raw" else "Json"},
     fixed: &[{", ".join(f"({rs_str(k)}, {rs_str(v)})" for k, v in op.fixed)}],
     host: Host::{"Sandboxes" if op.host == "sandboxes" else "Api"},
-    custom: {"true" if op.custom else "false"},
+    custom: {f"Some(crate::custom::{op.name.replace('.', '_')})" if op.custom else "None"},
+    server_time: {f"Some({rs_str(op.server_time)})" if op.server_time else "None"},
+    stream_end: &[{", ".join(rs_str(e) for e in op.stream_end)}],
     confidence: Confidence::{CONFIDENCE[op.confidence]},
     doc: {rs_str(op.doc)},
 }};
@@ -201,7 +203,7 @@ def render_method(op: Op, blocking: bool) -> str:
         out += (
             f"\n    /// Every item of `{op.name}`, following cursors lazily.\n"
             f"    pub fn {op.iter_name}({', '.join(sig)}) -> Result<Pager<{item}>> {{\n"
-            f"        Pager::new(self.client.clone(), &{static}, vec![{args}], {params})\n    }}\n"
+            f"        self.client.pager(&{static}, vec![{args}], {params})\n    }}\n"
         )
     return out
 
@@ -214,7 +216,7 @@ def render_api(ops: list[Op]) -> str:
         "#![allow(clippy::too_many_arguments, missing_debug_implementations)]\n\n",
         "use bytes::Bytes;\nuse serde::Serialize;\nuse serde_json::{Map, Value};\n\n",
         "use super::table as T;\n",
-        "use crate::dispatch::Arg;\nuse crate::error::{Error, Result};\nuse crate::pagination::{Page, Pager};\n",
+        "use crate::request::Arg;\nuse crate::error::{Error, Result};\nuse crate::pagination::{Page, Pager};\n",
         "use crate::stream::EventStream;\nuse crate::Client;\n\n",
         "fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {\n"
         "    serde_json::from_value(value).map_err(|e| Error::decode(format!(\"unexpected response shape: {e}\")))\n}\n\n",

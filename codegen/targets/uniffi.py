@@ -283,7 +283,7 @@ def return_type(op: Op) -> tuple[str, str]:
     return {
         "json": ("String", "convert::json_text(output)"),
         "bytes": ("Vec<u8>", "convert::bytes(output)"),
-        "events": ("Arc<EventStream>", "convert::events(output, &self.client)"),
+        "events": ("Arc<EventStream>", "convert::events(output)"),
         "bool": ("bool", "convert::boolean(output)"),
     }[r.kind]
 

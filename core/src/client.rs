@@ -5,21 +5,23 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
-use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
+use crate::cancel::CancelToken;
 use crate::config::{ClientBuilder, Config, RedactedHeaders, validate_header};
-use crate::dispatch::{self, Arg, Output};
+use crate::decode::Output;
+use crate::dispatch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::OpSpec;
 use crate::pagination::Pager;
-use crate::retry::RetryBudget;
+use crate::request::Arg;
+use crate::transport::{Engine, Shared, Transport};
 
 /// Per-call additions: headers, query and body fields the table lacks, and a timeout.
 /// An `Idempotency-Key` header here becomes the call's key (sent once, reused by retries).
@@ -31,8 +33,10 @@ pub struct RequestOptions {
     pub query: Map<String, Value>,
     /// Extra JSON body fields (merged over the call's own).
     pub body: Map<String, Value>,
-    /// Per-attempt timeout, replacing the client's `receive_timeout` for this call.
+    /// Per-attempt timeout, replacing the client's `timeout` for this call.
     pub timeout: Option<Duration>,
+    /// Cap on this call's buffered JSON body, replacing the client's `max_response_bytes`.
+    pub max_response_bytes: Option<u64>,
 }
 
 impl fmt::Debug for RequestOptions {
@@ -42,6 +46,7 @@ impl fmt::Debug for RequestOptions {
             .field("query", &self.query)
             .field("body", &self.body)
             .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -81,6 +86,7 @@ impl RequestOptions {
         out.body
             .extend(other.body.iter().map(|(k, v)| (k.clone(), v.clone())));
         out.timeout = other.timeout.or(self.timeout);
+        out.max_response_bytes = other.max_response_bytes.or(self.max_response_bytes);
         out
     }
 
@@ -91,80 +97,13 @@ impl RequestOptions {
     }
 }
 
-/// The runtime and connection pool of one process. Rebuilt in a child after `fork()`.
-pub(crate) struct Engine {
-    runtime: Option<Runtime>,
-    pub(crate) http: reqwest::Client,
-    pid: u32,
-}
-
-impl Engine {
-    fn new(config: &Config) -> Result<Self> {
-        // rustls needs a process-wide crypto provider; a second install is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("miosa-io")
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("cannot start the I/O runtime: {e}"),
-                )
-            })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .tcp_nodelay(true)
-            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
-        Ok(Self {
-            runtime: Some(runtime),
-            http,
-            pid: std::process::id(),
-        })
-    }
-
-    pub(crate) fn handle(&self) -> &tokio::runtime::Handle {
-        match &self.runtime {
-            Some(rt) => rt.handle(),
-            None => unreachable!("the runtime is only taken in Drop"),
-        }
-    }
-}
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        if let Some(rt) = self.runtime.take() {
-            if self.pid == std::process::id() {
-                // Dropping a runtime inside async code panics; background shutdown never does.
-                rt.shutdown_background();
-            } else {
-                // After fork() the worker threads do not exist in this process: leak, never join.
-                std::mem::forget(rt);
-            }
-        }
-    }
-}
-
-pub(crate) struct Shared {
-    pub(crate) config: Config,
-    engine: Mutex<Arc<Engine>>,
-    pub(crate) budget: RetryBudget,
-}
-
 /// A MIOSA API client. Cheap to clone (clones share the runtime and pool), `Send + Sync`.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) shared: Arc<Shared>,
     pub(crate) defaults: Arc<RequestOptions>,
+    /// When set, every call of this handle ends as cancelled once it fires.
+    cancel: Option<CancelToken>,
 }
 
 impl fmt::Debug for Client {
@@ -201,14 +140,10 @@ impl Client {
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Self> {
-        let engine = Engine::new(&config)?;
         Ok(Self {
-            shared: Arc::new(Shared {
-                config,
-                engine: Mutex::new(Arc::new(engine)),
-                budget: RetryBudget::default(),
-            }),
+            shared: Arc::new(Shared::new(config)?),
             defaults: Arc::new(RequestOptions::default()),
+            cancel: None,
         })
     }
 
@@ -223,7 +158,23 @@ impl Client {
         Ok(Self {
             shared: Arc::clone(&self.shared),
             defaults: Arc::new(self.defaults.merged(&options)),
+            cancel: self.cancel.clone(),
         })
+    }
+
+    /// A handle sharing this client's pool whose calls (blocking or async)
+    /// all end with [`ErrorKind::Cancelled`] once `token` is cancelled, from any thread.
+    pub fn with_cancel(&self, token: CancelToken) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+            defaults: Arc::clone(&self.defaults),
+            cancel: Some(token),
+        }
+    }
+
+    /// The cancel token this handle's calls watch, if any.
+    pub fn cancel_token(&self) -> Option<&CancelToken> {
+        self.cancel.as_ref()
     }
 
     /// The per-call options this handle adds.
@@ -233,15 +184,12 @@ impl Client {
 
     /// The engine of the current process, rebuilt when the process is a fork child.
     pub(crate) fn engine(&self) -> Result<Arc<Engine>> {
-        let mut guard = self
-            .shared
-            .engine
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if guard.pid != std::process::id() {
-            *guard = Arc::new(Engine::new(&self.shared.config)?);
-        }
-        Ok(Arc::clone(&guard))
+        self.shared.engine()
+    }
+
+    /// What sends this handle's requests in the current process.
+    pub(crate) fn transport(&self) -> Result<Transport> {
+        Transport::new(&self.shared)
     }
 
     /// Runs `fut` on the client's runtime. The returned future can be polled by
@@ -251,6 +199,13 @@ impl Client {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
+        let cancel = self.cancel.clone();
+        let fut = async move {
+            match cancel {
+                Some(token) => token.run(fut).await,
+                None => fut.await,
+            }
+        };
         match self.engine() {
             Ok(engine) => Task {
                 inner: TaskInner::Running(engine.handle().spawn(fut)),
@@ -338,13 +293,21 @@ impl Client {
     }
 
     /// A lazy iterator over every item of a paginated operation, following cursors.
-    pub fn pager(
+    pub fn pager<T: serde::de::DeserializeOwned>(
         &self,
         op: &'static OpSpec,
         args: Vec<Arg>,
         params: Map<String, Value>,
-    ) -> Result<Pager> {
-        Pager::new(self.clone(), op, args, params)
+    ) -> Result<Pager<T>> {
+        let client = self.clone();
+        let fetch = move |params: Map<String, Value>| {
+            let client = client.clone();
+            let args = args.clone();
+            let page: futures_util::future::BoxFuture<'static, Result<crate::Page>> =
+                Box::pin(async move { client.invoke(op, args, params).await?.into_page() });
+            page
+        };
+        Pager::new(op, params, Box::new(fetch), self.cancel.clone())
     }
 
     /// Streams server-sent events from any path of the API (the seed's `Client.stream_sse`).

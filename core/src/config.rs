@@ -9,8 +9,15 @@ use crate::error::{Error, Result};
 pub const DEFAULT_BASE_URL: &str = "https://api.miosa.ai/api/v1";
 /// Default connect timeout (the seed's `timeout`).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default time to wait for a response, and the idle limit of a stream (the seed's `receive_timeout`).
-pub const DEFAULT_RECEIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default limit on one whole attempt (connect, headers and body), and the
+/// idle limit between stream events (the seed's `receive_timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default cap on a buffered JSON response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+/// Default cap on a buffered binary download.
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+/// Default cap on one SSE line or event.
+pub const DEFAULT_MAX_EVENT_BYTES: u64 = 16 << 20;
 
 /// An API key. Its text never appears in `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -121,10 +128,13 @@ pub struct Config {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: String,
     pub(crate) connect_timeout: Duration,
-    pub(crate) receive_timeout: Duration,
+    pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) operation_timeout: Option<Duration>,
     pub(crate) headers: Vec<(String, String)>,
+    pub(crate) max_response_bytes: u64,
+    pub(crate) max_download_bytes: u64,
+    pub(crate) max_event_bytes: u64,
 }
 
 impl fmt::Debug for Config {
@@ -133,10 +143,13 @@ impl fmt::Debug for Config {
             .field("api_key", &self.api_key)
             .field("base_url", &self.base_url)
             .field("connect_timeout", &self.connect_timeout)
-            .field("receive_timeout", &self.receive_timeout)
+            .field("timeout", &self.timeout)
             .field("retry", &self.retry)
             .field("operation_timeout", &self.operation_timeout)
             .field("headers", &RedactedHeaders(&self.headers))
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_download_bytes", &self.max_download_bytes)
+            .field("max_event_bytes", &self.max_event_bytes)
             .finish()
     }
 }
@@ -150,9 +163,10 @@ impl Config {
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
-    /// Response (and stream idle) timeout.
-    pub fn receive_timeout(&self) -> Duration {
-        self.receive_timeout
+    /// Limit on one whole attempt (connect, headers and body), and the idle
+    /// limit between the events of a stream.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
     /// Retry policy.
     pub fn retry(&self) -> &RetryPolicy {
@@ -166,6 +180,18 @@ impl Config {
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
+    /// Cap on a buffered JSON response body, in bytes.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+    /// Cap on a buffered binary download, in bytes.
+    pub fn max_download_bytes(&self) -> u64 {
+        self.max_download_bytes
+    }
+    /// Cap on one SSE line or event, in bytes.
+    pub fn max_event_bytes(&self) -> u64 {
+        self.max_event_bytes
+    }
 }
 
 /// Builder for [`crate::Client`]: `Client::builder(key).base_url(..).retry(true).build()`.
@@ -178,6 +204,9 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     operation_timeout: Option<Duration>,
     headers: Vec<(String, String)>,
+    max_response_bytes: u64,
+    max_download_bytes: u64,
+    max_event_bytes: u64,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -191,6 +220,9 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("operation_timeout", &self.operation_timeout)
             .field("headers", &RedactedHeaders(&self.headers))
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_download_bytes", &self.max_download_bytes)
+            .field("max_event_bytes", &self.max_event_bytes)
             .finish()
     }
 }
@@ -201,10 +233,13 @@ impl ClientBuilder {
             api_key: api_key.into(),
             base_url: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            receive_timeout: DEFAULT_RECEIVE_TIMEOUT,
+            receive_timeout: DEFAULT_TIMEOUT,
             retry: RetryPolicy::disabled(),
             operation_timeout: None,
             headers: Vec::new(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
         }
     }
 
@@ -242,6 +277,21 @@ impl ClientBuilder {
         self.operation_timeout = Some(timeout);
         self
     }
+    /// Cap on a buffered JSON response body.
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+    /// Cap on a buffered binary download.
+    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
+        self.max_download_bytes = bytes;
+        self
+    }
+    /// Cap on one SSE line or event.
+    pub fn max_event_bytes(mut self, bytes: u64) -> Self {
+        self.max_event_bytes = bytes;
+        self
+    }
     /// A header sent on every request (e.g. `x-tenant-id` for white-label proxies).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
@@ -261,10 +311,13 @@ impl ClientBuilder {
             api_key,
             base_url,
             connect_timeout: self.connect_timeout,
-            receive_timeout: self.receive_timeout,
+            timeout: self.receive_timeout,
             retry: self.retry,
             operation_timeout: self.operation_timeout,
             headers: self.headers,
+            max_response_bytes: self.max_response_bytes,
+            max_download_bytes: self.max_download_bytes,
+            max_event_bytes: self.max_event_bytes,
         })
     }
 

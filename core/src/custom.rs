@@ -2,75 +2,148 @@
 
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use percent_encoding::utf8_percent_encode;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::dispatch::{self, Accept, Arg, Body, Output, Prepared};
+use crate::decode::Output;
+use crate::dispatch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{HttpMethod, OpSpec, Returns};
+use crate::request::{self, Accept, Arg, Body, Prepared};
 use crate::stream::EventStream;
 
-pub(crate) async fn invoke(
-    client: &Client,
+/// Refuses a call with the wrong number of positional arguments, with the
+/// table-driven message.
+fn check_arity(client: &Client, op: &'static OpSpec, args: &[Arg]) -> Result<()> {
+    if args.len() != op.arity() {
+        request::prepare(
+            client.config(),
+            client.options(),
+            op,
+            args,
+            Map::new(),
+            None,
+        )?;
+    }
+    Ok(())
+}
+
+/// `stream_sse`: GET on any path of the API, as an event stream.
+pub(crate) fn stream_sse(
+    client: Client,
     op: &'static OpSpec,
     args: Vec<Arg>,
     params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move {
+        check_arity(&client, op, &args)?;
+        open_sse(&client, &args[0], params).await
+    })
+}
+
+/// `sandboxes.wait_until_ready`.
+pub(crate) fn sandboxes_wait_until_ready(
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move {
+        check_arity(&client, op, &args)?;
+        let id = id_arg(op, &args[0])?;
+        wait_until_ready(&client, &id, &params)
+            .await
+            .map(Output::Bool)
+    })
+}
+
+/// `sandbox.env.set`.
+pub(crate) fn sandbox_env_set(
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move {
+        check_arity(&client, op, &args)?;
+        let id = id_arg(op, &args[0])?;
+        env_set(&client, &id, &args[1..], params).await
+    })
+}
+
+/// `sandbox.tags.list`.
+pub(crate) fn sandbox_tags_list(
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    _params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move {
+        check_arity(&client, op, &args)?;
+        let id = id_arg(op, &args[0])?;
+        Ok(Output::Json(Value::Array(
+            sandbox_tags(&client, &id).await?,
+        )))
+    })
+}
+
+/// `sandbox.tags.add`.
+pub(crate) fn sandbox_tags_add(
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    _params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move { change_tags(&client, op, &args, true).await })
+}
+
+/// `sandbox.tags.remove`.
+pub(crate) fn sandbox_tags_remove(
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    _params: Map<String, Value>,
+) -> BoxFuture<'static, Result<Output>> {
+    Box::pin(async move { change_tags(&client, op, &args, false).await })
+}
+
+/// Reads the sandbox's tags and writes back the union (`add`) or the rest.
+async fn change_tags(
+    client: &Client,
+    op: &'static OpSpec,
+    args: &[Arg],
+    add: bool,
 ) -> Result<Output> {
-    if args.len() != op.arity() {
-        // Reuse the table-driven check for its message.
-        dispatch::prepare(client, op, &args, Map::new(), None)?;
-    }
-    match op.name {
-        "stream_sse" => stream_sse(client, &args[0], params).await,
-        "sandboxes.wait_until_ready" => {
-            let id = id_arg(op, &args[0])?;
-            wait_until_ready(client, &id, &params)
-                .await
-                .map(Output::Bool)
-        }
-        "sandbox.env.set" => {
-            let id = id_arg(op, &args[0])?;
-            env_set(client, &id, &args[1..], params).await
-        }
-        "sandbox.tags.list" => {
-            let id = id_arg(op, &args[0])?;
-            Ok(Output::Json(Value::Array(sandbox_tags(client, &id).await?)))
-        }
-        "sandbox.tags.add" | "sandbox.tags.remove" => {
-            let id = id_arg(op, &args[0])?;
-            let Arg::Json(Value::Array(given)) = &args[1] else {
-                return Err(Error::invalid(format!(
-                    "{}: `tags` must be a list",
-                    op.name
-                )));
-            };
-            let mut tags = sandbox_tags(client, &id).await?;
-            if op.name.ends_with("add") {
-                for tag in given {
-                    if !tags.contains(tag) {
-                        tags.push(tag.clone());
-                    }
-                }
-            } else {
-                tags.retain(|t| !given.contains(t));
+    check_arity(client, op, args)?;
+    let id = id_arg(op, &args[0])?;
+    let Arg::Json(Value::Array(given)) = &args[1] else {
+        return Err(Error::invalid(format!(
+            "{}: `tags` must be a list",
+            op.name
+        )));
+    };
+    let mut tags = sandbox_tags(client, &id).await?;
+    if add {
+        for tag in given {
+            if !tags.contains(tag) {
+                tags.push(tag.clone());
             }
-            let path = format!("/sandboxes/{}/tags", segment(&id));
-            let value = dispatch::raw_json(
-                client,
-                HttpMethod::Patch,
-                &path,
-                Some(json!({ "tags": tags })),
-            )
-            .await?;
-            Ok(Output::Json(value))
         }
-        other => Err(Error::new(
-            ErrorKind::Usage,
-            format!("{other} has no client-side implementation"),
-        )),
+    } else {
+        tags.retain(|t| !given.contains(t));
     }
+    let path = format!("/sandboxes/{}/tags", segment(&id));
+    let value = dispatch::raw_json(
+        client,
+        HttpMethod::Patch,
+        &path,
+        Some(json!({ "tags": tags })),
+    )
+    .await?;
+    Ok(Output::Json(value))
 }
 
 fn id_arg(op: &OpSpec, arg: &Arg) -> Result<String> {
@@ -85,16 +158,17 @@ fn id_arg(op: &OpSpec, arg: &Arg) -> Result<String> {
 }
 
 fn segment(text: &str) -> String {
-    utf8_percent_encode(text, dispatch::SEGMENT).to_string()
+    utf8_percent_encode(text, request::SEGMENT).to_string()
 }
 
 /// GET on any path of the API, as an event stream; keyword params become the query.
-async fn stream_sse(client: &Client, path: &Arg, params: Map<String, Value>) -> Result<Output> {
+async fn open_sse(client: &Client, path: &Arg, params: Map<String, Value>) -> Result<Output> {
     let Arg::Json(Value::String(path)) = path else {
         return Err(Error::invalid("stream_sse: `path` must be a string"));
     };
     let prepared = Prepared::plain(
-        client,
+        client.config(),
+        client.options(),
         HttpMethod::Get,
         path,
         params,
@@ -180,16 +254,24 @@ async fn readiness_stream(client: &Client, id: &str, deadline: Instant) -> Resul
     let path = format!("/sandboxes/{}/readiness/stream", segment(id));
     let remaining = deadline.saturating_duration_since(Instant::now());
     let mut prepared = Prepared::plain(
-        client,
+        client.config(),
+        client.options(),
         HttpMethod::Get,
         &path,
         Map::new(),
         Body::None,
         Accept::EventStream,
     )?;
-    // The stream must outlive the caller's whole wait, not one receive timeout.
-    prepared.timeout = remaining + Duration::from_secs(5);
-    let mut stream = match EventStream::open(client.clone(), prepared).await {
+    // The stream must outlive the caller's whole wait, not one idle timeout.
+    prepared.timeout = request::attempt_timeout(prepared.timeout, Some(remaining.as_secs_f64()));
+    prepared.stream_end = &["ready", "timeout", "error"];
+    let stream = match EventStream::open(
+        client.transport()?,
+        prepared,
+        client.cancel_token().cloned(),
+    )
+    .await
+    {
         Ok(stream) => stream,
         // 404: a server without the stream; transport trouble: polling may still work.
         Err(e) if e.status() == Some(404) || e.status().is_none() => return Ok(None),

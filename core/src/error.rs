@@ -41,6 +41,8 @@ pub enum ErrorKind {
     Cancelled,
     /// The call cannot run in this context (e.g. a blocking call inside an async runtime).
     Usage,
+    /// A response body, download or SSE line/event went over its configured limit.
+    LimitExceeded,
 }
 
 impl ErrorKind {
@@ -77,6 +79,7 @@ impl ErrorKind {
             Self::InvalidArgument => "invalid_argument",
             Self::Cancelled => "cancelled",
             Self::Usage => "usage",
+            Self::LimitExceeded => "limit_exceeded",
         }
     }
 }
@@ -130,6 +133,14 @@ impl Error {
 
     pub(crate) fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "the request was cancelled")
+    }
+
+    /// The error for data over a size limit; `setting` is the limit's name.
+    pub(crate) fn limit_exceeded(what: &str, setting: &str, limit: u64) -> Self {
+        Self::new(
+            ErrorKind::LimitExceeded,
+            format!("{what} exceeds {setting} ({limit} bytes)"),
+        )
     }
 
     pub(crate) fn decode(message: impl Into<String>) -> Self {

@@ -12,29 +12,36 @@
 //! # Ok(()) }
 //! ```
 
+mod cancel;
 mod client;
 mod config;
 mod custom;
+mod decode;
 mod dispatch;
 mod error;
 mod generated;
 pub mod models;
 pub mod ops;
 mod pagination;
+mod request;
 mod retry;
 pub mod sse;
 mod stream;
+mod transport;
 pub mod webhooks;
 
+pub use cancel::CancelToken;
 pub use client::{Client, RequestOptions, Task};
 pub use config::{
     ApiKey, ClientBuilder, Config, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_RECEIVE_TIMEOUT, RetryPolicy,
+    DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, RetryPolicy,
 };
-pub use dispatch::{Arg, Output, unwrap_envelope};
+pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
-pub use ops::{HttpMethod, OpSpec};
+pub use ops::{CustomOp, HttpMethod, OpSpec};
 pub use pagination::{Page, Pager};
+pub use request::Arg;
 pub use sse::Event;
 pub use stream::{Control, EventStream};

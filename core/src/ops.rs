@@ -157,8 +157,17 @@ pub enum Host {
     Sandboxes,
 }
 
+/// The hand-written implementation of an operation that is more than one
+/// plain request (several requests, client-side logic).
+pub type CustomOp = fn(
+    crate::Client,
+    &'static OpSpec,
+    Vec<crate::Arg>,
+    serde_json::Map<String, serde_json::Value>,
+) -> futures_util::future::BoxFuture<'static, crate::Result<crate::Output>>;
+
 /// One operation of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct OpSpec {
     /// Mechanical name, e.g. `sandbox.files.write_many`.
     pub name: &'static str,
@@ -186,8 +195,16 @@ pub struct OpSpec {
     pub fixed: &'static [(&'static str, &'static str)],
     /// The host serving the operation under the default base URL.
     pub host: Host,
-    /// Implemented by hand in the core rather than as one request.
-    pub custom: bool,
+    /// The core's own implementation, for operations that are more than one request.
+    pub custom: Option<CustomOp>,
+    /// The parameter giving, in seconds, how long the work may run on the
+    /// server (e.g. a command's `timeout`); the attempt's time limit is raised
+    /// to at least that plus a margin.
+    pub server_time: Option<&'static str>,
+    /// For event streams: the event types that end the stream (`[DONE]` for
+    /// the data sentinel). A stream that closes before one of them is resumed,
+    /// or reported as broken when it cannot be.
+    pub stream_end: &'static [&'static str],
     /// How sure the reference is.
     pub confidence: Confidence,
     /// One-line description.

@@ -1,14 +1,18 @@
 //! Cursor pagination: one page on request, or a lazy iterator that follows
 //! `next_cursor` to the end.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 
+use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use tokio::sync::Mutex;
 
-use crate::client::Client;
-use crate::dispatch::{Arg, LIST_KEYS};
+use crate::cancel::CancelToken;
+use crate::decode::LIST_KEYS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{OpSpec, Returns};
 
@@ -70,27 +74,52 @@ impl Page<Value> {
     }
 }
 
+/// Fetches the page for the given keyword params (the cursor among them).
+pub(crate) type FetchPage =
+    Box<dyn Fn(Map<String, Value>) -> BoxFuture<'static, Result<Page>> + Send + Sync>;
+
 /// Walks every item of a paginated operation, fetching pages only when needed.
-#[derive(Debug)]
+///
+/// Every method takes `&self`: concurrent `next()` calls are served one after
+/// another (each item goes to exactly one caller), and [`Pager::close`] from
+/// any thread ends the walk and wakes a pending `next()` at once.
 pub struct Pager<T = Value> {
-    client: Client,
     op: &'static OpSpec,
     cursor_param: &'static str,
-    args: Vec<Arg>,
     params: Map<String, Value>,
+    fetch: FetchPage,
+    state: Mutex<Walk>,
+    closed: CancelToken,
+    /// The caller's cancel token, if the client handle carried one.
+    cancel: Option<CancelToken>,
+    _item: PhantomData<fn() -> T>,
+}
+
+impl<T> fmt::Debug for Pager<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pager")
+            .field("op", &self.op.name)
+            .field("closed", &self.closed.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Default)]
+struct Walk {
     buffer: VecDeque<Value>,
     next_cursor: Option<String>,
+    /// Every cursor already requested: a server sending one again would loop forever.
+    seen: HashSet<String>,
     started: bool,
     finished: bool,
-    _item: PhantomData<fn() -> T>,
 }
 
 impl<T: DeserializeOwned> Pager<T> {
     pub(crate) fn new(
-        client: Client,
         op: &'static OpSpec,
-        args: Vec<Arg>,
         params: Map<String, Value>,
+        fetch: FetchPage,
+        cancel: Option<CancelToken>,
     ) -> Result<Self> {
         let Returns::Page { cursor_param, .. } = op.returns else {
             return Err(Error::new(
@@ -103,34 +132,73 @@ impl<T: DeserializeOwned> Pager<T> {
             .and_then(Value::as_str)
             .map(str::to_owned);
         Ok(Self {
-            client,
             op,
             cursor_param,
-            args,
             params,
-            buffer: VecDeque::new(),
-            next_cursor,
-            started: false,
-            finished: false,
+            fetch,
+            state: Mutex::new(Walk {
+                next_cursor,
+                ..Walk::default()
+            }),
+            closed: CancelToken::new(),
+            cancel,
             _item: PhantomData,
         })
     }
 
-    /// Fetches the next page, or `None` after the last one.
-    pub async fn next_page(&mut self) -> Result<Option<Page<T>>> {
-        match self.fetch().await? {
-            Some(page) => page.typed().map(Some),
-            None => Ok(None),
+    /// Ends the walk: a pending `next()` returns `None` at once (its request
+    /// is dropped), and so does every later one. Safe from any thread.
+    pub fn close(&self) {
+        self.closed.cancel();
+    }
+
+    /// Whether [`Pager::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
+    }
+
+    /// Runs `work` unless the pager is closed first (`None`) or the caller's
+    /// token fires (a cancellation error).
+    async fn guarded<R>(&self, work: impl Future<Output = Result<R>>) -> Option<Result<R>> {
+        let work = async {
+            match &self.cancel {
+                Some(token) => token.run(work).await,
+                None => work.await,
+            }
+        };
+        if self.closed.is_cancelled() {
+            return None;
+        }
+        tokio::select! {
+            biased;
+            () = self.closed.cancelled() => None,
+            out = work => Some(out),
         }
     }
 
-    async fn fetch(&mut self) -> Result<Option<Page>> {
-        if self.finished || (self.started && self.next_cursor.is_none()) {
-            self.finished = true;
+    /// Fetches the next page, or `None` after the last one (or once closed).
+    pub async fn next_page(&self) -> Result<Option<Page<T>>> {
+        let page = self
+            .guarded(async {
+                let mut walk = self.state.lock().await;
+                self.advance(&mut walk).await
+            })
+            .await;
+        match page {
+            None | Some(Ok(None)) => Ok(None),
+            Some(Ok(Some(page))) => page.typed().map(Some),
+            Some(Err(err)) => Err(err),
+        }
+    }
+
+    /// Fetches the page after the walk's position and moves the walk on.
+    async fn advance(&self, walk: &mut Walk) -> Result<Option<Page>> {
+        if walk.finished || (walk.started && walk.next_cursor.is_none()) {
+            walk.finished = true;
             return Ok(None);
         }
         let mut params = self.params.clone();
-        match &self.next_cursor {
+        match &walk.next_cursor {
             Some(cursor) => {
                 params.insert(self.cursor_param.to_owned(), Value::String(cursor.clone()));
             }
@@ -138,42 +206,62 @@ impl<T: DeserializeOwned> Pager<T> {
                 params.remove(self.cursor_param);
             }
         }
-        let page = self
-            .client
-            .invoke(self.op, self.args.clone(), params)
-            .await?
-            .into_page()?;
-        self.started = true;
-        // A server that repeats a cursor or sends an empty page would loop forever.
-        if page.items.is_empty() || page.next_cursor == self.next_cursor {
-            self.next_cursor = None;
-        } else {
-            self.next_cursor.clone_from(&page.next_cursor);
+        let fetched = (self.fetch)(params).await;
+        let page = match fetched {
+            Ok(page) => page,
+            Err(err) => {
+                walk.finished = true;
+                return Err(err);
+            }
+        };
+        walk.started = true;
+        if let Some(cursor) = walk.next_cursor.take() {
+            walk.seen.insert(cursor);
+        }
+        match &page.next_cursor {
+            // An empty page ends the walk whatever cursor it carries.
+            _ if page.items.is_empty() => walk.finished = true,
+            Some(next) if walk.seen.contains(next) => {
+                walk.finished = true;
+                return Err(Error::decode(format!(
+                    "{}: the server sent a page cursor it had already sent; \
+                     following it would loop forever",
+                    self.op.name
+                )));
+            }
+            next => walk.next_cursor.clone_from(next),
         }
         Ok(Some(page))
     }
 
-    /// The next item, fetching the next page when the current one is used up.
-    pub async fn next(&mut self) -> Option<Result<T>> {
-        loop {
-            if let Some(item) = self.buffer.pop_front() {
-                return Some(
-                    serde_json::from_value(item).map_err(|e| Error::decode(e.to_string())),
-                );
-            }
-            match self.fetch().await {
-                Ok(Some(page)) => self.buffer.extend(page.items),
-                Ok(None) => return None,
-                Err(err) => {
-                    self.finished = true;
-                    return Some(Err(err));
+    /// The next item, fetching the next page when the current one is used up;
+    /// `None` at the end or once closed.
+    pub async fn next(&self) -> Option<Result<T>> {
+        let item = self
+            .guarded(async {
+                let mut walk = self.state.lock().await;
+                loop {
+                    if let Some(item) = walk.buffer.pop_front() {
+                        return Ok(Some(item));
+                    }
+                    match self.advance(&mut walk).await? {
+                        Some(page) => walk.buffer.extend(page.items),
+                        None => return Ok(None),
+                    }
                 }
+            })
+            .await?;
+        match item {
+            Ok(None) => None,
+            Ok(Some(value)) => {
+                Some(serde_json::from_value(value).map_err(|e| Error::decode(e.to_string())))
             }
+            Err(err) => Some(Err(err)),
         }
     }
 
     /// Blocking form of [`Pager::next`].
-    pub fn next_blocking(&mut self) -> Option<Result<T>> {
+    pub fn next_blocking(&self) -> Option<Result<T>> {
         if let Err(err) = crate::client::ensure_may_block() {
             return Some(Err(err));
         }
@@ -181,13 +269,13 @@ impl<T: DeserializeOwned> Pager<T> {
     }
 
     /// Blocking form of [`Pager::next_page`].
-    pub fn next_page_blocking(&mut self) -> Result<Option<Page<T>>> {
+    pub fn next_page_blocking(&self) -> Result<Option<Page<T>>> {
         crate::client::ensure_may_block()?;
         futures_executor::block_on(self.next_page())
     }
 
     /// Collects every remaining item.
-    pub async fn collect_all(mut self) -> Result<Vec<T>> {
+    pub async fn collect_all(self) -> Result<Vec<T>> {
         let mut out = Vec::new();
         while let Some(item) = self.next().await {
             out.push(item?);

@@ -34,7 +34,11 @@ impl Event {
 }
 
 /// Incremental parser: feed it bytes as they arrive, collect events.
-#[derive(Debug, Default)]
+///
+/// With a limit ([`SseParser::with_limit`]), a line or an event's data longer
+/// than the limit stops the parser ([`SseParser::exceeded`]): memory stays
+/// bounded whatever the server sends.
+#[derive(Debug)]
 pub struct SseParser {
     line: Vec<u8>,
     data: String,
@@ -45,6 +49,26 @@ pub struct SseParser {
     seen_first_bytes: bool,
     after_cr: bool,
     comments: u64,
+    limit: usize,
+    exceeded: bool,
+}
+
+impl Default for SseParser {
+    fn default() -> Self {
+        Self {
+            line: Vec::new(),
+            data: String::new(),
+            has_data: false,
+            event_type: String::new(),
+            last_event_id: String::new(),
+            retry: None,
+            seen_first_bytes: false,
+            after_cr: false,
+            comments: 0,
+            limit: usize::MAX,
+            exceeded: false,
+        }
+    }
 }
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -61,6 +85,27 @@ impl SseParser {
             last_event_id: last_event_id.unwrap_or_default(),
             ..Self::default()
         }
+    }
+
+    /// A parser that stops once a line or an event's data exceeds `limit` bytes.
+    pub fn with_limit(limit: usize) -> Self {
+        Self::new().limited(limit)
+    }
+
+    /// This parser with a size limit on lines and events.
+    pub fn limited(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The size limit on one line or event.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether a line or event went over the limit; the parser then ignores further input.
+    pub fn exceeded(&self) -> bool {
+        self.exceeded
     }
 
     /// The id of the last event (what `Last-Event-ID` should carry on reconnect).
@@ -80,6 +125,9 @@ impl SseParser {
 
     /// Feeds a chunk; complete events are appended to `out`.
     pub fn feed(&mut self, mut chunk: &[u8], out: &mut Vec<Event>) {
+        if self.exceeded {
+            return;
+        }
         if !self.seen_first_bytes {
             // The BOM may itself arrive split across chunks.
             let pending = self.line.len();
@@ -110,9 +158,17 @@ impl SseParser {
                 }
             }
             let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                if self.line.len().saturating_add(rest.len()) > self.limit {
+                    self.stop();
+                    return;
+                }
                 self.line.extend_from_slice(rest);
                 break;
             };
+            if self.line.len().saturating_add(end) > self.limit {
+                self.stop();
+                return;
+            }
             self.after_cr = rest[end] == b'\r';
             if self.line.is_empty() {
                 self.process_line(&rest[..end], out);
@@ -123,8 +179,19 @@ impl SseParser {
                 line.clear();
                 self.line = line;
             }
+            if self.exceeded {
+                return;
+            }
             rest = &rest[end + 1..];
         }
+    }
+
+    /// Gives up on the stream: what was buffered is freed at once.
+    fn stop(&mut self) {
+        self.exceeded = true;
+        self.line = Vec::new();
+        self.data = String::new();
+        self.has_data = false;
     }
 
     /// Ends the stream: a trailing event without its blank line is discarded, as the spec says.
@@ -158,6 +225,16 @@ impl SseParser {
                 self.event_type.push_str(&value);
             }
             b"data" => {
+                if self
+                    .data
+                    .len()
+                    .saturating_add(value.len())
+                    .saturating_add(1)
+                    > self.limit
+                {
+                    self.stop();
+                    return;
+                }
                 if self.has_data {
                     self.data.push('\n');
                 }
@@ -233,6 +310,25 @@ mod tests {
         let out = parse_chunks([&b"data: a\r"[..], b"\n\r", b"\ndata: b\n\n"]);
         assert_eq!(out.len(), 2);
         assert_eq!(out[0].data, "a");
+    }
+
+    #[test]
+    fn a_line_or_event_over_the_limit_stops_the_parser() {
+        let mut parser = SseParser::with_limit(16);
+        let mut out = Vec::new();
+        parser.feed(b"data: short\n\n", &mut out);
+        assert_eq!(out.len(), 1);
+        // A line that never ends, fed in pieces.
+        for _ in 0..10 {
+            parser.feed(b"data: xxxxxx", &mut out);
+        }
+        assert!(parser.exceeded());
+        assert_eq!(out.len(), 1);
+        // An event whose data lines each fit but together do not.
+        let mut parser = SseParser::with_limit(16);
+        parser.feed(b"data: 0123456789\ndata: 0123456789\n\n", &mut out);
+        assert!(parser.exceeded());
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

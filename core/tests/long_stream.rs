@@ -62,7 +62,7 @@ async fn a_million_events_arrive_once_in_order_in_bounded_memory() {
     let start_rss = rss_kib();
     let started = Instant::now();
     report("start", 0, started, start_rss);
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse("/_emulator/stream", params)
         .await

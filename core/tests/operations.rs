@@ -61,7 +61,7 @@ fn every_operation_against_the_emulator() {
                 failures.push(format!("{name}: {err}"));
                 continue;
             }
-            Ok(Output::Events(mut stream)) => stream.close(),
+            Ok(Output::Events(stream)) => stream.close(),
             Ok(Output::Bytes(bytes)) => {
                 if bytes.is_empty() {
                     failures.push(format!("{name}: empty download"));

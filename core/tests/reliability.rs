@@ -591,7 +591,7 @@ async fn connection_refused_is_a_connection_error_retried_to_the_limit() {
 
 // ------------------------------------------------------------------- streams
 
-async fn collect(stream: &mut miosa::EventStream) -> (Vec<Event>, Option<miosa::Error>) {
+async fn collect(stream: &miosa::EventStream) -> (Vec<Event>, Option<miosa::Error>) {
     let mut events = Vec::new();
     while let Some(item) = stream.next().await {
         match item {
@@ -610,7 +610,7 @@ async fn a_stream_cut_five_times_delivers_every_event_once_in_order() {
         json!({"path": "/_emulator/stream", "cut_after_events": 7, "times": 5}),
     )
     .await;
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse(
             "/_emulator/stream",
@@ -618,7 +618,7 @@ async fn a_stream_cut_five_times_delivers_every_event_once_in_order() {
         )
         .await
         .expect("opens");
-    let (events, err) = collect(&mut stream).await;
+    let (events, err) = collect(&stream).await;
     assert!(err.is_none(), "{err:?}");
     let ids: Vec<u64> = events
         .iter()
@@ -668,7 +668,7 @@ async fn a_stream_reconnect_rides_out_a_transient_server_error() {
         ]}),
     )
     .await;
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse(
             "/_emulator/stream",
@@ -676,7 +676,7 @@ async fn a_stream_reconnect_rides_out_a_transient_server_error() {
         )
         .await
         .expect("opens");
-    let (events, err) = collect(&mut stream).await;
+    let (events, err) = collect(&stream).await;
     assert!(err.is_none(), "{err:?}");
     let ids: Vec<&str> = events.iter().filter_map(|e| e.id.as_deref()).collect();
     assert_eq!(ids, ["1", "2", "3", "4", "5", "6"]);
@@ -697,12 +697,12 @@ async fn a_stalled_stream_times_out_and_a_heartbeat_keeps_one_alive() {
         json!({"path": "/_emulator/stream", "stall_after_events": 3, "delay_ms": 5000}),
     )
     .await;
-    let mut stream = client
+    let stream = client
         .stream_sse("/_emulator/stream", params(&[("count", json!(10))]))
         .await
         .expect("opens");
     let started = Instant::now();
-    let (events, err) = collect(&mut stream).await;
+    let (events, err) = collect(&stream).await;
     let err = err.expect("the idle limit ends the stream");
     assert_eq!(events.len(), 3);
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
@@ -721,7 +721,7 @@ async fn a_stalled_stream_times_out_and_a_heartbeat_keeps_one_alive() {
     // Quiet for 900 ms between events, longer than the 500 ms idle limit,
     // with a heartbeat every 100 ms: alive.
     let started = Instant::now();
-    let mut stream = client
+    let stream = client
         .stream_sse(
             "/_emulator/stream",
             params(&[
@@ -732,20 +732,20 @@ async fn a_stalled_stream_times_out_and_a_heartbeat_keeps_one_alive() {
         )
         .await
         .expect("opens");
-    let (events, err) = collect(&mut stream).await;
+    let (events, err) = collect(&stream).await;
     assert!(err.is_none(), "{err:?}");
     assert_eq!(events.len(), 3);
     assert!(started.elapsed() >= ms(1800), "{:?}", started.elapsed());
 
     // The same pace without heartbeats dies at the idle limit.
-    let mut stream = client
+    let stream = client
         .stream_sse(
             "/_emulator/stream",
             params(&[("count", json!(3)), ("interval_ms", json!(900))]),
         )
         .await
         .expect("opens");
-    let (events, err) = collect(&mut stream).await;
+    let (events, err) = collect(&stream).await;
     assert_eq!(events.len(), 1);
     assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Timeout));
 }
@@ -755,7 +755,7 @@ async fn a_stalled_stream_times_out_and_a_heartbeat_keeps_one_alive() {
 #[tokio::test]
 async fn dropping_a_stream_closes_it_on_the_server() {
     let env = env();
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse(
             "/_emulator/stream",
@@ -773,7 +773,7 @@ async fn dropping_a_stream_closes_it_on_the_server() {
     assert_eq!(after["streams"]["open"], 0, "{after}");
 
     // `close()` does the same, and so does leaving a callback loop.
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse(
             "/_emulator/stream",

@@ -290,7 +290,7 @@ fn events_stream_stops_from_the_callback() {
 #[tokio::test]
 async fn events_stream_async_iteration_and_drop() {
     let env = env();
-    let mut stream = env
+    let stream = env
         .client
         .sandbox()
         .events()
@@ -360,7 +360,7 @@ fn audit_log_walks_every_page() {
     assert_eq!(first.items.len(), 2);
     assert!(first.next_cursor.is_some());
     let mut pages = 0;
-    let mut pager = api
+    let pager = api
         .audit_log()
         .iter(miosa::api::AuditLogListParams::default().limit(2))
         .expect("pager");
@@ -390,7 +390,7 @@ fn completions_stream_always_asks_for_a_stream_and_ends_at_done() {
     let params = miosa::api::CompletionsStreamParams::default()
         .model("miosa-1")
         .messages(vec![serde_json::json!({"role": "user", "content": "hi"})]);
-    let mut stream = api.completions().stream(params).expect("open");
+    let stream = api.completions().stream(params).expect("open");
     let mut chunks = 0;
     while let Some(event) = stream.next_blocking() {
         let event = event.expect("event");

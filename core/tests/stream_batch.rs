@@ -25,7 +25,7 @@ fn check(expected: &mut u64, event: &miosa::Event) {
 #[tokio::test]
 async fn next_batch_delivers_every_event_once_in_order() {
     let env = common::env();
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse("/_emulator/stream", params())
         .await
@@ -51,7 +51,7 @@ async fn next_batch_delivers_every_event_once_in_order() {
 #[tokio::test]
 async fn try_next_then_next_delivers_every_event_once_in_order() {
     let env = common::env();
-    let mut stream = env
+    let stream = env
         .client
         .stream_sse("/_emulator/stream", params())
         .await

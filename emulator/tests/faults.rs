@@ -199,7 +199,7 @@ async fn bulk_stream_counts_pads_and_resumes() {
     let text = resp.text().await.expect("ends");
     assert_eq!(
         text,
-        "retry: 25\n\nid: 1\ndata: 1xxx\n\nid: 2\ndata: 2xxx\n\nid: 3\ndata: 3xxx\n\n"
+        "retry: 25\n\nid: 1\ndata: 1xxx\n\nid: 2\ndata: 2xxx\n\nid: 3\ndata: 3xxx\n\ndata: [DONE]\n\n"
     );
     let resp = h
         .req(Method::GET, "/_emulator/stream?count=5")
@@ -209,11 +209,29 @@ async fn bulk_stream_counts_pads_and_resumes() {
         .expect("answered");
     assert_eq!(
         resp.text().await.expect("ends"),
-        "id: 4\ndata: 4\n\nid: 5\ndata: 5\n\n"
+        "id: 4\ndata: 4\n\nid: 5\ndata: 5\n\ndata: [DONE]\n\n"
+    );
+    // Resumed past its last event, the stream says it is over.
+    let resp = h
+        .req(Method::GET, "/_emulator/stream?count=5")
+        .header("last-event-id", "5")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = h
+        .req(Method::GET, "/_emulator/stream?count=5")
+        .header("last-event-id", "4")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(
+        resp.text().await.expect("ends"),
+        "id: 5\ndata: 5\n\ndata: [DONE]\n\n"
     );
     let entry = h.last_request().await;
     assert_eq!(entry["path"], "/api/v1/_emulator/stream");
-    assert_eq!(entry["headers"]["last-event-id"], "3");
+    assert_eq!(entry["headers"]["last-event-id"], "4");
     assert_eq!(
         h.get("/_emulator/stream?count=-1").await.0,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -230,11 +248,11 @@ async fn bulk_stream_is_cheap() {
         .await
         .expect("answered");
     let body = resp.bytes().await.expect("whole");
-    assert!(body.ends_with(b"id: 200000\ndata: 200000\n\n"));
+    assert!(body.ends_with(b"id: 200000\ndata: 200000\n\ndata: [DONE]\n\n"));
     assert_eq!(
         body.iter().filter(|&&b| b == b'\n').count(),
-        3 * 200_000,
-        "three line ends per event"
+        3 * 200_000 + 2,
+        "three line ends per event, two for the end marker"
     );
     eprintln!("200000 events in {:?}", started.elapsed());
 }
@@ -277,7 +295,7 @@ async fn bulk_stream_is_cut_and_resumed() {
     let third = get(Some("6")).await.expect("answered");
     assert_eq!(
         third.text().await.expect("a clean end"),
-        "id: 7\ndata: 7\n\nid: 8\ndata: 8\n\n"
+        "id: 7\ndata: 7\n\nid: 8\ndata: 8\n\ndata: [DONE]\n\n"
     );
     let log = h
         .get("/_emulator/requests?path=/api/v1/_emulator/stream")
@@ -357,7 +375,10 @@ async fn paced_stream_sends_heartbeats_between_events() {
         .expect("answered");
     let text = resp.text().await.expect("ends");
     assert!(text.starts_with("id: 1\ndata: 1\n\n"), "{text}");
-    assert!(text.ends_with("id: 2\ndata: 2\n\n"), "{text}");
+    assert!(
+        text.ends_with("id: 2\ndata: 2\n\ndata: [DONE]\n\n"),
+        "{text}"
+    );
     assert!(text.matches(": heartbeat\n\n").count() >= 2, "{text}");
 }
 

@@ -153,6 +153,12 @@ class UsageError(MiosaError, RuntimeError):
     """The call cannot run here: a closed client, or a blocking call inside a running event loop's thread."""
 
 
+class LimitExceededError(MiosaError):
+    """A response body, download or SSE line/event went over its limit; the
+    message names the setting (``max_response_bytes``, ``max_download_bytes``,
+    ``max_event_bytes``)."""
+
+
 class WebhookVerificationError(MiosaError, ValueError):
     """A webhook delivery was refused; `code` is ``missing_signature``,
     ``malformed_header``, ``invalid_signature``, ``timestamp_too_old`` or
@@ -175,6 +181,7 @@ _BY_KIND: Dict[str, Type[MiosaError]] = {
     "invalid_argument": InvalidArgumentError,
     "cancelled": RequestCancelledError,
     "usage": UsageError,
+    "limit_exceeded": LimitExceededError,
     "webhook": WebhookVerificationError,
 }
 

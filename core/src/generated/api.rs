@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 
 use super::table as T;
 use crate::Client;
-use crate::dispatch::Arg;
 use crate::error::{Error, Result};
 use crate::pagination::{Page, Pager};
+use crate::request::Arg;
 use crate::stream::EventStream;
 
 fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
@@ -5258,12 +5258,8 @@ impl<'a> WebhooksApi<'a> {
 
     /// Every item of `webhooks.list`, following cursors lazily.
     pub fn iter(&self, params: WebhooksListParams) -> Result<Pager<crate::models::Webhook>> {
-        Pager::new(
-            self.client.clone(),
-            &T::WEBHOOKS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::WEBHOOKS_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the URL, events, secret or state of a webhook.
@@ -5350,12 +5346,8 @@ impl<'a> UsageApi<'a> {
 
     /// Every item of `usage.sessions`, following cursors lazily.
     pub fn sessions_iter(&self, params: UsageSessionsParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::USAGE_SESSIONS,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::USAGE_SESSIONS, vec![], params_map(&params)?)
     }
 
     /// Usage summary between two ISO 8601 dates.
@@ -5454,12 +5446,8 @@ impl<'a> AuditLogApi<'a> {
 
     /// Every item of `audit_log.list`, following cursors lazily.
     pub fn iter(&self, params: AuditLogListParams) -> Result<Pager<crate::models::AuditEntry>> {
-        Pager::new(
-            self.client.clone(),
-            &T::AUDIT_LOG_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::AUDIT_LOG_LIST, vec![], params_map(&params)?)
     }
 }
 
@@ -5505,12 +5493,8 @@ impl<'a> ApiKeysApi<'a> {
 
     /// Every item of `api_keys.list`, following cursors lazily.
     pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::API_KEYS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::API_KEYS_LIST, vec![], params_map(&params)?)
     }
 
     /// Revoke an API key.
@@ -5656,12 +5640,8 @@ impl<'a> DeploymentsApi<'a> {
 
     /// Every item of `deployments.list`, following cursors lazily.
     pub fn iter(&self, params: DeploymentsListParams) -> Result<Pager<crate::models::Deployment>> {
-        Pager::new(
-            self.client.clone(),
-            &T::DEPLOYMENTS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::DEPLOYMENTS_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the settings of a deployment.
@@ -5771,12 +5751,8 @@ impl<'a> DatabasesApi<'a> {
 
     /// Every item of `databases.list`, following cursors lazily.
     pub fn iter(&self, params: DatabasesListParams) -> Result<Pager<crate::models::Database>> {
-        Pager::new(
-            self.client.clone(),
-            &T::DATABASES_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::DATABASES_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the name, size or plan of a database.
@@ -5956,12 +5932,8 @@ impl<'a> VolumesApi<'a> {
 
     /// Every item of `volumes.list`, following cursors lazily.
     pub fn iter(&self, params: VolumesListParams) -> Result<Pager<crate::models::Volume>> {
-        Pager::new(
-            self.client.clone(),
-            &T::VOLUMES_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::VOLUMES_LIST, vec![], params_map(&params)?)
     }
 
     /// Grow a volume to a new size in GB.
@@ -6136,8 +6108,7 @@ impl<'a> CommandCenterApi<'a> {
 
     /// Every item of `command_center.list_sessions`, following cursors lazily.
     pub fn iter_sessions(&self, params: CommandCenterListSessionsParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
+        self.client.pager(
             &T::COMMAND_CENTER_LIST_SESSIONS,
             vec![],
             params_map(&params)?,
@@ -6430,12 +6401,8 @@ impl<'a> AdminTenantsApi<'a> {
 
     /// Every item of `admin.tenants.list`, following cursors lazily.
     pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::ADMIN_TENANTS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)
     }
 
     /// Fetch the details of one tenant; needs an admin key.
@@ -8159,12 +8126,8 @@ impl<'a> WebhooksBlockingApi<'a> {
 
     /// Every item of `webhooks.list`, following cursors lazily.
     pub fn iter(&self, params: WebhooksListParams) -> Result<Pager<crate::models::Webhook>> {
-        Pager::new(
-            self.client.clone(),
-            &T::WEBHOOKS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::WEBHOOKS_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the URL, events, secret or state of a webhook.
@@ -8239,12 +8202,8 @@ impl<'a> UsageBlockingApi<'a> {
 
     /// Every item of `usage.sessions`, following cursors lazily.
     pub fn sessions_iter(&self, params: UsageSessionsParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::USAGE_SESSIONS,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::USAGE_SESSIONS, vec![], params_map(&params)?)
     }
 
     /// Usage summary between two ISO 8601 dates.
@@ -8327,12 +8286,8 @@ impl<'a> AuditLogBlockingApi<'a> {
 
     /// Every item of `audit_log.list`, following cursors lazily.
     pub fn iter(&self, params: AuditLogListParams) -> Result<Pager<crate::models::AuditEntry>> {
-        Pager::new(
-            self.client.clone(),
-            &T::AUDIT_LOG_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::AUDIT_LOG_LIST, vec![], params_map(&params)?)
     }
 }
 
@@ -8375,12 +8330,8 @@ impl<'a> ApiKeysBlockingApi<'a> {
 
     /// Every item of `api_keys.list`, following cursors lazily.
     pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::API_KEYS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::API_KEYS_LIST, vec![], params_map(&params)?)
     }
 
     /// Revoke an API key.
@@ -8505,12 +8456,8 @@ impl<'a> DeploymentsBlockingApi<'a> {
 
     /// Every item of `deployments.list`, following cursors lazily.
     pub fn iter(&self, params: DeploymentsListParams) -> Result<Pager<crate::models::Deployment>> {
-        Pager::new(
-            self.client.clone(),
-            &T::DEPLOYMENTS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::DEPLOYMENTS_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the settings of a deployment.
@@ -8607,12 +8554,8 @@ impl<'a> DatabasesBlockingApi<'a> {
 
     /// Every item of `databases.list`, following cursors lazily.
     pub fn iter(&self, params: DatabasesListParams) -> Result<Pager<crate::models::Database>> {
-        Pager::new(
-            self.client.clone(),
-            &T::DATABASES_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::DATABASES_LIST, vec![], params_map(&params)?)
     }
 
     /// Change the name, size or plan of a database.
@@ -8775,12 +8718,8 @@ impl<'a> VolumesBlockingApi<'a> {
 
     /// Every item of `volumes.list`, following cursors lazily.
     pub fn iter(&self, params: VolumesListParams) -> Result<Pager<crate::models::Volume>> {
-        Pager::new(
-            self.client.clone(),
-            &T::VOLUMES_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::VOLUMES_LIST, vec![], params_map(&params)?)
     }
 
     /// Grow a volume to a new size in GB.
@@ -8925,8 +8864,7 @@ impl<'a> CommandCenterBlockingApi<'a> {
 
     /// Every item of `command_center.list_sessions`, following cursors lazily.
     pub fn iter_sessions(&self, params: CommandCenterListSessionsParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
+        self.client.pager(
             &T::COMMAND_CENTER_LIST_SESSIONS,
             vec![],
             params_map(&params)?,
@@ -9183,12 +9121,8 @@ impl<'a> AdminTenantsBlockingApi<'a> {
 
     /// Every item of `admin.tenants.list`, following cursors lazily.
     pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<Value>> {
-        Pager::new(
-            self.client.clone(),
-            &T::ADMIN_TENANTS_LIST,
-            vec![],
-            params_map(&params)?,
-        )
+        self.client
+            .pager(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)
     }
 
     /// Fetch the details of one tenant; needs an admin key.

@@ -4,7 +4,8 @@
 //! task, no channel), so a million events cost the emulator little. It
 //! resumes after `Last-Event-ID` and honours the SSE faults
 //! (`cut_after_events`, `stall_after_events`); unlike the other `_emulator`
-//! routes it is recorded in the request log and faults apply to it.
+//! routes it is recorded in the request log and faults apply to it. It ends
+//! with `data: [DONE]`, and answers 204 to a resume past its last event.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::Extension;
 use axum::http::HeaderMap;
+use axum::response::IntoResponse as _;
 use axum::routing::get;
 use bytes::Bytes;
 use tokio::time::Instant;
@@ -78,6 +80,8 @@ impl Gen {
         }
         loop {
             if self.next > self.last {
+                // The end marker: without it a client would take the close for a cut.
+                buf.extend_from_slice(b"data: [DONE]\n\n");
                 self.done = true;
                 break;
             }
@@ -167,6 +171,10 @@ async fn stream(Extension(ctx): Extension<Ctx>, headers: HeaderMap, q: Q) -> Res
         .or_else(|| q.str("last_event_id"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
+    if after > 0 && after >= count.unsigned_abs() {
+        // Resumed past the last event: 204 tells the client the stream is over.
+        return Ok(axum::http::StatusCode::NO_CONTENT.into_response());
+    }
     let generator = Gen {
         next: after.saturating_add(1),
         last: count.unsigned_abs(),

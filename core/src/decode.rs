@@ -1,0 +1,226 @@
+//! Decoding: success bodies into JSON, envelopes removed, lists found under
+//! the keys the API uses, and the [`Output`] every operation yields.
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::pagination::Page;
+use crate::stream::EventStream;
+
+/// The result of any operation, by transport.
+#[derive(Debug)]
+pub enum Output {
+    /// Decoded JSON, envelope removed (lists are arrays).
+    Json(Value),
+    /// Binary body.
+    Bytes(Bytes),
+    /// One page of a cursor-paginated list.
+    Page(Page),
+    /// A live event stream.
+    Events(EventStream),
+    /// A computed yes/no.
+    Bool(bool),
+}
+
+impl Output {
+    /// The JSON form of any non-stream output (bytes become an error).
+    pub fn into_json(self) -> Result<Value> {
+        match self {
+            Self::Json(v) => Ok(v),
+            Self::Bool(b) => Ok(Value::Bool(b)),
+            Self::Page(p) => Ok(p.to_json()),
+            Self::Bytes(_) => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation returns bytes, not JSON",
+            )),
+            Self::Events(_) => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation returns an event stream, not JSON",
+            )),
+        }
+    }
+    /// The bytes of a binary download.
+    pub fn into_bytes(self) -> Result<Bytes> {
+        match self {
+            Self::Bytes(b) => Ok(b),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation does not return bytes",
+            )),
+        }
+    }
+    /// The event stream of an SSE operation.
+    pub fn into_events(self) -> Result<EventStream> {
+        match self {
+            Self::Events(s) => Ok(s),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation does not return an event stream",
+            )),
+        }
+    }
+    /// The page of a paginated operation.
+    pub fn into_page(self) -> Result<Page> {
+        match self {
+            Self::Page(p) => Ok(p),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation is not paginated",
+            )),
+        }
+    }
+    /// The answer of a yes/no operation.
+    pub fn into_bool(self) -> Result<bool> {
+        match self {
+            Self::Bool(b) => Ok(b),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation does not return a boolean",
+            )),
+        }
+    }
+}
+
+pub(crate) fn parse_json(body: &[u8]) -> Result<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        let preview = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        Error::decode(format!("the response is not valid JSON ({e}): {preview}"))
+    })
+}
+
+/// Keys that may sit beside `data` in an envelope; anything else means `data`
+/// is an ordinary field of the resource and must not be unwrapped.
+const ENVELOPE_SIBLINGS: &[&str] = &[
+    "secret",
+    "type",
+    "total",
+    "meta",
+    "next_cursor",
+    "cursor",
+    "has_more",
+    "request_id",
+    "message",
+    "success",
+    "ok",
+    "status",
+];
+
+/// PROTOCOL §4: unwrap `{"data": ...}` only when it is the envelope; siblings such
+/// as `secret` are kept on an unwrapped object.
+pub fn unwrap_envelope(value: Value) -> Value {
+    let Value::Object(mut map) = value else {
+        return value;
+    };
+    let is_envelope = map.contains_key("data")
+        && map
+            .keys()
+            .all(|k| k == "data" || ENVELOPE_SIBLINGS.contains(&k.as_str()));
+    if !is_envelope {
+        return Value::Object(map);
+    }
+    let data = map.remove("data").unwrap_or(Value::Null);
+    match data {
+        Value::Object(mut inner) => {
+            for (k, v) in map {
+                inner.entry(k).or_insert(v);
+            }
+            Value::Object(inner)
+        }
+        other => other,
+    }
+}
+
+/// Keys under which list endpoints put their items.
+pub(crate) const LIST_KEYS: &[&str] = &[
+    "items",
+    "data",
+    "results",
+    "records",
+    "sandboxes",
+    "computers",
+    "previews",
+    "env",
+    "ports",
+    "attachments",
+    "volumes",
+    "apps",
+    "urls",
+    "windows",
+    "files",
+    "entries",
+    "checkpoints",
+    "snapshots",
+    "transactions",
+    "agents",
+    "running",
+    "presets",
+    "shares",
+    "processes",
+    "webhooks",
+    "members",
+    "invites",
+    "workspaces",
+    "templates",
+    "deployments",
+    "databases",
+    "buckets",
+    "keys",
+    "api_keys",
+    "tenants",
+    "sessions",
+    "objects",
+    "tags",
+];
+
+pub(crate) fn list_from(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            for key in LIST_KEYS {
+                if let Some(Value::Array(items)) = map.get(*key) {
+                    return Value::Array(items.clone());
+                }
+            }
+            Value::Object(map)
+        }
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn envelope_rule() {
+        assert_eq!(
+            unwrap_envelope(json!({"data": {"id": "a"}})),
+            json!({"id": "a"})
+        );
+        assert_eq!(
+            unwrap_envelope(json!({"data": {"id": "w"}, "secret": "s"})),
+            json!({"id": "w", "secret": "s"})
+        );
+        // A resource with its own `data` field stays whole.
+        let event = json!({"id": "e", "event": "x", "data": {"k": 1}});
+        assert_eq!(unwrap_envelope(event.clone()), event);
+        assert_eq!(
+            unwrap_envelope(json!({"data": [1, 2], "meta": {}})),
+            json!([1, 2])
+        );
+        assert_eq!(
+            unwrap_envelope(json!({"output": "2\n"})),
+            json!({"output": "2\n"})
+        );
+    }
+
+    #[test]
+    fn list_keys() {
+        assert_eq!(list_from(json!({"computers": [1], "total": 1})), json!([1]));
+        assert_eq!(list_from(json!([1])), json!([1]));
+    }
+}

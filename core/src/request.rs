@@ -1,0 +1,487 @@
+//! Request building: an operation of the table plus caller values become a
+//! [`Prepared`] request (URL, headers, body, limits), with no network use.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde_json::{Map, Value};
+
+use crate::client::RequestOptions;
+use crate::config::{Config, DEFAULT_BASE_URL};
+use crate::error::{Error, ErrorKind, Result};
+use crate::ops::{Host, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};
+
+/// A positional argument: JSON, or bytes kept as bytes (file contents, uploads).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// Any JSON value (ids are strings).
+    Json(Value),
+    /// Binary content.
+    Bytes(Bytes),
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Self::Json(Value::String(s.to_owned()))
+    }
+}
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Self::Json(Value::String(s))
+    }
+}
+impl From<Value> for Arg {
+    fn from(v: Value) -> Self {
+        Self::Json(v)
+    }
+}
+impl From<Bytes> for Arg {
+    fn from(b: Bytes) -> Self {
+        Self::Bytes(b)
+    }
+}
+impl From<Vec<u8>> for Arg {
+    fn from(b: Vec<u8>) -> Self {
+        Self::Bytes(Bytes::from(b))
+    }
+}
+impl From<i64> for Arg {
+    fn from(n: i64) -> Self {
+        Self::Json(Value::from(n))
+    }
+}
+impl From<f64> for Arg {
+    fn from(n: f64) -> Self {
+        Self::Json(Value::from(n))
+    }
+}
+impl From<bool> for Arg {
+    fn from(b: bool) -> Self {
+        Self::Json(Value::from(b))
+    }
+}
+
+/// What `Accept` to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Accept {
+    Json,
+    /// Phoenix routes guarded by `accepts ["json"]` answer 406 to a bare
+    /// `text/event-stream`, so JSON stays acceptable at a lower weight.
+    EventStream,
+}
+
+impl Accept {
+    pub(crate) fn header(self) -> &'static str {
+        match self {
+            Self::Json => "application/json",
+            Self::EventStream => "text/event-stream, application/json;q=0.9",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    None,
+    Json(Bytes),
+    Raw { bytes: Bytes, content_type: String },
+}
+
+/// A request ready to send, cheap to clone for each attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    pub(crate) method: HttpMethod,
+    pub(crate) url: reqwest::Url,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Body,
+    pub(crate) accept: Accept,
+    /// Limit on one whole attempt; for a stream, the idle limit between events.
+    pub(crate) timeout: Duration,
+    pub(crate) idempotency_key: Option<String>,
+    /// Cap on the buffered success body (or on one event of a stream).
+    pub(crate) body_limit: BodyLimit,
+    /// For a stream: the event types that end it.
+    pub(crate) stream_end: &'static [&'static str],
+}
+
+/// A size cap and the setting it comes from, which the error names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BodyLimit {
+    pub(crate) bytes: u64,
+    pub(crate) setting: &'static str,
+}
+
+impl BodyLimit {
+    /// The cap on a buffered JSON body, a download, or one SSE event.
+    pub(crate) fn for_returns(
+        config: &Config,
+        defaults: &RequestOptions,
+        returns: Returns,
+    ) -> Self {
+        match returns {
+            Returns::Bytes => Self {
+                bytes: config.max_download_bytes(),
+                setting: "max_download_bytes",
+            },
+            Returns::Events => Self {
+                bytes: config.max_event_bytes(),
+                setting: "max_event_bytes",
+            },
+            _ => Self {
+                bytes: defaults
+                    .max_response_bytes
+                    .unwrap_or(config.max_response_bytes()),
+                setting: "max_response_bytes",
+            },
+        }
+    }
+}
+
+/// Added to a caller-given server-side run time: the answer still has to travel back.
+const SERVER_TIME_MARGIN: Duration = Duration::from_secs(15);
+/// Server-side run times beyond a day are taken as a day.
+const MAX_SERVER_TIME: f64 = 86_400.0;
+
+/// The attempt limit of an operation whose work runs on the server for
+/// `server_seconds` (a command's own `timeout`): never shorter than that plus a margin.
+pub(crate) fn attempt_timeout(base: Duration, server_seconds: Option<f64>) -> Duration {
+    match server_seconds.filter(|s| s.is_finite() && *s > 0.0) {
+        Some(seconds) => {
+            base.max(Duration::from_secs_f64(seconds.min(MAX_SERVER_TIME)) + SERVER_TIME_MARGIN)
+        }
+        None => base,
+    }
+}
+
+impl Prepared {
+    /// A request to any path of the API (no table row), carrying the handle's
+    /// per-call headers, query and timeout.
+    pub(crate) fn plain(
+        config: &Config,
+        defaults: &RequestOptions,
+        method: HttpMethod,
+        path: &str,
+        mut query: Map<String, Value>,
+        body: Body,
+        accept: Accept,
+    ) -> Result<Self> {
+        query.extend(defaults.query.clone());
+        let returns = if accept == Accept::EventStream {
+            Returns::Events
+        } else {
+            Returns::Json
+        };
+        Ok(Self {
+            method,
+            url: build_url(config.base_url(), path, &query)?,
+            headers: defaults.headers.clone(),
+            body,
+            accept,
+            timeout: defaults.timeout.unwrap_or(config.timeout()),
+            idempotency_key: None,
+            body_limit: BodyLimit::for_returns(config, defaults, returns),
+            stream_end: &[],
+        })
+    }
+}
+
+/// Path segments keep unreserved characters only; everything else is escaped.
+pub(crate) const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// Object keys keep their `/` separators.
+const OBJECT_KEY: &AsciiSet = &SEGMENT.remove(b'/');
+
+/// Builds the request of a table operation from positional args and keyword params.
+pub(crate) fn prepare(
+    config: &Config,
+    defaults: &RequestOptions,
+    op: &OpSpec,
+    args: &[Arg],
+    mut params: Map<String, Value>,
+    path_override: Option<&str>,
+) -> Result<Prepared> {
+    if args.len() != op.arity() {
+        let names: Vec<_> = op.positional_names().collect();
+        return Err(Error::invalid(format!(
+            "{} takes {} positional argument(s) ({}), got {}",
+            op.name,
+            op.arity(),
+            names.join(", "),
+            args.len()
+        )));
+    }
+    let (path_args, extra_args) = args.split_at(op.path_params.len());
+    let mut path = path_override.unwrap_or(op.path).to_owned();
+    for (name, arg) in op.path_params.iter().zip(path_args) {
+        let text = path_arg_text(op, name, arg)?;
+        let set = if *name == "key" { OBJECT_KEY } else { SEGMENT };
+        let encoded = utf8_percent_encode(&text, set).to_string();
+        path = path.replace(&format!("{{{name}}}"), &encoded);
+    }
+
+    let server_seconds = op
+        .server_time
+        .and_then(|name| params.get(name))
+        .and_then(Value::as_f64);
+    let mut query = Map::new();
+    let mut body = Map::new();
+    let mut raw_upload: Option<Bytes> = None;
+    for (param, arg) in op.args.iter().zip(extra_args) {
+        if op.upload == Upload::Raw && param.ty == ParamType::Bytes {
+            raw_upload = Some(match arg {
+                Arg::Bytes(b) => b.clone(),
+                Arg::Json(Value::String(s)) => Bytes::from(s.clone().into_bytes()),
+                Arg::Json(_) => return Err(type_error(op, param, "bytes or text")),
+            });
+            continue;
+        }
+        let value = convert_arg(op, param, arg)?;
+        if op.method.has_body() {
+            body.insert(param.wire.to_owned(), value);
+        } else {
+            query.insert(param.wire.to_owned(), value);
+        }
+    }
+
+    let mut headers = defaults.headers.clone();
+    let header_key = take_idempotency_header(&mut headers);
+    let mut idempotency_key = match params.remove("idempotency_key") {
+        Some(Value::String(k)) if !k.is_empty() => Some(k),
+        Some(Value::Null) | None => header_key,
+        Some(_) => return Err(Error::invalid("idempotency_key must be a non-empty string")),
+    };
+    let content_type = if op.upload == Upload::Raw {
+        match params.remove("content_type") {
+            Some(Value::String(t)) => t,
+            Some(Value::Null) | None => "application/octet-stream".to_owned(),
+            Some(_) => return Err(Error::invalid("content_type must be a string")),
+        }
+    } else {
+        String::new()
+    };
+    for (name, value) in params {
+        if value.is_null() {
+            continue;
+        }
+        if let Some(param) = op.query.iter().find(|p| p.name == name) {
+            query.insert(param.wire.to_owned(), check_type(op, param, value)?);
+        } else if let Some(param) = op.body.iter().find(|p| p.name == name) {
+            body.insert(param.wire.to_owned(), check_type(op, param, value)?);
+        } else if op.method.has_body() && op.upload != Upload::Raw {
+            // Fields the table lacks still reach the server: models tolerate the future.
+            body.insert(name, value);
+        } else {
+            query.insert(name, value);
+        }
+    }
+
+    query.extend(defaults.query.clone());
+    body.extend(defaults.body.clone());
+    for (name, json_text) in op.fixed {
+        let value = serde_json::from_str(json_text).map_err(|e| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("{}: bad fixed field {name}: {e}", op.name),
+            )
+        })?;
+        body.insert((*name).to_owned(), value);
+    }
+
+    let retry_on = config.retry().enabled();
+    if idempotency_key.is_none()
+        && (op.idempotency == Idempotency::Auto || (retry_on && op.method != HttpMethod::Get))
+    {
+        // Generated once here and reused by every attempt, so a retried create cannot create twice.
+        idempotency_key = Some(new_idempotency_key());
+    }
+
+    let body = if op.upload == Upload::Raw {
+        Body::Raw {
+            bytes: raw_upload.unwrap_or_default(),
+            content_type,
+        }
+    } else if body.is_empty() {
+        Body::None
+    } else {
+        Body::Json(Bytes::from(
+            serde_json::to_vec(&body).map_err(|e| Error::invalid(e.to_string()))?,
+        ))
+    };
+    let accept = if op.returns == Returns::Events {
+        Accept::EventStream
+    } else {
+        Accept::Json
+    };
+    Ok(Prepared {
+        method: op.method,
+        url: build_url(&base_url_for(config.base_url(), op.host), &path, &query)?,
+        headers,
+        body,
+        accept,
+        timeout: attempt_timeout(defaults.timeout.unwrap_or(config.timeout()), server_seconds),
+        idempotency_key,
+        body_limit: BodyLimit::for_returns(config, defaults, op.returns),
+        stream_end: op.stream_end,
+    })
+}
+
+fn path_arg_text(op: &OpSpec, name: &str, arg: &Arg) -> Result<String> {
+    let text = match arg {
+        Arg::Json(Value::String(s)) => s.clone(),
+        Arg::Json(Value::Number(n)) => n.to_string(),
+        _ => {
+            return Err(Error::invalid(format!(
+                "{}: `{name}` must be a string",
+                op.name
+            )));
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(Error::invalid(format!(
+            "{}: `{name}` must not be empty",
+            op.name
+        )));
+    }
+    Ok(text)
+}
+
+fn type_error(op: &OpSpec, param: &Param, expected: &str) -> Error {
+    Error::invalid(format!("{}: `{}` must be {expected}", op.name, param.name))
+}
+
+fn convert_arg(op: &OpSpec, param: &Param, arg: &Arg) -> Result<Value> {
+    match (param.ty, arg) {
+        (ParamType::Bytes, Arg::Bytes(b)) => Ok(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(b),
+        )),
+        (ParamType::Bytes, Arg::Json(Value::String(s))) => Ok(Value::String(
+            base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
+        )),
+        (ParamType::Bytes, Arg::Json(_)) => Err(type_error(op, param, "bytes or text")),
+        (_, Arg::Bytes(_)) => Err(type_error(op, param, param.ty.as_str())),
+        (_, Arg::Json(v)) => check_type(op, param, v.clone()),
+    }
+}
+
+fn check_type(op: &OpSpec, param: &Param, value: Value) -> Result<Value> {
+    let ok = match param.ty {
+        ParamType::Str => value.is_string() || value.is_number(),
+        ParamType::Int => value.is_i64() || value.is_u64(),
+        ParamType::Float => value.is_number(),
+        ParamType::Bool => value.is_boolean(),
+        ParamType::Map => value.is_object(),
+        ParamType::List => value.is_array(),
+        ParamType::Json => true,
+        ParamType::Bytes => value.is_string(),
+    };
+    if !ok {
+        return Err(type_error(op, param, describe(param.ty)));
+    }
+    Ok(match (param.ty, value) {
+        (ParamType::Str, Value::Number(n)) => Value::String(n.to_string()),
+        (ParamType::Bytes, Value::String(s)) => {
+            Value::String(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))
+        }
+        (_, v) => v,
+    })
+}
+
+fn describe(ty: ParamType) -> &'static str {
+    match ty {
+        ParamType::Str => "a string",
+        ParamType::Int => "an integer",
+        ParamType::Float => "a number",
+        ParamType::Bool => "a boolean",
+        ParamType::Map => "an object",
+        ParamType::List => "a list",
+        ParamType::Json => "JSON",
+        ParamType::Bytes => "bytes or text",
+    }
+}
+
+/// Moves an `Idempotency-Key` given as an extra header into the request's
+/// key, so it is sent once and lets the retry policy treat the call as keyed.
+pub(crate) fn take_idempotency_header(headers: &mut Vec<(String, String)>) -> Option<String> {
+    let mut key = None;
+    headers.retain(|(name, value)| {
+        let is_key = name.eq_ignore_ascii_case("idempotency-key");
+        if is_key && !value.is_empty() {
+            key = Some(value.clone());
+        }
+        !is_key
+    });
+    key
+}
+
+/// The default API host does not route a few sandbox paths; those go to the
+/// sandboxes host. A custom base URL (proxy, emulator) is always used as given.
+fn base_url_for(base: &str, host: Host) -> String {
+    match host {
+        Host::Sandboxes if base == DEFAULT_BASE_URL => SANDBOXES_BASE_URL.to_owned(),
+        _ => base.to_owned(),
+    }
+}
+
+const SANDBOXES_BASE_URL: &str = "https://sandboxes.miosa.ai/api/v1";
+
+pub(crate) fn new_idempotency_key() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+fn query_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(query_text).collect::<Vec<_>>().join(","),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) fn build_url(
+    base: &str,
+    path: &str,
+    query: &Map<String, Value>,
+) -> Result<reqwest::Url> {
+    if !path.starts_with('/') {
+        return Err(Error::invalid(format!("path `{path}` must start with `/`")));
+    }
+    let mut url = reqwest::Url::parse(&format!("{base}{path}"))
+        .map_err(|e| Error::invalid(format!("invalid request URL for `{path}`: {e}")))?;
+    if !query.is_empty() {
+        let mut pairs = url.query_pairs_mut();
+        for (k, v) in query {
+            if !v.is_null() {
+                pairs.append_pair(k, &query_text(v));
+            }
+        }
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_tree_and_watch_use_the_sandboxes_host_only_by_default() {
+        assert_eq!(
+            base_url_for(DEFAULT_BASE_URL, Host::Sandboxes),
+            "https://sandboxes.miosa.ai/api/v1"
+        );
+        assert_eq!(base_url_for(DEFAULT_BASE_URL, Host::Api), DEFAULT_BASE_URL);
+        assert_eq!(
+            base_url_for("http://127.0.0.1:9/api/v1", Host::Sandboxes),
+            "http://127.0.0.1:9/api/v1"
+        );
+        for name in ["sandbox.files.tree", "sandbox.files.watch"] {
+            assert_eq!(
+                crate::ops::find(name).map(|op| op.host),
+                Some(Host::Sandboxes)
+            );
+        }
+    }
+}
