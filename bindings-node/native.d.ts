@@ -96,9 +96,16 @@ export interface SseEvent {
 }
 
 /**
- * Verifies a webhook delivery (`X-MIOSA-Signature`, both schemes). Returns
- * `null` when the signature is valid, otherwise the refusal code
- * (`malformed_header`, `invalid_signature`, `timestamp_too_old`).
- * `now` (unix seconds) and `tolerance_seconds` default to the clock and 300 s.
+ * Verifies a delivery from its headers (`names[i]: values[i]`, names in any
+ * case) and returns the parsed event as JSON text.
  */
-export declare function verifyWebhook(payload: Buffer | string, signature: string, secret: string, now?: number | undefined | null, toleranceSeconds?: number | undefined | null): string | null
+export declare function unwrapWebhook(payload: Buffer | string, names: Array<string>, values: Array<string>, secret?: string | undefined | null, now?: number | undefined | null, toleranceSeconds?: number | undefined | null): string
+
+/**
+ * Verifies a webhook delivery (`X-MIOSA-Signature`, both schemes); throws a
+ * `webhook_verification` error with the refusal code, or an
+ * `invalid_argument` one for unusable input. An absent `signature` or
+ * `secret` is `undefined`; `now` (unix seconds) and `toleranceSeconds`
+ * default to the clock and 300 s.
+ */
+export declare function verifyWebhook(payload: Buffer | string, signature?: string | undefined | null, secret?: string | undefined | null, now?: number | undefined | null, toleranceSeconds?: number | undefined | null): void

@@ -25515,12 +25515,18 @@ public func FfiConverterTypeMiosaError_lower(_ value: MiosaError) -> RustBuffer 
 
 
 /**
- * Why a webhook signature was refused.
+ * Why a webhook delivery was refused, or why the arguments were unusable
+ * (`InvalidArgument`, whose message names the parameter).
  */
 public 
 enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
+    
+    /**
+     * The signature header is absent or empty.
+     */
+    case MissingSignature(message: String)
     
     /**
      * The header matches neither scheme.
@@ -25536,6 +25542,16 @@ enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The legacy scheme's timestamp is outside the tolerance.
      */
     case TimestampTooOld(message: String)
+    
+    /**
+     * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
+     */
+    case InvalidPayload(message: String)
+    
+    /**
+     * A missing or blank secret, or a negative or non-finite clock or tolerance.
+     */
+    case InvalidArgument(message: String)
     
 
     
@@ -25566,15 +25582,27 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .MalformedHeader(
+        case 1: return .MissingSignature(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .InvalidSignature(
+        case 2: return .MalformedHeader(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 3: return .TimestampTooOld(
+        case 3: return .InvalidSignature(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .TimestampTooOld(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .InvalidPayload(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .InvalidArgument(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -25589,12 +25617,18 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case .MalformedHeader(_ /* message is ignored*/):
+        case .MissingSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(1))
-        case .InvalidSignature(_ /* message is ignored*/):
+        case .MalformedHeader(_ /* message is ignored*/):
             writeInt(&buf, Int32(2))
-        case .TimestampTooOld(_ /* message is ignored*/):
+        case .InvalidSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(3))
+        case .TimestampTooOld(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .InvalidPayload(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .InvalidArgument(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
 
         
         }
@@ -28527,14 +28561,35 @@ public func parseSse(chunks: [Data]) -> [Event]  {
 })
 }
 /**
- * Checks the `X-MIOSA-Signature` header of a webhook delivery against its raw body.
+ * Verifies a delivery from its request headers (names in any case) and
+ * returns the parsed event as JSON text.
  */
-public func verifyWebhook(payload: Data, signature: String, secret: String)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
+public func unwrapWebhook(payload: Data, headers: [String: String], secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWebhookError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_func_unwrap_webhook(
+        FfiConverterData.lower(payload),
+        FfiConverterDictionaryStringString.lower(headers),
+        FfiConverterOptionString.lower(secret),
+        FfiConverterOptionDouble.lower(toleranceSeconds),
+        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
+    )
+})
+}
+/**
+ * Checks the `X-MIOSA-Signature` header of a webhook delivery against its
+ * raw body. `signature` is null when the request had none;
+ * `tolerance_seconds` (default 300) and `now_unix` (default the clock)
+ * apply to the legacy timestamped scheme.
+ */
+public func verifyWebhook(payload: Data, signature: String?, secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_func_verify_webhook(
         FfiConverterData.lower(payload),
-        FfiConverterString.lower(signature),
-        FfiConverterString.lower(secret),uniffiCallStatus
+        FfiConverterOptionString.lower(signature),
+        FfiConverterOptionString.lower(secret),
+        FfiConverterOptionDouble.lower(toleranceSeconds),
+        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
     )
 }
 }
@@ -28557,7 +28612,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_func_parse_sse() != 20342) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 35854) {
+    if (uniffi_miosa_uniffi_checksum_func_unwrap_webhook() != 35550) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 56321) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() != 31222) {

@@ -2520,9 +2520,14 @@ RustBuffer uniffi_miosa_uniffi_fn_method_workspacesusageparams_uniffi_trait_debu
 RustBuffer uniffi_miosa_uniffi_fn_func_parse_sse(RustBuffer chunks, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_UNWRAP_WEBHOOK
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_UNWRAP_WEBHOOK
+RustBuffer uniffi_miosa_uniffi_fn_func_unwrap_webhook(RustBuffer payload, RustBuffer headers, RustBuffer secret, RustBuffer tolerance_seconds, RustBuffer now_unix, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_VERIFY_WEBHOOK
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_VERIFY_WEBHOOK
-void uniffi_miosa_uniffi_fn_func_verify_webhook(RustBuffer payload, RustBuffer signature, RustBuffer secret, RustCallStatus *_Nonnull out_status
+void uniffi_miosa_uniffi_fn_func_verify_webhook(RustBuffer payload, RustBuffer signature, RustBuffer secret, RustBuffer tolerance_seconds, RustBuffer now_unix, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_MIOSA_UNIFFI_RUSTBUFFER_ALLOC
@@ -2788,6 +2793,12 @@ void ffi_miosa_uniffi_rust_future_complete_void(uint64_t handle, RustCallStatus 
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_PARSE_SSE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_PARSE_SSE
 uint16_t uniffi_miosa_uniffi_checksum_func_parse_sse(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_UNWRAP_WEBHOOK
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_UNWRAP_WEBHOOK
+uint16_t uniffi_miosa_uniffi_checksum_func_unwrap_webhook(void
     
 );
 #endif
