@@ -33252,7 +33252,7 @@ sealed class MiosaException: kotlin.Exception() {
         /**
          * Human-readable message, from the server's body when there is one.
          */
-        val `message`: kotlin.String, 
+        val `errorMessage`: kotlin.String, 
         
         /**
          * HTTP status; none for failures that never got an HTTP answer.
@@ -33285,7 +33285,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "message=${ `message` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
 
@@ -33625,7 +33625,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
             is MiosaException.LimitExceeded -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
-                + FfiConverterString.allocationSize(value.`message`)
+                + FfiConverterString.allocationSize(value.`errorMessage`)
                 + FfiConverterOptionalInt.allocationSize(value.`status`)
                 + FfiConverterOptionalString.allocationSize(value.`code`)
                 + FfiConverterOptionalString.allocationSize(value.`body`)
@@ -33805,7 +33805,7 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
             }
             is MiosaException.LimitExceeded -> {
                 buf.putInt(16)
-                FfiConverterString.write(value.`message`, buf)
+                FfiConverterString.write(value.`errorMessage`, buf)
                 FfiConverterOptionalInt.write(value.`status`, buf)
                 FfiConverterOptionalString.write(value.`code`, buf)
                 FfiConverterOptionalString.write(value.`body`, buf)
