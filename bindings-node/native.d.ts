@@ -48,9 +48,15 @@ export declare class NativeClient {
 export declare class NativePager {
   /** The JSON array of the next page's items, or `null` after the last page. */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | null>
+  /** Ends the walk; a pending `nextPage()` resolves with `null` at once. */
+  close(): void
 }
 
-/** A live event stream. Dropping it (garbage collection) also closes it. */
+/**
+ * A live event stream. Dropping it (garbage collection) also closes it.
+ * The core's stream serves overlapping reads one after another and its
+ * `close()` wakes a pending one.
+ */
 export declare class NativeStream {
   /** The next event, or `null` once the stream has ended or was closed. */
   next(): Promise<SseEvent | null>

@@ -416,6 +416,7 @@ def rustfmt(text: str) -> str:
 ERROR_VARIANTS = [
     "Authentication", "InsufficientCredits", "PermissionDenied", "NotFound", "Conflict", "Validation",
     "RateLimited", "Server", "Api", "Timeout", "Connection", "Decode", "InvalidArgument", "Cancelled", "Usage",
+    "LimitExceeded",
 ]
 
 

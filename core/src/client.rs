@@ -21,7 +21,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::ops::OpSpec;
 use crate::pagination::Pager;
 use crate::request::Arg;
-use crate::transport::{Engine, Shared, Transport};
+use crate::transport::{Engine, Shared, Transport, ensure_may_block};
 
 /// Per-call additions: headers, query and body fields the table lacks, and a timeout.
 /// An `Idempotency-Key` header here becomes the call's key (sent once, reused by retries).
@@ -342,17 +342,6 @@ impl Client {
         self.spawn(async move { dispatch::raw_bytes(&client, &path).await })
             .await
     }
-}
-
-/// Fails when the current thread runs an async runtime (blocking there would deadlock or panic).
-pub(crate) fn ensure_may_block() -> Result<()> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::new(
-            ErrorKind::Usage,
-            "a blocking call was made from inside an async runtime; await the async method instead",
-        ));
-    }
-    Ok(())
 }
 
 /// Work running on a client's runtime. Await it anywhere; drop it to cancel.

@@ -199,7 +199,7 @@ pub struct OpSpec {
     pub custom: Option<CustomOp>,
     /// The parameter giving, in seconds, how long the work may run on the
     /// server (e.g. a command's `timeout`); the attempt's time limit is raised
-    /// to at least that plus a margin.
+    /// to at least that plus a margin (a per-call timeout is kept as given).
     pub server_time: Option<&'static str>,
     /// For event streams: the event types that end the stream (`[DONE]` for
     /// the data sentinel). A stream that closes before one of them is resumed,

@@ -262,7 +262,7 @@ impl<T: DeserializeOwned> Pager<T> {
 
     /// Blocking form of [`Pager::next`].
     pub fn next_blocking(&self) -> Option<Result<T>> {
-        if let Err(err) = crate::client::ensure_may_block() {
+        if let Err(err) = crate::transport::ensure_may_block() {
             return Some(Err(err));
         }
         futures_executor::block_on(self.next())
@@ -270,7 +270,7 @@ impl<T: DeserializeOwned> Pager<T> {
 
     /// Blocking form of [`Pager::next_page`].
     pub fn next_page_blocking(&self) -> Result<Option<Page<T>>> {
-        crate::client::ensure_may_block()?;
+        crate::transport::ensure_may_block()?;
         futures_executor::block_on(self.next_page())
     }
 

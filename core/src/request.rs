@@ -322,7 +322,11 @@ pub(crate) fn prepare(
         headers,
         body,
         accept,
-        timeout: attempt_timeout(defaults.timeout.unwrap_or(config.timeout()), server_seconds),
+        // A per-call timeout is the caller's explicit word; the client-wide one
+        // is raised to cover the server-side work.
+        timeout: defaults
+            .timeout
+            .unwrap_or_else(|| attempt_timeout(config.timeout(), server_seconds)),
         idempotency_key,
         body_limit: BodyLimit::for_returns(config, defaults, op.returns),
         stream_end: op.stream_end,

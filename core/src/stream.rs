@@ -21,12 +21,11 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use crate::cancel::CancelToken;
-use crate::client::ensure_may_block;
 use crate::error::{Error, ErrorKind, Result};
 use crate::request::Prepared;
 use crate::retry;
 use crate::sse::{Event, SseParser};
-use crate::transport::Transport;
+use crate::transport::{Transport, ensure_may_block};
 
 /// What a stream callback wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -324,6 +324,17 @@ pub(crate) async fn read_bounded(
     Ok(body.freeze())
 }
 
+/// Fails when the current thread runs an async runtime (blocking there would deadlock or panic).
+pub(crate) fn ensure_may_block() -> Result<()> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::new(
+            ErrorKind::Usage,
+            "a blocking call was made from inside an async runtime; await the async method instead",
+        ));
+    }
+    Ok(())
+}
+
 const MAX_ERROR_BODY: usize = 1 << 20;
 
 /// Passes 2xx responses through; reads any other into an [`Error`].

@@ -106,7 +106,8 @@ extension MiosaError {
              let .Decode(m, s, c, b, r, ra, n),
              let .InvalidArgument(m, s, c, b, r, ra, n),
              let .Cancelled(m, s, c, b, r, ra, n),
-             let .Usage(m, s, c, b, r, ra, n):
+             let .Usage(m, s, c, b, r, ra, n),
+             let .LimitExceeded(m, s, c, b, r, ra, n):
             return (m, s, c, b, r, ra, n)
         }
     }
@@ -144,6 +145,7 @@ extension MiosaError {
         case .InvalidArgument: return "invalid_argument"
         case .Cancelled: return "cancelled"
         case .Usage: return "usage"
+        case .LimitExceeded: return "limit_exceeded"
         }
     }
 }

@@ -5969,7 +5969,7 @@ public func FfiConverterTypeEmbeddingsApi_lower(_ value: EmbeddingsApi) -> UInt6
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -5982,14 +5982,14 @@ public protocol EventStreamProtocol: AnyObject, Sendable {
     func close() 
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     func next() async throws  -> Event?
     
 }
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -6059,7 +6059,7 @@ open func close()  {try! rustCall() {
 }
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
 open func next()async throws  -> Event?  {
     return
@@ -25154,6 +25154,32 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          * How many attempts were made before giving up (1 when not retried).
          */attempts: Int32
     )
+    /**
+     * A response body, download or SSE line/event went over its limit.
+     */
+    case LimitExceeded(
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */message: String, 
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */status: Int32?, 
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */code: String?, 
+        /**
+         * The error body as JSON text.
+         */body: String?, 
+        /**
+         * The server's request id.
+         */requestId: String?, 
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
+    )
 
     
 
@@ -25310,6 +25336,15 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             attempts: try FfiConverterInt32.read(from: &buf)
             )
         case 15: return .Usage(
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterOptionInt32.read(from: &buf), 
+            code: try FfiConverterOptionString.read(from: &buf), 
+            body: try FfiConverterOptionString.read(from: &buf), 
+            requestId: try FfiConverterOptionString.read(from: &buf), 
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
+            )
+        case 16: return .LimitExceeded(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -25486,6 +25521,17 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
         
         case let .Usage(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(15))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterOptionInt32.write(status, into: &buf)
+            FfiConverterOptionString.write(code, into: &buf)
+            FfiConverterOptionString.write(body, into: &buf)
+            FfiConverterOptionString.write(requestId, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
+            
+        
+        case let .LimitExceeded(message,status,code,body,requestId,retryAfterMs,attempts):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
             FfiConverterOptionString.write(code, into: &buf)
@@ -29359,7 +29405,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 21810) {
+    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {

@@ -62,6 +62,7 @@ val MiosaException.errorMessage: String
         is MiosaException.InvalidArgument -> errorMessage
         is MiosaException.Cancelled -> errorMessage
         is MiosaException.Usage -> errorMessage
+        is MiosaException.LimitExceeded -> errorMessage
     }
 
 /** The HTTP status; null for failures that never got an HTTP answer. */
@@ -82,6 +83,7 @@ val MiosaException.status: Int?
         is MiosaException.InvalidArgument -> status
         is MiosaException.Cancelled -> status
         is MiosaException.Usage -> status
+        is MiosaException.LimitExceeded -> status
     }
 
 /** The machine-readable code, such as `NOT_FOUND`. */
@@ -102,6 +104,7 @@ val MiosaException.code: String?
         is MiosaException.InvalidArgument -> code
         is MiosaException.Cancelled -> code
         is MiosaException.Usage -> code
+        is MiosaException.LimitExceeded -> code
     }
 
 /** The error body as JSON text (parse it with [parseJson]). */
@@ -122,6 +125,7 @@ val MiosaException.body: String?
         is MiosaException.InvalidArgument -> body
         is MiosaException.Cancelled -> body
         is MiosaException.Usage -> body
+        is MiosaException.LimitExceeded -> body
     }
 
 /** The server's request id (`X-Request-ID`), when it sent one. */
@@ -142,6 +146,7 @@ val MiosaException.requestId: String?
         is MiosaException.InvalidArgument -> requestId
         is MiosaException.Cancelled -> requestId
         is MiosaException.Usage -> requestId
+        is MiosaException.LimitExceeded -> requestId
     }
 
 /** How long the server asked to wait before retrying, in milliseconds (429, 503, some 409s). */
@@ -162,6 +167,7 @@ val MiosaException.retryAfterMs: Long?
         is MiosaException.InvalidArgument -> retryAfterMs
         is MiosaException.Cancelled -> retryAfterMs
         is MiosaException.Usage -> retryAfterMs
+        is MiosaException.LimitExceeded -> retryAfterMs
     }
 
 /** How many attempts the call made before it gave up (1 when it was not retried). */
@@ -182,4 +188,5 @@ val MiosaException.attempts: Int
         is MiosaException.InvalidArgument -> attempts
         is MiosaException.Cancelled -> attempts
         is MiosaException.Usage -> attempts
+        is MiosaException.LimitExceeded -> attempts
     }

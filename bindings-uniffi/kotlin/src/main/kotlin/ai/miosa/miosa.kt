@@ -2993,7 +2993,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 21810) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 4509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 32675) {
@@ -12435,7 +12435,7 @@ public object FfiConverterTypeEmbeddingsApi: FfiConverter<EmbeddingsApi, Long> {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -12448,7 +12448,7 @@ public interface EventStreamInterface {
     fun `cancel`()
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     suspend fun `next`(): Event?
     
@@ -12457,7 +12457,7 @@ public interface EventStreamInterface {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -12580,7 +12580,7 @@ open class EventStream: Disposable, AutoCloseable, EventStreamInterface
 
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -33251,6 +33251,50 @@ sealed class MiosaException: kotlin.Exception() {
             get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
     }
     
+    /**
+     * A response body, download or SSE line/event went over its limit.
+     */
+    class LimitExceeded(
+        
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */
+        val `errorMessage`: kotlin.String, 
+        
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */
+        val `status`: kotlin.Int?, 
+        
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */
+        val `code`: kotlin.String?, 
+        
+        /**
+         * The error body as JSON text.
+         */
+        val `body`: kotlin.String?, 
+        
+        /**
+         * The server's request id.
+         */
+        val `requestId`: kotlin.String?, 
+        
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
+        ) : MiosaException() {
+        override val message
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+    }
+    
 
     
 
@@ -33397,6 +33441,15 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterInt.read(buf),
                 )
             15 -> MiosaException.Usage(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalInt.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            16 -> MiosaException.LimitExceeded(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalInt.read(buf),
                 FfiConverterOptionalString.read(buf),
@@ -33576,6 +33629,17 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
                 + FfiConverterInt.allocationSize(value.`attempts`)
             )
+            is MiosaException.LimitExceeded -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`errorMessage`)
+                + FfiConverterOptionalInt.allocationSize(value.`status`)
+                + FfiConverterOptionalString.allocationSize(value.`code`)
+                + FfiConverterOptionalString.allocationSize(value.`body`)
+                + FfiConverterOptionalString.allocationSize(value.`requestId`)
+                + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
+            )
         }
     }
 
@@ -33737,6 +33801,17 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
             }
             is MiosaException.Usage -> {
                 buf.putInt(15)
+                FfiConverterString.write(value.`errorMessage`, buf)
+                FfiConverterOptionalInt.write(value.`status`, buf)
+                FfiConverterOptionalString.write(value.`code`, buf)
+                FfiConverterOptionalString.write(value.`body`, buf)
+                FfiConverterOptionalString.write(value.`requestId`, buf)
+                FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
+                Unit
+            }
+            is MiosaException.LimitExceeded -> {
+                buf.putInt(16)
                 FfiConverterString.write(value.`errorMessage`, buf)
                 FfiConverterOptionalInt.write(value.`status`, buf)
                 FfiConverterOptionalString.write(value.`code`, buf)

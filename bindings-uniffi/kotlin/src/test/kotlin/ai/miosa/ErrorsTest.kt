@@ -160,5 +160,6 @@ class ErrorsTest {
         is MiosaException.InvalidArgument -> "invalid_argument"
         is MiosaException.Cancelled -> "cancelled"
         is MiosaException.Usage -> "usage"
+        is MiosaException.LimitExceeded -> "limit_exceeded"
     }
 }

@@ -92,7 +92,7 @@ class HostileTest {
         out.endlessly("1,".repeat(32768).toByteArray())
     }) { server ->
         val err = assertThrows<MiosaException.LimitExceeded> { server.client().sandboxes().get("sbx_1") }
-        assertTrue(err.message!!.contains("max_response_bytes"), err.message)
+        assertTrue(err.message.contains("max_response_bytes"), err.message)
     }
 
     @Test
@@ -134,7 +134,7 @@ class HostileTest {
         val err = assertThrows<MiosaException.LimitExceeded> {
             server.client().streamSse("/stream").asFlow().collect { }
         }
-        assertTrue(err.message!!.contains("max_event_bytes"), err.message)
+        assertTrue(err.message.contains("max_event_bytes"), err.message)
     }
 
     @Test
@@ -192,7 +192,7 @@ class HostileTest {
                 check(ids.size < 10) { "the pager loops" }
             }
         }
-        assertTrue(err.message!!.contains("cursor"), err.message)
+        assertTrue(err.message.contains("cursor"), err.message)
         assertEquals(listOf("w1", "w2"), ids)
     }
 
@@ -222,7 +222,8 @@ class HostileTest {
         val closedAt = TimeSource.Monotonic.markNow()
         stream.cancel()
         reader.join(5000)
-        assertTrue(endedAt != null && endedAt!! - closedAt < 500.milliseconds, "woke after ${endedAt?.minus(closedAt)}")
+        val ended = endedAt
+        assertTrue(ended != null && ended - closedAt < 500.milliseconds, "woke after ${ended?.minus(closedAt)}")
     }
 
     @Test
