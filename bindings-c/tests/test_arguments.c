@@ -182,8 +182,9 @@ void test_client_options(const emulator *e) {
     if (!EXPECT_OK(s, err, "client with headers")) {
         return;
     }
-    s = miosa_client_with_options(c, "{\"headers\": {\"x-trace\": \"c-suite\"}, \"query\": {\"trace\": \"yes\"}, "
-                                     "\"body\": {\"labels\": {\"team\": \"qa\"}}, \"timeout_ms\": 5000}",
+    /* Query and body options name fields the API takes, so a strict emulator accepts them too. */
+    s = miosa_client_with_options(c, "{\"headers\": {\"x-trace\": \"c-suite\"}, \"query\": {\"wait\": \"false\"}, "
+                                     "\"body\": {\"metadata\": {\"team\": \"qa\"}}, \"timeout_ms\": 5000}",
                                   &derived, &err);
     if (EXPECT_OK(s, err, "miosa_client_with_options")) {
         /* The derived handle outlives its parent. */
@@ -200,8 +201,8 @@ void test_client_options(const emulator *e) {
             CHECKF(tenant && strcmp(tenant, "acme-corp") == 0, "client header sent");
             CHECKF(trace && strcmp(trace, "c-suite") == 0, "per-call header sent");
             CHECKF(idem && strcmp(idem, "c-opts-1") == 0, "idempotency key sent as a header");
-            CHECKF(json_get_str(query, "trace") && strcmp(json_get_str(query, "trace"), "yes") == 0, "query sent");
-            const char *team = json_get_str(json_get(body, "labels"), "team");
+            CHECKF(json_get_str(query, "wait") && strcmp(json_get_str(query, "wait"), "false") == 0, "query sent");
+            const char *team = json_get_str(json_get(body, "metadata"), "team");
             CHECKF(team && strcmp(team, "qa") == 0, "body field merged");
             CHECKF(json_get_str(body, "name") && strcmp(json_get_str(body, "name"), "opts") == 0, "own field kept");
             json_free(log);

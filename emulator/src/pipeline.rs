@@ -610,15 +610,17 @@ async fn run(
         }
     }
 
-    let is_json = parts
+    let keyed_body = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_none_or(|v| v.contains("json"));
+        // curl's `-d` labels JSON as a form: read it too. Raw uploads and
+        // multipart forms carry no keys to check.
+        .is_none_or(|v| v.contains("json") || v.contains("x-www-form-urlencoded"));
     let tracker = Tracker::new(
         app.config.strict && !control,
         &parts.uri,
-        is_json.then_some(&bytes[..]),
+        keyed_body.then_some(&bytes[..]),
     );
     let mut req = Request::from_parts(parts, AxumBody::from(bytes));
     req.extensions_mut().insert(ctx);

@@ -4,6 +4,7 @@ that assertions about the emulator's state do not go through the SDK."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -48,18 +49,15 @@ class Emulator:
         return self.control("GET", f"/requests?path={path}")
 
 
-@pytest.fixture(scope="session")
-def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+@contextlib.contextmanager
+def running_emulator(log: pathlib.Path, *args: str) -> Iterator[Emulator]:
+    """A default-mode emulator binary with extra `args`, stopped on exit."""
     if not EMULATOR_BIN.exists():
         raise RuntimeError(f"{EMULATOR_BIN} is missing: run `cargo build -p miosa-emulator`")
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
     env = {k: v for k, v in os.environ.items() if k != "MIOSA_EMULATOR_STRICT"}
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [str(EMULATOR_BIN), "--port", "0", "--boot-delay-ms", "300"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
+            [str(EMULATOR_BIN), "--port", "0", *args], stdout=out, stderr=subprocess.STDOUT, env=env
         )
     try:
         deadline = time.monotonic() + 30
@@ -80,6 +78,13 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    with running_emulator(log, "--boot-delay-ms", "300") as emu:
+        yield emu
 
 
 @pytest.fixture

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import pathlib
 import uuid
 from typing import Any, Iterator
 
 import pytest
 
-from miosa import Miosa, NotFoundError
+from miosa import MachineStartingError, Miosa, NoReadyMachineError, NotFoundError
 from miosa.resources.webhooks import verify_signature
 
-from conftest import Emulator
+from conftest import Emulator, running_emulator
 
 
 def unique(prefix: str) -> str:
@@ -59,6 +60,29 @@ def test_fail_fast_takes_a_warm_machine(client: Miosa) -> None:
     assert sandbox.state == "running"
     assert sandbox.boot_path == "warm_pool"
     sandbox.destroy()
+
+
+def test_work_sent_while_booting_is_refused_as_retryable(client: Miosa) -> None:
+    sandbox = client.sandboxes.create(name=unique("booting"))
+    with pytest.raises(MachineStartingError) as refused:
+        sandbox.processes.start("sleep 1")
+    assert refused.value.status_code == 409
+    assert refused.value.retryable is True
+    assert sandbox.wait_until_ready(timeout=10) is True
+    assert sandbox.processes.start("sleep 1")
+    sandbox.destroy()
+
+
+def test_fail_fast_without_a_warm_machine_is_no_ready_machine(tmp_path: pathlib.Path) -> None:
+    with running_emulator(tmp_path / "cold.log", "--warm-pool", "0") as cold, Miosa(
+        api_key=cold.api_key, base_url=cold.base_url
+    ) as client:
+        with pytest.raises(NoReadyMachineError) as refused:
+            client.sandboxes.create(name=unique("cold"), fail_fast=True)
+        assert refused.value.status_code == 503
+        assert refused.value.retryable is False
+        # Without fail_fast the same create waits for a cold boot instead.
+        assert client.sandboxes.create(name=unique("cold"), wait=30).state == "running"
 
 
 def test_run_returns_output_and_exit_code(sb: Any) -> None:

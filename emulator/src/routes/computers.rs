@@ -1,5 +1,7 @@
 //! Computers: lifecycle, env, ports, auto-stop, metrics, snapshots, volume
-//! attachments. A sandbox id works on every `/computers/{id}` route.
+//! attachments. A sandbox id works on these `/computers/{id}` routes too (the
+//! seed's quick start drives a sandbox through them); the desktop routes
+//! refuse one.
 
 use std::time::Duration;
 
@@ -161,7 +163,7 @@ pub fn insert_computer(
 }
 
 async fn create(State(app): State<App>, body: Body) -> Resp {
-    // Both official SDKs require a name; MIOSA makes one up when it is absent.
+    // Both official SDKs always send a name; the default mode makes one up.
     if body.strict() && body.str_opt("name")?.is_none() {
         return Err(ApiError::validation("name", "is required (strict mode)"));
     }

@@ -149,16 +149,14 @@ pub fn running(
     }
 }
 
-/// Holds until a booting machine runs or `limit` passes (`wait` of a
-/// create, a start); false when it still does not run.
-pub async fn settle(app: &App, id: &str, limit: Duration) -> ApiResult<bool> {
+/// Holds while a machine boots, until it runs or `limit` passes (`wait` of a
+/// create, a start); the caller answers with the state reached.
+pub async fn settle(app: &App, id: &str, limit: Duration) -> ApiResult<()> {
     let deadline = Instant::now() + limit;
     loop {
         let phase = app.store().computer(id)?.phase;
-        match phase {
-            Phase::Running => return Ok(true),
-            Phase::Creating | Phase::Starting if Instant::now() < deadline => {}
-            _ => return Ok(false),
+        if !matches!(phase, Phase::Creating | Phase::Starting) || Instant::now() >= deadline {
+            return Ok(());
         }
         if !app.sleep(Duration::from_millis(10)).await {
             return Err(ApiError::internal("emulator is shutting down"));
@@ -182,21 +180,16 @@ impl Boot {
     }
 }
 
-/// 503 of a `fail_fast` create when the warm pool is empty.
-pub fn no_ready_machine() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "no_ready_machine",
-        "No ready machine in the warm pool; retry without fail_fast to wait for one",
-    )
-    .with("retryable", json!(false))
-}
-
 /// For a `fail_fast` create, checked before anything is billed: 503
-/// `no_ready_machine` when the warm pool is empty.
+/// `no_ready_machine` (never retryable) when the warm pool is empty.
 pub fn check_warm(store: &Store, fail_fast: bool) -> ApiResult<()> {
     if fail_fast && store.warm_ready == 0 {
-        return Err(no_ready_machine());
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_ready_machine",
+            "No ready machine in the warm pool; retry without fail_fast to wait for one",
+        )
+        .with("retryable", json!(false)));
     }
     Ok(())
 }

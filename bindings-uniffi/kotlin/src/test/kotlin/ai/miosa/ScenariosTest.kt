@@ -261,11 +261,12 @@ class ScenariosTest {
     @Test
     fun optionsAndSecrets() = scenario { emu ->
         val client = emu.client()
-        val tagged = client.withOptions(RequestOptions(headers = mapOf("x-trace" to "t-1"), query = """{"probe": "1"}"""))
-        tagged.sandboxes().get("sbx_fixture")
+        // The query option names a field the call takes, so a strict emulator accepts it too.
+        val tagged = client.withOptions(RequestOptions(headers = mapOf("x-trace" to "t-1"), query = """{"state": "running"}"""))
+        tagged.sandboxes().list()
         val req = emu.lastRequest()
         assertEquals("t-1", req["headers"]!!.jsonObject["x-trace"]?.jsonPrimitive?.content)
-        assertEquals("1", req["query"]!!.jsonObject["probe"]?.jsonPrimitive?.content)
+        assertEquals("running", req["query"]!!.jsonObject["state"]?.jsonPrimitive?.content)
 
         assertFalse(client.toString().contains(emu.apiKey), "Client.toString() hides the key: $client")
         val options = ClientOptions(headers = mapOf("authorization-extra" to "s3cret-value"))
