@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use tokio::runtime::Runtime;
 use tokio::task::JoinHandle;
 
-use crate::config::{ClientBuilder, Config, RedactedHeaders, validate_header};
+use crate::config::{ClientBuilder, Config, RedactedHeaders};
 use crate::dispatch::{self, Arg, Output};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::OpSpec;
@@ -31,8 +31,10 @@ pub struct RequestOptions {
     pub query: Map<String, Value>,
     /// Extra JSON body fields (merged over the call's own).
     pub body: Map<String, Value>,
-    /// Per-attempt timeout, replacing the client's `receive_timeout` for this call.
+    /// Per-attempt timeout, replacing the client's `timeout` for this call.
     pub timeout: Option<Duration>,
+    /// Largest buffered response body for this call, replacing the client's.
+    pub max_response_bytes: Option<u64>,
 }
 
 impl fmt::Debug for RequestOptions {
@@ -42,6 +44,7 @@ impl fmt::Debug for RequestOptions {
             .field("query", &self.query)
             .field("body", &self.body)
             .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -81,13 +84,23 @@ impl RequestOptions {
         out.body
             .extend(other.body.iter().map(|(k, v)| (k.clone(), v.clone())));
         out.timeout = other.timeout.or(self.timeout);
+        out.max_response_bytes = other.max_response_bytes.or(self.max_response_bytes);
         out
     }
 
     fn validate(&self) -> Result<()> {
-        self.headers
-            .iter()
-            .try_for_each(|(name, value)| validate_header(name, value))
+        self.headers.iter().try_for_each(|(name, value)| {
+            crate::settings::validate_header("extra_headers", name, value)
+        })?;
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid("invalid `timeout`: must be positive"));
+        }
+        if self.max_response_bytes == Some(0) {
+            return Err(Error::invalid(
+                "invalid `max_response_bytes`: must be positive",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -119,12 +132,7 @@ impl Engine {
             .tcp_nodelay(true)
             .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+            .or_else(|err| http_without_tls(config, &err))?;
         Ok(Self {
             runtime: Some(runtime),
             http,
@@ -138,6 +146,32 @@ impl Engine {
             None => unreachable!("the runtime is only taken in Drop"),
         }
     }
+}
+
+/// When TLS cannot be set up (a slim container with no CA certificates), a
+/// client for a loopback `http://` URL still works; any other says why it cannot.
+fn http_without_tls(config: &Config, err: &reqwest::Error) -> Result<reqwest::Client> {
+    let cause = crate::error::error_chain(err);
+    let loopback_http = reqwest::Url::parse(&config.base_url)
+        .is_ok_and(|url| url.scheme() == "http" && crate::settings::is_loopback_url(&url));
+    if loopback_http {
+        let plain = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_only(Vec::new())
+            .build();
+        if let Ok(http) = plain {
+            return Ok(http);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Usage,
+        format!(
+            "cannot set up TLS for the HTTP client ({cause}); install the system CA certificates (e.g. the ca-certificates package)"
+        ),
+    ))
 }
 
 impl Drop for Engine {
@@ -170,7 +204,10 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.shared.config.base_url)
+            .field(
+                "base_url",
+                &crate::redact::url(&self.shared.config.base_url),
+            )
             .field("api_key", &self.shared.config.api_key)
             .finish_non_exhaustive()
     }
@@ -189,15 +226,19 @@ impl Client {
 
     /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
     pub fn from_env() -> Result<Self> {
-        let key = std::env::var("MIOSA_API_KEY")
-            .map_err(|_| Error::invalid("MIOSA_API_KEY is not set"))?;
-        let mut builder = Self::builder(key);
-        if let Ok(url) = std::env::var("MIOSA_BASE_URL")
-            && !url.trim().is_empty()
-        {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        ClientBuilder::from_env().build()
+    }
+
+    /// A client from plain values (see [`Config::from_input`]): the entry point of every binding.
+    pub fn from_input(
+        settings: &crate::settings::Input,
+        dialect: crate::settings::Dialect,
+    ) -> Result<Self> {
+        Self::from_config(Config::from_input(
+            settings,
+            dialect,
+            &crate::settings::process_env,
+        )?)
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Self> {

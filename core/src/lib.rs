@@ -21,7 +21,9 @@ mod generated;
 pub mod models;
 pub mod ops;
 mod pagination;
+pub mod redact;
 mod retry;
+pub mod settings;
 pub mod sse;
 mod stream;
 pub mod webhooks;
@@ -29,12 +31,14 @@ pub mod webhooks;
 pub use client::{Client, RequestOptions, Task};
 pub use config::{
     ApiKey, ClientBuilder, Config, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_RECEIVE_TIMEOUT, RetryPolicy,
+    DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT, RetryPolicy,
 };
 pub use dispatch::{Arg, Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
 pub use ops::{HttpMethod, OpSpec};
 pub use pagination::{Page, Pager};
+pub use settings::{Dialect, Input};
 pub use sse::Event;
 pub use stream::{Control, EventStream};
