@@ -109,7 +109,7 @@ pub fn webhook(err: miosa::webhooks::WebhookError) -> PyErr {
     let message = err.to_string();
     raise(&Fields {
         code: Some(err.code()),
-        ..Fields::local("webhook", &message)
+        ..Fields::local("webhook_verification", &message)
     })
 }
 

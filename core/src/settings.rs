@@ -418,7 +418,7 @@ pub(crate) fn is_loopback_url(url: &reqwest::Url) -> bool {
 }
 
 /// The base URL, trimmed of a trailing `/` and checked; `at` names its source.
-fn base_url(at: &str, text: &str, allow_insecure_http: bool) -> Result<String> {
+fn base_url(at: &str, text: &str, allow_insecure_http: bool, opt_in: &str) -> Result<String> {
     let trimmed = text.trim().trim_end_matches('/');
     let shown = crate::redact::url(trimmed);
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
@@ -437,7 +437,7 @@ fn base_url(at: &str, text: &str, allow_insecure_http: bool) -> Result<String> {
         "http" => {
             return Err(Error::invalid(format!(
                 "invalid `{at}`: `{shown}` is plain http to a remote host, which would send the API key \
-                 unencrypted; use https, or set allow_insecure_http to accept that"
+                 unencrypted; use https, or set `{opt_in}` to accept that"
             )));
         }
         other => {
@@ -488,13 +488,15 @@ impl Config {
             }
         };
         let allow_insecure_http = reader.boolean("allow_insecure_http")?.unwrap_or(false);
+        let opt_in = dialect.spell("allow_insecure_http");
         let base_url = match reader.string("base_url")? {
-            Some((spelled, url)) => base_url(&spelled, &url, allow_insecure_http)?,
+            Some((spelled, url)) => base_url(&spelled, &url, allow_insecure_http, &opt_in)?,
             None => match env(ENV_BASE_URL) {
                 Some(url) => base_url(
                     &format!("environment variable {ENV_BASE_URL}"),
                     &url,
                     allow_insecure_http,
+                    &opt_in,
                 )?,
                 None => DEFAULT_BASE_URL.to_owned(),
             },
