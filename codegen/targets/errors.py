@@ -27,6 +27,7 @@ class Kind:
     c: str
     c_value: int
     doc: str
+    codes: tuple[str, ...] = ()
 
 
 def load_kinds() -> list[Kind]:
@@ -35,7 +36,8 @@ def load_kinds() -> list[Kind]:
     for row in data["kind"]:
         python, *bases = row["python"]
         c_name, c_value = row["c"]
-        kinds.append(Kind(row["kind"], row["rust"], python, tuple(bases), row["node"], c_name, c_value, row["doc"]))
+        kinds.append(Kind(row["kind"], row["rust"], python, tuple(bases), row["node"], c_name, c_value, row["doc"],
+                          tuple(row.get("codes", ()))))
     for attr in ("kind", "rust", "c", "c_value"):
         values = [getattr(k, attr) for k in kinds]
         if len(set(values)) != len(values):
@@ -348,7 +350,11 @@ export declare class MiosaError extends Error {
 }
 """)
     for k in kinds:
-        out.append(f"/** {k.doc} */\nexport declare class {k.node} extends MiosaError {{}}\n")
+        if k.codes:
+            codes = " | ".join(f"'{c}'" for c in k.codes)
+            out.append(f"/** {k.doc} */\nexport declare class {k.node} extends MiosaError {{\n  readonly code: {codes}\n}}\n")
+        else:
+            out.append(f"/** {k.doc} */\nexport declare class {k.node} extends MiosaError {{}}\n")
     return "".join(out)
 
 
