@@ -10,7 +10,7 @@ use crate::error::{Detail, Failure, miosa_error, miosa_status};
 use crate::ffi::{self, Outcome, invalid};
 
 fn refused(e: WebhookError) -> Failure {
-    Detail::failure(miosa_status::MIOSA_ERR_SIGNATURE, e.to_string()).with_code(e.code())
+    Detail::failure(miosa_status::MIOSA_ERR_WEBHOOK_VERIFICATION, e.to_string()).with_code(e.code())
 }
 
 /// # Safety
@@ -29,7 +29,7 @@ unsafe fn payload_slice<'a>(payload: *const u8, len: usize) -> Result<&'a [u8], 
 /// (`sha256=<hex>`, or the legacy `t=<unix>,v1=<hex>` checked against the
 /// current time with a 300 s tolerance), `secret` the webhook's signing secret.
 ///
-/// Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_SIGNATURE` when
+/// Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_WEBHOOK_VERIFICATION` when
 /// it does not, with `miosa_error.code` set to `invalid_signature`,
 /// `malformed_header` or `timestamp_too_old`. Comparison is constant-time.
 ///
