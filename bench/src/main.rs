@@ -200,7 +200,7 @@ fn floor_call(
             .request(method.clone(), url.clone())
             .bearer_auth(&key)
             .header(reqwest::header::ACCEPT, "application/json")
-            .timeout(miosa::DEFAULT_RECEIVE_TIMEOUT);
+            .timeout(miosa::DEFAULT_TIMEOUT);
         if let Some(b) = body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

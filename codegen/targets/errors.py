@@ -358,6 +358,63 @@ export declare class MiosaError extends Error {
     return "".join(out)
 
 
+KOTLIN_FIELDS = [
+    ("errorMessage", "String", "The server's (or the client's) message, whatever the subclass."),
+    ("status", "Int?", "The HTTP status; null for failures that never got an HTTP answer."),
+    ("code", "String?", "The machine-readable code, such as `NOT_FOUND`."),
+    ("body", "String?", "The error body as JSON text (parse it with [parseJson])."),
+    ("requestId", "String?", "The server's request id (`X-Request-ID`), when it sent one."),
+    ("retryAfterMs", "Long?", "How long the server asked to wait before retrying, in milliseconds (429, 503, some 409s)."),
+    ("attempts", "Int", "How many attempts the call made before it gave up (1 when it was not retried)."),
+]
+
+
+def render_kotlin(kinds: list[Kind]) -> str:
+    out = [f"// {GENERATED}\n", "// The fields every MiosaException case carries, and its kind, whatever the subclass.\n",
+           "package ai.miosa\n"]
+    for name, ty, doc in KOTLIN_FIELDS:
+        out.append(f"\n/** {doc} */\nval MiosaException.{name}: {ty}\n    get() = when (this) {{\n")
+        out.extend(f"        is MiosaException.{k.rust} -> {name}\n" for k in kinds)
+        out.append("    }\n")
+    out.append("\n/** The core's stable name of the error class (`not_found`, `rate_limited`, ...). */\n")
+    out.append("val MiosaException.kind: String\n    get() = when (this) {\n")
+    out.extend(f'        is MiosaException.{k.rust} -> "{k.kind}"\n' for k in kinds)
+    out.append("    }\n")
+    return "".join(out)
+
+
+def render_swift(kinds: list[Kind]) -> str:
+    out = [f"// {GENERATED}\n", "// The fields every MiosaError case carries, and its kind.\n\n", "extension MiosaError {\n"]
+    out.append("    // Every case carries the same fields.\n")
+    out.append("    private var fields: (message: String, status: Int32?, code: String?, body: String?, requestId: String?, "
+               "retryAfterMs: Int64?, attempts: Int32) {\n        switch self {\n")
+    cases = [f"let .{k.rust}(m, s, c, b, r, ra, n)" for k in kinds]
+    out.append("        case " + ",\n             ".join(cases) + ":\n")
+    out.append("            return (m, s, c, b, r, ra, n)\n        }\n    }\n\n")
+    out.append("""    /// The server's (or the client's) message.
+    public var message: String { fields.message }
+    /// The HTTP status; nil for failures that never got an HTTP answer.
+    public var status: Int32? { fields.status }
+    /// The machine-readable code, such as `NOT_FOUND`.
+    public var code: String? { fields.code }
+    /// The error body as JSON text (parse it with `parseJSON`).
+    public var body: String? { fields.body }
+    /// The server's request id (`X-Request-ID`), when it sent one.
+    public var requestId: String? { fields.requestId }
+    /// How long the server asked to wait before retrying, in milliseconds.
+    public var retryAfterMs: Int64? { fields.retryAfterMs }
+    /// How many attempts the call made before it gave up (1 when it was not retried).
+    public var attempts: Int32 { fields.attempts }
+
+    /// The core's stable name of the error class (`not_found`, `rate_limited`, ...).
+    public var kind: String {
+        switch self {
+""")
+    out.extend(f'        case .{k.rust}: return "{k.kind}"\n' for k in kinds)
+    out.append("        }\n    }\n}\n")
+    return "".join(out)
+
+
 def render(_ops) -> dict[str, str]:
     kinds = load_kinds()
     return {
@@ -367,4 +424,6 @@ def render(_ops) -> dict[str, str]:
         "bindings-python/python/miosa_native/errors.py": render_python(kinds),
         "bindings-node/lib/errors.js": render_node_js(kinds),
         "bindings-node/lib/errors.d.ts": render_node_dts(kinds),
+        "bindings-uniffi/kotlin/src/main/kotlin/ai/miosa/ErrorFields.kt": render_kotlin(kinds),
+        "bindings-uniffi/swift/Sources/Miosa/ErrorFields.swift": render_swift(kinds),
     }

@@ -137,5 +137,8 @@ async fn an_explicit_null_reaches_the_wire() {
         .rev()
         .find(|e| e["method"] == "PATCH")
         .expect("the PATCH was recorded");
-    assert_eq!(patch["body"], json!({"tags": ["a"], "slug": null, "name": null}));
+    assert_eq!(
+        patch["body"],
+        json!({"tags": ["a"], "slug": null, "name": null})
+    );
 }

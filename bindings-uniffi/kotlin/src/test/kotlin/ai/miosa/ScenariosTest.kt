@@ -263,7 +263,7 @@ class ScenariosTest {
     @Test
     fun optionsAndSecrets() = scenario { emu ->
         val client = emu.client()
-        val tagged = client.withOptions(RequestOptions(headers = mapOf("x-trace" to "t-1"), query = """{"probe": "1"}"""))
+        val tagged = client.withOptions(RequestOptions(extraHeaders = mapOf("x-trace" to "t-1"), extraQuery = """{"probe": "1"}"""))
         tagged.sandboxes().get("sbx_fixture")
         val req = emu.lastRequest()
         assertEquals("t-1", req["headers"]!!.jsonObject["x-trace"]?.jsonPrimitive?.content)
