@@ -24,12 +24,17 @@ export declare class CancelToken {
 
 /** One MIOSA client (its own runtime and connection pool). Cheap to share. */
 export declare class NativeClient {
-  /** `settings` is the JSON of `{ baseUrl, timeout, receiveTimeout, operationTimeout, retry, headers }`. */
-  constructor(apiKey: string, settings?: string | undefined | null)
-  /** A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`. */
-  static fromEnv(): NativeClient
+  /**
+   * `api_key` and `settings` are tagged JSON (see `toTaggedJson` in `lib/core.js`);
+   * the settings object uses the camelCase names of `ClientOptions`.
+   */
+  constructor(apiKey: string, settings: string)
   /** The API root requests go to. */
   get baseUrl(): string
+  /** The settings in effect as JSON (snake_case names, seconds), secrets redacted. */
+  get settings(): string
+  /** The per-call options `options` (tagged JSON) stand for, as JSON (snake_case, seconds). */
+  callOptions(options: string): string
   /**
    * Calls any non-streaming operation. Resolves with JSON text (objects,
    * lists, pages as `{items, next_cursor}`, booleans) or a `Buffer` (bytes).

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Generates every surface of the client from core/operations.toml.
+"""Generates every surface of the client from core/operations.toml (and the
+error kinds from core/errors.toml).
 
     python3 codegen/generate.py          # write the generated files
     python3 codegen/generate.py --check  # fail when a checked-in file is stale
@@ -19,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from table import ROOT, load_table  # noqa: E402
 
-TARGETS = ["rust", "python", "node", "uniffi", "c"]
+TARGETS = ["rust", "python", "node", "uniffi", "c", "errors"]
 
 
 def render_all() -> dict[pathlib.Path, str]:

@@ -19,7 +19,7 @@ cargo build -p miosa-emulator --locked
 # A fresh venv every run, so the suite sees only what the wheel installs.
 rm -rf .venv
 "$PY" -m venv .venv
-.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy
+.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy hypothesis
 
 rm -f dist/miosa_native-*.whl
 .venv/bin/maturin build --locked -m bindings-python/Cargo.toml -i .venv/bin/python -o dist

@@ -54,14 +54,11 @@ typedef enum miosa_status {
    */
   MIOSA_OK = 0,
   /**
-   * An argument was refused before any network use: NULL where a value is
-   * required, invalid UTF-8, malformed JSON, an unknown operation, a wrong
-   * argument count, an API key that does not start with `msk_`.
+   * The caller's input was refused before any network use; the message names the parameter.
    */
   MIOSA_ERR_INVALID_ARGUMENT = 1,
   /**
-   * The call does not fit the operation, e.g. `miosa_call` on an operation
-   * that streams events (use `miosa_stream`) or returns bytes (use `miosa_call_bytes`).
+   * The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one.
    */
   MIOSA_ERR_USAGE = 2,
   /**
@@ -73,7 +70,7 @@ typedef enum miosa_status {
    */
   MIOSA_ERR_INSUFFICIENT_CREDITS = 4,
   /**
-   * HTTP 403: the key may not do this.
+   * HTTP 403: the key may not do this (admin routes need an admin key).
    */
   MIOSA_ERR_PERMISSION_DENIED = 5,
   /**
@@ -89,20 +86,19 @@ typedef enum miosa_status {
    */
   MIOSA_ERR_VALIDATION = 8,
   /**
-   * HTTP 429: slow down; `miosa_error.retry_after_ms` says for how long when known.
+   * HTTP 429: slow down; the retry-after field says for how long when the server knows.
    */
   MIOSA_ERR_RATE_LIMITED = 9,
   /**
-   * HTTP 5xx.
+   * HTTP 5xx: the server failed.
    */
   MIOSA_ERR_SERVER = 10,
   /**
-   * Any other non-success HTTP status, or a failure class newer than this
-   * header (its `miosa_error.kind` names it).
+   * Any other non-success HTTP status.
    */
   MIOSA_ERR_API = 11,
   /**
-   * A connect, response or stream-idle timeout expired (no HTTP status).
+   * A connect, attempt, operation or stream-idle timeout expired (no HTTP status).
    */
   MIOSA_ERR_TIMEOUT = 12,
   /**
@@ -114,35 +110,22 @@ typedef enum miosa_status {
    */
   MIOSA_ERR_DECODE = 14,
   /**
-   * The call was cancelled.
+   * The call was cancelled (its signal, token, stream or client was closed).
    */
   MIOSA_ERR_CANCELLED = 15,
   /**
-   * A webhook signature was refused (`miosa_error.code` says why).
+   * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
    */
-  MIOSA_ERR_SIGNATURE = 16,
+  MIOSA_ERR_WEBHOOK_VERIFICATION = 16,
   /**
-   * A bug in this library was caught at the boundary (a Rust panic); the
-   * process is intact and the call had no effect beyond what it had sent.
+   * A bug in this library was caught at the language boundary; the process is intact.
    */
   MIOSA_ERR_INTERNAL = 17,
   /**
-   * A response body, download or SSE line/event went over its limit; the
-   * message names the setting (`max_response_bytes`, `max_download_bytes`,
-   * `max_event_bytes`).
+   * A response body, download or stream event went over its size limit; the message names the setting.
    */
   MIOSA_ERR_LIMIT_EXCEEDED = 18,
 } miosa_status;
-
-/**
- * A one-way cancel switch shared between threads.
- *
- * Thread safety: `miosa_cancel_token_cancel` may be called from any thread
- * (including while another thread is blocked in a call made through a
- * handle from `miosa_client_with_cancel`). Free it with
- * `miosa_cancel_token_free` once no thread uses it.
- */
-typedef struct miosa_cancel_token miosa_cancel_token;
 
 /**
  * An opaque MIOSA API client. It owns a connection pool and the I/O threads
@@ -156,8 +139,7 @@ typedef struct miosa_client miosa_client;
 
 /**
  * An open event stream read one event at a time (see `miosa_stream_open`).
- * Read it from one thread at a time; `miosa_stream_close` may come from any
- * thread and wakes a blocked `miosa_stream_next`.
+ * Calls on one stream from several threads are serialised.
  */
 typedef struct miosa_event_stream miosa_event_stream;
 
@@ -244,12 +226,16 @@ typedef struct miosa_header {
 /**
  * Client options. A zero-initialised struct (`miosa_options o = {0};`) means
  * "all defaults"; set only what you need. Passing NULL instead of a struct
- * also selects every default. The library copies what it needs during
- * `miosa_client_new`; the struct and its strings may be freed afterwards.
+ * also selects every default. Every value is checked by the core, as in every
+ * other language; a bad one fails with `MIOSA_ERR_INVALID_ARGUMENT` naming it.
+ * The library copies what it needs during `miosa_client_new`; the struct and
+ * its strings may be freed afterwards.
  */
 typedef struct miosa_options {
   /**
-   * API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `https://api.miosa.ai/api/v1`.
+   * API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `MIOSA_BASE_URL`
+   * or else `https://api.miosa.ai/api/v1`. Plain http only to this machine
+   * unless `allow_insecure_http` is set.
    */
   const char *base_url;
   /**
@@ -257,29 +243,49 @@ typedef struct miosa_options {
    */
   uint64_t connect_timeout_ms;
   /**
-   * Time to wait for a response, and the idle limit of event streams, in
-   * milliseconds; 0 for the default (60 s).
+   * Limit on one whole attempt (connect, headers and body), and the idle
+   * limit of event streams, in milliseconds; 0 for the default (60 s).
    */
-  uint64_t receive_timeout_ms;
+  uint64_t timeout_ms;
   /**
-   * Retry transient failures (429, 5xx, timeouts, connection errors) with
-   * exponential backoff. Off by default, as in the official SDKs. Unsafe
-   * methods are retried only with an idempotency key, which the library
-   * then generates.
+   * Limit on a whole call in milliseconds: every attempt and every backoff
+   * wait together; when it expires the call fails with `MIOSA_ERR_TIMEOUT`.
+   * 0 for none (the default).
    */
-  bool retry;
+  uint64_t operation_timeout_ms;
   /**
-   * Total attempts including the first when `retry` is set; 0 for the default (3).
+   * Set to turn retries off (they are on by default: 2 retries of transient
+   * failures, and of mutations only with an idempotency key).
    */
-  uint32_t max_attempts;
+  bool disable_retries;
   /**
-   * First backoff ceiling in milliseconds when `retry` is set; 0 for the default (500).
+   * Retries after the first attempt; 0 for the default (2).
+   */
+  uint32_t max_retries;
+  /**
+   * First backoff ceiling in milliseconds; 0 for the default (500).
    */
   uint64_t retry_base_delay_ms;
   /**
-   * Longest single wait in milliseconds when `retry` is set; 0 for the default (30000).
+   * Longest single backoff wait in milliseconds; 0 for the default (30000).
    */
   uint64_t retry_max_delay_ms;
+  /**
+   * Largest buffered JSON response body in bytes; 0 for the default (64 MiB).
+   */
+  uint64_t max_response_bytes;
+  /**
+   * Largest buffered download in bytes; 0 for the default (1 GiB).
+   */
+  uint64_t max_download_bytes;
+  /**
+   * Largest SSE line or event in bytes; 0 for the default (16 MiB).
+   */
+  uint64_t max_event_bytes;
+  /**
+   * Allows a plain `http://` base URL to a host other than this machine.
+   */
+  bool allow_insecure_http;
   /**
    * Extra headers sent on every request (e.g. `x-tenant-id`), or NULL.
    */
@@ -288,12 +294,6 @@ typedef struct miosa_options {
    * Number of entries in `headers`.
    */
   size_t headers_len;
-  /**
-   * Limit on a whole call in milliseconds: every attempt and every backoff
-   * wait together; when it expires the call fails with `MIOSA_ERR_TIMEOUT`.
-   * 0 for none (the default).
-   */
-  uint64_t operation_timeout_ms;
 } miosa_options;
 
 /**
@@ -492,60 +492,11 @@ void miosa_string_free(char *s);
 void miosa_bytes_free(struct miosa_bytes *bytes);
 
 /**
- * A new token, not cancelled. Never NULL.
- *
- * Ownership: release it with `miosa_cancel_token_free`.
- */
-struct miosa_cancel_token *miosa_cancel_token_new(void);
-
-/**
- * Cancels every call, stream read and pager read watching the token, now and
- * later: a thread blocked in one returns `MIOSA_ERR_CANCELLED` at once. NULL is ignored.
- *
- * # Safety
- * `token` is NULL or a live token.
- */
-void miosa_cancel_token_cancel(const struct miosa_cancel_token *token);
-
-/**
- * Whether `miosa_cancel_token_cancel` was called; false for NULL.
- *
- * # Safety
- * `token` is NULL or a live token.
- */
-bool miosa_cancel_token_is_cancelled(const struct miosa_cancel_token *token);
-
-/**
- * Releases a token. Handles made with it keep working (and stay cancelled
- * if it was). NULL is ignored.
- *
- * # Safety
- * `token` is NULL or a live token that is freed only once.
- */
-void miosa_cancel_token_free(struct miosa_cancel_token *token);
-
-/**
- * Derives a handle whose every blocking call, stream and pager ends with
- * `MIOSA_ERR_CANCELLED` once `token` is cancelled (from any thread). It
- * shares the original's connection pool and options.
- *
- * Ownership: on `MIOSA_OK`, `*out` holds a new handle the caller releases
- * with `miosa_client_free`. On failure `*out` is NULL and `*err` (when
- * requested) holds an error to release with `miosa_error_free`.
- *
- * # Safety
- * `client` is a live handle, `token` a live token; the other pointers are NULL or valid.
- */
-enum miosa_status miosa_client_with_cancel(const struct miosa_client *client,
-                                           const struct miosa_cancel_token *token,
-                                           struct miosa_client **out,
-                                           struct miosa_error **err);
-
-/**
  * Creates a client.
  *
  * `api_key` must start with `msk_`; it never appears in any error message.
- * `options` may be NULL for every default (see `miosa_options`).
+ * NULL reads the environment variable `MIOSA_API_KEY`. `options` may be NULL
+ * for every default (see `miosa_options`).
  *
  * Ownership: on `MIOSA_OK`, `*out` holds a new client the caller owns and
  * releases with `miosa_client_free`; on failure `*out` is NULL and, when
@@ -561,13 +512,48 @@ enum miosa_status miosa_client_new(const char *api_key,
                                    struct miosa_error **err);
 
 /**
+ * Creates a client from settings as JSON text: an object with any of the
+ * names every language shares (`api_key`, `base_url`, `connect_timeout`,
+ * `timeout`, `operation_timeout`, `max_retries`, `retry_base_delay`,
+ * `retry_max_delay`, `max_response_bytes`, `max_download_bytes`,
+ * `max_event_bytes`, `allow_insecure_http`, `headers`), durations in
+ * milliseconds. Absent or `null` means the default; `max_retries: 0` turns
+ * retries off; unknown names are refused. The key and base URL default to
+ * `MIOSA_API_KEY` and `MIOSA_BASE_URL`. `settings_json` NULL means `{}`.
+ *
+ * Ownership: as `miosa_client_new`.
+ *
+ * # Safety
+ * Every pointer is NULL or valid as described; strings are NUL-terminated.
+ */
+enum miosa_status miosa_client_new_json(const char *settings_json,
+                                        struct miosa_client **out,
+                                        struct miosa_error **err);
+
+/**
+ * The settings and per-call options a handle uses, as JSON text (names as
+ * in every language, durations in seconds, secrets redacted):
+ * `{"settings": {...}, "options": {...}}`.
+ *
+ * Ownership: on `MIOSA_OK`, `*out_json` holds a string the caller releases
+ * with `miosa_string_free`.
+ *
+ * # Safety
+ * `client` is a live handle; the other pointers are NULL or valid.
+ */
+enum miosa_status miosa_client_settings_json(const struct miosa_client *client,
+                                             char **out_json,
+                                             struct miosa_error **err);
+
+/**
  * Derives a handle whose every call also carries extra headers, query
  * parameters, body fields or a per-attempt timeout. It shares the
  * original's connection pool.
  *
- * `options_json` is a JSON object with any of: `"headers"` (object of
- * strings), `"query"` (object), `"body"` (object, merged into JSON bodies),
- * `"timeout_ms"` (positive integer).
+ * `options_json` is a JSON object with any of: `"extra_headers"` (object of
+ * strings), `"extra_query"` (object), `"extra_body"` (object, merged into
+ * JSON bodies; a `null` there is sent as JSON `null`), `"timeout"`
+ * (milliseconds per attempt), `"max_response_bytes"`. Unknown names are refused.
  *
  * Ownership: on `MIOSA_OK`, `*out` holds a new handle the caller releases
  * with `miosa_client_free`, independently of `client` (either may be freed
@@ -648,17 +634,6 @@ enum miosa_status miosa_pager_new(const struct miosa_client *client,
 enum miosa_status miosa_pager_next(struct miosa_pager *pager,
                                    char **item_json,
                                    struct miosa_error **err);
-
-/**
- * Ends the walk now, from any thread: a `miosa_pager_next` blocked on
- * another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
- * and so does every later one. The pager still has to be released with
- * `miosa_pager_free`. NULL is ignored.
- *
- * # Safety
- * `pager` is NULL or a live pager.
- */
-void miosa_pager_close(const struct miosa_pager *pager);
 
 /**
  * Releases a pager. NULL is ignored.
@@ -765,7 +740,7 @@ void miosa_exec_result_free(struct miosa_exec_result *result);
  * A dropped connection is resumed with `Last-Event-ID` when the events carry
  * ids, so nothing is lost or repeated. Errors that happen when opening (401,
  * 404, ...) or later (a broken, unresumable connection; an idle timeout of
- * `receive_timeout_ms`) are returned; events already delivered stay delivered.
+ * `timeout_ms`) are returned; events already delivered stay delivered.
  * Returns `MIOSA_OK` when the stream ended cleanly (end of body or `[DONE]`)
  * or `cb` stopped it; either way the connection is closed on return.
  *
@@ -808,7 +783,7 @@ enum miosa_status miosa_stream_open(const struct miosa_client *client,
 /**
  * Waits for the next event. At the end of the stream (clean end or
  * `[DONE]`), returns `MIOSA_OK` with `*event` set to NULL. Errors (a broken,
- * unresumable connection; an idle timeout of `receive_timeout_ms`) end the
+ * unresumable connection; an idle timeout of `timeout_ms`) end the
  * stream: later calls return the end.
  *
  * Ownership: `*event` is borrowed from the stream: valid until the next
@@ -822,17 +797,6 @@ enum miosa_status miosa_stream_open(const struct miosa_client *client,
 enum miosa_status miosa_stream_next(struct miosa_event_stream *stream,
                                     const struct miosa_event **event,
                                     struct miosa_error **err);
-
-/**
- * Closes the connection now, from any thread: a `miosa_stream_next`
- * blocked on another thread returns the end (`MIOSA_OK`, `*event` NULL) at
- * once, and so does every later one. The stream still has to be released
- * with `miosa_stream_free`. NULL is ignored.
- *
- * # Safety
- * `stream` is NULL or a live stream.
- */
-void miosa_stream_close(const struct miosa_event_stream *stream);
 
 /**
  * Closes the connection and releases the stream. NULL is ignored.
@@ -851,18 +815,16 @@ void miosa_stream_free(struct miosa_event_stream *stream);
  * (`sha256=<hex>`, or the legacy `t=<unix>,v1=<hex>` checked against the
  * current time with a 300 s tolerance), `secret` the webhook's signing secret.
  *
- * Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_SIGNATURE` when
- * it does not, with `miosa_error.code` set to `missing_signature` (NULL or
- * blank `signature`), `invalid_signature`, `malformed_header` or
- * `timestamp_too_old`; `MIOSA_ERR_INVALID_ARGUMENT` when `secret` is NULL or
- * blank. Comparison is constant-time.
+ * Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_WEBHOOK_VERIFICATION` when
+ * it does not, with `miosa_error.code` set to `invalid_signature`,
+ * `malformed_header` or `timestamp_too_old`. Comparison is constant-time.
  *
  * Ownership: inputs are only read during the call. On failure `*err` (when
  * requested) holds an error to free with `miosa_error_free`.
  *
  * # Safety
  * `payload` points at `len` readable bytes (or is NULL with `len == 0`);
- * strings are NULL or NUL-terminated; `err` is NULL or valid.
+ * strings are NUL-terminated; `err` is NULL or valid.
  */
 enum miosa_status miosa_webhook_verify(const uint8_t *payload,
                                        size_t len,
@@ -872,8 +834,7 @@ enum miosa_status miosa_webhook_verify(const uint8_t *payload,
 
 /**
  * Like `miosa_webhook_verify`, with the legacy scheme's clock and tolerance
- * given: `now_unix` in seconds since the epoch (a negative one is
- * `MIOSA_ERR_INVALID_ARGUMENT`), `tolerance_s` in seconds.
+ * given: `now_unix` in seconds since the epoch, `tolerance_s` in seconds.
  *
  * Ownership: as `miosa_webhook_verify`.
  *
@@ -887,35 +848,6 @@ enum miosa_status miosa_webhook_verify_at(const uint8_t *payload,
                                           int64_t now_unix,
                                           uint64_t tolerance_s,
                                           struct miosa_error **err);
-
-/**
- * Verifies a delivery from its request headers and hands back the parsed
- * event: `header_names[i]`/`header_values[i]` for `i < header_count` are the
- * request's headers (names in any case; NULL arrays with a count of 0 are
- * no headers), checked against the current time with a 300 s tolerance.
- *
- * Returns `MIOSA_OK` with `*event_json` set to the event as JSON text,
- * `MIOSA_ERR_SIGNATURE` as `miosa_webhook_verify` does (and with code
- * `invalid_payload` when the signed body is not a JSON object), or
- * `MIOSA_ERR_INVALID_ARGUMENT`.
- *
- * Ownership: free `*event_json` with `miosa_string_free`; it is NULL on
- * failure. Inputs are only read during the call.
- *
- * # Safety
- * `payload` as in `miosa_webhook_verify`; `header_names` and
- * `header_values` each point at `header_count` NUL-terminated strings (or
- * are NULL with `header_count == 0`); `event_json` is valid for writes;
- * `err` is NULL or valid.
- */
-enum miosa_status miosa_webhook_unwrap(const uint8_t *payload,
-                                       size_t len,
-                                       const char *const *header_names,
-                                       const char *const *header_values,
-                                       size_t header_count,
-                                       const char *secret,
-                                       char **event_json,
-                                       struct miosa_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,10 +2,8 @@
 //! with per-call options, and release.
 
 use std::ffi::c_char;
-use std::time::Duration;
 
-use miosa_core::{Client, RequestOptions, RetryPolicy};
-use serde_json::Value;
+use miosa_core::{Client, Dialect, Input, RequestOptions};
 
 use crate::error::miosa_error;
 use crate::ffi::{self, Outcome, invalid};
@@ -33,37 +31,47 @@ pub struct miosa_header {
 
 /// Client options. A zero-initialised struct (`miosa_options o = {0};`) means
 /// "all defaults"; set only what you need. Passing NULL instead of a struct
-/// also selects every default. The library copies what it needs during
-/// `miosa_client_new`; the struct and its strings may be freed afterwards.
+/// also selects every default. Every value is checked by the core, as in every
+/// other language; a bad one fails with `MIOSA_ERR_INVALID_ARGUMENT` naming it.
+/// The library copies what it needs during `miosa_client_new`; the struct and
+/// its strings may be freed afterwards.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct miosa_options {
-    /// API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `https://api.miosa.ai/api/v1`.
+    /// API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `MIOSA_BASE_URL`
+    /// or else `https://api.miosa.ai/api/v1`. Plain http only to this machine
+    /// unless `allow_insecure_http` is set.
     pub base_url: *const c_char,
     /// Connect timeout in milliseconds; 0 for the default (30 s).
     pub connect_timeout_ms: u64,
-    /// Time to wait for a response, and the idle limit of event streams, in
-    /// milliseconds; 0 for the default (60 s).
-    pub receive_timeout_ms: u64,
-    /// Retry transient failures (429, 5xx, timeouts, connection errors) with
-    /// exponential backoff. Off by default, as in the official SDKs. Unsafe
-    /// methods are retried only with an idempotency key, which the library
-    /// then generates.
-    pub retry: bool,
-    /// Total attempts including the first when `retry` is set; 0 for the default (3).
-    pub max_attempts: u32,
-    /// First backoff ceiling in milliseconds when `retry` is set; 0 for the default (500).
-    pub retry_base_delay_ms: u64,
-    /// Longest single wait in milliseconds when `retry` is set; 0 for the default (30000).
-    pub retry_max_delay_ms: u64,
-    /// Extra headers sent on every request (e.g. `x-tenant-id`), or NULL.
-    pub headers: *const miosa_header,
-    /// Number of entries in `headers`.
-    pub headers_len: usize,
+    /// Limit on one whole attempt (connect, headers and body), and the idle
+    /// limit of event streams, in milliseconds; 0 for the default (60 s).
+    pub timeout_ms: u64,
     /// Limit on a whole call in milliseconds: every attempt and every backoff
     /// wait together; when it expires the call fails with `MIOSA_ERR_TIMEOUT`.
     /// 0 for none (the default).
     pub operation_timeout_ms: u64,
+    /// Set to turn retries off (they are on by default: 2 retries of transient
+    /// failures, and of mutations only with an idempotency key).
+    pub disable_retries: bool,
+    /// Retries after the first attempt; 0 for the default (2).
+    pub max_retries: u32,
+    /// First backoff ceiling in milliseconds; 0 for the default (500).
+    pub retry_base_delay_ms: u64,
+    /// Longest single backoff wait in milliseconds; 0 for the default (30000).
+    pub retry_max_delay_ms: u64,
+    /// Largest buffered JSON response body in bytes; 0 for the default (64 MiB).
+    pub max_response_bytes: u64,
+    /// Largest buffered download in bytes; 0 for the default (1 GiB).
+    pub max_download_bytes: u64,
+    /// Largest SSE line or event in bytes; 0 for the default (16 MiB).
+    pub max_event_bytes: u64,
+    /// Allows a plain `http://` base URL to a host other than this machine.
+    pub allow_insecure_http: bool,
+    /// Extra headers sent on every request (e.g. `x-tenant-id`), or NULL.
+    pub headers: *const miosa_header,
+    /// Number of entries in `headers`.
+    pub headers_len: usize,
 }
 
 /// The client behind a handle pointer.
@@ -79,38 +87,36 @@ pub(crate) unsafe fn client_ref<'a>(
         .ok_or_else(|| invalid("`client` is NULL"))
 }
 
+/// The struct's set fields as the core's plain settings (names as in every
+/// language, durations in milliseconds).
+///
 /// # Safety
 /// The pointers inside `options` follow the `miosa_options` contract.
-unsafe fn apply(
-    mut builder: miosa_core::ClientBuilder,
-    o: &miosa_options,
-) -> Result<miosa_core::ClientBuilder, crate::error::Failure> {
+unsafe fn settings_of(o: &miosa_options) -> Result<Vec<(String, Input)>, crate::error::Failure> {
+    let mut settings = Vec::new();
+    let mut put = |name: &str, value: Input| settings.push((name.to_owned(), value));
     // SAFETY: forwarded contract.
     if let Some(url) = unsafe { ffi::optional_str(o.base_url, "options.base_url") }? {
-        builder = builder.base_url(url);
+        put("base_url", Input::Str(url.to_owned()));
     }
-    if o.connect_timeout_ms > 0 {
-        builder = builder.timeout(Duration::from_millis(o.connect_timeout_ms));
+    let counts = [
+        ("connect_timeout", o.connect_timeout_ms),
+        ("timeout", o.timeout_ms),
+        ("operation_timeout", o.operation_timeout_ms),
+        ("max_retries", u64::from(o.max_retries)),
+        ("retry_base_delay", o.retry_base_delay_ms),
+        ("retry_max_delay", o.retry_max_delay_ms),
+        ("max_response_bytes", o.max_response_bytes),
+        ("max_download_bytes", o.max_download_bytes),
+        ("max_event_bytes", o.max_event_bytes),
+    ];
+    for (name, value) in counts.into_iter().filter(|(_, v)| *v > 0) {
+        put(name, Input::Int(value.into()));
     }
-    if o.receive_timeout_ms > 0 {
-        builder = builder.receive_timeout(Duration::from_millis(o.receive_timeout_ms));
+    if o.disable_retries {
+        put("max_retries", Input::Int(0));
     }
-    if o.operation_timeout_ms > 0 {
-        builder = builder.operation_timeout(Duration::from_millis(o.operation_timeout_ms));
-    }
-    if o.retry {
-        let mut policy = RetryPolicy::default();
-        if o.max_attempts > 0 {
-            policy.max_attempts = o.max_attempts;
-        }
-        if o.retry_base_delay_ms > 0 {
-            policy.base_delay = Duration::from_millis(o.retry_base_delay_ms);
-        }
-        if o.retry_max_delay_ms > 0 {
-            policy.max_delay = Duration::from_millis(o.retry_max_delay_ms);
-        }
-        builder = builder.retry_policy(policy);
-    }
+    put("allow_insecure_http", Input::Bool(o.allow_insecure_http));
     if o.headers_len > 0 {
         if o.headers.is_null() {
             return Err(invalid(
@@ -119,22 +125,25 @@ unsafe fn apply(
         }
         // SAFETY: `headers` points at `headers_len` entries by contract.
         let headers = unsafe { std::slice::from_raw_parts(o.headers, o.headers_len) };
+        let mut entries = Vec::with_capacity(headers.len());
         for (i, h) in headers.iter().enumerate() {
             // SAFETY: forwarded contract.
             let name = unsafe { ffi::required_str(h.name, &format!("options.headers[{i}].name")) }?;
             // SAFETY: forwarded contract.
             let value =
                 unsafe { ffi::required_str(h.value, &format!("options.headers[{i}].value")) }?;
-            builder = builder.header(name, value);
+            entries.push((name.to_owned(), Input::Str(value.to_owned())));
         }
+        put("headers", Input::Map(entries));
     }
-    Ok(builder)
+    Ok(settings)
 }
 
 /// Creates a client.
 ///
 /// `api_key` must start with `msk_`; it never appears in any error message.
-/// `options` may be NULL for every default (see `miosa_options`).
+/// NULL reads the environment variable `MIOSA_API_KEY`. `options` may be NULL
+/// for every default (see `miosa_options`).
 ///
 /// Ownership: on `MIOSA_OK`, `*out` holds a new client the caller owns and
 /// releases with `miosa_client_free`; on failure `*out` is NULL and, when
@@ -154,60 +163,90 @@ pub unsafe extern "C" fn miosa_client_new(
     unsafe {
         ffi::guard(err, || -> Outcome {
             let out = ffi::out_slot(out, "out")?;
-            let key = ffi::required_str(api_key, "api_key")?;
-            let mut builder = Client::builder(key);
-            if let Some(options) = options.as_ref() {
-                builder = apply(builder, options)?;
+            let mut settings = match options.as_ref() {
+                Some(options) => settings_of(options)?,
+                None => Vec::new(),
+            };
+            if let Some(key) = ffi::optional_str(api_key, "api_key")? {
+                settings.push(("api_key".to_owned(), Input::Str(key.to_owned())));
             }
-            let inner = builder.build()?;
+            let inner = Client::from_input(&Input::Map(settings), Dialect::SNAKE_MILLIS)?;
             *out = Box::into_raw(Box::new(miosa_client { inner }));
             Ok(())
         })
     }
 }
 
-fn request_options(value: Value) -> Result<RequestOptions, crate::error::Failure> {
-    let Value::Object(map) = value else {
-        return Err(invalid("`options_json` must be a JSON object"));
-    };
-    let mut options = RequestOptions::new();
-    for (key, value) in map {
-        match (key.as_str(), value) {
-            ("headers", Value::Object(headers)) => {
-                for (name, v) in headers {
-                    let Value::String(v) = v else {
-                        return Err(invalid(format!("header `{name}` must be a string")));
-                    };
-                    options = options.header(name, v);
-                }
-            }
-            ("query", Value::Object(query)) => options.query = query,
-            ("body", Value::Object(body)) => options.body = body,
-            ("timeout_ms", Value::Number(n)) => match n.as_u64() {
-                Some(ms) if ms > 0 => options = options.timeout(Duration::from_millis(ms)),
-                _ => return Err(invalid("`timeout_ms` must be a positive integer")),
-            },
-            ("headers" | "query" | "body", _) => {
-                return Err(invalid(format!("`{key}` must be a JSON object")));
-            }
-            ("timeout_ms", _) => return Err(invalid("`timeout_ms` must be a positive integer")),
-            (other, _) => {
-                return Err(invalid(format!(
-                    "unknown request option `{other}` (expected headers, query, body, timeout_ms)"
-                )));
-            }
-        }
+/// Creates a client from settings as JSON text: an object with any of the
+/// names every language shares (`api_key`, `base_url`, `connect_timeout`,
+/// `timeout`, `operation_timeout`, `max_retries`, `retry_base_delay`,
+/// `retry_max_delay`, `max_response_bytes`, `max_download_bytes`,
+/// `max_event_bytes`, `allow_insecure_http`, `headers`), durations in
+/// milliseconds. Absent or `null` means the default; `max_retries: 0` turns
+/// retries off; unknown names are refused. The key and base URL default to
+/// `MIOSA_API_KEY` and `MIOSA_BASE_URL`. `settings_json` NULL means `{}`.
+///
+/// Ownership: as `miosa_client_new`.
+///
+/// # Safety
+/// Every pointer is NULL or valid as described; strings are NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_client_new_json(
+    settings_json: *const c_char,
+    out: *mut *mut miosa_client,
+    err: *mut *mut miosa_error,
+) -> crate::error::miosa_status {
+    // SAFETY: the pointer contract is the caller's, as documented above.
+    unsafe {
+        ffi::guard(err, || -> Outcome {
+            let out = ffi::out_slot(out, "out")?;
+            let settings = ffi::optional_json(settings_json, "settings_json")?
+                .map_or(Input::Null, |v| Input::from_tagged_json(&v));
+            let inner = Client::from_input(&settings, Dialect::SNAKE_MILLIS)?;
+            *out = Box::into_raw(Box::new(miosa_client { inner }));
+            Ok(())
+        })
     }
-    Ok(options)
+}
+
+/// The settings and per-call options a handle uses, as JSON text (names as
+/// in every language, durations in seconds, secrets redacted):
+/// `{"settings": {...}, "options": {...}}`.
+///
+/// Ownership: on `MIOSA_OK`, `*out_json` holds a string the caller releases
+/// with `miosa_string_free`.
+///
+/// # Safety
+/// `client` is a live handle; the other pointers are NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_client_settings_json(
+    client: *const miosa_client,
+    out_json: *mut *mut c_char,
+    err: *mut *mut miosa_error,
+) -> crate::error::miosa_status {
+    // SAFETY: the pointer contract is the caller's, as documented above.
+    unsafe {
+        ffi::guard(err, || -> Outcome {
+            let out = ffi::out_slot(out_json, "out_json")?;
+            let client = client_ref(client)?;
+            let summary = serde_json::json!({
+                "settings": client.config().summary(),
+                "options": client.options().summary(),
+            });
+            *out = ffi::c_json(&summary);
+            Ok(())
+        })
+    }
 }
 
 /// Derives a handle whose every call also carries extra headers, query
 /// parameters, body fields or a per-attempt timeout. It shares the
 /// original's connection pool.
 ///
-/// `options_json` is a JSON object with any of: `"headers"` (object of
-/// strings), `"query"` (object), `"body"` (object, merged into JSON bodies),
-/// `"timeout_ms"` (positive integer).
+/// `options_json` is a JSON object with any of: `"extra_headers"` (object of
+/// strings), `"extra_query"` (object), `"extra_body"` (object, merged into
+/// JSON bodies; a `null` there is sent as JSON `null`), `"timeout"`
+/// (milliseconds per attempt), `"max_response_bytes"`. Unknown names are refused.
 ///
 /// Ownership: on `MIOSA_OK`, `*out` holds a new handle the caller releases
 /// with `miosa_client_free`, independently of `client` (either may be freed
@@ -230,7 +269,11 @@ pub unsafe extern "C" fn miosa_client_with_options(
             let client = client_ref(client)?;
             let value = ffi::optional_json(options_json, "options_json")?
                 .ok_or_else(|| invalid("`options_json` is NULL"))?;
-            let inner = client.with_options(request_options(value)?)?;
+            let options = RequestOptions::from_input(
+                &Input::from_tagged_json(&value),
+                Dialect::SNAKE_MILLIS,
+            )?;
+            let inner = client.with_options(options)?;
             *out = Box::into_raw(Box::new(miosa_client { inner }));
             Ok(())
         })

@@ -27,6 +27,7 @@ mod error;
 mod ffi;
 mod pager;
 mod quickstart;
+mod status;
 mod stream;
 mod webhooks;
 

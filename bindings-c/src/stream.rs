@@ -94,7 +94,7 @@ impl EventText {
 /// A dropped connection is resumed with `Last-Event-ID` when the events carry
 /// ids, so nothing is lost or repeated. Errors that happen when opening (401,
 /// 404, ...) or later (a broken, unresumable connection; an idle timeout of
-/// `receive_timeout_ms`) are returned; events already delivered stay delivered.
+/// `timeout_ms`) are returned; events already delivered stay delivered.
 /// Returns `MIOSA_OK` when the stream ended cleanly (end of body or `[DONE]`)
 /// or `cb` stopped it; either way the connection is closed on return.
 ///
@@ -190,7 +190,7 @@ pub unsafe extern "C" fn miosa_stream_open(
 
 /// Waits for the next event. At the end of the stream (clean end or
 /// `[DONE]`), returns `MIOSA_OK` with `*event` set to NULL. Errors (a broken,
-/// unresumable connection; an idle timeout of `receive_timeout_ms`) end the
+/// unresumable connection; an idle timeout of `timeout_ms`) end the
 /// stream: later calls return the end.
 ///
 /// Ownership: `*event` is borrowed from the stream: valid until the next

@@ -10,12 +10,12 @@ use miosa_core::webhooks::{self, VerifyOptions, WebhookError};
 use crate::error::{Detail, Failure, miosa_error, miosa_status};
 use crate::ffi::{self, Outcome, invalid};
 
-/// A refused delivery is `MIOSA_ERR_SIGNATURE` with the refusal code; the
+/// A refused delivery is `MIOSA_ERR_WEBHOOK_VERIFICATION` with the refusal code; the
 /// caller's unusable input (an empty secret, a negative clock) is an
 /// argument error.
 fn refused(e: WebhookError) -> Failure {
     if e.is_verification_failure() {
-        Detail::failure(miosa_status::MIOSA_ERR_SIGNATURE, e.to_string()).with_code(e.code())
+        Detail::failure(miosa_status::MIOSA_ERR_WEBHOOK_VERIFICATION, e.to_string()).with_code(e.code())
     } else {
         invalid(e.to_string())
     }
@@ -55,7 +55,7 @@ unsafe fn verify(
 /// (`sha256=<hex>`, or the legacy `t=<unix>,v1=<hex>` checked against the
 /// current time with a 300 s tolerance), `secret` the webhook's signing secret.
 ///
-/// Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_SIGNATURE` when
+/// Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_WEBHOOK_VERIFICATION` when
 /// it does not, with `miosa_error.code` set to `missing_signature` (NULL or
 /// blank `signature`), `invalid_signature`, `malformed_header` or
 /// `timestamp_too_old`; `MIOSA_ERR_INVALID_ARGUMENT` when `secret` is NULL or
@@ -119,7 +119,7 @@ pub unsafe extern "C" fn miosa_webhook_verify_at(
 /// no headers), checked against the current time with a 300 s tolerance.
 ///
 /// Returns `MIOSA_OK` with `*event_json` set to the event as JSON text,
-/// `MIOSA_ERR_SIGNATURE` as `miosa_webhook_verify` does (and with code
+/// `MIOSA_ERR_WEBHOOK_VERIFICATION` as `miosa_webhook_verify` does (and with code
 /// `invalid_payload` when the signed body is not a JSON object), or
 /// `MIOSA_ERR_INVALID_ARGUMENT`.
 ///

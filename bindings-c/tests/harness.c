@@ -108,12 +108,14 @@ void emulator_stop(emulator *e) {
     }
 }
 
-miosa_client *client_with_timeout(const emulator *e, const char *key, uint64_t receive_timeout_ms) {
+miosa_client *client_with_timeout(const emulator *e, const char *key, uint64_t timeout_ms) {
     miosa_options options = {0};
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;
-    options.receive_timeout_ms = receive_timeout_ms;
+    options.timeout_ms = timeout_ms;
+    /* Retries are on by default; the suite's plain clients see every fault. */
+    options.disable_retries = true;
     miosa_status s = miosa_client_new(key, &options, &c, &err);
     if (!EXPECT_OK(s, err, "miosa_client_new")) {
         return NULL;

@@ -28,7 +28,7 @@ void emulator_stop(emulator *e);
 /* A client for the emulator with `key` (NULL options but the base URL). */
 miosa_client *client_for(const emulator *e, const char *key);
 /* Same, with a receive timeout in milliseconds (0: default). */
-miosa_client *client_with_timeout(const emulator *e, const char *key, uint64_t receive_timeout_ms);
+miosa_client *client_with_timeout(const emulator *e, const char *key, uint64_t timeout_ms);
 
 /* Failure accounting for the running test. */
 void check_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -112,8 +112,8 @@ void test_bad_arguments(const emulator *e) {
     refused(s, err, "broken create params", "params_json");
     s = miosa_request(c, "GET", "/sandboxes", "{", &out, &err);
     refused(s, err, "broken request body", "body_json");
-    s = miosa_client_with_options(c, "{\"headers\": [1]}", &none, &err);
-    refused(s, err, "headers as a list", "headers");
+    s = miosa_client_with_options(c, "{\"extra_headers\": [1]}", &none, &err);
+    refused(s, err, "headers as a list", "`extra_headers`");
     s = miosa_client_with_options(c, "{\"tiemout_ms\": 5}", &none, &err);
     refused(s, err, "unknown request option", "tiemout_ms");
 
@@ -183,8 +183,8 @@ void test_client_options(const emulator *e) {
         return;
     }
     /* Query and body options name fields the API takes, so a strict emulator accepts them too. */
-    s = miosa_client_with_options(c, "{\"headers\": {\"x-trace\": \"c-suite\"}, \"query\": {\"wait\": \"false\"}, "
-                                     "\"body\": {\"metadata\": {\"team\": \"qa\"}}, \"timeout_ms\": 5000}",
+    s = miosa_client_with_options(c, "{\"extra_headers\": {\"x-trace\": \"c-suite\"}, \"extra_query\": {\"wait\": \"false\"}, "
+                                     "\"extra_body\": {\"metadata\": {\"team\": \"qa\"}}, \"timeout\": 5000}",
                                   &derived, &err);
     if (EXPECT_OK(s, err, "miosa_client_with_options")) {
         /* The derived handle outlives its parent. */

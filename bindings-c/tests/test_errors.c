@@ -160,6 +160,7 @@ void test_error_classes(const emulator *e) {
     miosa_error_free(err);
     miosa_options closed = {0};
     closed.base_url = "http://127.0.0.1:1/api/v1";
+    closed.disable_retries = true;
     miosa_client *nowhere = NULL;
     s = miosa_client_new(e->api_key, &closed, &nowhere, &err);
     if (EXPECT_OK(s, err, "client for a closed port")) {
@@ -196,8 +197,7 @@ void test_retry_recovers(const emulator *e) {
     miosa_client *c = NULL, *plain = client_for(e, e->api_key);
     miosa_error *err = NULL;
     options.base_url = e->base_url;
-    options.retry = true;
-    options.max_attempts = 3;
+    options.max_retries = 2;
     options.retry_base_delay_ms = 10;
     options.retry_max_delay_ms = 50;
     miosa_status s = miosa_client_new(e->api_key, &options, &c, &err);
@@ -238,7 +238,7 @@ static void expect_refusal(miosa_status s, miosa_error *err, const jval *expect,
         const char *code = json_get_str(expect, "code");
         CHECKF(err && err->code && code && strcmp(err->code, code) == 0, "%s: code %s, got %s", name,
                code ? code : "?", err && err->code ? err->code : "none");
-        EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, name);
+        EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, name);
     }
 }
 
@@ -317,7 +317,7 @@ static void check_webhook_unwrap(const jval *v, const uint8_t *payload, size_t l
     miosa_error *err = NULL;
     miosa_status s = miosa_webhook_unwrap(payload, len, NULL, NULL, 0, secret, &event, &err);
     CHECK(err && err->code && strcmp(err->code, "missing_signature") == 0);
-    EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "unwrap without headers");
+    EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, "unwrap without headers");
     s = miosa_webhook_unwrap(payload, len, NULL, NULL, 2, secret, &event, &err);
     EXPECT_STATUS(s, err, MIOSA_ERR_INVALID_ARGUMENT, "NULL header arrays with a count");
 }
@@ -351,10 +351,10 @@ void test_webhook_signatures(const emulator *e) {
 
     s = miosa_webhook_verify(payload, len, json_get_str(v, "wrong_secret_header"), secret, &err);
     CHECK(err && err->code && strcmp(err->code, "invalid_signature") == 0);
-    EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "wrong secret");
+    EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, "wrong secret");
 
     s = miosa_webhook_verify(payload, len - 1, json_get_str(current, "header"), secret, &err);
-    EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "a changed payload");
+    EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, "a changed payload");
 
     const char *legacy_header = json_get_str(legacy, "header");
     const jval *tolerance = json_get(legacy, "tolerance_seconds");
@@ -367,7 +367,7 @@ void test_webhook_signatures(const emulator *e) {
         s = miosa_webhook_verify_at(payload, len, legacy_header, secret, (int64_t)old_now->num, (uint64_t)tolerance->num,
                                     &err);
         CHECK(err && err->code && strcmp(err->code, "timestamp_too_old") == 0);
-        EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "legacy scheme too old");
+        EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, "legacy scheme too old");
     } else {
         check_fail(__FILE__, __LINE__, "the legacy vector is incomplete");
     }
@@ -377,7 +377,7 @@ void test_webhook_signatures(const emulator *e) {
     for (size_t i = 0; malformed && i < malformed->n; i++) {
         s = miosa_webhook_verify(payload, len, malformed->items[i].str, secret, &err);
         CHECKF(err && err->code && strcmp(err->code, "malformed_header") == 0, "header %s", malformed->items[i].str);
-        EXPECT_STATUS(s, err, MIOSA_ERR_SIGNATURE, "malformed header");
+        EXPECT_STATUS(s, err, MIOSA_ERR_WEBHOOK_VERIFICATION, "malformed header");
     }
 
     s = miosa_webhook_verify(NULL, 3, "sha256=00", secret, &err);

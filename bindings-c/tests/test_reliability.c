@@ -34,8 +34,8 @@ static miosa_client *retrying(const emulator *e, uint32_t max_attempts, uint64_t
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;
-    options.retry = true;
-    options.max_attempts = max_attempts;
+    options.max_retries = max_attempts - 1;
+    options.disable_retries = max_attempts <= 1;
     options.retry_base_delay_ms = 10;
     options.retry_max_delay_ms = max_delay_ms;
     miosa_status s = miosa_client_new(e->api_key, &options, &c, &err);
@@ -349,7 +349,7 @@ void test_rel_stall_timeout(const emulator *e) {
     /* A per-call timeout (a derived handle). */
     miosa_client *quick = NULL;
     miosa_error *err = NULL;
-    miosa_status s = miosa_client_with_options(plain, "{\"timeout_ms\": 150}", &quick, &err);
+    miosa_status s = miosa_client_with_options(plain, "{\"timeout\": 150}", &quick, &err);
     if (EXPECT_OK(s, err, "miosa_client_with_options")) {
         double t0 = ms_now();
         err = get_fixture_fails(quick, MIOSA_ERR_TIMEOUT, "a stall beyond the per-call timeout");
@@ -367,13 +367,13 @@ void test_rel_stall_timeout(const emulator *e) {
     miosa_client *short_wait = client_with_timeout(e, e->api_key, 200);
     if (short_wait) {
         double t0 = ms_now();
-        miosa_error_free(get_fixture_fails(short_wait, MIOSA_ERR_TIMEOUT, "a stall beyond receive_timeout_ms"));
+        miosa_error_free(get_fixture_fails(short_wait, MIOSA_ERR_TIMEOUT, "a stall beyond timeout_ms"));
         CHECKF(ms_now() - t0 < 1500, "timed out after %.0f ms", ms_now() - t0);
         miosa_client_free(short_wait);
     }
 
     /* Retries on: the stalled attempt is abandoned, the next answers. */
-    s = miosa_client_with_options(c, "{\"timeout_ms\": 200}", &quick, &err);
+    s = miosa_client_with_options(c, "{\"timeout\": 200}", &quick, &err);
     if (EXPECT_OK(s, err, "retrying client with a per-call timeout")) {
         get_fixture_ok(quick, "a stall, then success");
     }
@@ -391,8 +391,7 @@ void test_rel_operation_timeout(const emulator *e) {
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;
-    options.retry = true;
-    options.max_attempts = 1000;
+    options.max_retries = 100;
     options.retry_base_delay_ms = 20;
     options.retry_max_delay_ms = 40;
     options.operation_timeout_ms = 400;

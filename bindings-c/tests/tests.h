@@ -23,6 +23,13 @@ void test_sse_pull(const emulator *e);
 void test_sse_errors(const emulator *e);
 void test_pagination_walk(const emulator *e);
 
+/* test_settings.c */
+void test_settings_vectors(const emulator *e);
+void test_call_option_vectors(const emulator *e);
+void test_settings_from_the_environment(const emulator *e);
+void test_retries_on_by_default(const emulator *e);
+void test_null_reaches_the_wire(const emulator *e);
+
 /* test_arguments.c */
 void test_bad_arguments(const emulator *e);
 void test_client_options(const emulator *e);

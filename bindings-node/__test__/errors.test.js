@@ -30,7 +30,7 @@ let emu
 let client
 before(async () => {
   emu = await startEmulator()
-  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
 })
 after(() => emu && emu.stop())
 
@@ -110,7 +110,7 @@ test('5xx ServerError, and retries recover from it when enabled', async () => {
   const err = await rejectsWith(client.sandboxes.get('sbx_fixture'), ServerError)
   assert.equal(err.status, 503)
 
-  const retrying = new Client(emu.apiKey, { baseUrl: emu.baseUrl, retry: { maxAttempts: 3, baseDelay: 10, maxDelay: 50 } })
+  const retrying = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 2, retryBaseDelay: 10, retryMaxDelay: 50 })
   await emu.fault({ path: '/sandboxes/sbx_fixture', method: 'GET', status: 500, times: 2 })
   const sb = await retrying.sandboxes.get('sbx_fixture')
   assert.equal(sb.id, 'sbx_fixture')
@@ -132,7 +132,7 @@ test('APIConnectionError when nothing listens, or the connection resets', async 
       server.close(() => resolve(port))
     })
   })
-  const nowhere = new Client(emu.apiKey, { baseUrl: `http://127.0.0.1:${port}/api/v1` })
+  const nowhere = new Client(emu.apiKey, { baseUrl: `http://127.0.0.1:${port}/api/v1`, maxRetries: 0 })
   const err = await rejectsWith(nowhere.sandboxes.get('sbx_fixture'), APIConnectionError)
   assert.equal(err.status, null)
 
@@ -188,7 +188,7 @@ test('a Rust panic becomes a MiosaError, and the process lives on', async () => 
         if (!(mapped instanceof MiosaError) || mapped.kind !== 'internal') process.exit(5)
         console.log('background:', mapped.message)
         const { Client } = require('./lib/index.js')
-        return new Client(process.env.KEY, { baseUrl: process.env.BASE }).sandboxes.get('sbx_fixture')
+        return new Client(process.env.KEY, { baseUrl: process.env.BASE, maxRetries: 0 }).sandboxes.get('sbx_fixture')
           .then((sb) => console.log('still alive', sb.id))
       })
   `

@@ -14,7 +14,7 @@ before(async () => {
 after(() => emu && emu.stop())
 
 test('First request: create, start, exec, destroy', async () => {
-  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
   const sb = await client.sandboxes.create({ name: 'quick-exec' })
   assert.match(sb.id, /^sbx_/)
   assert.equal(sb.name, 'quick-exec')
@@ -27,7 +27,7 @@ test('First request: create, start, exec, destroy', async () => {
 })
 
 test('White-label integrator flow', async () => {
-  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, headers: { 'x-tenant-id': 'acme-corp' } })
+  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0, headers: { 'x-tenant-id': 'acme-corp' } })
 
   // Branding and a custom preview domain for the integrator's own product.
   const branding = { product_name: 'Acme Cloud', primary_color: '#ff6600', support_email: 'help@acme.test' }

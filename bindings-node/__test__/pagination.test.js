@@ -12,8 +12,8 @@ let client
 let admin
 before(async () => {
   emu = await startEmulator()
-  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
-  admin = new Client(emu.adminKey, { baseUrl: emu.baseUrl })
+  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
+  admin = new Client(emu.adminKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
   // Mutations are what the audit log records.
   for (let i = 0; i < 7; i++) await client.sandboxes.create({ name: `audited-${i}` })
 })

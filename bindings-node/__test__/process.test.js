@@ -60,7 +60,7 @@ test('ESM import gives the same classes', async () => {
   const script = `
     import { Client, NotFoundError, MiosaError } from 'miosa-native'
     import pkg from 'miosa-native'
-    const client = new Client(process.env.MIOSA_API_KEY, { baseUrl: process.env.MIOSA_BASE_URL })
+    const client = new Client(process.env.MIOSA_API_KEY, { baseUrl: process.env.MIOSA_BASE_URL, maxRetries: 0 })
     try { await client.sandboxes.get('sbx_nope') } catch (err) {
       console.log(err instanceof NotFoundError, err instanceof MiosaError, pkg.Client === Client)
     }
@@ -71,7 +71,7 @@ test('ESM import gives the same classes', async () => {
 })
 
 test('calls never block the event loop', async () => {
-  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
   await emu.fault({ path: '/sandboxes/sbx_fixture', method: 'GET', delay_ms: 500 })
   let ticks = 0
   const timer = setInterval(() => {
@@ -86,7 +86,7 @@ test('calls never block the event loop', async () => {
 })
 
 test('many concurrent calls', async () => {
-  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
   const results = await Promise.all(Array.from({ length: 200 }, () => client.sandboxes.get('sbx_fixture')))
   assert.equal(results.length, 200)
   assert.ok(results.every((sb) => sb.id === 'sbx_fixture'))

@@ -38,13 +38,15 @@ async function withEmulator(body) {
 function retrying(emu, maxAttempts, extra = {}) {
   return new Client(emu.apiKey, {
     baseUrl: emu.baseUrl,
-    retry: { maxAttempts, baseDelay: 10, maxDelay: 50 },
+    maxRetries: maxAttempts - 1,
+    retryBaseDelay: 10,
+    retryMaxDelay: 50,
     ...extra,
   })
 }
 
 function plain(emu, extra = {}) {
-  return new Client(emu.apiKey, { baseUrl: emu.baseUrl, ...extra })
+  return new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0, ...extra })
 }
 
 /** The recorded requests whose path is exactly `/api/v1{path}` (and `method`, when given). */
@@ -83,7 +85,7 @@ async function rejectsWith(promise, Class) {
 test('429 with Retry-After: retries on wait for it and succeed', () =>
   withEmulator(async (emu) => {
     await emu.fault({ path: SANDBOX, method: 'GET', status: 429, retry_after: '1', body: { error: 'slow down', code: 'RATE_LIMITED' } })
-    const client = retrying(emu, 3, { retry: { maxAttempts: 3, baseDelay: 10, maxDelay: 5000 } })
+    const client = retrying(emu, 3, { retryMaxDelay: 5000 })
     const started = Date.now()
     const sandbox = await client.sandboxes.get('sbx_fixture')
     const waited = Date.now() - started
@@ -221,7 +223,7 @@ test('a stall beyond the per-call timeout is an APITimeoutError, fast', () =>
 
     // The client's receive timeout does the same.
     started = Date.now()
-    await rejectsWith(plain(emu, { receiveTimeout: 200 }).sandboxes.get('sbx_fixture'), APITimeoutError)
+    await rejectsWith(plain(emu, { timeout: 200 }).sandboxes.get('sbx_fixture'), APITimeoutError)
     assert.ok(Date.now() - started < 1500, `took ${Date.now() - started} ms`)
 
     // Retries on: the stalled attempt is abandoned, the next one answers.
@@ -234,7 +236,7 @@ test('a stall beyond the per-call timeout is an APITimeoutError, fast', () =>
 test('the operation timeout bounds all retries', () =>
   withEmulator(async (emu) => {
     await emu.fault({ path: SANDBOX, method: 'GET', status: 503, times: 1000 })
-    const client = plain(emu, { retry: { maxAttempts: 1000, baseDelay: 20, maxDelay: 40 }, operationTimeout: 400 })
+    const client = plain(emu, { maxRetries: 100, retryBaseDelay: 20, retryMaxDelay: 40, operationTimeout: 400 })
     const started = Date.now()
     const err = await rejectsWith(client.sandboxes.get('sbx_fixture'), APITimeoutError)
     const took = Date.now() - started
@@ -262,7 +264,7 @@ test('a stream cut five times delivers every event exactly once, in order', () =
 test('a stalled stream ends with APITimeoutError at the idle limit', () =>
   withEmulator(async (emu) => {
     await emu.fault({ path: '/_emulator/stream', stall_after_events: 3, delay_ms: 5000 })
-    const stream = plain(emu, { receiveTimeout: 500 }).streamSse('/_emulator/stream', { extraQuery: { count: 10 } })
+    const stream = plain(emu, { timeout: 500 }).streamSse('/_emulator/stream', { extraQuery: { count: 10 } })
     const seen = []
     const started = Date.now()
     await rejectsWith(
@@ -279,7 +281,7 @@ test('a stalled stream ends with APITimeoutError at the idle limit', () =>
 test('an error buffered behind events is thrown after them, in order', () =>
   withEmulator(async (emu) => {
     await emu.fault({ path: '/_emulator/stream', stall_after_events: 3, delay_ms: 5000 })
-    const stream = plain(emu, { receiveTimeout: 300 }).streamSse('/_emulator/stream', { extraQuery: { count: 10 } })
+    const stream = plain(emu, { timeout: 300 }).streamSse('/_emulator/stream', { extraQuery: { count: 10 } })
     await stream.open()
     // Let the events and the idle timeout all arrive before reading, so the
     // native side hands them over in one batch.

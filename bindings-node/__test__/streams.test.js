@@ -15,7 +15,7 @@ let emu
 let client
 before(async () => {
   emu = await startEmulator()
-  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+  client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
 })
 after(() => emu && emu.stop())
 

@@ -20,7 +20,7 @@ import {
 } from 'miosa-native'
 
 async function main(): Promise<void> {
-  const client = new Client('msk_live_example', { baseUrl: 'http://127.0.0.1:1/api/v1', retry: { maxAttempts: 2 }, headers: { 'x-tenant-id': 'acme' } })
+  const client = new Client('msk_live_example', { baseUrl: 'http://127.0.0.1:1/api/v1', maxRetries: 1, headers: { 'x-tenant-id': 'acme' } })
   const fromEnv: Client = Client.fromEnv()
   const base: string = fromEnv.baseUrl
 

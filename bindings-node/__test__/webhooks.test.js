@@ -145,7 +145,7 @@ test('a signed test delivery from the emulator verifies with the secret from cre
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
   try {
-    const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl })
+    const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, maxRetries: 0 })
     const hook = await client.webhooks.create({ url: `http://127.0.0.1:${server.address().port}/hook`, events: ['sandbox.created'] })
     await client.webhooks.test(hook.id)
     const deadline = Date.now() + 5000

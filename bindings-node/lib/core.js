@@ -24,9 +24,19 @@ function invalid(message) {
   return new InvalidArgumentError(message, { kind: 'invalid_argument' })
 }
 
+// What JSON cannot hold (NaN, infinities, BigInt, functions, symbols) goes to the
+// addon tagged, so the core refuses it by name instead of JSON.stringify turning it
+// into null or dropping it. The core reads the same tags in tests/settings.
+function tag(key, value) {
+  if (typeof value === 'number' && !Number.isFinite(value)) return { $float: String(value) }
+  if (typeof value === 'bigint') return { $int: value.toString() }
+  if (typeof value === 'function' || typeof value === 'symbol') return { $type: typeof value }
+  return value
+}
+
 function toJson(value, what) {
   try {
-    return JSON.stringify(value)
+    return JSON.stringify(value, tag)
   } catch (err) {
     throw invalid(`${what} cannot be sent as JSON: ${err.message}`)
   }
@@ -210,4 +220,4 @@ function unwrapWebhook(payload, headers, secret, options) {
   return JSON.parse(event)
 }
 
-module.exports = { Core, native, toBuffer, isBytes, verifyWebhook, unwrapWebhook }
+module.exports = { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook }

@@ -11,30 +11,36 @@ export * from './errors'
 /** Any decoded JSON object the API returns without a stable schema. */
 export type JsonObject = { [key: string]: any }
 
-/** Settings of a client. Times are in milliseconds. */
+/**
+ * Settings of a client. Times are in milliseconds. Every value is checked by the
+ * core: a bad one (NaN, negative, a string, an unknown name) is an
+ * `InvalidArgumentError` that names it. See the contract table in the README.
+ */
 export interface ClientOptions {
-  /** API root (default `https://api.miosa.ai/api/v1`), e.g. a white-label proxy or the emulator. */
+  /** API root (default `MIOSA_BASE_URL`, else `https://api.miosa.ai/api/v1`). Plain `http://` only to this machine unless `allowInsecureHttp`. */
   baseUrl?: string
-  /** Connect timeout (default 30 000). */
+  /** Time to connect (default 30 000). */
+  connectTimeout?: number
+  /** Limit on one whole attempt (connect, headers and body), and the idle limit of streams (default 60 000). */
   timeout?: number
-  /** Response timeout, and the idle limit of streams (default 60 000). */
-  receiveTimeout?: number
   /** Limit on a whole call, every retry and backoff included (default: none). */
   operationTimeout?: number
-  /** Retries of transient failures: off by default; `true` = 3 attempts, 500 ms base, 30 s cap. */
-  retry?: boolean | RetryOptions
+  /** Retries after a failed attempt (default 2; 0 turns retries off). Mutations are retried only with an idempotency key. */
+  maxRetries?: number
+  /** First backoff ceiling (default 500); attempt n waits up to base * 2^(n-1). */
+  retryBaseDelay?: number
+  /** Longest single backoff wait (default 30 000). */
+  retryMaxDelay?: number
+  /** Largest buffered JSON response body in bytes (default 64 MiB). */
+  maxResponseBytes?: number
+  /** Largest buffered download in bytes (default 1 GiB). */
+  maxDownloadBytes?: number
+  /** Largest SSE line or event in bytes (default 16 MiB). */
+  maxEventBytes?: number
+  /** Allows plain `http://` to a host other than this machine (the key then travels unencrypted). */
+  allowInsecureHttp?: boolean
   /** Headers sent on every request (e.g. `x-tenant-id` for white-label proxies). */
   headers?: Record<string, string>
-}
-
-/** A custom retry policy. */
-export interface RetryOptions {
-  /** Attempts including the first (default 3). */
-  maxAttempts?: number
-  /** First backoff ceiling in ms (default 500); attempt n waits up to base * 2^(n-1). */
-  baseDelay?: number
-  /** Longest single wait in ms (default 30 000). */
-  maxDelay?: number
 }
 
 /** Per-call additions every operation accepts as its last argument. */
@@ -43,10 +49,12 @@ export interface RequestOptions {
   extraHeaders?: Record<string, string>
   /** Extra query parameters. */
   extraQuery?: Record<string, unknown>
-  /** Extra JSON body fields, merged over the call's own. */
+  /** Extra JSON body fields, merged over the call's own; `null` is sent as JSON `null`. */
   extraBody?: Record<string, unknown>
-  /** Per-attempt timeout in ms, replacing the client's `receiveTimeout` for this call. */
+  /** Per-attempt timeout in ms, replacing the client's `timeout` for this call. */
   timeout?: number
+  /** Largest buffered response body of this call in bytes. */
+  maxResponseBytes?: number
   /** Aborting it cancels the request (the promise rejects with an `AbortError`). */
   signal?: AbortSignal
 }
@@ -141,10 +149,14 @@ export declare const version: string
  * does not keep the process alive.
  */
 export declare class Client {
-  /** A client for `apiKey` (it must start with `msk_`). */
-  constructor(apiKey: string, options?: ClientOptions)
-  /** A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`. */
-  static fromEnv(): Client
+  /** A client for `apiKey` (it must start with `msk_`; default: `MIOSA_API_KEY`). */
+  constructor(apiKey?: string, options?: ClientOptions)
+  /** A client with the key from `MIOSA_API_KEY` (and `MIOSA_BASE_URL` when set). */
+  constructor(options?: ClientOptions)
+  /** The same as `new Client(options)`. */
+  static fromEnv(options?: ClientOptions): Client
+  /** The settings in effect (snake_case names, seconds), secrets redacted. */
+  readonly settings: Record<string, unknown>
   /** The API root requests go to. */
   readonly baseUrl: string
   /** `sandboxes` operations. */

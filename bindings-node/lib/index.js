@@ -10,49 +10,46 @@
 // and per-call options are camelCase. See README.md.
 
 const { ApiRoot } = require('./api.js')
-const { Core, native, toBuffer, isBytes, verifyWebhook, unwrapWebhook } = require('./core.js')
+const { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { version } = require('../package.json')
 
-function nativeClient(make) {
-  try {
-    return make()
-  } catch (err) {
-    throw errors.fromNative(err)
-  }
-}
-
-// Lets `fromEnv` hand an already-built native client to the constructor.
-const FROM_NATIVE = Symbol('miosa.fromNative')
-
 class Client extends ApiRoot {
   /**
-   * @param {string} apiKey must start with `msk_`
+   * `new Client(apiKey?, options?)` or `new Client(options?)`: the key defaults to
+   * `MIOSA_API_KEY` and the base URL to `MIOSA_BASE_URL`; an explicit value wins.
+   * @param {string} [apiKey] must start with `msk_`
    * @param {import('./index').ClientOptions} [options]
    */
   constructor(apiKey, options) {
+    if (options === undefined && apiKey !== null && typeof apiKey === 'object') {
+      options = apiKey
+      apiKey = undefined
+    }
     let inner
-    if (apiKey === FROM_NATIVE) {
-      inner = options
-    } else {
-      if (typeof apiKey !== 'string') {
-        throw new errors.InvalidArgumentError('the API key must be a string', { kind: 'invalid_argument' })
-      }
-      const settings = options === undefined || options === null ? null : JSON.stringify(options)
-      inner = nativeClient(() => new native.NativeClient(apiKey, settings))
+    try {
+      const key = toJson(apiKey === undefined ? null : apiKey, 'the API key')
+      inner = new native.NativeClient(key, toJson(options === undefined ? {} : options, 'the options'))
+    } catch (err) {
+      throw errors.fromNative(err)
     }
     super(new Core(inner))
   }
 
-  /** A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`. */
-  static fromEnv() {
-    return new this(FROM_NATIVE, nativeClient(() => native.NativeClient.fromEnv()))
+  /** The same as `new Client(options)`: the key from `MIOSA_API_KEY`, the base URL from `MIOSA_BASE_URL` when set. */
+  static fromEnv(options) {
+    return new this(options)
   }
 
   /** The API root requests go to. */
   get baseUrl() {
     return this._c.native.baseUrl
+  }
+
+  /** The settings in effect (snake_case names, seconds), secrets redacted. */
+  get settings() {
+    return JSON.parse(this._c.native.settings)
   }
 }
 
@@ -75,19 +72,5 @@ module.exports = {
   webhooks,
   parseSse,
   version,
-  MiosaError: errors.MiosaError,
-  AuthenticationError: errors.AuthenticationError,
-  InsufficientCreditsError: errors.InsufficientCreditsError,
-  PermissionDeniedError: errors.PermissionDeniedError,
-  NotFoundError: errors.NotFoundError,
-  ConflictError: errors.ConflictError,
-  ValidationError: errors.ValidationError,
-  RateLimitError: errors.RateLimitError,
-  ServerError: errors.ServerError,
-  APITimeoutError: errors.APITimeoutError,
-  APIConnectionError: errors.APIConnectionError,
-  InvalidArgumentError: errors.InvalidArgumentError,
-  AbortError: errors.AbortError,
-  LimitExceededError: errors.LimitExceededError,
-  WebhookVerificationError: errors.WebhookVerificationError,
+  ...Object.fromEntries(Object.entries(errors).filter(([name]) => name !== 'fromNative' && name !== 'aborted')),
 }

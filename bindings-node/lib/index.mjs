@@ -16,12 +16,16 @@ export const {
   ValidationError,
   RateLimitError,
   ServerError,
+  APIStatusError,
   APITimeoutError,
   APIConnectionError,
+  DecodeError,
   InvalidArgumentError,
   AbortError,
-  LimitExceededError,
+  UsageError,
   WebhookVerificationError,
+  LimitExceededError,
+  InternalError,
 } = cjs
 
 export default cjs

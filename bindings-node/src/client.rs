@@ -1,10 +1,8 @@
 //! `NativeClient`: one core `Client` plus the generic entry points the JS
 //! layer's generated namespaces call (`call`, `openStream`, `pager`).
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use miosa::{Arg, Client, OpSpec, Output, RequestOptions, RetryPolicy};
+use miosa::{Arg, Client, Dialect, Input, OpSpec, Output, RequestOptions};
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, Object};
 use napi_derive::napi;
@@ -17,114 +15,26 @@ use crate::pager::NativePager;
 use crate::reply::Reply;
 use crate::stream::NativeStream;
 
-/// Settings of `new Client(apiKey, settings)`, sent as JSON by the JS layer.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Settings {
-    base_url: Option<String>,
-    /// Connect timeout in ms (the seed's `timeout`).
-    timeout: Option<f64>,
-    /// Response and stream-idle timeout in ms (the seed's `receive_timeout`).
-    receive_timeout: Option<f64>,
-    /// Limit on a whole call, retries included, in ms.
-    operation_timeout: Option<f64>,
-    retry: Option<RetrySetting>,
-    #[serde(default)]
-    headers: Map<String, Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum RetrySetting {
-    On(bool),
-    Policy(RetryFields),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RetryFields {
-    max_attempts: Option<u32>,
-    base_delay: Option<f64>,
-    max_delay: Option<f64>,
-}
-
-/// Per-call options (`extraHeaders`, `extraQuery`, `extraBody`, `timeout`), sent as JSON.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CallOptions {
-    #[serde(default)]
-    extra_headers: Map<String, Value>,
-    #[serde(default)]
-    extra_query: Map<String, Value>,
-    #[serde(default)]
-    extra_body: Map<String, Value>,
-    /// Per-attempt timeout in ms.
-    timeout: Option<f64>,
-}
-
-fn millis(name: &str, ms: f64) -> miosa::Result<Duration> {
-    if ms.is_finite() && ms >= 0.0 {
-        Ok(Duration::from_secs_f64(ms / 1000.0))
-    } else {
-        Err(invalid(format!(
-            "`{name}` must be a non-negative number of milliseconds"
-        )))
-    }
-}
-
-fn header_pairs(name: &str, map: Map<String, Value>) -> miosa::Result<Vec<(String, String)>> {
-    map.into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(n) => Ok((k, n.to_string())),
-            _ => Err(invalid(format!("`{name}.{k}` must be a string"))),
-        })
-        .collect()
-}
-
+/// Parses JSON text from the JS layer.
 fn parse_json<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> miosa::Result<T> {
     serde_json::from_str(text).map_err(|e| invalid(format!("invalid {what}: {e}")))
 }
 
-fn build_client(api_key: String, settings: Option<String>) -> miosa::Result<Client> {
-    let settings: Settings = match settings {
-        Some(text) => parse_json("client settings", &text)?,
-        None => Settings::default(),
-    };
-    let mut builder = Client::builder(api_key);
-    if let Some(url) = settings.base_url {
-        builder = builder.base_url(url);
-    }
-    if let Some(ms) = settings.timeout {
-        builder = builder.timeout(millis("timeout", ms)?);
-    }
-    if let Some(ms) = settings.receive_timeout {
-        builder = builder.receive_timeout(millis("receiveTimeout", ms)?);
-    }
-    if let Some(ms) = settings.operation_timeout {
-        builder = builder.operation_timeout(millis("operationTimeout", ms)?);
-    }
-    match settings.retry {
-        None => {}
-        Some(RetrySetting::On(on)) => builder = builder.retry(on),
-        Some(RetrySetting::Policy(fields)) => {
-            let mut policy = RetryPolicy::default();
-            if let Some(n) = fields.max_attempts {
-                policy.max_attempts = n;
-            }
-            if let Some(ms) = fields.base_delay {
-                policy.base_delay = millis("retry.baseDelay", ms)?;
-            }
-            if let Some(ms) = fields.max_delay {
-                policy.max_delay = millis("retry.maxDelay", ms)?;
-            }
-            builder = builder.retry_policy(policy);
+/// Tagged JSON from the JS layer's `toTaggedJson` (NaN, infinities, BigInt and
+/// functions stay recognisable) as the core's plain input.
+fn parse_input(what: &str, text: &str) -> miosa::Result<Input> {
+    parse_json::<Value>(what, text).map(|v| Input::from_tagged_json(&v))
+}
+
+fn build_client(api_key: &str, settings: &str) -> miosa::Result<Client> {
+    let settings = match parse_input("client settings", settings)? {
+        Input::Map(mut entries) => {
+            entries.insert(0, ("apiKey".to_owned(), parse_input("API key", api_key)?));
+            Input::Map(entries)
         }
-    }
-    for (name, value) in header_pairs("headers", settings.headers)? {
-        builder = builder.header(name, value);
-    }
-    builder.build()
+        other => other,
+    };
+    Client::from_input(&settings, Dialect::CAMEL_MILLIS)
 }
 
 /// The runtime handle of a client, taken from inside its runtime so tasks can
@@ -151,22 +61,32 @@ pub(crate) struct Prepared {
 
 #[napi]
 impl NativeClient {
-    /// `settings` is the JSON of `{ baseUrl, timeout, receiveTimeout, operationTimeout, retry, headers }`.
+    /// `api_key` and `settings` are tagged JSON (see `toTaggedJson` in `lib/core.js`);
+    /// the settings object uses the camelCase names of `ClientOptions`.
     #[napi(constructor, catch_unwind)]
-    pub fn new(api_key: String, settings: Option<String>) -> napi::Result<Self> {
-        Self::from_client(build_client(api_key, settings))
-    }
-
-    /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
-    #[napi(factory, catch_unwind)]
-    pub fn from_env() -> napi::Result<Self> {
-        Self::from_client(Client::from_env())
+    pub fn new(api_key: String, settings: String) -> napi::Result<Self> {
+        Self::from_client(build_client(&api_key, &settings))
     }
 
     /// The API root requests go to.
     #[napi(getter, catch_unwind)]
     pub fn base_url(&self) -> String {
-        self.client.config().base_url().to_owned()
+        miosa::redact::url(self.client.config().base_url())
+    }
+
+    /// The settings in effect as JSON (snake_case names, seconds), secrets redacted.
+    #[napi(getter, catch_unwind)]
+    pub fn settings(&self) -> String {
+        self.client.config().summary().to_string()
+    }
+
+    /// The per-call options `options` (tagged JSON) stand for, as JSON (snake_case, seconds).
+    #[napi(catch_unwind)]
+    pub fn call_options(&self, options: String) -> napi::Result<String> {
+        parse_input("call options", &options)
+            .and_then(|input| RequestOptions::from_input(&input, Dialect::CAMEL_MILLIS))
+            .map(|options| options.summary().to_string())
+            .map_err(|e| to_napi(&e))
     }
 
     /// Calls any non-streaming operation. Resolves with JSON text (objects,
@@ -289,12 +209,14 @@ impl NativeClient {
             .into_iter()
             .map(|arg| match arg {
                 Either::A(buf) => Ok(Arg::Bytes(Bytes::copy_from_slice(&buf))),
-                Either::B(json) => parse_json::<Value>("argument", &json).map(Arg::Json),
+                Either::B(json) => parse_input("argument", &json)
+                    .and_then(|input| input.to_json("argument"))
+                    .map(Arg::Json),
             })
             .collect::<miosa::Result<Vec<_>>>()?;
         let params = match params {
             None => Map::new(),
-            Some(text) => match parse_json::<Value>("parameters", &text)? {
+            Some(text) => match parse_input("parameters", &text)?.to_json("params")? {
                 Value::Object(map) => map,
                 Value::Null => Map::new(),
                 _ => return Err(invalid(format!("{op}: parameters must be an object"))),
@@ -303,18 +225,9 @@ impl NativeClient {
         let client = match options {
             None => self.client.clone(),
             Some(text) => {
-                let options: CallOptions = parse_json("call options", &text)?;
-                let timeout = options
-                    .timeout
-                    .map(|ms| millis("timeout", ms))
-                    .transpose()?;
-                self.client.with_options(RequestOptions {
-                    headers: header_pairs("extraHeaders", options.extra_headers)?,
-                    query: options.extra_query,
-                    body: options.extra_body,
-                    timeout,
-                    ..RequestOptions::default()
-                })?
+                let input = parse_input("call options", &text)?;
+                self.client
+                    .with_options(RequestOptions::from_input(&input, Dialect::CAMEL_MILLIS)?)?
             }
         };
         Ok(Prepared {

@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 
-use crate::convert::{duration, header_pairs, json_to_py, py_to_args, py_to_map, request_options};
+use crate::convert::{CallOptions, json_to_py, py_to_args, py_to_input, py_to_map};
 use crate::errors::{from_core, guard, guard_async, invalid, usage};
 use crate::pager::{NativePager, Page};
 use crate::shutdown::Guarded;
@@ -136,20 +136,16 @@ impl NativeClient {
             .ok_or_else(|| usage("the client is closed"))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,
         op: &str,
         args: &Bound<'_, PyTuple>,
         params: Option<&Bound<'_, PyDict>>,
-        extra_headers: Option<&Bound<'_, PyDict>>,
-        extra_query: Option<&Bound<'_, PyDict>>,
-        extra_body: Option<&Bound<'_, PyDict>>,
-        timeout: Option<f64>,
+        options: &CallOptions<'_, '_>,
     ) -> PyResult<Prepared> {
         let op = find_op(op)?;
         let mut client = self.client()?;
-        if let Some(options) = request_options(extra_headers, extra_query, extra_body, timeout)? {
+        if let Some(options) = options.to_core()? {
             client = client.with_options(options).map_err(|e| from_core(&e))?;
         }
         Ok(Prepared {
@@ -163,84 +159,61 @@ impl NativeClient {
 
 #[pymethods]
 impl NativeClient {
+    /// A client from a dict of settings (see `miosa_native.Client`); a missing
+    /// key and base URL come from `MIOSA_API_KEY` and `MIOSA_BASE_URL`.
     #[new]
-    #[pyo3(signature = (
-        api_key, *, base_url=None, timeout=None, receive_timeout=None, retry=false,
-        max_attempts=None, base_delay=None, max_delay=None, headers=None, operation_timeout=None
-    ))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        api_key: &Bound<'_, PyAny>,
-        base_url: Option<String>,
-        timeout: Option<f64>,
-        receive_timeout: Option<f64>,
-        retry: bool,
-        max_attempts: Option<u32>,
-        base_delay: Option<f64>,
-        max_delay: Option<f64>,
-        headers: Option<&Bound<'_, PyDict>>,
-        operation_timeout: Option<f64>,
-    ) -> PyResult<Self> {
+    #[pyo3(signature = (settings=None))]
+    fn new(settings: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         guard(|| {
-            let key = api_key
-                .cast::<PyString>()
-                .map_err(|_| invalid("api_key must be a string"))?
-                .to_cow()?
-                .into_owned();
-            let mut builder = miosa::Client::builder(key).retry(retry);
-            if let Some(url) = base_url {
-                builder = builder.base_url(url);
-            }
-            if let Some(t) = timeout {
-                builder = builder.timeout(duration("timeout", t)?);
-            }
-            if let Some(t) = receive_timeout {
-                builder = builder.receive_timeout(duration("receive_timeout", t)?);
-            }
-            if let Some(t) = operation_timeout {
-                builder = builder.operation_timeout(duration("operation_timeout", t)?);
-            }
-            if max_attempts.is_some() || base_delay.is_some() || max_delay.is_some() {
-                let defaults = miosa::RetryPolicy::default();
-                builder = builder.retry_policy(miosa::RetryPolicy {
-                    max_attempts: max_attempts.unwrap_or(defaults.max_attempts),
-                    base_delay: match base_delay {
-                        Some(s) => duration("base_delay", s)?,
-                        None => defaults.base_delay,
-                    },
-                    max_delay: match max_delay {
-                        Some(s) => duration("max_delay", s)?,
-                        None => defaults.max_delay,
-                    },
-                });
-            }
-            if let Some(headers) = headers {
-                for (name, value) in header_pairs(headers, "headers")? {
-                    builder = builder.header(name, value);
-                }
-            }
-            let client = builder.build().map_err(|e| from_core(&e))?;
+            let input = match settings {
+                Some(settings) => py_to_input(settings)?,
+                None => miosa::Input::Null,
+            };
+            let client = miosa::Client::from_input(&input, miosa::Dialect::SNAKE_SECONDS)
+                .map_err(|e| from_core(&e))?;
             Ok(Self {
                 inner: RwLock::new(Some(client)),
             })
         })
     }
 
-    /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
-    #[staticmethod]
-    fn from_env() -> PyResult<Self> {
+    /// The settings in effect (snake_case, seconds), secrets redacted.
+    #[getter]
+    fn settings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        guard(|| json_to_py(py, &self.client()?.config().summary()))
+    }
+
+    /// The per-call options a call with these values would use (snake_case, seconds).
+    #[pyo3(signature = (
+        extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None
+    ))]
+    fn call_options<'py>(
+        &self,
+        py: Python<'py>,
+        extra_headers: Option<&Bound<'py, PyAny>>,
+        extra_query: Option<&Bound<'py, PyAny>>,
+        extra_body: Option<&Bound<'py, PyAny>>,
+        timeout: Option<&Bound<'py, PyAny>>,
+        max_response_bytes: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         guard(|| {
-            let client = miosa::Client::from_env().map_err(|e| from_core(&e))?;
-            Ok(Self {
-                inner: RwLock::new(Some(client)),
-            })
+            let options = CallOptions {
+                extra_headers,
+                extra_query,
+                extra_body,
+                timeout,
+                max_response_bytes,
+            }
+            .to_core()?
+            .unwrap_or_default();
+            json_to_py(py, &options.summary())
         })
     }
 
     /// The API root requests go to.
     #[getter]
     fn base_url(&self) -> PyResult<String> {
-        guard(|| Ok(self.client()?.config().base_url().to_owned()))
+        guard(|| Ok(miosa::redact::url(self.client()?.config().base_url())))
     }
 
     /// Whether `close()` was called.
@@ -263,7 +236,7 @@ impl NativeClient {
     /// Calls operation `op`, blocking with the GIL released.
     #[pyo3(signature = (
         op, args, params=None, extra_headers=None, extra_query=None, extra_body=None,
-        timeout=None, wrap=None
+        timeout=None, max_response_bytes=None, wrap=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn call(
@@ -272,10 +245,11 @@ impl NativeClient {
         op: &str,
         args: &Bound<'_, PyTuple>,
         params: Option<&Bound<'_, PyDict>>,
-        extra_headers: Option<&Bound<'_, PyDict>>,
-        extra_query: Option<&Bound<'_, PyDict>>,
-        extra_body: Option<&Bound<'_, PyDict>>,
-        timeout: Option<f64>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
+        extra_query: Option<&Bound<'_, PyAny>>,
+        extra_body: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_response_bytes: Option<&Bound<'_, PyAny>>,
         wrap: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         guard(|| {
@@ -288,10 +262,13 @@ impl NativeClient {
                 op,
                 args,
                 params,
-                extra_headers,
-                extra_query,
-                extra_body,
-                timeout,
+                &CallOptions {
+                    extra_headers,
+                    extra_query,
+                    extra_body,
+                    timeout,
+                    max_response_bytes,
+                },
             )?;
             let output = block(py, client.invoke(op, args, params))?;
             output_to_py(py, output, wrap)
@@ -301,7 +278,7 @@ impl NativeClient {
     /// Awaitable form of `call`; cancelling the awaiting task cancels the request.
     #[pyo3(signature = (
         op, args, params=None, extra_headers=None, extra_query=None, extra_body=None,
-        timeout=None, wrap=None
+        timeout=None, max_response_bytes=None, wrap=None
     ))]
     #[allow(clippy::too_many_arguments)]
     async fn acall(
@@ -309,10 +286,11 @@ impl NativeClient {
         op: Py<PyString>,
         args: Py<PyTuple>,
         params: Option<Py<PyDict>>,
-        extra_headers: Option<Py<PyDict>>,
-        extra_query: Option<Py<PyDict>>,
-        extra_body: Option<Py<PyDict>>,
-        timeout: Option<f64>,
+        extra_headers: Option<Py<PyAny>>,
+        extra_query: Option<Py<PyAny>>,
+        extra_body: Option<Py<PyAny>>,
+        timeout: Option<Py<PyAny>>,
+        max_response_bytes: Option<Py<PyAny>>,
         wrap: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         guard_async(async move {
@@ -326,10 +304,13 @@ impl NativeClient {
                     &op.bind(py).to_cow()?,
                     args.bind(py),
                     params.as_ref().map(|p| p.bind(py)),
-                    extra_headers.as_ref().map(|p| p.bind(py)),
-                    extra_query.as_ref().map(|p| p.bind(py)),
-                    extra_body.as_ref().map(|p| p.bind(py)),
-                    timeout,
+                    &CallOptions {
+                        extra_headers: extra_headers.as_ref().map(|p| p.bind(py)),
+                        extra_query: extra_query.as_ref().map(|p| p.bind(py)),
+                        extra_body: extra_body.as_ref().map(|p| p.bind(py)),
+                        timeout: timeout.as_ref().map(|p| p.bind(py)),
+                        max_response_bytes: max_response_bytes.as_ref().map(|p| p.bind(py)),
+                    },
                 )
             })?;
             // Dropping this future (task cancelled) drops the core's task, which aborts the request.
@@ -344,7 +325,7 @@ impl NativeClient {
     /// A lazy iterator over every item of a paginated operation (sync and async).
     #[pyo3(signature = (
         op, args, params=None, extra_headers=None, extra_query=None, extra_body=None,
-        timeout=None, wrap=None
+        timeout=None, max_response_bytes=None, wrap=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn pager(
@@ -352,10 +333,11 @@ impl NativeClient {
         op: &str,
         args: &Bound<'_, PyTuple>,
         params: Option<&Bound<'_, PyDict>>,
-        extra_headers: Option<&Bound<'_, PyDict>>,
-        extra_query: Option<&Bound<'_, PyDict>>,
-        extra_body: Option<&Bound<'_, PyDict>>,
-        timeout: Option<f64>,
+        extra_headers: Option<&Bound<'_, PyAny>>,
+        extra_query: Option<&Bound<'_, PyAny>>,
+        extra_body: Option<&Bound<'_, PyAny>>,
+        timeout: Option<&Bound<'_, PyAny>>,
+        max_response_bytes: Option<&Bound<'_, PyAny>>,
         wrap: Option<Bound<'_, PyAny>>,
     ) -> PyResult<NativePager> {
         guard(|| {
@@ -368,10 +350,13 @@ impl NativeClient {
                 op,
                 args,
                 params,
-                extra_headers,
-                extra_query,
-                extra_body,
-                timeout,
+                &CallOptions {
+                    extra_headers,
+                    extra_query,
+                    extra_body,
+                    timeout,
+                    max_response_bytes,
+                },
             )?;
             let pager = client.pager(op, args, params).map_err(|e| from_core(&e))?;
             Ok(NativePager::new(pager, wrap.map(Bound::unbind)))
@@ -380,7 +365,10 @@ impl NativeClient {
 
     fn __repr__(&self) -> String {
         match &*self.inner.read().unwrap_or_else(PoisonError::into_inner) {
-            Some(client) => format!("NativeClient(base_url={:?})", client.config().base_url()),
+            Some(client) => format!(
+                "NativeClient(base_url={:?})",
+                miosa::redact::url(client.config().base_url())
+            ),
             None => "NativeClient(closed)".to_owned(),
         }
     }

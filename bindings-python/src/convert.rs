@@ -33,7 +33,7 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         return Ok(Value::Bool(b.is_true()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+        return text(s).map(Value::String);
     }
     if obj.cast::<PyInt>().is_ok() {
         if let Ok(n) = obj.extract::<i64>() {
@@ -54,10 +54,8 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
         for (k, v) in dict.iter() {
             let key = k
                 .cast::<PyString>()
-                .map_err(|_| invalid("dictionary keys must be strings"))?
-                .to_cow()?
-                .into_owned();
-            map.insert(key, to_json(&v, depth + 1)?);
+                .map_err(|_| invalid("dictionary keys must be strings"))?;
+            map.insert(text(key)?, to_json(&v, depth + 1)?);
         }
         return Ok(Value::Object(map));
     }
@@ -91,6 +89,13 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     )))
 }
 
+/// A Python string as UTF-8; one with unpaired surrogates cannot be sent.
+fn text(s: &Bound<'_, PyString>) -> PyResult<String> {
+    s.to_cow()
+        .map(|t| t.into_owned())
+        .map_err(|_| invalid("a string holds an unpaired surrogate and cannot be sent as UTF-8"))
+}
+
 /// The content of `bytes`, `bytearray` and `memoryview`; `None` for anything else.
 pub fn as_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
     if let Ok(b) = obj.cast::<PyBytes>() {
@@ -117,62 +122,133 @@ pub fn py_to_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<miosa::Arg>> {
         .collect()
 }
 
-/// A keyword dict, with `None` values left out (they mean "not given").
+/// Marks a keyword the caller did not pass (`None` sends an explicit JSON `null`),
+/// as the `NOT_GIVEN` of the Stainless SDKs.
+#[pyclass(frozen, module = "miosa_native._native")]
+#[derive(Debug)]
+pub struct NotGiven;
+
+#[pymethods]
+impl NotGiven {
+    fn __repr__(&self) -> &'static str {
+        "NOT_GIVEN"
+    }
+    fn __bool__(&self) -> bool {
+        false
+    }
+}
+
+/// A keyword dict: `NOT_GIVEN` values are left out, `None` is kept as JSON `null`.
 pub fn py_to_map(dict: Option<&Bound<'_, PyDict>>) -> PyResult<Map<String, Value>> {
     let mut map = Map::new();
     let Some(dict) = dict else {
         return Ok(map);
     };
     for (k, v) in dict.iter() {
-        if v.is_none() {
+        if v.is_instance_of::<NotGiven>() {
             continue;
         }
         let key = k
             .cast::<PyString>()
-            .map_err(|_| invalid("parameter names must be strings"))?
-            .to_cow()?
-            .into_owned();
-        map.insert(key, py_to_json(&v)?);
+            .map_err(|_| invalid("parameter names must be strings"))?;
+        map.insert(text(key)?, py_to_json(&v)?);
     }
     Ok(map)
 }
 
-/// The per-call `extra_headers`, `extra_query`, `extra_body` and `timeout`.
-pub fn request_options(
-    headers: Option<&Bound<'_, PyDict>>,
-    query: Option<&Bound<'_, PyDict>>,
-    body: Option<&Bound<'_, PyDict>>,
-    timeout: Option<f64>,
-) -> PyResult<Option<miosa::RequestOptions>> {
-    if headers.is_none() && query.is_none() && body.is_none() && timeout.is_none() {
-        return Ok(None);
-    }
-    let mut options = miosa::RequestOptions::new();
-    if let Some(headers) = headers {
-        options.headers = header_pairs(headers, "extra_headers")?;
-    }
-    options.query = py_to_map(query)?;
-    options.body = py_to_map(body)?;
-    if let Some(seconds) = timeout {
-        options = options.timeout(duration("timeout", seconds)?);
-    }
-    Ok(Some(options))
+/// Any Python value as the core's plain [`miosa::Input`], for settings and
+/// options; the core checks types and ranges and names the parameter.
+pub fn py_to_input(obj: &Bound<'_, PyAny>) -> PyResult<miosa::Input> {
+    to_input(obj, 0)
 }
 
-/// A `{name: value}` dict of header strings; `what` names the argument in errors.
-pub fn header_pairs(headers: &Bound<'_, PyDict>, what: &str) -> PyResult<Vec<(String, String)>> {
-    headers
-        .iter()
-        .map(|(k, v)| {
-            let name: String = k
-                .extract()
-                .map_err(|_| invalid(format!("{what}: header names must be strings")))?;
-            let value: String = v
-                .extract()
-                .map_err(|_| invalid(format!("{what}[{name:?}] must be a string")))?;
-            Ok((name, value))
-        })
-        .collect()
+fn to_input(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<miosa::Input> {
+    use miosa::Input;
+    if depth > MAX_DEPTH {
+        return Err(invalid("the value is nested too deeply (a cycle?)"));
+    }
+    if obj.is_none() || obj.is_instance_of::<NotGiven>() {
+        return Ok(Input::Null);
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Input::Bool(b.is_true()));
+    }
+    if obj.cast::<PyInt>().is_ok() {
+        // Beyond i128 the exact value no longer matters: it is refused as too large.
+        return Ok(Input::Int(obj.extract::<i128>().unwrap_or(i128::MAX)));
+    }
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Input::Float(f.value()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(match s.to_cow() {
+            Ok(text) => Input::Str(text.into_owned()),
+            Err(_) => Input::Other("str with unpaired surrogates".to_owned()),
+        });
+    }
+    if let Ok(dict) = obj.cast::<PyDict>() {
+        let mut entries = Vec::with_capacity(dict.len());
+        for (k, v) in dict.iter() {
+            let key = match k.cast::<PyString>() {
+                Ok(key) => match key.to_cow() {
+                    Ok(key) => key.into_owned(),
+                    Err(_) => {
+                        return Ok(Input::Other(
+                            "dict with an unpaired surrogate in a key".to_owned(),
+                        ));
+                    }
+                },
+                Err(_) => return Ok(Input::Other("dict with non-string keys".to_owned())),
+            };
+            entries.push((key, to_input(&v, depth + 1)?));
+        }
+        return Ok(Input::Map(entries));
+    }
+    if obj.cast::<PyList>().is_ok() || obj.cast::<PyTuple>().is_ok() {
+        return obj
+            .try_iter()?
+            .map(|item| to_input(&item?, depth + 1))
+            .collect::<PyResult<_>>()
+            .map(Input::List);
+    }
+    Ok(Input::Other(obj.get_type().name()?.to_string()))
+}
+
+/// The per-call options of one call, each `None` when not passed.
+pub struct CallOptions<'a, 'py> {
+    pub extra_headers: Option<&'a Bound<'py, PyAny>>,
+    pub extra_query: Option<&'a Bound<'py, PyAny>>,
+    pub extra_body: Option<&'a Bound<'py, PyAny>>,
+    pub timeout: Option<&'a Bound<'py, PyAny>>,
+    pub max_response_bytes: Option<&'a Bound<'py, PyAny>>,
+}
+
+impl CallOptions<'_, '_> {
+    /// The core's options, `None` when the call passed none.
+    pub fn to_core(&self) -> PyResult<Option<miosa::RequestOptions>> {
+        let given = [
+            ("extra_headers", self.extra_headers),
+            ("extra_query", self.extra_query),
+            ("extra_body", self.extra_body),
+            ("timeout", self.timeout),
+            ("max_response_bytes", self.max_response_bytes),
+        ];
+        let mut entries = Vec::new();
+        for (name, value) in given {
+            if let Some(value) = value.filter(|v| !v.is_none()) {
+                entries.push((name.to_owned(), py_to_input(value)?));
+            }
+        }
+        if entries.is_empty() {
+            return Ok(None);
+        }
+        miosa::RequestOptions::from_input(
+            &miosa::Input::Map(entries),
+            miosa::Dialect::SNAKE_SECONDS,
+        )
+        .map(Some)
+        .map_err(|e| crate::errors::from_core(&e))
+    }
 }
 
 /// Seconds as a positive, finite duration.

@@ -113,7 +113,7 @@ pub fn webhook(err: miosa::webhooks::WebhookError) -> PyErr {
     }
     raise(&Fields {
         code: Some(err.code()),
-        ..Fields::local("webhook", &message)
+        ..Fields::local("webhook_verification", &message)
     })
 }
 

@@ -14,6 +14,16 @@ mod webhooks;
 
 use pyo3::prelude::*;
 
+/// `value` with secret fields hidden and URL fields stripped of their query and
+/// password: the core's one redaction rule, for `repr()` of models.
+#[pyfunction]
+fn redacted<'py>(py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    errors::guard(|| {
+        let json = convert::py_to_json(value)?;
+        convert::json_to_py(py, &miosa::redact::json(&json))
+    })
+}
+
 /// Panics on purpose, so tests can prove a panic surfaces as `MiosaError`.
 #[pyfunction]
 fn _panic_for_tests(message: &str) -> PyResult<()> {
@@ -24,6 +34,8 @@ fn _panic_for_tests(message: &str) -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::NativeClient>()?;
+    m.add_class::<convert::NotGiven>()?;
+    m.add("NOT_GIVEN", Py::new(m.py(), convert::NotGiven)?)?;
     m.add_class::<stream::NativeEventStream>()?;
     m.add_class::<stream::Event>()?;
     m.add_class::<pager::NativePager>()?;
@@ -33,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(webhooks::unwrap_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(table::operations, m)?)?;
     m.add_function(wrap_pyfunction!(errors::error_from_response, m)?)?;
+    m.add_function(wrap_pyfunction!(redacted, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     shutdown::install(m)?;
     Ok(())

@@ -111,16 +111,16 @@ def fresh(emulator: Emulator) -> Emulator:
 
 @pytest.fixture
 def client(fresh: Emulator) -> Iterator[miosa_native.Client]:
-    with miosa_native.Client(fresh.api_key, base_url=fresh.base_url) as c:
+    with miosa_native.Client(fresh.api_key, base_url=fresh.base_url, max_retries=0) as c:
         yield c
 
 
 @pytest.fixture
 def admin(fresh: Emulator) -> Iterator[miosa_native.Client]:
-    with miosa_native.Client(fresh.admin_key, base_url=fresh.base_url) as c:
+    with miosa_native.Client(fresh.admin_key, base_url=fresh.base_url, max_retries=0) as c:
         yield c
 
 
 @pytest.fixture
 def aclient(fresh: Emulator) -> miosa_native.AsyncClient:
-    return miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+    return miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)

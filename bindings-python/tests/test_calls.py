@@ -96,8 +96,8 @@ def report(capsys: pytest.CaptureFixture[str], label: str, passed: List[str], fa
 
 def test_every_operation_sync(emulator: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
     emulator.reset()
-    user = miosa_native.Client(emulator.api_key, base_url=emulator.base_url)
-    admin = miosa_native.Client(emulator.admin_key, base_url=emulator.base_url)
+    user = miosa_native.Client(emulator.api_key, base_url=emulator.base_url, max_retries=0)
+    admin = miosa_native.Client(emulator.admin_key, base_url=emulator.base_url, max_retries=0)
     passed: List[str] = []
     failures: List[str] = []
     for entry in CALLS:
@@ -124,8 +124,8 @@ def test_every_operation_async(emulator: Emulator, capsys: pytest.CaptureFixture
     emulator.reset()
 
     async def walk() -> Tuple[List[str], List[str]]:
-        user = miosa_native.AsyncClient(emulator.api_key, base_url=emulator.base_url)
-        admin = miosa_native.AsyncClient(emulator.admin_key, base_url=emulator.base_url)
+        user = miosa_native.AsyncClient(emulator.api_key, base_url=emulator.base_url, max_retries=0)
+        admin = miosa_native.AsyncClient(emulator.admin_key, base_url=emulator.base_url, max_retries=0)
         passed: List[str] = []
         failures: List[str] = []
         for entry in CALLS:

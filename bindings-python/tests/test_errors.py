@@ -84,7 +84,7 @@ def test_status_errors_async(fresh: Emulator, status: int, cls: Type[Exception],
     call = provoke(fresh, status)
 
     async def run() -> miosa_native.MiosaError:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         if status == 409:
             await call(client)
         try:
@@ -106,9 +106,9 @@ def test_timeout(fresh: Emulator, client: miosa_native.Client) -> None:
     assert info.value.status is None and info.value.kind == "timeout"
 
 
-def test_receive_timeout_of_the_client(fresh: Emulator) -> None:
+def test_timeout_of_the_client(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", delay_ms=3000)
-    slow = miosa_native.Client(fresh.api_key, base_url=fresh.base_url, receive_timeout=0.3)
+    slow = miosa_native.Client(fresh.api_key, base_url=fresh.base_url, timeout=0.3, max_retries=0)
     with pytest.raises(miosa_native.APITimeoutError):
         slow.sandboxes.get("sbx_fixture")
 
@@ -122,7 +122,7 @@ def test_connection_reset(fresh: Emulator, client: miosa_native.Client) -> None:
 
 def test_connection_refused() -> None:
     # Port 9 (discard) is closed on loopback here.
-    client = miosa_native.Client("msk_test_x", base_url="http://127.0.0.1:9/api/v1")
+    client = miosa_native.Client("msk_test_x", base_url="http://127.0.0.1:9/api/v1", max_retries=0)
     with pytest.raises(miosa_native.APIConnectionError) as info:
         client.sandboxes.get("sbx_fixture")
     assert info.value.kind == "connection"
@@ -132,7 +132,7 @@ def test_timeout_async(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", delay_ms=3000)
 
     async def run() -> None:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         with pytest.raises(miosa_native.APITimeoutError):
             await client.sandboxes.get("sbx_fixture", timeout=0.3)
 
@@ -142,9 +142,7 @@ def test_timeout_async(fresh: Emulator) -> None:
 def test_retry_policy_recovers_from_transient_failures(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", status=503, times=2)
     client = miosa_native.Client(
-        fresh.api_key,
-        base_url=fresh.base_url,
-        retry=miosa_native.RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+        fresh.api_key, base_url=fresh.base_url, max_retries=2, retry_base_delay=0.01, retry_max_delay=0.05
     )
     assert client.sandboxes.get("sbx_fixture").id == "sbx_fixture"
     assert len(fresh.requests("/api/v1/sandboxes/sbx_fixture")) == 3
@@ -152,15 +150,13 @@ def test_retry_policy_recovers_from_transient_failures(fresh: Emulator) -> None:
 
 def test_retries_give_up_with_the_attempt_count(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", status=500, times=5)
-    client = miosa_native.Client(
-        fresh.api_key, base_url=fresh.base_url, retry=miosa_native.RetryPolicy(max_attempts=2, base_delay=0.01)
-    )
+    client = miosa_native.Client(fresh.api_key, base_url=fresh.base_url, max_retries=1, retry_base_delay=0.01)
     with pytest.raises(miosa_native.ServerError) as info:
         client.sandboxes.get("sbx_fixture")
     assert info.value.attempts == 2
 
 
-def test_no_retry_by_default(fresh: Emulator, client: miosa_native.Client) -> None:
+def test_max_retries_zero_turns_retries_off(fresh: Emulator, client: miosa_native.Client) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", status=503, times=1)
     with pytest.raises(miosa_native.ServerError):
         client.sandboxes.get("sbx_fixture")
@@ -191,7 +187,7 @@ def test_bad_input_is_refused_before_the_network(fresh: Emulator, client: miosa_
 
 
 def test_closed_client(fresh: Emulator) -> None:
-    client = miosa_native.Client(fresh.api_key, base_url=fresh.base_url)
+    client = miosa_native.Client(fresh.api_key, base_url=fresh.base_url, max_retries=0)
     with client:
         client.sandboxes.get("sbx_fixture")
     assert client.closed and "closed" in repr(client)
@@ -202,7 +198,7 @@ def test_closed_client(fresh: Emulator) -> None:
 def test_a_rust_panic_is_a_miosa_error() -> None:
     with pytest.raises(miosa_native.MiosaError) as info:
         _native._panic_for_tests("boom")
-    assert type(info.value) is miosa_native.MiosaError
+    assert type(info.value) is miosa_native.InternalError
     assert info.value.kind == "internal" and "boom" in info.value.message
 
 

@@ -21,7 +21,7 @@ EXAMPLES = REPO / "examples" / "python"
 
 
 def test_first_request(fresh: Emulator) -> None:
-    client = Client(fresh.api_key, base_url=fresh.base_url)
+    client = Client(fresh.api_key, base_url=fresh.base_url, max_retries=0)
     sb = client.sandboxes.create(name="quick-exec", idempotency_key="first-request-1")
     assert isinstance(sb, miosa_native.Sandbox) and sb.id
     # The idempotency key makes a retried create return the same sandbox.
@@ -38,7 +38,7 @@ def test_first_request(fresh: Emulator) -> None:
 
 def test_first_request_async(fresh: Emulator) -> None:
     async def flow() -> str:
-        async with AsyncClient(fresh.api_key, base_url=fresh.base_url) as client:
+        async with AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0) as client:
             sb = await client.sandboxes.create(name="quick-exec")
             assert sb.id
             await client.computer.start(sb.id)

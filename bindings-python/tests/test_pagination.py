@@ -78,12 +78,12 @@ def test_async_pagination(fresh: Emulator, admin: miosa_native.Client) -> None:
     expected = walk_by_hand(admin)
 
     async def run() -> None:
-        client = miosa_native.AsyncClient(fresh.admin_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.admin_key, base_url=fresh.base_url, max_retries=0)
         page = await client.audit_log.list(limit=2)
         assert isinstance(page, miosa_native.Page) and page.next_cursor
         ids = [entry.id async for entry in client.audit_log.iter(limit=2)]
         assert ids == expected
-        user = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        user = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         with pytest.raises(miosa_native.PermissionDeniedError):
             async for _ in user.audit_log.iter():
                 pass

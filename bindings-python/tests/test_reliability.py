@@ -18,7 +18,6 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 
 import miosa_native
-from miosa_native import RetryPolicy
 
 from conftest import EMULATOR_BIN, FIRST_LINE, Emulator
 
@@ -53,13 +52,16 @@ def emu(tmp_path: Any) -> Iterator[Emulator]:
 
 
 def plain(emu: Emulator, **options: Any) -> miosa_native.Client:
+    """Retries off unless `options` turns them on."""
+    options.setdefault("max_retries", 0)
     return miosa_native.Client(emu.api_key, base_url=emu.base_url, **options)
 
 
 def retrying(emu: Emulator, max_attempts: int, max_delay: float = 0.05, **options: Any) -> miosa_native.Client:
     """Retries on: `max_attempts` attempts, 10 ms backoff base."""
-    policy = RetryPolicy(max_attempts=max_attempts, base_delay=0.01, max_delay=max_delay)
-    return plain(emu, retry=policy, **options)
+    return plain(
+        emu, max_retries=max_attempts - 1, retry_base_delay=0.01, retry_max_delay=max_delay, **options
+    )
 
 
 def log_for(emu: Emulator, path: str, method: Optional[str] = None) -> List[Dict[str, Any]]:
@@ -207,7 +209,7 @@ def test_a_stall_beyond_the_per_call_timeout_is_a_timeout_error_quickly(emu: Emu
         assert (caught.value.kind, caught.value.status) == ("timeout", None)
 
     # The client's receive timeout does the same.
-    with plain(emu, receive_timeout=0.2) as client:
+    with plain(emu, timeout=0.2) as client:
         started = time.monotonic()
         with pytest.raises(miosa_native.APITimeoutError):
             client.sandboxes.get("sbx_fixture")
@@ -230,7 +232,7 @@ def test_the_per_call_timeout_of_an_operation_with_its_own_timeout(emu: Emulator
 def test_the_operation_timeout_bounds_all_retries(emu: Emulator) -> None:
     # An endless 503 with (almost) endless retries: only the operation timeout ends the call.
     emu.fault(path=SANDBOX, method="GET", status=503, times=1000)
-    with retrying(emu, 1000, max_delay=0.04, operation_timeout=0.4) as client:
+    with retrying(emu, 101, max_delay=0.04, operation_timeout=0.4) as client:
         started = time.monotonic()
         with pytest.raises(miosa_native.APITimeoutError) as caught:
             client.sandboxes.get("sbx_fixture")
@@ -259,7 +261,7 @@ def test_a_stream_cut_five_times_on_asyncio(emu: Emulator) -> None:
     emu.fault(path="/_emulator/stream", cut_after_events=4, times=5)
 
     async def run() -> List[str]:
-        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url)
+        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url, max_retries=0)
         return [e.id or "" async for e in client.stream_sse("/_emulator/stream", extra_query={"count": 30, "retry_ms": 10})]
 
     assert asyncio.run(run()) == [str(n) for n in range(1, 31)]
@@ -269,7 +271,7 @@ def test_a_stream_cut_five_times_on_asyncio(emu: Emulator) -> None:
 def test_a_stalled_stream_times_out_at_the_idle_limit(emu: Emulator) -> None:
     emu.fault(path="/_emulator/stream", stall_after_events=3, delay_ms=5000)
     seen: List[Optional[str]] = []
-    with plain(emu, receive_timeout=0.5) as client:
+    with plain(emu, timeout=0.5) as client:
         stream = client.stream_sse("/_emulator/stream", extra_query={"count": 10})
         started = time.monotonic()
         with pytest.raises(miosa_native.APITimeoutError):
@@ -285,7 +287,7 @@ def test_a_stalled_stream_times_out_at_the_idle_limit(emu: Emulator) -> None:
 
 def test_cancelling_a_task_reading_a_stream_closes_it_on_the_server(emu: Emulator) -> None:
     async def run() -> None:
-        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url)
+        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url, max_retries=0)
         ten = asyncio.Event()
         ids: List[str] = []
 
@@ -346,7 +348,7 @@ def test_cancelling_a_call_in_flight_abandons_it_on_the_server(emu: Emulator) ->
     before = emu.stats()
 
     async def run() -> float:
-        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url)
+        client = miosa_native.AsyncClient(emu.api_key, base_url=emu.base_url, max_retries=0)
         task = asyncio.ensure_future(client.exec.run("sbx_fixture", command="sleep 5"))
         answering = await asyncio.get_running_loop().run_in_executor(
             None, lambda: stats_until(emu, lambda s: s["in_flight"] == 1)

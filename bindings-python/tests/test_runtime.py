@@ -80,7 +80,7 @@ def test_cancelling_the_task_cancels_the_request(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", delay_ms=1500)
 
     async def run() -> float:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         task = asyncio.ensure_future(client.sandboxes.get("sbx_fixture"))
         await asyncio.sleep(0.2)
         started = time.monotonic()
@@ -100,7 +100,7 @@ def test_asyncio_timeouts_cancel_too(fresh: Emulator) -> None:
     fresh.fault(path="/sandboxes/sbx_fixture", delay_ms=1500)
 
     async def run() -> None:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(client.sandboxes.get("sbx_fixture"), timeout=0.2)
 
@@ -128,7 +128,7 @@ def test_one_client_many_threads(client: miosa_native.Client) -> None:
 
 def test_concurrent_awaits(fresh: Emulator) -> None:
     async def run() -> List[str]:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         sandboxes = await asyncio.gather(*(client.sandboxes.get("sbx_fixture") for _ in range(50)))
         return [sb.id or "" for sb in sandboxes]
 
@@ -136,7 +136,7 @@ def test_concurrent_awaits(fresh: Emulator) -> None:
 
 
 def test_one_async_client_across_event_loops(fresh: Emulator) -> None:
-    client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+    client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
     for _ in range(3):
         assert asyncio.run(client.sandboxes.get("sbx_fixture")).id == "sbx_fixture"
 
@@ -145,7 +145,7 @@ def test_one_async_client_across_event_loops(fresh: Emulator) -> None:
 # surviving exactly that is what this test proves.
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_fork(fresh: Emulator, client: miosa_native.Client) -> None:
-    aclient = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+    aclient = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
     assert client.sandboxes.get("sbx_fixture").id == "sbx_fixture"
     assert asyncio.run(aclient.sandboxes.get("sbx_fixture")).id == "sbx_fixture"
     pid = os.fork()
@@ -225,7 +225,7 @@ def test_client_surface(fresh: Emulator) -> None:
         miosa_native.Client.from_env()
 
     async def closes() -> bool:
-        async with miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url) as aclient:
+        async with miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0) as aclient:
             await aclient.sandboxes.get("sbx_fixture")
         return aclient.closed
 

@@ -87,7 +87,7 @@ def closes(base_url: str, ports: Set[int]) -> bool:
 
 def test_leaving_the_loop_closes_the_connection(fresh: Emulator) -> None:
     # A client with no pooled connection yet, so the stream opens its own.
-    client = miosa_native.Client(fresh.api_key, base_url=fresh.base_url)
+    client = miosa_native.Client(fresh.api_key, base_url=fresh.base_url, max_retries=0)
     before = open_connections(fresh.base_url)
     for event in client.sandbox.events.stream("sbx_fixture"):
         mine = open_connections(fresh.base_url) - before
@@ -96,7 +96,7 @@ def test_leaving_the_loop_closes_the_connection(fresh: Emulator) -> None:
     assert closes(fresh.base_url, mine), "the stream's connection stayed open"
 
     async def run() -> None:
-        aclient = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        aclient = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         before = open_connections(fresh.base_url)
         async for _ in aclient.sandbox.events.stream("sbx_fixture"):
             mine = open_connections(fresh.base_url) - before
@@ -170,7 +170,7 @@ def test_resumes_after_a_cut_without_loss_or_duplicates(fresh: Emulator, client:
 
 def test_async_streams(fresh: Emulator) -> None:
     async def run() -> None:
-        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url)
+        client = miosa_native.AsyncClient(fresh.api_key, base_url=fresh.base_url, max_retries=0)
         seen = []
         async for event in client.sandbox.events.stream("sbx_fixture"):
             seen.append(event.event)

@@ -7,39 +7,50 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
+use mcore::{Dialect, Input};
 
-use crate::convert::json_object;
 use crate::errors::{MiosaError, invalid};
 
-/// Options of a new client; every field is optional and defaults to the core's value.
+/// Settings of a new client; every field is optional and defaults to the core's
+/// value. Every value is checked by the core, as in every other language: a bad
+/// one is `MiosaException.InvalidArgument` naming it.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ClientOptions {
-    /// API root, e.g. a white-label proxy or a local emulator (default `https://api.miosa.ai/api/v1`).
+    /// API root (default `MIOSA_BASE_URL`, else `https://api.miosa.ai/api/v1`). Plain
+    /// http only to this machine unless `allow_insecure_http`.
     #[uniffi(default = None)]
     pub base_url: Option<String>,
-    /// Connect timeout in milliseconds (default 30 000).
+    /// Time to connect (default 30 s).
     #[uniffi(default = None)]
-    pub timeout_ms: Option<i64>,
-    /// Per-attempt receive timeout in milliseconds (default 60 000); also the SSE idle timeout.
+    pub connect_timeout: Option<Duration>,
+    /// Limit on one whole attempt, and the idle limit of streams (default 60 s).
     #[uniffi(default = None)]
-    pub receive_timeout_ms: Option<i64>,
-    /// Deadline of a whole call including retries, in milliseconds (default none).
+    pub timeout: Option<Duration>,
+    /// Limit on a whole call including retries and waits (default none).
     #[uniffi(default = None)]
-    pub operation_timeout_ms: Option<i64>,
-    /// Retry transient failures (429, 5xx, timeouts, resets) with backoff (default false).
+    pub operation_timeout: Option<Duration>,
+    /// Retries after a failed attempt (default 2; 0 turns retries off).
     #[uniffi(default = None)]
-    pub retry: Option<bool>,
-    /// Attempts in all when retrying (default 3). Setting it, or a delay, turns retries on unless `retry` is false.
+    pub max_retries: Option<i32>,
+    /// First backoff ceiling (default 0.5 s).
     #[uniffi(default = None)]
-    pub max_attempts: Option<i32>,
-    /// First backoff delay in milliseconds (default 500).
+    pub retry_base_delay: Option<Duration>,
+    /// Longest backoff wait (default 30 s).
     #[uniffi(default = None)]
-    pub base_delay_ms: Option<i64>,
-    /// Longest backoff delay in milliseconds (default 30 000).
+    pub retry_max_delay: Option<Duration>,
+    /// Largest buffered JSON response body in bytes (default 64 MiB).
     #[uniffi(default = None)]
-    pub max_delay_ms: Option<i64>,
+    pub max_response_bytes: Option<i64>,
+    /// Largest buffered download in bytes (default 1 GiB).
+    #[uniffi(default = None)]
+    pub max_download_bytes: Option<i64>,
+    /// Largest SSE line or event in bytes (default 16 MiB).
+    #[uniffi(default = None)]
+    pub max_event_bytes: Option<i64>,
+    /// Allows plain http to a host other than this machine.
+    #[uniffi(default = None)]
+    pub allow_insecure_http: Option<bool>,
     /// Headers sent on every request (e.g. `x-tenant-id` for white-label proxies).
     #[uniffi(default = None)]
     pub headers: Option<HashMap<String, String>>,
@@ -51,16 +62,96 @@ pub struct ClientOptions {
 pub struct RequestOptions {
     /// Extra request headers.
     #[uniffi(default = None)]
-    pub headers: Option<HashMap<String, String>>,
+    pub extra_headers: Option<HashMap<String, String>>,
     /// Extra query parameters, as a JSON object.
     #[uniffi(default = None)]
-    pub query: Option<String>,
-    /// Extra JSON body fields, as a JSON object (merged over the call's own).
+    pub extra_query: Option<String>,
+    /// Extra JSON body fields, as a JSON object merged over the call's own; a
+    /// `null` there is sent as JSON `null`.
     #[uniffi(default = None)]
-    pub body: Option<String>,
-    /// Per-attempt timeout in milliseconds, replacing the client's receive timeout.
+    pub extra_body: Option<String>,
+    /// Per-attempt timeout, replacing the client's `timeout`.
     #[uniffi(default = None)]
-    pub timeout_ms: Option<i64>,
+    pub timeout: Option<Duration>,
+    /// Largest buffered response body of these calls in bytes.
+    #[uniffi(default = None)]
+    pub max_response_bytes: Option<i64>,
+}
+
+fn seconds(d: Duration) -> Input {
+    Input::Float(d.as_secs_f64())
+}
+
+fn headers_input(headers: Option<HashMap<String, String>>) -> Option<Input> {
+    headers.map(|h| {
+        let mut entries: Vec<_> = h.into_iter().map(|(k, v)| (k, Input::Str(v))).collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Input::Map(entries)
+    })
+}
+
+fn json_input(name: &str, text: Option<String>) -> Result<Option<Input>, MiosaError> {
+    text.map(|t| crate::convert::json_value(name, &t).map(|v| Input::from_tagged_json(&v)))
+        .transpose()
+}
+
+/// Only the given fields, under the names the core knows.
+fn input_of(entries: Vec<(&str, Option<Input>)>) -> Input {
+    Input::Map(
+        entries
+            .into_iter()
+            .filter_map(|(name, value)| value.map(|v| (name.to_owned(), v)))
+            .collect(),
+    )
+}
+
+impl ClientOptions {
+    fn to_input(&self, api_key: Option<String>) -> Input {
+        let count = |n: Option<i64>| n.map(|n| Input::Int(n.into()));
+        input_of(vec![
+            ("apiKey", api_key.map(Input::Str)),
+            ("baseUrl", self.base_url.clone().map(Input::Str)),
+            ("connectTimeout", self.connect_timeout.map(seconds)),
+            ("timeout", self.timeout.map(seconds)),
+            ("operationTimeout", self.operation_timeout.map(seconds)),
+            ("maxRetries", count(self.max_retries.map(i64::from))),
+            ("retryBaseDelay", self.retry_base_delay.map(seconds)),
+            ("retryMaxDelay", self.retry_max_delay.map(seconds)),
+            ("maxResponseBytes", count(self.max_response_bytes)),
+            ("maxDownloadBytes", count(self.max_download_bytes)),
+            ("maxEventBytes", count(self.max_event_bytes)),
+            (
+                "allowInsecureHttp",
+                self.allow_insecure_http.map(Input::Bool),
+            ),
+            ("headers", headers_input(self.headers.clone())),
+        ])
+    }
+}
+
+impl RequestOptions {
+    fn to_core(&self) -> Result<mcore::RequestOptions, MiosaError> {
+        let input = input_of(vec![
+            ("extraHeaders", headers_input(self.extra_headers.clone())),
+            (
+                "extraQuery",
+                json_input("extraQuery", self.extra_query.clone())?,
+            ),
+            (
+                "extraBody",
+                json_input("extraBody", self.extra_body.clone())?,
+            ),
+            ("timeout", self.timeout.map(seconds)),
+            (
+                "maxResponseBytes",
+                self.max_response_bytes.map(|n| Input::Int(n.into())),
+            ),
+        ]);
+        Ok(mcore::RequestOptions::from_input(
+            &input,
+            Dialect::CAMEL_SECONDS,
+        )?)
+    }
 }
 
 /// Header values may be credentials: `toString()`/`description` show names only.
@@ -76,14 +167,20 @@ fn header_names(headers: &Option<HashMap<String, String>>) -> Vec<&str> {
 impl fmt::Debug for ClientOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientOptions")
-            .field("base_url", &self.base_url)
-            .field("timeout_ms", &self.timeout_ms)
-            .field("receive_timeout_ms", &self.receive_timeout_ms)
-            .field("operation_timeout_ms", &self.operation_timeout_ms)
-            .field("retry", &self.retry)
-            .field("max_attempts", &self.max_attempts)
-            .field("base_delay_ms", &self.base_delay_ms)
-            .field("max_delay_ms", &self.max_delay_ms)
+            .field(
+                "base_url",
+                &self.base_url.as_deref().map(mcore::redact::url),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .field("max_retries", &self.max_retries)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .field("retry_max_delay", &self.retry_max_delay)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("max_download_bytes", &self.max_download_bytes)
+            .field("max_event_bytes", &self.max_event_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
             .field("header_names", &header_names(&self.headers))
             .finish()
     }
@@ -92,10 +189,11 @@ impl fmt::Debug for ClientOptions {
 impl fmt::Debug for RequestOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestOptions")
-            .field("header_names", &header_names(&self.headers))
-            .field("query", &self.query)
-            .field("body", &self.body)
-            .field("timeout_ms", &self.timeout_ms)
+            .field("header_names", &header_names(&self.extra_headers))
+            .field("extra_query", &self.extra_query)
+            .field("extra_body", &self.extra_body)
+            .field("timeout", &self.timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
             .finish()
     }
 }
@@ -155,74 +253,41 @@ pub struct Client {
 
 #[uniffi::export]
 impl Client {
-    /// A client for `api_key` (must start with `msk_`), with optional settings.
-    #[uniffi::constructor(default(options = None))]
-    pub fn new(api_key: String, options: Option<ClientOptions>) -> Result<Arc<Self>, MiosaError> {
-        let options = options.unwrap_or_default();
-        let mut builder = mcore::Client::builder(api_key);
-        if let Some(url) = options.base_url {
-            builder = builder.base_url(url);
-        }
-        if let Some(d) = millis("timeout_ms", options.timeout_ms)? {
-            builder = builder.timeout(d);
-        }
-        if let Some(d) = millis("receive_timeout_ms", options.receive_timeout_ms)? {
-            builder = builder.receive_timeout(d);
-        }
-        if let Some(d) = millis("operation_timeout_ms", options.operation_timeout_ms)? {
-            builder = builder.operation_timeout(d);
-        }
-        let base_delay = millis("base_delay_ms", options.base_delay_ms)?;
-        let max_delay = millis("max_delay_ms", options.max_delay_ms)?;
-        let tuned = options.max_attempts.is_some() || base_delay.is_some() || max_delay.is_some();
-        if options.retry == Some(false) {
-            builder = builder.retry(false);
-        } else if tuned {
-            let defaults = mcore::RetryPolicy::default();
-            let max_attempts = match options.max_attempts {
-                Some(n) => {
-                    u32::try_from(n).map_err(|_| invalid("max_attempts must not be negative"))?
-                }
-                None => defaults.max_attempts,
-            };
-            builder = builder.retry_policy(mcore::RetryPolicy {
-                max_attempts,
-                base_delay: base_delay.unwrap_or(defaults.base_delay),
-                max_delay: max_delay.unwrap_or(defaults.max_delay),
-            });
-        } else if let Some(retry) = options.retry {
-            builder = builder.retry(retry);
-        }
-        let mut headers: Vec<_> = options.headers.unwrap_or_default().into_iter().collect();
-        headers.sort();
-        for (name, value) in headers {
-            builder = builder.header(name, value);
-        }
+    /// A client for `api_key` (must start with `msk_`; `null`/`nil` reads
+    /// `MIOSA_API_KEY`), with optional settings; the base URL defaults to
+    /// `MIOSA_BASE_URL` when set. An explicit value always wins.
+    #[uniffi::constructor(default(api_key = None, options = None))]
+    pub fn new(
+        api_key: Option<String>,
+        options: Option<ClientOptions>,
+    ) -> Result<Arc<Self>, MiosaError> {
+        let input = options.unwrap_or_default().to_input(api_key);
+        let client = mcore::Client::from_input(&input, Dialect::CAMEL_SECONDS)?;
         Ok(Arc::new(Self {
-            inner: Handle::new(builder.build()?),
+            inner: Handle::new(client),
         }))
     }
 
-    /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
-    #[uniffi::constructor]
-    pub fn from_env() -> Result<Arc<Self>, MiosaError> {
-        Ok(Arc::new(Self {
-            inner: Handle::new(mcore::Client::from_env()?),
-        }))
+    /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL` (the same as `Client()`).
+    #[uniffi::constructor(default(options = None))]
+    pub fn from_env(options: Option<ClientOptions>) -> Result<Arc<Self>, MiosaError> {
+        Self::new(None, options)
+    }
+
+    /// The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
+    pub fn settings_json(&self) -> String {
+        serde_json::json!({
+            "settings": self.inner.client.config().summary(),
+            "options": self.inner.client.options().summary(),
+        })
+        .to_string()
     }
 
     /// A client sharing this one's connections whose calls all carry `options`.
     pub fn with_options(&self, options: RequestOptions) -> Result<Arc<Self>, MiosaError> {
-        let mut core_options = mcore::RequestOptions::new();
-        let mut headers: Vec<_> = options.headers.unwrap_or_default().into_iter().collect();
-        headers.sort();
-        core_options.headers = headers;
-        core_options.query = optional_object("query", options.query)?;
-        core_options.body = optional_object("body", options.body)?;
-        core_options.timeout = millis("timeout_ms", options.timeout_ms)?;
         Ok(Arc::new(Self {
             inner: Handle {
-                client: self.inner.client.with_options(core_options)?,
+                client: self.inner.client.with_options(options.to_core()?)?,
             },
         }))
     }
@@ -239,7 +304,7 @@ impl Client {
 
     /// The API root this client talks to.
     pub fn base_url(&self) -> String {
-        self.inner.client.config().base_url().to_owned()
+        mcore::redact::url(self.inner.client.config().base_url())
     }
 
     /// Sends one request to any path of the API and returns the JSON answer
@@ -273,23 +338,5 @@ impl Client {
     pub async fn request_bytes(&self, path: String) -> Result<Vec<u8>, MiosaError> {
         let bytes = self.inner.client.request_bytes(&path).await?;
         Ok(bytes.to_vec())
-    }
-}
-
-/// A duration given in milliseconds; negative values are refused.
-fn millis(name: &str, value: Option<i64>) -> Result<Option<Duration>, MiosaError> {
-    value
-        .map(|ms| {
-            u64::try_from(ms)
-                .map(Duration::from_millis)
-                .map_err(|_| invalid(format!("{name} must not be negative")))
-        })
-        .transpose()
-}
-
-fn optional_object(name: &str, text: Option<String>) -> Result<Map<String, Value>, MiosaError> {
-    match text {
-        Some(text) => json_object(name, &text),
-        None => Ok(Map::new()),
     }
 }

@@ -1,6 +1,7 @@
 //! The one error type of the binding and the one function that maps the
-//! core's errors onto it. Kotlin sees a sealed `MiosaException` with one
-//! subclass per variant, Swift an `enum MiosaError: Error`.
+//! core's errors onto it; its variants come from the core's list of kinds.
+//! Kotlin sees a sealed `MiosaException` with one subclass per variant, Swift
+//! an `enum MiosaError: Error`.
 
 use mcore::ErrorKind;
 
@@ -50,48 +51,14 @@ macro_rules! miosa_error {
                 let attempts = i32::try_from(err.attempts()).unwrap_or(i32::MAX);
                 match err.kind() {
                     $(ErrorKind::$variant => Self::$variant { message, status, code, body, request_id, retry_after_ms, attempts },)*
-                    // ErrorKind is non-exhaustive: a kind added to the core lands in `Api` until it gets a variant here.
-                    _ => Self::Api { message, status, code, body, request_id, retry_after_ms, attempts },
                 }
             }
         }
     };
 }
 
-miosa_error! {
-    /// 401: the API key was refused.
-    Authentication,
-    /// 402: the account has no credits left.
-    InsufficientCredits,
-    /// 403: the key may not do this.
-    PermissionDenied,
-    /// 404: no such resource.
-    NotFound,
-    /// 409: the resource is in the wrong state.
-    Conflict,
-    /// 400 and 422: the server rejected the request's content.
-    Validation,
-    /// 429: slow down; `retry_after_ms` says for how long when the server knows.
-    RateLimited,
-    /// 5xx.
-    Server,
-    /// Any other non-success status.
-    Api,
-    /// A connect, attempt, operation or stream-idle timeout expired.
-    Timeout,
-    /// The connection could not be made or broke.
-    Connection,
-    /// A success response could not be decoded.
-    Decode,
-    /// The caller's input was refused before any network use.
-    InvalidArgument,
-    /// The call was cancelled.
-    Cancelled,
-    /// The call cannot run in this context.
-    Usage,
-    /// A response body, download or SSE line/event went over its limit.
-    LimitExceeded,
-}
+// One variant per kind of the core's list (`core/errors.toml`).
+include!("error_kinds.rs");
 
 /// A caller-side mistake found by the binding itself (e.g. malformed JSON text).
 pub(crate) fn invalid(message: impl Into<String>) -> MiosaError {

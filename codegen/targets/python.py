@@ -45,7 +45,7 @@ def class_name(ns: tuple[str, ...], asynchronous: bool) -> str:
 def check(ops: list[Op]) -> None:
     for op in ops:
         names = [p.name for p in op.positional] + [p.name for p in op.keywords]
-        names += list(OPTIONS) + [timeout_option(op)]
+        names += list(OPTIONS) + [timeout_option(op), "max_response_bytes"]
         if op.returns.kind == "events":
             names.append("callback")
         if len(set(names)) != len(names):
@@ -153,11 +153,14 @@ def signature(op: Op, typed: bool, asynchronous: bool, name: str, callback: str 
     if callback is not None:
         parts.append(f"callback: {callback}" if typed else "callback=None")
     for p in op.keywords:
-        parts.append(f"{py_name(p.name)}: {param_type(p)} | None = None" if typed else f"{py_name(p.name)}=None")
+        # NOT_GIVEN leaves a parameter out; None sends an explicit JSON null.
+        parts.append(f"{py_name(p.name)}: {param_type(p)} | None | NotGiven = NOT_GIVEN"
+                     if typed else f"{py_name(p.name)}=NOT_GIVEN")
     for o in OPTIONS:
         parts.append(f"{o}: Mapping[str, Any] | None = None" if typed else f"{o}=None")
     t = timeout_option(op)
     parts.append(f"{t}: float | None = None" if typed else f"{t}=None")
+    parts.append("max_response_bytes: int | None = None" if typed else "max_response_bytes=None")
     return f"def {name}(" + ", ".join(parts) + ")"
 
 
@@ -169,7 +172,8 @@ def call_args(op: Op, wrap: bool = True) -> str:
     else:
         params = "None"
     tail = f", {wrap_expr(op)}" if wrap else ""
-    return f'"{op.name}", {args}, {params}, extra_headers, extra_query, extra_body, {timeout_option(op)}{tail}'
+    return (f'"{op.name}", {args}, {params}, extra_headers, extra_query, extra_body, {timeout_option(op)}, '
+            f'max_response_bytes{tail}')
 
 
 def render_method(op: Op, asynchronous: bool) -> str:
@@ -277,6 +281,7 @@ def render_ops(ops: list[Op]) -> str:
         + '"""The namespaced API: one method per operation of the table, sync and async."""\n\n'
         + "from . import _models as _m\n"
         + "from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback\n"
+        + "from ._native import NOT_GIVEN\n"
     )
     return head + render_classes(ops, False, False) + render_classes(ops, True, False)
 
@@ -288,7 +293,7 @@ def render_stubs(ops: list[Op], models) -> str:
         + "from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload\n\n"
         + "from ._base import AsyncEventStream, AsyncPager\n"
         + f"from ._models import {model_names}\n"
-        + "from ._native import Event, EventStream, NativeClient, Page, Pager\n"
+        + "from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager\n"
     )
     return head + render_classes(ops, False, True) + render_classes(ops, True, True)
 

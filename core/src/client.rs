@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use tokio::task::JoinHandle;
 
 use crate::cancel::CancelToken;
-use crate::config::{ClientBuilder, Config, RedactedHeaders, validate_header};
+use crate::config::{ClientBuilder, Config, RedactedHeaders};
 use crate::decode::Output;
 use crate::dispatch;
 use crate::error::{Error, ErrorKind, Result};
@@ -91,9 +91,18 @@ impl RequestOptions {
     }
 
     fn validate(&self) -> Result<()> {
-        self.headers
-            .iter()
-            .try_for_each(|(name, value)| validate_header(name, value))
+        self.headers.iter().try_for_each(|(name, value)| {
+            crate::settings::validate_header("extra_headers", name, value)
+        })?;
+        if self.timeout.is_some_and(|t| t.is_zero()) {
+            return Err(Error::invalid("invalid `timeout`: must be positive"));
+        }
+        if self.max_response_bytes == Some(0) {
+            return Err(Error::invalid(
+                "invalid `max_response_bytes`: must be positive",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -109,7 +118,10 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("base_url", &self.shared.config.base_url)
+            .field(
+                "base_url",
+                &crate::redact::url(&self.shared.config.base_url),
+            )
             .field("api_key", &self.shared.config.api_key)
             .finish_non_exhaustive()
     }
@@ -128,15 +140,19 @@ impl Client {
 
     /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
     pub fn from_env() -> Result<Self> {
-        let key = std::env::var("MIOSA_API_KEY")
-            .map_err(|_| Error::invalid("MIOSA_API_KEY is not set"))?;
-        let mut builder = Self::builder(key);
-        if let Ok(url) = std::env::var("MIOSA_BASE_URL")
-            && !url.trim().is_empty()
-        {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+        ClientBuilder::from_env().build()
+    }
+
+    /// A client from plain values (see [`Config::from_input`]): the entry point of every binding.
+    pub fn from_input(
+        settings: &crate::settings::Input,
+        dialect: crate::settings::Dialect,
+    ) -> Result<Self> {
+        Self::from_config(Config::from_input(
+            settings,
+            dialect,
+            &crate::settings::process_env,
+        )?)
     }
 
     pub(crate) fn from_config(config: Config) -> Result<Self> {

@@ -4,20 +4,14 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::settings::{Dialect, Input, process_env};
 
 /// Default API root, as in every official SDK.
 pub const DEFAULT_BASE_URL: &str = "https://api.miosa.ai/api/v1";
 /// Default connect timeout (the seed's `timeout`).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-/// Default limit on one whole attempt (connect, headers and body), and the
-/// idle limit between stream events (the seed's `receive_timeout`).
+/// Default limit of one attempt, and the idle limit of a stream (the seed's `receive_timeout`).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
-/// Default cap on a buffered JSON response body.
-pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
-/// Default cap on a buffered binary download.
-pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
-/// Default cap on one SSE line or event.
-pub const DEFAULT_MAX_EVENT_BYTES: u64 = 16 << 20;
 
 /// An API key. Its text never appears in `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -57,7 +51,8 @@ impl fmt::Debug for ApiKey {
     }
 }
 
-/// When and how failed attempts are retried. Off by default, as in the seed.
+/// When and how failed attempts are retried. On by default (3 attempts) under
+/// the safe policy: never a mutation without an idempotency key, never a quota refusal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     /// Total attempts including the first (1 = no retry).
@@ -84,7 +79,7 @@ impl RetryPolicy {
 }
 
 impl Default for RetryPolicy {
-    /// The policy `retry: true` selects: 3 attempts, 0.5 s base, 30 s cap.
+    /// 3 attempts (2 retries), 0.5 s base, 30 s cap.
     fn default() -> Self {
         Self {
             max_attempts: 3,
@@ -94,67 +89,76 @@ impl Default for RetryPolicy {
     }
 }
 
-/// Whether a header's value is a credential (never printed by `Debug`).
-pub(crate) fn is_secret_header(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    matches!(
-        name.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie"
-    ) || ["token", "secret", "key", "password", "signature", "auth"]
-        .iter()
-        .any(|word| name.contains(word))
-}
-
 /// `Debug` view of extra headers with credential values hidden.
 pub(crate) struct RedactedHeaders<'a>(pub(crate) &'a [(String, String)]);
 
 impl fmt::Debug for RedactedHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut list = f.debug_list();
-        for (name, value) in self.0 {
-            if is_secret_header(name) {
-                list.entry(&(name, "<redacted>"));
-            } else {
-                list.entry(&(name, value));
-            }
-        }
-        list.finish()
+        f.debug_map()
+            .entries(crate::redact::headers(self.0).iter())
+            .finish()
     }
 }
 
-/// Everything a client is built from.
+/// Default limit of a buffered JSON response body (64 MiB).
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+/// Default limit of a buffered binary download (1 GiB).
+pub const DEFAULT_MAX_DOWNLOAD_BYTES: u64 = 1 << 30;
+/// Default limit of one SSE line or event (16 MiB).
+pub const DEFAULT_MAX_EVENT_BYTES: u64 = 16 << 20;
+
+/// Everything a client is built from, checked once by [`Config::from_input`].
 #[derive(Clone)]
 pub struct Config {
     pub(crate) api_key: ApiKey,
     pub(crate) base_url: String,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
-    pub(crate) retry: RetryPolicy,
     pub(crate) operation_timeout: Option<Duration>,
-    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) retry: RetryPolicy,
     pub(crate) max_response_bytes: u64,
     pub(crate) max_download_bytes: u64,
     pub(crate) max_event_bytes: u64,
+    pub(crate) allow_insecure_http: bool,
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("api_key", &self.api_key)
-            .field("base_url", &self.base_url)
+            .field("base_url", &crate::redact::url(&self.base_url))
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
-            .field("retry", &self.retry)
             .field("operation_timeout", &self.operation_timeout)
-            .field("headers", &RedactedHeaders(&self.headers))
+            .field("retry", &self.retry)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("max_download_bytes", &self.max_download_bytes)
             .field("max_event_bytes", &self.max_event_bytes)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("headers", &RedactedHeaders(&self.headers))
             .finish()
     }
 }
 
 impl Config {
+    /// Every default, for a key and base URL already checked.
+    pub(crate) fn defaults(api_key: ApiKey, base_url: String) -> Self {
+        Self {
+            api_key,
+            base_url,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            operation_timeout: None,
+            retry: RetryPolicy::default(),
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            allow_insecure_http: false,
+            headers: Vec::new(),
+        }
+    }
+
     /// The API root every path is joined to.
     pub fn base_url(&self) -> &str {
         &self.base_url
@@ -163,189 +167,148 @@ impl Config {
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
     }
-    /// Limit on one whole attempt (connect, headers and body), and the idle
-    /// limit between the events of a stream.
+    /// Limit on one whole attempt (connect, headers and body), and the idle limit of streams.
     pub fn timeout(&self) -> Duration {
         self.timeout
-    }
-    /// Retry policy.
-    pub fn retry(&self) -> &RetryPolicy {
-        &self.retry
     }
     /// Limit on a whole call, all attempts and waits included (`None`: no limit).
     pub fn operation_timeout(&self) -> Option<Duration> {
         self.operation_timeout
     }
+    /// Retry policy.
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+    /// Largest buffered JSON response body.
+    pub fn max_response_bytes(&self) -> u64 {
+        self.max_response_bytes
+    }
+    /// Largest buffered binary download.
+    pub fn max_download_bytes(&self) -> u64 {
+        self.max_download_bytes
+    }
+    /// Largest SSE line or event.
+    pub fn max_event_bytes(&self) -> u64 {
+        self.max_event_bytes
+    }
+    /// Whether plain http to a non-loopback host was allowed.
+    pub fn allow_insecure_http(&self) -> bool {
+        self.allow_insecure_http
+    }
     /// Extra headers sent on every request.
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }
-    /// Cap on a buffered JSON response body, in bytes.
-    pub fn max_response_bytes(&self) -> u64 {
-        self.max_response_bytes
-    }
-    /// Cap on a buffered binary download, in bytes.
-    pub fn max_download_bytes(&self) -> u64 {
-        self.max_download_bytes
-    }
-    /// Cap on one SSE line or event, in bytes.
-    pub fn max_event_bytes(&self) -> u64 {
-        self.max_event_bytes
-    }
 }
 
-/// Builder for [`crate::Client`]: `Client::builder(key).base_url(..).retry(true).build()`.
-#[derive(Clone)]
+/// Builder for [`crate::Client`]: `Client::builder(key).base_url(..).max_retries(0).build()`.
+/// It collects plain values and leaves every check to [`Config::from_input`],
+/// the same validation every binding goes through.
+#[derive(Clone, Default)]
 pub struct ClientBuilder {
-    api_key: String,
-    base_url: Option<String>,
-    connect_timeout: Duration,
-    receive_timeout: Duration,
-    retry: RetryPolicy,
-    operation_timeout: Option<Duration>,
-    headers: Vec<(String, String)>,
-    max_response_bytes: u64,
-    max_download_bytes: u64,
-    max_event_bytes: u64,
+    settings: Vec<(String, Input)>,
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The key is not validated yet, so not even its prefix is shown.
+        // Nothing is validated yet, so only the names of the settings are shown.
+        let names: Vec<&str> = self.settings.iter().map(|(k, _)| k.as_str()).collect();
         f.debug_struct("ClientBuilder")
-            .field("api_key", &"<redacted>")
-            .field("base_url", &self.base_url)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("receive_timeout", &self.receive_timeout)
-            .field("retry", &self.retry)
-            .field("operation_timeout", &self.operation_timeout)
-            .field("headers", &RedactedHeaders(&self.headers))
-            .field("max_response_bytes", &self.max_response_bytes)
-            .field("max_download_bytes", &self.max_download_bytes)
-            .field("max_event_bytes", &self.max_event_bytes)
+            .field("settings", &names)
             .finish()
     }
 }
 
+fn seconds(duration: Duration) -> Input {
+    Input::Float(duration.as_secs_f64())
+}
+
 impl ClientBuilder {
+    /// A builder for `api_key`.
     pub(crate) fn new(api_key: impl Into<String>) -> Self {
-        Self {
-            api_key: api_key.into(),
-            base_url: None,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            receive_timeout: DEFAULT_TIMEOUT,
-            retry: RetryPolicy::disabled(),
-            operation_timeout: None,
-            headers: Vec::new(),
-            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
-            max_download_bytes: DEFAULT_MAX_DOWNLOAD_BYTES,
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-        }
+        Self::from_env().set("api_key", Input::Str(api_key.into()))
+    }
+
+    /// A builder whose key and base URL default to `MIOSA_API_KEY` and `MIOSA_BASE_URL`.
+    pub fn from_env() -> Self {
+        Self::default()
+    }
+
+    fn set(mut self, name: &str, value: Input) -> Self {
+        self.settings.retain(|(k, _)| k != name);
+        self.settings.push((name.to_owned(), value));
+        self
     }
 
     /// API root, e.g. a white-label proxy or a local emulator.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
+    pub fn base_url(self, url: impl Into<String>) -> Self {
+        self.set("base_url", Input::Str(url.into()))
     }
-    /// Connect timeout (the seed's `timeout`).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
+    /// Connect timeout (default 30 s).
+    pub fn connect_timeout(self, timeout: Duration) -> Self {
+        self.set("connect_timeout", seconds(timeout))
     }
-    /// Response timeout, and the idle limit of streams (the seed's `receive_timeout`).
-    pub fn receive_timeout(mut self, timeout: Duration) -> Self {
-        self.receive_timeout = timeout;
-        self
-    }
-    /// `true` selects [`RetryPolicy::default`], `false` turns retries off.
-    pub fn retry(mut self, enabled: bool) -> Self {
-        self.retry = if enabled {
-            RetryPolicy::default()
-        } else {
-            RetryPolicy::disabled()
-        };
-        self
-    }
-    /// A custom retry policy.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
+    /// Limit on one whole attempt, and the idle limit of streams (default 60 s).
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.set("timeout", seconds(timeout))
     }
     /// Limit on a whole call: every attempt and every backoff wait together.
-    pub fn operation_timeout(mut self, timeout: Duration) -> Self {
-        self.operation_timeout = Some(timeout);
-        self
+    pub fn operation_timeout(self, timeout: Duration) -> Self {
+        self.set("operation_timeout", seconds(timeout))
     }
-    /// Cap on a buffered JSON response body.
-    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
-        self.max_response_bytes = bytes;
-        self
+    /// Retries after the first attempt (default 2; 0 turns retries off).
+    pub fn max_retries(self, retries: u32) -> Self {
+        self.set("max_retries", Input::Int(retries.into()))
     }
-    /// Cap on a buffered binary download.
-    pub fn max_download_bytes(mut self, bytes: u64) -> Self {
-        self.max_download_bytes = bytes;
-        self
+    /// A whole retry policy: attempts, backoff base and cap.
+    pub fn retry_policy(self, policy: RetryPolicy) -> Self {
+        self.set(
+            "max_retries",
+            Input::Int(i128::from(policy.max_attempts) - 1),
+        )
+        .set("retry_base_delay", seconds(policy.base_delay))
+        .set("retry_max_delay", seconds(policy.max_delay))
     }
-    /// Cap on one SSE line or event.
-    pub fn max_event_bytes(mut self, bytes: u64) -> Self {
-        self.max_event_bytes = bytes;
-        self
+    /// Largest buffered JSON response body (default 64 MiB).
+    pub fn max_response_bytes(self, bytes: u64) -> Self {
+        self.set("max_response_bytes", Input::Int(bytes.into()))
+    }
+    /// Largest buffered binary download (default 1 GiB).
+    pub fn max_download_bytes(self, bytes: u64) -> Self {
+        self.set("max_download_bytes", Input::Int(bytes.into()))
+    }
+    /// Largest SSE line or event (default 16 MiB).
+    pub fn max_event_bytes(self, bytes: u64) -> Self {
+        self.set("max_event_bytes", Input::Int(bytes.into()))
+    }
+    /// Allows a plain `http://` base URL to a host other than this machine.
+    pub fn allow_insecure_http(self, allow: bool) -> Self {
+        self.set("allow_insecure_http", Input::Bool(allow))
     }
     /// A header sent on every request (e.g. `x-tenant-id` for white-label proxies).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.headers.push((name.into(), value.into()));
+        let entry = (name.into(), Input::Str(value.into()));
+        match self.settings.iter_mut().find(|(k, _)| k == "headers") {
+            Some((_, Input::Map(headers))) => headers.push(entry),
+            _ => self
+                .settings
+                .push(("headers".to_owned(), Input::Map(vec![entry]))),
+        }
         self
     }
 
     pub(crate) fn into_config(self) -> Result<Config> {
-        let api_key = ApiKey::new(self.api_key)?;
-        let base_url = normalize_base_url(self.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL))?;
-        if self.retry.max_attempts == 0 {
-            return Err(Error::invalid("retry max_attempts must be at least 1"));
-        }
-        for (name, value) in &self.headers {
-            validate_header(name, value)?;
-        }
-        Ok(Config {
-            api_key,
-            base_url,
-            connect_timeout: self.connect_timeout,
-            timeout: self.receive_timeout,
-            retry: self.retry,
-            operation_timeout: self.operation_timeout,
-            headers: self.headers,
-            max_response_bytes: self.max_response_bytes,
-            max_download_bytes: self.max_download_bytes,
-            max_event_bytes: self.max_event_bytes,
-        })
+        Config::from_input(
+            &Input::Map(self.settings),
+            Dialect::SNAKE_SECONDS,
+            &process_env,
+        )
     }
 
     /// Builds the client: its runtime and connection pool.
     pub fn build(self) -> Result<crate::Client> {
         crate::Client::from_config(self.into_config()?)
     }
-}
-
-pub(crate) fn validate_header(name: &str, value: &str) -> Result<()> {
-    reqwest::header::HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::invalid(format!("invalid header name `{name}`")))?;
-    reqwest::header::HeaderValue::from_str(value)
-        .map_err(|_| Error::invalid(format!("invalid value for header `{name}`")))?;
-    Ok(())
-}
-
-fn normalize_base_url(url: &str) -> Result<String> {
-    let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::invalid(format!("invalid base_url `{trimmed}`: {e}")))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(Error::invalid(format!(
-            "base_url must be http or https, got `{}`",
-            parsed.scheme()
-        )));
-    }
-    Ok(trimmed.to_owned())
 }
 
 #[cfg(test)]

@@ -6,44 +6,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-/// What went wrong, coarse enough for every language to map onto its own
-/// exception classes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// 401: the API key was refused.
-    Authentication,
-    /// 402: the account has no credits left.
-    InsufficientCredits,
-    /// 403: the key may not do this.
-    PermissionDenied,
-    /// 404: no such resource.
-    NotFound,
-    /// 409: the resource is in the wrong state.
-    Conflict,
-    /// 400 and 422: the server rejected the request's content.
-    Validation,
-    /// 429: slow down; `retry_after` says for how long when the server knows.
-    RateLimited,
-    /// 5xx.
-    Server,
-    /// Any other non-success status.
-    Api,
-    /// A connect, attempt, operation or stream-idle timeout expired.
-    Timeout,
-    /// The connection could not be made or broke.
-    Connection,
-    /// A success response could not be decoded.
-    Decode,
-    /// The caller's input was refused before any network use.
-    InvalidArgument,
-    /// The call was cancelled (future dropped, stream closed, client closed).
-    Cancelled,
-    /// The call cannot run in this context (e.g. a blocking call inside an async runtime).
-    Usage,
-    /// A response body, download or SSE line/event went over its configured limit.
-    LimitExceeded,
-}
+mod kinds;
+
+pub use kinds::ErrorKind;
 
 impl ErrorKind {
     /// The kind for an HTTP status outside 2xx.
@@ -58,28 +23,6 @@ impl ErrorKind {
             429 => Self::RateLimited,
             500..=599 => Self::Server,
             _ => Self::Api,
-        }
-    }
-
-    /// A stable snake_case name, used as the error code of bindings.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Authentication => "authentication",
-            Self::InsufficientCredits => "insufficient_credits",
-            Self::PermissionDenied => "permission_denied",
-            Self::NotFound => "not_found",
-            Self::Conflict => "conflict",
-            Self::Validation => "validation",
-            Self::RateLimited => "rate_limited",
-            Self::Server => "server",
-            Self::Api => "api",
-            Self::Timeout => "timeout",
-            Self::Connection => "connection",
-            Self::Decode => "decode",
-            Self::InvalidArgument => "invalid_argument",
-            Self::Cancelled => "cancelled",
-            Self::Usage => "usage",
-            Self::LimitExceeded => "limit_exceeded",
         }
     }
 }
@@ -121,7 +64,9 @@ impl Error {
         })
     }
 
-    fn from_inner(inner: Inner) -> Self {
+    fn from_inner(mut inner: Inner) -> Self {
+        // Messages quote URLs (reqwest's errors do): never with their tokens or passwords.
+        inner.message = crate::redact::text(&inner.message);
         Self {
             inner: Box::new(inner),
         }
@@ -133,14 +78,6 @@ impl Error {
 
     pub(crate) fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "the request was cancelled")
-    }
-
-    /// The error for data over a size limit; `setting` is the limit's name.
-    pub(crate) fn limit_exceeded(what: &str, setting: &str, limit: u64) -> Self {
-        Self::new(
-            ErrorKind::LimitExceeded,
-            format!("{what} exceeds {setting} ({limit} bytes)"),
-        )
     }
 
     pub(crate) fn decode(message: impl Into<String>) -> Self {
@@ -285,7 +222,7 @@ fn broke_mid_body(err: &reqwest::Error) -> bool {
     false
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(inner) = source {

@@ -8,37 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Field names whose values are credentials and never printed.
-const SENSITIVE: &[&str] = &[
-    "token",
-    "secret",
-    "key",
-    "api_key",
-    "password",
-    "plaintext",
-    "credentials",
-    "connection_string",
-    "url_with_token",
-];
-
-fn is_sensitive(name: &str) -> bool {
-    SENSITIVE.contains(&name)
-        || name.ends_with("_token")
-        || name.ends_with("_secret")
-        || name.ends_with("password")
-}
-
-/// URLs such as share links and preview URLs carry their token in the query.
-fn is_url(name: &str) -> bool {
-    name == "url" || name.ends_with("_url")
-}
-
-fn without_query(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?<redacted>"),
-        None => url.to_owned(),
-    }
-}
+use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url, url as without_query};
 
 struct Redacted;
 impl fmt::Debug for Redacted {

@@ -264,11 +264,21 @@ pub(crate) fn prepare(
         String::new()
     };
     for (name, value) in params {
-        if value.is_null() {
-            continue;
-        }
         if let Some(param) = op.query.iter().find(|p| p.name == name) {
-            query.insert(param.wire.to_owned(), check_type(op, param, value)?);
+            // A query string has no null: an explicit null there means "not given".
+            if !value.is_null() {
+                query.insert(param.wire.to_owned(), check_type(op, param, value)?);
+            }
+        } else if value.is_null() {
+            // An explicit null in a body field is sent as JSON `null` (it clears the field).
+            let wire = op
+                .body
+                .iter()
+                .find(|p| p.name == name)
+                .map_or(name.as_str(), |p| p.wire);
+            if op.method.has_body() && op.upload != Upload::Raw {
+                body.insert(wire.to_owned(), Value::Null);
+            }
         } else if let Some(param) = op.body.iter().find(|p| p.name == name) {
             body.insert(param.wire.to_owned(), check_type(op, param, value)?);
         } else if op.method.has_body() && op.upload != Upload::Raw {

@@ -42,12 +42,7 @@ impl Engine {
             .tcp_nodelay(true)
             .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Usage,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+            .or_else(|err| http_without_tls(config, &err))?;
         Ok(Self {
             runtime: Some(runtime),
             http,
@@ -61,6 +56,32 @@ impl Engine {
             None => unreachable!("the runtime is only taken in Drop"),
         }
     }
+}
+
+/// When TLS cannot be set up (a slim container with no CA certificates), a
+/// client for a loopback `http://` URL still works; any other says why it cannot.
+fn http_without_tls(config: &Config, err: &reqwest::Error) -> Result<reqwest::Client> {
+    let cause = crate::error::error_chain(err);
+    let loopback_http = reqwest::Url::parse(&config.base_url)
+        .is_ok_and(|url| url.scheme() == "http" && crate::settings::is_loopback_url(&url));
+    if loopback_http {
+        let plain = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .tcp_nodelay(true)
+            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
+            .tls_certs_only(Vec::new())
+            .build();
+        if let Ok(http) = plain {
+            return Ok(http);
+        }
+    }
+    Err(Error::new(
+        ErrorKind::Usage,
+        format!(
+            "cannot set up TLS for the HTTP client ({cause}); install the system CA certificates (e.g. the ca-certificates package)"
+        ),
+    ))
 }
 
 impl Drop for Engine {

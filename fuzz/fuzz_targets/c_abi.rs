@@ -10,7 +10,8 @@
 //! body); bytes after a third NUL are ignored. A missing field is passed as
 //! NULL, and so is field i when selector bit 3+i is set (an empty field is
 //! the empty string). Selector bits 0..2 pick the entry point; bit 7 passes
-//! NULL as the error slot.
+//! NULL as the error slot. Selector 7 builds a client from the first field as
+//! settings JSON (`miosa_client_new_json`).
 //!
 //! Checked: no panic (a panic caught at the boundary comes back as
 //! `MIOSA_ERR_INTERNAL`, and libfuzzer-sys aborts on any panic anyway); the
@@ -41,6 +42,16 @@ unsafe extern "C" {
         api_key: *const c_char,
         options: *const miosa_options,
         out: *mut *mut miosa_client,
+        err: *mut *mut miosa_error,
+    ) -> miosa_status;
+    fn miosa_client_new_json(
+        settings_json: *const c_char,
+        out: *mut *mut miosa_client,
+        err: *mut *mut miosa_error,
+    ) -> miosa_status;
+    fn miosa_client_settings_json(
+        client: *const miosa_client,
+        out_json: *mut *mut c_char,
         err: *mut *mut miosa_error,
     ) -> miosa_status;
     fn miosa_client_with_options(
@@ -98,14 +109,18 @@ fn client() -> *const miosa_client {
             let options = miosa_options {
                 base_url: c"http://127.0.0.1:9/api/v1".as_ptr(),
                 connect_timeout_ms: 500,
-                receive_timeout_ms: 500,
-                retry: false,
-                max_attempts: 0,
+                timeout_ms: 500,
+                operation_timeout_ms: 0,
+                disable_retries: true,
+                max_retries: 0,
                 retry_base_delay_ms: 0,
                 retry_max_delay_ms: 0,
+                max_response_bytes: 0,
+                max_download_bytes: 0,
+                max_event_bytes: 0,
+                allow_insecure_http: false,
                 headers: ptr::null(),
                 headers_len: 0,
-                operation_timeout_ms: 0,
             };
             let mut out = ptr::null_mut();
             let mut err = ptr::null_mut();
@@ -194,7 +209,7 @@ fuzz_target!(|input: &[u8]| {
     unsafe {
         match selector & 0x07 {
             // miosa_call(op, args, params)
-            0 | 7 => {
+            0 => {
                 let mut out: *mut c_char = ptr::null_mut();
                 let status =
                     miosa_call(client, ptr_of(a), ptr_of(b), ptr_of(c), &mut out, err_slot);
@@ -297,6 +312,24 @@ fuzz_target!(|input: &[u8]| {
                 assert_eq!(status == miosa_status::MIOSA_OK, !out.is_null());
                 miosa_string_free(out);
                 settle(status, err, with_slot);
+            }
+            // miosa_client_new_json(settings = first field): any bytes as settings,
+            // refused with a typed error or accepted; the settings then read back.
+            7 => {
+                let mut made: *mut miosa_client = ptr::null_mut();
+                let status = miosa_client_new_json(ptr_of(a), &mut made, err_slot);
+                assert_eq!(status == miosa_status::MIOSA_OK, !made.is_null());
+                settle(status, err, with_slot);
+                if !made.is_null() {
+                    let mut out: *mut c_char = ptr::null_mut();
+                    let mut read_err: *mut miosa_error = ptr::null_mut();
+                    let status = miosa_client_settings_json(made, &mut out, &mut read_err);
+                    assert_eq!(status, miosa_status::MIOSA_OK);
+                    check_text(out);
+                    miosa_string_free(out);
+                    settle(status, read_err, true);
+                }
+                miosa_client_free(made);
             }
             // miosa_client_with_options(options = first field), then miosa_call(op = second, args = third)
             _ => {

@@ -8,7 +8,8 @@ around them), backed by the `miosa` Rust core.
 
 from . import webhooks
 from ._base import AsyncEventStream, AsyncPager, Model
-from ._client import AsyncClient, Client, RetryPolicy
+from ._client import AsyncClient, Client, ClientSettings
+from ._native import NOT_GIVEN, NotGiven
 from . import _models
 from ._models import *  # noqa: F401,F403  (every typed model)
 from ._native import Event, EventStream, Page, Pager, __version__
@@ -20,6 +21,7 @@ from .errors import (
     ConflictError,
     DecodeError,
     InsufficientCreditsError,
+    InternalError,
     InvalidArgumentError,
     LimitExceededError,
     MiosaError,
@@ -37,7 +39,9 @@ __all__ = [
     "__version__",
     "Client",
     "AsyncClient",
-    "RetryPolicy",
+    "ClientSettings",
+    "NOT_GIVEN",
+    "NotGiven",
     "Event",
     "EventStream",
     "AsyncEventStream",
@@ -47,7 +51,6 @@ __all__ = [
     "Model",
     "webhooks",
     "MiosaError",
-    "APIStatusError",
     "AuthenticationError",
     "InsufficientCreditsError",
     "PermissionDeniedError",
@@ -56,13 +59,16 @@ __all__ = [
     "ValidationError",
     "RateLimitError",
     "ServerError",
-    "APIConnectionError",
+    "APIStatusError",
     "APITimeoutError",
+    "APIConnectionError",
     "DecodeError",
     "InvalidArgumentError",
     "LimitExceededError",
     "RequestCancelledError",
     "UsageError",
     "WebhookVerificationError",
+    "LimitExceededError",
+    "InternalError",
 ]
 __all__ += _models.__all__

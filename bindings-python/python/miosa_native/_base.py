@@ -21,44 +21,13 @@ from typing import (
     Union,
 )
 
+from ._native import redacted
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
     from ._native import Event, EventStream, NativeClient, Pager
 
 _T = TypeVar("_T")
-
-# Field names whose values are credentials: never shown by repr() (the core's list).
-_SENSITIVE = frozenset(
-    {
-        "token",
-        "secret",
-        "key",
-        "api_key",
-        "password",
-        "plaintext",
-        "credentials",
-        "connection_string",
-        "url_with_token",
-    }
-)
-
-
-def _is_sensitive(name: str) -> bool:
-    return (
-        name in _SENSITIVE
-        or name.endswith("_token")
-        or name.endswith("_secret")
-        or name.endswith("password")
-    )
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: "<redacted>" if _is_sensitive(str(k)) else _redacted(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    return value
 
 
 class Model:
@@ -111,7 +80,8 @@ class Model:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={v!r}" for k, v in _redacted(self._data).items())
+        # The core's one list of secret names and its URL rule (query and password hidden).
+        shown = ", ".join(f"{k}={v!r}" for k, v in redacted(self._data).items())
         return f"{type(self).__name__}({shown})"
 
     def __reduce__(self) -> Tuple[Any, ...]:

@@ -3,48 +3,39 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Mapping, NamedTuple, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypedDict
 
 from ._native import NativeClient
 from ._ops import _AsyncRoot, _SyncRoot
 
-__all__ = ["Client", "AsyncClient", "RetryPolicy"]
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+__all__ = ["Client", "AsyncClient", "ClientSettings"]
 
 
-class RetryPolicy(NamedTuple):
-    """How failed attempts are retried (`retry=True` selects these defaults).
+class ClientSettings(TypedDict, total=False):
+    """The settings a client takes as keywords; the README's contract table
+    lists each with its unit and default. `None` means the default; unknown
+    names are refused."""
 
-    Attempt n waits a random time up to ``base_delay * 2**(n-1)`` seconds, never
-    more than `max_delay`; a server's Retry-After is honoured up to `max_delay`.
-    """
+    base_url: Optional[str]
+    connect_timeout: Optional[float]
+    timeout: Optional[float]
+    operation_timeout: Optional[float]
+    max_retries: Optional[int]
+    retry_base_delay: Optional[float]
+    retry_max_delay: Optional[float]
+    max_response_bytes: Optional[int]
+    max_download_bytes: Optional[int]
+    max_event_bytes: Optional[int]
+    allow_insecure_http: Optional[bool]
+    headers: Optional[Mapping[str, str]]
 
-    max_attempts: int = 3
-    base_delay: float = 0.5
-    max_delay: float = 30.0
 
 
-def _native(
-    api_key: str,
-    base_url: Optional[str],
-    timeout: Optional[float],
-    receive_timeout: Optional[float],
-    retry: Union[bool, RetryPolicy],
-    headers: Optional[Mapping[str, str]],
-    operation_timeout: Optional[float],
-) -> NativeClient:
-    policy = retry if isinstance(retry, RetryPolicy) else None
-    return NativeClient(
-        api_key,
-        base_url=base_url,
-        timeout=timeout,
-        receive_timeout=receive_timeout,
-        retry=bool(retry),
-        max_attempts=policy.max_attempts if policy else None,
-        base_delay=policy.base_delay if policy else None,
-        max_delay=policy.max_delay if policy else None,
-        headers=dict(headers) if headers is not None else None,
-        operation_timeout=operation_timeout,
-    )
+def _native(api_key: Optional[str], settings: Dict[str, Any]) -> NativeClient:
+    return NativeClient({"api_key": api_key, **settings})
 
 
 class Client(_SyncRoot):
@@ -53,41 +44,40 @@ class Client(_SyncRoot):
     process after `os.fork()`.
 
     Args:
-        api_key: a key starting with ``msk_``.
-        base_url: the API root (default ``https://api.miosa.ai/api/v1``).
-        timeout: connect timeout in seconds (default 30).
-        receive_timeout: response and stream-idle timeout in seconds (default 60).
-        retry: ``True`` for the default `RetryPolicy`, or a `RetryPolicy`.
-        operation_timeout: limit in seconds on a whole call, every attempt and
-            backoff wait included (default none); exceeding it raises `APITimeoutError`.
+        api_key: a key starting with ``msk_``; default: the ``MIOSA_API_KEY`` environment variable.
+        base_url: the API root; default ``MIOSA_BASE_URL``, else ``https://api.miosa.ai/api/v1``.
+            Plain ``http://`` is refused for hosts other than this machine unless
+            ``allow_insecure_http=True``.
+        connect_timeout: seconds to connect (default 30).
+        timeout: seconds for one whole attempt: connect, headers and body; also the
+            idle limit between stream events (default 60).
+        operation_timeout: seconds for a whole call, every retry and wait included (default none).
+        max_retries: retries after a failed attempt (default 2; 0 turns retries off).
+            Only safe requests are retried: never a mutation without an idempotency key.
+        retry_base_delay, retry_max_delay: backoff base and cap in seconds (0.5, 30).
+        max_response_bytes, max_download_bytes, max_event_bytes: size limits (64 MiB, 1 GiB, 16 MiB).
         headers: headers sent with every request (e.g. a white-label tenant header).
+
+    Every value is checked by the core; a bad one raises `InvalidArgumentError` naming it.
     """
 
     _native: NativeClient
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        receive_timeout: Optional[float] = None,
-        retry: Union[bool, RetryPolicy] = False,
-        headers: Optional[Mapping[str, str]] = None,
-        operation_timeout: Optional[float] = None,
-    ) -> None:
-        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers, operation_timeout)
+    def __init__(self, api_key: Optional[str] = None, **settings: Unpack[ClientSettings]) -> None:
+        native = _native(api_key, dict(settings))
         _SyncRoot.__init__(self, native)
         self._native = native
 
     @classmethod
-    def from_env(cls) -> "Client":
-        """A client from ``MIOSA_API_KEY`` and, when set, ``MIOSA_BASE_URL``."""
-        self = cls.__new__(cls)
-        native = NativeClient.from_env()
-        _SyncRoot.__init__(self, native)
-        self._native = native
-        return self
+    def from_env(cls, **settings: Unpack[ClientSettings]) -> "Client":
+        """A client whose key and base URL come from ``MIOSA_API_KEY`` and ``MIOSA_BASE_URL``
+        (the same as ``Client()``)."""
+        return cls(None, **settings)
+
+    @property
+    def settings(self) -> Dict[str, Any]:
+        """The settings in effect (seconds, secrets redacted)."""
+        return self._native.settings
 
     @property
     def base_url(self) -> str:
@@ -120,33 +110,26 @@ class Client(_SyncRoot):
 class AsyncClient(_AsyncRoot):
     """An asyncio MIOSA client with the same surface as `Client`; every call is
     awaitable, and cancelling the awaiting task cancels the request. The
-    requests run on the client's own I/O threads, so any event loop works."""
+    requests run on the client's own I/O threads, so any event loop works.
+    It takes the same settings as `Client`."""
 
     _native: NativeClient
 
-    def __init__(
-        self,
-        api_key: str,
-        *,
-        base_url: Optional[str] = None,
-        timeout: Optional[float] = None,
-        receive_timeout: Optional[float] = None,
-        retry: Union[bool, RetryPolicy] = False,
-        headers: Optional[Mapping[str, str]] = None,
-        operation_timeout: Optional[float] = None,
-    ) -> None:
-        native = _native(api_key, base_url, timeout, receive_timeout, retry, headers, operation_timeout)
+    def __init__(self, api_key: Optional[str] = None, **settings: Unpack[ClientSettings]) -> None:
+        native = _native(api_key, dict(settings))
         _AsyncRoot.__init__(self, native)
         self._native = native
 
     @classmethod
-    def from_env(cls) -> "AsyncClient":
-        """A client from ``MIOSA_API_KEY`` and, when set, ``MIOSA_BASE_URL``."""
-        self = cls.__new__(cls)
-        native = NativeClient.from_env()
-        _AsyncRoot.__init__(self, native)
-        self._native = native
-        return self
+    def from_env(cls, **settings: Unpack[ClientSettings]) -> "AsyncClient":
+        """A client whose key and base URL come from ``MIOSA_API_KEY`` and ``MIOSA_BASE_URL``
+        (the same as ``AsyncClient()``)."""
+        return cls(None, **settings)
+
+    @property
+    def settings(self) -> Dict[str, Any]:
+        """The settings in effect (seconds, secrets redacted)."""
+        return self._native.settings
 
     @property
     def base_url(self) -> str:

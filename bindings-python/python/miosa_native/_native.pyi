@@ -49,23 +49,25 @@ class Pager(Generic[_T]):
     async def anext(self) -> Optional[_T]: ...
     def close(self) -> None: ...
 
+class NotGiven:
+    """Marks a keyword that was not passed; `None` sends an explicit JSON null."""
+
+    def __bool__(self) -> bool: ...
+
+NOT_GIVEN: NotGiven
+
 class NativeClient:
-    def __init__(
+    def __init__(self, settings: Optional[Mapping[str, Any]] = None) -> None: ...
+    @property
+    def settings(self) -> Dict[str, Any]: ...
+    def call_options(
         self,
-        api_key: str,
-        *,
-        base_url: Optional[str] = None,
+        extra_headers: Optional[Mapping[str, Any]] = None,
+        extra_query: Optional[Mapping[str, Any]] = None,
+        extra_body: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
-        receive_timeout: Optional[float] = None,
-        retry: bool = False,
-        max_attempts: Optional[int] = None,
-        base_delay: Optional[float] = None,
-        max_delay: Optional[float] = None,
-        headers: Optional[Mapping[str, str]] = None,
-        operation_timeout: Optional[float] = None,
-    ) -> None: ...
-    @staticmethod
-    def from_env() -> "NativeClient": ...
+        max_response_bytes: Optional[int] = None,
+    ) -> Dict[str, Any]: ...
     @property
     def base_url(self) -> str: ...
     @property
@@ -80,6 +82,7 @@ class NativeClient:
         extra_query: Optional[Mapping[str, Any]] = None,
         extra_body: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        max_response_bytes: Optional[int] = None,
         wrap: Any = None,
     ) -> Any: ...
     async def acall(
@@ -91,6 +94,7 @@ class NativeClient:
         extra_query: Optional[Mapping[str, Any]] = None,
         extra_body: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        max_response_bytes: Optional[int] = None,
         wrap: Any = None,
     ) -> Any: ...
     def pager(
@@ -102,8 +106,12 @@ class NativeClient:
         extra_query: Optional[Mapping[str, Any]] = None,
         extra_body: Optional[Mapping[str, Any]] = None,
         timeout: Optional[float] = None,
+        max_response_bytes: Optional[int] = None,
         wrap: Any = None,
     ) -> Pager[Any]: ...
+
+def redacted(value: Dict[str, Any]) -> Dict[str, Any]:
+    """`value` with secret fields hidden and URL fields stripped of query and password."""
 
 def parse_sse(chunks: Sequence[bytes]) -> List[Event]:
     """Parses a whole SSE stream given as chunks with the core's parser."""

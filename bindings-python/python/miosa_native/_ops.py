@@ -3,6 +3,7 @@
 
 from . import _models as _m
 from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback
+from ._native import NOT_GIVEN
 
 
 class ExecAPI(Namespace):
@@ -10,12 +11,12 @@ class ExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=None, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def run(self, id, *, command=NOT_GIVEN, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
         """
-        return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class CreditsAPI(Namespace):
@@ -23,19 +24,19 @@ class CreditsAPI(Namespace):
 
     __slots__ = ()
 
-    def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
-        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def history(self, *, limit=NOT_GIVEN, offset=NOT_GIVEN, type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
         """
-        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AdminTenantsAPI(Namespace):
@@ -43,37 +44,37 @@ class AdminTenantsAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
-        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
-        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def suspend(self, tenant_id, *, reason=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
-        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
         """
-        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AdminAPI(Namespace):
@@ -91,40 +92,40 @@ class OrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, tenant_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, tenant_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
         """
-        return self._call("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return self._call("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the organisation's invitations.
 
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
-        return self._call("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return self._call("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
-        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
-        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
         """
-        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class WorkspaceInvitesAPI(Namespace):
@@ -132,40 +133,40 @@ class WorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, workspace_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, workspace_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
         """
-        return self._call("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return self._call("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the pending invitations of a workspace.
 
         `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
         """
-        return self._call("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return self._call("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace invitation.
 
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
-        return self._call("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return self._call("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
-        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
         """
-        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class WorkspaceMembersAPI(Namespace):
@@ -173,33 +174,33 @@ class WorkspaceMembersAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the members of a workspace.
 
         `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
         """
-        return self._call("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return self._call("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one member of a workspace.
 
         `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
         """
-        return self._call("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return self._call("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change a member's role in a workspace.
 
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
-        return self._call("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return self._call("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
         """
-        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class CommandCenterAPI(Namespace):
@@ -207,37 +208,37 @@ class CommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    def create_session(self, *, goal=None, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create_session(self, *, goal=NOT_GIVEN, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
-        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
-        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
-        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
         """
-        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class EmbeddingsAPI(Namespace):
@@ -245,12 +246,12 @@ class EmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, input=None, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, input=NOT_GIVEN, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
         """
-        return self._call("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class CompletionsAPI(Namespace):
@@ -258,19 +259,19 @@ class CompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
-        return self._call("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stream(self, *, callback=None, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, *, callback=None, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
         """
-        stream = self._call("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout)
+        stream = self._call("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
 
 
@@ -279,58 +280,58 @@ class VolumesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
         """
-        return self._call("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return self._call("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one volume.
 
         `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
         """
-        return self._call("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return self._call("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's volumes.
 
         `GET /volumes` · seed: Miosa.Volumes.list/1
         """
-        return self._call("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return self._call("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def iter(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return self._pager("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Grow a volume to a new size in GB.
 
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
-        return self._call("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return self._call("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
-        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
-        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
         """
-        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class StorageAPI(Namespace):
@@ -338,40 +339,40 @@ class StorageAPI(Namespace):
 
     __slots__ = ()
 
-    def create_bucket(self, *, name=None, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create_bucket(self, *, name=NOT_GIVEN, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
         """
-        return self._call("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
+        return self._call("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
-    def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the tenant's storage buckets.
 
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
-        return self._call("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
+        return self._call("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
-    def upload_object(self, bucket_id, key, content, *, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def upload_object(self, bucket_id, key, content, *, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
-        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Download an object's bytes.
 
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
-        return self._call("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def signed_url(self, bucket_id, key, *, method=None, expires_in=None, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def signed_url(self, bucket_id, key, *, method=NOT_GIVEN, expires_in=NOT_GIVEN, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
         """
-        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class DatabasesAPI(Namespace):
@@ -379,51 +380,51 @@ class DatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
         """
-        return self._call("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return self._call("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one database.
 
         `GET /databases/{id}` · seed: Miosa.Databases.get/2
         """
-        return self._call("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return self._call("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's databases.
 
         `GET /databases` · seed: Miosa.Databases.list/1
         """
-        return self._call("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return self._call("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def iter(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return self._pager("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def update(self, id, *, name=None, size_gb=None, plan=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, size or plan of a database.
 
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
-        return self._call("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return self._call("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
-        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
         """
-        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class DeploymentsAPI(Namespace):
@@ -431,58 +432,58 @@ class DeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
         """
-        return self._call("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._call("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one deployment.
 
         `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
         """
-        return self._call("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._call("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def list(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's deployments.
 
         `GET /deployments` · seed: Miosa.Deployments.list/1
         """
-        return self._call("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._call("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def iter(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._pager("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def update(self, id, *, name=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, name=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the settings of a deployment.
 
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
-        return self._call("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._call("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
-        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def publish(self, id, *, source_sandbox_id=NOT_GIVEN, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, data_services=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
-        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def rollback(self, id, *, version_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
         """
-        return self._call("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return self._call("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
 
 class SnapshotsAPI(Namespace):
@@ -490,40 +491,40 @@ class SnapshotsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, computer_id, *, comment=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, computer_id, *, comment=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a computer.
 
         `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
         """
-        return self._call("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one snapshot.
 
         `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
         """
-        return self._call("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a computer.
 
         `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
         """
-        return self._call("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
         `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
         """
-        return self._call("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a snapshot that is no longer in use.
 
         `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
         """
-        return self._call("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
 
 class ApiKeysAPI(Namespace):
@@ -531,37 +532,37 @@ class ApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
-        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
-        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
-        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
         """
-        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AuditLogAPI(Namespace):
@@ -569,16 +570,16 @@ class AuditLogAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
         `GET /audit-log` · seed: Miosa.AuditLog.list/2
         """
-        return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry)
+        return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
-    def iter(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry)
+        return self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
 
 class QuotasAPI(Namespace):
@@ -586,26 +587,26 @@ class QuotasAPI(Namespace):
 
     __slots__ = ()
 
-    def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the quota of one of your end users.
 
         `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
         """
-        return self._call("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Quota)
+        return self._call("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
-    def set(self, external_user_id, *, max_sandboxes=None, max_concurrent=None, max_storage_gb=None, max_credit_cents=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def set(self, external_user_id, *, max_sandboxes=NOT_GIVEN, max_concurrent=NOT_GIVEN, max_storage_gb=NOT_GIVEN, max_credit_cents=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Override the limits of one of your end users.
 
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
-        return self._call("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, _m.Quota)
+        return self._call("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
-    def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
         """
-        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class UsageAPI(Namespace):
@@ -613,37 +614,37 @@ class UsageAPI(Namespace):
 
     __slots__ = ()
 
-    def get(self, *, group_by=None, period=None, start=None, end=None, external_user_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, *, group_by=NOT_GIVEN, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, external_user_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage rollup grouped by end user, project or workspace.
 
         `GET /usage` · seed: Miosa.Usage.get/2
         """
-        return self._call("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, _m.UsageReport)
+        return self._call("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageReport)
 
-    def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
-        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def sessions(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
-        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
         """
-        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class WebhooksAPI(Namespace):
@@ -651,51 +652,51 @@ class WebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, url=None, events=None, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
         """
-        return self._call("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return self._call("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one webhook.
 
         `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
         """
-        return self._call("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return self._call("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def list(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's webhooks.
 
         `GET /webhooks` · seed: Miosa.Webhooks.list/1
         """
-        return self._call("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return self._call("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def iter(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return self._pager("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def update(self, id, *, url=None, events=None, secret=None, active=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
-        return self._call("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return self._call("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
-        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
         """
-        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class WorkspacesAPI(Namespace):
@@ -703,54 +704,54 @@ class WorkspacesAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, *, page=None, per_page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the workspaces of the tenant.
 
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
-        return self._call("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return self._call("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    def create(self, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
         """
-        return self._call("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return self._call("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace.
 
         `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
         """
-        return self._call("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return self._call("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    def update(self, id, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, description or metadata of a workspace.
 
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
-        return self._call("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return self._call("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
-        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
-        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def usage(self, id, *, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
         """
-        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class DesktopAPI(Namespace):
@@ -758,61 +759,61 @@ class DesktopAPI(Namespace):
 
     __slots__ = ()
 
-    def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Capture the screen as PNG bytes.
 
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
-        return self._call("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def click(self, id, x, y, *, button=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def click(self, id, x, y, *, button=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
-        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def type(self, id, text, *, delay=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
-        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
-        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
-        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def scroll(self, id, x, y, direction, *, clicks=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
-        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
-        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
         """
-        return self._call("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputerMetricsAPI(Namespace):
@@ -820,12 +821,12 @@ class ComputerMetricsAPI(Namespace):
 
     __slots__ = ()
 
-    def get(self, id, *, window=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, window=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
         """
-        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputerAutoStopAPI(Namespace):
@@ -833,19 +834,19 @@ class ComputerAutoStopAPI(Namespace):
 
     __slots__ = ()
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
-        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
         """
-        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputerPortsAPI(Namespace):
@@ -853,33 +854,33 @@ class ComputerPortsAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
-        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
-        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
-        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
         """
-        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputerEnvAPI(Namespace):
@@ -887,33 +888,33 @@ class ComputerEnvAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
-        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def create(self, id, *, name=None, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, *, name=NOT_GIVEN, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
-        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def update(self, id, name, *, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, name, *, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
-        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
         """
-        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputerAPI(Namespace):
@@ -928,54 +929,54 @@ class ComputerAPI(Namespace):
         self.auto_stop = ComputerAutoStopAPI(native)
         self.metrics = ComputerMetricsAPI(native)
 
-    def start(self, id, *, environment=None, environment_id=None, env_id=None, no_env=None, env=None, fail_fast=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
-        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
-        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
-        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def clone(self, id, *, name=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Make a copy of a computer.
 
         `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
         """
-        return self._call("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def resize(self, id, *, size=None, cpu_count=None, memory_mb=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def resize(self, id, *, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size bundle or CPU and memory of a computer.
 
         `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
         """
-        return self._call("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def move(self, id, *, host_id=None, region=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def move(self, id, *, host_id=NOT_GIVEN, region=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move a computer to another host or region.
 
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
-        return self._call("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def destroy(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def destroy(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
         """
-        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class ComputersAPI(Namespace):
@@ -983,40 +984,40 @@ class ComputersAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, template_type=None, size=None, metadata=None, visibility=None, allow_provision=None, workspace_id=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, template_type=NOT_GIVEN, size=NOT_GIVEN, metadata=NOT_GIVEN, visibility=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a desktop computer; start it afterwards.
 
         `POST /computers` · seed: Miosa.Computers.create/2
         """
-        return self._call("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
         `GET /computers/{id}` · seed: Miosa.Computers.get/2
         """
-        return self._call("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def list(self, *, page=None, per_page=None, status=None, workspace_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, status=NOT_GIVEN, workspace_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the computers of the tenant.
 
         `GET /computers` · seed: Miosa.Computers.list/2
         """
-        return self._call("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def update(self, id, *, name=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, name=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Rename a computer or change its metadata.
 
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
-        return self._call("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return self._call("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    def delete(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
         """
-        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class TenantAPI(Namespace):
@@ -1024,61 +1025,61 @@ class TenantAPI(Namespace):
 
     __slots__ = ()
 
-    def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
-        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
-        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
-        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
-        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
-        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
-        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def set_branding(self, *, branding=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
-        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
         """
-        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxTemplatesAPI(Namespace):
@@ -1086,33 +1087,33 @@ class SandboxTemplatesAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, *, include_aliases=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, include_aliases=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandbox templates available to the tenant.
 
         `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
         """
-        return self._call("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return self._call("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox template.
 
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
-        return self._call("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return self._call("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    def create(self, *, name=None, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name=NOT_GIVEN, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
-        return self._call("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return self._call("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
         """
-        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxTerminalAPI(Namespace):
@@ -1120,19 +1121,19 @@ class SandboxTerminalAPI(Namespace):
 
     __slots__ = ()
 
-    def open(self, id, *, cols=None, rows=None, shell=None, cwd=None, env=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def open(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
-        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def resize(self, id, session_id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
         """
-        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxTagsAPI(Namespace):
@@ -1140,26 +1141,26 @@ class SandboxTagsAPI(Namespace):
 
     __slots__ = ()
 
-    def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
-        return self._call("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
-        return self._call("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
         """
-        return self._call("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxSnapshotsAPI(Namespace):
@@ -1167,26 +1168,26 @@ class SandboxSnapshotsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, id, *, comment=None, keep=None, retention_seconds=None, expiration_seconds=None, expiration_days=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, *, comment=NOT_GIVEN, keep=NOT_GIVEN, retention_seconds=NOT_GIVEN, expiration_seconds=NOT_GIVEN, expiration_days=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a sandbox.
 
         `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
         """
-        return self._call("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
         `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
         """
-        return self._call("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a sandbox that are not deleted.
 
         `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
         """
-        return self._call("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return self._call("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
 
 class SandboxPreviewsAPI(Namespace):
@@ -1194,33 +1195,33 @@ class SandboxPreviewsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
-        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
-        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def share(self, id, preview_id, *, expires_in_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
-        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
         """
-        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxShareAPI(Namespace):
@@ -1228,26 +1229,26 @@ class SandboxShareAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, id, *, scope=None, expires_in=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, *, scope=NOT_GIVEN, expires_in=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a read-only share link that works without an API key.
 
         `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
         """
-        return self._call("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, _m.Share)
+        return self._call("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the share links of a sandbox.
 
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
-        return self._call("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Share)
+        return self._call("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
-    def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
         """
-        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxProcessesAPI(Namespace):
@@ -1255,33 +1256,33 @@ class SandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    def start(self, id, *, command=None, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def start(self, id, *, command=NOT_GIVEN, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
         """
-        return self._call("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.Process)
+        return self._call("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.Process)
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the background processes of a sandbox.
 
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
-        return self._call("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
+        return self._call("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
-    def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
-        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
         """
-        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxEnvAPI(Namespace):
@@ -1289,26 +1290,26 @@ class SandboxEnvAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
-        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def set(self, id, key, value, *, encrypted=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
-        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
         """
-        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class SandboxEventsAPI(Namespace):
@@ -1316,12 +1317,12 @@ class SandboxEventsAPI(Namespace):
 
     __slots__ = ()
 
-    def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream the lifecycle and build events of a sandbox.
 
         `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
         """
-        stream = self._call("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout)
+        stream = self._call("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
 
 
@@ -1330,26 +1331,26 @@ class SandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=None, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def run(self, id, *, command=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
         """
-        return self._call("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return self._call("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
-    def bash(self, id, command, *, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def bash(self, id, command, *, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
         """
-        return self._call("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return self._call("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
-    def python(self, id, code, *, language=None, context=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def python(self, id, code, *, language=NOT_GIVEN, context=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
         `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
         """
-        return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class SandboxFilesAPI(Namespace):
@@ -1357,68 +1358,68 @@ class SandboxFilesAPI(Namespace):
 
     __slots__ = ()
 
-    def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
-        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Read one file of the sandbox as bytes.
 
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
-        return self._call("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def list(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
-        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
-        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def mkdir(self, id, path, *, recursive=NOT_GIVEN, mode=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
-        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
-        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def tree(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
-        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
-        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def watch(self, id, *, callback=None, path=NOT_GIVEN, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
         """
-        stream = self._call("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout)
+        stream = self._call("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
 
 
@@ -1446,61 +1447,61 @@ class SandboxesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, wait=None, template_id=None, name=None, slug=None, size=None, cpu_count=None, memory_mb=None, disk_size_mb=None, env=None, metadata=None, timeout_sec=None, idle_timeout_sec=None, persistent=None, always_on=None, region=None, allow_provision=None, workspace_id=None, workspace_slug=None, workspace_name=None, project_id=None, project_slug=None, project_name=None, external_workspace_id=None, external_user_id=None, external_project_id=None, tags=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, wait=NOT_GIVEN, template_id=NOT_GIVEN, name=NOT_GIVEN, slug=NOT_GIVEN, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, disk_size_mb=NOT_GIVEN, env=NOT_GIVEN, metadata=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, persistent=NOT_GIVEN, always_on=NOT_GIVEN, region=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, workspace_slug=NOT_GIVEN, workspace_name=NOT_GIVEN, project_id=NOT_GIVEN, project_slug=NOT_GIVEN, project_name=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, tags=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
         """
-        return self._call("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
-        return self._call("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def list(self, *, external_workspace_id=None, external_user_id=None, external_project_id=None, state=None, tags=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def list(self, *, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, state=NOT_GIVEN, tags=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
-        return self._call("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
-        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, *, name=NOT_GIVEN, slug=NOT_GIVEN, tags=NOT_GIVEN, metadata=NOT_GIVEN, always_on=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
         """
-        return self._call("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def preview_token(self, id, *, expires_in=None, scope=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def preview_token(self, id, *, expires_in=NOT_GIVEN, scope=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
         `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
         """
-        return self._call("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, _m.PreviewToken)
+        return self._call("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewToken)
 
-    def fork(self, id, *, snapshot_id=None, name=None, external_user_id=None, timeout_sec=None, template_id=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def fork(self, id, *, snapshot_id=NOT_GIVEN, name=NOT_GIVEN, external_user_id=NOT_GIVEN, timeout_sec=NOT_GIVEN, template_id=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
         `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
         """
-        return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def wait_until_ready(self, id, *, timeout=None, stream=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
         """
-        return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, None)
+        return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
 
 class _SyncRoot(Namespace):
@@ -1538,12 +1539,12 @@ class _SyncRoot(Namespace):
         self.credits = CreditsAPI(native)
         self.exec = ExecAPI(native)
 
-    def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
 
         `GET {path}` · seed: Miosa.Client.stream_sse/3
         """
-        stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout)
+        stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
 
 
@@ -1552,12 +1553,12 @@ class AsyncExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=None, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def run(self, id, *, command=NOT_GIVEN, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
         """
-        return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class AsyncCreditsAPI(Namespace):
@@ -1565,19 +1566,19 @@ class AsyncCreditsAPI(Namespace):
 
     __slots__ = ()
 
-    async def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
-        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def history(self, *, limit=NOT_GIVEN, offset=NOT_GIVEN, type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
         """
-        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncAdminTenantsAPI(Namespace):
@@ -1585,37 +1586,37 @@ class AsyncAdminTenantsAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
-        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
 
-    async def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
-        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def suspend(self, tenant_id, *, reason=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
-        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
         """
-        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncAdminAPI(Namespace):
@@ -1633,40 +1634,40 @@ class AsyncOrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, tenant_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, tenant_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
         """
-        return await self._acall("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return await self._acall("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    async def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the organisation's invitations.
 
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
-        return await self._acall("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return await self._acall("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    async def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
-        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
-        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
         """
-        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncWorkspaceInvitesAPI(Namespace):
@@ -1674,40 +1675,40 @@ class AsyncWorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, workspace_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, workspace_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
         """
-        return await self._acall("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return await self._acall("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the pending invitations of a workspace.
 
         `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
         """
-        return await self._acall("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return await self._acall("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    async def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace invitation.
 
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
-        return await self._acall("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
+        return await self._acall("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
-    async def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
-        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
         """
-        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncWorkspaceMembersAPI(Namespace):
@@ -1715,33 +1716,33 @@ class AsyncWorkspaceMembersAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the members of a workspace.
 
         `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
         """
-        return await self._acall("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return await self._acall("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    async def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one member of a workspace.
 
         `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
         """
-        return await self._acall("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return await self._acall("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    async def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change a member's role in a workspace.
 
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
-        return await self._acall("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
+        return await self._acall("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
-    async def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
         """
-        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncCommandCenterAPI(Namespace):
@@ -1749,37 +1750,37 @@ class AsyncCommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_session(self, *, goal=None, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create_session(self, *, goal=NOT_GIVEN, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
-        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
-        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
-        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
 
-    async def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
         """
-        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncEmbeddingsAPI(Namespace):
@@ -1787,12 +1788,12 @@ class AsyncEmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, input=None, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, input=NOT_GIVEN, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
         """
-        return await self._acall("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncCompletionsAPI(Namespace):
@@ -1800,19 +1801,19 @@ class AsyncCompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
-        return await self._acall("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stream(self, *, callback=None, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, *, callback=None, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
         """
-        stream = AsyncEventStream(self._acall, ("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout))
+        stream = AsyncEventStream(self._acall, ("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
 
 
@@ -1821,58 +1822,58 @@ class AsyncVolumesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
         """
-        return await self._acall("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return await self._acall("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one volume.
 
         `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
         """
-        return await self._acall("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return await self._acall("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    async def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's volumes.
 
         `GET /volumes` · seed: Miosa.Volumes.list/1
         """
-        return await self._acall("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return await self._acall("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    def iter(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume))
+        return AsyncPager(self._pager("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume))
 
-    async def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Grow a volume to a new size in GB.
 
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
-        return await self._acall("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
+        return await self._acall("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
-    async def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
-        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
-        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
         """
-        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncStorageAPI(Namespace):
@@ -1880,40 +1881,40 @@ class AsyncStorageAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_bucket(self, *, name=None, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create_bucket(self, *, name=NOT_GIVEN, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
         """
-        return await self._acall("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
+        return await self._acall("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
-    async def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the tenant's storage buckets.
 
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
-        return await self._acall("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
+        return await self._acall("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
-    async def upload_object(self, bucket_id, key, content, *, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def upload_object(self, bucket_id, key, content, *, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
-        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Download an object's bytes.
 
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
-        return await self._acall("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def signed_url(self, bucket_id, key, *, method=None, expires_in=None, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def signed_url(self, bucket_id, key, *, method=NOT_GIVEN, expires_in=NOT_GIVEN, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
         """
-        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncDatabasesAPI(Namespace):
@@ -1921,51 +1922,51 @@ class AsyncDatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
         """
-        return await self._acall("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return await self._acall("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one database.
 
         `GET /databases/{id}` · seed: Miosa.Databases.get/2
         """
-        return await self._acall("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return await self._acall("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    async def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's databases.
 
         `GET /databases` · seed: Miosa.Databases.list/1
         """
-        return await self._acall("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return await self._acall("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    def iter(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database))
+        return AsyncPager(self._pager("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database))
 
-    async def update(self, id, *, name=None, size_gb=None, plan=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, size or plan of a database.
 
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
-        return await self._acall("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, _m.Database)
+        return await self._acall("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
-        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
         """
-        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncDeploymentsAPI(Namespace):
@@ -1973,58 +1974,58 @@ class AsyncDeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
         """
-        return await self._acall("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return await self._acall("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one deployment.
 
         `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
         """
-        return await self._acall("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return await self._acall("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    async def list(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's deployments.
 
         `GET /deployments` · seed: Miosa.Deployments.list/1
         """
-        return await self._acall("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return await self._acall("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    def iter(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment))
+        return AsyncPager(self._pager("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment))
 
-    async def update(self, id, *, name=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, name=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the settings of a deployment.
 
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
-        return await self._acall("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return await self._acall("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
-        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def publish(self, id, *, source_sandbox_id=NOT_GIVEN, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, data_services=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
-        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def rollback(self, id, *, version_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
         """
-        return await self._acall("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
+        return await self._acall("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
 
 class AsyncSnapshotsAPI(Namespace):
@@ -2032,40 +2033,40 @@ class AsyncSnapshotsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, computer_id, *, comment=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, computer_id, *, comment=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a computer.
 
         `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
         """
-        return await self._acall("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    async def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one snapshot.
 
         `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
         """
-        return await self._acall("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    async def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a computer.
 
         `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
         """
-        return await self._acall("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    async def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
         `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
         """
-        return await self._acall("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a snapshot that is no longer in use.
 
         `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
         """
-        return await self._acall("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
 
 class AsyncApiKeysAPI(Namespace):
@@ -2073,37 +2074,37 @@ class AsyncApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
-        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
-        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
-        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def iter(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
 
-    async def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
         """
-        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncAuditLogAPI(Namespace):
@@ -2111,16 +2112,16 @@ class AsyncAuditLogAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
         `GET /audit-log` · seed: Miosa.AuditLog.list/2
         """
-        return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry)
+        return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
-    def iter(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry))
+        return AsyncPager(self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry))
 
 
 class AsyncQuotasAPI(Namespace):
@@ -2128,26 +2129,26 @@ class AsyncQuotasAPI(Namespace):
 
     __slots__ = ()
 
-    async def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the quota of one of your end users.
 
         `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
         """
-        return await self._acall("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Quota)
+        return await self._acall("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
-    async def set(self, external_user_id, *, max_sandboxes=None, max_concurrent=None, max_storage_gb=None, max_credit_cents=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def set(self, external_user_id, *, max_sandboxes=NOT_GIVEN, max_concurrent=NOT_GIVEN, max_storage_gb=NOT_GIVEN, max_credit_cents=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Override the limits of one of your end users.
 
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
-        return await self._acall("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, _m.Quota)
+        return await self._acall("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
-    async def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
         """
-        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncUsageAPI(Namespace):
@@ -2155,37 +2156,37 @@ class AsyncUsageAPI(Namespace):
 
     __slots__ = ()
 
-    async def get(self, *, group_by=None, period=None, start=None, end=None, external_user_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, *, group_by=NOT_GIVEN, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, external_user_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage rollup grouped by end user, project or workspace.
 
         `GET /usage` · seed: Miosa.Usage.get/2
         """
-        return await self._acall("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, _m.UsageReport)
+        return await self._acall("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageReport)
 
-    async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
-        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def sessions(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
-        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
 
-    async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
         """
-        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncWebhooksAPI(Namespace):
@@ -2193,51 +2194,51 @@ class AsyncWebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, url=None, events=None, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
         """
-        return await self._acall("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return await self._acall("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one webhook.
 
         `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
         """
-        return await self._acall("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return await self._acall("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    async def list(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's webhooks.
 
         `GET /webhooks` · seed: Miosa.Webhooks.list/1
         """
-        return await self._acall("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return await self._acall("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    def iter(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def iter(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook))
+        return AsyncPager(self._pager("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook))
 
-    async def update(self, id, *, url=None, events=None, secret=None, active=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
-        return await self._acall("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
+        return await self._acall("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
-        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
         """
-        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncWorkspacesAPI(Namespace):
@@ -2245,54 +2246,54 @@ class AsyncWorkspacesAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, *, page=None, per_page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the workspaces of the tenant.
 
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
-        return await self._acall("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return await self._acall("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    async def create(self, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
         """
-        return await self._acall("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return await self._acall("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace.
 
         `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
         """
-        return await self._acall("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return await self._acall("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    async def update(self, id, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, description or metadata of a workspace.
 
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
-        return await self._acall("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
+        return await self._acall("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
-        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
-        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def usage(self, id, *, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
         """
-        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncDesktopAPI(Namespace):
@@ -2300,61 +2301,61 @@ class AsyncDesktopAPI(Namespace):
 
     __slots__ = ()
 
-    async def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Capture the screen as PNG bytes.
 
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
-        return await self._acall("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def click(self, id, x, y, *, button=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def click(self, id, x, y, *, button=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
-        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def type(self, id, text, *, delay=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
-        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
-        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
-        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def scroll(self, id, x, y, direction, *, clicks=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
-        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
-        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
         """
-        return await self._acall("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputerMetricsAPI(Namespace):
@@ -2362,12 +2363,12 @@ class AsyncComputerMetricsAPI(Namespace):
 
     __slots__ = ()
 
-    async def get(self, id, *, window=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, window=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
         """
-        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputerAutoStopAPI(Namespace):
@@ -2375,19 +2376,19 @@ class AsyncComputerAutoStopAPI(Namespace):
 
     __slots__ = ()
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
-        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
         """
-        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputerPortsAPI(Namespace):
@@ -2395,33 +2396,33 @@ class AsyncComputerPortsAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
-        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
-        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
-        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
         """
-        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputerEnvAPI(Namespace):
@@ -2429,33 +2430,33 @@ class AsyncComputerEnvAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
-        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def create(self, id, *, name=None, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, *, name=NOT_GIVEN, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
-        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def update(self, id, name, *, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, name, *, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
-        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
         """
-        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputerAPI(Namespace):
@@ -2470,54 +2471,54 @@ class AsyncComputerAPI(Namespace):
         self.auto_stop = AsyncComputerAutoStopAPI(native)
         self.metrics = AsyncComputerMetricsAPI(native)
 
-    async def start(self, id, *, environment=None, environment_id=None, env_id=None, no_env=None, env=None, fail_fast=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
-        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
-        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
-        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def clone(self, id, *, name=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Make a copy of a computer.
 
         `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
         """
-        return await self._acall("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def resize(self, id, *, size=None, cpu_count=None, memory_mb=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def resize(self, id, *, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size bundle or CPU and memory of a computer.
 
         `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
         """
-        return await self._acall("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def move(self, id, *, host_id=None, region=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def move(self, id, *, host_id=NOT_GIVEN, region=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move a computer to another host or region.
 
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
-        return await self._acall("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def destroy(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def destroy(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
         """
-        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncComputersAPI(Namespace):
@@ -2525,40 +2526,40 @@ class AsyncComputersAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, template_type=None, size=None, metadata=None, visibility=None, allow_provision=None, workspace_id=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, template_type=NOT_GIVEN, size=NOT_GIVEN, metadata=NOT_GIVEN, visibility=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a desktop computer; start it afterwards.
 
         `POST /computers` · seed: Miosa.Computers.create/2
         """
-        return await self._acall("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
         `GET /computers/{id}` · seed: Miosa.Computers.get/2
         """
-        return await self._acall("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def list(self, *, page=None, per_page=None, status=None, workspace_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, status=NOT_GIVEN, workspace_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the computers of the tenant.
 
         `GET /computers` · seed: Miosa.Computers.list/2
         """
-        return await self._acall("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def update(self, id, *, name=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, name=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Rename a computer or change its metadata.
 
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
-        return await self._acall("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
+        return await self._acall("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
-    async def delete(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
         """
-        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncTenantAPI(Namespace):
@@ -2566,61 +2567,61 @@ class AsyncTenantAPI(Namespace):
 
     __slots__ = ()
 
-    async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
-        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
-        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
-        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
-        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
-        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
-        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def set_branding(self, *, branding=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
-        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
         """
-        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxTemplatesAPI(Namespace):
@@ -2628,33 +2629,33 @@ class AsyncSandboxTemplatesAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, *, include_aliases=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, include_aliases=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandbox templates available to the tenant.
 
         `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
         """
-        return await self._acall("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return await self._acall("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    async def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox template.
 
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
-        return await self._acall("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return await self._acall("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    async def create(self, *, name=None, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name=NOT_GIVEN, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
-        return await self._acall("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Template)
+        return await self._acall("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    async def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
         """
-        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxTerminalAPI(Namespace):
@@ -2662,19 +2663,19 @@ class AsyncSandboxTerminalAPI(Namespace):
 
     __slots__ = ()
 
-    async def open(self, id, *, cols=None, rows=None, shell=None, cwd=None, env=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def open(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
-        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def resize(self, id, session_id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
         """
-        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxTagsAPI(Namespace):
@@ -2682,26 +2683,26 @@ class AsyncSandboxTagsAPI(Namespace):
 
     __slots__ = ()
 
-    async def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
-        return await self._acall("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
-        return await self._acall("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
         """
-        return await self._acall("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxSnapshotsAPI(Namespace):
@@ -2709,26 +2710,26 @@ class AsyncSandboxSnapshotsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, id, *, comment=None, keep=None, retention_seconds=None, expiration_seconds=None, expiration_days=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, *, comment=NOT_GIVEN, keep=NOT_GIVEN, retention_seconds=NOT_GIVEN, expiration_seconds=NOT_GIVEN, expiration_days=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a sandbox.
 
         `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
         """
-        return await self._acall("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
-    async def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
         `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
         """
-        return await self._acall("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a sandbox that are not deleted.
 
         `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
         """
-        return await self._acall("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
+        return await self._acall("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
 
 class AsyncSandboxPreviewsAPI(Namespace):
@@ -2736,33 +2737,33 @@ class AsyncSandboxPreviewsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
-        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
-        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def share(self, id, preview_id, *, expires_in_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
-        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
         """
-        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxShareAPI(Namespace):
@@ -2770,26 +2771,26 @@ class AsyncSandboxShareAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, id, *, scope=None, expires_in=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, *, scope=NOT_GIVEN, expires_in=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a read-only share link that works without an API key.
 
         `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
         """
-        return await self._acall("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, _m.Share)
+        return await self._acall("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the share links of a sandbox.
 
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
-        return await self._acall("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Share)
+        return await self._acall("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
-    async def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
         """
-        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxProcessesAPI(Namespace):
@@ -2797,33 +2798,33 @@ class AsyncSandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    async def start(self, id, *, command=None, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def start(self, id, *, command=NOT_GIVEN, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
         """
-        return await self._acall("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.Process)
+        return await self._acall("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.Process)
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the background processes of a sandbox.
 
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
-        return await self._acall("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
+        return await self._acall("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
-    async def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
-        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
         """
-        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxEnvAPI(Namespace):
@@ -2831,26 +2832,26 @@ class AsyncSandboxEnvAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
-        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def set(self, id, key, value, *, encrypted=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
-        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
         """
-        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
 
 class AsyncSandboxEventsAPI(Namespace):
@@ -2858,12 +2859,12 @@ class AsyncSandboxEventsAPI(Namespace):
 
     __slots__ = ()
 
-    def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream the lifecycle and build events of a sandbox.
 
         `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
         """
-        stream = AsyncEventStream(self._acall, ("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout))
+        stream = AsyncEventStream(self._acall, ("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
 
 
@@ -2872,26 +2873,26 @@ class AsyncSandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=None, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def run(self, id, *, command=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
         """
-        return await self._acall("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return await self._acall("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
-    async def bash(self, id, command, *, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def bash(self, id, command, *, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
         """
-        return await self._acall("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return await self._acall("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
-    async def python(self, id, code, *, language=None, context=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def python(self, id, code, *, language=NOT_GIVEN, context=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
         `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
         """
-        return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
+        return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class AsyncSandboxFilesAPI(Namespace):
@@ -2899,68 +2900,68 @@ class AsyncSandboxFilesAPI(Namespace):
 
     __slots__ = ()
 
-    async def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
-        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Read one file of the sandbox as bytes.
 
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
-        return await self._acall("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def list(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
-        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
-        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def mkdir(self, id, path, *, recursive=NOT_GIVEN, mode=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
-        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
-        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def tree(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
-        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
-        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def watch(self, id, *, callback=None, path=NOT_GIVEN, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
         """
-        stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout))
+        stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
 
 
@@ -2988,61 +2989,61 @@ class AsyncSandboxesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, wait=None, template_id=None, name=None, slug=None, size=None, cpu_count=None, memory_mb=None, disk_size_mb=None, env=None, metadata=None, timeout_sec=None, idle_timeout_sec=None, persistent=None, always_on=None, region=None, allow_provision=None, workspace_id=None, workspace_slug=None, workspace_name=None, project_id=None, project_slug=None, project_name=None, external_workspace_id=None, external_user_id=None, external_project_id=None, tags=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, wait=NOT_GIVEN, template_id=NOT_GIVEN, name=NOT_GIVEN, slug=NOT_GIVEN, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, disk_size_mb=NOT_GIVEN, env=NOT_GIVEN, metadata=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, persistent=NOT_GIVEN, always_on=NOT_GIVEN, region=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, workspace_slug=NOT_GIVEN, workspace_name=NOT_GIVEN, project_id=NOT_GIVEN, project_slug=NOT_GIVEN, project_name=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, tags=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
         """
-        return await self._acall("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
-        return await self._acall("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def list(self, *, external_workspace_id=None, external_user_id=None, external_project_id=None, state=None, tags=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def list(self, *, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, state=NOT_GIVEN, tags=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
-        return await self._acall("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
-        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    async def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, *, name=NOT_GIVEN, slug=NOT_GIVEN, tags=NOT_GIVEN, metadata=NOT_GIVEN, always_on=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
         """
-        return await self._acall("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def preview_token(self, id, *, expires_in=None, scope=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def preview_token(self, id, *, expires_in=NOT_GIVEN, scope=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
         `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
         """
-        return await self._acall("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, _m.PreviewToken)
+        return await self._acall("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewToken)
 
-    async def fork(self, id, *, snapshot_id=None, name=None, external_user_id=None, timeout_sec=None, template_id=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def fork(self, id, *, snapshot_id=NOT_GIVEN, name=NOT_GIVEN, external_user_id=NOT_GIVEN, timeout_sec=NOT_GIVEN, template_id=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
         `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
         """
-        return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
+        return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def wait_until_ready(self, id, *, timeout=None, stream=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
         """
-        return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, None)
+        return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
 
 class _AsyncRoot(Namespace):
@@ -3080,10 +3081,10 @@ class _AsyncRoot(Namespace):
         self.credits = AsyncCreditsAPI(native)
         self.exec = AsyncExecAPI(native)
 
-    def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
 
         `GET {path}` · seed: Miosa.Client.stream_sse/3
         """
-        stream = AsyncEventStream(self._acall, ("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout))
+        stream = AsyncEventStream(self._acall, ("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)

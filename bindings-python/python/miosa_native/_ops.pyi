@@ -3,7 +3,7 @@ from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Seq
 
 from ._base import AsyncEventStream, AsyncPager
 from ._models import Sandbox, Computer, ExecResult, Process, Webhook, Share, PreviewToken, Snapshot, Template, UsageReport, Quota, AuditEntry, Workspace, Member, Invite, Deployment, Database, Volume, Bucket
-from ._native import Event, EventStream, NativeClient, Page, Pager
+from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
 
 
 class ExecAPI:
@@ -11,7 +11,7 @@ class ExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None = None, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -23,13 +23,13 @@ class CreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
 
-    def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
@@ -41,28 +41,28 @@ class AdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
 
-    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
 
-    def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
 
-    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
@@ -82,31 +82,31 @@ class OrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, tenant_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    def create(self, tenant_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
         """
 
-    def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Invite]:
+    def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the organisation's invitations.
 
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
 
-    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
 
-    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
@@ -118,31 +118,31 @@ class WorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, workspace_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    def create(self, workspace_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
         """
 
-    def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Invite]:
+    def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the pending invitations of a workspace.
 
         `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
         """
 
-    def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Fetch one workspace invitation.
 
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
 
-    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
@@ -154,25 +154,25 @@ class WorkspaceMembersAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Member]:
+    def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Member]:
         """List the members of a workspace.
 
         `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
         """
 
-    def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Member:
+    def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Fetch one member of a workspace.
 
         `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
         """
 
-    def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Member:
+    def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Change a member's role in a workspace.
 
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
 
-    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
@@ -184,28 +184,28 @@ class CommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_session(self, *, goal: str | None = None, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create_session(self, *, goal: str | None | NotGiven = NOT_GIVEN, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
 
-    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
 
-    def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
 
-    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
@@ -217,7 +217,7 @@ class EmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, input: Any | None = None, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, input: Any | None | NotGiven = NOT_GIVEN, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -229,16 +229,16 @@ class CompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
+    def stream(self, *, callback: None = None, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None], model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
+    def stream(self, *, callback: Callable[[Event], str | None], model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -250,46 +250,46 @@ class VolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Fetch one volume.
 
         `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
         """
 
-    def list(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Volume]:
+    def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Volume]:
         """One page of the tenant's volumes.
 
         `GET /volumes` · seed: Miosa.Volumes.list/1
         """
 
-    def iter(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Volume]:
+    def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Volume]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Grow a volume to a new size in GB.
 
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
 
-    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
 
-    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
@@ -301,31 +301,31 @@ class StorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_bucket(self, *, name: str | None = None, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
+    def create_bucket(self, *, name: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
         """
 
-    def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Bucket]:
+    def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Bucket]:
         """List the tenant's storage buckets.
 
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
 
-    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
 
-    def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Download an object's bytes.
 
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
 
-    def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
@@ -337,40 +337,40 @@ class DatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Fetch one database.
 
         `GET /databases/{id}` · seed: Miosa.Databases.get/2
         """
 
-    def list(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Database]:
+    def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Database]:
         """One page of the tenant's databases.
 
         `GET /databases` · seed: Miosa.Databases.list/1
         """
 
-    def iter(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Database]:
+    def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Database]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def update(self, id: str, *, name: str | None = None, size_gb: int | None = None, plan: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Change the name, size or plan of a database.
 
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
 
-    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
@@ -382,46 +382,46 @@ class DeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Fetch one deployment.
 
         `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
         """
 
-    def list(self, *, project_id: str | None = None, state: str | None = None, limit: int | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Deployment]:
+    def list(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Deployment]:
         """One page of the tenant's deployments.
 
         `GET /deployments` · seed: Miosa.Deployments.list/1
         """
 
-    def iter(self, *, project_id: str | None = None, state: str | None = None, limit: int | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Deployment]:
+    def iter(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Deployment]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def update(self, id: str, *, name: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Change the settings of a deployment.
 
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
 
-    def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
 
-    def rollback(self, id: str, *, version_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    def rollback(self, id: str, *, version_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
@@ -433,31 +433,31 @@ class SnapshotsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, computer_id: str, *, comment: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    def create(self, computer_id: str, *, comment: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a computer.
 
         `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
         """
 
-    def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Fetch one snapshot.
 
         `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
         """
 
-    def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Snapshot]:
+    def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a computer.
 
         `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
         """
 
-    def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Restore a computer snapshot onto a freshly provisioned computer.
 
         `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
         """
 
-    def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Delete a snapshot that is no longer in use.
 
         `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
@@ -469,28 +469,28 @@ class ApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, scopes: Sequence[Any] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, scopes: Sequence[Any] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
 
-    def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
 
-    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
@@ -502,13 +502,13 @@ class AuditLogAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None = None, type: str | None = None, actor_id: str | None = None, resource_type: str | None = None, resource_id: str | None = None, after: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[AuditEntry]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log` · seed: Miosa.AuditLog.list/2
         """
 
-    def iter(self, *, limit: int | None = None, type: str | None = None, actor_id: str | None = None, resource_type: str | None = None, resource_id: str | None = None, after: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -517,19 +517,19 @@ class QuotasAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Quota:
+    def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Show the quota of one of your end users.
 
         `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
         """
 
-    def set(self, external_user_id: str, *, max_sandboxes: int | None = None, max_concurrent: int | None = None, max_storage_gb: int | None = None, max_credit_cents: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Quota:
+    def set(self, external_user_id: str, *, max_sandboxes: int | None | NotGiven = NOT_GIVEN, max_concurrent: int | None | NotGiven = NOT_GIVEN, max_storage_gb: int | None | NotGiven = NOT_GIVEN, max_credit_cents: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Override the limits of one of your end users.
 
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
 
-    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
@@ -541,28 +541,28 @@ class UsageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, *, group_by: str | None = None, period: str | None = None, start: str | None = None, end: str | None = None, external_user_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageReport:
+    def get(self, *, group_by: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageReport:
         """Usage rollup grouped by end user, project or workspace.
 
         `GET /usage` · seed: Miosa.Usage.get/2
         """
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
 
-    def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
 
-    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
@@ -574,40 +574,40 @@ class WebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    def create(self, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Fetch one webhook.
 
         `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
         """
 
-    def list(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Webhook]:
+    def list(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Webhook]:
         """One page of the tenant's webhooks.
 
         `GET /webhooks` · seed: Miosa.Webhooks.list/1
         """
 
-    def iter(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Webhook]:
+    def iter(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def update(self, id: str, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
 
-    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
@@ -619,43 +619,43 @@ class WorkspacesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, page: int | None = None, per_page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Workspace]:
+    def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Workspace]:
         """List the workspaces of the tenant.
 
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
 
-    def create(self, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Fetch one workspace.
 
         `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
         """
 
-    def update(self, id: str, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Change the name, description or metadata of a workspace.
 
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
 
-    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
 
-    def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
@@ -667,49 +667,49 @@ class DesktopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Capture the screen as PNG bytes.
 
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
 
-    def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
 
-    def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
 
-    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
 
-    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
 
-    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
 
-    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
 
-    def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
@@ -721,7 +721,7 @@ class ComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
@@ -733,13 +733,13 @@ class ComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
 
-    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
@@ -751,25 +751,25 @@ class ComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
 
-    def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
 
-    def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
 
-    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
@@ -781,25 +781,25 @@ class ComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
 
-    def create(self, id: str, *, name: str | None = None, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
 
-    def update(self, id: str, name: str, *, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, name: str, *, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
 
-    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
@@ -816,43 +816,43 @@ class ComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
 
-    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
 
-    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
 
-    def clone(self, id: str, *, name: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def clone(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Make a copy of a computer.
 
         `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
         """
 
-    def resize(self, id: str, *, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def resize(self, id: str, *, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Change the size bundle or CPU and memory of a computer.
 
         `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
         """
 
-    def move(self, id: str, *, host_id: str | None = None, region: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def move(self, id: str, *, host_id: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Move a computer to another host or region.
 
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
 
-    def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
@@ -864,31 +864,31 @@ class ComputersAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, template_type: str | None = None, size: str | None = None, metadata: Mapping[str, Any] | None = None, visibility: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, template_type: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, visibility: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Create a desktop computer; start it afterwards.
 
         `POST /computers` · seed: Miosa.Computers.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Fetch one computer.
 
         `GET /computers/{id}` · seed: Miosa.Computers.get/2
         """
 
-    def list(self, *, page: int | None = None, per_page: int | None = None, status: str | None = None, workspace_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Computer]:
+    def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
         """List the computers of the tenant.
 
         `GET /computers` · seed: Miosa.Computers.list/2
         """
 
-    def update(self, id: str, *, name: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Rename a computer or change its metadata.
 
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
 
-    def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
@@ -900,49 +900,49 @@ class TenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
 
-    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
 
-    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
 
-    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
 
-    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
 
-    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
 
-    def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
 
-    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
@@ -954,25 +954,25 @@ class SandboxTemplatesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, include_aliases: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Template]:
+    def list(self, *, include_aliases: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Template]:
         """List the sandbox templates available to the tenant.
 
         `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
         """
 
-    def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Fetch one sandbox template.
 
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
 
-    def create(self, *, name: str | None = None, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
 
-    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
@@ -984,13 +984,13 @@ class SandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
 
-    def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
@@ -1002,19 +1002,19 @@ class SandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
 
-    def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
@@ -1026,19 +1026,19 @@ class SandboxSnapshotsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, id: str, *, comment: str | None = None, keep: bool | None = None, retention_seconds: int | None = None, expiration_seconds: int | None = None, expiration_days: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    def create(self, id: str, *, comment: str | None | NotGiven = NOT_GIVEN, keep: bool | None | NotGiven = NOT_GIVEN, retention_seconds: int | None | NotGiven = NOT_GIVEN, expiration_seconds: int | None | NotGiven = NOT_GIVEN, expiration_days: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a sandbox.
 
         `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
         """
 
-    def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Roll a sandbox back to a ready, unexpired snapshot.
 
         `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Snapshot]:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a sandbox that are not deleted.
 
         `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
@@ -1050,25 +1050,25 @@ class SandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
 
-    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
 
-    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
@@ -1080,19 +1080,19 @@ class SandboxShareAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, id: str, *, scope: str | None = None, expires_in: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Share:
+    def create(self, id: str, *, scope: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Share:
         """Create a read-only share link that works without an API key.
 
         `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Share]:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Share]:
         """List the share links of a sandbox.
 
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
 
-    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
@@ -1104,25 +1104,25 @@ class SandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, command: str | None = None, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
+    def start(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Process]:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Process]:
         """List the background processes of a sandbox.
 
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
 
-    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
 
-    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
@@ -1134,19 +1134,19 @@ class SandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
 
-    def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
 
-    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
@@ -1159,9 +1159,9 @@ class SandboxEventsAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
     @overload
-    def stream(self, id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
+    def stream(self, id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
     @overload
-    def stream(self, id: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
+    def stream(self, id: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream the lifecycle and build events of a sandbox.
 
         `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
@@ -1173,19 +1173,19 @@ class SandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
         """
 
-    def bash(self, id: str, command: str, *, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def bash(self, id: str, command: str, *, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a shell command line in the sandbox and wait for it to finish.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
         """
 
-    def python(self, id: str, code: str, *, language: str | None = None, context: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def python(self, id: str, code: str, *, language: str | None | NotGiven = NOT_GIVEN, context: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run code in the sandbox's persistent interpreter (Python by default).
 
         `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
@@ -1197,58 +1197,58 @@ class SandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
 
-    def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Read one file of the sandbox as bytes.
 
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
 
-    def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
 
-    def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
 
-    def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
 
-    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
 
-    def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
 
-    def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
 
     @overload
-    def watch(self, id: str, *, callback: None = None, path: str | None = None, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
+    def watch(self, id: str, *, callback: None = None, path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
     @overload
-    def watch(self, id: str, *, callback: Callable[[Event], str | None], path: str | None = None, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
+    def watch(self, id: str, *, callback: Callable[[Event], str | None], path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
@@ -1277,49 +1277,49 @@ class SandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Fetch one sandbox.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
 
-    def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
+    def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
 
-    def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[Any] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
         """
 
-    def preview_token(self, id: str, *, expires_in: int | None = None, scope: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewToken:
+    def preview_token(self, id: str, *, expires_in: int | None | NotGiven = NOT_GIVEN, scope: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewToken:
         """Mint a short-lived token and URL for previewing the sandbox.
 
         `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
         """
 
-    def fork(self, id: str, *, snapshot_id: str | None = None, name: str | None = None, external_user_id: str | None = None, timeout_sec: int | None = None, template_id: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def fork(self, id: str, *, snapshot_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
         `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
         """
 
-    def wait_until_ready(self, id: str, *, timeout: float | None = None, stream: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> bool:
+    def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
@@ -1360,9 +1360,9 @@ class _SyncRoot:
     def __init__(self, native: NativeClient) -> None: ...
 
     @overload
-    def stream_sse(self, path: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
+    def stream_sse(self, path: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
     @overload
-    def stream_sse(self, path: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
+    def stream_sse(self, path: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream server-sent events from any path of the API.
 
         `GET {path}` · seed: Miosa.Client.stream_sse/3
@@ -1374,7 +1374,7 @@ class AsyncExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None = None, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -1386,13 +1386,13 @@ class AsyncCreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
 
-    async def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
@@ -1404,28 +1404,28 @@ class AsyncAdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
 
-    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
 
-    async def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
 
-    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
@@ -1445,31 +1445,31 @@ class AsyncOrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, tenant_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    async def create(self, tenant_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
         """
 
-    async def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Invite]:
+    async def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the organisation's invitations.
 
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
 
-    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
 
-    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
@@ -1481,31 +1481,31 @@ class AsyncWorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, workspace_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    async def create(self, workspace_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
         """
 
-    async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Invite]:
+    async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the pending invitations of a workspace.
 
         `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
         """
 
-    async def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    async def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Fetch one workspace invitation.
 
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
 
-    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
@@ -1517,25 +1517,25 @@ class AsyncWorkspaceMembersAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Member]:
+    async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Member]:
         """List the members of a workspace.
 
         `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
         """
 
-    async def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Member:
+    async def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Fetch one member of a workspace.
 
         `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
         """
 
-    async def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Member:
+    async def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Change a member's role in a workspace.
 
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
 
-    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
@@ -1547,28 +1547,28 @@ class AsyncCommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_session(self, *, goal: str | None = None, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create_session(self, *, goal: str | None | NotGiven = NOT_GIVEN, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
 
-    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
 
-    async def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
 
-    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
@@ -1580,7 +1580,7 @@ class AsyncEmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, input: Any | None = None, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, input: Any | None | NotGiven = NOT_GIVEN, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -1592,16 +1592,16 @@ class AsyncCompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
+    def stream(self, *, callback: None = None, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
+    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -1613,46 +1613,46 @@ class AsyncVolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Fetch one volume.
 
         `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
         """
 
-    async def list(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Volume]:
+    async def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Volume]:
         """One page of the tenant's volumes.
 
         `GET /volumes` · seed: Miosa.Volumes.list/1
         """
 
-    def iter(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Volume]:
+    def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Volume]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    async def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Grow a volume to a new size in GB.
 
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
 
-    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
 
-    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
@@ -1664,31 +1664,31 @@ class AsyncStorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_bucket(self, *, name: str | None = None, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
+    async def create_bucket(self, *, name: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
         """
 
-    async def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Bucket]:
+    async def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Bucket]:
         """List the tenant's storage buckets.
 
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
 
-    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
 
-    async def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    async def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Download an object's bytes.
 
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
 
-    async def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
@@ -1700,40 +1700,40 @@ class AsyncDatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Fetch one database.
 
         `GET /databases/{id}` · seed: Miosa.Databases.get/2
         """
 
-    async def list(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Database]:
+    async def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Database]:
         """One page of the tenant's databases.
 
         `GET /databases` · seed: Miosa.Databases.list/1
         """
 
-    def iter(self, *, status: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Database]:
+    def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Database]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def update(self, id: str, *, name: str | None = None, size_gb: int | None = None, plan: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Change the name, size or plan of a database.
 
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
 
-    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
@@ -1745,46 +1745,46 @@ class AsyncDeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Fetch one deployment.
 
         `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
         """
 
-    async def list(self, *, project_id: str | None = None, state: str | None = None, limit: int | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Deployment]:
+    async def list(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Deployment]:
         """One page of the tenant's deployments.
 
         `GET /deployments` · seed: Miosa.Deployments.list/1
         """
 
-    def iter(self, *, project_id: str | None = None, state: str | None = None, limit: int | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Deployment]:
+    def iter(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Deployment]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def update(self, id: str, *, name: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Change the settings of a deployment.
 
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
 
-    async def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
 
-    async def rollback(self, id: str, *, version_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    async def rollback(self, id: str, *, version_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
@@ -1796,31 +1796,31 @@ class AsyncSnapshotsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, computer_id: str, *, comment: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    async def create(self, computer_id: str, *, comment: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a computer.
 
         `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
         """
 
-    async def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    async def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Fetch one snapshot.
 
         `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
         """
 
-    async def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Snapshot]:
+    async def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a computer.
 
         `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
         """
 
-    async def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Restore a computer snapshot onto a freshly provisioned computer.
 
         `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
         """
 
-    async def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    async def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Delete a snapshot that is no longer in use.
 
         `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
@@ -1832,28 +1832,28 @@ class AsyncApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, scopes: Sequence[Any] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, scopes: Sequence[Any] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
 
-    async def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
 
-    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
@@ -1865,13 +1865,13 @@ class AsyncAuditLogAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None = None, type: str | None = None, actor_id: str | None = None, resource_type: str | None = None, resource_id: str | None = None, after: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[AuditEntry]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log` · seed: Miosa.AuditLog.list/2
         """
 
-    def iter(self, *, limit: int | None = None, type: str | None = None, actor_id: str | None = None, resource_type: str | None = None, resource_id: str | None = None, after: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -1880,19 +1880,19 @@ class AsyncQuotasAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Quota:
+    async def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Show the quota of one of your end users.
 
         `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
         """
 
-    async def set(self, external_user_id: str, *, max_sandboxes: int | None = None, max_concurrent: int | None = None, max_storage_gb: int | None = None, max_credit_cents: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Quota:
+    async def set(self, external_user_id: str, *, max_sandboxes: int | None | NotGiven = NOT_GIVEN, max_concurrent: int | None | NotGiven = NOT_GIVEN, max_storage_gb: int | None | NotGiven = NOT_GIVEN, max_credit_cents: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Override the limits of one of your end users.
 
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
 
-    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
@@ -1904,28 +1904,28 @@ class AsyncUsageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, *, group_by: str | None = None, period: str | None = None, start: str | None = None, end: str | None = None, external_user_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageReport:
+    async def get(self, *, group_by: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageReport:
         """Usage rollup grouped by end user, project or workspace.
 
         `GET /usage` · seed: Miosa.Usage.get/2
         """
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
 
-    async def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
 
-    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
@@ -1937,40 +1937,40 @@ class AsyncWebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    async def create(self, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Fetch one webhook.
 
         `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
         """
 
-    async def list(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Webhook]:
+    async def list(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Webhook]:
         """One page of the tenant's webhooks.
 
         `GET /webhooks` · seed: Miosa.Webhooks.list/1
         """
 
-    def iter(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Webhook]:
+    def iter(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def update(self, id: str, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    async def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
 
-    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
@@ -1982,43 +1982,43 @@ class AsyncWorkspacesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, page: int | None = None, per_page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Workspace]:
+    async def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Workspace]:
         """List the workspaces of the tenant.
 
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
 
-    async def create(self, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Fetch one workspace.
 
         `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
         """
 
-    async def update(self, id: str, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Change the name, description or metadata of a workspace.
 
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
 
-    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
 
-    async def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
@@ -2030,49 +2030,49 @@ class AsyncDesktopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    async def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Capture the screen as PNG bytes.
 
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
 
-    async def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
 
-    async def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
 
-    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
 
-    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
 
-    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
 
-    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
 
-    async def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
@@ -2084,7 +2084,7 @@ class AsyncComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
@@ -2096,13 +2096,13 @@ class AsyncComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
 
-    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
@@ -2114,25 +2114,25 @@ class AsyncComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
 
-    async def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
 
-    async def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
 
-    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
@@ -2144,25 +2144,25 @@ class AsyncComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
 
-    async def create(self, id: str, *, name: str | None = None, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
 
-    async def update(self, id: str, name: str, *, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, name: str, *, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
 
-    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
@@ -2179,43 +2179,43 @@ class AsyncComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
 
-    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
 
-    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
 
-    async def clone(self, id: str, *, name: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def clone(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Make a copy of a computer.
 
         `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
         """
 
-    async def resize(self, id: str, *, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def resize(self, id: str, *, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Change the size bundle or CPU and memory of a computer.
 
         `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
         """
 
-    async def move(self, id: str, *, host_id: str | None = None, region: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def move(self, id: str, *, host_id: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Move a computer to another host or region.
 
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
 
-    async def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
@@ -2227,31 +2227,31 @@ class AsyncComputersAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, template_type: str | None = None, size: str | None = None, metadata: Mapping[str, Any] | None = None, visibility: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, template_type: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, visibility: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Create a desktop computer; start it afterwards.
 
         `POST /computers` · seed: Miosa.Computers.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Fetch one computer.
 
         `GET /computers/{id}` · seed: Miosa.Computers.get/2
         """
 
-    async def list(self, *, page: int | None = None, per_page: int | None = None, status: str | None = None, workspace_id: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Computer]:
+    async def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
         """List the computers of the tenant.
 
         `GET /computers` · seed: Miosa.Computers.list/2
         """
 
-    async def update(self, id: str, *, name: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Computer:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Rename a computer or change its metadata.
 
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
 
-    async def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
@@ -2263,49 +2263,49 @@ class AsyncTenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
 
-    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
 
-    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
 
-    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
 
-    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
 
-    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
 
-    async def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
 
-    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
@@ -2317,25 +2317,25 @@ class AsyncSandboxTemplatesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, include_aliases: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Template]:
+    async def list(self, *, include_aliases: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Template]:
         """List the sandbox templates available to the tenant.
 
         `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
         """
 
-    async def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    async def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Fetch one sandbox template.
 
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
 
-    async def create(self, *, name: str | None = None, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
 
-    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
@@ -2347,13 +2347,13 @@ class AsyncSandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
 
-    async def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
@@ -2365,19 +2365,19 @@ class AsyncSandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
 
-    async def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
@@ -2389,19 +2389,19 @@ class AsyncSandboxSnapshotsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, id: str, *, comment: str | None = None, keep: bool | None = None, retention_seconds: int | None = None, expiration_seconds: int | None = None, expiration_days: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Snapshot:
+    async def create(self, id: str, *, comment: str | None | NotGiven = NOT_GIVEN, keep: bool | None | NotGiven = NOT_GIVEN, retention_seconds: int | None | NotGiven = NOT_GIVEN, expiration_seconds: int | None | NotGiven = NOT_GIVEN, expiration_days: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a sandbox.
 
         `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
         """
 
-    async def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Roll a sandbox back to a ready, unexpired snapshot.
 
         `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Snapshot]:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a sandbox that are not deleted.
 
         `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
@@ -2413,25 +2413,25 @@ class AsyncSandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
 
-    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
 
-    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
@@ -2443,19 +2443,19 @@ class AsyncSandboxShareAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, id: str, *, scope: str | None = None, expires_in: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Share:
+    async def create(self, id: str, *, scope: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Share:
         """Create a read-only share link that works without an API key.
 
         `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Share]:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Share]:
         """List the share links of a sandbox.
 
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
 
-    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
@@ -2467,25 +2467,25 @@ class AsyncSandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, command: str | None = None, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
+    async def start(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Process]:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Process]:
         """List the background processes of a sandbox.
 
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
 
-    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
 
-    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
@@ -2497,19 +2497,19 @@ class AsyncSandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
 
-    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
 
-    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
@@ -2522,9 +2522,9 @@ class AsyncSandboxEventsAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
     @overload
-    def stream(self, id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
+    def stream(self, id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
     @overload
-    def stream(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
+    def stream(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream the lifecycle and build events of a sandbox.
 
         `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
@@ -2536,19 +2536,19 @@ class AsyncSandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
         """
 
-    async def bash(self, id: str, command: str, *, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def bash(self, id: str, command: str, *, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a shell command line in the sandbox and wait for it to finish.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
         """
 
-    async def python(self, id: str, code: str, *, language: str | None = None, context: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def python(self, id: str, code: str, *, language: str | None | NotGiven = NOT_GIVEN, context: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run code in the sandbox's persistent interpreter (Python by default).
 
         `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
@@ -2560,58 +2560,58 @@ class AsyncSandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
 
-    async def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> bytes:
+    async def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Read one file of the sandbox as bytes.
 
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
 
-    async def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
 
-    async def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
 
-    async def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
 
-    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
 
-    async def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
 
-    async def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
 
     @overload
-    def watch(self, id: str, *, callback: None = None, path: str | None = None, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
+    def watch(self, id: str, *, callback: None = None, path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
     @overload
-    def watch(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], path: str | None = None, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
+    def watch(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
@@ -2640,49 +2640,49 @@ class AsyncSandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Fetch one sandbox.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
 
-    async def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
+    async def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
 
-    async def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[Any] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
         """
 
-    async def preview_token(self, id: str, *, expires_in: int | None = None, scope: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewToken:
+    async def preview_token(self, id: str, *, expires_in: int | None | NotGiven = NOT_GIVEN, scope: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewToken:
         """Mint a short-lived token and URL for previewing the sandbox.
 
         `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
         """
 
-    async def fork(self, id: str, *, snapshot_id: str | None = None, name: str | None = None, external_user_id: str | None = None, timeout_sec: int | None = None, template_id: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def fork(self, id: str, *, snapshot_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
         `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
         """
 
-    async def wait_until_ready(self, id: str, *, timeout: float | None = None, stream: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> bool:
+    async def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
@@ -2723,9 +2723,9 @@ class _AsyncRoot:
     def __init__(self, native: NativeClient) -> None: ...
 
     @overload
-    def stream_sse(self, path: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
+    def stream_sse(self, path: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
     @overload
-    def stream_sse(self, path: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
+    def stream_sse(self, path: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream server-sent events from any path of the API.
 
         `GET {path}` · seed: Miosa.Client.stream_sse/3

@@ -22,9 +22,11 @@ pub fn env() -> Env {
     }
 }
 
+/// Retries are off in these clients: a test that wants them sets a policy.
 pub fn client_for(emulator: &Emulator, key: &str) -> Client {
     Client::builder(key)
         .base_url(emulator.base_url())
+        .max_retries(0)
         .build()
         .expect("client builds")
 }
@@ -48,9 +50,11 @@ pub fn client_with(
     emulator: &Emulator,
     f: impl FnOnce(miosa::ClientBuilder) -> miosa::ClientBuilder,
 ) -> Client {
-    f(Client::builder(emulator.api_key()).base_url(emulator.base_url()))
-        .build()
-        .expect("client builds")
+    f(Client::builder(emulator.api_key())
+        .base_url(emulator.base_url())
+        .max_retries(0))
+    .build()
+    .expect("client builds")
 }
 
 /// A control call (`/_emulator/...`) with the plain user client.

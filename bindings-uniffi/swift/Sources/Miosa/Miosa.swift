@@ -598,6 +598,34 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TimeInterval {
+        let seconds: UInt64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        return Double(seconds) + (Double(nanoseconds) / 1.0e9)
+    }
+
+    public static func write(_ value: TimeInterval, into buf: inout [UInt8]) {
+        if value.rounded(.down) > Double(Int64.max) {
+            fatalError("Duration overflow, exceeds max bounds supported by Uniffi")
+        }
+
+        if value < 0 {
+            fatalError("Invalid duration, must be non-negative")
+        }
+
+        let seconds = UInt64(value)
+        let nanoseconds = UInt32((value - Double(seconds)) * 1.0e9)
+        writeInt(&buf, seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
 
 
 
@@ -1753,6 +1781,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func requestJson(method: String, path: String, body: String?) async throws  -> String
     
     /**
+     * The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
+     */
+    func settingsJson()  -> String
+    
+    /**
      * A client sharing this one's connections whose calls, streams and pagers
      * end with `MiosaError.Cancelled` once `token` is cancelled.
      */
@@ -1952,14 +1985,16 @@ open class Client: ClientProtocol, @unchecked Sendable, CustomDebugStringConvert
         return try! rustCall { uniffi_miosa_uniffi_fn_clone_client(self.handle, $0) }
     }
     /**
-     * A client for `api_key` (must start with `msk_`), with optional settings.
+     * A client for `api_key` (must start with `msk_`; `null`/`nil` reads
+     * `MIOSA_API_KEY`), with optional settings; the base URL defaults to
+     * `MIOSA_BASE_URL` when set. An explicit value always wins.
      */
-public convenience init(apiKey: String, options: ClientOptions? = nil)throws  {
+public convenience init(apiKey: String? = nil, options: ClientOptions? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_constructor_client_new(
-        FfiConverterString.lower(apiKey),
+        FfiConverterOptionString.lower(apiKey),
         FfiConverterOptionTypeClientOptions.lower(options),uniffiCallStatus
     )
 }
@@ -1977,12 +2012,13 @@ public convenience init(apiKey: String, options: ClientOptions? = nil)throws  {
 
     
     /**
-     * A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
+     * A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL` (the same as `Client()`).
      */
-public static func fromEnv()throws  -> Client  {
+public static func fromEnv(options: ClientOptions? = nil)throws  -> Client  {
     return try  FfiConverterTypeClient_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
-    uniffi_miosa_uniffi_fn_constructor_client_from_env(uniffiCallStatus
+    uniffi_miosa_uniffi_fn_constructor_client_from_env(
+        FfiConverterOptionTypeClientOptions.lower(options),uniffiCallStatus
     )
 })
 }
@@ -2039,6 +2075,18 @@ open func requestJson(method: String, path: String, body: String? = nil)async th
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
+}
+    
+    /**
+     * The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
+     */
+open func settingsJson() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_settings_json(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -5969,7 +6017,7 @@ public func FfiConverterTypeEmbeddingsApi_lower(_ value: EmbeddingsApi) -> UInt6
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: at its end marker, after an error, or after
+ * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -5982,14 +6030,14 @@ public protocol EventStreamProtocol: AnyObject, Sendable {
     func close() 
     
     /**
-     * The next event; null/nil once the stream has ended or was closed.
+     * The next event, or null/nil once the stream has ended.
      */
     func next() async throws  -> Event?
     
 }
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: at its end marker, after an error, or after
+ * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -6059,7 +6107,7 @@ open func close()  {try! rustCall() {
 }
     
     /**
-     * The next event; null/nil once the stream has ended or was closed.
+     * The next event, or null/nil once the stream has ended.
      */
 open func next()async throws  -> Event?  {
     return
@@ -13675,41 +13723,56 @@ public func FfiConverterTypeBucket_lower(_ value: Bucket) -> RustBuffer {
 
 
 /**
- * Options of a new client; every field is optional and defaults to the core's value.
+ * Settings of a new client; every field is optional and defaults to the core's
+ * value. Every value is checked by the core, as in every other language: a bad
+ * one is `MiosaException.InvalidArgument` naming it.
  */
 public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * API root, e.g. a white-label proxy or a local emulator (default `https://api.miosa.ai/api/v1`).
+     * API root (default `MIOSA_BASE_URL`, else `https://api.miosa.ai/api/v1`). Plain
+     * http only to this machine unless `allow_insecure_http`.
      */
     public let baseUrl: String?
     /**
-     * Connect timeout in milliseconds (default 30 000).
+     * Time to connect (default 30 s).
      */
-    public let timeoutMs: Int64?
+    public let connectTimeout: TimeInterval?
     /**
-     * Per-attempt receive timeout in milliseconds (default 60 000); also the SSE idle timeout.
+     * Limit on one whole attempt, and the idle limit of streams (default 60 s).
      */
-    public let receiveTimeoutMs: Int64?
+    public let timeout: TimeInterval?
     /**
-     * Deadline of a whole call including retries, in milliseconds (default none).
+     * Limit on a whole call including retries and waits (default none).
      */
-    public let operationTimeoutMs: Int64?
+    public let operationTimeout: TimeInterval?
     /**
-     * Retry transient failures (429, 5xx, timeouts, resets) with backoff (default false).
+     * Retries after a failed attempt (default 2; 0 turns retries off).
      */
-    public let retry: Bool?
+    public let maxRetries: Int32?
     /**
-     * Attempts in all when retrying (default 3). Setting it, or a delay, turns retries on unless `retry` is false.
+     * First backoff ceiling (default 0.5 s).
      */
-    public let maxAttempts: Int32?
+    public let retryBaseDelay: TimeInterval?
     /**
-     * First backoff delay in milliseconds (default 500).
+     * Longest backoff wait (default 30 s).
      */
-    public let baseDelayMs: Int64?
+    public let retryMaxDelay: TimeInterval?
     /**
-     * Longest backoff delay in milliseconds (default 30 000).
+     * Largest buffered JSON response body in bytes (default 64 MiB).
      */
-    public let maxDelayMs: Int64?
+    public let maxResponseBytes: Int64?
+    /**
+     * Largest buffered download in bytes (default 1 GiB).
+     */
+    public let maxDownloadBytes: Int64?
+    /**
+     * Largest SSE line or event in bytes (default 16 MiB).
+     */
+    public let maxEventBytes: Int64?
+    /**
+     * Allows plain http to a host other than this machine.
+     */
+    public let allowInsecureHttp: Bool?
     /**
      * Headers sent on every request (e.g. `x-tenant-id` for white-label proxies).
      */
@@ -13719,40 +13782,53 @@ public struct ClientOptions: Equatable, Hashable, CustomDebugStringConvertible {
     // declare one manually.
     public init(
         /**
-         * API root, e.g. a white-label proxy or a local emulator (default `https://api.miosa.ai/api/v1`).
+         * API root (default `MIOSA_BASE_URL`, else `https://api.miosa.ai/api/v1`). Plain
+         * http only to this machine unless `allow_insecure_http`.
          */baseUrl: String? = nil, 
         /**
-         * Connect timeout in milliseconds (default 30 000).
-         */timeoutMs: Int64? = nil, 
+         * Time to connect (default 30 s).
+         */connectTimeout: TimeInterval? = nil, 
         /**
-         * Per-attempt receive timeout in milliseconds (default 60 000); also the SSE idle timeout.
-         */receiveTimeoutMs: Int64? = nil, 
+         * Limit on one whole attempt, and the idle limit of streams (default 60 s).
+         */timeout: TimeInterval? = nil, 
         /**
-         * Deadline of a whole call including retries, in milliseconds (default none).
-         */operationTimeoutMs: Int64? = nil, 
+         * Limit on a whole call including retries and waits (default none).
+         */operationTimeout: TimeInterval? = nil, 
         /**
-         * Retry transient failures (429, 5xx, timeouts, resets) with backoff (default false).
-         */retry: Bool? = nil, 
+         * Retries after a failed attempt (default 2; 0 turns retries off).
+         */maxRetries: Int32? = nil, 
         /**
-         * Attempts in all when retrying (default 3). Setting it, or a delay, turns retries on unless `retry` is false.
-         */maxAttempts: Int32? = nil, 
+         * First backoff ceiling (default 0.5 s).
+         */retryBaseDelay: TimeInterval? = nil, 
         /**
-         * First backoff delay in milliseconds (default 500).
-         */baseDelayMs: Int64? = nil, 
+         * Longest backoff wait (default 30 s).
+         */retryMaxDelay: TimeInterval? = nil, 
         /**
-         * Longest backoff delay in milliseconds (default 30 000).
-         */maxDelayMs: Int64? = nil, 
+         * Largest buffered JSON response body in bytes (default 64 MiB).
+         */maxResponseBytes: Int64? = nil, 
+        /**
+         * Largest buffered download in bytes (default 1 GiB).
+         */maxDownloadBytes: Int64? = nil, 
+        /**
+         * Largest SSE line or event in bytes (default 16 MiB).
+         */maxEventBytes: Int64? = nil, 
+        /**
+         * Allows plain http to a host other than this machine.
+         */allowInsecureHttp: Bool? = nil, 
         /**
          * Headers sent on every request (e.g. `x-tenant-id` for white-label proxies).
          */headers: [String: String]? = nil) {
         self.baseUrl = baseUrl
-        self.timeoutMs = timeoutMs
-        self.receiveTimeoutMs = receiveTimeoutMs
-        self.operationTimeoutMs = operationTimeoutMs
-        self.retry = retry
-        self.maxAttempts = maxAttempts
-        self.baseDelayMs = baseDelayMs
-        self.maxDelayMs = maxDelayMs
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.operationTimeout = operationTimeout
+        self.maxRetries = maxRetries
+        self.retryBaseDelay = retryBaseDelay
+        self.retryMaxDelay = retryMaxDelay
+        self.maxResponseBytes = maxResponseBytes
+        self.maxDownloadBytes = maxDownloadBytes
+        self.maxEventBytes = maxEventBytes
+        self.allowInsecureHttp = allowInsecureHttp
         self.headers = headers
     }
 
@@ -13784,26 +13860,32 @@ public struct FfiConverterTypeClientOptions: FfiConverterRustBuffer {
         return
             try ClientOptions(
                 baseUrl: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionInt64.read(from: &buf), 
-                receiveTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
-                operationTimeoutMs: FfiConverterOptionInt64.read(from: &buf), 
-                retry: FfiConverterOptionBool.read(from: &buf), 
-                maxAttempts: FfiConverterOptionInt32.read(from: &buf), 
-                baseDelayMs: FfiConverterOptionInt64.read(from: &buf), 
-                maxDelayMs: FfiConverterOptionInt64.read(from: &buf), 
+                connectTimeout: FfiConverterOptionDuration.read(from: &buf), 
+                timeout: FfiConverterOptionDuration.read(from: &buf), 
+                operationTimeout: FfiConverterOptionDuration.read(from: &buf), 
+                maxRetries: FfiConverterOptionInt32.read(from: &buf), 
+                retryBaseDelay: FfiConverterOptionDuration.read(from: &buf), 
+                retryMaxDelay: FfiConverterOptionDuration.read(from: &buf), 
+                maxResponseBytes: FfiConverterOptionInt64.read(from: &buf), 
+                maxDownloadBytes: FfiConverterOptionInt64.read(from: &buf), 
+                maxEventBytes: FfiConverterOptionInt64.read(from: &buf), 
+                allowInsecureHttp: FfiConverterOptionBool.read(from: &buf), 
                 headers: FfiConverterOptionDictionaryStringString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ClientOptions, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.baseUrl, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutMs, into: &buf)
-        FfiConverterOptionInt64.write(value.receiveTimeoutMs, into: &buf)
-        FfiConverterOptionInt64.write(value.operationTimeoutMs, into: &buf)
-        FfiConverterOptionBool.write(value.retry, into: &buf)
-        FfiConverterOptionInt32.write(value.maxAttempts, into: &buf)
-        FfiConverterOptionInt64.write(value.baseDelayMs, into: &buf)
-        FfiConverterOptionInt64.write(value.maxDelayMs, into: &buf)
+        FfiConverterOptionDuration.write(value.connectTimeout, into: &buf)
+        FfiConverterOptionDuration.write(value.timeout, into: &buf)
+        FfiConverterOptionDuration.write(value.operationTimeout, into: &buf)
+        FfiConverterOptionInt32.write(value.maxRetries, into: &buf)
+        FfiConverterOptionDuration.write(value.retryBaseDelay, into: &buf)
+        FfiConverterOptionDuration.write(value.retryMaxDelay, into: &buf)
+        FfiConverterOptionInt64.write(value.maxResponseBytes, into: &buf)
+        FfiConverterOptionInt64.write(value.maxDownloadBytes, into: &buf)
+        FfiConverterOptionInt64.write(value.maxEventBytes, into: &buf)
+        FfiConverterOptionBool.write(value.allowInsecureHttp, into: &buf)
         FfiConverterOptionDictionaryStringString.write(value.headers, into: &buf)
     }
 }
@@ -18863,39 +18945,49 @@ public struct RequestOptions: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * Extra request headers.
      */
-    public let headers: [String: String]?
+    public let extraHeaders: [String: String]?
     /**
      * Extra query parameters, as a JSON object.
      */
-    public let query: String?
+    public let extraQuery: String?
     /**
-     * Extra JSON body fields, as a JSON object (merged over the call's own).
+     * Extra JSON body fields, as a JSON object merged over the call's own; a
+     * `null` there is sent as JSON `null`.
      */
-    public let body: String?
+    public let extraBody: String?
     /**
-     * Per-attempt timeout in milliseconds, replacing the client's receive timeout.
+     * Per-attempt timeout, replacing the client's `timeout`.
      */
-    public let timeoutMs: Int64?
+    public let timeout: TimeInterval?
+    /**
+     * Largest buffered response body of these calls in bytes.
+     */
+    public let maxResponseBytes: Int64?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
          * Extra request headers.
-         */headers: [String: String]? = nil, 
+         */extraHeaders: [String: String]? = nil, 
         /**
          * Extra query parameters, as a JSON object.
-         */query: String? = nil, 
+         */extraQuery: String? = nil, 
         /**
-         * Extra JSON body fields, as a JSON object (merged over the call's own).
-         */body: String? = nil, 
+         * Extra JSON body fields, as a JSON object merged over the call's own; a
+         * `null` there is sent as JSON `null`.
+         */extraBody: String? = nil, 
         /**
-         * Per-attempt timeout in milliseconds, replacing the client's receive timeout.
-         */timeoutMs: Int64? = nil) {
-        self.headers = headers
-        self.query = query
-        self.body = body
-        self.timeoutMs = timeoutMs
+         * Per-attempt timeout, replacing the client's `timeout`.
+         */timeout: TimeInterval? = nil, 
+        /**
+         * Largest buffered response body of these calls in bytes.
+         */maxResponseBytes: Int64? = nil) {
+        self.extraHeaders = extraHeaders
+        self.extraQuery = extraQuery
+        self.extraBody = extraBody
+        self.timeout = timeout
+        self.maxResponseBytes = maxResponseBytes
     }
 
     
@@ -18925,18 +19017,20 @@ public struct FfiConverterTypeRequestOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequestOptions {
         return
             try RequestOptions(
-                headers: FfiConverterOptionDictionaryStringString.read(from: &buf), 
-                query: FfiConverterOptionString.read(from: &buf), 
-                body: FfiConverterOptionString.read(from: &buf), 
-                timeoutMs: FfiConverterOptionInt64.read(from: &buf)
+                extraHeaders: FfiConverterOptionDictionaryStringString.read(from: &buf), 
+                extraQuery: FfiConverterOptionString.read(from: &buf), 
+                extraBody: FfiConverterOptionString.read(from: &buf), 
+                timeout: FfiConverterOptionDuration.read(from: &buf), 
+                maxResponseBytes: FfiConverterOptionInt64.read(from: &buf)
         )
     }
 
     public static func write(_ value: RequestOptions, into buf: inout [UInt8]) {
-        FfiConverterOptionDictionaryStringString.write(value.headers, into: &buf)
-        FfiConverterOptionString.write(value.query, into: &buf)
-        FfiConverterOptionString.write(value.body, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutMs, into: &buf)
+        FfiConverterOptionDictionaryStringString.write(value.extraHeaders, into: &buf)
+        FfiConverterOptionString.write(value.extraQuery, into: &buf)
+        FfiConverterOptionString.write(value.extraBody, into: &buf)
+        FfiConverterOptionDuration.write(value.timeout, into: &buf)
+        FfiConverterOptionInt64.write(value.maxResponseBytes, into: &buf)
     }
 }
 
@@ -24765,7 +24859,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * 401: the API key was refused.
+     * HTTP 401: the API key was refused.
      */
     case Authentication(
         /**
@@ -24791,7 +24885,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 402: the account has no credits left.
+     * HTTP 402: the account has no credits left.
      */
     case InsufficientCredits(
         /**
@@ -24817,7 +24911,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 403: the key may not do this.
+     * HTTP 403: the key may not do this (admin routes need an admin key).
      */
     case PermissionDenied(
         /**
@@ -24843,7 +24937,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 404: no such resource.
+     * HTTP 404: no such resource.
      */
     case NotFound(
         /**
@@ -24869,7 +24963,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 409: the resource is in the wrong state.
+     * HTTP 409: the resource is in the wrong state.
      */
     case Conflict(
         /**
@@ -24895,7 +24989,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 400 and 422: the server rejected the request's content.
+     * HTTP 400 or 422: the server rejected the request's content.
      */
     case Validation(
         /**
@@ -24921,7 +25015,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 429: slow down; `retry_after_ms` says for how long when the server knows.
+     * HTTP 429: slow down; the retry-after field says for how long when the server knows.
      */
     case RateLimited(
         /**
@@ -24947,7 +25041,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * 5xx.
+     * HTTP 5xx: the server failed.
      */
     case Server(
         /**
@@ -24973,7 +25067,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * Any other non-success status.
+     * Any other non-success HTTP status.
      */
     case Api(
         /**
@@ -24999,7 +25093,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * A connect, attempt, operation or stream-idle timeout expired.
+     * A connect, attempt, operation or stream-idle timeout expired (no HTTP status).
      */
     case Timeout(
         /**
@@ -25025,7 +25119,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * The connection could not be made or broke.
+     * The connection could not be made or broke (no HTTP status).
      */
     case Connection(
         /**
@@ -25077,7 +25171,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * The caller's input was refused before any network use.
+     * The caller's input was refused before any network use; the message names the parameter.
      */
     case InvalidArgument(
         /**
@@ -25103,7 +25197,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * The call was cancelled.
+     * The call was cancelled (its signal, token, stream or client was closed).
      */
     case Cancelled(
         /**
@@ -25129,7 +25223,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * The call cannot run in this context.
+     * The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one.
      */
     case Usage(
         /**
@@ -25155,9 +25249,61 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * A response body, download or SSE line/event went over its limit.
+     * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+     */
+    case WebhookVerification(
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */message: String, 
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */status: Int32?, 
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */code: String?, 
+        /**
+         * The error body as JSON text.
+         */body: String?, 
+        /**
+         * The server's request id.
+         */requestId: String?, 
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
+    )
+    /**
+     * A response body, download or stream event went over its size limit; the message names the setting.
      */
     case LimitExceeded(
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */message: String, 
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */status: Int32?, 
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */code: String?, 
+        /**
+         * The error body as JSON text.
+         */body: String?, 
+        /**
+         * The server's request id.
+         */requestId: String?, 
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */retryAfterMs: Int64?, 
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */attempts: Int32
+    )
+    /**
+     * A bug in this library was caught at the language boundary; the process is intact.
+     */
+    case Internal(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -25344,7 +25490,25 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 16: return .LimitExceeded(
+        case 16: return .WebhookVerification(
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterOptionInt32.read(from: &buf), 
+            code: try FfiConverterOptionString.read(from: &buf), 
+            body: try FfiConverterOptionString.read(from: &buf), 
+            requestId: try FfiConverterOptionString.read(from: &buf), 
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
+            )
+        case 17: return .LimitExceeded(
+            message: try FfiConverterString.read(from: &buf), 
+            status: try FfiConverterOptionInt32.read(from: &buf), 
+            code: try FfiConverterOptionString.read(from: &buf), 
+            body: try FfiConverterOptionString.read(from: &buf), 
+            requestId: try FfiConverterOptionString.read(from: &buf), 
+            retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
+            attempts: try FfiConverterInt32.read(from: &buf)
+            )
+        case 18: return .Internal(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -25530,8 +25694,30 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .LimitExceeded(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .WebhookVerification(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(16))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterOptionInt32.write(status, into: &buf)
+            FfiConverterOptionString.write(code, into: &buf)
+            FfiConverterOptionString.write(body, into: &buf)
+            FfiConverterOptionString.write(requestId, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
+            
+        
+        case let .LimitExceeded(message,status,code,body,requestId,retryAfterMs,attempts):
+            writeInt(&buf, Int32(17))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterOptionInt32.write(status, into: &buf)
+            FfiConverterOptionString.write(code, into: &buf)
+            FfiConverterOptionString.write(body, into: &buf)
+            FfiConverterOptionString.write(requestId, into: &buf)
+            FfiConverterOptionInt64.write(retryAfterMs, into: &buf)
+            FfiConverterInt32.write(attempts, into: &buf)
+            
+        
+        case let .Internal(message,status,code,body,requestId,retryAfterMs,attempts):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
             FfiConverterOptionString.write(code, into: &buf)
@@ -25561,18 +25747,12 @@ public func FfiConverterTypeMiosaError_lower(_ value: MiosaError) -> RustBuffer 
 
 
 /**
- * Why a webhook delivery was refused, or why the arguments were unusable
- * (`InvalidArgument`, whose message names the parameter).
+ * Why a webhook signature was refused.
  */
 public 
 enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
-    
-    /**
-     * The signature header is absent or empty.
-     */
-    case MissingSignature(message: String)
     
     /**
      * The header matches neither scheme.
@@ -25588,16 +25768,6 @@ enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The legacy scheme's timestamp is outside the tolerance.
      */
     case TimestampTooOld(message: String)
-    
-    /**
-     * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
-     */
-    case InvalidPayload(message: String)
-    
-    /**
-     * A missing or blank secret, or a negative or non-finite clock or tolerance.
-     */
-    case InvalidArgument(message: String)
     
 
     
@@ -25628,27 +25798,15 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .MissingSignature(
+        case 1: return .MalformedHeader(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .MalformedHeader(
+        case 2: return .InvalidSignature(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 3: return .InvalidSignature(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 4: return .TimestampTooOld(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 5: return .InvalidPayload(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 6: return .InvalidArgument(
+        case 3: return .TimestampTooOld(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -25663,18 +25821,12 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case .MissingSignature(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
         case .MalformedHeader(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
+            writeInt(&buf, Int32(1))
         case .InvalidSignature(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
+            writeInt(&buf, Int32(2))
         case .TimestampTooOld(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .InvalidPayload(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .InvalidArgument(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
+            writeInt(&buf, Int32(3))
 
         
         }
@@ -25811,6 +25963,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
+    typealias SwiftType = TimeInterval?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDuration.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDuration.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -28607,35 +28783,14 @@ public func parseSse(chunks: [Data]) -> [Event]  {
 })
 }
 /**
- * Verifies a delivery from its request headers (names in any case) and
- * returns the parsed event as JSON text.
+ * Checks the `X-MIOSA-Signature` header of a webhook delivery against its raw body.
  */
-public func unwrapWebhook(payload: Data, headers: [String: String], secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws  -> String  {
-    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWebhookError_lift) {
-        uniffiCallStatus in
-    uniffi_miosa_uniffi_fn_func_unwrap_webhook(
-        FfiConverterData.lower(payload),
-        FfiConverterDictionaryStringString.lower(headers),
-        FfiConverterOptionString.lower(secret),
-        FfiConverterOptionDouble.lower(toleranceSeconds),
-        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
-    )
-})
-}
-/**
- * Checks the `X-MIOSA-Signature` header of a webhook delivery against its
- * raw body. `signature` is null when the request had none;
- * `tolerance_seconds` (default 300) and `now_unix` (default the clock)
- * apply to the legacy timestamped scheme.
- */
-public func verifyWebhook(payload: Data, signature: String?, secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
+public func verifyWebhook(payload: Data, signature: String, secret: String)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_func_verify_webhook(
         FfiConverterData.lower(payload),
-        FfiConverterOptionString.lower(signature),
-        FfiConverterOptionString.lower(secret),
-        FfiConverterOptionDouble.lower(toleranceSeconds),
-        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
+        FfiConverterString.lower(signature),
+        FfiConverterString.lower(secret),uniffiCallStatus
     )
 }
 }
@@ -28658,10 +28813,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_func_parse_sse() != 20342) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_func_unwrap_webhook() != 35550) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 56321) {
+    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 35854) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() != 31222) {
@@ -28677,6 +28829,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_request_json() != 59273) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_settings_json() != 46790) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_with_cancellation() != 26316) {
@@ -29405,16 +29560,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
+    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 21810) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_constructor_client_from_env() != 13645) {
+    if (uniffi_miosa_uniffi_checksum_constructor_client_from_env() != 27221) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_constructor_client_new() != 47559) {
+    if (uniffi_miosa_uniffi_checksum_constructor_client_new() != 20606) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -281,8 +281,7 @@ void uniffi_miosa_uniffi_fn_free_client(uint64_t handle, RustCallStatus *_Nonnul
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CONSTRUCTOR_CLIENT_FROM_ENV
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CONSTRUCTOR_CLIENT_FROM_ENV
-uint64_t uniffi_miosa_uniffi_fn_constructor_client_from_env(RustCallStatus *_Nonnull out_status
-    
+uint64_t uniffi_miosa_uniffi_fn_constructor_client_from_env(RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CONSTRUCTOR_CLIENT_NEW
@@ -303,6 +302,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_request_bytes(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_REQUEST_JSON
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_REQUEST_JSON
 uint64_t uniffi_miosa_uniffi_fn_method_client_request_json(uint64_t ptr, RustBuffer method, RustBuffer path, RustBuffer body
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_SETTINGS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_SETTINGS_JSON
+RustBuffer uniffi_miosa_uniffi_fn_method_client_settings_json(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_WITH_CANCELLATION
@@ -2835,6 +2839,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_request_bytes(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_REQUEST_JSON
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_REQUEST_JSON
 uint16_t uniffi_miosa_uniffi_checksum_method_client_request_json(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_SETTINGS_JSON
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_SETTINGS_JSON
+uint16_t uniffi_miosa_uniffi_checksum_method_client_settings_json(void
     
 );
 #endif

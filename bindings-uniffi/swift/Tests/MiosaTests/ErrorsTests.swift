@@ -56,7 +56,7 @@ final class ErrorsTests: XCTestCase {
     func testTransportAndLocalErrorClasses() async throws {
         try await withEmulator { emu in
             try await emu.fault("/sandboxes/sbx_fixture", delayMs: 3000)
-            let impatient = try emu.client(receiveTimeoutMs: 300)
+            let impatient = try emu.client(timeout: 0.3)
             let timeout = await miosaError { try await impatient.sandboxes().get(id: "sbx_fixture") }
             XCTAssertEqual(timeout?.kind, "timeout")
             XCTAssertNil(timeout?.status)
@@ -83,7 +83,7 @@ final class ErrorsTests: XCTestCase {
             try await emu.fault("/sandboxes/sbx_fixture", status: 500, times: 5)
             let retrying = try Client(
                 apiKey: emu.apiKey,
-                options: ClientOptions(baseUrl: emu.baseUrl, retry: true, maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 50)
+                options: ClientOptions(baseUrl: emu.baseUrl, maxRetries: 2, retryBaseDelay: 0.01, retryMaxDelay: 0.05)
             )
             let error = await miosaError { try await retrying.sandboxes().get(id: "sbx_fixture") }
             XCTAssertEqual(error?.kind, "server")

@@ -195,7 +195,7 @@ final class ScenariosTests: XCTestCase {
     func testOptionsAndSecrets() async throws {
         try await withEmulator { emu in
             let client = try emu.client()
-            let tagged = try client.withOptions(options: RequestOptions(headers: ["x-trace": "t-1"], query: #"{"probe": "1"}"#))
+            let tagged = try client.withOptions(options: RequestOptions(extraHeaders: ["x-trace": "t-1"], extraQuery: #"{"probe": "1"}"#))
             _ = try await tagged.sandboxes().get(id: "sbx_fixture")
             let req = try await emu.lastRequest()
             XCTAssertEqual((req["headers"] as? [String: Any])?["x-trace"] as? String, "t-1")

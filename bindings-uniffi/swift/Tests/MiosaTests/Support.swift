@@ -97,10 +97,10 @@ final class Emulator {
     }
 
     /// A client for the user key (or the admin key).
-    func client(admin: Bool = false, headers: [String: String]? = nil, receiveTimeoutMs: Int64? = nil) throws -> Client {
+    func client(admin: Bool = false, headers: [String: String]? = nil, timeout: TimeInterval? = nil) throws -> Client {
         try Client(
             apiKey: admin ? adminKey : apiKey,
-            options: ClientOptions(baseUrl: baseUrl, receiveTimeoutMs: receiveTimeoutMs, headers: headers)
+            options: ClientOptions(baseUrl: baseUrl, timeout: timeout, maxRetries: 0, headers: headers)
         )
     }
 

@@ -684,8 +684,6 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_miosa_uniffi_checksum_func_parse_sse(
     ): Int
-    external fun uniffi_miosa_uniffi_checksum_func_unwrap_webhook(
-    ): Int
     external fun uniffi_miosa_uniffi_checksum_func_verify_webhook(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel(
@@ -697,6 +695,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_client_request_bytes(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_request_json(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_settings_json(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_with_cancellation(
     ): Int
@@ -1224,7 +1224,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_client(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_miosa_uniffi_fn_constructor_client_from_env(uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_miosa_uniffi_fn_constructor_client_from_env(`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_constructor_client_new(`apiKey`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1234,6 +1234,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_request_json(`ptr`: Long,`method`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`body`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_settings_json(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_client_with_cancellation(`ptr`: Long,`token`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_with_options(`ptr`: Long,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2120,9 +2122,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_func_parse_sse(`chunks`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_func_unwrap_webhook(`payload`: RustBuffer.ByValue,`headers`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`toleranceSeconds`: RustBuffer.ByValue,`nowUnix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_func_verify_webhook(`payload`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`toleranceSeconds`: RustBuffer.ByValue,`nowUnix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_miosa_uniffi_fn_func_verify_webhook(`payload`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_miosa_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2246,10 +2246,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_func_parse_sse() and 0xFFFF) != 20342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_func_unwrap_webhook() and 0xFFFF) != 35550) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_miosa_uniffi_checksum_func_verify_webhook() and 0xFFFF) != 56321) {
+    if ((lib.uniffi_miosa_uniffi_checksum_func_verify_webhook() and 0xFFFF) != 35854) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 31222) {
@@ -2265,6 +2262,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_request_json() and 0xFFFF) != 59273) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_settings_json() and 0xFFFF) != 46790) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_with_cancellation() and 0xFFFF) != 26316) {
@@ -2993,16 +2993,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 4509) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 21810) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 32675) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_constructor_client_from_env() and 0xFFFF) != 13645) {
+    if ((lib.uniffi_miosa_uniffi_checksum_constructor_client_from_env() and 0xFFFF) != 27221) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_constructor_client_new() and 0xFFFF) != 47559) {
+    if ((lib.uniffi_miosa_uniffi_checksum_constructor_client_new() and 0xFFFF) != 20606) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -3367,6 +3367,47 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
     override fun write(value: ByteArray, buf: ByteBuffer) {
         buf.putInt(value.size)
         buf.put(value)
+    }
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterDuration: FfiConverterRustBuffer<java.time.Duration> {
+    override fun read(buf: ByteBuffer): java.time.Duration {
+        // Type mismatch (should be u64) but we check for overflow/underflow below
+        val seconds = buf.getLong()
+        // Type mismatch (should be u32) but we check for overflow/underflow below
+        val nanoseconds = buf.getInt().toLong()
+        if (seconds < 0) {
+            throw java.time.DateTimeException("Duration exceeds minimum or maximum value supported by uniffi")
+        }
+        if (nanoseconds < 0) {
+            throw java.time.DateTimeException("Duration nanoseconds exceed minimum or maximum supported by uniffi")
+        }
+        return java.time.Duration.ofSeconds(seconds, nanoseconds)
+    }
+
+    // 8 bytes for seconds, 4 bytes for nanoseconds
+    override fun allocationSize(value: java.time.Duration) = 12UL
+
+    override fun write(value: java.time.Duration, buf: ByteBuffer) {
+        if (value.seconds < 0) {
+            // Rust does not support negative Durations
+            throw IllegalArgumentException("Invalid duration, must be non-negative")
+        }
+
+        if (value.nano < 0) {
+            // Java docs provide guarantee that nano will always be positive, so this should be impossible
+            // See: https://docs.oracle.com/javase/8/docs/api/java/time/Duration.html
+            throw IllegalArgumentException("Invalid duration, nano value must be non-negative")
+        }
+
+        // Type mismatch (should be u64) but since Rust doesn't support negative durations we should be OK
+        buf.putLong(value.seconds)
+        // Type mismatch (should be u32) but since values will always be between 0 and 999,999,999 it should be OK
+        buf.putInt(value.nano)
     }
 }
 
@@ -5518,6 +5559,11 @@ public interface ClientInterface {
     suspend fun `requestJson`(`method`: kotlin.String, `path`: kotlin.String, `body`: kotlin.String? = null): kotlin.String
     
     /**
+     * The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
+     */
+    fun `settingsJson`(): kotlin.String
+    
+    /**
      * A client sharing this one's connections whose calls, streams and pagers
      * end with `MiosaError.Cancelled` once `token` is cancelled.
      */
@@ -5704,15 +5750,17 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         this.cleanable = null
     }
     /**
-     * A client for `api_key` (must start with `msk_`), with optional settings.
+     * A client for `api_key` (must start with `msk_`; `null`/`nil` reads
+     * `MIOSA_API_KEY`), with optional settings; the base URL defaults to
+     * `MIOSA_BASE_URL` when set. An explicit value always wins.
      */
-    constructor(`apiKey`: kotlin.String, `options`: ClientOptions? = null) :
+    constructor(`apiKey`: kotlin.String? = null, `options`: ClientOptions? = null) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_constructor_client_new(
     
         
-        FfiConverterString.lower(`apiKey`),
+        FfiConverterOptionalString.lower(`apiKey`),
         FfiConverterOptionalTypeClientOptions.lower(`options`),_status)
 }
     )
@@ -5862,6 +5910,22 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         MiosaException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
+     */override fun `settingsJson`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_settings_json(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -6380,14 +6444,15 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     companion object {
         
     /**
-     * A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL`.
+     * A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL` (the same as `Client()`).
      */
-    @Throws(MiosaException::class) fun `fromEnv`(): Client {
+    @Throws(MiosaException::class) fun `fromEnv`(`options`: ClientOptions? = null): Client {
             return FfiConverterTypeClient.lift(
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_constructor_client_from_env(
     
-        _status)
+        
+        FfiConverterOptionalTypeClientOptions.lower(`options`),_status)
 }
     )
     }
@@ -12435,7 +12500,7 @@ public object FfiConverterTypeEmbeddingsApi: FfiConverter<EmbeddingsApi, Long> {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: at its end marker, after an error, or after
+ * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -12448,7 +12513,7 @@ public interface EventStreamInterface {
     fun `cancel`()
     
     /**
-     * The next event; null/nil once the stream has ended or was closed.
+     * The next event, or null/nil once the stream has ended.
      */
     suspend fun `next`(): Event?
     
@@ -12457,7 +12522,7 @@ public interface EventStreamInterface {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: at its end marker, after an error, or after
+ * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -12580,7 +12645,7 @@ open class EventStream: Disposable, AutoCloseable, EventStreamInterface
 
     
     /**
-     * The next event; null/nil once the stream has ended or was closed.
+     * The next event, or null/nil once the stream has ended.
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -24505,48 +24570,66 @@ public object FfiConverterTypeBucket: FfiConverterRustBuffer<Bucket> {
 
 
 /**
- * Options of a new client; every field is optional and defaults to the core's value.
+ * Settings of a new client; every field is optional and defaults to the core's
+ * value. Every value is checked by the core, as in every other language: a bad
+ * one is `MiosaException.InvalidArgument` naming it.
  */
 data class ClientOptions (
     /**
-     * API root, e.g. a white-label proxy or a local emulator (default `https://api.miosa.ai/api/v1`).
+     * API root (default `MIOSA_BASE_URL`, else `https://api.miosa.ai/api/v1`). Plain
+     * http only to this machine unless `allow_insecure_http`.
      */
     val `baseUrl`: kotlin.String? = null 
     , 
     /**
-     * Connect timeout in milliseconds (default 30 000).
+     * Time to connect (default 30 s).
      */
-    val `timeoutMs`: kotlin.Long? = null 
+    val `connectTimeout`: java.time.Duration? = null 
     , 
     /**
-     * Per-attempt receive timeout in milliseconds (default 60 000); also the SSE idle timeout.
+     * Limit on one whole attempt, and the idle limit of streams (default 60 s).
      */
-    val `receiveTimeoutMs`: kotlin.Long? = null 
+    val `timeout`: java.time.Duration? = null 
     , 
     /**
-     * Deadline of a whole call including retries, in milliseconds (default none).
+     * Limit on a whole call including retries and waits (default none).
      */
-    val `operationTimeoutMs`: kotlin.Long? = null 
+    val `operationTimeout`: java.time.Duration? = null 
     , 
     /**
-     * Retry transient failures (429, 5xx, timeouts, resets) with backoff (default false).
+     * Retries after a failed attempt (default 2; 0 turns retries off).
      */
-    val `retry`: kotlin.Boolean? = null 
+    val `maxRetries`: kotlin.Int? = null 
     , 
     /**
-     * Attempts in all when retrying (default 3). Setting it, or a delay, turns retries on unless `retry` is false.
+     * First backoff ceiling (default 0.5 s).
      */
-    val `maxAttempts`: kotlin.Int? = null 
+    val `retryBaseDelay`: java.time.Duration? = null 
     , 
     /**
-     * First backoff delay in milliseconds (default 500).
+     * Longest backoff wait (default 30 s).
      */
-    val `baseDelayMs`: kotlin.Long? = null 
+    val `retryMaxDelay`: java.time.Duration? = null 
     , 
     /**
-     * Longest backoff delay in milliseconds (default 30 000).
+     * Largest buffered JSON response body in bytes (default 64 MiB).
      */
-    val `maxDelayMs`: kotlin.Long? = null 
+    val `maxResponseBytes`: kotlin.Long? = null 
+    , 
+    /**
+     * Largest buffered download in bytes (default 1 GiB).
+     */
+    val `maxDownloadBytes`: kotlin.Long? = null 
+    , 
+    /**
+     * Largest SSE line or event in bytes (default 16 MiB).
+     */
+    val `maxEventBytes`: kotlin.Long? = null 
+    , 
+    /**
+     * Allows plain http to a host other than this machine.
+     */
+    val `allowInsecureHttp`: kotlin.Boolean? = null 
     , 
     /**
      * Headers sent on every request (e.g. `x-tenant-id` for white-label proxies).
@@ -24578,38 +24661,47 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
     override fun read(buf: ByteBuffer): ClientOptions {
         return ClientOptions(
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalDuration.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalInt.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalMapStringString.read(buf),
         )
     }
 
     override fun allocationSize(value: ClientOptions) = (
             FfiConverterOptionalString.allocationSize(value.`baseUrl`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`receiveTimeoutMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`operationTimeoutMs`) +
-            FfiConverterOptionalBoolean.allocationSize(value.`retry`) +
-            FfiConverterOptionalInt.allocationSize(value.`maxAttempts`) +
-            FfiConverterOptionalLong.allocationSize(value.`baseDelayMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxDelayMs`) +
+            FfiConverterOptionalDuration.allocationSize(value.`connectTimeout`) +
+            FfiConverterOptionalDuration.allocationSize(value.`timeout`) +
+            FfiConverterOptionalDuration.allocationSize(value.`operationTimeout`) +
+            FfiConverterOptionalInt.allocationSize(value.`maxRetries`) +
+            FfiConverterOptionalDuration.allocationSize(value.`retryBaseDelay`) +
+            FfiConverterOptionalDuration.allocationSize(value.`retryMaxDelay`) +
+            FfiConverterOptionalLong.allocationSize(value.`maxResponseBytes`) +
+            FfiConverterOptionalLong.allocationSize(value.`maxDownloadBytes`) +
+            FfiConverterOptionalLong.allocationSize(value.`maxEventBytes`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`allowInsecureHttp`) +
             FfiConverterOptionalMapStringString.allocationSize(value.`headers`)
     )
 
     override fun write(value: ClientOptions, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`baseUrl`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutMs`, buf)
-            FfiConverterOptionalLong.write(value.`receiveTimeoutMs`, buf)
-            FfiConverterOptionalLong.write(value.`operationTimeoutMs`, buf)
-            FfiConverterOptionalBoolean.write(value.`retry`, buf)
-            FfiConverterOptionalInt.write(value.`maxAttempts`, buf)
-            FfiConverterOptionalLong.write(value.`baseDelayMs`, buf)
-            FfiConverterOptionalLong.write(value.`maxDelayMs`, buf)
+            FfiConverterOptionalDuration.write(value.`connectTimeout`, buf)
+            FfiConverterOptionalDuration.write(value.`timeout`, buf)
+            FfiConverterOptionalDuration.write(value.`operationTimeout`, buf)
+            FfiConverterOptionalInt.write(value.`maxRetries`, buf)
+            FfiConverterOptionalDuration.write(value.`retryBaseDelay`, buf)
+            FfiConverterOptionalDuration.write(value.`retryMaxDelay`, buf)
+            FfiConverterOptionalLong.write(value.`maxResponseBytes`, buf)
+            FfiConverterOptionalLong.write(value.`maxDownloadBytes`, buf)
+            FfiConverterOptionalLong.write(value.`maxEventBytes`, buf)
+            FfiConverterOptionalBoolean.write(value.`allowInsecureHttp`, buf)
             FfiConverterOptionalMapStringString.write(value.`headers`, buf)
     }
 }
@@ -28283,22 +28375,28 @@ data class RequestOptions (
     /**
      * Extra request headers.
      */
-    val `headers`: Map<kotlin.String, kotlin.String>? = null 
+    val `extraHeaders`: Map<kotlin.String, kotlin.String>? = null 
     , 
     /**
      * Extra query parameters, as a JSON object.
      */
-    val `query`: kotlin.String? = null 
+    val `extraQuery`: kotlin.String? = null 
     , 
     /**
-     * Extra JSON body fields, as a JSON object (merged over the call's own).
+     * Extra JSON body fields, as a JSON object merged over the call's own; a
+     * `null` there is sent as JSON `null`.
      */
-    val `body`: kotlin.String? = null 
+    val `extraBody`: kotlin.String? = null 
     , 
     /**
-     * Per-attempt timeout in milliseconds, replacing the client's receive timeout.
+     * Per-attempt timeout, replacing the client's `timeout`.
      */
-    val `timeoutMs`: kotlin.Long? = null 
+    val `timeout`: java.time.Duration? = null 
+    , 
+    /**
+     * Largest buffered response body of these calls in bytes.
+     */
+    val `maxResponseBytes`: kotlin.Long? = null 
     
 ){
     
@@ -28327,22 +28425,25 @@ public object FfiConverterTypeRequestOptions: FfiConverterRustBuffer<RequestOpti
             FfiConverterOptionalMapStringString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDuration.read(buf),
             FfiConverterOptionalLong.read(buf),
         )
     }
 
     override fun allocationSize(value: RequestOptions) = (
-            FfiConverterOptionalMapStringString.allocationSize(value.`headers`) +
-            FfiConverterOptionalString.allocationSize(value.`query`) +
-            FfiConverterOptionalString.allocationSize(value.`body`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutMs`)
+            FfiConverterOptionalMapStringString.allocationSize(value.`extraHeaders`) +
+            FfiConverterOptionalString.allocationSize(value.`extraQuery`) +
+            FfiConverterOptionalString.allocationSize(value.`extraBody`) +
+            FfiConverterOptionalDuration.allocationSize(value.`timeout`) +
+            FfiConverterOptionalLong.allocationSize(value.`maxResponseBytes`)
     )
 
     override fun write(value: RequestOptions, buf: ByteBuffer) {
-            FfiConverterOptionalMapStringString.write(value.`headers`, buf)
-            FfiConverterOptionalString.write(value.`query`, buf)
-            FfiConverterOptionalString.write(value.`body`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutMs`, buf)
+            FfiConverterOptionalMapStringString.write(value.`extraHeaders`, buf)
+            FfiConverterOptionalString.write(value.`extraQuery`, buf)
+            FfiConverterOptionalString.write(value.`extraBody`, buf)
+            FfiConverterOptionalDuration.write(value.`timeout`, buf)
+            FfiConverterOptionalLong.write(value.`maxResponseBytes`, buf)
     }
 }
 
@@ -32592,7 +32693,7 @@ public object FfiConverterTypeWorkspacesUsageParams: FfiConverterRustBuffer<Work
 sealed class MiosaException: kotlin.Exception() {
     
     /**
-     * 401: the API key was refused.
+     * HTTP 401: the API key was refused.
      */
     class Authentication(
         
@@ -32636,7 +32737,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 402: the account has no credits left.
+     * HTTP 402: the account has no credits left.
      */
     class InsufficientCredits(
         
@@ -32680,7 +32781,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 403: the key may not do this.
+     * HTTP 403: the key may not do this (admin routes need an admin key).
      */
     class PermissionDenied(
         
@@ -32724,7 +32825,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 404: no such resource.
+     * HTTP 404: no such resource.
      */
     class NotFound(
         
@@ -32768,7 +32869,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 409: the resource is in the wrong state.
+     * HTTP 409: the resource is in the wrong state.
      */
     class Conflict(
         
@@ -32812,7 +32913,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 400 and 422: the server rejected the request's content.
+     * HTTP 400 or 422: the server rejected the request's content.
      */
     class Validation(
         
@@ -32856,7 +32957,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 429: slow down; `retry_after_ms` says for how long when the server knows.
+     * HTTP 429: slow down; the retry-after field says for how long when the server knows.
      */
     class RateLimited(
         
@@ -32900,7 +33001,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * 5xx.
+     * HTTP 5xx: the server failed.
      */
     class Server(
         
@@ -32944,7 +33045,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * Any other non-success status.
+     * Any other non-success HTTP status.
      */
     class Api(
         
@@ -32988,7 +33089,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * A connect, attempt, operation or stream-idle timeout expired.
+     * A connect, attempt, operation or stream-idle timeout expired (no HTTP status).
      */
     class Timeout(
         
@@ -33032,7 +33133,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * The connection could not be made or broke.
+     * The connection could not be made or broke (no HTTP status).
      */
     class Connection(
         
@@ -33120,7 +33221,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * The caller's input was refused before any network use.
+     * The caller's input was refused before any network use; the message names the parameter.
      */
     class InvalidArgument(
         
@@ -33164,7 +33265,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * The call was cancelled.
+     * The call was cancelled (its signal, token, stream or client was closed).
      */
     class Cancelled(
         
@@ -33208,7 +33309,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * The call cannot run in this context.
+     * The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one.
      */
     class Usage(
         
@@ -33252,9 +33353,97 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * A response body, download or SSE line/event went over its limit.
+     * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+     */
+    class WebhookVerification(
+        
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */
+        val `errorMessage`: kotlin.String, 
+        
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */
+        val `status`: kotlin.Int?, 
+        
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */
+        val `code`: kotlin.String?, 
+        
+        /**
+         * The error body as JSON text.
+         */
+        val `body`: kotlin.String?, 
+        
+        /**
+         * The server's request id.
+         */
+        val `requestId`: kotlin.String?, 
+        
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
+        ) : MiosaException() {
+        override val message
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+    }
+    
+    /**
+     * A response body, download or stream event went over its size limit; the message names the setting.
      */
     class LimitExceeded(
+        
+        /**
+         * Human-readable message, from the server's body when there is one.
+         */
+        val `errorMessage`: kotlin.String, 
+        
+        /**
+         * HTTP status; none for failures that never got an HTTP answer.
+         */
+        val `status`: kotlin.Int?, 
+        
+        /**
+         * Machine-readable code such as `NOT_FOUND`.
+         */
+        val `code`: kotlin.String?, 
+        
+        /**
+         * The error body as JSON text.
+         */
+        val `body`: kotlin.String?, 
+        
+        /**
+         * The server's request id.
+         */
+        val `requestId`: kotlin.String?, 
+        
+        /**
+         * How long the server asked to wait before retrying, in milliseconds.
+         */
+        val `retryAfterMs`: kotlin.Long?, 
+        
+        /**
+         * How many attempts were made before giving up (1 when not retried).
+         */
+        val `attempts`: kotlin.Int
+        ) : MiosaException() {
+        override val message
+            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+    }
+    
+    /**
+     * A bug in this library was caught at the language boundary; the process is intact.
+     */
+    class Internal(
         
         /**
          * Human-readable message, from the server's body when there is one.
@@ -33449,7 +33638,25 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterOptionalLong.read(buf),
                 FfiConverterInt.read(buf),
                 )
-            16 -> MiosaException.LimitExceeded(
+            16 -> MiosaException.WebhookVerification(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalInt.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            17 -> MiosaException.LimitExceeded(
+                FfiConverterString.read(buf),
+                FfiConverterOptionalInt.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalString.read(buf),
+                FfiConverterOptionalLong.read(buf),
+                FfiConverterInt.read(buf),
+                )
+            18 -> MiosaException.Internal(
                 FfiConverterString.read(buf),
                 FfiConverterOptionalInt.read(buf),
                 FfiConverterOptionalString.read(buf),
@@ -33629,7 +33836,29 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
                 + FfiConverterInt.allocationSize(value.`attempts`)
             )
+            is MiosaException.WebhookVerification -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`errorMessage`)
+                + FfiConverterOptionalInt.allocationSize(value.`status`)
+                + FfiConverterOptionalString.allocationSize(value.`code`)
+                + FfiConverterOptionalString.allocationSize(value.`body`)
+                + FfiConverterOptionalString.allocationSize(value.`requestId`)
+                + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
+            )
             is MiosaException.LimitExceeded -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`errorMessage`)
+                + FfiConverterOptionalInt.allocationSize(value.`status`)
+                + FfiConverterOptionalString.allocationSize(value.`code`)
+                + FfiConverterOptionalString.allocationSize(value.`body`)
+                + FfiConverterOptionalString.allocationSize(value.`requestId`)
+                + FfiConverterOptionalLong.allocationSize(value.`retryAfterMs`)
+                + FfiConverterInt.allocationSize(value.`attempts`)
+            )
+            is MiosaException.Internal -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`errorMessage`)
@@ -33810,8 +34039,30 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
                 FfiConverterInt.write(value.`attempts`, buf)
                 Unit
             }
-            is MiosaException.LimitExceeded -> {
+            is MiosaException.WebhookVerification -> {
                 buf.putInt(16)
+                FfiConverterString.write(value.`errorMessage`, buf)
+                FfiConverterOptionalInt.write(value.`status`, buf)
+                FfiConverterOptionalString.write(value.`code`, buf)
+                FfiConverterOptionalString.write(value.`body`, buf)
+                FfiConverterOptionalString.write(value.`requestId`, buf)
+                FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
+                Unit
+            }
+            is MiosaException.LimitExceeded -> {
+                buf.putInt(17)
+                FfiConverterString.write(value.`errorMessage`, buf)
+                FfiConverterOptionalInt.write(value.`status`, buf)
+                FfiConverterOptionalString.write(value.`code`, buf)
+                FfiConverterOptionalString.write(value.`body`, buf)
+                FfiConverterOptionalString.write(value.`requestId`, buf)
+                FfiConverterOptionalLong.write(value.`retryAfterMs`, buf)
+                FfiConverterInt.write(value.`attempts`, buf)
+                Unit
+            }
+            is MiosaException.Internal -> {
+                buf.putInt(18)
                 FfiConverterString.write(value.`errorMessage`, buf)
                 FfiConverterOptionalInt.write(value.`status`, buf)
                 FfiConverterOptionalString.write(value.`code`, buf)
@@ -33831,15 +34082,9 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
 
 
 /**
- * Why a webhook delivery was refused, or why the arguments were unusable
- * (`InvalidArgument`, whose message names the parameter).
+ * Why a webhook signature was refused.
  */
 sealed class WebhookException(message: String): kotlin.Exception(message) {
-        
-    /**
-     * The signature header is absent or empty.
-     */
-        class MissingSignature(message: String) : WebhookException(message)
         
     /**
      * The header matches neither scheme.
@@ -33856,16 +34101,6 @@ sealed class WebhookException(message: String): kotlin.Exception(message) {
      */
         class TimestampTooOld(message: String) : WebhookException(message)
         
-    /**
-     * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
-     */
-        class InvalidPayload(message: String) : WebhookException(message)
-        
-    /**
-     * A missing or blank secret, or a negative or non-finite clock or tolerance.
-     */
-        class InvalidArgument(message: String) : WebhookException(message)
-        
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<WebhookException> {
         override fun lift(error_buf: RustBuffer.ByValue): WebhookException = FfiConverterTypeWebhookError.lift(error_buf)
@@ -33879,12 +34114,9 @@ public object FfiConverterTypeWebhookError : FfiConverterRustBuffer<WebhookExcep
     override fun read(buf: ByteBuffer): WebhookException {
         
             return when(buf.getInt()) {
-            1 -> WebhookException.MissingSignature(FfiConverterString.read(buf))
-            2 -> WebhookException.MalformedHeader(FfiConverterString.read(buf))
-            3 -> WebhookException.InvalidSignature(FfiConverterString.read(buf))
-            4 -> WebhookException.TimestampTooOld(FfiConverterString.read(buf))
-            5 -> WebhookException.InvalidPayload(FfiConverterString.read(buf))
-            6 -> WebhookException.InvalidArgument(FfiConverterString.read(buf))
+            1 -> WebhookException.MalformedHeader(FfiConverterString.read(buf))
+            2 -> WebhookException.InvalidSignature(FfiConverterString.read(buf))
+            3 -> WebhookException.TimestampTooOld(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -33896,28 +34128,16 @@ public object FfiConverterTypeWebhookError : FfiConverterRustBuffer<WebhookExcep
 
     override fun write(value: WebhookException, buf: ByteBuffer) {
         when(value) {
-            is WebhookException.MissingSignature -> {
+            is WebhookException.MalformedHeader -> {
                 buf.putInt(1)
                 Unit
             }
-            is WebhookException.MalformedHeader -> {
+            is WebhookException.InvalidSignature -> {
                 buf.putInt(2)
                 Unit
             }
-            is WebhookException.InvalidSignature -> {
-                buf.putInt(3)
-                Unit
-            }
             is WebhookException.TimestampTooOld -> {
-                buf.putInt(4)
-                Unit
-            }
-            is WebhookException.InvalidPayload -> {
-                buf.putInt(5)
-                Unit
-            }
-            is WebhookException.InvalidArgument -> {
-                buf.putInt(6)
+                buf.putInt(3)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -34081,6 +34301,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Duration?> {
+    override fun read(buf: ByteBuffer): java.time.Duration? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDuration.read(buf)
+    }
+
+    override fun allocationSize(value: java.time.Duration?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDuration.allocationSize(value)
+        }
+    }
+
+    override fun write(value: java.time.Duration?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDuration.write(value, buf)
         }
     }
 }
@@ -37658,42 +37910,17 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
 
         /**
-         * Verifies a delivery from its request headers (names in any case) and
-         * returns the parsed event as JSON text.
+         * Checks the `X-MIOSA-Signature` header of a webhook delivery against its raw body.
          */
-    @Throws(WebhookException::class) fun `unwrapWebhook`(`payload`: kotlin.ByteArray, `headers`: Map<kotlin.String, kotlin.String>, `secret`: kotlin.String?, `toleranceSeconds`: kotlin.Double? = null, `nowUnix`: kotlin.Double? = null): kotlin.String {
-            return FfiConverterString.lift(
-    uniffiRustCallWithError(WebhookException) { _status ->
-    UniffiLib.uniffi_miosa_uniffi_fn_func_unwrap_webhook(
-    
-        
-        FfiConverterByteArray.lower(`payload`),
-        FfiConverterMapStringString.lower(`headers`),
-        FfiConverterOptionalString.lower(`secret`),
-        FfiConverterOptionalDouble.lower(`toleranceSeconds`),
-        FfiConverterOptionalDouble.lower(`nowUnix`),_status)
-}
-    )
-    }
-    
-
-        /**
-         * Checks the `X-MIOSA-Signature` header of a webhook delivery against its
-         * raw body. `signature` is null when the request had none;
-         * `tolerance_seconds` (default 300) and `now_unix` (default the clock)
-         * apply to the legacy timestamped scheme.
-         */
-    @Throws(WebhookException::class) fun `verifyWebhook`(`payload`: kotlin.ByteArray, `signature`: kotlin.String?, `secret`: kotlin.String?, `toleranceSeconds`: kotlin.Double? = null, `nowUnix`: kotlin.Double? = null)
+    @Throws(WebhookException::class) fun `verifyWebhook`(`payload`: kotlin.ByteArray, `signature`: kotlin.String, `secret`: kotlin.String)
         = 
     uniffiRustCallWithError(WebhookException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_func_verify_webhook(
     
         
         FfiConverterByteArray.lower(`payload`),
-        FfiConverterOptionalString.lower(`signature`),
-        FfiConverterOptionalString.lower(`secret`),
-        FfiConverterOptionalDouble.lower(`toleranceSeconds`),
-        FfiConverterOptionalDouble.lower(`nowUnix`),_status)
+        FfiConverterString.lower(`signature`),
+        FfiConverterString.lower(`secret`),_status)
 }
     
     

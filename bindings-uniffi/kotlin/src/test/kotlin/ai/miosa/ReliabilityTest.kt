@@ -8,6 +8,7 @@
 // the exceptions' own `attempts` count is checked against it.
 package ai.miosa
 
+import java.time.Duration
 import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.seconds
 import kotlin.time.TimeSource
@@ -39,14 +40,13 @@ class ReliabilityTest {
     private val sandbox = "/sandboxes/sbx_fixture"
 
     /** Retries on: [maxAttempts] attempts, 10 ms backoff base, [maxDelayMs] cap. */
-    private fun retrying(emu: Emulator, maxAttempts: Int, maxDelayMs: Long = 50, receiveTimeoutMs: Long? = null): Client =
+    private fun retrying(emu: Emulator, maxAttempts: Int, maxDelayMs: Long = 50, timeoutMs: Long? = null): Client =
         emu.client(
             options = ClientOptions(
-                retry = true,
-                maxAttempts = maxAttempts,
-                baseDelayMs = 10,
-                maxDelayMs = maxDelayMs,
-                receiveTimeoutMs = receiveTimeoutMs,
+                maxRetries = maxAttempts - 1,
+                retryBaseDelay = Duration.ofMillis(10),
+                retryMaxDelay = Duration.ofMillis(maxDelayMs),
+                timeout = timeoutMs?.let { Duration.ofMillis(it) },
             ),
         )
 
@@ -192,7 +192,7 @@ class ReliabilityTest {
     @Test
     fun aStallBeyondThePerCallTimeoutIsTimeoutQuickly() = scenario { emu ->
         emu.fault("""{"path": "$sandbox", "method": "GET", "delay_ms": 5000, "times": 3}""")
-        val quick = emu.client().withOptions(RequestOptions(timeoutMs = 150))
+        val quick = emu.client().withOptions(RequestOptions(timeout = Duration.ofMillis(150)))
         var started = TimeSource.Monotonic.markNow()
         val err = assertThrows<MiosaException.Timeout> { quick.sandboxes().get("sbx_fixture") }
         assertNull(err.status)
@@ -201,12 +201,12 @@ class ReliabilityTest {
         // The client's receive timeout does the same.
         started = TimeSource.Monotonic.markNow()
         assertThrows<MiosaException.Timeout> {
-            emu.client(options = ClientOptions(receiveTimeoutMs = 200)).sandboxes().get("sbx_fixture")
+            emu.client(options = ClientOptions(timeout = Duration.ofMillis(200))).sandboxes().get("sbx_fixture")
         }
         assertTrue(started.elapsedNow() < 1500.milliseconds, "took ${started.elapsedNow()}")
 
         // Retries on: the stalled attempt is abandoned, the next one answers.
-        assertEquals("sbx_fixture", retrying(emu, 3, receiveTimeoutMs = 200).sandboxes().get("sbx_fixture").id)
+        assertEquals("sbx_fixture", retrying(emu, 3, timeoutMs = 200).sandboxes().get("sbx_fixture").id)
         val seen = emu.statsUntil { it.num("abandoned") == 3L }
         assertEquals(3L, seen.num("abandoned"), "the server saw each stalled call go: $seen")
     }
@@ -215,7 +215,7 @@ class ReliabilityTest {
     fun theOperationTimeoutBoundsAllRetries() = scenario { emu ->
         emu.fault("""{"path": "$sandbox", "method": "GET", "status": 503, "times": 1000}""")
         val client = emu.client(
-            options = ClientOptions(retry = true, maxAttempts = 1000, baseDelayMs = 20, maxDelayMs = 40, operationTimeoutMs = 400),
+            options = ClientOptions(maxRetries = 100, retryBaseDelay = Duration.ofMillis(20), retryMaxDelay = Duration.ofMillis(40), operationTimeout = Duration.ofMillis(400)),
         )
         val started = TimeSource.Monotonic.markNow()
         assertThrows<MiosaException.Timeout> { client.sandboxes().get("sbx_fixture") }
@@ -229,7 +229,7 @@ class ReliabilityTest {
     @Test
     fun aStreamCutFiveTimesDeliversEveryEventOnceInOrder() = scenario { emu ->
         emu.fault("""{"path": "/_emulator/stream", "cut_after_events": 7, "times": 5}""")
-        val client = emu.client().withOptions(RequestOptions(query = """{"count": 50, "retry_ms": 10}"""))
+        val client = emu.client().withOptions(RequestOptions(extraQuery = """{"count": 50, "retry_ms": 10}"""))
         val events = client.streamSse("/_emulator/stream").asFlow().toList()
         assertEquals((1..50).map { it.toString() }, events.map { it.id })
         assertTrue(events.all { it.data == it.id }, "every event's data is its id")
@@ -241,8 +241,8 @@ class ReliabilityTest {
     @Test
     fun aStalledStreamTimesOutAtTheIdleLimit() = scenario { emu ->
         emu.fault("""{"path": "/_emulator/stream", "stall_after_events": 3, "delay_ms": 5000}""")
-        val client = emu.client(options = ClientOptions(receiveTimeoutMs = 500))
-            .withOptions(RequestOptions(query = """{"count": 10}"""))
+        val client = emu.client(options = ClientOptions(timeout = Duration.ofMillis(500)))
+            .withOptions(RequestOptions(extraQuery = """{"count": 10}"""))
         val seen = mutableListOf<String?>()
         val started = TimeSource.Monotonic.markNow()
         assertThrows<MiosaException.Timeout> {
@@ -257,7 +257,7 @@ class ReliabilityTest {
 
     @Test
     fun cancellingTheCollectorOfAStreamClosesItOnTheServer() = scenario { emu ->
-        val client = emu.client().withOptions(RequestOptions(query = """{"count": 100000000, "interval_ms": 5}"""))
+        val client = emu.client().withOptions(RequestOptions(extraQuery = """{"count": 100000000, "interval_ms": 5}"""))
         val ids = mutableListOf<String?>()
         val job = launch {
             client.streamSse("/_emulator/stream").asFlow().collect { ids += it.id }

@@ -262,7 +262,7 @@ class ScenariosTest {
     fun optionsAndSecrets() = scenario { emu ->
         val client = emu.client()
         // The query option names a field the call takes, so a strict emulator accepts it too.
-        val tagged = client.withOptions(RequestOptions(headers = mapOf("x-trace" to "t-1"), query = """{"state": "running"}"""))
+        val tagged = client.withOptions(RequestOptions(extraHeaders = mapOf("x-trace" to "t-1"), extraQuery = """{"state": "running"}"""))
         tagged.sandboxes().list()
         val req = emu.lastRequest()
         assertEquals("t-1", req["headers"]!!.jsonObject["x-trace"]?.jsonPrimitive?.content)

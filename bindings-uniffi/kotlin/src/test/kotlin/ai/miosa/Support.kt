@@ -48,8 +48,12 @@ class Emulator : AutoCloseable {
     }
 
     /** A client for the user key (or the admin key). */
+    /** Retries are off unless [options] sets them: a test that wants them says so. */
     fun client(admin: Boolean = false, options: ClientOptions = ClientOptions()): Client =
-        Client(if (admin) adminKey else apiKey, options.copy(baseUrl = options.baseUrl ?: baseUrl))
+        Client(
+            if (admin) adminKey else apiKey,
+            options.copy(baseUrl = options.baseUrl ?: baseUrl, maxRetries = options.maxRetries ?: 0),
+        )
 
     private val control by lazy { client(admin = true) }
 
