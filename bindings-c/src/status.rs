@@ -40,7 +40,7 @@ pub enum miosa_status {
     MIOSA_ERR_DECODE = 14,
     /// The call was cancelled (its signal, token, stream or client was closed).
     MIOSA_ERR_CANCELLED = 15,
-    /// A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+    /// A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
     MIOSA_ERR_WEBHOOK_VERIFICATION = 16,
     /// A bug in this library was caught at the language boundary; the process is intact.
     MIOSA_ERR_INTERNAL = 17,

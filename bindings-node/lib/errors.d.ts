@@ -70,9 +70,9 @@ export declare class InvalidArgumentError extends MiosaError {}
 export declare class AbortError extends MiosaError {}
 /** The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one. */
 export declare class UsageError extends MiosaError {}
-/** A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old). */
+/** A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap). */
 export declare class WebhookVerificationError extends MiosaError {
-  readonly code: 'malformed_header' | 'invalid_signature' | 'timestamp_too_old'
+  readonly code: 'missing_signature' | 'malformed_header' | 'invalid_signature' | 'timestamp_too_old' | 'invalid_payload'
 }
 /** A response body, download or stream event went over its size limit; the message names the setting. */
 export declare class LimitExceededError extends MiosaError {}

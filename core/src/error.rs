@@ -80,6 +80,14 @@ impl Error {
         Self::new(ErrorKind::Cancelled, "the request was cancelled")
     }
 
+    /// The error for data over a size limit; `setting` is the limit's name.
+    pub(crate) fn limit_exceeded(what: &str, setting: &str, limit: u64) -> Self {
+        Self::new(
+            ErrorKind::LimitExceeded,
+            format!("{what} exceeds {setting} ({limit} bytes)"),
+        )
+    }
+
     pub(crate) fn decode(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Decode, message)
     }

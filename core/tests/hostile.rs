@@ -191,7 +191,7 @@ async fn timeout_bounds_the_whole_attempt() {
         std::thread::sleep(Duration::from_secs(3));
         let _ = conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}");
     });
-    let client = slow_headers.client(|b| b.receive_timeout(Duration::from_secs(1)));
+    let client = slow_headers.client(|b| b.timeout(Duration::from_secs(1)));
     let started = Instant::now();
     let err = client.sandboxes().get("sbx_1").await.expect_err("slow");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
@@ -207,7 +207,7 @@ async fn timeout_bounds_the_whole_attempt() {
         std::thread::sleep(Duration::from_secs(3));
         let _ = conn.write_all(b"{}");
     });
-    let client = slow_body.client(|b| b.receive_timeout(Duration::from_secs(1)));
+    let client = slow_body.client(|b| b.timeout(Duration::from_secs(1)));
     let started = Instant::now();
     let err = client.sandboxes().get("sbx_1").await.expect_err("slow");
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
@@ -221,7 +221,7 @@ async fn timeout_bounds_the_whole_attempt() {
 #[test]
 fn a_command_longer_than_the_client_timeout_runs_under_its_own_timeout() {
     let env = common::env();
-    let client = common::client_with(&env.emulator, |b| b.receive_timeout(Duration::from_secs(2)));
+    let client = common::client_with(&env.emulator, |b| b.timeout(Duration::from_secs(2)));
     let out = client
         .blocking()
         .sandbox()
@@ -287,7 +287,7 @@ async fn a_byte_trickle_does_not_keep_a_stream_alive_but_heartbeats_do() {
             std::thread::sleep(Duration::from_millis(100));
         }
     });
-    let client = trickle.client(|b| b.receive_timeout(Duration::from_secs(1)));
+    let client = trickle.client(|b| b.timeout(Duration::from_secs(1)));
     let started = Instant::now();
     let stream = client
         .stream_sse("/stream", Default::default())
@@ -310,7 +310,7 @@ async fn a_byte_trickle_does_not_keep_a_stream_alive_but_heartbeats_do() {
         }
         let _ = conn.write_all(b"data: alive\n\ndata: [DONE]\n\n");
     });
-    let client = heartbeats.client(|b| b.receive_timeout(Duration::from_secs(1)));
+    let client = heartbeats.client(|b| b.timeout(Duration::from_secs(1)));
     let stream = client
         .stream_sse("/stream", Default::default())
         .await
@@ -403,7 +403,7 @@ fn completion_server() -> Server {
 #[tokio::test]
 async fn a_post_stream_is_not_replayed_with_retries_off() {
     let server = completion_server();
-    let client = server.client(|b| b.retry(false));
+    let client = server.client(|b| b.max_retries(0));
     let stream = client
         .completions()
         .stream(CompletionsStreamParams::default().model("m"))

@@ -122,7 +122,7 @@ class UsageError(MiosaError, RuntimeError):
 
 
 class WebhookVerificationError(MiosaError, ValueError):
-    """A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old)."""
+    """A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap)."""
 
 
 class LimitExceededError(MiosaError):

@@ -35,7 +35,7 @@ pub enum ErrorKind {
     Cancelled,
     /// The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one.
     Usage,
-    /// A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+    /// A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
     WebhookVerification,
     /// A response body, download or stream event went over its size limit; the message names the setting.
     LimitExceeded,
