@@ -15,7 +15,8 @@ use crate::ffi::{self, Outcome, invalid};
 /// argument error.
 fn refused(e: WebhookError) -> Failure {
     if e.is_verification_failure() {
-        Detail::failure(miosa_status::MIOSA_ERR_WEBHOOK_VERIFICATION, e.to_string()).with_code(e.code())
+        Detail::failure(miosa_status::MIOSA_ERR_WEBHOOK_VERIFICATION, e.to_string())
+            .with_code(e.code())
     } else {
         invalid(e.to_string())
     }
