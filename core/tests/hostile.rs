@@ -53,9 +53,12 @@ impl Server {
     }
 
     fn client(&self, f: impl FnOnce(miosa::ClientBuilder) -> miosa::ClientBuilder) -> Client {
-        f(Client::builder("msk_test_hostile").base_url(&self.base_url))
-            .build()
-            .expect("client builds")
+        // Retries off unless a test turns them on: each case counts its requests.
+        f(Client::builder("msk_test_hostile")
+            .base_url(&self.base_url)
+            .max_retries(0))
+        .build()
+        .expect("client builds")
     }
 
     fn heads(&self) -> Vec<String> {
