@@ -218,7 +218,7 @@ export interface SandboxesApi {
    *
    * `DELETE /sandboxes/{id}` (seed: `Miosa.Sandboxes.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Change the mutable settings of a sandbox.
    *
@@ -276,7 +276,7 @@ export interface SandboxFilesApi {
    *
    * `POST /sandboxes/{id}/fs/write` (seed: `Miosa.Sandbox.Files.write/4`).
    */
-  write(id: string, path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<any>
+  write(id: string, path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<FileWritten>
   /**
    * Read one file of the sandbox as bytes.
    *
@@ -288,37 +288,37 @@ export interface SandboxFilesApi {
    *
    * `GET /sandboxes/{id}/files` (seed: `Miosa.Sandbox.Files.list/3`).
    */
-  list(id: string, params?: SandboxFilesListParams, options?: RequestOptions): Promise<any>
+  list(id: string, params?: SandboxFilesListParams, options?: RequestOptions): Promise<FileEntry[]>
   /**
    * Remove a file or directory from the sandbox.
    *
    * `DELETE /sandboxes/{id}/fs` (seed: `Miosa.Sandbox.Files.delete/3`).
    */
-  delete(id: string, path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<any>
+  delete(id: string, path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<Deleted>
   /**
    * Create a directory in the sandbox.
    *
    * `POST /sandboxes/{id}/fs/mkdir` (seed: `Miosa.Sandbox.Files.mkdir/3`).
    */
-  mkdir(id: string, path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<any>
+  mkdir(id: string, path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Move or rename a path inside the sandbox.
    *
    * `POST /sandboxes/{id}/fs/rename` (seed: `Miosa.Sandbox.Files.move/4`).
    */
-  move(id: string, fromPath: string, toPath: string, options?: RequestOptions): Promise<any>
+  move(id: string, fromPath: string, toPath: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Return the directory tree under a path, down to a given depth.
    *
    * `GET /sandboxes/{id}/files/tree` (seed: `Miosa.Sandbox.Files.tree/3`).
    */
-  tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<any>
+  tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
   /**
    * Write several files in one request; each item holds a path and its content_base64.
    *
    * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
    */
-  writeMany(id: string, files: unknown[], options?: RequestOptions): Promise<any>
+  writeMany(id: string, files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
   /**
    * Stream file change events under a sandbox path.
    *
@@ -336,7 +336,7 @@ export interface SandboxExecApi {
    *
    * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.run/3`).
    */
-  run(id: string, params?: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  run(id: string, params: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
   /**
    * Run a shell command line in the sandbox and wait for it to finish.
    *
@@ -370,19 +370,19 @@ export interface SandboxEnvApi {
    *
    * `GET /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.list/2`).
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Set one environment variable; the core sends it as a one-item vars list.
    *
    * `PUT /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.set/4`).
    */
-  set(id: string, key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<any>
+  set(id: string, key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<EnvUpdate>
   /**
    * Remove one environment variable from a sandbox.
    *
    * `DELETE /sandboxes/{id}/env/{key}` (seed: `Miosa.Sandbox.Env.delete/3`).
    */
-  delete(id: string, key: string, options?: RequestOptions): Promise<any>
+  delete(id: string, key: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.processes` operations. */
@@ -392,7 +392,7 @@ export interface SandboxProcessesApi {
    *
    * `POST /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.start/3`).
    */
-  start(id: string, params?: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
+  start(id: string, params: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
   /**
    * List the background processes of a sandbox.
    *
@@ -404,13 +404,13 @@ export interface SandboxProcessesApi {
    *
    * `DELETE /sandboxes/{id}/processes/{pid}` (seed: `Miosa.Sandbox.Processes.stop/3`).
    */
-  stop(id: string, pid: string, options?: RequestOptions): Promise<any>
+  stop(id: string, pid: string, options?: RequestOptions): Promise<Process>
   /**
    * Fetch the last lines of output of a background process.
    *
    * `GET /sandboxes/{id}/processes/{pid}/logs` (seed: `Miosa.Sandbox.Processes.logs/4`).
    */
-  logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<any>
+  logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
 }
 
 /** `sandbox.share` operations. */
@@ -432,7 +432,7 @@ export interface SandboxShareApi {
    *
    * `DELETE /sandboxes/{id}/shares/{share_id}` (seed: `Miosa.Sandbox.Share.revoke/3`).
    */
-  revoke(id: string, shareId: string, options?: RequestOptions): Promise<any>
+  revoke(id: string, shareId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.previews` operations. */
@@ -442,25 +442,25 @@ export interface SandboxPreviewsApi {
    *
    * `POST /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.create/3`).
    */
-  create(id: string, port: number, options?: RequestOptions): Promise<any>
+  create(id: string, port: number, options?: RequestOptions): Promise<Preview>
   /**
    * List the previews of a sandbox.
    *
    * `GET /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.list/2`).
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<Preview[]>
   /**
    * Mint a share token for one preview.
    *
    * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed: `Miosa.Sandbox.Previews.share/3`).
    */
-  share(id: string, previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<any>
+  share(id: string, previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<PreviewShare>
   /**
    * Remove a preview from a sandbox.
    *
    * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed: `Miosa.Sandbox.Previews.destroy/3`).
    */
-  destroy(id: string, previewId: string, options?: RequestOptions): Promise<any>
+  destroy(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.snapshots` operations. */
@@ -492,19 +492,19 @@ export interface SandboxTagsApi {
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.add/3`).
    */
-  add(id: string, tags: unknown[], options?: RequestOptions): Promise<any>
+  add(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Remove tags from a sandbox by reading its tags and writing back the rest.
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.remove/3`).
    */
-  remove(id: string, tags: unknown[], options?: RequestOptions): Promise<any>
+  remove(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Return the tags of a sandbox, read from the sandbox record.
    *
    * `GET /sandboxes/{id}` (seed: `Miosa.Sandbox.Tags.list/2`).
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<string[]>
 }
 
 /** `sandbox.terminal` operations. */
@@ -514,13 +514,13 @@ export interface SandboxTerminalApi {
    *
    * `POST /sandboxes/{id}/terminal` (seed: `Miosa.Sandbox.Terminal.open/2`).
    */
-  open(id: string, params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<any>
+  open(id: string, params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<TerminalSession>
   /**
    * Change the size of an open PTY session.
    *
    * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed: `Miosa.Sandbox.Terminal.resize/4`).
    */
-  resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<any>
+  resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
 }
 
 /** `sandbox_templates` operations. */
@@ -542,13 +542,13 @@ export interface SandboxTemplatesApi {
    *
    * `POST /sandbox-templates` (seed: `Miosa.SandboxTemplates.create/2`).
    */
-  create(params?: SandboxTemplatesCreateParams, options?: RequestOptions): Promise<Template>
+  create(params: SandboxTemplatesCreateParams, options?: RequestOptions): Promise<Template>
   /**
    * Delete a custom sandbox template.
    *
    * `DELETE /sandbox-templates/{template_id}` (seed: `Miosa.SandboxTemplates.delete/2`).
    */
-  delete(templateId: string, options?: RequestOptions): Promise<any>
+  delete(templateId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `tenant` operations. */
@@ -558,49 +558,49 @@ export interface TenantApi {
    *
    * `GET /tenant/plan` (seed: `Miosa.Tenant.current/1`).
    */
-  current(options?: RequestOptions): Promise<any>
+  current(options?: RequestOptions): Promise<Tenant>
   /**
    * Show the tenant's custom preview domain and its DNS target.
    *
    * `GET /tenant/preview-domain` (seed: `Miosa.Tenant.get_preview_domain/1`).
    */
-  getPreviewDomain(options?: RequestOptions): Promise<any>
+  getPreviewDomain(options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Set the custom domain used for preview URLs.
    *
    * `PUT /tenant/preview-domain` (seed: `Miosa.Tenant.set_preview_domain/2`).
    */
-  setPreviewDomain(domain: string, options?: RequestOptions): Promise<any>
+  setPreviewDomain(domain: string, options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Check the DNS records of the custom preview domain.
    *
    * `POST /tenant/preview-domain/verify` (seed: `Miosa.Tenant.verify_preview_domain/1`).
    */
-  verifyPreviewDomain(options?: RequestOptions): Promise<any>
+  verifyPreviewDomain(options?: RequestOptions): Promise<PreviewDomainCheck>
   /**
    * Drop the custom preview domain.
    *
    * `DELETE /tenant/preview-domain` (seed: `Miosa.Tenant.delete_preview_domain/1`).
    */
-  deletePreviewDomain(options?: RequestOptions): Promise<any>
+  deletePreviewDomain(options?: RequestOptions): Promise<Deleted>
   /**
    * Show the tenant's white-label branding.
    *
    * `GET /tenant/branding` (seed: `Miosa.Tenant.get_branding/1`).
    */
-  getBranding(options?: RequestOptions): Promise<any>
+  getBranding(options?: RequestOptions): Promise<Branding>
   /**
    * Replace the white-label branding (product name, logo, colours, support contacts).
    *
    * `PUT /tenant/branding` (seed: `Miosa.Tenant.set_branding/2`).
    */
-  setBranding(params?: TenantSetBrandingParams, options?: RequestOptions): Promise<any>
+  setBranding(params?: TenantSetBrandingParams, options?: RequestOptions): Promise<Branding>
   /**
    * Reset the branding to the platform defaults.
    *
    * `DELETE /tenant/branding` (seed: `Miosa.Tenant.delete_branding/1`).
    */
-  deleteBranding(options?: RequestOptions): Promise<any>
+  deleteBranding(options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computers` operations. */
@@ -634,7 +634,7 @@ export interface ComputersApi {
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computers.delete/2`).
    */
-  delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<any>
+  delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer` operations. */
@@ -652,19 +652,19 @@ export interface ComputerApi {
    *
    * `POST /computers/{id}/start` (seed: `Miosa.Computer.start/2`).
    */
-  start(id: string, params?: ComputerStartParams, options?: RequestOptions): Promise<any>
+  start(id: string, params?: ComputerStartParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Shut a computer down.
    *
    * `POST /computers/{id}/stop` (seed: `Miosa.Computer.stop/2`).
    */
-  stop(id: string, options?: RequestOptions): Promise<any>
+  stop(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Reboot a computer.
    *
    * `POST /computers/{id}/restart` (seed: `Miosa.Computer.restart/2`).
    */
-  restart(id: string, options?: RequestOptions): Promise<any>
+  restart(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Make a copy of a computer.
    *
@@ -688,7 +688,7 @@ export interface ComputerApi {
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computer.destroy/2`).
    */
-  destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<any>
+  destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.env` operations. */
@@ -698,25 +698,25 @@ export interface ComputerEnvApi {
    *
    * `GET /computers/{id}/env` (seed: `Miosa.Computer.Env.list/2`).
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Add a new environment variable to a computer.
    *
    * `POST /computers/{id}/env` (seed: `Miosa.Computer.Env.create/3`).
    */
-  create(id: string, params?: ComputerEnvCreateParams, options?: RequestOptions): Promise<any>
+  create(id: string, params: ComputerEnvCreateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Change the value of an existing environment variable.
    *
    * `PATCH /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.update/3`).
    */
-  update(id: string, name: string, params?: ComputerEnvUpdateParams, options?: RequestOptions): Promise<any>
+  update(id: string, name: string, params: ComputerEnvUpdateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Remove an environment variable from a computer.
    *
    * `DELETE /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.delete/3`).
    */
-  delete(id: string, name: string, options?: RequestOptions): Promise<any>
+  delete(id: string, name: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.ports` operations. */
@@ -726,25 +726,25 @@ export interface ComputerPortsApi {
    *
    * `GET /computers/{id}/ports` (seed: `Miosa.Computer.Ports.list/2`).
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<Port[]>
   /**
    * Expose a port of a computer.
    *
    * `POST /computers/{id}/ports` (seed: `Miosa.Computer.Ports.create/3`).
    */
-  create(id: string, port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<any>
+  create(id: string, port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<Port>
   /**
    * Change the visibility or access options of an exposed port.
    *
    * `PATCH /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.update/3`).
    */
-  update(id: string, port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<any>
+  update(id: string, port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<Port>
   /**
    * Stop exposing a port.
    *
    * `DELETE /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.delete/3`).
    */
-  delete(id: string, port: string, options?: RequestOptions): Promise<any>
+  delete(id: string, port: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.auto_stop` operations. */
@@ -754,13 +754,13 @@ export interface ComputerAutoStopApi {
    *
    * `GET /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.get/2`).
    */
-  get(id: string, options?: RequestOptions): Promise<any>
+  get(id: string, options?: RequestOptions): Promise<AutoStop>
   /**
    * Set the idle time before auto-stop in seconds; 0 turns it off.
    *
    * `PATCH /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.update/3`).
    */
-  update(id: string, seconds: number, options?: RequestOptions): Promise<any>
+  update(id: string, seconds: number, options?: RequestOptions): Promise<AutoStop>
 }
 
 /** `computer.metrics` operations. */
@@ -770,7 +770,7 @@ export interface ComputerMetricsApi {
    *
    * `GET /computers/{id}/metrics` (seed: `Miosa.Computer.Metrics.get/3`).
    */
-  get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<any>
+  get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
 }
 
 /** `desktop` operations. */
@@ -786,37 +786,37 @@ export interface DesktopApi {
    *
    * `POST /computers/{id}/desktop/click` (seed: `Miosa.Desktop.click/4`).
    */
-  click(id: string, x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<any>
+  click(id: string, x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Type text with the keyboard.
    *
    * `POST /computers/{id}/desktop/type` (seed: `Miosa.Desktop.type/3`).
    */
-  type(id: string, text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<any>
+  type(id: string, text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Press a key or key combination such as ctrl+c.
    *
    * `POST /computers/{id}/desktop/key` (seed: `Miosa.Desktop.key/3`).
    */
-  key(id: string, key: string, options?: RequestOptions): Promise<any>
+  key(id: string, key: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Drag the mouse from one point to another.
    *
    * `POST /computers/{id}/desktop/drag` (seed: `Miosa.Desktop.drag/6`).
    */
-  drag(id: string, fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<any>
+  drag(id: string, fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<ActionResult>
   /**
    * Scroll at a point of the screen in a direction.
    *
    * `POST /computers/{id}/desktop/scroll` (seed: `Miosa.Desktop.scroll/5`).
    */
-  scroll(id: string, x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<any>
+  scroll(id: string, x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Set the desktop background from a VM path or an https URL.
    *
    * `POST /computers/{id}/desktop/wallpaper` (seed: `Miosa.Desktop.set_wallpaper/3`).
    */
-  setWallpaper(id: string, path: string, options?: RequestOptions): Promise<any>
+  setWallpaper(id: string, path: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Dump the accessibility tree of the desktop.
    *
@@ -838,7 +838,7 @@ export interface WorkspacesApi {
    *
    * `POST /workspaces` (seed: `Miosa.Workspaces.create/2`).
    */
-  create(params?: WorkspacesCreateParams, options?: RequestOptions): Promise<Workspace>
+  create(params: WorkspacesCreateParams, options?: RequestOptions): Promise<Workspace>
   /**
    * Fetch one workspace.
    *
@@ -856,19 +856,19 @@ export interface WorkspacesApi {
    *
    * `DELETE /workspaces/{id}` (seed: `Miosa.Workspaces.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch aggregate statistics of a workspace.
    *
    * `GET /workspaces/{id}/stats` (seed: `Miosa.Workspaces.stats/2`).
    */
-  stats(id: string, options?: RequestOptions): Promise<any>
+  stats(id: string, options?: RequestOptions): Promise<WorkspaceStats>
   /**
    * Fetch the resource usage of a workspace.
    *
    * `GET /workspaces/{id}/usage` (seed: `Miosa.Workspaces.usage/3`).
    */
-  usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<any>
+  usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<WorkspaceUsage>
 }
 
 /** `webhooks` operations. */
@@ -878,7 +878,7 @@ export interface WebhooksApi {
    *
    * `POST /webhooks` (seed: `Miosa.Webhooks.create/2`).
    */
-  create(params?: WebhooksCreateParams, options?: RequestOptions): Promise<Webhook>
+  create(params: WebhooksCreateParams, options?: RequestOptions): Promise<Webhook>
   /**
    * Fetch one webhook.
    *
@@ -904,13 +904,13 @@ export interface WebhooksApi {
    *
    * `DELETE /webhooks/{id}` (seed: `Miosa.Webhooks.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Send a test event to a webhook and return the delivery record.
    *
    * `POST /webhooks/{id}/test` (seed: `Miosa.Webhooks.test/2`).
    */
-  test(id: string, options?: RequestOptions): Promise<any>
+  test(id: string, options?: RequestOptions): Promise<WebhookDelivery>
   /**
    * Verifies a webhook delivery's `X-MIOSA-Signature` header (`sha256=<hex>` or the
    * legacy `t=<unix>,v1=<hex>`), in constant time. Returns `true`; throws a
@@ -932,21 +932,21 @@ export interface UsageApi {
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.current/1`).
    */
-  current(options?: RequestOptions): Promise<any>
+  current(options?: RequestOptions): Promise<UsageSummary>
   /**
    * One page of billed compute sessions.
    *
    * `GET /usage/sessions` (seed: `Miosa.Usage.sessions/2`).
    */
-  sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<UsageSession>>
   /** Every item of `sessions`, following `next_cursor` page by page as the loop asks for more. */
-  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): AsyncGenerator<UsageSession, void, undefined>
   /**
    * Usage summary between two ISO 8601 dates.
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.report/3`).
    */
-  report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<any>
+  report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<UsageSummary>
 }
 
 /** `quotas` operations. */
@@ -968,7 +968,7 @@ export interface QuotasApi {
    *
    * `DELETE /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.delete/2`).
    */
-  delete(externalUserId: string, options?: RequestOptions): Promise<any>
+  delete(externalUserId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `audit_log` operations. */
@@ -990,27 +990,27 @@ export interface ApiKeysApi {
    *
    * `POST /api-keys` (seed: `Miosa.ApiKeys.create/2`).
    */
-  create(params?: ApiKeysCreateParams, options?: RequestOptions): Promise<any>
+  create(params: ApiKeysCreateParams, options?: RequestOptions): Promise<ApiKey>
   /**
    * Fetch the metadata of one API key.
    *
    * `GET /api-keys/{id}` (seed: `Miosa.ApiKeys.get/2`).
    */
-  get(id: string, options?: RequestOptions): Promise<any>
+  get(id: string, options?: RequestOptions): Promise<ApiKey>
   /**
    * One page of the tenant's API keys, without their secrets.
    *
    * `GET /api-keys` (seed: `Miosa.ApiKeys.list/1`).
    */
-  list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<ApiKey>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: ApiKeysListParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iter(params?: ApiKeysListParams, options?: RequestOptions): AsyncGenerator<ApiKey, void, undefined>
   /**
    * Revoke an API key.
    *
    * `DELETE /api-keys/{id}` (seed: `Miosa.ApiKeys.revoke/2`).
    */
-  revoke(id: string, options?: RequestOptions): Promise<any>
+  revoke(id: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `snapshots` operations. */
@@ -1054,7 +1054,7 @@ export interface DeploymentsApi {
    *
    * `POST /deployments` (seed: `Miosa.Deployments.create/2`).
    */
-  create(params?: DeploymentsCreateParams, options?: RequestOptions): Promise<Deployment>
+  create(params: DeploymentsCreateParams, options?: RequestOptions): Promise<Deployment>
   /**
    * Fetch one deployment.
    *
@@ -1080,13 +1080,13 @@ export interface DeploymentsApi {
    *
    * `DELETE /deployments/{id}` (seed: `Miosa.Deployments.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Publish a new version of a deployment built from a sandbox.
    *
    * `POST /deployments/{id}/publish` (seed: `Miosa.Deployments.publish/2`).
    */
-  publish(id: string, params?: DeploymentsPublishParams, options?: RequestOptions): Promise<any>
+  publish(id: string, params?: DeploymentsPublishParams, options?: RequestOptions): Promise<Publication>
   /**
    * Go back to a given version, or to the previous ready one.
    *
@@ -1102,7 +1102,7 @@ export interface DatabasesApi {
    *
    * `POST /databases` (seed: `Miosa.Databases.create/2`).
    */
-  create(params?: DatabasesCreateParams, options?: RequestOptions): Promise<Database>
+  create(params: DatabasesCreateParams, options?: RequestOptions): Promise<Database>
   /**
    * Fetch one database.
    *
@@ -1128,13 +1128,13 @@ export interface DatabasesApi {
    *
    * `DELETE /databases/{id}` (seed: `Miosa.Databases.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch the connection credentials of a database; treat them as secrets.
    *
    * `GET /databases/{id}/credentials` (seed: `Miosa.Databases.credentials/2`).
    */
-  credentials(id: string, options?: RequestOptions): Promise<any>
+  credentials(id: string, options?: RequestOptions): Promise<DatabaseCredentials>
 }
 
 /** `storage` operations. */
@@ -1144,7 +1144,7 @@ export interface StorageApi {
    *
    * `POST /storage/buckets` (seed: `Miosa.Storage.create_bucket/2`).
    */
-  createBucket(params?: StorageCreateBucketParams, options?: RequestOptions): Promise<Bucket>
+  createBucket(params: StorageCreateBucketParams, options?: RequestOptions): Promise<Bucket>
   /**
    * List the tenant's storage buckets.
    *
@@ -1156,7 +1156,7 @@ export interface StorageApi {
    *
    * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed: `Miosa.Storage.upload_object/4`).
    */
-  uploadObject(bucketId: string, key: string, content: Buffer | Uint8Array | string, params?: StorageUploadObjectParams, options?: RequestOptions): Promise<any>
+  uploadObject(bucketId: string, key: string, content: Buffer | Uint8Array | string, params?: StorageUploadObjectParams, options?: RequestOptions): Promise<StoredObject>
   /**
    * Download an object's bytes.
    *
@@ -1168,7 +1168,7 @@ export interface StorageApi {
    *
    * `POST /storage/buckets/{bucket_id}/presign` (seed: `Miosa.Storage.signed_url/4`).
    */
-  signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<any>
+  signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<SignedUrl>
 }
 
 /** `volumes` operations. */
@@ -1178,7 +1178,7 @@ export interface VolumesApi {
    *
    * `POST /volumes` (seed: `Miosa.Volumes.create/2`).
    */
-  create(params?: VolumesCreateParams, options?: RequestOptions): Promise<Volume>
+  create(params: VolumesCreateParams, options?: RequestOptions): Promise<Volume>
   /**
    * Fetch one volume.
    *
@@ -1204,19 +1204,19 @@ export interface VolumesApi {
    *
    * `POST /computers/{computer_id}/volumes` (seed: `Miosa.Volumes.attach/4`).
    */
-  attach(computerId: string, volumeId: string, mountPath: string, options?: RequestOptions): Promise<any>
+  attach(computerId: string, volumeId: string, mountPath: string, options?: RequestOptions): Promise<VolumeAttachment>
   /**
    * Unmount a volume from a computer by attachment id.
    *
    * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed: `Miosa.Volumes.detach/3`).
    */
-  detach(computerId: string, attachmentId: string, options?: RequestOptions): Promise<any>
+  detach(computerId: string, attachmentId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Delete a volume.
    *
    * `DELETE /volumes/{id}` (seed: `Miosa.Volumes.delete/2`).
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `completions` operations. */
@@ -1226,15 +1226,15 @@ export interface CompletionsApi {
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.create/2`).
    */
-  create(params?: CompletionsCreateParams, options?: RequestOptions): Promise<any>
+  create(params: CompletionsCreateParams, options?: RequestOptions): Promise<any>
   /**
    * Stream a chat completion as delta chunks; the core always sends stream set to true.
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.stream/3`).
    */
-  stream(params?: CompletionsStreamParams, options?: RequestOptions): EventStream
+  stream(params: CompletionsStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
-  stream(onEvent: EventCallback, params?: CompletionsStreamParams, options?: RequestOptions): Promise<void>
+  stream(onEvent: EventCallback, params: CompletionsStreamParams, options?: RequestOptions): Promise<void>
 }
 
 /** `embeddings` operations. */
@@ -1244,7 +1244,7 @@ export interface EmbeddingsApi {
    *
    * `POST /intelligence/embeddings` (seed: `Miosa.Embeddings.create/2`).
    */
-  create(params?: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
+  create(params: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
 }
 
 /** `command_center` operations. */
@@ -1254,27 +1254,27 @@ export interface CommandCenterApi {
    *
    * `POST /command-center/sessions` (seed: `Miosa.CommandCenter.create_session/2`).
    */
-  createSession(params?: CommandCenterCreateSessionParams, options?: RequestOptions): Promise<any>
+  createSession(params: CommandCenterCreateSessionParams, options?: RequestOptions): Promise<AgentSession>
   /**
    * Fetch one command center session.
    *
    * `GET /command-center/sessions/{session_id}` (seed: `Miosa.CommandCenter.get_session/2`).
    */
-  getSession(sessionId: string, options?: RequestOptions): Promise<any>
+  getSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
   /**
    * One page of command center sessions.
    *
    * `GET /command-center/sessions` (seed: `Miosa.CommandCenter.list_sessions/1`).
    */
-  listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<AgentSession>>
   /** Every item of `listSessions`, following `next_cursor` page by page as the loop asks for more. */
-  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): AsyncGenerator<AgentSession, void, undefined>
   /**
    * Cancel a running command center session.
    *
    * `POST /command-center/sessions/{session_id}/cancel` (seed: `Miosa.CommandCenter.cancel_session/2`).
    */
-  cancelSession(sessionId: string, options?: RequestOptions): Promise<any>
+  cancelSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
 }
 
 /** `workspace_members` operations. */
@@ -1302,7 +1302,7 @@ export interface WorkspaceMembersApi {
    *
    * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.remove/3`).
    */
-  remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<any>
+  remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `workspace_invites` operations. */
@@ -1312,7 +1312,7 @@ export interface WorkspaceInvitesApi {
    *
    * `POST /workspaces/{workspace_id}/invites` (seed: `Miosa.WorkspaceInvites.create/3`).
    */
-  create(workspaceId: string, params?: WorkspaceInvitesCreateParams, options?: RequestOptions): Promise<Invite>
+  create(workspaceId: string, params: WorkspaceInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the pending invitations of a workspace.
    *
@@ -1330,13 +1330,13 @@ export interface WorkspaceInvitesApi {
    *
    * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed: `Miosa.WorkspaceInvites.cancel/3`).
    */
-  cancel(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<any>
+  cancel(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept a workspace invitation as the invited user.
    *
    * `POST /workspace-invites/{token}/accept` (seed: `Miosa.WorkspaceInvites.accept/2`).
    */
-  accept(token: string, options?: RequestOptions): Promise<any>
+  accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
 
 /** `org_invites` operations. */
@@ -1346,7 +1346,7 @@ export interface OrgInvitesApi {
    *
    * `POST /tenants/{tenant_id}/invites` (seed: `Miosa.OrgInvites.create/2`).
    */
-  create(tenantId: string, params?: OrgInvitesCreateParams, options?: RequestOptions): Promise<Invite>
+  create(tenantId: string, params: OrgInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the organisation's invitations.
    *
@@ -1358,19 +1358,19 @@ export interface OrgInvitesApi {
    *
    * `GET /invites/{token}` (seed: `Miosa.OrgInvites.get/2`).
    */
-  get(token: string, options?: RequestOptions): Promise<any>
+  get(token: string, options?: RequestOptions): Promise<InvitePreview>
   /**
    * Withdraw an organisation invitation that was not accepted yet.
    *
    * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed: `Miosa.OrgInvites.cancel/2`).
    */
-  cancel(tenantId: string, inviteId: string, options?: RequestOptions): Promise<any>
+  cancel(tenantId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept an organisation invitation as the invited user.
    *
    * `POST /invites/{token}/accept` (seed: `Miosa.OrgInvites.accept/2`).
    */
-  accept(token: string, options?: RequestOptions): Promise<any>
+  accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
 
 /** `admin` operations. */
@@ -1386,27 +1386,27 @@ export interface AdminTenantsApi {
    *
    * `GET /admin/tenants` (seed: `Miosa.Admin.Tenants.list/1`).
    */
-  list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<Tenant>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: AdminTenantsListParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iter(params?: AdminTenantsListParams, options?: RequestOptions): AsyncGenerator<Tenant, void, undefined>
   /**
    * Fetch the details of one tenant; needs an admin key.
    *
    * `GET /admin/tenants/{tenant_id}/detail` (seed: `Miosa.Admin.Tenants.get/2`).
    */
-  get(tenantId: string, options?: RequestOptions): Promise<any>
+  get(tenantId: string, options?: RequestOptions): Promise<Tenant>
   /**
    * Suspend a tenant, with an optional reason; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/suspend` (seed: `Miosa.Admin.Tenants.suspend/2`).
    */
-  suspend(tenantId: string, params?: AdminTenantsSuspendParams, options?: RequestOptions): Promise<any>
+  suspend(tenantId: string, params?: AdminTenantsSuspendParams, options?: RequestOptions): Promise<Tenant>
   /**
    * Lift the suspension of a tenant; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/unsuspend` (seed: `Miosa.Admin.Tenants.unsuspend/2`).
    */
-  unsuspend(tenantId: string, options?: RequestOptions): Promise<any>
+  unsuspend(tenantId: string, options?: RequestOptions): Promise<Tenant>
 }
 
 /** `credits` operations. */
@@ -1416,13 +1416,13 @@ export interface CreditsApi {
    *
    * `GET /credits/balance` (seed: `Miosa.Credits.balance/1`).
    */
-  balance(options?: RequestOptions): Promise<any>
+  balance(options?: RequestOptions): Promise<CreditBalance>
   /**
    * List credit transactions such as debits, credits and promotions.
    *
    * `GET /credits/transactions` (seed: `Miosa.Credits.history/2`).
    */
-  history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<any>
+  history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<CreditTransaction[]>
 }
 
 /** `exec` operations. */
@@ -1432,7 +1432,7 @@ export interface ExecApi {
    *
    * `POST /computers/{id}/exec`.
    */
-  run(id: string, params?: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  run(id: string, params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
 }
 
 // ---------------------------------------------------------------- parameters
@@ -1490,7 +1490,7 @@ export interface SandboxesCreateParams {
   /** `external_project_id` (body). */
   external_project_id?: string
   /** `tags` (body). */
-  tags?: unknown[]
+  tags?: string[]
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
 }
@@ -1506,7 +1506,7 @@ export interface SandboxesListParams {
   /** `state` (query). */
   state?: string
   /** `tags` (query). */
-  tags?: unknown[]
+  tags?: string[]
 }
 
 /** Keyword parameters of `sandboxes.update`. */
@@ -1516,7 +1516,7 @@ export interface SandboxesUpdateParams {
   /** `slug` (body). */
   slug?: string
   /** `tags` (body). */
-  tags?: unknown[]
+  tags?: string[]
   /** `metadata` (body). */
   metadata?: Record<string, unknown>
   /** `always_on` (body). */
@@ -1601,8 +1601,8 @@ export interface SandboxFilesWatchParams {
 
 /** Keyword parameters of `sandbox.exec.run`. */
 export interface SandboxExecRunParams {
-  /** `command` (body). */
-  command?: string
+  /** `command` (body). Required. */
+  command: string
   /** `cwd` (body). */
   cwd?: string
   /** `env` (body). */
@@ -1639,8 +1639,8 @@ export interface SandboxEnvSetParams {
 
 /** Keyword parameters of `sandbox.processes.start`. */
 export interface SandboxProcessesStartParams {
-  /** `command` (body). */
-  command?: string
+  /** `command` (body). Required. */
+  command: string
   /** `env` (body). */
   env?: Record<string, unknown>
   /** `name` (body). */
@@ -1709,8 +1709,8 @@ export interface SandboxTemplatesListParams {
 
 /** Keyword parameters of `sandbox_templates.create`. */
 export interface SandboxTemplatesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `build_spec` (body). */
   build_spec?: Record<string, unknown>
   /** `description` (body). */
@@ -1825,16 +1825,16 @@ export interface ComputerDestroyParams {
 
 /** Keyword parameters of `computer.env.create`. */
 export interface ComputerEnvCreateParams {
-  /** `name` (body). */
-  name?: string
-  /** `value` (body). */
-  value?: string
+  /** `name` (body). Required. */
+  name: string
+  /** `value` (body). Required. */
+  value: string
 }
 
 /** Keyword parameters of `computer.env.update`. */
 export interface ComputerEnvUpdateParams {
-  /** `value` (body). */
-  value?: string
+  /** `value` (body). Required. */
+  value: string
 }
 
 /** Keyword parameters of `computer.ports.create`. */
@@ -1883,8 +1883,8 @@ export interface WorkspacesListParams {
 
 /** Keyword parameters of `workspaces.create`. */
 export interface WorkspacesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `description` (body). */
   description?: string
   /** `metadata` (body). */
@@ -1913,10 +1913,10 @@ export interface WorkspacesUsageParams {
 
 /** Keyword parameters of `webhooks.create`. */
 export interface WebhooksCreateParams {
-  /** `url` (body). */
-  url?: string
-  /** `events` (body). */
-  events?: unknown[]
+  /** `url` (body). Required. */
+  url: string
+  /** `events` (body). Required. */
+  events: string[]
   /** `secret` (body). */
   secret?: string
   /** `active` (body). */
@@ -1942,7 +1942,7 @@ export interface WebhooksUpdateParams {
   /** `url` (body). */
   url?: string
   /** `events` (body). */
-  events?: unknown[]
+  events?: string[]
   /** `secret` (body). */
   secret?: string
   /** `active` (body). */
@@ -1973,8 +1973,10 @@ export interface UsageSessionsParams {
   until?: string
   /** `limit` (query). */
   limit?: number
+  /** `per_page` (query). */
+  per_page?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  cursor?: string
+  page?: number
 }
 
 /** Keyword parameters of `quotas.set`. */
@@ -2007,10 +2009,10 @@ export interface AuditLogListParams {
 
 /** Keyword parameters of `api_keys.create`. */
 export interface ApiKeysCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `scopes` (body). */
-  scopes?: unknown[]
+  scopes?: string[]
   /** `expires_at` (body). */
   expires_at?: string
   /** `metadata` (body). */
@@ -2035,8 +2037,8 @@ export interface SnapshotsCreateParams {
 
 /** Keyword parameters of `deployments.create`. */
 export interface DeploymentsCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `source_type` (body). */
   source_type?: string
   /** `repo_url` (body). */
@@ -2114,7 +2116,7 @@ export interface DeploymentsPublishParams {
   /** `health_check_path` (body). */
   health_check_path?: string
   /** `data_services` (body). */
-  data_services?: unknown[]
+  data_services?: Record<string, unknown>[]
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
   /** `external_user_id` (body). */
@@ -2135,8 +2137,8 @@ export interface DeploymentsRollbackParams {
 
 /** Keyword parameters of `databases.create`. */
 export interface DatabasesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `engine` (body). */
   engine?: string
   /** `version` (body). */
@@ -2179,8 +2181,8 @@ export interface DatabasesUpdateParams {
 
 /** Keyword parameters of `storage.create_bucket`. */
 export interface StorageCreateBucketParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `region` (body). */
   region?: string
   /** `public` (body). */
@@ -2207,8 +2209,8 @@ export interface StorageSignedUrlParams {
 
 /** Keyword parameters of `volumes.create`. */
 export interface VolumesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `size_gb` (body). */
   size_gb?: number
   /** `region` (body). */
@@ -2231,8 +2233,8 @@ export interface VolumesListParams {
 export interface CompletionsCreateParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). */
-  messages?: unknown[]
+  /** `messages` (body). Required. */
+  messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
   /** `max_tokens` (body). */
@@ -2243,8 +2245,8 @@ export interface CompletionsCreateParams {
 export interface CompletionsStreamParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). */
-  messages?: unknown[]
+  /** `messages` (body). Required. */
+  messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
   /** `max_tokens` (body). */
@@ -2253,16 +2255,16 @@ export interface CompletionsStreamParams {
 
 /** Keyword parameters of `embeddings.create`. */
 export interface EmbeddingsCreateParams {
-  /** `input` (body). */
-  input?: unknown
+  /** `input` (body). Required. */
+  input: unknown
   /** `model` (body). */
   model?: string
 }
 
 /** Keyword parameters of `command_center.create_session`. */
 export interface CommandCenterCreateSessionParams {
-  /** `goal` (body). */
-  goal?: string
+  /** `goal` (body). Required. */
+  goal: string
   /** `prompt` (body). */
   prompt?: string
 }
@@ -2277,16 +2279,16 @@ export interface CommandCenterListSessionsParams {
 
 /** Keyword parameters of `workspace_invites.create`. */
 export interface WorkspaceInvitesCreateParams {
-  /** `email` (body). */
-  email?: string
+  /** `email` (body). Required. */
+  email: string
   /** `role` (body). */
   role?: string
 }
 
 /** Keyword parameters of `org_invites.create`. */
 export interface OrgInvitesCreateParams {
-  /** `email` (body). */
-  email?: string
+  /** `email` (body). Required. */
+  email: string
   /** `role` (body). */
   role?: string
 }
@@ -2319,8 +2321,8 @@ export interface CreditsHistoryParams {
 
 /** Keyword parameters of `exec.run`. */
 export interface ExecRunParams {
-  /** `command` (body). */
-  command?: string
+  /** `command` (body). Required. */
+  command: string
   /** `timeout` (body). */
   timeout?: number
   /** `working_dir` (body). */
@@ -2330,404 +2332,1002 @@ export interface ExecRunParams {
 }
 
 // ---------------------------------------------------------------- models
-// Every field is optional and unknown fields are kept: a newer server never breaks an older client.
+// From core/models.toml. Required fields are always there (the core checks every answer);
+// optional ones may be absent or null. Unknown fields are kept in `extra`, so a newer
+// server never breaks an older client. util.inspect hides secrets and URL tokens.
 
 /** A code-execution sandbox. */
 export interface Sandbox {
   /** Sandbox id (`sbx_…`). */
-  id?: string
+  readonly id: string
   /** Display name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
-  /** creating, running, stopped, paused, error, destroyed, … (open set). */
-  state?: string
+  readonly slug?: string | null
+  /** Lifecycle state. */
+  readonly state: ('creating' | 'running' | 'stopped' | 'paused' | 'error' | 'destroyed' | (string & {}))
   /** Whether commands can run. */
-  ready?: boolean
+  readonly ready?: boolean | null
   /** Template the sandbox was built from. */
-  template_id?: string
-  /** xs, small, medium, large, xl. */
-  size?: string
+  readonly template_id?: string | null
+  /** Size bundle. */
+  readonly size?: ('xs' | 'small' | 'medium' | 'large' | 'xl' | (string & {})) | null
   /** vCPUs. */
-  cpu_count?: number
+  readonly cpu_count?: number | null
   /** Memory in MiB. */
-  memory_mb?: number
+  readonly memory_mb?: number | null
   /** Disk in MiB. */
-  disk_size_mb?: number
+  readonly disk_size_mb?: number | null
   /** Environment variables. */
-  env?: Record<string, unknown>
+  readonly env?: Record<string, unknown> | null
   /** Caller metadata. */
-  metadata?: Record<string, unknown>
+  readonly metadata?: Record<string, unknown> | null
   /** Tags. */
-  tags?: string[]
+  readonly tags?: string[] | null
   /** Lifetime limit in seconds. */
-  timeout_sec?: number
+  readonly timeout_sec?: number | null
   /** Idle limit in seconds. */
-  idle_timeout_sec?: number
+  readonly idle_timeout_sec?: number | null
   /** Kept across restarts. */
-  persistent?: boolean
+  readonly persistent?: boolean | null
   /** Never stopped for idleness. */
-  always_on?: boolean
+  readonly always_on?: boolean | null
   /** Owning tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Workspace id. */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Project id. */
-  project_id?: string
+  readonly project_id?: string | null
   /** Integrator's workspace id. */
-  external_workspace_id?: string
+  readonly external_workspace_id?: string | null
   /** Integrator's user id. */
-  external_user_id?: string
+  readonly external_user_id?: string | null
   /** Integrator's project id. */
-  external_project_id?: string
+  readonly external_project_id?: string | null
   /** Public preview URL. */
-  preview_url?: string
+  readonly preview_url?: string | null
   /** Preview domain. */
-  preview_domain?: string
-  /** Creation time (ISO 8601). */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly preview_domain?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A desktop computer (a sandbox is also addressable as one). */
 export interface Computer {
   /** Computer id. */
-  id?: string
+  readonly id: string
   /** Display name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
-  /** creating, starting, running, stopping, stopped, error, … (open set). */
-  status?: string
+  readonly slug?: string | null
+  /** Lifecycle status. */
+  readonly status: ('creating' | 'provisioning' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error' | 'destroying' | 'destroyed' | (string & {}))
   /** Template type. */
-  template_type?: string
+  readonly template_type?: string | null
   /** Size name. */
-  size?: string
-  /** public, tenant or key. */
-  visibility?: string
+  readonly size?: string | null
+  /** Who may reach it. */
+  readonly visibility?: ('public' | 'tenant' | 'key' | (string & {})) | null
   /** IP address. */
-  ip_address?: string
+  readonly ip_address?: string | null
   /** Preview domain. */
-  preview_domain?: string
+  readonly preview_domain?: string | null
   /** Owning tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Workspace id. */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Caller metadata. */
-  metadata?: Record<string, unknown>
-  /** Creation time. */
-  created_at?: string
-  /** Last update time. */
-  updated_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly metadata?: Record<string, unknown> | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
-/** The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`. */
+/** The result of running a command; `stdout` and `output` hold the same text whichever route ran it. */
 export interface ExecResult {
-  /** Standard output (computer exec). */
-  output?: string
-  /** Standard output (sandbox exec). */
-  stdout?: string
+  /** Standard output. */
+  readonly stdout: string
+  /** Standard output (the name the computer route and the official SDKs use). */
+  readonly output: string
   /** Standard error. */
-  stderr?: string
-  /** Exit code. */
-  exit_code?: number
+  readonly stderr?: string | null
+  /** Exit code (124 when the command timed out). */
+  readonly exit_code: number
   /** Whether the command exited with 0. */
-  success?: boolean
+  readonly success?: boolean | null
   /** Wall time in milliseconds. */
-  duration_ms?: number
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly duration_ms?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A background process in a sandbox. */
 export interface Process {
-  /** Process id (a string on some routes, a number on others). */
-  pid?: unknown
+  /** Process id (text on some routes, a number on others). */
+  readonly pid: unknown
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Command line. */
-  command?: string
-  /** running, exited, … (open set). */
-  status?: string
+  readonly command?: string | null
+  /** Process status. */
+  readonly status?: ('running' | 'exited' | 'killed' | (string & {})) | null
   /** Exit code once exited. */
-  exit_code?: number
-  /** Start time. */
-  started_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly exit_code?: number | null
+  /** Start time. ISO 8601. */
+  readonly started_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The last lines of output of a background process. */
+export interface ProcessLogs {
+  /** Combined output. */
+  readonly logs?: string | null
+  /** Standard output. */
+  readonly stdout?: string | null
+  /** Standard error. */
+  readonly stderr?: string | null
+  /** Process id. */
+  readonly pid?: unknown | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A webhook subscription. `secret` is present only in the create response. */
 export interface Webhook {
   /** Webhook id. */
-  id?: string
+  readonly id: string
   /** Delivery URL. */
-  url?: string
+  readonly url: string
   /** Subscribed event names. */
-  events?: string[]
+  readonly events?: string[] | null
   /** Whether deliveries are made. */
-  active?: boolean
+  readonly active?: boolean | null
   /** Signing secret, shown once. */
-  secret?: string
+  readonly secret?: string | null
   /** Owning tenant. */
-  tenant_id?: string
-  /** Creation time. */
-  created_at?: string
-  /** Last update time. */
-  updated_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One delivery attempt of a webhook event. */
+export interface WebhookDelivery {
+  /** Delivery id. */
+  readonly id: string
+  /** Webhook id. */
+  readonly webhook_id?: string | null
+  /** Event name. */
+  readonly event_type?: string | null
+  /** HTTP status the endpoint answered. */
+  readonly status_code?: number | null
+  /** Whether the endpoint accepted it. */
+  readonly success?: boolean | null
+  /** Attempt time. ISO 8601. */
+  readonly attempted_at?: string | null
+  /** Round trip in milliseconds. */
+  readonly duration_ms?: number | null
+  /** What the endpoint answered. */
+  readonly response_body?: string | null
+  /** Why the delivery failed. */
+  readonly error?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A read-only share link of a sandbox. */
 export interface Share {
   /** Share id. */
-  share_id?: string
-  /** The link (carries its token). */
-  share_url?: string
+  readonly share_id: string
+  /** The link; its query carries the token. */
+  readonly share_url: string
   /** Scope (`read`). */
-  scope?: string
-  /** Expiry, if any. */
-  expires_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly scope?: string | null
+  /** Expiry, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A short-lived token for a sandbox preview. */
 export interface PreviewToken {
   /** The token. */
-  token?: string
+  readonly token: string
   /** Preview URL carrying the token. */
-  url?: string
-  /** read or interact. */
-  scope?: string
-  /** Expiry. */
-  expires_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly url: string
+  /** What the token allows. */
+  readonly scope?: ('read' | 'interact' | (string & {})) | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A sandbox port exposed as a preview. */
+export interface Preview {
+  /** Preview id. */
+  readonly id: string
+  /** Sandbox port. */
+  readonly port?: number | null
+  /** Sandbox id. */
+  readonly sandbox_id?: string | null
+  /** Public URL. */
+  readonly url?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A share token for one preview. */
+export interface PreviewShare {
+  /** The token. */
+  readonly token: string
+  /** Preview URL carrying the token. */
+  readonly url?: string | null
+  /** The same link under the official SDKs' name. */
+  readonly share_url?: string | null
+  /** Preview id. */
+  readonly preview_id?: string | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A snapshot of a sandbox or computer. */
 export interface Snapshot {
   /** Snapshot id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
-  /** creating, uploading, ready, restoring, failed, deleted, … (open set). */
-  status?: string
-  /** Source sandbox or computer. */
-  computer_id?: string
+  readonly name?: string | null
+  /** Snapshot status. */
+  readonly status?: ('creating' | 'uploading' | 'ready' | 'restoring' | 'failed' | 'deleted' | (string & {})) | null
+  /** Source computer. */
+  readonly computer_id?: string | null
   /** Source sandbox. */
-  sandbox_id?: string
+  readonly sandbox_id?: string | null
   /** Size in bytes. */
-  size_bytes?: number
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly size_bytes?: number | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A sandbox template. */
 export interface Template {
   /** Template id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Description. */
-  description?: string
+  readonly description?: string | null
   /** Build or availability status. */
-  status?: string
+  readonly status?: string | null
   /** Other names the template answers to. */
-  aliases?: string[]
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly aliases?: string[] | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A file or directory of a sandbox; `children` is filled by `tree`. */
+export interface FileEntry {
+  /** Absolute path. */
+  readonly path: string
+  /** Last path segment. */
+  readonly name?: string | null
+  /** Entry type. */
+  readonly type?: ('file' | 'dir' | (string & {})) | null
+  /** Size in bytes. */
+  readonly size?: number | null
+  /** Last modification time. ISO 8601. */
+  readonly modified_at?: string | null
+  /** Entries below a directory (`tree` only), each shaped like this one. */
+  readonly children?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A file written into a sandbox. */
+export interface FileWritten {
+  /** Absolute path. */
+  readonly path: string
+  /** Bytes written. */
+  readonly size_bytes?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of writing several files in one request. */
+export interface WriteManyResult {
+  /** Files written. */
+  readonly written: FileWritten[]
+  /** Files refused, each with its path and reason. */
+  readonly failed?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An environment variable of a sandbox or computer; the value may be masked. */
+export interface EnvVar {
+  /** Variable name. */
+  readonly key: string
+  /** Value (masked when encrypted). */
+  readonly value?: string | null
+  /** Whether the value is stored encrypted. */
+  readonly encrypted?: boolean | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of setting environment variables. */
+export interface EnvUpdate {
+  /** Names of the variables set. */
+  readonly updated?: string[] | null
+  /** The variables as stored. */
+  readonly vars?: EnvVar[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An exposed port of a computer. */
+export interface Port {
+  /** Port number. */
+  readonly port: number
+  /** Protocol (`http`). */
+  readonly protocol?: string | null
+  /** Who may reach it. */
+  readonly visibility?: ('public' | 'private' | (string & {})) | null
+  /** Public URL. */
+  readonly url?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The idle auto-stop setting of a computer. */
+export interface AutoStop {
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Idle time before stopping, in seconds; 0 when off. */
+  readonly seconds: number
+  /** Whether auto-stop is on. */
+  readonly enabled?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Resource metrics of a computer over a window; each series is a list of `{t, value}` points. */
+export interface Metrics {
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Window, e.g. `1h`. */
+  readonly window?: string | null
+  /** CPU use in percent. */
+  readonly cpu_percent?: unknown[] | null
+  /** Memory use in MiB. */
+  readonly memory_mb?: unknown[] | null
+  /** Disk use in MiB. */
+  readonly disk_mb?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The acknowledgement of an action (desktop input, power, file operations). */
+export interface ActionResult {
+  /** Whether the action was done. */
+  readonly success?: boolean | null
+  /** The same, on routes that say `ok`. */
+  readonly ok?: boolean | null
+  /** Resulting status, when the route reports one. */
+  readonly status?: string | null
+  /** Human-readable outcome. */
+  readonly message?: string | null
+  /** Affected path (file operations). */
+  readonly path?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The acknowledgement of a delete, revoke or cancel. */
+export interface Deleted {
+  /** Whether the server accepted it. */
+  readonly ok?: boolean | null
+  /** Id of what was removed, when the route says. */
+  readonly id?: string | null
+  /** Set by routes that report deletion. */
+  readonly deleted?: boolean | null
+  /** Set by routes that report revocation. */
+  readonly revoked?: boolean | null
+  /** Final status, when the route reports one. */
+  readonly status?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A PTY session in a sandbox. */
+export interface TerminalSession {
+  /** Session id. */
+  readonly session_id: string
+  /** Columns. */
+  readonly cols?: number | null
+  /** Rows. */
+  readonly rows?: number | null
+  /** Shell. */
+  readonly shell?: string | null
+  /** Working directory. */
+  readonly cwd?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** WebSocket URL of the session. */
+  readonly stream_url?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A tenant (an organisation) with its plan. */
+export interface Tenant {
+  /** Tenant id. */
+  readonly id: string
+  /** Name. */
+  readonly name?: string | null
+  /** Plan name. */
+  readonly plan?: string | null
+  /** Tenant status. */
+  readonly status?: ('active' | 'suspended' | (string & {})) | null
+  /** Why it is suspended. */
+  readonly suspended_reason?: string | null
+  /** Plan limits. */
+  readonly limits?: Record<string, unknown> | null
+  /** Current usage against the limits. */
+  readonly usage?: Record<string, unknown> | null
+  /** Counts (admin detail). */
+  readonly stats?: Record<string, unknown> | null
+  /** Metadata. */
+  readonly metadata?: Record<string, unknown> | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's custom preview domain. */
+export interface PreviewDomain {
+  /** The domain, when one is set. */
+  readonly domain?: string | null
+  /** When its DNS was verified. ISO 8601. */
+  readonly verified_at?: string | null
+  /** CNAME target to point the domain at. */
+  readonly cname_target?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The DNS check of the custom preview domain. */
+export interface PreviewDomainCheck {
+  /** Whether the records are in place. */
+  readonly verified: boolean
+  /** The domain. */
+  readonly domain?: string | null
+  /** Expected CNAME target. */
+  readonly target?: string | null
+  /** Records checked, each `{type, name, value, verified}`. */
+  readonly records?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's white-label branding. */
+export interface Branding {
+  /** Product name. */
+  readonly product_name?: string | null
+  /** App name. */
+  readonly app_name?: string | null
+  /** Logo URL. */
+  readonly logo_url?: string | null
+  /** Favicon URL. */
+  readonly favicon_url?: string | null
+  /** Support URL. */
+  readonly support_url?: string | null
+  /** Support email. */
+  readonly support_email?: string | null
+  /** Primary colour (`#rrggbb`). */
+  readonly primary_color?: string | null
+  /** Background colour (`#rrggbb`). */
+  readonly background_color?: string | null
+  /** Custom CSS. */
+  readonly custom_css?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** Usage over a period, grouped as requested. */
 export interface UsageReport {
-  /** Period start. */
-  period_start?: string
-  /** Period end. */
-  period_end?: string
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
   /** Grouped rows. */
-  results?: unknown[]
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly results: unknown[]
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Usage summary of a billing period. */
+export interface UsageSummary {
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
+  /** Compute in hours. */
+  readonly compute_hours?: number | null
+  /** Storage in GB. */
+  readonly storage_gb?: number | null
+  /** Bandwidth in GB. */
+  readonly bandwidth_gb?: number | null
+  /** Intelligence tokens. */
+  readonly ai_tokens?: number | null
+  /** Credits used. */
+  readonly total_credits?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One billed compute session. */
+export interface UsageSession {
+  /** Session id. */
+  readonly id: string
+  /** Sandbox or computer id. */
+  readonly computer_id?: string | null
+  /** Start time. ISO 8601. */
+  readonly started_at?: string | null
+  /** End time; absent while running. ISO 8601. */
+  readonly ended_at?: string | null
+  /** Duration in seconds. */
+  readonly duration_sec?: number | null
+  /** Credits charged. */
+  readonly credit_cost?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** Limits for one of an integrator's end users. */
 export interface Quota {
   /** The integrator's user id. */
-  external_user_id?: string
+  readonly external_user_id: string
   /** Maximum sandboxes. */
-  max_sandboxes?: number
+  readonly max_sandboxes?: number | null
   /** Maximum concurrently running sandboxes. */
-  max_concurrent?: number
+  readonly max_concurrent?: number | null
   /** Maximum spend in cents. */
-  max_credit_cents?: number
+  readonly max_credit_cents?: number | null
   /** Maximum storage in GB. */
-  max_storage_gb?: number
+  readonly max_storage_gb?: number | null
   /** Sandboxes currently counted. */
-  current_sandboxes?: number
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly current_sandboxes?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** One entry of the audit log. */
 export interface AuditEntry {
   /** Entry id. */
-  id?: string
+  readonly id: string
   /** Tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Who acted. */
-  actor_id?: string
+  readonly actor_id?: string | null
   /** api_key, user, … */
-  actor_type?: string
+  readonly actor_type?: string | null
   /** What was done (`sandbox.create`, …). */
-  action?: string
+  readonly action?: string | null
   /** Resource type. */
-  resource?: string
+  readonly resource?: string | null
   /** Resource id. */
-  resource_id?: string
+  readonly resource_id?: string | null
   /** Details. */
-  metadata?: Record<string, unknown>
+  readonly metadata?: Record<string, unknown> | null
   /** Caller address. */
-  ip_address?: string
-  /** Time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly ip_address?: string | null
+  /** Time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An API key. `token` is present only in the create response. */
+export interface ApiKey {
+  /** Key id. */
+  readonly id: string
+  /** Name. */
+  readonly name?: string | null
+  /** First characters of the key, safe to show. */
+  readonly prefix?: string | null
+  /** Scopes granted. */
+  readonly scopes?: string[] | null
+  /** The key itself, shown once. */
+  readonly token?: string | null
+  /** Owning tenant. */
+  readonly tenant_id?: string | null
+  /** Metadata. */
+  readonly metadata?: Record<string, unknown> | null
+  /** Expiry, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Last use. ISO 8601. */
+  readonly last_used_at?: string | null
+  /** Revocation time. ISO 8601. */
+  readonly revoked_at?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A workspace. */
 export interface Workspace {
   /** Workspace id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
+  readonly slug?: string | null
   /** Description. */
-  description?: string
+  readonly description?: string | null
   /** Owning tenant. */
-  tenant_id?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Aggregate counts of a workspace. */
+export interface WorkspaceStats {
+  /** Workspace id. */
+  readonly workspace_id?: string | null
+  /** Computers. */
+  readonly computers?: number | null
+  /** Sandboxes. */
+  readonly sandboxes?: number | null
+  /** Running machines. */
+  readonly running?: number | null
+  /** Members. */
+  readonly members?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Resource usage of a workspace over a period. */
+export interface WorkspaceUsage {
+  /** Workspace id. */
+  readonly workspace_id?: string | null
+  /** Period name. */
+  readonly period?: string | null
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
+  /** Compute in seconds. */
+  readonly compute_seconds?: number | null
+  /** Spend in cents. */
+  readonly credit_cents?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A member of a workspace. */
 export interface Member {
   /** User id. */
-  user_id?: string
+  readonly user_id: string
   /** Email. */
-  email?: string
-  /** owner, admin, member, viewer (open set). */
-  role?: string
+  readonly email?: string | null
+  /** Role. */
+  readonly role?: ('owner' | 'admin' | 'member' | 'viewer' | (string & {})) | null
   /** Workspace id. */
-  workspace_id?: string
-  /** Join time. */
-  joined_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly workspace_id?: string | null
+  /** Join time. ISO 8601. */
+  readonly joined_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** An invitation to a workspace or organisation. */
 export interface Invite {
   /** Invite id. */
-  id?: string
+  readonly id: string
   /** Invitee email. */
-  email?: string
+  readonly email: string
   /** Role granted on acceptance. */
-  role?: string
+  readonly role?: string | null
   /** Workspace id (workspace invites). */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Tenant id. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Acceptance token. */
-  token?: string
-  /** pending, accepted, revoked, expired (open set). */
-  status?: string
-  /** Expiry. */
-  expires_at?: string
-  /** Acceptance time. */
-  accepted_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly token?: string | null
+  /** Acceptance link. */
+  readonly invite_url?: string | null
+  /** Invite status. */
+  readonly status?: ('pending' | 'accepted' | 'revoked' | 'expired' | (string & {})) | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Acceptance time. ISO 8601. */
+  readonly accepted_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** What an invitation token grants, readable without an API key. */
+export interface InvitePreview {
+  /** Invitee email. */
+  readonly email?: string | null
+  /** Organisation name. */
+  readonly tenant_name?: string | null
+  /** Role granted on acceptance. */
+  readonly role?: string | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Whether it has expired. */
+  readonly expired?: boolean | null
+  /** Whether it was accepted. */
+  readonly accepted?: boolean | null
+  /** Whether it was withdrawn. */
+  readonly revoked?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of accepting an invitation. */
+export interface InviteAcceptance {
+  /** Whether it was accepted. */
+  readonly accepted: boolean
+  /** Organisation joined. */
+  readonly tenant_id?: string | null
+  /** Workspace joined (workspace invites). */
+  readonly workspace_id?: string | null
+  /** Role granted. */
+  readonly role?: string | null
+  /** User id. */
+  readonly user_id?: string | null
+  /** Email. */
+  readonly email?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A deployment. */
 export interface Deployment {
   /** Deployment id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** State (open set). */
-  state?: string
+  readonly state?: string | null
   /** Status (open set). */
-  status?: string
+  readonly status?: string | null
   /** Project id. */
-  project_id?: string
+  readonly project_id?: string | null
   /** Public URL. */
-  url?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly url?: string | null
+  /** Public URL (the name some routes use). */
+  readonly public_url?: string | null
+  /** Version being served. */
+  readonly active_version_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A published version of a deployment. */
+export interface Publication {
+  /** The deployment after publishing. */
+  readonly deployment: Deployment
+  /** The new version: id, number, status, kind, environment. */
+  readonly version?: Record<string, unknown> | null
+  /** Data services attached. */
+  readonly services?: unknown[] | null
+  /** Whether the version now serves traffic. */
+  readonly promoted?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A managed database. */
 export interface Database {
   /** Database id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Engine (postgres, …). */
-  engine?: string
+  readonly engine?: string | null
+  /** Engine version. */
+  readonly version?: string | null
   /** Status (open set). */
-  status?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly status?: string | null
+  /** Region. */
+  readonly region?: string | null
+  /** Size in GB. */
+  readonly size_gb?: number | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Connection credentials of a database; every field that grants access is hidden when printed. */
+export interface DatabaseCredentials {
+  /** Connection URL, password included. */
+  readonly url?: string | null
+  /** Host name. */
+  readonly host?: string | null
+  /** Port. */
+  readonly port?: number | null
+  /** Database name. */
+  readonly database?: string | null
+  /** User name. */
+  readonly username?: string | null
+  /** Password. */
+  readonly password?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A storage volume. */
 export interface Volume {
   /** Volume id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Size in GB. */
-  size_gb?: number
+  readonly size_gb?: number | null
   /** Status (open set). */
-  status?: string
+  readonly status?: string | null
   /** Region. */
-  region?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly region?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A volume mounted into a computer. */
+export interface VolumeAttachment {
+  /** Attachment id (give it to `detach`). */
+  readonly id: string
+  /** Volume id. */
+  readonly volume_id?: string | null
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Mount path in the computer. */
+  readonly mount_path?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** Attach time. ISO 8601. */
+  readonly attached_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** An object-storage bucket. */
 export interface Bucket {
   /** Bucket id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Region. */
-  region?: string
+  readonly region?: string | null
   /** Whether objects are public. */
-  public?: boolean
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly public?: boolean | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An object stored in a bucket. */
+export interface StoredObject {
+  /** Object key. */
+  readonly key: string
+  /** Bucket id. */
+  readonly bucket_id?: string | null
+  /** Size in bytes. */
+  readonly size?: number | null
+  /** Content type. */
+  readonly content_type?: string | null
+  /** Entity tag. */
+  readonly etag?: string | null
+  /** Last write time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A presigned URL for one object. */
+export interface SignedUrl {
+  /** The URL; its query carries the signature. */
+  readonly url: string
+  /** HTTP method it allows. */
+  readonly method?: string | null
+  /** Headers to send with it. */
+  readonly headers?: Record<string, unknown> | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A command center agent session. */
+export interface AgentSession {
+  /** Session id. */
+  readonly id: string
+  /** Goal given to the agent. */
+  readonly goal?: string | null
+  /** Session status. */
+  readonly status?: ('pending' | 'running' | 'completed' | 'failed' | 'cancelled' | (string & {})) | null
+  /** Computer it drives. */
+  readonly computer_id?: string | null
+  /** Owning tenant. */
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's credit balance. */
+export interface CreditBalance {
+  /** Credits left. */
+  readonly balance: number
+  /** Unit (`credits`). */
+  readonly currency?: string | null
+  /** Expiry of the credits, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One credit transaction. */
+export interface CreditTransaction {
+  /** Transaction id. */
+  readonly id: string
+  /** Credits; negative for debits. */
+  readonly amount: number
+  /** Transaction type. */
+  readonly type?: ('debit' | 'credit' | 'promo' | (string & {})) | null
+  /** What it was for. */
+  readonly description?: string | null
+  /** Time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }

@@ -178,9 +178,14 @@ pub(crate) fn extra_text(extra: Map<String, Value>) -> String {
     Value::Object(extra).to_string()
 }
 
-/// Integers of the models are exposed signed: Kotlin's unsigned types are awkward to use.
+/// Integers the core keeps unsigned are exposed signed: Kotlin's unsigned types are awkward to use.
 pub(crate) fn signed<T: TryInto<i64>>(n: T) -> i64 {
     n.try_into().unwrap_or(i64::MAX)
+}
+
+/// A JSON array of strings (such as a sandbox's tags).
+pub(crate) fn strings(value: Value) -> Result<Vec<String>, MiosaError> {
+    serde_json::from_value(value).map_err(|e| decode_error(&e))
 }
 
 /// The JSON of a non-stream output.

@@ -64,7 +64,12 @@ pub(crate) async fn invoke(
                 Some(json!({ "tags": tags })),
             )
             .await?;
-            Ok(Output::Json(value))
+            // The tags as the server stored them, or as sent when it does not echo them.
+            let stored = match dispatch::unwrap_envelope(value) {
+                Value::Object(mut map) => map.remove("tags").filter(Value::is_array),
+                _ => None,
+            };
+            Ok(Output::Json(stored.unwrap_or(Value::Array(tags))))
         }
         other => Err(Error::new(
             ErrorKind::Usage,

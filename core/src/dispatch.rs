@@ -221,7 +221,11 @@ pub(crate) async fn invoke(
     params: Map<String, Value>,
 ) -> Result<Output> {
     if op.custom {
-        return crate::custom::invoke(client, op, args, params).await;
+        let output = crate::custom::invoke(client, op, args, params).await?;
+        return match output {
+            Output::Json(value) => shape(op.returns, value).map(Output::Json),
+            other => Ok(other),
+        };
     }
     let prepared = prepare(client, op, &args, params, None)?;
     execute(client, op.returns, prepared).await
@@ -241,19 +245,38 @@ pub(crate) async fn execute(
             let (_, body) = send(client, &prepared).await?;
             Ok(Output::Bytes(body))
         }
-        Returns::Page { .. } => {
+        Returns::Page { item, .. } => {
             let (_, body) = send(client, &prepared).await?;
-            Page::from_body(&parse_json(&body)?).map(Output::Page)
+            let mut page = Page::from_body(&parse_json(&body)?)?;
+            for value in &mut page.items {
+                crate::models::conform(item, value)?;
+            }
+            Ok(Output::Page(page))
         }
-        Returns::List(_) => {
+        Returns::List(_) | Returns::Model(_) | Returns::Json | Returns::Bool => {
             let (_, body) = send(client, &prepared).await?;
-            Ok(Output::Json(list_from(unwrap_envelope(parse_json(&body)?))))
-        }
-        Returns::Model(_) | Returns::Json | Returns::Bool => {
-            let (_, body) = send(client, &prepared).await?;
-            Ok(Output::Json(unwrap_envelope(parse_json(&body)?)))
+            shape(returns, parse_json(&body)?).map(Output::Json)
         }
     }
+}
+
+/// Turns a JSON answer into what the table promises: the envelope unwrapped, a list
+/// out of its wrapper object, and each model checked against the model table.
+fn shape(returns: Returns, body: Value) -> Result<Value> {
+    let mut value = unwrap_envelope(body);
+    match returns {
+        Returns::List(item) => {
+            value = list_from(value);
+            if let Value::Array(items) = &mut value {
+                for v in items {
+                    crate::models::conform(item, v)?;
+                }
+            }
+        }
+        Returns::Model(model) => crate::models::conform(model, &mut value)?,
+        _ => {}
+    }
+    Ok(value)
 }
 
 /// Builds the request of a table operation from positional args and keyword params.
@@ -320,6 +343,17 @@ pub(crate) fn prepare(
     } else {
         String::new()
     };
+    if let Some(missing) = op
+        .query
+        .iter()
+        .chain(op.body)
+        .find(|p| p.required && params.get(p.name).is_none_or(Value::is_null))
+    {
+        return Err(Error::invalid(format!(
+            "{}: `{}` is required",
+            op.name, missing.name
+        )));
+    }
     for (name, value) in params {
         if value.is_null() {
             continue;

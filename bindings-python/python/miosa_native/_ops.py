@@ -10,7 +10,7 @@ class ExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=None, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def run(self, id, *, command, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -28,14 +28,14 @@ class CreditsAPI(Namespace):
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
-        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, _m.CreditBalance)
 
     def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
         """
-        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, _m.CreditTransaction)
 
 
 class AdminTenantsAPI(Namespace):
@@ -48,32 +48,32 @@ class AdminTenantsAPI(Namespace):
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
-        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def iter(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
-        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
-        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
         """
-        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
 
 class AdminAPI(Namespace):
@@ -91,7 +91,7 @@ class OrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, tenant_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, tenant_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
@@ -110,21 +110,21 @@ class OrgInvitesAPI(Namespace):
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
-        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InvitePreview)
 
     def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
-        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
         """
-        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
 
 class WorkspaceInvitesAPI(Namespace):
@@ -132,7 +132,7 @@ class WorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, workspace_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, workspace_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
@@ -158,14 +158,14 @@ class WorkspaceInvitesAPI(Namespace):
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
-        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
         """
-        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
 
 class WorkspaceMembersAPI(Namespace):
@@ -199,7 +199,7 @@ class WorkspaceMembersAPI(Namespace):
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
         """
-        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class CommandCenterAPI(Namespace):
@@ -207,37 +207,37 @@ class CommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    def create_session(self, *, goal=None, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create_session(self, *, goal, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
-        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
-        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
-        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def iter_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
         """
-        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
 
 class EmbeddingsAPI(Namespace):
@@ -245,7 +245,7 @@ class EmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, input=None, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, input, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -258,14 +258,14 @@ class CompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
         return self._call("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
 
-    def stream(self, *, callback=None, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, *, callback=None, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -279,7 +279,7 @@ class VolumesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
@@ -316,21 +316,21 @@ class VolumesAPI(Namespace):
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
-        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, _m.VolumeAttachment)
 
     def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
-        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
         """
-        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class StorageAPI(Namespace):
@@ -338,7 +338,7 @@ class StorageAPI(Namespace):
 
     __slots__ = ()
 
-    def create_bucket(self, *, name=None, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create_bucket(self, *, name, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
@@ -357,7 +357,7 @@ class StorageAPI(Namespace):
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
-        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.StoredObject)
 
     def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Download an object's bytes.
@@ -371,7 +371,7 @@ class StorageAPI(Namespace):
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
         """
-        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.SignedUrl)
 
 
 class DatabasesAPI(Namespace):
@@ -379,7 +379,7 @@ class DatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
@@ -416,14 +416,14 @@ class DatabasesAPI(Namespace):
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
-        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
         """
-        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.DatabaseCredentials)
 
 
 class DeploymentsAPI(Namespace):
@@ -431,7 +431,7 @@ class DeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
@@ -468,14 +468,14 @@ class DeploymentsAPI(Namespace):
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
-        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
-        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Publication)
 
     def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Go back to a given version, or to the previous ready one.
@@ -531,37 +531,37 @@ class ApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=None, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
-        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
-        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
-        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def iter(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
         """
-        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AuditLogAPI(Namespace):
@@ -605,7 +605,7 @@ class QuotasAPI(Namespace):
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
         """
-        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class UsageAPI(Namespace):
@@ -625,25 +625,25 @@ class UsageAPI(Namespace):
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
-        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
-    def sessions(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
-        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession)
 
-    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession)
 
     def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
         """
-        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
 
 class WebhooksAPI(Namespace):
@@ -651,7 +651,7 @@ class WebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, url=None, events=None, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, url, events, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
@@ -688,14 +688,14 @@ class WebhooksAPI(Namespace):
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
-        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
         """
-        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WebhookDelivery)
 
 
 class WorkspacesAPI(Namespace):
@@ -710,7 +710,7 @@ class WorkspacesAPI(Namespace):
         """
         return self._call("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
-    def create(self, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
@@ -736,21 +736,21 @@ class WorkspacesAPI(Namespace):
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
-        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
-        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceStats)
 
     def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
         """
-        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceUsage)
 
 
 class DesktopAPI(Namespace):
@@ -770,42 +770,42 @@ class DesktopAPI(Namespace):
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
-        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
-        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
-        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
-        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
-        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
-        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Dump the accessibility tree of the desktop.
@@ -825,7 +825,7 @@ class ComputerMetricsAPI(Namespace):
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
         """
-        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, _m.Metrics)
 
 
 class ComputerAutoStopAPI(Namespace):
@@ -838,14 +838,14 @@ class ComputerAutoStopAPI(Namespace):
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
-        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
     def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
         """
-        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
 
 class ComputerPortsAPI(Namespace):
@@ -858,28 +858,28 @@ class ComputerPortsAPI(Namespace):
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
-        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
-        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
-        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
         """
-        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class ComputerEnvAPI(Namespace):
@@ -892,28 +892,28 @@ class ComputerEnvAPI(Namespace):
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
-        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
-    def create(self, id, *, name=None, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
-        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
-    def update(self, id, name, *, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
-        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
         """
-        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class ComputerAPI(Namespace):
@@ -933,21 +933,21 @@ class ComputerAPI(Namespace):
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
-        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
-        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
-        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Make a copy of a computer.
@@ -975,7 +975,7 @@ class ComputerAPI(Namespace):
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
         """
-        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class ComputersAPI(Namespace):
@@ -1016,7 +1016,7 @@ class ComputersAPI(Namespace):
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
         """
-        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class TenantAPI(Namespace):
@@ -1029,56 +1029,56 @@ class TenantAPI(Namespace):
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
-        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
-        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
-        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
-        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomainCheck)
 
     def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
-        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
-        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
-        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
         """
-        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class SandboxTemplatesAPI(Namespace):
@@ -1100,7 +1100,7 @@ class SandboxTemplatesAPI(Namespace):
         """
         return self._call("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
-    def create(self, *, name=None, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def create(self, *, name, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
@@ -1112,7 +1112,7 @@ class SandboxTemplatesAPI(Namespace):
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
         """
-        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class SandboxTerminalAPI(Namespace):
@@ -1125,14 +1125,14 @@ class SandboxTerminalAPI(Namespace):
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
-        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
     def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
         """
-        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
 
 class SandboxTagsAPI(Namespace):
@@ -1199,28 +1199,28 @@ class SandboxPreviewsAPI(Namespace):
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
-        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
-        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
-        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, _m.PreviewShare)
 
     def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
         """
-        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class SandboxShareAPI(Namespace):
@@ -1247,7 +1247,7 @@ class SandboxShareAPI(Namespace):
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
         """
-        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class SandboxProcessesAPI(Namespace):
@@ -1255,7 +1255,7 @@ class SandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    def start(self, id, *, command=None, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def start(self, id, *, command, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
@@ -1274,14 +1274,14 @@ class SandboxProcessesAPI(Namespace):
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
-        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
         """
-        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, _m.ProcessLogs)
 
 
 class SandboxEnvAPI(Namespace):
@@ -1294,21 +1294,21 @@ class SandboxEnvAPI(Namespace):
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
-        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
-        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, _m.EnvUpdate)
 
     def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
         """
-        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class SandboxEventsAPI(Namespace):
@@ -1330,7 +1330,7 @@ class SandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=None, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    def run(self, id, *, command, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
@@ -1362,7 +1362,7 @@ class SandboxFilesAPI(Namespace):
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
-        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, _m.FileWritten)
 
     def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Read one file of the sandbox as bytes.
@@ -1376,42 +1376,42 @@ class SandboxFilesAPI(Namespace):
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
-        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
-        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
-        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
-        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
-        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
-        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream file change events under a sandbox path.
@@ -1472,7 +1472,7 @@ class SandboxesAPI(Namespace):
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
-        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the mutable settings of a sandbox.
@@ -1552,7 +1552,7 @@ class AsyncExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=None, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def run(self, id, *, command, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -1570,14 +1570,14 @@ class AsyncCreditsAPI(Namespace):
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
-        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, _m.CreditBalance)
 
     async def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
         """
-        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, _m.CreditTransaction)
 
 
 class AsyncAdminTenantsAPI(Namespace):
@@ -1590,32 +1590,32 @@ class AsyncAdminTenantsAPI(Namespace):
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
-        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def iter(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant))
 
     async def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
-        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
-        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
         """
-        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
 
 class AsyncAdminAPI(Namespace):
@@ -1633,7 +1633,7 @@ class AsyncOrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, tenant_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, tenant_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
@@ -1652,21 +1652,21 @@ class AsyncOrgInvitesAPI(Namespace):
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
-        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InvitePreview)
 
     async def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
-        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
         """
-        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
 
 class AsyncWorkspaceInvitesAPI(Namespace):
@@ -1674,7 +1674,7 @@ class AsyncWorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, workspace_id, *, email=None, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, workspace_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
@@ -1700,14 +1700,14 @@ class AsyncWorkspaceInvitesAPI(Namespace):
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
-        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
         """
-        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
 
 class AsyncWorkspaceMembersAPI(Namespace):
@@ -1741,7 +1741,7 @@ class AsyncWorkspaceMembersAPI(Namespace):
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
         """
-        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncCommandCenterAPI(Namespace):
@@ -1749,37 +1749,37 @@ class AsyncCommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_session(self, *, goal=None, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create_session(self, *, goal, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
-        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     async def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
-        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     async def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
-        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def iter_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession))
 
     async def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
         """
-        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
 
 class AsyncEmbeddingsAPI(Namespace):
@@ -1787,7 +1787,7 @@ class AsyncEmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, input=None, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, input, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -1800,14 +1800,14 @@ class AsyncCompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
         return await self._acall("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
 
-    def stream(self, *, callback=None, model=None, messages=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def stream(self, *, callback=None, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -1821,7 +1821,7 @@ class AsyncVolumesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
@@ -1858,21 +1858,21 @@ class AsyncVolumesAPI(Namespace):
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
-        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, _m.VolumeAttachment)
 
     async def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
-        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
         """
-        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncStorageAPI(Namespace):
@@ -1880,7 +1880,7 @@ class AsyncStorageAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_bucket(self, *, name=None, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create_bucket(self, *, name, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
@@ -1899,7 +1899,7 @@ class AsyncStorageAPI(Namespace):
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
         """
-        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.StoredObject)
 
     async def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Download an object's bytes.
@@ -1913,7 +1913,7 @@ class AsyncStorageAPI(Namespace):
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
         """
-        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.SignedUrl)
 
 
 class AsyncDatabasesAPI(Namespace):
@@ -1921,7 +1921,7 @@ class AsyncDatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
@@ -1958,14 +1958,14 @@ class AsyncDatabasesAPI(Namespace):
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
-        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
         """
-        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.DatabaseCredentials)
 
 
 class AsyncDeploymentsAPI(Namespace):
@@ -1973,7 +1973,7 @@ class AsyncDeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
@@ -2010,14 +2010,14 @@ class AsyncDeploymentsAPI(Namespace):
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
-        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
         """
-        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Publication)
 
     async def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Go back to a given version, or to the previous ready one.
@@ -2073,37 +2073,37 @@ class AsyncApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=None, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
-        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
-        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     async def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
-        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def iter(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey))
 
     async def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
         """
-        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncAuditLogAPI(Namespace):
@@ -2147,7 +2147,7 @@ class AsyncQuotasAPI(Namespace):
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
         """
-        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncUsageAPI(Namespace):
@@ -2167,25 +2167,25 @@ class AsyncUsageAPI(Namespace):
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
-        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
-    async def sessions(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def sessions(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
-        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession)
 
-    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    def sessions_iter(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, None))
+        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession))
 
     async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
         """
-        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
 
 class AsyncWebhooksAPI(Namespace):
@@ -2193,7 +2193,7 @@ class AsyncWebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, url=None, events=None, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, url, events, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
@@ -2230,14 +2230,14 @@ class AsyncWebhooksAPI(Namespace):
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
-        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
         """
-        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WebhookDelivery)
 
 
 class AsyncWorkspacesAPI(Namespace):
@@ -2252,7 +2252,7 @@ class AsyncWorkspacesAPI(Namespace):
         """
         return await self._acall("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
-    async def create(self, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
@@ -2278,21 +2278,21 @@ class AsyncWorkspacesAPI(Namespace):
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
-        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
-        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceStats)
 
     async def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
         """
-        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceUsage)
 
 
 class AsyncDesktopAPI(Namespace):
@@ -2312,42 +2312,42 @@ class AsyncDesktopAPI(Namespace):
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
-        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
-        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
-        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
-        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
-        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
         """
-        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Dump the accessibility tree of the desktop.
@@ -2367,7 +2367,7 @@ class AsyncComputerMetricsAPI(Namespace):
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
         """
-        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, _m.Metrics)
 
 
 class AsyncComputerAutoStopAPI(Namespace):
@@ -2380,14 +2380,14 @@ class AsyncComputerAutoStopAPI(Namespace):
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
-        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
     async def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
         """
-        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
 
 class AsyncComputerPortsAPI(Namespace):
@@ -2400,28 +2400,28 @@ class AsyncComputerPortsAPI(Namespace):
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
-        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
-        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
-        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
         """
-        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncComputerEnvAPI(Namespace):
@@ -2434,28 +2434,28 @@ class AsyncComputerEnvAPI(Namespace):
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
-        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
-    async def create(self, id, *, name=None, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
-        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
-    async def update(self, id, name, *, value=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
-        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
         """
-        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncComputerAPI(Namespace):
@@ -2475,21 +2475,21 @@ class AsyncComputerAPI(Namespace):
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
-        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
-        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
         """
-        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Make a copy of a computer.
@@ -2517,7 +2517,7 @@ class AsyncComputerAPI(Namespace):
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
         """
-        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncComputersAPI(Namespace):
@@ -2558,7 +2558,7 @@ class AsyncComputersAPI(Namespace):
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
         """
-        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncTenantAPI(Namespace):
@@ -2571,56 +2571,56 @@ class AsyncTenantAPI(Namespace):
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
-        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
-        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     async def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
-        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     async def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
-        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomainCheck)
 
     async def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
-        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
-        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     async def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
-        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     async def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
         """
-        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncSandboxTemplatesAPI(Namespace):
@@ -2642,7 +2642,7 @@ class AsyncSandboxTemplatesAPI(Namespace):
         """
         return await self._acall("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
-    async def create(self, *, name=None, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
+    async def create(self, *, name, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
@@ -2654,7 +2654,7 @@ class AsyncSandboxTemplatesAPI(Namespace):
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
         """
-        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncSandboxTerminalAPI(Namespace):
@@ -2667,14 +2667,14 @@ class AsyncSandboxTerminalAPI(Namespace):
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
-        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
     async def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
         """
-        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
 
 class AsyncSandboxTagsAPI(Namespace):
@@ -2741,28 +2741,28 @@ class AsyncSandboxPreviewsAPI(Namespace):
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
-        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
-        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     async def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
-        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, _m.PreviewShare)
 
     async def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
         """
-        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncSandboxShareAPI(Namespace):
@@ -2789,7 +2789,7 @@ class AsyncSandboxShareAPI(Namespace):
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
         """
-        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncSandboxProcessesAPI(Namespace):
@@ -2797,7 +2797,7 @@ class AsyncSandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    async def start(self, id, *, command=None, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def start(self, id, *, command, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
@@ -2816,14 +2816,14 @@ class AsyncSandboxProcessesAPI(Namespace):
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
-        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     async def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
         """
-        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, _m.ProcessLogs)
 
 
 class AsyncSandboxEnvAPI(Namespace):
@@ -2836,21 +2836,21 @@ class AsyncSandboxEnvAPI(Namespace):
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
-        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
-        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, _m.EnvUpdate)
 
     async def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
         """
-        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
 
 class AsyncSandboxEventsAPI(Namespace):
@@ -2872,7 +2872,7 @@ class AsyncSandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=None, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
+    async def run(self, id, *, command, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
@@ -2904,7 +2904,7 @@ class AsyncSandboxFilesAPI(Namespace):
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
         """
-        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, _m.FileWritten)
 
     async def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Read one file of the sandbox as bytes.
@@ -2918,42 +2918,42 @@ class AsyncSandboxFilesAPI(Namespace):
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
-        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     async def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
-        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
-        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
-        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
-        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     async def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
         """
-        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream file change events under a sandbox path.
@@ -3014,7 +3014,7 @@ class AsyncSandboxesAPI(Namespace):
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
-        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
+        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the mutable settings of a sandbox.

@@ -2,7 +2,7 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from ._base import AsyncEventStream, AsyncPager
-from ._models import Sandbox, Computer, ExecResult, Process, Webhook, Share, PreviewToken, Snapshot, Template, UsageReport, Quota, AuditEntry, Workspace, Member, Invite, Deployment, Database, Volume, Bucket
+from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction
 from ._native import Event, EventStream, NativeClient, Page, Pager
 
 
@@ -11,7 +11,7 @@ class ExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None = None, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -23,13 +23,13 @@ class CreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> CreditBalance:
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
 
-    def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[CreditTransaction]:
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
@@ -41,28 +41,28 @@ class AdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Tenant]:
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
 
-    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Tenant]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
 
-    def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
 
-    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
@@ -82,7 +82,7 @@ class OrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, tenant_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    def create(self, tenant_id: str, *, email: str, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
@@ -94,19 +94,19 @@ class OrgInvitesAPI:
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
 
-    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InvitePreview:
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
 
-    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InviteAcceptance:
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
@@ -118,7 +118,7 @@ class WorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, workspace_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    def create(self, workspace_id: str, *, email: str, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
@@ -136,13 +136,13 @@ class WorkspaceInvitesAPI:
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
 
-    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InviteAcceptance:
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
@@ -172,7 +172,7 @@ class WorkspaceMembersAPI:
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
 
-    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
@@ -184,28 +184,28 @@ class CommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_session(self, *, goal: str | None = None, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create_session(self, *, goal: str, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
 
-    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
 
-    def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[AgentSession]:
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
 
-    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[AgentSession]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
@@ -217,7 +217,7 @@ class EmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, input: Any | None = None, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, input: Any, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -229,16 +229,16 @@ class CompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
+    def stream(self, *, callback: None = None, messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None], model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
+    def stream(self, *, callback: Callable[[Event], str | None], messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -250,7 +250,7 @@ class VolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    def create(self, *, name: str, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
@@ -277,19 +277,19 @@ class VolumesAPI:
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
 
-    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> VolumeAttachment:
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
 
-    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
@@ -301,7 +301,7 @@ class StorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_bucket(self, *, name: str | None = None, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
+    def create_bucket(self, *, name: str, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
@@ -313,7 +313,7 @@ class StorageAPI:
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
 
-    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> StoredObject:
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
@@ -325,7 +325,7 @@ class StorageAPI:
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
 
-    def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> SignedUrl:
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
@@ -337,7 +337,7 @@ class DatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    def create(self, *, name: str, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
@@ -364,13 +364,13 @@ class DatabasesAPI:
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
 
-    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> DatabaseCredentials:
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
@@ -382,7 +382,7 @@ class DeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    def create(self, *, name: str, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
@@ -409,13 +409,13 @@ class DeploymentsAPI:
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
 
-    def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Mapping[str, Any]] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Publication:
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
@@ -469,28 +469,28 @@ class ApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None = None, scopes: Sequence[Any] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, *, name: str, scopes: Sequence[str] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ApiKey:
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ApiKey:
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
 
-    def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[ApiKey]:
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
 
-    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[ApiKey]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
@@ -529,7 +529,7 @@ class QuotasAPI:
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
 
-    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
@@ -547,22 +547,22 @@ class UsageAPI:
         `GET /usage` · seed: Miosa.Usage.get/2
         """
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageSummary:
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
 
-    def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, per_page: int | None = None, page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
 
-    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, per_page: int | None = None, page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageSummary:
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
@@ -574,7 +574,7 @@ class WebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    def create(self, *, url: str, events: Sequence[str], secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
@@ -595,19 +595,19 @@ class WebhooksAPI:
     def iter(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Pager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def update(self, id: str, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    def update(self, id: str, *, url: str | None = None, events: Sequence[str] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
 
-    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WebhookDelivery:
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
@@ -625,7 +625,7 @@ class WorkspacesAPI:
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
 
-    def create(self, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    def create(self, *, name: str, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
@@ -643,19 +643,19 @@ class WorkspacesAPI:
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
 
-    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WorkspaceStats:
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
 
-    def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WorkspaceUsage:
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
@@ -673,37 +673,37 @@ class DesktopAPI:
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
 
-    def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
 
-    def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
 
-    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
 
-    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
 
-    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
 
-    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
@@ -721,7 +721,7 @@ class ComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Metrics:
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
@@ -733,13 +733,13 @@ class ComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AutoStop:
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
 
-    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AutoStop:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
@@ -751,25 +751,25 @@ class ComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Port]:
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
 
-    def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Port:
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
 
-    def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Port:
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
 
-    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
@@ -781,25 +781,25 @@ class ComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[EnvVar]:
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
 
-    def create(self, id: str, *, name: str | None = None, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, *, name: str, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvVar:
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
 
-    def update(self, id: str, name: str, *, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def update(self, id: str, name: str, *, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvVar:
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
 
-    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
@@ -816,19 +816,19 @@ class ComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
 
-    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
 
-    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
@@ -852,7 +852,7 @@ class ComputerAPI:
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
 
-    def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
@@ -888,7 +888,7 @@ class ComputersAPI:
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
 
-    def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
@@ -900,49 +900,49 @@ class TenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
 
-    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomain:
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
 
-    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomain:
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
 
-    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomainCheck:
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
 
-    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
 
-    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Branding:
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
 
-    def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Branding:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
 
-    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
@@ -966,13 +966,13 @@ class SandboxTemplatesAPI:
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
 
-    def create(self, *, name: str | None = None, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    def create(self, *, name: str, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
 
-    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
@@ -984,13 +984,13 @@ class SandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> TerminalSession:
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
 
-    def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> TerminalSession:
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
@@ -1002,19 +1002,19 @@ class SandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def add(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
 
-    def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def remove(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
@@ -1050,25 +1050,25 @@ class SandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Preview:
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Preview]:
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
 
-    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewShare:
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
 
-    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
@@ -1092,7 +1092,7 @@ class SandboxShareAPI:
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
 
-    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
@@ -1104,7 +1104,7 @@ class SandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, command: str | None = None, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
+    def start(self, id: str, *, command: str, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
@@ -1116,13 +1116,13 @@ class SandboxProcessesAPI:
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
 
-    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Process:
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
 
-    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ProcessLogs:
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
@@ -1134,19 +1134,19 @@ class SandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[EnvVar]:
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
 
-    def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvUpdate:
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
 
-    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
@@ -1173,7 +1173,7 @@ class SandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
@@ -1197,7 +1197,7 @@ class SandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> FileWritten:
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
@@ -1209,37 +1209,37 @@ class SandboxFilesAPI:
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
 
-    def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[FileEntry]:
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
 
-    def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
 
-    def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
 
-    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
 
-    def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> FileEntry:
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
 
-    def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def write_many(self, id: str, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WriteManyResult:
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
@@ -1277,7 +1277,7 @@ class SandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[str] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
@@ -1289,19 +1289,19 @@ class SandboxesAPI:
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
 
-    def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
+    def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[str] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
 
-    def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[Any] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[str] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
@@ -1374,7 +1374,7 @@ class AsyncExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None = None, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str, timeout: int | None = None, working_dir: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
         `POST /computers/{id}/exec` · seed: (an addition to the seed)
@@ -1386,13 +1386,13 @@ class AsyncCreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> CreditBalance:
         """Show the tenant's credit balance.
 
         `GET /credits/balance` · seed: Miosa.Credits.balance/1
         """
 
-    async def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def history(self, *, limit: int | None = None, offset: int | None = None, type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[CreditTransaction]:
         """List credit transactions such as debits, credits and promotions.
 
         `GET /credits/transactions` · seed: Miosa.Credits.history/2
@@ -1404,28 +1404,28 @@ class AsyncAdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Tenant]:
         """One page of all tenants; needs an admin key.
 
         `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
         """
 
-    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None = None, q: str | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Tenant]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Fetch the details of one tenant; needs an admin key.
 
         `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
         """
 
-    async def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def suspend(self, tenant_id: str, *, reason: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
         """
 
-    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Lift the suspension of a tenant; needs an admin key.
 
         `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
@@ -1445,7 +1445,7 @@ class AsyncOrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, tenant_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    async def create(self, tenant_id: str, *, email: str, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
         `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
@@ -1457,19 +1457,19 @@ class AsyncOrgInvitesAPI:
         `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
         """
 
-    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InvitePreview:
         """Preview an organisation invitation from its token; no API key needed.
 
         `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
         """
 
-    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Withdraw an organisation invitation that was not accepted yet.
 
         `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InviteAcceptance:
         """Accept an organisation invitation as the invited user.
 
         `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
@@ -1481,7 +1481,7 @@ class AsyncWorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, workspace_id: str, *, email: str | None = None, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
+    async def create(self, workspace_id: str, *, email: str, role: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
         `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
@@ -1499,13 +1499,13 @@ class AsyncWorkspaceInvitesAPI:
         `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
         """
 
-    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Withdraw a workspace invitation that was not accepted yet.
 
         `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> InviteAcceptance:
         """Accept a workspace invitation as the invited user.
 
         `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
@@ -1535,7 +1535,7 @@ class AsyncWorkspaceMembersAPI:
         `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
         """
 
-    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
@@ -1547,28 +1547,28 @@ class AsyncCommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_session(self, *, goal: str | None = None, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create_session(self, *, goal: str, prompt: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Start an agent session from the command center.
 
         `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
         """
 
-    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Fetch one command center session.
 
         `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
         """
 
-    async def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[AgentSession]:
         """One page of command center sessions.
 
         `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
         """
 
-    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[AgentSession]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AgentSession:
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
@@ -1580,7 +1580,7 @@ class AsyncEmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, input: Any | None = None, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, input: Any, model: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
         `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
@@ -1592,16 +1592,16 @@ class AsyncCompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
+    def stream(self, *, callback: None = None, messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncEventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], model: str | None = None, messages: Sequence[Any] | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
+    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], messages: Sequence[Mapping[str, Any]], model: str | None = None, temperature: float | None = None, max_tokens: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Coroutine[Any, Any, None]:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
         `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
@@ -1613,7 +1613,7 @@ class AsyncVolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
+    async def create(self, *, name: str, size_gb: int | None = None, region: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Volume:
         """Create a persistent volume.
 
         `POST /volumes` · seed: Miosa.Volumes.create/2
@@ -1640,19 +1640,19 @@ class AsyncVolumesAPI:
         `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
         """
 
-    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> VolumeAttachment:
         """Mount a volume into a computer at a path.
 
         `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
         """
 
-    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Unmount a volume from a computer by attachment id.
 
         `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a volume.
 
         `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
@@ -1664,7 +1664,7 @@ class AsyncStorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_bucket(self, *, name: str | None = None, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
+    async def create_bucket(self, *, name: str, region: str | None = None, public: bool | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Bucket:
         """Create an object storage bucket.
 
         `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
@@ -1676,7 +1676,7 @@ class AsyncStorageAPI:
         `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
         """
 
-    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> StoredObject:
         """Upload an object's bytes.
 
         `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
@@ -1688,7 +1688,7 @@ class AsyncStorageAPI:
         `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
         """
 
-    async def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def signed_url(self, bucket_id: str, key: str, *, method: str | None = None, expires_in: int | None = None, content_type: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> SignedUrl:
         """Presign a URL to GET or PUT one object without an API key.
 
         `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
@@ -1700,7 +1700,7 @@ class AsyncDatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
+    async def create(self, *, name: str, engine: str | None = None, version: str | None = None, size_gb: int | None = None, plan: str | None = None, region: str | None = None, workspace_id: str | None = None, project_id: str | None = None, environment_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Database:
         """Provision a managed database.
 
         `POST /databases` · seed: Miosa.Databases.create/2
@@ -1727,13 +1727,13 @@ class AsyncDatabasesAPI:
         `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a database.
 
         `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
         """
 
-    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> DatabaseCredentials:
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
@@ -1745,7 +1745,7 @@ class AsyncDeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
+    async def create(self, *, name: str, source_type: str | None = None, repo_url: str | None = None, branch: str | None = None, build_command: str | None = None, run_command: str | None = None, auto_deploy: bool | None = None, metadata: Mapping[str, Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deployment:
         """Create a deployment.
 
         `POST /deployments` · seed: Miosa.Deployments.create/2
@@ -1772,13 +1772,13 @@ class AsyncDeploymentsAPI:
         `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a deployment.
 
         `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
         """
 
-    async def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Any] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def publish(self, id: str, *, source_sandbox_id: str | None = None, kind: str | None = None, environment: str | None = None, output_path: str | None = None, build_command: str | None = None, run_command: str | None = None, port: int | None = None, health_check_path: str | None = None, data_services: Sequence[Mapping[str, Any]] | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Publication:
         """Publish a new version of a deployment built from a sandbox.
 
         `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
@@ -1832,28 +1832,28 @@ class AsyncApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None = None, scopes: Sequence[Any] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, *, name: str, scopes: Sequence[str] | None = None, expires_at: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ApiKey:
         """Create an API key; its secret token is returned only once.
 
         `POST /api-keys` · seed: Miosa.ApiKeys.create/2
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ApiKey:
         """Fetch the metadata of one API key.
 
         `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
         """
 
-    async def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[ApiKey]:
         """One page of the tenant's API keys, without their secrets.
 
         `GET /api-keys` · seed: Miosa.ApiKeys.list/1
         """
 
-    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[ApiKey]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Revoke an API key.
 
         `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
@@ -1892,7 +1892,7 @@ class AsyncQuotasAPI:
         `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
         """
 
-    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Drop an end user's override so the tenant default applies again.
 
         `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
@@ -1910,22 +1910,22 @@ class AsyncUsageAPI:
         `GET /usage` · seed: Miosa.Usage.get/2
         """
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageSummary:
         """Usage summary of the current billing period.
 
         `GET /usage/summary` · seed: Miosa.Usage.current/1
         """
 
-    async def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[Dict[str, Any]]:
+    async def sessions(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, per_page: int | None = None, page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
         """
 
-    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None = None, since: str | None = None, until: str | None = None, limit: int | None = None, per_page: int | None = None, page: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> UsageSummary:
         """Usage summary between two ISO 8601 dates.
 
         `GET /usage/summary` · seed: Miosa.Usage.report/3
@@ -1937,7 +1937,7 @@ class AsyncWebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    async def create(self, *, url: str, events: Sequence[str], secret: str | None = None, active: bool | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
         `POST /webhooks` · seed: Miosa.Webhooks.create/2
@@ -1958,19 +1958,19 @@ class AsyncWebhooksAPI:
     def iter(self, *, active: bool | None = None, limit: int | None = None, cursor: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AsyncPager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def update(self, id: str, *, url: str | None = None, events: Sequence[Any] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
+    async def update(self, id: str, *, url: str | None = None, events: Sequence[str] | None = None, secret: str | None = None, active: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
         `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a webhook.
 
         `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
         """
 
-    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WebhookDelivery:
         """Send a test event to a webhook and return the delivery record.
 
         `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
@@ -1988,7 +1988,7 @@ class AsyncWorkspacesAPI:
         `GET /workspaces` · seed: Miosa.Workspaces.list/1
         """
 
-    async def create(self, *, name: str | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
+    async def create(self, *, name: str, description: str | None = None, metadata: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Workspace:
         """Create a workspace.
 
         `POST /workspaces` · seed: Miosa.Workspaces.create/2
@@ -2006,19 +2006,19 @@ class AsyncWorkspacesAPI:
         `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a workspace that has no running computers.
 
         `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
         """
 
-    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WorkspaceStats:
         """Fetch aggregate statistics of a workspace.
 
         `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
         """
 
-    async def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def usage(self, id: str, *, period: str | None = None, start: str | None = None, end: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WorkspaceUsage:
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
@@ -2036,37 +2036,37 @@ class AsyncDesktopAPI:
         `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
         """
 
-    async def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def click(self, id: str, x: int, y: int, *, button: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Click at a point of the screen.
 
         `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
         """
 
-    async def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def type(self, id: str, text: str, *, delay: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Type text with the keyboard.
 
         `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
         """
 
-    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Press a key or key combination such as ctrl+c.
 
         `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
         """
 
-    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Drag the mouse from one point to another.
 
         `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
         """
 
-    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Scroll at a point of the screen in a direction.
 
         `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
         """
 
-    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Set the desktop background from a VM path or an https URL.
 
         `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
@@ -2084,7 +2084,7 @@ class AsyncComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, window: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Metrics:
         """Fetch resource metrics of a computer over a time window.
 
         `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
@@ -2096,13 +2096,13 @@ class AsyncComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AutoStop:
         """Show the idle auto-stop setting of a computer.
 
         `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
         """
 
-    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> AutoStop:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
         `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
@@ -2114,25 +2114,25 @@ class AsyncComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Port]:
         """List the exposed ports of a computer.
 
         `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
         """
 
-    async def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, port: int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Port:
         """Expose a port of a computer.
 
         `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
         """
 
-    async def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, port: str | int, *, visibility: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Port:
         """Change the visibility or access options of an exposed port.
 
         `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
         """
 
-    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Stop exposing a port.
 
         `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
@@ -2144,25 +2144,25 @@ class AsyncComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[EnvVar]:
         """List the environment variables of a computer; values may be masked.
 
         `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
         """
 
-    async def create(self, id: str, *, name: str | None = None, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, *, name: str, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvVar:
         """Add a new environment variable to a computer.
 
         `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
         """
 
-    async def update(self, id: str, name: str, *, value: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def update(self, id: str, name: str, *, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvVar:
         """Change the value of an existing environment variable.
 
         `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
         """
 
-    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove an environment variable from a computer.
 
         `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
@@ -2179,19 +2179,19 @@ class AsyncComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def start(self, id: str, *, environment: str | None = None, environment_id: str | None = None, env_id: str | None = None, no_env: bool | None = None, env: Mapping[str, Any] | None = None, fail_fast: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Boot a computer.
 
         `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
         """
 
-    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Shut a computer down.
 
         `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
         """
 
-    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Reboot a computer.
 
         `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
@@ -2215,7 +2215,7 @@ class AsyncComputerAPI:
         `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
         """
 
-    async def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def destroy(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Destroy a computer for good.
 
         `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
@@ -2251,7 +2251,7 @@ class AsyncComputersAPI:
         `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
         """
 
-    async def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, force: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a computer.
 
         `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
@@ -2263,49 +2263,49 @@ class AsyncTenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Tenant:
         """Describe the current tenant with its plan, limits and usage.
 
         `GET /tenant/plan` · seed: Miosa.Tenant.current/1
         """
 
-    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomain:
         """Show the tenant's custom preview domain and its DNS target.
 
         `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
         """
 
-    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomain:
         """Set the custom domain used for preview URLs.
 
         `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
         """
 
-    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewDomainCheck:
         """Check the DNS records of the custom preview domain.
 
         `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
         """
 
-    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Drop the custom preview domain.
 
         `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
         """
 
-    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Branding:
         """Show the tenant's white-label branding.
 
         `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
         """
 
-    async def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set_branding(self, *, branding: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Branding:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
         `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
         """
 
-    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Reset the branding to the platform defaults.
 
         `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
@@ -2329,13 +2329,13 @@ class AsyncSandboxTemplatesAPI:
         `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
         """
 
-    async def create(self, *, name: str | None = None, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
+    async def create(self, *, name: str, build_spec: Mapping[str, Any] | None = None, description: str | None = None, metadata: Mapping[str, Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
         `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
         """
 
-    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Delete a custom sandbox template.
 
         `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
@@ -2347,13 +2347,13 @@ class AsyncSandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def open(self, id: str, *, cols: int | None = None, rows: int | None = None, shell: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> TerminalSession:
         """Open a PTY session in the sandbox.
 
         `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
         """
 
-    async def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def resize(self, id: str, session_id: str, *, cols: int | None = None, rows: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> TerminalSession:
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
@@ -2365,19 +2365,19 @@ class AsyncSandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def add(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
         """
 
-    async def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def remove(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
         `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[str]:
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
@@ -2413,25 +2413,25 @@ class AsyncSandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Preview:
         """Expose a sandbox port as a preview.
 
         `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Preview]:
         """List the previews of a sandbox.
 
         `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
         """
 
-    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> PreviewShare:
         """Mint a share token for one preview.
 
         `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
         """
 
-    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a preview from a sandbox.
 
         `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
@@ -2455,7 +2455,7 @@ class AsyncSandboxShareAPI:
         `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
         """
 
-    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Revoke one share link.
 
         `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
@@ -2467,7 +2467,7 @@ class AsyncSandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, command: str | None = None, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
+    async def start(self, id: str, *, command: str, env: Mapping[str, Any] | None = None, name: str | None = None, cwd: str | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> Process:
         """Start a background process in the sandbox.
 
         `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
@@ -2479,13 +2479,13 @@ class AsyncSandboxProcessesAPI:
         `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
         """
 
-    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Process:
         """Stop a background process, forcibly if it does not exit in time.
 
         `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
         """
 
-    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ProcessLogs:
         """Fetch the last lines of output of a background process.
 
         `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
@@ -2497,19 +2497,19 @@ class AsyncSandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[EnvVar]:
         """List the environment variables of a sandbox; secret values may be masked.
 
         `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
         """
 
-    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> EnvUpdate:
         """Set one environment variable; the core sends it as a one-item vars list.
 
         `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
         """
 
-    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove one environment variable from a sandbox.
 
         `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
@@ -2536,7 +2536,7 @@ class AsyncSandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None = None, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str, cwd: str | None = None, env: Mapping[str, Any] | None = None, timeout: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
         `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
@@ -2560,7 +2560,7 @@ class AsyncSandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> FileWritten:
         """Write one file into the sandbox.
 
         `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
@@ -2572,37 +2572,37 @@ class AsyncSandboxFilesAPI:
         `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
         """
 
-    async def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def list(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[FileEntry]:
         """List the entries of a sandbox directory.
 
         `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
         """
 
-    async def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, path: str, *, recursive: bool | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Remove a file or directory from the sandbox.
 
         `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
         """
 
-    async def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def mkdir(self, id: str, path: str, *, recursive: bool | None = None, mode: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Create a directory in the sandbox.
 
         `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
         """
 
-    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> ActionResult:
         """Move or rename a path inside the sandbox.
 
         `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
         """
 
-    async def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def tree(self, id: str, *, path: str | None = None, depth: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> FileEntry:
         """Return the directory tree under a path, down to a given depth.
 
         `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
         """
 
-    async def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def write_many(self, id: str, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> WriteManyResult:
         """Write several files in one request; each item holds a path and its content_base64.
 
         `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
@@ -2640,7 +2640,7 @@ class AsyncSandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[Any] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def create(self, *, wait: bool | None = None, template_id: str | None = None, name: str | None = None, slug: str | None = None, size: str | None = None, cpu_count: int | None = None, memory_mb: int | None = None, disk_size_mb: int | None = None, env: Mapping[str, Any] | None = None, metadata: Mapping[str, Any] | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, persistent: bool | None = None, always_on: bool | None = None, region: str | None = None, allow_provision: bool | None = None, workspace_id: str | None = None, workspace_slug: str | None = None, workspace_name: str | None = None, project_id: str | None = None, project_slug: str | None = None, project_name: str | None = None, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, tags: Sequence[str] | None = None, idempotency_key: str | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
         """Create a sandbox.
 
         `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
@@ -2652,19 +2652,19 @@ class AsyncSandboxesAPI:
         `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
         """
 
-    async def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[Any] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
+    async def list(self, *, external_workspace_id: str | None = None, external_user_id: str | None = None, external_project_id: str | None = None, state: str | None = None, tags: Sequence[str] | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
         `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Deleted:
         """Destroy a sandbox.
 
         `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
         """
 
-    async def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[Any] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
+    async def update(self, id: str, *, name: str | None = None, slug: str | None = None, tags: Sequence[str] | None = None, metadata: Mapping[str, Any] | None = None, always_on: bool | None = None, timeout_sec: int | None = None, idle_timeout_sec: int | None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
         `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
