@@ -23,6 +23,7 @@ class Param:
     ty: str
     required: bool = False  # a keyword parameter the call cannot do without (`name!` in the table)
     item: str | None = None  # element type of a list: str, map or json (`name:[str]` in the table)
+    doc: str = ""  # meaning and unit, where the name alone does not say it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,7 +74,10 @@ class Op:
             out.append(Param("content_type", "Content-Type", "str"))
         if self.returns.kind == "page":
             # Page numbers are numbers; cursors are opaque text.
-            out.append(Param(self.returns.cursor, self.returns.cursor, "int" if self.returns.cursor == "page" else "str"))
+            cursor = self.returns.cursor
+            doc = ("Page number to fetch, 1 for the first; the pager sets it as it walks." if cursor == "page"
+                   else "Cursor of the page to fetch (`next_cursor` of the previous page).")
+            out.append(Param(cursor, cursor, "int" if cursor == "page" else "str", doc=doc))
         return out
 
     @property
@@ -127,10 +131,20 @@ def _returns(text: str, paginate: str | None, op: str) -> Returns:
     raise SystemExit(f"{op}: unknown returns `{text}`")
 
 
+def _documented(params: tuple[Param, ...], docs: dict[str, str], op: str) -> tuple[Param, ...]:
+    return tuple(dataclasses.replace(p, doc=docs.get(p.name, "")) for p in params)
+
+
 def load_table() -> list[Op]:
-    data = tomllib.loads(TABLE.read_text())["ops"]
+    table = tomllib.loads(TABLE.read_text())
+    data, param_docs = table["ops"], table.get("param_docs", {})
     ops = []
     for name, row in data.items():
+        docs = {**param_docs, **row.get("docs", {})}
+        given = set(row.get("docs", {}))
+        declared = {p for where in ("args", "query", "body") for p in re.findall(r"([a-z_][a-z0-9_]*)", row.get(where, ""))}
+        if given - declared:
+            raise SystemExit(f"{name}: `docs` for parameters it does not have: {sorted(given - declared)}")
         method, _, path = row["http"].partition(" ")
         path_params = tuple(re.findall(r"\{(\w+)\}", path))
         ops.append(
@@ -140,9 +154,9 @@ def load_table() -> list[Op]:
                 method=method,
                 path=path,
                 path_params=path_params,
-                args=_params(row.get("args", ""), "args", name),
-                query=_params(row.get("query", ""), "query", name),
-                body=_params(row.get("body", ""), "body", name),
+                args=_documented(_params(row.get("args", ""), "args", name), docs, name),
+                query=_documented(_params(row.get("query", ""), "query", name), docs, name),
+                body=_documented(_params(row.get("body", ""), "body", name), docs, name),
                 idempotency=row.get("idempotency", "none"),
                 returns=_returns(row["returns"], row.get("paginate"), name),
                 upload=row.get("upload", "json"),

@@ -82,3 +82,24 @@ test('exec results have the same fields whichever route ran them', async () => {
 test('a missing required parameter is refused before the network, naming it', async () => {
   await assert.rejects(client.exec.run('sbx_fixture', {}), (err) => err.kind === 'invalid_argument' && /`command` is required/.test(err.message))
 })
+
+test('the type-checked seed flows (typecheck/flows.ts) run against the emulator', async () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const { spawnSync } = require('node:child_process')
+  const { PACKAGE } = require('./helpers.js')
+  // Emitted inside the package, so `require('miosa-native')` resolves to this checkout.
+  const out = path.join(__dirname, 'typecheck', '.out')
+  const tsc = path.join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
+  const built = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.json'), '--noEmit', 'false', '--outDir', out], { encoding: 'utf8' })
+  try {
+    assert.equal(built.status, 0, built.stdout)
+    const seen = await require(path.join(out, 'flows.js')).flows(client)
+    assert.ok(seen[0].startsWith('sbx_') && ['creating', 'running'].includes(seen[1]), seen.join(' | '))
+    for (const expected of ['hi', 'same/same', '/workspace/notes.txt', '/workspace/a.txt', 'GREETING=set', 'demo,typed', 'deleted']) {
+      assert.ok(seen.includes(expected), `${expected} in ${seen.join(' | ')}`)
+    }
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true })
+  }
+})

@@ -29,9 +29,15 @@ function invalid(message) {
   return new InvalidArgumentError(message, { kind: 'invalid_argument' })
 }
 
+/** Bytes nested in JSON travel as base64 text, the way the API carries binary inside JSON. */
+function bytesAsBase64(key, value) {
+  const raw = this[key]
+  return isBytes(raw) ? toBuffer(raw).toString('base64') : value
+}
+
 function toJson(value, what) {
   try {
-    return JSON.stringify(value)
+    return JSON.stringify(value, bytesAsBase64)
   } catch (err) {
     throw invalid(`${what} cannot be sent as JSON: ${err.message}`)
   }

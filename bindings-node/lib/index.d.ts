@@ -187,6 +187,7 @@ export declare class Client {
    * Stream server-sent events from any path of the API.
    *
    * `GET {path}` (seed: `Miosa.Client.stream_sse/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   streamSse(path: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `streamSse`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -199,48 +200,56 @@ export interface SandboxesApi {
    * Create a sandbox.
    *
    * `POST /sandboxes` (seed: `Miosa.Sandboxes.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params?: SandboxesCreateParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Fetch one sandbox.
    *
    * `GET /sandboxes/{id}` (seed: `Miosa.Sandboxes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Sandbox>
   /**
    * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
    *
    * `GET /sandboxes` (seed: `Miosa.Sandboxes.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: SandboxesListParams, options?: RequestOptions): Promise<Sandbox[]>
   /**
    * Destroy a sandbox.
    *
    * `DELETE /sandboxes/{id}` (seed: `Miosa.Sandboxes.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Change the mutable settings of a sandbox.
    *
    * `PATCH /sandboxes/{id}` (seed: `Miosa.Sandboxes.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: SandboxesUpdateParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Mint a short-lived token and URL for previewing the sandbox.
    *
    * `POST /sandboxes/{id}/preview-token` (seed: `Miosa.Sandboxes.preview_token/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   previewToken(id: string, params?: SandboxesPreviewTokenParams, options?: RequestOptions): Promise<PreviewToken>
   /**
    * Create a new sandbox from a live sandbox or one of its snapshots.
    *
    * `POST /sandboxes/{id}/fork` (seed: `Miosa.Sandboxes.fork/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   fork(id: string, params?: SandboxesForkParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
    *
    * `GET /sandboxes/{id}/readiness/stream` (seed: `Miosa.Sandboxes.wait_until_ready/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   waitUntilReady(id: string, params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
 }
@@ -275,54 +284,65 @@ export interface SandboxFilesApi {
    * Write one file into the sandbox.
    *
    * `POST /sandboxes/{id}/fs/write` (seed: `Miosa.Sandbox.Files.write/4`).
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   write(id: string, path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<FileWritten>
   /**
    * Read one file of the sandbox as bytes.
    *
    * `GET /sandboxes/{id}/fs/download` (seed: `Miosa.Sandbox.Files.read/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   read(id: string, path: string, options?: RequestOptions): Promise<Buffer>
   /**
    * List the entries of a sandbox directory.
    *
    * `GET /sandboxes/{id}/files` (seed: `Miosa.Sandbox.Files.list/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, params?: SandboxFilesListParams, options?: RequestOptions): Promise<FileEntry[]>
   /**
    * Remove a file or directory from the sandbox.
    *
    * `DELETE /sandboxes/{id}/fs` (seed: `Miosa.Sandbox.Files.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<Deleted>
   /**
    * Create a directory in the sandbox.
    *
    * `POST /sandboxes/{id}/fs/mkdir` (seed: `Miosa.Sandbox.Files.mkdir/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   mkdir(id: string, path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Move or rename a path inside the sandbox.
    *
    * `POST /sandboxes/{id}/fs/rename` (seed: `Miosa.Sandbox.Files.move/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   move(id: string, fromPath: string, toPath: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Return the directory tree under a path, down to a given depth.
    *
    * `GET /sandboxes/{id}/files/tree` (seed: `Miosa.Sandbox.Files.tree/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
   /**
    * Write several files in one request; each item holds a path and its content_base64.
    *
    * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
+   * @param files Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   writeMany(id: string, files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
   /**
    * Stream file change events under a sandbox path.
    *
    * `GET /sandboxes/{id}/files/watch` (seed: `Miosa.Sandbox.Files.watch/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   watch(id: string, params?: SandboxFilesWatchParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `watch`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -335,18 +355,22 @@ export interface SandboxExecApi {
    * Run a command in the sandbox and wait for its output and exit code.
    *
    * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.run/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   run(id: string, params: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
   /**
    * Run a shell command line in the sandbox and wait for it to finish.
    *
    * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.bash/3`).
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   bash(id: string, command: string, params?: SandboxExecBashParams, options?: RequestOptions): Promise<ExecResult>
   /**
    * Run code in the sandbox's persistent interpreter (Python by default).
    *
    * `POST /sandboxes/{id}/code/run` (seed: `Miosa.Sandbox.Exec.python/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   python(id: string, code: string, params?: SandboxExecPythonParams, options?: RequestOptions): Promise<ExecResult>
 }
@@ -357,6 +381,7 @@ export interface SandboxEventsApi {
    * Stream the lifecycle and build events of a sandbox.
    *
    * `GET /sandboxes/{id}/events` (seed: `Miosa.Sandbox.Events.stream/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stream(id: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -369,18 +394,21 @@ export interface SandboxEnvApi {
    * List the environment variables of a sandbox; secret values may be masked.
    *
    * `GET /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Set one environment variable; the core sends it as a one-item vars list.
    *
    * `PUT /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.set/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   set(id: string, key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<EnvUpdate>
   /**
    * Remove one environment variable from a sandbox.
    *
    * `DELETE /sandboxes/{id}/env/{key}` (seed: `Miosa.Sandbox.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, key: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -391,24 +419,29 @@ export interface SandboxProcessesApi {
    * Start a background process in the sandbox.
    *
    * `POST /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.start/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   start(id: string, params: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
   /**
    * List the background processes of a sandbox.
    *
    * `GET /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Process[]>
   /**
    * Stop a background process, forcibly if it does not exit in time.
    *
    * `DELETE /sandboxes/{id}/processes/{pid}` (seed: `Miosa.Sandbox.Processes.stop/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stop(id: string, pid: string, options?: RequestOptions): Promise<Process>
   /**
    * Fetch the last lines of output of a background process.
    *
    * `GET /sandboxes/{id}/processes/{pid}/logs` (seed: `Miosa.Sandbox.Processes.logs/4`).
+   * @param tail How many of the last output lines to return.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
 }
@@ -419,18 +452,21 @@ export interface SandboxShareApi {
    * Create a read-only share link that works without an API key.
    *
    * `POST /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, params?: SandboxShareCreateParams, options?: RequestOptions): Promise<Share>
   /**
    * List the share links of a sandbox.
    *
    * `GET /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Share[]>
   /**
    * Revoke one share link.
    *
    * `DELETE /sandboxes/{id}/shares/{share_id}` (seed: `Miosa.Sandbox.Share.revoke/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   revoke(id: string, shareId: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -441,24 +477,29 @@ export interface SandboxPreviewsApi {
    * Expose a sandbox port as a preview.
    *
    * `POST /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, port: number, options?: RequestOptions): Promise<Preview>
   /**
    * List the previews of a sandbox.
    *
    * `GET /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Preview[]>
   /**
    * Mint a share token for one preview.
    *
    * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed: `Miosa.Sandbox.Previews.share/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   share(id: string, previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<PreviewShare>
   /**
    * Remove a preview from a sandbox.
    *
    * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed: `Miosa.Sandbox.Previews.destroy/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   destroy(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -469,18 +510,21 @@ export interface SandboxSnapshotsApi {
    * Take a snapshot of a sandbox.
    *
    * `POST /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, params?: SandboxSnapshotsCreateParams, options?: RequestOptions): Promise<Snapshot>
   /**
    * Roll a sandbox back to a ready, unexpired snapshot.
    *
    * `POST /sandboxes/{id}/restore/{snapshot_id}` (seed: `Miosa.Sandbox.Snapshots.restore/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   restore(id: string, snapshotId: string, options?: RequestOptions): Promise<Sandbox>
   /**
    * List the snapshots of a sandbox that are not deleted.
    *
    * `GET /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Snapshot[]>
 }
@@ -491,18 +535,23 @@ export interface SandboxTagsApi {
    * Add tags to a sandbox by reading its tags and writing back the union.
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.add/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   add(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Remove tags from a sandbox by reading its tags and writing back the rest.
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.remove/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   remove(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Return the tags of a sandbox, read from the sandbox record.
    *
    * `GET /sandboxes/{id}` (seed: `Miosa.Sandbox.Tags.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<string[]>
 }
@@ -513,12 +562,14 @@ export interface SandboxTerminalApi {
    * Open a PTY session in the sandbox.
    *
    * `POST /sandboxes/{id}/terminal` (seed: `Miosa.Sandbox.Terminal.open/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   open(id: string, params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<TerminalSession>
   /**
    * Change the size of an open PTY session.
    *
    * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed: `Miosa.Sandbox.Terminal.resize/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
 }
@@ -529,24 +580,28 @@ export interface SandboxTemplatesApi {
    * List the sandbox templates available to the tenant.
    *
    * `GET /sandbox-templates` (seed: `Miosa.SandboxTemplates.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: SandboxTemplatesListParams, options?: RequestOptions): Promise<Template[]>
   /**
    * Fetch one sandbox template.
    *
    * `GET /sandbox-templates/{template_id}` (seed: `Miosa.SandboxTemplates.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(templateId: string, options?: RequestOptions): Promise<Template>
   /**
    * Register a custom sandbox template from a build spec.
    *
    * `POST /sandbox-templates` (seed: `Miosa.SandboxTemplates.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: SandboxTemplatesCreateParams, options?: RequestOptions): Promise<Template>
   /**
    * Delete a custom sandbox template.
    *
    * `DELETE /sandbox-templates/{template_id}` (seed: `Miosa.SandboxTemplates.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(templateId: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -557,48 +612,56 @@ export interface TenantApi {
    * Describe the current tenant with its plan, limits and usage.
    *
    * `GET /tenant/plan` (seed: `Miosa.Tenant.current/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   current(options?: RequestOptions): Promise<Tenant>
   /**
    * Show the tenant's custom preview domain and its DNS target.
    *
    * `GET /tenant/preview-domain` (seed: `Miosa.Tenant.get_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   getPreviewDomain(options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Set the custom domain used for preview URLs.
    *
    * `PUT /tenant/preview-domain` (seed: `Miosa.Tenant.set_preview_domain/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   setPreviewDomain(domain: string, options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Check the DNS records of the custom preview domain.
    *
    * `POST /tenant/preview-domain/verify` (seed: `Miosa.Tenant.verify_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   verifyPreviewDomain(options?: RequestOptions): Promise<PreviewDomainCheck>
   /**
    * Drop the custom preview domain.
    *
    * `DELETE /tenant/preview-domain` (seed: `Miosa.Tenant.delete_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   deletePreviewDomain(options?: RequestOptions): Promise<Deleted>
   /**
    * Show the tenant's white-label branding.
    *
    * `GET /tenant/branding` (seed: `Miosa.Tenant.get_branding/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   getBranding(options?: RequestOptions): Promise<Branding>
   /**
    * Replace the white-label branding (product name, logo, colours, support contacts).
    *
    * `PUT /tenant/branding` (seed: `Miosa.Tenant.set_branding/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   setBranding(params?: TenantSetBrandingParams, options?: RequestOptions): Promise<Branding>
   /**
    * Reset the branding to the platform defaults.
    *
    * `DELETE /tenant/branding` (seed: `Miosa.Tenant.delete_branding/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   deleteBranding(options?: RequestOptions): Promise<Deleted>
 }
@@ -609,30 +672,35 @@ export interface ComputersApi {
    * Create a desktop computer; start it afterwards.
    *
    * `POST /computers` (seed: `Miosa.Computers.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params?: ComputersCreateParams, options?: RequestOptions): Promise<Computer>
   /**
    * Fetch one computer.
    *
    * `GET /computers/{id}` (seed: `Miosa.Computers.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Computer>
   /**
    * List the computers of the tenant.
    *
    * `GET /computers` (seed: `Miosa.Computers.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: ComputersListParams, options?: RequestOptions): Promise<Computer[]>
   /**
    * Rename a computer or change its metadata.
    *
    * `PATCH /computers/{id}` (seed: `Miosa.Computers.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: ComputersUpdateParams, options?: RequestOptions): Promise<Computer>
   /**
    * Delete a computer.
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computers.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<Deleted>
 }
@@ -651,42 +719,49 @@ export interface ComputerApi {
    * Boot a computer.
    *
    * `POST /computers/{id}/start` (seed: `Miosa.Computer.start/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   start(id: string, params?: ComputerStartParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Shut a computer down.
    *
    * `POST /computers/{id}/stop` (seed: `Miosa.Computer.stop/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stop(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Reboot a computer.
    *
    * `POST /computers/{id}/restart` (seed: `Miosa.Computer.restart/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   restart(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Make a copy of a computer.
    *
    * `POST /computers/{id}/clone` (seed: `Miosa.Computer.clone/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   clone(id: string, params?: ComputerCloneParams, options?: RequestOptions): Promise<Computer>
   /**
    * Change the size bundle or CPU and memory of a computer.
    *
    * `POST /computers/{id}/resize` (seed: `Miosa.Computer.resize/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, params?: ComputerResizeParams, options?: RequestOptions): Promise<Computer>
   /**
    * Move a computer to another host or region.
    *
    * `POST /computers/{id}/move` (seed: `Miosa.Computer.move/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   move(id: string, params?: ComputerMoveParams, options?: RequestOptions): Promise<Computer>
   /**
    * Destroy a computer for good.
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computer.destroy/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
 }
@@ -697,24 +772,28 @@ export interface ComputerEnvApi {
    * List the environment variables of a computer; values may be masked.
    *
    * `GET /computers/{id}/env` (seed: `Miosa.Computer.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Add a new environment variable to a computer.
    *
    * `POST /computers/{id}/env` (seed: `Miosa.Computer.Env.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, params: ComputerEnvCreateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Change the value of an existing environment variable.
    *
    * `PATCH /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, name: string, params: ComputerEnvUpdateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Remove an environment variable from a computer.
    *
    * `DELETE /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, name: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -725,24 +804,29 @@ export interface ComputerPortsApi {
    * List the exposed ports of a computer.
    *
    * `GET /computers/{id}/ports` (seed: `Miosa.Computer.Ports.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Port[]>
   /**
    * Expose a port of a computer.
    *
    * `POST /computers/{id}/ports` (seed: `Miosa.Computer.Ports.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<Port>
   /**
    * Change the visibility or access options of an exposed port.
    *
    * `PATCH /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<Port>
   /**
    * Stop exposing a port.
    *
    * `DELETE /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, port: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -753,12 +837,15 @@ export interface ComputerAutoStopApi {
    * Show the idle auto-stop setting of a computer.
    *
    * `GET /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<AutoStop>
   /**
    * Set the idle time before auto-stop in seconds; 0 turns it off.
    *
    * `PATCH /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.update/3`).
+   * @param seconds Idle seconds before the computer stops; 0 turns auto-stop off.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, seconds: number, options?: RequestOptions): Promise<AutoStop>
 }
@@ -769,6 +856,7 @@ export interface ComputerMetricsApi {
    * Fetch resource metrics of a computer over a time window.
    *
    * `GET /computers/{id}/metrics` (seed: `Miosa.Computer.Metrics.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
 }
@@ -779,48 +867,64 @@ export interface DesktopApi {
    * Capture the screen as PNG bytes.
    *
    * `GET /computers/{id}/desktop/screenshot` (seed: `Miosa.Desktop.screenshot/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   screenshot(id: string, options?: RequestOptions): Promise<Buffer>
   /**
    * Click at a point of the screen.
    *
    * `POST /computers/{id}/desktop/click` (seed: `Miosa.Desktop.click/4`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   click(id: string, x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Type text with the keyboard.
    *
    * `POST /computers/{id}/desktop/type` (seed: `Miosa.Desktop.type/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   type(id: string, text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Press a key or key combination such as ctrl+c.
    *
    * `POST /computers/{id}/desktop/key` (seed: `Miosa.Desktop.key/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   key(id: string, key: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Drag the mouse from one point to another.
    *
    * `POST /computers/{id}/desktop/drag` (seed: `Miosa.Desktop.drag/6`).
+   * @param fromX Start position, horizontal, in pixels.
+   * @param fromY Start position, vertical, in pixels.
+   * @param toX End position, horizontal, in pixels.
+   * @param toY End position, vertical, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   drag(id: string, fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<ActionResult>
   /**
    * Scroll at a point of the screen in a direction.
    *
    * `POST /computers/{id}/desktop/scroll` (seed: `Miosa.Desktop.scroll/5`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   scroll(id: string, x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Set the desktop background from a VM path or an https URL.
    *
    * `POST /computers/{id}/desktop/wallpaper` (seed: `Miosa.Desktop.set_wallpaper/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   setWallpaper(id: string, path: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Dump the accessibility tree of the desktop.
    *
    * `GET /computers/{id}/desktop/accessibility-tree` (seed: `Miosa.Desktop.accessibility_tree/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   accessibilityTree(id: string, options?: RequestOptions): Promise<any>
 }
@@ -831,42 +935,49 @@ export interface WorkspacesApi {
    * List the workspaces of the tenant.
    *
    * `GET /workspaces` (seed: `Miosa.Workspaces.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: WorkspacesListParams, options?: RequestOptions): Promise<Workspace[]>
   /**
    * Create a workspace.
    *
    * `POST /workspaces` (seed: `Miosa.Workspaces.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: WorkspacesCreateParams, options?: RequestOptions): Promise<Workspace>
   /**
    * Fetch one workspace.
    *
    * `GET /workspaces/{id}` (seed: `Miosa.Workspaces.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Workspace>
   /**
    * Change the name, description or metadata of a workspace.
    *
    * `PATCH /workspaces/{id}` (seed: `Miosa.Workspaces.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: WorkspacesUpdateParams, options?: RequestOptions): Promise<Workspace>
   /**
    * Delete a workspace that has no running computers.
    *
    * `DELETE /workspaces/{id}` (seed: `Miosa.Workspaces.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch aggregate statistics of a workspace.
    *
    * `GET /workspaces/{id}/stats` (seed: `Miosa.Workspaces.stats/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stats(id: string, options?: RequestOptions): Promise<WorkspaceStats>
   /**
    * Fetch the resource usage of a workspace.
    *
    * `GET /workspaces/{id}/usage` (seed: `Miosa.Workspaces.usage/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<WorkspaceUsage>
 }
@@ -877,18 +988,21 @@ export interface WebhooksApi {
    * Register a webhook endpoint; the signing secret is returned only once.
    *
    * `POST /webhooks` (seed: `Miosa.Webhooks.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: WebhooksCreateParams, options?: RequestOptions): Promise<Webhook>
   /**
    * Fetch one webhook.
    *
    * `GET /webhooks/{id}` (seed: `Miosa.Webhooks.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Webhook>
   /**
    * One page of the tenant's webhooks.
    *
    * `GET /webhooks` (seed: `Miosa.Webhooks.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: WebhooksListParams, options?: RequestOptions): Promise<Page<Webhook>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -897,18 +1011,21 @@ export interface WebhooksApi {
    * Change the URL, events, secret or state of a webhook.
    *
    * `PATCH /webhooks/{id}` (seed: `Miosa.Webhooks.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: WebhooksUpdateParams, options?: RequestOptions): Promise<Webhook>
   /**
    * Delete a webhook.
    *
    * `DELETE /webhooks/{id}` (seed: `Miosa.Webhooks.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Send a test event to a webhook and return the delivery record.
    *
    * `POST /webhooks/{id}/test` (seed: `Miosa.Webhooks.test/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   test(id: string, options?: RequestOptions): Promise<WebhookDelivery>
   /**
@@ -925,18 +1042,21 @@ export interface UsageApi {
    * Usage rollup grouped by end user, project or workspace.
    *
    * `GET /usage` (seed: `Miosa.Usage.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(params?: UsageGetParams, options?: RequestOptions): Promise<UsageReport>
   /**
    * Usage summary of the current billing period.
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.current/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   current(options?: RequestOptions): Promise<UsageSummary>
   /**
    * One page of billed compute sessions.
    *
    * `GET /usage/sessions` (seed: `Miosa.Usage.sessions/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<UsageSession>>
   /** Every item of `sessions`, following `next_cursor` page by page as the loop asks for more. */
@@ -945,6 +1065,7 @@ export interface UsageApi {
    * Usage summary between two ISO 8601 dates.
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.report/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<UsageSummary>
 }
@@ -955,18 +1076,21 @@ export interface QuotasApi {
    * Show the quota of one of your end users.
    *
    * `GET /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(externalUserId: string, options?: RequestOptions): Promise<Quota>
   /**
    * Override the limits of one of your end users.
    *
    * `PUT /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.set/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   set(externalUserId: string, params?: QuotasSetParams, options?: RequestOptions): Promise<Quota>
   /**
    * Drop an end user's override so the tenant default applies again.
    *
    * `DELETE /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(externalUserId: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -977,6 +1101,7 @@ export interface AuditLogApi {
    * One page of the tenant's audit log.
    *
    * `GET /audit-log` (seed: `Miosa.AuditLog.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: AuditLogListParams, options?: RequestOptions): Promise<Page<AuditEntry>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -989,18 +1114,21 @@ export interface ApiKeysApi {
    * Create an API key; its secret token is returned only once.
    *
    * `POST /api-keys` (seed: `Miosa.ApiKeys.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: ApiKeysCreateParams, options?: RequestOptions): Promise<ApiKey>
   /**
    * Fetch the metadata of one API key.
    *
    * `GET /api-keys/{id}` (seed: `Miosa.ApiKeys.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<ApiKey>
   /**
    * One page of the tenant's API keys, without their secrets.
    *
    * `GET /api-keys` (seed: `Miosa.ApiKeys.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<ApiKey>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1009,6 +1137,7 @@ export interface ApiKeysApi {
    * Revoke an API key.
    *
    * `DELETE /api-keys/{id}` (seed: `Miosa.ApiKeys.revoke/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   revoke(id: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -1019,30 +1148,35 @@ export interface SnapshotsApi {
    * Take a snapshot of a computer.
    *
    * `POST /computers/{computer_id}/snapshots` (seed: `Miosa.Snapshots.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(computerId: string, params?: SnapshotsCreateParams, options?: RequestOptions): Promise<Snapshot>
   /**
    * Fetch one snapshot.
    *
    * `GET /snapshots/{snapshot_id}` (seed: `Miosa.Snapshots.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(snapshotId: string, options?: RequestOptions): Promise<Snapshot>
   /**
    * List the snapshots of a computer.
    *
    * `GET /computers/{computer_id}/snapshots` (seed: `Miosa.Snapshots.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(computerId: string, options?: RequestOptions): Promise<Snapshot[]>
   /**
    * Restore a computer snapshot onto a freshly provisioned computer.
    *
    * `POST /computers/{computer_id}/restore/{snapshot_id}` (seed: `Miosa.Snapshots.restore/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   restore(computerId: string, snapshotId: string, options?: RequestOptions): Promise<Computer>
   /**
    * Delete a snapshot that is no longer in use.
    *
    * `DELETE /snapshots/{snapshot_id}` (seed: `Miosa.Snapshots.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(snapshotId: string, options?: RequestOptions): Promise<Snapshot>
 }
@@ -1053,18 +1187,21 @@ export interface DeploymentsApi {
    * Create a deployment.
    *
    * `POST /deployments` (seed: `Miosa.Deployments.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: DeploymentsCreateParams, options?: RequestOptions): Promise<Deployment>
   /**
    * Fetch one deployment.
    *
    * `GET /deployments/{id}` (seed: `Miosa.Deployments.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Deployment>
   /**
    * One page of the tenant's deployments.
    *
    * `GET /deployments` (seed: `Miosa.Deployments.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: DeploymentsListParams, options?: RequestOptions): Promise<Page<Deployment>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1073,24 +1210,28 @@ export interface DeploymentsApi {
    * Change the settings of a deployment.
    *
    * `PATCH /deployments/{id}` (seed: `Miosa.Deployments.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: DeploymentsUpdateParams, options?: RequestOptions): Promise<Deployment>
   /**
    * Delete a deployment.
    *
    * `DELETE /deployments/{id}` (seed: `Miosa.Deployments.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Publish a new version of a deployment built from a sandbox.
    *
    * `POST /deployments/{id}/publish` (seed: `Miosa.Deployments.publish/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   publish(id: string, params?: DeploymentsPublishParams, options?: RequestOptions): Promise<Publication>
   /**
    * Go back to a given version, or to the previous ready one.
    *
    * `POST /deployments/{id}/rollback` (seed: `Miosa.Deployments.rollback/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   rollback(id: string, params?: DeploymentsRollbackParams, options?: RequestOptions): Promise<Deployment>
 }
@@ -1101,18 +1242,21 @@ export interface DatabasesApi {
    * Provision a managed database.
    *
    * `POST /databases` (seed: `Miosa.Databases.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: DatabasesCreateParams, options?: RequestOptions): Promise<Database>
   /**
    * Fetch one database.
    *
    * `GET /databases/{id}` (seed: `Miosa.Databases.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Database>
   /**
    * One page of the tenant's databases.
    *
    * `GET /databases` (seed: `Miosa.Databases.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: DatabasesListParams, options?: RequestOptions): Promise<Page<Database>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1121,18 +1265,21 @@ export interface DatabasesApi {
    * Change the name, size or plan of a database.
    *
    * `PATCH /databases/{id}` (seed: `Miosa.Databases.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: DatabasesUpdateParams, options?: RequestOptions): Promise<Database>
   /**
    * Delete a database.
    *
    * `DELETE /databases/{id}` (seed: `Miosa.Databases.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch the connection credentials of a database; treat them as secrets.
    *
    * `GET /databases/{id}/credentials` (seed: `Miosa.Databases.credentials/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   credentials(id: string, options?: RequestOptions): Promise<DatabaseCredentials>
 }
@@ -1143,30 +1290,36 @@ export interface StorageApi {
    * Create an object storage bucket.
    *
    * `POST /storage/buckets` (seed: `Miosa.Storage.create_bucket/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   createBucket(params: StorageCreateBucketParams, options?: RequestOptions): Promise<Bucket>
   /**
    * List the tenant's storage buckets.
    *
    * `GET /storage/buckets` (seed: `Miosa.Storage.list_buckets/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   listBuckets(options?: RequestOptions): Promise<Bucket[]>
   /**
    * Upload an object's bytes.
    *
    * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed: `Miosa.Storage.upload_object/4`).
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   uploadObject(bucketId: string, key: string, content: Buffer | Uint8Array | string, params?: StorageUploadObjectParams, options?: RequestOptions): Promise<StoredObject>
   /**
    * Download an object's bytes.
    *
    * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed: `Miosa.Storage.download_object/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   downloadObject(bucketId: string, key: string, options?: RequestOptions): Promise<Buffer>
   /**
    * Presign a URL to GET or PUT one object without an API key.
    *
    * `POST /storage/buckets/{bucket_id}/presign` (seed: `Miosa.Storage.signed_url/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<SignedUrl>
 }
@@ -1177,18 +1330,21 @@ export interface VolumesApi {
    * Create a persistent volume.
    *
    * `POST /volumes` (seed: `Miosa.Volumes.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: VolumesCreateParams, options?: RequestOptions): Promise<Volume>
   /**
    * Fetch one volume.
    *
    * `GET /volumes/{id}` (seed: `Miosa.Volumes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Volume>
   /**
    * One page of the tenant's volumes.
    *
    * `GET /volumes` (seed: `Miosa.Volumes.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: VolumesListParams, options?: RequestOptions): Promise<Page<Volume>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1197,24 +1353,29 @@ export interface VolumesApi {
    * Grow a volume to a new size in GB.
    *
    * `POST /volumes/{id}/resize` (seed: `Miosa.Volumes.resize/3`).
+   * @param sizeGb Size in GB.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sizeGb: number, options?: RequestOptions): Promise<Volume>
   /**
    * Mount a volume into a computer at a path.
    *
    * `POST /computers/{computer_id}/volumes` (seed: `Miosa.Volumes.attach/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   attach(computerId: string, volumeId: string, mountPath: string, options?: RequestOptions): Promise<VolumeAttachment>
   /**
    * Unmount a volume from a computer by attachment id.
    *
    * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed: `Miosa.Volumes.detach/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   detach(computerId: string, attachmentId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Delete a volume.
    *
    * `DELETE /volumes/{id}` (seed: `Miosa.Volumes.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -1225,12 +1386,14 @@ export interface CompletionsApi {
    * Create an OpenAI-compatible chat completion.
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: CompletionsCreateParams, options?: RequestOptions): Promise<any>
   /**
    * Stream a chat completion as delta chunks; the core always sends stream set to true.
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.stream/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stream(params: CompletionsStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -1243,6 +1406,7 @@ export interface EmbeddingsApi {
    * Compute embedding vectors for a text or a list of texts.
    *
    * `POST /intelligence/embeddings` (seed: `Miosa.Embeddings.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
 }
@@ -1253,18 +1417,21 @@ export interface CommandCenterApi {
    * Start an agent session from the command center.
    *
    * `POST /command-center/sessions` (seed: `Miosa.CommandCenter.create_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   createSession(params: CommandCenterCreateSessionParams, options?: RequestOptions): Promise<AgentSession>
   /**
    * Fetch one command center session.
    *
    * `GET /command-center/sessions/{session_id}` (seed: `Miosa.CommandCenter.get_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   getSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
   /**
    * One page of command center sessions.
    *
    * `GET /command-center/sessions` (seed: `Miosa.CommandCenter.list_sessions/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<AgentSession>>
   /** Every item of `listSessions`, following `next_cursor` page by page as the loop asks for more. */
@@ -1273,6 +1440,7 @@ export interface CommandCenterApi {
    * Cancel a running command center session.
    *
    * `POST /command-center/sessions/{session_id}/cancel` (seed: `Miosa.CommandCenter.cancel_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   cancelSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
 }
@@ -1283,24 +1451,28 @@ export interface WorkspaceMembersApi {
    * List the members of a workspace.
    *
    * `GET /workspaces/{workspace_id}/members` (seed: `Miosa.WorkspaceMembers.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(workspaceId: string, options?: RequestOptions): Promise<Member[]>
   /**
    * Fetch one member of a workspace.
    *
    * `GET /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(workspaceId: string, userId: string, options?: RequestOptions): Promise<Member>
   /**
    * Change a member's role in a workspace.
    *
    * `PATCH /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.update/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(workspaceId: string, userId: string, role: string, options?: RequestOptions): Promise<Member>
   /**
    * Remove a member from a workspace; the last owner cannot be removed.
    *
    * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.remove/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<Deleted>
 }
@@ -1311,30 +1483,35 @@ export interface WorkspaceInvitesApi {
    * Invite someone to a workspace by email, or add them at once if already in the organisation.
    *
    * `POST /workspaces/{workspace_id}/invites` (seed: `Miosa.WorkspaceInvites.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(workspaceId: string, params: WorkspaceInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the pending invitations of a workspace.
    *
    * `GET /workspaces/{workspace_id}/invites` (seed: `Miosa.WorkspaceInvites.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(workspaceId: string, options?: RequestOptions): Promise<Invite[]>
   /**
    * Fetch one workspace invitation.
    *
    * `GET /workspaces/{workspace_id}/invites/{invite_id}` (seed: `Miosa.WorkspaceInvites.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<Invite>
   /**
    * Withdraw a workspace invitation that was not accepted yet.
    *
    * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed: `Miosa.WorkspaceInvites.cancel/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   cancel(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept a workspace invitation as the invited user.
    *
    * `POST /workspace-invites/{token}/accept` (seed: `Miosa.WorkspaceInvites.accept/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
@@ -1345,30 +1522,35 @@ export interface OrgInvitesApi {
    * Invite someone by email to join the organisation.
    *
    * `POST /tenants/{tenant_id}/invites` (seed: `Miosa.OrgInvites.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(tenantId: string, params: OrgInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the organisation's invitations.
    *
    * `GET /tenants/{tenant_id}/invites` (seed: `Miosa.OrgInvites.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(tenantId: string, options?: RequestOptions): Promise<Invite[]>
   /**
    * Preview an organisation invitation from its token; no API key needed.
    *
    * `GET /invites/{token}` (seed: `Miosa.OrgInvites.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(token: string, options?: RequestOptions): Promise<InvitePreview>
   /**
    * Withdraw an organisation invitation that was not accepted yet.
    *
    * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed: `Miosa.OrgInvites.cancel/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   cancel(tenantId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept an organisation invitation as the invited user.
    *
    * `POST /invites/{token}/accept` (seed: `Miosa.OrgInvites.accept/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
@@ -1385,6 +1567,7 @@ export interface AdminTenantsApi {
    * One page of all tenants; needs an admin key.
    *
    * `GET /admin/tenants` (seed: `Miosa.Admin.Tenants.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<Tenant>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1393,18 +1576,21 @@ export interface AdminTenantsApi {
    * Fetch the details of one tenant; needs an admin key.
    *
    * `GET /admin/tenants/{tenant_id}/detail` (seed: `Miosa.Admin.Tenants.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(tenantId: string, options?: RequestOptions): Promise<Tenant>
   /**
    * Suspend a tenant, with an optional reason; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/suspend` (seed: `Miosa.Admin.Tenants.suspend/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   suspend(tenantId: string, params?: AdminTenantsSuspendParams, options?: RequestOptions): Promise<Tenant>
   /**
    * Lift the suspension of a tenant; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/unsuspend` (seed: `Miosa.Admin.Tenants.unsuspend/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   unsuspend(tenantId: string, options?: RequestOptions): Promise<Tenant>
 }
@@ -1415,12 +1601,14 @@ export interface CreditsApi {
    * Show the tenant's credit balance.
    *
    * `GET /credits/balance` (seed: `Miosa.Credits.balance/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   balance(options?: RequestOptions): Promise<CreditBalance>
   /**
    * List credit transactions such as debits, credits and promotions.
    *
    * `GET /credits/transactions` (seed: `Miosa.Credits.history/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<CreditTransaction[]>
 }
@@ -1431,6 +1619,7 @@ export interface ExecApi {
    * Run a command on a computer and wait for its output and exit code.
    *
    * `POST /computers/{id}/exec`.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   run(id: string, params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
 }
@@ -1439,7 +1628,7 @@ export interface ExecApi {
 
 /** Keyword parameters of `sandboxes.create`. */
 export interface SandboxesCreateParams {
-  /** `wait` (query). */
+  /** Answer only once the sandbox is ready. */
   wait?: boolean
   /** `template_id` (body). */
   template_id?: string
@@ -1455,13 +1644,13 @@ export interface SandboxesCreateParams {
   memory_mb?: number
   /** `disk_size_mb` (body). */
   disk_size_mb?: number
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
-  /** `idle_timeout_sec` (body). */
+  /** Seconds of inactivity before the sandbox stops. */
   idle_timeout_sec?: number
   /** `persistent` (body). */
   persistent?: boolean
@@ -1485,11 +1674,11 @@ export interface SandboxesCreateParams {
   project_name?: string
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
-  /** `tags` (body). */
+  /** Tag names. */
   tags?: string[]
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -1499,13 +1688,13 @@ export interface SandboxesCreateParams {
 export interface SandboxesListParams {
   /** `external_workspace_id` (query). */
   external_workspace_id?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (query). */
   external_project_id?: string
   /** `state` (query). */
   state?: string
-  /** `tags` (query). */
+  /** Tag names. */
   tags?: string[]
 }
 
@@ -1515,21 +1704,21 @@ export interface SandboxesUpdateParams {
   name?: string
   /** `slug` (body). */
   slug?: string
-  /** `tags` (body). */
+  /** Tag names. */
   tags?: string[]
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `always_on` (body). */
   always_on?: boolean
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
-  /** `idle_timeout_sec` (body). */
+  /** Seconds of inactivity before the sandbox stops. */
   idle_timeout_sec?: number
 }
 
 /** Keyword parameters of `sandboxes.preview_token`. */
 export interface SandboxesPreviewTokenParams {
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
   /** `scope` (body). */
   scope?: string
@@ -1541,13 +1730,13 @@ export interface SandboxesForkParams {
   snapshot_id?: string
   /** `name` (body). */
   name?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
   /** `template_id` (body). */
   template_id?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header. */
   idempotency_key?: string
@@ -1555,9 +1744,9 @@ export interface SandboxesForkParams {
 
 /** Keyword parameters of `sandboxes.wait_until_ready`. */
 export interface SandboxesWaitUntilReadyParams {
-  /** `timeout` (query). */
+  /** Seconds to wait; the answer is false at the deadline. */
   timeout?: number
-  /** `stream` (query). */
+  /** Try the readiness stream before polling (default true). */
   stream?: boolean
 }
 
@@ -1565,7 +1754,7 @@ export interface SandboxesWaitUntilReadyParams {
 export interface SandboxFilesListParams {
   /** `path` (query). */
   path?: string
-  /** `depth` (query). */
+  /** How many directory levels to descend. */
   depth?: number
 }
 
@@ -1587,7 +1776,7 @@ export interface SandboxFilesMkdirParams {
 export interface SandboxFilesTreeParams {
   /** `path` (query). */
   path?: string
-  /** `depth` (query). */
+  /** How many directory levels to descend. */
   depth?: number
 }
 
@@ -1601,13 +1790,13 @@ export interface SandboxFilesWatchParams {
 
 /** Keyword parameters of `sandbox.exec.run`. */
 export interface SandboxExecRunParams {
-  /** `command` (body). Required. */
+  /** Shell command line to run. Required. */
   command: string
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
@@ -1615,39 +1804,39 @@ export interface SandboxExecRunParams {
 export interface SandboxExecBashParams {
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
 /** Keyword parameters of `sandbox.exec.python`. */
 export interface SandboxExecPythonParams {
-  /** `language` (body). */
+  /** Interpreter, `python` by default. */
   language?: string
-  /** `context` (body). */
+  /** Interpreter context id, to keep state between runs. */
   context?: string
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
 /** Keyword parameters of `sandbox.env.set`. */
 export interface SandboxEnvSetParams {
-  /** `encrypted` (body). */
+  /** Store the value encrypted; lists then mask it. */
   encrypted?: boolean
 }
 
 /** Keyword parameters of `sandbox.processes.start`. */
 export interface SandboxProcessesStartParams {
-  /** `command` (body). Required. */
+  /** Shell command line to run. Required. */
   command: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
   /** `name` (body). */
   name?: string
   /** `cwd` (body). */
   cwd?: string
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
@@ -1655,13 +1844,13 @@ export interface SandboxProcessesStartParams {
 export interface SandboxShareCreateParams {
   /** `scope` (body). */
   scope?: string
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
 }
 
 /** Keyword parameters of `sandbox.previews.share`. */
 export interface SandboxPreviewsShareParams {
-  /** `ttl_seconds` (body). */
+  /** Lifetime of the share token, in seconds. */
   expires_in_sec?: number
 }
 
@@ -1671,11 +1860,11 @@ export interface SandboxSnapshotsCreateParams {
   comment?: string
   /** `keep` (body). */
   keep?: boolean
-  /** `retention_seconds` (body). */
+  /** Seconds to keep the snapshot. */
   retention_seconds?: number
-  /** `expiration_seconds` (body). */
+  /** Seconds until the snapshot expires. */
   expiration_seconds?: number
-  /** `expiration_days` (body). */
+  /** Days until the snapshot expires. */
   expiration_days?: number
 }
 
@@ -1689,7 +1878,7 @@ export interface SandboxTerminalOpenParams {
   shell?: string
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
 }
 
@@ -1715,7 +1904,7 @@ export interface SandboxTemplatesCreateParams {
   build_spec?: Record<string, unknown>
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -1735,7 +1924,7 @@ export interface ComputersCreateParams {
   template_type?: string
   /** `size` (body). */
   size?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `visibility` (body). */
   visibility?: string
@@ -1745,7 +1934,7 @@ export interface ComputersCreateParams {
   workspace_id?: string
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -1753,9 +1942,9 @@ export interface ComputersCreateParams {
 
 /** Keyword parameters of `computers.list`. */
 export interface ComputersListParams {
-  /** `page` (query). */
+  /** Page number to fetch, 1 for the first; the pager sets it as it walks. */
   page?: number
-  /** `per_page` (query). */
+  /** Items per page, for lists paged by number. */
   per_page?: number
   /** `status` (query). */
   status?: string
@@ -1767,7 +1956,7 @@ export interface ComputersListParams {
 export interface ComputersUpdateParams {
   /** `name` (body). */
   name?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1787,7 +1976,7 @@ export interface ComputerStartParams {
   env_id?: string
   /** `no_env` (body). */
   no_env?: boolean
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
   /** `fail_fast` (body). */
   fail_fast?: boolean
@@ -1851,7 +2040,7 @@ export interface ComputerPortsUpdateParams {
 
 /** Keyword parameters of `computer.metrics.get`. */
 export interface ComputerMetricsGetParams {
-  /** `window` (query). */
+  /** Time window such as `1h` or `24h`. */
   window?: string
 }
 
@@ -1863,21 +2052,21 @@ export interface DesktopClickParams {
 
 /** Keyword parameters of `desktop.type`. */
 export interface DesktopTypeParams {
-  /** `delay` (body). */
+  /** Milliseconds between keystrokes. */
   delay?: number
 }
 
 /** Keyword parameters of `desktop.scroll`. */
 export interface DesktopScrollParams {
-  /** `clicks` (body). */
+  /** Scroll steps. */
   clicks?: number
 }
 
 /** Keyword parameters of `workspaces.list`. */
 export interface WorkspacesListParams {
-  /** `page` (query). */
+  /** Page number to fetch, 1 for the first; the pager sets it as it walks. */
   page?: number
-  /** `per_page` (query). */
+  /** Items per page, for lists paged by number. */
   per_page?: number
 }
 
@@ -1887,7 +2076,7 @@ export interface WorkspacesCreateParams {
   name: string
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1897,7 +2086,7 @@ export interface WorkspacesUpdateParams {
   name?: string
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1915,13 +2104,13 @@ export interface WorkspacesUsageParams {
 export interface WebhooksCreateParams {
   /** `url` (body). Required. */
   url: string
-  /** `events` (body). Required. */
+  /** Event names such as `sandbox.ready`. Required. */
   events: string[]
   /** `secret` (body). */
   secret?: string
   /** `active` (body). */
   active?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -1931,7 +2120,7 @@ export interface WebhooksCreateParams {
 export interface WebhooksListParams {
   /** `active` (query). */
   active?: boolean
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -1941,7 +2130,7 @@ export interface WebhooksListParams {
 export interface WebhooksUpdateParams {
   /** `url` (body). */
   url?: string
-  /** `events` (body). */
+  /** Event names such as `sandbox.ready`. */
   events?: string[]
   /** `secret` (body). */
   secret?: string
@@ -1959,7 +2148,7 @@ export interface UsageGetParams {
   start?: string
   /** `end` (query). */
   end?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
 }
 
@@ -1971,9 +2160,9 @@ export interface UsageSessionsParams {
   since?: string
   /** `until` (query). */
   until?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
-  /** `per_page` (query). */
+  /** Items per page, for lists paged by number. */
   per_page?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   page?: number
@@ -1993,7 +2182,7 @@ export interface QuotasSetParams {
 
 /** Keyword parameters of `audit_log.list`. */
 export interface AuditLogListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `type` (query). */
   type?: string
@@ -2011,11 +2200,11 @@ export interface AuditLogListParams {
 export interface ApiKeysCreateParams {
   /** `name` (body). Required. */
   name: string
-  /** `scopes` (body). */
+  /** Scopes such as `sandboxes:read`. */
   scopes?: string[]
   /** `expires_at` (body). */
   expires_at?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -2023,7 +2212,7 @@ export interface ApiKeysCreateParams {
 
 /** Keyword parameters of `api_keys.list`. */
 export interface ApiKeysListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2051,11 +2240,11 @@ export interface DeploymentsCreateParams {
   run_command?: string
   /** `auto_deploy` (body). */
   auto_deploy?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2069,11 +2258,11 @@ export interface DeploymentsListParams {
   project_id?: string
   /** `state` (query). */
   state?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `external_workspace_id` (query). */
   external_workspace_id?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (query). */
   external_project_id?: string
@@ -2087,11 +2276,11 @@ export interface DeploymentsUpdateParams {
   name?: string
   /** `auto_deploy` (body). */
   auto_deploy?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2111,7 +2300,7 @@ export interface DeploymentsPublishParams {
   build_command?: string
   /** `run_command` (body). */
   run_command?: string
-  /** `port` (body). */
+  /** Port number inside the sandbox or computer. */
   port?: number
   /** `health_check_path` (body). */
   health_check_path?: string
@@ -2119,7 +2308,7 @@ export interface DeploymentsPublishParams {
   data_services?: Record<string, unknown>[]
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2143,7 +2332,7 @@ export interface DatabasesCreateParams {
   engine?: string
   /** `version` (body). */
   version?: string
-  /** `size_gb` (body). */
+  /** Size in GB. */
   size_gb?: number
   /** `plan` (body). */
   plan?: string
@@ -2163,7 +2352,7 @@ export interface DatabasesCreateParams {
 export interface DatabasesListParams {
   /** `status` (query). */
   status?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2173,7 +2362,7 @@ export interface DatabasesListParams {
 export interface DatabasesUpdateParams {
   /** `name` (body). */
   name?: string
-  /** `size_gb` (body). */
+  /** Size in GB. */
   size_gb?: number
   /** `plan` (body). */
   plan?: string
@@ -2201,7 +2390,7 @@ export interface StorageUploadObjectParams {
 export interface StorageSignedUrlParams {
   /** `method` (body). */
   method?: string
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
   /** `content_type` (body). */
   content_type?: string
@@ -2211,7 +2400,7 @@ export interface StorageSignedUrlParams {
 export interface VolumesCreateParams {
   /** `name` (body). Required. */
   name: string
-  /** `size_gb` (body). */
+  /** Size in GB. */
   size_gb?: number
   /** `region` (body). */
   region?: string
@@ -2223,7 +2412,7 @@ export interface VolumesCreateParams {
 export interface VolumesListParams {
   /** `status` (query). */
   status?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2233,7 +2422,7 @@ export interface VolumesListParams {
 export interface CompletionsCreateParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). Required. */
+  /** Chat messages `{role, content}`, oldest first. Required. */
   messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
@@ -2245,7 +2434,7 @@ export interface CompletionsCreateParams {
 export interface CompletionsStreamParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). Required. */
+  /** Chat messages `{role, content}`, oldest first. Required. */
   messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
@@ -2271,7 +2460,7 @@ export interface CommandCenterCreateSessionParams {
 
 /** Keyword parameters of `command_center.list_sessions`. */
 export interface CommandCenterListSessionsParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2295,7 +2484,7 @@ export interface OrgInvitesCreateParams {
 
 /** Keyword parameters of `admin.tenants.list`. */
 export interface AdminTenantsListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `q` (query). */
   q?: string
@@ -2311,7 +2500,7 @@ export interface AdminTenantsSuspendParams {
 
 /** Keyword parameters of `credits.history`. */
 export interface CreditsHistoryParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `offset` (query). */
   offset?: number
@@ -2321,13 +2510,13 @@ export interface CreditsHistoryParams {
 
 /** Keyword parameters of `exec.run`. */
 export interface ExecRunParams {
-  /** `command` (body). Required. */
+  /** Shell command line to run. Required. */
   command: string
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
   /** `working_dir` (body). */
   working_dir?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
 }
 

@@ -15,6 +15,8 @@ from typing import List
 
 import pytest
 
+import miosa_native
+
 from conftest import REPO
 
 FLOWS = REPO / "examples" / "python" / "flows.py"
@@ -79,3 +81,15 @@ def test_untyped_results_stay_few() -> None:
         print(f"{language}: {len(names)} operation(s) return untyped JSON: {', '.join(names)}")
     assert all(len(names) <= MAX_UNTYPED for names in counts.values()), counts
     assert len({len(names) for names in counts.values()}) == 1, f"every language types the same operations: {counts}"
+
+
+def test_the_user_program_runs(client: miosa_native.Client) -> None:
+    sys.path.insert(0, str(FLOWS.parent))
+    try:
+        import flows  # the example itself, run against the emulator
+    finally:
+        sys.path.remove(str(FLOWS.parent))
+    seen = flows.run(client)
+    assert seen[0].startswith("sbx_")
+    for expected in ("hi", "same/same", "/workspace/notes.txt", "/workspace/a.txt", "GREETING=set", "demo,typed", "deleted"):
+        assert expected in seen, (expected, seen)

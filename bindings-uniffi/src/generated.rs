@@ -522,7 +522,7 @@ impl fmt::Debug for Webhook {
         if let Some(v) = &self.active {
             s.field("active", v);
         }
-        if let Some(v) = &self.secret {
+        if self.secret.is_some() {
             s.field("secret", &convert::Redacted);
         }
         if let Some(v) = &self.tenant_id {
@@ -696,7 +696,6 @@ impl From<mcore::models::PreviewToken> for PreviewToken {
 impl fmt::Debug for PreviewToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("PreviewToken");
-        let v = &self.token;
         s.field("token", &convert::Redacted);
         let v = &self.url;
         s.field("url", &mcore::models::without_query(v));
@@ -806,7 +805,6 @@ impl From<mcore::models::PreviewShare> for PreviewShare {
 impl fmt::Debug for PreviewShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("PreviewShare");
-        let v = &self.token;
         s.field("token", &convert::Redacted);
         if let Some(v) = &self.url {
             s.field("url", &mcore::models::without_query(v));
@@ -1120,7 +1118,7 @@ impl fmt::Debug for EnvVar {
         let mut s = f.debug_struct("EnvVar");
         let v = &self.key;
         s.field("key", v);
-        if let Some(v) = &self.value {
+        if self.value.is_some() {
             s.field("value", &convert::Redacted);
         }
         if let Some(v) = &self.encrypted {
@@ -2156,7 +2154,7 @@ impl fmt::Debug for ApiKey {
         if let Some(v) = &self.scopes {
             s.field("scopes", v);
         }
-        if let Some(v) = &self.token {
+        if self.token.is_some() {
             s.field("token", &convert::Redacted);
         }
         if let Some(v) = &self.tenant_id {
@@ -2475,7 +2473,7 @@ impl fmt::Debug for Invite {
         if let Some(v) = &self.tenant_id {
             s.field("tenant_id", v);
         }
-        if let Some(v) = &self.token {
+        if self.token.is_some() {
             s.field("token", &convert::Redacted);
         }
         if let Some(v) = &self.invite_url {
@@ -2858,7 +2856,7 @@ impl From<mcore::models::DatabaseCredentials> for DatabaseCredentials {
 impl fmt::Debug for DatabaseCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabaseCredentials");
-        if let Some(v) = &self.url {
+        if self.url.is_some() {
             s.field("url", &convert::Redacted);
         }
         if let Some(v) = &self.host {
@@ -2873,7 +2871,7 @@ impl fmt::Debug for DatabaseCredentials {
         if let Some(v) = &self.username {
             s.field("username", v);
         }
-        if let Some(v) = &self.password {
+        if self.password.is_some() {
             s.field("password", &convert::Redacted);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
@@ -3814,7 +3812,7 @@ impl TenantPager {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesCreateParams {
-    /// `wait` (query).
+    /// `wait` (query). Answer only once the sandbox is ready.
     #[uniffi(default = None)]
     pub wait: Option<bool>,
     /// `template_id` (body).
@@ -3838,16 +3836,16 @@ pub struct SandboxesCreateParams {
     /// `disk_size_mb` (body).
     #[uniffi(default = None)]
     pub disk_size_mb: Option<i64>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
     pub idle_timeout_sec: Option<i64>,
     /// `persistent` (body).
@@ -3883,13 +3881,13 @@ pub struct SandboxesCreateParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[uniffi(default = None)]
     pub tags: Option<Vec<String>>,
     /// `Idempotency-Key` (header).
@@ -4034,7 +4032,7 @@ pub struct SandboxesListParams {
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
@@ -4043,7 +4041,7 @@ pub struct SandboxesListParams {
     /// `state` (query).
     #[uniffi(default = None)]
     pub state: Option<String>,
-    /// `tags` (query).
+    /// `tags` (query). Tag names.
     #[uniffi(default = None)]
     pub tags: Option<Vec<String>>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4100,19 +4098,19 @@ pub struct SandboxesUpdateParams {
     /// `slug` (body).
     #[uniffi(default = None)]
     pub slug: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[uniffi(default = None)]
     pub tags: Option<Vec<String>>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `always_on` (body).
     #[uniffi(default = None)]
     pub always_on: Option<bool>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
     pub idle_timeout_sec: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4171,7 +4169,7 @@ impl fmt::Debug for SandboxesUpdateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesPreviewTokenParams {
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// `scope` (body).
@@ -4219,16 +4217,16 @@ pub struct SandboxesForkParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
     /// `template_id` (body).
     #[uniffi(default = None)]
     pub template_id: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -4290,10 +4288,10 @@ impl fmt::Debug for SandboxesForkParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesWaitUntilReadyParams {
-    /// `timeout` (query).
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
     #[uniffi(default = None)]
     pub timeout: Option<f64>,
-    /// `stream` (query).
+    /// `stream` (query). Try the readiness stream before polling (default true).
     #[uniffi(default = None)]
     pub stream: Option<bool>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4335,7 +4333,7 @@ pub struct SandboxFilesListParams {
     /// `path` (query).
     #[uniffi(default = None)]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
     pub depth: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4454,7 +4452,7 @@ pub struct SandboxFilesTreeParams {
     /// `path` (query).
     #[uniffi(default = None)]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
     pub depth: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4535,16 +4533,16 @@ impl fmt::Debug for SandboxFilesWatchParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxExecRunParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4594,10 +4592,10 @@ pub struct SandboxExecBashParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4640,13 +4638,13 @@ impl fmt::Debug for SandboxExecBashParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxExecPythonParams {
-    /// `language` (body).
+    /// `language` (body). Interpreter, `python` by default.
     #[uniffi(default = None)]
     pub language: Option<String>,
-    /// `context` (body).
+    /// `context` (body). Interpreter context id, to keep state between runs.
     #[uniffi(default = None)]
     pub context: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4689,7 +4687,7 @@ impl fmt::Debug for SandboxExecPythonParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxEnvSetParams {
-    /// `encrypted` (body).
+    /// `encrypted` (body). Store the value encrypted; lists then mask it.
     #[uniffi(default = None)]
     pub encrypted: Option<bool>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4724,10 +4722,10 @@ impl fmt::Debug for SandboxEnvSetParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxProcessesStartParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// `name` (body).
@@ -4736,7 +4734,7 @@ pub struct SandboxProcessesStartParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4790,7 +4788,7 @@ pub struct SandboxShareCreateParams {
     /// `scope` (body).
     #[uniffi(default = None)]
     pub scope: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4829,7 +4827,7 @@ impl fmt::Debug for SandboxShareCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxPreviewsShareParams {
-    /// `ttl_seconds` (body).
+    /// `ttl_seconds` (body). Lifetime of the share token, in seconds.
     #[uniffi(default = None)]
     pub expires_in_sec: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4870,13 +4868,13 @@ pub struct SandboxSnapshotsCreateParams {
     /// `keep` (body).
     #[uniffi(default = None)]
     pub keep: Option<bool>,
-    /// `retention_seconds` (body).
+    /// `retention_seconds` (body). Seconds to keep the snapshot.
     #[uniffi(default = None)]
     pub retention_seconds: Option<i64>,
-    /// `expiration_seconds` (body).
+    /// `expiration_seconds` (body). Seconds until the snapshot expires.
     #[uniffi(default = None)]
     pub expiration_seconds: Option<i64>,
-    /// `expiration_days` (body).
+    /// `expiration_days` (body). Days until the snapshot expires.
     #[uniffi(default = None)]
     pub expiration_days: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4939,7 +4937,7 @@ pub struct SandboxTerminalOpenParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5076,7 +5074,7 @@ pub struct SandboxTemplatesCreateParams {
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -5174,7 +5172,7 @@ pub struct ComputersCreateParams {
     /// `size` (body).
     #[uniffi(default = None)]
     pub size: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `visibility` (body).
@@ -5189,7 +5187,7 @@ pub struct ComputersCreateParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -5263,10 +5261,10 @@ impl fmt::Debug for ComputersCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputersListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
     /// `status` (query).
@@ -5322,7 +5320,7 @@ pub struct ComputersUpdateParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5408,7 +5406,7 @@ pub struct ComputerStartParams {
     /// `no_env` (body).
     #[uniffi(default = None)]
     pub no_env: Option<bool>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// `fail_fast` (body).
@@ -5774,7 +5772,7 @@ impl fmt::Debug for ComputerPortsUpdateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputerMetricsGetParams {
-    /// `window` (query).
+    /// `window` (query). Time window such as `1h` or `24h`.
     #[uniffi(default = None)]
     pub window: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5844,7 +5842,7 @@ impl fmt::Debug for DesktopClickParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DesktopTypeParams {
-    /// `delay` (body).
+    /// `delay` (body). Milliseconds between keystrokes.
     #[uniffi(default = None)]
     pub delay: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5879,7 +5877,7 @@ impl fmt::Debug for DesktopTypeParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DesktopScrollParams {
-    /// `clicks` (body).
+    /// `clicks` (body). Scroll steps.
     #[uniffi(default = None)]
     pub clicks: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5914,10 +5912,10 @@ impl fmt::Debug for DesktopScrollParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct WorkspacesListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5962,7 +5960,7 @@ pub struct WorkspacesCreateParams {
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6011,7 +6009,7 @@ pub struct WorkspacesUpdateParams {
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6106,7 +6104,7 @@ pub struct WebhooksCreateParams {
     /// `url` (body). Required.
     #[uniffi(default = None)]
     pub url: Option<String>,
-    /// `events` (body). Required.
+    /// `events` (body). Event names such as `sandbox.ready`. Required.
     #[uniffi(default = None)]
     pub events: Option<Vec<String>>,
     /// `secret` (body).
@@ -6115,7 +6113,7 @@ pub struct WebhooksCreateParams {
     /// `active` (body).
     #[uniffi(default = None)]
     pub active: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -6176,10 +6174,10 @@ pub struct WebhooksListParams {
     /// `active` (query).
     #[uniffi(default = None)]
     pub active: Option<bool>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6225,7 +6223,7 @@ pub struct WebhooksUpdateParams {
     /// `url` (body).
     #[uniffi(default = None)]
     pub url: Option<String>,
-    /// `events` (body).
+    /// `events` (body). Event names such as `sandbox.ready`.
     #[uniffi(default = None)]
     pub events: Option<Vec<String>>,
     /// `secret` (body).
@@ -6290,7 +6288,7 @@ pub struct UsageGetParams {
     /// `end` (query).
     #[uniffi(default = None)]
     pub end: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6350,13 +6348,13 @@ pub struct UsageSessionsParams {
     /// `until` (query).
     #[uniffi(default = None)]
     pub until: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
-    /// `page` (query; the cursor of the page to fetch).
+    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
     pub page: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6467,7 +6465,7 @@ impl fmt::Debug for QuotasSetParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct AuditLogListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `type` (query).
@@ -6482,7 +6480,7 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[uniffi(default = None)]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub after: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6540,13 +6538,13 @@ pub struct ApiKeysCreateParams {
     /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `scopes` (body).
+    /// `scopes` (body). Scopes such as `sandboxes:read`.
     #[uniffi(default = None)]
     pub scopes: Option<Vec<String>>,
     /// `expires_at` (body).
     #[uniffi(default = None)]
     pub expires_at: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -6600,10 +6598,10 @@ impl fmt::Debug for ApiKeysCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ApiKeysListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6698,13 +6696,13 @@ pub struct DeploymentsCreateParams {
     /// `auto_deploy` (body).
     #[uniffi(default = None)]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -6795,19 +6793,19 @@ pub struct DeploymentsListParams {
     /// `state` (query).
     #[uniffi(default = None)]
     pub state: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6872,13 +6870,13 @@ pub struct DeploymentsUpdateParams {
     /// `auto_deploy` (body).
     #[uniffi(default = None)]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -6954,7 +6952,7 @@ pub struct DeploymentsPublishParams {
     /// `run_command` (body).
     #[uniffi(default = None)]
     pub run_command: Option<String>,
-    /// `port` (body).
+    /// `port` (body). Port number inside the sandbox or computer.
     #[uniffi(default = None)]
     pub port: Option<i64>,
     /// `health_check_path` (body).
@@ -6966,7 +6964,7 @@ pub struct DeploymentsPublishParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -7106,7 +7104,7 @@ pub struct DatabasesCreateParams {
     /// `version` (body).
     #[uniffi(default = None)]
     pub version: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -7198,10 +7196,10 @@ pub struct DatabasesListParams {
     /// `status` (query).
     #[uniffi(default = None)]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7247,7 +7245,7 @@ pub struct DatabasesUpdateParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -7387,7 +7385,7 @@ pub struct StorageSignedUrlParams {
     /// `method` (body).
     #[uniffi(default = None)]
     pub method: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// `content_type` (body).
@@ -7436,7 +7434,7 @@ pub struct VolumesCreateParams {
     /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `region` (body).
@@ -7492,10 +7490,10 @@ pub struct VolumesListParams {
     /// `status` (query).
     #[uniffi(default = None)]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7541,7 +7539,7 @@ pub struct CompletionsCreateParams {
     /// `model` (body).
     #[uniffi(default = None)]
     pub model: Option<String>,
-    /// `messages` (body). A JSON array, as text. Required.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
     #[uniffi(default = None)]
     pub messages: Option<String>,
     /// `temperature` (body).
@@ -7597,7 +7595,7 @@ pub struct CompletionsStreamParams {
     /// `model` (body).
     #[uniffi(default = None)]
     pub model: Option<String>,
-    /// `messages` (body). A JSON array, as text. Required.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
     #[uniffi(default = None)]
     pub messages: Option<String>,
     /// `temperature` (body).
@@ -7734,10 +7732,10 @@ impl fmt::Debug for CommandCenterCreateSessionParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CommandCenterListSessionsParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7860,13 +7858,13 @@ impl fmt::Debug for OrgInvitesCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct AdminTenantsListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `q` (query).
     #[uniffi(default = None)]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7944,7 +7942,7 @@ impl fmt::Debug for AdminTenantsSuspendParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CreditsHistoryParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `offset` (query).
@@ -7993,16 +7991,16 @@ impl fmt::Debug for CreditsHistoryParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ExecRunParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// `working_dir` (body).
     #[uniffi(default = None)]
     pub working_dir: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.

@@ -247,6 +247,8 @@ def ts_params_interface(op: Op) -> str:
             )
         elif p.name == "content_type" and op.upload == "raw":
             doc = "`Content-Type` of the uploaded bytes (default `application/octet-stream`)."
+        elif p.doc:
+            doc = p.doc
         else:
             where = "query" if p in op.query else "body"
             doc = f"`{p.wire}` ({where})."
@@ -271,7 +273,11 @@ def ts_method(op: Op, model_names: set[str]) -> str:
     doc = [f"  /**\n   * {op.doc}\n   *\n   * `{op.method} {op.path}`"]
     if op.seed:
         doc.append(f" (seed: `{op.seed}`)")
-    doc.append(".\n   */\n")
+    doc.append(".\n")
+    for p in op.positional:
+        if p.doc:
+            doc.append(f"   * @param {ident(p.name)} {p.doc}\n")
+    doc.append("   * @param options per-call options; `timeout` is in milliseconds.\n   */\n")
     doc = "".join(doc)
     if op.returns.kind == "events":
         return (

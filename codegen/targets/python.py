@@ -187,8 +187,15 @@ def wrap_expr(op: Op) -> str:
 
 
 def docstring(op: Op, indent: str) -> str:
-    seed = f"{op.seed}" if op.seed else "(an addition to the seed)"
-    return f'{indent}"""{op.doc}\n\n{indent}`{op.method} {op.path}` · seed: {seed}\n{indent}"""\n'
+    lines = [op.doc, "", f"`{op.method} {op.path}`"]
+    described = [p for p in op.positional + op.keywords if p.doc or p.required]
+    if described:
+        lines += ["", "Parameters:"]
+        for p in described:
+            lines.append(f"    {py_name(p.name)}: {p.doc or 'Required.'}" + (" Required." if p.required and p.doc else ""))
+    lines.append(f"    {timeout_option(op)}: Limit on one HTTP attempt, in seconds (default: the client's).")
+    body = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
+    return f'{indent}"""{lines[0]}\n{body}\n{indent}"""\n'
 
 
 def signature(op: Op, typed: bool, asynchronous: bool, name: str, callback: str | None = None) -> str:

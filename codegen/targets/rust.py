@@ -151,8 +151,9 @@ def render_params(op: Op) -> str:
             where = "query; the cursor of the page to fetch"
         field_ty = "Vec<String>" if is_strings(p) else FIELD_TYPES[p.ty]
         required = " Required." if p.required else ""
+        meaning = f" {p.doc}" if p.doc else ""
         fields.append(
-            f"    /// `{p.wire}` ({where}).{required}\n"
+            f"    /// `{p.wire}` ({where}).{meaning}{required}\n"
             f"    #[serde(skip_serializing_if = \"Option::is_none\")]\n"
             f"    pub {ident(p.name)}: Option<{field_ty}>,\n"
         )

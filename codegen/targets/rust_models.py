@@ -59,7 +59,11 @@ def render_model(model: Model) -> str:
             shown = "&without_query(v)"
         else:
             shown = "v"
-        if f.required:
+        if f.secret:
+            check = "" if f.required else f"if self.{ident(f.name)}.is_some() "
+            debug.append(f"        {check}{{\n            s.field({name}, &Redacted);\n        }}\n" if check
+                         else f"        s.field({name}, &Redacted);\n")
+        elif f.required:
             debug.append(f"        let v = &self.{ident(f.name)};\n        s.field({name}, {shown});\n")
         else:
             debug.append(f"        if let Some(v) = &self.{ident(f.name)} {{\n            s.field({name}, {shown});\n        }}\n")
@@ -105,6 +109,28 @@ def render_conform(models: list[Model]) -> str:
     )
 
 
+def render_test_table(models: list[Model]) -> str:
+    """What the tests need to build any model from the table and print it."""
+    rows = []
+    for m in models:
+        fields = ", ".join(
+            f'("{f.name}", "{f.ty}", {str(f.required).lower()}, {str(f.secret).lower()}, {str(f.token_url).lower()})'
+            for f in m.fields
+        )
+        rows.append(f'    ("{m.name}", &[{fields}]),\n')
+    arms = "".join(
+        f'        "{m.name}" => serde_json::from_value::<{m.name}>(value).map(|m| format!("{{m:?}}")),\n' for m in models
+    )
+    return (
+        "\n/// Every model: (name, [(field, type, required, secret, token_url)]).\n"
+        "#[cfg(test)]\n#[allow(clippy::type_complexity)]\n"
+        "pub(crate) const TABLE: &[(&str, &[(&str, &str, bool, bool, bool)])] = &[\n" + "".join(rows) + "];\n\n"
+        "/// `Debug` of `value` decoded as `model`.\n#[cfg(test)]\n"
+        "pub(crate) fn debug_of(model: &str, value: Value) -> serde_json::Result<String> {\n"
+        "    match model {\n" + arms + '        _ => Ok(String::new()),\n    }\n}\n'
+    )
+
+
 def render(models: list[Model]) -> str:
     out = [
         HEADER,
@@ -116,4 +142,5 @@ def render(models: list[Model]) -> str:
     ]
     out += [render_model(m) for m in models]
     out.append(render_conform(models))
+    out.append(render_test_table(models))
     return "".join(out)

@@ -92,7 +92,14 @@ def render_model(model: Model) -> str:
             value = f"m.{ident(f.name)}" + (f".map({conv})" if conv else "")
         conversions.append(f"            {ident(f.name)}: {value},\n")
         shown = "&convert::Redacted" if f.secret else "&mcore::models::without_query(v)" if f.token_url else "v"
-        if f.required:
+        if f.secret and f.required:
+            debug.append(f"        s.field({rs_str(f.name)}, &convert::Redacted);\n")
+        elif f.secret:
+            debug.append(
+                f"        if self.{ident(f.name)}.is_some() {{\n"
+                f"            s.field({rs_str(f.name)}, &convert::Redacted);\n        }}\n"
+            )
+        elif f.required:
             debug.append(f"        let v = &self.{ident(f.name)};\n        s.field({rs_str(f.name)}, {shown});\n")
         else:
             debug.append(
@@ -218,7 +225,7 @@ def render_params(op: Op) -> str:
         ty, note = ("Vec<String>", "") if is_strings(p) else (PARAM_TYPES[p.ty], PARAM_NOTES.get(p.ty, ""))
         required = " Required." if p.required else ""
         fields.append(
-            f"    /// `{p.wire}` ({param_where(op, p)}).{note}{required}\n"
+            f"    /// `{p.wire}` ({param_where(op, p)}).{' ' + p.doc if p.doc else ''}{note}{required}\n"
             f"    #[uniffi(default = None)]\n    pub {ident(p.name)}: Option<{ty}>,\n"
         )
         if p.ty in ("map", "list", "json") and not is_strings(p):

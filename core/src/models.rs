@@ -147,7 +147,93 @@ mod tests {
         assert_eq!(sandbox_exec["output"], "2\n");
         let err = conform("Sandbox", &mut json!({"state": "running"})).expect_err("no id");
         assert!(err.to_string().contains("missing field `id`"), "{err}");
-        let err = conform("Sandbox", &mut json!({"id": null, "state": "running"})).expect_err("null id");
+        let err =
+            conform("Sandbox", &mut json!({"id": null, "state": "running"})).expect_err("null id");
         assert!(err.to_string().contains("Sandbox"), "{err}");
+    }
+
+    /// A value of `ty` for a required field; secrets and token URLs carry canaries.
+    fn sample(model: &str, field: &str, ty: &str, secret: bool, token_url: bool) -> Value {
+        if secret {
+            return json!(format!("canary-{model}-{field}"));
+        }
+        if token_url {
+            return json!(format!(
+                "https://p.example.test/{field}?token=canary-{model}-{field}"
+            ));
+        }
+        match ty {
+            "int" => json!(1),
+            "float" => json!(1.5),
+            "bool" => json!(true),
+            "map" => json!({}),
+            t if t.starts_with('[') => json!([]),
+            "str" | "timestamp" | "enum" | "json" => json!("x"),
+            nested => filled(nested, false),
+        }
+    }
+
+    /// An instance of `model` with its required fields set, and, when `canaries`,
+    /// every secret and token URL set to a canary value, plus an unknown credential.
+    fn filled(model: &str, canaries: bool) -> Value {
+        let (_, fields) = TABLE
+            .iter()
+            .find(|(name, _)| *name == model)
+            .expect("in the table");
+        let mut map = Map::new();
+        for (field, ty, required, secret, token_url) in fields.iter().copied() {
+            if required || (canaries && (secret || token_url)) {
+                map.insert(
+                    field.to_owned(),
+                    sample(model, field, ty, secret, token_url),
+                );
+            }
+        }
+        if canaries {
+            map.insert("api_key".into(), json!(format!("canary-{model}-extra")));
+        }
+        Value::Object(map)
+    }
+
+    #[test]
+    fn debug_hides_every_secret_and_url_token_of_the_table() {
+        let mut checked = 0;
+        for (model, fields) in TABLE {
+            let shown = debug_of(model, filled(model, true)).expect("decodes");
+            assert!(!shown.contains("canary-"), "{model}: {shown}");
+            for (field, ..) in fields.iter().filter(|f| f.4) {
+                assert!(
+                    shown.contains(&format!("https://p.example.test/{field}?<redacted>")),
+                    "{shown}"
+                );
+            }
+            checked += usize::from(fields.iter().any(|f| f.3 || f.4));
+        }
+        assert!(
+            checked >= 10,
+            "models with secrets or token URLs: {checked}"
+        );
+    }
+
+    #[test]
+    fn every_model_decodes_with_only_its_required_fields() {
+        for (model, _) in TABLE {
+            let mut value = filled(model, false);
+            conform(model, &mut value).unwrap_or_else(|e| panic!("{model}: {e}"));
+        }
+    }
+
+    #[test]
+    fn few_operations_answer_untyped_json() {
+        let untyped: Vec<_> = crate::generated::table::OPERATIONS
+            .iter()
+            .filter(|op| op.returns == crate::ops::Returns::Json)
+            .map(|op| op.name)
+            .collect();
+        println!(
+            "rust: {} operation(s) answer untyped JSON: {untyped:?}",
+            untyped.len()
+        );
+        assert!(untyped.len() <= 10, "{untyped:?}");
     }
 }

@@ -104,7 +104,7 @@ fn bad_key_is_refused_before_the_network() {
 }
 
 #[test]
-fn invalid_body_is_422_for_every_slice_mutation() {
+fn invalid_bodies_are_refused_by_the_server_or_before_it() {
     let env = env();
     let api = env.client.blocking();
     let id = create(&api, "v");
@@ -118,17 +118,20 @@ fn invalid_body_is_422_for_every_slice_mutation() {
         .expect_err("size must be a string");
     assert_eq!(err.kind(), ErrorKind::Validation, "{err}");
     assert_eq!(err.status(), Some(422));
+    // A required parameter left out is refused before the network, naming it.
     let err = api
         .exec()
         .run(&id, ExecRunParams::default())
         .expect_err("command is required");
-    assert_eq!(err.status(), Some(422), "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+    assert_eq!(err.status(), None, "{err}");
+    assert!(err.to_string().contains("`command` is required"), "{err}");
     let err = api
         .sandbox()
         .exec()
         .run(&id, SandboxExecRunParams::default())
         .expect_err("command is required");
-    assert_eq!(err.status(), Some(422), "{err}");
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
 }
 
 #[test]

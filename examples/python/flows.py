@@ -30,7 +30,7 @@ def run(client: Client) -> List[str]:
     written = client.sandbox.files.write(sandbox.id, "/workspace/notes.txt", b"typed\n")
     seen.append(written.path)
     many = client.sandbox.files.write_many(
-        sandbox.id, [{"path": "/workspace/a.txt", "content": b"a"}, {"path": "/workspace/b.txt", "content": "b"}]
+        sandbox.id, [{"path": "/workspace/a.txt", "content_base64": b"a"}, {"path": "/workspace/b.txt", "content_base64": b"b"}]
     )
     seen.extend(f.path for f in many.written)
     entries: List[FileEntry] = client.sandbox.files.list(sandbox.id, path="/workspace")

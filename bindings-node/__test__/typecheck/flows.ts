@@ -17,6 +17,11 @@ export async function flows(client: Client): Promise<string[]> {
 
   const written = await client.sandbox.files.write(sandbox.id, '/workspace/notes.txt', Buffer.from('typed\n'))
   seen.push(written.path)
+  const many = await client.sandbox.files.writeMany(sandbox.id, [
+    { path: '/workspace/a.txt', content_base64: Buffer.from('a') },
+    { path: '/workspace/b.txt', content_base64: new Uint8Array([98]) },
+  ])
+  seen.push(...many.written.map((f) => f.path))
   const entries: FileEntry[] = await client.sandbox.files.list(sandbox.id, { path: '/workspace' })
   seen.push(...entries.map((e) => e.name ?? e.path).sort())
   seen.push((await client.sandbox.files.read(sandbox.id, '/workspace/notes.txt')).toString().trim())

@@ -13,7 +13,13 @@ class ExecAPI(Namespace):
     def run(self, id, *, command, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
@@ -26,14 +32,19 @@ class CreditsAPI(Namespace):
     def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, _m.CreditBalance)
 
     def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, _m.CreditTransaction)
 
@@ -46,7 +57,12 @@ class AdminTenantsAPI(Namespace):
     def list(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
@@ -57,21 +73,24 @@ class AdminTenantsAPI(Namespace):
     def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
@@ -94,35 +113,43 @@ class OrgInvitesAPI(Namespace):
     def create(self, tenant_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InvitePreview)
 
     def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
@@ -135,35 +162,43 @@ class WorkspaceInvitesAPI(Namespace):
     def create(self, workspace_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
@@ -176,28 +211,32 @@ class WorkspaceMembersAPI(Namespace):
     def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -210,21 +249,31 @@ class CommandCenterAPI(Namespace):
     def create_session(self, *, goal, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
@@ -235,7 +284,8 @@ class CommandCenterAPI(Namespace):
     def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
@@ -248,7 +298,11 @@ class EmbeddingsAPI(Namespace):
     def create(self, *, input, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -261,14 +315,22 @@ class CompletionsAPI(Namespace):
     def create(self, *, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
 
     def stream(self, *, callback=None, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout)
         return stream if callback is None else run_callback(stream, callback)
@@ -282,21 +344,32 @@ class VolumesAPI(Namespace):
     def create(self, *, name, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
@@ -307,28 +380,35 @@ class VolumesAPI(Namespace):
     def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, _m.VolumeAttachment)
 
     def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -341,35 +421,49 @@ class StorageAPI(Namespace):
     def create_bucket(self, *, name, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
 
     def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
 
     def upload_object(self, bucket_id, key, content, *, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.StoredObject)
 
     def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, None)
 
     def signed_url(self, bucket_id, key, *, method=None, expires_in=None, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.SignedUrl)
 
@@ -382,21 +476,32 @@ class DatabasesAPI(Namespace):
     def create(self, *, name, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
@@ -407,21 +512,27 @@ class DatabasesAPI(Namespace):
     def update(self, id, *, name=None, size_gb=None, plan=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.DatabaseCredentials)
 
@@ -434,21 +545,34 @@ class DeploymentsAPI(Namespace):
     def create(self, *, name, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     def list(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
@@ -459,28 +583,40 @@ class DeploymentsAPI(Namespace):
     def update(self, id, *, name=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Publication)
 
     def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
@@ -493,35 +629,40 @@ class SnapshotsAPI(Namespace):
     def create(self, computer_id, *, comment=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
@@ -534,21 +675,33 @@ class ApiKeysAPI(Namespace):
     def create(self, *, name, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
@@ -559,7 +712,8 @@ class ApiKeysAPI(Namespace):
     def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -572,7 +726,12 @@ class AuditLogAPI(Namespace):
     def list(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry)
 
@@ -589,21 +748,24 @@ class QuotasAPI(Namespace):
     def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Quota)
 
     def set(self, external_user_id, *, max_sandboxes=None, max_concurrent=None, max_storage_gb=None, max_credit_cents=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, _m.Quota)
 
     def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -616,21 +778,32 @@ class UsageAPI(Namespace):
     def get(self, *, group_by=None, period=None, start=None, end=None, external_user_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, _m.UsageReport)
 
     def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
     def sessions(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
+        `GET /usage/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession)
 
@@ -641,7 +814,8 @@ class UsageAPI(Namespace):
     def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
@@ -654,21 +828,33 @@ class WebhooksAPI(Namespace):
     def create(self, *, url, events, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     def list(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
@@ -679,21 +865,27 @@ class WebhooksAPI(Namespace):
     def update(self, id, *, url=None, events=None, secret=None, active=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WebhookDelivery)
 
@@ -706,49 +898,67 @@ class WorkspacesAPI(Namespace):
     def list(self, *, page=None, per_page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     def create(self, *, name, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     def update(self, id, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceStats)
 
     def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceUsage)
 
@@ -761,56 +971,82 @@ class DesktopAPI(Namespace):
     def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
     def click(self, id, x, y, *, button=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -823,7 +1059,11 @@ class ComputerMetricsAPI(Namespace):
     def get(self, id, *, window=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, _m.Metrics)
 
@@ -836,14 +1076,19 @@ class ComputerAutoStopAPI(Namespace):
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
     def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
@@ -856,28 +1101,35 @@ class ComputerPortsAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -890,28 +1142,39 @@ class ComputerEnvAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
+        `POST /computers/{id}/env`
+
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -931,49 +1194,59 @@ class ComputerAPI(Namespace):
     def start(self, id, *, environment=None, environment_id=None, env_id=None, no_env=None, env=None, fail_fast=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def resize(self, id, *, size=None, cpu_count=None, memory_mb=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def move(self, id, *, host_id=None, region=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def destroy(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -986,35 +1259,51 @@ class ComputersAPI(Namespace):
     def create(self, *, name=None, template_type=None, size=None, metadata=None, visibility=None, allow_provision=None, workspace_id=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def list(self, *, page=None, per_page=None, status=None, workspace_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def update(self, id, *, name=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     def delete(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1027,56 +1316,64 @@ class TenantAPI(Namespace):
     def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomainCheck)
 
     def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1089,28 +1386,36 @@ class SandboxTemplatesAPI(Namespace):
     def list(self, *, include_aliases=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     def create(self, *, name, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1123,14 +1428,19 @@ class SandboxTerminalAPI(Namespace):
     def open(self, id, *, cols=None, rows=None, shell=None, cwd=None, env=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
     def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
@@ -1143,21 +1453,30 @@ class SandboxTagsAPI(Namespace):
     def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
 
     def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -1170,21 +1489,29 @@ class SandboxSnapshotsAPI(Namespace):
     def create(self, id, *, comment=None, keep=None, retention_seconds=None, expiration_seconds=None, expiration_days=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
@@ -1197,28 +1524,38 @@ class SandboxPreviewsAPI(Namespace):
     def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, _m.PreviewShare)
 
     def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1231,21 +1568,27 @@ class SandboxShareAPI(Namespace):
     def create(self, id, *, scope=None, expires_in=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, _m.Share)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Share)
 
     def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1258,28 +1601,40 @@ class SandboxProcessesAPI(Namespace):
     def start(self, id, *, command, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.Process)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, _m.ProcessLogs)
 
@@ -1292,21 +1647,27 @@ class SandboxEnvAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, _m.EnvUpdate)
 
     def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1319,7 +1680,8 @@ class SandboxEventsAPI(Namespace):
     def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout)
         return stream if callback is None else run_callback(stream, callback)
@@ -1333,21 +1695,39 @@ class SandboxExecAPI(Namespace):
     def run(self, id, *, command, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
     def bash(self, id, command, *, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
     def python(self, id, code, *, language=None, context=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
@@ -1360,63 +1740,84 @@ class SandboxFilesAPI(Namespace):
     def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, _m.FileWritten)
 
     def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
 
     def list(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout)
         return stream if callback is None else run_callback(stream, callback)
@@ -1449,56 +1850,95 @@ class SandboxesAPI(Namespace):
     def create(self, *, wait=None, template_id=None, name=None, slug=None, size=None, cpu_count=None, memory_mb=None, disk_size_mb=None, env=None, metadata=None, timeout_sec=None, idle_timeout_sec=None, persistent=None, always_on=None, region=None, allow_provision=None, workspace_id=None, workspace_slug=None, workspace_name=None, project_id=None, project_slug=None, project_name=None, external_workspace_id=None, external_user_id=None, external_project_id=None, tags=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def list(self, *, external_workspace_id=None, external_user_id=None, external_project_id=None, state=None, tags=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def preview_token(self, id, *, expires_in=None, scope=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, _m.PreviewToken)
 
     def fork(self, id, *, snapshot_id=None, name=None, external_user_id=None, timeout_sec=None, template_id=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     def wait_until_ready(self, id, *, timeout=None, stream=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, None)
 
@@ -1541,7 +1981,8 @@ class _SyncRoot(Namespace):
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout)
         return stream if callback is None else run_callback(stream, callback)
@@ -1555,7 +1996,13 @@ class AsyncExecAPI(Namespace):
     async def run(self, id, *, command, timeout=None, working_dir=None, env=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
@@ -1568,14 +2015,19 @@ class AsyncCreditsAPI(Namespace):
     async def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, _m.CreditBalance)
 
     async def history(self, *, limit=None, offset=None, type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, _m.CreditTransaction)
 
@@ -1588,7 +2040,12 @@ class AsyncAdminTenantsAPI(Namespace):
     async def list(self, *, limit=None, q=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
@@ -1599,21 +2056,24 @@ class AsyncAdminTenantsAPI(Namespace):
     async def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def suspend(self, tenant_id, *, reason=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
@@ -1636,35 +2096,43 @@ class AsyncOrgInvitesAPI(Namespace):
     async def create(self, tenant_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     async def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     async def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InvitePreview)
 
     async def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
@@ -1677,35 +2145,43 @@ class AsyncWorkspaceInvitesAPI(Namespace):
     async def create(self, workspace_id, *, email, role=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     async def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Invite)
 
     async def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, _m.InviteAcceptance)
 
@@ -1718,28 +2194,32 @@ class AsyncWorkspaceMembersAPI(Namespace):
     async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     async def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     async def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, _m.Member)
 
     async def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1752,21 +2232,31 @@ class AsyncCommandCenterAPI(Namespace):
     async def create_session(self, *, goal, prompt=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     async def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
     async def list_sessions(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
@@ -1777,7 +2267,8 @@ class AsyncCommandCenterAPI(Namespace):
     async def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, _m.AgentSession)
 
@@ -1790,7 +2281,11 @@ class AsyncEmbeddingsAPI(Namespace):
     async def create(self, *, input, model=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -1803,14 +2298,22 @@ class AsyncCompletionsAPI(Namespace):
     async def create(self, *, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, None)
 
     def stream(self, *, callback=None, messages, model=None, temperature=None, max_tokens=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -1824,21 +2327,32 @@ class AsyncVolumesAPI(Namespace):
     async def create(self, *, name, size_gb=None, region=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     async def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
@@ -1849,28 +2363,35 @@ class AsyncVolumesAPI(Namespace):
     async def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, _m.Volume)
 
     async def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, _m.VolumeAttachment)
 
     async def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -1883,35 +2404,49 @@ class AsyncStorageAPI(Namespace):
     async def create_bucket(self, *, name, region=None, public=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
 
     async def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, _m.Bucket)
 
     async def upload_object(self, bucket_id, key, content, *, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.StoredObject)
 
     async def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, None)
 
     async def signed_url(self, bucket_id, key, *, method=None, expires_in=None, content_type=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, _m.SignedUrl)
 
@@ -1924,21 +2459,32 @@ class AsyncDatabasesAPI(Namespace):
     async def create(self, *, name, engine=None, version=None, size_gb=None, plan=None, region=None, workspace_id=None, project_id=None, environment_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     async def list(self, *, status=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
@@ -1949,21 +2495,27 @@ class AsyncDatabasesAPI(Namespace):
     async def update(self, id, *, name=None, size_gb=None, plan=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, _m.Database)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.DatabaseCredentials)
 
@@ -1976,21 +2528,34 @@ class AsyncDeploymentsAPI(Namespace):
     async def create(self, *, name, source_type=None, repo_url=None, branch=None, build_command=None, run_command=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     async def list(self, *, project_id=None, state=None, limit=None, external_workspace_id=None, external_user_id=None, external_project_id=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
@@ -2001,28 +2566,40 @@ class AsyncDeploymentsAPI(Namespace):
     async def update(self, id, *, name=None, auto_deploy=None, metadata=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def publish(self, id, *, source_sandbox_id=None, kind=None, environment=None, output_path=None, build_command=None, run_command=None, port=None, health_check_path=None, data_services=None, external_workspace_id=None, external_user_id=None, external_project_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Publication)
 
     async def rollback(self, id, *, version_id=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Deployment)
 
@@ -2035,35 +2612,40 @@ class AsyncSnapshotsAPI(Namespace):
     async def create(self, computer_id, *, comment=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     async def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     async def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     async def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
@@ -2076,21 +2658,33 @@ class AsyncApiKeysAPI(Namespace):
     async def create(self, *, name, scopes=None, expires_at=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
     async def list(self, *, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.ApiKey)
 
@@ -2101,7 +2695,8 @@ class AsyncApiKeysAPI(Namespace):
     async def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2114,7 +2709,12 @@ class AsyncAuditLogAPI(Namespace):
     async def list(self, *, limit=None, type=None, actor_id=None, resource_type=None, resource_id=None, after=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, _m.AuditEntry)
 
@@ -2131,21 +2731,24 @@ class AsyncQuotasAPI(Namespace):
     async def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Quota)
 
     async def set(self, external_user_id, *, max_sandboxes=None, max_concurrent=None, max_storage_gb=None, max_credit_cents=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, _m.Quota)
 
     async def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2158,21 +2761,32 @@ class AsyncUsageAPI(Namespace):
     async def get(self, *, group_by=None, period=None, start=None, end=None, external_user_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, _m.UsageReport)
 
     async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
     async def sessions(self, *, computer_id=None, since=None, until=None, limit=None, per_page=None, page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
+        `GET /usage/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, _m.UsageSession)
 
@@ -2183,7 +2797,8 @@ class AsyncUsageAPI(Namespace):
     async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, _m.UsageSummary)
 
@@ -2196,21 +2811,33 @@ class AsyncWebhooksAPI(Namespace):
     async def create(self, *, url, events, secret=None, active=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     async def list(self, *, active=None, limit=None, cursor=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
@@ -2221,21 +2848,27 @@ class AsyncWebhooksAPI(Namespace):
     async def update(self, id, *, url=None, events=None, secret=None, active=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, _m.Webhook)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WebhookDelivery)
 
@@ -2248,49 +2881,67 @@ class AsyncWorkspacesAPI(Namespace):
     async def list(self, *, page=None, per_page=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     async def create(self, *, name, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     async def update(self, id, *, name=None, description=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Workspace)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceStats)
 
     async def usage(self, id, *, period=None, start=None, end=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, _m.WorkspaceUsage)
 
@@ -2303,56 +2954,82 @@ class AsyncDesktopAPI(Namespace):
     async def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
     async def click(self, id, x, y, *, button=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def type(self, id, text, *, delay=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def scroll(self, id, x, y, direction, *, clicks=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -2365,7 +3042,11 @@ class AsyncComputerMetricsAPI(Namespace):
     async def get(self, id, *, window=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, _m.Metrics)
 
@@ -2378,14 +3059,19 @@ class AsyncComputerAutoStopAPI(Namespace):
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
     async def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, _m.AutoStop)
 
@@ -2398,28 +3084,35 @@ class AsyncComputerPortsAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def create(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def update(self, id, port, *, visibility=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, _m.Port)
 
     async def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2432,28 +3125,39 @@ class AsyncComputerEnvAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
+        `POST /computers/{id}/env`
+
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2473,49 +3177,59 @@ class AsyncComputerAPI(Namespace):
     async def start(self, id, *, environment=None, environment_id=None, env_id=None, no_env=None, env=None, fail_fast=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def clone(self, id, *, name=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def resize(self, id, *, size=None, cpu_count=None, memory_mb=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def move(self, id, *, host_id=None, region=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def destroy(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2528,35 +3242,51 @@ class AsyncComputersAPI(Namespace):
     async def create(self, *, name=None, template_type=None, size=None, metadata=None, visibility=None, allow_provision=None, workspace_id=None, external_workspace_id=None, external_user_id=None, external_project_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def list(self, *, page=None, per_page=None, status=None, workspace_id=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def update(self, id, *, name=None, metadata=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, _m.Computer)
 
     async def delete(self, id, *, force=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2569,56 +3299,64 @@ class AsyncTenantAPI(Namespace):
     async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, _m.Tenant)
 
     async def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     async def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomain)
 
     async def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.PreviewDomainCheck)
 
     async def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     async def set_branding(self, *, branding=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, _m.Branding)
 
     async def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2631,28 +3369,36 @@ class AsyncSandboxTemplatesAPI(Namespace):
     async def list(self, *, include_aliases=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     async def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     async def create(self, *, name, build_spec=None, description=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Template)
 
     async def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2665,14 +3411,19 @@ class AsyncSandboxTerminalAPI(Namespace):
     async def open(self, id, *, cols=None, rows=None, shell=None, cwd=None, env=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
     async def resize(self, id, session_id, *, cols=None, rows=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, _m.TerminalSession)
 
@@ -2685,21 +3436,30 @@ class AsyncSandboxTagsAPI(Namespace):
     async def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
 
     async def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, None)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, None)
 
@@ -2712,21 +3472,29 @@ class AsyncSandboxSnapshotsAPI(Namespace):
     async def create(self, id, *, comment=None, keep=None, retention_seconds=None, expiration_seconds=None, expiration_days=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
     async def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Snapshot)
 
@@ -2739,28 +3507,38 @@ class AsyncSandboxPreviewsAPI(Namespace):
     async def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Preview)
 
     async def share(self, id, preview_id, *, expires_in_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, _m.PreviewShare)
 
     async def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2773,21 +3551,27 @@ class AsyncSandboxShareAPI(Namespace):
     async def create(self, id, *, scope=None, expires_in=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, _m.Share)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Share)
 
     async def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2800,28 +3584,40 @@ class AsyncSandboxProcessesAPI(Namespace):
     async def start(self, id, *, command, env=None, name=None, cwd=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.Process)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     async def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, _m.Process)
 
     async def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, _m.ProcessLogs)
 
@@ -2834,21 +3630,27 @@ class AsyncSandboxEnvAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.EnvVar)
 
     async def set(self, id, key, value, *, encrypted=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, _m.EnvUpdate)
 
     async def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
@@ -2861,7 +3663,8 @@ class AsyncSandboxEventsAPI(Namespace):
     def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -2875,21 +3678,39 @@ class AsyncSandboxExecAPI(Namespace):
     async def run(self, id, *, command, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
     async def bash(self, id, command, *, cwd=None, env=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
     async def python(self, id, code, *, language=None, context=None, timeout=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, _m.ExecResult)
 
@@ -2902,63 +3723,84 @@ class AsyncSandboxFilesAPI(Namespace):
     async def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, _m.FileWritten)
 
     async def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, None)
 
     async def list(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     async def delete(self, id, path, *, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def mkdir(self, id, path, *, recursive=None, mode=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, _m.ActionResult)
 
     async def tree(self, id, *, path=None, depth=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, _m.FileEntry)
 
     async def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=None, recursive=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -2991,56 +3833,95 @@ class AsyncSandboxesAPI(Namespace):
     async def create(self, *, wait=None, template_id=None, name=None, slug=None, size=None, cpu_count=None, memory_mb=None, disk_size_mb=None, env=None, metadata=None, timeout_sec=None, idle_timeout_sec=None, persistent=None, always_on=None, region=None, allow_provision=None, workspace_id=None, workspace_slug=None, workspace_name=None, project_id=None, project_slug=None, project_name=None, external_workspace_id=None, external_user_id=None, external_project_id=None, tags=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def list(self, *, external_workspace_id=None, external_user_id=None, external_project_id=None, state=None, tags=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, _m.Deleted)
 
     async def update(self, id, *, name=None, slug=None, tags=None, metadata=None, always_on=None, timeout_sec=None, idle_timeout_sec=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def preview_token(self, id, *, expires_in=None, scope=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, _m.PreviewToken)
 
     async def fork(self, id, *, snapshot_id=None, name=None, external_user_id=None, timeout_sec=None, template_id=None, metadata=None, idempotency_key=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, _m.Sandbox)
 
     async def wait_until_ready(self, id, *, timeout=None, stream=None, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, None)
 
@@ -3083,7 +3964,8 @@ class _AsyncRoot(Namespace):
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None):
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout))
         return stream if callback is None else run_async_callback(stream, callback)

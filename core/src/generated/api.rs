@@ -54,7 +54,7 @@ impl BlockingClient {
 /// Keyword parameters of `sandboxes.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesCreateParams {
-    /// `wait` (query).
+    /// `wait` (query). Answer only once the sandbox is ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
     /// `template_id` (body).
@@ -78,16 +78,16 @@ pub struct SandboxesCreateParams {
     /// `disk_size_mb` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_size_mb: Option<i64>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_sec: Option<i64>,
     /// `persistent` (body).
@@ -123,13 +123,13 @@ pub struct SandboxesCreateParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// `Idempotency-Key` (header).
@@ -310,7 +310,7 @@ pub struct SandboxesListParams {
     /// `external_workspace_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
@@ -319,7 +319,7 @@ pub struct SandboxesListParams {
     /// `state` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// `tags` (query).
+    /// `tags` (query). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     /// Fields the table does not list, sent as they are.
@@ -368,19 +368,19 @@ pub struct SandboxesUpdateParams {
     /// `slug` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `always_on` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub always_on: Option<bool>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_sec: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -435,7 +435,7 @@ impl SandboxesUpdateParams {
 /// Keyword parameters of `sandboxes.preview_token`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesPreviewTokenParams {
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// `scope` (body).
@@ -469,16 +469,16 @@ pub struct SandboxesForkParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
     /// `template_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -536,10 +536,10 @@ impl SandboxesForkParams {
 /// Keyword parameters of `sandboxes.wait_until_ready`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesWaitUntilReadyParams {
-    /// `timeout` (query).
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<f64>,
-    /// `stream` (query).
+    /// `stream` (query). Try the readiness stream before polling (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// Fields the table does not list, sent as they are.
@@ -567,7 +567,7 @@ pub struct SandboxFilesListParams {
     /// `path` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -642,7 +642,7 @@ pub struct SandboxFilesTreeParams {
     /// `path` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -695,16 +695,16 @@ impl SandboxFilesWatchParams {
 /// Keyword parameters of `sandbox.exec.run`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxExecRunParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -744,10 +744,10 @@ pub struct SandboxExecBashParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -778,13 +778,13 @@ impl SandboxExecBashParams {
 /// Keyword parameters of `sandbox.exec.python`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxExecPythonParams {
-    /// `language` (body).
+    /// `language` (body). Interpreter, `python` by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// `context` (body).
+    /// `context` (body). Interpreter context id, to keep state between runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -815,7 +815,7 @@ impl SandboxExecPythonParams {
 /// Keyword parameters of `sandbox.env.set`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxEnvSetParams {
-    /// `encrypted` (body).
+    /// `encrypted` (body). Store the value encrypted; lists then mask it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
     /// Fields the table does not list, sent as they are.
@@ -834,10 +834,10 @@ impl SandboxEnvSetParams {
 /// Keyword parameters of `sandbox.processes.start`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxProcessesStartParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// `name` (body).
@@ -846,7 +846,7 @@ pub struct SandboxProcessesStartParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -892,7 +892,7 @@ pub struct SandboxShareCreateParams {
     /// `scope` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -917,7 +917,7 @@ impl SandboxShareCreateParams {
 /// Keyword parameters of `sandbox.previews.share`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxPreviewsShareParams {
-    /// `ttl_seconds` (body).
+    /// `ttl_seconds` (body). Lifetime of the share token, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in_sec: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -942,13 +942,13 @@ pub struct SandboxSnapshotsCreateParams {
     /// `keep` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep: Option<bool>,
-    /// `retention_seconds` (body).
+    /// `retention_seconds` (body). Seconds to keep the snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_seconds: Option<i64>,
-    /// `expiration_seconds` (body).
+    /// `expiration_seconds` (body). Seconds until the snapshot expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_seconds: Option<i64>,
-    /// `expiration_days` (body).
+    /// `expiration_days` (body). Days until the snapshot expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_days: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1003,7 +1003,7 @@ pub struct SandboxTerminalOpenParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1102,7 +1102,7 @@ pub struct SandboxTemplatesCreateParams {
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -1176,7 +1176,7 @@ pub struct ComputersCreateParams {
     /// `size` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `visibility` (body).
@@ -1191,7 +1191,7 @@ pub struct ComputersCreateParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -1267,10 +1267,10 @@ impl ComputersCreateParams {
 /// Keyword parameters of `computers.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputersListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
     /// `status` (query).
@@ -1316,7 +1316,7 @@ pub struct ComputersUpdateParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1372,7 +1372,7 @@ pub struct ComputerStartParams {
     /// `no_env` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_env: Option<bool>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// `fail_fast` (body).
@@ -1612,7 +1612,7 @@ impl ComputerPortsUpdateParams {
 /// Keyword parameters of `computer.metrics.get`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputerMetricsGetParams {
-    /// `window` (query).
+    /// `window` (query). Time window such as `1h` or `24h`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1650,7 +1650,7 @@ impl DesktopClickParams {
 /// Keyword parameters of `desktop.type`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DesktopTypeParams {
-    /// `delay` (body).
+    /// `delay` (body). Milliseconds between keystrokes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1669,7 +1669,7 @@ impl DesktopTypeParams {
 /// Keyword parameters of `desktop.scroll`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DesktopScrollParams {
-    /// `clicks` (body).
+    /// `clicks` (body). Scroll steps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1688,10 +1688,10 @@ impl DesktopScrollParams {
 /// Keyword parameters of `workspaces.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkspacesListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1722,7 +1722,7 @@ pub struct WorkspacesCreateParams {
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1759,7 +1759,7 @@ pub struct WorkspacesUpdateParams {
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1830,7 +1830,7 @@ pub struct WebhooksCreateParams {
     /// `url` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `events` (body). Required.
+    /// `events` (body). Event names such as `sandbox.ready`. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
     /// `secret` (body).
@@ -1839,7 +1839,7 @@ pub struct WebhooksCreateParams {
     /// `active` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -1894,10 +1894,10 @@ pub struct WebhooksListParams {
     /// `active` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1931,7 +1931,7 @@ pub struct WebhooksUpdateParams {
     /// `url` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `events` (body).
+    /// `events` (body). Event names such as `sandbox.ready`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events: Option<Vec<String>>,
     /// `secret` (body).
@@ -1986,7 +1986,7 @@ pub struct UsageGetParams {
     /// `end` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2038,13 +2038,13 @@ pub struct UsageSessionsParams {
     /// `until` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
-    /// `page` (query; the cursor of the page to fetch).
+    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -2139,7 +2139,7 @@ impl QuotasSetParams {
 /// Keyword parameters of `audit_log.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuditLogListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `type` (query).
@@ -2154,7 +2154,7 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2206,13 +2206,13 @@ pub struct ApiKeysCreateParams {
     /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `scopes` (body).
+    /// `scopes` (body). Scopes such as `sandboxes:read`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     /// `expires_at` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -2258,10 +2258,10 @@ impl ApiKeysCreateParams {
 /// Keyword parameters of `api_keys.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ApiKeysListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2326,13 +2326,13 @@ pub struct DeploymentsCreateParams {
     /// `auto_deploy` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2429,19 +2429,19 @@ pub struct DeploymentsListParams {
     /// `state` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `external_workspace_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2502,13 +2502,13 @@ pub struct DeploymentsUpdateParams {
     /// `auto_deploy` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2578,7 +2578,7 @@ pub struct DeploymentsPublishParams {
     /// `run_command` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_command: Option<String>,
-    /// `port` (body).
+    /// `port` (body). Port number inside the sandbox or computer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i64>,
     /// `health_check_path` (body).
@@ -2590,7 +2590,7 @@ pub struct DeploymentsPublishParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2724,7 +2724,7 @@ pub struct DatabasesCreateParams {
     /// `version` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -2818,10 +2818,10 @@ pub struct DatabasesListParams {
     /// `status` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2855,7 +2855,7 @@ pub struct DatabasesUpdateParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -2957,7 +2957,7 @@ pub struct StorageSignedUrlParams {
     /// `method` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// `content_type` (header).
@@ -2994,7 +2994,7 @@ pub struct VolumesCreateParams {
     /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `region` (body).
@@ -3040,10 +3040,10 @@ pub struct VolumesListParams {
     /// `status` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3077,7 +3077,7 @@ pub struct CompletionsCreateParams {
     /// `model` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `messages` (body). Required.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<Value>>,
     /// `temperature` (body).
@@ -3123,7 +3123,7 @@ pub struct CompletionsStreamParams {
     /// `model` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `messages` (body). Required.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<Value>>,
     /// `temperature` (body).
@@ -3222,10 +3222,10 @@ impl CommandCenterCreateSessionParams {
 /// Keyword parameters of `command_center.list_sessions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CommandCenterListSessionsParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3306,13 +3306,13 @@ impl OrgInvitesCreateParams {
 /// Keyword parameters of `admin.tenants.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AdminTenantsListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `q` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3362,7 +3362,7 @@ impl AdminTenantsSuspendParams {
 /// Keyword parameters of `credits.history`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreditsHistoryParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `offset` (query).
@@ -3399,16 +3399,16 @@ impl CreditsHistoryParams {
 /// Keyword parameters of `exec.run`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ExecRunParams {
-    /// `command` (body). Required.
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// `working_dir` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.

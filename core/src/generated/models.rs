@@ -462,7 +462,7 @@ impl fmt::Debug for Webhook {
         if let Some(v) = &self.active {
             s.field("active", v);
         }
-        if let Some(v) = &self.secret {
+        if self.secret.is_some() {
             s.field("secret", &Redacted);
         }
         if let Some(v) = &self.tenant_id {
@@ -610,7 +610,6 @@ pub struct PreviewToken {
 impl fmt::Debug for PreviewToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("PreviewToken");
-        let v = &self.token;
         s.field("token", &Redacted);
         let v = &self.url;
         s.field("url", &without_query(v));
@@ -704,7 +703,6 @@ pub struct PreviewShare {
 impl fmt::Debug for PreviewShare {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("PreviewShare");
-        let v = &self.token;
         s.field("token", &Redacted);
         if let Some(v) = &self.url {
             s.field("url", &without_query(v));
@@ -970,7 +968,7 @@ impl fmt::Debug for EnvVar {
         let mut s = f.debug_struct("EnvVar");
         let v = &self.key;
         s.field("key", v);
-        if let Some(v) = &self.value {
+        if self.value.is_some() {
             s.field("value", &Redacted);
         }
         if let Some(v) = &self.encrypted {
@@ -1877,7 +1875,7 @@ impl fmt::Debug for ApiKey {
         if let Some(v) = &self.scopes {
             s.field("scopes", v);
         }
-        if let Some(v) = &self.token {
+        if self.token.is_some() {
             s.field("token", &Redacted);
         }
         if let Some(v) = &self.tenant_id {
@@ -2157,7 +2155,7 @@ impl fmt::Debug for Invite {
         if let Some(v) = &self.tenant_id {
             s.field("tenant_id", v);
         }
-        if let Some(v) = &self.token {
+        if self.token.is_some() {
             s.field("token", &Redacted);
         }
         if let Some(v) = &self.invite_url {
@@ -2494,7 +2492,7 @@ pub struct DatabaseCredentials {
 impl fmt::Debug for DatabaseCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabaseCredentials");
-        if let Some(v) = &self.url {
+        if self.url.is_some() {
             s.field("url", &Redacted);
         }
         if let Some(v) = &self.host {
@@ -2509,7 +2507,7 @@ impl fmt::Debug for DatabaseCredentials {
         if let Some(v) = &self.username {
             s.field("username", v);
         }
-        if let Some(v) = &self.password {
+        if self.password.is_some() {
             s.field("password", &Redacted);
         }
         if !self.extra.is_empty() {
@@ -3287,5 +3285,696 @@ pub fn known_fields(model: &str) -> &'static [&'static str] {
         "CreditBalance" => &["balance", "currency", "expires_at"],
         "CreditTransaction" => &["id", "amount", "type", "description", "created_at"],
         _ => &[],
+    }
+}
+
+/// Every model: (name, [(field, type, required, secret, token_url)]).
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+pub(crate) const TABLE: &[(&str, &[(&str, &str, bool, bool, bool)])] = &[
+    (
+        "Sandbox",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("slug", "str", false, false, false),
+            ("state", "enum", true, false, false),
+            ("ready", "bool", false, false, false),
+            ("template_id", "str", false, false, false),
+            ("size", "enum", false, false, false),
+            ("cpu_count", "int", false, false, false),
+            ("memory_mb", "int", false, false, false),
+            ("disk_size_mb", "int", false, false, false),
+            ("env", "map", false, false, false),
+            ("metadata", "map", false, false, false),
+            ("tags", "[str]", false, false, false),
+            ("timeout_sec", "int", false, false, false),
+            ("idle_timeout_sec", "int", false, false, false),
+            ("persistent", "bool", false, false, false),
+            ("always_on", "bool", false, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("workspace_id", "str", false, false, false),
+            ("project_id", "str", false, false, false),
+            ("external_workspace_id", "str", false, false, false),
+            ("external_user_id", "str", false, false, false),
+            ("external_project_id", "str", false, false, false),
+            ("preview_url", "str", false, false, true),
+            ("preview_domain", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Computer",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("slug", "str", false, false, false),
+            ("status", "enum", true, false, false),
+            ("template_type", "str", false, false, false),
+            ("size", "str", false, false, false),
+            ("visibility", "enum", false, false, false),
+            ("ip_address", "str", false, false, false),
+            ("preview_domain", "str", false, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("workspace_id", "str", false, false, false),
+            ("metadata", "map", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "ExecResult",
+        &[
+            ("stdout", "str", true, false, false),
+            ("output", "str", true, false, false),
+            ("stderr", "str", false, false, false),
+            ("exit_code", "int", true, false, false),
+            ("success", "bool", false, false, false),
+            ("duration_ms", "int", false, false, false),
+        ],
+    ),
+    (
+        "Process",
+        &[
+            ("pid", "json", true, false, false),
+            ("name", "str", false, false, false),
+            ("command", "str", false, false, false),
+            ("status", "enum", false, false, false),
+            ("exit_code", "int", false, false, false),
+            ("started_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "ProcessLogs",
+        &[
+            ("logs", "str", false, false, false),
+            ("stdout", "str", false, false, false),
+            ("stderr", "str", false, false, false),
+            ("pid", "json", false, false, false),
+        ],
+    ),
+    (
+        "Webhook",
+        &[
+            ("id", "str", true, false, false),
+            ("url", "str", true, false, false),
+            ("events", "[str]", false, false, false),
+            ("active", "bool", false, false, false),
+            ("secret", "str", false, true, false),
+            ("tenant_id", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "WebhookDelivery",
+        &[
+            ("id", "str", true, false, false),
+            ("webhook_id", "str", false, false, false),
+            ("event_type", "str", false, false, false),
+            ("status_code", "int", false, false, false),
+            ("success", "bool", false, false, false),
+            ("attempted_at", "timestamp", false, false, false),
+            ("duration_ms", "int", false, false, false),
+            ("response_body", "str", false, false, false),
+            ("error", "str", false, false, false),
+        ],
+    ),
+    (
+        "Share",
+        &[
+            ("share_id", "str", true, false, false),
+            ("share_url", "str", true, false, true),
+            ("scope", "str", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "PreviewToken",
+        &[
+            ("token", "str", true, true, false),
+            ("url", "str", true, false, true),
+            ("scope", "enum", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Preview",
+        &[
+            ("id", "str", true, false, false),
+            ("port", "int", false, false, false),
+            ("sandbox_id", "str", false, false, false),
+            ("url", "str", false, false, true),
+            ("status", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "PreviewShare",
+        &[
+            ("token", "str", true, true, false),
+            ("url", "str", false, false, true),
+            ("share_url", "str", false, false, true),
+            ("preview_id", "str", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Snapshot",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("status", "enum", false, false, false),
+            ("computer_id", "str", false, false, false),
+            ("sandbox_id", "str", false, false, false),
+            ("size_bytes", "int", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Template",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("description", "str", false, false, false),
+            ("status", "str", false, false, false),
+            ("aliases", "[str]", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "FileEntry",
+        &[
+            ("path", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("type", "enum", false, false, false),
+            ("size", "int", false, false, false),
+            ("modified_at", "timestamp", false, false, false),
+            ("children", "[json]", false, false, false),
+        ],
+    ),
+    (
+        "FileWritten",
+        &[
+            ("path", "str", true, false, false),
+            ("size_bytes", "int", false, false, false),
+        ],
+    ),
+    (
+        "WriteManyResult",
+        &[
+            ("written", "[FileWritten]", true, false, false),
+            ("failed", "[json]", false, false, false),
+        ],
+    ),
+    (
+        "EnvVar",
+        &[
+            ("key", "str", true, false, false),
+            ("value", "str", false, true, false),
+            ("encrypted", "bool", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "EnvUpdate",
+        &[
+            ("updated", "[str]", false, false, false),
+            ("vars", "[EnvVar]", false, false, false),
+        ],
+    ),
+    (
+        "Port",
+        &[
+            ("port", "int", true, false, false),
+            ("protocol", "str", false, false, false),
+            ("visibility", "enum", false, false, false),
+            ("url", "str", false, false, true),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "AutoStop",
+        &[
+            ("computer_id", "str", false, false, false),
+            ("seconds", "int", true, false, false),
+            ("enabled", "bool", false, false, false),
+        ],
+    ),
+    (
+        "Metrics",
+        &[
+            ("computer_id", "str", false, false, false),
+            ("window", "str", false, false, false),
+            ("cpu_percent", "[json]", false, false, false),
+            ("memory_mb", "[json]", false, false, false),
+            ("disk_mb", "[json]", false, false, false),
+        ],
+    ),
+    (
+        "ActionResult",
+        &[
+            ("success", "bool", false, false, false),
+            ("ok", "bool", false, false, false),
+            ("status", "str", false, false, false),
+            ("message", "str", false, false, false),
+            ("path", "str", false, false, false),
+        ],
+    ),
+    (
+        "Deleted",
+        &[
+            ("ok", "bool", false, false, false),
+            ("id", "str", false, false, false),
+            ("deleted", "bool", false, false, false),
+            ("revoked", "bool", false, false, false),
+            ("status", "str", false, false, false),
+        ],
+    ),
+    (
+        "TerminalSession",
+        &[
+            ("session_id", "str", true, false, false),
+            ("cols", "int", false, false, false),
+            ("rows", "int", false, false, false),
+            ("shell", "str", false, false, false),
+            ("cwd", "str", false, false, false),
+            ("status", "str", false, false, false),
+            ("stream_url", "str", false, false, true),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Tenant",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("plan", "str", false, false, false),
+            ("status", "enum", false, false, false),
+            ("suspended_reason", "str", false, false, false),
+            ("limits", "map", false, false, false),
+            ("usage", "map", false, false, false),
+            ("stats", "map", false, false, false),
+            ("metadata", "map", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "PreviewDomain",
+        &[
+            ("domain", "str", false, false, false),
+            ("verified_at", "timestamp", false, false, false),
+            ("cname_target", "str", false, false, false),
+        ],
+    ),
+    (
+        "PreviewDomainCheck",
+        &[
+            ("verified", "bool", true, false, false),
+            ("domain", "str", false, false, false),
+            ("target", "str", false, false, false),
+            ("records", "[json]", false, false, false),
+        ],
+    ),
+    (
+        "Branding",
+        &[
+            ("product_name", "str", false, false, false),
+            ("app_name", "str", false, false, false),
+            ("logo_url", "str", false, false, false),
+            ("favicon_url", "str", false, false, false),
+            ("support_url", "str", false, false, false),
+            ("support_email", "str", false, false, false),
+            ("primary_color", "str", false, false, false),
+            ("background_color", "str", false, false, false),
+            ("custom_css", "str", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "UsageReport",
+        &[
+            ("period_start", "timestamp", false, false, false),
+            ("period_end", "timestamp", false, false, false),
+            ("results", "[json]", true, false, false),
+        ],
+    ),
+    (
+        "UsageSummary",
+        &[
+            ("period_start", "timestamp", false, false, false),
+            ("period_end", "timestamp", false, false, false),
+            ("compute_hours", "float", false, false, false),
+            ("storage_gb", "float", false, false, false),
+            ("bandwidth_gb", "float", false, false, false),
+            ("ai_tokens", "int", false, false, false),
+            ("total_credits", "int", false, false, false),
+        ],
+    ),
+    (
+        "UsageSession",
+        &[
+            ("id", "str", true, false, false),
+            ("computer_id", "str", false, false, false),
+            ("started_at", "timestamp", false, false, false),
+            ("ended_at", "timestamp", false, false, false),
+            ("duration_sec", "int", false, false, false),
+            ("credit_cost", "int", false, false, false),
+        ],
+    ),
+    (
+        "Quota",
+        &[
+            ("external_user_id", "str", true, false, false),
+            ("max_sandboxes", "int", false, false, false),
+            ("max_concurrent", "int", false, false, false),
+            ("max_credit_cents", "int", false, false, false),
+            ("max_storage_gb", "int", false, false, false),
+            ("current_sandboxes", "int", false, false, false),
+        ],
+    ),
+    (
+        "AuditEntry",
+        &[
+            ("id", "str", true, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("actor_id", "str", false, false, false),
+            ("actor_type", "str", false, false, false),
+            ("action", "str", false, false, false),
+            ("resource", "str", false, false, false),
+            ("resource_id", "str", false, false, false),
+            ("metadata", "map", false, false, false),
+            ("ip_address", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "ApiKey",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("prefix", "str", false, false, false),
+            ("scopes", "[str]", false, false, false),
+            ("token", "str", false, true, false),
+            ("tenant_id", "str", false, false, false),
+            ("metadata", "map", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+            ("last_used_at", "timestamp", false, false, false),
+            ("revoked_at", "timestamp", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Workspace",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("slug", "str", false, false, false),
+            ("description", "str", false, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "WorkspaceStats",
+        &[
+            ("workspace_id", "str", false, false, false),
+            ("computers", "int", false, false, false),
+            ("sandboxes", "int", false, false, false),
+            ("running", "int", false, false, false),
+            ("members", "int", false, false, false),
+        ],
+    ),
+    (
+        "WorkspaceUsage",
+        &[
+            ("workspace_id", "str", false, false, false),
+            ("period", "str", false, false, false),
+            ("period_start", "timestamp", false, false, false),
+            ("period_end", "timestamp", false, false, false),
+            ("compute_seconds", "int", false, false, false),
+            ("credit_cents", "int", false, false, false),
+        ],
+    ),
+    (
+        "Member",
+        &[
+            ("user_id", "str", true, false, false),
+            ("email", "str", false, false, false),
+            ("role", "enum", false, false, false),
+            ("workspace_id", "str", false, false, false),
+            ("joined_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Invite",
+        &[
+            ("id", "str", true, false, false),
+            ("email", "str", true, false, false),
+            ("role", "str", false, false, false),
+            ("workspace_id", "str", false, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("token", "str", false, true, false),
+            ("invite_url", "str", false, false, true),
+            ("status", "enum", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+            ("accepted_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "InvitePreview",
+        &[
+            ("email", "str", false, false, false),
+            ("tenant_name", "str", false, false, false),
+            ("role", "str", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+            ("expired", "bool", false, false, false),
+            ("accepted", "bool", false, false, false),
+            ("revoked", "bool", false, false, false),
+        ],
+    ),
+    (
+        "InviteAcceptance",
+        &[
+            ("accepted", "bool", true, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("workspace_id", "str", false, false, false),
+            ("role", "str", false, false, false),
+            ("user_id", "str", false, false, false),
+            ("email", "str", false, false, false),
+        ],
+    ),
+    (
+        "Deployment",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("state", "str", false, false, false),
+            ("status", "str", false, false, false),
+            ("project_id", "str", false, false, false),
+            ("url", "str", false, false, false),
+            ("public_url", "str", false, false, false),
+            ("active_version_id", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Publication",
+        &[
+            ("deployment", "Deployment", true, false, false),
+            ("version", "map", false, false, false),
+            ("services", "[json]", false, false, false),
+            ("promoted", "bool", false, false, false),
+        ],
+    ),
+    (
+        "Database",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("engine", "str", false, false, false),
+            ("version", "str", false, false, false),
+            ("status", "str", false, false, false),
+            ("region", "str", false, false, false),
+            ("size_gb", "int", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "DatabaseCredentials",
+        &[
+            ("url", "str", false, true, false),
+            ("host", "str", false, false, false),
+            ("port", "int", false, false, false),
+            ("database", "str", false, false, false),
+            ("username", "str", false, false, false),
+            ("password", "str", false, true, false),
+        ],
+    ),
+    (
+        "Volume",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("size_gb", "int", false, false, false),
+            ("status", "str", false, false, false),
+            ("region", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "VolumeAttachment",
+        &[
+            ("id", "str", true, false, false),
+            ("volume_id", "str", false, false, false),
+            ("computer_id", "str", false, false, false),
+            ("mount_path", "str", false, false, false),
+            ("status", "str", false, false, false),
+            ("attached_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "Bucket",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("region", "str", false, false, false),
+            ("public", "bool", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "StoredObject",
+        &[
+            ("key", "str", true, false, false),
+            ("bucket_id", "str", false, false, false),
+            ("size", "int", false, false, false),
+            ("content_type", "str", false, false, false),
+            ("etag", "str", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "SignedUrl",
+        &[
+            ("url", "str", true, false, true),
+            ("method", "str", false, false, false),
+            ("headers", "map", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "AgentSession",
+        &[
+            ("id", "str", true, false, false),
+            ("goal", "str", false, false, false),
+            ("status", "enum", false, false, false),
+            ("computer_id", "str", false, false, false),
+            ("tenant_id", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("updated_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "CreditBalance",
+        &[
+            ("balance", "int", true, false, false),
+            ("currency", "str", false, false, false),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "CreditTransaction",
+        &[
+            ("id", "str", true, false, false),
+            ("amount", "int", true, false, false),
+            ("type", "enum", false, false, false),
+            ("description", "str", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+];
+
+/// `Debug` of `value` decoded as `model`.
+#[cfg(test)]
+pub(crate) fn debug_of(model: &str, value: Value) -> serde_json::Result<String> {
+    match model {
+        "Sandbox" => serde_json::from_value::<Sandbox>(value).map(|m| format!("{m:?}")),
+        "Computer" => serde_json::from_value::<Computer>(value).map(|m| format!("{m:?}")),
+        "ExecResult" => serde_json::from_value::<ExecResult>(value).map(|m| format!("{m:?}")),
+        "Process" => serde_json::from_value::<Process>(value).map(|m| format!("{m:?}")),
+        "ProcessLogs" => serde_json::from_value::<ProcessLogs>(value).map(|m| format!("{m:?}")),
+        "Webhook" => serde_json::from_value::<Webhook>(value).map(|m| format!("{m:?}")),
+        "WebhookDelivery" => {
+            serde_json::from_value::<WebhookDelivery>(value).map(|m| format!("{m:?}"))
+        }
+        "Share" => serde_json::from_value::<Share>(value).map(|m| format!("{m:?}")),
+        "PreviewToken" => serde_json::from_value::<PreviewToken>(value).map(|m| format!("{m:?}")),
+        "Preview" => serde_json::from_value::<Preview>(value).map(|m| format!("{m:?}")),
+        "PreviewShare" => serde_json::from_value::<PreviewShare>(value).map(|m| format!("{m:?}")),
+        "Snapshot" => serde_json::from_value::<Snapshot>(value).map(|m| format!("{m:?}")),
+        "Template" => serde_json::from_value::<Template>(value).map(|m| format!("{m:?}")),
+        "FileEntry" => serde_json::from_value::<FileEntry>(value).map(|m| format!("{m:?}")),
+        "FileWritten" => serde_json::from_value::<FileWritten>(value).map(|m| format!("{m:?}")),
+        "WriteManyResult" => {
+            serde_json::from_value::<WriteManyResult>(value).map(|m| format!("{m:?}"))
+        }
+        "EnvVar" => serde_json::from_value::<EnvVar>(value).map(|m| format!("{m:?}")),
+        "EnvUpdate" => serde_json::from_value::<EnvUpdate>(value).map(|m| format!("{m:?}")),
+        "Port" => serde_json::from_value::<Port>(value).map(|m| format!("{m:?}")),
+        "AutoStop" => serde_json::from_value::<AutoStop>(value).map(|m| format!("{m:?}")),
+        "Metrics" => serde_json::from_value::<Metrics>(value).map(|m| format!("{m:?}")),
+        "ActionResult" => serde_json::from_value::<ActionResult>(value).map(|m| format!("{m:?}")),
+        "Deleted" => serde_json::from_value::<Deleted>(value).map(|m| format!("{m:?}")),
+        "TerminalSession" => {
+            serde_json::from_value::<TerminalSession>(value).map(|m| format!("{m:?}"))
+        }
+        "Tenant" => serde_json::from_value::<Tenant>(value).map(|m| format!("{m:?}")),
+        "PreviewDomain" => serde_json::from_value::<PreviewDomain>(value).map(|m| format!("{m:?}")),
+        "PreviewDomainCheck" => {
+            serde_json::from_value::<PreviewDomainCheck>(value).map(|m| format!("{m:?}"))
+        }
+        "Branding" => serde_json::from_value::<Branding>(value).map(|m| format!("{m:?}")),
+        "UsageReport" => serde_json::from_value::<UsageReport>(value).map(|m| format!("{m:?}")),
+        "UsageSummary" => serde_json::from_value::<UsageSummary>(value).map(|m| format!("{m:?}")),
+        "UsageSession" => serde_json::from_value::<UsageSession>(value).map(|m| format!("{m:?}")),
+        "Quota" => serde_json::from_value::<Quota>(value).map(|m| format!("{m:?}")),
+        "AuditEntry" => serde_json::from_value::<AuditEntry>(value).map(|m| format!("{m:?}")),
+        "ApiKey" => serde_json::from_value::<ApiKey>(value).map(|m| format!("{m:?}")),
+        "Workspace" => serde_json::from_value::<Workspace>(value).map(|m| format!("{m:?}")),
+        "WorkspaceStats" => {
+            serde_json::from_value::<WorkspaceStats>(value).map(|m| format!("{m:?}"))
+        }
+        "WorkspaceUsage" => {
+            serde_json::from_value::<WorkspaceUsage>(value).map(|m| format!("{m:?}"))
+        }
+        "Member" => serde_json::from_value::<Member>(value).map(|m| format!("{m:?}")),
+        "Invite" => serde_json::from_value::<Invite>(value).map(|m| format!("{m:?}")),
+        "InvitePreview" => serde_json::from_value::<InvitePreview>(value).map(|m| format!("{m:?}")),
+        "InviteAcceptance" => {
+            serde_json::from_value::<InviteAcceptance>(value).map(|m| format!("{m:?}"))
+        }
+        "Deployment" => serde_json::from_value::<Deployment>(value).map(|m| format!("{m:?}")),
+        "Publication" => serde_json::from_value::<Publication>(value).map(|m| format!("{m:?}")),
+        "Database" => serde_json::from_value::<Database>(value).map(|m| format!("{m:?}")),
+        "DatabaseCredentials" => {
+            serde_json::from_value::<DatabaseCredentials>(value).map(|m| format!("{m:?}"))
+        }
+        "Volume" => serde_json::from_value::<Volume>(value).map(|m| format!("{m:?}")),
+        "VolumeAttachment" => {
+            serde_json::from_value::<VolumeAttachment>(value).map(|m| format!("{m:?}"))
+        }
+        "Bucket" => serde_json::from_value::<Bucket>(value).map(|m| format!("{m:?}")),
+        "StoredObject" => serde_json::from_value::<StoredObject>(value).map(|m| format!("{m:?}")),
+        "SignedUrl" => serde_json::from_value::<SignedUrl>(value).map(|m| format!("{m:?}")),
+        "AgentSession" => serde_json::from_value::<AgentSession>(value).map(|m| format!("{m:?}")),
+        "CreditBalance" => serde_json::from_value::<CreditBalance>(value).map(|m| format!("{m:?}")),
+        "CreditTransaction" => {
+            serde_json::from_value::<CreditTransaction>(value).map(|m| format!("{m:?}"))
+        }
+        _ => Ok(String::new()),
     }
 }
