@@ -67,9 +67,9 @@ def test_errors_surface_during_iteration(client: miosa_native.Client) -> None:
         next(entries)
 
 
-def test_untyped_pages(admin: miosa_native.Client, client: miosa_native.Client) -> None:
+def test_every_pager_yields_models(admin: miosa_native.Client, client: miosa_native.Client) -> None:
     tenants = list(admin.admin.tenants.iter(limit=1))
-    assert tenants and all(isinstance(t, dict) for t in tenants)
+    assert len(tenants) >= 2 and all(isinstance(t, miosa_native.Tenant) for t in tenants)
     hooks = list(client.webhooks.iter(limit=1))
     assert all(isinstance(h, miosa_native.Webhook) for h in hooks)
 

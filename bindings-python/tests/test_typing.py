@@ -39,8 +39,10 @@ def pyright(path: pathlib.Path, tmp_path: pathlib.Path) -> subprocess.CompletedP
     if binary is None:
         pytest.skip("pyright is not installed (scripts/test-python.sh installs it)")
     config = tmp_path / "pyrightconfig.json"
-    config.write_text(json.dumps({"typeCheckingMode": "strict", "extraPaths": [str(path.parent)], "pythonPath": sys.executable}))
-    return subprocess.run([binary, "-p", str(config), str(path)], capture_output=True, text=True)
+    config.write_text(json.dumps({"typeCheckingMode": "strict", "extraPaths": [str(path.parent)]}))
+    return subprocess.run(
+        [binary, "-p", str(config), "--pythonpath", sys.executable, str(path)], capture_output=True, text=True
+    )
 
 
 def test_the_user_program_checks_strictly() -> None:
