@@ -91,7 +91,7 @@ test('the type-checked seed flows (typecheck/flows.ts) run against the emulator'
   // Emitted inside the package, so `require('miosa-native')` resolves to this checkout.
   const out = path.join(__dirname, 'typecheck', '.out')
   const tsc = path.join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
-  const built = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.json'), '--noEmit', 'false', '--outDir', out], { encoding: 'utf8' })
+  const built = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.json'), '--noEmit', 'false', '--rootDir', path.join(__dirname, 'typecheck'), '--outDir', out], { encoding: 'utf8' })
   try {
     assert.equal(built.status, 0, built.stdout)
     const seen = await require(path.join(out, 'flows.js')).flows(client)
