@@ -88,8 +88,8 @@ impl From<mcore::models::Sandbox> for Sandbox {
             cpu_count: m.cpu_count,
             memory_mb: m.memory_mb,
             disk_size_mb: m.disk_size_mb,
-            env: m.env.map(|v| Value::Object(v).to_string()),
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            env: m.env.map(convert::object_text),
+            metadata: m.metadata.map(convert::object_text),
             tags: m.tags,
             timeout_sec: m.timeout_sec,
             idle_timeout_sec: m.idle_timeout_sec,
@@ -244,7 +244,7 @@ impl From<mcore::models::Computer> for Computer {
             preview_domain: m.preview_domain,
             tenant_id: m.tenant_id,
             workspace_id: m.workspace_id,
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            metadata: m.metadata.map(convert::object_text),
             created_at: m.created_at,
             updated_at: m.updated_at,
             extra: convert::extra_text(m.extra),
@@ -382,7 +382,7 @@ pub struct SandboxProcess {
 impl From<mcore::models::Process> for SandboxProcess {
     fn from(m: mcore::models::Process) -> Self {
         Self {
-            pid: (convert::value_text)(m.pid),
+            pid: convert::value_text(m.pid),
             name: m.name,
             command: m.command,
             status: m.status,
@@ -977,7 +977,7 @@ impl From<mcore::models::FileEntry> for FileEntry {
             r#type: m.r#type,
             size: m.size,
             modified_at: m.modified_at,
-            children: m.children.map(|v| Value::Array(v).to_string()),
+            children: m.children.map(convert::array_text),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1060,8 +1060,8 @@ pub struct WriteManyResult {
 impl From<mcore::models::WriteManyResult> for WriteManyResult {
     fn from(m: mcore::models::WriteManyResult) -> Self {
         Self {
-            written: (|v| v.into_iter().map(Into::into).collect())(m.written),
-            failed: m.failed.map(|v| Value::Array(v).to_string()),
+            written: convert::records(m.written),
+            failed: m.failed.map(convert::array_text),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1151,7 +1151,7 @@ impl From<mcore::models::EnvUpdate> for EnvUpdate {
     fn from(m: mcore::models::EnvUpdate) -> Self {
         Self {
             updated: m.updated,
-            vars: m.vars.map(|v| v.into_iter().map(Into::into).collect()),
+            vars: m.vars.map(convert::records),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1297,9 +1297,9 @@ impl From<mcore::models::Metrics> for Metrics {
         Self {
             computer_id: m.computer_id,
             window: m.window,
-            cpu_percent: m.cpu_percent.map(|v| Value::Array(v).to_string()),
-            memory_mb: m.memory_mb.map(|v| Value::Array(v).to_string()),
-            disk_mb: m.disk_mb.map(|v| Value::Array(v).to_string()),
+            cpu_percent: m.cpu_percent.map(convert::array_text),
+            memory_mb: m.memory_mb.map(convert::array_text),
+            disk_mb: m.disk_mb.map(convert::array_text),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1549,10 +1549,10 @@ impl From<mcore::models::Tenant> for Tenant {
             plan: m.plan,
             status: m.status,
             suspended_reason: m.suspended_reason,
-            limits: m.limits.map(|v| Value::Object(v).to_string()),
-            usage: m.usage.map(|v| Value::Object(v).to_string()),
-            stats: m.stats.map(|v| Value::Object(v).to_string()),
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            limits: m.limits.map(convert::object_text),
+            usage: m.usage.map(convert::object_text),
+            stats: m.stats.map(convert::object_text),
+            metadata: m.metadata.map(convert::object_text),
             created_at: m.created_at,
             updated_at: m.updated_at,
             extra: convert::extra_text(m.extra),
@@ -1666,7 +1666,7 @@ impl From<mcore::models::PreviewDomainCheck> for PreviewDomainCheck {
             verified: m.verified,
             domain: m.domain,
             target: m.target,
-            records: m.records.map(|v| Value::Array(v).to_string()),
+            records: m.records.map(convert::array_text),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1796,7 +1796,7 @@ impl From<mcore::models::UsageReport> for UsageReport {
         Self {
             period_start: m.period_start,
             period_end: m.period_end,
-            results: (|v| Value::Array(v).to_string())(m.results),
+            results: convert::array_text(m.results),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -2044,7 +2044,7 @@ impl From<mcore::models::AuditEntry> for AuditEntry {
             action: m.action,
             resource: m.resource,
             resource_id: m.resource_id,
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            metadata: m.metadata.map(convert::object_text),
             ip_address: m.ip_address,
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
@@ -2129,7 +2129,7 @@ impl From<mcore::models::ApiKey> for ApiKey {
             scopes: m.scopes,
             token: m.token,
             tenant_id: m.tenant_id,
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            metadata: m.metadata.map(convert::object_text),
             expires_at: m.expires_at,
             last_used_at: m.last_used_at,
             revoked_at: m.revoked_at,
@@ -2717,9 +2717,9 @@ pub struct Publication {
 impl From<mcore::models::Publication> for Publication {
     fn from(m: mcore::models::Publication) -> Self {
         Self {
-            deployment: (Into::into)(m.deployment),
-            version: m.version.map(|v| Value::Object(v).to_string()),
-            services: m.services.map(|v| Value::Array(v).to_string()),
+            deployment: Into::into(m.deployment),
+            version: m.version.map(convert::object_text),
+            services: m.services.map(convert::array_text),
             promoted: m.promoted,
             extra: convert::extra_text(m.extra),
         }
@@ -3134,7 +3134,7 @@ impl From<mcore::models::SignedUrl> for SignedUrl {
         Self {
             url: m.url,
             method: m.method,
-            headers: m.headers.map(|v| Value::Object(v).to_string()),
+            headers: m.headers.map(convert::object_text),
             expires_at: m.expires_at,
             extra: convert::extra_text(m.extra),
         }

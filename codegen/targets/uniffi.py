@@ -63,7 +63,7 @@ SCALAR_FIELDS = {
     "int": ("i64", None, ""),
     "float": ("f64", None, ""),
     "bool": ("bool", None, ""),
-    "map": ("String", "|v| Value::Object(v).to_string()", " A JSON object, as text."),
+    "map": ("String", "convert::object_text", " A JSON object, as text."),
     "json": ("String", "convert::value_text", " Text: a string as it is, any other JSON value as JSON text."),
 }
 
@@ -71,9 +71,9 @@ SCALAR_FIELDS = {
 def record_field(f: ModelField) -> tuple[str, str | None, str]:
     if f.item is not None:
         if f.model is not None:
-            return f"Vec<{record_name(f.model)}>", "|v| v.into_iter().map(Into::into).collect()", ""
+            return f"Vec<{record_name(f.model)}>", "convert::records", ""
         if f.item == "json":
-            return "String", "|v| Value::Array(v).to_string()", " A JSON array, as text."
+            return "String", "convert::array_text", " A JSON array, as text."
         return f"Vec<{SCALAR_FIELDS[f.item][0]}>", None, ""
     if f.model is not None:
         return record_name(f.model), "Into::into", ""
@@ -87,7 +87,7 @@ def render_model(model: Model) -> str:
         ty, conv, note = record_field(f)
         fields.append(f"    /// {f.doc}{note}\n    pub {ident(f.name)}: {ty if f.required else f'Option<{ty}>'},\n")
         if f.required:
-            value = f"({conv})(m.{ident(f.name)})" if conv else f"m.{ident(f.name)}"
+            value = f"{conv}(m.{ident(f.name)})" if conv else f"m.{ident(f.name)}"
         else:
             value = f"m.{ident(f.name)}" + (f".map({conv})" if conv else "")
         conversions.append(f"            {ident(f.name)}: {value},\n")
@@ -141,7 +141,7 @@ def pager_name(model: str) -> str:
 def item_fn(model: str) -> str:
     """Function turning an item `Value` into `Result<item, MiosaError>`."""
     if model == "json":
-        return "convert::json_item"
+        raise SystemExit("uniffi target: untyped pages have no records; give the list a model in core/models.toml")
     return f"convert::model::<mcore::models::{model}, {record_name(model)}>"
 
 
