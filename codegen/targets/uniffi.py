@@ -563,6 +563,53 @@ def render_swift_calls(ops: list[Op]) -> str:
     return "".join(out)
 
 
+KOTLIN_SAMPLES = {"String": '"x"', "i64": "1L", "f64": "1.5", "bool": "true"}
+
+
+def render_kotlin_redaction_test() -> str:
+    """A test per model with secrets or token URLs: canaries never reach toString()."""
+    out = [
+        HEADER.replace("core/operations.toml", "core/models.toml"),
+        "// Every record with a secret or a token-carrying URL, built with canary values:\n"
+        "// toString() must hide them while the properties keep them.\n",
+        f"package {KOTLIN_PACKAGE}\n\n",
+        "import org.junit.jupiter.api.Assertions.assertEquals\n"
+        "import org.junit.jupiter.api.Assertions.assertFalse\n"
+        "import org.junit.jupiter.api.Assertions.assertTrue\n"
+        "import org.junit.jupiter.api.Test\n\n",
+        "class RedactionTest {\n",
+    ]
+    for m in load_models():
+        if not (m.secret_fields or m.token_url_fields):
+            continue
+        args, checks = [], []
+        for f in m.fields:
+            ty, _, _ = record_field(f)
+            prop = lower_camel(f.name)
+            if f.secret:
+                value = f'"canary-{m.name}-{f.name}"'
+                checks.append(f'        assertEquals("canary-{m.name}-{f.name}", record.{prop})\n')
+            elif f.token_url:
+                value = f'"https://p.example.test/{f.name}?token=canary-{m.name}-{f.name}"'
+                checks.append(f'        assertTrue(shown.contains("https://p.example.test/{f.name}?<redacted>"), shown)\n')
+            elif not f.required:
+                value = "null"
+            elif ty.startswith("Vec<"):
+                value = "listOf()"
+            else:
+                value = KOTLIN_SAMPLES[ty]
+            args.append(f"{prop} = {value}")
+        args.append('extra = """{"api_key": "canary-extra"}"""')
+        out.append(
+            f"\n    @Test\n    fun {m.name[:1].lower() + m.name[1:]}HidesItsSecrets() {{\n"
+            f"        val record = {record_name(m.name)}({', '.join(args)})\n"
+            "        val shown = record.toString()\n"
+            '        assertFalse(shown.contains("canary-"), shown)\n' + "".join(checks) + "    }\n"
+        )
+    out.append("}\n")
+    return "".join(out)
+
+
 def render(ops: list[Op]) -> dict[str, str]:
     kt = "bindings-uniffi/kotlin/src"
     return {
@@ -570,6 +617,7 @@ def render(ops: list[Op]) -> dict[str, str]:
         "bindings-uniffi/src/generated.rs": rustfmt(render_rust(ops)),
         f"{kt}/main/kotlin/ai/miosa/Pagers.kt": render_kotlin_pagers(ops),
         f"{kt}/test/kotlin/ai/miosa/GeneratedCalls.kt": render_kotlin_calls(ops),
+        f"{kt}/test/kotlin/ai/miosa/RedactionTest.kt": render_kotlin_redaction_test(),
         "bindings-uniffi/swift/Sources/Miosa/Pagers.swift": render_swift_pagers(ops),
         "bindings-uniffi/swift/Tests/MiosaTests/GeneratedCalls.swift": render_swift_calls(ops),
     }
