@@ -7,17 +7,13 @@ import json
 import pathlib
 import re
 import tomllib
-from typing import NamedTuple
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLE = ROOT / "core" / "operations.toml"
 
 TYPES = {"str", "int", "float", "bool", "map", "list", "json", "bytes"}
-MODELS = {
-    "Sandbox", "Computer", "ExecResult", "Process", "Webhook", "Share", "PreviewToken",
-    "Snapshot", "Template", "UsageReport", "Quota", "AuditEntry", "Workspace", "Member",
-    "Invite", "Deployment", "Database", "Volume", "Bucket",
-}
+# Element types a list parameter may declare: `tags:[str]`, `messages:[map]`.
+LIST_PARAM_ITEMS = {"str", "map", "json"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +21,9 @@ class Param:
     name: str
     wire: str
     ty: str
+    required: bool = False  # a keyword parameter the call cannot do without (`name!` in the table)
+    item: str | None = None  # element type of a list: str, map or json (`name:[str]` in the table)
+    doc: str = ""  # meaning and unit, where the name alone does not say it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +75,11 @@ class Op:
         if self.upload == "raw" and not any(p.name == "content_type" for p in out):
             out.append(Param("content_type", "Content-Type", "str"))
         if self.returns.kind == "page":
-            out.append(Param(self.returns.cursor, self.returns.cursor, "str"))
+            # Page numbers are numbers; cursors are opaque text.
+            cursor = self.returns.cursor
+            doc = ("Page number to fetch, 1 for the first; the pager sets it as it walks." if cursor == "page"
+                   else "Cursor of the page to fetch (`next_cursor` of the previous page).")
+            out.append(Param(cursor, cursor, "int" if cursor == "page" else "str", doc=doc))
         return out
 
     @property
@@ -95,13 +98,20 @@ class Op:
 def _params(spec: str, where: str, op: str) -> tuple[Param, ...]:
     out = []
     for token in spec.split():
-        m = re.fullmatch(r"([a-z_][a-z0-9_]*)(?::([a-z]+))?(?:>([A-Za-z0-9_\-]+))?", token)
+        m = re.fullmatch(r"([a-z_][a-z0-9_]*)(!)?(?::([a-z]+|\[[a-z]+\]))?(?:>([A-Za-z0-9_\-]+))?", token)
         if not m:
             raise SystemExit(f"{op}: bad {where} parameter `{token}`")
-        name, ty, wire = m.group(1), m.group(2) or "str", m.group(3) or m.group(1)
+        name, ty, wire = m.group(1), m.group(3) or "str", m.group(4) or m.group(1)
+        item = None
+        if ty.startswith("["):
+            ty, item = "list", ty[1:-1]
+            if item not in LIST_PARAM_ITEMS:
+                raise SystemExit(f"{op}: `{name}` lists `{item}`; elements may be {sorted(LIST_PARAM_ITEMS)}")
         if ty not in TYPES:
             raise SystemExit(f"{op}: unknown type `{ty}` in {where}")
-        out.append(Param(name, wire, ty))
+        if m.group(2) and where == "args":
+            raise SystemExit(f"{op}: `{name}` is positional, hence always required; drop the `!`")
+        out.append(Param(name, wire, ty, required=bool(m.group(2)), item=item))
     return tuple(out)
 
 
@@ -109,10 +119,14 @@ def _returns(text: str, paginate: str | None, op: str) -> Returns:
     if text in {"json", "bytes", "events", "bool"}:
         return Returns(text)
     if m := re.fullmatch(r"\[(\w+)\]", text):
+        if m.group(1) != "str" and m.group(1) not in MODELS:
+            raise SystemExit(f"{op}: returns a list of `{m.group(1)}`, which core/models.toml does not define")
         return Returns("list", m.group(1))
     if m := re.fullmatch(r"page<(\w+)>", text):
         if not paginate:
             raise SystemExit(f"{op}: page<...> needs `paginate`")
+        if m.group(1) != "json" and m.group(1) not in MODELS:
+            raise SystemExit(f"{op}: returns pages of `{m.group(1)}`, which core/models.toml does not define")
         return Returns("page", m.group(1), paginate)
     if text in MODELS:
         return Returns("model", text)
@@ -138,10 +152,20 @@ def _stream_end(row: dict, op: str) -> tuple[str, ...]:
     return tuple(ends)
 
 
+def _documented(params: tuple[Param, ...], docs: dict[str, str], op: str) -> tuple[Param, ...]:
+    return tuple(dataclasses.replace(p, doc=docs.get(p.name, "")) for p in params)
+
+
 def load_table() -> list[Op]:
-    data = tomllib.loads(TABLE.read_text())["ops"]
+    table = tomllib.loads(TABLE.read_text())
+    data, param_docs = table["ops"], table.get("param_docs", {})
     ops = []
     for name, row in data.items():
+        docs = {**param_docs, **row.get("docs", {})}
+        given = set(row.get("docs", {}))
+        declared = {p for where in ("args", "query", "body") for p in re.findall(r"([a-z_][a-z0-9_]*)", row.get(where, ""))}
+        if given - declared:
+            raise SystemExit(f"{name}: `docs` for parameters it does not have: {sorted(given - declared)}")
         method, _, path = row["http"].partition(" ")
         path_params = tuple(re.findall(r"\{(\w+)\}", path))
         ops.append(
@@ -151,9 +175,9 @@ def load_table() -> list[Op]:
                 method=method,
                 path=path,
                 path_params=path_params,
-                args=_params(row.get("args", ""), "args", name),
-                query=_params(row.get("query", ""), "query", name),
-                body=_params(row.get("body", ""), "body", name),
+                args=_documented(_params(row.get("args", ""), "args", name), docs, name),
+                query=_documented(_params(row.get("query", ""), "query", name), docs, name),
+                body=_documented(_params(row.get("body", ""), "body", name), docs, name),
                 idempotency=row.get("idempotency", "none"),
                 returns=_returns(row["returns"], row.get("paginate"), name),
                 upload=row.get("upload", "json"),
@@ -189,42 +213,97 @@ def namespaces(ops: list[Op]) -> list[tuple[str, ...]]:
     return seen
 
 
-class ModelField(NamedTuple):
-    name: str
-    ty: str  # the Rust type, e.g. `String`, `Map<String, Value>`
-    doc: str
+# Scalar field types of core/models.toml; `[X]` is a list of X, a model name a nested model.
+FIELD_SCALARS = {"str", "int", "float", "bool", "timestamp", "map", "json", "enum"}
+LIST_ITEMS = {"str", "int", "json"}
 
 
-class Model(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class ModelField:
+    name: str
+    ty: str  # as written in the table: `str`, `enum`, `[str]`, `[FileWritten]`, `Deployment`
+    required: bool
+    secret: bool
+    token_url: bool
+    values: tuple[str, ...]  # known values of an open enum
+    same_as: str | None  # another field the core fills this one from when the server sends only that one
+    doc: str
+
+    @property
+    def item(self) -> str | None:
+        """The element type of a list field, else None."""
+        return self.ty[1:-1] if self.ty.startswith("[") else None
+
+    @property
+    def model(self) -> str | None:
+        """The nested model of this field or of its elements, else None."""
+        inner = self.item or self.ty
+        return None if inner in FIELD_SCALARS or inner in LIST_ITEMS else inner
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
     name: str
     doc: str
-    fields: list[ModelField]
+    fields: tuple[ModelField, ...]
+
+    @property
+    def secret_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.secret)
+
+    @property
+    def token_url_fields(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields if f.token_url)
+
+
+MODELS_TABLE = ROOT / "core" / "models.toml"
+FIELD_KEYS = {"type", "required", "secret", "token_url", "values", "same_as", "doc"}
 
 
 def load_models() -> list[Model]:
-    """The `model! { ... }` blocks of core/src/models.rs, in order: every target
-    derives its typed results from the core's models, so none can drift."""
-    text = (ROOT / "core" / "src" / "models.rs").read_text()
-    models: list[Model] = []
-    for block in re.findall(r"model! \{\n(.*?)\n\}\n", text, re.S):
-        docs: list[str] = []
-        model: Model | None = None
-        for line in (line.strip() for line in block.splitlines()):
-            if line.startswith("///"):
-                docs.append(line[3:].strip())
-            elif m := re.fullmatch(r"(\w+) \{", line):
-                model = Model(m.group(1), " ".join(docs), [])
-                docs = []
-            elif m := re.fullmatch(r"(\w+): (.+),", line):
-                if model is None:
-                    raise SystemExit(f"models.rs: field outside a model: {line}")
-                model.fields.append(ModelField(m.group(1), m.group(2), " ".join(docs)))
-                docs = []
-            elif line not in ("}", ""):
-                raise SystemExit(f"models.rs: cannot read `{line}`")
-        if model is None:
-            raise SystemExit("models.rs: a model! block without a model")
-        models.append(model)
+    """core/models.toml, in table order: every target derives its typed results from it."""
+    data = tomllib.loads(MODELS_TABLE.read_text())
+    names = set(data)
+    models = []
+    for name, row in data.items():
+        if set(row) != {"doc", "fields"}:
+            raise SystemExit(f"models.toml: {name} needs exactly `doc` and `fields`")
+        fields = []
+        for fname, spec in row["fields"].items():
+            where = f"models.toml: {name}.{fname}"
+            if not set(spec) <= FIELD_KEYS or "type" not in spec or "doc" not in spec:
+                raise SystemExit(f"{where}: needs `type` and `doc`, may have {sorted(FIELD_KEYS)}")
+            ty = spec["type"]
+            inner = ty[1:-1] if ty.startswith("[") and ty.endswith("]") else None
+            if inner is not None and inner not in LIST_ITEMS and inner not in names:
+                raise SystemExit(f"{where}: unknown list element type `{inner}`")
+            if inner is None and ty not in FIELD_SCALARS and ty not in names:
+                raise SystemExit(f"{where}: unknown type `{ty}`")
+            if ("values" in spec) != (ty == "enum"):
+                raise SystemExit(f"{where}: `values` goes with type enum, and only there")
+            field = ModelField(
+                name=fname,
+                ty=ty,
+                required=bool(spec.get("required", False)),
+                secret=bool(spec.get("secret", False)),
+                token_url=bool(spec.get("token_url", False)),
+                values=tuple(spec.get("values", ())),
+                same_as=spec.get("same_as"),
+                doc=spec["doc"],
+            )
+            if field.secret and field.token_url:
+                raise SystemExit(f"{where}: a secret is hidden whole; drop `token_url`")
+            if (field.secret or field.token_url) and ty != "str":
+                raise SystemExit(f"{where}: only text fields can be secret or token URLs")
+            fields.append(field)
+        known = {f.name for f in fields}
+        for f in fields:
+            if f.same_as is not None and f.same_as not in known:
+                raise SystemExit(f"models.toml: {name}.{f.name}: same_as names no field of {name}")
+        models.append(Model(name, row["doc"], tuple(fields)))
     if not models:
-        raise SystemExit("models.rs: no models found")
+        raise SystemExit("models.toml: no models found")
     return models
+
+
+MODELS = {m.name for m in load_models()}

@@ -24,9 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = api
         .sandboxes()
         .create(SandboxesCreateParams::default().name("quick-exec"))?;
-    let id = sandbox
-        .id
-        .ok_or("the server returned a sandbox without an id")?;
+    let id = sandbox.id;
     api.computer().start(&id, Default::default())?;
     let result = api.exec().run(
         &id,

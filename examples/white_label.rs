@@ -47,12 +47,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create(
             WebhooksCreateParams::default()
                 .url("https://hooks.acme.dev/miosa")
-                .events(vec![json!("sandbox.ready"), json!("sandbox.destroyed")]),
+                .events(vec!["sandbox.ready".into(), "sandbox.destroyed".into()]),
         )
         .await?;
     println!(
         "webhook {} (secret shown once: {} chars)",
-        webhook.id.unwrap_or_default(),
+        webhook.id,
         webhook.secret.map_or(0, |s| s.len())
     );
 
@@ -70,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .external_workspace_id("ws_acme"),
         )
         .await?;
-    let id = sandbox.id.ok_or("sandbox without id")?;
+    let id = sandbox.id;
     let ready = client
         .sandboxes()
         .wait_until_ready(&id, SandboxesWaitUntilReadyParams::default().timeout(60.0))
@@ -83,10 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         json!({"path": "/workspace/app.py", "content_base64": encode("print('hi')\n")}),
     ];
     let written = client.sandbox().files().write_many(&id, files).await?;
-    println!(
-        "written: {}",
-        written["written"].as_array().map_or(0, Vec::len)
-    );
+    println!("written: {}", written.written.len());
 
     let token = client
         .sandboxes()
@@ -97,19 +94,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .scope("read"),
         )
         .await?;
-    println!("preview url: {}", token.url.unwrap_or_default());
+    println!("preview url: {}", token.url);
     let share = client
         .sandbox()
         .share()
         .create(&id, SandboxShareCreateParams::default().scope("read"))
         .await?;
-    println!("share url: {}", share.share_url.unwrap_or_default());
+    println!("share url: {}", share.share_url);
 
     let usage = client
         .usage()
         .get(UsageGetParams::default().group_by("external_user_id"))
         .await?;
-    println!("usage rows: {}", usage.results.map_or(0, |r| r.len()));
+    println!("usage rows: {}", usage.results.len());
 
     client.sandboxes().delete(&id).await?;
     println!("destroyed {id}");

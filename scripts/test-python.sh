@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python: build the `miosa-native` wheel with maturin, install it into a fresh
 # venv, and run the pytest suite (which starts its own miosa-emulator, walks all
-# 169 seed operations, checks stubs and `mypy --strict` on the examples), then
+# 169 seed operations, checks stubs, and `mypy --strict` and pyright strict on the
+# examples and the typed user program), then
 # run the examples against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ cargo build -p miosa-emulator --locked
 # A fresh venv every run, so the suite sees only what the wheel installs.
 rm -rf .venv
 "$PY" -m venv .venv
-.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy hypothesis
+# pyright (from PyPI; it fetches its Node package on first use) checks the typed user program.
+.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy pyright hypothesis
 
 rm -f dist/miosa_native-*.whl
 .venv/bin/maturin build --locked -m bindings-python/Cargo.toml -i .venv/bin/python -o dist
@@ -32,4 +34,5 @@ rm -f dist/miosa_native-*.whl
 out=$(.venv/bin/python examples/python/quickstart.py)
 [ "$out" = "2" ] || { echo "quickstart printed '$out', expected 2" >&2; exit 1; }
 .venv/bin/python examples/python/white_label.py
+.venv/bin/python examples/python/flows.py >/dev/null
 echo "python: wheel $(du -h dist/miosa_native-*.whl | cut -f1), suite and examples passed"

@@ -41,10 +41,10 @@
  * timeout_sec (int), idle_timeout_sec (int), persistent (bool), always_on (bool), region
  * (str), allow_provision (bool), workspace_id (str), workspace_slug (str), workspace_name
  * (str), project_id (str), project_slug (str), project_name (str), external_workspace_id
- * (str), external_user_id (str), external_project_id (str), tags (list), idempotency_key
- * (str).
+ * (str), external_user_id (str), external_project_id (str), tags (list of str),
+ * idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Sandbox object (JSON).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_CREATE "sandboxes.create"
 
@@ -54,7 +54,7 @@
  * Seed: Miosa.Sandboxes.get/2. HTTP: GET /sandboxes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Sandbox object (JSON).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_GET "sandboxes.get"
 
@@ -65,8 +65,8 @@
  * Seed: Miosa.Sandboxes.list/1. HTTP: GET /sandboxes.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): external_workspace_id (str), external_user_id (str),
- * external_project_id (str), state (str), tags (list).
- * Result: miosa_call: a JSON list of Sandbox.
+ * external_project_id (str), state (str), tags (list of str).
+ * Result: miosa_call: a JSON list of Sandbox (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_LIST "sandboxes.list"
 
@@ -76,7 +76,7 @@
  * Seed: Miosa.Sandboxes.delete/2. HTTP: DELETE /sandboxes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_DELETE "sandboxes.delete"
 
@@ -85,9 +85,9 @@
  *
  * Seed: Miosa.Sandboxes.update/3. HTTP: PATCH /sandboxes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): name (str), slug (str), tags (list), metadata (map), always_on
- * (bool), timeout_sec (int), idle_timeout_sec (int).
- * Result: miosa_call: a Sandbox object (JSON).
+ * Parameters (params_json): name (str), slug (str), tags (list of str), metadata (map),
+ * always_on (bool), timeout_sec (int), idle_timeout_sec (int).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_UPDATE "sandboxes.update"
 
@@ -97,7 +97,7 @@
  * Seed: Miosa.Sandboxes.preview_token/3. HTTP: POST /sandboxes/{id}/preview-token.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): expires_in (int), scope (str).
- * Result: miosa_call: a PreviewToken object (JSON).
+ * Result: miosa_call: a PreviewToken object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_PREVIEW_TOKEN "sandboxes.preview_token"
 
@@ -108,7 +108,7 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): snapshot_id (str), name (str), external_user_id (str), timeout_sec
  * (int), template_id (str), metadata (map), idempotency_key (str).
- * Result: miosa_call: a Sandbox object (JSON).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOXES_FORK "sandboxes.fork"
 
@@ -130,7 +130,7 @@
  * Arguments (args_json, in this order or by name): id (str), path (str), content (bytes).
  * The bytes argument may be passed as a buffer with miosa_call_upload.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a FileWritten object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_WRITE "sandbox.files.write"
 
@@ -150,7 +150,7 @@
  * Seed: Miosa.Sandbox.Files.list/3. HTTP: GET /sandboxes/{id}/files.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): path (str), depth (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of FileEntry (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_LIST "sandbox.files.list"
 
@@ -160,7 +160,7 @@
  * Seed: Miosa.Sandbox.Files.delete/3. HTTP: DELETE /sandboxes/{id}/fs.
  * Arguments (args_json, in this order or by name): id (str), path (str).
  * Parameters (params_json): recursive (bool).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_DELETE "sandbox.files.delete"
 
@@ -170,7 +170,7 @@
  * Seed: Miosa.Sandbox.Files.mkdir/3. HTTP: POST /sandboxes/{id}/fs/mkdir.
  * Arguments (args_json, in this order or by name): id (str), path (str).
  * Parameters (params_json): recursive (bool), mode (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_MKDIR "sandbox.files.mkdir"
 
@@ -180,7 +180,7 @@
  * Seed: Miosa.Sandbox.Files.move/4. HTTP: POST /sandboxes/{id}/fs/rename.
  * Arguments (args_json, in this order or by name): id (str), from_path (str), to_path (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_MOVE "sandbox.files.move"
 
@@ -190,7 +190,7 @@
  * Seed: Miosa.Sandbox.Files.tree/3. HTTP: GET /sandboxes/{id}/files/tree.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): path (str), depth (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a FileEntry object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_TREE "sandbox.files.tree"
 
@@ -199,9 +199,9 @@
  * its content_base64.
  *
  * Seed: Miosa.Sandbox.Files.write_many/3. HTTP: POST /sandboxes/{id}/files/write-many.
- * Arguments (args_json, in this order or by name): id (str), files (list).
+ * Arguments (args_json, in this order or by name): id (str), files (list of map).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a WriteManyResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_FILES_WRITE_MANY "sandbox.files.write_many"
 
@@ -220,8 +220,8 @@
  *
  * Seed: Miosa.Sandbox.Exec.run/3. HTTP: POST /sandboxes/{id}/exec.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): command (str), cwd (str), env (map), timeout (int).
- * Result: miosa_call: a ExecResult object (JSON).
+ * Parameters (params_json): command (str, required), cwd (str), env (map), timeout (int).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_EXEC_RUN "sandbox.exec.run"
 
@@ -231,7 +231,7 @@
  * Seed: Miosa.Sandbox.Exec.bash/3. HTTP: POST /sandboxes/{id}/exec.
  * Arguments (args_json, in this order or by name): id (str), command (str).
  * Parameters (params_json): cwd (str), env (map), timeout (int).
- * Result: miosa_call: a ExecResult object (JSON).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_EXEC_BASH "sandbox.exec.bash"
 
@@ -241,7 +241,7 @@
  * Seed: Miosa.Sandbox.Exec.python/3. HTTP: POST /sandboxes/{id}/code/run.
  * Arguments (args_json, in this order or by name): id (str), code (str).
  * Parameters (params_json): language (str), context (str), timeout (int).
- * Result: miosa_call: a ExecResult object (JSON).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_EXEC_PYTHON "sandbox.exec.python"
 
@@ -262,7 +262,7 @@
  * Seed: Miosa.Sandbox.Env.list/2. HTTP: GET /sandboxes/{id}/env.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of EnvVar (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_ENV_LIST "sandbox.env.list"
 
@@ -272,7 +272,7 @@
  * Seed: Miosa.Sandbox.Env.set/4. HTTP: PUT /sandboxes/{id}/env.
  * Arguments (args_json, in this order or by name): id (str), key (str), value (str).
  * Parameters (params_json): encrypted (bool).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a EnvUpdate object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_ENV_SET "sandbox.env.set"
 
@@ -282,7 +282,7 @@
  * Seed: Miosa.Sandbox.Env.delete/3. HTTP: DELETE /sandboxes/{id}/env/{key}.
  * Arguments (args_json, in this order or by name): id (str), key (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_ENV_DELETE "sandbox.env.delete"
 
@@ -291,8 +291,9 @@
  *
  * Seed: Miosa.Sandbox.Processes.start/3. HTTP: POST /sandboxes/{id}/processes.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): command (str), env (map), name (str), cwd (str), timeout (int).
- * Result: miosa_call: a Process object (JSON).
+ * Parameters (params_json): command (str, required), env (map), name (str), cwd (str), timeout
+ * (int).
+ * Result: miosa_call: a Process object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PROCESSES_START "sandbox.processes.start"
 
@@ -302,7 +303,7 @@
  * Seed: Miosa.Sandbox.Processes.list/2. HTTP: GET /sandboxes/{id}/processes.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Process.
+ * Result: miosa_call: a JSON list of Process (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PROCESSES_LIST "sandbox.processes.list"
 
@@ -312,7 +313,7 @@
  * Seed: Miosa.Sandbox.Processes.stop/3. HTTP: DELETE /sandboxes/{id}/processes/{pid}.
  * Arguments (args_json, in this order or by name): id (str), pid (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Process object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PROCESSES_STOP "sandbox.processes.stop"
 
@@ -322,7 +323,7 @@
  * Seed: Miosa.Sandbox.Processes.logs/4. HTTP: GET /sandboxes/{id}/processes/{pid}/logs.
  * Arguments (args_json, in this order or by name): id (str), pid (str), tail (int).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ProcessLogs object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PROCESSES_LOGS "sandbox.processes.logs"
 
@@ -332,7 +333,7 @@
  * Seed: Miosa.Sandbox.Share.create/3. HTTP: POST /sandboxes/{id}/shares.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): scope (str), expires_in (int).
- * Result: miosa_call: a Share object (JSON).
+ * Result: miosa_call: a Share object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SHARE_CREATE "sandbox.share.create"
 
@@ -342,7 +343,7 @@
  * Seed: Miosa.Sandbox.Share.list/2. HTTP: GET /sandboxes/{id}/shares.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Share.
+ * Result: miosa_call: a JSON list of Share (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SHARE_LIST "sandbox.share.list"
 
@@ -352,7 +353,7 @@
  * Seed: Miosa.Sandbox.Share.revoke/3. HTTP: DELETE /sandboxes/{id}/shares/{share_id}.
  * Arguments (args_json, in this order or by name): id (str), share_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SHARE_REVOKE "sandbox.share.revoke"
 
@@ -362,7 +363,7 @@
  * Seed: Miosa.Sandbox.Previews.create/3. HTTP: POST /sandboxes/{id}/previews.
  * Arguments (args_json, in this order or by name): id (str), port (int).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Preview object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PREVIEWS_CREATE "sandbox.previews.create"
 
@@ -372,7 +373,7 @@
  * Seed: Miosa.Sandbox.Previews.list/2. HTTP: GET /sandboxes/{id}/previews.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of Preview (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PREVIEWS_LIST "sandbox.previews.list"
 
@@ -383,7 +384,7 @@
  * /sandboxes/{id}/previews/{preview_id}/share.
  * Arguments (args_json, in this order or by name): id (str), preview_id (str).
  * Parameters (params_json): expires_in_sec (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a PreviewShare object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PREVIEWS_SHARE "sandbox.previews.share"
 
@@ -393,7 +394,7 @@
  * Seed: Miosa.Sandbox.Previews.destroy/3. HTTP: DELETE /sandboxes/{id}/previews/{preview_id}.
  * Arguments (args_json, in this order or by name): id (str), preview_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_PREVIEWS_DESTROY "sandbox.previews.destroy"
 
@@ -404,7 +405,7 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): comment (str), keep (bool), retention_seconds (int),
  * expiration_seconds (int), expiration_days (int).
- * Result: miosa_call: a Snapshot object (JSON).
+ * Result: miosa_call: a Snapshot object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SNAPSHOTS_CREATE "sandbox.snapshots.create"
 
@@ -414,7 +415,7 @@
  * Seed: Miosa.Sandbox.Snapshots.restore/3. HTTP: POST /sandboxes/{id}/restore/{snapshot_id}.
  * Arguments (args_json, in this order or by name): id (str), snapshot_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Sandbox object (JSON).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SNAPSHOTS_RESTORE "sandbox.snapshots.restore"
 
@@ -424,7 +425,7 @@
  * Seed: Miosa.Sandbox.Snapshots.list/2. HTTP: GET /sandboxes/{id}/snapshots.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Snapshot.
+ * Result: miosa_call: a JSON list of Snapshot (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_SNAPSHOTS_LIST "sandbox.snapshots.list"
 
@@ -432,9 +433,9 @@
  * `sandbox.tags.add`: Add tags to a sandbox by reading its tags and writing back the union.
  *
  * Seed: Miosa.Sandbox.Tags.add/3. HTTP: PATCH /sandboxes/{id}/tags.
- * Arguments (args_json, in this order or by name): id (str), tags (list).
+ * Arguments (args_json, in this order or by name): id (str), tags (list of str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of strings.
  */
 #define MIOSA_OP_SANDBOX_TAGS_ADD "sandbox.tags.add"
 
@@ -443,9 +444,9 @@
  * rest.
  *
  * Seed: Miosa.Sandbox.Tags.remove/3. HTTP: PATCH /sandboxes/{id}/tags.
- * Arguments (args_json, in this order or by name): id (str), tags (list).
+ * Arguments (args_json, in this order or by name): id (str), tags (list of str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of strings.
  */
 #define MIOSA_OP_SANDBOX_TAGS_REMOVE "sandbox.tags.remove"
 
@@ -455,7 +456,7 @@
  * Seed: Miosa.Sandbox.Tags.list/2. HTTP: GET /sandboxes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of strings.
  */
 #define MIOSA_OP_SANDBOX_TAGS_LIST "sandbox.tags.list"
 
@@ -465,7 +466,7 @@
  * Seed: Miosa.Sandbox.Terminal.open/2. HTTP: POST /sandboxes/{id}/terminal.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): cols (int), rows (int), shell (str), cwd (str), env (map).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a TerminalSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TERMINAL_OPEN "sandbox.terminal.open"
 
@@ -475,7 +476,7 @@
  * Seed: Miosa.Sandbox.Terminal.resize/4. HTTP: POST /sandboxes/{id}/pty/{session_id}/resize.
  * Arguments (args_json, in this order or by name): id (str), session_id (str).
  * Parameters (params_json): cols (int), rows (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a TerminalSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TERMINAL_RESIZE "sandbox.terminal.resize"
 
@@ -485,7 +486,7 @@
  * Seed: Miosa.SandboxTemplates.list/1. HTTP: GET /sandbox-templates.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): include_aliases (bool).
- * Result: miosa_call: a JSON list of Template.
+ * Result: miosa_call: a JSON list of Template (fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TEMPLATES_LIST "sandbox_templates.list"
 
@@ -495,7 +496,7 @@
  * Seed: Miosa.SandboxTemplates.get/2. HTTP: GET /sandbox-templates/{template_id}.
  * Arguments (args_json, in this order or by name): template_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Template object (JSON).
+ * Result: miosa_call: a Template object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TEMPLATES_GET "sandbox_templates.get"
 
@@ -504,10 +505,10 @@
  *
  * Seed: Miosa.SandboxTemplates.create/2. HTTP: POST /sandbox-templates.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), build_spec (map), description (str), metadata (map),
- * idempotency_key (str).
+ * Parameters (params_json): name (str, required), build_spec (map), description (str),
+ * metadata (map), idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Template object (JSON).
+ * Result: miosa_call: a Template object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TEMPLATES_CREATE "sandbox_templates.create"
 
@@ -517,7 +518,7 @@
  * Seed: Miosa.SandboxTemplates.delete/2. HTTP: DELETE /sandbox-templates/{template_id}.
  * Arguments (args_json, in this order or by name): template_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TEMPLATES_DELETE "sandbox_templates.delete"
 
@@ -527,7 +528,7 @@
  * Seed: Miosa.Tenant.current/1. HTTP: GET /tenant/plan.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Tenant object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_CURRENT "tenant.current"
 
@@ -537,7 +538,7 @@
  * Seed: Miosa.Tenant.get_preview_domain/1. HTTP: GET /tenant/preview-domain.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a PreviewDomain object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_GET_PREVIEW_DOMAIN "tenant.get_preview_domain"
 
@@ -547,7 +548,7 @@
  * Seed: Miosa.Tenant.set_preview_domain/2. HTTP: PUT /tenant/preview-domain.
  * Arguments (args_json, in this order or by name): domain (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a PreviewDomain object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_SET_PREVIEW_DOMAIN "tenant.set_preview_domain"
 
@@ -557,7 +558,7 @@
  * Seed: Miosa.Tenant.verify_preview_domain/1. HTTP: POST /tenant/preview-domain/verify.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a PreviewDomainCheck object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_VERIFY_PREVIEW_DOMAIN "tenant.verify_preview_domain"
 
@@ -567,7 +568,7 @@
  * Seed: Miosa.Tenant.delete_preview_domain/1. HTTP: DELETE /tenant/preview-domain.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_DELETE_PREVIEW_DOMAIN "tenant.delete_preview_domain"
 
@@ -577,7 +578,7 @@
  * Seed: Miosa.Tenant.get_branding/1. HTTP: GET /tenant/branding.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Branding object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_GET_BRANDING "tenant.get_branding"
 
@@ -588,7 +589,7 @@
  * Seed: Miosa.Tenant.set_branding/2. HTTP: PUT /tenant/branding.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): branding (map).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Branding object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_SET_BRANDING "tenant.set_branding"
 
@@ -598,7 +599,7 @@
  * Seed: Miosa.Tenant.delete_branding/1. HTTP: DELETE /tenant/branding.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_TENANT_DELETE_BRANDING "tenant.delete_branding"
 
@@ -610,7 +611,7 @@
  * Parameters (params_json): name (str), template_type (str), size (str), metadata (map),
  * visibility (str), allow_provision (bool), workspace_id (str), external_workspace_id (str),
  * external_user_id (str), external_project_id (str).
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTERS_CREATE "computers.create"
 
@@ -620,7 +621,7 @@
  * Seed: Miosa.Computers.get/2. HTTP: GET /computers/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTERS_GET "computers.get"
 
@@ -630,7 +631,7 @@
  * Seed: Miosa.Computers.list/2. HTTP: GET /computers.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): page (int), per_page (int), status (str), workspace_id (str).
- * Result: miosa_call: a JSON list of Computer.
+ * Result: miosa_call: a JSON list of Computer (fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTERS_LIST "computers.list"
 
@@ -640,7 +641,7 @@
  * Seed: Miosa.Computers.update/3. HTTP: PATCH /computers/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): name (str), metadata (map).
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTERS_UPDATE "computers.update"
 
@@ -650,7 +651,7 @@
  * Seed: Miosa.Computers.delete/2. HTTP: DELETE /computers/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): force (bool).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTERS_DELETE "computers.delete"
 
@@ -661,7 +662,7 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): environment (str), environment_id (str), env_id (str), no_env
  * (bool), env (map), fail_fast (bool).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_START "computer.start"
 
@@ -671,7 +672,7 @@
  * Seed: Miosa.Computer.stop/2. HTTP: POST /computers/{id}/stop.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_STOP "computer.stop"
 
@@ -681,7 +682,7 @@
  * Seed: Miosa.Computer.restart/2. HTTP: POST /computers/{id}/restart.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_RESTART "computer.restart"
 
@@ -691,7 +692,7 @@
  * Seed: Miosa.Computer.clone/2. HTTP: POST /computers/{id}/clone.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): name (str).
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_CLONE "computer.clone"
 
@@ -701,7 +702,7 @@
  * Seed: Miosa.Computer.resize/3. HTTP: POST /computers/{id}/resize.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): size (str), cpu_count (int), memory_mb (int).
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_RESIZE "computer.resize"
 
@@ -711,7 +712,7 @@
  * Seed: Miosa.Computer.move/3. HTTP: POST /computers/{id}/move.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): host_id (str), region (str).
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_MOVE "computer.move"
 
@@ -721,7 +722,7 @@
  * Seed: Miosa.Computer.destroy/2. HTTP: DELETE /computers/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): force (bool).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_DESTROY "computer.destroy"
 
@@ -731,7 +732,7 @@
  * Seed: Miosa.Computer.Env.list/2. HTTP: GET /computers/{id}/env.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of EnvVar (fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_ENV_LIST "computer.env.list"
 
@@ -740,8 +741,8 @@
  *
  * Seed: Miosa.Computer.Env.create/3. HTTP: POST /computers/{id}/env.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): name (str), value (str).
- * Result: miosa_call: JSON.
+ * Parameters (params_json): name (str, required), value (str, required).
+ * Result: miosa_call: a EnvVar object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_ENV_CREATE "computer.env.create"
 
@@ -750,8 +751,8 @@
  *
  * Seed: Miosa.Computer.Env.update/3. HTTP: PATCH /computers/{id}/env/{name}.
  * Arguments (args_json, in this order or by name): id (str), name (str).
- * Parameters (params_json): value (str).
- * Result: miosa_call: JSON.
+ * Parameters (params_json): value (str, required).
+ * Result: miosa_call: a EnvVar object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_ENV_UPDATE "computer.env.update"
 
@@ -761,7 +762,7 @@
  * Seed: Miosa.Computer.Env.delete/3. HTTP: DELETE /computers/{id}/env/{name}.
  * Arguments (args_json, in this order or by name): id (str), name (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_ENV_DELETE "computer.env.delete"
 
@@ -771,7 +772,7 @@
  * Seed: Miosa.Computer.Ports.list/2. HTTP: GET /computers/{id}/ports.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of Port (fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_PORTS_LIST "computer.ports.list"
 
@@ -781,7 +782,7 @@
  * Seed: Miosa.Computer.Ports.create/3. HTTP: POST /computers/{id}/ports.
  * Arguments (args_json, in this order or by name): id (str), port (int).
  * Parameters (params_json): visibility (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Port object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_PORTS_CREATE "computer.ports.create"
 
@@ -791,7 +792,7 @@
  * Seed: Miosa.Computer.Ports.update/3. HTTP: PATCH /computers/{id}/ports/{port}.
  * Arguments (args_json, in this order or by name): id (str), port (str).
  * Parameters (params_json): visibility (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Port object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_PORTS_UPDATE "computer.ports.update"
 
@@ -801,7 +802,7 @@
  * Seed: Miosa.Computer.Ports.delete/3. HTTP: DELETE /computers/{id}/ports/{port}.
  * Arguments (args_json, in this order or by name): id (str), port (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_PORTS_DELETE "computer.ports.delete"
 
@@ -811,7 +812,7 @@
  * Seed: Miosa.Computer.AutoStop.get/2. HTTP: GET /computers/{id}/auto-stop.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a AutoStop object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_AUTO_STOP_GET "computer.auto_stop.get"
 
@@ -821,7 +822,7 @@
  * Seed: Miosa.Computer.AutoStop.update/3. HTTP: PATCH /computers/{id}/auto-stop.
  * Arguments (args_json, in this order or by name): id (str), seconds (int).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a AutoStop object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_AUTO_STOP_UPDATE "computer.auto_stop.update"
 
@@ -831,7 +832,7 @@
  * Seed: Miosa.Computer.Metrics.get/3. HTTP: GET /computers/{id}/metrics.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): window (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Metrics object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_METRICS_GET "computer.metrics.get"
 
@@ -851,7 +852,7 @@
  * Seed: Miosa.Desktop.click/4. HTTP: POST /computers/{id}/desktop/click.
  * Arguments (args_json, in this order or by name): id (str), x (int), y (int).
  * Parameters (params_json): button (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_CLICK "desktop.click"
 
@@ -861,7 +862,7 @@
  * Seed: Miosa.Desktop.type/3. HTTP: POST /computers/{id}/desktop/type.
  * Arguments (args_json, in this order or by name): id (str), text (str).
  * Parameters (params_json): delay (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_TYPE "desktop.type"
 
@@ -871,7 +872,7 @@
  * Seed: Miosa.Desktop.key/3. HTTP: POST /computers/{id}/desktop/key.
  * Arguments (args_json, in this order or by name): id (str), key (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_KEY "desktop.key"
 
@@ -882,7 +883,7 @@
  * Arguments (args_json, in this order or by name): id (str), from_x (int), from_y (int), to_x
  * (int), to_y (int).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_DRAG "desktop.drag"
 
@@ -893,7 +894,7 @@
  * Arguments (args_json, in this order or by name): id (str), x (int), y (int), direction
  * (str).
  * Parameters (params_json): clicks (int).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_SCROLL "desktop.scroll"
 
@@ -903,7 +904,7 @@
  * Seed: Miosa.Desktop.set_wallpaper/3. HTTP: POST /computers/{id}/desktop/wallpaper.
  * Arguments (args_json, in this order or by name): id (str), path (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DESKTOP_SET_WALLPAPER "desktop.set_wallpaper"
 
@@ -924,7 +925,7 @@
  * Seed: Miosa.Workspaces.list/1. HTTP: GET /workspaces.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): page (int), per_page (int).
- * Result: miosa_call: a JSON list of Workspace.
+ * Result: miosa_call: a JSON list of Workspace (fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_LIST "workspaces.list"
 
@@ -933,8 +934,8 @@
  *
  * Seed: Miosa.Workspaces.create/2. HTTP: POST /workspaces.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), description (str), metadata (map).
- * Result: miosa_call: a Workspace object (JSON).
+ * Parameters (params_json): name (str, required), description (str), metadata (map).
+ * Result: miosa_call: a Workspace object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_CREATE "workspaces.create"
 
@@ -944,7 +945,7 @@
  * Seed: Miosa.Workspaces.get/2. HTTP: GET /workspaces/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Workspace object (JSON).
+ * Result: miosa_call: a Workspace object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_GET "workspaces.get"
 
@@ -954,7 +955,7 @@
  * Seed: Miosa.Workspaces.update/3. HTTP: PATCH /workspaces/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): name (str), description (str), metadata (map).
- * Result: miosa_call: a Workspace object (JSON).
+ * Result: miosa_call: a Workspace object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_UPDATE "workspaces.update"
 
@@ -964,7 +965,7 @@
  * Seed: Miosa.Workspaces.delete/2. HTTP: DELETE /workspaces/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_DELETE "workspaces.delete"
 
@@ -974,7 +975,7 @@
  * Seed: Miosa.Workspaces.stats/2. HTTP: GET /workspaces/{id}/stats.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a WorkspaceStats object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_STATS "workspaces.stats"
 
@@ -984,7 +985,7 @@
  * Seed: Miosa.Workspaces.usage/3. HTTP: GET /workspaces/{id}/usage.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): period (str), start (str), end (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a WorkspaceUsage object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACES_USAGE "workspaces.usage"
 
@@ -993,10 +994,10 @@
  *
  * Seed: Miosa.Webhooks.create/2. HTTP: POST /webhooks.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): url (str), events (list), secret (str), active (bool), metadata
- * (map), idempotency_key (str).
+ * Parameters (params_json): url (str, required), events (list of str, required), secret (str),
+ * active (bool), metadata (map), idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Webhook object (JSON).
+ * Result: miosa_call: a Webhook object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_CREATE "webhooks.create"
 
@@ -1006,7 +1007,7 @@
  * Seed: Miosa.Webhooks.get/2. HTTP: GET /webhooks/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Webhook object (JSON).
+ * Result: miosa_call: a Webhook object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_GET "webhooks.get"
 
@@ -1026,8 +1027,8 @@
  *
  * Seed: Miosa.Webhooks.update/3. HTTP: PATCH /webhooks/{id}.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): url (str), events (list), secret (str), active (bool).
- * Result: miosa_call: a Webhook object (JSON).
+ * Parameters (params_json): url (str), events (list of str), secret (str), active (bool).
+ * Result: miosa_call: a Webhook object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_UPDATE "webhooks.update"
 
@@ -1037,7 +1038,7 @@
  * Seed: Miosa.Webhooks.delete/2. HTTP: DELETE /webhooks/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_DELETE "webhooks.delete"
 
@@ -1047,7 +1048,7 @@
  * Seed: Miosa.Webhooks.test/2. HTTP: POST /webhooks/{id}/test.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a WebhookDelivery object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_TEST "webhooks.test"
 
@@ -1058,7 +1059,7 @@
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): group_by (str), period (str), start (str), end (str),
  * external_user_id (str).
- * Result: miosa_call: a UsageReport object (JSON).
+ * Result: miosa_call: a UsageReport object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_USAGE_GET "usage.get"
 
@@ -1068,7 +1069,7 @@
  * Seed: Miosa.Usage.current/1. HTTP: GET /usage/summary.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a UsageSummary object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_USAGE_CURRENT "usage.current"
 
@@ -1077,10 +1078,10 @@
  *
  * Seed: Miosa.Usage.sessions/2. HTTP: GET /usage/sessions.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): computer_id (str), since (str), until (str), limit (int), cursor
- * (str).
- * Result: miosa_call: one page {"items": [JSON...], "next_cursor": ...} (cursor parameter
- * `cursor`); miosa_pager_new walks every item.
+ * Parameters (params_json): computer_id (str), since (str), until (str), limit (int), per_page
+ * (int), page (int).
+ * Result: miosa_call: one page {"items": [UsageSession...], "next_cursor": ...} (cursor
+ * parameter `page`); miosa_pager_new walks every item.
  */
 #define MIOSA_OP_USAGE_SESSIONS "usage.sessions"
 
@@ -1090,7 +1091,7 @@
  * Seed: Miosa.Usage.report/3. HTTP: GET /usage/summary.
  * Arguments (args_json, in this order or by name): period_start (str), period_end (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a UsageSummary object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_USAGE_REPORT "usage.report"
 
@@ -1100,7 +1101,7 @@
  * Seed: Miosa.Quotas.get/2. HTTP: GET /quotas/external/{external_user_id}.
  * Arguments (args_json, in this order or by name): external_user_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Quota object (JSON).
+ * Result: miosa_call: a Quota object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_QUOTAS_GET "quotas.get"
 
@@ -1111,7 +1112,7 @@
  * Arguments (args_json, in this order or by name): external_user_id (str).
  * Parameters (params_json): max_sandboxes (int), max_concurrent (int), max_storage_gb (int),
  * max_credit_cents (int).
- * Result: miosa_call: a Quota object (JSON).
+ * Result: miosa_call: a Quota object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_QUOTAS_SET "quotas.set"
 
@@ -1121,7 +1122,7 @@
  * Seed: Miosa.Quotas.delete/2. HTTP: DELETE /quotas/external/{external_user_id}.
  * Arguments (args_json, in this order or by name): external_user_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_QUOTAS_DELETE "quotas.delete"
 
@@ -1142,10 +1143,10 @@
  *
  * Seed: Miosa.ApiKeys.create/2. HTTP: POST /api-keys.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), scopes (list), expires_at (str), metadata (map),
- * idempotency_key (str).
+ * Parameters (params_json): name (str, required), scopes (list of str), expires_at (str),
+ * metadata (map), idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ApiKey object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_API_KEYS_CREATE "api_keys.create"
 
@@ -1155,7 +1156,7 @@
  * Seed: Miosa.ApiKeys.get/2. HTTP: GET /api-keys/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a ApiKey object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_API_KEYS_GET "api_keys.get"
 
@@ -1165,7 +1166,7 @@
  * Seed: Miosa.ApiKeys.list/1. HTTP: GET /api-keys.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): limit (int), cursor (str).
- * Result: miosa_call: one page {"items": [JSON...], "next_cursor": ...} (cursor parameter
+ * Result: miosa_call: one page {"items": [ApiKey...], "next_cursor": ...} (cursor parameter
  * `cursor`); miosa_pager_new walks every item.
  */
 #define MIOSA_OP_API_KEYS_LIST "api_keys.list"
@@ -1176,7 +1177,7 @@
  * Seed: Miosa.ApiKeys.revoke/2. HTTP: DELETE /api-keys/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_API_KEYS_REVOKE "api_keys.revoke"
 
@@ -1186,7 +1187,7 @@
  * Seed: Miosa.Snapshots.create/3. HTTP: POST /computers/{computer_id}/snapshots.
  * Arguments (args_json, in this order or by name): computer_id (str).
  * Parameters (params_json): comment (str).
- * Result: miosa_call: a Snapshot object (JSON).
+ * Result: miosa_call: a Snapshot object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SNAPSHOTS_CREATE "snapshots.create"
 
@@ -1196,7 +1197,7 @@
  * Seed: Miosa.Snapshots.get/2. HTTP: GET /snapshots/{snapshot_id}.
  * Arguments (args_json, in this order or by name): snapshot_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Snapshot object (JSON).
+ * Result: miosa_call: a Snapshot object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SNAPSHOTS_GET "snapshots.get"
 
@@ -1206,7 +1207,7 @@
  * Seed: Miosa.Snapshots.list/2. HTTP: GET /computers/{computer_id}/snapshots.
  * Arguments (args_json, in this order or by name): computer_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Snapshot.
+ * Result: miosa_call: a JSON list of Snapshot (fields in MODELS.md).
  */
 #define MIOSA_OP_SNAPSHOTS_LIST "snapshots.list"
 
@@ -1216,7 +1217,7 @@
  * Seed: Miosa.Snapshots.restore/3. HTTP: POST /computers/{computer_id}/restore/{snapshot_id}.
  * Arguments (args_json, in this order or by name): computer_id (str), snapshot_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Computer object (JSON).
+ * Result: miosa_call: a Computer object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SNAPSHOTS_RESTORE "snapshots.restore"
 
@@ -1226,7 +1227,7 @@
  * Seed: Miosa.Snapshots.delete/2. HTTP: DELETE /snapshots/{snapshot_id}.
  * Arguments (args_json, in this order or by name): snapshot_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Snapshot object (JSON).
+ * Result: miosa_call: a Snapshot object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SNAPSHOTS_DELETE "snapshots.delete"
 
@@ -1235,12 +1236,12 @@
  *
  * Seed: Miosa.Deployments.create/2. HTTP: POST /deployments.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), source_type (str), repo_url (str), branch (str),
- * build_command (str), run_command (str), auto_deploy (bool), metadata (map),
+ * Parameters (params_json): name (str, required), source_type (str), repo_url (str), branch
+ * (str), build_command (str), run_command (str), auto_deploy (bool), metadata (map),
  * external_workspace_id (str), external_user_id (str), external_project_id (str),
  * idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Deployment object (JSON).
+ * Result: miosa_call: a Deployment object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_CREATE "deployments.create"
 
@@ -1250,7 +1251,7 @@
  * Seed: Miosa.Deployments.get/2. HTTP: GET /deployments/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Deployment object (JSON).
+ * Result: miosa_call: a Deployment object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_GET "deployments.get"
 
@@ -1273,7 +1274,7 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): name (str), auto_deploy (bool), metadata (map),
  * external_workspace_id (str), external_user_id (str), external_project_id (str).
- * Result: miosa_call: a Deployment object (JSON).
+ * Result: miosa_call: a Deployment object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_UPDATE "deployments.update"
 
@@ -1283,7 +1284,7 @@
  * Seed: Miosa.Deployments.delete/2. HTTP: DELETE /deployments/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_DELETE "deployments.delete"
 
@@ -1294,10 +1295,10 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): source_sandbox_id (str), kind (str), environment (str),
  * output_path (str), build_command (str), run_command (str), port (int), health_check_path
- * (str), data_services (list), external_workspace_id (str), external_user_id (str),
+ * (str), data_services (list of map), external_workspace_id (str), external_user_id (str),
  * external_project_id (str), idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Publication object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_PUBLISH "deployments.publish"
 
@@ -1308,7 +1309,7 @@
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): version_id (str), idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Deployment object (JSON).
+ * Result: miosa_call: a Deployment object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DEPLOYMENTS_ROLLBACK "deployments.rollback"
 
@@ -1317,11 +1318,11 @@
  *
  * Seed: Miosa.Databases.create/2. HTTP: POST /databases.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), engine (str), version (str), size_gb (int), plan
- * (str), region (str), workspace_id (str), project_id (str), environment_id (str),
+ * Parameters (params_json): name (str, required), engine (str), version (str), size_gb (int),
+ * plan (str), region (str), workspace_id (str), project_id (str), environment_id (str),
  * idempotency_key (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Database object (JSON).
+ * Result: miosa_call: a Database object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DATABASES_CREATE "databases.create"
 
@@ -1331,7 +1332,7 @@
  * Seed: Miosa.Databases.get/2. HTTP: GET /databases/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Database object (JSON).
+ * Result: miosa_call: a Database object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DATABASES_GET "databases.get"
 
@@ -1352,7 +1353,7 @@
  * Seed: Miosa.Databases.update/3. HTTP: PATCH /databases/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): name (str), size_gb (int), plan (str).
- * Result: miosa_call: a Database object (JSON).
+ * Result: miosa_call: a Database object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DATABASES_UPDATE "databases.update"
 
@@ -1362,7 +1363,7 @@
  * Seed: Miosa.Databases.delete/2. HTTP: DELETE /databases/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DATABASES_DELETE "databases.delete"
 
@@ -1373,7 +1374,7 @@
  * Seed: Miosa.Databases.credentials/2. HTTP: GET /databases/{id}/credentials.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a DatabaseCredentials object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_DATABASES_CREDENTIALS "databases.credentials"
 
@@ -1382,9 +1383,10 @@
  *
  * Seed: Miosa.Storage.create_bucket/2. HTTP: POST /storage/buckets.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), region (str), public (bool), idempotency_key (str).
+ * Parameters (params_json): name (str, required), region (str), public (bool), idempotency_key
+ * (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Bucket object (JSON).
+ * Result: miosa_call: a Bucket object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_STORAGE_CREATE_BUCKET "storage.create_bucket"
 
@@ -1394,7 +1396,7 @@
  * Seed: Miosa.Storage.list_buckets/1. HTTP: GET /storage/buckets.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Bucket.
+ * Result: miosa_call: a JSON list of Bucket (fields in MODELS.md).
  */
 #define MIOSA_OP_STORAGE_LIST_BUCKETS "storage.list_buckets"
 
@@ -1406,7 +1408,7 @@
  * (bytes).
  * The bytes argument may be passed as a buffer with miosa_call_upload.
  * Parameters (params_json): content_type (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a StoredObject object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_STORAGE_UPLOAD_OBJECT "storage.upload_object"
 
@@ -1426,7 +1428,7 @@
  * Seed: Miosa.Storage.signed_url/4. HTTP: POST /storage/buckets/{bucket_id}/presign.
  * Arguments (args_json, in this order or by name): bucket_id (str), key (str).
  * Parameters (params_json): method (str), expires_in (int), content_type (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a SignedUrl object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_STORAGE_SIGNED_URL "storage.signed_url"
 
@@ -1435,9 +1437,10 @@
  *
  * Seed: Miosa.Volumes.create/2. HTTP: POST /volumes.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): name (str), size_gb (int), region (str), idempotency_key (str).
+ * Parameters (params_json): name (str, required), size_gb (int), region (str), idempotency_key
+ * (str).
  * An idempotency_key is generated when none is given.
- * Result: miosa_call: a Volume object (JSON).
+ * Result: miosa_call: a Volume object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_CREATE "volumes.create"
 
@@ -1447,7 +1450,7 @@
  * Seed: Miosa.Volumes.get/2. HTTP: GET /volumes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Volume object (JSON).
+ * Result: miosa_call: a Volume object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_GET "volumes.get"
 
@@ -1468,7 +1471,7 @@
  * Seed: Miosa.Volumes.resize/3. HTTP: POST /volumes/{id}/resize.
  * Arguments (args_json, in this order or by name): id (str), size_gb (int).
  * Parameters (params_json): none.
- * Result: miosa_call: a Volume object (JSON).
+ * Result: miosa_call: a Volume object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_RESIZE "volumes.resize"
 
@@ -1479,7 +1482,7 @@
  * Arguments (args_json, in this order or by name): computer_id (str), volume_id (str),
  * mount_path (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a VolumeAttachment object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_ATTACH "volumes.attach"
 
@@ -1489,7 +1492,7 @@
  * Seed: Miosa.Volumes.detach/3. HTTP: DELETE /computers/{computer_id}/volumes/{attachment_id}.
  * Arguments (args_json, in this order or by name): computer_id (str), attachment_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_DETACH "volumes.detach"
 
@@ -1499,7 +1502,7 @@
  * Seed: Miosa.Volumes.delete/2. HTTP: DELETE /volumes/{id}.
  * Arguments (args_json, in this order or by name): id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_VOLUMES_DELETE "volumes.delete"
 
@@ -1508,8 +1511,8 @@
  *
  * Seed: Miosa.Completions.create/2. HTTP: POST /intelligence/chat/completions.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): model (str), messages (list), temperature (float), max_tokens
- * (int).
+ * Parameters (params_json): model (str), messages (list of map, required), temperature
+ * (float), max_tokens (int).
  * Result: miosa_call: JSON.
  */
 #define MIOSA_OP_COMPLETIONS_CREATE "completions.create"
@@ -1520,8 +1523,8 @@
  *
  * Seed: Miosa.Completions.stream/3. HTTP: POST /intelligence/chat/completions.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): model (str), messages (list), temperature (float), max_tokens
- * (int).
+ * Parameters (params_json): model (str), messages (list of map, required), temperature
+ * (float), max_tokens (int).
  * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
  */
 #define MIOSA_OP_COMPLETIONS_STREAM "completions.stream"
@@ -1531,7 +1534,7 @@
  *
  * Seed: Miosa.Embeddings.create/2. HTTP: POST /intelligence/embeddings.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): input (json), model (str).
+ * Parameters (params_json): input (json, required), model (str).
  * Result: miosa_call: JSON.
  */
 #define MIOSA_OP_EMBEDDINGS_CREATE "embeddings.create"
@@ -1541,8 +1544,8 @@
  *
  * Seed: Miosa.CommandCenter.create_session/2. HTTP: POST /command-center/sessions.
  * Arguments (args_json, in this order or by name): none.
- * Parameters (params_json): goal (str), prompt (str).
- * Result: miosa_call: JSON.
+ * Parameters (params_json): goal (str, required), prompt (str).
+ * Result: miosa_call: a AgentSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMMAND_CENTER_CREATE_SESSION "command_center.create_session"
 
@@ -1552,7 +1555,7 @@
  * Seed: Miosa.CommandCenter.get_session/2. HTTP: GET /command-center/sessions/{session_id}.
  * Arguments (args_json, in this order or by name): session_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a AgentSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMMAND_CENTER_GET_SESSION "command_center.get_session"
 
@@ -1562,8 +1565,8 @@
  * Seed: Miosa.CommandCenter.list_sessions/1. HTTP: GET /command-center/sessions.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): limit (int), cursor (str).
- * Result: miosa_call: one page {"items": [JSON...], "next_cursor": ...} (cursor parameter
- * `cursor`); miosa_pager_new walks every item.
+ * Result: miosa_call: one page {"items": [AgentSession...], "next_cursor": ...} (cursor
+ * parameter `cursor`); miosa_pager_new walks every item.
  */
 #define MIOSA_OP_COMMAND_CENTER_LIST_SESSIONS "command_center.list_sessions"
 
@@ -1574,7 +1577,7 @@
  * center/sessions/{session_id}/cancel.
  * Arguments (args_json, in this order or by name): session_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a AgentSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMMAND_CENTER_CANCEL_SESSION "command_center.cancel_session"
 
@@ -1584,7 +1587,7 @@
  * Seed: Miosa.WorkspaceMembers.list/2. HTTP: GET /workspaces/{workspace_id}/members.
  * Arguments (args_json, in this order or by name): workspace_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Member.
+ * Result: miosa_call: a JSON list of Member (fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_MEMBERS_LIST "workspace_members.list"
 
@@ -1594,7 +1597,7 @@
  * Seed: Miosa.WorkspaceMembers.get/3. HTTP: GET /workspaces/{workspace_id}/members/{user_id}.
  * Arguments (args_json, in this order or by name): workspace_id (str), user_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Member object (JSON).
+ * Result: miosa_call: a Member object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_MEMBERS_GET "workspace_members.get"
 
@@ -1606,7 +1609,7 @@
  * Arguments (args_json, in this order or by name): workspace_id (str), user_id (str), role
  * (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Member object (JSON).
+ * Result: miosa_call: a Member object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_MEMBERS_UPDATE "workspace_members.update"
 
@@ -1618,7 +1621,7 @@
  * /workspaces/{workspace_id}/members/{user_id}.
  * Arguments (args_json, in this order or by name): workspace_id (str), user_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_MEMBERS_REMOVE "workspace_members.remove"
 
@@ -1628,8 +1631,8 @@
  *
  * Seed: Miosa.WorkspaceInvites.create/3. HTTP: POST /workspaces/{workspace_id}/invites.
  * Arguments (args_json, in this order or by name): workspace_id (str).
- * Parameters (params_json): email (str), role (str).
- * Result: miosa_call: a Invite object (JSON).
+ * Parameters (params_json): email (str, required), role (str).
+ * Result: miosa_call: a Invite object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_CREATE "workspace_invites.create"
 
@@ -1639,7 +1642,7 @@
  * Seed: Miosa.WorkspaceInvites.list/2. HTTP: GET /workspaces/{workspace_id}/invites.
  * Arguments (args_json, in this order or by name): workspace_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Invite.
+ * Result: miosa_call: a JSON list of Invite (fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_LIST "workspace_invites.list"
 
@@ -1650,7 +1653,7 @@
  * /workspaces/{workspace_id}/invites/{invite_id}.
  * Arguments (args_json, in this order or by name): workspace_id (str), invite_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a Invite object (JSON).
+ * Result: miosa_call: a Invite object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_GET "workspace_invites.get"
 
@@ -1661,7 +1664,7 @@
  * /workspaces/{workspace_id}/invites/{invite_id}.
  * Arguments (args_json, in this order or by name): workspace_id (str), invite_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_CANCEL "workspace_invites.cancel"
 
@@ -1671,7 +1674,7 @@
  * Seed: Miosa.WorkspaceInvites.accept/2. HTTP: POST /workspace-invites/{token}/accept.
  * Arguments (args_json, in this order or by name): token (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a InviteAcceptance object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_ACCEPT "workspace_invites.accept"
 
@@ -1680,8 +1683,8 @@
  *
  * Seed: Miosa.OrgInvites.create/2. HTTP: POST /tenants/{tenant_id}/invites.
  * Arguments (args_json, in this order or by name): tenant_id (str).
- * Parameters (params_json): email (str), role (str).
- * Result: miosa_call: a Invite object (JSON).
+ * Parameters (params_json): email (str, required), role (str).
+ * Result: miosa_call: a Invite object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ORG_INVITES_CREATE "org_invites.create"
 
@@ -1691,7 +1694,7 @@
  * Seed: Miosa.OrgInvites.list/1. HTTP: GET /tenants/{tenant_id}/invites.
  * Arguments (args_json, in this order or by name): tenant_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: a JSON list of Invite.
+ * Result: miosa_call: a JSON list of Invite (fields in MODELS.md).
  */
 #define MIOSA_OP_ORG_INVITES_LIST "org_invites.list"
 
@@ -1701,7 +1704,7 @@
  * Seed: Miosa.OrgInvites.get/2. HTTP: GET /invites/{token}.
  * Arguments (args_json, in this order or by name): token (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a InvitePreview object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ORG_INVITES_GET "org_invites.get"
 
@@ -1711,7 +1714,7 @@
  * Seed: Miosa.OrgInvites.cancel/2. HTTP: DELETE /tenants/{tenant_id}/invites/{invite_id}.
  * Arguments (args_json, in this order or by name): tenant_id (str), invite_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ORG_INVITES_CANCEL "org_invites.cancel"
 
@@ -1721,7 +1724,7 @@
  * Seed: Miosa.OrgInvites.accept/2. HTTP: POST /invites/{token}/accept.
  * Arguments (args_json, in this order or by name): token (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a InviteAcceptance object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ORG_INVITES_ACCEPT "org_invites.accept"
 
@@ -1731,7 +1734,7 @@
  * Seed: Miosa.Admin.Tenants.list/1. HTTP: GET /admin/tenants.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): limit (int), q (str), cursor (str).
- * Result: miosa_call: one page {"items": [JSON...], "next_cursor": ...} (cursor parameter
+ * Result: miosa_call: one page {"items": [Tenant...], "next_cursor": ...} (cursor parameter
  * `cursor`); miosa_pager_new walks every item.
  */
 #define MIOSA_OP_ADMIN_TENANTS_LIST "admin.tenants.list"
@@ -1742,7 +1745,7 @@
  * Seed: Miosa.Admin.Tenants.get/2. HTTP: GET /admin/tenants/{tenant_id}/detail.
  * Arguments (args_json, in this order or by name): tenant_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Tenant object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ADMIN_TENANTS_GET "admin.tenants.get"
 
@@ -1752,7 +1755,7 @@
  * Seed: Miosa.Admin.Tenants.suspend/2. HTTP: POST /admin/tenants/{tenant_id}/suspend.
  * Arguments (args_json, in this order or by name): tenant_id (str).
  * Parameters (params_json): reason (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Tenant object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ADMIN_TENANTS_SUSPEND "admin.tenants.suspend"
 
@@ -1762,7 +1765,7 @@
  * Seed: Miosa.Admin.Tenants.unsuspend/2. HTTP: POST /admin/tenants/{tenant_id}/unsuspend.
  * Arguments (args_json, in this order or by name): tenant_id (str).
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a Tenant object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_ADMIN_TENANTS_UNSUSPEND "admin.tenants.unsuspend"
 
@@ -1772,7 +1775,7 @@
  * Seed: Miosa.Credits.balance/1. HTTP: GET /credits/balance.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): none.
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a CreditBalance object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_CREDITS_BALANCE "credits.balance"
 
@@ -1782,7 +1785,7 @@
  * Seed: Miosa.Credits.history/2. HTTP: GET /credits/transactions.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): limit (int), offset (int), type (str).
- * Result: miosa_call: JSON.
+ * Result: miosa_call: a JSON list of CreditTransaction (fields in MODELS.md).
  */
 #define MIOSA_OP_CREDITS_HISTORY "credits.history"
 
@@ -1791,8 +1794,9 @@
  *
  * Seed: (addition to the seed). HTTP: POST /computers/{id}/exec.
  * Arguments (args_json, in this order or by name): id (str).
- * Parameters (params_json): command (str), timeout (int), working_dir (str), env (map).
- * Result: miosa_call: a ExecResult object (JSON).
+ * Parameters (params_json): command (str, required), timeout (int), working_dir (str), env
+ * (map).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_EXEC_RUN "exec.run"
 

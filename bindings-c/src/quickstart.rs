@@ -227,13 +227,15 @@ pub unsafe extern "C" fn miosa_exec_run(
                     format!("the exec result does not decode: {e}"),
                 )
             })?;
-            let exit_code = result.exit_code.unwrap_or(-1);
+            let exit_code = result.exit_code;
             *out = Box::into_raw(Box::new(miosa_exec_result {
                 exit_code,
                 success: result.success.unwrap_or(exit_code == 0),
                 stdout_text: ffi::c_string(result.text().to_owned()),
                 stderr_text: ffi::c_string(result.stderr.clone().unwrap_or_default()),
-                duration_ms: result.duration_ms.unwrap_or(0),
+                duration_ms: result
+                    .duration_ms
+                    .map_or(0, |ms| u64::try_from(ms).unwrap_or(0)),
                 json: ffi::c_json(&value),
             }));
             Ok(())

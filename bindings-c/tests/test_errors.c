@@ -114,8 +114,14 @@ void test_error_classes(const emulator *e) {
     }
     miosa_error_free(err);
 
-    /* 422: a command is required. */
-    err = expect_failure(c, MIOSA_OP_EXEC_RUN, "[\"cmp_fixture\"]", NULL, MIOSA_ERR_VALIDATION, 422);
+    /* 422: the server refuses an empty command. */
+    err = expect_failure(c, MIOSA_OP_EXEC_RUN, "[\"cmp_fixture\"]", "{\"command\": \"\"}", MIOSA_ERR_VALIDATION, 422);
+    miosa_error_free(err);
+    /* A required parameter left out is refused before the network, naming it. */
+    err = expect_failure(c, MIOSA_OP_EXEC_RUN, "[\"cmp_fixture\"]", NULL, MIOSA_ERR_INVALID_ARGUMENT, 0);
+    if (err) {
+        CHECKF(strstr(err->message, "`command` is required") != NULL, "message: %s", err->message);
+    }
     miosa_error_free(err);
 
     /* 429 with Retry-After, then 500 and 418 (another status), all injected. */

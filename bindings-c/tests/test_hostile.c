@@ -173,10 +173,10 @@ static int server_connections(server *srv) {
     return n;
 }
 
-static miosa_client *hostile_client(const server *srv, uint64_t receive_timeout_ms) {
+static miosa_client *hostile_client(const server *srv, uint64_t timeout_ms) {
     emulator fake = {0};
     snprintf(fake.base_url, sizeof fake.base_url, "http://127.0.0.1:%d/api/v1", srv->port);
-    return client_with_timeout(&fake, "msk_test_hostile", receive_timeout_ms);
+    return client_with_timeout(&fake, "msk_test_hostile", timeout_ms);
 }
 
 /* ------------------------------------------------------------ the servers */

@@ -51,7 +51,8 @@ async function serve(handler) {
     baseUrl: `http://127.0.0.1:${server.address().port}/api/v1`,
     requests,
     client(options = {}) {
-      return new Client('msk_test_hostile', { baseUrl: this.baseUrl, ...options })
+      // Retries off unless a test turns them on: each case counts its requests.
+      return new Client('msk_test_hostile', { baseUrl: this.baseUrl, maxRetries: 0, ...options })
     },
     close() {
       for (const socket of sockets) socket.destroy()
@@ -132,7 +133,7 @@ test('a server answering after 3 s fails a 1 s client in about 1 s', () =>
     },
     async (server) => {
       const started = Date.now()
-      await assert.rejects(server.client({ receiveTimeout: 1000 }).sandboxes.get('sbx_1'), APITimeoutError)
+      await assert.rejects(server.client({ timeout: 1000 }).sandboxes.get('sbx_1'), APITimeoutError)
       assert.ok(Date.now() - started < 2500, `${Date.now() - started} ms`)
     },
   ))
@@ -140,7 +141,7 @@ test('a server answering after 3 s fails a 1 s client in about 1 s', () =>
 test('a 4 s command with its own timeout of 20 outlives a 2 s client timeout', async () => {
   const emu = await startEmulator()
   try {
-    const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, receiveTimeout: 2000 })
+    const client = new Client(emu.apiKey, { baseUrl: emu.baseUrl, timeout: 2000, maxRetries: 0 })
     const out = await client.sandbox.exec.run('sbx_fixture', { command: 'sleep 4; echo done', timeout: 20 })
     assert.equal(out.stdout, 'done\n')
   } finally {
@@ -206,7 +207,7 @@ test('a POST stream cut is not replayed with retries off', () =>
     async (server) => {
       const seen = []
       await assert.rejects(async () => {
-        for await (const event of server.client({ retry: false }).completions.stream({ model: 'm', messages: [] })) {
+        for await (const event of server.client({ maxRetries: 0 }).completions.stream({ model: 'm', messages: [] })) {
           seen.push(event.data)
         }
       }, APIConnectionError)

@@ -81,3 +81,18 @@ test('other paginated lists offer list and iter too', async () => {
   assert.ok(all.length >= 3)
   assert.equal(new Set(all).size, all.length)
 })
+
+test('page-numbered lists (usage.sessions) walk every page, not just the first', async () => {
+  const everything = []
+  for await (const s of client.usage.sessionsIter()) everything.push(s.id)
+  assert.ok(everything.length >= 3, `sessions: ${everything.length}`)
+  const perPage = Math.ceil(everything.length / 3)
+  const first = await client.usage.sessions({ per_page: perPage })
+  assert.equal(first.next_cursor, '2')
+  const before = (await emu.requests(1))[0].seq
+  const walked = []
+  for await (const s of client.usage.sessionsIter({ per_page: perPage })) walked.push(s.id)
+  assert.deepEqual(walked, everything, 'every page, in order, nothing twice')
+  const sent = (await emu.control('GET', 'requests?path=/api/v1/usage/sessions')).filter((r) => r.seq > before)
+  assert.deepEqual(sent.map((r) => r.query.page), [undefined, '2', '3'])
+})

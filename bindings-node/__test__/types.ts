@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const sb: Sandbox = await client.sandboxes.create({ name: 'quick-exec', tags: ['a'], idempotency_key: 'k1' })
   const id: string | undefined = sb.id
   const state: string | undefined = sb.state
-  const unknownField: unknown = sb['brand_new_field']
+  const unknownField: unknown = sb.extra['brand_new_field']
   await client.computer.start(sb.id ?? '')
   const out: ExecResult = await client.exec.run('sbx_1', { command: "python3 -c 'print(1 + 1)'" }, { timeout: 5000 })
   const code: number | undefined = out.exit_code
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const page: Page<AuditEntry> = await client.auditLog.list({ limit: 50 })
   const next: string | null = page.next_cursor
   for await (const entry of client.auditLog.iter({ limit: 50 })) {
-    const action: string | undefined = entry.action
+    const action: string | null | undefined = entry.action
   }
   const hooks: Page<Webhook> = await client.webhooks.list()
   const png: Buffer = await client.desktop.screenshot('cmp_1')
@@ -97,8 +97,14 @@ async function main(): Promise<void> {
   await client.sandboxes.get('sbx_1', { timeoutMs: 5 })
   // @ts-expect-error results are typed
   const notANumber: number = sb.name
+  // @ts-expect-error unknown fields are in `extra`, not on the model
+  const misspelt: unknown = sb.idd
+  // @ts-expect-error required parameters are required
+  await client.exec.run('sbx_1', {})
+  // @ts-expect-error list elements have their types
+  await client.sandbox.tags.add('sbx_1', [1, { x: 2 }])
 
-  void [fromEnv, base, id, state, unknownField, code, list, next, hooks, png, ready, file, ok, events, wrong, notANumber]
+  void [fromEnv, base, id, state, unknownField, code, list, next, hooks, png, ready, file, ok, events, wrong, notANumber, misspelt]
 }
 
 void main

@@ -15,6 +15,20 @@ test('a TypeScript program using the typings compiles with --strict', () => {
   assert.equal(run.status, 0, `${run.stdout}${run.stderr}`)
 })
 
+test('the seed flows type-check strictly with no cast, and a misspelt field does not', () => {
+  const tsc = path.join(PACKAGE, 'node_modules', 'typescript', 'bin', 'tsc')
+  const flows = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.json')], { encoding: 'utf8' })
+  assert.equal(flows.status, 0, `${flows.stdout}${flows.stderr}`)
+  const source = require('node:fs')
+    .readFileSync(path.join(__dirname, 'typecheck', 'flows.ts'), 'utf8')
+    .replace(/^\s*\/\/.*$/gm, '')
+  assert.doesNotMatch(source, /\bas\s+[A-Za-z{]|!\.|!\)|\bany\b/, 'the user program needs no cast, `!` or `any`')
+  const misspelt = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.misspelt.json')], { encoding: 'utf8' })
+  assert.equal(misspelt.status, 2, misspelt.stdout)
+  assert.match(misspelt.stdout, /Property 'idd' does not exist on type 'Sandbox'/)
+  assert.match(misspelt.stdout, /Property 'entriez' does not exist on type 'FileEntry\[\]'/)
+})
+
 test('the generated API and typings are up to date with the operation table', () => {
   const check = [
     'import sys',

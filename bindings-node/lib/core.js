@@ -9,6 +9,11 @@ const native = require('../native.js')
 const { fromNative, WebhookVerificationError, InvalidArgumentError } = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { withSignal } = require('./signal.js')
+const { OPERATIONS } = require('./api.js')
+const { shapeResult, toModel } = require('./model.js')
+
+// Result kind and model of every operation, to shape answers as the typings declare them.
+const RESULTS = new Map(OPERATIONS.map((op) => [op.name, op]))
 
 function isBytes(value) {
   return value instanceof Uint8Array || value instanceof ArrayBuffer
@@ -27,7 +32,10 @@ function invalid(message) {
 // What JSON cannot hold (NaN, infinities, BigInt, functions, symbols) goes to the
 // addon tagged, so the core refuses it by name instead of JSON.stringify turning it
 // into null or dropping it. The core reads the same tags in tests/settings.
+// Bytes nested in JSON travel as base64 text, the way the API carries binary inside JSON.
 function tag(key, value) {
+  const raw = this[key]
+  if (isBytes(raw)) return toBuffer(raw).toString('base64')
   if (typeof value === 'number' && !Number.isFinite(value)) return { $float: String(value) }
   if (typeof value === 'bigint') return { $int: value.toString() }
   if (typeof value === 'function' || typeof value === 'symbol') return { $type: typeof value }
@@ -69,6 +77,12 @@ function decodeResult(out) {
   return typeof out === 'string' ? JSON.parse(out) : out
 }
 
+/** A decoder of the answers of `op`: JSON parsed, then shaped into its model. */
+function resultOf(op) {
+  const spec = RESULTS.get(op)
+  return (out) => (spec ? shapeResult(spec.returns, spec.model, decodeResult(out)) : decodeResult(out))
+}
+
 class Core {
   constructor(nativeClient) {
     this.native = nativeClient
@@ -85,11 +99,11 @@ class Core {
     const [a, p, o] = encoded
     const signal = options && options.signal
     if (!signal) {
-      return this.native.call(op, a, p, o, null).then(decodeResult, (err) => {
+      return this.native.call(op, a, p, o, null).then(resultOf(op), (err) => {
         throw fromNative(err)
       })
     }
-    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(decodeResult, (err) => {
+    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(resultOf(op), (err) => {
       throw fromNative(err)
     })
   }
@@ -111,7 +125,8 @@ class Core {
         throw fromNative(err)
       }
       if (page === null) return
-      yield* JSON.parse(page)
+      const model = RESULTS.get(op)?.model
+      yield* JSON.parse(page).map((item) => toModel(model, item))
     }
   }
 

@@ -217,6 +217,7 @@ export declare class Client {
    * Stream server-sent events from any path of the API.
    *
    * `GET {path}` (seed: `Miosa.Client.stream_sse/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   streamSse(path: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `streamSse`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -229,48 +230,56 @@ export interface SandboxesApi {
    * Create a sandbox.
    *
    * `POST /sandboxes` (seed: `Miosa.Sandboxes.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params?: SandboxesCreateParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Fetch one sandbox.
    *
    * `GET /sandboxes/{id}` (seed: `Miosa.Sandboxes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Sandbox>
   /**
    * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
    *
    * `GET /sandboxes` (seed: `Miosa.Sandboxes.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: SandboxesListParams, options?: RequestOptions): Promise<Sandbox[]>
   /**
    * Destroy a sandbox.
    *
    * `DELETE /sandboxes/{id}` (seed: `Miosa.Sandboxes.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Change the mutable settings of a sandbox.
    *
    * `PATCH /sandboxes/{id}` (seed: `Miosa.Sandboxes.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: SandboxesUpdateParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Mint a short-lived token and URL for previewing the sandbox.
    *
    * `POST /sandboxes/{id}/preview-token` (seed: `Miosa.Sandboxes.preview_token/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   previewToken(id: string, params?: SandboxesPreviewTokenParams, options?: RequestOptions): Promise<PreviewToken>
   /**
    * Create a new sandbox from a live sandbox or one of its snapshots.
    *
    * `POST /sandboxes/{id}/fork` (seed: `Miosa.Sandboxes.fork/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   fork(id: string, params?: SandboxesForkParams, options?: RequestOptions): Promise<Sandbox>
   /**
    * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
    *
    * `GET /sandboxes/{id}/readiness/stream` (seed: `Miosa.Sandboxes.wait_until_ready/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   waitUntilReady(id: string, params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
 }
@@ -305,54 +314,65 @@ export interface SandboxFilesApi {
    * Write one file into the sandbox.
    *
    * `POST /sandboxes/{id}/fs/write` (seed: `Miosa.Sandbox.Files.write/4`).
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  write(id: string, path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<any>
+  write(id: string, path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<FileWritten>
   /**
    * Read one file of the sandbox as bytes.
    *
    * `GET /sandboxes/{id}/fs/download` (seed: `Miosa.Sandbox.Files.read/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   read(id: string, path: string, options?: RequestOptions): Promise<Buffer>
   /**
    * List the entries of a sandbox directory.
    *
    * `GET /sandboxes/{id}/files` (seed: `Miosa.Sandbox.Files.list/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, params?: SandboxFilesListParams, options?: RequestOptions): Promise<any>
+  list(id: string, params?: SandboxFilesListParams, options?: RequestOptions): Promise<FileEntry[]>
   /**
    * Remove a file or directory from the sandbox.
    *
    * `DELETE /sandboxes/{id}/fs` (seed: `Miosa.Sandbox.Files.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<any>
+  delete(id: string, path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<Deleted>
   /**
    * Create a directory in the sandbox.
    *
    * `POST /sandboxes/{id}/fs/mkdir` (seed: `Miosa.Sandbox.Files.mkdir/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  mkdir(id: string, path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<any>
+  mkdir(id: string, path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Move or rename a path inside the sandbox.
    *
    * `POST /sandboxes/{id}/fs/rename` (seed: `Miosa.Sandbox.Files.move/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  move(id: string, fromPath: string, toPath: string, options?: RequestOptions): Promise<any>
+  move(id: string, fromPath: string, toPath: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Return the directory tree under a path, down to a given depth.
    *
    * `GET /sandboxes/{id}/files/tree` (seed: `Miosa.Sandbox.Files.tree/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<any>
+  tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
   /**
    * Write several files in one request; each item holds a path and its content_base64.
    *
    * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
+   * @param files Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  writeMany(id: string, files: unknown[], options?: RequestOptions): Promise<any>
+  writeMany(id: string, files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
   /**
    * Stream file change events under a sandbox path.
    *
    * `GET /sandboxes/{id}/files/watch` (seed: `Miosa.Sandbox.Files.watch/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   watch(id: string, params?: SandboxFilesWatchParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `watch`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -365,18 +385,22 @@ export interface SandboxExecApi {
    * Run a command in the sandbox and wait for its output and exit code.
    *
    * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.run/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  run(id: string, params?: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  run(id: string, params: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
   /**
    * Run a shell command line in the sandbox and wait for it to finish.
    *
    * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.bash/3`).
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   bash(id: string, command: string, params?: SandboxExecBashParams, options?: RequestOptions): Promise<ExecResult>
   /**
    * Run code in the sandbox's persistent interpreter (Python by default).
    *
    * `POST /sandboxes/{id}/code/run` (seed: `Miosa.Sandbox.Exec.python/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   python(id: string, code: string, params?: SandboxExecPythonParams, options?: RequestOptions): Promise<ExecResult>
 }
@@ -387,6 +411,7 @@ export interface SandboxEventsApi {
    * Stream the lifecycle and build events of a sandbox.
    *
    * `GET /sandboxes/{id}/events` (seed: `Miosa.Sandbox.Events.stream/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   stream(id: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
@@ -399,20 +424,23 @@ export interface SandboxEnvApi {
    * List the environment variables of a sandbox; secret values may be masked.
    *
    * `GET /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Set one environment variable; the core sends it as a one-item vars list.
    *
    * `PUT /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.set/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  set(id: string, key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<any>
+  set(id: string, key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<EnvUpdate>
   /**
    * Remove one environment variable from a sandbox.
    *
    * `DELETE /sandboxes/{id}/env/{key}` (seed: `Miosa.Sandbox.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, key: string, options?: RequestOptions): Promise<any>
+  delete(id: string, key: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.processes` operations. */
@@ -421,26 +449,31 @@ export interface SandboxProcessesApi {
    * Start a background process in the sandbox.
    *
    * `POST /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.start/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  start(id: string, params?: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
+  start(id: string, params: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
   /**
    * List the background processes of a sandbox.
    *
    * `GET /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Process[]>
   /**
    * Stop a background process, forcibly if it does not exit in time.
    *
    * `DELETE /sandboxes/{id}/processes/{pid}` (seed: `Miosa.Sandbox.Processes.stop/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  stop(id: string, pid: string, options?: RequestOptions): Promise<any>
+  stop(id: string, pid: string, options?: RequestOptions): Promise<Process>
   /**
    * Fetch the last lines of output of a background process.
    *
    * `GET /sandboxes/{id}/processes/{pid}/logs` (seed: `Miosa.Sandbox.Processes.logs/4`).
+   * @param tail How many of the last output lines to return.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<any>
+  logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
 }
 
 /** `sandbox.share` operations. */
@@ -449,20 +482,23 @@ export interface SandboxShareApi {
    * Create a read-only share link that works without an API key.
    *
    * `POST /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, params?: SandboxShareCreateParams, options?: RequestOptions): Promise<Share>
   /**
    * List the share links of a sandbox.
    *
    * `GET /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Share[]>
   /**
    * Revoke one share link.
    *
    * `DELETE /sandboxes/{id}/shares/{share_id}` (seed: `Miosa.Sandbox.Share.revoke/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  revoke(id: string, shareId: string, options?: RequestOptions): Promise<any>
+  revoke(id: string, shareId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.previews` operations. */
@@ -471,26 +507,31 @@ export interface SandboxPreviewsApi {
    * Expose a sandbox port as a preview.
    *
    * `POST /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(id: string, port: number, options?: RequestOptions): Promise<any>
+  create(id: string, port: number, options?: RequestOptions): Promise<Preview>
   /**
    * List the previews of a sandbox.
    *
    * `GET /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<Preview[]>
   /**
    * Mint a share token for one preview.
    *
    * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed: `Miosa.Sandbox.Previews.share/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  share(id: string, previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<any>
+  share(id: string, previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<PreviewShare>
   /**
    * Remove a preview from a sandbox.
    *
    * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed: `Miosa.Sandbox.Previews.destroy/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  destroy(id: string, previewId: string, options?: RequestOptions): Promise<any>
+  destroy(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.snapshots` operations. */
@@ -499,18 +540,21 @@ export interface SandboxSnapshotsApi {
    * Take a snapshot of a sandbox.
    *
    * `POST /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(id: string, params?: SandboxSnapshotsCreateParams, options?: RequestOptions): Promise<Snapshot>
   /**
    * Roll a sandbox back to a ready, unexpired snapshot.
    *
    * `POST /sandboxes/{id}/restore/{snapshot_id}` (seed: `Miosa.Sandbox.Snapshots.restore/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   restore(id: string, snapshotId: string, options?: RequestOptions): Promise<Sandbox>
   /**
    * List the snapshots of a sandbox that are not deleted.
    *
    * `GET /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Snapshot[]>
 }
@@ -521,20 +565,25 @@ export interface SandboxTagsApi {
    * Add tags to a sandbox by reading its tags and writing back the union.
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.add/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  add(id: string, tags: unknown[], options?: RequestOptions): Promise<any>
+  add(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Remove tags from a sandbox by reading its tags and writing back the rest.
    *
    * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.remove/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  remove(id: string, tags: unknown[], options?: RequestOptions): Promise<any>
+  remove(id: string, tags: string[], options?: RequestOptions): Promise<string[]>
   /**
    * Return the tags of a sandbox, read from the sandbox record.
    *
    * `GET /sandboxes/{id}` (seed: `Miosa.Sandbox.Tags.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<string[]>
 }
 
 /** `sandbox.terminal` operations. */
@@ -543,14 +592,16 @@ export interface SandboxTerminalApi {
    * Open a PTY session in the sandbox.
    *
    * `POST /sandboxes/{id}/terminal` (seed: `Miosa.Sandbox.Terminal.open/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  open(id: string, params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<any>
+  open(id: string, params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<TerminalSession>
   /**
    * Change the size of an open PTY session.
    *
    * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed: `Miosa.Sandbox.Terminal.resize/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<any>
+  resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
 }
 
 /** `sandbox_templates` operations. */
@@ -559,26 +610,30 @@ export interface SandboxTemplatesApi {
    * List the sandbox templates available to the tenant.
    *
    * `GET /sandbox-templates` (seed: `Miosa.SandboxTemplates.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: SandboxTemplatesListParams, options?: RequestOptions): Promise<Template[]>
   /**
    * Fetch one sandbox template.
    *
    * `GET /sandbox-templates/{template_id}` (seed: `Miosa.SandboxTemplates.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(templateId: string, options?: RequestOptions): Promise<Template>
   /**
    * Register a custom sandbox template from a build spec.
    *
    * `POST /sandbox-templates` (seed: `Miosa.SandboxTemplates.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: SandboxTemplatesCreateParams, options?: RequestOptions): Promise<Template>
+  create(params: SandboxTemplatesCreateParams, options?: RequestOptions): Promise<Template>
   /**
    * Delete a custom sandbox template.
    *
    * `DELETE /sandbox-templates/{template_id}` (seed: `Miosa.SandboxTemplates.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(templateId: string, options?: RequestOptions): Promise<any>
+  delete(templateId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `tenant` operations. */
@@ -587,50 +642,58 @@ export interface TenantApi {
    * Describe the current tenant with its plan, limits and usage.
    *
    * `GET /tenant/plan` (seed: `Miosa.Tenant.current/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  current(options?: RequestOptions): Promise<any>
+  current(options?: RequestOptions): Promise<Tenant>
   /**
    * Show the tenant's custom preview domain and its DNS target.
    *
    * `GET /tenant/preview-domain` (seed: `Miosa.Tenant.get_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  getPreviewDomain(options?: RequestOptions): Promise<any>
+  getPreviewDomain(options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Set the custom domain used for preview URLs.
    *
    * `PUT /tenant/preview-domain` (seed: `Miosa.Tenant.set_preview_domain/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  setPreviewDomain(domain: string, options?: RequestOptions): Promise<any>
+  setPreviewDomain(domain: string, options?: RequestOptions): Promise<PreviewDomain>
   /**
    * Check the DNS records of the custom preview domain.
    *
    * `POST /tenant/preview-domain/verify` (seed: `Miosa.Tenant.verify_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  verifyPreviewDomain(options?: RequestOptions): Promise<any>
+  verifyPreviewDomain(options?: RequestOptions): Promise<PreviewDomainCheck>
   /**
    * Drop the custom preview domain.
    *
    * `DELETE /tenant/preview-domain` (seed: `Miosa.Tenant.delete_preview_domain/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  deletePreviewDomain(options?: RequestOptions): Promise<any>
+  deletePreviewDomain(options?: RequestOptions): Promise<Deleted>
   /**
    * Show the tenant's white-label branding.
    *
    * `GET /tenant/branding` (seed: `Miosa.Tenant.get_branding/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  getBranding(options?: RequestOptions): Promise<any>
+  getBranding(options?: RequestOptions): Promise<Branding>
   /**
    * Replace the white-label branding (product name, logo, colours, support contacts).
    *
    * `PUT /tenant/branding` (seed: `Miosa.Tenant.set_branding/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  setBranding(params?: TenantSetBrandingParams, options?: RequestOptions): Promise<any>
+  setBranding(params?: TenantSetBrandingParams, options?: RequestOptions): Promise<Branding>
   /**
    * Reset the branding to the platform defaults.
    *
    * `DELETE /tenant/branding` (seed: `Miosa.Tenant.delete_branding/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  deleteBranding(options?: RequestOptions): Promise<any>
+  deleteBranding(options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computers` operations. */
@@ -639,32 +702,37 @@ export interface ComputersApi {
    * Create a desktop computer; start it afterwards.
    *
    * `POST /computers` (seed: `Miosa.Computers.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params?: ComputersCreateParams, options?: RequestOptions): Promise<Computer>
   /**
    * Fetch one computer.
    *
    * `GET /computers/{id}` (seed: `Miosa.Computers.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Computer>
   /**
    * List the computers of the tenant.
    *
    * `GET /computers` (seed: `Miosa.Computers.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: ComputersListParams, options?: RequestOptions): Promise<Computer[]>
   /**
    * Rename a computer or change its metadata.
    *
    * `PATCH /computers/{id}` (seed: `Miosa.Computers.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: ComputersUpdateParams, options?: RequestOptions): Promise<Computer>
   /**
    * Delete a computer.
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computers.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<any>
+  delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer` operations. */
@@ -681,44 +749,51 @@ export interface ComputerApi {
    * Boot a computer.
    *
    * `POST /computers/{id}/start` (seed: `Miosa.Computer.start/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  start(id: string, params?: ComputerStartParams, options?: RequestOptions): Promise<any>
+  start(id: string, params?: ComputerStartParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Shut a computer down.
    *
    * `POST /computers/{id}/stop` (seed: `Miosa.Computer.stop/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  stop(id: string, options?: RequestOptions): Promise<any>
+  stop(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Reboot a computer.
    *
    * `POST /computers/{id}/restart` (seed: `Miosa.Computer.restart/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  restart(id: string, options?: RequestOptions): Promise<any>
+  restart(id: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Make a copy of a computer.
    *
    * `POST /computers/{id}/clone` (seed: `Miosa.Computer.clone/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   clone(id: string, params?: ComputerCloneParams, options?: RequestOptions): Promise<Computer>
   /**
    * Change the size bundle or CPU and memory of a computer.
    *
    * `POST /computers/{id}/resize` (seed: `Miosa.Computer.resize/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, params?: ComputerResizeParams, options?: RequestOptions): Promise<Computer>
   /**
    * Move a computer to another host or region.
    *
    * `POST /computers/{id}/move` (seed: `Miosa.Computer.move/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   move(id: string, params?: ComputerMoveParams, options?: RequestOptions): Promise<Computer>
   /**
    * Destroy a computer for good.
    *
    * `DELETE /computers/{id}` (seed: `Miosa.Computer.destroy/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<any>
+  destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.env` operations. */
@@ -727,26 +802,30 @@ export interface ComputerEnvApi {
    * List the environment variables of a computer; values may be masked.
    *
    * `GET /computers/{id}/env` (seed: `Miosa.Computer.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<EnvVar[]>
   /**
    * Add a new environment variable to a computer.
    *
    * `POST /computers/{id}/env` (seed: `Miosa.Computer.Env.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(id: string, params?: ComputerEnvCreateParams, options?: RequestOptions): Promise<any>
+  create(id: string, params: ComputerEnvCreateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Change the value of an existing environment variable.
    *
    * `PATCH /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  update(id: string, name: string, params?: ComputerEnvUpdateParams, options?: RequestOptions): Promise<any>
+  update(id: string, name: string, params: ComputerEnvUpdateParams, options?: RequestOptions): Promise<EnvVar>
   /**
    * Remove an environment variable from a computer.
    *
    * `DELETE /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, name: string, options?: RequestOptions): Promise<any>
+  delete(id: string, name: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.ports` operations. */
@@ -755,26 +834,31 @@ export interface ComputerPortsApi {
    * List the exposed ports of a computer.
    *
    * `GET /computers/{id}/ports` (seed: `Miosa.Computer.Ports.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(id: string, options?: RequestOptions): Promise<any>
+  list(id: string, options?: RequestOptions): Promise<Port[]>
   /**
    * Expose a port of a computer.
    *
    * `POST /computers/{id}/ports` (seed: `Miosa.Computer.Ports.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(id: string, port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<any>
+  create(id: string, port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<Port>
   /**
    * Change the visibility or access options of an exposed port.
    *
    * `PATCH /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  update(id: string, port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<any>
+  update(id: string, port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<Port>
   /**
    * Stop exposing a port.
    *
    * `DELETE /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, port: string, options?: RequestOptions): Promise<any>
+  delete(id: string, port: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `computer.auto_stop` operations. */
@@ -783,14 +867,17 @@ export interface ComputerAutoStopApi {
    * Show the idle auto-stop setting of a computer.
    *
    * `GET /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  get(id: string, options?: RequestOptions): Promise<any>
+  get(id: string, options?: RequestOptions): Promise<AutoStop>
   /**
    * Set the idle time before auto-stop in seconds; 0 turns it off.
    *
    * `PATCH /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.update/3`).
+   * @param seconds Idle seconds before the computer stops; 0 turns auto-stop off.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  update(id: string, seconds: number, options?: RequestOptions): Promise<any>
+  update(id: string, seconds: number, options?: RequestOptions): Promise<AutoStop>
 }
 
 /** `computer.metrics` operations. */
@@ -799,8 +886,9 @@ export interface ComputerMetricsApi {
    * Fetch resource metrics of a computer over a time window.
    *
    * `GET /computers/{id}/metrics` (seed: `Miosa.Computer.Metrics.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<any>
+  get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
 }
 
 /** `desktop` operations. */
@@ -809,48 +897,64 @@ export interface DesktopApi {
    * Capture the screen as PNG bytes.
    *
    * `GET /computers/{id}/desktop/screenshot` (seed: `Miosa.Desktop.screenshot/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   screenshot(id: string, options?: RequestOptions): Promise<Buffer>
   /**
    * Click at a point of the screen.
    *
    * `POST /computers/{id}/desktop/click` (seed: `Miosa.Desktop.click/4`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  click(id: string, x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<any>
+  click(id: string, x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Type text with the keyboard.
    *
    * `POST /computers/{id}/desktop/type` (seed: `Miosa.Desktop.type/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  type(id: string, text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<any>
+  type(id: string, text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Press a key or key combination such as ctrl+c.
    *
    * `POST /computers/{id}/desktop/key` (seed: `Miosa.Desktop.key/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  key(id: string, key: string, options?: RequestOptions): Promise<any>
+  key(id: string, key: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Drag the mouse from one point to another.
    *
    * `POST /computers/{id}/desktop/drag` (seed: `Miosa.Desktop.drag/6`).
+   * @param fromX Start position, horizontal, in pixels.
+   * @param fromY Start position, vertical, in pixels.
+   * @param toX End position, horizontal, in pixels.
+   * @param toY End position, vertical, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  drag(id: string, fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<any>
+  drag(id: string, fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<ActionResult>
   /**
    * Scroll at a point of the screen in a direction.
    *
    * `POST /computers/{id}/desktop/scroll` (seed: `Miosa.Desktop.scroll/5`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  scroll(id: string, x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<any>
+  scroll(id: string, x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<ActionResult>
   /**
    * Set the desktop background from a VM path or an https URL.
    *
    * `POST /computers/{id}/desktop/wallpaper` (seed: `Miosa.Desktop.set_wallpaper/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  setWallpaper(id: string, path: string, options?: RequestOptions): Promise<any>
+  setWallpaper(id: string, path: string, options?: RequestOptions): Promise<ActionResult>
   /**
    * Dump the accessibility tree of the desktop.
    *
    * `GET /computers/{id}/desktop/accessibility-tree` (seed: `Miosa.Desktop.accessibility_tree/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   accessibilityTree(id: string, options?: RequestOptions): Promise<any>
 }
@@ -861,44 +965,51 @@ export interface WorkspacesApi {
    * List the workspaces of the tenant.
    *
    * `GET /workspaces` (seed: `Miosa.Workspaces.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: WorkspacesListParams, options?: RequestOptions): Promise<Workspace[]>
   /**
    * Create a workspace.
    *
    * `POST /workspaces` (seed: `Miosa.Workspaces.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: WorkspacesCreateParams, options?: RequestOptions): Promise<Workspace>
+  create(params: WorkspacesCreateParams, options?: RequestOptions): Promise<Workspace>
   /**
    * Fetch one workspace.
    *
    * `GET /workspaces/{id}` (seed: `Miosa.Workspaces.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Workspace>
   /**
    * Change the name, description or metadata of a workspace.
    *
    * `PATCH /workspaces/{id}` (seed: `Miosa.Workspaces.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: WorkspacesUpdateParams, options?: RequestOptions): Promise<Workspace>
   /**
    * Delete a workspace that has no running computers.
    *
    * `DELETE /workspaces/{id}` (seed: `Miosa.Workspaces.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch aggregate statistics of a workspace.
    *
    * `GET /workspaces/{id}/stats` (seed: `Miosa.Workspaces.stats/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  stats(id: string, options?: RequestOptions): Promise<any>
+  stats(id: string, options?: RequestOptions): Promise<WorkspaceStats>
   /**
    * Fetch the resource usage of a workspace.
    *
    * `GET /workspaces/{id}/usage` (seed: `Miosa.Workspaces.usage/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<any>
+  usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<WorkspaceUsage>
 }
 
 /** `webhooks` operations. */
@@ -907,18 +1018,21 @@ export interface WebhooksApi {
    * Register a webhook endpoint; the signing secret is returned only once.
    *
    * `POST /webhooks` (seed: `Miosa.Webhooks.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: WebhooksCreateParams, options?: RequestOptions): Promise<Webhook>
+  create(params: WebhooksCreateParams, options?: RequestOptions): Promise<Webhook>
   /**
    * Fetch one webhook.
    *
    * `GET /webhooks/{id}` (seed: `Miosa.Webhooks.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Webhook>
   /**
    * One page of the tenant's webhooks.
    *
    * `GET /webhooks` (seed: `Miosa.Webhooks.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: WebhooksListParams, options?: RequestOptions): Promise<Page<Webhook>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -927,20 +1041,23 @@ export interface WebhooksApi {
    * Change the URL, events, secret or state of a webhook.
    *
    * `PATCH /webhooks/{id}` (seed: `Miosa.Webhooks.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: WebhooksUpdateParams, options?: RequestOptions): Promise<Webhook>
   /**
    * Delete a webhook.
    *
    * `DELETE /webhooks/{id}` (seed: `Miosa.Webhooks.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Send a test event to a webhook and return the delivery record.
    *
    * `POST /webhooks/{id}/test` (seed: `Miosa.Webhooks.test/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  test(id: string, options?: RequestOptions): Promise<any>
+  test(id: string, options?: RequestOptions): Promise<WebhookDelivery>
   /**
    * Verifies a webhook delivery's `X-MIOSA-Signature` header (`sha256=<hex>` or the
    * legacy `t=<unix>,v1=<hex>`), in constant time. Returns `true`; throws a
@@ -957,28 +1074,32 @@ export interface UsageApi {
    * Usage rollup grouped by end user, project or workspace.
    *
    * `GET /usage` (seed: `Miosa.Usage.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(params?: UsageGetParams, options?: RequestOptions): Promise<UsageReport>
   /**
    * Usage summary of the current billing period.
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.current/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  current(options?: RequestOptions): Promise<any>
+  current(options?: RequestOptions): Promise<UsageSummary>
   /**
    * One page of billed compute sessions.
    *
    * `GET /usage/sessions` (seed: `Miosa.Usage.sessions/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<UsageSession>>
   /** Every item of `sessions`, following `next_cursor` page by page as the loop asks for more. */
-  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): AsyncGenerator<UsageSession, void, undefined>
   /**
    * Usage summary between two ISO 8601 dates.
    *
    * `GET /usage/summary` (seed: `Miosa.Usage.report/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<any>
+  report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<UsageSummary>
 }
 
 /** `quotas` operations. */
@@ -987,20 +1108,23 @@ export interface QuotasApi {
    * Show the quota of one of your end users.
    *
    * `GET /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(externalUserId: string, options?: RequestOptions): Promise<Quota>
   /**
    * Override the limits of one of your end users.
    *
    * `PUT /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.set/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   set(externalUserId: string, params?: QuotasSetParams, options?: RequestOptions): Promise<Quota>
   /**
    * Drop an end user's override so the tenant default applies again.
    *
    * `DELETE /quotas/external/{external_user_id}` (seed: `Miosa.Quotas.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(externalUserId: string, options?: RequestOptions): Promise<any>
+  delete(externalUserId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `audit_log` operations. */
@@ -1009,6 +1133,7 @@ export interface AuditLogApi {
    * One page of the tenant's audit log.
    *
    * `GET /audit-log` (seed: `Miosa.AuditLog.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: AuditLogListParams, options?: RequestOptions): Promise<Page<AuditEntry>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1021,28 +1146,32 @@ export interface ApiKeysApi {
    * Create an API key; its secret token is returned only once.
    *
    * `POST /api-keys` (seed: `Miosa.ApiKeys.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: ApiKeysCreateParams, options?: RequestOptions): Promise<any>
+  create(params: ApiKeysCreateParams, options?: RequestOptions): Promise<ApiKey>
   /**
    * Fetch the metadata of one API key.
    *
    * `GET /api-keys/{id}` (seed: `Miosa.ApiKeys.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  get(id: string, options?: RequestOptions): Promise<any>
+  get(id: string, options?: RequestOptions): Promise<ApiKey>
   /**
    * One page of the tenant's API keys, without their secrets.
    *
    * `GET /api-keys` (seed: `Miosa.ApiKeys.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<ApiKey>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: ApiKeysListParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iter(params?: ApiKeysListParams, options?: RequestOptions): AsyncGenerator<ApiKey, void, undefined>
   /**
    * Revoke an API key.
    *
    * `DELETE /api-keys/{id}` (seed: `Miosa.ApiKeys.revoke/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  revoke(id: string, options?: RequestOptions): Promise<any>
+  revoke(id: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `snapshots` operations. */
@@ -1051,30 +1180,35 @@ export interface SnapshotsApi {
    * Take a snapshot of a computer.
    *
    * `POST /computers/{computer_id}/snapshots` (seed: `Miosa.Snapshots.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   create(computerId: string, params?: SnapshotsCreateParams, options?: RequestOptions): Promise<Snapshot>
   /**
    * Fetch one snapshot.
    *
    * `GET /snapshots/{snapshot_id}` (seed: `Miosa.Snapshots.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(snapshotId: string, options?: RequestOptions): Promise<Snapshot>
   /**
    * List the snapshots of a computer.
    *
    * `GET /computers/{computer_id}/snapshots` (seed: `Miosa.Snapshots.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(computerId: string, options?: RequestOptions): Promise<Snapshot[]>
   /**
    * Restore a computer snapshot onto a freshly provisioned computer.
    *
    * `POST /computers/{computer_id}/restore/{snapshot_id}` (seed: `Miosa.Snapshots.restore/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   restore(computerId: string, snapshotId: string, options?: RequestOptions): Promise<Computer>
   /**
    * Delete a snapshot that is no longer in use.
    *
    * `DELETE /snapshots/{snapshot_id}` (seed: `Miosa.Snapshots.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(snapshotId: string, options?: RequestOptions): Promise<Snapshot>
 }
@@ -1085,18 +1219,21 @@ export interface DeploymentsApi {
    * Create a deployment.
    *
    * `POST /deployments` (seed: `Miosa.Deployments.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: DeploymentsCreateParams, options?: RequestOptions): Promise<Deployment>
+  create(params: DeploymentsCreateParams, options?: RequestOptions): Promise<Deployment>
   /**
    * Fetch one deployment.
    *
    * `GET /deployments/{id}` (seed: `Miosa.Deployments.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Deployment>
   /**
    * One page of the tenant's deployments.
    *
    * `GET /deployments` (seed: `Miosa.Deployments.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: DeploymentsListParams, options?: RequestOptions): Promise<Page<Deployment>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1105,24 +1242,28 @@ export interface DeploymentsApi {
    * Change the settings of a deployment.
    *
    * `PATCH /deployments/{id}` (seed: `Miosa.Deployments.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: DeploymentsUpdateParams, options?: RequestOptions): Promise<Deployment>
   /**
    * Delete a deployment.
    *
    * `DELETE /deployments/{id}` (seed: `Miosa.Deployments.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Publish a new version of a deployment built from a sandbox.
    *
    * `POST /deployments/{id}/publish` (seed: `Miosa.Deployments.publish/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  publish(id: string, params?: DeploymentsPublishParams, options?: RequestOptions): Promise<any>
+  publish(id: string, params?: DeploymentsPublishParams, options?: RequestOptions): Promise<Publication>
   /**
    * Go back to a given version, or to the previous ready one.
    *
    * `POST /deployments/{id}/rollback` (seed: `Miosa.Deployments.rollback/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   rollback(id: string, params?: DeploymentsRollbackParams, options?: RequestOptions): Promise<Deployment>
 }
@@ -1133,18 +1274,21 @@ export interface DatabasesApi {
    * Provision a managed database.
    *
    * `POST /databases` (seed: `Miosa.Databases.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: DatabasesCreateParams, options?: RequestOptions): Promise<Database>
+  create(params: DatabasesCreateParams, options?: RequestOptions): Promise<Database>
   /**
    * Fetch one database.
    *
    * `GET /databases/{id}` (seed: `Miosa.Databases.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Database>
   /**
    * One page of the tenant's databases.
    *
    * `GET /databases` (seed: `Miosa.Databases.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: DatabasesListParams, options?: RequestOptions): Promise<Page<Database>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1153,20 +1297,23 @@ export interface DatabasesApi {
    * Change the name, size or plan of a database.
    *
    * `PATCH /databases/{id}` (seed: `Miosa.Databases.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, params?: DatabasesUpdateParams, options?: RequestOptions): Promise<Database>
   /**
    * Delete a database.
    *
    * `DELETE /databases/{id}` (seed: `Miosa.Databases.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Fetch the connection credentials of a database; treat them as secrets.
    *
    * `GET /databases/{id}/credentials` (seed: `Miosa.Databases.credentials/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  credentials(id: string, options?: RequestOptions): Promise<any>
+  credentials(id: string, options?: RequestOptions): Promise<DatabaseCredentials>
 }
 
 /** `storage` operations. */
@@ -1175,32 +1322,38 @@ export interface StorageApi {
    * Create an object storage bucket.
    *
    * `POST /storage/buckets` (seed: `Miosa.Storage.create_bucket/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  createBucket(params?: StorageCreateBucketParams, options?: RequestOptions): Promise<Bucket>
+  createBucket(params: StorageCreateBucketParams, options?: RequestOptions): Promise<Bucket>
   /**
    * List the tenant's storage buckets.
    *
    * `GET /storage/buckets` (seed: `Miosa.Storage.list_buckets/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   listBuckets(options?: RequestOptions): Promise<Bucket[]>
   /**
    * Upload an object's bytes.
    *
    * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed: `Miosa.Storage.upload_object/4`).
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  uploadObject(bucketId: string, key: string, content: Buffer | Uint8Array | string, params?: StorageUploadObjectParams, options?: RequestOptions): Promise<any>
+  uploadObject(bucketId: string, key: string, content: Buffer | Uint8Array | string, params?: StorageUploadObjectParams, options?: RequestOptions): Promise<StoredObject>
   /**
    * Download an object's bytes.
    *
    * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed: `Miosa.Storage.download_object/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   downloadObject(bucketId: string, key: string, options?: RequestOptions): Promise<Buffer>
   /**
    * Presign a URL to GET or PUT one object without an API key.
    *
    * `POST /storage/buckets/{bucket_id}/presign` (seed: `Miosa.Storage.signed_url/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<any>
+  signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<SignedUrl>
 }
 
 /** `volumes` operations. */
@@ -1209,18 +1362,21 @@ export interface VolumesApi {
    * Create a persistent volume.
    *
    * `POST /volumes` (seed: `Miosa.Volumes.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: VolumesCreateParams, options?: RequestOptions): Promise<Volume>
+  create(params: VolumesCreateParams, options?: RequestOptions): Promise<Volume>
   /**
    * Fetch one volume.
    *
    * `GET /volumes/{id}` (seed: `Miosa.Volumes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, options?: RequestOptions): Promise<Volume>
   /**
    * One page of the tenant's volumes.
    *
    * `GET /volumes` (seed: `Miosa.Volumes.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: VolumesListParams, options?: RequestOptions): Promise<Page<Volume>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
@@ -1229,26 +1385,31 @@ export interface VolumesApi {
    * Grow a volume to a new size in GB.
    *
    * `POST /volumes/{id}/resize` (seed: `Miosa.Volumes.resize/3`).
+   * @param sizeGb Size in GB.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sizeGb: number, options?: RequestOptions): Promise<Volume>
   /**
    * Mount a volume into a computer at a path.
    *
    * `POST /computers/{computer_id}/volumes` (seed: `Miosa.Volumes.attach/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  attach(computerId: string, volumeId: string, mountPath: string, options?: RequestOptions): Promise<any>
+  attach(computerId: string, volumeId: string, mountPath: string, options?: RequestOptions): Promise<VolumeAttachment>
   /**
    * Unmount a volume from a computer by attachment id.
    *
    * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed: `Miosa.Volumes.detach/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  detach(computerId: string, attachmentId: string, options?: RequestOptions): Promise<any>
+  detach(computerId: string, attachmentId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Delete a volume.
    *
    * `DELETE /volumes/{id}` (seed: `Miosa.Volumes.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  delete(id: string, options?: RequestOptions): Promise<any>
+  delete(id: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `completions` operations. */
@@ -1257,16 +1418,18 @@ export interface CompletionsApi {
    * Create an OpenAI-compatible chat completion.
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: CompletionsCreateParams, options?: RequestOptions): Promise<any>
+  create(params: CompletionsCreateParams, options?: RequestOptions): Promise<any>
   /**
    * Stream a chat completion as delta chunks; the core always sends stream set to true.
    *
    * `POST /intelligence/chat/completions` (seed: `Miosa.Completions.stream/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  stream(params?: CompletionsStreamParams, options?: RequestOptions): EventStream
+  stream(params: CompletionsStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
-  stream(onEvent: EventCallback, params?: CompletionsStreamParams, options?: RequestOptions): Promise<void>
+  stream(onEvent: EventCallback, params: CompletionsStreamParams, options?: RequestOptions): Promise<void>
 }
 
 /** `embeddings` operations. */
@@ -1275,8 +1438,9 @@ export interface EmbeddingsApi {
    * Compute embedding vectors for a text or a list of texts.
    *
    * `POST /intelligence/embeddings` (seed: `Miosa.Embeddings.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(params?: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
+  create(params: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
 }
 
 /** `command_center` operations. */
@@ -1285,28 +1449,32 @@ export interface CommandCenterApi {
    * Start an agent session from the command center.
    *
    * `POST /command-center/sessions` (seed: `Miosa.CommandCenter.create_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  createSession(params?: CommandCenterCreateSessionParams, options?: RequestOptions): Promise<any>
+  createSession(params: CommandCenterCreateSessionParams, options?: RequestOptions): Promise<AgentSession>
   /**
    * Fetch one command center session.
    *
    * `GET /command-center/sessions/{session_id}` (seed: `Miosa.CommandCenter.get_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  getSession(sessionId: string, options?: RequestOptions): Promise<any>
+  getSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
   /**
    * One page of command center sessions.
    *
    * `GET /command-center/sessions` (seed: `Miosa.CommandCenter.list_sessions/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<AgentSession>>
   /** Every item of `listSessions`, following `next_cursor` page by page as the loop asks for more. */
-  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): AsyncGenerator<AgentSession, void, undefined>
   /**
    * Cancel a running command center session.
    *
    * `POST /command-center/sessions/{session_id}/cancel` (seed: `Miosa.CommandCenter.cancel_session/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  cancelSession(sessionId: string, options?: RequestOptions): Promise<any>
+  cancelSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
 }
 
 /** `workspace_members` operations. */
@@ -1315,26 +1483,30 @@ export interface WorkspaceMembersApi {
    * List the members of a workspace.
    *
    * `GET /workspaces/{workspace_id}/members` (seed: `Miosa.WorkspaceMembers.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(workspaceId: string, options?: RequestOptions): Promise<Member[]>
   /**
    * Fetch one member of a workspace.
    *
    * `GET /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(workspaceId: string, userId: string, options?: RequestOptions): Promise<Member>
   /**
    * Change a member's role in a workspace.
    *
    * `PATCH /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.update/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   update(workspaceId: string, userId: string, role: string, options?: RequestOptions): Promise<Member>
   /**
    * Remove a member from a workspace; the last owner cannot be removed.
    *
    * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed: `Miosa.WorkspaceMembers.remove/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<any>
+  remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `workspace_invites` operations. */
@@ -1343,32 +1515,37 @@ export interface WorkspaceInvitesApi {
    * Invite someone to a workspace by email, or add them at once if already in the organisation.
    *
    * `POST /workspaces/{workspace_id}/invites` (seed: `Miosa.WorkspaceInvites.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(workspaceId: string, params?: WorkspaceInvitesCreateParams, options?: RequestOptions): Promise<Invite>
+  create(workspaceId: string, params: WorkspaceInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the pending invitations of a workspace.
    *
    * `GET /workspaces/{workspace_id}/invites` (seed: `Miosa.WorkspaceInvites.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(workspaceId: string, options?: RequestOptions): Promise<Invite[]>
   /**
    * Fetch one workspace invitation.
    *
    * `GET /workspaces/{workspace_id}/invites/{invite_id}` (seed: `Miosa.WorkspaceInvites.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   get(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<Invite>
   /**
    * Withdraw a workspace invitation that was not accepted yet.
    *
    * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed: `Miosa.WorkspaceInvites.cancel/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  cancel(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<any>
+  cancel(workspaceId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept a workspace invitation as the invited user.
    *
    * `POST /workspace-invites/{token}/accept` (seed: `Miosa.WorkspaceInvites.accept/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  accept(token: string, options?: RequestOptions): Promise<any>
+  accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
 
 /** `org_invites` operations. */
@@ -1377,32 +1554,37 @@ export interface OrgInvitesApi {
    * Invite someone by email to join the organisation.
    *
    * `POST /tenants/{tenant_id}/invites` (seed: `Miosa.OrgInvites.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  create(tenantId: string, params?: OrgInvitesCreateParams, options?: RequestOptions): Promise<Invite>
+  create(tenantId: string, params: OrgInvitesCreateParams, options?: RequestOptions): Promise<Invite>
   /**
    * List the organisation's invitations.
    *
    * `GET /tenants/{tenant_id}/invites` (seed: `Miosa.OrgInvites.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
   list(tenantId: string, options?: RequestOptions): Promise<Invite[]>
   /**
    * Preview an organisation invitation from its token; no API key needed.
    *
    * `GET /invites/{token}` (seed: `Miosa.OrgInvites.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  get(token: string, options?: RequestOptions): Promise<any>
+  get(token: string, options?: RequestOptions): Promise<InvitePreview>
   /**
    * Withdraw an organisation invitation that was not accepted yet.
    *
    * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed: `Miosa.OrgInvites.cancel/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  cancel(tenantId: string, inviteId: string, options?: RequestOptions): Promise<any>
+  cancel(tenantId: string, inviteId: string, options?: RequestOptions): Promise<Deleted>
   /**
    * Accept an organisation invitation as the invited user.
    *
    * `POST /invites/{token}/accept` (seed: `Miosa.OrgInvites.accept/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  accept(token: string, options?: RequestOptions): Promise<any>
+  accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
 }
 
 /** `admin` operations. */
@@ -1417,28 +1599,32 @@ export interface AdminTenantsApi {
    * One page of all tenants; needs an admin key.
    *
    * `GET /admin/tenants` (seed: `Miosa.Admin.Tenants.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<JsonObject>>
+  list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<Tenant>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: AdminTenantsListParams, options?: RequestOptions): AsyncGenerator<JsonObject, void, undefined>
+  iter(params?: AdminTenantsListParams, options?: RequestOptions): AsyncGenerator<Tenant, void, undefined>
   /**
    * Fetch the details of one tenant; needs an admin key.
    *
    * `GET /admin/tenants/{tenant_id}/detail` (seed: `Miosa.Admin.Tenants.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  get(tenantId: string, options?: RequestOptions): Promise<any>
+  get(tenantId: string, options?: RequestOptions): Promise<Tenant>
   /**
    * Suspend a tenant, with an optional reason; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/suspend` (seed: `Miosa.Admin.Tenants.suspend/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  suspend(tenantId: string, params?: AdminTenantsSuspendParams, options?: RequestOptions): Promise<any>
+  suspend(tenantId: string, params?: AdminTenantsSuspendParams, options?: RequestOptions): Promise<Tenant>
   /**
    * Lift the suspension of a tenant; needs an admin key.
    *
    * `POST /admin/tenants/{tenant_id}/unsuspend` (seed: `Miosa.Admin.Tenants.unsuspend/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  unsuspend(tenantId: string, options?: RequestOptions): Promise<any>
+  unsuspend(tenantId: string, options?: RequestOptions): Promise<Tenant>
 }
 
 /** `credits` operations. */
@@ -1447,14 +1633,16 @@ export interface CreditsApi {
    * Show the tenant's credit balance.
    *
    * `GET /credits/balance` (seed: `Miosa.Credits.balance/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  balance(options?: RequestOptions): Promise<any>
+  balance(options?: RequestOptions): Promise<CreditBalance>
   /**
    * List credit transactions such as debits, credits and promotions.
    *
    * `GET /credits/transactions` (seed: `Miosa.Credits.history/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<any>
+  history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<CreditTransaction[]>
 }
 
 /** `exec` operations. */
@@ -1463,15 +1651,16 @@ export interface ExecApi {
    * Run a command on a computer and wait for its output and exit code.
    *
    * `POST /computers/{id}/exec`.
+   * @param options per-call options; `timeout` is in milliseconds.
    */
-  run(id: string, params?: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  run(id: string, params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
 }
 
 // ---------------------------------------------------------------- parameters
 
 /** Keyword parameters of `sandboxes.create`. */
 export interface SandboxesCreateParams {
-  /** `wait` (query). */
+  /** Answer only once the sandbox is ready. */
   wait?: boolean
   /** `template_id` (body). */
   template_id?: string
@@ -1487,13 +1676,13 @@ export interface SandboxesCreateParams {
   memory_mb?: number
   /** `disk_size_mb` (body). */
   disk_size_mb?: number
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
-  /** `idle_timeout_sec` (body). */
+  /** Seconds of inactivity before the sandbox stops. */
   idle_timeout_sec?: number
   /** `persistent` (body). */
   persistent?: boolean
@@ -1517,12 +1706,12 @@ export interface SandboxesCreateParams {
   project_name?: string
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
-  /** `tags` (body). */
-  tags?: unknown[]
+  /** Tag names. */
+  tags?: string[]
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
 }
@@ -1531,14 +1720,14 @@ export interface SandboxesCreateParams {
 export interface SandboxesListParams {
   /** `external_workspace_id` (query). */
   external_workspace_id?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (query). */
   external_project_id?: string
   /** `state` (query). */
   state?: string
-  /** `tags` (query). */
-  tags?: unknown[]
+  /** Tag names. */
+  tags?: string[]
 }
 
 /** Keyword parameters of `sandboxes.update`. */
@@ -1547,21 +1736,21 @@ export interface SandboxesUpdateParams {
   name?: string
   /** `slug` (body). */
   slug?: string
-  /** `tags` (body). */
-  tags?: unknown[]
-  /** `metadata` (body). */
+  /** Tag names. */
+  tags?: string[]
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `always_on` (body). */
   always_on?: boolean
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
-  /** `idle_timeout_sec` (body). */
+  /** Seconds of inactivity before the sandbox stops. */
   idle_timeout_sec?: number
 }
 
 /** Keyword parameters of `sandboxes.preview_token`. */
 export interface SandboxesPreviewTokenParams {
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
   /** `scope` (body). */
   scope?: string
@@ -1573,13 +1762,13 @@ export interface SandboxesForkParams {
   snapshot_id?: string
   /** `name` (body). */
   name?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
-  /** `timeout_sec` (body). */
+  /** Lifetime limit of the sandbox, in seconds. */
   timeout_sec?: number
   /** `template_id` (body). */
   template_id?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header. */
   idempotency_key?: string
@@ -1587,9 +1776,9 @@ export interface SandboxesForkParams {
 
 /** Keyword parameters of `sandboxes.wait_until_ready`. */
 export interface SandboxesWaitUntilReadyParams {
-  /** `timeout` (query). */
+  /** Seconds to wait; the answer is false at the deadline. */
   timeout?: number
-  /** `stream` (query). */
+  /** Try the readiness stream before polling (default true). */
   stream?: boolean
 }
 
@@ -1597,7 +1786,7 @@ export interface SandboxesWaitUntilReadyParams {
 export interface SandboxFilesListParams {
   /** `path` (query). */
   path?: string
-  /** `depth` (query). */
+  /** How many directory levels to descend. */
   depth?: number
 }
 
@@ -1619,7 +1808,7 @@ export interface SandboxFilesMkdirParams {
 export interface SandboxFilesTreeParams {
   /** `path` (query). */
   path?: string
-  /** `depth` (query). */
+  /** How many directory levels to descend. */
   depth?: number
 }
 
@@ -1633,13 +1822,13 @@ export interface SandboxFilesWatchParams {
 
 /** Keyword parameters of `sandbox.exec.run`. */
 export interface SandboxExecRunParams {
-  /** `command` (body). */
-  command?: string
+  /** Shell command line to run. Required. */
+  command: string
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
@@ -1647,39 +1836,39 @@ export interface SandboxExecRunParams {
 export interface SandboxExecBashParams {
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
 /** Keyword parameters of `sandbox.exec.python`. */
 export interface SandboxExecPythonParams {
-  /** `language` (body). */
+  /** Interpreter, `python` by default. */
   language?: string
-  /** `context` (body). */
+  /** Interpreter context id, to keep state between runs. */
   context?: string
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
 /** Keyword parameters of `sandbox.env.set`. */
 export interface SandboxEnvSetParams {
-  /** `encrypted` (body). */
+  /** Store the value encrypted; lists then mask it. */
   encrypted?: boolean
 }
 
 /** Keyword parameters of `sandbox.processes.start`. */
 export interface SandboxProcessesStartParams {
-  /** `command` (body). */
-  command?: string
-  /** `env` (body). */
+  /** Shell command line to run. Required. */
+  command: string
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
   /** `name` (body). */
   name?: string
   /** `cwd` (body). */
   cwd?: string
-  /** `timeout` (body). */
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
 
@@ -1687,13 +1876,13 @@ export interface SandboxProcessesStartParams {
 export interface SandboxShareCreateParams {
   /** `scope` (body). */
   scope?: string
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
 }
 
 /** Keyword parameters of `sandbox.previews.share`. */
 export interface SandboxPreviewsShareParams {
-  /** `ttl_seconds` (body). */
+  /** Lifetime of the share token, in seconds. */
   expires_in_sec?: number
 }
 
@@ -1703,11 +1892,11 @@ export interface SandboxSnapshotsCreateParams {
   comment?: string
   /** `keep` (body). */
   keep?: boolean
-  /** `retention_seconds` (body). */
+  /** Seconds to keep the snapshot. */
   retention_seconds?: number
-  /** `expiration_seconds` (body). */
+  /** Seconds until the snapshot expires. */
   expiration_seconds?: number
-  /** `expiration_days` (body). */
+  /** Days until the snapshot expires. */
   expiration_days?: number
 }
 
@@ -1721,7 +1910,7 @@ export interface SandboxTerminalOpenParams {
   shell?: string
   /** `cwd` (body). */
   cwd?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
 }
 
@@ -1741,13 +1930,13 @@ export interface SandboxTemplatesListParams {
 
 /** Keyword parameters of `sandbox_templates.create`. */
 export interface SandboxTemplatesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `build_spec` (body). */
   build_spec?: Record<string, unknown>
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -1767,7 +1956,7 @@ export interface ComputersCreateParams {
   template_type?: string
   /** `size` (body). */
   size?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `visibility` (body). */
   visibility?: string
@@ -1777,7 +1966,7 @@ export interface ComputersCreateParams {
   workspace_id?: string
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -1785,9 +1974,9 @@ export interface ComputersCreateParams {
 
 /** Keyword parameters of `computers.list`. */
 export interface ComputersListParams {
-  /** `page` (query). */
+  /** Page number to fetch, 1 for the first; the pager sets it as it walks. */
   page?: number
-  /** `per_page` (query). */
+  /** Items per page, for lists paged by number. */
   per_page?: number
   /** `status` (query). */
   status?: string
@@ -1799,7 +1988,7 @@ export interface ComputersListParams {
 export interface ComputersUpdateParams {
   /** `name` (body). */
   name?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1819,7 +2008,7 @@ export interface ComputerStartParams {
   env_id?: string
   /** `no_env` (body). */
   no_env?: boolean
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
   /** `fail_fast` (body). */
   fail_fast?: boolean
@@ -1857,16 +2046,16 @@ export interface ComputerDestroyParams {
 
 /** Keyword parameters of `computer.env.create`. */
 export interface ComputerEnvCreateParams {
-  /** `name` (body). */
-  name?: string
-  /** `value` (body). */
-  value?: string
+  /** `name` (body). Required. */
+  name: string
+  /** `value` (body). Required. */
+  value: string
 }
 
 /** Keyword parameters of `computer.env.update`. */
 export interface ComputerEnvUpdateParams {
-  /** `value` (body). */
-  value?: string
+  /** `value` (body). Required. */
+  value: string
 }
 
 /** Keyword parameters of `computer.ports.create`. */
@@ -1883,7 +2072,7 @@ export interface ComputerPortsUpdateParams {
 
 /** Keyword parameters of `computer.metrics.get`. */
 export interface ComputerMetricsGetParams {
-  /** `window` (query). */
+  /** Time window such as `1h` or `24h`. */
   window?: string
 }
 
@@ -1895,31 +2084,31 @@ export interface DesktopClickParams {
 
 /** Keyword parameters of `desktop.type`. */
 export interface DesktopTypeParams {
-  /** `delay` (body). */
+  /** Milliseconds between keystrokes. */
   delay?: number
 }
 
 /** Keyword parameters of `desktop.scroll`. */
 export interface DesktopScrollParams {
-  /** `clicks` (body). */
+  /** Scroll steps. */
   clicks?: number
 }
 
 /** Keyword parameters of `workspaces.list`. */
 export interface WorkspacesListParams {
-  /** `page` (query). */
+  /** Page number to fetch, 1 for the first; the pager sets it as it walks. */
   page?: number
-  /** `per_page` (query). */
+  /** Items per page, for lists paged by number. */
   per_page?: number
 }
 
 /** Keyword parameters of `workspaces.create`. */
 export interface WorkspacesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1929,7 +2118,7 @@ export interface WorkspacesUpdateParams {
   name?: string
   /** `description` (body). */
   description?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
 }
 
@@ -1945,15 +2134,15 @@ export interface WorkspacesUsageParams {
 
 /** Keyword parameters of `webhooks.create`. */
 export interface WebhooksCreateParams {
-  /** `url` (body). */
-  url?: string
-  /** `events` (body). */
-  events?: unknown[]
+  /** `url` (body). Required. */
+  url: string
+  /** Event names such as `sandbox.ready`. Required. */
+  events: string[]
   /** `secret` (body). */
   secret?: string
   /** `active` (body). */
   active?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -1963,7 +2152,7 @@ export interface WebhooksCreateParams {
 export interface WebhooksListParams {
   /** `active` (query). */
   active?: boolean
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -1973,8 +2162,8 @@ export interface WebhooksListParams {
 export interface WebhooksUpdateParams {
   /** `url` (body). */
   url?: string
-  /** `events` (body). */
-  events?: unknown[]
+  /** Event names such as `sandbox.ready`. */
+  events?: string[]
   /** `secret` (body). */
   secret?: string
   /** `active` (body). */
@@ -1991,7 +2180,7 @@ export interface UsageGetParams {
   start?: string
   /** `end` (query). */
   end?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
 }
 
@@ -2003,10 +2192,12 @@ export interface UsageSessionsParams {
   since?: string
   /** `until` (query). */
   until?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
+  /** Items per page, for lists paged by number. */
+  per_page?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  cursor?: string
+  page?: number
 }
 
 /** Keyword parameters of `quotas.set`. */
@@ -2023,7 +2214,7 @@ export interface QuotasSetParams {
 
 /** Keyword parameters of `audit_log.list`. */
 export interface AuditLogListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `type` (query). */
   type?: string
@@ -2039,13 +2230,13 @@ export interface AuditLogListParams {
 
 /** Keyword parameters of `api_keys.create`. */
 export interface ApiKeysCreateParams {
-  /** `name` (body). */
-  name?: string
-  /** `scopes` (body). */
-  scopes?: unknown[]
+  /** `name` (body). Required. */
+  name: string
+  /** Scopes such as `sandboxes:read`. */
+  scopes?: string[]
   /** `expires_at` (body). */
   expires_at?: string
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
@@ -2053,7 +2244,7 @@ export interface ApiKeysCreateParams {
 
 /** Keyword parameters of `api_keys.list`. */
 export interface ApiKeysListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2067,8 +2258,8 @@ export interface SnapshotsCreateParams {
 
 /** Keyword parameters of `deployments.create`. */
 export interface DeploymentsCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `source_type` (body). */
   source_type?: string
   /** `repo_url` (body). */
@@ -2081,11 +2272,11 @@ export interface DeploymentsCreateParams {
   run_command?: string
   /** `auto_deploy` (body). */
   auto_deploy?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2099,11 +2290,11 @@ export interface DeploymentsListParams {
   project_id?: string
   /** `state` (query). */
   state?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `external_workspace_id` (query). */
   external_workspace_id?: string
-  /** `external_user_id` (query). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (query). */
   external_project_id?: string
@@ -2117,11 +2308,11 @@ export interface DeploymentsUpdateParams {
   name?: string
   /** `auto_deploy` (body). */
   auto_deploy?: boolean
-  /** `metadata` (body). */
+  /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2141,15 +2332,15 @@ export interface DeploymentsPublishParams {
   build_command?: string
   /** `run_command` (body). */
   run_command?: string
-  /** `port` (body). */
+  /** Port number inside the sandbox or computer. */
   port?: number
   /** `health_check_path` (body). */
   health_check_path?: string
   /** `data_services` (body). */
-  data_services?: unknown[]
+  data_services?: Record<string, unknown>[]
   /** `external_workspace_id` (body). */
   external_workspace_id?: string
-  /** `external_user_id` (body). */
+  /** Your end user's id, to attribute usage and apply quotas. */
   external_user_id?: string
   /** `external_project_id` (body). */
   external_project_id?: string
@@ -2167,13 +2358,13 @@ export interface DeploymentsRollbackParams {
 
 /** Keyword parameters of `databases.create`. */
 export interface DatabasesCreateParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `engine` (body). */
   engine?: string
   /** `version` (body). */
   version?: string
-  /** `size_gb` (body). */
+  /** Size in GB. */
   size_gb?: number
   /** `plan` (body). */
   plan?: string
@@ -2193,7 +2384,7 @@ export interface DatabasesCreateParams {
 export interface DatabasesListParams {
   /** `status` (query). */
   status?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2203,7 +2394,7 @@ export interface DatabasesListParams {
 export interface DatabasesUpdateParams {
   /** `name` (body). */
   name?: string
-  /** `size_gb` (body). */
+  /** Size in GB. */
   size_gb?: number
   /** `plan` (body). */
   plan?: string
@@ -2211,8 +2402,8 @@ export interface DatabasesUpdateParams {
 
 /** Keyword parameters of `storage.create_bucket`. */
 export interface StorageCreateBucketParams {
-  /** `name` (body). */
-  name?: string
+  /** `name` (body). Required. */
+  name: string
   /** `region` (body). */
   region?: string
   /** `public` (body). */
@@ -2231,7 +2422,7 @@ export interface StorageUploadObjectParams {
 export interface StorageSignedUrlParams {
   /** `method` (body). */
   method?: string
-  /** `expires_in` (body). */
+  /** Lifetime of the token or link, in seconds. */
   expires_in?: number
   /** `content_type` (body). */
   content_type?: string
@@ -2239,9 +2430,9 @@ export interface StorageSignedUrlParams {
 
 /** Keyword parameters of `volumes.create`. */
 export interface VolumesCreateParams {
-  /** `name` (body). */
-  name?: string
-  /** `size_gb` (body). */
+  /** `name` (body). Required. */
+  name: string
+  /** Size in GB. */
   size_gb?: number
   /** `region` (body). */
   region?: string
@@ -2253,7 +2444,7 @@ export interface VolumesCreateParams {
 export interface VolumesListParams {
   /** `status` (query). */
   status?: string
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2263,8 +2454,8 @@ export interface VolumesListParams {
 export interface CompletionsCreateParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). */
-  messages?: unknown[]
+  /** Chat messages `{role, content}`, oldest first. Required. */
+  messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
   /** `max_tokens` (body). */
@@ -2275,8 +2466,8 @@ export interface CompletionsCreateParams {
 export interface CompletionsStreamParams {
   /** `model` (body). */
   model?: string
-  /** `messages` (body). */
-  messages?: unknown[]
+  /** Chat messages `{role, content}`, oldest first. Required. */
+  messages: Record<string, unknown>[]
   /** `temperature` (body). */
   temperature?: number
   /** `max_tokens` (body). */
@@ -2285,23 +2476,23 @@ export interface CompletionsStreamParams {
 
 /** Keyword parameters of `embeddings.create`. */
 export interface EmbeddingsCreateParams {
-  /** `input` (body). */
-  input?: unknown
+  /** `input` (body). Required. */
+  input: unknown
   /** `model` (body). */
   model?: string
 }
 
 /** Keyword parameters of `command_center.create_session`. */
 export interface CommandCenterCreateSessionParams {
-  /** `goal` (body). */
-  goal?: string
+  /** `goal` (body). Required. */
+  goal: string
   /** `prompt` (body). */
   prompt?: string
 }
 
 /** Keyword parameters of `command_center.list_sessions`. */
 export interface CommandCenterListSessionsParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
   cursor?: string
@@ -2309,23 +2500,23 @@ export interface CommandCenterListSessionsParams {
 
 /** Keyword parameters of `workspace_invites.create`. */
 export interface WorkspaceInvitesCreateParams {
-  /** `email` (body). */
-  email?: string
+  /** `email` (body). Required. */
+  email: string
   /** `role` (body). */
   role?: string
 }
 
 /** Keyword parameters of `org_invites.create`. */
 export interface OrgInvitesCreateParams {
-  /** `email` (body). */
-  email?: string
+  /** `email` (body). Required. */
+  email: string
   /** `role` (body). */
   role?: string
 }
 
 /** Keyword parameters of `admin.tenants.list`. */
 export interface AdminTenantsListParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `q` (query). */
   q?: string
@@ -2341,7 +2532,7 @@ export interface AdminTenantsSuspendParams {
 
 /** Keyword parameters of `credits.history`. */
 export interface CreditsHistoryParams {
-  /** `limit` (query). */
+  /** Most items to return (per page for paginated lists). */
   limit?: number
   /** `offset` (query). */
   offset?: number
@@ -2351,415 +2542,1013 @@ export interface CreditsHistoryParams {
 
 /** Keyword parameters of `exec.run`. */
 export interface ExecRunParams {
-  /** `command` (body). */
-  command?: string
-  /** `timeout` (body). */
+  /** Shell command line to run. Required. */
+  command: string
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
   /** `working_dir` (body). */
   working_dir?: string
-  /** `env` (body). */
+  /** Environment variables, name to value. */
   env?: Record<string, unknown>
 }
 
 // ---------------------------------------------------------------- models
-// Every field is optional and unknown fields are kept: a newer server never breaks an older client.
+// From core/models.toml. Required fields are always there (the core checks every answer);
+// optional ones may be absent or null. Unknown fields are kept in `extra`, so a newer
+// server never breaks an older client. util.inspect hides secrets and URL tokens.
 
 /** A code-execution sandbox. */
 export interface Sandbox {
   /** Sandbox id (`sbx_…`). */
-  id?: string
+  readonly id: string
   /** Display name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
-  /** creating, running, stopped, paused, error, destroyed, … (open set). */
-  state?: string
+  readonly slug?: string | null
+  /** Lifecycle state. */
+  readonly state: ('creating' | 'running' | 'stopped' | 'paused' | 'error' | 'destroyed' | (string & {}))
   /** Whether commands can run. */
-  ready?: boolean
+  readonly ready?: boolean | null
   /** Template the sandbox was built from. */
-  template_id?: string
-  /** xs, small, medium, large, xl. */
-  size?: string
+  readonly template_id?: string | null
+  /** Size bundle. */
+  readonly size?: ('xs' | 'small' | 'medium' | 'large' | 'xl' | (string & {})) | null
   /** vCPUs. */
-  cpu_count?: number
+  readonly cpu_count?: number | null
   /** Memory in MiB. */
-  memory_mb?: number
+  readonly memory_mb?: number | null
   /** Disk in MiB. */
-  disk_size_mb?: number
+  readonly disk_size_mb?: number | null
   /** Environment variables. */
-  env?: Record<string, unknown>
+  readonly env?: Record<string, unknown> | null
   /** Caller metadata. */
-  metadata?: Record<string, unknown>
+  readonly metadata?: Record<string, unknown> | null
   /** Tags. */
-  tags?: string[]
+  readonly tags?: string[] | null
   /** Lifetime limit in seconds. */
-  timeout_sec?: number
+  readonly timeout_sec?: number | null
   /** Idle limit in seconds. */
-  idle_timeout_sec?: number
+  readonly idle_timeout_sec?: number | null
   /** Kept across restarts. */
-  persistent?: boolean
+  readonly persistent?: boolean | null
   /** Never stopped for idleness. */
-  always_on?: boolean
+  readonly always_on?: boolean | null
   /** Owning tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Workspace id. */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Project id. */
-  project_id?: string
+  readonly project_id?: string | null
   /** Integrator's workspace id. */
-  external_workspace_id?: string
+  readonly external_workspace_id?: string | null
   /** Integrator's user id. */
-  external_user_id?: string
+  readonly external_user_id?: string | null
   /** Integrator's project id. */
-  external_project_id?: string
+  readonly external_project_id?: string | null
   /** Public preview URL. */
-  preview_url?: string
+  readonly preview_url?: string | null
   /** Preview domain. */
-  preview_domain?: string
-  /** Creation time (ISO 8601). */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly preview_domain?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A desktop computer (a sandbox is also addressable as one). */
 export interface Computer {
   /** Computer id. */
-  id?: string
+  readonly id: string
   /** Display name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
-  /** creating, starting, running, stopping, stopped, error, … (open set). */
-  status?: string
+  readonly slug?: string | null
+  /** Lifecycle status. */
+  readonly status: ('creating' | 'provisioning' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'error' | 'destroying' | 'destroyed' | (string & {}))
   /** Template type. */
-  template_type?: string
+  readonly template_type?: string | null
   /** Size name. */
-  size?: string
-  /** public, tenant or key. */
-  visibility?: string
+  readonly size?: string | null
+  /** Who may reach it. */
+  readonly visibility?: ('public' | 'tenant' | 'key' | (string & {})) | null
   /** IP address. */
-  ip_address?: string
+  readonly ip_address?: string | null
   /** Preview domain. */
-  preview_domain?: string
+  readonly preview_domain?: string | null
   /** Owning tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Workspace id. */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Caller metadata. */
-  metadata?: Record<string, unknown>
-  /** Creation time. */
-  created_at?: string
-  /** Last update time. */
-  updated_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly metadata?: Record<string, unknown> | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
-/** The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`. */
+/** The result of running a command; `stdout` and `output` hold the same text whichever route ran it. */
 export interface ExecResult {
-  /** Standard output (computer exec). */
-  output?: string
-  /** Standard output (sandbox exec). */
-  stdout?: string
+  /** Standard output. */
+  readonly stdout: string
+  /** Standard output (the name the computer route and the official SDKs use). */
+  readonly output: string
   /** Standard error. */
-  stderr?: string
-  /** Exit code. */
-  exit_code?: number
+  readonly stderr?: string | null
+  /** Exit code (124 when the command timed out). */
+  readonly exit_code: number
   /** Whether the command exited with 0. */
-  success?: boolean
+  readonly success?: boolean | null
   /** Wall time in milliseconds. */
-  duration_ms?: number
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly duration_ms?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A background process in a sandbox. */
 export interface Process {
-  /** Process id (a string on some routes, a number on others). */
-  pid?: unknown
+  /** Process id (text on some routes, a number on others). */
+  readonly pid: unknown
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Command line. */
-  command?: string
-  /** running, exited, … (open set). */
-  status?: string
+  readonly command?: string | null
+  /** Process status. */
+  readonly status?: ('running' | 'exited' | 'killed' | (string & {})) | null
   /** Exit code once exited. */
-  exit_code?: number
-  /** Start time. */
-  started_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly exit_code?: number | null
+  /** Start time. ISO 8601. */
+  readonly started_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The last lines of output of a background process. */
+export interface ProcessLogs {
+  /** Combined output. */
+  readonly logs?: string | null
+  /** Standard output. */
+  readonly stdout?: string | null
+  /** Standard error. */
+  readonly stderr?: string | null
+  /** Process id. */
+  readonly pid?: unknown | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A webhook subscription. `secret` is present only in the create response. */
 export interface Webhook {
   /** Webhook id. */
-  id?: string
+  readonly id: string
   /** Delivery URL. */
-  url?: string
+  readonly url: string
   /** Subscribed event names. */
-  events?: string[]
+  readonly events?: string[] | null
   /** Whether deliveries are made. */
-  active?: boolean
+  readonly active?: boolean | null
   /** Signing secret, shown once. */
-  secret?: string
+  readonly secret?: string | null
   /** Owning tenant. */
-  tenant_id?: string
-  /** Creation time. */
-  created_at?: string
-  /** Last update time. */
-  updated_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One delivery attempt of a webhook event. */
+export interface WebhookDelivery {
+  /** Delivery id. */
+  readonly id: string
+  /** Webhook id. */
+  readonly webhook_id?: string | null
+  /** Event name. */
+  readonly event_type?: string | null
+  /** HTTP status the endpoint answered. */
+  readonly status_code?: number | null
+  /** Whether the endpoint accepted it. */
+  readonly success?: boolean | null
+  /** Attempt time. ISO 8601. */
+  readonly attempted_at?: string | null
+  /** Round trip in milliseconds. */
+  readonly duration_ms?: number | null
+  /** What the endpoint answered. */
+  readonly response_body?: string | null
+  /** Why the delivery failed. */
+  readonly error?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A read-only share link of a sandbox. */
 export interface Share {
   /** Share id. */
-  share_id?: string
-  /** The link (carries its token). */
-  share_url?: string
+  readonly share_id: string
+  /** The link; its query carries the token. */
+  readonly share_url: string
   /** Scope (`read`). */
-  scope?: string
-  /** Expiry, if any. */
-  expires_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly scope?: string | null
+  /** Expiry, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A short-lived token for a sandbox preview. */
 export interface PreviewToken {
   /** The token. */
-  token?: string
+  readonly token: string
   /** Preview URL carrying the token. */
-  url?: string
-  /** read or interact. */
-  scope?: string
-  /** Expiry. */
-  expires_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly url: string
+  /** What the token allows. */
+  readonly scope?: ('read' | 'interact' | (string & {})) | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A sandbox port exposed as a preview. */
+export interface Preview {
+  /** Preview id. */
+  readonly id: string
+  /** Sandbox port. */
+  readonly port?: number | null
+  /** Sandbox id. */
+  readonly sandbox_id?: string | null
+  /** Public URL. */
+  readonly url?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A share token for one preview. */
+export interface PreviewShare {
+  /** The token. */
+  readonly token: string
+  /** Preview URL carrying the token. */
+  readonly url?: string | null
+  /** The same link under the official SDKs' name. */
+  readonly share_url?: string | null
+  /** Preview id. */
+  readonly preview_id?: string | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A snapshot of a sandbox or computer. */
 export interface Snapshot {
   /** Snapshot id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
-  /** creating, uploading, ready, restoring, failed, deleted, … (open set). */
-  status?: string
-  /** Source sandbox or computer. */
-  computer_id?: string
+  readonly name?: string | null
+  /** Snapshot status. */
+  readonly status?: ('creating' | 'uploading' | 'ready' | 'restoring' | 'failed' | 'deleted' | (string & {})) | null
+  /** Source computer. */
+  readonly computer_id?: string | null
   /** Source sandbox. */
-  sandbox_id?: string
+  readonly sandbox_id?: string | null
   /** Size in bytes. */
-  size_bytes?: number
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly size_bytes?: number | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A sandbox template. */
 export interface Template {
   /** Template id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Description. */
-  description?: string
+  readonly description?: string | null
   /** Build or availability status. */
-  status?: string
+  readonly status?: string | null
   /** Other names the template answers to. */
-  aliases?: string[]
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly aliases?: string[] | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A file or directory of a sandbox; `children` is filled by `tree`. */
+export interface FileEntry {
+  /** Absolute path. */
+  readonly path: string
+  /** Last path segment. */
+  readonly name?: string | null
+  /** Entry type. */
+  readonly type?: ('file' | 'dir' | (string & {})) | null
+  /** Size in bytes. */
+  readonly size?: number | null
+  /** Last modification time. ISO 8601. */
+  readonly modified_at?: string | null
+  /** Entries below a directory (`tree` only), each shaped like this one. */
+  readonly children?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A file written into a sandbox. */
+export interface FileWritten {
+  /** Absolute path. */
+  readonly path: string
+  /** Bytes written. */
+  readonly size_bytes?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of writing several files in one request. */
+export interface WriteManyResult {
+  /** Files written. */
+  readonly written: FileWritten[]
+  /** Files refused, each with its path and reason. */
+  readonly failed?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An environment variable of a sandbox or computer; the value may be masked. */
+export interface EnvVar {
+  /** Variable name. */
+  readonly key: string
+  /** Value (masked when encrypted). */
+  readonly value?: string | null
+  /** Whether the value is stored encrypted. */
+  readonly encrypted?: boolean | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of setting environment variables. */
+export interface EnvUpdate {
+  /** Names of the variables set. */
+  readonly updated?: string[] | null
+  /** The variables as stored. */
+  readonly vars?: EnvVar[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An exposed port of a computer. */
+export interface Port {
+  /** Port number. */
+  readonly port: number
+  /** Protocol (`http`). */
+  readonly protocol?: string | null
+  /** Who may reach it. */
+  readonly visibility?: ('public' | 'private' | (string & {})) | null
+  /** Public URL. */
+  readonly url?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The idle auto-stop setting of a computer. */
+export interface AutoStop {
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Idle time before stopping, in seconds; 0 when off. */
+  readonly seconds: number
+  /** Whether auto-stop is on. */
+  readonly enabled?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Resource metrics of a computer over a window; each series is a list of `{t, value}` points. */
+export interface Metrics {
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Window, e.g. `1h`. */
+  readonly window?: string | null
+  /** CPU use in percent. */
+  readonly cpu_percent?: unknown[] | null
+  /** Memory use in MiB. */
+  readonly memory_mb?: unknown[] | null
+  /** Disk use in MiB. */
+  readonly disk_mb?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The acknowledgement of an action (desktop input, power, file operations). */
+export interface ActionResult {
+  /** Whether the action was done. */
+  readonly success?: boolean | null
+  /** The same, on routes that say `ok`. */
+  readonly ok?: boolean | null
+  /** Resulting status, when the route reports one. */
+  readonly status?: string | null
+  /** Human-readable outcome. */
+  readonly message?: string | null
+  /** Affected path (file operations). */
+  readonly path?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The acknowledgement of a delete, revoke or cancel. */
+export interface Deleted {
+  /** Whether the server accepted it. */
+  readonly ok?: boolean | null
+  /** Id of what was removed, when the route says. */
+  readonly id?: string | null
+  /** Set by routes that report deletion. */
+  readonly deleted?: boolean | null
+  /** Set by routes that report revocation. */
+  readonly revoked?: boolean | null
+  /** Final status, when the route reports one. */
+  readonly status?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A PTY session in a sandbox. */
+export interface TerminalSession {
+  /** Session id. */
+  readonly session_id: string
+  /** Columns. */
+  readonly cols?: number | null
+  /** Rows. */
+  readonly rows?: number | null
+  /** Shell. */
+  readonly shell?: string | null
+  /** Working directory. */
+  readonly cwd?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** WebSocket URL of the session. */
+  readonly stream_url?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A tenant (an organisation) with its plan. */
+export interface Tenant {
+  /** Tenant id. */
+  readonly id: string
+  /** Name. */
+  readonly name?: string | null
+  /** Plan name. */
+  readonly plan?: string | null
+  /** Tenant status. */
+  readonly status?: ('active' | 'suspended' | (string & {})) | null
+  /** Why it is suspended. */
+  readonly suspended_reason?: string | null
+  /** Plan limits. */
+  readonly limits?: Record<string, unknown> | null
+  /** Current usage against the limits. */
+  readonly usage?: Record<string, unknown> | null
+  /** Counts (admin detail). */
+  readonly stats?: Record<string, unknown> | null
+  /** Metadata. */
+  readonly metadata?: Record<string, unknown> | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's custom preview domain. */
+export interface PreviewDomain {
+  /** The domain, when one is set. */
+  readonly domain?: string | null
+  /** When its DNS was verified. ISO 8601. */
+  readonly verified_at?: string | null
+  /** CNAME target to point the domain at. */
+  readonly cname_target?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The DNS check of the custom preview domain. */
+export interface PreviewDomainCheck {
+  /** Whether the records are in place. */
+  readonly verified: boolean
+  /** The domain. */
+  readonly domain?: string | null
+  /** Expected CNAME target. */
+  readonly target?: string | null
+  /** Records checked, each `{type, name, value, verified}`. */
+  readonly records?: unknown[] | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's white-label branding. */
+export interface Branding {
+  /** Product name. */
+  readonly product_name?: string | null
+  /** App name. */
+  readonly app_name?: string | null
+  /** Logo URL. */
+  readonly logo_url?: string | null
+  /** Favicon URL. */
+  readonly favicon_url?: string | null
+  /** Support URL. */
+  readonly support_url?: string | null
+  /** Support email. */
+  readonly support_email?: string | null
+  /** Primary colour (`#rrggbb`). */
+  readonly primary_color?: string | null
+  /** Background colour (`#rrggbb`). */
+  readonly background_color?: string | null
+  /** Custom CSS. */
+  readonly custom_css?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** Usage over a period, grouped as requested. */
 export interface UsageReport {
-  /** Period start. */
-  period_start?: string
-  /** Period end. */
-  period_end?: string
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
   /** Grouped rows. */
-  results?: unknown[]
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly results: unknown[]
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Usage summary of a billing period. */
+export interface UsageSummary {
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
+  /** Compute in hours. */
+  readonly compute_hours?: number | null
+  /** Storage in GB. */
+  readonly storage_gb?: number | null
+  /** Bandwidth in GB. */
+  readonly bandwidth_gb?: number | null
+  /** Intelligence tokens. */
+  readonly ai_tokens?: number | null
+  /** Credits used. */
+  readonly total_credits?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One billed compute session. */
+export interface UsageSession {
+  /** Session id. */
+  readonly id: string
+  /** Sandbox or computer id. */
+  readonly computer_id?: string | null
+  /** Start time. ISO 8601. */
+  readonly started_at?: string | null
+  /** End time; absent while running. ISO 8601. */
+  readonly ended_at?: string | null
+  /** Duration in seconds. */
+  readonly duration_sec?: number | null
+  /** Credits charged. */
+  readonly credit_cost?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** Limits for one of an integrator's end users. */
 export interface Quota {
   /** The integrator's user id. */
-  external_user_id?: string
+  readonly external_user_id: string
   /** Maximum sandboxes. */
-  max_sandboxes?: number
+  readonly max_sandboxes?: number | null
   /** Maximum concurrently running sandboxes. */
-  max_concurrent?: number
+  readonly max_concurrent?: number | null
   /** Maximum spend in cents. */
-  max_credit_cents?: number
+  readonly max_credit_cents?: number | null
   /** Maximum storage in GB. */
-  max_storage_gb?: number
+  readonly max_storage_gb?: number | null
   /** Sandboxes currently counted. */
-  current_sandboxes?: number
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly current_sandboxes?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** One entry of the audit log. */
 export interface AuditEntry {
   /** Entry id. */
-  id?: string
+  readonly id: string
   /** Tenant. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Who acted. */
-  actor_id?: string
+  readonly actor_id?: string | null
   /** api_key, user, … */
-  actor_type?: string
+  readonly actor_type?: string | null
   /** What was done (`sandbox.create`, …). */
-  action?: string
+  readonly action?: string | null
   /** Resource type. */
-  resource?: string
+  readonly resource?: string | null
   /** Resource id. */
-  resource_id?: string
+  readonly resource_id?: string | null
   /** Details. */
-  metadata?: Record<string, unknown>
+  readonly metadata?: Record<string, unknown> | null
   /** Caller address. */
-  ip_address?: string
-  /** Time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly ip_address?: string | null
+  /** Time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An API key. `token` is present only in the create response. */
+export interface ApiKey {
+  /** Key id. */
+  readonly id: string
+  /** Name. */
+  readonly name?: string | null
+  /** First characters of the key, safe to show. */
+  readonly prefix?: string | null
+  /** Scopes granted. */
+  readonly scopes?: string[] | null
+  /** The key itself, shown once. */
+  readonly token?: string | null
+  /** Owning tenant. */
+  readonly tenant_id?: string | null
+  /** Metadata. */
+  readonly metadata?: Record<string, unknown> | null
+  /** Expiry, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Last use. ISO 8601. */
+  readonly last_used_at?: string | null
+  /** Revocation time. ISO 8601. */
+  readonly revoked_at?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A workspace. */
 export interface Workspace {
   /** Workspace id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** URL-safe name. */
-  slug?: string
+  readonly slug?: string | null
   /** Description. */
-  description?: string
+  readonly description?: string | null
   /** Owning tenant. */
-  tenant_id?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Aggregate counts of a workspace. */
+export interface WorkspaceStats {
+  /** Workspace id. */
+  readonly workspace_id?: string | null
+  /** Computers. */
+  readonly computers?: number | null
+  /** Sandboxes. */
+  readonly sandboxes?: number | null
+  /** Running machines. */
+  readonly running?: number | null
+  /** Members. */
+  readonly members?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Resource usage of a workspace over a period. */
+export interface WorkspaceUsage {
+  /** Workspace id. */
+  readonly workspace_id?: string | null
+  /** Period name. */
+  readonly period?: string | null
+  /** Period start. ISO 8601. */
+  readonly period_start?: string | null
+  /** Period end. ISO 8601. */
+  readonly period_end?: string | null
+  /** Compute in seconds. */
+  readonly compute_seconds?: number | null
+  /** Spend in cents. */
+  readonly credit_cents?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A member of a workspace. */
 export interface Member {
   /** User id. */
-  user_id?: string
+  readonly user_id: string
   /** Email. */
-  email?: string
-  /** owner, admin, member, viewer (open set). */
-  role?: string
+  readonly email?: string | null
+  /** Role. */
+  readonly role?: ('owner' | 'admin' | 'member' | 'viewer' | (string & {})) | null
   /** Workspace id. */
-  workspace_id?: string
-  /** Join time. */
-  joined_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly workspace_id?: string | null
+  /** Join time. ISO 8601. */
+  readonly joined_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** An invitation to a workspace or organisation. */
 export interface Invite {
   /** Invite id. */
-  id?: string
+  readonly id: string
   /** Invitee email. */
-  email?: string
+  readonly email: string
   /** Role granted on acceptance. */
-  role?: string
+  readonly role?: string | null
   /** Workspace id (workspace invites). */
-  workspace_id?: string
+  readonly workspace_id?: string | null
   /** Tenant id. */
-  tenant_id?: string
+  readonly tenant_id?: string | null
   /** Acceptance token. */
-  token?: string
-  /** pending, accepted, revoked, expired (open set). */
-  status?: string
-  /** Expiry. */
-  expires_at?: string
-  /** Acceptance time. */
-  accepted_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly token?: string | null
+  /** Acceptance link. */
+  readonly invite_url?: string | null
+  /** Invite status. */
+  readonly status?: ('pending' | 'accepted' | 'revoked' | 'expired' | (string & {})) | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Acceptance time. ISO 8601. */
+  readonly accepted_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** What an invitation token grants, readable without an API key. */
+export interface InvitePreview {
+  /** Invitee email. */
+  readonly email?: string | null
+  /** Organisation name. */
+  readonly tenant_name?: string | null
+  /** Role granted on acceptance. */
+  readonly role?: string | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Whether it has expired. */
+  readonly expired?: boolean | null
+  /** Whether it was accepted. */
+  readonly accepted?: boolean | null
+  /** Whether it was withdrawn. */
+  readonly revoked?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of accepting an invitation. */
+export interface InviteAcceptance {
+  /** Whether it was accepted. */
+  readonly accepted: boolean
+  /** Organisation joined. */
+  readonly tenant_id?: string | null
+  /** Workspace joined (workspace invites). */
+  readonly workspace_id?: string | null
+  /** Role granted. */
+  readonly role?: string | null
+  /** User id. */
+  readonly user_id?: string | null
+  /** Email. */
+  readonly email?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A deployment. */
 export interface Deployment {
   /** Deployment id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** State (open set). */
-  state?: string
+  readonly state?: string | null
   /** Status (open set). */
-  status?: string
+  readonly status?: string | null
   /** Project id. */
-  project_id?: string
+  readonly project_id?: string | null
   /** Public URL. */
-  url?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly url?: string | null
+  /** Public URL (the name some routes use). */
+  readonly public_url?: string | null
+  /** Version being served. */
+  readonly active_version_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A published version of a deployment. */
+export interface Publication {
+  /** The deployment after publishing. */
+  readonly deployment: Deployment
+  /** The new version: id, number, status, kind, environment. */
+  readonly version?: Record<string, unknown> | null
+  /** Data services attached. */
+  readonly services?: unknown[] | null
+  /** Whether the version now serves traffic. */
+  readonly promoted?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A managed database. */
 export interface Database {
   /** Database id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Engine (postgres, …). */
-  engine?: string
+  readonly engine?: string | null
+  /** Engine version. */
+  readonly version?: string | null
   /** Status (open set). */
-  status?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly status?: string | null
+  /** Region. */
+  readonly region?: string | null
+  /** Size in GB. */
+  readonly size_gb?: number | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Connection credentials of a database; every field that grants access is hidden when printed. */
+export interface DatabaseCredentials {
+  /** Connection URL, password included. */
+  readonly url?: string | null
+  /** Host name. */
+  readonly host?: string | null
+  /** Port. */
+  readonly port?: number | null
+  /** Database name. */
+  readonly database?: string | null
+  /** User name. */
+  readonly username?: string | null
+  /** Password. */
+  readonly password?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** A storage volume. */
 export interface Volume {
   /** Volume id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Size in GB. */
-  size_gb?: number
+  readonly size_gb?: number | null
   /** Status (open set). */
-  status?: string
+  readonly status?: string | null
   /** Region. */
-  region?: string
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly region?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A volume mounted into a computer. */
+export interface VolumeAttachment {
+  /** Attachment id (give it to `detach`). */
+  readonly id: string
+  /** Volume id. */
+  readonly volume_id?: string | null
+  /** Computer id. */
+  readonly computer_id?: string | null
+  /** Mount path in the computer. */
+  readonly mount_path?: string | null
+  /** Status (open set). */
+  readonly status?: string | null
+  /** Attach time. ISO 8601. */
+  readonly attached_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }
 
 /** An object-storage bucket. */
 export interface Bucket {
   /** Bucket id. */
-  id?: string
+  readonly id: string
   /** Name. */
-  name?: string
+  readonly name?: string | null
   /** Region. */
-  region?: string
+  readonly region?: string | null
   /** Whether objects are public. */
-  public?: boolean
-  /** Creation time. */
-  created_at?: string
-  /** Fields this version of the client does not model. */
-  [key: string]: unknown
+  readonly public?: boolean | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An object stored in a bucket. */
+export interface StoredObject {
+  /** Object key. */
+  readonly key: string
+  /** Bucket id. */
+  readonly bucket_id?: string | null
+  /** Size in bytes. */
+  readonly size?: number | null
+  /** Content type. */
+  readonly content_type?: string | null
+  /** Entity tag. */
+  readonly etag?: string | null
+  /** Last write time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A presigned URL for one object. */
+export interface SignedUrl {
+  /** The URL; its query carries the signature. */
+  readonly url: string
+  /** HTTP method it allows. */
+  readonly method?: string | null
+  /** Headers to send with it. */
+  readonly headers?: Record<string, unknown> | null
+  /** Expiry. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A command center agent session. */
+export interface AgentSession {
+  /** Session id. */
+  readonly id: string
+  /** Goal given to the agent. */
+  readonly goal?: string | null
+  /** Session status. */
+  readonly status?: ('pending' | 'running' | 'completed' | 'failed' | 'cancelled' | (string & {})) | null
+  /** Computer it drives. */
+  readonly computer_id?: string | null
+  /** Owning tenant. */
+  readonly tenant_id?: string | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Last update time. ISO 8601. */
+  readonly updated_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The tenant's credit balance. */
+export interface CreditBalance {
+  /** Credits left. */
+  readonly balance: number
+  /** Unit (`credits`). */
+  readonly currency?: string | null
+  /** Expiry of the credits, if any. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One credit transaction. */
+export interface CreditTransaction {
+  /** Transaction id. */
+  readonly id: string
+  /** Credits; negative for debits. */
+  readonly amount: number
+  /** Transaction type. */
+  readonly type?: ('debit' | 'credit' | 'promo' | (string & {})) | null
+  /** What it was for. */
+  readonly description?: string | null
+  /** Time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
 }

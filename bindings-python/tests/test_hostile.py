@@ -74,6 +74,8 @@ class Server:
         self.listener.close()
 
     def client(self, **options: object) -> miosa_native.Client:
+        # Retries off unless a test turns them on: each case counts its requests.
+        options.setdefault("max_retries", 0)
         return miosa_native.Client("msk_test_hostile", base_url=self.base_url, **options)  # type: ignore[arg-type]
 
 
@@ -132,7 +134,7 @@ def test_a_server_answering_after_3_s_fails_a_1_s_client_in_about_1_s(serve: Cal
         time.sleep(3)
         conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}")
 
-    with serve(handler).client(receive_timeout=1) as client:
+    with serve(handler).client(timeout=1) as client:
         started = time.monotonic()
         with pytest.raises(miosa_native.APITimeoutError):
             client.sandboxes.get("sbx_1")
@@ -141,7 +143,7 @@ def test_a_server_answering_after_3_s_fails_a_1_s_client_in_about_1_s(serve: Cal
 
 def test_a_4_s_command_with_its_own_timeout_outlives_a_2_s_client_timeout(fresh: object) -> None:
     emulator = fresh
-    with miosa_native.Client(emulator.api_key, base_url=emulator.base_url, receive_timeout=2) as client:  # type: ignore[attr-defined]
+    with miosa_native.Client(emulator.api_key, base_url=emulator.base_url, timeout=2, max_retries=0) as client:  # type: ignore[attr-defined]
         out = client.sandbox.exec.run("sbx_fixture", command="sleep 4; echo done", timeout=20)
     assert out.stdout == "done\n"
 
@@ -191,7 +193,7 @@ def test_a_post_stream_cut_is_not_replayed_with_retries_off(serve: Callable[[Han
 
     server = serve(handler)
     seen: List[str] = []
-    with server.client(retry=False) as client:
+    with server.client(max_retries=0) as client:
         with pytest.raises(miosa_native.APIConnectionError):
             for event in client.completions.stream(model="m", messages=[]):
                 seen.append(event.data)

@@ -67,9 +67,9 @@ def test_errors_surface_during_iteration(client: miosa_native.Client) -> None:
         next(entries)
 
 
-def test_untyped_pages(admin: miosa_native.Client, client: miosa_native.Client) -> None:
+def test_every_pager_yields_models(admin: miosa_native.Client, client: miosa_native.Client) -> None:
     tenants = list(admin.admin.tenants.iter(limit=1))
-    assert tenants and all(isinstance(t, dict) for t in tenants)
+    assert len(tenants) >= 2 and all(isinstance(t, miosa_native.Tenant) for t in tenants)
     hooks = list(client.webhooks.iter(limit=1))
     assert all(isinstance(h, miosa_native.Webhook) for h in hooks)
 
@@ -89,3 +89,17 @@ def test_async_pagination(fresh: Emulator, admin: miosa_native.Client) -> None:
                 pass
 
     asyncio.run(run())
+
+
+def test_page_numbered_lists_walk_every_page(client: miosa_native.Client, fresh: Emulator) -> None:
+    for i in range(3):
+        client.sandboxes.create(name=f"billed-{i}")
+    everything = [s.id for s in client.usage.sessions_iter()]
+    assert len(everything) >= 3
+    per_page = -(-len(everything) // 3)  # exactly three pages
+    first = client.usage.sessions(per_page=per_page)
+    assert first.next_cursor == "2" and len(first) == per_page
+    walked = [s.id for s in client.usage.sessions_iter(per_page=per_page)]
+    assert walked == everything, "every page, in order, nothing twice"
+    pages = [r["query"].get("page") for r in fresh.requests("/api/v1/usage/sessions")[-3:]]
+    assert pages == [None, "2", "3"], pages

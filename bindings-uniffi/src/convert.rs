@@ -156,9 +156,29 @@ pub(crate) fn extra_text(extra: Map<String, Value>) -> String {
     Value::Object(extra).to_string()
 }
 
-/// Integers of the models are exposed signed: Kotlin's unsigned types are awkward to use.
+/// Integers the core keeps unsigned are exposed signed: Kotlin's unsigned types are awkward to use.
 pub(crate) fn signed<T: TryInto<i64>>(n: T) -> i64 {
     n.try_into().unwrap_or(i64::MAX)
+}
+
+/// A JSON object field of a model, as JSON text.
+pub(crate) fn object_text(map: Map<String, Value>) -> String {
+    Value::Object(map).to_string()
+}
+
+/// A JSON array field of a model, as JSON text.
+pub(crate) fn array_text(items: Vec<Value>) -> String {
+    Value::Array(items).to_string()
+}
+
+/// Models nested in a model, as records.
+pub(crate) fn records<M, R: From<M>>(models: Vec<M>) -> Vec<R> {
+    models.into_iter().map(R::from).collect()
+}
+
+/// A JSON array of strings (such as a sandbox's tags).
+pub(crate) fn strings(value: Value) -> Result<Vec<String>, MiosaError> {
+    serde_json::from_value(value).map_err(|e| decode_error(&e))
 }
 
 /// The JSON of a non-stream output.
@@ -185,11 +205,6 @@ impl std::fmt::Debug for ExtraKeys<'_> {
             Err(_) => f.write_str("<not a JSON object>"),
         }
     }
-}
-
-/// An item of an untyped page, as JSON text (fallible only to line up with [`model`]).
-pub(crate) fn json_item(value: Value) -> Result<String, MiosaError> {
-    Ok(value.to_string())
 }
 
 #[cfg(test)]
@@ -240,10 +255,10 @@ mod tests {
     #[test]
     fn models_decode_into_records_and_hide_secrets() {
         let record: crate::Webhook = model::<mcore::models::Webhook, crate::Webhook>(json!({
-            "id": "wh_1", "secret": "whsec_value", "events": ["a"], "brand_new": {"k": "v"}
+            "id": "wh_1", "url": "https://h.example/x", "secret": "whsec_value", "events": ["a"], "brand_new": {"k": "v"}
         }))
         .expect("decodes");
-        assert_eq!(record.id.as_deref(), Some("wh_1"));
+        assert_eq!(record.id, "wh_1");
         assert_eq!(record.events, Some(vec!["a".to_owned()]));
         assert_eq!(record.extra, r#"{"brand_new":{"k":"v"}}"#);
         let shown = format!("{record:?}");

@@ -16,24 +16,22 @@ use crate::errors::MiosaError;
 use crate::stream::{EventStream, PagerCell};
 
 /// A code-execution sandbox.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Sandbox {
     /// Sandbox id (`sbx_…`).
-    pub id: Option<String>,
+    pub id: String,
     /// Display name.
     pub name: Option<String>,
     /// URL-safe name.
     pub slug: Option<String>,
-    /// creating, running, stopped, paused, error, destroyed, … (open set).
-    pub state: Option<String>,
+    /// Lifecycle state.
+    pub state: String,
     /// Whether commands can run.
     pub ready: Option<bool>,
     /// Template the sandbox was built from.
     pub template_id: Option<String>,
-    /// xs, small, medium, large, xl.
+    /// Size bundle.
     pub size: Option<String>,
     /// vCPUs.
     pub cpu_count: Option<i64>,
@@ -71,7 +69,7 @@ pub struct Sandbox {
     pub preview_url: Option<String>,
     /// Preview domain.
     pub preview_domain: Option<String>,
-    /// Creation time (ISO 8601).
+    /// Creation time.
     pub created_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
@@ -87,14 +85,14 @@ impl From<mcore::models::Sandbox> for Sandbox {
             ready: m.ready,
             template_id: m.template_id,
             size: m.size,
-            cpu_count: m.cpu_count.map(convert::signed),
-            memory_mb: m.memory_mb.map(convert::signed),
-            disk_size_mb: m.disk_size_mb.map(convert::signed),
-            env: m.env.map(|v| Value::Object(v).to_string()),
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            cpu_count: m.cpu_count,
+            memory_mb: m.memory_mb,
+            disk_size_mb: m.disk_size_mb,
+            env: m.env.map(convert::object_text),
+            metadata: m.metadata.map(convert::object_text),
             tags: m.tags,
-            timeout_sec: m.timeout_sec.map(convert::signed),
-            idle_timeout_sec: m.idle_timeout_sec.map(convert::signed),
+            timeout_sec: m.timeout_sec,
+            idle_timeout_sec: m.idle_timeout_sec,
             persistent: m.persistent,
             always_on: m.always_on,
             tenant_id: m.tenant_id,
@@ -111,22 +109,20 @@ impl From<mcore::models::Sandbox> for Sandbox {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Sandbox");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
         if let Some(v) = &self.slug {
             s.field("slug", v);
         }
-        if let Some(v) = &self.state {
-            s.field("state", v);
-        }
+        let v = &self.state;
+        s.field("state", v);
         if let Some(v) = &self.ready {
             s.field("ready", v);
         }
@@ -185,7 +181,7 @@ impl fmt::Debug for Sandbox {
             s.field("external_project_id", v);
         }
         if let Some(v) = &self.preview_url {
-            s.field("preview_url", v);
+            s.field("preview_url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.preview_domain {
             s.field("preview_domain", v);
@@ -199,24 +195,22 @@ impl fmt::Debug for Sandbox {
 }
 
 /// A desktop computer (a sandbox is also addressable as one).
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Computer {
     /// Computer id.
-    pub id: Option<String>,
+    pub id: String,
     /// Display name.
     pub name: Option<String>,
     /// URL-safe name.
     pub slug: Option<String>,
-    /// creating, starting, running, stopping, stopped, error, … (open set).
-    pub status: Option<String>,
+    /// Lifecycle status.
+    pub status: String,
     /// Template type.
     pub template_type: Option<String>,
     /// Size name.
     pub size: Option<String>,
-    /// public, tenant or key.
+    /// Who may reach it.
     pub visibility: Option<String>,
     /// IP address.
     pub ip_address: Option<String>,
@@ -250,7 +244,7 @@ impl From<mcore::models::Computer> for Computer {
             preview_domain: m.preview_domain,
             tenant_id: m.tenant_id,
             workspace_id: m.workspace_id,
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            metadata: m.metadata.map(convert::object_text),
             created_at: m.created_at,
             updated_at: m.updated_at,
             extra: convert::extra_text(m.extra),
@@ -258,22 +252,20 @@ impl From<mcore::models::Computer> for Computer {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Computer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Computer");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
         if let Some(v) = &self.slug {
             s.field("slug", v);
         }
-        if let Some(v) = &self.status {
-            s.field("status", v);
-        }
+        let v = &self.status;
+        s.field("status", v);
         if let Some(v) = &self.template_type {
             s.field("template_type", v);
         }
@@ -309,20 +301,18 @@ impl fmt::Debug for Computer {
     }
 }
 
-/// The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`.
-///
-/// Every field is optional: a server that omits one never breaks the client.
+/// The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ExecResult {
-    /// Standard output (computer exec).
-    pub output: Option<String>,
-    /// Standard output (sandbox exec).
-    pub stdout: Option<String>,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard output (the name the computer route and the official SDKs use).
+    pub output: String,
     /// Standard error.
     pub stderr: Option<String>,
-    /// Exit code.
-    pub exit_code: Option<i64>,
+    /// Exit code (124 when the command timed out).
+    pub exit_code: i64,
     /// Whether the command exited with 0.
     pub success: Option<bool>,
     /// Wall time in milliseconds.
@@ -334,33 +324,30 @@ pub struct ExecResult {
 impl From<mcore::models::ExecResult> for ExecResult {
     fn from(m: mcore::models::ExecResult) -> Self {
         Self {
-            output: m.output,
             stdout: m.stdout,
+            output: m.output,
             stderr: m.stderr,
             exit_code: m.exit_code,
             success: m.success,
-            duration_ms: m.duration_ms.map(convert::signed),
+            duration_ms: m.duration_ms,
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for ExecResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ExecResult");
-        if let Some(v) = &self.output {
-            s.field("output", v);
-        }
-        if let Some(v) = &self.stdout {
-            s.field("stdout", v);
-        }
+        let v = &self.stdout;
+        s.field("stdout", v);
+        let v = &self.output;
+        s.field("output", v);
         if let Some(v) = &self.stderr {
             s.field("stderr", v);
         }
-        if let Some(v) = &self.exit_code {
-            s.field("exit_code", v);
-        }
+        let v = &self.exit_code;
+        s.field("exit_code", v);
         if let Some(v) = &self.success {
             s.field("success", v);
         }
@@ -373,18 +360,16 @@ impl fmt::Debug for ExecResult {
 }
 
 /// A background process in a sandbox.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxProcess {
-    /// Process id (a string on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
-    pub pid: Option<String>,
+    /// Process id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+    pub pid: String,
     /// Name.
     pub name: Option<String>,
     /// Command line.
     pub command: Option<String>,
-    /// running, exited, … (open set).
+    /// Process status.
     pub status: Option<String>,
     /// Exit code once exited.
     pub exit_code: Option<i64>,
@@ -397,7 +382,7 @@ pub struct SandboxProcess {
 impl From<mcore::models::Process> for SandboxProcess {
     fn from(m: mcore::models::Process) -> Self {
         Self {
-            pid: m.pid.map(convert::value_text),
+            pid: convert::value_text(m.pid),
             name: m.name,
             command: m.command,
             status: m.status,
@@ -408,13 +393,12 @@ impl From<mcore::models::Process> for SandboxProcess {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for SandboxProcess {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxProcess");
-        if let Some(v) = &self.pid {
-            s.field("pid", v);
-        }
+        let v = &self.pid;
+        s.field("pid", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -435,16 +419,63 @@ impl fmt::Debug for SandboxProcess {
     }
 }
 
+/// The last lines of output of a background process.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ProcessLogs {
+    /// Combined output.
+    pub logs: Option<String>,
+    /// Standard output.
+    pub stdout: Option<String>,
+    /// Standard error.
+    pub stderr: Option<String>,
+    /// Process id. Text: a string as it is, any other JSON value as JSON text.
+    pub pid: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ProcessLogs> for ProcessLogs {
+    fn from(m: mcore::models::ProcessLogs) -> Self {
+        Self {
+            logs: m.logs,
+            stdout: m.stdout,
+            stderr: m.stderr,
+            pid: m.pid.map(convert::value_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ProcessLogs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ProcessLogs");
+        if let Some(v) = &self.logs {
+            s.field("logs", v);
+        }
+        if let Some(v) = &self.stdout {
+            s.field("stdout", v);
+        }
+        if let Some(v) = &self.stderr {
+            s.field("stderr", v);
+        }
+        if let Some(v) = &self.pid {
+            s.field("pid", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A webhook subscription. `secret` is present only in the create response.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Webhook {
     /// Webhook id.
-    pub id: Option<String>,
+    pub id: String,
     /// Delivery URL.
-    pub url: Option<String>,
+    pub url: String,
     /// Subscribed event names.
     pub events: Option<Vec<String>>,
     /// Whether deliveries are made.
@@ -477,16 +508,14 @@ impl From<mcore::models::Webhook> for Webhook {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Webhook");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
-        if let Some(v) = &self.url {
-            s.field("url", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
+        let v = &self.url;
+        s.field("url", v);
         if let Some(v) = &self.events {
             s.field("events", v);
         }
@@ -510,16 +539,92 @@ impl fmt::Debug for Webhook {
     }
 }
 
+/// One delivery attempt of a webhook event.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WebhookDelivery {
+    /// Delivery id.
+    pub id: String,
+    /// Webhook id.
+    pub webhook_id: Option<String>,
+    /// Event name.
+    pub event_type: Option<String>,
+    /// HTTP status the endpoint answered.
+    pub status_code: Option<i64>,
+    /// Whether the endpoint accepted it.
+    pub success: Option<bool>,
+    /// Attempt time.
+    pub attempted_at: Option<String>,
+    /// Round trip in milliseconds.
+    pub duration_ms: Option<i64>,
+    /// What the endpoint answered.
+    pub response_body: Option<String>,
+    /// Why the delivery failed.
+    pub error: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::WebhookDelivery> for WebhookDelivery {
+    fn from(m: mcore::models::WebhookDelivery) -> Self {
+        Self {
+            id: m.id,
+            webhook_id: m.webhook_id,
+            event_type: m.event_type,
+            status_code: m.status_code,
+            success: m.success,
+            attempted_at: m.attempted_at,
+            duration_ms: m.duration_ms,
+            response_body: m.response_body,
+            error: m.error,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for WebhookDelivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WebhookDelivery");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.webhook_id {
+            s.field("webhook_id", v);
+        }
+        if let Some(v) = &self.event_type {
+            s.field("event_type", v);
+        }
+        if let Some(v) = &self.status_code {
+            s.field("status_code", v);
+        }
+        if let Some(v) = &self.success {
+            s.field("success", v);
+        }
+        if let Some(v) = &self.attempted_at {
+            s.field("attempted_at", v);
+        }
+        if let Some(v) = &self.duration_ms {
+            s.field("duration_ms", v);
+        }
+        if let Some(v) = &self.response_body {
+            s.field("response_body", v);
+        }
+        if let Some(v) = &self.error {
+            s.field("error", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A read-only share link of a sandbox.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Share {
     /// Share id.
-    pub share_id: Option<String>,
-    /// The link (carries its token).
-    pub share_url: Option<String>,
+    pub share_id: String,
+    /// The link; its query carries the token.
+    pub share_url: String,
     /// Scope (`read`).
     pub scope: Option<String>,
     /// Expiry, if any.
@@ -540,16 +645,14 @@ impl From<mcore::models::Share> for Share {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Share {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Share");
-        if let Some(v) = &self.share_id {
-            s.field("share_id", v);
-        }
-        if self.share_url.is_some() {
-            s.field("share_url", &convert::Redacted);
-        }
+        let v = &self.share_id;
+        s.field("share_id", v);
+        let v = &self.share_url;
+        s.field("share_url", &mcore::models::without_query(v));
         if let Some(v) = &self.scope {
             s.field("scope", v);
         }
@@ -562,16 +665,14 @@ impl fmt::Debug for Share {
 }
 
 /// A short-lived token for a sandbox preview.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct PreviewToken {
     /// The token.
-    pub token: Option<String>,
+    pub token: String,
     /// Preview URL carrying the token.
-    pub url: Option<String>,
-    /// read or interact.
+    pub url: String,
+    /// What the token allows.
     pub scope: Option<String>,
     /// Expiry.
     pub expires_at: Option<String>,
@@ -591,16 +692,13 @@ impl From<mcore::models::PreviewToken> for PreviewToken {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for PreviewToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("PreviewToken");
-        if self.token.is_some() {
-            s.field("token", &convert::Redacted);
-        }
-        if self.url.is_some() {
-            s.field("url", &convert::Redacted);
-        }
+        s.field("token", &convert::Redacted);
+        let v = &self.url;
+        s.field("url", &mcore::models::without_query(v));
         if let Some(v) = &self.scope {
             s.field("scope", v);
         }
@@ -612,19 +710,130 @@ impl fmt::Debug for PreviewToken {
     }
 }
 
+/// A sandbox port exposed as a preview.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Preview {
+    /// Preview id.
+    pub id: String,
+    /// Sandbox port.
+    pub port: Option<i64>,
+    /// Sandbox id.
+    pub sandbox_id: Option<String>,
+    /// Public URL.
+    pub url: Option<String>,
+    /// Status (open set).
+    pub status: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Preview> for Preview {
+    fn from(m: mcore::models::Preview) -> Self {
+        Self {
+            id: m.id,
+            port: m.port,
+            sandbox_id: m.sandbox_id,
+            url: m.url,
+            status: m.status,
+            created_at: m.created_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Preview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Preview");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.port {
+            s.field("port", v);
+        }
+        if let Some(v) = &self.sandbox_id {
+            s.field("sandbox_id", v);
+        }
+        if let Some(v) = &self.url {
+            s.field("url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A share token for one preview.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct PreviewShare {
+    /// The token.
+    pub token: String,
+    /// Preview URL carrying the token.
+    pub url: Option<String>,
+    /// The same link under the official SDKs' name.
+    pub share_url: Option<String>,
+    /// Preview id.
+    pub preview_id: Option<String>,
+    /// Expiry.
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::PreviewShare> for PreviewShare {
+    fn from(m: mcore::models::PreviewShare) -> Self {
+        Self {
+            token: m.token,
+            url: m.url,
+            share_url: m.share_url,
+            preview_id: m.preview_id,
+            expires_at: m.expires_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for PreviewShare {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PreviewShare");
+        s.field("token", &convert::Redacted);
+        if let Some(v) = &self.url {
+            s.field("url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.share_url {
+            s.field("share_url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.preview_id {
+            s.field("preview_id", v);
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A snapshot of a sandbox or computer.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Snapshot {
     /// Snapshot id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
-    /// creating, uploading, ready, restoring, failed, deleted, … (open set).
+    /// Snapshot status.
     pub status: Option<String>,
-    /// Source sandbox or computer.
+    /// Source computer.
     pub computer_id: Option<String>,
     /// Source sandbox.
     pub sandbox_id: Option<String>,
@@ -644,20 +853,19 @@ impl From<mcore::models::Snapshot> for Snapshot {
             status: m.status,
             computer_id: m.computer_id,
             sandbox_id: m.sandbox_id,
-            size_bytes: m.size_bytes.map(convert::signed),
+            size_bytes: m.size_bytes,
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Snapshot");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -682,13 +890,11 @@ impl fmt::Debug for Snapshot {
 }
 
 /// A sandbox template.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Template {
     /// Template id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// Description.
@@ -717,13 +923,12 @@ impl From<mcore::models::Template> for Template {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Template");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -744,9 +949,835 @@ impl fmt::Debug for Template {
     }
 }
 
+/// A file or directory of a sandbox; `children` is filled by `tree`.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FileEntry {
+    /// Absolute path.
+    pub path: String,
+    /// Last path segment.
+    pub name: Option<String>,
+    /// Entry type.
+    pub r#type: Option<String>,
+    /// Size in bytes.
+    pub size: Option<i64>,
+    /// Last modification time.
+    pub modified_at: Option<String>,
+    /// Entries below a directory (`tree` only), each shaped like this one. A JSON array, as text.
+    pub children: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::FileEntry> for FileEntry {
+    fn from(m: mcore::models::FileEntry) -> Self {
+        Self {
+            path: m.path,
+            name: m.name,
+            r#type: m.r#type,
+            size: m.size,
+            modified_at: m.modified_at,
+            children: m.children.map(convert::array_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for FileEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileEntry");
+        let v = &self.path;
+        s.field("path", v);
+        if let Some(v) = &self.name {
+            s.field("name", v);
+        }
+        if let Some(v) = &self.r#type {
+            s.field("type", v);
+        }
+        if let Some(v) = &self.size {
+            s.field("size", v);
+        }
+        if let Some(v) = &self.modified_at {
+            s.field("modified_at", v);
+        }
+        if let Some(v) = &self.children {
+            s.field("children", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A file written into a sandbox.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FileWritten {
+    /// Absolute path.
+    pub path: String,
+    /// Bytes written.
+    pub size_bytes: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::FileWritten> for FileWritten {
+    fn from(m: mcore::models::FileWritten) -> Self {
+        Self {
+            path: m.path,
+            size_bytes: m.size_bytes,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for FileWritten {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileWritten");
+        let v = &self.path;
+        s.field("path", v);
+        if let Some(v) = &self.size_bytes {
+            s.field("size_bytes", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The outcome of writing several files in one request.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WriteManyResult {
+    /// Files written.
+    pub written: Vec<FileWritten>,
+    /// Files refused, each with its path and reason. A JSON array, as text.
+    pub failed: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::WriteManyResult> for WriteManyResult {
+    fn from(m: mcore::models::WriteManyResult) -> Self {
+        Self {
+            written: convert::records(m.written),
+            failed: m.failed.map(convert::array_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for WriteManyResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WriteManyResult");
+        let v = &self.written;
+        s.field("written", v);
+        if let Some(v) = &self.failed {
+            s.field("failed", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// An environment variable of a sandbox or computer; the value may be masked.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct EnvVar {
+    /// Variable name.
+    pub key: String,
+    /// Value (masked when encrypted).
+    pub value: Option<String>,
+    /// Whether the value is stored encrypted.
+    pub encrypted: Option<bool>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Last update time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::EnvVar> for EnvVar {
+    fn from(m: mcore::models::EnvVar) -> Self {
+        Self {
+            key: m.key,
+            value: m.value,
+            encrypted: m.encrypted,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for EnvVar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("EnvVar");
+        let v = &self.key;
+        s.field("key", v);
+        if self.value.is_some() {
+            s.field("value", &convert::Redacted);
+        }
+        if let Some(v) = &self.encrypted {
+            s.field("encrypted", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The outcome of setting environment variables.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct EnvUpdate {
+    /// Names of the variables set.
+    pub updated: Option<Vec<String>>,
+    /// The variables as stored.
+    pub vars: Option<Vec<EnvVar>>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::EnvUpdate> for EnvUpdate {
+    fn from(m: mcore::models::EnvUpdate) -> Self {
+        Self {
+            updated: m.updated,
+            vars: m.vars.map(convert::records),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for EnvUpdate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("EnvUpdate");
+        if let Some(v) = &self.updated {
+            s.field("updated", v);
+        }
+        if let Some(v) = &self.vars {
+            s.field("vars", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// An exposed port of a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Port {
+    /// Port number.
+    pub port: i64,
+    /// Protocol (`http`).
+    pub protocol: Option<String>,
+    /// Who may reach it.
+    pub visibility: Option<String>,
+    /// Public URL.
+    pub url: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Last update time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Port> for Port {
+    fn from(m: mcore::models::Port) -> Self {
+        Self {
+            port: m.port,
+            protocol: m.protocol,
+            visibility: m.visibility,
+            url: m.url,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Port");
+        let v = &self.port;
+        s.field("port", v);
+        if let Some(v) = &self.protocol {
+            s.field("protocol", v);
+        }
+        if let Some(v) = &self.visibility {
+            s.field("visibility", v);
+        }
+        if let Some(v) = &self.url {
+            s.field("url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The idle auto-stop setting of a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct AutoStop {
+    /// Computer id.
+    pub computer_id: Option<String>,
+    /// Idle time before stopping, in seconds; 0 when off.
+    pub seconds: i64,
+    /// Whether auto-stop is on.
+    pub enabled: Option<bool>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::AutoStop> for AutoStop {
+    fn from(m: mcore::models::AutoStop) -> Self {
+        Self {
+            computer_id: m.computer_id,
+            seconds: m.seconds,
+            enabled: m.enabled,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for AutoStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("AutoStop");
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        let v = &self.seconds;
+        s.field("seconds", v);
+        if let Some(v) = &self.enabled {
+            s.field("enabled", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Resource metrics of a computer over a window; each series is a list of `{t, value}` points.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Metrics {
+    /// Computer id.
+    pub computer_id: Option<String>,
+    /// Window, e.g. `1h`.
+    pub window: Option<String>,
+    /// CPU use in percent. A JSON array, as text.
+    pub cpu_percent: Option<String>,
+    /// Memory use in MiB. A JSON array, as text.
+    pub memory_mb: Option<String>,
+    /// Disk use in MiB. A JSON array, as text.
+    pub disk_mb: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Metrics> for Metrics {
+    fn from(m: mcore::models::Metrics) -> Self {
+        Self {
+            computer_id: m.computer_id,
+            window: m.window,
+            cpu_percent: m.cpu_percent.map(convert::array_text),
+            memory_mb: m.memory_mb.map(convert::array_text),
+            disk_mb: m.disk_mb.map(convert::array_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Metrics");
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        if let Some(v) = &self.window {
+            s.field("window", v);
+        }
+        if let Some(v) = &self.cpu_percent {
+            s.field("cpu_percent", v);
+        }
+        if let Some(v) = &self.memory_mb {
+            s.field("memory_mb", v);
+        }
+        if let Some(v) = &self.disk_mb {
+            s.field("disk_mb", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The acknowledgement of an action (desktop input, power, file operations).
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ActionResult {
+    /// Whether the action was done.
+    pub success: Option<bool>,
+    /// The same, on routes that say `ok`.
+    pub ok: Option<bool>,
+    /// Resulting status, when the route reports one.
+    pub status: Option<String>,
+    /// Human-readable outcome.
+    pub message: Option<String>,
+    /// Affected path (file operations).
+    pub path: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ActionResult> for ActionResult {
+    fn from(m: mcore::models::ActionResult) -> Self {
+        Self {
+            success: m.success,
+            ok: m.ok,
+            status: m.status,
+            message: m.message,
+            path: m.path,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ActionResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ActionResult");
+        if let Some(v) = &self.success {
+            s.field("success", v);
+        }
+        if let Some(v) = &self.ok {
+            s.field("ok", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.message {
+            s.field("message", v);
+        }
+        if let Some(v) = &self.path {
+            s.field("path", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The acknowledgement of a delete, revoke or cancel.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Deleted {
+    /// Whether the server accepted it.
+    pub ok: Option<bool>,
+    /// Id of what was removed, when the route says.
+    pub id: Option<String>,
+    /// Set by routes that report deletion.
+    pub deleted: Option<bool>,
+    /// Set by routes that report revocation.
+    pub revoked: Option<bool>,
+    /// Final status, when the route reports one.
+    pub status: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Deleted> for Deleted {
+    fn from(m: mcore::models::Deleted) -> Self {
+        Self {
+            ok: m.ok,
+            id: m.id,
+            deleted: m.deleted,
+            revoked: m.revoked,
+            status: m.status,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Deleted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Deleted");
+        if let Some(v) = &self.ok {
+            s.field("ok", v);
+        }
+        if let Some(v) = &self.id {
+            s.field("id", v);
+        }
+        if let Some(v) = &self.deleted {
+            s.field("deleted", v);
+        }
+        if let Some(v) = &self.revoked {
+            s.field("revoked", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A PTY session in a sandbox.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct TerminalSession {
+    /// Session id.
+    pub session_id: String,
+    /// Columns.
+    pub cols: Option<i64>,
+    /// Rows.
+    pub rows: Option<i64>,
+    /// Shell.
+    pub shell: Option<String>,
+    /// Working directory.
+    pub cwd: Option<String>,
+    /// Status (open set).
+    pub status: Option<String>,
+    /// WebSocket URL of the session.
+    pub stream_url: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::TerminalSession> for TerminalSession {
+    fn from(m: mcore::models::TerminalSession) -> Self {
+        Self {
+            session_id: m.session_id,
+            cols: m.cols,
+            rows: m.rows,
+            shell: m.shell,
+            cwd: m.cwd,
+            status: m.status,
+            stream_url: m.stream_url,
+            created_at: m.created_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for TerminalSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("TerminalSession");
+        let v = &self.session_id;
+        s.field("session_id", v);
+        if let Some(v) = &self.cols {
+            s.field("cols", v);
+        }
+        if let Some(v) = &self.rows {
+            s.field("rows", v);
+        }
+        if let Some(v) = &self.shell {
+            s.field("shell", v);
+        }
+        if let Some(v) = &self.cwd {
+            s.field("cwd", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.stream_url {
+            s.field("stream_url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A tenant (an organisation) with its plan.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Tenant {
+    /// Tenant id.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Plan name.
+    pub plan: Option<String>,
+    /// Tenant status.
+    pub status: Option<String>,
+    /// Why it is suspended.
+    pub suspended_reason: Option<String>,
+    /// Plan limits. A JSON object, as text.
+    pub limits: Option<String>,
+    /// Current usage against the limits. A JSON object, as text.
+    pub usage: Option<String>,
+    /// Counts (admin detail). A JSON object, as text.
+    pub stats: Option<String>,
+    /// Metadata. A JSON object, as text.
+    pub metadata: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Last update time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Tenant> for Tenant {
+    fn from(m: mcore::models::Tenant) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            plan: m.plan,
+            status: m.status,
+            suspended_reason: m.suspended_reason,
+            limits: m.limits.map(convert::object_text),
+            usage: m.usage.map(convert::object_text),
+            stats: m.stats.map(convert::object_text),
+            metadata: m.metadata.map(convert::object_text),
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Tenant");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.name {
+            s.field("name", v);
+        }
+        if let Some(v) = &self.plan {
+            s.field("plan", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.suspended_reason {
+            s.field("suspended_reason", v);
+        }
+        if let Some(v) = &self.limits {
+            s.field("limits", v);
+        }
+        if let Some(v) = &self.usage {
+            s.field("usage", v);
+        }
+        if let Some(v) = &self.stats {
+            s.field("stats", v);
+        }
+        if let Some(v) = &self.metadata {
+            s.field("metadata", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The tenant's custom preview domain.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct PreviewDomain {
+    /// The domain, when one is set.
+    pub domain: Option<String>,
+    /// When its DNS was verified.
+    pub verified_at: Option<String>,
+    /// CNAME target to point the domain at.
+    pub cname_target: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::PreviewDomain> for PreviewDomain {
+    fn from(m: mcore::models::PreviewDomain) -> Self {
+        Self {
+            domain: m.domain,
+            verified_at: m.verified_at,
+            cname_target: m.cname_target,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for PreviewDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PreviewDomain");
+        if let Some(v) = &self.domain {
+            s.field("domain", v);
+        }
+        if let Some(v) = &self.verified_at {
+            s.field("verified_at", v);
+        }
+        if let Some(v) = &self.cname_target {
+            s.field("cname_target", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The DNS check of the custom preview domain.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct PreviewDomainCheck {
+    /// Whether the records are in place.
+    pub verified: bool,
+    /// The domain.
+    pub domain: Option<String>,
+    /// Expected CNAME target.
+    pub target: Option<String>,
+    /// Records checked, each `{type, name, value, verified}`. A JSON array, as text.
+    pub records: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::PreviewDomainCheck> for PreviewDomainCheck {
+    fn from(m: mcore::models::PreviewDomainCheck) -> Self {
+        Self {
+            verified: m.verified,
+            domain: m.domain,
+            target: m.target,
+            records: m.records.map(convert::array_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for PreviewDomainCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PreviewDomainCheck");
+        let v = &self.verified;
+        s.field("verified", v);
+        if let Some(v) = &self.domain {
+            s.field("domain", v);
+        }
+        if let Some(v) = &self.target {
+            s.field("target", v);
+        }
+        if let Some(v) = &self.records {
+            s.field("records", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The tenant's white-label branding.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Branding {
+    /// Product name.
+    pub product_name: Option<String>,
+    /// App name.
+    pub app_name: Option<String>,
+    /// Logo URL.
+    pub logo_url: Option<String>,
+    /// Favicon URL.
+    pub favicon_url: Option<String>,
+    /// Support URL.
+    pub support_url: Option<String>,
+    /// Support email.
+    pub support_email: Option<String>,
+    /// Primary colour (`#rrggbb`).
+    pub primary_color: Option<String>,
+    /// Background colour (`#rrggbb`).
+    pub background_color: Option<String>,
+    /// Custom CSS.
+    pub custom_css: Option<String>,
+    /// Last update time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Branding> for Branding {
+    fn from(m: mcore::models::Branding) -> Self {
+        Self {
+            product_name: m.product_name,
+            app_name: m.app_name,
+            logo_url: m.logo_url,
+            favicon_url: m.favicon_url,
+            support_url: m.support_url,
+            support_email: m.support_email,
+            primary_color: m.primary_color,
+            background_color: m.background_color,
+            custom_css: m.custom_css,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Branding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Branding");
+        if let Some(v) = &self.product_name {
+            s.field("product_name", v);
+        }
+        if let Some(v) = &self.app_name {
+            s.field("app_name", v);
+        }
+        if let Some(v) = &self.logo_url {
+            s.field("logo_url", v);
+        }
+        if let Some(v) = &self.favicon_url {
+            s.field("favicon_url", v);
+        }
+        if let Some(v) = &self.support_url {
+            s.field("support_url", v);
+        }
+        if let Some(v) = &self.support_email {
+            s.field("support_email", v);
+        }
+        if let Some(v) = &self.primary_color {
+            s.field("primary_color", v);
+        }
+        if let Some(v) = &self.background_color {
+            s.field("background_color", v);
+        }
+        if let Some(v) = &self.custom_css {
+            s.field("custom_css", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// Usage over a period, grouped as requested.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct UsageReport {
@@ -755,7 +1786,7 @@ pub struct UsageReport {
     /// Period end.
     pub period_end: Option<String>,
     /// Grouped rows. A JSON array, as text.
-    pub results: Option<String>,
+    pub results: String,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -765,13 +1796,13 @@ impl From<mcore::models::UsageReport> for UsageReport {
         Self {
             period_start: m.period_start,
             period_end: m.period_end,
-            results: m.results.map(|v| Value::Array(v).to_string()),
+            results: convert::array_text(m.results),
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for UsageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageReport");
@@ -781,8 +1812,134 @@ impl fmt::Debug for UsageReport {
         if let Some(v) = &self.period_end {
             s.field("period_end", v);
         }
-        if let Some(v) = &self.results {
-            s.field("results", v);
+        let v = &self.results;
+        s.field("results", v);
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Usage summary of a billing period.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct UsageSummary {
+    /// Period start.
+    pub period_start: Option<String>,
+    /// Period end.
+    pub period_end: Option<String>,
+    /// Compute in hours.
+    pub compute_hours: Option<f64>,
+    /// Storage in GB.
+    pub storage_gb: Option<f64>,
+    /// Bandwidth in GB.
+    pub bandwidth_gb: Option<f64>,
+    /// Intelligence tokens.
+    pub ai_tokens: Option<i64>,
+    /// Credits used.
+    pub total_credits: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::UsageSummary> for UsageSummary {
+    fn from(m: mcore::models::UsageSummary) -> Self {
+        Self {
+            period_start: m.period_start,
+            period_end: m.period_end,
+            compute_hours: m.compute_hours,
+            storage_gb: m.storage_gb,
+            bandwidth_gb: m.bandwidth_gb,
+            ai_tokens: m.ai_tokens,
+            total_credits: m.total_credits,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for UsageSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("UsageSummary");
+        if let Some(v) = &self.period_start {
+            s.field("period_start", v);
+        }
+        if let Some(v) = &self.period_end {
+            s.field("period_end", v);
+        }
+        if let Some(v) = &self.compute_hours {
+            s.field("compute_hours", v);
+        }
+        if let Some(v) = &self.storage_gb {
+            s.field("storage_gb", v);
+        }
+        if let Some(v) = &self.bandwidth_gb {
+            s.field("bandwidth_gb", v);
+        }
+        if let Some(v) = &self.ai_tokens {
+            s.field("ai_tokens", v);
+        }
+        if let Some(v) = &self.total_credits {
+            s.field("total_credits", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// One billed compute session.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct UsageSession {
+    /// Session id.
+    pub id: String,
+    /// Sandbox or computer id.
+    pub computer_id: Option<String>,
+    /// Start time.
+    pub started_at: Option<String>,
+    /// End time; absent while running.
+    pub ended_at: Option<String>,
+    /// Duration in seconds.
+    pub duration_sec: Option<i64>,
+    /// Credits charged.
+    pub credit_cost: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::UsageSession> for UsageSession {
+    fn from(m: mcore::models::UsageSession) -> Self {
+        Self {
+            id: m.id,
+            computer_id: m.computer_id,
+            started_at: m.started_at,
+            ended_at: m.ended_at,
+            duration_sec: m.duration_sec,
+            credit_cost: m.credit_cost,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for UsageSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("UsageSession");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        if let Some(v) = &self.started_at {
+            s.field("started_at", v);
+        }
+        if let Some(v) = &self.ended_at {
+            s.field("ended_at", v);
+        }
+        if let Some(v) = &self.duration_sec {
+            s.field("duration_sec", v);
+        }
+        if let Some(v) = &self.credit_cost {
+            s.field("credit_cost", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -790,13 +1947,11 @@ impl fmt::Debug for UsageReport {
 }
 
 /// Limits for one of an integrator's end users.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Quota {
     /// The integrator's user id.
-    pub external_user_id: Option<String>,
+    pub external_user_id: String,
     /// Maximum sandboxes.
     pub max_sandboxes: Option<i64>,
     /// Maximum concurrently running sandboxes.
@@ -815,23 +1970,22 @@ impl From<mcore::models::Quota> for Quota {
     fn from(m: mcore::models::Quota) -> Self {
         Self {
             external_user_id: m.external_user_id,
-            max_sandboxes: m.max_sandboxes.map(convert::signed),
-            max_concurrent: m.max_concurrent.map(convert::signed),
-            max_credit_cents: m.max_credit_cents.map(convert::signed),
-            max_storage_gb: m.max_storage_gb.map(convert::signed),
-            current_sandboxes: m.current_sandboxes.map(convert::signed),
+            max_sandboxes: m.max_sandboxes,
+            max_concurrent: m.max_concurrent,
+            max_credit_cents: m.max_credit_cents,
+            max_storage_gb: m.max_storage_gb,
+            current_sandboxes: m.current_sandboxes,
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Quota");
-        if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
-        }
+        let v = &self.external_user_id;
+        s.field("external_user_id", v);
         if let Some(v) = &self.max_sandboxes {
             s.field("max_sandboxes", v);
         }
@@ -853,13 +2007,11 @@ impl fmt::Debug for Quota {
 }
 
 /// One entry of the audit log.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct AuditEntry {
     /// Entry id.
-    pub id: Option<String>,
+    pub id: String,
     /// Tenant.
     pub tenant_id: Option<String>,
     /// Who acted.
@@ -892,7 +2044,7 @@ impl From<mcore::models::AuditEntry> for AuditEntry {
             action: m.action,
             resource: m.resource,
             resource_id: m.resource_id,
-            metadata: m.metadata.map(|v| Value::Object(v).to_string()),
+            metadata: m.metadata.map(convert::object_text),
             ip_address: m.ip_address,
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
@@ -900,13 +2052,12 @@ impl From<mcore::models::AuditEntry> for AuditEntry {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for AuditEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AuditEntry");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.tenant_id {
             s.field("tenant_id", v);
         }
@@ -939,14 +2090,102 @@ impl fmt::Debug for AuditEntry {
     }
 }
 
+/// An API key. `token` is present only in the create response.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ApiKey {
+    /// Key id.
+    pub id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// First characters of the key, safe to show.
+    pub prefix: Option<String>,
+    /// Scopes granted.
+    pub scopes: Option<Vec<String>>,
+    /// The key itself, shown once.
+    pub token: Option<String>,
+    /// Owning tenant.
+    pub tenant_id: Option<String>,
+    /// Metadata. A JSON object, as text.
+    pub metadata: Option<String>,
+    /// Expiry, if any.
+    pub expires_at: Option<String>,
+    /// Last use.
+    pub last_used_at: Option<String>,
+    /// Revocation time.
+    pub revoked_at: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ApiKey> for ApiKey {
+    fn from(m: mcore::models::ApiKey) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            prefix: m.prefix,
+            scopes: m.scopes,
+            token: m.token,
+            tenant_id: m.tenant_id,
+            metadata: m.metadata.map(convert::object_text),
+            expires_at: m.expires_at,
+            last_used_at: m.last_used_at,
+            revoked_at: m.revoked_at,
+            created_at: m.created_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ApiKey");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.name {
+            s.field("name", v);
+        }
+        if let Some(v) = &self.prefix {
+            s.field("prefix", v);
+        }
+        if let Some(v) = &self.scopes {
+            s.field("scopes", v);
+        }
+        if self.token.is_some() {
+            s.field("token", &convert::Redacted);
+        }
+        if let Some(v) = &self.tenant_id {
+            s.field("tenant_id", v);
+        }
+        if let Some(v) = &self.metadata {
+            s.field("metadata", v);
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if let Some(v) = &self.last_used_at {
+            s.field("last_used_at", v);
+        }
+        if let Some(v) = &self.revoked_at {
+            s.field("revoked_at", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A workspace.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Workspace {
     /// Workspace id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// URL-safe name.
@@ -975,13 +2214,12 @@ impl From<mcore::models::Workspace> for Workspace {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Workspace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Workspace");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -1002,17 +2240,131 @@ impl fmt::Debug for Workspace {
     }
 }
 
+/// Aggregate counts of a workspace.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WorkspaceStats {
+    /// Workspace id.
+    pub workspace_id: Option<String>,
+    /// Computers.
+    pub computers: Option<i64>,
+    /// Sandboxes.
+    pub sandboxes: Option<i64>,
+    /// Running machines.
+    pub running: Option<i64>,
+    /// Members.
+    pub members: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::WorkspaceStats> for WorkspaceStats {
+    fn from(m: mcore::models::WorkspaceStats) -> Self {
+        Self {
+            workspace_id: m.workspace_id,
+            computers: m.computers,
+            sandboxes: m.sandboxes,
+            running: m.running,
+            members: m.members,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for WorkspaceStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WorkspaceStats");
+        if let Some(v) = &self.workspace_id {
+            s.field("workspace_id", v);
+        }
+        if let Some(v) = &self.computers {
+            s.field("computers", v);
+        }
+        if let Some(v) = &self.sandboxes {
+            s.field("sandboxes", v);
+        }
+        if let Some(v) = &self.running {
+            s.field("running", v);
+        }
+        if let Some(v) = &self.members {
+            s.field("members", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Resource usage of a workspace over a period.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WorkspaceUsage {
+    /// Workspace id.
+    pub workspace_id: Option<String>,
+    /// Period name.
+    pub period: Option<String>,
+    /// Period start.
+    pub period_start: Option<String>,
+    /// Period end.
+    pub period_end: Option<String>,
+    /// Compute in seconds.
+    pub compute_seconds: Option<i64>,
+    /// Spend in cents.
+    pub credit_cents: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::WorkspaceUsage> for WorkspaceUsage {
+    fn from(m: mcore::models::WorkspaceUsage) -> Self {
+        Self {
+            workspace_id: m.workspace_id,
+            period: m.period,
+            period_start: m.period_start,
+            period_end: m.period_end,
+            compute_seconds: m.compute_seconds,
+            credit_cents: m.credit_cents,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for WorkspaceUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WorkspaceUsage");
+        if let Some(v) = &self.workspace_id {
+            s.field("workspace_id", v);
+        }
+        if let Some(v) = &self.period {
+            s.field("period", v);
+        }
+        if let Some(v) = &self.period_start {
+            s.field("period_start", v);
+        }
+        if let Some(v) = &self.period_end {
+            s.field("period_end", v);
+        }
+        if let Some(v) = &self.compute_seconds {
+            s.field("compute_seconds", v);
+        }
+        if let Some(v) = &self.credit_cents {
+            s.field("credit_cents", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A member of a workspace.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Member {
     /// User id.
-    pub user_id: Option<String>,
+    pub user_id: String,
     /// Email.
     pub email: Option<String>,
-    /// owner, admin, member, viewer (open set).
+    /// Role.
     pub role: Option<String>,
     /// Workspace id.
     pub workspace_id: Option<String>,
@@ -1035,13 +2387,12 @@ impl From<mcore::models::Member> for Member {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Member {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Member");
-        if let Some(v) = &self.user_id {
-            s.field("user_id", v);
-        }
+        let v = &self.user_id;
+        s.field("user_id", v);
         if let Some(v) = &self.email {
             s.field("email", v);
         }
@@ -1060,15 +2411,13 @@ impl fmt::Debug for Member {
 }
 
 /// An invitation to a workspace or organisation.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Invite {
     /// Invite id.
-    pub id: Option<String>,
+    pub id: String,
     /// Invitee email.
-    pub email: Option<String>,
+    pub email: String,
     /// Role granted on acceptance.
     pub role: Option<String>,
     /// Workspace id (workspace invites).
@@ -1077,7 +2426,9 @@ pub struct Invite {
     pub tenant_id: Option<String>,
     /// Acceptance token.
     pub token: Option<String>,
-    /// pending, accepted, revoked, expired (open set).
+    /// Acceptance link.
+    pub invite_url: Option<String>,
+    /// Invite status.
     pub status: Option<String>,
     /// Expiry.
     pub expires_at: Option<String>,
@@ -1096,6 +2447,7 @@ impl From<mcore::models::Invite> for Invite {
             workspace_id: m.workspace_id,
             tenant_id: m.tenant_id,
             token: m.token,
+            invite_url: m.invite_url,
             status: m.status,
             expires_at: m.expires_at,
             accepted_at: m.accepted_at,
@@ -1104,16 +2456,14 @@ impl From<mcore::models::Invite> for Invite {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Invite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Invite");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
-        if let Some(v) = &self.email {
-            s.field("email", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
+        let v = &self.email;
+        s.field("email", v);
         if let Some(v) = &self.role {
             s.field("role", v);
         }
@@ -1125,6 +2475,9 @@ impl fmt::Debug for Invite {
         }
         if self.token.is_some() {
             s.field("token", &convert::Redacted);
+        }
+        if let Some(v) = &self.invite_url {
+            s.field("invite_url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.status {
             s.field("status", v);
@@ -1140,14 +2493,139 @@ impl fmt::Debug for Invite {
     }
 }
 
+/// What an invitation token grants, readable without an API key.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct InvitePreview {
+    /// Invitee email.
+    pub email: Option<String>,
+    /// Organisation name.
+    pub tenant_name: Option<String>,
+    /// Role granted on acceptance.
+    pub role: Option<String>,
+    /// Expiry.
+    pub expires_at: Option<String>,
+    /// Whether it has expired.
+    pub expired: Option<bool>,
+    /// Whether it was accepted.
+    pub accepted: Option<bool>,
+    /// Whether it was withdrawn.
+    pub revoked: Option<bool>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::InvitePreview> for InvitePreview {
+    fn from(m: mcore::models::InvitePreview) -> Self {
+        Self {
+            email: m.email,
+            tenant_name: m.tenant_name,
+            role: m.role,
+            expires_at: m.expires_at,
+            expired: m.expired,
+            accepted: m.accepted,
+            revoked: m.revoked,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for InvitePreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("InvitePreview");
+        if let Some(v) = &self.email {
+            s.field("email", v);
+        }
+        if let Some(v) = &self.tenant_name {
+            s.field("tenant_name", v);
+        }
+        if let Some(v) = &self.role {
+            s.field("role", v);
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if let Some(v) = &self.expired {
+            s.field("expired", v);
+        }
+        if let Some(v) = &self.accepted {
+            s.field("accepted", v);
+        }
+        if let Some(v) = &self.revoked {
+            s.field("revoked", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The outcome of accepting an invitation.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct InviteAcceptance {
+    /// Whether it was accepted.
+    pub accepted: bool,
+    /// Organisation joined.
+    pub tenant_id: Option<String>,
+    /// Workspace joined (workspace invites).
+    pub workspace_id: Option<String>,
+    /// Role granted.
+    pub role: Option<String>,
+    /// User id.
+    pub user_id: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::InviteAcceptance> for InviteAcceptance {
+    fn from(m: mcore::models::InviteAcceptance) -> Self {
+        Self {
+            accepted: m.accepted,
+            tenant_id: m.tenant_id,
+            workspace_id: m.workspace_id,
+            role: m.role,
+            user_id: m.user_id,
+            email: m.email,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for InviteAcceptance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("InviteAcceptance");
+        let v = &self.accepted;
+        s.field("accepted", v);
+        if let Some(v) = &self.tenant_id {
+            s.field("tenant_id", v);
+        }
+        if let Some(v) = &self.workspace_id {
+            s.field("workspace_id", v);
+        }
+        if let Some(v) = &self.role {
+            s.field("role", v);
+        }
+        if let Some(v) = &self.user_id {
+            s.field("user_id", v);
+        }
+        if let Some(v) = &self.email {
+            s.field("email", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A deployment.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Deployment {
     /// Deployment id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// State (open set).
@@ -1158,6 +2636,10 @@ pub struct Deployment {
     pub project_id: Option<String>,
     /// Public URL.
     pub url: Option<String>,
+    /// Public URL (the name some routes use).
+    pub public_url: Option<String>,
+    /// Version being served.
+    pub active_version_id: Option<String>,
     /// Creation time.
     pub created_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -1173,19 +2655,20 @@ impl From<mcore::models::Deployment> for Deployment {
             status: m.status,
             project_id: m.project_id,
             url: m.url,
+            public_url: m.public_url,
+            active_version_id: m.active_version_id,
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Deployment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Deployment");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -1201,6 +2684,12 @@ impl fmt::Debug for Deployment {
         if let Some(v) = &self.url {
             s.field("url", v);
         }
+        if let Some(v) = &self.public_url {
+            s.field("public_url", v);
+        }
+        if let Some(v) = &self.active_version_id {
+            s.field("active_version_id", v);
+        }
         if let Some(v) = &self.created_at {
             s.field("created_at", v);
         }
@@ -1209,20 +2698,72 @@ impl fmt::Debug for Deployment {
     }
 }
 
+/// A published version of a deployment.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Publication {
+    /// The deployment after publishing.
+    pub deployment: Deployment,
+    /// The new version: id, number, status, kind, environment. A JSON object, as text.
+    pub version: Option<String>,
+    /// Data services attached. A JSON array, as text.
+    pub services: Option<String>,
+    /// Whether the version now serves traffic.
+    pub promoted: Option<bool>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Publication> for Publication {
+    fn from(m: mcore::models::Publication) -> Self {
+        Self {
+            deployment: Into::into(m.deployment),
+            version: m.version.map(convert::object_text),
+            services: m.services.map(convert::array_text),
+            promoted: m.promoted,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Publication {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Publication");
+        let v = &self.deployment;
+        s.field("deployment", v);
+        if let Some(v) = &self.version {
+            s.field("version", v);
+        }
+        if let Some(v) = &self.services {
+            s.field("services", v);
+        }
+        if let Some(v) = &self.promoted {
+            s.field("promoted", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A managed database.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Database {
     /// Database id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// Engine (postgres, …).
     pub engine: Option<String>,
+    /// Engine version.
+    pub version: Option<String>,
     /// Status (open set).
     pub status: Option<String>,
+    /// Region.
+    pub region: Option<String>,
+    /// Size in GB.
+    pub size_gb: Option<i64>,
     /// Creation time.
     pub created_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -1235,28 +2776,39 @@ impl From<mcore::models::Database> for Database {
             id: m.id,
             name: m.name,
             engine: m.engine,
+            version: m.version,
             status: m.status,
+            region: m.region,
+            size_gb: m.size_gb,
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
         }
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Database {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Database");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
         if let Some(v) = &self.engine {
             s.field("engine", v);
         }
+        if let Some(v) = &self.version {
+            s.field("version", v);
+        }
         if let Some(v) = &self.status {
             s.field("status", v);
+        }
+        if let Some(v) = &self.region {
+            s.field("region", v);
+        }
+        if let Some(v) = &self.size_gb {
+            s.field("size_gb", v);
         }
         if let Some(v) = &self.created_at {
             s.field("created_at", v);
@@ -1266,14 +2818,73 @@ impl fmt::Debug for Database {
     }
 }
 
+/// Connection credentials of a database; every field that grants access is hidden when printed.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DatabaseCredentials {
+    /// Connection URL, password included.
+    pub url: Option<String>,
+    /// Host name.
+    pub host: Option<String>,
+    /// Port.
+    pub port: Option<i64>,
+    /// Database name.
+    pub database: Option<String>,
+    /// User name.
+    pub username: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::DatabaseCredentials> for DatabaseCredentials {
+    fn from(m: mcore::models::DatabaseCredentials) -> Self {
+        Self {
+            url: m.url,
+            host: m.host,
+            port: m.port,
+            database: m.database,
+            username: m.username,
+            password: m.password,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for DatabaseCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DatabaseCredentials");
+        if self.url.is_some() {
+            s.field("url", &convert::Redacted);
+        }
+        if let Some(v) = &self.host {
+            s.field("host", v);
+        }
+        if let Some(v) = &self.port {
+            s.field("port", v);
+        }
+        if let Some(v) = &self.database {
+            s.field("database", v);
+        }
+        if let Some(v) = &self.username {
+            s.field("username", v);
+        }
+        if self.password.is_some() {
+            s.field("password", &convert::Redacted);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// A storage volume.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Volume {
     /// Volume id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// Size in GB.
@@ -1293,7 +2904,7 @@ impl From<mcore::models::Volume> for Volume {
         Self {
             id: m.id,
             name: m.name,
-            size_gb: m.size_gb.map(convert::signed),
+            size_gb: m.size_gb,
             status: m.status,
             region: m.region,
             created_at: m.created_at,
@@ -1302,13 +2913,12 @@ impl From<mcore::models::Volume> for Volume {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Volume {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Volume");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -1329,14 +2939,72 @@ impl fmt::Debug for Volume {
     }
 }
 
+/// A volume mounted into a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct VolumeAttachment {
+    /// Attachment id (give it to `detach`).
+    pub id: String,
+    /// Volume id.
+    pub volume_id: Option<String>,
+    /// Computer id.
+    pub computer_id: Option<String>,
+    /// Mount path in the computer.
+    pub mount_path: Option<String>,
+    /// Status (open set).
+    pub status: Option<String>,
+    /// Attach time.
+    pub attached_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::VolumeAttachment> for VolumeAttachment {
+    fn from(m: mcore::models::VolumeAttachment) -> Self {
+        Self {
+            id: m.id,
+            volume_id: m.volume_id,
+            computer_id: m.computer_id,
+            mount_path: m.mount_path,
+            status: m.status,
+            attached_at: m.attached_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for VolumeAttachment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("VolumeAttachment");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.volume_id {
+            s.field("volume_id", v);
+        }
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        if let Some(v) = &self.mount_path {
+            s.field("mount_path", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.attached_at {
+            s.field("attached_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// An object-storage bucket.
-///
-/// Every field is optional: a server that omits one never breaks the client.
 #[derive(Clone, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct Bucket {
     /// Bucket id.
-    pub id: Option<String>,
+    pub id: String,
     /// Name.
     pub name: Option<String>,
     /// Region.
@@ -1362,13 +3030,12 @@ impl From<mcore::models::Bucket> for Bucket {
     }
 }
 
-/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
 impl fmt::Debug for Bucket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Bucket");
-        if let Some(v) = &self.id {
-            s.field("id", v);
-        }
+        let v = &self.id;
+        s.field("id", v);
         if let Some(v) = &self.name {
             s.field("name", v);
         }
@@ -1377,6 +3044,275 @@ impl fmt::Debug for Bucket {
         }
         if let Some(v) = &self.public {
             s.field("public", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// An object stored in a bucket.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct StoredObject {
+    /// Object key.
+    pub key: String,
+    /// Bucket id.
+    pub bucket_id: Option<String>,
+    /// Size in bytes.
+    pub size: Option<i64>,
+    /// Content type.
+    pub content_type: Option<String>,
+    /// Entity tag.
+    pub etag: Option<String>,
+    /// Last write time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::StoredObject> for StoredObject {
+    fn from(m: mcore::models::StoredObject) -> Self {
+        Self {
+            key: m.key,
+            bucket_id: m.bucket_id,
+            size: m.size,
+            content_type: m.content_type,
+            etag: m.etag,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for StoredObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("StoredObject");
+        let v = &self.key;
+        s.field("key", v);
+        if let Some(v) = &self.bucket_id {
+            s.field("bucket_id", v);
+        }
+        if let Some(v) = &self.size {
+            s.field("size", v);
+        }
+        if let Some(v) = &self.content_type {
+            s.field("content_type", v);
+        }
+        if let Some(v) = &self.etag {
+            s.field("etag", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A presigned URL for one object.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SignedUrl {
+    /// The URL; its query carries the signature.
+    pub url: String,
+    /// HTTP method it allows.
+    pub method: Option<String>,
+    /// Headers to send with it. A JSON object, as text.
+    pub headers: Option<String>,
+    /// Expiry.
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::SignedUrl> for SignedUrl {
+    fn from(m: mcore::models::SignedUrl) -> Self {
+        Self {
+            url: m.url,
+            method: m.method,
+            headers: m.headers.map(convert::object_text),
+            expires_at: m.expires_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for SignedUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SignedUrl");
+        let v = &self.url;
+        s.field("url", &mcore::models::without_query(v));
+        if let Some(v) = &self.method {
+            s.field("method", v);
+        }
+        if let Some(v) = &self.headers {
+            s.field("headers", v);
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A command center agent session.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct AgentSession {
+    /// Session id.
+    pub id: String,
+    /// Goal given to the agent.
+    pub goal: Option<String>,
+    /// Session status.
+    pub status: Option<String>,
+    /// Computer it drives.
+    pub computer_id: Option<String>,
+    /// Owning tenant.
+    pub tenant_id: Option<String>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Last update time.
+    pub updated_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::AgentSession> for AgentSession {
+    fn from(m: mcore::models::AgentSession) -> Self {
+        Self {
+            id: m.id,
+            goal: m.goal,
+            status: m.status,
+            computer_id: m.computer_id,
+            tenant_id: m.tenant_id,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for AgentSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("AgentSession");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.goal {
+            s.field("goal", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        if let Some(v) = &self.tenant_id {
+            s.field("tenant_id", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.updated_at {
+            s.field("updated_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The tenant's credit balance.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CreditBalance {
+    /// Credits left.
+    pub balance: i64,
+    /// Unit (`credits`).
+    pub currency: Option<String>,
+    /// Expiry of the credits, if any.
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::CreditBalance> for CreditBalance {
+    fn from(m: mcore::models::CreditBalance) -> Self {
+        Self {
+            balance: m.balance,
+            currency: m.currency,
+            expires_at: m.expires_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for CreditBalance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CreditBalance");
+        let v = &self.balance;
+        s.field("balance", v);
+        if let Some(v) = &self.currency {
+            s.field("currency", v);
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// One credit transaction.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CreditTransaction {
+    /// Transaction id.
+    pub id: String,
+    /// Credits; negative for debits.
+    pub amount: i64,
+    /// Transaction type.
+    pub r#type: Option<String>,
+    /// What it was for.
+    pub description: Option<String>,
+    /// Time.
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::CreditTransaction> for CreditTransaction {
+    fn from(m: mcore::models::CreditTransaction) -> Self {
+        Self {
+            id: m.id,
+            amount: m.amount,
+            r#type: m.r#type,
+            description: m.description,
+            created_at: m.created_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for CreditTransaction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CreditTransaction");
+        let v = &self.id;
+        s.field("id", v);
+        let v = &self.amount;
+        s.field("amount", v);
+        if let Some(v) = &self.r#type {
+            s.field("type", v);
+        }
+        if let Some(v) = &self.description {
+            s.field("description", v);
         }
         if let Some(v) = &self.created_at {
             s.field("created_at", v);
@@ -1440,46 +3376,50 @@ impl WebhookPager {
     }
 }
 
-/// One page of a cursor-paginated list of JSON text items.
+/// One page of a cursor-paginated list of `UsageSession` items.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
-pub struct JsonPage {
+pub struct UsageSessionPage {
     /// The items of this page.
-    pub items: Vec<String>,
+    pub items: Vec<UsageSession>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
 }
 
-impl JsonPage {
+impl UsageSessionPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
                 .into_iter()
-                .map(convert::json_item)
+                .map(convert::model::<mcore::models::UsageSession, UsageSession>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
         })
     }
 }
 
-/// Every item of a paginated list (JSON text items), fetching the next page only when
+/// Every item of a paginated list (`UsageSession` items), fetching the next page only when
 /// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
 #[derive(Debug, uniffi::Object)]
-pub struct JsonPager(PagerCell);
+pub struct UsageSessionPager(PagerCell);
 
 #[uniffi::export]
-impl JsonPager {
+impl UsageSessionPager {
     /// The next item, or null/nil after the last one.
-    pub async fn next(&self) -> Result<Option<String>, MiosaError> {
-        self.0.next().await?.map(convert::json_item).transpose()
+    pub async fn next(&self) -> Result<Option<UsageSession>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::UsageSession, UsageSession>)
+            .transpose()
     }
 
     /// The next whole page of the walk, or null/nil after the last one.
-    pub async fn next_page(&self) -> Result<Option<JsonPage>, MiosaError> {
+    pub async fn next_page(&self) -> Result<Option<UsageSessionPage>, MiosaError> {
         self.0
             .next_page()
             .await?
-            .map(JsonPage::from_core)
+            .map(UsageSessionPage::from_core)
             .transpose()
     }
 
@@ -1534,6 +3474,60 @@ impl AuditEntryPager {
             .next_page()
             .await?
             .map(AuditEntryPage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
+/// One page of a cursor-paginated list of `ApiKey` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ApiKeyPage {
+    /// The items of this page.
+    pub items: Vec<ApiKey>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl ApiKeyPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::ApiKey, ApiKey>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`ApiKey` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct ApiKeyPager(PagerCell);
+
+#[uniffi::export]
+impl ApiKeyPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<ApiKey>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::ApiKey, ApiKey>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<ApiKeyPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(ApiKeyPage::from_core)
             .transpose()
     }
 
@@ -1706,11 +3700,119 @@ impl VolumePager {
     }
 }
 
+/// One page of a cursor-paginated list of `AgentSession` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct AgentSessionPage {
+    /// The items of this page.
+    pub items: Vec<AgentSession>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl AgentSessionPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::AgentSession, AgentSession>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`AgentSession` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct AgentSessionPager(PagerCell);
+
+#[uniffi::export]
+impl AgentSessionPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<AgentSession>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::AgentSession, AgentSession>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<AgentSessionPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(AgentSessionPage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
+/// One page of a cursor-paginated list of `Tenant` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct TenantPage {
+    /// The items of this page.
+    pub items: Vec<Tenant>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl TenantPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::Tenant, Tenant>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`Tenant` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct TenantPager(PagerCell);
+
+#[uniffi::export]
+impl TenantPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<Tenant>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::Tenant, Tenant>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<TenantPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(TenantPage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
 /// Keyword parameters of `sandboxes.create`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesCreateParams {
-    /// `wait` (query).
+    /// `wait` (query). Answer only once the sandbox is ready.
     #[uniffi(default = None)]
     pub wait: Option<bool>,
     /// `template_id` (body).
@@ -1734,16 +3836,16 @@ pub struct SandboxesCreateParams {
     /// `disk_size_mb` (body).
     #[uniffi(default = None)]
     pub disk_size_mb: Option<i64>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
     pub idle_timeout_sec: Option<i64>,
     /// `persistent` (body).
@@ -1779,15 +3881,15 @@ pub struct SandboxesCreateParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `tags` (body). A JSON array, as text.
+    /// `tags` (body). Tag names.
     #[uniffi(default = None)]
-    pub tags: Option<String>,
+    pub tags: Option<Vec<String>>,
     /// `Idempotency-Key` (header).
     #[uniffi(default = None)]
     pub idempotency_key: Option<String>,
@@ -1824,7 +3926,7 @@ impl SandboxesCreateParams {
         p.put("external_workspace_id", self.external_workspace_id);
         p.put("external_user_id", self.external_user_id);
         p.put("external_project_id", self.external_project_id);
-        p.put_json("tags", self.tags)?;
+        p.put("tags", self.tags);
         p.put("idempotency_key", self.idempotency_key);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
@@ -1930,7 +4032,7 @@ pub struct SandboxesListParams {
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
@@ -1939,9 +4041,9 @@ pub struct SandboxesListParams {
     /// `state` (query).
     #[uniffi(default = None)]
     pub state: Option<String>,
-    /// `tags` (query). A JSON array, as text.
+    /// `tags` (query). Tag names.
     #[uniffi(default = None)]
-    pub tags: Option<String>,
+    pub tags: Option<Vec<String>>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -1954,7 +4056,7 @@ impl SandboxesListParams {
         p.put("external_user_id", self.external_user_id);
         p.put("external_project_id", self.external_project_id);
         p.put("state", self.state);
-        p.put_json("tags", self.tags)?;
+        p.put("tags", self.tags);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -1996,19 +4098,19 @@ pub struct SandboxesUpdateParams {
     /// `slug` (body).
     #[uniffi(default = None)]
     pub slug: Option<String>,
-    /// `tags` (body). A JSON array, as text.
+    /// `tags` (body). Tag names.
     #[uniffi(default = None)]
-    pub tags: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    pub tags: Option<Vec<String>>,
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `always_on` (body).
     #[uniffi(default = None)]
     pub always_on: Option<bool>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
     pub idle_timeout_sec: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2021,7 +4123,7 @@ impl SandboxesUpdateParams {
         let mut p = convert::Params::new();
         p.put("name", self.name);
         p.put("slug", self.slug);
-        p.put_json("tags", self.tags)?;
+        p.put("tags", self.tags);
         p.put_json("metadata", self.metadata)?;
         p.put("always_on", self.always_on);
         p.put("timeout_sec", self.timeout_sec);
@@ -2067,7 +4169,7 @@ impl fmt::Debug for SandboxesUpdateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesPreviewTokenParams {
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// `scope` (body).
@@ -2115,16 +4217,16 @@ pub struct SandboxesForkParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
     pub timeout_sec: Option<i64>,
     /// `template_id` (body).
     #[uniffi(default = None)]
     pub template_id: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -2186,10 +4288,10 @@ impl fmt::Debug for SandboxesForkParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxesWaitUntilReadyParams {
-    /// `timeout` (query).
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
     #[uniffi(default = None)]
     pub timeout: Option<f64>,
-    /// `stream` (query).
+    /// `stream` (query). Try the readiness stream before polling (default true).
     #[uniffi(default = None)]
     pub stream: Option<bool>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2231,7 +4333,7 @@ pub struct SandboxFilesListParams {
     /// `path` (query).
     #[uniffi(default = None)]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
     pub depth: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2350,7 +4452,7 @@ pub struct SandboxFilesTreeParams {
     /// `path` (query).
     #[uniffi(default = None)]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
     pub depth: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2431,16 +4533,16 @@ impl fmt::Debug for SandboxFilesWatchParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxExecRunParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2490,10 +4592,10 @@ pub struct SandboxExecBashParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2536,13 +4638,13 @@ impl fmt::Debug for SandboxExecBashParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxExecPythonParams {
-    /// `language` (body).
+    /// `language` (body). Interpreter, `python` by default.
     #[uniffi(default = None)]
     pub language: Option<String>,
-    /// `context` (body).
+    /// `context` (body). Interpreter context id, to keep state between runs.
     #[uniffi(default = None)]
     pub context: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2585,7 +4687,7 @@ impl fmt::Debug for SandboxExecPythonParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxEnvSetParams {
-    /// `encrypted` (body).
+    /// `encrypted` (body). Store the value encrypted; lists then mask it.
     #[uniffi(default = None)]
     pub encrypted: Option<bool>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2620,10 +4722,10 @@ impl fmt::Debug for SandboxEnvSetParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxProcessesStartParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// `name` (body).
@@ -2632,7 +4734,7 @@ pub struct SandboxProcessesStartParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2686,7 +4788,7 @@ pub struct SandboxShareCreateParams {
     /// `scope` (body).
     #[uniffi(default = None)]
     pub scope: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2725,7 +4827,7 @@ impl fmt::Debug for SandboxShareCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxPreviewsShareParams {
-    /// `ttl_seconds` (body).
+    /// `ttl_seconds` (body). Lifetime of the share token, in seconds.
     #[uniffi(default = None)]
     pub expires_in_sec: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2766,13 +4868,13 @@ pub struct SandboxSnapshotsCreateParams {
     /// `keep` (body).
     #[uniffi(default = None)]
     pub keep: Option<bool>,
-    /// `retention_seconds` (body).
+    /// `retention_seconds` (body). Seconds to keep the snapshot.
     #[uniffi(default = None)]
     pub retention_seconds: Option<i64>,
-    /// `expiration_seconds` (body).
+    /// `expiration_seconds` (body). Seconds until the snapshot expires.
     #[uniffi(default = None)]
     pub expiration_seconds: Option<i64>,
-    /// `expiration_days` (body).
+    /// `expiration_days` (body). Days until the snapshot expires.
     #[uniffi(default = None)]
     pub expiration_days: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2835,7 +4937,7 @@ pub struct SandboxTerminalOpenParams {
     /// `cwd` (body).
     #[uniffi(default = None)]
     pub cwd: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -2963,7 +5065,7 @@ impl fmt::Debug for SandboxTemplatesListParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct SandboxTemplatesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
     /// `build_spec` (body). A JSON object, as text.
@@ -2972,7 +5074,7 @@ pub struct SandboxTemplatesCreateParams {
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -3070,7 +5172,7 @@ pub struct ComputersCreateParams {
     /// `size` (body).
     #[uniffi(default = None)]
     pub size: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `visibility` (body).
@@ -3085,7 +5187,7 @@ pub struct ComputersCreateParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -3159,10 +5261,10 @@ impl fmt::Debug for ComputersCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputersListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
     /// `status` (query).
@@ -3218,7 +5320,7 @@ pub struct ComputersUpdateParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3304,7 +5406,7 @@ pub struct ComputerStartParams {
     /// `no_env` (body).
     #[uniffi(default = None)]
     pub no_env: Option<bool>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// `fail_fast` (body).
@@ -3523,10 +5625,10 @@ impl fmt::Debug for ComputerDestroyParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputerEnvCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `value` (body).
+    /// `value` (body). Required.
     #[uniffi(default = None)]
     pub value: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3565,7 +5667,7 @@ impl fmt::Debug for ComputerEnvCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputerEnvUpdateParams {
-    /// `value` (body).
+    /// `value` (body). Required.
     #[uniffi(default = None)]
     pub value: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3670,7 +5772,7 @@ impl fmt::Debug for ComputerPortsUpdateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ComputerMetricsGetParams {
-    /// `window` (query).
+    /// `window` (query). Time window such as `1h` or `24h`.
     #[uniffi(default = None)]
     pub window: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3740,7 +5842,7 @@ impl fmt::Debug for DesktopClickParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DesktopTypeParams {
-    /// `delay` (body).
+    /// `delay` (body). Milliseconds between keystrokes.
     #[uniffi(default = None)]
     pub delay: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3775,7 +5877,7 @@ impl fmt::Debug for DesktopTypeParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DesktopScrollParams {
-    /// `clicks` (body).
+    /// `clicks` (body). Scroll steps.
     #[uniffi(default = None)]
     pub clicks: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3810,10 +5912,10 @@ impl fmt::Debug for DesktopScrollParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct WorkspacesListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3852,13 +5954,13 @@ impl fmt::Debug for WorkspacesListParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct WorkspacesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3907,7 +6009,7 @@ pub struct WorkspacesUpdateParams {
     /// `description` (body).
     #[uniffi(default = None)]
     pub description: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -3999,19 +6101,19 @@ impl fmt::Debug for WorkspacesUsageParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct WebhooksCreateParams {
-    /// `url` (body).
+    /// `url` (body). Required.
     #[uniffi(default = None)]
     pub url: Option<String>,
-    /// `events` (body). A JSON array, as text.
+    /// `events` (body). Event names such as `sandbox.ready`. Required.
     #[uniffi(default = None)]
-    pub events: Option<String>,
+    pub events: Option<Vec<String>>,
     /// `secret` (body).
     #[uniffi(default = None)]
     pub secret: Option<String>,
     /// `active` (body).
     #[uniffi(default = None)]
     pub active: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -4026,7 +6128,7 @@ impl WebhooksCreateParams {
     fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
         let mut p = convert::Params::new();
         p.put("url", self.url);
-        p.put_json("events", self.events)?;
+        p.put("events", self.events);
         p.put("secret", self.secret);
         p.put("active", self.active);
         p.put_json("metadata", self.metadata)?;
@@ -4072,10 +6174,10 @@ pub struct WebhooksListParams {
     /// `active` (query).
     #[uniffi(default = None)]
     pub active: Option<bool>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4121,9 +6223,9 @@ pub struct WebhooksUpdateParams {
     /// `url` (body).
     #[uniffi(default = None)]
     pub url: Option<String>,
-    /// `events` (body). A JSON array, as text.
+    /// `events` (body). Event names such as `sandbox.ready`.
     #[uniffi(default = None)]
-    pub events: Option<String>,
+    pub events: Option<Vec<String>>,
     /// `secret` (body).
     #[uniffi(default = None)]
     pub secret: Option<String>,
@@ -4139,7 +6241,7 @@ impl WebhooksUpdateParams {
     fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
         let mut p = convert::Params::new();
         p.put("url", self.url);
-        p.put_json("events", self.events)?;
+        p.put("events", self.events);
         p.put("secret", self.secret);
         p.put("active", self.active);
         p.put_extra(self.extra)?;
@@ -4186,7 +6288,7 @@ pub struct UsageGetParams {
     /// `end` (query).
     #[uniffi(default = None)]
     pub end: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4246,12 +6348,15 @@ pub struct UsageSessionsParams {
     /// `until` (query).
     #[uniffi(default = None)]
     pub until: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
-    pub cursor: Option<String>,
+    pub per_page: Option<i64>,
+    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+    #[uniffi(default = None)]
+    pub page: Option<i64>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -4264,7 +6369,8 @@ impl UsageSessionsParams {
         p.put("since", self.since);
         p.put("until", self.until);
         p.put("limit", self.limit);
-        p.put("cursor", self.cursor);
+        p.put("per_page", self.per_page);
+        p.put("page", self.page);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -4286,8 +6392,11 @@ impl fmt::Debug for UsageSessionsParams {
         if let Some(v) = &self.limit {
             s.field("limit", v);
         }
-        if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+        if let Some(v) = &self.per_page {
+            s.field("per_page", v);
+        }
+        if let Some(v) = &self.page {
+            s.field("page", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4356,7 +6465,7 @@ impl fmt::Debug for QuotasSetParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct AuditLogListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `type` (query).
@@ -4371,7 +6480,7 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[uniffi(default = None)]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub after: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4426,16 +6535,16 @@ impl fmt::Debug for AuditLogListParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ApiKeysCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `scopes` (body). A JSON array, as text.
+    /// `scopes` (body). Scopes such as `sandboxes:read`.
     #[uniffi(default = None)]
-    pub scopes: Option<String>,
+    pub scopes: Option<Vec<String>>,
     /// `expires_at` (body).
     #[uniffi(default = None)]
     pub expires_at: Option<String>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `Idempotency-Key` (header).
@@ -4450,7 +6559,7 @@ impl ApiKeysCreateParams {
     fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
         let mut p = convert::Params::new();
         p.put("name", self.name);
-        p.put_json("scopes", self.scopes)?;
+        p.put("scopes", self.scopes);
         p.put("expires_at", self.expires_at);
         p.put_json("metadata", self.metadata)?;
         p.put("idempotency_key", self.idempotency_key);
@@ -4489,10 +6598,10 @@ impl fmt::Debug for ApiKeysCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ApiKeysListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4566,7 +6675,7 @@ impl fmt::Debug for SnapshotsCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DeploymentsCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
     /// `source_type` (body).
@@ -4587,13 +6696,13 @@ pub struct DeploymentsCreateParams {
     /// `auto_deploy` (body).
     #[uniffi(default = None)]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -4684,19 +6793,19 @@ pub struct DeploymentsListParams {
     /// `state` (query).
     #[uniffi(default = None)]
     pub state: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -4761,13 +6870,13 @@ pub struct DeploymentsUpdateParams {
     /// `auto_deploy` (body).
     #[uniffi(default = None)]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body). A JSON object, as text.
+    /// `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
     #[uniffi(default = None)]
     pub metadata: Option<String>,
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -4843,7 +6952,7 @@ pub struct DeploymentsPublishParams {
     /// `run_command` (body).
     #[uniffi(default = None)]
     pub run_command: Option<String>,
-    /// `port` (body).
+    /// `port` (body). Port number inside the sandbox or computer.
     #[uniffi(default = None)]
     pub port: Option<i64>,
     /// `health_check_path` (body).
@@ -4855,7 +6964,7 @@ pub struct DeploymentsPublishParams {
     /// `external_workspace_id` (body).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[uniffi(default = None)]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -4986,7 +7095,7 @@ impl fmt::Debug for DeploymentsRollbackParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct DatabasesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
     /// `engine` (body).
@@ -4995,7 +7104,7 @@ pub struct DatabasesCreateParams {
     /// `version` (body).
     #[uniffi(default = None)]
     pub version: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -5087,10 +7196,10 @@ pub struct DatabasesListParams {
     /// `status` (query).
     #[uniffi(default = None)]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5136,7 +7245,7 @@ pub struct DatabasesUpdateParams {
     /// `name` (body).
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -5182,7 +7291,7 @@ impl fmt::Debug for DatabasesUpdateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct StorageCreateBucketParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
     /// `region` (body).
@@ -5276,7 +7385,7 @@ pub struct StorageSignedUrlParams {
     /// `method` (body).
     #[uniffi(default = None)]
     pub method: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
     pub expires_in: Option<i64>,
     /// `content_type` (body).
@@ -5322,10 +7431,10 @@ impl fmt::Debug for StorageSignedUrlParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct VolumesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[uniffi(default = None)]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
     pub size_gb: Option<i64>,
     /// `region` (body).
@@ -5381,10 +7490,10 @@ pub struct VolumesListParams {
     /// `status` (query).
     #[uniffi(default = None)]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5430,7 +7539,7 @@ pub struct CompletionsCreateParams {
     /// `model` (body).
     #[uniffi(default = None)]
     pub model: Option<String>,
-    /// `messages` (body). A JSON array, as text.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
     #[uniffi(default = None)]
     pub messages: Option<String>,
     /// `temperature` (body).
@@ -5486,7 +7595,7 @@ pub struct CompletionsStreamParams {
     /// `model` (body).
     #[uniffi(default = None)]
     pub model: Option<String>,
-    /// `messages` (body). A JSON array, as text.
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
     #[uniffi(default = None)]
     pub messages: Option<String>,
     /// `temperature` (body).
@@ -5539,7 +7648,7 @@ impl fmt::Debug for CompletionsStreamParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct EmbeddingsCreateParams {
-    /// `input` (body). Any JSON value, as text.
+    /// `input` (body). Any JSON value, as text. Required.
     #[uniffi(default = None)]
     pub input: Option<String>,
     /// `model` (body).
@@ -5581,7 +7690,7 @@ impl fmt::Debug for EmbeddingsCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CommandCenterCreateSessionParams {
-    /// `goal` (body).
+    /// `goal` (body). Required.
     #[uniffi(default = None)]
     pub goal: Option<String>,
     /// `prompt` (body).
@@ -5623,10 +7732,10 @@ impl fmt::Debug for CommandCenterCreateSessionParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CommandCenterListSessionsParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5665,7 +7774,7 @@ impl fmt::Debug for CommandCenterListSessionsParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct WorkspaceInvitesCreateParams {
-    /// `email` (body).
+    /// `email` (body). Required.
     #[uniffi(default = None)]
     pub email: Option<String>,
     /// `role` (body).
@@ -5707,7 +7816,7 @@ impl fmt::Debug for WorkspaceInvitesCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct OrgInvitesCreateParams {
-    /// `email` (body).
+    /// `email` (body). Required.
     #[uniffi(default = None)]
     pub email: Option<String>,
     /// `role` (body).
@@ -5749,13 +7858,13 @@ impl fmt::Debug for OrgInvitesCreateParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct AdminTenantsListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `q` (query).
     #[uniffi(default = None)]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -5833,7 +7942,7 @@ impl fmt::Debug for AdminTenantsSuspendParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct CreditsHistoryParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
     /// `offset` (query).
@@ -5882,16 +7991,16 @@ impl fmt::Debug for CreditsHistoryParams {
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
 pub struct ExecRunParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[uniffi(default = None)]
     pub command: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
     pub timeout: Option<i64>,
     /// `working_dir` (body).
     #[uniffi(default = None)]
     pub working_dir: Option<String>,
-    /// `env` (body). A JSON object, as text.
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6166,12 +8275,11 @@ impl SandboxesApi {
     /// Destroy a sandbox.
     ///
     /// `DELETE /sandboxes/{id}` (seed `Miosa.Sandboxes.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandboxes.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Change the mutable settings of a sandbox.
@@ -6338,17 +8446,16 @@ impl SandboxFilesApi {
     /// Write one file into the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/write` (seed `Miosa.Sandbox.Files.write/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn write(
         &self,
         id: String,
         path: String,
         content: Vec<u8>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<FileWritten, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(path), Arg::from(content)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.files.write", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::FileWritten, FileWritten>(convert::json(output)?)
     }
 
     /// Read one file of the sandbox as bytes.
@@ -6364,106 +8471,104 @@ impl SandboxFilesApi {
     /// List the entries of a sandbox directory.
     ///
     /// `GET /sandboxes/{id}/files` (seed `Miosa.Sandbox.Files.list/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn list(
         &self,
         id: String,
         params: Option<SandboxFilesListParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Vec<FileEntry>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.files.list", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::FileEntry, FileEntry>(convert::json(output)?)
     }
 
     /// Remove a file or directory from the sandbox.
     ///
     /// `DELETE /sandboxes/{id}/fs` (seed `Miosa.Sandbox.Files.delete/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn delete(
         &self,
         id: String,
         path: String,
         params: Option<SandboxFilesDeleteParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(path)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.files.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Create a directory in the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/mkdir` (seed `Miosa.Sandbox.Files.mkdir/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn mkdir(
         &self,
         id: String,
         path: String,
         params: Option<SandboxFilesMkdirParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(path)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.files.mkdir", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Move or rename a path inside the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/rename` (seed `Miosa.Sandbox.Files.move/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn r#move(
         &self,
         id: String,
         from_path: String,
         to_path: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(from_path), Arg::from(to_path)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.files.move", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Return the directory tree under a path, down to a given depth.
     ///
     /// `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn tree(
         &self,
         id: String,
         params: Option<SandboxFilesTreeParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<FileEntry, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.files.tree", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::FileEntry, FileEntry>(convert::json(output)?)
     }
 
     /// Write several files in one request; each item holds a path and its content_base64.
     ///
     /// `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn write_many(&self, id: String, files: String) -> Result<String, MiosaError> {
+    pub async fn write_many(
+        &self,
+        id: String,
+        files: String,
+    ) -> Result<WriteManyResult, MiosaError> {
         let args = vec![Arg::from(id), convert::json_arg("files", &files)?];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.files.write_many", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::WriteManyResult, WriteManyResult>(convert::json(output)?)
     }
 
     /// Stream file change events under a sandbox path.
@@ -6582,18 +8687,16 @@ impl SandboxEnvApi {
     /// List the environment variables of a sandbox; secret values may be masked.
     ///
     /// `GET /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.list/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn list(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn list(&self, id: String) -> Result<Vec<EnvVar>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.env.list", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::EnvVar, EnvVar>(convert::json(output)?)
     }
 
     /// Set one environment variable; the core sends it as a one-item vars list.
     ///
     /// `PUT /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.set/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn set(
         &self,
@@ -6601,25 +8704,24 @@ impl SandboxEnvApi {
         key: String,
         value: String,
         params: Option<SandboxEnvSetParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<EnvUpdate, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(key), Arg::from(value)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.env.set", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::EnvUpdate, EnvUpdate>(convert::json(output)?)
     }
 
     /// Remove one environment variable from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/env/{key}` (seed `Miosa.Sandbox.Env.delete/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String, key: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String, key: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(key)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.env.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -6662,23 +8764,26 @@ impl SandboxProcessesApi {
     /// Stop a background process, forcibly if it does not exit in time.
     ///
     /// `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn stop(&self, id: String, pid: String) -> Result<String, MiosaError> {
+    pub async fn stop(&self, id: String, pid: String) -> Result<SandboxProcess, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(pid)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.processes.stop", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Process, SandboxProcess>(convert::json(output)?)
     }
 
     /// Fetch the last lines of output of a background process.
     ///
     /// `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn logs(&self, id: String, pid: String, tail: i64) -> Result<String, MiosaError> {
+    pub async fn logs(
+        &self,
+        id: String,
+        pid: String,
+        tail: i64,
+    ) -> Result<ProcessLogs, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(pid), Arg::from(tail)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.processes.logs", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ProcessLogs, ProcessLogs>(convert::json(output)?)
     }
 }
 
@@ -6721,12 +8826,11 @@ impl SandboxShareApi {
     /// Revoke one share link.
     ///
     /// `DELETE /sandboxes/{id}/shares/{share_id}` (seed `Miosa.Sandbox.Share.revoke/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn revoke(&self, id: String, share_id: String) -> Result<String, MiosaError> {
+    pub async fn revoke(&self, id: String, share_id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(share_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.share.revoke", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -6741,54 +8845,50 @@ impl SandboxPreviewsApi {
     /// Expose a sandbox port as a preview.
     ///
     /// `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn create(&self, id: String, port: i64) -> Result<String, MiosaError> {
+    pub async fn create(&self, id: String, port: i64) -> Result<Preview, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.previews.create", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Preview, Preview>(convert::json(output)?)
     }
 
     /// List the previews of a sandbox.
     ///
     /// `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn list(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn list(&self, id: String) -> Result<Vec<Preview>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.previews.list", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::Preview, Preview>(convert::json(output)?)
     }
 
     /// Mint a share token for one preview.
     ///
     /// `POST /sandboxes/{id}/previews/{preview_id}/share` (seed `Miosa.Sandbox.Previews.share/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn share(
         &self,
         id: String,
         preview_id: String,
         params: Option<SandboxPreviewsShareParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<PreviewShare, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(preview_id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.previews.share", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::PreviewShare, PreviewShare>(convert::json(output)?)
     }
 
     /// Remove a preview from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/previews/{preview_id}` (seed `Miosa.Sandbox.Previews.destroy/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn destroy(&self, id: String, preview_id: String) -> Result<String, MiosaError> {
+    pub async fn destroy(&self, id: String, preview_id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(preview_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.previews.destroy", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -6850,34 +8950,31 @@ impl SandboxTagsApi {
     /// Add tags to a sandbox by reading its tags and writing back the union.
     ///
     /// `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.add/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn add(&self, id: String, tags: String) -> Result<String, MiosaError> {
-        let args = vec![Arg::from(id), convert::json_arg("tags", &tags)?];
+    pub async fn add(&self, id: String, tags: Vec<String>) -> Result<Vec<String>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::Json(Value::from(tags))];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.tags.add", args, params).await?;
-        convert::json_text(output)
+        convert::strings(convert::json(output)?)
     }
 
     /// Remove tags from a sandbox by reading its tags and writing back the rest.
     ///
     /// `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.remove/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn remove(&self, id: String, tags: String) -> Result<String, MiosaError> {
-        let args = vec![Arg::from(id), convert::json_arg("tags", &tags)?];
+    pub async fn remove(&self, id: String, tags: Vec<String>) -> Result<Vec<String>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::Json(Value::from(tags))];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.tags.remove", args, params).await?;
-        convert::json_text(output)
+        convert::strings(convert::json(output)?)
     }
 
     /// Return the tags of a sandbox, read from the sandbox record.
     ///
     /// `GET /sandboxes/{id}` (seed `Miosa.Sandbox.Tags.list/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn list(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn list(&self, id: String) -> Result<Vec<String>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.tags.list", args, params).await?;
-        convert::json_text(output)
+        convert::strings(convert::json(output)?)
     }
 }
 
@@ -6892,40 +8989,38 @@ impl SandboxTerminalApi {
     /// Open a PTY session in the sandbox.
     ///
     /// `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn open(
         &self,
         id: String,
         params: Option<SandboxTerminalOpenParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<TerminalSession, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.terminal.open", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::TerminalSession, TerminalSession>(convert::json(output)?)
     }
 
     /// Change the size of an open PTY session.
     ///
     /// `POST /sandboxes/{id}/pty/{session_id}/resize` (seed `Miosa.Sandbox.Terminal.resize/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn resize(
         &self,
         id: String,
         session_id: String,
         params: Option<SandboxTerminalResizeParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<TerminalSession, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(session_id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.terminal.resize", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::TerminalSession, TerminalSession>(convert::json(output)?)
     }
 }
 
@@ -6984,12 +9079,11 @@ impl SandboxTemplatesApi {
     /// Delete a custom sandbox template.
     ///
     /// `DELETE /sandbox-templates/{template_id}` (seed `Miosa.SandboxTemplates.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, template_id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, template_id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(template_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox_templates.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7004,98 +9098,92 @@ impl TenantApi {
     /// Describe the current tenant with its plan, limits and usage.
     ///
     /// `GET /tenant/plan` (seed `Miosa.Tenant.current/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn current(&self) -> Result<String, MiosaError> {
+    pub async fn current(&self) -> Result<Tenant, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "tenant.current", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Tenant, Tenant>(convert::json(output)?)
     }
 
     /// Show the tenant's custom preview domain and its DNS target.
     ///
     /// `GET /tenant/preview-domain` (seed `Miosa.Tenant.get_preview_domain/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get_preview_domain(&self) -> Result<String, MiosaError> {
+    pub async fn get_preview_domain(&self) -> Result<PreviewDomain, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "tenant.get_preview_domain", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::PreviewDomain, PreviewDomain>(convert::json(output)?)
     }
 
     /// Set the custom domain used for preview URLs.
     ///
     /// `PUT /tenant/preview-domain` (seed `Miosa.Tenant.set_preview_domain/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn set_preview_domain(&self, domain: String) -> Result<String, MiosaError> {
+    pub async fn set_preview_domain(&self, domain: String) -> Result<PreviewDomain, MiosaError> {
         let args = vec![Arg::from(domain)];
         let params = Map::new();
         let output = convert::call(&self.client, "tenant.set_preview_domain", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::PreviewDomain, PreviewDomain>(convert::json(output)?)
     }
 
     /// Check the DNS records of the custom preview domain.
     ///
     /// `POST /tenant/preview-domain/verify` (seed `Miosa.Tenant.verify_preview_domain/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn verify_preview_domain(&self) -> Result<String, MiosaError> {
+    pub async fn verify_preview_domain(&self) -> Result<PreviewDomainCheck, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output =
             convert::call(&self.client, "tenant.verify_preview_domain", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::PreviewDomainCheck, PreviewDomainCheck>(convert::json(
+            output,
+        )?)
     }
 
     /// Drop the custom preview domain.
     ///
     /// `DELETE /tenant/preview-domain` (seed `Miosa.Tenant.delete_preview_domain/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete_preview_domain(&self) -> Result<String, MiosaError> {
+    pub async fn delete_preview_domain(&self) -> Result<Deleted, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output =
             convert::call(&self.client, "tenant.delete_preview_domain", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Show the tenant's white-label branding.
     ///
     /// `GET /tenant/branding` (seed `Miosa.Tenant.get_branding/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get_branding(&self) -> Result<String, MiosaError> {
+    pub async fn get_branding(&self) -> Result<Branding, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "tenant.get_branding", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Branding, Branding>(convert::json(output)?)
     }
 
     /// Replace the white-label branding (product name, logo, colours, support contacts).
     ///
     /// `PUT /tenant/branding` (seed `Miosa.Tenant.set_branding/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn set_branding(
         &self,
         params: Option<TenantSetBrandingParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Branding, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "tenant.set_branding", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Branding, Branding>(convert::json(output)?)
     }
 
     /// Reset the branding to the platform defaults.
     ///
     /// `DELETE /tenant/branding` (seed `Miosa.Tenant.delete_branding/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete_branding(&self) -> Result<String, MiosaError> {
+    pub async fn delete_branding(&self) -> Result<Deleted, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "tenant.delete_branding", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7172,20 +9260,19 @@ impl ComputersApi {
     /// Delete a computer.
     ///
     /// `DELETE /computers/{id}` (seed `Miosa.Computers.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn delete(
         &self,
         id: String,
         params: Option<ComputersDeleteParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computers.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7228,42 +9315,39 @@ impl ComputerApi {
     /// Boot a computer.
     ///
     /// `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn start(
         &self,
         id: String,
         params: Option<ComputerStartParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.start", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Shut a computer down.
     ///
     /// `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn stop(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn stop(&self, id: String) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.stop", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Reboot a computer.
     ///
     /// `POST /computers/{id}/restart` (seed `Miosa.Computer.restart/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn restart(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn restart(&self, id: String) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.restart", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Make a copy of a computer.
@@ -7323,20 +9407,19 @@ impl ComputerApi {
     /// Destroy a computer for good.
     ///
     /// `DELETE /computers/{id}` (seed `Miosa.Computer.destroy/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn destroy(
         &self,
         id: String,
         params: Option<ComputerDestroyParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.destroy", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7351,62 +9434,58 @@ impl ComputerEnvApi {
     /// List the environment variables of a computer; values may be masked.
     ///
     /// `GET /computers/{id}/env` (seed `Miosa.Computer.Env.list/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn list(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn list(&self, id: String) -> Result<Vec<EnvVar>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.env.list", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::EnvVar, EnvVar>(convert::json(output)?)
     }
 
     /// Add a new environment variable to a computer.
     ///
     /// `POST /computers/{id}/env` (seed `Miosa.Computer.Env.create/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn create(
         &self,
         id: String,
         params: Option<ComputerEnvCreateParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<EnvVar, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.env.create", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::EnvVar, EnvVar>(convert::json(output)?)
     }
 
     /// Change the value of an existing environment variable.
     ///
     /// `PATCH /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.update/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn update(
         &self,
         id: String,
         name: String,
         params: Option<ComputerEnvUpdateParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<EnvVar, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(name)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.env.update", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::EnvVar, EnvVar>(convert::json(output)?)
     }
 
     /// Remove an environment variable from a computer.
     ///
     /// `DELETE /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.delete/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String, name: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String, name: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(name)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.env.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7421,63 +9500,59 @@ impl ComputerPortsApi {
     /// List the exposed ports of a computer.
     ///
     /// `GET /computers/{id}/ports` (seed `Miosa.Computer.Ports.list/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn list(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn list(&self, id: String) -> Result<Vec<Port>, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.ports.list", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::Port, Port>(convert::json(output)?)
     }
 
     /// Expose a port of a computer.
     ///
     /// `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn create(
         &self,
         id: String,
         port: i64,
         params: Option<ComputerPortsCreateParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Port, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.ports.create", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Port, Port>(convert::json(output)?)
     }
 
     /// Change the visibility or access options of an exposed port.
     ///
     /// `PATCH /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.update/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn update(
         &self,
         id: String,
         port: String,
         params: Option<ComputerPortsUpdateParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Port, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.ports.update", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Port, Port>(convert::json(output)?)
     }
 
     /// Stop exposing a port.
     ///
     /// `DELETE /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.delete/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String, port: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String, port: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.ports.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -7492,23 +9567,21 @@ impl ComputerAutoStopApi {
     /// Show the idle auto-stop setting of a computer.
     ///
     /// `GET /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.get/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn get(&self, id: String) -> Result<AutoStop, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.auto_stop.get", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::AutoStop, AutoStop>(convert::json(output)?)
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
     ///
     /// `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn update(&self, id: String, seconds: i64) -> Result<String, MiosaError> {
+    pub async fn update(&self, id: String, seconds: i64) -> Result<AutoStop, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(seconds)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.auto_stop.update", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::AutoStop, AutoStop>(convert::json(output)?)
     }
 }
 
@@ -7523,20 +9596,19 @@ impl ComputerMetricsApi {
     /// Fetch resource metrics of a computer over a time window.
     ///
     /// `GET /computers/{id}/metrics` (seed `Miosa.Computer.Metrics.get/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn get(
         &self,
         id: String,
         params: Option<ComputerMetricsGetParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Metrics, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.metrics.get", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Metrics, Metrics>(convert::json(output)?)
     }
 }
 
@@ -7561,7 +9633,6 @@ impl DesktopApi {
     /// Click at a point of the screen.
     ///
     /// `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn click(
         &self,
@@ -7569,51 +9640,48 @@ impl DesktopApi {
         x: i64,
         y: i64,
         params: Option<DesktopClickParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "desktop.click", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Type text with the keyboard.
     ///
     /// `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn r#type(
         &self,
         id: String,
         text: String,
         params: Option<DesktopTypeParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(text)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "desktop.type", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Press a key or key combination such as ctrl+c.
     ///
     /// `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn key(&self, id: String, key: String) -> Result<String, MiosaError> {
+    pub async fn key(&self, id: String, key: String) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(key)];
         let params = Map::new();
         let output = convert::call(&self.client, "desktop.key", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Drag the mouse from one point to another.
     ///
     /// `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn drag(
         &self,
         id: String,
@@ -7621,7 +9689,7 @@ impl DesktopApi {
         from_y: i64,
         to_x: i64,
         to_y: i64,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![
             Arg::from(id),
             Arg::from(from_x),
@@ -7631,13 +9699,12 @@ impl DesktopApi {
         ];
         let params = Map::new();
         let output = convert::call(&self.client, "desktop.drag", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Scroll at a point of the screen in a direction.
     ///
     /// `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn scroll(
         &self,
@@ -7646,7 +9713,7 @@ impl DesktopApi {
         y: i64,
         direction: String,
         params: Option<DesktopScrollParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![
             Arg::from(id),
             Arg::from(x),
@@ -7658,18 +9725,21 @@ impl DesktopApi {
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "desktop.scroll", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Set the desktop background from a VM path or an https URL.
     ///
     /// `POST /computers/{id}/desktop/wallpaper` (seed `Miosa.Desktop.set_wallpaper/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn set_wallpaper(&self, id: String, path: String) -> Result<String, MiosaError> {
+    pub async fn set_wallpaper(
+        &self,
+        id: String,
+        path: String,
+    ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(path)];
         let params = Map::new();
         let output = convert::call(&self.client, "desktop.set_wallpaper", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
     }
 
     /// Dump the accessibility tree of the desktop.
@@ -7758,42 +9828,39 @@ impl WorkspacesApi {
     /// Delete a workspace that has no running computers.
     ///
     /// `DELETE /workspaces/{id}` (seed `Miosa.Workspaces.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "workspaces.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Fetch aggregate statistics of a workspace.
     ///
     /// `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn stats(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn stats(&self, id: String) -> Result<WorkspaceStats, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "workspaces.stats", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::WorkspaceStats, WorkspaceStats>(convert::json(output)?)
     }
 
     /// Fetch the resource usage of a workspace.
     ///
     /// `GET /workspaces/{id}/usage` (seed `Miosa.Workspaces.usage/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn usage(
         &self,
         id: String,
         params: Option<WorkspacesUsageParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<WorkspaceUsage, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "workspaces.usage", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::WorkspaceUsage, WorkspaceUsage>(convert::json(output)?)
     }
 }
 
@@ -7885,23 +9952,21 @@ impl WebhooksApi {
     /// Delete a webhook.
     ///
     /// `DELETE /webhooks/{id}` (seed `Miosa.Webhooks.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "webhooks.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Send a test event to a webhook and return the delivery record.
     ///
     /// `POST /webhooks/{id}/test` (seed `Miosa.Webhooks.test/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn test(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn test(&self, id: String) -> Result<WebhookDelivery, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "webhooks.test", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::WebhookDelivery, WebhookDelivery>(convert::json(output)?)
     }
 }
 
@@ -7930,12 +9995,11 @@ impl UsageApi {
     /// Usage summary of the current billing period.
     ///
     /// `GET /usage/summary` (seed `Miosa.Usage.current/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn current(&self) -> Result<String, MiosaError> {
+    pub async fn current(&self) -> Result<UsageSummary, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "usage.current", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::UsageSummary, UsageSummary>(convert::json(output)?)
     }
 
     /// One page of billed compute sessions.
@@ -7945,44 +10009,43 @@ impl UsageApi {
     pub async fn sessions(
         &self,
         params: Option<UsageSessionsParams>,
-    ) -> Result<JsonPage, MiosaError> {
+    ) -> Result<UsageSessionPage, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "usage.sessions", args, params).await?;
-        JsonPage::from_core(output.into_page()?)
+        UsageSessionPage::from_core(output.into_page()?)
     }
 
-    /// Every item of `usage.sessions`, following cursors lazily (see `JsonPager`).
+    /// Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
     #[uniffi::method(default(params = None))]
     pub fn sessions_iter(
         &self,
         params: Option<UsageSessionsParams>,
-    ) -> Result<Arc<JsonPager>, MiosaError> {
+    ) -> Result<Arc<UsageSessionPager>, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let cell = convert::pager(&self.client, "usage.sessions", args, params)?;
-        Ok(Arc::new(JsonPager(cell)))
+        Ok(Arc::new(UsageSessionPager(cell)))
     }
 
     /// Usage summary between two ISO 8601 dates.
     ///
     /// `GET /usage/summary` (seed `Miosa.Usage.report/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn report(
         &self,
         period_start: String,
         period_end: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<UsageSummary, MiosaError> {
         let args = vec![Arg::from(period_start), Arg::from(period_end)];
         let params = Map::new();
         let output = convert::call(&self.client, "usage.report", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::UsageSummary, UsageSummary>(convert::json(output)?)
     }
 }
 
@@ -8025,12 +10088,11 @@ impl QuotasApi {
     /// Drop an end user's override so the tenant default applies again.
     ///
     /// `DELETE /quotas/external/{external_user_id}` (seed `Miosa.Quotas.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, external_user_id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, external_user_id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(external_user_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "quotas.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -8086,64 +10148,61 @@ impl ApiKeysApi {
     /// Create an API key; its secret token is returned only once.
     ///
     /// `POST /api-keys` (seed `Miosa.ApiKeys.create/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
-    pub async fn create(&self, params: Option<ApiKeysCreateParams>) -> Result<String, MiosaError> {
+    pub async fn create(&self, params: Option<ApiKeysCreateParams>) -> Result<ApiKey, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "api_keys.create", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ApiKey, ApiKey>(convert::json(output)?)
     }
 
     /// Fetch the metadata of one API key.
     ///
     /// `GET /api-keys/{id}` (seed `Miosa.ApiKeys.get/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn get(&self, id: String) -> Result<ApiKey, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "api_keys.get", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::ApiKey, ApiKey>(convert::json(output)?)
     }
 
     /// One page of the tenant's API keys, without their secrets.
     ///
     /// `GET /api-keys` (seed `Miosa.ApiKeys.list/1`).
     #[uniffi::method(default(params = None))]
-    pub async fn list(&self, params: Option<ApiKeysListParams>) -> Result<JsonPage, MiosaError> {
+    pub async fn list(&self, params: Option<ApiKeysListParams>) -> Result<ApiKeyPage, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "api_keys.list", args, params).await?;
-        JsonPage::from_core(output.into_page()?)
+        ApiKeyPage::from_core(output.into_page()?)
     }
 
-    /// Every item of `api_keys.list`, following cursors lazily (see `JsonPager`).
+    /// Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
     #[uniffi::method(default(params = None))]
-    pub fn iter(&self, params: Option<ApiKeysListParams>) -> Result<Arc<JsonPager>, MiosaError> {
+    pub fn iter(&self, params: Option<ApiKeysListParams>) -> Result<Arc<ApiKeyPager>, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let cell = convert::pager(&self.client, "api_keys.list", args, params)?;
-        Ok(Arc::new(JsonPager(cell)))
+        Ok(Arc::new(ApiKeyPager(cell)))
     }
 
     /// Revoke an API key.
     ///
     /// `DELETE /api-keys/{id}` (seed `Miosa.ApiKeys.revoke/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn revoke(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn revoke(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "api_keys.revoke", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -8306,31 +10365,29 @@ impl DeploymentsApi {
     /// Delete a deployment.
     ///
     /// `DELETE /deployments/{id}` (seed `Miosa.Deployments.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "deployments.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Publish a new version of a deployment built from a sandbox.
     ///
     /// `POST /deployments/{id}/publish` (seed `Miosa.Deployments.publish/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn publish(
         &self,
         id: String,
         params: Option<DeploymentsPublishParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Publication, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "deployments.publish", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Publication, Publication>(convert::json(output)?)
     }
 
     /// Go back to a given version, or to the previous ready one.
@@ -8440,23 +10497,23 @@ impl DatabasesApi {
     /// Delete a database.
     ///
     /// `DELETE /databases/{id}` (seed `Miosa.Databases.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "databases.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Fetch the connection credentials of a database; treat them as secrets.
     ///
     /// `GET /databases/{id}/credentials` (seed `Miosa.Databases.credentials/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn credentials(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn credentials(&self, id: String) -> Result<DatabaseCredentials, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "databases.credentials", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::DatabaseCredentials, DatabaseCredentials>(convert::json(
+            output,
+        )?)
     }
 }
 
@@ -8498,7 +10555,6 @@ impl StorageApi {
     /// Upload an object's bytes.
     ///
     /// `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.upload_object/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn upload_object(
         &self,
@@ -8506,14 +10562,14 @@ impl StorageApi {
         key: String,
         content: Vec<u8>,
         params: Option<StorageUploadObjectParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<StoredObject, MiosaError> {
         let args = vec![Arg::from(bucket_id), Arg::from(key), Arg::from(content)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "storage.upload_object", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::StoredObject, StoredObject>(convert::json(output)?)
     }
 
     /// Download an object's bytes.
@@ -8533,21 +10589,20 @@ impl StorageApi {
     /// Presign a URL to GET or PUT one object without an API key.
     ///
     /// `POST /storage/buckets/{bucket_id}/presign` (seed `Miosa.Storage.signed_url/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn signed_url(
         &self,
         bucket_id: String,
         key: String,
         params: Option<StorageSignedUrlParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<SignedUrl, MiosaError> {
         let args = vec![Arg::from(bucket_id), Arg::from(key)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "storage.signed_url", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::SignedUrl, SignedUrl>(convert::json(output)?)
     }
 }
 
@@ -8622,13 +10677,12 @@ impl VolumesApi {
     /// Mount a volume into a computer at a path.
     ///
     /// `POST /computers/{computer_id}/volumes` (seed `Miosa.Volumes.attach/4`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn attach(
         &self,
         computer_id: String,
         volume_id: String,
         mount_path: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<VolumeAttachment, MiosaError> {
         let args = vec![
             Arg::from(computer_id),
             Arg::from(volume_id),
@@ -8636,33 +10690,31 @@ impl VolumesApi {
         ];
         let params = Map::new();
         let output = convert::call(&self.client, "volumes.attach", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::VolumeAttachment, VolumeAttachment>(convert::json(output)?)
     }
 
     /// Unmount a volume from a computer by attachment id.
     ///
     /// `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed `Miosa.Volumes.detach/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn detach(
         &self,
         computer_id: String,
         attachment_id: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(computer_id), Arg::from(attachment_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "volumes.detach", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Delete a volume.
     ///
     /// `DELETE /volumes/{id}` (seed `Miosa.Volumes.delete/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn delete(&self, id: String) -> Result<String, MiosaError> {
+    pub async fn delete(&self, id: String) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = Map::new();
         let output = convert::call(&self.client, "volumes.delete", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -8749,12 +10801,11 @@ impl CommandCenterApi {
     /// Start an agent session from the command center.
     ///
     /// `POST /command-center/sessions` (seed `Miosa.CommandCenter.create_session/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn create_session(
         &self,
         params: Option<CommandCenterCreateSessionParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<AgentSession, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
@@ -8762,19 +10813,18 @@ impl CommandCenterApi {
             .unwrap_or_default();
         let output =
             convert::call(&self.client, "command_center.create_session", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::AgentSession, AgentSession>(convert::json(output)?)
     }
 
     /// Fetch one command center session.
     ///
     /// `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get_session(&self, session_id: String) -> Result<String, MiosaError> {
+    pub async fn get_session(&self, session_id: String) -> Result<AgentSession, MiosaError> {
         let args = vec![Arg::from(session_id)];
         let params = Map::new();
         let output =
             convert::call(&self.client, "command_center.get_session", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::AgentSession, AgentSession>(convert::json(output)?)
     }
 
     /// One page of command center sessions.
@@ -8784,7 +10834,7 @@ impl CommandCenterApi {
     pub async fn list_sessions(
         &self,
         params: Option<CommandCenterListSessionsParams>,
-    ) -> Result<JsonPage, MiosaError> {
+    ) -> Result<AgentSessionPage, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
@@ -8792,34 +10842,33 @@ impl CommandCenterApi {
             .unwrap_or_default();
         let output =
             convert::call(&self.client, "command_center.list_sessions", args, params).await?;
-        JsonPage::from_core(output.into_page()?)
+        AgentSessionPage::from_core(output.into_page()?)
     }
 
-    /// Every item of `command_center.list_sessions`, following cursors lazily (see `JsonPager`).
+    /// Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
     #[uniffi::method(default(params = None))]
     pub fn iter_sessions(
         &self,
         params: Option<CommandCenterListSessionsParams>,
-    ) -> Result<Arc<JsonPager>, MiosaError> {
+    ) -> Result<Arc<AgentSessionPager>, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let cell = convert::pager(&self.client, "command_center.list_sessions", args, params)?;
-        Ok(Arc::new(JsonPager(cell)))
+        Ok(Arc::new(AgentSessionPager(cell)))
     }
 
     /// Cancel a running command center session.
     ///
     /// `POST /command-center/sessions/{session_id}/cancel` (seed `Miosa.CommandCenter.cancel_session/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn cancel_session(&self, session_id: String) -> Result<String, MiosaError> {
+    pub async fn cancel_session(&self, session_id: String) -> Result<AgentSession, MiosaError> {
         let args = vec![Arg::from(session_id)];
         let params = Map::new();
         let output =
             convert::call(&self.client, "command_center.cancel_session", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::AgentSession, AgentSession>(convert::json(output)?)
     }
 }
 
@@ -8869,16 +10918,15 @@ impl WorkspaceMembersApi {
     /// Remove a member from a workspace; the last owner cannot be removed.
     ///
     /// `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.remove/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn remove(
         &self,
         workspace_id: String,
         user_id: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(workspace_id), Arg::from(user_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "workspace_members.remove", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -8931,27 +10979,25 @@ impl WorkspaceInvitesApi {
     /// Withdraw a workspace invitation that was not accepted yet.
     ///
     /// `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed `Miosa.WorkspaceInvites.cancel/3`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     pub async fn cancel(
         &self,
         workspace_id: String,
         invite_id: String,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(workspace_id), Arg::from(invite_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "workspace_invites.cancel", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Accept a workspace invitation as the invited user.
     ///
     /// `POST /workspace-invites/{token}/accept` (seed `Miosa.WorkspaceInvites.accept/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn accept(&self, token: String) -> Result<String, MiosaError> {
+    pub async fn accept(&self, token: String) -> Result<InviteAcceptance, MiosaError> {
         let args = vec![Arg::from(token)];
         let params = Map::new();
         let output = convert::call(&self.client, "workspace_invites.accept", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::InviteAcceptance, InviteAcceptance>(convert::json(output)?)
     }
 }
 
@@ -8994,34 +11040,35 @@ impl OrgInvitesApi {
     /// Preview an organisation invitation from its token; no API key needed.
     ///
     /// `GET /invites/{token}` (seed `Miosa.OrgInvites.get/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get(&self, token: String) -> Result<String, MiosaError> {
+    pub async fn get(&self, token: String) -> Result<InvitePreview, MiosaError> {
         let args = vec![Arg::from(token)];
         let params = Map::new();
         let output = convert::call(&self.client, "org_invites.get", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::InvitePreview, InvitePreview>(convert::json(output)?)
     }
 
     /// Withdraw an organisation invitation that was not accepted yet.
     ///
     /// `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed `Miosa.OrgInvites.cancel/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn cancel(&self, tenant_id: String, invite_id: String) -> Result<String, MiosaError> {
+    pub async fn cancel(
+        &self,
+        tenant_id: String,
+        invite_id: String,
+    ) -> Result<Deleted, MiosaError> {
         let args = vec![Arg::from(tenant_id), Arg::from(invite_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "org_invites.cancel", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 
     /// Accept an organisation invitation as the invited user.
     ///
     /// `POST /invites/{token}/accept` (seed `Miosa.OrgInvites.accept/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn accept(&self, token: String) -> Result<String, MiosaError> {
+    pub async fn accept(&self, token: String) -> Result<InviteAcceptance, MiosaError> {
         let args = vec![Arg::from(token)];
         let params = Map::new();
         let output = convert::call(&self.client, "org_invites.accept", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::InviteAcceptance, InviteAcceptance>(convert::json(output)?)
     }
 }
 
@@ -9056,70 +11103,67 @@ impl AdminTenantsApi {
     pub async fn list(
         &self,
         params: Option<AdminTenantsListParams>,
-    ) -> Result<JsonPage, MiosaError> {
+    ) -> Result<TenantPage, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "admin.tenants.list", args, params).await?;
-        JsonPage::from_core(output.into_page()?)
+        TenantPage::from_core(output.into_page()?)
     }
 
-    /// Every item of `admin.tenants.list`, following cursors lazily (see `JsonPager`).
+    /// Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).
     #[uniffi::method(default(params = None))]
     pub fn iter(
         &self,
         params: Option<AdminTenantsListParams>,
-    ) -> Result<Arc<JsonPager>, MiosaError> {
+    ) -> Result<Arc<TenantPager>, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let cell = convert::pager(&self.client, "admin.tenants.list", args, params)?;
-        Ok(Arc::new(JsonPager(cell)))
+        Ok(Arc::new(TenantPager(cell)))
     }
 
     /// Fetch the details of one tenant; needs an admin key.
     ///
     /// `GET /admin/tenants/{tenant_id}/detail` (seed `Miosa.Admin.Tenants.get/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn get(&self, tenant_id: String) -> Result<String, MiosaError> {
+    pub async fn get(&self, tenant_id: String) -> Result<Tenant, MiosaError> {
         let args = vec![Arg::from(tenant_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "admin.tenants.get", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Tenant, Tenant>(convert::json(output)?)
     }
 
     /// Suspend a tenant, with an optional reason; needs an admin key.
     ///
     /// `POST /admin/tenants/{tenant_id}/suspend` (seed `Miosa.Admin.Tenants.suspend/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn suspend(
         &self,
         tenant_id: String,
         params: Option<AdminTenantsSuspendParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Tenant, MiosaError> {
         let args = vec![Arg::from(tenant_id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "admin.tenants.suspend", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Tenant, Tenant>(convert::json(output)?)
     }
 
     /// Lift the suspension of a tenant; needs an admin key.
     ///
     /// `POST /admin/tenants/{tenant_id}/unsuspend` (seed `Miosa.Admin.Tenants.unsuspend/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn unsuspend(&self, tenant_id: String) -> Result<String, MiosaError> {
+    pub async fn unsuspend(&self, tenant_id: String) -> Result<Tenant, MiosaError> {
         let args = vec![Arg::from(tenant_id)];
         let params = Map::new();
         let output = convert::call(&self.client, "admin.tenants.unsuspend", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::Tenant, Tenant>(convert::json(output)?)
     }
 }
 
@@ -9134,30 +11178,30 @@ impl CreditsApi {
     /// Show the tenant's credit balance.
     ///
     /// `GET /credits/balance` (seed `Miosa.Credits.balance/1`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
-    pub async fn balance(&self) -> Result<String, MiosaError> {
+    pub async fn balance(&self) -> Result<CreditBalance, MiosaError> {
         let args = vec![];
         let params = Map::new();
         let output = convert::call(&self.client, "credits.balance", args, params).await?;
-        convert::json_text(output)
+        convert::model::<mcore::models::CreditBalance, CreditBalance>(convert::json(output)?)
     }
 
     /// List credit transactions such as debits, credits and promotions.
     ///
     /// `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
-    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
     #[uniffi::method(default(params = None))]
     pub async fn history(
         &self,
         params: Option<CreditsHistoryParams>,
-    ) -> Result<String, MiosaError> {
+    ) -> Result<Vec<CreditTransaction>, MiosaError> {
         let args = vec![];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
         let output = convert::call(&self.client, "credits.history", args, params).await?;
-        convert::json_text(output)
+        convert::models::<mcore::models::CreditTransaction, CreditTransaction>(convert::json(
+            output,
+        )?)
     }
 }
 

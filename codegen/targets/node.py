@@ -7,7 +7,7 @@ positional arguments first, then one params object for the keyword parameters
 (snake_case keys, as on the wire), then the per-call options. Paginated lists
 get an all-pages iterator beside them; SSE operations return an EventStream or,
 given a callback, run the seed's callback form. Model interfaces come from the
-core's `models.rs`, so results and typings cannot drift apart.
+model table (core/models.toml), so results and typings cannot drift apart.
 """
 
 from __future__ import annotations
@@ -36,18 +36,25 @@ PARAM_TS = {
     "bytes": "Buffer | Uint8Array | string",
 }
 
-RUST_TS = {
-    "String": "string",
+TS_SCALARS = {
+    "str": "string",
+    "timestamp": "string",
+    "int": "number",
+    "float": "number",
     "bool": "boolean",
-    "u32": "number",
-    "u64": "number",
-    "i64": "number",
-    "f64": "number",
-    "Value": "unknown",
-    "Map<String, Value>": "Record<string, unknown>",
-    "Vec<String>": "string[]",
-    "Vec<Value>": "unknown[]",
+    "map": "Record<string, unknown>",
+    "json": "unknown",
 }
+
+
+def ts_field_type(field) -> str:
+    if field.ty == "enum":
+        # Open: the known values complete in editors, any other text still type-checks.
+        return "(" + " | ".join(f"'{v}'" for v in field.values) + " | (string & {}))"
+    if field.item is not None:
+        return f"{TS_SCALARS.get(field.item, field.item)}[]"
+    return TS_SCALARS.get(field.ty, field.ty)
+
 
 # Client-side helpers that live beside an operation namespace without being operations.
 HELPERS = {
@@ -97,17 +104,20 @@ def doc_lines(text: str, indent: str) -> str:
 # ---------------------------------------------------------------- models
 
 
-def ts_models() -> list[tuple[str, str, list[tuple[str, str, str]]]]:
-    """(name, doc, [(field, TypeScript type, doc)]) for every model of the core."""
-    out = []
-    for model in load_models():
-        fields = []
-        for field in model.fields:
-            if field.ty not in RUST_TS:
-                raise SystemExit(f"node: model field type `{field.ty}` has no TypeScript mapping")
-            fields.append((field.name, RUST_TS[field.ty], field.doc))
-        out.append((model.name, model.doc, fields))
-    return out
+def render_models_js(models) -> str:
+    """lib/models.js: what lib/model.js needs to shape and print each model."""
+    out = [HEADER.replace("core/operations.toml", "core/models.toml"), "'use strict'\n\n",
+           "// Per model: its fields, the secret ones, the token-carrying URLs, and the fields\n",
+           "// holding other models. lib/model.js turns answers into model objects with them.\n",
+           "const MODELS = Object.freeze({\n"]
+    for m in models:
+        names = ", ".join(f"'{f.name}'" for f in m.fields)
+        secret = ", ".join(f"'{n}'" for n in m.secret_fields)
+        urls = ", ".join(f"'{n}'" for n in m.token_url_fields)
+        nested = ", ".join(f"{f.name}: '{f.model}'" for f in m.fields if f.model)
+        out.append(f"  {m.name}: {{ fields: [{names}], secret: [{secret}], tokenUrls: [{urls}], nested: {{ {nested} }} }},\n")
+    out.append("})\n\nmodule.exports = { MODELS }\n")
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- shared shape
@@ -118,7 +128,7 @@ def result_ts(op: Op, model_names: set[str]) -> str:
     def item(name: str | None) -> str:
         if name in model_names:
             return name
-        return "JsonObject"
+        return "string" if name == "str" else "JsonObject"
     if r.kind == "model":
         return item(r.model)
     if r.kind == "list":
@@ -211,19 +221,21 @@ def render_js(ops: list[Op]) -> str:
     out.append(render_class("ApiRoot", (), "The top-level namespaces and client-level operations."))
     out.append(
         "\n// Where each operation of the table lives on a client, for tools and the test walk:\n"
-        "// [name, seed, namespace path, method, all-pages iterator, positional names, takes params, result kind]\n"
+        "// [name, seed, namespace path, method, all-pages iterator, positional names, takes params, result kind,\n"
+        "//  result model]\n"
         "const OPERATIONS = Object.freeze([\n"
     )
     for op in ops:
         path = ", ".join(f"'{lower_camel(seg)}'" for seg in op.namespace)
         pos = ", ".join(f"'{p.name}'" for p in op.positional)
         it = f"'{lower_camel(op.iter_name)}'" if op.iter_name else "null"
+        model = f"'{op.returns.model}'" if op.returns.model not in (None, "json", "str") else "null"
         out.append(
             f"  ['{op.name}', '{op.seed}', [{path}], '{lower_camel(op.function)}', {it}, [{pos}], "
-            f"{'true' if op.keywords else 'false'}, '{op.returns.kind}'],\n"
+            f"{'true' if op.keywords else 'false'}, '{op.returns.kind}', {model}],\n"
         )
-    out.append("].map(([name, seed, namespace, method, iter, positional, params, returns]) =>\n")
-    out.append("  Object.freeze({ name, seed, namespace, method, iter, positional, params, returns })))\n")
+    out.append("].map(([name, seed, namespace, method, iter, positional, params, returns, model]) =>\n")
+    out.append("  Object.freeze({ name, seed, namespace, method, iter, positional, params, returns, model })))\n")
     out.append("\nmodule.exports = { ApiRoot, OPERATIONS }\n")
     return "".join(out)
 
@@ -242,23 +254,37 @@ def ts_params_interface(op: Op) -> str:
             )
         elif p.name == "content_type" and op.upload == "raw":
             doc = "`Content-Type` of the uploaded bytes (default `application/octet-stream`)."
+        elif p.doc:
+            doc = p.doc
         else:
             where = "query" if p in op.query else "body"
             doc = f"`{p.wire}` ({where})."
-        lines.append(f"  /** {doc} */\n  {p.name}?: {PARAM_TS[p.ty]}\n")
+        ty = {"str": "string[]", "map": "Record<string, unknown>[]", "json": "unknown[]"}[p.item] if p.item else PARAM_TS[p.ty]
+        lines.append(f"  /** {doc}{' Required.' if p.required else ''} */\n  {p.name}{'' if p.required else '?'}: {ty}\n")
     lines.append("}\n")
     return "".join(lines)
 
 
 def ts_method(op: Op, model_names: set[str]) -> str:
     fn = lower_camel(op.function)
-    pos = [f"{ident(p.name)}: {'string' if p.name in op.path_params else PARAM_TS[p.ty]}" for p in op.positional]
-    kw = [f"params?: {params_name(op)}"] if op.keywords else []
+    def pos_type(p) -> str:
+        if p.name in op.path_params:
+            return "string"
+        if p.item:
+            return {"str": "string[]", "map": "Record<string, unknown>[]", "json": "unknown[]"}[p.item]
+        return PARAM_TS[p.ty]
+    pos = [f"{ident(p.name)}: {pos_type(p)}" for p in op.positional]
+    needs = any(p.required for p in op.keywords)
+    kw = [f"params{'' if needs else '?'}: {params_name(op)}"] if op.keywords else []
     opts = ["options?: RequestOptions"]
     doc = [f"  /**\n   * {op.doc}\n   *\n   * `{op.method} {op.path}`"]
     if op.seed:
         doc.append(f" (seed: `{op.seed}`)")
-    doc.append(".\n   */\n")
+    doc.append(".\n")
+    for p in op.positional:
+        if p.doc:
+            doc.append(f"   * @param {ident(p.name)} {p.doc}\n")
+    doc.append("   * @param options per-call options; `timeout` is in milliseconds.\n   */\n")
     doc = "".join(doc)
     if op.returns.kind == "events":
         return (
@@ -424,8 +450,8 @@ export declare const version: string
 
 def render_dts(ops: list[Op]) -> str:
     check_names(ops)
-    models = ts_models()
-    model_names = {m[0] for m in models}
+    models = load_models()
+    model_names = {m.name for m in models}
     all_ns = namespaces(ops)
     out = [HEADER, PRELUDE]
 
@@ -471,14 +497,18 @@ def render_dts(ops: list[Op]) -> str:
     out.extend(ts_params_interface(op) + "\n" for op in ops if op.keywords)
 
     out.append("// ---------------------------------------------------------------- models\n")
-    out.append("// Every field is optional and unknown fields are kept: a newer server never breaks an older client.\n")
-    for name, doc, fields in models:
-        out.append(f"\n/** {doc} */\nexport interface {name} {{\n")
-        for field, ty, fdoc in fields:
-            if fdoc:
-                out.append(f"  /** {fdoc} */\n")
-            out.append(f"  {field}?: {ty}\n")
-        out.append("  /** Fields this version of the client does not model. */\n  [key: string]: unknown\n}\n")
+    out.append("// From core/models.toml. Required fields are always there (the core checks every answer);\n")
+    out.append("// optional ones may be absent or null. Unknown fields are kept in `extra`, so a newer\n")
+    out.append("// server never breaks an older client. util.inspect hides secrets and URL tokens.\n")
+    for m in models:
+        out.append(f"\n/** {m.doc} */\nexport interface {m.name} {{\n")
+        for f in m.fields:
+            doc = f.doc + (" ISO 8601." if f.ty == "timestamp" else "")
+            out.append(f"  /** {doc} */\n")
+            ty = ts_field_type(f)
+            out.append(f"  readonly {f.name}: {ty}\n" if f.required else f"  readonly {f.name}?: {ty} | null\n")
+        out.append("  /** Fields this version of the client does not model, as the server sent them. */\n"
+                   "  readonly extra: { readonly [key: string]: unknown }\n}\n")
     return "".join(out)
 
 
@@ -486,4 +516,5 @@ def render(ops: list[Op]) -> dict[str, str]:
     return {
         "bindings-node/lib/api.js": render_js(ops),
         "bindings-node/lib/index.d.ts": render_dts(ops),
+        "bindings-node/lib/models.js": render_models_js(load_models()),
     }

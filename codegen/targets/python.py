@@ -1,5 +1,5 @@
 """Python: the namespaced sync and async API over the native `call`/`acall`/`pager`,
-its type stubs, and the typed models (read from the core's `models.rs`)."""
+its type stubs, and the typed models with their stubs (from core/models.toml)."""
 
 from __future__ import annotations
 
@@ -63,59 +63,105 @@ def check(ops: list[Op]) -> None:
 # ---------------------------------------------------------------- models
 
 
-RUST_TO_PY = {
-    "String": "str",
+PY_SCALARS = {
+    "str": "str",
+    "timestamp": "str",
+    "enum": "str",
+    "int": "int",
+    "float": "float",
     "bool": "bool",
-    "u32": "int",
-    "u64": "int",
-    "i64": "int",
-    "f64": "float",
-    "Value": "Any",
-    "Map<String, Value>": "Dict[str, Any]",
-    "Vec<String>": "List[str]",
-    "Vec<Value>": "List[Any]",
+    "map": "Dict[str, Any]",
+    "json": "Any",
 }
+
+
+def py_field_type(field) -> str:
+    if field.item is not None:
+        return f"List[{PY_SCALARS.get(field.item, field.item)}]"
+    return PY_SCALARS.get(field.ty, field.ty)
+
+
+def field_docline(field) -> str:
+    doc = field.doc
+    if field.values:
+        doc += " Known values: " + ", ".join(field.values) + " (others may appear)."
+    if field.ty == "timestamp":
+        doc += " ISO 8601."
+    return doc
+
+
+def field_getter(field) -> str:
+    """The expression a property returns: the raw value, or it wrapped in its model class."""
+    read = f'self._data["{field.name}"]' if field.required else f'self._data.get("{field.name}")'
+    if field.model is None:
+        return read
+    if field.item is not None:
+        return f"_wrap_list({field.model}, {read})"
+    return f"_wrap({field.model}, {read})"
+
+
+def frozen(names) -> str:
+    return "frozenset({" + ", ".join(f'"{n}"' for n in names) + "})" if names else "frozenset()"
 
 
 def render_models(models) -> str:
     out = [
-        HEADER.replace("core/operations.toml", "core/src/models.rs"),
-        '"""Typed models of the main entities: attribute access for known fields,\n'
-        "unknown fields through `model.name`, `model[\"name\"]` or `to_dict()`.\"\"\"\n\n",
-        "from __future__ import annotations\n\n",
+        HEADER.replace("core/operations.toml", "core/models.toml"),
+        '"""Typed models of the API: one property per field of the model table, unknown\n'
+        'fields in `model.extra`, everything in `to_dict()`."""\n\n',
+        "from ._base import Model, _wrap, _wrap_list\n\n",
+        "__all__ = [\n",
+    ]
+    out += [f'    "{m.name}",\n' for m in models]
+    out.append("]\n")
+    for m in models:
+        out.append(f'\n\nclass {m.name}(Model):\n    """{m.doc}"""\n\n    __slots__ = ()\n')
+        out.append(f"    _fields = ({', '.join(repr(f.name) for f in m.fields)},)\n")
+        out.append(f"    _secret = {frozen(m.secret_fields)}\n")
+        out.append(f"    _token_urls = {frozen(m.token_url_fields)}\n")
+        nested = [f for f in m.fields if f.model is not None]
+        if nested:
+            out.append("    _nested = {" + ", ".join(f'"{f.name}": {f.model}' for f in nested) + "}\n")
+        for f in m.fields:
+            out.append(f'\n    @property\n    def {py_name(f.name)}(self):\n        """{field_docline(f)}"""\n'
+                       f"        return {field_getter(f)}\n")
+    return "".join(out)
+
+
+def render_model_stubs(models) -> str:
+    out = [
+        HEADER.replace("core/operations.toml", "core/models.toml"),
         "from typing import Any, Dict, List, Optional\n\n",
         "from ._base import Model\n\n",
         "__all__ = [\n",
     ]
-    out += [f'    "{name}",\n' for name, _, _ in models]
+    out += [f'    "{m.name}",\n' for m in models]
     out.append("]\n")
-    for name, doc, fields in models:
-        out.append(f'\n\nclass {name}(Model):\n    """{doc}"""\n\n    __slots__ = ()\n')
-        names = ", ".join(f'"{f}"' for f, _, _ in fields)
-        out.append(f"    _fields = ({names},)\n")
-        for field, rust, fdoc in fields:
-            ty = RUST_TO_PY.get(rust)
-            if ty is None:
-                raise SystemExit(f"python: no Python type for `{rust}` ({name}.{field})")
-            out.append(
-                f"\n    @property\n    def {field}(self) -> Optional[{ty}]:\n"
-                f'        """{fdoc}"""\n'
-                f'        return self._data.get("{field}")\n'
-            )
+    for m in models:
+        out.append(f'\n\nclass {m.name}(Model):\n    """{m.doc}"""\n')
+        for f in m.fields:
+            ty = py_field_type(f)
+            out.append(f'\n    @property\n    def {py_name(f.name)}(self) -> {ty if f.required else f"Optional[{ty}]"}:\n'
+                       f'        """{field_docline(f)}"""\n')
     return "".join(out)
 
 
 # ---------------------------------------------------------------- operations
 
 
+LIST_ITEM_TYPES = {"str": "str", "map": "Mapping[str, Any]", "json": "Any"}
+
+
 def param_type(p, positional: bool = False) -> str:
     if positional and p.ty == "str":
         return "str | int" if p.name in NUMERIC_PATH else "str"
+    if p.ty == "list" and p.item:
+        return f"Sequence[{LIST_ITEM_TYPES[p.item]}]"
     return PARAM_TYPES[p.ty]
 
 
 def item_type(model: str) -> str:
-    return "Dict[str, Any]" if model == "json" else model
+    return {"json": "Dict[str, Any]", "str": "str"}.get(model, model)
 
 
 def result_type(op: Op, asynchronous: bool, iterator: bool = False) -> str:
@@ -124,7 +170,7 @@ def result_type(op: Op, asynchronous: bool, iterator: bool = False) -> str:
         return f"AsyncPager[{item_type(r.model)}]" if asynchronous else f"Pager[{item_type(r.model)}]"
     return {
         "model": r.model,
-        "list": f"List[{r.model}]",
+        "list": f"List[{item_type(r.model)}]",
         "page": f"Page[{item_type(r.model or 'json')}]",
         "json": "Any",
         "bytes": "bytes",
@@ -135,14 +181,21 @@ def result_type(op: Op, asynchronous: bool, iterator: bool = False) -> str:
 
 def wrap_expr(op: Op) -> str:
     r = op.returns
-    if r.kind in ("model", "list", "page") and r.model != "json":
+    if r.kind in ("model", "list", "page") and r.model not in ("json", "str"):
         return f"_m.{r.model}"
     return "None"
 
 
 def docstring(op: Op, indent: str) -> str:
-    seed = f"{op.seed}" if op.seed else "(an addition to the seed)"
-    return f'{indent}"""{op.doc}\n\n{indent}`{op.method} {op.path}` · seed: {seed}\n{indent}"""\n'
+    lines = [op.doc, "", f"`{op.method} {op.path}`"]
+    described = [p for p in op.positional + op.keywords if p.doc or p.required]
+    if described:
+        lines += ["", "Parameters:"]
+        for p in described:
+            lines.append(f"    {py_name(p.name)}: {p.doc or 'Required.'}" + (" Required." if p.required and p.doc else ""))
+    lines.append(f"    {timeout_option(op)}: Limit on one HTTP attempt, in seconds (default: the client's).")
+    body = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
+    return f'{indent}"""{lines[0]}\n{body}\n{indent}"""\n'
 
 
 def signature(op: Op, typed: bool, asynchronous: bool, name: str, callback: str | None = None) -> str:
@@ -152,10 +205,14 @@ def signature(op: Op, typed: bool, asynchronous: bool, name: str, callback: str 
     parts.append("*")
     if callback is not None:
         parts.append(f"callback: {callback}" if typed else "callback=None")
-    for p in op.keywords:
-        # NOT_GIVEN leaves a parameter out; None sends an explicit JSON null.
-        parts.append(f"{py_name(p.name)}: {param_type(p)} | None | NotGiven = NOT_GIVEN"
-                     if typed else f"{py_name(p.name)}=NOT_GIVEN")
+    # Required keywords first: they have no default. NOT_GIVEN leaves an optional
+    # parameter out; None sends an explicit JSON null.
+    for p in sorted(op.keywords, key=lambda p: not p.required):
+        if p.required:
+            parts.append(f"{py_name(p.name)}: {param_type(p)}" if typed else py_name(p.name))
+        else:
+            parts.append(f"{py_name(p.name)}: {param_type(p)} | None | NotGiven = NOT_GIVEN"
+                         if typed else f"{py_name(p.name)}=NOT_GIVEN")
     for o in OPTIONS:
         parts.append(f"{o}: Mapping[str, Any] | None = None" if typed else f"{o}=None")
     t = timeout_option(op)
@@ -287,7 +344,7 @@ def render_ops(ops: list[Op]) -> str:
 
 
 def render_stubs(ops: list[Op], models) -> str:
-    model_names = ", ".join(name for name, _, _ in models)
+    model_names = ", ".join(m.name for m in models)
     head = (
         HEADER
         + "from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload\n\n"
@@ -305,4 +362,5 @@ def render(ops: list[Op]) -> dict[str, str]:
         f"{PKG}/_ops.py": render_ops(ops),
         f"{PKG}/_ops.pyi": render_stubs(ops, models),
         f"{PKG}/_models.py": render_models(models),
+        f"{PKG}/_models.pyi": render_model_stubs(models),
     }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::client::Client;
-use crate::decode::Output;
+use crate::decode::{Output, unwrap_envelope};
 use crate::dispatch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{HttpMethod, OpSpec, Returns};
@@ -143,7 +143,12 @@ async fn change_tags(
         Some(json!({ "tags": tags })),
     )
     .await?;
-    Ok(Output::Json(value))
+    // The tags as the server stored them, or as sent when it does not echo them.
+    let stored = match unwrap_envelope(value) {
+        Value::Object(mut map) => map.remove("tags").filter(Value::is_array),
+        _ => None,
+    };
+    Ok(Output::Json(stored.unwrap_or(Value::Array(tags))))
 }
 
 fn id_arg(op: &OpSpec, arg: &Arg) -> Result<String> {

@@ -22,7 +22,11 @@ pub(crate) async fn invoke(
     params: Map<String, Value>,
 ) -> Result<Output> {
     if let Some(custom) = op.custom {
-        return custom(client.clone(), op, args, params).await;
+        let output = custom(client.clone(), op, args, params).await?;
+        return match output {
+            Output::Json(value) => shape(op.returns, value).map(Output::Json),
+            other => Ok(other),
+        };
     }
     let prepared = prepare(client.config(), client.options(), op, &args, params, None)?;
     execute(client, op.returns, prepared).await
@@ -43,12 +47,36 @@ pub(crate) async fn execute(
     let body = transport.send(&prepared).await?;
     match returns {
         Returns::Bytes => Ok(Output::Bytes(body)),
-        Returns::Page { .. } => Page::from_body(&parse_json(&body)?).map(Output::Page),
-        Returns::List(_) => Ok(Output::Json(list_from(unwrap_envelope(parse_json(&body)?)))),
-        Returns::Model(_) | Returns::Json | Returns::Bool | Returns::Events => {
-            Ok(Output::Json(unwrap_envelope(parse_json(&body)?)))
+        Returns::Page { item, .. } => {
+            let mut page = Page::from_body(&parse_json(&body)?)?;
+            for value in &mut page.items {
+                crate::models::conform(item, value)?;
+            }
+            Ok(Output::Page(page))
+        }
+        Returns::List(_) | Returns::Model(_) | Returns::Json | Returns::Bool | Returns::Events => {
+            shape(returns, parse_json(&body)?).map(Output::Json)
         }
     }
+}
+
+/// Turns a JSON answer into what the table promises: the envelope unwrapped, a list
+/// out of its wrapper object, and each model checked against the model table.
+fn shape(returns: Returns, body: Value) -> Result<Value> {
+    let mut value = unwrap_envelope(body);
+    match returns {
+        Returns::List(item) => {
+            value = list_from(value);
+            if let Value::Array(items) = &mut value {
+                for v in items {
+                    crate::models::conform(item, v)?;
+                }
+            }
+        }
+        Returns::Model(model) => crate::models::conform(model, &mut value)?,
+        _ => {}
+    }
+    Ok(value)
 }
 
 /// A GET/POST/... on any path, JSON in and out.

@@ -5,7 +5,7 @@
 //! # async fn demo() -> miosa::Result<()> {
 //! let client = miosa::Client::new("msk_live_...")?;
 //! let sandbox = client.sandboxes().create(Default::default()).await?;
-//! let id = sandbox.id.unwrap_or_default();
+//! let id = sandbox.id;
 //! client.computer().start(&id, Default::default()).await?;
 //! let out = client.exec().run(&id, miosa::api::ExecRunParams::default().command("echo hi")).await?;
 //! println!("{}", out.text());

@@ -1,23 +1,30 @@
-//! Typed models of the main entities. Every field is optional and every model
-//! keeps the fields it does not know in `extra`, so a newer server never breaks
-//! an older client; states and statuses are open strings for the same reason.
-//! `Debug` hides token and secret values.
+//! Typed models of the API, generated from `core/models.toml`: required fields are
+//! plain values, the others `Option`s, and every model keeps the fields it does not
+//! know in `extra`, so a newer server never breaks an older client; states and
+//! statuses are open strings for the same reason. `Debug` hides the fields the
+//! table marks secret and the query of token-carrying URLs.
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url, url as without_query};
+use crate::error::{Error, Result};
+use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url};
+/// A URL without its query and user:password: how `Debug` shows the
+/// token-carrying URLs of the models, in every binding (the core's one rule).
+pub use crate::redact::url as without_query;
 
-struct Redacted;
+pub use crate::generated::models::*;
+
+pub(crate) struct Redacted;
 impl fmt::Debug for Redacted {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
     }
 }
 
-struct RedactedMap<'a>(&'a Map<String, Value>);
+pub(crate) struct RedactedMap<'a>(pub(crate) &'a Map<String, Value>);
 impl fmt::Debug for RedactedMap<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut map = f.debug_map();
@@ -34,453 +41,29 @@ impl fmt::Debug for RedactedMap<'_> {
     }
 }
 
-macro_rules! model {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-        pub struct $name {
-            $(
-                $(#[$fmeta])*
-                #[serde(default, skip_serializing_if = "Option::is_none")]
-                pub $field: Option<$ty>,
-            )*
-            /// Fields this version of the client does not model.
-            #[serde(flatten)]
-            pub extra: Map<String, Value>,
-        }
+/// Fails with a decode error naming the model when `value` does not decode as `T`.
+pub(crate) fn check<T: DeserializeOwned>(value: &Value, model: &str) -> Result<()> {
+    T::deserialize(value)
+        .map(drop)
+        .map_err(|e| Error::decode(format!("unexpected {model} in the response: {e}")))
+}
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                let mut s = f.debug_struct(stringify!($name));
-                $(
-                    if let Some(value) = &self.$field {
-                        if is_sensitive(stringify!($field)) {
-                            s.field(stringify!($field), &Redacted);
-                        } else if let (true, Ok(Value::String(url))) =
-                            (is_url(stringify!($field)), serde_json::to_value(value))
-                        {
-                            s.field(stringify!($field), &without_query(&url));
-                        } else {
-                            s.field(stringify!($field), value);
-                        }
-                    }
-                )*
-                if !self.extra.is_empty() {
-                    s.field("extra", &RedactedMap(&self.extra));
-                }
-                s.finish()
-            }
-        }
+/// Copies `from` into `field` when the server sent only `from` (routes disagree on names).
+pub(crate) fn fill_alias(value: &mut Value, field: &str, from: &str) {
+    let Value::Object(map) = value else {
+        return;
     };
-}
-
-model! {
-    /// A code-execution sandbox.
-    Sandbox {
-        /// Sandbox id (`sbx_…`).
-        id: String,
-        /// Display name.
-        name: String,
-        /// URL-safe name.
-        slug: String,
-        /// creating, running, stopped, paused, error, destroyed, … (open set).
-        state: String,
-        /// Whether commands can run.
-        ready: bool,
-        /// Template the sandbox was built from.
-        template_id: String,
-        /// xs, small, medium, large, xl.
-        size: String,
-        /// vCPUs.
-        cpu_count: u32,
-        /// Memory in MiB.
-        memory_mb: u64,
-        /// Disk in MiB.
-        disk_size_mb: u64,
-        /// Environment variables.
-        env: Map<String, Value>,
-        /// Caller metadata.
-        metadata: Map<String, Value>,
-        /// Tags.
-        tags: Vec<String>,
-        /// Lifetime limit in seconds.
-        timeout_sec: u64,
-        /// Idle limit in seconds.
-        idle_timeout_sec: u64,
-        /// Kept across restarts.
-        persistent: bool,
-        /// Never stopped for idleness.
-        always_on: bool,
-        /// Owning tenant.
-        tenant_id: String,
-        /// Workspace id.
-        workspace_id: String,
-        /// Project id.
-        project_id: String,
-        /// Integrator's workspace id.
-        external_workspace_id: String,
-        /// Integrator's user id.
-        external_user_id: String,
-        /// Integrator's project id.
-        external_project_id: String,
-        /// Public preview URL.
-        preview_url: String,
-        /// Preview domain.
-        preview_domain: String,
-        /// Creation time (ISO 8601).
-        created_at: String,
-    }
-}
-
-model! {
-    /// A desktop computer (a sandbox is also addressable as one).
-    Computer {
-        /// Computer id.
-        id: String,
-        /// Display name.
-        name: String,
-        /// URL-safe name.
-        slug: String,
-        /// creating, starting, running, stopping, stopped, error, … (open set).
-        status: String,
-        /// Template type.
-        template_type: String,
-        /// Size name.
-        size: String,
-        /// public, tenant or key.
-        visibility: String,
-        /// IP address.
-        ip_address: String,
-        /// Preview domain.
-        preview_domain: String,
-        /// Owning tenant.
-        tenant_id: String,
-        /// Workspace id.
-        workspace_id: String,
-        /// Caller metadata.
-        metadata: Map<String, Value>,
-        /// Creation time.
-        created_at: String,
-        /// Last update time.
-        updated_at: String,
-    }
-}
-
-model! {
-    /// The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`.
-    ExecResult {
-        /// Standard output (computer exec).
-        output: String,
-        /// Standard output (sandbox exec).
-        stdout: String,
-        /// Standard error.
-        stderr: String,
-        /// Exit code.
-        exit_code: i64,
-        /// Whether the command exited with 0.
-        success: bool,
-        /// Wall time in milliseconds.
-        duration_ms: u64,
+    if map.get(field).is_none_or(Value::is_null)
+        && let Some(v) = map.get(from).filter(|v| !v.is_null()).cloned()
+    {
+        map.insert(field.to_owned(), v);
     }
 }
 
 impl ExecResult {
-    /// Standard output, whichever field the route filled.
+    /// Standard output (`stdout` and `output` always agree).
     pub fn text(&self) -> &str {
-        self.output
-            .as_deref()
-            .or(self.stdout.as_deref())
-            .unwrap_or_default()
-    }
-}
-
-model! {
-    /// A background process in a sandbox.
-    Process {
-        /// Process id (a string on some routes, a number on others).
-        pid: Value,
-        /// Name.
-        name: String,
-        /// Command line.
-        command: String,
-        /// running, exited, … (open set).
-        status: String,
-        /// Exit code once exited.
-        exit_code: i64,
-        /// Start time.
-        started_at: String,
-    }
-}
-
-model! {
-    /// A webhook subscription. `secret` is present only in the create response.
-    Webhook {
-        /// Webhook id.
-        id: String,
-        /// Delivery URL.
-        url: String,
-        /// Subscribed event names.
-        events: Vec<String>,
-        /// Whether deliveries are made.
-        active: bool,
-        /// Signing secret, shown once.
-        secret: String,
-        /// Owning tenant.
-        tenant_id: String,
-        /// Creation time.
-        created_at: String,
-        /// Last update time.
-        updated_at: String,
-    }
-}
-
-model! {
-    /// A read-only share link of a sandbox.
-    Share {
-        /// Share id.
-        share_id: String,
-        /// The link (carries its token).
-        share_url: String,
-        /// Scope (`read`).
-        scope: String,
-        /// Expiry, if any.
-        expires_at: String,
-    }
-}
-
-model! {
-    /// A short-lived token for a sandbox preview.
-    PreviewToken {
-        /// The token.
-        token: String,
-        /// Preview URL carrying the token.
-        url: String,
-        /// read or interact.
-        scope: String,
-        /// Expiry.
-        expires_at: String,
-    }
-}
-
-model! {
-    /// A snapshot of a sandbox or computer.
-    Snapshot {
-        /// Snapshot id.
-        id: String,
-        /// Name.
-        name: String,
-        /// creating, uploading, ready, restoring, failed, deleted, … (open set).
-        status: String,
-        /// Source sandbox or computer.
-        computer_id: String,
-        /// Source sandbox.
-        sandbox_id: String,
-        /// Size in bytes.
-        size_bytes: u64,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// A sandbox template.
-    Template {
-        /// Template id.
-        id: String,
-        /// Name.
-        name: String,
-        /// Description.
-        description: String,
-        /// Build or availability status.
-        status: String,
-        /// Other names the template answers to.
-        aliases: Vec<String>,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// Usage over a period, grouped as requested.
-    UsageReport {
-        /// Period start.
-        period_start: String,
-        /// Period end.
-        period_end: String,
-        /// Grouped rows.
-        results: Vec<Value>,
-    }
-}
-
-model! {
-    /// Limits for one of an integrator's end users.
-    Quota {
-        /// The integrator's user id.
-        external_user_id: String,
-        /// Maximum sandboxes.
-        max_sandboxes: u64,
-        /// Maximum concurrently running sandboxes.
-        max_concurrent: u64,
-        /// Maximum spend in cents.
-        max_credit_cents: u64,
-        /// Maximum storage in GB.
-        max_storage_gb: u64,
-        /// Sandboxes currently counted.
-        current_sandboxes: u64,
-    }
-}
-
-model! {
-    /// One entry of the audit log.
-    AuditEntry {
-        /// Entry id.
-        id: String,
-        /// Tenant.
-        tenant_id: String,
-        /// Who acted.
-        actor_id: String,
-        /// api_key, user, …
-        actor_type: String,
-        /// What was done (`sandbox.create`, …).
-        action: String,
-        /// Resource type.
-        resource: String,
-        /// Resource id.
-        resource_id: String,
-        /// Details.
-        metadata: Map<String, Value>,
-        /// Caller address.
-        ip_address: String,
-        /// Time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// A workspace.
-    Workspace {
-        /// Workspace id.
-        id: String,
-        /// Name.
-        name: String,
-        /// URL-safe name.
-        slug: String,
-        /// Description.
-        description: String,
-        /// Owning tenant.
-        tenant_id: String,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// A member of a workspace.
-    Member {
-        /// User id.
-        user_id: String,
-        /// Email.
-        email: String,
-        /// owner, admin, member, viewer (open set).
-        role: String,
-        /// Workspace id.
-        workspace_id: String,
-        /// Join time.
-        joined_at: String,
-    }
-}
-
-model! {
-    /// An invitation to a workspace or organisation.
-    Invite {
-        /// Invite id.
-        id: String,
-        /// Invitee email.
-        email: String,
-        /// Role granted on acceptance.
-        role: String,
-        /// Workspace id (workspace invites).
-        workspace_id: String,
-        /// Tenant id.
-        tenant_id: String,
-        /// Acceptance token.
-        token: String,
-        /// pending, accepted, revoked, expired (open set).
-        status: String,
-        /// Expiry.
-        expires_at: String,
-        /// Acceptance time.
-        accepted_at: String,
-    }
-}
-
-model! {
-    /// A deployment.
-    Deployment {
-        /// Deployment id.
-        id: String,
-        /// Name.
-        name: String,
-        /// State (open set).
-        state: String,
-        /// Status (open set).
-        status: String,
-        /// Project id.
-        project_id: String,
-        /// Public URL.
-        url: String,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// A managed database.
-    Database {
-        /// Database id.
-        id: String,
-        /// Name.
-        name: String,
-        /// Engine (postgres, …).
-        engine: String,
-        /// Status (open set).
-        status: String,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// A storage volume.
-    Volume {
-        /// Volume id.
-        id: String,
-        /// Name.
-        name: String,
-        /// Size in GB.
-        size_gb: u64,
-        /// Status (open set).
-        status: String,
-        /// Region.
-        region: String,
-        /// Creation time.
-        created_at: String,
-    }
-}
-
-model! {
-    /// An object-storage bucket.
-    Bucket {
-        /// Bucket id.
-        id: String,
-        /// Name.
-        name: String,
-        /// Region.
-        region: String,
-        /// Whether objects are public.
-        public: bool,
-        /// Creation time.
-        created_at: String,
+        &self.stdout
     }
 }
 
@@ -495,7 +78,7 @@ mod tests {
             "id": "sbx_1", "state": "hibernating", "brand_new_field": {"x": 1}
         }))
         .expect("decodes");
-        assert_eq!(sandbox.state.as_deref(), Some("hibernating"));
+        assert_eq!(sandbox.state, "hibernating");
         assert_eq!(sandbox.extra["brand_new_field"], json!({"x": 1}));
         let back = serde_json::to_value(&sandbox).expect("encodes");
         assert_eq!(back["brand_new_field"], json!({"x": 1}));
@@ -504,7 +87,7 @@ mod tests {
     #[test]
     fn debug_hides_tokens() {
         let token: PreviewToken = serde_json::from_value(
-            json!({"token": "mp_secret_value", "scope": "read", "api_key": "msk_zzz"}),
+            json!({"token": "mp_secret_value", "url": "https://p.miosa.app/?mt=mp_secret_value", "scope": "read", "api_key": "msk_zzz"}),
         )
         .expect("decodes");
         let shown = format!("{token:?}");
@@ -513,13 +96,114 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("read"));
-        let share: Share =
-            serde_json::from_value(json!({"share_url": "https://x.miosa.app/?ms=tok_secret"}))
-                .expect("decodes");
+        let share: Share = serde_json::from_value(
+            json!({"share_id": "sh_1", "share_url": "https://x.miosa.app/?ms=tok_secret"}),
+        )
+        .expect("decodes");
         let shown = format!("{share:?}");
         assert!(
             !shown.contains("tok_secret") && shown.contains("https://x.miosa.app/"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn conform_fills_aliases_and_rejects_missing_required_fields() {
+        let mut computer_exec = json!({"output": "hi\n", "exit_code": 0});
+        conform("ExecResult", &mut computer_exec).expect("conforms");
+        assert_eq!(computer_exec["stdout"], "hi\n");
+        let mut sandbox_exec = json!({"stdout": "2\n", "stderr": "", "exit_code": 0});
+        conform("ExecResult", &mut sandbox_exec).expect("conforms");
+        assert_eq!(sandbox_exec["output"], "2\n");
+        let err = conform("Sandbox", &mut json!({"state": "running"})).expect_err("no id");
+        assert!(err.to_string().contains("missing field `id`"), "{err}");
+        let err =
+            conform("Sandbox", &mut json!({"id": null, "state": "running"})).expect_err("null id");
+        assert!(err.to_string().contains("Sandbox"), "{err}");
+    }
+
+    /// A value of `ty` for a required field; secrets and token URLs carry canaries.
+    fn sample(model: &str, field: &str, ty: &str, secret: bool, token_url: bool) -> Value {
+        if secret {
+            return json!(format!("canary-{model}-{field}"));
+        }
+        if token_url {
+            return json!(format!(
+                "https://p.example.test/{field}?token=canary-{model}-{field}"
+            ));
+        }
+        match ty {
+            "int" => json!(1),
+            "float" => json!(1.5),
+            "bool" => json!(true),
+            "map" => json!({}),
+            t if t.starts_with('[') => json!([]),
+            "str" | "timestamp" | "enum" | "json" => json!("x"),
+            nested => filled(nested, false),
+        }
+    }
+
+    /// An instance of `model` with its required fields set, and, when `canaries`,
+    /// every secret and token URL set to a canary value, plus an unknown credential.
+    fn filled(model: &str, canaries: bool) -> Value {
+        let (_, fields) = TABLE
+            .iter()
+            .find(|(name, _)| *name == model)
+            .expect("in the table");
+        let mut map = Map::new();
+        for (field, ty, required, secret, token_url) in fields.iter().copied() {
+            if required || (canaries && (secret || token_url)) {
+                map.insert(
+                    field.to_owned(),
+                    sample(model, field, ty, secret, token_url),
+                );
+            }
+        }
+        if canaries {
+            map.insert("api_key".into(), json!(format!("canary-{model}-extra")));
+        }
+        Value::Object(map)
+    }
+
+    #[test]
+    fn debug_hides_every_secret_and_url_token_of_the_table() {
+        let mut checked = 0;
+        for (model, fields) in TABLE {
+            let shown = debug_of(model, filled(model, true)).expect("decodes");
+            assert!(!shown.contains("canary-"), "{model}: {shown}");
+            for (field, ..) in fields.iter().filter(|f| f.4) {
+                assert!(
+                    shown.contains(&format!("https://p.example.test/{field}?<redacted>")),
+                    "{shown}"
+                );
+            }
+            checked += usize::from(fields.iter().any(|f| f.3 || f.4));
+        }
+        assert!(
+            checked >= 10,
+            "models with secrets or token URLs: {checked}"
+        );
+    }
+
+    #[test]
+    fn every_model_decodes_with_only_its_required_fields() {
+        for (model, _) in TABLE {
+            let mut value = filled(model, false);
+            conform(model, &mut value).unwrap_or_else(|e| panic!("{model}: {e}"));
+        }
+    }
+
+    #[test]
+    fn few_operations_answer_untyped_json() {
+        let untyped: Vec<_> = crate::generated::table::OPERATIONS
+            .iter()
+            .filter(|op| op.returns == crate::ops::Returns::Json)
+            .map(|op| op.name)
+            .collect();
+        println!(
+            "rust: {} operation(s) answer untyped JSON: {untyped:?}",
+            untyped.len()
+        );
+        assert!(untyped.len() <= 10, "{untyped:?}");
     }
 }

@@ -90,6 +90,8 @@ pub struct Param {
     pub wire: &'static str,
     /// Its type.
     pub ty: ParamType,
+    /// Whether a call must give it (a missing one is refused before the network).
+    pub required: bool,
 }
 
 /// What a successful call yields.

@@ -46,7 +46,9 @@ impl Page<Value> {
                 .filter(|c| !c.is_empty())
                 .map(str::to_owned)
         };
-        let next_cursor = cursor_of(body).or_else(|| body.get("meta").and_then(cursor_of));
+        let next_cursor = cursor_of(body)
+            .or_else(|| body.get("meta").and_then(cursor_of))
+            .or_else(|| body.get("meta").and_then(next_page_number));
         Ok(Self { items, next_cursor })
     }
 
@@ -292,6 +294,24 @@ impl<T: DeserializeOwned> Iterator for Pager<T> {
     }
 }
 
+/// Lists paged by number (`meta: {page, per_page, total, total_pages}`): the next
+/// page number as the cursor, while the current page is not the last.
+fn next_page_number(meta: &Value) -> Option<String> {
+    let page = meta.get("page").and_then(Value::as_u64)?;
+    let total_pages = meta
+        .get("total_pages")
+        .and_then(Value::as_u64)
+        .or_else(|| {
+            let total = meta.get("total").and_then(Value::as_u64)?;
+            let per_page = meta
+                .get("per_page")
+                .and_then(Value::as_u64)
+                .filter(|n| *n > 0)?;
+            Some(total.div_ceil(per_page))
+        })?;
+    (page < total_pages).then(|| (page + 1).to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -308,5 +328,26 @@ mod tests {
             Page::from_body(&json!({"data": [1], "meta": {"next_cursor": "m"}})).expect("page");
         assert_eq!(data.next_cursor.as_deref(), Some("m"));
         assert!(Page::from_body(&json!("x")).is_err());
+    }
+
+    #[test]
+    fn page_numbers_give_the_next_page_until_the_last() {
+        let next =
+            |meta: Value| Page::from_body(&json!({"data": [1], "meta": meta})).expect("page");
+        let first = next(json!({"page": 1, "per_page": 2, "total": 5, "total_pages": 3}));
+        assert_eq!(first.next_cursor.as_deref(), Some("2"));
+        let last = next(json!({"page": 3, "per_page": 2, "total": 5, "total_pages": 3}));
+        assert_eq!(last.next_cursor, None);
+        let counted = next(json!({"page": 2, "per_page": 2, "total": 5}));
+        assert_eq!(
+            counted.next_cursor.as_deref(),
+            Some("3"),
+            "total_pages derived from total"
+        );
+        assert_eq!(
+            next(json!({"page": 1})).next_cursor,
+            None,
+            "no way to know: stop"
+        );
     }
 }

@@ -263,6 +263,17 @@ pub(crate) fn prepare(
     } else {
         String::new()
     };
+    if let Some(missing) = op
+        .query
+        .iter()
+        .chain(op.body)
+        .find(|p| p.required && params.get(p.name).is_none_or(Value::is_null))
+    {
+        return Err(Error::invalid(format!(
+            "{}: `{}` is required",
+            op.name, missing.name
+        )));
+    }
     for (name, value) in params {
         if let Some(param) = op.query.iter().find(|p| p.name == name) {
             // A query string has no null: an explicit null there means "not given".

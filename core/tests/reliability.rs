@@ -78,7 +78,7 @@ async fn rate_limited_then_success_waits_for_retry_after() {
         .await
         .expect("retried");
     let waited = started.elapsed();
-    assert_eq!(sandbox.id.as_deref(), Some("sbx_fixture"));
+    assert_eq!(sandbox.id, "sbx_fixture");
     assert!(
         waited >= ms(950) && waited < Duration::from_secs(4),
         "waited {waited:?} for Retry-After: 1"
@@ -136,7 +136,7 @@ async fn server_errors_within_max_attempts_end_in_success() {
         .get("sbx_fixture")
         .await
         .expect("third attempt succeeds");
-    assert_eq!(sandbox.id.as_deref(), Some("sbx_fixture"));
+    assert_eq!(sandbox.id, "sbx_fixture");
     let log = log_for(&env, SANDBOX).await;
     assert_eq!(statuses(&log), [json!(503), json!(503), json!(200)]);
 }
@@ -363,7 +363,7 @@ async fn connection_reset_before_the_answer() {
         .get("sbx_fixture")
         .await
         .expect("retried");
-    assert_eq!(sandbox.id.as_deref(), Some("sbx_fixture"));
+    assert_eq!(sandbox.id, "sbx_fixture");
     let log = log_for(&env, SANDBOX).await;
     assert_eq!(statuses(&log), [Value::Null, json!(200)]);
 
@@ -395,7 +395,7 @@ async fn connection_reset_during_the_body() {
         .get("sbx_fixture")
         .await
         .expect("retried");
-    assert_eq!(sandbox.id.as_deref(), Some("sbx_fixture"));
+    assert_eq!(sandbox.id, "sbx_fixture");
     assert_eq!(gets(&log_for(&env, SANDBOX).await, SANDBOX), 2);
 
     fault(
@@ -1063,7 +1063,7 @@ async fn secrets_never_appear_in_debug_display_or_errors() {
         .create(
             WebhooksCreateParams::default()
                 .url("https://example.test/hook")
-                .events(vec![json!("sandbox.created")]),
+                .events(vec!["sandbox.created".to_owned()]),
         )
         .await
         .expect("webhook");

@@ -16,11 +16,9 @@ from miosa_native import Client
 def main() -> None:
     with api_settings() as (api_key, base_url), Client(api_key, base_url=base_url) as client:
         sandbox = client.sandboxes.create(name="quick-exec")
-        if sandbox.id is None:
-            raise SystemExit("the server returned a sandbox without an id")
         client.computer.start(sandbox.id)
         result = client.exec.run(sandbox.id, command="python3 -c 'print(1 + 1)'")
-        print(result.output or "", end="")
+        print(result.output, end="")
         client.computer.destroy(sandbox.id)
 
 

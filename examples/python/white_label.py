@@ -41,8 +41,6 @@ async def main() -> None:
             sandbox = await client.sandboxes.create(
                 name="acme-user-workspace", external_user_id=end_user, external_workspace_id="ws_acme"
             )
-            if sandbox.id is None:
-                raise SystemExit("the server returned a sandbox without an id")
             ready = await client.sandboxes.wait_until_ready(sandbox.id, timeout=60.0)
             print(f"sandbox {sandbox.id} ready: {ready}")
 
@@ -53,7 +51,7 @@ async def main() -> None:
                     {"path": "/workspace/app.py", "content_base64": encode("print('hi')\n")},
                 ],
             )
-            print(f"written: {len(written['written'])}")
+            print(f"written: {len(written.written)}")
 
             token = await client.sandboxes.preview_token(sandbox.id, expires_in=3600, scope="read")
             print(f"preview url: {token.url}")
@@ -61,7 +59,7 @@ async def main() -> None:
             print(f"share url: {share.share_url}")
 
             usage = await client.usage.get(group_by="external_user_id")
-            print(f"usage rows: {len(usage.results or [])}")
+            print(f"usage rows: {len(usage.results)}")
 
             await client.sandboxes.delete(sandbox.id)
             print(f"destroyed {sandbox.id}")

@@ -15,8 +15,10 @@ from typing import (
     Generator,
     Generic,
     Mapping,
+    NoReturn,
     Optional,
     Tuple,
+    Type,
     TypeVar,
     Union,
 )
@@ -29,14 +31,38 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 
+_REDACTED = "<redacted>"
+
+
+def _without_query(url: Any) -> Any:
+    """A token-carrying URL under the core's one URL rule (query and password hidden)."""
+    return redacted({"url": url})["url"]
+
+
+
+_M = TypeVar("_M", bound="Model")
+
+
+def _wrap(cls: type, value: Any) -> Any:
+    return cls(value) if isinstance(value, dict) else value
+
+
+def _wrap_list(cls: type, value: Any) -> Any:
+    return [_wrap(cls, v) for v in value] if isinstance(value, list) else value
+
 
 class Model:
-    """Base of the typed models. Known fields are properties; every field the
-    server sent, known or not, is reachable as an attribute, by `model["name"]`,
-    and through `to_dict()`. Models are read-only."""
+    """Base of the typed models. Every field of the model table is a typed,
+    read-only property (required ones are always there: the core checks); fields
+    this version does not know are in `extra`; `to_dict()` has everything as the
+    server sent it. Models compare by value, pickle, and never print secrets."""
 
     __slots__ = ("_data",)
     _fields: Tuple[str, ...] = ()
+    _secret: "frozenset[str]" = frozenset()
+    _token_urls: "frozenset[str]" = frozenset()
+    # Fields holding other models (or lists of them), shown through their own repr.
+    _nested: Dict[str, type] = {}
     _data: Dict[str, Any]
 
     def __init__(self, data: Optional[Mapping[str, Any]] = None, **fields: Any) -> None:
@@ -44,17 +70,13 @@ class Model:
         merged.update(fields)
         object.__setattr__(self, "_data", merged)
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached when normal lookup fails: unknown fields the server sent.
-        if name.startswith("__") or name == "_data":
-            raise AttributeError(name)
-        try:
-            return self._data[name]
-        except KeyError:
-            raise AttributeError(f"{type(self).__name__} has no field {name!r}") from None
-
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is read-only; use to_dict() for a mutable copy")
+
+    @property
+    def extra(self) -> Dict[str, Any]:
+        """The fields the server sent that this version of the client does not model."""
+        return {k: v for k, v in self._data.items() if k not in self._fields}
 
     def __getitem__(self, name: str) -> Any:
         return self._data[name]
@@ -62,15 +84,29 @@ class Model:
     def __contains__(self, name: object) -> bool:
         return name in self._data
 
+    def __iter__(self) -> NoReturn:
+        raise TypeError(f"{type(self).__name__} is not a mapping; use to_dict() for a dict of its fields")
+
     def get(self, name: str, default: Any = None) -> Any:
         """The field `name`, or `default` when the server did not send it."""
         return self._data.get(name, default)
 
     def to_dict(self) -> Dict[str, Any]:
-        """A deep copy of every field, known and unknown."""
+        """A deep copy of every field, known and unknown, as the server sent it."""
         import copy  # only needed here; kept out of `import miosa_native`
 
         return copy.deepcopy(self._data)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """Every field as JSON text; `kwargs` go to `json.dumps` (e.g. `indent=2`)."""
+        import json
+
+        return json.dumps(self._data, **kwargs)
+
+    @classmethod
+    def from_dict(cls: Type[_M], data: Mapping[str, Any]) -> _M:
+        """A model over `data` (e.g. from `to_dict()` or a stored JSON object)."""
+        return cls(data)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Model) or type(other) is not type(self):
@@ -80,15 +116,24 @@ class Model:
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        # The core's one list of secret names and its URL rule (query and password hidden).
-        shown = ", ".join(f"{k}={v!r}" for k, v in redacted(self._data).items())
-        return f"{type(self).__name__}({shown})"
+        # Fields the model table marks are hidden per model; everything else
+        # goes through the core's one list of secret names and its URL rule.
+        shown = []
+        for k, v in self._data.items():
+            if k in self._secret:
+                v = _REDACTED
+            elif k in self._token_urls:
+                v = _without_query(v)
+            elif k in self._nested:
+                cls = self._nested[k]
+                v = _wrap_list(cls, v) if isinstance(v, list) else _wrap(cls, v)
+            else:
+                v = redacted({k: v})[k]
+            shown.append(f"{k}={v!r}")
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (self._data,))
-
-    def __dir__(self) -> Any:
-        return sorted(set(super().__dir__()) | set(self._data))
 
 
 class Namespace:

@@ -11,10 +11,16 @@ class ExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=NOT_GIVEN, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def run(self, id, *, command, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
@@ -27,16 +33,21 @@ class CreditsAPI(Namespace):
     def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditBalance)
 
     def history(self, *, limit=NOT_GIVEN, offset=NOT_GIVEN, type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditTransaction)
 
 
 class AdminTenantsAPI(Namespace):
@@ -47,34 +58,42 @@ class AdminTenantsAPI(Namespace):
     def list(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def iter(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def suspend(self, tenant_id, *, reason=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
 
 class AdminAPI(Namespace):
@@ -92,40 +111,48 @@ class OrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, tenant_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, tenant_id, *, email, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InvitePreview)
 
     def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
 
 class WorkspaceInvitesAPI(Namespace):
@@ -133,40 +160,48 @@ class WorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, workspace_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, workspace_id, *, email, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
 
 class WorkspaceMembersAPI(Namespace):
@@ -177,30 +212,34 @@ class WorkspaceMembersAPI(Namespace):
     def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class CommandCenterAPI(Namespace):
@@ -208,37 +247,48 @@ class CommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    def create_session(self, *, goal=NOT_GIVEN, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create_session(self, *, goal, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     def list_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     def iter_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
 
 class EmbeddingsAPI(Namespace):
@@ -246,10 +296,14 @@ class EmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, input=NOT_GIVEN, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, input, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -259,17 +313,25 @@ class CompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, messages, model=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stream(self, *, callback=None, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def stream(self, *, callback=None, messages, model=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
@@ -280,24 +342,35 @@ class VolumesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
@@ -308,30 +381,37 @@ class VolumesAPI(Namespace):
     def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
 
     def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class StorageAPI(Namespace):
@@ -339,40 +419,54 @@ class StorageAPI(Namespace):
 
     __slots__ = ()
 
-    def create_bucket(self, *, name=NOT_GIVEN, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create_bucket(self, *, name, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
     def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
     def upload_object(self, bucket_id, key, content, *, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
 
     def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     def signed_url(self, bucket_id, key, *, method=NOT_GIVEN, expires_in=NOT_GIVEN, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SignedUrl)
 
 
 class DatabasesAPI(Namespace):
@@ -380,24 +474,35 @@ class DatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=NOT_GIVEN, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
@@ -408,23 +513,29 @@ class DatabasesAPI(Namespace):
     def update(self, id, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DatabaseCredentials)
 
 
 class DeploymentsAPI(Namespace):
@@ -432,24 +543,37 @@ class DeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=NOT_GIVEN, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     def list(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
@@ -460,28 +584,40 @@ class DeploymentsAPI(Namespace):
     def update(self, id, *, name=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def publish(self, id, *, source_sandbox_id=NOT_GIVEN, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, data_services=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
 
     def rollback(self, id, *, version_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
@@ -494,35 +630,40 @@ class SnapshotsAPI(Namespace):
     def create(self, computer_id, *, comment=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
@@ -532,37 +673,50 @@ class ApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, name=NOT_GIVEN, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     def list(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     def iter(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AuditLogAPI(Namespace):
@@ -573,7 +727,12 @@ class AuditLogAPI(Namespace):
     def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
@@ -590,23 +749,26 @@ class QuotasAPI(Namespace):
     def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
     def set(self, external_user_id, *, max_sandboxes=NOT_GIVEN, max_concurrent=NOT_GIVEN, max_storage_gb=NOT_GIVEN, max_credit_cents=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
     def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class UsageAPI(Namespace):
@@ -617,34 +779,46 @@ class UsageAPI(Namespace):
     def get(self, *, group_by=NOT_GIVEN, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, external_user_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageReport)
 
     def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
-    def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
-        """
-        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        `GET /usage/sessions`
 
-    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
+
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
 
     def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
 
 class WebhooksAPI(Namespace):
@@ -652,24 +826,36 @@ class WebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    def create(self, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, url, events, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     def list(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
@@ -680,23 +866,29 @@ class WebhooksAPI(Namespace):
     def update(self, id, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
 
 
 class WorkspacesAPI(Namespace):
@@ -707,51 +899,69 @@ class WorkspacesAPI(Namespace):
     def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    def create(self, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     def update(self, id, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceStats)
 
     def usage(self, id, *, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceUsage)
 
 
 class DesktopAPI(Namespace):
@@ -762,56 +972,82 @@ class DesktopAPI(Namespace):
     def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     def click(self, id, x, y, *, button=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def type(self, id, text, *, delay=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def scroll(self, id, x, y, direction, *, clicks=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -824,9 +1060,13 @@ class ComputerMetricsAPI(Namespace):
     def get(self, id, *, window=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Metrics)
 
 
 class ComputerAutoStopAPI(Namespace):
@@ -837,16 +1077,21 @@ class ComputerAutoStopAPI(Namespace):
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AutoStop)
 
     def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AutoStop)
 
 
 class ComputerPortsAPI(Namespace):
@@ -857,30 +1102,37 @@ class ComputerPortsAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     def create(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     def update(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class ComputerEnvAPI(Namespace):
@@ -891,30 +1143,41 @@ class ComputerEnvAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
-    def create(self, id, *, name=NOT_GIVEN, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
-        """
-        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        `POST /computers/{id}/env`
 
-    def update(self, id, name, *, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
+
+    def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
     def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class ComputerAPI(Namespace):
@@ -932,51 +1195,61 @@ class ComputerAPI(Namespace):
     def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def clone(self, id, *, name=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def resize(self, id, *, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def move(self, id, *, host_id=NOT_GIVEN, region=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def destroy(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class ComputersAPI(Namespace):
@@ -987,37 +1260,53 @@ class ComputersAPI(Namespace):
     def create(self, *, name=NOT_GIVEN, template_type=NOT_GIVEN, size=NOT_GIVEN, metadata=NOT_GIVEN, visibility=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, status=NOT_GIVEN, workspace_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def update(self, id, *, name=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     def delete(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class TenantAPI(Namespace):
@@ -1028,58 +1317,66 @@ class TenantAPI(Namespace):
     def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomain)
 
     def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomain)
 
     def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomainCheck)
 
     def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Branding)
 
     def set_branding(self, *, branding=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Branding)
 
     def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxTemplatesAPI(Namespace):
@@ -1090,30 +1387,38 @@ class SandboxTemplatesAPI(Namespace):
     def list(self, *, include_aliases=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
     def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    def create(self, *, name=NOT_GIVEN, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def create(self, *, name, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
     def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxTerminalAPI(Namespace):
@@ -1124,16 +1429,21 @@ class SandboxTerminalAPI(Namespace):
     def open(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
     def resize(self, id, session_id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class SandboxTagsAPI(Namespace):
@@ -1144,21 +1454,30 @@ class SandboxTagsAPI(Namespace):
     def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -1171,21 +1490,29 @@ class SandboxSnapshotsAPI(Namespace):
     def create(self, id, *, comment=NOT_GIVEN, keep=NOT_GIVEN, retention_seconds=NOT_GIVEN, expiration_seconds=NOT_GIVEN, expiration_days=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
@@ -1198,30 +1525,40 @@ class SandboxPreviewsAPI(Namespace):
     def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
 
     def share(self, id, preview_id, *, expires_in_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewShare)
 
     def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxShareAPI(Namespace):
@@ -1232,23 +1569,29 @@ class SandboxShareAPI(Namespace):
     def create(self, id, *, scope=NOT_GIVEN, expires_in=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
     def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxProcessesAPI(Namespace):
@@ -1256,33 +1599,45 @@ class SandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    def start(self, id, *, command=NOT_GIVEN, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def start(self, id, *, command, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.Process)
 
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
     def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
     def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
 
 
 class SandboxEnvAPI(Namespace):
@@ -1293,23 +1648,29 @@ class SandboxEnvAPI(Namespace):
     def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
     def set(self, id, key, value, *, encrypted=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvUpdate)
 
     def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxEventsAPI(Namespace):
@@ -1320,7 +1681,8 @@ class SandboxEventsAPI(Namespace):
     def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
@@ -1331,24 +1693,42 @@ class SandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    def run(self, id, *, command=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def run(self, id, *, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
     def bash(self, id, command, *, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
     def python(self, id, code, *, language=NOT_GIVEN, context=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
@@ -1361,63 +1741,84 @@ class SandboxFilesAPI(Namespace):
     def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
 
     def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     def list(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def mkdir(self, id, path, *, recursive=NOT_GIVEN, mode=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     def tree(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=NOT_GIVEN, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
@@ -1450,56 +1851,95 @@ class SandboxesAPI(Namespace):
     def create(self, *, wait=NOT_GIVEN, template_id=NOT_GIVEN, name=NOT_GIVEN, slug=NOT_GIVEN, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, disk_size_mb=NOT_GIVEN, env=NOT_GIVEN, metadata=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, persistent=NOT_GIVEN, always_on=NOT_GIVEN, region=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, workspace_slug=NOT_GIVEN, workspace_name=NOT_GIVEN, project_id=NOT_GIVEN, project_slug=NOT_GIVEN, project_name=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, tags=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def list(self, *, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, state=NOT_GIVEN, tags=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return self._call("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     def update(self, id, *, name=NOT_GIVEN, slug=NOT_GIVEN, tags=NOT_GIVEN, metadata=NOT_GIVEN, always_on=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def preview_token(self, id, *, expires_in=NOT_GIVEN, scope=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewToken)
 
     def fork(self, id, *, snapshot_id=NOT_GIVEN, name=NOT_GIVEN, external_user_id=NOT_GIVEN, timeout_sec=NOT_GIVEN, template_id=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
@@ -1542,7 +1982,8 @@ class _SyncRoot(Namespace):
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
@@ -1553,10 +1994,16 @@ class AsyncExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=NOT_GIVEN, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def run(self, id, *, command, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
@@ -1569,16 +2016,21 @@ class AsyncCreditsAPI(Namespace):
     async def balance(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("credits.balance", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditBalance)
 
     async def history(self, *, limit=NOT_GIVEN, offset=NOT_GIVEN, type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditTransaction)
 
 
 class AsyncAdminTenantsAPI(Namespace):
@@ -1589,34 +2041,42 @@ class AsyncAdminTenantsAPI(Namespace):
     async def list(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     def iter(self, *, limit=NOT_GIVEN, q=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
+        return AsyncPager(self._pager("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant))
 
     async def get(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("admin.tenants.get", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     async def suspend(self, tenant_id, *, reason=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("admin.tenants.suspend", (tenant_id,), {"reason": reason}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     async def unsuspend(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("admin.tenants.unsuspend", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
 
 class AsyncAdminAPI(Namespace):
@@ -1634,40 +2094,48 @@ class AsyncOrgInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, tenant_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, tenant_id, *, email, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.create", (tenant_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     async def list(self, tenant_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("org_invites.list", (tenant_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     async def get(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("org_invites.get", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InvitePreview)
 
     async def cancel(self, tenant_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("org_invites.cancel", (tenant_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("org_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
 
 class AsyncWorkspaceInvitesAPI(Namespace):
@@ -1675,40 +2143,48 @@ class AsyncWorkspaceInvitesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, workspace_id, *, email=NOT_GIVEN, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, workspace_id, *, email, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.create", (workspace_id,), {"email": email, "role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     async def get(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_invites.get", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Invite)
 
     async def cancel(self, workspace_id, invite_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspace_invites.cancel", (workspace_id, invite_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def accept(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
 
 class AsyncWorkspaceMembersAPI(Namespace):
@@ -1719,30 +2195,34 @@ class AsyncWorkspaceMembersAPI(Namespace):
     async def list(self, workspace_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.list", (workspace_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     async def get(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.get", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     async def update(self, workspace_id, user_id, role, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.update", (workspace_id, user_id, role), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
     async def remove(self, workspace_id, user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncCommandCenterAPI(Namespace):
@@ -1750,37 +2230,48 @@ class AsyncCommandCenterAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_session(self, *, goal=NOT_GIVEN, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create_session(self, *, goal, prompt=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("command_center.create_session", (), {"goal": goal, "prompt": prompt}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     async def get_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("command_center.get_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     async def list_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
     def iter_sessions(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
+        return AsyncPager(self._pager("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession))
 
     async def cancel_session(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
 
 
 class AsyncEmbeddingsAPI(Namespace):
@@ -1788,10 +2279,14 @@ class AsyncEmbeddingsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, input=NOT_GIVEN, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, input, model=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("embeddings.create", (), {"input": input, "model": model}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -1801,17 +2296,25 @@ class AsyncCompletionsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, messages, model=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("completions.create", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
-    def stream(self, *, callback=None, model=NOT_GIVEN, messages=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def stream(self, *, callback=None, messages, model=NOT_GIVEN, temperature=NOT_GIVEN, max_tokens=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("completions.stream", (), {"model": model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -1822,24 +2325,35 @@ class AsyncVolumesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, size_gb=NOT_GIVEN, region=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.create", (), {"name": name, "size_gb": size_gb, "region": region, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     async def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
@@ -1850,30 +2364,37 @@ class AsyncVolumesAPI(Namespace):
     async def resize(self, id, size_gb, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.resize", (id, size_gb), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
 
     async def attach(self, computer_id, volume_id, mount_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("volumes.attach", (computer_id, volume_id, mount_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
 
     async def detach(self, computer_id, attachment_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("volumes.detach", (computer_id, attachment_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("volumes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncStorageAPI(Namespace):
@@ -1881,40 +2402,54 @@ class AsyncStorageAPI(Namespace):
 
     __slots__ = ()
 
-    async def create_bucket(self, *, name=NOT_GIVEN, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create_bucket(self, *, name, region=NOT_GIVEN, public=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.create_bucket", (), {"name": name, "region": region, "public": public, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
     async def list_buckets(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.list_buckets", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Bucket)
 
     async def upload_object(self, bucket_id, key, content, *, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("storage.upload_object", (bucket_id, key, content), {"content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
 
     async def download_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.download_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     async def signed_url(self, bucket_id, key, *, method=NOT_GIVEN, expires_in=NOT_GIVEN, content_type=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SignedUrl)
 
 
 class AsyncDatabasesAPI(Namespace):
@@ -1922,24 +2457,35 @@ class AsyncDatabasesAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=NOT_GIVEN, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, engine=NOT_GIVEN, version=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, region=NOT_GIVEN, workspace_id=NOT_GIVEN, project_id=NOT_GIVEN, environment_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.create", (), {"name": name, "engine": engine, "version": version, "size_gb": size_gb, "plan": plan, "region": region, "workspace_id": workspace_id, "project_id": project_id, "environment_id": environment_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     async def list(self, *, status=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
@@ -1950,23 +2496,29 @@ class AsyncDatabasesAPI(Namespace):
     async def update(self, id, *, name=NOT_GIVEN, size_gb=NOT_GIVEN, plan=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.update", (id,), {"name": name, "size_gb": size_gb, "plan": plan}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("databases.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DatabaseCredentials)
 
 
 class AsyncDeploymentsAPI(Namespace):
@@ -1974,24 +2526,37 @@ class AsyncDeploymentsAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=NOT_GIVEN, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, source_type=NOT_GIVEN, repo_url=NOT_GIVEN, branch=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.create", (), {"name": name, "source_type": source_type, "repo_url": repo_url, "branch": branch, "build_command": build_command, "run_command": run_command, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     async def list(self, *, project_id=NOT_GIVEN, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
@@ -2002,28 +2567,40 @@ class AsyncDeploymentsAPI(Namespace):
     async def update(self, id, *, name=NOT_GIVEN, auto_deploy=NOT_GIVEN, metadata=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.update", (id,), {"name": name, "auto_deploy": auto_deploy, "metadata": metadata, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("deployments.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def publish(self, id, *, source_sandbox_id=NOT_GIVEN, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, data_services=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("deployments.publish", (id,), {"source_sandbox_id": source_sandbox_id, "kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "data_services": data_services, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
 
     async def rollback(self, id, *, version_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
 
@@ -2036,35 +2613,40 @@ class AsyncSnapshotsAPI(Namespace):
     async def create(self, computer_id, *, comment=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.create", (computer_id,), {"comment": comment}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     async def get(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.get", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     async def list(self, computer_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.list", (computer_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     async def restore(self, computer_id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.restore", (computer_id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def delete(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("snapshots.delete", (snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
@@ -2074,37 +2656,50 @@ class AsyncApiKeysAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, name=NOT_GIVEN, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, scopes=NOT_GIVEN, expires_at=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("api_keys.create", (), {"name": name, "scopes": scopes, "expires_at": expires_at, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("api_keys.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     async def list(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
 
     def iter(self, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
+        return AsyncPager(self._pager("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey))
 
     async def revoke(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("api_keys.revoke", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncAuditLogAPI(Namespace):
@@ -2115,7 +2710,12 @@ class AsyncAuditLogAPI(Namespace):
     async def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
@@ -2132,23 +2732,26 @@ class AsyncQuotasAPI(Namespace):
     async def get(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("quotas.get", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
     async def set(self, external_user_id, *, max_sandboxes=NOT_GIVEN, max_concurrent=NOT_GIVEN, max_storage_gb=NOT_GIVEN, max_credit_cents=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("quotas.set", (external_user_id,), {"max_sandboxes": max_sandboxes, "max_concurrent": max_concurrent, "max_storage_gb": max_storage_gb, "max_credit_cents": max_credit_cents}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Quota)
 
     async def delete(self, external_user_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("quotas.delete", (external_user_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncUsageAPI(Namespace):
@@ -2159,34 +2762,46 @@ class AsyncUsageAPI(Namespace):
     async def get(self, *, group_by=NOT_GIVEN, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, external_user_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("usage.get", (), {"group_by": group_by, "period": period, "start": start, "end": end, "external_user_id": external_user_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageReport)
 
     async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
-    async def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
-        """
-        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        `GET /usage/sessions`
 
-    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
+
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None))
+        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession))
 
     async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("usage.report", (period_start, period_end), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
 
 class AsyncWebhooksAPI(Namespace):
@@ -2194,24 +2809,36 @@ class AsyncWebhooksAPI(Namespace):
 
     __slots__ = ()
 
-    async def create(self, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, url, events, secret=NOT_GIVEN, active=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.create", (), {"url": url, "events": events, "secret": secret, "active": active, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     async def list(self, *, active=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
@@ -2222,23 +2849,29 @@ class AsyncWebhooksAPI(Namespace):
     async def update(self, id, *, url=NOT_GIVEN, events=NOT_GIVEN, secret=NOT_GIVEN, active=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.update", (id,), {"url": url, "events": events, "secret": secret, "active": active}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("webhooks.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def test(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
 
 
 class AsyncWorkspacesAPI(Namespace):
@@ -2249,51 +2882,69 @@ class AsyncWorkspacesAPI(Namespace):
     async def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.list", (), {"page": page, "per_page": per_page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
-    async def create(self, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.create", (), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     async def update(self, id, *, name=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.update", (id,), {"name": name, "description": description, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Workspace)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspaces.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def stats(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspaces.stats", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceStats)
 
     async def usage(self, id, *, period=NOT_GIVEN, start=NOT_GIVEN, end=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceUsage)
 
 
 class AsyncDesktopAPI(Namespace):
@@ -2304,56 +2955,82 @@ class AsyncDesktopAPI(Namespace):
     async def screenshot(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.screenshot", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     async def click(self, id, x, y, *, button=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.click", (id, x, y), {"button": button}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def type(self, id, text, *, delay=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.type", (id, text), {"delay": delay}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def key(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.key", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def drag(self, id, from_x, from_y, to_x, to_y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.drag", (id, from_x, from_y, to_x, to_y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def scroll(self, id, x, y, direction, *, clicks=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.scroll", (id, x, y, direction), {"clicks": clicks}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def set_wallpaper(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("desktop.set_wallpaper", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def accessibility_tree(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -2366,9 +3043,13 @@ class AsyncComputerMetricsAPI(Namespace):
     async def get(self, id, *, window=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.metrics.get", (id,), {"window": window}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Metrics)
 
 
 class AsyncComputerAutoStopAPI(Namespace):
@@ -2379,16 +3060,21 @@ class AsyncComputerAutoStopAPI(Namespace):
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.auto_stop.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AutoStop)
 
     async def update(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.auto_stop.update", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AutoStop)
 
 
 class AsyncComputerPortsAPI(Namespace):
@@ -2399,30 +3085,37 @@ class AsyncComputerPortsAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.ports.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     async def create(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.ports.create", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     async def update(self, id, port, *, visibility=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.ports.update", (id, port), {"visibility": visibility}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Port)
 
     async def delete(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.ports.delete", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncComputerEnvAPI(Namespace):
@@ -2433,30 +3126,41 @@ class AsyncComputerEnvAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
-    async def create(self, id, *, name=NOT_GIVEN, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, id, *, name, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
-        """
-        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        `POST /computers/{id}/env`
 
-    async def update(self, id, name, *, value=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.env.create", (id,), {"name": name, "value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
+
+    async def update(self, id, name, *, value, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.env.update", (id, name), {"value": value}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
     async def delete(self, id, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.env.delete", (id, name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncComputerAPI(Namespace):
@@ -2474,51 +3178,61 @@ class AsyncComputerAPI(Namespace):
     async def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.start", (id,), {"environment": environment, "environment_id": environment_id, "env_id": env_id, "no_env": no_env, "env": env, "fail_fast": fail_fast}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def restart(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.restart", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def clone(self, id, *, name=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.clone", (id,), {"name": name}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def resize(self, id, *, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.resize", (id,), {"size": size, "cpu_count": cpu_count, "memory_mb": memory_mb}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def move(self, id, *, host_id=NOT_GIVEN, region=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computer.move", (id,), {"host_id": host_id, "region": region}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def destroy(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncComputersAPI(Namespace):
@@ -2529,37 +3243,53 @@ class AsyncComputersAPI(Namespace):
     async def create(self, *, name=NOT_GIVEN, template_type=NOT_GIVEN, size=NOT_GIVEN, metadata=NOT_GIVEN, visibility=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.create", (), {"name": name, "template_type": template_type, "size": size, "metadata": metadata, "visibility": visibility, "allow_provision": allow_provision, "workspace_id": workspace_id, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def list(self, *, page=NOT_GIVEN, per_page=NOT_GIVEN, status=NOT_GIVEN, workspace_id=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.list", (), {"page": page, "per_page": per_page, "status": status, "workspace_id": workspace_id}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def update(self, id, *, name=NOT_GIVEN, metadata=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.update", (id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
     async def delete(self, id, *, force=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncTenantAPI(Namespace):
@@ -2570,58 +3300,66 @@ class AsyncTenantAPI(Namespace):
     async def current(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
 
     async def get_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.get_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomain)
 
     async def set_preview_domain(self, domain, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.set_preview_domain", (domain,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomain)
 
     async def verify_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.verify_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewDomainCheck)
 
     async def delete_preview_domain(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.delete_preview_domain", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def get_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.get_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Branding)
 
     async def set_branding(self, *, branding=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.set_branding", (), {"branding": branding}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Branding)
 
     async def delete_branding(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("tenant.delete_branding", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxTemplatesAPI(Namespace):
@@ -2632,30 +3370,38 @@ class AsyncSandboxTemplatesAPI(Namespace):
     async def list(self, *, include_aliases=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.list", (), {"include_aliases": include_aliases}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
     async def get(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.get", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
-    async def create(self, *, name=NOT_GIVEN, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def create(self, *, name, build_spec=NOT_GIVEN, description=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox_templates.create", (), {"name": name, "build_spec": build_spec, "description": description, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Template)
 
     async def delete(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxTerminalAPI(Namespace):
@@ -2666,16 +3412,21 @@ class AsyncSandboxTerminalAPI(Namespace):
     async def open(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.terminal.open", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
     async def resize(self, id, session_id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class AsyncSandboxTagsAPI(Namespace):
@@ -2686,21 +3437,30 @@ class AsyncSandboxTagsAPI(Namespace):
     async def add(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.add", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     async def remove(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.remove", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
@@ -2713,21 +3473,29 @@ class AsyncSandboxSnapshotsAPI(Namespace):
     async def create(self, id, *, comment=NOT_GIVEN, keep=NOT_GIVEN, retention_seconds=NOT_GIVEN, expiration_seconds=NOT_GIVEN, expiration_days=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.create", (id,), {"comment": comment, "keep": keep, "retention_seconds": retention_seconds, "expiration_seconds": expiration_seconds, "expiration_days": expiration_days}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
     async def restore(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.restore", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.snapshots.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
 
@@ -2740,30 +3508,40 @@ class AsyncSandboxPreviewsAPI(Namespace):
     async def create(self, id, port, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.previews.create", (id, port), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.previews.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
 
     async def share(self, id, preview_id, *, expires_in_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.previews.share", (id, preview_id), {"expires_in_sec": expires_in_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewShare)
 
     async def destroy(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxShareAPI(Namespace):
@@ -2774,23 +3552,29 @@ class AsyncSandboxShareAPI(Namespace):
     async def create(self, id, *, scope=NOT_GIVEN, expires_in=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.share.create", (id,), {"scope": scope, "expires_in": expires_in}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.share.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Share)
 
     async def revoke(self, id, share_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.share.revoke", (id, share_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxProcessesAPI(Namespace):
@@ -2798,33 +3582,45 @@ class AsyncSandboxProcessesAPI(Namespace):
 
     __slots__ = ()
 
-    async def start(self, id, *, command=NOT_GIVEN, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def start(self, id, *, command, env=NOT_GIVEN, name=NOT_GIVEN, cwd=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.start", (id,), {"command": command, "env": env, "name": name, "cwd": cwd, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.Process)
 
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
     async def stop(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.processes.stop", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
 
     async def logs(self, id, pid, tail, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
 
 
 class AsyncSandboxEnvAPI(Namespace):
@@ -2835,23 +3631,29 @@ class AsyncSandboxEnvAPI(Namespace):
     async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.env.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvVar)
 
     async def set(self, id, key, value, *, encrypted=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.env.set", (id, key, value), {"encrypted": encrypted}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.EnvUpdate)
 
     async def delete(self, id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.env.delete", (id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxEventsAPI(Namespace):
@@ -2862,7 +3664,8 @@ class AsyncSandboxEventsAPI(Namespace):
     def stream(self, id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("sandbox.events.stream", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -2873,24 +3676,42 @@ class AsyncSandboxExecAPI(Namespace):
 
     __slots__ = ()
 
-    async def run(self, id, *, command=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def run(self, id, *, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.run", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
     async def bash(self, id, command, *, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.bash", (id, command), {"cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
     async def python(self, id, code, *, language=NOT_GIVEN, context=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
@@ -2903,63 +3724,84 @@ class AsyncSandboxFilesAPI(Namespace):
     async def write(self, id, path, content, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.write", (id, path, content), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
 
     async def read(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.read", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
 
     async def list(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.list", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     async def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def mkdir(self, id, path, *, recursive=NOT_GIVEN, mode=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.mkdir", (id, path), {"recursive": recursive, "mode": mode}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def move(self, id, from_path, to_path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.move", (id, from_path, to_path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
 
     async def tree(self, id, *, path=NOT_GIVEN, depth=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.tree", (id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     async def write_many(self, id, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandbox.files.write_many", (id, files), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WriteManyResult)
 
     def watch(self, id, *, callback=None, path=NOT_GIVEN, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
@@ -2992,56 +3834,95 @@ class AsyncSandboxesAPI(Namespace):
     async def create(self, *, wait=NOT_GIVEN, template_id=NOT_GIVEN, name=NOT_GIVEN, slug=NOT_GIVEN, size=NOT_GIVEN, cpu_count=NOT_GIVEN, memory_mb=NOT_GIVEN, disk_size_mb=NOT_GIVEN, env=NOT_GIVEN, metadata=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, persistent=NOT_GIVEN, always_on=NOT_GIVEN, region=NOT_GIVEN, allow_provision=NOT_GIVEN, workspace_id=NOT_GIVEN, workspace_slug=NOT_GIVEN, workspace_name=NOT_GIVEN, project_id=NOT_GIVEN, project_slug=NOT_GIVEN, project_name=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, tags=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.create", (), {"wait": wait, "template_id": template_id, "name": name, "slug": slug, "size": size, "cpu_count": cpu_count, "memory_mb": memory_mb, "disk_size_mb": disk_size_mb, "env": env, "metadata": metadata, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec, "persistent": persistent, "always_on": always_on, "region": region, "allow_provision": allow_provision, "workspace_id": workspace_id, "workspace_slug": workspace_slug, "workspace_name": workspace_name, "project_id": project_id, "project_slug": project_slug, "project_name": project_name, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "tags": tags, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def get(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.get", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def list(self, *, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, state=NOT_GIVEN, tags=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.list", (), {"external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "state": state, "tags": tags}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def delete(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+        return await self._acall("sandboxes.delete", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
     async def update(self, id, *, name=NOT_GIVEN, slug=NOT_GIVEN, tags=NOT_GIVEN, metadata=NOT_GIVEN, always_on=NOT_GIVEN, timeout_sec=NOT_GIVEN, idle_timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.update", (id,), {"name": name, "slug": slug, "tags": tags, "metadata": metadata, "always_on": always_on, "timeout_sec": timeout_sec, "idle_timeout_sec": idle_timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def preview_token(self, id, *, expires_in=NOT_GIVEN, scope=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.preview_token", (id,), {"expires_in": expires_in, "scope": scope}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewToken)
 
     async def fork(self, id, *, snapshot_id=NOT_GIVEN, name=NOT_GIVEN, external_user_id=NOT_GIVEN, timeout_sec=NOT_GIVEN, template_id=NOT_GIVEN, metadata=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
     async def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
@@ -3084,7 +3965,8 @@ class _AsyncRoot(Namespace):
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         stream = AsyncEventStream(self._acall, ("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)

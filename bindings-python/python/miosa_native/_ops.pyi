@@ -2,7 +2,7 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from ._base import AsyncEventStream, AsyncPager
-from ._models import Sandbox, Computer, ExecResult, Process, Webhook, Share, PreviewToken, Snapshot, Template, UsageReport, Quota, AuditEntry, Workspace, Member, Invite, Deployment, Database, Volume, Bucket
+from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
 
 
@@ -11,10 +11,16 @@ class ExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -23,16 +29,21 @@ class CreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CreditBalance:
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[CreditTransaction]:
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -41,31 +52,39 @@ class AdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Tenant]:
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Tenant]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -82,34 +101,42 @@ class OrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, tenant_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
+    def create(self, tenant_id: str, *, email: str, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InvitePreview:
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InviteAcceptance:
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -118,34 +145,42 @@ class WorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, workspace_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
+    def create(self, workspace_id: str, *, email: str, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InviteAcceptance:
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -157,25 +192,29 @@ class WorkspaceMembersAPI:
     def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Member]:
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -184,31 +223,42 @@ class CommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_session(self, *, goal: str | None | NotGiven = NOT_GIVEN, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create_session(self, *, goal: str, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AgentSession]:
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AgentSession]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -217,10 +267,14 @@ class EmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, input: Any | None | NotGiven = NOT_GIVEN, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, *, input: Any, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -229,19 +283,27 @@ class CompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, *, messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    def stream(self, *, callback: None = None, messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None], model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+    def stream(self, *, callback: Callable[[Event], str | None], messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -250,22 +312,33 @@ class VolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
+    def create(self, *, name: str, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Volume]:
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Volume]:
@@ -274,25 +347,32 @@ class VolumesAPI:
     def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VolumeAttachment:
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -301,34 +381,48 @@ class StorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create_bucket(self, *, name: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
+    def create_bucket(self, *, name: str, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Bucket]:
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StoredObject:
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SignedUrl:
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -337,22 +431,33 @@ class DatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
+    def create(self, *, name: str, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Database]:
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Database]:
@@ -361,19 +466,25 @@ class DatabasesAPI:
     def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DatabaseCredentials:
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -382,22 +493,35 @@ class DeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
+    def create(self, *, name: str, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Deployment]:
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Deployment]:
@@ -406,25 +530,37 @@ class DeploymentsAPI:
     def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Mapping[str, Any]] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def rollback(self, id: str, *, version_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -436,31 +572,36 @@ class SnapshotsAPI:
     def create(self, computer_id: str, *, comment: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -469,31 +610,44 @@ class ApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, scopes: Sequence[Any] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, *, name: str, scopes: Sequence[str] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ApiKey:
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ApiKey:
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[ApiKey]:
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[ApiKey]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -505,7 +659,12 @@ class AuditLogAPI:
     def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
@@ -520,19 +679,22 @@ class QuotasAPI:
     def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def set(self, external_user_id: str, *, max_sandboxes: int | None | NotGiven = NOT_GIVEN, max_concurrent: int | None | NotGiven = NOT_GIVEN, max_storage_gb: int | None | NotGiven = NOT_GIVEN, max_credit_cents: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -544,28 +706,40 @@ class UsageAPI:
     def get(self, *, group_by: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageReport:
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
+        `GET /usage/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -574,43 +748,61 @@ class WebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
+    def create(self, *, url: str, events: Sequence[str], secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Webhook]:
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
+    def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[str] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WebhookDelivery:
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -622,43 +814,61 @@ class WorkspacesAPI:
     def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Workspace]:
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
+    def create(self, *, name: str, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WorkspaceStats:
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WorkspaceUsage:
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -670,49 +880,75 @@ class DesktopAPI:
     def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -721,10 +957,14 @@ class ComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Metrics:
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -733,16 +973,21 @@ class ComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AutoStop:
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AutoStop:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -751,28 +996,35 @@ class ComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Port]:
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Port:
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Port:
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -781,28 +1033,39 @@ class ComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[EnvVar]:
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def create(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, id: str, *, name: str, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvVar:
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
+        `POST /computers/{id}/env`
+
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def update(self, id: str, name: str, *, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def update(self, id: str, name: str, *, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvVar:
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -816,46 +1079,56 @@ class ComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def clone(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def resize(self, id: str, *, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def move(self, id: str, *, host_id: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -867,31 +1140,47 @@ class ComputersAPI:
     def create(self, *, name: str | None | NotGiven = NOT_GIVEN, template_type: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, visibility: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -900,52 +1189,60 @@ class TenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomain:
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomain:
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomainCheck:
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Branding:
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Branding:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -957,25 +1254,33 @@ class SandboxTemplatesAPI:
     def list(self, *, include_aliases: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Template]:
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def create(self, *, name: str | None | NotGiven = NOT_GIVEN, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
+    def create(self, *, name: str, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -984,16 +1289,21 @@ class SandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1002,22 +1312,31 @@ class SandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def add(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def remove(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1029,19 +1348,27 @@ class SandboxSnapshotsAPI:
     def create(self, id: str, *, comment: str | None | NotGiven = NOT_GIVEN, keep: bool | None | NotGiven = NOT_GIVEN, retention_seconds: int | None | NotGiven = NOT_GIVEN, expiration_seconds: int | None | NotGiven = NOT_GIVEN, expiration_days: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1050,28 +1377,38 @@ class SandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Preview]:
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewShare:
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1083,19 +1420,25 @@ class SandboxShareAPI:
     def create(self, id: str, *, scope: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Share:
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Share]:
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1104,28 +1447,40 @@ class SandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def start(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+    def start(self, id: str, *, command: str, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Process]:
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ProcessLogs:
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1134,22 +1489,28 @@ class SandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[EnvVar]:
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvUpdate:
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1164,7 +1525,8 @@ class SandboxEventsAPI:
     def stream(self, id: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1173,22 +1535,40 @@ class SandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+    def run(self, id: str, *, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def bash(self, id: str, command: str, *, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def python(self, id: str, code: str, *, language: str | None | NotGiven = NOT_GIVEN, context: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1197,52 +1577,72 @@ class SandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[FileEntry]:
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileEntry:
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def write_many(self, id: str, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     @overload
@@ -1251,7 +1651,8 @@ class SandboxFilesAPI:
     def watch(self, id: str, *, callback: Callable[[Event], str | None], path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1277,52 +1678,91 @@ class SandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+    def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
+    def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+    def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def preview_token(self, id: str, *, expires_in: int | None | NotGiven = NOT_GIVEN, scope: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewToken:
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def fork(self, id: str, *, snapshot_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1365,7 +1805,8 @@ class _SyncRoot:
     def stream_sse(self, path: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1374,10 +1815,16 @@ class AsyncExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command on a computer and wait for its output and exit code.
 
-        `POST /computers/{id}/exec` · seed: (an addition to the seed)
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1386,16 +1833,21 @@ class AsyncCreditsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def balance(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CreditBalance:
         """Show the tenant's credit balance.
 
-        `GET /credits/balance` · seed: Miosa.Credits.balance/1
+        `GET /credits/balance`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def history(self, *, limit: int | None | NotGiven = NOT_GIVEN, offset: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[CreditTransaction]:
         """List credit transactions such as debits, credits and promotions.
 
-        `GET /credits/transactions` · seed: Miosa.Credits.history/2
+        `GET /credits/transactions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1404,31 +1856,39 @@ class AsyncAdminTenantsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Tenant]:
         """One page of all tenants; needs an admin key.
 
-        `GET /admin/tenants` · seed: Miosa.Admin.Tenants.list/1
+        `GET /admin/tenants`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, q: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Tenant]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Fetch the details of one tenant; needs an admin key.
 
-        `GET /admin/tenants/{tenant_id}/detail` · seed: Miosa.Admin.Tenants.get/2
+        `GET /admin/tenants/{tenant_id}/detail`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def suspend(self, tenant_id: str, *, reason: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Suspend a tenant, with an optional reason; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/suspend` · seed: Miosa.Admin.Tenants.suspend/2
+        `POST /admin/tenants/{tenant_id}/suspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def unsuspend(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Lift the suspension of a tenant; needs an admin key.
 
-        `POST /admin/tenants/{tenant_id}/unsuspend` · seed: Miosa.Admin.Tenants.unsuspend/2
+        `POST /admin/tenants/{tenant_id}/unsuspend`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1445,34 +1905,42 @@ class AsyncOrgInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, tenant_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
+    async def create(self, tenant_id: str, *, email: str, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone by email to join the organisation.
 
-        `POST /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.create/2
+        `POST /tenants/{tenant_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, tenant_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the organisation's invitations.
 
-        `GET /tenants/{tenant_id}/invites` · seed: Miosa.OrgInvites.list/1
+        `GET /tenants/{tenant_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InvitePreview:
         """Preview an organisation invitation from its token; no API key needed.
 
-        `GET /invites/{token}` · seed: Miosa.OrgInvites.get/2
+        `GET /invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def cancel(self, tenant_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Withdraw an organisation invitation that was not accepted yet.
 
-        `DELETE /tenants/{tenant_id}/invites/{invite_id}` · seed: Miosa.OrgInvites.cancel/2
+        `DELETE /tenants/{tenant_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InviteAcceptance:
         """Accept an organisation invitation as the invited user.
 
-        `POST /invites/{token}/accept` · seed: Miosa.OrgInvites.accept/2
+        `POST /invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1481,34 +1949,42 @@ class AsyncWorkspaceInvitesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, workspace_id: str, *, email: str | None | NotGiven = NOT_GIVEN, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
+    async def create(self, workspace_id: str, *, email: str, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Invite someone to a workspace by email, or add them at once if already in the organisation.
 
-        `POST /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.create/3
+        `POST /workspaces/{workspace_id}/invites`
+
+        Parameters:
+            email: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Invite]:
         """List the pending invitations of a workspace.
 
-        `GET /workspaces/{workspace_id}/invites` · seed: Miosa.WorkspaceInvites.list/2
+        `GET /workspaces/{workspace_id}/invites`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Invite:
         """Fetch one workspace invitation.
 
-        `GET /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.get/3
+        `GET /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def cancel(self, workspace_id: str, invite_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Withdraw a workspace invitation that was not accepted yet.
 
-        `DELETE /workspaces/{workspace_id}/invites/{invite_id}` · seed: Miosa.WorkspaceInvites.cancel/3
+        `DELETE /workspaces/{workspace_id}/invites/{invite_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def accept(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InviteAcceptance:
         """Accept a workspace invitation as the invited user.
 
-        `POST /workspace-invites/{token}/accept` · seed: Miosa.WorkspaceInvites.accept/2
+        `POST /workspace-invites/{token}/accept`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1520,25 +1996,29 @@ class AsyncWorkspaceMembersAPI:
     async def list(self, workspace_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Member]:
         """List the members of a workspace.
 
-        `GET /workspaces/{workspace_id}/members` · seed: Miosa.WorkspaceMembers.list/2
+        `GET /workspaces/{workspace_id}/members`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Fetch one member of a workspace.
 
-        `GET /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.get/3
+        `GET /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def update(self, workspace_id: str, user_id: str, role: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
         """Change a member's role in a workspace.
 
-        `PATCH /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.update/4
+        `PATCH /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def remove(self, workspace_id: str, user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a member from a workspace; the last owner cannot be removed.
 
-        `DELETE /workspaces/{workspace_id}/members/{user_id}` · seed: Miosa.WorkspaceMembers.remove/3
+        `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1547,31 +2027,42 @@ class AsyncCommandCenterAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_session(self, *, goal: str | None | NotGiven = NOT_GIVEN, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create_session(self, *, goal: str, prompt: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Start an agent session from the command center.
 
-        `POST /command-center/sessions` · seed: Miosa.CommandCenter.create_session/2
+        `POST /command-center/sessions`
+
+        Parameters:
+            goal: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Fetch one command center session.
 
-        `GET /command-center/sessions/{session_id}` · seed: Miosa.CommandCenter.get_session/2
+        `GET /command-center/sessions/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    async def list_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AgentSession]:
         """One page of command center sessions.
 
-        `GET /command-center/sessions` · seed: Miosa.CommandCenter.list_sessions/1
+        `GET /command-center/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter_sessions(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AgentSession]:
         """Every item of `list_sessions`, fetched page by page as iteration needs it."""
 
-    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def cancel_session(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AgentSession:
         """Cancel a running command center session.
 
-        `POST /command-center/sessions/{session_id}/cancel` · seed: Miosa.CommandCenter.cancel_session/2
+        `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1580,10 +2071,14 @@ class AsyncEmbeddingsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, input: Any | None | NotGiven = NOT_GIVEN, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, *, input: Any, model: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Compute embedding vectors for a text or a list of texts.
 
-        `POST /intelligence/embeddings` · seed: Miosa.Embeddings.create/2
+        `POST /intelligence/embeddings`
+
+        Parameters:
+            input: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1592,19 +2087,27 @@ class AsyncCompletionsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, *, messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Create an OpenAI-compatible chat completion.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.create/2
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     @overload
-    def stream(self, *, callback: None = None, model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    def stream(self, *, callback: None = None, messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
     @overload
-    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], model: str | None | NotGiven = NOT_GIVEN, messages: Sequence[Any] | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], messages: Sequence[Mapping[str, Any]], model: str | None | NotGiven = NOT_GIVEN, temperature: float | None | NotGiven = NOT_GIVEN, max_tokens: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream a chat completion as delta chunks; the core always sends stream set to true.
 
-        `POST /intelligence/chat/completions` · seed: Miosa.Completions.stream/3
+        `POST /intelligence/chat/completions`
+
+        Parameters:
+            messages: Chat messages `{role, content}`, oldest first. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1613,22 +2116,33 @@ class AsyncVolumesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
+    async def create(self, *, name: str, size_gb: int | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Create a persistent volume.
 
-        `POST /volumes` · seed: Miosa.Volumes.create/2
+        `POST /volumes`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Fetch one volume.
 
-        `GET /volumes/{id}` · seed: Miosa.Volumes.get/2
+        `GET /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Volume]:
         """One page of the tenant's volumes.
 
-        `GET /volumes` · seed: Miosa.Volumes.list/1
+        `GET /volumes`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Volume]:
@@ -1637,25 +2151,32 @@ class AsyncVolumesAPI:
     async def resize(self, id: str, size_gb: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Volume:
         """Grow a volume to a new size in GB.
 
-        `POST /volumes/{id}/resize` · seed: Miosa.Volumes.resize/3
+        `POST /volumes/{id}/resize`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def attach(self, computer_id: str, volume_id: str, mount_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VolumeAttachment:
         """Mount a volume into a computer at a path.
 
-        `POST /computers/{computer_id}/volumes` · seed: Miosa.Volumes.attach/4
+        `POST /computers/{computer_id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def detach(self, computer_id: str, attachment_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Unmount a volume from a computer by attachment id.
 
-        `DELETE /computers/{computer_id}/volumes/{attachment_id}` · seed: Miosa.Volumes.detach/3
+        `DELETE /computers/{computer_id}/volumes/{attachment_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a volume.
 
-        `DELETE /volumes/{id}` · seed: Miosa.Volumes.delete/2
+        `DELETE /volumes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1664,34 +2185,48 @@ class AsyncStorageAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create_bucket(self, *, name: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
+    async def create_bucket(self, *, name: str, region: str | None | NotGiven = NOT_GIVEN, public: bool | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Bucket:
         """Create an object storage bucket.
 
-        `POST /storage/buckets` · seed: Miosa.Storage.create_bucket/2
+        `POST /storage/buckets`
+
+        Parameters:
+            name: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list_buckets(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Bucket]:
         """List the tenant's storage buckets.
 
-        `GET /storage/buckets` · seed: Miosa.Storage.list_buckets/1
+        `GET /storage/buckets`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def upload_object(self, bucket_id: str, key: str, content: bytes | str, *, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StoredObject:
         """Upload an object's bytes.
 
-        `PUT /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.upload_object/4
+        `PUT /storage/buckets/{bucket_id}/objects/{key}`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def download_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Download an object's bytes.
 
-        `GET /storage/buckets/{bucket_id}/objects/{key}` · seed: Miosa.Storage.download_object/3
+        `GET /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def signed_url(self, bucket_id: str, key: str, *, method: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, content_type: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SignedUrl:
         """Presign a URL to GET or PUT one object without an API key.
 
-        `POST /storage/buckets/{bucket_id}/presign` · seed: Miosa.Storage.signed_url/4
+        `POST /storage/buckets/{bucket_id}/presign`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1700,22 +2235,33 @@ class AsyncDatabasesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
+    async def create(self, *, name: str, engine: str | None | NotGiven = NOT_GIVEN, version: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Provision a managed database.
 
-        `POST /databases` · seed: Miosa.Databases.create/2
+        `POST /databases`
+
+        Parameters:
+            name: Required.
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Fetch one database.
 
-        `GET /databases/{id}` · seed: Miosa.Databases.get/2
+        `GET /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Database]:
         """One page of the tenant's databases.
 
-        `GET /databases` · seed: Miosa.Databases.list/1
+        `GET /databases`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, status: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Database]:
@@ -1724,19 +2270,25 @@ class AsyncDatabasesAPI:
     async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, size_gb: int | None | NotGiven = NOT_GIVEN, plan: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
         """Change the name, size or plan of a database.
 
-        `PATCH /databases/{id}` · seed: Miosa.Databases.update/3
+        `PATCH /databases/{id}`
+
+        Parameters:
+            size_gb: Size in GB.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a database.
 
-        `DELETE /databases/{id}` · seed: Miosa.Databases.delete/2
+        `DELETE /databases/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DatabaseCredentials:
         """Fetch the connection credentials of a database; treat them as secrets.
 
-        `GET /databases/{id}/credentials` · seed: Miosa.Databases.credentials/2
+        `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1745,22 +2297,35 @@ class AsyncDeploymentsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
+    async def create(self, *, name: str, source_type: str | None | NotGiven = NOT_GIVEN, repo_url: str | None | NotGiven = NOT_GIVEN, branch: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Create a deployment.
 
-        `POST /deployments` · seed: Miosa.Deployments.create/2
+        `POST /deployments`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Fetch one deployment.
 
-        `GET /deployments/{id}` · seed: Miosa.Deployments.get/2
+        `GET /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Deployment]:
         """One page of the tenant's deployments.
 
-        `GET /deployments` · seed: Miosa.Deployments.list/1
+        `GET /deployments`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Deployment]:
@@ -1769,25 +2334,37 @@ class AsyncDeploymentsAPI:
     async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, auto_deploy: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Change the settings of a deployment.
 
-        `PATCH /deployments/{id}` · seed: Miosa.Deployments.update/3
+        `PATCH /deployments/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a deployment.
 
-        `DELETE /deployments/{id}` · seed: Miosa.Deployments.delete/2
+        `DELETE /deployments/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Any] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def publish(self, id: str, *, source_sandbox_id: str | None | NotGiven = NOT_GIVEN, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, data_services: Sequence[Mapping[str, Any]] | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
         """Publish a new version of a deployment built from a sandbox.
 
-        `POST /deployments/{id}/publish` · seed: Miosa.Deployments.publish/2
+        `POST /deployments/{id}/publish`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def rollback(self, id: str, *, version_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deployment:
         """Go back to a given version, or to the previous ready one.
 
-        `POST /deployments/{id}/rollback` · seed: Miosa.Deployments.rollback/3
+        `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1799,31 +2376,36 @@ class AsyncSnapshotsAPI:
     async def create(self, computer_id: str, *, comment: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a computer.
 
-        `POST /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.create/3
+        `POST /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Fetch one snapshot.
 
-        `GET /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.get/2
+        `GET /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, computer_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a computer.
 
-        `GET /computers/{computer_id}/snapshots` · seed: Miosa.Snapshots.list/2
+        `GET /computers/{computer_id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def restore(self, computer_id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Restore a computer snapshot onto a freshly provisioned computer.
 
-        `POST /computers/{computer_id}/restore/{snapshot_id}` · seed: Miosa.Snapshots.restore/3
+        `POST /computers/{computer_id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def delete(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Delete a snapshot that is no longer in use.
 
-        `DELETE /snapshots/{snapshot_id}` · seed: Miosa.Snapshots.delete/2
+        `DELETE /snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1832,31 +2414,44 @@ class AsyncApiKeysAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, scopes: Sequence[Any] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, *, name: str, scopes: Sequence[str] | None | NotGiven = NOT_GIVEN, expires_at: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ApiKey:
         """Create an API key; its secret token is returned only once.
 
-        `POST /api-keys` · seed: Miosa.ApiKeys.create/2
+        `POST /api-keys`
+
+        Parameters:
+            name: Required.
+            scopes: Scopes such as `sandboxes:read`.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ApiKey:
         """Fetch the metadata of one API key.
 
-        `GET /api-keys/{id}` · seed: Miosa.ApiKeys.get/2
+        `GET /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[ApiKey]:
         """One page of the tenant's API keys, without their secrets.
 
-        `GET /api-keys` · seed: Miosa.ApiKeys.list/1
+        `GET /api-keys`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[ApiKey]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def revoke(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Revoke an API key.
 
-        `DELETE /api-keys/{id}` · seed: Miosa.ApiKeys.revoke/2
+        `DELETE /api-keys/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1868,7 +2463,12 @@ class AsyncAuditLogAPI:
     async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
-        `GET /audit-log` · seed: Miosa.AuditLog.list/2
+        `GET /audit-log`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
@@ -1883,19 +2483,22 @@ class AsyncQuotasAPI:
     async def get(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Show the quota of one of your end users.
 
-        `GET /quotas/external/{external_user_id}` · seed: Miosa.Quotas.get/2
+        `GET /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def set(self, external_user_id: str, *, max_sandboxes: int | None | NotGiven = NOT_GIVEN, max_concurrent: int | None | NotGiven = NOT_GIVEN, max_storage_gb: int | None | NotGiven = NOT_GIVEN, max_credit_cents: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Quota:
         """Override the limits of one of your end users.
 
-        `PUT /quotas/external/{external_user_id}` · seed: Miosa.Quotas.set/3
+        `PUT /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, external_user_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Drop an end user's override so the tenant default applies again.
 
-        `DELETE /quotas/external/{external_user_id}` · seed: Miosa.Quotas.delete/2
+        `DELETE /quotas/external/{external_user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1907,28 +2510,40 @@ class AsyncUsageAPI:
     async def get(self, *, group_by: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageReport:
         """Usage rollup grouped by end user, project or workspace.
 
-        `GET /usage` · seed: Miosa.Usage.get/2
+        `GET /usage`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
         """Usage summary of the current billing period.
 
-        `GET /usage/summary` · seed: Miosa.Usage.current/1
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Dict[str, Any]]:
+    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
-        `GET /usage/sessions` · seed: Miosa.Usage.sessions/2
+        `GET /usage/sessions`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            per_page: Items per page, for lists paged by number.
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Dict[str, Any]]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
-    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
         """Usage summary between two ISO 8601 dates.
 
-        `GET /usage/summary` · seed: Miosa.Usage.report/3
+        `GET /usage/summary`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1937,43 +2552,61 @@ class AsyncWebhooksAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
+    async def create(self, *, url: str, events: Sequence[str], secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Register a webhook endpoint; the signing secret is returned only once.
 
-        `POST /webhooks` · seed: Miosa.Webhooks.create/2
+        `POST /webhooks`
+
+        Parameters:
+            url: Required.
+            events: Event names such as `sandbox.ready`. Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Fetch one webhook.
 
-        `GET /webhooks/{id}` · seed: Miosa.Webhooks.get/2
+        `GET /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[Webhook]:
         """One page of the tenant's webhooks.
 
-        `GET /webhooks` · seed: Miosa.Webhooks.list/1
+        `GET /webhooks`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     def iter(self, *, active: bool | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[Webhook]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
-    async def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[Any] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
+    async def update(self, id: str, *, url: str | None | NotGiven = NOT_GIVEN, events: Sequence[str] | None | NotGiven = NOT_GIVEN, secret: str | None | NotGiven = NOT_GIVEN, active: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Webhook:
         """Change the URL, events, secret or state of a webhook.
 
-        `PATCH /webhooks/{id}` · seed: Miosa.Webhooks.update/3
+        `PATCH /webhooks/{id}`
+
+        Parameters:
+            events: Event names such as `sandbox.ready`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a webhook.
 
-        `DELETE /webhooks/{id}` · seed: Miosa.Webhooks.delete/2
+        `DELETE /webhooks/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def test(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WebhookDelivery:
         """Send a test event to a webhook and return the delivery record.
 
-        `POST /webhooks/{id}/test` · seed: Miosa.Webhooks.test/2
+        `POST /webhooks/{id}/test`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1985,43 +2618,61 @@ class AsyncWorkspacesAPI:
     async def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Workspace]:
         """List the workspaces of the tenant.
 
-        `GET /workspaces` · seed: Miosa.Workspaces.list/1
+        `GET /workspaces`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
+    async def create(self, *, name: str, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Create a workspace.
 
-        `POST /workspaces` · seed: Miosa.Workspaces.create/2
+        `POST /workspaces`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Fetch one workspace.
 
-        `GET /workspaces/{id}` · seed: Miosa.Workspaces.get/2
+        `GET /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Workspace:
         """Change the name, description or metadata of a workspace.
 
-        `PATCH /workspaces/{id}` · seed: Miosa.Workspaces.update/3
+        `PATCH /workspaces/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a workspace that has no running computers.
 
-        `DELETE /workspaces/{id}` · seed: Miosa.Workspaces.delete/2
+        `DELETE /workspaces/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def stats(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WorkspaceStats:
         """Fetch aggregate statistics of a workspace.
 
-        `GET /workspaces/{id}/stats` · seed: Miosa.Workspaces.stats/2
+        `GET /workspaces/{id}/stats`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def usage(self, id: str, *, period: str | None | NotGiven = NOT_GIVEN, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WorkspaceUsage:
         """Fetch the resource usage of a workspace.
 
-        `GET /workspaces/{id}/usage` · seed: Miosa.Workspaces.usage/3
+        `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2033,49 +2684,75 @@ class AsyncDesktopAPI:
     async def screenshot(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Capture the screen as PNG bytes.
 
-        `GET /computers/{id}/desktop/screenshot` · seed: Miosa.Desktop.screenshot/2
+        `GET /computers/{id}/desktop/screenshot`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def click(self, id: str, x: int, y: int, *, button: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Click at a point of the screen.
 
-        `POST /computers/{id}/desktop/click` · seed: Miosa.Desktop.click/4
+        `POST /computers/{id}/desktop/click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def type(self, id: str, text: str, *, delay: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Type text with the keyboard.
 
-        `POST /computers/{id}/desktop/type` · seed: Miosa.Desktop.type/3
+        `POST /computers/{id}/desktop/type`
+
+        Parameters:
+            delay: Milliseconds between keystrokes.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def key(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Press a key or key combination such as ctrl+c.
 
-        `POST /computers/{id}/desktop/key` · seed: Miosa.Desktop.key/3
+        `POST /computers/{id}/desktop/key`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def drag(self, id: str, from_x: int, from_y: int, to_x: int, to_y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Drag the mouse from one point to another.
 
-        `POST /computers/{id}/desktop/drag` · seed: Miosa.Desktop.drag/6
+        `POST /computers/{id}/desktop/drag`
+
+        Parameters:
+            from_x: Start position, horizontal, in pixels.
+            from_y: Start position, vertical, in pixels.
+            to_x: End position, horizontal, in pixels.
+            to_y: End position, vertical, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def scroll(self, id: str, x: int, y: int, direction: str, *, clicks: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Scroll at a point of the screen in a direction.
 
-        `POST /computers/{id}/desktop/scroll` · seed: Miosa.Desktop.scroll/5
+        `POST /computers/{id}/desktop/scroll`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            clicks: Scroll steps.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def set_wallpaper(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Set the desktop background from a VM path or an https URL.
 
-        `POST /computers/{id}/desktop/wallpaper` · seed: Miosa.Desktop.set_wallpaper/3
+        `POST /computers/{id}/desktop/wallpaper`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def accessibility_tree(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
         """Dump the accessibility tree of the desktop.
 
-        `GET /computers/{id}/desktop/accessibility-tree` · seed: Miosa.Desktop.accessibility_tree/2
+        `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2084,10 +2761,14 @@ class AsyncComputerMetricsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get(self, id: str, *, window: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Metrics:
         """Fetch resource metrics of a computer over a time window.
 
-        `GET /computers/{id}/metrics` · seed: Miosa.Computer.Metrics.get/3
+        `GET /computers/{id}/metrics`
+
+        Parameters:
+            window: Time window such as `1h` or `24h`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2096,16 +2777,21 @@ class AsyncComputerAutoStopAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AutoStop:
         """Show the idle auto-stop setting of a computer.
 
-        `GET /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.get/2
+        `GET /computers/{id}/auto-stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def update(self, id: str, seconds: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AutoStop:
         """Set the idle time before auto-stop in seconds; 0 turns it off.
 
-        `PATCH /computers/{id}/auto-stop` · seed: Miosa.Computer.AutoStop.update/3
+        `PATCH /computers/{id}/auto-stop`
+
+        Parameters:
+            seconds: Idle seconds before the computer stops; 0 turns auto-stop off.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2114,28 +2800,35 @@ class AsyncComputerPortsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Port]:
         """List the exposed ports of a computer.
 
-        `GET /computers/{id}/ports` · seed: Miosa.Computer.Ports.list/2
+        `GET /computers/{id}/ports`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, id: str, port: int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Port:
         """Expose a port of a computer.
 
-        `POST /computers/{id}/ports` · seed: Miosa.Computer.Ports.create/3
+        `POST /computers/{id}/ports`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def update(self, id: str, port: str | int, *, visibility: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Port:
         """Change the visibility or access options of an exposed port.
 
-        `PATCH /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.update/3
+        `PATCH /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, port: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Stop exposing a port.
 
-        `DELETE /computers/{id}/ports/{port}` · seed: Miosa.Computer.Ports.delete/3
+        `DELETE /computers/{id}/ports/{port}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2144,28 +2837,39 @@ class AsyncComputerEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[EnvVar]:
         """List the environment variables of a computer; values may be masked.
 
-        `GET /computers/{id}/env` · seed: Miosa.Computer.Env.list/2
+        `GET /computers/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def create(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, id: str, *, name: str, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvVar:
         """Add a new environment variable to a computer.
 
-        `POST /computers/{id}/env` · seed: Miosa.Computer.Env.create/3
+        `POST /computers/{id}/env`
+
+        Parameters:
+            name: Required.
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def update(self, id: str, name: str, *, value: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def update(self, id: str, name: str, *, value: str, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvVar:
         """Change the value of an existing environment variable.
 
-        `PATCH /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.update/3
+        `PATCH /computers/{id}/env/{name}`
+
+        Parameters:
+            value: Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove an environment variable from a computer.
 
-        `DELETE /computers/{id}/env/{name}` · seed: Miosa.Computer.Env.delete/3
+        `DELETE /computers/{id}/env/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2179,46 +2883,56 @@ class AsyncComputerAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def start(self, id: str, *, environment: str | None | NotGiven = NOT_GIVEN, environment_id: str | None | NotGiven = NOT_GIVEN, env_id: str | None | NotGiven = NOT_GIVEN, no_env: bool | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, fail_fast: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Boot a computer.
 
-        `POST /computers/{id}/start` · seed: Miosa.Computer.start/2
+        `POST /computers/{id}/start`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Shut a computer down.
 
-        `POST /computers/{id}/stop` · seed: Miosa.Computer.stop/2
+        `POST /computers/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def restart(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Reboot a computer.
 
-        `POST /computers/{id}/restart` · seed: Miosa.Computer.restart/2
+        `POST /computers/{id}/restart`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def clone(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Make a copy of a computer.
 
-        `POST /computers/{id}/clone` · seed: Miosa.Computer.clone/2
+        `POST /computers/{id}/clone`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def resize(self, id: str, *, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Change the size bundle or CPU and memory of a computer.
 
-        `POST /computers/{id}/resize` · seed: Miosa.Computer.resize/3
+        `POST /computers/{id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def move(self, id: str, *, host_id: str | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Move a computer to another host or region.
 
-        `POST /computers/{id}/move` · seed: Miosa.Computer.move/3
+        `POST /computers/{id}/move`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def destroy(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Destroy a computer for good.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computer.destroy/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2230,31 +2944,47 @@ class AsyncComputersAPI:
     async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, template_type: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, visibility: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Create a desktop computer; start it afterwards.
 
-        `POST /computers` · seed: Miosa.Computers.create/2
+        `POST /computers`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Fetch one computer.
 
-        `GET /computers/{id}` · seed: Miosa.Computers.get/2
+        `GET /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, *, page: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
         """List the computers of the tenant.
 
-        `GET /computers` · seed: Miosa.Computers.list/2
+        `GET /computers`
+
+        Parameters:
+            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            per_page: Items per page, for lists paged by number.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Computer:
         """Rename a computer or change its metadata.
 
-        `PATCH /computers/{id}` · seed: Miosa.Computers.update/3
+        `PATCH /computers/{id}`
+
+        Parameters:
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, force: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a computer.
 
-        `DELETE /computers/{id}` · seed: Miosa.Computers.delete/2
+        `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2263,52 +2993,60 @@ class AsyncTenantAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def current(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Tenant:
         """Describe the current tenant with its plan, limits and usage.
 
-        `GET /tenant/plan` · seed: Miosa.Tenant.current/1
+        `GET /tenant/plan`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomain:
         """Show the tenant's custom preview domain and its DNS target.
 
-        `GET /tenant/preview-domain` · seed: Miosa.Tenant.get_preview_domain/1
+        `GET /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def set_preview_domain(self, domain: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomain:
         """Set the custom domain used for preview URLs.
 
-        `PUT /tenant/preview-domain` · seed: Miosa.Tenant.set_preview_domain/2
+        `PUT /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def verify_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewDomainCheck:
         """Check the DNS records of the custom preview domain.
 
-        `POST /tenant/preview-domain/verify` · seed: Miosa.Tenant.verify_preview_domain/1
+        `POST /tenant/preview-domain/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete_preview_domain(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Drop the custom preview domain.
 
-        `DELETE /tenant/preview-domain` · seed: Miosa.Tenant.delete_preview_domain/1
+        `DELETE /tenant/preview-domain`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def get_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Branding:
         """Show the tenant's white-label branding.
 
-        `GET /tenant/branding` · seed: Miosa.Tenant.get_branding/1
+        `GET /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def set_branding(self, *, branding: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Branding:
         """Replace the white-label branding (product name, logo, colours, support contacts).
 
-        `PUT /tenant/branding` · seed: Miosa.Tenant.set_branding/2
+        `PUT /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete_branding(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Reset the branding to the platform defaults.
 
-        `DELETE /tenant/branding` · seed: Miosa.Tenant.delete_branding/1
+        `DELETE /tenant/branding`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2320,25 +3058,33 @@ class AsyncSandboxTemplatesAPI:
     async def list(self, *, include_aliases: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Template]:
         """List the sandbox templates available to the tenant.
 
-        `GET /sandbox-templates` · seed: Miosa.SandboxTemplates.list/1
+        `GET /sandbox-templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Fetch one sandbox template.
 
-        `GET /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.get/2
+        `GET /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def create(self, *, name: str | None | NotGiven = NOT_GIVEN, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
+    async def create(self, *, name: str, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, description: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Template:
         """Register a custom sandbox template from a build spec.
 
-        `POST /sandbox-templates` · seed: Miosa.SandboxTemplates.create/2
+        `POST /sandbox-templates`
+
+        Parameters:
+            name: Required.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Delete a custom sandbox template.
 
-        `DELETE /sandbox-templates/{template_id}` · seed: Miosa.SandboxTemplates.delete/2
+        `DELETE /sandbox-templates/{template_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2347,16 +3093,21 @@ class AsyncSandboxTerminalAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def open(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
         """Open a PTY session in the sandbox.
 
-        `POST /sandboxes/{id}/terminal` · seed: Miosa.Sandbox.Terminal.open/2
+        `POST /sandboxes/{id}/terminal`
+
+        Parameters:
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def resize(self, id: str, session_id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
         """Change the size of an open PTY session.
 
-        `POST /sandboxes/{id}/pty/{session_id}/resize` · seed: Miosa.Sandbox.Terminal.resize/4
+        `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2365,22 +3116,31 @@ class AsyncSandboxTagsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def add(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def add(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Add tags to a sandbox by reading its tags and writing back the union.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.add/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def remove(self, id: str, tags: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def remove(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Remove tags from a sandbox by reading its tags and writing back the rest.
 
-        `PATCH /sandboxes/{id}/tags` · seed: Miosa.Sandbox.Tags.remove/3
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[str]:
         """Return the tags of a sandbox, read from the sandbox record.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandbox.Tags.list/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2392,19 +3152,27 @@ class AsyncSandboxSnapshotsAPI:
     async def create(self, id: str, *, comment: str | None | NotGiven = NOT_GIVEN, keep: bool | None | NotGiven = NOT_GIVEN, retention_seconds: int | None | NotGiven = NOT_GIVEN, expiration_seconds: int | None | NotGiven = NOT_GIVEN, expiration_days: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Snapshot:
         """Take a snapshot of a sandbox.
 
-        `POST /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.create/3
+        `POST /sandboxes/{id}/snapshots`
+
+        Parameters:
+            retention_seconds: Seconds to keep the snapshot.
+            expiration_seconds: Seconds until the snapshot expires.
+            expiration_days: Days until the snapshot expires.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def restore(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Roll a sandbox back to a ready, unexpired snapshot.
 
-        `POST /sandboxes/{id}/restore/{snapshot_id}` · seed: Miosa.Sandbox.Snapshots.restore/3
+        `POST /sandboxes/{id}/restore/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
         """List the snapshots of a sandbox that are not deleted.
 
-        `GET /sandboxes/{id}/snapshots` · seed: Miosa.Sandbox.Snapshots.list/2
+        `GET /sandboxes/{id}/snapshots`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2413,28 +3181,38 @@ class AsyncSandboxPreviewsAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def create(self, id: str, port: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
         """Expose a sandbox port as a preview.
 
-        `POST /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.create/3
+        `POST /sandboxes/{id}/previews`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Preview]:
         """List the previews of a sandbox.
 
-        `GET /sandboxes/{id}/previews` · seed: Miosa.Sandbox.Previews.list/2
+        `GET /sandboxes/{id}/previews`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def share(self, id: str, preview_id: str, *, expires_in_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewShare:
         """Mint a share token for one preview.
 
-        `POST /sandboxes/{id}/previews/{preview_id}/share` · seed: Miosa.Sandbox.Previews.share/3
+        `POST /sandboxes/{id}/previews/{preview_id}/share`
+
+        Parameters:
+            expires_in_sec: Lifetime of the share token, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def destroy(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a preview from a sandbox.
 
-        `DELETE /sandboxes/{id}/previews/{preview_id}` · seed: Miosa.Sandbox.Previews.destroy/3
+        `DELETE /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2446,19 +3224,25 @@ class AsyncSandboxShareAPI:
     async def create(self, id: str, *, scope: str | None | NotGiven = NOT_GIVEN, expires_in: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Share:
         """Create a read-only share link that works without an API key.
 
-        `POST /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.create/3
+        `POST /sandboxes/{id}/shares`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Share]:
         """List the share links of a sandbox.
 
-        `GET /sandboxes/{id}/shares` · seed: Miosa.Sandbox.Share.list/2
+        `GET /sandboxes/{id}/shares`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def revoke(self, id: str, share_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Revoke one share link.
 
-        `DELETE /sandboxes/{id}/shares/{share_id}` · seed: Miosa.Sandbox.Share.revoke/3
+        `DELETE /sandboxes/{id}/shares/{share_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2467,28 +3251,40 @@ class AsyncSandboxProcessesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def start(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+    async def start(self, id: str, *, command: str, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Start a background process in the sandbox.
 
-        `POST /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.start/3
+        `POST /sandboxes/{id}/processes`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Process]:
         """List the background processes of a sandbox.
 
-        `GET /sandboxes/{id}/processes` · seed: Miosa.Sandbox.Processes.list/2
+        `GET /sandboxes/{id}/processes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def stop(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
         """Stop a background process, forcibly if it does not exit in time.
 
-        `DELETE /sandboxes/{id}/processes/{pid}` · seed: Miosa.Sandbox.Processes.stop/3
+        `DELETE /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def logs(self, id: str, pid: str | int, tail: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ProcessLogs:
         """Fetch the last lines of output of a background process.
 
-        `GET /sandboxes/{id}/processes/{pid}/logs` · seed: Miosa.Sandbox.Processes.logs/4
+        `GET /sandboxes/{id}/processes/{pid}/logs`
+
+        Parameters:
+            tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2497,22 +3293,28 @@ class AsyncSandboxEnvAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[EnvVar]:
         """List the environment variables of a sandbox; secret values may be masked.
 
-        `GET /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.list/2
+        `GET /sandboxes/{id}/env`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def set(self, id: str, key: str, value: str, *, encrypted: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EnvUpdate:
         """Set one environment variable; the core sends it as a one-item vars list.
 
-        `PUT /sandboxes/{id}/env` · seed: Miosa.Sandbox.Env.set/4
+        `PUT /sandboxes/{id}/env`
+
+        Parameters:
+            encrypted: Store the value encrypted; lists then mask it.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove one environment variable from a sandbox.
 
-        `DELETE /sandboxes/{id}/env/{key}` · seed: Miosa.Sandbox.Env.delete/3
+        `DELETE /sandboxes/{id}/env/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2527,7 +3329,8 @@ class AsyncSandboxEventsAPI:
     def stream(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream the lifecycle and build events of a sandbox.
 
-        `GET /sandboxes/{id}/events` · seed: Miosa.Sandbox.Events.stream/3
+        `GET /sandboxes/{id}/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2536,22 +3339,40 @@ class AsyncSandboxExecAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def run(self, id: str, *, command: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+    async def run(self, id: str, *, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a command in the sandbox and wait for its output and exit code.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.run/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def bash(self, id: str, command: str, *, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run a shell command line in the sandbox and wait for it to finish.
 
-        `POST /sandboxes/{id}/exec` · seed: Miosa.Sandbox.Exec.bash/3
+        `POST /sandboxes/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def python(self, id: str, code: str, *, language: str | None | NotGiven = NOT_GIVEN, context: str | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
         """Run code in the sandbox's persistent interpreter (Python by default).
 
-        `POST /sandboxes/{id}/code/run` · seed: Miosa.Sandbox.Exec.python/3
+        `POST /sandboxes/{id}/code/run`
+
+        Parameters:
+            language: Interpreter, `python` by default.
+            context: Interpreter context id, to keep state between runs.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2560,52 +3381,72 @@ class AsyncSandboxFilesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def write(self, id: str, path: str, content: bytes | str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
         """Write one file into the sandbox.
 
-        `POST /sandboxes/{id}/fs/write` · seed: Miosa.Sandbox.Files.write/4
+        `POST /sandboxes/{id}/fs/write`
+
+        Parameters:
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def read(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
         """Read one file of the sandbox as bytes.
 
-        `GET /sandboxes/{id}/fs/download` · seed: Miosa.Sandbox.Files.read/3
+        `GET /sandboxes/{id}/fs/download`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[FileEntry]:
         """List the entries of a sandbox directory.
 
-        `GET /sandboxes/{id}/files` · seed: Miosa.Sandbox.Files.list/3
+        `GET /sandboxes/{id}/files`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Remove a file or directory from the sandbox.
 
-        `DELETE /sandboxes/{id}/fs` · seed: Miosa.Sandbox.Files.delete/3
+        `DELETE /sandboxes/{id}/fs`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def mkdir(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, mode: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Create a directory in the sandbox.
 
-        `POST /sandboxes/{id}/fs/mkdir` · seed: Miosa.Sandbox.Files.mkdir/3
+        `POST /sandboxes/{id}/fs/mkdir`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def move(self, id: str, from_path: str, to_path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
         """Move or rename a path inside the sandbox.
 
-        `POST /sandboxes/{id}/fs/rename` · seed: Miosa.Sandbox.Files.move/4
+        `POST /sandboxes/{id}/fs/rename`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def tree(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, depth: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileEntry:
         """Return the directory tree under a path, down to a given depth.
 
-        `GET /sandboxes/{id}/files/tree` · seed: Miosa.Sandbox.Files.tree/3
+        `GET /sandboxes/{id}/files/tree`
+
+        Parameters:
+            depth: How many directory levels to descend.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def write_many(self, id: str, files: Sequence[Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def write_many(self, id: str, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
         """Write several files in one request; each item holds a path and its content_base64.
 
-        `POST /sandboxes/{id}/files/write-many` · seed: Miosa.Sandbox.Files.write_many/3
+        `POST /sandboxes/{id}/files/write-many`
+
+        Parameters:
+            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     @overload
@@ -2614,7 +3455,8 @@ class AsyncSandboxFilesAPI:
     def watch(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], path: str | None | NotGiven = NOT_GIVEN, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream file change events under a sandbox path.
 
-        `GET /sandboxes/{id}/files/watch` · seed: Miosa.Sandbox.Files.watch/3
+        `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2640,52 +3482,91 @@ class AsyncSandboxesAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+    async def create(self, *, wait: bool | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, size: str | None | NotGiven = NOT_GIVEN, cpu_count: int | None | NotGiven = NOT_GIVEN, memory_mb: int | None | NotGiven = NOT_GIVEN, disk_size_mb: int | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, persistent: bool | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, region: str | None | NotGiven = NOT_GIVEN, allow_provision: bool | None | NotGiven = NOT_GIVEN, workspace_id: str | None | NotGiven = NOT_GIVEN, workspace_slug: str | None | NotGiven = NOT_GIVEN, workspace_name: str | None | NotGiven = NOT_GIVEN, project_id: str | None | NotGiven = NOT_GIVEN, project_slug: str | None | NotGiven = NOT_GIVEN, project_name: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a sandbox.
 
-        `POST /sandboxes` · seed: Miosa.Sandboxes.create/2
+        `POST /sandboxes`
+
+        Parameters:
+            wait: Answer only once the sandbox is ready.
+            env: Environment variables, name to value.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def get(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Fetch one sandbox.
 
-        `GET /sandboxes/{id}` · seed: Miosa.Sandboxes.get/2
+        `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
+    async def list(self, *, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, state: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Sandbox]:
         """List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
 
-        `GET /sandboxes` · seed: Miosa.Sandboxes.list/1
+        `GET /sandboxes`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            tags: Tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+    async def delete(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
         """Destroy a sandbox.
 
-        `DELETE /sandboxes/{id}` · seed: Miosa.Sandboxes.delete/2
+        `DELETE /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[Any] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+    async def update(self, id: str, *, name: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, tags: Sequence[str] | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, always_on: bool | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, idle_timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Change the mutable settings of a sandbox.
 
-        `PATCH /sandboxes/{id}` · seed: Miosa.Sandboxes.update/3
+        `PATCH /sandboxes/{id}`
+
+        Parameters:
+            tags: Tag names.
+            metadata: Caller metadata, returned as given.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            idle_timeout_sec: Seconds of inactivity before the sandbox stops.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def preview_token(self, id: str, *, expires_in: int | None | NotGiven = NOT_GIVEN, scope: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewToken:
         """Mint a short-lived token and URL for previewing the sandbox.
 
-        `POST /sandboxes/{id}/preview-token` · seed: Miosa.Sandboxes.preview_token/3
+        `POST /sandboxes/{id}/preview-token`
+
+        Parameters:
+            expires_in: Lifetime of the token or link, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def fork(self, id: str, *, snapshot_id: str | None | NotGiven = NOT_GIVEN, name: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, timeout_sec: int | None | NotGiven = NOT_GIVEN, template_id: str | None | NotGiven = NOT_GIVEN, metadata: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
         """Create a new sandbox from a live sandbox or one of its snapshots.
 
-        `POST /sandboxes/{id}/fork` · seed: Miosa.Sandboxes.fork/3
+        `POST /sandboxes/{id}/fork`
+
+        Parameters:
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout_sec: Lifetime limit of the sandbox, in seconds.
+            metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
     async def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
-        `GET /sandboxes/{id}/readiness/stream` · seed: Miosa.Sandboxes.wait_until_ready/3
+        `GET /sandboxes/{id}/readiness/stream`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            stream: Try the readiness stream before polling (default true).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -2728,5 +3609,6 @@ class _AsyncRoot:
     def stream_sse(self, path: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
         """Stream server-sent events from any path of the API.
 
-        `GET {path}` · seed: Miosa.Client.stream_sse/3
+        `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """

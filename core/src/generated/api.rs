@@ -54,7 +54,7 @@ impl BlockingClient {
 /// Keyword parameters of `sandboxes.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesCreateParams {
-    /// `wait` (query).
+    /// `wait` (query). Answer only once the sandbox is ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wait: Option<bool>,
     /// `template_id` (body).
@@ -78,16 +78,16 @@ pub struct SandboxesCreateParams {
     /// `disk_size_mb` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disk_size_mb: Option<i64>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_sec: Option<i64>,
     /// `persistent` (body).
@@ -123,15 +123,15 @@ pub struct SandboxesCreateParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Value>>,
+    pub tags: Option<Vec<String>>,
     /// `Idempotency-Key` (header).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
@@ -292,7 +292,7 @@ impl SandboxesCreateParams {
     }
 
     /// Sets `tags`.
-    pub fn tags(mut self, v: Vec<Value>) -> Self {
+    pub fn tags(mut self, v: Vec<String>) -> Self {
         self.tags = Some(v);
         self
     }
@@ -310,7 +310,7 @@ pub struct SandboxesListParams {
     /// `external_workspace_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
@@ -319,9 +319,9 @@ pub struct SandboxesListParams {
     /// `state` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// `tags` (query).
+    /// `tags` (query). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Value>>,
+    pub tags: Option<Vec<String>>,
     /// Fields the table does not list, sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -353,7 +353,7 @@ impl SandboxesListParams {
     }
 
     /// Sets `tags`.
-    pub fn tags(mut self, v: Vec<Value>) -> Self {
+    pub fn tags(mut self, v: Vec<String>) -> Self {
         self.tags = Some(v);
         self
     }
@@ -368,19 +368,19 @@ pub struct SandboxesUpdateParams {
     /// `slug` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub slug: Option<String>,
-    /// `tags` (body).
+    /// `tags` (body). Tag names.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tags: Option<Vec<Value>>,
-    /// `metadata` (body).
+    pub tags: Option<Vec<String>>,
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `always_on` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub always_on: Option<bool>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
-    /// `idle_timeout_sec` (body).
+    /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle_timeout_sec: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -402,7 +402,7 @@ impl SandboxesUpdateParams {
     }
 
     /// Sets `tags`.
-    pub fn tags(mut self, v: Vec<Value>) -> Self {
+    pub fn tags(mut self, v: Vec<String>) -> Self {
         self.tags = Some(v);
         self
     }
@@ -435,7 +435,7 @@ impl SandboxesUpdateParams {
 /// Keyword parameters of `sandboxes.preview_token`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesPreviewTokenParams {
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// `scope` (body).
@@ -469,16 +469,16 @@ pub struct SandboxesForkParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
-    /// `timeout_sec` (body).
+    /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_sec: Option<i64>,
     /// `template_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -536,10 +536,10 @@ impl SandboxesForkParams {
 /// Keyword parameters of `sandboxes.wait_until_ready`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxesWaitUntilReadyParams {
-    /// `timeout` (query).
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<f64>,
-    /// `stream` (query).
+    /// `stream` (query). Try the readiness stream before polling (default true).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<bool>,
     /// Fields the table does not list, sent as they are.
@@ -567,7 +567,7 @@ pub struct SandboxFilesListParams {
     /// `path` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -642,7 +642,7 @@ pub struct SandboxFilesTreeParams {
     /// `path` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// `depth` (query).
+    /// `depth` (query). How many directory levels to descend.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub depth: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -695,16 +695,16 @@ impl SandboxFilesWatchParams {
 /// Keyword parameters of `sandbox.exec.run`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxExecRunParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -744,10 +744,10 @@ pub struct SandboxExecBashParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -778,13 +778,13 @@ impl SandboxExecBashParams {
 /// Keyword parameters of `sandbox.exec.python`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxExecPythonParams {
-    /// `language` (body).
+    /// `language` (body). Interpreter, `python` by default.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
-    /// `context` (body).
+    /// `context` (body). Interpreter context id, to keep state between runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -815,7 +815,7 @@ impl SandboxExecPythonParams {
 /// Keyword parameters of `sandbox.env.set`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxEnvSetParams {
-    /// `encrypted` (body).
+    /// `encrypted` (body). Store the value encrypted; lists then mask it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encrypted: Option<bool>,
     /// Fields the table does not list, sent as they are.
@@ -834,10 +834,10 @@ impl SandboxEnvSetParams {
 /// Keyword parameters of `sandbox.processes.start`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxProcessesStartParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// `name` (body).
@@ -846,7 +846,7 @@ pub struct SandboxProcessesStartParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -892,7 +892,7 @@ pub struct SandboxShareCreateParams {
     /// `scope` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -917,7 +917,7 @@ impl SandboxShareCreateParams {
 /// Keyword parameters of `sandbox.previews.share`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxPreviewsShareParams {
-    /// `ttl_seconds` (body).
+    /// `ttl_seconds` (body). Lifetime of the share token, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in_sec: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -942,13 +942,13 @@ pub struct SandboxSnapshotsCreateParams {
     /// `keep` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub keep: Option<bool>,
-    /// `retention_seconds` (body).
+    /// `retention_seconds` (body). Seconds to keep the snapshot.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_seconds: Option<i64>,
-    /// `expiration_seconds` (body).
+    /// `expiration_seconds` (body). Seconds until the snapshot expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_seconds: Option<i64>,
-    /// `expiration_days` (body).
+    /// `expiration_days` (body). Days until the snapshot expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expiration_days: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1003,7 +1003,7 @@ pub struct SandboxTerminalOpenParams {
     /// `cwd` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cwd: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1093,7 +1093,7 @@ impl SandboxTemplatesListParams {
 /// Keyword parameters of `sandbox_templates.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxTemplatesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `build_spec` (body).
@@ -1102,7 +1102,7 @@ pub struct SandboxTemplatesCreateParams {
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -1176,7 +1176,7 @@ pub struct ComputersCreateParams {
     /// `size` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `visibility` (body).
@@ -1191,7 +1191,7 @@ pub struct ComputersCreateParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -1267,10 +1267,10 @@ impl ComputersCreateParams {
 /// Keyword parameters of `computers.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputersListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
     /// `status` (query).
@@ -1316,7 +1316,7 @@ pub struct ComputersUpdateParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1372,7 +1372,7 @@ pub struct ComputerStartParams {
     /// `no_env` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub no_env: Option<bool>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// `fail_fast` (body).
@@ -1527,10 +1527,10 @@ impl ComputerDestroyParams {
 /// Keyword parameters of `computer.env.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputerEnvCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `value` (body).
+    /// `value` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1555,7 +1555,7 @@ impl ComputerEnvCreateParams {
 /// Keyword parameters of `computer.env.update`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputerEnvUpdateParams {
-    /// `value` (body).
+    /// `value` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1612,7 +1612,7 @@ impl ComputerPortsUpdateParams {
 /// Keyword parameters of `computer.metrics.get`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputerMetricsGetParams {
-    /// `window` (query).
+    /// `window` (query). Time window such as `1h` or `24h`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1650,7 +1650,7 @@ impl DesktopClickParams {
 /// Keyword parameters of `desktop.type`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DesktopTypeParams {
-    /// `delay` (body).
+    /// `delay` (body). Milliseconds between keystrokes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delay: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1669,7 +1669,7 @@ impl DesktopTypeParams {
 /// Keyword parameters of `desktop.scroll`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DesktopScrollParams {
-    /// `clicks` (body).
+    /// `clicks` (body). Scroll steps.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1688,10 +1688,10 @@ impl DesktopScrollParams {
 /// Keyword parameters of `workspaces.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkspacesListParams {
-    /// `page` (query).
+    /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page: Option<i64>,
-    /// `per_page` (query).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
     /// Fields the table does not list, sent as they are.
@@ -1716,13 +1716,13 @@ impl WorkspacesListParams {
 /// Keyword parameters of `workspaces.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkspacesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1759,7 +1759,7 @@ pub struct WorkspacesUpdateParams {
     /// `description` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -1827,19 +1827,19 @@ impl WorkspacesUsageParams {
 /// Keyword parameters of `webhooks.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WebhooksCreateParams {
-    /// `url` (body).
+    /// `url` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `events` (body).
+    /// `events` (body). Event names such as `sandbox.ready`. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<Value>>,
+    pub events: Option<Vec<String>>,
     /// `secret` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
     /// `active` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -1858,7 +1858,7 @@ impl WebhooksCreateParams {
     }
 
     /// Sets `events`.
-    pub fn events(mut self, v: Vec<Value>) -> Self {
+    pub fn events(mut self, v: Vec<String>) -> Self {
         self.events = Some(v);
         self
     }
@@ -1894,10 +1894,10 @@ pub struct WebhooksListParams {
     /// `active` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active: Option<bool>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -1931,9 +1931,9 @@ pub struct WebhooksUpdateParams {
     /// `url` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// `events` (body).
+    /// `events` (body). Event names such as `sandbox.ready`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub events: Option<Vec<Value>>,
+    pub events: Option<Vec<String>>,
     /// `secret` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
@@ -1953,7 +1953,7 @@ impl WebhooksUpdateParams {
     }
 
     /// Sets `events`.
-    pub fn events(mut self, v: Vec<Value>) -> Self {
+    pub fn events(mut self, v: Vec<String>) -> Self {
         self.events = Some(v);
         self
     }
@@ -1986,7 +1986,7 @@ pub struct UsageGetParams {
     /// `end` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2038,12 +2038,15 @@ pub struct UsageSessionsParams {
     /// `until` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub until: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    pub per_page: Option<i64>,
+    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page: Option<i64>,
     /// Fields the table does not list, sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -2074,9 +2077,15 @@ impl UsageSessionsParams {
         self
     }
 
-    /// Sets `cursor`.
-    pub fn cursor(mut self, v: impl Into<String>) -> Self {
-        self.cursor = Some(v.into());
+    /// Sets `per_page`.
+    pub fn per_page(mut self, v: i64) -> Self {
+        self.per_page = Some(v);
+        self
+    }
+
+    /// Sets `page`.
+    pub fn page(mut self, v: i64) -> Self {
+        self.page = Some(v);
         self
     }
 }
@@ -2130,7 +2139,7 @@ impl QuotasSetParams {
 /// Keyword parameters of `audit_log.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AuditLogListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `type` (query).
@@ -2145,7 +2154,7 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2194,16 +2203,16 @@ impl AuditLogListParams {
 /// Keyword parameters of `api_keys.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ApiKeysCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `scopes` (body).
+    /// `scopes` (body). Scopes such as `sandboxes:read`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scopes: Option<Vec<Value>>,
+    pub scopes: Option<Vec<String>>,
     /// `expires_at` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `Idempotency-Key` (header).
@@ -2222,7 +2231,7 @@ impl ApiKeysCreateParams {
     }
 
     /// Sets `scopes`.
-    pub fn scopes(mut self, v: Vec<Value>) -> Self {
+    pub fn scopes(mut self, v: Vec<String>) -> Self {
         self.scopes = Some(v);
         self
     }
@@ -2249,10 +2258,10 @@ impl ApiKeysCreateParams {
 /// Keyword parameters of `api_keys.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ApiKeysListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2296,7 +2305,7 @@ impl SnapshotsCreateParams {
 /// Keyword parameters of `deployments.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DeploymentsCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `source_type` (body).
@@ -2317,13 +2326,13 @@ pub struct DeploymentsCreateParams {
     /// `auto_deploy` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2420,19 +2429,19 @@ pub struct DeploymentsListParams {
     /// `state` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `external_workspace_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (query).
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2493,13 +2502,13 @@ pub struct DeploymentsUpdateParams {
     /// `auto_deploy` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auto_deploy: Option<bool>,
-    /// `metadata` (body).
+    /// `metadata` (body). Caller metadata, returned as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2569,7 +2578,7 @@ pub struct DeploymentsPublishParams {
     /// `run_command` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub run_command: Option<String>,
-    /// `port` (body).
+    /// `port` (body). Port number inside the sandbox or computer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<i64>,
     /// `health_check_path` (body).
@@ -2581,7 +2590,7 @@ pub struct DeploymentsPublishParams {
     /// `external_workspace_id` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_workspace_id: Option<String>,
-    /// `external_user_id` (body).
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_user_id: Option<String>,
     /// `external_project_id` (body).
@@ -2706,7 +2715,7 @@ impl DeploymentsRollbackParams {
 /// Keyword parameters of `databases.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DatabasesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `engine` (body).
@@ -2715,7 +2724,7 @@ pub struct DatabasesCreateParams {
     /// `version` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -2809,10 +2818,10 @@ pub struct DatabasesListParams {
     /// `status` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2846,7 +2855,7 @@ pub struct DatabasesUpdateParams {
     /// `name` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `plan` (body).
@@ -2880,7 +2889,7 @@ impl DatabasesUpdateParams {
 /// Keyword parameters of `storage.create_bucket`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StorageCreateBucketParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// `region` (body).
@@ -2948,7 +2957,7 @@ pub struct StorageSignedUrlParams {
     /// `method` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
-    /// `expires_in` (body).
+    /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<i64>,
     /// `content_type` (header).
@@ -2982,10 +2991,10 @@ impl StorageSignedUrlParams {
 /// Keyword parameters of `volumes.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VolumesCreateParams {
-    /// `name` (body).
+    /// `name` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// `size_gb` (body).
+    /// `size_gb` (body). Size in GB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_gb: Option<i64>,
     /// `region` (body).
@@ -3031,10 +3040,10 @@ pub struct VolumesListParams {
     /// `status` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3068,7 +3077,7 @@ pub struct CompletionsCreateParams {
     /// `model` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `messages` (body).
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<Value>>,
     /// `temperature` (body).
@@ -3114,7 +3123,7 @@ pub struct CompletionsStreamParams {
     /// `model` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `messages` (body).
+    /// `messages` (body). Chat messages `{role, content}`, oldest first. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub messages: Option<Vec<Value>>,
     /// `temperature` (body).
@@ -3157,7 +3166,7 @@ impl CompletionsStreamParams {
 /// Keyword parameters of `embeddings.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct EmbeddingsCreateParams {
-    /// `input` (body).
+    /// `input` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input: Option<Value>,
     /// `model` (body).
@@ -3185,7 +3194,7 @@ impl EmbeddingsCreateParams {
 /// Keyword parameters of `command_center.create_session`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CommandCenterCreateSessionParams {
-    /// `goal` (body).
+    /// `goal` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goal: Option<String>,
     /// `prompt` (body).
@@ -3213,10 +3222,10 @@ impl CommandCenterCreateSessionParams {
 /// Keyword parameters of `command_center.list_sessions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CommandCenterListSessionsParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3241,7 +3250,7 @@ impl CommandCenterListSessionsParams {
 /// Keyword parameters of `workspace_invites.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkspaceInvitesCreateParams {
-    /// `email` (body).
+    /// `email` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `role` (body).
@@ -3269,7 +3278,7 @@ impl WorkspaceInvitesCreateParams {
 /// Keyword parameters of `org_invites.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OrgInvitesCreateParams {
-    /// `email` (body).
+    /// `email` (body). Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// `role` (body).
@@ -3297,13 +3306,13 @@ impl OrgInvitesCreateParams {
 /// Keyword parameters of `admin.tenants.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AdminTenantsListParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `q` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3353,7 +3362,7 @@ impl AdminTenantsSuspendParams {
 /// Keyword parameters of `credits.history`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CreditsHistoryParams {
-    /// `limit` (query).
+    /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
     /// `offset` (query).
@@ -3390,16 +3399,16 @@ impl CreditsHistoryParams {
 /// Keyword parameters of `exec.run`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ExecRunParams {
-    /// `command` (body).
+    /// `command` (body). Shell command line to run. Required.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
-    /// `timeout` (body).
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<i64>,
     /// `working_dir` (body).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub working_dir: Option<String>,
-    /// `env` (body).
+    /// `env` (body). Environment variables, name to value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub env: Option<Map<String, Value>>,
     /// Fields the table does not list, sent as they are.
@@ -3587,12 +3596,12 @@ impl<'a> SandboxesApi<'a> {
     /// Destroy a sandbox.
     ///
     /// `DELETE /sandboxes/{id}`. Seed: `Miosa.Sandboxes.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::SANDBOXES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the mutable settings of a sandbox.
@@ -3760,7 +3769,12 @@ impl<'a> SandboxFilesApi<'a> {
     /// Write one file into the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/write`. Seed: `Miosa.Sandbox.Files.write/4`.
-    pub async fn write(&self, id: &str, path: &str, content: impl Into<Bytes>) -> Result<Value> {
+    pub async fn write(
+        &self,
+        id: &str,
+        path: &str,
+        content: impl Into<Bytes>,
+    ) -> Result<crate::models::FileWritten> {
         let output = self
             .client
             .invoke(
@@ -3769,7 +3783,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Read one file of the sandbox as bytes.
@@ -3790,7 +3804,11 @@ impl<'a> SandboxFilesApi<'a> {
     /// List the entries of a sandbox directory.
     ///
     /// `GET /sandboxes/{id}/files`. Seed: `Miosa.Sandbox.Files.list/3`.
-    pub async fn list(&self, id: &str, params: SandboxFilesListParams) -> Result<Value> {
+    pub async fn list(
+        &self,
+        id: &str,
+        params: SandboxFilesListParams,
+    ) -> Result<Vec<crate::models::FileEntry>> {
         let output = self
             .client
             .invoke(
@@ -3799,7 +3817,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove a file or directory from the sandbox.
@@ -3810,7 +3828,7 @@ impl<'a> SandboxFilesApi<'a> {
         id: &str,
         path: &str,
         params: SandboxFilesDeleteParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -3819,7 +3837,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Create a directory in the sandbox.
@@ -3830,7 +3848,7 @@ impl<'a> SandboxFilesApi<'a> {
         id: &str,
         path: &str,
         params: SandboxFilesMkdirParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -3839,13 +3857,18 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Move or rename a path inside the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/rename`. Seed: `Miosa.Sandbox.Files.move/4`.
-    pub async fn r#move(&self, id: &str, from_path: &str, to_path: &str) -> Result<Value> {
+    pub async fn r#move(
+        &self,
+        id: &str,
+        from_path: &str,
+        to_path: &str,
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -3854,13 +3877,17 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Return the directory tree under a path, down to a given depth.
     ///
     /// `GET /sandboxes/{id}/files/tree`. Seed: `Miosa.Sandbox.Files.tree/3`.
-    pub async fn tree(&self, id: &str, params: SandboxFilesTreeParams) -> Result<Value> {
+    pub async fn tree(
+        &self,
+        id: &str,
+        params: SandboxFilesTreeParams,
+    ) -> Result<crate::models::FileEntry> {
         let output = self
             .client
             .invoke(
@@ -3869,13 +3896,17 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Write several files in one request; each item holds a path and its content_base64.
     ///
     /// `POST /sandboxes/{id}/files/write-many`. Seed: `Miosa.Sandbox.Files.write_many/3`.
-    pub async fn write_many(&self, id: &str, files: Vec<Value>) -> Result<Value> {
+    pub async fn write_many(
+        &self,
+        id: &str,
+        files: Vec<Value>,
+    ) -> Result<crate::models::WriteManyResult> {
         let output = self
             .client
             .invoke(
@@ -3884,7 +3915,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Stream file change events under a sandbox path.
@@ -3999,12 +4030,12 @@ impl<'a> SandboxEnvApi<'a> {
     /// List the environment variables of a sandbox; secret values may be masked.
     ///
     /// `GET /sandboxes/{id}/env`. Seed: `Miosa.Sandbox.Env.list/2`.
-    pub async fn list(&self, id: &str) -> Result<Value> {
+    pub async fn list(&self, id: &str) -> Result<Vec<crate::models::EnvVar>> {
         let output = self
             .client
             .invoke(&T::SANDBOX_ENV_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set one environment variable; the core sends it as a one-item vars list.
@@ -4016,7 +4047,7 @@ impl<'a> SandboxEnvApi<'a> {
         key: &str,
         value: &str,
         params: SandboxEnvSetParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::EnvUpdate> {
         let output = self
             .client
             .invoke(
@@ -4025,13 +4056,13 @@ impl<'a> SandboxEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove one environment variable from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/env/{key}`. Seed: `Miosa.Sandbox.Env.delete/3`.
-    pub async fn delete(&self, id: &str, key: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str, key: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4040,7 +4071,7 @@ impl<'a> SandboxEnvApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4084,7 +4115,7 @@ impl<'a> SandboxProcessesApi<'a> {
     /// Stop a background process, forcibly if it does not exit in time.
     ///
     /// `DELETE /sandboxes/{id}/processes/{pid}`. Seed: `Miosa.Sandbox.Processes.stop/3`.
-    pub async fn stop(&self, id: &str, pid: &str) -> Result<Value> {
+    pub async fn stop(&self, id: &str, pid: &str) -> Result<crate::models::Process> {
         let output = self
             .client
             .invoke(
@@ -4093,13 +4124,13 @@ impl<'a> SandboxProcessesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the last lines of output of a background process.
     ///
     /// `GET /sandboxes/{id}/processes/{pid}/logs`. Seed: `Miosa.Sandbox.Processes.logs/4`.
-    pub async fn logs(&self, id: &str, pid: &str, tail: i64) -> Result<Value> {
+    pub async fn logs(&self, id: &str, pid: &str, tail: i64) -> Result<crate::models::ProcessLogs> {
         let output = self
             .client
             .invoke(
@@ -4108,7 +4139,7 @@ impl<'a> SandboxProcessesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4152,7 +4183,7 @@ impl<'a> SandboxShareApi<'a> {
     /// Revoke one share link.
     ///
     /// `DELETE /sandboxes/{id}/shares/{share_id}`. Seed: `Miosa.Sandbox.Share.revoke/3`.
-    pub async fn revoke(&self, id: &str, share_id: &str) -> Result<Value> {
+    pub async fn revoke(&self, id: &str, share_id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4161,7 +4192,7 @@ impl<'a> SandboxShareApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4175,7 +4206,7 @@ impl<'a> SandboxPreviewsApi<'a> {
     /// Expose a sandbox port as a preview.
     ///
     /// `POST /sandboxes/{id}/previews`. Seed: `Miosa.Sandbox.Previews.create/3`.
-    pub async fn create(&self, id: &str, port: i64) -> Result<Value> {
+    pub async fn create(&self, id: &str, port: i64) -> Result<crate::models::Preview> {
         let output = self
             .client
             .invoke(
@@ -4184,18 +4215,18 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// List the previews of a sandbox.
     ///
     /// `GET /sandboxes/{id}/previews`. Seed: `Miosa.Sandbox.Previews.list/2`.
-    pub async fn list(&self, id: &str) -> Result<Value> {
+    pub async fn list(&self, id: &str) -> Result<Vec<crate::models::Preview>> {
         let output = self
             .client
             .invoke(&T::SANDBOX_PREVIEWS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Mint a share token for one preview.
@@ -4206,7 +4237,7 @@ impl<'a> SandboxPreviewsApi<'a> {
         id: &str,
         preview_id: &str,
         params: SandboxPreviewsShareParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::PreviewShare> {
         let output = self
             .client
             .invoke(
@@ -4215,13 +4246,13 @@ impl<'a> SandboxPreviewsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove a preview from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/previews/{preview_id}`. Seed: `Miosa.Sandbox.Previews.destroy/3`.
-    pub async fn destroy(&self, id: &str, preview_id: &str) -> Result<Value> {
+    pub async fn destroy(&self, id: &str, preview_id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4230,7 +4261,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4297,42 +4328,42 @@ impl<'a> SandboxTagsApi<'a> {
     /// Add tags to a sandbox by reading its tags and writing back the union.
     ///
     /// `PATCH /sandboxes/{id}/tags`. Seed: `Miosa.Sandbox.Tags.add/3`.
-    pub async fn add(&self, id: &str, tags: Vec<Value>) -> Result<Value> {
+    pub async fn add(&self, id: &str, tags: Vec<String>) -> Result<Vec<String>> {
         let output = self
             .client
             .invoke(
                 &T::SANDBOX_TAGS_ADD,
-                vec![Arg::from(id), Arg::Json(Value::Array(tags))],
+                vec![Arg::from(id), Arg::Json(Value::from(tags))],
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove tags from a sandbox by reading its tags and writing back the rest.
     ///
     /// `PATCH /sandboxes/{id}/tags`. Seed: `Miosa.Sandbox.Tags.remove/3`.
-    pub async fn remove(&self, id: &str, tags: Vec<Value>) -> Result<Value> {
+    pub async fn remove(&self, id: &str, tags: Vec<String>) -> Result<Vec<String>> {
         let output = self
             .client
             .invoke(
                 &T::SANDBOX_TAGS_REMOVE,
-                vec![Arg::from(id), Arg::Json(Value::Array(tags))],
+                vec![Arg::from(id), Arg::Json(Value::from(tags))],
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Return the tags of a sandbox, read from the sandbox record.
     ///
     /// `GET /sandboxes/{id}`. Seed: `Miosa.Sandbox.Tags.list/2`.
-    pub async fn list(&self, id: &str) -> Result<Value> {
+    pub async fn list(&self, id: &str) -> Result<Vec<String>> {
         let output = self
             .client
             .invoke(&T::SANDBOX_TAGS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4346,7 +4377,11 @@ impl<'a> SandboxTerminalApi<'a> {
     /// Open a PTY session in the sandbox.
     ///
     /// `POST /sandboxes/{id}/terminal`. Seed: `Miosa.Sandbox.Terminal.open/2`.
-    pub async fn open(&self, id: &str, params: SandboxTerminalOpenParams) -> Result<Value> {
+    pub async fn open(
+        &self,
+        id: &str,
+        params: SandboxTerminalOpenParams,
+    ) -> Result<crate::models::TerminalSession> {
         let output = self
             .client
             .invoke(
@@ -4355,7 +4390,7 @@ impl<'a> SandboxTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the size of an open PTY session.
@@ -4366,7 +4401,7 @@ impl<'a> SandboxTerminalApi<'a> {
         id: &str,
         session_id: &str,
         params: SandboxTerminalResizeParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::TerminalSession> {
         let output = self
             .client
             .invoke(
@@ -4375,7 +4410,7 @@ impl<'a> SandboxTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4432,7 +4467,7 @@ impl<'a> SandboxTemplatesApi<'a> {
     /// Delete a custom sandbox template.
     ///
     /// `DELETE /sandbox-templates/{template_id}`. Seed: `Miosa.SandboxTemplates.delete/2`.
-    pub async fn delete(&self, template_id: &str) -> Result<Value> {
+    pub async fn delete(&self, template_id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4441,7 +4476,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4455,29 +4490,29 @@ impl<'a> TenantApi<'a> {
     /// Describe the current tenant with its plan, limits and usage.
     ///
     /// `GET /tenant/plan`. Seed: `Miosa.Tenant.current/1`.
-    pub async fn current(&self) -> Result<Value> {
+    pub async fn current(&self) -> Result<crate::models::Tenant> {
         let output = self
             .client
             .invoke(&T::TENANT_CURRENT, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Show the tenant's custom preview domain and its DNS target.
     ///
     /// `GET /tenant/preview-domain`. Seed: `Miosa.Tenant.get_preview_domain/1`.
-    pub async fn get_preview_domain(&self) -> Result<Value> {
+    pub async fn get_preview_domain(&self) -> Result<crate::models::PreviewDomain> {
         let output = self
             .client
             .invoke(&T::TENANT_GET_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the custom domain used for preview URLs.
     ///
     /// `PUT /tenant/preview-domain`. Seed: `Miosa.Tenant.set_preview_domain/2`.
-    pub async fn set_preview_domain(&self, domain: &str) -> Result<Value> {
+    pub async fn set_preview_domain(&self, domain: &str) -> Result<crate::models::PreviewDomain> {
         let output = self
             .client
             .invoke(
@@ -4486,62 +4521,65 @@ impl<'a> TenantApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Check the DNS records of the custom preview domain.
     ///
     /// `POST /tenant/preview-domain/verify`. Seed: `Miosa.Tenant.verify_preview_domain/1`.
-    pub async fn verify_preview_domain(&self) -> Result<Value> {
+    pub async fn verify_preview_domain(&self) -> Result<crate::models::PreviewDomainCheck> {
         let output = self
             .client
             .invoke(&T::TENANT_VERIFY_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Drop the custom preview domain.
     ///
     /// `DELETE /tenant/preview-domain`. Seed: `Miosa.Tenant.delete_preview_domain/1`.
-    pub async fn delete_preview_domain(&self) -> Result<Value> {
+    pub async fn delete_preview_domain(&self) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::TENANT_DELETE_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Show the tenant's white-label branding.
     ///
     /// `GET /tenant/branding`. Seed: `Miosa.Tenant.get_branding/1`.
-    pub async fn get_branding(&self) -> Result<Value> {
+    pub async fn get_branding(&self) -> Result<crate::models::Branding> {
         let output = self
             .client
             .invoke(&T::TENANT_GET_BRANDING, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Replace the white-label branding (product name, logo, colours, support contacts).
     ///
     /// `PUT /tenant/branding`. Seed: `Miosa.Tenant.set_branding/2`.
-    pub async fn set_branding(&self, params: TenantSetBrandingParams) -> Result<Value> {
+    pub async fn set_branding(
+        &self,
+        params: TenantSetBrandingParams,
+    ) -> Result<crate::models::Branding> {
         let output = self
             .client
             .invoke(&T::TENANT_SET_BRANDING, vec![], params_map(&params)?)
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Reset the branding to the platform defaults.
     ///
     /// `DELETE /tenant/branding`. Seed: `Miosa.Tenant.delete_branding/1`.
-    pub async fn delete_branding(&self) -> Result<Value> {
+    pub async fn delete_branding(&self) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::TENANT_DELETE_BRANDING, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4607,7 +4645,11 @@ impl<'a> ComputersApi<'a> {
     /// Delete a computer.
     ///
     /// `DELETE /computers/{id}`. Seed: `Miosa.Computers.delete/2`.
-    pub async fn delete(&self, id: &str, params: ComputersDeleteParams) -> Result<Value> {
+    pub async fn delete(
+        &self,
+        id: &str,
+        params: ComputersDeleteParams,
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4616,7 +4658,7 @@ impl<'a> ComputersApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4658,7 +4700,11 @@ impl<'a> ComputerApi<'a> {
     /// Boot a computer.
     ///
     /// `POST /computers/{id}/start`. Seed: `Miosa.Computer.start/2`.
-    pub async fn start(&self, id: &str, params: ComputerStartParams) -> Result<Value> {
+    pub async fn start(
+        &self,
+        id: &str,
+        params: ComputerStartParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -4667,29 +4713,29 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Shut a computer down.
     ///
     /// `POST /computers/{id}/stop`. Seed: `Miosa.Computer.stop/2`.
-    pub async fn stop(&self, id: &str) -> Result<Value> {
+    pub async fn stop(&self, id: &str) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(&T::COMPUTER_STOP, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Reboot a computer.
     ///
     /// `POST /computers/{id}/restart`. Seed: `Miosa.Computer.restart/2`.
-    pub async fn restart(&self, id: &str) -> Result<Value> {
+    pub async fn restart(&self, id: &str) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(&T::COMPUTER_RESTART, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Make a copy of a computer.
@@ -4748,7 +4794,11 @@ impl<'a> ComputerApi<'a> {
     /// Destroy a computer for good.
     ///
     /// `DELETE /computers/{id}`. Seed: `Miosa.Computer.destroy/2`.
-    pub async fn destroy(&self, id: &str, params: ComputerDestroyParams) -> Result<Value> {
+    pub async fn destroy(
+        &self,
+        id: &str,
+        params: ComputerDestroyParams,
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4757,7 +4807,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4771,18 +4821,22 @@ impl<'a> ComputerEnvApi<'a> {
     /// List the environment variables of a computer; values may be masked.
     ///
     /// `GET /computers/{id}/env`. Seed: `Miosa.Computer.Env.list/2`.
-    pub async fn list(&self, id: &str) -> Result<Value> {
+    pub async fn list(&self, id: &str) -> Result<Vec<crate::models::EnvVar>> {
         let output = self
             .client
             .invoke(&T::COMPUTER_ENV_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Add a new environment variable to a computer.
     ///
     /// `POST /computers/{id}/env`. Seed: `Miosa.Computer.Env.create/3`.
-    pub async fn create(&self, id: &str, params: ComputerEnvCreateParams) -> Result<Value> {
+    pub async fn create(
+        &self,
+        id: &str,
+        params: ComputerEnvCreateParams,
+    ) -> Result<crate::models::EnvVar> {
         let output = self
             .client
             .invoke(
@@ -4791,7 +4845,7 @@ impl<'a> ComputerEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the value of an existing environment variable.
@@ -4802,7 +4856,7 @@ impl<'a> ComputerEnvApi<'a> {
         id: &str,
         name: &str,
         params: ComputerEnvUpdateParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::EnvVar> {
         let output = self
             .client
             .invoke(
@@ -4811,13 +4865,13 @@ impl<'a> ComputerEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove an environment variable from a computer.
     ///
     /// `DELETE /computers/{id}/env/{name}`. Seed: `Miosa.Computer.Env.delete/3`.
-    pub async fn delete(&self, id: &str, name: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str, name: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4826,7 +4880,7 @@ impl<'a> ComputerEnvApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4840,12 +4894,12 @@ impl<'a> ComputerPortsApi<'a> {
     /// List the exposed ports of a computer.
     ///
     /// `GET /computers/{id}/ports`. Seed: `Miosa.Computer.Ports.list/2`.
-    pub async fn list(&self, id: &str) -> Result<Value> {
+    pub async fn list(&self, id: &str) -> Result<Vec<crate::models::Port>> {
         let output = self
             .client
             .invoke(&T::COMPUTER_PORTS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Expose a port of a computer.
@@ -4856,7 +4910,7 @@ impl<'a> ComputerPortsApi<'a> {
         id: &str,
         port: i64,
         params: ComputerPortsCreateParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::Port> {
         let output = self
             .client
             .invoke(
@@ -4865,7 +4919,7 @@ impl<'a> ComputerPortsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the visibility or access options of an exposed port.
@@ -4876,7 +4930,7 @@ impl<'a> ComputerPortsApi<'a> {
         id: &str,
         port: &str,
         params: ComputerPortsUpdateParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::Port> {
         let output = self
             .client
             .invoke(
@@ -4885,13 +4939,13 @@ impl<'a> ComputerPortsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Stop exposing a port.
     ///
     /// `DELETE /computers/{id}/ports/{port}`. Seed: `Miosa.Computer.Ports.delete/3`.
-    pub async fn delete(&self, id: &str, port: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str, port: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -4900,7 +4954,7 @@ impl<'a> ComputerPortsApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4914,18 +4968,18 @@ impl<'a> ComputerAutoStopApi<'a> {
     /// Show the idle auto-stop setting of a computer.
     ///
     /// `GET /computers/{id}/auto-stop`. Seed: `Miosa.Computer.AutoStop.get/2`.
-    pub async fn get(&self, id: &str) -> Result<Value> {
+    pub async fn get(&self, id: &str) -> Result<crate::models::AutoStop> {
         let output = self
             .client
             .invoke(&T::COMPUTER_AUTO_STOP_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
     ///
     /// `PATCH /computers/{id}/auto-stop`. Seed: `Miosa.Computer.AutoStop.update/3`.
-    pub async fn update(&self, id: &str, seconds: i64) -> Result<Value> {
+    pub async fn update(&self, id: &str, seconds: i64) -> Result<crate::models::AutoStop> {
         let output = self
             .client
             .invoke(
@@ -4934,7 +4988,7 @@ impl<'a> ComputerAutoStopApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4948,7 +5002,11 @@ impl<'a> ComputerMetricsApi<'a> {
     /// Fetch resource metrics of a computer over a time window.
     ///
     /// `GET /computers/{id}/metrics`. Seed: `Miosa.Computer.Metrics.get/3`.
-    pub async fn get(&self, id: &str, params: ComputerMetricsGetParams) -> Result<Value> {
+    pub async fn get(
+        &self,
+        id: &str,
+        params: ComputerMetricsGetParams,
+    ) -> Result<crate::models::Metrics> {
         let output = self
             .client
             .invoke(
@@ -4957,7 +5015,7 @@ impl<'a> ComputerMetricsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -4988,7 +5046,7 @@ impl<'a> DesktopApi<'a> {
         x: i64,
         y: i64,
         params: DesktopClickParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -4997,13 +5055,18 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Type text with the keyboard.
     ///
     /// `POST /computers/{id}/desktop/type`. Seed: `Miosa.Desktop.type/3`.
-    pub async fn r#type(&self, id: &str, text: &str, params: DesktopTypeParams) -> Result<Value> {
+    pub async fn r#type(
+        &self,
+        id: &str,
+        text: &str,
+        params: DesktopTypeParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -5012,13 +5075,13 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Press a key or key combination such as ctrl+c.
     ///
     /// `POST /computers/{id}/desktop/key`. Seed: `Miosa.Desktop.key/3`.
-    pub async fn key(&self, id: &str, key: &str) -> Result<Value> {
+    pub async fn key(&self, id: &str, key: &str) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -5027,7 +5090,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Drag the mouse from one point to another.
@@ -5040,7 +5103,7 @@ impl<'a> DesktopApi<'a> {
         from_y: i64,
         to_x: i64,
         to_y: i64,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -5055,7 +5118,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Scroll at a point of the screen in a direction.
@@ -5068,7 +5131,7 @@ impl<'a> DesktopApi<'a> {
         y: i64,
         direction: &str,
         params: DesktopScrollParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -5082,13 +5145,13 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the desktop background from a VM path or an https URL.
     ///
     /// `POST /computers/{id}/desktop/wallpaper`. Seed: `Miosa.Desktop.set_wallpaper/3`.
-    pub async fn set_wallpaper(&self, id: &str, path: &str) -> Result<Value> {
+    pub async fn set_wallpaper(&self, id: &str, path: &str) -> Result<crate::models::ActionResult> {
         let output = self
             .client
             .invoke(
@@ -5097,7 +5160,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Dump the accessibility tree of the desktop.
@@ -5181,29 +5244,33 @@ impl<'a> WorkspacesApi<'a> {
     /// Delete a workspace that has no running computers.
     ///
     /// `DELETE /workspaces/{id}`. Seed: `Miosa.Workspaces.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::WORKSPACES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch aggregate statistics of a workspace.
     ///
     /// `GET /workspaces/{id}/stats`. Seed: `Miosa.Workspaces.stats/2`.
-    pub async fn stats(&self, id: &str) -> Result<Value> {
+    pub async fn stats(&self, id: &str) -> Result<crate::models::WorkspaceStats> {
         let output = self
             .client
             .invoke(&T::WORKSPACES_STATS, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the resource usage of a workspace.
     ///
     /// `GET /workspaces/{id}/usage`. Seed: `Miosa.Workspaces.usage/3`.
-    pub async fn usage(&self, id: &str, params: WorkspacesUsageParams) -> Result<Value> {
+    pub async fn usage(
+        &self,
+        id: &str,
+        params: WorkspacesUsageParams,
+    ) -> Result<crate::models::WorkspaceUsage> {
         let output = self
             .client
             .invoke(
@@ -5212,7 +5279,7 @@ impl<'a> WorkspacesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5284,23 +5351,23 @@ impl<'a> WebhooksApi<'a> {
     /// Delete a webhook.
     ///
     /// `DELETE /webhooks/{id}`. Seed: `Miosa.Webhooks.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::WEBHOOKS_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Send a test event to a webhook and return the delivery record.
     ///
     /// `POST /webhooks/{id}/test`. Seed: `Miosa.Webhooks.test/2`.
-    pub async fn test(&self, id: &str) -> Result<Value> {
+    pub async fn test(&self, id: &str) -> Result<crate::models::WebhookDelivery> {
         let output = self
             .client
             .invoke(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5325,18 +5392,21 @@ impl<'a> UsageApi<'a> {
     /// Usage summary of the current billing period.
     ///
     /// `GET /usage/summary`. Seed: `Miosa.Usage.current/1`.
-    pub async fn current(&self) -> Result<Value> {
+    pub async fn current(&self) -> Result<crate::models::UsageSummary> {
         let output = self
             .client
             .invoke(&T::USAGE_CURRENT, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of billed compute sessions.
     ///
     /// `GET /usage/sessions`. Seed: `Miosa.Usage.sessions/2`.
-    pub async fn sessions(&self, params: UsageSessionsParams) -> Result<Page<Value>> {
+    pub async fn sessions(
+        &self,
+        params: UsageSessionsParams,
+    ) -> Result<Page<crate::models::UsageSession>> {
         let output = self
             .client
             .invoke(&T::USAGE_SESSIONS, vec![], params_map(&params)?)
@@ -5345,7 +5415,10 @@ impl<'a> UsageApi<'a> {
     }
 
     /// Every item of `usage.sessions`, following cursors lazily.
-    pub fn sessions_iter(&self, params: UsageSessionsParams) -> Result<Pager<Value>> {
+    pub fn sessions_iter(
+        &self,
+        params: UsageSessionsParams,
+    ) -> Result<Pager<crate::models::UsageSession>> {
         self.client
             .pager(&T::USAGE_SESSIONS, vec![], params_map(&params)?)
     }
@@ -5353,7 +5426,11 @@ impl<'a> UsageApi<'a> {
     /// Usage summary between two ISO 8601 dates.
     ///
     /// `GET /usage/summary`. Seed: `Miosa.Usage.report/3`.
-    pub async fn report(&self, period_start: &str, period_end: &str) -> Result<Value> {
+    pub async fn report(
+        &self,
+        period_start: &str,
+        period_end: &str,
+    ) -> Result<crate::models::UsageSummary> {
         let output = self
             .client
             .invoke(
@@ -5362,7 +5439,7 @@ impl<'a> UsageApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5410,7 +5487,7 @@ impl<'a> QuotasApi<'a> {
     /// Drop an end user's override so the tenant default applies again.
     ///
     /// `DELETE /quotas/external/{external_user_id}`. Seed: `Miosa.Quotas.delete/2`.
-    pub async fn delete(&self, external_user_id: &str) -> Result<Value> {
+    pub async fn delete(&self, external_user_id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -5419,7 +5496,7 @@ impl<'a> QuotasApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5461,29 +5538,29 @@ impl<'a> ApiKeysApi<'a> {
     /// Create an API key; its secret token is returned only once.
     ///
     /// `POST /api-keys`. Seed: `Miosa.ApiKeys.create/2`.
-    pub async fn create(&self, params: ApiKeysCreateParams) -> Result<Value> {
+    pub async fn create(&self, params: ApiKeysCreateParams) -> Result<crate::models::ApiKey> {
         let output = self
             .client
             .invoke(&T::API_KEYS_CREATE, vec![], params_map(&params)?)
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the metadata of one API key.
     ///
     /// `GET /api-keys/{id}`. Seed: `Miosa.ApiKeys.get/2`.
-    pub async fn get(&self, id: &str) -> Result<Value> {
+    pub async fn get(&self, id: &str) -> Result<crate::models::ApiKey> {
         let output = self
             .client
             .invoke(&T::API_KEYS_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of the tenant's API keys, without their secrets.
     ///
     /// `GET /api-keys`. Seed: `Miosa.ApiKeys.list/1`.
-    pub async fn list(&self, params: ApiKeysListParams) -> Result<Page<Value>> {
+    pub async fn list(&self, params: ApiKeysListParams) -> Result<Page<crate::models::ApiKey>> {
         let output = self
             .client
             .invoke(&T::API_KEYS_LIST, vec![], params_map(&params)?)
@@ -5492,7 +5569,7 @@ impl<'a> ApiKeysApi<'a> {
     }
 
     /// Every item of `api_keys.list`, following cursors lazily.
-    pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<Value>> {
+    pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<crate::models::ApiKey>> {
         self.client
             .pager(&T::API_KEYS_LIST, vec![], params_map(&params)?)
     }
@@ -5500,12 +5577,12 @@ impl<'a> ApiKeysApi<'a> {
     /// Revoke an API key.
     ///
     /// `DELETE /api-keys/{id}`. Seed: `Miosa.ApiKeys.revoke/2`.
-    pub async fn revoke(&self, id: &str) -> Result<Value> {
+    pub async fn revoke(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::API_KEYS_REVOKE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5666,18 +5743,22 @@ impl<'a> DeploymentsApi<'a> {
     /// Delete a deployment.
     ///
     /// `DELETE /deployments/{id}`. Seed: `Miosa.Deployments.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::DEPLOYMENTS_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Publish a new version of a deployment built from a sandbox.
     ///
     /// `POST /deployments/{id}/publish`. Seed: `Miosa.Deployments.publish/2`.
-    pub async fn publish(&self, id: &str, params: DeploymentsPublishParams) -> Result<Value> {
+    pub async fn publish(
+        &self,
+        id: &str,
+        params: DeploymentsPublishParams,
+    ) -> Result<crate::models::Publication> {
         let output = self
             .client
             .invoke(
@@ -5686,7 +5767,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Go back to a given version, or to the previous ready one.
@@ -5777,23 +5858,23 @@ impl<'a> DatabasesApi<'a> {
     /// Delete a database.
     ///
     /// `DELETE /databases/{id}`. Seed: `Miosa.Databases.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::DATABASES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the connection credentials of a database; treat them as secrets.
     ///
     /// `GET /databases/{id}/credentials`. Seed: `Miosa.Databases.credentials/2`.
-    pub async fn credentials(&self, id: &str) -> Result<Value> {
+    pub async fn credentials(&self, id: &str) -> Result<crate::models::DatabaseCredentials> {
         let output = self
             .client
             .invoke(&T::DATABASES_CREDENTIALS, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5838,7 +5919,7 @@ impl<'a> StorageApi<'a> {
         key: &str,
         content: impl Into<Bytes>,
         params: StorageUploadObjectParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::StoredObject> {
         let output = self
             .client
             .invoke(
@@ -5851,7 +5932,7 @@ impl<'a> StorageApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Download an object's bytes.
@@ -5877,7 +5958,7 @@ impl<'a> StorageApi<'a> {
         bucket_id: &str,
         key: &str,
         params: StorageSignedUrlParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::SignedUrl> {
         let output = self
             .client
             .invoke(
@@ -5886,7 +5967,7 @@ impl<'a> StorageApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -5959,7 +6040,7 @@ impl<'a> VolumesApi<'a> {
         computer_id: &str,
         volume_id: &str,
         mount_path: &str,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::VolumeAttachment> {
         let output = self
             .client
             .invoke(
@@ -5972,13 +6053,17 @@ impl<'a> VolumesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Unmount a volume from a computer by attachment id.
     ///
     /// `DELETE /computers/{computer_id}/volumes/{attachment_id}`. Seed: `Miosa.Volumes.detach/3`.
-    pub async fn detach(&self, computer_id: &str, attachment_id: &str) -> Result<Value> {
+    pub async fn detach(
+        &self,
+        computer_id: &str,
+        attachment_id: &str,
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -5987,18 +6072,18 @@ impl<'a> VolumesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Delete a volume.
     ///
     /// `DELETE /volumes/{id}`. Seed: `Miosa.Volumes.delete/2`.
-    pub async fn delete(&self, id: &str) -> Result<Value> {
+    pub async fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(&T::VOLUMES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6061,7 +6146,10 @@ impl<'a> CommandCenterApi<'a> {
     /// Start an agent session from the command center.
     ///
     /// `POST /command-center/sessions`. Seed: `Miosa.CommandCenter.create_session/2`.
-    pub async fn create_session(&self, params: CommandCenterCreateSessionParams) -> Result<Value> {
+    pub async fn create_session(
+        &self,
+        params: CommandCenterCreateSessionParams,
+    ) -> Result<crate::models::AgentSession> {
         let output = self
             .client
             .invoke(
@@ -6070,13 +6158,13 @@ impl<'a> CommandCenterApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch one command center session.
     ///
     /// `GET /command-center/sessions/{session_id}`. Seed: `Miosa.CommandCenter.get_session/2`.
-    pub async fn get_session(&self, session_id: &str) -> Result<Value> {
+    pub async fn get_session(&self, session_id: &str) -> Result<crate::models::AgentSession> {
         let output = self
             .client
             .invoke(
@@ -6085,7 +6173,7 @@ impl<'a> CommandCenterApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of command center sessions.
@@ -6094,7 +6182,7 @@ impl<'a> CommandCenterApi<'a> {
     pub async fn list_sessions(
         &self,
         params: CommandCenterListSessionsParams,
-    ) -> Result<Page<Value>> {
+    ) -> Result<Page<crate::models::AgentSession>> {
         let output = self
             .client
             .invoke(
@@ -6107,7 +6195,10 @@ impl<'a> CommandCenterApi<'a> {
     }
 
     /// Every item of `command_center.list_sessions`, following cursors lazily.
-    pub fn iter_sessions(&self, params: CommandCenterListSessionsParams) -> Result<Pager<Value>> {
+    pub fn iter_sessions(
+        &self,
+        params: CommandCenterListSessionsParams,
+    ) -> Result<Pager<crate::models::AgentSession>> {
         self.client.pager(
             &T::COMMAND_CENTER_LIST_SESSIONS,
             vec![],
@@ -6118,7 +6209,7 @@ impl<'a> CommandCenterApi<'a> {
     /// Cancel a running command center session.
     ///
     /// `POST /command-center/sessions/{session_id}/cancel`. Seed: `Miosa.CommandCenter.cancel_session/2`.
-    pub async fn cancel_session(&self, session_id: &str) -> Result<Value> {
+    pub async fn cancel_session(&self, session_id: &str) -> Result<crate::models::AgentSession> {
         let output = self
             .client
             .invoke(
@@ -6127,7 +6218,7 @@ impl<'a> CommandCenterApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6191,7 +6282,11 @@ impl<'a> WorkspaceMembersApi<'a> {
     /// Remove a member from a workspace; the last owner cannot be removed.
     ///
     /// `DELETE /workspaces/{workspace_id}/members/{user_id}`. Seed: `Miosa.WorkspaceMembers.remove/3`.
-    pub async fn remove(&self, workspace_id: &str, user_id: &str) -> Result<Value> {
+    pub async fn remove(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -6200,7 +6295,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6263,7 +6358,11 @@ impl<'a> WorkspaceInvitesApi<'a> {
     /// Withdraw a workspace invitation that was not accepted yet.
     ///
     /// `DELETE /workspaces/{workspace_id}/invites/{invite_id}`. Seed: `Miosa.WorkspaceInvites.cancel/3`.
-    pub async fn cancel(&self, workspace_id: &str, invite_id: &str) -> Result<Value> {
+    pub async fn cancel(
+        &self,
+        workspace_id: &str,
+        invite_id: &str,
+    ) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -6272,13 +6371,13 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Accept a workspace invitation as the invited user.
     ///
     /// `POST /workspace-invites/{token}/accept`. Seed: `Miosa.WorkspaceInvites.accept/2`.
-    pub async fn accept(&self, token: &str) -> Result<Value> {
+    pub async fn accept(&self, token: &str) -> Result<crate::models::InviteAcceptance> {
         let output = self
             .client
             .invoke(
@@ -6287,7 +6386,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6331,18 +6430,18 @@ impl<'a> OrgInvitesApi<'a> {
     /// Preview an organisation invitation from its token; no API key needed.
     ///
     /// `GET /invites/{token}`. Seed: `Miosa.OrgInvites.get/2`.
-    pub async fn get(&self, token: &str) -> Result<Value> {
+    pub async fn get(&self, token: &str) -> Result<crate::models::InvitePreview> {
         let output = self
             .client
             .invoke(&T::ORG_INVITES_GET, vec![Arg::from(token)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Withdraw an organisation invitation that was not accepted yet.
     ///
     /// `DELETE /tenants/{tenant_id}/invites/{invite_id}`. Seed: `Miosa.OrgInvites.cancel/2`.
-    pub async fn cancel(&self, tenant_id: &str, invite_id: &str) -> Result<Value> {
+    pub async fn cancel(&self, tenant_id: &str, invite_id: &str) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke(
@@ -6351,18 +6450,18 @@ impl<'a> OrgInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Accept an organisation invitation as the invited user.
     ///
     /// `POST /invites/{token}/accept`. Seed: `Miosa.OrgInvites.accept/2`.
-    pub async fn accept(&self, token: &str) -> Result<Value> {
+    pub async fn accept(&self, token: &str) -> Result<crate::models::InviteAcceptance> {
         let output = self
             .client
             .invoke(&T::ORG_INVITES_ACCEPT, vec![Arg::from(token)], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6391,7 +6490,10 @@ impl<'a> AdminTenantsApi<'a> {
     /// One page of all tenants; needs an admin key.
     ///
     /// `GET /admin/tenants`. Seed: `Miosa.Admin.Tenants.list/1`.
-    pub async fn list(&self, params: AdminTenantsListParams) -> Result<Page<Value>> {
+    pub async fn list(
+        &self,
+        params: AdminTenantsListParams,
+    ) -> Result<Page<crate::models::Tenant>> {
         let output = self
             .client
             .invoke(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)
@@ -6400,7 +6502,7 @@ impl<'a> AdminTenantsApi<'a> {
     }
 
     /// Every item of `admin.tenants.list`, following cursors lazily.
-    pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<Value>> {
+    pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<crate::models::Tenant>> {
         self.client
             .pager(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)
     }
@@ -6408,7 +6510,7 @@ impl<'a> AdminTenantsApi<'a> {
     /// Fetch the details of one tenant; needs an admin key.
     ///
     /// `GET /admin/tenants/{tenant_id}/detail`. Seed: `Miosa.Admin.Tenants.get/2`.
-    pub async fn get(&self, tenant_id: &str) -> Result<Value> {
+    pub async fn get(&self, tenant_id: &str) -> Result<crate::models::Tenant> {
         let output = self
             .client
             .invoke(
@@ -6417,7 +6519,7 @@ impl<'a> AdminTenantsApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Suspend a tenant, with an optional reason; needs an admin key.
@@ -6427,7 +6529,7 @@ impl<'a> AdminTenantsApi<'a> {
         &self,
         tenant_id: &str,
         params: AdminTenantsSuspendParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::Tenant> {
         let output = self
             .client
             .invoke(
@@ -6436,13 +6538,13 @@ impl<'a> AdminTenantsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Lift the suspension of a tenant; needs an admin key.
     ///
     /// `POST /admin/tenants/{tenant_id}/unsuspend`. Seed: `Miosa.Admin.Tenants.unsuspend/2`.
-    pub async fn unsuspend(&self, tenant_id: &str) -> Result<Value> {
+    pub async fn unsuspend(&self, tenant_id: &str) -> Result<crate::models::Tenant> {
         let output = self
             .client
             .invoke(
@@ -6451,7 +6553,7 @@ impl<'a> AdminTenantsApi<'a> {
                 Map::new(),
             )
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6465,23 +6567,26 @@ impl<'a> CreditsApi<'a> {
     /// Show the tenant's credit balance.
     ///
     /// `GET /credits/balance`. Seed: `Miosa.Credits.balance/1`.
-    pub async fn balance(&self) -> Result<Value> {
+    pub async fn balance(&self) -> Result<crate::models::CreditBalance> {
         let output = self
             .client
             .invoke(&T::CREDITS_BALANCE, vec![], Map::new())
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// List credit transactions such as debits, credits and promotions.
     ///
     /// `GET /credits/transactions`. Seed: `Miosa.Credits.history/2`.
-    pub async fn history(&self, params: CreditsHistoryParams) -> Result<Value> {
+    pub async fn history(
+        &self,
+        params: CreditsHistoryParams,
+    ) -> Result<Vec<crate::models::CreditTransaction>> {
         let output = self
             .client
             .invoke(&T::CREDITS_HISTORY, vec![], params_map(&params)?)
             .await?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -6709,11 +6814,11 @@ impl<'a> SandboxesBlockingApi<'a> {
     /// Destroy a sandbox.
     ///
     /// `DELETE /sandboxes/{id}`. Seed: `Miosa.Sandboxes.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the mutable settings of a sandbox.
@@ -6865,13 +6970,18 @@ impl<'a> SandboxFilesBlockingApi<'a> {
     /// Write one file into the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/write`. Seed: `Miosa.Sandbox.Files.write/4`.
-    pub fn write(&self, id: &str, path: &str, content: impl Into<Bytes>) -> Result<Value> {
+    pub fn write(
+        &self,
+        id: &str,
+        path: &str,
+        content: impl Into<Bytes>,
+    ) -> Result<crate::models::FileWritten> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_WRITE,
             vec![Arg::from(id), Arg::from(path), Arg::Bytes(content.into())],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Read one file of the sandbox as bytes.
@@ -6889,73 +6999,100 @@ impl<'a> SandboxFilesBlockingApi<'a> {
     /// List the entries of a sandbox directory.
     ///
     /// `GET /sandboxes/{id}/files`. Seed: `Miosa.Sandbox.Files.list/3`.
-    pub fn list(&self, id: &str, params: SandboxFilesListParams) -> Result<Value> {
+    pub fn list(
+        &self,
+        id: &str,
+        params: SandboxFilesListParams,
+    ) -> Result<Vec<crate::models::FileEntry>> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_LIST,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove a file or directory from the sandbox.
     ///
     /// `DELETE /sandboxes/{id}/fs`. Seed: `Miosa.Sandbox.Files.delete/3`.
-    pub fn delete(&self, id: &str, path: &str, params: SandboxFilesDeleteParams) -> Result<Value> {
+    pub fn delete(
+        &self,
+        id: &str,
+        path: &str,
+        params: SandboxFilesDeleteParams,
+    ) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_DELETE,
             vec![Arg::from(id), Arg::from(path)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Create a directory in the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/mkdir`. Seed: `Miosa.Sandbox.Files.mkdir/3`.
-    pub fn mkdir(&self, id: &str, path: &str, params: SandboxFilesMkdirParams) -> Result<Value> {
+    pub fn mkdir(
+        &self,
+        id: &str,
+        path: &str,
+        params: SandboxFilesMkdirParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_MKDIR,
             vec![Arg::from(id), Arg::from(path)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Move or rename a path inside the sandbox.
     ///
     /// `POST /sandboxes/{id}/fs/rename`. Seed: `Miosa.Sandbox.Files.move/4`.
-    pub fn r#move(&self, id: &str, from_path: &str, to_path: &str) -> Result<Value> {
+    pub fn r#move(
+        &self,
+        id: &str,
+        from_path: &str,
+        to_path: &str,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_MOVE,
             vec![Arg::from(id), Arg::from(from_path), Arg::from(to_path)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Return the directory tree under a path, down to a given depth.
     ///
     /// `GET /sandboxes/{id}/files/tree`. Seed: `Miosa.Sandbox.Files.tree/3`.
-    pub fn tree(&self, id: &str, params: SandboxFilesTreeParams) -> Result<Value> {
+    pub fn tree(
+        &self,
+        id: &str,
+        params: SandboxFilesTreeParams,
+    ) -> Result<crate::models::FileEntry> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_TREE,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Write several files in one request; each item holds a path and its content_base64.
     ///
     /// `POST /sandboxes/{id}/files/write-many`. Seed: `Miosa.Sandbox.Files.write_many/3`.
-    pub fn write_many(&self, id: &str, files: Vec<Value>) -> Result<Value> {
+    pub fn write_many(
+        &self,
+        id: &str,
+        files: Vec<Value>,
+    ) -> Result<crate::models::WriteManyResult> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_WRITE_MANY,
             vec![Arg::from(id), Arg::Json(Value::Array(files))],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Stream file change events under a sandbox path.
@@ -7055,11 +7192,11 @@ impl<'a> SandboxEnvBlockingApi<'a> {
     /// List the environment variables of a sandbox; secret values may be masked.
     ///
     /// `GET /sandboxes/{id}/env`. Seed: `Miosa.Sandbox.Env.list/2`.
-    pub fn list(&self, id: &str) -> Result<Value> {
+    pub fn list(&self, id: &str) -> Result<Vec<crate::models::EnvVar>> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOX_ENV_LIST, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set one environment variable; the core sends it as a one-item vars list.
@@ -7071,25 +7208,25 @@ impl<'a> SandboxEnvBlockingApi<'a> {
         key: &str,
         value: &str,
         params: SandboxEnvSetParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::EnvUpdate> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_ENV_SET,
             vec![Arg::from(id), Arg::from(key), Arg::from(value)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove one environment variable from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/env/{key}`. Seed: `Miosa.Sandbox.Env.delete/3`.
-    pub fn delete(&self, id: &str, key: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str, key: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_ENV_DELETE,
             vec![Arg::from(id), Arg::from(key)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7131,25 +7268,25 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
     /// Stop a background process, forcibly if it does not exit in time.
     ///
     /// `DELETE /sandboxes/{id}/processes/{pid}`. Seed: `Miosa.Sandbox.Processes.stop/3`.
-    pub fn stop(&self, id: &str, pid: &str) -> Result<Value> {
+    pub fn stop(&self, id: &str, pid: &str) -> Result<crate::models::Process> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PROCESSES_STOP,
             vec![Arg::from(id), Arg::from(pid)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the last lines of output of a background process.
     ///
     /// `GET /sandboxes/{id}/processes/{pid}/logs`. Seed: `Miosa.Sandbox.Processes.logs/4`.
-    pub fn logs(&self, id: &str, pid: &str, tail: i64) -> Result<Value> {
+    pub fn logs(&self, id: &str, pid: &str, tail: i64) -> Result<crate::models::ProcessLogs> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PROCESSES_LOGS,
             vec![Arg::from(id), Arg::from(pid), Arg::from(tail)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7189,13 +7326,13 @@ impl<'a> SandboxShareBlockingApi<'a> {
     /// Revoke one share link.
     ///
     /// `DELETE /sandboxes/{id}/shares/{share_id}`. Seed: `Miosa.Sandbox.Share.revoke/3`.
-    pub fn revoke(&self, id: &str, share_id: &str) -> Result<Value> {
+    pub fn revoke(&self, id: &str, share_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_SHARE_REVOKE,
             vec![Arg::from(id), Arg::from(share_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7209,25 +7346,25 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
     /// Expose a sandbox port as a preview.
     ///
     /// `POST /sandboxes/{id}/previews`. Seed: `Miosa.Sandbox.Previews.create/3`.
-    pub fn create(&self, id: &str, port: i64) -> Result<Value> {
+    pub fn create(&self, id: &str, port: i64) -> Result<crate::models::Preview> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PREVIEWS_CREATE,
             vec![Arg::from(id), Arg::from(port)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// List the previews of a sandbox.
     ///
     /// `GET /sandboxes/{id}/previews`. Seed: `Miosa.Sandbox.Previews.list/2`.
-    pub fn list(&self, id: &str) -> Result<Value> {
+    pub fn list(&self, id: &str) -> Result<Vec<crate::models::Preview>> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PREVIEWS_LIST,
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Mint a share token for one preview.
@@ -7238,25 +7375,25 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
         id: &str,
         preview_id: &str,
         params: SandboxPreviewsShareParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::PreviewShare> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PREVIEWS_SHARE,
             vec![Arg::from(id), Arg::from(preview_id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove a preview from a sandbox.
     ///
     /// `DELETE /sandboxes/{id}/previews/{preview_id}`. Seed: `Miosa.Sandbox.Previews.destroy/3`.
-    pub fn destroy(&self, id: &str, preview_id: &str) -> Result<Value> {
+    pub fn destroy(&self, id: &str, preview_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_PREVIEWS_DESTROY,
             vec![Arg::from(id), Arg::from(preview_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7318,35 +7455,35 @@ impl<'a> SandboxTagsBlockingApi<'a> {
     /// Add tags to a sandbox by reading its tags and writing back the union.
     ///
     /// `PATCH /sandboxes/{id}/tags`. Seed: `Miosa.Sandbox.Tags.add/3`.
-    pub fn add(&self, id: &str, tags: Vec<Value>) -> Result<Value> {
+    pub fn add(&self, id: &str, tags: Vec<String>) -> Result<Vec<String>> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_TAGS_ADD,
-            vec![Arg::from(id), Arg::Json(Value::Array(tags))],
+            vec![Arg::from(id), Arg::Json(Value::from(tags))],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove tags from a sandbox by reading its tags and writing back the rest.
     ///
     /// `PATCH /sandboxes/{id}/tags`. Seed: `Miosa.Sandbox.Tags.remove/3`.
-    pub fn remove(&self, id: &str, tags: Vec<Value>) -> Result<Value> {
+    pub fn remove(&self, id: &str, tags: Vec<String>) -> Result<Vec<String>> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_TAGS_REMOVE,
-            vec![Arg::from(id), Arg::Json(Value::Array(tags))],
+            vec![Arg::from(id), Arg::Json(Value::from(tags))],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Return the tags of a sandbox, read from the sandbox record.
     ///
     /// `GET /sandboxes/{id}`. Seed: `Miosa.Sandbox.Tags.list/2`.
-    pub fn list(&self, id: &str) -> Result<Value> {
+    pub fn list(&self, id: &str) -> Result<Vec<String>> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOX_TAGS_LIST, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7360,13 +7497,17 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
     /// Open a PTY session in the sandbox.
     ///
     /// `POST /sandboxes/{id}/terminal`. Seed: `Miosa.Sandbox.Terminal.open/2`.
-    pub fn open(&self, id: &str, params: SandboxTerminalOpenParams) -> Result<Value> {
+    pub fn open(
+        &self,
+        id: &str,
+        params: SandboxTerminalOpenParams,
+    ) -> Result<crate::models::TerminalSession> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_TERMINAL_OPEN,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the size of an open PTY session.
@@ -7377,13 +7518,13 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
         id: &str,
         session_id: &str,
         params: SandboxTerminalResizeParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::TerminalSession> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_TERMINAL_RESIZE,
             vec![Arg::from(id), Arg::from(session_id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7433,13 +7574,13 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
     /// Delete a custom sandbox template.
     ///
     /// `DELETE /sandbox-templates/{template_id}`. Seed: `Miosa.SandboxTemplates.delete/2`.
-    pub fn delete(&self, template_id: &str) -> Result<Value> {
+    pub fn delete(&self, template_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_TEMPLATES_DELETE,
             vec![Arg::from(template_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7453,83 +7594,83 @@ impl<'a> TenantBlockingApi<'a> {
     /// Describe the current tenant with its plan, limits and usage.
     ///
     /// `GET /tenant/plan`. Seed: `Miosa.Tenant.current/1`.
-    pub fn current(&self) -> Result<Value> {
+    pub fn current(&self) -> Result<crate::models::Tenant> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_CURRENT, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Show the tenant's custom preview domain and its DNS target.
     ///
     /// `GET /tenant/preview-domain`. Seed: `Miosa.Tenant.get_preview_domain/1`.
-    pub fn get_preview_domain(&self) -> Result<Value> {
+    pub fn get_preview_domain(&self) -> Result<crate::models::PreviewDomain> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_GET_PREVIEW_DOMAIN, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the custom domain used for preview URLs.
     ///
     /// `PUT /tenant/preview-domain`. Seed: `Miosa.Tenant.set_preview_domain/2`.
-    pub fn set_preview_domain(&self, domain: &str) -> Result<Value> {
+    pub fn set_preview_domain(&self, domain: &str) -> Result<crate::models::PreviewDomain> {
         let output = self.client.invoke_blocking(
             &T::TENANT_SET_PREVIEW_DOMAIN,
             vec![Arg::from(domain)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Check the DNS records of the custom preview domain.
     ///
     /// `POST /tenant/preview-domain/verify`. Seed: `Miosa.Tenant.verify_preview_domain/1`.
-    pub fn verify_preview_domain(&self) -> Result<Value> {
+    pub fn verify_preview_domain(&self) -> Result<crate::models::PreviewDomainCheck> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_VERIFY_PREVIEW_DOMAIN, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Drop the custom preview domain.
     ///
     /// `DELETE /tenant/preview-domain`. Seed: `Miosa.Tenant.delete_preview_domain/1`.
-    pub fn delete_preview_domain(&self) -> Result<Value> {
+    pub fn delete_preview_domain(&self) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_DELETE_PREVIEW_DOMAIN, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Show the tenant's white-label branding.
     ///
     /// `GET /tenant/branding`. Seed: `Miosa.Tenant.get_branding/1`.
-    pub fn get_branding(&self) -> Result<Value> {
+    pub fn get_branding(&self) -> Result<crate::models::Branding> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_GET_BRANDING, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Replace the white-label branding (product name, logo, colours, support contacts).
     ///
     /// `PUT /tenant/branding`. Seed: `Miosa.Tenant.set_branding/2`.
-    pub fn set_branding(&self, params: TenantSetBrandingParams) -> Result<Value> {
+    pub fn set_branding(&self, params: TenantSetBrandingParams) -> Result<crate::models::Branding> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_SET_BRANDING, vec![], params_map(&params)?)?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Reset the branding to the platform defaults.
     ///
     /// `DELETE /tenant/branding`. Seed: `Miosa.Tenant.delete_branding/1`.
-    pub fn delete_branding(&self) -> Result<Value> {
+    pub fn delete_branding(&self) -> Result<crate::models::Deleted> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_DELETE_BRANDING, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7589,13 +7730,17 @@ impl<'a> ComputersBlockingApi<'a> {
     /// Delete a computer.
     ///
     /// `DELETE /computers/{id}`. Seed: `Miosa.Computers.delete/2`.
-    pub fn delete(&self, id: &str, params: ComputersDeleteParams) -> Result<Value> {
+    pub fn delete(
+        &self,
+        id: &str,
+        params: ComputersDeleteParams,
+    ) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::COMPUTERS_DELETE,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7637,33 +7782,37 @@ impl<'a> ComputerBlockingApi<'a> {
     /// Boot a computer.
     ///
     /// `POST /computers/{id}/start`. Seed: `Miosa.Computer.start/2`.
-    pub fn start(&self, id: &str, params: ComputerStartParams) -> Result<Value> {
+    pub fn start(
+        &self,
+        id: &str,
+        params: ComputerStartParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_START,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Shut a computer down.
     ///
     /// `POST /computers/{id}/stop`. Seed: `Miosa.Computer.stop/2`.
-    pub fn stop(&self, id: &str) -> Result<Value> {
+    pub fn stop(&self, id: &str) -> Result<crate::models::ActionResult> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_STOP, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Reboot a computer.
     ///
     /// `POST /computers/{id}/restart`. Seed: `Miosa.Computer.restart/2`.
-    pub fn restart(&self, id: &str) -> Result<Value> {
+    pub fn restart(&self, id: &str) -> Result<crate::models::ActionResult> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_RESTART, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Make a copy of a computer.
@@ -7709,13 +7858,17 @@ impl<'a> ComputerBlockingApi<'a> {
     /// Destroy a computer for good.
     ///
     /// `DELETE /computers/{id}`. Seed: `Miosa.Computer.destroy/2`.
-    pub fn destroy(&self, id: &str, params: ComputerDestroyParams) -> Result<Value> {
+    pub fn destroy(
+        &self,
+        id: &str,
+        params: ComputerDestroyParams,
+    ) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_DESTROY,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7729,47 +7882,56 @@ impl<'a> ComputerEnvBlockingApi<'a> {
     /// List the environment variables of a computer; values may be masked.
     ///
     /// `GET /computers/{id}/env`. Seed: `Miosa.Computer.Env.list/2`.
-    pub fn list(&self, id: &str) -> Result<Value> {
+    pub fn list(&self, id: &str) -> Result<Vec<crate::models::EnvVar>> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_ENV_LIST, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Add a new environment variable to a computer.
     ///
     /// `POST /computers/{id}/env`. Seed: `Miosa.Computer.Env.create/3`.
-    pub fn create(&self, id: &str, params: ComputerEnvCreateParams) -> Result<Value> {
+    pub fn create(
+        &self,
+        id: &str,
+        params: ComputerEnvCreateParams,
+    ) -> Result<crate::models::EnvVar> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_ENV_CREATE,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the value of an existing environment variable.
     ///
     /// `PATCH /computers/{id}/env/{name}`. Seed: `Miosa.Computer.Env.update/3`.
-    pub fn update(&self, id: &str, name: &str, params: ComputerEnvUpdateParams) -> Result<Value> {
+    pub fn update(
+        &self,
+        id: &str,
+        name: &str,
+        params: ComputerEnvUpdateParams,
+    ) -> Result<crate::models::EnvVar> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_ENV_UPDATE,
             vec![Arg::from(id), Arg::from(name)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Remove an environment variable from a computer.
     ///
     /// `DELETE /computers/{id}/env/{name}`. Seed: `Miosa.Computer.Env.delete/3`.
-    pub fn delete(&self, id: &str, name: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str, name: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_ENV_DELETE,
             vec![Arg::from(id), Arg::from(name)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7783,49 +7945,59 @@ impl<'a> ComputerPortsBlockingApi<'a> {
     /// List the exposed ports of a computer.
     ///
     /// `GET /computers/{id}/ports`. Seed: `Miosa.Computer.Ports.list/2`.
-    pub fn list(&self, id: &str) -> Result<Value> {
+    pub fn list(&self, id: &str) -> Result<Vec<crate::models::Port>> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_PORTS_LIST,
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Expose a port of a computer.
     ///
     /// `POST /computers/{id}/ports`. Seed: `Miosa.Computer.Ports.create/3`.
-    pub fn create(&self, id: &str, port: i64, params: ComputerPortsCreateParams) -> Result<Value> {
+    pub fn create(
+        &self,
+        id: &str,
+        port: i64,
+        params: ComputerPortsCreateParams,
+    ) -> Result<crate::models::Port> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_PORTS_CREATE,
             vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Change the visibility or access options of an exposed port.
     ///
     /// `PATCH /computers/{id}/ports/{port}`. Seed: `Miosa.Computer.Ports.update/3`.
-    pub fn update(&self, id: &str, port: &str, params: ComputerPortsUpdateParams) -> Result<Value> {
+    pub fn update(
+        &self,
+        id: &str,
+        port: &str,
+        params: ComputerPortsUpdateParams,
+    ) -> Result<crate::models::Port> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_PORTS_UPDATE,
             vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Stop exposing a port.
     ///
     /// `DELETE /computers/{id}/ports/{port}`. Seed: `Miosa.Computer.Ports.delete/3`.
-    pub fn delete(&self, id: &str, port: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str, port: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_PORTS_DELETE,
             vec![Arg::from(id), Arg::from(port)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7839,25 +8011,25 @@ impl<'a> ComputerAutoStopBlockingApi<'a> {
     /// Show the idle auto-stop setting of a computer.
     ///
     /// `GET /computers/{id}/auto-stop`. Seed: `Miosa.Computer.AutoStop.get/2`.
-    pub fn get(&self, id: &str) -> Result<Value> {
+    pub fn get(&self, id: &str) -> Result<crate::models::AutoStop> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_AUTO_STOP_GET,
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
     ///
     /// `PATCH /computers/{id}/auto-stop`. Seed: `Miosa.Computer.AutoStop.update/3`.
-    pub fn update(&self, id: &str, seconds: i64) -> Result<Value> {
+    pub fn update(&self, id: &str, seconds: i64) -> Result<crate::models::AutoStop> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_AUTO_STOP_UPDATE,
             vec![Arg::from(id), Arg::from(seconds)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7871,13 +8043,17 @@ impl<'a> ComputerMetricsBlockingApi<'a> {
     /// Fetch resource metrics of a computer over a time window.
     ///
     /// `GET /computers/{id}/metrics`. Seed: `Miosa.Computer.Metrics.get/3`.
-    pub fn get(&self, id: &str, params: ComputerMetricsGetParams) -> Result<Value> {
+    pub fn get(
+        &self,
+        id: &str,
+        params: ComputerMetricsGetParams,
+    ) -> Result<crate::models::Metrics> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_METRICS_GET,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -7901,43 +8077,61 @@ impl<'a> DesktopBlockingApi<'a> {
     /// Click at a point of the screen.
     ///
     /// `POST /computers/{id}/desktop/click`. Seed: `Miosa.Desktop.click/4`.
-    pub fn click(&self, id: &str, x: i64, y: i64, params: DesktopClickParams) -> Result<Value> {
+    pub fn click(
+        &self,
+        id: &str,
+        x: i64,
+        y: i64,
+        params: DesktopClickParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_CLICK,
             vec![Arg::from(id), Arg::from(x), Arg::from(y)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Type text with the keyboard.
     ///
     /// `POST /computers/{id}/desktop/type`. Seed: `Miosa.Desktop.type/3`.
-    pub fn r#type(&self, id: &str, text: &str, params: DesktopTypeParams) -> Result<Value> {
+    pub fn r#type(
+        &self,
+        id: &str,
+        text: &str,
+        params: DesktopTypeParams,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_TYPE,
             vec![Arg::from(id), Arg::from(text)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Press a key or key combination such as ctrl+c.
     ///
     /// `POST /computers/{id}/desktop/key`. Seed: `Miosa.Desktop.key/3`.
-    pub fn key(&self, id: &str, key: &str) -> Result<Value> {
+    pub fn key(&self, id: &str, key: &str) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_KEY,
             vec![Arg::from(id), Arg::from(key)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Drag the mouse from one point to another.
     ///
     /// `POST /computers/{id}/desktop/drag`. Seed: `Miosa.Desktop.drag/6`.
-    pub fn drag(&self, id: &str, from_x: i64, from_y: i64, to_x: i64, to_y: i64) -> Result<Value> {
+    pub fn drag(
+        &self,
+        id: &str,
+        from_x: i64,
+        from_y: i64,
+        to_x: i64,
+        to_y: i64,
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_DRAG,
             vec![
@@ -7949,7 +8143,7 @@ impl<'a> DesktopBlockingApi<'a> {
             ],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Scroll at a point of the screen in a direction.
@@ -7962,7 +8156,7 @@ impl<'a> DesktopBlockingApi<'a> {
         y: i64,
         direction: &str,
         params: DesktopScrollParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_SCROLL,
             vec![
@@ -7973,19 +8167,19 @@ impl<'a> DesktopBlockingApi<'a> {
             ],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Set the desktop background from a VM path or an https URL.
     ///
     /// `POST /computers/{id}/desktop/wallpaper`. Seed: `Miosa.Desktop.set_wallpaper/3`.
-    pub fn set_wallpaper(&self, id: &str, path: &str) -> Result<Value> {
+    pub fn set_wallpaper(&self, id: &str, path: &str) -> Result<crate::models::ActionResult> {
         let output = self.client.invoke_blocking(
             &T::DESKTOP_SET_WALLPAPER,
             vec![Arg::from(id), Arg::from(path)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Dump the accessibility tree of the desktop.
@@ -8057,33 +8251,37 @@ impl<'a> WorkspacesBlockingApi<'a> {
     /// Delete a workspace that has no running computers.
     ///
     /// `DELETE /workspaces/{id}`. Seed: `Miosa.Workspaces.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch aggregate statistics of a workspace.
     ///
     /// `GET /workspaces/{id}/stats`. Seed: `Miosa.Workspaces.stats/2`.
-    pub fn stats(&self, id: &str) -> Result<Value> {
+    pub fn stats(&self, id: &str) -> Result<crate::models::WorkspaceStats> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_STATS, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the resource usage of a workspace.
     ///
     /// `GET /workspaces/{id}/usage`. Seed: `Miosa.Workspaces.usage/3`.
-    pub fn usage(&self, id: &str, params: WorkspacesUsageParams) -> Result<Value> {
+    pub fn usage(
+        &self,
+        id: &str,
+        params: WorkspacesUsageParams,
+    ) -> Result<crate::models::WorkspaceUsage> {
         let output = self.client.invoke_blocking(
             &T::WORKSPACES_USAGE,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8145,21 +8343,21 @@ impl<'a> WebhooksBlockingApi<'a> {
     /// Delete a webhook.
     ///
     /// `DELETE /webhooks/{id}`. Seed: `Miosa.Webhooks.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Send a test event to a webhook and return the delivery record.
     ///
     /// `POST /webhooks/{id}/test`. Seed: `Miosa.Webhooks.test/2`.
-    pub fn test(&self, id: &str) -> Result<Value> {
+    pub fn test(&self, id: &str) -> Result<crate::models::WebhookDelivery> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8183,17 +8381,20 @@ impl<'a> UsageBlockingApi<'a> {
     /// Usage summary of the current billing period.
     ///
     /// `GET /usage/summary`. Seed: `Miosa.Usage.current/1`.
-    pub fn current(&self) -> Result<Value> {
+    pub fn current(&self) -> Result<crate::models::UsageSummary> {
         let output = self
             .client
             .invoke_blocking(&T::USAGE_CURRENT, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of billed compute sessions.
     ///
     /// `GET /usage/sessions`. Seed: `Miosa.Usage.sessions/2`.
-    pub fn sessions(&self, params: UsageSessionsParams) -> Result<Page<Value>> {
+    pub fn sessions(
+        &self,
+        params: UsageSessionsParams,
+    ) -> Result<Page<crate::models::UsageSession>> {
         let output =
             self.client
                 .invoke_blocking(&T::USAGE_SESSIONS, vec![], params_map(&params)?)?;
@@ -8201,7 +8402,10 @@ impl<'a> UsageBlockingApi<'a> {
     }
 
     /// Every item of `usage.sessions`, following cursors lazily.
-    pub fn sessions_iter(&self, params: UsageSessionsParams) -> Result<Pager<Value>> {
+    pub fn sessions_iter(
+        &self,
+        params: UsageSessionsParams,
+    ) -> Result<Pager<crate::models::UsageSession>> {
         self.client
             .pager(&T::USAGE_SESSIONS, vec![], params_map(&params)?)
     }
@@ -8209,13 +8413,17 @@ impl<'a> UsageBlockingApi<'a> {
     /// Usage summary between two ISO 8601 dates.
     ///
     /// `GET /usage/summary`. Seed: `Miosa.Usage.report/3`.
-    pub fn report(&self, period_start: &str, period_end: &str) -> Result<Value> {
+    pub fn report(
+        &self,
+        period_start: &str,
+        period_end: &str,
+    ) -> Result<crate::models::UsageSummary> {
         let output = self.client.invoke_blocking(
             &T::USAGE_REPORT,
             vec![Arg::from(period_start), Arg::from(period_end)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8257,13 +8465,13 @@ impl<'a> QuotasBlockingApi<'a> {
     /// Drop an end user's override so the tenant default applies again.
     ///
     /// `DELETE /quotas/external/{external_user_id}`. Seed: `Miosa.Quotas.delete/2`.
-    pub fn delete(&self, external_user_id: &str) -> Result<Value> {
+    pub fn delete(&self, external_user_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::QUOTAS_DELETE,
             vec![Arg::from(external_user_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8301,27 +8509,27 @@ impl<'a> ApiKeysBlockingApi<'a> {
     /// Create an API key; its secret token is returned only once.
     ///
     /// `POST /api-keys`. Seed: `Miosa.ApiKeys.create/2`.
-    pub fn create(&self, params: ApiKeysCreateParams) -> Result<Value> {
+    pub fn create(&self, params: ApiKeysCreateParams) -> Result<crate::models::ApiKey> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_CREATE, vec![], params_map(&params)?)?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the metadata of one API key.
     ///
     /// `GET /api-keys/{id}`. Seed: `Miosa.ApiKeys.get/2`.
-    pub fn get(&self, id: &str) -> Result<Value> {
+    pub fn get(&self, id: &str) -> Result<crate::models::ApiKey> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_GET, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of the tenant's API keys, without their secrets.
     ///
     /// `GET /api-keys`. Seed: `Miosa.ApiKeys.list/1`.
-    pub fn list(&self, params: ApiKeysListParams) -> Result<Page<Value>> {
+    pub fn list(&self, params: ApiKeysListParams) -> Result<Page<crate::models::ApiKey>> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_LIST, vec![], params_map(&params)?)?;
@@ -8329,7 +8537,7 @@ impl<'a> ApiKeysBlockingApi<'a> {
     }
 
     /// Every item of `api_keys.list`, following cursors lazily.
-    pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<Value>> {
+    pub fn iter(&self, params: ApiKeysListParams) -> Result<Pager<crate::models::ApiKey>> {
         self.client
             .pager(&T::API_KEYS_LIST, vec![], params_map(&params)?)
     }
@@ -8337,11 +8545,11 @@ impl<'a> ApiKeysBlockingApi<'a> {
     /// Revoke an API key.
     ///
     /// `DELETE /api-keys/{id}`. Seed: `Miosa.ApiKeys.revoke/2`.
-    pub fn revoke(&self, id: &str) -> Result<Value> {
+    pub fn revoke(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_REVOKE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8479,23 +8687,27 @@ impl<'a> DeploymentsBlockingApi<'a> {
     /// Delete a deployment.
     ///
     /// `DELETE /deployments/{id}`. Seed: `Miosa.Deployments.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::DEPLOYMENTS_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Publish a new version of a deployment built from a sandbox.
     ///
     /// `POST /deployments/{id}/publish`. Seed: `Miosa.Deployments.publish/2`.
-    pub fn publish(&self, id: &str, params: DeploymentsPublishParams) -> Result<Value> {
+    pub fn publish(
+        &self,
+        id: &str,
+        params: DeploymentsPublishParams,
+    ) -> Result<crate::models::Publication> {
         let output = self.client.invoke_blocking(
             &T::DEPLOYMENTS_PUBLISH,
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Go back to a given version, or to the previous ready one.
@@ -8577,23 +8789,23 @@ impl<'a> DatabasesBlockingApi<'a> {
     /// Delete a database.
     ///
     /// `DELETE /databases/{id}`. Seed: `Miosa.Databases.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::DATABASES_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch the connection credentials of a database; treat them as secrets.
     ///
     /// `GET /databases/{id}/credentials`. Seed: `Miosa.Databases.credentials/2`.
-    pub fn credentials(&self, id: &str) -> Result<Value> {
+    pub fn credentials(&self, id: &str) -> Result<crate::models::DatabaseCredentials> {
         let output = self.client.invoke_blocking(
             &T::DATABASES_CREDENTIALS,
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8636,7 +8848,7 @@ impl<'a> StorageBlockingApi<'a> {
         key: &str,
         content: impl Into<Bytes>,
         params: StorageUploadObjectParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::StoredObject> {
         let output = self.client.invoke_blocking(
             &T::STORAGE_UPLOAD_OBJECT,
             vec![
@@ -8646,7 +8858,7 @@ impl<'a> StorageBlockingApi<'a> {
             ],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Download an object's bytes.
@@ -8669,13 +8881,13 @@ impl<'a> StorageBlockingApi<'a> {
         bucket_id: &str,
         key: &str,
         params: StorageSignedUrlParams,
-    ) -> Result<Value> {
+    ) -> Result<crate::models::SignedUrl> {
         let output = self.client.invoke_blocking(
             &T::STORAGE_SIGNED_URL,
             vec![Arg::from(bucket_id), Arg::from(key)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8737,7 +8949,12 @@ impl<'a> VolumesBlockingApi<'a> {
     /// Mount a volume into a computer at a path.
     ///
     /// `POST /computers/{computer_id}/volumes`. Seed: `Miosa.Volumes.attach/4`.
-    pub fn attach(&self, computer_id: &str, volume_id: &str, mount_path: &str) -> Result<Value> {
+    pub fn attach(
+        &self,
+        computer_id: &str,
+        volume_id: &str,
+        mount_path: &str,
+    ) -> Result<crate::models::VolumeAttachment> {
         let output = self.client.invoke_blocking(
             &T::VOLUMES_ATTACH,
             vec![
@@ -8747,29 +8964,29 @@ impl<'a> VolumesBlockingApi<'a> {
             ],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Unmount a volume from a computer by attachment id.
     ///
     /// `DELETE /computers/{computer_id}/volumes/{attachment_id}`. Seed: `Miosa.Volumes.detach/3`.
-    pub fn detach(&self, computer_id: &str, attachment_id: &str) -> Result<Value> {
+    pub fn detach(&self, computer_id: &str, attachment_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::VOLUMES_DETACH,
             vec![Arg::from(computer_id), Arg::from(attachment_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Delete a volume.
     ///
     /// `DELETE /volumes/{id}`. Seed: `Miosa.Volumes.delete/2`.
-    pub fn delete(&self, id: &str) -> Result<Value> {
+    pub fn delete(&self, id: &str) -> Result<crate::models::Deleted> {
         let output =
             self.client
                 .invoke_blocking(&T::VOLUMES_DELETE, vec![Arg::from(id)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8829,31 +9046,37 @@ impl<'a> CommandCenterBlockingApi<'a> {
     /// Start an agent session from the command center.
     ///
     /// `POST /command-center/sessions`. Seed: `Miosa.CommandCenter.create_session/2`.
-    pub fn create_session(&self, params: CommandCenterCreateSessionParams) -> Result<Value> {
+    pub fn create_session(
+        &self,
+        params: CommandCenterCreateSessionParams,
+    ) -> Result<crate::models::AgentSession> {
         let output = self.client.invoke_blocking(
             &T::COMMAND_CENTER_CREATE_SESSION,
             vec![],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Fetch one command center session.
     ///
     /// `GET /command-center/sessions/{session_id}`. Seed: `Miosa.CommandCenter.get_session/2`.
-    pub fn get_session(&self, session_id: &str) -> Result<Value> {
+    pub fn get_session(&self, session_id: &str) -> Result<crate::models::AgentSession> {
         let output = self.client.invoke_blocking(
             &T::COMMAND_CENTER_GET_SESSION,
             vec![Arg::from(session_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// One page of command center sessions.
     ///
     /// `GET /command-center/sessions`. Seed: `Miosa.CommandCenter.list_sessions/1`.
-    pub fn list_sessions(&self, params: CommandCenterListSessionsParams) -> Result<Page<Value>> {
+    pub fn list_sessions(
+        &self,
+        params: CommandCenterListSessionsParams,
+    ) -> Result<Page<crate::models::AgentSession>> {
         let output = self.client.invoke_blocking(
             &T::COMMAND_CENTER_LIST_SESSIONS,
             vec![],
@@ -8863,7 +9086,10 @@ impl<'a> CommandCenterBlockingApi<'a> {
     }
 
     /// Every item of `command_center.list_sessions`, following cursors lazily.
-    pub fn iter_sessions(&self, params: CommandCenterListSessionsParams) -> Result<Pager<Value>> {
+    pub fn iter_sessions(
+        &self,
+        params: CommandCenterListSessionsParams,
+    ) -> Result<Pager<crate::models::AgentSession>> {
         self.client.pager(
             &T::COMMAND_CENTER_LIST_SESSIONS,
             vec![],
@@ -8874,13 +9100,13 @@ impl<'a> CommandCenterBlockingApi<'a> {
     /// Cancel a running command center session.
     ///
     /// `POST /command-center/sessions/{session_id}/cancel`. Seed: `Miosa.CommandCenter.cancel_session/2`.
-    pub fn cancel_session(&self, session_id: &str) -> Result<Value> {
+    pub fn cancel_session(&self, session_id: &str) -> Result<crate::models::AgentSession> {
         let output = self.client.invoke_blocking(
             &T::COMMAND_CENTER_CANCEL_SESSION,
             vec![Arg::from(session_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8935,13 +9161,13 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
     /// Remove a member from a workspace; the last owner cannot be removed.
     ///
     /// `DELETE /workspaces/{workspace_id}/members/{user_id}`. Seed: `Miosa.WorkspaceMembers.remove/3`.
-    pub fn remove(&self, workspace_id: &str, user_id: &str) -> Result<Value> {
+    pub fn remove(&self, workspace_id: &str, user_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::WORKSPACE_MEMBERS_REMOVE,
             vec![Arg::from(workspace_id), Arg::from(user_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -8995,25 +9221,25 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
     /// Withdraw a workspace invitation that was not accepted yet.
     ///
     /// `DELETE /workspaces/{workspace_id}/invites/{invite_id}`. Seed: `Miosa.WorkspaceInvites.cancel/3`.
-    pub fn cancel(&self, workspace_id: &str, invite_id: &str) -> Result<Value> {
+    pub fn cancel(&self, workspace_id: &str, invite_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::WORKSPACE_INVITES_CANCEL,
             vec![Arg::from(workspace_id), Arg::from(invite_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Accept a workspace invitation as the invited user.
     ///
     /// `POST /workspace-invites/{token}/accept`. Seed: `Miosa.WorkspaceInvites.accept/2`.
-    pub fn accept(&self, token: &str) -> Result<Value> {
+    pub fn accept(&self, token: &str) -> Result<crate::models::InviteAcceptance> {
         let output = self.client.invoke_blocking(
             &T::WORKSPACE_INVITES_ACCEPT,
             vec![Arg::from(token)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -9055,35 +9281,35 @@ impl<'a> OrgInvitesBlockingApi<'a> {
     /// Preview an organisation invitation from its token; no API key needed.
     ///
     /// `GET /invites/{token}`. Seed: `Miosa.OrgInvites.get/2`.
-    pub fn get(&self, token: &str) -> Result<Value> {
+    pub fn get(&self, token: &str) -> Result<crate::models::InvitePreview> {
         let output =
             self.client
                 .invoke_blocking(&T::ORG_INVITES_GET, vec![Arg::from(token)], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Withdraw an organisation invitation that was not accepted yet.
     ///
     /// `DELETE /tenants/{tenant_id}/invites/{invite_id}`. Seed: `Miosa.OrgInvites.cancel/2`.
-    pub fn cancel(&self, tenant_id: &str, invite_id: &str) -> Result<Value> {
+    pub fn cancel(&self, tenant_id: &str, invite_id: &str) -> Result<crate::models::Deleted> {
         let output = self.client.invoke_blocking(
             &T::ORG_INVITES_CANCEL,
             vec![Arg::from(tenant_id), Arg::from(invite_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Accept an organisation invitation as the invited user.
     ///
     /// `POST /invites/{token}/accept`. Seed: `Miosa.OrgInvites.accept/2`.
-    pub fn accept(&self, token: &str) -> Result<Value> {
+    pub fn accept(&self, token: &str) -> Result<crate::models::InviteAcceptance> {
         let output = self.client.invoke_blocking(
             &T::ORG_INVITES_ACCEPT,
             vec![Arg::from(token)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -9112,7 +9338,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
     /// One page of all tenants; needs an admin key.
     ///
     /// `GET /admin/tenants`. Seed: `Miosa.Admin.Tenants.list/1`.
-    pub fn list(&self, params: AdminTenantsListParams) -> Result<Page<Value>> {
+    pub fn list(&self, params: AdminTenantsListParams) -> Result<Page<crate::models::Tenant>> {
         let output =
             self.client
                 .invoke_blocking(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)?;
@@ -9120,7 +9346,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
     }
 
     /// Every item of `admin.tenants.list`, following cursors lazily.
-    pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<Value>> {
+    pub fn iter(&self, params: AdminTenantsListParams) -> Result<Pager<crate::models::Tenant>> {
         self.client
             .pager(&T::ADMIN_TENANTS_LIST, vec![], params_map(&params)?)
     }
@@ -9128,37 +9354,41 @@ impl<'a> AdminTenantsBlockingApi<'a> {
     /// Fetch the details of one tenant; needs an admin key.
     ///
     /// `GET /admin/tenants/{tenant_id}/detail`. Seed: `Miosa.Admin.Tenants.get/2`.
-    pub fn get(&self, tenant_id: &str) -> Result<Value> {
+    pub fn get(&self, tenant_id: &str) -> Result<crate::models::Tenant> {
         let output = self.client.invoke_blocking(
             &T::ADMIN_TENANTS_GET,
             vec![Arg::from(tenant_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Suspend a tenant, with an optional reason; needs an admin key.
     ///
     /// `POST /admin/tenants/{tenant_id}/suspend`. Seed: `Miosa.Admin.Tenants.suspend/2`.
-    pub fn suspend(&self, tenant_id: &str, params: AdminTenantsSuspendParams) -> Result<Value> {
+    pub fn suspend(
+        &self,
+        tenant_id: &str,
+        params: AdminTenantsSuspendParams,
+    ) -> Result<crate::models::Tenant> {
         let output = self.client.invoke_blocking(
             &T::ADMIN_TENANTS_SUSPEND,
             vec![Arg::from(tenant_id)],
             params_map(&params)?,
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// Lift the suspension of a tenant; needs an admin key.
     ///
     /// `POST /admin/tenants/{tenant_id}/unsuspend`. Seed: `Miosa.Admin.Tenants.unsuspend/2`.
-    pub fn unsuspend(&self, tenant_id: &str) -> Result<Value> {
+    pub fn unsuspend(&self, tenant_id: &str) -> Result<crate::models::Tenant> {
         let output = self.client.invoke_blocking(
             &T::ADMIN_TENANTS_UNSUSPEND,
             vec![Arg::from(tenant_id)],
             Map::new(),
         )?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 
@@ -9172,21 +9402,24 @@ impl<'a> CreditsBlockingApi<'a> {
     /// Show the tenant's credit balance.
     ///
     /// `GET /credits/balance`. Seed: `Miosa.Credits.balance/1`.
-    pub fn balance(&self) -> Result<Value> {
+    pub fn balance(&self) -> Result<crate::models::CreditBalance> {
         let output = self
             .client
             .invoke_blocking(&T::CREDITS_BALANCE, vec![], Map::new())?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 
     /// List credit transactions such as debits, credits and promotions.
     ///
     /// `GET /credits/transactions`. Seed: `Miosa.Credits.history/2`.
-    pub fn history(&self, params: CreditsHistoryParams) -> Result<Value> {
+    pub fn history(
+        &self,
+        params: CreditsHistoryParams,
+    ) -> Result<Vec<crate::models::CreditTransaction>> {
         let output =
             self.client
                 .invoke_blocking(&T::CREDITS_HISTORY, vec![], params_map(&params)?)?;
-        output.into_json()
+        decode(output.into_json()?)
     }
 }
 

@@ -97,7 +97,10 @@ pub fn numbered(items: Vec<Value>, q: &Q, default_per_page: i64) -> Resp {
         .skip(usize::try_from(offset).unwrap_or(0))
         .take(usize::try_from(per_page).unwrap_or(usize::MAX))
         .collect();
-    ok(json!({"data": slice, "meta": {"total": total, "page": page_no, "per_page": per_page}}))
+    let total_pages = total.div_ceil(usize::try_from(per_page).unwrap_or(1));
+    ok(
+        json!({"data": slice, "meta": {"total": total, "page": page_no, "per_page": per_page, "total_pages": total_pages}}),
+    )
 }
 
 /// Page numbers when the caller sends `page`/`per_page`/`offset`, else

@@ -767,37 +767,34 @@ public protocol AdminTenantsApiProtocol: AnyObject, Sendable {
      * Fetch the details of one tenant; needs an admin key.
      *
      * `GET /admin/tenants/{tenant_id}/detail` (seed `Miosa.Admin.Tenants.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func get(tenantId: String) async throws  -> String
+    func get(tenantId: String) async throws  -> Tenant
     
     /**
-     * Every item of `admin.tenants.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).
      */
-    func iter(params: AdminTenantsListParams?) throws  -> JsonPager
+    func iter(params: AdminTenantsListParams?) throws  -> TenantPager
     
     /**
      * One page of all tenants; needs an admin key.
      *
      * `GET /admin/tenants` (seed `Miosa.Admin.Tenants.list/1`).
      */
-    func list(params: AdminTenantsListParams?) async throws  -> JsonPage
+    func list(params: AdminTenantsListParams?) async throws  -> TenantPage
     
     /**
      * Suspend a tenant, with an optional reason; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/suspend` (seed `Miosa.Admin.Tenants.suspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func suspend(tenantId: String, params: AdminTenantsSuspendParams?) async throws  -> String
+    func suspend(tenantId: String, params: AdminTenantsSuspendParams?) async throws  -> Tenant
     
     /**
      * Lift the suspension of a tenant; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/unsuspend` (seed `Miosa.Admin.Tenants.unsuspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func unsuspend(tenantId: String) async throws  -> String
+    func unsuspend(tenantId: String) async throws  -> Tenant
     
 }
 /**
@@ -860,9 +857,8 @@ open class AdminTenantsApi: AdminTenantsApiProtocol, @unchecked Sendable {
      * Fetch the details of one tenant; needs an admin key.
      *
      * `GET /admin/tenants/{tenant_id}/detail` (seed `Miosa.Admin.Tenants.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func get(tenantId: String)async throws  -> String  {
+open func get(tenantId: String)async throws  -> Tenant  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -873,16 +869,16 @@ open func get(tenantId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
     
     /**
-     * Every item of `admin.tenants.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).
      */
-open func iter(params: AdminTenantsListParams? = nil)throws  -> JsonPager  {
-    return try  FfiConverterTypeJsonPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+open func iter(params: AdminTenantsListParams? = nil)throws  -> TenantPager  {
+    return try  FfiConverterTypeTenantPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_method_admintenantsapi_iter(
             self.uniffiCloneHandle(),
@@ -896,7 +892,7 @@ open func iter(params: AdminTenantsListParams? = nil)throws  -> JsonPager  {
      *
      * `GET /admin/tenants` (seed `Miosa.Admin.Tenants.list/1`).
      */
-open func list(params: AdminTenantsListParams? = nil)async throws  -> JsonPage  {
+open func list(params: AdminTenantsListParams? = nil)async throws  -> TenantPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -907,7 +903,7 @@ open func list(params: AdminTenantsListParams? = nil)async throws  -> JsonPage  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeJsonPage_lift,
+            liftFunc: FfiConverterTypeTenantPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -916,9 +912,8 @@ open func list(params: AdminTenantsListParams? = nil)async throws  -> JsonPage  
      * Suspend a tenant, with an optional reason; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/suspend` (seed `Miosa.Admin.Tenants.suspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func suspend(tenantId: String, params: AdminTenantsSuspendParams? = nil)async throws  -> String  {
+open func suspend(tenantId: String, params: AdminTenantsSuspendParams? = nil)async throws  -> Tenant  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -929,7 +924,7 @@ open func suspend(tenantId: String, params: AdminTenantsSuspendParams? = nil)asy
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -938,9 +933,8 @@ open func suspend(tenantId: String, params: AdminTenantsSuspendParams? = nil)asy
      * Lift the suspension of a tenant; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/unsuspend` (seed `Miosa.Admin.Tenants.unsuspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func unsuspend(tenantId: String)async throws  -> String  {
+open func unsuspend(tenantId: String)async throws  -> Tenant  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -951,7 +945,7 @@ open func unsuspend(tenantId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -1007,6 +1001,366 @@ public func FfiConverterTypeAdminTenantsApi_lower(_ value: AdminTenantsApi) -> U
 
 
 /**
+ * Every item of a paginated list (`AgentSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol AgentSessionPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> AgentSession?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> AgentSessionPage?
+    
+}
+/**
+ * Every item of a paginated list (`AgentSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class AgentSessionPager: AgentSessionPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_agentsessionpager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_agentsessionpager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_agentsessionpager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> AgentSession?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_agentsessionpager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAgentSession.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> AgentSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_agentsessionpager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAgentSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgentSessionPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AgentSessionPager
+
+    public static func lift(_ handle: UInt64) throws -> AgentSessionPager {
+        return AgentSessionPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AgentSessionPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgentSessionPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AgentSessionPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSessionPager_lift(_ handle: UInt64) throws -> AgentSessionPager {
+    return try FfiConverterTypeAgentSessionPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSessionPager_lower(_ value: AgentSessionPager) -> UInt64 {
+    return FfiConverterTypeAgentSessionPager.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Every item of a paginated list (`ApiKey` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol ApiKeyPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> ApiKey?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> ApiKeyPage?
+    
+}
+/**
+ * Every item of a paginated list (`ApiKey` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class ApiKeyPager: ApiKeyPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_apikeypager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_apikeypager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_apikeypager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> ApiKey?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_apikeypager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeApiKey.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> ApiKeyPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_apikeypager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeApiKeyPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApiKeyPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ApiKeyPager
+
+    public static func lift(_ handle: UInt64) throws -> ApiKeyPager {
+        return ApiKeyPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ApiKeyPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApiKeyPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ApiKeyPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKeyPager_lift(_ handle: UInt64) throws -> ApiKeyPager {
+    return try FfiConverterTypeApiKeyPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKeyPager_lower(_ value: ApiKeyPager) -> UInt64 {
+    return FfiConverterTypeApiKeyPager.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.ApiKeys` operations.
  */
 public protocol ApiKeysApiProtocol: AnyObject, Sendable {
@@ -1015,37 +1369,34 @@ public protocol ApiKeysApiProtocol: AnyObject, Sendable {
      * Create an API key; its secret token is returned only once.
      *
      * `POST /api-keys` (seed `Miosa.ApiKeys.create/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func create(params: ApiKeysCreateParams?) async throws  -> String
+    func create(params: ApiKeysCreateParams?) async throws  -> ApiKey
     
     /**
      * Fetch the metadata of one API key.
      *
      * `GET /api-keys/{id}` (seed `Miosa.ApiKeys.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func get(id: String) async throws  -> String
+    func get(id: String) async throws  -> ApiKey
     
     /**
-     * Every item of `api_keys.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
      */
-    func iter(params: ApiKeysListParams?) throws  -> JsonPager
+    func iter(params: ApiKeysListParams?) throws  -> ApiKeyPager
     
     /**
      * One page of the tenant's API keys, without their secrets.
      *
      * `GET /api-keys` (seed `Miosa.ApiKeys.list/1`).
      */
-    func list(params: ApiKeysListParams?) async throws  -> JsonPage
+    func list(params: ApiKeysListParams?) async throws  -> ApiKeyPage
     
     /**
      * Revoke an API key.
      *
      * `DELETE /api-keys/{id}` (seed `Miosa.ApiKeys.revoke/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func revoke(id: String) async throws  -> String
+    func revoke(id: String) async throws  -> Deleted
     
 }
 /**
@@ -1108,9 +1459,8 @@ open class ApiKeysApi: ApiKeysApiProtocol, @unchecked Sendable {
      * Create an API key; its secret token is returned only once.
      *
      * `POST /api-keys` (seed `Miosa.ApiKeys.create/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func create(params: ApiKeysCreateParams? = nil)async throws  -> String  {
+open func create(params: ApiKeysCreateParams? = nil)async throws  -> ApiKey  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1121,7 +1471,7 @@ open func create(params: ApiKeysCreateParams? = nil)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeApiKey_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -1130,9 +1480,8 @@ open func create(params: ApiKeysCreateParams? = nil)async throws  -> String  {
      * Fetch the metadata of one API key.
      *
      * `GET /api-keys/{id}` (seed `Miosa.ApiKeys.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func get(id: String)async throws  -> String  {
+open func get(id: String)async throws  -> ApiKey  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1143,16 +1492,16 @@ open func get(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeApiKey_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
     
     /**
-     * Every item of `api_keys.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
      */
-open func iter(params: ApiKeysListParams? = nil)throws  -> JsonPager  {
-    return try  FfiConverterTypeJsonPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+open func iter(params: ApiKeysListParams? = nil)throws  -> ApiKeyPager  {
+    return try  FfiConverterTypeApiKeyPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_method_apikeysapi_iter(
             self.uniffiCloneHandle(),
@@ -1166,7 +1515,7 @@ open func iter(params: ApiKeysListParams? = nil)throws  -> JsonPager  {
      *
      * `GET /api-keys` (seed `Miosa.ApiKeys.list/1`).
      */
-open func list(params: ApiKeysListParams? = nil)async throws  -> JsonPage  {
+open func list(params: ApiKeysListParams? = nil)async throws  -> ApiKeyPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1177,7 +1526,7 @@ open func list(params: ApiKeysListParams? = nil)async throws  -> JsonPage  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeJsonPage_lift,
+            liftFunc: FfiConverterTypeApiKeyPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -1186,9 +1535,8 @@ open func list(params: ApiKeysListParams? = nil)async throws  -> JsonPage  {
      * Revoke an API key.
      *
      * `DELETE /api-keys/{id}` (seed `Miosa.ApiKeys.revoke/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func revoke(id: String)async throws  -> String  {
+open func revoke(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1199,7 +1547,7 @@ open func revoke(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -2532,37 +2880,34 @@ public protocol CommandCenterApiProtocol: AnyObject, Sendable {
      * Cancel a running command center session.
      *
      * `POST /command-center/sessions/{session_id}/cancel` (seed `Miosa.CommandCenter.cancel_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func cancelSession(sessionId: String) async throws  -> String
+    func cancelSession(sessionId: String) async throws  -> AgentSession
     
     /**
      * Start an agent session from the command center.
      *
      * `POST /command-center/sessions` (seed `Miosa.CommandCenter.create_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func createSession(params: CommandCenterCreateSessionParams?) async throws  -> String
+    func createSession(params: CommandCenterCreateSessionParams?) async throws  -> AgentSession
     
     /**
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func getSession(sessionId: String) async throws  -> String
+    func getSession(sessionId: String) async throws  -> AgentSession
     
     /**
-     * Every item of `command_center.list_sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
      */
-    func iterSessions(params: CommandCenterListSessionsParams?) throws  -> JsonPager
+    func iterSessions(params: CommandCenterListSessionsParams?) throws  -> AgentSessionPager
     
     /**
      * One page of command center sessions.
      *
      * `GET /command-center/sessions` (seed `Miosa.CommandCenter.list_sessions/1`).
      */
-    func listSessions(params: CommandCenterListSessionsParams?) async throws  -> JsonPage
+    func listSessions(params: CommandCenterListSessionsParams?) async throws  -> AgentSessionPage
     
 }
 /**
@@ -2625,9 +2970,8 @@ open class CommandCenterApi: CommandCenterApiProtocol, @unchecked Sendable {
      * Cancel a running command center session.
      *
      * `POST /command-center/sessions/{session_id}/cancel` (seed `Miosa.CommandCenter.cancel_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func cancelSession(sessionId: String)async throws  -> String  {
+open func cancelSession(sessionId: String)async throws  -> AgentSession  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2638,7 +2982,7 @@ open func cancelSession(sessionId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -2647,9 +2991,8 @@ open func cancelSession(sessionId: String)async throws  -> String  {
      * Start an agent session from the command center.
      *
      * `POST /command-center/sessions` (seed `Miosa.CommandCenter.create_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func createSession(params: CommandCenterCreateSessionParams? = nil)async throws  -> String  {
+open func createSession(params: CommandCenterCreateSessionParams? = nil)async throws  -> AgentSession  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2660,7 +3003,7 @@ open func createSession(params: CommandCenterCreateSessionParams? = nil)async th
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -2669,9 +3012,8 @@ open func createSession(params: CommandCenterCreateSessionParams? = nil)async th
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func getSession(sessionId: String)async throws  -> String  {
+open func getSession(sessionId: String)async throws  -> AgentSession  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2682,16 +3024,16 @@ open func getSession(sessionId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
     
     /**
-     * Every item of `command_center.list_sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
      */
-open func iterSessions(params: CommandCenterListSessionsParams? = nil)throws  -> JsonPager  {
-    return try  FfiConverterTypeJsonPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+open func iterSessions(params: CommandCenterListSessionsParams? = nil)throws  -> AgentSessionPager  {
+    return try  FfiConverterTypeAgentSessionPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_method_commandcenterapi_iter_sessions(
             self.uniffiCloneHandle(),
@@ -2705,7 +3047,7 @@ open func iterSessions(params: CommandCenterListSessionsParams? = nil)throws  ->
      *
      * `GET /command-center/sessions` (seed `Miosa.CommandCenter.list_sessions/1`).
      */
-open func listSessions(params: CommandCenterListSessionsParams? = nil)async throws  -> JsonPage  {
+open func listSessions(params: CommandCenterListSessionsParams? = nil)async throws  -> AgentSessionPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2716,7 +3058,7 @@ open func listSessions(params: CommandCenterListSessionsParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeJsonPage_lift,
+            liftFunc: FfiConverterTypeAgentSessionPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -2964,9 +3306,8 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      * Destroy a computer for good.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computer.destroy/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func destroy(id: String, params: ComputerDestroyParams?) async throws  -> String
+    func destroy(id: String, params: ComputerDestroyParams?) async throws  -> Deleted
     
     /**
      * `Miosa.Computer.Env` operations.
@@ -3001,25 +3342,22 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      * Reboot a computer.
      *
      * `POST /computers/{id}/restart` (seed `Miosa.Computer.restart/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func restart(id: String) async throws  -> String
+    func restart(id: String) async throws  -> ActionResult
     
     /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func start(id: String, params: ComputerStartParams?) async throws  -> String
+    func start(id: String, params: ComputerStartParams?) async throws  -> ActionResult
     
     /**
      * Shut a computer down.
      *
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func stop(id: String) async throws  -> String
+    func stop(id: String) async throws  -> ActionResult
     
 }
 /**
@@ -3115,9 +3453,8 @@ open func clone(id: String, params: ComputerCloneParams? = nil)async throws  -> 
      * Destroy a computer for good.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computer.destroy/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func destroy(id: String, params: ComputerDestroyParams? = nil)async throws  -> String  {
+open func destroy(id: String, params: ComputerDestroyParams? = nil)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3128,7 +3465,7 @@ open func destroy(id: String, params: ComputerDestroyParams? = nil)async throws 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3215,9 +3552,8 @@ open func resize(id: String, params: ComputerResizeParams? = nil)async throws  -
      * Reboot a computer.
      *
      * `POST /computers/{id}/restart` (seed `Miosa.Computer.restart/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func restart(id: String)async throws  -> String  {
+open func restart(id: String)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3228,7 +3564,7 @@ open func restart(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3237,9 +3573,8 @@ open func restart(id: String)async throws  -> String  {
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func start(id: String, params: ComputerStartParams? = nil)async throws  -> String  {
+open func start(id: String, params: ComputerStartParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3250,7 +3585,7 @@ open func start(id: String, params: ComputerStartParams? = nil)async throws  -> 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3259,9 +3594,8 @@ open func start(id: String, params: ComputerStartParams? = nil)async throws  -> 
      * Shut a computer down.
      *
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func stop(id: String)async throws  -> String  {
+open func stop(id: String)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3272,7 +3606,7 @@ open func stop(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3336,17 +3670,15 @@ public protocol ComputerAutoStopApiProtocol: AnyObject, Sendable {
      * Show the idle auto-stop setting of a computer.
      *
      * `GET /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func get(id: String) async throws  -> String
+    func get(id: String) async throws  -> AutoStop
     
     /**
      * Set the idle time before auto-stop in seconds; 0 turns it off.
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func update(id: String, seconds: Int64) async throws  -> String
+    func update(id: String, seconds: Int64) async throws  -> AutoStop
     
 }
 /**
@@ -3409,9 +3741,8 @@ open class ComputerAutoStopApi: ComputerAutoStopApiProtocol, @unchecked Sendable
      * Show the idle auto-stop setting of a computer.
      *
      * `GET /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func get(id: String)async throws  -> String  {
+open func get(id: String)async throws  -> AutoStop  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3422,7 +3753,7 @@ open func get(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeAutoStop_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3431,9 +3762,8 @@ open func get(id: String)async throws  -> String  {
      * Set the idle time before auto-stop in seconds; 0 turns it off.
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func update(id: String, seconds: Int64)async throws  -> String  {
+open func update(id: String, seconds: Int64)async throws  -> AutoStop  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3444,7 +3774,7 @@ open func update(id: String, seconds: Int64)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeAutoStop_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3508,33 +3838,29 @@ public protocol ComputerEnvApiProtocol: AnyObject, Sendable {
      * Add a new environment variable to a computer.
      *
      * `POST /computers/{id}/env` (seed `Miosa.Computer.Env.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func create(id: String, params: ComputerEnvCreateParams?) async throws  -> String
+    func create(id: String, params: ComputerEnvCreateParams?) async throws  -> EnvVar
     
     /**
      * Remove an environment variable from a computer.
      *
      * `DELETE /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String, name: String) async throws  -> String
+    func delete(id: String, name: String) async throws  -> Deleted
     
     /**
      * List the environment variables of a computer; values may be masked.
      *
      * `GET /computers/{id}/env` (seed `Miosa.Computer.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String) async throws  -> String
+    func list(id: String) async throws  -> [EnvVar]
     
     /**
      * Change the value of an existing environment variable.
      *
      * `PATCH /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func update(id: String, name: String, params: ComputerEnvUpdateParams?) async throws  -> String
+    func update(id: String, name: String, params: ComputerEnvUpdateParams?) async throws  -> EnvVar
     
 }
 /**
@@ -3597,9 +3923,8 @@ open class ComputerEnvApi: ComputerEnvApiProtocol, @unchecked Sendable {
      * Add a new environment variable to a computer.
      *
      * `POST /computers/{id}/env` (seed `Miosa.Computer.Env.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func create(id: String, params: ComputerEnvCreateParams? = nil)async throws  -> String  {
+open func create(id: String, params: ComputerEnvCreateParams? = nil)async throws  -> EnvVar  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3610,7 +3935,7 @@ open func create(id: String, params: ComputerEnvCreateParams? = nil)async throws
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeEnvVar_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3619,9 +3944,8 @@ open func create(id: String, params: ComputerEnvCreateParams? = nil)async throws
      * Remove an environment variable from a computer.
      *
      * `DELETE /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String, name: String)async throws  -> String  {
+open func delete(id: String, name: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3632,7 +3956,7 @@ open func delete(id: String, name: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3641,9 +3965,8 @@ open func delete(id: String, name: String)async throws  -> String  {
      * List the environment variables of a computer; values may be masked.
      *
      * `GET /computers/{id}/env` (seed `Miosa.Computer.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String)async throws  -> String  {
+open func list(id: String)async throws  -> [EnvVar]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3654,7 +3977,7 @@ open func list(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypeEnvVar.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3663,9 +3986,8 @@ open func list(id: String)async throws  -> String  {
      * Change the value of an existing environment variable.
      *
      * `PATCH /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func update(id: String, name: String, params: ComputerEnvUpdateParams? = nil)async throws  -> String  {
+open func update(id: String, name: String, params: ComputerEnvUpdateParams? = nil)async throws  -> EnvVar  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3676,7 +3998,7 @@ open func update(id: String, name: String, params: ComputerEnvUpdateParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeEnvVar_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3740,9 +4062,8 @@ public protocol ComputerMetricsApiProtocol: AnyObject, Sendable {
      * Fetch resource metrics of a computer over a time window.
      *
      * `GET /computers/{id}/metrics` (seed `Miosa.Computer.Metrics.get/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func get(id: String, params: ComputerMetricsGetParams?) async throws  -> String
+    func get(id: String, params: ComputerMetricsGetParams?) async throws  -> Metrics
     
 }
 /**
@@ -3805,9 +4126,8 @@ open class ComputerMetricsApi: ComputerMetricsApiProtocol, @unchecked Sendable {
      * Fetch resource metrics of a computer over a time window.
      *
      * `GET /computers/{id}/metrics` (seed `Miosa.Computer.Metrics.get/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func get(id: String, params: ComputerMetricsGetParams? = nil)async throws  -> String  {
+open func get(id: String, params: ComputerMetricsGetParams? = nil)async throws  -> Metrics  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3818,7 +4138,7 @@ open func get(id: String, params: ComputerMetricsGetParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeMetrics_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3882,33 +4202,29 @@ public protocol ComputerPortsApiProtocol: AnyObject, Sendable {
      * Expose a port of a computer.
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func create(id: String, port: Int64, params: ComputerPortsCreateParams?) async throws  -> String
+    func create(id: String, port: Int64, params: ComputerPortsCreateParams?) async throws  -> Port
     
     /**
      * Stop exposing a port.
      *
      * `DELETE /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String, port: String) async throws  -> String
+    func delete(id: String, port: String) async throws  -> Deleted
     
     /**
      * List the exposed ports of a computer.
      *
      * `GET /computers/{id}/ports` (seed `Miosa.Computer.Ports.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String) async throws  -> String
+    func list(id: String) async throws  -> [Port]
     
     /**
      * Change the visibility or access options of an exposed port.
      *
      * `PATCH /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func update(id: String, port: String, params: ComputerPortsUpdateParams?) async throws  -> String
+    func update(id: String, port: String, params: ComputerPortsUpdateParams?) async throws  -> Port
     
 }
 /**
@@ -3971,9 +4287,8 @@ open class ComputerPortsApi: ComputerPortsApiProtocol, @unchecked Sendable {
      * Expose a port of a computer.
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = nil)async throws  -> String  {
+open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = nil)async throws  -> Port  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -3984,7 +4299,7 @@ open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = n
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePort_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3993,9 +4308,8 @@ open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = n
      * Stop exposing a port.
      *
      * `DELETE /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String, port: String)async throws  -> String  {
+open func delete(id: String, port: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4006,7 +4320,7 @@ open func delete(id: String, port: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4015,9 +4329,8 @@ open func delete(id: String, port: String)async throws  -> String  {
      * List the exposed ports of a computer.
      *
      * `GET /computers/{id}/ports` (seed `Miosa.Computer.Ports.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String)async throws  -> String  {
+open func list(id: String)async throws  -> [Port]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4028,7 +4341,7 @@ open func list(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypePort.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4037,9 +4350,8 @@ open func list(id: String)async throws  -> String  {
      * Change the visibility or access options of an exposed port.
      *
      * `PATCH /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func update(id: String, port: String, params: ComputerPortsUpdateParams? = nil)async throws  -> String  {
+open func update(id: String, port: String, params: ComputerPortsUpdateParams? = nil)async throws  -> Port  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4050,7 +4362,7 @@ open func update(id: String, port: String, params: ComputerPortsUpdateParams? = 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePort_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4121,9 +4433,8 @@ public protocol ComputersApiProtocol: AnyObject, Sendable {
      * Delete a computer.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computers.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String, params: ComputersDeleteParams?) async throws  -> String
+    func delete(id: String, params: ComputersDeleteParams?) async throws  -> Deleted
     
     /**
      * Fetch one computer.
@@ -4228,9 +4539,8 @@ open func create(params: ComputersCreateParams? = nil)async throws  -> Computer 
      * Delete a computer.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computers.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String, params: ComputersDeleteParams? = nil)async throws  -> String  {
+open func delete(id: String, params: ComputersDeleteParams? = nil)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4241,7 +4551,7 @@ open func delete(id: String, params: ComputersDeleteParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4368,17 +4678,15 @@ public protocol CreditsApiProtocol: AnyObject, Sendable {
      * Show the tenant's credit balance.
      *
      * `GET /credits/balance` (seed `Miosa.Credits.balance/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func balance() async throws  -> String
+    func balance() async throws  -> CreditBalance
     
     /**
      * List credit transactions such as debits, credits and promotions.
      *
      * `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func history(params: CreditsHistoryParams?) async throws  -> String
+    func history(params: CreditsHistoryParams?) async throws  -> [CreditTransaction]
     
 }
 /**
@@ -4441,9 +4749,8 @@ open class CreditsApi: CreditsApiProtocol, @unchecked Sendable {
      * Show the tenant's credit balance.
      *
      * `GET /credits/balance` (seed `Miosa.Credits.balance/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func balance()async throws  -> String  {
+open func balance()async throws  -> CreditBalance  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4454,7 +4761,7 @@ open func balance()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeCreditBalance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4463,9 +4770,8 @@ open func balance()async throws  -> String  {
      * List credit transactions such as debits, credits and promotions.
      *
      * `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func history(params: CreditsHistoryParams? = nil)async throws  -> String  {
+open func history(params: CreditsHistoryParams? = nil)async throws  -> [CreditTransaction]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4476,7 +4782,7 @@ open func history(params: CreditsHistoryParams? = nil)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypeCreditTransaction.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4727,17 +5033,15 @@ public protocol DatabasesApiProtocol: AnyObject, Sendable {
      * Fetch the connection credentials of a database; treat them as secrets.
      *
      * `GET /databases/{id}/credentials` (seed `Miosa.Databases.credentials/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func credentials(id: String) async throws  -> String
+    func credentials(id: String) async throws  -> DatabaseCredentials
     
     /**
      * Delete a database.
      *
      * `DELETE /databases/{id}` (seed `Miosa.Databases.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Fetch one database.
@@ -4847,9 +5151,8 @@ open func create(params: DatabasesCreateParams? = nil)async throws  -> Database 
      * Fetch the connection credentials of a database; treat them as secrets.
      *
      * `GET /databases/{id}/credentials` (seed `Miosa.Databases.credentials/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func credentials(id: String)async throws  -> String  {
+open func credentials(id: String)async throws  -> DatabaseCredentials  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4860,7 +5163,7 @@ open func credentials(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDatabaseCredentials_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4869,9 +5172,8 @@ open func credentials(id: String)async throws  -> String  {
      * Delete a database.
      *
      * `DELETE /databases/{id}` (seed `Miosa.Databases.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -4882,7 +5184,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5209,9 +5511,8 @@ public protocol DeploymentsApiProtocol: AnyObject, Sendable {
      * Delete a deployment.
      *
      * `DELETE /deployments/{id}` (seed `Miosa.Deployments.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Fetch one deployment.
@@ -5236,9 +5537,8 @@ public protocol DeploymentsApiProtocol: AnyObject, Sendable {
      * Publish a new version of a deployment built from a sandbox.
      *
      * `POST /deployments/{id}/publish` (seed `Miosa.Deployments.publish/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func publish(id: String, params: DeploymentsPublishParams?) async throws  -> String
+    func publish(id: String, params: DeploymentsPublishParams?) async throws  -> Publication
     
     /**
      * Go back to a given version, or to the previous ready one.
@@ -5336,9 +5636,8 @@ open func create(params: DeploymentsCreateParams? = nil)async throws  -> Deploym
      * Delete a deployment.
      *
      * `DELETE /deployments/{id}` (seed `Miosa.Deployments.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5349,7 +5648,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5413,9 +5712,8 @@ open func list(params: DeploymentsListParams? = nil)async throws  -> DeploymentP
      * Publish a new version of a deployment built from a sandbox.
      *
      * `POST /deployments/{id}/publish` (seed `Miosa.Deployments.publish/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func publish(id: String, params: DeploymentsPublishParams? = nil)async throws  -> String  {
+open func publish(id: String, params: DeploymentsPublishParams? = nil)async throws  -> Publication  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5426,7 +5724,7 @@ open func publish(id: String, params: DeploymentsPublishParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePublication_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5540,25 +5838,22 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      * Click at a point of the screen.
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func click(id: String, x: Int64, y: Int64, params: DesktopClickParams?) async throws  -> String
+    func click(id: String, x: Int64, y: Int64, params: DesktopClickParams?) async throws  -> ActionResult
     
     /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64) async throws  -> String
+    func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64) async throws  -> ActionResult
     
     /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func key(id: String, key: String) async throws  -> String
+    func key(id: String, key: String) async throws  -> ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -5571,25 +5866,22 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      * Scroll at a point of the screen in a direction.
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams?) async throws  -> String
+    func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams?) async throws  -> ActionResult
     
     /**
      * Set the desktop background from a VM path or an https URL.
      *
      * `POST /computers/{id}/desktop/wallpaper` (seed `Miosa.Desktop.set_wallpaper/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func setWallpaper(id: String, path: String) async throws  -> String
+    func setWallpaper(id: String, path: String) async throws  -> ActionResult
     
     /**
      * Type text with the keyboard.
      *
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func type(id: String, text: String, params: DesktopTypeParams?) async throws  -> String
+    func type(id: String, text: String, params: DesktopTypeParams?) async throws  -> ActionResult
     
 }
 /**
@@ -5674,9 +5966,8 @@ open func accessibilityTree(id: String)async throws  -> String  {
      * Click at a point of the screen.
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = nil)async throws  -> String  {
+open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5687,7 +5978,7 @@ open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5696,9 +5987,8 @@ open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = ni
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)async throws  -> String  {
+open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5709,7 +5999,7 @@ open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)as
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5718,9 +6008,8 @@ open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)as
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func key(id: String, key: String)async throws  -> String  {
+open func key(id: String, key: String)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5731,7 +6020,7 @@ open func key(id: String, key: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5761,9 +6050,8 @@ open func screenshot(id: String)async throws  -> Data  {
      * Scroll at a point of the screen in a direction.
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams? = nil)async throws  -> String  {
+open func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5774,7 +6062,7 @@ open func scroll(id: String, x: Int64, y: Int64, direction: String, params: Desk
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5783,9 +6071,8 @@ open func scroll(id: String, x: Int64, y: Int64, direction: String, params: Desk
      * Set the desktop background from a VM path or an https URL.
      *
      * `POST /computers/{id}/desktop/wallpaper` (seed `Miosa.Desktop.set_wallpaper/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func setWallpaper(id: String, path: String)async throws  -> String  {
+open func setWallpaper(id: String, path: String)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5796,7 +6083,7 @@ open func setWallpaper(id: String, path: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5805,9 +6092,8 @@ open func setWallpaper(id: String, path: String)async throws  -> String  {
      * Type text with the keyboard.
      *
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func type(id: String, text: String, params: DesktopTypeParams? = nil)async throws  -> String  {
+open func type(id: String, text: String, params: DesktopTypeParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -5818,7 +6104,7 @@ open func type(id: String, text: String, params: DesktopTypeParams? = nil)async 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -6316,186 +6602,6 @@ public func FfiConverterTypeExecApi_lower(_ value: ExecApi) -> UInt64 {
 
 
 /**
- * Every item of a paginated list (JSON text items), fetching the next page only when
- * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
- */
-public protocol JsonPagerProtocol: AnyObject, Sendable {
-    
-    /**
-     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
-     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
-     */
-    func close() 
-    
-    /**
-     * The next item, or null/nil after the last one.
-     */
-    func next() async throws  -> String?
-    
-    /**
-     * The next whole page of the walk, or null/nil after the last one.
-     */
-    func nextPage() async throws  -> JsonPage?
-    
-}
-/**
- * Every item of a paginated list (JSON text items), fetching the next page only when
- * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
- */
-open class JsonPager: JsonPagerProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_miosa_uniffi_fn_clone_jsonpager(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_miosa_uniffi_fn_free_jsonpager(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
-     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
-     */
-open func close()  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_miosa_uniffi_fn_method_jsonpager_close(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-}
-}
-    
-    /**
-     * The next item, or null/nil after the last one.
-     */
-open func next()async throws  -> String?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_jsonpager_next(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterOptionString.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
-    
-    /**
-     * The next whole page of the walk, or null/nil after the last one.
-     */
-open func nextPage()async throws  -> JsonPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_jsonpager_next_page(
-                        self.uniffiCloneHandle()
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterOptionTypeJsonPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeJsonPager: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = JsonPager
-
-    public static func lift(_ handle: UInt64) throws -> JsonPager {
-        return JsonPager(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: JsonPager) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JsonPager {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: JsonPager, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJsonPager_lift(_ handle: UInt64) throws -> JsonPager {
-    return try FfiConverterTypeJsonPager.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJsonPager_lower(_ value: JsonPager) -> UInt64 {
-    return FfiConverterTypeJsonPager.lower(value)
-}
-
-
-
-
-
-
-/**
  * `Miosa.OrgInvites` operations.
  */
 public protocol OrgInvitesApiProtocol: AnyObject, Sendable {
@@ -6504,17 +6610,15 @@ public protocol OrgInvitesApiProtocol: AnyObject, Sendable {
      * Accept an organisation invitation as the invited user.
      *
      * `POST /invites/{token}/accept` (seed `Miosa.OrgInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func accept(token: String) async throws  -> String
+    func accept(token: String) async throws  -> InviteAcceptance
     
     /**
      * Withdraw an organisation invitation that was not accepted yet.
      *
      * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed `Miosa.OrgInvites.cancel/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func cancel(tenantId: String, inviteId: String) async throws  -> String
+    func cancel(tenantId: String, inviteId: String) async throws  -> Deleted
     
     /**
      * Invite someone by email to join the organisation.
@@ -6527,9 +6631,8 @@ public protocol OrgInvitesApiProtocol: AnyObject, Sendable {
      * Preview an organisation invitation from its token; no API key needed.
      *
      * `GET /invites/{token}` (seed `Miosa.OrgInvites.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func get(token: String) async throws  -> String
+    func get(token: String) async throws  -> InvitePreview
     
     /**
      * List the organisation's invitations.
@@ -6599,9 +6702,8 @@ open class OrgInvitesApi: OrgInvitesApiProtocol, @unchecked Sendable {
      * Accept an organisation invitation as the invited user.
      *
      * `POST /invites/{token}/accept` (seed `Miosa.OrgInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func accept(token: String)async throws  -> String  {
+open func accept(token: String)async throws  -> InviteAcceptance  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -6612,7 +6714,7 @@ open func accept(token: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeInviteAcceptance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -6621,9 +6723,8 @@ open func accept(token: String)async throws  -> String  {
      * Withdraw an organisation invitation that was not accepted yet.
      *
      * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed `Miosa.OrgInvites.cancel/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func cancel(tenantId: String, inviteId: String)async throws  -> String  {
+open func cancel(tenantId: String, inviteId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -6634,7 +6735,7 @@ open func cancel(tenantId: String, inviteId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -6664,9 +6765,8 @@ open func create(tenantId: String, params: OrgInvitesCreateParams? = nil)async t
      * Preview an organisation invitation from its token; no API key needed.
      *
      * `GET /invites/{token}` (seed `Miosa.OrgInvites.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func get(token: String)async throws  -> String  {
+open func get(token: String)async throws  -> InvitePreview  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -6677,7 +6777,7 @@ open func get(token: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeInvitePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -6762,9 +6862,8 @@ public protocol QuotasApiProtocol: AnyObject, Sendable {
      * Drop an end user's override so the tenant default applies again.
      *
      * `DELETE /quotas/external/{external_user_id}` (seed `Miosa.Quotas.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(externalUserId: String) async throws  -> String
+    func delete(externalUserId: String) async throws  -> Deleted
     
     /**
      * Show the quota of one of your end users.
@@ -6841,9 +6940,8 @@ open class QuotasApi: QuotasApiProtocol, @unchecked Sendable {
      * Drop an end user's override so the tenant default applies again.
      *
      * `DELETE /quotas/external/{external_user_id}` (seed `Miosa.Quotas.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(externalUserId: String)async throws  -> String  {
+open func delete(externalUserId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -6854,7 +6952,7 @@ open func delete(externalUserId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7242,25 +7340,22 @@ public protocol SandboxEnvApiProtocol: AnyObject, Sendable {
      * Remove one environment variable from a sandbox.
      *
      * `DELETE /sandboxes/{id}/env/{key}` (seed `Miosa.Sandbox.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String, key: String) async throws  -> String
+    func delete(id: String, key: String) async throws  -> Deleted
     
     /**
      * List the environment variables of a sandbox; secret values may be masked.
      *
      * `GET /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String) async throws  -> String
+    func list(id: String) async throws  -> [EnvVar]
     
     /**
      * Set one environment variable; the core sends it as a one-item vars list.
      *
      * `PUT /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.set/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func set(id: String, key: String, value: String, params: SandboxEnvSetParams?) async throws  -> String
+    func set(id: String, key: String, value: String, params: SandboxEnvSetParams?) async throws  -> EnvUpdate
     
 }
 /**
@@ -7323,9 +7418,8 @@ open class SandboxEnvApi: SandboxEnvApiProtocol, @unchecked Sendable {
      * Remove one environment variable from a sandbox.
      *
      * `DELETE /sandboxes/{id}/env/{key}` (seed `Miosa.Sandbox.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String, key: String)async throws  -> String  {
+open func delete(id: String, key: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7336,7 +7430,7 @@ open func delete(id: String, key: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7345,9 +7439,8 @@ open func delete(id: String, key: String)async throws  -> String  {
      * List the environment variables of a sandbox; secret values may be masked.
      *
      * `GET /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String)async throws  -> String  {
+open func list(id: String)async throws  -> [EnvVar]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7358,7 +7451,7 @@ open func list(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypeEnvVar.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7367,9 +7460,8 @@ open func list(id: String)async throws  -> String  {
      * Set one environment variable; the core sends it as a one-item vars list.
      *
      * `PUT /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.set/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func set(id: String, key: String, value: String, params: SandboxEnvSetParams? = nil)async throws  -> String  {
+open func set(id: String, key: String, value: String, params: SandboxEnvSetParams? = nil)async throws  -> EnvUpdate  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7380,7 +7472,7 @@ open func set(id: String, key: String, value: String, params: SandboxEnvSetParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeEnvUpdate_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7782,33 +7874,29 @@ public protocol SandboxFilesApiProtocol: AnyObject, Sendable {
      * Remove a file or directory from the sandbox.
      *
      * `DELETE /sandboxes/{id}/fs` (seed `Miosa.Sandbox.Files.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String, path: String, params: SandboxFilesDeleteParams?) async throws  -> String
+    func delete(id: String, path: String, params: SandboxFilesDeleteParams?) async throws  -> Deleted
     
     /**
      * List the entries of a sandbox directory.
      *
      * `GET /sandboxes/{id}/files` (seed `Miosa.Sandbox.Files.list/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String, params: SandboxFilesListParams?) async throws  -> String
+    func list(id: String, params: SandboxFilesListParams?) async throws  -> [FileEntry]
     
     /**
      * Create a directory in the sandbox.
      *
      * `POST /sandboxes/{id}/fs/mkdir` (seed `Miosa.Sandbox.Files.mkdir/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func mkdir(id: String, path: String, params: SandboxFilesMkdirParams?) async throws  -> String
+    func mkdir(id: String, path: String, params: SandboxFilesMkdirParams?) async throws  -> ActionResult
     
     /**
      * Move or rename a path inside the sandbox.
      *
      * `POST /sandboxes/{id}/fs/rename` (seed `Miosa.Sandbox.Files.move/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func move(id: String, fromPath: String, toPath: String) async throws  -> String
+    func move(id: String, fromPath: String, toPath: String) async throws  -> ActionResult
     
     /**
      * Read one file of the sandbox as bytes.
@@ -7821,9 +7909,8 @@ public protocol SandboxFilesApiProtocol: AnyObject, Sendable {
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func tree(id: String, params: SandboxFilesTreeParams?) async throws  -> String
+    func tree(id: String, params: SandboxFilesTreeParams?) async throws  -> FileEntry
     
     /**
      * Stream file change events under a sandbox path.
@@ -7837,17 +7924,15 @@ public protocol SandboxFilesApiProtocol: AnyObject, Sendable {
      * Write one file into the sandbox.
      *
      * `POST /sandboxes/{id}/fs/write` (seed `Miosa.Sandbox.Files.write/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func write(id: String, path: String, content: Data) async throws  -> String
+    func write(id: String, path: String, content: Data) async throws  -> FileWritten
     
     /**
      * Write several files in one request; each item holds a path and its content_base64.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func writeMany(id: String, files: String) async throws  -> String
+    func writeMany(id: String, files: String) async throws  -> WriteManyResult
     
 }
 /**
@@ -7910,9 +7995,8 @@ open class SandboxFilesApi: SandboxFilesApiProtocol, @unchecked Sendable {
      * Remove a file or directory from the sandbox.
      *
      * `DELETE /sandboxes/{id}/fs` (seed `Miosa.Sandbox.Files.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String, path: String, params: SandboxFilesDeleteParams? = nil)async throws  -> String  {
+open func delete(id: String, path: String, params: SandboxFilesDeleteParams? = nil)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7923,7 +8007,7 @@ open func delete(id: String, path: String, params: SandboxFilesDeleteParams? = n
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7932,9 +8016,8 @@ open func delete(id: String, path: String, params: SandboxFilesDeleteParams? = n
      * List the entries of a sandbox directory.
      *
      * `GET /sandboxes/{id}/files` (seed `Miosa.Sandbox.Files.list/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String, params: SandboxFilesListParams? = nil)async throws  -> String  {
+open func list(id: String, params: SandboxFilesListParams? = nil)async throws  -> [FileEntry]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7945,7 +8028,7 @@ open func list(id: String, params: SandboxFilesListParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypeFileEntry.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7954,9 +8037,8 @@ open func list(id: String, params: SandboxFilesListParams? = nil)async throws  -
      * Create a directory in the sandbox.
      *
      * `POST /sandboxes/{id}/fs/mkdir` (seed `Miosa.Sandbox.Files.mkdir/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func mkdir(id: String, path: String, params: SandboxFilesMkdirParams? = nil)async throws  -> String  {
+open func mkdir(id: String, path: String, params: SandboxFilesMkdirParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7967,7 +8049,7 @@ open func mkdir(id: String, path: String, params: SandboxFilesMkdirParams? = nil
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -7976,9 +8058,8 @@ open func mkdir(id: String, path: String, params: SandboxFilesMkdirParams? = nil
      * Move or rename a path inside the sandbox.
      *
      * `POST /sandboxes/{id}/fs/rename` (seed `Miosa.Sandbox.Files.move/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func move(id: String, fromPath: String, toPath: String)async throws  -> String  {
+open func move(id: String, fromPath: String, toPath: String)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -7989,7 +8070,7 @@ open func move(id: String, fromPath: String, toPath: String)async throws  -> Str
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8019,9 +8100,8 @@ open func read(id: String, path: String)async throws  -> Data  {
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func tree(id: String, params: SandboxFilesTreeParams? = nil)async throws  -> String  {
+open func tree(id: String, params: SandboxFilesTreeParams? = nil)async throws  -> FileEntry  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8032,7 +8112,7 @@ open func tree(id: String, params: SandboxFilesTreeParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeFileEntry_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8063,9 +8143,8 @@ open func watch(id: String, params: SandboxFilesWatchParams? = nil)async throws 
      * Write one file into the sandbox.
      *
      * `POST /sandboxes/{id}/fs/write` (seed `Miosa.Sandbox.Files.write/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func write(id: String, path: String, content: Data)async throws  -> String  {
+open func write(id: String, path: String, content: Data)async throws  -> FileWritten  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8076,7 +8155,7 @@ open func write(id: String, path: String, content: Data)async throws  -> String 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeFileWritten_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8085,9 +8164,8 @@ open func write(id: String, path: String, content: Data)async throws  -> String 
      * Write several files in one request; each item holds a path and its content_base64.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func writeMany(id: String, files: String)async throws  -> String  {
+open func writeMany(id: String, files: String)async throws  -> WriteManyResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8098,7 +8176,7 @@ open func writeMany(id: String, files: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeWriteManyResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8162,33 +8240,29 @@ public protocol SandboxPreviewsApiProtocol: AnyObject, Sendable {
      * Expose a sandbox port as a preview.
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func create(id: String, port: Int64) async throws  -> String
+    func create(id: String, port: Int64) async throws  -> Preview
     
     /**
      * Remove a preview from a sandbox.
      *
      * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed `Miosa.Sandbox.Previews.destroy/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func destroy(id: String, previewId: String) async throws  -> String
+    func destroy(id: String, previewId: String) async throws  -> Deleted
     
     /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String) async throws  -> String
+    func list(id: String) async throws  -> [Preview]
     
     /**
      * Mint a share token for one preview.
      *
      * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed `Miosa.Sandbox.Previews.share/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func share(id: String, previewId: String, params: SandboxPreviewsShareParams?) async throws  -> String
+    func share(id: String, previewId: String, params: SandboxPreviewsShareParams?) async throws  -> PreviewShare
     
 }
 /**
@@ -8251,9 +8325,8 @@ open class SandboxPreviewsApi: SandboxPreviewsApiProtocol, @unchecked Sendable {
      * Expose a sandbox port as a preview.
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func create(id: String, port: Int64)async throws  -> String  {
+open func create(id: String, port: Int64)async throws  -> Preview  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8264,7 +8337,7 @@ open func create(id: String, port: Int64)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8273,9 +8346,8 @@ open func create(id: String, port: Int64)async throws  -> String  {
      * Remove a preview from a sandbox.
      *
      * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed `Miosa.Sandbox.Previews.destroy/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func destroy(id: String, previewId: String)async throws  -> String  {
+open func destroy(id: String, previewId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8286,7 +8358,7 @@ open func destroy(id: String, previewId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8295,9 +8367,8 @@ open func destroy(id: String, previewId: String)async throws  -> String  {
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String)async throws  -> String  {
+open func list(id: String)async throws  -> [Preview]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8308,7 +8379,7 @@ open func list(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceTypePreview.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8317,9 +8388,8 @@ open func list(id: String)async throws  -> String  {
      * Mint a share token for one preview.
      *
      * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed `Miosa.Sandbox.Previews.share/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func share(id: String, previewId: String, params: SandboxPreviewsShareParams? = nil)async throws  -> String  {
+open func share(id: String, previewId: String, params: SandboxPreviewsShareParams? = nil)async throws  -> PreviewShare  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8330,7 +8400,7 @@ open func share(id: String, previewId: String, params: SandboxPreviewsShareParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePreviewShare_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8401,9 +8471,8 @@ public protocol SandboxProcessesApiProtocol: AnyObject, Sendable {
      * Fetch the last lines of output of a background process.
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func logs(id: String, pid: String, tail: Int64) async throws  -> String
+    func logs(id: String, pid: String, tail: Int64) async throws  -> ProcessLogs
     
     /**
      * Start a background process in the sandbox.
@@ -8416,9 +8485,8 @@ public protocol SandboxProcessesApiProtocol: AnyObject, Sendable {
      * Stop a background process, forcibly if it does not exit in time.
      *
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func stop(id: String, pid: String) async throws  -> String
+    func stop(id: String, pid: String) async throws  -> SandboxProcess
     
 }
 /**
@@ -8502,9 +8570,8 @@ open func list(id: String)async throws  -> [SandboxProcess]  {
      * Fetch the last lines of output of a background process.
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func logs(id: String, pid: String, tail: Int64)async throws  -> String  {
+open func logs(id: String, pid: String, tail: Int64)async throws  -> ProcessLogs  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8515,7 +8582,7 @@ open func logs(id: String, pid: String, tail: Int64)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeProcessLogs_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8545,9 +8612,8 @@ open func start(id: String, params: SandboxProcessesStartParams? = nil)async thr
      * Stop a background process, forcibly if it does not exit in time.
      *
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func stop(id: String, pid: String)async throws  -> String  {
+open func stop(id: String, pid: String)async throws  -> SandboxProcess  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8558,7 +8624,7 @@ open func stop(id: String, pid: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeSandboxProcess_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8636,9 +8702,8 @@ public protocol SandboxShareApiProtocol: AnyObject, Sendable {
      * Revoke one share link.
      *
      * `DELETE /sandboxes/{id}/shares/{share_id}` (seed `Miosa.Sandbox.Share.revoke/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func revoke(id: String, shareId: String) async throws  -> String
+    func revoke(id: String, shareId: String) async throws  -> Deleted
     
 }
 /**
@@ -8743,9 +8808,8 @@ open func list(id: String)async throws  -> [Share]  {
      * Revoke one share link.
      *
      * `DELETE /sandboxes/{id}/shares/{share_id}` (seed `Miosa.Sandbox.Share.revoke/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func revoke(id: String, shareId: String)async throws  -> String  {
+open func revoke(id: String, shareId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -8756,7 +8820,7 @@ open func revoke(id: String, shareId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9016,25 +9080,22 @@ public protocol SandboxTagsApiProtocol: AnyObject, Sendable {
      * Add tags to a sandbox by reading its tags and writing back the union.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.add/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func add(id: String, tags: String) async throws  -> String
+    func add(id: String, tags: [String]) async throws  -> [String]
     
     /**
      * Return the tags of a sandbox, read from the sandbox record.
      *
      * `GET /sandboxes/{id}` (seed `Miosa.Sandbox.Tags.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func list(id: String) async throws  -> String
+    func list(id: String) async throws  -> [String]
     
     /**
      * Remove tags from a sandbox by reading its tags and writing back the rest.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func remove(id: String, tags: String) async throws  -> String
+    func remove(id: String, tags: [String]) async throws  -> [String]
     
 }
 /**
@@ -9097,20 +9158,19 @@ open class SandboxTagsApi: SandboxTagsApiProtocol, @unchecked Sendable {
      * Add tags to a sandbox by reading its tags and writing back the union.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.add/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func add(id: String, tags: String)async throws  -> String  {
+open func add(id: String, tags: [String])async throws  -> [String]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxtagsapi_add(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(tags)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterSequenceString.lower(tags)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9119,9 +9179,8 @@ open func add(id: String, tags: String)async throws  -> String  {
      * Return the tags of a sandbox, read from the sandbox record.
      *
      * `GET /sandboxes/{id}` (seed `Miosa.Sandbox.Tags.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func list(id: String)async throws  -> String  {
+open func list(id: String)async throws  -> [String]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -9132,7 +9191,7 @@ open func list(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9141,20 +9200,19 @@ open func list(id: String)async throws  -> String  {
      * Remove tags from a sandbox by reading its tags and writing back the rest.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func remove(id: String, tags: String)async throws  -> String  {
+open func remove(id: String, tags: [String])async throws  -> [String]  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxtagsapi_remove(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(tags)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterSequenceString.lower(tags)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9225,9 +9283,8 @@ public protocol SandboxTemplatesApiProtocol: AnyObject, Sendable {
      * Delete a custom sandbox template.
      *
      * `DELETE /sandbox-templates/{template_id}` (seed `Miosa.SandboxTemplates.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(templateId: String) async throws  -> String
+    func delete(templateId: String) async throws  -> Deleted
     
     /**
      * Fetch one sandbox template.
@@ -9325,9 +9382,8 @@ open func create(params: SandboxTemplatesCreateParams? = nil)async throws  -> Te
      * Delete a custom sandbox template.
      *
      * `DELETE /sandbox-templates/{template_id}` (seed `Miosa.SandboxTemplates.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(templateId: String)async throws  -> String  {
+open func delete(templateId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -9338,7 +9394,7 @@ open func delete(templateId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9444,17 +9500,15 @@ public protocol SandboxTerminalApiProtocol: AnyObject, Sendable {
      * Open a PTY session in the sandbox.
      *
      * `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func `open`(id: String, params: SandboxTerminalOpenParams?) async throws  -> String
+    func `open`(id: String, params: SandboxTerminalOpenParams?) async throws  -> TerminalSession
     
     /**
      * Change the size of an open PTY session.
      *
      * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed `Miosa.Sandbox.Terminal.resize/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func resize(id: String, sessionId: String, params: SandboxTerminalResizeParams?) async throws  -> String
+    func resize(id: String, sessionId: String, params: SandboxTerminalResizeParams?) async throws  -> TerminalSession
     
 }
 /**
@@ -9517,9 +9571,8 @@ open class SandboxTerminalApi: SandboxTerminalApiProtocol, @unchecked Sendable {
      * Open a PTY session in the sandbox.
      *
      * `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func `open`(id: String, params: SandboxTerminalOpenParams? = nil)async throws  -> String  {
+open func `open`(id: String, params: SandboxTerminalOpenParams? = nil)async throws  -> TerminalSession  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -9530,7 +9583,7 @@ open func `open`(id: String, params: SandboxTerminalOpenParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9539,9 +9592,8 @@ open func `open`(id: String, params: SandboxTerminalOpenParams? = nil)async thro
      * Change the size of an open PTY session.
      *
      * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed `Miosa.Sandbox.Terminal.resize/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func resize(id: String, sessionId: String, params: SandboxTerminalResizeParams? = nil)async throws  -> String  {
+open func resize(id: String, sessionId: String, params: SandboxTerminalResizeParams? = nil)async throws  -> TerminalSession  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -9552,7 +9604,7 @@ open func resize(id: String, sessionId: String, params: SandboxTerminalResizePar
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9623,9 +9675,8 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
      * Destroy a sandbox.
      *
      * `DELETE /sandboxes/{id}` (seed `Miosa.Sandboxes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
@@ -9751,9 +9802,8 @@ open func create(params: SandboxesCreateParams? = nil)async throws  -> Sandbox  
      * Destroy a sandbox.
      *
      * `DELETE /sandboxes/{id}` (seed `Miosa.Sandboxes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -9764,7 +9814,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10227,17 +10277,15 @@ public protocol StorageApiProtocol: AnyObject, Sendable {
      * Presign a URL to GET or PUT one object without an API key.
      *
      * `POST /storage/buckets/{bucket_id}/presign` (seed `Miosa.Storage.signed_url/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParams?) async throws  -> String
+    func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParams?) async throws  -> SignedUrl
     
     /**
      * Upload an object's bytes.
      *
      * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.upload_object/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func uploadObject(bucketId: String, key: String, content: Data, params: StorageUploadObjectParams?) async throws  -> String
+    func uploadObject(bucketId: String, key: String, content: Data, params: StorageUploadObjectParams?) async throws  -> StoredObject
     
 }
 /**
@@ -10363,9 +10411,8 @@ open func listBuckets()async throws  -> [Bucket]  {
      * Presign a URL to GET or PUT one object without an API key.
      *
      * `POST /storage/buckets/{bucket_id}/presign` (seed `Miosa.Storage.signed_url/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParams? = nil)async throws  -> String  {
+open func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParams? = nil)async throws  -> SignedUrl  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10376,7 +10423,7 @@ open func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeSignedUrl_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10385,9 +10432,8 @@ open func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParam
      * Upload an object's bytes.
      *
      * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.upload_object/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func uploadObject(bucketId: String, key: String, content: Data, params: StorageUploadObjectParams? = nil)async throws  -> String  {
+open func uploadObject(bucketId: String, key: String, content: Data, params: StorageUploadObjectParams? = nil)async throws  -> StoredObject  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10398,7 +10444,7 @@ open func uploadObject(bucketId: String, key: String, content: Data, params: Sto
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeStoredObject_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10462,65 +10508,57 @@ public protocol TenantApiProtocol: AnyObject, Sendable {
      * Describe the current tenant with its plan, limits and usage.
      *
      * `GET /tenant/plan` (seed `Miosa.Tenant.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func current() async throws  -> String
+    func current() async throws  -> Tenant
     
     /**
      * Reset the branding to the platform defaults.
      *
      * `DELETE /tenant/branding` (seed `Miosa.Tenant.delete_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func deleteBranding() async throws  -> String
+    func deleteBranding() async throws  -> Deleted
     
     /**
      * Drop the custom preview domain.
      *
      * `DELETE /tenant/preview-domain` (seed `Miosa.Tenant.delete_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func deletePreviewDomain() async throws  -> String
+    func deletePreviewDomain() async throws  -> Deleted
     
     /**
      * Show the tenant's white-label branding.
      *
      * `GET /tenant/branding` (seed `Miosa.Tenant.get_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func getBranding() async throws  -> String
+    func getBranding() async throws  -> Branding
     
     /**
      * Show the tenant's custom preview domain and its DNS target.
      *
      * `GET /tenant/preview-domain` (seed `Miosa.Tenant.get_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func getPreviewDomain() async throws  -> String
+    func getPreviewDomain() async throws  -> PreviewDomain
     
     /**
      * Replace the white-label branding (product name, logo, colours, support contacts).
      *
      * `PUT /tenant/branding` (seed `Miosa.Tenant.set_branding/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func setBranding(params: TenantSetBrandingParams?) async throws  -> String
+    func setBranding(params: TenantSetBrandingParams?) async throws  -> Branding
     
     /**
      * Set the custom domain used for preview URLs.
      *
      * `PUT /tenant/preview-domain` (seed `Miosa.Tenant.set_preview_domain/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func setPreviewDomain(domain: String) async throws  -> String
+    func setPreviewDomain(domain: String) async throws  -> PreviewDomain
     
     /**
      * Check the DNS records of the custom preview domain.
      *
      * `POST /tenant/preview-domain/verify` (seed `Miosa.Tenant.verify_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func verifyPreviewDomain() async throws  -> String
+    func verifyPreviewDomain() async throws  -> PreviewDomainCheck
     
 }
 /**
@@ -10583,9 +10621,8 @@ open class TenantApi: TenantApiProtocol, @unchecked Sendable {
      * Describe the current tenant with its plan, limits and usage.
      *
      * `GET /tenant/plan` (seed `Miosa.Tenant.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func current()async throws  -> String  {
+open func current()async throws  -> Tenant  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10596,7 +10633,7 @@ open func current()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10605,9 +10642,8 @@ open func current()async throws  -> String  {
      * Reset the branding to the platform defaults.
      *
      * `DELETE /tenant/branding` (seed `Miosa.Tenant.delete_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func deleteBranding()async throws  -> String  {
+open func deleteBranding()async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10618,7 +10654,7 @@ open func deleteBranding()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10627,9 +10663,8 @@ open func deleteBranding()async throws  -> String  {
      * Drop the custom preview domain.
      *
      * `DELETE /tenant/preview-domain` (seed `Miosa.Tenant.delete_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func deletePreviewDomain()async throws  -> String  {
+open func deletePreviewDomain()async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10640,7 +10675,7 @@ open func deletePreviewDomain()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10649,9 +10684,8 @@ open func deletePreviewDomain()async throws  -> String  {
      * Show the tenant's white-label branding.
      *
      * `GET /tenant/branding` (seed `Miosa.Tenant.get_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func getBranding()async throws  -> String  {
+open func getBranding()async throws  -> Branding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10662,7 +10696,7 @@ open func getBranding()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeBranding_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10671,9 +10705,8 @@ open func getBranding()async throws  -> String  {
      * Show the tenant's custom preview domain and its DNS target.
      *
      * `GET /tenant/preview-domain` (seed `Miosa.Tenant.get_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func getPreviewDomain()async throws  -> String  {
+open func getPreviewDomain()async throws  -> PreviewDomain  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10684,7 +10717,7 @@ open func getPreviewDomain()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePreviewDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10693,9 +10726,8 @@ open func getPreviewDomain()async throws  -> String  {
      * Replace the white-label branding (product name, logo, colours, support contacts).
      *
      * `PUT /tenant/branding` (seed `Miosa.Tenant.set_branding/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func setBranding(params: TenantSetBrandingParams? = nil)async throws  -> String  {
+open func setBranding(params: TenantSetBrandingParams? = nil)async throws  -> Branding  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10706,7 +10738,7 @@ open func setBranding(params: TenantSetBrandingParams? = nil)async throws  -> St
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeBranding_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10715,9 +10747,8 @@ open func setBranding(params: TenantSetBrandingParams? = nil)async throws  -> St
      * Set the custom domain used for preview URLs.
      *
      * `PUT /tenant/preview-domain` (seed `Miosa.Tenant.set_preview_domain/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func setPreviewDomain(domain: String)async throws  -> String  {
+open func setPreviewDomain(domain: String)async throws  -> PreviewDomain  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10728,7 +10759,7 @@ open func setPreviewDomain(domain: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePreviewDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10737,9 +10768,8 @@ open func setPreviewDomain(domain: String)async throws  -> String  {
      * Check the DNS records of the custom preview domain.
      *
      * `POST /tenant/preview-domain/verify` (seed `Miosa.Tenant.verify_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func verifyPreviewDomain()async throws  -> String  {
+open func verifyPreviewDomain()async throws  -> PreviewDomainCheck  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10750,7 +10780,7 @@ open func verifyPreviewDomain()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypePreviewDomainCheck_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10806,6 +10836,186 @@ public func FfiConverterTypeTenantApi_lower(_ value: TenantApi) -> UInt64 {
 
 
 /**
+ * Every item of a paginated list (`Tenant` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol TenantPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> Tenant?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> TenantPage?
+    
+}
+/**
+ * Every item of a paginated list (`Tenant` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class TenantPager: TenantPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_tenantpager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_tenantpager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_tenantpager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> Tenant?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_tenantpager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTenant.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> TenantPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_tenantpager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTenantPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTenantPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TenantPager
+
+    public static func lift(_ handle: UInt64) throws -> TenantPager {
+        return TenantPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TenantPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TenantPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TenantPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenantPager_lift(_ handle: UInt64) throws -> TenantPager {
+    return try FfiConverterTypeTenantPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenantPager_lower(_ value: TenantPager) -> UInt64 {
+    return FfiConverterTypeTenantPager.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Usage` operations.
  */
 public protocol UsageApiProtocol: AnyObject, Sendable {
@@ -10814,9 +11024,8 @@ public protocol UsageApiProtocol: AnyObject, Sendable {
      * Usage summary of the current billing period.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func current() async throws  -> String
+    func current() async throws  -> UsageSummary
     
     /**
      * Usage rollup grouped by end user, project or workspace.
@@ -10829,21 +11038,20 @@ public protocol UsageApiProtocol: AnyObject, Sendable {
      * Usage summary between two ISO 8601 dates.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.report/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func report(periodStart: String, periodEnd: String) async throws  -> String
+    func report(periodStart: String, periodEnd: String) async throws  -> UsageSummary
     
     /**
      * One page of billed compute sessions.
      *
      * `GET /usage/sessions` (seed `Miosa.Usage.sessions/2`).
      */
-    func sessions(params: UsageSessionsParams?) async throws  -> JsonPage
+    func sessions(params: UsageSessionsParams?) async throws  -> UsageSessionPage
     
     /**
-     * Every item of `usage.sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
      */
-    func sessionsIter(params: UsageSessionsParams?) throws  -> JsonPager
+    func sessionsIter(params: UsageSessionsParams?) throws  -> UsageSessionPager
     
 }
 /**
@@ -10906,9 +11114,8 @@ open class UsageApi: UsageApiProtocol, @unchecked Sendable {
      * Usage summary of the current billing period.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func current()async throws  -> String  {
+open func current()async throws  -> UsageSummary  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10919,7 +11126,7 @@ open func current()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeUsageSummary_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10949,9 +11156,8 @@ open func get(params: UsageGetParams? = nil)async throws  -> UsageReport  {
      * Usage summary between two ISO 8601 dates.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.report/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func report(periodStart: String, periodEnd: String)async throws  -> String  {
+open func report(periodStart: String, periodEnd: String)async throws  -> UsageSummary  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10962,7 +11168,7 @@ open func report(periodStart: String, periodEnd: String)async throws  -> String 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeUsageSummary_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10972,7 +11178,7 @@ open func report(periodStart: String, periodEnd: String)async throws  -> String 
      *
      * `GET /usage/sessions` (seed `Miosa.Usage.sessions/2`).
      */
-open func sessions(params: UsageSessionsParams? = nil)async throws  -> JsonPage  {
+open func sessions(params: UsageSessionsParams? = nil)async throws  -> UsageSessionPage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -10983,16 +11189,16 @@ open func sessions(params: UsageSessionsParams? = nil)async throws  -> JsonPage 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterTypeJsonPage_lift,
+            liftFunc: FfiConverterTypeUsageSessionPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
     
     /**
-     * Every item of `usage.sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
      */
-open func sessionsIter(params: UsageSessionsParams? = nil)throws  -> JsonPager  {
-    return try  FfiConverterTypeJsonPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+open func sessionsIter(params: UsageSessionsParams? = nil)throws  -> UsageSessionPager  {
+    return try  FfiConverterTypeUsageSessionPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_method_usageapi_sessions_iter(
             self.uniffiCloneHandle(),
@@ -11044,6 +11250,186 @@ public func FfiConverterTypeUsageApi_lift(_ handle: UInt64) throws -> UsageApi {
 #endif
 public func FfiConverterTypeUsageApi_lower(_ value: UsageApi) -> UInt64 {
     return FfiConverterTypeUsageApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Every item of a paginated list (`UsageSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol UsageSessionPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> UsageSession?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> UsageSessionPage?
+    
+}
+/**
+ * Every item of a paginated list (`UsageSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class UsageSessionPager: UsageSessionPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_usagesessionpager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_usagesessionpager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_usagesessionpager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> UsageSession?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_usagesessionpager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeUsageSession.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> UsageSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_usagesessionpager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeUsageSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsageSessionPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = UsageSessionPager
+
+    public static func lift(_ handle: UInt64) throws -> UsageSessionPager {
+        return UsageSessionPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: UsageSessionPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UsageSessionPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: UsageSessionPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSessionPager_lift(_ handle: UInt64) throws -> UsageSessionPager {
+    return try FfiConverterTypeUsageSessionPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSessionPager_lower(_ value: UsageSessionPager) -> UInt64 {
+    return FfiConverterTypeUsageSessionPager.lower(value)
 }
 
 
@@ -11240,9 +11626,8 @@ public protocol VolumesApiProtocol: AnyObject, Sendable {
      * Mount a volume into a computer at a path.
      *
      * `POST /computers/{computer_id}/volumes` (seed `Miosa.Volumes.attach/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func attach(computerId: String, volumeId: String, mountPath: String) async throws  -> String
+    func attach(computerId: String, volumeId: String, mountPath: String) async throws  -> VolumeAttachment
     
     /**
      * Create a persistent volume.
@@ -11255,17 +11640,15 @@ public protocol VolumesApiProtocol: AnyObject, Sendable {
      * Delete a volume.
      *
      * `DELETE /volumes/{id}` (seed `Miosa.Volumes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Unmount a volume from a computer by attachment id.
      *
      * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed `Miosa.Volumes.detach/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func detach(computerId: String, attachmentId: String) async throws  -> String
+    func detach(computerId: String, attachmentId: String) async throws  -> Deleted
     
     /**
      * Fetch one volume.
@@ -11354,9 +11737,8 @@ open class VolumesApi: VolumesApiProtocol, @unchecked Sendable {
      * Mount a volume into a computer at a path.
      *
      * `POST /computers/{computer_id}/volumes` (seed `Miosa.Volumes.attach/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func attach(computerId: String, volumeId: String, mountPath: String)async throws  -> String  {
+open func attach(computerId: String, volumeId: String, mountPath: String)async throws  -> VolumeAttachment  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -11367,7 +11749,7 @@ open func attach(computerId: String, volumeId: String, mountPath: String)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeVolumeAttachment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -11397,9 +11779,8 @@ open func create(params: VolumesCreateParams? = nil)async throws  -> Volume  {
      * Delete a volume.
      *
      * `DELETE /volumes/{id}` (seed `Miosa.Volumes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -11410,7 +11791,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -11419,9 +11800,8 @@ open func delete(id: String)async throws  -> String  {
      * Unmount a volume from a computer by attachment id.
      *
      * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed `Miosa.Volumes.detach/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func detach(computerId: String, attachmentId: String)async throws  -> String  {
+open func detach(computerId: String, attachmentId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -11432,7 +11812,7 @@ open func detach(computerId: String, attachmentId: String)async throws  -> Strin
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -11759,9 +12139,8 @@ public protocol WebhooksApiProtocol: AnyObject, Sendable {
      * Delete a webhook.
      *
      * `DELETE /webhooks/{id}` (seed `Miosa.Webhooks.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Fetch one webhook.
@@ -11786,9 +12165,8 @@ public protocol WebhooksApiProtocol: AnyObject, Sendable {
      * Send a test event to a webhook and return the delivery record.
      *
      * `POST /webhooks/{id}/test` (seed `Miosa.Webhooks.test/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func test(id: String) async throws  -> String
+    func test(id: String) async throws  -> WebhookDelivery
     
     /**
      * Change the URL, events, secret or state of a webhook.
@@ -11879,9 +12257,8 @@ open func create(params: WebhooksCreateParams? = nil)async throws  -> Webhook  {
      * Delete a webhook.
      *
      * `DELETE /webhooks/{id}` (seed `Miosa.Webhooks.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -11892,7 +12269,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -11956,9 +12333,8 @@ open func list(params: WebhooksListParams? = nil)async throws  -> WebhookPage  {
      * Send a test event to a webhook and return the delivery record.
      *
      * `POST /webhooks/{id}/test` (seed `Miosa.Webhooks.test/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func test(id: String)async throws  -> String  {
+open func test(id: String)async throws  -> WebhookDelivery  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -11969,7 +12345,7 @@ open func test(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeWebhookDelivery_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12054,17 +12430,15 @@ public protocol WorkspaceInvitesApiProtocol: AnyObject, Sendable {
      * Accept a workspace invitation as the invited user.
      *
      * `POST /workspace-invites/{token}/accept` (seed `Miosa.WorkspaceInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func accept(token: String) async throws  -> String
+    func accept(token: String) async throws  -> InviteAcceptance
     
     /**
      * Withdraw a workspace invitation that was not accepted yet.
      *
      * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed `Miosa.WorkspaceInvites.cancel/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func cancel(workspaceId: String, inviteId: String) async throws  -> String
+    func cancel(workspaceId: String, inviteId: String) async throws  -> Deleted
     
     /**
      * Invite someone to a workspace by email, or add them at once if already in the organisation.
@@ -12148,9 +12522,8 @@ open class WorkspaceInvitesApi: WorkspaceInvitesApiProtocol, @unchecked Sendable
      * Accept a workspace invitation as the invited user.
      *
      * `POST /workspace-invites/{token}/accept` (seed `Miosa.WorkspaceInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func accept(token: String)async throws  -> String  {
+open func accept(token: String)async throws  -> InviteAcceptance  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12161,7 +12534,7 @@ open func accept(token: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeInviteAcceptance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12170,9 +12543,8 @@ open func accept(token: String)async throws  -> String  {
      * Withdraw a workspace invitation that was not accepted yet.
      *
      * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed `Miosa.WorkspaceInvites.cancel/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func cancel(workspaceId: String, inviteId: String)async throws  -> String  {
+open func cancel(workspaceId: String, inviteId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12183,7 +12555,7 @@ open func cancel(workspaceId: String, inviteId: String)async throws  -> String  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12324,9 +12696,8 @@ public protocol WorkspaceMembersApiProtocol: AnyObject, Sendable {
      * Remove a member from a workspace; the last owner cannot be removed.
      *
      * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func remove(workspaceId: String, userId: String) async throws  -> String
+    func remove(workspaceId: String, userId: String) async throws  -> Deleted
     
     /**
      * Change a member's role in a workspace.
@@ -12438,9 +12809,8 @@ open func list(workspaceId: String)async throws  -> [Member]  {
      * Remove a member from a workspace; the last owner cannot be removed.
      *
      * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func remove(workspaceId: String, userId: String)async throws  -> String  {
+open func remove(workspaceId: String, userId: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12451,7 +12821,7 @@ open func remove(workspaceId: String, userId: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12543,9 +12913,8 @@ public protocol WorkspacesApiProtocol: AnyObject, Sendable {
      * Delete a workspace that has no running computers.
      *
      * `DELETE /workspaces/{id}` (seed `Miosa.Workspaces.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func delete(id: String) async throws  -> String
+    func delete(id: String) async throws  -> Deleted
     
     /**
      * Fetch one workspace.
@@ -12565,9 +12934,8 @@ public protocol WorkspacesApiProtocol: AnyObject, Sendable {
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func stats(id: String) async throws  -> String
+    func stats(id: String) async throws  -> WorkspaceStats
     
     /**
      * Change the name, description or metadata of a workspace.
@@ -12580,9 +12948,8 @@ public protocol WorkspacesApiProtocol: AnyObject, Sendable {
      * Fetch the resource usage of a workspace.
      *
      * `GET /workspaces/{id}/usage` (seed `Miosa.Workspaces.usage/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    func usage(id: String, params: WorkspacesUsageParams?) async throws  -> String
+    func usage(id: String, params: WorkspacesUsageParams?) async throws  -> WorkspaceUsage
     
 }
 /**
@@ -12666,9 +13033,8 @@ open func create(params: WorkspacesCreateParams? = nil)async throws  -> Workspac
      * Delete a workspace that has no running computers.
      *
      * `DELETE /workspaces/{id}` (seed `Miosa.Workspaces.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func delete(id: String)async throws  -> String  {
+open func delete(id: String)async throws  -> Deleted  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12679,7 +13045,7 @@ open func delete(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12730,9 +13096,8 @@ open func list(params: WorkspacesListParams? = nil)async throws  -> [Workspace] 
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func stats(id: String)async throws  -> String  {
+open func stats(id: String)async throws  -> WorkspaceStats  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12743,7 +13108,7 @@ open func stats(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeWorkspaceStats_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12773,9 +13138,8 @@ open func update(id: String, params: WorkspacesUpdateParams? = nil)async throws 
      * Fetch the resource usage of a workspace.
      *
      * `GET /workspaces/{id}/usage` (seed `Miosa.Workspaces.usage/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-open func usage(id: String, params: WorkspacesUsageParams? = nil)async throws  -> String  {
+open func usage(id: String, params: WorkspacesUsageParams? = nil)async throws  -> WorkspaceUsage  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -12786,7 +13150,7 @@ open func usage(id: String, params: WorkspacesUsageParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterTypeWorkspaceUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12840,11 +13204,131 @@ public func FfiConverterTypeWorkspacesApi_lower(_ value: WorkspacesApi) -> UInt6
 
 
 /**
+ * The acknowledgement of an action (desktop input, power, file operations).
+ */
+public struct ActionResult: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether the action was done.
+     */
+    public let success: Bool?
+    /**
+     * The same, on routes that say `ok`.
+     */
+    public let ok: Bool?
+    /**
+     * Resulting status, when the route reports one.
+     */
+    public let status: String?
+    /**
+     * Human-readable outcome.
+     */
+    public let message: String?
+    /**
+     * Affected path (file operations).
+     */
+    public let path: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the action was done.
+         */success: Bool?, 
+        /**
+         * The same, on routes that say `ok`.
+         */ok: Bool?, 
+        /**
+         * Resulting status, when the route reports one.
+         */status: String?, 
+        /**
+         * Human-readable outcome.
+         */message: String?, 
+        /**
+         * Affected path (file operations).
+         */path: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.success = success
+        self.ok = ok
+        self.status = status
+        self.message = message
+        self.path = path
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_actionresult_uniffi_trait_debug(
+            FfiConverterTypeActionResult_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ActionResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActionResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ActionResult {
+        return
+            try ActionResult(
+                success: FfiConverterOptionBool.read(from: &buf), 
+                ok: FfiConverterOptionBool.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                message: FfiConverterOptionString.read(from: &buf), 
+                path: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ActionResult, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.success, into: &buf)
+        FfiConverterOptionBool.write(value.ok, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.message, into: &buf)
+        FfiConverterOptionString.write(value.path, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionResult_lift(_ buf: RustBuffer) throws -> ActionResult {
+    return try FfiConverterTypeActionResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActionResult_lower(_ value: ActionResult) -> RustBuffer {
+    return FfiConverterTypeActionResult.lower(value)
+}
+
+
+/**
  * Keyword parameters of `admin.tenants.list`; every field is optional.
  */
 public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
@@ -12852,7 +13336,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let q: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -12864,13 +13348,13 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
     // declare one manually.
     public init(
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
          * `q` (query).
          */q: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -13020,23 +13504,481 @@ public func FfiConverterTypeAdminTenantsSuspendParams_lower(_ value: AdminTenant
 
 
 /**
+ * A command center agent session.
+ */
+public struct AgentSession: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Session id.
+     */
+    public let id: String
+    /**
+     * Goal given to the agent.
+     */
+    public let goal: String?
+    /**
+     * Session status.
+     */
+    public let status: String?
+    /**
+     * Computer it drives.
+     */
+    public let computerId: String?
+    /**
+     * Owning tenant.
+     */
+    public let tenantId: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Last update time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Session id.
+         */id: String, 
+        /**
+         * Goal given to the agent.
+         */goal: String?, 
+        /**
+         * Session status.
+         */status: String?, 
+        /**
+         * Computer it drives.
+         */computerId: String?, 
+        /**
+         * Owning tenant.
+         */tenantId: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Last update time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.goal = goal
+        self.status = status
+        self.computerId = computerId
+        self.tenantId = tenantId
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_agentsession_uniffi_trait_debug(
+            FfiConverterTypeAgentSession_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension AgentSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgentSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgentSession {
+        return
+            try AgentSession(
+                id: FfiConverterString.read(from: &buf), 
+                goal: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                tenantId: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AgentSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.goal, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterOptionString.write(value.tenantId, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSession_lift(_ buf: RustBuffer) throws -> AgentSession {
+    return try FfiConverterTypeAgentSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSession_lower(_ value: AgentSession) -> RustBuffer {
+    return FfiConverterTypeAgentSession.lower(value)
+}
+
+
+/**
+ * One page of a cursor-paginated list of `AgentSession` items.
+ */
+public struct AgentSessionPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [AgentSession]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [AgentSession], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AgentSessionPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AgentSessionPage {
+        return
+            try AgentSessionPage(
+                items: FfiConverterSequenceTypeAgentSession.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AgentSessionPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeAgentSession.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSessionPage_lift(_ buf: RustBuffer) throws -> AgentSessionPage {
+    return try FfiConverterTypeAgentSessionPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAgentSessionPage_lower(_ value: AgentSessionPage) -> RustBuffer {
+    return FfiConverterTypeAgentSessionPage.lower(value)
+}
+
+
+/**
+ * An API key. `token` is present only in the create response.
+ */
+public struct ApiKey: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Key id.
+     */
+    public let id: String
+    /**
+     * Name.
+     */
+    public let name: String?
+    /**
+     * First characters of the key, safe to show.
+     */
+    public let prefix: String?
+    /**
+     * Scopes granted.
+     */
+    public let scopes: [String]?
+    /**
+     * The key itself, shown once.
+     */
+    public let token: String?
+    /**
+     * Owning tenant.
+     */
+    public let tenantId: String?
+    /**
+     * Metadata. A JSON object, as text.
+     */
+    public let metadata: String?
+    /**
+     * Expiry, if any.
+     */
+    public let expiresAt: String?
+    /**
+     * Last use.
+     */
+    public let lastUsedAt: String?
+    /**
+     * Revocation time.
+     */
+    public let revokedAt: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Key id.
+         */id: String, 
+        /**
+         * Name.
+         */name: String?, 
+        /**
+         * First characters of the key, safe to show.
+         */prefix: String?, 
+        /**
+         * Scopes granted.
+         */scopes: [String]?, 
+        /**
+         * The key itself, shown once.
+         */token: String?, 
+        /**
+         * Owning tenant.
+         */tenantId: String?, 
+        /**
+         * Metadata. A JSON object, as text.
+         */metadata: String?, 
+        /**
+         * Expiry, if any.
+         */expiresAt: String?, 
+        /**
+         * Last use.
+         */lastUsedAt: String?, 
+        /**
+         * Revocation time.
+         */revokedAt: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.name = name
+        self.prefix = prefix
+        self.scopes = scopes
+        self.token = token
+        self.tenantId = tenantId
+        self.metadata = metadata
+        self.expiresAt = expiresAt
+        self.lastUsedAt = lastUsedAt
+        self.revokedAt = revokedAt
+        self.createdAt = createdAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_apikey_uniffi_trait_debug(
+            FfiConverterTypeApiKey_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ApiKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApiKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApiKey {
+        return
+            try ApiKey(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                prefix: FfiConverterOptionString.read(from: &buf), 
+                scopes: FfiConverterOptionSequenceString.read(from: &buf), 
+                token: FfiConverterOptionString.read(from: &buf), 
+                tenantId: FfiConverterOptionString.read(from: &buf), 
+                metadata: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                lastUsedAt: FfiConverterOptionString.read(from: &buf), 
+                revokedAt: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApiKey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.prefix, into: &buf)
+        FfiConverterOptionSequenceString.write(value.scopes, into: &buf)
+        FfiConverterOptionString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.tenantId, into: &buf)
+        FfiConverterOptionString.write(value.metadata, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.lastUsedAt, into: &buf)
+        FfiConverterOptionString.write(value.revokedAt, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKey_lift(_ buf: RustBuffer) throws -> ApiKey {
+    return try FfiConverterTypeApiKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKey_lower(_ value: ApiKey) -> RustBuffer {
+    return FfiConverterTypeApiKey.lower(value)
+}
+
+
+/**
+ * One page of a cursor-paginated list of `ApiKey` items.
+ */
+public struct ApiKeyPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [ApiKey]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [ApiKey], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ApiKeyPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeApiKeyPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApiKeyPage {
+        return
+            try ApiKeyPage(
+                items: FfiConverterSequenceTypeApiKey.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ApiKeyPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeApiKey.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKeyPage_lift(_ buf: RustBuffer) throws -> ApiKeyPage {
+    return try FfiConverterTypeApiKeyPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeApiKeyPage_lower(_ value: ApiKeyPage) -> RustBuffer {
+    return FfiConverterTypeApiKeyPage.lower(value)
+}
+
+
+/**
  * Keyword parameters of `api_keys.create`; every field is optional.
  */
 public struct ApiKeysCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
-     * `scopes` (body). A JSON array, as text.
+     * `scopes` (body). Scopes such as `sandboxes:read`.
      */
-    public let scopes: String?
+    public let scopes: [String]?
     /**
      * `expires_at` (body).
      */
     public let expiresAt: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -13052,16 +13994,16 @@ public struct ApiKeysCreateParams: Equatable, Hashable, CustomDebugStringConvert
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
-         * `scopes` (body). A JSON array, as text.
-         */scopes: String? = nil, 
+         * `scopes` (body). Scopes such as `sandboxes:read`.
+         */scopes: [String]? = nil, 
         /**
          * `expires_at` (body).
          */expiresAt: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `Idempotency-Key` (header).
@@ -13105,7 +14047,7 @@ public struct FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer {
         return
             try ApiKeysCreateParams(
                 name: FfiConverterOptionString.read(from: &buf), 
-                scopes: FfiConverterOptionString.read(from: &buf), 
+                scopes: FfiConverterOptionSequenceString.read(from: &buf), 
                 expiresAt: FfiConverterOptionString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
@@ -13115,7 +14057,7 @@ public struct FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer {
 
     public static func write(_ value: ApiKeysCreateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.name, into: &buf)
-        FfiConverterOptionString.write(value.scopes, into: &buf)
+        FfiConverterOptionSequenceString.write(value.scopes, into: &buf)
         FfiConverterOptionString.write(value.expiresAt, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
@@ -13144,11 +14086,11 @@ public func FfiConverterTypeApiKeysCreateParams_lower(_ value: ApiKeysCreatePara
  */
 public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -13160,10 +14102,10 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
     // declare one manually.
     public init(
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -13231,14 +14173,12 @@ public func FfiConverterTypeApiKeysListParams_lower(_ value: ApiKeysListParams) 
 
 /**
  * One entry of the audit log.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct AuditEntry: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Entry id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Tenant.
      */
@@ -13285,7 +14225,7 @@ public struct AuditEntry: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Entry id.
-         */id: String?, 
+         */id: String, 
         /**
          * Tenant.
          */tenantId: String?, 
@@ -13356,7 +14296,7 @@ public struct FfiConverterTypeAuditEntry: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditEntry {
         return
             try AuditEntry(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 tenantId: FfiConverterOptionString.read(from: &buf), 
                 actorId: FfiConverterOptionString.read(from: &buf), 
                 actorType: FfiConverterOptionString.read(from: &buf), 
@@ -13371,7 +14311,7 @@ public struct FfiConverterTypeAuditEntry: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: AuditEntry, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.tenantId, into: &buf)
         FfiConverterOptionString.write(value.actorId, into: &buf)
         FfiConverterOptionString.write(value.actorType, into: &buf)
@@ -13475,7 +14415,7 @@ public func FfiConverterTypeAuditEntryPage_lower(_ value: AuditEntryPage) -> Rus
  */
 public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
@@ -13495,7 +14435,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let resourceId: String?
     /**
-     * `after` (query; the cursor of the page to fetch).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let after: String?
     /**
@@ -13507,7 +14447,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
     // declare one manually.
     public init(
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
          * `type` (query).
@@ -13522,7 +14462,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
          * `resource_id` (query).
          */resourceId: String? = nil, 
         /**
-         * `after` (query; the cursor of the page to fetch).
+         * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */after: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -13601,15 +14541,283 @@ public func FfiConverterTypeAuditLogListParams_lower(_ value: AuditLogListParams
 
 
 /**
+ * The idle auto-stop setting of a computer.
+ */
+public struct AutoStop: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Computer id.
+     */
+    public let computerId: String?
+    /**
+     * Idle time before stopping, in seconds; 0 when off.
+     */
+    public let seconds: Int64
+    /**
+     * Whether auto-stop is on.
+     */
+    public let enabled: Bool?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Computer id.
+         */computerId: String?, 
+        /**
+         * Idle time before stopping, in seconds; 0 when off.
+         */seconds: Int64, 
+        /**
+         * Whether auto-stop is on.
+         */enabled: Bool?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.computerId = computerId
+        self.seconds = seconds
+        self.enabled = enabled
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_autostop_uniffi_trait_debug(
+            FfiConverterTypeAutoStop_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension AutoStop: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAutoStop: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AutoStop {
+        return
+            try AutoStop(
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                seconds: FfiConverterInt64.read(from: &buf), 
+                enabled: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AutoStop, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterInt64.write(value.seconds, into: &buf)
+        FfiConverterOptionBool.write(value.enabled, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoStop_lift(_ buf: RustBuffer) throws -> AutoStop {
+    return try FfiConverterTypeAutoStop.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAutoStop_lower(_ value: AutoStop) -> RustBuffer {
+    return FfiConverterTypeAutoStop.lower(value)
+}
+
+
+/**
+ * The tenant's white-label branding.
+ */
+public struct Branding: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Product name.
+     */
+    public let productName: String?
+    /**
+     * App name.
+     */
+    public let appName: String?
+    /**
+     * Logo URL.
+     */
+    public let logoUrl: String?
+    /**
+     * Favicon URL.
+     */
+    public let faviconUrl: String?
+    /**
+     * Support URL.
+     */
+    public let supportUrl: String?
+    /**
+     * Support email.
+     */
+    public let supportEmail: String?
+    /**
+     * Primary colour (`#rrggbb`).
+     */
+    public let primaryColor: String?
+    /**
+     * Background colour (`#rrggbb`).
+     */
+    public let backgroundColor: String?
+    /**
+     * Custom CSS.
+     */
+    public let customCss: String?
+    /**
+     * Last update time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Product name.
+         */productName: String?, 
+        /**
+         * App name.
+         */appName: String?, 
+        /**
+         * Logo URL.
+         */logoUrl: String?, 
+        /**
+         * Favicon URL.
+         */faviconUrl: String?, 
+        /**
+         * Support URL.
+         */supportUrl: String?, 
+        /**
+         * Support email.
+         */supportEmail: String?, 
+        /**
+         * Primary colour (`#rrggbb`).
+         */primaryColor: String?, 
+        /**
+         * Background colour (`#rrggbb`).
+         */backgroundColor: String?, 
+        /**
+         * Custom CSS.
+         */customCss: String?, 
+        /**
+         * Last update time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.productName = productName
+        self.appName = appName
+        self.logoUrl = logoUrl
+        self.faviconUrl = faviconUrl
+        self.supportUrl = supportUrl
+        self.supportEmail = supportEmail
+        self.primaryColor = primaryColor
+        self.backgroundColor = backgroundColor
+        self.customCss = customCss
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_branding_uniffi_trait_debug(
+            FfiConverterTypeBranding_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Branding: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBranding: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Branding {
+        return
+            try Branding(
+                productName: FfiConverterOptionString.read(from: &buf), 
+                appName: FfiConverterOptionString.read(from: &buf), 
+                logoUrl: FfiConverterOptionString.read(from: &buf), 
+                faviconUrl: FfiConverterOptionString.read(from: &buf), 
+                supportUrl: FfiConverterOptionString.read(from: &buf), 
+                supportEmail: FfiConverterOptionString.read(from: &buf), 
+                primaryColor: FfiConverterOptionString.read(from: &buf), 
+                backgroundColor: FfiConverterOptionString.read(from: &buf), 
+                customCss: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Branding, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.productName, into: &buf)
+        FfiConverterOptionString.write(value.appName, into: &buf)
+        FfiConverterOptionString.write(value.logoUrl, into: &buf)
+        FfiConverterOptionString.write(value.faviconUrl, into: &buf)
+        FfiConverterOptionString.write(value.supportUrl, into: &buf)
+        FfiConverterOptionString.write(value.supportEmail, into: &buf)
+        FfiConverterOptionString.write(value.primaryColor, into: &buf)
+        FfiConverterOptionString.write(value.backgroundColor, into: &buf)
+        FfiConverterOptionString.write(value.customCss, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBranding_lift(_ buf: RustBuffer) throws -> Branding {
+    return try FfiConverterTypeBranding.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBranding_lower(_ value: Branding) -> RustBuffer {
+    return FfiConverterTypeBranding.lower(value)
+}
+
+
+/**
  * An object-storage bucket.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Bucket: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Bucket id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -13636,7 +14844,7 @@ public struct Bucket: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Bucket id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -13687,7 +14895,7 @@ public struct FfiConverterTypeBucket: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bucket {
         return
             try Bucket(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
                 public: FfiConverterOptionBool.read(from: &buf), 
@@ -13697,7 +14905,7 @@ public struct FfiConverterTypeBucket: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Bucket, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
         FfiConverterOptionBool.write(value.`public`, into: &buf)
@@ -13911,7 +15119,7 @@ public func FfiConverterTypeClientOptions_lower(_ value: ClientOptions) -> RustB
  */
 public struct CommandCenterCreateSessionParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `goal` (body).
+     * `goal` (body). Required.
      */
     public let goal: String?
     /**
@@ -13927,7 +15135,7 @@ public struct CommandCenterCreateSessionParams: Equatable, Hashable, CustomDebug
     // declare one manually.
     public init(
         /**
-         * `goal` (body).
+         * `goal` (body). Required.
          */goal: String? = nil, 
         /**
          * `prompt` (body).
@@ -14001,11 +15209,11 @@ public func FfiConverterTypeCommandCenterCreateSessionParams_lower(_ value: Comm
  */
 public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -14017,10 +15225,10 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
     // declare one manually.
     public init(
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14095,7 +15303,7 @@ public struct CompletionsCreateParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let model: String?
     /**
-     * `messages` (body). A JSON array, as text.
+     * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
      */
     public let messages: String?
     /**
@@ -14118,7 +15326,7 @@ public struct CompletionsCreateParams: Equatable, Hashable, CustomDebugStringCon
          * `model` (body).
          */model: String? = nil, 
         /**
-         * `messages` (body). A JSON array, as text.
+         * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
          */messages: String? = nil, 
         /**
          * `temperature` (body).
@@ -14205,7 +15413,7 @@ public struct CompletionsStreamParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let model: String?
     /**
-     * `messages` (body). A JSON array, as text.
+     * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
      */
     public let messages: String?
     /**
@@ -14228,7 +15436,7 @@ public struct CompletionsStreamParams: Equatable, Hashable, CustomDebugStringCon
          * `model` (body).
          */model: String? = nil, 
         /**
-         * `messages` (body). A JSON array, as text.
+         * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
          */messages: String? = nil, 
         /**
          * `temperature` (body).
@@ -14308,14 +15516,12 @@ public func FfiConverterTypeCompletionsStreamParams_lower(_ value: CompletionsSt
 
 /**
  * A desktop computer (a sandbox is also addressable as one).
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Computer id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Display name.
      */
@@ -14325,9 +15531,9 @@ public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let slug: String?
     /**
-     * creating, starting, running, stopping, stopped, error, … (open set).
+     * Lifecycle status.
      */
-    public let status: String?
+    public let status: String
     /**
      * Template type.
      */
@@ -14337,7 +15543,7 @@ public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let size: String?
     /**
-     * public, tenant or key.
+     * Who may reach it.
      */
     public let visibility: String?
     /**
@@ -14378,7 +15584,7 @@ public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Computer id.
-         */id: String?, 
+         */id: String, 
         /**
          * Display name.
          */name: String?, 
@@ -14386,8 +15592,8 @@ public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
          * URL-safe name.
          */slug: String?, 
         /**
-         * creating, starting, running, stopping, stopped, error, … (open set).
-         */status: String?, 
+         * Lifecycle status.
+         */status: String, 
         /**
          * Template type.
          */templateType: String?, 
@@ -14395,7 +15601,7 @@ public struct Computer: Equatable, Hashable, CustomDebugStringConvertible {
          * Size name.
          */size: String?, 
         /**
-         * public, tenant or key.
+         * Who may reach it.
          */visibility: String?, 
         /**
          * IP address.
@@ -14465,10 +15671,10 @@ public struct FfiConverterTypeComputer: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Computer {
         return
             try Computer(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 slug: FfiConverterOptionString.read(from: &buf), 
-                status: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
                 templateType: FfiConverterOptionString.read(from: &buf), 
                 size: FfiConverterOptionString.read(from: &buf), 
                 visibility: FfiConverterOptionString.read(from: &buf), 
@@ -14484,10 +15690,10 @@ public struct FfiConverterTypeComputer: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Computer, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.slug, into: &buf)
-        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.templateType, into: &buf)
         FfiConverterOptionString.write(value.size, into: &buf)
         FfiConverterOptionString.write(value.visibility, into: &buf)
@@ -14683,11 +15889,11 @@ public func FfiConverterTypeComputerDestroyParams_lower(_ value: ComputerDestroy
  */
 public struct ComputerEnvCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
-     * `value` (body).
+     * `value` (body). Required.
      */
     public let value: String?
     /**
@@ -14699,10 +15905,10 @@ public struct ComputerEnvCreateParams: Equatable, Hashable, CustomDebugStringCon
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
-         * `value` (body).
+         * `value` (body). Required.
          */value: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14773,7 +15979,7 @@ public func FfiConverterTypeComputerEnvCreateParams_lower(_ value: ComputerEnvCr
  */
 public struct ComputerEnvUpdateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `value` (body).
+     * `value` (body). Required.
      */
     public let value: String?
     /**
@@ -14785,7 +15991,7 @@ public struct ComputerEnvUpdateParams: Equatable, Hashable, CustomDebugStringCon
     // declare one manually.
     public init(
         /**
-         * `value` (body).
+         * `value` (body). Required.
          */value: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14853,7 +16059,7 @@ public func FfiConverterTypeComputerEnvUpdateParams_lower(_ value: ComputerEnvUp
  */
 public struct ComputerMetricsGetParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `window` (query).
+     * `window` (query). Time window such as `1h` or `24h`.
      */
     public let window: String?
     /**
@@ -14865,7 +16071,7 @@ public struct ComputerMetricsGetParams: Equatable, Hashable, CustomDebugStringCo
     // declare one manually.
     public init(
         /**
-         * `window` (query).
+         * `window` (query). Time window such as `1h` or `24h`.
          */window: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -15299,7 +16505,7 @@ public struct ComputerStartParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let noEnv: Bool?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
@@ -15327,7 +16533,7 @@ public struct ComputerStartParams: Equatable, Hashable, CustomDebugStringConvert
          * `no_env` (body).
          */noEnv: Bool? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
          * `fail_fast` (body).
@@ -15425,7 +16631,7 @@ public struct ComputersCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let size: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -15445,7 +16651,7 @@ public struct ComputersCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -15470,7 +16676,7 @@ public struct ComputersCreateParams: Equatable, Hashable, CustomDebugStringConve
          * `size` (body).
          */size: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `visibility` (body).
@@ -15485,7 +16691,7 @@ public struct ComputersCreateParams: Equatable, Hashable, CustomDebugStringConve
          * `external_workspace_id` (body).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (body).
@@ -15663,11 +16869,11 @@ public func FfiConverterTypeComputersDeleteParams_lower(_ value: ComputersDelete
  */
 public struct ComputersListParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `page` (query).
+     * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
     public let page: Int64?
     /**
-     * `per_page` (query).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
     public let perPage: Int64?
     /**
@@ -15687,10 +16893,10 @@ public struct ComputersListParams: Equatable, Hashable, CustomDebugStringConvert
     // declare one manually.
     public init(
         /**
-         * `page` (query).
+         * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
          */page: Int64? = nil, 
         /**
-         * `per_page` (query).
+         * `per_page` (query). Items per page, for lists paged by number.
          */perPage: Int64? = nil, 
         /**
          * `status` (query).
@@ -15777,7 +16983,7 @@ public struct ComputersUpdateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let name: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -15792,7 +16998,7 @@ public struct ComputersUpdateParams: Equatable, Hashable, CustomDebugStringConve
          * `name` (body).
          */name: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -15859,11 +17065,231 @@ public func FfiConverterTypeComputersUpdateParams_lower(_ value: ComputersUpdate
 
 
 /**
+ * The tenant's credit balance.
+ */
+public struct CreditBalance: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Credits left.
+     */
+    public let balance: Int64
+    /**
+     * Unit (`credits`).
+     */
+    public let currency: String?
+    /**
+     * Expiry of the credits, if any.
+     */
+    public let expiresAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Credits left.
+         */balance: Int64, 
+        /**
+         * Unit (`credits`).
+         */currency: String?, 
+        /**
+         * Expiry of the credits, if any.
+         */expiresAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.balance = balance
+        self.currency = currency
+        self.expiresAt = expiresAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_creditbalance_uniffi_trait_debug(
+            FfiConverterTypeCreditBalance_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CreditBalance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditBalance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditBalance {
+        return
+            try CreditBalance(
+                balance: FfiConverterInt64.read(from: &buf), 
+                currency: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditBalance, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.balance, into: &buf)
+        FfiConverterOptionString.write(value.currency, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditBalance_lift(_ buf: RustBuffer) throws -> CreditBalance {
+    return try FfiConverterTypeCreditBalance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditBalance_lower(_ value: CreditBalance) -> RustBuffer {
+    return FfiConverterTypeCreditBalance.lower(value)
+}
+
+
+/**
+ * One credit transaction.
+ */
+public struct CreditTransaction: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Transaction id.
+     */
+    public let id: String
+    /**
+     * Credits; negative for debits.
+     */
+    public let amount: Int64
+    /**
+     * Transaction type.
+     */
+    public let type: String?
+    /**
+     * What it was for.
+     */
+    public let description: String?
+    /**
+     * Time.
+     */
+    public let createdAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Transaction id.
+         */id: String, 
+        /**
+         * Credits; negative for debits.
+         */amount: Int64, 
+        /**
+         * Transaction type.
+         */type: String?, 
+        /**
+         * What it was for.
+         */description: String?, 
+        /**
+         * Time.
+         */createdAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.amount = amount
+        self.type = type
+        self.description = description
+        self.createdAt = createdAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_credittransaction_uniffi_trait_debug(
+            FfiConverterTypeCreditTransaction_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CreditTransaction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditTransaction: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditTransaction {
+        return
+            try CreditTransaction(
+                id: FfiConverterString.read(from: &buf), 
+                amount: FfiConverterInt64.read(from: &buf), 
+                type: FfiConverterOptionString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditTransaction, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterInt64.write(value.amount, into: &buf)
+        FfiConverterOptionString.write(value.type, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditTransaction_lift(_ buf: RustBuffer) throws -> CreditTransaction {
+    return try FfiConverterTypeCreditTransaction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditTransaction_lower(_ value: CreditTransaction) -> RustBuffer {
+    return FfiConverterTypeCreditTransaction.lower(value)
+}
+
+
+/**
  * Keyword parameters of `credits.history`; every field is optional.
  */
 public struct CreditsHistoryParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
@@ -15883,7 +17309,7 @@ public struct CreditsHistoryParams: Equatable, Hashable, CustomDebugStringConver
     // declare one manually.
     public init(
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
          * `offset` (query).
@@ -15960,14 +17386,12 @@ public func FfiConverterTypeCreditsHistoryParams_lower(_ value: CreditsHistoryPa
 
 /**
  * A managed database.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Database id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -15977,9 +17401,21 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let engine: String?
     /**
+     * Engine version.
+     */
+    public let version: String?
+    /**
      * Status (open set).
      */
     public let status: String?
+    /**
+     * Region.
+     */
+    public let region: String?
+    /**
+     * Size in GB.
+     */
+    public let sizeGb: Int64?
     /**
      * Creation time.
      */
@@ -15994,7 +17430,7 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Database id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -16002,8 +17438,17 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
          * Engine (postgres, …).
          */engine: String?, 
         /**
+         * Engine version.
+         */version: String?, 
+        /**
          * Status (open set).
          */status: String?, 
+        /**
+         * Region.
+         */region: String?, 
+        /**
+         * Size in GB.
+         */sizeGb: Int64?, 
         /**
          * Creation time.
          */createdAt: String?, 
@@ -16013,7 +17458,10 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
         self.id = id
         self.name = name
         self.engine = engine
+        self.version = version
         self.status = status
+        self.region = region
+        self.sizeGb = sizeGb
         self.createdAt = createdAt
         self.extra = extra
     }
@@ -16045,20 +17493,26 @@ public struct FfiConverterTypeDatabase: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Database {
         return
             try Database(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 engine: FfiConverterOptionString.read(from: &buf), 
+                version: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
+                region: FfiConverterOptionString.read(from: &buf), 
+                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Database, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.engine, into: &buf)
+        FfiConverterOptionString.write(value.version, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.region, into: &buf)
+        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -16077,6 +17531,136 @@ public func FfiConverterTypeDatabase_lift(_ buf: RustBuffer) throws -> Database 
 #endif
 public func FfiConverterTypeDatabase_lower(_ value: Database) -> RustBuffer {
     return FfiConverterTypeDatabase.lower(value)
+}
+
+
+/**
+ * Connection credentials of a database; every field that grants access is hidden when printed.
+ */
+public struct DatabaseCredentials: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Connection URL, password included.
+     */
+    public let url: String?
+    /**
+     * Host name.
+     */
+    public let host: String?
+    /**
+     * Port.
+     */
+    public let port: Int64?
+    /**
+     * Database name.
+     */
+    public let database: String?
+    /**
+     * User name.
+     */
+    public let username: String?
+    /**
+     * Password.
+     */
+    public let password: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Connection URL, password included.
+         */url: String?, 
+        /**
+         * Host name.
+         */host: String?, 
+        /**
+         * Port.
+         */port: Int64?, 
+        /**
+         * Database name.
+         */database: String?, 
+        /**
+         * User name.
+         */username: String?, 
+        /**
+         * Password.
+         */password: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.url = url
+        self.host = host
+        self.port = port
+        self.database = database
+        self.username = username
+        self.password = password
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_databasecredentials_uniffi_trait_debug(
+            FfiConverterTypeDatabaseCredentials_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DatabaseCredentials: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DatabaseCredentials {
+        return
+            try DatabaseCredentials(
+                url: FfiConverterOptionString.read(from: &buf), 
+                host: FfiConverterOptionString.read(from: &buf), 
+                port: FfiConverterOptionInt64.read(from: &buf), 
+                database: FfiConverterOptionString.read(from: &buf), 
+                username: FfiConverterOptionString.read(from: &buf), 
+                password: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DatabaseCredentials, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.host, into: &buf)
+        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.database, into: &buf)
+        FfiConverterOptionString.write(value.username, into: &buf)
+        FfiConverterOptionString.write(value.password, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabaseCredentials_lift(_ buf: RustBuffer) throws -> DatabaseCredentials {
+    return try FfiConverterTypeDatabaseCredentials.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabaseCredentials_lower(_ value: DatabaseCredentials) -> RustBuffer {
+    return FfiConverterTypeDatabaseCredentials.lower(value)
 }
 
 
@@ -16154,7 +17738,7 @@ public func FfiConverterTypeDatabasePage_lower(_ value: DatabasePage) -> RustBuf
  */
 public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
@@ -16166,7 +17750,7 @@ public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let version: String?
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     public let sizeGb: Int64?
     /**
@@ -16202,7 +17786,7 @@ public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConve
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
          * `engine` (body).
@@ -16211,7 +17795,7 @@ public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConve
          * `version` (body).
          */version: String? = nil, 
         /**
-         * `size_gb` (body).
+         * `size_gb` (body). Size in GB.
          */sizeGb: Int64? = nil, 
         /**
          * `plan` (body).
@@ -16328,11 +17912,11 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let status: String?
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -16347,10 +17931,10 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
          * `status` (query).
          */status: String? = nil, 
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -16428,7 +18012,7 @@ public struct DatabasesUpdateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let name: String?
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     public let sizeGb: Int64?
     /**
@@ -16447,7 +18031,7 @@ public struct DatabasesUpdateParams: Equatable, Hashable, CustomDebugStringConve
          * `name` (body).
          */name: String? = nil, 
         /**
-         * `size_gb` (body).
+         * `size_gb` (body). Size in GB.
          */sizeGb: Int64? = nil, 
         /**
          * `plan` (body).
@@ -16520,15 +18104,133 @@ public func FfiConverterTypeDatabasesUpdateParams_lower(_ value: DatabasesUpdate
 
 
 /**
+ * The acknowledgement of a delete, revoke or cancel.
+ */
+public struct Deleted: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether the server accepted it.
+     */
+    public let ok: Bool?
+    /**
+     * Id of what was removed, when the route says.
+     */
+    public let id: String?
+    /**
+     * Set by routes that report deletion.
+     */
+    public let deleted: Bool?
+    /**
+     * Set by routes that report revocation.
+     */
+    public let revoked: Bool?
+    /**
+     * Final status, when the route reports one.
+     */
+    public let status: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the server accepted it.
+         */ok: Bool?, 
+        /**
+         * Id of what was removed, when the route says.
+         */id: String?, 
+        /**
+         * Set by routes that report deletion.
+         */deleted: Bool?, 
+        /**
+         * Set by routes that report revocation.
+         */revoked: Bool?, 
+        /**
+         * Final status, when the route reports one.
+         */status: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.ok = ok
+        self.id = id
+        self.deleted = deleted
+        self.revoked = revoked
+        self.status = status
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deleted_uniffi_trait_debug(
+            FfiConverterTypeDeleted_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Deleted: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeleted: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Deleted {
+        return
+            try Deleted(
+                ok: FfiConverterOptionBool.read(from: &buf), 
+                id: FfiConverterOptionString.read(from: &buf), 
+                deleted: FfiConverterOptionBool.read(from: &buf), 
+                revoked: FfiConverterOptionBool.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Deleted, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.ok, into: &buf)
+        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterOptionBool.write(value.deleted, into: &buf)
+        FfiConverterOptionBool.write(value.revoked, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeleted_lift(_ buf: RustBuffer) throws -> Deleted {
+    return try FfiConverterTypeDeleted.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeleted_lower(_ value: Deleted) -> RustBuffer {
+    return FfiConverterTypeDeleted.lower(value)
+}
+
+
+/**
  * A deployment.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Deployment: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Deployment id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -16550,6 +18252,14 @@ public struct Deployment: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let url: String?
     /**
+     * Public URL (the name some routes use).
+     */
+    public let publicUrl: String?
+    /**
+     * Version being served.
+     */
+    public let activeVersionId: String?
+    /**
      * Creation time.
      */
     public let createdAt: String?
@@ -16563,7 +18273,7 @@ public struct Deployment: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Deployment id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -16580,6 +18290,12 @@ public struct Deployment: Equatable, Hashable, CustomDebugStringConvertible {
          * Public URL.
          */url: String?, 
         /**
+         * Public URL (the name some routes use).
+         */publicUrl: String?, 
+        /**
+         * Version being served.
+         */activeVersionId: String?, 
+        /**
          * Creation time.
          */createdAt: String?, 
         /**
@@ -16591,6 +18307,8 @@ public struct Deployment: Equatable, Hashable, CustomDebugStringConvertible {
         self.status = status
         self.projectId = projectId
         self.url = url
+        self.publicUrl = publicUrl
+        self.activeVersionId = activeVersionId
         self.createdAt = createdAt
         self.extra = extra
     }
@@ -16622,24 +18340,28 @@ public struct FfiConverterTypeDeployment: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Deployment {
         return
             try Deployment(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 projectId: FfiConverterOptionString.read(from: &buf), 
                 url: FfiConverterOptionString.read(from: &buf), 
+                publicUrl: FfiConverterOptionString.read(from: &buf), 
+                activeVersionId: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Deployment, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.projectId, into: &buf)
         FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.publicUrl, into: &buf)
+        FfiConverterOptionString.write(value.activeVersionId, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -16735,7 +18457,7 @@ public func FfiConverterTypeDeploymentPage_lower(_ value: DeploymentPage) -> Rus
  */
 public struct DeploymentsCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
@@ -16763,7 +18485,7 @@ public struct DeploymentsCreateParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let autoDeploy: Bool?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -16771,7 +18493,7 @@ public struct DeploymentsCreateParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -16791,7 +18513,7 @@ public struct DeploymentsCreateParams: Equatable, Hashable, CustomDebugStringCon
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
          * `source_type` (body).
@@ -16812,13 +18534,13 @@ public struct DeploymentsCreateParams: Equatable, Hashable, CustomDebugStringCon
          * `auto_deploy` (body).
          */autoDeploy: Bool? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `external_workspace_id` (body).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (body).
@@ -16933,7 +18655,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let state: String?
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
@@ -16941,7 +18663,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -16949,7 +18671,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalProjectId: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -16967,19 +18689,19 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
          * `state` (query).
          */state: String? = nil, 
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
          * `external_workspace_id` (query).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (query).
+         * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (query).
          */externalProjectId: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -17089,7 +18811,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
      */
     public let runCommand: String?
     /**
-     * `port` (body).
+     * `port` (body). Port number inside the sandbox or computer.
      */
     public let port: Int64?
     /**
@@ -17105,7 +18827,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -17143,7 +18865,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
          * `run_command` (body).
          */runCommand: String? = nil, 
         /**
-         * `port` (body).
+         * `port` (body). Port number inside the sandbox or computer.
          */port: Int64? = nil, 
         /**
          * `health_check_path` (body).
@@ -17155,7 +18877,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
          * `external_workspace_id` (body).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (body).
@@ -17363,7 +19085,7 @@ public struct DeploymentsUpdateParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let autoDeploy: Bool?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -17371,7 +19093,7 @@ public struct DeploymentsUpdateParams: Equatable, Hashable, CustomDebugStringCon
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -17393,13 +19115,13 @@ public struct DeploymentsUpdateParams: Equatable, Hashable, CustomDebugStringCon
          * `auto_deploy` (body).
          */autoDeploy: Bool? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `external_workspace_id` (body).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (body).
@@ -17565,7 +19287,7 @@ public func FfiConverterTypeDesktopClickParams_lower(_ value: DesktopClickParams
  */
 public struct DesktopScrollParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `clicks` (body).
+     * `clicks` (body). Scroll steps.
      */
     public let clicks: Int64?
     /**
@@ -17577,7 +19299,7 @@ public struct DesktopScrollParams: Equatable, Hashable, CustomDebugStringConvert
     // declare one manually.
     public init(
         /**
-         * `clicks` (body).
+         * `clicks` (body). Scroll steps.
          */clicks: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -17645,7 +19367,7 @@ public func FfiConverterTypeDesktopScrollParams_lower(_ value: DesktopScrollPara
  */
 public struct DesktopTypeParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `delay` (body).
+     * `delay` (body). Milliseconds between keystrokes.
      */
     public let delay: Int64?
     /**
@@ -17657,7 +19379,7 @@ public struct DesktopTypeParams: Equatable, Hashable, CustomDebugStringConvertib
     // declare one manually.
     public init(
         /**
-         * `delay` (body).
+         * `delay` (body). Milliseconds between keystrokes.
          */delay: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -17725,7 +19447,7 @@ public func FfiConverterTypeDesktopTypeParams_lower(_ value: DesktopTypeParams) 
  */
 public struct EmbeddingsCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `input` (body). Any JSON value, as text.
+     * `input` (body). Any JSON value, as text. Required.
      */
     public let input: String?
     /**
@@ -17741,7 +19463,7 @@ public struct EmbeddingsCreateParams: Equatable, Hashable, CustomDebugStringConv
     // declare one manually.
     public init(
         /**
-         * `input` (body). Any JSON value, as text.
+         * `input` (body). Any JSON value, as text. Required.
          */input: String? = nil, 
         /**
          * `model` (body).
@@ -17807,6 +19529,216 @@ public func FfiConverterTypeEmbeddingsCreateParams_lift(_ buf: RustBuffer) throw
 #endif
 public func FfiConverterTypeEmbeddingsCreateParams_lower(_ value: EmbeddingsCreateParams) -> RustBuffer {
     return FfiConverterTypeEmbeddingsCreateParams.lower(value)
+}
+
+
+/**
+ * The outcome of setting environment variables.
+ */
+public struct EnvUpdate: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Names of the variables set.
+     */
+    public let updated: [String]?
+    /**
+     * The variables as stored.
+     */
+    public let vars: [EnvVar]?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Names of the variables set.
+         */updated: [String]?, 
+        /**
+         * The variables as stored.
+         */vars: [EnvVar]?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.updated = updated
+        self.vars = vars
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_envupdate_uniffi_trait_debug(
+            FfiConverterTypeEnvUpdate_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension EnvUpdate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnvUpdate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnvUpdate {
+        return
+            try EnvUpdate(
+                updated: FfiConverterOptionSequenceString.read(from: &buf), 
+                vars: FfiConverterOptionSequenceTypeEnvVar.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnvUpdate, into buf: inout [UInt8]) {
+        FfiConverterOptionSequenceString.write(value.updated, into: &buf)
+        FfiConverterOptionSequenceTypeEnvVar.write(value.vars, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnvUpdate_lift(_ buf: RustBuffer) throws -> EnvUpdate {
+    return try FfiConverterTypeEnvUpdate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnvUpdate_lower(_ value: EnvUpdate) -> RustBuffer {
+    return FfiConverterTypeEnvUpdate.lower(value)
+}
+
+
+/**
+ * An environment variable of a sandbox or computer; the value may be masked.
+ */
+public struct EnvVar: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Variable name.
+     */
+    public let key: String
+    /**
+     * Value (masked when encrypted).
+     */
+    public let value: String?
+    /**
+     * Whether the value is stored encrypted.
+     */
+    public let encrypted: Bool?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Last update time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Variable name.
+         */key: String, 
+        /**
+         * Value (masked when encrypted).
+         */value: String?, 
+        /**
+         * Whether the value is stored encrypted.
+         */encrypted: Bool?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Last update time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.key = key
+        self.value = value
+        self.encrypted = encrypted
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(
+            FfiConverterTypeEnvVar_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension EnvVar: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnvVar: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EnvVar {
+        return
+            try EnvVar(
+                key: FfiConverterString.read(from: &buf), 
+                value: FfiConverterOptionString.read(from: &buf), 
+                encrypted: FfiConverterOptionBool.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EnvVar, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterOptionString.write(value.value, into: &buf)
+        FfiConverterOptionBool.write(value.encrypted, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnvVar_lift(_ buf: RustBuffer) throws -> EnvVar {
+    return try FfiConverterTypeEnvVar.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnvVar_lower(_ value: EnvVar) -> RustBuffer {
+    return FfiConverterTypeEnvVar.lower(value)
 }
 
 
@@ -17900,27 +19832,25 @@ public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
 
 
 /**
- * The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`.
- *
- * Every field is optional: a server that omits one never breaks the client.
+ * The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
  */
 public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * Standard output (computer exec).
+     * Standard output.
      */
-    public let output: String?
+    public let stdout: String
     /**
-     * Standard output (sandbox exec).
+     * Standard output (the name the computer route and the official SDKs use).
      */
-    public let stdout: String?
+    public let output: String
     /**
      * Standard error.
      */
     public let stderr: String?
     /**
-     * Exit code.
+     * Exit code (124 when the command timed out).
      */
-    public let exitCode: Int64?
+    public let exitCode: Int64
     /**
      * Whether the command exited with 0.
      */
@@ -17938,17 +19868,17 @@ public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
     // declare one manually.
     public init(
         /**
-         * Standard output (computer exec).
-         */output: String?, 
+         * Standard output.
+         */stdout: String, 
         /**
-         * Standard output (sandbox exec).
-         */stdout: String?, 
+         * Standard output (the name the computer route and the official SDKs use).
+         */output: String, 
         /**
          * Standard error.
          */stderr: String?, 
         /**
-         * Exit code.
-         */exitCode: Int64?, 
+         * Exit code (124 when the command timed out).
+         */exitCode: Int64, 
         /**
          * Whether the command exited with 0.
          */success: Bool?, 
@@ -17958,8 +19888,8 @@ public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
-        self.output = output
         self.stdout = stdout
+        self.output = output
         self.stderr = stderr
         self.exitCode = exitCode
         self.success = success
@@ -17994,10 +19924,10 @@ public struct FfiConverterTypeExecResult: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecResult {
         return
             try ExecResult(
-                output: FfiConverterOptionString.read(from: &buf), 
-                stdout: FfiConverterOptionString.read(from: &buf), 
+                stdout: FfiConverterString.read(from: &buf), 
+                output: FfiConverterString.read(from: &buf), 
                 stderr: FfiConverterOptionString.read(from: &buf), 
-                exitCode: FfiConverterOptionInt64.read(from: &buf), 
+                exitCode: FfiConverterInt64.read(from: &buf), 
                 success: FfiConverterOptionBool.read(from: &buf), 
                 durationMs: FfiConverterOptionInt64.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -18005,10 +19935,10 @@ public struct FfiConverterTypeExecResult: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ExecResult, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.output, into: &buf)
-        FfiConverterOptionString.write(value.stdout, into: &buf)
+        FfiConverterString.write(value.stdout, into: &buf)
+        FfiConverterString.write(value.output, into: &buf)
         FfiConverterOptionString.write(value.stderr, into: &buf)
-        FfiConverterOptionInt64.write(value.exitCode, into: &buf)
+        FfiConverterInt64.write(value.exitCode, into: &buf)
         FfiConverterOptionBool.write(value.success, into: &buf)
         FfiConverterOptionInt64.write(value.durationMs, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -18036,11 +19966,11 @@ public func FfiConverterTypeExecResult_lower(_ value: ExecResult) -> RustBuffer 
  */
 public struct ExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     public let command: String?
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     public let timeout: Int64?
     /**
@@ -18048,7 +19978,7 @@ public struct ExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let workingDir: String?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
@@ -18060,16 +19990,16 @@ public struct ExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
     // declare one manually.
     public init(
         /**
-         * `command` (body).
+         * `command` (body). Shell command line to run. Required.
          */command: String? = nil, 
         /**
-         * `timeout` (body).
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
          */timeout: Int64? = nil, 
         /**
          * `working_dir` (body).
          */workingDir: String? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -18142,19 +20072,237 @@ public func FfiConverterTypeExecRunParams_lower(_ value: ExecRunParams) -> RustB
 
 
 /**
+ * A file or directory of a sandbox; `children` is filled by `tree`.
+ */
+public struct FileEntry: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Absolute path.
+     */
+    public let path: String
+    /**
+     * Last path segment.
+     */
+    public let name: String?
+    /**
+     * Entry type.
+     */
+    public let type: String?
+    /**
+     * Size in bytes.
+     */
+    public let size: Int64?
+    /**
+     * Last modification time.
+     */
+    public let modifiedAt: String?
+    /**
+     * Entries below a directory (`tree` only), each shaped like this one. A JSON array, as text.
+     */
+    public let children: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Absolute path.
+         */path: String, 
+        /**
+         * Last path segment.
+         */name: String?, 
+        /**
+         * Entry type.
+         */type: String?, 
+        /**
+         * Size in bytes.
+         */size: Int64?, 
+        /**
+         * Last modification time.
+         */modifiedAt: String?, 
+        /**
+         * Entries below a directory (`tree` only), each shaped like this one. A JSON array, as text.
+         */children: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.path = path
+        self.name = name
+        self.type = type
+        self.size = size
+        self.modifiedAt = modifiedAt
+        self.children = children
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(
+            FfiConverterTypeFileEntry_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FileEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileEntry {
+        return
+            try FileEntry(
+                path: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                type: FfiConverterOptionString.read(from: &buf), 
+                size: FfiConverterOptionInt64.read(from: &buf), 
+                modifiedAt: FfiConverterOptionString.read(from: &buf), 
+                children: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileEntry, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.type, into: &buf)
+        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionString.write(value.modifiedAt, into: &buf)
+        FfiConverterOptionString.write(value.children, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileEntry_lift(_ buf: RustBuffer) throws -> FileEntry {
+    return try FfiConverterTypeFileEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileEntry_lower(_ value: FileEntry) -> RustBuffer {
+    return FfiConverterTypeFileEntry.lower(value)
+}
+
+
+/**
+ * A file written into a sandbox.
+ */
+public struct FileWritten: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Absolute path.
+     */
+    public let path: String
+    /**
+     * Bytes written.
+     */
+    public let sizeBytes: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Absolute path.
+         */path: String, 
+        /**
+         * Bytes written.
+         */sizeBytes: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.path = path
+        self.sizeBytes = sizeBytes
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_filewritten_uniffi_trait_debug(
+            FfiConverterTypeFileWritten_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FileWritten: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileWritten: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileWritten {
+        return
+            try FileWritten(
+                path: FfiConverterString.read(from: &buf), 
+                sizeBytes: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileWritten, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterOptionInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileWritten_lift(_ buf: RustBuffer) throws -> FileWritten {
+    return try FfiConverterTypeFileWritten.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileWritten_lower(_ value: FileWritten) -> RustBuffer {
+    return FfiConverterTypeFileWritten.lower(value)
+}
+
+
+/**
  * An invitation to a workspace or organisation.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Invite: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Invite id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Invitee email.
      */
-    public let email: String?
+    public let email: String
     /**
      * Role granted on acceptance.
      */
@@ -18172,7 +20320,11 @@ public struct Invite: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let token: String?
     /**
-     * pending, accepted, revoked, expired (open set).
+     * Acceptance link.
+     */
+    public let inviteUrl: String?
+    /**
+     * Invite status.
      */
     public let status: String?
     /**
@@ -18193,10 +20345,10 @@ public struct Invite: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Invite id.
-         */id: String?, 
+         */id: String, 
         /**
          * Invitee email.
-         */email: String?, 
+         */email: String, 
         /**
          * Role granted on acceptance.
          */role: String?, 
@@ -18210,7 +20362,10 @@ public struct Invite: Equatable, Hashable, CustomDebugStringConvertible {
          * Acceptance token.
          */token: String?, 
         /**
-         * pending, accepted, revoked, expired (open set).
+         * Acceptance link.
+         */inviteUrl: String?, 
+        /**
+         * Invite status.
          */status: String?, 
         /**
          * Expiry.
@@ -18227,6 +20382,7 @@ public struct Invite: Equatable, Hashable, CustomDebugStringConvertible {
         self.workspaceId = workspaceId
         self.tenantId = tenantId
         self.token = token
+        self.inviteUrl = inviteUrl
         self.status = status
         self.expiresAt = expiresAt
         self.acceptedAt = acceptedAt
@@ -18260,12 +20416,13 @@ public struct FfiConverterTypeInvite: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Invite {
         return
             try Invite(
-                id: FfiConverterOptionString.read(from: &buf), 
-                email: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                email: FfiConverterString.read(from: &buf), 
                 role: FfiConverterOptionString.read(from: &buf), 
                 workspaceId: FfiConverterOptionString.read(from: &buf), 
                 tenantId: FfiConverterOptionString.read(from: &buf), 
                 token: FfiConverterOptionString.read(from: &buf), 
+                inviteUrl: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterOptionString.read(from: &buf), 
                 acceptedAt: FfiConverterOptionString.read(from: &buf), 
@@ -18274,12 +20431,13 @@ public struct FfiConverterTypeInvite: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Invite, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
-        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.role, into: &buf)
         FfiConverterOptionString.write(value.workspaceId, into: &buf)
         FfiConverterOptionString.write(value.tenantId, into: &buf)
         FfiConverterOptionString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.inviteUrl, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.expiresAt, into: &buf)
         FfiConverterOptionString.write(value.acceptedAt, into: &buf)
@@ -18304,80 +20462,25 @@ public func FfiConverterTypeInvite_lower(_ value: Invite) -> RustBuffer {
 
 
 /**
- * One page of a cursor-paginated list of JSON text items.
+ * The outcome of accepting an invitation.
  */
-public struct JsonPage: Equatable, Hashable {
+public struct InviteAcceptance: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * The items of this page.
+     * Whether it was accepted.
      */
-    public let items: [String]
+    public let accepted: Bool
     /**
-     * The cursor of the next page; null/nil on the last one.
+     * Organisation joined.
      */
-    public let nextCursor: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The items of this page.
-         */items: [String], 
-        /**
-         * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
-        self.items = items
-        self.nextCursor = nextCursor
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension JsonPage: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeJsonPage: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> JsonPage {
-        return
-            try JsonPage(
-                items: FfiConverterSequenceString.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: JsonPage, into buf: inout [UInt8]) {
-        FfiConverterSequenceString.write(value.items, into: &buf)
-        FfiConverterOptionString.write(value.nextCursor, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJsonPage_lift(_ buf: RustBuffer) throws -> JsonPage {
-    return try FfiConverterTypeJsonPage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeJsonPage_lower(_ value: JsonPage) -> RustBuffer {
-    return FfiConverterTypeJsonPage.lower(value)
-}
-
-
-/**
- * A member of a workspace.
- *
- * Every field is optional: a server that omits one never breaks the client.
- */
-public struct Member: Equatable, Hashable, CustomDebugStringConvertible {
+    public let tenantId: String?
+    /**
+     * Workspace joined (workspace invites).
+     */
+    public let workspaceId: String?
+    /**
+     * Role granted.
+     */
+    public let role: String?
     /**
      * User id.
      */
@@ -18387,7 +20490,261 @@ public struct Member: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let email: String?
     /**
-     * owner, admin, member, viewer (open set).
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether it was accepted.
+         */accepted: Bool, 
+        /**
+         * Organisation joined.
+         */tenantId: String?, 
+        /**
+         * Workspace joined (workspace invites).
+         */workspaceId: String?, 
+        /**
+         * Role granted.
+         */role: String?, 
+        /**
+         * User id.
+         */userId: String?, 
+        /**
+         * Email.
+         */email: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.accepted = accepted
+        self.tenantId = tenantId
+        self.workspaceId = workspaceId
+        self.role = role
+        self.userId = userId
+        self.email = email
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_inviteacceptance_uniffi_trait_debug(
+            FfiConverterTypeInviteAcceptance_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension InviteAcceptance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInviteAcceptance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InviteAcceptance {
+        return
+            try InviteAcceptance(
+                accepted: FfiConverterBool.read(from: &buf), 
+                tenantId: FfiConverterOptionString.read(from: &buf), 
+                workspaceId: FfiConverterOptionString.read(from: &buf), 
+                role: FfiConverterOptionString.read(from: &buf), 
+                userId: FfiConverterOptionString.read(from: &buf), 
+                email: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InviteAcceptance, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.accepted, into: &buf)
+        FfiConverterOptionString.write(value.tenantId, into: &buf)
+        FfiConverterOptionString.write(value.workspaceId, into: &buf)
+        FfiConverterOptionString.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteAcceptance_lift(_ buf: RustBuffer) throws -> InviteAcceptance {
+    return try FfiConverterTypeInviteAcceptance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInviteAcceptance_lower(_ value: InviteAcceptance) -> RustBuffer {
+    return FfiConverterTypeInviteAcceptance.lower(value)
+}
+
+
+/**
+ * What an invitation token grants, readable without an API key.
+ */
+public struct InvitePreview: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Invitee email.
+     */
+    public let email: String?
+    /**
+     * Organisation name.
+     */
+    public let tenantName: String?
+    /**
+     * Role granted on acceptance.
+     */
+    public let role: String?
+    /**
+     * Expiry.
+     */
+    public let expiresAt: String?
+    /**
+     * Whether it has expired.
+     */
+    public let expired: Bool?
+    /**
+     * Whether it was accepted.
+     */
+    public let accepted: Bool?
+    /**
+     * Whether it was withdrawn.
+     */
+    public let revoked: Bool?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Invitee email.
+         */email: String?, 
+        /**
+         * Organisation name.
+         */tenantName: String?, 
+        /**
+         * Role granted on acceptance.
+         */role: String?, 
+        /**
+         * Expiry.
+         */expiresAt: String?, 
+        /**
+         * Whether it has expired.
+         */expired: Bool?, 
+        /**
+         * Whether it was accepted.
+         */accepted: Bool?, 
+        /**
+         * Whether it was withdrawn.
+         */revoked: Bool?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.email = email
+        self.tenantName = tenantName
+        self.role = role
+        self.expiresAt = expiresAt
+        self.expired = expired
+        self.accepted = accepted
+        self.revoked = revoked
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_invitepreview_uniffi_trait_debug(
+            FfiConverterTypeInvitePreview_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension InvitePreview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeInvitePreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> InvitePreview {
+        return
+            try InvitePreview(
+                email: FfiConverterOptionString.read(from: &buf), 
+                tenantName: FfiConverterOptionString.read(from: &buf), 
+                role: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                expired: FfiConverterOptionBool.read(from: &buf), 
+                accepted: FfiConverterOptionBool.read(from: &buf), 
+                revoked: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: InvitePreview, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.email, into: &buf)
+        FfiConverterOptionString.write(value.tenantName, into: &buf)
+        FfiConverterOptionString.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterOptionBool.write(value.expired, into: &buf)
+        FfiConverterOptionBool.write(value.accepted, into: &buf)
+        FfiConverterOptionBool.write(value.revoked, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInvitePreview_lift(_ buf: RustBuffer) throws -> InvitePreview {
+    return try FfiConverterTypeInvitePreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeInvitePreview_lower(_ value: InvitePreview) -> RustBuffer {
+    return FfiConverterTypeInvitePreview.lower(value)
+}
+
+
+/**
+ * A member of a workspace.
+ */
+public struct Member: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * User id.
+     */
+    public let userId: String
+    /**
+     * Email.
+     */
+    public let email: String?
+    /**
+     * Role.
      */
     public let role: String?
     /**
@@ -18408,12 +20765,12 @@ public struct Member: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * User id.
-         */userId: String?, 
+         */userId: String, 
         /**
          * Email.
          */email: String?, 
         /**
-         * owner, admin, member, viewer (open set).
+         * Role.
          */role: String?, 
         /**
          * Workspace id.
@@ -18459,7 +20816,7 @@ public struct FfiConverterTypeMember: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Member {
         return
             try Member(
-                userId: FfiConverterOptionString.read(from: &buf), 
+                userId: FfiConverterString.read(from: &buf), 
                 email: FfiConverterOptionString.read(from: &buf), 
                 role: FfiConverterOptionString.read(from: &buf), 
                 workspaceId: FfiConverterOptionString.read(from: &buf), 
@@ -18469,7 +20826,7 @@ public struct FfiConverterTypeMember: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Member, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.userId, into: &buf)
+        FfiConverterString.write(value.userId, into: &buf)
         FfiConverterOptionString.write(value.email, into: &buf)
         FfiConverterOptionString.write(value.role, into: &buf)
         FfiConverterOptionString.write(value.workspaceId, into: &buf)
@@ -18495,11 +20852,131 @@ public func FfiConverterTypeMember_lower(_ value: Member) -> RustBuffer {
 
 
 /**
+ * Resource metrics of a computer over a window; each series is a list of `{t, value}` points.
+ */
+public struct Metrics: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Computer id.
+     */
+    public let computerId: String?
+    /**
+     * Window, e.g. `1h`.
+     */
+    public let window: String?
+    /**
+     * CPU use in percent. A JSON array, as text.
+     */
+    public let cpuPercent: String?
+    /**
+     * Memory use in MiB. A JSON array, as text.
+     */
+    public let memoryMb: String?
+    /**
+     * Disk use in MiB. A JSON array, as text.
+     */
+    public let diskMb: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Computer id.
+         */computerId: String?, 
+        /**
+         * Window, e.g. `1h`.
+         */window: String?, 
+        /**
+         * CPU use in percent. A JSON array, as text.
+         */cpuPercent: String?, 
+        /**
+         * Memory use in MiB. A JSON array, as text.
+         */memoryMb: String?, 
+        /**
+         * Disk use in MiB. A JSON array, as text.
+         */diskMb: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.computerId = computerId
+        self.window = window
+        self.cpuPercent = cpuPercent
+        self.memoryMb = memoryMb
+        self.diskMb = diskMb
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_metrics_uniffi_trait_debug(
+            FfiConverterTypeMetrics_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Metrics: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMetrics: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Metrics {
+        return
+            try Metrics(
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                window: FfiConverterOptionString.read(from: &buf), 
+                cpuPercent: FfiConverterOptionString.read(from: &buf), 
+                memoryMb: FfiConverterOptionString.read(from: &buf), 
+                diskMb: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Metrics, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterOptionString.write(value.window, into: &buf)
+        FfiConverterOptionString.write(value.cpuPercent, into: &buf)
+        FfiConverterOptionString.write(value.memoryMb, into: &buf)
+        FfiConverterOptionString.write(value.diskMb, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMetrics_lift(_ buf: RustBuffer) throws -> Metrics {
+    return try FfiConverterTypeMetrics.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMetrics_lower(_ value: Metrics) -> RustBuffer {
+    return FfiConverterTypeMetrics.lower(value)
+}
+
+
+/**
  * Keyword parameters of `org_invites.create`; every field is optional.
  */
 public struct OrgInvitesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `email` (body).
+     * `email` (body). Required.
      */
     public let email: String?
     /**
@@ -18515,7 +20992,7 @@ public struct OrgInvitesCreateParams: Equatable, Hashable, CustomDebugStringConv
     // declare one manually.
     public init(
         /**
-         * `email` (body).
+         * `email` (body). Required.
          */email: String? = nil, 
         /**
          * `role` (body).
@@ -18585,21 +21062,609 @@ public func FfiConverterTypeOrgInvitesCreateParams_lower(_ value: OrgInvitesCrea
 
 
 /**
- * A short-lived token for a sandbox preview.
- *
- * Every field is optional: a server that omits one never breaks the client.
+ * An exposed port of a computer.
  */
-public struct PreviewToken: Equatable, Hashable, CustomDebugStringConvertible {
+public struct Port: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Port number.
+     */
+    public let port: Int64
+    /**
+     * Protocol (`http`).
+     */
+    public let `protocol`: String?
+    /**
+     * Who may reach it.
+     */
+    public let visibility: String?
+    /**
+     * Public URL.
+     */
+    public let url: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Last update time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Port number.
+         */port: Int64, 
+        /**
+         * Protocol (`http`).
+         */`protocol`: String?, 
+        /**
+         * Who may reach it.
+         */visibility: String?, 
+        /**
+         * Public URL.
+         */url: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Last update time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.port = port
+        self.`protocol` = `protocol`
+        self.visibility = visibility
+        self.url = url
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_port_uniffi_trait_debug(
+            FfiConverterTypePort_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Port: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePort: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Port {
+        return
+            try Port(
+                port: FfiConverterInt64.read(from: &buf), 
+                protocol: FfiConverterOptionString.read(from: &buf), 
+                visibility: FfiConverterOptionString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Port, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.`protocol`, into: &buf)
+        FfiConverterOptionString.write(value.visibility, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePort_lift(_ buf: RustBuffer) throws -> Port {
+    return try FfiConverterTypePort.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePort_lower(_ value: Port) -> RustBuffer {
+    return FfiConverterTypePort.lower(value)
+}
+
+
+/**
+ * A sandbox port exposed as a preview.
+ */
+public struct Preview: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Preview id.
+     */
+    public let id: String
+    /**
+     * Sandbox port.
+     */
+    public let port: Int64?
+    /**
+     * Sandbox id.
+     */
+    public let sandboxId: String?
+    /**
+     * Public URL.
+     */
+    public let url: String?
+    /**
+     * Status (open set).
+     */
+    public let status: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Preview id.
+         */id: String, 
+        /**
+         * Sandbox port.
+         */port: Int64?, 
+        /**
+         * Sandbox id.
+         */sandboxId: String?, 
+        /**
+         * Public URL.
+         */url: String?, 
+        /**
+         * Status (open set).
+         */status: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.port = port
+        self.sandboxId = sandboxId
+        self.url = url
+        self.status = status
+        self.createdAt = createdAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_preview_uniffi_trait_debug(
+            FfiConverterTypePreview_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Preview: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreview: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Preview {
+        return
+            try Preview(
+                id: FfiConverterString.read(from: &buf), 
+                port: FfiConverterOptionInt64.read(from: &buf), 
+                sandboxId: FfiConverterOptionString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Preview, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.sandboxId, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreview_lift(_ buf: RustBuffer) throws -> Preview {
+    return try FfiConverterTypePreview.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreview_lower(_ value: Preview) -> RustBuffer {
+    return FfiConverterTypePreview.lower(value)
+}
+
+
+/**
+ * The tenant's custom preview domain.
+ */
+public struct PreviewDomain: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The domain, when one is set.
+     */
+    public let domain: String?
+    /**
+     * When its DNS was verified.
+     */
+    public let verifiedAt: String?
+    /**
+     * CNAME target to point the domain at.
+     */
+    public let cnameTarget: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The domain, when one is set.
+         */domain: String?, 
+        /**
+         * When its DNS was verified.
+         */verifiedAt: String?, 
+        /**
+         * CNAME target to point the domain at.
+         */cnameTarget: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.domain = domain
+        self.verifiedAt = verifiedAt
+        self.cnameTarget = cnameTarget
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_previewdomain_uniffi_trait_debug(
+            FfiConverterTypePreviewDomain_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PreviewDomain: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewDomain: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewDomain {
+        return
+            try PreviewDomain(
+                domain: FfiConverterOptionString.read(from: &buf), 
+                verifiedAt: FfiConverterOptionString.read(from: &buf), 
+                cnameTarget: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PreviewDomain, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.domain, into: &buf)
+        FfiConverterOptionString.write(value.verifiedAt, into: &buf)
+        FfiConverterOptionString.write(value.cnameTarget, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewDomain_lift(_ buf: RustBuffer) throws -> PreviewDomain {
+    return try FfiConverterTypePreviewDomain.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewDomain_lower(_ value: PreviewDomain) -> RustBuffer {
+    return FfiConverterTypePreviewDomain.lower(value)
+}
+
+
+/**
+ * The DNS check of the custom preview domain.
+ */
+public struct PreviewDomainCheck: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether the records are in place.
+     */
+    public let verified: Bool
+    /**
+     * The domain.
+     */
+    public let domain: String?
+    /**
+     * Expected CNAME target.
+     */
+    public let target: String?
+    /**
+     * Records checked, each `{type, name, value, verified}`. A JSON array, as text.
+     */
+    public let records: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the records are in place.
+         */verified: Bool, 
+        /**
+         * The domain.
+         */domain: String?, 
+        /**
+         * Expected CNAME target.
+         */target: String?, 
+        /**
+         * Records checked, each `{type, name, value, verified}`. A JSON array, as text.
+         */records: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.verified = verified
+        self.domain = domain
+        self.target = target
+        self.records = records
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_previewdomaincheck_uniffi_trait_debug(
+            FfiConverterTypePreviewDomainCheck_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PreviewDomainCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewDomainCheck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewDomainCheck {
+        return
+            try PreviewDomainCheck(
+                verified: FfiConverterBool.read(from: &buf), 
+                domain: FfiConverterOptionString.read(from: &buf), 
+                target: FfiConverterOptionString.read(from: &buf), 
+                records: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PreviewDomainCheck, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.verified, into: &buf)
+        FfiConverterOptionString.write(value.domain, into: &buf)
+        FfiConverterOptionString.write(value.target, into: &buf)
+        FfiConverterOptionString.write(value.records, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewDomainCheck_lift(_ buf: RustBuffer) throws -> PreviewDomainCheck {
+    return try FfiConverterTypePreviewDomainCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewDomainCheck_lower(_ value: PreviewDomainCheck) -> RustBuffer {
+    return FfiConverterTypePreviewDomainCheck.lower(value)
+}
+
+
+/**
+ * A share token for one preview.
+ */
+public struct PreviewShare: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * The token.
      */
-    public let token: String?
+    public let token: String
     /**
      * Preview URL carrying the token.
      */
     public let url: String?
     /**
-     * read or interact.
+     * The same link under the official SDKs' name.
+     */
+    public let shareUrl: String?
+    /**
+     * Preview id.
+     */
+    public let previewId: String?
+    /**
+     * Expiry.
+     */
+    public let expiresAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The token.
+         */token: String, 
+        /**
+         * Preview URL carrying the token.
+         */url: String?, 
+        /**
+         * The same link under the official SDKs' name.
+         */shareUrl: String?, 
+        /**
+         * Preview id.
+         */previewId: String?, 
+        /**
+         * Expiry.
+         */expiresAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.token = token
+        self.url = url
+        self.shareUrl = shareUrl
+        self.previewId = previewId
+        self.expiresAt = expiresAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_previewshare_uniffi_trait_debug(
+            FfiConverterTypePreviewShare_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PreviewShare: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewShare: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewShare {
+        return
+            try PreviewShare(
+                token: FfiConverterString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                shareUrl: FfiConverterOptionString.read(from: &buf), 
+                previewId: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PreviewShare, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.shareUrl, into: &buf)
+        FfiConverterOptionString.write(value.previewId, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewShare_lift(_ buf: RustBuffer) throws -> PreviewShare {
+    return try FfiConverterTypePreviewShare.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewShare_lower(_ value: PreviewShare) -> RustBuffer {
+    return FfiConverterTypePreviewShare.lower(value)
+}
+
+
+/**
+ * A short-lived token for a sandbox preview.
+ */
+public struct PreviewToken: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The token.
+     */
+    public let token: String
+    /**
+     * Preview URL carrying the token.
+     */
+    public let url: String
+    /**
+     * What the token allows.
      */
     public let scope: String?
     /**
@@ -18616,12 +21681,12 @@ public struct PreviewToken: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * The token.
-         */token: String?, 
+         */token: String, 
         /**
          * Preview URL carrying the token.
-         */url: String?, 
+         */url: String, 
         /**
-         * read or interact.
+         * What the token allows.
          */scope: String?, 
         /**
          * Expiry.
@@ -18663,8 +21728,8 @@ public struct FfiConverterTypePreviewToken: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewToken {
         return
             try PreviewToken(
-                token: FfiConverterOptionString.read(from: &buf), 
-                url: FfiConverterOptionString.read(from: &buf), 
+                token: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
                 scope: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -18672,8 +21737,8 @@ public struct FfiConverterTypePreviewToken: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: PreviewToken, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.token, into: &buf)
-        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
         FfiConverterOptionString.write(value.scope, into: &buf)
         FfiConverterOptionString.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -18697,15 +21762,233 @@ public func FfiConverterTypePreviewToken_lower(_ value: PreviewToken) -> RustBuf
 
 
 /**
+ * The last lines of output of a background process.
+ */
+public struct ProcessLogs: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Combined output.
+     */
+    public let logs: String?
+    /**
+     * Standard output.
+     */
+    public let stdout: String?
+    /**
+     * Standard error.
+     */
+    public let stderr: String?
+    /**
+     * Process id. Text: a string as it is, any other JSON value as JSON text.
+     */
+    public let pid: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Combined output.
+         */logs: String?, 
+        /**
+         * Standard output.
+         */stdout: String?, 
+        /**
+         * Standard error.
+         */stderr: String?, 
+        /**
+         * Process id. Text: a string as it is, any other JSON value as JSON text.
+         */pid: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.logs = logs
+        self.stdout = stdout
+        self.stderr = stderr
+        self.pid = pid
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_processlogs_uniffi_trait_debug(
+            FfiConverterTypeProcessLogs_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ProcessLogs: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeProcessLogs: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProcessLogs {
+        return
+            try ProcessLogs(
+                logs: FfiConverterOptionString.read(from: &buf), 
+                stdout: FfiConverterOptionString.read(from: &buf), 
+                stderr: FfiConverterOptionString.read(from: &buf), 
+                pid: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ProcessLogs, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.logs, into: &buf)
+        FfiConverterOptionString.write(value.stdout, into: &buf)
+        FfiConverterOptionString.write(value.stderr, into: &buf)
+        FfiConverterOptionString.write(value.pid, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProcessLogs_lift(_ buf: RustBuffer) throws -> ProcessLogs {
+    return try FfiConverterTypeProcessLogs.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeProcessLogs_lower(_ value: ProcessLogs) -> RustBuffer {
+    return FfiConverterTypeProcessLogs.lower(value)
+}
+
+
+/**
+ * A published version of a deployment.
+ */
+public struct Publication: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The deployment after publishing.
+     */
+    public let deployment: Deployment
+    /**
+     * The new version: id, number, status, kind, environment. A JSON object, as text.
+     */
+    public let version: String?
+    /**
+     * Data services attached. A JSON array, as text.
+     */
+    public let services: String?
+    /**
+     * Whether the version now serves traffic.
+     */
+    public let promoted: Bool?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The deployment after publishing.
+         */deployment: Deployment, 
+        /**
+         * The new version: id, number, status, kind, environment. A JSON object, as text.
+         */version: String?, 
+        /**
+         * Data services attached. A JSON array, as text.
+         */services: String?, 
+        /**
+         * Whether the version now serves traffic.
+         */promoted: Bool?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.deployment = deployment
+        self.version = version
+        self.services = services
+        self.promoted = promoted
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_publication_uniffi_trait_debug(
+            FfiConverterTypePublication_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Publication: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePublication: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Publication {
+        return
+            try Publication(
+                deployment: FfiConverterTypeDeployment.read(from: &buf), 
+                version: FfiConverterOptionString.read(from: &buf), 
+                services: FfiConverterOptionString.read(from: &buf), 
+                promoted: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Publication, into buf: inout [UInt8]) {
+        FfiConverterTypeDeployment.write(value.deployment, into: &buf)
+        FfiConverterOptionString.write(value.version, into: &buf)
+        FfiConverterOptionString.write(value.services, into: &buf)
+        FfiConverterOptionBool.write(value.promoted, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublication_lift(_ buf: RustBuffer) throws -> Publication {
+    return try FfiConverterTypePublication.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePublication_lower(_ value: Publication) -> RustBuffer {
+    return FfiConverterTypePublication.lower(value)
+}
+
+
+/**
  * Limits for one of an integrator's end users.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Quota: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * The integrator's user id.
      */
-    public let externalUserId: String?
+    public let externalUserId: String
     /**
      * Maximum sandboxes.
      */
@@ -18736,7 +22019,7 @@ public struct Quota: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * The integrator's user id.
-         */externalUserId: String?, 
+         */externalUserId: String, 
         /**
          * Maximum sandboxes.
          */maxSandboxes: Int64?, 
@@ -18791,7 +22074,7 @@ public struct FfiConverterTypeQuota: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Quota {
         return
             try Quota(
-                externalUserId: FfiConverterOptionString.read(from: &buf), 
+                externalUserId: FfiConverterString.read(from: &buf), 
                 maxSandboxes: FfiConverterOptionInt64.read(from: &buf), 
                 maxConcurrent: FfiConverterOptionInt64.read(from: &buf), 
                 maxCreditCents: FfiConverterOptionInt64.read(from: &buf), 
@@ -18802,7 +22085,7 @@ public struct FfiConverterTypeQuota: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Quota, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.externalUserId, into: &buf)
+        FfiConverterString.write(value.externalUserId, into: &buf)
         FfiConverterOptionInt64.write(value.maxSandboxes, into: &buf)
         FfiConverterOptionInt64.write(value.maxConcurrent, into: &buf)
         FfiConverterOptionInt64.write(value.maxCreditCents, into: &buf)
@@ -19052,14 +22335,12 @@ public func FfiConverterTypeRequestOptions_lower(_ value: RequestOptions) -> Rus
 
 /**
  * A code-execution sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Sandbox id (`sbx_…`).
      */
-    public let id: String?
+    public let id: String
     /**
      * Display name.
      */
@@ -19069,9 +22350,9 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let slug: String?
     /**
-     * creating, running, stopped, paused, error, destroyed, … (open set).
+     * Lifecycle state.
      */
-    public let state: String?
+    public let state: String
     /**
      * Whether commands can run.
      */
@@ -19081,7 +22362,7 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let templateId: String?
     /**
-     * xs, small, medium, large, xl.
+     * Size bundle.
      */
     public let size: String?
     /**
@@ -19157,7 +22438,7 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
      */
     public let previewDomain: String?
     /**
-     * Creation time (ISO 8601).
+     * Creation time.
      */
     public let createdAt: String?
     /**
@@ -19170,7 +22451,7 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Sandbox id (`sbx_…`).
-         */id: String?, 
+         */id: String, 
         /**
          * Display name.
          */name: String?, 
@@ -19178,8 +22459,8 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
          * URL-safe name.
          */slug: String?, 
         /**
-         * creating, running, stopped, paused, error, destroyed, … (open set).
-         */state: String?, 
+         * Lifecycle state.
+         */state: String, 
         /**
          * Whether commands can run.
          */ready: Bool?, 
@@ -19187,7 +22468,7 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
          * Template the sandbox was built from.
          */templateId: String?, 
         /**
-         * xs, small, medium, large, xl.
+         * Size bundle.
          */size: String?, 
         /**
          * vCPUs.
@@ -19244,7 +22525,7 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
          * Preview domain.
          */previewDomain: String?, 
         /**
-         * Creation time (ISO 8601).
+         * Creation time.
          */createdAt: String?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -19305,10 +22586,10 @@ public struct FfiConverterTypeSandbox: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sandbox {
         return
             try Sandbox(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 slug: FfiConverterOptionString.read(from: &buf), 
-                state: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
                 ready: FfiConverterOptionBool.read(from: &buf), 
                 templateId: FfiConverterOptionString.read(from: &buf), 
                 size: FfiConverterOptionString.read(from: &buf), 
@@ -19336,10 +22617,10 @@ public struct FfiConverterTypeSandbox: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Sandbox, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.slug, into: &buf)
-        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
         FfiConverterOptionBool.write(value.ready, into: &buf)
         FfiConverterOptionString.write(value.templateId, into: &buf)
         FfiConverterOptionString.write(value.size, into: &buf)
@@ -19387,7 +22668,7 @@ public func FfiConverterTypeSandbox_lower(_ value: Sandbox) -> RustBuffer {
  */
 public struct SandboxEnvSetParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `encrypted` (body).
+     * `encrypted` (body). Store the value encrypted; lists then mask it.
      */
     public let encrypted: Bool?
     /**
@@ -19399,7 +22680,7 @@ public struct SandboxEnvSetParams: Equatable, Hashable, CustomDebugStringConvert
     // declare one manually.
     public init(
         /**
-         * `encrypted` (body).
+         * `encrypted` (body). Store the value encrypted; lists then mask it.
          */encrypted: Bool? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -19471,11 +22752,11 @@ public struct SandboxExecBashParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let cwd: String?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     public let timeout: Int64?
     /**
@@ -19490,10 +22771,10 @@ public struct SandboxExecBashParams: Equatable, Hashable, CustomDebugStringConve
          * `cwd` (body).
          */cwd: String? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
-         * `timeout` (body).
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
          */timeout: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -19567,15 +22848,15 @@ public func FfiConverterTypeSandboxExecBashParams_lower(_ value: SandboxExecBash
  */
 public struct SandboxExecPythonParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `language` (body).
+     * `language` (body). Interpreter, `python` by default.
      */
     public let language: String?
     /**
-     * `context` (body).
+     * `context` (body). Interpreter context id, to keep state between runs.
      */
     public let context: String?
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     public let timeout: Int64?
     /**
@@ -19587,13 +22868,13 @@ public struct SandboxExecPythonParams: Equatable, Hashable, CustomDebugStringCon
     // declare one manually.
     public init(
         /**
-         * `language` (body).
+         * `language` (body). Interpreter, `python` by default.
          */language: String? = nil, 
         /**
-         * `context` (body).
+         * `context` (body). Interpreter context id, to keep state between runs.
          */context: String? = nil, 
         /**
-         * `timeout` (body).
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
          */timeout: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -19667,7 +22948,7 @@ public func FfiConverterTypeSandboxExecPythonParams_lower(_ value: SandboxExecPy
  */
 public struct SandboxExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     public let command: String?
     /**
@@ -19675,11 +22956,11 @@ public struct SandboxExecRunParams: Equatable, Hashable, CustomDebugStringConver
      */
     public let cwd: String?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     public let timeout: Int64?
     /**
@@ -19691,16 +22972,16 @@ public struct SandboxExecRunParams: Equatable, Hashable, CustomDebugStringConver
     // declare one manually.
     public init(
         /**
-         * `command` (body).
+         * `command` (body). Shell command line to run. Required.
          */command: String? = nil, 
         /**
          * `cwd` (body).
          */cwd: String? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
-         * `timeout` (body).
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
          */timeout: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -19861,7 +23142,7 @@ public struct SandboxFilesListParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let path: String?
     /**
-     * `depth` (query).
+     * `depth` (query). How many directory levels to descend.
      */
     public let depth: Int64?
     /**
@@ -19876,7 +23157,7 @@ public struct SandboxFilesListParams: Equatable, Hashable, CustomDebugStringConv
          * `path` (query).
          */path: String? = nil, 
         /**
-         * `depth` (query).
+         * `depth` (query). How many directory levels to descend.
          */depth: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20041,7 +23322,7 @@ public struct SandboxFilesTreeParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let path: String?
     /**
-     * `depth` (query).
+     * `depth` (query). How many directory levels to descend.
      */
     public let depth: Int64?
     /**
@@ -20056,7 +23337,7 @@ public struct SandboxFilesTreeParams: Equatable, Hashable, CustomDebugStringConv
          * `path` (query).
          */path: String? = nil, 
         /**
-         * `depth` (query).
+         * `depth` (query). How many directory levels to descend.
          */depth: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20217,7 +23498,7 @@ public func FfiConverterTypeSandboxFilesWatchParams_lower(_ value: SandboxFilesW
  */
 public struct SandboxPreviewsShareParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `ttl_seconds` (body).
+     * `ttl_seconds` (body). Lifetime of the share token, in seconds.
      */
     public let expiresInSec: Int64?
     /**
@@ -20229,7 +23510,7 @@ public struct SandboxPreviewsShareParams: Equatable, Hashable, CustomDebugString
     // declare one manually.
     public init(
         /**
-         * `ttl_seconds` (body).
+         * `ttl_seconds` (body). Lifetime of the share token, in seconds.
          */expiresInSec: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20294,14 +23575,12 @@ public func FfiConverterTypeSandboxPreviewsShareParams_lower(_ value: SandboxPre
 
 /**
  * A background process in a sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * Process id (a string on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+     * Process id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
      */
-    public let pid: String?
+    public let pid: String
     /**
      * Name.
      */
@@ -20311,7 +23590,7 @@ public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible 
      */
     public let command: String?
     /**
-     * running, exited, … (open set).
+     * Process status.
      */
     public let status: String?
     /**
@@ -20331,8 +23610,8 @@ public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible 
     // declare one manually.
     public init(
         /**
-         * Process id (a string on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
-         */pid: String?, 
+         * Process id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+         */pid: String, 
         /**
          * Name.
          */name: String?, 
@@ -20340,7 +23619,7 @@ public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible 
          * Command line.
          */command: String?, 
         /**
-         * running, exited, … (open set).
+         * Process status.
          */status: String?, 
         /**
          * Exit code once exited.
@@ -20387,7 +23666,7 @@ public struct FfiConverterTypeSandboxProcess: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxProcess {
         return
             try SandboxProcess(
-                pid: FfiConverterOptionString.read(from: &buf), 
+                pid: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 command: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
@@ -20398,7 +23677,7 @@ public struct FfiConverterTypeSandboxProcess: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: SandboxProcess, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.pid, into: &buf)
+        FfiConverterString.write(value.pid, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.command, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
@@ -20429,11 +23708,11 @@ public func FfiConverterTypeSandboxProcess_lower(_ value: SandboxProcess) -> Rus
  */
 public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     public let command: String?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
@@ -20445,7 +23724,7 @@ public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStrin
      */
     public let cwd: String?
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     public let timeout: Int64?
     /**
@@ -20457,10 +23736,10 @@ public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStrin
     // declare one manually.
     public init(
         /**
-         * `command` (body).
+         * `command` (body). Shell command line to run. Required.
          */command: String? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
          * `name` (body).
@@ -20469,7 +23748,7 @@ public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStrin
          * `cwd` (body).
          */cwd: String? = nil, 
         /**
-         * `timeout` (body).
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
          */timeout: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20553,7 +23832,7 @@ public struct SandboxShareCreateParams: Equatable, Hashable, CustomDebugStringCo
      */
     public let scope: String?
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     public let expiresIn: Int64?
     /**
@@ -20568,7 +23847,7 @@ public struct SandboxShareCreateParams: Equatable, Hashable, CustomDebugStringCo
          * `scope` (body).
          */scope: String? = nil, 
         /**
-         * `expires_in` (body).
+         * `expires_in` (body). Lifetime of the token or link, in seconds.
          */expiresIn: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20647,15 +23926,15 @@ public struct SandboxSnapshotsCreateParams: Equatable, Hashable, CustomDebugStri
      */
     public let keep: Bool?
     /**
-     * `retention_seconds` (body).
+     * `retention_seconds` (body). Seconds to keep the snapshot.
      */
     public let retentionSeconds: Int64?
     /**
-     * `expiration_seconds` (body).
+     * `expiration_seconds` (body). Seconds until the snapshot expires.
      */
     public let expirationSeconds: Int64?
     /**
-     * `expiration_days` (body).
+     * `expiration_days` (body). Days until the snapshot expires.
      */
     public let expirationDays: Int64?
     /**
@@ -20673,13 +23952,13 @@ public struct SandboxSnapshotsCreateParams: Equatable, Hashable, CustomDebugStri
          * `keep` (body).
          */keep: Bool? = nil, 
         /**
-         * `retention_seconds` (body).
+         * `retention_seconds` (body). Seconds to keep the snapshot.
          */retentionSeconds: Int64? = nil, 
         /**
-         * `expiration_seconds` (body).
+         * `expiration_seconds` (body). Seconds until the snapshot expires.
          */expirationSeconds: Int64? = nil, 
         /**
-         * `expiration_days` (body).
+         * `expiration_days` (body). Days until the snapshot expires.
          */expirationDays: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -20759,7 +24038,7 @@ public func FfiConverterTypeSandboxSnapshotsCreateParams_lower(_ value: SandboxS
  */
 public struct SandboxTemplatesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
@@ -20771,7 +24050,7 @@ public struct SandboxTemplatesCreateParams: Equatable, Hashable, CustomDebugStri
      */
     public let description: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -20787,7 +24066,7 @@ public struct SandboxTemplatesCreateParams: Equatable, Hashable, CustomDebugStri
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
          * `build_spec` (body). A JSON object, as text.
@@ -20796,7 +24075,7 @@ public struct SandboxTemplatesCreateParams: Equatable, Hashable, CustomDebugStri
          * `description` (body).
          */description: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `Idempotency-Key` (header).
@@ -20975,7 +24254,7 @@ public struct SandboxTerminalOpenParams: Equatable, Hashable, CustomDebugStringC
      */
     public let cwd: String?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
@@ -20999,7 +24278,7 @@ public struct SandboxTerminalOpenParams: Equatable, Hashable, CustomDebugStringC
          * `cwd` (body).
          */cwd: String? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -21169,7 +24448,7 @@ public func FfiConverterTypeSandboxTerminalResizeParams_lower(_ value: SandboxTe
  */
 public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `wait` (query).
+     * `wait` (query). Answer only once the sandbox is ready.
      */
     public let wait: Bool?
     /**
@@ -21201,19 +24480,19 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let diskSizeMb: Int64?
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     public let env: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     public let timeoutSec: Int64?
     /**
-     * `idle_timeout_sec` (body).
+     * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
     public let idleTimeoutSec: Int64?
     /**
@@ -21261,7 +24540,7 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -21269,9 +24548,9 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalProjectId: String?
     /**
-     * `tags` (body). A JSON array, as text.
+     * `tags` (body). Tag names.
      */
-    public let tags: String?
+    public let tags: [String]?
     /**
      * `Idempotency-Key` (header).
      */
@@ -21285,7 +24564,7 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
     // declare one manually.
     public init(
         /**
-         * `wait` (query).
+         * `wait` (query). Answer only once the sandbox is ready.
          */wait: Bool? = nil, 
         /**
          * `template_id` (body).
@@ -21309,16 +24588,16 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
          * `disk_size_mb` (body).
          */diskSizeMb: Int64? = nil, 
         /**
-         * `env` (body). A JSON object, as text.
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
-         * `timeout_sec` (body).
+         * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
          */timeoutSec: Int64? = nil, 
         /**
-         * `idle_timeout_sec` (body).
+         * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
          */idleTimeoutSec: Int64? = nil, 
         /**
          * `persistent` (body).
@@ -21354,14 +24633,14 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
          * `external_workspace_id` (body).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (body).
          */externalProjectId: String? = nil, 
         /**
-         * `tags` (body). A JSON array, as text.
-         */tags: String? = nil, 
+         * `tags` (body). Tag names.
+         */tags: [String]? = nil, 
         /**
          * `Idempotency-Key` (header).
          */idempotencyKey: String? = nil, 
@@ -21450,7 +24729,7 @@ public struct FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer {
                 externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
                 externalUserId: FfiConverterOptionString.read(from: &buf), 
                 externalProjectId: FfiConverterOptionString.read(from: &buf), 
-                tags: FfiConverterOptionString.read(from: &buf), 
+                tags: FfiConverterOptionSequenceString.read(from: &buf), 
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -21482,7 +24761,7 @@ public struct FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
         FfiConverterOptionString.write(value.externalUserId, into: &buf)
         FfiConverterOptionString.write(value.externalProjectId, into: &buf)
-        FfiConverterOptionString.write(value.tags, into: &buf)
+        FfiConverterOptionSequenceString.write(value.tags, into: &buf)
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -21517,11 +24796,11 @@ public struct SandboxesForkParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let name: String?
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     public let timeoutSec: Int64?
     /**
@@ -21529,7 +24808,7 @@ public struct SandboxesForkParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let templateId: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -21551,16 +24830,16 @@ public struct SandboxesForkParams: Equatable, Hashable, CustomDebugStringConvert
          * `name` (body).
          */name: String? = nil, 
         /**
-         * `external_user_id` (body).
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
-         * `timeout_sec` (body).
+         * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
          */timeoutSec: Int64? = nil, 
         /**
          * `template_id` (body).
          */templateId: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `Idempotency-Key` (header).
@@ -21653,7 +24932,7 @@ public struct SandboxesListParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let externalWorkspaceId: String?
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -21665,9 +24944,9 @@ public struct SandboxesListParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let state: String?
     /**
-     * `tags` (query). A JSON array, as text.
+     * `tags` (query). Tag names.
      */
-    public let tags: String?
+    public let tags: [String]?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -21680,7 +24959,7 @@ public struct SandboxesListParams: Equatable, Hashable, CustomDebugStringConvert
          * `external_workspace_id` (query).
          */externalWorkspaceId: String? = nil, 
         /**
-         * `external_user_id` (query).
+         * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * `external_project_id` (query).
@@ -21689,8 +24968,8 @@ public struct SandboxesListParams: Equatable, Hashable, CustomDebugStringConvert
          * `state` (query).
          */state: String? = nil, 
         /**
-         * `tags` (query). A JSON array, as text.
-         */tags: String? = nil, 
+         * `tags` (query). Tag names.
+         */tags: [String]? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -21733,7 +25012,7 @@ public struct FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer {
                 externalUserId: FfiConverterOptionString.read(from: &buf), 
                 externalProjectId: FfiConverterOptionString.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
-                tags: FfiConverterOptionString.read(from: &buf), 
+                tags: FfiConverterOptionSequenceString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -21743,7 +25022,7 @@ public struct FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.externalUserId, into: &buf)
         FfiConverterOptionString.write(value.externalProjectId, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterOptionString.write(value.tags, into: &buf)
+        FfiConverterOptionSequenceString.write(value.tags, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -21769,7 +25048,7 @@ public func FfiConverterTypeSandboxesListParams_lower(_ value: SandboxesListPara
  */
 public struct SandboxesPreviewTokenParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     public let expiresIn: Int64?
     /**
@@ -21785,7 +25064,7 @@ public struct SandboxesPreviewTokenParams: Equatable, Hashable, CustomDebugStrin
     // declare one manually.
     public init(
         /**
-         * `expires_in` (body).
+         * `expires_in` (body). Lifetime of the token or link, in seconds.
          */expiresIn: Int64? = nil, 
         /**
          * `scope` (body).
@@ -21867,11 +25146,11 @@ public struct SandboxesUpdateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let slug: String?
     /**
-     * `tags` (body). A JSON array, as text.
+     * `tags` (body). Tag names.
      */
-    public let tags: String?
+    public let tags: [String]?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -21879,11 +25158,11 @@ public struct SandboxesUpdateParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let alwaysOn: Bool?
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     public let timeoutSec: Int64?
     /**
-     * `idle_timeout_sec` (body).
+     * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
     public let idleTimeoutSec: Int64?
     /**
@@ -21901,19 +25180,19 @@ public struct SandboxesUpdateParams: Equatable, Hashable, CustomDebugStringConve
          * `slug` (body).
          */slug: String? = nil, 
         /**
-         * `tags` (body). A JSON array, as text.
-         */tags: String? = nil, 
+         * `tags` (body). Tag names.
+         */tags: [String]? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `always_on` (body).
          */alwaysOn: Bool? = nil, 
         /**
-         * `timeout_sec` (body).
+         * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
          */timeoutSec: Int64? = nil, 
         /**
-         * `idle_timeout_sec` (body).
+         * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
          */idleTimeoutSec: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -21957,7 +25236,7 @@ public struct FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer {
             try SandboxesUpdateParams(
                 name: FfiConverterOptionString.read(from: &buf), 
                 slug: FfiConverterOptionString.read(from: &buf), 
-                tags: FfiConverterOptionString.read(from: &buf), 
+                tags: FfiConverterOptionSequenceString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
                 alwaysOn: FfiConverterOptionBool.read(from: &buf), 
                 timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
@@ -21969,7 +25248,7 @@ public struct FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer {
     public static func write(_ value: SandboxesUpdateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.slug, into: &buf)
-        FfiConverterOptionString.write(value.tags, into: &buf)
+        FfiConverterOptionSequenceString.write(value.tags, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
         FfiConverterOptionBool.write(value.alwaysOn, into: &buf)
         FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
@@ -21999,11 +25278,11 @@ public func FfiConverterTypeSandboxesUpdateParams_lower(_ value: SandboxesUpdate
  */
 public struct SandboxesWaitUntilReadyParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `timeout` (query).
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
      */
     public let timeout: Double?
     /**
-     * `stream` (query).
+     * `stream` (query). Try the readiness stream before polling (default true).
      */
     public let stream: Bool?
     /**
@@ -22015,10 +25294,10 @@ public struct SandboxesWaitUntilReadyParams: Equatable, Hashable, CustomDebugStr
     // declare one manually.
     public init(
         /**
-         * `timeout` (query).
+         * `timeout` (query). Seconds to wait; the answer is false at the deadline.
          */timeout: Double? = nil, 
         /**
-         * `stream` (query).
+         * `stream` (query). Try the readiness stream before polling (default true).
          */stream: Bool? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -22086,18 +25365,16 @@ public func FfiConverterTypeSandboxesWaitUntilReadyParams_lower(_ value: Sandbox
 
 /**
  * A read-only share link of a sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Share: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Share id.
      */
-    public let shareId: String?
+    public let shareId: String
     /**
-     * The link (carries its token).
+     * The link; its query carries the token.
      */
-    public let shareUrl: String?
+    public let shareUrl: String
     /**
      * Scope (`read`).
      */
@@ -22116,10 +25393,10 @@ public struct Share: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Share id.
-         */shareId: String?, 
+         */shareId: String, 
         /**
-         * The link (carries its token).
-         */shareUrl: String?, 
+         * The link; its query carries the token.
+         */shareUrl: String, 
         /**
          * Scope (`read`).
          */scope: String?, 
@@ -22163,8 +25440,8 @@ public struct FfiConverterTypeShare: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Share {
         return
             try Share(
-                shareId: FfiConverterOptionString.read(from: &buf), 
-                shareUrl: FfiConverterOptionString.read(from: &buf), 
+                shareId: FfiConverterString.read(from: &buf), 
+                shareUrl: FfiConverterString.read(from: &buf), 
                 scope: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -22172,8 +25449,8 @@ public struct FfiConverterTypeShare: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Share, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.shareId, into: &buf)
-        FfiConverterOptionString.write(value.shareUrl, into: &buf)
+        FfiConverterString.write(value.shareId, into: &buf)
+        FfiConverterString.write(value.shareUrl, into: &buf)
         FfiConverterOptionString.write(value.scope, into: &buf)
         FfiConverterOptionString.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -22197,25 +25474,133 @@ public func FfiConverterTypeShare_lower(_ value: Share) -> RustBuffer {
 
 
 /**
+ * A presigned URL for one object.
+ */
+public struct SignedUrl: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The URL; its query carries the signature.
+     */
+    public let url: String
+    /**
+     * HTTP method it allows.
+     */
+    public let method: String?
+    /**
+     * Headers to send with it. A JSON object, as text.
+     */
+    public let headers: String?
+    /**
+     * Expiry.
+     */
+    public let expiresAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The URL; its query carries the signature.
+         */url: String, 
+        /**
+         * HTTP method it allows.
+         */method: String?, 
+        /**
+         * Headers to send with it. A JSON object, as text.
+         */headers: String?, 
+        /**
+         * Expiry.
+         */expiresAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.url = url
+        self.method = method
+        self.headers = headers
+        self.expiresAt = expiresAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_signedurl_uniffi_trait_debug(
+            FfiConverterTypeSignedUrl_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SignedUrl: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSignedUrl: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignedUrl {
+        return
+            try SignedUrl(
+                url: FfiConverterString.read(from: &buf), 
+                method: FfiConverterOptionString.read(from: &buf), 
+                headers: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SignedUrl, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.method, into: &buf)
+        FfiConverterOptionString.write(value.headers, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedUrl_lift(_ buf: RustBuffer) throws -> SignedUrl {
+    return try FfiConverterTypeSignedUrl.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSignedUrl_lower(_ value: SignedUrl) -> RustBuffer {
+    return FfiConverterTypeSignedUrl.lower(value)
+}
+
+
+/**
  * A snapshot of a sandbox or computer.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Snapshot: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Snapshot id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
     public let name: String?
     /**
-     * creating, uploading, ready, restoring, failed, deleted, … (open set).
+     * Snapshot status.
      */
     public let status: String?
     /**
-     * Source sandbox or computer.
+     * Source computer.
      */
     public let computerId: String?
     /**
@@ -22240,15 +25625,15 @@ public struct Snapshot: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Snapshot id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
         /**
-         * creating, uploading, ready, restoring, failed, deleted, … (open set).
+         * Snapshot status.
          */status: String?, 
         /**
-         * Source sandbox or computer.
+         * Source computer.
          */computerId: String?, 
         /**
          * Source sandbox.
@@ -22299,7 +25684,7 @@ public struct FfiConverterTypeSnapshot: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Snapshot {
         return
             try Snapshot(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 computerId: FfiConverterOptionString.read(from: &buf), 
@@ -22311,7 +25696,7 @@ public struct FfiConverterTypeSnapshot: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Snapshot, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.computerId, into: &buf)
@@ -22423,7 +25808,7 @@ public func FfiConverterTypeSnapshotsCreateParams_lower(_ value: SnapshotsCreate
  */
 public struct StorageCreateBucketParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
@@ -22447,7 +25832,7 @@ public struct StorageCreateBucketParams: Equatable, Hashable, CustomDebugStringC
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
          * `region` (body).
@@ -22537,7 +25922,7 @@ public struct StorageSignedUrlParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let method: String?
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     public let expiresIn: Int64?
     /**
@@ -22556,7 +25941,7 @@ public struct StorageSignedUrlParams: Equatable, Hashable, CustomDebugStringConv
          * `method` (body).
          */method: String? = nil, 
         /**
-         * `expires_in` (body).
+         * `expires_in` (body). Lifetime of the token or link, in seconds.
          */expiresIn: Int64? = nil, 
         /**
          * `content_type` (body).
@@ -22709,15 +26094,143 @@ public func FfiConverterTypeStorageUploadObjectParams_lower(_ value: StorageUplo
 
 
 /**
+ * An object stored in a bucket.
+ */
+public struct StoredObject: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Object key.
+     */
+    public let key: String
+    /**
+     * Bucket id.
+     */
+    public let bucketId: String?
+    /**
+     * Size in bytes.
+     */
+    public let size: Int64?
+    /**
+     * Content type.
+     */
+    public let contentType: String?
+    /**
+     * Entity tag.
+     */
+    public let etag: String?
+    /**
+     * Last write time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Object key.
+         */key: String, 
+        /**
+         * Bucket id.
+         */bucketId: String?, 
+        /**
+         * Size in bytes.
+         */size: Int64?, 
+        /**
+         * Content type.
+         */contentType: String?, 
+        /**
+         * Entity tag.
+         */etag: String?, 
+        /**
+         * Last write time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.key = key
+        self.bucketId = bucketId
+        self.size = size
+        self.contentType = contentType
+        self.etag = etag
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(
+            FfiConverterTypeStoredObject_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension StoredObject: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredObject: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredObject {
+        return
+            try StoredObject(
+                key: FfiConverterString.read(from: &buf), 
+                bucketId: FfiConverterOptionString.read(from: &buf), 
+                size: FfiConverterOptionInt64.read(from: &buf), 
+                contentType: FfiConverterOptionString.read(from: &buf), 
+                etag: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoredObject, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.key, into: &buf)
+        FfiConverterOptionString.write(value.bucketId, into: &buf)
+        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionString.write(value.contentType, into: &buf)
+        FfiConverterOptionString.write(value.etag, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObject_lift(_ buf: RustBuffer) throws -> StoredObject {
+    return try FfiConverterTypeStoredObject.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObject_lower(_ value: StoredObject) -> RustBuffer {
+    return FfiConverterTypeStoredObject.lower(value)
+}
+
+
+/**
  * A sandbox template.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Template: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Template id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -22748,7 +26261,7 @@ public struct Template: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Template id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -22803,7 +26316,7 @@ public struct FfiConverterTypeTemplate: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Template {
         return
             try Template(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
@@ -22814,7 +26327,7 @@ public struct FfiConverterTypeTemplate: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Template, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
@@ -22837,6 +26350,255 @@ public func FfiConverterTypeTemplate_lift(_ buf: RustBuffer) throws -> Template 
 #endif
 public func FfiConverterTypeTemplate_lower(_ value: Template) -> RustBuffer {
     return FfiConverterTypeTemplate.lower(value)
+}
+
+
+/**
+ * A tenant (an organisation) with its plan.
+ */
+public struct Tenant: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Tenant id.
+     */
+    public let id: String
+    /**
+     * Name.
+     */
+    public let name: String?
+    /**
+     * Plan name.
+     */
+    public let plan: String?
+    /**
+     * Tenant status.
+     */
+    public let status: String?
+    /**
+     * Why it is suspended.
+     */
+    public let suspendedReason: String?
+    /**
+     * Plan limits. A JSON object, as text.
+     */
+    public let limits: String?
+    /**
+     * Current usage against the limits. A JSON object, as text.
+     */
+    public let usage: String?
+    /**
+     * Counts (admin detail). A JSON object, as text.
+     */
+    public let stats: String?
+    /**
+     * Metadata. A JSON object, as text.
+     */
+    public let metadata: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Last update time.
+     */
+    public let updatedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Tenant id.
+         */id: String, 
+        /**
+         * Name.
+         */name: String?, 
+        /**
+         * Plan name.
+         */plan: String?, 
+        /**
+         * Tenant status.
+         */status: String?, 
+        /**
+         * Why it is suspended.
+         */suspendedReason: String?, 
+        /**
+         * Plan limits. A JSON object, as text.
+         */limits: String?, 
+        /**
+         * Current usage against the limits. A JSON object, as text.
+         */usage: String?, 
+        /**
+         * Counts (admin detail). A JSON object, as text.
+         */stats: String?, 
+        /**
+         * Metadata. A JSON object, as text.
+         */metadata: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Last update time.
+         */updatedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.name = name
+        self.plan = plan
+        self.status = status
+        self.suspendedReason = suspendedReason
+        self.limits = limits
+        self.usage = usage
+        self.stats = stats
+        self.metadata = metadata
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_tenant_uniffi_trait_debug(
+            FfiConverterTypeTenant_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Tenant: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTenant: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Tenant {
+        return
+            try Tenant(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                plan: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                suspendedReason: FfiConverterOptionString.read(from: &buf), 
+                limits: FfiConverterOptionString.read(from: &buf), 
+                usage: FfiConverterOptionString.read(from: &buf), 
+                stats: FfiConverterOptionString.read(from: &buf), 
+                metadata: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                updatedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Tenant, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.plan, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.suspendedReason, into: &buf)
+        FfiConverterOptionString.write(value.limits, into: &buf)
+        FfiConverterOptionString.write(value.usage, into: &buf)
+        FfiConverterOptionString.write(value.stats, into: &buf)
+        FfiConverterOptionString.write(value.metadata, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.updatedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenant_lift(_ buf: RustBuffer) throws -> Tenant {
+    return try FfiConverterTypeTenant.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenant_lower(_ value: Tenant) -> RustBuffer {
+    return FfiConverterTypeTenant.lower(value)
+}
+
+
+/**
+ * One page of a cursor-paginated list of `Tenant` items.
+ */
+public struct TenantPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [Tenant]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [Tenant], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TenantPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTenantPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TenantPage {
+        return
+            try TenantPage(
+                items: FfiConverterSequenceTypeTenant.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TenantPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeTenant.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenantPage_lift(_ buf: RustBuffer) throws -> TenantPage {
+    return try FfiConverterTypeTenantPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTenantPage_lower(_ value: TenantPage) -> RustBuffer {
+    return FfiConverterTypeTenantPage.lower(value)
 }
 
 
@@ -22921,6 +26683,156 @@ public func FfiConverterTypeTenantSetBrandingParams_lower(_ value: TenantSetBran
 
 
 /**
+ * A PTY session in a sandbox.
+ */
+public struct TerminalSession: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Session id.
+     */
+    public let sessionId: String
+    /**
+     * Columns.
+     */
+    public let cols: Int64?
+    /**
+     * Rows.
+     */
+    public let rows: Int64?
+    /**
+     * Shell.
+     */
+    public let shell: String?
+    /**
+     * Working directory.
+     */
+    public let cwd: String?
+    /**
+     * Status (open set).
+     */
+    public let status: String?
+    /**
+     * WebSocket URL of the session.
+     */
+    public let streamUrl: String?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Session id.
+         */sessionId: String, 
+        /**
+         * Columns.
+         */cols: Int64?, 
+        /**
+         * Rows.
+         */rows: Int64?, 
+        /**
+         * Shell.
+         */shell: String?, 
+        /**
+         * Working directory.
+         */cwd: String?, 
+        /**
+         * Status (open set).
+         */status: String?, 
+        /**
+         * WebSocket URL of the session.
+         */streamUrl: String?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.sessionId = sessionId
+        self.cols = cols
+        self.rows = rows
+        self.shell = shell
+        self.cwd = cwd
+        self.status = status
+        self.streamUrl = streamUrl
+        self.createdAt = createdAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_terminalsession_uniffi_trait_debug(
+            FfiConverterTypeTerminalSession_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TerminalSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTerminalSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TerminalSession {
+        return
+            try TerminalSession(
+                sessionId: FfiConverterString.read(from: &buf), 
+                cols: FfiConverterOptionInt64.read(from: &buf), 
+                rows: FfiConverterOptionInt64.read(from: &buf), 
+                shell: FfiConverterOptionString.read(from: &buf), 
+                cwd: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                streamUrl: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TerminalSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sessionId, into: &buf)
+        FfiConverterOptionInt64.write(value.cols, into: &buf)
+        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionString.write(value.shell, into: &buf)
+        FfiConverterOptionString.write(value.cwd, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.streamUrl, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminalSession_lift(_ buf: RustBuffer) throws -> TerminalSession {
+    return try FfiConverterTypeTerminalSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTerminalSession_lower(_ value: TerminalSession) -> RustBuffer {
+    return FfiConverterTypeTerminalSession.lower(value)
+}
+
+
+/**
  * Keyword parameters of `usage.get`; every field is optional.
  */
 public struct UsageGetParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -22941,7 +26853,7 @@ public struct UsageGetParams: Equatable, Hashable, CustomDebugStringConvertible 
      */
     public let end: String?
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     public let externalUserId: String?
     /**
@@ -22965,7 +26877,7 @@ public struct UsageGetParams: Equatable, Hashable, CustomDebugStringConvertible 
          * `end` (query).
          */end: String? = nil, 
         /**
-         * `external_user_id` (query).
+         * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
          */externalUserId: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -23042,8 +26954,6 @@ public func FfiConverterTypeUsageGetParams_lower(_ value: UsageGetParams) -> Rus
 
 /**
  * Usage over a period, grouped as requested.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct UsageReport: Equatable, Hashable, CustomDebugStringConvertible {
     /**
@@ -23057,7 +26967,7 @@ public struct UsageReport: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Grouped rows. A JSON array, as text.
      */
-    public let results: String?
+    public let results: String
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -23074,7 +26984,7 @@ public struct UsageReport: Equatable, Hashable, CustomDebugStringConvertible {
          */periodEnd: String?, 
         /**
          * Grouped rows. A JSON array, as text.
-         */results: String?, 
+         */results: String, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -23113,7 +27023,7 @@ public struct FfiConverterTypeUsageReport: FfiConverterRustBuffer {
             try UsageReport(
                 periodStart: FfiConverterOptionString.read(from: &buf), 
                 periodEnd: FfiConverterOptionString.read(from: &buf), 
-                results: FfiConverterOptionString.read(from: &buf), 
+                results: FfiConverterString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -23121,7 +27031,7 @@ public struct FfiConverterTypeUsageReport: FfiConverterRustBuffer {
     public static func write(_ value: UsageReport, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.periodStart, into: &buf)
         FfiConverterOptionString.write(value.periodEnd, into: &buf)
-        FfiConverterOptionString.write(value.results, into: &buf)
+        FfiConverterString.write(value.results, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -23143,6 +27053,205 @@ public func FfiConverterTypeUsageReport_lower(_ value: UsageReport) -> RustBuffe
 
 
 /**
+ * One billed compute session.
+ */
+public struct UsageSession: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Session id.
+     */
+    public let id: String
+    /**
+     * Sandbox or computer id.
+     */
+    public let computerId: String?
+    /**
+     * Start time.
+     */
+    public let startedAt: String?
+    /**
+     * End time; absent while running.
+     */
+    public let endedAt: String?
+    /**
+     * Duration in seconds.
+     */
+    public let durationSec: Int64?
+    /**
+     * Credits charged.
+     */
+    public let creditCost: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Session id.
+         */id: String, 
+        /**
+         * Sandbox or computer id.
+         */computerId: String?, 
+        /**
+         * Start time.
+         */startedAt: String?, 
+        /**
+         * End time; absent while running.
+         */endedAt: String?, 
+        /**
+         * Duration in seconds.
+         */durationSec: Int64?, 
+        /**
+         * Credits charged.
+         */creditCost: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.computerId = computerId
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.durationSec = durationSec
+        self.creditCost = creditCost
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_usagesession_uniffi_trait_debug(
+            FfiConverterTypeUsageSession_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension UsageSession: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsageSession: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UsageSession {
+        return
+            try UsageSession(
+                id: FfiConverterString.read(from: &buf), 
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                startedAt: FfiConverterOptionString.read(from: &buf), 
+                endedAt: FfiConverterOptionString.read(from: &buf), 
+                durationSec: FfiConverterOptionInt64.read(from: &buf), 
+                creditCost: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UsageSession, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterOptionString.write(value.startedAt, into: &buf)
+        FfiConverterOptionString.write(value.endedAt, into: &buf)
+        FfiConverterOptionInt64.write(value.durationSec, into: &buf)
+        FfiConverterOptionInt64.write(value.creditCost, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSession_lift(_ buf: RustBuffer) throws -> UsageSession {
+    return try FfiConverterTypeUsageSession.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSession_lower(_ value: UsageSession) -> RustBuffer {
+    return FfiConverterTypeUsageSession.lower(value)
+}
+
+
+/**
+ * One page of a cursor-paginated list of `UsageSession` items.
+ */
+public struct UsageSessionPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [UsageSession]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [UsageSession], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UsageSessionPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UsageSessionPage {
+        return
+            try UsageSessionPage(
+                items: FfiConverterSequenceTypeUsageSession.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UsageSessionPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeUsageSession.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSessionPage_lift(_ buf: RustBuffer) throws -> UsageSessionPage {
+    return try FfiConverterTypeUsageSessionPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSessionPage_lower(_ value: UsageSessionPage) -> RustBuffer {
+    return FfiConverterTypeUsageSessionPage.lower(value)
+}
+
+
+/**
  * Keyword parameters of `usage.sessions`; every field is optional.
  */
 public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -23159,13 +27268,17 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let until: String?
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
-    public let cursor: String?
+    public let perPage: Int64?
+    /**
+     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     */
+    public let page: Int64?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -23184,11 +27297,14 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
          * `until` (query).
          */until: String? = nil, 
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
-         */cursor: String? = nil, 
+         * `per_page` (query). Items per page, for lists paged by number.
+         */perPage: Int64? = nil, 
+        /**
+         * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+         */page: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -23196,7 +27312,8 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
         self.since = since
         self.until = until
         self.limit = limit
-        self.cursor = cursor
+        self.perPage = perPage
+        self.page = page
         self.extra = extra
     }
 
@@ -23231,7 +27348,8 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
                 since: FfiConverterOptionString.read(from: &buf), 
                 until: FfiConverterOptionString.read(from: &buf), 
                 limit: FfiConverterOptionInt64.read(from: &buf), 
-                cursor: FfiConverterOptionString.read(from: &buf), 
+                perPage: FfiConverterOptionInt64.read(from: &buf), 
+                page: FfiConverterOptionInt64.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -23241,7 +27359,8 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.since, into: &buf)
         FfiConverterOptionString.write(value.until, into: &buf)
         FfiConverterOptionInt64.write(value.limit, into: &buf)
-        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionInt64.write(value.perPage, into: &buf)
+        FfiConverterOptionInt64.write(value.page, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -23263,15 +27382,153 @@ public func FfiConverterTypeUsageSessionsParams_lower(_ value: UsageSessionsPara
 
 
 /**
+ * Usage summary of a billing period.
+ */
+public struct UsageSummary: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Period start.
+     */
+    public let periodStart: String?
+    /**
+     * Period end.
+     */
+    public let periodEnd: String?
+    /**
+     * Compute in hours.
+     */
+    public let computeHours: Double?
+    /**
+     * Storage in GB.
+     */
+    public let storageGb: Double?
+    /**
+     * Bandwidth in GB.
+     */
+    public let bandwidthGb: Double?
+    /**
+     * Intelligence tokens.
+     */
+    public let aiTokens: Int64?
+    /**
+     * Credits used.
+     */
+    public let totalCredits: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Period start.
+         */periodStart: String?, 
+        /**
+         * Period end.
+         */periodEnd: String?, 
+        /**
+         * Compute in hours.
+         */computeHours: Double?, 
+        /**
+         * Storage in GB.
+         */storageGb: Double?, 
+        /**
+         * Bandwidth in GB.
+         */bandwidthGb: Double?, 
+        /**
+         * Intelligence tokens.
+         */aiTokens: Int64?, 
+        /**
+         * Credits used.
+         */totalCredits: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.computeHours = computeHours
+        self.storageGb = storageGb
+        self.bandwidthGb = bandwidthGb
+        self.aiTokens = aiTokens
+        self.totalCredits = totalCredits
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(
+            FfiConverterTypeUsageSummary_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension UsageSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUsageSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UsageSummary {
+        return
+            try UsageSummary(
+                periodStart: FfiConverterOptionString.read(from: &buf), 
+                periodEnd: FfiConverterOptionString.read(from: &buf), 
+                computeHours: FfiConverterOptionDouble.read(from: &buf), 
+                storageGb: FfiConverterOptionDouble.read(from: &buf), 
+                bandwidthGb: FfiConverterOptionDouble.read(from: &buf), 
+                aiTokens: FfiConverterOptionInt64.read(from: &buf), 
+                totalCredits: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UsageSummary, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.periodStart, into: &buf)
+        FfiConverterOptionString.write(value.periodEnd, into: &buf)
+        FfiConverterOptionDouble.write(value.computeHours, into: &buf)
+        FfiConverterOptionDouble.write(value.storageGb, into: &buf)
+        FfiConverterOptionDouble.write(value.bandwidthGb, into: &buf)
+        FfiConverterOptionInt64.write(value.aiTokens, into: &buf)
+        FfiConverterOptionInt64.write(value.totalCredits, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSummary_lift(_ buf: RustBuffer) throws -> UsageSummary {
+    return try FfiConverterTypeUsageSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUsageSummary_lower(_ value: UsageSummary) -> RustBuffer {
+    return FfiConverterTypeUsageSummary.lower(value)
+}
+
+
+/**
  * A storage volume.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Volume: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Volume id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -23302,7 +27559,7 @@ public struct Volume: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Volume id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -23357,7 +27614,7 @@ public struct FfiConverterTypeVolume: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Volume {
         return
             try Volume(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 sizeGb: FfiConverterOptionInt64.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
@@ -23368,7 +27625,7 @@ public struct FfiConverterTypeVolume: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Volume, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
@@ -23391,6 +27648,136 @@ public func FfiConverterTypeVolume_lift(_ buf: RustBuffer) throws -> Volume {
 #endif
 public func FfiConverterTypeVolume_lower(_ value: Volume) -> RustBuffer {
     return FfiConverterTypeVolume.lower(value)
+}
+
+
+/**
+ * A volume mounted into a computer.
+ */
+public struct VolumeAttachment: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Attachment id (give it to `detach`).
+     */
+    public let id: String
+    /**
+     * Volume id.
+     */
+    public let volumeId: String?
+    /**
+     * Computer id.
+     */
+    public let computerId: String?
+    /**
+     * Mount path in the computer.
+     */
+    public let mountPath: String?
+    /**
+     * Status (open set).
+     */
+    public let status: String?
+    /**
+     * Attach time.
+     */
+    public let attachedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Attachment id (give it to `detach`).
+         */id: String, 
+        /**
+         * Volume id.
+         */volumeId: String?, 
+        /**
+         * Computer id.
+         */computerId: String?, 
+        /**
+         * Mount path in the computer.
+         */mountPath: String?, 
+        /**
+         * Status (open set).
+         */status: String?, 
+        /**
+         * Attach time.
+         */attachedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.volumeId = volumeId
+        self.computerId = computerId
+        self.mountPath = mountPath
+        self.status = status
+        self.attachedAt = attachedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_volumeattachment_uniffi_trait_debug(
+            FfiConverterTypeVolumeAttachment_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension VolumeAttachment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVolumeAttachment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VolumeAttachment {
+        return
+            try VolumeAttachment(
+                id: FfiConverterString.read(from: &buf), 
+                volumeId: FfiConverterOptionString.read(from: &buf), 
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                mountPath: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                attachedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VolumeAttachment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.volumeId, into: &buf)
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterOptionString.write(value.mountPath, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.attachedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVolumeAttachment_lift(_ buf: RustBuffer) throws -> VolumeAttachment {
+    return try FfiConverterTypeVolumeAttachment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVolumeAttachment_lower(_ value: VolumeAttachment) -> RustBuffer {
+    return FfiConverterTypeVolumeAttachment.lower(value)
 }
 
 
@@ -23468,11 +27855,11 @@ public func FfiConverterTypeVolumePage_lower(_ value: VolumePage) -> RustBuffer 
  */
 public struct VolumesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     public let sizeGb: Int64?
     /**
@@ -23492,10 +27879,10 @@ public struct VolumesCreateParams: Equatable, Hashable, CustomDebugStringConvert
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
-         * `size_gb` (body).
+         * `size_gb` (body). Size in GB.
          */sizeGb: Int64? = nil, 
         /**
          * `region` (body).
@@ -23582,11 +27969,11 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
      */
     public let status: String?
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -23601,10 +27988,10 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
          * `status` (query).
          */status: String? = nil, 
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -23675,18 +28062,16 @@ public func FfiConverterTypeVolumesListParams_lower(_ value: VolumesListParams) 
 
 /**
  * A webhook subscription. `secret` is present only in the create response.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Webhook: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Webhook id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Delivery URL.
      */
-    public let url: String?
+    public let url: String
     /**
      * Subscribed event names.
      */
@@ -23721,10 +28106,10 @@ public struct Webhook: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Webhook id.
-         */id: String?, 
+         */id: String, 
         /**
          * Delivery URL.
-         */url: String?, 
+         */url: String, 
         /**
          * Subscribed event names.
          */events: [String]?, 
@@ -23784,8 +28169,8 @@ public struct FfiConverterTypeWebhook: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Webhook {
         return
             try Webhook(
-                id: FfiConverterOptionString.read(from: &buf), 
-                url: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
                 events: FfiConverterOptionSequenceString.read(from: &buf), 
                 active: FfiConverterOptionBool.read(from: &buf), 
                 secret: FfiConverterOptionString.read(from: &buf), 
@@ -23797,8 +28182,8 @@ public struct FfiConverterTypeWebhook: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Webhook, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
-        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
         FfiConverterOptionSequenceString.write(value.events, into: &buf)
         FfiConverterOptionBool.write(value.active, into: &buf)
         FfiConverterOptionString.write(value.secret, into: &buf)
@@ -23822,6 +28207,166 @@ public func FfiConverterTypeWebhook_lift(_ buf: RustBuffer) throws -> Webhook {
 #endif
 public func FfiConverterTypeWebhook_lower(_ value: Webhook) -> RustBuffer {
     return FfiConverterTypeWebhook.lower(value)
+}
+
+
+/**
+ * One delivery attempt of a webhook event.
+ */
+public struct WebhookDelivery: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Delivery id.
+     */
+    public let id: String
+    /**
+     * Webhook id.
+     */
+    public let webhookId: String?
+    /**
+     * Event name.
+     */
+    public let eventType: String?
+    /**
+     * HTTP status the endpoint answered.
+     */
+    public let statusCode: Int64?
+    /**
+     * Whether the endpoint accepted it.
+     */
+    public let success: Bool?
+    /**
+     * Attempt time.
+     */
+    public let attemptedAt: String?
+    /**
+     * Round trip in milliseconds.
+     */
+    public let durationMs: Int64?
+    /**
+     * What the endpoint answered.
+     */
+    public let responseBody: String?
+    /**
+     * Why the delivery failed.
+     */
+    public let error: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Delivery id.
+         */id: String, 
+        /**
+         * Webhook id.
+         */webhookId: String?, 
+        /**
+         * Event name.
+         */eventType: String?, 
+        /**
+         * HTTP status the endpoint answered.
+         */statusCode: Int64?, 
+        /**
+         * Whether the endpoint accepted it.
+         */success: Bool?, 
+        /**
+         * Attempt time.
+         */attemptedAt: String?, 
+        /**
+         * Round trip in milliseconds.
+         */durationMs: Int64?, 
+        /**
+         * What the endpoint answered.
+         */responseBody: String?, 
+        /**
+         * Why the delivery failed.
+         */error: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.webhookId = webhookId
+        self.eventType = eventType
+        self.statusCode = statusCode
+        self.success = success
+        self.attemptedAt = attemptedAt
+        self.durationMs = durationMs
+        self.responseBody = responseBody
+        self.error = error
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_webhookdelivery_uniffi_trait_debug(
+            FfiConverterTypeWebhookDelivery_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WebhookDelivery: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhookDelivery {
+        return
+            try WebhookDelivery(
+                id: FfiConverterString.read(from: &buf), 
+                webhookId: FfiConverterOptionString.read(from: &buf), 
+                eventType: FfiConverterOptionString.read(from: &buf), 
+                statusCode: FfiConverterOptionInt64.read(from: &buf), 
+                success: FfiConverterOptionBool.read(from: &buf), 
+                attemptedAt: FfiConverterOptionString.read(from: &buf), 
+                durationMs: FfiConverterOptionInt64.read(from: &buf), 
+                responseBody: FfiConverterOptionString.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebhookDelivery, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.webhookId, into: &buf)
+        FfiConverterOptionString.write(value.eventType, into: &buf)
+        FfiConverterOptionInt64.write(value.statusCode, into: &buf)
+        FfiConverterOptionBool.write(value.success, into: &buf)
+        FfiConverterOptionString.write(value.attemptedAt, into: &buf)
+        FfiConverterOptionInt64.write(value.durationMs, into: &buf)
+        FfiConverterOptionString.write(value.responseBody, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDelivery_lift(_ buf: RustBuffer) throws -> WebhookDelivery {
+    return try FfiConverterTypeWebhookDelivery.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDelivery_lower(_ value: WebhookDelivery) -> RustBuffer {
+    return FfiConverterTypeWebhookDelivery.lower(value)
 }
 
 
@@ -23899,13 +28444,13 @@ public func FfiConverterTypeWebhookPage_lower(_ value: WebhookPage) -> RustBuffe
  */
 public struct WebhooksCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `url` (body).
+     * `url` (body). Required.
      */
     public let url: String?
     /**
-     * `events` (body). A JSON array, as text.
+     * `events` (body). Event names such as `sandbox.ready`. Required.
      */
-    public let events: String?
+    public let events: [String]?
     /**
      * `secret` (body).
      */
@@ -23915,7 +28460,7 @@ public struct WebhooksCreateParams: Equatable, Hashable, CustomDebugStringConver
      */
     public let active: Bool?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -23931,11 +28476,11 @@ public struct WebhooksCreateParams: Equatable, Hashable, CustomDebugStringConver
     // declare one manually.
     public init(
         /**
-         * `url` (body).
+         * `url` (body). Required.
          */url: String? = nil, 
         /**
-         * `events` (body). A JSON array, as text.
-         */events: String? = nil, 
+         * `events` (body). Event names such as `sandbox.ready`. Required.
+         */events: [String]? = nil, 
         /**
          * `secret` (body).
          */secret: String? = nil, 
@@ -23943,7 +28488,7 @@ public struct WebhooksCreateParams: Equatable, Hashable, CustomDebugStringConver
          * `active` (body).
          */active: Bool? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * `Idempotency-Key` (header).
@@ -23988,7 +28533,7 @@ public struct FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer {
         return
             try WebhooksCreateParams(
                 url: FfiConverterOptionString.read(from: &buf), 
-                events: FfiConverterOptionString.read(from: &buf), 
+                events: FfiConverterOptionSequenceString.read(from: &buf), 
                 secret: FfiConverterOptionString.read(from: &buf), 
                 active: FfiConverterOptionBool.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
@@ -23999,7 +28544,7 @@ public struct FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer {
 
     public static func write(_ value: WebhooksCreateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.url, into: &buf)
-        FfiConverterOptionString.write(value.events, into: &buf)
+        FfiConverterOptionSequenceString.write(value.events, into: &buf)
         FfiConverterOptionString.write(value.secret, into: &buf)
         FfiConverterOptionBool.write(value.active, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
@@ -24033,11 +28578,11 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let active: Bool?
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     public let cursor: String?
     /**
@@ -24052,10 +28597,10 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
          * `active` (query).
          */active: Bool? = nil, 
         /**
-         * `limit` (query).
+         * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -24133,9 +28678,9 @@ public struct WebhooksUpdateParams: Equatable, Hashable, CustomDebugStringConver
      */
     public let url: String?
     /**
-     * `events` (body). A JSON array, as text.
+     * `events` (body). Event names such as `sandbox.ready`.
      */
-    public let events: String?
+    public let events: [String]?
     /**
      * `secret` (body).
      */
@@ -24156,8 +28701,8 @@ public struct WebhooksUpdateParams: Equatable, Hashable, CustomDebugStringConver
          * `url` (body).
          */url: String? = nil, 
         /**
-         * `events` (body). A JSON array, as text.
-         */events: String? = nil, 
+         * `events` (body). Event names such as `sandbox.ready`.
+         */events: [String]? = nil, 
         /**
          * `secret` (body).
          */secret: String? = nil, 
@@ -24202,7 +28747,7 @@ public struct FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer {
         return
             try WebhooksUpdateParams(
                 url: FfiConverterOptionString.read(from: &buf), 
-                events: FfiConverterOptionString.read(from: &buf), 
+                events: FfiConverterOptionSequenceString.read(from: &buf), 
                 secret: FfiConverterOptionString.read(from: &buf), 
                 active: FfiConverterOptionBool.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -24211,7 +28756,7 @@ public struct FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer {
 
     public static func write(_ value: WebhooksUpdateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.url, into: &buf)
-        FfiConverterOptionString.write(value.events, into: &buf)
+        FfiConverterOptionSequenceString.write(value.events, into: &buf)
         FfiConverterOptionString.write(value.secret, into: &buf)
         FfiConverterOptionBool.write(value.active, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -24236,14 +28781,12 @@ public func FfiConverterTypeWebhooksUpdateParams_lower(_ value: WebhooksUpdatePa
 
 /**
  * A workspace.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 public struct Workspace: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Workspace id.
      */
-    public let id: String?
+    public let id: String
     /**
      * Name.
      */
@@ -24274,7 +28817,7 @@ public struct Workspace: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Workspace id.
-         */id: String?, 
+         */id: String, 
         /**
          * Name.
          */name: String?, 
@@ -24329,7 +28872,7 @@ public struct FfiConverterTypeWorkspace: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Workspace {
         return
             try Workspace(
-                id: FfiConverterOptionString.read(from: &buf), 
+                id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 slug: FfiConverterOptionString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
@@ -24340,7 +28883,7 @@ public struct FfiConverterTypeWorkspace: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Workspace, into buf: inout [UInt8]) {
-        FfiConverterOptionString.write(value.id, into: &buf)
+        FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.slug, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
@@ -24371,7 +28914,7 @@ public func FfiConverterTypeWorkspace_lower(_ value: Workspace) -> RustBuffer {
  */
 public struct WorkspaceInvitesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `email` (body).
+     * `email` (body). Required.
      */
     public let email: String?
     /**
@@ -24387,7 +28930,7 @@ public struct WorkspaceInvitesCreateParams: Equatable, Hashable, CustomDebugStri
     // declare one manually.
     public init(
         /**
-         * `email` (body).
+         * `email` (body). Required.
          */email: String? = nil, 
         /**
          * `role` (body).
@@ -24457,11 +29000,261 @@ public func FfiConverterTypeWorkspaceInvitesCreateParams_lower(_ value: Workspac
 
 
 /**
+ * Aggregate counts of a workspace.
+ */
+public struct WorkspaceStats: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Workspace id.
+     */
+    public let workspaceId: String?
+    /**
+     * Computers.
+     */
+    public let computers: Int64?
+    /**
+     * Sandboxes.
+     */
+    public let sandboxes: Int64?
+    /**
+     * Running machines.
+     */
+    public let running: Int64?
+    /**
+     * Members.
+     */
+    public let members: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Workspace id.
+         */workspaceId: String?, 
+        /**
+         * Computers.
+         */computers: Int64?, 
+        /**
+         * Sandboxes.
+         */sandboxes: Int64?, 
+        /**
+         * Running machines.
+         */running: Int64?, 
+        /**
+         * Members.
+         */members: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.workspaceId = workspaceId
+        self.computers = computers
+        self.sandboxes = sandboxes
+        self.running = running
+        self.members = members
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_workspacestats_uniffi_trait_debug(
+            FfiConverterTypeWorkspaceStats_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WorkspaceStats: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkspaceStats: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkspaceStats {
+        return
+            try WorkspaceStats(
+                workspaceId: FfiConverterOptionString.read(from: &buf), 
+                computers: FfiConverterOptionInt64.read(from: &buf), 
+                sandboxes: FfiConverterOptionInt64.read(from: &buf), 
+                running: FfiConverterOptionInt64.read(from: &buf), 
+                members: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkspaceStats, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.workspaceId, into: &buf)
+        FfiConverterOptionInt64.write(value.computers, into: &buf)
+        FfiConverterOptionInt64.write(value.sandboxes, into: &buf)
+        FfiConverterOptionInt64.write(value.running, into: &buf)
+        FfiConverterOptionInt64.write(value.members, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceStats_lift(_ buf: RustBuffer) throws -> WorkspaceStats {
+    return try FfiConverterTypeWorkspaceStats.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceStats_lower(_ value: WorkspaceStats) -> RustBuffer {
+    return FfiConverterTypeWorkspaceStats.lower(value)
+}
+
+
+/**
+ * Resource usage of a workspace over a period.
+ */
+public struct WorkspaceUsage: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Workspace id.
+     */
+    public let workspaceId: String?
+    /**
+     * Period name.
+     */
+    public let period: String?
+    /**
+     * Period start.
+     */
+    public let periodStart: String?
+    /**
+     * Period end.
+     */
+    public let periodEnd: String?
+    /**
+     * Compute in seconds.
+     */
+    public let computeSeconds: Int64?
+    /**
+     * Spend in cents.
+     */
+    public let creditCents: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Workspace id.
+         */workspaceId: String?, 
+        /**
+         * Period name.
+         */period: String?, 
+        /**
+         * Period start.
+         */periodStart: String?, 
+        /**
+         * Period end.
+         */periodEnd: String?, 
+        /**
+         * Compute in seconds.
+         */computeSeconds: Int64?, 
+        /**
+         * Spend in cents.
+         */creditCents: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.workspaceId = workspaceId
+        self.period = period
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.computeSeconds = computeSeconds
+        self.creditCents = creditCents
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_workspaceusage_uniffi_trait_debug(
+            FfiConverterTypeWorkspaceUsage_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WorkspaceUsage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkspaceUsage {
+        return
+            try WorkspaceUsage(
+                workspaceId: FfiConverterOptionString.read(from: &buf), 
+                period: FfiConverterOptionString.read(from: &buf), 
+                periodStart: FfiConverterOptionString.read(from: &buf), 
+                periodEnd: FfiConverterOptionString.read(from: &buf), 
+                computeSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                creditCents: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkspaceUsage, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.workspaceId, into: &buf)
+        FfiConverterOptionString.write(value.period, into: &buf)
+        FfiConverterOptionString.write(value.periodStart, into: &buf)
+        FfiConverterOptionString.write(value.periodEnd, into: &buf)
+        FfiConverterOptionInt64.write(value.computeSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.creditCents, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceUsage_lift(_ buf: RustBuffer) throws -> WorkspaceUsage {
+    return try FfiConverterTypeWorkspaceUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceUsage_lower(_ value: WorkspaceUsage) -> RustBuffer {
+    return FfiConverterTypeWorkspaceUsage.lower(value)
+}
+
+
+/**
  * Keyword parameters of `workspaces.create`; every field is optional.
  */
 public struct WorkspacesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     public let name: String?
     /**
@@ -24469,7 +29262,7 @@ public struct WorkspacesCreateParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let description: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -24481,13 +29274,13 @@ public struct WorkspacesCreateParams: Equatable, Hashable, CustomDebugStringConv
     // declare one manually.
     public init(
         /**
-         * `name` (body).
+         * `name` (body). Required.
          */name: String? = nil, 
         /**
          * `description` (body).
          */description: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -24561,11 +29354,11 @@ public func FfiConverterTypeWorkspacesCreateParams_lower(_ value: WorkspacesCrea
  */
 public struct WorkspacesListParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
-     * `page` (query).
+     * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
     public let page: Int64?
     /**
-     * `per_page` (query).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
     public let perPage: Int64?
     /**
@@ -24577,10 +29370,10 @@ public struct WorkspacesListParams: Equatable, Hashable, CustomDebugStringConver
     // declare one manually.
     public init(
         /**
-         * `page` (query).
+         * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
          */page: Int64? = nil, 
         /**
-         * `per_page` (query).
+         * `per_page` (query). Items per page, for lists paged by number.
          */perPage: Int64? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -24659,7 +29452,7 @@ public struct WorkspacesUpdateParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let description: String?
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     public let metadata: String?
     /**
@@ -24677,7 +29470,7 @@ public struct WorkspacesUpdateParams: Equatable, Hashable, CustomDebugStringConv
          * `description` (body).
          */description: String? = nil, 
         /**
-         * `metadata` (body). A JSON object, as text.
+         * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
          */metadata: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -24843,6 +29636,96 @@ public func FfiConverterTypeWorkspacesUsageParams_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeWorkspacesUsageParams_lower(_ value: WorkspacesUsageParams) -> RustBuffer {
     return FfiConverterTypeWorkspacesUsageParams.lower(value)
+}
+
+
+/**
+ * The outcome of writing several files in one request.
+ */
+public struct WriteManyResult: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Files written.
+     */
+    public let written: [FileWritten]
+    /**
+     * Files refused, each with its path and reason. A JSON array, as text.
+     */
+    public let failed: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Files written.
+         */written: [FileWritten], 
+        /**
+         * Files refused, each with its path and reason. A JSON array, as text.
+         */failed: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.written = written
+        self.failed = failed
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_writemanyresult_uniffi_trait_debug(
+            FfiConverterTypeWriteManyResult_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WriteManyResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWriteManyResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WriteManyResult {
+        return
+            try WriteManyResult(
+                written: FfiConverterSequenceTypeFileWritten.read(from: &buf), 
+                failed: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WriteManyResult, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeFileWritten.write(value.written, into: &buf)
+        FfiConverterOptionString.write(value.failed, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWriteManyResult_lift(_ buf: RustBuffer) throws -> WriteManyResult {
+    return try FfiConverterTypeWriteManyResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWriteManyResult_lower(_ value: WriteManyResult) -> RustBuffer {
+    return FfiConverterTypeWriteManyResult.lower(value)
 }
 
 
@@ -26043,6 +30926,102 @@ fileprivate struct FfiConverterOptionTypeAdminTenantsSuspendParams: FfiConverter
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeAgentSession: FfiConverterRustBuffer {
+    typealias SwiftType = AgentSession?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAgentSession.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAgentSession.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeAgentSessionPage: FfiConverterRustBuffer {
+    typealias SwiftType = AgentSessionPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeAgentSessionPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeAgentSessionPage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeApiKey: FfiConverterRustBuffer {
+    typealias SwiftType = ApiKey?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeApiKey.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeApiKey.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeApiKeyPage: FfiConverterRustBuffer {
+    typealias SwiftType = ApiKeyPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeApiKeyPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeApiKeyPage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeApiKeysCreateParams: FfiConverterRustBuffer {
     typealias SwiftType = ApiKeysCreateParams?
 
@@ -27075,30 +32054,6 @@ fileprivate struct FfiConverterOptionTypeExecRunParams: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeJsonPage: FfiConverterRustBuffer {
-    typealias SwiftType = JsonPage?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeJsonPage.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeJsonPage.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeOrgInvitesCreateParams: FfiConverterRustBuffer {
     typealias SwiftType = OrgInvitesCreateParams?
 
@@ -27795,6 +32750,54 @@ fileprivate struct FfiConverterOptionTypeStorageUploadObjectParams: FfiConverter
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeTenant: FfiConverterRustBuffer {
+    typealias SwiftType = Tenant?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTenant.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTenant.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTenantPage: FfiConverterRustBuffer {
+    typealias SwiftType = TenantPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTenantPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTenantPage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTenantSetBrandingParams: FfiConverterRustBuffer {
     typealias SwiftType = TenantSetBrandingParams?
 
@@ -27835,6 +32838,54 @@ fileprivate struct FfiConverterOptionTypeUsageGetParams: FfiConverterRustBuffer 
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeUsageGetParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUsageSession: FfiConverterRustBuffer {
+    typealias SwiftType = UsageSession?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUsageSession.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUsageSession.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeUsageSessionPage: FfiConverterRustBuffer {
+    typealias SwiftType = UsageSessionPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeUsageSessionPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeUsageSessionPage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -28227,6 +33278,30 @@ fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionSequenceTypeEnvVar: FfiConverterRustBuffer {
+    typealias SwiftType = [EnvVar]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceTypeEnvVar.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceTypeEnvVar.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuffer {
     typealias SwiftType = [String: String]?
 
@@ -28293,6 +33368,56 @@ fileprivate struct FfiConverterSequenceData: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterData.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAgentSession: FfiConverterRustBuffer {
+    typealias SwiftType = [AgentSession]
+
+    public static func write(_ value: [AgentSession], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAgentSession.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AgentSession] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AgentSession]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAgentSession.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeApiKey: FfiConverterRustBuffer {
+    typealias SwiftType = [ApiKey]
+
+    public static func write(_ value: [ApiKey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeApiKey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ApiKey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ApiKey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeApiKey.read(from: &buf))
         }
         return seq
     }
@@ -28376,6 +33501,31 @@ fileprivate struct FfiConverterSequenceTypeComputer: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCreditTransaction: FfiConverterRustBuffer {
+    typealias SwiftType = [CreditTransaction]
+
+    public static func write(_ value: [CreditTransaction], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCreditTransaction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CreditTransaction] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CreditTransaction]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCreditTransaction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDatabase: FfiConverterRustBuffer {
     typealias SwiftType = [Database]
 
@@ -28426,6 +33576,31 @@ fileprivate struct FfiConverterSequenceTypeDeployment: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeEnvVar: FfiConverterRustBuffer {
+    typealias SwiftType = [EnvVar]
+
+    public static func write(_ value: [EnvVar], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEnvVar.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [EnvVar] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [EnvVar]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEnvVar.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
     typealias SwiftType = [Event]
 
@@ -28443,6 +33618,56 @@ fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeEvent.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [FileEntry]
+
+    public static func write(_ value: [FileEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFileEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FileEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FileEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFileEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFileWritten: FfiConverterRustBuffer {
+    typealias SwiftType = [FileWritten]
+
+    public static func write(_ value: [FileWritten], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFileWritten.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FileWritten] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FileWritten]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFileWritten.read(from: &buf))
         }
         return seq
     }
@@ -28493,6 +33718,56 @@ fileprivate struct FfiConverterSequenceTypeMember: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeMember.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePort: FfiConverterRustBuffer {
+    typealias SwiftType = [Port]
+
+    public static func write(_ value: [Port], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePort.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Port] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Port]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePort.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePreview: FfiConverterRustBuffer {
+    typealias SwiftType = [Preview]
+
+    public static func write(_ value: [Preview], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePreview.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Preview] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Preview]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePreview.read(from: &buf))
         }
         return seq
     }
@@ -28618,6 +33893,56 @@ fileprivate struct FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTenant: FfiConverterRustBuffer {
+    typealias SwiftType = [Tenant]
+
+    public static func write(_ value: [Tenant], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTenant.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Tenant] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Tenant]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTenant.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUsageSession: FfiConverterRustBuffer {
+    typealias SwiftType = [UsageSession]
+
+    public static func write(_ value: [UsageSession], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUsageSession.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UsageSession] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UsageSession]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUsageSession.read(from: &buf))
         }
         return seq
     }
@@ -28927,34 +34252,52 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_adminapi_tenants() != 21340) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_get() != 26030) {
+    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_get() != 19980) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_iter() != 26637) {
+    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_iter() != 44128) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_list() != 14590) {
+    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_list() != 54247) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_suspend() != 58500) {
+    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_suspend() != 18162) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_unsuspend() != 2591) {
+    if (uniffi_miosa_uniffi_checksum_method_admintenantsapi_unsuspend() != 7385) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_create() != 41986) {
+    if (uniffi_miosa_uniffi_checksum_method_agentsessionpager_close() != 53614) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_get() != 17399) {
+    if (uniffi_miosa_uniffi_checksum_method_agentsessionpager_next() != 53779) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_iter() != 46036) {
+    if (uniffi_miosa_uniffi_checksum_method_agentsessionpager_next_page() != 1588) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_list() != 38187) {
+    if (uniffi_miosa_uniffi_checksum_method_apikeypager_close() != 31100) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_revoke() != 27717) {
+    if (uniffi_miosa_uniffi_checksum_method_apikeypager_next() != 42564) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeypager_next_page() != 16141) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_create() != 38858) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_get() != 20479) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_iter() != 35765) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_list() != 48858) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_apikeysapi_revoke() != 15847) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_auditentrypager_close() != 56427) {
@@ -28972,19 +34315,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_auditlogapi_list() != 4279) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() != 6002) {
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() != 24252) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() != 12679) {
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() != 50633) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() != 40082) {
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() != 14479) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_iter_sessions() != 24428) {
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_iter_sessions() != 9872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_list_sessions() != 30387) {
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_list_sessions() != 33848) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_completionsapi_create() != 48117) {
@@ -28999,7 +34342,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_clone() != 33937) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_destroy() != 44164) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_destroy() != 38192) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_env() != 56934) {
@@ -29017,52 +34360,52 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_resize() != 59553) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_restart() != 44323) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_restart() != 51418) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_start() != 34765) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_start() != 15337) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_stop() != 16160) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_stop() != 28) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 10329) {
+    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() != 22489) {
+    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() != 33656) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_create() != 38264) {
+    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_create() != 59970) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_delete() != 28698) {
+    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_delete() != 23096) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_list() != 61896) {
+    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_list() != 24336) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_update() != 19011) {
+    if (uniffi_miosa_uniffi_checksum_method_computerenvapi_update() != 57076) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() != 23638) {
+    if (uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() != 24336) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_create() != 23888) {
+    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_create() != 2781) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() != 44905) {
+    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() != 55522) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_list() != 42261) {
+    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_list() != 15707) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_update() != 46222) {
+    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_update() != 12684) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computersapi_create() != 44540) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computersapi_delete() != 30970) {
+    if (uniffi_miosa_uniffi_checksum_method_computersapi_delete() != 57419) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computersapi_get() != 38961) {
@@ -29074,10 +34417,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computersapi_update() != 502) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_creditsapi_balance() != 4682) {
+    if (uniffi_miosa_uniffi_checksum_method_creditsapi_balance() != 40457) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_creditsapi_history() != 38481) {
+    if (uniffi_miosa_uniffi_checksum_method_creditsapi_history() != 1595) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_databasepager_close() != 26402) {
@@ -29092,10 +34435,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_databasesapi_create() != 47772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_databasesapi_credentials() != 59235) {
+    if (uniffi_miosa_uniffi_checksum_method_databasesapi_credentials() != 16302) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_databasesapi_delete() != 28564) {
+    if (uniffi_miosa_uniffi_checksum_method_databasesapi_delete() != 61765) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_databasesapi_get() != 45154) {
@@ -29122,7 +34465,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_create() != 65165) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_delete() != 60991) {
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_delete() != 64229) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_get() != 26122) {
@@ -29134,7 +34477,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_list() != 58872) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() != 47552) {
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() != 51561) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_rollback() != 4113) {
@@ -29146,25 +34489,25 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() != 49427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_click() != 3113) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_click() != 54490) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_drag() != 14818) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_drag() != 10206) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_key() != 36485) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_key() != 36027) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() != 24378) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() != 24709) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() != 16923) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() != 49983) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() != 4590) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_type() != 8683) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_type() != 1244) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_embeddingsapi_create() != 3255) {
@@ -29173,31 +34516,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_execapi_run() != 39152) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_jsonpager_close() != 32248) {
+    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() != 57209) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_jsonpager_next() != 36356) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_miosa_uniffi_checksum_method_jsonpager_next_page() != 705) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() != 35722) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_cancel() != 51346) {
+    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_cancel() != 55694) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_create() != 15446) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_get() != 24520) {
+    if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_get() != 52269) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_list() != 36757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_quotasapi_delete() != 56533) {
+    if (uniffi_miosa_uniffi_checksum_method_quotasapi_delete() != 55949) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_quotasapi_get() != 29697) {
@@ -29236,13 +34570,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxapi_terminal() != 13358) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_delete() != 31131) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_delete() != 24113) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_list() != 53881) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_list() != 47279) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_set() != 44868) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxenvapi_set() != 41931) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxeventsapi_stream() != 2040) {
@@ -29257,55 +34591,55 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run() != 36417) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() != 36126) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() != 339) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_list() != 28720) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_list() != 62898) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_mkdir() != 44464) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_mkdir() != 7697) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move() != 43757) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move() != 13538) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read() != 22036) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() != 30163) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() != 60373) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_watch() != 9590) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() != 32398) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() != 15985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() != 1161) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() != 6875) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() != 45087) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() != 61516) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() != 36282) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() != 6973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() != 17664) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() != 18030) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() != 28872) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() != 14478) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() != 51984) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() != 51769) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() != 14432) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start() != 3496) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() != 1675) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() != 55110) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxshareapi_create() != 46030) {
@@ -29314,7 +34648,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxshareapi_list() != 34977) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxshareapi_revoke() != 44673) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxshareapi_revoke() != 44989) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxsnapshotsapi_create() != 47688) {
@@ -29326,19 +34660,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxsnapshotsapi_restore() != 30912) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_add() != 922) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_add() != 54541) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_list() != 19449) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_list() != 12909) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() != 6535) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() != 28492) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create() != 48203) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() != 40164) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() != 38148) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_get() != 3583) {
@@ -29347,16 +34681,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list() != 63439) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() != 35352) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() != 43973) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() != 11866) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() != 62) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_create() != 45136) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() != 24875) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() != 22103) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork() != 7905) {
@@ -29401,49 +34735,67 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets() != 58613) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() != 4269) {
+    if (uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() != 14395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() != 47374) {
+    if (uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() != 62975) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_current() != 30835) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_current() != 25059) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_delete_branding() != 37319) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_delete_branding() != 13696) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_delete_preview_domain() != 35585) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_delete_preview_domain() != 25477) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_get_branding() != 15294) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_get_branding() != 19568) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_get_preview_domain() != 34605) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_get_preview_domain() != 26013) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_set_branding() != 17797) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_set_branding() != 43953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_set_preview_domain() != 37192) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_set_preview_domain() != 52341) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_tenantapi_verify_preview_domain() != 7736) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantapi_verify_preview_domain() != 24022) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_usageapi_current() != 51324) {
+    if (uniffi_miosa_uniffi_checksum_method_tenantpager_close() != 21832) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_tenantpager_next() != 64640) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_tenantpager_next_page() != 5595) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_usageapi_current() != 41235) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_usageapi_get() != 62919) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_usageapi_report() != 48535) {
+    if (uniffi_miosa_uniffi_checksum_method_usageapi_report() != 20781) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_usageapi_sessions() != 36506) {
+    if (uniffi_miosa_uniffi_checksum_method_usageapi_sessions() != 58568) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_usageapi_sessions_iter() != 18919) {
+    if (uniffi_miosa_uniffi_checksum_method_usageapi_sessions_iter() != 10130) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_usagesessionpager_close() != 52125) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_usagesessionpager_next() != 7669) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_usagesessionpager_next_page() != 1521) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_volumepager_close() != 2982) {
@@ -29455,16 +34807,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_volumepager_next_page() != 53659) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_volumesapi_attach() != 2402) {
+    if (uniffi_miosa_uniffi_checksum_method_volumesapi_attach() != 28952) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_volumesapi_create() != 11953) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_volumesapi_delete() != 40082) {
+    if (uniffi_miosa_uniffi_checksum_method_volumesapi_delete() != 21491) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_volumesapi_detach() != 9878) {
+    if (uniffi_miosa_uniffi_checksum_method_volumesapi_detach() != 43552) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_volumesapi_get() != 33254) {
@@ -29491,7 +34843,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_create() != 44408) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() != 26481) {
+    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() != 33912) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_get() != 37476) {
@@ -29503,16 +34855,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_list() != 27686) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_test() != 22395) {
+    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_test() != 14781) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_update() != 33299) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_accept() != 38581) {
+    if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_accept() != 16450) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_cancel() != 33370) {
+    if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_cancel() != 12512) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_create() != 31985) {
@@ -29530,7 +34882,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_list() != 35939) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_remove() != 25257) {
+    if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_remove() != 50961) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_update() != 36757) {
@@ -29539,7 +34891,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_create() != 15009) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_delete() != 39143) {
+    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_delete() != 23426) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_get() != 26696) {
@@ -29548,13 +34900,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_list() != 55522) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() != 44539) {
+    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() != 5120) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_update() != 8061) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() != 27319) {
+    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() != 53992) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {

@@ -8,9 +8,9 @@ extension WebhookPager: AsyncSequence {
     }
 }
 
-extension JsonPager: AsyncSequence {
-    public typealias Element = String
-    public func makeAsyncIterator() -> PullIterator<String> {
+extension UsageSessionPager: AsyncSequence {
+    public typealias Element = UsageSession
+    public func makeAsyncIterator() -> PullIterator<UsageSession> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
     }
 }
@@ -18,6 +18,13 @@ extension JsonPager: AsyncSequence {
 extension AuditEntryPager: AsyncSequence {
     public typealias Element = AuditEntry
     public func makeAsyncIterator() -> PullIterator<AuditEntry> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension ApiKeyPager: AsyncSequence {
+    public typealias Element = ApiKey
+    public func makeAsyncIterator() -> PullIterator<ApiKey> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
     }
 }
@@ -39,6 +46,20 @@ extension DatabasePager: AsyncSequence {
 extension VolumePager: AsyncSequence {
     public typealias Element = Volume
     public func makeAsyncIterator() -> PullIterator<Volume> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension AgentSessionPager: AsyncSequence {
+    public typealias Element = AgentSession
+    public func makeAsyncIterator() -> PullIterator<AgentSession> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension TenantPager: AsyncSequence {
+    public typealias Element = Tenant
+    public func makeAsyncIterator() -> PullIterator<Tenant> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
     }
 }

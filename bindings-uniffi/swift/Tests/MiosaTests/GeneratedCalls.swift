@@ -10,114 +10,114 @@ let operations: [OpInfo] = [
     OpInfo(name: "sandboxes.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "sandboxes.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.list", seed: true, positional: [], returns: "list"),
-    OpInfo(name: "sandboxes.delete", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "sandboxes.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.update", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.preview_token", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.fork", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.wait_until_ready", seed: true, positional: ["id"], returns: "bool"),
-    OpInfo(name: "sandbox.files.write", seed: true, positional: ["id", "path", "content"], returns: "json"),
+    OpInfo(name: "sandbox.files.write", seed: true, positional: ["id", "path", "content"], returns: "model"),
     OpInfo(name: "sandbox.files.read", seed: true, positional: ["id", "path"], returns: "bytes"),
-    OpInfo(name: "sandbox.files.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.files.delete", seed: true, positional: ["id", "path"], returns: "json"),
-    OpInfo(name: "sandbox.files.mkdir", seed: true, positional: ["id", "path"], returns: "json"),
-    OpInfo(name: "sandbox.files.move", seed: true, positional: ["id", "from_path", "to_path"], returns: "json"),
-    OpInfo(name: "sandbox.files.tree", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.files.write_many", seed: true, positional: ["id", "files"], returns: "json"),
+    OpInfo(name: "sandbox.files.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "sandbox.files.delete", seed: true, positional: ["id", "path"], returns: "model"),
+    OpInfo(name: "sandbox.files.mkdir", seed: true, positional: ["id", "path"], returns: "model"),
+    OpInfo(name: "sandbox.files.move", seed: true, positional: ["id", "from_path", "to_path"], returns: "model"),
+    OpInfo(name: "sandbox.files.tree", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandbox.files.write_many", seed: true, positional: ["id", "files"], returns: "model"),
     OpInfo(name: "sandbox.files.watch", seed: true, positional: ["id"], returns: "events"),
     OpInfo(name: "sandbox.exec.run", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.exec.bash", seed: true, positional: ["id", "command"], returns: "model"),
     OpInfo(name: "sandbox.exec.python", seed: true, positional: ["id", "code"], returns: "model"),
     OpInfo(name: "sandbox.events.stream", seed: true, positional: ["id"], returns: "events"),
-    OpInfo(name: "sandbox.env.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.env.set", seed: true, positional: ["id", "key", "value"], returns: "json"),
-    OpInfo(name: "sandbox.env.delete", seed: true, positional: ["id", "key"], returns: "json"),
+    OpInfo(name: "sandbox.env.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "sandbox.env.set", seed: true, positional: ["id", "key", "value"], returns: "model"),
+    OpInfo(name: "sandbox.env.delete", seed: true, positional: ["id", "key"], returns: "model"),
     OpInfo(name: "sandbox.processes.start", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.processes.list", seed: true, positional: ["id"], returns: "list"),
-    OpInfo(name: "sandbox.processes.stop", seed: true, positional: ["id", "pid"], returns: "json"),
-    OpInfo(name: "sandbox.processes.logs", seed: true, positional: ["id", "pid", "tail"], returns: "json"),
+    OpInfo(name: "sandbox.processes.stop", seed: true, positional: ["id", "pid"], returns: "model"),
+    OpInfo(name: "sandbox.processes.logs", seed: true, positional: ["id", "pid", "tail"], returns: "model"),
     OpInfo(name: "sandbox.share.create", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.share.list", seed: true, positional: ["id"], returns: "list"),
-    OpInfo(name: "sandbox.share.revoke", seed: true, positional: ["id", "share_id"], returns: "json"),
-    OpInfo(name: "sandbox.previews.create", seed: true, positional: ["id", "port"], returns: "json"),
-    OpInfo(name: "sandbox.previews.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.previews.share", seed: true, positional: ["id", "preview_id"], returns: "json"),
-    OpInfo(name: "sandbox.previews.destroy", seed: true, positional: ["id", "preview_id"], returns: "json"),
+    OpInfo(name: "sandbox.share.revoke", seed: true, positional: ["id", "share_id"], returns: "model"),
+    OpInfo(name: "sandbox.previews.create", seed: true, positional: ["id", "port"], returns: "model"),
+    OpInfo(name: "sandbox.previews.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "sandbox.previews.share", seed: true, positional: ["id", "preview_id"], returns: "model"),
+    OpInfo(name: "sandbox.previews.destroy", seed: true, positional: ["id", "preview_id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.create", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.restore", seed: true, positional: ["id", "snapshot_id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.list", seed: true, positional: ["id"], returns: "list"),
-    OpInfo(name: "sandbox.tags.add", seed: true, positional: ["id", "tags"], returns: "json"),
-    OpInfo(name: "sandbox.tags.remove", seed: true, positional: ["id", "tags"], returns: "json"),
-    OpInfo(name: "sandbox.tags.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.terminal.open", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "sandbox.terminal.resize", seed: true, positional: ["id", "session_id"], returns: "json"),
+    OpInfo(name: "sandbox.tags.add", seed: true, positional: ["id", "tags"], returns: "list"),
+    OpInfo(name: "sandbox.tags.remove", seed: true, positional: ["id", "tags"], returns: "list"),
+    OpInfo(name: "sandbox.tags.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "sandbox.terminal.open", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandbox.terminal.resize", seed: true, positional: ["id", "session_id"], returns: "model"),
     OpInfo(name: "sandbox_templates.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "sandbox_templates.get", seed: true, positional: ["template_id"], returns: "model"),
     OpInfo(name: "sandbox_templates.create", seed: true, positional: [], returns: "model"),
-    OpInfo(name: "sandbox_templates.delete", seed: true, positional: ["template_id"], returns: "json"),
-    OpInfo(name: "tenant.current", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.get_preview_domain", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.set_preview_domain", seed: true, positional: ["domain"], returns: "json"),
-    OpInfo(name: "tenant.verify_preview_domain", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.delete_preview_domain", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.get_branding", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.set_branding", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "tenant.delete_branding", seed: true, positional: [], returns: "json"),
+    OpInfo(name: "sandbox_templates.delete", seed: true, positional: ["template_id"], returns: "model"),
+    OpInfo(name: "tenant.current", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.get_preview_domain", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.set_preview_domain", seed: true, positional: ["domain"], returns: "model"),
+    OpInfo(name: "tenant.verify_preview_domain", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.delete_preview_domain", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.get_branding", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.set_branding", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "tenant.delete_branding", seed: true, positional: [], returns: "model"),
     OpInfo(name: "computers.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "computers.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computers.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "computers.update", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "computers.delete", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.start", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.stop", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.restart", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "computers.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.start", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.stop", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.restart", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.clone", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.resize", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.move", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "computer.destroy", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.env.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.env.create", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.env.update", seed: true, positional: ["id", "name"], returns: "json"),
-    OpInfo(name: "computer.env.delete", seed: true, positional: ["id", "name"], returns: "json"),
-    OpInfo(name: "computer.ports.list", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.ports.create", seed: true, positional: ["id", "port"], returns: "json"),
-    OpInfo(name: "computer.ports.update", seed: true, positional: ["id", "port"], returns: "json"),
-    OpInfo(name: "computer.ports.delete", seed: true, positional: ["id", "port"], returns: "json"),
-    OpInfo(name: "computer.auto_stop.get", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "computer.auto_stop.update", seed: true, positional: ["id", "seconds"], returns: "json"),
-    OpInfo(name: "computer.metrics.get", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "computer.destroy", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.env.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "computer.env.create", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.env.update", seed: true, positional: ["id", "name"], returns: "model"),
+    OpInfo(name: "computer.env.delete", seed: true, positional: ["id", "name"], returns: "model"),
+    OpInfo(name: "computer.ports.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "computer.ports.create", seed: true, positional: ["id", "port"], returns: "model"),
+    OpInfo(name: "computer.ports.update", seed: true, positional: ["id", "port"], returns: "model"),
+    OpInfo(name: "computer.ports.delete", seed: true, positional: ["id", "port"], returns: "model"),
+    OpInfo(name: "computer.auto_stop.get", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.auto_stop.update", seed: true, positional: ["id", "seconds"], returns: "model"),
+    OpInfo(name: "computer.metrics.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "desktop.screenshot", seed: true, positional: ["id"], returns: "bytes"),
-    OpInfo(name: "desktop.click", seed: true, positional: ["id", "x", "y"], returns: "json"),
-    OpInfo(name: "desktop.type", seed: true, positional: ["id", "text"], returns: "json"),
-    OpInfo(name: "desktop.key", seed: true, positional: ["id", "key"], returns: "json"),
-    OpInfo(name: "desktop.drag", seed: true, positional: ["id", "from_x", "from_y", "to_x", "to_y"], returns: "json"),
-    OpInfo(name: "desktop.scroll", seed: true, positional: ["id", "x", "y", "direction"], returns: "json"),
-    OpInfo(name: "desktop.set_wallpaper", seed: true, positional: ["id", "path"], returns: "json"),
+    OpInfo(name: "desktop.click", seed: true, positional: ["id", "x", "y"], returns: "model"),
+    OpInfo(name: "desktop.type", seed: true, positional: ["id", "text"], returns: "model"),
+    OpInfo(name: "desktop.key", seed: true, positional: ["id", "key"], returns: "model"),
+    OpInfo(name: "desktop.drag", seed: true, positional: ["id", "from_x", "from_y", "to_x", "to_y"], returns: "model"),
+    OpInfo(name: "desktop.scroll", seed: true, positional: ["id", "x", "y", "direction"], returns: "model"),
+    OpInfo(name: "desktop.set_wallpaper", seed: true, positional: ["id", "path"], returns: "model"),
     OpInfo(name: "desktop.accessibility_tree", seed: true, positional: ["id"], returns: "json"),
     OpInfo(name: "workspaces.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "workspaces.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "workspaces.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "workspaces.update", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "workspaces.delete", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "workspaces.stats", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "workspaces.usage", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "workspaces.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "workspaces.stats", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "workspaces.usage", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "webhooks.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "webhooks.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "webhooks.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "webhooks.update", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "webhooks.delete", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "webhooks.test", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "webhooks.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "webhooks.test", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "usage.get", seed: true, positional: [], returns: "model"),
-    OpInfo(name: "usage.current", seed: true, positional: [], returns: "json"),
+    OpInfo(name: "usage.current", seed: true, positional: [], returns: "model"),
     OpInfo(name: "usage.sessions", seed: true, positional: [], returns: "page"),
-    OpInfo(name: "usage.report", seed: true, positional: ["period_start", "period_end"], returns: "json"),
+    OpInfo(name: "usage.report", seed: true, positional: ["period_start", "period_end"], returns: "model"),
     OpInfo(name: "quotas.get", seed: true, positional: ["external_user_id"], returns: "model"),
     OpInfo(name: "quotas.set", seed: true, positional: ["external_user_id"], returns: "model"),
-    OpInfo(name: "quotas.delete", seed: true, positional: ["external_user_id"], returns: "json"),
+    OpInfo(name: "quotas.delete", seed: true, positional: ["external_user_id"], returns: "model"),
     OpInfo(name: "audit_log.list", seed: true, positional: [], returns: "page"),
-    OpInfo(name: "api_keys.create", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "api_keys.get", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "api_keys.create", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "api_keys.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "api_keys.list", seed: true, positional: [], returns: "page"),
-    OpInfo(name: "api_keys.revoke", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "api_keys.revoke", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "snapshots.create", seed: true, positional: ["computer_id"], returns: "model"),
     OpInfo(name: "snapshots.get", seed: true, positional: ["snapshot_id"], returns: "model"),
     OpInfo(name: "snapshots.list", seed: true, positional: ["computer_id"], returns: "list"),
@@ -127,54 +127,54 @@ let operations: [OpInfo] = [
     OpInfo(name: "deployments.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "deployments.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "deployments.update", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "deployments.delete", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "deployments.publish", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "deployments.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "deployments.publish", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "deployments.rollback", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "databases.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "databases.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "databases.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "databases.update", seed: true, positional: ["id"], returns: "model"),
-    OpInfo(name: "databases.delete", seed: true, positional: ["id"], returns: "json"),
-    OpInfo(name: "databases.credentials", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "databases.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "databases.credentials", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "storage.create_bucket", seed: true, positional: [], returns: "model"),
     OpInfo(name: "storage.list_buckets", seed: true, positional: [], returns: "list"),
-    OpInfo(name: "storage.upload_object", seed: true, positional: ["bucket_id", "key", "content"], returns: "json"),
+    OpInfo(name: "storage.upload_object", seed: true, positional: ["bucket_id", "key", "content"], returns: "model"),
     OpInfo(name: "storage.download_object", seed: true, positional: ["bucket_id", "key"], returns: "bytes"),
-    OpInfo(name: "storage.signed_url", seed: true, positional: ["bucket_id", "key"], returns: "json"),
+    OpInfo(name: "storage.signed_url", seed: true, positional: ["bucket_id", "key"], returns: "model"),
     OpInfo(name: "volumes.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "volumes.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "volumes.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "volumes.resize", seed: true, positional: ["id", "size_gb"], returns: "model"),
-    OpInfo(name: "volumes.attach", seed: true, positional: ["computer_id", "volume_id", "mount_path"], returns: "json"),
-    OpInfo(name: "volumes.detach", seed: true, positional: ["computer_id", "attachment_id"], returns: "json"),
-    OpInfo(name: "volumes.delete", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "volumes.attach", seed: true, positional: ["computer_id", "volume_id", "mount_path"], returns: "model"),
+    OpInfo(name: "volumes.detach", seed: true, positional: ["computer_id", "attachment_id"], returns: "model"),
+    OpInfo(name: "volumes.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "completions.create", seed: true, positional: [], returns: "json"),
     OpInfo(name: "completions.stream", seed: true, positional: [], returns: "events"),
     OpInfo(name: "embeddings.create", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "command_center.create_session", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "command_center.get_session", seed: true, positional: ["session_id"], returns: "json"),
+    OpInfo(name: "command_center.create_session", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "command_center.get_session", seed: true, positional: ["session_id"], returns: "model"),
     OpInfo(name: "command_center.list_sessions", seed: true, positional: [], returns: "page"),
-    OpInfo(name: "command_center.cancel_session", seed: true, positional: ["session_id"], returns: "json"),
+    OpInfo(name: "command_center.cancel_session", seed: true, positional: ["session_id"], returns: "model"),
     OpInfo(name: "workspace_members.list", seed: true, positional: ["workspace_id"], returns: "list"),
     OpInfo(name: "workspace_members.get", seed: true, positional: ["workspace_id", "user_id"], returns: "model"),
     OpInfo(name: "workspace_members.update", seed: true, positional: ["workspace_id", "user_id", "role"], returns: "model"),
-    OpInfo(name: "workspace_members.remove", seed: true, positional: ["workspace_id", "user_id"], returns: "json"),
+    OpInfo(name: "workspace_members.remove", seed: true, positional: ["workspace_id", "user_id"], returns: "model"),
     OpInfo(name: "workspace_invites.create", seed: true, positional: ["workspace_id"], returns: "model"),
     OpInfo(name: "workspace_invites.list", seed: true, positional: ["workspace_id"], returns: "list"),
     OpInfo(name: "workspace_invites.get", seed: true, positional: ["workspace_id", "invite_id"], returns: "model"),
-    OpInfo(name: "workspace_invites.cancel", seed: true, positional: ["workspace_id", "invite_id"], returns: "json"),
-    OpInfo(name: "workspace_invites.accept", seed: true, positional: ["token"], returns: "json"),
+    OpInfo(name: "workspace_invites.cancel", seed: true, positional: ["workspace_id", "invite_id"], returns: "model"),
+    OpInfo(name: "workspace_invites.accept", seed: true, positional: ["token"], returns: "model"),
     OpInfo(name: "org_invites.create", seed: true, positional: ["tenant_id"], returns: "model"),
     OpInfo(name: "org_invites.list", seed: true, positional: ["tenant_id"], returns: "list"),
-    OpInfo(name: "org_invites.get", seed: true, positional: ["token"], returns: "json"),
-    OpInfo(name: "org_invites.cancel", seed: true, positional: ["tenant_id", "invite_id"], returns: "json"),
-    OpInfo(name: "org_invites.accept", seed: true, positional: ["token"], returns: "json"),
+    OpInfo(name: "org_invites.get", seed: true, positional: ["token"], returns: "model"),
+    OpInfo(name: "org_invites.cancel", seed: true, positional: ["tenant_id", "invite_id"], returns: "model"),
+    OpInfo(name: "org_invites.accept", seed: true, positional: ["token"], returns: "model"),
     OpInfo(name: "admin.tenants.list", seed: true, positional: [], returns: "page"),
-    OpInfo(name: "admin.tenants.get", seed: true, positional: ["tenant_id"], returns: "json"),
-    OpInfo(name: "admin.tenants.suspend", seed: true, positional: ["tenant_id"], returns: "json"),
-    OpInfo(name: "admin.tenants.unsuspend", seed: true, positional: ["tenant_id"], returns: "json"),
-    OpInfo(name: "credits.balance", seed: true, positional: [], returns: "json"),
-    OpInfo(name: "credits.history", seed: true, positional: [], returns: "json"),
+    OpInfo(name: "admin.tenants.get", seed: true, positional: ["tenant_id"], returns: "model"),
+    OpInfo(name: "admin.tenants.suspend", seed: true, positional: ["tenant_id"], returns: "model"),
+    OpInfo(name: "admin.tenants.unsuspend", seed: true, positional: ["tenant_id"], returns: "model"),
+    OpInfo(name: "credits.balance", seed: true, positional: [], returns: "model"),
+    OpInfo(name: "credits.history", seed: true, positional: [], returns: "list"),
     OpInfo(name: "exec.run", seed: false, positional: ["id"], returns: "model"),
 ]
 
@@ -184,15 +184,15 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "stream_sse":
         return try await client.streamSse(path: try a.argStr("path"))
     case "sandboxes.create":
-        return try await client.sandboxes().create(params: SandboxesCreateParams(wait: a.bool("wait"), templateId: a.str("template_id"), name: a.str("name"), slug: a.str("slug"), size: a.str("size"), cpuCount: a.int("cpu_count"), memoryMb: a.int("memory_mb"), diskSizeMb: a.int("disk_size_mb"), env: a.json("env"), metadata: a.json("metadata"), timeoutSec: a.int("timeout_sec"), idleTimeoutSec: a.int("idle_timeout_sec"), persistent: a.bool("persistent"), alwaysOn: a.bool("always_on"), region: a.str("region"), allowProvision: a.bool("allow_provision"), workspaceId: a.str("workspace_id"), workspaceSlug: a.str("workspace_slug"), workspaceName: a.str("workspace_name"), projectId: a.str("project_id"), projectSlug: a.str("project_slug"), projectName: a.str("project_name"), externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), tags: a.json("tags"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["wait", "template_id", "name", "slug", "size", "cpu_count", "memory_mb", "disk_size_mb", "env", "metadata", "timeout_sec", "idle_timeout_sec", "persistent", "always_on", "region", "allow_provision", "workspace_id", "workspace_slug", "workspace_name", "project_id", "project_slug", "project_name", "external_workspace_id", "external_user_id", "external_project_id", "tags", "idempotency_key"])))
+        return try await client.sandboxes().create(params: SandboxesCreateParams(wait: a.bool("wait"), templateId: a.str("template_id"), name: a.str("name"), slug: a.str("slug"), size: a.str("size"), cpuCount: a.int("cpu_count"), memoryMb: a.int("memory_mb"), diskSizeMb: a.int("disk_size_mb"), env: a.json("env"), metadata: a.json("metadata"), timeoutSec: a.int("timeout_sec"), idleTimeoutSec: a.int("idle_timeout_sec"), persistent: a.bool("persistent"), alwaysOn: a.bool("always_on"), region: a.str("region"), allowProvision: a.bool("allow_provision"), workspaceId: a.str("workspace_id"), workspaceSlug: a.str("workspace_slug"), workspaceName: a.str("workspace_name"), projectId: a.str("project_id"), projectSlug: a.str("project_slug"), projectName: a.str("project_name"), externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), tags: a.strs("tags"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["wait", "template_id", "name", "slug", "size", "cpu_count", "memory_mb", "disk_size_mb", "env", "metadata", "timeout_sec", "idle_timeout_sec", "persistent", "always_on", "region", "allow_provision", "workspace_id", "workspace_slug", "workspace_name", "project_id", "project_slug", "project_name", "external_workspace_id", "external_user_id", "external_project_id", "tags", "idempotency_key"])))
     case "sandboxes.get":
         return try await client.sandboxes().get(id: try a.argStr("id"))
     case "sandboxes.list":
-        return try await client.sandboxes().list(params: SandboxesListParams(externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), state: a.str("state"), tags: a.json("tags"), extra: a.extra(known: ["external_workspace_id", "external_user_id", "external_project_id", "state", "tags"])))
+        return try await client.sandboxes().list(params: SandboxesListParams(externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), state: a.str("state"), tags: a.strs("tags"), extra: a.extra(known: ["external_workspace_id", "external_user_id", "external_project_id", "state", "tags"])))
     case "sandboxes.delete":
         return try await client.sandboxes().delete(id: try a.argStr("id"))
     case "sandboxes.update":
-        return try await client.sandboxes().update(id: try a.argStr("id"), params: SandboxesUpdateParams(name: a.str("name"), slug: a.str("slug"), tags: a.json("tags"), metadata: a.json("metadata"), alwaysOn: a.bool("always_on"), timeoutSec: a.int("timeout_sec"), idleTimeoutSec: a.int("idle_timeout_sec"), extra: a.extra(known: ["name", "slug", "tags", "metadata", "always_on", "timeout_sec", "idle_timeout_sec"])))
+        return try await client.sandboxes().update(id: try a.argStr("id"), params: SandboxesUpdateParams(name: a.str("name"), slug: a.str("slug"), tags: a.strs("tags"), metadata: a.json("metadata"), alwaysOn: a.bool("always_on"), timeoutSec: a.int("timeout_sec"), idleTimeoutSec: a.int("idle_timeout_sec"), extra: a.extra(known: ["name", "slug", "tags", "metadata", "always_on", "timeout_sec", "idle_timeout_sec"])))
     case "sandboxes.preview_token":
         return try await client.sandboxes().previewToken(id: try a.argStr("id"), params: SandboxesPreviewTokenParams(expiresIn: a.int("expires_in"), scope: a.str("scope"), extra: a.extra(known: ["expires_in", "scope"])))
     case "sandboxes.fork":
@@ -260,9 +260,9 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "sandbox.snapshots.list":
         return try await client.sandbox().snapshots().list(id: try a.argStr("id"))
     case "sandbox.tags.add":
-        return try await client.sandbox().tags().add(id: try a.argStr("id"), tags: try a.argJson("tags"))
+        return try await client.sandbox().tags().add(id: try a.argStr("id"), tags: try a.argStrs("tags"))
     case "sandbox.tags.remove":
-        return try await client.sandbox().tags().remove(id: try a.argStr("id"), tags: try a.argJson("tags"))
+        return try await client.sandbox().tags().remove(id: try a.argStr("id"), tags: try a.argStrs("tags"))
     case "sandbox.tags.list":
         return try await client.sandbox().tags().list(id: try a.argStr("id"))
     case "sandbox.terminal.open":
@@ -370,13 +370,13 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "workspaces.usage":
         return try await client.workspaces().usage(id: try a.argStr("id"), params: WorkspacesUsageParams(period: a.str("period"), start: a.str("start"), end: a.str("end"), extra: a.extra(known: ["period", "start", "end"])))
     case "webhooks.create":
-        return try await client.webhooks().create(params: WebhooksCreateParams(url: a.str("url"), events: a.json("events"), secret: a.str("secret"), active: a.bool("active"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["url", "events", "secret", "active", "metadata", "idempotency_key"])))
+        return try await client.webhooks().create(params: WebhooksCreateParams(url: a.str("url"), events: a.strs("events"), secret: a.str("secret"), active: a.bool("active"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["url", "events", "secret", "active", "metadata", "idempotency_key"])))
     case "webhooks.get":
         return try await client.webhooks().get(id: try a.argStr("id"))
     case "webhooks.list":
         return try await client.webhooks().list(params: WebhooksListParams(active: a.bool("active"), limit: a.int("limit"), cursor: a.str("cursor"), extra: a.extra(known: ["active", "limit", "cursor"])))
     case "webhooks.update":
-        return try await client.webhooks().update(id: try a.argStr("id"), params: WebhooksUpdateParams(url: a.str("url"), events: a.json("events"), secret: a.str("secret"), active: a.bool("active"), extra: a.extra(known: ["url", "events", "secret", "active"])))
+        return try await client.webhooks().update(id: try a.argStr("id"), params: WebhooksUpdateParams(url: a.str("url"), events: a.strs("events"), secret: a.str("secret"), active: a.bool("active"), extra: a.extra(known: ["url", "events", "secret", "active"])))
     case "webhooks.delete":
         return try await client.webhooks().delete(id: try a.argStr("id"))
     case "webhooks.test":
@@ -386,7 +386,7 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "usage.current":
         return try await client.usage().current()
     case "usage.sessions":
-        return try await client.usage().sessions(params: UsageSessionsParams(computerId: a.str("computer_id"), since: a.str("since"), until: a.str("until"), limit: a.int("limit"), cursor: a.str("cursor"), extra: a.extra(known: ["computer_id", "since", "until", "limit", "cursor"])))
+        return try await client.usage().sessions(params: UsageSessionsParams(computerId: a.str("computer_id"), since: a.str("since"), until: a.str("until"), limit: a.int("limit"), perPage: a.int("per_page"), page: a.int("page"), extra: a.extra(known: ["computer_id", "since", "until", "limit", "per_page", "page"])))
     case "usage.report":
         return try await client.usage().report(periodStart: try a.argStr("period_start"), periodEnd: try a.argStr("period_end"))
     case "quotas.get":
@@ -398,7 +398,7 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "audit_log.list":
         return try await client.auditLog().list(params: AuditLogListParams(limit: a.int("limit"), type: a.str("type"), actorId: a.str("actor_id"), resourceType: a.str("resource_type"), resourceId: a.str("resource_id"), after: a.str("after"), extra: a.extra(known: ["limit", "type", "actor_id", "resource_type", "resource_id", "after"])))
     case "api_keys.create":
-        return try await client.apiKeys().create(params: ApiKeysCreateParams(name: a.str("name"), scopes: a.json("scopes"), expiresAt: a.str("expires_at"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "scopes", "expires_at", "metadata", "idempotency_key"])))
+        return try await client.apiKeys().create(params: ApiKeysCreateParams(name: a.str("name"), scopes: a.strs("scopes"), expiresAt: a.str("expires_at"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "scopes", "expires_at", "metadata", "idempotency_key"])))
     case "api_keys.get":
         return try await client.apiKeys().get(id: try a.argStr("id"))
     case "api_keys.list":

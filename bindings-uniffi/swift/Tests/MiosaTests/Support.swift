@@ -192,6 +192,10 @@ struct CallArgs {
         return b
     }
     func argJson(_ name: String) throws -> String { jsonText(try arg(name)) }
+    func argStrs(_ name: String) throws -> [String] {
+        guard let list = try arg(name) as? [Any] else { throw CallError.badJSON("\(name) is not a list") }
+        return list.map(text)
+    }
     func argBytes(_ name: String) throws -> Data {
         let value = try arg(name)
         if let wrapped = value as? [String: Any], let text = wrapped["$bytes"] as? String {
@@ -205,6 +209,7 @@ struct CallArgs {
     func double(_ name: String) -> Double? { (params[name] as? NSNumber)?.doubleValue }
     func bool(_ name: String) -> Bool? { params[name] as? Bool }
     func json(_ name: String) -> String? { params[name].map(jsonText) }
+    func strs(_ name: String) -> [String]? { (params[name] as? [Any])?.map(text) }
 
     /// The params the table does not list, as a JSON object text (nil when none).
     func extra(known: [String]) -> String? {

@@ -8,10 +8,13 @@ import kotlinx.coroutines.flow.Flow
 fun WebhookPager.asFlow(): Flow<Webhook> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
-fun JsonPager.asFlow(): Flow<String> = pagerFlow(this, { next() }, { cancel() })
+fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AuditEntryPager.asFlow(): Flow<AuditEntry> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun ApiKeyPager.asFlow(): Flow<ApiKey> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentPager.asFlow(): Flow<Deployment> = pagerFlow(this, { next() }, { cancel() })
@@ -21,3 +24,9 @@ fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cance
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun AgentSessionPager.asFlow(): Flow<AgentSession> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun TenantPager.asFlow(): Flow<Tenant> = pagerFlow(this, { next() }, { cancel() })

@@ -770,6 +770,18 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_admintenantsapi_unsuspend(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_agentsessionpager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_agentsessionpager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_agentsessionpager_next_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_apikeypager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_apikeypager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_apikeypager_next_page(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_apikeysapi_create(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_apikeysapi_get(
@@ -923,12 +935,6 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_embeddingsapi_create(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_execapi_run(
-    ): Int
-    external fun uniffi_miosa_uniffi_checksum_method_jsonpager_close(
-    ): Int
-    external fun uniffi_miosa_uniffi_checksum_method_jsonpager_next(
-    ): Int
-    external fun uniffi_miosa_uniffi_checksum_method_jsonpager_next_page(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept(
     ): Int
@@ -1096,6 +1102,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_tenantapi_verify_preview_domain(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_tenantpager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_tenantpager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_tenantpager_next_page(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_usageapi_current(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_usageapi_get(
@@ -1105,6 +1117,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_usageapi_sessions(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_usageapi_sessions_iter(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_usagesessionpager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_usagesessionpager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_usagesessionpager_next_page(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_volumepager_close(
     ): Int
@@ -1317,6 +1335,26 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_admintenantsapi_suspend(`ptr`: Long,`tenantId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_admintenantsapi_unsuspend(`ptr`: Long,`tenantId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_agentsessionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_agentsessionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_agentsessionpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_agentsessionpager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_agentsessionpager_next_page(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_apikeypager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_apikeypager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_apikeypager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_apikeypager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_apikeypager_next_page(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_apikeysapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1547,16 +1585,6 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_free_execapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_execapi_run(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_clone_jsonpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_free_jsonpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_miosa_uniffi_fn_method_jsonpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_miosa_uniffi_fn_method_jsonpager_next(`ptr`: Long,
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_method_jsonpager_next_page(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_orginvitesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1796,6 +1824,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_tenantapi_verify_preview_domain(`ptr`: Long,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_tenantpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_tenantpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_tenantpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_tenantpager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_tenantpager_next_page(`ptr`: Long,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_usageapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_usageapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1809,6 +1847,16 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_usageapi_sessions(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_usageapi_sessions_iter(`ptr`: Long,`params`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_usagesessionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_usagesessionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_usagesessionpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_usagesessionpager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_usagesessionpager_next_page(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_volumepager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1924,9 +1972,15 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_requestoptions_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_actionresult_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_admintenantslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_admintenantssuspendparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_agentsession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_apikey_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_apikeyscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1935,6 +1989,10 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_auditentry_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_auditloglistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_autostop_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_branding_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_bucket_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1976,15 +2034,23 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computersupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_creditbalance_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_credittransaction_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_creditshistoryparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_database_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_databasecredentials_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databasescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databaseslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databasesupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deleted_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deployment_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2006,17 +2072,45 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_embeddingscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_envupdate_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execresult_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execrunparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_filewritten_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_invite_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_inviteacceptance_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_invitepreview_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_member_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_metrics_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_orginvitescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_port_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_preview_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_previewdomain_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_previewdomaincheck_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_previewshare_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_previewtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_processlogs_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_publication_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_quota_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2074,6 +2168,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_share_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_signedurl_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_snapshot_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_snapshotscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2084,23 +2180,37 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_storageuploadobjectparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_template_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_tenant_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_tenantsetbrandingparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_terminalsession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagegetparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagereport_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_usagesession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagesessionsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volume_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_volumeattachment_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volumescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volumeslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhook_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_webhookdelivery_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhookscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2112,6 +2222,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspaceinvitescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_workspacestats_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_workspaceusage_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspacescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspaceslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2119,6 +2233,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_workspacesupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspacesusageparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_writemanyresult_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_func_parse_sse(`chunks`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2360,34 +2476,52 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_adminapi_tenants() and 0xFFFF) != 21340) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_get() and 0xFFFF) != 26030) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_get() and 0xFFFF) != 19980) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_iter() and 0xFFFF) != 26637) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_iter() and 0xFFFF) != 44128) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_list() and 0xFFFF) != 14590) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_list() and 0xFFFF) != 54247) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_suspend() and 0xFFFF) != 58500) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_suspend() and 0xFFFF) != 18162) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_unsuspend() and 0xFFFF) != 2591) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_admintenantsapi_unsuspend() and 0xFFFF) != 7385) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_create() and 0xFFFF) != 41986) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_agentsessionpager_close() and 0xFFFF) != 53614) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_get() and 0xFFFF) != 17399) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_agentsessionpager_next() and 0xFFFF) != 53779) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_iter() and 0xFFFF) != 46036) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_agentsessionpager_next_page() and 0xFFFF) != 1588) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_list() and 0xFFFF) != 38187) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeypager_close() and 0xFFFF) != 31100) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_revoke() and 0xFFFF) != 27717) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeypager_next() and 0xFFFF) != 42564) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeypager_next_page() and 0xFFFF) != 16141) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_create() and 0xFFFF) != 38858) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_get() and 0xFFFF) != 20479) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_iter() and 0xFFFF) != 35765) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_list() and 0xFFFF) != 48858) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_apikeysapi_revoke() and 0xFFFF) != 15847) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_auditentrypager_close() and 0xFFFF) != 56427) {
@@ -2405,19 +2539,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_auditlogapi_list() and 0xFFFF) != 4279) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() and 0xFFFF) != 6002) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() and 0xFFFF) != 24252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() and 0xFFFF) != 12679) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() and 0xFFFF) != 50633) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() and 0xFFFF) != 40082) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() and 0xFFFF) != 14479) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_iter_sessions() and 0xFFFF) != 24428) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_iter_sessions() and 0xFFFF) != 9872) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_list_sessions() and 0xFFFF) != 30387) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_list_sessions() and 0xFFFF) != 33848) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_completionsapi_create() and 0xFFFF) != 48117) {
@@ -2432,7 +2566,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_clone() and 0xFFFF) != 33937) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_destroy() and 0xFFFF) != 44164) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_destroy() and 0xFFFF) != 38192) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_env() and 0xFFFF) != 56934) {
@@ -2450,52 +2584,52 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_resize() and 0xFFFF) != 59553) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_restart() and 0xFFFF) != 44323) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_restart() and 0xFFFF) != 51418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_start() and 0xFFFF) != 34765) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_start() and 0xFFFF) != 15337) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_stop() and 0xFFFF) != 16160) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_stop() and 0xFFFF) != 28) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 10329) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 24412) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() and 0xFFFF) != 22489) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() and 0xFFFF) != 33656) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_create() and 0xFFFF) != 38264) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_create() and 0xFFFF) != 59970) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_delete() and 0xFFFF) != 28698) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_delete() and 0xFFFF) != 23096) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_list() and 0xFFFF) != 61896) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_list() and 0xFFFF) != 24336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_update() and 0xFFFF) != 19011) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_update() and 0xFFFF) != 57076) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() and 0xFFFF) != 23638) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() and 0xFFFF) != 24336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_create() and 0xFFFF) != 23888) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_create() and 0xFFFF) != 2781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() and 0xFFFF) != 44905) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() and 0xFFFF) != 55522) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_list() and 0xFFFF) != 42261) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_list() and 0xFFFF) != 15707) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_update() and 0xFFFF) != 46222) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_update() and 0xFFFF) != 12684) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_create() and 0xFFFF) != 44540) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_delete() and 0xFFFF) != 30970) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_delete() and 0xFFFF) != 57419) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_get() and 0xFFFF) != 38961) {
@@ -2507,10 +2641,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_update() and 0xFFFF) != 502) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_balance() and 0xFFFF) != 4682) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_balance() and 0xFFFF) != 40457) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_history() and 0xFFFF) != 38481) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_history() and 0xFFFF) != 1595) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasepager_close() and 0xFFFF) != 26402) {
@@ -2525,10 +2659,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_create() and 0xFFFF) != 47772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_credentials() and 0xFFFF) != 59235) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_credentials() and 0xFFFF) != 16302) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_delete() and 0xFFFF) != 28564) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_delete() and 0xFFFF) != 61765) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_get() and 0xFFFF) != 45154) {
@@ -2555,7 +2689,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_create() and 0xFFFF) != 65165) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_delete() and 0xFFFF) != 60991) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_delete() and 0xFFFF) != 64229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_get() and 0xFFFF) != 26122) {
@@ -2567,7 +2701,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_list() and 0xFFFF) != 58872) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() and 0xFFFF) != 47552) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() and 0xFFFF) != 51561) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_rollback() and 0xFFFF) != 4113) {
@@ -2579,25 +2713,25 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() and 0xFFFF) != 49427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_click() and 0xFFFF) != 3113) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_click() and 0xFFFF) != 54490) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_drag() and 0xFFFF) != 14818) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_drag() and 0xFFFF) != 10206) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_key() and 0xFFFF) != 36485) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_key() and 0xFFFF) != 36027) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() and 0xFFFF) != 24378) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() and 0xFFFF) != 24709) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() and 0xFFFF) != 16923) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() and 0xFFFF) != 49983) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() and 0xFFFF) != 4590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_type() and 0xFFFF) != 8683) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_type() and 0xFFFF) != 1244) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_embeddingsapi_create() and 0xFFFF) != 3255) {
@@ -2606,31 +2740,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_run() and 0xFFFF) != 39152) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_jsonpager_close() and 0xFFFF) != 32248) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() and 0xFFFF) != 57209) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_jsonpager_next() and 0xFFFF) != 36356) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_jsonpager_next_page() and 0xFFFF) != 705) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() and 0xFFFF) != 35722) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_cancel() and 0xFFFF) != 51346) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_cancel() and 0xFFFF) != 55694) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_create() and 0xFFFF) != 15446) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_get() and 0xFFFF) != 24520) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_get() and 0xFFFF) != 52269) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_list() and 0xFFFF) != 36757) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_quotasapi_delete() and 0xFFFF) != 56533) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_quotasapi_delete() and 0xFFFF) != 55949) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_quotasapi_get() and 0xFFFF) != 29697) {
@@ -2669,13 +2794,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxapi_terminal() and 0xFFFF) != 13358) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_delete() and 0xFFFF) != 31131) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_delete() and 0xFFFF) != 24113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_list() and 0xFFFF) != 53881) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_list() and 0xFFFF) != 47279) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_set() and 0xFFFF) != 44868) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxenvapi_set() and 0xFFFF) != 41931) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxeventsapi_stream() and 0xFFFF) != 2040) {
@@ -2690,55 +2815,55 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run() and 0xFFFF) != 36417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() and 0xFFFF) != 36126) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() and 0xFFFF) != 339) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_list() and 0xFFFF) != 28720) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_list() and 0xFFFF) != 62898) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_mkdir() and 0xFFFF) != 44464) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_mkdir() and 0xFFFF) != 7697) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move() and 0xFFFF) != 43757) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move() and 0xFFFF) != 13538) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read() and 0xFFFF) != 22036) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() and 0xFFFF) != 30163) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() and 0xFFFF) != 60373) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_watch() and 0xFFFF) != 9590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() and 0xFFFF) != 32398) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() and 0xFFFF) != 15985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() and 0xFFFF) != 1161) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() and 0xFFFF) != 6875) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() and 0xFFFF) != 45087) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() and 0xFFFF) != 61516) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() and 0xFFFF) != 36282) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() and 0xFFFF) != 6973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() and 0xFFFF) != 17664) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() and 0xFFFF) != 18030) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() and 0xFFFF) != 28872) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() and 0xFFFF) != 14478) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() and 0xFFFF) != 51984) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() and 0xFFFF) != 51769) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() and 0xFFFF) != 14432) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start() and 0xFFFF) != 3496) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() and 0xFFFF) != 1675) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() and 0xFFFF) != 55110) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxshareapi_create() and 0xFFFF) != 46030) {
@@ -2747,7 +2872,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxshareapi_list() and 0xFFFF) != 34977) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxshareapi_revoke() and 0xFFFF) != 44673) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxshareapi_revoke() and 0xFFFF) != 44989) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxsnapshotsapi_create() and 0xFFFF) != 47688) {
@@ -2759,19 +2884,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxsnapshotsapi_restore() and 0xFFFF) != 30912) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_add() and 0xFFFF) != 922) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_add() and 0xFFFF) != 54541) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_list() and 0xFFFF) != 19449) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_list() and 0xFFFF) != 12909) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() and 0xFFFF) != 6535) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() and 0xFFFF) != 28492) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create() and 0xFFFF) != 48203) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() and 0xFFFF) != 40164) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() and 0xFFFF) != 38148) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_get() and 0xFFFF) != 3583) {
@@ -2780,16 +2905,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list() and 0xFFFF) != 63439) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() and 0xFFFF) != 35352) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() and 0xFFFF) != 43973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() and 0xFFFF) != 11866) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() and 0xFFFF) != 62) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_create() and 0xFFFF) != 45136) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() and 0xFFFF) != 24875) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() and 0xFFFF) != 22103) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork() and 0xFFFF) != 7905) {
@@ -2834,49 +2959,67 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets() and 0xFFFF) != 58613) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() and 0xFFFF) != 4269) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() and 0xFFFF) != 14395) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() and 0xFFFF) != 47374) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() and 0xFFFF) != 62975) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_current() and 0xFFFF) != 30835) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_current() and 0xFFFF) != 25059) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_delete_branding() and 0xFFFF) != 37319) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_delete_branding() and 0xFFFF) != 13696) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_delete_preview_domain() and 0xFFFF) != 35585) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_delete_preview_domain() and 0xFFFF) != 25477) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_get_branding() and 0xFFFF) != 15294) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_get_branding() and 0xFFFF) != 19568) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_get_preview_domain() and 0xFFFF) != 34605) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_get_preview_domain() and 0xFFFF) != 26013) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_set_branding() and 0xFFFF) != 17797) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_set_branding() and 0xFFFF) != 43953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_set_preview_domain() and 0xFFFF) != 37192) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_set_preview_domain() and 0xFFFF) != 52341) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_verify_preview_domain() and 0xFFFF) != 7736) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_verify_preview_domain() and 0xFFFF) != 24022) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_current() and 0xFFFF) != 51324) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantpager_close() and 0xFFFF) != 21832) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantpager_next() and 0xFFFF) != 64640) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_tenantpager_next_page() and 0xFFFF) != 5595) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_current() and 0xFFFF) != 41235) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_get() and 0xFFFF) != 62919) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_report() and 0xFFFF) != 48535) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_report() and 0xFFFF) != 20781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_sessions() and 0xFFFF) != 36506) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_sessions() and 0xFFFF) != 58568) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_sessions_iter() and 0xFFFF) != 18919) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usageapi_sessions_iter() and 0xFFFF) != 10130) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usagesessionpager_close() and 0xFFFF) != 52125) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usagesessionpager_next() and 0xFFFF) != 7669) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_usagesessionpager_next_page() and 0xFFFF) != 1521) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumepager_close() and 0xFFFF) != 2982) {
@@ -2888,16 +3031,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumepager_next_page() and 0xFFFF) != 53659) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_attach() and 0xFFFF) != 2402) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_attach() and 0xFFFF) != 28952) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_create() and 0xFFFF) != 11953) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_delete() and 0xFFFF) != 40082) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_delete() and 0xFFFF) != 21491) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_detach() and 0xFFFF) != 9878) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_detach() and 0xFFFF) != 43552) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_get() and 0xFFFF) != 33254) {
@@ -2924,7 +3067,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_create() and 0xFFFF) != 44408) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() and 0xFFFF) != 26481) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() and 0xFFFF) != 33912) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_get() and 0xFFFF) != 37476) {
@@ -2936,16 +3079,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_list() and 0xFFFF) != 27686) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_test() and 0xFFFF) != 22395) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_test() and 0xFFFF) != 14781) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_update() and 0xFFFF) != 33299) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_accept() and 0xFFFF) != 38581) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_accept() and 0xFFFF) != 16450) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_cancel() and 0xFFFF) != 33370) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_cancel() and 0xFFFF) != 12512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_create() and 0xFFFF) != 31985) {
@@ -2963,7 +3106,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_list() and 0xFFFF) != 35939) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_remove() and 0xFFFF) != 25257) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_remove() and 0xFFFF) != 50961) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_update() and 0xFFFF) != 36757) {
@@ -2972,7 +3115,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_create() and 0xFFFF) != 15009) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_delete() and 0xFFFF) != 39143) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_delete() and 0xFFFF) != 23426) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_get() and 0xFFFF) != 26696) {
@@ -2981,13 +3124,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_list() and 0xFFFF) != 55522) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() and 0xFFFF) != 44539) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() and 0xFFFF) != 5120) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_update() and 0xFFFF) != 8061) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() and 0xFFFF) != 27319) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() and 0xFFFF) != 53992) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
@@ -3783,37 +3926,34 @@ public interface AdminTenantsApiInterface {
      * Fetch the details of one tenant; needs an admin key.
      *
      * `GET /admin/tenants/{tenant_id}/detail` (seed `Miosa.Admin.Tenants.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `get`(`tenantId`: kotlin.String): kotlin.String
+    suspend fun `get`(`tenantId`: kotlin.String): Tenant
     
     /**
-     * Every item of `admin.tenants.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).
      */
-    fun `iter`(`params`: AdminTenantsListParams? = null): JsonPager
+    fun `iter`(`params`: AdminTenantsListParams? = null): TenantPager
     
     /**
      * One page of all tenants; needs an admin key.
      *
      * `GET /admin/tenants` (seed `Miosa.Admin.Tenants.list/1`).
      */
-    suspend fun `list`(`params`: AdminTenantsListParams? = null): JsonPage
+    suspend fun `list`(`params`: AdminTenantsListParams? = null): TenantPage
     
     /**
      * Suspend a tenant, with an optional reason; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/suspend` (seed `Miosa.Admin.Tenants.suspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `suspend`(`tenantId`: kotlin.String, `params`: AdminTenantsSuspendParams? = null): kotlin.String
+    suspend fun `suspend`(`tenantId`: kotlin.String, `params`: AdminTenantsSuspendParams? = null): Tenant
     
     /**
      * Lift the suspension of a tenant; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/unsuspend` (seed `Miosa.Admin.Tenants.unsuspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `unsuspend`(`tenantId`: kotlin.String): kotlin.String
+    suspend fun `unsuspend`(`tenantId`: kotlin.String): Tenant
     
     companion object
 }
@@ -3927,11 +4067,10 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
      * Fetch the details of one tenant; needs an admin key.
      *
      * `GET /admin/tenants/{tenant_id}/detail` (seed `Miosa.Admin.Tenants.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`tenantId`: kotlin.String) : kotlin.String {
+    override suspend fun `get`(`tenantId`: kotlin.String) : Tenant {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_admintenantsapi_get(
@@ -3944,7 +4083,7 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTenant.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -3952,10 +4091,10 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
 
     
     /**
-     * Every item of `admin.tenants.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).
      */
-    @Throws(MiosaException::class)override fun `iter`(`params`: AdminTenantsListParams?): JsonPager {
-            return FfiConverterTypeJsonPager.lift(
+    @Throws(MiosaException::class)override fun `iter`(`params`: AdminTenantsListParams?): TenantPager {
+            return FfiConverterTypeTenantPager.lift(
     callWithHandle {
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_method_admintenantsapi_iter(
@@ -3976,7 +4115,7 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`params`: AdminTenantsListParams?) : JsonPage {
+    override suspend fun `list`(`params`: AdminTenantsListParams?) : TenantPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_admintenantsapi_list(
@@ -3989,7 +4128,7 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeJsonPage.lift(it) },
+        { FfiConverterTypeTenantPage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4000,11 +4139,10 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
      * Suspend a tenant, with an optional reason; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/suspend` (seed `Miosa.Admin.Tenants.suspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `suspend`(`tenantId`: kotlin.String, `params`: AdminTenantsSuspendParams?) : kotlin.String {
+    override suspend fun `suspend`(`tenantId`: kotlin.String, `params`: AdminTenantsSuspendParams?) : Tenant {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_admintenantsapi_suspend(
@@ -4018,7 +4156,7 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTenant.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4029,11 +4167,10 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
      * Lift the suspension of a tenant; needs an admin key.
      *
      * `POST /admin/tenants/{tenant_id}/unsuspend` (seed `Miosa.Admin.Tenants.unsuspend/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `unsuspend`(`tenantId`: kotlin.String) : kotlin.String {
+    override suspend fun `unsuspend`(`tenantId`: kotlin.String) : Tenant {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_admintenantsapi_unsuspend(
@@ -4046,7 +4183,7 @@ open class AdminTenantsApi: Disposable, AutoCloseable, AdminTenantsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTenant.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4187,6 +4324,662 @@ public object FfiConverterTypeAdminTenantsApi: FfiConverter<AdminTenantsApi, Lon
 
 
 /**
+ * Every item of a paginated list (`AgentSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface AgentSessionPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): AgentSession?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): AgentSessionPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`AgentSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class AgentSessionPager: Disposable, AutoCloseable, AgentSessionPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_agentsessionpager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_agentsessionpager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_agentsessionpager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : AgentSession? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_agentsessionpager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAgentSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : AgentSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_agentsessionpager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAgentSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgentSessionPager: FfiConverter<AgentSessionPager, Long> {
+    override fun lower(value: AgentSessionPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): AgentSessionPager {
+        return AgentSessionPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): AgentSessionPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: AgentSessionPager) = 8UL
+
+    override fun write(value: AgentSessionPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Every item of a paginated list (`ApiKey` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface ApiKeyPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): ApiKey?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): ApiKeyPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`ApiKey` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class ApiKeyPager: Disposable, AutoCloseable, ApiKeyPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_apikeypager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_apikeypager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_apikeypager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : ApiKey? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_apikeypager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeApiKey.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : ApiKeyPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_apikeypager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeApiKeyPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApiKeyPager: FfiConverter<ApiKeyPager, Long> {
+    override fun lower(value: ApiKeyPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ApiKeyPager {
+        return ApiKeyPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ApiKeyPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ApiKeyPager) = 8UL
+
+    override fun write(value: ApiKeyPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.ApiKeys` operations.
  */
 public interface ApiKeysApiInterface {
@@ -4195,37 +4988,34 @@ public interface ApiKeysApiInterface {
      * Create an API key; its secret token is returned only once.
      *
      * `POST /api-keys` (seed `Miosa.ApiKeys.create/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `create`(`params`: ApiKeysCreateParams? = null): kotlin.String
+    suspend fun `create`(`params`: ApiKeysCreateParams? = null): ApiKey
     
     /**
      * Fetch the metadata of one API key.
      *
      * `GET /api-keys/{id}` (seed `Miosa.ApiKeys.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `get`(`id`: kotlin.String): kotlin.String
+    suspend fun `get`(`id`: kotlin.String): ApiKey
     
     /**
-     * Every item of `api_keys.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
      */
-    fun `iter`(`params`: ApiKeysListParams? = null): JsonPager
+    fun `iter`(`params`: ApiKeysListParams? = null): ApiKeyPager
     
     /**
      * One page of the tenant's API keys, without their secrets.
      *
      * `GET /api-keys` (seed `Miosa.ApiKeys.list/1`).
      */
-    suspend fun `list`(`params`: ApiKeysListParams? = null): JsonPage
+    suspend fun `list`(`params`: ApiKeysListParams? = null): ApiKeyPage
     
     /**
      * Revoke an API key.
      *
      * `DELETE /api-keys/{id}` (seed `Miosa.ApiKeys.revoke/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `revoke`(`id`: kotlin.String): kotlin.String
+    suspend fun `revoke`(`id`: kotlin.String): Deleted
     
     companion object
 }
@@ -4339,11 +5129,10 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
      * Create an API key; its secret token is returned only once.
      *
      * `POST /api-keys` (seed `Miosa.ApiKeys.create/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`params`: ApiKeysCreateParams?) : kotlin.String {
+    override suspend fun `create`(`params`: ApiKeysCreateParams?) : ApiKey {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_apikeysapi_create(
@@ -4356,7 +5145,7 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeApiKey.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4367,11 +5156,10 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
      * Fetch the metadata of one API key.
      *
      * `GET /api-keys/{id}` (seed `Miosa.ApiKeys.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `get`(`id`: kotlin.String) : ApiKey {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_apikeysapi_get(
@@ -4384,7 +5172,7 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeApiKey.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4392,10 +5180,10 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
 
     
     /**
-     * Every item of `api_keys.list`, following cursors lazily (see `JsonPager`).
+     * Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
      */
-    @Throws(MiosaException::class)override fun `iter`(`params`: ApiKeysListParams?): JsonPager {
-            return FfiConverterTypeJsonPager.lift(
+    @Throws(MiosaException::class)override fun `iter`(`params`: ApiKeysListParams?): ApiKeyPager {
+            return FfiConverterTypeApiKeyPager.lift(
     callWithHandle {
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_method_apikeysapi_iter(
@@ -4416,7 +5204,7 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`params`: ApiKeysListParams?) : JsonPage {
+    override suspend fun `list`(`params`: ApiKeysListParams?) : ApiKeyPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_apikeysapi_list(
@@ -4429,7 +5217,7 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeJsonPage.lift(it) },
+        { FfiConverterTypeApiKeyPage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -4440,11 +5228,10 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
      * Revoke an API key.
      *
      * `DELETE /api-keys/{id}` (seed `Miosa.ApiKeys.revoke/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `revoke`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `revoke`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_apikeysapi_revoke(
@@ -4457,7 +5244,7 @@ open class ApiKeysApi: Disposable, AutoCloseable, ApiKeysApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -6592,37 +7379,34 @@ public interface CommandCenterApiInterface {
      * Cancel a running command center session.
      *
      * `POST /command-center/sessions/{session_id}/cancel` (seed `Miosa.CommandCenter.cancel_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `cancelSession`(`sessionId`: kotlin.String): kotlin.String
+    suspend fun `cancelSession`(`sessionId`: kotlin.String): AgentSession
     
     /**
      * Start an agent session from the command center.
      *
      * `POST /command-center/sessions` (seed `Miosa.CommandCenter.create_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `createSession`(`params`: CommandCenterCreateSessionParams? = null): kotlin.String
+    suspend fun `createSession`(`params`: CommandCenterCreateSessionParams? = null): AgentSession
     
     /**
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `getSession`(`sessionId`: kotlin.String): kotlin.String
+    suspend fun `getSession`(`sessionId`: kotlin.String): AgentSession
     
     /**
-     * Every item of `command_center.list_sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
      */
-    fun `iterSessions`(`params`: CommandCenterListSessionsParams? = null): JsonPager
+    fun `iterSessions`(`params`: CommandCenterListSessionsParams? = null): AgentSessionPager
     
     /**
      * One page of command center sessions.
      *
      * `GET /command-center/sessions` (seed `Miosa.CommandCenter.list_sessions/1`).
      */
-    suspend fun `listSessions`(`params`: CommandCenterListSessionsParams? = null): JsonPage
+    suspend fun `listSessions`(`params`: CommandCenterListSessionsParams? = null): AgentSessionPage
     
     companion object
 }
@@ -6736,11 +7520,10 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
      * Cancel a running command center session.
      *
      * `POST /command-center/sessions/{session_id}/cancel` (seed `Miosa.CommandCenter.cancel_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `cancelSession`(`sessionId`: kotlin.String) : kotlin.String {
+    override suspend fun `cancelSession`(`sessionId`: kotlin.String) : AgentSession {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_cancel_session(
@@ -6753,7 +7536,7 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeAgentSession.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -6764,11 +7547,10 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
      * Start an agent session from the command center.
      *
      * `POST /command-center/sessions` (seed `Miosa.CommandCenter.create_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `createSession`(`params`: CommandCenterCreateSessionParams?) : kotlin.String {
+    override suspend fun `createSession`(`params`: CommandCenterCreateSessionParams?) : AgentSession {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_create_session(
@@ -6781,7 +7563,7 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeAgentSession.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -6792,11 +7574,10 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `getSession`(`sessionId`: kotlin.String) : kotlin.String {
+    override suspend fun `getSession`(`sessionId`: kotlin.String) : AgentSession {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_get_session(
@@ -6809,7 +7590,7 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeAgentSession.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -6817,10 +7598,10 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
 
     
     /**
-     * Every item of `command_center.list_sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
      */
-    @Throws(MiosaException::class)override fun `iterSessions`(`params`: CommandCenterListSessionsParams?): JsonPager {
-            return FfiConverterTypeJsonPager.lift(
+    @Throws(MiosaException::class)override fun `iterSessions`(`params`: CommandCenterListSessionsParams?): AgentSessionPager {
+            return FfiConverterTypeAgentSessionPager.lift(
     callWithHandle {
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_iter_sessions(
@@ -6841,7 +7622,7 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `listSessions`(`params`: CommandCenterListSessionsParams?) : JsonPage {
+    override suspend fun `listSessions`(`params`: CommandCenterListSessionsParams?) : AgentSessionPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_list_sessions(
@@ -6854,7 +7635,7 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeJsonPage.lift(it) },
+        { FfiConverterTypeAgentSessionPage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -7333,9 +8114,8 @@ public interface ComputerApiInterface {
      * Destroy a computer for good.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computer.destroy/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `destroy`(`id`: kotlin.String, `params`: ComputerDestroyParams? = null): kotlin.String
+    suspend fun `destroy`(`id`: kotlin.String, `params`: ComputerDestroyParams? = null): Deleted
     
     /**
      * `Miosa.Computer.Env` operations.
@@ -7370,25 +8150,22 @@ public interface ComputerApiInterface {
      * Reboot a computer.
      *
      * `POST /computers/{id}/restart` (seed `Miosa.Computer.restart/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `restart`(`id`: kotlin.String): kotlin.String
+    suspend fun `restart`(`id`: kotlin.String): ActionResult
     
     /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `start`(`id`: kotlin.String, `params`: ComputerStartParams? = null): kotlin.String
+    suspend fun `start`(`id`: kotlin.String, `params`: ComputerStartParams? = null): ActionResult
     
     /**
      * Shut a computer down.
      *
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `stop`(`id`: kotlin.String): kotlin.String
+    suspend fun `stop`(`id`: kotlin.String): ActionResult
     
     companion object
 }
@@ -7546,11 +8323,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Destroy a computer for good.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computer.destroy/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `destroy`(`id`: kotlin.String, `params`: ComputerDestroyParams?) : kotlin.String {
+    override suspend fun `destroy`(`id`: kotlin.String, `params`: ComputerDestroyParams?) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_destroy(
@@ -7564,7 +8340,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -7679,11 +8455,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Reboot a computer.
      *
      * `POST /computers/{id}/restart` (seed `Miosa.Computer.restart/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `restart`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `restart`(`id`: kotlin.String) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_restart(
@@ -7696,7 +8471,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -7707,11 +8482,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `start`(`id`: kotlin.String, `params`: ComputerStartParams?) : kotlin.String {
+    override suspend fun `start`(`id`: kotlin.String, `params`: ComputerStartParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_start(
@@ -7725,7 +8499,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -7736,11 +8510,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Shut a computer down.
      *
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `stop`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `stop`(`id`: kotlin.String) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_stop(
@@ -7753,7 +8526,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -7902,17 +8675,15 @@ public interface ComputerAutoStopApiInterface {
      * Show the idle auto-stop setting of a computer.
      *
      * `GET /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `get`(`id`: kotlin.String): kotlin.String
+    suspend fun `get`(`id`: kotlin.String): AutoStop
     
     /**
      * Set the idle time before auto-stop in seconds; 0 turns it off.
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long): kotlin.String
+    suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long): AutoStop
     
     companion object
 }
@@ -8026,11 +8797,10 @@ open class ComputerAutoStopApi: Disposable, AutoCloseable, ComputerAutoStopApiIn
      * Show the idle auto-stop setting of a computer.
      *
      * `GET /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `get`(`id`: kotlin.String) : AutoStop {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerautostopapi_get(
@@ -8043,7 +8813,7 @@ open class ComputerAutoStopApi: Disposable, AutoCloseable, ComputerAutoStopApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeAutoStop.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8054,11 +8824,10 @@ open class ComputerAutoStopApi: Disposable, AutoCloseable, ComputerAutoStopApiIn
      * Set the idle time before auto-stop in seconds; 0 turns it off.
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long) : kotlin.String {
+    override suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long) : AutoStop {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerautostopapi_update(
@@ -8072,7 +8841,7 @@ open class ComputerAutoStopApi: Disposable, AutoCloseable, ComputerAutoStopApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeAutoStop.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8221,33 +8990,29 @@ public interface ComputerEnvApiInterface {
      * Add a new environment variable to a computer.
      *
      * `POST /computers/{id}/env` (seed `Miosa.Computer.Env.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `create`(`id`: kotlin.String, `params`: ComputerEnvCreateParams? = null): kotlin.String
+    suspend fun `create`(`id`: kotlin.String, `params`: ComputerEnvCreateParams? = null): EnvVar
     
     /**
      * Remove an environment variable from a computer.
      *
      * `DELETE /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String, `name`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String, `name`: kotlin.String): Deleted
     
     /**
      * List the environment variables of a computer; values may be masked.
      *
      * `GET /computers/{id}/env` (seed `Miosa.Computer.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String): kotlin.String
+    suspend fun `list`(`id`: kotlin.String): List<EnvVar>
     
     /**
      * Change the value of an existing environment variable.
      *
      * `PATCH /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `update`(`id`: kotlin.String, `name`: kotlin.String, `params`: ComputerEnvUpdateParams? = null): kotlin.String
+    suspend fun `update`(`id`: kotlin.String, `name`: kotlin.String, `params`: ComputerEnvUpdateParams? = null): EnvVar
     
     companion object
 }
@@ -8361,11 +9126,10 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
      * Add a new environment variable to a computer.
      *
      * `POST /computers/{id}/env` (seed `Miosa.Computer.Env.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`id`: kotlin.String, `params`: ComputerEnvCreateParams?) : kotlin.String {
+    override suspend fun `create`(`id`: kotlin.String, `params`: ComputerEnvCreateParams?) : EnvVar {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerenvapi_create(
@@ -8379,7 +9143,7 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeEnvVar.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8390,11 +9154,10 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
      * Remove an environment variable from a computer.
      *
      * `DELETE /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String, `name`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String, `name`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerenvapi_delete(
@@ -8408,7 +9171,7 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8419,11 +9182,10 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
      * List the environment variables of a computer; values may be masked.
      *
      * `GET /computers/{id}/env` (seed `Miosa.Computer.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String) : List<EnvVar> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerenvapi_list(
@@ -8436,7 +9198,7 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypeEnvVar.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8447,11 +9209,10 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
      * Change the value of an existing environment variable.
      *
      * `PATCH /computers/{id}/env/{name}` (seed `Miosa.Computer.Env.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `update`(`id`: kotlin.String, `name`: kotlin.String, `params`: ComputerEnvUpdateParams?) : kotlin.String {
+    override suspend fun `update`(`id`: kotlin.String, `name`: kotlin.String, `params`: ComputerEnvUpdateParams?) : EnvVar {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerenvapi_update(
@@ -8466,7 +9227,7 @@ open class ComputerEnvApi: Disposable, AutoCloseable, ComputerEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeEnvVar.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8615,9 +9376,8 @@ public interface ComputerMetricsApiInterface {
      * Fetch resource metrics of a computer over a time window.
      *
      * `GET /computers/{id}/metrics` (seed `Miosa.Computer.Metrics.get/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `get`(`id`: kotlin.String, `params`: ComputerMetricsGetParams? = null): kotlin.String
+    suspend fun `get`(`id`: kotlin.String, `params`: ComputerMetricsGetParams? = null): Metrics
     
     companion object
 }
@@ -8731,11 +9491,10 @@ open class ComputerMetricsApi: Disposable, AutoCloseable, ComputerMetricsApiInte
      * Fetch resource metrics of a computer over a time window.
      *
      * `GET /computers/{id}/metrics` (seed `Miosa.Computer.Metrics.get/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`id`: kotlin.String, `params`: ComputerMetricsGetParams?) : kotlin.String {
+    override suspend fun `get`(`id`: kotlin.String, `params`: ComputerMetricsGetParams?) : Metrics {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computermetricsapi_get(
@@ -8749,7 +9508,7 @@ open class ComputerMetricsApi: Disposable, AutoCloseable, ComputerMetricsApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeMetrics.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8898,33 +9657,29 @@ public interface ComputerPortsApiInterface {
      * Expose a port of a computer.
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams? = null): kotlin.String
+    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams? = null): Port
     
     /**
      * Stop exposing a port.
      *
      * `DELETE /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String, `port`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String, `port`: kotlin.String): Deleted
     
     /**
      * List the exposed ports of a computer.
      *
      * `GET /computers/{id}/ports` (seed `Miosa.Computer.Ports.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String): kotlin.String
+    suspend fun `list`(`id`: kotlin.String): List<Port>
     
     /**
      * Change the visibility or access options of an exposed port.
      *
      * `PATCH /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `update`(`id`: kotlin.String, `port`: kotlin.String, `params`: ComputerPortsUpdateParams? = null): kotlin.String
+    suspend fun `update`(`id`: kotlin.String, `port`: kotlin.String, `params`: ComputerPortsUpdateParams? = null): Port
     
     companion object
 }
@@ -9038,11 +9793,10 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
      * Expose a port of a computer.
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams?) : kotlin.String {
+    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams?) : Port {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerportsapi_create(
@@ -9057,7 +9811,7 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePort.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9068,11 +9822,10 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
      * Stop exposing a port.
      *
      * `DELETE /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String, `port`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String, `port`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerportsapi_delete(
@@ -9086,7 +9839,7 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9097,11 +9850,10 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
      * List the exposed ports of a computer.
      *
      * `GET /computers/{id}/ports` (seed `Miosa.Computer.Ports.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String) : List<Port> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerportsapi_list(
@@ -9114,7 +9866,7 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypePort.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9125,11 +9877,10 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
      * Change the visibility or access options of an exposed port.
      *
      * `PATCH /computers/{id}/ports/{port}` (seed `Miosa.Computer.Ports.update/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `update`(`id`: kotlin.String, `port`: kotlin.String, `params`: ComputerPortsUpdateParams?) : kotlin.String {
+    override suspend fun `update`(`id`: kotlin.String, `port`: kotlin.String, `params`: ComputerPortsUpdateParams?) : Port {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerportsapi_update(
@@ -9144,7 +9895,7 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePort.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9300,9 +10051,8 @@ public interface ComputersApiInterface {
      * Delete a computer.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computers.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String, `params`: ComputersDeleteParams? = null): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String, `params`: ComputersDeleteParams? = null): Deleted
     
     /**
      * Fetch one computer.
@@ -9464,11 +10214,10 @@ open class ComputersApi: Disposable, AutoCloseable, ComputersApiInterface
      * Delete a computer.
      *
      * `DELETE /computers/{id}` (seed `Miosa.Computers.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String, `params`: ComputersDeleteParams?) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String, `params`: ComputersDeleteParams?) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computersapi_delete(
@@ -9482,7 +10231,7 @@ open class ComputersApi: Disposable, AutoCloseable, ComputersApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9713,17 +10462,15 @@ public interface CreditsApiInterface {
      * Show the tenant's credit balance.
      *
      * `GET /credits/balance` (seed `Miosa.Credits.balance/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `balance`(): kotlin.String
+    suspend fun `balance`(): CreditBalance
     
     /**
      * List credit transactions such as debits, credits and promotions.
      *
      * `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `history`(`params`: CreditsHistoryParams? = null): kotlin.String
+    suspend fun `history`(`params`: CreditsHistoryParams? = null): List<CreditTransaction>
     
     companion object
 }
@@ -9837,11 +10584,10 @@ open class CreditsApi: Disposable, AutoCloseable, CreditsApiInterface
      * Show the tenant's credit balance.
      *
      * `GET /credits/balance` (seed `Miosa.Credits.balance/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `balance`() : kotlin.String {
+    override suspend fun `balance`() : CreditBalance {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_creditsapi_balance(
@@ -9853,7 +10599,7 @@ open class CreditsApi: Disposable, AutoCloseable, CreditsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeCreditBalance.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9864,11 +10610,10 @@ open class CreditsApi: Disposable, AutoCloseable, CreditsApiInterface
      * List credit transactions such as debits, credits and promotions.
      *
      * `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `history`(`params`: CreditsHistoryParams?) : kotlin.String {
+    override suspend fun `history`(`params`: CreditsHistoryParams?) : List<CreditTransaction> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_creditsapi_history(
@@ -9881,7 +10626,7 @@ open class CreditsApi: Disposable, AutoCloseable, CreditsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypeCreditTransaction.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -10365,17 +11110,15 @@ public interface DatabasesApiInterface {
      * Fetch the connection credentials of a database; treat them as secrets.
      *
      * `GET /databases/{id}/credentials` (seed `Miosa.Databases.credentials/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `credentials`(`id`: kotlin.String): kotlin.String
+    suspend fun `credentials`(`id`: kotlin.String): DatabaseCredentials
     
     /**
      * Delete a database.
      *
      * `DELETE /databases/{id}` (seed `Miosa.Databases.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Fetch one database.
@@ -10542,11 +11285,10 @@ open class DatabasesApi: Disposable, AutoCloseable, DatabasesApiInterface
      * Fetch the connection credentials of a database; treat them as secrets.
      *
      * `GET /databases/{id}/credentials` (seed `Miosa.Databases.credentials/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `credentials`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `credentials`(`id`: kotlin.String) : DatabaseCredentials {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_databasesapi_credentials(
@@ -10559,7 +11301,7 @@ open class DatabasesApi: Disposable, AutoCloseable, DatabasesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDatabaseCredentials.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -10570,11 +11312,10 @@ open class DatabasesApi: Disposable, AutoCloseable, DatabasesApiInterface
      * Delete a database.
      *
      * `DELETE /databases/{id}` (seed `Miosa.Databases.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_databasesapi_delete(
@@ -10587,7 +11328,7 @@ open class DatabasesApi: Disposable, AutoCloseable, DatabasesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11171,9 +11912,8 @@ public interface DeploymentsApiInterface {
      * Delete a deployment.
      *
      * `DELETE /deployments/{id}` (seed `Miosa.Deployments.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Fetch one deployment.
@@ -11198,9 +11938,8 @@ public interface DeploymentsApiInterface {
      * Publish a new version of a deployment built from a sandbox.
      *
      * `POST /deployments/{id}/publish` (seed `Miosa.Deployments.publish/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `publish`(`id`: kotlin.String, `params`: DeploymentsPublishParams? = null): kotlin.String
+    suspend fun `publish`(`id`: kotlin.String, `params`: DeploymentsPublishParams? = null): Publication
     
     /**
      * Go back to a given version, or to the previous ready one.
@@ -11355,11 +12094,10 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
      * Delete a deployment.
      *
      * `DELETE /deployments/{id}` (seed `Miosa.Deployments.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_delete(
@@ -11372,7 +12110,7 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11455,11 +12193,10 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
      * Publish a new version of a deployment built from a sandbox.
      *
      * `POST /deployments/{id}/publish` (seed `Miosa.Deployments.publish/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `publish`(`id`: kotlin.String, `params`: DeploymentsPublishParams?) : kotlin.String {
+    override suspend fun `publish`(`id`: kotlin.String, `params`: DeploymentsPublishParams?) : Publication {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_publish(
@@ -11473,7 +12210,7 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePublication.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11686,25 +12423,22 @@ public interface DesktopApiInterface {
      * Click at a point of the screen.
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams? = null): kotlin.String
+    suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams? = null): ActionResult
     
     /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long): kotlin.String
+    suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long): ActionResult
     
     /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `key`(`id`: kotlin.String, `key`: kotlin.String): kotlin.String
+    suspend fun `key`(`id`: kotlin.String, `key`: kotlin.String): ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -11717,25 +12451,22 @@ public interface DesktopApiInterface {
      * Scroll at a point of the screen in a direction.
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams? = null): kotlin.String
+    suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams? = null): ActionResult
     
     /**
      * Set the desktop background from a VM path or an https URL.
      *
      * `POST /computers/{id}/desktop/wallpaper` (seed `Miosa.Desktop.set_wallpaper/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `setWallpaper`(`id`: kotlin.String, `path`: kotlin.String): kotlin.String
+    suspend fun `setWallpaper`(`id`: kotlin.String, `path`: kotlin.String): ActionResult
     
     /**
      * Type text with the keyboard.
      *
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `type`(`id`: kotlin.String, `text`: kotlin.String, `params`: DesktopTypeParams? = null): kotlin.String
+    suspend fun `type`(`id`: kotlin.String, `text`: kotlin.String, `params`: DesktopTypeParams? = null): ActionResult
     
     companion object
 }
@@ -11877,11 +12608,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Click at a point of the screen.
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams?) : kotlin.String {
+    override suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_click(
@@ -11897,7 +12627,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11908,11 +12638,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long) : kotlin.String {
+    override suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_drag(
@@ -11929,7 +12658,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11940,11 +12669,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `key`(`id`: kotlin.String, `key`: kotlin.String) : kotlin.String {
+    override suspend fun `key`(`id`: kotlin.String, `key`: kotlin.String) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_key(
@@ -11958,7 +12686,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11996,11 +12724,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Scroll at a point of the screen in a direction.
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams?) : kotlin.String {
+    override suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_scroll(
@@ -12017,7 +12744,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -12028,11 +12755,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Set the desktop background from a VM path or an https URL.
      *
      * `POST /computers/{id}/desktop/wallpaper` (seed `Miosa.Desktop.set_wallpaper/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `setWallpaper`(`id`: kotlin.String, `path`: kotlin.String) : kotlin.String {
+    override suspend fun `setWallpaper`(`id`: kotlin.String, `path`: kotlin.String) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_set_wallpaper(
@@ -12046,7 +12772,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -12057,11 +12783,10 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      * Type text with the keyboard.
      *
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `type`(`id`: kotlin.String, `text`: kotlin.String, `params`: DesktopTypeParams?) : kotlin.String {
+    override suspend fun `type`(`id`: kotlin.String, `text`: kotlin.String, `params`: DesktopTypeParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_type(
@@ -12076,7 +12801,7 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -13083,334 +13808,6 @@ public object FfiConverterTypeExecApi: FfiConverter<ExecApi, Long> {
 
 
 /**
- * Every item of a paginated list (JSON text items), fetching the next page only when
- * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
- */
-public interface JsonPagerInterface {
-    
-    /**
-     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
-     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
-     */
-    fun `cancel`()
-    
-    /**
-     * The next item, or null/nil after the last one.
-     */
-    suspend fun `next`(): kotlin.String?
-    
-    /**
-     * The next whole page of the walk, or null/nil after the last one.
-     */
-    suspend fun `nextPage`(): JsonPage?
-    
-    companion object
-}
-
-/**
- * Every item of a paginated list (JSON text items), fetching the next page only when
- * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
- */
-open class JsonPager: Disposable, AutoCloseable, JsonPagerInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_miosa_uniffi_fn_free_jsonpager(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_miosa_uniffi_fn_clone_jsonpager(handle, status)
-        }
-    }
-
-    
-    /**
-     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
-     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
-     */override fun `cancel`()
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_miosa_uniffi_fn_method_jsonpager_close(
-        it,
-        _status)
-}
-    }
-    
-    
-
-    
-    /**
-     * The next item, or null/nil after the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `next`() : kotlin.String? {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_miosa_uniffi_fn_method_jsonpager_next(
-                uniffiHandle,
-                
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalString.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
-    
-    /**
-     * The next whole page of the walk, or null/nil after the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `nextPage`() : JsonPage? {
-        return uniffiRustCallAsync(
-        callWithHandle { uniffiHandle ->
-            UniffiLib.uniffi_miosa_uniffi_fn_method_jsonpager_next_page(
-                uniffiHandle,
-                
-            )
-        },
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeJsonPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeJsonPager: FfiConverter<JsonPager, Long> {
-    override fun lower(value: JsonPager): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): JsonPager {
-        return JsonPager(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): JsonPager {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: JsonPager) = 8UL
-
-    override fun write(value: JsonPager, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
  * `Miosa.OrgInvites` operations.
  */
 public interface OrgInvitesApiInterface {
@@ -13419,17 +13816,15 @@ public interface OrgInvitesApiInterface {
      * Accept an organisation invitation as the invited user.
      *
      * `POST /invites/{token}/accept` (seed `Miosa.OrgInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `accept`(`token`: kotlin.String): kotlin.String
+    suspend fun `accept`(`token`: kotlin.String): InviteAcceptance
     
     /**
      * Withdraw an organisation invitation that was not accepted yet.
      *
      * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed `Miosa.OrgInvites.cancel/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `cancel`(`tenantId`: kotlin.String, `inviteId`: kotlin.String): kotlin.String
+    suspend fun `cancel`(`tenantId`: kotlin.String, `inviteId`: kotlin.String): Deleted
     
     /**
      * Invite someone by email to join the organisation.
@@ -13442,9 +13837,8 @@ public interface OrgInvitesApiInterface {
      * Preview an organisation invitation from its token; no API key needed.
      *
      * `GET /invites/{token}` (seed `Miosa.OrgInvites.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `get`(`token`: kotlin.String): kotlin.String
+    suspend fun `get`(`token`: kotlin.String): InvitePreview
     
     /**
      * List the organisation's invitations.
@@ -13565,11 +13959,10 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
      * Accept an organisation invitation as the invited user.
      *
      * `POST /invites/{token}/accept` (seed `Miosa.OrgInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `accept`(`token`: kotlin.String) : kotlin.String {
+    override suspend fun `accept`(`token`: kotlin.String) : InviteAcceptance {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_orginvitesapi_accept(
@@ -13582,7 +13975,7 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeInviteAcceptance.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -13593,11 +13986,10 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
      * Withdraw an organisation invitation that was not accepted yet.
      *
      * `DELETE /tenants/{tenant_id}/invites/{invite_id}` (seed `Miosa.OrgInvites.cancel/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `cancel`(`tenantId`: kotlin.String, `inviteId`: kotlin.String) : kotlin.String {
+    override suspend fun `cancel`(`tenantId`: kotlin.String, `inviteId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_orginvitesapi_cancel(
@@ -13611,7 +14003,7 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -13650,11 +14042,10 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
      * Preview an organisation invitation from its token; no API key needed.
      *
      * `GET /invites/{token}` (seed `Miosa.OrgInvites.get/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `get`(`token`: kotlin.String) : kotlin.String {
+    override suspend fun `get`(`token`: kotlin.String) : InvitePreview {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_orginvitesapi_get(
@@ -13667,7 +14058,7 @@ open class OrgInvitesApi: Disposable, AutoCloseable, OrgInvitesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeInvitePreview.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -13843,9 +14234,8 @@ public interface QuotasApiInterface {
      * Drop an end user's override so the tenant default applies again.
      *
      * `DELETE /quotas/external/{external_user_id}` (seed `Miosa.Quotas.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`externalUserId`: kotlin.String): kotlin.String
+    suspend fun `delete`(`externalUserId`: kotlin.String): Deleted
     
     /**
      * Show the quota of one of your end users.
@@ -13973,11 +14363,10 @@ open class QuotasApi: Disposable, AutoCloseable, QuotasApiInterface
      * Drop an end user's override so the tenant default applies again.
      *
      * `DELETE /quotas/external/{external_user_id}` (seed `Miosa.Quotas.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`externalUserId`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`externalUserId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_quotasapi_delete(
@@ -13990,7 +14379,7 @@ open class QuotasApi: Disposable, AutoCloseable, QuotasApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -14650,25 +15039,22 @@ public interface SandboxEnvApiInterface {
      * Remove one environment variable from a sandbox.
      *
      * `DELETE /sandboxes/{id}/env/{key}` (seed `Miosa.Sandbox.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String, `key`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String, `key`: kotlin.String): Deleted
     
     /**
      * List the environment variables of a sandbox; secret values may be masked.
      *
      * `GET /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String): kotlin.String
+    suspend fun `list`(`id`: kotlin.String): List<EnvVar>
     
     /**
      * Set one environment variable; the core sends it as a one-item vars list.
      *
      * `PUT /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.set/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `set`(`id`: kotlin.String, `key`: kotlin.String, `value`: kotlin.String, `params`: SandboxEnvSetParams? = null): kotlin.String
+    suspend fun `set`(`id`: kotlin.String, `key`: kotlin.String, `value`: kotlin.String, `params`: SandboxEnvSetParams? = null): EnvUpdate
     
     companion object
 }
@@ -14782,11 +15168,10 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
      * Remove one environment variable from a sandbox.
      *
      * `DELETE /sandboxes/{id}/env/{key}` (seed `Miosa.Sandbox.Env.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String, `key`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String, `key`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxenvapi_delete(
@@ -14800,7 +15185,7 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -14811,11 +15196,10 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
      * List the environment variables of a sandbox; secret values may be masked.
      *
      * `GET /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String) : List<EnvVar> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxenvapi_list(
@@ -14828,7 +15212,7 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypeEnvVar.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -14839,11 +15223,10 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
      * Set one environment variable; the core sends it as a one-item vars list.
      *
      * `PUT /sandboxes/{id}/env` (seed `Miosa.Sandbox.Env.set/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `set`(`id`: kotlin.String, `key`: kotlin.String, `value`: kotlin.String, `params`: SandboxEnvSetParams?) : kotlin.String {
+    override suspend fun `set`(`id`: kotlin.String, `key`: kotlin.String, `value`: kotlin.String, `params`: SandboxEnvSetParams?) : EnvUpdate {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxenvapi_set(
@@ -14859,7 +15242,7 @@ open class SandboxEnvApi: Disposable, AutoCloseable, SandboxEnvApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeEnvUpdate.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -15643,33 +16026,29 @@ public interface SandboxFilesApiInterface {
      * Remove a file or directory from the sandbox.
      *
      * `DELETE /sandboxes/{id}/fs` (seed `Miosa.Sandbox.Files.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesDeleteParams? = null): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesDeleteParams? = null): Deleted
     
     /**
      * List the entries of a sandbox directory.
      *
      * `GET /sandboxes/{id}/files` (seed `Miosa.Sandbox.Files.list/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String, `params`: SandboxFilesListParams? = null): kotlin.String
+    suspend fun `list`(`id`: kotlin.String, `params`: SandboxFilesListParams? = null): List<FileEntry>
     
     /**
      * Create a directory in the sandbox.
      *
      * `POST /sandboxes/{id}/fs/mkdir` (seed `Miosa.Sandbox.Files.mkdir/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `mkdir`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesMkdirParams? = null): kotlin.String
+    suspend fun `mkdir`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesMkdirParams? = null): ActionResult
     
     /**
      * Move or rename a path inside the sandbox.
      *
      * `POST /sandboxes/{id}/fs/rename` (seed `Miosa.Sandbox.Files.move/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `move`(`id`: kotlin.String, `fromPath`: kotlin.String, `toPath`: kotlin.String): kotlin.String
+    suspend fun `move`(`id`: kotlin.String, `fromPath`: kotlin.String, `toPath`: kotlin.String): ActionResult
     
     /**
      * Read one file of the sandbox as bytes.
@@ -15682,9 +16061,8 @@ public interface SandboxFilesApiInterface {
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `tree`(`id`: kotlin.String, `params`: SandboxFilesTreeParams? = null): kotlin.String
+    suspend fun `tree`(`id`: kotlin.String, `params`: SandboxFilesTreeParams? = null): FileEntry
     
     /**
      * Stream file change events under a sandbox path.
@@ -15698,17 +16076,15 @@ public interface SandboxFilesApiInterface {
      * Write one file into the sandbox.
      *
      * `POST /sandboxes/{id}/fs/write` (seed `Miosa.Sandbox.Files.write/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray): kotlin.String
+    suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray): FileWritten
     
     /**
      * Write several files in one request; each item holds a path and its content_base64.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String): kotlin.String
+    suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String): WriteManyResult
     
     companion object
 }
@@ -15822,11 +16198,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Remove a file or directory from the sandbox.
      *
      * `DELETE /sandboxes/{id}/fs` (seed `Miosa.Sandbox.Files.delete/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesDeleteParams?) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesDeleteParams?) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_delete(
@@ -15841,7 +16216,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -15852,11 +16227,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * List the entries of a sandbox directory.
      *
      * `GET /sandboxes/{id}/files` (seed `Miosa.Sandbox.Files.list/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String, `params`: SandboxFilesListParams?) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String, `params`: SandboxFilesListParams?) : List<FileEntry> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_list(
@@ -15870,7 +16244,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypeFileEntry.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -15881,11 +16255,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Create a directory in the sandbox.
      *
      * `POST /sandboxes/{id}/fs/mkdir` (seed `Miosa.Sandbox.Files.mkdir/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `mkdir`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesMkdirParams?) : kotlin.String {
+    override suspend fun `mkdir`(`id`: kotlin.String, `path`: kotlin.String, `params`: SandboxFilesMkdirParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_mkdir(
@@ -15900,7 +16273,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -15911,11 +16284,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Move or rename a path inside the sandbox.
      *
      * `POST /sandboxes/{id}/fs/rename` (seed `Miosa.Sandbox.Files.move/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `move`(`id`: kotlin.String, `fromPath`: kotlin.String, `toPath`: kotlin.String) : kotlin.String {
+    override suspend fun `move`(`id`: kotlin.String, `fromPath`: kotlin.String, `toPath`: kotlin.String) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_move(
@@ -15930,7 +16302,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeActionResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -15969,11 +16341,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `tree`(`id`: kotlin.String, `params`: SandboxFilesTreeParams?) : kotlin.String {
+    override suspend fun `tree`(`id`: kotlin.String, `params`: SandboxFilesTreeParams?) : FileEntry {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_tree(
@@ -15987,7 +16358,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeFileEntry.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16027,11 +16398,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Write one file into the sandbox.
      *
      * `POST /sandboxes/{id}/fs/write` (seed `Miosa.Sandbox.Files.write/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray) : kotlin.String {
+    override suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray) : FileWritten {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_write(
@@ -16046,7 +16416,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeFileWritten.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16057,11 +16427,10 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
      * Write several files in one request; each item holds a path and its content_base64.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String) : kotlin.String {
+    override suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String) : WriteManyResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_write_many(
@@ -16075,7 +16444,7 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeWriteManyResult.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16224,33 +16593,29 @@ public interface SandboxPreviewsApiInterface {
      * Expose a sandbox port as a preview.
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long): kotlin.String
+    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long): Preview
     
     /**
      * Remove a preview from a sandbox.
      *
      * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed `Miosa.Sandbox.Previews.destroy/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `destroy`(`id`: kotlin.String, `previewId`: kotlin.String): kotlin.String
+    suspend fun `destroy`(`id`: kotlin.String, `previewId`: kotlin.String): Deleted
     
     /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String): kotlin.String
+    suspend fun `list`(`id`: kotlin.String): List<Preview>
     
     /**
      * Mint a share token for one preview.
      *
      * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed `Miosa.Sandbox.Previews.share/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `share`(`id`: kotlin.String, `previewId`: kotlin.String, `params`: SandboxPreviewsShareParams? = null): kotlin.String
+    suspend fun `share`(`id`: kotlin.String, `previewId`: kotlin.String, `params`: SandboxPreviewsShareParams? = null): PreviewShare
     
     companion object
 }
@@ -16364,11 +16729,10 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
      * Expose a sandbox port as a preview.
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long) : kotlin.String {
+    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long) : Preview {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_create(
@@ -16382,7 +16746,7 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePreview.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16393,11 +16757,10 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
      * Remove a preview from a sandbox.
      *
      * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed `Miosa.Sandbox.Previews.destroy/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `destroy`(`id`: kotlin.String, `previewId`: kotlin.String) : kotlin.String {
+    override suspend fun `destroy`(`id`: kotlin.String, `previewId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_destroy(
@@ -16411,7 +16774,7 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16422,11 +16785,10 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String) : List<Preview> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_list(
@@ -16439,7 +16801,7 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceTypePreview.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16450,11 +16812,10 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
      * Mint a share token for one preview.
      *
      * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed `Miosa.Sandbox.Previews.share/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `share`(`id`: kotlin.String, `previewId`: kotlin.String, `params`: SandboxPreviewsShareParams?) : kotlin.String {
+    override suspend fun `share`(`id`: kotlin.String, `previewId`: kotlin.String, `params`: SandboxPreviewsShareParams?) : PreviewShare {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_share(
@@ -16469,7 +16830,7 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePreviewShare.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16625,9 +16986,8 @@ public interface SandboxProcessesApiInterface {
      * Fetch the last lines of output of a background process.
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long): kotlin.String
+    suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long): ProcessLogs
     
     /**
      * Start a background process in the sandbox.
@@ -16640,9 +17000,8 @@ public interface SandboxProcessesApiInterface {
      * Stop a background process, forcibly if it does not exit in time.
      *
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `stop`(`id`: kotlin.String, `pid`: kotlin.String): kotlin.String
+    suspend fun `stop`(`id`: kotlin.String, `pid`: kotlin.String): SandboxProcess
     
     companion object
 }
@@ -16783,11 +17142,10 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
      * Fetch the last lines of output of a background process.
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long) : kotlin.String {
+    override suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long) : ProcessLogs {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_logs(
@@ -16802,7 +17160,7 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeProcessLogs.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -16841,11 +17199,10 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
      * Stop a background process, forcibly if it does not exit in time.
      *
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `stop`(`id`: kotlin.String, `pid`: kotlin.String) : kotlin.String {
+    override suspend fun `stop`(`id`: kotlin.String, `pid`: kotlin.String) : SandboxProcess {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stop(
@@ -16859,7 +17216,7 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeSandboxProcess.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17022,9 +17379,8 @@ public interface SandboxShareApiInterface {
      * Revoke one share link.
      *
      * `DELETE /sandboxes/{id}/shares/{share_id}` (seed `Miosa.Sandbox.Share.revoke/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `revoke`(`id`: kotlin.String, `shareId`: kotlin.String): kotlin.String
+    suspend fun `revoke`(`id`: kotlin.String, `shareId`: kotlin.String): Deleted
     
     companion object
 }
@@ -17193,11 +17549,10 @@ open class SandboxShareApi: Disposable, AutoCloseable, SandboxShareApiInterface
      * Revoke one share link.
      *
      * `DELETE /sandboxes/{id}/shares/{share_id}` (seed `Miosa.Sandbox.Share.revoke/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `revoke`(`id`: kotlin.String, `shareId`: kotlin.String) : kotlin.String {
+    override suspend fun `revoke`(`id`: kotlin.String, `shareId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxshareapi_revoke(
@@ -17211,7 +17566,7 @@ open class SandboxShareApi: Disposable, AutoCloseable, SandboxShareApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17710,25 +18065,22 @@ public interface SandboxTagsApiInterface {
      * Add tags to a sandbox by reading its tags and writing back the union.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.add/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `add`(`id`: kotlin.String, `tags`: kotlin.String): kotlin.String
+    suspend fun `add`(`id`: kotlin.String, `tags`: List<kotlin.String>): List<kotlin.String>
     
     /**
      * Return the tags of a sandbox, read from the sandbox record.
      *
      * `GET /sandboxes/{id}` (seed `Miosa.Sandbox.Tags.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `list`(`id`: kotlin.String): kotlin.String
+    suspend fun `list`(`id`: kotlin.String): List<kotlin.String>
     
     /**
      * Remove tags from a sandbox by reading its tags and writing back the rest.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `remove`(`id`: kotlin.String, `tags`: kotlin.String): kotlin.String
+    suspend fun `remove`(`id`: kotlin.String, `tags`: List<kotlin.String>): List<kotlin.String>
     
     companion object
 }
@@ -17842,25 +18194,24 @@ open class SandboxTagsApi: Disposable, AutoCloseable, SandboxTagsApiInterface
      * Add tags to a sandbox by reading its tags and writing back the union.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.add/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `add`(`id`: kotlin.String, `tags`: kotlin.String) : kotlin.String {
+    override suspend fun `add`(`id`: kotlin.String, `tags`: List<kotlin.String>) : List<kotlin.String> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtagsapi_add(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterString.lower(`tags`),
+        FfiConverterSequenceString.lower(`tags`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceString.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17871,11 +18222,10 @@ open class SandboxTagsApi: Disposable, AutoCloseable, SandboxTagsApiInterface
      * Return the tags of a sandbox, read from the sandbox record.
      *
      * `GET /sandboxes/{id}` (seed `Miosa.Sandbox.Tags.list/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `list`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `list`(`id`: kotlin.String) : List<kotlin.String> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtagsapi_list(
@@ -17888,7 +18238,7 @@ open class SandboxTagsApi: Disposable, AutoCloseable, SandboxTagsApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceString.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17899,25 +18249,24 @@ open class SandboxTagsApi: Disposable, AutoCloseable, SandboxTagsApiInterface
      * Remove tags from a sandbox by reading its tags and writing back the rest.
      *
      * `PATCH /sandboxes/{id}/tags` (seed `Miosa.Sandbox.Tags.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `remove`(`id`: kotlin.String, `tags`: kotlin.String) : kotlin.String {
+    override suspend fun `remove`(`id`: kotlin.String, `tags`: List<kotlin.String>) : List<kotlin.String> {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtagsapi_remove(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterString.lower(`tags`),
+        FfiConverterSequenceString.lower(`tags`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterSequenceString.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18073,9 +18422,8 @@ public interface SandboxTemplatesApiInterface {
      * Delete a custom sandbox template.
      *
      * `DELETE /sandbox-templates/{template_id}` (seed `Miosa.SandboxTemplates.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`templateId`: kotlin.String): kotlin.String
+    suspend fun `delete`(`templateId`: kotlin.String): Deleted
     
     /**
      * Fetch one sandbox template.
@@ -18230,11 +18578,10 @@ open class SandboxTemplatesApi: Disposable, AutoCloseable, SandboxTemplatesApiIn
      * Delete a custom sandbox template.
      *
      * `DELETE /sandbox-templates/{template_id}` (seed `Miosa.SandboxTemplates.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`templateId`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`templateId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_delete(
@@ -18247,7 +18594,7 @@ open class SandboxTemplatesApi: Disposable, AutoCloseable, SandboxTemplatesApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18450,17 +18797,15 @@ public interface SandboxTerminalApiInterface {
      * Open a PTY session in the sandbox.
      *
      * `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `open`(`id`: kotlin.String, `params`: SandboxTerminalOpenParams? = null): kotlin.String
+    suspend fun `open`(`id`: kotlin.String, `params`: SandboxTerminalOpenParams? = null): TerminalSession
     
     /**
      * Change the size of an open PTY session.
      *
      * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed `Miosa.Sandbox.Terminal.resize/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: SandboxTerminalResizeParams? = null): kotlin.String
+    suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: SandboxTerminalResizeParams? = null): TerminalSession
     
     companion object
 }
@@ -18574,11 +18919,10 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
      * Open a PTY session in the sandbox.
      *
      * `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `open`(`id`: kotlin.String, `params`: SandboxTerminalOpenParams?) : kotlin.String {
+    override suspend fun `open`(`id`: kotlin.String, `params`: SandboxTerminalOpenParams?) : TerminalSession {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxterminalapi_open(
@@ -18592,7 +18936,7 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTerminalSession.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18603,11 +18947,10 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
      * Change the size of an open PTY session.
      *
      * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed `Miosa.Sandbox.Terminal.resize/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: SandboxTerminalResizeParams?) : kotlin.String {
+    override suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: SandboxTerminalResizeParams?) : TerminalSession {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxterminalapi_resize(
@@ -18622,7 +18965,7 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTerminalSession.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18778,9 +19121,8 @@ public interface SandboxesApiInterface {
      * Destroy a sandbox.
      *
      * `DELETE /sandboxes/{id}` (seed `Miosa.Sandboxes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
@@ -18963,11 +19305,10 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
      * Destroy a sandbox.
      *
      * `DELETE /sandboxes/{id}` (seed `Miosa.Sandboxes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_delete(
@@ -18980,7 +19321,7 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -19734,17 +20075,15 @@ public interface StorageApiInterface {
      * Presign a URL to GET or PUT one object without an API key.
      *
      * `POST /storage/buckets/{bucket_id}/presign` (seed `Miosa.Storage.signed_url/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `signedUrl`(`bucketId`: kotlin.String, `key`: kotlin.String, `params`: StorageSignedUrlParams? = null): kotlin.String
+    suspend fun `signedUrl`(`bucketId`: kotlin.String, `key`: kotlin.String, `params`: StorageSignedUrlParams? = null): SignedUrl
     
     /**
      * Upload an object's bytes.
      *
      * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.upload_object/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `uploadObject`(`bucketId`: kotlin.String, `key`: kotlin.String, `content`: kotlin.ByteArray, `params`: StorageUploadObjectParams? = null): kotlin.String
+    suspend fun `uploadObject`(`bucketId`: kotlin.String, `key`: kotlin.String, `content`: kotlin.ByteArray, `params`: StorageUploadObjectParams? = null): StoredObject
     
     companion object
 }
@@ -19939,11 +20278,10 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
      * Presign a URL to GET or PUT one object without an API key.
      *
      * `POST /storage/buckets/{bucket_id}/presign` (seed `Miosa.Storage.signed_url/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `signedUrl`(`bucketId`: kotlin.String, `key`: kotlin.String, `params`: StorageSignedUrlParams?) : kotlin.String {
+    override suspend fun `signedUrl`(`bucketId`: kotlin.String, `key`: kotlin.String, `params`: StorageSignedUrlParams?) : SignedUrl {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_storageapi_signed_url(
@@ -19958,7 +20296,7 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeSignedUrl.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -19969,11 +20307,10 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
      * Upload an object's bytes.
      *
      * `PUT /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.upload_object/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `uploadObject`(`bucketId`: kotlin.String, `key`: kotlin.String, `content`: kotlin.ByteArray, `params`: StorageUploadObjectParams?) : kotlin.String {
+    override suspend fun `uploadObject`(`bucketId`: kotlin.String, `key`: kotlin.String, `content`: kotlin.ByteArray, `params`: StorageUploadObjectParams?) : StoredObject {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_storageapi_upload_object(
@@ -19989,7 +20326,7 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeStoredObject.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20138,65 +20475,57 @@ public interface TenantApiInterface {
      * Describe the current tenant with its plan, limits and usage.
      *
      * `GET /tenant/plan` (seed `Miosa.Tenant.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `current`(): kotlin.String
+    suspend fun `current`(): Tenant
     
     /**
      * Reset the branding to the platform defaults.
      *
      * `DELETE /tenant/branding` (seed `Miosa.Tenant.delete_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `deleteBranding`(): kotlin.String
+    suspend fun `deleteBranding`(): Deleted
     
     /**
      * Drop the custom preview domain.
      *
      * `DELETE /tenant/preview-domain` (seed `Miosa.Tenant.delete_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `deletePreviewDomain`(): kotlin.String
+    suspend fun `deletePreviewDomain`(): Deleted
     
     /**
      * Show the tenant's white-label branding.
      *
      * `GET /tenant/branding` (seed `Miosa.Tenant.get_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `getBranding`(): kotlin.String
+    suspend fun `getBranding`(): Branding
     
     /**
      * Show the tenant's custom preview domain and its DNS target.
      *
      * `GET /tenant/preview-domain` (seed `Miosa.Tenant.get_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `getPreviewDomain`(): kotlin.String
+    suspend fun `getPreviewDomain`(): PreviewDomain
     
     /**
      * Replace the white-label branding (product name, logo, colours, support contacts).
      *
      * `PUT /tenant/branding` (seed `Miosa.Tenant.set_branding/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `setBranding`(`params`: TenantSetBrandingParams? = null): kotlin.String
+    suspend fun `setBranding`(`params`: TenantSetBrandingParams? = null): Branding
     
     /**
      * Set the custom domain used for preview URLs.
      *
      * `PUT /tenant/preview-domain` (seed `Miosa.Tenant.set_preview_domain/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `setPreviewDomain`(`domain`: kotlin.String): kotlin.String
+    suspend fun `setPreviewDomain`(`domain`: kotlin.String): PreviewDomain
     
     /**
      * Check the DNS records of the custom preview domain.
      *
      * `POST /tenant/preview-domain/verify` (seed `Miosa.Tenant.verify_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `verifyPreviewDomain`(): kotlin.String
+    suspend fun `verifyPreviewDomain`(): PreviewDomainCheck
     
     companion object
 }
@@ -20310,11 +20639,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Describe the current tenant with its plan, limits and usage.
      *
      * `GET /tenant/plan` (seed `Miosa.Tenant.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `current`() : kotlin.String {
+    override suspend fun `current`() : Tenant {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_current(
@@ -20326,7 +20654,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeTenant.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20337,11 +20665,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Reset the branding to the platform defaults.
      *
      * `DELETE /tenant/branding` (seed `Miosa.Tenant.delete_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `deleteBranding`() : kotlin.String {
+    override suspend fun `deleteBranding`() : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_delete_branding(
@@ -20353,7 +20680,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20364,11 +20691,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Drop the custom preview domain.
      *
      * `DELETE /tenant/preview-domain` (seed `Miosa.Tenant.delete_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `deletePreviewDomain`() : kotlin.String {
+    override suspend fun `deletePreviewDomain`() : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_delete_preview_domain(
@@ -20380,7 +20706,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20391,11 +20717,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Show the tenant's white-label branding.
      *
      * `GET /tenant/branding` (seed `Miosa.Tenant.get_branding/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `getBranding`() : kotlin.String {
+    override suspend fun `getBranding`() : Branding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_get_branding(
@@ -20407,7 +20732,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeBranding.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20418,11 +20743,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Show the tenant's custom preview domain and its DNS target.
      *
      * `GET /tenant/preview-domain` (seed `Miosa.Tenant.get_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `getPreviewDomain`() : kotlin.String {
+    override suspend fun `getPreviewDomain`() : PreviewDomain {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_get_preview_domain(
@@ -20434,7 +20758,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePreviewDomain.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20445,11 +20769,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Replace the white-label branding (product name, logo, colours, support contacts).
      *
      * `PUT /tenant/branding` (seed `Miosa.Tenant.set_branding/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `setBranding`(`params`: TenantSetBrandingParams?) : kotlin.String {
+    override suspend fun `setBranding`(`params`: TenantSetBrandingParams?) : Branding {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_set_branding(
@@ -20462,7 +20785,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeBranding.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20473,11 +20796,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Set the custom domain used for preview URLs.
      *
      * `PUT /tenant/preview-domain` (seed `Miosa.Tenant.set_preview_domain/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `setPreviewDomain`(`domain`: kotlin.String) : kotlin.String {
+    override suspend fun `setPreviewDomain`(`domain`: kotlin.String) : PreviewDomain {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_set_preview_domain(
@@ -20490,7 +20812,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePreviewDomain.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20501,11 +20823,10 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
      * Check the DNS records of the custom preview domain.
      *
      * `POST /tenant/preview-domain/verify` (seed `Miosa.Tenant.verify_preview_domain/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `verifyPreviewDomain`() : kotlin.String {
+    override suspend fun `verifyPreviewDomain`() : PreviewDomainCheck {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_tenantapi_verify_preview_domain(
@@ -20517,7 +20838,7 @@ open class TenantApi: Disposable, AutoCloseable, TenantApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypePreviewDomainCheck.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20658,6 +20979,334 @@ public object FfiConverterTypeTenantApi: FfiConverter<TenantApi, Long> {
 
 
 /**
+ * Every item of a paginated list (`Tenant` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface TenantPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): Tenant?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): TenantPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`Tenant` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class TenantPager: Disposable, AutoCloseable, TenantPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_tenantpager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_tenantpager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_tenantpager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : Tenant? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_tenantpager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeTenant.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : TenantPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_tenantpager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeTenantPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTenantPager: FfiConverter<TenantPager, Long> {
+    override fun lower(value: TenantPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): TenantPager {
+        return TenantPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): TenantPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TenantPager) = 8UL
+
+    override fun write(value: TenantPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Usage` operations.
  */
 public interface UsageApiInterface {
@@ -20666,9 +21315,8 @@ public interface UsageApiInterface {
      * Usage summary of the current billing period.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `current`(): kotlin.String
+    suspend fun `current`(): UsageSummary
     
     /**
      * Usage rollup grouped by end user, project or workspace.
@@ -20681,21 +21329,20 @@ public interface UsageApiInterface {
      * Usage summary between two ISO 8601 dates.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.report/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `report`(`periodStart`: kotlin.String, `periodEnd`: kotlin.String): kotlin.String
+    suspend fun `report`(`periodStart`: kotlin.String, `periodEnd`: kotlin.String): UsageSummary
     
     /**
      * One page of billed compute sessions.
      *
      * `GET /usage/sessions` (seed `Miosa.Usage.sessions/2`).
      */
-    suspend fun `sessions`(`params`: UsageSessionsParams? = null): JsonPage
+    suspend fun `sessions`(`params`: UsageSessionsParams? = null): UsageSessionPage
     
     /**
-     * Every item of `usage.sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
      */
-    fun `sessionsIter`(`params`: UsageSessionsParams? = null): JsonPager
+    fun `sessionsIter`(`params`: UsageSessionsParams? = null): UsageSessionPager
     
     companion object
 }
@@ -20809,11 +21456,10 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
      * Usage summary of the current billing period.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.current/1`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `current`() : kotlin.String {
+    override suspend fun `current`() : UsageSummary {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_usageapi_current(
@@ -20825,7 +21471,7 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeUsageSummary.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20863,11 +21509,10 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
      * Usage summary between two ISO 8601 dates.
      *
      * `GET /usage/summary` (seed `Miosa.Usage.report/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `report`(`periodStart`: kotlin.String, `periodEnd`: kotlin.String) : kotlin.String {
+    override suspend fun `report`(`periodStart`: kotlin.String, `periodEnd`: kotlin.String) : UsageSummary {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_usageapi_report(
@@ -20881,7 +21526,7 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeUsageSummary.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20895,7 +21540,7 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `sessions`(`params`: UsageSessionsParams?) : JsonPage {
+    override suspend fun `sessions`(`params`: UsageSessionsParams?) : UsageSessionPage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_usageapi_sessions(
@@ -20908,7 +21553,7 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterTypeJsonPage.lift(it) },
+        { FfiConverterTypeUsageSessionPage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20916,10 +21561,10 @@ open class UsageApi: Disposable, AutoCloseable, UsageApiInterface
 
     
     /**
-     * Every item of `usage.sessions`, following cursors lazily (see `JsonPager`).
+     * Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
      */
-    @Throws(MiosaException::class)override fun `sessionsIter`(`params`: UsageSessionsParams?): JsonPager {
-            return FfiConverterTypeJsonPager.lift(
+    @Throws(MiosaException::class)override fun `sessionsIter`(`params`: UsageSessionsParams?): UsageSessionPager {
+            return FfiConverterTypeUsageSessionPager.lift(
     callWithHandle {
     uniffiRustCallWithError(MiosaException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_method_usageapi_sessions_iter(
@@ -20966,6 +21611,334 @@ public object FfiConverterTypeUsageApi: FfiConverter<UsageApi, Long> {
     override fun allocationSize(value: UsageApi) = 8UL
 
     override fun write(value: UsageApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Every item of a paginated list (`UsageSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface UsageSessionPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): UsageSession?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): UsageSessionPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`UsageSession` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class UsageSessionPager: Disposable, AutoCloseable, UsageSessionPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_usagesessionpager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_usagesessionpager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_usagesessionpager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : UsageSession? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_usagesessionpager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeUsageSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : UsageSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_usagesessionpager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeUsageSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUsageSessionPager: FfiConverter<UsageSessionPager, Long> {
+    override fun lower(value: UsageSessionPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): UsageSessionPager {
+        return UsageSessionPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): UsageSessionPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: UsageSessionPager) = 8UL
+
+    override fun write(value: UsageSessionPager, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -21403,9 +22376,8 @@ public interface VolumesApiInterface {
      * Mount a volume into a computer at a path.
      *
      * `POST /computers/{computer_id}/volumes` (seed `Miosa.Volumes.attach/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `attach`(`computerId`: kotlin.String, `volumeId`: kotlin.String, `mountPath`: kotlin.String): kotlin.String
+    suspend fun `attach`(`computerId`: kotlin.String, `volumeId`: kotlin.String, `mountPath`: kotlin.String): VolumeAttachment
     
     /**
      * Create a persistent volume.
@@ -21418,17 +22390,15 @@ public interface VolumesApiInterface {
      * Delete a volume.
      *
      * `DELETE /volumes/{id}` (seed `Miosa.Volumes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Unmount a volume from a computer by attachment id.
      *
      * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed `Miosa.Volumes.detach/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `detach`(`computerId`: kotlin.String, `attachmentId`: kotlin.String): kotlin.String
+    suspend fun `detach`(`computerId`: kotlin.String, `attachmentId`: kotlin.String): Deleted
     
     /**
      * Fetch one volume.
@@ -21568,11 +22538,10 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
      * Mount a volume into a computer at a path.
      *
      * `POST /computers/{computer_id}/volumes` (seed `Miosa.Volumes.attach/4`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `attach`(`computerId`: kotlin.String, `volumeId`: kotlin.String, `mountPath`: kotlin.String) : kotlin.String {
+    override suspend fun `attach`(`computerId`: kotlin.String, `volumeId`: kotlin.String, `mountPath`: kotlin.String) : VolumeAttachment {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_volumesapi_attach(
@@ -21587,7 +22556,7 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeVolumeAttachment.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -21625,11 +22594,10 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
      * Delete a volume.
      *
      * `DELETE /volumes/{id}` (seed `Miosa.Volumes.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_volumesapi_delete(
@@ -21642,7 +22610,7 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -21653,11 +22621,10 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
      * Unmount a volume from a computer by attachment id.
      *
      * `DELETE /computers/{computer_id}/volumes/{attachment_id}` (seed `Miosa.Volumes.detach/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `detach`(`computerId`: kotlin.String, `attachmentId`: kotlin.String) : kotlin.String {
+    override suspend fun `detach`(`computerId`: kotlin.String, `attachmentId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_volumesapi_detach(
@@ -21671,7 +22638,7 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -22255,9 +23222,8 @@ public interface WebhooksApiInterface {
      * Delete a webhook.
      *
      * `DELETE /webhooks/{id}` (seed `Miosa.Webhooks.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Fetch one webhook.
@@ -22282,9 +23248,8 @@ public interface WebhooksApiInterface {
      * Send a test event to a webhook and return the delivery record.
      *
      * `POST /webhooks/{id}/test` (seed `Miosa.Webhooks.test/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `test`(`id`: kotlin.String): kotlin.String
+    suspend fun `test`(`id`: kotlin.String): WebhookDelivery
     
     /**
      * Change the URL, events, secret or state of a webhook.
@@ -22432,11 +23397,10 @@ open class WebhooksApi: Disposable, AutoCloseable, WebhooksApiInterface
      * Delete a webhook.
      *
      * `DELETE /webhooks/{id}` (seed `Miosa.Webhooks.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_webhooksapi_delete(
@@ -22449,7 +23413,7 @@ open class WebhooksApi: Disposable, AutoCloseable, WebhooksApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -22532,11 +23496,10 @@ open class WebhooksApi: Disposable, AutoCloseable, WebhooksApiInterface
      * Send a test event to a webhook and return the delivery record.
      *
      * `POST /webhooks/{id}/test` (seed `Miosa.Webhooks.test/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `test`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `test`(`id`: kotlin.String) : WebhookDelivery {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_webhooksapi_test(
@@ -22549,7 +23512,7 @@ open class WebhooksApi: Disposable, AutoCloseable, WebhooksApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeWebhookDelivery.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -22726,17 +23689,15 @@ public interface WorkspaceInvitesApiInterface {
      * Accept a workspace invitation as the invited user.
      *
      * `POST /workspace-invites/{token}/accept` (seed `Miosa.WorkspaceInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `accept`(`token`: kotlin.String): kotlin.String
+    suspend fun `accept`(`token`: kotlin.String): InviteAcceptance
     
     /**
      * Withdraw a workspace invitation that was not accepted yet.
      *
      * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed `Miosa.WorkspaceInvites.cancel/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `cancel`(`workspaceId`: kotlin.String, `inviteId`: kotlin.String): kotlin.String
+    suspend fun `cancel`(`workspaceId`: kotlin.String, `inviteId`: kotlin.String): Deleted
     
     /**
      * Invite someone to a workspace by email, or add them at once if already in the organisation.
@@ -22871,11 +23832,10 @@ open class WorkspaceInvitesApi: Disposable, AutoCloseable, WorkspaceInvitesApiIn
      * Accept a workspace invitation as the invited user.
      *
      * `POST /workspace-invites/{token}/accept` (seed `Miosa.WorkspaceInvites.accept/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `accept`(`token`: kotlin.String) : kotlin.String {
+    override suspend fun `accept`(`token`: kotlin.String) : InviteAcceptance {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_accept(
@@ -22888,7 +23848,7 @@ open class WorkspaceInvitesApi: Disposable, AutoCloseable, WorkspaceInvitesApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeInviteAcceptance.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -22899,11 +23859,10 @@ open class WorkspaceInvitesApi: Disposable, AutoCloseable, WorkspaceInvitesApiIn
      * Withdraw a workspace invitation that was not accepted yet.
      *
      * `DELETE /workspaces/{workspace_id}/invites/{invite_id}` (seed `Miosa.WorkspaceInvites.cancel/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `cancel`(`workspaceId`: kotlin.String, `inviteId`: kotlin.String) : kotlin.String {
+    override suspend fun `cancel`(`workspaceId`: kotlin.String, `inviteId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_cancel(
@@ -22917,7 +23876,7 @@ open class WorkspaceInvitesApi: Disposable, AutoCloseable, WorkspaceInvitesApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -23163,9 +24122,8 @@ public interface WorkspaceMembersApiInterface {
      * Remove a member from a workspace; the last owner cannot be removed.
      *
      * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `remove`(`workspaceId`: kotlin.String, `userId`: kotlin.String): kotlin.String
+    suspend fun `remove`(`workspaceId`: kotlin.String, `userId`: kotlin.String): Deleted
     
     /**
      * Change a member's role in a workspace.
@@ -23341,11 +24299,10 @@ open class WorkspaceMembersApi: Disposable, AutoCloseable, WorkspaceMembersApiIn
      * Remove a member from a workspace; the last owner cannot be removed.
      *
      * `DELETE /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.remove/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `remove`(`workspaceId`: kotlin.String, `userId`: kotlin.String) : kotlin.String {
+    override suspend fun `remove`(`workspaceId`: kotlin.String, `userId`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspacemembersapi_remove(
@@ -23359,7 +24316,7 @@ open class WorkspaceMembersApi: Disposable, AutoCloseable, WorkspaceMembersApiIn
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -23544,9 +24501,8 @@ public interface WorkspacesApiInterface {
      * Delete a workspace that has no running computers.
      *
      * `DELETE /workspaces/{id}` (seed `Miosa.Workspaces.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `delete`(`id`: kotlin.String): kotlin.String
+    suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
      * Fetch one workspace.
@@ -23566,9 +24522,8 @@ public interface WorkspacesApiInterface {
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `stats`(`id`: kotlin.String): kotlin.String
+    suspend fun `stats`(`id`: kotlin.String): WorkspaceStats
     
     /**
      * Change the name, description or metadata of a workspace.
@@ -23581,9 +24536,8 @@ public interface WorkspacesApiInterface {
      * Fetch the resource usage of a workspace.
      *
      * `GET /workspaces/{id}/usage` (seed `Miosa.Workspaces.usage/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
-    suspend fun `usage`(`id`: kotlin.String, `params`: WorkspacesUsageParams? = null): kotlin.String
+    suspend fun `usage`(`id`: kotlin.String, `params`: WorkspacesUsageParams? = null): WorkspaceUsage
     
     companion object
 }
@@ -23724,11 +24678,10 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
      * Delete a workspace that has no running computers.
      *
      * `DELETE /workspaces/{id}` (seed `Miosa.Workspaces.delete/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `delete`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `delete`(`id`: kotlin.String) : Deleted {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspacesapi_delete(
@@ -23741,7 +24694,7 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -23806,11 +24759,10 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `stats`(`id`: kotlin.String) : kotlin.String {
+    override suspend fun `stats`(`id`: kotlin.String) : WorkspaceStats {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspacesapi_stats(
@@ -23823,7 +24775,7 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeWorkspaceStats.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -23862,11 +24814,10 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
      * Fetch the resource usage of a workspace.
      *
      * `GET /workspaces/{id}/usage` (seed `Miosa.Workspaces.usage/3`).
-     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `usage`(`id`: kotlin.String, `params`: WorkspacesUsageParams?) : kotlin.String {
+    override suspend fun `usage`(`id`: kotlin.String, `params`: WorkspacesUsageParams?) : WorkspaceUsage {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_workspacesapi_usage(
@@ -23880,7 +24831,7 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
         { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterTypeWorkspaceUsage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -23927,11 +24878,99 @@ public object FfiConverterTypeWorkspacesApi: FfiConverter<WorkspacesApi, Long> {
 
 
 /**
+ * The acknowledgement of an action (desktop input, power, file operations).
+ */
+data class ActionResult (
+    /**
+     * Whether the action was done.
+     */
+    val `success`: kotlin.Boolean?
+    , 
+    /**
+     * The same, on routes that say `ok`.
+     */
+    val `ok`: kotlin.Boolean?
+    , 
+    /**
+     * Resulting status, when the route reports one.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Human-readable outcome.
+     */
+    val `message`: kotlin.String?
+    , 
+    /**
+     * Affected path (file operations).
+     */
+    val `path`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_actionresult_uniffi_trait_debug(FfiConverterTypeActionResult.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeActionResult: FfiConverterRustBuffer<ActionResult> {
+    override fun read(buf: ByteBuffer): ActionResult {
+        return ActionResult(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ActionResult) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`success`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`ok`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`message`) +
+            FfiConverterOptionalString.allocationSize(value.`path`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ActionResult, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`success`, buf)
+            FfiConverterOptionalBoolean.write(value.`ok`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`message`, buf)
+            FfiConverterOptionalString.write(value.`path`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `admin.tenants.list`; every field is optional.
  */
 data class AdminTenantsListParams (
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
@@ -23941,7 +24980,7 @@ data class AdminTenantsListParams (
     val `q`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -24055,18 +25094,352 @@ public object FfiConverterTypeAdminTenantsSuspendParams: FfiConverterRustBuffer<
 
 
 /**
+ * A command center agent session.
+ */
+data class AgentSession (
+    /**
+     * Session id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Goal given to the agent.
+     */
+    val `goal`: kotlin.String?
+    , 
+    /**
+     * Session status.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Computer it drives.
+     */
+    val `computerId`: kotlin.String?
+    , 
+    /**
+     * Owning tenant.
+     */
+    val `tenantId`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Last update time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_agentsession_uniffi_trait_debug(FfiConverterTypeAgentSession.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgentSession: FfiConverterRustBuffer<AgentSession> {
+    override fun read(buf: ByteBuffer): AgentSession {
+        return AgentSession(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AgentSession) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`goal`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterOptionalString.allocationSize(value.`tenantId`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: AgentSession, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`goal`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterOptionalString.write(value.`tenantId`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One page of a cursor-paginated list of `AgentSession` items.
+ */
+data class AgentSessionPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<AgentSession>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer<AgentSessionPage> {
+    override fun read(buf: ByteBuffer): AgentSessionPage {
+        return AgentSessionPage(
+            FfiConverterSequenceTypeAgentSession.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AgentSessionPage) = (
+            FfiConverterSequenceTypeAgentSession.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: AgentSessionPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeAgentSession.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
+ * An API key. `token` is present only in the create response.
+ */
+data class ApiKey (
+    /**
+     * Key id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String?
+    , 
+    /**
+     * First characters of the key, safe to show.
+     */
+    val `prefix`: kotlin.String?
+    , 
+    /**
+     * Scopes granted.
+     */
+    val `scopes`: List<kotlin.String>?
+    , 
+    /**
+     * The key itself, shown once.
+     */
+    val `token`: kotlin.String?
+    , 
+    /**
+     * Owning tenant.
+     */
+    val `tenantId`: kotlin.String?
+    , 
+    /**
+     * Metadata. A JSON object, as text.
+     */
+    val `metadata`: kotlin.String?
+    , 
+    /**
+     * Expiry, if any.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Last use.
+     */
+    val `lastUsedAt`: kotlin.String?
+    , 
+    /**
+     * Revocation time.
+     */
+    val `revokedAt`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_apikey_uniffi_trait_debug(FfiConverterTypeApiKey.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApiKey: FfiConverterRustBuffer<ApiKey> {
+    override fun read(buf: ByteBuffer): ApiKey {
+        return ApiKey(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ApiKey) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`prefix`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`scopes`) +
+            FfiConverterOptionalString.allocationSize(value.`token`) +
+            FfiConverterOptionalString.allocationSize(value.`tenantId`) +
+            FfiConverterOptionalString.allocationSize(value.`metadata`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`lastUsedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`revokedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ApiKey, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`prefix`, buf)
+            FfiConverterOptionalSequenceString.write(value.`scopes`, buf)
+            FfiConverterOptionalString.write(value.`token`, buf)
+            FfiConverterOptionalString.write(value.`tenantId`, buf)
+            FfiConverterOptionalString.write(value.`metadata`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`lastUsedAt`, buf)
+            FfiConverterOptionalString.write(value.`revokedAt`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One page of a cursor-paginated list of `ApiKey` items.
+ */
+data class ApiKeyPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<ApiKey>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeApiKeyPage: FfiConverterRustBuffer<ApiKeyPage> {
+    override fun read(buf: ByteBuffer): ApiKeyPage {
+        return ApiKeyPage(
+            FfiConverterSequenceTypeApiKey.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ApiKeyPage) = (
+            FfiConverterSequenceTypeApiKey.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: ApiKeyPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeApiKey.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `api_keys.create`; every field is optional.
  */
 data class ApiKeysCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `scopes` (body). A JSON array, as text.
+     * `scopes` (body). Scopes such as `sandboxes:read`.
      */
-    val `scopes`: kotlin.String? = null 
+    val `scopes`: List<kotlin.String>? = null 
     , 
     /**
      * `expires_at` (body).
@@ -24074,7 +25447,7 @@ data class ApiKeysCreateParams (
     val `expiresAt`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -24113,7 +25486,7 @@ public object FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer<ApiKey
     override fun read(buf: ByteBuffer): ApiKeysCreateParams {
         return ApiKeysCreateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -24123,7 +25496,7 @@ public object FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer<ApiKey
 
     override fun allocationSize(value: ApiKeysCreateParams) = (
             FfiConverterOptionalString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`scopes`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`scopes`) +
             FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
             FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
@@ -24132,7 +25505,7 @@ public object FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer<ApiKey
 
     override fun write(value: ApiKeysCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`scopes`, buf)
+            FfiConverterOptionalSequenceString.write(value.`scopes`, buf)
             FfiConverterOptionalString.write(value.`expiresAt`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
@@ -24147,12 +25520,12 @@ public object FfiConverterTypeApiKeysCreateParams: FfiConverterRustBuffer<ApiKey
  */
 data class ApiKeysListParams (
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -24208,14 +25581,12 @@ public object FfiConverterTypeApiKeysListParams: FfiConverterRustBuffer<ApiKeysL
 
 /**
  * One entry of the audit log.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class AuditEntry (
     /**
      * Entry id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Tenant.
@@ -24291,7 +25662,7 @@ data class AuditEntry (
 public object FfiConverterTypeAuditEntry: FfiConverterRustBuffer<AuditEntry> {
     override fun read(buf: ByteBuffer): AuditEntry {
         return AuditEntry(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -24306,7 +25677,7 @@ public object FfiConverterTypeAuditEntry: FfiConverterRustBuffer<AuditEntry> {
     }
 
     override fun allocationSize(value: AuditEntry) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`tenantId`) +
             FfiConverterOptionalString.allocationSize(value.`actorId`) +
             FfiConverterOptionalString.allocationSize(value.`actorType`) +
@@ -24320,7 +25691,7 @@ public object FfiConverterTypeAuditEntry: FfiConverterRustBuffer<AuditEntry> {
     )
 
     override fun write(value: AuditEntry, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`tenantId`, buf)
             FfiConverterOptionalString.write(value.`actorId`, buf)
             FfiConverterOptionalString.write(value.`actorType`, buf)
@@ -24388,7 +25759,7 @@ public object FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer<AuditEntryP
  */
 data class AuditLogListParams (
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
@@ -24413,7 +25784,7 @@ data class AuditLogListParams (
     val `resourceId`: kotlin.String? = null 
     , 
     /**
-     * `after` (query; the cursor of the page to fetch).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `after`: kotlin.String? = null 
     , 
@@ -24480,15 +25851,213 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
 
 
 /**
+ * The idle auto-stop setting of a computer.
+ */
+data class AutoStop (
+    /**
+     * Computer id.
+     */
+    val `computerId`: kotlin.String?
+    , 
+    /**
+     * Idle time before stopping, in seconds; 0 when off.
+     */
+    val `seconds`: kotlin.Long
+    , 
+    /**
+     * Whether auto-stop is on.
+     */
+    val `enabled`: kotlin.Boolean?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_autostop_uniffi_trait_debug(FfiConverterTypeAutoStop.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAutoStop: FfiConverterRustBuffer<AutoStop> {
+    override fun read(buf: ByteBuffer): AutoStop {
+        return AutoStop(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AutoStop) = (
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterLong.allocationSize(value.`seconds`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`enabled`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: AutoStop, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterLong.write(value.`seconds`, buf)
+            FfiConverterOptionalBoolean.write(value.`enabled`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The tenant's white-label branding.
+ */
+data class Branding (
+    /**
+     * Product name.
+     */
+    val `productName`: kotlin.String?
+    , 
+    /**
+     * App name.
+     */
+    val `appName`: kotlin.String?
+    , 
+    /**
+     * Logo URL.
+     */
+    val `logoUrl`: kotlin.String?
+    , 
+    /**
+     * Favicon URL.
+     */
+    val `faviconUrl`: kotlin.String?
+    , 
+    /**
+     * Support URL.
+     */
+    val `supportUrl`: kotlin.String?
+    , 
+    /**
+     * Support email.
+     */
+    val `supportEmail`: kotlin.String?
+    , 
+    /**
+     * Primary colour (`#rrggbb`).
+     */
+    val `primaryColor`: kotlin.String?
+    , 
+    /**
+     * Background colour (`#rrggbb`).
+     */
+    val `backgroundColor`: kotlin.String?
+    , 
+    /**
+     * Custom CSS.
+     */
+    val `customCss`: kotlin.String?
+    , 
+    /**
+     * Last update time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_branding_uniffi_trait_debug(FfiConverterTypeBranding.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBranding: FfiConverterRustBuffer<Branding> {
+    override fun read(buf: ByteBuffer): Branding {
+        return Branding(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Branding) = (
+            FfiConverterOptionalString.allocationSize(value.`productName`) +
+            FfiConverterOptionalString.allocationSize(value.`appName`) +
+            FfiConverterOptionalString.allocationSize(value.`logoUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`faviconUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`supportUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`supportEmail`) +
+            FfiConverterOptionalString.allocationSize(value.`primaryColor`) +
+            FfiConverterOptionalString.allocationSize(value.`backgroundColor`) +
+            FfiConverterOptionalString.allocationSize(value.`customCss`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Branding, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`productName`, buf)
+            FfiConverterOptionalString.write(value.`appName`, buf)
+            FfiConverterOptionalString.write(value.`logoUrl`, buf)
+            FfiConverterOptionalString.write(value.`faviconUrl`, buf)
+            FfiConverterOptionalString.write(value.`supportUrl`, buf)
+            FfiConverterOptionalString.write(value.`supportEmail`, buf)
+            FfiConverterOptionalString.write(value.`primaryColor`, buf)
+            FfiConverterOptionalString.write(value.`backgroundColor`, buf)
+            FfiConverterOptionalString.write(value.`customCss`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * An object-storage bucket.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Bucket (
     /**
      * Bucket id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -24539,7 +26108,7 @@ data class Bucket (
 public object FfiConverterTypeBucket: FfiConverterRustBuffer<Bucket> {
     override fun read(buf: ByteBuffer): Bucket {
         return Bucket(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
@@ -24549,7 +26118,7 @@ public object FfiConverterTypeBucket: FfiConverterRustBuffer<Bucket> {
     }
 
     override fun allocationSize(value: Bucket) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
             FfiConverterOptionalBoolean.allocationSize(value.`public`) +
@@ -24558,7 +26127,7 @@ public object FfiConverterTypeBucket: FfiConverterRustBuffer<Bucket> {
     )
 
     override fun write(value: Bucket, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalBoolean.write(value.`public`, buf)
@@ -24713,7 +26282,7 @@ public object FfiConverterTypeClientOptions: FfiConverterRustBuffer<ClientOption
  */
 data class CommandCenterCreateSessionParams (
     /**
-     * `goal` (body).
+     * `goal` (body). Required.
      */
     val `goal`: kotlin.String? = null 
     , 
@@ -24777,12 +26346,12 @@ public object FfiConverterTypeCommandCenterCreateSessionParams: FfiConverterRust
  */
 data class CommandCenterListSessionsParams (
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -24846,7 +26415,7 @@ data class CompletionsCreateParams (
     val `model`: kotlin.String? = null 
     , 
     /**
-     * `messages` (body). A JSON array, as text.
+     * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
      */
     val `messages`: kotlin.String? = null 
     , 
@@ -24926,7 +26495,7 @@ data class CompletionsStreamParams (
     val `model`: kotlin.String? = null 
     , 
     /**
-     * `messages` (body). A JSON array, as text.
+     * `messages` (body). Chat messages `{role, content}`, oldest first. A JSON array, as text. Required.
      */
     val `messages`: kotlin.String? = null 
     , 
@@ -24998,14 +26567,12 @@ public object FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer<Co
 
 /**
  * A desktop computer (a sandbox is also addressable as one).
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Computer (
     /**
      * Computer id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Display name.
@@ -25018,9 +26585,9 @@ data class Computer (
     val `slug`: kotlin.String?
     , 
     /**
-     * creating, starting, running, stopping, stopped, error, … (open set).
+     * Lifecycle status.
      */
-    val `status`: kotlin.String?
+    val `status`: kotlin.String
     , 
     /**
      * Template type.
@@ -25033,7 +26600,7 @@ data class Computer (
     val `size`: kotlin.String?
     , 
     /**
-     * public, tenant or key.
+     * Who may reach it.
      */
     val `visibility`: kotlin.String?
     , 
@@ -25101,10 +26668,10 @@ data class Computer (
 public object FfiConverterTypeComputer: FfiConverterRustBuffer<Computer> {
     override fun read(buf: ByteBuffer): Computer {
         return Computer(
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -25120,10 +26687,10 @@ public object FfiConverterTypeComputer: FfiConverterRustBuffer<Computer> {
     }
 
     override fun allocationSize(value: Computer) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`slug`) +
-            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`templateType`) +
             FfiConverterOptionalString.allocationSize(value.`size`) +
             FfiConverterOptionalString.allocationSize(value.`visibility`) +
@@ -25138,10 +26705,10 @@ public object FfiConverterTypeComputer: FfiConverterRustBuffer<Computer> {
     )
 
     override fun write(value: Computer, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`slug`, buf)
-            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`templateType`, buf)
             FfiConverterOptionalString.write(value.`size`, buf)
             FfiConverterOptionalString.write(value.`visibility`, buf)
@@ -25275,12 +26842,12 @@ public object FfiConverterTypeComputerDestroyParams: FfiConverterRustBuffer<Comp
  */
 data class ComputerEnvCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `value` (body).
+     * `value` (body). Required.
      */
     val `value`: kotlin.String? = null 
     , 
@@ -25339,7 +26906,7 @@ public object FfiConverterTypeComputerEnvCreateParams: FfiConverterRustBuffer<Co
  */
 data class ComputerEnvUpdateParams (
     /**
-     * `value` (body).
+     * `value` (body). Required.
      */
     val `value`: kotlin.String? = null 
     , 
@@ -25395,7 +26962,7 @@ public object FfiConverterTypeComputerEnvUpdateParams: FfiConverterRustBuffer<Co
  */
 data class ComputerMetricsGetParams (
     /**
-     * `window` (query).
+     * `window` (query). Time window such as `1h` or `24h`.
      */
     val `window`: kotlin.String? = null 
     , 
@@ -25719,7 +27286,7 @@ data class ComputerStartParams (
     val `noEnv`: kotlin.Boolean? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
@@ -25810,7 +27377,7 @@ data class ComputersCreateParams (
     val `size`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -25835,7 +27402,7 @@ data class ComputersCreateParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -25979,12 +27546,12 @@ public object FfiConverterTypeComputersDeleteParams: FfiConverterRustBuffer<Comp
  */
 data class ComputersListParams (
     /**
-     * `page` (query).
+     * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
     val `page`: kotlin.Long? = null 
     , 
     /**
-     * `per_page` (query).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
     val `perPage`: kotlin.Long? = null 
     , 
@@ -26064,7 +27631,7 @@ data class ComputersUpdateParams (
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -26119,11 +27686,171 @@ public object FfiConverterTypeComputersUpdateParams: FfiConverterRustBuffer<Comp
 
 
 /**
+ * The tenant's credit balance.
+ */
+data class CreditBalance (
+    /**
+     * Credits left.
+     */
+    val `balance`: kotlin.Long
+    , 
+    /**
+     * Unit (`credits`).
+     */
+    val `currency`: kotlin.String?
+    , 
+    /**
+     * Expiry of the credits, if any.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_creditbalance_uniffi_trait_debug(FfiConverterTypeCreditBalance.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditBalance: FfiConverterRustBuffer<CreditBalance> {
+    override fun read(buf: ByteBuffer): CreditBalance {
+        return CreditBalance(
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditBalance) = (
+            FfiConverterLong.allocationSize(value.`balance`) +
+            FfiConverterOptionalString.allocationSize(value.`currency`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CreditBalance, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`balance`, buf)
+            FfiConverterOptionalString.write(value.`currency`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One credit transaction.
+ */
+data class CreditTransaction (
+    /**
+     * Transaction id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Credits; negative for debits.
+     */
+    val `amount`: kotlin.Long
+    , 
+    /**
+     * Transaction type.
+     */
+    val `type`: kotlin.String?
+    , 
+    /**
+     * What it was for.
+     */
+    val `description`: kotlin.String?
+    , 
+    /**
+     * Time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_credittransaction_uniffi_trait_debug(FfiConverterTypeCreditTransaction.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditTransaction: FfiConverterRustBuffer<CreditTransaction> {
+    override fun read(buf: ByteBuffer): CreditTransaction {
+        return CreditTransaction(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditTransaction) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterLong.allocationSize(value.`amount`) +
+            FfiConverterOptionalString.allocationSize(value.`type`) +
+            FfiConverterOptionalString.allocationSize(value.`description`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CreditTransaction, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterLong.write(value.`amount`, buf)
+            FfiConverterOptionalString.write(value.`type`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `credits.history`; every field is optional.
  */
 data class CreditsHistoryParams (
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
@@ -26192,14 +27919,12 @@ public object FfiConverterTypeCreditsHistoryParams: FfiConverterRustBuffer<Credi
 
 /**
  * A managed database.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Database (
     /**
      * Database id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -26212,9 +27937,24 @@ data class Database (
     val `engine`: kotlin.String?
     , 
     /**
+     * Engine version.
+     */
+    val `version`: kotlin.String?
+    , 
+    /**
      * Status (open set).
      */
     val `status`: kotlin.String?
+    , 
+    /**
+     * Region.
+     */
+    val `region`: kotlin.String?
+    , 
+    /**
+     * Size in GB.
+     */
+    val `sizeGb`: kotlin.Long?
     , 
     /**
      * Creation time.
@@ -26250,8 +27990,111 @@ data class Database (
 public object FfiConverterTypeDatabase: FfiConverterRustBuffer<Database> {
     override fun read(buf: ByteBuffer): Database {
         return Database(
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Database) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`engine`) +
+            FfiConverterOptionalString.allocationSize(value.`version`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`region`) +
+            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Database, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`engine`, buf)
+            FfiConverterOptionalString.write(value.`version`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`region`, buf)
+            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Connection credentials of a database; every field that grants access is hidden when printed.
+ */
+data class DatabaseCredentials (
+    /**
+     * Connection URL, password included.
+     */
+    val `url`: kotlin.String?
+    , 
+    /**
+     * Host name.
+     */
+    val `host`: kotlin.String?
+    , 
+    /**
+     * Port.
+     */
+    val `port`: kotlin.Long?
+    , 
+    /**
+     * Database name.
+     */
+    val `database`: kotlin.String?
+    , 
+    /**
+     * User name.
+     */
+    val `username`: kotlin.String?
+    , 
+    /**
+     * Password.
+     */
+    val `password`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_databasecredentials_uniffi_trait_debug(FfiConverterTypeDatabaseCredentials.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer<DatabaseCredentials> {
+    override fun read(buf: ByteBuffer): DatabaseCredentials {
+        return DatabaseCredentials(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -26259,21 +28102,23 @@ public object FfiConverterTypeDatabase: FfiConverterRustBuffer<Database> {
         )
     }
 
-    override fun allocationSize(value: Database) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
-            FfiConverterOptionalString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`engine`) +
-            FfiConverterOptionalString.allocationSize(value.`status`) +
-            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+    override fun allocationSize(value: DatabaseCredentials) = (
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`host`) +
+            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`database`) +
+            FfiConverterOptionalString.allocationSize(value.`username`) +
+            FfiConverterOptionalString.allocationSize(value.`password`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
-    override fun write(value: Database, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
-            FfiConverterOptionalString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`engine`, buf)
-            FfiConverterOptionalString.write(value.`status`, buf)
-            FfiConverterOptionalString.write(value.`createdAt`, buf)
+    override fun write(value: DatabaseCredentials, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`host`, buf)
+            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`database`, buf)
+            FfiConverterOptionalString.write(value.`username`, buf)
+            FfiConverterOptionalString.write(value.`password`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -26332,7 +28177,7 @@ public object FfiConverterTypeDatabasePage: FfiConverterRustBuffer<DatabasePage>
  */
 data class DatabasesCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
@@ -26347,7 +28192,7 @@ data class DatabasesCreateParams (
     val `version`: kotlin.String? = null 
     , 
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     val `sizeGb`: kotlin.Long? = null 
     , 
@@ -26465,12 +28310,12 @@ data class DatabasesListParams (
     val `status`: kotlin.String? = null 
     , 
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -26537,7 +28382,7 @@ data class DatabasesUpdateParams (
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     val `sizeGb`: kotlin.Long? = null 
     , 
@@ -26600,15 +28445,101 @@ public object FfiConverterTypeDatabasesUpdateParams: FfiConverterRustBuffer<Data
 
 
 /**
+ * The acknowledgement of a delete, revoke or cancel.
+ */
+data class Deleted (
+    /**
+     * Whether the server accepted it.
+     */
+    val `ok`: kotlin.Boolean?
+    , 
+    /**
+     * Id of what was removed, when the route says.
+     */
+    val `id`: kotlin.String?
+    , 
+    /**
+     * Set by routes that report deletion.
+     */
+    val `deleted`: kotlin.Boolean?
+    , 
+    /**
+     * Set by routes that report revocation.
+     */
+    val `revoked`: kotlin.Boolean?
+    , 
+    /**
+     * Final status, when the route reports one.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deleted_uniffi_trait_debug(FfiConverterTypeDeleted.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeleted: FfiConverterRustBuffer<Deleted> {
+    override fun read(buf: ByteBuffer): Deleted {
+        return Deleted(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Deleted) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`ok`) +
+            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`deleted`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`revoked`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Deleted, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`ok`, buf)
+            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterOptionalBoolean.write(value.`deleted`, buf)
+            FfiConverterOptionalBoolean.write(value.`revoked`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A deployment.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Deployment (
     /**
      * Deployment id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -26634,6 +28565,16 @@ data class Deployment (
      * Public URL.
      */
     val `url`: kotlin.String?
+    , 
+    /**
+     * Public URL (the name some routes use).
+     */
+    val `publicUrl`: kotlin.String?
+    , 
+    /**
+     * Version being served.
+     */
+    val `activeVersionId`: kotlin.String?
     , 
     /**
      * Creation time.
@@ -26669,6 +28610,8 @@ data class Deployment (
 public object FfiConverterTypeDeployment: FfiConverterRustBuffer<Deployment> {
     override fun read(buf: ByteBuffer): Deployment {
         return Deployment(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -26681,23 +28624,27 @@ public object FfiConverterTypeDeployment: FfiConverterRustBuffer<Deployment> {
     }
 
     override fun allocationSize(value: Deployment) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`projectId`) +
             FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`publicUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`activeVersionId`) +
             FfiConverterOptionalString.allocationSize(value.`createdAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: Deployment, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`projectId`, buf)
             FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`publicUrl`, buf)
+            FfiConverterOptionalString.write(value.`activeVersionId`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
@@ -26757,7 +28704,7 @@ public object FfiConverterTypeDeploymentPage: FfiConverterRustBuffer<DeploymentP
  */
 data class DeploymentsCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
@@ -26792,7 +28739,7 @@ data class DeploymentsCreateParams (
     val `autoDeploy`: kotlin.Boolean? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -26802,7 +28749,7 @@ data class DeploymentsCreateParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -26911,7 +28858,7 @@ data class DeploymentsListParams (
     val `state`: kotlin.String? = null 
     , 
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
@@ -26921,7 +28868,7 @@ data class DeploymentsListParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -26931,7 +28878,7 @@ data class DeploymentsListParams (
     val `externalProjectId`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -27035,7 +28982,7 @@ data class DeploymentsPublishParams (
     val `runCommand`: kotlin.String? = null 
     , 
     /**
-     * `port` (body).
+     * `port` (body). Port number inside the sandbox or computer.
      */
     val `port`: kotlin.Long? = null 
     , 
@@ -27055,7 +29002,7 @@ data class DeploymentsPublishParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -27231,7 +29178,7 @@ data class DeploymentsUpdateParams (
     val `autoDeploy`: kotlin.Boolean? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -27241,7 +29188,7 @@ data class DeploymentsUpdateParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -27373,7 +29320,7 @@ public object FfiConverterTypeDesktopClickParams: FfiConverterRustBuffer<Desktop
  */
 data class DesktopScrollParams (
     /**
-     * `clicks` (body).
+     * `clicks` (body). Scroll steps.
      */
     val `clicks`: kotlin.Long? = null 
     , 
@@ -27429,7 +29376,7 @@ public object FfiConverterTypeDesktopScrollParams: FfiConverterRustBuffer<Deskto
  */
 data class DesktopTypeParams (
     /**
-     * `delay` (body).
+     * `delay` (body). Milliseconds between keystrokes.
      */
     val `delay`: kotlin.Long? = null 
     , 
@@ -27485,7 +29432,7 @@ public object FfiConverterTypeDesktopTypeParams: FfiConverterRustBuffer<DesktopT
  */
 data class EmbeddingsCreateParams (
     /**
-     * `input` (body). Any JSON value, as text.
+     * `input` (body). Any JSON value, as text. Required.
      */
     val `input`: kotlin.String? = null 
     , 
@@ -27539,6 +29486,158 @@ public object FfiConverterTypeEmbeddingsCreateParams: FfiConverterRustBuffer<Emb
             FfiConverterOptionalString.write(value.`input`, buf)
             FfiConverterOptionalString.write(value.`model`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of setting environment variables.
+ */
+data class EnvUpdate (
+    /**
+     * Names of the variables set.
+     */
+    val `updated`: List<kotlin.String>?
+    , 
+    /**
+     * The variables as stored.
+     */
+    val `vars`: List<EnvVar>?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_envupdate_uniffi_trait_debug(FfiConverterTypeEnvUpdate.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnvUpdate: FfiConverterRustBuffer<EnvUpdate> {
+    override fun read(buf: ByteBuffer): EnvUpdate {
+        return EnvUpdate(
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalSequenceTypeEnvVar.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EnvUpdate) = (
+            FfiConverterOptionalSequenceString.allocationSize(value.`updated`) +
+            FfiConverterOptionalSequenceTypeEnvVar.allocationSize(value.`vars`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: EnvUpdate, buf: ByteBuffer) {
+            FfiConverterOptionalSequenceString.write(value.`updated`, buf)
+            FfiConverterOptionalSequenceTypeEnvVar.write(value.`vars`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * An environment variable of a sandbox or computer; the value may be masked.
+ */
+data class EnvVar (
+    /**
+     * Variable name.
+     */
+    val `key`: kotlin.String
+    , 
+    /**
+     * Value (masked when encrypted).
+     */
+    val `value`: kotlin.String?
+    , 
+    /**
+     * Whether the value is stored encrypted.
+     */
+    val `encrypted`: kotlin.Boolean?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Last update time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(FfiConverterTypeEnvVar.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnvVar: FfiConverterRustBuffer<EnvVar> {
+    override fun read(buf: ByteBuffer): EnvVar {
+        return EnvVar(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EnvVar) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterOptionalString.allocationSize(value.`value`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`encrypted`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: EnvVar, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterOptionalString.write(value.`value`, buf)
+            FfiConverterOptionalBoolean.write(value.`encrypted`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
     }
 }
 
@@ -27608,20 +29707,18 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
 
 
 /**
- * The result of running a command. Computer exec fills `output`; sandbox exec fills `stdout`.
- *
- * Every field is optional: a server that omits one never breaks the client.
+ * The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
  */
 data class ExecResult (
     /**
-     * Standard output (computer exec).
+     * Standard output.
      */
-    val `output`: kotlin.String?
+    val `stdout`: kotlin.String
     , 
     /**
-     * Standard output (sandbox exec).
+     * Standard output (the name the computer route and the official SDKs use).
      */
-    val `stdout`: kotlin.String?
+    val `output`: kotlin.String
     , 
     /**
      * Standard error.
@@ -27629,9 +29726,9 @@ data class ExecResult (
     val `stderr`: kotlin.String?
     , 
     /**
-     * Exit code.
+     * Exit code (124 when the command timed out).
      */
-    val `exitCode`: kotlin.Long?
+    val `exitCode`: kotlin.Long
     , 
     /**
      * Whether the command exited with 0.
@@ -27672,10 +29769,10 @@ data class ExecResult (
 public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
     override fun read(buf: ByteBuffer): ExecResult {
         return ExecResult(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterLong.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterString.read(buf),
@@ -27683,20 +29780,20 @@ public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
     }
 
     override fun allocationSize(value: ExecResult) = (
-            FfiConverterOptionalString.allocationSize(value.`output`) +
-            FfiConverterOptionalString.allocationSize(value.`stdout`) +
+            FfiConverterString.allocationSize(value.`stdout`) +
+            FfiConverterString.allocationSize(value.`output`) +
             FfiConverterOptionalString.allocationSize(value.`stderr`) +
-            FfiConverterOptionalLong.allocationSize(value.`exitCode`) +
+            FfiConverterLong.allocationSize(value.`exitCode`) +
             FfiConverterOptionalBoolean.allocationSize(value.`success`) +
             FfiConverterOptionalLong.allocationSize(value.`durationMs`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ExecResult, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`output`, buf)
-            FfiConverterOptionalString.write(value.`stdout`, buf)
+            FfiConverterString.write(value.`stdout`, buf)
+            FfiConverterString.write(value.`output`, buf)
             FfiConverterOptionalString.write(value.`stderr`, buf)
-            FfiConverterOptionalLong.write(value.`exitCode`, buf)
+            FfiConverterLong.write(value.`exitCode`, buf)
             FfiConverterOptionalBoolean.write(value.`success`, buf)
             FfiConverterOptionalLong.write(value.`durationMs`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -27710,12 +29807,12 @@ public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
  */
 data class ExecRunParams (
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     val `command`: kotlin.String? = null 
     , 
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     val `timeout`: kotlin.Long? = null 
     , 
@@ -27725,7 +29822,7 @@ data class ExecRunParams (
     val `workingDir`: kotlin.String? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
@@ -27786,20 +29883,178 @@ public object FfiConverterTypeExecRunParams: FfiConverterRustBuffer<ExecRunParam
 
 
 /**
+ * A file or directory of a sandbox; `children` is filled by `tree`.
+ */
+data class FileEntry (
+    /**
+     * Absolute path.
+     */
+    val `path`: kotlin.String
+    , 
+    /**
+     * Last path segment.
+     */
+    val `name`: kotlin.String?
+    , 
+    /**
+     * Entry type.
+     */
+    val `type`: kotlin.String?
+    , 
+    /**
+     * Size in bytes.
+     */
+    val `size`: kotlin.Long?
+    , 
+    /**
+     * Last modification time.
+     */
+    val `modifiedAt`: kotlin.String?
+    , 
+    /**
+     * Entries below a directory (`tree` only), each shaped like this one. A JSON array, as text.
+     */
+    val `children`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(FfiConverterTypeFileEntry.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFileEntry: FfiConverterRustBuffer<FileEntry> {
+    override fun read(buf: ByteBuffer): FileEntry {
+        return FileEntry(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FileEntry) = (
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`type`) +
+            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalString.allocationSize(value.`modifiedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`children`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FileEntry, buf: ByteBuffer) {
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`type`, buf)
+            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalString.write(value.`modifiedAt`, buf)
+            FfiConverterOptionalString.write(value.`children`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A file written into a sandbox.
+ */
+data class FileWritten (
+    /**
+     * Absolute path.
+     */
+    val `path`: kotlin.String
+    , 
+    /**
+     * Bytes written.
+     */
+    val `sizeBytes`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_filewritten_uniffi_trait_debug(FfiConverterTypeFileWritten.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFileWritten: FfiConverterRustBuffer<FileWritten> {
+    override fun read(buf: ByteBuffer): FileWritten {
+        return FileWritten(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FileWritten) = (
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterOptionalLong.allocationSize(value.`sizeBytes`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FileWritten, buf: ByteBuffer) {
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterOptionalLong.write(value.`sizeBytes`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * An invitation to a workspace or organisation.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Invite (
     /**
      * Invite id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Invitee email.
      */
-    val `email`: kotlin.String?
+    val `email`: kotlin.String
     , 
     /**
      * Role granted on acceptance.
@@ -27822,7 +30077,12 @@ data class Invite (
     val `token`: kotlin.String?
     , 
     /**
-     * pending, accepted, revoked, expired (open set).
+     * Acceptance link.
+     */
+    val `inviteUrl`: kotlin.String?
+    , 
+    /**
+     * Invite status.
      */
     val `status`: kotlin.String?
     , 
@@ -27865,7 +30125,8 @@ data class Invite (
 public object FfiConverterTypeInvite: FfiConverterRustBuffer<Invite> {
     override fun read(buf: ByteBuffer): Invite {
         return Invite(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -27879,12 +30140,13 @@ public object FfiConverterTypeInvite: FfiConverterRustBuffer<Invite> {
     }
 
     override fun allocationSize(value: Invite) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
-            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`role`) +
             FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
             FfiConverterOptionalString.allocationSize(value.`tenantId`) +
             FfiConverterOptionalString.allocationSize(value.`token`) +
+            FfiConverterOptionalString.allocationSize(value.`inviteUrl`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
             FfiConverterOptionalString.allocationSize(value.`acceptedAt`) +
@@ -27892,12 +30154,13 @@ public object FfiConverterTypeInvite: FfiConverterRustBuffer<Invite> {
     )
 
     override fun write(value: Invite, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
-            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`role`, buf)
             FfiConverterOptionalString.write(value.`workspaceId`, buf)
             FfiConverterOptionalString.write(value.`tenantId`, buf)
             FfiConverterOptionalString.write(value.`token`, buf)
+            FfiConverterOptionalString.write(value.`inviteUrl`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`expiresAt`, buf)
             FfiConverterOptionalString.write(value.`acceptedAt`, buf)
@@ -27908,58 +30171,29 @@ public object FfiConverterTypeInvite: FfiConverterRustBuffer<Invite> {
 
 
 /**
- * One page of a cursor-paginated list of JSON text items.
+ * The outcome of accepting an invitation.
  */
-data class JsonPage (
+data class InviteAcceptance (
     /**
-     * The items of this page.
+     * Whether it was accepted.
      */
-    val `items`: List<kotlin.String>
+    val `accepted`: kotlin.Boolean
     , 
     /**
-     * The cursor of the next page; null/nil on the last one.
+     * Organisation joined.
      */
-    val `nextCursor`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeJsonPage: FfiConverterRustBuffer<JsonPage> {
-    override fun read(buf: ByteBuffer): JsonPage {
-        return JsonPage(
-            FfiConverterSequenceString.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: JsonPage) = (
-            FfiConverterSequenceString.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
-    )
-
-    override fun write(value: JsonPage, buf: ByteBuffer) {
-            FfiConverterSequenceString.write(value.`items`, buf)
-            FfiConverterOptionalString.write(value.`nextCursor`, buf)
-    }
-}
-
-
-
-/**
- * A member of a workspace.
- *
- * Every field is optional: a server that omits one never breaks the client.
- */
-data class Member (
+    val `tenantId`: kotlin.String?
+    , 
+    /**
+     * Workspace joined (workspace invites).
+     */
+    val `workspaceId`: kotlin.String?
+    , 
+    /**
+     * Role granted.
+     */
+    val `role`: kotlin.String?
+    , 
     /**
      * User id.
      */
@@ -27971,7 +30205,187 @@ data class Member (
     val `email`: kotlin.String?
     , 
     /**
-     * owner, admin, member, viewer (open set).
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_inviteacceptance_uniffi_trait_debug(FfiConverterTypeInviteAcceptance.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInviteAcceptance: FfiConverterRustBuffer<InviteAcceptance> {
+    override fun read(buf: ByteBuffer): InviteAcceptance {
+        return InviteAcceptance(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: InviteAcceptance) = (
+            FfiConverterBoolean.allocationSize(value.`accepted`) +
+            FfiConverterOptionalString.allocationSize(value.`tenantId`) +
+            FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
+            FfiConverterOptionalString.allocationSize(value.`role`) +
+            FfiConverterOptionalString.allocationSize(value.`userId`) +
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: InviteAcceptance, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`accepted`, buf)
+            FfiConverterOptionalString.write(value.`tenantId`, buf)
+            FfiConverterOptionalString.write(value.`workspaceId`, buf)
+            FfiConverterOptionalString.write(value.`role`, buf)
+            FfiConverterOptionalString.write(value.`userId`, buf)
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * What an invitation token grants, readable without an API key.
+ */
+data class InvitePreview (
+    /**
+     * Invitee email.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Organisation name.
+     */
+    val `tenantName`: kotlin.String?
+    , 
+    /**
+     * Role granted on acceptance.
+     */
+    val `role`: kotlin.String?
+    , 
+    /**
+     * Expiry.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Whether it has expired.
+     */
+    val `expired`: kotlin.Boolean?
+    , 
+    /**
+     * Whether it was accepted.
+     */
+    val `accepted`: kotlin.Boolean?
+    , 
+    /**
+     * Whether it was withdrawn.
+     */
+    val `revoked`: kotlin.Boolean?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_invitepreview_uniffi_trait_debug(FfiConverterTypeInvitePreview.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeInvitePreview: FfiConverterRustBuffer<InvitePreview> {
+    override fun read(buf: ByteBuffer): InvitePreview {
+        return InvitePreview(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: InvitePreview) = (
+            FfiConverterOptionalString.allocationSize(value.`email`) +
+            FfiConverterOptionalString.allocationSize(value.`tenantName`) +
+            FfiConverterOptionalString.allocationSize(value.`role`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`expired`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`accepted`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`revoked`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: InvitePreview, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`tenantName`, buf)
+            FfiConverterOptionalString.write(value.`role`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterOptionalBoolean.write(value.`expired`, buf)
+            FfiConverterOptionalBoolean.write(value.`accepted`, buf)
+            FfiConverterOptionalBoolean.write(value.`revoked`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A member of a workspace.
+ */
+data class Member (
+    /**
+     * User id.
+     */
+    val `userId`: kotlin.String
+    , 
+    /**
+     * Email.
+     */
+    val `email`: kotlin.String?
+    , 
+    /**
+     * Role.
      */
     val `role`: kotlin.String?
     , 
@@ -28014,7 +30428,7 @@ data class Member (
 public object FfiConverterTypeMember: FfiConverterRustBuffer<Member> {
     override fun read(buf: ByteBuffer): Member {
         return Member(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -28024,7 +30438,7 @@ public object FfiConverterTypeMember: FfiConverterRustBuffer<Member> {
     }
 
     override fun allocationSize(value: Member) = (
-            FfiConverterOptionalString.allocationSize(value.`userId`) +
+            FfiConverterString.allocationSize(value.`userId`) +
             FfiConverterOptionalString.allocationSize(value.`email`) +
             FfiConverterOptionalString.allocationSize(value.`role`) +
             FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
@@ -28033,7 +30447,7 @@ public object FfiConverterTypeMember: FfiConverterRustBuffer<Member> {
     )
 
     override fun write(value: Member, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`userId`, buf)
+            FfiConverterString.write(value.`userId`, buf)
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`role`, buf)
             FfiConverterOptionalString.write(value.`workspaceId`, buf)
@@ -28045,11 +30459,99 @@ public object FfiConverterTypeMember: FfiConverterRustBuffer<Member> {
 
 
 /**
+ * Resource metrics of a computer over a window; each series is a list of `{t, value}` points.
+ */
+data class Metrics (
+    /**
+     * Computer id.
+     */
+    val `computerId`: kotlin.String?
+    , 
+    /**
+     * Window, e.g. `1h`.
+     */
+    val `window`: kotlin.String?
+    , 
+    /**
+     * CPU use in percent. A JSON array, as text.
+     */
+    val `cpuPercent`: kotlin.String?
+    , 
+    /**
+     * Memory use in MiB. A JSON array, as text.
+     */
+    val `memoryMb`: kotlin.String?
+    , 
+    /**
+     * Disk use in MiB. A JSON array, as text.
+     */
+    val `diskMb`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_metrics_uniffi_trait_debug(FfiConverterTypeMetrics.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMetrics: FfiConverterRustBuffer<Metrics> {
+    override fun read(buf: ByteBuffer): Metrics {
+        return Metrics(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Metrics) = (
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterOptionalString.allocationSize(value.`window`) +
+            FfiConverterOptionalString.allocationSize(value.`cpuPercent`) +
+            FfiConverterOptionalString.allocationSize(value.`memoryMb`) +
+            FfiConverterOptionalString.allocationSize(value.`diskMb`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Metrics, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterOptionalString.write(value.`window`, buf)
+            FfiConverterOptionalString.write(value.`cpuPercent`, buf)
+            FfiConverterOptionalString.write(value.`memoryMb`, buf)
+            FfiConverterOptionalString.write(value.`diskMb`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `org_invites.create`; every field is optional.
  */
 data class OrgInvitesCreateParams (
     /**
-     * `email` (body).
+     * `email` (body). Required.
      */
     val `email`: kotlin.String? = null 
     , 
@@ -28109,15 +30611,357 @@ public object FfiConverterTypeOrgInvitesCreateParams: FfiConverterRustBuffer<Org
 
 
 /**
- * A short-lived token for a sandbox preview.
- *
- * Every field is optional: a server that omits one never breaks the client.
+ * An exposed port of a computer.
  */
-data class PreviewToken (
+data class Port (
+    /**
+     * Port number.
+     */
+    val `port`: kotlin.Long
+    , 
+    /**
+     * Protocol (`http`).
+     */
+    val `protocol`: kotlin.String?
+    , 
+    /**
+     * Who may reach it.
+     */
+    val `visibility`: kotlin.String?
+    , 
+    /**
+     * Public URL.
+     */
+    val `url`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Last update time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_port_uniffi_trait_debug(FfiConverterTypePort.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePort: FfiConverterRustBuffer<Port> {
+    override fun read(buf: ByteBuffer): Port {
+        return Port(
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Port) = (
+            FfiConverterLong.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`protocol`) +
+            FfiConverterOptionalString.allocationSize(value.`visibility`) +
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Port, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`protocol`, buf)
+            FfiConverterOptionalString.write(value.`visibility`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A sandbox port exposed as a preview.
+ */
+data class Preview (
+    /**
+     * Preview id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Sandbox port.
+     */
+    val `port`: kotlin.Long?
+    , 
+    /**
+     * Sandbox id.
+     */
+    val `sandboxId`: kotlin.String?
+    , 
+    /**
+     * Public URL.
+     */
+    val `url`: kotlin.String?
+    , 
+    /**
+     * Status (open set).
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_preview_uniffi_trait_debug(FfiConverterTypePreview.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreview: FfiConverterRustBuffer<Preview> {
+    override fun read(buf: ByteBuffer): Preview {
+        return Preview(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Preview) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`sandboxId`) +
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Preview, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`sandboxId`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The tenant's custom preview domain.
+ */
+data class PreviewDomain (
+    /**
+     * The domain, when one is set.
+     */
+    val `domain`: kotlin.String?
+    , 
+    /**
+     * When its DNS was verified.
+     */
+    val `verifiedAt`: kotlin.String?
+    , 
+    /**
+     * CNAME target to point the domain at.
+     */
+    val `cnameTarget`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_previewdomain_uniffi_trait_debug(FfiConverterTypePreviewDomain.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreviewDomain: FfiConverterRustBuffer<PreviewDomain> {
+    override fun read(buf: ByteBuffer): PreviewDomain {
+        return PreviewDomain(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PreviewDomain) = (
+            FfiConverterOptionalString.allocationSize(value.`domain`) +
+            FfiConverterOptionalString.allocationSize(value.`verifiedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`cnameTarget`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: PreviewDomain, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`domain`, buf)
+            FfiConverterOptionalString.write(value.`verifiedAt`, buf)
+            FfiConverterOptionalString.write(value.`cnameTarget`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The DNS check of the custom preview domain.
+ */
+data class PreviewDomainCheck (
+    /**
+     * Whether the records are in place.
+     */
+    val `verified`: kotlin.Boolean
+    , 
+    /**
+     * The domain.
+     */
+    val `domain`: kotlin.String?
+    , 
+    /**
+     * Expected CNAME target.
+     */
+    val `target`: kotlin.String?
+    , 
+    /**
+     * Records checked, each `{type, name, value, verified}`. A JSON array, as text.
+     */
+    val `records`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_previewdomaincheck_uniffi_trait_debug(FfiConverterTypePreviewDomainCheck.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreviewDomainCheck: FfiConverterRustBuffer<PreviewDomainCheck> {
+    override fun read(buf: ByteBuffer): PreviewDomainCheck {
+        return PreviewDomainCheck(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PreviewDomainCheck) = (
+            FfiConverterBoolean.allocationSize(value.`verified`) +
+            FfiConverterOptionalString.allocationSize(value.`domain`) +
+            FfiConverterOptionalString.allocationSize(value.`target`) +
+            FfiConverterOptionalString.allocationSize(value.`records`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: PreviewDomainCheck, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`verified`, buf)
+            FfiConverterOptionalString.write(value.`domain`, buf)
+            FfiConverterOptionalString.write(value.`target`, buf)
+            FfiConverterOptionalString.write(value.`records`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A share token for one preview.
+ */
+data class PreviewShare (
     /**
      * The token.
      */
-    val `token`: kotlin.String?
+    val `token`: kotlin.String
     , 
     /**
      * Preview URL carrying the token.
@@ -28125,7 +30969,95 @@ data class PreviewToken (
     val `url`: kotlin.String?
     , 
     /**
-     * read or interact.
+     * The same link under the official SDKs' name.
+     */
+    val `shareUrl`: kotlin.String?
+    , 
+    /**
+     * Preview id.
+     */
+    val `previewId`: kotlin.String?
+    , 
+    /**
+     * Expiry.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_previewshare_uniffi_trait_debug(FfiConverterTypePreviewShare.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreviewShare: FfiConverterRustBuffer<PreviewShare> {
+    override fun read(buf: ByteBuffer): PreviewShare {
+        return PreviewShare(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PreviewShare) = (
+            FfiConverterString.allocationSize(value.`token`) +
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`shareUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`previewId`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: PreviewShare, buf: ByteBuffer) {
+            FfiConverterString.write(value.`token`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`shareUrl`, buf)
+            FfiConverterOptionalString.write(value.`previewId`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A short-lived token for a sandbox preview.
+ */
+data class PreviewToken (
+    /**
+     * The token.
+     */
+    val `token`: kotlin.String
+    , 
+    /**
+     * Preview URL carrying the token.
+     */
+    val `url`: kotlin.String
+    , 
+    /**
+     * What the token allows.
      */
     val `scope`: kotlin.String?
     , 
@@ -28163,8 +31095,8 @@ data class PreviewToken (
 public object FfiConverterTypePreviewToken: FfiConverterRustBuffer<PreviewToken> {
     override fun read(buf: ByteBuffer): PreviewToken {
         return PreviewToken(
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -28172,16 +31104,16 @@ public object FfiConverterTypePreviewToken: FfiConverterRustBuffer<PreviewToken>
     }
 
     override fun allocationSize(value: PreviewToken) = (
-            FfiConverterOptionalString.allocationSize(value.`token`) +
-            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterString.allocationSize(value.`token`) +
+            FfiConverterString.allocationSize(value.`url`) +
             FfiConverterOptionalString.allocationSize(value.`scope`) +
             FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: PreviewToken, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`token`, buf)
-            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterString.write(value.`token`, buf)
+            FfiConverterString.write(value.`url`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
             FfiConverterOptionalString.write(value.`expiresAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -28191,15 +31123,173 @@ public object FfiConverterTypePreviewToken: FfiConverterRustBuffer<PreviewToken>
 
 
 /**
+ * The last lines of output of a background process.
+ */
+data class ProcessLogs (
+    /**
+     * Combined output.
+     */
+    val `logs`: kotlin.String?
+    , 
+    /**
+     * Standard output.
+     */
+    val `stdout`: kotlin.String?
+    , 
+    /**
+     * Standard error.
+     */
+    val `stderr`: kotlin.String?
+    , 
+    /**
+     * Process id. Text: a string as it is, any other JSON value as JSON text.
+     */
+    val `pid`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_processlogs_uniffi_trait_debug(FfiConverterTypeProcessLogs.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeProcessLogs: FfiConverterRustBuffer<ProcessLogs> {
+    override fun read(buf: ByteBuffer): ProcessLogs {
+        return ProcessLogs(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ProcessLogs) = (
+            FfiConverterOptionalString.allocationSize(value.`logs`) +
+            FfiConverterOptionalString.allocationSize(value.`stdout`) +
+            FfiConverterOptionalString.allocationSize(value.`stderr`) +
+            FfiConverterOptionalString.allocationSize(value.`pid`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ProcessLogs, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`logs`, buf)
+            FfiConverterOptionalString.write(value.`stdout`, buf)
+            FfiConverterOptionalString.write(value.`stderr`, buf)
+            FfiConverterOptionalString.write(value.`pid`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A published version of a deployment.
+ */
+data class Publication (
+    /**
+     * The deployment after publishing.
+     */
+    val `deployment`: Deployment
+    , 
+    /**
+     * The new version: id, number, status, kind, environment. A JSON object, as text.
+     */
+    val `version`: kotlin.String?
+    , 
+    /**
+     * Data services attached. A JSON array, as text.
+     */
+    val `services`: kotlin.String?
+    , 
+    /**
+     * Whether the version now serves traffic.
+     */
+    val `promoted`: kotlin.Boolean?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_publication_uniffi_trait_debug(FfiConverterTypePublication.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePublication: FfiConverterRustBuffer<Publication> {
+    override fun read(buf: ByteBuffer): Publication {
+        return Publication(
+            FfiConverterTypeDeployment.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Publication) = (
+            FfiConverterTypeDeployment.allocationSize(value.`deployment`) +
+            FfiConverterOptionalString.allocationSize(value.`version`) +
+            FfiConverterOptionalString.allocationSize(value.`services`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`promoted`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Publication, buf: ByteBuffer) {
+            FfiConverterTypeDeployment.write(value.`deployment`, buf)
+            FfiConverterOptionalString.write(value.`version`, buf)
+            FfiConverterOptionalString.write(value.`services`, buf)
+            FfiConverterOptionalBoolean.write(value.`promoted`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Limits for one of an integrator's end users.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Quota (
     /**
      * The integrator's user id.
      */
-    val `externalUserId`: kotlin.String?
+    val `externalUserId`: kotlin.String
     , 
     /**
      * Maximum sandboxes.
@@ -28255,7 +31345,7 @@ data class Quota (
 public object FfiConverterTypeQuota: FfiConverterRustBuffer<Quota> {
     override fun read(buf: ByteBuffer): Quota {
         return Quota(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -28266,7 +31356,7 @@ public object FfiConverterTypeQuota: FfiConverterRustBuffer<Quota> {
     }
 
     override fun allocationSize(value: Quota) = (
-            FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
+            FfiConverterString.allocationSize(value.`externalUserId`) +
             FfiConverterOptionalLong.allocationSize(value.`maxSandboxes`) +
             FfiConverterOptionalLong.allocationSize(value.`maxConcurrent`) +
             FfiConverterOptionalLong.allocationSize(value.`maxCreditCents`) +
@@ -28276,7 +31366,7 @@ public object FfiConverterTypeQuota: FfiConverterRustBuffer<Quota> {
     )
 
     override fun write(value: Quota, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`externalUserId`, buf)
+            FfiConverterString.write(value.`externalUserId`, buf)
             FfiConverterOptionalLong.write(value.`maxSandboxes`, buf)
             FfiConverterOptionalLong.write(value.`maxConcurrent`, buf)
             FfiConverterOptionalLong.write(value.`maxCreditCents`, buf)
@@ -28451,14 +31541,12 @@ public object FfiConverterTypeRequestOptions: FfiConverterRustBuffer<RequestOpti
 
 /**
  * A code-execution sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Sandbox (
     /**
      * Sandbox id (`sbx_…`).
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Display name.
@@ -28471,9 +31559,9 @@ data class Sandbox (
     val `slug`: kotlin.String?
     , 
     /**
-     * creating, running, stopped, paused, error, destroyed, … (open set).
+     * Lifecycle state.
      */
-    val `state`: kotlin.String?
+    val `state`: kotlin.String
     , 
     /**
      * Whether commands can run.
@@ -28486,7 +31574,7 @@ data class Sandbox (
     val `templateId`: kotlin.String?
     , 
     /**
-     * xs, small, medium, large, xl.
+     * Size bundle.
      */
     val `size`: kotlin.String?
     , 
@@ -28581,7 +31669,7 @@ data class Sandbox (
     val `previewDomain`: kotlin.String?
     , 
     /**
-     * Creation time (ISO 8601).
+     * Creation time.
      */
     val `createdAt`: kotlin.String?
     , 
@@ -28614,10 +31702,10 @@ data class Sandbox (
 public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
     override fun read(buf: ByteBuffer): Sandbox {
         return Sandbox(
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -28645,10 +31733,10 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
     }
 
     override fun allocationSize(value: Sandbox) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`slug`) +
-            FfiConverterOptionalString.allocationSize(value.`state`) +
+            FfiConverterString.allocationSize(value.`state`) +
             FfiConverterOptionalBoolean.allocationSize(value.`ready`) +
             FfiConverterOptionalString.allocationSize(value.`templateId`) +
             FfiConverterOptionalString.allocationSize(value.`size`) +
@@ -28675,10 +31763,10 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
     )
 
     override fun write(value: Sandbox, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`slug`, buf)
-            FfiConverterOptionalString.write(value.`state`, buf)
+            FfiConverterString.write(value.`state`, buf)
             FfiConverterOptionalBoolean.write(value.`ready`, buf)
             FfiConverterOptionalString.write(value.`templateId`, buf)
             FfiConverterOptionalString.write(value.`size`, buf)
@@ -28712,7 +31800,7 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
  */
 data class SandboxEnvSetParams (
     /**
-     * `encrypted` (body).
+     * `encrypted` (body). Store the value encrypted; lists then mask it.
      */
     val `encrypted`: kotlin.Boolean? = null 
     , 
@@ -28773,12 +31861,12 @@ data class SandboxExecBashParams (
     val `cwd`: kotlin.String? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     val `timeout`: kotlin.Long? = null 
     , 
@@ -28840,17 +31928,17 @@ public object FfiConverterTypeSandboxExecBashParams: FfiConverterRustBuffer<Sand
  */
 data class SandboxExecPythonParams (
     /**
-     * `language` (body).
+     * `language` (body). Interpreter, `python` by default.
      */
     val `language`: kotlin.String? = null 
     , 
     /**
-     * `context` (body).
+     * `context` (body). Interpreter context id, to keep state between runs.
      */
     val `context`: kotlin.String? = null 
     , 
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     val `timeout`: kotlin.Long? = null 
     , 
@@ -28912,7 +32000,7 @@ public object FfiConverterTypeSandboxExecPythonParams: FfiConverterRustBuffer<Sa
  */
 data class SandboxExecRunParams (
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     val `command`: kotlin.String? = null 
     , 
@@ -28922,12 +32010,12 @@ data class SandboxExecRunParams (
     val `cwd`: kotlin.String? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     val `timeout`: kotlin.Long? = null 
     , 
@@ -29053,7 +32141,7 @@ data class SandboxFilesListParams (
     val `path`: kotlin.String? = null 
     , 
     /**
-     * `depth` (query).
+     * `depth` (query). How many directory levels to descend.
      */
     val `depth`: kotlin.Long? = null 
     , 
@@ -29181,7 +32269,7 @@ data class SandboxFilesTreeParams (
     val `path`: kotlin.String? = null 
     , 
     /**
-     * `depth` (query).
+     * `depth` (query). How many directory levels to descend.
      */
     val `depth`: kotlin.Long? = null 
     , 
@@ -29304,7 +32392,7 @@ public object FfiConverterTypeSandboxFilesWatchParams: FfiConverterRustBuffer<Sa
  */
 data class SandboxPreviewsShareParams (
     /**
-     * `ttl_seconds` (body).
+     * `ttl_seconds` (body). Lifetime of the share token, in seconds.
      */
     val `expiresInSec`: kotlin.Long? = null 
     , 
@@ -29357,14 +32445,12 @@ public object FfiConverterTypeSandboxPreviewsShareParams: FfiConverterRustBuffer
 
 /**
  * A background process in a sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class SandboxProcess (
     /**
-     * Process id (a string on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+     * Process id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
      */
-    val `pid`: kotlin.String?
+    val `pid`: kotlin.String
     , 
     /**
      * Name.
@@ -29377,7 +32463,7 @@ data class SandboxProcess (
     val `command`: kotlin.String?
     , 
     /**
-     * running, exited, … (open set).
+     * Process status.
      */
     val `status`: kotlin.String?
     , 
@@ -29420,7 +32506,7 @@ data class SandboxProcess (
 public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProcess> {
     override fun read(buf: ByteBuffer): SandboxProcess {
         return SandboxProcess(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -29431,7 +32517,7 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
     }
 
     override fun allocationSize(value: SandboxProcess) = (
-            FfiConverterOptionalString.allocationSize(value.`pid`) +
+            FfiConverterString.allocationSize(value.`pid`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`command`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
@@ -29441,7 +32527,7 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
     )
 
     override fun write(value: SandboxProcess, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`pid`, buf)
+            FfiConverterString.write(value.`pid`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`command`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
@@ -29458,12 +32544,12 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
  */
 data class SandboxProcessesStartParams (
     /**
-     * `command` (body).
+     * `command` (body). Shell command line to run. Required.
      */
     val `command`: kotlin.String? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
@@ -29478,7 +32564,7 @@ data class SandboxProcessesStartParams (
     val `cwd`: kotlin.String? = null 
     , 
     /**
-     * `timeout` (body).
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
     val `timeout`: kotlin.Long? = null 
     , 
@@ -29551,7 +32637,7 @@ data class SandboxShareCreateParams (
     val `scope`: kotlin.String? = null 
     , 
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     val `expiresIn`: kotlin.Long? = null 
     , 
@@ -29620,17 +32706,17 @@ data class SandboxSnapshotsCreateParams (
     val `keep`: kotlin.Boolean? = null 
     , 
     /**
-     * `retention_seconds` (body).
+     * `retention_seconds` (body). Seconds to keep the snapshot.
      */
     val `retentionSeconds`: kotlin.Long? = null 
     , 
     /**
-     * `expiration_seconds` (body).
+     * `expiration_seconds` (body). Seconds until the snapshot expires.
      */
     val `expirationSeconds`: kotlin.Long? = null 
     , 
     /**
-     * `expiration_days` (body).
+     * `expiration_days` (body). Days until the snapshot expires.
      */
     val `expirationDays`: kotlin.Long? = null 
     , 
@@ -29698,7 +32784,7 @@ public object FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
  */
 data class SandboxTemplatesCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
@@ -29713,7 +32799,7 @@ data class SandboxTemplatesCreateParams (
     val `description`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -29862,7 +32948,7 @@ data class SandboxTerminalOpenParams (
     val `cwd`: kotlin.String? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
@@ -29994,7 +33080,7 @@ public object FfiConverterTypeSandboxTerminalResizeParams: FfiConverterRustBuffe
  */
 data class SandboxesCreateParams (
     /**
-     * `wait` (query).
+     * `wait` (query). Answer only once the sandbox is ready.
      */
     val `wait`: kotlin.Boolean? = null 
     , 
@@ -30034,22 +33120,22 @@ data class SandboxesCreateParams (
     val `diskSizeMb`: kotlin.Long? = null 
     , 
     /**
-     * `env` (body). A JSON object, as text.
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
     val `env`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     val `timeoutSec`: kotlin.Long? = null 
     , 
     /**
-     * `idle_timeout_sec` (body).
+     * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
     val `idleTimeoutSec`: kotlin.Long? = null 
     , 
@@ -30109,7 +33195,7 @@ data class SandboxesCreateParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -30119,9 +33205,9 @@ data class SandboxesCreateParams (
     val `externalProjectId`: kotlin.String? = null 
     , 
     /**
-     * `tags` (body). A JSON array, as text.
+     * `tags` (body). Tag names.
      */
-    val `tags`: kotlin.String? = null 
+    val `tags`: List<kotlin.String>? = null 
     , 
     /**
      * `Idempotency-Key` (header).
@@ -30182,7 +33268,7 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -30214,7 +33300,7 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
             FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
             FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
-            FfiConverterOptionalString.allocationSize(value.`tags`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`tags`) +
             FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
@@ -30245,7 +33331,7 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
             FfiConverterOptionalString.write(value.`externalProjectId`, buf)
-            FfiConverterOptionalString.write(value.`tags`, buf)
+            FfiConverterOptionalSequenceString.write(value.`tags`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -30268,12 +33354,12 @@ data class SandboxesForkParams (
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (body).
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     val `timeoutSec`: kotlin.Long? = null 
     , 
@@ -30283,7 +33369,7 @@ data class SandboxesForkParams (
     val `templateId`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -30367,7 +33453,7 @@ data class SandboxesListParams (
     val `externalWorkspaceId`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -30382,9 +33468,9 @@ data class SandboxesListParams (
     val `state`: kotlin.String? = null 
     , 
     /**
-     * `tags` (query). A JSON array, as text.
+     * `tags` (query). Tag names.
      */
-    val `tags`: kotlin.String? = null 
+    val `tags`: List<kotlin.String>? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -30419,7 +33505,7 @@ public object FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -30429,7 +33515,7 @@ public object FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
             FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterOptionalString.allocationSize(value.`tags`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`tags`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -30438,7 +33524,7 @@ public object FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
             FfiConverterOptionalString.write(value.`externalProjectId`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterOptionalString.write(value.`tags`, buf)
+            FfiConverterOptionalSequenceString.write(value.`tags`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -30450,7 +33536,7 @@ public object FfiConverterTypeSandboxesListParams: FfiConverterRustBuffer<Sandbo
  */
 data class SandboxesPreviewTokenParams (
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     val `expiresIn`: kotlin.Long? = null 
     , 
@@ -30524,12 +33610,12 @@ data class SandboxesUpdateParams (
     val `slug`: kotlin.String? = null 
     , 
     /**
-     * `tags` (body). A JSON array, as text.
+     * `tags` (body). Tag names.
      */
-    val `tags`: kotlin.String? = null 
+    val `tags`: List<kotlin.String>? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -30539,12 +33625,12 @@ data class SandboxesUpdateParams (
     val `alwaysOn`: kotlin.Boolean? = null 
     , 
     /**
-     * `timeout_sec` (body).
+     * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
     val `timeoutSec`: kotlin.Long? = null 
     , 
     /**
-     * `idle_timeout_sec` (body).
+     * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
     val `idleTimeoutSec`: kotlin.Long? = null 
     , 
@@ -30579,7 +33665,7 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
         return SandboxesUpdateParams(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalLong.read(buf),
@@ -30591,7 +33677,7 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
     override fun allocationSize(value: SandboxesUpdateParams) = (
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`slug`) +
-            FfiConverterOptionalString.allocationSize(value.`tags`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`tags`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
             FfiConverterOptionalBoolean.allocationSize(value.`alwaysOn`) +
             FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
@@ -30602,7 +33688,7 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
     override fun write(value: SandboxesUpdateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`slug`, buf)
-            FfiConverterOptionalString.write(value.`tags`, buf)
+            FfiConverterOptionalSequenceString.write(value.`tags`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalBoolean.write(value.`alwaysOn`, buf)
             FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
@@ -30618,12 +33704,12 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
  */
 data class SandboxesWaitUntilReadyParams (
     /**
-     * `timeout` (query).
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
      */
     val `timeout`: kotlin.Double? = null 
     , 
     /**
-     * `stream` (query).
+     * `stream` (query). Try the readiness stream before polling (default true).
      */
     val `stream`: kotlin.Boolean? = null 
     , 
@@ -30679,19 +33765,17 @@ public object FfiConverterTypeSandboxesWaitUntilReadyParams: FfiConverterRustBuf
 
 /**
  * A read-only share link of a sandbox.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Share (
     /**
      * Share id.
      */
-    val `shareId`: kotlin.String?
+    val `shareId`: kotlin.String
     , 
     /**
-     * The link (carries its token).
+     * The link; its query carries the token.
      */
-    val `shareUrl`: kotlin.String?
+    val `shareUrl`: kotlin.String
     , 
     /**
      * Scope (`read`).
@@ -30732,8 +33816,8 @@ data class Share (
 public object FfiConverterTypeShare: FfiConverterRustBuffer<Share> {
     override fun read(buf: ByteBuffer): Share {
         return Share(
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -30741,16 +33825,16 @@ public object FfiConverterTypeShare: FfiConverterRustBuffer<Share> {
     }
 
     override fun allocationSize(value: Share) = (
-            FfiConverterOptionalString.allocationSize(value.`shareId`) +
-            FfiConverterOptionalString.allocationSize(value.`shareUrl`) +
+            FfiConverterString.allocationSize(value.`shareId`) +
+            FfiConverterString.allocationSize(value.`shareUrl`) +
             FfiConverterOptionalString.allocationSize(value.`scope`) +
             FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: Share, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`shareId`, buf)
-            FfiConverterOptionalString.write(value.`shareUrl`, buf)
+            FfiConverterString.write(value.`shareId`, buf)
+            FfiConverterString.write(value.`shareUrl`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
             FfiConverterOptionalString.write(value.`expiresAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -30760,15 +33844,93 @@ public object FfiConverterTypeShare: FfiConverterRustBuffer<Share> {
 
 
 /**
+ * A presigned URL for one object.
+ */
+data class SignedUrl (
+    /**
+     * The URL; its query carries the signature.
+     */
+    val `url`: kotlin.String
+    , 
+    /**
+     * HTTP method it allows.
+     */
+    val `method`: kotlin.String?
+    , 
+    /**
+     * Headers to send with it. A JSON object, as text.
+     */
+    val `headers`: kotlin.String?
+    , 
+    /**
+     * Expiry.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_signedurl_uniffi_trait_debug(FfiConverterTypeSignedUrl.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSignedUrl: FfiConverterRustBuffer<SignedUrl> {
+    override fun read(buf: ByteBuffer): SignedUrl {
+        return SignedUrl(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SignedUrl) = (
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`method`) +
+            FfiConverterOptionalString.allocationSize(value.`headers`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SignedUrl, buf: ByteBuffer) {
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`method`, buf)
+            FfiConverterOptionalString.write(value.`headers`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A snapshot of a sandbox or computer.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Snapshot (
     /**
      * Snapshot id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -30776,12 +33938,12 @@ data class Snapshot (
     val `name`: kotlin.String?
     , 
     /**
-     * creating, uploading, ready, restoring, failed, deleted, … (open set).
+     * Snapshot status.
      */
     val `status`: kotlin.String?
     , 
     /**
-     * Source sandbox or computer.
+     * Source computer.
      */
     val `computerId`: kotlin.String?
     , 
@@ -30829,7 +33991,7 @@ data class Snapshot (
 public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
     override fun read(buf: ByteBuffer): Snapshot {
         return Snapshot(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -30841,7 +34003,7 @@ public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
     }
 
     override fun allocationSize(value: Snapshot) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`computerId`) +
@@ -30852,7 +34014,7 @@ public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
     )
 
     override fun write(value: Snapshot, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`computerId`, buf)
@@ -30926,7 +34088,7 @@ public object FfiConverterTypeSnapshotsCreateParams: FfiConverterRustBuffer<Snap
  */
 data class StorageCreateBucketParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
@@ -31011,7 +34173,7 @@ data class StorageSignedUrlParams (
     val `method`: kotlin.String? = null 
     , 
     /**
-     * `expires_in` (body).
+     * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
     val `expiresIn`: kotlin.Long? = null 
     , 
@@ -31130,15 +34292,109 @@ public object FfiConverterTypeStorageUploadObjectParams: FfiConverterRustBuffer<
 
 
 /**
+ * An object stored in a bucket.
+ */
+data class StoredObject (
+    /**
+     * Object key.
+     */
+    val `key`: kotlin.String
+    , 
+    /**
+     * Bucket id.
+     */
+    val `bucketId`: kotlin.String?
+    , 
+    /**
+     * Size in bytes.
+     */
+    val `size`: kotlin.Long?
+    , 
+    /**
+     * Content type.
+     */
+    val `contentType`: kotlin.String?
+    , 
+    /**
+     * Entity tag.
+     */
+    val `etag`: kotlin.String?
+    , 
+    /**
+     * Last write time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(FfiConverterTypeStoredObject.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredObject: FfiConverterRustBuffer<StoredObject> {
+    override fun read(buf: ByteBuffer): StoredObject {
+        return StoredObject(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoredObject) = (
+            FfiConverterString.allocationSize(value.`key`) +
+            FfiConverterOptionalString.allocationSize(value.`bucketId`) +
+            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalString.allocationSize(value.`contentType`) +
+            FfiConverterOptionalString.allocationSize(value.`etag`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: StoredObject, buf: ByteBuffer) {
+            FfiConverterString.write(value.`key`, buf)
+            FfiConverterOptionalString.write(value.`bucketId`, buf)
+            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalString.write(value.`contentType`, buf)
+            FfiConverterOptionalString.write(value.`etag`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A sandbox template.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Template (
     /**
      * Template id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -31194,7 +34450,7 @@ data class Template (
 public object FfiConverterTypeTemplate: FfiConverterRustBuffer<Template> {
     override fun read(buf: ByteBuffer): Template {
         return Template(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -31205,7 +34461,7 @@ public object FfiConverterTypeTemplate: FfiConverterRustBuffer<Template> {
     }
 
     override fun allocationSize(value: Template) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`description`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
@@ -31215,13 +34471,196 @@ public object FfiConverterTypeTemplate: FfiConverterRustBuffer<Template> {
     )
 
     override fun write(value: Template, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalSequenceString.write(value.`aliases`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A tenant (an organisation) with its plan.
+ */
+data class Tenant (
+    /**
+     * Tenant id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Name.
+     */
+    val `name`: kotlin.String?
+    , 
+    /**
+     * Plan name.
+     */
+    val `plan`: kotlin.String?
+    , 
+    /**
+     * Tenant status.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Why it is suspended.
+     */
+    val `suspendedReason`: kotlin.String?
+    , 
+    /**
+     * Plan limits. A JSON object, as text.
+     */
+    val `limits`: kotlin.String?
+    , 
+    /**
+     * Current usage against the limits. A JSON object, as text.
+     */
+    val `usage`: kotlin.String?
+    , 
+    /**
+     * Counts (admin detail). A JSON object, as text.
+     */
+    val `stats`: kotlin.String?
+    , 
+    /**
+     * Metadata. A JSON object, as text.
+     */
+    val `metadata`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Last update time.
+     */
+    val `updatedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_tenant_uniffi_trait_debug(FfiConverterTypeTenant.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTenant: FfiConverterRustBuffer<Tenant> {
+    override fun read(buf: ByteBuffer): Tenant {
+        return Tenant(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Tenant) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`plan`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`suspendedReason`) +
+            FfiConverterOptionalString.allocationSize(value.`limits`) +
+            FfiConverterOptionalString.allocationSize(value.`usage`) +
+            FfiConverterOptionalString.allocationSize(value.`stats`) +
+            FfiConverterOptionalString.allocationSize(value.`metadata`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Tenant, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`plan`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`suspendedReason`, buf)
+            FfiConverterOptionalString.write(value.`limits`, buf)
+            FfiConverterOptionalString.write(value.`usage`, buf)
+            FfiConverterOptionalString.write(value.`stats`, buf)
+            FfiConverterOptionalString.write(value.`metadata`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One page of a cursor-paginated list of `Tenant` items.
+ */
+data class TenantPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<Tenant>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTenantPage: FfiConverterRustBuffer<TenantPage> {
+    override fun read(buf: ByteBuffer): TenantPage {
+        return TenantPage(
+            FfiConverterSequenceTypeTenant.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TenantPage) = (
+            FfiConverterSequenceTypeTenant.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: TenantPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeTenant.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
     }
 }
 
@@ -31284,6 +34723,118 @@ public object FfiConverterTypeTenantSetBrandingParams: FfiConverterRustBuffer<Te
 
 
 /**
+ * A PTY session in a sandbox.
+ */
+data class TerminalSession (
+    /**
+     * Session id.
+     */
+    val `sessionId`: kotlin.String
+    , 
+    /**
+     * Columns.
+     */
+    val `cols`: kotlin.Long?
+    , 
+    /**
+     * Rows.
+     */
+    val `rows`: kotlin.Long?
+    , 
+    /**
+     * Shell.
+     */
+    val `shell`: kotlin.String?
+    , 
+    /**
+     * Working directory.
+     */
+    val `cwd`: kotlin.String?
+    , 
+    /**
+     * Status (open set).
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * WebSocket URL of the session.
+     */
+    val `streamUrl`: kotlin.String?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_terminalsession_uniffi_trait_debug(FfiConverterTypeTerminalSession.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTerminalSession: FfiConverterRustBuffer<TerminalSession> {
+    override fun read(buf: ByteBuffer): TerminalSession {
+        return TerminalSession(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TerminalSession) = (
+            FfiConverterString.allocationSize(value.`sessionId`) +
+            FfiConverterOptionalLong.allocationSize(value.`cols`) +
+            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalString.allocationSize(value.`shell`) +
+            FfiConverterOptionalString.allocationSize(value.`cwd`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`streamUrl`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: TerminalSession, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sessionId`, buf)
+            FfiConverterOptionalLong.write(value.`cols`, buf)
+            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalString.write(value.`shell`, buf)
+            FfiConverterOptionalString.write(value.`cwd`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`streamUrl`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `usage.get`; every field is optional.
  */
 data class UsageGetParams (
@@ -31308,7 +34859,7 @@ data class UsageGetParams (
     val `end`: kotlin.String? = null 
     , 
     /**
-     * `external_user_id` (query).
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
      */
     val `externalUserId`: kotlin.String? = null 
     , 
@@ -31373,8 +34924,6 @@ public object FfiConverterTypeUsageGetParams: FfiConverterRustBuffer<UsageGetPar
 
 /**
  * Usage over a period, grouped as requested.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class UsageReport (
     /**
@@ -31390,7 +34939,7 @@ data class UsageReport (
     /**
      * Grouped rows. A JSON array, as text.
      */
-    val `results`: kotlin.String?
+    val `results`: kotlin.String
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -31423,7 +34972,7 @@ public object FfiConverterTypeUsageReport: FfiConverterRustBuffer<UsageReport> {
         return UsageReport(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -31431,15 +34980,158 @@ public object FfiConverterTypeUsageReport: FfiConverterRustBuffer<UsageReport> {
     override fun allocationSize(value: UsageReport) = (
             FfiConverterOptionalString.allocationSize(value.`periodStart`) +
             FfiConverterOptionalString.allocationSize(value.`periodEnd`) +
-            FfiConverterOptionalString.allocationSize(value.`results`) +
+            FfiConverterString.allocationSize(value.`results`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: UsageReport, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`periodStart`, buf)
             FfiConverterOptionalString.write(value.`periodEnd`, buf)
-            FfiConverterOptionalString.write(value.`results`, buf)
+            FfiConverterString.write(value.`results`, buf)
             FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One billed compute session.
+ */
+data class UsageSession (
+    /**
+     * Session id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Sandbox or computer id.
+     */
+    val `computerId`: kotlin.String?
+    , 
+    /**
+     * Start time.
+     */
+    val `startedAt`: kotlin.String?
+    , 
+    /**
+     * End time; absent while running.
+     */
+    val `endedAt`: kotlin.String?
+    , 
+    /**
+     * Duration in seconds.
+     */
+    val `durationSec`: kotlin.Long?
+    , 
+    /**
+     * Credits charged.
+     */
+    val `creditCost`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_usagesession_uniffi_trait_debug(FfiConverterTypeUsageSession.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUsageSession: FfiConverterRustBuffer<UsageSession> {
+    override fun read(buf: ByteBuffer): UsageSession {
+        return UsageSession(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UsageSession) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterOptionalString.allocationSize(value.`startedAt`) +
+            FfiConverterOptionalString.allocationSize(value.`endedAt`) +
+            FfiConverterOptionalLong.allocationSize(value.`durationSec`) +
+            FfiConverterOptionalLong.allocationSize(value.`creditCost`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: UsageSession, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterOptionalString.write(value.`startedAt`, buf)
+            FfiConverterOptionalString.write(value.`endedAt`, buf)
+            FfiConverterOptionalLong.write(value.`durationSec`, buf)
+            FfiConverterOptionalLong.write(value.`creditCost`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One page of a cursor-paginated list of `UsageSession` items.
+ */
+data class UsageSessionPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<UsageSession>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer<UsageSessionPage> {
+    override fun read(buf: ByteBuffer): UsageSessionPage {
+        return UsageSessionPage(
+            FfiConverterSequenceTypeUsageSession.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UsageSessionPage) = (
+            FfiConverterSequenceTypeUsageSession.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: UsageSessionPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeUsageSession.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
     }
 }
 
@@ -31465,14 +35157,19 @@ data class UsageSessionsParams (
     val `until`: kotlin.String? = null 
     , 
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
-    val `cursor`: kotlin.String? = null 
+    val `perPage`: kotlin.Long? = null 
+    , 
+    /**
+     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     */
+    val `page`: kotlin.Long? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -31507,7 +35204,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -31517,7 +35215,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.allocationSize(value.`since`) +
             FfiConverterOptionalString.allocationSize(value.`until`) +
             FfiConverterOptionalLong.allocationSize(value.`limit`) +
-            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalLong.allocationSize(value.`perPage`) +
+            FfiConverterOptionalLong.allocationSize(value.`page`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -31526,7 +35225,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterOptionalString.write(value.`until`, buf)
             FfiConverterOptionalLong.write(value.`limit`, buf)
-            FfiConverterOptionalString.write(value.`cursor`, buf)
+            FfiConverterOptionalLong.write(value.`perPage`, buf)
+            FfiConverterOptionalLong.write(value.`page`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -31534,15 +35234,117 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
 
 
 /**
+ * Usage summary of a billing period.
+ */
+data class UsageSummary (
+    /**
+     * Period start.
+     */
+    val `periodStart`: kotlin.String?
+    , 
+    /**
+     * Period end.
+     */
+    val `periodEnd`: kotlin.String?
+    , 
+    /**
+     * Compute in hours.
+     */
+    val `computeHours`: kotlin.Double?
+    , 
+    /**
+     * Storage in GB.
+     */
+    val `storageGb`: kotlin.Double?
+    , 
+    /**
+     * Bandwidth in GB.
+     */
+    val `bandwidthGb`: kotlin.Double?
+    , 
+    /**
+     * Intelligence tokens.
+     */
+    val `aiTokens`: kotlin.Long?
+    , 
+    /**
+     * Credits used.
+     */
+    val `totalCredits`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(FfiConverterTypeUsageSummary.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeUsageSummary: FfiConverterRustBuffer<UsageSummary> {
+    override fun read(buf: ByteBuffer): UsageSummary {
+        return UsageSummary(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: UsageSummary) = (
+            FfiConverterOptionalString.allocationSize(value.`periodStart`) +
+            FfiConverterOptionalString.allocationSize(value.`periodEnd`) +
+            FfiConverterOptionalDouble.allocationSize(value.`computeHours`) +
+            FfiConverterOptionalDouble.allocationSize(value.`storageGb`) +
+            FfiConverterOptionalDouble.allocationSize(value.`bandwidthGb`) +
+            FfiConverterOptionalLong.allocationSize(value.`aiTokens`) +
+            FfiConverterOptionalLong.allocationSize(value.`totalCredits`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: UsageSummary, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`periodStart`, buf)
+            FfiConverterOptionalString.write(value.`periodEnd`, buf)
+            FfiConverterOptionalDouble.write(value.`computeHours`, buf)
+            FfiConverterOptionalDouble.write(value.`storageGb`, buf)
+            FfiConverterOptionalDouble.write(value.`bandwidthGb`, buf)
+            FfiConverterOptionalLong.write(value.`aiTokens`, buf)
+            FfiConverterOptionalLong.write(value.`totalCredits`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A storage volume.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Volume (
     /**
      * Volume id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -31598,7 +35400,7 @@ data class Volume (
 public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
     override fun read(buf: ByteBuffer): Volume {
         return Volume(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -31609,7 +35411,7 @@ public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
     }
 
     override fun allocationSize(value: Volume) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
@@ -31619,12 +35421,108 @@ public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
     )
 
     override fun write(value: Volume, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalLong.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A volume mounted into a computer.
+ */
+data class VolumeAttachment (
+    /**
+     * Attachment id (give it to `detach`).
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Volume id.
+     */
+    val `volumeId`: kotlin.String?
+    , 
+    /**
+     * Computer id.
+     */
+    val `computerId`: kotlin.String?
+    , 
+    /**
+     * Mount path in the computer.
+     */
+    val `mountPath`: kotlin.String?
+    , 
+    /**
+     * Status (open set).
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Attach time.
+     */
+    val `attachedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_volumeattachment_uniffi_trait_debug(FfiConverterTypeVolumeAttachment.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVolumeAttachment: FfiConverterRustBuffer<VolumeAttachment> {
+    override fun read(buf: ByteBuffer): VolumeAttachment {
+        return VolumeAttachment(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VolumeAttachment) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`volumeId`) +
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterOptionalString.allocationSize(value.`mountPath`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`attachedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: VolumeAttachment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`volumeId`, buf)
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterOptionalString.write(value.`mountPath`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`attachedAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -31683,12 +35581,12 @@ public object FfiConverterTypeVolumePage: FfiConverterRustBuffer<VolumePage> {
  */
 data class VolumesCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
     /**
-     * `size_gb` (body).
+     * `size_gb` (body). Size in GB.
      */
     val `sizeGb`: kotlin.Long? = null 
     , 
@@ -31768,12 +35666,12 @@ data class VolumesListParams (
     val `status`: kotlin.String? = null 
     , 
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -31832,19 +35730,17 @@ public object FfiConverterTypeVolumesListParams: FfiConverterRustBuffer<VolumesL
 
 /**
  * A webhook subscription. `secret` is present only in the create response.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Webhook (
     /**
      * Webhook id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Delivery URL.
      */
-    val `url`: kotlin.String?
+    val `url`: kotlin.String
     , 
     /**
      * Subscribed event names.
@@ -31905,8 +35801,8 @@ data class Webhook (
 public object FfiConverterTypeWebhook: FfiConverterRustBuffer<Webhook> {
     override fun read(buf: ByteBuffer): Webhook {
         return Webhook(
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -31918,8 +35814,8 @@ public object FfiConverterTypeWebhook: FfiConverterRustBuffer<Webhook> {
     }
 
     override fun allocationSize(value: Webhook) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
-            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`url`) +
             FfiConverterOptionalSequenceString.allocationSize(value.`events`) +
             FfiConverterOptionalBoolean.allocationSize(value.`active`) +
             FfiConverterOptionalString.allocationSize(value.`secret`) +
@@ -31930,14 +35826,134 @@ public object FfiConverterTypeWebhook: FfiConverterRustBuffer<Webhook> {
     )
 
     override fun write(value: Webhook, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
-            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`url`, buf)
             FfiConverterOptionalSequenceString.write(value.`events`, buf)
             FfiConverterOptionalBoolean.write(value.`active`, buf)
             FfiConverterOptionalString.write(value.`secret`, buf)
             FfiConverterOptionalString.write(value.`tenantId`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
             FfiConverterOptionalString.write(value.`updatedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One delivery attempt of a webhook event.
+ */
+data class WebhookDelivery (
+    /**
+     * Delivery id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Webhook id.
+     */
+    val `webhookId`: kotlin.String?
+    , 
+    /**
+     * Event name.
+     */
+    val `eventType`: kotlin.String?
+    , 
+    /**
+     * HTTP status the endpoint answered.
+     */
+    val `statusCode`: kotlin.Long?
+    , 
+    /**
+     * Whether the endpoint accepted it.
+     */
+    val `success`: kotlin.Boolean?
+    , 
+    /**
+     * Attempt time.
+     */
+    val `attemptedAt`: kotlin.String?
+    , 
+    /**
+     * Round trip in milliseconds.
+     */
+    val `durationMs`: kotlin.Long?
+    , 
+    /**
+     * What the endpoint answered.
+     */
+    val `responseBody`: kotlin.String?
+    , 
+    /**
+     * Why the delivery failed.
+     */
+    val `error`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_webhookdelivery_uniffi_trait_debug(FfiConverterTypeWebhookDelivery.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDelivery> {
+    override fun read(buf: ByteBuffer): WebhookDelivery {
+        return WebhookDelivery(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WebhookDelivery) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`webhookId`) +
+            FfiConverterOptionalString.allocationSize(value.`eventType`) +
+            FfiConverterOptionalLong.allocationSize(value.`statusCode`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`success`) +
+            FfiConverterOptionalString.allocationSize(value.`attemptedAt`) +
+            FfiConverterOptionalLong.allocationSize(value.`durationMs`) +
+            FfiConverterOptionalString.allocationSize(value.`responseBody`) +
+            FfiConverterOptionalString.allocationSize(value.`error`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WebhookDelivery, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`webhookId`, buf)
+            FfiConverterOptionalString.write(value.`eventType`, buf)
+            FfiConverterOptionalLong.write(value.`statusCode`, buf)
+            FfiConverterOptionalBoolean.write(value.`success`, buf)
+            FfiConverterOptionalString.write(value.`attemptedAt`, buf)
+            FfiConverterOptionalLong.write(value.`durationMs`, buf)
+            FfiConverterOptionalString.write(value.`responseBody`, buf)
+            FfiConverterOptionalString.write(value.`error`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -31996,14 +36012,14 @@ public object FfiConverterTypeWebhookPage: FfiConverterRustBuffer<WebhookPage> {
  */
 data class WebhooksCreateParams (
     /**
-     * `url` (body).
+     * `url` (body). Required.
      */
     val `url`: kotlin.String? = null 
     , 
     /**
-     * `events` (body). A JSON array, as text.
+     * `events` (body). Event names such as `sandbox.ready`. Required.
      */
-    val `events`: kotlin.String? = null 
+    val `events`: List<kotlin.String>? = null 
     , 
     /**
      * `secret` (body).
@@ -32016,7 +36032,7 @@ data class WebhooksCreateParams (
     val `active`: kotlin.Boolean? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -32055,7 +36071,7 @@ public object FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer<Webho
     override fun read(buf: ByteBuffer): WebhooksCreateParams {
         return WebhooksCreateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -32066,7 +36082,7 @@ public object FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer<Webho
 
     override fun allocationSize(value: WebhooksCreateParams) = (
             FfiConverterOptionalString.allocationSize(value.`url`) +
-            FfiConverterOptionalString.allocationSize(value.`events`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`events`) +
             FfiConverterOptionalString.allocationSize(value.`secret`) +
             FfiConverterOptionalBoolean.allocationSize(value.`active`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
@@ -32076,7 +36092,7 @@ public object FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer<Webho
 
     override fun write(value: WebhooksCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`url`, buf)
-            FfiConverterOptionalString.write(value.`events`, buf)
+            FfiConverterOptionalSequenceString.write(value.`events`, buf)
             FfiConverterOptionalString.write(value.`secret`, buf)
             FfiConverterOptionalBoolean.write(value.`active`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
@@ -32097,12 +36113,12 @@ data class WebhooksListParams (
     val `active`: kotlin.Boolean? = null 
     , 
     /**
-     * `limit` (query).
+     * `limit` (query). Most items to return (per page for paginated lists).
      */
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -32169,9 +36185,9 @@ data class WebhooksUpdateParams (
     val `url`: kotlin.String? = null 
     , 
     /**
-     * `events` (body). A JSON array, as text.
+     * `events` (body). Event names such as `sandbox.ready`.
      */
-    val `events`: kotlin.String? = null 
+    val `events`: List<kotlin.String>? = null 
     , 
     /**
      * `secret` (body).
@@ -32213,7 +36229,7 @@ public object FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer<Webho
     override fun read(buf: ByteBuffer): WebhooksUpdateParams {
         return WebhooksUpdateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -32222,7 +36238,7 @@ public object FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer<Webho
 
     override fun allocationSize(value: WebhooksUpdateParams) = (
             FfiConverterOptionalString.allocationSize(value.`url`) +
-            FfiConverterOptionalString.allocationSize(value.`events`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`events`) +
             FfiConverterOptionalString.allocationSize(value.`secret`) +
             FfiConverterOptionalBoolean.allocationSize(value.`active`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
@@ -32230,7 +36246,7 @@ public object FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer<Webho
 
     override fun write(value: WebhooksUpdateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`url`, buf)
-            FfiConverterOptionalString.write(value.`events`, buf)
+            FfiConverterOptionalSequenceString.write(value.`events`, buf)
             FfiConverterOptionalString.write(value.`secret`, buf)
             FfiConverterOptionalBoolean.write(value.`active`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -32241,14 +36257,12 @@ public object FfiConverterTypeWebhooksUpdateParams: FfiConverterRustBuffer<Webho
 
 /**
  * A workspace.
- *
- * Every field is optional: a server that omits one never breaks the client.
  */
 data class Workspace (
     /**
      * Workspace id.
      */
-    val `id`: kotlin.String?
+    val `id`: kotlin.String
     , 
     /**
      * Name.
@@ -32304,7 +36318,7 @@ data class Workspace (
 public object FfiConverterTypeWorkspace: FfiConverterRustBuffer<Workspace> {
     override fun read(buf: ByteBuffer): Workspace {
         return Workspace(
-            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -32315,7 +36329,7 @@ public object FfiConverterTypeWorkspace: FfiConverterRustBuffer<Workspace> {
     }
 
     override fun allocationSize(value: Workspace) = (
-            FfiConverterOptionalString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`slug`) +
             FfiConverterOptionalString.allocationSize(value.`description`) +
@@ -32325,7 +36339,7 @@ public object FfiConverterTypeWorkspace: FfiConverterRustBuffer<Workspace> {
     )
 
     override fun write(value: Workspace, buf: ByteBuffer) {
-            FfiConverterOptionalString.write(value.`id`, buf)
+            FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`slug`, buf)
             FfiConverterOptionalString.write(value.`description`, buf)
@@ -32342,7 +36356,7 @@ public object FfiConverterTypeWorkspace: FfiConverterRustBuffer<Workspace> {
  */
 data class WorkspaceInvitesCreateParams (
     /**
-     * `email` (body).
+     * `email` (body). Required.
      */
     val `email`: kotlin.String? = null 
     , 
@@ -32402,11 +36416,195 @@ public object FfiConverterTypeWorkspaceInvitesCreateParams: FfiConverterRustBuff
 
 
 /**
+ * Aggregate counts of a workspace.
+ */
+data class WorkspaceStats (
+    /**
+     * Workspace id.
+     */
+    val `workspaceId`: kotlin.String?
+    , 
+    /**
+     * Computers.
+     */
+    val `computers`: kotlin.Long?
+    , 
+    /**
+     * Sandboxes.
+     */
+    val `sandboxes`: kotlin.Long?
+    , 
+    /**
+     * Running machines.
+     */
+    val `running`: kotlin.Long?
+    , 
+    /**
+     * Members.
+     */
+    val `members`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_workspacestats_uniffi_trait_debug(FfiConverterTypeWorkspaceStats.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWorkspaceStats: FfiConverterRustBuffer<WorkspaceStats> {
+    override fun read(buf: ByteBuffer): WorkspaceStats {
+        return WorkspaceStats(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WorkspaceStats) = (
+            FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
+            FfiConverterOptionalLong.allocationSize(value.`computers`) +
+            FfiConverterOptionalLong.allocationSize(value.`sandboxes`) +
+            FfiConverterOptionalLong.allocationSize(value.`running`) +
+            FfiConverterOptionalLong.allocationSize(value.`members`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WorkspaceStats, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`workspaceId`, buf)
+            FfiConverterOptionalLong.write(value.`computers`, buf)
+            FfiConverterOptionalLong.write(value.`sandboxes`, buf)
+            FfiConverterOptionalLong.write(value.`running`, buf)
+            FfiConverterOptionalLong.write(value.`members`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Resource usage of a workspace over a period.
+ */
+data class WorkspaceUsage (
+    /**
+     * Workspace id.
+     */
+    val `workspaceId`: kotlin.String?
+    , 
+    /**
+     * Period name.
+     */
+    val `period`: kotlin.String?
+    , 
+    /**
+     * Period start.
+     */
+    val `periodStart`: kotlin.String?
+    , 
+    /**
+     * Period end.
+     */
+    val `periodEnd`: kotlin.String?
+    , 
+    /**
+     * Compute in seconds.
+     */
+    val `computeSeconds`: kotlin.Long?
+    , 
+    /**
+     * Spend in cents.
+     */
+    val `creditCents`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_workspaceusage_uniffi_trait_debug(FfiConverterTypeWorkspaceUsage.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer<WorkspaceUsage> {
+    override fun read(buf: ByteBuffer): WorkspaceUsage {
+        return WorkspaceUsage(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WorkspaceUsage) = (
+            FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
+            FfiConverterOptionalString.allocationSize(value.`period`) +
+            FfiConverterOptionalString.allocationSize(value.`periodStart`) +
+            FfiConverterOptionalString.allocationSize(value.`periodEnd`) +
+            FfiConverterOptionalLong.allocationSize(value.`computeSeconds`) +
+            FfiConverterOptionalLong.allocationSize(value.`creditCents`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WorkspaceUsage, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`workspaceId`, buf)
+            FfiConverterOptionalString.write(value.`period`, buf)
+            FfiConverterOptionalString.write(value.`periodStart`, buf)
+            FfiConverterOptionalString.write(value.`periodEnd`, buf)
+            FfiConverterOptionalLong.write(value.`computeSeconds`, buf)
+            FfiConverterOptionalLong.write(value.`creditCents`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `workspaces.create`; every field is optional.
  */
 data class WorkspacesCreateParams (
     /**
-     * `name` (body).
+     * `name` (body). Required.
      */
     val `name`: kotlin.String? = null 
     , 
@@ -32416,7 +36614,7 @@ data class WorkspacesCreateParams (
     val `description`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -32478,12 +36676,12 @@ public object FfiConverterTypeWorkspacesCreateParams: FfiConverterRustBuffer<Wor
  */
 data class WorkspacesListParams (
     /**
-     * `page` (query).
+     * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
     val `page`: kotlin.Long? = null 
     , 
     /**
-     * `per_page` (query).
+     * `per_page` (query). Items per page, for lists paged by number.
      */
     val `perPage`: kotlin.Long? = null 
     , 
@@ -32552,7 +36750,7 @@ data class WorkspacesUpdateParams (
     val `description`: kotlin.String? = null 
     , 
     /**
-     * `metadata` (body). A JSON object, as text.
+     * `metadata` (body). Caller metadata, returned as given. A JSON object, as text.
      */
     val `metadata`: kotlin.String? = null 
     , 
@@ -32676,6 +36874,70 @@ public object FfiConverterTypeWorkspacesUsageParams: FfiConverterRustBuffer<Work
             FfiConverterOptionalString.write(value.`start`, buf)
             FfiConverterOptionalString.write(value.`end`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of writing several files in one request.
+ */
+data class WriteManyResult (
+    /**
+     * Files written.
+     */
+    val `written`: List<FileWritten>
+    , 
+    /**
+     * Files refused, each with its path and reason. A JSON array, as text.
+     */
+    val `failed`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_writemanyresult_uniffi_trait_debug(FfiConverterTypeWriteManyResult.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWriteManyResult: FfiConverterRustBuffer<WriteManyResult> {
+    override fun read(buf: ByteBuffer): WriteManyResult {
+        return WriteManyResult(
+            FfiConverterSequenceTypeFileWritten.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WriteManyResult) = (
+            FfiConverterSequenceTypeFileWritten.allocationSize(value.`written`) +
+            FfiConverterOptionalString.allocationSize(value.`failed`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WriteManyResult, buf: ByteBuffer) {
+            FfiConverterSequenceTypeFileWritten.write(value.`written`, buf)
+            FfiConverterOptionalString.write(value.`failed`, buf)
+            FfiConverterString.write(value.`extra`, buf)
     }
 }
 
@@ -34407,6 +38669,134 @@ public object FfiConverterOptionalTypeAdminTenantsSuspendParams: FfiConverterRus
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeAgentSession: FfiConverterRustBuffer<AgentSession?> {
+    override fun read(buf: ByteBuffer): AgentSession? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAgentSession.read(buf)
+    }
+
+    override fun allocationSize(value: AgentSession?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAgentSession.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AgentSession?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAgentSession.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeAgentSessionPage: FfiConverterRustBuffer<AgentSessionPage?> {
+    override fun read(buf: ByteBuffer): AgentSessionPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeAgentSessionPage.read(buf)
+    }
+
+    override fun allocationSize(value: AgentSessionPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeAgentSessionPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: AgentSessionPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeAgentSessionPage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeApiKey: FfiConverterRustBuffer<ApiKey?> {
+    override fun read(buf: ByteBuffer): ApiKey? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeApiKey.read(buf)
+    }
+
+    override fun allocationSize(value: ApiKey?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeApiKey.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ApiKey?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeApiKey.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeApiKeyPage: FfiConverterRustBuffer<ApiKeyPage?> {
+    override fun read(buf: ByteBuffer): ApiKeyPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeApiKeyPage.read(buf)
+    }
+
+    override fun allocationSize(value: ApiKeyPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeApiKeyPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ApiKeyPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeApiKeyPage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeApiKeysCreateParams: FfiConverterRustBuffer<ApiKeysCreateParams?> {
     override fun read(buf: ByteBuffer): ApiKeysCreateParams? {
         if (buf.get().toInt() == 0) {
@@ -35783,38 +40173,6 @@ public object FfiConverterOptionalTypeExecRunParams: FfiConverterRustBuffer<Exec
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeJsonPage: FfiConverterRustBuffer<JsonPage?> {
-    override fun read(buf: ByteBuffer): JsonPage? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeJsonPage.read(buf)
-    }
-
-    override fun allocationSize(value: JsonPage?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeJsonPage.allocationSize(value)
-        }
-    }
-
-    override fun write(value: JsonPage?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeJsonPage.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeOrgInvitesCreateParams: FfiConverterRustBuffer<OrgInvitesCreateParams?> {
     override fun read(buf: ByteBuffer): OrgInvitesCreateParams? {
         if (buf.get().toInt() == 0) {
@@ -36743,6 +41101,70 @@ public object FfiConverterOptionalTypeStorageUploadObjectParams: FfiConverterRus
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeTenant: FfiConverterRustBuffer<Tenant?> {
+    override fun read(buf: ByteBuffer): Tenant? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTenant.read(buf)
+    }
+
+    override fun allocationSize(value: Tenant?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTenant.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Tenant?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTenant.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTenantPage: FfiConverterRustBuffer<TenantPage?> {
+    override fun read(buf: ByteBuffer): TenantPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTenantPage.read(buf)
+    }
+
+    override fun allocationSize(value: TenantPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTenantPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TenantPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTenantPage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTenantSetBrandingParams: FfiConverterRustBuffer<TenantSetBrandingParams?> {
     override fun read(buf: ByteBuffer): TenantSetBrandingParams? {
         if (buf.get().toInt() == 0) {
@@ -36797,6 +41219,70 @@ public object FfiConverterOptionalTypeUsageGetParams: FfiConverterRustBuffer<Usa
         } else {
             buf.put(1)
             FfiConverterTypeUsageGetParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUsageSession: FfiConverterRustBuffer<UsageSession?> {
+    override fun read(buf: ByteBuffer): UsageSession? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUsageSession.read(buf)
+    }
+
+    override fun allocationSize(value: UsageSession?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUsageSession.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UsageSession?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUsageSession.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeUsageSessionPage: FfiConverterRustBuffer<UsageSessionPage?> {
+    override fun read(buf: ByteBuffer): UsageSessionPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeUsageSessionPage.read(buf)
+    }
+
+    override fun allocationSize(value: UsageSessionPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeUsageSessionPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: UsageSessionPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeUsageSessionPage.write(value, buf)
         }
     }
 }
@@ -37319,6 +41805,38 @@ public object FfiConverterOptionalSequenceString: FfiConverterRustBuffer<List<ko
 /**
  * @suppress
  */
+public object FfiConverterOptionalSequenceTypeEnvVar: FfiConverterRustBuffer<List<EnvVar>?> {
+    override fun read(buf: ByteBuffer): List<EnvVar>? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterSequenceTypeEnvVar.read(buf)
+    }
+
+    override fun allocationSize(value: List<EnvVar>?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterSequenceTypeEnvVar.allocationSize(value)
+        }
+    }
+
+    override fun write(value: List<EnvVar>?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterSequenceTypeEnvVar.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalMapStringString: FfiConverterRustBuffer<Map<kotlin.String, kotlin.String>?> {
     override fun read(buf: ByteBuffer): Map<kotlin.String, kotlin.String>? {
         if (buf.get().toInt() == 0) {
@@ -37397,6 +41915,62 @@ public object FfiConverterSequenceByteArray: FfiConverterRustBuffer<List<kotlin.
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterByteArray.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeAgentSession: FfiConverterRustBuffer<List<AgentSession>> {
+    override fun read(buf: ByteBuffer): List<AgentSession> {
+        val len = buf.getInt()
+        return List<AgentSession>(len) {
+            FfiConverterTypeAgentSession.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AgentSession>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAgentSession.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AgentSession>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAgentSession.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeApiKey: FfiConverterRustBuffer<List<ApiKey>> {
+    override fun read(buf: ByteBuffer): List<ApiKey> {
+        val len = buf.getInt()
+        return List<ApiKey>(len) {
+            FfiConverterTypeApiKey.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ApiKey>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeApiKey.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ApiKey>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeApiKey.write(it, buf)
         }
     }
 }
@@ -37491,6 +42065,34 @@ public object FfiConverterSequenceTypeComputer: FfiConverterRustBuffer<List<Comp
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCreditTransaction: FfiConverterRustBuffer<List<CreditTransaction>> {
+    override fun read(buf: ByteBuffer): List<CreditTransaction> {
+        val len = buf.getInt()
+        return List<CreditTransaction>(len) {
+            FfiConverterTypeCreditTransaction.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CreditTransaction>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCreditTransaction.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CreditTransaction>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCreditTransaction.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeDatabase: FfiConverterRustBuffer<List<Database>> {
     override fun read(buf: ByteBuffer): List<Database> {
         val len = buf.getInt()
@@ -37547,6 +42149,34 @@ public object FfiConverterSequenceTypeDeployment: FfiConverterRustBuffer<List<De
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeEnvVar: FfiConverterRustBuffer<List<EnvVar>> {
+    override fun read(buf: ByteBuffer): List<EnvVar> {
+        val len = buf.getInt()
+        return List<EnvVar>(len) {
+            FfiConverterTypeEnvVar.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<EnvVar>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeEnvVar.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<EnvVar>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeEnvVar.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeEvent: FfiConverterRustBuffer<List<Event>> {
     override fun read(buf: ByteBuffer): List<Event> {
         val len = buf.getInt()
@@ -37565,6 +42195,62 @@ public object FfiConverterSequenceTypeEvent: FfiConverterRustBuffer<List<Event>>
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeEvent.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer<List<FileEntry>> {
+    override fun read(buf: ByteBuffer): List<FileEntry> {
+        val len = buf.getInt()
+        return List<FileEntry>(len) {
+            FfiConverterTypeFileEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FileEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFileEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FileEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFileEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFileWritten: FfiConverterRustBuffer<List<FileWritten>> {
+    override fun read(buf: ByteBuffer): List<FileWritten> {
+        val len = buf.getInt()
+        return List<FileWritten>(len) {
+            FfiConverterTypeFileWritten.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FileWritten>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFileWritten.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FileWritten>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFileWritten.write(it, buf)
         }
     }
 }
@@ -37621,6 +42307,62 @@ public object FfiConverterSequenceTypeMember: FfiConverterRustBuffer<List<Member
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeMember.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePort: FfiConverterRustBuffer<List<Port>> {
+    override fun read(buf: ByteBuffer): List<Port> {
+        val len = buf.getInt()
+        return List<Port>(len) {
+            FfiConverterTypePort.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Port>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePort.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Port>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePort.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePreview: FfiConverterRustBuffer<List<Preview>> {
+    override fun read(buf: ByteBuffer): List<Preview> {
+        val len = buf.getInt()
+        return List<Preview>(len) {
+            FfiConverterTypePreview.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Preview>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePreview.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Preview>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePreview.write(it, buf)
         }
     }
 }
@@ -37761,6 +42503,62 @@ public object FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer<List<Temp
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeTemplate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTenant: FfiConverterRustBuffer<List<Tenant>> {
+    override fun read(buf: ByteBuffer): List<Tenant> {
+        val len = buf.getInt()
+        return List<Tenant>(len) {
+            FfiConverterTypeTenant.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Tenant>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTenant.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Tenant>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTenant.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeUsageSession: FfiConverterRustBuffer<List<UsageSession>> {
+    override fun read(buf: ByteBuffer): List<UsageSession> {
+        val len = buf.getInt()
+        return List<UsageSession>(len) {
+            FfiConverterTypeUsageSession.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<UsageSession>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeUsageSession.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<UsageSession>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeUsageSession.write(it, buf)
         }
     }
 }

@@ -63,7 +63,8 @@ private class HostileServer(private val handler: (Int, Map<String, String>, Outp
     }
 
     fun client(options: ClientOptions = ClientOptions()): Client =
-        Client("msk_test_hostile", options.copy(baseUrl = baseUrl))
+        // Retries off unless a test turns them on: each case counts its requests.
+        Client("msk_test_hostile", options.copy(baseUrl = baseUrl, maxRetries = options.maxRetries ?: 0))
 
     override fun close() = socket.close()
 }
@@ -112,7 +113,7 @@ class HostileTest {
     }) { server ->
         val started = TimeSource.Monotonic.markNow()
         assertThrows<MiosaException.Timeout> {
-            server.client(ClientOptions(receiveTimeoutMs = 1000)).sandboxes().get("sbx_1")
+            server.client(ClientOptions(timeout = java.time.Duration.ofSeconds(1))).sandboxes().get("sbx_1")
         }
         assertTrue(started.elapsedNow() < 2500.milliseconds, "took ${started.elapsedNow()}")
     }
@@ -120,7 +121,7 @@ class HostileTest {
     @Test
     fun a4sCommandWithItsOwnTimeoutOutlivesA2sClientTimeout() = runBlocking {
         Emulator().use { emu ->
-            val client = emu.client(options = ClientOptions(receiveTimeoutMs = 2000))
+            val client = emu.client(options = ClientOptions(timeout = java.time.Duration.ofSeconds(2), maxRetries = 0))
             val out = client.sandbox().exec().run("sbx_fixture", SandboxExecRunParams(command = "sleep 4; echo done", timeout = 20))
             assertEquals("done\n", out.stdout)
         }
@@ -168,7 +169,7 @@ class HostileTest {
     }) { server ->
         val seen = mutableListOf<String>()
         assertThrows<MiosaException.Connection> {
-            server.client(ClientOptions(retry = false)).completions()
+            server.client(ClientOptions(maxRetries = 0)).completions()
                 .stream(CompletionsStreamParams(model = "m", messages = "[]"))
                 .asFlow().collect { seen += it.data }
         }

@@ -92,6 +92,7 @@ class CallArgs(private val args: JsonObject, private val params: JsonObject) {
     fun argDouble(name: String): Double = arg(name).jsonPrimitive.double
     fun argBool(name: String): Boolean = arg(name).jsonPrimitive.boolean
     fun argJson(name: String): String = arg(name).toString()
+    fun argStrs(name: String): List<String> = strings(arg(name))
     fun argBytes(name: String): ByteArray {
         val e = arg(name)
         val text = (e as? JsonObject)?.get("\$bytes")?.jsonPrimitive?.content ?: text(e)
@@ -103,6 +104,7 @@ class CallArgs(private val args: JsonObject, private val params: JsonObject) {
     fun double(name: String): Double? = params[name]?.jsonPrimitive?.double
     fun bool(name: String): Boolean? = params[name]?.jsonPrimitive?.boolean
     fun json(name: String): String? = params[name]?.toString()
+    fun strs(name: String): List<String>? = params[name]?.let(::strings)
 
     /** The params the table does not list, as a JSON object text (null when none). */
     fun extra(known: List<String>): String? {
