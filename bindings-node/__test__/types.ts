@@ -80,7 +80,12 @@ async function main(): Promise<void> {
     client.webhooks.verify(Buffer.from('{}'), 'sha256=00', 'secret')
   } catch (err) {
     if (err instanceof WebhookVerificationError) {
-      const why: 'malformed_header' | 'invalid_signature' | 'timestamp_too_old' = err.code
+      const why:
+        | 'missing_signature'
+        | 'malformed_header'
+        | 'invalid_signature'
+        | 'timestamp_too_old'
+        | 'invalid_payload' = err.code
     }
   }
   const events: SseEvent[] = parseSse(['data: x\n\n'])
