@@ -114,7 +114,7 @@ typedef enum miosa_status {
    */
   MIOSA_ERR_CANCELLED = 15,
   /**
-   * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+   * A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
    */
   MIOSA_ERR_WEBHOOK_VERIFICATION = 16,
   /**
@@ -128,6 +128,16 @@ typedef enum miosa_status {
 } miosa_status;
 
 /**
+ * A one-way cancel switch shared between threads.
+ *
+ * Thread safety: `miosa_cancel_token_cancel` may be called from any thread
+ * (including while another thread is blocked in a call made through a
+ * handle from `miosa_client_with_cancel`). Free it with
+ * `miosa_cancel_token_free` once no thread uses it.
+ */
+typedef struct miosa_cancel_token miosa_cancel_token;
+
+/**
  * An opaque MIOSA API client. It owns a connection pool and the I/O threads
  * that drive it.
  *
@@ -139,7 +149,8 @@ typedef struct miosa_client miosa_client;
 
 /**
  * An open event stream read one event at a time (see `miosa_stream_open`).
- * Calls on one stream from several threads are serialised.
+ * Read it from one thread at a time; `miosa_stream_close` may come from any
+ * thread and wakes a blocked `miosa_stream_next`.
  */
 typedef struct miosa_event_stream miosa_event_stream;
 
@@ -492,6 +503,56 @@ void miosa_string_free(char *s);
 void miosa_bytes_free(struct miosa_bytes *bytes);
 
 /**
+ * A new token, not cancelled. Never NULL.
+ *
+ * Ownership: release it with `miosa_cancel_token_free`.
+ */
+struct miosa_cancel_token *miosa_cancel_token_new(void);
+
+/**
+ * Cancels every call, stream read and pager read watching the token, now and
+ * later: a thread blocked in one returns `MIOSA_ERR_CANCELLED` at once. NULL is ignored.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+void miosa_cancel_token_cancel(const struct miosa_cancel_token *token);
+
+/**
+ * Whether `miosa_cancel_token_cancel` was called; false for NULL.
+ *
+ * # Safety
+ * `token` is NULL or a live token.
+ */
+bool miosa_cancel_token_is_cancelled(const struct miosa_cancel_token *token);
+
+/**
+ * Releases a token. Handles made with it keep working (and stay cancelled
+ * if it was). NULL is ignored.
+ *
+ * # Safety
+ * `token` is NULL or a live token that is freed only once.
+ */
+void miosa_cancel_token_free(struct miosa_cancel_token *token);
+
+/**
+ * Derives a handle whose every blocking call, stream and pager ends with
+ * `MIOSA_ERR_CANCELLED` once `token` is cancelled (from any thread). It
+ * shares the original's connection pool and options.
+ *
+ * Ownership: on `MIOSA_OK`, `*out` holds a new handle the caller releases
+ * with `miosa_client_free`. On failure `*out` is NULL and `*err` (when
+ * requested) holds an error to release with `miosa_error_free`.
+ *
+ * # Safety
+ * `client` is a live handle, `token` a live token; the other pointers are NULL or valid.
+ */
+enum miosa_status miosa_client_with_cancel(const struct miosa_client *client,
+                                           const struct miosa_cancel_token *token,
+                                           struct miosa_client **out,
+                                           struct miosa_error **err);
+
+/**
  * Creates a client.
  *
  * `api_key` must start with `msk_`; it never appears in any error message.
@@ -634,6 +695,17 @@ enum miosa_status miosa_pager_new(const struct miosa_client *client,
 enum miosa_status miosa_pager_next(struct miosa_pager *pager,
                                    char **item_json,
                                    struct miosa_error **err);
+
+/**
+ * Ends the walk now, from any thread: a `miosa_pager_next` blocked on
+ * another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
+ * and so does every later one. The pager still has to be released with
+ * `miosa_pager_free`. NULL is ignored.
+ *
+ * # Safety
+ * `pager` is NULL or a live pager.
+ */
+void miosa_pager_close(const struct miosa_pager *pager);
 
 /**
  * Releases a pager. NULL is ignored.
@@ -799,6 +871,17 @@ enum miosa_status miosa_stream_next(struct miosa_event_stream *stream,
                                     struct miosa_error **err);
 
 /**
+ * Closes the connection now, from any thread: a `miosa_stream_next`
+ * blocked on another thread returns the end (`MIOSA_OK`, `*event` NULL) at
+ * once, and so does every later one. The stream still has to be released
+ * with `miosa_stream_free`. NULL is ignored.
+ *
+ * # Safety
+ * `stream` is NULL or a live stream.
+ */
+void miosa_stream_close(const struct miosa_event_stream *stream);
+
+/**
  * Closes the connection and releases the stream. NULL is ignored.
  *
  * Ownership: takes back a stream from `miosa_stream_open`, and with it the
@@ -816,15 +899,17 @@ void miosa_stream_free(struct miosa_event_stream *stream);
  * current time with a 300 s tolerance), `secret` the webhook's signing secret.
  *
  * Returns `MIOSA_OK` when the signature matches, `MIOSA_ERR_WEBHOOK_VERIFICATION` when
- * it does not, with `miosa_error.code` set to `invalid_signature`,
- * `malformed_header` or `timestamp_too_old`. Comparison is constant-time.
+ * it does not, with `miosa_error.code` set to `missing_signature` (NULL or
+ * blank `signature`), `invalid_signature`, `malformed_header` or
+ * `timestamp_too_old`; `MIOSA_ERR_INVALID_ARGUMENT` when `secret` is NULL or
+ * blank. Comparison is constant-time.
  *
  * Ownership: inputs are only read during the call. On failure `*err` (when
  * requested) holds an error to free with `miosa_error_free`.
  *
  * # Safety
  * `payload` points at `len` readable bytes (or is NULL with `len == 0`);
- * strings are NUL-terminated; `err` is NULL or valid.
+ * strings are NULL or NUL-terminated; `err` is NULL or valid.
  */
 enum miosa_status miosa_webhook_verify(const uint8_t *payload,
                                        size_t len,
@@ -834,7 +919,8 @@ enum miosa_status miosa_webhook_verify(const uint8_t *payload,
 
 /**
  * Like `miosa_webhook_verify`, with the legacy scheme's clock and tolerance
- * given: `now_unix` in seconds since the epoch, `tolerance_s` in seconds.
+ * given: `now_unix` in seconds since the epoch (a negative one is
+ * `MIOSA_ERR_INVALID_ARGUMENT`), `tolerance_s` in seconds.
  *
  * Ownership: as `miosa_webhook_verify`.
  *
@@ -848,6 +934,35 @@ enum miosa_status miosa_webhook_verify_at(const uint8_t *payload,
                                           int64_t now_unix,
                                           uint64_t tolerance_s,
                                           struct miosa_error **err);
+
+/**
+ * Verifies a delivery from its request headers and hands back the parsed
+ * event: `header_names[i]`/`header_values[i]` for `i < header_count` are the
+ * request's headers (names in any case; NULL arrays with a count of 0 are
+ * no headers), checked against the current time with a 300 s tolerance.
+ *
+ * Returns `MIOSA_OK` with `*event_json` set to the event as JSON text,
+ * `MIOSA_ERR_WEBHOOK_VERIFICATION` as `miosa_webhook_verify` does (and with code
+ * `invalid_payload` when the signed body is not a JSON object), or
+ * `MIOSA_ERR_INVALID_ARGUMENT`.
+ *
+ * Ownership: free `*event_json` with `miosa_string_free`; it is NULL on
+ * failure. Inputs are only read during the call.
+ *
+ * # Safety
+ * `payload` as in `miosa_webhook_verify`; `header_names` and
+ * `header_values` each point at `header_count` NUL-terminated strings (or
+ * are NULL with `header_count == 0`); `event_json` is valid for writes;
+ * `err` is NULL or valid.
+ */
+enum miosa_status miosa_webhook_unwrap(const uint8_t *payload,
+                                       size_t len,
+                                       const char *const *header_names,
+                                       const char *const *header_values,
+                                       size_t header_count,
+                                       const char *secret,
+                                       char **event_json,
+                                       struct miosa_error **err);
 
 #ifdef __cplusplus
 }  // extern "C"

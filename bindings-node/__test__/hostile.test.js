@@ -220,8 +220,8 @@ test('a cursor cycle is a typed error, not a loop', () =>
   withServer(
     (_i, headers, socket) => {
       const body = headers[':path'].includes('cursor=B')
-        ? '{"data":[{"id":"w2"}],"next_cursor":"A"}'
-        : '{"data":[{"id":"w1"}],"next_cursor":"B"}'
+        ? '{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}'
+        : '{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}'
       socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`)
     },
     async (server) => {

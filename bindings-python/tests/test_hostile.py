@@ -204,9 +204,9 @@ def test_a_post_stream_cut_is_not_replayed_with_retries_off(serve: Callable[[Han
 def test_a_cursor_cycle_is_a_typed_error(serve: Callable[[Handler], Server]) -> None:
     def handler(_: int, headers: Dict[str, str], conn: socket.socket) -> None:
         if "cursor=B" in headers[":path"]:
-            body = b'{"data":[{"id":"w2"}],"next_cursor":"A"}'
+            body = b'{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}'
         else:
-            body = b'{"data":[{"id":"w1"}],"next_cursor":"B"}'
+            body = b'{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}'
         conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
 
     ids: List[Optional[str]] = []

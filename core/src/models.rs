@@ -10,10 +10,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url};
 /// A URL without its query and user:password: how `Debug` shows the
 /// token-carrying URLs of the models, in every binding (the core's one rule).
 pub use crate::redact::url as without_query;
+use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url};
 
 pub use crate::generated::models::*;
 

@@ -409,7 +409,11 @@ async fn a_post_stream_is_not_replayed_with_retries_off() {
     let client = server.client(|b| b.max_retries(0));
     let stream = client
         .completions()
-        .stream(CompletionsStreamParams::default().model("m"))
+        .stream(
+            CompletionsStreamParams::default()
+                .model("m")
+                .messages(Vec::new()),
+        )
         .await
         .expect("open");
     let (events, err) = drain(&stream).await;
@@ -425,7 +429,11 @@ async fn a_post_stream_resumes_under_one_idempotency_key_with_retries_on() {
     let client = server.client(|b| b.retry_policy(RetryPolicy::default()));
     let stream = client
         .completions()
-        .stream(CompletionsStreamParams::default().model("m"))
+        .stream(
+            CompletionsStreamParams::default()
+                .model("m")
+                .messages(Vec::new()),
+        )
         .await
         .expect("open");
     let (events, err) = drain(&stream).await;
@@ -450,9 +458,9 @@ async fn a_cursor_cycle_is_refused() {
         let path = head.split_whitespace().nth(1).unwrap_or("");
         // A -> B -> A -> ...
         let body = if path.contains("cursor=B") {
-            r#"{"data":[{"id":"w2"}],"next_cursor":"A"}"#
+            r#"{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}"#
         } else {
-            r#"{"data":[{"id":"w1"}],"next_cursor":"B"}"#
+            r#"{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}"#
         };
         let _ = conn.write_all(
             format!(
@@ -471,7 +479,7 @@ async fn a_cursor_cycle_is_refused() {
     let mut failure = None;
     for _ in 0..10 {
         match pager.next().await {
-            Some(Ok(hook)) => ids.push(hook.id.unwrap_or_default()),
+            Some(Ok(hook)) => ids.push(hook.id),
             Some(Err(err)) => {
                 failure = Some(err);
                 break;

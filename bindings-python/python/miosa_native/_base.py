@@ -127,6 +127,10 @@ class Model:
             elif k in self._nested:
                 cls = self._nested[k]
                 v = _wrap_list(cls, v) if isinstance(v, list) else _wrap(cls, v)
+            elif k in self._fields:
+                # A known field is shown under its own name; what it holds still
+                # goes through the rule (secrets nested in a map).
+                v = redacted({"field": v})["field"]
             else:
                 v = redacted({k: v})[k]
             shown.append(f"{k}={v!r}")

@@ -180,9 +180,9 @@ class HostileTest {
     @Test
     fun aCursorCycleIsATypedError() = hostile({ _, headers, out ->
         val body = if (headers[":path"]!!.contains("cursor=B")) {
-            """{"data":[{"id":"w2"}],"next_cursor":"A"}"""
+            """{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}"""
         } else {
-            """{"data":[{"id":"w1"}],"next_cursor":"B"}"""
+            """{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}"""
         }
         out.text("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n$body")
     }) { server ->
