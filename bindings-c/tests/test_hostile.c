@@ -245,7 +245,7 @@ static void cursor_cycle(int index, const char *head, int fd) {
     const char *body = strstr(head, "cursor=B") ? "{\"data\":[{\"id\":\"w2\",\"url\":\"https://h.example/2\"}],\"next_cursor\":\"A\"}"
                                                 : "{\"data\":[{\"id\":\"w1\",\"url\":\"https://h.example/1\"}],\"next_cursor\":\"B\"}";
     char out[512];
-    snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %zu\r\n\r\n%s",
+    snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %zu\r\nconnection: close\r\n\r\n%s",
              strlen(body), body);
     send_text(fd, out);
 }

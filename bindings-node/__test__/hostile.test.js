@@ -222,7 +222,7 @@ test('a cursor cycle is a typed error, not a loop', () =>
       const body = headers[':path'].includes('cursor=B')
         ? '{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}'
         : '{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}'
-      socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`)
+      socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`)
     },
     async (server) => {
       const ids = []

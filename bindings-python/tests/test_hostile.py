@@ -207,7 +207,7 @@ def test_a_cursor_cycle_is_a_typed_error(serve: Callable[[Handler], Server]) -> 
             body = b'{"data":[{"id":"w2","url":"https://h.example/2"}],"next_cursor":"A"}'
         else:
             body = b'{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}'
-        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body))
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body))
 
     ids: List[Optional[str]] = []
     with serve(handler).client() as client:

@@ -184,7 +184,7 @@ class HostileTest {
         } else {
             """{"data":[{"id":"w1","url":"https://h.example/1"}],"next_cursor":"B"}"""
         }
-        out.text("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n$body")
+        out.text("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n$body")
     }) { server ->
         val ids = mutableListOf<String?>()
         val err = assertThrows<MiosaException.Decode> {
