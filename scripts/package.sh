@@ -89,8 +89,10 @@ python_tools() {
 wheel() {
   case "$TRIPLE" in
     *-linux-gnu) maturin build --release --locked --zig --compatibility manylinux2014 "$@"
+      local w report
       for w in "$out"/*.whl; do
-        auditwheel show "$w" | grep -q "manylinux_2_17_" || fail "$(basename "$w") is not manylinux2014"
+        report=$(auditwheel show "$w")
+        [[ "$report" == *'"manylinux_2_17_'* ]] || fail "$(basename "$w") is not manylinux2014: $report"
       done ;;
     *-linux-musl) maturin build --release --locked --zig --compatibility musllinux_1_2 "$@" ;;
     *) maturin build --release --locked "$@" ;;
@@ -143,9 +145,9 @@ EOF
   cp "$STAGE/node-bin/miosa.$NAPI.node" "$platform/"
   (cd "$main" && npm pack --silent --pack-destination "$DIST/node" >/dev/null)
   (cd "$platform" && npm pack --silent --pack-destination "$DIST/node" >/dev/null)
-  if tar -tzf "$DIST/node/miosa-native-$VERSION.tgz" | grep -q '\.node$'; then
-    fail "the main npm package carries a binary"
-  fi
+  local listing
+  listing=$(tar -tzf "$DIST/node/miosa-native-$VERSION.tgz")
+  [[ "$listing" != *.node* ]] || fail "the main npm package carries a binary: $listing"
 }
 
 part_kotlin() {
@@ -166,7 +168,9 @@ part_kotlin() {
     -Dmiosa.native.resources="$natives" -Dmaven.test.skip=true \
     -DaltDeploymentRepository="dist::file://$DIST/maven" clean deploy
   local jar="$DIST/maven/ai/miosa/miosa-kotlin/$VERSION/miosa-kotlin-$VERSION.jar"
-  unzip -l "$jar" | grep -q " $JNA/$DYLIB\$" || fail "$jar lacks $JNA/$DYLIB"
+  local listing
+  listing=$(unzip -l "$jar")
+  [[ "$listing" == *" $JNA/$DYLIB"* ]] || fail "$jar lacks $JNA/$DYLIB"
 }
 
 part_c() {
