@@ -124,8 +124,11 @@ rm -rf "${HOME}/.m2/repository/ai/miosa/miosa-kotlin/$VERSION"
 mkdir -p "$work/kotlin/src/main/kotlin"
 sed -e "s|@VERSION@|$VERSION|" -e "s|@REPO@|file://$DIST/maven|" tests/package/kotlin/pom.xml.in > "$work/kotlin/pom.xml"
 cp tests/package/kotlin/Main.kt "$work/kotlin/src/main/kotlin/"
-out=$(cd "$work/kotlin" && mvn -B -ntp -q compile exec:java 2>"$work/kotlin.log") || { cat "$work/kotlin.log" >&2; out=""; }
-check "kotlin quickstart prints 2" "2" "$(tail -n 1 <<<"$out")"
+out=$(cd "$work/kotlin" && mvn -B -ntp -q -Dstyle.color=never compile exec:java 2>"$work/kotlin.log") \
+  || { cat "$work/kotlin.log" >&2; out=""; }
+# Maven may still wrap the program's output in colour resets.
+out=$(sed -e 's/\x1b\[[0-9;]*m//g' <<<"$out" | grep -v '^$' | tail -n 1)
+check "kotlin quickstart prints 2" "2" "$out"
 
 echo "--- c: the prefix moved elsewhere, pkg-config and CMake"
 cp -a "$DIST/c" "$work/prefix"

@@ -6,7 +6,7 @@ import ai.miosa.ExecRunParams
 import ai.miosa.SandboxesCreateParams
 import kotlinx.coroutines.runBlocking
 
-fun main() = runBlocking {
+fun main(): Unit = runBlocking {
     val client = Client(System.getenv("MIOSA_API_KEY"), ClientOptions(baseUrl = System.getenv("MIOSA_BASE_URL")))
     val sandbox = client.sandboxes().create(SandboxesCreateParams(name = "quick-exec"))
     val id = checkNotNull(sandbox.id)
