@@ -81,13 +81,6 @@ tag=$("$work/py-venv/bin/python" -c 'import importlib.metadata as m; print(m.ver
 check "installed miosa-native version" "$VERSION" "$tag"
 check "wheel quickstart prints 2" "2" "$(cd "$work/python" && "$work/py-venv/bin/python" quickstart.py)"
 
-echo "--- python: the sdist built from source by pip"
-python3 -m venv "$work/sdist-venv"
-# pip fetches maturin into an isolated build environment; the Rust build shares
-# this checkout's target/ so it reuses the release dependencies.
-CARGO_TARGET_DIR="$ROOT/target" "$work/sdist-venv/bin/pip" install --quiet "$DIST/python/miosa_native-$VERSION.tar.gz"
-check "sdist quickstart prints 2" "2" "$(cd "$work/python" && "$work/sdist-venv/bin/python" quickstart.py)"
-
 echo "--- node: main and platform tarballs in a fresh folder"
 mkdir "$work/node"
 cp examples/node/quickstart.mjs examples/node/connect.mjs "$work/node/"
@@ -150,6 +143,13 @@ if command -v cmake >/dev/null; then
 else
   echo "cmake is not installed: the CMake package config is not exercised"
 fi
+
+echo "--- python: the sdist built from source by pip (last: it compiles the crate again)"
+python3 -m venv "$work/sdist-venv"
+# pip fetches maturin into an isolated build environment; the Rust build shares
+# this checkout's target/ so it reuses the release dependencies.
+CARGO_TARGET_DIR="$ROOT/target" "$work/sdist-venv/bin/pip" install --quiet "$DIST/python/miosa_native-$VERSION.tar.gz"
+check "sdist quickstart prints 2" "2" "$(cd "$work/python" && "$work/sdist-venv/bin/python" quickstart.py)"
 
 echo "package: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
