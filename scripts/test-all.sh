@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-suites=(rust python node kotlin c official)
+suites=(rust python node kotlin c official package)
 
 start=$(date +%s)
 for suite in "${suites[@]}"; do

@@ -5,7 +5,7 @@
 // cancel tokens, decodes results, and maps errors. No protocol logic lives here:
 // the addon runs each operation through the Rust core's table-driven dispatch.
 
-const native = require('../native.js')
+const native = require('./binding.js')
 const { fromNative, WebhookVerificationError, InvalidArgumentError } = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { withSignal } = require('./signal.js')

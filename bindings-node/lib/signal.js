@@ -2,7 +2,7 @@
 
 // AbortSignal -> native CancelToken, for the duration of one native call.
 
-const native = require('../native.js')
+const native = require('./binding.js')
 const { aborted } = require('./errors.js')
 
 /**

@@ -7,6 +7,8 @@
 // then here: `swift build`, `swift test` (the tests start target/debug/miosa-emulator).
 // MIOSA_LIB_DIR overrides where the library is looked up (e.g. target/<triple>/debug).
 //
+// This is the development manifest. Users add the release manifest at the repository root, which
+// takes the library as an XCFramework (built on macOS by build-xcframework.sh beside this file).
 // This project's CI has no Swift toolchain: this package is generated and checked in, not compiled there.
 import Foundation
 import PackageDescription
