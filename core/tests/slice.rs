@@ -31,8 +31,7 @@ fn first_request_blocking() {
         .sandboxes()
         .create(SandboxesCreateParams::default().name("quick-exec"))
         .expect("create")
-        .id
-        .expect("id");
+        .id;
     api.computer()
         .start(&id, Default::default())
         .expect("start");

@@ -45,7 +45,7 @@ fn an_empty_ca_store_is_reported_and_loopback_http_still_works() {
             .sandboxes()
             .get("sbx_fixture")
             .expect("loopback call");
-        assert_eq!(sandbox.id.as_deref(), Some("sbx_fixture"));
+        assert_eq!(sandbox.id, "sbx_fixture");
         match Client::builder("msk_u_x")
             .base_url("https://api.example.com/v1")
             .build()
@@ -122,7 +122,7 @@ async fn retries_are_on_by_default_and_a_create_is_made_once() {
 async fn an_explicit_null_reaches_the_wire() {
     let env = env();
     let client = client_with(&env.emulator, |b| b);
-    let mut params = SandboxesUpdateParams::default().tags(vec![json!("a")]);
+    let mut params = SandboxesUpdateParams::default().tags(vec!["a".to_owned()]);
     params.extra.insert("slug".to_owned(), Value::Null);
     client
         .with_options(RequestOptions::new().body_field("name", Value::Null))
