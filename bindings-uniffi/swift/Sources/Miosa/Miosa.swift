@@ -6303,7 +6303,7 @@ public func FfiConverterTypeEmbeddingsApi_lower(_ value: EmbeddingsApi) -> UInt6
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -6316,14 +6316,14 @@ public protocol EventStreamProtocol: AnyObject, Sendable {
     func close() 
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     func next() async throws  -> Event?
     
 }
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -6393,7 +6393,7 @@ open func close()  {try! rustCall() {
 }
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
 open func next()async throws  -> Event?  {
     return
@@ -30132,7 +30132,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */attempts: Int32
     )
     /**
-     * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+     * A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
      */
     case WebhookVerification(
         /**
@@ -30630,12 +30630,18 @@ public func FfiConverterTypeMiosaError_lower(_ value: MiosaError) -> RustBuffer 
 
 
 /**
- * Why a webhook signature was refused.
+ * Why a webhook delivery was refused, or why the arguments were unusable
+ * (`InvalidArgument`, whose message names the parameter).
  */
 public 
 enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
+    
+    /**
+     * The signature header is absent or empty.
+     */
+    case MissingSignature(message: String)
     
     /**
      * The header matches neither scheme.
@@ -30651,6 +30657,16 @@ enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
      * The legacy scheme's timestamp is outside the tolerance.
      */
     case TimestampTooOld(message: String)
+    
+    /**
+     * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
+     */
+    case InvalidPayload(message: String)
+    
+    /**
+     * A missing or blank secret, or a negative or non-finite clock or tolerance.
+     */
+    case InvalidArgument(message: String)
     
 
     
@@ -30681,15 +30697,27 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .MalformedHeader(
+        case 1: return .MissingSignature(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .InvalidSignature(
+        case 2: return .MalformedHeader(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 3: return .TimestampTooOld(
+        case 3: return .InvalidSignature(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 4: return .TimestampTooOld(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 5: return .InvalidPayload(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 6: return .InvalidArgument(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -30704,12 +30732,18 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case .MalformedHeader(_ /* message is ignored*/):
+        case .MissingSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(1))
-        case .InvalidSignature(_ /* message is ignored*/):
+        case .MalformedHeader(_ /* message is ignored*/):
             writeInt(&buf, Int32(2))
-        case .TimestampTooOld(_ /* message is ignored*/):
+        case .InvalidSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(3))
+        case .TimestampTooOld(_ /* message is ignored*/):
+            writeInt(&buf, Int32(4))
+        case .InvalidPayload(_ /* message is ignored*/):
+            writeInt(&buf, Int32(5))
+        case .InvalidArgument(_ /* message is ignored*/):
+            writeInt(&buf, Int32(6))
 
         
         }
@@ -34108,14 +34142,35 @@ public func parseSse(chunks: [Data]) -> [Event]  {
 })
 }
 /**
- * Checks the `X-MIOSA-Signature` header of a webhook delivery against its raw body.
+ * Verifies a delivery from its request headers (names in any case) and
+ * returns the parsed event as JSON text.
  */
-public func verifyWebhook(payload: Data, signature: String, secret: String)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
+public func unwrapWebhook(payload: Data, headers: [String: String], secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeWebhookError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_func_unwrap_webhook(
+        FfiConverterData.lower(payload),
+        FfiConverterDictionaryStringString.lower(headers),
+        FfiConverterOptionString.lower(secret),
+        FfiConverterOptionDouble.lower(toleranceSeconds),
+        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
+    )
+})
+}
+/**
+ * Checks the `X-MIOSA-Signature` header of a webhook delivery against its
+ * raw body. `signature` is null when the request had none;
+ * `tolerance_seconds` (default 300) and `now_unix` (default the clock)
+ * apply to the legacy timestamped scheme.
+ */
+public func verifyWebhook(payload: Data, signature: String?, secret: String?, toleranceSeconds: Double? = nil, nowUnix: Double? = nil)throws   {try rustCallWithError(FfiConverterTypeWebhookError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_func_verify_webhook(
         FfiConverterData.lower(payload),
-        FfiConverterString.lower(signature),
-        FfiConverterString.lower(secret),uniffiCallStatus
+        FfiConverterOptionString.lower(signature),
+        FfiConverterOptionString.lower(secret),
+        FfiConverterOptionDouble.lower(toleranceSeconds),
+        FfiConverterOptionDouble.lower(nowUnix),uniffiCallStatus
     )
 }
 }
@@ -34138,7 +34193,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_func_parse_sse() != 20342) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 35854) {
+    if (uniffi_miosa_uniffi_checksum_func_unwrap_webhook() != 35550) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 56321) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() != 31222) {
@@ -34912,7 +34970,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 21810) {
+    if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {

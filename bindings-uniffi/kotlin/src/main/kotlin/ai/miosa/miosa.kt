@@ -684,6 +684,8 @@ internal object IntegrityCheckingUniffiLib {
     internal fun ensureInitialized() = Unit
     external fun uniffi_miosa_uniffi_checksum_func_parse_sse(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_func_unwrap_webhook(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_func_verify_webhook(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel(
@@ -2238,7 +2240,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_func_parse_sse(`chunks`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_func_verify_webhook(`payload`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_miosa_uniffi_fn_func_unwrap_webhook(`payload`: RustBuffer.ByValue,`headers`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`toleranceSeconds`: RustBuffer.ByValue,`nowUnix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_func_verify_webhook(`payload`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`toleranceSeconds`: RustBuffer.ByValue,`nowUnix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun ffi_miosa_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2362,7 +2366,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_func_parse_sse() and 0xFFFF) != 20342) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_func_verify_webhook() and 0xFFFF) != 35854) {
+    if ((lib.uniffi_miosa_uniffi_checksum_func_unwrap_webhook() and 0xFFFF) != 35550) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_func_verify_webhook() and 0xFFFF) != 56321) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 31222) {
@@ -3136,7 +3143,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 21810) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 4509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 32675) {
@@ -13225,7 +13232,7 @@ public object FfiConverterTypeEmbeddingsApi: FfiConverter<EmbeddingsApi, Long> {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -13238,7 +13245,7 @@ public interface EventStreamInterface {
     fun `cancel`()
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     suspend fun `next`(): Event?
     
@@ -13247,7 +13254,7 @@ public interface EventStreamInterface {
 
 /**
  * A live server-sent event stream. Pull events with `next()` until it returns
- * null/nil (the stream ended: cleanly, at `[DONE]`, after an error, or after
+ * null/nil (the stream ended: at its end marker, after an error, or after
  * `close()`); `close()` ends it and frees the connection at once.
  * Kotlin: `asFlow()`; Swift: `for try await event in stream.events()`.
  */
@@ -13370,7 +13377,7 @@ open class EventStream: Disposable, AutoCloseable, EventStreamInterface
 
     
     /**
-     * The next event, or null/nil once the stream has ended.
+     * The next event; null/nil once the stream has ended or was closed.
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -37615,7 +37622,7 @@ sealed class MiosaException: kotlin.Exception() {
     }
     
     /**
-     * A webhook signature was refused; the code says why (malformed_header, invalid_signature, timestamp_too_old).
+     * A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
      */
     class WebhookVerification(
         
@@ -38344,9 +38351,15 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
 
 
 /**
- * Why a webhook signature was refused.
+ * Why a webhook delivery was refused, or why the arguments were unusable
+ * (`InvalidArgument`, whose message names the parameter).
  */
 sealed class WebhookException(message: String): kotlin.Exception(message) {
+        
+    /**
+     * The signature header is absent or empty.
+     */
+        class MissingSignature(message: String) : WebhookException(message)
         
     /**
      * The header matches neither scheme.
@@ -38363,6 +38376,16 @@ sealed class WebhookException(message: String): kotlin.Exception(message) {
      */
         class TimestampTooOld(message: String) : WebhookException(message)
         
+    /**
+     * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
+     */
+        class InvalidPayload(message: String) : WebhookException(message)
+        
+    /**
+     * A missing or blank secret, or a negative or non-finite clock or tolerance.
+     */
+        class InvalidArgument(message: String) : WebhookException(message)
+        
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<WebhookException> {
         override fun lift(error_buf: RustBuffer.ByValue): WebhookException = FfiConverterTypeWebhookError.lift(error_buf)
@@ -38376,9 +38399,12 @@ public object FfiConverterTypeWebhookError : FfiConverterRustBuffer<WebhookExcep
     override fun read(buf: ByteBuffer): WebhookException {
         
             return when(buf.getInt()) {
-            1 -> WebhookException.MalformedHeader(FfiConverterString.read(buf))
-            2 -> WebhookException.InvalidSignature(FfiConverterString.read(buf))
-            3 -> WebhookException.TimestampTooOld(FfiConverterString.read(buf))
+            1 -> WebhookException.MissingSignature(FfiConverterString.read(buf))
+            2 -> WebhookException.MalformedHeader(FfiConverterString.read(buf))
+            3 -> WebhookException.InvalidSignature(FfiConverterString.read(buf))
+            4 -> WebhookException.TimestampTooOld(FfiConverterString.read(buf))
+            5 -> WebhookException.InvalidPayload(FfiConverterString.read(buf))
+            6 -> WebhookException.InvalidArgument(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -38390,16 +38416,28 @@ public object FfiConverterTypeWebhookError : FfiConverterRustBuffer<WebhookExcep
 
     override fun write(value: WebhookException, buf: ByteBuffer) {
         when(value) {
-            is WebhookException.MalformedHeader -> {
+            is WebhookException.MissingSignature -> {
                 buf.putInt(1)
                 Unit
             }
-            is WebhookException.InvalidSignature -> {
+            is WebhookException.MalformedHeader -> {
                 buf.putInt(2)
                 Unit
             }
-            is WebhookException.TimestampTooOld -> {
+            is WebhookException.InvalidSignature -> {
                 buf.putInt(3)
+                Unit
+            }
+            is WebhookException.TimestampTooOld -> {
+                buf.putInt(4)
+                Unit
+            }
+            is WebhookException.InvalidPayload -> {
+                buf.putInt(5)
+                Unit
+            }
+            is WebhookException.InvalidArgument -> {
+                buf.putInt(6)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -42708,17 +42746,42 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
     
 
         /**
-         * Checks the `X-MIOSA-Signature` header of a webhook delivery against its raw body.
+         * Verifies a delivery from its request headers (names in any case) and
+         * returns the parsed event as JSON text.
          */
-    @Throws(WebhookException::class) fun `verifyWebhook`(`payload`: kotlin.ByteArray, `signature`: kotlin.String, `secret`: kotlin.String)
+    @Throws(WebhookException::class) fun `unwrapWebhook`(`payload`: kotlin.ByteArray, `headers`: Map<kotlin.String, kotlin.String>, `secret`: kotlin.String?, `toleranceSeconds`: kotlin.Double? = null, `nowUnix`: kotlin.Double? = null): kotlin.String {
+            return FfiConverterString.lift(
+    uniffiRustCallWithError(WebhookException) { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_func_unwrap_webhook(
+    
+        
+        FfiConverterByteArray.lower(`payload`),
+        FfiConverterMapStringString.lower(`headers`),
+        FfiConverterOptionalString.lower(`secret`),
+        FfiConverterOptionalDouble.lower(`toleranceSeconds`),
+        FfiConverterOptionalDouble.lower(`nowUnix`),_status)
+}
+    )
+    }
+    
+
+        /**
+         * Checks the `X-MIOSA-Signature` header of a webhook delivery against its
+         * raw body. `signature` is null when the request had none;
+         * `tolerance_seconds` (default 300) and `now_unix` (default the clock)
+         * apply to the legacy timestamped scheme.
+         */
+    @Throws(WebhookException::class) fun `verifyWebhook`(`payload`: kotlin.ByteArray, `signature`: kotlin.String?, `secret`: kotlin.String?, `toleranceSeconds`: kotlin.Double? = null, `nowUnix`: kotlin.Double? = null)
         = 
     uniffiRustCallWithError(WebhookException) { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_func_verify_webhook(
     
         
         FfiConverterByteArray.lower(`payload`),
-        FfiConverterString.lower(`signature`),
-        FfiConverterString.lower(`secret`),_status)
+        FfiConverterOptionalString.lower(`signature`),
+        FfiConverterOptionalString.lower(`secret`),
+        FfiConverterOptionalDouble.lower(`toleranceSeconds`),
+        FfiConverterOptionalDouble.lower(`nowUnix`),_status)
 }
     
     
