@@ -33,6 +33,23 @@
 #include <stdint.h>
 #include "miosa_ops.h"
 
+/* The version of this header; miosa_version() gives the loaded library's. */
+#define MIOSA_VERSION_MAJOR 0
+#define MIOSA_VERSION_MINOR 1
+#define MIOSA_VERSION_PATCH 0
+#define MIOSA_VERSION_STRING "0.1.0"
+
+/* Initialisers for the caller-allocated structs: the size set, every other field the default.
+ * Designated in C, so -Wextra does not warn about the fields left out. */
+#ifdef __cplusplus
+#define MIOSA_OPTIONS_INIT { sizeof(miosa_options) }
+#define MIOSA_STREAM_OPTIONS_INIT { sizeof(miosa_stream_options) }
+#else
+#define MIOSA_OPTIONS_INIT { .struct_size = sizeof(miosa_options) }
+#define MIOSA_STREAM_OPTIONS_INIT { .struct_size = sizeof(miosa_stream_options) }
+#endif
+
+
 /**
  * Returned by a `miosa_event_cb` to receive the next event.
  */
@@ -126,6 +143,12 @@ typedef enum miosa_status {
    */
   MIOSA_ERR_LIMIT_EXCEEDED = 18,
 } miosa_status;
+
+/**
+ * A JSON object or array under construction. Build it from one thread at a
+ * time; free it with `miosa_args_free`.
+ */
+typedef struct miosa_args miosa_args;
 
 /**
  * A one-way cancel switch shared between threads.
@@ -235,14 +258,22 @@ typedef struct miosa_header {
 } miosa_header;
 
 /**
- * Client options. A zero-initialised struct (`miosa_options o = {0};`) means
- * "all defaults"; set only what you need. Passing NULL instead of a struct
- * also selects every default. Every value is checked by the core, as in every
+ * Client options. Start from `MIOSA_OPTIONS_INIT` (`miosa_options o =
+ * MIOSA_OPTIONS_INIT;`): it sets `struct_size` and leaves every other field
+ * zero, which means "the default"; set only what you need. Passing NULL
+ * instead of a struct also selects every default. Every value is checked by the core, as in every
  * other language; a bad one fails with `MIOSA_ERR_INVALID_ARGUMENT` naming it.
  * The library copies what it needs during `miosa_client_new`; the struct and
  * its strings may be freed afterwards.
  */
 typedef struct miosa_options {
+  /**
+   * `sizeof(miosa_options)` as the caller compiled it (`MIOSA_OPTIONS_INIT`
+   * sets it). The library refuses a size it does not know with
+   * `MIOSA_ERR_INVALID_ARGUMENT`, so a struct from another version of
+   * `miosa.h` is never misread.
+   */
+  size_t struct_size;
   /**
    * API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `MIOSA_BASE_URL`
    * or else `https://api.miosa.ai/api/v1`. Plain http only to this machine
@@ -373,6 +404,32 @@ typedef struct miosa_event {
  */
 typedef int (*miosa_event_cb)(const struct miosa_event *event, void *user_data);
 
+/**
+ * How `miosa_stream_with` runs a stream. Start from
+ * `MIOSA_STREAM_OPTIONS_INIT`, which sets `struct_size` and leaves the rest
+ * zero (no ticks, no token).
+ */
+typedef struct miosa_stream_options {
+  /**
+   * `sizeof(miosa_stream_options)` as the caller compiled it; a size this
+   * library does not know is refused with `MIOSA_ERR_INVALID_ARGUMENT`.
+   */
+  size_t struct_size;
+  /**
+   * When no event has come for this many milliseconds, the callback is
+   * called with `event` NULL (a tick), and again every `tick_ms` while the
+   * stream stays quiet; returning `MIOSA_STOP` from a tick closes the
+   * stream and `miosa_stream_with` returns `MIOSA_OK`. 0: no ticks.
+   */
+  uint64_t tick_ms;
+  /**
+   * A token that ends the stream from any thread: once it is cancelled the
+   * call returns `MIOSA_ERR_CANCELLED` at once, whether it is waiting for
+   * the connection or for an event. NULL for none.
+   */
+  const struct miosa_cancel_token *cancel;
+} miosa_stream_options;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -385,6 +442,118 @@ extern "C" {
 const char *miosa_version(void);
 
 /**
+ * A new, empty JSON object (`{}`): arguments by name, `params_json`, or a
+ * nested object. Never NULL.
+ *
+ * Ownership: release it with `miosa_args_free`.
+ */
+struct miosa_args *miosa_args_new(void);
+
+/**
+ * A new, empty JSON array (`[]`): positional arguments or a list value.
+ * Never NULL.
+ *
+ * Ownership: release it with `miosa_args_free`.
+ */
+struct miosa_args *miosa_args_new_array(void);
+
+/**
+ * Sets a string (UTF-8, NUL-terminated; quotes, backslashes and control
+ * characters need no escaping). On an array, `key` is NULL and the value is
+ * appended; on an object, an existing `key` is replaced.
+ *
+ * Ownership: `key` and `value` are copied; they stay the caller's.
+ *
+ * # Safety
+ * `args` is a live builder; `key` and `value` are NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_str(struct miosa_args *args,
+                                     const char *key,
+                                     const char *value,
+                                     struct miosa_error **err);
+
+/**
+ * Sets an integer. `key` as `miosa_args_set_str`.
+ *
+ * # Safety
+ * `args` is a live builder; `key` is NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_int(struct miosa_args *args,
+                                     const char *key,
+                                     int64_t value,
+                                     struct miosa_error **err);
+
+/**
+ * Sets a boolean. `key` as `miosa_args_set_str`.
+ *
+ * # Safety
+ * `args` is a live builder; `key` is NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_bool(struct miosa_args *args,
+                                      const char *key,
+                                      bool value,
+                                      struct miosa_error **err);
+
+/**
+ * Sets a number with a fraction. NaN and the infinities have no JSON form
+ * and are refused with `MIOSA_ERR_INVALID_ARGUMENT`. `key` as `miosa_args_set_str`.
+ *
+ * # Safety
+ * `args` is a live builder; `key` is NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_double(struct miosa_args *args,
+                                        const char *key,
+                                        double value,
+                                        struct miosa_error **err);
+
+/**
+ * Sets JSON `null` (in a body field: clear it on the server). `key` as
+ * `miosa_args_set_str`.
+ *
+ * # Safety
+ * `args` is a live builder; `key` is NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_null(struct miosa_args *args,
+                                      const char *key,
+                                      struct miosa_error **err);
+
+/**
+ * Sets a nested object or array: a copy of `value` as it is now (later
+ * changes to `value` do not show). `key` as `miosa_args_set_str`.
+ *
+ * Ownership: `value` stays the caller's; free it as usual.
+ *
+ * # Safety
+ * `args` and `value` are live builders (they may not be the same one); `key`
+ * is NULL or NUL-terminated.
+ */
+enum miosa_status miosa_args_set_args(struct miosa_args *args,
+                                      const char *key,
+                                      const struct miosa_args *value,
+                                      struct miosa_error **err);
+
+/**
+ * The builder's JSON text, ready for `args_json` or `params_json` of any
+ * call (`miosa_call`, `miosa_call_bytes`, `miosa_stream`, ...). NULL for a
+ * NULL builder, which those calls read as "none".
+ *
+ * Ownership: the text belongs to the builder: valid until its next change or
+ * `miosa_args_free`; never free it.
+ *
+ * # Safety
+ * `args` is NULL or a live builder not being changed on another thread.
+ */
+const char *miosa_args_json(const struct miosa_args *args);
+
+/**
+ * Releases a builder and its text. NULL is ignored.
+ *
+ * # Safety
+ * `args` is NULL or a live builder that is freed only once.
+ */
+void miosa_args_free(struct miosa_args *args);
+
+/**
  * Calls any operation that answers with JSON, by its table name
  * (`"sandbox.files.write_many"`; `miosa_ops.h` defines a macro for each).
  *
@@ -394,8 +563,11 @@ const char *miosa_version(void);
  *   the operation takes none. A bytes argument may be given as a JSON string
  *   (its UTF-8 bytes); for arbitrary binary use `miosa_call_upload`.
  * - `params_json`: the keyword parameters (query and body fields,
- *   `idempotency_key`, the cursor of a page) as a JSON object, or NULL. Fields
- *   the table does not list are passed through to the server.
+ *   `idempotency_key`, the cursor of a page) as a JSON object, or NULL. A
+ *   name the operation does not take is refused with
+ *   `MIOSA_ERR_INVALID_ARGUMENT` naming it (and the nearest known name);
+ *   fields the table lacks go, deliberately, in an `"extra"` object, whose
+ *   fields are sent as given.
  *
  * `*out_json` receives the decoded result, envelope removed: an object or a
  * list; for paginated operations one page as `{"items": [...],
@@ -831,6 +1003,29 @@ enum miosa_status miosa_stream(const struct miosa_client *client,
                                miosa_event_cb cb,
                                void *user_data,
                                struct miosa_error **err);
+
+/**
+ * Like `miosa_stream`, with options: periodic ticks so a quiet stream can be
+ * stopped from the callback, and a cancel token. `options` may be NULL for
+ * the behaviour of `miosa_stream`.
+ *
+ * The callback receives `event` NULL for a tick (only when
+ * `options->tick_ms` is set); it runs on the calling thread like every event.
+ *
+ * Ownership: as `miosa_stream`; the library keeps no pointer to `options`.
+ *
+ * # Safety
+ * `options` is NULL or points at a struct whose `struct_size` is set; the
+ * rest as `miosa_stream`.
+ */
+enum miosa_status miosa_stream_with(const struct miosa_client *client,
+                                    const char *op,
+                                    const char *args_json,
+                                    const char *params_json,
+                                    const struct miosa_stream_options *options,
+                                    miosa_event_cb cb,
+                                    void *user_data,
+                                    struct miosa_error **err);
 
 /**
  * Opens an operation that streams events, like `miosa_stream`, and returns

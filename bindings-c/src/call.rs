@@ -154,6 +154,40 @@ pub(crate) fn positional(
     Ok(out)
 }
 
+/// The keyword parameters of a call from C: every name must be one the
+/// operation takes (the core's check over the table, so a misspelt `pth` is
+/// refused before any request), except inside the object under `extra`,
+/// whose fields are sent as given for what the table lacks.
+pub(crate) fn keyword_params(
+    op: &OpSpec,
+    mut params: Map<String, Value>,
+) -> Result<Map<String, Value>, Failure> {
+    let extra = match params.remove(EXTRA) {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(extra)) => extra,
+        Some(_) => {
+            return Err(invalid(format!(
+                "`{}`: `params_json.{EXTRA}` must be a JSON object",
+                op.name
+            )));
+        }
+    };
+    op.check_keywords(params.keys().map(String::as_str))?;
+    for (name, value) in extra {
+        if params.contains_key(&name) {
+            return Err(invalid(format!(
+                "`{}`: `{name}` is given both as a parameter and in `{EXTRA}`",
+                op.name
+            )));
+        }
+        params.insert(name, value);
+    }
+    Ok(params)
+}
+
+/// The key of `params_json` whose object carries fields the table does not list.
+const EXTRA: &str = "extra";
+
 /// A call decoded from C: the client, the operation and its arguments.
 pub(crate) struct Call<'a> {
     pub(crate) client: &'a Client,
@@ -180,7 +214,7 @@ pub(crate) unsafe fn decode<'a>(
         let op = find_op(ffi::required_str(op, "op")?)?;
         expect_family(op, want)?;
         let args = positional(op, ffi::optional_json(args_json, "args_json")?, upload)?;
-        let params = ffi::optional_object(params_json, "params_json")?;
+        let params = keyword_params(op, ffi::optional_object(params_json, "params_json")?)?;
         Ok(Call {
             client,
             op,
@@ -199,8 +233,11 @@ pub(crate) unsafe fn decode<'a>(
 ///   the operation takes none. A bytes argument may be given as a JSON string
 ///   (its UTF-8 bytes); for arbitrary binary use `miosa_call_upload`.
 /// - `params_json`: the keyword parameters (query and body fields,
-///   `idempotency_key`, the cursor of a page) as a JSON object, or NULL. Fields
-///   the table does not list are passed through to the server.
+///   `idempotency_key`, the cursor of a page) as a JSON object, or NULL. A
+///   name the operation does not take is refused with
+///   `MIOSA_ERR_INVALID_ARGUMENT` naming it (and the nearest known name);
+///   fields the table lacks go, deliberately, in an `"extra"` object, whose
+///   fields are sent as given.
 ///
 /// `*out_json` receives the decoded result, envelope removed: an object or a
 /// list; for paginated operations one page as `{"items": [...],

@@ -15,7 +15,7 @@ use crate::ffi::{self, Outcome, invalid};
 /// `miosa_cancel_token_free` once no thread uses it.
 #[derive(Debug)]
 pub struct miosa_cancel_token {
-    inner: CancelToken,
+    pub(crate) inner: CancelToken,
 }
 
 /// A new token, not cancelled. Never NULL.

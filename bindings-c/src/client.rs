@@ -29,15 +29,21 @@ pub struct miosa_header {
     pub value: *const c_char,
 }
 
-/// Client options. A zero-initialised struct (`miosa_options o = {0};`) means
-/// "all defaults"; set only what you need. Passing NULL instead of a struct
-/// also selects every default. Every value is checked by the core, as in every
+/// Client options. Start from `MIOSA_OPTIONS_INIT` (`miosa_options o =
+/// MIOSA_OPTIONS_INIT;`): it sets `struct_size` and leaves every other field
+/// zero, which means "the default"; set only what you need. Passing NULL
+/// instead of a struct also selects every default. Every value is checked by the core, as in every
 /// other language; a bad one fails with `MIOSA_ERR_INVALID_ARGUMENT` naming it.
 /// The library copies what it needs during `miosa_client_new`; the struct and
 /// its strings may be freed afterwards.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct miosa_options {
+    /// `sizeof(miosa_options)` as the caller compiled it (`MIOSA_OPTIONS_INIT`
+    /// sets it). The library refuses a size it does not know with
+    /// `MIOSA_ERR_INVALID_ARGUMENT`, so a struct from another version of
+    /// `miosa.h` is never misread.
+    pub struct_size: usize,
     /// API root, e.g. `http://127.0.0.1:8080/api/v1`; NULL for `MIOSA_BASE_URL`
     /// or else `https://api.miosa.ai/api/v1`. Plain http only to this machine
     /// unless `allow_insecure_http` is set.
@@ -73,6 +79,27 @@ pub struct miosa_options {
     /// Number of entries in `headers`.
     pub headers_len: usize,
 }
+
+/// Checks the `struct_size` a caller-allocated struct starts with: only sizes
+/// of layouts this library was built with are read.
+pub(crate) fn check_struct_size(name: &str, given: usize, known: &[usize]) -> Result<(), crate::error::Failure> {
+    if known.contains(&given) {
+        return Ok(());
+    }
+    let expected = known.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
+    let why = if given == 0 {
+        format!("initialise it with {}_INIT", name.to_ascii_uppercase())
+    } else {
+        "the program was built with a miosa.h of another version than this library".to_owned()
+    };
+    Err(invalid(format!(
+        "`{name}.struct_size` is {given}, this library reads {expected}: {why}"
+    )))
+}
+
+/// The sizes of every `miosa_options` layout this library reads (one so far;
+/// a grown struct appends its new size and keeps reading the older prefix).
+const OPTIONS_SIZES: [usize; 1] = [std::mem::size_of::<miosa_options>()];
 
 /// The client behind a handle pointer.
 ///
@@ -163,9 +190,17 @@ pub unsafe extern "C" fn miosa_client_new(
     unsafe {
         ffi::guard(err, || -> Outcome {
             let out = ffi::out_slot(out, "out")?;
-            let mut settings = match options.as_ref() {
-                Some(options) => settings_of(options)?,
-                None => Vec::new(),
+            let mut settings = if options.is_null() {
+                Vec::new()
+            } else {
+                // Only the leading size is read before it is known to match the
+                // caller's layout; the rest may be shorter than this library's.
+                check_struct_size(
+                    "miosa_options",
+                    options.cast::<usize>().read(),
+                    &OPTIONS_SIZES,
+                )?;
+                settings_of(&*options)?
             };
             if let Some(key) = ffi::optional_str(api_key, "api_key")? {
                 settings.push(("api_key".to_owned(), Input::Str(key.to_owned())));

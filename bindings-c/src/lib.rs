@@ -20,6 +20,7 @@
 // The exported types carry their C names (`miosa_client`, `miosa_error`, ...).
 #![allow(non_camel_case_types)]
 
+mod args;
 mod call;
 mod cancel;
 mod client;
@@ -33,13 +34,16 @@ mod webhooks;
 
 use std::ffi::c_char;
 
+pub use args::miosa_args;
 pub use call::{miosa_bytes, miosa_call, miosa_call_bytes, miosa_call_upload, miosa_request};
 pub use cancel::miosa_cancel_token;
 pub use client::{miosa_client, miosa_header, miosa_options};
 pub use error::{miosa_error, miosa_status};
 pub use pager::miosa_pager;
 pub use quickstart::miosa_exec_result;
-pub use stream::{MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream};
+pub use stream::{
+    MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream, miosa_stream_options,
+};
 
 /// The library version, e.g. `"0.1.0"`.
 ///

@@ -9,7 +9,7 @@ use miosa_core::models::ExecResult;
 use miosa_core::{Arg, Client, Error, ErrorKind};
 use serde_json::{Map, Value};
 
-use crate::call::find_op;
+use crate::call::{find_op, keyword_params};
 use crate::client::{client_ref, miosa_client};
 use crate::error::{Failure, miosa_error, miosa_status};
 use crate::ffi::{self, Outcome, invalid};
@@ -22,6 +22,7 @@ fn run(
     params: Map<String, Value>,
 ) -> Result<Value, Failure> {
     let op = find_op(name)?;
+    let params = keyword_params(op, params)?;
     Ok(client.invoke_blocking(op, args, params)?.into_json()?)
 }
 

@@ -8,12 +8,15 @@
 
 use std::ffi::{c_char, c_int, c_void};
 use std::ptr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
 
-use miosa_core::{Event, EventStream};
+use miosa_core::{Client, Event, EventStream};
 
 use crate::call::{Family, decode};
-use crate::client::miosa_client;
+use crate::cancel::miosa_cancel_token;
+use crate::client::{check_struct_size, miosa_client};
 use crate::error::{miosa_error, miosa_status};
 use crate::ffi::{self, Outcome, invalid};
 
@@ -136,6 +139,126 @@ pub unsafe extern "C" fn miosa_stream(
             // Closing here, not at drop, makes "the connection is closed on return" hold before C runs on.
             stream.close();
             Ok(())
+        })
+    }
+}
+
+/// How `miosa_stream_with` runs a stream. Start from
+/// `MIOSA_STREAM_OPTIONS_INIT`, which sets `struct_size` and leaves the rest
+/// zero (no ticks, no token).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct miosa_stream_options {
+    /// `sizeof(miosa_stream_options)` as the caller compiled it; a size this
+    /// library does not know is refused with `MIOSA_ERR_INVALID_ARGUMENT`.
+    pub struct_size: usize,
+    /// When no event has come for this many milliseconds, the callback is
+    /// called with `event` NULL (a tick), and again every `tick_ms` while the
+    /// stream stays quiet; returning `MIOSA_STOP` from a tick closes the
+    /// stream and `miosa_stream_with` returns `MIOSA_OK`. 0: no ticks.
+    pub tick_ms: u64,
+    /// A token that ends the stream from any thread: once it is cancelled the
+    /// call returns `MIOSA_ERR_CANCELLED` at once, whether it is waiting for
+    /// the connection or for an event. NULL for none.
+    pub cancel: *const miosa_cancel_token,
+}
+
+/// The sizes of every `miosa_stream_options` layout this library reads.
+const STREAM_OPTIONS_SIZES: [usize; 1] = [std::mem::size_of::<miosa_stream_options>()];
+
+/// Waits for the next event, or for `tick` to pass without one (`Ready(None)`
+/// of the outer poll means a tick). The stream's own wait is cancel safe, so
+/// an event arriving as the tick fires is kept for the next call.
+fn next_or_tick(
+    client: &Client,
+    stream: &Arc<EventStream>,
+    tick: Option<Duration>,
+) -> Result<Option<Option<miosa_core::Result<Event>>>, miosa_core::Error> {
+    if let Poll::Ready(item) = stream.try_next() {
+        return Ok(Some(item));
+    }
+    let Some(tick) = tick else {
+        return Ok(Some(stream.next_blocking()));
+    };
+    let stream = Arc::clone(stream);
+    client.block_on(async move { Ok(tokio::time::timeout(tick, stream.next()).await.ok()) })
+}
+
+/// Like `miosa_stream`, with options: periodic ticks so a quiet stream can be
+/// stopped from the callback, and a cancel token. `options` may be NULL for
+/// the behaviour of `miosa_stream`.
+///
+/// The callback receives `event` NULL for a tick (only when
+/// `options->tick_ms` is set); it runs on the calling thread like every event.
+///
+/// Ownership: as `miosa_stream`; the library keeps no pointer to `options`.
+///
+/// # Safety
+/// `options` is NULL or points at a struct whose `struct_size` is set; the
+/// rest as `miosa_stream`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_stream_with(
+    client: *const miosa_client,
+    op: *const c_char,
+    args_json: *const c_char,
+    params_json: *const c_char,
+    options: *const miosa_stream_options,
+    cb: miosa_event_cb,
+    user_data: *mut c_void,
+    err: *mut *mut miosa_error,
+) -> miosa_status {
+    // SAFETY: the pointer contract is the caller's, as documented above.
+    unsafe {
+        ffi::guard(err, || -> Outcome {
+            let cb = cb.ok_or_else(|| invalid("`cb` is NULL"))?;
+            let (tick_ms, token) = if options.is_null() {
+                (0, None)
+            } else {
+                // Only the leading size is read before the layout is known to match.
+                check_struct_size(
+                    "miosa_stream_options",
+                    options.cast::<usize>().read(),
+                    &STREAM_OPTIONS_SIZES,
+                )?;
+                let options = &*options;
+                (options.tick_ms, options.cancel.as_ref())
+            };
+            let tick = (tick_ms > 0).then(|| Duration::from_millis(tick_ms));
+            let call = decode(client, op, args_json, params_json, None, Family::Events)?;
+            let client = match token {
+                Some(token) => call.client.with_cancel(token.inner.clone()),
+                None => call.client.clone(),
+            };
+            let stream = Arc::new(
+                client
+                    .invoke_blocking(call.op, call.args, call.params)?
+                    .into_events()?,
+            );
+            let result = loop {
+                let next = match next_or_tick(&client, &stream, tick) {
+                    Ok(next) => next,
+                    Err(e) => break Err(e.into()),
+                };
+                let Some(next) = next else {
+                    if cb(ptr::null(), user_data) != MIOSA_CONTINUE {
+                        break Ok(());
+                    }
+                    continue;
+                };
+                let event = match next {
+                    None => break Ok(()),
+                    Some(Err(e)) => break Err(e.into()),
+                    Some(Ok(event)) => event,
+                };
+                let retry = event.retry;
+                let text = EventText::new(event);
+                let view = text.view(retry);
+                if cb(&view, user_data) != MIOSA_CONTINUE {
+                    break Ok(());
+                }
+            };
+            stream.close();
+            result
         })
     }
 }

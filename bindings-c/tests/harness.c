@@ -109,7 +109,7 @@ void emulator_stop(emulator *e) {
 }
 
 miosa_client *client_with_timeout(const emulator *e, const char *key, uint64_t timeout_ms) {
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;

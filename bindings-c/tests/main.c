@@ -53,6 +53,12 @@ static const test_case TESTS[] = {
     {"hostile_timeouts", test_hostile_timeouts},
     {"hostile_streams", test_hostile_streams},
     {"hostile_close_and_cancel", test_hostile_close_and_cancel},
+    {"abi_struct_size", test_abi_struct_size},
+    {"abi_version_macros", test_abi_version_macros},
+    {"args_round_trip", test_args_round_trip},
+    {"unknown_parameter_refused", test_unknown_parameter_refused},
+    {"cancel_from_another_thread", test_cancel_from_another_thread},
+    {"quiet_stream_ticks", test_quiet_stream_ticks},
 };
 
 static double now_ms(void) {

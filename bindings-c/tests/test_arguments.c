@@ -82,7 +82,7 @@ void test_bad_arguments(const emulator *e) {
     refused(s, err, "api_key not UTF-8", "api_key");
     s = miosa_computer_start(c, BAD_UTF8, NULL, NULL, &err);
     refused(s, err, "id not UTF-8", "id");
-    miosa_options opts = {0};
+    miosa_options opts = MIOSA_OPTIONS_INIT;
     opts.base_url = BAD_UTF8;
     s = miosa_client_new(e->api_key, &opts, &none, &err);
     refused(s, err, "base_url not UTF-8", "base_url");
@@ -171,7 +171,7 @@ void test_bad_arguments(const emulator *e) {
 
 void test_client_options(const emulator *e) {
     miosa_header headers[] = {{"x-tenant-id", "acme-corp"}};
-    miosa_options opts = {0};
+    miosa_options opts = MIOSA_OPTIONS_INIT;
     opts.base_url = e->base_url;
     opts.headers = headers;
     opts.headers_len = 1;

@@ -164,7 +164,7 @@ void test_error_classes(const emulator *e) {
     add_fault(c, "{\"path\": \"/sandboxes/sbx_fixture\", \"reset\": true}");
     err = expect_failure(c, MIOSA_OP_SANDBOXES_GET, "[\"sbx_fixture\"]", NULL, MIOSA_ERR_CONNECTION, 0);
     miosa_error_free(err);
-    miosa_options closed = {0};
+    miosa_options closed = MIOSA_OPTIONS_INIT;
     closed.base_url = "http://127.0.0.1:1/api/v1";
     closed.disable_retries = true;
     miosa_client *nowhere = NULL;
@@ -199,7 +199,7 @@ void test_error_classes(const emulator *e) {
 }
 
 void test_retry_recovers(const emulator *e) {
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     miosa_client *c = NULL, *plain = client_for(e, e->api_key);
     miosa_error *err = NULL;
     options.base_url = e->base_url;

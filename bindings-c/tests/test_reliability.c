@@ -30,7 +30,7 @@ static void pause_ms(long ms) {
 
 /* A client with retries on: `max_attempts` attempts, 10 ms backoff base, `max_delay_ms` cap. */
 static miosa_client *retrying(const emulator *e, uint32_t max_attempts, uint64_t max_delay_ms) {
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;
@@ -387,7 +387,7 @@ void test_rel_stall_timeout(const emulator *e) {
 /* An endless 503 with (almost) endless retries: only operation_timeout_ms ends the call. */
 void test_rel_operation_timeout(const emulator *e) {
     miosa_client *plain = client_for(e, e->api_key);
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     miosa_client *c = NULL;
     miosa_error *err = NULL;
     options.base_url = e->base_url;

@@ -254,7 +254,7 @@ static size_t count_posts(const miosa_client *c) {
 }
 
 void test_retries_on_by_default(const emulator *e) {
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     options.base_url = e->base_url;
     options.retry_base_delay_ms = 10;
     miosa_client *c = NULL;

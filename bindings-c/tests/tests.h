@@ -53,4 +53,12 @@ void test_hostile_timeouts(const emulator *e);
 void test_hostile_streams(const emulator *e);
 void test_hostile_close_and_cancel(const emulator *e);
 
+/* test_abi.c */
+void test_abi_struct_size(const emulator *e);
+void test_abi_version_macros(const emulator *e);
+void test_args_round_trip(const emulator *e);
+void test_unknown_parameter_refused(const emulator *e);
+void test_cancel_from_another_thread(const emulator *e);
+void test_quiet_stream_ticks(const emulator *e);
+
 #endif

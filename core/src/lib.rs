@@ -20,6 +20,7 @@ mod decode;
 mod dispatch;
 mod error;
 mod generated;
+mod keywords;
 pub mod models;
 pub mod ops;
 mod pagination;

@@ -21,7 +21,7 @@ static int fail(const char *what, miosa_error *err) {
 
 int main(void) {
     const char *key = getenv("MIOSA_API_KEY");
-    miosa_options options = {0};
+    miosa_options options = MIOSA_OPTIONS_INIT;
     options.base_url = getenv("MIOSA_BASE_URL"); /* NULL: https://api.miosa.ai/api/v1 */
 
     miosa_client *client = NULL;
