@@ -57,6 +57,21 @@ cargo test -p miosa-c --locked
 
 make -C bindings-c test
 
+# The ABI's outside: the SONAME carries the major version, and both libraries
+# export the header's functions and nothing else (no Rust std, no compiler builtins).
+major=$(sed -n 's/^#define MIOSA_VERSION_MAJOR \([0-9]*\)$/\1/p' "$header")
+soname=$(readelf -d "$D/libmiosa.so" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+[ "$soname" = "libmiosa.so.$major" ] || { echo "libmiosa.so has SONAME '$soname', not libmiosa.so.$major" >&2; exit 1; }
+shared=$(nm -D --defined-only "$D/libmiosa.so" | awk '{print $NF}' | sort -u)
+static=$(nm -g --defined-only "target/c/debug/libmiosa.a" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u)
+declared=$(sed -n 's/^[a-z_ *]*[ *]\(miosa_[a-z0-9_]*\)(.*/\1/p' "$header" | sort -u)
+for lib in shared static; do
+  others=$(grep -v '^miosa_' <<<"${!lib}" || true)
+  [ -z "$others" ] || { echo "the $lib library exports symbols without the miosa_ prefix:" >&2; head -n 20 <<<"$others" >&2; exit 1; }
+  [ "${!lib}" = "$declared" ] || { echo "the $lib library's exports differ from miosa.h's functions:" >&2; diff <(echo "$declared") <(echo "${!lib}") >&2; exit 1; }
+done
+echo "SONAME $soname; libmiosa.so and libmiosa.a export exactly the $(wc -l <<<"$declared") functions of miosa.h"
+
 # The quickstart, built the documented way and run against a fresh emulator.
 make -C bindings-c example
 log=$(mktemp)

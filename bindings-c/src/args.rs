@@ -260,7 +260,12 @@ mod tests {
         let list = miosa_args_new_array();
         // SAFETY: live builders and NUL-terminated literals.
         unsafe {
-            let s = miosa_args_set_str(args, c"path".as_ptr(), c"/a\"b\\c".as_ptr(), ptr::null_mut());
+            let s = miosa_args_set_str(
+                args,
+                c"path".as_ptr(),
+                c"/a\"b\\c".as_ptr(),
+                ptr::null_mut(),
+            );
             assert_eq!(s, miosa_status::MIOSA_OK);
             miosa_args_set_int(list, ptr::null(), 1, ptr::null_mut());
             miosa_args_set_null(list, ptr::null(), ptr::null_mut());

@@ -82,11 +82,19 @@ pub struct miosa_options {
 
 /// Checks the `struct_size` a caller-allocated struct starts with: only sizes
 /// of layouts this library was built with are read.
-pub(crate) fn check_struct_size(name: &str, given: usize, known: &[usize]) -> Result<(), crate::error::Failure> {
+pub(crate) fn check_struct_size(
+    name: &str,
+    given: usize,
+    known: &[usize],
+) -> Result<(), crate::error::Failure> {
     if known.contains(&given) {
         return Ok(());
     }
-    let expected = known.iter().map(ToString::to_string).collect::<Vec<_>>().join(" or ");
+    let expected = known
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" or ");
     let why = if given == 0 {
         format!("initialise it with {}_INIT", name.to_ascii_uppercase())
     } else {

@@ -42,7 +42,8 @@ pub use error::{miosa_error, miosa_status};
 pub use pager::miosa_pager;
 pub use quickstart::miosa_exec_result;
 pub use stream::{
-    MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream, miosa_stream_options,
+    MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream,
+    miosa_stream_options,
 };
 
 /// The library version, e.g. `"0.1.0"`.

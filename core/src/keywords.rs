@@ -7,11 +7,17 @@ use crate::ops::{Idempotency, OpSpec, Returns, Upload};
 
 impl OpSpec {
     /// Every keyword name a call of this operation understands: its query and
-    /// body parameters, plus `idempotency_key`, `content_type` for raw uploads
-    /// and the cursor of a paginated list.
+    /// body parameters, its fixed body fields (sent as the table says
+    /// whatever the caller gives), plus `idempotency_key`, `content_type` for
+    /// raw uploads and the cursor of a paginated list.
     pub fn keyword_names(&self) -> Vec<&'static str> {
-        let mut names: Vec<&'static str> =
-            self.query.iter().chain(self.body).map(|p| p.name).collect();
+        let mut names: Vec<&'static str> = self
+            .query
+            .iter()
+            .chain(self.body)
+            .map(|p| p.name)
+            .chain(self.fixed.iter().map(|(name, _)| *name))
+            .collect();
         if self.idempotency != Idempotency::None || self.method.has_body() {
             // `idempotency_key` is honoured on every mutation (it keeps retries safe).
             names.push("idempotency_key");
@@ -29,7 +35,11 @@ impl OpSpec {
 
     /// Refuses a keyword name this operation does not take, naming it, the
     /// closest known name when one is near, and where deliberate extras go.
+    /// Operations on a caller-given path (`stream_sse`) take any query field.
     pub fn check_keywords<'a>(&self, given: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        if self.path.starts_with("{path}") {
+            return Ok(());
+        }
         let known = self.keyword_names();
         for name in given {
             if known.contains(&name) {
@@ -107,6 +117,10 @@ mod tests {
         assert!(upload.check_keywords(["content_type"]).is_ok());
         let get = find("sandboxes.get").expect("in the table");
         assert!(get.check_keywords(["idempotency_key"]).is_err());
+        let completion = find("completions.stream").expect("in the table");
+        assert!(completion.check_keywords(["stream", "model"]).is_ok());
+        let any_path = find("stream_sse").expect("in the table");
+        assert!(any_path.check_keywords(["count", "anything"]).is_ok());
     }
 
     #[test]
