@@ -107,6 +107,7 @@ fn client() -> *const miosa_client {
         .get_or_init(|| {
             let key = c"msk_fuzz_0000000000000000";
             let options = miosa_options {
+                struct_size: std::mem::size_of::<miosa_options>(),
                 base_url: c"http://127.0.0.1:9/api/v1".as_ptr(),
                 connect_timeout_ms: 500,
                 timeout_ms: 500,
