@@ -180,6 +180,11 @@ part_c() {
   local soname
   soname=$(readelf -d "$DIST/c/lib/libmiosa.so.$VERSION" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
   [ "$soname" = "libmiosa.so.${VERSION%%.*}" ] || fail "libmiosa.so has SONAME '$soname'"
+  # Neither library may export anything but the miosa_ API (no Rust std, no compiler builtins).
+  local foreign
+  foreign=$( { nm -D --defined-only "$DIST/c/lib/libmiosa.so.$VERSION"; nm -g --defined-only "$DIST/c/lib/libmiosa.a" 2>/dev/null; } \
+    | awk 'NF == 3 && $3 !~ /^miosa_/ {print $3}' | head -n 5)
+  [ -z "$foreign" ] || fail "libmiosa exports symbols outside the miosa_ API: $foreign"
 }
 
 part_swift() {
