@@ -9,10 +9,17 @@
  *  - Ownership: every string, buffer or handle the library returns has
  *    exactly one free function, named in that function's documentation
  *    (miosa_string_free, miosa_bytes_free, miosa_error_free,
- *    miosa_exec_result_free, miosa_pager_free, miosa_client_free). Freeing
+ *    miosa_exec_result_free, miosa_pager_free, miosa_stream_free,
+ *    miosa_args_free, miosa_cancel_token_free, miosa_client_free). Freeing
  *    NULL is always allowed. Input strings and buffers are only read during
  *    the call; the library keeps no pointer to them.
- *  - Text is UTF-8 and NUL-terminated; maps travel as JSON text. NULL where a
+ *  - Structs the caller allocates (miosa_options, miosa_stream_options) start
+ *    with `size_t struct_size`: initialise them with MIOSA_OPTIONS_INIT /
+ *    MIOSA_STREAM_OPTIONS_INIT. A size the library does not know is refused
+ *    with MIOSA_ERR_INVALID_ARGUMENT, never misread.
+ *  - Text is UTF-8 and NUL-terminated; maps travel as JSON text, best built
+ *    with miosa_args_* rather than by hand. A keyword parameter the operation
+ *    does not take is refused; deliberate extras go in an "extra" object. NULL where a
  *    value is required, invalid UTF-8 and malformed JSON are refused with
  *    MIOSA_ERR_INVALID_ARGUMENT, never a crash.
  *  - Calls block the calling thread. A miosa_client is thread-safe: any number
