@@ -91,4 +91,5 @@ out=$(MIOSA_API_KEY="$api_key" MIOSA_BASE_URL="$base_url" target/c/quickstart)
 echo "$out"
 grep -q "output: 2" <<<"$out" || { echo "the quickstart did not print 2" >&2; exit 1; }
 
-printf 'libmiosa.a %s bytes, libmiosa.so %s bytes (debug)\n' "$(stat -c %s "$D/libmiosa.a")" "$(stat -c %s "$D/libmiosa.so")"
+printf 'libmiosa.a %s bytes (cargo: %s), libmiosa.so %s bytes (debug)\n' "$(stat -c %s target/c/debug/libmiosa.a)" \
+  "$(stat -c %s "$D/libmiosa.a")" "$(stat -c %s "$D/libmiosa.so")"
