@@ -170,10 +170,16 @@ mod tests {
 
     #[test]
     fn levels_parse_and_order() {
-        assert_eq!(LogLevel::parse("DEBUG").unwrap(), Some(LogLevel::Debug));
-        assert_eq!(LogLevel::parse("info").unwrap(), Some(LogLevel::Info));
-        assert_eq!(LogLevel::parse("off").unwrap(), None);
-        let err = LogLevel::parse("loud").unwrap_err();
+        assert_eq!(
+            LogLevel::parse("DEBUG").expect("valid"),
+            Some(LogLevel::Debug)
+        );
+        assert_eq!(
+            LogLevel::parse("info").expect("valid"),
+            Some(LogLevel::Info)
+        );
+        assert_eq!(LogLevel::parse("off").expect("valid"), None);
+        let err = LogLevel::parse("loud").expect_err("invalid");
         assert!(err.to_string().contains("MIOSA_LOG"), "{err}");
         assert!(LogLevel::Warn > LogLevel::Info && LogLevel::Info > LogLevel::Debug);
     }

@@ -53,7 +53,7 @@ fn every_attempt_is_logged_without_secrets() {
     let sink = Arc::clone(&records);
     miosa::set_log_sink(
         LogLevel::Debug,
-        Arc::new(move |r: &LogRecord| sink.lock().unwrap().push(r.clone())),
+        Arc::new(move |r: &LogRecord| sink.lock().expect("lock").push(r.clone())),
     );
     let marker = "canary-route-check";
     rt().block_on(async {
@@ -67,7 +67,7 @@ fn every_attempt_is_logged_without_secrets() {
             .await
             .expect("get");
         let key = env.emulator.api_key().to_owned();
-        let records = records.lock().unwrap().clone();
+        let records = records.lock().expect("lock").clone();
         let get = records
             .iter()
             .find(|r| r.request_id == response.request_id)
@@ -85,6 +85,9 @@ fn every_attempt_is_logged_without_secrets() {
     miosa::clear_log_sink();
 }
 
+/// Progress reports: `(bytes_done, total)`.
+type Steps = Vec<(u64, Option<u64>)>;
+
 #[test]
 fn files_stream_to_and_from_paths_with_progress() {
     let env = env();
@@ -97,10 +100,11 @@ fn files_stream_to_and_from_paths_with_progress() {
         .map(|i| (i * 31 % 251) as u8)
         .collect();
     std::fs::write(&source, &content).expect("write source");
-    let seen: Arc<Mutex<Vec<(u64, Option<u64>)>>> = Arc::default();
+    let seen: Arc<Mutex<Steps>> = Arc::default();
     let progress = {
         let seen = Arc::clone(&seen);
-        Arc::new(move |done, total| seen.lock().unwrap().push((done, total))) as miosa::Progress
+        Arc::new(move |done, total| seen.lock().expect("lock").push((done, total)))
+            as miosa::Progress
     };
     rt().block_on(async {
         let sandbox = client
@@ -118,7 +122,7 @@ fn files_stream_to_and_from_paths_with_progress() {
             .await
             .expect("upload");
         assert_eq!(written["size_bytes"], content.len() as u64, "{written}");
-        let up = std::mem::take(&mut *seen.lock().unwrap());
+        let up = std::mem::take(&mut *seen.lock().expect("lock"));
         assert_eq!(up.first(), Some(&(0, Some(content.len() as u64))));
         assert_eq!(
             up.last(),
@@ -137,7 +141,7 @@ fn files_stream_to_and_from_paths_with_progress() {
             .expect("download");
         assert_eq!(n, content.len() as u64);
         assert_eq!(std::fs::read(&target).expect("read target"), content);
-        let down = seen.lock().unwrap().clone();
+        let down = seen.lock().expect("lock").clone();
         assert_eq!(down.last(), Some(&(n, Some(n))), "{down:?}");
         assert!(down.len() >= 3, "progress along the way: {down:?}");
 
