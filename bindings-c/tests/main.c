@@ -53,6 +53,7 @@ static const test_case TESTS[] = {
     {"hostile_timeouts", test_hostile_timeouts},
     {"hostile_streams", test_hostile_streams},
     {"hostile_close_and_cancel", test_hostile_close_and_cancel},
+    {"log_callback", test_log_callback},
 };
 
 static double now_ms(void) {

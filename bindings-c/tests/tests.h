@@ -53,4 +53,7 @@ void test_hostile_timeouts(const emulator *e);
 void test_hostile_streams(const emulator *e);
 void test_hostile_close_and_cancel(const emulator *e);
 
+/* test_log.c */
+void test_log_callback(const emulator *e);
+
 #endif
