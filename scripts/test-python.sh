@@ -21,7 +21,7 @@ cargo build -p miosa-emulator --locked
 rm -rf .venv
 "$PY" -m venv .venv
 # pyright (from PyPI; it fetches its Node package on first use) checks the typed user program.
-.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy pyright hypothesis
+.venv/bin/pip install --quiet maturin==1.16.0 pytest mypy pyright hypothesis tqdm
 
 rm -f dist/miosa_native-*.whl
 .venv/bin/maturin build --locked -m bindings-python/Cargo.toml -i .venv/bin/python -o dist
@@ -35,4 +35,6 @@ out=$(.venv/bin/python examples/python/quickstart.py)
 [ "$out" = "2" ] || { echo "quickstart printed '$out', expected 2" >&2; exit 1; }
 .venv/bin/python examples/python/white_label.py
 .venv/bin/python examples/python/flows.py >/dev/null
+out=$(.venv/bin/python examples/python/transfer_progress.py 2>/dev/null)
+[ "$out" = "identical" ] || { echo "transfer_progress printed '$out', expected identical" >&2; exit 1; }
 echo "python: wheel $(du -h dist/miosa_native-*.whl | cut -f1), suite and examples passed"

@@ -58,6 +58,21 @@
 
 
 /**
+ * Level of a record passed to `miosa_log_cb`: retry waits and other detail.
+ */
+#define MIOSA_LOG_DEBUG 0
+
+/**
+ * Level of a record passed to `miosa_log_cb`: one per completed HTTP attempt.
+ */
+#define MIOSA_LOG_INFO 1
+
+/**
+ * Level of a record passed to `miosa_log_cb`: a failed attempt.
+ */
+#define MIOSA_LOG_WARN 2
+
+/**
  * Returned by a `miosa_event_cb` to receive the next event.
  */
 #define MIOSA_CONTINUE 0
@@ -344,6 +359,14 @@ typedef struct miosa_options {
    */
   size_t headers_len;
 } miosa_options;
+
+/**
+ * Receives a log record: its level (`MIOSA_LOG_*`), one line of text
+ * (method, route template, status, attempt, duration, request id; never the
+ * key, a token or a body), and the `user_data` given with it. It may run on
+ * any thread; `line` is valid only during the call.
+ */
+typedef void (*miosa_log_cb)(int level, const char *line, void *user_data);
 
 /**
  * The outcome of a command. Read the fields; never modify them. Every
@@ -837,6 +860,20 @@ void miosa_error_free(struct miosa_error *error);
  * Ownership: the returned string is static; never free it.
  */
 const char *miosa_status_name(int status);
+
+/**
+ * Sends every record at or above `min_level` (`MIOSA_LOG_*`) to `cb`, for
+ * the whole process; `cb` NULL stops it (the `MIOSA_LOG` environment
+ * variable, which prints to stderr, then applies again).
+ *
+ * # Safety
+ * `cb` stays callable and `user_data` usable from any thread until the
+ * callback is replaced or removed.
+ */
+enum miosa_status miosa_set_log_callback(int min_level,
+                                         miosa_log_cb cb,
+                                         void *user_data,
+                                         struct miosa_error **err);
 
 /**
  * Starts walking a paginated operation (`audit_log.list`, `webhooks.list`,

@@ -26,6 +26,7 @@ mod cancel;
 mod client;
 mod error;
 mod ffi;
+mod log;
 mod pager;
 mod quickstart;
 mod status;
@@ -39,6 +40,7 @@ pub use call::{miosa_bytes, miosa_call, miosa_call_bytes, miosa_call_upload, mio
 pub use cancel::miosa_cancel_token;
 pub use client::{miosa_client, miosa_header, miosa_options};
 pub use error::{miosa_error, miosa_status};
+pub use log::{MIOSA_LOG_DEBUG, MIOSA_LOG_INFO, MIOSA_LOG_WARN, miosa_log_cb};
 pub use pager::miosa_pager;
 pub use quickstart::miosa_exec_result;
 pub use stream::{

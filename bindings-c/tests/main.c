@@ -59,6 +59,7 @@ static const test_case TESTS[] = {
     {"unknown_parameter_refused", test_unknown_parameter_refused},
     {"cancel_from_another_thread", test_cancel_from_another_thread},
     {"quiet_stream_ticks", test_quiet_stream_ticks},
+    {"log_callback", test_log_callback},
 };
 
 static double now_ms(void) {

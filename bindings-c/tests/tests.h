@@ -60,5 +60,7 @@ void test_args_round_trip(const emulator *e);
 void test_unknown_parameter_refused(const emulator *e);
 void test_cancel_from_another_thread(const emulator *e);
 void test_quiet_stream_ticks(const emulator *e);
+/* test_log.c */
+void test_log_callback(const emulator *e);
 
 #endif

@@ -77,11 +77,11 @@ fn find_op(name: &str) -> PyResult<&'static miosa::OpSpec> {
 }
 
 /// A call ready to run: the (possibly option-carrying) client, the operation and its values.
-struct Prepared {
-    client: miosa::Client,
-    op: &'static miosa::OpSpec,
-    args: Vec<miosa::Arg>,
-    params: Map<String, Value>,
+pub(crate) struct Prepared {
+    pub(crate) client: miosa::Client,
+    pub(crate) op: &'static miosa::OpSpec,
+    pub(crate) args: Vec<miosa::Arg>,
+    pub(crate) params: Map<String, Value>,
 }
 
 /// Applies `wrap` (a model class) to an object, or to each object of a list.
@@ -106,7 +106,7 @@ pub fn wrap_json<'py>(
     }
 }
 
-fn output_to_py(
+pub(crate) fn output_to_py(
     py: Python<'_>,
     output: miosa::Output,
     wrap: Option<&Bound<'_, PyAny>>,
@@ -128,7 +128,7 @@ pub struct NativeClient {
 }
 
 impl NativeClient {
-    fn client(&self) -> PyResult<miosa::Client> {
+    pub(crate) fn client(&self) -> PyResult<miosa::Client> {
         self.inner
             .read()
             .unwrap_or_else(PoisonError::into_inner)
@@ -136,7 +136,7 @@ impl NativeClient {
             .ok_or_else(|| usage("the client is closed"))
     }
 
-    fn prepare(
+    pub(crate) fn prepare(
         &self,
         op: &str,
         args: &Bound<'_, PyTuple>,
@@ -270,8 +270,11 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
-            let output = block(py, client.invoke(op, args, params))?;
-            output_to_py(py, output, wrap)
+            let (output, response) =
+                block(py, client.with_response(client.invoke(op, args, params)))?;
+            let value = output_to_py(py, output, wrap)?;
+            crate::observe::attach_request_id(py, &value, &response)?;
+            Ok(value)
         })
     }
 
@@ -314,10 +317,15 @@ impl NativeClient {
                 )
             })?;
             // Dropping this future (task cancelled) drops the core's task, which aborts the request.
-            let output = Guarded::new(client.invoke(op, args, params))
-                .await
-                .map_err(|e| from_core(&e))?;
-            Python::attach(|py| output_to_py(py, output, wrap.as_ref().map(|w| w.bind(py))))
+            let (output, response) =
+                Guarded::new(client.with_response(client.invoke(op, args, params)))
+                    .await
+                    .map_err(|e| from_core(&e))?;
+            Python::attach(|py| {
+                let value = output_to_py(py, output, wrap.as_ref().map(|w| w.bind(py)))?;
+                crate::observe::attach_request_id(py, &value, &response)?;
+                Ok(value)
+            })
         })
         .await
     }

@@ -6,6 +6,7 @@
 mod client;
 mod convert;
 mod errors;
+mod observe;
 mod pager;
 mod shutdown;
 mod stream;
@@ -47,6 +48,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(errors::error_from_response, m)?)?;
     m.add_function(wrap_pyfunction!(redacted, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    observe::install(m)?;
     shutdown::install(m)?;
     Ok(())
 }

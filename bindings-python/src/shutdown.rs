@@ -23,6 +23,11 @@ static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// How long exit waits for wakes in flight (each needs only the GIL for a moment).
 const EXIT_WAIT: Duration = Duration::from_secs(2);
 
+/// Whether the interpreter is shutting down (no more calls into Python).
+pub fn finalizing() -> bool {
+    FINALIZING.load(Ordering::SeqCst)
+}
+
 struct GuardedWaker(Waker);
 
 impl Wake for GuardedWaker {

@@ -299,6 +299,20 @@ def root_class(asynchronous: bool) -> str:
     return "_AsyncRoot" if asynchronous else "_SyncRoot"
 
 
+# Hand-written helpers (in `_observe.py`) that a generated namespace class also carries.
+NAMESPACE_MIXINS = {("sandbox", "files"): "SandboxFileTransfers"}
+
+
+def class_bases(ns: tuple, asynchronous: bool, stub: bool) -> str:
+    """The bases of a namespace class: `Namespace` at run time (which gives
+    `with_raw_response`), its typed form in stubs, plus any hand-written helpers."""
+    prefix = "Async" if asynchronous else ""
+    bases = [f"{prefix}RawResponses" if stub else "Namespace"]
+    if ns in NAMESPACE_MIXINS:
+        bases.append(prefix + NAMESPACE_MIXINS[ns])
+    return f"({', '.join(bases)})"
+
+
 def render_classes(ops: list[Op], asynchronous: bool, stub: bool) -> str:
     spaces, kids, members = tree(ops)
     out = []
@@ -309,7 +323,7 @@ def render_classes(ops: list[Op], asynchronous: bool, stub: bool) -> str:
             doc = "Every operation of the API, grouped in namespaces."
         else:
             doc = f"`{'.'.join(ns)}` operations."
-        out.append(f"\n\nclass {name}{'' if stub else '(Namespace)'}:\n    \"\"\"{doc}\"\"\"\n\n")
+        out.append(f"\n\nclass {name}{class_bases(ns, asynchronous, stub)}:\n    \"\"\"{doc}\"\"\"\n\n")
         for child in kids[ns]:
             cls = class_name(child, asynchronous)
             if stub:
@@ -339,6 +353,7 @@ def render_ops(ops: list[Op]) -> str:
         + "from . import _models as _m\n"
         + "from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback\n"
         + "from ._native import NOT_GIVEN\n"
+        + "from ._observe import AsyncSandboxFileTransfers, SandboxFileTransfers\n"
     )
     return head + render_classes(ops, False, False) + render_classes(ops, True, False)
 
@@ -351,6 +366,7 @@ def render_stubs(ops: list[Op], models) -> str:
         + "from ._base import AsyncEventStream, AsyncPager\n"
         + f"from ._models import {model_names}\n"
         + "from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager\n"
+        + "from ._observe import AsyncRawResponses, AsyncSandboxFileTransfers, RawResponses, SandboxFileTransfers\n"
     )
     return head + render_classes(ops, False, True) + render_classes(ops, True, True)
 

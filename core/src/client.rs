@@ -216,12 +216,14 @@ impl Client {
         F: Future<Output = Result<T>> + Send + 'static,
     {
         let cancel = self.cancel.clone();
-        let fut = async move {
+        // A caller collecting the raw response (`with_response`) sees this task's responses too.
+        let raw_slot = crate::raw::current_slot();
+        let fut = crate::raw::in_slot(raw_slot, async move {
             match cancel {
                 Some(token) => token.run(fut).await,
                 None => fut.await,
             }
-        };
+        });
         match self.engine() {
             Ok(engine) => Task {
                 inner: TaskInner::Running(engine.handle().spawn(fut)),

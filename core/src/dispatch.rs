@@ -62,7 +62,7 @@ pub(crate) async fn execute(
 
 /// Turns a JSON answer into what the table promises: the envelope unwrapped, a list
 /// out of its wrapper object, and each model checked against the model table.
-fn shape(returns: Returns, body: Value) -> Result<Value> {
+pub(crate) fn shape(returns: Returns, body: Value) -> Result<Value> {
     let mut value = unwrap_envelope(body);
     match returns {
         Returns::List(item) => {

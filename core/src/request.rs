@@ -103,6 +103,8 @@ pub(crate) struct Prepared {
     pub(crate) body_limit: BodyLimit,
     /// For a stream: the event types that end it.
     pub(crate) stream_end: &'static [&'static str],
+    /// What logs name the request by: the path template, never ids' values or a query.
+    pub(crate) route: String,
 }
 
 /// A size cap and the setting it comes from, which the error names.
@@ -182,6 +184,7 @@ impl Prepared {
             idempotency_key: None,
             body_limit: BodyLimit::for_returns(config, defaults, returns),
             stream_end: &[],
+            route: path.split('?').next().unwrap_or_default().to_owned(),
         })
     }
 }
@@ -351,6 +354,7 @@ pub(crate) fn prepare(
         idempotency_key,
         body_limit: BodyLimit::for_returns(config, defaults, op.returns),
         stream_end: op.stream_end,
+        route: op.path.to_owned(),
     })
 }
 

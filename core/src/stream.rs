@@ -69,7 +69,9 @@ impl EventStream {
         cancel: Option<CancelToken>,
     ) -> Result<Self> {
         let response = transport
-            .with_retries(&prepared, || transport.connect_stream(&prepared, None))
+            .with_retries(&prepared, |attempt| {
+                transport.connect_stream(&prepared, None, attempt)
+            })
             .await?;
         let (tx, rx) = mpsc::channel(CHANNEL_EVENTS);
         let max_event_bytes = usize::try_from(prepared.body_limit.bytes).unwrap_or(usize::MAX);
@@ -315,7 +317,7 @@ impl Reader {
                 }
                 match self
                     .transport
-                    .connect_stream(&self.prepared, Some(&last_id))
+                    .connect_stream(&self.prepared, Some(&last_id), reconnects + 1)
                     .await
                 {
                     // 204 No Content: the server says the stream is over.

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::runtime::Runtime;
@@ -195,7 +195,7 @@ impl Transport {
         mut attempt_fn: F,
     ) -> Result<T>
     where
-        F: FnMut() -> Fut,
+        F: FnMut(u32) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
         let policy = self.config().retry().clone();
@@ -207,7 +207,7 @@ impl Transport {
             let mut attempt = 1;
             loop {
                 started.store(attempt, Ordering::Relaxed);
-                match attempt_fn().await {
+                match attempt_fn(attempt).await {
                     Ok(value) => {
                         budget.refund();
                         return Ok(value);
@@ -220,12 +220,22 @@ impl Transport {
                         if !may_retry {
                             return Err(err.with_attempts(attempt));
                         }
+                        let wait = retry::backoff(&policy, attempt, err.retry_after());
+                        crate::log::emit(&crate::log::LogRecord {
+                            level: crate::log::LogLevel::Debug,
+                            method: prepared.method.as_str(),
+                            route: prepared.route.clone(),
+                            status: err.status(),
+                            attempt,
+                            duration: wait,
+                            request_id: err.request_id().map(str::to_owned),
+                            error: Some(format!("retrying after {} ms", wait.as_millis())),
+                        });
                         *last_failure
                             .lock()
                             .unwrap_or_else(std::sync::PoisonError::into_inner) =
                             Some(err.to_string());
-                        tokio::time::sleep(retry::backoff(&policy, attempt, err.retry_after()))
-                            .await;
+                        tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
                 }
@@ -259,16 +269,33 @@ impl Transport {
     /// Sends a request and reads its whole body within its limit; non-2xx
     /// statuses become errors.
     pub(crate) async fn send(&self, prepared: &Prepared) -> Result<Bytes> {
-        self.with_retries(prepared, || async {
+        self.with_retries(prepared, |attempt| async move {
             let response = self
-                .request(prepared, true)
-                .send()
-                .await
-                .map_err(|e| Error::from_reqwest(&e))?;
-            let response = check_status(response).await?;
+                .exchange(prepared, self.request(prepared, true), attempt)
+                .await?;
             read_bounded(response, prepared.body_limit).await
         })
         .await
+    }
+
+    /// Sends one attempt and waits for its head: logs it, notes it for a raw
+    /// response, and turns a non-2xx status into its error.
+    pub(crate) async fn exchange(
+        &self,
+        prepared: &Prepared,
+        request: reqwest::RequestBuilder,
+        attempt: u32,
+    ) -> Result<reqwest::Response> {
+        let started = Instant::now();
+        let outcome = match request.send().await {
+            Ok(response) => {
+                crate::raw::record(&response);
+                check_status(response).await
+            }
+            Err(e) => Err(Error::from_reqwest(&e)),
+        };
+        log_attempt(prepared, attempt, started, &outcome);
+        outcome
     }
 
     /// Opens (or, with `last_event_id`, reopens) a stream's connection:
@@ -277,12 +304,13 @@ impl Transport {
         &self,
         prepared: &Prepared,
         last_event_id: Option<&str>,
+        attempt: u32,
     ) -> Result<reqwest::Response> {
         let mut req = self.request(prepared, false);
         if let Some(id) = last_event_id {
             req = req.header("Last-Event-ID", id);
         }
-        let response = tokio::time::timeout(prepared.timeout, req.send())
+        tokio::time::timeout(prepared.timeout, self.exchange(prepared, req, attempt))
             .await
             .map_err(|_| {
                 let message = if last_event_id.is_some() {
@@ -292,8 +320,6 @@ impl Transport {
                 };
                 Error::new(ErrorKind::Timeout, message)
             })?
-            .map_err(|e| Error::from_reqwest(&e))?;
-        check_status(response).await
     }
 
     /// Whether a stream of this request may be reopened after a cut: always
@@ -307,6 +333,40 @@ impl Transport {
             }
         }
     }
+}
+
+/// One log record for an attempt: its status and request id, or why it failed.
+fn log_attempt(
+    prepared: &Prepared,
+    attempt: u32,
+    started: Instant,
+    outcome: &Result<reqwest::Response>,
+) {
+    use crate::log::{LogLevel, LogRecord};
+    let duration = started.elapsed();
+    let record = match outcome {
+        Ok(response) => LogRecord {
+            level: LogLevel::Info,
+            method: prepared.method.as_str(),
+            route: prepared.route.clone(),
+            status: Some(response.status().as_u16()),
+            attempt,
+            duration,
+            request_id: crate::raw::request_id_of(response.headers()),
+            error: None,
+        },
+        Err(err) => LogRecord {
+            level: LogLevel::Warn,
+            method: prepared.method.as_str(),
+            route: prepared.route.clone(),
+            status: err.status(),
+            attempt,
+            duration,
+            request_id: err.request_id().map(str::to_owned),
+            error: Some(err.to_string()),
+        },
+    };
+    crate::log::emit(&record);
 }
 
 /// Whether a failed attempt of this request may be sent again.

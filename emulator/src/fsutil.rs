@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::ffi::{CString, c_int};
 use std::fs::File;
-use std::io::{ErrorKind, Read, Write};
+use std::io::{ErrorKind, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -325,11 +325,11 @@ fn children_of(fd: &OwnedFd, dir: &Path) -> ApiResult<Vec<(PathBuf, std::fs::Met
     Ok(out)
 }
 
-/// Reads a regular file below `root`.
-pub fn read_file(root: &Path, path: &Path) -> ApiResult<Vec<u8>> {
+/// Opens a regular file below `root` for reading (answers stream from it).
+pub fn open_file(root: &Path, path: &Path) -> ApiResult<File> {
     let b = Beneath::open(root)?;
     // O_NONBLOCK: a FIFO made by a command must not hang the request.
-    let mut file = File::from(b.open_at(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?);
+    let file = File::from(b.open_at(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?);
     let meta = file.metadata()?;
     if meta.is_dir() {
         return Err(ApiError::validation("path", "is a directory"));
@@ -338,9 +338,7 @@ pub fn read_file(root: &Path, path: &Path) -> ApiResult<Vec<u8>> {
         return Err(ApiError::validation("path", "is not a regular file"));
     }
     b.check_links(path, &meta)?;
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    Ok(file)
 }
 
 /// Writes (creates or replaces the content of) a regular file below `root`,

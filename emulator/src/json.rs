@@ -19,7 +19,7 @@ use crate::errors::{ApiError, ApiResult};
 use crate::strict::Tracker;
 
 /// Largest JSON body accepted (bodies are already buffered by the pipeline).
-const MAX_JSON: usize = 64 * 1024 * 1024;
+const MAX_JSON: usize = 128 * 1024 * 1024;
 
 /// A JSON object body; an absent, empty or `null` body reads as `{}`.
 #[derive(Debug, Default, Clone)]

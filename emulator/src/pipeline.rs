@@ -22,11 +22,14 @@ use crate::util;
 use crate::verbose;
 
 /// Largest request body accepted.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Large enough for a 64 MiB file sent base64 in a JSON body (about 86 MiB).
+const MAX_BODY: usize = 128 * 1024 * 1024;
 /// How many requests the log keeps.
 const LOG_CAP: usize = 10_000;
 /// Non-JSON bodies up to this size are kept as text in the log.
 const TEXT_CAP: usize = 64 * 1024;
+/// Bodies above this are logged by length only, so uploads are not kept in the log.
+const LOGGED_BODY_CAP: usize = 1024 * 1024;
 
 /// Recorded requests, oldest first.
 #[derive(Debug, Default)]
@@ -223,7 +226,7 @@ fn record(
         };
         hdrs.insert(name.as_str().to_owned(), json!(shown));
     }
-    let json_body = if body.is_empty() {
+    let json_body = if body.is_empty() || body.len() > LOGGED_BODY_CAP {
         Value::Null
     } else {
         serde_json::from_slice::<Value>(body).unwrap_or(Value::Null)

@@ -13,6 +13,7 @@ from ._native import NOT_GIVEN, NotGiven
 from . import _models
 from ._models import *  # noqa: F401,F403  (every typed model)
 from ._native import Event, EventStream, Page, Pager, __version__
+from ._observe import ProgressCallback, RawResponse
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -49,6 +50,8 @@ __all__ = [
     "Pager",
     "AsyncPager",
     "Model",
+    "RawResponse",
+    "ProgressCallback",
     "webhooks",
     "MiosaError",
     "AuthenticationError",

@@ -24,6 +24,7 @@ from typing import (
 )
 
 from ._native import redacted
+from ._observe import RawResponses
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
@@ -57,18 +58,21 @@ class Model:
     this version does not know are in `extra`; `to_dict()` has everything as the
     server sent it. Models compare by value, pickle, and never print secrets."""
 
-    __slots__ = ("_data",)
+    __slots__ = ("_data", "_request_id")
     _fields: Tuple[str, ...] = ()
     _secret: "frozenset[str]" = frozenset()
     _token_urls: "frozenset[str]" = frozenset()
     # Fields holding other models (or lists of them), shown through their own repr.
     _nested: Dict[str, type] = {}
     _data: Dict[str, Any]
+    _request_id: Optional[str]
 
     def __init__(self, data: Optional[Mapping[str, Any]] = None, **fields: Any) -> None:
         merged = dict(data) if data is not None else {}
         merged.update(fields)
         object.__setattr__(self, "_data", merged)
+        # The `x-request-id` of the response this model came from (set by the client).
+        object.__setattr__(self, "_request_id", None)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is read-only; use to_dict() for a mutable copy")
@@ -140,7 +144,7 @@ class Model:
         return (type(self), (self._data,))
 
 
-class Namespace:
+class Namespace(RawResponses):
     """A group of operations sharing the client's native handle."""
 
     __slots__ = ("_call", "_acall", "_pager")

@@ -1,6 +1,6 @@
 """The compiled module: a generic client over the core's operation table."""
 
-from typing import Any, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
+from typing import Any, Callable, Dict, Generic, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 _T = TypeVar("_T")
 
@@ -141,3 +141,28 @@ def error_from_response(
     """The exception the core builds for a non-success response."""
 
 def _panic_for_tests(message: str) -> None: ...
+def call_raw(native: NativeClient, *args: Any) -> Tuple[Any, int, List[Tuple[str, str]], Optional[str]]: ...
+async def acall_raw(native: NativeClient, *args: Any) -> Tuple[Any, int, List[Tuple[str, str]], Optional[str]]: ...
+def download_to_path(
+    native: NativeClient, sandbox_id: str, remote_path: str, local_path: str, on_progress: Optional[Callable[[int, Optional[int]], Any]] = None
+) -> int: ...
+async def adownload_to_path(
+    native: NativeClient, sandbox_id: str, remote_path: str, local_path: str, on_progress: Optional[Callable[[int, Optional[int]], Any]] = None
+) -> int: ...
+def upload_from_path(
+    native: NativeClient,
+    sandbox_id: str,
+    remote_path: str,
+    local_path: str,
+    on_progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+    wrap: Any = None,
+) -> Any: ...
+async def aupload_from_path(
+    native: NativeClient,
+    sandbox_id: str,
+    remote_path: str,
+    local_path: str,
+    on_progress: Optional[Callable[[int, Optional[int]], Any]] = None,
+    wrap: Any = None,
+) -> Any: ...
+def set_log_handler(handler: Optional[Callable[[str, str, Dict[str, Any]], Any]]) -> None: ...

@@ -4,6 +4,7 @@
 from . import _models as _m
 from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback
 from ._native import NOT_GIVEN
+from ._observe import AsyncSandboxFileTransfers, SandboxFileTransfers
 
 
 class ExecAPI(Namespace):
@@ -1733,7 +1734,7 @@ class SandboxExecAPI(Namespace):
         return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
-class SandboxFilesAPI(Namespace):
+class SandboxFilesAPI(Namespace, SandboxFileTransfers):
     """`sandbox.files` operations."""
 
     __slots__ = ()
@@ -3716,7 +3717,7 @@ class AsyncSandboxExecAPI(Namespace):
         return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
-class AsyncSandboxFilesAPI(Namespace):
+class AsyncSandboxFilesAPI(Namespace, AsyncSandboxFileTransfers):
     """`sandbox.files` operations."""
 
     __slots__ = ()

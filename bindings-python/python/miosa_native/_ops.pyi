@@ -4,9 +4,10 @@ from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Seq
 from ._base import AsyncEventStream, AsyncPager
 from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
+from ._observe import AsyncRawResponses, AsyncSandboxFileTransfers, RawResponses, SandboxFileTransfers
 
 
-class ExecAPI:
+class ExecAPI(RawResponses):
     """`exec` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -24,7 +25,7 @@ class ExecAPI:
         """
 
 
-class CreditsAPI:
+class CreditsAPI(RawResponses):
     """`credits` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -47,7 +48,7 @@ class CreditsAPI:
         """
 
 
-class AdminTenantsAPI:
+class AdminTenantsAPI(RawResponses):
     """`admin.tenants` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -88,7 +89,7 @@ class AdminTenantsAPI:
         """
 
 
-class AdminAPI:
+class AdminAPI(RawResponses):
     """`admin` operations."""
 
     tenants: AdminTenantsAPI
@@ -96,7 +97,7 @@ class AdminAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
 
-class OrgInvitesAPI:
+class OrgInvitesAPI(RawResponses):
     """`org_invites` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -140,7 +141,7 @@ class OrgInvitesAPI:
         """
 
 
-class WorkspaceInvitesAPI:
+class WorkspaceInvitesAPI(RawResponses):
     """`workspace_invites` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -184,7 +185,7 @@ class WorkspaceInvitesAPI:
         """
 
 
-class WorkspaceMembersAPI:
+class WorkspaceMembersAPI(RawResponses):
     """`workspace_members` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -218,7 +219,7 @@ class WorkspaceMembersAPI:
         """
 
 
-class CommandCenterAPI:
+class CommandCenterAPI(RawResponses):
     """`command_center` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -262,7 +263,7 @@ class CommandCenterAPI:
         """
 
 
-class EmbeddingsAPI:
+class EmbeddingsAPI(RawResponses):
     """`embeddings` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -278,7 +279,7 @@ class EmbeddingsAPI:
         """
 
 
-class CompletionsAPI:
+class CompletionsAPI(RawResponses):
     """`completions` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -307,7 +308,7 @@ class CompletionsAPI:
         """
 
 
-class VolumesAPI:
+class VolumesAPI(RawResponses):
     """`volumes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -376,7 +377,7 @@ class VolumesAPI:
         """
 
 
-class StorageAPI:
+class StorageAPI(RawResponses):
     """`storage` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -426,7 +427,7 @@ class StorageAPI:
         """
 
 
-class DatabasesAPI:
+class DatabasesAPI(RawResponses):
     """`databases` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -488,7 +489,7 @@ class DatabasesAPI:
         """
 
 
-class DeploymentsAPI:
+class DeploymentsAPI(RawResponses):
     """`deployments` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -564,7 +565,7 @@ class DeploymentsAPI:
         """
 
 
-class SnapshotsAPI:
+class SnapshotsAPI(RawResponses):
     """`snapshots` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -605,7 +606,7 @@ class SnapshotsAPI:
         """
 
 
-class ApiKeysAPI:
+class ApiKeysAPI(RawResponses):
     """`api_keys` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -651,7 +652,7 @@ class ApiKeysAPI:
         """
 
 
-class AuditLogAPI:
+class AuditLogAPI(RawResponses):
     """`audit_log` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -671,7 +672,7 @@ class AuditLogAPI:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
-class QuotasAPI:
+class QuotasAPI(RawResponses):
     """`quotas` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -698,7 +699,7 @@ class QuotasAPI:
         """
 
 
-class UsageAPI:
+class UsageAPI(RawResponses):
     """`usage` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -743,7 +744,7 @@ class UsageAPI:
         """
 
 
-class WebhooksAPI:
+class WebhooksAPI(RawResponses):
     """`webhooks` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -806,7 +807,7 @@ class WebhooksAPI:
         """
 
 
-class WorkspacesAPI:
+class WorkspacesAPI(RawResponses):
     """`workspaces` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -872,7 +873,7 @@ class WorkspacesAPI:
         """
 
 
-class DesktopAPI:
+class DesktopAPI(RawResponses):
     """`desktop` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -952,7 +953,7 @@ class DesktopAPI:
         """
 
 
-class ComputerMetricsAPI:
+class ComputerMetricsAPI(RawResponses):
     """`computer.metrics` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -968,7 +969,7 @@ class ComputerMetricsAPI:
         """
 
 
-class ComputerAutoStopAPI:
+class ComputerAutoStopAPI(RawResponses):
     """`computer.auto_stop` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -991,7 +992,7 @@ class ComputerAutoStopAPI:
         """
 
 
-class ComputerPortsAPI:
+class ComputerPortsAPI(RawResponses):
     """`computer.ports` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1028,7 +1029,7 @@ class ComputerPortsAPI:
         """
 
 
-class ComputerEnvAPI:
+class ComputerEnvAPI(RawResponses):
     """`computer.env` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1069,7 +1070,7 @@ class ComputerEnvAPI:
         """
 
 
-class ComputerAPI:
+class ComputerAPI(RawResponses):
     """`computer` operations."""
 
     env: ComputerEnvAPI
@@ -1132,7 +1133,7 @@ class ComputerAPI:
         """
 
 
-class ComputersAPI:
+class ComputersAPI(RawResponses):
     """`computers` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1184,7 +1185,7 @@ class ComputersAPI:
         """
 
 
-class TenantAPI:
+class TenantAPI(RawResponses):
     """`tenant` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1246,7 +1247,7 @@ class TenantAPI:
         """
 
 
-class SandboxTemplatesAPI:
+class SandboxTemplatesAPI(RawResponses):
     """`sandbox_templates` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1284,7 +1285,7 @@ class SandboxTemplatesAPI:
         """
 
 
-class SandboxTerminalAPI:
+class SandboxTerminalAPI(RawResponses):
     """`sandbox.terminal` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1307,7 +1308,7 @@ class SandboxTerminalAPI:
         """
 
 
-class SandboxTagsAPI:
+class SandboxTagsAPI(RawResponses):
     """`sandbox.tags` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1340,7 +1341,7 @@ class SandboxTagsAPI:
         """
 
 
-class SandboxSnapshotsAPI:
+class SandboxSnapshotsAPI(RawResponses):
     """`sandbox.snapshots` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1372,7 +1373,7 @@ class SandboxSnapshotsAPI:
         """
 
 
-class SandboxPreviewsAPI:
+class SandboxPreviewsAPI(RawResponses):
     """`sandbox.previews` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1412,7 +1413,7 @@ class SandboxPreviewsAPI:
         """
 
 
-class SandboxShareAPI:
+class SandboxShareAPI(RawResponses):
     """`sandbox.share` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1442,7 +1443,7 @@ class SandboxShareAPI:
         """
 
 
-class SandboxProcessesAPI:
+class SandboxProcessesAPI(RawResponses):
     """`sandbox.processes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1484,7 +1485,7 @@ class SandboxProcessesAPI:
         """
 
 
-class SandboxEnvAPI:
+class SandboxEnvAPI(RawResponses):
     """`sandbox.env` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1514,7 +1515,7 @@ class SandboxEnvAPI:
         """
 
 
-class SandboxEventsAPI:
+class SandboxEventsAPI(RawResponses):
     """`sandbox.events` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1530,7 +1531,7 @@ class SandboxEventsAPI:
         """
 
 
-class SandboxExecAPI:
+class SandboxExecAPI(RawResponses):
     """`sandbox.exec` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1572,7 +1573,7 @@ class SandboxExecAPI:
         """
 
 
-class SandboxFilesAPI:
+class SandboxFilesAPI(RawResponses, SandboxFileTransfers):
     """`sandbox.files` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1656,7 +1657,7 @@ class SandboxFilesAPI:
         """
 
 
-class SandboxAPI:
+class SandboxAPI(RawResponses):
     """`sandbox` operations."""
 
     files: SandboxFilesAPI
@@ -1673,7 +1674,7 @@ class SandboxAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
 
-class SandboxesAPI:
+class SandboxesAPI(RawResponses):
     """`sandboxes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1766,7 +1767,7 @@ class SandboxesAPI:
         """
 
 
-class _SyncRoot:
+class _SyncRoot(RawResponses):
     """Every operation of the API, grouped in namespaces."""
 
     sandboxes: SandboxesAPI
@@ -1810,7 +1811,7 @@ class _SyncRoot:
         """
 
 
-class AsyncExecAPI:
+class AsyncExecAPI(AsyncRawResponses):
     """`exec` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1828,7 +1829,7 @@ class AsyncExecAPI:
         """
 
 
-class AsyncCreditsAPI:
+class AsyncCreditsAPI(AsyncRawResponses):
     """`credits` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1851,7 +1852,7 @@ class AsyncCreditsAPI:
         """
 
 
-class AsyncAdminTenantsAPI:
+class AsyncAdminTenantsAPI(AsyncRawResponses):
     """`admin.tenants` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1892,7 +1893,7 @@ class AsyncAdminTenantsAPI:
         """
 
 
-class AsyncAdminAPI:
+class AsyncAdminAPI(AsyncRawResponses):
     """`admin` operations."""
 
     tenants: AsyncAdminTenantsAPI
@@ -1900,7 +1901,7 @@ class AsyncAdminAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
 
-class AsyncOrgInvitesAPI:
+class AsyncOrgInvitesAPI(AsyncRawResponses):
     """`org_invites` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1944,7 +1945,7 @@ class AsyncOrgInvitesAPI:
         """
 
 
-class AsyncWorkspaceInvitesAPI:
+class AsyncWorkspaceInvitesAPI(AsyncRawResponses):
     """`workspace_invites` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -1988,7 +1989,7 @@ class AsyncWorkspaceInvitesAPI:
         """
 
 
-class AsyncWorkspaceMembersAPI:
+class AsyncWorkspaceMembersAPI(AsyncRawResponses):
     """`workspace_members` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2022,7 +2023,7 @@ class AsyncWorkspaceMembersAPI:
         """
 
 
-class AsyncCommandCenterAPI:
+class AsyncCommandCenterAPI(AsyncRawResponses):
     """`command_center` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2066,7 +2067,7 @@ class AsyncCommandCenterAPI:
         """
 
 
-class AsyncEmbeddingsAPI:
+class AsyncEmbeddingsAPI(AsyncRawResponses):
     """`embeddings` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2082,7 +2083,7 @@ class AsyncEmbeddingsAPI:
         """
 
 
-class AsyncCompletionsAPI:
+class AsyncCompletionsAPI(AsyncRawResponses):
     """`completions` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2111,7 +2112,7 @@ class AsyncCompletionsAPI:
         """
 
 
-class AsyncVolumesAPI:
+class AsyncVolumesAPI(AsyncRawResponses):
     """`volumes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2180,7 +2181,7 @@ class AsyncVolumesAPI:
         """
 
 
-class AsyncStorageAPI:
+class AsyncStorageAPI(AsyncRawResponses):
     """`storage` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2230,7 +2231,7 @@ class AsyncStorageAPI:
         """
 
 
-class AsyncDatabasesAPI:
+class AsyncDatabasesAPI(AsyncRawResponses):
     """`databases` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2292,7 +2293,7 @@ class AsyncDatabasesAPI:
         """
 
 
-class AsyncDeploymentsAPI:
+class AsyncDeploymentsAPI(AsyncRawResponses):
     """`deployments` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2368,7 +2369,7 @@ class AsyncDeploymentsAPI:
         """
 
 
-class AsyncSnapshotsAPI:
+class AsyncSnapshotsAPI(AsyncRawResponses):
     """`snapshots` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2409,7 +2410,7 @@ class AsyncSnapshotsAPI:
         """
 
 
-class AsyncApiKeysAPI:
+class AsyncApiKeysAPI(AsyncRawResponses):
     """`api_keys` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2455,7 +2456,7 @@ class AsyncApiKeysAPI:
         """
 
 
-class AsyncAuditLogAPI:
+class AsyncAuditLogAPI(AsyncRawResponses):
     """`audit_log` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2475,7 +2476,7 @@ class AsyncAuditLogAPI:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
-class AsyncQuotasAPI:
+class AsyncQuotasAPI(AsyncRawResponses):
     """`quotas` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2502,7 +2503,7 @@ class AsyncQuotasAPI:
         """
 
 
-class AsyncUsageAPI:
+class AsyncUsageAPI(AsyncRawResponses):
     """`usage` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2547,7 +2548,7 @@ class AsyncUsageAPI:
         """
 
 
-class AsyncWebhooksAPI:
+class AsyncWebhooksAPI(AsyncRawResponses):
     """`webhooks` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2610,7 +2611,7 @@ class AsyncWebhooksAPI:
         """
 
 
-class AsyncWorkspacesAPI:
+class AsyncWorkspacesAPI(AsyncRawResponses):
     """`workspaces` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2676,7 +2677,7 @@ class AsyncWorkspacesAPI:
         """
 
 
-class AsyncDesktopAPI:
+class AsyncDesktopAPI(AsyncRawResponses):
     """`desktop` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2756,7 +2757,7 @@ class AsyncDesktopAPI:
         """
 
 
-class AsyncComputerMetricsAPI:
+class AsyncComputerMetricsAPI(AsyncRawResponses):
     """`computer.metrics` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2772,7 +2773,7 @@ class AsyncComputerMetricsAPI:
         """
 
 
-class AsyncComputerAutoStopAPI:
+class AsyncComputerAutoStopAPI(AsyncRawResponses):
     """`computer.auto_stop` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2795,7 +2796,7 @@ class AsyncComputerAutoStopAPI:
         """
 
 
-class AsyncComputerPortsAPI:
+class AsyncComputerPortsAPI(AsyncRawResponses):
     """`computer.ports` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2832,7 +2833,7 @@ class AsyncComputerPortsAPI:
         """
 
 
-class AsyncComputerEnvAPI:
+class AsyncComputerEnvAPI(AsyncRawResponses):
     """`computer.env` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2873,7 +2874,7 @@ class AsyncComputerEnvAPI:
         """
 
 
-class AsyncComputerAPI:
+class AsyncComputerAPI(AsyncRawResponses):
     """`computer` operations."""
 
     env: AsyncComputerEnvAPI
@@ -2936,7 +2937,7 @@ class AsyncComputerAPI:
         """
 
 
-class AsyncComputersAPI:
+class AsyncComputersAPI(AsyncRawResponses):
     """`computers` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -2988,7 +2989,7 @@ class AsyncComputersAPI:
         """
 
 
-class AsyncTenantAPI:
+class AsyncTenantAPI(AsyncRawResponses):
     """`tenant` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3050,7 +3051,7 @@ class AsyncTenantAPI:
         """
 
 
-class AsyncSandboxTemplatesAPI:
+class AsyncSandboxTemplatesAPI(AsyncRawResponses):
     """`sandbox_templates` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3088,7 +3089,7 @@ class AsyncSandboxTemplatesAPI:
         """
 
 
-class AsyncSandboxTerminalAPI:
+class AsyncSandboxTerminalAPI(AsyncRawResponses):
     """`sandbox.terminal` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3111,7 +3112,7 @@ class AsyncSandboxTerminalAPI:
         """
 
 
-class AsyncSandboxTagsAPI:
+class AsyncSandboxTagsAPI(AsyncRawResponses):
     """`sandbox.tags` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3144,7 +3145,7 @@ class AsyncSandboxTagsAPI:
         """
 
 
-class AsyncSandboxSnapshotsAPI:
+class AsyncSandboxSnapshotsAPI(AsyncRawResponses):
     """`sandbox.snapshots` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3176,7 +3177,7 @@ class AsyncSandboxSnapshotsAPI:
         """
 
 
-class AsyncSandboxPreviewsAPI:
+class AsyncSandboxPreviewsAPI(AsyncRawResponses):
     """`sandbox.previews` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3216,7 +3217,7 @@ class AsyncSandboxPreviewsAPI:
         """
 
 
-class AsyncSandboxShareAPI:
+class AsyncSandboxShareAPI(AsyncRawResponses):
     """`sandbox.share` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3246,7 +3247,7 @@ class AsyncSandboxShareAPI:
         """
 
 
-class AsyncSandboxProcessesAPI:
+class AsyncSandboxProcessesAPI(AsyncRawResponses):
     """`sandbox.processes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3288,7 +3289,7 @@ class AsyncSandboxProcessesAPI:
         """
 
 
-class AsyncSandboxEnvAPI:
+class AsyncSandboxEnvAPI(AsyncRawResponses):
     """`sandbox.env` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3318,7 +3319,7 @@ class AsyncSandboxEnvAPI:
         """
 
 
-class AsyncSandboxEventsAPI:
+class AsyncSandboxEventsAPI(AsyncRawResponses):
     """`sandbox.events` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3334,7 +3335,7 @@ class AsyncSandboxEventsAPI:
         """
 
 
-class AsyncSandboxExecAPI:
+class AsyncSandboxExecAPI(AsyncRawResponses):
     """`sandbox.exec` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3376,7 +3377,7 @@ class AsyncSandboxExecAPI:
         """
 
 
-class AsyncSandboxFilesAPI:
+class AsyncSandboxFilesAPI(AsyncRawResponses, AsyncSandboxFileTransfers):
     """`sandbox.files` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3460,7 +3461,7 @@ class AsyncSandboxFilesAPI:
         """
 
 
-class AsyncSandboxAPI:
+class AsyncSandboxAPI(AsyncRawResponses):
     """`sandbox` operations."""
 
     files: AsyncSandboxFilesAPI
@@ -3477,7 +3478,7 @@ class AsyncSandboxAPI:
     def __init__(self, native: NativeClient) -> None: ...
 
 
-class AsyncSandboxesAPI:
+class AsyncSandboxesAPI(AsyncRawResponses):
     """`sandboxes` operations."""
 
     def __init__(self, native: NativeClient) -> None: ...
@@ -3570,7 +3571,7 @@ class AsyncSandboxesAPI:
         """
 
 
-class _AsyncRoot:
+class _AsyncRoot(AsyncRawResponses):
     """Every operation of the API, grouped in namespaces."""
 
     sandboxes: AsyncSandboxesAPI

@@ -11,6 +11,7 @@ use axum::routing::{delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
 
 use super::{Resp, ok, running};
 use crate::errors::{ApiError, ApiResult};
@@ -117,12 +118,29 @@ async fn computer_write(State(app): State<App>, Path(id): Path<String>, body: Bo
 
 async fn read_file(app: &App, id: &str, path: &str, sandbox_only: bool) -> ApiResult<Response> {
     let (dir, p) = locate(app, id, path, sandbox_only).await?;
-    let bytes = fsutil::blocking(move || fsutil::read_file(&dir, &p)).await?;
-    let mut resp = Bytes::from(bytes).into_response();
-    resp.headers_mut().insert(
+    let file = fsutil::blocking(move || fsutil::open_file(&dir, &p)).await?;
+    let length = file.metadata()?.len();
+    // Streamed from disk in chunks: a large file is never held whole.
+    let chunks =
+        futures_util::stream::unfold(Some(tokio::fs::File::from_std(file)), |file| async move {
+            let mut file = file?;
+            let mut buf = vec![0u8; 64 * 1024];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(Bytes::from(buf)), Some(file)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        });
+    let mut resp = axum::body::Body::from_stream(chunks).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/octet-stream"),
     );
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     Ok(resp)
 }
 
