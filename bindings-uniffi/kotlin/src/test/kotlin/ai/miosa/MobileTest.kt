@@ -125,6 +125,7 @@ class MobileTest {
 
         val sandbox = client.sandboxes().get("sbx_fixture").toString()
         assertTrue(sandbox.startsWith("Sandbox"), sandbox)
+        assertTrue(sandbox.contains("templateId: "), "Kotlin field names: $sandbox")
         assertFalse(Regex("""\b[a-z]+_[a-z_]+:""").containsMatchIn(sandbox), "no snake_case field names: $sandbox")
         val params = SandboxFilesWatchParams(path = "/workspace").toString()
         assertEquals("SandboxFilesWatchParams { path: \"/workspace\" }", params)
