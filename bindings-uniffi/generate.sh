@@ -18,6 +18,9 @@ trap 'rm -rf "$tmp"' EXIT
 "$D/uniffi-bindgen" generate "$D/libmiosa_uniffi.so" -l kotlin -l swift -n \
   --config uniffi.toml -o "$tmp/out" >/dev/null
 
+# What UniFFI's templates do not give Kotlin and Swift users (see the script's docstring).
+python3 bindings-uniffi/postprocess.py "$tmp/out/ai/miosa/miosa.kt" "$tmp/out/Miosa.swift"
+
 # generated file -> its place in the Maven project and the Swift package
 map=(
   "ai/miosa/miosa.kt:kotlin/src/main/kotlin/ai/miosa/miosa.kt"

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use mcore::{Dialect, Input};
 
-use crate::errors::{MiosaError, invalid};
+use crate::errors::{MiosaError, invalid, usage};
 
 /// Settings of a new client; every field is optional and defaults to the core's
 /// value. Every value is checked by the core, as in every other language: a bad
@@ -198,16 +198,37 @@ impl fmt::Debug for RequestOptions {
     }
 }
 
-/// What every namespace object holds: the core client (which, for clients
-/// made with `with_cancellation`, carries the token that cancels their calls).
-#[derive(Debug, Clone)]
+/// What every namespace object holds: a slot shared with its `Client` that the
+/// client empties when it is closed, so a namespace object that the garbage
+/// collector has not reached yet keeps no runtime, thread or socket alive.
+#[derive(Clone)]
 pub(crate) struct Handle {
-    pub(crate) client: mcore::Client,
+    slot: Arc<RwLock<Option<mcore::Client>>>,
 }
 
 impl Handle {
     fn new(client: mcore::Client) -> Self {
-        Self { client }
+        Self {
+            slot: Arc::new(RwLock::new(Some(client))),
+        }
+    }
+
+    /// The core client (for clients made with `with_cancellation`, the one
+    /// carrying the token), or a usage error once its `Client` was closed.
+    pub(crate) fn client(&self) -> Result<mcore::Client, MiosaError> {
+        let slot = self.slot.read().unwrap_or_else(PoisonError::into_inner);
+        slot.clone().ok_or_else(|| usage("the client was closed"))
+    }
+
+    fn release(&self) {
+        let mut slot = self.slot.write().unwrap_or_else(PoisonError::into_inner);
+        slot.take();
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handle")
     }
 }
 
@@ -244,11 +265,35 @@ impl CancellationToken {
 
 /// A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
 /// on the client's own runtime, so it can be awaited from any dispatcher or actor.
-/// `toString()`/`description` never shows the API key.
-#[derive(Debug, uniffi::Object)]
+/// `toString()`/`description` shows the base URL only, never the API key.
+#[derive(uniffi::Object)]
 #[uniffi::export(Debug)]
 pub struct Client {
+    core: mcore::Client,
     pub(crate) inner: Handle,
+}
+
+impl Client {
+    fn wrap(core: mcore::Client) -> Arc<Self> {
+        Arc::new(Self {
+            inner: Handle::new(core.clone()),
+            core,
+        })
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Client(baseUrl={})", self.base_url())
+    }
+}
+
+/// Closing the foreign object frees the core client at once, even while
+/// namespace objects taken from it still wait for the garbage collector.
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.inner.release();
+    }
 }
 
 #[uniffi::export]
@@ -263,9 +308,7 @@ impl Client {
     ) -> Result<Arc<Self>, MiosaError> {
         let input = options.unwrap_or_default().to_input(api_key);
         let client = mcore::Client::from_input(&input, Dialect::CAMEL_SECONDS)?;
-        Ok(Arc::new(Self {
-            inner: Handle::new(client),
-        }))
+        Ok(Self::wrap(client))
     }
 
     /// A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL` (the same as `Client()`).
@@ -277,34 +320,26 @@ impl Client {
     /// The settings in effect as JSON text (snake_case names, seconds), secrets redacted.
     pub fn settings_json(&self) -> String {
         serde_json::json!({
-            "settings": self.inner.client.config().summary(),
-            "options": self.inner.client.options().summary(),
+            "settings": self.core.config().summary(),
+            "options": self.core.options().summary(),
         })
         .to_string()
     }
 
     /// A client sharing this one's connections whose calls all carry `options`.
     pub fn with_options(&self, options: RequestOptions) -> Result<Arc<Self>, MiosaError> {
-        Ok(Arc::new(Self {
-            inner: Handle {
-                client: self.inner.client.with_options(options.to_core()?)?,
-            },
-        }))
+        Ok(Self::wrap(self.core.with_options(options.to_core()?)?))
     }
 
     /// A client sharing this one's connections whose calls, streams and pagers
     /// end with `MiosaError.Cancelled` once `token` is cancelled.
     pub fn with_cancellation(&self, token: Arc<CancellationToken>) -> Arc<Self> {
-        Arc::new(Self {
-            inner: Handle {
-                client: self.inner.client.with_cancel(token.token.clone()),
-            },
-        })
+        Self::wrap(self.core.with_cancel(token.token.clone()))
     }
 
     /// The API root this client talks to.
     pub fn base_url(&self) -> String {
-        mcore::redact::url(self.inner.client.config().base_url())
+        mcore::redact::url(self.core.config().base_url())
     }
 
     /// Sends one request to any path of the API and returns the JSON answer
@@ -330,13 +365,13 @@ impl Client {
         let body = body
             .map(|text| crate::convert::json_value("body", &text))
             .transpose()?;
-        let value = self.inner.client.request_json(method, &path, body).await?;
+        let value = self.core.request_json(method, &path, body).await?;
         Ok(value.to_string())
     }
 
     /// Downloads the raw bytes of any path of the API.
     pub async fn request_bytes(&self, path: String) -> Result<Vec<u8>, MiosaError> {
-        let bytes = self.inner.client.request_bytes(&path).await?;
+        let bytes = self.core.request_bytes(&path).await?;
         Ok(bytes.to_vec())
     }
 }

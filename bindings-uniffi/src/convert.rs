@@ -22,7 +22,7 @@ pub(crate) async fn call(
 ) -> Result<Output, MiosaError> {
     let op = find(name)?;
     // A client made with a cancellation token cancels its own calls in the core.
-    Ok(handle.client.invoke(op, args, params).await?)
+    Ok(handle.client()?.invoke(op, args, params).await?)
 }
 
 /// A lazy pager over every item of a paginated operation.
@@ -33,7 +33,7 @@ pub(crate) fn pager(
     params: Map<String, Value>,
 ) -> Result<PagerCell, MiosaError> {
     let op = find(name)?;
-    Ok(PagerCell::new(handle.client.pager(op, args, params)?))
+    Ok(PagerCell::new(handle.client()?.pager(op, args, params)?))
 }
 
 fn find(name: &str) -> Result<&'static mcore::OpSpec, MiosaError> {

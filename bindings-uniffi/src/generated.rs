@@ -127,19 +127,19 @@ impl fmt::Debug for Sandbox {
             s.field("ready", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            s.field("templateId", v);
         }
         if let Some(v) = &self.size {
             s.field("size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpu_count", v);
+            s.field("cpuCount", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            s.field("memoryMb", v);
         }
         if let Some(v) = &self.disk_size_mb {
-            s.field("disk_size_mb", v);
+            s.field("diskSizeMb", v);
         }
         if let Some(v) = &self.env {
             s.field("env", v);
@@ -151,43 +151,43 @@ impl fmt::Debug for Sandbox {
             s.field("tags", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            s.field("timeoutSec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idle_timeout_sec", v);
+            s.field("idleTimeoutSec", v);
         }
         if let Some(v) = &self.persistent {
             s.field("persistent", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("always_on", v);
+            s.field("alwaysOn", v);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            s.field("projectId", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.preview_url {
-            s.field("preview_url", &mcore::models::without_query(v));
+            s.field("previewUrl", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.preview_domain {
-            s.field("preview_domain", v);
+            s.field("previewDomain", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -267,7 +267,7 @@ impl fmt::Debug for Computer {
         let v = &self.status;
         s.field("status", v);
         if let Some(v) = &self.template_type {
-            s.field("template_type", v);
+            s.field("templateType", v);
         }
         if let Some(v) = &self.size {
             s.field("size", v);
@@ -276,25 +276,25 @@ impl fmt::Debug for Computer {
             s.field("visibility", v);
         }
         if let Some(v) = &self.ip_address {
-            s.field("ip_address", v);
+            s.field("ipAddress", v);
         }
         if let Some(v) = &self.preview_domain {
-            s.field("preview_domain", v);
+            s.field("previewDomain", v);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -347,12 +347,12 @@ impl fmt::Debug for ExecResult {
             s.field("stderr", v);
         }
         let v = &self.exit_code;
-        s.field("exit_code", v);
+        s.field("exitCode", v);
         if let Some(v) = &self.success {
             s.field("success", v);
         }
         if let Some(v) = &self.duration_ms {
-            s.field("duration_ms", v);
+            s.field("durationMs", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -409,10 +409,10 @@ impl fmt::Debug for SandboxProcess {
             s.field("status", v);
         }
         if let Some(v) = &self.exit_code {
-            s.field("exit_code", v);
+            s.field("exitCode", v);
         }
         if let Some(v) = &self.started_at {
-            s.field("started_at", v);
+            s.field("startedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -526,13 +526,13 @@ impl fmt::Debug for Webhook {
             s.field("secret", &convert::Redacted);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -589,25 +589,25 @@ impl fmt::Debug for WebhookDelivery {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.webhook_id {
-            s.field("webhook_id", v);
+            s.field("webhookId", v);
         }
         if let Some(v) = &self.event_type {
-            s.field("event_type", v);
+            s.field("eventType", v);
         }
         if let Some(v) = &self.status_code {
-            s.field("status_code", v);
+            s.field("statusCode", v);
         }
         if let Some(v) = &self.success {
             s.field("success", v);
         }
         if let Some(v) = &self.attempted_at {
-            s.field("attempted_at", v);
+            s.field("attemptedAt", v);
         }
         if let Some(v) = &self.duration_ms {
-            s.field("duration_ms", v);
+            s.field("durationMs", v);
         }
         if let Some(v) = &self.response_body {
-            s.field("response_body", v);
+            s.field("responseBody", v);
         }
         if let Some(v) = &self.error {
             s.field("error", v);
@@ -650,14 +650,14 @@ impl fmt::Debug for Share {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Share");
         let v = &self.share_id;
-        s.field("share_id", v);
+        s.field("shareId", v);
         let v = &self.share_url;
-        s.field("share_url", &mcore::models::without_query(v));
+        s.field("shareUrl", &mcore::models::without_query(v));
         if let Some(v) = &self.scope {
             s.field("scope", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -703,7 +703,7 @@ impl fmt::Debug for PreviewToken {
             s.field("scope", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -754,7 +754,7 @@ impl fmt::Debug for Preview {
             s.field("port", v);
         }
         if let Some(v) = &self.sandbox_id {
-            s.field("sandbox_id", v);
+            s.field("sandboxId", v);
         }
         if let Some(v) = &self.url {
             s.field("url", &mcore::models::without_query(v));
@@ -763,7 +763,7 @@ impl fmt::Debug for Preview {
             s.field("status", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -810,13 +810,13 @@ impl fmt::Debug for PreviewShare {
             s.field("url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.share_url {
-            s.field("share_url", &mcore::models::without_query(v));
+            s.field("shareUrl", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.preview_id {
-            s.field("preview_id", v);
+            s.field("previewId", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -873,16 +873,16 @@ impl fmt::Debug for Snapshot {
             s.field("status", v);
         }
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.sandbox_id {
-            s.field("sandbox_id", v);
+            s.field("sandboxId", v);
         }
         if let Some(v) = &self.size_bytes {
-            s.field("size_bytes", v);
+            s.field("sizeBytes", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -942,7 +942,7 @@ impl fmt::Debug for Template {
             s.field("aliases", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -999,7 +999,7 @@ impl fmt::Debug for FileEntry {
             s.field("size", v);
         }
         if let Some(v) = &self.modified_at {
-            s.field("modified_at", v);
+            s.field("modifiedAt", v);
         }
         if let Some(v) = &self.children {
             s.field("children", v);
@@ -1038,7 +1038,7 @@ impl fmt::Debug for FileWritten {
         let v = &self.path;
         s.field("path", v);
         if let Some(v) = &self.size_bytes {
-            s.field("size_bytes", v);
+            s.field("sizeBytes", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1125,10 +1125,10 @@ impl fmt::Debug for EnvVar {
             s.field("encrypted", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1222,10 +1222,10 @@ impl fmt::Debug for Port {
             s.field("url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1262,7 +1262,7 @@ impl fmt::Debug for AutoStop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AutoStop");
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         let v = &self.seconds;
         s.field("seconds", v);
@@ -1310,19 +1310,19 @@ impl fmt::Debug for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Metrics");
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.window {
             s.field("window", v);
         }
         if let Some(v) = &self.cpu_percent {
-            s.field("cpu_percent", v);
+            s.field("cpuPercent", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            s.field("memoryMb", v);
         }
         if let Some(v) = &self.disk_mb {
-            s.field("disk_mb", v);
+            s.field("diskMb", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1484,7 +1484,7 @@ impl fmt::Debug for TerminalSession {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("TerminalSession");
         let v = &self.session_id;
-        s.field("session_id", v);
+        s.field("sessionId", v);
         if let Some(v) = &self.cols {
             s.field("cols", v);
         }
@@ -1501,10 +1501,10 @@ impl fmt::Debug for TerminalSession {
             s.field("status", v);
         }
         if let Some(v) = &self.stream_url {
-            s.field("stream_url", &mcore::models::without_query(v));
+            s.field("streamUrl", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1576,7 +1576,7 @@ impl fmt::Debug for Tenant {
             s.field("status", v);
         }
         if let Some(v) = &self.suspended_reason {
-            s.field("suspended_reason", v);
+            s.field("suspendedReason", v);
         }
         if let Some(v) = &self.limits {
             s.field("limits", v);
@@ -1591,10 +1591,10 @@ impl fmt::Debug for Tenant {
             s.field("metadata", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1634,10 +1634,10 @@ impl fmt::Debug for PreviewDomain {
             s.field("domain", v);
         }
         if let Some(v) = &self.verified_at {
-            s.field("verified_at", v);
+            s.field("verifiedAt", v);
         }
         if let Some(v) = &self.cname_target {
-            s.field("cname_target", v);
+            s.field("cnameTarget", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1743,34 +1743,34 @@ impl fmt::Debug for Branding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Branding");
         if let Some(v) = &self.product_name {
-            s.field("product_name", v);
+            s.field("productName", v);
         }
         if let Some(v) = &self.app_name {
-            s.field("app_name", v);
+            s.field("appName", v);
         }
         if let Some(v) = &self.logo_url {
-            s.field("logo_url", v);
+            s.field("logoUrl", v);
         }
         if let Some(v) = &self.favicon_url {
-            s.field("favicon_url", v);
+            s.field("faviconUrl", v);
         }
         if let Some(v) = &self.support_url {
-            s.field("support_url", v);
+            s.field("supportUrl", v);
         }
         if let Some(v) = &self.support_email {
-            s.field("support_email", v);
+            s.field("supportEmail", v);
         }
         if let Some(v) = &self.primary_color {
-            s.field("primary_color", v);
+            s.field("primaryColor", v);
         }
         if let Some(v) = &self.background_color {
-            s.field("background_color", v);
+            s.field("backgroundColor", v);
         }
         if let Some(v) = &self.custom_css {
-            s.field("custom_css", v);
+            s.field("customCss", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1807,10 +1807,10 @@ impl fmt::Debug for UsageReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageReport");
         if let Some(v) = &self.period_start {
-            s.field("period_start", v);
+            s.field("periodStart", v);
         }
         if let Some(v) = &self.period_end {
-            s.field("period_end", v);
+            s.field("periodEnd", v);
         }
         let v = &self.results;
         s.field("results", v);
@@ -1861,25 +1861,25 @@ impl fmt::Debug for UsageSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageSummary");
         if let Some(v) = &self.period_start {
-            s.field("period_start", v);
+            s.field("periodStart", v);
         }
         if let Some(v) = &self.period_end {
-            s.field("period_end", v);
+            s.field("periodEnd", v);
         }
         if let Some(v) = &self.compute_hours {
-            s.field("compute_hours", v);
+            s.field("computeHours", v);
         }
         if let Some(v) = &self.storage_gb {
-            s.field("storage_gb", v);
+            s.field("storageGb", v);
         }
         if let Some(v) = &self.bandwidth_gb {
-            s.field("bandwidth_gb", v);
+            s.field("bandwidthGb", v);
         }
         if let Some(v) = &self.ai_tokens {
-            s.field("ai_tokens", v);
+            s.field("aiTokens", v);
         }
         if let Some(v) = &self.total_credits {
-            s.field("total_credits", v);
+            s.field("totalCredits", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1927,19 +1927,19 @@ impl fmt::Debug for UsageSession {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.started_at {
-            s.field("started_at", v);
+            s.field("startedAt", v);
         }
         if let Some(v) = &self.ended_at {
-            s.field("ended_at", v);
+            s.field("endedAt", v);
         }
         if let Some(v) = &self.duration_sec {
-            s.field("duration_sec", v);
+            s.field("durationSec", v);
         }
         if let Some(v) = &self.credit_cost {
-            s.field("credit_cost", v);
+            s.field("creditCost", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -1985,21 +1985,21 @@ impl fmt::Debug for Quota {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Quota");
         let v = &self.external_user_id;
-        s.field("external_user_id", v);
+        s.field("externalUserId", v);
         if let Some(v) = &self.max_sandboxes {
-            s.field("max_sandboxes", v);
+            s.field("maxSandboxes", v);
         }
         if let Some(v) = &self.max_concurrent {
-            s.field("max_concurrent", v);
+            s.field("maxConcurrent", v);
         }
         if let Some(v) = &self.max_credit_cents {
-            s.field("max_credit_cents", v);
+            s.field("maxCreditCents", v);
         }
         if let Some(v) = &self.max_storage_gb {
-            s.field("max_storage_gb", v);
+            s.field("maxStorageGb", v);
         }
         if let Some(v) = &self.current_sandboxes {
-            s.field("current_sandboxes", v);
+            s.field("currentSandboxes", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2059,13 +2059,13 @@ impl fmt::Debug for AuditEntry {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.actor_id {
-            s.field("actor_id", v);
+            s.field("actorId", v);
         }
         if let Some(v) = &self.actor_type {
-            s.field("actor_type", v);
+            s.field("actorType", v);
         }
         if let Some(v) = &self.action {
             s.field("action", v);
@@ -2074,16 +2074,16 @@ impl fmt::Debug for AuditEntry {
             s.field("resource", v);
         }
         if let Some(v) = &self.resource_id {
-            s.field("resource_id", v);
+            s.field("resourceId", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.ip_address {
-            s.field("ip_address", v);
+            s.field("ipAddress", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2158,22 +2158,22 @@ impl fmt::Debug for ApiKey {
             s.field("token", &convert::Redacted);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         if let Some(v) = &self.last_used_at {
-            s.field("last_used_at", v);
+            s.field("lastUsedAt", v);
         }
         if let Some(v) = &self.revoked_at {
-            s.field("revoked_at", v);
+            s.field("revokedAt", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2230,10 +2230,10 @@ impl fmt::Debug for Workspace {
             s.field("description", v);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2276,7 +2276,7 @@ impl fmt::Debug for WorkspaceStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspaceStats");
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.computers {
             s.field("computers", v);
@@ -2334,22 +2334,22 @@ impl fmt::Debug for WorkspaceUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspaceUsage");
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.period {
             s.field("period", v);
         }
         if let Some(v) = &self.period_start {
-            s.field("period_start", v);
+            s.field("periodStart", v);
         }
         if let Some(v) = &self.period_end {
-            s.field("period_end", v);
+            s.field("periodEnd", v);
         }
         if let Some(v) = &self.compute_seconds {
-            s.field("compute_seconds", v);
+            s.field("computeSeconds", v);
         }
         if let Some(v) = &self.credit_cents {
-            s.field("credit_cents", v);
+            s.field("creditCents", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2392,7 +2392,7 @@ impl fmt::Debug for Member {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("Member");
         let v = &self.user_id;
-        s.field("user_id", v);
+        s.field("userId", v);
         if let Some(v) = &self.email {
             s.field("email", v);
         }
@@ -2400,10 +2400,10 @@ impl fmt::Debug for Member {
             s.field("role", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.joined_at {
-            s.field("joined_at", v);
+            s.field("joinedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2468,25 +2468,25 @@ impl fmt::Debug for Invite {
             s.field("role", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if self.token.is_some() {
             s.field("token", &convert::Redacted);
         }
         if let Some(v) = &self.invite_url {
-            s.field("invite_url", &mcore::models::without_query(v));
+            s.field("inviteUrl", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.status {
             s.field("status", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         if let Some(v) = &self.accepted_at {
-            s.field("accepted_at", v);
+            s.field("acceptedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2538,13 +2538,13 @@ impl fmt::Debug for InvitePreview {
             s.field("email", v);
         }
         if let Some(v) = &self.tenant_name {
-            s.field("tenant_name", v);
+            s.field("tenantName", v);
         }
         if let Some(v) = &self.role {
             s.field("role", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         if let Some(v) = &self.expired {
             s.field("expired", v);
@@ -2601,16 +2601,16 @@ impl fmt::Debug for InviteAcceptance {
         let v = &self.accepted;
         s.field("accepted", v);
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.role {
             s.field("role", v);
         }
         if let Some(v) = &self.user_id {
-            s.field("user_id", v);
+            s.field("userId", v);
         }
         if let Some(v) = &self.email {
             s.field("email", v);
@@ -2679,19 +2679,19 @@ impl fmt::Debug for Deployment {
             s.field("status", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            s.field("projectId", v);
         }
         if let Some(v) = &self.url {
             s.field("url", v);
         }
         if let Some(v) = &self.public_url {
-            s.field("public_url", v);
+            s.field("publicUrl", v);
         }
         if let Some(v) = &self.active_version_id {
-            s.field("active_version_id", v);
+            s.field("activeVersionId", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2808,10 +2808,10 @@ impl fmt::Debug for Database {
             s.field("region", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            s.field("sizeGb", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2923,7 +2923,7 @@ impl fmt::Debug for Volume {
             s.field("name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            s.field("sizeGb", v);
         }
         if let Some(v) = &self.status {
             s.field("status", v);
@@ -2932,7 +2932,7 @@ impl fmt::Debug for Volume {
             s.field("region", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -2980,19 +2980,19 @@ impl fmt::Debug for VolumeAttachment {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.volume_id {
-            s.field("volume_id", v);
+            s.field("volumeId", v);
         }
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.mount_path {
-            s.field("mount_path", v);
+            s.field("mountPath", v);
         }
         if let Some(v) = &self.status {
             s.field("status", v);
         }
         if let Some(v) = &self.attached_at {
-            s.field("attached_at", v);
+            s.field("attachedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3046,7 +3046,7 @@ impl fmt::Debug for Bucket {
             s.field("public", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3094,19 +3094,19 @@ impl fmt::Debug for StoredObject {
         let v = &self.key;
         s.field("key", v);
         if let Some(v) = &self.bucket_id {
-            s.field("bucket_id", v);
+            s.field("bucketId", v);
         }
         if let Some(v) = &self.size {
             s.field("size", v);
         }
         if let Some(v) = &self.content_type {
-            s.field("content_type", v);
+            s.field("contentType", v);
         }
         if let Some(v) = &self.etag {
             s.field("etag", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3154,7 +3154,7 @@ impl fmt::Debug for SignedUrl {
             s.field("headers", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3211,16 +3211,16 @@ impl fmt::Debug for AgentSession {
             s.field("status", v);
         }
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.tenant_id {
-            s.field("tenant_id", v);
+            s.field("tenantId", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.updated_at {
-            s.field("updated_at", v);
+            s.field("updatedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3262,7 +3262,7 @@ impl fmt::Debug for CreditBalance {
             s.field("currency", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3315,7 +3315,7 @@ impl fmt::Debug for CreditTransaction {
             s.field("description", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3941,7 +3941,7 @@ impl fmt::Debug for SandboxesCreateParams {
             s.field("wait", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            s.field("templateId", v);
         }
         if let Some(v) = &self.name {
             s.field("name", v);
@@ -3953,13 +3953,13 @@ impl fmt::Debug for SandboxesCreateParams {
             s.field("size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpu_count", v);
+            s.field("cpuCount", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            s.field("memoryMb", v);
         }
         if let Some(v) = &self.disk_size_mb {
-            s.field("disk_size_mb", v);
+            s.field("diskSizeMb", v);
         }
         if let Some(v) = &self.env {
             s.field("env", v);
@@ -3968,55 +3968,55 @@ impl fmt::Debug for SandboxesCreateParams {
             s.field("metadata", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            s.field("timeoutSec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idle_timeout_sec", v);
+            s.field("idleTimeoutSec", v);
         }
         if let Some(v) = &self.persistent {
             s.field("persistent", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("always_on", v);
+            s.field("alwaysOn", v);
         }
         if let Some(v) = &self.region {
             s.field("region", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allow_provision", v);
+            s.field("allowProvision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.workspace_slug {
-            s.field("workspace_slug", v);
+            s.field("workspaceSlug", v);
         }
         if let Some(v) = &self.workspace_name {
-            s.field("workspace_name", v);
+            s.field("workspaceName", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            s.field("projectId", v);
         }
         if let Some(v) = &self.project_slug {
-            s.field("project_slug", v);
+            s.field("projectSlug", v);
         }
         if let Some(v) = &self.project_name {
-            s.field("project_name", v);
+            s.field("projectName", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.tags {
             s.field("tags", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4067,13 +4067,13 @@ impl fmt::Debug for SandboxesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesListParams");
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.state {
             s.field("state", v);
@@ -4150,13 +4150,13 @@ impl fmt::Debug for SandboxesUpdateParams {
             s.field("metadata", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("always_on", v);
+            s.field("alwaysOn", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            s.field("timeoutSec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idle_timeout_sec", v);
+            s.field("idleTimeoutSec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4195,7 +4195,7 @@ impl fmt::Debug for SandboxesPreviewTokenParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesPreviewTokenParams");
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            s.field("expiresIn", v);
         }
         if let Some(v) = &self.scope {
             s.field("scope", v);
@@ -4257,25 +4257,25 @@ impl fmt::Debug for SandboxesForkParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesForkParams");
         if let Some(v) = &self.snapshot_id {
-            s.field("snapshot_id", v);
+            s.field("snapshotId", v);
         }
         if let Some(v) = &self.name {
             s.field("name", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            s.field("timeoutSec", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            s.field("templateId", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4814,7 +4814,7 @@ impl fmt::Debug for SandboxShareCreateParams {
             s.field("scope", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            s.field("expiresIn", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4849,7 +4849,7 @@ impl fmt::Debug for SandboxPreviewsShareParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxPreviewsShareParams");
         if let Some(v) = &self.expires_in_sec {
-            s.field("expires_in_sec", v);
+            s.field("expiresInSec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4906,13 +4906,13 @@ impl fmt::Debug for SandboxSnapshotsCreateParams {
             s.field("keep", v);
         }
         if let Some(v) = &self.retention_seconds {
-            s.field("retention_seconds", v);
+            s.field("retentionSeconds", v);
         }
         if let Some(v) = &self.expiration_seconds {
-            s.field("expiration_seconds", v);
+            s.field("expirationSeconds", v);
         }
         if let Some(v) = &self.expiration_days {
-            s.field("expiration_days", v);
+            s.field("expirationDays", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5052,7 +5052,7 @@ impl fmt::Debug for SandboxTemplatesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesListParams");
         if let Some(v) = &self.include_aliases {
-            s.field("include_aliases", v);
+            s.field("includeAliases", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5106,7 +5106,7 @@ impl fmt::Debug for SandboxTemplatesCreateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.build_spec {
-            s.field("build_spec", v);
+            s.field("buildSpec", v);
         }
         if let Some(v) = &self.description {
             s.field("description", v);
@@ -5115,7 +5115,7 @@ impl fmt::Debug for SandboxTemplatesCreateParams {
             s.field("metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5224,7 +5224,7 @@ impl fmt::Debug for ComputersCreateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.template_type {
-            s.field("template_type", v);
+            s.field("templateType", v);
         }
         if let Some(v) = &self.size {
             s.field("size", v);
@@ -5236,19 +5236,19 @@ impl fmt::Debug for ComputersCreateParams {
             s.field("visibility", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allow_provision", v);
+            s.field("allowProvision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5298,13 +5298,13 @@ impl fmt::Debug for ComputersListParams {
             s.field("page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            s.field("perPage", v);
         }
         if let Some(v) = &self.status {
             s.field("status", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5439,19 +5439,19 @@ impl fmt::Debug for ComputerStartParams {
             s.field("environment", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environment_id", v);
+            s.field("environmentId", v);
         }
         if let Some(v) = &self.env_id {
-            s.field("env_id", v);
+            s.field("envId", v);
         }
         if let Some(v) = &self.no_env {
-            s.field("no_env", v);
+            s.field("noEnv", v);
         }
         if let Some(v) = &self.env {
             s.field("env", v);
         }
         if let Some(v) = &self.fail_fast {
-            s.field("fail_fast", v);
+            s.field("failFast", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5532,10 +5532,10 @@ impl fmt::Debug for ComputerResizeParams {
             s.field("size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpu_count", v);
+            s.field("cpuCount", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            s.field("memoryMb", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5574,7 +5574,7 @@ impl fmt::Debug for ComputerMoveParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerMoveParams");
         if let Some(v) = &self.host_id {
-            s.field("host_id", v);
+            s.field("hostId", v);
         }
         if let Some(v) = &self.region {
             s.field("region", v);
@@ -5941,7 +5941,7 @@ impl fmt::Debug for WorkspacesListParams {
             s.field("page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            s.field("perPage", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6158,7 +6158,7 @@ impl fmt::Debug for WebhooksCreateParams {
             s.field("metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6314,7 +6314,7 @@ impl fmt::Debug for UsageGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageGetParams");
         if let Some(v) = &self.group_by {
-            s.field("group_by", v);
+            s.field("groupBy", v);
         }
         if let Some(v) = &self.period {
             s.field("period", v);
@@ -6326,7 +6326,7 @@ impl fmt::Debug for UsageGetParams {
             s.field("end", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6381,7 +6381,7 @@ impl fmt::Debug for UsageSessionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageSessionsParams");
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            s.field("computerId", v);
         }
         if let Some(v) = &self.since {
             s.field("since", v);
@@ -6393,7 +6393,7 @@ impl fmt::Debug for UsageSessionsParams {
             s.field("limit", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            s.field("perPage", v);
         }
         if let Some(v) = &self.page {
             s.field("page", v);
@@ -6443,16 +6443,16 @@ impl fmt::Debug for QuotasSetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("QuotasSetParams");
         if let Some(v) = &self.max_sandboxes {
-            s.field("max_sandboxes", v);
+            s.field("maxSandboxes", v);
         }
         if let Some(v) = &self.max_concurrent {
-            s.field("max_concurrent", v);
+            s.field("maxConcurrent", v);
         }
         if let Some(v) = &self.max_storage_gb {
-            s.field("max_storage_gb", v);
+            s.field("maxStorageGb", v);
         }
         if let Some(v) = &self.max_credit_cents {
-            s.field("max_credit_cents", v);
+            s.field("maxCreditCents", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6513,13 +6513,13 @@ impl fmt::Debug for AuditLogListParams {
             s.field("type", v);
         }
         if let Some(v) = &self.actor_id {
-            s.field("actor_id", v);
+            s.field("actorId", v);
         }
         if let Some(v) = &self.resource_type {
-            s.field("resource_type", v);
+            s.field("resourceType", v);
         }
         if let Some(v) = &self.resource_id {
-            s.field("resource_id", v);
+            s.field("resourceId", v);
         }
         if let Some(v) = &self.after {
             s.field("after", v);
@@ -6579,13 +6579,13 @@ impl fmt::Debug for ApiKeysCreateParams {
             s.field("scopes", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6744,37 +6744,37 @@ impl fmt::Debug for DeploymentsCreateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.source_type {
-            s.field("source_type", v);
+            s.field("sourceType", v);
         }
         if let Some(v) = &self.repo_url {
-            s.field("repo_url", v);
+            s.field("repoUrl", v);
         }
         if let Some(v) = &self.branch {
             s.field("branch", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("build_command", v);
+            s.field("buildCommand", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("run_command", v);
+            s.field("runCommand", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("auto_deploy", v);
+            s.field("autoDeploy", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6833,7 +6833,7 @@ impl fmt::Debug for DeploymentsListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsListParams");
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            s.field("projectId", v);
         }
         if let Some(v) = &self.state {
             s.field("state", v);
@@ -6842,13 +6842,13 @@ impl fmt::Debug for DeploymentsListParams {
             s.field("limit", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.cursor {
             s.field("cursor", v);
@@ -6909,19 +6909,19 @@ impl fmt::Debug for DeploymentsUpdateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("auto_deploy", v);
+            s.field("autoDeploy", v);
         }
         if let Some(v) = &self.metadata {
             s.field("metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7004,7 +7004,7 @@ impl fmt::Debug for DeploymentsPublishParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsPublishParams");
         if let Some(v) = &self.source_sandbox_id {
-            s.field("source_sandbox_id", v);
+            s.field("sourceSandboxId", v);
         }
         if let Some(v) = &self.kind {
             s.field("kind", v);
@@ -7013,34 +7013,34 @@ impl fmt::Debug for DeploymentsPublishParams {
             s.field("environment", v);
         }
         if let Some(v) = &self.output_path {
-            s.field("output_path", v);
+            s.field("outputPath", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("build_command", v);
+            s.field("buildCommand", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("run_command", v);
+            s.field("runCommand", v);
         }
         if let Some(v) = &self.port {
             s.field("port", v);
         }
         if let Some(v) = &self.health_check_path {
-            s.field("health_check_path", v);
+            s.field("healthCheckPath", v);
         }
         if let Some(v) = &self.data_services {
-            s.field("data_services", v);
+            s.field("dataServices", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            s.field("externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            s.field("externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            s.field("externalProjectId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7079,10 +7079,10 @@ impl fmt::Debug for DeploymentsRollbackParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsRollbackParams");
         if let Some(v) = &self.version_id {
-            s.field("version_id", v);
+            s.field("versionId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7162,7 +7162,7 @@ impl fmt::Debug for DatabasesCreateParams {
             s.field("version", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            s.field("sizeGb", v);
         }
         if let Some(v) = &self.plan {
             s.field("plan", v);
@@ -7171,16 +7171,16 @@ impl fmt::Debug for DatabasesCreateParams {
             s.field("region", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            s.field("workspaceId", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            s.field("projectId", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environment_id", v);
+            s.field("environmentId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7275,7 +7275,7 @@ impl fmt::Debug for DatabasesUpdateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            s.field("sizeGb", v);
         }
         if let Some(v) = &self.plan {
             s.field("plan", v);
@@ -7334,7 +7334,7 @@ impl fmt::Debug for StorageCreateBucketParams {
             s.field("public", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7369,7 +7369,7 @@ impl fmt::Debug for StorageUploadObjectParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageUploadObjectParams");
         if let Some(v) = &self.content_type {
-            s.field("content_type", v);
+            s.field("contentType", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7415,10 +7415,10 @@ impl fmt::Debug for StorageSignedUrlParams {
             s.field("method", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            s.field("expiresIn", v);
         }
         if let Some(v) = &self.content_type {
-            s.field("content_type", v);
+            s.field("contentType", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7468,13 +7468,13 @@ impl fmt::Debug for VolumesCreateParams {
             s.field("name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            s.field("sizeGb", v);
         }
         if let Some(v) = &self.region {
             s.field("region", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            s.field("idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7579,7 +7579,7 @@ impl fmt::Debug for CompletionsCreateParams {
             s.field("temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("max_tokens", v);
+            s.field("maxTokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7635,7 +7635,7 @@ impl fmt::Debug for CompletionsStreamParams {
             s.field("temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("max_tokens", v);
+            s.field("maxTokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8031,7 +8031,7 @@ impl fmt::Debug for ExecRunParams {
             s.field("timeout", v);
         }
         if let Some(v) = &self.working_dir {
-            s.field("working_dir", v);
+            s.field("workingDir", v);
         }
         if let Some(v) = &self.env {
             s.field("env", v);

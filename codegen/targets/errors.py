@@ -383,12 +383,17 @@ def render_kotlin(kinds: list[Kind]) -> str:
     return "".join(out)
 
 
+def swift_case(kind: Kind) -> str:
+    return kind.rust[:1].lower() + kind.rust[1:]
+
+
 def render_swift(kinds: list[Kind]) -> str:
     out = [f"// {GENERATED}\n", "// The fields every MiosaError case carries, and its kind.\n\n", "extension MiosaError {\n"]
     out.append("    // Every case carries the same fields.\n")
     out.append("    private var fields: (message: String, status: Int32?, code: String?, body: String?, requestId: String?, "
                "retryAfterMs: Int64?, attempts: Int32) {\n        switch self {\n")
-    cases = [f"let .{k.rust}(m, s, c, b, r, ra, n)" for k in kinds]
+    # bindings-uniffi/postprocess.py gives the Swift cases lowerCamel names.
+    cases = [f"let .{swift_case(k)}(m, s, c, b, r, ra, n)" for k in kinds]
     out.append("        case " + ",\n             ".join(cases) + ":\n")
     out.append("            return (m, s, c, b, r, ra, n)\n        }\n    }\n\n")
     out.append("""    /// The server's (or the client's) message.
@@ -410,7 +415,7 @@ def render_swift(kinds: list[Kind]) -> str:
     public var kind: String {
         switch self {
 """)
-    out.extend(f'        case .{k.rust}: return "{k.kind}"\n' for k in kinds)
+    out.extend(f'        case .{swift_case(k)}: return "{k.kind}"\n' for k in kinds)
     out.append("        }\n    }\n}\n")
     return "".join(out)
 

@@ -94,18 +94,18 @@ def render_model(model: Model) -> str:
         conversions.append(f"            {ident(f.name)}: {value},\n")
         shown = "&convert::Redacted" if f.secret else "&mcore::models::without_query(v)" if f.token_url else "v"
         if f.secret and f.required:
-            debug.append(f"        s.field({rs_str(f.name)}, &convert::Redacted);\n")
+            debug.append(f"        s.field({rs_str(lower_camel(f.name))}, &convert::Redacted);\n")
         elif f.secret:
             debug.append(
                 f"        if self.{ident(f.name)}.is_some() {{\n"
-                f"            s.field({rs_str(f.name)}, &convert::Redacted);\n        }}\n"
+                f"            s.field({rs_str(lower_camel(f.name))}, &convert::Redacted);\n        }}\n"
             )
         elif f.required:
-            debug.append(f"        let v = &self.{ident(f.name)};\n        s.field({rs_str(f.name)}, {shown});\n")
+            debug.append(f"        let v = &self.{ident(f.name)};\n        s.field({rs_str(lower_camel(f.name))}, {shown});\n")
         else:
             debug.append(
                 f"        if let Some(v) = &self.{ident(f.name)} {{\n"
-                f"            s.field({rs_str(f.name)}, {shown});\n        }}\n"
+                f"            s.field({rs_str(lower_camel(f.name))}, {shown});\n        }}\n"
             )
     return (
         f"\n/// {model.doc}\n"
@@ -236,11 +236,11 @@ def render_params(op: Op) -> str:
         if is_sensitive(p.name):
             debug.append(
                 f"        if self.{ident(p.name)}.is_some() {{\n"
-                f"            s.field({rs_str(p.name)}, &convert::Redacted);\n        }}\n"
+                f"            s.field({rs_str(lower_camel(p.name))}, &convert::Redacted);\n        }}\n"
             )
         else:
             debug.append(
-                f"        if let Some(v) = &self.{ident(p.name)} {{\n            s.field({rs_str(p.name)}, v);\n        }}\n"
+                f"        if let Some(v) = &self.{ident(p.name)} {{\n            s.field({rs_str(lower_camel(p.name))}, v);\n        }}\n"
             )
     return (
         f"\n/// Keyword parameters of `{op.name}`; every field is optional.\n"
@@ -484,6 +484,47 @@ def render_swift_pagers(ops: list[Op]) -> str:
     return "".join(out)
 
 
+# --- Kotlin cold flows ---------------------------------------------------------------------------
+
+
+KOTLIN_TYPES = {"str": "String", "int": "Long", "float": "Double", "bool": "Boolean", "map": "String", "list": "String", "json": "String", "bytes": "ByteArray"}
+
+
+def kotlin_param(p) -> str:
+    return f"`{lower_camel(p.name)}`: {'List<String>' if is_strings(p) else KOTLIN_TYPES[p.ty]}"
+
+
+def render_kotlin_flows(ops: list[Op]) -> str:
+    """One `…Flow` function per streaming or paginated operation: nothing is opened until
+    the flow is collected, and every collection opens its own stream or pager."""
+    out = [
+        HEADER,
+        "// Cold flows of the streaming and paginated operations; the machinery is in Extensions.kt.\n",
+        f"package {KOTLIN_PACKAGE}\n\nimport kotlinx.coroutines.flow.Flow\n",
+    ]
+    for op in ops:
+        if op.returns.kind == "events":
+            item, opener, what = "Event", lower_camel(op.function), "opens the stream"
+        elif op.iter_name:
+            m = op.returns.model
+            item, opener, what = "String" if m == "json" else record_name(m), lower_camel(op.iter_name), "walks every page"
+        else:
+            continue
+        receiver = "Client" if op.namespace == () else ns_object(op.namespace)
+        sig = [kotlin_param(p) for p in op.positional]
+        args = [f"`{lower_camel(p.name)}`" for p in op.positional]
+        pname = params_name(op)
+        if pname:
+            sig.append(f"params: {pname}? = null")
+            args.append("params")
+        out.append(
+            f"\n/** `{op.name}` as a cold [Flow]: each collection {what} anew; it is closed when the collector stops. */\n"
+            f"fun {receiver}.{lower_camel(op.function)}Flow({', '.join(sig)}): Flow<{item}> =\n"
+            f"    coldFlow({{ {opener}({', '.join(args)}) }}, {{ it.asFlow() }})\n"
+        )
+    return "".join(out)
+
+
 # --- test dispatchers ---------------------------------------------------------------------------
 
 
@@ -615,6 +656,7 @@ def render(ops: list[Op]) -> dict[str, str]:
         "uniffi.toml": render_config(ops),
         "bindings-uniffi/src/generated.rs": rustfmt(render_rust(ops)),
         f"{kt}/main/kotlin/ai/miosa/Pagers.kt": render_kotlin_pagers(ops),
+        f"{kt}/main/kotlin/ai/miosa/Flows.kt": render_kotlin_flows(ops),
         f"{kt}/test/kotlin/ai/miosa/GeneratedCalls.kt": render_kotlin_calls(ops),
         f"{kt}/test/kotlin/ai/miosa/RedactionTest.kt": render_kotlin_redaction_test(),
         "bindings-uniffi/swift/Sources/Miosa/Pagers.swift": render_swift_pagers(ops),

@@ -36,11 +36,14 @@ impl Engine {
                     format!("cannot start the I/O runtime: {e}"),
                 )
             })?;
-        let http = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")));
+        #[cfg(target_os = "android")]
+        let builder = builder.tls_certs_only(bundled_roots());
+        let http = builder
             .build()
             .or_else(|err| http_without_tls(config, &err))?;
         Ok(Self {
@@ -56,6 +59,16 @@ impl Engine {
             None => unreachable!("the runtime is only taken in Drop"),
         }
     }
+}
+
+/// The bundled Mozilla root store, used on Android where the platform verifier
+/// would first need a JNI initialisation with an application `Context`.
+#[cfg(any(target_os = "android", test))]
+fn bundled_roots() -> Vec<reqwest::Certificate> {
+    webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+        .collect()
 }
 
 /// When TLS cannot be set up (a slim container with no CA certificates), a
@@ -445,4 +458,16 @@ pub(crate) async fn check_status(response: reqwest::Response) -> Result<reqwest:
         retry_after,
         &body,
     ))
+}
+
+#[cfg(test)]
+mod bundled_roots_tests {
+    #[test]
+    fn the_android_root_store_builds_a_client() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let roots = super::bundled_roots();
+        assert!(roots.len() > 100, "only {} roots", roots.len());
+        let built = reqwest::Client::builder().tls_certs_only(roots).build();
+        assert!(built.is_ok(), "{built:?}");
+    }
 }

@@ -5,24 +5,24 @@ extension MiosaError {
     // Every case carries the same fields.
     private var fields: (message: String, status: Int32?, code: String?, body: String?, requestId: String?, retryAfterMs: Int64?, attempts: Int32) {
         switch self {
-        case let .Authentication(m, s, c, b, r, ra, n),
-             let .InsufficientCredits(m, s, c, b, r, ra, n),
-             let .PermissionDenied(m, s, c, b, r, ra, n),
-             let .NotFound(m, s, c, b, r, ra, n),
-             let .Conflict(m, s, c, b, r, ra, n),
-             let .Validation(m, s, c, b, r, ra, n),
-             let .RateLimited(m, s, c, b, r, ra, n),
-             let .Server(m, s, c, b, r, ra, n),
-             let .Api(m, s, c, b, r, ra, n),
-             let .Timeout(m, s, c, b, r, ra, n),
-             let .Connection(m, s, c, b, r, ra, n),
-             let .Decode(m, s, c, b, r, ra, n),
-             let .InvalidArgument(m, s, c, b, r, ra, n),
-             let .Cancelled(m, s, c, b, r, ra, n),
-             let .Usage(m, s, c, b, r, ra, n),
-             let .WebhookVerification(m, s, c, b, r, ra, n),
-             let .LimitExceeded(m, s, c, b, r, ra, n),
-             let .Internal(m, s, c, b, r, ra, n):
+        case let .authentication(m, s, c, b, r, ra, n),
+             let .insufficientCredits(m, s, c, b, r, ra, n),
+             let .permissionDenied(m, s, c, b, r, ra, n),
+             let .notFound(m, s, c, b, r, ra, n),
+             let .conflict(m, s, c, b, r, ra, n),
+             let .validation(m, s, c, b, r, ra, n),
+             let .rateLimited(m, s, c, b, r, ra, n),
+             let .server(m, s, c, b, r, ra, n),
+             let .api(m, s, c, b, r, ra, n),
+             let .timeout(m, s, c, b, r, ra, n),
+             let .connection(m, s, c, b, r, ra, n),
+             let .decode(m, s, c, b, r, ra, n),
+             let .invalidArgument(m, s, c, b, r, ra, n),
+             let .cancelled(m, s, c, b, r, ra, n),
+             let .usage(m, s, c, b, r, ra, n),
+             let .webhookVerification(m, s, c, b, r, ra, n),
+             let .limitExceeded(m, s, c, b, r, ra, n),
+             let .internal(m, s, c, b, r, ra, n):
             return (m, s, c, b, r, ra, n)
         }
     }
@@ -45,24 +45,24 @@ extension MiosaError {
     /// The core's stable name of the error class (`not_found`, `rate_limited`, ...).
     public var kind: String {
         switch self {
-        case .Authentication: return "authentication"
-        case .InsufficientCredits: return "insufficient_credits"
-        case .PermissionDenied: return "permission_denied"
-        case .NotFound: return "not_found"
-        case .Conflict: return "conflict"
-        case .Validation: return "validation"
-        case .RateLimited: return "rate_limited"
-        case .Server: return "server"
-        case .Api: return "api"
-        case .Timeout: return "timeout"
-        case .Connection: return "connection"
-        case .Decode: return "decode"
-        case .InvalidArgument: return "invalid_argument"
-        case .Cancelled: return "cancelled"
-        case .Usage: return "usage"
-        case .WebhookVerification: return "webhook_verification"
-        case .LimitExceeded: return "limit_exceeded"
-        case .Internal: return "internal"
+        case .authentication: return "authentication"
+        case .insufficientCredits: return "insufficient_credits"
+        case .permissionDenied: return "permission_denied"
+        case .notFound: return "not_found"
+        case .conflict: return "conflict"
+        case .validation: return "validation"
+        case .rateLimited: return "rate_limited"
+        case .server: return "server"
+        case .api: return "api"
+        case .timeout: return "timeout"
+        case .connection: return "connection"
+        case .decode: return "decode"
+        case .invalidArgument: return "invalid_argument"
+        case .cancelled: return "cancelled"
+        case .usage: return "usage"
+        case .webhookVerification: return "webhook_verification"
+        case .limitExceeded: return "limit_exceeded"
+        case .internal: return "internal"
         }
     }
 }

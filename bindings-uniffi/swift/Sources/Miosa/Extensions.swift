@@ -68,8 +68,9 @@ extension EventStream: AsyncSequence {
 
 extension Client {
     /// Runs `body` with a client whose calls, streams and pagers are cancelled
-    /// (`MiosaError.Cancelled`) when the current Task is, aborting their requests.
-    /// UniFFI's Swift futures ignore Task cancellation, so this is how a Task cancels a call.
+    /// (`MiosaError.cancelled`) when the current Task is, aborting their requests.
+    /// A single call already aborts with its Task (it throws `CancellationError`);
+    /// this also reaches streams and pagers that `body` hands on to other Tasks.
     public func cancellable<T>(_ body: (Client) async throws -> T) async throws -> T {
         let token = CancellationToken()
         let scoped = withCancellation(token: token)

@@ -362,7 +362,7 @@ private func uniffiCheckCallStatus<E: Swift.Error>(
             }
 
         case CALL_CANCELLED:
-            fatalError("Cancellation not supported yet")
+            throw CancellationError()
 
         default:
             throw UniffiInternalError.unexpectedRustCallStatusCode
@@ -869,6 +869,7 @@ open func get(tenantId: String)async throws  -> Tenant  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -903,6 +904,7 @@ open func list(params: AdminTenantsListParams? = nil)async throws  -> TenantPage
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTenantPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -924,6 +926,7 @@ open func suspend(tenantId: String, params: AdminTenantsSuspendParams? = nil)asy
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -945,6 +948,7 @@ open func unsuspend(tenantId: String)async throws  -> Tenant  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1106,6 +1110,7 @@ open func next()async throws  -> AgentSession?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeAgentSession.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1125,6 +1130,7 @@ open func nextPage()async throws  -> AgentSessionPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeAgentSessionPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1286,6 +1292,7 @@ open func next()async throws  -> ApiKey?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeApiKey.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1305,6 +1312,7 @@ open func nextPage()async throws  -> ApiKeyPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeApiKeyPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1471,6 +1479,7 @@ open func create(params: ApiKeysCreateParams? = nil)async throws  -> ApiKey  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeApiKey_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1492,6 +1501,7 @@ open func get(id: String)async throws  -> ApiKey  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeApiKey_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1526,6 +1536,7 @@ open func list(params: ApiKeysListParams? = nil)async throws  -> ApiKeyPage  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeApiKeyPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1547,6 +1558,7 @@ open func revoke(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1708,6 +1720,7 @@ open func next()async throws  -> AuditEntry?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeAuditEntry.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1727,6 +1740,7 @@ open func nextPage()async throws  -> AuditEntryPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeAuditEntryPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -1885,6 +1899,7 @@ open func list(params: AuditLogListParams? = nil)async throws  -> AuditEntryPage
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAuditEntryPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -2107,7 +2122,7 @@ public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) 
 /**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
- * `toString()`/`description` never shows the API key.
+ * `toString()`/`description` shows the base URL only, never the API key.
  */
 public protocol ClientProtocol: AnyObject, Sendable {
     
@@ -2291,7 +2306,7 @@ public protocol ClientProtocol: AnyObject, Sendable {
 /**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
- * `toString()`/`description` never shows the API key.
+ * `toString()`/`description` shows the base URL only, never the API key.
  */
 open class Client: ClientProtocol, @unchecked Sendable, CustomDebugStringConvertible {
     fileprivate let handle: UInt64
@@ -2399,6 +2414,7 @@ open func requestBytes(path: String)async throws  -> Data  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -2420,6 +2436,7 @@ open func requestJson(method: String, path: String, body: String? = nil)async th
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -2721,6 +2738,7 @@ open func streamSse(path: String)async throws  -> EventStream  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -2982,6 +3000,7 @@ open func cancelSession(sessionId: String)async throws  -> AgentSession  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3003,6 +3022,7 @@ open func createSession(params: CommandCenterCreateSessionParams? = nil)async th
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3024,6 +3044,7 @@ open func getSession(sessionId: String)async throws  -> AgentSession  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAgentSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3058,6 +3079,7 @@ open func listSessions(params: CommandCenterListSessionsParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAgentSessionPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3208,6 +3230,7 @@ open func create(params: CompletionsCreateParams? = nil)async throws  -> String 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3230,6 +3253,7 @@ open func stream(params: CompletionsStreamParams? = nil)async throws  -> EventSt
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3444,6 +3468,7 @@ open func clone(id: String, params: ComputerCloneParams? = nil)async throws  -> 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3465,6 +3490,7 @@ open func destroy(id: String, params: ComputerDestroyParams? = nil)async throws 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3510,6 +3536,7 @@ open func move(id: String, params: ComputerMoveParams? = nil)async throws  -> Co
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3543,6 +3570,7 @@ open func resize(id: String, params: ComputerResizeParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3564,6 +3592,7 @@ open func restart(id: String)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3585,6 +3614,7 @@ open func start(id: String, params: ComputerStartParams? = nil)async throws  -> 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3606,6 +3636,7 @@ open func stop(id: String)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3753,6 +3784,7 @@ open func get(id: String)async throws  -> AutoStop  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAutoStop_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3774,6 +3806,7 @@ open func update(id: String, seconds: Int64)async throws  -> AutoStop  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAutoStop_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3935,6 +3968,7 @@ open func create(id: String, params: ComputerEnvCreateParams? = nil)async throws
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeEnvVar_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3956,6 +3990,7 @@ open func delete(id: String, name: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3977,6 +4012,7 @@ open func list(id: String)async throws  -> [EnvVar]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeEnvVar.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3998,6 +4034,7 @@ open func update(id: String, name: String, params: ComputerEnvUpdateParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeEnvVar_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4138,6 +4175,7 @@ open func get(id: String, params: ComputerMetricsGetParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeMetrics_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4299,6 +4337,7 @@ open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = n
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePort_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4320,6 +4359,7 @@ open func delete(id: String, port: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4341,6 +4381,7 @@ open func list(id: String)async throws  -> [Port]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypePort.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4362,6 +4403,7 @@ open func update(id: String, port: String, params: ComputerPortsUpdateParams? = 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePort_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4530,6 +4572,7 @@ open func create(params: ComputersCreateParams? = nil)async throws  -> Computer 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4551,6 +4594,7 @@ open func delete(id: String, params: ComputersDeleteParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4572,6 +4616,7 @@ open func get(id: String)async throws  -> Computer  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4593,6 +4638,7 @@ open func list(params: ComputersListParams? = nil)async throws  -> [Computer]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeComputer.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4614,6 +4660,7 @@ open func update(id: String, params: ComputersUpdateParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4761,6 +4808,7 @@ open func balance()async throws  -> CreditBalance  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeCreditBalance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4782,6 +4830,7 @@ open func history(params: CreditsHistoryParams? = nil)async throws  -> [CreditTr
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeCreditTransaction.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4943,6 +4992,7 @@ open func next()async throws  -> Database?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDatabase.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4962,6 +5012,7 @@ open func nextPage()async throws  -> DatabasePage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDatabasePage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5142,6 +5193,7 @@ open func create(params: DatabasesCreateParams? = nil)async throws  -> Database 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabase_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5163,6 +5215,7 @@ open func credentials(id: String)async throws  -> DatabaseCredentials  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabaseCredentials_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5184,6 +5237,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5205,6 +5259,7 @@ open func get(id: String)async throws  -> Database  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabase_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5239,6 +5294,7 @@ open func list(params: DatabasesListParams? = nil)async throws  -> DatabasePage 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabasePage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5260,6 +5316,7 @@ open func update(id: String, params: DatabasesUpdateParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabase_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5421,6 +5478,7 @@ open func next()async throws  -> Deployment?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDeployment.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5440,6 +5498,7 @@ open func nextPage()async throws  -> DeploymentPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDeploymentPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5627,6 +5686,7 @@ open func create(params: DeploymentsCreateParams? = nil)async throws  -> Deploym
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeployment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5648,6 +5708,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5669,6 +5730,7 @@ open func get(id: String)async throws  -> Deployment  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeployment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5703,6 +5765,7 @@ open func list(params: DeploymentsListParams? = nil)async throws  -> DeploymentP
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5724,6 +5787,7 @@ open func publish(id: String, params: DeploymentsPublishParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePublication_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5745,6 +5809,7 @@ open func rollback(id: String, params: DeploymentsRollbackParams? = nil)async th
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeployment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5766,6 +5831,7 @@ open func update(id: String, params: DeploymentsUpdateParams? = nil)async throws
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeployment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5957,6 +6023,7 @@ open func accessibilityTree(id: String)async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5978,6 +6045,7 @@ open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5999,6 +6067,7 @@ open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)as
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6020,6 +6089,7 @@ open func key(id: String, key: String)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6041,6 +6111,7 @@ open func screenshot(id: String)async throws  -> Data  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6062,6 +6133,7 @@ open func scroll(id: String, x: Int64, y: Int64, direction: String, params: Desk
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6083,6 +6155,7 @@ open func setWallpaper(id: String, path: String)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6104,6 +6177,7 @@ open func type(id: String, text: String, params: DesktopTypeParams? = nil)async 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6246,6 +6320,7 @@ open func create(params: EmbeddingsCreateParams? = nil)async throws  -> String  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6406,6 +6481,7 @@ open func next()async throws  -> Event?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeEvent.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6546,6 +6622,7 @@ open func run(id: String, params: ExecRunParams? = nil)async throws  -> ExecResu
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6714,6 +6791,7 @@ open func accept(token: String)async throws  -> InviteAcceptance  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInviteAcceptance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6735,6 +6813,7 @@ open func cancel(tenantId: String, inviteId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6756,6 +6835,7 @@ open func create(tenantId: String, params: OrgInvitesCreateParams? = nil)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInvite_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6777,6 +6857,7 @@ open func get(token: String)async throws  -> InvitePreview  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInvitePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6798,6 +6879,7 @@ open func list(tenantId: String)async throws  -> [Invite]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeInvite.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6952,6 +7034,7 @@ open func delete(externalUserId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6973,6 +7056,7 @@ open func get(externalUserId: String)async throws  -> Quota  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeQuota_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6994,6 +7078,7 @@ open func set(externalUserId: String, params: QuotasSetParams? = nil)async throw
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeQuota_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7430,6 +7515,7 @@ open func delete(id: String, key: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7451,6 +7537,7 @@ open func list(id: String)async throws  -> [EnvVar]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeEnvVar.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7472,6 +7559,7 @@ open func set(id: String, key: String, value: String, params: SandboxEnvSetParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeEnvUpdate_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7614,6 +7702,7 @@ open func stream(id: String)async throws  -> EventStream  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7768,6 +7857,7 @@ open func bash(id: String, command: String, params: SandboxExecBashParams? = nil
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7789,6 +7879,7 @@ open func python(id: String, code: String, params: SandboxExecPythonParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7810,6 +7901,7 @@ open func run(id: String, params: SandboxExecRunParams? = nil)async throws  -> E
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8007,6 +8099,7 @@ open func delete(id: String, path: String, params: SandboxFilesDeleteParams? = n
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8028,6 +8121,7 @@ open func list(id: String, params: SandboxFilesListParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeFileEntry.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8049,6 +8143,7 @@ open func mkdir(id: String, path: String, params: SandboxFilesMkdirParams? = nil
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8070,6 +8165,7 @@ open func move(id: String, fromPath: String, toPath: String)async throws  -> Act
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8091,6 +8187,7 @@ open func read(id: String, path: String)async throws  -> Data  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8112,6 +8209,7 @@ open func tree(id: String, params: SandboxFilesTreeParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileEntry_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8134,6 +8232,7 @@ open func watch(id: String, params: SandboxFilesWatchParams? = nil)async throws 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8155,6 +8254,7 @@ open func write(id: String, path: String, content: Data)async throws  -> FileWri
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileWritten_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8176,6 +8276,7 @@ open func writeMany(id: String, files: String)async throws  -> WriteManyResult  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWriteManyResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8337,6 +8438,7 @@ open func create(id: String, port: Int64)async throws  -> Preview  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8358,6 +8460,7 @@ open func destroy(id: String, previewId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8379,6 +8482,7 @@ open func list(id: String)async throws  -> [Preview]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypePreview.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8400,6 +8504,7 @@ open func share(id: String, previewId: String, params: SandboxPreviewsShareParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewShare_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8561,6 +8666,7 @@ open func list(id: String)async throws  -> [SandboxProcess]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSandboxProcess.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8582,6 +8688,7 @@ open func logs(id: String, pid: String, tail: Int64)async throws  -> ProcessLogs
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeProcessLogs_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8603,6 +8710,7 @@ open func start(id: String, params: SandboxProcessesStartParams? = nil)async thr
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandboxProcess_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8624,6 +8732,7 @@ open func stop(id: String, pid: String)async throws  -> SandboxProcess  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandboxProcess_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8778,6 +8887,7 @@ open func create(id: String, params: SandboxShareCreateParams? = nil)async throw
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeShare_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8799,6 +8909,7 @@ open func list(id: String)async throws  -> [Share]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeShare.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8820,6 +8931,7 @@ open func revoke(id: String, shareId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8974,6 +9086,7 @@ open func create(id: String, params: SandboxSnapshotsCreateParams? = nil)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSnapshot_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8995,6 +9108,7 @@ open func list(id: String)async throws  -> [Snapshot]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSnapshot.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9016,6 +9130,7 @@ open func restore(id: String, snapshotId: String)async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9170,6 +9285,7 @@ open func add(id: String, tags: [String])async throws  -> [String]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9191,6 +9307,7 @@ open func list(id: String)async throws  -> [String]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9212,6 +9329,7 @@ open func remove(id: String, tags: [String])async throws  -> [String]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9373,6 +9491,7 @@ open func create(params: SandboxTemplatesCreateParams? = nil)async throws  -> Te
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTemplate_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9394,6 +9513,7 @@ open func delete(templateId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9415,6 +9535,7 @@ open func get(templateId: String)async throws  -> Template  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTemplate_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9436,6 +9557,7 @@ open func list(params: SandboxTemplatesListParams? = nil)async throws  -> [Templ
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeTemplate.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9583,6 +9705,7 @@ open func `open`(id: String, params: SandboxTerminalOpenParams? = nil)async thro
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9604,6 +9727,7 @@ open func resize(id: String, sessionId: String, params: SandboxTerminalResizePar
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9793,6 +9917,7 @@ open func create(params: SandboxesCreateParams? = nil)async throws  -> Sandbox  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9814,6 +9939,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9835,6 +9961,7 @@ open func fork(id: String, params: SandboxesForkParams? = nil)async throws  -> S
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9856,6 +9983,7 @@ open func get(id: String)async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9877,6 +10005,7 @@ open func list(params: SandboxesListParams? = nil)async throws  -> [Sandbox]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSandbox.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9898,6 +10027,7 @@ open func previewToken(id: String, params: SandboxesPreviewTokenParams? = nil)as
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewToken_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9919,6 +10049,7 @@ open func update(id: String, params: SandboxesUpdateParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -9940,6 +10071,7 @@ open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_i8,
             freeFunc: ffi_miosa_uniffi_rust_future_free_i8,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_i8,
             liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10108,6 +10240,7 @@ open func create(computerId: String, params: SnapshotsCreateParams? = nil)async 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSnapshot_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10129,6 +10262,7 @@ open func delete(snapshotId: String)async throws  -> Snapshot  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSnapshot_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10150,6 +10284,7 @@ open func get(snapshotId: String)async throws  -> Snapshot  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSnapshot_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10171,6 +10306,7 @@ open func list(computerId: String)async throws  -> [Snapshot]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSnapshot.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10192,6 +10328,7 @@ open func restore(computerId: String, snapshotId: String)async throws  -> Comput
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10360,6 +10497,7 @@ open func createBucket(params: StorageCreateBucketParams? = nil)async throws  ->
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeBucket_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10381,6 +10519,7 @@ open func downloadObject(bucketId: String, key: String)async throws  -> Data  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10402,6 +10541,7 @@ open func listBuckets()async throws  -> [Bucket]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeBucket.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10423,6 +10563,7 @@ open func signedUrl(bucketId: String, key: String, params: StorageSignedUrlParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSignedUrl_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10444,6 +10585,7 @@ open func uploadObject(bucketId: String, key: String, content: Data, params: Sto
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeStoredObject_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10633,6 +10775,7 @@ open func current()async throws  -> Tenant  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTenant_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10654,6 +10797,7 @@ open func deleteBranding()async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10675,6 +10819,7 @@ open func deletePreviewDomain()async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10696,6 +10841,7 @@ open func getBranding()async throws  -> Branding  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeBranding_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10717,6 +10863,7 @@ open func getPreviewDomain()async throws  -> PreviewDomain  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10738,6 +10885,7 @@ open func setBranding(params: TenantSetBrandingParams? = nil)async throws  -> Br
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeBranding_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10759,6 +10907,7 @@ open func setPreviewDomain(domain: String)async throws  -> PreviewDomain  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10780,6 +10929,7 @@ open func verifyPreviewDomain()async throws  -> PreviewDomainCheck  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewDomainCheck_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10941,6 +11091,7 @@ open func next()async throws  -> Tenant?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeTenant.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10960,6 +11111,7 @@ open func nextPage()async throws  -> TenantPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeTenantPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11126,6 +11278,7 @@ open func current()async throws  -> UsageSummary  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeUsageSummary_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11147,6 +11300,7 @@ open func get(params: UsageGetParams? = nil)async throws  -> UsageReport  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeUsageReport_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11168,6 +11322,7 @@ open func report(periodStart: String, periodEnd: String)async throws  -> UsageSu
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeUsageSummary_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11189,6 +11344,7 @@ open func sessions(params: UsageSessionsParams? = nil)async throws  -> UsageSess
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeUsageSessionPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11363,6 +11519,7 @@ open func next()async throws  -> UsageSession?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeUsageSession.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11382,6 +11539,7 @@ open func nextPage()async throws  -> UsageSessionPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeUsageSessionPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11543,6 +11701,7 @@ open func next()async throws  -> Volume?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeVolume.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11562,6 +11721,7 @@ open func nextPage()async throws  -> VolumePage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeVolumePage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11749,6 +11909,7 @@ open func attach(computerId: String, volumeId: String, mountPath: String)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVolumeAttachment_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11770,6 +11931,7 @@ open func create(params: VolumesCreateParams? = nil)async throws  -> Volume  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVolume_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11791,6 +11953,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11812,6 +11975,7 @@ open func detach(computerId: String, attachmentId: String)async throws  -> Delet
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11833,6 +11997,7 @@ open func get(id: String)async throws  -> Volume  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVolume_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11867,6 +12032,7 @@ open func list(params: VolumesListParams? = nil)async throws  -> VolumePage  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVolumePage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11888,6 +12054,7 @@ open func resize(id: String, sizeGb: Int64)async throws  -> Volume  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVolume_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12049,6 +12216,7 @@ open func next()async throws  -> Webhook?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeWebhook.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12068,6 +12236,7 @@ open func nextPage()async throws  -> WebhookPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeWebhookPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12248,6 +12417,7 @@ open func create(params: WebhooksCreateParams? = nil)async throws  -> Webhook  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhook_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12269,6 +12439,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12290,6 +12461,7 @@ open func get(id: String)async throws  -> Webhook  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhook_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12324,6 +12496,7 @@ open func list(params: WebhooksListParams? = nil)async throws  -> WebhookPage  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhookPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12345,6 +12518,7 @@ open func test(id: String)async throws  -> WebhookDelivery  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhookDelivery_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12366,6 +12540,7 @@ open func update(id: String, params: WebhooksUpdateParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhook_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12534,6 +12709,7 @@ open func accept(token: String)async throws  -> InviteAcceptance  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInviteAcceptance_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12555,6 +12731,7 @@ open func cancel(workspaceId: String, inviteId: String)async throws  -> Deleted 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12576,6 +12753,7 @@ open func create(workspaceId: String, params: WorkspaceInvitesCreateParams? = ni
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInvite_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12597,6 +12775,7 @@ open func get(workspaceId: String, inviteId: String)async throws  -> Invite  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInvite_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12618,6 +12797,7 @@ open func list(workspaceId: String)async throws  -> [Invite]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeInvite.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12779,6 +12959,7 @@ open func get(workspaceId: String, userId: String)async throws  -> Member  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeMember_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12800,6 +12981,7 @@ open func list(workspaceId: String)async throws  -> [Member]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeMember.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12821,6 +13003,7 @@ open func remove(workspaceId: String, userId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12842,6 +13025,7 @@ open func update(workspaceId: String, userId: String, role: String)async throws 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeMember_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13024,6 +13208,7 @@ open func create(params: WorkspacesCreateParams? = nil)async throws  -> Workspac
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWorkspace_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13045,6 +13230,7 @@ open func delete(id: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13066,6 +13252,7 @@ open func get(id: String)async throws  -> Workspace  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWorkspace_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13087,6 +13274,7 @@ open func list(params: WorkspacesListParams? = nil)async throws  -> [Workspace] 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeWorkspace.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13108,6 +13296,7 @@ open func stats(id: String)async throws  -> WorkspaceStats  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWorkspaceStats_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13129,6 +13318,7 @@ open func update(id: String, params: WorkspacesUpdateParams? = nil)async throws 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWorkspace_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13150,6 +13340,7 @@ open func usage(id: String, params: WorkspacesUsageParams? = nil)async throws  -
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWorkspaceUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13277,9 +13468,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ActionResult: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13381,9 +13570,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AdminTenantsListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13465,9 +13652,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AdminTenantsSuspendParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13593,9 +13778,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AgentSession: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13674,9 +13857,7 @@ public struct AgentSessionPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension AgentSessionPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13834,9 +14015,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ApiKey: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -13923,9 +14102,7 @@ public struct ApiKeyPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension ApiKeyPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14035,9 +14212,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ApiKeysCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14131,9 +14306,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ApiKeysListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14285,9 +14458,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AuditEntry: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14372,9 +14543,7 @@ public struct AuditEntryPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension AuditEntryPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14492,9 +14661,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AuditLogListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14598,9 +14765,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension AutoStop: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14754,9 +14919,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Branding: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -14884,9 +15047,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Bucket: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15056,9 +15217,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ClientOptions: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15164,9 +15323,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CommandCenterCreateSessionParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15254,9 +15411,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CommandCenterListSessionsParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15360,9 +15515,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CompletionsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15470,9 +15623,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CompletionsStreamParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15660,9 +15811,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Computer: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15766,9 +15915,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerCloneParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15846,9 +15993,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerDestroyParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -15934,9 +16079,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerEnvCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16016,9 +16159,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerEnvUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16096,9 +16237,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerMetricsGetParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16184,9 +16323,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerMoveParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16266,9 +16403,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerPortsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16346,9 +16481,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerPortsUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16442,9 +16575,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerResizeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16566,9 +16697,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerStartParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16728,9 +16857,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputersCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16826,9 +16953,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputersDeleteParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -16930,9 +17055,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputersListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17024,9 +17147,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputersUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17122,9 +17243,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CreditBalance: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17238,9 +17357,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CreditTransaction: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17342,9 +17459,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CreditsHistoryParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17482,9 +17597,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Database: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17616,9 +17729,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabaseCredentials: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17695,9 +17806,7 @@ public struct DatabasePage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension DatabasePage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17847,9 +17956,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabasesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -17961,9 +18068,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabasesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18061,9 +18166,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabasesUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18177,9 +18280,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Deleted: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18329,9 +18430,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Deployment: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18414,9 +18513,7 @@ public struct DeploymentPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension DeploymentPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18582,9 +18679,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18732,9 +18827,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -18920,9 +19013,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsPublishParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19032,9 +19123,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsRollbackParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19154,9 +19243,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19244,9 +19331,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DesktopClickParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19324,9 +19409,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DesktopScrollParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19404,9 +19487,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DesktopTypeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19492,9 +19573,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension EmbeddingsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19582,9 +19661,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension EnvUpdate: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19696,9 +19773,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension EnvVar: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19789,9 +19864,7 @@ public struct Event: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension Event: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19913,9 +19986,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ExecResult: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20027,9 +20098,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ExecRunParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20153,9 +20222,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FileEntry: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20251,9 +20318,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FileWritten: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20405,9 +20470,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Invite: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20543,9 +20606,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension InviteAcceptance: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20681,9 +20742,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension InvitePreview: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20805,9 +20864,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Member: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20925,9 +20982,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Metrics: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21021,9 +21076,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension OrgInvitesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21143,9 +21196,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Port: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21273,9 +21324,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Preview: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21379,9 +21428,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension PreviewDomain: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21487,9 +21534,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension PreviewDomainCheck: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21605,9 +21650,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension PreviewShare: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21717,9 +21760,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension PreviewToken: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21827,9 +21868,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ProcessLogs: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21937,9 +21976,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Publication: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22063,9 +22100,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Quota: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22177,9 +22212,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension QuotasSetParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22289,9 +22322,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension RequestOptions: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22575,9 +22606,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Sandbox: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22705,9 +22734,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxEnvSetParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22801,9 +22828,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxExecBashParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22901,9 +22926,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxExecPythonParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23009,9 +23032,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxExecRunParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23095,9 +23116,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxFilesDeleteParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23183,9 +23202,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxFilesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23273,9 +23290,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxFilesMkdirParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23363,9 +23378,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxFilesTreeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23453,9 +23466,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxFilesWatchParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23535,9 +23546,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxPreviewsShareParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23655,9 +23664,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxProcess: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23777,9 +23784,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxProcessesStartParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23873,9 +23878,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxShareCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23987,9 +23990,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxSnapshotsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24107,9 +24108,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxTemplatesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24195,9 +24194,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxTemplatesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24307,9 +24304,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxTerminalOpenParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24403,9 +24398,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxTerminalResizeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24693,9 +24686,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24873,9 +24864,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesForkParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24997,9 +24986,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25093,9 +25080,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesPreviewTokenParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25223,9 +25208,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25323,9 +25306,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesWaitUntilReadyParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25429,9 +25410,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Share: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25539,9 +25518,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SignedUrl: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25673,9 +25650,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Snapshot: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25765,9 +25740,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SnapshotsCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25869,9 +25842,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StorageCreateBucketParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25971,9 +25942,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StorageSignedUrlParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26055,9 +26024,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StorageUploadObjectParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26175,9 +26142,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StoredObject: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26305,9 +26270,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Template: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26475,9 +26438,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Tenant: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26564,9 +26525,7 @@ public struct TenantPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension TenantPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26644,9 +26603,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension TenantSetBrandingParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26780,9 +26737,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension TerminalSession: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26906,9 +26861,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension UsageGetParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27010,9 +26963,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension UsageReport: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27134,9 +27085,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension UsageSession: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27213,9 +27162,7 @@ public struct UsageSessionPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension UsageSessionPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27333,9 +27280,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension UsageSessionsParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27471,9 +27416,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension UsageSummary: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27603,9 +27546,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Volume: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27733,9 +27674,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension VolumeAttachment: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27812,9 +27751,7 @@ public struct VolumePage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension VolumePage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27916,9 +27853,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension VolumesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28018,9 +27953,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension VolumesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28158,9 +28091,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Webhook: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28316,9 +28247,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WebhookDelivery: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28401,9 +28330,7 @@ public struct WebhookPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension WebhookPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28521,9 +28448,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WebhooksCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28627,9 +28552,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WebhooksListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28735,9 +28658,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WebhooksUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28861,9 +28782,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Workspace: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28959,9 +28878,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspaceInvitesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29073,9 +28990,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspaceStats: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29201,9 +29116,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspaceUsage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29307,9 +29220,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspacesCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29399,9 +29310,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspacesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29497,9 +29406,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspacesUpdateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29597,9 +29504,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspacesUsageParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29689,9 +29594,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WriteManyResult: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29744,7 +29647,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 401: the API key was refused.
      */
-    case Authentication(
+    case authentication(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29770,7 +29673,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 402: the account has no credits left.
      */
-    case InsufficientCredits(
+    case insufficientCredits(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29796,7 +29699,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 403: the key may not do this (admin routes need an admin key).
      */
-    case PermissionDenied(
+    case permissionDenied(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29822,7 +29725,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 404: no such resource.
      */
-    case NotFound(
+    case notFound(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29848,7 +29751,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 409: the resource is in the wrong state.
      */
-    case Conflict(
+    case conflict(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29874,7 +29777,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 400 or 422: the server rejected the request's content.
      */
-    case Validation(
+    case validation(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29900,7 +29803,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 429: slow down; the retry-after field says for how long when the server knows.
      */
-    case RateLimited(
+    case rateLimited(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29926,7 +29829,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * HTTP 5xx: the server failed.
      */
-    case Server(
+    case server(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29952,7 +29855,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * Any other non-success HTTP status.
      */
-    case Api(
+    case api(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -29978,7 +29881,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A connect, attempt, operation or stream-idle timeout expired (no HTTP status).
      */
-    case Timeout(
+    case timeout(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30004,7 +29907,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The connection could not be made or broke (no HTTP status).
      */
-    case Connection(
+    case connection(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30030,7 +29933,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A success response could not be decoded.
      */
-    case Decode(
+    case decode(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30056,7 +29959,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The caller's input was refused before any network use; the message names the parameter.
      */
-    case InvalidArgument(
+    case invalidArgument(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30082,7 +29985,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The call was cancelled (its signal, token, stream or client was closed).
      */
-    case Cancelled(
+    case cancelled(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30108,7 +30011,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The call cannot run here: a closed client, a blocking call inside an async runtime, a stream operation called as a plain one.
      */
-    case Usage(
+    case usage(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30134,7 +30037,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A webhook delivery was refused; the code says why (missing_signature, malformed_header, invalid_signature, timestamp_too_old, or invalid_payload from unwrap).
      */
-    case WebhookVerification(
+    case webhookVerification(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30160,7 +30063,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A response body, download or stream event went over its size limit; the message names the setting.
      */
-    case LimitExceeded(
+    case limitExceeded(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30186,7 +30089,7 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * A bug in this library was caught at the language boundary; the process is intact.
      */
-    case Internal(
+    case internal(
         /**
          * Human-readable message, from the server's body when there is one.
          */message: String, 
@@ -30216,14 +30119,12 @@ enum MiosaError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
     public var errorDescription: String? {
-        String(reflecting: self)
+        message
     }
     
 }
 
-#if compiler(>=6)
 extension MiosaError: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -30238,7 +30139,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .Authentication(
+        case 1: return .authentication(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30247,7 +30148,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 2: return .InsufficientCredits(
+        case 2: return .insufficientCredits(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30256,7 +30157,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 3: return .PermissionDenied(
+        case 3: return .permissionDenied(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30265,7 +30166,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 4: return .NotFound(
+        case 4: return .notFound(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30274,7 +30175,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 5: return .Conflict(
+        case 5: return .conflict(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30283,7 +30184,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 6: return .Validation(
+        case 6: return .validation(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30292,7 +30193,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 7: return .RateLimited(
+        case 7: return .rateLimited(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30301,7 +30202,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 8: return .Server(
+        case 8: return .server(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30310,7 +30211,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 9: return .Api(
+        case 9: return .api(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30319,7 +30220,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 10: return .Timeout(
+        case 10: return .timeout(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30328,7 +30229,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 11: return .Connection(
+        case 11: return .connection(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30337,7 +30238,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 12: return .Decode(
+        case 12: return .decode(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30346,7 +30247,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 13: return .InvalidArgument(
+        case 13: return .invalidArgument(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30355,7 +30256,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 14: return .Cancelled(
+        case 14: return .cancelled(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30364,7 +30265,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 15: return .Usage(
+        case 15: return .usage(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30373,7 +30274,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 16: return .WebhookVerification(
+        case 16: return .webhookVerification(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30382,7 +30283,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 17: return .LimitExceeded(
+        case 17: return .limitExceeded(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30391,7 +30292,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             retryAfterMs: try FfiConverterOptionInt64.read(from: &buf), 
             attempts: try FfiConverterInt32.read(from: &buf)
             )
-        case 18: return .Internal(
+        case 18: return .internal(
             message: try FfiConverterString.read(from: &buf), 
             status: try FfiConverterOptionInt32.read(from: &buf), 
             code: try FfiConverterOptionString.read(from: &buf), 
@@ -30412,7 +30313,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
 
         
         
-        case let .Authentication(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .authentication(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(1))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30423,7 +30324,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .InsufficientCredits(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .insufficientCredits(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30434,7 +30335,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .PermissionDenied(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .permissionDenied(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30445,7 +30346,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .NotFound(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .notFound(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30456,7 +30357,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Conflict(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .conflict(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30467,7 +30368,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Validation(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .validation(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30478,7 +30379,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .RateLimited(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .rateLimited(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30489,7 +30390,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Server(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .server(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30500,7 +30401,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Api(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .api(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(9))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30511,7 +30412,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Timeout(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .timeout(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(10))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30522,7 +30423,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Connection(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .connection(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(11))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30533,7 +30434,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Decode(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .decode(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30544,7 +30445,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .InvalidArgument(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .invalidArgument(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30555,7 +30456,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Cancelled(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .cancelled(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30566,7 +30467,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Usage(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .usage(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30577,7 +30478,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .WebhookVerification(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .webhookVerification(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(16))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30588,7 +30489,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .LimitExceeded(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .limitExceeded(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30599,7 +30500,7 @@ public struct FfiConverterTypeMiosaError: FfiConverterRustBuffer {
             FfiConverterInt32.write(attempts, into: &buf)
             
         
-        case let .Internal(message,status,code,body,requestId,retryAfterMs,attempts):
+        case let .internal(message,status,code,body,requestId,retryAfterMs,attempts):
             writeInt(&buf, Int32(18))
             FfiConverterString.write(message, into: &buf)
             FfiConverterOptionInt32.write(status, into: &buf)
@@ -30641,32 +30542,32 @@ enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     /**
      * The signature header is absent or empty.
      */
-    case MissingSignature(message: String)
+    case missingSignature(message: String)
     
     /**
      * The header matches neither scheme.
      */
-    case MalformedHeader(message: String)
+    case malformedHeader(message: String)
     
     /**
      * The signature does not match the payload and secret.
      */
-    case InvalidSignature(message: String)
+    case invalidSignature(message: String)
     
     /**
      * The legacy scheme's timestamp is outside the tolerance.
      */
-    case TimestampTooOld(message: String)
+    case timestampTooOld(message: String)
     
     /**
      * The signature matched but the payload is not a JSON object (`unwrapWebhook`).
      */
-    case InvalidPayload(message: String)
+    case invalidPayload(message: String)
     
     /**
      * A missing or blank secret, or a negative or non-finite clock or tolerance.
      */
-    case InvalidArgument(message: String)
+    case invalidArgument(message: String)
     
 
     
@@ -30675,14 +30576,20 @@ enum WebhookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
 
     
     public var errorDescription: String? {
-        String(reflecting: self)
+        switch self {
+        case let .missingSignature(message),
+             let .malformedHeader(message),
+             let .invalidSignature(message),
+             let .timestampTooOld(message),
+             let .invalidPayload(message),
+             let .invalidArgument(message):
+            return message
+        }
     }
     
 }
 
-#if compiler(>=6)
 extension WebhookError: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -30697,27 +30604,27 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case 1: return .MissingSignature(
+        case 1: return .missingSignature(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 2: return .MalformedHeader(
+        case 2: return .malformedHeader(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 3: return .InvalidSignature(
+        case 3: return .invalidSignature(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 4: return .TimestampTooOld(
+        case 4: return .timestampTooOld(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 5: return .InvalidPayload(
+        case 5: return .invalidPayload(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .InvalidArgument(
+        case 6: return .invalidArgument(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -30732,17 +30639,17 @@ public struct FfiConverterTypeWebhookError: FfiConverterRustBuffer {
         
 
         
-        case .MissingSignature(_ /* message is ignored*/):
+        case .missingSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(1))
-        case .MalformedHeader(_ /* message is ignored*/):
+        case .malformedHeader(_ /* message is ignored*/):
             writeInt(&buf, Int32(2))
-        case .InvalidSignature(_ /* message is ignored*/):
+        case .invalidSignature(_ /* message is ignored*/):
             writeInt(&buf, Int32(3))
-        case .TimestampTooOld(_ /* message is ignored*/):
+        case .timestampTooOld(_ /* message is ignored*/):
             writeInt(&buf, Int32(4))
-        case .InvalidPayload(_ /* message is ignored*/):
+        case .invalidPayload(_ /* message is ignored*/):
             writeInt(&buf, Int32(5))
-        case .InvalidArgument(_ /* message is ignored*/):
+        case .invalidArgument(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
 
         
@@ -34092,6 +33999,7 @@ fileprivate func uniffiRustCallAsync<F, T>(
     pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
     completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
     freeFunc: (UInt64) -> (),
+    cancelFunc: @escaping @Sendable (UInt64) -> (),
     liftFunc: (F) throws -> T,
     errorHandler: ((RustBuffer) throws -> Swift.Error)?
 ) async throws -> T {
@@ -34102,18 +34010,22 @@ fileprivate func uniffiRustCallAsync<F, T>(
     defer {
         freeFunc(rustFuture)
     }
-    var pollResult: Int8;
-    repeat {
-        pollResult = await withUnsafeContinuation {
-            pollFunc(
-                rustFuture,
-                { handle, pollResult in
-                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
-                },
-                uniffiContinuationHandleMap.insert(obj: $0)
-            )
-        }
-    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+    await withTaskCancellationHandler {
+        var pollResult: Int8
+        repeat {
+            pollResult = await withUnsafeContinuation {
+                pollFunc(
+                    rustFuture,
+                    { handle, pollResult in
+                        uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                    },
+                    uniffiContinuationHandleMap.insert(obj: $0)
+                )
+            }
+        } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+    } onCancel: {
+        cancelFunc(rustFuture)
+    }
 
     return try liftFunc(makeRustCall(
         { completeFunc(rustFuture, $0) },
@@ -35000,3 +34912,148 @@ public func uniffiEnsureMiosaUniffiInitialized() {
 }
 
 // swiftlint:enable all
+// Records are plain values: they encode and decode with Swift's Codable.
+extension ActionResult: Codable {}
+extension AdminTenantsListParams: Codable {}
+extension AdminTenantsSuspendParams: Codable {}
+extension AgentSession: Codable {}
+extension AgentSessionPage: Codable {}
+extension ApiKey: Codable {}
+extension ApiKeyPage: Codable {}
+extension ApiKeysCreateParams: Codable {}
+extension ApiKeysListParams: Codable {}
+extension AuditEntry: Codable {}
+extension AuditEntryPage: Codable {}
+extension AuditLogListParams: Codable {}
+extension AutoStop: Codable {}
+extension Branding: Codable {}
+extension Bucket: Codable {}
+extension ClientOptions: Codable {}
+extension CommandCenterCreateSessionParams: Codable {}
+extension CommandCenterListSessionsParams: Codable {}
+extension CompletionsCreateParams: Codable {}
+extension CompletionsStreamParams: Codable {}
+extension Computer: Codable {}
+extension ComputerCloneParams: Codable {}
+extension ComputerDestroyParams: Codable {}
+extension ComputerEnvCreateParams: Codable {}
+extension ComputerEnvUpdateParams: Codable {}
+extension ComputerMetricsGetParams: Codable {}
+extension ComputerMoveParams: Codable {}
+extension ComputerPortsCreateParams: Codable {}
+extension ComputerPortsUpdateParams: Codable {}
+extension ComputerResizeParams: Codable {}
+extension ComputerStartParams: Codable {}
+extension ComputersCreateParams: Codable {}
+extension ComputersDeleteParams: Codable {}
+extension ComputersListParams: Codable {}
+extension ComputersUpdateParams: Codable {}
+extension CreditBalance: Codable {}
+extension CreditTransaction: Codable {}
+extension CreditsHistoryParams: Codable {}
+extension Database: Codable {}
+extension DatabaseCredentials: Codable {}
+extension DatabasePage: Codable {}
+extension DatabasesCreateParams: Codable {}
+extension DatabasesListParams: Codable {}
+extension DatabasesUpdateParams: Codable {}
+extension Deleted: Codable {}
+extension Deployment: Codable {}
+extension DeploymentPage: Codable {}
+extension DeploymentsCreateParams: Codable {}
+extension DeploymentsListParams: Codable {}
+extension DeploymentsPublishParams: Codable {}
+extension DeploymentsRollbackParams: Codable {}
+extension DeploymentsUpdateParams: Codable {}
+extension DesktopClickParams: Codable {}
+extension DesktopScrollParams: Codable {}
+extension DesktopTypeParams: Codable {}
+extension EmbeddingsCreateParams: Codable {}
+extension EnvUpdate: Codable {}
+extension EnvVar: Codable {}
+extension Event: Codable {}
+extension ExecResult: Codable {}
+extension ExecRunParams: Codable {}
+extension FileEntry: Codable {}
+extension FileWritten: Codable {}
+extension Invite: Codable {}
+extension InviteAcceptance: Codable {}
+extension InvitePreview: Codable {}
+extension Member: Codable {}
+extension Metrics: Codable {}
+extension OrgInvitesCreateParams: Codable {}
+extension Port: Codable {}
+extension Preview: Codable {}
+extension PreviewDomain: Codable {}
+extension PreviewDomainCheck: Codable {}
+extension PreviewShare: Codable {}
+extension PreviewToken: Codable {}
+extension ProcessLogs: Codable {}
+extension Publication: Codable {}
+extension Quota: Codable {}
+extension QuotasSetParams: Codable {}
+extension RequestOptions: Codable {}
+extension Sandbox: Codable {}
+extension SandboxEnvSetParams: Codable {}
+extension SandboxExecBashParams: Codable {}
+extension SandboxExecPythonParams: Codable {}
+extension SandboxExecRunParams: Codable {}
+extension SandboxFilesDeleteParams: Codable {}
+extension SandboxFilesListParams: Codable {}
+extension SandboxFilesMkdirParams: Codable {}
+extension SandboxFilesTreeParams: Codable {}
+extension SandboxFilesWatchParams: Codable {}
+extension SandboxPreviewsShareParams: Codable {}
+extension SandboxProcess: Codable {}
+extension SandboxProcessesStartParams: Codable {}
+extension SandboxShareCreateParams: Codable {}
+extension SandboxSnapshotsCreateParams: Codable {}
+extension SandboxTemplatesCreateParams: Codable {}
+extension SandboxTemplatesListParams: Codable {}
+extension SandboxTerminalOpenParams: Codable {}
+extension SandboxTerminalResizeParams: Codable {}
+extension SandboxesCreateParams: Codable {}
+extension SandboxesForkParams: Codable {}
+extension SandboxesListParams: Codable {}
+extension SandboxesPreviewTokenParams: Codable {}
+extension SandboxesUpdateParams: Codable {}
+extension SandboxesWaitUntilReadyParams: Codable {}
+extension Share: Codable {}
+extension SignedUrl: Codable {}
+extension Snapshot: Codable {}
+extension SnapshotsCreateParams: Codable {}
+extension StorageCreateBucketParams: Codable {}
+extension StorageSignedUrlParams: Codable {}
+extension StorageUploadObjectParams: Codable {}
+extension StoredObject: Codable {}
+extension Template: Codable {}
+extension Tenant: Codable {}
+extension TenantPage: Codable {}
+extension TenantSetBrandingParams: Codable {}
+extension TerminalSession: Codable {}
+extension UsageGetParams: Codable {}
+extension UsageReport: Codable {}
+extension UsageSession: Codable {}
+extension UsageSessionPage: Codable {}
+extension UsageSessionsParams: Codable {}
+extension UsageSummary: Codable {}
+extension Volume: Codable {}
+extension VolumeAttachment: Codable {}
+extension VolumePage: Codable {}
+extension VolumesCreateParams: Codable {}
+extension VolumesListParams: Codable {}
+extension Webhook: Codable {}
+extension WebhookDelivery: Codable {}
+extension WebhookPage: Codable {}
+extension WebhooksCreateParams: Codable {}
+extension WebhooksListParams: Codable {}
+extension WebhooksUpdateParams: Codable {}
+extension Workspace: Codable {}
+extension WorkspaceInvitesCreateParams: Codable {}
+extension WorkspaceStats: Codable {}
+extension WorkspaceUsage: Codable {}
+extension WorkspacesCreateParams: Codable {}
+extension WorkspacesListParams: Codable {}
+extension WorkspacesUpdateParams: Codable {}
+extension WorkspacesUsageParams: Codable {}
+extension WriteManyResult: Codable {}

@@ -180,7 +180,7 @@ final class ScenariosTests: XCTestCase {
             let outcome = await call.result
             XCTAssertLessThan(Date().timeIntervalSince(started), 1)
             guard case .failure(let error) = outcome, let miosa = error as? MiosaError else {
-                return XCTFail("expected MiosaError.Cancelled, got \(outcome)")
+                return XCTFail("expected MiosaError.cancelled, got \(outcome)")
             }
             XCTAssertEqual(miosa.kind, "cancelled")
 

@@ -38,12 +38,12 @@ final class VectorsTests: XCTestCase {
         let current = try XCTUnwrap((v["current_scheme"] as? [String: Any])?["header"] as? String)
         XCTAssertNoThrow(try verifyWebhook(payload: body, signature: current, secret: secret))
         XCTAssertThrowsError(try verifyWebhook(payload: body, signature: try XCTUnwrap(v["wrong_secret_header"] as? String), secret: secret)) {
-            guard let error = $0 as? WebhookError, case .InvalidSignature = error else { return XCTFail("\($0)") }
+            guard let error = $0 as? WebhookError, case .invalidSignature = error else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try verifyWebhook(payload: Data("tampered".utf8), signature: current, secret: secret))
         let legacy = try XCTUnwrap((v["legacy_scheme"] as? [String: Any])?["header"] as? String)
         XCTAssertThrowsError(try verifyWebhook(payload: body, signature: legacy, secret: secret)) {
-            guard let error = $0 as? WebhookError, case .TimestampTooOld = error else { return XCTFail("\($0)") }
+            guard let error = $0 as? WebhookError, case .timestampTooOld = error else { return XCTFail("\($0)") }
         }
         for header in v["malformed_headers"] as? [String] ?? [] {
             XCTAssertThrowsError(try verifyWebhook(payload: body, signature: header, secret: secret))
@@ -53,12 +53,12 @@ final class VectorsTests: XCTestCase {
     /// The refusal code of a webhook error (`invalid_argument` for the caller's input).
     private func code(_ error: WebhookError) -> String {
         switch error {
-        case .MissingSignature: return "missing_signature"
-        case .MalformedHeader: return "malformed_header"
-        case .InvalidSignature: return "invalid_signature"
-        case .TimestampTooOld: return "timestamp_too_old"
-        case .InvalidPayload: return "invalid_payload"
-        case .InvalidArgument: return "invalid_argument"
+        case .missingSignature: return "missing_signature"
+        case .malformedHeader: return "malformed_header"
+        case .invalidSignature: return "invalid_signature"
+        case .timestampTooOld: return "timestamp_too_old"
+        case .invalidPayload: return "invalid_payload"
+        case .invalidArgument: return "invalid_argument"
         }
     }
 

@@ -4,6 +4,7 @@
 package ai.miosa
 
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.emitAll
 import kotlinx.coroutines.flow.flow
 import kotlinx.serialization.json.Json
 import kotlinx.serialization.json.JsonElement
@@ -35,6 +36,16 @@ internal fun <T : Any> pagerFlow(
         cancel()
         owner.close()
     }
+}
+
+/**
+ * A cold flow: every collection calls [open] (a new stream or pager, so a new
+ * connection) and collects it through [consume], whose flow closes it when the
+ * collection ends. Nothing is opened before a collector arrives. Used by the
+ * generated `…Flow` functions in Flows.kt.
+ */
+internal fun <S, T> coldFlow(open: suspend () -> S, consume: (S) -> Flow<T>): Flow<T> = flow {
+    emitAll(consume(open()))
 }
 
 /**

@@ -4406,8 +4406,16 @@ open class AgentSessionPager: Disposable, AutoCloseable, AgentSessionPagerInterf
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -4734,8 +4742,16 @@ open class ApiKeyPager: Disposable, AutoCloseable, ApiKeyPagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -5467,8 +5483,16 @@ open class AuditEntryPager: Disposable, AutoCloseable, AuditEntryPagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -6331,7 +6355,7 @@ public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken,
 /**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
- * `toString()`/`description` never shows the API key.
+ * `toString()`/`description` shows the base URL only, never the API key.
  */
 public interface ClientInterface {
     
@@ -6517,7 +6541,7 @@ public interface ClientInterface {
 /**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
- * `toString()`/`description` never shows the API key.
+ * `toString()`/`description` shows the base URL only, never the API key.
  */
 open class Client: Disposable, AutoCloseable, ClientInterface
 {
@@ -10849,8 +10873,16 @@ open class DatabasePager: Disposable, AutoCloseable, DatabasePagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -11651,8 +11683,16 @@ open class DeploymentPager: Disposable, AutoCloseable, DeploymentPagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -13305,8 +13345,16 @@ open class EventStream: Disposable, AutoCloseable, EventStreamInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -21061,8 +21109,16 @@ open class TenantPager: Disposable, AutoCloseable, TenantPagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -21794,8 +21850,16 @@ open class UsageSessionPager: Disposable, AutoCloseable, UsageSessionPagerInterf
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -22122,8 +22186,16 @@ open class VolumePager: Disposable, AutoCloseable, VolumePagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -22961,8 +23033,16 @@ open class WebhookPager: Disposable, AutoCloseable, WebhookPagerInterface
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -37002,7 +37082,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37046,7 +37126,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37090,7 +37170,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37134,7 +37214,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37178,7 +37258,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37222,7 +37302,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37266,7 +37346,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37310,7 +37390,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37354,7 +37434,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37398,7 +37478,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37442,7 +37522,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37486,7 +37566,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37530,7 +37610,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37574,7 +37654,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37618,7 +37698,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37662,7 +37742,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37706,7 +37786,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
     /**
@@ -37750,7 +37830,7 @@ sealed class MiosaException: kotlin.Exception() {
         val `attempts`: kotlin.Int
         ) : MiosaException() {
         override val message
-            get() = "errorMessage=${ `errorMessage` }, status=${ `status` }, code=${ `code` }, body=${ `body` }, requestId=${ `requestId` }, retryAfterMs=${ `retryAfterMs` }, attempts=${ `attempts` }"
+            get() = `errorMessage`
     }
     
 

@@ -1,0 +1,162 @@
+"""Static checks of the checked-in Kotlin and Swift sources, for what no compiler
+here can check: no Swift toolchain exists on Linux CI, so every Swift file is
+parsed with tree-sitter-swift, and the generated surface is checked for what
+users rely on (Task cancellation on every async call, lowerCamel error cases,
+Sendable and Codable records; Kotlin messages and cold flows).
+
+Run by scripts/test-kotlin.sh:
+    python -m unittest discover -s bindings-uniffi/tests -v
+(needs the `tree-sitter` and `tree-sitter-swift` wheels).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unittest
+from pathlib import Path
+
+import tree_sitter
+import tree_sitter_swift
+
+ROOT = Path(__file__).resolve().parents[2]
+UNIFFI = ROOT / "bindings-uniffi"
+SWIFT = UNIFFI / "swift" / "Sources" / "Miosa" / "Miosa.swift"
+KOTLIN = UNIFFI / "kotlin" / "src" / "main" / "kotlin" / "ai" / "miosa"
+
+sys.path.insert(0, str(ROOT / "codegen"))
+sys.path.insert(0, str(UNIFFI))
+from postprocess import swift_records  # noqa: E402
+from table import load_table  # noqa: E402
+
+PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
+
+# The grammar does not take an attribute alone inside `#if … #endif` (valid Swift, which
+# UniFFI emits before many declarations); it is blanked out, keeping line numbers.
+DOC_ATTRIBUTE = re.compile(r"[ \t]*#if swift\(>=5\.8\)\n[ \t]*@_documentation\(visibility: private\)\n[ \t]*#endif\n")
+
+
+def syntax_errors(source: str) -> list[str]:
+    text = DOC_ATTRIBUTE.sub("\n\n\n", source)
+    tree = PARSER.parse(text.encode())
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if node.is_error or node.is_missing:
+            line = node.start_point[0] + 1
+            found.append(f"line {line}: {text.splitlines()[line - 1].strip() if line <= len(text.splitlines()) else ''}")
+        elif node.has_error:
+            for child in node.children:
+                walk(child)
+
+    walk(tree.root_node)
+    return found
+
+
+def swift_files() -> list[Path]:
+    return sorted((UNIFFI / "swift").rglob("*.swift")) + [ROOT / "Package.swift"]
+
+
+class SwiftSyntax(unittest.TestCase):
+    def test_every_swift_file_parses(self) -> None:
+        files = swift_files()
+        self.assertGreater(len(files), 5)
+        for path in files:
+            with self.subTest(path=str(path.relative_to(ROOT))):
+                self.assertEqual([], syntax_errors(path.read_text(encoding="utf-8"))[:5])
+
+    def test_the_check_finds_syntax_errors(self) -> None:
+        self.assertEqual([], syntax_errors("func ok() async throws -> Int { 1 }\n"))
+        self.assertNotEqual([], syntax_errors("func broken( -> Int { 1 }\n"))
+        self.assertNotEqual([], syntax_errors("public struct S { let a: Int\n"))
+
+
+def async_functions(swift: str) -> list[str]:
+    """The body of every generated function that awaits a Rust future."""
+    return re.findall(r"\n(?:open |public )?func [^\n]*\)\s*async throws[^\n]*\{\n(.*?)\n\}\n", swift, re.S)
+
+
+class SwiftSurface(unittest.TestCase):
+    swift = SWIFT.read_text(encoding="utf-8")
+
+    def test_every_async_call_is_cancellable(self) -> None:
+        helper = self.swift[self.swift.index("fileprivate func uniffiRustCallAsync") :]
+        helper = helper[: helper.index("\n}\n")]
+        self.assertIn("withTaskCancellationHandler", helper)
+        self.assertIn("cancelFunc(rustFuture)", helper)
+        self.assertNotIn("Cancellation not supported yet", self.swift)
+        calls = self.swift.count("await uniffiRustCallAsync(")
+        self.assertGreater(calls, 100)
+        self.assertEqual(calls, len(re.findall(r"\n *cancelFunc: ffi_miosa_uniffi_rust_future_cancel_\w+,\n", self.swift)))
+        bodies = [b for b in async_functions(self.swift) if "uniffiRustCallAsync" in b]
+        self.assertGreater(len(bodies), 100)
+        for body in bodies:
+            self.assertIn("cancelFunc:", body)
+
+    def test_error_cases_are_lower_camel_with_a_readable_description(self) -> None:
+        for name in ("MiosaError", "WebhookError"):
+            start = self.swift.index(f"\nenum {name}: Swift.Error")
+            enum = self.swift[start : self.swift.index("\n}\n", start)]
+            cases = re.findall(r"\n    case (\w+)\(", enum)
+            self.assertGreater(len(cases), 3, name)
+            for case in cases:
+                self.assertTrue(case[0].islower(), f"{name}.{case}")
+            self.assertNotIn("String(reflecting: self)", enum)
+            self.assertIn("public var errorDescription: String?", enum)
+        self.assertIn("case notFound(", self.swift)
+        self.assertNotRegex(self.swift, r"\.NotFound\b")
+        fields = (UNIFFI / "swift" / "Sources" / "Miosa" / "ErrorFields.swift").read_text(encoding="utf-8")
+        self.assertIn("case .notFound:", fields)
+
+    def test_records_are_sendable_and_codable(self) -> None:
+        records = swift_records(self.swift)
+        self.assertIn("Sandbox", records)
+        self.assertIn("Event", records)
+        self.assertIn("WebhookPage", records)
+        self.assertNotRegex(self.swift, r"#if compiler\(>=6\)\nextension \w+: Sendable \{\}")
+        for name in records:
+            with self.subTest(record=name):
+                self.assertIn(f"\nextension {name}: Sendable {{}}\n", self.swift)
+                self.assertIn(f"\nextension {name}: Codable {{}}\n", self.swift)
+
+    def test_record_fields_are_codable_types(self) -> None:
+        """Codable is synthesised only when every stored property is Codable."""
+        records = set(swift_records(self.swift))
+        codable = {"String", "Bool", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records
+        for name in records:
+            start = self.swift.index(f"\npublic struct {name}: ")
+            body = self.swift[start : self.swift.index("\n}\n", start)]
+            for field, ty in re.findall(r"\n    public (?:let|var) `?(\w+)`?: ([^\n=]+)", body):
+                names = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", ty))
+                with self.subTest(record=name, field=field):
+                    self.assertTrue(names <= codable, f"{name}.{field}: {ty}")
+
+
+class KotlinSurface(unittest.TestCase):
+    kotlin = (KOTLIN / "miosa.kt").read_text(encoding="utf-8")
+
+    def test_exception_message_is_the_api_message(self) -> None:
+        overrides = re.findall(r"override val message\n\s+get\(\) = ([^\n]+)", self.kotlin)
+        self.assertGreater(len(overrides), 10)
+        self.assertEqual({"`errorMessage`"}, set(overrides))
+
+    def test_close_of_streams_and_pagers_ends_a_pending_next(self) -> None:
+        classes = re.findall(r"\nopen class (\w*(?:Pager|EventStream)): ", self.kotlin)
+        self.assertIn("EventStream", classes)
+        for name in classes:
+            start = self.kotlin.index(f"\nopen class {name}: ")
+            body = self.kotlin[start : self.kotlin.index("\nopen class ", start + 1)]
+            close = body[body.index("override fun close()") :]
+            self.assertRegex(close[:300], r"cancel\(\)[\s\S]*this\.destroy\(\)", name)
+
+    def test_every_stream_and_pager_has_a_cold_flow(self) -> None:
+        flows = (KOTLIN / "Flows.kt").read_text(encoding="utf-8")
+        ops = [op for op in load_table() if op.returns.kind == "events" or op.iter_name]
+        self.assertGreater(len(ops), 3)
+        for op in ops:
+            self.assertIn(f"`{op.name}` as a cold [Flow]", flows)
+        self.assertEqual(len(ops), flows.count("coldFlow("))
+
+
+if __name__ == "__main__":
+    unittest.main()
