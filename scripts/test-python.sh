@@ -35,4 +35,6 @@ out=$(.venv/bin/python examples/python/quickstart.py)
 [ "$out" = "2" ] || { echo "quickstart printed '$out', expected 2" >&2; exit 1; }
 .venv/bin/python examples/python/white_label.py
 .venv/bin/python examples/python/flows.py >/dev/null
+out=$(.venv/bin/python examples/python/flows_async.py)
+[ "$out" = "2" ] || { echo "flows_async printed '$out', expected 2" >&2; exit 1; }
 echo "python: wheel $(du -h dist/miosa_native-*.whl | cut -f1), suite and examples passed"

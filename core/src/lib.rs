@@ -3,14 +3,18 @@
 //!
 //! ```no_run
 //! # async fn demo() -> miosa::Result<()> {
+//! use miosa::api::{SandboxExecRunParams, SandboxesCreateParams};
 //! let client = miosa::Client::new("msk_live_...")?;
-//! let sandbox = client.sandboxes().create(Default::default()).await?;
-//! let id = sandbox.id;
-//! client.computer().start(&id, Default::default()).await?;
-//! let out = client.exec().run(&id, miosa::api::ExecRunParams::default().command("echo hi")).await?;
+//! // A handle: every `sandbox.*` operation with this sandbox's id bound.
+//! let sandbox = client.sandboxes().create_handle(SandboxesCreateParams::default()).await?;
+//! let out = sandbox.exec().run(SandboxExecRunParams::default().command("echo hi")).await?;
 //! println!("{}", out.text());
+//! sandbox.destroy().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! `client.sandbox()` holds the sandbox operations; the top-level
+//! `client.exec()` runs commands on a *computer* (`/computers/{id}/exec`).
 
 mod cancel;
 mod client;
@@ -20,6 +24,7 @@ mod decode;
 mod dispatch;
 mod error;
 mod generated;
+mod handle;
 pub mod models;
 pub mod ops;
 mod pagination;
@@ -30,6 +35,7 @@ pub mod settings;
 pub mod sse;
 mod stream;
 mod transport;
+mod user_agent;
 pub mod webhooks;
 
 pub use cancel::CancelToken;
@@ -42,9 +48,11 @@ pub use config::{
 pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
+pub use generated::handles::{ComputerHandle, SandboxHandle};
 pub use ops::{CustomOp, HttpMethod, OpSpec};
 pub use pagination::{Page, Pager};
 pub use request::Arg;
 pub use settings::{Dialect, Input};
 pub use sse::Event;
 pub use stream::{Control, EventStream};
+pub use user_agent::{set_runtime, user_agent};
