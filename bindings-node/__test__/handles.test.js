@@ -32,7 +32,7 @@ async function status(path) {
 }
 
 test('handle calls hit the same routes as the flat calls', async () => {
-  const sb = await client.sandboxes.create({ name: 'routes' })
+  const sb = await client.sandboxes.create({ name: 'routes', wait: true })
   assert.equal(sb.constructor.name, 'SandboxHandle')
   await clearLog()
   await client.sandbox.exec.run(sb.id, { command: 'echo hi', timeout: 30 })
@@ -58,7 +58,7 @@ test('handle calls hit the same routes as the flat calls', async () => {
 })
 
 test('fields, the namespace that wins over a field, refresh and fork', async () => {
-  const sb = await client.sandboxes.create({ name: 'fields', env: { GREETING: 'hi' }, tags: ['demo'] })
+  const sb = await client.sandboxes.create({ name: 'fields', env: { GREETING: 'hi' }, tags: ['demo'], wait: true })
   const out = await sb.exec.run({ command: 'echo $GREETING', timeout: 30 })
   assert.equal(out.stdout.trim(), 'hi')
   assert.equal(sb.name, 'fields')
@@ -69,6 +69,7 @@ test('fields, the namespace that wins over a field, refresh and fork', async () 
   assert.equal(sb.name, 'after')
   const child = await sb.fork({ name: 'child' })
   assert.notEqual(child.id, sb.id)
+  assert.equal(await child.waitUntilReady({ timeout: 30 }), true)
   assert.equal((await child.exec.run({ command: 'echo forked' })).stdout.trim(), 'forked')
   const listed = await client.sandboxes.list()
   assert.ok(listed.length > 0 && listed.every((s) => s.constructor.name === 'SandboxHandle'))
@@ -76,7 +77,7 @@ test('fields, the namespace that wins over a field, refresh and fork', async () 
 })
 
 test('connect makes no request', async () => {
-  const sb = await client.sandboxes.create({ name: 'known' })
+  const sb = await client.sandboxes.create({ name: 'known', wait: true })
   await clearLog()
   const again = client.sandboxes.connect(sb.id)
   assert.deepEqual(await routes(), [])
@@ -88,7 +89,7 @@ test('connect makes no request', async () => {
 test('Symbol.asyncDispose destroys on normal exit and on an exception, unless kept', async () => {
   // What `await using sb = await client.sandboxes.create()` runs at the end of the block.
   async function scoped(body, keep = false) {
-    const sb = await client.sandboxes.create({ name: 'scoped' })
+    const sb = await client.sandboxes.create({ name: 'scoped', wait: true })
     if (keep) sb.keep()
     try {
       await body(sb)
@@ -123,8 +124,9 @@ test('the computer handle binds computer, desktop and exec', async () => {
   await pc.desktop.click(1, 2)
   await pc.env.list()
   assert.deepEqual(await routes(), expected)
+  await clearLog()
   await pc[Symbol.asyncDispose]()
-  assert.equal(await status(`/computers/${pc.id}`), 404)
+  assert.deepEqual((await routes()).map(([m, p]) => `${m} ${p}`), [`DELETE /api/v1/computers/${pc.id}`])
 })
 
 test('the User-Agent names package, runtime and platform', async () => {

@@ -43,7 +43,7 @@ async fn status(env: &Env, path: &str) -> bool {
 }
 
 fn named(name: &str) -> SandboxesCreateParams {
-    SandboxesCreateParams::default().name(name)
+    SandboxesCreateParams::default().name(name).wait(true)
 }
 
 #[tokio::test(flavor = "multi_thread")]
