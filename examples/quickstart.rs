@@ -24,7 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A handle: every `sandbox.*` operation with this sandbox's id bound.
     let sandbox = client
         .sandboxes()
-        .create_handle(SandboxesCreateParams::default().name("quick-exec").wait(true))
+        .create_handle(
+            SandboxesCreateParams::default()
+                .name("quick-exec")
+                .wait(true),
+        )
         .await?;
     let result = sandbox
         .exec()

@@ -188,8 +188,17 @@ async fn computer_handle_binds_computer_desktop_and_exec() {
         .await
         .unwrap();
     assert_eq!(routes(&env).await, expected);
+    clear_log(&env).await;
     pc.destroy(Default::default()).await.unwrap();
-    assert!(!status(&env, &format!("/computers/{id}")).await);
+    let deleted: Vec<(String, String)> = routes(&env)
+        .await
+        .into_iter()
+        .map(|(m, p, _)| (m, p))
+        .collect();
+    assert_eq!(
+        deleted,
+        [("DELETE".to_owned(), format!("/api/v1/computers/{id}"))]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
