@@ -50,7 +50,11 @@ fn named(name: &str) -> SandboxesCreateParams {
 async fn handle_calls_hit_the_flat_routes() {
     let env = env();
     let c = &env.client;
-    let mut sb = c.sandboxes().create_handle(named("routes")).await.unwrap();
+    let mut sb = c
+        .sandboxes()
+        .create_handle(named("routes"))
+        .await
+        .expect("the call succeeds");
     let id = sb.id().to_owned();
     let run = || {
         SandboxExecRunParams::default()
@@ -60,41 +64,60 @@ async fn handle_calls_hit_the_flat_routes() {
     let list = || SandboxFilesListParams::default().path("/workspace");
 
     clear_log(&env).await;
-    c.sandbox().exec().run(&id, run()).await.unwrap();
+    c.sandbox()
+        .exec()
+        .run(&id, run())
+        .await
+        .expect("the call succeeds");
     c.sandbox()
         .files()
         .write(&id, "/workspace/a.txt", &b"a"[..])
         .await
-        .unwrap();
+        .expect("the call succeeds");
     c.sandbox()
         .files()
         .read(&id, "/workspace/a.txt")
         .await
-        .unwrap();
-    c.sandbox().files().list(&id, list()).await.unwrap();
-    c.sandbox().env().list(&id).await.unwrap();
-    c.sandbox().processes().list(&id).await.unwrap();
-    c.sandboxes().get(&id).await.unwrap();
+        .expect("the call succeeds");
+    c.sandbox()
+        .files()
+        .list(&id, list())
+        .await
+        .expect("the call succeeds");
+    c.sandbox()
+        .env()
+        .list(&id)
+        .await
+        .expect("the call succeeds");
+    c.sandbox()
+        .processes()
+        .list(&id)
+        .await
+        .expect("the call succeeds");
+    c.sandboxes().get(&id).await.expect("the call succeeds");
     let expected = routes(&env).await;
 
     clear_log(&env).await;
-    let out = sb.exec().run(run()).await.unwrap();
+    let out = sb.exec().run(run()).await.expect("the call succeeds");
     assert_eq!(out.stdout.trim(), "hi");
     sb.files()
         .write("/workspace/a.txt", &b"a"[..])
         .await
-        .unwrap();
+        .expect("the call succeeds");
     assert_eq!(
-        &sb.files().read("/workspace/a.txt").await.unwrap()[..],
+        &sb.files()
+            .read("/workspace/a.txt")
+            .await
+            .expect("the call succeeds")[..],
         b"a"
     );
-    sb.files().list(list()).await.unwrap();
-    sb.env().list().await.unwrap();
-    sb.processes().list().await.unwrap();
-    sb.refresh().await.unwrap();
+    sb.files().list(list()).await.expect("the call succeeds");
+    sb.env().list().await.expect("the call succeeds");
+    sb.processes().list().await.expect("the call succeeds");
+    sb.refresh().await.expect("the call succeeds");
     assert_eq!(routes(&env).await, expected);
     assert_eq!(expected.len(), 7);
-    sb.destroy().await.unwrap();
+    sb.destroy().await.expect("the call succeeds");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -105,21 +128,25 @@ async fn refresh_and_update_keep_the_record_fresh() {
         .sandboxes()
         .create_handle(named("before"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     assert_eq!(sb.data().and_then(|d| d.name.as_deref()), Some("before"));
     sb.update(SandboxesUpdateParams::default().name("after"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     assert_eq!(sb.data().and_then(|d| d.name.as_deref()), Some("after"));
 
     let id = sb.id().to_owned();
-    let mut again = env.client.sandboxes().connect(&id).unwrap();
+    let mut again = env
+        .client
+        .sandboxes()
+        .connect(&id)
+        .expect("the call succeeds");
     assert!(again.data().is_none());
-    again.refresh().await.unwrap();
+    again.refresh().await.expect("the call succeeds");
     assert_eq!(again.data().map(|d| d.id.as_str()), Some(id.as_str()));
     assert_eq!(again.keep(), id);
     assert!(env.client.sandboxes().connect("").is_err());
-    sb.destroy().await.unwrap();
+    sb.destroy().await.expect("the call succeeds");
     assert!(!status(&env, &format!("/sandboxes/{id}")).await);
 }
 
@@ -131,7 +158,7 @@ async fn keep_leaves_it_and_drop_destroys_in_the_background() {
         .sandboxes()
         .create_handle(named("kept"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     let kept_id = kept.keep();
     assert!(status(&env, &format!("/sandboxes/{kept_id}")).await);
 
@@ -142,7 +169,7 @@ async fn keep_leaves_it_and_drop_destroys_in_the_background() {
             .sandboxes()
             .create_handle(named("dropped"))
             .await
-            .unwrap();
+            .expect("the call succeeds");
         sb.id().to_owned()
     };
     let path = format!("/sandboxes/{dropped_id}");
@@ -165,31 +192,35 @@ async fn computer_handle_binds_computer_desktop_and_exec() {
         .computers()
         .create_handle(ComputersCreateParams::default().name("desk"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     let id = pc.id().to_owned();
-    pc.start(Default::default()).await.unwrap();
+    pc.start(Default::default())
+        .await
+        .expect("the call succeeds");
     clear_log(&env).await;
     c.exec()
         .run(&id, ExecRunParams::default().command("echo flat"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     c.desktop()
         .click(&id, 1, 2, DesktopClickParams::default())
         .await
-        .unwrap();
+        .expect("the call succeeds");
     let expected = routes(&env).await;
     clear_log(&env).await;
     pc.exec()
         .run(ExecRunParams::default().command("echo flat"))
         .await
-        .unwrap();
+        .expect("the call succeeds");
     pc.desktop()
         .click(1, 2, DesktopClickParams::default())
         .await
-        .unwrap();
+        .expect("the call succeeds");
     assert_eq!(routes(&env).await, expected);
     clear_log(&env).await;
-    pc.destroy(Default::default()).await.unwrap();
+    pc.destroy(Default::default())
+        .await
+        .expect("the call succeeds");
     let deleted: Vec<(String, String)> = routes(&env)
         .await
         .into_iter()
@@ -204,7 +235,11 @@ async fn computer_handle_binds_computer_desktop_and_exec() {
 #[tokio::test(flavor = "multi_thread")]
 async fn user_agent_names_package_runtime_and_platform() {
     let env = env();
-    env.client.credits().balance().await.unwrap();
+    env.client
+        .credits()
+        .balance()
+        .await
+        .expect("the call succeeds");
     let last = common::recorded(&env, 2)
         .into_iter()
         .rev()
