@@ -94,6 +94,12 @@ export declare function __panicForTests(message: string, inBackground?: boolean 
  */
 export declare function parseSse(chunks: Array<Buffer | string>): Array<SseEvent>
 
+/**
+ * Names the JavaScript runtime (e.g. `node/20.20.2`) in the User-Agent of
+ * clients created from now on; lib/binding.js calls it once when it loads.
+ */
+export declare function setRuntime(runtime: string): void
+
 /** One server-sent event. */
 export interface SseEvent {
   /** The event type (`message` when the server sent none). */

@@ -20,7 +20,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from table import ROOT, load_table  # noqa: E402
 
-TARGETS = ["rust", "python", "node", "uniffi", "c", "errors"]
+TARGETS = ["rust", "python", "node", "uniffi", "c", "errors", "handles_python", "handles_node", "handles_rust", "handles_kotlin", "handles_swift"]
 
 
 def render_all() -> dict[pathlib.Path, str]:

@@ -1,11 +1,12 @@
-//! The seed's "First request": create a sandbox, start it, run a command,
-//! print its output, destroy it. With `MIOSA_API_KEY` set it talks to MIOSA;
+//! The seed's "First request": create a sandbox, run a command in it, print
+//! its output, destroy it. With `MIOSA_API_KEY` set it talks to MIOSA;
 //! without it, to a local emulator started in-process.
 
 use miosa::Client;
-use miosa::api::{ExecRunParams, SandboxesCreateParams};
+use miosa::api::{SandboxExecRunParams, SandboxesCreateParams};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (client, _emulator) = if std::env::var_os("MIOSA_API_KEY").is_some() {
         (Client::from_env()?, None)
     } else {
@@ -19,18 +20,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .build()?;
         (client, Some(emulator))
     };
-    let api = client.blocking();
 
-    let sandbox = api
+    // A handle: every `sandbox.*` operation with this sandbox's id bound.
+    let sandbox = client
         .sandboxes()
-        .create(SandboxesCreateParams::default().name("quick-exec"))?;
-    let id = sandbox.id;
-    api.computer().start(&id, Default::default())?;
-    let result = api.exec().run(
-        &id,
-        ExecRunParams::default().command("python3 -c 'print(1 + 1)'"),
-    )?;
+        .create_handle(
+            SandboxesCreateParams::default()
+                .name("quick-exec")
+                .wait(true),
+        )
+        .await?;
+    let result = sandbox
+        .exec()
+        .run(SandboxExecRunParams::default().command("python3 -c 'print(1 + 1)'"))
+        .await?;
     print!("{}", result.text());
-    api.computer().destroy(&id, Default::default())?;
+    sandbox.destroy().await?;
     Ok(())
 }

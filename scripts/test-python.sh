@@ -37,4 +37,6 @@ out=$(.venv/bin/python examples/python/quickstart.py)
 .venv/bin/python examples/python/flows.py >/dev/null
 out=$(.venv/bin/python examples/python/transfer_progress.py 2>/dev/null)
 [ "$out" = "identical" ] || { echo "transfer_progress printed '$out', expected identical" >&2; exit 1; }
+out=$(.venv/bin/python examples/python/flows_async.py)
+[ "$out" = "2" ] || { echo "flows_async printed '$out', expected 2" >&2; exit 1; }
 echo "python: wheel $(du -h dist/miosa_native-*.whl | cut -f1), suite and examples passed"

@@ -15,6 +15,7 @@ import {
   type ExecResult,
   type Page,
   type Sandbox,
+  type SandboxHandle,
   type SseEvent,
   type Webhook,
 } from 'miosa-native'
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const fromEnv: Client = Client.fromEnv()
   const base: string = fromEnv.baseUrl
 
-  const sb: Sandbox = await client.sandboxes.create({ name: 'quick-exec', tags: ['a'], idempotency_key: 'k1' })
+  const sb: SandboxHandle = await client.sandboxes.create({ name: 'quick-exec', tags: ['a'], idempotency_key: 'k1' })
   const id: string | undefined = sb.id
   const state: string | undefined = sb.state
   const unknownField: unknown = sb.extra['brand_new_field']
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const out: ExecResult = await client.exec.run('sbx_1', { command: "python3 -c 'print(1 + 1)'" }, { timeout: 5000 })
   const code: number | undefined = out.exit_code
 
-  const list: Sandbox[] = await client.sandboxes.list({ external_user_id: 'usr_1' })
+  const list: SandboxHandle[] = await client.sandboxes.list({ external_user_id: 'usr_1' })
   const page: Page<AuditEntry> = await client.auditLog.list({ limit: 50 })
   const next: string | null = page.next_cursor
   for await (const entry of client.auditLog.iter({ limit: 50 })) {

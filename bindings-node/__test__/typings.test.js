@@ -25,7 +25,7 @@ test('the seed flows type-check strictly with no cast, and a misspelt field does
   assert.doesNotMatch(source, /\bas\s+[A-Za-z{]|!\.|!\)|\bany\b/, 'the user program needs no cast, `!` or `any`')
   const misspelt = spawnSync(process.execPath, [tsc, '-p', path.join(__dirname, 'typecheck', 'tsconfig.misspelt.json')], { encoding: 'utf8' })
   assert.equal(misspelt.status, 2, misspelt.stdout)
-  assert.match(misspelt.stdout, /Property 'idd' does not exist on type 'Sandbox'/)
+  assert.match(misspelt.stdout, /Property 'idd' does not exist on type 'SandboxHandle'/)
   assert.match(misspelt.stdout, /Property 'entriez' does not exist on type 'FileEntry\[\]'/)
 })
 

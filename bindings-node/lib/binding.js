@@ -51,4 +51,9 @@ function load() {
   }
 }
 
-module.exports = load()
+const addon = load()
+// The User-Agent names the runtime: Node, Bun and Deno all report a Node version.
+const runtime = typeof process.versions.bun === 'string' ? `bun/${process.versions.bun}` : `node/${process.versions.node}`
+addon.setRuntime(runtime)
+
+module.exports = addon

@@ -160,7 +160,7 @@ export declare class Client {
   /** The API root requests go to. */
   readonly baseUrl: string
   /** `sandboxes` operations. */
-  readonly sandboxes: SandboxesApi
+  readonly sandboxes: SandboxesHandlesApi
   /** `sandbox` operations. */
   readonly sandbox: SandboxApi
   /** `sandbox_templates` operations. */
@@ -168,7 +168,7 @@ export declare class Client {
   /** `tenant` operations. */
   readonly tenant: TenantApi
   /** `computers` operations. */
-  readonly computers: ComputersApi
+  readonly computers: ComputersHandlesApi
   /** `computer` operations. */
   readonly computer: ComputerApi
   /** `desktop` operations. */
@@ -3551,4 +3551,694 @@ export interface CreditTransaction {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+}
+
+// ---- sandbox and computer handles
+
+/** What every handle has: its id, the record the server last sent, and destroy-on-dispose. */
+export interface Handle<Data> {
+  readonly id: string
+  /** The record as the server last sent it (fields whose names are namespaces here are read from it). */
+  readonly data: Data
+  /** Leave the resource running when `await using` ends. */
+  keep(): this
+  toJSON(): Data
+  /** Destroys the resource unless `keep()` was called; a resource already gone is fine. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/** `files` of one sandbox. */
+export interface SandboxHandleFilesApi {
+  /**
+   * Write one file into the sandbox.
+   *
+   * `POST /sandboxes/{id}/fs/write` (seed: `Miosa.Sandbox.Files.write/4`).
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  write(path: string, content: Buffer | Uint8Array | string, options?: RequestOptions): Promise<FileWritten>
+  /**
+   * Read one file of the sandbox as bytes.
+   *
+   * `GET /sandboxes/{id}/fs/download` (seed: `Miosa.Sandbox.Files.read/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  read(path: string, options?: RequestOptions): Promise<Buffer>
+  /**
+   * List the entries of a sandbox directory.
+   *
+   * `GET /sandboxes/{id}/files` (seed: `Miosa.Sandbox.Files.list/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(params?: SandboxFilesListParams, options?: RequestOptions): Promise<FileEntry[]>
+  /**
+   * Remove a file or directory from the sandbox.
+   *
+   * `DELETE /sandboxes/{id}/fs` (seed: `Miosa.Sandbox.Files.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(path: string, params?: SandboxFilesDeleteParams, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Create a directory in the sandbox.
+   *
+   * `POST /sandboxes/{id}/fs/mkdir` (seed: `Miosa.Sandbox.Files.mkdir/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  mkdir(path: string, params?: SandboxFilesMkdirParams, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Move or rename a path inside the sandbox.
+   *
+   * `POST /sandboxes/{id}/fs/rename` (seed: `Miosa.Sandbox.Files.move/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  move(fromPath: string, toPath: string, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Return the directory tree under a path, down to a given depth.
+   *
+   * `GET /sandboxes/{id}/files/tree` (seed: `Miosa.Sandbox.Files.tree/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  tree(params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
+  /**
+   * Write several files in one request; each item holds a path and its content_base64.
+   *
+   * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
+   * @param files Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  writeMany(files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
+  /**
+   * Stream file change events under a sandbox path.
+   *
+   * `GET /sandboxes/{id}/files/watch` (seed: `Miosa.Sandbox.Files.watch/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  watch(params?: SandboxFilesWatchParams, options?: RequestOptions): EventStream
+  /** The seed's callback form of `watch`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  watch(onEvent: EventCallback, params?: SandboxFilesWatchParams, options?: RequestOptions): Promise<void>
+}
+
+/** `exec` of one sandbox. */
+export interface SandboxHandleExecApi {
+  /**
+   * Run a command in the sandbox and wait for its output and exit code.
+   *
+   * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.run/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  run(params: SandboxExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a shell command line in the sandbox and wait for it to finish.
+   *
+   * `POST /sandboxes/{id}/exec` (seed: `Miosa.Sandbox.Exec.bash/3`).
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  bash(command: string, params?: SandboxExecBashParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run code in the sandbox's persistent interpreter (Python by default).
+   *
+   * `POST /sandboxes/{id}/code/run` (seed: `Miosa.Sandbox.Exec.python/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  python(code: string, params?: SandboxExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+}
+
+/** `events` of one sandbox. */
+export interface SandboxHandleEventsApi {
+  /**
+   * Stream the lifecycle and build events of a sandbox.
+   *
+   * `GET /sandboxes/{id}/events` (seed: `Miosa.Sandbox.Events.stream/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(onEvent: EventCallback, options?: RequestOptions): Promise<void>
+}
+
+/** `env` of one sandbox. */
+export interface SandboxHandleEnvApi {
+  /**
+   * List the environment variables of a sandbox; secret values may be masked.
+   *
+   * `GET /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<EnvVar[]>
+  /**
+   * Set one environment variable; the core sends it as a one-item vars list.
+   *
+   * `PUT /sandboxes/{id}/env` (seed: `Miosa.Sandbox.Env.set/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  set(key: string, value: string, params?: SandboxEnvSetParams, options?: RequestOptions): Promise<EnvUpdate>
+  /**
+   * Remove one environment variable from a sandbox.
+   *
+   * `DELETE /sandboxes/{id}/env/{key}` (seed: `Miosa.Sandbox.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(key: string, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `processes` of one sandbox. */
+export interface SandboxHandleProcessesApi {
+  /**
+   * Start a background process in the sandbox.
+   *
+   * `POST /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.start/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  start(params: SandboxProcessesStartParams, options?: RequestOptions): Promise<Process>
+  /**
+   * List the background processes of a sandbox.
+   *
+   * `GET /sandboxes/{id}/processes` (seed: `Miosa.Sandbox.Processes.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<Process[]>
+  /**
+   * Stop a background process, forcibly if it does not exit in time.
+   *
+   * `DELETE /sandboxes/{id}/processes/{pid}` (seed: `Miosa.Sandbox.Processes.stop/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stop(pid: string, options?: RequestOptions): Promise<Process>
+  /**
+   * Fetch the last lines of output of a background process.
+   *
+   * `GET /sandboxes/{id}/processes/{pid}/logs` (seed: `Miosa.Sandbox.Processes.logs/4`).
+   * @param tail How many of the last output lines to return.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  logs(pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
+}
+
+/** `share` of one sandbox. */
+export interface SandboxHandleShareApi {
+  /**
+   * Create a read-only share link that works without an API key.
+   *
+   * `POST /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params?: SandboxShareCreateParams, options?: RequestOptions): Promise<Share>
+  /**
+   * List the share links of a sandbox.
+   *
+   * `GET /sandboxes/{id}/shares` (seed: `Miosa.Sandbox.Share.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<Share[]>
+  /**
+   * Revoke one share link.
+   *
+   * `DELETE /sandboxes/{id}/shares/{share_id}` (seed: `Miosa.Sandbox.Share.revoke/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  revoke(shareId: string, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `previews` of one sandbox. */
+export interface SandboxHandlePreviewsApi {
+  /**
+   * Expose a sandbox port as a preview.
+   *
+   * `POST /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(port: number, options?: RequestOptions): Promise<Preview>
+  /**
+   * List the previews of a sandbox.
+   *
+   * `GET /sandboxes/{id}/previews` (seed: `Miosa.Sandbox.Previews.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<Preview[]>
+  /**
+   * Mint a share token for one preview.
+   *
+   * `POST /sandboxes/{id}/previews/{preview_id}/share` (seed: `Miosa.Sandbox.Previews.share/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  share(previewId: string, params?: SandboxPreviewsShareParams, options?: RequestOptions): Promise<PreviewShare>
+  /**
+   * Remove a preview from a sandbox.
+   *
+   * `DELETE /sandboxes/{id}/previews/{preview_id}` (seed: `Miosa.Sandbox.Previews.destroy/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  destroy(previewId: string, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `snapshots` of one sandbox. */
+export interface SandboxHandleSnapshotsApi {
+  /**
+   * Take a snapshot of a sandbox.
+   *
+   * `POST /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params?: SandboxSnapshotsCreateParams, options?: RequestOptions): Promise<Snapshot>
+  /**
+   * Roll a sandbox back to a ready, unexpired snapshot.
+   *
+   * `POST /sandboxes/{id}/restore/{snapshot_id}` (seed: `Miosa.Sandbox.Snapshots.restore/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  restore(snapshotId: string, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * List the snapshots of a sandbox that are not deleted.
+   *
+   * `GET /sandboxes/{id}/snapshots` (seed: `Miosa.Sandbox.Snapshots.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<Snapshot[]>
+}
+
+/** `tags` of one sandbox. */
+export interface SandboxHandleTagsApi {
+  /**
+   * Add tags to a sandbox by reading its tags and writing back the union.
+   *
+   * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.add/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  add(tags: string[], options?: RequestOptions): Promise<string[]>
+  /**
+   * Remove tags from a sandbox by reading its tags and writing back the rest.
+   *
+   * `PATCH /sandboxes/{id}/tags` (seed: `Miosa.Sandbox.Tags.remove/3`).
+   * @param tags Tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  remove(tags: string[], options?: RequestOptions): Promise<string[]>
+  /**
+   * Return the tags of a sandbox, read from the sandbox record.
+   *
+   * `GET /sandboxes/{id}` (seed: `Miosa.Sandbox.Tags.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<string[]>
+}
+
+/** `terminal` of one sandbox. */
+export interface SandboxHandleTerminalApi {
+  /**
+   * Open a PTY session in the sandbox.
+   *
+   * `POST /sandboxes/{id}/terminal` (seed: `Miosa.Sandbox.Terminal.open/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  open(params?: SandboxTerminalOpenParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Change the size of an open PTY session.
+   *
+   * `POST /sandboxes/{id}/pty/{session_id}/resize` (seed: `Miosa.Sandbox.Terminal.resize/4`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resize(sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+}
+
+/** A sandbox bound to its client: its record's fields plus every operation on it with the id
+ * filled in. `await using` destroys it at the end of the block unless `keep()` was called. */
+export interface SandboxHandle extends Omit<Sandbox, 'env' | 'tags'>, Handle<Sandbox> {
+  readonly files: SandboxHandleFilesApi
+  readonly exec: SandboxHandleExecApi
+  readonly events: SandboxHandleEventsApi
+  readonly env: SandboxHandleEnvApi
+  readonly processes: SandboxHandleProcessesApi
+  readonly share: SandboxHandleShareApi
+  readonly previews: SandboxHandlePreviewsApi
+  readonly snapshots: SandboxHandleSnapshotsApi
+  readonly tags: SandboxHandleTagsApi
+  readonly terminal: SandboxHandleTerminalApi
+  /**
+   * Fetch one sandbox.
+   *
+   * `GET /sandboxes/{id}` (seed: `Miosa.Sandboxes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  refresh(options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Destroy a sandbox.
+   *
+   * `DELETE /sandboxes/{id}` (seed: `Miosa.Sandboxes.delete/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  destroy(options?: RequestOptions): Promise<Deleted>
+  /**
+   * Change the mutable settings of a sandbox.
+   *
+   * `PATCH /sandboxes/{id}` (seed: `Miosa.Sandboxes.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(params?: SandboxesUpdateParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Mint a short-lived token and URL for previewing the sandbox.
+   *
+   * `POST /sandboxes/{id}/preview-token` (seed: `Miosa.Sandboxes.preview_token/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  previewToken(params?: SandboxesPreviewTokenParams, options?: RequestOptions): Promise<PreviewToken>
+  /**
+   * Create a new sandbox from a live sandbox or one of its snapshots.
+   *
+   * `POST /sandboxes/{id}/fork` (seed: `Miosa.Sandboxes.fork/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  fork(params?: SandboxesForkParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
+   *
+   * `GET /sandboxes/{id}/readiness/stream` (seed: `Miosa.Sandboxes.wait_until_ready/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  waitUntilReady(params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
+}
+
+/** `sandboxes` operations whose records come back as `SandboxHandle`. */
+export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get' | 'list' | 'update' | 'fork'> {
+  /** A handle for a known id, without a request (other fields empty until `refresh()`). */
+  connect(id: string): SandboxHandle
+  /**
+   * Create a sandbox.
+   *
+   * `POST /sandboxes` (seed: `Miosa.Sandboxes.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params?: SandboxesCreateParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Fetch one sandbox.
+   *
+   * `GET /sandboxes/{id}` (seed: `Miosa.Sandboxes.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(id: string, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
+   *
+   * `GET /sandboxes` (seed: `Miosa.Sandboxes.list/1`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(params?: SandboxesListParams, options?: RequestOptions): Promise<SandboxHandle[]>
+  /**
+   * Change the mutable settings of a sandbox.
+   *
+   * `PATCH /sandboxes/{id}` (seed: `Miosa.Sandboxes.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(id: string, params?: SandboxesUpdateParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Create a new sandbox from a live sandbox or one of its snapshots.
+   *
+   * `POST /sandboxes/{id}/fork` (seed: `Miosa.Sandboxes.fork/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  fork(id: string, params?: SandboxesForkParams, options?: RequestOptions): Promise<SandboxHandle>
+}
+
+/** `env` of one computer. */
+export interface ComputerHandleEnvApi {
+  /**
+   * List the environment variables of a computer; values may be masked.
+   *
+   * `GET /computers/{id}/env` (seed: `Miosa.Computer.Env.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<EnvVar[]>
+  /**
+   * Add a new environment variable to a computer.
+   *
+   * `POST /computers/{id}/env` (seed: `Miosa.Computer.Env.create/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params: ComputerEnvCreateParams, options?: RequestOptions): Promise<EnvVar>
+  /**
+   * Change the value of an existing environment variable.
+   *
+   * `PATCH /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(name: string, params: ComputerEnvUpdateParams, options?: RequestOptions): Promise<EnvVar>
+  /**
+   * Remove an environment variable from a computer.
+   *
+   * `DELETE /computers/{id}/env/{name}` (seed: `Miosa.Computer.Env.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(name: string, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `ports` of one computer. */
+export interface ComputerHandlePortsApi {
+  /**
+   * List the exposed ports of a computer.
+   *
+   * `GET /computers/{id}/ports` (seed: `Miosa.Computer.Ports.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<Port[]>
+  /**
+   * Expose a port of a computer.
+   *
+   * `POST /computers/{id}/ports` (seed: `Miosa.Computer.Ports.create/3`).
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(port: number, params?: ComputerPortsCreateParams, options?: RequestOptions): Promise<Port>
+  /**
+   * Change the visibility or access options of an exposed port.
+   *
+   * `PATCH /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(port: string, params?: ComputerPortsUpdateParams, options?: RequestOptions): Promise<Port>
+  /**
+   * Stop exposing a port.
+   *
+   * `DELETE /computers/{id}/ports/{port}` (seed: `Miosa.Computer.Ports.delete/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(port: string, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `auto_stop` of one computer. */
+export interface ComputerHandleAutoStopApi {
+  /**
+   * Show the idle auto-stop setting of a computer.
+   *
+   * `GET /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(options?: RequestOptions): Promise<AutoStop>
+  /**
+   * Set the idle time before auto-stop in seconds; 0 turns it off.
+   *
+   * `PATCH /computers/{id}/auto-stop` (seed: `Miosa.Computer.AutoStop.update/3`).
+   * @param seconds Idle seconds before the computer stops; 0 turns auto-stop off.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(seconds: number, options?: RequestOptions): Promise<AutoStop>
+}
+
+/** `metrics` of one computer. */
+export interface ComputerHandleMetricsApi {
+  /**
+   * Fetch resource metrics of a computer over a time window.
+   *
+   * `GET /computers/{id}/metrics` (seed: `Miosa.Computer.Metrics.get/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
+}
+
+/** `desktop` of one computer. */
+export interface ComputerHandleDesktopApi {
+  /**
+   * Capture the screen as PNG bytes.
+   *
+   * `GET /computers/{id}/desktop/screenshot` (seed: `Miosa.Desktop.screenshot/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  screenshot(options?: RequestOptions): Promise<Buffer>
+  /**
+   * Click at a point of the screen.
+   *
+   * `POST /computers/{id}/desktop/click` (seed: `Miosa.Desktop.click/4`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  click(x: number, y: number, params?: DesktopClickParams, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Type text with the keyboard.
+   *
+   * `POST /computers/{id}/desktop/type` (seed: `Miosa.Desktop.type/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  type(text: string, params?: DesktopTypeParams, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Press a key or key combination such as ctrl+c.
+   *
+   * `POST /computers/{id}/desktop/key` (seed: `Miosa.Desktop.key/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  key(key: string, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Drag the mouse from one point to another.
+   *
+   * `POST /computers/{id}/desktop/drag` (seed: `Miosa.Desktop.drag/6`).
+   * @param fromX Start position, horizontal, in pixels.
+   * @param fromY Start position, vertical, in pixels.
+   * @param toX End position, horizontal, in pixels.
+   * @param toY End position, vertical, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  drag(fromX: number, fromY: number, toX: number, toY: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Scroll at a point of the screen in a direction.
+   *
+   * `POST /computers/{id}/desktop/scroll` (seed: `Miosa.Desktop.scroll/5`).
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  scroll(x: number, y: number, direction: string, params?: DesktopScrollParams, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Set the desktop background from a VM path or an https URL.
+   *
+   * `POST /computers/{id}/desktop/wallpaper` (seed: `Miosa.Desktop.set_wallpaper/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  setWallpaper(path: string, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Dump the accessibility tree of the desktop.
+   *
+   * `GET /computers/{id}/desktop/accessibility-tree` (seed: `Miosa.Desktop.accessibility_tree/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  accessibilityTree(options?: RequestOptions): Promise<any>
+}
+
+/** `exec` of one computer. */
+export interface ComputerHandleExecApi {
+  /**
+   * Run a command on a computer and wait for its output and exit code.
+   *
+   * `POST /computers/{id}/exec`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  run(params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+}
+
+/** A computer bound to its client: its record's fields plus every operation on it with the id
+ * filled in. `await using` destroys it at the end of the block unless `keep()` was called. */
+export interface ComputerHandle extends Computer, Handle<Computer> {
+  readonly env: ComputerHandleEnvApi
+  readonly ports: ComputerHandlePortsApi
+  readonly autoStop: ComputerHandleAutoStopApi
+  readonly metrics: ComputerHandleMetricsApi
+  readonly desktop: ComputerHandleDesktopApi
+  readonly exec: ComputerHandleExecApi
+  /**
+   * Boot a computer.
+   *
+   * `POST /computers/{id}/start` (seed: `Miosa.Computer.start/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  start(params?: ComputerStartParams, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Shut a computer down.
+   *
+   * `POST /computers/{id}/stop` (seed: `Miosa.Computer.stop/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stop(options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Reboot a computer.
+   *
+   * `POST /computers/{id}/restart` (seed: `Miosa.Computer.restart/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  restart(options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Make a copy of a computer.
+   *
+   * `POST /computers/{id}/clone` (seed: `Miosa.Computer.clone/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  clone(params?: ComputerCloneParams, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Change the size bundle or CPU and memory of a computer.
+   *
+   * `POST /computers/{id}/resize` (seed: `Miosa.Computer.resize/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resize(params?: ComputerResizeParams, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Move a computer to another host or region.
+   *
+   * `POST /computers/{id}/move` (seed: `Miosa.Computer.move/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  move(params?: ComputerMoveParams, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Destroy a computer for good.
+   *
+   * `DELETE /computers/{id}` (seed: `Miosa.Computer.destroy/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  destroy(params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Fetch one computer.
+   *
+   * `GET /computers/{id}` (seed: `Miosa.Computers.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  refresh(options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Rename a computer or change its metadata.
+   *
+   * `PATCH /computers/{id}` (seed: `Miosa.Computers.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(params?: ComputersUpdateParams, options?: RequestOptions): Promise<ComputerHandle>
+}
+
+/** `computers` operations whose records come back as `ComputerHandle`. */
+export interface ComputersHandlesApi extends Omit<ComputersApi, 'create' | 'get' | 'list' | 'update'> {
+  /** A handle for a known id, without a request (other fields empty until `refresh()`). */
+  connect(id: string): ComputerHandle
+  /**
+   * Create a desktop computer; start it afterwards.
+   *
+   * `POST /computers` (seed: `Miosa.Computers.create/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params?: ComputersCreateParams, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Fetch one computer.
+   *
+   * `GET /computers/{id}` (seed: `Miosa.Computers.get/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(id: string, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * List the computers of the tenant.
+   *
+   * `GET /computers` (seed: `Miosa.Computers.list/2`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(params?: ComputersListParams, options?: RequestOptions): Promise<ComputerHandle[]>
+  /**
+   * Rename a computer or change its metadata.
+   *
+   * `PATCH /computers/{id}` (seed: `Miosa.Computers.update/3`).
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  update(id: string, params?: ComputersUpdateParams, options?: RequestOptions): Promise<ComputerHandle>
 }

@@ -10,6 +10,7 @@
 // and per-call options are camelCase. See README.md.
 
 const { ApiRoot } = require('./api.js')
+const handles = require('./handles.js')
 const { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
@@ -34,7 +35,12 @@ class Client extends ApiRoot {
     } catch (err) {
       throw errors.fromNative(err)
     }
-    super(new Core(inner))
+    const core = new Core(inner)
+    super(core)
+    // Sandbox and computer records come back as handles; they call the plain namespaces.
+    const flat = new ApiRoot(core)
+    this.sandboxes = new handles.SandboxesHandlesApi(flat)
+    this.computers = new handles.ComputersHandlesApi(flat)
   }
 
   /** The same as `new Client(options)`: the key from `MIOSA_API_KEY`, the base URL from `MIOSA_BASE_URL` when set. */

@@ -44,6 +44,13 @@ pub fn parse_sse(chunks: Vec<Either<Buffer, String>>) -> Vec<SseEvent> {
         .collect()
 }
 
+/// Names the JavaScript runtime (e.g. `node/20.20.2`) in the User-Agent of
+/// clients created from now on; lib/binding.js calls it once when it loads.
+#[napi(catch_unwind)]
+pub fn set_runtime(runtime: String) -> napi::Result<()> {
+    miosa::set_runtime(&runtime).map_err(|err| errors::to_napi(&err))
+}
+
 /// Verifies a webhook delivery (`X-MIOSA-Signature`, both schemes); throws a
 /// `webhook_verification` error with the refusal code, or an
 /// `invalid_argument` one for unusable input. An absent `signature` or

@@ -50,5 +50,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     observe::install(m)?;
     shutdown::install(m)?;
+    // The User-Agent names the interpreter this module is loaded into.
+    let v = m.py().version_info();
+    miosa::set_runtime(&format!("python/{}.{}.{}", v.major, v.minor, v.patch))
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
     Ok(())
 }

@@ -56,7 +56,8 @@ def test_every_operation_has_a_method_with_the_table_signature() -> None:
             assert set(op["query"]) | set(op["body"]) <= keywords, op["name"]
             assert {"extra_headers", "extra_query", "extra_body"} <= keywords
             assert "timeout" in keywords or "request_timeout" in keywords
-            if c is aclient and op["returns"] != "events":
+            # An asyncio create answers a PendingHandle: awaitable, and usable in `async with`.
+            if c is aclient and op["returns"] != "events" and op["name"] not in ("sandboxes.create", "computers.create"):
                 assert inspect.iscoroutinefunction(fn), op["name"]
         assert method(client, op["name"]).__doc__, op["name"]
 

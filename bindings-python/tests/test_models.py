@@ -104,12 +104,13 @@ def test_repr_hides_secrets_of_nested_models() -> None:
 
 def test_models_from_the_api(client: miosa_native.Client) -> None:
     sb = client.sandboxes.get("sbx_fixture")
-    assert type(sb) is Sandbox and sb.id == "sbx_fixture"
-    assert isinstance(sb.tags, list) and isinstance(sb.cpu_count, int) and isinstance(sb.ready, bool)
+    assert isinstance(sb, Sandbox) and type(sb.data) is Sandbox and sb.id == "sbx_fixture"
+    # `tags` is a namespace on a handle; the field is in `data`.
+    assert isinstance(sb.data.tags, list) and isinstance(sb.cpu_count, int) and isinstance(sb.ready, bool)
     # Fields the model table lacks stay reachable.
     assert sb.to_dict()["resource_contract"] == sb.extra["resource_contract"]
     listed = client.sandboxes.list()
-    assert listed and all(type(s) is Sandbox for s in listed)
+    assert listed and all(isinstance(s, Sandbox) and type(s.data) is Sandbox for s in listed)
     env = client.sandbox.env.list("sbx_fixture")
     assert isinstance(env, list) and env and all(type(v) is miosa_native.EnvVar for v in env), "lists are lists"
     png = client.desktop.screenshot("cmp_fixture")

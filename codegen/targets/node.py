@@ -485,7 +485,10 @@ def render_dts(ops: list[Op]) -> str:
         "  /** The API root requests go to. */\n"
         "  readonly baseUrl: string\n"
     )
-    out.append(members(()))
+    # Sandbox and computer records come back as handles (targets/handles_node.py).
+    from targets import handles_node
+
+    out.append(handles_node.client_members(members(())))
     out.append("}\n")
 
     for ns in all_ns:
@@ -509,6 +512,7 @@ def render_dts(ops: list[Op]) -> str:
             out.append(f"  readonly {f.name}: {ty}\n" if f.required else f"  readonly {f.name}?: {ty} | null\n")
         out.append("  /** Fields this version of the client does not model, as the server sent them. */\n"
                    "  readonly extra: { readonly [key: string]: unknown }\n}\n")
+    out.append(handles_node.render_dts(ops))
     return "".join(out)
 
 

@@ -267,7 +267,7 @@ def render_api(ops: list[Op]) -> str:
             name = ns_struct(ns, blocking)
             out.append(
                 f"\n/// `Miosa.{'.'.join(camel(p) for p in ns)}` operations ({mode}).\n"
-                f"#[derive(Clone, Copy)]\npub struct {name}<'a> {{\n    client: &'a Client,\n}}\n\nimpl<'a> {name}<'a> {{\n"
+                f"#[derive(Clone, Copy)]\npub struct {name}<'a> {{\n    pub(crate) client: &'a Client,\n}}\n\nimpl<'a> {name}<'a> {{\n"
             )
             for child in [n for n in all_ns if len(n) == len(ns) + 1 and n[: len(ns)] == ns]:
                 out.append(
@@ -292,7 +292,7 @@ def rustfmt(text: str) -> str:
 
 def render(ops: list[Op]) -> dict[str, str]:
     return {
-        "core/src/generated/mod.rs": rustfmt(HEADER + "pub mod api;\npub mod models;\npub mod table;\n"),
+        "core/src/generated/mod.rs": rustfmt(HEADER + "pub mod api;\npub mod handles;\npub mod models;\npub mod table;\n"),
         "core/src/generated/models.rs": rustfmt(rust_models.render(load_models())),
         "core/src/generated/table.rs": rustfmt(render_table(ops)),
         "core/src/generated/api.rs": rustfmt(render_api(ops)),

@@ -3,14 +3,18 @@
 //!
 //! ```no_run
 //! # async fn demo() -> miosa::Result<()> {
+//! use miosa::api::{SandboxExecRunParams, SandboxesCreateParams};
 //! let client = miosa::Client::new("msk_live_...")?;
-//! let sandbox = client.sandboxes().create(Default::default()).await?;
-//! let id = sandbox.id;
-//! client.computer().start(&id, Default::default()).await?;
-//! let out = client.exec().run(&id, miosa::api::ExecRunParams::default().command("echo hi")).await?;
+//! // A handle: every `sandbox.*` operation with this sandbox's id bound.
+//! let sandbox = client.sandboxes().create_handle(SandboxesCreateParams::default()).await?;
+//! let out = sandbox.exec().run(SandboxExecRunParams::default().command("echo hi")).await?;
 //! println!("{}", out.text());
+//! sandbox.destroy().await?;
 //! # Ok(()) }
 //! ```
+//!
+//! `client.sandbox()` holds the sandbox operations; the top-level
+//! `client.exec()` runs commands on a *computer* (`/computers/{id}/exec`).
 
 mod cancel;
 mod client;
@@ -22,6 +26,7 @@ mod error;
 mod generated;
 mod keywords;
 pub mod log;
+mod handle;
 pub mod models;
 pub mod ops;
 mod pagination;
@@ -34,6 +39,7 @@ pub mod sse;
 mod stream;
 mod transfer;
 mod transport;
+mod user_agent;
 pub mod webhooks;
 
 pub use cancel::CancelToken;
@@ -47,6 +53,7 @@ pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
 pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink};
+pub use generated::handles::{ComputerHandle, SandboxHandle};
 pub use ops::{CustomOp, HttpMethod, OpSpec};
 pub use pagination::{Page, Pager};
 pub use raw::ResponseMeta;
@@ -55,3 +62,4 @@ pub use settings::{Dialect, Input};
 pub use sse::Event;
 pub use stream::{Control, EventStream};
 pub use transfer::Progress;
+pub use user_agent::{set_runtime, user_agent};

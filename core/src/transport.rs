@@ -40,7 +40,7 @@ impl Engine {
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")));
+            .user_agent(crate::user_agent::user_agent());
         #[cfg(target_os = "android")]
         let builder = builder.tls_certs_only(bundled_roots());
         let http = builder
@@ -82,7 +82,7 @@ fn http_without_tls(config: &Config, err: &reqwest::Error) -> Result<reqwest::Cl
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(concat!("miosa-native/", env!("CARGO_PKG_VERSION")))
+            .user_agent(crate::user_agent::user_agent())
             .tls_certs_only(Vec::new())
             .build();
         if let Ok(http) = plain {

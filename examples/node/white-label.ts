@@ -26,32 +26,35 @@ async function main(): Promise<void> {
 
     await client.quotas.set(END_USER, { max_sandboxes: 5 })
 
-    const sandbox = await client.sandboxes.create({
+    // A handle: every `sandbox.*` operation with this sandbox's id bound;
+    // `await using` destroys it when the block ends, normally or by an error.
+    await using sandbox = await client.sandboxes.create({
       name: 'acme-user-workspace',
       external_user_id: END_USER,
       external_workspace_id: 'ws_acme',
     })
-    const id = sandbox.id ?? ''
-    const ready = await client.sandboxes.waitUntilReady(id, { timeout: 60 })
+    const id = sandbox.id
+    const ready = await sandbox.waitUntilReady({ timeout: 60 })
     console.log(`sandbox ${id} ready: ${ready}`)
 
     const encode = (text: string) => Buffer.from(text).toString('base64')
-    const written = await client.sandbox.files.writeMany(id, [
+    const written = await sandbox.files.writeMany([
       { path: '/workspace/index.html', content_base64: encode('<h1>Acme</h1>\n') },
       { path: '/workspace/app.py', content_base64: encode("print('hi')\n") },
     ])
     console.log(`written: ${written.written?.length ?? 0}`)
 
-    const token = await client.sandboxes.previewToken(id, { expires_in: 3600, scope: 'read' })
+    const token = await sandbox.previewToken({ expires_in: 3600, scope: 'read' })
     console.log(`preview url: ${token.url}`)
-    const share = await client.sandbox.share.create(id, { scope: 'read' })
+    const share = await sandbox.share.create({ scope: 'read' })
     console.log(`share url: ${share.share_url}`)
 
     const usage = await client.usage.get({ group_by: 'external_user_id' })
     console.log(`usage rows: ${usage.results?.length ?? 0}`)
 
-    await client.sandboxes.delete(id)
-    console.log(`destroyed ${id}`)
+    const result = await sandbox.exec.run({ command: 'python3 app.py', cwd: '/workspace' })
+    console.log(`app.py printed: ${result.stdout.trim()}`)
+    console.log(`destroying ${id} when the scope ends`)
   } finally {
     await close()
   }

@@ -11,41 +11,52 @@ from typing import List
 
 from local_emulator import api_settings
 
-from miosa_native import ApiKey, Client, ExecResult, FileEntry, Sandbox, Webhook
+from miosa_native import ApiKey, Client, ExecResult, FileEntry, NotFoundError, Webhook
 
 
 def run(client: Client) -> List[str]:
     seen: List[str] = []
-    sandbox: Sandbox = client.sandboxes.create(name="typed-flows", tags=["demo"], env={"GREETING": "hi"})
-    seen.append(sandbox.id)
-    client.computer.start(sandbox.id)
+    # A handle: the sandbox record plus every `sandbox.*` operation with its id bound.
+    with client.sandboxes.create(name="typed-flows", tags=["demo"], env={"GREETING": "hi"}, wait=True) as sandbox:
+        seen.append(sandbox.id)
 
-    result: ExecResult = client.sandbox.exec.run(sandbox.id, command="echo $GREETING", timeout=30)
-    seen.append(result.stdout.strip())
-    if result.exit_code != 0:
-        raise SystemExit(result.stderr or "the command failed")
-    computer_run = client.exec.run(sandbox.id, command="echo same")
-    seen.append(computer_run.output.strip() + "/" + computer_run.stdout.strip())
+        result: ExecResult = sandbox.exec.run(command="echo $GREETING", timeout=30)
+        seen.append(result.stdout.strip())
+        if result.exit_code != 0:
+            raise SystemExit(result.stderr or "the command failed")
 
-    written = client.sandbox.files.write(sandbox.id, "/workspace/notes.txt", b"typed\n")
-    seen.append(written.path)
-    many = client.sandbox.files.write_many(
-        sandbox.id, [{"path": "/workspace/a.txt", "content_base64": b"a"}, {"path": "/workspace/b.txt", "content_base64": b"b"}]
-    )
-    seen.extend(f.path for f in many.written)
-    entries: List[FileEntry] = client.sandbox.files.list(sandbox.id, path="/workspace")
-    seen.extend(sorted(e.name or e.path for e in entries))
-    seen.append(client.sandbox.files.read(sandbox.id, "/workspace/notes.txt").decode().strip())
+        written = sandbox.files.write("/workspace/notes.txt", b"typed\n")
+        seen.append(written.path)
+        many = sandbox.files.write_many(
+            [{"path": "/workspace/a.txt", "content_base64": b"a"}, {"path": "/workspace/b.txt", "content_base64": b"b"}]
+        )
+        seen.extend(f.path for f in many.written)
+        entries: List[FileEntry] = sandbox.files.list(path="/workspace")
+        seen.extend(sorted(e.name or e.path for e in entries))
+        seen.append(sandbox.files.read("/workspace/notes.txt").decode().strip())
 
-    for var in client.sandbox.env.list(sandbox.id):
-        seen.append(f"{var.key}={'set' if var.value else 'masked'}")
-    tags: List[str] = client.sandbox.tags.add(sandbox.id, ["typed"])
-    seen.append(",".join(sorted(tags)))
+        # `env` and `tags` are namespaces on a handle; the record's fields are in `sandbox.data`.
+        for var in sandbox.env.list():
+            seen.append(f"{var.key}={'set' if var.value else 'masked'}")
+        tags: List[str] = sandbox.tags.add(["typed"])
+        seen.append(",".join(sorted(tags)))
 
-    token = client.sandboxes.preview_token(sandbox.id, expires_in=600, scope="read")
-    seen.append(token.url.split("?")[0])
-    share = client.sandbox.share.create(sandbox.id, scope="read")
-    seen.append(share.share_id)
+        token = sandbox.preview_token(expires_in=600, scope="read")
+        seen.append(token.url.split("?")[0])
+        share = sandbox.share.create(scope="read")
+        seen.append(share.share_id)
+    # Leaving the block destroyed the sandbox.
+    try:
+        client.sandboxes.get(sandbox.id)
+        seen.append("kept")
+    except NotFoundError:
+        seen.append("deleted")
+
+    # Computers have their own handle; `exec.run` there is the computer's exec.
+    with client.computers.create(name="typed-desktop") as computer:
+        computer.start()
+        on_computer = computer.exec.run(command="echo same")
+        seen.append(on_computer.output.strip() + "/" + on_computer.stdout.strip())
 
     hook: Webhook = client.webhooks.create(url="http://127.0.0.1:9/hook", events=["sandbox.ready"])
     seen.append(hook.id + (" with a secret" if hook.secret else ""))
@@ -55,9 +66,6 @@ def run(client: Client) -> List[str]:
         seen.append(listed.url)
     balance = client.credits.balance()
     seen.append(str(balance.balance))
-
-    gone = client.sandboxes.delete(sandbox.id)
-    seen.append("deleted" if gone.ok else "kept")
     return seen
 
 

@@ -1,5 +1,5 @@
-"""The seed's "First request": create a sandbox, start it, run a command,
-print its output (2), destroy it.
+"""The seed's "First request": create a sandbox, run a command in it, print
+its output (2); leaving the `with` block destroys the sandbox.
 
     python examples/python/quickstart.py
 
@@ -15,11 +15,9 @@ from miosa_native import Client
 
 def main() -> None:
     with api_settings() as (api_key, base_url), Client(api_key, base_url=base_url) as client:
-        sandbox = client.sandboxes.create(name="quick-exec")
-        client.computer.start(sandbox.id)
-        result = client.exec.run(sandbox.id, command="python3 -c 'print(1 + 1)'")
-        print(result.output, end="")
-        client.computer.destroy(sandbox.id)
+        with client.sandboxes.create(name="quick-exec", wait=True) as sandbox:
+            result = sandbox.exec.run(command="python3 -c 'print(1 + 1)'")
+            print(result.stdout, end="")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 // The seed's flows as a user writes them against the typings: no casts, no `!`,
 // no `any`. typings.test.js compiles it with `tsc --strict`.
 
-import { Client, type ApiKey, type ExecResult, type FileEntry, type Sandbox, type Webhook } from 'miosa-native'
+import { Client, type ApiKey, type ExecResult, type FileEntry, type SandboxHandle, type Webhook } from 'miosa-native'
 
 export async function flows(client: Client): Promise<string[]> {
   const seen: string[] = []
-  const sandbox: Sandbox = await client.sandboxes.create({ name: 'typed-flows', tags: ['demo'], env: { GREETING: 'hi' } })
+  const sandbox: SandboxHandle = await client.sandboxes.create({ name: 'typed-flows', tags: ['demo'], env: { GREETING: 'hi' } })
   seen.push(sandbox.id, sandbox.state)
   await client.computer.start(sandbox.id)
 

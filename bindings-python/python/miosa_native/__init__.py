@@ -9,6 +9,8 @@ around them), backed by the `miosa` Rust core.
 from . import webhooks
 from ._base import AsyncEventStream, AsyncPager, Model
 from ._client import AsyncClient, Client, ClientSettings
+from ._handle_base import PendingHandle
+from ._handles import AsyncComputerHandle, AsyncSandboxHandle, ComputerHandle, SandboxHandle
 from ._native import NOT_GIVEN, NotGiven
 from . import _models
 from ._models import *  # noqa: F401,F403  (every typed model)
@@ -41,6 +43,11 @@ __all__ = [
     "Client",
     "AsyncClient",
     "ClientSettings",
+    "SandboxHandle",
+    "AsyncSandboxHandle",
+    "ComputerHandle",
+    "AsyncComputerHandle",
+    "PendingHandle",
     "NOT_GIVEN",
     "NotGiven",
     "Event",

@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypedDict
 
 from ._native import NativeClient
+from ._handles import AsyncComputersHandlesAPI, AsyncSandboxesHandlesAPI, ComputersHandlesAPI, SandboxesHandlesAPI
 from ._ops import _AsyncRoot, _SyncRoot
 
 if TYPE_CHECKING:
@@ -62,11 +63,16 @@ class Client(_SyncRoot):
     """
 
     _native: NativeClient
+    # Sandbox and computer records come back as handles (`sb.exec.run(...)`).
+    sandboxes: SandboxesHandlesAPI
+    computers: ComputersHandlesAPI
 
     def __init__(self, api_key: Optional[str] = None, **settings: Unpack[ClientSettings]) -> None:
         native = _native(api_key, dict(settings))
         _SyncRoot.__init__(self, native)
         self._native = native
+        self.sandboxes = SandboxesHandlesAPI(native)
+        self.computers = ComputersHandlesAPI(native)
 
     @classmethod
     def from_env(cls, **settings: Unpack[ClientSettings]) -> "Client":
@@ -114,11 +120,15 @@ class AsyncClient(_AsyncRoot):
     It takes the same settings as `Client`."""
 
     _native: NativeClient
+    sandboxes: AsyncSandboxesHandlesAPI
+    computers: AsyncComputersHandlesAPI
 
     def __init__(self, api_key: Optional[str] = None, **settings: Unpack[ClientSettings]) -> None:
         native = _native(api_key, dict(settings))
         _AsyncRoot.__init__(self, native)
         self._native = native
+        self.sandboxes = AsyncSandboxesHandlesAPI(native)
+        self.computers = AsyncComputersHandlesAPI(native)
 
     @classmethod
     def from_env(cls, **settings: Unpack[ClientSettings]) -> "AsyncClient":

@@ -3556,7 +3556,7 @@ impl Client {
 /// `Miosa.Sandboxes` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxesApi<'a> {
@@ -3684,7 +3684,7 @@ impl<'a> SandboxesApi<'a> {
 /// `Miosa.Sandbox` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxApi<'a> {
@@ -3762,7 +3762,7 @@ impl<'a> SandboxApi<'a> {
 /// `Miosa.Sandbox.Files` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxFilesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxFilesApi<'a> {
@@ -3937,7 +3937,7 @@ impl<'a> SandboxFilesApi<'a> {
 /// `Miosa.Sandbox.Exec` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxExecApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxExecApi<'a> {
@@ -4004,7 +4004,7 @@ impl<'a> SandboxExecApi<'a> {
 /// `Miosa.Sandbox.Events` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxEventsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxEventsApi<'a> {
@@ -4023,7 +4023,7 @@ impl<'a> SandboxEventsApi<'a> {
 /// `Miosa.Sandbox.Env` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxEnvApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxEnvApi<'a> {
@@ -4078,7 +4078,7 @@ impl<'a> SandboxEnvApi<'a> {
 /// `Miosa.Sandbox.Processes` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxProcessesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxProcessesApi<'a> {
@@ -4146,7 +4146,7 @@ impl<'a> SandboxProcessesApi<'a> {
 /// `Miosa.Sandbox.Share` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxShareApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxShareApi<'a> {
@@ -4199,7 +4199,7 @@ impl<'a> SandboxShareApi<'a> {
 /// `Miosa.Sandbox.Previews` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxPreviewsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxPreviewsApi<'a> {
@@ -4268,7 +4268,7 @@ impl<'a> SandboxPreviewsApi<'a> {
 /// `Miosa.Sandbox.Snapshots` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxSnapshotsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxSnapshotsApi<'a> {
@@ -4321,7 +4321,7 @@ impl<'a> SandboxSnapshotsApi<'a> {
 /// `Miosa.Sandbox.Tags` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxTagsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTagsApi<'a> {
@@ -4370,7 +4370,7 @@ impl<'a> SandboxTagsApi<'a> {
 /// `Miosa.Sandbox.Terminal` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxTerminalApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTerminalApi<'a> {
@@ -4417,7 +4417,7 @@ impl<'a> SandboxTerminalApi<'a> {
 /// `Miosa.SandboxTemplates` operations (async).
 #[derive(Clone, Copy)]
 pub struct SandboxTemplatesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTemplatesApi<'a> {
@@ -4483,7 +4483,7 @@ impl<'a> SandboxTemplatesApi<'a> {
 /// `Miosa.Tenant` operations (async).
 #[derive(Clone, Copy)]
 pub struct TenantApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> TenantApi<'a> {
@@ -4586,7 +4586,7 @@ impl<'a> TenantApi<'a> {
 /// `Miosa.Computers` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputersApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputersApi<'a> {
@@ -4665,7 +4665,7 @@ impl<'a> ComputersApi<'a> {
 /// `Miosa.Computer` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerApi<'a> {
@@ -4814,7 +4814,7 @@ impl<'a> ComputerApi<'a> {
 /// `Miosa.Computer.Env` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerEnvApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerEnvApi<'a> {
@@ -4887,7 +4887,7 @@ impl<'a> ComputerEnvApi<'a> {
 /// `Miosa.Computer.Ports` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerPortsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerPortsApi<'a> {
@@ -4961,7 +4961,7 @@ impl<'a> ComputerPortsApi<'a> {
 /// `Miosa.Computer.AutoStop` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerAutoStopApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerAutoStopApi<'a> {
@@ -4995,7 +4995,7 @@ impl<'a> ComputerAutoStopApi<'a> {
 /// `Miosa.Computer.Metrics` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerMetricsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerMetricsApi<'a> {
@@ -5022,7 +5022,7 @@ impl<'a> ComputerMetricsApi<'a> {
 /// `Miosa.Desktop` operations (async).
 #[derive(Clone, Copy)]
 pub struct DesktopApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DesktopApi<'a> {
@@ -5182,7 +5182,7 @@ impl<'a> DesktopApi<'a> {
 /// `Miosa.Workspaces` operations (async).
 #[derive(Clone, Copy)]
 pub struct WorkspacesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspacesApi<'a> {
@@ -5286,7 +5286,7 @@ impl<'a> WorkspacesApi<'a> {
 /// `Miosa.Webhooks` operations (async).
 #[derive(Clone, Copy)]
 pub struct WebhooksApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WebhooksApi<'a> {
@@ -5374,7 +5374,7 @@ impl<'a> WebhooksApi<'a> {
 /// `Miosa.Usage` operations (async).
 #[derive(Clone, Copy)]
 pub struct UsageApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> UsageApi<'a> {
@@ -5446,7 +5446,7 @@ impl<'a> UsageApi<'a> {
 /// `Miosa.Quotas` operations (async).
 #[derive(Clone, Copy)]
 pub struct QuotasApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> QuotasApi<'a> {
@@ -5503,7 +5503,7 @@ impl<'a> QuotasApi<'a> {
 /// `Miosa.AuditLog` operations (async).
 #[derive(Clone, Copy)]
 pub struct AuditLogApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AuditLogApi<'a> {
@@ -5531,7 +5531,7 @@ impl<'a> AuditLogApi<'a> {
 /// `Miosa.ApiKeys` operations (async).
 #[derive(Clone, Copy)]
 pub struct ApiKeysApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ApiKeysApi<'a> {
@@ -5589,7 +5589,7 @@ impl<'a> ApiKeysApi<'a> {
 /// `Miosa.Snapshots` operations (async).
 #[derive(Clone, Copy)]
 pub struct SnapshotsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SnapshotsApi<'a> {
@@ -5672,7 +5672,7 @@ impl<'a> SnapshotsApi<'a> {
 /// `Miosa.Deployments` operations (async).
 #[derive(Clone, Copy)]
 pub struct DeploymentsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DeploymentsApi<'a> {
@@ -5793,7 +5793,7 @@ impl<'a> DeploymentsApi<'a> {
 /// `Miosa.Databases` operations (async).
 #[derive(Clone, Copy)]
 pub struct DatabasesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DatabasesApi<'a> {
@@ -5881,7 +5881,7 @@ impl<'a> DatabasesApi<'a> {
 /// `Miosa.Storage` operations (async).
 #[derive(Clone, Copy)]
 pub struct StorageApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> StorageApi<'a> {
@@ -5974,7 +5974,7 @@ impl<'a> StorageApi<'a> {
 /// `Miosa.Volumes` operations (async).
 #[derive(Clone, Copy)]
 pub struct VolumesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> VolumesApi<'a> {
@@ -6090,7 +6090,7 @@ impl<'a> VolumesApi<'a> {
 /// `Miosa.Completions` operations (async).
 #[derive(Clone, Copy)]
 pub struct CompletionsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CompletionsApi<'a> {
@@ -6120,7 +6120,7 @@ impl<'a> CompletionsApi<'a> {
 /// `Miosa.Embeddings` operations (async).
 #[derive(Clone, Copy)]
 pub struct EmbeddingsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> EmbeddingsApi<'a> {
@@ -6139,7 +6139,7 @@ impl<'a> EmbeddingsApi<'a> {
 /// `Miosa.CommandCenter` operations (async).
 #[derive(Clone, Copy)]
 pub struct CommandCenterApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CommandCenterApi<'a> {
@@ -6225,7 +6225,7 @@ impl<'a> CommandCenterApi<'a> {
 /// `Miosa.WorkspaceMembers` operations (async).
 #[derive(Clone, Copy)]
 pub struct WorkspaceMembersApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspaceMembersApi<'a> {
@@ -6302,7 +6302,7 @@ impl<'a> WorkspaceMembersApi<'a> {
 /// `Miosa.WorkspaceInvites` operations (async).
 #[derive(Clone, Copy)]
 pub struct WorkspaceInvitesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspaceInvitesApi<'a> {
@@ -6393,7 +6393,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
 /// `Miosa.OrgInvites` operations (async).
 #[derive(Clone, Copy)]
 pub struct OrgInvitesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> OrgInvitesApi<'a> {
@@ -6468,7 +6468,7 @@ impl<'a> OrgInvitesApi<'a> {
 /// `Miosa.Admin` operations (async).
 #[derive(Clone, Copy)]
 pub struct AdminApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AdminApi<'a> {
@@ -6483,7 +6483,7 @@ impl<'a> AdminApi<'a> {
 /// `Miosa.Admin.Tenants` operations (async).
 #[derive(Clone, Copy)]
 pub struct AdminTenantsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AdminTenantsApi<'a> {
@@ -6560,7 +6560,7 @@ impl<'a> AdminTenantsApi<'a> {
 /// `Miosa.Credits` operations (async).
 #[derive(Clone, Copy)]
 pub struct CreditsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CreditsApi<'a> {
@@ -6593,7 +6593,7 @@ impl<'a> CreditsApi<'a> {
 /// `Miosa.Exec` operations (async).
 #[derive(Clone, Copy)]
 pub struct ExecApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ExecApi<'a> {
@@ -6777,7 +6777,7 @@ impl BlockingClient {
 /// `Miosa.Sandboxes` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxesBlockingApi<'a> {
@@ -6885,7 +6885,7 @@ impl<'a> SandboxesBlockingApi<'a> {
 /// `Miosa.Sandbox` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxBlockingApi<'a> {
@@ -6963,7 +6963,7 @@ impl<'a> SandboxBlockingApi<'a> {
 /// `Miosa.Sandbox.Files` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxFilesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxFilesBlockingApi<'a> {
@@ -7111,7 +7111,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
 /// `Miosa.Sandbox.Exec` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxExecBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxExecBlockingApi<'a> {
@@ -7165,7 +7165,7 @@ impl<'a> SandboxExecBlockingApi<'a> {
 /// `Miosa.Sandbox.Events` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxEventsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxEventsBlockingApi<'a> {
@@ -7185,7 +7185,7 @@ impl<'a> SandboxEventsBlockingApi<'a> {
 /// `Miosa.Sandbox.Env` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxEnvBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxEnvBlockingApi<'a> {
@@ -7233,7 +7233,7 @@ impl<'a> SandboxEnvBlockingApi<'a> {
 /// `Miosa.Sandbox.Processes` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxProcessesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxProcessesBlockingApi<'a> {
@@ -7293,7 +7293,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
 /// `Miosa.Sandbox.Share` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxShareBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxShareBlockingApi<'a> {
@@ -7339,7 +7339,7 @@ impl<'a> SandboxShareBlockingApi<'a> {
 /// `Miosa.Sandbox.Previews` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxPreviewsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxPreviewsBlockingApi<'a> {
@@ -7400,7 +7400,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
 /// `Miosa.Sandbox.Snapshots` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxSnapshotsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxSnapshotsBlockingApi<'a> {
@@ -7448,7 +7448,7 @@ impl<'a> SandboxSnapshotsBlockingApi<'a> {
 /// `Miosa.Sandbox.Tags` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxTagsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTagsBlockingApi<'a> {
@@ -7490,7 +7490,7 @@ impl<'a> SandboxTagsBlockingApi<'a> {
 /// `Miosa.Sandbox.Terminal` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxTerminalBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTerminalBlockingApi<'a> {
@@ -7531,7 +7531,7 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
 /// `Miosa.SandboxTemplates` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SandboxTemplatesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SandboxTemplatesBlockingApi<'a> {
@@ -7587,7 +7587,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
 /// `Miosa.Tenant` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct TenantBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> TenantBlockingApi<'a> {
@@ -7677,7 +7677,7 @@ impl<'a> TenantBlockingApi<'a> {
 /// `Miosa.Computers` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputersBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputersBlockingApi<'a> {
@@ -7747,7 +7747,7 @@ impl<'a> ComputersBlockingApi<'a> {
 /// `Miosa.Computer` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerBlockingApi<'a> {
@@ -7875,7 +7875,7 @@ impl<'a> ComputerBlockingApi<'a> {
 /// `Miosa.Computer.Env` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerEnvBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerEnvBlockingApi<'a> {
@@ -7938,7 +7938,7 @@ impl<'a> ComputerEnvBlockingApi<'a> {
 /// `Miosa.Computer.Ports` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerPortsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerPortsBlockingApi<'a> {
@@ -8004,7 +8004,7 @@ impl<'a> ComputerPortsBlockingApi<'a> {
 /// `Miosa.Computer.AutoStop` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerAutoStopBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerAutoStopBlockingApi<'a> {
@@ -8036,7 +8036,7 @@ impl<'a> ComputerAutoStopBlockingApi<'a> {
 /// `Miosa.Computer.Metrics` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerMetricsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerMetricsBlockingApi<'a> {
@@ -8060,7 +8060,7 @@ impl<'a> ComputerMetricsBlockingApi<'a> {
 /// `Miosa.Desktop` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct DesktopBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DesktopBlockingApi<'a> {
@@ -8198,7 +8198,7 @@ impl<'a> DesktopBlockingApi<'a> {
 /// `Miosa.Workspaces` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct WorkspacesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspacesBlockingApi<'a> {
@@ -8288,7 +8288,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
 /// `Miosa.Webhooks` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct WebhooksBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WebhooksBlockingApi<'a> {
@@ -8364,7 +8364,7 @@ impl<'a> WebhooksBlockingApi<'a> {
 /// `Miosa.Usage` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct UsageBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> UsageBlockingApi<'a> {
@@ -8430,7 +8430,7 @@ impl<'a> UsageBlockingApi<'a> {
 /// `Miosa.Quotas` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct QuotasBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> QuotasBlockingApi<'a> {
@@ -8478,7 +8478,7 @@ impl<'a> QuotasBlockingApi<'a> {
 /// `Miosa.AuditLog` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct AuditLogBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AuditLogBlockingApi<'a> {
@@ -8502,7 +8502,7 @@ impl<'a> AuditLogBlockingApi<'a> {
 /// `Miosa.ApiKeys` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ApiKeysBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ApiKeysBlockingApi<'a> {
@@ -8556,7 +8556,7 @@ impl<'a> ApiKeysBlockingApi<'a> {
 /// `Miosa.Snapshots` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SnapshotsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SnapshotsBlockingApi<'a> {
@@ -8628,7 +8628,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
 /// `Miosa.Deployments` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct DeploymentsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DeploymentsBlockingApi<'a> {
@@ -8730,7 +8730,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
 /// `Miosa.Databases` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct DatabasesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> DatabasesBlockingApi<'a> {
@@ -8812,7 +8812,7 @@ impl<'a> DatabasesBlockingApi<'a> {
 /// `Miosa.Storage` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct StorageBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> StorageBlockingApi<'a> {
@@ -8894,7 +8894,7 @@ impl<'a> StorageBlockingApi<'a> {
 /// `Miosa.Volumes` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct VolumesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> VolumesBlockingApi<'a> {
@@ -8993,7 +8993,7 @@ impl<'a> VolumesBlockingApi<'a> {
 /// `Miosa.Completions` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct CompletionsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CompletionsBlockingApi<'a> {
@@ -9021,7 +9021,7 @@ impl<'a> CompletionsBlockingApi<'a> {
 /// `Miosa.Embeddings` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct EmbeddingsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> EmbeddingsBlockingApi<'a> {
@@ -9039,7 +9039,7 @@ impl<'a> EmbeddingsBlockingApi<'a> {
 /// `Miosa.CommandCenter` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct CommandCenterBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CommandCenterBlockingApi<'a> {
@@ -9113,7 +9113,7 @@ impl<'a> CommandCenterBlockingApi<'a> {
 /// `Miosa.WorkspaceMembers` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct WorkspaceMembersBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspaceMembersBlockingApi<'a> {
@@ -9174,7 +9174,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
 /// `Miosa.WorkspaceInvites` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct WorkspaceInvitesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> WorkspaceInvitesBlockingApi<'a> {
@@ -9246,7 +9246,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
 /// `Miosa.OrgInvites` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct OrgInvitesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> OrgInvitesBlockingApi<'a> {
@@ -9316,7 +9316,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
 /// `Miosa.Admin` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct AdminBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AdminBlockingApi<'a> {
@@ -9331,7 +9331,7 @@ impl<'a> AdminBlockingApi<'a> {
 /// `Miosa.Admin.Tenants` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct AdminTenantsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> AdminTenantsBlockingApi<'a> {
@@ -9395,7 +9395,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
 /// `Miosa.Credits` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct CreditsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CreditsBlockingApi<'a> {
@@ -9426,7 +9426,7 @@ impl<'a> CreditsBlockingApi<'a> {
 /// `Miosa.Exec` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ExecBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ExecBlockingApi<'a> {
