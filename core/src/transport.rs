@@ -214,8 +214,11 @@ impl Transport {
                     }
                     Err(err) => {
                         let may_retry = attempt < policy.max_attempts
-                            && retry::is_retryable(&err)
-                            && method_allows_retry(prepared)
+                            && retry::may_resend(
+                                &err,
+                                prepared.method,
+                                prepared.idempotency_key.is_some(),
+                            )
                             && budget.try_acquire(&err);
                         if !may_retry {
                             return Err(err.with_attempts(attempt));
@@ -306,14 +309,6 @@ impl Transport {
                 self.config().retry().enabled() && prepared.idempotency_key.is_some()
             }
         }
-    }
-}
-
-/// Whether a failed attempt of this request may be sent again.
-fn method_allows_retry(prepared: &Prepared) -> bool {
-    match prepared.method {
-        HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete => true,
-        HttpMethod::Post | HttpMethod::Patch => prepared.idempotency_key.is_some(),
     }
 }
 
