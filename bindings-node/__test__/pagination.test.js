@@ -25,7 +25,7 @@ test('auditLog.iter walks every page, lazily, and matches a manual cursor walk',
   let firstCursor
   let pages = 0
   for (;;) {
-    const page = await admin.auditLog.list({ limit: 3, after: cursor })
+    const page = await admin.auditLog.list({ limit: 3, cursor })
     assert.ok(Array.isArray(page.items))
     assert.ok(page.items.length <= 3)
     manual.push(...page.items)

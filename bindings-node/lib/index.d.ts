@@ -2197,7 +2197,7 @@ export interface UsageSessionsParams {
   /** Items per page, for lists paged by number. */
   per_page?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  page?: number
+  cursor?: string
 }
 
 /** Keyword parameters of `quotas.set`. */
@@ -2225,7 +2225,7 @@ export interface AuditLogListParams {
   /** `resource_id` (query). */
   resource_id?: string
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  after?: string
+  cursor?: string
 }
 
 /** Keyword parameters of `api_keys.create`. */

@@ -16,7 +16,7 @@ def walk_by_hand(admin: miosa_native.Client) -> List[Optional[str]]:
     ids: List[Optional[str]] = []
     cursor = None
     while True:
-        page = admin.audit_log.list(limit=2, after=cursor)
+        page = admin.audit_log.list(limit=2, cursor=cursor)
         ids += [entry.id for entry in page]
         if page.next_cursor is None:
             return ids
@@ -30,7 +30,7 @@ def test_one_page(admin: miosa_native.Client) -> None:
     assert all(isinstance(entry, miosa_native.AuditEntry) for entry in page)
     assert page.has_more and page.next_cursor
     assert isinstance(page[0], miosa_native.AuditEntry)
-    following = admin.audit_log.list(limit=2, after=page.next_cursor)
+    following = admin.audit_log.list(limit=2, cursor=page.next_cursor)
     assert {e.id for e in following}.isdisjoint({e.id for e in page})
     assert "next_cursor=" in repr(page)
     # The generic spelling of the stubs works at runtime too.
@@ -55,7 +55,7 @@ def test_iter_follows_every_cursor_lazily(fresh: Emulator, admin: miosa_native.C
 
 def test_iter_starts_at_a_given_cursor(admin: miosa_native.Client) -> None:
     first = admin.audit_log.list(limit=2)
-    rest = [e.id for e in admin.audit_log.iter(limit=2, after=first.next_cursor)]
+    rest = [e.id for e in admin.audit_log.iter(limit=2, cursor=first.next_cursor)]
     assert rest == walk_by_hand(admin)[2:]
 
 

@@ -6177,7 +6177,7 @@ pub struct WebhooksListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6354,9 +6354,9 @@ pub struct UsageSessionsParams {
     /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
-    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+    /// `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
     #[uniffi(default = None)]
-    pub page: Option<i64>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6370,7 +6370,7 @@ impl UsageSessionsParams {
         p.put("until", self.until);
         p.put("limit", self.limit);
         p.put("per_page", self.per_page);
-        p.put("page", self.page);
+        p.put("cursor", self.cursor);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -6395,8 +6395,8 @@ impl fmt::Debug for UsageSessionsParams {
         if let Some(v) = &self.per_page {
             s.field("per_page", v);
         }
-        if let Some(v) = &self.page {
-            s.field("page", v);
+        if let Some(v) = &self.cursor {
+            s.field("cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6480,9 +6480,9 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[uniffi(default = None)]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
-    pub after: Option<String>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6496,7 +6496,7 @@ impl AuditLogListParams {
         p.put("actor_id", self.actor_id);
         p.put("resource_type", self.resource_type);
         p.put("resource_id", self.resource_id);
-        p.put("after", self.after);
+        p.put("cursor", self.cursor);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -6521,8 +6521,8 @@ impl fmt::Debug for AuditLogListParams {
         if let Some(v) = &self.resource_id {
             s.field("resource_id", v);
         }
-        if let Some(v) = &self.after {
-            s.field("after", v);
+        if let Some(v) = &self.cursor {
+            s.field("cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6601,7 +6601,7 @@ pub struct ApiKeysListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6805,7 +6805,7 @@ pub struct DeploymentsListParams {
     /// `external_project_id` (query).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7199,7 +7199,7 @@ pub struct DatabasesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7493,7 +7493,7 @@ pub struct VolumesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7735,7 +7735,7 @@ pub struct CommandCenterListSessionsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7864,7 +7864,7 @@ pub struct AdminTenantsListParams {
     /// `q` (query).
     #[uniffi(default = None)]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.

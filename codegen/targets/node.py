@@ -246,7 +246,7 @@ def render_js(ops: list[Op]) -> str:
 def ts_params_interface(op: Op) -> str:
     lines = [f"/** Keyword parameters of `{op.name}`. */\nexport interface {params_name(op)} {{\n"]
     for p in op.keywords:
-        if op.returns.kind == "page" and p.name == op.returns.cursor:
+        if op.returns.kind == "page" and p.wire == op.returns.cursor:
             doc = "Cursor of the page to fetch (`next_cursor` of the previous page)."
         elif p.name == "idempotency_key":
             doc = "Sent as the `Idempotency-Key` header" + (

@@ -210,7 +210,7 @@ def params_name(op: Op) -> str | None:
 
 
 def param_where(op: Op, p) -> str:
-    if op.returns.kind == "page" and p.name == op.returns.cursor:
+    if op.returns.kind == "page" and p.wire == op.returns.cursor:
         return "query; the cursor of the page to fetch"
     if p.name in ("idempotency_key", "content_type") and p not in op.query and p not in op.body:
         return "header"

@@ -43,7 +43,7 @@ pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
 pub use ops::{CustomOp, HttpMethod, OpSpec};
-pub use pagination::{Page, Pager};
+pub use pagination::{CURSOR, Page, Pager, next_page_params};
 pub use request::Arg;
 pub use settings::{Dialect, Input};
 pub use sse::Event;

@@ -59,7 +59,7 @@ class AdminTenantsAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -247,7 +247,7 @@ class CommandCenterAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -337,7 +337,7 @@ class VolumesAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -456,7 +456,7 @@ class DatabasesAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -520,7 +520,7 @@ class DeploymentsAPI:
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -636,7 +636,7 @@ class ApiKeysAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -656,18 +656,18 @@ class AuditLogAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -720,7 +720,7 @@ class UsageAPI:
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
+    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -728,11 +728,11 @@ class UsageAPI:
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[UsageSession]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
     def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
@@ -774,7 +774,7 @@ class WebhooksAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1863,7 +1863,7 @@ class AsyncAdminTenantsAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2051,7 +2051,7 @@ class AsyncCommandCenterAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2141,7 +2141,7 @@ class AsyncVolumesAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2260,7 +2260,7 @@ class AsyncDatabasesAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2324,7 +2324,7 @@ class AsyncDeploymentsAPI:
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2440,7 +2440,7 @@ class AsyncApiKeysAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2460,18 +2460,18 @@ class AsyncAuditLogAPI:
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -2524,7 +2524,7 @@ class AsyncUsageAPI:
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
+    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -2532,11 +2532,11 @@ class AsyncUsageAPI:
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[UsageSession]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
     async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
@@ -2578,7 +2578,7 @@ class AsyncWebhooksAPI:
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
