@@ -10,7 +10,7 @@
 // and per-call options are camelCase. See README.md.
 
 const { ApiRoot } = require('./api.js')
-const { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
+const { Core, Pager, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { version } = require('../package.json')
@@ -69,6 +69,7 @@ function parseSse(chunks) {
 module.exports = {
   Client,
   EventStream,
+  Pager,
   webhooks,
   parseSse,
   version,

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::convert::{CallOptions, json_to_py, py_to_args, py_to_input, py_to_map};
 use crate::errors::{from_core, guard, guard_async, invalid, usage};
-use crate::pager::{NativePager, Page};
+use crate::pager::{NativePager, Page, PageCall};
 use crate::shutdown::Guarded;
 use crate::stream::NativeEventStream;
 
@@ -115,9 +115,20 @@ fn output_to_py(
         miosa::Output::Json(value) => wrap_json(py, &value, wrap)?.unbind(),
         miosa::Output::Bytes(bytes) => PyBytes::new(py, &bytes).into_any().unbind(),
         miosa::Output::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
-        miosa::Output::Page(page) => Py::new(py, Page::from_core(py, &page, wrap)?)?.into_any(),
+        // A page without its call cannot fetch the next one; `call`/`acall` hand theirs over.
+        miosa::Output::Page(page) => {
+            Py::new(py, Page::from_core(py, &page, wrap, None)?)?.into_any()
+        }
         miosa::Output::Events(stream) => Py::new(py, NativeEventStream::new(stream))?.into_any(),
     })
+}
+
+/// A call's result; a page keeps the call, so that `next_page()` can follow it.
+fn page_or_output(py: Python<'_>, output: miosa::Output, call: PageCall) -> PyResult<Py<PyAny>> {
+    match output {
+        miosa::Output::Page(page) => Ok(Py::new(py, call.to_page(py, &page)?)?.into_any()),
+        other => output_to_py(py, other, call.wrap.as_ref().map(|w| w.bind(py))),
+    }
 }
 
 /// The handle behind `miosa_native.Client` and `AsyncClient`.
@@ -270,8 +281,15 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
+            let call = PageCall {
+                client: client.clone(),
+                op,
+                args: args.clone(),
+                params: params.clone(),
+                wrap: wrap.map(|w| w.clone().unbind()),
+            };
             let output = block(py, client.invoke(op, args, params))?;
-            output_to_py(py, output, wrap)
+            page_or_output(py, output, call)
         })
     }
 
@@ -313,11 +331,18 @@ impl NativeClient {
                     },
                 )
             })?;
+            let call = PageCall {
+                client: client.clone(),
+                op,
+                args: args.clone(),
+                params: params.clone(),
+                wrap,
+            };
             // Dropping this future (task cancelled) drops the core's task, which aborts the request.
             let output = Guarded::new(client.invoke(op, args, params))
                 .await
                 .map_err(|e| from_core(&e))?;
-            Python::attach(|py| output_to_py(py, output, wrap.as_ref().map(|w| w.bind(py))))
+            Python::attach(|py| page_or_output(py, output, call))
         })
         .await
     }
@@ -358,8 +383,15 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
+            let call = PageCall {
+                client: client.clone(),
+                op,
+                args: args.clone(),
+                params: params.clone(),
+                wrap: wrap.map(Bound::unbind),
+            };
             let pager = client.pager(op, args, params).map_err(|e| from_core(&e))?;
-            Ok(NativePager::new(pager, wrap.map(Bound::unbind)))
+            Ok(NativePager::new(pager, call))
         })
     }
 

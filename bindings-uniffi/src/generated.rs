@@ -3938,85 +3938,85 @@ impl fmt::Debug for SandboxesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesCreateParams");
         if let Some(v) = &self.wait {
-            s.field("wait", v);
+            convert::debug_param(&mut s, "wait", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            convert::debug_param(&mut s, "template_id", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.slug {
-            s.field("slug", v);
+            convert::debug_param(&mut s, "slug", v);
         }
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpu_count", v);
+            convert::debug_param(&mut s, "cpu_count", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            convert::debug_param(&mut s, "memory_mb", v);
         }
         if let Some(v) = &self.disk_size_mb {
-            s.field("disk_size_mb", v);
+            convert::debug_param(&mut s, "disk_size_mb", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            convert::debug_param(&mut s, "timeout_sec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idle_timeout_sec", v);
+            convert::debug_param(&mut s, "idle_timeout_sec", v);
         }
         if let Some(v) = &self.persistent {
-            s.field("persistent", v);
+            convert::debug_param(&mut s, "persistent", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("always_on", v);
+            convert::debug_param(&mut s, "always_on", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allow_provision", v);
+            convert::debug_param(&mut s, "allow_provision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            convert::debug_param(&mut s, "workspace_id", v);
         }
         if let Some(v) = &self.workspace_slug {
-            s.field("workspace_slug", v);
+            convert::debug_param(&mut s, "workspace_slug", v);
         }
         if let Some(v) = &self.workspace_name {
-            s.field("workspace_name", v);
+            convert::debug_param(&mut s, "workspace_name", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            convert::debug_param(&mut s, "project_id", v);
         }
         if let Some(v) = &self.project_slug {
-            s.field("project_slug", v);
+            convert::debug_param(&mut s, "project_slug", v);
         }
         if let Some(v) = &self.project_name {
-            s.field("project_name", v);
+            convert::debug_param(&mut s, "project_name", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4067,19 +4067,19 @@ impl fmt::Debug for SandboxesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesListParams");
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.state {
-            s.field("state", v);
+            convert::debug_param(&mut s, "state", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4138,25 +4138,25 @@ impl fmt::Debug for SandboxesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.slug {
-            s.field("slug", v);
+            convert::debug_param(&mut s, "slug", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("always_on", v);
+            convert::debug_param(&mut s, "always_on", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            convert::debug_param(&mut s, "timeout_sec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idle_timeout_sec", v);
+            convert::debug_param(&mut s, "idle_timeout_sec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4195,10 +4195,10 @@ impl fmt::Debug for SandboxesPreviewTokenParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesPreviewTokenParams");
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            convert::debug_param(&mut s, "expires_in", v);
         }
         if let Some(v) = &self.scope {
-            s.field("scope", v);
+            convert::debug_param(&mut s, "scope", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4257,25 +4257,25 @@ impl fmt::Debug for SandboxesForkParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesForkParams");
         if let Some(v) = &self.snapshot_id {
-            s.field("snapshot_id", v);
+            convert::debug_param(&mut s, "snapshot_id", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            convert::debug_param(&mut s, "timeout_sec", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            convert::debug_param(&mut s, "template_id", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4314,10 +4314,10 @@ impl fmt::Debug for SandboxesWaitUntilReadyParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesWaitUntilReadyParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.stream {
-            s.field("stream", v);
+            convert::debug_param(&mut s, "stream", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4356,10 +4356,10 @@ impl fmt::Debug for SandboxFilesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesListParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", v);
         }
         if let Some(v) = &self.depth {
-            s.field("depth", v);
+            convert::debug_param(&mut s, "depth", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4394,7 +4394,7 @@ impl fmt::Debug for SandboxFilesDeleteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesDeleteParams");
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4433,10 +4433,10 @@ impl fmt::Debug for SandboxFilesMkdirParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesMkdirParams");
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", v);
         }
         if let Some(v) = &self.mode {
-            s.field("mode", v);
+            convert::debug_param(&mut s, "mode", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4475,10 +4475,10 @@ impl fmt::Debug for SandboxFilesTreeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesTreeParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", v);
         }
         if let Some(v) = &self.depth {
-            s.field("depth", v);
+            convert::debug_param(&mut s, "depth", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4517,10 +4517,10 @@ impl fmt::Debug for SandboxFilesWatchParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesWatchParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", v);
         }
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4567,16 +4567,16 @@ impl fmt::Debug for SandboxExecRunParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecRunParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4619,13 +4619,13 @@ impl fmt::Debug for SandboxExecBashParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecBashParams");
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4668,13 +4668,13 @@ impl fmt::Debug for SandboxExecPythonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecPythonParams");
         if let Some(v) = &self.language {
-            s.field("language", v);
+            convert::debug_param(&mut s, "language", v);
         }
         if let Some(v) = &self.context {
-            s.field("context", v);
+            convert::debug_param(&mut s, "context", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4709,7 +4709,7 @@ impl fmt::Debug for SandboxEnvSetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxEnvSetParams");
         if let Some(v) = &self.encrypted {
-            s.field("encrypted", v);
+            convert::debug_param(&mut s, "encrypted", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4760,19 +4760,19 @@ impl fmt::Debug for SandboxProcessesStartParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxProcessesStartParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4811,10 +4811,10 @@ impl fmt::Debug for SandboxShareCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxShareCreateParams");
         if let Some(v) = &self.scope {
-            s.field("scope", v);
+            convert::debug_param(&mut s, "scope", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            convert::debug_param(&mut s, "expires_in", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4849,7 +4849,7 @@ impl fmt::Debug for SandboxPreviewsShareParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxPreviewsShareParams");
         if let Some(v) = &self.expires_in_sec {
-            s.field("expires_in_sec", v);
+            convert::debug_param(&mut s, "expires_in_sec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4900,19 +4900,19 @@ impl fmt::Debug for SandboxSnapshotsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxSnapshotsCreateParams");
         if let Some(v) = &self.comment {
-            s.field("comment", v);
+            convert::debug_param(&mut s, "comment", v);
         }
         if let Some(v) = &self.keep {
-            s.field("keep", v);
+            convert::debug_param(&mut s, "keep", v);
         }
         if let Some(v) = &self.retention_seconds {
-            s.field("retention_seconds", v);
+            convert::debug_param(&mut s, "retention_seconds", v);
         }
         if let Some(v) = &self.expiration_seconds {
-            s.field("expiration_seconds", v);
+            convert::debug_param(&mut s, "expiration_seconds", v);
         }
         if let Some(v) = &self.expiration_days {
-            s.field("expiration_days", v);
+            convert::debug_param(&mut s, "expiration_days", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4963,19 +4963,19 @@ impl fmt::Debug for SandboxTerminalOpenParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTerminalOpenParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", v);
         }
         if let Some(v) = &self.shell {
-            s.field("shell", v);
+            convert::debug_param(&mut s, "shell", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5014,10 +5014,10 @@ impl fmt::Debug for SandboxTerminalResizeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTerminalResizeParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5052,7 +5052,7 @@ impl fmt::Debug for SandboxTemplatesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesListParams");
         if let Some(v) = &self.include_aliases {
-            s.field("include_aliases", v);
+            convert::debug_param(&mut s, "include_aliases", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5103,19 +5103,19 @@ impl fmt::Debug for SandboxTemplatesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.build_spec {
-            s.field("build_spec", v);
+            convert::debug_param(&mut s, "build_spec", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5150,7 +5150,7 @@ impl fmt::Debug for TenantSetBrandingParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("TenantSetBrandingParams");
         if let Some(v) = &self.branding {
-            s.field("branding", v);
+            convert::debug_param(&mut s, "branding", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5221,34 +5221,34 @@ impl fmt::Debug for ComputersCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.template_type {
-            s.field("template_type", v);
+            convert::debug_param(&mut s, "template_type", v);
         }
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allow_provision", v);
+            convert::debug_param(&mut s, "allow_provision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            convert::debug_param(&mut s, "workspace_id", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5295,16 +5295,16 @@ impl fmt::Debug for ComputersListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersListParams");
         if let Some(v) = &self.page {
-            s.field("page", v);
+            convert::debug_param(&mut s, "page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            convert::debug_param(&mut s, "per_page", v);
         }
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            convert::debug_param(&mut s, "workspace_id", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5343,10 +5343,10 @@ impl fmt::Debug for ComputersUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5381,7 +5381,7 @@ impl fmt::Debug for ComputersDeleteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersDeleteParams");
         if let Some(v) = &self.force {
-            s.field("force", v);
+            convert::debug_param(&mut s, "force", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5436,22 +5436,22 @@ impl fmt::Debug for ComputerStartParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerStartParams");
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environment_id", v);
+            convert::debug_param(&mut s, "environment_id", v);
         }
         if let Some(v) = &self.env_id {
-            s.field("env_id", v);
+            convert::debug_param(&mut s, "env_id", v);
         }
         if let Some(v) = &self.no_env {
-            s.field("no_env", v);
+            convert::debug_param(&mut s, "no_env", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.fail_fast {
-            s.field("fail_fast", v);
+            convert::debug_param(&mut s, "fail_fast", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5486,7 +5486,7 @@ impl fmt::Debug for ComputerCloneParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerCloneParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5529,13 +5529,13 @@ impl fmt::Debug for ComputerResizeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerResizeParams");
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpu_count", v);
+            convert::debug_param(&mut s, "cpu_count", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memory_mb", v);
+            convert::debug_param(&mut s, "memory_mb", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5574,10 +5574,10 @@ impl fmt::Debug for ComputerMoveParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerMoveParams");
         if let Some(v) = &self.host_id {
-            s.field("host_id", v);
+            convert::debug_param(&mut s, "host_id", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5612,7 +5612,7 @@ impl fmt::Debug for ComputerDestroyParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerDestroyParams");
         if let Some(v) = &self.force {
-            s.field("force", v);
+            convert::debug_param(&mut s, "force", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5651,10 +5651,10 @@ impl fmt::Debug for ComputerEnvCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerEnvCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.value {
-            s.field("value", v);
+            convert::debug_param(&mut s, "value", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5689,7 +5689,7 @@ impl fmt::Debug for ComputerEnvUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerEnvUpdateParams");
         if let Some(v) = &self.value {
-            s.field("value", v);
+            convert::debug_param(&mut s, "value", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5724,7 +5724,7 @@ impl fmt::Debug for ComputerPortsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerPortsCreateParams");
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5759,7 +5759,7 @@ impl fmt::Debug for ComputerPortsUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerPortsUpdateParams");
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5794,7 +5794,7 @@ impl fmt::Debug for ComputerMetricsGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerMetricsGetParams");
         if let Some(v) = &self.window {
-            s.field("window", v);
+            convert::debug_param(&mut s, "window", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5829,7 +5829,7 @@ impl fmt::Debug for DesktopClickParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopClickParams");
         if let Some(v) = &self.button {
-            s.field("button", v);
+            convert::debug_param(&mut s, "button", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5864,7 +5864,7 @@ impl fmt::Debug for DesktopTypeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopTypeParams");
         if let Some(v) = &self.delay {
-            s.field("delay", v);
+            convert::debug_param(&mut s, "delay", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5899,7 +5899,7 @@ impl fmt::Debug for DesktopScrollParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopScrollParams");
         if let Some(v) = &self.clicks {
-            s.field("clicks", v);
+            convert::debug_param(&mut s, "clicks", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5938,10 +5938,10 @@ impl fmt::Debug for WorkspacesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesListParams");
         if let Some(v) = &self.page {
-            s.field("page", v);
+            convert::debug_param(&mut s, "page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            convert::debug_param(&mut s, "per_page", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5984,13 +5984,13 @@ impl fmt::Debug for WorkspacesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6033,13 +6033,13 @@ impl fmt::Debug for WorkspacesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6082,13 +6082,13 @@ impl fmt::Debug for WorkspacesUsageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesUsageParams");
         if let Some(v) = &self.period {
-            s.field("period", v);
+            convert::debug_param(&mut s, "period", v);
         }
         if let Some(v) = &self.start {
-            s.field("start", v);
+            convert::debug_param(&mut s, "start", v);
         }
         if let Some(v) = &self.end {
-            s.field("end", v);
+            convert::debug_param(&mut s, "end", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6143,22 +6143,22 @@ impl fmt::Debug for WebhooksCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksCreateParams");
         if let Some(v) = &self.url {
-            s.field("url", v);
+            convert::debug_param(&mut s, "url", v);
         }
         if let Some(v) = &self.events {
-            s.field("events", v);
+            convert::debug_param(&mut s, "events", v);
         }
-        if self.secret.is_some() {
-            s.field("secret", &convert::Redacted);
+        if let Some(v) = &self.secret {
+            convert::debug_param(&mut s, "secret", v);
         }
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6201,13 +6201,13 @@ impl fmt::Debug for WebhooksListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksListParams");
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6254,16 +6254,16 @@ impl fmt::Debug for WebhooksUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksUpdateParams");
         if let Some(v) = &self.url {
-            s.field("url", v);
+            convert::debug_param(&mut s, "url", v);
         }
         if let Some(v) = &self.events {
-            s.field("events", v);
+            convert::debug_param(&mut s, "events", v);
         }
-        if self.secret.is_some() {
-            s.field("secret", &convert::Redacted);
+        if let Some(v) = &self.secret {
+            convert::debug_param(&mut s, "secret", v);
         }
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6314,19 +6314,19 @@ impl fmt::Debug for UsageGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageGetParams");
         if let Some(v) = &self.group_by {
-            s.field("group_by", v);
+            convert::debug_param(&mut s, "group_by", v);
         }
         if let Some(v) = &self.period {
-            s.field("period", v);
+            convert::debug_param(&mut s, "period", v);
         }
         if let Some(v) = &self.start {
-            s.field("start", v);
+            convert::debug_param(&mut s, "start", v);
         }
         if let Some(v) = &self.end {
-            s.field("end", v);
+            convert::debug_param(&mut s, "end", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6381,22 +6381,22 @@ impl fmt::Debug for UsageSessionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageSessionsParams");
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            convert::debug_param(&mut s, "computer_id", v);
         }
         if let Some(v) = &self.since {
-            s.field("since", v);
+            convert::debug_param(&mut s, "since", v);
         }
         if let Some(v) = &self.until {
-            s.field("until", v);
+            convert::debug_param(&mut s, "until", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("per_page", v);
+            convert::debug_param(&mut s, "per_page", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6443,16 +6443,16 @@ impl fmt::Debug for QuotasSetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("QuotasSetParams");
         if let Some(v) = &self.max_sandboxes {
-            s.field("max_sandboxes", v);
+            convert::debug_param(&mut s, "max_sandboxes", v);
         }
         if let Some(v) = &self.max_concurrent {
-            s.field("max_concurrent", v);
+            convert::debug_param(&mut s, "max_concurrent", v);
         }
         if let Some(v) = &self.max_storage_gb {
-            s.field("max_storage_gb", v);
+            convert::debug_param(&mut s, "max_storage_gb", v);
         }
         if let Some(v) = &self.max_credit_cents {
-            s.field("max_credit_cents", v);
+            convert::debug_param(&mut s, "max_credit_cents", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6507,22 +6507,22 @@ impl fmt::Debug for AuditLogListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AuditLogListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.r#type {
-            s.field("type", v);
+            convert::debug_param(&mut s, "type", v);
         }
         if let Some(v) = &self.actor_id {
-            s.field("actor_id", v);
+            convert::debug_param(&mut s, "actor_id", v);
         }
         if let Some(v) = &self.resource_type {
-            s.field("resource_type", v);
+            convert::debug_param(&mut s, "resource_type", v);
         }
         if let Some(v) = &self.resource_id {
-            s.field("resource_id", v);
+            convert::debug_param(&mut s, "resource_id", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6573,19 +6573,19 @@ impl fmt::Debug for ApiKeysCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ApiKeysCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.scopes {
-            s.field("scopes", v);
+            convert::debug_param(&mut s, "scopes", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            convert::debug_param(&mut s, "expires_at", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6624,10 +6624,10 @@ impl fmt::Debug for ApiKeysListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ApiKeysListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6662,7 +6662,7 @@ impl fmt::Debug for SnapshotsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SnapshotsCreateParams");
         if let Some(v) = &self.comment {
-            s.field("comment", v);
+            convert::debug_param(&mut s, "comment", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6741,40 +6741,40 @@ impl fmt::Debug for DeploymentsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.source_type {
-            s.field("source_type", v);
+            convert::debug_param(&mut s, "source_type", v);
         }
         if let Some(v) = &self.repo_url {
-            s.field("repo_url", v);
+            convert::debug_param(&mut s, "repo_url", v);
         }
         if let Some(v) = &self.branch {
-            s.field("branch", v);
+            convert::debug_param(&mut s, "branch", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("build_command", v);
+            convert::debug_param(&mut s, "build_command", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("run_command", v);
+            convert::debug_param(&mut s, "run_command", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("auto_deploy", v);
+            convert::debug_param(&mut s, "auto_deploy", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6833,25 +6833,25 @@ impl fmt::Debug for DeploymentsListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsListParams");
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            convert::debug_param(&mut s, "project_id", v);
         }
         if let Some(v) = &self.state {
-            s.field("state", v);
+            convert::debug_param(&mut s, "state", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6906,22 +6906,22 @@ impl fmt::Debug for DeploymentsUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("auto_deploy", v);
+            convert::debug_param(&mut s, "auto_deploy", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7004,43 +7004,43 @@ impl fmt::Debug for DeploymentsPublishParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsPublishParams");
         if let Some(v) = &self.source_sandbox_id {
-            s.field("source_sandbox_id", v);
+            convert::debug_param(&mut s, "source_sandbox_id", v);
         }
         if let Some(v) = &self.kind {
-            s.field("kind", v);
+            convert::debug_param(&mut s, "kind", v);
         }
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", v);
         }
         if let Some(v) = &self.output_path {
-            s.field("output_path", v);
+            convert::debug_param(&mut s, "output_path", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("build_command", v);
+            convert::debug_param(&mut s, "build_command", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("run_command", v);
+            convert::debug_param(&mut s, "run_command", v);
         }
         if let Some(v) = &self.port {
-            s.field("port", v);
+            convert::debug_param(&mut s, "port", v);
         }
         if let Some(v) = &self.health_check_path {
-            s.field("health_check_path", v);
+            convert::debug_param(&mut s, "health_check_path", v);
         }
         if let Some(v) = &self.data_services {
-            s.field("data_services", v);
+            convert::debug_param(&mut s, "data_services", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7079,10 +7079,10 @@ impl fmt::Debug for DeploymentsRollbackParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsRollbackParams");
         if let Some(v) = &self.version_id {
-            s.field("version_id", v);
+            convert::debug_param(&mut s, "version_id", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7153,34 +7153,34 @@ impl fmt::Debug for DatabasesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.engine {
-            s.field("engine", v);
+            convert::debug_param(&mut s, "engine", v);
         }
         if let Some(v) = &self.version {
-            s.field("version", v);
+            convert::debug_param(&mut s, "version", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            convert::debug_param(&mut s, "size_gb", v);
         }
         if let Some(v) = &self.plan {
-            s.field("plan", v);
+            convert::debug_param(&mut s, "plan", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspace_id", v);
+            convert::debug_param(&mut s, "workspace_id", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("project_id", v);
+            convert::debug_param(&mut s, "project_id", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environment_id", v);
+            convert::debug_param(&mut s, "environment_id", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7223,13 +7223,13 @@ impl fmt::Debug for DatabasesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesListParams");
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7272,13 +7272,13 @@ impl fmt::Debug for DatabasesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            convert::debug_param(&mut s, "size_gb", v);
         }
         if let Some(v) = &self.plan {
-            s.field("plan", v);
+            convert::debug_param(&mut s, "plan", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7325,16 +7325,16 @@ impl fmt::Debug for StorageCreateBucketParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageCreateBucketParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", v);
         }
         if let Some(v) = &self.public {
-            s.field("public", v);
+            convert::debug_param(&mut s, "public", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7369,7 +7369,7 @@ impl fmt::Debug for StorageUploadObjectParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageUploadObjectParams");
         if let Some(v) = &self.content_type {
-            s.field("content_type", v);
+            convert::debug_param(&mut s, "content_type", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7412,13 +7412,13 @@ impl fmt::Debug for StorageSignedUrlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageSignedUrlParams");
         if let Some(v) = &self.method {
-            s.field("method", v);
+            convert::debug_param(&mut s, "method", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expires_in", v);
+            convert::debug_param(&mut s, "expires_in", v);
         }
         if let Some(v) = &self.content_type {
-            s.field("content_type", v);
+            convert::debug_param(&mut s, "content_type", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7465,16 +7465,16 @@ impl fmt::Debug for VolumesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("VolumesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("size_gb", v);
+            convert::debug_param(&mut s, "size_gb", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7517,13 +7517,13 @@ impl fmt::Debug for VolumesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("VolumesListParams");
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7570,16 +7570,16 @@ impl fmt::Debug for CompletionsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CompletionsCreateParams");
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", v);
         }
         if let Some(v) = &self.messages {
-            s.field("messages", v);
+            convert::debug_param(&mut s, "messages", v);
         }
         if let Some(v) = &self.temperature {
-            s.field("temperature", v);
+            convert::debug_param(&mut s, "temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("max_tokens", v);
+            convert::debug_param(&mut s, "max_tokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7626,16 +7626,16 @@ impl fmt::Debug for CompletionsStreamParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CompletionsStreamParams");
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", v);
         }
         if let Some(v) = &self.messages {
-            s.field("messages", v);
+            convert::debug_param(&mut s, "messages", v);
         }
         if let Some(v) = &self.temperature {
-            s.field("temperature", v);
+            convert::debug_param(&mut s, "temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("max_tokens", v);
+            convert::debug_param(&mut s, "max_tokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7674,10 +7674,10 @@ impl fmt::Debug for EmbeddingsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("EmbeddingsCreateParams");
         if let Some(v) = &self.input {
-            s.field("input", v);
+            convert::debug_param(&mut s, "input", v);
         }
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7716,10 +7716,10 @@ impl fmt::Debug for CommandCenterCreateSessionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CommandCenterCreateSessionParams");
         if let Some(v) = &self.goal {
-            s.field("goal", v);
+            convert::debug_param(&mut s, "goal", v);
         }
         if let Some(v) = &self.prompt {
-            s.field("prompt", v);
+            convert::debug_param(&mut s, "prompt", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7758,10 +7758,10 @@ impl fmt::Debug for CommandCenterListSessionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CommandCenterListSessionsParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7800,10 +7800,10 @@ impl fmt::Debug for WorkspaceInvitesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspaceInvitesCreateParams");
         if let Some(v) = &self.email {
-            s.field("email", v);
+            convert::debug_param(&mut s, "email", v);
         }
         if let Some(v) = &self.role {
-            s.field("role", v);
+            convert::debug_param(&mut s, "role", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7842,10 +7842,10 @@ impl fmt::Debug for OrgInvitesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("OrgInvitesCreateParams");
         if let Some(v) = &self.email {
-            s.field("email", v);
+            convert::debug_param(&mut s, "email", v);
         }
         if let Some(v) = &self.role {
-            s.field("role", v);
+            convert::debug_param(&mut s, "role", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7888,13 +7888,13 @@ impl fmt::Debug for AdminTenantsListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AdminTenantsListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.q {
-            s.field("q", v);
+            convert::debug_param(&mut s, "q", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7929,7 +7929,7 @@ impl fmt::Debug for AdminTenantsSuspendParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AdminTenantsSuspendParams");
         if let Some(v) = &self.reason {
-            s.field("reason", v);
+            convert::debug_param(&mut s, "reason", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7972,13 +7972,13 @@ impl fmt::Debug for CreditsHistoryParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CreditsHistoryParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", v);
         }
         if let Some(v) = &self.offset {
-            s.field("offset", v);
+            convert::debug_param(&mut s, "offset", v);
         }
         if let Some(v) = &self.r#type {
-            s.field("type", v);
+            convert::debug_param(&mut s, "type", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8025,16 +8025,16 @@ impl fmt::Debug for ExecRunParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ExecRunParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", v);
         }
         if let Some(v) = &self.working_dir {
-            s.field("working_dir", v);
+            convert::debug_param(&mut s, "working_dir", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));

@@ -24,14 +24,14 @@ use crate::ops::{OpSpec, Returns};
 /// the wire name of the operation's cursor parameter.
 pub const CURSOR: &str = "cursor";
 
-/// Moves a `cursor` keyword to the operation's wire name; a caller that used
-/// the wire name itself is left as it is.
+/// Moves a `cursor` keyword to the operation's wire name (it wins over a
+/// value given under the wire name itself, which is otherwise left as it is).
 pub(crate) fn cursor_to_wire(wire: &str, params: &mut Map<String, Value>) {
     if wire == CURSOR {
         return;
     }
     if let Some(cursor) = params.remove(CURSOR) {
-        params.entry(wire.to_owned()).or_insert(cursor);
+        params.insert(wire.to_owned(), cursor);
     }
 }
 
@@ -370,6 +370,7 @@ mod tests {
         let mut params = Map::new();
         params.insert(CURSOR.into(), json!("c2"));
         params.insert("limit".into(), json!(2));
+        params.insert("after".into(), json!("stale"));
         cursor_to_wire("after", &mut params);
         assert_eq!(params.get("after"), Some(&json!("c2")));
         assert!(!params.contains_key(CURSOR));
