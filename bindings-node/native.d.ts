@@ -51,7 +51,7 @@ export declare class NativeClient {
 
 /** Walks every page of a paginated operation, following `next_cursor`. */
 export declare class NativePager {
-  /** The JSON array of the next page's items, or `null` after the last page. */
+  /** The next page as JSON (`{"items": [...], "next_cursor": ...}`), or `null` after the last page. */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | null>
   /** Ends the walk; a pending `nextPage()` resolves with `null` at once. */
   close(): void
@@ -93,6 +93,12 @@ export declare function __panicForTests(message: string, inBackground?: boolean 
  * shared test vectors and for callers that read SSE from elsewhere).
  */
 export declare function parseSse(chunks: Array<Buffer | string>): Array<SseEvent>
+
+/**
+ * `json` (JSON text) with secret fields hidden and URL fields stripped of their
+ * query and password: the core's one redaction rule, for `util.inspect` of models.
+ */
+export declare function redacted(json: string): string
 
 /** One server-sent event. */
 export interface SseEvent {

@@ -841,5 +841,6 @@ module.exports.NativePager = nativeBinding.NativePager
 module.exports.NativeStream = nativeBinding.NativeStream
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.parseSse = nativeBinding.parseSse
+module.exports.redacted = nativeBinding.redacted
 module.exports.unwrapWebhook = nativeBinding.unwrapWebhook
 module.exports.verifyWebhook = nativeBinding.verifyWebhook

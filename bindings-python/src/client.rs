@@ -123,11 +123,18 @@ fn output_to_py(
     })
 }
 
-/// A call's result; a page keeps the call, so that `next_page()` can follow it.
-fn page_or_output(py: Python<'_>, output: miosa::Output, call: PageCall) -> PyResult<Py<PyAny>> {
-    match output {
-        miosa::Output::Page(page) => Ok(Py::new(py, call.to_page(py, &page)?)?.into_any()),
-        other => output_to_py(py, other, call.wrap.as_ref().map(|w| w.bind(py))),
+/// A call's result; a page keeps its call, so that `next_page()` can follow it.
+fn page_or_output(
+    py: Python<'_>,
+    output: miosa::Output,
+    call: Option<PageCall>,
+    wrap: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    match (output, call) {
+        (miosa::Output::Page(page), Some(call)) => {
+            Ok(Py::new(py, call.to_page(py, &page)?)?.into_any())
+        }
+        (other, _) => output_to_py(py, other, wrap),
     }
 }
 
@@ -281,15 +288,15 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
-            let call = PageCall {
-                client: client.clone(),
+            let call = PageCall::keep(
+                &client,
                 op,
-                args: args.clone(),
-                params: params.clone(),
-                wrap: wrap.map(|w| w.clone().unbind()),
-            };
+                &args,
+                &params,
+                wrap.map(|w| w.clone().unbind()),
+            );
             let output = block(py, client.invoke(op, args, params))?;
-            page_or_output(py, output, call)
+            page_or_output(py, output, call, wrap)
         })
     }
 
@@ -331,18 +338,20 @@ impl NativeClient {
                     },
                 )
             })?;
-            let call = PageCall {
-                client: client.clone(),
-                op,
-                args: args.clone(),
-                params: params.clone(),
-                wrap,
-            };
+            let call = Python::attach(|py| {
+                PageCall::keep(
+                    &client,
+                    op,
+                    &args,
+                    &params,
+                    wrap.as_ref().map(|w| w.clone_ref(py)),
+                )
+            });
             // Dropping this future (task cancelled) drops the core's task, which aborts the request.
             let output = Guarded::new(client.invoke(op, args, params))
                 .await
                 .map_err(|e| from_core(&e))?;
-            Python::attach(|py| page_or_output(py, output, call))
+            Python::attach(|py| page_or_output(py, output, call, wrap.as_ref().map(|w| w.bind(py))))
         })
         .await
     }

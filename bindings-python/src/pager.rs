@@ -23,6 +23,23 @@ pub struct PageCall {
 }
 
 impl PageCall {
+    /// The call, kept only for paginated operations (other calls need no copy of their values).
+    pub fn keep(
+        client: &miosa::Client,
+        op: &'static miosa::OpSpec,
+        args: &[miosa::Arg],
+        params: &Map<String, Value>,
+        wrap: Option<Py<PyAny>>,
+    ) -> Option<Self> {
+        matches!(op.returns, miosa::ops::Returns::Page { .. }).then(|| Self {
+            client: client.clone(),
+            op,
+            args: args.to_vec(),
+            params: params.clone(),
+            wrap,
+        })
+    }
+
     /// The same call for the page after `page` (the core says how), if any.
     fn after(&self, py: Python<'_>, page: &miosa::Page) -> Option<Self> {
         miosa::next_page_params(&self.params, page).map(|params| Self {
