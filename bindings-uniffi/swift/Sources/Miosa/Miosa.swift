@@ -13336,7 +13336,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let q: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -13354,7 +13354,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
          * `q` (query).
          */q: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14090,7 +14090,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -14105,7 +14105,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14435,9 +14435,9 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let resourceId: String?
     /**
-     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
-    public let after: String?
+    public let cursor: String?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -14462,8 +14462,8 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
          * `resource_id` (query).
          */resourceId: String? = nil, 
         /**
-         * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
-         */after: String? = nil, 
+         * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+         */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -14472,7 +14472,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
         self.actorId = actorId
         self.resourceType = resourceType
         self.resourceId = resourceId
-        self.after = after
+        self.cursor = cursor
         self.extra = extra
     }
 
@@ -14508,7 +14508,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
                 actorId: FfiConverterOptionString.read(from: &buf), 
                 resourceType: FfiConverterOptionString.read(from: &buf), 
                 resourceId: FfiConverterOptionString.read(from: &buf), 
-                after: FfiConverterOptionString.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -14519,7 +14519,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.actorId, into: &buf)
         FfiConverterOptionString.write(value.resourceType, into: &buf)
         FfiConverterOptionString.write(value.resourceId, into: &buf)
-        FfiConverterOptionString.write(value.after, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -15213,7 +15213,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -15228,7 +15228,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -17916,7 +17916,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -17934,7 +17934,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -18671,7 +18671,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalProjectId: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -18701,7 +18701,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
          * `external_project_id` (query).
          */externalProjectId: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -27276,9 +27276,9 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let perPage: Int64?
     /**
-     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
      */
-    public let page: Int64?
+    public let cursor: String?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -27303,8 +27303,8 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
          * `per_page` (query). Items per page, for lists paged by number.
          */perPage: Int64? = nil, 
         /**
-         * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
-         */page: Int64? = nil, 
+         * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
+         */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -27313,7 +27313,7 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
         self.until = until
         self.limit = limit
         self.perPage = perPage
-        self.page = page
+        self.cursor = cursor
         self.extra = extra
     }
 
@@ -27349,7 +27349,7 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
                 until: FfiConverterOptionString.read(from: &buf), 
                 limit: FfiConverterOptionInt64.read(from: &buf), 
                 perPage: FfiConverterOptionInt64.read(from: &buf), 
-                page: FfiConverterOptionInt64.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -27360,7 +27360,7 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.until, into: &buf)
         FfiConverterOptionInt64.write(value.limit, into: &buf)
         FfiConverterOptionInt64.write(value.perPage, into: &buf)
-        FfiConverterOptionInt64.write(value.page, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -27973,7 +27973,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -27991,7 +27991,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -28582,7 +28582,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -28600,7 +28600,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.

@@ -24987,7 +24987,7 @@ data class AdminTenantsListParams (
     val `q`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -25532,7 +25532,7 @@ data class ApiKeysListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -25791,9 +25791,9 @@ data class AuditLogListParams (
     val `resourceId`: kotlin.String? = null 
     , 
     /**
-     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
-    val `after`: kotlin.String? = null 
+    val `cursor`: kotlin.String? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -25840,7 +25840,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
             FfiConverterOptionalString.allocationSize(value.`actorId`) +
             FfiConverterOptionalString.allocationSize(value.`resourceType`) +
             FfiConverterOptionalString.allocationSize(value.`resourceId`) +
-            FfiConverterOptionalString.allocationSize(value.`after`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -25850,7 +25850,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
             FfiConverterOptionalString.write(value.`actorId`, buf)
             FfiConverterOptionalString.write(value.`resourceType`, buf)
             FfiConverterOptionalString.write(value.`resourceId`, buf)
-            FfiConverterOptionalString.write(value.`after`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -26358,7 +26358,7 @@ data class CommandCenterListSessionsParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -28322,7 +28322,7 @@ data class DatabasesListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -28885,7 +28885,7 @@ data class DeploymentsListParams (
     val `externalProjectId`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -35174,9 +35174,9 @@ data class UsageSessionsParams (
     val `perPage`: kotlin.Long? = null 
     , 
     /**
-     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
      */
-    val `page`: kotlin.Long? = null 
+    val `cursor`: kotlin.String? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -35212,7 +35212,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -35223,7 +35223,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.allocationSize(value.`until`) +
             FfiConverterOptionalLong.allocationSize(value.`limit`) +
             FfiConverterOptionalLong.allocationSize(value.`perPage`) +
-            FfiConverterOptionalLong.allocationSize(value.`page`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -35233,7 +35233,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.write(value.`until`, buf)
             FfiConverterOptionalLong.write(value.`limit`, buf)
             FfiConverterOptionalLong.write(value.`perPage`, buf)
-            FfiConverterOptionalLong.write(value.`page`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -35678,7 +35678,7 @@ data class VolumesListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -36125,7 +36125,7 @@ data class WebhooksListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
