@@ -75,11 +75,12 @@ class Op:
         if self.upload == "raw" and not any(p.name == "content_type" for p in out):
             out.append(Param("content_type", "Content-Type", "str"))
         if self.returns.kind == "page":
-            # Page numbers are numbers; cursors are opaque text.
-            cursor = self.returns.cursor
-            doc = ("Page number to fetch, 1 for the first; the pager sets it as it walks." if cursor == "page"
-                   else "Cursor of the page to fetch (`next_cursor` of the previous page).")
-            out.append(Param(cursor, cursor, "int" if cursor == "page" else "str", doc=doc))
+            # One keyword in every language; the core sends it under the table's wire name.
+            wire = self.returns.cursor
+            doc = ("Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted."
+                   if wire == "page"
+                   else "Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.")
+            out.append(Param("cursor", wire, "str", doc=doc))
         return out
 
     @property

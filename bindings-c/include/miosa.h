@@ -913,6 +913,23 @@ enum miosa_status miosa_pager_next(struct miosa_pager *pager,
                                    struct miosa_error **err);
 
 /**
+ * Yields the next whole page as JSON text (`{"items": [...], "next_cursor":
+ * ...}`), the walk page by page instead of item by item (do not mix the two on
+ * one pager). At the end, returns `MIOSA_OK` with `*page_json` set to NULL.
+ * After an error the walk is over: further calls return the end.
+ *
+ * Ownership: on `MIOSA_OK` with a page, `*page_json` is a string the caller
+ * frees with `miosa_string_free`. On failure `*page_json` is NULL and `*err`
+ * (when requested) holds an error to free with `miosa_error_free`.
+ *
+ * # Safety
+ * `pager` is a live pager; the other pointers are NULL or valid.
+ */
+enum miosa_status miosa_pager_next_page(struct miosa_pager *pager,
+                                        char **page_json,
+                                        struct miosa_error **err);
+
+/**
  * Ends the walk now, from any thread: a `miosa_pager_next` blocked on
  * another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
  * and so does every later one. The pager still has to be released with

@@ -1079,7 +1079,7 @@
  * Seed: Miosa.Usage.sessions/2. HTTP: GET /usage/sessions.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): computer_id (str), since (str), until (str), limit (int), per_page
- * (int), page (int).
+ * (int), cursor (str).
  * Result: miosa_call: one page {"items": [UsageSession...], "next_cursor": ...} (cursor
  * parameter `page`); miosa_pager_new walks every item.
  */
@@ -1132,7 +1132,7 @@
  * Seed: Miosa.AuditLog.list/2. HTTP: GET /audit-log.
  * Arguments (args_json, in this order or by name): none.
  * Parameters (params_json): limit (int), type (str), actor_id (str), resource_type (str),
- * resource_id (str), after (str).
+ * resource_id (str), cursor (str).
  * Result: miosa_call: one page {"items": [AuditEntry...], "next_cursor": ...} (cursor
  * parameter `after`); miosa_pager_new walks every item.
  */

@@ -80,6 +80,37 @@ pub unsafe extern "C" fn miosa_pager_next(
     }
 }
 
+/// Yields the next whole page as JSON text (`{"items": [...], "next_cursor":
+/// ...}`), the walk page by page instead of item by item (do not mix the two on
+/// one pager). At the end, returns `MIOSA_OK` with `*page_json` set to NULL.
+/// After an error the walk is over: further calls return the end.
+///
+/// Ownership: on `MIOSA_OK` with a page, `*page_json` is a string the caller
+/// frees with `miosa_string_free`. On failure `*page_json` is NULL and `*err`
+/// (when requested) holds an error to free with `miosa_error_free`.
+///
+/// # Safety
+/// `pager` is a live pager; the other pointers are NULL or valid.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn miosa_pager_next_page(
+    pager: *mut miosa_pager,
+    page_json: *mut *mut c_char,
+    err: *mut *mut miosa_error,
+) -> miosa_status {
+    // SAFETY: the pointer contract is the caller's, as documented above.
+    unsafe {
+        ffi::guard(err, || -> Outcome {
+            let out = ffi::out_slot(page_json, "page_json")?;
+            let pager = pager.as_ref().ok_or_else(|| invalid("`pager` is NULL"))?;
+            // A failed fetch ends the core's walk, as for `miosa_pager_next`.
+            if let Some(page) = pager.inner.next_page_blocking()? {
+                *out = ffi::c_json(&page.to_json());
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Ends the walk now, from any thread: a `miosa_pager_next` blocked on
 /// another thread returns the end (`MIOSA_OK`, `*item_json` NULL) at once,
 /// and so does every later one. The pager still has to be released with

@@ -29,6 +29,7 @@ static const test_case TESTS[] = {
     {"sse_pull", test_sse_pull},
     {"sse_errors", test_sse_errors},
     {"pagination_walk", test_pagination_walk},
+    {"page_numbered_walk", test_page_numbered_walk},
     {"bad_arguments", test_bad_arguments},
     {"client_options", test_client_options},
     {"settings_vectors", test_settings_vectors},

@@ -227,7 +227,7 @@ void test_pagination_walk(const emulator *e) {
         const char *cursor = json_get_str(page, "next_cursor");
         int more = cursor != NULL && items && items->n > 0 && pages < 100;
         if (more) {
-            snprintf(params, sizeof params, "{\"limit\": 2, \"after\": \"%s\"}", cursor);
+            snprintf(params, sizeof params, "{\"limit\": 2, \"cursor\": \"%s\"}", cursor);
         }
         json_free(page);
         if (!more) {
@@ -285,5 +285,90 @@ void test_pagination_walk(const emulator *e) {
         miosa_pager_free(pager);
     }
     miosa_client_free(user);
+    miosa_client_free(c);
+}
+
+/* A list paged by number (usage.sessions): three pages through
+ * miosa_pager_next_page, the same ids as the item walk, and the `cursor`
+ * keyword fetching the third page directly. */
+void test_page_numbered_walk(const emulator *e) {
+    miosa_client *c = client_for(e, e->api_key);
+    if (!c) {
+        return;
+    }
+    for (int i = 0; i < 3; i++) {
+        char params[64];
+        snprintf(params, sizeof params, "{\"name\": \"billed-%d\"}", i);
+        jval *sb = call_json(c, MIOSA_OP_SANDBOXES_CREATE, NULL, params);
+        CHECK(sb != NULL);
+        json_free(sb);
+    }
+    enum { CAP = 256 };
+    static char all[CAP][64], paged[CAP][64];
+    size_t n_all = 0, n_paged = 0;
+    miosa_pager *pager = NULL;
+    miosa_error *err = NULL;
+    miosa_status s = miosa_pager_new(c, MIOSA_OP_USAGE_SESSIONS, NULL, NULL, &pager, &err);
+    if (!EXPECT_OK(s, err, "miosa_pager_new(usage.sessions)")) {
+        miosa_client_free(c);
+        return;
+    }
+    for (char *item = NULL; (s = miosa_pager_next(pager, &item, &err)) == MIOSA_OK && item && n_all < CAP;) {
+        jval *v = json_parse(item);
+        snprintf(all[n_all++], 64, "%s", json_get_str(v, "id") ? json_get_str(v, "id") : "");
+        json_free(v);
+        miosa_string_free(item);
+        item = NULL;
+    }
+    EXPECT_OK(s, err, "the item walk");
+    miosa_pager_free(pager);
+    CHECKF(n_all >= 3, "sessions: %zu", n_all);
+
+    size_t per_page = (n_all + 2) / 3;
+    char params[96];
+    snprintf(params, sizeof params, "{\"per_page\": %zu}", per_page);
+    s = miosa_pager_new(c, MIOSA_OP_USAGE_SESSIONS, NULL, params, &pager, &err);
+    int pages = 0;
+    char third[CAP][64];
+    size_t n_third = 0;
+    if (EXPECT_OK(s, err, "miosa_pager_new(per_page)")) {
+        for (char *text = NULL; (s = miosa_pager_next_page(pager, &text, &err)) == MIOSA_OK && text && pages < 10;) {
+            jval *page = json_parse(text);
+            pages++;
+            const jval *items = json_get(page, "items");
+            CHECK(items && items->type == J_ARR && items->n > 0);
+            if (pages == 3) {
+                n_third = page_ids(items, third, 0, CAP);
+                CHECK(json_get(page, "next_cursor") && json_get(page, "next_cursor")->type == J_NULL);
+            }
+            n_paged += page_ids(items, paged, n_paged, CAP);
+            json_free(page);
+            miosa_string_free(text);
+            text = NULL;
+        }
+        EXPECT_OK(s, err, "the page walk");
+        char *text = (char *)"x";
+        s = miosa_pager_next_page(pager, &text, &err);
+        CHECK(text == NULL);
+        EXPECT_OK(s, err, "miosa_pager_next_page after the end");
+        miosa_pager_free(pager);
+    }
+    CHECKF(pages == 3, "three pages (%d)", pages);
+    CHECKF(n_paged == n_all, "every session once (%zu vs %zu)", n_paged, n_all);
+    for (size_t i = 0; i < n_paged && i < n_all; i++) {
+        CHECKF(strcmp(paged[i], all[i]) == 0, "session %zu: %s vs %s", i, paged[i], all[i]);
+    }
+
+    snprintf(params, sizeof params, "{\"per_page\": %zu, \"cursor\": \"3\"}", per_page);
+    jval *page = call_json(c, MIOSA_OP_USAGE_SESSIONS, NULL, params);
+    if (page) {
+        char direct[CAP][64];
+        size_t n_direct = page_ids(json_get(page, "items"), direct, 0, CAP);
+        CHECKF(n_direct == n_third && n_direct > 0, "page 3 by cursor: %zu vs %zu", n_direct, n_third);
+        for (size_t i = 0; i < n_direct && i < n_third; i++) {
+            CHECK(strcmp(direct[i], third[i]) == 0);
+        }
+        json_free(page);
+    }
     miosa_client_free(c);
 }

@@ -22,6 +22,7 @@ void test_sse_runs_to_the_end(const emulator *e);
 void test_sse_pull(const emulator *e);
 void test_sse_errors(const emulator *e);
 void test_pagination_walk(const emulator *e);
+void test_page_numbered_walk(const emulator *e);
 
 /* test_settings.c */
 void test_settings_vectors(const emulator *e);

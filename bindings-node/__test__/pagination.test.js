@@ -4,7 +4,7 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { Client, AbortError, PermissionDeniedError } = require('miosa-native')
+const { Client, Pager, AbortError, PermissionDeniedError } = require('miosa-native')
 const { startEmulator } = require('./helpers.js')
 
 let emu
@@ -25,7 +25,7 @@ test('auditLog.iter walks every page, lazily, and matches a manual cursor walk',
   let firstCursor
   let pages = 0
   for (;;) {
-    const page = await admin.auditLog.list({ limit: 3, after: cursor })
+    const page = await admin.auditLog.list({ limit: 3, cursor })
     assert.ok(Array.isArray(page.items))
     assert.ok(page.items.length <= 3)
     manual.push(...page.items)
@@ -95,4 +95,56 @@ test('page-numbered lists (usage.sessions) walk every page, not just the first',
   assert.deepEqual(walked, everything, 'every page, in order, nothing twice')
   const sent = (await emu.control('GET', 'requests?path=/api/v1/usage/sessions')).filter((r) => r.seq > before)
   assert.deepEqual(sent.map((r) => r.query.page), [undefined, '2', '3'])
+})
+
+test('nextPage() follows the cursor and ends with null; iterPages() walks whole pages', async () => {
+  const manual = []
+  for await (const entry of admin.auditLog.iter({ limit: 3 })) manual.push(entry.id)
+  const viaNext = []
+  let pages = 0
+  for (let page = await admin.auditLog.list({ limit: 3 }); page !== null; page = await page.nextPage()) {
+    viaNext.push(...page.items.map((e) => e.id))
+    assert.ok(++pages <= manual.length, 'nextPage() must end')
+  }
+  assert.deepEqual(viaNext, manual)
+  const walked = []
+  for await (const page of admin.auditLog.iter({ limit: 3 }).iterPages()) {
+    assert.ok(page.items.length > 0 && page.items.length <= 3)
+    walked.push(page)
+  }
+  assert.equal(walked.length, pages)
+  assert.deepEqual(walked.flatMap((p) => p.items.map((e) => e.id)), manual)
+  assert.equal(walked.at(-1).next_cursor, null)
+  assert.equal(await walked.at(-1).nextPage(), null)
+  const second = await walked[0].nextPage()
+  assert.deepEqual(second.items.map((e) => e.id), walked[1].items.map((e) => e.id))
+})
+
+test('close() and await using end a walk', async () => {
+  const pager = admin.auditLog.iter({ limit: 2 })
+  assert.ok(pager instanceof Pager)
+  const first = await pager.next()
+  assert.equal(first.done, false)
+  assert.equal(pager.closed, false)
+  pager.close()
+  assert.equal(pager.closed, true)
+  assert.deepEqual(await pager.next(), { done: true, value: undefined })
+  assert.equal(await pager.nextPage(), null)
+  const disposed = admin.auditLog.iter({ limit: 2 })
+  await disposed.next()
+  await disposed[Symbol.asyncDispose]()
+  assert.equal(disposed.closed, true)
+})
+
+test('a page-numbered list of three pages, page by page, and the cursor keyword', async () => {
+  const everything = []
+  for await (const s of client.usage.sessionsIter()) everything.push(s.id)
+  const perPage = Math.ceil(everything.length / 3)
+  const pages = []
+  for await (const page of client.usage.sessionsIter({ per_page: perPage }).iterPages()) pages.push(page)
+  assert.equal(pages.length, 3)
+  assert.deepEqual(pages.flatMap((p) => p.items.map((s) => s.id)), everything)
+  const third = await client.usage.sessions({ per_page: perPage, cursor: '3' })
+  assert.deepEqual(third.items.map((s) => s.id), pages[2].items.map((s) => s.id))
+  assert.equal(await third.nextPage(), null)
 })

@@ -347,3 +347,49 @@ test('aborting a call in flight abandons it on the server', () =>
     assert.equal(after.exec_count, before.exec_count, 'the command never finished')
     assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`)
   }))
+
+// ------------------------------------------------- shared retry vectors
+
+const RETRY_VECTORS = require('../../tests/retry/vectors.json').vectors
+
+test('the shared retry vectors hold end to end (GETs and keyed POSTs)', async () => {
+  // With retries on every mutation carries a key, so a call can produce GETs and keyed POSTs.
+  const reachable = RETRY_VECTORS.filter((v) => v.method === 'GET' || v.idempotency_key)
+  assert.ok(reachable.length >= 8)
+  for (const v of reachable) {
+    await withEmulator(async (emu) => {
+      const client = retrying(emu, 2)
+      const path = v.method === 'GET' ? SANDBOX : '/sandboxes'
+      const call = () =>
+        v.method === 'GET'
+          ? client.sandboxes.get('sbx_fixture')
+          : client.sandboxes.create({ name: 'vector', idempotency_key: 'vector-key' })
+      await emu.fault({ method: v.method, path, status: v.status, body: v.body, times: 1 })
+      if (v.retried) {
+        await call()
+      } else {
+        await assert.rejects(call(), (err) => err instanceof MiosaError && err.status === v.status && err.attempts === 1, v.name)
+      }
+      const sent = await logFor(emu, path, v.method)
+      assert.equal(sent.length, v.retried ? 2 : 1, v.name)
+    })
+  }
+})
+
+test('a command sent while the sandbox starts waits for it (409 SANDBOX_STARTING is retried)', async () => {
+  await withEmulator(async (emu) => {
+    const client = retrying(emu, 30)
+    const sb = await client.sandboxes.create({ name: 'fresh' })
+    const out = await client.sandbox.exec.run(sb.id, { command: 'echo ready' })
+    assert.equal(out.stdout.trim(), 'ready')
+    const log = await logFor(emu, `/sandboxes/${sb.id}/exec`)
+    assert.equal(log[0].status, 409)
+    assert.equal(log.at(-1).status, 200)
+    const once = plain(emu)
+    const other = await once.sandboxes.create({ name: 'fresh-too' })
+    await assert.rejects(
+      once.sandbox.exec.run(other.id, { command: 'true' }),
+      (err) => err.code === 'SANDBOX_STARTING' && err.attempts === 1,
+    )
+  })
+})

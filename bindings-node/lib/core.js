@@ -83,6 +83,110 @@ function resultOf(op) {
   return (out) => (spec ? shapeResult(spec.returns, spec.model, decodeResult(out)) : decodeResult(out))
 }
 
+/**
+ * Every item of a paginated operation (`for await`), or whole pages
+ * (`nextPage()`, `iterPages()`); nothing is fetched before the first read.
+ * `close()` (or leaving the loop, or `await using`) ends the walk.
+ */
+class Pager {
+  #core
+  #call
+  #native = null
+  #buffer = []
+  #closed = false
+
+  constructor(core, op, args, params, options) {
+    this.#core = core
+    this.#call = { op, args, params, options }
+  }
+
+  #open() {
+    if (this.#native === null) {
+      const { op, args, params, options } = this.#call
+      try {
+        this.#native = this.#core.native.pager(op, encodeArgs(args), encodeParams(params), encodeOptions(options))
+      } catch (err) {
+        this.#closed = true
+        throw fromNative(err)
+      }
+    }
+    return this.#native
+  }
+
+  /** The next raw page, or null at the end; a failure ends the walk. */
+  async #fetch() {
+    if (this.#closed) return null
+    const native = this.#open()
+    const signal = this.#call.options && this.#call.options.signal
+    let text
+    try {
+      text = await withSignal(signal, (token) => native.nextPage(token))
+    } catch (err) {
+      this.close()
+      throw fromNative(err)
+    }
+    if (text === null) {
+      this.#closed = true
+      return null
+    }
+    return JSON.parse(text)
+  }
+
+  [Symbol.asyncIterator]() {
+    return this
+  }
+
+  async next() {
+    while (this.#buffer.length === 0) {
+      const page = await this.#fetch()
+      if (page === null) return { done: true, value: undefined }
+      this.#buffer = page.items
+    }
+    return { done: false, value: toModel(RESULTS.get(this.#call.op)?.model, this.#buffer.shift()) }
+  }
+
+  /** Leaving a `for await` loop ends the walk. */
+  async return() {
+    this.close()
+    return { done: true, value: undefined }
+  }
+
+  /** The next whole page of the walk, or `null` after the last. */
+  async nextPage() {
+    const page = await this.#fetch()
+    if (page === null) return null
+    const { op, args, params, options } = this.#call
+    return this.#core.page(op, args, params, options, page)
+  }
+
+  /** The walk page by page: `for await (const page of pager.iterPages())`. */
+  async *iterPages() {
+    for (;;) {
+      const page = await this.nextPage()
+      if (page === null) return
+      yield page
+    }
+  }
+
+  /** Ends the walk; a pending read settles at once with the end. */
+  close() {
+    this.#closed = true
+    this.#buffer = []
+    if (this.#native !== null) this.#native.close()
+  }
+
+  /** Whether the walk has ended (closed, exhausted or failed). */
+  get closed() {
+    return this.#closed
+  }
+}
+
+if (Symbol.asyncDispose) {
+  Pager.prototype[Symbol.asyncDispose] = async function dispose() {
+    this.close()
+  }
+}
+
 class Core {
   constructor(nativeClient) {
     this.native = nativeClient
@@ -98,36 +202,32 @@ class Core {
     }
     const [a, p, o] = encoded
     const signal = options && options.signal
+    const decode =
+      RESULTS.get(op)?.returns === 'page' ? (out) => this.page(op, args, params, options, decodeResult(out)) : resultOf(op)
     if (!signal) {
-      return this.native.call(op, a, p, o, null).then(resultOf(op), (err) => {
+      return this.native.call(op, a, p, o, null).then(decode, (err) => {
         throw fromNative(err)
       })
     }
-    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(resultOf(op), (err) => {
+    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(decode, (err) => {
       throw fromNative(err)
     })
   }
 
   /** Every item of a paginated operation, one page fetched at a time. */
-  async *iter(op, args, params, options) {
-    let pager
-    try {
-      pager = this.native.pager(op, encodeArgs(args), encodeParams(params), encodeOptions(options))
-    } catch (err) {
-      throw fromNative(err)
-    }
-    const signal = options && options.signal
-    for (;;) {
-      let page
-      try {
-        page = await withSignal(signal, (token) => pager.nextPage(token))
-      } catch (err) {
-        throw fromNative(err)
-      }
-      if (page === null) return
-      const model = RESULTS.get(op)?.model
-      yield* JSON.parse(page).map((item) => toModel(model, item))
-    }
+  iter(op, args, params, options) {
+    return new Pager(this, op, args, params, options)
+  }
+
+  /** A page answer with `nextPage()`: the same call at `next_cursor` (the core maps `cursor` to the wire). */
+  page(op, args, params, options, page) {
+    const shaped = shapeResult('page', RESULTS.get(op)?.model, page)
+    const next = () =>
+      page.next_cursor === null || page.next_cursor === undefined
+        ? Promise.resolve(null)
+        : this.call(op, args, { ...(params ?? {}), cursor: page.next_cursor }, options)
+    Object.defineProperty(shaped, 'nextPage', { value: next })
+    return shaped
   }
 
   /**
@@ -235,4 +335,4 @@ function unwrapWebhook(payload, headers, secret, options) {
   return JSON.parse(event)
 }
 
-module.exports = { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook }
+module.exports = { Core, Pager, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook }

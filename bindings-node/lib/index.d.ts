@@ -116,6 +116,28 @@ export interface Page<T> {
   items: T[]
   /** Cursor of the next page; `null` on the last one. */
   next_cursor: string | null
+  /** The page after this one (the same call at `next_cursor`), or `null` on the last. */
+  nextPage(): Promise<Page<T> | null>
+}
+
+/**
+ * Every item of a paginated list (`for await`), or whole pages with `nextPage()` and
+ * `iterPages()`; nothing is fetched before the first read. `close()`, leaving the loop
+ * or `await using` ends the walk.
+ */
+export declare class Pager<T> implements AsyncIterableIterator<T> {
+  [Symbol.asyncIterator](): this
+  next(): Promise<IteratorResult<T, undefined>>
+  return(): Promise<IteratorResult<T, undefined>>
+  /** The next whole page of the walk, or `null` after the last. */
+  nextPage(): Promise<Page<T> | null>
+  /** The walk page by page: `for await (const page of pager.iterPages())`. */
+  iterPages(): AsyncGenerator<Page<T>, void, undefined>
+  /** Ends the walk; a pending read settles at once with the end. */
+  close(): void
+  /** Whether the walk has ended (closed, exhausted or failed). */
+  readonly closed: boolean
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Webhook helpers that need no client. */
@@ -1036,7 +1058,7 @@ export interface WebhooksApi {
    */
   list(params?: WebhooksListParams, options?: RequestOptions): Promise<Page<Webhook>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: WebhooksListParams, options?: RequestOptions): AsyncGenerator<Webhook, void, undefined>
+  iter(params?: WebhooksListParams, options?: RequestOptions): Pager<Webhook>
   /**
    * Change the URL, events, secret or state of a webhook.
    *
@@ -1092,7 +1114,7 @@ export interface UsageApi {
    */
   sessions(params?: UsageSessionsParams, options?: RequestOptions): Promise<Page<UsageSession>>
   /** Every item of `sessions`, following `next_cursor` page by page as the loop asks for more. */
-  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): AsyncGenerator<UsageSession, void, undefined>
+  sessionsIter(params?: UsageSessionsParams, options?: RequestOptions): Pager<UsageSession>
   /**
    * Usage summary between two ISO 8601 dates.
    *
@@ -1137,7 +1159,7 @@ export interface AuditLogApi {
    */
   list(params?: AuditLogListParams, options?: RequestOptions): Promise<Page<AuditEntry>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: AuditLogListParams, options?: RequestOptions): AsyncGenerator<AuditEntry, void, undefined>
+  iter(params?: AuditLogListParams, options?: RequestOptions): Pager<AuditEntry>
 }
 
 /** `api_keys` operations. */
@@ -1164,7 +1186,7 @@ export interface ApiKeysApi {
    */
   list(params?: ApiKeysListParams, options?: RequestOptions): Promise<Page<ApiKey>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: ApiKeysListParams, options?: RequestOptions): AsyncGenerator<ApiKey, void, undefined>
+  iter(params?: ApiKeysListParams, options?: RequestOptions): Pager<ApiKey>
   /**
    * Revoke an API key.
    *
@@ -1237,7 +1259,7 @@ export interface DeploymentsApi {
    */
   list(params?: DeploymentsListParams, options?: RequestOptions): Promise<Page<Deployment>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: DeploymentsListParams, options?: RequestOptions): AsyncGenerator<Deployment, void, undefined>
+  iter(params?: DeploymentsListParams, options?: RequestOptions): Pager<Deployment>
   /**
    * Change the settings of a deployment.
    *
@@ -1292,7 +1314,7 @@ export interface DatabasesApi {
    */
   list(params?: DatabasesListParams, options?: RequestOptions): Promise<Page<Database>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: DatabasesListParams, options?: RequestOptions): AsyncGenerator<Database, void, undefined>
+  iter(params?: DatabasesListParams, options?: RequestOptions): Pager<Database>
   /**
    * Change the name, size or plan of a database.
    *
@@ -1380,7 +1402,7 @@ export interface VolumesApi {
    */
   list(params?: VolumesListParams, options?: RequestOptions): Promise<Page<Volume>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: VolumesListParams, options?: RequestOptions): AsyncGenerator<Volume, void, undefined>
+  iter(params?: VolumesListParams, options?: RequestOptions): Pager<Volume>
   /**
    * Grow a volume to a new size in GB.
    *
@@ -1467,7 +1489,7 @@ export interface CommandCenterApi {
    */
   listSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Promise<Page<AgentSession>>
   /** Every item of `listSessions`, following `next_cursor` page by page as the loop asks for more. */
-  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): AsyncGenerator<AgentSession, void, undefined>
+  iterSessions(params?: CommandCenterListSessionsParams, options?: RequestOptions): Pager<AgentSession>
   /**
    * Cancel a running command center session.
    *
@@ -1603,7 +1625,7 @@ export interface AdminTenantsApi {
    */
   list(params?: AdminTenantsListParams, options?: RequestOptions): Promise<Page<Tenant>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
-  iter(params?: AdminTenantsListParams, options?: RequestOptions): AsyncGenerator<Tenant, void, undefined>
+  iter(params?: AdminTenantsListParams, options?: RequestOptions): Pager<Tenant>
   /**
    * Fetch the details of one tenant; needs an admin key.
    *
@@ -2197,7 +2219,7 @@ export interface UsageSessionsParams {
   /** Items per page, for lists paged by number. */
   per_page?: number
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  page?: number
+  cursor?: string
 }
 
 /** Keyword parameters of `quotas.set`. */
@@ -2225,7 +2247,7 @@ export interface AuditLogListParams {
   /** `resource_id` (query). */
   resource_id?: string
   /** Cursor of the page to fetch (`next_cursor` of the previous page). */
-  after?: string
+  cursor?: string
 }
 
 /** Keyword parameters of `api_keys.create`. */

@@ -11,7 +11,7 @@
 
 const { ApiRoot } = require('./api.js')
 const handles = require('./handles.js')
-const { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
+const { Core, Pager, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
 const { version } = require('../package.json')
@@ -75,6 +75,7 @@ function parseSse(chunks) {
 module.exports = {
   Client,
   EventStream,
+  Pager,
   webhooks,
   parseSse,
   version,

@@ -6,32 +6,23 @@
 // secret and the query of token-carrying URLs; the values stay readable as properties.
 
 const util = require('node:util')
+const native = require('./binding.js')
 const { MODELS } = require('./models.js')
 
 const REDACTED = '<redacted>'
-// Names of unknown fields that hold credentials (the core's rule for `extra`).
-const SENSITIVE = new Set(['token', 'secret', 'key', 'api_key', 'password', 'plaintext', 'credentials', 'connection_string', 'url_with_token'])
 
-function sensitiveName(name) {
-  return SENSITIVE.has(name) || name.endsWith('_token') || name.endsWith('_secret') || name.endsWith('password')
-}
-
-function urlName(name) {
-  return name === 'url' || name.endsWith('_url')
+// Unknown fields and token-carrying URLs go through the core's one list of
+// secret names and its URL rule.
+function redactedJson(value) {
+  return JSON.parse(native.redacted(JSON.stringify(value)))
 }
 
 function withoutQuery(url) {
-  if (typeof url !== 'string') return url
-  const at = url.indexOf('?')
-  return at < 0 ? url : `${url.slice(0, at)}?${REDACTED}`
+  return typeof url === 'string' ? redactedJson({ url }).url : url
 }
 
 function redactedExtra(extra) {
-  const shown = {}
-  for (const [k, v] of Object.entries(extra)) {
-    shown[k] = sensitiveName(k) ? REDACTED : urlName(k) ? withoutQuery(v) : v
-  }
-  return shown
+  return redactedJson(extra)
 }
 
 /** What util.inspect and toString show: the same object with its secrets hidden. */

@@ -27,6 +27,15 @@ pub use client::NativeClient;
 pub use pager::NativePager;
 pub use stream::{NativeStream, SseEvent};
 
+/// `json` (JSON text) with secret fields hidden and URL fields stripped of their
+/// query and password: the core's one redaction rule, for `util.inspect` of models.
+#[napi(catch_unwind)]
+pub fn redacted(json: String) -> napi::Result<String> {
+    let value: serde_json::Value = serde_json::from_str(&json)
+        .map_err(|e| napi::Error::new(napi::Status::InvalidArg, format!("redacted: {e}")))?;
+    Ok(miosa::redact::json(&value).to_string())
+}
+
 /// Parses raw `text/event-stream` chunks with the core's SSE engine (for the
 /// shared test vectors and for callers that read SSE from elsewhere).
 #[napi(catch_unwind)]

@@ -1,5 +1,5 @@
 //! `NativePager`: the core's lazy cursor walker, one page per `nextPage()`.
-//! The JS layer's `iter()` is an async generator over these pages.
+//! The JS layer's `Pager` walks items or pages over it.
 
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ impl NativePager {
 
 #[napi]
 impl NativePager {
-    /// The JSON array of the next page's items, or `null` after the last page.
+    /// The next page as JSON (`{"items": [...], "next_cursor": ...}`), or `null` after the last page.
     #[napi(catch_unwind, ts_return_type = "Promise<string | null>")]
     pub fn next_page<'env>(
         &self,
@@ -44,7 +44,7 @@ impl NativePager {
             let outcome = run_cancellable(
                 async move {
                     let page = inner.next_page().await?;
-                    Ok(page.map(|p| serde_json::Value::Array(p.items).to_string()))
+                    Ok(page.map(|p| p.to_json().to_string()))
                 },
                 cancel,
             )

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::convert::{CallOptions, json_to_py, py_to_args, py_to_input, py_to_map};
 use crate::errors::{from_core, guard, guard_async, invalid, usage};
-use crate::pager::{NativePager, Page};
+use crate::pager::{NativePager, Page, PageCall};
 use crate::shutdown::Guarded;
 use crate::stream::NativeEventStream;
 
@@ -115,9 +115,27 @@ pub(crate) fn output_to_py(
         miosa::Output::Json(value) => wrap_json(py, &value, wrap)?.unbind(),
         miosa::Output::Bytes(bytes) => PyBytes::new(py, &bytes).into_any().unbind(),
         miosa::Output::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
-        miosa::Output::Page(page) => Py::new(py, Page::from_core(py, &page, wrap)?)?.into_any(),
+        // A page without its call cannot fetch the next one; `call`/`acall` hand theirs over.
+        miosa::Output::Page(page) => {
+            Py::new(py, Page::from_core(py, &page, wrap, None)?)?.into_any()
+        }
         miosa::Output::Events(stream) => Py::new(py, NativeEventStream::new(stream))?.into_any(),
     })
+}
+
+/// A call's result; a page keeps its call, so that `next_page()` can follow it.
+fn page_or_output(
+    py: Python<'_>,
+    output: miosa::Output,
+    call: Option<PageCall>,
+    wrap: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    match (output, call) {
+        (miosa::Output::Page(page), Some(call)) => {
+            Ok(Py::new(py, call.to_page(py, &page)?)?.into_any())
+        }
+        (other, _) => output_to_py(py, other, wrap),
+    }
 }
 
 /// The handle behind `miosa_native.Client` and `AsyncClient`.
@@ -270,9 +288,16 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
+            let call = PageCall::keep(
+                &client,
+                op,
+                &args,
+                &params,
+                wrap.map(|w| w.clone().unbind()),
+            );
             let (output, response) =
                 block(py, client.with_response(client.invoke(op, args, params)))?;
-            let value = output_to_py(py, output, wrap)?;
+            let value = page_or_output(py, output, call, wrap)?;
             crate::observe::attach_request_id(py, &value, &response)?;
             Ok(value)
         })
@@ -316,13 +341,22 @@ impl NativeClient {
                     },
                 )
             })?;
+            let call = Python::attach(|py| {
+                PageCall::keep(
+                    &client,
+                    op,
+                    &args,
+                    &params,
+                    wrap.as_ref().map(|w| w.clone_ref(py)),
+                )
+            });
             // Dropping this future (task cancelled) drops the core's task, which aborts the request.
             let (output, response) =
                 Guarded::new(client.with_response(client.invoke(op, args, params)))
                     .await
                     .map_err(|e| from_core(&e))?;
             Python::attach(|py| {
-                let value = output_to_py(py, output, wrap.as_ref().map(|w| w.bind(py)))?;
+                let value = page_or_output(py, output, call, wrap.as_ref().map(|w| w.bind(py)))?;
                 crate::observe::attach_request_id(py, &value, &response)?;
                 Ok(value)
             })
@@ -366,8 +400,15 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
+            let call = PageCall {
+                client: client.clone(),
+                op,
+                args: args.clone(),
+                params: params.clone(),
+                wrap: wrap.map(Bound::unbind),
+            };
             let pager = client.pager(op, args, params).map_err(|e| from_core(&e))?;
-            Ok(NativePager::new(pager, wrap.map(Bound::unbind)))
+            Ok(NativePager::new(pager, call))
         })
     }
 

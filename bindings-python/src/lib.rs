@@ -41,6 +41,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::Event>()?;
     m.add_class::<pager::NativePager>()?;
     m.add_class::<pager::Page>()?;
+    m.add_class::<pager::PageWalk>()?;
     m.add_function(wrap_pyfunction!(stream::parse_sse, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::unwrap_webhook, m)?)?;

@@ -11,6 +11,7 @@ such as `abandoned` never leak in from other tests; backoff is 10 ms."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import time
 from typing import Any, Callable, Dict, Iterator, List, Optional
@@ -19,7 +20,7 @@ import pytest
 
 import miosa_native
 
-from conftest import EMULATOR_BIN, FIRST_LINE, Emulator
+from conftest import EMULATOR_BIN, FIRST_LINE, REPO, Emulator
 
 SANDBOX = "/sandboxes/sbx_fixture"
 
@@ -167,6 +168,51 @@ def test_a_mutation_without_retries_is_sent_once(emu: Emulator) -> None:
     assert caught.value.attempts == 1
     log = log_for(emu, "/computers/sbx_fixture/exec")
     assert len(log) == 1 and "idempotency-key" not in log[0]["headers"]
+
+
+
+# ------------------------------------------------- shared retry vectors
+
+RETRY_VECTORS: List[Dict[str, Any]] = json.loads((REPO / "tests" / "retry" / "vectors.json").read_text())["vectors"]
+
+
+@pytest.mark.parametrize(
+    "vector",
+    # With retries on every mutation carries a key, so a call can produce GETs and keyed POSTs.
+    [v for v in RETRY_VECTORS if v["method"] == "GET" or v["idempotency_key"]],
+    ids=lambda v: str(v["name"]),
+)
+def test_shared_retry_vectors(emu: Emulator, vector: Dict[str, Any]) -> None:
+    client = retrying(emu, 2)
+    if vector["method"] == "GET":
+        path = SANDBOX
+        call: Callable[[], object] = lambda: client.sandboxes.get("sbx_fixture")
+    else:
+        path = "/sandboxes"
+        call = lambda: client.sandboxes.create(name="vector", idempotency_key="vector-key")  # noqa: E731
+    emu.fault(method=vector["method"], path=path, status=vector["status"], body=vector["body"], times=1)
+    if vector["retried"]:
+        call()
+    else:
+        with pytest.raises(miosa_native.MiosaError) as caught:
+            call()
+        assert caught.value.status == vector["status"] and caught.value.attempts == 1
+    sent = log_for(emu, path, vector["method"])
+    assert len(sent) == (2 if vector["retried"] else 1), sent
+
+
+def test_a_command_sent_while_the_sandbox_starts_waits_for_it(emu: Emulator) -> None:
+    with retrying(emu, 30) as client:
+        sb = client.sandboxes.create(name="fresh")
+        out = client.sandbox.exec.run(sb.id, command="echo ready")
+    assert out.stdout.strip() == "ready" and out.output == out.stdout
+    log = log_for(emu, f"/sandboxes/{sb.id}/exec")
+    assert log[0]["status"] == 409 and log[-1]["status"] == 200, log
+    with plain(emu) as client:
+        sb = client.sandboxes.create(name="fresh-too")
+        with pytest.raises(miosa_native.ConflictError) as caught:
+            client.sandbox.exec.run(sb.id, command="true")
+    assert caught.value.code == "SANDBOX_STARTING" and caught.value.attempts == 1
 
 
 # ------------------------------------------------------------ connection reset

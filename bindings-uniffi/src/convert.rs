@@ -195,6 +195,21 @@ impl std::fmt::Debug for Redacted {
     }
 }
 
+/// Adds one parameter to a `Debug` output; a credential (by the core's rule on
+/// its name) shows as `<redacted>`.
+pub(crate) fn debug_param(
+    s: &mut std::fmt::DebugStruct<'_, '_>,
+    name: &str,
+    label: &str,
+    value: &dyn std::fmt::Debug,
+) {
+    if miosa::redact::is_secret_name(name) {
+        s.field(label, &Redacted);
+    } else {
+        s.field(label, value);
+    }
+}
+
 /// Shows only the keys of an `extra` JSON object: its values may be credentials.
 pub(crate) struct ExtraKeys<'a>(pub(crate) &'a str);
 

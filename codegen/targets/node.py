@@ -246,7 +246,7 @@ def render_js(ops: list[Op]) -> str:
 def ts_params_interface(op: Op) -> str:
     lines = [f"/** Keyword parameters of `{op.name}`. */\nexport interface {params_name(op)} {{\n"]
     for p in op.keywords:
-        if op.returns.kind == "page" and p.name == op.returns.cursor:
+        if op.returns.kind == "page" and p.wire == op.returns.cursor:
             doc = "Cursor of the page to fetch (`next_cursor` of the previous page)."
         elif p.name == "idempotency_key":
             doc = "Sent as the `Idempotency-Key` header" + (
@@ -296,7 +296,7 @@ def ts_method(op: Op, model_names: set[str]) -> str:
     if op.iter_name:
         text += (
             f"  /** Every item of `{fn}`, following `next_cursor` page by page as the loop asks for more. */\n"
-            f"  {lower_camel(op.iter_name)}({', '.join(pos + kw + opts)}): AsyncGenerator<{page_item_ts(op, model_names)}, void, undefined>\n"
+            f"  {lower_camel(op.iter_name)}({', '.join(pos + kw + opts)}): Pager<{page_item_ts(op, model_names)}>\n"
         )
     return text
 
@@ -419,6 +419,28 @@ export interface Page<T> {
   items: T[]
   /** Cursor of the next page; `null` on the last one. */
   next_cursor: string | null
+  /** The page after this one (the same call at `next_cursor`), or `null` on the last. */
+  nextPage(): Promise<Page<T> | null>
+}
+
+/**
+ * Every item of a paginated list (`for await`), or whole pages with `nextPage()` and
+ * `iterPages()`; nothing is fetched before the first read. `close()`, leaving the loop
+ * or `await using` ends the walk.
+ */
+export declare class Pager<T> implements AsyncIterableIterator<T> {
+  [Symbol.asyncIterator](): this
+  next(): Promise<IteratorResult<T, undefined>>
+  return(): Promise<IteratorResult<T, undefined>>
+  /** The next whole page of the walk, or `null` after the last. */
+  nextPage(): Promise<Page<T> | null>
+  /** The walk page by page: `for await (const page of pager.iterPages())`. */
+  iterPages(): AsyncGenerator<Page<T>, void, undefined>
+  /** Ends the walk; a pending read settles at once with the end. */
+  close(): void
+  /** Whether the walk has ended (closed, exhausted or failed). */
+  readonly closed: boolean
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** Webhook helpers that need no client. */

@@ -149,7 +149,7 @@ def render_params(op: Op) -> str:
     fields, setters = [], []
     for p in op.keywords:
         where = "query" if p in op.query else "header" if p.name in ("idempotency_key", "content_type") else "body"
-        if op.returns.kind == "page" and p.name == op.returns.cursor:
+        if op.returns.kind == "page" and p.wire == op.returns.cursor:
             where = "query; the cursor of the page to fetch"
         field_ty = "Vec<String>" if is_strings(p) else FIELD_TYPES[p.ty]
         required = " Required." if p.required else ""

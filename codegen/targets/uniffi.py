@@ -26,14 +26,6 @@ SWIFT_MODULE = "Miosa"
 # Records whose model name would clash with a platform type (Foundation.Process, java.lang.Process).
 RECORD_NAMES = {"Process": "SandboxProcess"}
 
-# Parameters whose values are credentials (models mark theirs in core/models.toml).
-SECRET_PARAMS = {"token", "secret", "key", "api_key", "password", "plaintext", "credentials", "connection_string"}
-
-
-def is_sensitive(name: str) -> bool:
-    return name in SECRET_PARAMS or name.endswith(("_token", "_secret", "password"))
-
-
 def ident(name: str) -> str:
     return f"r#{name}" if name in RUST_KEYWORDS else name
 
@@ -210,7 +202,7 @@ def params_name(op: Op) -> str | None:
 
 
 def param_where(op: Op, p) -> str:
-    if op.returns.kind == "page" and p.name == op.returns.cursor:
+    if op.returns.kind == "page" and p.wire == op.returns.cursor:
         return "query; the cursor of the page to fetch"
     if p.name in ("idempotency_key", "content_type") and p not in op.query and p not in op.body:
         return "header"
@@ -233,15 +225,11 @@ def render_params(op: Op) -> str:
             puts.append(f"        p.put_json({rs_str(p.name)}, self.{ident(p.name)})?;\n")
         else:
             puts.append(f"        p.put({rs_str(p.name)}, self.{ident(p.name)});\n")
-        if is_sensitive(p.name):
-            debug.append(
-                f"        if self.{ident(p.name)}.is_some() {{\n"
-                f"            s.field({rs_str(lower_camel(p.name))}, &convert::Redacted);\n        }}\n"
-            )
-        else:
-            debug.append(
-                f"        if let Some(v) = &self.{ident(p.name)} {{\n            s.field({rs_str(lower_camel(p.name))}, v);\n        }}\n"
-            )
+        # Which names hold credentials is the core's rule (miosa::redact), applied when printed.
+        debug.append(
+            f"        if let Some(v) = &self.{ident(p.name)} {{\n"
+            f"            convert::debug_param(&mut s, {rs_str(p.name)}, {rs_str(lower_camel(p.name))}, v);\n        }}\n"
+        )
     return (
         f"\n/// Keyword parameters of `{op.name}`; every field is optional.\n"
         "#[derive(Clone, Default, PartialEq, uniffi::Record)]\n#[uniffi::export(Debug)]\n"
@@ -465,6 +453,8 @@ def render_kotlin_pagers(ops: list[Op]) -> str:
         out.append(
             f"\n/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */\n"
             f"fun {pager_name(m)}.asFlow(): Flow<{'String' if m == 'json' else record_name(m)}> = pagerFlow(this, {{ next() }}, {{ cancel() }})\n"
+            f"\n/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */\n"
+            f"fun {pager_name(m)}.pagesFlow(): Flow<{page_name(m)}> = pagerFlow(this, {{ nextPage() }}, {{ cancel() }})\n"
         )
     return "".join(out)
 

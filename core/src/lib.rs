@@ -55,7 +55,7 @@ pub use generated::api;
 pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink};
 pub use generated::handles::{ComputerHandle, SandboxHandle};
 pub use ops::{CustomOp, HttpMethod, OpSpec};
-pub use pagination::{Page, Pager};
+pub use pagination::{CURSOR, Page, Pager, next_page_params};
 pub use raw::ResponseMeta;
 pub use request::Arg;
 pub use settings::{Dialect, Input};

@@ -1,5 +1,9 @@
 //! Cursor pagination: one page on request, or a lazy iterator that follows
 //! `next_cursor` to the end.
+//!
+//! Callers of every language name the position `cursor`; the table knows the
+//! query parameter each list reads it from (`after`, `cursor`, or `page` for
+//! lists paged by number, whose `next_cursor` is the next page number).
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
@@ -15,6 +19,33 @@ use crate::cancel::CancelToken;
 use crate::decode::LIST_KEYS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{OpSpec, Returns};
+
+/// The keyword that carries a page's position in every language, whatever
+/// the wire name of the operation's cursor parameter.
+pub const CURSOR: &str = "cursor";
+
+/// Moves a `cursor` keyword to the operation's wire name (it wins over a
+/// value given under the wire name itself, which is otherwise left as it is).
+pub(crate) fn cursor_to_wire(wire: &str, params: &mut Map<String, Value>) {
+    if wire == CURSOR {
+        return;
+    }
+    if let Some(cursor) = params.remove(CURSOR) {
+        params.insert(wire.to_owned(), cursor);
+    }
+}
+
+/// The keyword parameters of the page after `page`, from those that fetched
+/// it; `None` on the last page.
+pub fn next_page_params<T>(
+    params: &Map<String, Value>,
+    page: &Page<T>,
+) -> Option<Map<String, Value>> {
+    let cursor = page.next_cursor.clone()?;
+    let mut next = params.clone();
+    next.insert(CURSOR.to_owned(), Value::String(cursor));
+    Some(next)
+}
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +118,6 @@ pub(crate) type FetchPage =
 /// any thread ends the walk and wakes a pending `next()` at once.
 pub struct Pager<T = Value> {
     op: &'static OpSpec,
-    cursor_param: &'static str,
     params: Map<String, Value>,
     fetch: FetchPage,
     state: Mutex<Walk>,
@@ -129,13 +159,18 @@ impl<T: DeserializeOwned> Pager<T> {
                 format!("{} is not a paginated operation", op.name),
             ));
         };
-        let next_cursor = params
-            .get(cursor_param)
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        // A start given under the wire name counts as the cursor too.
+        let mut params = params;
+        if let Some(start) = params.remove(cursor_param) {
+            params.entry(CURSOR.to_owned()).or_insert(start);
+        }
+        let next_cursor = params.get(CURSOR).and_then(|c| match c {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
         Ok(Self {
             op,
-            cursor_param,
             params,
             fetch,
             state: Mutex::new(Walk {
@@ -202,10 +237,10 @@ impl<T: DeserializeOwned> Pager<T> {
         let mut params = self.params.clone();
         match &walk.next_cursor {
             Some(cursor) => {
-                params.insert(self.cursor_param.to_owned(), Value::String(cursor.clone()));
+                params.insert(CURSOR.to_owned(), Value::String(cursor.clone()));
             }
             None => {
-                params.remove(self.cursor_param);
+                params.remove(CURSOR);
             }
         }
         let fetched = (self.fetch)(params).await;
@@ -328,6 +363,28 @@ mod tests {
             Page::from_body(&json!({"data": [1], "meta": {"next_cursor": "m"}})).expect("page");
         assert_eq!(data.next_cursor.as_deref(), Some("m"));
         assert!(Page::from_body(&json!("x")).is_err());
+    }
+
+    #[test]
+    fn the_cursor_keyword_reaches_the_wire_name() {
+        let mut params = Map::new();
+        params.insert(CURSOR.into(), json!("c2"));
+        params.insert("limit".into(), json!(2));
+        params.insert("after".into(), json!("stale"));
+        cursor_to_wire("after", &mut params);
+        assert_eq!(params.get("after"), Some(&json!("c2")));
+        assert!(!params.contains_key(CURSOR));
+        let mut same = Map::new();
+        same.insert(CURSOR.into(), json!("c3"));
+        cursor_to_wire(CURSOR, &mut same);
+        assert_eq!(same.get(CURSOR), Some(&json!("c3")));
+
+        let page = Page::from_body(&json!({"items": [1], "next_cursor": "c9"})).expect("page");
+        let next = next_page_params(&params, &page).expect("a next page");
+        assert_eq!(next.get(CURSOR), Some(&json!("c9")));
+        assert_eq!(next.get("limit"), Some(&json!(2)));
+        let last = Page::from_body(&json!({"items": [1]})).expect("page");
+        assert_eq!(next_page_params(&params, &last), None);
     }
 
     #[test]

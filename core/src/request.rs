@@ -217,6 +217,9 @@ pub(crate) fn prepare(
             args.len()
         )));
     }
+    if let crate::ops::Returns::Page { cursor_param, .. } = op.returns {
+        crate::pagination::cursor_to_wire(cursor_param, &mut params);
+    }
     let (path_args, extra_args) = args.split_at(op.path_params.len());
     let mut path = path_override.unwrap_or(op.path).to_owned();
     for (name, arg) in op.path_params.iter().zip(path_args) {

@@ -8,6 +8,7 @@ use rand::Rng;
 
 use crate::config::RetryPolicy;
 use crate::error::{Error, ErrorKind};
+use crate::ops::HttpMethod;
 
 /// Token bucket shared by all calls of one client (the AWS "standard" retry mode):
 /// a retry costs tokens, a success refunds one, an empty bucket means no retry.
@@ -70,6 +71,33 @@ pub(crate) fn is_retryable(err: &Error) -> bool {
     // Quota and capacity refusals do not clear by waiting a second.
     let code = err.code().unwrap_or_default().to_ascii_uppercase();
     !(code.contains("QUOTA") || code.contains("LIMIT_REACHED") || code == "NO_READY_MACHINE")
+}
+
+/// Whether a failed attempt of a request may be sent again, before policy and
+/// budget: a transient failure when resending cannot repeat work (a read, or a
+/// mutation under an idempotency key), or a refusal that says no work was done.
+pub(crate) fn may_resend(err: &Error, method: HttpMethod, has_idempotency_key: bool) -> bool {
+    if refused_before_work(err) {
+        return true;
+    }
+    let repeatable = match method {
+        HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete => true,
+        HttpMethod::Post | HttpMethod::Patch => has_idempotency_key,
+    };
+    repeatable && is_retryable(err)
+}
+
+/// A 409 whose body says `retryable: true` (`SANDBOX_STARTING`,
+/// `SANDBOX_NOT_COMMAND_READY`): the machine was not ready, the server turned
+/// the call away untouched, so sending it again cannot run anything twice.
+fn refused_before_work(err: &Error) -> bool {
+    let Some(body) = err.body().filter(|_| err.status() == Some(409)) else {
+        return false;
+    };
+    [Some(body), body.get("error")]
+        .into_iter()
+        .flatten()
+        .any(|scope| scope.get("retryable") == Some(&serde_json::Value::Bool(true)))
 }
 
 /// The wait before attempt `attempt + 1`: the server's request when it made one
@@ -171,6 +199,34 @@ mod tests {
         }
         assert_eq!(budget.available(), RETRY_COST);
         assert!(budget.try_acquire(&err));
+    }
+
+    #[test]
+    fn shared_vectors() {
+        let file: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/retry/vectors.json")).expect("json");
+        let vectors = file["vectors"].as_array().expect("vectors");
+        assert!(vectors.len() >= 10);
+        for v in vectors {
+            let status = u16::try_from(v["status"].as_u64().expect("status")).expect("u16");
+            let body = serde_json::to_vec(&v["body"]).expect("body");
+            let err = Error::from_response(status, None, None, &body);
+            let method = match v["method"].as_str().expect("method") {
+                "GET" => HttpMethod::Get,
+                "POST" => HttpMethod::Post,
+                "PUT" => HttpMethod::Put,
+                "PATCH" => HttpMethod::Patch,
+                "DELETE" => HttpMethod::Delete,
+                other => panic!("unknown method {other}"),
+            };
+            let keyed = v["idempotency_key"].as_bool().expect("idempotency_key");
+            assert_eq!(
+                may_resend(&err, method, keyed),
+                v["retried"].as_bool().expect("retried"),
+                "{}",
+                v["name"]
+            );
+        }
     }
 
     #[test]

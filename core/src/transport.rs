@@ -227,8 +227,11 @@ impl Transport {
                     }
                     Err(err) => {
                         let may_retry = attempt < policy.max_attempts
-                            && retry::is_retryable(&err)
-                            && method_allows_retry(prepared)
+                            && retry::may_resend(
+                                &err,
+                                prepared.method,
+                                prepared.idempotency_key.is_some(),
+                            )
                             && budget.try_acquire(&err);
                         if !may_retry {
                             return Err(err.with_attempts(attempt));
@@ -380,14 +383,6 @@ fn log_attempt(
         },
     };
     crate::log::emit(&record);
-}
-
-/// Whether a failed attempt of this request may be sent again.
-fn method_allows_retry(prepared: &Prepared) -> bool {
-    match prepared.method {
-        HttpMethod::Get | HttpMethod::Put | HttpMethod::Delete => true,
-        HttpMethod::Post | HttpMethod::Patch => prepared.idempotency_key.is_some(),
-    }
 }
 
 /// Reads a success body, refusing it as soon as it is known to exceed

@@ -11,7 +11,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use miosa::api::{ExecRunParams, SandboxesCreateParams, WebhooksCreateParams};
+use miosa::api::{
+    ExecRunParams, SandboxExecRunParams, SandboxesCreateParams, WebhooksCreateParams,
+};
 use miosa::{Client, ErrorKind, Event, HttpMethod, RequestOptions, RetryPolicy};
 use serde_json::{Map, Value, json};
 
@@ -233,6 +235,51 @@ async fn a_mutation_without_retry_is_sent_once_without_a_key() {
         log[0]["headers"].get("idempotency-key").is_none(),
         "no key was asked for: {}",
         log[0]["headers"]
+    );
+}
+
+#[tokio::test]
+async fn a_command_sent_while_the_sandbox_starts_waits_for_it() {
+    let env = env();
+    let client = retrying(&env, 30);
+    let sb = client
+        .sandboxes()
+        .create(SandboxesCreateParams::default().name("fresh"))
+        .await
+        .expect("created");
+    let out = client
+        .sandbox()
+        .exec()
+        .run(
+            &sb.id,
+            SandboxExecRunParams::default().command("echo ready"),
+        )
+        .await
+        .expect("the command runs once the sandbox is up");
+    assert_eq!(out.stdout.trim(), "ready");
+    let path = format!("/sandboxes/{}/exec", sb.id);
+    let log = log_for(&env, &path).await;
+    assert!(log.len() >= 2, "refused while starting, then run: {log:?}");
+    assert_eq!(log[0]["status"], 409);
+    assert_eq!(log.last().expect("one")["status"], 200);
+
+    // With retries off the refusal reaches the caller, marked as one attempt.
+    let sb = env
+        .client
+        .sandboxes()
+        .create(SandboxesCreateParams::default().name("fresh-too"))
+        .await
+        .expect("created");
+    let err = env
+        .client
+        .sandbox()
+        .exec()
+        .run(&sb.id, SandboxExecRunParams::default().command("true"))
+        .await
+        .expect_err("still starting");
+    assert_eq!(
+        (err.kind(), err.code(), err.attempts()),
+        (ErrorKind::Conflict, Some("SANDBOX_STARTING"), 1)
     );
 }
 

@@ -28,7 +28,7 @@ from ._observe import RawResponses
 from .errors import InvalidArgumentError
 
 if TYPE_CHECKING:
-    from ._native import Event, EventStream, NativeClient, Pager
+    from ._native import Event, EventStream, NativeClient, Page, Pager
 
 _T = TypeVar("_T")
 
@@ -267,4 +267,31 @@ class AsyncPager(Generic[_T]):
         if item is None:
             raise StopAsyncIteration
         return item
+
+    async def next_page(self) -> Optional[Page[_T]]:
+        """The next whole page of the walk, or `None` after the last."""
+        return await self._pager.anext_page()
+
+    async def iter_pages(self) -> AsyncIterator[Page[_T]]:
+        """The walk page by page: `async for page in pager.iter_pages()`."""
+        while (page := await self._pager.anext_page()) is not None:
+            yield page
+
+    def close(self) -> None:
+        """Ends the walk; a pending read returns at once."""
+        self._pager.close()
+
+    async def aclose(self) -> None:
+        """Same as `close()`, for `contextlib.aclosing`."""
+        self._pager.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._pager.closed
+
+    async def __aenter__(self) -> AsyncPager[_T]:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._pager.close()
 

@@ -63,7 +63,7 @@ class AdminTenantsAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
@@ -274,7 +274,7 @@ class CommandCenterAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
@@ -370,7 +370,7 @@ class VolumesAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
@@ -502,7 +502,7 @@ class DatabasesAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
@@ -573,7 +573,7 @@ class DeploymentsAPI(Namespace):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
@@ -702,7 +702,7 @@ class ApiKeysAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
@@ -725,21 +725,21 @@ class AuditLogAPI(Namespace):
 
     __slots__ = ()
 
-    def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
+        return self._call("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
-    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
+        return self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
 
 class QuotasAPI(Namespace):
@@ -796,7 +796,7 @@ class UsageAPI(Namespace):
         """
         return self._call("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
-    def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -804,14 +804,14 @@ class UsageAPI(Namespace):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
+        return self._call("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
 
-    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
+        return self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
 
     def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
@@ -855,7 +855,7 @@ class WebhooksAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)
@@ -2046,7 +2046,7 @@ class AsyncAdminTenantsAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("admin.tenants.list", (), {"limit": limit, "q": q, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Tenant)
@@ -2257,7 +2257,7 @@ class AsyncCommandCenterAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.list_sessions", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
@@ -2353,7 +2353,7 @@ class AsyncVolumesAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("volumes.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Volume)
@@ -2485,7 +2485,7 @@ class AsyncDatabasesAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.list", (), {"status": status, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
@@ -2556,7 +2556,7 @@ class AsyncDeploymentsAPI(Namespace):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.list", (), {"project_id": project_id, "state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
@@ -2685,7 +2685,7 @@ class AsyncApiKeysAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("api_keys.list", (), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ApiKey)
@@ -2708,21 +2708,21 @@ class AsyncAuditLogAPI(Namespace):
 
     __slots__ = ()
 
-    async def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def list(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
+        return await self._acall("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry)
 
-    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, after=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def iter(self, *, limit=NOT_GIVEN, type=NOT_GIVEN, actor_id=NOT_GIVEN, resource_type=NOT_GIVEN, resource_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `list`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "after": after}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry))
+        return AsyncPager(self._pager("audit_log.list", (), {"limit": limit, "type": type, "actor_id": actor_id, "resource_type": resource_type, "resource_id": resource_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AuditEntry))
 
 
 class AsyncQuotasAPI(Namespace):
@@ -2779,7 +2779,7 @@ class AsyncUsageAPI(Namespace):
         """
         return await self._acall("usage.current", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSummary)
 
-    async def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    async def sessions(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -2787,14 +2787,14 @@ class AsyncUsageAPI(Namespace):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
-        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
+        return await self._acall("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession)
 
-    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, page=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+    def sessions_iter(self, *, computer_id=NOT_GIVEN, since=NOT_GIVEN, until=NOT_GIVEN, limit=NOT_GIVEN, per_page=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Every item of `sessions`, fetched page by page as iteration needs it."""
-        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "page": page}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession))
+        return AsyncPager(self._pager("usage.sessions", (), {"computer_id": computer_id, "since": since, "until": until, "limit": limit, "per_page": per_page, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.UsageSession))
 
     async def report(self, period_start, period_end, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Usage summary between two ISO 8601 dates.
@@ -2838,7 +2838,7 @@ class AsyncWebhooksAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.list", (), {"active": active, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Webhook)

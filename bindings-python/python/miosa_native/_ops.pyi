@@ -60,7 +60,7 @@ class AdminTenantsAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -248,7 +248,7 @@ class CommandCenterAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -338,7 +338,7 @@ class VolumesAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -457,7 +457,7 @@ class DatabasesAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -521,7 +521,7 @@ class DeploymentsAPI(RawResponses):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -637,7 +637,7 @@ class ApiKeysAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -657,18 +657,18 @@ class AuditLogAPI(RawResponses):
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
+    def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -721,7 +721,7 @@ class UsageAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
+    def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -729,11 +729,11 @@ class UsageAPI(RawResponses):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[UsageSession]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
     def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
@@ -775,7 +775,7 @@ class WebhooksAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1864,7 +1864,7 @@ class AsyncAdminTenantsAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2052,7 +2052,7 @@ class AsyncCommandCenterAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2142,7 +2142,7 @@ class AsyncVolumesAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2261,7 +2261,7 @@ class AsyncDatabasesAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2325,7 +2325,7 @@ class AsyncDeploymentsAPI(AsyncRawResponses):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2441,7 +2441,7 @@ class AsyncApiKeysAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2461,18 +2461,18 @@ class AsyncAuditLogAPI(AsyncRawResponses):
 
     def __init__(self, native: NativeClient) -> None: ...
 
-    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
+    async def list(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[AuditEntry]:
         """One page of the tenant's audit log.
 
         `GET /audit-log`
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            after: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, after: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
+    def iter(self, *, limit: int | None | NotGiven = NOT_GIVEN, type: str | None | NotGiven = NOT_GIVEN, actor_id: str | None | NotGiven = NOT_GIVEN, resource_type: str | None | NotGiven = NOT_GIVEN, resource_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[AuditEntry]:
         """Every item of `list`, fetched page by page as iteration needs it."""
 
 
@@ -2525,7 +2525,7 @@ class AsyncUsageAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
+    async def sessions(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[UsageSession]:
         """One page of billed compute sessions.
 
         `GET /usage/sessions`
@@ -2533,11 +2533,11 @@ class AsyncUsageAPI(AsyncRawResponses):
         Parameters:
             limit: Most items to return (per page for paginated lists).
             per_page: Items per page, for lists paged by number.
-            page: Page number to fetch, 1 for the first; the pager sets it as it walks.
+            cursor: Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, page: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[UsageSession]:
+    def sessions_iter(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, until: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, per_page: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[UsageSession]:
         """Every item of `sessions`, fetched page by page as iteration needs it."""
 
     async def report(self, period_start: str, period_end: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> UsageSummary:
@@ -2579,7 +2579,7 @@ class AsyncWebhooksAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 

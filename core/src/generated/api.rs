@@ -1897,7 +1897,7 @@ pub struct WebhooksListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2044,9 +2044,9 @@ pub struct UsageSessionsParams {
     /// `per_page` (query). Items per page, for lists paged by number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub per_page: Option<i64>,
-    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+    /// `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub page: Option<i64>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -2083,9 +2083,9 @@ impl UsageSessionsParams {
         self
     }
 
-    /// Sets `page`.
-    pub fn page(mut self, v: i64) -> Self {
-        self.page = Some(v);
+    /// Sets `cursor`.
+    pub fn cursor(mut self, v: impl Into<String>) -> Self {
+        self.cursor = Some(v.into());
         self
     }
 }
@@ -2154,9 +2154,9 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub after: Option<String>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -2193,9 +2193,9 @@ impl AuditLogListParams {
         self
     }
 
-    /// Sets `after`.
-    pub fn after(mut self, v: impl Into<String>) -> Self {
-        self.after = Some(v.into());
+    /// Sets `cursor`.
+    pub fn cursor(mut self, v: impl Into<String>) -> Self {
+        self.cursor = Some(v.into());
         self
     }
 }
@@ -2261,7 +2261,7 @@ pub struct ApiKeysListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2441,7 +2441,7 @@ pub struct DeploymentsListParams {
     /// `external_project_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -2821,7 +2821,7 @@ pub struct DatabasesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3043,7 +3043,7 @@ pub struct VolumesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3225,7 +3225,7 @@ pub struct CommandCenterListSessionsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3312,7 +3312,7 @@ pub struct AdminTenantsListParams {
     /// `q` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.

@@ -13525,7 +13525,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
      */
     public let q: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -13543,7 +13543,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
          * `q` (query).
          */q: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14265,7 +14265,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -14280,7 +14280,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -14604,9 +14604,9 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let resourceId: String?
     /**
-     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
-    public let after: String?
+    public let cursor: String?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -14631,8 +14631,8 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
          * `resource_id` (query).
          */resourceId: String? = nil, 
         /**
-         * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
-         */after: String? = nil, 
+         * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+         */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -14641,7 +14641,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
         self.actorId = actorId
         self.resourceType = resourceType
         self.resourceId = resourceId
-        self.after = after
+        self.cursor = cursor
         self.extra = extra
     }
 
@@ -14675,7 +14675,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
                 actorId: FfiConverterOptionString.read(from: &buf), 
                 resourceType: FfiConverterOptionString.read(from: &buf), 
                 resourceId: FfiConverterOptionString.read(from: &buf), 
-                after: FfiConverterOptionString.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -14686,7 +14686,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.actorId, into: &buf)
         FfiConverterOptionString.write(value.resourceType, into: &buf)
         FfiConverterOptionString.write(value.resourceId, into: &buf)
-        FfiConverterOptionString.write(value.after, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -15370,7 +15370,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -15385,7 +15385,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -18023,7 +18023,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -18041,7 +18041,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -18766,7 +18766,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
      */
     public let externalProjectId: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -18796,7 +18796,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
          * `external_project_id` (query).
          */externalProjectId: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -27223,9 +27223,9 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
      */
     public let perPage: Int64?
     /**
-     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
      */
-    public let page: Int64?
+    public let cursor: String?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -27250,8 +27250,8 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
          * `per_page` (query). Items per page, for lists paged by number.
          */perPage: Int64? = nil, 
         /**
-         * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
-         */page: Int64? = nil, 
+         * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
+         */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -27260,7 +27260,7 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
         self.until = until
         self.limit = limit
         self.perPage = perPage
-        self.page = page
+        self.cursor = cursor
         self.extra = extra
     }
 
@@ -27294,7 +27294,7 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
                 until: FfiConverterOptionString.read(from: &buf), 
                 limit: FfiConverterOptionInt64.read(from: &buf), 
                 perPage: FfiConverterOptionInt64.read(from: &buf), 
-                page: FfiConverterOptionInt64.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -27305,7 +27305,7 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.until, into: &buf)
         FfiConverterOptionInt64.write(value.limit, into: &buf)
         FfiConverterOptionInt64.write(value.perPage, into: &buf)
-        FfiConverterOptionInt64.write(value.page, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -27908,7 +27908,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -27926,7 +27926,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -28507,7 +28507,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -28525,7 +28525,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.

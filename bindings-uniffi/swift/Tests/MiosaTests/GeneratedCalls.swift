@@ -386,7 +386,7 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "usage.current":
         return try await client.usage().current()
     case "usage.sessions":
-        return try await client.usage().sessions(params: UsageSessionsParams(computerId: a.str("computer_id"), since: a.str("since"), until: a.str("until"), limit: a.int("limit"), perPage: a.int("per_page"), page: a.int("page"), extra: a.extra(known: ["computer_id", "since", "until", "limit", "per_page", "page"])))
+        return try await client.usage().sessions(params: UsageSessionsParams(computerId: a.str("computer_id"), since: a.str("since"), until: a.str("until"), limit: a.int("limit"), perPage: a.int("per_page"), cursor: a.str("cursor"), extra: a.extra(known: ["computer_id", "since", "until", "limit", "per_page", "cursor"])))
     case "usage.report":
         return try await client.usage().report(periodStart: try a.argStr("period_start"), periodEnd: try a.argStr("period_end"))
     case "quotas.get":
@@ -396,7 +396,7 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "quotas.delete":
         return try await client.quotas().delete(externalUserId: try a.argStr("external_user_id"))
     case "audit_log.list":
-        return try await client.auditLog().list(params: AuditLogListParams(limit: a.int("limit"), type: a.str("type"), actorId: a.str("actor_id"), resourceType: a.str("resource_type"), resourceId: a.str("resource_id"), after: a.str("after"), extra: a.extra(known: ["limit", "type", "actor_id", "resource_type", "resource_id", "after"])))
+        return try await client.auditLog().list(params: AuditLogListParams(limit: a.int("limit"), type: a.str("type"), actorId: a.str("actor_id"), resourceType: a.str("resource_type"), resourceId: a.str("resource_id"), cursor: a.str("cursor"), extra: a.extra(known: ["limit", "type", "actor_id", "resource_type", "resource_id", "cursor"])))
     case "api_keys.create":
         return try await client.apiKeys().create(params: ApiKeysCreateParams(name: a.str("name"), scopes: a.strs("scopes"), expiresAt: a.str("expires_at"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "scopes", "expires_at", "metadata", "idempotency_key"])))
     case "api_keys.get":

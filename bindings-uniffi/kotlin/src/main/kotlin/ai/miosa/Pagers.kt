@@ -7,26 +7,53 @@ import kotlinx.coroutines.flow.Flow
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun WebhookPager.asFlow(): Flow<Webhook> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun WebhookPager.pagesFlow(): Flow<WebhookPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
+
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun UsageSessionPager.pagesFlow(): Flow<UsageSessionPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AuditEntryPager.asFlow(): Flow<AuditEntry> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun AuditEntryPager.pagesFlow(): Flow<AuditEntryPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun ApiKeyPager.asFlow(): Flow<ApiKey> = pagerFlow(this, { next() }, { cancel() })
+
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun ApiKeyPager.pagesFlow(): Flow<ApiKeyPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentPager.asFlow(): Flow<Deployment> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun DeploymentPager.pagesFlow(): Flow<DeploymentPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cancel() })
+
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun DatabasePager.pagesFlow(): Flow<DatabasePage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun VolumePager.pagesFlow(): Flow<VolumePage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AgentSessionPager.asFlow(): Flow<AgentSession> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun AgentSessionPager.pagesFlow(): Flow<AgentSessionPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun TenantPager.asFlow(): Flow<Tenant> = pagerFlow(this, { next() }, { cancel() })
+
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun TenantPager.pagesFlow(): Flow<TenantPage> = pagerFlow(this, { nextPage() }, { cancel() })

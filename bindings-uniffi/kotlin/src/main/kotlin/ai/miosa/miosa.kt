@@ -25067,7 +25067,7 @@ data class AdminTenantsListParams (
     val `q`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -25612,7 +25612,7 @@ data class ApiKeysListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -25871,9 +25871,9 @@ data class AuditLogListParams (
     val `resourceId`: kotlin.String? = null 
     , 
     /**
-     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
-    val `after`: kotlin.String? = null 
+    val `cursor`: kotlin.String? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -25920,7 +25920,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
             FfiConverterOptionalString.allocationSize(value.`actorId`) +
             FfiConverterOptionalString.allocationSize(value.`resourceType`) +
             FfiConverterOptionalString.allocationSize(value.`resourceId`) +
-            FfiConverterOptionalString.allocationSize(value.`after`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -25930,7 +25930,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
             FfiConverterOptionalString.write(value.`actorId`, buf)
             FfiConverterOptionalString.write(value.`resourceType`, buf)
             FfiConverterOptionalString.write(value.`resourceId`, buf)
-            FfiConverterOptionalString.write(value.`after`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -26438,7 +26438,7 @@ data class CommandCenterListSessionsParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -28402,7 +28402,7 @@ data class DatabasesListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -28965,7 +28965,7 @@ data class DeploymentsListParams (
     val `externalProjectId`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -35254,9 +35254,9 @@ data class UsageSessionsParams (
     val `perPage`: kotlin.Long? = null 
     , 
     /**
-     * `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+     * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
      */
-    val `page`: kotlin.Long? = null 
+    val `cursor`: kotlin.String? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -35292,7 +35292,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalLong.read(buf),
             FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -35303,7 +35303,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.allocationSize(value.`until`) +
             FfiConverterOptionalLong.allocationSize(value.`limit`) +
             FfiConverterOptionalLong.allocationSize(value.`perPage`) +
-            FfiConverterOptionalLong.allocationSize(value.`page`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -35313,7 +35313,7 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.write(value.`until`, buf)
             FfiConverterOptionalLong.write(value.`limit`, buf)
             FfiConverterOptionalLong.write(value.`perPage`, buf)
-            FfiConverterOptionalLong.write(value.`page`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -35758,7 +35758,7 @@ data class VolumesListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -36205,7 +36205,7 @@ data class WebhooksListParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 

@@ -72,4 +72,27 @@ class TypedFlowsTest {
             assertEquals(listOf(null, "2", "3"), pages)
         }
     }
+
+    @Test
+    fun pagesOneByOneWithTheCursorKeyword() = runBlocking {
+        Emulator().use { emu ->
+            val client = emu.client()
+            repeat(3) { client.sandboxes().create(SandboxesCreateParams(name = "paged-$it")) }
+            val everything = client.usage().sessionsIter().asFlow().toList().map { it.id }
+            val perPage = (everything.size + 2) / 3L
+            val pages = client.usage().sessionsIter(UsageSessionsParams(perPage = perPage)).pagesFlow().toList()
+            assertEquals(3, pages.size)
+            assertEquals(everything, pages.flatMap { page -> page.items.map { it.id } })
+            val third = client.usage().sessions(UsageSessionsParams(perPage = perPage, cursor = "3"))
+            assertEquals(pages[2].items.map { it.id }, third.items.map { it.id })
+            assertEquals(null, third.nextCursor)
+
+            val walk = client.usage().sessionsIter(UsageSessionsParams(perPage = perPage))
+            assertTrue(walk.next() != null)
+            walk.cancel()
+            assertEquals(null, walk.next())
+            assertEquals(null, walk.nextPage())
+            walk.close()
+        }
+    }
 }
