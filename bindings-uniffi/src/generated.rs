@@ -3938,85 +3938,85 @@ impl fmt::Debug for SandboxesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesCreateParams");
         if let Some(v) = &self.wait {
-            s.field("wait", v);
+            convert::debug_param(&mut s, "wait", "wait", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("templateId", v);
+            convert::debug_param(&mut s, "template_id", "templateId", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.slug {
-            s.field("slug", v);
+            convert::debug_param(&mut s, "slug", "slug", v);
         }
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", "size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpuCount", v);
+            convert::debug_param(&mut s, "cpu_count", "cpuCount", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memoryMb", v);
+            convert::debug_param(&mut s, "memory_mb", "memoryMb", v);
         }
         if let Some(v) = &self.disk_size_mb {
-            s.field("diskSizeMb", v);
+            convert::debug_param(&mut s, "disk_size_mb", "diskSizeMb", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeoutSec", v);
+            convert::debug_param(&mut s, "timeout_sec", "timeoutSec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idleTimeoutSec", v);
+            convert::debug_param(&mut s, "idle_timeout_sec", "idleTimeoutSec", v);
         }
         if let Some(v) = &self.persistent {
-            s.field("persistent", v);
+            convert::debug_param(&mut s, "persistent", "persistent", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("alwaysOn", v);
+            convert::debug_param(&mut s, "always_on", "alwaysOn", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", "region", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allowProvision", v);
+            convert::debug_param(&mut s, "allow_provision", "allowProvision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspaceId", v);
+            convert::debug_param(&mut s, "workspace_id", "workspaceId", v);
         }
         if let Some(v) = &self.workspace_slug {
-            s.field("workspaceSlug", v);
+            convert::debug_param(&mut s, "workspace_slug", "workspaceSlug", v);
         }
         if let Some(v) = &self.workspace_name {
-            s.field("workspaceName", v);
+            convert::debug_param(&mut s, "workspace_name", "workspaceName", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("projectId", v);
+            convert::debug_param(&mut s, "project_id", "projectId", v);
         }
         if let Some(v) = &self.project_slug {
-            s.field("projectSlug", v);
+            convert::debug_param(&mut s, "project_slug", "projectSlug", v);
         }
         if let Some(v) = &self.project_name {
-            s.field("projectName", v);
+            convert::debug_param(&mut s, "project_name", "projectName", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", "tags", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4067,19 +4067,19 @@ impl fmt::Debug for SandboxesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesListParams");
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.state {
-            s.field("state", v);
+            convert::debug_param(&mut s, "state", "state", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", "tags", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4138,25 +4138,25 @@ impl fmt::Debug for SandboxesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.slug {
-            s.field("slug", v);
+            convert::debug_param(&mut s, "slug", "slug", v);
         }
         if let Some(v) = &self.tags {
-            s.field("tags", v);
+            convert::debug_param(&mut s, "tags", "tags", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.always_on {
-            s.field("alwaysOn", v);
+            convert::debug_param(&mut s, "always_on", "alwaysOn", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeoutSec", v);
+            convert::debug_param(&mut s, "timeout_sec", "timeoutSec", v);
         }
         if let Some(v) = &self.idle_timeout_sec {
-            s.field("idleTimeoutSec", v);
+            convert::debug_param(&mut s, "idle_timeout_sec", "idleTimeoutSec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4195,10 +4195,10 @@ impl fmt::Debug for SandboxesPreviewTokenParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesPreviewTokenParams");
         if let Some(v) = &self.expires_in {
-            s.field("expiresIn", v);
+            convert::debug_param(&mut s, "expires_in", "expiresIn", v);
         }
         if let Some(v) = &self.scope {
-            s.field("scope", v);
+            convert::debug_param(&mut s, "scope", "scope", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4257,25 +4257,25 @@ impl fmt::Debug for SandboxesForkParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesForkParams");
         if let Some(v) = &self.snapshot_id {
-            s.field("snapshotId", v);
+            convert::debug_param(&mut s, "snapshot_id", "snapshotId", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeoutSec", v);
+            convert::debug_param(&mut s, "timeout_sec", "timeoutSec", v);
         }
         if let Some(v) = &self.template_id {
-            s.field("templateId", v);
+            convert::debug_param(&mut s, "template_id", "templateId", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4314,10 +4314,10 @@ impl fmt::Debug for SandboxesWaitUntilReadyParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesWaitUntilReadyParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.stream {
-            s.field("stream", v);
+            convert::debug_param(&mut s, "stream", "stream", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4356,10 +4356,10 @@ impl fmt::Debug for SandboxFilesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesListParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", "path", v);
         }
         if let Some(v) = &self.depth {
-            s.field("depth", v);
+            convert::debug_param(&mut s, "depth", "depth", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4394,7 +4394,7 @@ impl fmt::Debug for SandboxFilesDeleteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesDeleteParams");
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", "recursive", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4433,10 +4433,10 @@ impl fmt::Debug for SandboxFilesMkdirParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesMkdirParams");
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", "recursive", v);
         }
         if let Some(v) = &self.mode {
-            s.field("mode", v);
+            convert::debug_param(&mut s, "mode", "mode", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4475,10 +4475,10 @@ impl fmt::Debug for SandboxFilesTreeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesTreeParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", "path", v);
         }
         if let Some(v) = &self.depth {
-            s.field("depth", v);
+            convert::debug_param(&mut s, "depth", "depth", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4517,10 +4517,10 @@ impl fmt::Debug for SandboxFilesWatchParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxFilesWatchParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", "path", v);
         }
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", "recursive", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4567,16 +4567,16 @@ impl fmt::Debug for SandboxExecRunParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecRunParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", "command", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4619,13 +4619,13 @@ impl fmt::Debug for SandboxExecBashParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecBashParams");
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4668,13 +4668,13 @@ impl fmt::Debug for SandboxExecPythonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecPythonParams");
         if let Some(v) = &self.language {
-            s.field("language", v);
+            convert::debug_param(&mut s, "language", "language", v);
         }
         if let Some(v) = &self.context {
-            s.field("context", v);
+            convert::debug_param(&mut s, "context", "context", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4709,7 +4709,7 @@ impl fmt::Debug for SandboxEnvSetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxEnvSetParams");
         if let Some(v) = &self.encrypted {
-            s.field("encrypted", v);
+            convert::debug_param(&mut s, "encrypted", "encrypted", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4760,19 +4760,19 @@ impl fmt::Debug for SandboxProcessesStartParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxProcessesStartParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", "command", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4811,10 +4811,10 @@ impl fmt::Debug for SandboxShareCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxShareCreateParams");
         if let Some(v) = &self.scope {
-            s.field("scope", v);
+            convert::debug_param(&mut s, "scope", "scope", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expiresIn", v);
+            convert::debug_param(&mut s, "expires_in", "expiresIn", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4849,7 +4849,7 @@ impl fmt::Debug for SandboxPreviewsShareParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxPreviewsShareParams");
         if let Some(v) = &self.expires_in_sec {
-            s.field("expiresInSec", v);
+            convert::debug_param(&mut s, "expires_in_sec", "expiresInSec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4900,19 +4900,19 @@ impl fmt::Debug for SandboxSnapshotsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxSnapshotsCreateParams");
         if let Some(v) = &self.comment {
-            s.field("comment", v);
+            convert::debug_param(&mut s, "comment", "comment", v);
         }
         if let Some(v) = &self.keep {
-            s.field("keep", v);
+            convert::debug_param(&mut s, "keep", "keep", v);
         }
         if let Some(v) = &self.retention_seconds {
-            s.field("retentionSeconds", v);
+            convert::debug_param(&mut s, "retention_seconds", "retentionSeconds", v);
         }
         if let Some(v) = &self.expiration_seconds {
-            s.field("expirationSeconds", v);
+            convert::debug_param(&mut s, "expiration_seconds", "expirationSeconds", v);
         }
         if let Some(v) = &self.expiration_days {
-            s.field("expirationDays", v);
+            convert::debug_param(&mut s, "expiration_days", "expirationDays", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -4963,19 +4963,19 @@ impl fmt::Debug for SandboxTerminalOpenParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTerminalOpenParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", "rows", v);
         }
         if let Some(v) = &self.shell {
-            s.field("shell", v);
+            convert::debug_param(&mut s, "shell", "shell", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5014,10 +5014,10 @@ impl fmt::Debug for SandboxTerminalResizeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTerminalResizeParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", "rows", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5052,7 +5052,7 @@ impl fmt::Debug for SandboxTemplatesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesListParams");
         if let Some(v) = &self.include_aliases {
-            s.field("includeAliases", v);
+            convert::debug_param(&mut s, "include_aliases", "includeAliases", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5103,19 +5103,19 @@ impl fmt::Debug for SandboxTemplatesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.build_spec {
-            s.field("buildSpec", v);
+            convert::debug_param(&mut s, "build_spec", "buildSpec", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5150,7 +5150,7 @@ impl fmt::Debug for TenantSetBrandingParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("TenantSetBrandingParams");
         if let Some(v) = &self.branding {
-            s.field("branding", v);
+            convert::debug_param(&mut s, "branding", "branding", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5221,34 +5221,34 @@ impl fmt::Debug for ComputersCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.template_type {
-            s.field("templateType", v);
+            convert::debug_param(&mut s, "template_type", "templateType", v);
         }
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", "size", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", "visibility", v);
         }
         if let Some(v) = &self.allow_provision {
-            s.field("allowProvision", v);
+            convert::debug_param(&mut s, "allow_provision", "allowProvision", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspaceId", v);
+            convert::debug_param(&mut s, "workspace_id", "workspaceId", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5295,16 +5295,16 @@ impl fmt::Debug for ComputersListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersListParams");
         if let Some(v) = &self.page {
-            s.field("page", v);
+            convert::debug_param(&mut s, "page", "page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("perPage", v);
+            convert::debug_param(&mut s, "per_page", "perPage", v);
         }
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", "status", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspaceId", v);
+            convert::debug_param(&mut s, "workspace_id", "workspaceId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5343,10 +5343,10 @@ impl fmt::Debug for ComputersUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5381,7 +5381,7 @@ impl fmt::Debug for ComputersDeleteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputersDeleteParams");
         if let Some(v) = &self.force {
-            s.field("force", v);
+            convert::debug_param(&mut s, "force", "force", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5436,22 +5436,22 @@ impl fmt::Debug for ComputerStartParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerStartParams");
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", "environment", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environmentId", v);
+            convert::debug_param(&mut s, "environment_id", "environmentId", v);
         }
         if let Some(v) = &self.env_id {
-            s.field("envId", v);
+            convert::debug_param(&mut s, "env_id", "envId", v);
         }
         if let Some(v) = &self.no_env {
-            s.field("noEnv", v);
+            convert::debug_param(&mut s, "no_env", "noEnv", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.fail_fast {
-            s.field("failFast", v);
+            convert::debug_param(&mut s, "fail_fast", "failFast", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5486,7 +5486,7 @@ impl fmt::Debug for ComputerCloneParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerCloneParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5529,13 +5529,13 @@ impl fmt::Debug for ComputerResizeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerResizeParams");
         if let Some(v) = &self.size {
-            s.field("size", v);
+            convert::debug_param(&mut s, "size", "size", v);
         }
         if let Some(v) = &self.cpu_count {
-            s.field("cpuCount", v);
+            convert::debug_param(&mut s, "cpu_count", "cpuCount", v);
         }
         if let Some(v) = &self.memory_mb {
-            s.field("memoryMb", v);
+            convert::debug_param(&mut s, "memory_mb", "memoryMb", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5574,10 +5574,10 @@ impl fmt::Debug for ComputerMoveParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerMoveParams");
         if let Some(v) = &self.host_id {
-            s.field("hostId", v);
+            convert::debug_param(&mut s, "host_id", "hostId", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", "region", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5612,7 +5612,7 @@ impl fmt::Debug for ComputerDestroyParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerDestroyParams");
         if let Some(v) = &self.force {
-            s.field("force", v);
+            convert::debug_param(&mut s, "force", "force", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5651,10 +5651,10 @@ impl fmt::Debug for ComputerEnvCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerEnvCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.value {
-            s.field("value", v);
+            convert::debug_param(&mut s, "value", "value", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5689,7 +5689,7 @@ impl fmt::Debug for ComputerEnvUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerEnvUpdateParams");
         if let Some(v) = &self.value {
-            s.field("value", v);
+            convert::debug_param(&mut s, "value", "value", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5724,7 +5724,7 @@ impl fmt::Debug for ComputerPortsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerPortsCreateParams");
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", "visibility", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5759,7 +5759,7 @@ impl fmt::Debug for ComputerPortsUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerPortsUpdateParams");
         if let Some(v) = &self.visibility {
-            s.field("visibility", v);
+            convert::debug_param(&mut s, "visibility", "visibility", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5794,7 +5794,7 @@ impl fmt::Debug for ComputerMetricsGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerMetricsGetParams");
         if let Some(v) = &self.window {
-            s.field("window", v);
+            convert::debug_param(&mut s, "window", "window", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5829,7 +5829,7 @@ impl fmt::Debug for DesktopClickParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopClickParams");
         if let Some(v) = &self.button {
-            s.field("button", v);
+            convert::debug_param(&mut s, "button", "button", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5864,7 +5864,7 @@ impl fmt::Debug for DesktopTypeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopTypeParams");
         if let Some(v) = &self.delay {
-            s.field("delay", v);
+            convert::debug_param(&mut s, "delay", "delay", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5899,7 +5899,7 @@ impl fmt::Debug for DesktopScrollParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DesktopScrollParams");
         if let Some(v) = &self.clicks {
-            s.field("clicks", v);
+            convert::debug_param(&mut s, "clicks", "clicks", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5938,10 +5938,10 @@ impl fmt::Debug for WorkspacesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesListParams");
         if let Some(v) = &self.page {
-            s.field("page", v);
+            convert::debug_param(&mut s, "page", "page", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("perPage", v);
+            convert::debug_param(&mut s, "per_page", "perPage", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5984,13 +5984,13 @@ impl fmt::Debug for WorkspacesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6033,13 +6033,13 @@ impl fmt::Debug for WorkspacesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.description {
-            s.field("description", v);
+            convert::debug_param(&mut s, "description", "description", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6082,13 +6082,13 @@ impl fmt::Debug for WorkspacesUsageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspacesUsageParams");
         if let Some(v) = &self.period {
-            s.field("period", v);
+            convert::debug_param(&mut s, "period", "period", v);
         }
         if let Some(v) = &self.start {
-            s.field("start", v);
+            convert::debug_param(&mut s, "start", "start", v);
         }
         if let Some(v) = &self.end {
-            s.field("end", v);
+            convert::debug_param(&mut s, "end", "end", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6143,22 +6143,22 @@ impl fmt::Debug for WebhooksCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksCreateParams");
         if let Some(v) = &self.url {
-            s.field("url", v);
+            convert::debug_param(&mut s, "url", "url", v);
         }
         if let Some(v) = &self.events {
-            s.field("events", v);
+            convert::debug_param(&mut s, "events", "events", v);
         }
-        if self.secret.is_some() {
-            s.field("secret", &convert::Redacted);
+        if let Some(v) = &self.secret {
+            convert::debug_param(&mut s, "secret", "secret", v);
         }
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", "active", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6177,7 +6177,7 @@ pub struct WebhooksListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6201,13 +6201,13 @@ impl fmt::Debug for WebhooksListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksListParams");
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", "active", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6254,16 +6254,16 @@ impl fmt::Debug for WebhooksUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksUpdateParams");
         if let Some(v) = &self.url {
-            s.field("url", v);
+            convert::debug_param(&mut s, "url", "url", v);
         }
         if let Some(v) = &self.events {
-            s.field("events", v);
+            convert::debug_param(&mut s, "events", "events", v);
         }
-        if self.secret.is_some() {
-            s.field("secret", &convert::Redacted);
+        if let Some(v) = &self.secret {
+            convert::debug_param(&mut s, "secret", "secret", v);
         }
         if let Some(v) = &self.active {
-            s.field("active", v);
+            convert::debug_param(&mut s, "active", "active", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6314,19 +6314,19 @@ impl fmt::Debug for UsageGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageGetParams");
         if let Some(v) = &self.group_by {
-            s.field("groupBy", v);
+            convert::debug_param(&mut s, "group_by", "groupBy", v);
         }
         if let Some(v) = &self.period {
-            s.field("period", v);
+            convert::debug_param(&mut s, "period", "period", v);
         }
         if let Some(v) = &self.start {
-            s.field("start", v);
+            convert::debug_param(&mut s, "start", "start", v);
         }
         if let Some(v) = &self.end {
-            s.field("end", v);
+            convert::debug_param(&mut s, "end", "end", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6354,9 +6354,9 @@ pub struct UsageSessionsParams {
     /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
     pub per_page: Option<i64>,
-    /// `page` (query; the cursor of the page to fetch). Page number to fetch, 1 for the first; the pager sets it as it walks.
+    /// `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
     #[uniffi(default = None)]
-    pub page: Option<i64>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6370,7 +6370,7 @@ impl UsageSessionsParams {
         p.put("until", self.until);
         p.put("limit", self.limit);
         p.put("per_page", self.per_page);
-        p.put("page", self.page);
+        p.put("cursor", self.cursor);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -6381,22 +6381,22 @@ impl fmt::Debug for UsageSessionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("UsageSessionsParams");
         if let Some(v) = &self.computer_id {
-            s.field("computerId", v);
+            convert::debug_param(&mut s, "computer_id", "computerId", v);
         }
         if let Some(v) = &self.since {
-            s.field("since", v);
+            convert::debug_param(&mut s, "since", "since", v);
         }
         if let Some(v) = &self.until {
-            s.field("until", v);
+            convert::debug_param(&mut s, "until", "until", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.per_page {
-            s.field("perPage", v);
+            convert::debug_param(&mut s, "per_page", "perPage", v);
         }
-        if let Some(v) = &self.page {
-            s.field("page", v);
+        if let Some(v) = &self.cursor {
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6443,16 +6443,16 @@ impl fmt::Debug for QuotasSetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("QuotasSetParams");
         if let Some(v) = &self.max_sandboxes {
-            s.field("maxSandboxes", v);
+            convert::debug_param(&mut s, "max_sandboxes", "maxSandboxes", v);
         }
         if let Some(v) = &self.max_concurrent {
-            s.field("maxConcurrent", v);
+            convert::debug_param(&mut s, "max_concurrent", "maxConcurrent", v);
         }
         if let Some(v) = &self.max_storage_gb {
-            s.field("maxStorageGb", v);
+            convert::debug_param(&mut s, "max_storage_gb", "maxStorageGb", v);
         }
         if let Some(v) = &self.max_credit_cents {
-            s.field("maxCreditCents", v);
+            convert::debug_param(&mut s, "max_credit_cents", "maxCreditCents", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6480,9 +6480,9 @@ pub struct AuditLogListParams {
     /// `resource_id` (query).
     #[uniffi(default = None)]
     pub resource_id: Option<String>,
-    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `after` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
-    pub after: Option<String>,
+    pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6496,7 +6496,7 @@ impl AuditLogListParams {
         p.put("actor_id", self.actor_id);
         p.put("resource_type", self.resource_type);
         p.put("resource_id", self.resource_id);
-        p.put("after", self.after);
+        p.put("cursor", self.cursor);
         p.put_extra(self.extra)?;
         Ok(p.into_map())
     }
@@ -6507,22 +6507,22 @@ impl fmt::Debug for AuditLogListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AuditLogListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.r#type {
-            s.field("type", v);
+            convert::debug_param(&mut s, "type", "type", v);
         }
         if let Some(v) = &self.actor_id {
-            s.field("actorId", v);
+            convert::debug_param(&mut s, "actor_id", "actorId", v);
         }
         if let Some(v) = &self.resource_type {
-            s.field("resourceType", v);
+            convert::debug_param(&mut s, "resource_type", "resourceType", v);
         }
         if let Some(v) = &self.resource_id {
-            s.field("resourceId", v);
+            convert::debug_param(&mut s, "resource_id", "resourceId", v);
         }
-        if let Some(v) = &self.after {
-            s.field("after", v);
+        if let Some(v) = &self.cursor {
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6573,19 +6573,19 @@ impl fmt::Debug for ApiKeysCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ApiKeysCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.scopes {
-            s.field("scopes", v);
+            convert::debug_param(&mut s, "scopes", "scopes", v);
         }
         if let Some(v) = &self.expires_at {
-            s.field("expiresAt", v);
+            convert::debug_param(&mut s, "expires_at", "expiresAt", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6601,7 +6601,7 @@ pub struct ApiKeysListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6624,10 +6624,10 @@ impl fmt::Debug for ApiKeysListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ApiKeysListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6662,7 +6662,7 @@ impl fmt::Debug for SnapshotsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SnapshotsCreateParams");
         if let Some(v) = &self.comment {
-            s.field("comment", v);
+            convert::debug_param(&mut s, "comment", "comment", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6741,40 +6741,40 @@ impl fmt::Debug for DeploymentsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.source_type {
-            s.field("sourceType", v);
+            convert::debug_param(&mut s, "source_type", "sourceType", v);
         }
         if let Some(v) = &self.repo_url {
-            s.field("repoUrl", v);
+            convert::debug_param(&mut s, "repo_url", "repoUrl", v);
         }
         if let Some(v) = &self.branch {
-            s.field("branch", v);
+            convert::debug_param(&mut s, "branch", "branch", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("buildCommand", v);
+            convert::debug_param(&mut s, "build_command", "buildCommand", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("runCommand", v);
+            convert::debug_param(&mut s, "run_command", "runCommand", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("autoDeploy", v);
+            convert::debug_param(&mut s, "auto_deploy", "autoDeploy", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6805,7 +6805,7 @@ pub struct DeploymentsListParams {
     /// `external_project_id` (query).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -6833,25 +6833,25 @@ impl fmt::Debug for DeploymentsListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsListParams");
         if let Some(v) = &self.project_id {
-            s.field("projectId", v);
+            convert::debug_param(&mut s, "project_id", "projectId", v);
         }
         if let Some(v) = &self.state {
-            s.field("state", v);
+            convert::debug_param(&mut s, "state", "state", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6906,22 +6906,22 @@ impl fmt::Debug for DeploymentsUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.auto_deploy {
-            s.field("autoDeploy", v);
+            convert::debug_param(&mut s, "auto_deploy", "autoDeploy", v);
         }
         if let Some(v) = &self.metadata {
-            s.field("metadata", v);
+            convert::debug_param(&mut s, "metadata", "metadata", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7004,43 +7004,43 @@ impl fmt::Debug for DeploymentsPublishParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsPublishParams");
         if let Some(v) = &self.source_sandbox_id {
-            s.field("sourceSandboxId", v);
+            convert::debug_param(&mut s, "source_sandbox_id", "sourceSandboxId", v);
         }
         if let Some(v) = &self.kind {
-            s.field("kind", v);
+            convert::debug_param(&mut s, "kind", "kind", v);
         }
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", "environment", v);
         }
         if let Some(v) = &self.output_path {
-            s.field("outputPath", v);
+            convert::debug_param(&mut s, "output_path", "outputPath", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("buildCommand", v);
+            convert::debug_param(&mut s, "build_command", "buildCommand", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("runCommand", v);
+            convert::debug_param(&mut s, "run_command", "runCommand", v);
         }
         if let Some(v) = &self.port {
-            s.field("port", v);
+            convert::debug_param(&mut s, "port", "port", v);
         }
         if let Some(v) = &self.health_check_path {
-            s.field("healthCheckPath", v);
+            convert::debug_param(&mut s, "health_check_path", "healthCheckPath", v);
         }
         if let Some(v) = &self.data_services {
-            s.field("dataServices", v);
+            convert::debug_param(&mut s, "data_services", "dataServices", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("externalWorkspaceId", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("externalUserId", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("externalProjectId", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7079,10 +7079,10 @@ impl fmt::Debug for DeploymentsRollbackParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsRollbackParams");
         if let Some(v) = &self.version_id {
-            s.field("versionId", v);
+            convert::debug_param(&mut s, "version_id", "versionId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7153,34 +7153,34 @@ impl fmt::Debug for DatabasesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.engine {
-            s.field("engine", v);
+            convert::debug_param(&mut s, "engine", "engine", v);
         }
         if let Some(v) = &self.version {
-            s.field("version", v);
+            convert::debug_param(&mut s, "version", "version", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("sizeGb", v);
+            convert::debug_param(&mut s, "size_gb", "sizeGb", v);
         }
         if let Some(v) = &self.plan {
-            s.field("plan", v);
+            convert::debug_param(&mut s, "plan", "plan", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", "region", v);
         }
         if let Some(v) = &self.workspace_id {
-            s.field("workspaceId", v);
+            convert::debug_param(&mut s, "workspace_id", "workspaceId", v);
         }
         if let Some(v) = &self.project_id {
-            s.field("projectId", v);
+            convert::debug_param(&mut s, "project_id", "projectId", v);
         }
         if let Some(v) = &self.environment_id {
-            s.field("environmentId", v);
+            convert::debug_param(&mut s, "environment_id", "environmentId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7199,7 +7199,7 @@ pub struct DatabasesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7223,13 +7223,13 @@ impl fmt::Debug for DatabasesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesListParams");
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", "status", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7272,13 +7272,13 @@ impl fmt::Debug for DatabasesUpdateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesUpdateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("sizeGb", v);
+            convert::debug_param(&mut s, "size_gb", "sizeGb", v);
         }
         if let Some(v) = &self.plan {
-            s.field("plan", v);
+            convert::debug_param(&mut s, "plan", "plan", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7325,16 +7325,16 @@ impl fmt::Debug for StorageCreateBucketParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageCreateBucketParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", "region", v);
         }
         if let Some(v) = &self.public {
-            s.field("public", v);
+            convert::debug_param(&mut s, "public", "public", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7369,7 +7369,7 @@ impl fmt::Debug for StorageUploadObjectParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageUploadObjectParams");
         if let Some(v) = &self.content_type {
-            s.field("contentType", v);
+            convert::debug_param(&mut s, "content_type", "contentType", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7412,13 +7412,13 @@ impl fmt::Debug for StorageSignedUrlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageSignedUrlParams");
         if let Some(v) = &self.method {
-            s.field("method", v);
+            convert::debug_param(&mut s, "method", "method", v);
         }
         if let Some(v) = &self.expires_in {
-            s.field("expiresIn", v);
+            convert::debug_param(&mut s, "expires_in", "expiresIn", v);
         }
         if let Some(v) = &self.content_type {
-            s.field("contentType", v);
+            convert::debug_param(&mut s, "content_type", "contentType", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7465,16 +7465,16 @@ impl fmt::Debug for VolumesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("VolumesCreateParams");
         if let Some(v) = &self.name {
-            s.field("name", v);
+            convert::debug_param(&mut s, "name", "name", v);
         }
         if let Some(v) = &self.size_gb {
-            s.field("sizeGb", v);
+            convert::debug_param(&mut s, "size_gb", "sizeGb", v);
         }
         if let Some(v) = &self.region {
-            s.field("region", v);
+            convert::debug_param(&mut s, "region", "region", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotencyKey", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7493,7 +7493,7 @@ pub struct VolumesListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7517,13 +7517,13 @@ impl fmt::Debug for VolumesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("VolumesListParams");
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", "status", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7570,16 +7570,16 @@ impl fmt::Debug for CompletionsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CompletionsCreateParams");
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", "model", v);
         }
         if let Some(v) = &self.messages {
-            s.field("messages", v);
+            convert::debug_param(&mut s, "messages", "messages", v);
         }
         if let Some(v) = &self.temperature {
-            s.field("temperature", v);
+            convert::debug_param(&mut s, "temperature", "temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("maxTokens", v);
+            convert::debug_param(&mut s, "max_tokens", "maxTokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7626,16 +7626,16 @@ impl fmt::Debug for CompletionsStreamParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CompletionsStreamParams");
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", "model", v);
         }
         if let Some(v) = &self.messages {
-            s.field("messages", v);
+            convert::debug_param(&mut s, "messages", "messages", v);
         }
         if let Some(v) = &self.temperature {
-            s.field("temperature", v);
+            convert::debug_param(&mut s, "temperature", "temperature", v);
         }
         if let Some(v) = &self.max_tokens {
-            s.field("maxTokens", v);
+            convert::debug_param(&mut s, "max_tokens", "maxTokens", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7674,10 +7674,10 @@ impl fmt::Debug for EmbeddingsCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("EmbeddingsCreateParams");
         if let Some(v) = &self.input {
-            s.field("input", v);
+            convert::debug_param(&mut s, "input", "input", v);
         }
         if let Some(v) = &self.model {
-            s.field("model", v);
+            convert::debug_param(&mut s, "model", "model", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7716,10 +7716,10 @@ impl fmt::Debug for CommandCenterCreateSessionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CommandCenterCreateSessionParams");
         if let Some(v) = &self.goal {
-            s.field("goal", v);
+            convert::debug_param(&mut s, "goal", "goal", v);
         }
         if let Some(v) = &self.prompt {
-            s.field("prompt", v);
+            convert::debug_param(&mut s, "prompt", "prompt", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7735,7 +7735,7 @@ pub struct CommandCenterListSessionsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7758,10 +7758,10 @@ impl fmt::Debug for CommandCenterListSessionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CommandCenterListSessionsParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7800,10 +7800,10 @@ impl fmt::Debug for WorkspaceInvitesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspaceInvitesCreateParams");
         if let Some(v) = &self.email {
-            s.field("email", v);
+            convert::debug_param(&mut s, "email", "email", v);
         }
         if let Some(v) = &self.role {
-            s.field("role", v);
+            convert::debug_param(&mut s, "role", "role", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7842,10 +7842,10 @@ impl fmt::Debug for OrgInvitesCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("OrgInvitesCreateParams");
         if let Some(v) = &self.email {
-            s.field("email", v);
+            convert::debug_param(&mut s, "email", "email", v);
         }
         if let Some(v) = &self.role {
-            s.field("role", v);
+            convert::debug_param(&mut s, "role", "role", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7864,7 +7864,7 @@ pub struct AdminTenantsListParams {
     /// `q` (query).
     #[uniffi(default = None)]
     pub q: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -7888,13 +7888,13 @@ impl fmt::Debug for AdminTenantsListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AdminTenantsListParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.q {
-            s.field("q", v);
+            convert::debug_param(&mut s, "q", "q", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7929,7 +7929,7 @@ impl fmt::Debug for AdminTenantsSuspendParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("AdminTenantsSuspendParams");
         if let Some(v) = &self.reason {
-            s.field("reason", v);
+            convert::debug_param(&mut s, "reason", "reason", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7972,13 +7972,13 @@ impl fmt::Debug for CreditsHistoryParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CreditsHistoryParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.offset {
-            s.field("offset", v);
+            convert::debug_param(&mut s, "offset", "offset", v);
         }
         if let Some(v) = &self.r#type {
-            s.field("type", v);
+            convert::debug_param(&mut s, "type", "type", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8025,16 +8025,16 @@ impl fmt::Debug for ExecRunParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ExecRunParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", "command", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.working_dir {
-            s.field("workingDir", v);
+            convert::debug_param(&mut s, "working_dir", "workingDir", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
