@@ -21,6 +21,7 @@ mod dispatch;
 mod error;
 mod generated;
 pub mod models;
+mod multipart;
 pub mod ops;
 mod pagination;
 pub mod redact;

@@ -8,6 +8,9 @@ import kotlinx.coroutines.flow.Flow
 fun WebhookPager.asFlow(): Flow<Webhook> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun WebhookDeliveryPager.asFlow(): Flow<WebhookDelivery> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
@@ -20,7 +23,13 @@ fun ApiKeyPager.asFlow(): Flow<ApiKey> = pagerFlow(this, { next() }, { cancel() 
 fun DeploymentPager.asFlow(): Flow<Deployment> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun DeploymentVersionPager.asFlow(): Flow<DeploymentVersion> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun StoredObjectPager.asFlow(): Flow<StoredObject> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })
