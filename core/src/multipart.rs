@@ -65,22 +65,19 @@ impl Multipart {
 fn read_chunks(
     path: PathBuf,
 ) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
-    stream::try_unfold(
-        (path, None::<tokio::fs::File>),
-        |(path, file)| async move {
-            let mut file = match file {
-                Some(f) => f,
-                None => tokio::fs::File::open(&path).await?,
-            };
-            let mut buf = vec![0u8; CHUNK];
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(None);
-            }
-            buf.truncate(n);
-            Ok(Some((Bytes::from(buf), (path, Some(file)))))
-        },
-    )
+    stream::try_unfold((path, None::<tokio::fs::File>), |(path, file)| async move {
+        let mut file = match file {
+            Some(f) => f,
+            None => tokio::fs::File::open(&path).await?,
+        };
+        let mut buf = vec![0u8; CHUNK];
+        let n = file.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.truncate(n);
+        Ok(Some((Bytes::from(buf), (path, Some(file)))))
+    })
 }
 
 /// The last segment of a path, as the file name of a part.

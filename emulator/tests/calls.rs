@@ -132,7 +132,12 @@ struct Built {
 
 /// The form a multipart upload sends: the argument sent as `file` is the
 /// part (bytes, or a local file's contents), every other value a text field.
-fn multipart_of(op: &str, spec: &HashMap<String, String>, args: &Map<String, Value>, params: &Map<String, Value>) -> (Vec<(String, String)>, Vec<u8>, String) {
+fn multipart_of(
+    op: &str,
+    spec: &HashMap<String, String>,
+    args: &Map<String, Value>,
+    params: &Map<String, Value>,
+) -> (Vec<(String, String)>, Vec<u8>, String) {
     let mut texts = Vec::new();
     let mut file = None;
     for f in fields(spec.get("args")) {
@@ -161,10 +166,16 @@ fn multipart_of(op: &str, spec: &HashMap<String, String>, args: &Map<String, Val
         .and_then(|(_, p)| p.rsplit('/').next())
         .unwrap_or("upload")
         .to_owned();
-    (texts, file.unwrap_or_else(|| panic!("{op}: no file argument")), name)
+    (
+        texts,
+        file.unwrap_or_else(|| panic!("{op}: no file argument")),
+        name,
+    )
 }
 
-fn multipart_form((fields, bytes, name): &(Vec<(String, String)>, Vec<u8>, String)) -> reqwest::multipart::Form {
+fn multipart_form(
+    (fields, bytes, name): &(Vec<(String, String)>, Vec<u8>, String),
+) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in fields {
         form = form.text(k.clone(), v.clone());

@@ -144,11 +144,11 @@ fn preview_url(op: &OpSpec, id: &str, port: &Arg, params: &Map<String, Value>) -
     let label_ok = |s: &str| {
         !s.is_empty()
             && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     };
     if !label_ok(&slug) {
         return Err(Error::invalid(format!(
-            "{}: `slug` must be letters, digits, `-` or `.`",
+            "{}: `slug` must be letters, digits, `-`, `_` or `.`",
             op.name
         )));
     }
@@ -189,7 +189,10 @@ mod tests {
         params.insert("preview_domain".into(), json!("apps.example.com"));
         params.insert("path".into(), json!("health"));
         let v = preview_url(op(), "cmp_1", &Arg::from(8080_i64), &params).expect("url");
-        assert_eq!(v["url"], "https://8080-demo.sandbox.apps.example.com/health");
+        assert_eq!(
+            v["url"],
+            "https://8080-demo.sandbox.apps.example.com/health"
+        );
     }
 
     #[test]

@@ -83,7 +83,10 @@ fn build_view(rec: &Map<String, Value>) -> Value {
     } else if age < 2 * BUILD_STEP_MS {
         ("building", &["pulling base image"])
     } else {
-        ("ready", &["pulling base image", "running steps", "image ready"])
+        (
+            "ready",
+            &["pulling base image", "running steps", "image ready"],
+        )
     };
     let mut view: Map<String, Value> = rec
         .iter()
@@ -103,7 +106,12 @@ fn build_view(rec: &Map<String, Value>) -> Value {
     Value::Object(view)
 }
 
-fn new_build(prefix: &str, owner_key: &str, owner: &str, extra: Map<String, Value>) -> Map<String, Value> {
+fn new_build(
+    prefix: &str,
+    owner_key: &str,
+    owner: &str,
+    extra: Map<String, Value>,
+) -> Map<String, Value> {
     let mut rec = Map::new();
     rec.insert("id".into(), json!(util::new_id(prefix)));
     rec.insert(owner_key.into(), json!(owner));
@@ -118,7 +126,10 @@ fn new_build(prefix: &str, owner_key: &str, owner: &str, extra: Map<String, Valu
 async fn sandbox_deploy(State(app): State<App>, Path(id): Path<String>, body: Body) -> Resp {
     let kind = body.str_opt("kind")?.unwrap_or_else(|| "auto".into());
     if !["auto", "static", "service"].contains(&kind.as_str()) {
-        return Err(ApiError::validation("kind", "must be auto, static or service"));
+        return Err(ApiError::validation(
+            "kind",
+            "must be auto, static or service",
+        ));
     }
     let environment = body
         .str_opt("environment")?
@@ -259,7 +270,10 @@ fn check_spec(spec: &Map<String, Value>) -> (Vec<Value>, Map<String, Value>) {
         }
     }
     if let Some(env) = spec.get("env") {
-        if env.as_object().is_some_and(|m| m.values().all(Value::is_string)) {
+        if env
+            .as_object()
+            .is_some_and(|m| m.values().all(Value::is_string))
+        {
             normal.insert("env".into(), env.clone());
         } else {
             errors.push(json!({"field": "env", "message": "must map names to strings"}));
@@ -291,7 +305,11 @@ async fn template_builds(State(app): State<App>, Path(tid): Path<String>) -> Res
     ok(data(Value::Array(items)))
 }
 
-async fn template_build_create(State(app): State<App>, Path(tid): Path<String>, body: Body) -> Resp {
+async fn template_build_create(
+    State(app): State<App>,
+    Path(tid): Path<String>,
+    body: Body,
+) -> Resp {
     let overrides = body.obj_opt("build_spec")?.unwrap_or_default();
     let mut store = app.store();
     let base = store
@@ -307,7 +325,10 @@ async fn template_build_create(State(app): State<App>, Path(tid): Path<String>, 
     if let Some(first) = errors.first() {
         let field = first["field"].as_str().unwrap_or("build_spec");
         let message = first["message"].as_str().unwrap_or("is invalid");
-        return Err(ApiError::validation(&format!("build_spec.{field}"), message));
+        return Err(ApiError::validation(
+            &format!("build_spec.{field}"),
+            message,
+        ));
     }
     let rec = new_build(
         "tbld",
@@ -424,9 +445,12 @@ async fn computer_logs(State(app): State<App>, Path(id): Path<String>, q: Q) -> 
         .events
         .iter()
         .filter(|e| {
-            since
-                .as_deref()
-                .is_none_or(|s| e.data.get("at").and_then(Value::as_str).is_some_and(|at| at > s))
+            since.as_deref().is_none_or(|s| {
+                e.data
+                    .get("at")
+                    .and_then(Value::as_str)
+                    .is_some_and(|at| at > s)
+            })
         })
         .map(|e| {
             let at = e.data.get("at").and_then(Value::as_str).unwrap_or_default();
@@ -458,15 +482,22 @@ fn parse_multipart(headers: &HeaderMap, body: &[u8]) -> ApiResult<Vec<Part>> {
         .unwrap_or_default();
     let boundary = ctype
         .strip_prefix("multipart/form-data")
-        .and_then(|rest| rest.split(';').find_map(|p| p.trim().strip_prefix("boundary=")))
+        .and_then(|rest| {
+            rest.split(';')
+                .find_map(|p| p.trim().strip_prefix("boundary="))
+        })
         .map(|b| b.trim_matches('"').to_owned())
         .ok_or_else(|| {
-            ApiError::validation("file", "must be sent as multipart/form-data with a boundary")
+            ApiError::validation(
+                "file",
+                "must be sent as multipart/form-data with a boundary",
+            )
         })?;
     let delimiter = format!("--{boundary}").into_bytes();
     let mut parts = Vec::new();
     let mut rest = body;
-    let start = find(rest, &delimiter).ok_or_else(|| ApiError::validation("file", "the form has no parts"))?;
+    let start = find(rest, &delimiter)
+        .ok_or_else(|| ApiError::validation("file", "the form has no parts"))?;
     rest = &rest[start + delimiter.len()..];
     loop {
         if rest.starts_with(b"--") {
@@ -590,7 +621,10 @@ fn matches(types: &[String], name: &str) -> bool {
 }
 
 /// Every machine's events past the cursors, oldest first per machine.
-fn new_events(app: &App, seen: &mut std::collections::HashMap<String, u64>) -> Vec<(String, Value)> {
+fn new_events(
+    app: &App,
+    seen: &mut std::collections::HashMap<String, u64>,
+) -> Vec<(String, Value)> {
     let store = app.store();
     let mut out = Vec::new();
     for m in &store.machines {
@@ -606,14 +640,23 @@ fn new_events(app: &App, seen: &mut std::collections::HashMap<String, u64>) -> V
 
 /// Tails the events of every machine of the tenant; the first event,
 /// `stream.opened`, says the stream is live (history is not replayed).
-async fn tail_events(app: App, ctx: Ctx, types: Vec<String>, opening: (&'static str, Value)) -> Resp {
+async fn tail_events(
+    app: App,
+    ctx: Ctx,
+    types: Vec<String>,
+    opening: (&'static str, Value),
+) -> Resp {
     let mut seen = std::collections::HashMap::new();
     new_events(&app, &mut seen);
     let (mut tx, resp) = sse::open(Some(&ctx));
     tokio::spawn(async move {
         let mut seq: u64 = 1;
         if !tx
-            .event(Some(opening.0), Some(&seq.to_string()), &opening.1.to_string())
+            .event(
+                Some(opening.0),
+                Some(&seq.to_string()),
+                &opening.1.to_string(),
+            )
             .await
         {
             return;
@@ -625,7 +668,10 @@ async fn tail_events(app: App, ctx: Ctx, types: Vec<String>, opening: (&'static 
                     continue;
                 }
                 seq += 1;
-                if !tx.event(Some(&name), Some(&seq.to_string()), &body.to_string()).await {
+                if !tx
+                    .event(Some(&name), Some(&seq.to_string()), &body.to_string())
+                    .await
+                {
                     return;
                 }
             }
@@ -697,10 +743,9 @@ async fn checkpoint_restore_stream(
                 return;
             }
         }
-        let copied = fsutil::blocking(move || {
-            fsutil::copy_dir(&snap_dir, &dest).map_err(ApiError::from)
-        })
-        .await;
+        let copied =
+            fsutil::blocking(move || fsutil::copy_dir(&snap_dir, &dest).map_err(ApiError::from))
+                .await;
         let (name, mut body) = match copied {
             Ok(()) => ("restore.completed", ids.clone()),
             Err(e) => ("restore.failed", json!({"error": e.message()})),
@@ -741,13 +786,20 @@ async fn version_get(State(app): State<App>, Path((id, vid)): Path<(String, Stri
     ok(data(version_view(&v, active.as_ref())))
 }
 
-async fn promote(State(app): State<App>, Path((id, vid)): Path<(String, String)>, body: Body) -> Resp {
+async fn promote(
+    State(app): State<App>,
+    Path((id, vid)): Path<(String, String)>,
+    body: Body,
+) -> Resp {
     let environment = body
         .str_opt("environment")?
         .unwrap_or_else(|| "production".into());
     let mut v = version_of(&app, &id, &vid)?;
     if v.get("status") != Some(&json!("ready")) {
-        return Err(ApiError::conflict("VERSION_NOT_READY", "Only a ready version can be promoted"));
+        return Err(ApiError::conflict(
+            "VERSION_NOT_READY",
+            "Only a ready version can be promoted",
+        ));
     }
     v.insert("environment".into(), json!(environment));
     let mut store = app.store();
@@ -809,7 +861,11 @@ async fn domain_add(State(app): State<App>, Path(id): Path<String>, body: Body) 
             "must be none, www_to_apex or apex_to_www",
         ));
     }
-    for k in ["external_workspace_id", "external_user_id", "external_project_id"] {
+    for k in [
+        "external_workspace_id",
+        "external_user_id",
+        "external_project_id",
+    ] {
         body.str_opt(k)?;
     }
     let mut store = app.store();
@@ -825,7 +881,10 @@ async fn domain_add(State(app): State<App>, Path(id): Path<String>, body: Body) 
         .values()
         .any(|d| d.get("domain") == Some(&json!(domain)))
     {
-        return Err(ApiError::conflict("DOMAIN_TAKEN", "The domain is already attached"));
+        return Err(ApiError::conflict(
+            "DOMAIN_TAKEN",
+            "The domain is already attached",
+        ));
     }
     let did = util::new_id("dom");
     let rec = util::obj(json!({
@@ -873,11 +932,22 @@ async fn database_logs(State(app): State<App>, Path(id): Path<String>, q: Q) -> 
     let since = q.str("since").map(str::to_owned);
     let store = app.store();
     let db = store.databases.req(&id, "Database")?;
-    let at = |k: &str| db.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let at = |k: &str| {
+        db.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     let engine = at("engine");
     let all = [
-        format!("{} database system is starting up ({engine})", at("created_at")),
-        format!("{} database system is ready to accept connections", at("created_at")),
+        format!(
+            "{} database system is starting up ({engine})",
+            at("created_at")
+        ),
+        format!(
+            "{} database system is ready to accept connections",
+            at("created_at")
+        ),
         format!("{} status: {}", at("updated_at"), at("status")),
     ];
     let keep = usize::try_from(lines).unwrap_or(usize::MAX);
