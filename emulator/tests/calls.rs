@@ -126,9 +126,11 @@ struct Built {
     query: Vec<(String, String)>,
     json: Option<Value>,
     raw: Option<(Vec<u8>, String)>,
-    /// A multipart form: text fields, then the `file` part with its name.
-    form: Option<(Vec<(String, String)>, Vec<u8>, String)>,
+    form: Option<Form>,
 }
+
+/// A multipart form: text fields, then the `file` part's bytes and name.
+type Form = (Vec<(String, String)>, Vec<u8>, String);
 
 /// The form a multipart upload sends: the argument sent as `file` is the
 /// part (bytes, or a local file's contents), every other value a text field.

@@ -198,11 +198,12 @@ mod tests {
     #[test]
     fn preview_url_refuses_bad_ports_and_hosts() {
         let params = Map::new();
-        let err = preview_url(op(), "cmp_1", &Arg::from(0_i64), &params).unwrap_err();
+        let err = preview_url(op(), "cmp_1", &Arg::from(0_i64), &params).expect_err("port 0");
         assert!(err.message().contains("`port`"), "{}", err.message());
         let mut params = Map::new();
         params.insert("slug".into(), json!("a/b"));
-        let err = preview_url(op(), "cmp_1", &Arg::from(80_i64), &params).unwrap_err();
+        let err =
+            preview_url(op(), "cmp_1", &Arg::from(80_i64), &params).expect_err("slug with a slash");
         assert!(err.message().contains("`slug`"), "{}", err.message());
     }
 }

@@ -553,16 +553,15 @@ async fn upload(
             .find(|p| p.name == name && p.filename.is_none())
             .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
     };
-    if let Some(unknown) = parts
-        .iter()
-        .find(|p| !["file", "path", "create_dirs"].contains(&p.name.as_str()))
+    if app.config.strict
+        && let Some(unknown) = parts
+            .iter()
+            .find(|p| !["file", "path", "create_dirs"].contains(&p.name.as_str()))
     {
-        if app.config.strict {
-            return Err(ApiError::validation(
-                &unknown.name,
-                "is not a field of this upload (strict mode)",
-            ));
-        }
+        return Err(ApiError::validation(
+            &unknown.name,
+            "is not a field of this upload (strict mode)",
+        ));
     }
     let file = parts
         .iter()
@@ -676,7 +675,7 @@ async fn tail_events(
                 }
             }
             idle += 1;
-            if idle % 100 == 0 && !tx.comment("keepalive").await {
+            if idle.is_multiple_of(100) && !tx.comment("keepalive").await {
                 return;
             }
             if !app.sleep(Duration::from_millis(50)).await {
