@@ -53,6 +53,8 @@ static const test_case TESTS[] = {
     {"hostile_timeouts", test_hostile_timeouts},
     {"hostile_streams", test_hostile_streams},
     {"hostile_close_and_cancel", test_hostile_close_and_cancel},
+    {"streamed_exec_order", test_streamed_exec_order},
+    {"multipart_round_trip", test_multipart_round_trip},
 };
 
 static double now_ms(void) {
