@@ -67,6 +67,6 @@ class ExtraCallsTest {
         val err = assertThrows<MiosaException.InvalidArgument> {
             runBlocking { emu.client().files().upload("cmp_fixture", "/nonexistent/miosa/file.bin", "/home/user/x.bin", null) }
         }
-        assertTrue(err.message!!.contains("`local_path`"), err.message)
+        assertTrue(err.message.contains("`local_path`"), err.message)
     }
 }
