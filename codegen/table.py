@@ -153,6 +153,20 @@ def _stream_end(row: dict, op: str) -> tuple[str, ...]:
     return tuple(ends)
 
 
+UPLOADS = {"json", "raw", "multipart"}
+
+
+def _upload(row: dict, op: str) -> str:
+    upload = row.get("upload", "json")
+    if upload not in UPLOADS:
+        raise SystemExit(f"{op}: upload must be one of {sorted(UPLOADS)}")
+    if upload == "multipart" and not any(p.wire == "file" for p in _params(row.get("args", ""), "args", op)):
+        raise SystemExit(f"{op}: a multipart upload needs an argument sent as `file` (`name>file`)")
+    if row.get("extra") and row.get("seed"):
+        raise SystemExit(f"{op}: an operation is either in the seed or `extra`, not both")
+    return upload
+
+
 def _documented(params: tuple[Param, ...], docs: dict[str, str], op: str) -> tuple[Param, ...]:
     return tuple(dataclasses.replace(p, doc=docs.get(p.name, "")) for p in params)
 
@@ -181,7 +195,7 @@ def load_table() -> list[Op]:
                 body=_documented(_params(row.get("body", ""), "body", name), docs, name),
                 idempotency=row.get("idempotency", "none"),
                 returns=_returns(row["returns"], row.get("paginate"), name),
-                upload=row.get("upload", "json"),
+                upload=_upload(row, name),
                 fixed=tuple((k, json.dumps(v)) for k, v in row.get("fixed", {}).items()),
                 host=row.get("host", "api"),
                 custom=bool(row.get("custom", False)),

@@ -17,7 +17,7 @@
 #define MIOSA_RESULT_EVENTS 3
 
 /** Number of operations in the table. */
-#define MIOSA_OP_COUNT 170
+#define MIOSA_OP_COUNT 241
 /** Number of them that the seed reference (Elixir SDK 1.1) defines. */
 #define MIOSA_SEED_OP_COUNT 169
 
@@ -124,6 +124,100 @@
 #define MIOSA_OP_SANDBOXES_WAIT_UNTIL_READY "sandboxes.wait_until_ready"
 
 /**
+ * `sandboxes.extend`: Push back the sandbox's deadline.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/extend.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): timeout_sec (int).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_EXTEND "sandboxes.extend"
+
+/**
+ * `sandboxes.stop`: Stop a sandbox: its disk is kept, its processes are not.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/stop.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_STOP "sandboxes.stop"
+
+/**
+ * `sandboxes.pause`: Pause a sandbox, memory included, on runtimes that support it.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/pause.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_PAUSE "sandboxes.pause"
+
+/**
+ * `sandboxes.resume`: Resume a paused or stopped sandbox.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/resume.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): idempotency_key (str).
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_RESUME "sandboxes.resume"
+
+/**
+ * `sandboxes.usage`: Metered usage of one sandbox so far.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/usage.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a SandboxUsage object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_USAGE "sandboxes.usage"
+
+/**
+ * `sandboxes.readiness`: Whether the sandbox can run commands now, with the state of each
+ * component.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/readiness.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Readiness object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_READINESS "sandboxes.readiness"
+
+/**
+ * `sandboxes.delete_snapshot`: Delete one snapshot of a sandbox.
+ *
+ * Seed: (addition to the seed). HTTP: DELETE /sandboxes/{id}/snapshots/{snapshot_id}.
+ * Arguments (args_json, in this order or by name): id (str), snapshot_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_DELETE_SNAPSHOT "sandboxes.delete_snapshot"
+
+/**
+ * `sandboxes.deploy`: Deploy the sandbox's app as a new deployment version.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/deploy.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): kind (str), environment (str), output_path (str), build_command
+ * (str), run_command (str), port (int), health_check_path (str), deployment_type (str),
+ * idempotency_key (str).
+ * An idempotency_key is generated when none is given.
+ * Result: miosa_call: a Publication object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_DEPLOY "sandboxes.deploy"
+
+/**
+ * `sandboxes.get_by_name`: Fetch one sandbox by its name.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/by-name/{name}.
+ * Arguments (args_json, in this order or by name): name (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOXES_GET_BY_NAME "sandboxes.get_by_name"
+
+/**
  * `sandbox.files.write`: Write one file into the sandbox.
  *
  * Seed: Miosa.Sandbox.Files.write/4. HTTP: POST /sandboxes/{id}/fs/write.
@@ -216,6 +310,17 @@
 #define MIOSA_OP_SANDBOX_FILES_WATCH "sandbox.files.watch"
 
 /**
+ * `sandbox.files.stat`: Describe one path of the sandbox: size, kind, mode and modification
+ * time.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/fs/stat.
+ * Arguments (args_json, in this order or by name): id (str), path (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a FileStat object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_FILES_STAT "sandbox.files.stat"
+
+/**
  * `sandbox.exec.run`: Run a command in the sandbox and wait for its output and exit code.
  *
  * Seed: Miosa.Sandbox.Exec.run/3. HTTP: POST /sandboxes/{id}/exec.
@@ -244,6 +349,17 @@
  * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_EXEC_PYTHON "sandbox.exec.python"
+
+/**
+ * `sandbox.exec.stream`: Run a command and stream its output line by line as it is printed
+ * (`stdout`/`stderr` events, then `exit`).
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandboxes/{id}/exec/stream.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): command (str, required), cwd (str), env (map), timeout (int).
+ * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
+ */
+#define MIOSA_OP_SANDBOX_EXEC_STREAM "sandbox.exec.stream"
 
 /**
  * `sandbox.events.stream`: Stream the lifecycle and build events of a sandbox.
@@ -328,6 +444,27 @@
 #define MIOSA_OP_SANDBOX_PROCESSES_LOGS "sandbox.processes.logs"
 
 /**
+ * `sandbox.processes.get`: Fetch one background process.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/processes/{pid}.
+ * Arguments (args_json, in this order or by name): id (str), pid (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Process object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_PROCESSES_GET "sandbox.processes.get"
+
+/**
+ * `sandbox.processes.stream`: Stream the output lines of a background process as they are
+ * printed, then its `exit`.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/processes/{pid}/stream.
+ * Arguments (args_json, in this order or by name): id (str), pid (str).
+ * Parameters (params_json): none.
+ * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
+ */
+#define MIOSA_OP_SANDBOX_PROCESSES_STREAM "sandbox.processes.stream"
+
+/**
  * `sandbox.share.create`: Create a read-only share link that works without an API key.
  *
  * Seed: Miosa.Sandbox.Share.create/3. HTTP: POST /sandboxes/{id}/shares.
@@ -399,6 +536,26 @@
 #define MIOSA_OP_SANDBOX_PREVIEWS_DESTROY "sandbox.previews.destroy"
 
 /**
+ * `sandbox.previews.get`: Fetch one preview of a sandbox.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/previews/{preview_id}.
+ * Arguments (args_json, in this order or by name): id (str), preview_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Preview object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_PREVIEWS_GET "sandbox.previews.get"
+
+/**
+ * `sandbox.previews.revoke_share`: Invalidate every share token of a preview.
+ *
+ * Seed: (addition to the seed). HTTP: DELETE /sandboxes/{id}/previews/{preview_id}/share.
+ * Arguments (args_json, in this order or by name): id (str), preview_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_PREVIEWS_REVOKE_SHARE "sandbox.previews.revoke_share"
+
+/**
  * `sandbox.snapshots.create`: Take a snapshot of a sandbox.
  *
  * Seed: Miosa.Sandbox.Snapshots.create/3. HTTP: POST /sandboxes/{id}/snapshots.
@@ -461,6 +618,16 @@
 #define MIOSA_OP_SANDBOX_TAGS_LIST "sandbox.tags.list"
 
 /**
+ * `sandbox.tags.set`: Replace the tags of a sandbox.
+ *
+ * Seed: (addition to the seed). HTTP: PATCH /sandboxes/{id}/tags.
+ * Arguments (args_json, in this order or by name): id (str), tags (list of str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Sandbox object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_TAGS_SET "sandbox.tags.set"
+
+/**
  * `sandbox.terminal.open`: Open a PTY session in the sandbox.
  *
  * Seed: Miosa.Sandbox.Terminal.open/2. HTTP: POST /sandboxes/{id}/terminal.
@@ -479,6 +646,16 @@
  * Result: miosa_call: a TerminalSession object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TERMINAL_RESIZE "sandbox.terminal.resize"
+
+/**
+ * `sandbox.terminal.delete`: Close a PTY session.
+ *
+ * Seed: (addition to the seed). HTTP: DELETE /sandboxes/{id}/terminal/{session_id}.
+ * Arguments (args_json, in this order or by name): id (str), session_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_TERMINAL_DELETE "sandbox.terminal.delete"
 
 /**
  * `sandbox_templates.list`: List the sandbox templates available to the tenant.
@@ -521,6 +698,49 @@
  * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_SANDBOX_TEMPLATES_DELETE "sandbox_templates.delete"
+
+/**
+ * `sandbox_templates.build_spec_schema`: The JSON Schema of template build specs.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandbox-templates/build-spec.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): none.
+ * Result: miosa_call: JSON.
+ */
+#define MIOSA_OP_SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA "sandbox_templates.build_spec_schema"
+
+/**
+ * `sandbox_templates.validate`: Check a build spec without registering it; returns the
+ * problems and the normalised spec.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandbox-templates/validate.
+ * Arguments (args_json, in this order or by name): build_spec (map).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a TemplateValidation object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_TEMPLATES_VALIDATE "sandbox_templates.validate"
+
+/**
+ * `sandbox_templates.list_builds`: List the builds of a template, newest first.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandbox-templates/{template_id}/builds.
+ * Arguments (args_json, in this order or by name): template_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of TemplateBuild (fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_TEMPLATES_LIST_BUILDS "sandbox_templates.list_builds"
+
+/**
+ * `sandbox_templates.create_build`: Start a new build of a template; it moves from queued
+ * through building to ready or failed.
+ *
+ * Seed: (addition to the seed). HTTP: POST /sandbox-templates/{template_id}/builds.
+ * Arguments (args_json, in this order or by name): template_id (str).
+ * Parameters (params_json): build_spec (map), idempotency_key (str).
+ * An idempotency_key is generated when none is given.
+ * Result: miosa_call: a TemplateBuild object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_SANDBOX_TEMPLATES_CREATE_BUILD "sandbox_templates.create_build"
 
 /**
  * `tenant.current`: Describe the current tenant with its plan, limits and usage.
@@ -656,6 +876,27 @@
 #define MIOSA_OP_COMPUTERS_DELETE "computers.delete"
 
 /**
+ * `computers.viewer_password`: Whether a desktop viewer password is set, and since when.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/viewer-password.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ViewerPassword object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTERS_VIEWER_PASSWORD "computers.viewer_password"
+
+/**
+ * `computers.rotate_viewer_password`: Set a new desktop viewer password; the plaintext is
+ * returned only this once.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/viewer-password/rotate.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ViewerPassword object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTERS_ROTATE_VIEWER_PASSWORD "computers.rotate_viewer_password"
+
+/**
  * `computer.start`: Boot a computer.
  *
  * Seed: Miosa.Computer.start/2. HTTP: POST /computers/{id}/start.
@@ -725,6 +966,89 @@
  * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_COMPUTER_DESTROY "computer.destroy"
+
+/**
+ * `computer.wait_until_running`: Poll the computer with bounded backoff until it runs; false
+ * at the deadline, an error when it fails.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): timeout (float).
+ * Result: miosa_call: `true` or `false`.
+ */
+#define MIOSA_OP_COMPUTER_WAIT_UNTIL_RUNNING "computer.wait_until_running"
+
+/**
+ * `computer.wait_until_stopped`: Poll the computer with bounded backoff until it is stopped;
+ * false at the deadline, an error when it fails.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): timeout (float).
+ * Result: miosa_call: `true` or `false`.
+ */
+#define MIOSA_OP_COMPUTER_WAIT_UNTIL_STOPPED "computer.wait_until_stopped"
+
+/**
+ * `computer.vnc_credentials`: Connection details for a VNC client; treat them as secrets.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/vnc-credentials.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a VncCredentials object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_VNC_CREDENTIALS "computer.vnc_credentials"
+
+/**
+ * `computer.apps`: List the applications installed on a computer.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/apps.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of ComputerApp (fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_APPS "computer.apps"
+
+/**
+ * `computer.urls`: List the named public URLs of a computer (desktop, preview, API).
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/urls.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of ComputerUrl (fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_URLS "computer.urls"
+
+/**
+ * `computer.stream_token`: Mint a short-lived token for the desktop pixel stream.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/stream-token.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a StreamToken object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_STREAM_TOKEN "computer.stream_token"
+
+/**
+ * `computer.screenshot_region`: Capture part of the screen as PNG bytes.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/screenshot.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): x (int), y (int), width (int), height (int).
+ * Result: miosa_call_bytes: binary content (miosa_bytes).
+ */
+#define MIOSA_OP_COMPUTER_SCREENSHOT_REGION "computer.screenshot_region"
+
+/**
+ * `computer.preview_url`: The public URL of a computer port, computed locally without a
+ * request.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}.
+ * Arguments (args_json, in this order or by name): id (str), port (int).
+ * Parameters (params_json): path (str), slug (str), preview_domain (str).
+ * Result: miosa_call: a PreviewUrl object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_PREVIEW_URL "computer.preview_url"
 
 /**
  * `computer.env.list`: List the environment variables of a computer; values may be masked.
@@ -837,6 +1161,46 @@
 #define MIOSA_OP_COMPUTER_METRICS_GET "computer.metrics.get"
 
 /**
+ * `computer.terminal.create`: Open a PTY session on a computer.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/terminal.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): cols (int), rows (int), shell (str), cwd (str), env (map).
+ * Result: miosa_call: a TerminalSession object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_TERMINAL_CREATE "computer.terminal.create"
+
+/**
+ * `computer.terminal.resize`: Change the size of a computer's PTY session.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/pty/{session_id}/resize.
+ * Arguments (args_json, in this order or by name): id (str), session_id (str).
+ * Parameters (params_json): cols (int, required), rows (int, required).
+ * Result: miosa_call: a TerminalSession object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_TERMINAL_RESIZE "computer.terminal.resize"
+
+/**
+ * `computer.volumes.list`: List the volumes mounted into a computer.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/volumes.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of VolumeAttachment (fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_VOLUMES_LIST "computer.volumes.list"
+
+/**
+ * `computer.logs.get`: Fetch the recent system log lines of a computer.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/logs.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): lines (int), since (str).
+ * Result: miosa_call: a LogLines object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_COMPUTER_LOGS_GET "computer.logs.get"
+
+/**
  * `desktop.screenshot`: Capture the screen as PNG bytes.
  *
  * Seed: Miosa.Desktop.screenshot/2. HTTP: GET /computers/{id}/desktop/screenshot.
@@ -920,6 +1284,76 @@
 #define MIOSA_OP_DESKTOP_ACCESSIBILITY_TREE "desktop.accessibility_tree"
 
 /**
+ * `desktop.double_click`: Double-click at a point of the screen.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/desktop/double-click.
+ * Arguments (args_json, in this order or by name): id (str), x (int), y (int).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_DOUBLE_CLICK "desktop.double_click"
+
+/**
+ * `desktop.move`: Move the mouse pointer to a point of the screen.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/desktop/move.
+ * Arguments (args_json, in this order or by name): id (str), x (int), y (int).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_MOVE "desktop.move"
+
+/**
+ * `desktop.wait`: Wait on the desktop side, between input actions.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/desktop/wait.
+ * Arguments (args_json, in this order or by name): id (str), seconds (float).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_WAIT "desktop.wait"
+
+/**
+ * `desktop.windows`: List the open windows with their geometry and focus.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/desktop/windows.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of DesktopWindow (fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_WINDOWS "desktop.windows"
+
+/**
+ * `desktop.cursor`: Where the mouse pointer is.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/desktop/cursor.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a CursorPosition object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_CURSOR "desktop.cursor"
+
+/**
+ * `desktop.focus_window`: Bring a window to the front.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/desktop/window/focus.
+ * Arguments (args_json, in this order or by name): id (str), window_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_FOCUS_WINDOW "desktop.focus_window"
+
+/**
+ * `desktop.launch`: Start an application on the desktop.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/desktop/launch.
+ * Arguments (args_json, in this order or by name): id (str), app_name (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a ActionResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DESKTOP_LAUNCH "desktop.launch"
+
+/**
  * `workspaces.list`: List the workspaces of the tenant.
  *
  * Seed: Miosa.Workspaces.list/1. HTTP: GET /workspaces.
@@ -990,6 +1424,16 @@
 #define MIOSA_OP_WORKSPACES_USAGE "workspaces.usage"
 
 /**
+ * `workspaces.list_computers`: List the computers of a workspace.
+ *
+ * Seed: (addition to the seed). HTTP: GET /workspaces/{id}/computers.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of Computer (fields in MODELS.md).
+ */
+#define MIOSA_OP_WORKSPACES_LIST_COMPUTERS "workspaces.list_computers"
+
+/**
  * `webhooks.create`: Register a webhook endpoint; the signing secret is returned only once.
  *
  * Seed: Miosa.Webhooks.create/2. HTTP: POST /webhooks.
@@ -1051,6 +1495,17 @@
  * Result: miosa_call: a WebhookDelivery object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WEBHOOKS_TEST "webhooks.test"
+
+/**
+ * `webhooks.deliveries`: One page of the delivery attempts of a webhook, newest first.
+ *
+ * Seed: (addition to the seed). HTTP: GET /webhooks/{id}/deliveries.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): limit (int), cursor (str).
+ * Result: miosa_call: one page {"items": [WebhookDelivery...], "next_cursor": ...} (cursor
+ * parameter `cursor`); miosa_pager_new walks every item.
+ */
+#define MIOSA_OP_WEBHOOKS_DELIVERIES "webhooks.deliveries"
 
 /**
  * `usage.get`: Usage rollup grouped by end user, project or workspace.
@@ -1314,6 +1769,82 @@
 #define MIOSA_OP_DEPLOYMENTS_ROLLBACK "deployments.rollback"
 
 /**
+ * `deployments.list_versions`: One page of the versions of a deployment, newest first.
+ *
+ * Seed: (addition to the seed). HTTP: GET /deployments/{id}/versions.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): state (str), limit (int), external_workspace_id (str),
+ * external_user_id (str), external_project_id (str), cursor (str).
+ * Result: miosa_call: one page {"items": [DeploymentVersion...], "next_cursor": ...} (cursor
+ * parameter `cursor`); miosa_pager_new walks every item.
+ */
+#define MIOSA_OP_DEPLOYMENTS_LIST_VERSIONS "deployments.list_versions"
+
+/**
+ * `deployments.get_version`: Fetch one version of a deployment.
+ *
+ * Seed: (addition to the seed). HTTP: GET /deployments/{id}/versions/{version_id}.
+ * Arguments (args_json, in this order or by name): id (str), version_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a DeploymentVersion object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_GET_VERSION "deployments.get_version"
+
+/**
+ * `deployments.promote_version`: Make a ready version the one that serves traffic.
+ *
+ * Seed: (addition to the seed). HTTP: POST /deployments/{id}/versions/{version_id}/promote.
+ * Arguments (args_json, in this order or by name): id (str), version_id (str).
+ * Parameters (params_json): environment (str), idempotency_key (str).
+ * An idempotency_key is generated when none is given.
+ * Result: miosa_call: a DeploymentVersion object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_PROMOTE_VERSION "deployments.promote_version"
+
+/**
+ * `deployments.list_builds`: List the builds of a deployment, newest first.
+ *
+ * Seed: (addition to the seed). HTTP: GET /deployments/{id}/builds.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of DeploymentBuild (fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_LIST_BUILDS "deployments.list_builds"
+
+/**
+ * `deployments.get_build`: Fetch one build of a deployment.
+ *
+ * Seed: (addition to the seed). HTTP: GET /deployments/{id}/builds/{build_id}.
+ * Arguments (args_json, in this order or by name): id (str), build_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a DeploymentBuild object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_GET_BUILD "deployments.get_build"
+
+/**
+ * `deployments.add_domain`: Attach a custom domain to a deployment; returns the DNS records to
+ * create.
+ *
+ * Seed: (addition to the seed). HTTP: POST /deployments/{id}/domains.
+ * Arguments (args_json, in this order or by name): id (str), domain (str).
+ * Parameters (params_json): redirect_policy (str), external_workspace_id (str),
+ * external_user_id (str), external_project_id (str), idempotency_key (str).
+ * An idempotency_key is generated when none is given.
+ * Result: miosa_call: a DeploymentDomain object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_ADD_DOMAIN "deployments.add_domain"
+
+/**
+ * `deployments.verify_domain`: Check the DNS records of a deployment's custom domain.
+ *
+ * Seed: (addition to the seed). HTTP: POST /deployments/{id}/domains/{domain_id}/verify.
+ * Arguments (args_json, in this order or by name): id (str), domain_id (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a DeploymentDomain object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DEPLOYMENTS_VERIFY_DOMAIN "deployments.verify_domain"
+
+/**
  * `databases.create`: Provision a managed database.
  *
  * Seed: Miosa.Databases.create/2. HTTP: POST /databases.
@@ -1379,6 +1910,26 @@
 #define MIOSA_OP_DATABASES_CREDENTIALS "databases.credentials"
 
 /**
+ * `databases.start`: Start a stopped database.
+ *
+ * Seed: (addition to the seed). HTTP: POST /databases/{id}/start.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): idempotency_key (str).
+ * Result: miosa_call: a Database object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DATABASES_START "databases.start"
+
+/**
+ * `databases.logs`: Fetch the recent log lines of a database.
+ *
+ * Seed: (addition to the seed). HTTP: GET /databases/{id}/logs.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): lines (int), since (str).
+ * Result: miosa_call: a LogLines object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_DATABASES_LOGS "databases.logs"
+
+/**
  * `storage.create_bucket`: Create an object storage bucket.
  *
  * Seed: Miosa.Storage.create_bucket/2. HTTP: POST /storage/buckets.
@@ -1431,6 +1982,27 @@
  * Result: miosa_call: a SignedUrl object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_STORAGE_SIGNED_URL "storage.signed_url"
+
+/**
+ * `storage.list_objects`: One page of the objects of a bucket, by key.
+ *
+ * Seed: (addition to the seed). HTTP: GET /storage/buckets/{bucket_id}/objects.
+ * Arguments (args_json, in this order or by name): bucket_id (str).
+ * Parameters (params_json): prefix (str), limit (int), cursor (str).
+ * Result: miosa_call: one page {"items": [StoredObject...], "next_cursor": ...} (cursor
+ * parameter `cursor`); miosa_pager_new walks every item.
+ */
+#define MIOSA_OP_STORAGE_LIST_OBJECTS "storage.list_objects"
+
+/**
+ * `storage.delete_object`: Delete one object from a bucket.
+ *
+ * Seed: (addition to the seed). HTTP: DELETE /storage/buckets/{bucket_id}/objects/{key}.
+ * Arguments (args_json, in this order or by name): bucket_id (str), key (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_STORAGE_DELETE_OBJECT "storage.delete_object"
 
 /**
  * `volumes.create`: Create a persistent volume.
@@ -1582,6 +2154,16 @@
 #define MIOSA_OP_COMMAND_CENTER_CANCEL_SESSION "command_center.cancel_session"
 
 /**
+ * `command_center.events`: Stream the command center's fleet events.
+ *
+ * Seed: (addition to the seed). HTTP: GET /command-center/events.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): none.
+ * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
+ */
+#define MIOSA_OP_COMMAND_CENTER_EVENTS "command_center.events"
+
+/**
  * `workspace_members.list`: List the members of a workspace.
  *
  * Seed: Miosa.WorkspaceMembers.list/2. HTTP: GET /workspaces/{workspace_id}/members.
@@ -1624,6 +2206,16 @@
  * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_MEMBERS_REMOVE "workspace_members.remove"
+
+/**
+ * `workspace_members.add`: Add a user of the organisation to a workspace.
+ *
+ * Seed: (addition to the seed). HTTP: POST /workspaces/{workspace_id}/members.
+ * Arguments (args_json, in this order or by name): workspace_id (str), user_id (str).
+ * Parameters (params_json): role (str).
+ * Result: miosa_call: a Member object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_WORKSPACE_MEMBERS_ADD "workspace_members.add"
 
 /**
  * `workspace_invites.create`: Invite someone to a workspace by email, or add them at once if
@@ -1677,6 +2269,17 @@
  * Result: miosa_call: a InviteAcceptance object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_WORKSPACE_INVITES_ACCEPT "workspace_invites.accept"
+
+/**
+ * `workspace_invites.preview`: Preview a workspace invitation from its token; no API key
+ * needed.
+ *
+ * Seed: (addition to the seed). HTTP: GET /workspace-invites/{token}.
+ * Arguments (args_json, in this order or by name): token (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a InvitePreview object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_WORKSPACE_INVITES_PREVIEW "workspace_invites.preview"
 
 /**
  * `org_invites.create`: Invite someone by email to join the organisation.
@@ -1790,6 +2393,16 @@
 #define MIOSA_OP_CREDITS_HISTORY "credits.history"
 
 /**
+ * `credits.usage`: Credits spent on compute and AI over a period.
+ *
+ * Seed: (addition to the seed). HTTP: GET /credits/usage.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): start (str), end (str), period (str).
+ * Result: miosa_call: a CreditUsage object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_CREDITS_USAGE "credits.usage"
+
+/**
  * `exec.run`: Run a command on a computer and wait for its output and exit code.
  *
  * Seed: (addition to the seed). HTTP: POST /computers/{id}/exec.
@@ -1799,6 +2412,130 @@
  * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
  */
 #define MIOSA_OP_EXEC_RUN "exec.run"
+
+/**
+ * `exec.bash`: Run a shell command line on a computer and wait for its output and exit code.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/exec.
+ * Arguments (args_json, in this order or by name): id (str), command (str).
+ * Parameters (params_json): timeout (int), working_dir (str), env (map).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_EXEC_BASH "exec.bash"
+
+/**
+ * `exec.python`: Run Python code on a computer and wait for its output and exit code.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/exec/python.
+ * Arguments (args_json, in this order or by name): id (str), code (str).
+ * Parameters (params_json): timeout (int), working_dir (str), env (map).
+ * Result: miosa_call: a ExecResult object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_EXEC_PYTHON "exec.python"
+
+/**
+ * `templates.catalog`: The platform's catalog of sandbox, computer and deploy-host templates
+ * with their sizes.
+ *
+ * Seed: (addition to the seed). HTTP: GET /templates.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): none.
+ * Result: miosa_call: a JSON list of CatalogTemplate (fields in MODELS.md).
+ */
+#define MIOSA_OP_TEMPLATES_CATALOG "templates.catalog"
+
+/**
+ * `files.upload`: Upload a local file to a computer (multipart, streamed from disk).
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/files/upload.
+ * Arguments (args_json, in this order or by name): id (str), local_path (str), path (str).
+ * Parameters (params_json): create_dirs (bool).
+ * Result: miosa_call: a FileWritten object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_FILES_UPLOAD "files.upload"
+
+/**
+ * `files.write`: Write bytes to a file on a computer (multipart upload).
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/files/upload.
+ * Arguments (args_json, in this order or by name): id (str), path (str), content (bytes).
+ * The bytes argument may be passed as a buffer with miosa_call_upload.
+ * Parameters (params_json): create_dirs (bool).
+ * Result: miosa_call: a FileWritten object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_FILES_WRITE "files.write"
+
+/**
+ * `files.download`: Download one file of a computer as bytes.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/files/download.
+ * Arguments (args_json, in this order or by name): id (str), path (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call_bytes: binary content (miosa_bytes).
+ */
+#define MIOSA_OP_FILES_DOWNLOAD "files.download"
+
+/**
+ * `files.list`: List the entries of a directory on a computer.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/files.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): path (str).
+ * Result: miosa_call: a JSON list of FileEntry (fields in MODELS.md).
+ */
+#define MIOSA_OP_FILES_LIST "files.list"
+
+/**
+ * `files.export`: Mint a short-lived download URL for a file of a computer.
+ *
+ * Seed: (addition to the seed). HTTP: POST /computers/{id}/files/export.
+ * Arguments (args_json, in this order or by name): id (str), path (str).
+ * Parameters (params_json): none.
+ * Result: miosa_call: a FileExport object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_FILES_EXPORT "files.export"
+
+/**
+ * `files.delete`: Remove a file or directory from a computer.
+ *
+ * Seed: (addition to the seed). HTTP: DELETE /computers/{id}/files.
+ * Arguments (args_json, in this order or by name): id (str), path (str).
+ * Parameters (params_json): recursive (bool).
+ * Result: miosa_call: a Deleted object (JSON; fields in MODELS.md).
+ */
+#define MIOSA_OP_FILES_DELETE "files.delete"
+
+/**
+ * `events.stream`: Stream the tenant's events as they happen.
+ *
+ * Seed: (addition to the seed). HTTP: GET /events/stream.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): types (str).
+ * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
+ */
+#define MIOSA_OP_EVENTS_STREAM "events.stream"
+
+/**
+ * `checkpoints.restore_stream`: Restore a computer checkpoint and stream its progress until it
+ * completes.
+ *
+ * Seed: (addition to the seed). HTTP: GET
+ * /computers/{id}/checkpoints/{snapshot_id}/restore/stream.
+ * Arguments (args_json, in this order or by name): id (str), snapshot_id (str).
+ * Parameters (params_json): none.
+ * Result: server-sent events, through miosa_stream (callback) or miosa_stream_open (pull).
+ */
+#define MIOSA_OP_CHECKPOINTS_RESTORE_STREAM "checkpoints.restore_stream"
+
+/**
+ * `snapshots_standalone.list`: List the snapshots of every computer; needs an admin key.
+ *
+ * Seed: (addition to the seed). HTTP: GET /admin/snapshots.
+ * Arguments (args_json, in this order or by name): none.
+ * Parameters (params_json): computer_id (str), status (str).
+ * Result: miosa_call: a JSON list of Snapshot (fields in MODELS.md).
+ */
+#define MIOSA_OP_SNAPSHOTS_STANDALONE_LIST "snapshots_standalone.list"
 
 /**
  * X-macro over every operation, in table order. X(name, result, in_seed) receives
@@ -1816,6 +2553,15 @@
     X(MIOSA_OP_SANDBOXES_PREVIEW_TOKEN, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOXES_FORK, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOXES_WAIT_UNTIL_READY, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOXES_EXTEND, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_STOP, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_PAUSE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_RESUME, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_USAGE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_READINESS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_DELETE_SNAPSHOT, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_DEPLOY, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOXES_GET_BY_NAME, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_SANDBOX_FILES_WRITE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_FILES_READ, MIOSA_RESULT_BYTES, 1) \
     X(MIOSA_OP_SANDBOX_FILES_LIST, MIOSA_RESULT_JSON, 1) \
@@ -1825,9 +2571,11 @@
     X(MIOSA_OP_SANDBOX_FILES_TREE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_FILES_WRITE_MANY, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_FILES_WATCH, MIOSA_RESULT_EVENTS, 1) \
+    X(MIOSA_OP_SANDBOX_FILES_STAT, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_SANDBOX_EXEC_RUN, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_EXEC_BASH, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_EXEC_PYTHON, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_EXEC_STREAM, MIOSA_RESULT_EVENTS, 0) \
     X(MIOSA_OP_SANDBOX_EVENTS_STREAM, MIOSA_RESULT_EVENTS, 1) \
     X(MIOSA_OP_SANDBOX_ENV_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_ENV_SET, MIOSA_RESULT_JSON, 1) \
@@ -1836,6 +2584,8 @@
     X(MIOSA_OP_SANDBOX_PROCESSES_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_PROCESSES_STOP, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_PROCESSES_LOGS, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_PROCESSES_GET, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_PROCESSES_STREAM, MIOSA_RESULT_EVENTS, 0) \
     X(MIOSA_OP_SANDBOX_SHARE_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_SHARE_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_SHARE_REVOKE, MIOSA_RESULT_JSON, 1) \
@@ -1843,18 +2593,26 @@
     X(MIOSA_OP_SANDBOX_PREVIEWS_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_PREVIEWS_SHARE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_PREVIEWS_DESTROY, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_PREVIEWS_GET, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_PREVIEWS_REVOKE_SHARE, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_SANDBOX_SNAPSHOTS_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_SNAPSHOTS_RESTORE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_SNAPSHOTS_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TAGS_ADD, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TAGS_REMOVE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TAGS_LIST, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_TAGS_SET, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_SANDBOX_TERMINAL_OPEN, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TERMINAL_RESIZE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_TERMINAL_DELETE, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_SANDBOX_TEMPLATES_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TEMPLATES_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TEMPLATES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_SANDBOX_TEMPLATES_DELETE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_TEMPLATES_VALIDATE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_TEMPLATES_LIST_BUILDS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_TEMPLATES_CREATE_BUILD, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_TENANT_CURRENT, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_TENANT_GET_PREVIEW_DOMAIN, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_TENANT_SET_PREVIEW_DOMAIN, MIOSA_RESULT_JSON, 1) \
@@ -1868,6 +2626,8 @@
     X(MIOSA_OP_COMPUTERS_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTERS_UPDATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTERS_DELETE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_COMPUTERS_VIEWER_PASSWORD, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTERS_ROTATE_VIEWER_PASSWORD, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_COMPUTER_START, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_STOP, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_RESTART, MIOSA_RESULT_JSON, 1) \
@@ -1875,6 +2635,14 @@
     X(MIOSA_OP_COMPUTER_RESIZE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_MOVE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_DESTROY, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_COMPUTER_WAIT_UNTIL_RUNNING, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_WAIT_UNTIL_STOPPED, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_VNC_CREDENTIALS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_APPS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_URLS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_STREAM_TOKEN, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_SCREENSHOT_REGION, MIOSA_RESULT_BYTES, 0) \
+    X(MIOSA_OP_COMPUTER_PREVIEW_URL, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_COMPUTER_ENV_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_ENV_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_ENV_UPDATE, MIOSA_RESULT_JSON, 1) \
@@ -1886,6 +2654,10 @@
     X(MIOSA_OP_COMPUTER_AUTO_STOP_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_AUTO_STOP_UPDATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMPUTER_METRICS_GET, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_COMPUTER_TERMINAL_CREATE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_TERMINAL_RESIZE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_VOLUMES_LIST, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_COMPUTER_LOGS_GET, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_DESKTOP_SCREENSHOT, MIOSA_RESULT_BYTES, 1) \
     X(MIOSA_OP_DESKTOP_CLICK, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DESKTOP_TYPE, MIOSA_RESULT_JSON, 1) \
@@ -1894,6 +2666,13 @@
     X(MIOSA_OP_DESKTOP_SCROLL, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DESKTOP_SET_WALLPAPER, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DESKTOP_ACCESSIBILITY_TREE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_DESKTOP_DOUBLE_CLICK, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_MOVE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_WAIT, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_WINDOWS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_CURSOR, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_FOCUS_WINDOW, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DESKTOP_LAUNCH, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_WORKSPACES_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACES_GET, MIOSA_RESULT_JSON, 1) \
@@ -1901,12 +2680,14 @@
     X(MIOSA_OP_WORKSPACES_DELETE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACES_STATS, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACES_USAGE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_WORKSPACES_LIST_COMPUTERS, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_WEBHOOKS_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WEBHOOKS_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WEBHOOKS_LIST, MIOSA_RESULT_PAGE, 1) \
     X(MIOSA_OP_WEBHOOKS_UPDATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WEBHOOKS_DELETE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WEBHOOKS_TEST, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_WEBHOOKS_DELIVERIES, MIOSA_RESULT_PAGE, 0) \
     X(MIOSA_OP_USAGE_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_USAGE_CURRENT, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_USAGE_SESSIONS, MIOSA_RESULT_PAGE, 1) \
@@ -1931,17 +2712,28 @@
     X(MIOSA_OP_DEPLOYMENTS_DELETE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DEPLOYMENTS_PUBLISH, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DEPLOYMENTS_ROLLBACK, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_DEPLOYMENTS_LIST_VERSIONS, MIOSA_RESULT_PAGE, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_GET_VERSION, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_PROMOTE_VERSION, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_LIST_BUILDS, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_GET_BUILD, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_ADD_DOMAIN, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DEPLOYMENTS_VERIFY_DOMAIN, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_DATABASES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DATABASES_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DATABASES_LIST, MIOSA_RESULT_PAGE, 1) \
     X(MIOSA_OP_DATABASES_UPDATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DATABASES_DELETE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_DATABASES_CREDENTIALS, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_DATABASES_START, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_DATABASES_LOGS, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_STORAGE_CREATE_BUCKET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_STORAGE_LIST_BUCKETS, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_STORAGE_UPLOAD_OBJECT, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_STORAGE_DOWNLOAD_OBJECT, MIOSA_RESULT_BYTES, 1) \
     X(MIOSA_OP_STORAGE_SIGNED_URL, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_STORAGE_LIST_OBJECTS, MIOSA_RESULT_PAGE, 0) \
+    X(MIOSA_OP_STORAGE_DELETE_OBJECT, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_VOLUMES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_VOLUMES_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_VOLUMES_LIST, MIOSA_RESULT_PAGE, 1) \
@@ -1956,15 +2748,18 @@
     X(MIOSA_OP_COMMAND_CENTER_GET_SESSION, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_COMMAND_CENTER_LIST_SESSIONS, MIOSA_RESULT_PAGE, 1) \
     X(MIOSA_OP_COMMAND_CENTER_CANCEL_SESSION, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_COMMAND_CENTER_EVENTS, MIOSA_RESULT_EVENTS, 0) \
     X(MIOSA_OP_WORKSPACE_MEMBERS_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_MEMBERS_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_MEMBERS_UPDATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_MEMBERS_REMOVE, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_WORKSPACE_MEMBERS_ADD, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_WORKSPACE_INVITES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_INVITES_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_INVITES_GET, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_INVITES_CANCEL, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_WORKSPACE_INVITES_ACCEPT, MIOSA_RESULT_JSON, 1) \
+    X(MIOSA_OP_WORKSPACE_INVITES_PREVIEW, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_ORG_INVITES_CREATE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_ORG_INVITES_LIST, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_ORG_INVITES_GET, MIOSA_RESULT_JSON, 1) \
@@ -1976,6 +2771,19 @@
     X(MIOSA_OP_ADMIN_TENANTS_UNSUSPEND, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_CREDITS_BALANCE, MIOSA_RESULT_JSON, 1) \
     X(MIOSA_OP_CREDITS_HISTORY, MIOSA_RESULT_JSON, 1) \
-    X(MIOSA_OP_EXEC_RUN, MIOSA_RESULT_JSON, 0)
+    X(MIOSA_OP_CREDITS_USAGE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_EXEC_RUN, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_EXEC_BASH, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_EXEC_PYTHON, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_TEMPLATES_CATALOG, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_FILES_UPLOAD, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_FILES_WRITE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_FILES_DOWNLOAD, MIOSA_RESULT_BYTES, 0) \
+    X(MIOSA_OP_FILES_LIST, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_FILES_EXPORT, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_FILES_DELETE, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_EVENTS_STREAM, MIOSA_RESULT_EVENTS, 0) \
+    X(MIOSA_OP_CHECKPOINTS_RESTORE_STREAM, MIOSA_RESULT_EVENTS, 0) \
+    X(MIOSA_OP_SNAPSHOTS_STANDALONE_LIST, MIOSA_RESULT_JSON, 0)
 
 #endif /* MIOSA_OPS_H */

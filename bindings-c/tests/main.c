@@ -61,6 +61,8 @@ static const test_case TESTS[] = {
     {"cancel_from_another_thread", test_cancel_from_another_thread},
     {"quiet_stream_ticks", test_quiet_stream_ticks},
     {"log_callback", test_log_callback},
+    {"streamed_exec_order", test_streamed_exec_order},
+    {"multipart_round_trip", test_multipart_round_trip},
 };
 
 static double now_ms(void) {

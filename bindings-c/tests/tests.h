@@ -48,6 +48,10 @@ void test_rel_stream_cut_five_times(const emulator *e);
 void test_rel_stream_idle_timeout(const emulator *e);
 void test_rel_stream_close_frees_connection(const emulator *e);
 
+/* test_extra.c */
+void test_streamed_exec_order(const emulator *e);
+void test_multipart_round_trip(const emulator *e);
+
 /* test_hostile.c */
 void test_hostile_bodies(const emulator *e);
 void test_hostile_timeouts(const emulator *e);

@@ -3,7 +3,8 @@
 // The table-driven walk: every entry of tests/calls.json, in order, through the
 // generated namespaced method against a fresh emulator. Each call must succeed
 // and decode as its table row says; the request the emulator recorded must match
-// `expect`. Every seed operation must have an entry: prints `169/169`.
+// `expect`. Every operation must have an entry: prints the table total
+// (`241/241`) with the seed's `169/169` beside it.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -90,6 +91,7 @@ test('every operation of tests/calls.json through the generated API', async (t) 
   const seedOps = OPERATIONS.filter((op) => op.seed)
   assert.equal(seedOps.length, 169, 'the table has the 169 seed operations')
   const passed = new Set()
+  const passedAll = new Set()
 
   for (const entry of CALLS) {
     await t.test(entry.op, async () => {
@@ -114,11 +116,15 @@ test('every operation of tests/calls.json through the generated API', async (t) 
       const [req] = await emu.requests(1)
       checkRequest(entry.expect, req)
       if (op.seed) passed.add(op.name)
+      passedAll.add(op.name)
     })
   }
 
   const missing = seedOps.filter((op) => !CALLS.some((c) => c.op === op.name)).map((op) => op.name)
   assert.deepEqual(missing, [], 'every seed operation has an entry in tests/calls.json')
-  console.log(`${passed.size}/${seedOps.length}`)
+  const unlisted = OPERATIONS.filter((op) => !CALLS.some((c) => c.op === op.name)).map((op) => op.name)
+  assert.deepEqual(unlisted, [], 'every operation has an entry in tests/calls.json')
+  console.log(`${passedAll.size}/${OPERATIONS.length} (${passed.size}/${seedOps.length} seed)`)
   assert.equal(passed.size, seedOps.length)
+  assert.equal(passedAll.size, OPERATIONS.length)
 })

@@ -54,6 +54,11 @@ class SandboxFilesApi {
   watch(id, ...rest) {
     return this._c.stream('sandbox.files.watch', [id], rest, true)
   }
+
+  /** Describe one path of the sandbox: size, kind, mode and modification time. */
+  stat(id, path, options) {
+    return this._c.call('sandbox.files.stat', [id, path], undefined, options)
+  }
 }
 
 /** `sandbox.exec` operations. */
@@ -75,6 +80,11 @@ class SandboxExecApi {
   /** Run code in the sandbox's persistent interpreter (Python by default). */
   python(id, code, params, options) {
     return this._c.call('sandbox.exec.python', [id, code], params, options)
+  }
+
+  /** Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`). */
+  stream(id, ...rest) {
+    return this._c.stream('sandbox.exec.stream', [id], rest, true)
   }
 }
 
@@ -137,6 +147,16 @@ class SandboxProcessesApi {
   logs(id, pid, tail, options) {
     return this._c.call('sandbox.processes.logs', [id, pid, tail], undefined, options)
   }
+
+  /** Fetch one background process. */
+  get(id, pid, options) {
+    return this._c.call('sandbox.processes.get', [id, pid], undefined, options)
+  }
+
+  /** Stream the output lines of a background process as they are printed, then its `exit`. */
+  stream(id, pid, ...rest) {
+    return this._c.stream('sandbox.processes.stream', [id, pid], rest, false)
+  }
 }
 
 /** `sandbox.share` operations. */
@@ -186,6 +206,16 @@ class SandboxPreviewsApi {
   destroy(id, previewId, options) {
     return this._c.call('sandbox.previews.destroy', [id, previewId], undefined, options)
   }
+
+  /** Fetch one preview of a sandbox. */
+  get(id, previewId, options) {
+    return this._c.call('sandbox.previews.get', [id, previewId], undefined, options)
+  }
+
+  /** Invalidate every share token of a preview. */
+  revokeShare(id, previewId, options) {
+    return this._c.call('sandbox.previews.revoke_share', [id, previewId], undefined, options)
+  }
 }
 
 /** `sandbox.snapshots` operations. */
@@ -230,6 +260,11 @@ class SandboxTagsApi {
   list(id, options) {
     return this._c.call('sandbox.tags.list', [id], undefined, options)
   }
+
+  /** Replace the tags of a sandbox. */
+  set(id, tags, options) {
+    return this._c.call('sandbox.tags.set', [id, tags], undefined, options)
+  }
 }
 
 /** `sandbox.terminal` operations. */
@@ -246,6 +281,11 @@ class SandboxTerminalApi {
   /** Change the size of an open PTY session. */
   resize(id, sessionId, params, options) {
     return this._c.call('sandbox.terminal.resize', [id, sessionId], params, options)
+  }
+
+  /** Close a PTY session. */
+  delete(id, sessionId, options) {
+    return this._c.call('sandbox.terminal.delete', [id, sessionId], undefined, options)
   }
 }
 
@@ -332,6 +372,47 @@ class ComputerMetricsApi {
   }
 }
 
+/** `computer.terminal` operations. */
+class ComputerTerminalApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Open a PTY session on a computer. */
+  create(id, params, options) {
+    return this._c.call('computer.terminal.create', [id], params, options)
+  }
+
+  /** Change the size of a computer's PTY session. */
+  resize(id, sessionId, params, options) {
+    return this._c.call('computer.terminal.resize', [id, sessionId], params, options)
+  }
+}
+
+/** `computer.volumes` operations. */
+class ComputerVolumesApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** List the volumes mounted into a computer. */
+  list(id, options) {
+    return this._c.call('computer.volumes.list', [id], undefined, options)
+  }
+}
+
+/** `computer.logs` operations. */
+class ComputerLogsApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Fetch the recent system log lines of a computer. */
+  get(id, params, options) {
+    return this._c.call('computer.logs.get', [id], params, options)
+  }
+}
+
 /** `admin.tenants` operations. */
 class AdminTenantsApi {
   constructor(core) {
@@ -408,6 +489,51 @@ class SandboxesApi {
   waitUntilReady(id, params, options) {
     return this._c.call('sandboxes.wait_until_ready', [id], params, options)
   }
+
+  /** Push back the sandbox's deadline. */
+  extend(id, params, options) {
+    return this._c.call('sandboxes.extend', [id], params, options)
+  }
+
+  /** Stop a sandbox: its disk is kept, its processes are not. */
+  stop(id, options) {
+    return this._c.call('sandboxes.stop', [id], undefined, options)
+  }
+
+  /** Pause a sandbox, memory included, on runtimes that support it. */
+  pause(id, options) {
+    return this._c.call('sandboxes.pause', [id], undefined, options)
+  }
+
+  /** Resume a paused or stopped sandbox. */
+  resume(id, params, options) {
+    return this._c.call('sandboxes.resume', [id], params, options)
+  }
+
+  /** Metered usage of one sandbox so far. */
+  usage(id, options) {
+    return this._c.call('sandboxes.usage', [id], undefined, options)
+  }
+
+  /** Whether the sandbox can run commands now, with the state of each component. */
+  readiness(id, options) {
+    return this._c.call('sandboxes.readiness', [id], undefined, options)
+  }
+
+  /** Delete one snapshot of a sandbox. */
+  deleteSnapshot(id, snapshotId, options) {
+    return this._c.call('sandboxes.delete_snapshot', [id, snapshotId], undefined, options)
+  }
+
+  /** Deploy the sandbox's app as a new deployment version. */
+  deploy(id, params, options) {
+    return this._c.call('sandboxes.deploy', [id], params, options)
+  }
+
+  /** Fetch one sandbox by its name. */
+  getByName(name, options) {
+    return this._c.call('sandboxes.get_by_name', [name], undefined, options)
+  }
 }
 
 /** `sandbox` operations. */
@@ -452,6 +578,26 @@ class SandboxTemplatesApi {
   /** Delete a custom sandbox template. */
   delete(templateId, options) {
     return this._c.call('sandbox_templates.delete', [templateId], undefined, options)
+  }
+
+  /** The JSON Schema of template build specs. */
+  buildSpecSchema(options) {
+    return this._c.call('sandbox_templates.build_spec_schema', [], undefined, options)
+  }
+
+  /** Check a build spec without registering it; returns the problems and the normalised spec. */
+  validate(buildSpec, options) {
+    return this._c.call('sandbox_templates.validate', [buildSpec], undefined, options)
+  }
+
+  /** List the builds of a template, newest first. */
+  listBuilds(templateId, options) {
+    return this._c.call('sandbox_templates.list_builds', [templateId], undefined, options)
+  }
+
+  /** Start a new build of a template; it moves from queued through building to ready or failed. */
+  createBuild(templateId, params, options) {
+    return this._c.call('sandbox_templates.create_build', [templateId], params, options)
   }
 }
 
@@ -532,6 +678,16 @@ class ComputersApi {
   delete(id, params, options) {
     return this._c.call('computers.delete', [id], params, options)
   }
+
+  /** Whether a desktop viewer password is set, and since when. */
+  viewerPassword(id, options) {
+    return this._c.call('computers.viewer_password', [id], undefined, options)
+  }
+
+  /** Set a new desktop viewer password; the plaintext is returned only this once. */
+  rotateViewerPassword(id, options) {
+    return this._c.call('computers.rotate_viewer_password', [id], undefined, options)
+  }
 }
 
 /** `computer` operations. */
@@ -542,6 +698,9 @@ class ComputerApi {
     this.ports = new ComputerPortsApi(core)
     this.autoStop = new ComputerAutoStopApi(core)
     this.metrics = new ComputerMetricsApi(core)
+    this.terminal = new ComputerTerminalApi(core)
+    this.volumes = new ComputerVolumesApi(core)
+    this.logs = new ComputerLogsApi(core)
   }
 
   /** Boot a computer. */
@@ -577,6 +736,46 @@ class ComputerApi {
   /** Destroy a computer for good. */
   destroy(id, params, options) {
     return this._c.call('computer.destroy', [id], params, options)
+  }
+
+  /** Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. */
+  waitUntilRunning(id, params, options) {
+    return this._c.call('computer.wait_until_running', [id], params, options)
+  }
+
+  /** Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. */
+  waitUntilStopped(id, params, options) {
+    return this._c.call('computer.wait_until_stopped', [id], params, options)
+  }
+
+  /** Connection details for a VNC client; treat them as secrets. */
+  vncCredentials(id, options) {
+    return this._c.call('computer.vnc_credentials', [id], undefined, options)
+  }
+
+  /** List the applications installed on a computer. */
+  apps(id, options) {
+    return this._c.call('computer.apps', [id], undefined, options)
+  }
+
+  /** List the named public URLs of a computer (desktop, preview, API). */
+  urls(id, options) {
+    return this._c.call('computer.urls', [id], undefined, options)
+  }
+
+  /** Mint a short-lived token for the desktop pixel stream. */
+  streamToken(id, options) {
+    return this._c.call('computer.stream_token', [id], undefined, options)
+  }
+
+  /** Capture part of the screen as PNG bytes. */
+  screenshotRegion(id, params, options) {
+    return this._c.call('computer.screenshot_region', [id], params, options)
+  }
+
+  /** The public URL of a computer port, computed locally without a request. */
+  previewUrl(id, port, params, options) {
+    return this._c.call('computer.preview_url', [id, port], params, options)
   }
 }
 
@@ -625,6 +824,41 @@ class DesktopApi {
   accessibilityTree(id, options) {
     return this._c.call('desktop.accessibility_tree', [id], undefined, options)
   }
+
+  /** Double-click at a point of the screen. */
+  doubleClick(id, x, y, options) {
+    return this._c.call('desktop.double_click', [id, x, y], undefined, options)
+  }
+
+  /** Move the mouse pointer to a point of the screen. */
+  move(id, x, y, options) {
+    return this._c.call('desktop.move', [id, x, y], undefined, options)
+  }
+
+  /** Wait on the desktop side, between input actions. */
+  wait(id, seconds, options) {
+    return this._c.call('desktop.wait', [id, seconds], undefined, options)
+  }
+
+  /** List the open windows with their geometry and focus. */
+  windows(id, options) {
+    return this._c.call('desktop.windows', [id], undefined, options)
+  }
+
+  /** Where the mouse pointer is. */
+  cursor(id, options) {
+    return this._c.call('desktop.cursor', [id], undefined, options)
+  }
+
+  /** Bring a window to the front. */
+  focusWindow(id, windowId, options) {
+    return this._c.call('desktop.focus_window', [id, windowId], undefined, options)
+  }
+
+  /** Start an application on the desktop. */
+  launch(id, appName, options) {
+    return this._c.call('desktop.launch', [id, appName], undefined, options)
+  }
 }
 
 /** `workspaces` operations. */
@@ -667,6 +901,11 @@ class WorkspacesApi {
   usage(id, params, options) {
     return this._c.call('workspaces.usage', [id], params, options)
   }
+
+  /** List the computers of a workspace. */
+  listComputers(id, options) {
+    return this._c.call('workspaces.list_computers', [id], undefined, options)
+  }
 }
 
 /** `webhooks` operations. */
@@ -707,6 +946,15 @@ class WebhooksApi {
   /** Send a test event to a webhook and return the delivery record. */
   test(id, options) {
     return this._c.call('webhooks.test', [id], undefined, options)
+  }
+
+  /** One page of the delivery attempts of a webhook, newest first. */
+  deliveries(id, params, options) {
+    return this._c.call('webhooks.deliveries', [id], params, options)
+  }
+  /** Every item of `deliveries`, fetching pages as the loop needs them. */
+  deliveriesIter(id, params, options) {
+    return this._c.iter('webhooks.deliveries', [id], params, options)
   }
 
   /** Verifies a delivery's `X-MIOSA-Signature`; see `webhooks.verify`. */
@@ -896,6 +1144,45 @@ class DeploymentsApi {
   rollback(id, params, options) {
     return this._c.call('deployments.rollback', [id], params, options)
   }
+
+  /** One page of the versions of a deployment, newest first. */
+  listVersions(id, params, options) {
+    return this._c.call('deployments.list_versions', [id], params, options)
+  }
+  /** Every item of `listVersions`, fetching pages as the loop needs them. */
+  iterVersions(id, params, options) {
+    return this._c.iter('deployments.list_versions', [id], params, options)
+  }
+
+  /** Fetch one version of a deployment. */
+  getVersion(id, versionId, options) {
+    return this._c.call('deployments.get_version', [id, versionId], undefined, options)
+  }
+
+  /** Make a ready version the one that serves traffic. */
+  promoteVersion(id, versionId, params, options) {
+    return this._c.call('deployments.promote_version', [id, versionId], params, options)
+  }
+
+  /** List the builds of a deployment, newest first. */
+  listBuilds(id, options) {
+    return this._c.call('deployments.list_builds', [id], undefined, options)
+  }
+
+  /** Fetch one build of a deployment. */
+  getBuild(id, buildId, options) {
+    return this._c.call('deployments.get_build', [id, buildId], undefined, options)
+  }
+
+  /** Attach a custom domain to a deployment; returns the DNS records to create. */
+  addDomain(id, domain, params, options) {
+    return this._c.call('deployments.add_domain', [id, domain], params, options)
+  }
+
+  /** Check the DNS records of a deployment's custom domain. */
+  verifyDomain(id, domainId, options) {
+    return this._c.call('deployments.verify_domain', [id, domainId], undefined, options)
+  }
 }
 
 /** `databases` operations. */
@@ -937,6 +1224,16 @@ class DatabasesApi {
   credentials(id, options) {
     return this._c.call('databases.credentials', [id], undefined, options)
   }
+
+  /** Start a stopped database. */
+  start(id, params, options) {
+    return this._c.call('databases.start', [id], params, options)
+  }
+
+  /** Fetch the recent log lines of a database. */
+  logs(id, params, options) {
+    return this._c.call('databases.logs', [id], params, options)
+  }
 }
 
 /** `storage` operations. */
@@ -968,6 +1265,20 @@ class StorageApi {
   /** Presign a URL to GET or PUT one object without an API key. */
   signedUrl(bucketId, key, params, options) {
     return this._c.call('storage.signed_url', [bucketId, key], params, options)
+  }
+
+  /** One page of the objects of a bucket, by key. */
+  listObjects(bucketId, params, options) {
+    return this._c.call('storage.list_objects', [bucketId], params, options)
+  }
+  /** Every item of `listObjects`, fetching pages as the loop needs them. */
+  iterObjects(bucketId, params, options) {
+    return this._c.iter('storage.list_objects', [bucketId], params, options)
+  }
+
+  /** Delete one object from a bucket. */
+  deleteObject(bucketId, key, options) {
+    return this._c.call('storage.delete_object', [bucketId, key], undefined, options)
   }
 }
 
@@ -1075,6 +1386,11 @@ class CommandCenterApi {
   cancelSession(sessionId, options) {
     return this._c.call('command_center.cancel_session', [sessionId], undefined, options)
   }
+
+  /** Stream the command center's fleet events. */
+  events(...rest) {
+    return this._c.stream('command_center.events', [], rest, false)
+  }
 }
 
 /** `workspace_members` operations. */
@@ -1101,6 +1417,11 @@ class WorkspaceMembersApi {
   /** Remove a member from a workspace; the last owner cannot be removed. */
   remove(workspaceId, userId, options) {
     return this._c.call('workspace_members.remove', [workspaceId, userId], undefined, options)
+  }
+
+  /** Add a user of the organisation to a workspace. */
+  add(workspaceId, userId, params, options) {
+    return this._c.call('workspace_members.add', [workspaceId, userId], params, options)
   }
 }
 
@@ -1133,6 +1454,11 @@ class WorkspaceInvitesApi {
   /** Accept a workspace invitation as the invited user. */
   accept(token, options) {
     return this._c.call('workspace_invites.accept', [token], undefined, options)
+  }
+
+  /** Preview a workspace invitation from its token; no API key needed. */
+  preview(token, options) {
+    return this._c.call('workspace_invites.preview', [token], undefined, options)
   }
 }
 
@@ -1192,6 +1518,11 @@ class CreditsApi {
   history(params, options) {
     return this._c.call('credits.history', [], params, options)
   }
+
+  /** Credits spent on compute and AI over a period. */
+  usage(params, options) {
+    return this._c.call('credits.usage', [], params, options)
+  }
 }
 
 /** `exec` operations. */
@@ -1203,6 +1534,101 @@ class ExecApi {
   /** Run a command on a computer and wait for its output and exit code. */
   run(id, params, options) {
     return this._c.call('exec.run', [id], params, options)
+  }
+
+  /** Run a shell command line on a computer and wait for its output and exit code. */
+  bash(id, command, params, options) {
+    return this._c.call('exec.bash', [id, command], params, options)
+  }
+
+  /** Run Python code on a computer and wait for its output and exit code. */
+  python(id, code, params, options) {
+    return this._c.call('exec.python', [id, code], params, options)
+  }
+}
+
+/** `templates` operations. */
+class TemplatesApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** The platform's catalog of sandbox, computer and deploy-host templates with their sizes. */
+  catalog(options) {
+    return this._c.call('templates.catalog', [], undefined, options)
+  }
+}
+
+/** `files` operations. */
+class FilesApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Upload a local file to a computer (multipart, streamed from disk). */
+  upload(id, localPath, path, params, options) {
+    return this._c.call('files.upload', [id, localPath, path], params, options)
+  }
+
+  /** Write bytes to a file on a computer (multipart upload). */
+  write(id, path, content, params, options) {
+    return this._c.call('files.write', [id, path, content], params, options)
+  }
+
+  /** Download one file of a computer as bytes. */
+  download(id, path, options) {
+    return this._c.call('files.download', [id, path], undefined, options)
+  }
+
+  /** List the entries of a directory on a computer. */
+  list(id, params, options) {
+    return this._c.call('files.list', [id], params, options)
+  }
+
+  /** Mint a short-lived download URL for a file of a computer. */
+  export(id, path, options) {
+    return this._c.call('files.export', [id, path], undefined, options)
+  }
+
+  /** Remove a file or directory from a computer. */
+  delete(id, path, params, options) {
+    return this._c.call('files.delete', [id, path], params, options)
+  }
+}
+
+/** `events` operations. */
+class EventsApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Stream the tenant's events as they happen. */
+  stream(...rest) {
+    return this._c.stream('events.stream', [], rest, true)
+  }
+}
+
+/** `checkpoints` operations. */
+class CheckpointsApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Restore a computer checkpoint and stream its progress until it completes. */
+  restoreStream(id, snapshotId, ...rest) {
+    return this._c.stream('checkpoints.restore_stream', [id, snapshotId], rest, false)
+  }
+}
+
+/** `snapshots_standalone` operations. */
+class SnapshotsStandaloneApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** List the snapshots of every computer; needs an admin key. */
+  list(params, options) {
+    return this._c.call('snapshots_standalone.list', [], params, options)
   }
 }
 
@@ -1237,6 +1663,11 @@ class ApiRoot {
     this.admin = new AdminApi(core)
     this.credits = new CreditsApi(core)
     this.exec = new ExecApi(core)
+    this.templates = new TemplatesApi(core)
+    this.files = new FilesApi(core)
+    this.events = new EventsApi(core)
+    this.checkpoints = new CheckpointsApi(core)
+    this.snapshotsStandalone = new SnapshotsStandaloneApi(core)
   }
 
   /** Stream server-sent events from any path of the API. */
@@ -1258,6 +1689,15 @@ const OPERATIONS = Object.freeze([
   ['sandboxes.preview_token', 'Miosa.Sandboxes.preview_token/3', ['sandboxes'], 'previewToken', null, ['id'], true, 'model', 'PreviewToken'],
   ['sandboxes.fork', 'Miosa.Sandboxes.fork/3', ['sandboxes'], 'fork', null, ['id'], true, 'model', 'Sandbox'],
   ['sandboxes.wait_until_ready', 'Miosa.Sandboxes.wait_until_ready/3', ['sandboxes'], 'waitUntilReady', null, ['id'], true, 'bool', null],
+  ['sandboxes.extend', '', ['sandboxes'], 'extend', null, ['id'], true, 'model', 'Sandbox'],
+  ['sandboxes.stop', '', ['sandboxes'], 'stop', null, ['id'], false, 'model', 'Sandbox'],
+  ['sandboxes.pause', '', ['sandboxes'], 'pause', null, ['id'], false, 'model', 'Sandbox'],
+  ['sandboxes.resume', '', ['sandboxes'], 'resume', null, ['id'], true, 'model', 'Sandbox'],
+  ['sandboxes.usage', '', ['sandboxes'], 'usage', null, ['id'], false, 'model', 'SandboxUsage'],
+  ['sandboxes.readiness', '', ['sandboxes'], 'readiness', null, ['id'], false, 'model', 'Readiness'],
+  ['sandboxes.delete_snapshot', '', ['sandboxes'], 'deleteSnapshot', null, ['id', 'snapshot_id'], false, 'model', 'Deleted'],
+  ['sandboxes.deploy', '', ['sandboxes'], 'deploy', null, ['id'], true, 'model', 'Publication'],
+  ['sandboxes.get_by_name', '', ['sandboxes'], 'getByName', null, ['name'], false, 'model', 'Sandbox'],
   ['sandbox.files.write', 'Miosa.Sandbox.Files.write/4', ['sandbox', 'files'], 'write', null, ['id', 'path', 'content'], false, 'model', 'FileWritten'],
   ['sandbox.files.read', 'Miosa.Sandbox.Files.read/3', ['sandbox', 'files'], 'read', null, ['id', 'path'], false, 'bytes', null],
   ['sandbox.files.list', 'Miosa.Sandbox.Files.list/3', ['sandbox', 'files'], 'list', null, ['id'], true, 'list', 'FileEntry'],
@@ -1267,9 +1707,11 @@ const OPERATIONS = Object.freeze([
   ['sandbox.files.tree', 'Miosa.Sandbox.Files.tree/3', ['sandbox', 'files'], 'tree', null, ['id'], true, 'model', 'FileEntry'],
   ['sandbox.files.write_many', 'Miosa.Sandbox.Files.write_many/3', ['sandbox', 'files'], 'writeMany', null, ['id', 'files'], false, 'model', 'WriteManyResult'],
   ['sandbox.files.watch', 'Miosa.Sandbox.Files.watch/3', ['sandbox', 'files'], 'watch', null, ['id'], true, 'events', null],
+  ['sandbox.files.stat', '', ['sandbox', 'files'], 'stat', null, ['id', 'path'], false, 'model', 'FileStat'],
   ['sandbox.exec.run', 'Miosa.Sandbox.Exec.run/3', ['sandbox', 'exec'], 'run', null, ['id'], true, 'model', 'ExecResult'],
   ['sandbox.exec.bash', 'Miosa.Sandbox.Exec.bash/3', ['sandbox', 'exec'], 'bash', null, ['id', 'command'], true, 'model', 'ExecResult'],
   ['sandbox.exec.python', 'Miosa.Sandbox.Exec.python/3', ['sandbox', 'exec'], 'python', null, ['id', 'code'], true, 'model', 'ExecResult'],
+  ['sandbox.exec.stream', '', ['sandbox', 'exec'], 'stream', null, ['id'], true, 'events', null],
   ['sandbox.events.stream', 'Miosa.Sandbox.Events.stream/3', ['sandbox', 'events'], 'stream', null, ['id'], false, 'events', null],
   ['sandbox.env.list', 'Miosa.Sandbox.Env.list/2', ['sandbox', 'env'], 'list', null, ['id'], false, 'list', 'EnvVar'],
   ['sandbox.env.set', 'Miosa.Sandbox.Env.set/4', ['sandbox', 'env'], 'set', null, ['id', 'key', 'value'], true, 'model', 'EnvUpdate'],
@@ -1278,6 +1720,8 @@ const OPERATIONS = Object.freeze([
   ['sandbox.processes.list', 'Miosa.Sandbox.Processes.list/2', ['sandbox', 'processes'], 'list', null, ['id'], false, 'list', 'Process'],
   ['sandbox.processes.stop', 'Miosa.Sandbox.Processes.stop/3', ['sandbox', 'processes'], 'stop', null, ['id', 'pid'], false, 'model', 'Process'],
   ['sandbox.processes.logs', 'Miosa.Sandbox.Processes.logs/4', ['sandbox', 'processes'], 'logs', null, ['id', 'pid', 'tail'], false, 'model', 'ProcessLogs'],
+  ['sandbox.processes.get', '', ['sandbox', 'processes'], 'get', null, ['id', 'pid'], false, 'model', 'Process'],
+  ['sandbox.processes.stream', '', ['sandbox', 'processes'], 'stream', null, ['id', 'pid'], false, 'events', null],
   ['sandbox.share.create', 'Miosa.Sandbox.Share.create/3', ['sandbox', 'share'], 'create', null, ['id'], true, 'model', 'Share'],
   ['sandbox.share.list', 'Miosa.Sandbox.Share.list/2', ['sandbox', 'share'], 'list', null, ['id'], false, 'list', 'Share'],
   ['sandbox.share.revoke', 'Miosa.Sandbox.Share.revoke/3', ['sandbox', 'share'], 'revoke', null, ['id', 'share_id'], false, 'model', 'Deleted'],
@@ -1285,18 +1729,26 @@ const OPERATIONS = Object.freeze([
   ['sandbox.previews.list', 'Miosa.Sandbox.Previews.list/2', ['sandbox', 'previews'], 'list', null, ['id'], false, 'list', 'Preview'],
   ['sandbox.previews.share', 'Miosa.Sandbox.Previews.share/3', ['sandbox', 'previews'], 'share', null, ['id', 'preview_id'], true, 'model', 'PreviewShare'],
   ['sandbox.previews.destroy', 'Miosa.Sandbox.Previews.destroy/3', ['sandbox', 'previews'], 'destroy', null, ['id', 'preview_id'], false, 'model', 'Deleted'],
+  ['sandbox.previews.get', '', ['sandbox', 'previews'], 'get', null, ['id', 'preview_id'], false, 'model', 'Preview'],
+  ['sandbox.previews.revoke_share', '', ['sandbox', 'previews'], 'revokeShare', null, ['id', 'preview_id'], false, 'model', 'Deleted'],
   ['sandbox.snapshots.create', 'Miosa.Sandbox.Snapshots.create/3', ['sandbox', 'snapshots'], 'create', null, ['id'], true, 'model', 'Snapshot'],
   ['sandbox.snapshots.restore', 'Miosa.Sandbox.Snapshots.restore/3', ['sandbox', 'snapshots'], 'restore', null, ['id', 'snapshot_id'], false, 'model', 'Sandbox'],
   ['sandbox.snapshots.list', 'Miosa.Sandbox.Snapshots.list/2', ['sandbox', 'snapshots'], 'list', null, ['id'], false, 'list', 'Snapshot'],
   ['sandbox.tags.add', 'Miosa.Sandbox.Tags.add/3', ['sandbox', 'tags'], 'add', null, ['id', 'tags'], false, 'list', null],
   ['sandbox.tags.remove', 'Miosa.Sandbox.Tags.remove/3', ['sandbox', 'tags'], 'remove', null, ['id', 'tags'], false, 'list', null],
   ['sandbox.tags.list', 'Miosa.Sandbox.Tags.list/2', ['sandbox', 'tags'], 'list', null, ['id'], false, 'list', null],
+  ['sandbox.tags.set', '', ['sandbox', 'tags'], 'set', null, ['id', 'tags'], false, 'model', 'Sandbox'],
   ['sandbox.terminal.open', 'Miosa.Sandbox.Terminal.open/2', ['sandbox', 'terminal'], 'open', null, ['id'], true, 'model', 'TerminalSession'],
   ['sandbox.terminal.resize', 'Miosa.Sandbox.Terminal.resize/4', ['sandbox', 'terminal'], 'resize', null, ['id', 'session_id'], true, 'model', 'TerminalSession'],
+  ['sandbox.terminal.delete', '', ['sandbox', 'terminal'], 'delete', null, ['id', 'session_id'], false, 'model', 'Deleted'],
   ['sandbox_templates.list', 'Miosa.SandboxTemplates.list/1', ['sandboxTemplates'], 'list', null, [], true, 'list', 'Template'],
   ['sandbox_templates.get', 'Miosa.SandboxTemplates.get/2', ['sandboxTemplates'], 'get', null, ['template_id'], false, 'model', 'Template'],
   ['sandbox_templates.create', 'Miosa.SandboxTemplates.create/2', ['sandboxTemplates'], 'create', null, [], true, 'model', 'Template'],
   ['sandbox_templates.delete', 'Miosa.SandboxTemplates.delete/2', ['sandboxTemplates'], 'delete', null, ['template_id'], false, 'model', 'Deleted'],
+  ['sandbox_templates.build_spec_schema', '', ['sandboxTemplates'], 'buildSpecSchema', null, [], false, 'json', null],
+  ['sandbox_templates.validate', '', ['sandboxTemplates'], 'validate', null, ['build_spec'], false, 'model', 'TemplateValidation'],
+  ['sandbox_templates.list_builds', '', ['sandboxTemplates'], 'listBuilds', null, ['template_id'], false, 'list', 'TemplateBuild'],
+  ['sandbox_templates.create_build', '', ['sandboxTemplates'], 'createBuild', null, ['template_id'], true, 'model', 'TemplateBuild'],
   ['tenant.current', 'Miosa.Tenant.current/1', ['tenant'], 'current', null, [], false, 'model', 'Tenant'],
   ['tenant.get_preview_domain', 'Miosa.Tenant.get_preview_domain/1', ['tenant'], 'getPreviewDomain', null, [], false, 'model', 'PreviewDomain'],
   ['tenant.set_preview_domain', 'Miosa.Tenant.set_preview_domain/2', ['tenant'], 'setPreviewDomain', null, ['domain'], false, 'model', 'PreviewDomain'],
@@ -1310,6 +1762,8 @@ const OPERATIONS = Object.freeze([
   ['computers.list', 'Miosa.Computers.list/2', ['computers'], 'list', null, [], true, 'list', 'Computer'],
   ['computers.update', 'Miosa.Computers.update/3', ['computers'], 'update', null, ['id'], true, 'model', 'Computer'],
   ['computers.delete', 'Miosa.Computers.delete/2', ['computers'], 'delete', null, ['id'], true, 'model', 'Deleted'],
+  ['computers.viewer_password', '', ['computers'], 'viewerPassword', null, ['id'], false, 'model', 'ViewerPassword'],
+  ['computers.rotate_viewer_password', '', ['computers'], 'rotateViewerPassword', null, ['id'], false, 'model', 'ViewerPassword'],
   ['computer.start', 'Miosa.Computer.start/2', ['computer'], 'start', null, ['id'], true, 'model', 'ActionResult'],
   ['computer.stop', 'Miosa.Computer.stop/2', ['computer'], 'stop', null, ['id'], false, 'model', 'ActionResult'],
   ['computer.restart', 'Miosa.Computer.restart/2', ['computer'], 'restart', null, ['id'], false, 'model', 'ActionResult'],
@@ -1317,6 +1771,14 @@ const OPERATIONS = Object.freeze([
   ['computer.resize', 'Miosa.Computer.resize/3', ['computer'], 'resize', null, ['id'], true, 'model', 'Computer'],
   ['computer.move', 'Miosa.Computer.move/3', ['computer'], 'move', null, ['id'], true, 'model', 'Computer'],
   ['computer.destroy', 'Miosa.Computer.destroy/2', ['computer'], 'destroy', null, ['id'], true, 'model', 'Deleted'],
+  ['computer.wait_until_running', '', ['computer'], 'waitUntilRunning', null, ['id'], true, 'bool', null],
+  ['computer.wait_until_stopped', '', ['computer'], 'waitUntilStopped', null, ['id'], true, 'bool', null],
+  ['computer.vnc_credentials', '', ['computer'], 'vncCredentials', null, ['id'], false, 'model', 'VncCredentials'],
+  ['computer.apps', '', ['computer'], 'apps', null, ['id'], false, 'list', 'ComputerApp'],
+  ['computer.urls', '', ['computer'], 'urls', null, ['id'], false, 'list', 'ComputerUrl'],
+  ['computer.stream_token', '', ['computer'], 'streamToken', null, ['id'], false, 'model', 'StreamToken'],
+  ['computer.screenshot_region', '', ['computer'], 'screenshotRegion', null, ['id'], true, 'bytes', null],
+  ['computer.preview_url', '', ['computer'], 'previewUrl', null, ['id', 'port'], true, 'model', 'PreviewUrl'],
   ['computer.env.list', 'Miosa.Computer.Env.list/2', ['computer', 'env'], 'list', null, ['id'], false, 'list', 'EnvVar'],
   ['computer.env.create', 'Miosa.Computer.Env.create/3', ['computer', 'env'], 'create', null, ['id'], true, 'model', 'EnvVar'],
   ['computer.env.update', 'Miosa.Computer.Env.update/3', ['computer', 'env'], 'update', null, ['id', 'name'], true, 'model', 'EnvVar'],
@@ -1328,6 +1790,10 @@ const OPERATIONS = Object.freeze([
   ['computer.auto_stop.get', 'Miosa.Computer.AutoStop.get/2', ['computer', 'autoStop'], 'get', null, ['id'], false, 'model', 'AutoStop'],
   ['computer.auto_stop.update', 'Miosa.Computer.AutoStop.update/3', ['computer', 'autoStop'], 'update', null, ['id', 'seconds'], false, 'model', 'AutoStop'],
   ['computer.metrics.get', 'Miosa.Computer.Metrics.get/3', ['computer', 'metrics'], 'get', null, ['id'], true, 'model', 'Metrics'],
+  ['computer.terminal.create', '', ['computer', 'terminal'], 'create', null, ['id'], true, 'model', 'TerminalSession'],
+  ['computer.terminal.resize', '', ['computer', 'terminal'], 'resize', null, ['id', 'session_id'], true, 'model', 'TerminalSession'],
+  ['computer.volumes.list', '', ['computer', 'volumes'], 'list', null, ['id'], false, 'list', 'VolumeAttachment'],
+  ['computer.logs.get', '', ['computer', 'logs'], 'get', null, ['id'], true, 'model', 'LogLines'],
   ['desktop.screenshot', 'Miosa.Desktop.screenshot/2', ['desktop'], 'screenshot', null, ['id'], false, 'bytes', null],
   ['desktop.click', 'Miosa.Desktop.click/4', ['desktop'], 'click', null, ['id', 'x', 'y'], true, 'model', 'ActionResult'],
   ['desktop.type', 'Miosa.Desktop.type/3', ['desktop'], 'type', null, ['id', 'text'], true, 'model', 'ActionResult'],
@@ -1336,6 +1802,13 @@ const OPERATIONS = Object.freeze([
   ['desktop.scroll', 'Miosa.Desktop.scroll/5', ['desktop'], 'scroll', null, ['id', 'x', 'y', 'direction'], true, 'model', 'ActionResult'],
   ['desktop.set_wallpaper', 'Miosa.Desktop.set_wallpaper/3', ['desktop'], 'setWallpaper', null, ['id', 'path'], false, 'model', 'ActionResult'],
   ['desktop.accessibility_tree', 'Miosa.Desktop.accessibility_tree/2', ['desktop'], 'accessibilityTree', null, ['id'], false, 'json', null],
+  ['desktop.double_click', '', ['desktop'], 'doubleClick', null, ['id', 'x', 'y'], false, 'model', 'ActionResult'],
+  ['desktop.move', '', ['desktop'], 'move', null, ['id', 'x', 'y'], false, 'model', 'ActionResult'],
+  ['desktop.wait', '', ['desktop'], 'wait', null, ['id', 'seconds'], false, 'model', 'ActionResult'],
+  ['desktop.windows', '', ['desktop'], 'windows', null, ['id'], false, 'list', 'DesktopWindow'],
+  ['desktop.cursor', '', ['desktop'], 'cursor', null, ['id'], false, 'model', 'CursorPosition'],
+  ['desktop.focus_window', '', ['desktop'], 'focusWindow', null, ['id', 'window_id'], false, 'model', 'ActionResult'],
+  ['desktop.launch', '', ['desktop'], 'launch', null, ['id', 'app_name'], false, 'model', 'ActionResult'],
   ['workspaces.list', 'Miosa.Workspaces.list/1', ['workspaces'], 'list', null, [], true, 'list', 'Workspace'],
   ['workspaces.create', 'Miosa.Workspaces.create/2', ['workspaces'], 'create', null, [], true, 'model', 'Workspace'],
   ['workspaces.get', 'Miosa.Workspaces.get/2', ['workspaces'], 'get', null, ['id'], false, 'model', 'Workspace'],
@@ -1343,12 +1816,14 @@ const OPERATIONS = Object.freeze([
   ['workspaces.delete', 'Miosa.Workspaces.delete/2', ['workspaces'], 'delete', null, ['id'], false, 'model', 'Deleted'],
   ['workspaces.stats', 'Miosa.Workspaces.stats/2', ['workspaces'], 'stats', null, ['id'], false, 'model', 'WorkspaceStats'],
   ['workspaces.usage', 'Miosa.Workspaces.usage/3', ['workspaces'], 'usage', null, ['id'], true, 'model', 'WorkspaceUsage'],
+  ['workspaces.list_computers', '', ['workspaces'], 'listComputers', null, ['id'], false, 'list', 'Computer'],
   ['webhooks.create', 'Miosa.Webhooks.create/2', ['webhooks'], 'create', null, [], true, 'model', 'Webhook'],
   ['webhooks.get', 'Miosa.Webhooks.get/2', ['webhooks'], 'get', null, ['id'], false, 'model', 'Webhook'],
   ['webhooks.list', 'Miosa.Webhooks.list/1', ['webhooks'], 'list', 'iter', [], true, 'page', 'Webhook'],
   ['webhooks.update', 'Miosa.Webhooks.update/3', ['webhooks'], 'update', null, ['id'], true, 'model', 'Webhook'],
   ['webhooks.delete', 'Miosa.Webhooks.delete/2', ['webhooks'], 'delete', null, ['id'], false, 'model', 'Deleted'],
   ['webhooks.test', 'Miosa.Webhooks.test/2', ['webhooks'], 'test', null, ['id'], false, 'model', 'WebhookDelivery'],
+  ['webhooks.deliveries', '', ['webhooks'], 'deliveries', 'deliveriesIter', ['id'], true, 'page', 'WebhookDelivery'],
   ['usage.get', 'Miosa.Usage.get/2', ['usage'], 'get', null, [], true, 'model', 'UsageReport'],
   ['usage.current', 'Miosa.Usage.current/1', ['usage'], 'current', null, [], false, 'model', 'UsageSummary'],
   ['usage.sessions', 'Miosa.Usage.sessions/2', ['usage'], 'sessions', 'sessionsIter', [], true, 'page', 'UsageSession'],
@@ -1373,17 +1848,28 @@ const OPERATIONS = Object.freeze([
   ['deployments.delete', 'Miosa.Deployments.delete/2', ['deployments'], 'delete', null, ['id'], false, 'model', 'Deleted'],
   ['deployments.publish', 'Miosa.Deployments.publish/2', ['deployments'], 'publish', null, ['id'], true, 'model', 'Publication'],
   ['deployments.rollback', 'Miosa.Deployments.rollback/3', ['deployments'], 'rollback', null, ['id'], true, 'model', 'Deployment'],
+  ['deployments.list_versions', '', ['deployments'], 'listVersions', 'iterVersions', ['id'], true, 'page', 'DeploymentVersion'],
+  ['deployments.get_version', '', ['deployments'], 'getVersion', null, ['id', 'version_id'], false, 'model', 'DeploymentVersion'],
+  ['deployments.promote_version', '', ['deployments'], 'promoteVersion', null, ['id', 'version_id'], true, 'model', 'DeploymentVersion'],
+  ['deployments.list_builds', '', ['deployments'], 'listBuilds', null, ['id'], false, 'list', 'DeploymentBuild'],
+  ['deployments.get_build', '', ['deployments'], 'getBuild', null, ['id', 'build_id'], false, 'model', 'DeploymentBuild'],
+  ['deployments.add_domain', '', ['deployments'], 'addDomain', null, ['id', 'domain'], true, 'model', 'DeploymentDomain'],
+  ['deployments.verify_domain', '', ['deployments'], 'verifyDomain', null, ['id', 'domain_id'], false, 'model', 'DeploymentDomain'],
   ['databases.create', 'Miosa.Databases.create/2', ['databases'], 'create', null, [], true, 'model', 'Database'],
   ['databases.get', 'Miosa.Databases.get/2', ['databases'], 'get', null, ['id'], false, 'model', 'Database'],
   ['databases.list', 'Miosa.Databases.list/1', ['databases'], 'list', 'iter', [], true, 'page', 'Database'],
   ['databases.update', 'Miosa.Databases.update/3', ['databases'], 'update', null, ['id'], true, 'model', 'Database'],
   ['databases.delete', 'Miosa.Databases.delete/2', ['databases'], 'delete', null, ['id'], false, 'model', 'Deleted'],
   ['databases.credentials', 'Miosa.Databases.credentials/2', ['databases'], 'credentials', null, ['id'], false, 'model', 'DatabaseCredentials'],
+  ['databases.start', '', ['databases'], 'start', null, ['id'], true, 'model', 'Database'],
+  ['databases.logs', '', ['databases'], 'logs', null, ['id'], true, 'model', 'LogLines'],
   ['storage.create_bucket', 'Miosa.Storage.create_bucket/2', ['storage'], 'createBucket', null, [], true, 'model', 'Bucket'],
   ['storage.list_buckets', 'Miosa.Storage.list_buckets/1', ['storage'], 'listBuckets', null, [], false, 'list', 'Bucket'],
   ['storage.upload_object', 'Miosa.Storage.upload_object/4', ['storage'], 'uploadObject', null, ['bucket_id', 'key', 'content'], true, 'model', 'StoredObject'],
   ['storage.download_object', 'Miosa.Storage.download_object/3', ['storage'], 'downloadObject', null, ['bucket_id', 'key'], false, 'bytes', null],
   ['storage.signed_url', 'Miosa.Storage.signed_url/4', ['storage'], 'signedUrl', null, ['bucket_id', 'key'], true, 'model', 'SignedUrl'],
+  ['storage.list_objects', '', ['storage'], 'listObjects', 'iterObjects', ['bucket_id'], true, 'page', 'StoredObject'],
+  ['storage.delete_object', '', ['storage'], 'deleteObject', null, ['bucket_id', 'key'], false, 'model', 'Deleted'],
   ['volumes.create', 'Miosa.Volumes.create/2', ['volumes'], 'create', null, [], true, 'model', 'Volume'],
   ['volumes.get', 'Miosa.Volumes.get/2', ['volumes'], 'get', null, ['id'], false, 'model', 'Volume'],
   ['volumes.list', 'Miosa.Volumes.list/1', ['volumes'], 'list', 'iter', [], true, 'page', 'Volume'],
@@ -1398,15 +1884,18 @@ const OPERATIONS = Object.freeze([
   ['command_center.get_session', 'Miosa.CommandCenter.get_session/2', ['commandCenter'], 'getSession', null, ['session_id'], false, 'model', 'AgentSession'],
   ['command_center.list_sessions', 'Miosa.CommandCenter.list_sessions/1', ['commandCenter'], 'listSessions', 'iterSessions', [], true, 'page', 'AgentSession'],
   ['command_center.cancel_session', 'Miosa.CommandCenter.cancel_session/2', ['commandCenter'], 'cancelSession', null, ['session_id'], false, 'model', 'AgentSession'],
+  ['command_center.events', '', ['commandCenter'], 'events', null, [], false, 'events', null],
   ['workspace_members.list', 'Miosa.WorkspaceMembers.list/2', ['workspaceMembers'], 'list', null, ['workspace_id'], false, 'list', 'Member'],
   ['workspace_members.get', 'Miosa.WorkspaceMembers.get/3', ['workspaceMembers'], 'get', null, ['workspace_id', 'user_id'], false, 'model', 'Member'],
   ['workspace_members.update', 'Miosa.WorkspaceMembers.update/4', ['workspaceMembers'], 'update', null, ['workspace_id', 'user_id', 'role'], false, 'model', 'Member'],
   ['workspace_members.remove', 'Miosa.WorkspaceMembers.remove/3', ['workspaceMembers'], 'remove', null, ['workspace_id', 'user_id'], false, 'model', 'Deleted'],
+  ['workspace_members.add', '', ['workspaceMembers'], 'add', null, ['workspace_id', 'user_id'], true, 'model', 'Member'],
   ['workspace_invites.create', 'Miosa.WorkspaceInvites.create/3', ['workspaceInvites'], 'create', null, ['workspace_id'], true, 'model', 'Invite'],
   ['workspace_invites.list', 'Miosa.WorkspaceInvites.list/2', ['workspaceInvites'], 'list', null, ['workspace_id'], false, 'list', 'Invite'],
   ['workspace_invites.get', 'Miosa.WorkspaceInvites.get/3', ['workspaceInvites'], 'get', null, ['workspace_id', 'invite_id'], false, 'model', 'Invite'],
   ['workspace_invites.cancel', 'Miosa.WorkspaceInvites.cancel/3', ['workspaceInvites'], 'cancel', null, ['workspace_id', 'invite_id'], false, 'model', 'Deleted'],
   ['workspace_invites.accept', 'Miosa.WorkspaceInvites.accept/2', ['workspaceInvites'], 'accept', null, ['token'], false, 'model', 'InviteAcceptance'],
+  ['workspace_invites.preview', '', ['workspaceInvites'], 'preview', null, ['token'], false, 'model', 'InvitePreview'],
   ['org_invites.create', 'Miosa.OrgInvites.create/2', ['orgInvites'], 'create', null, ['tenant_id'], true, 'model', 'Invite'],
   ['org_invites.list', 'Miosa.OrgInvites.list/1', ['orgInvites'], 'list', null, ['tenant_id'], false, 'list', 'Invite'],
   ['org_invites.get', 'Miosa.OrgInvites.get/2', ['orgInvites'], 'get', null, ['token'], false, 'model', 'InvitePreview'],
@@ -1418,7 +1907,20 @@ const OPERATIONS = Object.freeze([
   ['admin.tenants.unsuspend', 'Miosa.Admin.Tenants.unsuspend/2', ['admin', 'tenants'], 'unsuspend', null, ['tenant_id'], false, 'model', 'Tenant'],
   ['credits.balance', 'Miosa.Credits.balance/1', ['credits'], 'balance', null, [], false, 'model', 'CreditBalance'],
   ['credits.history', 'Miosa.Credits.history/2', ['credits'], 'history', null, [], true, 'list', 'CreditTransaction'],
+  ['credits.usage', '', ['credits'], 'usage', null, [], true, 'model', 'CreditUsage'],
   ['exec.run', '', ['exec'], 'run', null, ['id'], true, 'model', 'ExecResult'],
+  ['exec.bash', '', ['exec'], 'bash', null, ['id', 'command'], true, 'model', 'ExecResult'],
+  ['exec.python', '', ['exec'], 'python', null, ['id', 'code'], true, 'model', 'ExecResult'],
+  ['templates.catalog', '', ['templates'], 'catalog', null, [], false, 'list', 'CatalogTemplate'],
+  ['files.upload', '', ['files'], 'upload', null, ['id', 'local_path', 'path'], true, 'model', 'FileWritten'],
+  ['files.write', '', ['files'], 'write', null, ['id', 'path', 'content'], true, 'model', 'FileWritten'],
+  ['files.download', '', ['files'], 'download', null, ['id', 'path'], false, 'bytes', null],
+  ['files.list', '', ['files'], 'list', null, ['id'], true, 'list', 'FileEntry'],
+  ['files.export', '', ['files'], 'export', null, ['id', 'path'], false, 'model', 'FileExport'],
+  ['files.delete', '', ['files'], 'delete', null, ['id', 'path'], true, 'model', 'Deleted'],
+  ['events.stream', '', ['events'], 'stream', null, [], true, 'events', null],
+  ['checkpoints.restore_stream', '', ['checkpoints'], 'restoreStream', null, ['id', 'snapshot_id'], false, 'events', null],
+  ['snapshots_standalone.list', '', ['snapshotsStandalone'], 'list', null, [], true, 'list', 'Snapshot'],
 ].map(([name, seed, namespace, method, iter, positional, params, returns, model]) =>
   Object.freeze({ name, seed, namespace, method, iter, positional, params, returns, model })))
 

@@ -3322,6 +3322,1092 @@ impl fmt::Debug for CreditTransaction {
     }
 }
 
+/// Metered usage of one sandbox.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxUsage {
+    /// Sandbox id.
+    pub sandbox_id: String,
+    /// Lifecycle state when measured.
+    pub state: Option<String>,
+    /// Seconds the sandbox has run.
+    pub runtime_sec: Option<i64>,
+    /// Provisioned vCPU time, in vCPU-milliseconds.
+    pub provisioned_vcpu_ms: Option<i64>,
+    /// Provisioned memory, in MiB-milliseconds.
+    pub provisioned_memory_mb_ms: Option<i64>,
+    /// Times the sandbox was created or restored.
+    pub creation_count: Option<i64>,
+    /// CPU time actually used, in milliseconds, when measured.
+    pub active_cpu_ms: Option<i64>,
+    /// Bytes received, when measured.
+    pub network_ingress_bytes: Option<i64>,
+    /// Bytes sent, when measured.
+    pub network_egress_bytes: Option<i64>,
+    /// Per metric, whether it was measured. A JSON object, as text.
+    pub measurement_status: Option<String>,
+    /// Estimated cost so far, in cents.
+    pub estimated_cost_cents: Option<i64>,
+    /// Lifetime limit in seconds.
+    pub timeout_sec: Option<i64>,
+    /// Milliseconds left before the deadline.
+    pub timeout_remaining_ms: Option<i64>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::SandboxUsage> for SandboxUsage {
+    fn from(m: mcore::models::SandboxUsage) -> Self {
+        Self {
+            sandbox_id: m.sandbox_id,
+            state: m.state,
+            runtime_sec: m.runtime_sec,
+            provisioned_vcpu_ms: m.provisioned_vcpu_ms,
+            provisioned_memory_mb_ms: m.provisioned_memory_mb_ms,
+            creation_count: m.creation_count,
+            active_cpu_ms: m.active_cpu_ms,
+            network_ingress_bytes: m.network_ingress_bytes,
+            network_egress_bytes: m.network_egress_bytes,
+            measurement_status: m.measurement_status.map(convert::object_text),
+            estimated_cost_cents: m.estimated_cost_cents,
+            timeout_sec: m.timeout_sec,
+            timeout_remaining_ms: m.timeout_remaining_ms,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for SandboxUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxUsage");
+        let v = &self.sandbox_id;
+        s.field("sandbox_id", v);
+        if let Some(v) = &self.state {
+            s.field("state", v);
+        }
+        if let Some(v) = &self.runtime_sec {
+            s.field("runtime_sec", v);
+        }
+        if let Some(v) = &self.provisioned_vcpu_ms {
+            s.field("provisioned_vcpu_ms", v);
+        }
+        if let Some(v) = &self.provisioned_memory_mb_ms {
+            s.field("provisioned_memory_mb_ms", v);
+        }
+        if let Some(v) = &self.creation_count {
+            s.field("creation_count", v);
+        }
+        if let Some(v) = &self.active_cpu_ms {
+            s.field("active_cpu_ms", v);
+        }
+        if let Some(v) = &self.network_ingress_bytes {
+            s.field("network_ingress_bytes", v);
+        }
+        if let Some(v) = &self.network_egress_bytes {
+            s.field("network_egress_bytes", v);
+        }
+        if let Some(v) = &self.measurement_status {
+            s.field("measurement_status", v);
+        }
+        if let Some(v) = &self.estimated_cost_cents {
+            s.field("estimated_cost_cents", v);
+        }
+        if let Some(v) = &self.timeout_sec {
+            s.field("timeout_sec", v);
+        }
+        if let Some(v) = &self.timeout_remaining_ms {
+            s.field("timeout_remaining_ms", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Whether a sandbox can run commands, with the state of each platform component.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct Readiness {
+    /// Whether commands can run now.
+    pub ready: bool,
+    /// Readiness status, `ready` once ready.
+    pub status: Option<String>,
+    /// Lifecycle state of the sandbox.
+    pub state: Option<String>,
+    /// `components`: each platform component with its status. A JSON object, as text.
+    pub readiness: Option<String>,
+    /// When the sandbox became ready.
+    pub ready_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::Readiness> for Readiness {
+    fn from(m: mcore::models::Readiness) -> Self {
+        Self {
+            ready: m.ready,
+            status: m.status,
+            state: m.state,
+            readiness: m.readiness.map(convert::object_text),
+            ready_at: m.ready_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Readiness");
+        let v = &self.ready;
+        s.field("ready", v);
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.state {
+            s.field("state", v);
+        }
+        if let Some(v) = &self.readiness {
+            s.field("readiness", v);
+        }
+        if let Some(v) = &self.ready_at {
+            s.field("ready_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// What a path of a sandbox is.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FileStat {
+    /// Absolute path.
+    pub path: String,
+    /// Whether the path exists.
+    pub exists: Option<bool>,
+    /// Kind of entry.
+    pub r#type: Option<String>,
+    /// Whether it is a directory.
+    pub is_dir: Option<bool>,
+    /// Size in bytes.
+    pub size: Option<i64>,
+    /// Permission bits, octal text.
+    pub mode: Option<String>,
+    /// Last modification time.
+    pub modified_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::FileStat> for FileStat {
+    fn from(m: mcore::models::FileStat) -> Self {
+        Self {
+            path: m.path,
+            exists: m.exists,
+            r#type: m.r#type,
+            is_dir: m.is_dir,
+            size: m.size,
+            mode: m.mode,
+            modified_at: m.modified_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for FileStat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileStat");
+        let v = &self.path;
+        s.field("path", v);
+        if let Some(v) = &self.exists {
+            s.field("exists", v);
+        }
+        if let Some(v) = &self.r#type {
+            s.field("type", v);
+        }
+        if let Some(v) = &self.is_dir {
+            s.field("is_dir", v);
+        }
+        if let Some(v) = &self.size {
+            s.field("size", v);
+        }
+        if let Some(v) = &self.mode {
+            s.field("mode", v);
+        }
+        if let Some(v) = &self.modified_at {
+            s.field("modified_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The outcome of checking a template build spec.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct TemplateValidation {
+    /// Whether the spec can be built.
+    pub valid: bool,
+    /// Problems found, each with a field and a message. A JSON array, as text.
+    pub errors: Option<String>,
+    /// The spec as the platform normalised it. A JSON object, as text.
+    pub build_spec: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::TemplateValidation> for TemplateValidation {
+    fn from(m: mcore::models::TemplateValidation) -> Self {
+        Self {
+            valid: m.valid,
+            errors: m.errors.map(convert::array_text),
+            build_spec: m.build_spec.map(convert::object_text),
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for TemplateValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("TemplateValidation");
+        let v = &self.valid;
+        s.field("valid", v);
+        if let Some(v) = &self.errors {
+            s.field("errors", v);
+        }
+        if let Some(v) = &self.build_spec {
+            s.field("build_spec", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// One build of a sandbox template.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct TemplateBuild {
+    /// Build id.
+    pub id: String,
+    /// Template id.
+    pub template_id: Option<String>,
+    /// Build status.
+    pub status: String,
+    /// The spec this build used. A JSON object, as text.
+    pub build_spec: Option<String>,
+    /// Build log lines so far.
+    pub logs: Option<Vec<String>>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// When the build ended.
+    pub finished_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::TemplateBuild> for TemplateBuild {
+    fn from(m: mcore::models::TemplateBuild) -> Self {
+        Self {
+            id: m.id,
+            template_id: m.template_id,
+            status: m.status,
+            build_spec: m.build_spec.map(convert::object_text),
+            logs: m.logs,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for TemplateBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("TemplateBuild");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.template_id {
+            s.field("template_id", v);
+        }
+        let v = &self.status;
+        s.field("status", v);
+        if let Some(v) = &self.build_spec {
+            s.field("build_spec", v);
+        }
+        if let Some(v) = &self.logs {
+            s.field("logs", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.finished_at {
+            s.field("finished_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A template of the platform catalog.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CatalogTemplate {
+    /// Template id.
+    pub id: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// What the template creates.
+    pub product: Option<String>,
+    /// Size used when none is given.
+    pub default_size: Option<String>,
+    /// Sizes the template supports.
+    pub sizes: Option<Vec<String>>,
+    /// Description.
+    pub description: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::CatalogTemplate> for CatalogTemplate {
+    fn from(m: mcore::models::CatalogTemplate) -> Self {
+        Self {
+            id: m.id,
+            name: m.name,
+            product: m.product,
+            default_size: m.default_size,
+            sizes: m.sizes,
+            description: m.description,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for CatalogTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CatalogTemplate");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.name {
+            s.field("name", v);
+        }
+        if let Some(v) = &self.product {
+            s.field("product", v);
+        }
+        if let Some(v) = &self.default_size {
+            s.field("default_size", v);
+        }
+        if let Some(v) = &self.sizes {
+            s.field("sizes", v);
+        }
+        if let Some(v) = &self.description {
+            s.field("description", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The desktop viewer password of a computer; the plaintext only right after a rotation.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ViewerPassword {
+    /// Whether a password is set.
+    pub viewer_password_set: Option<bool>,
+    /// When it was set.
+    pub viewer_password_set_at: Option<String>,
+    /// The new password, returned once by a rotation.
+    pub viewer_password: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ViewerPassword> for ViewerPassword {
+    fn from(m: mcore::models::ViewerPassword) -> Self {
+        Self {
+            viewer_password_set: m.viewer_password_set,
+            viewer_password_set_at: m.viewer_password_set_at,
+            viewer_password: m.viewer_password,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ViewerPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ViewerPassword");
+        if let Some(v) = &self.viewer_password_set {
+            s.field("viewer_password_set", v);
+        }
+        if let Some(v) = &self.viewer_password_set_at {
+            s.field("viewer_password_set_at", v);
+        }
+        if self.viewer_password.is_some() {
+            s.field("viewer_password", &convert::Redacted);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Connection details of a computer's VNC server.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct VncCredentials {
+    /// Host name.
+    pub host: String,
+    /// TCP port.
+    pub port: i64,
+    /// User name, when the server asks for one.
+    pub username: Option<String>,
+    /// VNC password.
+    pub password: Option<String>,
+    /// `vnc://` or web viewer URL.
+    pub url: Option<String>,
+    /// When the credentials stop working.
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::VncCredentials> for VncCredentials {
+    fn from(m: mcore::models::VncCredentials) -> Self {
+        Self {
+            host: m.host,
+            port: m.port,
+            username: m.username,
+            password: m.password,
+            url: m.url,
+            expires_at: m.expires_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for VncCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("VncCredentials");
+        let v = &self.host;
+        s.field("host", v);
+        let v = &self.port;
+        s.field("port", v);
+        if let Some(v) = &self.username {
+            s.field("username", v);
+        }
+        if self.password.is_some() {
+            s.field("password", &convert::Redacted);
+        }
+        if let Some(v) = &self.url {
+            s.field("url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// An application installed on a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerApp {
+    /// Application name, as `desktop.launch` takes it.
+    pub name: String,
+    /// Human-readable title.
+    pub title: Option<String>,
+    /// Whether it is running now.
+    pub running: Option<bool>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ComputerApp> for ComputerApp {
+    fn from(m: mcore::models::ComputerApp) -> Self {
+        Self {
+            name: m.name,
+            title: m.title,
+            running: m.running,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ComputerApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerApp");
+        let v = &self.name;
+        s.field("name", v);
+        if let Some(v) = &self.title {
+            s.field("title", v);
+        }
+        if let Some(v) = &self.running {
+            s.field("running", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A named public URL of a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerUrl {
+    /// What the URL serves, e.g. `desktop`.
+    pub name: String,
+    /// The URL.
+    pub url: String,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::ComputerUrl> for ComputerUrl {
+    fn from(m: mcore::models::ComputerUrl) -> Self {
+        Self {
+            name: m.name,
+            url: m.url,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for ComputerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerUrl");
+        let v = &self.name;
+        s.field("name", v);
+        let v = &self.url;
+        s.field("url", &mcore::models::without_query(v));
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A short-lived token for a computer's pixel stream.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct StreamToken {
+    /// The token.
+    pub token: String,
+    /// Stream URL carrying the token.
+    pub url: Option<String>,
+    /// When the token stops working.
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::StreamToken> for StreamToken {
+    fn from(m: mcore::models::StreamToken) -> Self {
+        Self {
+            token: m.token,
+            url: m.url,
+            expires_at: m.expires_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for StreamToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("StreamToken");
+        s.field("token", &convert::Redacted);
+        if let Some(v) = &self.url {
+            s.field("url", &mcore::models::without_query(v));
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// The public URLs of a computer, computed locally.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct PreviewUrl {
+    /// URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
+    pub url: String,
+    /// The computer's own URL: `https://{slug}.sandbox.{domain}`.
+    pub public_url: String,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::PreviewUrl> for PreviewUrl {
+    fn from(m: mcore::models::PreviewUrl) -> Self {
+        Self {
+            url: m.url,
+            public_url: m.public_url,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for PreviewUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PreviewUrl");
+        let v = &self.url;
+        s.field("url", v);
+        let v = &self.public_url;
+        s.field("public_url", v);
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Recent log lines of a computer or database.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct LogLines {
+    /// Lines, oldest first.
+    pub lines: Vec<String>,
+    /// Time of the first line asked for.
+    pub since: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::LogLines> for LogLines {
+    fn from(m: mcore::models::LogLines) -> Self {
+        Self {
+            lines: m.lines,
+            since: m.since,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for LogLines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("LogLines");
+        let v = &self.lines;
+        s.field("lines", v);
+        if let Some(v) = &self.since {
+            s.field("since", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A short-lived download URL for a file of a computer.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FileExport {
+    /// Download URL; its query carries the token.
+    pub url: String,
+    /// When the URL stops working.
+    pub expires_at: Option<String>,
+    /// Exported path.
+    pub path: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::FileExport> for FileExport {
+    fn from(m: mcore::models::FileExport) -> Self {
+        Self {
+            url: m.url,
+            expires_at: m.expires_at,
+            path: m.path,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for FileExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileExport");
+        let v = &self.url;
+        s.field("url", &mcore::models::without_query(v));
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if let Some(v) = &self.path {
+            s.field("path", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// An open window of a desktop.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DesktopWindow {
+    /// Window id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+    pub id: String,
+    /// Title.
+    pub title: Option<String>,
+    /// Application.
+    pub app: Option<String>,
+    /// Left edge, in pixels.
+    pub x: Option<i64>,
+    /// Top edge, in pixels.
+    pub y: Option<i64>,
+    /// Width, in pixels.
+    pub width: Option<i64>,
+    /// Height, in pixels.
+    pub height: Option<i64>,
+    /// Whether it has the focus.
+    pub focused: Option<bool>,
+    /// The same, as some routes name it.
+    pub is_focused: Option<bool>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::DesktopWindow> for DesktopWindow {
+    fn from(m: mcore::models::DesktopWindow) -> Self {
+        Self {
+            id: convert::value_text(m.id),
+            title: m.title,
+            app: m.app,
+            x: m.x,
+            y: m.y,
+            width: m.width,
+            height: m.height,
+            focused: m.focused,
+            is_focused: m.is_focused,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for DesktopWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DesktopWindow");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.title {
+            s.field("title", v);
+        }
+        if let Some(v) = &self.app {
+            s.field("app", v);
+        }
+        if let Some(v) = &self.x {
+            s.field("x", v);
+        }
+        if let Some(v) = &self.y {
+            s.field("y", v);
+        }
+        if let Some(v) = &self.width {
+            s.field("width", v);
+        }
+        if let Some(v) = &self.height {
+            s.field("height", v);
+        }
+        if let Some(v) = &self.focused {
+            s.field("focused", v);
+        }
+        if let Some(v) = &self.is_focused {
+            s.field("is_focused", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Where the mouse pointer is.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CursorPosition {
+    /// Horizontal position, in pixels.
+    pub x: i64,
+    /// Vertical position, in pixels.
+    pub y: i64,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::CursorPosition> for CursorPosition {
+    fn from(m: mcore::models::CursorPosition) -> Self {
+        Self {
+            x: m.x,
+            y: m.y,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for CursorPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CursorPosition");
+        let v = &self.x;
+        s.field("x", v);
+        let v = &self.y;
+        s.field("y", v);
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// One version of a deployment.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentVersion {
+    /// Version id.
+    pub id: String,
+    /// Deployment id.
+    pub deployment_id: Option<String>,
+    /// Version number, from 1.
+    pub number: Option<i64>,
+    /// Version status.
+    pub status: Option<String>,
+    /// What was deployed: static or service.
+    pub kind: Option<String>,
+    /// Environment it serves.
+    pub environment: Option<String>,
+    /// Whether it serves traffic now.
+    pub promoted: Option<bool>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::DeploymentVersion> for DeploymentVersion {
+    fn from(m: mcore::models::DeploymentVersion) -> Self {
+        Self {
+            id: m.id,
+            deployment_id: m.deployment_id,
+            number: m.number,
+            status: m.status,
+            kind: m.kind,
+            environment: m.environment,
+            promoted: m.promoted,
+            created_at: m.created_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for DeploymentVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentVersion");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.deployment_id {
+            s.field("deployment_id", v);
+        }
+        if let Some(v) = &self.number {
+            s.field("number", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.kind {
+            s.field("kind", v);
+        }
+        if let Some(v) = &self.environment {
+            s.field("environment", v);
+        }
+        if let Some(v) = &self.promoted {
+            s.field("promoted", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// One build of a deployment.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentBuild {
+    /// Build id.
+    pub id: String,
+    /// Deployment id.
+    pub deployment_id: Option<String>,
+    /// Version the build produced.
+    pub version_id: Option<String>,
+    /// Build status.
+    pub status: Option<String>,
+    /// Build log lines.
+    pub logs: Option<Vec<String>>,
+    /// Creation time.
+    pub created_at: Option<String>,
+    /// When the build ended.
+    pub finished_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::DeploymentBuild> for DeploymentBuild {
+    fn from(m: mcore::models::DeploymentBuild) -> Self {
+        Self {
+            id: m.id,
+            deployment_id: m.deployment_id,
+            version_id: m.version_id,
+            status: m.status,
+            logs: m.logs,
+            created_at: m.created_at,
+            finished_at: m.finished_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for DeploymentBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentBuild");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.deployment_id {
+            s.field("deployment_id", v);
+        }
+        if let Some(v) = &self.version_id {
+            s.field("version_id", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.logs {
+            s.field("logs", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.finished_at {
+            s.field("finished_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// A custom domain of a deployment.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentDomain {
+    /// Domain id.
+    pub id: String,
+    /// Domain name.
+    pub domain: String,
+    /// Verification status.
+    pub status: Option<String>,
+    /// `none`, `www_to_apex` or `apex_to_www`.
+    pub redirect_policy: Option<String>,
+    /// Records to create: type, name, value. A JSON array, as text.
+    pub dns_records: Option<String>,
+    /// When it was verified.
+    pub verified_at: Option<String>,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::DeploymentDomain> for DeploymentDomain {
+    fn from(m: mcore::models::DeploymentDomain) -> Self {
+        Self {
+            id: m.id,
+            domain: m.domain,
+            status: m.status,
+            redirect_policy: m.redirect_policy,
+            dns_records: m.dns_records.map(convert::array_text),
+            verified_at: m.verified_at,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for DeploymentDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentDomain");
+        let v = &self.id;
+        s.field("id", v);
+        let v = &self.domain;
+        s.field("domain", v);
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.redirect_policy {
+            s.field("redirect_policy", v);
+        }
+        if let Some(v) = &self.dns_records {
+            s.field("dns_records", v);
+        }
+        if let Some(v) = &self.verified_at {
+            s.field("verified_at", v);
+        }
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
+/// Credits spent over a period.
+#[derive(Clone, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CreditUsage {
+    /// Start of the period.
+    pub period_start: Option<String>,
+    /// End of the period.
+    pub period_end: Option<String>,
+    /// Credits spent on sandboxes and computers.
+    pub compute_credits: Option<f64>,
+    /// Credits spent on AI calls.
+    pub ai_credits: Option<f64>,
+    /// All credits spent.
+    pub total_credits: f64,
+    /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
+    pub extra: String,
+}
+
+impl From<mcore::models::CreditUsage> for CreditUsage {
+    fn from(m: mcore::models::CreditUsage) -> Self {
+        Self {
+            period_start: m.period_start,
+            period_end: m.period_end,
+            compute_credits: m.compute_credits,
+            ai_credits: m.ai_credits,
+            total_credits: m.total_credits,
+            extra: convert::extra_text(m.extra),
+        }
+    }
+}
+
+/// Secrets and URL tokens are never printed: `toString()`/`description` hide them.
+impl fmt::Debug for CreditUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CreditUsage");
+        if let Some(v) = &self.period_start {
+            s.field("period_start", v);
+        }
+        if let Some(v) = &self.period_end {
+            s.field("period_end", v);
+        }
+        if let Some(v) = &self.compute_credits {
+            s.field("compute_credits", v);
+        }
+        if let Some(v) = &self.ai_credits {
+            s.field("ai_credits", v);
+        }
+        let v = &self.total_credits;
+        s.field("total_credits", v);
+        s.field("extra", &convert::ExtraKeys(&self.extra));
+        s.finish()
+    }
+}
+
 /// One page of a cursor-paginated list of `Webhook` items.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct WebhookPage {
@@ -3366,6 +4452,60 @@ impl WebhookPager {
             .next_page()
             .await?
             .map(WebhookPage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
+/// One page of a cursor-paginated list of `WebhookDelivery` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WebhookDeliveryPage {
+    /// The items of this page.
+    pub items: Vec<WebhookDelivery>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl WebhookDeliveryPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::WebhookDelivery, WebhookDelivery>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`WebhookDelivery` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct WebhookDeliveryPager(PagerCell);
+
+#[uniffi::export]
+impl WebhookDeliveryPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<WebhookDelivery>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::WebhookDelivery, WebhookDelivery>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<WebhookDeliveryPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(WebhookDeliveryPage::from_core)
             .transpose()
     }
 
@@ -3592,6 +4732,60 @@ impl DeploymentPager {
     }
 }
 
+/// One page of a cursor-paginated list of `DeploymentVersion` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DeploymentVersionPage {
+    /// The items of this page.
+    pub items: Vec<DeploymentVersion>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl DeploymentVersionPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::DeploymentVersion, DeploymentVersion>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`DeploymentVersion` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct DeploymentVersionPager(PagerCell);
+
+#[uniffi::export]
+impl DeploymentVersionPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<DeploymentVersion>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::DeploymentVersion, DeploymentVersion>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<DeploymentVersionPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(DeploymentVersionPage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
 /// One page of a cursor-paginated list of `Database` items.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct DatabasePage {
@@ -3636,6 +4830,60 @@ impl DatabasePager {
             .next_page()
             .await?
             .map(DatabasePage::from_core)
+            .transpose()
+    }
+
+    /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+    /// Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+    pub fn close(&self) {
+        self.0.close();
+    }
+}
+
+/// One page of a cursor-paginated list of `StoredObject` items.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct StoredObjectPage {
+    /// The items of this page.
+    pub items: Vec<StoredObject>,
+    /// The cursor of the next page; null/nil on the last one.
+    pub next_cursor: Option<String>,
+}
+
+impl StoredObjectPage {
+    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+        Ok(Self {
+            items: page
+                .items
+                .into_iter()
+                .map(convert::model::<mcore::models::StoredObject, StoredObject>)
+                .collect::<Result<_, _>>()?,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// Every item of a paginated list (`StoredObject` items), fetching the next page only when
+/// the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+#[derive(Debug, uniffi::Object)]
+pub struct StoredObjectPager(PagerCell);
+
+#[uniffi::export]
+impl StoredObjectPager {
+    /// The next item, or null/nil after the last one.
+    pub async fn next(&self) -> Result<Option<StoredObject>, MiosaError> {
+        self.0
+            .next()
+            .await?
+            .map(convert::model::<mcore::models::StoredObject, StoredObject>)
+            .transpose()
+    }
+
+    /// The next whole page of the walk, or null/nil after the last one.
+    pub async fn next_page(&self) -> Result<Option<StoredObjectPage>, MiosaError> {
+        self.0
+            .next_page()
+            .await?
+            .map(StoredObjectPage::from_core)
             .transpose()
     }
 
@@ -4326,6 +5574,167 @@ impl fmt::Debug for SandboxesWaitUntilReadyParams {
     }
 }
 
+/// Keyword parameters of `sandboxes.extend`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxesExtendParams {
+    /// `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+    #[uniffi(default = None)]
+    pub timeout_sec: Option<i64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxesExtendParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("timeout_sec", self.timeout_sec);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxesExtendParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxesExtendParams");
+        if let Some(v) = &self.timeout_sec {
+            s.field("timeout_sec", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `sandboxes.resume`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxesResumeParams {
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxesResumeParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxesResumeParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxesResumeParams");
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `sandboxes.deploy`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxesDeployParams {
+    /// `kind` (body). What to deploy: `auto` (default), `static` or `service`.
+    #[uniffi(default = None)]
+    pub kind: Option<String>,
+    /// `environment` (body). Target environment, `production` by default.
+    #[uniffi(default = None)]
+    pub environment: Option<String>,
+    /// `output_path` (body). Directory of built static files.
+    #[uniffi(default = None)]
+    pub output_path: Option<String>,
+    /// `build_command` (body). Shell command that builds the app.
+    #[uniffi(default = None)]
+    pub build_command: Option<String>,
+    /// `run_command` (body). Shell command that serves the app.
+    #[uniffi(default = None)]
+    pub run_command: Option<String>,
+    /// `port` (body). Port number inside the sandbox or computer.
+    #[uniffi(default = None)]
+    pub port: Option<i64>,
+    /// `health_check_path` (body). HTTP path probed before traffic is switched.
+    #[uniffi(default = None)]
+    pub health_check_path: Option<String>,
+    /// `deployment_type` (body). Deployment type the platform should create.
+    #[uniffi(default = None)]
+    pub deployment_type: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxesDeployParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("kind", self.kind);
+        p.put("environment", self.environment);
+        p.put("output_path", self.output_path);
+        p.put("build_command", self.build_command);
+        p.put("run_command", self.run_command);
+        p.put("port", self.port);
+        p.put("health_check_path", self.health_check_path);
+        p.put("deployment_type", self.deployment_type);
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxesDeployParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxesDeployParams");
+        if let Some(v) = &self.kind {
+            s.field("kind", v);
+        }
+        if let Some(v) = &self.environment {
+            s.field("environment", v);
+        }
+        if let Some(v) = &self.output_path {
+            s.field("output_path", v);
+        }
+        if let Some(v) = &self.build_command {
+            s.field("build_command", v);
+        }
+        if let Some(v) = &self.run_command {
+            s.field("run_command", v);
+        }
+        if let Some(v) = &self.port {
+            s.field("port", v);
+        }
+        if let Some(v) = &self.health_check_path {
+            s.field("health_check_path", v);
+        }
+        if let Some(v) = &self.deployment_type {
+            s.field("deployment_type", v);
+        }
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `sandbox.files.list`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -4675,6 +6084,62 @@ impl fmt::Debug for SandboxExecPythonParams {
         }
         if let Some(v) = &self.timeout {
             convert::debug_param(&mut s, "timeout", "timeout", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `sandbox.exec.stream`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxExecStreamParams {
+    /// `command` (body). Shell command line to run. Required.
+    #[uniffi(default = None)]
+    pub command: Option<String>,
+    /// `cwd` (body).
+    #[uniffi(default = None)]
+    pub cwd: Option<String>,
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
+    #[uniffi(default = None)]
+    pub env: Option<String>,
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[uniffi(default = None)]
+    pub timeout: Option<i64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxExecStreamParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("command", self.command);
+        p.put("cwd", self.cwd);
+        p.put_json("env", self.env)?;
+        p.put("timeout", self.timeout);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxExecStreamParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxExecStreamParams");
+        if let Some(v) = &self.command {
+            s.field("command", v);
+        }
+        if let Some(v) = &self.cwd {
+            s.field("cwd", v);
+        }
+        if let Some(v) = &self.env {
+            s.field("env", v);
+        }
+        if let Some(v) = &self.timeout {
+            s.field("timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5116,6 +6581,48 @@ impl fmt::Debug for SandboxTemplatesCreateParams {
         }
         if let Some(v) = &self.idempotency_key {
             convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `sandbox_templates.create_build`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxTemplatesCreateBuildParams {
+    /// `build_spec` (body). Overrides of the template's build spec for this build. A JSON object, as text.
+    #[uniffi(default = None)]
+    pub build_spec: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxTemplatesCreateBuildParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put_json("build_spec", self.build_spec)?;
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxTemplatesCreateBuildParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxTemplatesCreateBuildParams");
+        if let Some(v) = &self.build_spec {
+            s.field("build_spec", v);
+        }
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5621,6 +7128,181 @@ impl fmt::Debug for ComputerDestroyParams {
     }
 }
 
+/// Keyword parameters of `computer.wait_until_running`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerWaitUntilRunningParams {
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
+    #[uniffi(default = None)]
+    pub timeout: Option<f64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerWaitUntilRunningParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("timeout", self.timeout);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerWaitUntilRunningParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerWaitUntilRunningParams");
+        if let Some(v) = &self.timeout {
+            s.field("timeout", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.wait_until_stopped`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerWaitUntilStoppedParams {
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
+    #[uniffi(default = None)]
+    pub timeout: Option<f64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerWaitUntilStoppedParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("timeout", self.timeout);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerWaitUntilStoppedParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerWaitUntilStoppedParams");
+        if let Some(v) = &self.timeout {
+            s.field("timeout", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.screenshot_region`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerScreenshotRegionParams {
+    /// `x` (query). Left edge in the canonical 0-1000 space.
+    #[uniffi(default = None)]
+    pub x: Option<i64>,
+    /// `y` (query). Top edge in the canonical 0-1000 space.
+    #[uniffi(default = None)]
+    pub y: Option<i64>,
+    /// `width` (query). Width in the canonical 0-1000 space.
+    #[uniffi(default = None)]
+    pub width: Option<i64>,
+    /// `height` (query). Height in the canonical 0-1000 space.
+    #[uniffi(default = None)]
+    pub height: Option<i64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerScreenshotRegionParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("x", self.x);
+        p.put("y", self.y);
+        p.put("width", self.width);
+        p.put("height", self.height);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerScreenshotRegionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerScreenshotRegionParams");
+        if let Some(v) = &self.x {
+            s.field("x", v);
+        }
+        if let Some(v) = &self.y {
+            s.field("y", v);
+        }
+        if let Some(v) = &self.width {
+            s.field("width", v);
+        }
+        if let Some(v) = &self.height {
+            s.field("height", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.preview_url`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerPreviewUrlParams {
+    /// `path` (query). Path appended to the URL, starting with `/`.
+    #[uniffi(default = None)]
+    pub path: Option<String>,
+    /// `slug` (query). The computer's slug; its id when not given.
+    #[uniffi(default = None)]
+    pub slug: Option<String>,
+    /// `preview_domain` (query). Preview domain, `miosa.app` unless the tenant has its own.
+    #[uniffi(default = None)]
+    pub preview_domain: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerPreviewUrlParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("path", self.path);
+        p.put("slug", self.slug);
+        p.put("preview_domain", self.preview_domain);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerPreviewUrlParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerPreviewUrlParams");
+        if let Some(v) = &self.path {
+            s.field("path", v);
+        }
+        if let Some(v) = &self.slug {
+            s.field("slug", v);
+        }
+        if let Some(v) = &self.preview_domain {
+            s.field("preview_domain", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `computer.env.create`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -5795,6 +7477,153 @@ impl fmt::Debug for ComputerMetricsGetParams {
         let mut s = f.debug_struct("ComputerMetricsGetParams");
         if let Some(v) = &self.window {
             convert::debug_param(&mut s, "window", "window", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.terminal.create`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerTerminalCreateParams {
+    /// `cols` (body). Columns of the terminal.
+    #[uniffi(default = None)]
+    pub cols: Option<i64>,
+    /// `rows` (body). Rows of the terminal.
+    #[uniffi(default = None)]
+    pub rows: Option<i64>,
+    /// `shell` (body). Shell to run, `/bin/bash` by default.
+    #[uniffi(default = None)]
+    pub shell: Option<String>,
+    /// `cwd` (body). Working directory.
+    #[uniffi(default = None)]
+    pub cwd: Option<String>,
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
+    #[uniffi(default = None)]
+    pub env: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerTerminalCreateParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("cols", self.cols);
+        p.put("rows", self.rows);
+        p.put("shell", self.shell);
+        p.put("cwd", self.cwd);
+        p.put_json("env", self.env)?;
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerTerminalCreateParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerTerminalCreateParams");
+        if let Some(v) = &self.cols {
+            s.field("cols", v);
+        }
+        if let Some(v) = &self.rows {
+            s.field("rows", v);
+        }
+        if let Some(v) = &self.shell {
+            s.field("shell", v);
+        }
+        if let Some(v) = &self.cwd {
+            s.field("cwd", v);
+        }
+        if let Some(v) = &self.env {
+            s.field("env", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.terminal.resize`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerTerminalResizeParams {
+    /// `cols` (body). Columns of the terminal. Required.
+    #[uniffi(default = None)]
+    pub cols: Option<i64>,
+    /// `rows` (body). Rows of the terminal. Required.
+    #[uniffi(default = None)]
+    pub rows: Option<i64>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerTerminalResizeParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("cols", self.cols);
+        p.put("rows", self.rows);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerTerminalResizeParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerTerminalResizeParams");
+        if let Some(v) = &self.cols {
+            s.field("cols", v);
+        }
+        if let Some(v) = &self.rows {
+            s.field("rows", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `computer.logs.get`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ComputerLogsGetParams {
+    /// `lines` (query). How many of the last log lines to return.
+    #[uniffi(default = None)]
+    pub lines: Option<i64>,
+    /// `since` (query). Only lines after this ISO 8601 time.
+    #[uniffi(default = None)]
+    pub since: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ComputerLogsGetParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("lines", self.lines);
+        p.put("since", self.since);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ComputerLogsGetParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerLogsGetParams");
+        if let Some(v) = &self.lines {
+            s.field("lines", v);
+        }
+        if let Some(v) = &self.since {
+            s.field("since", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6264,6 +8093,48 @@ impl fmt::Debug for WebhooksUpdateParams {
         }
         if let Some(v) = &self.active {
             convert::debug_param(&mut s, "active", "active", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `webhooks.deliveries`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WebhooksDeliveriesParams {
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[uniffi(default = None)]
+    pub limit: Option<i64>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl WebhooksDeliveriesParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("limit", self.limit);
+        p.put("cursor", self.cursor);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for WebhooksDeliveriesParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WebhooksDeliveriesParams");
+        if let Some(v) = &self.limit {
+            s.field("limit", v);
+        }
+        if let Some(v) = &self.cursor {
+            s.field("cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7091,6 +8962,181 @@ impl fmt::Debug for DeploymentsRollbackParams {
     }
 }
 
+/// Keyword parameters of `deployments.list_versions`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentsListVersionsParams {
+    /// `state` (query). Only versions in this state.
+    #[uniffi(default = None)]
+    pub state: Option<String>,
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[uniffi(default = None)]
+    pub limit: Option<i64>,
+    /// `external_workspace_id` (query).
+    #[uniffi(default = None)]
+    pub external_workspace_id: Option<String>,
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
+    #[uniffi(default = None)]
+    pub external_user_id: Option<String>,
+    /// `external_project_id` (query).
+    #[uniffi(default = None)]
+    pub external_project_id: Option<String>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl DeploymentsListVersionsParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("state", self.state);
+        p.put("limit", self.limit);
+        p.put("external_workspace_id", self.external_workspace_id);
+        p.put("external_user_id", self.external_user_id);
+        p.put("external_project_id", self.external_project_id);
+        p.put("cursor", self.cursor);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for DeploymentsListVersionsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentsListVersionsParams");
+        if let Some(v) = &self.state {
+            s.field("state", v);
+        }
+        if let Some(v) = &self.limit {
+            s.field("limit", v);
+        }
+        if let Some(v) = &self.external_workspace_id {
+            s.field("external_workspace_id", v);
+        }
+        if let Some(v) = &self.external_user_id {
+            s.field("external_user_id", v);
+        }
+        if let Some(v) = &self.external_project_id {
+            s.field("external_project_id", v);
+        }
+        if let Some(v) = &self.cursor {
+            s.field("cursor", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `deployments.promote_version`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentsPromoteVersionParams {
+    /// `environment` (body). Environment to serve the version in, `production` by default.
+    #[uniffi(default = None)]
+    pub environment: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl DeploymentsPromoteVersionParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("environment", self.environment);
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for DeploymentsPromoteVersionParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentsPromoteVersionParams");
+        if let Some(v) = &self.environment {
+            s.field("environment", v);
+        }
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `deployments.add_domain`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DeploymentsAddDomainParams {
+    /// `redirect_policy` (body). `none`, `www_to_apex` or `apex_to_www`.
+    #[uniffi(default = None)]
+    pub redirect_policy: Option<String>,
+    /// `external_workspace_id` (body).
+    #[uniffi(default = None)]
+    pub external_workspace_id: Option<String>,
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
+    #[uniffi(default = None)]
+    pub external_user_id: Option<String>,
+    /// `external_project_id` (body).
+    #[uniffi(default = None)]
+    pub external_project_id: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl DeploymentsAddDomainParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("redirect_policy", self.redirect_policy);
+        p.put("external_workspace_id", self.external_workspace_id);
+        p.put("external_user_id", self.external_user_id);
+        p.put("external_project_id", self.external_project_id);
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for DeploymentsAddDomainParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentsAddDomainParams");
+        if let Some(v) = &self.redirect_policy {
+            s.field("redirect_policy", v);
+        }
+        if let Some(v) = &self.external_workspace_id {
+            s.field("external_workspace_id", v);
+        }
+        if let Some(v) = &self.external_user_id {
+            s.field("external_user_id", v);
+        }
+        if let Some(v) = &self.external_project_id {
+            s.field("external_project_id", v);
+        }
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `databases.create`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -7287,6 +9333,83 @@ impl fmt::Debug for DatabasesUpdateParams {
     }
 }
 
+/// Keyword parameters of `databases.start`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DatabasesStartParams {
+    /// `Idempotency-Key` (header).
+    #[uniffi(default = None)]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl DatabasesStartParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("idempotency_key", self.idempotency_key);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for DatabasesStartParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DatabasesStartParams");
+        if let Some(v) = &self.idempotency_key {
+            s.field("idempotency_key", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `databases.logs`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct DatabasesLogsParams {
+    /// `lines` (query). How many of the last log lines to return.
+    #[uniffi(default = None)]
+    pub lines: Option<i64>,
+    /// `since` (query). Only lines after this ISO 8601 time.
+    #[uniffi(default = None)]
+    pub since: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl DatabasesLogsParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("lines", self.lines);
+        p.put("since", self.since);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for DatabasesLogsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DatabasesLogsParams");
+        if let Some(v) = &self.lines {
+            s.field("lines", v);
+        }
+        if let Some(v) = &self.since {
+            s.field("since", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `storage.create_bucket`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -7419,6 +9542,55 @@ impl fmt::Debug for StorageSignedUrlParams {
         }
         if let Some(v) = &self.content_type {
             convert::debug_param(&mut s, "content_type", "contentType", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `storage.list_objects`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct StorageListObjectsParams {
+    /// `prefix` (query). Only keys that start with this text.
+    #[uniffi(default = None)]
+    pub prefix: Option<String>,
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[uniffi(default = None)]
+    pub limit: Option<i64>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[uniffi(default = None)]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl StorageListObjectsParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("prefix", self.prefix);
+        p.put("limit", self.limit);
+        p.put("cursor", self.cursor);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for StorageListObjectsParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("StorageListObjectsParams");
+        if let Some(v) = &self.prefix {
+            s.field("prefix", v);
+        }
+        if let Some(v) = &self.limit {
+            s.field("limit", v);
+        }
+        if let Some(v) = &self.cursor {
+            s.field("cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7770,6 +9942,41 @@ impl fmt::Debug for CommandCenterListSessionsParams {
     }
 }
 
+/// Keyword parameters of `workspace_members.add`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct WorkspaceMembersAddParams {
+    /// `role` (body). `member` (default), `admin` or `owner`.
+    #[uniffi(default = None)]
+    pub role: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl WorkspaceMembersAddParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("role", self.role);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for WorkspaceMembersAddParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("WorkspaceMembersAddParams");
+        if let Some(v) = &self.role {
+            s.field("role", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `workspace_invites.create`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -7987,6 +10194,55 @@ impl fmt::Debug for CreditsHistoryParams {
     }
 }
 
+/// Keyword parameters of `credits.usage`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct CreditsUsageParams {
+    /// `from` (query). Start of the period, ISO 8601 (sent as `from`).
+    #[uniffi(default = None)]
+    pub start: Option<String>,
+    /// `to` (query). End of the period, ISO 8601 (sent as `to`).
+    #[uniffi(default = None)]
+    pub end: Option<String>,
+    /// `period` (query). Named period such as `current_month`.
+    #[uniffi(default = None)]
+    pub period: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl CreditsUsageParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("start", self.start);
+        p.put("end", self.end);
+        p.put("period", self.period);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for CreditsUsageParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CreditsUsageParams");
+        if let Some(v) = &self.start {
+            s.field("start", v);
+        }
+        if let Some(v) = &self.end {
+            s.field("end", v);
+        }
+        if let Some(v) = &self.period {
+            s.field("period", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 /// Keyword parameters of `exec.run`; every field is optional.
 #[derive(Clone, Default, PartialEq, uniffi::Record)]
 #[uniffi::export(Debug)]
@@ -8035,6 +10291,321 @@ impl fmt::Debug for ExecRunParams {
         }
         if let Some(v) = &self.env {
             convert::debug_param(&mut s, "env", "env", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `exec.bash`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ExecBashParams {
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[uniffi(default = None)]
+    pub timeout: Option<i64>,
+    /// `working_dir` (body). Directory the command runs in.
+    #[uniffi(default = None)]
+    pub working_dir: Option<String>,
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
+    #[uniffi(default = None)]
+    pub env: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ExecBashParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("timeout", self.timeout);
+        p.put("working_dir", self.working_dir);
+        p.put_json("env", self.env)?;
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ExecBashParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ExecBashParams");
+        if let Some(v) = &self.timeout {
+            s.field("timeout", v);
+        }
+        if let Some(v) = &self.working_dir {
+            s.field("working_dir", v);
+        }
+        if let Some(v) = &self.env {
+            s.field("env", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `exec.python`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ExecPythonParams {
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[uniffi(default = None)]
+    pub timeout: Option<i64>,
+    /// `working_dir` (body). Directory the code runs in.
+    #[uniffi(default = None)]
+    pub working_dir: Option<String>,
+    /// `env` (body). Environment variables, name to value. A JSON object, as text.
+    #[uniffi(default = None)]
+    pub env: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ExecPythonParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("timeout", self.timeout);
+        p.put("working_dir", self.working_dir);
+        p.put_json("env", self.env)?;
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ExecPythonParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ExecPythonParams");
+        if let Some(v) = &self.timeout {
+            s.field("timeout", v);
+        }
+        if let Some(v) = &self.working_dir {
+            s.field("working_dir", v);
+        }
+        if let Some(v) = &self.env {
+            s.field("env", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `files.upload`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FilesUploadParams {
+    /// `create_dirs` (body). Create missing parent directories.
+    #[uniffi(default = None)]
+    pub create_dirs: Option<bool>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl FilesUploadParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("create_dirs", self.create_dirs);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for FilesUploadParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FilesUploadParams");
+        if let Some(v) = &self.create_dirs {
+            s.field("create_dirs", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `files.write`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FilesWriteParams {
+    /// `create_dirs` (body). Create missing parent directories.
+    #[uniffi(default = None)]
+    pub create_dirs: Option<bool>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl FilesWriteParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("create_dirs", self.create_dirs);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for FilesWriteParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FilesWriteParams");
+        if let Some(v) = &self.create_dirs {
+            s.field("create_dirs", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `files.list`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FilesListParams {
+    /// `path` (query). Directory to list, `/home/user` by default.
+    #[uniffi(default = None)]
+    pub path: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl FilesListParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("path", self.path);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for FilesListParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FilesListParams");
+        if let Some(v) = &self.path {
+            s.field("path", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `files.delete`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct FilesDeleteParams {
+    /// `recursive` (query). Remove a directory with its contents.
+    #[uniffi(default = None)]
+    pub recursive: Option<bool>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl FilesDeleteParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("recursive", self.recursive);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for FilesDeleteParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FilesDeleteParams");
+        if let Some(v) = &self.recursive {
+            s.field("recursive", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `events.stream`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct EventsStreamParams {
+    /// `types` (query). Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+    #[uniffi(default = None)]
+    pub types: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl EventsStreamParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("types", self.types);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for EventsStreamParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("EventsStreamParams");
+        if let Some(v) = &self.types {
+            s.field("types", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `snapshots_standalone.list`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SnapshotsStandaloneListParams {
+    /// `computer_id` (query). Only snapshots of this computer.
+    #[uniffi(default = None)]
+    pub computer_id: Option<String>,
+    /// `status` (query). Only snapshots in this status.
+    #[uniffi(default = None)]
+    pub status: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SnapshotsStandaloneListParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("computer_id", self.computer_id);
+        p.put("status", self.status);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SnapshotsStandaloneListParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SnapshotsStandaloneListParams");
+        if let Some(v) = &self.computer_id {
+            s.field("computer_id", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8207,6 +10778,36 @@ impl Client {
             client: self.inner.clone(),
         })
     }
+    /// `Miosa.Templates` operations.
+    pub fn templates(&self) -> Arc<TemplatesApi> {
+        Arc::new(TemplatesApi {
+            client: self.inner.clone(),
+        })
+    }
+    /// `Miosa.Files` operations.
+    pub fn files(&self) -> Arc<FilesApi> {
+        Arc::new(FilesApi {
+            client: self.inner.clone(),
+        })
+    }
+    /// `Miosa.Events` operations.
+    pub fn events(&self) -> Arc<EventsApi> {
+        Arc::new(EventsApi {
+            client: self.inner.clone(),
+        })
+    }
+    /// `Miosa.Checkpoints` operations.
+    pub fn checkpoints(&self) -> Arc<CheckpointsApi> {
+        Arc::new(CheckpointsApi {
+            client: self.inner.clone(),
+        })
+    }
+    /// `Miosa.SnapshotsStandalone` operations.
+    pub fn snapshots_standalone(&self) -> Arc<SnapshotsStandaloneApi> {
+        Arc::new(SnapshotsStandaloneApi {
+            client: self.inner.clone(),
+        })
+    }
 
     /// Stream server-sent events from any path of the API.
     ///
@@ -8353,6 +10954,124 @@ impl SandboxesApi {
         let output =
             convert::call(&self.client, "sandboxes.wait_until_ready", args, params).await?;
         convert::boolean(output)
+    }
+
+    /// Push back the sandbox's deadline.
+    ///
+    /// `POST /sandboxes/{id}/extend`.
+    #[uniffi::method(default(params = None))]
+    pub async fn extend(
+        &self,
+        id: String,
+        params: Option<SandboxesExtendParams>,
+    ) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "sandboxes.extend", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
+    }
+
+    /// Stop a sandbox: its disk is kept, its processes are not.
+    ///
+    /// `POST /sandboxes/{id}/stop`.
+    pub async fn stop(&self, id: String) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.stop", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
+    }
+
+    /// Pause a sandbox, memory included, on runtimes that support it.
+    ///
+    /// `POST /sandboxes/{id}/pause`.
+    pub async fn pause(&self, id: String) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.pause", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
+    }
+
+    /// Resume a paused or stopped sandbox.
+    ///
+    /// `POST /sandboxes/{id}/resume`.
+    #[uniffi::method(default(params = None))]
+    pub async fn resume(
+        &self,
+        id: String,
+        params: Option<SandboxesResumeParams>,
+    ) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "sandboxes.resume", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
+    }
+
+    /// Metered usage of one sandbox so far.
+    ///
+    /// `GET /sandboxes/{id}/usage`.
+    pub async fn usage(&self, id: String) -> Result<SandboxUsage, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.usage", args, params).await?;
+        convert::model::<mcore::models::SandboxUsage, SandboxUsage>(convert::json(output)?)
+    }
+
+    /// Whether the sandbox can run commands now, with the state of each component.
+    ///
+    /// `GET /sandboxes/{id}/readiness`.
+    pub async fn readiness(&self, id: String) -> Result<Readiness, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.readiness", args, params).await?;
+        convert::model::<mcore::models::Readiness, Readiness>(convert::json(output)?)
+    }
+
+    /// Delete one snapshot of a sandbox.
+    ///
+    /// `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+    pub async fn delete_snapshot(
+        &self,
+        id: String,
+        snapshot_id: String,
+    ) -> Result<Deleted, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(snapshot_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.delete_snapshot", args, params).await?;
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+
+    /// Deploy the sandbox's app as a new deployment version.
+    ///
+    /// `POST /sandboxes/{id}/deploy`.
+    #[uniffi::method(default(params = None))]
+    pub async fn deploy(
+        &self,
+        id: String,
+        params: Option<SandboxesDeployParams>,
+    ) -> Result<Publication, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "sandboxes.deploy", args, params).await?;
+        convert::model::<mcore::models::Publication, Publication>(convert::json(output)?)
+    }
+
+    /// Fetch one sandbox by its name.
+    ///
+    /// `GET /sandboxes/by-name/{name}`.
+    pub async fn get_by_name(&self, name: String) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(name)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandboxes.get_by_name", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
     }
 }
 
@@ -8589,6 +11308,16 @@ impl SandboxFilesApi {
         let output = convert::call(&self.client, "sandbox.files.watch", args, params).await?;
         convert::events(output)
     }
+
+    /// Describe one path of the sandbox: size, kind, mode and modification time.
+    ///
+    /// `POST /sandboxes/{id}/fs/stat`.
+    pub async fn stat(&self, id: String, path: String) -> Result<FileStat, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(path)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.files.stat", args, params).await?;
+        convert::model::<mcore::models::FileStat, FileStat>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Sandbox.Exec` operations.
@@ -8653,6 +11382,25 @@ impl SandboxExecApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.exec.python", args, params).await?;
         convert::model::<mcore::models::ExecResult, ExecResult>(convert::json(output)?)
+    }
+
+    /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+    ///
+    /// `POST /sandboxes/{id}/exec/stream`.
+    /// Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+    #[uniffi::method(default(params = None))]
+    pub async fn stream(
+        &self,
+        id: String,
+        params: Option<SandboxExecStreamParams>,
+    ) -> Result<Arc<EventStream>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "sandbox.exec.stream", args, params).await?;
+        convert::events(output)
     }
 }
 
@@ -8785,6 +11533,27 @@ impl SandboxProcessesApi {
         let output = convert::call(&self.client, "sandbox.processes.logs", args, params).await?;
         convert::model::<mcore::models::ProcessLogs, ProcessLogs>(convert::json(output)?)
     }
+
+    /// Fetch one background process.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}`.
+    pub async fn get(&self, id: String, pid: String) -> Result<SandboxProcess, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(pid)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.processes.get", args, params).await?;
+        convert::model::<mcore::models::Process, SandboxProcess>(convert::json(output)?)
+    }
+
+    /// Stream the output lines of a background process as they are printed, then its `exit`.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}/stream`.
+    /// Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+    pub async fn stream(&self, id: String, pid: String) -> Result<Arc<EventStream>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(pid)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.processes.stream", args, params).await?;
+        convert::events(output)
+    }
 }
 
 /// `Miosa.Sandbox.Share` operations.
@@ -8890,6 +11659,31 @@ impl SandboxPreviewsApi {
         let output = convert::call(&self.client, "sandbox.previews.destroy", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
+
+    /// Fetch one preview of a sandbox.
+    ///
+    /// `GET /sandboxes/{id}/previews/{preview_id}`.
+    pub async fn get(&self, id: String, preview_id: String) -> Result<Preview, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(preview_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.previews.get", args, params).await?;
+        convert::model::<mcore::models::Preview, Preview>(convert::json(output)?)
+    }
+
+    /// Invalidate every share token of a preview.
+    ///
+    /// `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+    pub async fn revoke_share(
+        &self,
+        id: String,
+        preview_id: String,
+    ) -> Result<Deleted, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(preview_id)];
+        let params = Map::new();
+        let output =
+            convert::call(&self.client, "sandbox.previews.revoke_share", args, params).await?;
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Sandbox.Snapshots` operations.
@@ -8976,6 +11770,16 @@ impl SandboxTagsApi {
         let output = convert::call(&self.client, "sandbox.tags.list", args, params).await?;
         convert::strings(convert::json(output)?)
     }
+
+    /// Replace the tags of a sandbox.
+    ///
+    /// `PATCH /sandboxes/{id}/tags`.
+    pub async fn set(&self, id: String, tags: Vec<String>) -> Result<Sandbox, MiosaError> {
+        let args = vec![Arg::from(id), Arg::Json(Value::from(tags))];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.tags.set", args, params).await?;
+        convert::model::<mcore::models::Sandbox, Sandbox>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Sandbox.Terminal` operations.
@@ -9021,6 +11825,16 @@ impl SandboxTerminalApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "sandbox.terminal.resize", args, params).await?;
         convert::model::<mcore::models::TerminalSession, TerminalSession>(convert::json(output)?)
+    }
+
+    /// Close a PTY session.
+    ///
+    /// `DELETE /sandboxes/{id}/terminal/{session_id}`.
+    pub async fn delete(&self, id: String, session_id: String) -> Result<Deleted, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(session_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "sandbox.terminal.delete", args, params).await?;
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -9084,6 +11898,66 @@ impl SandboxTemplatesApi {
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox_templates.delete", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+
+    /// The JSON Schema of template build specs.
+    ///
+    /// `GET /sandbox-templates/build-spec`.
+    /// Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
+    pub async fn build_spec_schema(&self) -> Result<String, MiosaError> {
+        let args = vec![];
+        let params = Map::new();
+        let output = convert::call(
+            &self.client,
+            "sandbox_templates.build_spec_schema",
+            args,
+            params,
+        )
+        .await?;
+        convert::json_text(output)
+    }
+
+    /// Check a build spec without registering it; returns the problems and the normalised spec.
+    ///
+    /// `POST /sandbox-templates/validate`.
+    pub async fn validate(&self, build_spec: String) -> Result<TemplateValidation, MiosaError> {
+        let args = vec![convert::json_arg("build_spec", &build_spec)?];
+        let params = Map::new();
+        let output =
+            convert::call(&self.client, "sandbox_templates.validate", args, params).await?;
+        convert::model::<mcore::models::TemplateValidation, TemplateValidation>(convert::json(
+            output,
+        )?)
+    }
+
+    /// List the builds of a template, newest first.
+    ///
+    /// `GET /sandbox-templates/{template_id}/builds`.
+    pub async fn list_builds(&self, template_id: String) -> Result<Vec<TemplateBuild>, MiosaError> {
+        let args = vec![Arg::from(template_id)];
+        let params = Map::new();
+        let output =
+            convert::call(&self.client, "sandbox_templates.list_builds", args, params).await?;
+        convert::models::<mcore::models::TemplateBuild, TemplateBuild>(convert::json(output)?)
+    }
+
+    /// Start a new build of a template; it moves from queued through building to ready or failed.
+    ///
+    /// `POST /sandbox-templates/{template_id}/builds`.
+    #[uniffi::method(default(params = None))]
+    pub async fn create_build(
+        &self,
+        template_id: String,
+        params: Option<SandboxTemplatesCreateBuildParams>,
+    ) -> Result<TemplateBuild, MiosaError> {
+        let args = vec![Arg::from(template_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output =
+            convert::call(&self.client, "sandbox_templates.create_build", args, params).await?;
+        convert::model::<mcore::models::TemplateBuild, TemplateBuild>(convert::json(output)?)
     }
 }
 
@@ -9274,6 +12148,32 @@ impl ComputersApi {
         let output = convert::call(&self.client, "computers.delete", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
+
+    /// Whether a desktop viewer password is set, and since when.
+    ///
+    /// `GET /computers/{id}/viewer-password`.
+    pub async fn viewer_password(&self, id: String) -> Result<ViewerPassword, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computers.viewer_password", args, params).await?;
+        convert::model::<mcore::models::ViewerPassword, ViewerPassword>(convert::json(output)?)
+    }
+
+    /// Set a new desktop viewer password; the plaintext is returned only this once.
+    ///
+    /// `POST /computers/{id}/viewer-password/rotate`.
+    pub async fn rotate_viewer_password(&self, id: String) -> Result<ViewerPassword, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(
+            &self.client,
+            "computers.rotate_viewer_password",
+            args,
+            params,
+        )
+        .await?;
+        convert::model::<mcore::models::ViewerPassword, ViewerPassword>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Computer` operations.
@@ -9308,6 +12208,27 @@ impl ComputerApi {
     /// `Miosa.Computer.Metrics` operations.
     pub fn metrics(&self) -> Arc<ComputerMetricsApi> {
         Arc::new(ComputerMetricsApi {
+            client: self.client.clone(),
+        })
+    }
+
+    /// `Miosa.Computer.Terminal` operations.
+    pub fn terminal(&self) -> Arc<ComputerTerminalApi> {
+        Arc::new(ComputerTerminalApi {
+            client: self.client.clone(),
+        })
+    }
+
+    /// `Miosa.Computer.Volumes` operations.
+    pub fn volumes(&self) -> Arc<ComputerVolumesApi> {
+        Arc::new(ComputerVolumesApi {
+            client: self.client.clone(),
+        })
+    }
+
+    /// `Miosa.Computer.Logs` operations.
+    pub fn logs(&self) -> Arc<ComputerLogsApi> {
+        Arc::new(ComputerLogsApi {
             client: self.client.clone(),
         })
     }
@@ -9420,6 +12341,122 @@ impl ComputerApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "computer.destroy", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+
+    /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    #[uniffi::method(default(params = None))]
+    pub async fn wait_until_running(
+        &self,
+        id: String,
+        params: Option<ComputerWaitUntilRunningParams>,
+    ) -> Result<bool, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output =
+            convert::call(&self.client, "computer.wait_until_running", args, params).await?;
+        convert::boolean(output)
+    }
+
+    /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    #[uniffi::method(default(params = None))]
+    pub async fn wait_until_stopped(
+        &self,
+        id: String,
+        params: Option<ComputerWaitUntilStoppedParams>,
+    ) -> Result<bool, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output =
+            convert::call(&self.client, "computer.wait_until_stopped", args, params).await?;
+        convert::boolean(output)
+    }
+
+    /// Connection details for a VNC client; treat them as secrets.
+    ///
+    /// `GET /computers/{id}/vnc-credentials`.
+    pub async fn vnc_credentials(&self, id: String) -> Result<VncCredentials, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computer.vnc_credentials", args, params).await?;
+        convert::model::<mcore::models::VncCredentials, VncCredentials>(convert::json(output)?)
+    }
+
+    /// List the applications installed on a computer.
+    ///
+    /// `GET /computers/{id}/apps`.
+    pub async fn apps(&self, id: String) -> Result<Vec<ComputerApp>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computer.apps", args, params).await?;
+        convert::models::<mcore::models::ComputerApp, ComputerApp>(convert::json(output)?)
+    }
+
+    /// List the named public URLs of a computer (desktop, preview, API).
+    ///
+    /// `GET /computers/{id}/urls`.
+    pub async fn urls(&self, id: String) -> Result<Vec<ComputerUrl>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computer.urls", args, params).await?;
+        convert::models::<mcore::models::ComputerUrl, ComputerUrl>(convert::json(output)?)
+    }
+
+    /// Mint a short-lived token for the desktop pixel stream.
+    ///
+    /// `POST /computers/{id}/stream-token`.
+    pub async fn stream_token(&self, id: String) -> Result<StreamToken, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computer.stream_token", args, params).await?;
+        convert::model::<mcore::models::StreamToken, StreamToken>(convert::json(output)?)
+    }
+
+    /// Capture part of the screen as PNG bytes.
+    ///
+    /// `GET /computers/{id}/screenshot`.
+    #[uniffi::method(default(params = None))]
+    pub async fn screenshot_region(
+        &self,
+        id: String,
+        params: Option<ComputerScreenshotRegionParams>,
+    ) -> Result<Vec<u8>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output =
+            convert::call(&self.client, "computer.screenshot_region", args, params).await?;
+        convert::bytes(output)
+    }
+
+    /// The public URL of a computer port, computed locally without a request.
+    ///
+    /// `GET /computers/{id}`.
+    #[uniffi::method(default(params = None))]
+    pub async fn preview_url(
+        &self,
+        id: String,
+        port: i64,
+        params: Option<ComputerPreviewUrlParams>,
+    ) -> Result<PreviewUrl, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(port)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "computer.preview_url", args, params).await?;
+        convert::model::<mcore::models::PreviewUrl, PreviewUrl>(convert::json(output)?)
     }
 }
 
@@ -9612,6 +12649,98 @@ impl ComputerMetricsApi {
     }
 }
 
+/// `Miosa.Computer.Terminal` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct ComputerTerminalApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl ComputerTerminalApi {
+    /// Open a PTY session on a computer.
+    ///
+    /// `POST /computers/{id}/terminal`.
+    #[uniffi::method(default(params = None))]
+    pub async fn create(
+        &self,
+        id: String,
+        params: Option<ComputerTerminalCreateParams>,
+    ) -> Result<TerminalSession, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "computer.terminal.create", args, params).await?;
+        convert::model::<mcore::models::TerminalSession, TerminalSession>(convert::json(output)?)
+    }
+
+    /// Change the size of a computer's PTY session.
+    ///
+    /// `POST /computers/{id}/pty/{session_id}/resize`.
+    #[uniffi::method(default(params = None))]
+    pub async fn resize(
+        &self,
+        id: String,
+        session_id: String,
+        params: Option<ComputerTerminalResizeParams>,
+    ) -> Result<TerminalSession, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(session_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "computer.terminal.resize", args, params).await?;
+        convert::model::<mcore::models::TerminalSession, TerminalSession>(convert::json(output)?)
+    }
+}
+
+/// `Miosa.Computer.Volumes` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct ComputerVolumesApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl ComputerVolumesApi {
+    /// List the volumes mounted into a computer.
+    ///
+    /// `GET /computers/{id}/volumes`.
+    pub async fn list(&self, id: String) -> Result<Vec<VolumeAttachment>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "computer.volumes.list", args, params).await?;
+        convert::models::<mcore::models::VolumeAttachment, VolumeAttachment>(convert::json(output)?)
+    }
+}
+
+/// `Miosa.Computer.Logs` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct ComputerLogsApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl ComputerLogsApi {
+    /// Fetch the recent system log lines of a computer.
+    ///
+    /// `GET /computers/{id}/logs`.
+    #[uniffi::method(default(params = None))]
+    pub async fn get(
+        &self,
+        id: String,
+        params: Option<ComputerLogsGetParams>,
+    ) -> Result<LogLines, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "computer.logs.get", args, params).await?;
+        convert::model::<mcore::models::LogLines, LogLines>(convert::json(output)?)
+    }
+}
+
 /// `Miosa.Desktop` operations.
 #[derive(Debug, uniffi::Object)]
 pub struct DesktopApi {
@@ -9753,6 +12882,85 @@ impl DesktopApi {
             convert::call(&self.client, "desktop.accessibility_tree", args, params).await?;
         convert::json_text(output)
     }
+
+    /// Double-click at a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/double-click`.
+    pub async fn double_click(
+        &self,
+        id: String,
+        x: i64,
+        y: i64,
+    ) -> Result<ActionResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.double_click", args, params).await?;
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
+    }
+
+    /// Move the mouse pointer to a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/move`.
+    pub async fn r#move(&self, id: String, x: i64, y: i64) -> Result<ActionResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.move", args, params).await?;
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
+    }
+
+    /// Wait on the desktop side, between input actions.
+    ///
+    /// `POST /computers/{id}/desktop/wait`.
+    pub async fn wait(&self, id: String, seconds: f64) -> Result<ActionResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(seconds)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.wait", args, params).await?;
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
+    }
+
+    /// List the open windows with their geometry and focus.
+    ///
+    /// `GET /computers/{id}/desktop/windows`.
+    pub async fn windows(&self, id: String) -> Result<Vec<DesktopWindow>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.windows", args, params).await?;
+        convert::models::<mcore::models::DesktopWindow, DesktopWindow>(convert::json(output)?)
+    }
+
+    /// Where the mouse pointer is.
+    ///
+    /// `GET /computers/{id}/desktop/cursor`.
+    pub async fn cursor(&self, id: String) -> Result<CursorPosition, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.cursor", args, params).await?;
+        convert::model::<mcore::models::CursorPosition, CursorPosition>(convert::json(output)?)
+    }
+
+    /// Bring a window to the front.
+    ///
+    /// `POST /computers/{id}/desktop/window/focus`.
+    pub async fn focus_window(
+        &self,
+        id: String,
+        window_id: String,
+    ) -> Result<ActionResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(window_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.focus_window", args, params).await?;
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
+    }
+
+    /// Start an application on the desktop.
+    ///
+    /// `POST /computers/{id}/desktop/launch`.
+    pub async fn launch(&self, id: String, app_name: String) -> Result<ActionResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(app_name)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "desktop.launch", args, params).await?;
+        convert::model::<mcore::models::ActionResult, ActionResult>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Workspaces` operations.
@@ -9862,6 +13070,16 @@ impl WorkspacesApi {
         let output = convert::call(&self.client, "workspaces.usage", args, params).await?;
         convert::model::<mcore::models::WorkspaceUsage, WorkspaceUsage>(convert::json(output)?)
     }
+
+    /// List the computers of a workspace.
+    ///
+    /// `GET /workspaces/{id}/computers`.
+    pub async fn list_computers(&self, id: String) -> Result<Vec<Computer>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "workspaces.list_computers", args, params).await?;
+        convert::models::<mcore::models::Computer, Computer>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Webhooks` operations.
@@ -9967,6 +13185,40 @@ impl WebhooksApi {
         let params = Map::new();
         let output = convert::call(&self.client, "webhooks.test", args, params).await?;
         convert::model::<mcore::models::WebhookDelivery, WebhookDelivery>(convert::json(output)?)
+    }
+
+    /// One page of the delivery attempts of a webhook, newest first.
+    ///
+    /// `GET /webhooks/{id}/deliveries`.
+    #[uniffi::method(default(params = None))]
+    pub async fn deliveries(
+        &self,
+        id: String,
+        params: Option<WebhooksDeliveriesParams>,
+    ) -> Result<WebhookDeliveryPage, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "webhooks.deliveries", args, params).await?;
+        WebhookDeliveryPage::from_core(output.into_page()?)
+    }
+
+    /// Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
+    #[uniffi::method(default(params = None))]
+    pub fn deliveries_iter(
+        &self,
+        id: String,
+        params: Option<WebhooksDeliveriesParams>,
+    ) -> Result<Arc<WebhookDeliveryPager>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let cell = convert::pager(&self.client, "webhooks.deliveries", args, params)?;
+        Ok(Arc::new(WebhookDeliveryPager(cell)))
     }
 }
 
@@ -10407,6 +13659,135 @@ impl DeploymentsApi {
         let output = convert::call(&self.client, "deployments.rollback", args, params).await?;
         convert::model::<mcore::models::Deployment, Deployment>(convert::json(output)?)
     }
+
+    /// One page of the versions of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/versions`.
+    #[uniffi::method(default(params = None))]
+    pub async fn list_versions(
+        &self,
+        id: String,
+        params: Option<DeploymentsListVersionsParams>,
+    ) -> Result<DeploymentVersionPage, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "deployments.list_versions", args, params).await?;
+        DeploymentVersionPage::from_core(output.into_page()?)
+    }
+
+    /// Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
+    #[uniffi::method(default(params = None))]
+    pub fn iter_versions(
+        &self,
+        id: String,
+        params: Option<DeploymentsListVersionsParams>,
+    ) -> Result<Arc<DeploymentVersionPager>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let cell = convert::pager(&self.client, "deployments.list_versions", args, params)?;
+        Ok(Arc::new(DeploymentVersionPager(cell)))
+    }
+
+    /// Fetch one version of a deployment.
+    ///
+    /// `GET /deployments/{id}/versions/{version_id}`.
+    pub async fn get_version(
+        &self,
+        id: String,
+        version_id: String,
+    ) -> Result<DeploymentVersion, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(version_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "deployments.get_version", args, params).await?;
+        convert::model::<mcore::models::DeploymentVersion, DeploymentVersion>(convert::json(
+            output,
+        )?)
+    }
+
+    /// Make a ready version the one that serves traffic.
+    ///
+    /// `POST /deployments/{id}/versions/{version_id}/promote`.
+    #[uniffi::method(default(params = None))]
+    pub async fn promote_version(
+        &self,
+        id: String,
+        version_id: String,
+        params: Option<DeploymentsPromoteVersionParams>,
+    ) -> Result<DeploymentVersion, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(version_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output =
+            convert::call(&self.client, "deployments.promote_version", args, params).await?;
+        convert::model::<mcore::models::DeploymentVersion, DeploymentVersion>(convert::json(
+            output,
+        )?)
+    }
+
+    /// List the builds of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/builds`.
+    pub async fn list_builds(&self, id: String) -> Result<Vec<DeploymentBuild>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "deployments.list_builds", args, params).await?;
+        convert::models::<mcore::models::DeploymentBuild, DeploymentBuild>(convert::json(output)?)
+    }
+
+    /// Fetch one build of a deployment.
+    ///
+    /// `GET /deployments/{id}/builds/{build_id}`.
+    pub async fn get_build(
+        &self,
+        id: String,
+        build_id: String,
+    ) -> Result<DeploymentBuild, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(build_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "deployments.get_build", args, params).await?;
+        convert::model::<mcore::models::DeploymentBuild, DeploymentBuild>(convert::json(output)?)
+    }
+
+    /// Attach a custom domain to a deployment; returns the DNS records to create.
+    ///
+    /// `POST /deployments/{id}/domains`.
+    #[uniffi::method(default(params = None))]
+    pub async fn add_domain(
+        &self,
+        id: String,
+        domain: String,
+        params: Option<DeploymentsAddDomainParams>,
+    ) -> Result<DeploymentDomain, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(domain)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "deployments.add_domain", args, params).await?;
+        convert::model::<mcore::models::DeploymentDomain, DeploymentDomain>(convert::json(output)?)
+    }
+
+    /// Check the DNS records of a deployment's custom domain.
+    ///
+    /// `POST /deployments/{id}/domains/{domain_id}/verify`.
+    pub async fn verify_domain(
+        &self,
+        id: String,
+        domain_id: String,
+    ) -> Result<DeploymentDomain, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(domain_id)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "deployments.verify_domain", args, params).await?;
+        convert::model::<mcore::models::DeploymentDomain, DeploymentDomain>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Databases` operations.
@@ -10515,6 +13896,42 @@ impl DatabasesApi {
             output,
         )?)
     }
+
+    /// Start a stopped database.
+    ///
+    /// `POST /databases/{id}/start`.
+    #[uniffi::method(default(params = None))]
+    pub async fn start(
+        &self,
+        id: String,
+        params: Option<DatabasesStartParams>,
+    ) -> Result<Database, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "databases.start", args, params).await?;
+        convert::model::<mcore::models::Database, Database>(convert::json(output)?)
+    }
+
+    /// Fetch the recent log lines of a database.
+    ///
+    /// `GET /databases/{id}/logs`.
+    #[uniffi::method(default(params = None))]
+    pub async fn logs(
+        &self,
+        id: String,
+        params: Option<DatabasesLogsParams>,
+    ) -> Result<LogLines, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "databases.logs", args, params).await?;
+        convert::model::<mcore::models::LogLines, LogLines>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Storage` operations.
@@ -10603,6 +14020,54 @@ impl StorageApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "storage.signed_url", args, params).await?;
         convert::model::<mcore::models::SignedUrl, SignedUrl>(convert::json(output)?)
+    }
+
+    /// One page of the objects of a bucket, by key.
+    ///
+    /// `GET /storage/buckets/{bucket_id}/objects`.
+    #[uniffi::method(default(params = None))]
+    pub async fn list_objects(
+        &self,
+        bucket_id: String,
+        params: Option<StorageListObjectsParams>,
+    ) -> Result<StoredObjectPage, MiosaError> {
+        let args = vec![Arg::from(bucket_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "storage.list_objects", args, params).await?;
+        StoredObjectPage::from_core(output.into_page()?)
+    }
+
+    /// Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
+    #[uniffi::method(default(params = None))]
+    pub fn iter_objects(
+        &self,
+        bucket_id: String,
+        params: Option<StorageListObjectsParams>,
+    ) -> Result<Arc<StoredObjectPager>, MiosaError> {
+        let args = vec![Arg::from(bucket_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let cell = convert::pager(&self.client, "storage.list_objects", args, params)?;
+        Ok(Arc::new(StoredObjectPager(cell)))
+    }
+
+    /// Delete one object from a bucket.
+    ///
+    /// `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+    pub async fn delete_object(
+        &self,
+        bucket_id: String,
+        key: String,
+    ) -> Result<Deleted, MiosaError> {
+        let args = vec![Arg::from(bucket_id), Arg::from(key)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "storage.delete_object", args, params).await?;
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
     }
 }
 
@@ -10870,6 +14335,17 @@ impl CommandCenterApi {
             convert::call(&self.client, "command_center.cancel_session", args, params).await?;
         convert::model::<mcore::models::AgentSession, AgentSession>(convert::json(output)?)
     }
+
+    /// Stream the command center's fleet events.
+    ///
+    /// `GET /command-center/events`.
+    /// Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+    pub async fn events(&self) -> Result<Arc<EventStream>, MiosaError> {
+        let args = vec![];
+        let params = Map::new();
+        let output = convert::call(&self.client, "command_center.events", args, params).await?;
+        convert::events(output)
+    }
 }
 
 /// `Miosa.WorkspaceMembers` operations.
@@ -10927,6 +14403,25 @@ impl WorkspaceMembersApi {
         let params = Map::new();
         let output = convert::call(&self.client, "workspace_members.remove", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+
+    /// Add a user of the organisation to a workspace.
+    ///
+    /// `POST /workspaces/{workspace_id}/members`.
+    #[uniffi::method(default(params = None))]
+    pub async fn add(
+        &self,
+        workspace_id: String,
+        user_id: String,
+        params: Option<WorkspaceMembersAddParams>,
+    ) -> Result<Member, MiosaError> {
+        let args = vec![Arg::from(workspace_id), Arg::from(user_id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "workspace_members.add", args, params).await?;
+        convert::model::<mcore::models::Member, Member>(convert::json(output)?)
     }
 }
 
@@ -10998,6 +14493,16 @@ impl WorkspaceInvitesApi {
         let params = Map::new();
         let output = convert::call(&self.client, "workspace_invites.accept", args, params).await?;
         convert::model::<mcore::models::InviteAcceptance, InviteAcceptance>(convert::json(output)?)
+    }
+
+    /// Preview a workspace invitation from its token; no API key needed.
+    ///
+    /// `GET /workspace-invites/{token}`.
+    pub async fn preview(&self, token: String) -> Result<InvitePreview, MiosaError> {
+        let args = vec![Arg::from(token)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "workspace_invites.preview", args, params).await?;
+        convert::model::<mcore::models::InvitePreview, InvitePreview>(convert::json(output)?)
     }
 }
 
@@ -11203,6 +14708,23 @@ impl CreditsApi {
             output,
         )?)
     }
+
+    /// Credits spent on compute and AI over a period.
+    ///
+    /// `GET /credits/usage`.
+    #[uniffi::method(default(params = None))]
+    pub async fn usage(
+        &self,
+        params: Option<CreditsUsageParams>,
+    ) -> Result<CreditUsage, MiosaError> {
+        let args = vec![];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "credits.usage", args, params).await?;
+        convert::model::<mcore::models::CreditUsage, CreditUsage>(convert::json(output)?)
+    }
 }
 
 /// `Miosa.Exec` operations.
@@ -11229,5 +14751,246 @@ impl ExecApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "exec.run", args, params).await?;
         convert::model::<mcore::models::ExecResult, ExecResult>(convert::json(output)?)
+    }
+
+    /// Run a shell command line on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec`.
+    #[uniffi::method(default(params = None))]
+    pub async fn bash(
+        &self,
+        id: String,
+        command: String,
+        params: Option<ExecBashParams>,
+    ) -> Result<ExecResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(command)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "exec.bash", args, params).await?;
+        convert::model::<mcore::models::ExecResult, ExecResult>(convert::json(output)?)
+    }
+
+    /// Run Python code on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec/python`.
+    #[uniffi::method(default(params = None))]
+    pub async fn python(
+        &self,
+        id: String,
+        code: String,
+        params: Option<ExecPythonParams>,
+    ) -> Result<ExecResult, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(code)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "exec.python", args, params).await?;
+        convert::model::<mcore::models::ExecResult, ExecResult>(convert::json(output)?)
+    }
+}
+
+/// `Miosa.Templates` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct TemplatesApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl TemplatesApi {
+    /// The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+    ///
+    /// `GET /templates`.
+    pub async fn catalog(&self) -> Result<Vec<CatalogTemplate>, MiosaError> {
+        let args = vec![];
+        let params = Map::new();
+        let output = convert::call(&self.client, "templates.catalog", args, params).await?;
+        convert::models::<mcore::models::CatalogTemplate, CatalogTemplate>(convert::json(output)?)
+    }
+}
+
+/// `Miosa.Files` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct FilesApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl FilesApi {
+    /// Upload a local file to a computer (multipart, streamed from disk).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    #[uniffi::method(default(params = None))]
+    pub async fn upload(
+        &self,
+        id: String,
+        local_path: String,
+        path: String,
+        params: Option<FilesUploadParams>,
+    ) -> Result<FileWritten, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(local_path), Arg::from(path)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "files.upload", args, params).await?;
+        convert::model::<mcore::models::FileWritten, FileWritten>(convert::json(output)?)
+    }
+
+    /// Write bytes to a file on a computer (multipart upload).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    #[uniffi::method(default(params = None))]
+    pub async fn write(
+        &self,
+        id: String,
+        path: String,
+        content: Vec<u8>,
+        params: Option<FilesWriteParams>,
+    ) -> Result<FileWritten, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(path), Arg::from(content)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "files.write", args, params).await?;
+        convert::model::<mcore::models::FileWritten, FileWritten>(convert::json(output)?)
+    }
+
+    /// Download one file of a computer as bytes.
+    ///
+    /// `GET /computers/{id}/files/download`.
+    pub async fn download(&self, id: String, path: String) -> Result<Vec<u8>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(path)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "files.download", args, params).await?;
+        convert::bytes(output)
+    }
+
+    /// List the entries of a directory on a computer.
+    ///
+    /// `GET /computers/{id}/files`.
+    #[uniffi::method(default(params = None))]
+    pub async fn list(
+        &self,
+        id: String,
+        params: Option<FilesListParams>,
+    ) -> Result<Vec<FileEntry>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "files.list", args, params).await?;
+        convert::models::<mcore::models::FileEntry, FileEntry>(convert::json(output)?)
+    }
+
+    /// Mint a short-lived download URL for a file of a computer.
+    ///
+    /// `POST /computers/{id}/files/export`.
+    pub async fn export(&self, id: String, path: String) -> Result<FileExport, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(path)];
+        let params = Map::new();
+        let output = convert::call(&self.client, "files.export", args, params).await?;
+        convert::model::<mcore::models::FileExport, FileExport>(convert::json(output)?)
+    }
+
+    /// Remove a file or directory from a computer.
+    ///
+    /// `DELETE /computers/{id}/files`.
+    #[uniffi::method(default(params = None))]
+    pub async fn delete(
+        &self,
+        id: String,
+        path: String,
+        params: Option<FilesDeleteParams>,
+    ) -> Result<Deleted, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(path)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "files.delete", args, params).await?;
+        convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+}
+
+/// `Miosa.Events` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct EventsApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl EventsApi {
+    /// Stream the tenant's events as they happen.
+    ///
+    /// `GET /events/stream`.
+    /// Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+    #[uniffi::method(default(params = None))]
+    pub async fn stream(
+        &self,
+        params: Option<EventsStreamParams>,
+    ) -> Result<Arc<EventStream>, MiosaError> {
+        let args = vec![];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "events.stream", args, params).await?;
+        convert::events(output)
+    }
+}
+
+/// `Miosa.Checkpoints` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct CheckpointsApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl CheckpointsApi {
+    /// Restore a computer checkpoint and stream its progress until it completes.
+    ///
+    /// `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+    /// Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+    pub async fn restore_stream(
+        &self,
+        id: String,
+        snapshot_id: String,
+    ) -> Result<Arc<EventStream>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(snapshot_id)];
+        let params = Map::new();
+        let output =
+            convert::call(&self.client, "checkpoints.restore_stream", args, params).await?;
+        convert::events(output)
+    }
+}
+
+/// `Miosa.SnapshotsStandalone` operations.
+#[derive(Debug, uniffi::Object)]
+pub struct SnapshotsStandaloneApi {
+    client: Handle,
+}
+
+#[uniffi::export]
+impl SnapshotsStandaloneApi {
+    /// List the snapshots of every computer; needs an admin key.
+    ///
+    /// `GET /admin/snapshots`.
+    #[uniffi::method(default(params = None))]
+    pub async fn list(
+        &self,
+        params: Option<SnapshotsStandaloneListParams>,
+    ) -> Result<Vec<Snapshot>, MiosaError> {
+        let args = vec![];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "snapshots_standalone.list", args, params).await?;
+        convert::models::<mcore::models::Snapshot, Snapshot>(convert::json(output)?)
     }
 }

@@ -69,7 +69,7 @@ pub static {static_name(op)}: OpSpec = OpSpec {{
     body: {params_array(op.body)},
     idempotency: Idempotency::{IDEMPOTENCY[op.idempotency]},
     returns: {returns_expr(op)},
-    upload: Upload::{"Raw" if op.upload == "raw" else "Json"},
+    upload: Upload::{op.upload.capitalize()},
     fixed: &[{", ".join(f"({rs_str(k)}, {rs_str(v)})" for k, v in op.fixed)}],
     host: Host::{"Sandboxes" if op.host == "sandboxes" else "Api"},
     custom: {f"Some(crate::custom::{op.name.replace('.', '_')})" if op.custom else "None"},

@@ -15,6 +15,11 @@ use crate::ops::{HttpMethod, OpSpec, Returns};
 use crate::request::{self, Accept, Arg, Body, Prepared};
 use crate::stream::EventStream;
 
+mod computer;
+pub(crate) use computer::{
+    computer_preview_url, computer_wait_until_running, computer_wait_until_stopped,
+};
+
 /// Refuses a call with the wrong number of positional arguments, with the
 /// table-driven message.
 fn check_arity(client: &Client, op: &'static OpSpec, args: &[Arg]) -> Result<()> {

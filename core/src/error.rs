@@ -76,6 +76,12 @@ impl Error {
         Self::new(ErrorKind::InvalidArgument, message)
     }
 
+    /// The same error with a machine-readable code of the client's own.
+    pub(crate) fn with_code(mut self, code: &str) -> Self {
+        self.inner.code = Some(code.to_owned());
+        self
+    }
+
     pub(crate) fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled, "the request was cancelled")
     }

@@ -28,6 +28,7 @@ mod keywords;
 pub mod log;
 mod handle;
 pub mod models;
+mod multipart;
 pub mod ops;
 mod pagination;
 mod raw;

@@ -147,6 +147,10 @@ pub enum Upload {
     Json,
     /// The `content` bytes argument is the body, typed by `content_type`.
     Raw,
+    /// `multipart/form-data`: the argument sent as `file` is the file part
+    /// (bytes from memory, or text naming a local file streamed from disk);
+    /// every other argument and body parameter is a text field.
+    Multipart,
 }
 
 /// Which MIOSA host serves an operation when the client uses the default base URL.

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::client::RequestOptions;
 use crate::config::{Config, DEFAULT_BASE_URL};
 use crate::error::{Error, ErrorKind, Result};
+use crate::multipart::{FilePart, Multipart, base_name};
 use crate::ops::{Host, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};
 
 /// A positional argument: JSON, or bytes kept as bytes (file contents, uploads).
@@ -86,6 +87,7 @@ pub(crate) enum Body {
     None,
     Json(Bytes),
     Raw { bytes: Bytes, content_type: String },
+    Multipart(Multipart),
 }
 
 /// A request ready to send, cheap to clone for each attempt.
@@ -236,7 +238,12 @@ pub(crate) fn prepare(
     let mut query = Map::new();
     let mut body = Map::new();
     let mut raw_upload: Option<Bytes> = None;
+    let mut file_part: Option<FilePart> = None;
     for (param, arg) in op.args.iter().zip(extra_args) {
+        if op.upload == Upload::Multipart && param.wire == "file" {
+            file_part = Some(file_part_of(op, param, arg)?);
+            continue;
+        }
         if op.upload == Upload::Raw && param.ty == ParamType::Bytes {
             raw_upload = Some(match arg {
                 Arg::Bytes(b) => b.clone(),
@@ -293,7 +300,7 @@ pub(crate) fn prepare(
                 .iter()
                 .find(|p| p.name == name)
                 .map_or(name.as_str(), |p| p.wire);
-            if op.method.has_body() && op.upload != Upload::Raw {
+            if op.method.has_body() && op.upload == Upload::Json {
                 body.insert(wire.to_owned(), Value::Null);
             }
         } else if let Some(param) = op.body.iter().find(|p| p.name == name) {
@@ -331,6 +338,8 @@ pub(crate) fn prepare(
             bytes: raw_upload.unwrap_or_default(),
             content_type,
         }
+    } else if op.upload == Upload::Multipart {
+        multipart_body(op, file_part, body)?
     } else if body.is_empty() {
         Body::None
     } else {
@@ -359,6 +368,64 @@ pub(crate) fn prepare(
         stream_end: op.stream_end,
         route: op.path.to_owned(),
     })
+}
+
+/// The file part of a multipart upload: bytes from memory, or text naming a
+/// local file, checked here so that a wrong path fails before the network.
+fn file_part_of(op: &OpSpec, param: &Param, arg: &Arg) -> Result<FilePart> {
+    match (param.ty, arg) {
+        (ParamType::Bytes, Arg::Bytes(b)) => Ok(FilePart::Memory(b.clone())),
+        (ParamType::Bytes, Arg::Json(Value::String(s))) => {
+            Ok(FilePart::Memory(Bytes::from(s.clone().into_bytes())))
+        }
+        (ParamType::Bytes, _) => Err(type_error(op, param, "bytes or text")),
+        (_, Arg::Json(Value::String(local))) => {
+            let path = std::path::PathBuf::from(local);
+            match std::fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => Ok(FilePart::Disk(path)),
+                Ok(_) => Err(Error::invalid(format!(
+                    "{}: `{}` is not a regular file: {local}",
+                    op.name, param.name
+                ))),
+                Err(e) => Err(Error::invalid(format!(
+                    "{}: `{}` cannot be read ({e}): {local}",
+                    op.name, param.name
+                ))),
+            }
+        }
+        _ => Err(type_error(op, param, "a local file path")),
+    }
+}
+
+/// Text fields from the other arguments and parameters; the part is named
+/// after the destination `path`, else after the local file.
+fn multipart_body(op: &OpSpec, file: Option<FilePart>, fields: Map<String, Value>) -> Result<Body> {
+    let file = file.ok_or_else(|| Error::invalid(format!("{}: no file to upload", op.name)))?;
+    let text = |v: Value| match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let fields: Vec<(String, String)> = fields
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k, text(v)))
+        .collect();
+    let local = match &file {
+        FilePart::Disk(p) => p.to_str().and_then(base_name),
+        FilePart::Memory(_) => None,
+    };
+    let filename = fields
+        .iter()
+        .find(|(k, _)| k == "path")
+        .and_then(|(_, v)| base_name(v))
+        .or(local)
+        .unwrap_or_else(|| "upload".to_owned());
+    Ok(Body::Multipart(Multipart {
+        file_field: "file".to_owned(),
+        file,
+        filename,
+        fields,
+    }))
 }
 
 fn path_arg_text(op: &OpSpec, name: &str, arg: &Arg) -> Result<String> {

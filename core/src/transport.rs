@@ -198,6 +198,7 @@ impl Transport {
             } => req
                 .header(reqwest::header::CONTENT_TYPE, content_type.as_str())
                 .body(bytes.clone()),
+            Body::Multipart(form) => req.multipart(form.form()),
         }
     }
 

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::exec;
 use crate::fsutil;
 use crate::routes;
-use crate::state::{App, EnvVar, Kind, Machine, Object, Snapshot, Store, TENANT_ID, lock};
+use crate::state::{App, EnvVar, Kind, Machine, Object, Phase, Snapshot, Store, TENANT_ID, lock};
 use crate::util::{self, obj};
 
 /// Clears every piece of state and seeds the fixtures again.
@@ -297,6 +297,15 @@ fn seed(app: &App) -> std::io::Result<()> {
         s.machines
             .push(machine(app, Kind::Computer, id, computer_attrs(id), &[])?);
     }
+    let mut stopped = machine(
+        app,
+        Kind::Computer,
+        "cmp_fixture_stopped",
+        computer_attrs("fixture-stopped"),
+        &[],
+    )?;
+    stopped.phase = Phase::Stopped;
+    s.machines.push(stopped);
 
     // Platform resources.
     for (id, url) in [
@@ -350,6 +359,15 @@ fn seed(app: &App) -> std::io::Result<()> {
                 "public_url": format!("https://{}.miosa.app", id.replace('_', "-")), "metadata": {},
                 "external_workspace_id": null, "external_user_id": null, "external_project_id": null,
                 "project_id": null, "description": null, "created_at": now, "updated_at": now,
+            }),
+        );
+        record(
+            &mut s.domains,
+            json!({
+                "id": format!("dom_{id}"), "deployment_id": id, "domain": format!("{}.fixture.test", id.replace('_', "-")),
+                "status": "pending", "redirect_policy": "none", "verified_at": null, "created_at": now,
+                "dns_records": [{"type": "CNAME", "name": format!("{}.fixture.test", id.replace('_', "-")),
+                    "value": format!("{}.miosa.app", id.replace('_', "-"))}],
             }),
         );
         for n in 1..=2 {

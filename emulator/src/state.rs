@@ -686,6 +686,10 @@ pub struct Store {
     pub ai_tokens: u64,
     /// Machines left in the warm pool for `fail_fast` creates.
     pub warm_ready: u64,
+    /// Builds of sandbox templates; their status follows their age.
+    pub template_builds: Records,
+    /// Custom domains of deployments.
+    pub domains: Records,
 }
 
 impl Store {

@@ -58,6 +58,26 @@ __all__ = [
     "AgentSession",
     "CreditBalance",
     "CreditTransaction",
+    "SandboxUsage",
+    "Readiness",
+    "FileStat",
+    "TemplateValidation",
+    "TemplateBuild",
+    "CatalogTemplate",
+    "ViewerPassword",
+    "VncCredentials",
+    "ComputerApp",
+    "ComputerUrl",
+    "StreamToken",
+    "PreviewUrl",
+    "LogLines",
+    "FileExport",
+    "DesktopWindow",
+    "CursorPosition",
+    "DeploymentVersion",
+    "DeploymentBuild",
+    "DeploymentDomain",
+    "CreditUsage",
 ]
 
 
@@ -2234,3 +2254,693 @@ class CreditTransaction(Model):
     def created_at(self):
         """Time. ISO 8601."""
         return self._data.get("created_at")
+
+
+class SandboxUsage(Model):
+    """Metered usage of one sandbox."""
+
+    __slots__ = ()
+    _fields = ('sandbox_id', 'state', 'runtime_sec', 'provisioned_vcpu_ms', 'provisioned_memory_mb_ms', 'creation_count', 'active_cpu_ms', 'network_ingress_bytes', 'network_egress_bytes', 'measurement_status', 'estimated_cost_cents', 'timeout_sec', 'timeout_remaining_ms',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def sandbox_id(self):
+        """Sandbox id."""
+        return self._data["sandbox_id"]
+
+    @property
+    def state(self):
+        """Lifecycle state when measured."""
+        return self._data.get("state")
+
+    @property
+    def runtime_sec(self):
+        """Seconds the sandbox has run."""
+        return self._data.get("runtime_sec")
+
+    @property
+    def provisioned_vcpu_ms(self):
+        """Provisioned vCPU time, in vCPU-milliseconds."""
+        return self._data.get("provisioned_vcpu_ms")
+
+    @property
+    def provisioned_memory_mb_ms(self):
+        """Provisioned memory, in MiB-milliseconds."""
+        return self._data.get("provisioned_memory_mb_ms")
+
+    @property
+    def creation_count(self):
+        """Times the sandbox was created or restored."""
+        return self._data.get("creation_count")
+
+    @property
+    def active_cpu_ms(self):
+        """CPU time actually used, in milliseconds, when measured."""
+        return self._data.get("active_cpu_ms")
+
+    @property
+    def network_ingress_bytes(self):
+        """Bytes received, when measured."""
+        return self._data.get("network_ingress_bytes")
+
+    @property
+    def network_egress_bytes(self):
+        """Bytes sent, when measured."""
+        return self._data.get("network_egress_bytes")
+
+    @property
+    def measurement_status(self):
+        """Per metric, whether it was measured."""
+        return self._data.get("measurement_status")
+
+    @property
+    def estimated_cost_cents(self):
+        """Estimated cost so far, in cents."""
+        return self._data.get("estimated_cost_cents")
+
+    @property
+    def timeout_sec(self):
+        """Lifetime limit in seconds."""
+        return self._data.get("timeout_sec")
+
+    @property
+    def timeout_remaining_ms(self):
+        """Milliseconds left before the deadline."""
+        return self._data.get("timeout_remaining_ms")
+
+
+class Readiness(Model):
+    """Whether a sandbox can run commands, with the state of each platform component."""
+
+    __slots__ = ()
+    _fields = ('ready', 'status', 'state', 'readiness', 'ready_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def ready(self):
+        """Whether commands can run now."""
+        return self._data["ready"]
+
+    @property
+    def status(self):
+        """Readiness status, `ready` once ready."""
+        return self._data.get("status")
+
+    @property
+    def state(self):
+        """Lifecycle state of the sandbox."""
+        return self._data.get("state")
+
+    @property
+    def readiness(self):
+        """`components`: each platform component with its status."""
+        return self._data.get("readiness")
+
+    @property
+    def ready_at(self):
+        """When the sandbox became ready. ISO 8601."""
+        return self._data.get("ready_at")
+
+
+class FileStat(Model):
+    """What a path of a sandbox is."""
+
+    __slots__ = ()
+    _fields = ('path', 'exists', 'type', 'is_dir', 'size', 'mode', 'modified_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def path(self):
+        """Absolute path."""
+        return self._data["path"]
+
+    @property
+    def exists(self):
+        """Whether the path exists."""
+        return self._data.get("exists")
+
+    @property
+    def type(self):
+        """Kind of entry. Known values: file, dir, symlink (others may appear)."""
+        return self._data.get("type")
+
+    @property
+    def is_dir(self):
+        """Whether it is a directory."""
+        return self._data.get("is_dir")
+
+    @property
+    def size(self):
+        """Size in bytes."""
+        return self._data.get("size")
+
+    @property
+    def mode(self):
+        """Permission bits, octal text."""
+        return self._data.get("mode")
+
+    @property
+    def modified_at(self):
+        """Last modification time. ISO 8601."""
+        return self._data.get("modified_at")
+
+
+class TemplateValidation(Model):
+    """The outcome of checking a template build spec."""
+
+    __slots__ = ()
+    _fields = ('valid', 'errors', 'build_spec',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def valid(self):
+        """Whether the spec can be built."""
+        return self._data["valid"]
+
+    @property
+    def errors(self):
+        """Problems found, each with a field and a message."""
+        return self._data.get("errors")
+
+    @property
+    def build_spec(self):
+        """The spec as the platform normalised it."""
+        return self._data.get("build_spec")
+
+
+class TemplateBuild(Model):
+    """One build of a sandbox template."""
+
+    __slots__ = ()
+    _fields = ('id', 'template_id', 'status', 'build_spec', 'logs', 'created_at', 'finished_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Build id."""
+        return self._data["id"]
+
+    @property
+    def template_id(self):
+        """Template id."""
+        return self._data.get("template_id")
+
+    @property
+    def status(self):
+        """Build status. Known values: queued, building, ready, failed (others may appear)."""
+        return self._data["status"]
+
+    @property
+    def build_spec(self):
+        """The spec this build used."""
+        return self._data.get("build_spec")
+
+    @property
+    def logs(self):
+        """Build log lines so far."""
+        return self._data.get("logs")
+
+    @property
+    def created_at(self):
+        """Creation time. ISO 8601."""
+        return self._data.get("created_at")
+
+    @property
+    def finished_at(self):
+        """When the build ended. ISO 8601."""
+        return self._data.get("finished_at")
+
+
+class CatalogTemplate(Model):
+    """A template of the platform catalog."""
+
+    __slots__ = ()
+    _fields = ('id', 'name', 'product', 'default_size', 'sizes', 'description',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Template id."""
+        return self._data["id"]
+
+    @property
+    def name(self):
+        """Display name."""
+        return self._data.get("name")
+
+    @property
+    def product(self):
+        """What the template creates. Known values: sandbox, computer, docker_deploy_host (others may appear)."""
+        return self._data.get("product")
+
+    @property
+    def default_size(self):
+        """Size used when none is given."""
+        return self._data.get("default_size")
+
+    @property
+    def sizes(self):
+        """Sizes the template supports."""
+        return self._data.get("sizes")
+
+    @property
+    def description(self):
+        """Description."""
+        return self._data.get("description")
+
+
+class ViewerPassword(Model):
+    """The desktop viewer password of a computer; the plaintext only right after a rotation."""
+
+    __slots__ = ()
+    _fields = ('viewer_password_set', 'viewer_password_set_at', 'viewer_password',)
+    _secret = frozenset({"viewer_password"})
+    _token_urls = frozenset()
+
+    @property
+    def viewer_password_set(self):
+        """Whether a password is set."""
+        return self._data.get("viewer_password_set")
+
+    @property
+    def viewer_password_set_at(self):
+        """When it was set. ISO 8601."""
+        return self._data.get("viewer_password_set_at")
+
+    @property
+    def viewer_password(self):
+        """The new password, returned once by a rotation."""
+        return self._data.get("viewer_password")
+
+
+class VncCredentials(Model):
+    """Connection details of a computer's VNC server."""
+
+    __slots__ = ()
+    _fields = ('host', 'port', 'username', 'password', 'url', 'expires_at',)
+    _secret = frozenset({"password"})
+    _token_urls = frozenset({"url"})
+
+    @property
+    def host(self):
+        """Host name."""
+        return self._data["host"]
+
+    @property
+    def port(self):
+        """TCP port."""
+        return self._data["port"]
+
+    @property
+    def username(self):
+        """User name, when the server asks for one."""
+        return self._data.get("username")
+
+    @property
+    def password(self):
+        """VNC password."""
+        return self._data.get("password")
+
+    @property
+    def url(self):
+        """`vnc://` or web viewer URL."""
+        return self._data.get("url")
+
+    @property
+    def expires_at(self):
+        """When the credentials stop working. ISO 8601."""
+        return self._data.get("expires_at")
+
+
+class ComputerApp(Model):
+    """An application installed on a computer."""
+
+    __slots__ = ()
+    _fields = ('name', 'title', 'running',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def name(self):
+        """Application name, as `desktop.launch` takes it."""
+        return self._data["name"]
+
+    @property
+    def title(self):
+        """Human-readable title."""
+        return self._data.get("title")
+
+    @property
+    def running(self):
+        """Whether it is running now."""
+        return self._data.get("running")
+
+
+class ComputerUrl(Model):
+    """A named public URL of a computer."""
+
+    __slots__ = ()
+    _fields = ('name', 'url',)
+    _secret = frozenset()
+    _token_urls = frozenset({"url"})
+
+    @property
+    def name(self):
+        """What the URL serves, e.g. `desktop`."""
+        return self._data["name"]
+
+    @property
+    def url(self):
+        """The URL."""
+        return self._data["url"]
+
+
+class StreamToken(Model):
+    """A short-lived token for a computer's pixel stream."""
+
+    __slots__ = ()
+    _fields = ('token', 'url', 'expires_at',)
+    _secret = frozenset({"token"})
+    _token_urls = frozenset({"url"})
+
+    @property
+    def token(self):
+        """The token."""
+        return self._data["token"]
+
+    @property
+    def url(self):
+        """Stream URL carrying the token."""
+        return self._data.get("url")
+
+    @property
+    def expires_at(self):
+        """When the token stops working. ISO 8601."""
+        return self._data.get("expires_at")
+
+
+class PreviewUrl(Model):
+    """The public URLs of a computer, computed locally."""
+
+    __slots__ = ()
+    _fields = ('url', 'public_url',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def url(self):
+        """URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`."""
+        return self._data["url"]
+
+    @property
+    def public_url(self):
+        """The computer's own URL: `https://{slug}.sandbox.{domain}`."""
+        return self._data["public_url"]
+
+
+class LogLines(Model):
+    """Recent log lines of a computer or database."""
+
+    __slots__ = ()
+    _fields = ('lines', 'since',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def lines(self):
+        """Lines, oldest first."""
+        return self._data["lines"]
+
+    @property
+    def since(self):
+        """Time of the first line asked for. ISO 8601."""
+        return self._data.get("since")
+
+
+class FileExport(Model):
+    """A short-lived download URL for a file of a computer."""
+
+    __slots__ = ()
+    _fields = ('url', 'expires_at', 'path',)
+    _secret = frozenset()
+    _token_urls = frozenset({"url"})
+
+    @property
+    def url(self):
+        """Download URL; its query carries the token."""
+        return self._data["url"]
+
+    @property
+    def expires_at(self):
+        """When the URL stops working. ISO 8601."""
+        return self._data.get("expires_at")
+
+    @property
+    def path(self):
+        """Exported path."""
+        return self._data.get("path")
+
+
+class DesktopWindow(Model):
+    """An open window of a desktop."""
+
+    __slots__ = ()
+    _fields = ('id', 'title', 'app', 'x', 'y', 'width', 'height', 'focused', 'is_focused',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Window id (text on some routes, a number on others)."""
+        return self._data["id"]
+
+    @property
+    def title(self):
+        """Title."""
+        return self._data.get("title")
+
+    @property
+    def app(self):
+        """Application."""
+        return self._data.get("app")
+
+    @property
+    def x(self):
+        """Left edge, in pixels."""
+        return self._data.get("x")
+
+    @property
+    def y(self):
+        """Top edge, in pixels."""
+        return self._data.get("y")
+
+    @property
+    def width(self):
+        """Width, in pixels."""
+        return self._data.get("width")
+
+    @property
+    def height(self):
+        """Height, in pixels."""
+        return self._data.get("height")
+
+    @property
+    def focused(self):
+        """Whether it has the focus."""
+        return self._data.get("focused")
+
+    @property
+    def is_focused(self):
+        """The same, as some routes name it."""
+        return self._data.get("is_focused")
+
+
+class CursorPosition(Model):
+    """Where the mouse pointer is."""
+
+    __slots__ = ()
+    _fields = ('x', 'y',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def x(self):
+        """Horizontal position, in pixels."""
+        return self._data["x"]
+
+    @property
+    def y(self):
+        """Vertical position, in pixels."""
+        return self._data["y"]
+
+
+class DeploymentVersion(Model):
+    """One version of a deployment."""
+
+    __slots__ = ()
+    _fields = ('id', 'deployment_id', 'number', 'status', 'kind', 'environment', 'promoted', 'created_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Version id."""
+        return self._data["id"]
+
+    @property
+    def deployment_id(self):
+        """Deployment id."""
+        return self._data.get("deployment_id")
+
+    @property
+    def number(self):
+        """Version number, from 1."""
+        return self._data.get("number")
+
+    @property
+    def status(self):
+        """Version status. Known values: building, ready, failed, superseded (others may appear)."""
+        return self._data.get("status")
+
+    @property
+    def kind(self):
+        """What was deployed: static or service."""
+        return self._data.get("kind")
+
+    @property
+    def environment(self):
+        """Environment it serves."""
+        return self._data.get("environment")
+
+    @property
+    def promoted(self):
+        """Whether it serves traffic now."""
+        return self._data.get("promoted")
+
+    @property
+    def created_at(self):
+        """Creation time. ISO 8601."""
+        return self._data.get("created_at")
+
+
+class DeploymentBuild(Model):
+    """One build of a deployment."""
+
+    __slots__ = ()
+    _fields = ('id', 'deployment_id', 'version_id', 'status', 'logs', 'created_at', 'finished_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Build id."""
+        return self._data["id"]
+
+    @property
+    def deployment_id(self):
+        """Deployment id."""
+        return self._data.get("deployment_id")
+
+    @property
+    def version_id(self):
+        """Version the build produced."""
+        return self._data.get("version_id")
+
+    @property
+    def status(self):
+        """Build status. Known values: queued, building, ready, failed (others may appear)."""
+        return self._data.get("status")
+
+    @property
+    def logs(self):
+        """Build log lines."""
+        return self._data.get("logs")
+
+    @property
+    def created_at(self):
+        """Creation time. ISO 8601."""
+        return self._data.get("created_at")
+
+    @property
+    def finished_at(self):
+        """When the build ended. ISO 8601."""
+        return self._data.get("finished_at")
+
+
+class DeploymentDomain(Model):
+    """A custom domain of a deployment."""
+
+    __slots__ = ()
+    _fields = ('id', 'domain', 'status', 'redirect_policy', 'dns_records', 'verified_at',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def id(self):
+        """Domain id."""
+        return self._data["id"]
+
+    @property
+    def domain(self):
+        """Domain name."""
+        return self._data["domain"]
+
+    @property
+    def status(self):
+        """Verification status. Known values: pending, verified, failed (others may appear)."""
+        return self._data.get("status")
+
+    @property
+    def redirect_policy(self):
+        """`none`, `www_to_apex` or `apex_to_www`."""
+        return self._data.get("redirect_policy")
+
+    @property
+    def dns_records(self):
+        """Records to create: type, name, value."""
+        return self._data.get("dns_records")
+
+    @property
+    def verified_at(self):
+        """When it was verified. ISO 8601."""
+        return self._data.get("verified_at")
+
+
+class CreditUsage(Model):
+    """Credits spent over a period."""
+
+    __slots__ = ()
+    _fields = ('period_start', 'period_end', 'compute_credits', 'ai_credits', 'total_credits',)
+    _secret = frozenset()
+    _token_urls = frozenset()
+
+    @property
+    def period_start(self):
+        """Start of the period. ISO 8601."""
+        return self._data.get("period_start")
+
+    @property
+    def period_end(self):
+        """End of the period. ISO 8601."""
+        return self._data.get("period_end")
+
+    @property
+    def compute_credits(self):
+        """Credits spent on sandboxes and computers."""
+        return self._data.get("compute_credits")
+
+    @property
+    def ai_credits(self):
+        """Credits spent on AI calls."""
+        return self._data.get("ai_credits")
+
+    @property
+    def total_credits(self):
+        """All credits spent."""
+        return self._data["total_credits"]

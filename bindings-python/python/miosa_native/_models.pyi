@@ -57,6 +57,26 @@ __all__ = [
     "AgentSession",
     "CreditBalance",
     "CreditTransaction",
+    "SandboxUsage",
+    "Readiness",
+    "FileStat",
+    "TemplateValidation",
+    "TemplateBuild",
+    "CatalogTemplate",
+    "ViewerPassword",
+    "VncCredentials",
+    "ComputerApp",
+    "ComputerUrl",
+    "StreamToken",
+    "PreviewUrl",
+    "LogLines",
+    "FileExport",
+    "DesktopWindow",
+    "CursorPosition",
+    "DeploymentVersion",
+    "DeploymentBuild",
+    "DeploymentDomain",
+    "CreditUsage",
 ]
 
 
@@ -1626,3 +1646,491 @@ class CreditTransaction(Model):
     @property
     def created_at(self) -> Optional[str]:
         """Time. ISO 8601."""
+
+
+class SandboxUsage(Model):
+    """Metered usage of one sandbox."""
+
+    @property
+    def sandbox_id(self) -> str:
+        """Sandbox id."""
+
+    @property
+    def state(self) -> Optional[str]:
+        """Lifecycle state when measured."""
+
+    @property
+    def runtime_sec(self) -> Optional[int]:
+        """Seconds the sandbox has run."""
+
+    @property
+    def provisioned_vcpu_ms(self) -> Optional[int]:
+        """Provisioned vCPU time, in vCPU-milliseconds."""
+
+    @property
+    def provisioned_memory_mb_ms(self) -> Optional[int]:
+        """Provisioned memory, in MiB-milliseconds."""
+
+    @property
+    def creation_count(self) -> Optional[int]:
+        """Times the sandbox was created or restored."""
+
+    @property
+    def active_cpu_ms(self) -> Optional[int]:
+        """CPU time actually used, in milliseconds, when measured."""
+
+    @property
+    def network_ingress_bytes(self) -> Optional[int]:
+        """Bytes received, when measured."""
+
+    @property
+    def network_egress_bytes(self) -> Optional[int]:
+        """Bytes sent, when measured."""
+
+    @property
+    def measurement_status(self) -> Optional[Dict[str, Any]]:
+        """Per metric, whether it was measured."""
+
+    @property
+    def estimated_cost_cents(self) -> Optional[int]:
+        """Estimated cost so far, in cents."""
+
+    @property
+    def timeout_sec(self) -> Optional[int]:
+        """Lifetime limit in seconds."""
+
+    @property
+    def timeout_remaining_ms(self) -> Optional[int]:
+        """Milliseconds left before the deadline."""
+
+
+class Readiness(Model):
+    """Whether a sandbox can run commands, with the state of each platform component."""
+
+    @property
+    def ready(self) -> bool:
+        """Whether commands can run now."""
+
+    @property
+    def status(self) -> Optional[str]:
+        """Readiness status, `ready` once ready."""
+
+    @property
+    def state(self) -> Optional[str]:
+        """Lifecycle state of the sandbox."""
+
+    @property
+    def readiness(self) -> Optional[Dict[str, Any]]:
+        """`components`: each platform component with its status."""
+
+    @property
+    def ready_at(self) -> Optional[str]:
+        """When the sandbox became ready. ISO 8601."""
+
+
+class FileStat(Model):
+    """What a path of a sandbox is."""
+
+    @property
+    def path(self) -> str:
+        """Absolute path."""
+
+    @property
+    def exists(self) -> Optional[bool]:
+        """Whether the path exists."""
+
+    @property
+    def type(self) -> Optional[str]:
+        """Kind of entry. Known values: file, dir, symlink (others may appear)."""
+
+    @property
+    def is_dir(self) -> Optional[bool]:
+        """Whether it is a directory."""
+
+    @property
+    def size(self) -> Optional[int]:
+        """Size in bytes."""
+
+    @property
+    def mode(self) -> Optional[str]:
+        """Permission bits, octal text."""
+
+    @property
+    def modified_at(self) -> Optional[str]:
+        """Last modification time. ISO 8601."""
+
+
+class TemplateValidation(Model):
+    """The outcome of checking a template build spec."""
+
+    @property
+    def valid(self) -> bool:
+        """Whether the spec can be built."""
+
+    @property
+    def errors(self) -> Optional[List[Any]]:
+        """Problems found, each with a field and a message."""
+
+    @property
+    def build_spec(self) -> Optional[Dict[str, Any]]:
+        """The spec as the platform normalised it."""
+
+
+class TemplateBuild(Model):
+    """One build of a sandbox template."""
+
+    @property
+    def id(self) -> str:
+        """Build id."""
+
+    @property
+    def template_id(self) -> Optional[str]:
+        """Template id."""
+
+    @property
+    def status(self) -> str:
+        """Build status. Known values: queued, building, ready, failed (others may appear)."""
+
+    @property
+    def build_spec(self) -> Optional[Dict[str, Any]]:
+        """The spec this build used."""
+
+    @property
+    def logs(self) -> Optional[List[str]]:
+        """Build log lines so far."""
+
+    @property
+    def created_at(self) -> Optional[str]:
+        """Creation time. ISO 8601."""
+
+    @property
+    def finished_at(self) -> Optional[str]:
+        """When the build ended. ISO 8601."""
+
+
+class CatalogTemplate(Model):
+    """A template of the platform catalog."""
+
+    @property
+    def id(self) -> str:
+        """Template id."""
+
+    @property
+    def name(self) -> Optional[str]:
+        """Display name."""
+
+    @property
+    def product(self) -> Optional[str]:
+        """What the template creates. Known values: sandbox, computer, docker_deploy_host (others may appear)."""
+
+    @property
+    def default_size(self) -> Optional[str]:
+        """Size used when none is given."""
+
+    @property
+    def sizes(self) -> Optional[List[str]]:
+        """Sizes the template supports."""
+
+    @property
+    def description(self) -> Optional[str]:
+        """Description."""
+
+
+class ViewerPassword(Model):
+    """The desktop viewer password of a computer; the plaintext only right after a rotation."""
+
+    @property
+    def viewer_password_set(self) -> Optional[bool]:
+        """Whether a password is set."""
+
+    @property
+    def viewer_password_set_at(self) -> Optional[str]:
+        """When it was set. ISO 8601."""
+
+    @property
+    def viewer_password(self) -> Optional[str]:
+        """The new password, returned once by a rotation."""
+
+
+class VncCredentials(Model):
+    """Connection details of a computer's VNC server."""
+
+    @property
+    def host(self) -> str:
+        """Host name."""
+
+    @property
+    def port(self) -> int:
+        """TCP port."""
+
+    @property
+    def username(self) -> Optional[str]:
+        """User name, when the server asks for one."""
+
+    @property
+    def password(self) -> Optional[str]:
+        """VNC password."""
+
+    @property
+    def url(self) -> Optional[str]:
+        """`vnc://` or web viewer URL."""
+
+    @property
+    def expires_at(self) -> Optional[str]:
+        """When the credentials stop working. ISO 8601."""
+
+
+class ComputerApp(Model):
+    """An application installed on a computer."""
+
+    @property
+    def name(self) -> str:
+        """Application name, as `desktop.launch` takes it."""
+
+    @property
+    def title(self) -> Optional[str]:
+        """Human-readable title."""
+
+    @property
+    def running(self) -> Optional[bool]:
+        """Whether it is running now."""
+
+
+class ComputerUrl(Model):
+    """A named public URL of a computer."""
+
+    @property
+    def name(self) -> str:
+        """What the URL serves, e.g. `desktop`."""
+
+    @property
+    def url(self) -> str:
+        """The URL."""
+
+
+class StreamToken(Model):
+    """A short-lived token for a computer's pixel stream."""
+
+    @property
+    def token(self) -> str:
+        """The token."""
+
+    @property
+    def url(self) -> Optional[str]:
+        """Stream URL carrying the token."""
+
+    @property
+    def expires_at(self) -> Optional[str]:
+        """When the token stops working. ISO 8601."""
+
+
+class PreviewUrl(Model):
+    """The public URLs of a computer, computed locally."""
+
+    @property
+    def url(self) -> str:
+        """URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`."""
+
+    @property
+    def public_url(self) -> str:
+        """The computer's own URL: `https://{slug}.sandbox.{domain}`."""
+
+
+class LogLines(Model):
+    """Recent log lines of a computer or database."""
+
+    @property
+    def lines(self) -> List[str]:
+        """Lines, oldest first."""
+
+    @property
+    def since(self) -> Optional[str]:
+        """Time of the first line asked for. ISO 8601."""
+
+
+class FileExport(Model):
+    """A short-lived download URL for a file of a computer."""
+
+    @property
+    def url(self) -> str:
+        """Download URL; its query carries the token."""
+
+    @property
+    def expires_at(self) -> Optional[str]:
+        """When the URL stops working. ISO 8601."""
+
+    @property
+    def path(self) -> Optional[str]:
+        """Exported path."""
+
+
+class DesktopWindow(Model):
+    """An open window of a desktop."""
+
+    @property
+    def id(self) -> Any:
+        """Window id (text on some routes, a number on others)."""
+
+    @property
+    def title(self) -> Optional[str]:
+        """Title."""
+
+    @property
+    def app(self) -> Optional[str]:
+        """Application."""
+
+    @property
+    def x(self) -> Optional[int]:
+        """Left edge, in pixels."""
+
+    @property
+    def y(self) -> Optional[int]:
+        """Top edge, in pixels."""
+
+    @property
+    def width(self) -> Optional[int]:
+        """Width, in pixels."""
+
+    @property
+    def height(self) -> Optional[int]:
+        """Height, in pixels."""
+
+    @property
+    def focused(self) -> Optional[bool]:
+        """Whether it has the focus."""
+
+    @property
+    def is_focused(self) -> Optional[bool]:
+        """The same, as some routes name it."""
+
+
+class CursorPosition(Model):
+    """Where the mouse pointer is."""
+
+    @property
+    def x(self) -> int:
+        """Horizontal position, in pixels."""
+
+    @property
+    def y(self) -> int:
+        """Vertical position, in pixels."""
+
+
+class DeploymentVersion(Model):
+    """One version of a deployment."""
+
+    @property
+    def id(self) -> str:
+        """Version id."""
+
+    @property
+    def deployment_id(self) -> Optional[str]:
+        """Deployment id."""
+
+    @property
+    def number(self) -> Optional[int]:
+        """Version number, from 1."""
+
+    @property
+    def status(self) -> Optional[str]:
+        """Version status. Known values: building, ready, failed, superseded (others may appear)."""
+
+    @property
+    def kind(self) -> Optional[str]:
+        """What was deployed: static or service."""
+
+    @property
+    def environment(self) -> Optional[str]:
+        """Environment it serves."""
+
+    @property
+    def promoted(self) -> Optional[bool]:
+        """Whether it serves traffic now."""
+
+    @property
+    def created_at(self) -> Optional[str]:
+        """Creation time. ISO 8601."""
+
+
+class DeploymentBuild(Model):
+    """One build of a deployment."""
+
+    @property
+    def id(self) -> str:
+        """Build id."""
+
+    @property
+    def deployment_id(self) -> Optional[str]:
+        """Deployment id."""
+
+    @property
+    def version_id(self) -> Optional[str]:
+        """Version the build produced."""
+
+    @property
+    def status(self) -> Optional[str]:
+        """Build status. Known values: queued, building, ready, failed (others may appear)."""
+
+    @property
+    def logs(self) -> Optional[List[str]]:
+        """Build log lines."""
+
+    @property
+    def created_at(self) -> Optional[str]:
+        """Creation time. ISO 8601."""
+
+    @property
+    def finished_at(self) -> Optional[str]:
+        """When the build ended. ISO 8601."""
+
+
+class DeploymentDomain(Model):
+    """A custom domain of a deployment."""
+
+    @property
+    def id(self) -> str:
+        """Domain id."""
+
+    @property
+    def domain(self) -> str:
+        """Domain name."""
+
+    @property
+    def status(self) -> Optional[str]:
+        """Verification status. Known values: pending, verified, failed (others may appear)."""
+
+    @property
+    def redirect_policy(self) -> Optional[str]:
+        """`none`, `www_to_apex` or `apex_to_www`."""
+
+    @property
+    def dns_records(self) -> Optional[List[Any]]:
+        """Records to create: type, name, value."""
+
+    @property
+    def verified_at(self) -> Optional[str]:
+        """When it was verified. ISO 8601."""
+
+
+class CreditUsage(Model):
+    """Credits spent over a period."""
+
+    @property
+    def period_start(self) -> Optional[str]:
+        """Start of the period. ISO 8601."""
+
+    @property
+    def period_end(self) -> Optional[str]:
+        """End of the period. ISO 8601."""
+
+    @property
+    def compute_credits(self) -> Optional[float]:
+        """Credits spent on sandboxes and computers."""
+
+    @property
+    def ai_credits(self) -> Optional[float]:
+        """Credits spent on AI calls."""
+
+    @property
+    def total_credits(self) -> float:
+        """All credits spent."""

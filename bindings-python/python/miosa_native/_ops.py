@@ -7,6 +7,148 @@ from ._native import NOT_GIVEN
 from ._observe import AsyncSandboxFileTransfers, SandboxFileTransfers
 
 
+class SnapshotsStandaloneAPI(Namespace):
+    """`snapshots_standalone` operations."""
+
+    __slots__ = ()
+
+    def list(self, *, computer_id=NOT_GIVEN, status=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the snapshots of every computer; needs an admin key.
+
+        `GET /admin/snapshots`
+
+        Parameters:
+            computer_id: Only snapshots of this computer.
+            status: Only snapshots in this status.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("snapshots_standalone.list", (), {"computer_id": computer_id, "status": status}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
+
+
+class CheckpointsAPI(Namespace):
+    """`checkpoints` operations."""
+
+    __slots__ = ()
+
+    def restore_stream(self, id, snapshot_id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Restore a computer checkpoint and stream its progress until it completes.
+
+        `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("checkpoints.restore_stream", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
+
+
+class EventsAPI(Namespace):
+    """`events` operations."""
+
+    __slots__ = ()
+
+    def stream(self, *, callback=None, types=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the tenant's events as they happen.
+
+        `GET /events/stream`
+
+        Parameters:
+            types: Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("events.stream", (), {"types": types}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
+
+
+class FilesAPI(Namespace):
+    """`files` operations."""
+
+    __slots__ = ()
+
+    def upload(self, id, local_path, path, *, create_dirs=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Upload a local file to a computer (multipart, streamed from disk).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            local_path: File on this machine to upload; it is streamed from disk, never read whole.
+            path: Destination path on the computer.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.upload", (id, local_path, path), {"create_dirs": create_dirs}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
+
+    def write(self, id, path, content, *, create_dirs=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Write bytes to a file on a computer (multipart upload).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            path: Destination path on the computer.
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.write", (id, path, content), {"create_dirs": create_dirs}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
+
+    def download(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Download one file of a computer as bytes.
+
+        `GET /computers/{id}/files/download`
+
+        Parameters:
+            path: Path of the file on the computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.download", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def list(self, id, *, path=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the entries of a directory on a computer.
+
+        `GET /computers/{id}/files`
+
+        Parameters:
+            path: Directory to list, `/home/user` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.list", (id,), {"path": path}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
+
+    def export(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived download URL for a file of a computer.
+
+        `POST /computers/{id}/files/export`
+
+        Parameters:
+            path: Path of the file or directory to export.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.export", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileExport)
+
+    def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Remove a file or directory from a computer.
+
+        `DELETE /computers/{id}/files`
+
+        Parameters:
+            path: Path to remove.
+            recursive: Remove a directory with its contents.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+
+class TemplatesAPI(Namespace):
+    """`templates` operations."""
+
+    __slots__ = ()
+
+    def catalog(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+
+        `GET /templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("templates.catalog", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CatalogTemplate)
+
+
 class ExecAPI(Namespace):
     """`exec` operations."""
 
@@ -24,6 +166,34 @@ class ExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def bash(self, id, command, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("exec.bash", (id, command), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def python(self, id, code, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("exec.python", (id, code), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class CreditsAPI(Namespace):
@@ -49,6 +219,19 @@ class CreditsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditTransaction)
+
+    def usage(self, *, start=NOT_GIVEN, end=NOT_GIVEN, period=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Credits spent on compute and AI over a period.
+
+        `GET /credits/usage`
+
+        Parameters:
+            start: Start of the period, ISO 8601 (sent as `from`).
+            end: End of the period, ISO 8601 (sent as `to`).
+            period: Named period such as `current_month`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("credits.usage", (), {"start": start, "end": end, "period": period}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditUsage)
 
 
 class AdminTenantsAPI(Namespace):
@@ -204,6 +387,14 @@ class WorkspaceInvitesAPI(Namespace):
         """
         return self._call("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
+    def preview(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Preview a workspace invitation from its token; no API key needed.
+
+        `GET /workspace-invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("workspace_invites.preview", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InvitePreview)
+
 
 class WorkspaceMembersAPI(Namespace):
     """`workspace_members` operations."""
@@ -241,6 +432,18 @@ class WorkspaceMembersAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    def add(self, workspace_id, user_id, *, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Add a user of the organisation to a workspace.
+
+        `POST /workspaces/{workspace_id}/members`
+
+        Parameters:
+            user_id: Id of a user of the organisation.
+            role: `member` (default), `admin` or `owner`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("workspace_members.add", (workspace_id, user_id), {"role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
 
 class CommandCenterAPI(Namespace):
@@ -290,6 +493,15 @@ class CommandCenterAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
+
+    def events(self, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the command center's fleet events.
+
+        `GET /command-center/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("command_center.events", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
 
 
 class EmbeddingsAPI(Namespace):
@@ -469,6 +681,31 @@ class StorageAPI(Namespace):
         """
         return self._call("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SignedUrl)
 
+    def list_objects(self, bucket_id, *, prefix=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the objects of a bucket, by key.
+
+        `GET /storage/buckets/{bucket_id}/objects`
+
+        Parameters:
+            prefix: Only keys that start with this text.
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
+
+    def iter_objects(self, bucket_id, *, prefix=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `list_objects`, fetched page by page as iteration needs it."""
+        return self._pager("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
+
+    def delete_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one object from a bucket.
+
+        `DELETE /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("storage.delete_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class DatabasesAPI(Namespace):
     """`databases` operations."""
@@ -537,6 +774,26 @@ class DatabasesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DatabaseCredentials)
+
+    def start(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start a stopped database.
+
+        `POST /databases/{id}/start`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("databases.start", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
+
+    def logs(self, id, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent log lines of a database.
+
+        `GET /databases/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("databases.logs", (id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
 
 
 class DeploymentsAPI(Namespace):
@@ -621,6 +878,80 @@ class DeploymentsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
+
+    def list_versions(self, id, *, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the versions of a deployment, newest first.
+
+        `GET /deployments/{id}/versions`
+
+        Parameters:
+            state: Only versions in this state.
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    def iter_versions(self, id, *, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `list_versions`, fetched page by page as iteration needs it."""
+        return self._pager("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    def get_version(self, id, version_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one version of a deployment.
+
+        `GET /deployments/{id}/versions/{version_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.get_version", (id, version_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    def promote_version(self, id, version_id, *, environment=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Make a ready version the one that serves traffic.
+
+        `POST /deployments/{id}/versions/{version_id}/promote`
+
+        Parameters:
+            environment: Environment to serve the version in, `production` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.promote_version", (id, version_id), {"environment": environment, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    def list_builds(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the builds of a deployment, newest first.
+
+        `GET /deployments/{id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.list_builds", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentBuild)
+
+    def get_build(self, id, build_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one build of a deployment.
+
+        `GET /deployments/{id}/builds/{build_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.get_build", (id, build_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentBuild)
+
+    def add_domain(self, id, domain, *, redirect_policy=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Attach a custom domain to a deployment; returns the DNS records to create.
+
+        `POST /deployments/{id}/domains`
+
+        Parameters:
+            domain: Custom domain name, e.g. `app.example.com`.
+            redirect_policy: `none`, `www_to_apex` or `apex_to_www`.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.add_domain", (id, domain), {"redirect_policy": redirect_policy, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentDomain)
+
+    def verify_domain(self, id, domain_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Check the DNS records of a deployment's custom domain.
+
+        `POST /deployments/{id}/domains/{domain_id}/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("deployments.verify_domain", (id, domain_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentDomain)
 
 
 class SnapshotsAPI(Namespace):
@@ -891,6 +1222,22 @@ class WebhooksAPI(Namespace):
         """
         return self._call("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
 
+    def deliveries(self, id, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the delivery attempts of a webhook, newest first.
+
+        `GET /webhooks/{id}/deliveries`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
+
+    def deliveries_iter(self, id, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `deliveries`, fetched page by page as iteration needs it."""
+        return self._pager("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
+
 
 class WorkspacesAPI(Namespace):
     """`workspaces` operations."""
@@ -963,6 +1310,14 @@ class WorkspacesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceUsage)
+
+    def list_computers(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the computers of a workspace.
+
+        `GET /workspaces/{id}/computers`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("workspaces.list_computers", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
 
 class DesktopAPI(Namespace):
@@ -1051,6 +1406,144 @@ class DesktopAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def double_click(self, id, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.double_click", (id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def move(self, id, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.move", (id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def wait(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.wait", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def windows(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.windows", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DesktopWindow)
+
+    def cursor(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.cursor", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CursorPosition)
+
+    def focus_window(self, id, window_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.focus_window", (id, window_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def launch(self, id, app_name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.launch", (id, app_name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+
+class ComputerLogsAPI(Namespace):
+    """`computer.logs` operations."""
+
+    __slots__ = ()
+
+    def get(self, id, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.logs.get", (id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
+
+
+class ComputerVolumesAPI(Namespace):
+    """`computer.volumes` operations."""
+
+    __slots__ = ()
+
+    def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.volumes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
+
+
+class ComputerTerminalAPI(Namespace):
+    """`computer.terminal` operations."""
+
+    __slots__ = ()
+
+    def create(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.terminal.create", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    def resize(self, id, session_id, *, cols, rows, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class ComputerMetricsAPI(Namespace):
@@ -1184,7 +1677,7 @@ class ComputerEnvAPI(Namespace):
 class ComputerAPI(Namespace):
     """`computer` operations."""
 
-    __slots__ = ("env", "ports", "auto_stop", "metrics")
+    __slots__ = ("env", "ports", "auto_stop", "metrics", "terminal", "volumes", "logs")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -1192,6 +1685,9 @@ class ComputerAPI(Namespace):
         self.ports = ComputerPortsAPI(native)
         self.auto_stop = ComputerAutoStopAPI(native)
         self.metrics = ComputerMetricsAPI(native)
+        self.terminal = ComputerTerminalAPI(native)
+        self.volumes = ComputerVolumesAPI(native)
+        self.logs = ComputerLogsAPI(native)
 
     def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
@@ -1252,6 +1748,88 @@ class ComputerAPI(Namespace):
         """
         return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    def vnc_credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.vnc_credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VncCredentials)
+
+    def apps(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.apps", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerApp)
+
+    def urls(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.urls", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerUrl)
+
+    def stream_token(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.stream_token", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StreamToken)
+
+    def screenshot_region(self, id, *, x=NOT_GIVEN, y=NOT_GIVEN, width=NOT_GIVEN, height=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.screenshot_region", (id,), {"x": x, "y": y, "width": width, "height": height}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def preview_url(self, id, port, *, path=NOT_GIVEN, slug=NOT_GIVEN, preview_domain=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.preview_url", (id, port), {"path": path, "slug": slug, "preview_domain": preview_domain}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewUrl)
+
 
 class ComputersAPI(Namespace):
     """`computers` operations."""
@@ -1308,6 +1886,22 @@ class ComputersAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    def viewer_password(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computers.viewer_password", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
+
+    def rotate_viewer_password(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computers.rotate_viewer_password", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
 
 
 class TenantAPI(Namespace):
@@ -1421,6 +2015,44 @@ class SandboxTemplatesAPI(Namespace):
         """
         return self._call("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def build_spec_schema(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The JSON Schema of template build specs.
+
+        `GET /sandbox-templates/build-spec`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox_templates.build_spec_schema", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def validate(self, build_spec, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Check a build spec without registering it; returns the problems and the normalised spec.
+
+        `POST /sandbox-templates/validate`
+
+        Parameters:
+            build_spec: The build spec to check: base image, steps, start command.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox_templates.validate", (build_spec,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateValidation)
+
+    def list_builds(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the builds of a template, newest first.
+
+        `GET /sandbox-templates/{template_id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox_templates.list_builds", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateBuild)
+
+    def create_build(self, template_id, *, build_spec=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start a new build of a template; it moves from queued through building to ready or failed.
+
+        `POST /sandbox-templates/{template_id}/builds`
+
+        Parameters:
+            build_spec: Overrides of the template's build spec for this build.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox_templates.create_build", (template_id,), {"build_spec": build_spec, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateBuild)
+
 
 class SandboxTerminalAPI(Namespace):
     """`sandbox.terminal` operations."""
@@ -1445,6 +2077,14 @@ class SandboxTerminalAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    def delete(self, id, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.terminal.delete", (id, session_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class SandboxTagsAPI(Namespace):
@@ -1481,6 +2121,17 @@ class SandboxTagsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def set(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.tags.set", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
 
 class SandboxSnapshotsAPI(Namespace):
@@ -1561,6 +2212,22 @@ class SandboxPreviewsAPI(Namespace):
         """
         return self._call("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def get(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.previews.get", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
+
+    def revoke_share(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.previews.revoke_share", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class SandboxShareAPI(Namespace):
     """`sandbox.share` operations."""
@@ -1639,6 +2306,23 @@ class SandboxProcessesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
+
+    def get(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.processes.get", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
+
+    def stream(self, id, pid, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("sandbox.processes.stream", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
 
 
 class SandboxEnvAPI(Namespace):
@@ -1733,6 +2417,20 @@ class SandboxExecAPI(Namespace):
         """
         return self._call("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
+    def stream(self, id, *, callback=None, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("sandbox.exec.stream", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
+
 
 class SandboxFilesAPI(Namespace, SandboxFileTransfers):
     """`sandbox.files` operations."""
@@ -1823,6 +2521,14 @@ class SandboxFilesAPI(Namespace, SandboxFileTransfers):
         """
         stream = self._call("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
+
+    def stat(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.files.stat", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileStat)
 
 
 class SandboxAPI(Namespace):
@@ -1944,11 +2650,96 @@ class SandboxesAPI(Namespace):
         """
         return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
+    def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.extend", (id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    def pause(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.pause", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    def resume(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.resume", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    def usage(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.usage", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SandboxUsage)
+
+    def readiness(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.readiness", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Readiness)
+
+    def delete_snapshot(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.delete_snapshot", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    def deploy(self, id, *, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, deployment_type=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.deploy", (id,), {"kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "deployment_type": deployment_type, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
+
+    def get_by_name(self, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.get_by_name", (name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
 
 class _SyncRoot(Namespace):
     """Every operation of the API, grouped in namespaces."""
 
-    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec")
+    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec", "templates", "files", "events", "checkpoints", "snapshots_standalone")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -1979,6 +2770,11 @@ class _SyncRoot(Namespace):
         self.admin = AdminAPI(native)
         self.credits = CreditsAPI(native)
         self.exec = ExecAPI(native)
+        self.templates = TemplatesAPI(native)
+        self.files = FilesAPI(native)
+        self.events = EventsAPI(native)
+        self.checkpoints = CheckpointsAPI(native)
+        self.snapshots_standalone = SnapshotsStandaloneAPI(native)
 
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
@@ -1988,6 +2784,148 @@ class _SyncRoot(Namespace):
         """
         stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
+
+
+class AsyncSnapshotsStandaloneAPI(Namespace):
+    """`snapshots_standalone` operations."""
+
+    __slots__ = ()
+
+    async def list(self, *, computer_id=NOT_GIVEN, status=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the snapshots of every computer; needs an admin key.
+
+        `GET /admin/snapshots`
+
+        Parameters:
+            computer_id: Only snapshots of this computer.
+            status: Only snapshots in this status.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("snapshots_standalone.list", (), {"computer_id": computer_id, "status": status}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Snapshot)
+
+
+class AsyncCheckpointsAPI(Namespace):
+    """`checkpoints` operations."""
+
+    __slots__ = ()
+
+    def restore_stream(self, id, snapshot_id, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Restore a computer checkpoint and stream its progress until it completes.
+
+        `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("checkpoints.restore_stream", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
+
+
+class AsyncEventsAPI(Namespace):
+    """`events` operations."""
+
+    __slots__ = ()
+
+    def stream(self, *, callback=None, types=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the tenant's events as they happen.
+
+        `GET /events/stream`
+
+        Parameters:
+            types: Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("events.stream", (), {"types": types}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
+
+
+class AsyncFilesAPI(Namespace):
+    """`files` operations."""
+
+    __slots__ = ()
+
+    async def upload(self, id, local_path, path, *, create_dirs=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Upload a local file to a computer (multipart, streamed from disk).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            local_path: File on this machine to upload; it is streamed from disk, never read whole.
+            path: Destination path on the computer.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.upload", (id, local_path, path), {"create_dirs": create_dirs}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
+
+    async def write(self, id, path, content, *, create_dirs=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Write bytes to a file on a computer (multipart upload).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            path: Destination path on the computer.
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.write", (id, path, content), {"create_dirs": create_dirs}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileWritten)
+
+    async def download(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Download one file of a computer as bytes.
+
+        `GET /computers/{id}/files/download`
+
+        Parameters:
+            path: Path of the file on the computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.download", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def list(self, id, *, path=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the entries of a directory on a computer.
+
+        `GET /computers/{id}/files`
+
+        Parameters:
+            path: Directory to list, `/home/user` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.list", (id,), {"path": path}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
+
+    async def export(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived download URL for a file of a computer.
+
+        `POST /computers/{id}/files/export`
+
+        Parameters:
+            path: Path of the file or directory to export.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.export", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileExport)
+
+    async def delete(self, id, path, *, recursive=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Remove a file or directory from a computer.
+
+        `DELETE /computers/{id}/files`
+
+        Parameters:
+            path: Path to remove.
+            recursive: Remove a directory with its contents.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("files.delete", (id, path), {"recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+
+class AsyncTemplatesAPI(Namespace):
+    """`templates` operations."""
+
+    __slots__ = ()
+
+    async def catalog(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+
+        `GET /templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("templates.catalog", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CatalogTemplate)
 
 
 class AsyncExecAPI(Namespace):
@@ -2007,6 +2945,34 @@ class AsyncExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def bash(self, id, command, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("exec.bash", (id, command), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def python(self, id, code, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("exec.python", (id, code), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class AsyncCreditsAPI(Namespace):
@@ -2032,6 +2998,19 @@ class AsyncCreditsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("credits.history", (), {"limit": limit, "offset": offset, "type": type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditTransaction)
+
+    async def usage(self, *, start=NOT_GIVEN, end=NOT_GIVEN, period=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Credits spent on compute and AI over a period.
+
+        `GET /credits/usage`
+
+        Parameters:
+            start: Start of the period, ISO 8601 (sent as `from`).
+            end: End of the period, ISO 8601 (sent as `to`).
+            period: Named period such as `current_month`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("credits.usage", (), {"start": start, "end": end, "period": period}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CreditUsage)
 
 
 class AsyncAdminTenantsAPI(Namespace):
@@ -2187,6 +3166,14 @@ class AsyncWorkspaceInvitesAPI(Namespace):
         """
         return await self._acall("workspace_invites.accept", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InviteAcceptance)
 
+    async def preview(self, token, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Preview a workspace invitation from its token; no API key needed.
+
+        `GET /workspace-invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("workspace_invites.preview", (token,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.InvitePreview)
+
 
 class AsyncWorkspaceMembersAPI(Namespace):
     """`workspace_members` operations."""
@@ -2224,6 +3211,18 @@ class AsyncWorkspaceMembersAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspace_members.remove", (workspace_id, user_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def add(self, workspace_id, user_id, *, role=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Add a user of the organisation to a workspace.
+
+        `POST /workspaces/{workspace_id}/members`
+
+        Parameters:
+            user_id: Id of a user of the organisation.
+            role: `member` (default), `admin` or `owner`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("workspace_members.add", (workspace_id, user_id), {"role": role}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Member)
 
 
 class AsyncCommandCenterAPI(Namespace):
@@ -2273,6 +3272,15 @@ class AsyncCommandCenterAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("command_center.cancel_session", (session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.AgentSession)
+
+    def events(self, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the command center's fleet events.
+
+        `GET /command-center/events`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("command_center.events", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
 
 
 class AsyncEmbeddingsAPI(Namespace):
@@ -2452,6 +3460,31 @@ class AsyncStorageAPI(Namespace):
         """
         return await self._acall("storage.signed_url", (bucket_id, key), {"method": method, "expires_in": expires_in, "content_type": content_type}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SignedUrl)
 
+    async def list_objects(self, bucket_id, *, prefix=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the objects of a bucket, by key.
+
+        `GET /storage/buckets/{bucket_id}/objects`
+
+        Parameters:
+            prefix: Only keys that start with this text.
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
+
+    def iter_objects(self, bucket_id, *, prefix=NOT_GIVEN, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `list_objects`, fetched page by page as iteration needs it."""
+        return AsyncPager(self._pager("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject))
+
+    async def delete_object(self, bucket_id, key, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one object from a bucket.
+
+        `DELETE /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("storage.delete_object", (bucket_id, key), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class AsyncDatabasesAPI(Namespace):
     """`databases` operations."""
@@ -2520,6 +3553,26 @@ class AsyncDatabasesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("databases.credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DatabaseCredentials)
+
+    async def start(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start a stopped database.
+
+        `POST /databases/{id}/start`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("databases.start", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Database)
+
+    async def logs(self, id, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent log lines of a database.
+
+        `GET /databases/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("databases.logs", (id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
 
 
 class AsyncDeploymentsAPI(Namespace):
@@ -2604,6 +3657,80 @@ class AsyncDeploymentsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.rollback", (id,), {"version_id": version_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deployment)
+
+    async def list_versions(self, id, *, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the versions of a deployment, newest first.
+
+        `GET /deployments/{id}/versions`
+
+        Parameters:
+            state: Only versions in this state.
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    def iter_versions(self, id, *, state=NOT_GIVEN, limit=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `list_versions`, fetched page by page as iteration needs it."""
+        return AsyncPager(self._pager("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion))
+
+    async def get_version(self, id, version_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one version of a deployment.
+
+        `GET /deployments/{id}/versions/{version_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.get_version", (id, version_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    async def promote_version(self, id, version_id, *, environment=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Make a ready version the one that serves traffic.
+
+        `POST /deployments/{id}/versions/{version_id}/promote`
+
+        Parameters:
+            environment: Environment to serve the version in, `production` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.promote_version", (id, version_id), {"environment": environment, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
+
+    async def list_builds(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the builds of a deployment, newest first.
+
+        `GET /deployments/{id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.list_builds", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentBuild)
+
+    async def get_build(self, id, build_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one build of a deployment.
+
+        `GET /deployments/{id}/builds/{build_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.get_build", (id, build_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentBuild)
+
+    async def add_domain(self, id, domain, *, redirect_policy=NOT_GIVEN, external_workspace_id=NOT_GIVEN, external_user_id=NOT_GIVEN, external_project_id=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Attach a custom domain to a deployment; returns the DNS records to create.
+
+        `POST /deployments/{id}/domains`
+
+        Parameters:
+            domain: Custom domain name, e.g. `app.example.com`.
+            redirect_policy: `none`, `www_to_apex` or `apex_to_www`.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.add_domain", (id, domain), {"redirect_policy": redirect_policy, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentDomain)
+
+    async def verify_domain(self, id, domain_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Check the DNS records of a deployment's custom domain.
+
+        `POST /deployments/{id}/domains/{domain_id}/verify`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("deployments.verify_domain", (id, domain_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentDomain)
 
 
 class AsyncSnapshotsAPI(Namespace):
@@ -2874,6 +4001,22 @@ class AsyncWebhooksAPI(Namespace):
         """
         return await self._acall("webhooks.test", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
 
+    async def deliveries(self, id, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """One page of the delivery attempts of a webhook, newest first.
+
+        `GET /webhooks/{id}/deliveries`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
+
+    def deliveries_iter(self, id, *, limit=NOT_GIVEN, cursor=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Every item of `deliveries`, fetched page by page as iteration needs it."""
+        return AsyncPager(self._pager("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery))
+
 
 class AsyncWorkspacesAPI(Namespace):
     """`workspaces` operations."""
@@ -2946,6 +4089,14 @@ class AsyncWorkspacesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("workspaces.usage", (id,), {"period": period, "start": start, "end": end}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WorkspaceUsage)
+
+    async def list_computers(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the computers of a workspace.
+
+        `GET /workspaces/{id}/computers`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("workspaces.list_computers", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Computer)
 
 
 class AsyncDesktopAPI(Namespace):
@@ -3034,6 +4185,144 @@ class AsyncDesktopAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.accessibility_tree", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def double_click(self, id, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.double_click", (id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def move(self, id, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.move", (id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def wait(self, id, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.wait", (id, seconds), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def windows(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.windows", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DesktopWindow)
+
+    async def cursor(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.cursor", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CursorPosition)
+
+    async def focus_window(self, id, window_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.focus_window", (id, window_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def launch(self, id, app_name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.launch", (id, app_name), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+
+class AsyncComputerLogsAPI(Namespace):
+    """`computer.logs` operations."""
+
+    __slots__ = ()
+
+    async def get(self, id, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.logs.get", (id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
+
+
+class AsyncComputerVolumesAPI(Namespace):
+    """`computer.volumes` operations."""
+
+    __slots__ = ()
+
+    async def list(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.volumes.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
+
+
+class AsyncComputerTerminalAPI(Namespace):
+    """`computer.terminal` operations."""
+
+    __slots__ = ()
+
+    async def create(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.terminal.create", (id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    async def resize(self, id, session_id, *, cols, rows, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class AsyncComputerMetricsAPI(Namespace):
@@ -3167,7 +4456,7 @@ class AsyncComputerEnvAPI(Namespace):
 class AsyncComputerAPI(Namespace):
     """`computer` operations."""
 
-    __slots__ = ("env", "ports", "auto_stop", "metrics")
+    __slots__ = ("env", "ports", "auto_stop", "metrics", "terminal", "volumes", "logs")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -3175,6 +4464,9 @@ class AsyncComputerAPI(Namespace):
         self.ports = AsyncComputerPortsAPI(native)
         self.auto_stop = AsyncComputerAutoStopAPI(native)
         self.metrics = AsyncComputerMetricsAPI(native)
+        self.terminal = AsyncComputerTerminalAPI(native)
+        self.volumes = AsyncComputerVolumesAPI(native)
+        self.logs = AsyncComputerLogsAPI(native)
 
     async def start(self, id, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
@@ -3235,6 +4527,88 @@ class AsyncComputerAPI(Namespace):
         """
         return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    async def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    async def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    async def vnc_credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.vnc_credentials", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VncCredentials)
+
+    async def apps(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.apps", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerApp)
+
+    async def urls(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.urls", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerUrl)
+
+    async def stream_token(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.stream_token", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StreamToken)
+
+    async def screenshot_region(self, id, *, x=NOT_GIVEN, y=NOT_GIVEN, width=NOT_GIVEN, height=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.screenshot_region", (id,), {"x": x, "y": y, "width": width, "height": height}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def preview_url(self, id, port, *, path=NOT_GIVEN, slug=NOT_GIVEN, preview_domain=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.preview_url", (id, port), {"path": path, "slug": slug, "preview_domain": preview_domain}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewUrl)
+
 
 class AsyncComputersAPI(Namespace):
     """`computers` operations."""
@@ -3291,6 +4665,22 @@ class AsyncComputersAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.delete", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def viewer_password(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computers.viewer_password", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
+
+    async def rotate_viewer_password(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computers.rotate_viewer_password", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
 
 
 class AsyncTenantAPI(Namespace):
@@ -3404,6 +4794,44 @@ class AsyncSandboxTemplatesAPI(Namespace):
         """
         return await self._acall("sandbox_templates.delete", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    async def build_spec_schema(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The JSON Schema of template build specs.
+
+        `GET /sandbox-templates/build-spec`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox_templates.build_spec_schema", (), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def validate(self, build_spec, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Check a build spec without registering it; returns the problems and the normalised spec.
+
+        `POST /sandbox-templates/validate`
+
+        Parameters:
+            build_spec: The build spec to check: base image, steps, start command.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox_templates.validate", (build_spec,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateValidation)
+
+    async def list_builds(self, template_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the builds of a template, newest first.
+
+        `GET /sandbox-templates/{template_id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox_templates.list_builds", (template_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateBuild)
+
+    async def create_build(self, template_id, *, build_spec=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start a new build of a template; it moves from queued through building to ready or failed.
+
+        `POST /sandbox-templates/{template_id}/builds`
+
+        Parameters:
+            build_spec: Overrides of the template's build spec for this build.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox_templates.create_build", (template_id,), {"build_spec": build_spec, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TemplateBuild)
+
 
 class AsyncSandboxTerminalAPI(Namespace):
     """`sandbox.terminal` operations."""
@@ -3428,6 +4856,14 @@ class AsyncSandboxTerminalAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    async def delete(self, id, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.terminal.delete", (id, session_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxTagsAPI(Namespace):
@@ -3464,6 +4900,17 @@ class AsyncSandboxTagsAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.list", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def set(self, id, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.tags.set", (id, tags), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
 
 class AsyncSandboxSnapshotsAPI(Namespace):
@@ -3544,6 +4991,22 @@ class AsyncSandboxPreviewsAPI(Namespace):
         """
         return await self._acall("sandbox.previews.destroy", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    async def get(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.previews.get", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
+
+    async def revoke_share(self, id, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.previews.revoke_share", (id, preview_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class AsyncSandboxShareAPI(Namespace):
     """`sandbox.share` operations."""
@@ -3622,6 +5085,23 @@ class AsyncSandboxProcessesAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.logs", (id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
+
+    async def get(self, id, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.processes.get", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
+
+    def stream(self, id, pid, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("sandbox.processes.stream", (id, pid), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
 
 
 class AsyncSandboxEnvAPI(Namespace):
@@ -3716,6 +5196,20 @@ class AsyncSandboxExecAPI(Namespace):
         """
         return await self._acall("sandbox.exec.python", (id, code), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
+    def stream(self, id, *, callback=None, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("sandbox.exec.stream", (id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
+
 
 class AsyncSandboxFilesAPI(Namespace, AsyncSandboxFileTransfers):
     """`sandbox.files` operations."""
@@ -3806,6 +5300,14 @@ class AsyncSandboxFilesAPI(Namespace, AsyncSandboxFileTransfers):
         """
         stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
+
+    async def stat(self, id, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.files.stat", (id, path), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileStat)
 
 
 class AsyncSandboxAPI(Namespace):
@@ -3927,11 +5429,96 @@ class AsyncSandboxesAPI(Namespace):
         """
         return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
+    async def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.extend", (id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    async def pause(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.pause", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    async def resume(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.resume", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
+    async def usage(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.usage", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SandboxUsage)
+
+    async def readiness(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.readiness", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Readiness)
+
+    async def delete_snapshot(self, id, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.delete_snapshot", (id, snapshot_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def deploy(self, id, *, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, deployment_type=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.deploy", (id,), {"kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "deployment_type": deployment_type, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
+
+    async def get_by_name(self, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.get_by_name", (name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
+
 
 class _AsyncRoot(Namespace):
     """Every operation of the API, grouped in namespaces."""
 
-    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec")
+    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec", "templates", "files", "events", "checkpoints", "snapshots_standalone")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -3962,6 +5549,11 @@ class _AsyncRoot(Namespace):
         self.admin = AsyncAdminAPI(native)
         self.credits = AsyncCreditsAPI(native)
         self.exec = AsyncExecAPI(native)
+        self.templates = AsyncTemplatesAPI(native)
+        self.files = AsyncFilesAPI(native)
+        self.events = AsyncEventsAPI(native)
+        self.checkpoints = AsyncCheckpointsAPI(native)
+        self.snapshots_standalone = AsyncSnapshotsStandaloneAPI(native)
 
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.

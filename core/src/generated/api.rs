@@ -561,6 +561,135 @@ impl SandboxesWaitUntilReadyParams {
     }
 }
 
+/// Keyword parameters of `sandboxes.extend`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxesExtendParams {
+    /// `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_sec: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxesExtendParams {
+    /// Sets `timeout_sec`.
+    pub fn timeout_sec(mut self, v: i64) -> Self {
+        self.timeout_sec = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `sandboxes.resume`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxesResumeParams {
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxesResumeParams {
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `sandboxes.deploy`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxesDeployParams {
+    /// `kind` (body). What to deploy: `auto` (default), `static` or `service`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `environment` (body). Target environment, `production` by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// `output_path` (body). Directory of built static files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_path: Option<String>,
+    /// `build_command` (body). Shell command that builds the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_command: Option<String>,
+    /// `run_command` (body). Shell command that serves the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_command: Option<String>,
+    /// `port` (body). Port number inside the sandbox or computer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub port: Option<i64>,
+    /// `health_check_path` (body). HTTP path probed before traffic is switched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub health_check_path: Option<String>,
+    /// `deployment_type` (body). Deployment type the platform should create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deployment_type: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxesDeployParams {
+    /// Sets `kind`.
+    pub fn kind(mut self, v: impl Into<String>) -> Self {
+        self.kind = Some(v.into());
+        self
+    }
+
+    /// Sets `environment`.
+    pub fn environment(mut self, v: impl Into<String>) -> Self {
+        self.environment = Some(v.into());
+        self
+    }
+
+    /// Sets `output_path`.
+    pub fn output_path(mut self, v: impl Into<String>) -> Self {
+        self.output_path = Some(v.into());
+        self
+    }
+
+    /// Sets `build_command`.
+    pub fn build_command(mut self, v: impl Into<String>) -> Self {
+        self.build_command = Some(v.into());
+        self
+    }
+
+    /// Sets `run_command`.
+    pub fn run_command(mut self, v: impl Into<String>) -> Self {
+        self.run_command = Some(v.into());
+        self
+    }
+
+    /// Sets `port`.
+    pub fn port(mut self, v: i64) -> Self {
+        self.port = Some(v);
+        self
+    }
+
+    /// Sets `health_check_path`.
+    pub fn health_check_path(mut self, v: impl Into<String>) -> Self {
+        self.health_check_path = Some(v.into());
+        self
+    }
+
+    /// Sets `deployment_type`.
+    pub fn deployment_type(mut self, v: impl Into<String>) -> Self {
+        self.deployment_type = Some(v.into());
+        self
+    }
+
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `sandbox.files.list`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SandboxFilesListParams {
@@ -802,6 +931,52 @@ impl SandboxExecPythonParams {
     /// Sets `context`.
     pub fn context(mut self, v: impl Into<String>) -> Self {
         self.context = Some(v.into());
+        self
+    }
+
+    /// Sets `timeout`.
+    pub fn timeout(mut self, v: i64) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `sandbox.exec.stream`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxExecStreamParams {
+    /// `command` (body). Shell command line to run. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// `cwd` (body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// `env` (body). Environment variables, name to value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Map<String, Value>>,
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxExecStreamParams {
+    /// Sets `command`.
+    pub fn command(mut self, v: impl Into<String>) -> Self {
+        self.command = Some(v.into());
+        self
+    }
+
+    /// Sets `cwd`.
+    pub fn cwd(mut self, v: impl Into<String>) -> Self {
+        self.cwd = Some(v.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn env(mut self, v: Map<String, Value>) -> Self {
+        self.env = Some(v);
         self
     }
 
@@ -1135,6 +1310,34 @@ impl SandboxTemplatesCreateParams {
     /// Sets `metadata`.
     pub fn metadata(mut self, v: Map<String, Value>) -> Self {
         self.metadata = Some(v);
+        self
+    }
+
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `sandbox_templates.create_build`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxTemplatesCreateBuildParams {
+    /// `build_spec` (body). Overrides of the template's build spec for this build.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_spec: Option<Map<String, Value>>,
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxTemplatesCreateBuildParams {
+    /// Sets `build_spec`.
+    pub fn build_spec(mut self, v: Map<String, Value>) -> Self {
+        self.build_spec = Some(v);
         self
     }
 
@@ -1524,6 +1727,127 @@ impl ComputerDestroyParams {
     }
 }
 
+/// Keyword parameters of `computer.wait_until_running`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerWaitUntilRunningParams {
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerWaitUntilRunningParams {
+    /// Sets `timeout`.
+    pub fn timeout(mut self, v: f64) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `computer.wait_until_stopped`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerWaitUntilStoppedParams {
+    /// `timeout` (query). Seconds to wait; the answer is false at the deadline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<f64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerWaitUntilStoppedParams {
+    /// Sets `timeout`.
+    pub fn timeout(mut self, v: f64) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `computer.screenshot_region`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerScreenshotRegionParams {
+    /// `x` (query). Left edge in the canonical 0-1000 space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<i64>,
+    /// `y` (query). Top edge in the canonical 0-1000 space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<i64>,
+    /// `width` (query). Width in the canonical 0-1000 space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// `height` (query). Height in the canonical 0-1000 space.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerScreenshotRegionParams {
+    /// Sets `x`.
+    pub fn x(mut self, v: i64) -> Self {
+        self.x = Some(v);
+        self
+    }
+
+    /// Sets `y`.
+    pub fn y(mut self, v: i64) -> Self {
+        self.y = Some(v);
+        self
+    }
+
+    /// Sets `width`.
+    pub fn width(mut self, v: i64) -> Self {
+        self.width = Some(v);
+        self
+    }
+
+    /// Sets `height`.
+    pub fn height(mut self, v: i64) -> Self {
+        self.height = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `computer.preview_url`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerPreviewUrlParams {
+    /// `path` (query). Path appended to the URL, starting with `/`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `slug` (query). The computer's slug; its id when not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// `preview_domain` (query). Preview domain, `miosa.app` unless the tenant has its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_domain: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerPreviewUrlParams {
+    /// Sets `path`.
+    pub fn path(mut self, v: impl Into<String>) -> Self {
+        self.path = Some(v.into());
+        self
+    }
+
+    /// Sets `slug`.
+    pub fn slug(mut self, v: impl Into<String>) -> Self {
+        self.slug = Some(v.into());
+        self
+    }
+
+    /// Sets `preview_domain`.
+    pub fn preview_domain(mut self, v: impl Into<String>) -> Self {
+        self.preview_domain = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `computer.env.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ComputerEnvCreateParams {
@@ -1624,6 +1948,117 @@ impl ComputerMetricsGetParams {
     /// Sets `window`.
     pub fn window(mut self, v: impl Into<String>) -> Self {
         self.window = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `computer.terminal.create`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerTerminalCreateParams {
+    /// `cols` (body). Columns of the terminal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (body). Rows of the terminal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// `shell` (body). Shell to run, `/bin/bash` by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<String>,
+    /// `cwd` (body). Working directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cwd: Option<String>,
+    /// `env` (body). Environment variables, name to value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Map<String, Value>>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerTerminalCreateParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+
+    /// Sets `shell`.
+    pub fn shell(mut self, v: impl Into<String>) -> Self {
+        self.shell = Some(v.into());
+        self
+    }
+
+    /// Sets `cwd`.
+    pub fn cwd(mut self, v: impl Into<String>) -> Self {
+        self.cwd = Some(v.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn env(mut self, v: Map<String, Value>) -> Self {
+        self.env = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `computer.terminal.resize`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerTerminalResizeParams {
+    /// `cols` (body). Columns of the terminal. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (body). Rows of the terminal. Required.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerTerminalResizeParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `computer.logs.get`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ComputerLogsGetParams {
+    /// `lines` (query). How many of the last log lines to return.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<i64>,
+    /// `since` (query). Only lines after this ISO 8601 time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ComputerLogsGetParams {
+    /// Sets `lines`.
+    pub fn lines(mut self, v: i64) -> Self {
+        self.lines = Some(v);
+        self
+    }
+
+    /// Sets `since`.
+    pub fn since(mut self, v: impl Into<String>) -> Self {
+        self.since = Some(v.into());
         self
     }
 }
@@ -1967,6 +2402,34 @@ impl WebhooksUpdateParams {
     /// Sets `active`.
     pub fn active(mut self, v: bool) -> Self {
         self.active = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `webhooks.deliveries`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WebhooksDeliveriesParams {
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl WebhooksDeliveriesParams {
+    /// Sets `limit`.
+    pub fn limit(mut self, v: i64) -> Self {
+        self.limit = Some(v);
+        self
+    }
+
+    /// Sets `cursor`.
+    pub fn cursor(mut self, v: impl Into<String>) -> Self {
+        self.cursor = Some(v.into());
         self
     }
 }
@@ -2712,6 +3175,153 @@ impl DeploymentsRollbackParams {
     }
 }
 
+/// Keyword parameters of `deployments.list_versions`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeploymentsListVersionsParams {
+    /// `state` (query). Only versions in this state.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// `external_workspace_id` (query).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_workspace_id: Option<String>,
+    /// `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_user_id: Option<String>,
+    /// `external_project_id` (query).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_project_id: Option<String>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DeploymentsListVersionsParams {
+    /// Sets `state`.
+    pub fn state(mut self, v: impl Into<String>) -> Self {
+        self.state = Some(v.into());
+        self
+    }
+
+    /// Sets `limit`.
+    pub fn limit(mut self, v: i64) -> Self {
+        self.limit = Some(v);
+        self
+    }
+
+    /// Sets `external_workspace_id`.
+    pub fn external_workspace_id(mut self, v: impl Into<String>) -> Self {
+        self.external_workspace_id = Some(v.into());
+        self
+    }
+
+    /// Sets `external_user_id`.
+    pub fn external_user_id(mut self, v: impl Into<String>) -> Self {
+        self.external_user_id = Some(v.into());
+        self
+    }
+
+    /// Sets `external_project_id`.
+    pub fn external_project_id(mut self, v: impl Into<String>) -> Self {
+        self.external_project_id = Some(v.into());
+        self
+    }
+
+    /// Sets `cursor`.
+    pub fn cursor(mut self, v: impl Into<String>) -> Self {
+        self.cursor = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `deployments.promote_version`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeploymentsPromoteVersionParams {
+    /// `environment` (body). Environment to serve the version in, `production` by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DeploymentsPromoteVersionParams {
+    /// Sets `environment`.
+    pub fn environment(mut self, v: impl Into<String>) -> Self {
+        self.environment = Some(v.into());
+        self
+    }
+
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `deployments.add_domain`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeploymentsAddDomainParams {
+    /// `redirect_policy` (body). `none`, `www_to_apex` or `apex_to_www`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_policy: Option<String>,
+    /// `external_workspace_id` (body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_workspace_id: Option<String>,
+    /// `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_user_id: Option<String>,
+    /// `external_project_id` (body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_project_id: Option<String>,
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DeploymentsAddDomainParams {
+    /// Sets `redirect_policy`.
+    pub fn redirect_policy(mut self, v: impl Into<String>) -> Self {
+        self.redirect_policy = Some(v.into());
+        self
+    }
+
+    /// Sets `external_workspace_id`.
+    pub fn external_workspace_id(mut self, v: impl Into<String>) -> Self {
+        self.external_workspace_id = Some(v.into());
+        self
+    }
+
+    /// Sets `external_user_id`.
+    pub fn external_user_id(mut self, v: impl Into<String>) -> Self {
+        self.external_user_id = Some(v.into());
+        self
+    }
+
+    /// Sets `external_project_id`.
+    pub fn external_project_id(mut self, v: impl Into<String>) -> Self {
+        self.external_project_id = Some(v.into());
+        self
+    }
+
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `databases.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DatabasesCreateParams {
@@ -2886,6 +3496,53 @@ impl DatabasesUpdateParams {
     }
 }
 
+/// Keyword parameters of `databases.start`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DatabasesStartParams {
+    /// `Idempotency-Key` (header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DatabasesStartParams {
+    /// Sets `idempotency_key`.
+    pub fn idempotency_key(mut self, v: impl Into<String>) -> Self {
+        self.idempotency_key = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `databases.logs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DatabasesLogsParams {
+    /// `lines` (query). How many of the last log lines to return.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<i64>,
+    /// `since` (query). Only lines after this ISO 8601 time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl DatabasesLogsParams {
+    /// Sets `lines`.
+    pub fn lines(mut self, v: i64) -> Self {
+        self.lines = Some(v);
+        self
+    }
+
+    /// Sets `since`.
+    pub fn since(mut self, v: impl Into<String>) -> Self {
+        self.since = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `storage.create_bucket`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct StorageCreateBucketParams {
@@ -2984,6 +3641,43 @@ impl StorageSignedUrlParams {
     /// Sets `content_type`.
     pub fn content_type(mut self, v: impl Into<String>) -> Self {
         self.content_type = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `storage.list_objects`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StorageListObjectsParams {
+    /// `prefix` (query). Only keys that start with this text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// `limit` (query). Most items to return (per page for paginated lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl StorageListObjectsParams {
+    /// Sets `prefix`.
+    pub fn prefix(mut self, v: impl Into<String>) -> Self {
+        self.prefix = Some(v.into());
+        self
+    }
+
+    /// Sets `limit`.
+    pub fn limit(mut self, v: i64) -> Self {
+        self.limit = Some(v);
+        self
+    }
+
+    /// Sets `cursor`.
+    pub fn cursor(mut self, v: impl Into<String>) -> Self {
+        self.cursor = Some(v.into());
         self
     }
 }
@@ -3247,6 +3941,25 @@ impl CommandCenterListSessionsParams {
     }
 }
 
+/// Keyword parameters of `workspace_members.add`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WorkspaceMembersAddParams {
+    /// `role` (body). `member` (default), `admin` or `owner`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl WorkspaceMembersAddParams {
+    /// Sets `role`.
+    pub fn role(mut self, v: impl Into<String>) -> Self {
+        self.role = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `workspace_invites.create`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct WorkspaceInvitesCreateParams {
@@ -3396,6 +4109,43 @@ impl CreditsHistoryParams {
     }
 }
 
+/// Keyword parameters of `credits.usage`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CreditsUsageParams {
+    /// `from` (query). Start of the period, ISO 8601 (sent as `from`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// `to` (query). End of the period, ISO 8601 (sent as `to`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// `period` (query). Named period such as `current_month`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl CreditsUsageParams {
+    /// Sets `start`.
+    pub fn start(mut self, v: impl Into<String>) -> Self {
+        self.start = Some(v.into());
+        self
+    }
+
+    /// Sets `end`.
+    pub fn end(mut self, v: impl Into<String>) -> Self {
+        self.end = Some(v.into());
+        self
+    }
+
+    /// Sets `period`.
+    pub fn period(mut self, v: impl Into<String>) -> Self {
+        self.period = Some(v.into());
+        self
+    }
+}
+
 /// Keyword parameters of `exec.run`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ExecRunParams {
@@ -3438,6 +4188,203 @@ impl ExecRunParams {
     /// Sets `env`.
     pub fn env(mut self, v: Map<String, Value>) -> Self {
         self.env = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `exec.bash`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExecBashParams {
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    /// `working_dir` (body). Directory the command runs in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// `env` (body). Environment variables, name to value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Map<String, Value>>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ExecBashParams {
+    /// Sets `timeout`.
+    pub fn timeout(mut self, v: i64) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+
+    /// Sets `working_dir`.
+    pub fn working_dir(mut self, v: impl Into<String>) -> Self {
+        self.working_dir = Some(v.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn env(mut self, v: Map<String, Value>) -> Self {
+        self.env = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `exec.python`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExecPythonParams {
+    /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    /// `working_dir` (body). Directory the code runs in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    /// `env` (body). Environment variables, name to value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<Map<String, Value>>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ExecPythonParams {
+    /// Sets `timeout`.
+    pub fn timeout(mut self, v: i64) -> Self {
+        self.timeout = Some(v);
+        self
+    }
+
+    /// Sets `working_dir`.
+    pub fn working_dir(mut self, v: impl Into<String>) -> Self {
+        self.working_dir = Some(v.into());
+        self
+    }
+
+    /// Sets `env`.
+    pub fn env(mut self, v: Map<String, Value>) -> Self {
+        self.env = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `files.upload`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FilesUploadParams {
+    /// `create_dirs` (body). Create missing parent directories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_dirs: Option<bool>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FilesUploadParams {
+    /// Sets `create_dirs`.
+    pub fn create_dirs(mut self, v: bool) -> Self {
+        self.create_dirs = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `files.write`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FilesWriteParams {
+    /// `create_dirs` (body). Create missing parent directories.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_dirs: Option<bool>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FilesWriteParams {
+    /// Sets `create_dirs`.
+    pub fn create_dirs(mut self, v: bool) -> Self {
+        self.create_dirs = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `files.list`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FilesListParams {
+    /// `path` (query). Directory to list, `/home/user` by default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FilesListParams {
+    /// Sets `path`.
+    pub fn path(mut self, v: impl Into<String>) -> Self {
+        self.path = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `files.delete`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FilesDeleteParams {
+    /// `recursive` (query). Remove a directory with its contents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recursive: Option<bool>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl FilesDeleteParams {
+    /// Sets `recursive`.
+    pub fn recursive(mut self, v: bool) -> Self {
+        self.recursive = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `events.stream`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventsStreamParams {
+    /// `types` (query). Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub types: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl EventsStreamParams {
+    /// Sets `types`.
+    pub fn types(mut self, v: impl Into<String>) -> Self {
+        self.types = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `snapshots_standalone.list`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SnapshotsStandaloneListParams {
+    /// `computer_id` (query). Only snapshots of this computer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computer_id: Option<String>,
+    /// `status` (query). Only snapshots in this status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SnapshotsStandaloneListParams {
+    /// Sets `computer_id`.
+    pub fn computer_id(mut self, v: impl Into<String>) -> Self {
+        self.computer_id = Some(v.into());
+        self
+    }
+
+    /// Sets `status`.
+    pub fn status(mut self, v: impl Into<String>) -> Self {
+        self.status = Some(v.into());
         self
     }
 }
@@ -3550,6 +4497,26 @@ impl Client {
     /// `Miosa.Exec` operations (async).
     pub fn exec(&self) -> ExecApi<'_> {
         ExecApi { client: self }
+    }
+    /// `Miosa.Templates` operations (async).
+    pub fn templates(&self) -> TemplatesApi<'_> {
+        TemplatesApi { client: self }
+    }
+    /// `Miosa.Files` operations (async).
+    pub fn files(&self) -> FilesApi<'_> {
+        FilesApi { client: self }
+    }
+    /// `Miosa.Events` operations (async).
+    pub fn events(&self) -> EventsApi<'_> {
+        EventsApi { client: self }
+    }
+    /// `Miosa.Checkpoints` operations (async).
+    pub fn checkpoints(&self) -> CheckpointsApi<'_> {
+        CheckpointsApi { client: self }
+    }
+    /// `Miosa.SnapshotsStandalone` operations (async).
+    pub fn snapshots_standalone(&self) -> SnapshotsStandaloneApi<'_> {
+        SnapshotsStandaloneApi { client: self }
     }
 }
 
@@ -3678,6 +4645,137 @@ impl<'a> SandboxesApi<'a> {
             )
             .await?;
         output.into_bool()
+    }
+
+    /// Push back the sandbox's deadline.
+    ///
+    /// `POST /sandboxes/{id}/extend`.
+    pub async fn extend(
+        &self,
+        id: &str,
+        params: SandboxesExtendParams,
+    ) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOXES_EXTEND,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Stop a sandbox: its disk is kept, its processes are not.
+    ///
+    /// `POST /sandboxes/{id}/stop`.
+    pub async fn stop(&self, id: &str) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOXES_STOP, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Pause a sandbox, memory included, on runtimes that support it.
+    ///
+    /// `POST /sandboxes/{id}/pause`.
+    pub async fn pause(&self, id: &str) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOXES_PAUSE, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Resume a paused or stopped sandbox.
+    ///
+    /// `POST /sandboxes/{id}/resume`.
+    pub async fn resume(
+        &self,
+        id: &str,
+        params: SandboxesResumeParams,
+    ) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOXES_RESUME,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Metered usage of one sandbox so far.
+    ///
+    /// `GET /sandboxes/{id}/usage`.
+    pub async fn usage(&self, id: &str) -> Result<crate::models::SandboxUsage> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOXES_USAGE, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Whether the sandbox can run commands now, with the state of each component.
+    ///
+    /// `GET /sandboxes/{id}/readiness`.
+    pub async fn readiness(&self, id: &str) -> Result<crate::models::Readiness> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOXES_READINESS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Delete one snapshot of a sandbox.
+    ///
+    /// `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+    pub async fn delete_snapshot(
+        &self,
+        id: &str,
+        snapshot_id: &str,
+    ) -> Result<crate::models::Deleted> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOXES_DELETE_SNAPSHOT,
+                vec![Arg::from(id), Arg::from(snapshot_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Deploy the sandbox's app as a new deployment version.
+    ///
+    /// `POST /sandboxes/{id}/deploy`.
+    pub async fn deploy(
+        &self,
+        id: &str,
+        params: SandboxesDeployParams,
+    ) -> Result<crate::models::Publication> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOXES_DEPLOY,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch one sandbox by its name.
+    ///
+    /// `GET /sandboxes/by-name/{name}`.
+    pub async fn get_by_name(&self, name: &str) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOXES_GET_BY_NAME, vec![Arg::from(name)], Map::new())
+            .await?;
+        decode(output.into_json()?)
     }
 }
 
@@ -3932,6 +5030,21 @@ impl<'a> SandboxFilesApi<'a> {
             .await?;
         output.into_events()
     }
+
+    /// Describe one path of the sandbox: size, kind, mode and modification time.
+    ///
+    /// `POST /sandboxes/{id}/fs/stat`.
+    pub async fn stat(&self, id: &str, path: &str) -> Result<crate::models::FileStat> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_FILES_STAT,
+                vec![Arg::from(id), Arg::from(path)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Exec` operations (async).
@@ -3998,6 +5111,21 @@ impl<'a> SandboxExecApi<'a> {
             )
             .await?;
         decode(output.into_json()?)
+    }
+
+    /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+    ///
+    /// `POST /sandboxes/{id}/exec/stream`.
+    pub async fn stream(&self, id: &str, params: SandboxExecStreamParams) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_EXEC_STREAM,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_events()
     }
 }
 
@@ -4141,6 +5269,36 @@ impl<'a> SandboxProcessesApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Fetch one background process.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}`.
+    pub async fn get(&self, id: &str, pid: &str) -> Result<crate::models::Process> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_PROCESSES_GET,
+                vec![Arg::from(id), Arg::from(pid)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Stream the output lines of a background process as they are printed, then its `exit`.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}/stream`.
+    pub async fn stream(&self, id: &str, pid: &str) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_PROCESSES_STREAM,
+                vec![Arg::from(id), Arg::from(pid)],
+                Map::new(),
+            )
+            .await?;
+        output.into_events()
+    }
 }
 
 /// `Miosa.Sandbox.Share` operations (async).
@@ -4263,6 +5421,36 @@ impl<'a> SandboxPreviewsApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Fetch one preview of a sandbox.
+    ///
+    /// `GET /sandboxes/{id}/previews/{preview_id}`.
+    pub async fn get(&self, id: &str, preview_id: &str) -> Result<crate::models::Preview> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_PREVIEWS_GET,
+                vec![Arg::from(id), Arg::from(preview_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Invalidate every share token of a preview.
+    ///
+    /// `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+    pub async fn revoke_share(&self, id: &str, preview_id: &str) -> Result<crate::models::Deleted> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_PREVIEWS_REVOKE_SHARE,
+                vec![Arg::from(id), Arg::from(preview_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Snapshots` operations (async).
@@ -4365,6 +5553,21 @@ impl<'a> SandboxTagsApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Replace the tags of a sandbox.
+    ///
+    /// `PATCH /sandboxes/{id}/tags`.
+    pub async fn set(&self, id: &str, tags: Vec<String>) -> Result<crate::models::Sandbox> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TAGS_SET,
+                vec![Arg::from(id), Arg::Json(Value::from(tags))],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Terminal` operations (async).
@@ -4408,6 +5611,21 @@ impl<'a> SandboxTerminalApi<'a> {
                 &T::SANDBOX_TERMINAL_RESIZE,
                 vec![Arg::from(id), Arg::from(session_id)],
                 params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Close a PTY session.
+    ///
+    /// `DELETE /sandboxes/{id}/terminal/{session_id}`.
+    pub async fn delete(&self, id: &str, session_id: &str) -> Result<crate::models::Deleted> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TERMINAL_DELETE,
+                vec![Arg::from(id), Arg::from(session_id)],
+                Map::new(),
             )
             .await?;
         decode(output.into_json()?)
@@ -4474,6 +5692,72 @@ impl<'a> SandboxTemplatesApi<'a> {
                 &T::SANDBOX_TEMPLATES_DELETE,
                 vec![Arg::from(template_id)],
                 Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// The JSON Schema of template build specs.
+    ///
+    /// `GET /sandbox-templates/build-spec`.
+    pub async fn build_spec_schema(&self) -> Result<Value> {
+        let output = self
+            .client
+            .invoke(&T::SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA, vec![], Map::new())
+            .await?;
+        output.into_json()
+    }
+
+    /// Check a build spec without registering it; returns the problems and the normalised spec.
+    ///
+    /// `POST /sandbox-templates/validate`.
+    pub async fn validate(
+        &self,
+        build_spec: Map<String, Value>,
+    ) -> Result<crate::models::TemplateValidation> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TEMPLATES_VALIDATE,
+                vec![Arg::Json(Value::Object(build_spec))],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// List the builds of a template, newest first.
+    ///
+    /// `GET /sandbox-templates/{template_id}/builds`.
+    pub async fn list_builds(
+        &self,
+        template_id: &str,
+    ) -> Result<Vec<crate::models::TemplateBuild>> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TEMPLATES_LIST_BUILDS,
+                vec![Arg::from(template_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Start a new build of a template; it moves from queued through building to ready or failed.
+    ///
+    /// `POST /sandbox-templates/{template_id}/builds`.
+    pub async fn create_build(
+        &self,
+        template_id: &str,
+        params: SandboxTemplatesCreateBuildParams,
+    ) -> Result<crate::models::TemplateBuild> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TEMPLATES_CREATE_BUILD,
+                vec![Arg::from(template_id)],
+                params_map(&params)?,
             )
             .await?;
         decode(output.into_json()?)
@@ -4660,6 +5944,36 @@ impl<'a> ComputersApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Whether a desktop viewer password is set, and since when.
+    ///
+    /// `GET /computers/{id}/viewer-password`.
+    pub async fn viewer_password(&self, id: &str) -> Result<crate::models::ViewerPassword> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTERS_VIEWER_PASSWORD,
+                vec![Arg::from(id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Set a new desktop viewer password; the plaintext is returned only this once.
+    ///
+    /// `POST /computers/{id}/viewer-password/rotate`.
+    pub async fn rotate_viewer_password(&self, id: &str) -> Result<crate::models::ViewerPassword> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTERS_ROTATE_VIEWER_PASSWORD,
+                vec![Arg::from(id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Computer` operations (async).
@@ -4693,6 +6007,27 @@ impl<'a> ComputerApi<'a> {
     /// `Miosa.Computer.Metrics` operations.
     pub fn metrics(&self) -> ComputerMetricsApi<'a> {
         ComputerMetricsApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Terminal` operations.
+    pub fn terminal(&self) -> ComputerTerminalApi<'a> {
+        ComputerTerminalApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Volumes` operations.
+    pub fn volumes(&self) -> ComputerVolumesApi<'a> {
+        ComputerVolumesApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Logs` operations.
+    pub fn logs(&self) -> ComputerLogsApi<'a> {
+        ComputerLogsApi {
             client: self.client,
         }
     }
@@ -4804,6 +6139,131 @@ impl<'a> ComputerApi<'a> {
             .invoke(
                 &T::COMPUTER_DESTROY,
                 vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    pub async fn wait_until_running(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilRunningParams,
+    ) -> Result<bool> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_WAIT_UNTIL_RUNNING,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_bool()
+    }
+
+    /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    pub async fn wait_until_stopped(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilStoppedParams,
+    ) -> Result<bool> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_WAIT_UNTIL_STOPPED,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_bool()
+    }
+
+    /// Connection details for a VNC client; treat them as secrets.
+    ///
+    /// `GET /computers/{id}/vnc-credentials`.
+    pub async fn vnc_credentials(&self, id: &str) -> Result<crate::models::VncCredentials> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_VNC_CREDENTIALS,
+                vec![Arg::from(id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// List the applications installed on a computer.
+    ///
+    /// `GET /computers/{id}/apps`.
+    pub async fn apps(&self, id: &str) -> Result<Vec<crate::models::ComputerApp>> {
+        let output = self
+            .client
+            .invoke(&T::COMPUTER_APPS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// List the named public URLs of a computer (desktop, preview, API).
+    ///
+    /// `GET /computers/{id}/urls`.
+    pub async fn urls(&self, id: &str) -> Result<Vec<crate::models::ComputerUrl>> {
+        let output = self
+            .client
+            .invoke(&T::COMPUTER_URLS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Mint a short-lived token for the desktop pixel stream.
+    ///
+    /// `POST /computers/{id}/stream-token`.
+    pub async fn stream_token(&self, id: &str) -> Result<crate::models::StreamToken> {
+        let output = self
+            .client
+            .invoke(&T::COMPUTER_STREAM_TOKEN, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Capture part of the screen as PNG bytes.
+    ///
+    /// `GET /computers/{id}/screenshot`.
+    pub async fn screenshot_region(
+        &self,
+        id: &str,
+        params: ComputerScreenshotRegionParams,
+    ) -> Result<Bytes> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_SCREENSHOT_REGION,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_bytes()
+    }
+
+    /// The public URL of a computer port, computed locally without a request.
+    ///
+    /// `GET /computers/{id}`.
+    pub async fn preview_url(
+        &self,
+        id: &str,
+        port: i64,
+        params: ComputerPreviewUrlParams,
+    ) -> Result<crate::models::PreviewUrl> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_PREVIEW_URL,
+                vec![Arg::from(id), Arg::from(port)],
                 params_map(&params)?,
             )
             .await?;
@@ -5019,6 +6479,99 @@ impl<'a> ComputerMetricsApi<'a> {
     }
 }
 
+/// `Miosa.Computer.Terminal` operations (async).
+#[derive(Clone, Copy)]
+pub struct ComputerTerminalApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerTerminalApi<'a> {
+    /// Open a PTY session on a computer.
+    ///
+    /// `POST /computers/{id}/terminal`.
+    pub async fn create(
+        &self,
+        id: &str,
+        params: ComputerTerminalCreateParams,
+    ) -> Result<crate::models::TerminalSession> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_TERMINAL_CREATE,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Change the size of a computer's PTY session.
+    ///
+    /// `POST /computers/{id}/pty/{session_id}/resize`.
+    pub async fn resize(
+        &self,
+        id: &str,
+        session_id: &str,
+        params: ComputerTerminalResizeParams,
+    ) -> Result<crate::models::TerminalSession> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_TERMINAL_RESIZE,
+                vec![Arg::from(id), Arg::from(session_id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Computer.Volumes` operations (async).
+#[derive(Clone, Copy)]
+pub struct ComputerVolumesApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerVolumesApi<'a> {
+    /// List the volumes mounted into a computer.
+    ///
+    /// `GET /computers/{id}/volumes`.
+    pub async fn list(&self, id: &str) -> Result<Vec<crate::models::VolumeAttachment>> {
+        let output = self
+            .client
+            .invoke(&T::COMPUTER_VOLUMES_LIST, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Computer.Logs` operations (async).
+#[derive(Clone, Copy)]
+pub struct ComputerLogsApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerLogsApi<'a> {
+    /// Fetch the recent system log lines of a computer.
+    ///
+    /// `GET /computers/{id}/logs`.
+    pub async fn get(
+        &self,
+        id: &str,
+        params: ComputerLogsGetParams,
+    ) -> Result<crate::models::LogLines> {
+        let output = self
+            .client
+            .invoke(
+                &T::COMPUTER_LOGS_GET,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
 /// `Miosa.Desktop` operations (async).
 #[derive(Clone, Copy)]
 pub struct DesktopApi<'a> {
@@ -5177,6 +6730,112 @@ impl<'a> DesktopApi<'a> {
             .await?;
         output.into_json()
     }
+
+    /// Double-click at a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/double-click`.
+    pub async fn double_click(
+        &self,
+        id: &str,
+        x: i64,
+        y: i64,
+    ) -> Result<crate::models::ActionResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::DESKTOP_DOUBLE_CLICK,
+                vec![Arg::from(id), Arg::from(x), Arg::from(y)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Move the mouse pointer to a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/move`.
+    pub async fn r#move(&self, id: &str, x: i64, y: i64) -> Result<crate::models::ActionResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::DESKTOP_MOVE,
+                vec![Arg::from(id), Arg::from(x), Arg::from(y)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Wait on the desktop side, between input actions.
+    ///
+    /// `POST /computers/{id}/desktop/wait`.
+    pub async fn wait(&self, id: &str, seconds: f64) -> Result<crate::models::ActionResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::DESKTOP_WAIT,
+                vec![Arg::from(id), Arg::from(seconds)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// List the open windows with their geometry and focus.
+    ///
+    /// `GET /computers/{id}/desktop/windows`.
+    pub async fn windows(&self, id: &str) -> Result<Vec<crate::models::DesktopWindow>> {
+        let output = self
+            .client
+            .invoke(&T::DESKTOP_WINDOWS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Where the mouse pointer is.
+    ///
+    /// `GET /computers/{id}/desktop/cursor`.
+    pub async fn cursor(&self, id: &str) -> Result<crate::models::CursorPosition> {
+        let output = self
+            .client
+            .invoke(&T::DESKTOP_CURSOR, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Bring a window to the front.
+    ///
+    /// `POST /computers/{id}/desktop/window/focus`.
+    pub async fn focus_window(
+        &self,
+        id: &str,
+        window_id: &str,
+    ) -> Result<crate::models::ActionResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::DESKTOP_FOCUS_WINDOW,
+                vec![Arg::from(id), Arg::from(window_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Start an application on the desktop.
+    ///
+    /// `POST /computers/{id}/desktop/launch`.
+    pub async fn launch(&self, id: &str, app_name: &str) -> Result<crate::models::ActionResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::DESKTOP_LAUNCH,
+                vec![Arg::from(id), Arg::from(app_name)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Workspaces` operations (async).
@@ -5281,6 +6940,21 @@ impl<'a> WorkspacesApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// List the computers of a workspace.
+    ///
+    /// `GET /workspaces/{id}/computers`.
+    pub async fn list_computers(&self, id: &str) -> Result<Vec<crate::models::Computer>> {
+        let output = self
+            .client
+            .invoke(
+                &T::WORKSPACES_LIST_COMPUTERS,
+                vec![Arg::from(id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Webhooks` operations (async).
@@ -5368,6 +7042,38 @@ impl<'a> WebhooksApi<'a> {
             .invoke(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())
             .await?;
         decode(output.into_json()?)
+    }
+
+    /// One page of the delivery attempts of a webhook, newest first.
+    ///
+    /// `GET /webhooks/{id}/deliveries`.
+    pub async fn deliveries(
+        &self,
+        id: &str,
+        params: WebhooksDeliveriesParams,
+    ) -> Result<Page<crate::models::WebhookDelivery>> {
+        let output = self
+            .client
+            .invoke(
+                &T::WEBHOOKS_DELIVERIES,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `webhooks.deliveries`, following cursors lazily.
+    pub fn deliveries_iter(
+        &self,
+        id: &str,
+        params: WebhooksDeliveriesParams,
+    ) -> Result<Pager<crate::models::WebhookDelivery>> {
+        self.client.pager(
+            &T::WEBHOOKS_DELIVERIES,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )
     }
 }
 
@@ -5788,6 +7494,146 @@ impl<'a> DeploymentsApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// One page of the versions of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/versions`.
+    pub async fn list_versions(
+        &self,
+        id: &str,
+        params: DeploymentsListVersionsParams,
+    ) -> Result<Page<crate::models::DeploymentVersion>> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_LIST_VERSIONS,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `deployments.list_versions`, following cursors lazily.
+    pub fn iter_versions(
+        &self,
+        id: &str,
+        params: DeploymentsListVersionsParams,
+    ) -> Result<Pager<crate::models::DeploymentVersion>> {
+        self.client.pager(
+            &T::DEPLOYMENTS_LIST_VERSIONS,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )
+    }
+
+    /// Fetch one version of a deployment.
+    ///
+    /// `GET /deployments/{id}/versions/{version_id}`.
+    pub async fn get_version(
+        &self,
+        id: &str,
+        version_id: &str,
+    ) -> Result<crate::models::DeploymentVersion> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_GET_VERSION,
+                vec![Arg::from(id), Arg::from(version_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Make a ready version the one that serves traffic.
+    ///
+    /// `POST /deployments/{id}/versions/{version_id}/promote`.
+    pub async fn promote_version(
+        &self,
+        id: &str,
+        version_id: &str,
+        params: DeploymentsPromoteVersionParams,
+    ) -> Result<crate::models::DeploymentVersion> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_PROMOTE_VERSION,
+                vec![Arg::from(id), Arg::from(version_id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// List the builds of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/builds`.
+    pub async fn list_builds(&self, id: &str) -> Result<Vec<crate::models::DeploymentBuild>> {
+        let output = self
+            .client
+            .invoke(&T::DEPLOYMENTS_LIST_BUILDS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch one build of a deployment.
+    ///
+    /// `GET /deployments/{id}/builds/{build_id}`.
+    pub async fn get_build(
+        &self,
+        id: &str,
+        build_id: &str,
+    ) -> Result<crate::models::DeploymentBuild> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_GET_BUILD,
+                vec![Arg::from(id), Arg::from(build_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Attach a custom domain to a deployment; returns the DNS records to create.
+    ///
+    /// `POST /deployments/{id}/domains`.
+    pub async fn add_domain(
+        &self,
+        id: &str,
+        domain: &str,
+        params: DeploymentsAddDomainParams,
+    ) -> Result<crate::models::DeploymentDomain> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_ADD_DOMAIN,
+                vec![Arg::from(id), Arg::from(domain)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Check the DNS records of a deployment's custom domain.
+    ///
+    /// `POST /deployments/{id}/domains/{domain_id}/verify`.
+    pub async fn verify_domain(
+        &self,
+        id: &str,
+        domain_id: &str,
+    ) -> Result<crate::models::DeploymentDomain> {
+        let output = self
+            .client
+            .invoke(
+                &T::DEPLOYMENTS_VERIFY_DOMAIN,
+                vec![Arg::from(id), Arg::from(domain_id)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Databases` operations (async).
@@ -5873,6 +7719,44 @@ impl<'a> DatabasesApi<'a> {
         let output = self
             .client
             .invoke(&T::DATABASES_CREDENTIALS, vec![Arg::from(id)], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Start a stopped database.
+    ///
+    /// `POST /databases/{id}/start`.
+    pub async fn start(
+        &self,
+        id: &str,
+        params: DatabasesStartParams,
+    ) -> Result<crate::models::Database> {
+        let output = self
+            .client
+            .invoke(
+                &T::DATABASES_START,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch the recent log lines of a database.
+    ///
+    /// `GET /databases/{id}/logs`.
+    pub async fn logs(
+        &self,
+        id: &str,
+        params: DatabasesLogsParams,
+    ) -> Result<crate::models::LogLines> {
+        let output = self
+            .client
+            .invoke(
+                &T::DATABASES_LOGS,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
             .await?;
         decode(output.into_json()?)
     }
@@ -5965,6 +7849,57 @@ impl<'a> StorageApi<'a> {
                 &T::STORAGE_SIGNED_URL,
                 vec![Arg::from(bucket_id), Arg::from(key)],
                 params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// One page of the objects of a bucket, by key.
+    ///
+    /// `GET /storage/buckets/{bucket_id}/objects`.
+    pub async fn list_objects(
+        &self,
+        bucket_id: &str,
+        params: StorageListObjectsParams,
+    ) -> Result<Page<crate::models::StoredObject>> {
+        let output = self
+            .client
+            .invoke(
+                &T::STORAGE_LIST_OBJECTS,
+                vec![Arg::from(bucket_id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `storage.list_objects`, following cursors lazily.
+    pub fn iter_objects(
+        &self,
+        bucket_id: &str,
+        params: StorageListObjectsParams,
+    ) -> Result<Pager<crate::models::StoredObject>> {
+        self.client.pager(
+            &T::STORAGE_LIST_OBJECTS,
+            vec![Arg::from(bucket_id)],
+            params_map(&params)?,
+        )
+    }
+
+    /// Delete one object from a bucket.
+    ///
+    /// `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+    pub async fn delete_object(
+        &self,
+        bucket_id: &str,
+        key: &str,
+    ) -> Result<crate::models::Deleted> {
+        let output = self
+            .client
+            .invoke(
+                &T::STORAGE_DELETE_OBJECT,
+                vec![Arg::from(bucket_id), Arg::from(key)],
+                Map::new(),
             )
             .await?;
         decode(output.into_json()?)
@@ -6220,6 +8155,17 @@ impl<'a> CommandCenterApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Stream the command center's fleet events.
+    ///
+    /// `GET /command-center/events`.
+    pub async fn events(&self) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke(&T::COMMAND_CENTER_EVENTS, vec![], Map::new())
+            .await?;
+        output.into_events()
+    }
 }
 
 /// `Miosa.WorkspaceMembers` operations (async).
@@ -6293,6 +8239,26 @@ impl<'a> WorkspaceMembersApi<'a> {
                 &T::WORKSPACE_MEMBERS_REMOVE,
                 vec![Arg::from(workspace_id), Arg::from(user_id)],
                 Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Add a user of the organisation to a workspace.
+    ///
+    /// `POST /workspaces/{workspace_id}/members`.
+    pub async fn add(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        params: WorkspaceMembersAddParams,
+    ) -> Result<crate::models::Member> {
+        let output = self
+            .client
+            .invoke(
+                &T::WORKSPACE_MEMBERS_ADD,
+                vec![Arg::from(workspace_id), Arg::from(user_id)],
+                params_map(&params)?,
             )
             .await?;
         decode(output.into_json()?)
@@ -6382,6 +8348,21 @@ impl<'a> WorkspaceInvitesApi<'a> {
             .client
             .invoke(
                 &T::WORKSPACE_INVITES_ACCEPT,
+                vec![Arg::from(token)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Preview a workspace invitation from its token; no API key needed.
+    ///
+    /// `GET /workspace-invites/{token}`.
+    pub async fn preview(&self, token: &str) -> Result<crate::models::InvitePreview> {
+        let output = self
+            .client
+            .invoke(
+                &T::WORKSPACE_INVITES_PREVIEW,
                 vec![Arg::from(token)],
                 Map::new(),
             )
@@ -6588,6 +8569,17 @@ impl<'a> CreditsApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Credits spent on compute and AI over a period.
+    ///
+    /// `GET /credits/usage`.
+    pub async fn usage(&self, params: CreditsUsageParams) -> Result<crate::models::CreditUsage> {
+        let output = self
+            .client
+            .invoke(&T::CREDITS_USAGE, vec![], params_map(&params)?)
+            .await?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Exec` operations (async).
@@ -6604,6 +8596,244 @@ impl<'a> ExecApi<'a> {
         let output = self
             .client
             .invoke(&T::EXEC_RUN, vec![Arg::from(id)], params_map(&params)?)
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Run a shell command line on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec`.
+    pub async fn bash(
+        &self,
+        id: &str,
+        command: &str,
+        params: ExecBashParams,
+    ) -> Result<crate::models::ExecResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::EXEC_BASH,
+                vec![Arg::from(id), Arg::from(command)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Run Python code on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec/python`.
+    pub async fn python(
+        &self,
+        id: &str,
+        code: &str,
+        params: ExecPythonParams,
+    ) -> Result<crate::models::ExecResult> {
+        let output = self
+            .client
+            .invoke(
+                &T::EXEC_PYTHON,
+                vec![Arg::from(id), Arg::from(code)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Templates` operations (async).
+#[derive(Clone, Copy)]
+pub struct TemplatesApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> TemplatesApi<'a> {
+    /// The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+    ///
+    /// `GET /templates`.
+    pub async fn catalog(&self) -> Result<Vec<crate::models::CatalogTemplate>> {
+        let output = self
+            .client
+            .invoke(&T::TEMPLATES_CATALOG, vec![], Map::new())
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Files` operations (async).
+#[derive(Clone, Copy)]
+pub struct FilesApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> FilesApi<'a> {
+    /// Upload a local file to a computer (multipart, streamed from disk).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    pub async fn upload(
+        &self,
+        id: &str,
+        local_path: &str,
+        path: &str,
+        params: FilesUploadParams,
+    ) -> Result<crate::models::FileWritten> {
+        let output = self
+            .client
+            .invoke(
+                &T::FILES_UPLOAD,
+                vec![Arg::from(id), Arg::from(local_path), Arg::from(path)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Write bytes to a file on a computer (multipart upload).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    pub async fn write(
+        &self,
+        id: &str,
+        path: &str,
+        content: impl Into<Bytes>,
+        params: FilesWriteParams,
+    ) -> Result<crate::models::FileWritten> {
+        let output = self
+            .client
+            .invoke(
+                &T::FILES_WRITE,
+                vec![Arg::from(id), Arg::from(path), Arg::Bytes(content.into())],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Download one file of a computer as bytes.
+    ///
+    /// `GET /computers/{id}/files/download`.
+    pub async fn download(&self, id: &str, path: &str) -> Result<Bytes> {
+        let output = self
+            .client
+            .invoke(
+                &T::FILES_DOWNLOAD,
+                vec![Arg::from(id), Arg::from(path)],
+                Map::new(),
+            )
+            .await?;
+        output.into_bytes()
+    }
+
+    /// List the entries of a directory on a computer.
+    ///
+    /// `GET /computers/{id}/files`.
+    pub async fn list(
+        &self,
+        id: &str,
+        params: FilesListParams,
+    ) -> Result<Vec<crate::models::FileEntry>> {
+        let output = self
+            .client
+            .invoke(&T::FILES_LIST, vec![Arg::from(id)], params_map(&params)?)
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Mint a short-lived download URL for a file of a computer.
+    ///
+    /// `POST /computers/{id}/files/export`.
+    pub async fn export(&self, id: &str, path: &str) -> Result<crate::models::FileExport> {
+        let output = self
+            .client
+            .invoke(
+                &T::FILES_EXPORT,
+                vec![Arg::from(id), Arg::from(path)],
+                Map::new(),
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+
+    /// Remove a file or directory from a computer.
+    ///
+    /// `DELETE /computers/{id}/files`.
+    pub async fn delete(
+        &self,
+        id: &str,
+        path: &str,
+        params: FilesDeleteParams,
+    ) -> Result<crate::models::Deleted> {
+        let output = self
+            .client
+            .invoke(
+                &T::FILES_DELETE,
+                vec![Arg::from(id), Arg::from(path)],
+                params_map(&params)?,
+            )
+            .await?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Events` operations (async).
+#[derive(Clone, Copy)]
+pub struct EventsApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> EventsApi<'a> {
+    /// Stream the tenant's events as they happen.
+    ///
+    /// `GET /events/stream`.
+    pub async fn stream(&self, params: EventsStreamParams) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke(&T::EVENTS_STREAM, vec![], params_map(&params)?)
+            .await?;
+        output.into_events()
+    }
+}
+
+/// `Miosa.Checkpoints` operations (async).
+#[derive(Clone, Copy)]
+pub struct CheckpointsApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> CheckpointsApi<'a> {
+    /// Restore a computer checkpoint and stream its progress until it completes.
+    ///
+    /// `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+    pub async fn restore_stream(&self, id: &str, snapshot_id: &str) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke(
+                &T::CHECKPOINTS_RESTORE_STREAM,
+                vec![Arg::from(id), Arg::from(snapshot_id)],
+                Map::new(),
+            )
+            .await?;
+        output.into_events()
+    }
+}
+
+/// `Miosa.SnapshotsStandalone` operations (async).
+#[derive(Clone, Copy)]
+pub struct SnapshotsStandaloneApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> SnapshotsStandaloneApi<'a> {
+    /// List the snapshots of every computer; needs an admin key.
+    ///
+    /// `GET /admin/snapshots`.
+    pub async fn list(
+        &self,
+        params: SnapshotsStandaloneListParams,
+    ) -> Result<Vec<crate::models::Snapshot>> {
+        let output = self
+            .client
+            .invoke(&T::SNAPSHOTS_STANDALONE_LIST, vec![], params_map(&params)?)
             .await?;
         decode(output.into_json()?)
     }
@@ -6772,6 +9002,36 @@ impl BlockingClient {
             client: &self.client,
         }
     }
+    /// `Miosa.Templates` operations (blocking).
+    pub fn templates(&self) -> TemplatesBlockingApi<'_> {
+        TemplatesBlockingApi {
+            client: &self.client,
+        }
+    }
+    /// `Miosa.Files` operations (blocking).
+    pub fn files(&self) -> FilesBlockingApi<'_> {
+        FilesBlockingApi {
+            client: &self.client,
+        }
+    }
+    /// `Miosa.Events` operations (blocking).
+    pub fn events(&self) -> EventsBlockingApi<'_> {
+        EventsBlockingApi {
+            client: &self.client,
+        }
+    }
+    /// `Miosa.Checkpoints` operations (blocking).
+    pub fn checkpoints(&self) -> CheckpointsBlockingApi<'_> {
+        CheckpointsBlockingApi {
+            client: &self.client,
+        }
+    }
+    /// `Miosa.SnapshotsStandalone` operations (blocking).
+    pub fn snapshots_standalone(&self) -> SnapshotsStandaloneBlockingApi<'_> {
+        SnapshotsStandaloneBlockingApi {
+            client: &self.client,
+        }
+    }
 }
 
 /// `Miosa.Sandboxes` operations (blocking).
@@ -6879,6 +9139,120 @@ impl<'a> SandboxesBlockingApi<'a> {
             params_map(&params)?,
         )?;
         output.into_bool()
+    }
+
+    /// Push back the sandbox's deadline.
+    ///
+    /// `POST /sandboxes/{id}/extend`.
+    pub fn extend(
+        &self,
+        id: &str,
+        params: SandboxesExtendParams,
+    ) -> Result<crate::models::Sandbox> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_EXTEND,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Stop a sandbox: its disk is kept, its processes are not.
+    ///
+    /// `POST /sandboxes/{id}/stop`.
+    pub fn stop(&self, id: &str) -> Result<crate::models::Sandbox> {
+        let output =
+            self.client
+                .invoke_blocking(&T::SANDBOXES_STOP, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Pause a sandbox, memory included, on runtimes that support it.
+    ///
+    /// `POST /sandboxes/{id}/pause`.
+    pub fn pause(&self, id: &str) -> Result<crate::models::Sandbox> {
+        let output =
+            self.client
+                .invoke_blocking(&T::SANDBOXES_PAUSE, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Resume a paused or stopped sandbox.
+    ///
+    /// `POST /sandboxes/{id}/resume`.
+    pub fn resume(
+        &self,
+        id: &str,
+        params: SandboxesResumeParams,
+    ) -> Result<crate::models::Sandbox> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_RESUME,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Metered usage of one sandbox so far.
+    ///
+    /// `GET /sandboxes/{id}/usage`.
+    pub fn usage(&self, id: &str) -> Result<crate::models::SandboxUsage> {
+        let output =
+            self.client
+                .invoke_blocking(&T::SANDBOXES_USAGE, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Whether the sandbox can run commands now, with the state of each component.
+    ///
+    /// `GET /sandboxes/{id}/readiness`.
+    pub fn readiness(&self, id: &str) -> Result<crate::models::Readiness> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_READINESS,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Delete one snapshot of a sandbox.
+    ///
+    /// `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+    pub fn delete_snapshot(&self, id: &str, snapshot_id: &str) -> Result<crate::models::Deleted> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_DELETE_SNAPSHOT,
+            vec![Arg::from(id), Arg::from(snapshot_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Deploy the sandbox's app as a new deployment version.
+    ///
+    /// `POST /sandboxes/{id}/deploy`.
+    pub fn deploy(
+        &self,
+        id: &str,
+        params: SandboxesDeployParams,
+    ) -> Result<crate::models::Publication> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_DEPLOY,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch one sandbox by its name.
+    ///
+    /// `GET /sandboxes/by-name/{name}`.
+    pub fn get_by_name(&self, name: &str) -> Result<crate::models::Sandbox> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOXES_GET_BY_NAME,
+            vec![Arg::from(name)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
     }
 }
 
@@ -7106,6 +9480,18 @@ impl<'a> SandboxFilesBlockingApi<'a> {
         )?;
         output.into_events()
     }
+
+    /// Describe one path of the sandbox: size, kind, mode and modification time.
+    ///
+    /// `POST /sandboxes/{id}/fs/stat`.
+    pub fn stat(&self, id: &str, path: &str) -> Result<crate::models::FileStat> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_FILES_STAT,
+            vec![Arg::from(id), Arg::from(path)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Exec` operations (blocking).
@@ -7159,6 +9545,18 @@ impl<'a> SandboxExecBlockingApi<'a> {
             params_map(&params)?,
         )?;
         decode(output.into_json()?)
+    }
+
+    /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+    ///
+    /// `POST /sandboxes/{id}/exec/stream`.
+    pub fn stream(&self, id: &str, params: SandboxExecStreamParams) -> Result<EventStream> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_EXEC_STREAM,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_events()
     }
 }
 
@@ -7288,6 +9686,30 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Fetch one background process.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}`.
+    pub fn get(&self, id: &str, pid: &str) -> Result<crate::models::Process> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_PROCESSES_GET,
+            vec![Arg::from(id), Arg::from(pid)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Stream the output lines of a background process as they are printed, then its `exit`.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}/stream`.
+    pub fn stream(&self, id: &str, pid: &str) -> Result<EventStream> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_PROCESSES_STREAM,
+            vec![Arg::from(id), Arg::from(pid)],
+            Map::new(),
+        )?;
+        output.into_events()
+    }
 }
 
 /// `Miosa.Sandbox.Share` operations (blocking).
@@ -7395,6 +9817,30 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Fetch one preview of a sandbox.
+    ///
+    /// `GET /sandboxes/{id}/previews/{preview_id}`.
+    pub fn get(&self, id: &str, preview_id: &str) -> Result<crate::models::Preview> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_PREVIEWS_GET,
+            vec![Arg::from(id), Arg::from(preview_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Invalidate every share token of a preview.
+    ///
+    /// `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+    pub fn revoke_share(&self, id: &str, preview_id: &str) -> Result<crate::models::Deleted> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_PREVIEWS_REVOKE_SHARE,
+            vec![Arg::from(id), Arg::from(preview_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Snapshots` operations (blocking).
@@ -7485,6 +9931,18 @@ impl<'a> SandboxTagsBlockingApi<'a> {
                 .invoke_blocking(&T::SANDBOX_TAGS_LIST, vec![Arg::from(id)], Map::new())?;
         decode(output.into_json()?)
     }
+
+    /// Replace the tags of a sandbox.
+    ///
+    /// `PATCH /sandboxes/{id}/tags`.
+    pub fn set(&self, id: &str, tags: Vec<String>) -> Result<crate::models::Sandbox> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TAGS_SET,
+            vec![Arg::from(id), Arg::Json(Value::from(tags))],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Sandbox.Terminal` operations (blocking).
@@ -7523,6 +9981,18 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             &T::SANDBOX_TERMINAL_RESIZE,
             vec![Arg::from(id), Arg::from(session_id)],
             params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Close a PTY session.
+    ///
+    /// `DELETE /sandboxes/{id}/terminal/{session_id}`.
+    pub fn delete(&self, id: &str, session_id: &str) -> Result<crate::models::Deleted> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TERMINAL_DELETE,
+            vec![Arg::from(id), Arg::from(session_id)],
+            Map::new(),
         )?;
         decode(output.into_json()?)
     }
@@ -7579,6 +10049,61 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             &T::SANDBOX_TEMPLATES_DELETE,
             vec![Arg::from(template_id)],
             Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// The JSON Schema of template build specs.
+    ///
+    /// `GET /sandbox-templates/build-spec`.
+    pub fn build_spec_schema(&self) -> Result<Value> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA,
+            vec![],
+            Map::new(),
+        )?;
+        output.into_json()
+    }
+
+    /// Check a build spec without registering it; returns the problems and the normalised spec.
+    ///
+    /// `POST /sandbox-templates/validate`.
+    pub fn validate(
+        &self,
+        build_spec: Map<String, Value>,
+    ) -> Result<crate::models::TemplateValidation> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TEMPLATES_VALIDATE,
+            vec![Arg::Json(Value::Object(build_spec))],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// List the builds of a template, newest first.
+    ///
+    /// `GET /sandbox-templates/{template_id}/builds`.
+    pub fn list_builds(&self, template_id: &str) -> Result<Vec<crate::models::TemplateBuild>> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TEMPLATES_LIST_BUILDS,
+            vec![Arg::from(template_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Start a new build of a template; it moves from queued through building to ready or failed.
+    ///
+    /// `POST /sandbox-templates/{template_id}/builds`.
+    pub fn create_build(
+        &self,
+        template_id: &str,
+        params: SandboxTemplatesCreateBuildParams,
+    ) -> Result<crate::models::TemplateBuild> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TEMPLATES_CREATE_BUILD,
+            vec![Arg::from(template_id)],
+            params_map(&params)?,
         )?;
         decode(output.into_json()?)
     }
@@ -7742,6 +10267,30 @@ impl<'a> ComputersBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Whether a desktop viewer password is set, and since when.
+    ///
+    /// `GET /computers/{id}/viewer-password`.
+    pub fn viewer_password(&self, id: &str) -> Result<crate::models::ViewerPassword> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTERS_VIEWER_PASSWORD,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Set a new desktop viewer password; the plaintext is returned only this once.
+    ///
+    /// `POST /computers/{id}/viewer-password/rotate`.
+    pub fn rotate_viewer_password(&self, id: &str) -> Result<crate::models::ViewerPassword> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTERS_ROTATE_VIEWER_PASSWORD,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Computer` operations (blocking).
@@ -7775,6 +10324,27 @@ impl<'a> ComputerBlockingApi<'a> {
     /// `Miosa.Computer.Metrics` operations.
     pub fn metrics(&self) -> ComputerMetricsBlockingApi<'a> {
         ComputerMetricsBlockingApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Terminal` operations.
+    pub fn terminal(&self) -> ComputerTerminalBlockingApi<'a> {
+        ComputerTerminalBlockingApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Volumes` operations.
+    pub fn volumes(&self) -> ComputerVolumesBlockingApi<'a> {
+        ComputerVolumesBlockingApi {
+            client: self.client,
+        }
+    }
+
+    /// `Miosa.Computer.Logs` operations.
+    pub fn logs(&self) -> ComputerLogsBlockingApi<'a> {
+        ComputerLogsBlockingApi {
             client: self.client,
         }
     }
@@ -7866,6 +10436,115 @@ impl<'a> ComputerBlockingApi<'a> {
         let output = self.client.invoke_blocking(
             &T::COMPUTER_DESTROY,
             vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    pub fn wait_until_running(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilRunningParams,
+    ) -> Result<bool> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_WAIT_UNTIL_RUNNING,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_bool()
+    }
+
+    /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}`.
+    pub fn wait_until_stopped(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilStoppedParams,
+    ) -> Result<bool> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_WAIT_UNTIL_STOPPED,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_bool()
+    }
+
+    /// Connection details for a VNC client; treat them as secrets.
+    ///
+    /// `GET /computers/{id}/vnc-credentials`.
+    pub fn vnc_credentials(&self, id: &str) -> Result<crate::models::VncCredentials> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_VNC_CREDENTIALS,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// List the applications installed on a computer.
+    ///
+    /// `GET /computers/{id}/apps`.
+    pub fn apps(&self, id: &str) -> Result<Vec<crate::models::ComputerApp>> {
+        let output =
+            self.client
+                .invoke_blocking(&T::COMPUTER_APPS, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// List the named public URLs of a computer (desktop, preview, API).
+    ///
+    /// `GET /computers/{id}/urls`.
+    pub fn urls(&self, id: &str) -> Result<Vec<crate::models::ComputerUrl>> {
+        let output =
+            self.client
+                .invoke_blocking(&T::COMPUTER_URLS, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Mint a short-lived token for the desktop pixel stream.
+    ///
+    /// `POST /computers/{id}/stream-token`.
+    pub fn stream_token(&self, id: &str) -> Result<crate::models::StreamToken> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_STREAM_TOKEN,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Capture part of the screen as PNG bytes.
+    ///
+    /// `GET /computers/{id}/screenshot`.
+    pub fn screenshot_region(
+        &self,
+        id: &str,
+        params: ComputerScreenshotRegionParams,
+    ) -> Result<Bytes> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_SCREENSHOT_REGION,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_bytes()
+    }
+
+    /// The public URL of a computer port, computed locally without a request.
+    ///
+    /// `GET /computers/{id}`.
+    pub fn preview_url(
+        &self,
+        id: &str,
+        port: i64,
+        params: ComputerPreviewUrlParams,
+    ) -> Result<crate::models::PreviewUrl> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_PREVIEW_URL,
+            vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
         decode(output.into_json()?)
@@ -8057,6 +10736,87 @@ impl<'a> ComputerMetricsBlockingApi<'a> {
     }
 }
 
+/// `Miosa.Computer.Terminal` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct ComputerTerminalBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerTerminalBlockingApi<'a> {
+    /// Open a PTY session on a computer.
+    ///
+    /// `POST /computers/{id}/terminal`.
+    pub fn create(
+        &self,
+        id: &str,
+        params: ComputerTerminalCreateParams,
+    ) -> Result<crate::models::TerminalSession> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_TERMINAL_CREATE,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Change the size of a computer's PTY session.
+    ///
+    /// `POST /computers/{id}/pty/{session_id}/resize`.
+    pub fn resize(
+        &self,
+        id: &str,
+        session_id: &str,
+        params: ComputerTerminalResizeParams,
+    ) -> Result<crate::models::TerminalSession> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_TERMINAL_RESIZE,
+            vec![Arg::from(id), Arg::from(session_id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Computer.Volumes` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct ComputerVolumesBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerVolumesBlockingApi<'a> {
+    /// List the volumes mounted into a computer.
+    ///
+    /// `GET /computers/{id}/volumes`.
+    pub fn list(&self, id: &str) -> Result<Vec<crate::models::VolumeAttachment>> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_VOLUMES_LIST,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Computer.Logs` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct ComputerLogsBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> ComputerLogsBlockingApi<'a> {
+    /// Fetch the recent system log lines of a computer.
+    ///
+    /// `GET /computers/{id}/logs`.
+    pub fn get(&self, id: &str, params: ComputerLogsGetParams) -> Result<crate::models::LogLines> {
+        let output = self.client.invoke_blocking(
+            &T::COMPUTER_LOGS_GET,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+}
+
 /// `Miosa.Desktop` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct DesktopBlockingApi<'a> {
@@ -8193,6 +10953,86 @@ impl<'a> DesktopBlockingApi<'a> {
         )?;
         output.into_json()
     }
+
+    /// Double-click at a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/double-click`.
+    pub fn double_click(&self, id: &str, x: i64, y: i64) -> Result<crate::models::ActionResult> {
+        let output = self.client.invoke_blocking(
+            &T::DESKTOP_DOUBLE_CLICK,
+            vec![Arg::from(id), Arg::from(x), Arg::from(y)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Move the mouse pointer to a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/move`.
+    pub fn r#move(&self, id: &str, x: i64, y: i64) -> Result<crate::models::ActionResult> {
+        let output = self.client.invoke_blocking(
+            &T::DESKTOP_MOVE,
+            vec![Arg::from(id), Arg::from(x), Arg::from(y)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Wait on the desktop side, between input actions.
+    ///
+    /// `POST /computers/{id}/desktop/wait`.
+    pub fn wait(&self, id: &str, seconds: f64) -> Result<crate::models::ActionResult> {
+        let output = self.client.invoke_blocking(
+            &T::DESKTOP_WAIT,
+            vec![Arg::from(id), Arg::from(seconds)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// List the open windows with their geometry and focus.
+    ///
+    /// `GET /computers/{id}/desktop/windows`.
+    pub fn windows(&self, id: &str) -> Result<Vec<crate::models::DesktopWindow>> {
+        let output =
+            self.client
+                .invoke_blocking(&T::DESKTOP_WINDOWS, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Where the mouse pointer is.
+    ///
+    /// `GET /computers/{id}/desktop/cursor`.
+    pub fn cursor(&self, id: &str) -> Result<crate::models::CursorPosition> {
+        let output =
+            self.client
+                .invoke_blocking(&T::DESKTOP_CURSOR, vec![Arg::from(id)], Map::new())?;
+        decode(output.into_json()?)
+    }
+
+    /// Bring a window to the front.
+    ///
+    /// `POST /computers/{id}/desktop/window/focus`.
+    pub fn focus_window(&self, id: &str, window_id: &str) -> Result<crate::models::ActionResult> {
+        let output = self.client.invoke_blocking(
+            &T::DESKTOP_FOCUS_WINDOW,
+            vec![Arg::from(id), Arg::from(window_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Start an application on the desktop.
+    ///
+    /// `POST /computers/{id}/desktop/launch`.
+    pub fn launch(&self, id: &str, app_name: &str) -> Result<crate::models::ActionResult> {
+        let output = self.client.invoke_blocking(
+            &T::DESKTOP_LAUNCH,
+            vec![Arg::from(id), Arg::from(app_name)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Workspaces` operations (blocking).
@@ -8283,6 +11123,18 @@ impl<'a> WorkspacesBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// List the computers of a workspace.
+    ///
+    /// `GET /workspaces/{id}/computers`.
+    pub fn list_computers(&self, id: &str) -> Result<Vec<crate::models::Computer>> {
+        let output = self.client.invoke_blocking(
+            &T::WORKSPACES_LIST_COMPUTERS,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Webhooks` operations (blocking).
@@ -8358,6 +11210,35 @@ impl<'a> WebhooksBlockingApi<'a> {
             self.client
                 .invoke_blocking(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())?;
         decode(output.into_json()?)
+    }
+
+    /// One page of the delivery attempts of a webhook, newest first.
+    ///
+    /// `GET /webhooks/{id}/deliveries`.
+    pub fn deliveries(
+        &self,
+        id: &str,
+        params: WebhooksDeliveriesParams,
+    ) -> Result<Page<crate::models::WebhookDelivery>> {
+        let output = self.client.invoke_blocking(
+            &T::WEBHOOKS_DELIVERIES,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `webhooks.deliveries`, following cursors lazily.
+    pub fn deliveries_iter(
+        &self,
+        id: &str,
+        params: WebhooksDeliveriesParams,
+    ) -> Result<Pager<crate::models::WebhookDelivery>> {
+        self.client.pager(
+            &T::WEBHOOKS_DELIVERIES,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )
     }
 }
 
@@ -8725,6 +11606,125 @@ impl<'a> DeploymentsBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// One page of the versions of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/versions`.
+    pub fn list_versions(
+        &self,
+        id: &str,
+        params: DeploymentsListVersionsParams,
+    ) -> Result<Page<crate::models::DeploymentVersion>> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_LIST_VERSIONS,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `deployments.list_versions`, following cursors lazily.
+    pub fn iter_versions(
+        &self,
+        id: &str,
+        params: DeploymentsListVersionsParams,
+    ) -> Result<Pager<crate::models::DeploymentVersion>> {
+        self.client.pager(
+            &T::DEPLOYMENTS_LIST_VERSIONS,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )
+    }
+
+    /// Fetch one version of a deployment.
+    ///
+    /// `GET /deployments/{id}/versions/{version_id}`.
+    pub fn get_version(
+        &self,
+        id: &str,
+        version_id: &str,
+    ) -> Result<crate::models::DeploymentVersion> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_GET_VERSION,
+            vec![Arg::from(id), Arg::from(version_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Make a ready version the one that serves traffic.
+    ///
+    /// `POST /deployments/{id}/versions/{version_id}/promote`.
+    pub fn promote_version(
+        &self,
+        id: &str,
+        version_id: &str,
+        params: DeploymentsPromoteVersionParams,
+    ) -> Result<crate::models::DeploymentVersion> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_PROMOTE_VERSION,
+            vec![Arg::from(id), Arg::from(version_id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// List the builds of a deployment, newest first.
+    ///
+    /// `GET /deployments/{id}/builds`.
+    pub fn list_builds(&self, id: &str) -> Result<Vec<crate::models::DeploymentBuild>> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_LIST_BUILDS,
+            vec![Arg::from(id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch one build of a deployment.
+    ///
+    /// `GET /deployments/{id}/builds/{build_id}`.
+    pub fn get_build(&self, id: &str, build_id: &str) -> Result<crate::models::DeploymentBuild> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_GET_BUILD,
+            vec![Arg::from(id), Arg::from(build_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Attach a custom domain to a deployment; returns the DNS records to create.
+    ///
+    /// `POST /deployments/{id}/domains`.
+    pub fn add_domain(
+        &self,
+        id: &str,
+        domain: &str,
+        params: DeploymentsAddDomainParams,
+    ) -> Result<crate::models::DeploymentDomain> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_ADD_DOMAIN,
+            vec![Arg::from(id), Arg::from(domain)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Check the DNS records of a deployment's custom domain.
+    ///
+    /// `POST /deployments/{id}/domains/{domain_id}/verify`.
+    pub fn verify_domain(
+        &self,
+        id: &str,
+        domain_id: &str,
+    ) -> Result<crate::models::DeploymentDomain> {
+        let output = self.client.invoke_blocking(
+            &T::DEPLOYMENTS_VERIFY_DOMAIN,
+            vec![Arg::from(id), Arg::from(domain_id)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Databases` operations (blocking).
@@ -8807,6 +11807,30 @@ impl<'a> DatabasesBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Start a stopped database.
+    ///
+    /// `POST /databases/{id}/start`.
+    pub fn start(&self, id: &str, params: DatabasesStartParams) -> Result<crate::models::Database> {
+        let output = self.client.invoke_blocking(
+            &T::DATABASES_START,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Fetch the recent log lines of a database.
+    ///
+    /// `GET /databases/{id}/logs`.
+    pub fn logs(&self, id: &str, params: DatabasesLogsParams) -> Result<crate::models::LogLines> {
+        let output = self.client.invoke_blocking(
+            &T::DATABASES_LOGS,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Storage` operations (blocking).
@@ -8886,6 +11910,47 @@ impl<'a> StorageBlockingApi<'a> {
             &T::STORAGE_SIGNED_URL,
             vec![Arg::from(bucket_id), Arg::from(key)],
             params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// One page of the objects of a bucket, by key.
+    ///
+    /// `GET /storage/buckets/{bucket_id}/objects`.
+    pub fn list_objects(
+        &self,
+        bucket_id: &str,
+        params: StorageListObjectsParams,
+    ) -> Result<Page<crate::models::StoredObject>> {
+        let output = self.client.invoke_blocking(
+            &T::STORAGE_LIST_OBJECTS,
+            vec![Arg::from(bucket_id)],
+            params_map(&params)?,
+        )?;
+        output.into_page()?.typed()
+    }
+
+    /// Every item of `storage.list_objects`, following cursors lazily.
+    pub fn iter_objects(
+        &self,
+        bucket_id: &str,
+        params: StorageListObjectsParams,
+    ) -> Result<Pager<crate::models::StoredObject>> {
+        self.client.pager(
+            &T::STORAGE_LIST_OBJECTS,
+            vec![Arg::from(bucket_id)],
+            params_map(&params)?,
+        )
+    }
+
+    /// Delete one object from a bucket.
+    ///
+    /// `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+    pub fn delete_object(&self, bucket_id: &str, key: &str) -> Result<crate::models::Deleted> {
+        let output = self.client.invoke_blocking(
+            &T::STORAGE_DELETE_OBJECT,
+            vec![Arg::from(bucket_id), Arg::from(key)],
+            Map::new(),
         )?;
         decode(output.into_json()?)
     }
@@ -9108,6 +12173,16 @@ impl<'a> CommandCenterBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Stream the command center's fleet events.
+    ///
+    /// `GET /command-center/events`.
+    pub fn events(&self) -> Result<EventStream> {
+        let output = self
+            .client
+            .invoke_blocking(&T::COMMAND_CENTER_EVENTS, vec![], Map::new())?;
+        output.into_events()
+    }
 }
 
 /// `Miosa.WorkspaceMembers` operations (blocking).
@@ -9166,6 +12241,23 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             &T::WORKSPACE_MEMBERS_REMOVE,
             vec![Arg::from(workspace_id), Arg::from(user_id)],
             Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Add a user of the organisation to a workspace.
+    ///
+    /// `POST /workspaces/{workspace_id}/members`.
+    pub fn add(
+        &self,
+        workspace_id: &str,
+        user_id: &str,
+        params: WorkspaceMembersAddParams,
+    ) -> Result<crate::models::Member> {
+        let output = self.client.invoke_blocking(
+            &T::WORKSPACE_MEMBERS_ADD,
+            vec![Arg::from(workspace_id), Arg::from(user_id)],
+            params_map(&params)?,
         )?;
         decode(output.into_json()?)
     }
@@ -9236,6 +12328,18 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
     pub fn accept(&self, token: &str) -> Result<crate::models::InviteAcceptance> {
         let output = self.client.invoke_blocking(
             &T::WORKSPACE_INVITES_ACCEPT,
+            vec![Arg::from(token)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Preview a workspace invitation from its token; no API key needed.
+    ///
+    /// `GET /workspace-invites/{token}`.
+    pub fn preview(&self, token: &str) -> Result<crate::models::InvitePreview> {
+        let output = self.client.invoke_blocking(
+            &T::WORKSPACE_INVITES_PREVIEW,
             vec![Arg::from(token)],
             Map::new(),
         )?;
@@ -9421,6 +12525,16 @@ impl<'a> CreditsBlockingApi<'a> {
                 .invoke_blocking(&T::CREDITS_HISTORY, vec![], params_map(&params)?)?;
         decode(output.into_json()?)
     }
+
+    /// Credits spent on compute and AI over a period.
+    ///
+    /// `GET /credits/usage`.
+    pub fn usage(&self, params: CreditsUsageParams) -> Result<crate::models::CreditUsage> {
+        let output =
+            self.client
+                .invoke_blocking(&T::CREDITS_USAGE, vec![], params_map(&params)?)?;
+        decode(output.into_json()?)
+    }
 }
 
 /// `Miosa.Exec` operations (blocking).
@@ -9437,6 +12551,216 @@ impl<'a> ExecBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::EXEC_RUN, vec![Arg::from(id)], params_map(&params)?)?;
+        decode(output.into_json()?)
+    }
+
+    /// Run a shell command line on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec`.
+    pub fn bash(
+        &self,
+        id: &str,
+        command: &str,
+        params: ExecBashParams,
+    ) -> Result<crate::models::ExecResult> {
+        let output = self.client.invoke_blocking(
+            &T::EXEC_BASH,
+            vec![Arg::from(id), Arg::from(command)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Run Python code on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec/python`.
+    pub fn python(
+        &self,
+        id: &str,
+        code: &str,
+        params: ExecPythonParams,
+    ) -> Result<crate::models::ExecResult> {
+        let output = self.client.invoke_blocking(
+            &T::EXEC_PYTHON,
+            vec![Arg::from(id), Arg::from(code)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Templates` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct TemplatesBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> TemplatesBlockingApi<'a> {
+    /// The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+    ///
+    /// `GET /templates`.
+    pub fn catalog(&self) -> Result<Vec<crate::models::CatalogTemplate>> {
+        let output = self
+            .client
+            .invoke_blocking(&T::TEMPLATES_CATALOG, vec![], Map::new())?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Files` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct FilesBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> FilesBlockingApi<'a> {
+    /// Upload a local file to a computer (multipart, streamed from disk).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    pub fn upload(
+        &self,
+        id: &str,
+        local_path: &str,
+        path: &str,
+        params: FilesUploadParams,
+    ) -> Result<crate::models::FileWritten> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_UPLOAD,
+            vec![Arg::from(id), Arg::from(local_path), Arg::from(path)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Write bytes to a file on a computer (multipart upload).
+    ///
+    /// `POST /computers/{id}/files/upload`.
+    pub fn write(
+        &self,
+        id: &str,
+        path: &str,
+        content: impl Into<Bytes>,
+        params: FilesWriteParams,
+    ) -> Result<crate::models::FileWritten> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_WRITE,
+            vec![Arg::from(id), Arg::from(path), Arg::Bytes(content.into())],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Download one file of a computer as bytes.
+    ///
+    /// `GET /computers/{id}/files/download`.
+    pub fn download(&self, id: &str, path: &str) -> Result<Bytes> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_DOWNLOAD,
+            vec![Arg::from(id), Arg::from(path)],
+            Map::new(),
+        )?;
+        output.into_bytes()
+    }
+
+    /// List the entries of a directory on a computer.
+    ///
+    /// `GET /computers/{id}/files`.
+    pub fn list(&self, id: &str, params: FilesListParams) -> Result<Vec<crate::models::FileEntry>> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_LIST,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Mint a short-lived download URL for a file of a computer.
+    ///
+    /// `POST /computers/{id}/files/export`.
+    pub fn export(&self, id: &str, path: &str) -> Result<crate::models::FileExport> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_EXPORT,
+            vec![Arg::from(id), Arg::from(path)],
+            Map::new(),
+        )?;
+        decode(output.into_json()?)
+    }
+
+    /// Remove a file or directory from a computer.
+    ///
+    /// `DELETE /computers/{id}/files`.
+    pub fn delete(
+        &self,
+        id: &str,
+        path: &str,
+        params: FilesDeleteParams,
+    ) -> Result<crate::models::Deleted> {
+        let output = self.client.invoke_blocking(
+            &T::FILES_DELETE,
+            vec![Arg::from(id), Arg::from(path)],
+            params_map(&params)?,
+        )?;
+        decode(output.into_json()?)
+    }
+}
+
+/// `Miosa.Events` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct EventsBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> EventsBlockingApi<'a> {
+    /// Stream the tenant's events as they happen.
+    ///
+    /// `GET /events/stream`.
+    pub fn stream(&self, params: EventsStreamParams) -> Result<EventStream> {
+        let output =
+            self.client
+                .invoke_blocking(&T::EVENTS_STREAM, vec![], params_map(&params)?)?;
+        output.into_events()
+    }
+}
+
+/// `Miosa.Checkpoints` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct CheckpointsBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> CheckpointsBlockingApi<'a> {
+    /// Restore a computer checkpoint and stream its progress until it completes.
+    ///
+    /// `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+    pub fn restore_stream(&self, id: &str, snapshot_id: &str) -> Result<EventStream> {
+        let output = self.client.invoke_blocking(
+            &T::CHECKPOINTS_RESTORE_STREAM,
+            vec![Arg::from(id), Arg::from(snapshot_id)],
+            Map::new(),
+        )?;
+        output.into_events()
+    }
+}
+
+/// `Miosa.SnapshotsStandalone` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct SnapshotsStandaloneBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> SnapshotsStandaloneBlockingApi<'a> {
+    /// List the snapshots of every computer; needs an admin key.
+    ///
+    /// `GET /admin/snapshots`.
+    pub fn list(
+        &self,
+        params: SnapshotsStandaloneListParams,
+    ) -> Result<Vec<crate::models::Snapshot>> {
+        let output = self.client.invoke_blocking(
+            &T::SNAPSHOTS_STANDALONE_LIST,
+            vec![],
+            params_map(&params)?,
+        )?;
         decode(output.into_json()?)
     }
 }

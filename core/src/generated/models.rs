@@ -2895,6 +2895,927 @@ impl fmt::Debug for CreditTransaction {
     }
 }
 
+/// Metered usage of one sandbox.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SandboxUsage {
+    /// Sandbox id.
+    pub sandbox_id: String,
+    /// Lifecycle state when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Seconds the sandbox has run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runtime_sec: Option<i64>,
+    /// Provisioned vCPU time, in vCPU-milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_vcpu_ms: Option<i64>,
+    /// Provisioned memory, in MiB-milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provisioned_memory_mb_ms: Option<i64>,
+    /// Times the sandbox was created or restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creation_count: Option<i64>,
+    /// CPU time actually used, in milliseconds, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_cpu_ms: Option<i64>,
+    /// Bytes received, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_ingress_bytes: Option<i64>,
+    /// Bytes sent, when measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_egress_bytes: Option<i64>,
+    /// Per metric, whether it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measurement_status: Option<Map<String, Value>>,
+    /// Estimated cost so far, in cents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_cost_cents: Option<i64>,
+    /// Lifetime limit in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_sec: Option<i64>,
+    /// Milliseconds left before the deadline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_remaining_ms: Option<i64>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for SandboxUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxUsage");
+        let v = &self.sandbox_id;
+        s.field("sandbox_id", v);
+        if let Some(v) = &self.state {
+            s.field("state", v);
+        }
+        if let Some(v) = &self.runtime_sec {
+            s.field("runtime_sec", v);
+        }
+        if let Some(v) = &self.provisioned_vcpu_ms {
+            s.field("provisioned_vcpu_ms", v);
+        }
+        if let Some(v) = &self.provisioned_memory_mb_ms {
+            s.field("provisioned_memory_mb_ms", v);
+        }
+        if let Some(v) = &self.creation_count {
+            s.field("creation_count", v);
+        }
+        if let Some(v) = &self.active_cpu_ms {
+            s.field("active_cpu_ms", v);
+        }
+        if let Some(v) = &self.network_ingress_bytes {
+            s.field("network_ingress_bytes", v);
+        }
+        if let Some(v) = &self.network_egress_bytes {
+            s.field("network_egress_bytes", v);
+        }
+        if let Some(v) = &self.measurement_status {
+            s.field("measurement_status", v);
+        }
+        if let Some(v) = &self.estimated_cost_cents {
+            s.field("estimated_cost_cents", v);
+        }
+        if let Some(v) = &self.timeout_sec {
+            s.field("timeout_sec", v);
+        }
+        if let Some(v) = &self.timeout_remaining_ms {
+            s.field("timeout_remaining_ms", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// Whether a sandbox can run commands, with the state of each platform component.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// Whether commands can run now.
+    pub ready: bool,
+    /// Readiness status, `ready` once ready.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Lifecycle state of the sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// `components`: each platform component with its status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readiness: Option<Map<String, Value>>,
+    /// When the sandbox became ready. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Readiness");
+        let v = &self.ready;
+        s.field("ready", v);
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.state {
+            s.field("state", v);
+        }
+        if let Some(v) = &self.readiness {
+            s.field("readiness", v);
+        }
+        if let Some(v) = &self.ready_at {
+            s.field("ready_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// What a path of a sandbox is.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileStat {
+    /// Absolute path.
+    pub path: String,
+    /// Whether the path exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    /// Kind of entry. Known values: `file`, `dir`, `symlink` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Whether it is a directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_dir: Option<bool>,
+    /// Size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<i64>,
+    /// Permission bits, octal text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<String>,
+    /// Last modification time. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FileStat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileStat");
+        let v = &self.path;
+        s.field("path", v);
+        if let Some(v) = &self.exists {
+            s.field("exists", v);
+        }
+        if let Some(v) = &self.r#type {
+            s.field("type", v);
+        }
+        if let Some(v) = &self.is_dir {
+            s.field("is_dir", v);
+        }
+        if let Some(v) = &self.size {
+            s.field("size", v);
+        }
+        if let Some(v) = &self.mode {
+            s.field("mode", v);
+        }
+        if let Some(v) = &self.modified_at {
+            s.field("modified_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// The outcome of checking a template build spec.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateValidation {
+    /// Whether the spec can be built.
+    pub valid: bool,
+    /// Problems found, each with a field and a message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<Value>>,
+    /// The spec as the platform normalised it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_spec: Option<Map<String, Value>>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for TemplateValidation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("TemplateValidation");
+        let v = &self.valid;
+        s.field("valid", v);
+        if let Some(v) = &self.errors {
+            s.field("errors", v);
+        }
+        if let Some(v) = &self.build_spec {
+            s.field("build_spec", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// One build of a sandbox template.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TemplateBuild {
+    /// Build id.
+    pub id: String,
+    /// Template id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    /// Build status. Known values: `queued`, `building`, `ready`, `failed` (others may appear).
+    pub status: String,
+    /// The spec this build used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_spec: Option<Map<String, Value>>,
+    /// Build log lines so far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<String>>,
+    /// Creation time. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When the build ended. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for TemplateBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("TemplateBuild");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.template_id {
+            s.field("template_id", v);
+        }
+        let v = &self.status;
+        s.field("status", v);
+        if let Some(v) = &self.build_spec {
+            s.field("build_spec", v);
+        }
+        if let Some(v) = &self.logs {
+            s.field("logs", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.finished_at {
+            s.field("finished_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// A template of the platform catalog.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogTemplate {
+    /// Template id.
+    pub id: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the template creates. Known values: `sandbox`, `computer`, `docker_deploy_host` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    /// Size used when none is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_size: Option<String>,
+    /// Sizes the template supports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizes: Option<Vec<String>>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CatalogTemplate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CatalogTemplate");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.name {
+            s.field("name", v);
+        }
+        if let Some(v) = &self.product {
+            s.field("product", v);
+        }
+        if let Some(v) = &self.default_size {
+            s.field("default_size", v);
+        }
+        if let Some(v) = &self.sizes {
+            s.field("sizes", v);
+        }
+        if let Some(v) = &self.description {
+            s.field("description", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// The desktop viewer password of a computer; the plaintext only right after a rotation.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ViewerPassword {
+    /// Whether a password is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_password_set: Option<bool>,
+    /// When it was set. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_password_set_at: Option<String>,
+    /// The new password, returned once by a rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewer_password: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ViewerPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ViewerPassword");
+        if let Some(v) = &self.viewer_password_set {
+            s.field("viewer_password_set", v);
+        }
+        if let Some(v) = &self.viewer_password_set_at {
+            s.field("viewer_password_set_at", v);
+        }
+        if self.viewer_password.is_some() {
+            s.field("viewer_password", &Redacted);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// Connection details of a computer's VNC server.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct VncCredentials {
+    /// Host name.
+    pub host: String,
+    /// TCP port.
+    pub port: i64,
+    /// User name, when the server asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// VNC password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// `vnc://` or web viewer URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the credentials stop working. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for VncCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("VncCredentials");
+        let v = &self.host;
+        s.field("host", v);
+        let v = &self.port;
+        s.field("port", v);
+        if let Some(v) = &self.username {
+            s.field("username", v);
+        }
+        if self.password.is_some() {
+            s.field("password", &Redacted);
+        }
+        if let Some(v) = &self.url {
+            s.field("url", &without_query(v));
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// An application installed on a computer.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComputerApp {
+    /// Application name, as `desktop.launch` takes it.
+    pub name: String,
+    /// Human-readable title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Whether it is running now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub running: Option<bool>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ComputerApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerApp");
+        let v = &self.name;
+        s.field("name", v);
+        if let Some(v) = &self.title {
+            s.field("title", v);
+        }
+        if let Some(v) = &self.running {
+            s.field("running", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// A named public URL of a computer.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ComputerUrl {
+    /// What the URL serves, e.g. `desktop`.
+    pub name: String,
+    /// The URL.
+    pub url: String,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for ComputerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ComputerUrl");
+        let v = &self.name;
+        s.field("name", v);
+        let v = &self.url;
+        s.field("url", &without_query(v));
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// A short-lived token for a computer's pixel stream.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StreamToken {
+    /// The token.
+    pub token: String,
+    /// Stream URL carrying the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// When the token stops working. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for StreamToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("StreamToken");
+        s.field("token", &Redacted);
+        if let Some(v) = &self.url {
+            s.field("url", &without_query(v));
+        }
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// The public URLs of a computer, computed locally.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PreviewUrl {
+    /// URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
+    pub url: String,
+    /// The computer's own URL: `https://{slug}.sandbox.{domain}`.
+    pub public_url: String,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for PreviewUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("PreviewUrl");
+        let v = &self.url;
+        s.field("url", v);
+        let v = &self.public_url;
+        s.field("public_url", v);
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// Recent log lines of a computer or database.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogLines {
+    /// Lines, oldest first.
+    pub lines: Vec<String>,
+    /// Time of the first line asked for. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for LogLines {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("LogLines");
+        let v = &self.lines;
+        s.field("lines", v);
+        if let Some(v) = &self.since {
+            s.field("since", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// A short-lived download URL for a file of a computer.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileExport {
+    /// Download URL; its query carries the token.
+    pub url: String,
+    /// When the URL stops working. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    /// Exported path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for FileExport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("FileExport");
+        let v = &self.url;
+        s.field("url", &without_query(v));
+        if let Some(v) = &self.expires_at {
+            s.field("expires_at", v);
+        }
+        if let Some(v) = &self.path {
+            s.field("path", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// An open window of a desktop.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DesktopWindow {
+    /// Window id (text on some routes, a number on others).
+    pub id: Value,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Application.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    /// Left edge, in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<i64>,
+    /// Top edge, in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<i64>,
+    /// Width, in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    /// Height, in pixels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Whether it has the focus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focused: Option<bool>,
+    /// The same, as some routes name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_focused: Option<bool>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for DesktopWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DesktopWindow");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.title {
+            s.field("title", v);
+        }
+        if let Some(v) = &self.app {
+            s.field("app", v);
+        }
+        if let Some(v) = &self.x {
+            s.field("x", v);
+        }
+        if let Some(v) = &self.y {
+            s.field("y", v);
+        }
+        if let Some(v) = &self.width {
+            s.field("width", v);
+        }
+        if let Some(v) = &self.height {
+            s.field("height", v);
+        }
+        if let Some(v) = &self.focused {
+            s.field("focused", v);
+        }
+        if let Some(v) = &self.is_focused {
+            s.field("is_focused", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// Where the mouse pointer is.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CursorPosition {
+    /// Horizontal position, in pixels.
+    pub x: i64,
+    /// Vertical position, in pixels.
+    pub y: i64,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CursorPosition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CursorPosition");
+        let v = &self.x;
+        s.field("x", v);
+        let v = &self.y;
+        s.field("y", v);
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// One version of a deployment.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentVersion {
+    /// Version id.
+    pub id: String,
+    /// Deployment id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// Version number, from 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i64>,
+    /// Version status. Known values: `building`, `ready`, `failed`, `superseded` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// What was deployed: static or service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Environment it serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Whether it serves traffic now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted: Option<bool>,
+    /// Creation time. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for DeploymentVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentVersion");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.deployment_id {
+            s.field("deployment_id", v);
+        }
+        if let Some(v) = &self.number {
+            s.field("number", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.kind {
+            s.field("kind", v);
+        }
+        if let Some(v) = &self.environment {
+            s.field("environment", v);
+        }
+        if let Some(v) = &self.promoted {
+            s.field("promoted", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// One build of a deployment.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentBuild {
+    /// Build id.
+    pub id: String,
+    /// Deployment id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// Version the build produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    /// Build status. Known values: `queued`, `building`, `ready`, `failed` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Build log lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logs: Option<Vec<String>>,
+    /// Creation time. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// When the build ended. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for DeploymentBuild {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentBuild");
+        let v = &self.id;
+        s.field("id", v);
+        if let Some(v) = &self.deployment_id {
+            s.field("deployment_id", v);
+        }
+        if let Some(v) = &self.version_id {
+            s.field("version_id", v);
+        }
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.logs {
+            s.field("logs", v);
+        }
+        if let Some(v) = &self.created_at {
+            s.field("created_at", v);
+        }
+        if let Some(v) = &self.finished_at {
+            s.field("finished_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// A custom domain of a deployment.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentDomain {
+    /// Domain id.
+    pub id: String,
+    /// Domain name.
+    pub domain: String,
+    /// Verification status. Known values: `pending`, `verified`, `failed` (others may appear).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `none`, `www_to_apex` or `apex_to_www`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_policy: Option<String>,
+    /// Records to create: type, name, value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_records: Option<Vec<Value>>,
+    /// When it was verified. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for DeploymentDomain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("DeploymentDomain");
+        let v = &self.id;
+        s.field("id", v);
+        let v = &self.domain;
+        s.field("domain", v);
+        if let Some(v) = &self.status {
+            s.field("status", v);
+        }
+        if let Some(v) = &self.redirect_policy {
+            s.field("redirect_policy", v);
+        }
+        if let Some(v) = &self.dns_records {
+            s.field("dns_records", v);
+        }
+        if let Some(v) = &self.verified_at {
+            s.field("verified_at", v);
+        }
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
+/// Credits spent over a period.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreditUsage {
+    /// Start of the period. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<String>,
+    /// End of the period. ISO 8601.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<String>,
+    /// Credits spent on sandboxes and computers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compute_credits: Option<f64>,
+    /// Credits spent on AI calls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_credits: Option<f64>,
+    /// All credits spent.
+    pub total_credits: f64,
+    /// Fields this version of the client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl fmt::Debug for CreditUsage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("CreditUsage");
+        if let Some(v) = &self.period_start {
+            s.field("period_start", v);
+        }
+        if let Some(v) = &self.period_end {
+            s.field("period_end", v);
+        }
+        if let Some(v) = &self.compute_credits {
+            s.field("compute_credits", v);
+        }
+        if let Some(v) = &self.ai_credits {
+            s.field("ai_credits", v);
+        }
+        let v = &self.total_credits;
+        s.field("total_credits", v);
+        if !self.extra.is_empty() {
+            s.field("extra", &RedactedMap(&self.extra));
+        }
+        s.finish()
+    }
+}
+
 /// Makes one decoded answer match the model `model`: fills fields the table says
 /// are the same under two names, then checks it decodes (required fields present,
 /// types right). Names outside the table pass through unchecked.
@@ -2957,6 +3878,30 @@ pub(crate) fn conform(model: &str, value: &mut Value) -> Result<()> {
         "AgentSession" => check::<AgentSession>(value, "AgentSession"),
         "CreditBalance" => check::<CreditBalance>(value, "CreditBalance"),
         "CreditTransaction" => check::<CreditTransaction>(value, "CreditTransaction"),
+        "SandboxUsage" => check::<SandboxUsage>(value, "SandboxUsage"),
+        "Readiness" => check::<Readiness>(value, "Readiness"),
+        "FileStat" => check::<FileStat>(value, "FileStat"),
+        "TemplateValidation" => check::<TemplateValidation>(value, "TemplateValidation"),
+        "TemplateBuild" => check::<TemplateBuild>(value, "TemplateBuild"),
+        "CatalogTemplate" => check::<CatalogTemplate>(value, "CatalogTemplate"),
+        "ViewerPassword" => check::<ViewerPassword>(value, "ViewerPassword"),
+        "VncCredentials" => check::<VncCredentials>(value, "VncCredentials"),
+        "ComputerApp" => check::<ComputerApp>(value, "ComputerApp"),
+        "ComputerUrl" => check::<ComputerUrl>(value, "ComputerUrl"),
+        "StreamToken" => check::<StreamToken>(value, "StreamToken"),
+        "PreviewUrl" => check::<PreviewUrl>(value, "PreviewUrl"),
+        "LogLines" => check::<LogLines>(value, "LogLines"),
+        "FileExport" => check::<FileExport>(value, "FileExport"),
+        "DesktopWindow" => {
+            fill_alias(value, "focused", "is_focused");
+            fill_alias(value, "is_focused", "focused");
+            check::<DesktopWindow>(value, "DesktopWindow")
+        }
+        "CursorPosition" => check::<CursorPosition>(value, "CursorPosition"),
+        "DeploymentVersion" => check::<DeploymentVersion>(value, "DeploymentVersion"),
+        "DeploymentBuild" => check::<DeploymentBuild>(value, "DeploymentBuild"),
+        "DeploymentDomain" => check::<DeploymentDomain>(value, "DeploymentDomain"),
+        "CreditUsage" => check::<CreditUsage>(value, "CreditUsage"),
         _ => Ok(()),
     }
 }
@@ -3284,6 +4229,107 @@ pub fn known_fields(model: &str) -> &'static [&'static str] {
         ],
         "CreditBalance" => &["balance", "currency", "expires_at"],
         "CreditTransaction" => &["id", "amount", "type", "description", "created_at"],
+        "SandboxUsage" => &[
+            "sandbox_id",
+            "state",
+            "runtime_sec",
+            "provisioned_vcpu_ms",
+            "provisioned_memory_mb_ms",
+            "creation_count",
+            "active_cpu_ms",
+            "network_ingress_bytes",
+            "network_egress_bytes",
+            "measurement_status",
+            "estimated_cost_cents",
+            "timeout_sec",
+            "timeout_remaining_ms",
+        ],
+        "Readiness" => &["ready", "status", "state", "readiness", "ready_at"],
+        "FileStat" => &[
+            "path",
+            "exists",
+            "type",
+            "is_dir",
+            "size",
+            "mode",
+            "modified_at",
+        ],
+        "TemplateValidation" => &["valid", "errors", "build_spec"],
+        "TemplateBuild" => &[
+            "id",
+            "template_id",
+            "status",
+            "build_spec",
+            "logs",
+            "created_at",
+            "finished_at",
+        ],
+        "CatalogTemplate" => &[
+            "id",
+            "name",
+            "product",
+            "default_size",
+            "sizes",
+            "description",
+        ],
+        "ViewerPassword" => &[
+            "viewer_password_set",
+            "viewer_password_set_at",
+            "viewer_password",
+        ],
+        "VncCredentials" => &["host", "port", "username", "password", "url", "expires_at"],
+        "ComputerApp" => &["name", "title", "running"],
+        "ComputerUrl" => &["name", "url"],
+        "StreamToken" => &["token", "url", "expires_at"],
+        "PreviewUrl" => &["url", "public_url"],
+        "LogLines" => &["lines", "since"],
+        "FileExport" => &["url", "expires_at", "path"],
+        "DesktopWindow" => &[
+            "id",
+            "title",
+            "app",
+            "x",
+            "y",
+            "width",
+            "height",
+            "focused",
+            "is_focused",
+        ],
+        "CursorPosition" => &["x", "y"],
+        "DeploymentVersion" => &[
+            "id",
+            "deployment_id",
+            "number",
+            "status",
+            "kind",
+            "environment",
+            "promoted",
+            "created_at",
+        ],
+        "DeploymentBuild" => &[
+            "id",
+            "deployment_id",
+            "version_id",
+            "status",
+            "logs",
+            "created_at",
+            "finished_at",
+        ],
+        "DeploymentDomain" => &[
+            "id",
+            "domain",
+            "status",
+            "redirect_policy",
+            "dns_records",
+            "verified_at",
+        ],
+        "CreditUsage" => &[
+            "period_start",
+            "period_end",
+            "compute_credits",
+            "ai_credits",
+            "total_credits",
+        ],
         _ => &[],
     }
 }
@@ -3896,6 +4942,208 @@ pub(crate) const TABLE: &[(&str, &[(&str, &str, bool, bool, bool)])] = &[
             ("created_at", "timestamp", false, false, false),
         ],
     ),
+    (
+        "SandboxUsage",
+        &[
+            ("sandbox_id", "str", true, false, false),
+            ("state", "str", false, false, false),
+            ("runtime_sec", "int", false, false, false),
+            ("provisioned_vcpu_ms", "int", false, false, false),
+            ("provisioned_memory_mb_ms", "int", false, false, false),
+            ("creation_count", "int", false, false, false),
+            ("active_cpu_ms", "int", false, false, false),
+            ("network_ingress_bytes", "int", false, false, false),
+            ("network_egress_bytes", "int", false, false, false),
+            ("measurement_status", "map", false, false, false),
+            ("estimated_cost_cents", "int", false, false, false),
+            ("timeout_sec", "int", false, false, false),
+            ("timeout_remaining_ms", "int", false, false, false),
+        ],
+    ),
+    (
+        "Readiness",
+        &[
+            ("ready", "bool", true, false, false),
+            ("status", "str", false, false, false),
+            ("state", "str", false, false, false),
+            ("readiness", "map", false, false, false),
+            ("ready_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "FileStat",
+        &[
+            ("path", "str", true, false, false),
+            ("exists", "bool", false, false, false),
+            ("type", "enum", false, false, false),
+            ("is_dir", "bool", false, false, false),
+            ("size", "int", false, false, false),
+            ("mode", "str", false, false, false),
+            ("modified_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "TemplateValidation",
+        &[
+            ("valid", "bool", true, false, false),
+            ("errors", "[json]", false, false, false),
+            ("build_spec", "map", false, false, false),
+        ],
+    ),
+    (
+        "TemplateBuild",
+        &[
+            ("id", "str", true, false, false),
+            ("template_id", "str", false, false, false),
+            ("status", "enum", true, false, false),
+            ("build_spec", "map", false, false, false),
+            ("logs", "[str]", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("finished_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "CatalogTemplate",
+        &[
+            ("id", "str", true, false, false),
+            ("name", "str", false, false, false),
+            ("product", "enum", false, false, false),
+            ("default_size", "str", false, false, false),
+            ("sizes", "[str]", false, false, false),
+            ("description", "str", false, false, false),
+        ],
+    ),
+    (
+        "ViewerPassword",
+        &[
+            ("viewer_password_set", "bool", false, false, false),
+            ("viewer_password_set_at", "timestamp", false, false, false),
+            ("viewer_password", "str", false, true, false),
+        ],
+    ),
+    (
+        "VncCredentials",
+        &[
+            ("host", "str", true, false, false),
+            ("port", "int", true, false, false),
+            ("username", "str", false, false, false),
+            ("password", "str", false, true, false),
+            ("url", "str", false, false, true),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "ComputerApp",
+        &[
+            ("name", "str", true, false, false),
+            ("title", "str", false, false, false),
+            ("running", "bool", false, false, false),
+        ],
+    ),
+    (
+        "ComputerUrl",
+        &[
+            ("name", "str", true, false, false),
+            ("url", "str", true, false, true),
+        ],
+    ),
+    (
+        "StreamToken",
+        &[
+            ("token", "str", true, true, false),
+            ("url", "str", false, false, true),
+            ("expires_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "PreviewUrl",
+        &[
+            ("url", "str", true, false, false),
+            ("public_url", "str", true, false, false),
+        ],
+    ),
+    (
+        "LogLines",
+        &[
+            ("lines", "[str]", true, false, false),
+            ("since", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "FileExport",
+        &[
+            ("url", "str", true, false, true),
+            ("expires_at", "timestamp", false, false, false),
+            ("path", "str", false, false, false),
+        ],
+    ),
+    (
+        "DesktopWindow",
+        &[
+            ("id", "json", true, false, false),
+            ("title", "str", false, false, false),
+            ("app", "str", false, false, false),
+            ("x", "int", false, false, false),
+            ("y", "int", false, false, false),
+            ("width", "int", false, false, false),
+            ("height", "int", false, false, false),
+            ("focused", "bool", false, false, false),
+            ("is_focused", "bool", false, false, false),
+        ],
+    ),
+    (
+        "CursorPosition",
+        &[
+            ("x", "int", true, false, false),
+            ("y", "int", true, false, false),
+        ],
+    ),
+    (
+        "DeploymentVersion",
+        &[
+            ("id", "str", true, false, false),
+            ("deployment_id", "str", false, false, false),
+            ("number", "int", false, false, false),
+            ("status", "enum", false, false, false),
+            ("kind", "str", false, false, false),
+            ("environment", "str", false, false, false),
+            ("promoted", "bool", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "DeploymentBuild",
+        &[
+            ("id", "str", true, false, false),
+            ("deployment_id", "str", false, false, false),
+            ("version_id", "str", false, false, false),
+            ("status", "enum", false, false, false),
+            ("logs", "[str]", false, false, false),
+            ("created_at", "timestamp", false, false, false),
+            ("finished_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "DeploymentDomain",
+        &[
+            ("id", "str", true, false, false),
+            ("domain", "str", true, false, false),
+            ("status", "enum", false, false, false),
+            ("redirect_policy", "str", false, false, false),
+            ("dns_records", "[json]", false, false, false),
+            ("verified_at", "timestamp", false, false, false),
+        ],
+    ),
+    (
+        "CreditUsage",
+        &[
+            ("period_start", "timestamp", false, false, false),
+            ("period_end", "timestamp", false, false, false),
+            ("compute_credits", "float", false, false, false),
+            ("ai_credits", "float", false, false, false),
+            ("total_credits", "float", true, false, false),
+        ],
+    ),
 ];
 
 /// `Debug` of `value` decoded as `model`.
@@ -3975,6 +5223,42 @@ pub(crate) fn debug_of(model: &str, value: Value) -> serde_json::Result<String> 
         "CreditTransaction" => {
             serde_json::from_value::<CreditTransaction>(value).map(|m| format!("{m:?}"))
         }
+        "SandboxUsage" => serde_json::from_value::<SandboxUsage>(value).map(|m| format!("{m:?}")),
+        "Readiness" => serde_json::from_value::<Readiness>(value).map(|m| format!("{m:?}")),
+        "FileStat" => serde_json::from_value::<FileStat>(value).map(|m| format!("{m:?}")),
+        "TemplateValidation" => {
+            serde_json::from_value::<TemplateValidation>(value).map(|m| format!("{m:?}"))
+        }
+        "TemplateBuild" => serde_json::from_value::<TemplateBuild>(value).map(|m| format!("{m:?}")),
+        "CatalogTemplate" => {
+            serde_json::from_value::<CatalogTemplate>(value).map(|m| format!("{m:?}"))
+        }
+        "ViewerPassword" => {
+            serde_json::from_value::<ViewerPassword>(value).map(|m| format!("{m:?}"))
+        }
+        "VncCredentials" => {
+            serde_json::from_value::<VncCredentials>(value).map(|m| format!("{m:?}"))
+        }
+        "ComputerApp" => serde_json::from_value::<ComputerApp>(value).map(|m| format!("{m:?}")),
+        "ComputerUrl" => serde_json::from_value::<ComputerUrl>(value).map(|m| format!("{m:?}")),
+        "StreamToken" => serde_json::from_value::<StreamToken>(value).map(|m| format!("{m:?}")),
+        "PreviewUrl" => serde_json::from_value::<PreviewUrl>(value).map(|m| format!("{m:?}")),
+        "LogLines" => serde_json::from_value::<LogLines>(value).map(|m| format!("{m:?}")),
+        "FileExport" => serde_json::from_value::<FileExport>(value).map(|m| format!("{m:?}")),
+        "DesktopWindow" => serde_json::from_value::<DesktopWindow>(value).map(|m| format!("{m:?}")),
+        "CursorPosition" => {
+            serde_json::from_value::<CursorPosition>(value).map(|m| format!("{m:?}"))
+        }
+        "DeploymentVersion" => {
+            serde_json::from_value::<DeploymentVersion>(value).map(|m| format!("{m:?}"))
+        }
+        "DeploymentBuild" => {
+            serde_json::from_value::<DeploymentBuild>(value).map(|m| format!("{m:?}"))
+        }
+        "DeploymentDomain" => {
+            serde_json::from_value::<DeploymentDomain>(value).map(|m| format!("{m:?}"))
+        }
+        "CreditUsage" => serde_json::from_value::<CreditUsage>(value).map(|m| format!("{m:?}")),
         _ => Ok(String::new()),
     }
 }

@@ -494,6 +494,258 @@ pub static SANDBOXES_WAIT_UNTIL_READY: OpSpec = OpSpec {
     doc: "Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.",
 };
 
+/// `sandboxes.extend`: Push back the sandbox's deadline.
+pub static SANDBOXES_EXTEND: OpSpec = OpSpec {
+    name: "sandboxes.extend",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/extend",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[Param {
+        name: "timeout_sec",
+        wire: "timeout_sec",
+        ty: ParamType::Int,
+        required: false,
+    }],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Push back the sandbox's deadline.",
+};
+
+/// `sandboxes.stop`: Stop a sandbox: its disk is kept, its processes are not.
+pub static SANDBOXES_STOP: OpSpec = OpSpec {
+    name: "sandboxes.stop",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/stop",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Stop a sandbox: its disk is kept, its processes are not.",
+};
+
+/// `sandboxes.pause`: Pause a sandbox, memory included, on runtimes that support it.
+pub static SANDBOXES_PAUSE: OpSpec = OpSpec {
+    name: "sandboxes.pause",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/pause",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Pause a sandbox, memory included, on runtimes that support it.",
+};
+
+/// `sandboxes.resume`: Resume a paused or stopped sandbox.
+pub static SANDBOXES_RESUME: OpSpec = OpSpec {
+    name: "sandboxes.resume",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/resume",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::Optional,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Resume a paused or stopped sandbox.",
+};
+
+/// `sandboxes.usage`: Metered usage of one sandbox so far.
+pub static SANDBOXES_USAGE: OpSpec = OpSpec {
+    name: "sandboxes.usage",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/usage",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("SandboxUsage"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Metered usage of one sandbox so far.",
+};
+
+/// `sandboxes.readiness`: Whether the sandbox can run commands now, with the state of each component.
+pub static SANDBOXES_READINESS: OpSpec = OpSpec {
+    name: "sandboxes.readiness",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/readiness",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Readiness"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Whether the sandbox can run commands now, with the state of each component.",
+};
+
+/// `sandboxes.delete_snapshot`: Delete one snapshot of a sandbox.
+pub static SANDBOXES_DELETE_SNAPSHOT: OpSpec = OpSpec {
+    name: "sandboxes.delete_snapshot",
+    seed: "",
+    method: HttpMethod::Delete,
+    path: "/sandboxes/{id}/snapshots/{snapshot_id}",
+    path_params: &["id", "snapshot_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Deleted"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Delete one snapshot of a sandbox.",
+};
+
+/// `sandboxes.deploy`: Deploy the sandbox's app as a new deployment version.
+pub static SANDBOXES_DEPLOY: OpSpec = OpSpec {
+    name: "sandboxes.deploy",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/deploy",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[
+        Param {
+            name: "kind",
+            wire: "kind",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "environment",
+            wire: "environment",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "output_path",
+            wire: "output_path",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "build_command",
+            wire: "build_command",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "run_command",
+            wire: "run_command",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "port",
+            wire: "port",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "health_check_path",
+            wire: "health_check_path",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "deployment_type",
+            wire: "deployment_type",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::Auto,
+    returns: Returns::Model("Publication"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Deploy the sandbox's app as a new deployment version.",
+};
+
+/// `sandboxes.get_by_name`: Fetch one sandbox by its name.
+pub static SANDBOXES_GET_BY_NAME: OpSpec = OpSpec {
+    name: "sandboxes.get_by_name",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/by-name/{name}",
+    path_params: &["name"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch one sandbox by its name.",
+};
+
 /// `sandbox.files.write`: Write one file into the sandbox.
 pub static SANDBOX_FILES_WRITE: OpSpec = OpSpec {
     name: "sandbox.files.write",
@@ -795,6 +1047,33 @@ pub static SANDBOX_FILES_WATCH: OpSpec = OpSpec {
     doc: "Stream file change events under a sandbox path.",
 };
 
+/// `sandbox.files.stat`: Describe one path of the sandbox: size, kind, mode and modification time.
+pub static SANDBOX_FILES_STAT: OpSpec = OpSpec {
+    name: "sandbox.files.stat",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/fs/stat",
+    path_params: &["id"],
+    args: &[Param {
+        name: "path",
+        wire: "path",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("FileStat"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::OneSdk,
+    doc: "Describe one path of the sandbox: size, kind, mode and modification time.",
+};
+
 /// `sandbox.exec.run`: Run a command in the sandbox and wait for its output and exit code.
 pub static SANDBOX_EXEC_RUN: OpSpec = OpSpec {
     name: "sandbox.exec.run",
@@ -932,6 +1211,53 @@ pub static SANDBOX_EXEC_PYTHON: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::OneSdk,
     doc: "Run code in the sandbox's persistent interpreter (Python by default).",
+};
+
+/// `sandbox.exec.stream`: Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+pub static SANDBOX_EXEC_STREAM: OpSpec = OpSpec {
+    name: "sandbox.exec.stream",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandboxes/{id}/exec/stream",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[
+        Param {
+            name: "command",
+            wire: "command",
+            ty: ParamType::Str,
+            required: true,
+        },
+        Param {
+            name: "cwd",
+            wire: "cwd",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "env",
+            wire: "env",
+            ty: ParamType::Map,
+            required: false,
+        },
+        Param {
+            name: "timeout",
+            wire: "timeout",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::None,
+    returns: Returns::Events,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: Some("timeout"),
+    stream_end: &["exit"],
+    confidence: Confidence::OneSdk,
+    doc: "Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).",
 };
 
 /// `sandbox.events.stream`: Stream the lifecycle and build events of a sandbox.
@@ -1164,6 +1490,50 @@ pub static SANDBOX_PROCESSES_LOGS: OpSpec = OpSpec {
     doc: "Fetch the last lines of output of a background process.",
 };
 
+/// `sandbox.processes.get`: Fetch one background process.
+pub static SANDBOX_PROCESSES_GET: OpSpec = OpSpec {
+    name: "sandbox.processes.get",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/processes/{pid}",
+    path_params: &["id", "pid"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Process"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch one background process.",
+};
+
+/// `sandbox.processes.stream`: Stream the output lines of a background process as they are printed, then its `exit`.
+pub static SANDBOX_PROCESSES_STREAM: OpSpec = OpSpec {
+    name: "sandbox.processes.stream",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/processes/{pid}/stream",
+    path_params: &["id", "pid"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Events,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &["exit"],
+    confidence: Confidence::Confirmed,
+    doc: "Stream the output lines of a background process as they are printed, then its `exit`.",
+};
+
 /// `sandbox.share.create`: Create a read-only share link that works without an API key.
 pub static SANDBOX_SHARE_CREATE: OpSpec = OpSpec {
     name: "sandbox.share.create",
@@ -1341,6 +1711,50 @@ pub static SANDBOX_PREVIEWS_DESTROY: OpSpec = OpSpec {
     doc: "Remove a preview from a sandbox.",
 };
 
+/// `sandbox.previews.get`: Fetch one preview of a sandbox.
+pub static SANDBOX_PREVIEWS_GET: OpSpec = OpSpec {
+    name: "sandbox.previews.get",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/previews/{preview_id}",
+    path_params: &["id", "preview_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Preview"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch one preview of a sandbox.",
+};
+
+/// `sandbox.previews.revoke_share`: Invalidate every share token of a preview.
+pub static SANDBOX_PREVIEWS_REVOKE_SHARE: OpSpec = OpSpec {
+    name: "sandbox.previews.revoke_share",
+    seed: "",
+    method: HttpMethod::Delete,
+    path: "/sandboxes/{id}/previews/{preview_id}/share",
+    path_params: &["id", "preview_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Deleted"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Invalidate every share token of a preview.",
+};
+
 /// `sandbox.snapshots.create`: Take a snapshot of a sandbox.
 pub static SANDBOX_SNAPSHOTS_CREATE: OpSpec = OpSpec {
     name: "sandbox.snapshots.create",
@@ -1514,6 +1928,33 @@ pub static SANDBOX_TAGS_LIST: OpSpec = OpSpec {
     doc: "Return the tags of a sandbox, read from the sandbox record.",
 };
 
+/// `sandbox.tags.set`: Replace the tags of a sandbox.
+pub static SANDBOX_TAGS_SET: OpSpec = OpSpec {
+    name: "sandbox.tags.set",
+    seed: "",
+    method: HttpMethod::Patch,
+    path: "/sandboxes/{id}/tags",
+    path_params: &["id"],
+    args: &[Param {
+        name: "tags",
+        wire: "tags",
+        ty: ParamType::List,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Sandbox"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Replace the tags of a sandbox.",
+};
+
 /// `sandbox.terminal.open`: Open a PTY session in the sandbox.
 pub static SANDBOX_TERMINAL_OPEN: OpSpec = OpSpec {
     name: "sandbox.terminal.open",
@@ -1600,6 +2041,28 @@ pub static SANDBOX_TERMINAL_RESIZE: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Inferred,
     doc: "Change the size of an open PTY session.",
+};
+
+/// `sandbox.terminal.delete`: Close a PTY session.
+pub static SANDBOX_TERMINAL_DELETE: OpSpec = OpSpec {
+    name: "sandbox.terminal.delete",
+    seed: "",
+    method: HttpMethod::Delete,
+    path: "/sandboxes/{id}/terminal/{session_id}",
+    path_params: &["id", "session_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Deleted"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Close a PTY session.",
 };
 
 /// `sandbox_templates.list`: List the sandbox templates available to the tenant.
@@ -1718,6 +2181,104 @@ pub static SANDBOX_TEMPLATES_DELETE: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Inferred,
     doc: "Delete a custom sandbox template.",
+};
+
+/// `sandbox_templates.build_spec_schema`: The JSON Schema of template build specs.
+pub static SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA: OpSpec = OpSpec {
+    name: "sandbox_templates.build_spec_schema",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandbox-templates/build-spec",
+    path_params: &[],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Json,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "The JSON Schema of template build specs.",
+};
+
+/// `sandbox_templates.validate`: Check a build spec without registering it; returns the problems and the normalised spec.
+pub static SANDBOX_TEMPLATES_VALIDATE: OpSpec = OpSpec {
+    name: "sandbox_templates.validate",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandbox-templates/validate",
+    path_params: &[],
+    args: &[Param {
+        name: "build_spec",
+        wire: "build_spec",
+        ty: ParamType::Map,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("TemplateValidation"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Check a build spec without registering it; returns the problems and the normalised spec.",
+};
+
+/// `sandbox_templates.list_builds`: List the builds of a template, newest first.
+pub static SANDBOX_TEMPLATES_LIST_BUILDS: OpSpec = OpSpec {
+    name: "sandbox_templates.list_builds",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandbox-templates/{template_id}/builds",
+    path_params: &["template_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("TemplateBuild"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the builds of a template, newest first.",
+};
+
+/// `sandbox_templates.create_build`: Start a new build of a template; it moves from queued through building to ready or failed.
+pub static SANDBOX_TEMPLATES_CREATE_BUILD: OpSpec = OpSpec {
+    name: "sandbox_templates.create_build",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/sandbox-templates/{template_id}/builds",
+    path_params: &["template_id"],
+    args: &[],
+    query: &[],
+    body: &[Param {
+        name: "build_spec",
+        wire: "build_spec",
+        ty: ParamType::Map,
+        required: false,
+    }],
+    idempotency: Idempotency::Auto,
+    returns: Returns::Model("TemplateBuild"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Start a new build of a template; it moves from queued through building to ready or failed.",
 };
 
 /// `tenant.current`: Describe the current tenant with its plan, limits and usage.
@@ -2120,6 +2681,50 @@ pub static COMPUTERS_DELETE: OpSpec = OpSpec {
     doc: "Delete a computer.",
 };
 
+/// `computers.viewer_password`: Whether a desktop viewer password is set, and since when.
+pub static COMPUTERS_VIEWER_PASSWORD: OpSpec = OpSpec {
+    name: "computers.viewer_password",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/viewer-password",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ViewerPassword"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Whether a desktop viewer password is set, and since when.",
+};
+
+/// `computers.rotate_viewer_password`: Set a new desktop viewer password; the plaintext is returned only this once.
+pub static COMPUTERS_ROTATE_VIEWER_PASSWORD: OpSpec = OpSpec {
+    name: "computers.rotate_viewer_password",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/viewer-password/rotate",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ViewerPassword"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Set a new desktop viewer password; the plaintext is returned only this once.",
+};
+
 /// `computer.start`: Boot a computer.
 pub static COMPUTER_START: OpSpec = OpSpec {
     name: "computer.start",
@@ -2351,6 +2956,241 @@ pub static COMPUTER_DESTROY: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Confirmed,
     doc: "Destroy a computer for good.",
+};
+
+/// `computer.wait_until_running`: Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+pub static COMPUTER_WAIT_UNTIL_RUNNING: OpSpec = OpSpec {
+    name: "computer.wait_until_running",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}",
+    path_params: &["id"],
+    args: &[],
+    query: &[Param {
+        name: "timeout",
+        wire: "timeout",
+        ty: ParamType::Float,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Bool,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: Some(crate::custom::computer_wait_until_running),
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.",
+};
+
+/// `computer.wait_until_stopped`: Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+pub static COMPUTER_WAIT_UNTIL_STOPPED: OpSpec = OpSpec {
+    name: "computer.wait_until_stopped",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}",
+    path_params: &["id"],
+    args: &[],
+    query: &[Param {
+        name: "timeout",
+        wire: "timeout",
+        ty: ParamType::Float,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Bool,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: Some(crate::custom::computer_wait_until_stopped),
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.",
+};
+
+/// `computer.vnc_credentials`: Connection details for a VNC client; treat them as secrets.
+pub static COMPUTER_VNC_CREDENTIALS: OpSpec = OpSpec {
+    name: "computer.vnc_credentials",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/vnc-credentials",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("VncCredentials"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Connection details for a VNC client; treat them as secrets.",
+};
+
+/// `computer.apps`: List the applications installed on a computer.
+pub static COMPUTER_APPS: OpSpec = OpSpec {
+    name: "computer.apps",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/apps",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("ComputerApp"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the applications installed on a computer.",
+};
+
+/// `computer.urls`: List the named public URLs of a computer (desktop, preview, API).
+pub static COMPUTER_URLS: OpSpec = OpSpec {
+    name: "computer.urls",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/urls",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("ComputerUrl"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the named public URLs of a computer (desktop, preview, API).",
+};
+
+/// `computer.stream_token`: Mint a short-lived token for the desktop pixel stream.
+pub static COMPUTER_STREAM_TOKEN: OpSpec = OpSpec {
+    name: "computer.stream_token",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/stream-token",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("StreamToken"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Mint a short-lived token for the desktop pixel stream.",
+};
+
+/// `computer.screenshot_region`: Capture part of the screen as PNG bytes.
+pub static COMPUTER_SCREENSHOT_REGION: OpSpec = OpSpec {
+    name: "computer.screenshot_region",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/screenshot",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "x",
+            wire: "x",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "y",
+            wire: "y",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "width",
+            wire: "width",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "height",
+            wire: "height",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Bytes,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::OneSdk,
+    doc: "Capture part of the screen as PNG bytes.",
+};
+
+/// `computer.preview_url`: The public URL of a computer port, computed locally without a request.
+pub static COMPUTER_PREVIEW_URL: OpSpec = OpSpec {
+    name: "computer.preview_url",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}",
+    path_params: &["id"],
+    args: &[Param {
+        name: "port",
+        wire: "port",
+        ty: ParamType::Int,
+        required: false,
+    }],
+    query: &[
+        Param {
+            name: "path",
+            wire: "path",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "slug",
+            wire: "slug",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "preview_domain",
+            wire: "preview_domain",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("PreviewUrl"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: Some(crate::custom::computer_preview_url),
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "The public URL of a computer port, computed locally without a request.",
 };
 
 /// `computer.env.list`: List the environment variables of a computer; values may be masked.
@@ -2638,6 +3478,151 @@ pub static COMPUTER_METRICS_GET: OpSpec = OpSpec {
     doc: "Fetch resource metrics of a computer over a time window.",
 };
 
+/// `computer.terminal.create`: Open a PTY session on a computer.
+pub static COMPUTER_TERMINAL_CREATE: OpSpec = OpSpec {
+    name: "computer.terminal.create",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/terminal",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[
+        Param {
+            name: "cols",
+            wire: "cols",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "rows",
+            wire: "rows",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "shell",
+            wire: "shell",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "cwd",
+            wire: "cwd",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "env",
+            wire: "env",
+            ty: ParamType::Map,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("TerminalSession"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Open a PTY session on a computer.",
+};
+
+/// `computer.terminal.resize`: Change the size of a computer's PTY session.
+pub static COMPUTER_TERMINAL_RESIZE: OpSpec = OpSpec {
+    name: "computer.terminal.resize",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/pty/{session_id}/resize",
+    path_params: &["id", "session_id"],
+    args: &[],
+    query: &[],
+    body: &[
+        Param {
+            name: "cols",
+            wire: "cols",
+            ty: ParamType::Int,
+            required: true,
+        },
+        Param {
+            name: "rows",
+            wire: "rows",
+            ty: ParamType::Int,
+            required: true,
+        },
+    ],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("TerminalSession"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Change the size of a computer's PTY session.",
+};
+
+/// `computer.volumes.list`: List the volumes mounted into a computer.
+pub static COMPUTER_VOLUMES_LIST: OpSpec = OpSpec {
+    name: "computer.volumes.list",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/volumes",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("VolumeAttachment"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the volumes mounted into a computer.",
+};
+
+/// `computer.logs.get`: Fetch the recent system log lines of a computer.
+pub static COMPUTER_LOGS_GET: OpSpec = OpSpec {
+    name: "computer.logs.get",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/logs",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "lines",
+            wire: "lines",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "since",
+            wire: "since",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("LogLines"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch the recent system log lines of a computer.",
+};
+
 /// `desktop.screenshot`: Capture the screen as PNG bytes.
 pub static DESKTOP_SCREENSHOT: OpSpec = OpSpec {
     name: "desktop.screenshot",
@@ -2901,6 +3886,201 @@ pub static DESKTOP_ACCESSIBILITY_TREE: OpSpec = OpSpec {
     doc: "Dump the accessibility tree of the desktop.",
 };
 
+/// `desktop.double_click`: Double-click at a point of the screen.
+pub static DESKTOP_DOUBLE_CLICK: OpSpec = OpSpec {
+    name: "desktop.double_click",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/desktop/double-click",
+    path_params: &["id"],
+    args: &[
+        Param {
+            name: "x",
+            wire: "x",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "y",
+            wire: "y",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ActionResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Double-click at a point of the screen.",
+};
+
+/// `desktop.move`: Move the mouse pointer to a point of the screen.
+pub static DESKTOP_MOVE: OpSpec = OpSpec {
+    name: "desktop.move",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/desktop/move",
+    path_params: &["id"],
+    args: &[
+        Param {
+            name: "x",
+            wire: "x",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "y",
+            wire: "y",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ActionResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::OneSdk,
+    doc: "Move the mouse pointer to a point of the screen.",
+};
+
+/// `desktop.wait`: Wait on the desktop side, between input actions.
+pub static DESKTOP_WAIT: OpSpec = OpSpec {
+    name: "desktop.wait",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/desktop/wait",
+    path_params: &["id"],
+    args: &[Param {
+        name: "seconds",
+        wire: "seconds",
+        ty: ParamType::Float,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ActionResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Wait on the desktop side, between input actions.",
+};
+
+/// `desktop.windows`: List the open windows with their geometry and focus.
+pub static DESKTOP_WINDOWS: OpSpec = OpSpec {
+    name: "desktop.windows",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/desktop/windows",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("DesktopWindow"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the open windows with their geometry and focus.",
+};
+
+/// `desktop.cursor`: Where the mouse pointer is.
+pub static DESKTOP_CURSOR: OpSpec = OpSpec {
+    name: "desktop.cursor",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/desktop/cursor",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("CursorPosition"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Where the mouse pointer is.",
+};
+
+/// `desktop.focus_window`: Bring a window to the front.
+pub static DESKTOP_FOCUS_WINDOW: OpSpec = OpSpec {
+    name: "desktop.focus_window",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/desktop/window/focus",
+    path_params: &["id"],
+    args: &[Param {
+        name: "window_id",
+        wire: "window_id",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ActionResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Bring a window to the front.",
+};
+
+/// `desktop.launch`: Start an application on the desktop.
+pub static DESKTOP_LAUNCH: OpSpec = OpSpec {
+    name: "desktop.launch",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/desktop/launch",
+    path_params: &["id"],
+    args: &[Param {
+        name: "app_name",
+        wire: "app_name",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ActionResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Start an application on the desktop.",
+};
+
 /// `workspaces.list`: List the workspaces of the tenant.
 pub static WORKSPACES_LIST: OpSpec = OpSpec {
     name: "workspaces.list",
@@ -3125,6 +4305,28 @@ pub static WORKSPACES_USAGE: OpSpec = OpSpec {
     doc: "Fetch the resource usage of a workspace.",
 };
 
+/// `workspaces.list_computers`: List the computers of a workspace.
+pub static WORKSPACES_LIST_COMPUTERS: OpSpec = OpSpec {
+    name: "workspaces.list_computers",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/workspaces/{id}/computers",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("Computer"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the computers of a workspace.",
+};
+
 /// `webhooks.create`: Register a webhook endpoint; the signing secret is returned only once.
 pub static WEBHOOKS_CREATE: OpSpec = OpSpec {
     name: "webhooks.create",
@@ -3327,6 +4529,36 @@ pub static WEBHOOKS_TEST: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Confirmed,
     doc: "Send a test event to a webhook and return the delivery record.",
+};
+
+/// `webhooks.deliveries`: One page of the delivery attempts of a webhook, newest first.
+pub static WEBHOOKS_DELIVERIES: OpSpec = OpSpec {
+    name: "webhooks.deliveries",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/webhooks/{id}/deliveries",
+    path_params: &["id"],
+    args: &[],
+    query: &[Param {
+        name: "limit",
+        wire: "limit",
+        ty: ParamType::Int,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Page {
+        item: "WebhookDelivery",
+        cursor_param: "cursor",
+    },
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "One page of the delivery attempts of a webhook, newest first.",
 };
 
 /// `usage.get`: Usage rollup grouped by end user, project or workspace.
@@ -4254,6 +5486,229 @@ pub static DEPLOYMENTS_ROLLBACK: OpSpec = OpSpec {
     doc: "Go back to a given version, or to the previous ready one.",
 };
 
+/// `deployments.list_versions`: One page of the versions of a deployment, newest first.
+pub static DEPLOYMENTS_LIST_VERSIONS: OpSpec = OpSpec {
+    name: "deployments.list_versions",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/deployments/{id}/versions",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "state",
+            wire: "state",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "limit",
+            wire: "limit",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "external_workspace_id",
+            wire: "external_workspace_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "external_user_id",
+            wire: "external_user_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "external_project_id",
+            wire: "external_project_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Page {
+        item: "DeploymentVersion",
+        cursor_param: "cursor",
+    },
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "One page of the versions of a deployment, newest first.",
+};
+
+/// `deployments.get_version`: Fetch one version of a deployment.
+pub static DEPLOYMENTS_GET_VERSION: OpSpec = OpSpec {
+    name: "deployments.get_version",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/deployments/{id}/versions/{version_id}",
+    path_params: &["id", "version_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("DeploymentVersion"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch one version of a deployment.",
+};
+
+/// `deployments.promote_version`: Make a ready version the one that serves traffic.
+pub static DEPLOYMENTS_PROMOTE_VERSION: OpSpec = OpSpec {
+    name: "deployments.promote_version",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/deployments/{id}/versions/{version_id}/promote",
+    path_params: &["id", "version_id"],
+    args: &[],
+    query: &[],
+    body: &[Param {
+        name: "environment",
+        wire: "environment",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    idempotency: Idempotency::Auto,
+    returns: Returns::Model("DeploymentVersion"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Make a ready version the one that serves traffic.",
+};
+
+/// `deployments.list_builds`: List the builds of a deployment, newest first.
+pub static DEPLOYMENTS_LIST_BUILDS: OpSpec = OpSpec {
+    name: "deployments.list_builds",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/deployments/{id}/builds",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("DeploymentBuild"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the builds of a deployment, newest first.",
+};
+
+/// `deployments.get_build`: Fetch one build of a deployment.
+pub static DEPLOYMENTS_GET_BUILD: OpSpec = OpSpec {
+    name: "deployments.get_build",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/deployments/{id}/builds/{build_id}",
+    path_params: &["id", "build_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("DeploymentBuild"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch one build of a deployment.",
+};
+
+/// `deployments.add_domain`: Attach a custom domain to a deployment; returns the DNS records to create.
+pub static DEPLOYMENTS_ADD_DOMAIN: OpSpec = OpSpec {
+    name: "deployments.add_domain",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/deployments/{id}/domains",
+    path_params: &["id"],
+    args: &[Param {
+        name: "domain",
+        wire: "domain",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[
+        Param {
+            name: "redirect_policy",
+            wire: "redirect_policy",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "external_workspace_id",
+            wire: "external_workspace_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "external_user_id",
+            wire: "external_user_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "external_project_id",
+            wire: "external_project_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::Auto,
+    returns: Returns::Model("DeploymentDomain"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Attach a custom domain to a deployment; returns the DNS records to create.",
+};
+
+/// `deployments.verify_domain`: Check the DNS records of a deployment's custom domain.
+pub static DEPLOYMENTS_VERIFY_DOMAIN: OpSpec = OpSpec {
+    name: "deployments.verify_domain",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/deployments/{id}/domains/{domain_id}/verify",
+    path_params: &["id", "domain_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("DeploymentDomain"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Check the DNS records of a deployment's custom domain.",
+};
+
 /// `databases.create`: Provision a managed database.
 pub static DATABASES_CREATE: OpSpec = OpSpec {
     name: "databases.create",
@@ -4476,6 +5931,63 @@ pub static DATABASES_CREDENTIALS: OpSpec = OpSpec {
     doc: "Fetch the connection credentials of a database; treat them as secrets.",
 };
 
+/// `databases.start`: Start a stopped database.
+pub static DATABASES_START: OpSpec = OpSpec {
+    name: "databases.start",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/databases/{id}/start",
+    path_params: &["id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::Optional,
+    returns: Returns::Model("Database"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Start a stopped database.",
+};
+
+/// `databases.logs`: Fetch the recent log lines of a database.
+pub static DATABASES_LOGS: OpSpec = OpSpec {
+    name: "databases.logs",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/databases/{id}/logs",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "lines",
+            wire: "lines",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "since",
+            wire: "since",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("LogLines"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Fetch the recent log lines of a database.",
+};
+
 /// `storage.create_bucket`: Create an object storage bucket.
 pub static STORAGE_CREATE_BUCKET: OpSpec = OpSpec {
     name: "storage.create_bucket",
@@ -4637,6 +6149,66 @@ pub static STORAGE_SIGNED_URL: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Confirmed,
     doc: "Presign a URL to GET or PUT one object without an API key.",
+};
+
+/// `storage.list_objects`: One page of the objects of a bucket, by key.
+pub static STORAGE_LIST_OBJECTS: OpSpec = OpSpec {
+    name: "storage.list_objects",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/storage/buckets/{bucket_id}/objects",
+    path_params: &["bucket_id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "prefix",
+            wire: "prefix",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "limit",
+            wire: "limit",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Page {
+        item: "StoredObject",
+        cursor_param: "cursor",
+    },
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "One page of the objects of a bucket, by key.",
+};
+
+/// `storage.delete_object`: Delete one object from a bucket.
+pub static STORAGE_DELETE_OBJECT: OpSpec = OpSpec {
+    name: "storage.delete_object",
+    seed: "",
+    method: HttpMethod::Delete,
+    path: "/storage/buckets/{bucket_id}/objects/{key}",
+    path_params: &["bucket_id", "key"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Deleted"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Delete one object from a bucket.",
 };
 
 /// `volumes.create`: Create a persistent volume.
@@ -5084,6 +6656,28 @@ pub static COMMAND_CENTER_CANCEL_SESSION: OpSpec = OpSpec {
     doc: "Cancel a running command center session.",
 };
 
+/// `command_center.events`: Stream the command center's fleet events.
+pub static COMMAND_CENTER_EVENTS: OpSpec = OpSpec {
+    name: "command_center.events",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/command-center/events",
+    path_params: &[],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Events,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Stream the command center's fleet events.",
+};
+
 /// `workspace_members.list`: List the members of a workspace.
 pub static WORKSPACE_MEMBERS_LIST: OpSpec = OpSpec {
     name: "workspace_members.list",
@@ -5175,6 +6769,38 @@ pub static WORKSPACE_MEMBERS_REMOVE: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Confirmed,
     doc: "Remove a member from a workspace; the last owner cannot be removed.",
+};
+
+/// `workspace_members.add`: Add a user of the organisation to a workspace.
+pub static WORKSPACE_MEMBERS_ADD: OpSpec = OpSpec {
+    name: "workspace_members.add",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/workspaces/{workspace_id}/members",
+    path_params: &["workspace_id"],
+    args: &[Param {
+        name: "user_id",
+        wire: "user_id",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[Param {
+        name: "role",
+        wire: "role",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Member"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Add a user of the organisation to a workspace.",
 };
 
 /// `workspace_invites.create`: Invite someone to a workspace by email, or add them at once if already in the organisation.
@@ -5298,6 +6924,28 @@ pub static WORKSPACE_INVITES_ACCEPT: OpSpec = OpSpec {
     stream_end: &[],
     confidence: Confidence::Confirmed,
     doc: "Accept a workspace invitation as the invited user.",
+};
+
+/// `workspace_invites.preview`: Preview a workspace invitation from its token; no API key needed.
+pub static WORKSPACE_INVITES_PREVIEW: OpSpec = OpSpec {
+    name: "workspace_invites.preview",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/workspace-invites/{token}",
+    path_params: &["token"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("InvitePreview"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Preview a workspace invitation from its token; no API key needed.",
 };
 
 /// `org_invites.create`: Invite someone by email to join the organisation.
@@ -5595,6 +7243,47 @@ pub static CREDITS_HISTORY: OpSpec = OpSpec {
     doc: "List credit transactions such as debits, credits and promotions.",
 };
 
+/// `credits.usage`: Credits spent on compute and AI over a period.
+pub static CREDITS_USAGE: OpSpec = OpSpec {
+    name: "credits.usage",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/credits/usage",
+    path_params: &[],
+    args: &[],
+    query: &[
+        Param {
+            name: "start",
+            wire: "from",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "end",
+            wire: "to",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "period",
+            wire: "period",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("CreditUsage"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Credits spent on compute and AI over a period.",
+};
+
 /// `exec.run`: Run a command on a computer and wait for its output and exit code.
 pub static EXEC_RUN: OpSpec = OpSpec {
     name: "exec.run",
@@ -5642,6 +7331,397 @@ pub static EXEC_RUN: OpSpec = OpSpec {
     doc: "Run a command on a computer and wait for its output and exit code.",
 };
 
+/// `exec.bash`: Run a shell command line on a computer and wait for its output and exit code.
+pub static EXEC_BASH: OpSpec = OpSpec {
+    name: "exec.bash",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/exec",
+    path_params: &["id"],
+    args: &[Param {
+        name: "command",
+        wire: "command",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[
+        Param {
+            name: "timeout",
+            wire: "timeout",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "working_dir",
+            wire: "working_dir",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "env",
+            wire: "env",
+            ty: ParamType::Map,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ExecResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: Some("timeout"),
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Run a shell command line on a computer and wait for its output and exit code.",
+};
+
+/// `exec.python`: Run Python code on a computer and wait for its output and exit code.
+pub static EXEC_PYTHON: OpSpec = OpSpec {
+    name: "exec.python",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/exec/python",
+    path_params: &["id"],
+    args: &[Param {
+        name: "code",
+        wire: "code",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[
+        Param {
+            name: "timeout",
+            wire: "timeout",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "working_dir",
+            wire: "working_dir",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "env",
+            wire: "env",
+            ty: ParamType::Map,
+            required: false,
+        },
+    ],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("ExecResult"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: Some("timeout"),
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Run Python code on a computer and wait for its output and exit code.",
+};
+
+/// `templates.catalog`: The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+pub static TEMPLATES_CATALOG: OpSpec = OpSpec {
+    name: "templates.catalog",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/templates",
+    path_params: &[],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("CatalogTemplate"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "The platform's catalog of sandbox, computer and deploy-host templates with their sizes.",
+};
+
+/// `files.upload`: Upload a local file to a computer (multipart, streamed from disk).
+pub static FILES_UPLOAD: OpSpec = OpSpec {
+    name: "files.upload",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/files/upload",
+    path_params: &["id"],
+    args: &[
+        Param {
+            name: "local_path",
+            wire: "file",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "path",
+            wire: "path",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    query: &[],
+    body: &[Param {
+        name: "create_dirs",
+        wire: "create_dirs",
+        ty: ParamType::Bool,
+        required: false,
+    }],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("FileWritten"),
+    upload: Upload::Multipart,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Upload a local file to a computer (multipart, streamed from disk).",
+};
+
+/// `files.write`: Write bytes to a file on a computer (multipart upload).
+pub static FILES_WRITE: OpSpec = OpSpec {
+    name: "files.write",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/files/upload",
+    path_params: &["id"],
+    args: &[
+        Param {
+            name: "path",
+            wire: "path",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "content",
+            wire: "file",
+            ty: ParamType::Bytes,
+            required: false,
+        },
+    ],
+    query: &[],
+    body: &[Param {
+        name: "create_dirs",
+        wire: "create_dirs",
+        ty: ParamType::Bool,
+        required: false,
+    }],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("FileWritten"),
+    upload: Upload::Multipart,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Write bytes to a file on a computer (multipart upload).",
+};
+
+/// `files.download`: Download one file of a computer as bytes.
+pub static FILES_DOWNLOAD: OpSpec = OpSpec {
+    name: "files.download",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/files/download",
+    path_params: &["id"],
+    args: &[Param {
+        name: "path",
+        wire: "path",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Bytes,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Download one file of a computer as bytes.",
+};
+
+/// `files.list`: List the entries of a directory on a computer.
+pub static FILES_LIST: OpSpec = OpSpec {
+    name: "files.list",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/files",
+    path_params: &["id"],
+    args: &[],
+    query: &[Param {
+        name: "path",
+        wire: "path",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("FileEntry"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the entries of a directory on a computer.",
+};
+
+/// `files.export`: Mint a short-lived download URL for a file of a computer.
+pub static FILES_EXPORT: OpSpec = OpSpec {
+    name: "files.export",
+    seed: "",
+    method: HttpMethod::Post,
+    path: "/computers/{id}/files/export",
+    path_params: &["id"],
+    args: &[Param {
+        name: "path",
+        wire: "path",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("FileExport"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Mint a short-lived download URL for a file of a computer.",
+};
+
+/// `files.delete`: Remove a file or directory from a computer.
+pub static FILES_DELETE: OpSpec = OpSpec {
+    name: "files.delete",
+    seed: "",
+    method: HttpMethod::Delete,
+    path: "/computers/{id}/files",
+    path_params: &["id"],
+    args: &[Param {
+        name: "path",
+        wire: "path",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[Param {
+        name: "recursive",
+        wire: "recursive",
+        ty: ParamType::Bool,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Model("Deleted"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Remove a file or directory from a computer.",
+};
+
+/// `events.stream`: Stream the tenant's events as they happen.
+pub static EVENTS_STREAM: OpSpec = OpSpec {
+    name: "events.stream",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/events/stream",
+    path_params: &[],
+    args: &[],
+    query: &[Param {
+        name: "types",
+        wire: "types",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Events,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Stream the tenant's events as they happen.",
+};
+
+/// `checkpoints.restore_stream`: Restore a computer checkpoint and stream its progress until it completes.
+pub static CHECKPOINTS_RESTORE_STREAM: OpSpec = OpSpec {
+    name: "checkpoints.restore_stream",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/checkpoints/{snapshot_id}/restore/stream",
+    path_params: &["id", "snapshot_id"],
+    args: &[],
+    query: &[],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Events,
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &["restore.completed", "restore.failed"],
+    confidence: Confidence::OneSdk,
+    doc: "Restore a computer checkpoint and stream its progress until it completes.",
+};
+
+/// `snapshots_standalone.list`: List the snapshots of every computer; needs an admin key.
+pub static SNAPSHOTS_STANDALONE_LIST: OpSpec = OpSpec {
+    name: "snapshots_standalone.list",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/admin/snapshots",
+    path_params: &[],
+    args: &[],
+    query: &[
+        Param {
+            name: "computer_id",
+            wire: "computer_id",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "status",
+            wire: "status",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::List("Snapshot"),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "List the snapshots of every computer; needs an admin key.",
+};
+
 /// Every operation, in table order.
 pub static OPERATIONS: &[&OpSpec] = &[
     &STREAM_SSE,
@@ -5653,6 +7733,15 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &SANDBOXES_PREVIEW_TOKEN,
     &SANDBOXES_FORK,
     &SANDBOXES_WAIT_UNTIL_READY,
+    &SANDBOXES_EXTEND,
+    &SANDBOXES_STOP,
+    &SANDBOXES_PAUSE,
+    &SANDBOXES_RESUME,
+    &SANDBOXES_USAGE,
+    &SANDBOXES_READINESS,
+    &SANDBOXES_DELETE_SNAPSHOT,
+    &SANDBOXES_DEPLOY,
+    &SANDBOXES_GET_BY_NAME,
     &SANDBOX_FILES_WRITE,
     &SANDBOX_FILES_READ,
     &SANDBOX_FILES_LIST,
@@ -5662,9 +7751,11 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &SANDBOX_FILES_TREE,
     &SANDBOX_FILES_WRITE_MANY,
     &SANDBOX_FILES_WATCH,
+    &SANDBOX_FILES_STAT,
     &SANDBOX_EXEC_RUN,
     &SANDBOX_EXEC_BASH,
     &SANDBOX_EXEC_PYTHON,
+    &SANDBOX_EXEC_STREAM,
     &SANDBOX_EVENTS_STREAM,
     &SANDBOX_ENV_LIST,
     &SANDBOX_ENV_SET,
@@ -5673,6 +7764,8 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &SANDBOX_PROCESSES_LIST,
     &SANDBOX_PROCESSES_STOP,
     &SANDBOX_PROCESSES_LOGS,
+    &SANDBOX_PROCESSES_GET,
+    &SANDBOX_PROCESSES_STREAM,
     &SANDBOX_SHARE_CREATE,
     &SANDBOX_SHARE_LIST,
     &SANDBOX_SHARE_REVOKE,
@@ -5680,18 +7773,26 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &SANDBOX_PREVIEWS_LIST,
     &SANDBOX_PREVIEWS_SHARE,
     &SANDBOX_PREVIEWS_DESTROY,
+    &SANDBOX_PREVIEWS_GET,
+    &SANDBOX_PREVIEWS_REVOKE_SHARE,
     &SANDBOX_SNAPSHOTS_CREATE,
     &SANDBOX_SNAPSHOTS_RESTORE,
     &SANDBOX_SNAPSHOTS_LIST,
     &SANDBOX_TAGS_ADD,
     &SANDBOX_TAGS_REMOVE,
     &SANDBOX_TAGS_LIST,
+    &SANDBOX_TAGS_SET,
     &SANDBOX_TERMINAL_OPEN,
     &SANDBOX_TERMINAL_RESIZE,
+    &SANDBOX_TERMINAL_DELETE,
     &SANDBOX_TEMPLATES_LIST,
     &SANDBOX_TEMPLATES_GET,
     &SANDBOX_TEMPLATES_CREATE,
     &SANDBOX_TEMPLATES_DELETE,
+    &SANDBOX_TEMPLATES_BUILD_SPEC_SCHEMA,
+    &SANDBOX_TEMPLATES_VALIDATE,
+    &SANDBOX_TEMPLATES_LIST_BUILDS,
+    &SANDBOX_TEMPLATES_CREATE_BUILD,
     &TENANT_CURRENT,
     &TENANT_GET_PREVIEW_DOMAIN,
     &TENANT_SET_PREVIEW_DOMAIN,
@@ -5705,6 +7806,8 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &COMPUTERS_LIST,
     &COMPUTERS_UPDATE,
     &COMPUTERS_DELETE,
+    &COMPUTERS_VIEWER_PASSWORD,
+    &COMPUTERS_ROTATE_VIEWER_PASSWORD,
     &COMPUTER_START,
     &COMPUTER_STOP,
     &COMPUTER_RESTART,
@@ -5712,6 +7815,14 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &COMPUTER_RESIZE,
     &COMPUTER_MOVE,
     &COMPUTER_DESTROY,
+    &COMPUTER_WAIT_UNTIL_RUNNING,
+    &COMPUTER_WAIT_UNTIL_STOPPED,
+    &COMPUTER_VNC_CREDENTIALS,
+    &COMPUTER_APPS,
+    &COMPUTER_URLS,
+    &COMPUTER_STREAM_TOKEN,
+    &COMPUTER_SCREENSHOT_REGION,
+    &COMPUTER_PREVIEW_URL,
     &COMPUTER_ENV_LIST,
     &COMPUTER_ENV_CREATE,
     &COMPUTER_ENV_UPDATE,
@@ -5723,6 +7834,10 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &COMPUTER_AUTO_STOP_GET,
     &COMPUTER_AUTO_STOP_UPDATE,
     &COMPUTER_METRICS_GET,
+    &COMPUTER_TERMINAL_CREATE,
+    &COMPUTER_TERMINAL_RESIZE,
+    &COMPUTER_VOLUMES_LIST,
+    &COMPUTER_LOGS_GET,
     &DESKTOP_SCREENSHOT,
     &DESKTOP_CLICK,
     &DESKTOP_TYPE,
@@ -5731,6 +7846,13 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &DESKTOP_SCROLL,
     &DESKTOP_SET_WALLPAPER,
     &DESKTOP_ACCESSIBILITY_TREE,
+    &DESKTOP_DOUBLE_CLICK,
+    &DESKTOP_MOVE,
+    &DESKTOP_WAIT,
+    &DESKTOP_WINDOWS,
+    &DESKTOP_CURSOR,
+    &DESKTOP_FOCUS_WINDOW,
+    &DESKTOP_LAUNCH,
     &WORKSPACES_LIST,
     &WORKSPACES_CREATE,
     &WORKSPACES_GET,
@@ -5738,12 +7860,14 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &WORKSPACES_DELETE,
     &WORKSPACES_STATS,
     &WORKSPACES_USAGE,
+    &WORKSPACES_LIST_COMPUTERS,
     &WEBHOOKS_CREATE,
     &WEBHOOKS_GET,
     &WEBHOOKS_LIST,
     &WEBHOOKS_UPDATE,
     &WEBHOOKS_DELETE,
     &WEBHOOKS_TEST,
+    &WEBHOOKS_DELIVERIES,
     &USAGE_GET,
     &USAGE_CURRENT,
     &USAGE_SESSIONS,
@@ -5768,17 +7892,28 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &DEPLOYMENTS_DELETE,
     &DEPLOYMENTS_PUBLISH,
     &DEPLOYMENTS_ROLLBACK,
+    &DEPLOYMENTS_LIST_VERSIONS,
+    &DEPLOYMENTS_GET_VERSION,
+    &DEPLOYMENTS_PROMOTE_VERSION,
+    &DEPLOYMENTS_LIST_BUILDS,
+    &DEPLOYMENTS_GET_BUILD,
+    &DEPLOYMENTS_ADD_DOMAIN,
+    &DEPLOYMENTS_VERIFY_DOMAIN,
     &DATABASES_CREATE,
     &DATABASES_GET,
     &DATABASES_LIST,
     &DATABASES_UPDATE,
     &DATABASES_DELETE,
     &DATABASES_CREDENTIALS,
+    &DATABASES_START,
+    &DATABASES_LOGS,
     &STORAGE_CREATE_BUCKET,
     &STORAGE_LIST_BUCKETS,
     &STORAGE_UPLOAD_OBJECT,
     &STORAGE_DOWNLOAD_OBJECT,
     &STORAGE_SIGNED_URL,
+    &STORAGE_LIST_OBJECTS,
+    &STORAGE_DELETE_OBJECT,
     &VOLUMES_CREATE,
     &VOLUMES_GET,
     &VOLUMES_LIST,
@@ -5793,15 +7928,18 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &COMMAND_CENTER_GET_SESSION,
     &COMMAND_CENTER_LIST_SESSIONS,
     &COMMAND_CENTER_CANCEL_SESSION,
+    &COMMAND_CENTER_EVENTS,
     &WORKSPACE_MEMBERS_LIST,
     &WORKSPACE_MEMBERS_GET,
     &WORKSPACE_MEMBERS_UPDATE,
     &WORKSPACE_MEMBERS_REMOVE,
+    &WORKSPACE_MEMBERS_ADD,
     &WORKSPACE_INVITES_CREATE,
     &WORKSPACE_INVITES_LIST,
     &WORKSPACE_INVITES_GET,
     &WORKSPACE_INVITES_CANCEL,
     &WORKSPACE_INVITES_ACCEPT,
+    &WORKSPACE_INVITES_PREVIEW,
     &ORG_INVITES_CREATE,
     &ORG_INVITES_LIST,
     &ORG_INVITES_GET,
@@ -5813,5 +7951,18 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &ADMIN_TENANTS_UNSUSPEND,
     &CREDITS_BALANCE,
     &CREDITS_HISTORY,
+    &CREDITS_USAGE,
     &EXEC_RUN,
+    &EXEC_BASH,
+    &EXEC_PYTHON,
+    &TEMPLATES_CATALOG,
+    &FILES_UPLOAD,
+    &FILES_WRITE,
+    &FILES_DOWNLOAD,
+    &FILES_LIST,
+    &FILES_EXPORT,
+    &FILES_DELETE,
+    &EVENTS_STREAM,
+    &CHECKPOINTS_RESTORE_STREAM,
+    &SNAPSHOTS_STANDALONE_LIST,
 ];

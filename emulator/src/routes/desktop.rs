@@ -91,6 +91,12 @@ fn point(body: &Body, xk: &str, yk: &str) -> ApiResult<(i64, i64)> {
 
 async fn screenshot(State(app): State<App>, Path(id): Path<String>, q: Q) -> Resp {
     desktop_running(&app, &id)?;
+    // A region's corner, in the canonical 0-1000 space; the picture is one colour.
+    for k in ["x", "y"] {
+        if q.int(k)?.is_some_and(|v| !(0..=1000).contains(&v)) {
+            return Err(ApiError::validation(k, "must be between 0 and 1000"));
+        }
+    }
     let w = q.int("width")?.unwrap_or(64).clamp(1, 2048);
     let h = q.int("height")?.unwrap_or(48).clamp(1, 2048);
     let bytes = png::solid(

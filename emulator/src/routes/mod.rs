@@ -5,6 +5,7 @@ mod computers;
 mod control;
 mod desktop;
 mod exec;
+mod extra;
 mod files;
 mod intelligence;
 mod platform;
@@ -245,6 +246,7 @@ pub fn router(app: App) -> Router {
         .merge(intelligence::routes())
         .merge(control::routes())
         .merge(bulk::routes())
+        .merge(extra::routes())
         .fallback(|| async { ApiError::not_found("Route") })
         // MIOSA's router answers a known path with an unknown method as an
         // unknown route.

@@ -2120,6 +2120,148 @@ public func FfiConverterTypeCancellationToken_lower(_ value: CancellationToken) 
 
 
 /**
+ * `Miosa.Checkpoints` operations.
+ */
+public protocol CheckpointsApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Restore a computer checkpoint and stream its progress until it completes.
+     *
+     * `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    func restoreStream(id: String, snapshotId: String) async throws  -> EventStream
+    
+}
+/**
+ * `Miosa.Checkpoints` operations.
+ */
+open class CheckpointsApi: CheckpointsApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_checkpointsapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_checkpointsapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Restore a computer checkpoint and stream its progress until it completes.
+     *
+     * `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+open func restoreStream(id: String, snapshotId: String)async throws  -> EventStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_checkpointsapi_restore_stream(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(snapshotId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEventStream_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCheckpointsApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = CheckpointsApi
+
+    public static func lift(_ handle: UInt64) throws -> CheckpointsApi {
+        return CheckpointsApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: CheckpointsApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckpointsApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: CheckpointsApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointsApi_lift(_ handle: UInt64) throws -> CheckpointsApi {
+    return try FfiConverterTypeCheckpointsApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCheckpointsApi_lower(_ value: CheckpointsApi) -> UInt64 {
+    return FfiConverterTypeCheckpointsApi.lower(value)
+}
+
+
+
+
+
+
+/**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
  * `toString()`/`description` shows the base URL only, never the API key.
@@ -2175,6 +2317,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func auditLog()  -> AuditLogApi
     
     /**
+     * `Miosa.Checkpoints` operations.
+     */
+    func checkpoints()  -> CheckpointsApi
+    
+    /**
      * `Miosa.CommandCenter` operations.
      */
     func commandCenter()  -> CommandCenterApi
@@ -2220,9 +2367,19 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func embeddings()  -> EmbeddingsApi
     
     /**
+     * `Miosa.Events` operations.
+     */
+    func events()  -> EventsApi
+    
+    /**
      * `Miosa.Exec` operations.
      */
     func exec()  -> ExecApi
+    
+    /**
+     * `Miosa.Files` operations.
+     */
+    func files()  -> FilesApi
     
     /**
      * `Miosa.OrgInvites` operations.
@@ -2255,6 +2412,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func snapshots()  -> SnapshotsApi
     
     /**
+     * `Miosa.SnapshotsStandalone` operations.
+     */
+    func snapshotsStandalone()  -> SnapshotsStandaloneApi
+    
+    /**
      * `Miosa.Storage` operations.
      */
     func storage()  -> StorageApi
@@ -2266,6 +2428,11 @@ public protocol ClientProtocol: AnyObject, Sendable {
      * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
      */
     func streamSse(path: String) async throws  -> EventStream
+    
+    /**
+     * `Miosa.Templates` operations.
+     */
+    func templates()  -> TemplatesApi
     
     /**
      * `Miosa.Tenant` operations.
@@ -2518,6 +2685,18 @@ open func auditLog() -> AuditLogApi  {
 }
     
     /**
+     * `Miosa.Checkpoints` operations.
+     */
+open func checkpoints() -> CheckpointsApi  {
+    return try!  FfiConverterTypeCheckpointsApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_checkpoints(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * `Miosa.CommandCenter` operations.
      */
 open func commandCenter() -> CommandCenterApi  {
@@ -2626,12 +2805,36 @@ open func embeddings() -> EmbeddingsApi  {
 }
     
     /**
+     * `Miosa.Events` operations.
+     */
+open func events() -> EventsApi  {
+    return try!  FfiConverterTypeEventsApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_events(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * `Miosa.Exec` operations.
      */
 open func exec() -> ExecApi  {
     return try!  FfiConverterTypeExecApi_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_method_client_exec(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `Miosa.Files` operations.
+     */
+open func files() -> FilesApi  {
+    return try!  FfiConverterTypeFilesApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_files(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
@@ -2710,6 +2913,18 @@ open func snapshots() -> SnapshotsApi  {
 }
     
     /**
+     * `Miosa.SnapshotsStandalone` operations.
+     */
+open func snapshotsStandalone() -> SnapshotsStandaloneApi  {
+    return try!  FfiConverterTypeSnapshotsStandaloneApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_snapshots_standalone(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * `Miosa.Storage` operations.
      */
 open func storage() -> StorageApi  {
@@ -2742,6 +2957,18 @@ open func streamSse(path: String)async throws  -> EventStream  {
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
+}
+    
+    /**
+     * `Miosa.Templates` operations.
+     */
+open func templates() -> TemplatesApi  {
+    return try!  FfiConverterTypeTemplatesApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_templates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -2909,6 +3136,14 @@ public protocol CommandCenterApiProtocol: AnyObject, Sendable {
     func createSession(params: CommandCenterCreateSessionParams?) async throws  -> AgentSession
     
     /**
+     * Stream the command center's fleet events.
+     *
+     * `GET /command-center/events`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    func events() async throws  -> EventStream
+    
+    /**
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
@@ -3024,6 +3259,28 @@ open func createSession(params: CommandCenterCreateSessionParams? = nil)async th
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeAgentSession_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Stream the command center's fleet events.
+     *
+     * `GET /command-center/events`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+open func events()async throws  -> EventStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_commandcenterapi_events(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -3315,6 +3572,13 @@ public func FfiConverterTypeCompletionsApi_lower(_ value: CompletionsApi) -> UIn
 public protocol ComputerApiProtocol: AnyObject, Sendable {
     
     /**
+     * List the applications installed on a computer.
+     *
+     * `GET /computers/{id}/apps`.
+     */
+    func apps(id: String) async throws  -> [ComputerApp]
+    
+    /**
      * `Miosa.Computer.AutoStop` operations.
      */
     func autoStop()  -> ComputerAutoStopApi
@@ -3339,6 +3603,11 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
     func env()  -> ComputerEnvApi
     
     /**
+     * `Miosa.Computer.Logs` operations.
+     */
+    func logs()  -> ComputerLogsApi
+    
+    /**
      * `Miosa.Computer.Metrics` operations.
      */
     func metrics()  -> ComputerMetricsApi
@@ -3356,6 +3625,13 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
     func ports()  -> ComputerPortsApi
     
     /**
+     * The public URL of a computer port, computed locally without a request.
+     *
+     * `GET /computers/{id}`.
+     */
+    func previewUrl(id: String, port: Int64, params: ComputerPreviewUrlParams?) async throws  -> PreviewUrl
+    
+    /**
      * Change the size bundle or CPU and memory of a computer.
      *
      * `POST /computers/{id}/resize` (seed `Miosa.Computer.resize/3`).
@@ -3370,6 +3646,13 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
     func restart(id: String) async throws  -> ActionResult
     
     /**
+     * Capture part of the screen as PNG bytes.
+     *
+     * `GET /computers/{id}/screenshot`.
+     */
+    func screenshotRegion(id: String, params: ComputerScreenshotRegionParams?) async throws  -> Data
+    
+    /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
@@ -3382,6 +3665,51 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
      */
     func stop(id: String) async throws  -> ActionResult
+    
+    /**
+     * Mint a short-lived token for the desktop pixel stream.
+     *
+     * `POST /computers/{id}/stream-token`.
+     */
+    func streamToken(id: String) async throws  -> StreamToken
+    
+    /**
+     * `Miosa.Computer.Terminal` operations.
+     */
+    func terminal()  -> ComputerTerminalApi
+    
+    /**
+     * List the named public URLs of a computer (desktop, preview, API).
+     *
+     * `GET /computers/{id}/urls`.
+     */
+    func urls(id: String) async throws  -> [ComputerUrl]
+    
+    /**
+     * Connection details for a VNC client; treat them as secrets.
+     *
+     * `GET /computers/{id}/vnc-credentials`.
+     */
+    func vncCredentials(id: String) async throws  -> VncCredentials
+    
+    /**
+     * `Miosa.Computer.Volumes` operations.
+     */
+    func volumes()  -> ComputerVolumesApi
+    
+    /**
+     * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?) async throws  -> Bool
+    
+    /**
+     * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?) async throws  -> Bool
     
 }
 /**
@@ -3439,6 +3767,27 @@ open class ComputerApi: ComputerApiProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * List the applications installed on a computer.
+     *
+     * `GET /computers/{id}/apps`.
+     */
+open func apps(id: String)async throws  -> [ComputerApp]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_apps(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeComputerApp.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
     
     /**
      * `Miosa.Computer.AutoStop` operations.
@@ -3509,6 +3858,18 @@ open func env() -> ComputerEnvApi  {
 }
     
     /**
+     * `Miosa.Computer.Logs` operations.
+     */
+open func logs() -> ComputerLogsApi  {
+    return try!  FfiConverterTypeComputerLogsApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerapi_logs(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * `Miosa.Computer.Metrics` operations.
      */
 open func metrics() -> ComputerMetricsApi  {
@@ -3552,6 +3913,27 @@ open func ports() -> ComputerPortsApi  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The public URL of a computer port, computed locally without a request.
+     *
+     * `GET /computers/{id}`.
+     */
+open func previewUrl(id: String, port: Int64, params: ComputerPreviewUrlParams? = nil)async throws  -> PreviewUrl  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_preview_url(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(port),FfiConverterOptionTypeComputerPreviewUrlParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePreviewUrl_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
 }
     
     /**
@@ -3599,6 +3981,27 @@ open func restart(id: String)async throws  -> ActionResult  {
 }
     
     /**
+     * Capture part of the screen as PNG bytes.
+     *
+     * `GET /computers/{id}/screenshot`.
+     */
+open func screenshotRegion(id: String, params: ComputerScreenshotRegionParams? = nil)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_screenshot_region(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerScreenshotRegionParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
@@ -3638,6 +4041,135 @@ open func stop(id: String)async throws  -> ActionResult  {
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Mint a short-lived token for the desktop pixel stream.
+     *
+     * `POST /computers/{id}/stream-token`.
+     */
+open func streamToken(id: String)async throws  -> StreamToken  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_stream_token(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStreamToken_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * `Miosa.Computer.Terminal` operations.
+     */
+open func terminal() -> ComputerTerminalApi  {
+    return try!  FfiConverterTypeComputerTerminalApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerapi_terminal(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * List the named public URLs of a computer (desktop, preview, API).
+     *
+     * `GET /computers/{id}/urls`.
+     */
+open func urls(id: String)async throws  -> [ComputerUrl]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_urls(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeComputerUrl.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Connection details for a VNC client; treat them as secrets.
+     *
+     * `GET /computers/{id}/vnc-credentials`.
+     */
+open func vncCredentials(id: String)async throws  -> VncCredentials  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_vnc_credentials(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeVncCredentials_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * `Miosa.Computer.Volumes` operations.
+     */
+open func volumes() -> ComputerVolumesApi  {
+    return try!  FfiConverterTypeComputerVolumesApi_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerapi_volumes(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_i8,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil)async throws  -> Bool  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_i8,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_i8,
+            liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4091,6 +4623,146 @@ public func FfiConverterTypeComputerEnvApi_lower(_ value: ComputerEnvApi) -> UIn
 
 
 /**
+ * `Miosa.Computer.Logs` operations.
+ */
+public protocol ComputerLogsApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Fetch the recent system log lines of a computer.
+     *
+     * `GET /computers/{id}/logs`.
+     */
+    func get(id: String, params: ComputerLogsGetParams?) async throws  -> LogLines
+    
+}
+/**
+ * `Miosa.Computer.Logs` operations.
+ */
+open class ComputerLogsApi: ComputerLogsApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_computerlogsapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_computerlogsapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Fetch the recent system log lines of a computer.
+     *
+     * `GET /computers/{id}/logs`.
+     */
+open func get(id: String, params: ComputerLogsGetParams? = nil)async throws  -> LogLines  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerlogsapi_get(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerLogsGetParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLogLines_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerLogsApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ComputerLogsApi
+
+    public static func lift(_ handle: UInt64) throws -> ComputerLogsApi {
+        return ComputerLogsApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ComputerLogsApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerLogsApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ComputerLogsApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerLogsApi_lift(_ handle: UInt64) throws -> ComputerLogsApi {
+    return try FfiConverterTypeComputerLogsApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerLogsApi_lower(_ value: ComputerLogsApi) -> UInt64 {
+    return FfiConverterTypeComputerLogsApi.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Computer.Metrics` operations.
  */
 public protocol ComputerMetricsApiProtocol: AnyObject, Sendable {
@@ -4460,6 +5132,314 @@ public func FfiConverterTypeComputerPortsApi_lower(_ value: ComputerPortsApi) ->
 
 
 /**
+ * `Miosa.Computer.Terminal` operations.
+ */
+public protocol ComputerTerminalApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Open a PTY session on a computer.
+     *
+     * `POST /computers/{id}/terminal`.
+     */
+    func create(id: String, params: ComputerTerminalCreateParams?) async throws  -> TerminalSession
+    
+    /**
+     * Change the size of a computer's PTY session.
+     *
+     * `POST /computers/{id}/pty/{session_id}/resize`.
+     */
+    func resize(id: String, sessionId: String, params: ComputerTerminalResizeParams?) async throws  -> TerminalSession
+    
+}
+/**
+ * `Miosa.Computer.Terminal` operations.
+ */
+open class ComputerTerminalApi: ComputerTerminalApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_computerterminalapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_computerterminalapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Open a PTY session on a computer.
+     *
+     * `POST /computers/{id}/terminal`.
+     */
+open func create(id: String, params: ComputerTerminalCreateParams? = nil)async throws  -> TerminalSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerterminalapi_create(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerTerminalCreateParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTerminalSession_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Change the size of a computer's PTY session.
+     *
+     * `POST /computers/{id}/pty/{session_id}/resize`.
+     */
+open func resize(id: String, sessionId: String, params: ComputerTerminalResizeParams? = nil)async throws  -> TerminalSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computerterminalapi_resize(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(sessionId),FfiConverterOptionTypeComputerTerminalResizeParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTerminalSession_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerTerminalApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ComputerTerminalApi
+
+    public static func lift(_ handle: UInt64) throws -> ComputerTerminalApi {
+        return ComputerTerminalApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ComputerTerminalApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerTerminalApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ComputerTerminalApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalApi_lift(_ handle: UInt64) throws -> ComputerTerminalApi {
+    return try FfiConverterTypeComputerTerminalApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalApi_lower(_ value: ComputerTerminalApi) -> UInt64 {
+    return FfiConverterTypeComputerTerminalApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * `Miosa.Computer.Volumes` operations.
+ */
+public protocol ComputerVolumesApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * List the volumes mounted into a computer.
+     *
+     * `GET /computers/{id}/volumes`.
+     */
+    func list(id: String) async throws  -> [VolumeAttachment]
+    
+}
+/**
+ * `Miosa.Computer.Volumes` operations.
+ */
+open class ComputerVolumesApi: ComputerVolumesApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_computervolumesapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_computervolumesapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * List the volumes mounted into a computer.
+     *
+     * `GET /computers/{id}/volumes`.
+     */
+open func list(id: String)async throws  -> [VolumeAttachment]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computervolumesapi_list(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeVolumeAttachment.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerVolumesApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ComputerVolumesApi
+
+    public static func lift(_ handle: UInt64) throws -> ComputerVolumesApi {
+        return ComputerVolumesApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ComputerVolumesApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerVolumesApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ComputerVolumesApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerVolumesApi_lift(_ handle: UInt64) throws -> ComputerVolumesApi {
+    return try FfiConverterTypeComputerVolumesApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerVolumesApi_lower(_ value: ComputerVolumesApi) -> UInt64 {
+    return FfiConverterTypeComputerVolumesApi.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Computers` operations.
  */
 public protocol ComputersApiProtocol: AnyObject, Sendable {
@@ -4493,11 +5473,25 @@ public protocol ComputersApiProtocol: AnyObject, Sendable {
     func list(params: ComputersListParams?) async throws  -> [Computer]
     
     /**
+     * Set a new desktop viewer password; the plaintext is returned only this once.
+     *
+     * `POST /computers/{id}/viewer-password/rotate`.
+     */
+    func rotateViewerPassword(id: String) async throws  -> ViewerPassword
+    
+    /**
      * Rename a computer or change its metadata.
      *
      * `PATCH /computers/{id}` (seed `Miosa.Computers.update/3`).
      */
     func update(id: String, params: ComputersUpdateParams?) async throws  -> Computer
+    
+    /**
+     * Whether a desktop viewer password is set, and since when.
+     *
+     * `GET /computers/{id}/viewer-password`.
+     */
+    func viewerPassword(id: String) async throws  -> ViewerPassword
     
 }
 /**
@@ -4645,6 +5639,27 @@ open func list(params: ComputersListParams? = nil)async throws  -> [Computer]  {
 }
     
     /**
+     * Set a new desktop viewer password; the plaintext is returned only this once.
+     *
+     * `POST /computers/{id}/viewer-password/rotate`.
+     */
+open func rotateViewerPassword(id: String)async throws  -> ViewerPassword  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computersapi_rotate_viewer_password(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeViewerPassword_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Rename a computer or change its metadata.
      *
      * `PATCH /computers/{id}` (seed `Miosa.Computers.update/3`).
@@ -4662,6 +5677,27 @@ open func update(id: String, params: ComputersUpdateParams? = nil)async throws  
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeComputer_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Whether a desktop viewer password is set, and since when.
+     *
+     * `GET /computers/{id}/viewer-password`.
+     */
+open func viewerPassword(id: String)async throws  -> ViewerPassword  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_computersapi_viewer_password(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeViewerPassword_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -4734,6 +5770,13 @@ public protocol CreditsApiProtocol: AnyObject, Sendable {
      * `GET /credits/transactions` (seed `Miosa.Credits.history/2`).
      */
     func history(params: CreditsHistoryParams?) async throws  -> [CreditTransaction]
+    
+    /**
+     * Credits spent on compute and AI over a period.
+     *
+     * `GET /credits/usage`.
+     */
+    func usage(params: CreditsUsageParams?) async throws  -> CreditUsage
     
 }
 /**
@@ -4832,6 +5875,27 @@ open func history(params: CreditsHistoryParams? = nil)async throws  -> [CreditTr
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeCreditTransaction.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Credits spent on compute and AI over a period.
+     *
+     * `GET /credits/usage`.
+     */
+open func usage(params: CreditsUsageParams? = nil)async throws  -> CreditUsage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_creditsapi_usage(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeCreditsUsageParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCreditUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5114,6 +6178,20 @@ public protocol DatabasesApiProtocol: AnyObject, Sendable {
     func list(params: DatabasesListParams?) async throws  -> DatabasePage
     
     /**
+     * Fetch the recent log lines of a database.
+     *
+     * `GET /databases/{id}/logs`.
+     */
+    func logs(id: String, params: DatabasesLogsParams?) async throws  -> LogLines
+    
+    /**
+     * Start a stopped database.
+     *
+     * `POST /databases/{id}/start`.
+     */
+    func start(id: String, params: DatabasesStartParams?) async throws  -> Database
+    
+    /**
      * Change the name, size or plan of a database.
      *
      * `PATCH /databases/{id}` (seed `Miosa.Databases.update/3`).
@@ -5296,6 +6374,48 @@ open func list(params: DatabasesListParams? = nil)async throws  -> DatabasePage 
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabasePage_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Fetch the recent log lines of a database.
+     *
+     * `GET /databases/{id}/logs`.
+     */
+open func logs(id: String, params: DatabasesLogsParams? = nil)async throws  -> LogLines  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_databasesapi_logs(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeDatabasesLogsParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeLogLines_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Start a stopped database.
+     *
+     * `POST /databases/{id}/start`.
+     */
+open func start(id: String, params: DatabasesStartParams? = nil)async throws  -> Database  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_databasesapi_start(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeDatabasesStartParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDatabase_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5555,9 +6675,196 @@ public func FfiConverterTypeDeploymentPager_lower(_ value: DeploymentPager) -> U
 
 
 /**
+ * Every item of a paginated list (`DeploymentVersion` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol DeploymentVersionPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> DeploymentVersion?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> DeploymentVersionPage?
+    
+}
+/**
+ * Every item of a paginated list (`DeploymentVersion` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class DeploymentVersionPager: DeploymentVersionPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_deploymentversionpager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_deploymentversionpager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentversionpager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> DeploymentVersion?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentversionpager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentVersion.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> DeploymentVersionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentversionpager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentVersionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentVersionPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = DeploymentVersionPager
+
+    public static func lift(_ handle: UInt64) throws -> DeploymentVersionPager {
+        return DeploymentVersionPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: DeploymentVersionPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentVersionPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: DeploymentVersionPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersionPager_lift(_ handle: UInt64) throws -> DeploymentVersionPager {
+    return try FfiConverterTypeDeploymentVersionPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersionPager_lower(_ value: DeploymentVersionPager) -> UInt64 {
+    return FfiConverterTypeDeploymentVersionPager.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Deployments` operations.
  */
 public protocol DeploymentsApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Attach a custom domain to a deployment; returns the DNS records to create.
+     *
+     * `POST /deployments/{id}/domains`.
+     */
+    func addDomain(id: String, domain: String, params: DeploymentsAddDomainParams?) async throws  -> DeploymentDomain
     
     /**
      * Create a deployment.
@@ -5581,9 +6888,28 @@ public protocol DeploymentsApiProtocol: AnyObject, Sendable {
     func get(id: String) async throws  -> Deployment
     
     /**
+     * Fetch one build of a deployment.
+     *
+     * `GET /deployments/{id}/builds/{build_id}`.
+     */
+    func getBuild(id: String, buildId: String) async throws  -> DeploymentBuild
+    
+    /**
+     * Fetch one version of a deployment.
+     *
+     * `GET /deployments/{id}/versions/{version_id}`.
+     */
+    func getVersion(id: String, versionId: String) async throws  -> DeploymentVersion
+    
+    /**
      * Every item of `deployments.list`, following cursors lazily (see `DeploymentPager`).
      */
     func iter(params: DeploymentsListParams?) throws  -> DeploymentPager
+    
+    /**
+     * Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
+     */
+    func iterVersions(id: String, params: DeploymentsListVersionsParams?) throws  -> DeploymentVersionPager
     
     /**
      * One page of the tenant's deployments.
@@ -5591,6 +6917,27 @@ public protocol DeploymentsApiProtocol: AnyObject, Sendable {
      * `GET /deployments` (seed `Miosa.Deployments.list/1`).
      */
     func list(params: DeploymentsListParams?) async throws  -> DeploymentPage
+    
+    /**
+     * List the builds of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/builds`.
+     */
+    func listBuilds(id: String) async throws  -> [DeploymentBuild]
+    
+    /**
+     * One page of the versions of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/versions`.
+     */
+    func listVersions(id: String, params: DeploymentsListVersionsParams?) async throws  -> DeploymentVersionPage
+    
+    /**
+     * Make a ready version the one that serves traffic.
+     *
+     * `POST /deployments/{id}/versions/{version_id}/promote`.
+     */
+    func promoteVersion(id: String, versionId: String, params: DeploymentsPromoteVersionParams?) async throws  -> DeploymentVersion
     
     /**
      * Publish a new version of a deployment built from a sandbox.
@@ -5612,6 +6959,13 @@ public protocol DeploymentsApiProtocol: AnyObject, Sendable {
      * `PATCH /deployments/{id}` (seed `Miosa.Deployments.update/3`).
      */
     func update(id: String, params: DeploymentsUpdateParams?) async throws  -> Deployment
+    
+    /**
+     * Check the DNS records of a deployment's custom domain.
+     *
+     * `POST /deployments/{id}/domains/{domain_id}/verify`.
+     */
+    func verifyDomain(id: String, domainId: String) async throws  -> DeploymentDomain
     
 }
 /**
@@ -5669,6 +7023,27 @@ open class DeploymentsApi: DeploymentsApiProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * Attach a custom domain to a deployment; returns the DNS records to create.
+     *
+     * `POST /deployments/{id}/domains`.
+     */
+open func addDomain(id: String, domain: String, params: DeploymentsAddDomainParams? = nil)async throws  -> DeploymentDomain  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_add_domain(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(domain),FfiConverterOptionTypeDeploymentsAddDomainParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentDomain_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
     
     /**
      * Create a deployment.
@@ -5737,6 +7112,48 @@ open func get(id: String)async throws  -> Deployment  {
 }
     
     /**
+     * Fetch one build of a deployment.
+     *
+     * `GET /deployments/{id}/builds/{build_id}`.
+     */
+open func getBuild(id: String, buildId: String)async throws  -> DeploymentBuild  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_get_build(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(buildId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentBuild_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Fetch one version of a deployment.
+     *
+     * `GET /deployments/{id}/versions/{version_id}`.
+     */
+open func getVersion(id: String, versionId: String)async throws  -> DeploymentVersion  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_get_version(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(versionId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentVersion_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Every item of `deployments.list`, following cursors lazily (see `DeploymentPager`).
      */
 open func iter(params: DeploymentsListParams? = nil)throws  -> DeploymentPager  {
@@ -5745,6 +7162,20 @@ open func iter(params: DeploymentsListParams? = nil)throws  -> DeploymentPager  
     uniffi_miosa_uniffi_fn_method_deploymentsapi_iter(
             self.uniffiCloneHandle(),
         FfiConverterOptionTypeDeploymentsListParams.lower(params),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
+     */
+open func iterVersions(id: String, params: DeploymentsListVersionsParams? = nil)throws  -> DeploymentVersionPager  {
+    return try  FfiConverterTypeDeploymentVersionPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentsapi_iter_versions(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterOptionTypeDeploymentsListVersionsParams.lower(params),uniffiCallStatus
     )
 })
 }
@@ -5767,6 +7198,69 @@ open func list(params: DeploymentsListParams? = nil)async throws  -> DeploymentP
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentPage_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * List the builds of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/builds`.
+     */
+open func listBuilds(id: String)async throws  -> [DeploymentBuild]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_list_builds(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDeploymentBuild.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * One page of the versions of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/versions`.
+     */
+open func listVersions(id: String, params: DeploymentsListVersionsParams? = nil)async throws  -> DeploymentVersionPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_list_versions(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeDeploymentsListVersionsParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentVersionPage_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Make a ready version the one that serves traffic.
+     *
+     * `POST /deployments/{id}/versions/{version_id}/promote`.
+     */
+open func promoteVersion(id: String, versionId: String, params: DeploymentsPromoteVersionParams? = nil)async throws  -> DeploymentVersion  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_promote_version(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(versionId),FfiConverterOptionTypeDeploymentsPromoteVersionParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentVersion_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5833,6 +7327,27 @@ open func update(id: String, params: DeploymentsUpdateParams? = nil)async throws
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeployment_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Check the DNS records of a deployment's custom domain.
+     *
+     * `POST /deployments/{id}/domains/{domain_id}/verify`.
+     */
+open func verifyDomain(id: String, domainId: String)async throws  -> DeploymentDomain  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_deploymentsapi_verify_domain(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(domainId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeploymentDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -5908,6 +7423,20 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
     func click(id: String, x: Int64, y: Int64, params: DesktopClickParams?) async throws  -> ActionResult
     
     /**
+     * Where the mouse pointer is.
+     *
+     * `GET /computers/{id}/desktop/cursor`.
+     */
+    func cursor(id: String) async throws  -> CursorPosition
+    
+    /**
+     * Double-click at a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/double-click`.
+     */
+    func doubleClick(id: String, x: Int64, y: Int64) async throws  -> ActionResult
+    
+    /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
@@ -5915,11 +7444,32 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
     func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64) async throws  -> ActionResult
     
     /**
+     * Bring a window to the front.
+     *
+     * `POST /computers/{id}/desktop/window/focus`.
+     */
+    func focusWindow(id: String, windowId: String) async throws  -> ActionResult
+    
+    /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
      */
     func key(id: String, key: String) async throws  -> ActionResult
+    
+    /**
+     * Start an application on the desktop.
+     *
+     * `POST /computers/{id}/desktop/launch`.
+     */
+    func launch(id: String, appName: String) async throws  -> ActionResult
+    
+    /**
+     * Move the mouse pointer to a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/move`.
+     */
+    func move(id: String, x: Int64, y: Int64) async throws  -> ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -5948,6 +7498,20 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
      */
     func type(id: String, text: String, params: DesktopTypeParams?) async throws  -> ActionResult
+    
+    /**
+     * Wait on the desktop side, between input actions.
+     *
+     * `POST /computers/{id}/desktop/wait`.
+     */
+    func wait(id: String, seconds: Double) async throws  -> ActionResult
+    
+    /**
+     * List the open windows with their geometry and focus.
+     *
+     * `GET /computers/{id}/desktop/windows`.
+     */
+    func windows(id: String) async throws  -> [DesktopWindow]
     
 }
 /**
@@ -6052,6 +7616,48 @@ open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = ni
 }
     
     /**
+     * Where the mouse pointer is.
+     *
+     * `GET /computers/{id}/desktop/cursor`.
+     */
+open func cursor(id: String)async throws  -> CursorPosition  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_cursor(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeCursorPosition_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Double-click at a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/double-click`.
+     */
+open func doubleClick(id: String, x: Int64, y: Int64)async throws  -> ActionResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_double_click(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
@@ -6074,6 +7680,27 @@ open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)as
 }
     
     /**
+     * Bring a window to the front.
+     *
+     * `POST /computers/{id}/desktop/window/focus`.
+     */
+open func focusWindow(id: String, windowId: String)async throws  -> ActionResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_focus_window(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(windowId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
@@ -6090,6 +7717,48 @@ open func key(id: String, key: String)async throws  -> ActionResult  {
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Start an application on the desktop.
+     *
+     * `POST /computers/{id}/desktop/launch`.
+     */
+open func launch(id: String, appName: String)async throws  -> ActionResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_launch(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(appName)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Move the mouse pointer to a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/move`.
+     */
+open func move(id: String, x: Int64, y: Int64)async throws  -> ActionResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_move(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6179,6 +7848,48 @@ open func type(id: String, text: String, params: DesktopTypeParams? = nil)async 
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Wait on the desktop side, between input actions.
+     *
+     * `POST /computers/{id}/desktop/wait`.
+     */
+open func wait(id: String, seconds: Double)async throws  -> ActionResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_wait(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterDouble.lower(seconds)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeActionResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * List the open windows with their geometry and focus.
+     *
+     * `GET /computers/{id}/desktop/windows`.
+     */
+open func windows(id: String)async throws  -> [DesktopWindow]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_desktopapi_windows(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeDesktopWindow.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -6538,9 +8249,165 @@ public func FfiConverterTypeEventStream_lower(_ value: EventStream) -> UInt64 {
 
 
 /**
+ * `Miosa.Events` operations.
+ */
+public protocol EventsApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stream the tenant's events as they happen.
+     *
+     * `GET /events/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    func stream(params: EventsStreamParams?) async throws  -> EventStream
+    
+}
+/**
+ * `Miosa.Events` operations.
+ */
+open class EventsApi: EventsApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_eventsapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_eventsapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stream the tenant's events as they happen.
+     *
+     * `GET /events/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+open func stream(params: EventsStreamParams? = nil)async throws  -> EventStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_eventsapi_stream(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeEventsStreamParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEventStream_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventsApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EventsApi
+
+    public static func lift(_ handle: UInt64) throws -> EventsApi {
+        return EventsApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EventsApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventsApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EventsApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsApi_lift(_ handle: UInt64) throws -> EventsApi {
+    return try FfiConverterTypeEventsApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsApi_lower(_ value: EventsApi) -> UInt64 {
+    return FfiConverterTypeEventsApi.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Exec` operations.
  */
 public protocol ExecApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Run a shell command line on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec`.
+     */
+    func bash(id: String, command: String, params: ExecBashParams?) async throws  -> ExecResult
+    
+    /**
+     * Run Python code on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec/python`.
+     */
+    func python(id: String, code: String, params: ExecPythonParams?) async throws  -> ExecResult
     
     /**
      * Run a command on a computer and wait for its output and exit code.
@@ -6607,6 +8474,48 @@ open class ExecApi: ExecApiProtocol, @unchecked Sendable {
 
     
     /**
+     * Run a shell command line on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec`.
+     */
+open func bash(id: String, command: String, params: ExecBashParams? = nil)async throws  -> ExecResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_execapi_bash(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(command),FfiConverterOptionTypeExecBashParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeExecResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Run Python code on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec/python`.
+     */
+open func python(id: String, code: String, params: ExecPythonParams? = nil)async throws  -> ExecResult  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_execapi_python(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(code),FfiConverterOptionTypeExecPythonParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeExecResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Run a command on a computer and wait for its output and exit code.
      *
      * `POST /computers/{id}/exec`.
@@ -6671,6 +8580,286 @@ public func FfiConverterTypeExecApi_lift(_ handle: UInt64) throws -> ExecApi {
 #endif
 public func FfiConverterTypeExecApi_lower(_ value: ExecApi) -> UInt64 {
     return FfiConverterTypeExecApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * `Miosa.Files` operations.
+ */
+public protocol FilesApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Remove a file or directory from a computer.
+     *
+     * `DELETE /computers/{id}/files`.
+     */
+    func delete(id: String, path: String, params: FilesDeleteParams?) async throws  -> Deleted
+    
+    /**
+     * Download one file of a computer as bytes.
+     *
+     * `GET /computers/{id}/files/download`.
+     */
+    func download(id: String, path: String) async throws  -> Data
+    
+    /**
+     * Mint a short-lived download URL for a file of a computer.
+     *
+     * `POST /computers/{id}/files/export`.
+     */
+    func export(id: String, path: String) async throws  -> FileExport
+    
+    /**
+     * List the entries of a directory on a computer.
+     *
+     * `GET /computers/{id}/files`.
+     */
+    func list(id: String, params: FilesListParams?) async throws  -> [FileEntry]
+    
+    /**
+     * Upload a local file to a computer (multipart, streamed from disk).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    func upload(id: String, localPath: String, path: String, params: FilesUploadParams?) async throws  -> FileWritten
+    
+    /**
+     * Write bytes to a file on a computer (multipart upload).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    func write(id: String, path: String, content: Data, params: FilesWriteParams?) async throws  -> FileWritten
+    
+}
+/**
+ * `Miosa.Files` operations.
+ */
+open class FilesApi: FilesApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_filesapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_filesapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Remove a file or directory from a computer.
+     *
+     * `DELETE /computers/{id}/files`.
+     */
+open func delete(id: String, path: String, params: FilesDeleteParams? = nil)async throws  -> Deleted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_delete(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(path),FfiConverterOptionTypeFilesDeleteParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeleted_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Download one file of a computer as bytes.
+     *
+     * `GET /computers/{id}/files/download`.
+     */
+open func download(id: String, path: String)async throws  -> Data  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_download(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterData.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Mint a short-lived download URL for a file of a computer.
+     *
+     * `POST /computers/{id}/files/export`.
+     */
+open func export(id: String, path: String)async throws  -> FileExport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_export(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFileExport_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * List the entries of a directory on a computer.
+     *
+     * `GET /computers/{id}/files`.
+     */
+open func list(id: String, params: FilesListParams? = nil)async throws  -> [FileEntry]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_list(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeFilesListParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeFileEntry.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Upload a local file to a computer (multipart, streamed from disk).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+open func upload(id: String, localPath: String, path: String, params: FilesUploadParams? = nil)async throws  -> FileWritten  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_upload(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(localPath),FfiConverterString.lower(path),FfiConverterOptionTypeFilesUploadParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFileWritten_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Write bytes to a file on a computer (multipart upload).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+open func write(id: String, path: String, content: Data, params: FilesWriteParams? = nil)async throws  -> FileWritten  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_filesapi_write(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(path),FfiConverterData.lower(content),FfiConverterOptionTypeFilesWriteParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFileWritten_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFilesApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = FilesApi
+
+    public static func lift(_ handle: UInt64) throws -> FilesApi {
+        return FilesApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: FilesApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FilesApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: FilesApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesApi_lift(_ handle: UInt64) throws -> FilesApi {
+    return try FfiConverterTypeFilesApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesApi_lower(_ value: FilesApi) -> UInt64 {
+    return FfiConverterTypeFilesApi.lower(value)
 }
 
 
@@ -7784,6 +9973,14 @@ public protocol SandboxExecApiProtocol: AnyObject, Sendable {
      */
     func run(id: String, params: SandboxExecRunParams?) async throws  -> ExecResult
     
+    /**
+     * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+     *
+     * `POST /sandboxes/{id}/exec/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    func stream(id: String, params: SandboxExecStreamParams?) async throws  -> EventStream
+    
 }
 /**
  * `Miosa.Sandbox.Exec` operations.
@@ -7907,6 +10104,28 @@ open func run(id: String, params: SandboxExecRunParams? = nil)async throws  -> E
         )
 }
     
+    /**
+     * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+     *
+     * `POST /sandboxes/{id}/exec/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+open func stream(id: String, params: SandboxExecStreamParams? = nil)async throws  -> EventStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxexecapi_stream(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxExecStreamParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEventStream_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
 
     
 }
@@ -7996,6 +10215,13 @@ public protocol SandboxFilesApiProtocol: AnyObject, Sendable {
      * `GET /sandboxes/{id}/fs/download` (seed `Miosa.Sandbox.Files.read/3`).
      */
     func read(id: String, path: String) async throws  -> Data
+    
+    /**
+     * Describe one path of the sandbox: size, kind, mode and modification time.
+     *
+     * `POST /sandboxes/{id}/fs/stat`.
+     */
+    func stat(id: String, path: String) async throws  -> FileStat
     
     /**
      * Return the directory tree under a path, down to a given depth.
@@ -8194,6 +10420,27 @@ open func read(id: String, path: String)async throws  -> Data  {
 }
     
     /**
+     * Describe one path of the sandbox: size, kind, mode and modification time.
+     *
+     * `POST /sandboxes/{id}/fs/stat`.
+     */
+open func stat(id: String, path: String)async throws  -> FileStat  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxfilesapi_stat(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(path)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeFileStat_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
@@ -8352,11 +10599,25 @@ public protocol SandboxPreviewsApiProtocol: AnyObject, Sendable {
     func destroy(id: String, previewId: String) async throws  -> Deleted
     
     /**
+     * Fetch one preview of a sandbox.
+     *
+     * `GET /sandboxes/{id}/previews/{preview_id}`.
+     */
+    func get(id: String, previewId: String) async throws  -> Preview
+    
+    /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
      */
     func list(id: String) async throws  -> [Preview]
+    
+    /**
+     * Invalidate every share token of a preview.
+     *
+     * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+     */
+    func revokeShare(id: String, previewId: String) async throws  -> Deleted
     
     /**
      * Mint a share token for one preview.
@@ -8467,6 +10728,27 @@ open func destroy(id: String, previewId: String)async throws  -> Deleted  {
 }
     
     /**
+     * Fetch one preview of a sandbox.
+     *
+     * `GET /sandboxes/{id}/previews/{preview_id}`.
+     */
+open func get(id: String, previewId: String)async throws  -> Preview  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_get(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(previewId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePreview_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
@@ -8484,6 +10766,27 @@ open func list(id: String)async throws  -> [Preview]  {
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypePreview.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Invalidate every share token of a preview.
+     *
+     * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+     */
+open func revokeShare(id: String, previewId: String)async throws  -> Deleted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_revoke_share(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(previewId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -8566,6 +10869,13 @@ public func FfiConverterTypeSandboxPreviewsApi_lower(_ value: SandboxPreviewsApi
 public protocol SandboxProcessesApiProtocol: AnyObject, Sendable {
     
     /**
+     * Fetch one background process.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}`.
+     */
+    func get(id: String, pid: String) async throws  -> SandboxProcess
+    
+    /**
      * List the background processes of a sandbox.
      *
      * `GET /sandboxes/{id}/processes` (seed `Miosa.Sandbox.Processes.list/2`).
@@ -8592,6 +10902,14 @@ public protocol SandboxProcessesApiProtocol: AnyObject, Sendable {
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
      */
     func stop(id: String, pid: String) async throws  -> SandboxProcess
+    
+    /**
+     * Stream the output lines of a background process as they are printed, then its `exit`.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    func stream(id: String, pid: String) async throws  -> EventStream
     
 }
 /**
@@ -8649,6 +10967,27 @@ open class SandboxProcessesApi: SandboxProcessesApiProtocol, @unchecked Sendable
 
     
 
+    
+    /**
+     * Fetch one background process.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}`.
+     */
+open func get(id: String, pid: String)async throws  -> SandboxProcess  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_get(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(pid)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandboxProcess_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
     
     /**
      * List the background processes of a sandbox.
@@ -8734,6 +11073,28 @@ open func stop(id: String, pid: String)async throws  -> SandboxProcess  {
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandboxProcess_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Stream the output lines of a background process as they are printed, then its `exit`.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+open func stream(id: String, pid: String)async throws  -> EventStream  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stream(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(pid)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9212,6 +11573,13 @@ public protocol SandboxTagsApiProtocol: AnyObject, Sendable {
      */
     func remove(id: String, tags: [String]) async throws  -> [String]
     
+    /**
+     * Replace the tags of a sandbox.
+     *
+     * `PATCH /sandboxes/{id}/tags`.
+     */
+    func set(id: String, tags: [String]) async throws  -> Sandbox
+    
 }
 /**
  * `Miosa.Sandbox.Tags` operations.
@@ -9335,6 +11703,27 @@ open func remove(id: String, tags: [String])async throws  -> [String]  {
         )
 }
     
+    /**
+     * Replace the tags of a sandbox.
+     *
+     * `PATCH /sandboxes/{id}/tags`.
+     */
+open func set(id: String, tags: [String])async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxtagsapi_set(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterSequenceString.lower(tags)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
 
     
 }
@@ -9391,11 +11780,26 @@ public func FfiConverterTypeSandboxTagsApi_lower(_ value: SandboxTagsApi) -> UIn
 public protocol SandboxTemplatesApiProtocol: AnyObject, Sendable {
     
     /**
+     * The JSON Schema of template build specs.
+     *
+     * `GET /sandbox-templates/build-spec`.
+     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
+     */
+    func buildSpecSchema() async throws  -> String
+    
+    /**
      * Register a custom sandbox template from a build spec.
      *
      * `POST /sandbox-templates` (seed `Miosa.SandboxTemplates.create/2`).
      */
     func create(params: SandboxTemplatesCreateParams?) async throws  -> Template
+    
+    /**
+     * Start a new build of a template; it moves from queued through building to ready or failed.
+     *
+     * `POST /sandbox-templates/{template_id}/builds`.
+     */
+    func createBuild(templateId: String, params: SandboxTemplatesCreateBuildParams?) async throws  -> TemplateBuild
     
     /**
      * Delete a custom sandbox template.
@@ -9417,6 +11821,20 @@ public protocol SandboxTemplatesApiProtocol: AnyObject, Sendable {
      * `GET /sandbox-templates` (seed `Miosa.SandboxTemplates.list/1`).
      */
     func list(params: SandboxTemplatesListParams?) async throws  -> [Template]
+    
+    /**
+     * List the builds of a template, newest first.
+     *
+     * `GET /sandbox-templates/{template_id}/builds`.
+     */
+    func listBuilds(templateId: String) async throws  -> [TemplateBuild]
+    
+    /**
+     * Check a build spec without registering it; returns the problems and the normalised spec.
+     *
+     * `POST /sandbox-templates/validate`.
+     */
+    func validate(buildSpec: String) async throws  -> TemplateValidation
     
 }
 /**
@@ -9476,6 +11894,28 @@ open class SandboxTemplatesApi: SandboxTemplatesApiProtocol, @unchecked Sendable
 
     
     /**
+     * The JSON Schema of template build specs.
+     *
+     * `GET /sandbox-templates/build-spec`.
+     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
+     */
+open func buildSpecSchema()async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_build_spec_schema(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Register a custom sandbox template from a build spec.
      *
      * `POST /sandbox-templates` (seed `Miosa.SandboxTemplates.create/2`).
@@ -9493,6 +11933,27 @@ open func create(params: SandboxTemplatesCreateParams? = nil)async throws  -> Te
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTemplate_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Start a new build of a template; it moves from queued through building to ready or failed.
+     *
+     * `POST /sandbox-templates/{template_id}/builds`.
+     */
+open func createBuild(templateId: String, params: SandboxTemplatesCreateBuildParams? = nil)async throws  -> TemplateBuild  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create_build(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(templateId),FfiConverterOptionTypeSandboxTemplatesCreateBuildParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTemplateBuild_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -9563,6 +12024,48 @@ open func list(params: SandboxTemplatesListParams? = nil)async throws  -> [Templ
         )
 }
     
+    /**
+     * List the builds of a template, newest first.
+     *
+     * `GET /sandbox-templates/{template_id}/builds`.
+     */
+open func listBuilds(templateId: String)async throws  -> [TemplateBuild]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list_builds(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(templateId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeTemplateBuild.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Check a build spec without registering it; returns the problems and the normalised spec.
+     *
+     * `POST /sandbox-templates/validate`.
+     */
+open func validate(buildSpec: String)async throws  -> TemplateValidation  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_validate(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(buildSpec)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeTemplateValidation_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
 
     
 }
@@ -9617,6 +12120,13 @@ public func FfiConverterTypeSandboxTemplatesApi_lower(_ value: SandboxTemplatesA
  * `Miosa.Sandbox.Terminal` operations.
  */
 public protocol SandboxTerminalApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Close a PTY session.
+     *
+     * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+     */
+    func delete(id: String, sessionId: String) async throws  -> Deleted
     
     /**
      * Open a PTY session in the sandbox.
@@ -9688,6 +12198,27 @@ open class SandboxTerminalApi: SandboxTerminalApiProtocol, @unchecked Sendable {
 
     
 
+    
+    /**
+     * Close a PTY session.
+     *
+     * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+     */
+open func delete(id: String, sessionId: String)async throws  -> Deleted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxterminalapi_delete(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(sessionId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeleted_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
     
     /**
      * Open a PTY session in the sandbox.
@@ -9803,6 +12334,27 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
     func delete(id: String) async throws  -> Deleted
     
     /**
+     * Delete one snapshot of a sandbox.
+     *
+     * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+     */
+    func deleteSnapshot(id: String, snapshotId: String) async throws  -> Deleted
+    
+    /**
+     * Deploy the sandbox's app as a new deployment version.
+     *
+     * `POST /sandboxes/{id}/deploy`.
+     */
+    func deploy(id: String, params: SandboxesDeployParams?) async throws  -> Publication
+    
+    /**
+     * Push back the sandbox's deadline.
+     *
+     * `POST /sandboxes/{id}/extend`.
+     */
+    func extend(id: String, params: SandboxesExtendParams?) async throws  -> Sandbox
+    
+    /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
      *
      * `POST /sandboxes/{id}/fork` (seed `Miosa.Sandboxes.fork/3`).
@@ -9817,11 +12369,25 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
     func get(id: String) async throws  -> Sandbox
     
     /**
+     * Fetch one sandbox by its name.
+     *
+     * `GET /sandboxes/by-name/{name}`.
+     */
+    func getByName(name: String) async throws  -> Sandbox
+    
+    /**
      * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
      *
      * `GET /sandboxes` (seed `Miosa.Sandboxes.list/1`).
      */
     func list(params: SandboxesListParams?) async throws  -> [Sandbox]
+    
+    /**
+     * Pause a sandbox, memory included, on runtimes that support it.
+     *
+     * `POST /sandboxes/{id}/pause`.
+     */
+    func pause(id: String) async throws  -> Sandbox
     
     /**
      * Mint a short-lived token and URL for previewing the sandbox.
@@ -9831,11 +12397,39 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
     func previewToken(id: String, params: SandboxesPreviewTokenParams?) async throws  -> PreviewToken
     
     /**
+     * Whether the sandbox can run commands now, with the state of each component.
+     *
+     * `GET /sandboxes/{id}/readiness`.
+     */
+    func readiness(id: String) async throws  -> Readiness
+    
+    /**
+     * Resume a paused or stopped sandbox.
+     *
+     * `POST /sandboxes/{id}/resume`.
+     */
+    func resume(id: String, params: SandboxesResumeParams?) async throws  -> Sandbox
+    
+    /**
+     * Stop a sandbox: its disk is kept, its processes are not.
+     *
+     * `POST /sandboxes/{id}/stop`.
+     */
+    func stop(id: String) async throws  -> Sandbox
+    
+    /**
      * Change the mutable settings of a sandbox.
      *
      * `PATCH /sandboxes/{id}` (seed `Miosa.Sandboxes.update/3`).
      */
     func update(id: String, params: SandboxesUpdateParams?) async throws  -> Sandbox
+    
+    /**
+     * Metered usage of one sandbox so far.
+     *
+     * `GET /sandboxes/{id}/usage`.
+     */
+    func usage(id: String) async throws  -> SandboxUsage
     
     /**
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
@@ -9946,6 +12540,69 @@ open func delete(id: String)async throws  -> Deleted  {
 }
     
     /**
+     * Delete one snapshot of a sandbox.
+     *
+     * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+     */
+open func deleteSnapshot(id: String, snapshotId: String)async throws  -> Deleted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_delete_snapshot(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(snapshotId)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeleted_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Deploy the sandbox's app as a new deployment version.
+     *
+     * `POST /sandboxes/{id}/deploy`.
+     */
+open func deploy(id: String, params: SandboxesDeployParams? = nil)async throws  -> Publication  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_deploy(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesDeployParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePublication_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Push back the sandbox's deadline.
+     *
+     * `POST /sandboxes/{id}/extend`.
+     */
+open func extend(id: String, params: SandboxesExtendParams? = nil)async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_extend(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesExtendParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
      *
      * `POST /sandboxes/{id}/fork` (seed `Miosa.Sandboxes.fork/3`).
@@ -9990,6 +12647,27 @@ open func get(id: String)async throws  -> Sandbox  {
 }
     
     /**
+     * Fetch one sandbox by its name.
+     *
+     * `GET /sandboxes/by-name/{name}`.
+     */
+open func getByName(name: String)async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_get_by_name(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(name)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
      *
      * `GET /sandboxes` (seed `Miosa.Sandboxes.list/1`).
@@ -10007,6 +12685,27 @@ open func list(params: SandboxesListParams? = nil)async throws  -> [Sandbox]  {
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSandbox.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Pause a sandbox, memory included, on runtimes that support it.
+     *
+     * `POST /sandboxes/{id}/pause`.
+     */
+open func pause(id: String)async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_pause(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10034,6 +12733,69 @@ open func previewToken(id: String, params: SandboxesPreviewTokenParams? = nil)as
 }
     
     /**
+     * Whether the sandbox can run commands now, with the state of each component.
+     *
+     * `GET /sandboxes/{id}/readiness`.
+     */
+open func readiness(id: String)async throws  -> Readiness  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_readiness(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeReadiness_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Resume a paused or stopped sandbox.
+     *
+     * `POST /sandboxes/{id}/resume`.
+     */
+open func resume(id: String, params: SandboxesResumeParams? = nil)async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_resume(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesResumeParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Stop a sandbox: its disk is kept, its processes are not.
+     *
+     * `POST /sandboxes/{id}/stop`.
+     */
+open func stop(id: String)async throws  -> Sandbox  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_stop(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Change the mutable settings of a sandbox.
      *
      * `PATCH /sandboxes/{id}` (seed `Miosa.Sandboxes.update/3`).
@@ -10051,6 +12813,27 @@ open func update(id: String, params: SandboxesUpdateParams? = nil)async throws  
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Metered usage of one sandbox so far.
+     *
+     * `GET /sandboxes/{id}/usage`.
+     */
+open func usage(id: String)async throws  -> SandboxUsage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSandboxUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10385,6 +13168,146 @@ public func FfiConverterTypeSnapshotsApi_lower(_ value: SnapshotsApi) -> UInt64 
 
 
 /**
+ * `Miosa.SnapshotsStandalone` operations.
+ */
+public protocol SnapshotsStandaloneApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * List the snapshots of every computer; needs an admin key.
+     *
+     * `GET /admin/snapshots`.
+     */
+    func list(params: SnapshotsStandaloneListParams?) async throws  -> [Snapshot]
+    
+}
+/**
+ * `Miosa.SnapshotsStandalone` operations.
+ */
+open class SnapshotsStandaloneApi: SnapshotsStandaloneApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_snapshotsstandaloneapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_snapshotsstandaloneapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * List the snapshots of every computer; needs an admin key.
+     *
+     * `GET /admin/snapshots`.
+     */
+open func list(params: SnapshotsStandaloneListParams? = nil)async throws  -> [Snapshot]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_snapshotsstandaloneapi_list(
+                        self.uniffiCloneHandle(),FfiConverterOptionTypeSnapshotsStandaloneListParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeSnapshot.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSnapshotsStandaloneApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SnapshotsStandaloneApi
+
+    public static func lift(_ handle: UInt64) throws -> SnapshotsStandaloneApi {
+        return SnapshotsStandaloneApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SnapshotsStandaloneApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SnapshotsStandaloneApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SnapshotsStandaloneApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnapshotsStandaloneApi_lift(_ handle: UInt64) throws -> SnapshotsStandaloneApi {
+    return try FfiConverterTypeSnapshotsStandaloneApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnapshotsStandaloneApi_lower(_ value: SnapshotsStandaloneApi) -> UInt64 {
+    return FfiConverterTypeSnapshotsStandaloneApi.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.Storage` operations.
  */
 public protocol StorageApiProtocol: AnyObject, Sendable {
@@ -10397,6 +13320,13 @@ public protocol StorageApiProtocol: AnyObject, Sendable {
     func createBucket(params: StorageCreateBucketParams?) async throws  -> Bucket
     
     /**
+     * Delete one object from a bucket.
+     *
+     * `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+     */
+    func deleteObject(bucketId: String, key: String) async throws  -> Deleted
+    
+    /**
      * Download an object's bytes.
      *
      * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.download_object/3`).
@@ -10404,11 +13334,23 @@ public protocol StorageApiProtocol: AnyObject, Sendable {
     func downloadObject(bucketId: String, key: String) async throws  -> Data
     
     /**
+     * Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
+     */
+    func iterObjects(bucketId: String, params: StorageListObjectsParams?) throws  -> StoredObjectPager
+    
+    /**
      * List the tenant's storage buckets.
      *
      * `GET /storage/buckets` (seed `Miosa.Storage.list_buckets/1`).
      */
     func listBuckets() async throws  -> [Bucket]
+    
+    /**
+     * One page of the objects of a bucket, by key.
+     *
+     * `GET /storage/buckets/{bucket_id}/objects`.
+     */
+    func listObjects(bucketId: String, params: StorageListObjectsParams?) async throws  -> StoredObjectPage
     
     /**
      * Presign a URL to GET or PUT one object without an API key.
@@ -10504,6 +13446,27 @@ open func createBucket(params: StorageCreateBucketParams? = nil)async throws  ->
 }
     
     /**
+     * Delete one object from a bucket.
+     *
+     * `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+     */
+open func deleteObject(bucketId: String, key: String)async throws  -> Deleted  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_storageapi_delete_object(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(bucketId),FfiConverterString.lower(key)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeDeleted_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
      * Download an object's bytes.
      *
      * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.download_object/3`).
@@ -10526,6 +13489,20 @@ open func downloadObject(bucketId: String, key: String)async throws  -> Data  {
 }
     
     /**
+     * Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
+     */
+open func iterObjects(bucketId: String, params: StorageListObjectsParams? = nil)throws  -> StoredObjectPager  {
+    return try  FfiConverterTypeStoredObjectPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_storageapi_iter_objects(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(bucketId),
+        FfiConverterOptionTypeStorageListObjectsParams.lower(params),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * List the tenant's storage buckets.
      *
      * `GET /storage/buckets` (seed `Miosa.Storage.list_buckets/1`).
@@ -10543,6 +13520,27 @@ open func listBuckets()async throws  -> [Bucket]  {
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeBucket.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * One page of the objects of a bucket, by key.
+     *
+     * `GET /storage/buckets/{bucket_id}/objects`.
+     */
+open func listObjects(bucketId: String, params: StorageListObjectsParams? = nil)async throws  -> StoredObjectPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_storageapi_list_objects(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(bucketId),FfiConverterOptionTypeStorageListObjectsParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeStoredObjectPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -10634,6 +13632,326 @@ public func FfiConverterTypeStorageApi_lift(_ handle: UInt64) throws -> StorageA
 #endif
 public func FfiConverterTypeStorageApi_lower(_ value: StorageApi) -> UInt64 {
     return FfiConverterTypeStorageApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Every item of a paginated list (`StoredObject` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol StoredObjectPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> StoredObject?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> StoredObjectPage?
+    
+}
+/**
+ * Every item of a paginated list (`StoredObject` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class StoredObjectPager: StoredObjectPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_storedobjectpager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_storedobjectpager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_storedobjectpager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> StoredObject?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_storedobjectpager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeStoredObject.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> StoredObjectPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_storedobjectpager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeStoredObjectPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredObjectPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = StoredObjectPager
+
+    public static func lift(_ handle: UInt64) throws -> StoredObjectPager {
+        return StoredObjectPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: StoredObjectPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredObjectPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: StoredObjectPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObjectPager_lift(_ handle: UInt64) throws -> StoredObjectPager {
+    return try FfiConverterTypeStoredObjectPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObjectPager_lower(_ value: StoredObjectPager) -> UInt64 {
+    return FfiConverterTypeStoredObjectPager.lower(value)
+}
+
+
+
+
+
+
+/**
+ * `Miosa.Templates` operations.
+ */
+public protocol TemplatesApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+     *
+     * `GET /templates`.
+     */
+    func catalog() async throws  -> [CatalogTemplate]
+    
+}
+/**
+ * `Miosa.Templates` operations.
+ */
+open class TemplatesApi: TemplatesApiProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_templatesapi(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_templatesapi(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+     *
+     * `GET /templates`.
+     */
+open func catalog()async throws  -> [CatalogTemplate]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_templatesapi_catalog(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeCatalogTemplate.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplatesApi: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = TemplatesApi
+
+    public static func lift(_ handle: UInt64) throws -> TemplatesApi {
+        return TemplatesApi(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: TemplatesApi) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TemplatesApi {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TemplatesApi, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplatesApi_lift(_ handle: UInt64) throws -> TemplatesApi {
+    return try FfiConverterTypeTemplatesApi.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplatesApi_lower(_ value: TemplatesApi) -> UInt64 {
+    return FfiConverterTypeTemplatesApi.lower(value)
 }
 
 
@@ -12111,6 +15429,186 @@ public func FfiConverterTypeVolumesApi_lower(_ value: VolumesApi) -> UInt64 {
 
 
 /**
+ * Every item of a paginated list (`WebhookDelivery` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public protocol WebhookDeliveryPagerProtocol: AnyObject, Sendable {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    func next() async throws  -> WebhookDelivery?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    func nextPage() async throws  -> WebhookDeliveryPage?
+    
+}
+/**
+ * Every item of a paginated list (`WebhookDelivery` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class WebhookDeliveryPager: WebhookDeliveryPagerProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_webhookdeliverypager(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_webhookdeliverypager(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_webhookdeliverypager_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+open func next()async throws  -> WebhookDelivery?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookDelivery.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+open func nextPage()async throws  -> WebhookDeliveryPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next_page(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookDeliveryPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebhookDeliveryPager: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = WebhookDeliveryPager
+
+    public static func lift(_ handle: UInt64) throws -> WebhookDeliveryPager {
+        return WebhookDeliveryPager(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: WebhookDeliveryPager) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhookDeliveryPager {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: WebhookDeliveryPager, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDeliveryPager_lift(_ handle: UInt64) throws -> WebhookDeliveryPager {
+    return try FfiConverterTypeWebhookDeliveryPager.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDeliveryPager_lower(_ value: WebhookDeliveryPager) -> UInt64 {
+    return FfiConverterTypeWebhookDeliveryPager.lower(value)
+}
+
+
+
+
+
+
+/**
  * Every item of a paginated list (`Webhook` items), fetching the next page only when
  * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
  */
@@ -12312,6 +15810,18 @@ public protocol WebhooksApiProtocol: AnyObject, Sendable {
     func delete(id: String) async throws  -> Deleted
     
     /**
+     * One page of the delivery attempts of a webhook, newest first.
+     *
+     * `GET /webhooks/{id}/deliveries`.
+     */
+    func deliveries(id: String, params: WebhooksDeliveriesParams?) async throws  -> WebhookDeliveryPage
+    
+    /**
+     * Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
+     */
+    func deliveriesIter(id: String, params: WebhooksDeliveriesParams?) throws  -> WebhookDeliveryPager
+    
+    /**
      * Fetch one webhook.
      *
      * `GET /webhooks/{id}` (seed `Miosa.Webhooks.get/2`).
@@ -12443,6 +15953,41 @@ open func delete(id: String)async throws  -> Deleted  {
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
+}
+    
+    /**
+     * One page of the delivery attempts of a webhook, newest first.
+     *
+     * `GET /webhooks/{id}/deliveries`.
+     */
+open func deliveries(id: String, params: WebhooksDeliveriesParams? = nil)async throws  -> WebhookDeliveryPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeWebhooksDeliveriesParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeWebhookDeliveryPage_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
+     */
+open func deliveriesIter(id: String, params: WebhooksDeliveriesParams? = nil)throws  -> WebhookDeliveryPager  {
+    return try  FfiConverterTypeWebhookDeliveryPager_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries_iter(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),
+        FfiConverterOptionTypeWebhooksDeliveriesParams.lower(params),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -12636,6 +16181,13 @@ public protocol WorkspaceInvitesApiProtocol: AnyObject, Sendable {
      */
     func list(workspaceId: String) async throws  -> [Invite]
     
+    /**
+     * Preview a workspace invitation from its token; no API key needed.
+     *
+     * `GET /workspace-invites/{token}`.
+     */
+    func preview(token: String) async throws  -> InvitePreview
+    
 }
 /**
  * `Miosa.WorkspaceInvites` operations.
@@ -12803,6 +16355,27 @@ open func list(workspaceId: String)async throws  -> [Invite]  {
         )
 }
     
+    /**
+     * Preview a workspace invitation from its token; no API key needed.
+     *
+     * `GET /workspace-invites/{token}`.
+     */
+open func preview(token: String)async throws  -> InvitePreview  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_preview(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeInvitePreview_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
 
     
 }
@@ -12857,6 +16430,13 @@ public func FfiConverterTypeWorkspaceInvitesApi_lower(_ value: WorkspaceInvitesA
  * `Miosa.WorkspaceMembers` operations.
  */
 public protocol WorkspaceMembersApiProtocol: AnyObject, Sendable {
+    
+    /**
+     * Add a user of the organisation to a workspace.
+     *
+     * `POST /workspaces/{workspace_id}/members`.
+     */
+    func add(workspaceId: String, userId: String, params: WorkspaceMembersAddParams?) async throws  -> Member
     
     /**
      * Fetch one member of a workspace.
@@ -12942,6 +16522,27 @@ open class WorkspaceMembersApi: WorkspaceMembersApiProtocol, @unchecked Sendable
 
     
 
+    
+    /**
+     * Add a user of the organisation to a workspace.
+     *
+     * `POST /workspaces/{workspace_id}/members`.
+     */
+open func add(workspaceId: String, userId: String, params: WorkspaceMembersAddParams? = nil)async throws  -> Member  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_workspacemembersapi_add(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(workspaceId),FfiConverterString.lower(userId),FfiConverterOptionTypeWorkspaceMembersAddParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeMember_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
     
     /**
      * Fetch one member of a workspace.
@@ -13115,6 +16716,13 @@ public protocol WorkspacesApiProtocol: AnyObject, Sendable {
     func list(params: WorkspacesListParams?) async throws  -> [Workspace]
     
     /**
+     * List the computers of a workspace.
+     *
+     * `GET /workspaces/{id}/computers`.
+     */
+    func listComputers(id: String) async throws  -> [Computer]
+    
+    /**
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
@@ -13276,6 +16884,27 @@ open func list(params: WorkspacesListParams? = nil)async throws  -> [Workspace] 
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeWorkspace.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * List the computers of a workspace.
+     *
+     * `GET /workspaces/{id}/computers`.
+     */
+open func listComputers(id: String)async throws  -> [Computer]  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_workspacesapi_list_computers(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterSequenceTypeComputer.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -15092,6 +18721,136 @@ public func FfiConverterTypeBucket_lower(_ value: Bucket) -> RustBuffer {
 
 
 /**
+ * A template of the platform catalog.
+ */
+public struct CatalogTemplate: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Template id.
+     */
+    public let id: String
+    /**
+     * Display name.
+     */
+    public let name: String?
+    /**
+     * What the template creates.
+     */
+    public let product: String?
+    /**
+     * Size used when none is given.
+     */
+    public let defaultSize: String?
+    /**
+     * Sizes the template supports.
+     */
+    public let sizes: [String]?
+    /**
+     * Description.
+     */
+    public let description: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Template id.
+         */id: String, 
+        /**
+         * Display name.
+         */name: String?, 
+        /**
+         * What the template creates.
+         */product: String?, 
+        /**
+         * Size used when none is given.
+         */defaultSize: String?, 
+        /**
+         * Sizes the template supports.
+         */sizes: [String]?, 
+        /**
+         * Description.
+         */description: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.name = name
+        self.product = product
+        self.defaultSize = defaultSize
+        self.sizes = sizes
+        self.description = description
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_catalogtemplate_uniffi_trait_debug(
+            FfiConverterTypeCatalogTemplate_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CatalogTemplate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCatalogTemplate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CatalogTemplate {
+        return
+            try CatalogTemplate(
+                id: FfiConverterString.read(from: &buf), 
+                name: FfiConverterOptionString.read(from: &buf), 
+                product: FfiConverterOptionString.read(from: &buf), 
+                defaultSize: FfiConverterOptionString.read(from: &buf), 
+                sizes: FfiConverterOptionSequenceString.read(from: &buf), 
+                description: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CatalogTemplate, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.product, into: &buf)
+        FfiConverterOptionString.write(value.defaultSize, into: &buf)
+        FfiConverterOptionSequenceString.write(value.sizes, into: &buf)
+        FfiConverterOptionString.write(value.description, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCatalogTemplate_lift(_ buf: RustBuffer) throws -> CatalogTemplate {
+    return try FfiConverterTypeCatalogTemplate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCatalogTemplate_lower(_ value: CatalogTemplate) -> RustBuffer {
+    return FfiConverterTypeCatalogTemplate.lower(value)
+}
+
+
+/**
  * Settings of a new client; every field is optional and defaults to the core's
  * value. Every value is checked by the core, as in every other language: a bad
  * one is `MiosaException.InvalidArgument` naming it.
@@ -15874,6 +19633,106 @@ public func FfiConverterTypeComputer_lower(_ value: Computer) -> RustBuffer {
 
 
 /**
+ * An application installed on a computer.
+ */
+public struct ComputerApp: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Application name, as `desktop.launch` takes it.
+     */
+    public let name: String
+    /**
+     * Human-readable title.
+     */
+    public let title: String?
+    /**
+     * Whether it is running now.
+     */
+    public let running: Bool?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Application name, as `desktop.launch` takes it.
+         */name: String, 
+        /**
+         * Human-readable title.
+         */title: String?, 
+        /**
+         * Whether it is running now.
+         */running: Bool?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.name = name
+        self.title = title
+        self.running = running
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerapp_uniffi_trait_debug(
+            FfiConverterTypeComputerApp_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerApp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerApp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerApp {
+        return
+            try ComputerApp(
+                name: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                running: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerApp, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionBool.write(value.running, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerApp_lift(_ buf: RustBuffer) throws -> ComputerApp {
+    return try FfiConverterTypeComputerApp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerApp_lower(_ value: ComputerApp) -> RustBuffer {
+    return FfiConverterTypeComputerApp.lower(value)
+}
+
+
+/**
  * Keyword parameters of `computer.clone`; every field is optional.
  */
 public struct ComputerCloneParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -16192,6 +20051,96 @@ public func FfiConverterTypeComputerEnvUpdateParams_lift(_ buf: RustBuffer) thro
 #endif
 public func FfiConverterTypeComputerEnvUpdateParams_lower(_ value: ComputerEnvUpdateParams) -> RustBuffer {
     return FfiConverterTypeComputerEnvUpdateParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.logs.get`; every field is optional.
+ */
+public struct ComputerLogsGetParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `lines` (query). How many of the last log lines to return.
+     */
+    public let lines: Int64?
+    /**
+     * `since` (query). Only lines after this ISO 8601 time.
+     */
+    public let since: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `lines` (query). How many of the last log lines to return.
+         */lines: Int64? = nil, 
+        /**
+         * `since` (query). Only lines after this ISO 8601 time.
+         */since: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.lines = lines
+        self.since = since
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerlogsgetparams_uniffi_trait_debug(
+            FfiConverterTypeComputerLogsGetParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerLogsGetParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerLogsGetParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerLogsGetParams {
+        return
+            try ComputerLogsGetParams(
+                lines: FfiConverterOptionInt64.read(from: &buf), 
+                since: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerLogsGetParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.lines, into: &buf)
+        FfiConverterOptionString.write(value.since, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerLogsGetParams_lift(_ buf: RustBuffer) throws -> ComputerLogsGetParams {
+    return try FfiConverterTypeComputerLogsGetParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerLogsGetParams_lower(_ value: ComputerLogsGetParams) -> RustBuffer {
+    return FfiConverterTypeComputerLogsGetParams.lower(value)
 }
 
 
@@ -16518,6 +20467,106 @@ public func FfiConverterTypeComputerPortsUpdateParams_lower(_ value: ComputerPor
 
 
 /**
+ * Keyword parameters of `computer.preview_url`; every field is optional.
+ */
+public struct ComputerPreviewUrlParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `path` (query). Path appended to the URL, starting with `/`.
+     */
+    public let path: String?
+    /**
+     * `slug` (query). The computer's slug; its id when not given.
+     */
+    public let slug: String?
+    /**
+     * `preview_domain` (query). Preview domain, `miosa.app` unless the tenant has its own.
+     */
+    public let previewDomain: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `path` (query). Path appended to the URL, starting with `/`.
+         */path: String? = nil, 
+        /**
+         * `slug` (query). The computer's slug; its id when not given.
+         */slug: String? = nil, 
+        /**
+         * `preview_domain` (query). Preview domain, `miosa.app` unless the tenant has its own.
+         */previewDomain: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.path = path
+        self.slug = slug
+        self.previewDomain = previewDomain
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerpreviewurlparams_uniffi_trait_debug(
+            FfiConverterTypeComputerPreviewUrlParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerPreviewUrlParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerPreviewUrlParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerPreviewUrlParams {
+        return
+            try ComputerPreviewUrlParams(
+                path: FfiConverterOptionString.read(from: &buf), 
+                slug: FfiConverterOptionString.read(from: &buf), 
+                previewDomain: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerPreviewUrlParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.path, into: &buf)
+        FfiConverterOptionString.write(value.slug, into: &buf)
+        FfiConverterOptionString.write(value.previewDomain, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerPreviewUrlParams_lift(_ buf: RustBuffer) throws -> ComputerPreviewUrlParams {
+    return try FfiConverterTypeComputerPreviewUrlParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerPreviewUrlParams_lower(_ value: ComputerPreviewUrlParams) -> RustBuffer {
+    return FfiConverterTypeComputerPreviewUrlParams.lower(value)
+}
+
+
+/**
  * Keyword parameters of `computer.resize`; every field is optional.
  */
 public struct ComputerResizeParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -16612,6 +20661,116 @@ public func FfiConverterTypeComputerResizeParams_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeComputerResizeParams_lower(_ value: ComputerResizeParams) -> RustBuffer {
     return FfiConverterTypeComputerResizeParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.screenshot_region`; every field is optional.
+ */
+public struct ComputerScreenshotRegionParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `x` (query). Left edge in the canonical 0-1000 space.
+     */
+    public let x: Int64?
+    /**
+     * `y` (query). Top edge in the canonical 0-1000 space.
+     */
+    public let y: Int64?
+    /**
+     * `width` (query). Width in the canonical 0-1000 space.
+     */
+    public let width: Int64?
+    /**
+     * `height` (query). Height in the canonical 0-1000 space.
+     */
+    public let height: Int64?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `x` (query). Left edge in the canonical 0-1000 space.
+         */x: Int64? = nil, 
+        /**
+         * `y` (query). Top edge in the canonical 0-1000 space.
+         */y: Int64? = nil, 
+        /**
+         * `width` (query). Width in the canonical 0-1000 space.
+         */width: Int64? = nil, 
+        /**
+         * `height` (query). Height in the canonical 0-1000 space.
+         */height: Int64? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerscreenshotregionparams_uniffi_trait_debug(
+            FfiConverterTypeComputerScreenshotRegionParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerScreenshotRegionParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerScreenshotRegionParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerScreenshotRegionParams {
+        return
+            try ComputerScreenshotRegionParams(
+                x: FfiConverterOptionInt64.read(from: &buf), 
+                y: FfiConverterOptionInt64.read(from: &buf), 
+                width: FfiConverterOptionInt64.read(from: &buf), 
+                height: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerScreenshotRegionParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.x, into: &buf)
+        FfiConverterOptionInt64.write(value.y, into: &buf)
+        FfiConverterOptionInt64.write(value.width, into: &buf)
+        FfiConverterOptionInt64.write(value.height, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerScreenshotRegionParams_lift(_ buf: RustBuffer) throws -> ComputerScreenshotRegionParams {
+    return try FfiConverterTypeComputerScreenshotRegionParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerScreenshotRegionParams_lower(_ value: ComputerScreenshotRegionParams) -> RustBuffer {
+    return FfiConverterTypeComputerScreenshotRegionParams.lower(value)
 }
 
 
@@ -16740,6 +20899,466 @@ public func FfiConverterTypeComputerStartParams_lift(_ buf: RustBuffer) throws -
 #endif
 public func FfiConverterTypeComputerStartParams_lower(_ value: ComputerStartParams) -> RustBuffer {
     return FfiConverterTypeComputerStartParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.terminal.create`; every field is optional.
+ */
+public struct ComputerTerminalCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `cols` (body). Columns of the terminal.
+     */
+    public let cols: Int64?
+    /**
+     * `rows` (body). Rows of the terminal.
+     */
+    public let rows: Int64?
+    /**
+     * `shell` (body). Shell to run, `/bin/bash` by default.
+     */
+    public let shell: String?
+    /**
+     * `cwd` (body). Working directory.
+     */
+    public let cwd: String?
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    public let env: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `cols` (body). Columns of the terminal.
+         */cols: Int64? = nil, 
+        /**
+         * `rows` (body). Rows of the terminal.
+         */rows: Int64? = nil, 
+        /**
+         * `shell` (body). Shell to run, `/bin/bash` by default.
+         */shell: String? = nil, 
+        /**
+         * `cwd` (body). Working directory.
+         */cwd: String? = nil, 
+        /**
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
+         */env: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.cols = cols
+        self.rows = rows
+        self.shell = shell
+        self.cwd = cwd
+        self.env = env
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerterminalcreateparams_uniffi_trait_debug(
+            FfiConverterTypeComputerTerminalCreateParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerTerminalCreateParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerTerminalCreateParams {
+        return
+            try ComputerTerminalCreateParams(
+                cols: FfiConverterOptionInt64.read(from: &buf), 
+                rows: FfiConverterOptionInt64.read(from: &buf), 
+                shell: FfiConverterOptionString.read(from: &buf), 
+                cwd: FfiConverterOptionString.read(from: &buf), 
+                env: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerTerminalCreateParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.cols, into: &buf)
+        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionString.write(value.shell, into: &buf)
+        FfiConverterOptionString.write(value.cwd, into: &buf)
+        FfiConverterOptionString.write(value.env, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalCreateParams_lift(_ buf: RustBuffer) throws -> ComputerTerminalCreateParams {
+    return try FfiConverterTypeComputerTerminalCreateParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalCreateParams_lower(_ value: ComputerTerminalCreateParams) -> RustBuffer {
+    return FfiConverterTypeComputerTerminalCreateParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.terminal.resize`; every field is optional.
+ */
+public struct ComputerTerminalResizeParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `cols` (body). Columns of the terminal. Required.
+     */
+    public let cols: Int64?
+    /**
+     * `rows` (body). Rows of the terminal. Required.
+     */
+    public let rows: Int64?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `cols` (body). Columns of the terminal. Required.
+         */cols: Int64? = nil, 
+        /**
+         * `rows` (body). Rows of the terminal. Required.
+         */rows: Int64? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.cols = cols
+        self.rows = rows
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerterminalresizeparams_uniffi_trait_debug(
+            FfiConverterTypeComputerTerminalResizeParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerTerminalResizeParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerTerminalResizeParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerTerminalResizeParams {
+        return
+            try ComputerTerminalResizeParams(
+                cols: FfiConverterOptionInt64.read(from: &buf), 
+                rows: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerTerminalResizeParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.cols, into: &buf)
+        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalResizeParams_lift(_ buf: RustBuffer) throws -> ComputerTerminalResizeParams {
+    return try FfiConverterTypeComputerTerminalResizeParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerTerminalResizeParams_lower(_ value: ComputerTerminalResizeParams) -> RustBuffer {
+    return FfiConverterTypeComputerTerminalResizeParams.lower(value)
+}
+
+
+/**
+ * A named public URL of a computer.
+ */
+public struct ComputerUrl: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * What the URL serves, e.g. `desktop`.
+     */
+    public let name: String
+    /**
+     * The URL.
+     */
+    public let url: String
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What the URL serves, e.g. `desktop`.
+         */name: String, 
+        /**
+         * The URL.
+         */url: String, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.name = name
+        self.url = url
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerurl_uniffi_trait_debug(
+            FfiConverterTypeComputerUrl_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerUrl: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerUrl: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerUrl {
+        return
+            try ComputerUrl(
+                name: FfiConverterString.read(from: &buf), 
+                url: FfiConverterString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerUrl, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerUrl_lift(_ buf: RustBuffer) throws -> ComputerUrl {
+    return try FfiConverterTypeComputerUrl.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerUrl_lower(_ value: ComputerUrl) -> RustBuffer {
+    return FfiConverterTypeComputerUrl.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.wait_until_running`; every field is optional.
+ */
+public struct ComputerWaitUntilRunningParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+     */
+    public let timeout: Double?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+         */timeout: Double? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.timeout = timeout
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerwaituntilrunningparams_uniffi_trait_debug(
+            FfiConverterTypeComputerWaitUntilRunningParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerWaitUntilRunningParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerWaitUntilRunningParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerWaitUntilRunningParams {
+        return
+            try ComputerWaitUntilRunningParams(
+                timeout: FfiConverterOptionDouble.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerWaitUntilRunningParams, into buf: inout [UInt8]) {
+        FfiConverterOptionDouble.write(value.timeout, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerWaitUntilRunningParams_lift(_ buf: RustBuffer) throws -> ComputerWaitUntilRunningParams {
+    return try FfiConverterTypeComputerWaitUntilRunningParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerWaitUntilRunningParams_lower(_ value: ComputerWaitUntilRunningParams) -> RustBuffer {
+    return FfiConverterTypeComputerWaitUntilRunningParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `computer.wait_until_stopped`; every field is optional.
+ */
+public struct ComputerWaitUntilStoppedParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+     */
+    public let timeout: Double?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+         */timeout: Double? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.timeout = timeout
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_computerwaituntilstoppedparams_uniffi_trait_debug(
+            FfiConverterTypeComputerWaitUntilStoppedParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ComputerWaitUntilStoppedParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComputerWaitUntilStoppedParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerWaitUntilStoppedParams {
+        return
+            try ComputerWaitUntilStoppedParams(
+                timeout: FfiConverterOptionDouble.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComputerWaitUntilStoppedParams, into buf: inout [UInt8]) {
+        FfiConverterOptionDouble.write(value.timeout, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerWaitUntilStoppedParams_lift(_ buf: RustBuffer) throws -> ComputerWaitUntilStoppedParams {
+    return try FfiConverterTypeComputerWaitUntilStoppedParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComputerWaitUntilStoppedParams_lower(_ value: ComputerWaitUntilStoppedParams) -> RustBuffer {
+    return FfiConverterTypeComputerWaitUntilStoppedParams.lower(value)
 }
 
 
@@ -17402,6 +22021,126 @@ public func FfiConverterTypeCreditTransaction_lower(_ value: CreditTransaction) 
 
 
 /**
+ * Credits spent over a period.
+ */
+public struct CreditUsage: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Start of the period.
+     */
+    public let periodStart: String?
+    /**
+     * End of the period.
+     */
+    public let periodEnd: String?
+    /**
+     * Credits spent on sandboxes and computers.
+     */
+    public let computeCredits: Double?
+    /**
+     * Credits spent on AI calls.
+     */
+    public let aiCredits: Double?
+    /**
+     * All credits spent.
+     */
+    public let totalCredits: Double
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Start of the period.
+         */periodStart: String?, 
+        /**
+         * End of the period.
+         */periodEnd: String?, 
+        /**
+         * Credits spent on sandboxes and computers.
+         */computeCredits: Double?, 
+        /**
+         * Credits spent on AI calls.
+         */aiCredits: Double?, 
+        /**
+         * All credits spent.
+         */totalCredits: Double, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.periodStart = periodStart
+        self.periodEnd = periodEnd
+        self.computeCredits = computeCredits
+        self.aiCredits = aiCredits
+        self.totalCredits = totalCredits
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_creditusage_uniffi_trait_debug(
+            FfiConverterTypeCreditUsage_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CreditUsage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditUsage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditUsage {
+        return
+            try CreditUsage(
+                periodStart: FfiConverterOptionString.read(from: &buf), 
+                periodEnd: FfiConverterOptionString.read(from: &buf), 
+                computeCredits: FfiConverterOptionDouble.read(from: &buf), 
+                aiCredits: FfiConverterOptionDouble.read(from: &buf), 
+                totalCredits: FfiConverterDouble.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditUsage, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.periodStart, into: &buf)
+        FfiConverterOptionString.write(value.periodEnd, into: &buf)
+        FfiConverterOptionDouble.write(value.computeCredits, into: &buf)
+        FfiConverterOptionDouble.write(value.aiCredits, into: &buf)
+        FfiConverterDouble.write(value.totalCredits, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditUsage_lift(_ buf: RustBuffer) throws -> CreditUsage {
+    return try FfiConverterTypeCreditUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditUsage_lower(_ value: CreditUsage) -> RustBuffer {
+    return FfiConverterTypeCreditUsage.lower(value)
+}
+
+
+/**
  * Keyword parameters of `credits.history`; every field is optional.
  */
 public struct CreditsHistoryParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -17496,6 +22235,196 @@ public func FfiConverterTypeCreditsHistoryParams_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeCreditsHistoryParams_lower(_ value: CreditsHistoryParams) -> RustBuffer {
     return FfiConverterTypeCreditsHistoryParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `credits.usage`; every field is optional.
+ */
+public struct CreditsUsageParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `from` (query). Start of the period, ISO 8601 (sent as `from`).
+     */
+    public let start: String?
+    /**
+     * `to` (query). End of the period, ISO 8601 (sent as `to`).
+     */
+    public let end: String?
+    /**
+     * `period` (query). Named period such as `current_month`.
+     */
+    public let period: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `from` (query). Start of the period, ISO 8601 (sent as `from`).
+         */start: String? = nil, 
+        /**
+         * `to` (query). End of the period, ISO 8601 (sent as `to`).
+         */end: String? = nil, 
+        /**
+         * `period` (query). Named period such as `current_month`.
+         */period: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.start = start
+        self.end = end
+        self.period = period
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_creditsusageparams_uniffi_trait_debug(
+            FfiConverterTypeCreditsUsageParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CreditsUsageParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCreditsUsageParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditsUsageParams {
+        return
+            try CreditsUsageParams(
+                start: FfiConverterOptionString.read(from: &buf), 
+                end: FfiConverterOptionString.read(from: &buf), 
+                period: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CreditsUsageParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.start, into: &buf)
+        FfiConverterOptionString.write(value.end, into: &buf)
+        FfiConverterOptionString.write(value.period, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsUsageParams_lift(_ buf: RustBuffer) throws -> CreditsUsageParams {
+    return try FfiConverterTypeCreditsUsageParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCreditsUsageParams_lower(_ value: CreditsUsageParams) -> RustBuffer {
+    return FfiConverterTypeCreditsUsageParams.lower(value)
+}
+
+
+/**
+ * Where the mouse pointer is.
+ */
+public struct CursorPosition: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Horizontal position, in pixels.
+     */
+    public let x: Int64
+    /**
+     * Vertical position, in pixels.
+     */
+    public let y: Int64
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Horizontal position, in pixels.
+         */x: Int64, 
+        /**
+         * Vertical position, in pixels.
+         */y: Int64, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.x = x
+        self.y = y
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_cursorposition_uniffi_trait_debug(
+            FfiConverterTypeCursorPosition_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension CursorPosition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCursorPosition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CursorPosition {
+        return
+            try CursorPosition(
+                x: FfiConverterInt64.read(from: &buf), 
+                y: FfiConverterInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CursorPosition, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.x, into: &buf)
+        FfiConverterInt64.write(value.y, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorPosition_lift(_ buf: RustBuffer) throws -> CursorPosition {
+    return try FfiConverterTypeCursorPosition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCursorPosition_lower(_ value: CursorPosition) -> RustBuffer {
+    return FfiConverterTypeCursorPosition.lower(value)
 }
 
 
@@ -18109,6 +23038,176 @@ public func FfiConverterTypeDatabasesListParams_lower(_ value: DatabasesListPara
 
 
 /**
+ * Keyword parameters of `databases.logs`; every field is optional.
+ */
+public struct DatabasesLogsParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `lines` (query). How many of the last log lines to return.
+     */
+    public let lines: Int64?
+    /**
+     * `since` (query). Only lines after this ISO 8601 time.
+     */
+    public let since: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `lines` (query). How many of the last log lines to return.
+         */lines: Int64? = nil, 
+        /**
+         * `since` (query). Only lines after this ISO 8601 time.
+         */since: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.lines = lines
+        self.since = since
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_databaseslogsparams_uniffi_trait_debug(
+            FfiConverterTypeDatabasesLogsParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DatabasesLogsParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatabasesLogsParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DatabasesLogsParams {
+        return
+            try DatabasesLogsParams(
+                lines: FfiConverterOptionInt64.read(from: &buf), 
+                since: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DatabasesLogsParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.lines, into: &buf)
+        FfiConverterOptionString.write(value.since, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabasesLogsParams_lift(_ buf: RustBuffer) throws -> DatabasesLogsParams {
+    return try FfiConverterTypeDatabasesLogsParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabasesLogsParams_lower(_ value: DatabasesLogsParams) -> RustBuffer {
+    return FfiConverterTypeDatabasesLogsParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `databases.start`; every field is optional.
+ */
+public struct DatabasesStartParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_databasesstartparams_uniffi_trait_debug(
+            FfiConverterTypeDatabasesStartParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DatabasesStartParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDatabasesStartParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DatabasesStartParams {
+        return
+            try DatabasesStartParams(
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DatabasesStartParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabasesStartParams_lift(_ buf: RustBuffer) throws -> DatabasesStartParams {
+    return try FfiConverterTypeDatabasesStartParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDatabasesStartParams_lower(_ value: DatabasesStartParams) -> RustBuffer {
+    return FfiConverterTypeDatabasesStartParams.lower(value)
+}
+
+
+/**
  * Keyword parameters of `databases.update`; every field is optional.
  */
 public struct DatabasesUpdateParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -18483,6 +23582,276 @@ public func FfiConverterTypeDeployment_lower(_ value: Deployment) -> RustBuffer 
 
 
 /**
+ * One build of a deployment.
+ */
+public struct DeploymentBuild: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Build id.
+     */
+    public let id: String
+    /**
+     * Deployment id.
+     */
+    public let deploymentId: String?
+    /**
+     * Version the build produced.
+     */
+    public let versionId: String?
+    /**
+     * Build status.
+     */
+    public let status: String?
+    /**
+     * Build log lines.
+     */
+    public let logs: [String]?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * When the build ended.
+     */
+    public let finishedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Build id.
+         */id: String, 
+        /**
+         * Deployment id.
+         */deploymentId: String?, 
+        /**
+         * Version the build produced.
+         */versionId: String?, 
+        /**
+         * Build status.
+         */status: String?, 
+        /**
+         * Build log lines.
+         */logs: [String]?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * When the build ended.
+         */finishedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.deploymentId = deploymentId
+        self.versionId = versionId
+        self.status = status
+        self.logs = logs
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentbuild_uniffi_trait_debug(
+            FfiConverterTypeDeploymentBuild_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentBuild: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentBuild: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentBuild {
+        return
+            try DeploymentBuild(
+                id: FfiConverterString.read(from: &buf), 
+                deploymentId: FfiConverterOptionString.read(from: &buf), 
+                versionId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                logs: FfiConverterOptionSequenceString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                finishedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentBuild, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.deploymentId, into: &buf)
+        FfiConverterOptionString.write(value.versionId, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionSequenceString.write(value.logs, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.finishedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentBuild_lift(_ buf: RustBuffer) throws -> DeploymentBuild {
+    return try FfiConverterTypeDeploymentBuild.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentBuild_lower(_ value: DeploymentBuild) -> RustBuffer {
+    return FfiConverterTypeDeploymentBuild.lower(value)
+}
+
+
+/**
+ * A custom domain of a deployment.
+ */
+public struct DeploymentDomain: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Domain id.
+     */
+    public let id: String
+    /**
+     * Domain name.
+     */
+    public let domain: String
+    /**
+     * Verification status.
+     */
+    public let status: String?
+    /**
+     * `none`, `www_to_apex` or `apex_to_www`.
+     */
+    public let redirectPolicy: String?
+    /**
+     * Records to create: type, name, value. A JSON array, as text.
+     */
+    public let dnsRecords: String?
+    /**
+     * When it was verified.
+     */
+    public let verifiedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Domain id.
+         */id: String, 
+        /**
+         * Domain name.
+         */domain: String, 
+        /**
+         * Verification status.
+         */status: String?, 
+        /**
+         * `none`, `www_to_apex` or `apex_to_www`.
+         */redirectPolicy: String?, 
+        /**
+         * Records to create: type, name, value. A JSON array, as text.
+         */dnsRecords: String?, 
+        /**
+         * When it was verified.
+         */verifiedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.domain = domain
+        self.status = status
+        self.redirectPolicy = redirectPolicy
+        self.dnsRecords = dnsRecords
+        self.verifiedAt = verifiedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentdomain_uniffi_trait_debug(
+            FfiConverterTypeDeploymentDomain_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentDomain: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentDomain: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentDomain {
+        return
+            try DeploymentDomain(
+                id: FfiConverterString.read(from: &buf), 
+                domain: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                redirectPolicy: FfiConverterOptionString.read(from: &buf), 
+                dnsRecords: FfiConverterOptionString.read(from: &buf), 
+                verifiedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentDomain, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.domain, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.redirectPolicy, into: &buf)
+        FfiConverterOptionString.write(value.dnsRecords, into: &buf)
+        FfiConverterOptionString.write(value.verifiedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentDomain_lift(_ buf: RustBuffer) throws -> DeploymentDomain {
+    return try FfiConverterTypeDeploymentDomain.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentDomain_lower(_ value: DeploymentDomain) -> RustBuffer {
+    return FfiConverterTypeDeploymentDomain.lower(value)
+}
+
+
+/**
  * One page of a cursor-paginated list of `Deployment` items.
  */
 public struct DeploymentPage: Equatable, Hashable {
@@ -18546,6 +23915,345 @@ public func FfiConverterTypeDeploymentPage_lift(_ buf: RustBuffer) throws -> Dep
 #endif
 public func FfiConverterTypeDeploymentPage_lower(_ value: DeploymentPage) -> RustBuffer {
     return FfiConverterTypeDeploymentPage.lower(value)
+}
+
+
+/**
+ * One version of a deployment.
+ */
+public struct DeploymentVersion: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Version id.
+     */
+    public let id: String
+    /**
+     * Deployment id.
+     */
+    public let deploymentId: String?
+    /**
+     * Version number, from 1.
+     */
+    public let number: Int64?
+    /**
+     * Version status.
+     */
+    public let status: String?
+    /**
+     * What was deployed: static or service.
+     */
+    public let kind: String?
+    /**
+     * Environment it serves.
+     */
+    public let environment: String?
+    /**
+     * Whether it serves traffic now.
+     */
+    public let promoted: Bool?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Version id.
+         */id: String, 
+        /**
+         * Deployment id.
+         */deploymentId: String?, 
+        /**
+         * Version number, from 1.
+         */number: Int64?, 
+        /**
+         * Version status.
+         */status: String?, 
+        /**
+         * What was deployed: static or service.
+         */kind: String?, 
+        /**
+         * Environment it serves.
+         */environment: String?, 
+        /**
+         * Whether it serves traffic now.
+         */promoted: Bool?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.deploymentId = deploymentId
+        self.number = number
+        self.status = status
+        self.kind = kind
+        self.environment = environment
+        self.promoted = promoted
+        self.createdAt = createdAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentversion_uniffi_trait_debug(
+            FfiConverterTypeDeploymentVersion_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentVersion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentVersion {
+        return
+            try DeploymentVersion(
+                id: FfiConverterString.read(from: &buf), 
+                deploymentId: FfiConverterOptionString.read(from: &buf), 
+                number: FfiConverterOptionInt64.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                kind: FfiConverterOptionString.read(from: &buf), 
+                environment: FfiConverterOptionString.read(from: &buf), 
+                promoted: FfiConverterOptionBool.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentVersion, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.deploymentId, into: &buf)
+        FfiConverterOptionInt64.write(value.number, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.environment, into: &buf)
+        FfiConverterOptionBool.write(value.promoted, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersion_lift(_ buf: RustBuffer) throws -> DeploymentVersion {
+    return try FfiConverterTypeDeploymentVersion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersion_lower(_ value: DeploymentVersion) -> RustBuffer {
+    return FfiConverterTypeDeploymentVersion.lower(value)
+}
+
+
+/**
+ * One page of a cursor-paginated list of `DeploymentVersion` items.
+ */
+public struct DeploymentVersionPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [DeploymentVersion]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [DeploymentVersion], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DeploymentVersionPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentVersionPage {
+        return
+            try DeploymentVersionPage(
+                items: FfiConverterSequenceTypeDeploymentVersion.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentVersionPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeDeploymentVersion.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersionPage_lift(_ buf: RustBuffer) throws -> DeploymentVersionPage {
+    return try FfiConverterTypeDeploymentVersionPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentVersionPage_lower(_ value: DeploymentVersionPage) -> RustBuffer {
+    return FfiConverterTypeDeploymentVersionPage.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `deployments.add_domain`; every field is optional.
+ */
+public struct DeploymentsAddDomainParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `redirect_policy` (body). `none`, `www_to_apex` or `apex_to_www`.
+     */
+    public let redirectPolicy: String?
+    /**
+     * `external_workspace_id` (body).
+     */
+    public let externalWorkspaceId: String?
+    /**
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
+     */
+    public let externalUserId: String?
+    /**
+     * `external_project_id` (body).
+     */
+    public let externalProjectId: String?
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `redirect_policy` (body). `none`, `www_to_apex` or `apex_to_www`.
+         */redirectPolicy: String? = nil, 
+        /**
+         * `external_workspace_id` (body).
+         */externalWorkspaceId: String? = nil, 
+        /**
+         * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
+         */externalUserId: String? = nil, 
+        /**
+         * `external_project_id` (body).
+         */externalProjectId: String? = nil, 
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.redirectPolicy = redirectPolicy
+        self.externalWorkspaceId = externalWorkspaceId
+        self.externalUserId = externalUserId
+        self.externalProjectId = externalProjectId
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentsadddomainparams_uniffi_trait_debug(
+            FfiConverterTypeDeploymentsAddDomainParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentsAddDomainParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentsAddDomainParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentsAddDomainParams {
+        return
+            try DeploymentsAddDomainParams(
+                redirectPolicy: FfiConverterOptionString.read(from: &buf), 
+                externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
+                externalUserId: FfiConverterOptionString.read(from: &buf), 
+                externalProjectId: FfiConverterOptionString.read(from: &buf), 
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentsAddDomainParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.redirectPolicy, into: &buf)
+        FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
+        FfiConverterOptionString.write(value.externalUserId, into: &buf)
+        FfiConverterOptionString.write(value.externalProjectId, into: &buf)
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsAddDomainParams_lift(_ buf: RustBuffer) throws -> DeploymentsAddDomainParams {
+    return try FfiConverterTypeDeploymentsAddDomainParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsAddDomainParams_lower(_ value: DeploymentsAddDomainParams) -> RustBuffer {
+    return FfiConverterTypeDeploymentsAddDomainParams.lower(value)
 }
 
 
@@ -18872,6 +24580,226 @@ public func FfiConverterTypeDeploymentsListParams_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeDeploymentsListParams_lower(_ value: DeploymentsListParams) -> RustBuffer {
     return FfiConverterTypeDeploymentsListParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `deployments.list_versions`; every field is optional.
+ */
+public struct DeploymentsListVersionsParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `state` (query). Only versions in this state.
+     */
+    public let state: String?
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    public let limit: Int64?
+    /**
+     * `external_workspace_id` (query).
+     */
+    public let externalWorkspaceId: String?
+    /**
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
+     */
+    public let externalUserId: String?
+    /**
+     * `external_project_id` (query).
+     */
+    public let externalProjectId: String?
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    public let cursor: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `state` (query). Only versions in this state.
+         */state: String? = nil, 
+        /**
+         * `limit` (query). Most items to return (per page for paginated lists).
+         */limit: Int64? = nil, 
+        /**
+         * `external_workspace_id` (query).
+         */externalWorkspaceId: String? = nil, 
+        /**
+         * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
+         */externalUserId: String? = nil, 
+        /**
+         * `external_project_id` (query).
+         */externalProjectId: String? = nil, 
+        /**
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         */cursor: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.state = state
+        self.limit = limit
+        self.externalWorkspaceId = externalWorkspaceId
+        self.externalUserId = externalUserId
+        self.externalProjectId = externalProjectId
+        self.cursor = cursor
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentslistversionsparams_uniffi_trait_debug(
+            FfiConverterTypeDeploymentsListVersionsParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentsListVersionsParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentsListVersionsParams {
+        return
+            try DeploymentsListVersionsParams(
+                state: FfiConverterOptionString.read(from: &buf), 
+                limit: FfiConverterOptionInt64.read(from: &buf), 
+                externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
+                externalUserId: FfiConverterOptionString.read(from: &buf), 
+                externalProjectId: FfiConverterOptionString.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentsListVersionsParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
+        FfiConverterOptionString.write(value.externalUserId, into: &buf)
+        FfiConverterOptionString.write(value.externalProjectId, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsListVersionsParams_lift(_ buf: RustBuffer) throws -> DeploymentsListVersionsParams {
+    return try FfiConverterTypeDeploymentsListVersionsParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsListVersionsParams_lower(_ value: DeploymentsListVersionsParams) -> RustBuffer {
+    return FfiConverterTypeDeploymentsListVersionsParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `deployments.promote_version`; every field is optional.
+ */
+public struct DeploymentsPromoteVersionParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `environment` (body). Environment to serve the version in, `production` by default.
+     */
+    public let environment: String?
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `environment` (body). Environment to serve the version in, `production` by default.
+         */environment: String? = nil, 
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.environment = environment
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_deploymentspromoteversionparams_uniffi_trait_debug(
+            FfiConverterTypeDeploymentsPromoteVersionParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DeploymentsPromoteVersionParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDeploymentsPromoteVersionParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DeploymentsPromoteVersionParams {
+        return
+            try DeploymentsPromoteVersionParams(
+                environment: FfiConverterOptionString.read(from: &buf), 
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DeploymentsPromoteVersionParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.environment, into: &buf)
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsPromoteVersionParams_lift(_ buf: RustBuffer) throws -> DeploymentsPromoteVersionParams {
+    return try FfiConverterTypeDeploymentsPromoteVersionParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDeploymentsPromoteVersionParams_lower(_ value: DeploymentsPromoteVersionParams) -> RustBuffer {
+    return FfiConverterTypeDeploymentsPromoteVersionParams.lower(value)
 }
 
 
@@ -19524,6 +25452,166 @@ public func FfiConverterTypeDesktopTypeParams_lower(_ value: DesktopTypeParams) 
 
 
 /**
+ * An open window of a desktop.
+ */
+public struct DesktopWindow: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Window id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+     */
+    public let id: String
+    /**
+     * Title.
+     */
+    public let title: String?
+    /**
+     * Application.
+     */
+    public let app: String?
+    /**
+     * Left edge, in pixels.
+     */
+    public let x: Int64?
+    /**
+     * Top edge, in pixels.
+     */
+    public let y: Int64?
+    /**
+     * Width, in pixels.
+     */
+    public let width: Int64?
+    /**
+     * Height, in pixels.
+     */
+    public let height: Int64?
+    /**
+     * Whether it has the focus.
+     */
+    public let focused: Bool?
+    /**
+     * The same, as some routes name it.
+     */
+    public let isFocused: Bool?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Window id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+         */id: String, 
+        /**
+         * Title.
+         */title: String?, 
+        /**
+         * Application.
+         */app: String?, 
+        /**
+         * Left edge, in pixels.
+         */x: Int64?, 
+        /**
+         * Top edge, in pixels.
+         */y: Int64?, 
+        /**
+         * Width, in pixels.
+         */width: Int64?, 
+        /**
+         * Height, in pixels.
+         */height: Int64?, 
+        /**
+         * Whether it has the focus.
+         */focused: Bool?, 
+        /**
+         * The same, as some routes name it.
+         */isFocused: Bool?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.title = title
+        self.app = app
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        self.focused = focused
+        self.isFocused = isFocused
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_desktopwindow_uniffi_trait_debug(
+            FfiConverterTypeDesktopWindow_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension DesktopWindow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDesktopWindow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesktopWindow {
+        return
+            try DesktopWindow(
+                id: FfiConverterString.read(from: &buf), 
+                title: FfiConverterOptionString.read(from: &buf), 
+                app: FfiConverterOptionString.read(from: &buf), 
+                x: FfiConverterOptionInt64.read(from: &buf), 
+                y: FfiConverterOptionInt64.read(from: &buf), 
+                width: FfiConverterOptionInt64.read(from: &buf), 
+                height: FfiConverterOptionInt64.read(from: &buf), 
+                focused: FfiConverterOptionBool.read(from: &buf), 
+                isFocused: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DesktopWindow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.title, into: &buf)
+        FfiConverterOptionString.write(value.app, into: &buf)
+        FfiConverterOptionInt64.write(value.x, into: &buf)
+        FfiConverterOptionInt64.write(value.y, into: &buf)
+        FfiConverterOptionInt64.write(value.width, into: &buf)
+        FfiConverterOptionInt64.write(value.height, into: &buf)
+        FfiConverterOptionBool.write(value.focused, into: &buf)
+        FfiConverterOptionBool.write(value.isFocused, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesktopWindow_lift(_ buf: RustBuffer) throws -> DesktopWindow {
+    return try FfiConverterTypeDesktopWindow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDesktopWindow_lower(_ value: DesktopWindow) -> RustBuffer {
+    return FfiConverterTypeDesktopWindow.lower(value)
+}
+
+
+/**
  * Keyword parameters of `embeddings.create`; every field is optional.
  */
 public struct EmbeddingsCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -19905,6 +25993,286 @@ public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
 
 
 /**
+ * Keyword parameters of `events.stream`; every field is optional.
+ */
+public struct EventsStreamParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `types` (query). Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+     */
+    public let types: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `types` (query). Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+         */types: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.types = types
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(
+            FfiConverterTypeEventsStreamParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension EventsStreamParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventsStreamParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventsStreamParams {
+        return
+            try EventsStreamParams(
+                types: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EventsStreamParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.types, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsStreamParams_lift(_ buf: RustBuffer) throws -> EventsStreamParams {
+    return try FfiConverterTypeEventsStreamParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsStreamParams_lower(_ value: EventsStreamParams) -> RustBuffer {
+    return FfiConverterTypeEventsStreamParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `exec.bash`; every field is optional.
+ */
+public struct ExecBashParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    public let timeout: Int64?
+    /**
+     * `working_dir` (body). Directory the command runs in.
+     */
+    public let workingDir: String?
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    public let env: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+         */timeout: Int64? = nil, 
+        /**
+         * `working_dir` (body). Directory the command runs in.
+         */workingDir: String? = nil, 
+        /**
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
+         */env: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.timeout = timeout
+        self.workingDir = workingDir
+        self.env = env
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(
+            FfiConverterTypeExecBashParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ExecBashParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExecBashParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecBashParams {
+        return
+            try ExecBashParams(
+                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                workingDir: FfiConverterOptionString.read(from: &buf), 
+                env: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExecBashParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionString.write(value.workingDir, into: &buf)
+        FfiConverterOptionString.write(value.env, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecBashParams_lift(_ buf: RustBuffer) throws -> ExecBashParams {
+    return try FfiConverterTypeExecBashParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecBashParams_lower(_ value: ExecBashParams) -> RustBuffer {
+    return FfiConverterTypeExecBashParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `exec.python`; every field is optional.
+ */
+public struct ExecPythonParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    public let timeout: Int64?
+    /**
+     * `working_dir` (body). Directory the code runs in.
+     */
+    public let workingDir: String?
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    public let env: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+         */timeout: Int64? = nil, 
+        /**
+         * `working_dir` (body). Directory the code runs in.
+         */workingDir: String? = nil, 
+        /**
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
+         */env: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.timeout = timeout
+        self.workingDir = workingDir
+        self.env = env
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_execpythonparams_uniffi_trait_debug(
+            FfiConverterTypeExecPythonParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ExecPythonParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExecPythonParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecPythonParams {
+        return
+            try ExecPythonParams(
+                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                workingDir: FfiConverterOptionString.read(from: &buf), 
+                env: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExecPythonParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionString.write(value.workingDir, into: &buf)
+        FfiConverterOptionString.write(value.env, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecPythonParams_lift(_ buf: RustBuffer) throws -> ExecPythonParams {
+    return try FfiConverterTypeExecPythonParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecPythonParams_lower(_ value: ExecPythonParams) -> RustBuffer {
+    return FfiConverterTypeExecPythonParams.lower(value)
+}
+
+
+/**
  * The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
  */
 public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
@@ -20269,6 +26637,246 @@ public func FfiConverterTypeFileEntry_lower(_ value: FileEntry) -> RustBuffer {
 
 
 /**
+ * A short-lived download URL for a file of a computer.
+ */
+public struct FileExport: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Download URL; its query carries the token.
+     */
+    public let url: String
+    /**
+     * When the URL stops working.
+     */
+    public let expiresAt: String?
+    /**
+     * Exported path.
+     */
+    public let path: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Download URL; its query carries the token.
+         */url: String, 
+        /**
+         * When the URL stops working.
+         */expiresAt: String?, 
+        /**
+         * Exported path.
+         */path: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.url = url
+        self.expiresAt = expiresAt
+        self.path = path
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_fileexport_uniffi_trait_debug(
+            FfiConverterTypeFileExport_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FileExport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileExport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileExport {
+        return
+            try FileExport(
+                url: FfiConverterString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                path: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileExport, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterOptionString.write(value.path, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileExport_lift(_ buf: RustBuffer) throws -> FileExport {
+    return try FfiConverterTypeFileExport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileExport_lower(_ value: FileExport) -> RustBuffer {
+    return FfiConverterTypeFileExport.lower(value)
+}
+
+
+/**
+ * What a path of a sandbox is.
+ */
+public struct FileStat: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Absolute path.
+     */
+    public let path: String
+    /**
+     * Whether the path exists.
+     */
+    public let exists: Bool?
+    /**
+     * Kind of entry.
+     */
+    public let type: String?
+    /**
+     * Whether it is a directory.
+     */
+    public let isDir: Bool?
+    /**
+     * Size in bytes.
+     */
+    public let size: Int64?
+    /**
+     * Permission bits, octal text.
+     */
+    public let mode: String?
+    /**
+     * Last modification time.
+     */
+    public let modifiedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Absolute path.
+         */path: String, 
+        /**
+         * Whether the path exists.
+         */exists: Bool?, 
+        /**
+         * Kind of entry.
+         */type: String?, 
+        /**
+         * Whether it is a directory.
+         */isDir: Bool?, 
+        /**
+         * Size in bytes.
+         */size: Int64?, 
+        /**
+         * Permission bits, octal text.
+         */mode: String?, 
+        /**
+         * Last modification time.
+         */modifiedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.path = path
+        self.exists = exists
+        self.type = type
+        self.isDir = isDir
+        self.size = size
+        self.mode = mode
+        self.modifiedAt = modifiedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_filestat_uniffi_trait_debug(
+            FfiConverterTypeFileStat_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FileStat: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileStat: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileStat {
+        return
+            try FileStat(
+                path: FfiConverterString.read(from: &buf), 
+                exists: FfiConverterOptionBool.read(from: &buf), 
+                type: FfiConverterOptionString.read(from: &buf), 
+                isDir: FfiConverterOptionBool.read(from: &buf), 
+                size: FfiConverterOptionInt64.read(from: &buf), 
+                mode: FfiConverterOptionString.read(from: &buf), 
+                modifiedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileStat, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterOptionBool.write(value.exists, into: &buf)
+        FfiConverterOptionString.write(value.type, into: &buf)
+        FfiConverterOptionBool.write(value.isDir, into: &buf)
+        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionString.write(value.mode, into: &buf)
+        FfiConverterOptionString.write(value.modifiedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileStat_lift(_ buf: RustBuffer) throws -> FileStat {
+    return try FfiConverterTypeFileStat.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileStat_lower(_ value: FileStat) -> RustBuffer {
+    return FfiConverterTypeFileStat.lower(value)
+}
+
+
+/**
  * A file written into a sandbox.
  */
 public struct FileWritten: Equatable, Hashable, CustomDebugStringConvertible {
@@ -20353,6 +26961,326 @@ public func FfiConverterTypeFileWritten_lift(_ buf: RustBuffer) throws -> FileWr
 #endif
 public func FfiConverterTypeFileWritten_lower(_ value: FileWritten) -> RustBuffer {
     return FfiConverterTypeFileWritten.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `files.delete`; every field is optional.
+ */
+public struct FilesDeleteParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `recursive` (query). Remove a directory with its contents.
+     */
+    public let recursive: Bool?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `recursive` (query). Remove a directory with its contents.
+         */recursive: Bool? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.recursive = recursive
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_filesdeleteparams_uniffi_trait_debug(
+            FfiConverterTypeFilesDeleteParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FilesDeleteParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFilesDeleteParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FilesDeleteParams {
+        return
+            try FilesDeleteParams(
+                recursive: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FilesDeleteParams, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.recursive, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesDeleteParams_lift(_ buf: RustBuffer) throws -> FilesDeleteParams {
+    return try FfiConverterTypeFilesDeleteParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesDeleteParams_lower(_ value: FilesDeleteParams) -> RustBuffer {
+    return FfiConverterTypeFilesDeleteParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `files.list`; every field is optional.
+ */
+public struct FilesListParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `path` (query). Directory to list, `/home/user` by default.
+     */
+    public let path: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `path` (query). Directory to list, `/home/user` by default.
+         */path: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.path = path
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_fileslistparams_uniffi_trait_debug(
+            FfiConverterTypeFilesListParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FilesListParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFilesListParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FilesListParams {
+        return
+            try FilesListParams(
+                path: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FilesListParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.path, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesListParams_lift(_ buf: RustBuffer) throws -> FilesListParams {
+    return try FfiConverterTypeFilesListParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesListParams_lower(_ value: FilesListParams) -> RustBuffer {
+    return FfiConverterTypeFilesListParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `files.upload`; every field is optional.
+ */
+public struct FilesUploadParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `create_dirs` (body). Create missing parent directories.
+     */
+    public let createDirs: Bool?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `create_dirs` (body). Create missing parent directories.
+         */createDirs: Bool? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.createDirs = createDirs
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_filesuploadparams_uniffi_trait_debug(
+            FfiConverterTypeFilesUploadParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FilesUploadParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFilesUploadParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FilesUploadParams {
+        return
+            try FilesUploadParams(
+                createDirs: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FilesUploadParams, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.createDirs, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesUploadParams_lift(_ buf: RustBuffer) throws -> FilesUploadParams {
+    return try FfiConverterTypeFilesUploadParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesUploadParams_lower(_ value: FilesUploadParams) -> RustBuffer {
+    return FfiConverterTypeFilesUploadParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `files.write`; every field is optional.
+ */
+public struct FilesWriteParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `create_dirs` (body). Create missing parent directories.
+     */
+    public let createDirs: Bool?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `create_dirs` (body). Create missing parent directories.
+         */createDirs: Bool? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.createDirs = createDirs
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_fileswriteparams_uniffi_trait_debug(
+            FfiConverterTypeFilesWriteParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension FilesWriteParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFilesWriteParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FilesWriteParams {
+        return
+            try FilesWriteParams(
+                createDirs: FfiConverterOptionBool.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FilesWriteParams, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.createDirs, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesWriteParams_lift(_ buf: RustBuffer) throws -> FilesWriteParams {
+    return try FfiConverterTypeFilesWriteParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFilesWriteParams_lower(_ value: FilesWriteParams) -> RustBuffer {
+    return FfiConverterTypeFilesWriteParams.lower(value)
 }
 
 
@@ -20787,6 +27715,96 @@ public func FfiConverterTypeInvitePreview_lift(_ buf: RustBuffer) throws -> Invi
 #endif
 public func FfiConverterTypeInvitePreview_lower(_ value: InvitePreview) -> RustBuffer {
     return FfiConverterTypeInvitePreview.lower(value)
+}
+
+
+/**
+ * Recent log lines of a computer or database.
+ */
+public struct LogLines: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Lines, oldest first.
+     */
+    public let lines: [String]
+    /**
+     * Time of the first line asked for.
+     */
+    public let since: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lines, oldest first.
+         */lines: [String], 
+        /**
+         * Time of the first line asked for.
+         */since: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.lines = lines
+        self.since = since
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_loglines_uniffi_trait_debug(
+            FfiConverterTypeLogLines_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension LogLines: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLines: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLines {
+        return
+            try LogLines(
+                lines: FfiConverterSequenceString.read(from: &buf), 
+                since: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogLines, into buf: inout [UInt8]) {
+        FfiConverterSequenceString.write(value.lines, into: &buf)
+        FfiConverterOptionString.write(value.since, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLines_lift(_ buf: RustBuffer) throws -> LogLines {
+    return try FfiConverterTypeLogLines.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLines_lower(_ value: LogLines) -> RustBuffer {
+    return FfiConverterTypeLogLines.lower(value)
 }
 
 
@@ -21803,6 +28821,96 @@ public func FfiConverterTypePreviewToken_lower(_ value: PreviewToken) -> RustBuf
 
 
 /**
+ * The public URLs of a computer, computed locally.
+ */
+public struct PreviewUrl: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
+     */
+    public let url: String
+    /**
+     * The computer's own URL: `https://{slug}.sandbox.{domain}`.
+     */
+    public let publicUrl: String
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
+         */url: String, 
+        /**
+         * The computer's own URL: `https://{slug}.sandbox.{domain}`.
+         */publicUrl: String, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.url = url
+        self.publicUrl = publicUrl
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_previewurl_uniffi_trait_debug(
+            FfiConverterTypePreviewUrl_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension PreviewUrl: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePreviewUrl: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PreviewUrl {
+        return
+            try PreviewUrl(
+                url: FfiConverterString.read(from: &buf), 
+                publicUrl: FfiConverterString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PreviewUrl, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.url, into: &buf)
+        FfiConverterString.write(value.publicUrl, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewUrl_lift(_ buf: RustBuffer) throws -> PreviewUrl {
+    return try FfiConverterTypePreviewUrl.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePreviewUrl_lower(_ value: PreviewUrl) -> RustBuffer {
+    return FfiConverterTypePreviewUrl.lower(value)
+}
+
+
+/**
  * The last lines of output of a background process.
  */
 public struct ProcessLogs: Equatable, Hashable, CustomDebugStringConvertible {
@@ -22251,6 +29359,126 @@ public func FfiConverterTypeQuotasSetParams_lift(_ buf: RustBuffer) throws -> Qu
 #endif
 public func FfiConverterTypeQuotasSetParams_lower(_ value: QuotasSetParams) -> RustBuffer {
     return FfiConverterTypeQuotasSetParams.lower(value)
+}
+
+
+/**
+ * Whether a sandbox can run commands, with the state of each platform component.
+ */
+public struct Readiness: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether commands can run now.
+     */
+    public let ready: Bool
+    /**
+     * Readiness status, `ready` once ready.
+     */
+    public let status: String?
+    /**
+     * Lifecycle state of the sandbox.
+     */
+    public let state: String?
+    /**
+     * `components`: each platform component with its status. A JSON object, as text.
+     */
+    public let readiness: String?
+    /**
+     * When the sandbox became ready.
+     */
+    public let readyAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether commands can run now.
+         */ready: Bool, 
+        /**
+         * Readiness status, `ready` once ready.
+         */status: String?, 
+        /**
+         * Lifecycle state of the sandbox.
+         */state: String?, 
+        /**
+         * `components`: each platform component with its status. A JSON object, as text.
+         */readiness: String?, 
+        /**
+         * When the sandbox became ready.
+         */readyAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.ready = ready
+        self.status = status
+        self.state = state
+        self.readiness = readiness
+        self.readyAt = readyAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_readiness_uniffi_trait_debug(
+            FfiConverterTypeReadiness_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension Readiness: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeReadiness: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Readiness {
+        return
+            try Readiness(
+                ready: FfiConverterBool.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                state: FfiConverterOptionString.read(from: &buf), 
+                readiness: FfiConverterOptionString.read(from: &buf), 
+                readyAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Readiness, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.ready, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.readiness, into: &buf)
+        FfiConverterOptionString.write(value.readyAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReadiness_lift(_ buf: RustBuffer) throws -> Readiness {
+    return try FfiConverterTypeReadiness.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeReadiness_lower(_ value: Readiness) -> RustBuffer {
+    return FfiConverterTypeReadiness.lower(value)
 }
 
 
@@ -23071,6 +30299,116 @@ public func FfiConverterTypeSandboxExecRunParams_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeSandboxExecRunParams_lower(_ value: SandboxExecRunParams) -> RustBuffer {
     return FfiConverterTypeSandboxExecRunParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `sandbox.exec.stream`; every field is optional.
+ */
+public struct SandboxExecStreamParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `command` (body). Shell command line to run. Required.
+     */
+    public let command: String?
+    /**
+     * `cwd` (body).
+     */
+    public let cwd: String?
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    public let env: String?
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    public let timeout: Int64?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `command` (body). Shell command line to run. Required.
+         */command: String? = nil, 
+        /**
+         * `cwd` (body).
+         */cwd: String? = nil, 
+        /**
+         * `env` (body). Environment variables, name to value. A JSON object, as text.
+         */env: String? = nil, 
+        /**
+         * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+         */timeout: Int64? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.command = command
+        self.cwd = cwd
+        self.env = env
+        self.timeout = timeout
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxexecstreamparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxExecStreamParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxExecStreamParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxExecStreamParams {
+        return
+            try SandboxExecStreamParams(
+                command: FfiConverterOptionString.read(from: &buf), 
+                cwd: FfiConverterOptionString.read(from: &buf), 
+                env: FfiConverterOptionString.read(from: &buf), 
+                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxExecStreamParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.command, into: &buf)
+        FfiConverterOptionString.write(value.cwd, into: &buf)
+        FfiConverterOptionString.write(value.env, into: &buf)
+        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxExecStreamParams_lift(_ buf: RustBuffer) throws -> SandboxExecStreamParams {
+    return try FfiConverterTypeSandboxExecStreamParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxExecStreamParams_lower(_ value: SandboxExecStreamParams) -> RustBuffer {
+    return FfiConverterTypeSandboxExecStreamParams.lower(value)
 }
 
 
@@ -24035,6 +31373,96 @@ public func FfiConverterTypeSandboxSnapshotsCreateParams_lower(_ value: SandboxS
 
 
 /**
+ * Keyword parameters of `sandbox_templates.create_build`; every field is optional.
+ */
+public struct SandboxTemplatesCreateBuildParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `build_spec` (body). Overrides of the template's build spec for this build. A JSON object, as text.
+     */
+    public let buildSpec: String?
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `build_spec` (body). Overrides of the template's build spec for this build. A JSON object, as text.
+         */buildSpec: String? = nil, 
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.buildSpec = buildSpec
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxtemplatescreatebuildparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxTemplatesCreateBuildParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxTemplatesCreateBuildParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxTemplatesCreateBuildParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxTemplatesCreateBuildParams {
+        return
+            try SandboxTemplatesCreateBuildParams(
+                buildSpec: FfiConverterOptionString.read(from: &buf), 
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxTemplatesCreateBuildParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.buildSpec, into: &buf)
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxTemplatesCreateBuildParams_lift(_ buf: RustBuffer) throws -> SandboxTemplatesCreateBuildParams {
+    return try FfiConverterTypeSandboxTemplatesCreateBuildParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxTemplatesCreateBuildParams_lower(_ value: SandboxTemplatesCreateBuildParams) -> RustBuffer {
+    return FfiConverterTypeSandboxTemplatesCreateBuildParams.lower(value)
+}
+
+
+/**
  * Keyword parameters of `sandbox_templates.create`; every field is optional.
  */
 public struct SandboxTemplatesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -24437,6 +31865,206 @@ public func FfiConverterTypeSandboxTerminalResizeParams_lower(_ value: SandboxTe
 
 
 /**
+ * Metered usage of one sandbox.
+ */
+public struct SandboxUsage: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Sandbox id.
+     */
+    public let sandboxId: String
+    /**
+     * Lifecycle state when measured.
+     */
+    public let state: String?
+    /**
+     * Seconds the sandbox has run.
+     */
+    public let runtimeSec: Int64?
+    /**
+     * Provisioned vCPU time, in vCPU-milliseconds.
+     */
+    public let provisionedVcpuMs: Int64?
+    /**
+     * Provisioned memory, in MiB-milliseconds.
+     */
+    public let provisionedMemoryMbMs: Int64?
+    /**
+     * Times the sandbox was created or restored.
+     */
+    public let creationCount: Int64?
+    /**
+     * CPU time actually used, in milliseconds, when measured.
+     */
+    public let activeCpuMs: Int64?
+    /**
+     * Bytes received, when measured.
+     */
+    public let networkIngressBytes: Int64?
+    /**
+     * Bytes sent, when measured.
+     */
+    public let networkEgressBytes: Int64?
+    /**
+     * Per metric, whether it was measured. A JSON object, as text.
+     */
+    public let measurementStatus: String?
+    /**
+     * Estimated cost so far, in cents.
+     */
+    public let estimatedCostCents: Int64?
+    /**
+     * Lifetime limit in seconds.
+     */
+    public let timeoutSec: Int64?
+    /**
+     * Milliseconds left before the deadline.
+     */
+    public let timeoutRemainingMs: Int64?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Sandbox id.
+         */sandboxId: String, 
+        /**
+         * Lifecycle state when measured.
+         */state: String?, 
+        /**
+         * Seconds the sandbox has run.
+         */runtimeSec: Int64?, 
+        /**
+         * Provisioned vCPU time, in vCPU-milliseconds.
+         */provisionedVcpuMs: Int64?, 
+        /**
+         * Provisioned memory, in MiB-milliseconds.
+         */provisionedMemoryMbMs: Int64?, 
+        /**
+         * Times the sandbox was created or restored.
+         */creationCount: Int64?, 
+        /**
+         * CPU time actually used, in milliseconds, when measured.
+         */activeCpuMs: Int64?, 
+        /**
+         * Bytes received, when measured.
+         */networkIngressBytes: Int64?, 
+        /**
+         * Bytes sent, when measured.
+         */networkEgressBytes: Int64?, 
+        /**
+         * Per metric, whether it was measured. A JSON object, as text.
+         */measurementStatus: String?, 
+        /**
+         * Estimated cost so far, in cents.
+         */estimatedCostCents: Int64?, 
+        /**
+         * Lifetime limit in seconds.
+         */timeoutSec: Int64?, 
+        /**
+         * Milliseconds left before the deadline.
+         */timeoutRemainingMs: Int64?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.sandboxId = sandboxId
+        self.state = state
+        self.runtimeSec = runtimeSec
+        self.provisionedVcpuMs = provisionedVcpuMs
+        self.provisionedMemoryMbMs = provisionedMemoryMbMs
+        self.creationCount = creationCount
+        self.activeCpuMs = activeCpuMs
+        self.networkIngressBytes = networkIngressBytes
+        self.networkEgressBytes = networkEgressBytes
+        self.measurementStatus = measurementStatus
+        self.estimatedCostCents = estimatedCostCents
+        self.timeoutSec = timeoutSec
+        self.timeoutRemainingMs = timeoutRemainingMs
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxusage_uniffi_trait_debug(
+            FfiConverterTypeSandboxUsage_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxUsage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxUsage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxUsage {
+        return
+            try SandboxUsage(
+                sandboxId: FfiConverterString.read(from: &buf), 
+                state: FfiConverterOptionString.read(from: &buf), 
+                runtimeSec: FfiConverterOptionInt64.read(from: &buf), 
+                provisionedVcpuMs: FfiConverterOptionInt64.read(from: &buf), 
+                provisionedMemoryMbMs: FfiConverterOptionInt64.read(from: &buf), 
+                creationCount: FfiConverterOptionInt64.read(from: &buf), 
+                activeCpuMs: FfiConverterOptionInt64.read(from: &buf), 
+                networkIngressBytes: FfiConverterOptionInt64.read(from: &buf), 
+                networkEgressBytes: FfiConverterOptionInt64.read(from: &buf), 
+                measurementStatus: FfiConverterOptionString.read(from: &buf), 
+                estimatedCostCents: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutRemainingMs: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxUsage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.sandboxId, into: &buf)
+        FfiConverterOptionString.write(value.state, into: &buf)
+        FfiConverterOptionInt64.write(value.runtimeSec, into: &buf)
+        FfiConverterOptionInt64.write(value.provisionedVcpuMs, into: &buf)
+        FfiConverterOptionInt64.write(value.provisionedMemoryMbMs, into: &buf)
+        FfiConverterOptionInt64.write(value.creationCount, into: &buf)
+        FfiConverterOptionInt64.write(value.activeCpuMs, into: &buf)
+        FfiConverterOptionInt64.write(value.networkIngressBytes, into: &buf)
+        FfiConverterOptionInt64.write(value.networkEgressBytes, into: &buf)
+        FfiConverterOptionString.write(value.measurementStatus, into: &buf)
+        FfiConverterOptionInt64.write(value.estimatedCostCents, into: &buf)
+        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionInt64.write(value.timeoutRemainingMs, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxUsage_lift(_ buf: RustBuffer) throws -> SandboxUsage {
+    return try FfiConverterTypeSandboxUsage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxUsage_lower(_ value: SandboxUsage) -> RustBuffer {
+    return FfiConverterTypeSandboxUsage.lower(value)
+}
+
+
+/**
  * Keyword parameters of `sandboxes.create`; every field is optional.
  */
 public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -24771,6 +32399,246 @@ public func FfiConverterTypeSandboxesCreateParams_lift(_ buf: RustBuffer) throws
 #endif
 public func FfiConverterTypeSandboxesCreateParams_lower(_ value: SandboxesCreateParams) -> RustBuffer {
     return FfiConverterTypeSandboxesCreateParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `sandboxes.deploy`; every field is optional.
+ */
+public struct SandboxesDeployParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `kind` (body). What to deploy: `auto` (default), `static` or `service`.
+     */
+    public let kind: String?
+    /**
+     * `environment` (body). Target environment, `production` by default.
+     */
+    public let environment: String?
+    /**
+     * `output_path` (body). Directory of built static files.
+     */
+    public let outputPath: String?
+    /**
+     * `build_command` (body). Shell command that builds the app.
+     */
+    public let buildCommand: String?
+    /**
+     * `run_command` (body). Shell command that serves the app.
+     */
+    public let runCommand: String?
+    /**
+     * `port` (body). Port number inside the sandbox or computer.
+     */
+    public let port: Int64?
+    /**
+     * `health_check_path` (body). HTTP path probed before traffic is switched.
+     */
+    public let healthCheckPath: String?
+    /**
+     * `deployment_type` (body). Deployment type the platform should create.
+     */
+    public let deploymentType: String?
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `kind` (body). What to deploy: `auto` (default), `static` or `service`.
+         */kind: String? = nil, 
+        /**
+         * `environment` (body). Target environment, `production` by default.
+         */environment: String? = nil, 
+        /**
+         * `output_path` (body). Directory of built static files.
+         */outputPath: String? = nil, 
+        /**
+         * `build_command` (body). Shell command that builds the app.
+         */buildCommand: String? = nil, 
+        /**
+         * `run_command` (body). Shell command that serves the app.
+         */runCommand: String? = nil, 
+        /**
+         * `port` (body). Port number inside the sandbox or computer.
+         */port: Int64? = nil, 
+        /**
+         * `health_check_path` (body). HTTP path probed before traffic is switched.
+         */healthCheckPath: String? = nil, 
+        /**
+         * `deployment_type` (body). Deployment type the platform should create.
+         */deploymentType: String? = nil, 
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.kind = kind
+        self.environment = environment
+        self.outputPath = outputPath
+        self.buildCommand = buildCommand
+        self.runCommand = runCommand
+        self.port = port
+        self.healthCheckPath = healthCheckPath
+        self.deploymentType = deploymentType
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxesdeployparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxesDeployParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxesDeployParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxesDeployParams {
+        return
+            try SandboxesDeployParams(
+                kind: FfiConverterOptionString.read(from: &buf), 
+                environment: FfiConverterOptionString.read(from: &buf), 
+                outputPath: FfiConverterOptionString.read(from: &buf), 
+                buildCommand: FfiConverterOptionString.read(from: &buf), 
+                runCommand: FfiConverterOptionString.read(from: &buf), 
+                port: FfiConverterOptionInt64.read(from: &buf), 
+                healthCheckPath: FfiConverterOptionString.read(from: &buf), 
+                deploymentType: FfiConverterOptionString.read(from: &buf), 
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxesDeployParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.kind, into: &buf)
+        FfiConverterOptionString.write(value.environment, into: &buf)
+        FfiConverterOptionString.write(value.outputPath, into: &buf)
+        FfiConverterOptionString.write(value.buildCommand, into: &buf)
+        FfiConverterOptionString.write(value.runCommand, into: &buf)
+        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.healthCheckPath, into: &buf)
+        FfiConverterOptionString.write(value.deploymentType, into: &buf)
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesDeployParams_lift(_ buf: RustBuffer) throws -> SandboxesDeployParams {
+    return try FfiConverterTypeSandboxesDeployParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesDeployParams_lower(_ value: SandboxesDeployParams) -> RustBuffer {
+    return FfiConverterTypeSandboxesDeployParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `sandboxes.extend`; every field is optional.
+ */
+public struct SandboxesExtendParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+     */
+    public let timeoutSec: Int64?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+         */timeoutSec: Int64? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.timeoutSec = timeoutSec
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxesextendparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxesExtendParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxesExtendParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxesExtendParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxesExtendParams {
+        return
+            try SandboxesExtendParams(
+                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxesExtendParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesExtendParams_lift(_ buf: RustBuffer) throws -> SandboxesExtendParams {
+    return try FfiConverterTypeSandboxesExtendParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesExtendParams_lower(_ value: SandboxesExtendParams) -> RustBuffer {
+    return FfiConverterTypeSandboxesExtendParams.lower(value)
 }
 
 
@@ -25115,6 +32983,86 @@ public func FfiConverterTypeSandboxesPreviewTokenParams_lift(_ buf: RustBuffer) 
 #endif
 public func FfiConverterTypeSandboxesPreviewTokenParams_lower(_ value: SandboxesPreviewTokenParams) -> RustBuffer {
     return FfiConverterTypeSandboxesPreviewTokenParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `sandboxes.resume`; every field is optional.
+ */
+public struct SandboxesResumeParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `Idempotency-Key` (header).
+     */
+    public let idempotencyKey: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `Idempotency-Key` (header).
+         */idempotencyKey: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.idempotencyKey = idempotencyKey
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxesresumeparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxesResumeParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SandboxesResumeParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxesResumeParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxesResumeParams {
+        return
+            try SandboxesResumeParams(
+                idempotencyKey: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxesResumeParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesResumeParams_lift(_ buf: RustBuffer) throws -> SandboxesResumeParams {
+    return try FfiConverterTypeSandboxesResumeParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxesResumeParams_lower(_ value: SandboxesResumeParams) -> RustBuffer {
+    return FfiConverterTypeSandboxesResumeParams.lower(value)
 }
 
 
@@ -25777,6 +33725,96 @@ public func FfiConverterTypeSnapshotsCreateParams_lower(_ value: SnapshotsCreate
 
 
 /**
+ * Keyword parameters of `snapshots_standalone.list`; every field is optional.
+ */
+public struct SnapshotsStandaloneListParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `computer_id` (query). Only snapshots of this computer.
+     */
+    public let computerId: String?
+    /**
+     * `status` (query). Only snapshots in this status.
+     */
+    public let status: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `computer_id` (query). Only snapshots of this computer.
+         */computerId: String? = nil, 
+        /**
+         * `status` (query). Only snapshots in this status.
+         */status: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.computerId = computerId
+        self.status = status
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_snapshotsstandalonelistparams_uniffi_trait_debug(
+            FfiConverterTypeSnapshotsStandaloneListParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension SnapshotsStandaloneListParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSnapshotsStandaloneListParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SnapshotsStandaloneListParams {
+        return
+            try SnapshotsStandaloneListParams(
+                computerId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SnapshotsStandaloneListParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.computerId, into: &buf)
+        FfiConverterOptionString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnapshotsStandaloneListParams_lift(_ buf: RustBuffer) throws -> SnapshotsStandaloneListParams {
+    return try FfiConverterTypeSnapshotsStandaloneListParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSnapshotsStandaloneListParams_lower(_ value: SnapshotsStandaloneListParams) -> RustBuffer {
+    return FfiConverterTypeSnapshotsStandaloneListParams.lower(value)
+}
+
+
+/**
  * Keyword parameters of `storage.create_bucket`; every field is optional.
  */
 public struct StorageCreateBucketParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -25881,6 +33919,106 @@ public func FfiConverterTypeStorageCreateBucketParams_lift(_ buf: RustBuffer) th
 #endif
 public func FfiConverterTypeStorageCreateBucketParams_lower(_ value: StorageCreateBucketParams) -> RustBuffer {
     return FfiConverterTypeStorageCreateBucketParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `storage.list_objects`; every field is optional.
+ */
+public struct StorageListObjectsParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `prefix` (query). Only keys that start with this text.
+     */
+    public let prefix: String?
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    public let limit: Int64?
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    public let cursor: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `prefix` (query). Only keys that start with this text.
+         */prefix: String? = nil, 
+        /**
+         * `limit` (query). Most items to return (per page for paginated lists).
+         */limit: Int64? = nil, 
+        /**
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         */cursor: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.prefix = prefix
+        self.limit = limit
+        self.cursor = cursor
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_storagelistobjectsparams_uniffi_trait_debug(
+            FfiConverterTypeStorageListObjectsParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension StorageListObjectsParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StorageListObjectsParams {
+        return
+            try StorageListObjectsParams(
+                prefix: FfiConverterOptionString.read(from: &buf), 
+                limit: FfiConverterOptionInt64.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StorageListObjectsParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.prefix, into: &buf)
+        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorageListObjectsParams_lift(_ buf: RustBuffer) throws -> StorageListObjectsParams {
+    return try FfiConverterTypeStorageListObjectsParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStorageListObjectsParams_lower(_ value: StorageListObjectsParams) -> RustBuffer {
+    return FfiConverterTypeStorageListObjectsParams.lower(value)
 }
 
 
@@ -26189,6 +34327,175 @@ public func FfiConverterTypeStoredObject_lower(_ value: StoredObject) -> RustBuf
 
 
 /**
+ * One page of a cursor-paginated list of `StoredObject` items.
+ */
+public struct StoredObjectPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [StoredObject]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [StoredObject], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoredObjectPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredObjectPage {
+        return
+            try StoredObjectPage(
+                items: FfiConverterSequenceTypeStoredObject.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoredObjectPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStoredObject.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObjectPage_lift(_ buf: RustBuffer) throws -> StoredObjectPage {
+    return try FfiConverterTypeStoredObjectPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredObjectPage_lower(_ value: StoredObjectPage) -> RustBuffer {
+    return FfiConverterTypeStoredObjectPage.lower(value)
+}
+
+
+/**
+ * A short-lived token for a computer's pixel stream.
+ */
+public struct StreamToken: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * The token.
+     */
+    public let token: String
+    /**
+     * Stream URL carrying the token.
+     */
+    public let url: String?
+    /**
+     * When the token stops working.
+     */
+    public let expiresAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The token.
+         */token: String, 
+        /**
+         * Stream URL carrying the token.
+         */url: String?, 
+        /**
+         * When the token stops working.
+         */expiresAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.token = token
+        self.url = url
+        self.expiresAt = expiresAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_streamtoken_uniffi_trait_debug(
+            FfiConverterTypeStreamToken_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension StreamToken: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStreamToken: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StreamToken {
+        return
+            try StreamToken(
+                token: FfiConverterString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StreamToken, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.token, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreamToken_lift(_ buf: RustBuffer) throws -> StreamToken {
+    return try FfiConverterTypeStreamToken.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStreamToken_lower(_ value: StreamToken) -> RustBuffer {
+    return FfiConverterTypeStreamToken.lower(value)
+}
+
+
+/**
  * A sandbox template.
  */
 public struct Template: Equatable, Hashable, CustomDebugStringConvertible {
@@ -26313,6 +34620,246 @@ public func FfiConverterTypeTemplate_lift(_ buf: RustBuffer) throws -> Template 
 #endif
 public func FfiConverterTypeTemplate_lower(_ value: Template) -> RustBuffer {
     return FfiConverterTypeTemplate.lower(value)
+}
+
+
+/**
+ * One build of a sandbox template.
+ */
+public struct TemplateBuild: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Build id.
+     */
+    public let id: String
+    /**
+     * Template id.
+     */
+    public let templateId: String?
+    /**
+     * Build status.
+     */
+    public let status: String
+    /**
+     * The spec this build used. A JSON object, as text.
+     */
+    public let buildSpec: String?
+    /**
+     * Build log lines so far.
+     */
+    public let logs: [String]?
+    /**
+     * Creation time.
+     */
+    public let createdAt: String?
+    /**
+     * When the build ended.
+     */
+    public let finishedAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Build id.
+         */id: String, 
+        /**
+         * Template id.
+         */templateId: String?, 
+        /**
+         * Build status.
+         */status: String, 
+        /**
+         * The spec this build used. A JSON object, as text.
+         */buildSpec: String?, 
+        /**
+         * Build log lines so far.
+         */logs: [String]?, 
+        /**
+         * Creation time.
+         */createdAt: String?, 
+        /**
+         * When the build ended.
+         */finishedAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.id = id
+        self.templateId = templateId
+        self.status = status
+        self.buildSpec = buildSpec
+        self.logs = logs
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_templatebuild_uniffi_trait_debug(
+            FfiConverterTypeTemplateBuild_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TemplateBuild: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplateBuild: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TemplateBuild {
+        return
+            try TemplateBuild(
+                id: FfiConverterString.read(from: &buf), 
+                templateId: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                buildSpec: FfiConverterOptionString.read(from: &buf), 
+                logs: FfiConverterOptionSequenceString.read(from: &buf), 
+                createdAt: FfiConverterOptionString.read(from: &buf), 
+                finishedAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TemplateBuild, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterOptionString.write(value.templateId, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.buildSpec, into: &buf)
+        FfiConverterOptionSequenceString.write(value.logs, into: &buf)
+        FfiConverterOptionString.write(value.createdAt, into: &buf)
+        FfiConverterOptionString.write(value.finishedAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateBuild_lift(_ buf: RustBuffer) throws -> TemplateBuild {
+    return try FfiConverterTypeTemplateBuild.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateBuild_lower(_ value: TemplateBuild) -> RustBuffer {
+    return FfiConverterTypeTemplateBuild.lower(value)
+}
+
+
+/**
+ * The outcome of checking a template build spec.
+ */
+public struct TemplateValidation: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether the spec can be built.
+     */
+    public let valid: Bool
+    /**
+     * Problems found, each with a field and a message. A JSON array, as text.
+     */
+    public let errors: String?
+    /**
+     * The spec as the platform normalised it. A JSON object, as text.
+     */
+    public let buildSpec: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether the spec can be built.
+         */valid: Bool, 
+        /**
+         * Problems found, each with a field and a message. A JSON array, as text.
+         */errors: String?, 
+        /**
+         * The spec as the platform normalised it. A JSON object, as text.
+         */buildSpec: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.valid = valid
+        self.errors = errors
+        self.buildSpec = buildSpec
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_templatevalidation_uniffi_trait_debug(
+            FfiConverterTypeTemplateValidation_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension TemplateValidation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTemplateValidation: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TemplateValidation {
+        return
+            try TemplateValidation(
+                valid: FfiConverterBool.read(from: &buf), 
+                errors: FfiConverterOptionString.read(from: &buf), 
+                buildSpec: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TemplateValidation, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.valid, into: &buf)
+        FfiConverterOptionString.write(value.errors, into: &buf)
+        FfiConverterOptionString.write(value.buildSpec, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateValidation_lift(_ buf: RustBuffer) throws -> TemplateValidation {
+    return try FfiConverterTypeTemplateValidation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTemplateValidation_lower(_ value: TemplateValidation) -> RustBuffer {
+    return FfiConverterTypeTemplateValidation.lower(value)
 }
 
 
@@ -27465,6 +36012,236 @@ public func FfiConverterTypeUsageSummary_lower(_ value: UsageSummary) -> RustBuf
 
 
 /**
+ * The desktop viewer password of a computer; the plaintext only right after a rotation.
+ */
+public struct ViewerPassword: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Whether a password is set.
+     */
+    public let viewerPasswordSet: Bool?
+    /**
+     * When it was set.
+     */
+    public let viewerPasswordSetAt: String?
+    /**
+     * The new password, returned once by a rotation.
+     */
+    public let viewerPassword: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether a password is set.
+         */viewerPasswordSet: Bool?, 
+        /**
+         * When it was set.
+         */viewerPasswordSetAt: String?, 
+        /**
+         * The new password, returned once by a rotation.
+         */viewerPassword: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.viewerPasswordSet = viewerPasswordSet
+        self.viewerPasswordSetAt = viewerPasswordSetAt
+        self.viewerPassword = viewerPassword
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_viewerpassword_uniffi_trait_debug(
+            FfiConverterTypeViewerPassword_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension ViewerPassword: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeViewerPassword: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ViewerPassword {
+        return
+            try ViewerPassword(
+                viewerPasswordSet: FfiConverterOptionBool.read(from: &buf), 
+                viewerPasswordSetAt: FfiConverterOptionString.read(from: &buf), 
+                viewerPassword: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ViewerPassword, into buf: inout [UInt8]) {
+        FfiConverterOptionBool.write(value.viewerPasswordSet, into: &buf)
+        FfiConverterOptionString.write(value.viewerPasswordSetAt, into: &buf)
+        FfiConverterOptionString.write(value.viewerPassword, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeViewerPassword_lift(_ buf: RustBuffer) throws -> ViewerPassword {
+    return try FfiConverterTypeViewerPassword.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeViewerPassword_lower(_ value: ViewerPassword) -> RustBuffer {
+    return FfiConverterTypeViewerPassword.lower(value)
+}
+
+
+/**
+ * Connection details of a computer's VNC server.
+ */
+public struct VncCredentials: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * Host name.
+     */
+    public let host: String
+    /**
+     * TCP port.
+     */
+    public let port: Int64
+    /**
+     * User name, when the server asks for one.
+     */
+    public let username: String?
+    /**
+     * VNC password.
+     */
+    public let password: String?
+    /**
+     * `vnc://` or web viewer URL.
+     */
+    public let url: String?
+    /**
+     * When the credentials stop working.
+     */
+    public let expiresAt: String?
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    public let extra: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Host name.
+         */host: String, 
+        /**
+         * TCP port.
+         */port: Int64, 
+        /**
+         * User name, when the server asks for one.
+         */username: String?, 
+        /**
+         * VNC password.
+         */password: String?, 
+        /**
+         * `vnc://` or web viewer URL.
+         */url: String?, 
+        /**
+         * When the credentials stop working.
+         */expiresAt: String?, 
+        /**
+         * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+         */extra: String) {
+        self.host = host
+        self.port = port
+        self.username = username
+        self.password = password
+        self.url = url
+        self.expiresAt = expiresAt
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_vnccredentials_uniffi_trait_debug(
+            FfiConverterTypeVncCredentials_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension VncCredentials: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVncCredentials: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VncCredentials {
+        return
+            try VncCredentials(
+                host: FfiConverterString.read(from: &buf), 
+                port: FfiConverterInt64.read(from: &buf), 
+                username: FfiConverterOptionString.read(from: &buf), 
+                password: FfiConverterOptionString.read(from: &buf), 
+                url: FfiConverterOptionString.read(from: &buf), 
+                expiresAt: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VncCredentials, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.host, into: &buf)
+        FfiConverterInt64.write(value.port, into: &buf)
+        FfiConverterOptionString.write(value.username, into: &buf)
+        FfiConverterOptionString.write(value.password, into: &buf)
+        FfiConverterOptionString.write(value.url, into: &buf)
+        FfiConverterOptionString.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVncCredentials_lift(_ buf: RustBuffer) throws -> VncCredentials {
+    return try FfiConverterTypeVncCredentials.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVncCredentials_lower(_ value: VncCredentials) -> RustBuffer {
+    return FfiConverterTypeVncCredentials.lower(value)
+}
+
+
+/**
  * A storage volume.
  */
 public struct Volume: Equatable, Hashable, CustomDebugStringConvertible {
@@ -28300,6 +37077,75 @@ public func FfiConverterTypeWebhookDelivery_lower(_ value: WebhookDelivery) -> R
 
 
 /**
+ * One page of a cursor-paginated list of `WebhookDelivery` items.
+ */
+public struct WebhookDeliveryPage: Equatable, Hashable {
+    /**
+     * The items of this page.
+     */
+    public let items: [WebhookDelivery]
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    public let nextCursor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The items of this page.
+         */items: [WebhookDelivery], 
+        /**
+         * The cursor of the next page; null/nil on the last one.
+         */nextCursor: String?) {
+        self.items = items
+        self.nextCursor = nextCursor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension WebhookDeliveryPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhookDeliveryPage {
+        return
+            try WebhookDeliveryPage(
+                items: FfiConverterSequenceTypeWebhookDelivery.read(from: &buf), 
+                nextCursor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebhookDeliveryPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeWebhookDelivery.write(value.items, into: &buf)
+        FfiConverterOptionString.write(value.nextCursor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDeliveryPage_lift(_ buf: RustBuffer) throws -> WebhookDeliveryPage {
+    return try FfiConverterTypeWebhookDeliveryPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhookDeliveryPage_lower(_ value: WebhookDeliveryPage) -> RustBuffer {
+    return FfiConverterTypeWebhookDeliveryPage.lower(value)
+}
+
+
+/**
  * One page of a cursor-paginated list of `Webhook` items.
  */
 public struct WebhookPage: Equatable, Hashable {
@@ -28491,6 +37337,96 @@ public func FfiConverterTypeWebhooksCreateParams_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeWebhooksCreateParams_lower(_ value: WebhooksCreateParams) -> RustBuffer {
     return FfiConverterTypeWebhooksCreateParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `webhooks.deliveries`; every field is optional.
+ */
+public struct WebhooksDeliveriesParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    public let limit: Int64?
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    public let cursor: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `limit` (query). Most items to return (per page for paginated lists).
+         */limit: Int64? = nil, 
+        /**
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         */cursor: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.limit = limit
+        self.cursor = cursor
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_webhooksdeliveriesparams_uniffi_trait_debug(
+            FfiConverterTypeWebhooksDeliveriesParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WebhooksDeliveriesParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWebhooksDeliveriesParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhooksDeliveriesParams {
+        return
+            try WebhooksDeliveriesParams(
+                limit: FfiConverterOptionInt64.read(from: &buf), 
+                cursor: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WebhooksDeliveriesParams, into buf: inout [UInt8]) {
+        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionString.write(value.cursor, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhooksDeliveriesParams_lift(_ buf: RustBuffer) throws -> WebhooksDeliveriesParams {
+    return try FfiConverterTypeWebhooksDeliveriesParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWebhooksDeliveriesParams_lower(_ value: WebhooksDeliveriesParams) -> RustBuffer {
+    return FfiConverterTypeWebhooksDeliveriesParams.lower(value)
 }
 
 
@@ -28913,6 +37849,86 @@ public func FfiConverterTypeWorkspaceInvitesCreateParams_lift(_ buf: RustBuffer)
 #endif
 public func FfiConverterTypeWorkspaceInvitesCreateParams_lower(_ value: WorkspaceInvitesCreateParams) -> RustBuffer {
     return FfiConverterTypeWorkspaceInvitesCreateParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `workspace_members.add`; every field is optional.
+ */
+public struct WorkspaceMembersAddParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `role` (body). `member` (default), `admin` or `owner`.
+     */
+    public let role: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `role` (body). `member` (default), `admin` or `owner`.
+         */role: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.role = role
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_workspacemembersaddparams_uniffi_trait_debug(
+            FfiConverterTypeWorkspaceMembersAddParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+#if compiler(>=6)
+extension WorkspaceMembersAddParams: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeWorkspaceMembersAddParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkspaceMembersAddParams {
+        return
+            try WorkspaceMembersAddParams(
+                role: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: WorkspaceMembersAddParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.role, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceMembersAddParams_lift(_ buf: RustBuffer) throws -> WorkspaceMembersAddParams {
+    return try FfiConverterTypeWorkspaceMembersAddParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeWorkspaceMembersAddParams_lower(_ value: WorkspaceMembersAddParams) -> RustBuffer {
+    return FfiConverterTypeWorkspaceMembersAddParams.lower(value)
 }
 
 
@@ -31299,6 +40315,30 @@ fileprivate struct FfiConverterOptionTypeComputerEnvUpdateParams: FfiConverterRu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeComputerLogsGetParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerLogsGetParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerLogsGetParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerLogsGetParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeComputerMetricsGetParams: FfiConverterRustBuffer {
     typealias SwiftType = ComputerMetricsGetParams?
 
@@ -31395,6 +40435,30 @@ fileprivate struct FfiConverterOptionTypeComputerPortsUpdateParams: FfiConverter
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeComputerPreviewUrlParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerPreviewUrlParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerPreviewUrlParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerPreviewUrlParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeComputerResizeParams: FfiConverterRustBuffer {
     typealias SwiftType = ComputerResizeParams?
 
@@ -31419,6 +40483,30 @@ fileprivate struct FfiConverterOptionTypeComputerResizeParams: FfiConverterRustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeComputerScreenshotRegionParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerScreenshotRegionParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerScreenshotRegionParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerScreenshotRegionParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeComputerStartParams: FfiConverterRustBuffer {
     typealias SwiftType = ComputerStartParams?
 
@@ -31435,6 +40523,102 @@ fileprivate struct FfiConverterOptionTypeComputerStartParams: FfiConverterRustBu
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeComputerStartParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComputerTerminalCreateParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerTerminalCreateParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerTerminalCreateParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerTerminalCreateParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComputerTerminalResizeParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerTerminalResizeParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerTerminalResizeParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerTerminalResizeParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComputerWaitUntilRunningParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerWaitUntilRunningParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerWaitUntilRunningParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerWaitUntilRunningParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComputerWaitUntilStoppedParams: FfiConverterRustBuffer {
+    typealias SwiftType = ComputerWaitUntilStoppedParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComputerWaitUntilStoppedParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComputerWaitUntilStoppedParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -31563,6 +40747,30 @@ fileprivate struct FfiConverterOptionTypeCreditsHistoryParams: FfiConverterRustB
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCreditsUsageParams: FfiConverterRustBuffer {
+    typealias SwiftType = CreditsUsageParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCreditsUsageParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCreditsUsageParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDatabase: FfiConverterRustBuffer {
     typealias SwiftType = Database?
 
@@ -31659,6 +40867,54 @@ fileprivate struct FfiConverterOptionTypeDatabasesListParams: FfiConverterRustBu
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDatabasesLogsParams: FfiConverterRustBuffer {
+    typealias SwiftType = DatabasesLogsParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDatabasesLogsParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDatabasesLogsParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDatabasesStartParams: FfiConverterRustBuffer {
+    typealias SwiftType = DatabasesStartParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDatabasesStartParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDatabasesStartParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDatabasesUpdateParams: FfiConverterRustBuffer {
     typealias SwiftType = DatabasesUpdateParams?
 
@@ -31731,6 +40987,78 @@ fileprivate struct FfiConverterOptionTypeDeploymentPage: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeDeploymentVersion: FfiConverterRustBuffer {
+    typealias SwiftType = DeploymentVersion?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeploymentVersion.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeploymentVersion.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeploymentVersionPage: FfiConverterRustBuffer {
+    typealias SwiftType = DeploymentVersionPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeploymentVersionPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeploymentVersionPage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeploymentsAddDomainParams: FfiConverterRustBuffer {
+    typealias SwiftType = DeploymentsAddDomainParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeploymentsAddDomainParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeploymentsAddDomainParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeDeploymentsCreateParams: FfiConverterRustBuffer {
     typealias SwiftType = DeploymentsCreateParams?
 
@@ -31771,6 +41099,54 @@ fileprivate struct FfiConverterOptionTypeDeploymentsListParams: FfiConverterRust
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeDeploymentsListParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeploymentsListVersionsParams: FfiConverterRustBuffer {
+    typealias SwiftType = DeploymentsListVersionsParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeploymentsListVersionsParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeploymentsListVersionsParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeDeploymentsPromoteVersionParams: FfiConverterRustBuffer {
+    typealias SwiftType = DeploymentsPromoteVersionParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeDeploymentsPromoteVersionParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeDeploymentsPromoteVersionParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -31971,6 +41347,78 @@ fileprivate struct FfiConverterOptionTypeEvent: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeEventsStreamParams: FfiConverterRustBuffer {
+    typealias SwiftType = EventsStreamParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEventsStreamParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEventsStreamParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeExecBashParams: FfiConverterRustBuffer {
+    typealias SwiftType = ExecBashParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExecBashParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExecBashParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeExecPythonParams: FfiConverterRustBuffer {
+    typealias SwiftType = ExecPythonParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExecPythonParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExecPythonParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeExecRunParams: FfiConverterRustBuffer {
     typealias SwiftType = ExecRunParams?
 
@@ -31987,6 +41435,102 @@ fileprivate struct FfiConverterOptionTypeExecRunParams: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeExecRunParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFilesDeleteParams: FfiConverterRustBuffer {
+    typealias SwiftType = FilesDeleteParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFilesDeleteParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFilesDeleteParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFilesListParams: FfiConverterRustBuffer {
+    typealias SwiftType = FilesListParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFilesListParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFilesListParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFilesUploadParams: FfiConverterRustBuffer {
+    typealias SwiftType = FilesUploadParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFilesUploadParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFilesUploadParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeFilesWriteParams: FfiConverterRustBuffer {
+    typealias SwiftType = FilesWriteParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeFilesWriteParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeFilesWriteParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -32131,6 +41675,30 @@ fileprivate struct FfiConverterOptionTypeSandboxExecRunParams: FfiConverterRustB
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSandboxExecRunParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSandboxExecStreamParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxExecStreamParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxExecStreamParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxExecStreamParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -32355,6 +41923,30 @@ fileprivate struct FfiConverterOptionTypeSandboxSnapshotsCreateParams: FfiConver
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSandboxTemplatesCreateBuildParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxTemplatesCreateBuildParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxTemplatesCreateBuildParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxTemplatesCreateBuildParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSandboxTemplatesCreateParams: FfiConverterRustBuffer {
     typealias SwiftType = SandboxTemplatesCreateParams?
 
@@ -32475,6 +42067,54 @@ fileprivate struct FfiConverterOptionTypeSandboxesCreateParams: FfiConverterRust
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSandboxesDeployParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxesDeployParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxesDeployParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxesDeployParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSandboxesExtendParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxesExtendParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxesExtendParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxesExtendParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSandboxesForkParams: FfiConverterRustBuffer {
     typealias SwiftType = SandboxesForkParams?
 
@@ -32539,6 +42179,30 @@ fileprivate struct FfiConverterOptionTypeSandboxesPreviewTokenParams: FfiConvert
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSandboxesPreviewTokenParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSandboxesResumeParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxesResumeParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxesResumeParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxesResumeParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -32619,6 +42283,30 @@ fileprivate struct FfiConverterOptionTypeSnapshotsCreateParams: FfiConverterRust
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSnapshotsStandaloneListParams: FfiConverterRustBuffer {
+    typealias SwiftType = SnapshotsStandaloneListParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSnapshotsStandaloneListParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSnapshotsStandaloneListParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeStorageCreateBucketParams: FfiConverterRustBuffer {
     typealias SwiftType = StorageCreateBucketParams?
 
@@ -32635,6 +42323,30 @@ fileprivate struct FfiConverterOptionTypeStorageCreateBucketParams: FfiConverter
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeStorageCreateBucketParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStorageListObjectsParams: FfiConverterRustBuffer {
+    typealias SwiftType = StorageListObjectsParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStorageListObjectsParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStorageListObjectsParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -32683,6 +42395,54 @@ fileprivate struct FfiConverterOptionTypeStorageUploadObjectParams: FfiConverter
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeStorageUploadObjectParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStoredObject: FfiConverterRustBuffer {
+    typealias SwiftType = StoredObject?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStoredObject.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStoredObject.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeStoredObjectPage: FfiConverterRustBuffer {
+    typealias SwiftType = StoredObjectPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStoredObjectPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStoredObjectPage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -32979,6 +42739,54 @@ fileprivate struct FfiConverterOptionTypeWebhook: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeWebhookDelivery: FfiConverterRustBuffer {
+    typealias SwiftType = WebhookDelivery?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWebhookDelivery.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWebhookDelivery.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWebhookDeliveryPage: FfiConverterRustBuffer {
+    typealias SwiftType = WebhookDeliveryPage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWebhookDeliveryPage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWebhookDeliveryPage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeWebhookPage: FfiConverterRustBuffer {
     typealias SwiftType = WebhookPage?
 
@@ -33019,6 +42827,30 @@ fileprivate struct FfiConverterOptionTypeWebhooksCreateParams: FfiConverterRustB
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeWebhooksCreateParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWebhooksDeliveriesParams: FfiConverterRustBuffer {
+    typealias SwiftType = WebhooksDeliveriesParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWebhooksDeliveriesParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWebhooksDeliveriesParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -33091,6 +42923,30 @@ fileprivate struct FfiConverterOptionTypeWorkspaceInvitesCreateParams: FfiConver
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeWorkspaceInvitesCreateParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeWorkspaceMembersAddParams: FfiConverterRustBuffer {
+    typealias SwiftType = WorkspaceMembersAddParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeWorkspaceMembersAddParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeWorkspaceMembersAddParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -33417,6 +43273,31 @@ fileprivate struct FfiConverterSequenceTypeBucket: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeCatalogTemplate: FfiConverterRustBuffer {
+    typealias SwiftType = [CatalogTemplate]
+
+    public static func write(_ value: [CatalogTemplate], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCatalogTemplate.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CatalogTemplate] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CatalogTemplate]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCatalogTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeComputer: FfiConverterRustBuffer {
     typealias SwiftType = [Computer]
 
@@ -33434,6 +43315,56 @@ fileprivate struct FfiConverterSequenceTypeComputer: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeComputer.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeComputerApp: FfiConverterRustBuffer {
+    typealias SwiftType = [ComputerApp]
+
+    public static func write(_ value: [ComputerApp], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeComputerApp.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ComputerApp] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ComputerApp]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeComputerApp.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeComputerUrl: FfiConverterRustBuffer {
+    typealias SwiftType = [ComputerUrl]
+
+    public static func write(_ value: [ComputerUrl], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeComputerUrl.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ComputerUrl] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ComputerUrl]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeComputerUrl.read(from: &buf))
         }
         return seq
     }
@@ -33509,6 +43440,81 @@ fileprivate struct FfiConverterSequenceTypeDeployment: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeDeployment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeploymentBuild: FfiConverterRustBuffer {
+    typealias SwiftType = [DeploymentBuild]
+
+    public static func write(_ value: [DeploymentBuild], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeploymentBuild.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeploymentBuild] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeploymentBuild]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeploymentBuild.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDeploymentVersion: FfiConverterRustBuffer {
+    typealias SwiftType = [DeploymentVersion]
+
+    public static func write(_ value: [DeploymentVersion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDeploymentVersion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DeploymentVersion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DeploymentVersion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDeploymentVersion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeDesktopWindow: FfiConverterRustBuffer {
+    typealias SwiftType = [DesktopWindow]
+
+    public static func write(_ value: [DesktopWindow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDesktopWindow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DesktopWindow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DesktopWindow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDesktopWindow.read(from: &buf))
         }
         return seq
     }
@@ -33817,6 +43823,31 @@ fileprivate struct FfiConverterSequenceTypeSnapshot: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeStoredObject: FfiConverterRustBuffer {
+    typealias SwiftType = [StoredObject]
+
+    public static func write(_ value: [StoredObject], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStoredObject.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StoredObject] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StoredObject]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStoredObject.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer {
     typealias SwiftType = [Template]
 
@@ -33834,6 +43865,31 @@ fileprivate struct FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTemplate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTemplateBuild: FfiConverterRustBuffer {
+    typealias SwiftType = [TemplateBuild]
+
+    public static func write(_ value: [TemplateBuild], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTemplateBuild.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TemplateBuild] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TemplateBuild]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTemplateBuild.read(from: &buf))
         }
         return seq
     }
@@ -33917,6 +43973,31 @@ fileprivate struct FfiConverterSequenceTypeVolume: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeVolumeAttachment: FfiConverterRustBuffer {
+    typealias SwiftType = [VolumeAttachment]
+
+    public static func write(_ value: [VolumeAttachment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeVolumeAttachment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [VolumeAttachment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [VolumeAttachment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeVolumeAttachment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeWebhook: FfiConverterRustBuffer {
     typealias SwiftType = [Webhook]
 
@@ -33934,6 +44015,31 @@ fileprivate struct FfiConverterSequenceTypeWebhook: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeWebhook.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeWebhookDelivery: FfiConverterRustBuffer {
+    typealias SwiftType = [WebhookDelivery]
+
+    public static func write(_ value: [WebhookDelivery], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeWebhookDelivery.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [WebhookDelivery] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [WebhookDelivery]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeWebhookDelivery.read(from: &buf))
         }
         return seq
     }
@@ -34144,6 +44250,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_client_audit_log() != 52527) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_client_checkpoints() != 38554) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_client_command_center() != 52238) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34171,7 +44280,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_client_embeddings() != 63899) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_client_events() != 11914) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_client_exec() != 39311) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_files() != 18835) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_org_invites() != 48123) {
@@ -34192,10 +44307,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_client_snapshots() != 28968) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_client_snapshots_standalone() != 60826) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_client_storage() != 60600) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_stream_sse() != 12722) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_templates() != 22186) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_tenant() != 13745) {
@@ -34285,10 +44406,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_auditlogapi_list() != 4279) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_checkpointsapi_restore_stream() != 8055) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() != 24252) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() != 50633) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_events() != 39111) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() != 14479) {
@@ -34306,6 +44433,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_completionsapi_stream() != 44090) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_apps() != 23089) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_auto_stop() != 8588) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34318,6 +44448,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_env() != 56934) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_logs() != 50221) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_metrics() != 6714) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34327,16 +44460,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_ports() != 62100) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() != 9478) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_resize() != 59553) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_restart() != 51418) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_screenshot_region() != 20319) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_start() != 15337) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_stop() != 28) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_stream_token() != 30043) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_terminal() != 1675) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_urls() != 60556) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_vnc_credentials() != 52441) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_volumes() != 28290) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 25213) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 37641) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
@@ -34357,6 +44517,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerenvapi_update() != 57076) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerlogsapi_get() != 24169) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() != 24336) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34372,6 +44535,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerportsapi_update() != 12684) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computerterminalapi_create() != 19785) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computerterminalapi_resize() != 7107) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computervolumesapi_list() != 52781) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computersapi_create() != 44540) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34384,13 +44556,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computersapi_list() != 60406) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_computersapi_rotate_viewer_password() != 29641) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_computersapi_update() != 502) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_computersapi_viewer_password() != 13248) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_creditsapi_balance() != 40457) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_creditsapi_history() != 1595) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_creditsapi_usage() != 14735) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_databasepager_close() != 26402) {
@@ -34420,6 +44601,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_databasesapi_list() != 40535) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_databasesapi_logs() != 25835) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_databasesapi_start() != 15210) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_databasesapi_update() != 48373) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34432,6 +44619,18 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_deploymentpager_next_page() != 45589) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentversionpager_close() != 53184) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next() != 27226) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next_page() != 18178) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_add_domain() != 52377) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_create() != 65165) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34441,10 +44640,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_get() != 26122) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_build() != 25652) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_version() != 49505) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter() != 57904) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter_versions() != 49532) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_list() != 58872) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_builds() != 45358) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_versions() != 4579) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_promote_version() != 33118) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() != 51561) {
@@ -34456,16 +44673,34 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_update() != 7572) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_deploymentsapi_verify_domain() != 16875) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() != 49427) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_click() != 54490) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_cursor() != 25957) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() != 46464) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_drag() != 10206) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window() != 9186) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_key() != 36027) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_launch() != 47757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_move() != 7397) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() != 24378) {
@@ -34480,10 +44715,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_type() != 1244) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_wait() != 58331) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_windows() != 26944) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_embeddingsapi_create() != 3255) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_eventsapi_stream() != 65230) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_execapi_bash() != 8368) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_execapi_python() != 13601) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_execapi_run() != 39152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_delete() != 47700) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_download() != 1693) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_export() != 63655) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_list() != 32239) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_upload() != 33323) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_filesapi_write() != 56174) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() != 57209) {
@@ -34561,6 +44829,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run() != 36417) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxexecapi_stream() != 53698) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() != 339) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34574,6 +44845,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read() != 22036) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_stat() != 42417) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() != 60373) {
@@ -34594,10 +44868,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() != 6973) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_get() != 44810) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() != 18030) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_revoke_share() != 13325) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() != 14478) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_get() != 45860) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() != 51984) {
@@ -34610,6 +44893,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() != 55110) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stream() != 19520) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxshareapi_create() != 46030) {
@@ -34639,7 +44925,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() != 28492) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_set() != 27279) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_build_spec_schema() != 32843) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create() != 48203) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create_build() != 13046) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() != 38148) {
@@ -34649,6 +44944,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list() != 63439) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list_builds() != 36361) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_validate() != 41429) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_delete() != 54590) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() != 43973) {
@@ -34663,19 +44967,46 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() != 22103) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete_snapshot() != 4148) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_deploy() != 10875) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_extend() != 12699) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork() != 7905) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_get() != 54271) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_get_by_name() != 1763) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_list() != 38438) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_pause() != 40221) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_preview_token() != 55894) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_readiness() != 14168) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_resume() != 56900) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_stop() != 22254) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_update() != 44399) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() != 37353) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 48403) {
@@ -34696,19 +45027,43 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_snapshotsapi_restore() != 3635) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_snapshotsstandaloneapi_list() != 15809) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_storageapi_create_bucket() != 42830) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_storageapi_delete_object() != 50170) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_storageapi_download_object() != 30914) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_storageapi_iter_objects() != 14270) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets() != 58613) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_storageapi_list_objects() != 57822) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() != 14395) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() != 62975) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_storedobjectpager_close() != 59960) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_storedobjectpager_next() != 58379) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_storedobjectpager_next_page() != 46264) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_templatesapi_catalog() != 55713) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_tenantapi_current() != 25059) {
@@ -34801,6 +45156,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_volumesapi_resize() != 19763) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close() != 31389) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next() != 52331) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next_page() != 6997) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_webhookpager_close() != 59604) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34814,6 +45178,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() != 33912) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries() != 15503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries_iter() != 31226) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_webhooksapi_get() != 37476) {
@@ -34846,6 +45216,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_list() != 24407) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_preview() != 37631) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_add() != 22886) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_workspacemembersapi_get() != 10204) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -34868,6 +45244,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_list() != 55522) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_workspacesapi_list_computers() != 6054) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() != 5120) {

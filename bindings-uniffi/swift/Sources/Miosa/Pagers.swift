@@ -8,6 +8,13 @@ extension WebhookPager: AsyncSequence {
     }
 }
 
+extension WebhookDeliveryPager: AsyncSequence {
+    public typealias Element = WebhookDelivery
+    public func makeAsyncIterator() -> PullIterator<WebhookDelivery> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
 extension UsageSessionPager: AsyncSequence {
     public typealias Element = UsageSession
     public func makeAsyncIterator() -> PullIterator<UsageSession> {
@@ -36,9 +43,23 @@ extension DeploymentPager: AsyncSequence {
     }
 }
 
+extension DeploymentVersionPager: AsyncSequence {
+    public typealias Element = DeploymentVersion
+    public func makeAsyncIterator() -> PullIterator<DeploymentVersion> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
 extension DatabasePager: AsyncSequence {
     public typealias Element = Database
     public func makeAsyncIterator() -> PullIterator<Database> {
+        PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension StoredObjectPager: AsyncSequence {
+    public typealias Element = StoredObject
+    public func makeAsyncIterator() -> PullIterator<StoredObject> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
     }
 }

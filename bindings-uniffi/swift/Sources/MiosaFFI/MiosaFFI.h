@@ -334,6 +334,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_api_keys(uint64_t ptr, RustCallSta
 uint64_t uniffi_miosa_uniffi_fn_method_client_audit_log(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_CHECKPOINTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_CHECKPOINTS
+uint64_t uniffi_miosa_uniffi_fn_method_client_checkpoints(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_COMMAND_CENTER
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_COMMAND_CENTER
 uint64_t uniffi_miosa_uniffi_fn_method_client_command_center(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -379,9 +384,19 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_desktop(uint64_t ptr, RustCallStat
 uint64_t uniffi_miosa_uniffi_fn_method_client_embeddings(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_EVENTS
+uint64_t uniffi_miosa_uniffi_fn_method_client_events(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_EXEC
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_EXEC
 uint64_t uniffi_miosa_uniffi_fn_method_client_exec(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_FILES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_FILES
+uint64_t uniffi_miosa_uniffi_fn_method_client_files(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_ORG_INVITES
@@ -414,6 +429,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_sandboxes(uint64_t ptr, RustCallSt
 uint64_t uniffi_miosa_uniffi_fn_method_client_snapshots(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_SNAPSHOTS_STANDALONE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_SNAPSHOTS_STANDALONE
+uint64_t uniffi_miosa_uniffi_fn_method_client_snapshots_standalone(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_STORAGE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_STORAGE
 uint64_t uniffi_miosa_uniffi_fn_method_client_storage(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -422,6 +442,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_storage(uint64_t ptr, RustCallStat
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_STREAM_SSE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_STREAM_SSE
 uint64_t uniffi_miosa_uniffi_fn_method_client_stream_sse(uint64_t ptr, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_TEMPLATES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_TEMPLATES
+uint64_t uniffi_miosa_uniffi_fn_method_client_templates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_TENANT
@@ -644,6 +669,21 @@ uint64_t uniffi_miosa_uniffi_fn_method_auditlogapi_iter(uint64_t ptr, RustBuffer
 uint64_t uniffi_miosa_uniffi_fn_method_auditlogapi_list(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CHECKPOINTSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CHECKPOINTSAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_checkpointsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_CHECKPOINTSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_CHECKPOINTSAPI
+void uniffi_miosa_uniffi_fn_free_checkpointsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CHECKPOINTSAPI_RESTORE_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CHECKPOINTSAPI_RESTORE_STREAM
+uint64_t uniffi_miosa_uniffi_fn_method_checkpointsapi_restore_stream(uint64_t ptr, RustBuffer id, RustBuffer snapshot_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMMANDCENTERAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMMANDCENTERAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_commandcenterapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -662,6 +702,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_commandcenterapi_cancel_session(uint64_t 
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERAPI_CREATE_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERAPI_CREATE_SESSION
 uint64_t uniffi_miosa_uniffi_fn_method_commandcenterapi_create_session(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERAPI_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERAPI_EVENTS
+uint64_t uniffi_miosa_uniffi_fn_method_commandcenterapi_events(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERAPI_GET_SESSION
@@ -709,6 +754,11 @@ uint64_t uniffi_miosa_uniffi_fn_clone_computerapi(uint64_t handle, RustCallStatu
 void uniffi_miosa_uniffi_fn_free_computerapi(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_APPS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_APPS
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_apps(uint64_t ptr, RustBuffer id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_AUTO_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_AUTO_STOP
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_auto_stop(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -729,6 +779,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerapi_destroy(uint64_t ptr, RustBuf
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_env(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_LOGS
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_logs(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_METRICS
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_METRICS
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_metrics(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -744,6 +799,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerapi_move(uint64_t ptr, RustBuffer
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_ports(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_PREVIEW_URL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_PREVIEW_URL
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_preview_url(uint64_t ptr, RustBuffer id, int64_t port, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_RESIZE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_RESIZE
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_resize(uint64_t ptr, RustBuffer id, RustBuffer params
@@ -754,6 +814,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerapi_resize(uint64_t ptr, RustBuff
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_restart(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_SCREENSHOT_REGION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_SCREENSHOT_REGION
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_screenshot_region(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_START
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_START
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_start(uint64_t ptr, RustBuffer id, RustBuffer params
@@ -762,6 +827,41 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerapi_start(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_STOP
 uint64_t uniffi_miosa_uniffi_fn_method_computerapi_stop(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_STREAM_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_STREAM_TOKEN
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_stream_token(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_TERMINAL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_TERMINAL
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_terminal(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_URLS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_URLS
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_urls(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_VNC_CREDENTIALS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_VNC_CREDENTIALS
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_vnc_credentials(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_VOLUMES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_VOLUMES
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_volumes(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(uint64_t ptr, RustBuffer id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERAUTOSTOPAPI
@@ -814,6 +914,21 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerenvapi_list(uint64_t ptr, RustBuf
 uint64_t uniffi_miosa_uniffi_fn_method_computerenvapi_update(uint64_t ptr, RustBuffer id, RustBuffer name, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERLOGSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERLOGSAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_computerlogsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERLOGSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERLOGSAPI
+void uniffi_miosa_uniffi_fn_free_computerlogsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERLOGSAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERLOGSAPI_GET
+uint64_t uniffi_miosa_uniffi_fn_method_computerlogsapi_get(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERMETRICSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERMETRICSAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_computermetricsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -859,6 +974,41 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerportsapi_list(uint64_t ptr, RustB
 uint64_t uniffi_miosa_uniffi_fn_method_computerportsapi_update(uint64_t ptr, RustBuffer id, RustBuffer port, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERTERMINALAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERTERMINALAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_computerterminalapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERTERMINALAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERTERMINALAPI
+void uniffi_miosa_uniffi_fn_free_computerterminalapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALAPI_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALAPI_CREATE
+uint64_t uniffi_miosa_uniffi_fn_method_computerterminalapi_create(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALAPI_RESIZE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALAPI_RESIZE
+uint64_t uniffi_miosa_uniffi_fn_method_computerterminalapi_resize(uint64_t ptr, RustBuffer id, RustBuffer session_id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERVOLUMESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERVOLUMESAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_computervolumesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERVOLUMESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_COMPUTERVOLUMESAPI
+void uniffi_miosa_uniffi_fn_free_computervolumesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERVOLUMESAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERVOLUMESAPI_LIST
+uint64_t uniffi_miosa_uniffi_fn_method_computervolumesapi_list(uint64_t ptr, RustBuffer id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERSAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_computersapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -889,9 +1039,19 @@ uint64_t uniffi_miosa_uniffi_fn_method_computersapi_get(uint64_t ptr, RustBuffer
 uint64_t uniffi_miosa_uniffi_fn_method_computersapi_list(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_ROTATE_VIEWER_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_ROTATE_VIEWER_PASSWORD
+uint64_t uniffi_miosa_uniffi_fn_method_computersapi_rotate_viewer_password(uint64_t ptr, RustBuffer id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_UPDATE
 uint64_t uniffi_miosa_uniffi_fn_method_computersapi_update(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_VIEWER_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSAPI_VIEWER_PASSWORD
+uint64_t uniffi_miosa_uniffi_fn_method_computersapi_viewer_password(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CREDITSAPI
@@ -912,6 +1072,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_creditsapi_balance(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSAPI_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSAPI_HISTORY
 uint64_t uniffi_miosa_uniffi_fn_method_creditsapi_history(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSAPI_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSAPI_USAGE
+uint64_t uniffi_miosa_uniffi_fn_method_creditsapi_usage(uint64_t ptr, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DATABASEPAGER
@@ -979,6 +1144,16 @@ uint64_t uniffi_miosa_uniffi_fn_method_databasesapi_iter(uint64_t ptr, RustBuffe
 uint64_t uniffi_miosa_uniffi_fn_method_databasesapi_list(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_LOGS
+uint64_t uniffi_miosa_uniffi_fn_method_databasesapi_logs(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_START
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_START
+uint64_t uniffi_miosa_uniffi_fn_method_databasesapi_start(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESAPI_UPDATE
 uint64_t uniffi_miosa_uniffi_fn_method_databasesapi_update(uint64_t ptr, RustBuffer id, RustBuffer params
@@ -1009,6 +1184,31 @@ uint64_t uniffi_miosa_uniffi_fn_method_deploymentpager_next(uint64_t ptr
 uint64_t uniffi_miosa_uniffi_fn_method_deploymentpager_next_page(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DEPLOYMENTVERSIONPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DEPLOYMENTVERSIONPAGER
+uint64_t uniffi_miosa_uniffi_fn_clone_deploymentversionpager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_DEPLOYMENTVERSIONPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_DEPLOYMENTVERSIONPAGER
+void uniffi_miosa_uniffi_fn_free_deploymentversionpager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_CLOSE
+void uniffi_miosa_uniffi_fn_method_deploymentversionpager_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_NEXT
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentversionpager_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSIONPAGER_NEXT_PAGE
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentversionpager_next_page(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DEPLOYMENTSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DEPLOYMENTSAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_deploymentsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1017,6 +1217,11 @@ uint64_t uniffi_miosa_uniffi_fn_clone_deploymentsapi(uint64_t handle, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_DEPLOYMENTSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_DEPLOYMENTSAPI
 void uniffi_miosa_uniffi_fn_free_deploymentsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ADD_DOMAIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ADD_DOMAIN
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_add_domain(uint64_t ptr, RustBuffer id, RustBuffer domain, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_CREATE
@@ -1034,14 +1239,44 @@ uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_delete(uint64_t ptr, RustB
 uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_get(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_GET_BUILD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_GET_BUILD
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_get_build(uint64_t ptr, RustBuffer id, RustBuffer build_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_GET_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_GET_VERSION
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_get_version(uint64_t ptr, RustBuffer id, RustBuffer version_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ITER
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ITER
 uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_iter(uint64_t ptr, RustBuffer params, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ITER_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_ITER_VERSIONS
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_iter_versions(uint64_t ptr, RustBuffer id, RustBuffer params, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST
 uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_list(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST_BUILDS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST_BUILDS
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_list_builds(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_LIST_VERSIONS
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_list_versions(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_PROMOTE_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_PROMOTE_VERSION
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_promote_version(uint64_t ptr, RustBuffer id, RustBuffer version_id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_PUBLISH
@@ -1057,6 +1292,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_rollback(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_UPDATE
 uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_update(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_VERIFY_DOMAIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSAPI_VERIFY_DOMAIN
+uint64_t uniffi_miosa_uniffi_fn_method_deploymentsapi_verify_domain(uint64_t ptr, RustBuffer id, RustBuffer domain_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_DESKTOPAPI
@@ -1079,14 +1319,39 @@ uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_accessibility_tree(uint64_t pt
 uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_click(uint64_t ptr, RustBuffer id, int64_t x, int64_t y, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_CURSOR
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_CURSOR
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_cursor(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_DOUBLE_CLICK
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_DOUBLE_CLICK
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_double_click(uint64_t ptr, RustBuffer id, int64_t x, int64_t y
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_DRAG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_DRAG
 uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_drag(uint64_t ptr, RustBuffer id, int64_t from_x, int64_t from_y, int64_t to_x, int64_t to_y
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_FOCUS_WINDOW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_FOCUS_WINDOW
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_focus_window(uint64_t ptr, RustBuffer id, RustBuffer window_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_KEY
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_KEY
 uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_key(uint64_t ptr, RustBuffer id, RustBuffer key
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_LAUNCH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_LAUNCH
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_launch(uint64_t ptr, RustBuffer id, RustBuffer app_name
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_MOVE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_MOVE
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_move(uint64_t ptr, RustBuffer id, int64_t x, int64_t y
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_SCREENSHOT
@@ -1109,6 +1374,16 @@ uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_set_wallpaper(uint64_t ptr, Ru
 uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_type(uint64_t ptr, RustBuffer id, RustBuffer text, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_WAIT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_WAIT
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_wait(uint64_t ptr, RustBuffer id, double seconds
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_WINDOWS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPAPI_WINDOWS
+uint64_t uniffi_miosa_uniffi_fn_method_desktopapi_windows(uint64_t ptr, RustBuffer id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EMBEDDINGSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EMBEDDINGSAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_embeddingsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1124,6 +1399,21 @@ void uniffi_miosa_uniffi_fn_free_embeddingsapi(uint64_t handle, RustCallStatus *
 uint64_t uniffi_miosa_uniffi_fn_method_embeddingsapi_create(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_eventsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_EVENTSAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_EVENTSAPI
+void uniffi_miosa_uniffi_fn_free_eventsapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSAPI_STREAM
+uint64_t uniffi_miosa_uniffi_fn_method_eventsapi_stream(uint64_t ptr, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EXECAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EXECAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_execapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1134,9 +1424,59 @@ uint64_t uniffi_miosa_uniffi_fn_clone_execapi(uint64_t handle, RustCallStatus *_
 void uniffi_miosa_uniffi_fn_free_execapi(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_BASH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_BASH
+uint64_t uniffi_miosa_uniffi_fn_method_execapi_bash(uint64_t ptr, RustBuffer id, RustBuffer command, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_PYTHON
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_PYTHON
+uint64_t uniffi_miosa_uniffi_fn_method_execapi_python(uint64_t ptr, RustBuffer id, RustBuffer code, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_RUN
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_RUN
 uint64_t uniffi_miosa_uniffi_fn_method_execapi_run(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_FILESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_FILESAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_filesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_FILESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_FILESAPI
+void uniffi_miosa_uniffi_fn_free_filesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_DELETE
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_delete(uint64_t ptr, RustBuffer id, RustBuffer path, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_DOWNLOAD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_DOWNLOAD
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_download(uint64_t ptr, RustBuffer id, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_EXPORT
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_export(uint64_t ptr, RustBuffer id, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_LIST
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_list(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_UPLOAD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_UPLOAD
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_upload(uint64_t ptr, RustBuffer id, RustBuffer local_path, RustBuffer path, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESAPI_WRITE
+uint64_t uniffi_miosa_uniffi_fn_method_filesapi_write(uint64_t ptr, RustBuffer id, RustBuffer path, RustBuffer content, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_ORGINVITESAPI
@@ -1324,6 +1664,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxexecapi_python(uint64_t ptr, RustB
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxexecapi_run(uint64_t ptr, RustBuffer id, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECAPI_STREAM
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxexecapi_stream(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXFILESAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXFILESAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_sandboxfilesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1357,6 +1702,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxfilesapi_move(uint64_t ptr, RustBu
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESAPI_READ
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESAPI_READ
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxfilesapi_read(uint64_t ptr, RustBuffer id, RustBuffer path
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESAPI_STAT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESAPI_STAT
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxfilesapi_stat(uint64_t ptr, RustBuffer id, RustBuffer path
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESAPI_TREE
@@ -1399,9 +1749,19 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_create(uint64_t ptr, R
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_destroy(uint64_t ptr, RustBuffer id, RustBuffer preview_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_GET
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_get(uint64_t ptr, RustBuffer id, RustBuffer preview_id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_LIST
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_list(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_REVOKE_SHARE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_REVOKE_SHARE
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_revoke_share(uint64_t ptr, RustBuffer id, RustBuffer preview_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPREVIEWSAPI_SHARE
@@ -1417,6 +1777,11 @@ uint64_t uniffi_miosa_uniffi_fn_clone_sandboxprocessesapi(uint64_t handle, RustC
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SANDBOXPROCESSESAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SANDBOXPROCESSESAPI
 void uniffi_miosa_uniffi_fn_free_sandboxprocessesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_GET
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_get(uint64_t ptr, RustBuffer id, RustBuffer pid
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_LIST
@@ -1437,6 +1802,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_start(uint64_t ptr, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_STOP
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stop(uint64_t ptr, RustBuffer id, RustBuffer pid
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXPROCESSESAPI_STREAM
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stream(uint64_t ptr, RustBuffer id, RustBuffer pid
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXSHAREAPI
@@ -1514,6 +1884,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxtagsapi_list(uint64_t ptr, RustBuf
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxtagsapi_remove(uint64_t ptr, RustBuffer id, RustBuffer tags
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTAGSAPI_SET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTAGSAPI_SET
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxtagsapi_set(uint64_t ptr, RustBuffer id, RustBuffer tags
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXTEMPLATESAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXTEMPLATESAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_sandboxtemplatesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1524,9 +1899,19 @@ uint64_t uniffi_miosa_uniffi_fn_clone_sandboxtemplatesapi(uint64_t handle, RustC
 void uniffi_miosa_uniffi_fn_free_sandboxtemplatesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_BUILD_SPEC_SCHEMA
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_BUILD_SPEC_SCHEMA
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_build_spec_schema(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_CREATE
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_CREATE_BUILD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_CREATE_BUILD
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create_build(uint64_t ptr, RustBuffer template_id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_DELETE
@@ -1544,6 +1929,16 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_get(uint64_t ptr, Rus
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_LIST_BUILDS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_LIST_BUILDS
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list_builds(uint64_t ptr, RustBuffer template_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESAPI_VALIDATE
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_validate(uint64_t ptr, RustBuffer build_spec
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXTERMINALAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXTERMINALAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_sandboxterminalapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1552,6 +1947,11 @@ uint64_t uniffi_miosa_uniffi_fn_clone_sandboxterminalapi(uint64_t handle, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SANDBOXTERMINALAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SANDBOXTERMINALAPI
 void uniffi_miosa_uniffi_fn_free_sandboxterminalapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_DELETE
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxterminalapi_delete(uint64_t ptr, RustBuffer id, RustBuffer session_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_OPEN
@@ -1584,6 +1984,21 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_create(uint64_t ptr, RustBuf
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_delete(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_DELETE_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_DELETE_SNAPSHOT
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_delete_snapshot(uint64_t ptr, RustBuffer id, RustBuffer snapshot_id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_DEPLOY
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_DEPLOY
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_deploy(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_EXTEND
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_EXTEND
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_extend(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_FORK
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_FORK
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_fork(uint64_t ptr, RustBuffer id, RustBuffer params
@@ -1594,9 +2009,19 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_fork(uint64_t ptr, RustBuffe
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_get(uint64_t ptr, RustBuffer id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_GET_BY_NAME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_GET_BY_NAME
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_get_by_name(uint64_t ptr, RustBuffer name
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_LIST
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_list(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_PAUSE
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_pause(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_PREVIEW_TOKEN
@@ -1604,9 +2029,29 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_list(uint64_t ptr, RustBuffe
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_preview_token(uint64_t ptr, RustBuffer id, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_READINESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_READINESS
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_readiness(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_RESUME
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_resume(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_STOP
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_STOP
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_stop(uint64_t ptr, RustBuffer id
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_UPDATE
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_update(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_USAGE
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_WAIT_UNTIL_READY
@@ -1649,6 +2094,21 @@ uint64_t uniffi_miosa_uniffi_fn_method_snapshotsapi_list(uint64_t ptr, RustBuffe
 uint64_t uniffi_miosa_uniffi_fn_method_snapshotsapi_restore(uint64_t ptr, RustBuffer computer_id, RustBuffer snapshot_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SNAPSHOTSSTANDALONEAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SNAPSHOTSSTANDALONEAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_snapshotsstandaloneapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SNAPSHOTSSTANDALONEAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SNAPSHOTSSTANDALONEAPI
+void uniffi_miosa_uniffi_fn_free_snapshotsstandaloneapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SNAPSHOTSSTANDALONEAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SNAPSHOTSSTANDALONEAPI_LIST
+uint64_t uniffi_miosa_uniffi_fn_method_snapshotsstandaloneapi_list(uint64_t ptr, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STORAGEAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STORAGEAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_storageapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1664,14 +2124,29 @@ void uniffi_miosa_uniffi_fn_free_storageapi(uint64_t handle, RustCallStatus *_No
 uint64_t uniffi_miosa_uniffi_fn_method_storageapi_create_bucket(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_DELETE_OBJECT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_DELETE_OBJECT
+uint64_t uniffi_miosa_uniffi_fn_method_storageapi_delete_object(uint64_t ptr, RustBuffer bucket_id, RustBuffer key
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_DOWNLOAD_OBJECT
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_DOWNLOAD_OBJECT
 uint64_t uniffi_miosa_uniffi_fn_method_storageapi_download_object(uint64_t ptr, RustBuffer bucket_id, RustBuffer key
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_ITER_OBJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_ITER_OBJECTS
+uint64_t uniffi_miosa_uniffi_fn_method_storageapi_iter_objects(uint64_t ptr, RustBuffer bucket_id, RustBuffer params, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_LIST_BUCKETS
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_LIST_BUCKETS
 uint64_t uniffi_miosa_uniffi_fn_method_storageapi_list_buckets(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_LIST_OBJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_LIST_OBJECTS
+uint64_t uniffi_miosa_uniffi_fn_method_storageapi_list_objects(uint64_t ptr, RustBuffer bucket_id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_SIGNED_URL
@@ -1682,6 +2157,46 @@ uint64_t uniffi_miosa_uniffi_fn_method_storageapi_signed_url(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_UPLOAD_OBJECT
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGEAPI_UPLOAD_OBJECT
 uint64_t uniffi_miosa_uniffi_fn_method_storageapi_upload_object(uint64_t ptr, RustBuffer bucket_id, RustBuffer key, RustBuffer content, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STOREDOBJECTPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STOREDOBJECTPAGER
+uint64_t uniffi_miosa_uniffi_fn_clone_storedobjectpager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_STOREDOBJECTPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_STOREDOBJECTPAGER
+void uniffi_miosa_uniffi_fn_free_storedobjectpager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_CLOSE
+void uniffi_miosa_uniffi_fn_method_storedobjectpager_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_NEXT
+uint64_t uniffi_miosa_uniffi_fn_method_storedobjectpager_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STOREDOBJECTPAGER_NEXT_PAGE
+uint64_t uniffi_miosa_uniffi_fn_method_storedobjectpager_next_page(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_TEMPLATESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_TEMPLATESAPI
+uint64_t uniffi_miosa_uniffi_fn_clone_templatesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_TEMPLATESAPI
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_TEMPLATESAPI
+void uniffi_miosa_uniffi_fn_free_templatesapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATESAPI_CATALOG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATESAPI_CATALOG
+uint64_t uniffi_miosa_uniffi_fn_method_templatesapi_catalog(uint64_t ptr
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_TENANTAPI
@@ -1894,6 +2409,31 @@ uint64_t uniffi_miosa_uniffi_fn_method_volumesapi_list(uint64_t ptr, RustBuffer 
 uint64_t uniffi_miosa_uniffi_fn_method_volumesapi_resize(uint64_t ptr, RustBuffer id, int64_t size_gb
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WEBHOOKDELIVERYPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WEBHOOKDELIVERYPAGER
+uint64_t uniffi_miosa_uniffi_fn_clone_webhookdeliverypager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_WEBHOOKDELIVERYPAGER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_WEBHOOKDELIVERYPAGER
+void uniffi_miosa_uniffi_fn_free_webhookdeliverypager(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_CLOSE
+void uniffi_miosa_uniffi_fn_method_webhookdeliverypager_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_NEXT
+uint64_t uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKDELIVERYPAGER_NEXT_PAGE
+uint64_t uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next_page(uint64_t ptr
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WEBHOOKPAGER
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WEBHOOKPAGER
 uint64_t uniffi_miosa_uniffi_fn_clone_webhookpager(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1937,6 +2477,16 @@ uint64_t uniffi_miosa_uniffi_fn_method_webhooksapi_create(uint64_t ptr, RustBuff
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELETE
 uint64_t uniffi_miosa_uniffi_fn_method_webhooksapi_delete(uint64_t ptr, RustBuffer id
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELIVERIES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELIVERIES
+uint64_t uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELIVERIES_ITER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_DELIVERIES_ITER
+uint64_t uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries_iter(uint64_t ptr, RustBuffer id, RustBuffer params, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSAPI_GET
@@ -1999,6 +2549,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_get(uint64_t ptr, Rus
 uint64_t uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_list(uint64_t ptr, RustBuffer workspace_id
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEINVITESAPI_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEINVITESAPI_PREVIEW
+uint64_t uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_preview(uint64_t ptr, RustBuffer token
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WORKSPACEMEMBERSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_WORKSPACEMEMBERSAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_workspacemembersapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -2007,6 +2562,11 @@ uint64_t uniffi_miosa_uniffi_fn_clone_workspacemembersapi(uint64_t handle, RustC
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_WORKSPACEMEMBERSAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_WORKSPACEMEMBERSAPI
 void uniffi_miosa_uniffi_fn_free_workspacemembersapi(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEMEMBERSAPI_ADD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEMEMBERSAPI_ADD
+uint64_t uniffi_miosa_uniffi_fn_method_workspacemembersapi_add(uint64_t ptr, RustBuffer workspace_id, RustBuffer user_id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEMEMBERSAPI_GET
@@ -2057,6 +2617,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_workspacesapi_get(uint64_t ptr, RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESAPI_LIST
 uint64_t uniffi_miosa_uniffi_fn_method_workspacesapi_list(uint64_t ptr, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESAPI_LIST_COMPUTERS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESAPI_LIST_COMPUTERS
+uint64_t uniffi_miosa_uniffi_fn_method_workspacesapi_list_computers(uint64_t ptr, RustBuffer id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESAPI_STATS
@@ -2164,6 +2729,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_branding_uniffi_trait_debug(RustBuffer 
 RustBuffer uniffi_miosa_uniffi_fn_method_bucket_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CATALOGTEMPLATE_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CATALOGTEMPLATE_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_catalogtemplate_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERCREATESESSIONPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMMANDCENTERCREATESESSIONPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_commandcentercreatesessionparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2189,6 +2759,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_completionsstreamparams_uniffi_trait_de
 RustBuffer uniffi_miosa_uniffi_fn_method_computer_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPP_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPP_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerapp_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERCLONEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERCLONEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_computercloneparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2207,6 +2782,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_computerenvcreateparams_uniffi_trait_de
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERENVUPDATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERENVUPDATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_computerenvupdateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERLOGSGETPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERLOGSGETPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerlogsgetparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERMETRICSGETPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2229,14 +2809,49 @@ RustBuffer uniffi_miosa_uniffi_fn_method_computerportscreateparams_uniffi_trait_
 RustBuffer uniffi_miosa_uniffi_fn_method_computerportsupdateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERPREVIEWURLPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERPREVIEWURLPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerpreviewurlparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_computerresizeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSCREENSHOTREGIONPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSCREENSHOTREGIONPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerscreenshotregionparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSTARTPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSTARTPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_computerstartparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALCREATEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALCREATEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerterminalcreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERTERMINALRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerterminalresizeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERURL_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERURL_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerurl_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERWAITUNTILRUNNINGPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERWAITUNTILRUNNINGPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerwaituntilrunningparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERWAITUNTILSTOPPEDPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERWAITUNTILSTOPPEDPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_computerwaituntilstoppedparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERSCREATEPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2269,9 +2884,24 @@ RustBuffer uniffi_miosa_uniffi_fn_method_creditbalance_uniffi_trait_debug(RustBu
 RustBuffer uniffi_miosa_uniffi_fn_method_credittransaction_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITUSAGE_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITUSAGE_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_creditusage_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSHISTORYPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSHISTORYPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_creditshistoryparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSUSAGEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CREDITSUSAGEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_creditsusageparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CURSORPOSITION_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CURSORPOSITION_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_cursorposition_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASE_UNIFFI_TRAIT_DEBUG
@@ -2294,6 +2924,16 @@ RustBuffer uniffi_miosa_uniffi_fn_method_databasescreateparams_uniffi_trait_debu
 RustBuffer uniffi_miosa_uniffi_fn_method_databaseslistparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESLOGSPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESLOGSPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_databaseslogsparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESSTARTPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESSTARTPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_databasesstartparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESUPDATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DATABASESUPDATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_databasesupdateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2309,6 +2949,26 @@ RustBuffer uniffi_miosa_uniffi_fn_method_deleted_uniffi_trait_debug(RustBuffer p
 RustBuffer uniffi_miosa_uniffi_fn_method_deployment_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTBUILD_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTBUILD_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentbuild_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTDOMAIN_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTDOMAIN_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentdomain_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSION_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTVERSION_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentversion_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSADDDOMAINPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSADDDOMAINPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentsadddomainparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_deploymentscreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2317,6 +2977,16 @@ RustBuffer uniffi_miosa_uniffi_fn_method_deploymentscreateparams_uniffi_trait_de
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSLISTPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSLISTPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_deploymentslistparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSLISTVERSIONSPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSLISTVERSIONSPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentslistversionsparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSPROMOTEVERSIONPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSPROMOTEVERSIONPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_deploymentspromoteversionparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DEPLOYMENTSPUBLISHPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2349,6 +3019,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_desktopscrollparams_uniffi_trait_debug(
 RustBuffer uniffi_miosa_uniffi_fn_method_desktoptypeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPWINDOW_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_DESKTOPWINDOW_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_desktopwindow_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EMBEDDINGSCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EMBEDDINGSCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_embeddingscreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2362,6 +3037,21 @@ RustBuffer uniffi_miosa_uniffi_fn_method_envupdate_uniffi_trait_debug(RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_ENVVAR_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_ENVVAR_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECBASHPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECBASHPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECPYTHONPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECPYTHONPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_execpythonparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECRESULT_UNIFFI_TRAIT_DEBUG
@@ -2379,9 +3069,39 @@ RustBuffer uniffi_miosa_uniffi_fn_method_execrunparams_uniffi_trait_debug(RustBu
 RustBuffer uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILEEXPORT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILEEXPORT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_fileexport_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESTAT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESTAT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_filestat_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILEWRITTEN_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILEWRITTEN_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_filewritten_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESDELETEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESDELETEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_filesdeleteparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESLISTPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESLISTPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_fileslistparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESUPLOADPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESUPLOADPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_filesuploadparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESWRITEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILESWRITEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_fileswriteparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_INVITE_UNIFFI_TRAIT_DEBUG
@@ -2397,6 +3117,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_inviteacceptance_uniffi_trait_debug(Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_INVITEPREVIEW_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_INVITEPREVIEW_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_invitepreview_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_LOGLINES_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_LOGLINES_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_loglines_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_MEMBER_UNIFFI_TRAIT_DEBUG
@@ -2444,6 +3169,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_previewshare_uniffi_trait_debug(RustBuf
 RustBuffer uniffi_miosa_uniffi_fn_method_previewtoken_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_PREVIEWURL_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_PREVIEWURL_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_previewurl_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_PROCESSLOGS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_PROCESSLOGS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_processlogs_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2462,6 +3192,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_quota_uniffi_trait_debug(RustBuffer ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_QUOTASSETPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_QUOTASSETPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_quotassetparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_READINESS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_READINESS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_readiness_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOX_UNIFFI_TRAIT_DEBUG
@@ -2487,6 +3222,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_sandboxexecpythonparams_uniffi_trait_de
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECRUNPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECRUNPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxexecrunparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXEXECSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxexecstreamparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXFILESDELETEPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2539,6 +3279,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_sandboxsharecreateparams_uniffi_trait_d
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxsnapshotscreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESCREATEBUILDPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESCREATEBUILDPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxtemplatescreatebuildparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTEMPLATESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxtemplatescreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2559,9 +3304,24 @@ RustBuffer uniffi_miosa_uniffi_fn_method_sandboxterminalopenparams_uniffi_trait_
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxterminalresizeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXUSAGE_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXUSAGE_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxusage_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxescreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESDEPLOYPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESDEPLOYPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxesdeployparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESEXTENDPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESEXTENDPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxesextendparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESFORKPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2577,6 +3337,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_sandboxeslistparams_uniffi_trait_debug(
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESPREVIEWTOKENPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESPREVIEWTOKENPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxespreviewtokenparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESRESUMEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESRESUMEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxesresumeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESUPDATEPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2609,9 +3374,19 @@ RustBuffer uniffi_miosa_uniffi_fn_method_snapshot_uniffi_trait_debug(RustBuffer 
 RustBuffer uniffi_miosa_uniffi_fn_method_snapshotscreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SNAPSHOTSSTANDALONELISTPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SNAPSHOTSSTANDALONELISTPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_snapshotsstandalonelistparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGECREATEBUCKETPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGECREATEBUCKETPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_storagecreatebucketparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGELISTOBJECTSPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGELISTOBJECTSPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_storagelistobjectsparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STORAGESIGNEDURLPARAMS_UNIFFI_TRAIT_DEBUG
@@ -2629,9 +3404,24 @@ RustBuffer uniffi_miosa_uniffi_fn_method_storageuploadobjectparams_uniffi_trait_
 RustBuffer uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STREAMTOKEN_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STREAMTOKEN_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_streamtoken_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATE_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATE_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_template_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATEBUILD_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATEBUILD_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_templatebuild_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATEVALIDATION_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TEMPLATEVALIDATION_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_templatevalidation_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TENANT_UNIFFI_TRAIT_DEBUG
@@ -2674,6 +3464,16 @@ RustBuffer uniffi_miosa_uniffi_fn_method_usagesessionsparams_uniffi_trait_debug(
 RustBuffer uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VIEWERPASSWORD_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VIEWERPASSWORD_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_viewerpassword_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VNCCREDENTIALS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VNCCREDENTIALS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_vnccredentials_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VOLUME_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_VOLUME_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_volume_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2709,6 +3509,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_webhookdelivery_uniffi_trait_debug(Rust
 RustBuffer uniffi_miosa_uniffi_fn_method_webhookscreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSDELIVERIESPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSDELIVERIESPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_webhooksdeliveriesparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSLISTPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WEBHOOKSLISTPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_webhookslistparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -2727,6 +3532,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_workspace_uniffi_trait_debug(RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEINVITESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEINVITESCREATEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_workspaceinvitescreateparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEMEMBERSADDPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACEMEMBERSADDPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_workspacemembersaddparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_WORKSPACESTATS_UNIFFI_TRAIT_DEBUG
@@ -3123,6 +3933,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_audit_log(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_CHECKPOINTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_CHECKPOINTS
+uint16_t uniffi_miosa_uniffi_checksum_method_client_checkpoints(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_COMMAND_CENTER
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_COMMAND_CENTER
 uint16_t uniffi_miosa_uniffi_checksum_method_client_command_center(void
@@ -3177,9 +3993,21 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_embeddings(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_EVENTS
+uint16_t uniffi_miosa_uniffi_checksum_method_client_events(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_EXEC
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_EXEC
 uint16_t uniffi_miosa_uniffi_checksum_method_client_exec(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_FILES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_FILES
+uint16_t uniffi_miosa_uniffi_checksum_method_client_files(void
     
 );
 #endif
@@ -3219,6 +4047,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_snapshots(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_SNAPSHOTS_STANDALONE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_SNAPSHOTS_STANDALONE
+uint16_t uniffi_miosa_uniffi_checksum_method_client_snapshots_standalone(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_STORAGE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_STORAGE
 uint16_t uniffi_miosa_uniffi_checksum_method_client_storage(void
@@ -3228,6 +4062,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_storage(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_STREAM_SSE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_STREAM_SSE
 uint16_t uniffi_miosa_uniffi_checksum_method_client_stream_sse(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_TEMPLATES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_TEMPLATES
+uint16_t uniffi_miosa_uniffi_checksum_method_client_templates(void
     
 );
 #endif
@@ -3405,6 +4245,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_auditlogapi_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CHECKPOINTSAPI_RESTORE_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CHECKPOINTSAPI_RESTORE_STREAM
+uint16_t uniffi_miosa_uniffi_checksum_method_checkpointsapi_restore_stream(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_CANCEL_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_CANCEL_SESSION
 uint16_t uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session(void
@@ -3414,6 +4260,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session(voi
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_CREATE_SESSION
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_CREATE_SESSION
 uint16_t uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMMANDCENTERAPI_EVENTS
+uint16_t uniffi_miosa_uniffi_checksum_method_commandcenterapi_events(void
     
 );
 #endif
@@ -3447,6 +4299,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_completionsapi_stream(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_APPS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_APPS
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_apps(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_AUTO_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_AUTO_STOP
 uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_auto_stop(void
@@ -3471,6 +4329,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_env(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_LOGS
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_logs(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_METRICS
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_METRICS
 uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_metrics(void
@@ -3489,6 +4353,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_ports(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_PREVIEW_URL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_PREVIEW_URL
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_preview_url(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_RESIZE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_RESIZE
 uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_resize(void
@@ -3501,6 +4371,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_restart(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_SCREENSHOT_REGION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_SCREENSHOT_REGION
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_screenshot_region(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_START
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_START
 uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_start(void
@@ -3510,6 +4386,48 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_start(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_STOP
 uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_stop(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_STREAM_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_STREAM_TOKEN
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_stream_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_TERMINAL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_TERMINAL
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_terminal(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_URLS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_URLS
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_urls(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_VNC_CREDENTIALS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_VNC_CREDENTIALS
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_vnc_credentials(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_VOLUMES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_VOLUMES
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_volumes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
+uint16_t uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped(void
     
 );
 #endif
@@ -3549,6 +4467,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerenvapi_update(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERLOGSAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERLOGSAPI_GET
+uint16_t uniffi_miosa_uniffi_checksum_method_computerlogsapi_get(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERMETRICSAPI_GET
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERMETRICSAPI_GET
 uint16_t uniffi_miosa_uniffi_checksum_method_computermetricsapi_get(void
@@ -3579,6 +4503,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computerportsapi_update(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERTERMINALAPI_CREATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERTERMINALAPI_CREATE
+uint16_t uniffi_miosa_uniffi_checksum_method_computerterminalapi_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERTERMINALAPI_RESIZE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERTERMINALAPI_RESIZE
+uint16_t uniffi_miosa_uniffi_checksum_method_computerterminalapi_resize(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERVOLUMESAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERVOLUMESAPI_LIST
+uint16_t uniffi_miosa_uniffi_checksum_method_computervolumesapi_list(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_CREATE
 uint16_t uniffi_miosa_uniffi_checksum_method_computersapi_create(void
@@ -3603,9 +4545,21 @@ uint16_t uniffi_miosa_uniffi_checksum_method_computersapi_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_ROTATE_VIEWER_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_ROTATE_VIEWER_PASSWORD
+uint16_t uniffi_miosa_uniffi_checksum_method_computersapi_rotate_viewer_password(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_UPDATE
 uint16_t uniffi_miosa_uniffi_checksum_method_computersapi_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_VIEWER_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_COMPUTERSAPI_VIEWER_PASSWORD
+uint16_t uniffi_miosa_uniffi_checksum_method_computersapi_viewer_password(void
     
 );
 #endif
@@ -3618,6 +4572,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_creditsapi_balance(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CREDITSAPI_HISTORY
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CREDITSAPI_HISTORY
 uint16_t uniffi_miosa_uniffi_checksum_method_creditsapi_history(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CREDITSAPI_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CREDITSAPI_USAGE
+uint16_t uniffi_miosa_uniffi_checksum_method_creditsapi_usage(void
     
 );
 #endif
@@ -3675,6 +4635,18 @@ uint16_t uniffi_miosa_uniffi_checksum_method_databasesapi_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_LOGS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_LOGS
+uint16_t uniffi_miosa_uniffi_checksum_method_databasesapi_logs(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_START
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_START
+uint16_t uniffi_miosa_uniffi_checksum_method_databasesapi_start(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DATABASESAPI_UPDATE
 uint16_t uniffi_miosa_uniffi_checksum_method_databasesapi_update(void
@@ -3699,6 +4671,30 @@ uint16_t uniffi_miosa_uniffi_checksum_method_deploymentpager_next_page(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_CLOSE
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentversionpager_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_NEXT
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTVERSIONPAGER_NEXT_PAGE
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next_page(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ADD_DOMAIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ADD_DOMAIN
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_add_domain(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_CREATE
 uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_create(void
@@ -3717,15 +4713,51 @@ uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_get(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_GET_BUILD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_GET_BUILD
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_build(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_GET_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_GET_VERSION
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_version(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ITER
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ITER
 uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ITER_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_ITER_VERSIONS
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter_versions(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST
 uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST_BUILDS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST_BUILDS
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_builds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST_VERSIONS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_LIST_VERSIONS
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_versions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_PROMOTE_VERSION
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_PROMOTE_VERSION
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_promote_version(void
     
 );
 #endif
@@ -3747,6 +4779,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_update(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_VERIFY_DOMAIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DEPLOYMENTSAPI_VERIFY_DOMAIN
+uint16_t uniffi_miosa_uniffi_checksum_method_deploymentsapi_verify_domain(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_ACCESSIBILITY_TREE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_ACCESSIBILITY_TREE
 uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree(void
@@ -3759,15 +4797,45 @@ uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_click(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_CURSOR
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_CURSOR
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_cursor(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_DOUBLE_CLICK
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_DOUBLE_CLICK
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_double_click(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_DRAG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_DRAG
 uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_drag(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_FOCUS_WINDOW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_FOCUS_WINDOW
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_KEY
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_KEY
 uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_LAUNCH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_LAUNCH
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_launch(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_MOVE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_MOVE
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_move(void
     
 );
 #endif
@@ -3795,15 +4863,81 @@ uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_type(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_WAIT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_WAIT
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_wait(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_WINDOWS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_DESKTOPAPI_WINDOWS
+uint16_t uniffi_miosa_uniffi_checksum_method_desktopapi_windows(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EMBEDDINGSAPI_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EMBEDDINGSAPI_CREATE
 uint16_t uniffi_miosa_uniffi_checksum_method_embeddingsapi_create(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSAPI_STREAM
+uint16_t uniffi_miosa_uniffi_checksum_method_eventsapi_stream(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_BASH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_BASH
+uint16_t uniffi_miosa_uniffi_checksum_method_execapi_bash(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_PYTHON
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_PYTHON
+uint16_t uniffi_miosa_uniffi_checksum_method_execapi_python(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_RUN
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_RUN
 uint16_t uniffi_miosa_uniffi_checksum_method_execapi_run(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_DELETE
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_DOWNLOAD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_DOWNLOAD
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_download(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_EXPORT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_EXPORT
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_export(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_LIST
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_UPLOAD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_UPLOAD
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_upload(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_FILESAPI_WRITE
+uint16_t uniffi_miosa_uniffi_checksum_method_filesapi_write(void
     
 );
 #endif
@@ -3957,6 +5091,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXEXECAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXEXECAPI_STREAM
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxexecapi_stream(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_DELETE
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete(void
@@ -3984,6 +5124,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_READ
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_READ
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_STAT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXFILESAPI_STAT
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_stat(void
     
 );
 #endif
@@ -4023,15 +5169,33 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_GET
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_get(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_LIST
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_REVOKE_SHARE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_REVOKE_SHARE
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_revoke_share(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_SHARE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPREVIEWSAPI_SHARE
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_GET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_GET
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_get(void
     
 );
 #endif
@@ -4056,6 +5220,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_STOP
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_STOP
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXPROCESSESAPI_STREAM
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stream(void
     
 );
 #endif
@@ -4113,9 +5283,27 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTAGSAPI_SET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTAGSAPI_SET
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_set(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_BUILD_SPEC_SCHEMA
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_BUILD_SPEC_SCHEMA
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_build_spec_schema(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_CREATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_CREATE
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_CREATE_BUILD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_CREATE_BUILD
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create_build(void
     
 );
 #endif
@@ -4134,6 +5322,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_get(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_LIST
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_LIST_BUILDS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_LIST_BUILDS
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list_builds(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_VALIDATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTEMPLATESAPI_VALIDATE
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_validate(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_DELETE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_DELETE
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_delete(void
     
 );
 #endif
@@ -4161,6 +5367,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_DELETE_SNAPSHOT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_DELETE_SNAPSHOT
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete_snapshot(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_DEPLOY
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_DEPLOY
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_deploy(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_EXTEND
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_EXTEND
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_extend(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_FORK
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_FORK
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork(void
@@ -4173,9 +5397,21 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_get(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_GET_BY_NAME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_GET_BY_NAME
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_get_by_name(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_LIST
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_PAUSE
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_pause(void
     
 );
 #endif
@@ -4185,9 +5421,33 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_preview_token(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_READINESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_READINESS
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_readiness(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_RESUME
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_resume(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_STOP
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_STOP
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_stop(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_UPDATE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_UPDATE
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_update(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_USAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXESAPI_USAGE
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage(void
     
 );
 #endif
@@ -4227,9 +5487,21 @@ uint16_t uniffi_miosa_uniffi_checksum_method_snapshotsapi_restore(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SNAPSHOTSSTANDALONEAPI_LIST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SNAPSHOTSSTANDALONEAPI_LIST
+uint16_t uniffi_miosa_uniffi_checksum_method_snapshotsstandaloneapi_list(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_CREATE_BUCKET
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_CREATE_BUCKET
 uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_create_bucket(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_DELETE_OBJECT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_DELETE_OBJECT
+uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_delete_object(void
     
 );
 #endif
@@ -4239,9 +5511,21 @@ uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_download_object(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_ITER_OBJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_ITER_OBJECTS
+uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_iter_objects(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_LIST_BUCKETS
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_LIST_BUCKETS
 uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_LIST_OBJECTS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_LIST_OBJECTS
+uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_list_objects(void
     
 );
 #endif
@@ -4254,6 +5538,30 @@ uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_signed_url(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_UPLOAD_OBJECT
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STORAGEAPI_UPLOAD_OBJECT
 uint16_t uniffi_miosa_uniffi_checksum_method_storageapi_upload_object(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_CLOSE
+uint16_t uniffi_miosa_uniffi_checksum_method_storedobjectpager_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_NEXT
+uint16_t uniffi_miosa_uniffi_checksum_method_storedobjectpager_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STOREDOBJECTPAGER_NEXT_PAGE
+uint16_t uniffi_miosa_uniffi_checksum_method_storedobjectpager_next_page(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TEMPLATESAPI_CATALOG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TEMPLATESAPI_CATALOG
+uint16_t uniffi_miosa_uniffi_checksum_method_templatesapi_catalog(void
     
 );
 #endif
@@ -4437,6 +5745,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_volumesapi_resize(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_CLOSE
+uint16_t uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_NEXT
+uint16_t uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_NEXT_PAGE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKDELIVERYPAGER_NEXT_PAGE
+uint16_t uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next_page(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKPAGER_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKPAGER_CLOSE
 uint16_t uniffi_miosa_uniffi_checksum_method_webhookpager_close(void
@@ -4464,6 +5790,18 @@ uint16_t uniffi_miosa_uniffi_checksum_method_webhooksapi_create(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELETE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELETE
 uint16_t uniffi_miosa_uniffi_checksum_method_webhooksapi_delete(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELIVERIES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELIVERIES
+uint16_t uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELIVERIES_ITER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WEBHOOKSAPI_DELIVERIES_ITER
+uint16_t uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries_iter(void
     
 );
 #endif
@@ -4527,6 +5865,18 @@ uint16_t uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_list(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEINVITESAPI_PREVIEW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEINVITESAPI_PREVIEW
+uint16_t uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_preview(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEMEMBERSAPI_ADD
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEMEMBERSAPI_ADD
+uint16_t uniffi_miosa_uniffi_checksum_method_workspacemembersapi_add(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEMEMBERSAPI_GET
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACEMEMBERSAPI_GET
 uint16_t uniffi_miosa_uniffi_checksum_method_workspacemembersapi_get(void
@@ -4572,6 +5922,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_workspacesapi_get(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACESAPI_LIST
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACESAPI_LIST
 uint16_t uniffi_miosa_uniffi_checksum_method_workspacesapi_list(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACESAPI_LIST_COMPUTERS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_WORKSPACESAPI_LIST_COMPUTERS
+uint16_t uniffi_miosa_uniffi_checksum_method_workspacesapi_list_computers(void
     
 );
 #endif

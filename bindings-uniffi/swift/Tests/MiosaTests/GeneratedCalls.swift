@@ -15,6 +15,15 @@ let operations: [OpInfo] = [
     OpInfo(name: "sandboxes.preview_token", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.fork", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandboxes.wait_until_ready", seed: true, positional: ["id"], returns: "bool"),
+    OpInfo(name: "sandboxes.extend", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.stop", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.pause", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.resume", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.usage", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.readiness", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.delete_snapshot", seed: false, positional: ["id", "snapshot_id"], returns: "model"),
+    OpInfo(name: "sandboxes.deploy", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "sandboxes.get_by_name", seed: false, positional: ["name"], returns: "model"),
     OpInfo(name: "sandbox.files.write", seed: true, positional: ["id", "path", "content"], returns: "model"),
     OpInfo(name: "sandbox.files.read", seed: true, positional: ["id", "path"], returns: "bytes"),
     OpInfo(name: "sandbox.files.list", seed: true, positional: ["id"], returns: "list"),
@@ -24,9 +33,11 @@ let operations: [OpInfo] = [
     OpInfo(name: "sandbox.files.tree", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.files.write_many", seed: true, positional: ["id", "files"], returns: "model"),
     OpInfo(name: "sandbox.files.watch", seed: true, positional: ["id"], returns: "events"),
+    OpInfo(name: "sandbox.files.stat", seed: false, positional: ["id", "path"], returns: "model"),
     OpInfo(name: "sandbox.exec.run", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.exec.bash", seed: true, positional: ["id", "command"], returns: "model"),
     OpInfo(name: "sandbox.exec.python", seed: true, positional: ["id", "code"], returns: "model"),
+    OpInfo(name: "sandbox.exec.stream", seed: false, positional: ["id"], returns: "events"),
     OpInfo(name: "sandbox.events.stream", seed: true, positional: ["id"], returns: "events"),
     OpInfo(name: "sandbox.env.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "sandbox.env.set", seed: true, positional: ["id", "key", "value"], returns: "model"),
@@ -35,6 +46,8 @@ let operations: [OpInfo] = [
     OpInfo(name: "sandbox.processes.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "sandbox.processes.stop", seed: true, positional: ["id", "pid"], returns: "model"),
     OpInfo(name: "sandbox.processes.logs", seed: true, positional: ["id", "pid", "tail"], returns: "model"),
+    OpInfo(name: "sandbox.processes.get", seed: false, positional: ["id", "pid"], returns: "model"),
+    OpInfo(name: "sandbox.processes.stream", seed: false, positional: ["id", "pid"], returns: "events"),
     OpInfo(name: "sandbox.share.create", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.share.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "sandbox.share.revoke", seed: true, positional: ["id", "share_id"], returns: "model"),
@@ -42,18 +55,26 @@ let operations: [OpInfo] = [
     OpInfo(name: "sandbox.previews.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "sandbox.previews.share", seed: true, positional: ["id", "preview_id"], returns: "model"),
     OpInfo(name: "sandbox.previews.destroy", seed: true, positional: ["id", "preview_id"], returns: "model"),
+    OpInfo(name: "sandbox.previews.get", seed: false, positional: ["id", "preview_id"], returns: "model"),
+    OpInfo(name: "sandbox.previews.revoke_share", seed: false, positional: ["id", "preview_id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.create", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.restore", seed: true, positional: ["id", "snapshot_id"], returns: "model"),
     OpInfo(name: "sandbox.snapshots.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "sandbox.tags.add", seed: true, positional: ["id", "tags"], returns: "list"),
     OpInfo(name: "sandbox.tags.remove", seed: true, positional: ["id", "tags"], returns: "list"),
     OpInfo(name: "sandbox.tags.list", seed: true, positional: ["id"], returns: "list"),
+    OpInfo(name: "sandbox.tags.set", seed: false, positional: ["id", "tags"], returns: "model"),
     OpInfo(name: "sandbox.terminal.open", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "sandbox.terminal.resize", seed: true, positional: ["id", "session_id"], returns: "model"),
+    OpInfo(name: "sandbox.terminal.delete", seed: false, positional: ["id", "session_id"], returns: "model"),
     OpInfo(name: "sandbox_templates.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "sandbox_templates.get", seed: true, positional: ["template_id"], returns: "model"),
     OpInfo(name: "sandbox_templates.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "sandbox_templates.delete", seed: true, positional: ["template_id"], returns: "model"),
+    OpInfo(name: "sandbox_templates.build_spec_schema", seed: false, positional: [], returns: "json"),
+    OpInfo(name: "sandbox_templates.validate", seed: false, positional: ["build_spec"], returns: "model"),
+    OpInfo(name: "sandbox_templates.list_builds", seed: false, positional: ["template_id"], returns: "list"),
+    OpInfo(name: "sandbox_templates.create_build", seed: false, positional: ["template_id"], returns: "model"),
     OpInfo(name: "tenant.current", seed: true, positional: [], returns: "model"),
     OpInfo(name: "tenant.get_preview_domain", seed: true, positional: [], returns: "model"),
     OpInfo(name: "tenant.set_preview_domain", seed: true, positional: ["domain"], returns: "model"),
@@ -67,6 +88,8 @@ let operations: [OpInfo] = [
     OpInfo(name: "computers.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "computers.update", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computers.delete", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computers.viewer_password", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "computers.rotate_viewer_password", seed: false, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.start", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.stop", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.restart", seed: true, positional: ["id"], returns: "model"),
@@ -74,6 +97,14 @@ let operations: [OpInfo] = [
     OpInfo(name: "computer.resize", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.move", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.destroy", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.wait_until_running", seed: false, positional: ["id"], returns: "bool"),
+    OpInfo(name: "computer.wait_until_stopped", seed: false, positional: ["id"], returns: "bool"),
+    OpInfo(name: "computer.vnc_credentials", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.apps", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "computer.urls", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "computer.stream_token", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.screenshot_region", seed: false, positional: ["id"], returns: "bytes"),
+    OpInfo(name: "computer.preview_url", seed: false, positional: ["id", "port"], returns: "model"),
     OpInfo(name: "computer.env.list", seed: true, positional: ["id"], returns: "list"),
     OpInfo(name: "computer.env.create", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.env.update", seed: true, positional: ["id", "name"], returns: "model"),
@@ -85,6 +116,10 @@ let operations: [OpInfo] = [
     OpInfo(name: "computer.auto_stop.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "computer.auto_stop.update", seed: true, positional: ["id", "seconds"], returns: "model"),
     OpInfo(name: "computer.metrics.get", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.terminal.create", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "computer.terminal.resize", seed: false, positional: ["id", "session_id"], returns: "model"),
+    OpInfo(name: "computer.volumes.list", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "computer.logs.get", seed: false, positional: ["id"], returns: "model"),
     OpInfo(name: "desktop.screenshot", seed: true, positional: ["id"], returns: "bytes"),
     OpInfo(name: "desktop.click", seed: true, positional: ["id", "x", "y"], returns: "model"),
     OpInfo(name: "desktop.type", seed: true, positional: ["id", "text"], returns: "model"),
@@ -93,6 +128,13 @@ let operations: [OpInfo] = [
     OpInfo(name: "desktop.scroll", seed: true, positional: ["id", "x", "y", "direction"], returns: "model"),
     OpInfo(name: "desktop.set_wallpaper", seed: true, positional: ["id", "path"], returns: "model"),
     OpInfo(name: "desktop.accessibility_tree", seed: true, positional: ["id"], returns: "json"),
+    OpInfo(name: "desktop.double_click", seed: false, positional: ["id", "x", "y"], returns: "model"),
+    OpInfo(name: "desktop.move", seed: false, positional: ["id", "x", "y"], returns: "model"),
+    OpInfo(name: "desktop.wait", seed: false, positional: ["id", "seconds"], returns: "model"),
+    OpInfo(name: "desktop.windows", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "desktop.cursor", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "desktop.focus_window", seed: false, positional: ["id", "window_id"], returns: "model"),
+    OpInfo(name: "desktop.launch", seed: false, positional: ["id", "app_name"], returns: "model"),
     OpInfo(name: "workspaces.list", seed: true, positional: [], returns: "list"),
     OpInfo(name: "workspaces.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "workspaces.get", seed: true, positional: ["id"], returns: "model"),
@@ -100,12 +142,14 @@ let operations: [OpInfo] = [
     OpInfo(name: "workspaces.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "workspaces.stats", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "workspaces.usage", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "workspaces.list_computers", seed: false, positional: ["id"], returns: "list"),
     OpInfo(name: "webhooks.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "webhooks.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "webhooks.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "webhooks.update", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "webhooks.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "webhooks.test", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "webhooks.deliveries", seed: false, positional: ["id"], returns: "page"),
     OpInfo(name: "usage.get", seed: true, positional: [], returns: "model"),
     OpInfo(name: "usage.current", seed: true, positional: [], returns: "model"),
     OpInfo(name: "usage.sessions", seed: true, positional: [], returns: "page"),
@@ -130,17 +174,28 @@ let operations: [OpInfo] = [
     OpInfo(name: "deployments.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "deployments.publish", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "deployments.rollback", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "deployments.list_versions", seed: false, positional: ["id"], returns: "page"),
+    OpInfo(name: "deployments.get_version", seed: false, positional: ["id", "version_id"], returns: "model"),
+    OpInfo(name: "deployments.promote_version", seed: false, positional: ["id", "version_id"], returns: "model"),
+    OpInfo(name: "deployments.list_builds", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "deployments.get_build", seed: false, positional: ["id", "build_id"], returns: "model"),
+    OpInfo(name: "deployments.add_domain", seed: false, positional: ["id", "domain"], returns: "model"),
+    OpInfo(name: "deployments.verify_domain", seed: false, positional: ["id", "domain_id"], returns: "model"),
     OpInfo(name: "databases.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "databases.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "databases.list", seed: true, positional: [], returns: "page"),
     OpInfo(name: "databases.update", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "databases.delete", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "databases.credentials", seed: true, positional: ["id"], returns: "model"),
+    OpInfo(name: "databases.start", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "databases.logs", seed: false, positional: ["id"], returns: "model"),
     OpInfo(name: "storage.create_bucket", seed: true, positional: [], returns: "model"),
     OpInfo(name: "storage.list_buckets", seed: true, positional: [], returns: "list"),
     OpInfo(name: "storage.upload_object", seed: true, positional: ["bucket_id", "key", "content"], returns: "model"),
     OpInfo(name: "storage.download_object", seed: true, positional: ["bucket_id", "key"], returns: "bytes"),
     OpInfo(name: "storage.signed_url", seed: true, positional: ["bucket_id", "key"], returns: "model"),
+    OpInfo(name: "storage.list_objects", seed: false, positional: ["bucket_id"], returns: "page"),
+    OpInfo(name: "storage.delete_object", seed: false, positional: ["bucket_id", "key"], returns: "model"),
     OpInfo(name: "volumes.create", seed: true, positional: [], returns: "model"),
     OpInfo(name: "volumes.get", seed: true, positional: ["id"], returns: "model"),
     OpInfo(name: "volumes.list", seed: true, positional: [], returns: "page"),
@@ -155,15 +210,18 @@ let operations: [OpInfo] = [
     OpInfo(name: "command_center.get_session", seed: true, positional: ["session_id"], returns: "model"),
     OpInfo(name: "command_center.list_sessions", seed: true, positional: [], returns: "page"),
     OpInfo(name: "command_center.cancel_session", seed: true, positional: ["session_id"], returns: "model"),
+    OpInfo(name: "command_center.events", seed: false, positional: [], returns: "events"),
     OpInfo(name: "workspace_members.list", seed: true, positional: ["workspace_id"], returns: "list"),
     OpInfo(name: "workspace_members.get", seed: true, positional: ["workspace_id", "user_id"], returns: "model"),
     OpInfo(name: "workspace_members.update", seed: true, positional: ["workspace_id", "user_id", "role"], returns: "model"),
     OpInfo(name: "workspace_members.remove", seed: true, positional: ["workspace_id", "user_id"], returns: "model"),
+    OpInfo(name: "workspace_members.add", seed: false, positional: ["workspace_id", "user_id"], returns: "model"),
     OpInfo(name: "workspace_invites.create", seed: true, positional: ["workspace_id"], returns: "model"),
     OpInfo(name: "workspace_invites.list", seed: true, positional: ["workspace_id"], returns: "list"),
     OpInfo(name: "workspace_invites.get", seed: true, positional: ["workspace_id", "invite_id"], returns: "model"),
     OpInfo(name: "workspace_invites.cancel", seed: true, positional: ["workspace_id", "invite_id"], returns: "model"),
     OpInfo(name: "workspace_invites.accept", seed: true, positional: ["token"], returns: "model"),
+    OpInfo(name: "workspace_invites.preview", seed: false, positional: ["token"], returns: "model"),
     OpInfo(name: "org_invites.create", seed: true, positional: ["tenant_id"], returns: "model"),
     OpInfo(name: "org_invites.list", seed: true, positional: ["tenant_id"], returns: "list"),
     OpInfo(name: "org_invites.get", seed: true, positional: ["token"], returns: "model"),
@@ -175,7 +233,20 @@ let operations: [OpInfo] = [
     OpInfo(name: "admin.tenants.unsuspend", seed: true, positional: ["tenant_id"], returns: "model"),
     OpInfo(name: "credits.balance", seed: true, positional: [], returns: "model"),
     OpInfo(name: "credits.history", seed: true, positional: [], returns: "list"),
+    OpInfo(name: "credits.usage", seed: false, positional: [], returns: "model"),
     OpInfo(name: "exec.run", seed: false, positional: ["id"], returns: "model"),
+    OpInfo(name: "exec.bash", seed: false, positional: ["id", "command"], returns: "model"),
+    OpInfo(name: "exec.python", seed: false, positional: ["id", "code"], returns: "model"),
+    OpInfo(name: "templates.catalog", seed: false, positional: [], returns: "list"),
+    OpInfo(name: "files.upload", seed: false, positional: ["id", "local_path", "path"], returns: "model"),
+    OpInfo(name: "files.write", seed: false, positional: ["id", "path", "content"], returns: "model"),
+    OpInfo(name: "files.download", seed: false, positional: ["id", "path"], returns: "bytes"),
+    OpInfo(name: "files.list", seed: false, positional: ["id"], returns: "list"),
+    OpInfo(name: "files.export", seed: false, positional: ["id", "path"], returns: "model"),
+    OpInfo(name: "files.delete", seed: false, positional: ["id", "path"], returns: "model"),
+    OpInfo(name: "events.stream", seed: false, positional: [], returns: "events"),
+    OpInfo(name: "checkpoints.restore_stream", seed: false, positional: ["id", "snapshot_id"], returns: "events"),
+    OpInfo(name: "snapshots_standalone.list", seed: false, positional: [], returns: "list"),
 ]
 
 /// Calls `op` with arguments and keyword parameters taken from `a`.
@@ -199,6 +270,24 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandboxes().fork(id: try a.argStr("id"), params: SandboxesForkParams(snapshotId: a.str("snapshot_id"), name: a.str("name"), externalUserId: a.str("external_user_id"), timeoutSec: a.int("timeout_sec"), templateId: a.str("template_id"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["snapshot_id", "name", "external_user_id", "timeout_sec", "template_id", "metadata", "idempotency_key"])))
     case "sandboxes.wait_until_ready":
         return try await client.sandboxes().waitUntilReady(id: try a.argStr("id"), params: SandboxesWaitUntilReadyParams(timeout: a.double("timeout"), stream: a.bool("stream"), extra: a.extra(known: ["timeout", "stream"])))
+    case "sandboxes.extend":
+        return try await client.sandboxes().extend(id: try a.argStr("id"), params: SandboxesExtendParams(timeoutSec: a.int("timeout_sec"), extra: a.extra(known: ["timeout_sec"])))
+    case "sandboxes.stop":
+        return try await client.sandboxes().stop(id: try a.argStr("id"))
+    case "sandboxes.pause":
+        return try await client.sandboxes().pause(id: try a.argStr("id"))
+    case "sandboxes.resume":
+        return try await client.sandboxes().resume(id: try a.argStr("id"), params: SandboxesResumeParams(idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["idempotency_key"])))
+    case "sandboxes.usage":
+        return try await client.sandboxes().usage(id: try a.argStr("id"))
+    case "sandboxes.readiness":
+        return try await client.sandboxes().readiness(id: try a.argStr("id"))
+    case "sandboxes.delete_snapshot":
+        return try await client.sandboxes().deleteSnapshot(id: try a.argStr("id"), snapshotId: try a.argStr("snapshot_id"))
+    case "sandboxes.deploy":
+        return try await client.sandboxes().deploy(id: try a.argStr("id"), params: SandboxesDeployParams(kind: a.str("kind"), environment: a.str("environment"), outputPath: a.str("output_path"), buildCommand: a.str("build_command"), runCommand: a.str("run_command"), port: a.int("port"), healthCheckPath: a.str("health_check_path"), deploymentType: a.str("deployment_type"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["kind", "environment", "output_path", "build_command", "run_command", "port", "health_check_path", "deployment_type", "idempotency_key"])))
+    case "sandboxes.get_by_name":
+        return try await client.sandboxes().getByName(name: try a.argStr("name"))
     case "sandbox.files.write":
         return try await client.sandbox().files().write(id: try a.argStr("id"), path: try a.argStr("path"), content: try a.argBytes("content"))
     case "sandbox.files.read":
@@ -217,12 +306,16 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandbox().files().writeMany(id: try a.argStr("id"), files: try a.argJson("files"))
     case "sandbox.files.watch":
         return try await client.sandbox().files().watch(id: try a.argStr("id"), params: SandboxFilesWatchParams(path: a.str("path"), recursive: a.bool("recursive"), extra: a.extra(known: ["path", "recursive"])))
+    case "sandbox.files.stat":
+        return try await client.sandbox().files().stat(id: try a.argStr("id"), path: try a.argStr("path"))
     case "sandbox.exec.run":
         return try await client.sandbox().exec().run(id: try a.argStr("id"), params: SandboxExecRunParams(command: a.str("command"), cwd: a.str("cwd"), env: a.json("env"), timeout: a.int("timeout"), extra: a.extra(known: ["command", "cwd", "env", "timeout"])))
     case "sandbox.exec.bash":
         return try await client.sandbox().exec().bash(id: try a.argStr("id"), command: try a.argStr("command"), params: SandboxExecBashParams(cwd: a.str("cwd"), env: a.json("env"), timeout: a.int("timeout"), extra: a.extra(known: ["cwd", "env", "timeout"])))
     case "sandbox.exec.python":
         return try await client.sandbox().exec().python(id: try a.argStr("id"), code: try a.argStr("code"), params: SandboxExecPythonParams(language: a.str("language"), context: a.str("context"), timeout: a.int("timeout"), extra: a.extra(known: ["language", "context", "timeout"])))
+    case "sandbox.exec.stream":
+        return try await client.sandbox().exec().stream(id: try a.argStr("id"), params: SandboxExecStreamParams(command: a.str("command"), cwd: a.str("cwd"), env: a.json("env"), timeout: a.int("timeout"), extra: a.extra(known: ["command", "cwd", "env", "timeout"])))
     case "sandbox.events.stream":
         return try await client.sandbox().events().stream(id: try a.argStr("id"))
     case "sandbox.env.list":
@@ -239,6 +332,10 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandbox().processes().stop(id: try a.argStr("id"), pid: try a.argStr("pid"))
     case "sandbox.processes.logs":
         return try await client.sandbox().processes().logs(id: try a.argStr("id"), pid: try a.argStr("pid"), tail: try a.argInt("tail"))
+    case "sandbox.processes.get":
+        return try await client.sandbox().processes().get(id: try a.argStr("id"), pid: try a.argStr("pid"))
+    case "sandbox.processes.stream":
+        return try await client.sandbox().processes().stream(id: try a.argStr("id"), pid: try a.argStr("pid"))
     case "sandbox.share.create":
         return try await client.sandbox().share().create(id: try a.argStr("id"), params: SandboxShareCreateParams(scope: a.str("scope"), expiresIn: a.int("expires_in"), extra: a.extra(known: ["scope", "expires_in"])))
     case "sandbox.share.list":
@@ -253,6 +350,10 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandbox().previews().share(id: try a.argStr("id"), previewId: try a.argStr("preview_id"), params: SandboxPreviewsShareParams(expiresInSec: a.int("expires_in_sec"), extra: a.extra(known: ["expires_in_sec"])))
     case "sandbox.previews.destroy":
         return try await client.sandbox().previews().destroy(id: try a.argStr("id"), previewId: try a.argStr("preview_id"))
+    case "sandbox.previews.get":
+        return try await client.sandbox().previews().get(id: try a.argStr("id"), previewId: try a.argStr("preview_id"))
+    case "sandbox.previews.revoke_share":
+        return try await client.sandbox().previews().revokeShare(id: try a.argStr("id"), previewId: try a.argStr("preview_id"))
     case "sandbox.snapshots.create":
         return try await client.sandbox().snapshots().create(id: try a.argStr("id"), params: SandboxSnapshotsCreateParams(comment: a.str("comment"), keep: a.bool("keep"), retentionSeconds: a.int("retention_seconds"), expirationSeconds: a.int("expiration_seconds"), expirationDays: a.int("expiration_days"), extra: a.extra(known: ["comment", "keep", "retention_seconds", "expiration_seconds", "expiration_days"])))
     case "sandbox.snapshots.restore":
@@ -265,10 +366,14 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandbox().tags().remove(id: try a.argStr("id"), tags: try a.argStrs("tags"))
     case "sandbox.tags.list":
         return try await client.sandbox().tags().list(id: try a.argStr("id"))
+    case "sandbox.tags.set":
+        return try await client.sandbox().tags().set(id: try a.argStr("id"), tags: try a.argStrs("tags"))
     case "sandbox.terminal.open":
         return try await client.sandbox().terminal().open(id: try a.argStr("id"), params: SandboxTerminalOpenParams(cols: a.int("cols"), rows: a.int("rows"), shell: a.str("shell"), cwd: a.str("cwd"), env: a.json("env"), extra: a.extra(known: ["cols", "rows", "shell", "cwd", "env"])))
     case "sandbox.terminal.resize":
         return try await client.sandbox().terminal().resize(id: try a.argStr("id"), sessionId: try a.argStr("session_id"), params: SandboxTerminalResizeParams(cols: a.int("cols"), rows: a.int("rows"), extra: a.extra(known: ["cols", "rows"])))
+    case "sandbox.terminal.delete":
+        return try await client.sandbox().terminal().delete(id: try a.argStr("id"), sessionId: try a.argStr("session_id"))
     case "sandbox_templates.list":
         return try await client.sandboxTemplates().list(params: SandboxTemplatesListParams(includeAliases: a.bool("include_aliases"), extra: a.extra(known: ["include_aliases"])))
     case "sandbox_templates.get":
@@ -277,6 +382,14 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.sandboxTemplates().create(params: SandboxTemplatesCreateParams(name: a.str("name"), buildSpec: a.json("build_spec"), description: a.str("description"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "build_spec", "description", "metadata", "idempotency_key"])))
     case "sandbox_templates.delete":
         return try await client.sandboxTemplates().delete(templateId: try a.argStr("template_id"))
+    case "sandbox_templates.build_spec_schema":
+        return try await client.sandboxTemplates().buildSpecSchema()
+    case "sandbox_templates.validate":
+        return try await client.sandboxTemplates().validate(buildSpec: try a.argJson("build_spec"))
+    case "sandbox_templates.list_builds":
+        return try await client.sandboxTemplates().listBuilds(templateId: try a.argStr("template_id"))
+    case "sandbox_templates.create_build":
+        return try await client.sandboxTemplates().createBuild(templateId: try a.argStr("template_id"), params: SandboxTemplatesCreateBuildParams(buildSpec: a.json("build_spec"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["build_spec", "idempotency_key"])))
     case "tenant.current":
         return try await client.tenant().current()
     case "tenant.get_preview_domain":
@@ -303,6 +416,10 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.computers().update(id: try a.argStr("id"), params: ComputersUpdateParams(name: a.str("name"), metadata: a.json("metadata"), extra: a.extra(known: ["name", "metadata"])))
     case "computers.delete":
         return try await client.computers().delete(id: try a.argStr("id"), params: ComputersDeleteParams(force: a.bool("force"), extra: a.extra(known: ["force"])))
+    case "computers.viewer_password":
+        return try await client.computers().viewerPassword(id: try a.argStr("id"))
+    case "computers.rotate_viewer_password":
+        return try await client.computers().rotateViewerPassword(id: try a.argStr("id"))
     case "computer.start":
         return try await client.computer().start(id: try a.argStr("id"), params: ComputerStartParams(environment: a.str("environment"), environmentId: a.str("environment_id"), envId: a.str("env_id"), noEnv: a.bool("no_env"), env: a.json("env"), failFast: a.bool("fail_fast"), extra: a.extra(known: ["environment", "environment_id", "env_id", "no_env", "env", "fail_fast"])))
     case "computer.stop":
@@ -317,6 +434,22 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.computer().move(id: try a.argStr("id"), params: ComputerMoveParams(hostId: a.str("host_id"), region: a.str("region"), extra: a.extra(known: ["host_id", "region"])))
     case "computer.destroy":
         return try await client.computer().destroy(id: try a.argStr("id"), params: ComputerDestroyParams(force: a.bool("force"), extra: a.extra(known: ["force"])))
+    case "computer.wait_until_running":
+        return try await client.computer().waitUntilRunning(id: try a.argStr("id"), params: ComputerWaitUntilRunningParams(timeout: a.double("timeout"), extra: a.extra(known: ["timeout"])))
+    case "computer.wait_until_stopped":
+        return try await client.computer().waitUntilStopped(id: try a.argStr("id"), params: ComputerWaitUntilStoppedParams(timeout: a.double("timeout"), extra: a.extra(known: ["timeout"])))
+    case "computer.vnc_credentials":
+        return try await client.computer().vncCredentials(id: try a.argStr("id"))
+    case "computer.apps":
+        return try await client.computer().apps(id: try a.argStr("id"))
+    case "computer.urls":
+        return try await client.computer().urls(id: try a.argStr("id"))
+    case "computer.stream_token":
+        return try await client.computer().streamToken(id: try a.argStr("id"))
+    case "computer.screenshot_region":
+        return try await client.computer().screenshotRegion(id: try a.argStr("id"), params: ComputerScreenshotRegionParams(x: a.int("x"), y: a.int("y"), width: a.int("width"), height: a.int("height"), extra: a.extra(known: ["x", "y", "width", "height"])))
+    case "computer.preview_url":
+        return try await client.computer().previewUrl(id: try a.argStr("id"), port: try a.argInt("port"), params: ComputerPreviewUrlParams(path: a.str("path"), slug: a.str("slug"), previewDomain: a.str("preview_domain"), extra: a.extra(known: ["path", "slug", "preview_domain"])))
     case "computer.env.list":
         return try await client.computer().env().list(id: try a.argStr("id"))
     case "computer.env.create":
@@ -339,6 +472,14 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.computer().autoStop().update(id: try a.argStr("id"), seconds: try a.argInt("seconds"))
     case "computer.metrics.get":
         return try await client.computer().metrics().get(id: try a.argStr("id"), params: ComputerMetricsGetParams(window: a.str("window"), extra: a.extra(known: ["window"])))
+    case "computer.terminal.create":
+        return try await client.computer().terminal().create(id: try a.argStr("id"), params: ComputerTerminalCreateParams(cols: a.int("cols"), rows: a.int("rows"), shell: a.str("shell"), cwd: a.str("cwd"), env: a.json("env"), extra: a.extra(known: ["cols", "rows", "shell", "cwd", "env"])))
+    case "computer.terminal.resize":
+        return try await client.computer().terminal().resize(id: try a.argStr("id"), sessionId: try a.argStr("session_id"), params: ComputerTerminalResizeParams(cols: a.int("cols"), rows: a.int("rows"), extra: a.extra(known: ["cols", "rows"])))
+    case "computer.volumes.list":
+        return try await client.computer().volumes().list(id: try a.argStr("id"))
+    case "computer.logs.get":
+        return try await client.computer().logs().get(id: try a.argStr("id"), params: ComputerLogsGetParams(lines: a.int("lines"), since: a.str("since"), extra: a.extra(known: ["lines", "since"])))
     case "desktop.screenshot":
         return try await client.desktop().screenshot(id: try a.argStr("id"))
     case "desktop.click":
@@ -355,6 +496,20 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.desktop().setWallpaper(id: try a.argStr("id"), path: try a.argStr("path"))
     case "desktop.accessibility_tree":
         return try await client.desktop().accessibilityTree(id: try a.argStr("id"))
+    case "desktop.double_click":
+        return try await client.desktop().doubleClick(id: try a.argStr("id"), x: try a.argInt("x"), y: try a.argInt("y"))
+    case "desktop.move":
+        return try await client.desktop().move(id: try a.argStr("id"), x: try a.argInt("x"), y: try a.argInt("y"))
+    case "desktop.wait":
+        return try await client.desktop().wait(id: try a.argStr("id"), seconds: try a.argDouble("seconds"))
+    case "desktop.windows":
+        return try await client.desktop().windows(id: try a.argStr("id"))
+    case "desktop.cursor":
+        return try await client.desktop().cursor(id: try a.argStr("id"))
+    case "desktop.focus_window":
+        return try await client.desktop().focusWindow(id: try a.argStr("id"), windowId: try a.argStr("window_id"))
+    case "desktop.launch":
+        return try await client.desktop().launch(id: try a.argStr("id"), appName: try a.argStr("app_name"))
     case "workspaces.list":
         return try await client.workspaces().list(params: WorkspacesListParams(page: a.int("page"), perPage: a.int("per_page"), extra: a.extra(known: ["page", "per_page"])))
     case "workspaces.create":
@@ -369,6 +524,8 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.workspaces().stats(id: try a.argStr("id"))
     case "workspaces.usage":
         return try await client.workspaces().usage(id: try a.argStr("id"), params: WorkspacesUsageParams(period: a.str("period"), start: a.str("start"), end: a.str("end"), extra: a.extra(known: ["period", "start", "end"])))
+    case "workspaces.list_computers":
+        return try await client.workspaces().listComputers(id: try a.argStr("id"))
     case "webhooks.create":
         return try await client.webhooks().create(params: WebhooksCreateParams(url: a.str("url"), events: a.strs("events"), secret: a.str("secret"), active: a.bool("active"), metadata: a.json("metadata"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["url", "events", "secret", "active", "metadata", "idempotency_key"])))
     case "webhooks.get":
@@ -381,6 +538,8 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.webhooks().delete(id: try a.argStr("id"))
     case "webhooks.test":
         return try await client.webhooks().test(id: try a.argStr("id"))
+    case "webhooks.deliveries":
+        return try await client.webhooks().deliveries(id: try a.argStr("id"), params: WebhooksDeliveriesParams(limit: a.int("limit"), cursor: a.str("cursor"), extra: a.extra(known: ["limit", "cursor"])))
     case "usage.get":
         return try await client.usage().get(params: UsageGetParams(groupBy: a.str("group_by"), period: a.str("period"), start: a.str("start"), end: a.str("end"), externalUserId: a.str("external_user_id"), extra: a.extra(known: ["group_by", "period", "start", "end", "external_user_id"])))
     case "usage.current":
@@ -429,6 +588,20 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.deployments().publish(id: try a.argStr("id"), params: DeploymentsPublishParams(sourceSandboxId: a.str("source_sandbox_id"), kind: a.str("kind"), environment: a.str("environment"), outputPath: a.str("output_path"), buildCommand: a.str("build_command"), runCommand: a.str("run_command"), port: a.int("port"), healthCheckPath: a.str("health_check_path"), dataServices: a.json("data_services"), externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["source_sandbox_id", "kind", "environment", "output_path", "build_command", "run_command", "port", "health_check_path", "data_services", "external_workspace_id", "external_user_id", "external_project_id", "idempotency_key"])))
     case "deployments.rollback":
         return try await client.deployments().rollback(id: try a.argStr("id"), params: DeploymentsRollbackParams(versionId: a.str("version_id"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["version_id", "idempotency_key"])))
+    case "deployments.list_versions":
+        return try await client.deployments().listVersions(id: try a.argStr("id"), params: DeploymentsListVersionsParams(state: a.str("state"), limit: a.int("limit"), externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), cursor: a.str("cursor"), extra: a.extra(known: ["state", "limit", "external_workspace_id", "external_user_id", "external_project_id", "cursor"])))
+    case "deployments.get_version":
+        return try await client.deployments().getVersion(id: try a.argStr("id"), versionId: try a.argStr("version_id"))
+    case "deployments.promote_version":
+        return try await client.deployments().promoteVersion(id: try a.argStr("id"), versionId: try a.argStr("version_id"), params: DeploymentsPromoteVersionParams(environment: a.str("environment"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["environment", "idempotency_key"])))
+    case "deployments.list_builds":
+        return try await client.deployments().listBuilds(id: try a.argStr("id"))
+    case "deployments.get_build":
+        return try await client.deployments().getBuild(id: try a.argStr("id"), buildId: try a.argStr("build_id"))
+    case "deployments.add_domain":
+        return try await client.deployments().addDomain(id: try a.argStr("id"), domain: try a.argStr("domain"), params: DeploymentsAddDomainParams(redirectPolicy: a.str("redirect_policy"), externalWorkspaceId: a.str("external_workspace_id"), externalUserId: a.str("external_user_id"), externalProjectId: a.str("external_project_id"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["redirect_policy", "external_workspace_id", "external_user_id", "external_project_id", "idempotency_key"])))
+    case "deployments.verify_domain":
+        return try await client.deployments().verifyDomain(id: try a.argStr("id"), domainId: try a.argStr("domain_id"))
     case "databases.create":
         return try await client.databases().create(params: DatabasesCreateParams(name: a.str("name"), engine: a.str("engine"), version: a.str("version"), sizeGb: a.int("size_gb"), plan: a.str("plan"), region: a.str("region"), workspaceId: a.str("workspace_id"), projectId: a.str("project_id"), environmentId: a.str("environment_id"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "engine", "version", "size_gb", "plan", "region", "workspace_id", "project_id", "environment_id", "idempotency_key"])))
     case "databases.get":
@@ -441,6 +614,10 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.databases().delete(id: try a.argStr("id"))
     case "databases.credentials":
         return try await client.databases().credentials(id: try a.argStr("id"))
+    case "databases.start":
+        return try await client.databases().start(id: try a.argStr("id"), params: DatabasesStartParams(idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["idempotency_key"])))
+    case "databases.logs":
+        return try await client.databases().logs(id: try a.argStr("id"), params: DatabasesLogsParams(lines: a.int("lines"), since: a.str("since"), extra: a.extra(known: ["lines", "since"])))
     case "storage.create_bucket":
         return try await client.storage().createBucket(params: StorageCreateBucketParams(name: a.str("name"), region: a.str("region"), public: a.bool("public"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "region", "public", "idempotency_key"])))
     case "storage.list_buckets":
@@ -451,6 +628,10 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.storage().downloadObject(bucketId: try a.argStr("bucket_id"), key: try a.argStr("key"))
     case "storage.signed_url":
         return try await client.storage().signedUrl(bucketId: try a.argStr("bucket_id"), key: try a.argStr("key"), params: StorageSignedUrlParams(method: a.str("method"), expiresIn: a.int("expires_in"), contentType: a.str("content_type"), extra: a.extra(known: ["method", "expires_in", "content_type"])))
+    case "storage.list_objects":
+        return try await client.storage().listObjects(bucketId: try a.argStr("bucket_id"), params: StorageListObjectsParams(prefix: a.str("prefix"), limit: a.int("limit"), cursor: a.str("cursor"), extra: a.extra(known: ["prefix", "limit", "cursor"])))
+    case "storage.delete_object":
+        return try await client.storage().deleteObject(bucketId: try a.argStr("bucket_id"), key: try a.argStr("key"))
     case "volumes.create":
         return try await client.volumes().create(params: VolumesCreateParams(name: a.str("name"), sizeGb: a.int("size_gb"), region: a.str("region"), idempotencyKey: a.str("idempotency_key"), extra: a.extra(known: ["name", "size_gb", "region", "idempotency_key"])))
     case "volumes.get":
@@ -479,6 +660,8 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.commandCenter().listSessions(params: CommandCenterListSessionsParams(limit: a.int("limit"), cursor: a.str("cursor"), extra: a.extra(known: ["limit", "cursor"])))
     case "command_center.cancel_session":
         return try await client.commandCenter().cancelSession(sessionId: try a.argStr("session_id"))
+    case "command_center.events":
+        return try await client.commandCenter().events()
     case "workspace_members.list":
         return try await client.workspaceMembers().list(workspaceId: try a.argStr("workspace_id"))
     case "workspace_members.get":
@@ -487,6 +670,8 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.workspaceMembers().update(workspaceId: try a.argStr("workspace_id"), userId: try a.argStr("user_id"), role: try a.argStr("role"))
     case "workspace_members.remove":
         return try await client.workspaceMembers().remove(workspaceId: try a.argStr("workspace_id"), userId: try a.argStr("user_id"))
+    case "workspace_members.add":
+        return try await client.workspaceMembers().add(workspaceId: try a.argStr("workspace_id"), userId: try a.argStr("user_id"), params: WorkspaceMembersAddParams(role: a.str("role"), extra: a.extra(known: ["role"])))
     case "workspace_invites.create":
         return try await client.workspaceInvites().create(workspaceId: try a.argStr("workspace_id"), params: WorkspaceInvitesCreateParams(email: a.str("email"), role: a.str("role"), extra: a.extra(known: ["email", "role"])))
     case "workspace_invites.list":
@@ -497,6 +682,8 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.workspaceInvites().cancel(workspaceId: try a.argStr("workspace_id"), inviteId: try a.argStr("invite_id"))
     case "workspace_invites.accept":
         return try await client.workspaceInvites().accept(token: try a.argStr("token"))
+    case "workspace_invites.preview":
+        return try await client.workspaceInvites().preview(token: try a.argStr("token"))
     case "org_invites.create":
         return try await client.orgInvites().create(tenantId: try a.argStr("tenant_id"), params: OrgInvitesCreateParams(email: a.str("email"), role: a.str("role"), extra: a.extra(known: ["email", "role"])))
     case "org_invites.list":
@@ -519,8 +706,34 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.credits().balance()
     case "credits.history":
         return try await client.credits().history(params: CreditsHistoryParams(limit: a.int("limit"), offset: a.int("offset"), type: a.str("type"), extra: a.extra(known: ["limit", "offset", "type"])))
+    case "credits.usage":
+        return try await client.credits().usage(params: CreditsUsageParams(start: a.str("start"), end: a.str("end"), period: a.str("period"), extra: a.extra(known: ["start", "end", "period"])))
     case "exec.run":
         return try await client.exec().run(id: try a.argStr("id"), params: ExecRunParams(command: a.str("command"), timeout: a.int("timeout"), workingDir: a.str("working_dir"), env: a.json("env"), extra: a.extra(known: ["command", "timeout", "working_dir", "env"])))
+    case "exec.bash":
+        return try await client.exec().bash(id: try a.argStr("id"), command: try a.argStr("command"), params: ExecBashParams(timeout: a.int("timeout"), workingDir: a.str("working_dir"), env: a.json("env"), extra: a.extra(known: ["timeout", "working_dir", "env"])))
+    case "exec.python":
+        return try await client.exec().python(id: try a.argStr("id"), code: try a.argStr("code"), params: ExecPythonParams(timeout: a.int("timeout"), workingDir: a.str("working_dir"), env: a.json("env"), extra: a.extra(known: ["timeout", "working_dir", "env"])))
+    case "templates.catalog":
+        return try await client.templates().catalog()
+    case "files.upload":
+        return try await client.files().upload(id: try a.argStr("id"), localPath: try a.argStr("local_path"), path: try a.argStr("path"), params: FilesUploadParams(createDirs: a.bool("create_dirs"), extra: a.extra(known: ["create_dirs"])))
+    case "files.write":
+        return try await client.files().write(id: try a.argStr("id"), path: try a.argStr("path"), content: try a.argBytes("content"), params: FilesWriteParams(createDirs: a.bool("create_dirs"), extra: a.extra(known: ["create_dirs"])))
+    case "files.download":
+        return try await client.files().download(id: try a.argStr("id"), path: try a.argStr("path"))
+    case "files.list":
+        return try await client.files().list(id: try a.argStr("id"), params: FilesListParams(path: a.str("path"), extra: a.extra(known: ["path"])))
+    case "files.export":
+        return try await client.files().export(id: try a.argStr("id"), path: try a.argStr("path"))
+    case "files.delete":
+        return try await client.files().delete(id: try a.argStr("id"), path: try a.argStr("path"), params: FilesDeleteParams(recursive: a.bool("recursive"), extra: a.extra(known: ["recursive"])))
+    case "events.stream":
+        return try await client.events().stream(params: EventsStreamParams(types: a.str("types"), extra: a.extra(known: ["types"])))
+    case "checkpoints.restore_stream":
+        return try await client.checkpoints().restoreStream(id: try a.argStr("id"), snapshotId: try a.argStr("snapshot_id"))
+    case "snapshots_standalone.list":
+        return try await client.snapshotsStandalone().list(params: SnapshotsStandaloneListParams(computerId: a.str("computer_id"), status: a.str("status"), extra: a.extra(known: ["computer_id", "status"])))
     default:
         throw CallError.unknownOperation(op)
     }

@@ -11,6 +11,9 @@ fun WebhookPager.asFlow(): Flow<Webhook> = pagerFlow(this, { next() }, { cancel(
 fun WebhookPager.pagesFlow(): Flow<WebhookPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun WebhookDeliveryPager.asFlow(): Flow<WebhookDelivery> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
@@ -35,10 +38,16 @@ fun DeploymentPager.asFlow(): Flow<Deployment> = pagerFlow(this, { next() }, { c
 fun DeploymentPager.pagesFlow(): Flow<DeploymentPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun DeploymentVersionPager.asFlow(): Flow<DeploymentVersion> = pagerFlow(this, { next() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.pagesFlow(): Flow<DatabasePage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun StoredObjectPager.asFlow(): Flow<StoredObject> = pagerFlow(this, { next() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })

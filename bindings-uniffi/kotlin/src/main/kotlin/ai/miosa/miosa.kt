@@ -710,6 +710,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_audit_log(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_checkpoints(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_command_center(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_completions(
@@ -728,7 +730,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_embeddings(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_events(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_exec(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_files(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_org_invites(
     ): Int
@@ -742,9 +748,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_snapshots(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_snapshots_standalone(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_storage(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_stream_sse(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_templates(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_tenant(
     ): Int
@@ -804,9 +814,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_auditlogapi_list(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_checkpointsapi_restore_stream(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_commandcenterapi_events(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session(
     ): Int
@@ -818,6 +832,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_completionsapi_stream(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_apps(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_auto_stop(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_clone(
@@ -826,19 +842,39 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_env(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_logs(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_metrics(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_move(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_ports(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_preview_url(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_resize(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_restart(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_screenshot_region(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_start(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerapi_stop(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_stream_token(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_terminal(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_urls(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_vnc_credentials(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_volumes(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerautostopapi_get(
     ): Int
@@ -852,6 +888,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerenvapi_update(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerlogsapi_get(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computermetricsapi_get(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerportsapi_create(
@@ -862,6 +900,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computerportsapi_update(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerterminalapi_create(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computerterminalapi_resize(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computervolumesapi_list(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computersapi_create(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computersapi_delete(
@@ -870,11 +914,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computersapi_list(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computersapi_rotate_viewer_password(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_computersapi_update(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_computersapi_viewer_password(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_creditsapi_balance(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_creditsapi_history(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_creditsapi_usage(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_databasepager_close(
     ): Int
@@ -894,6 +944,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_databasesapi_list(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_databasesapi_logs(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_databasesapi_start(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_databasesapi_update(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentpager_close(
@@ -902,15 +956,35 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentpager_next_page(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentversionpager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_add_domain(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_create(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_delete(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_get(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_build(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_version(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter_versions(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_list(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_builds(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_versions(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_promote_version(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish(
     ): Int
@@ -918,13 +992,25 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_update(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_deploymentsapi_verify_domain(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_click(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_cursor(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_double_click(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_drag(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_key(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_launch(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_move(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot(
     ): Int
@@ -934,9 +1020,31 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_desktopapi_type(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_wait(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_desktopapi_windows(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_embeddingsapi_create(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_eventsapi_stream(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_execapi_bash(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_execapi_python(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_execapi_run(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_delete(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_download(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_export(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_list(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_upload(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_filesapi_write(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept(
     ): Int
@@ -988,6 +1096,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxexecapi_stream(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_list(
@@ -997,6 +1107,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_move(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_stat(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree(
     ): Int
@@ -1010,9 +1122,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_get(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_revoke_share(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_get(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list(
     ): Int
@@ -1021,6 +1139,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stream(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxshareapi_create(
     ): Int
@@ -1040,13 +1160,25 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_set(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_build_spec_schema(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create_build(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_get(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list_builds(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_validate(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_delete(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open(
     ): Int
@@ -1056,15 +1188,33 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete_snapshot(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_deploy(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_extend(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_get(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_get_by_name(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_list(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_pause(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_preview_token(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_readiness(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_resume(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_stop(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_update(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready(
     ): Int
@@ -1078,15 +1228,31 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_snapshotsapi_restore(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_snapshotsstandaloneapi_list(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_storageapi_create_bucket(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storageapi_delete_object(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_storageapi_download_object(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storageapi_iter_objects(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storageapi_list_objects(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_storageapi_signed_url(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_storageapi_upload_object(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storedobjectpager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storedobjectpager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_storedobjectpager_next_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_templatesapi_catalog(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_tenantapi_current(
     ): Int
@@ -1148,6 +1314,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_volumesapi_resize(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next_page(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_webhookpager_close(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_webhookpager_next(
@@ -1157,6 +1329,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_webhooksapi_create(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_webhooksapi_delete(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries_iter(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_webhooksapi_get(
     ): Int
@@ -1178,6 +1354,10 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_list(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_preview(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_workspacemembersapi_add(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspacemembersapi_get(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspacemembersapi_list(
@@ -1193,6 +1373,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_workspacesapi_get(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspacesapi_list(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_workspacesapi_list_computers(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspacesapi_stats(
     ): Int
@@ -1266,6 +1448,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_audit_log(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_checkpoints(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_command_center(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_completions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1284,7 +1468,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_embeddings(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_events(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_exec(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_files(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_org_invites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1298,9 +1486,13 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_snapshots(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_snapshots_standalone(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_storage(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_stream_sse(`ptr`: Long,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_templates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_tenant(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1390,6 +1582,12 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_auditlogapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_checkpointsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_checkpointsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_checkpointsapi_restore_stream(`ptr`: Long,`id`: RustBuffer.ByValue,`snapshotId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_commandcenterapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_commandcenterapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1397,6 +1595,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_commandcenterapi_cancel_session(`ptr`: Long,`sessionId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_commandcenterapi_create_session(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_commandcenterapi_events(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_commandcenterapi_get_session(`ptr`: Long,`sessionId`: RustBuffer.ByValue,
     ): Long
@@ -1416,6 +1616,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_computerapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_apps(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_auto_stop(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_clone(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
@@ -1424,19 +1626,39 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_env(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_logs(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_metrics(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_move(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_ports(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_preview_url(`ptr`: Long,`id`: RustBuffer.ByValue,`port`: Long,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_resize(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_restart(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_screenshot_region(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_start(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_stop(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_stream_token(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_terminal(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_urls(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_vnc_credentials(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_volumes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_computerautostopapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1458,6 +1680,12 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerenvapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`name`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_computerlogsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_computerlogsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_computerlogsapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_computermetricsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_computermetricsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1476,6 +1704,20 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerportsapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`port`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_computerterminalapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_computerterminalapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_computerterminalapi_create(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computerterminalapi_resize(`ptr`: Long,`id`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_computervolumesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_computervolumesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_computervolumesapi_list(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_computersapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_computersapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1488,7 +1730,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computersapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computersapi_rotate_viewer_password(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_computersapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_computersapi_viewer_password(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_creditsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1497,6 +1743,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_creditsapi_balance(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_creditsapi_history(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_creditsapi_usage(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_databasepager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1524,6 +1772,10 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_databasesapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_databasesapi_logs(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_databasesapi_start(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_databasesapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_deploymentpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1536,25 +1788,51 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentpager_next_page(`ptr`: Long,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_deploymentversionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_deploymentversionpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_deploymentversionpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_deploymentversionpager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentversionpager_next_page(`ptr`: Long,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_deploymentsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_deploymentsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_add_domain(`ptr`: Long,`id`: RustBuffer.ByValue,`domain`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_create(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_delete(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_get_build(`ptr`: Long,`id`: RustBuffer.ByValue,`buildId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_get_version(`ptr`: Long,`id`: RustBuffer.ByValue,`versionId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_iter(`ptr`: Long,`params`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_iter_versions(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_list_builds(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_list_versions(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_promote_version(`ptr`: Long,`id`: RustBuffer.ByValue,`versionId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_publish(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_rollback(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsapi_verify_domain(`ptr`: Long,`id`: RustBuffer.ByValue,`domainId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_desktopapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1564,9 +1842,19 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_desktopapi_click(`ptr`: Long,`id`: RustBuffer.ByValue,`x`: Long,`y`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_cursor(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_double_click(`ptr`: Long,`id`: RustBuffer.ByValue,`x`: Long,`y`: Long,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_desktopapi_drag(`ptr`: Long,`id`: RustBuffer.ByValue,`fromX`: Long,`fromY`: Long,`toX`: Long,`toY`: Long,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_focus_window(`ptr`: Long,`id`: RustBuffer.ByValue,`windowId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_desktopapi_key(`ptr`: Long,`id`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_launch(`ptr`: Long,`id`: RustBuffer.ByValue,`appName`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_move(`ptr`: Long,`id`: RustBuffer.ByValue,`x`: Long,`y`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_desktopapi_screenshot(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
@@ -1576,17 +1864,47 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_desktopapi_type(`ptr`: Long,`id`: RustBuffer.ByValue,`text`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_wait(`ptr`: Long,`id`: RustBuffer.ByValue,`seconds`: Double,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_desktopapi_windows(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_embeddingsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_embeddingsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_embeddingsapi_create(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_eventsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_eventsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_eventsapi_stream(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_execapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_execapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_execapi_bash(`ptr`: Long,`id`: RustBuffer.ByValue,`command`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_execapi_python(`ptr`: Long,`id`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_execapi_run(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_filesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_filesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_delete(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_download(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_export(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_list(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_upload(`ptr`: Long,`id`: RustBuffer.ByValue,`localPath`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_filesapi_write(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`content`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_orginvitesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1662,6 +1980,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxexecapi_run(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxexecapi_stream(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_sandboxfilesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_sandboxfilesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1675,6 +1995,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_sandboxfilesapi_move(`ptr`: Long,`id`: RustBuffer.ByValue,`fromPath`: RustBuffer.ByValue,`toPath`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxfilesapi_read(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxfilesapi_stat(`ptr`: Long,`id`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxfilesapi_tree(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
@@ -1692,7 +2014,11 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_destroy(`ptr`: Long,`id`: RustBuffer.ByValue,`previewId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,`previewId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_list(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_revoke_share(`ptr`: Long,`id`: RustBuffer.ByValue,`previewId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_share(`ptr`: Long,`id`: RustBuffer.ByValue,`previewId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
@@ -1700,6 +2026,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_sandboxprocessesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,`pid`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_list(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_logs(`ptr`: Long,`id`: RustBuffer.ByValue,`pid`: RustBuffer.ByValue,`tail`: Long,
@@ -1707,6 +2035,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_start(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stop(`ptr`: Long,`id`: RustBuffer.ByValue,`pid`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stream(`ptr`: Long,`id`: RustBuffer.ByValue,`pid`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_sandboxshareapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1738,11 +2068,17 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxtagsapi_remove(`ptr`: Long,`id`: RustBuffer.ByValue,`tags`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtagsapi_set(`ptr`: Long,`id`: RustBuffer.ByValue,`tags`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_sandboxtemplatesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_sandboxtemplatesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_build_spec_schema(`ptr`: Long,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create_build(`ptr`: Long,`templateId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_delete(`ptr`: Long,`templateId`: RustBuffer.ByValue,
     ): Long
@@ -1750,10 +2086,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list_builds(`ptr`: Long,`templateId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_validate(`ptr`: Long,`buildSpec`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_sandboxterminalapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_sandboxterminalapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_delete(`ptr`: Long,`id`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_open(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_resize(`ptr`: Long,`id`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
@@ -1766,15 +2108,33 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_delete(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_delete_snapshot(`ptr`: Long,`id`: RustBuffer.ByValue,`snapshotId`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_deploy(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_extend(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_fork(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_get_by_name(`ptr`: Long,`name`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_pause(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_preview_token(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_readiness(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_resume(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_stop(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_update(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
@@ -1792,19 +2152,47 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_snapshotsapi_restore(`ptr`: Long,`computerId`: RustBuffer.ByValue,`snapshotId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_snapshotsstandaloneapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_snapshotsstandaloneapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_snapshotsstandaloneapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_storageapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_storageapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_storageapi_create_bucket(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_storageapi_delete_object(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_storageapi_download_object(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_storageapi_iter_objects(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_storageapi_list_buckets(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_storageapi_list_objects(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_storageapi_signed_url(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_storageapi_upload_object(`ptr`: Long,`bucketId`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`content`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_storedobjectpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_storedobjectpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_storedobjectpager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_storedobjectpager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_storedobjectpager_next_page(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_templatesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_templatesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_templatesapi_catalog(`ptr`: Long,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_tenantapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1890,6 +2278,16 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_volumesapi_resize(`ptr`: Long,`id`: RustBuffer.ByValue,`sizeGb`: Long,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_webhookdeliverypager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_webhookdeliverypager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_webhookdeliverypager_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next_page(`ptr`: Long,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_webhookpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_webhookpager(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1907,6 +2305,10 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_webhooksapi_create(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_webhooksapi_delete(`ptr`: Long,`id`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries_iter(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_webhooksapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
@@ -1932,10 +2334,14 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_list(`ptr`: Long,`workspaceId`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_preview(`ptr`: Long,`token`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_workspacemembersapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_workspacemembersapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_workspacemembersapi_add(`ptr`: Long,`workspaceId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacemembersapi_get(`ptr`: Long,`workspaceId`: RustBuffer.ByValue,`userId`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacemembersapi_list(`ptr`: Long,`workspaceId`: RustBuffer.ByValue,
@@ -1955,6 +2361,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_workspacesapi_get(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacesapi_list(`ptr`: Long,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_workspacesapi_list_computers(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacesapi_stats(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
@@ -1998,6 +2406,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_bucket_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_catalogtemplate_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_commandcentercreatesessionparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_commandcenterlistsessionsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2008,6 +2418,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computer_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerapp_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computercloneparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerdestroyparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2015,6 +2427,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_computerenvcreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerenvupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerlogsgetparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computermetricsgetparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2024,9 +2438,23 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerportsupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerpreviewurlparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerresizeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerscreenshotregionparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerstartparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerterminalcreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerterminalresizeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerurl_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerwaituntilrunningparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_computerwaituntilstoppedparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_computerscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2040,7 +2468,13 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_credittransaction_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_creditusage_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_creditshistoryparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_creditsusageparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_cursorposition_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_database_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2050,15 +2484,31 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databaseslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_databaseslogsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_databasesstartparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databasesupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deleted_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deployment_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentbuild_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentdomain_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentversion_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentsadddomainparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deploymentscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deploymentslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentslistversionsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_deploymentspromoteversionparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deploymentspublishparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2072,11 +2522,19 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_desktoptypeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_desktopwindow_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_embeddingscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_envupdate_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_execpythonparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execresult_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2084,13 +2542,27 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_fileexport_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_filestat_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_filewritten_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_filesdeleteparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_fileslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_filesuploadparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_fileswriteparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_invite_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_inviteacceptance_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_invitepreview_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_loglines_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_member_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2110,6 +2582,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_previewtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_previewurl_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_processlogs_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_publication_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2117,6 +2591,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_quota_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_quotassetparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_readiness_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandbox_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2127,6 +2603,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_sandboxexecpythonparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxexecrunparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxexecstreamparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxfilesdeleteparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2148,6 +2626,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxsnapshotscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatescreatebuildparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxtemplatescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxtemplateslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2156,13 +2636,21 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalresizeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxusage_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesdeployparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesextendparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxesforkparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxeslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxespreviewtokenparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesresumeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxesupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2176,7 +2664,11 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_snapshotscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_snapshotsstandalonelistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_storagecreatebucketparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_storagelistobjectsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_storagesignedurlparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2184,7 +2676,13 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_streamtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_template_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_templatebuild_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_templatevalidation_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_tenant_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2202,6 +2700,10 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_viewerpassword_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_vnccredentials_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volume_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volumeattachment_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2216,6 +2718,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhookscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_webhooksdeliveriesparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhookslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhooksupdateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2223,6 +2727,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_workspace_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspaceinvitescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_workspacemembersaddparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_workspacestats_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2405,6 +2911,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_audit_log() and 0xFFFF) != 52527) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_checkpoints() and 0xFFFF) != 38554) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_command_center() and 0xFFFF) != 52238) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2432,7 +2941,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_embeddings() and 0xFFFF) != 63899) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_events() and 0xFFFF) != 11914) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_exec() and 0xFFFF) != 39311) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_files() and 0xFFFF) != 18835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_org_invites() and 0xFFFF) != 48123) {
@@ -2453,10 +2968,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_snapshots() and 0xFFFF) != 28968) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_snapshots_standalone() and 0xFFFF) != 60826) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_storage() and 0xFFFF) != 60600) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_stream_sse() and 0xFFFF) != 12722) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_templates() and 0xFFFF) != 22186) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_tenant() and 0xFFFF) != 13745) {
@@ -2546,10 +3067,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_auditlogapi_list() and 0xFFFF) != 4279) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_checkpointsapi_restore_stream() and 0xFFFF) != 8055) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_cancel_session() and 0xFFFF) != 24252) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_create_session() and 0xFFFF) != 50633) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_events() and 0xFFFF) != 39111) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_commandcenterapi_get_session() and 0xFFFF) != 14479) {
@@ -2567,6 +3094,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_completionsapi_stream() and 0xFFFF) != 44090) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_apps() and 0xFFFF) != 23089) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_auto_stop() and 0xFFFF) != 8588) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2579,6 +3109,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_env() and 0xFFFF) != 56934) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_logs() and 0xFFFF) != 50221) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_metrics() and 0xFFFF) != 6714) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2588,16 +3121,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_ports() and 0xFFFF) != 62100) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() and 0xFFFF) != 9478) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_resize() and 0xFFFF) != 59553) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_restart() and 0xFFFF) != 51418) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_screenshot_region() and 0xFFFF) != 20319) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_start() and 0xFFFF) != 15337) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_stop() and 0xFFFF) != 28) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_stream_token() and 0xFFFF) != 30043) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_terminal() and 0xFFFF) != 1675) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_urls() and 0xFFFF) != 60556) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_vnc_credentials() and 0xFFFF) != 52441) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_volumes() and 0xFFFF) != 28290) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() and 0xFFFF) != 25213) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() and 0xFFFF) != 37641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 24412) {
@@ -2618,6 +3178,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_update() and 0xFFFF) != 57076) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerlogsapi_get() and 0xFFFF) != 24169) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() and 0xFFFF) != 24336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2633,6 +3196,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_update() and 0xFFFF) != 12684) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerterminalapi_create() and 0xFFFF) != 19785) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerterminalapi_resize() and 0xFFFF) != 7107) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computervolumesapi_list() and 0xFFFF) != 52781) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_create() and 0xFFFF) != 44540) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2645,13 +3217,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_list() and 0xFFFF) != 60406) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_rotate_viewer_password() and 0xFFFF) != 29641) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_update() and 0xFFFF) != 502) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computersapi_viewer_password() and 0xFFFF) != 13248) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_balance() and 0xFFFF) != 40457) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_history() and 0xFFFF) != 1595) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_creditsapi_usage() and 0xFFFF) != 14735) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasepager_close() and 0xFFFF) != 26402) {
@@ -2681,6 +3262,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_list() and 0xFFFF) != 40535) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_logs() and 0xFFFF) != 25835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_start() and 0xFFFF) != 15210) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_databasesapi_update() and 0xFFFF) != 48373) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2693,6 +3280,18 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentpager_next_page() and 0xFFFF) != 45589) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentversionpager_close() and 0xFFFF) != 53184) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next() and 0xFFFF) != 27226) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentversionpager_next_page() and 0xFFFF) != 18178) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_add_domain() and 0xFFFF) != 52377) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_create() and 0xFFFF) != 65165) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2702,10 +3301,28 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_get() and 0xFFFF) != 26122) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_build() and 0xFFFF) != 25652) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_get_version() and 0xFFFF) != 49505) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter() and 0xFFFF) != 57904) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_iter_versions() and 0xFFFF) != 49532) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_list() and 0xFFFF) != 58872) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_builds() and 0xFFFF) != 45358) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_list_versions() and 0xFFFF) != 4579) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_promote_version() and 0xFFFF) != 33118) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_publish() and 0xFFFF) != 51561) {
@@ -2717,16 +3334,34 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_update() and 0xFFFF) != 7572) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_deploymentsapi_verify_domain() and 0xFFFF) != 16875) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() and 0xFFFF) != 49427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_click() and 0xFFFF) != 54490) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_cursor() and 0xFFFF) != 25957) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() and 0xFFFF) != 46464) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_drag() and 0xFFFF) != 10206) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window() and 0xFFFF) != 9186) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_key() and 0xFFFF) != 36027) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_launch() and 0xFFFF) != 47757) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_move() and 0xFFFF) != 7397) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() and 0xFFFF) != 24378) {
@@ -2741,10 +3376,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_type() and 0xFFFF) != 1244) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_wait() and 0xFFFF) != 58331) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_windows() and 0xFFFF) != 26944) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_embeddingsapi_create() and 0xFFFF) != 3255) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_eventsapi_stream() and 0xFFFF) != 65230) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_bash() and 0xFFFF) != 8368) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_python() and 0xFFFF) != 13601) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_run() and 0xFFFF) != 39152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_delete() and 0xFFFF) != 47700) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_download() and 0xFFFF) != 1693) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_export() and 0xFFFF) != 63655) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_list() and 0xFFFF) != 32239) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_upload() and 0xFFFF) != 33323) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_write() and 0xFFFF) != 56174) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_orginvitesapi_accept() and 0xFFFF) != 57209) {
@@ -2822,6 +3490,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxexecapi_run() and 0xFFFF) != 36417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxexecapi_stream() and 0xFFFF) != 53698) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_delete() and 0xFFFF) != 339) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2835,6 +3506,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_read() and 0xFFFF) != 22036) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_stat() and 0xFFFF) != 42417) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_tree() and 0xFFFF) != 60373) {
@@ -2855,10 +3529,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() and 0xFFFF) != 6973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_get() and 0xFFFF) != 44810) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_list() and 0xFFFF) != 18030) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_revoke_share() and 0xFFFF) != 13325) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_share() and 0xFFFF) != 14478) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_get() and 0xFFFF) != 45860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() and 0xFFFF) != 51984) {
@@ -2871,6 +3554,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stop() and 0xFFFF) != 55110) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_stream() and 0xFFFF) != 19520) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxshareapi_create() and 0xFFFF) != 46030) {
@@ -2900,7 +3586,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_remove() and 0xFFFF) != 28492) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtagsapi_set() and 0xFFFF) != 27279) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_build_spec_schema() and 0xFFFF) != 32843) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create() and 0xFFFF) != 48203) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_create_build() and 0xFFFF) != 13046) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_delete() and 0xFFFF) != 38148) {
@@ -2910,6 +3605,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list() and 0xFFFF) != 63439) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_list_builds() and 0xFFFF) != 36361) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxtemplatesapi_validate() and 0xFFFF) != 41429) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_delete() and 0xFFFF) != 54590) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open() and 0xFFFF) != 43973) {
@@ -2924,19 +3628,46 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete() and 0xFFFF) != 22103) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_delete_snapshot() and 0xFFFF) != 4148) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_deploy() and 0xFFFF) != 10875) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_extend() and 0xFFFF) != 12699) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_fork() and 0xFFFF) != 7905) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_get() and 0xFFFF) != 54271) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_get_by_name() and 0xFFFF) != 1763) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_list() and 0xFFFF) != 38438) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_pause() and 0xFFFF) != 40221) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_preview_token() and 0xFFFF) != 55894) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_readiness() and 0xFFFF) != 14168) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_resume() and 0xFFFF) != 56900) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_stop() and 0xFFFF) != 22254) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_update() and 0xFFFF) != 44399) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() and 0xFFFF) != 37353) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() and 0xFFFF) != 48403) {
@@ -2957,19 +3688,43 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_snapshotsapi_restore() and 0xFFFF) != 3635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_snapshotsstandaloneapi_list() and 0xFFFF) != 15809) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_create_bucket() and 0xFFFF) != 42830) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_delete_object() and 0xFFFF) != 50170) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_download_object() and 0xFFFF) != 30914) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_iter_objects() and 0xFFFF) != 14270) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_list_buckets() and 0xFFFF) != 58613) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_list_objects() and 0xFFFF) != 57822) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_signed_url() and 0xFFFF) != 14395) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_storageapi_upload_object() and 0xFFFF) != 62975) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storedobjectpager_close() and 0xFFFF) != 59960) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storedobjectpager_next() and 0xFFFF) != 58379) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_storedobjectpager_next_page() and 0xFFFF) != 46264) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_templatesapi_catalog() and 0xFFFF) != 55713) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_tenantapi_current() and 0xFFFF) != 25059) {
@@ -3062,6 +3817,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_resize() and 0xFFFF) != 19763) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close() and 0xFFFF) != 31389) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next() and 0xFFFF) != 52331) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_next_page() and 0xFFFF) != 6997) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhookpager_close() and 0xFFFF) != 59604) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -3075,6 +3839,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_delete() and 0xFFFF) != 33912) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries() and 0xFFFF) != 15503) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_deliveries_iter() and 0xFFFF) != 31226) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhooksapi_get() and 0xFFFF) != 37476) {
@@ -3107,6 +3877,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_list() and 0xFFFF) != 24407) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspaceinvitesapi_preview() and 0xFFFF) != 37631) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_add() and 0xFFFF) != 22886) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacemembersapi_get() and 0xFFFF) != 10204) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -3129,6 +3905,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_list() and 0xFFFF) != 55522) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_list_computers() and 0xFFFF) != 6054) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_stats() and 0xFFFF) != 5120) {
@@ -6353,6 +7132,289 @@ public object FfiConverterTypeCancellationToken: FfiConverter<CancellationToken,
 
 
 /**
+ * `Miosa.Checkpoints` operations.
+ */
+public interface CheckpointsApiInterface {
+    
+    /**
+     * Restore a computer checkpoint and stream its progress until it completes.
+     *
+     * `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    suspend fun `restoreStream`(`id`: kotlin.String, `snapshotId`: kotlin.String): EventStream
+    
+    companion object
+}
+
+/**
+ * `Miosa.Checkpoints` operations.
+ */
+open class CheckpointsApi: Disposable, AutoCloseable, CheckpointsApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_checkpointsapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_checkpointsapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * Restore a computer checkpoint and stream its progress until it completes.
+     *
+     * `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `restoreStream`(`id`: kotlin.String, `snapshotId`: kotlin.String) : EventStream {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_checkpointsapi_restore_stream(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`snapshotId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEventStream.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCheckpointsApi: FfiConverter<CheckpointsApi, Long> {
+    override fun lower(value: CheckpointsApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): CheckpointsApi {
+        return CheckpointsApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): CheckpointsApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: CheckpointsApi) = 8UL
+
+    override fun write(value: CheckpointsApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
  * on the client's own runtime, so it can be awaited from any dispatcher or actor.
  * `toString()`/`description` shows the base URL only, never the API key.
@@ -6408,6 +7470,11 @@ public interface ClientInterface {
     fun `auditLog`(): AuditLogApi
     
     /**
+     * `Miosa.Checkpoints` operations.
+     */
+    fun `checkpoints`(): CheckpointsApi
+    
+    /**
      * `Miosa.CommandCenter` operations.
      */
     fun `commandCenter`(): CommandCenterApi
@@ -6453,9 +7520,19 @@ public interface ClientInterface {
     fun `embeddings`(): EmbeddingsApi
     
     /**
+     * `Miosa.Events` operations.
+     */
+    fun `events`(): EventsApi
+    
+    /**
      * `Miosa.Exec` operations.
      */
     fun `exec`(): ExecApi
+    
+    /**
+     * `Miosa.Files` operations.
+     */
+    fun `files`(): FilesApi
     
     /**
      * `Miosa.OrgInvites` operations.
@@ -6488,6 +7565,11 @@ public interface ClientInterface {
     fun `snapshots`(): SnapshotsApi
     
     /**
+     * `Miosa.SnapshotsStandalone` operations.
+     */
+    fun `snapshotsStandalone`(): SnapshotsStandaloneApi
+    
+    /**
      * `Miosa.Storage` operations.
      */
     fun `storage`(): StorageApi
@@ -6499,6 +7581,11 @@ public interface ClientInterface {
      * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
      */
     suspend fun `streamSse`(`path`: kotlin.String): EventStream
+    
+    /**
+     * `Miosa.Templates` operations.
+     */
+    fun `templates`(): TemplatesApi
     
     /**
      * `Miosa.Tenant` operations.
@@ -6831,6 +7918,22 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * `Miosa.Checkpoints` operations.
+     */override fun `checkpoints`(): CheckpointsApi {
+            return FfiConverterTypeCheckpointsApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_checkpoints(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * `Miosa.CommandCenter` operations.
      */override fun `commandCenter`(): CommandCenterApi {
             return FfiConverterTypeCommandCenterApi.lift(
@@ -6975,12 +8078,44 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * `Miosa.Events` operations.
+     */override fun `events`(): EventsApi {
+            return FfiConverterTypeEventsApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_events(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * `Miosa.Exec` operations.
      */override fun `exec`(): ExecApi {
             return FfiConverterTypeExecApi.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_miosa_uniffi_fn_method_client_exec(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `Miosa.Files` operations.
+     */override fun `files`(): FilesApi {
+            return FfiConverterTypeFilesApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_files(
         it,
         _status)
 }
@@ -7087,6 +8222,22 @@ open class Client: Disposable, AutoCloseable, ClientInterface
 
     
     /**
+     * `Miosa.SnapshotsStandalone` operations.
+     */override fun `snapshotsStandalone`(): SnapshotsStandaloneApi {
+            return FfiConverterTypeSnapshotsStandaloneApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_snapshots_standalone(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * `Miosa.Storage` operations.
      */override fun `storage`(): StorageApi {
             return FfiConverterTypeStorageApi.lift(
@@ -7128,6 +8279,22 @@ open class Client: Disposable, AutoCloseable, ClientInterface
         MiosaException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * `Miosa.Templates` operations.
+     */override fun `templates`(): TemplatesApi {
+            return FfiConverterTypeTemplatesApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_templates(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -7421,6 +8588,14 @@ public interface CommandCenterApiInterface {
     suspend fun `createSession`(`params`: CommandCenterCreateSessionParams? = null): AgentSession
     
     /**
+     * Stream the command center's fleet events.
+     *
+     * `GET /command-center/events`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    suspend fun `events`(): EventStream
+    
+    /**
      * Fetch one command center session.
      *
      * `GET /command-center/sessions/{session_id}` (seed `Miosa.CommandCenter.get_session/2`).
@@ -7595,6 +8770,33 @@ open class CommandCenterApi: Disposable, AutoCloseable, CommandCenterApiInterfac
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeAgentSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stream the command center's fleet events.
+     *
+     * `GET /command-center/events`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `events`() : EventStream {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_commandcenterapi_events(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEventStream.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -8130,6 +9332,13 @@ public object FfiConverterTypeCompletionsApi: FfiConverter<CompletionsApi, Long>
 public interface ComputerApiInterface {
     
     /**
+     * List the applications installed on a computer.
+     *
+     * `GET /computers/{id}/apps`.
+     */
+    suspend fun `apps`(`id`: kotlin.String): List<ComputerApp>
+    
+    /**
      * `Miosa.Computer.AutoStop` operations.
      */
     fun `autoStop`(): ComputerAutoStopApi
@@ -8154,6 +9363,11 @@ public interface ComputerApiInterface {
     fun `env`(): ComputerEnvApi
     
     /**
+     * `Miosa.Computer.Logs` operations.
+     */
+    fun `logs`(): ComputerLogsApi
+    
+    /**
      * `Miosa.Computer.Metrics` operations.
      */
     fun `metrics`(): ComputerMetricsApi
@@ -8171,6 +9385,13 @@ public interface ComputerApiInterface {
     fun `ports`(): ComputerPortsApi
     
     /**
+     * The public URL of a computer port, computed locally without a request.
+     *
+     * `GET /computers/{id}`.
+     */
+    suspend fun `previewUrl`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPreviewUrlParams? = null): PreviewUrl
+    
+    /**
      * Change the size bundle or CPU and memory of a computer.
      *
      * `POST /computers/{id}/resize` (seed `Miosa.Computer.resize/3`).
@@ -8185,6 +9406,13 @@ public interface ComputerApiInterface {
     suspend fun `restart`(`id`: kotlin.String): ActionResult
     
     /**
+     * Capture part of the screen as PNG bytes.
+     *
+     * `GET /computers/{id}/screenshot`.
+     */
+    suspend fun `screenshotRegion`(`id`: kotlin.String, `params`: ComputerScreenshotRegionParams? = null): kotlin.ByteArray
+    
+    /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
@@ -8197,6 +9425,51 @@ public interface ComputerApiInterface {
      * `POST /computers/{id}/stop` (seed `Miosa.Computer.stop/2`).
      */
     suspend fun `stop`(`id`: kotlin.String): ActionResult
+    
+    /**
+     * Mint a short-lived token for the desktop pixel stream.
+     *
+     * `POST /computers/{id}/stream-token`.
+     */
+    suspend fun `streamToken`(`id`: kotlin.String): StreamToken
+    
+    /**
+     * `Miosa.Computer.Terminal` operations.
+     */
+    fun `terminal`(): ComputerTerminalApi
+    
+    /**
+     * List the named public URLs of a computer (desktop, preview, API).
+     *
+     * `GET /computers/{id}/urls`.
+     */
+    suspend fun `urls`(`id`: kotlin.String): List<ComputerUrl>
+    
+    /**
+     * Connection details for a VNC client; treat them as secrets.
+     *
+     * `GET /computers/{id}/vnc-credentials`.
+     */
+    suspend fun `vncCredentials`(`id`: kotlin.String): VncCredentials
+    
+    /**
+     * `Miosa.Computer.Volumes` operations.
+     */
+    fun `volumes`(): ComputerVolumesApi
+    
+    /**
+     * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams? = null): kotlin.Boolean
+    
+    /**
+     * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams? = null): kotlin.Boolean
     
     companion object
 }
@@ -8307,6 +9580,33 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
 
     
     /**
+     * List the applications installed on a computer.
+     *
+     * `GET /computers/{id}/apps`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `apps`(`id`: kotlin.String) : List<ComputerApp> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_apps(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeComputerApp.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * `Miosa.Computer.AutoStop` operations.
      */override fun `autoStop`(): ComputerAutoStopApi {
             return FfiConverterTypeComputerAutoStopApi.lift(
@@ -8395,6 +9695,22 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
 
     
     /**
+     * `Miosa.Computer.Logs` operations.
+     */override fun `logs`(): ComputerLogsApi {
+            return FfiConverterTypeComputerLogsApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_logs(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * `Miosa.Computer.Metrics` operations.
      */override fun `metrics`(): ComputerMetricsApi {
             return FfiConverterTypeComputerMetricsApi.lift(
@@ -8455,6 +9771,35 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
 
     
     /**
+     * The public URL of a computer port, computed locally without a request.
+     *
+     * `GET /computers/{id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `previewUrl`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPreviewUrlParams?) : PreviewUrl {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_preview_url(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterLong.lower(`port`),
+        FfiConverterOptionalTypeComputerPreviewUrlParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePreviewUrl.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Change the size bundle or CPU and memory of a computer.
      *
      * `POST /computers/{id}/resize` (seed `Miosa.Computer.resize/3`).
@@ -8510,6 +9855,34 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
 
     
     /**
+     * Capture part of the screen as PNG bytes.
+     *
+     * `GET /computers/{id}/screenshot`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `screenshotRegion`(`id`: kotlin.String, `params`: ComputerScreenshotRegionParams?) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_screenshot_region(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeComputerScreenshotRegionParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Boot a computer.
      *
      * `POST /computers/{id}/start` (seed `Miosa.Computer.start/2`).
@@ -8558,6 +9931,175 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Mint a short-lived token for the desktop pixel stream.
+     *
+     * `POST /computers/{id}/stream-token`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `streamToken`(`id`: kotlin.String) : StreamToken {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_stream_token(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStreamToken.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `Miosa.Computer.Terminal` operations.
+     */override fun `terminal`(): ComputerTerminalApi {
+            return FfiConverterTypeComputerTerminalApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_terminal(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * List the named public URLs of a computer (desktop, preview, API).
+     *
+     * `GET /computers/{id}/urls`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `urls`(`id`: kotlin.String) : List<ComputerUrl> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_urls(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeComputerUrl.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Connection details for a VNC client; treat them as secrets.
+     *
+     * `GET /computers/{id}/vnc-credentials`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `vncCredentials`(`id`: kotlin.String) : VncCredentials {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_vnc_credentials(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeVncCredentials.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * `Miosa.Computer.Volumes` operations.
+     */override fun `volumes`(): ComputerVolumesApi {
+            return FfiConverterTypeComputerVolumesApi.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_volumes(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams?) : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeComputerWaitUntilRunningParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+     *
+     * `GET /computers/{id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams?) : kotlin.Boolean {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeComputerWaitUntilStoppedParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_i8(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_i8(future) },
+        // lift function
+        { FfiConverterBoolean.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -9399,6 +10941,287 @@ public object FfiConverterTypeComputerEnvApi: FfiConverter<ComputerEnvApi, Long>
 
 
 /**
+ * `Miosa.Computer.Logs` operations.
+ */
+public interface ComputerLogsApiInterface {
+    
+    /**
+     * Fetch the recent system log lines of a computer.
+     *
+     * `GET /computers/{id}/logs`.
+     */
+    suspend fun `get`(`id`: kotlin.String, `params`: ComputerLogsGetParams? = null): LogLines
+    
+    companion object
+}
+
+/**
+ * `Miosa.Computer.Logs` operations.
+ */
+open class ComputerLogsApi: Disposable, AutoCloseable, ComputerLogsApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_computerlogsapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_computerlogsapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * Fetch the recent system log lines of a computer.
+     *
+     * `GET /computers/{id}/logs`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `get`(`id`: kotlin.String, `params`: ComputerLogsGetParams?) : LogLines {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerlogsapi_get(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeComputerLogsGetParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLogLines.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerLogsApi: FfiConverter<ComputerLogsApi, Long> {
+    override fun lower(value: ComputerLogsApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ComputerLogsApi {
+        return ComputerLogsApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ComputerLogsApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ComputerLogsApi) = 8UL
+
+    override fun write(value: ComputerLogsApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Computer.Metrics` operations.
  */
 public interface ComputerMetricsApiInterface {
@@ -10067,6 +11890,603 @@ public object FfiConverterTypeComputerPortsApi: FfiConverter<ComputerPortsApi, L
 
 
 /**
+ * `Miosa.Computer.Terminal` operations.
+ */
+public interface ComputerTerminalApiInterface {
+    
+    /**
+     * Open a PTY session on a computer.
+     *
+     * `POST /computers/{id}/terminal`.
+     */
+    suspend fun `create`(`id`: kotlin.String, `params`: ComputerTerminalCreateParams? = null): TerminalSession
+    
+    /**
+     * Change the size of a computer's PTY session.
+     *
+     * `POST /computers/{id}/pty/{session_id}/resize`.
+     */
+    suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: ComputerTerminalResizeParams? = null): TerminalSession
+    
+    companion object
+}
+
+/**
+ * `Miosa.Computer.Terminal` operations.
+ */
+open class ComputerTerminalApi: Disposable, AutoCloseable, ComputerTerminalApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_computerterminalapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_computerterminalapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * Open a PTY session on a computer.
+     *
+     * `POST /computers/{id}/terminal`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `create`(`id`: kotlin.String, `params`: ComputerTerminalCreateParams?) : TerminalSession {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerterminalapi_create(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeComputerTerminalCreateParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTerminalSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Change the size of a computer's PTY session.
+     *
+     * `POST /computers/{id}/pty/{session_id}/resize`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: ComputerTerminalResizeParams?) : TerminalSession {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computerterminalapi_resize(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`sessionId`),
+        FfiConverterOptionalTypeComputerTerminalResizeParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTerminalSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerTerminalApi: FfiConverter<ComputerTerminalApi, Long> {
+    override fun lower(value: ComputerTerminalApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ComputerTerminalApi {
+        return ComputerTerminalApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ComputerTerminalApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ComputerTerminalApi) = 8UL
+
+    override fun write(value: ComputerTerminalApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * `Miosa.Computer.Volumes` operations.
+ */
+public interface ComputerVolumesApiInterface {
+    
+    /**
+     * List the volumes mounted into a computer.
+     *
+     * `GET /computers/{id}/volumes`.
+     */
+    suspend fun `list`(`id`: kotlin.String): List<VolumeAttachment>
+    
+    companion object
+}
+
+/**
+ * `Miosa.Computer.Volumes` operations.
+ */
+open class ComputerVolumesApi: Disposable, AutoCloseable, ComputerVolumesApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_computervolumesapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_computervolumesapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * List the volumes mounted into a computer.
+     *
+     * `GET /computers/{id}/volumes`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `list`(`id`: kotlin.String) : List<VolumeAttachment> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computervolumesapi_list(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeVolumeAttachment.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerVolumesApi: FfiConverter<ComputerVolumesApi, Long> {
+    override fun lower(value: ComputerVolumesApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ComputerVolumesApi {
+        return ComputerVolumesApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ComputerVolumesApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ComputerVolumesApi) = 8UL
+
+    override fun write(value: ComputerVolumesApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Computers` operations.
  */
 public interface ComputersApiInterface {
@@ -10100,11 +12520,25 @@ public interface ComputersApiInterface {
     suspend fun `list`(`params`: ComputersListParams? = null): List<Computer>
     
     /**
+     * Set a new desktop viewer password; the plaintext is returned only this once.
+     *
+     * `POST /computers/{id}/viewer-password/rotate`.
+     */
+    suspend fun `rotateViewerPassword`(`id`: kotlin.String): ViewerPassword
+    
+    /**
      * Rename a computer or change its metadata.
      *
      * `PATCH /computers/{id}` (seed `Miosa.Computers.update/3`).
      */
     suspend fun `update`(`id`: kotlin.String, `params`: ComputersUpdateParams? = null): Computer
+    
+    /**
+     * Whether a desktop viewer password is set, and since when.
+     *
+     * `GET /computers/{id}/viewer-password`.
+     */
+    suspend fun `viewerPassword`(`id`: kotlin.String): ViewerPassword
     
     companion object
 }
@@ -10324,6 +12758,33 @@ open class ComputersApi: Disposable, AutoCloseable, ComputersApiInterface
 
     
     /**
+     * Set a new desktop viewer password; the plaintext is returned only this once.
+     *
+     * `POST /computers/{id}/viewer-password/rotate`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rotateViewerPassword`(`id`: kotlin.String) : ViewerPassword {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computersapi_rotate_viewer_password(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeViewerPassword.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Rename a computer or change its metadata.
      *
      * `PATCH /computers/{id}` (seed `Miosa.Computers.update/3`).
@@ -10345,6 +12806,33 @@ open class ComputersApi: Disposable, AutoCloseable, ComputersApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeComputer.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Whether a desktop viewer password is set, and since when.
+     *
+     * `GET /computers/{id}/viewer-password`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `viewerPassword`(`id`: kotlin.String) : ViewerPassword {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_computersapi_viewer_password(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeViewerPassword.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -10503,6 +12991,13 @@ public interface CreditsApiInterface {
      */
     suspend fun `history`(`params`: CreditsHistoryParams? = null): List<CreditTransaction>
     
+    /**
+     * Credits spent on compute and AI over a period.
+     *
+     * `GET /credits/usage`.
+     */
+    suspend fun `usage`(`params`: CreditsUsageParams? = null): CreditUsage
+    
     companion object
 }
 
@@ -10658,6 +13153,33 @@ open class CreditsApi: Disposable, AutoCloseable, CreditsApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeCreditTransaction.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Credits spent on compute and AI over a period.
+     *
+     * `GET /credits/usage`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `usage`(`params`: CreditsUsageParams?) : CreditUsage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_creditsapi_usage(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeCreditsUsageParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCreditUsage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11179,6 +13701,20 @@ public interface DatabasesApiInterface {
     suspend fun `list`(`params`: DatabasesListParams? = null): DatabasePage
     
     /**
+     * Fetch the recent log lines of a database.
+     *
+     * `GET /databases/{id}/logs`.
+     */
+    suspend fun `logs`(`id`: kotlin.String, `params`: DatabasesLogsParams? = null): LogLines
+    
+    /**
+     * Start a stopped database.
+     *
+     * `POST /databases/{id}/start`.
+     */
+    suspend fun `start`(`id`: kotlin.String, `params`: DatabasesStartParams? = null): Database
+    
+    /**
      * Change the name, size or plan of a database.
      *
      * `PATCH /databases/{id}` (seed `Miosa.Databases.update/3`).
@@ -11440,6 +13976,62 @@ open class DatabasesApi: Disposable, AutoCloseable, DatabasesApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDatabasePage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fetch the recent log lines of a database.
+     *
+     * `GET /databases/{id}/logs`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `logs`(`id`: kotlin.String, `params`: DatabasesLogsParams?) : LogLines {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_databasesapi_logs(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeDatabasesLogsParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeLogLines.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Start a stopped database.
+     *
+     * `POST /databases/{id}/start`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `start`(`id`: kotlin.String, `params`: DatabasesStartParams?) : Database {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_databasesapi_start(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeDatabasesStartParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDatabase.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -11944,9 +14536,344 @@ public object FfiConverterTypeDeploymentPager: FfiConverter<DeploymentPager, Lon
 
 
 /**
+ * Every item of a paginated list (`DeploymentVersion` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface DeploymentVersionPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): DeploymentVersion?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): DeploymentVersionPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`DeploymentVersion` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class DeploymentVersionPager: Disposable, AutoCloseable, DeploymentVersionPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_deploymentversionpager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_deploymentversionpager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentversionpager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : DeploymentVersion? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentversionpager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentVersion.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : DeploymentVersionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentversionpager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentVersionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentVersionPager: FfiConverter<DeploymentVersionPager, Long> {
+    override fun lower(value: DeploymentVersionPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): DeploymentVersionPager {
+        return DeploymentVersionPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): DeploymentVersionPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: DeploymentVersionPager) = 8UL
+
+    override fun write(value: DeploymentVersionPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Deployments` operations.
  */
 public interface DeploymentsApiInterface {
+    
+    /**
+     * Attach a custom domain to a deployment; returns the DNS records to create.
+     *
+     * `POST /deployments/{id}/domains`.
+     */
+    suspend fun `addDomain`(`id`: kotlin.String, `domain`: kotlin.String, `params`: DeploymentsAddDomainParams? = null): DeploymentDomain
     
     /**
      * Create a deployment.
@@ -11970,9 +14897,28 @@ public interface DeploymentsApiInterface {
     suspend fun `get`(`id`: kotlin.String): Deployment
     
     /**
+     * Fetch one build of a deployment.
+     *
+     * `GET /deployments/{id}/builds/{build_id}`.
+     */
+    suspend fun `getBuild`(`id`: kotlin.String, `buildId`: kotlin.String): DeploymentBuild
+    
+    /**
+     * Fetch one version of a deployment.
+     *
+     * `GET /deployments/{id}/versions/{version_id}`.
+     */
+    suspend fun `getVersion`(`id`: kotlin.String, `versionId`: kotlin.String): DeploymentVersion
+    
+    /**
      * Every item of `deployments.list`, following cursors lazily (see `DeploymentPager`).
      */
     fun `iter`(`params`: DeploymentsListParams? = null): DeploymentPager
+    
+    /**
+     * Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
+     */
+    fun `iterVersions`(`id`: kotlin.String, `params`: DeploymentsListVersionsParams? = null): DeploymentVersionPager
     
     /**
      * One page of the tenant's deployments.
@@ -11980,6 +14926,27 @@ public interface DeploymentsApiInterface {
      * `GET /deployments` (seed `Miosa.Deployments.list/1`).
      */
     suspend fun `list`(`params`: DeploymentsListParams? = null): DeploymentPage
+    
+    /**
+     * List the builds of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/builds`.
+     */
+    suspend fun `listBuilds`(`id`: kotlin.String): List<DeploymentBuild>
+    
+    /**
+     * One page of the versions of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/versions`.
+     */
+    suspend fun `listVersions`(`id`: kotlin.String, `params`: DeploymentsListVersionsParams? = null): DeploymentVersionPage
+    
+    /**
+     * Make a ready version the one that serves traffic.
+     *
+     * `POST /deployments/{id}/versions/{version_id}/promote`.
+     */
+    suspend fun `promoteVersion`(`id`: kotlin.String, `versionId`: kotlin.String, `params`: DeploymentsPromoteVersionParams? = null): DeploymentVersion
     
     /**
      * Publish a new version of a deployment built from a sandbox.
@@ -12001,6 +14968,13 @@ public interface DeploymentsApiInterface {
      * `PATCH /deployments/{id}` (seed `Miosa.Deployments.update/3`).
      */
     suspend fun `update`(`id`: kotlin.String, `params`: DeploymentsUpdateParams? = null): Deployment
+    
+    /**
+     * Check the DNS records of a deployment's custom domain.
+     *
+     * `POST /deployments/{id}/domains/{domain_id}/verify`.
+     */
+    suspend fun `verifyDomain`(`id`: kotlin.String, `domainId`: kotlin.String): DeploymentDomain
     
     companion object
 }
@@ -12111,6 +15085,35 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
 
     
     /**
+     * Attach a custom domain to a deployment; returns the DNS records to create.
+     *
+     * `POST /deployments/{id}/domains`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addDomain`(`id`: kotlin.String, `domain`: kotlin.String, `params`: DeploymentsAddDomainParams?) : DeploymentDomain {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_add_domain(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`domain`),
+        FfiConverterOptionalTypeDeploymentsAddDomainParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentDomain.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Create a deployment.
      *
      * `POST /deployments` (seed `Miosa.Deployments.create/2`).
@@ -12192,6 +15195,62 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
 
     
     /**
+     * Fetch one build of a deployment.
+     *
+     * `GET /deployments/{id}/builds/{build_id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getBuild`(`id`: kotlin.String, `buildId`: kotlin.String) : DeploymentBuild {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_get_build(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`buildId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentBuild.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Fetch one version of a deployment.
+     *
+     * `GET /deployments/{id}/versions/{version_id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getVersion`(`id`: kotlin.String, `versionId`: kotlin.String) : DeploymentVersion {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_get_version(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`versionId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentVersion.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Every item of `deployments.list`, following cursors lazily (see `DeploymentPager`).
      */
     @Throws(MiosaException::class)override fun `iter`(`params`: DeploymentsListParams?): DeploymentPager {
@@ -12202,6 +15261,25 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
         it,
         
         FfiConverterOptionalTypeDeploymentsListParams.lower(`params`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
+     */
+    @Throws(MiosaException::class)override fun `iterVersions`(`id`: kotlin.String, `params`: DeploymentsListVersionsParams?): DeploymentVersionPager {
+            return FfiConverterTypeDeploymentVersionPager.lift(
+    callWithHandle {
+    uniffiRustCallWithError(MiosaException) { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_iter_versions(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeDeploymentsListVersionsParams.lower(`params`),_status)
 }
     }
     )
@@ -12230,6 +15308,90 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDeploymentPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * List the builds of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/builds`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listBuilds`(`id`: kotlin.String) : List<DeploymentBuild> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_list_builds(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeDeploymentBuild.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * One page of the versions of a deployment, newest first.
+     *
+     * `GET /deployments/{id}/versions`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listVersions`(`id`: kotlin.String, `params`: DeploymentsListVersionsParams?) : DeploymentVersionPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_list_versions(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeDeploymentsListVersionsParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentVersionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Make a ready version the one that serves traffic.
+     *
+     * `POST /deployments/{id}/versions/{version_id}/promote`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `promoteVersion`(`id`: kotlin.String, `versionId`: kotlin.String, `params`: DeploymentsPromoteVersionParams?) : DeploymentVersion {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_promote_version(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`versionId`),
+        FfiConverterOptionalTypeDeploymentsPromoteVersionParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentVersion.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -12314,6 +15476,34 @@ open class DeploymentsApi: Disposable, AutoCloseable, DeploymentsApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeDeployment.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Check the DNS records of a deployment's custom domain.
+     *
+     * `POST /deployments/{id}/domains/{domain_id}/verify`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `verifyDomain`(`id`: kotlin.String, `domainId`: kotlin.String) : DeploymentDomain {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsapi_verify_domain(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`domainId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeploymentDomain.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -12474,6 +15664,20 @@ public interface DesktopApiInterface {
     suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams? = null): ActionResult
     
     /**
+     * Where the mouse pointer is.
+     *
+     * `GET /computers/{id}/desktop/cursor`.
+     */
+    suspend fun `cursor`(`id`: kotlin.String): CursorPosition
+    
+    /**
+     * Double-click at a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/double-click`.
+     */
+    suspend fun `doubleClick`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long): ActionResult
+    
+    /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
@@ -12481,11 +15685,32 @@ public interface DesktopApiInterface {
     suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long): ActionResult
     
     /**
+     * Bring a window to the front.
+     *
+     * `POST /computers/{id}/desktop/window/focus`.
+     */
+    suspend fun `focusWindow`(`id`: kotlin.String, `windowId`: kotlin.String): ActionResult
+    
+    /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
      */
     suspend fun `key`(`id`: kotlin.String, `key`: kotlin.String): ActionResult
+    
+    /**
+     * Start an application on the desktop.
+     *
+     * `POST /computers/{id}/desktop/launch`.
+     */
+    suspend fun `launch`(`id`: kotlin.String, `appName`: kotlin.String): ActionResult
+    
+    /**
+     * Move the mouse pointer to a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/move`.
+     */
+    suspend fun `move`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long): ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -12514,6 +15739,20 @@ public interface DesktopApiInterface {
      * `POST /computers/{id}/desktop/type` (seed `Miosa.Desktop.type/3`).
      */
     suspend fun `type`(`id`: kotlin.String, `text`: kotlin.String, `params`: DesktopTypeParams? = null): ActionResult
+    
+    /**
+     * Wait on the desktop side, between input actions.
+     *
+     * `POST /computers/{id}/desktop/wait`.
+     */
+    suspend fun `wait`(`id`: kotlin.String, `seconds`: kotlin.Double): ActionResult
+    
+    /**
+     * List the open windows with their geometry and focus.
+     *
+     * `GET /computers/{id}/desktop/windows`.
+     */
+    suspend fun `windows`(`id`: kotlin.String): List<DesktopWindow>
     
     companion object
 }
@@ -12682,6 +15921,62 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
 
     
     /**
+     * Where the mouse pointer is.
+     *
+     * `GET /computers/{id}/desktop/cursor`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `cursor`(`id`: kotlin.String) : CursorPosition {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_cursor(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeCursorPosition.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Double-click at a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/double-click`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `doubleClick`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long) : ActionResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_double_click(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterLong.lower(`x`),
+        FfiConverterLong.lower(`y`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
@@ -12713,6 +16008,34 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
 
     
     /**
+     * Bring a window to the front.
+     *
+     * `POST /computers/{id}/desktop/window/focus`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `focusWindow`(`id`: kotlin.String, `windowId`: kotlin.String) : ActionResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_focus_window(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`windowId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Press a key or key combination such as ctrl+c.
      *
      * `POST /computers/{id}/desktop/key` (seed `Miosa.Desktop.key/3`).
@@ -12727,6 +16050,63 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Start an application on the desktop.
+     *
+     * `POST /computers/{id}/desktop/launch`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `launch`(`id`: kotlin.String, `appName`: kotlin.String) : ActionResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_launch(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`appName`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Move the mouse pointer to a point of the screen.
+     *
+     * `POST /computers/{id}/desktop/move`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `move`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long) : ActionResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_move(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterLong.lower(`x`),
+        FfiConverterLong.lower(`y`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -12849,6 +16229,61 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Wait on the desktop side, between input actions.
+     *
+     * `POST /computers/{id}/desktop/wait`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `wait`(`id`: kotlin.String, `seconds`: kotlin.Double) : ActionResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_wait(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterDouble.lower(`seconds`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeActionResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * List the open windows with their geometry and focus.
+     *
+     * `GET /computers/{id}/desktop/windows`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `windows`(`id`: kotlin.String) : List<DesktopWindow> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_windows(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeDesktopWindow.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -13582,9 +17017,305 @@ public object FfiConverterTypeEventStream: FfiConverter<EventStream, Long> {
 
 
 /**
+ * `Miosa.Events` operations.
+ */
+public interface EventsApiInterface {
+    
+    /**
+     * Stream the tenant's events as they happen.
+     *
+     * `GET /events/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    suspend fun `stream`(`params`: EventsStreamParams? = null): EventStream
+    
+    companion object
+}
+
+/**
+ * `Miosa.Events` operations.
+ */
+open class EventsApi: Disposable, AutoCloseable, EventsApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_eventsapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_eventsapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stream the tenant's events as they happen.
+     *
+     * `GET /events/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stream`(`params`: EventsStreamParams?) : EventStream {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_eventsapi_stream(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeEventsStreamParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEventStream.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEventsApi: FfiConverter<EventsApi, Long> {
+    override fun lower(value: EventsApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): EventsApi {
+        return EventsApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): EventsApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: EventsApi) = 8UL
+
+    override fun write(value: EventsApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Exec` operations.
  */
 public interface ExecApiInterface {
+    
+    /**
+     * Run a shell command line on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec`.
+     */
+    suspend fun `bash`(`id`: kotlin.String, `command`: kotlin.String, `params`: ExecBashParams? = null): ExecResult
+    
+    /**
+     * Run Python code on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec/python`.
+     */
+    suspend fun `python`(`id`: kotlin.String, `code`: kotlin.String, `params`: ExecPythonParams? = null): ExecResult
     
     /**
      * Run a command on a computer and wait for its output and exit code.
@@ -13702,6 +17433,64 @@ open class ExecApi: Disposable, AutoCloseable, ExecApiInterface
 
     
     /**
+     * Run a shell command line on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `bash`(`id`: kotlin.String, `command`: kotlin.String, `params`: ExecBashParams?) : ExecResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_execapi_bash(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`command`),
+        FfiConverterOptionalTypeExecBashParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeExecResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Run Python code on a computer and wait for its output and exit code.
+     *
+     * `POST /computers/{id}/exec/python`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `python`(`id`: kotlin.String, `code`: kotlin.String, `params`: ExecPythonParams?) : ExecResult {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_execapi_python(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`code`),
+        FfiConverterOptionalTypeExecPythonParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeExecResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Run a command on a computer and wait for its output and exit code.
      *
      * `POST /computers/{id}/exec`.
@@ -13762,6 +17551,467 @@ public object FfiConverterTypeExecApi: FfiConverter<ExecApi, Long> {
     override fun allocationSize(value: ExecApi) = 8UL
 
     override fun write(value: ExecApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * `Miosa.Files` operations.
+ */
+public interface FilesApiInterface {
+    
+    /**
+     * Remove a file or directory from a computer.
+     *
+     * `DELETE /computers/{id}/files`.
+     */
+    suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: FilesDeleteParams? = null): Deleted
+    
+    /**
+     * Download one file of a computer as bytes.
+     *
+     * `GET /computers/{id}/files/download`.
+     */
+    suspend fun `download`(`id`: kotlin.String, `path`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Mint a short-lived download URL for a file of a computer.
+     *
+     * `POST /computers/{id}/files/export`.
+     */
+    suspend fun `export`(`id`: kotlin.String, `path`: kotlin.String): FileExport
+    
+    /**
+     * List the entries of a directory on a computer.
+     *
+     * `GET /computers/{id}/files`.
+     */
+    suspend fun `list`(`id`: kotlin.String, `params`: FilesListParams? = null): List<FileEntry>
+    
+    /**
+     * Upload a local file to a computer (multipart, streamed from disk).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    suspend fun `upload`(`id`: kotlin.String, `localPath`: kotlin.String, `path`: kotlin.String, `params`: FilesUploadParams? = null): FileWritten
+    
+    /**
+     * Write bytes to a file on a computer (multipart upload).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray, `params`: FilesWriteParams? = null): FileWritten
+    
+    companion object
+}
+
+/**
+ * `Miosa.Files` operations.
+ */
+open class FilesApi: Disposable, AutoCloseable, FilesApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_filesapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_filesapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * Remove a file or directory from a computer.
+     *
+     * `DELETE /computers/{id}/files`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `delete`(`id`: kotlin.String, `path`: kotlin.String, `params`: FilesDeleteParams?) : Deleted {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_delete(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+        FfiConverterOptionalTypeFilesDeleteParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeleted.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Download one file of a computer as bytes.
+     *
+     * `GET /computers/{id}/files/download`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `download`(`id`: kotlin.String, `path`: kotlin.String) : kotlin.ByteArray {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_download(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterByteArray.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Mint a short-lived download URL for a file of a computer.
+     *
+     * `POST /computers/{id}/files/export`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `export`(`id`: kotlin.String, `path`: kotlin.String) : FileExport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_export(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFileExport.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * List the entries of a directory on a computer.
+     *
+     * `GET /computers/{id}/files`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `list`(`id`: kotlin.String, `params`: FilesListParams?) : List<FileEntry> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_list(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeFilesListParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeFileEntry.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Upload a local file to a computer (multipart, streamed from disk).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `upload`(`id`: kotlin.String, `localPath`: kotlin.String, `path`: kotlin.String, `params`: FilesUploadParams?) : FileWritten {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_upload(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`localPath`),
+        FfiConverterString.lower(`path`),
+        FfiConverterOptionalTypeFilesUploadParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFileWritten.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Write bytes to a file on a computer (multipart upload).
+     *
+     * `POST /computers/{id}/files/upload`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray, `params`: FilesWriteParams?) : FileWritten {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_filesapi_write(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+        FfiConverterByteArray.lower(`content`),
+        FfiConverterOptionalTypeFilesWriteParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFileWritten.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFilesApi: FfiConverter<FilesApi, Long> {
+    override fun lower(value: FilesApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): FilesApi {
+        return FilesApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): FilesApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: FilesApi) = 8UL
+
+    override fun write(value: FilesApi, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -15745,6 +19995,14 @@ public interface SandboxExecApiInterface {
      */
     suspend fun `run`(`id`: kotlin.String, `params`: SandboxExecRunParams? = null): ExecResult
     
+    /**
+     * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+     *
+     * `POST /sandboxes/{id}/exec/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    suspend fun `stream`(`id`: kotlin.String, `params`: SandboxExecStreamParams? = null): EventStream
+    
     companion object
 }
 
@@ -15939,6 +20197,35 @@ open class SandboxExecApi: Disposable, AutoCloseable, SandboxExecApiInterface
     }
 
     
+    /**
+     * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+     *
+     * `POST /sandboxes/{id}/exec/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stream`(`id`: kotlin.String, `params`: SandboxExecStreamParams?) : EventStream {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxexecapi_stream(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeSandboxExecStreamParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEventStream.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -16111,6 +20398,13 @@ public interface SandboxFilesApiInterface {
      * `GET /sandboxes/{id}/fs/download` (seed `Miosa.Sandbox.Files.read/3`).
      */
     suspend fun `read`(`id`: kotlin.String, `path`: kotlin.String): kotlin.ByteArray
+    
+    /**
+     * Describe one path of the sandbox: size, kind, mode and modification time.
+     *
+     * `POST /sandboxes/{id}/fs/stat`.
+     */
+    suspend fun `stat`(`id`: kotlin.String, `path`: kotlin.String): FileStat
     
     /**
      * Return the directory tree under a path, down to a given depth.
@@ -16393,6 +20687,34 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
 
     
     /**
+     * Describe one path of the sandbox: size, kind, mode and modification time.
+     *
+     * `POST /sandboxes/{id}/fs/stat`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stat`(`id`: kotlin.String, `path`: kotlin.String) : FileStat {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_stat(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`path`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFileStat.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Return the directory tree under a path, down to a given depth.
      *
      * `GET /sandboxes/{id}/files/tree` (seed `Miosa.Sandbox.Files.tree/3`).
@@ -16659,11 +20981,25 @@ public interface SandboxPreviewsApiInterface {
     suspend fun `destroy`(`id`: kotlin.String, `previewId`: kotlin.String): Deleted
     
     /**
+     * Fetch one preview of a sandbox.
+     *
+     * `GET /sandboxes/{id}/previews/{preview_id}`.
+     */
+    suspend fun `get`(`id`: kotlin.String, `previewId`: kotlin.String): Preview
+    
+    /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
      */
     suspend fun `list`(`id`: kotlin.String): List<Preview>
+    
+    /**
+     * Invalidate every share token of a preview.
+     *
+     * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+     */
+    suspend fun `revokeShare`(`id`: kotlin.String, `previewId`: kotlin.String): Deleted
     
     /**
      * Mint a share token for one preview.
@@ -16837,6 +21173,34 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
 
     
     /**
+     * Fetch one preview of a sandbox.
+     *
+     * `GET /sandboxes/{id}/previews/{preview_id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `get`(`id`: kotlin.String, `previewId`: kotlin.String) : Preview {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_get(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`previewId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePreview.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * List the previews of a sandbox.
      *
      * `GET /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.list/2`).
@@ -16857,6 +21221,34 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypePreview.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Invalidate every share token of a preview.
+     *
+     * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `revokeShare`(`id`: kotlin.String, `previewId`: kotlin.String) : Deleted {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_revoke_share(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`previewId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeleted.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17031,6 +21423,13 @@ public object FfiConverterTypeSandboxPreviewsApi: FfiConverter<SandboxPreviewsAp
 public interface SandboxProcessesApiInterface {
     
     /**
+     * Fetch one background process.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}`.
+     */
+    suspend fun `get`(`id`: kotlin.String, `pid`: kotlin.String): SandboxProcess
+    
+    /**
      * List the background processes of a sandbox.
      *
      * `GET /sandboxes/{id}/processes` (seed `Miosa.Sandbox.Processes.list/2`).
@@ -17057,6 +21456,14 @@ public interface SandboxProcessesApiInterface {
      * `DELETE /sandboxes/{id}/processes/{pid}` (seed `Miosa.Sandbox.Processes.stop/3`).
      */
     suspend fun `stop`(`id`: kotlin.String, `pid`: kotlin.String): SandboxProcess
+    
+    /**
+     * Stream the output lines of a background process as they are printed, then its `exit`.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    suspend fun `stream`(`id`: kotlin.String, `pid`: kotlin.String): EventStream
     
     companion object
 }
@@ -17167,6 +21574,34 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
 
     
     /**
+     * Fetch one background process.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `get`(`id`: kotlin.String, `pid`: kotlin.String) : SandboxProcess {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_get(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`pid`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandboxProcess.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * List the background processes of a sandbox.
      *
      * `GET /sandboxes/{id}/processes` (seed `Miosa.Sandbox.Processes.list/2`).
@@ -17272,6 +21707,35 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeSandboxProcess.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stream the output lines of a background process as they are printed, then its `exit`.
+     *
+     * `GET /sandboxes/{id}/processes/{pid}/stream`.
+     * Returns a live stream: `next()` until null/nil; `close()` (Kotlin: `cancel()`) ends it early.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stream`(`id`: kotlin.String, `pid`: kotlin.String) : EventStream {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_stream(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`pid`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeEventStream.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18137,6 +22601,13 @@ public interface SandboxTagsApiInterface {
      */
     suspend fun `remove`(`id`: kotlin.String, `tags`: List<kotlin.String>): List<kotlin.String>
     
+    /**
+     * Replace the tags of a sandbox.
+     *
+     * `PATCH /sandboxes/{id}/tags`.
+     */
+    suspend fun `set`(`id`: kotlin.String, `tags`: List<kotlin.String>): Sandbox
+    
     companion object
 }
 
@@ -18328,6 +22799,34 @@ open class SandboxTagsApi: Disposable, AutoCloseable, SandboxTagsApiInterface
     }
 
     
+    /**
+     * Replace the tags of a sandbox.
+     *
+     * `PATCH /sandboxes/{id}/tags`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `set`(`id`: kotlin.String, `tags`: List<kotlin.String>) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtagsapi_set(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterSequenceString.lower(`tags`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -18467,11 +22966,26 @@ public object FfiConverterTypeSandboxTagsApi: FfiConverter<SandboxTagsApi, Long>
 public interface SandboxTemplatesApiInterface {
     
     /**
+     * The JSON Schema of template build specs.
+     *
+     * `GET /sandbox-templates/build-spec`.
+     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
+     */
+    suspend fun `buildSpecSchema`(): kotlin.String
+    
+    /**
      * Register a custom sandbox template from a build spec.
      *
      * `POST /sandbox-templates` (seed `Miosa.SandboxTemplates.create/2`).
      */
     suspend fun `create`(`params`: SandboxTemplatesCreateParams? = null): Template
+    
+    /**
+     * Start a new build of a template; it moves from queued through building to ready or failed.
+     *
+     * `POST /sandbox-templates/{template_id}/builds`.
+     */
+    suspend fun `createBuild`(`templateId`: kotlin.String, `params`: SandboxTemplatesCreateBuildParams? = null): TemplateBuild
     
     /**
      * Delete a custom sandbox template.
@@ -18493,6 +23007,20 @@ public interface SandboxTemplatesApiInterface {
      * `GET /sandbox-templates` (seed `Miosa.SandboxTemplates.list/1`).
      */
     suspend fun `list`(`params`: SandboxTemplatesListParams? = null): List<Template>
+    
+    /**
+     * List the builds of a template, newest first.
+     *
+     * `GET /sandbox-templates/{template_id}/builds`.
+     */
+    suspend fun `listBuilds`(`templateId`: kotlin.String): List<TemplateBuild>
+    
+    /**
+     * Check a build spec without registering it; returns the problems and the normalised spec.
+     *
+     * `POST /sandbox-templates/validate`.
+     */
+    suspend fun `validate`(`buildSpec`: kotlin.String): TemplateValidation
     
     companion object
 }
@@ -18603,6 +23131,33 @@ open class SandboxTemplatesApi: Disposable, AutoCloseable, SandboxTemplatesApiIn
 
     
     /**
+     * The JSON Schema of template build specs.
+     *
+     * `GET /sandbox-templates/build-spec`.
+     * Returns JSON text; parse it with `parseJson` (Kotlin) or `parseJSON` (Swift).
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `buildSpecSchema`() : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_build_spec_schema(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Register a custom sandbox template from a build spec.
      *
      * `POST /sandbox-templates` (seed `Miosa.SandboxTemplates.create/2`).
@@ -18623,6 +23178,34 @@ open class SandboxTemplatesApi: Disposable, AutoCloseable, SandboxTemplatesApiIn
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeTemplate.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Start a new build of a template; it moves from queued through building to ready or failed.
+     *
+     * `POST /sandbox-templates/{template_id}/builds`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `createBuild`(`templateId`: kotlin.String, `params`: SandboxTemplatesCreateBuildParams?) : TemplateBuild {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_create_build(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`templateId`),
+        FfiConverterOptionalTypeSandboxTemplatesCreateBuildParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTemplateBuild.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18704,6 +23287,60 @@ open class SandboxTemplatesApi: Disposable, AutoCloseable, SandboxTemplatesApiIn
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeTemplate.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * List the builds of a template, newest first.
+     *
+     * `GET /sandbox-templates/{template_id}/builds`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listBuilds`(`templateId`: kotlin.String) : List<TemplateBuild> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_list_builds(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`templateId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeTemplateBuild.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Check a build spec without registering it; returns the problems and the normalised spec.
+     *
+     * `POST /sandbox-templates/validate`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `validate`(`buildSpec`: kotlin.String) : TemplateValidation {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatesapi_validate(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`buildSpec`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeTemplateValidation.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -18849,6 +23486,13 @@ public object FfiConverterTypeSandboxTemplatesApi: FfiConverter<SandboxTemplates
 public interface SandboxTerminalApiInterface {
     
     /**
+     * Close a PTY session.
+     *
+     * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+     */
+    suspend fun `delete`(`id`: kotlin.String, `sessionId`: kotlin.String): Deleted
+    
+    /**
      * Open a PTY session in the sandbox.
      *
      * `POST /sandboxes/{id}/terminal` (seed `Miosa.Sandbox.Terminal.open/2`).
@@ -18967,6 +23611,34 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_miosa_uniffi_fn_clone_sandboxterminalapi(handle, status)
         }
+    }
+
+    
+    /**
+     * Close a PTY session.
+     *
+     * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `delete`(`id`: kotlin.String, `sessionId`: kotlin.String) : Deleted {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxterminalapi_delete(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`sessionId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeleted.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
     }
 
     
@@ -19180,6 +23852,27 @@ public interface SandboxesApiInterface {
     suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
+     * Delete one snapshot of a sandbox.
+     *
+     * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+     */
+    suspend fun `deleteSnapshot`(`id`: kotlin.String, `snapshotId`: kotlin.String): Deleted
+    
+    /**
+     * Deploy the sandbox's app as a new deployment version.
+     *
+     * `POST /sandboxes/{id}/deploy`.
+     */
+    suspend fun `deploy`(`id`: kotlin.String, `params`: SandboxesDeployParams? = null): Publication
+    
+    /**
+     * Push back the sandbox's deadline.
+     *
+     * `POST /sandboxes/{id}/extend`.
+     */
+    suspend fun `extend`(`id`: kotlin.String, `params`: SandboxesExtendParams? = null): Sandbox
+    
+    /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
      *
      * `POST /sandboxes/{id}/fork` (seed `Miosa.Sandboxes.fork/3`).
@@ -19194,11 +23887,25 @@ public interface SandboxesApiInterface {
     suspend fun `get`(`id`: kotlin.String): Sandbox
     
     /**
+     * Fetch one sandbox by its name.
+     *
+     * `GET /sandboxes/by-name/{name}`.
+     */
+    suspend fun `getByName`(`name`: kotlin.String): Sandbox
+    
+    /**
      * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
      *
      * `GET /sandboxes` (seed `Miosa.Sandboxes.list/1`).
      */
     suspend fun `list`(`params`: SandboxesListParams? = null): List<Sandbox>
+    
+    /**
+     * Pause a sandbox, memory included, on runtimes that support it.
+     *
+     * `POST /sandboxes/{id}/pause`.
+     */
+    suspend fun `pause`(`id`: kotlin.String): Sandbox
     
     /**
      * Mint a short-lived token and URL for previewing the sandbox.
@@ -19208,11 +23915,39 @@ public interface SandboxesApiInterface {
     suspend fun `previewToken`(`id`: kotlin.String, `params`: SandboxesPreviewTokenParams? = null): PreviewToken
     
     /**
+     * Whether the sandbox can run commands now, with the state of each component.
+     *
+     * `GET /sandboxes/{id}/readiness`.
+     */
+    suspend fun `readiness`(`id`: kotlin.String): Readiness
+    
+    /**
+     * Resume a paused or stopped sandbox.
+     *
+     * `POST /sandboxes/{id}/resume`.
+     */
+    suspend fun `resume`(`id`: kotlin.String, `params`: SandboxesResumeParams? = null): Sandbox
+    
+    /**
+     * Stop a sandbox: its disk is kept, its processes are not.
+     *
+     * `POST /sandboxes/{id}/stop`.
+     */
+    suspend fun `stop`(`id`: kotlin.String): Sandbox
+    
+    /**
      * Change the mutable settings of a sandbox.
      *
      * `PATCH /sandboxes/{id}` (seed `Miosa.Sandboxes.update/3`).
      */
     suspend fun `update`(`id`: kotlin.String, `params`: SandboxesUpdateParams? = null): Sandbox
+    
+    /**
+     * Metered usage of one sandbox so far.
+     *
+     * `GET /sandboxes/{id}/usage`.
+     */
+    suspend fun `usage`(`id`: kotlin.String): SandboxUsage
     
     /**
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
@@ -19384,6 +24119,90 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
 
     
     /**
+     * Delete one snapshot of a sandbox.
+     *
+     * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteSnapshot`(`id`: kotlin.String, `snapshotId`: kotlin.String) : Deleted {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_delete_snapshot(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`snapshotId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeleted.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deploy the sandbox's app as a new deployment version.
+     *
+     * `POST /sandboxes/{id}/deploy`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deploy`(`id`: kotlin.String, `params`: SandboxesDeployParams?) : Publication {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_deploy(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeSandboxesDeployParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePublication.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Push back the sandbox's deadline.
+     *
+     * `POST /sandboxes/{id}/extend`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `extend`(`id`: kotlin.String, `params`: SandboxesExtendParams?) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_extend(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeSandboxesExtendParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Create a new sandbox from a live sandbox or one of its snapshots.
      *
      * `POST /sandboxes/{id}/fork` (seed `Miosa.Sandboxes.fork/3`).
@@ -19439,6 +24258,33 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
 
     
     /**
+     * Fetch one sandbox by its name.
+     *
+     * `GET /sandboxes/by-name/{name}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `getByName`(`name`: kotlin.String) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_get_by_name(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`name`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
      *
      * `GET /sandboxes` (seed `Miosa.Sandboxes.list/1`).
@@ -19459,6 +24305,33 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Pause a sandbox, memory included, on runtimes that support it.
+     *
+     * `POST /sandboxes/{id}/pause`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `pause`(`id`: kotlin.String) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_pause(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -19494,6 +24367,88 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
 
     
     /**
+     * Whether the sandbox can run commands now, with the state of each component.
+     *
+     * `GET /sandboxes/{id}/readiness`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `readiness`(`id`: kotlin.String) : Readiness {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_readiness(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeReadiness.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Resume a paused or stopped sandbox.
+     *
+     * `POST /sandboxes/{id}/resume`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `resume`(`id`: kotlin.String, `params`: SandboxesResumeParams?) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_resume(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeSandboxesResumeParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Stop a sandbox: its disk is kept, its processes are not.
+     *
+     * `POST /sandboxes/{id}/stop`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stop`(`id`: kotlin.String) : Sandbox {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_stop(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Change the mutable settings of a sandbox.
      *
      * `PATCH /sandboxes/{id}` (seed `Miosa.Sandboxes.update/3`).
@@ -19515,6 +24470,33 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeSandbox.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Metered usage of one sandbox so far.
+     *
+     * `GET /sandboxes/{id}/usage`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `usage`(`id`: kotlin.String) : SandboxUsage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSandboxUsage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20101,6 +25083,286 @@ public object FfiConverterTypeSnapshotsApi: FfiConverter<SnapshotsApi, Long> {
 
 
 /**
+ * `Miosa.SnapshotsStandalone` operations.
+ */
+public interface SnapshotsStandaloneApiInterface {
+    
+    /**
+     * List the snapshots of every computer; needs an admin key.
+     *
+     * `GET /admin/snapshots`.
+     */
+    suspend fun `list`(`params`: SnapshotsStandaloneListParams? = null): List<Snapshot>
+    
+    companion object
+}
+
+/**
+ * `Miosa.SnapshotsStandalone` operations.
+ */
+open class SnapshotsStandaloneApi: Disposable, AutoCloseable, SnapshotsStandaloneApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_snapshotsstandaloneapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_snapshotsstandaloneapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * List the snapshots of every computer; needs an admin key.
+     *
+     * `GET /admin/snapshots`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `list`(`params`: SnapshotsStandaloneListParams?) : List<Snapshot> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_snapshotsstandaloneapi_list(
+                uniffiHandle,
+                
+        FfiConverterOptionalTypeSnapshotsStandaloneListParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeSnapshot.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSnapshotsStandaloneApi: FfiConverter<SnapshotsStandaloneApi, Long> {
+    override fun lower(value: SnapshotsStandaloneApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): SnapshotsStandaloneApi {
+        return SnapshotsStandaloneApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): SnapshotsStandaloneApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: SnapshotsStandaloneApi) = 8UL
+
+    override fun write(value: SnapshotsStandaloneApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.Storage` operations.
  */
 public interface StorageApiInterface {
@@ -20113,6 +25375,13 @@ public interface StorageApiInterface {
     suspend fun `createBucket`(`params`: StorageCreateBucketParams? = null): Bucket
     
     /**
+     * Delete one object from a bucket.
+     *
+     * `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+     */
+    suspend fun `deleteObject`(`bucketId`: kotlin.String, `key`: kotlin.String): Deleted
+    
+    /**
      * Download an object's bytes.
      *
      * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.download_object/3`).
@@ -20120,11 +25389,23 @@ public interface StorageApiInterface {
     suspend fun `downloadObject`(`bucketId`: kotlin.String, `key`: kotlin.String): kotlin.ByteArray
     
     /**
+     * Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
+     */
+    fun `iterObjects`(`bucketId`: kotlin.String, `params`: StorageListObjectsParams? = null): StoredObjectPager
+    
+    /**
      * List the tenant's storage buckets.
      *
      * `GET /storage/buckets` (seed `Miosa.Storage.list_buckets/1`).
      */
     suspend fun `listBuckets`(): List<Bucket>
+    
+    /**
+     * One page of the objects of a bucket, by key.
+     *
+     * `GET /storage/buckets/{bucket_id}/objects`.
+     */
+    suspend fun `listObjects`(`bucketId`: kotlin.String, `params`: StorageListObjectsParams? = null): StoredObjectPage
     
     /**
      * Presign a URL to GET or PUT one object without an API key.
@@ -20276,6 +25557,34 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
 
     
     /**
+     * Delete one object from a bucket.
+     *
+     * `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteObject`(`bucketId`: kotlin.String, `key`: kotlin.String) : Deleted {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_storageapi_delete_object(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`bucketId`),
+        FfiConverterString.lower(`key`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeDeleted.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Download an object's bytes.
      *
      * `GET /storage/buckets/{bucket_id}/objects/{key}` (seed `Miosa.Storage.download_object/3`).
@@ -20304,6 +25613,25 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
 
     
     /**
+     * Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
+     */
+    @Throws(MiosaException::class)override fun `iterObjects`(`bucketId`: kotlin.String, `params`: StorageListObjectsParams?): StoredObjectPager {
+            return FfiConverterTypeStoredObjectPager.lift(
+    callWithHandle {
+    uniffiRustCallWithError(MiosaException) { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_storageapi_iter_objects(
+        it,
+        
+        FfiConverterString.lower(`bucketId`),
+        FfiConverterOptionalTypeStorageListObjectsParams.lower(`params`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * List the tenant's storage buckets.
      *
      * `GET /storage/buckets` (seed `Miosa.Storage.list_buckets/1`).
@@ -20323,6 +25651,34 @@ open class StorageApi: Disposable, AutoCloseable, StorageApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeBucket.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * One page of the objects of a bucket, by key.
+     *
+     * `GET /storage/buckets/{bucket_id}/objects`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listObjects`(`bucketId`: kotlin.String, `params`: StorageListObjectsParams?) : StoredObjectPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_storageapi_list_objects(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`bucketId`),
+        FfiConverterOptionalTypeStorageListObjectsParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeStoredObjectPage.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -20421,6 +25777,613 @@ public object FfiConverterTypeStorageApi: FfiConverter<StorageApi, Long> {
     override fun allocationSize(value: StorageApi) = 8UL
 
     override fun write(value: StorageApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Every item of a paginated list (`StoredObject` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface StoredObjectPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): StoredObject?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): StoredObjectPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`StoredObject` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class StoredObjectPager: Disposable, AutoCloseable, StoredObjectPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_storedobjectpager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_storedobjectpager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_storedobjectpager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : StoredObject? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_storedobjectpager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeStoredObject.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : StoredObjectPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_storedobjectpager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeStoredObjectPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredObjectPager: FfiConverter<StoredObjectPager, Long> {
+    override fun lower(value: StoredObjectPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): StoredObjectPager {
+        return StoredObjectPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): StoredObjectPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: StoredObjectPager) = 8UL
+
+    override fun write(value: StoredObjectPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * `Miosa.Templates` operations.
+ */
+public interface TemplatesApiInterface {
+    
+    /**
+     * The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+     *
+     * `GET /templates`.
+     */
+    suspend fun `catalog`(): List<CatalogTemplate>
+    
+    companion object
+}
+
+/**
+ * `Miosa.Templates` operations.
+ */
+open class TemplatesApi: Disposable, AutoCloseable, TemplatesApiInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_templatesapi(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_templatesapi(handle, status)
+        }
+    }
+
+    
+    /**
+     * The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+     *
+     * `GET /templates`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `catalog`() : List<CatalogTemplate> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_templatesapi_catalog(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeCatalogTemplate.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTemplatesApi: FfiConverter<TemplatesApi, Long> {
+    override fun lower(value: TemplatesApi): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): TemplatesApi {
+        return TemplatesApi(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): TemplatesApi {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TemplatesApi) = 8UL
+
+    override fun write(value: TemplatesApi, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -22958,6 +28921,334 @@ public object FfiConverterTypeVolumesApi: FfiConverter<VolumesApi, Long> {
 
 
 /**
+ * Every item of a paginated list (`WebhookDelivery` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+public interface WebhookDeliveryPagerInterface {
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    suspend fun `next`(): WebhookDelivery?
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    suspend fun `nextPage`(): WebhookDeliveryPage?
+    
+    companion object
+}
+
+/**
+ * Every item of a paginated list (`WebhookDelivery` items), fetching the next page only when
+ * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
+ */
+open class WebhookDeliveryPager: Disposable, AutoCloseable, WebhookDeliveryPagerInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_webhookdeliverypager(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_webhookdeliverypager(handle, status)
+        }
+    }
+
+    
+    /**
+     * Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_webhookdeliverypager_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The next item, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : WebhookDelivery? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookDelivery.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The next whole page of the walk, or null/nil after the last one.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextPage`() : WebhookDeliveryPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_webhookdeliverypager_next_page(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookDeliveryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWebhookDeliveryPager: FfiConverter<WebhookDeliveryPager, Long> {
+    override fun lower(value: WebhookDeliveryPager): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): WebhookDeliveryPager {
+        return WebhookDeliveryPager(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): WebhookDeliveryPager {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: WebhookDeliveryPager) = 8UL
+
+    override fun write(value: WebhookDeliveryPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * Every item of a paginated list (`Webhook` items), fetching the next page only when
  * the current one is used up. Kotlin: `asFlow()`; Swift: `for try await item in pager`.
  */
@@ -23313,6 +29604,18 @@ public interface WebhooksApiInterface {
     suspend fun `delete`(`id`: kotlin.String): Deleted
     
     /**
+     * One page of the delivery attempts of a webhook, newest first.
+     *
+     * `GET /webhooks/{id}/deliveries`.
+     */
+    suspend fun `deliveries`(`id`: kotlin.String, `params`: WebhooksDeliveriesParams? = null): WebhookDeliveryPage
+    
+    /**
+     * Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
+     */
+    fun `deliveriesIter`(`id`: kotlin.String, `params`: WebhooksDeliveriesParams? = null): WebhookDeliveryPager
+    
+    /**
      * Fetch one webhook.
      *
      * `GET /webhooks/{id}` (seed `Miosa.Webhooks.get/2`).
@@ -23505,6 +29808,53 @@ open class WebhooksApi: Disposable, AutoCloseable, WebhooksApiInterface
         MiosaException.ErrorHandler,
     )
     }
+
+    
+    /**
+     * One page of the delivery attempts of a webhook, newest first.
+     *
+     * `GET /webhooks/{id}/deliveries`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deliveries`(`id`: kotlin.String, `params`: WebhooksDeliveriesParams?) : WebhookDeliveryPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeWebhooksDeliveriesParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeWebhookDeliveryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
+     */
+    @Throws(MiosaException::class)override fun `deliveriesIter`(`id`: kotlin.String, `params`: WebhooksDeliveriesParams?): WebhookDeliveryPager {
+            return FfiConverterTypeWebhookDeliveryPager.lift(
+    callWithHandle {
+    uniffiRustCallWithError(MiosaException) { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_webhooksapi_deliveries_iter(
+        it,
+        
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeWebhooksDeliveriesParams.lower(`params`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -23807,6 +30157,13 @@ public interface WorkspaceInvitesApiInterface {
      */
     suspend fun `list`(`workspaceId`: kotlin.String): List<Invite>
     
+    /**
+     * Preview a workspace invitation from its token; no API key needed.
+     *
+     * `GET /workspace-invites/{token}`.
+     */
+    suspend fun `preview`(`token`: kotlin.String): InvitePreview
+    
     companion object
 }
 
@@ -24053,6 +30410,33 @@ open class WorkspaceInvitesApi: Disposable, AutoCloseable, WorkspaceInvitesApiIn
     }
 
     
+    /**
+     * Preview a workspace invitation from its token; no API key needed.
+     *
+     * `GET /workspace-invites/{token}`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `preview`(`token`: kotlin.String) : InvitePreview {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_workspaceinvitesapi_preview(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`token`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeInvitePreview.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -24192,6 +30576,13 @@ public object FfiConverterTypeWorkspaceInvitesApi: FfiConverter<WorkspaceInvites
 public interface WorkspaceMembersApiInterface {
     
     /**
+     * Add a user of the organisation to a workspace.
+     *
+     * `POST /workspaces/{workspace_id}/members`.
+     */
+    suspend fun `add`(`workspaceId`: kotlin.String, `userId`: kotlin.String, `params`: WorkspaceMembersAddParams? = null): Member
+    
+    /**
      * Fetch one member of a workspace.
      *
      * `GET /workspaces/{workspace_id}/members/{user_id}` (seed `Miosa.WorkspaceMembers.get/3`).
@@ -24324,6 +30715,35 @@ open class WorkspaceMembersApi: Disposable, AutoCloseable, WorkspaceMembersApiIn
         return uniffiRustCall() { status ->
             UniffiLib.uniffi_miosa_uniffi_fn_clone_workspacemembersapi(handle, status)
         }
+    }
+
+    
+    /**
+     * Add a user of the organisation to a workspace.
+     *
+     * `POST /workspaces/{workspace_id}/members`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `add`(`workspaceId`: kotlin.String, `userId`: kotlin.String, `params`: WorkspaceMembersAddParams?) : Member {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_workspacemembersapi_add(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`workspaceId`),
+        FfiConverterString.lower(`userId`),
+        FfiConverterOptionalTypeWorkspaceMembersAddParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeMember.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
     }
 
     
@@ -24606,6 +31026,13 @@ public interface WorkspacesApiInterface {
     suspend fun `list`(`params`: WorkspacesListParams? = null): List<Workspace>
     
     /**
+     * List the computers of a workspace.
+     *
+     * `GET /workspaces/{id}/computers`.
+     */
+    suspend fun `listComputers`(`id`: kotlin.String): List<Computer>
+    
+    /**
      * Fetch aggregate statistics of a workspace.
      *
      * `GET /workspaces/{id}/stats` (seed `Miosa.Workspaces.stats/2`).
@@ -24836,6 +31263,33 @@ open class WorkspacesApi: Disposable, AutoCloseable, WorkspacesApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterSequenceTypeWorkspace.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * List the computers of a workspace.
+     *
+     * `GET /workspaces/{id}/computers`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `listComputers`(`id`: kotlin.String) : List<Computer> {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_workspacesapi_list_computers(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterSequenceTypeComputer.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -26226,6 +32680,102 @@ public object FfiConverterTypeBucket: FfiConverterRustBuffer<Bucket> {
 
 
 /**
+ * A template of the platform catalog.
+ */
+data class CatalogTemplate (
+    /**
+     * Template id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Display name.
+     */
+    val `name`: kotlin.String?
+    , 
+    /**
+     * What the template creates.
+     */
+    val `product`: kotlin.String?
+    , 
+    /**
+     * Size used when none is given.
+     */
+    val `defaultSize`: kotlin.String?
+    , 
+    /**
+     * Sizes the template supports.
+     */
+    val `sizes`: List<kotlin.String>?
+    , 
+    /**
+     * Description.
+     */
+    val `description`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_catalogtemplate_uniffi_trait_debug(FfiConverterTypeCatalogTemplate.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCatalogTemplate: FfiConverterRustBuffer<CatalogTemplate> {
+    override fun read(buf: ByteBuffer): CatalogTemplate {
+        return CatalogTemplate(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CatalogTemplate) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`product`) +
+            FfiConverterOptionalString.allocationSize(value.`defaultSize`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`sizes`) +
+            FfiConverterOptionalString.allocationSize(value.`description`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CatalogTemplate, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`product`, buf)
+            FfiConverterOptionalString.write(value.`defaultSize`, buf)
+            FfiConverterOptionalSequenceString.write(value.`sizes`, buf)
+            FfiConverterOptionalString.write(value.`description`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Settings of a new client; every field is optional and defaults to the core's
  * value. Every value is checked by the core, as in every other language: a bad
  * one is `MiosaException.InvalidArgument` naming it.
@@ -26813,6 +33363,78 @@ public object FfiConverterTypeComputer: FfiConverterRustBuffer<Computer> {
 
 
 /**
+ * An application installed on a computer.
+ */
+data class ComputerApp (
+    /**
+     * Application name, as `desktop.launch` takes it.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Human-readable title.
+     */
+    val `title`: kotlin.String?
+    , 
+    /**
+     * Whether it is running now.
+     */
+    val `running`: kotlin.Boolean?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerapp_uniffi_trait_debug(FfiConverterTypeComputerApp.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerApp: FfiConverterRustBuffer<ComputerApp> {
+    override fun read(buf: ByteBuffer): ComputerApp {
+        return ComputerApp(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerApp) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterOptionalString.allocationSize(value.`title`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`running`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerApp, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterOptionalString.write(value.`title`, buf)
+            FfiConverterOptionalBoolean.write(value.`running`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `computer.clone`; every field is optional.
  */
 data class ComputerCloneParams (
@@ -27038,6 +33660,70 @@ public object FfiConverterTypeComputerEnvUpdateParams: FfiConverterRustBuffer<Co
 
     override fun write(value: ComputerEnvUpdateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`value`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.logs.get`; every field is optional.
+ */
+data class ComputerLogsGetParams (
+    /**
+     * `lines` (query). How many of the last log lines to return.
+     */
+    val `lines`: kotlin.Long? = null 
+    , 
+    /**
+     * `since` (query). Only lines after this ISO 8601 time.
+     */
+    val `since`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerlogsgetparams_uniffi_trait_debug(FfiConverterTypeComputerLogsGetParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerLogsGetParams: FfiConverterRustBuffer<ComputerLogsGetParams> {
+    override fun read(buf: ByteBuffer): ComputerLogsGetParams {
+        return ComputerLogsGetParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerLogsGetParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`lines`) +
+            FfiConverterOptionalString.allocationSize(value.`since`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerLogsGetParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`lines`, buf)
+            FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -27277,6 +33963,78 @@ public object FfiConverterTypeComputerPortsUpdateParams: FfiConverterRustBuffer<
 
 
 /**
+ * Keyword parameters of `computer.preview_url`; every field is optional.
+ */
+data class ComputerPreviewUrlParams (
+    /**
+     * `path` (query). Path appended to the URL, starting with `/`.
+     */
+    val `path`: kotlin.String? = null 
+    , 
+    /**
+     * `slug` (query). The computer's slug; its id when not given.
+     */
+    val `slug`: kotlin.String? = null 
+    , 
+    /**
+     * `preview_domain` (query). Preview domain, `miosa.app` unless the tenant has its own.
+     */
+    val `previewDomain`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerpreviewurlparams_uniffi_trait_debug(FfiConverterTypeComputerPreviewUrlParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerPreviewUrlParams: FfiConverterRustBuffer<ComputerPreviewUrlParams> {
+    override fun read(buf: ByteBuffer): ComputerPreviewUrlParams {
+        return ComputerPreviewUrlParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerPreviewUrlParams) = (
+            FfiConverterOptionalString.allocationSize(value.`path`) +
+            FfiConverterOptionalString.allocationSize(value.`slug`) +
+            FfiConverterOptionalString.allocationSize(value.`previewDomain`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerPreviewUrlParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`path`, buf)
+            FfiConverterOptionalString.write(value.`slug`, buf)
+            FfiConverterOptionalString.write(value.`previewDomain`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `computer.resize`; every field is optional.
  */
 data class ComputerResizeParams (
@@ -27342,6 +34100,86 @@ public object FfiConverterTypeComputerResizeParams: FfiConverterRustBuffer<Compu
             FfiConverterOptionalString.write(value.`size`, buf)
             FfiConverterOptionalLong.write(value.`cpuCount`, buf)
             FfiConverterOptionalLong.write(value.`memoryMb`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.screenshot_region`; every field is optional.
+ */
+data class ComputerScreenshotRegionParams (
+    /**
+     * `x` (query). Left edge in the canonical 0-1000 space.
+     */
+    val `x`: kotlin.Long? = null 
+    , 
+    /**
+     * `y` (query). Top edge in the canonical 0-1000 space.
+     */
+    val `y`: kotlin.Long? = null 
+    , 
+    /**
+     * `width` (query). Width in the canonical 0-1000 space.
+     */
+    val `width`: kotlin.Long? = null 
+    , 
+    /**
+     * `height` (query). Height in the canonical 0-1000 space.
+     */
+    val `height`: kotlin.Long? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerscreenshotregionparams_uniffi_trait_debug(FfiConverterTypeComputerScreenshotRegionParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerScreenshotRegionParams: FfiConverterRustBuffer<ComputerScreenshotRegionParams> {
+    override fun read(buf: ByteBuffer): ComputerScreenshotRegionParams {
+        return ComputerScreenshotRegionParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerScreenshotRegionParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`x`) +
+            FfiConverterOptionalLong.allocationSize(value.`y`) +
+            FfiConverterOptionalLong.allocationSize(value.`width`) +
+            FfiConverterOptionalLong.allocationSize(value.`height`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerScreenshotRegionParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`x`, buf)
+            FfiConverterOptionalLong.write(value.`y`, buf)
+            FfiConverterOptionalLong.write(value.`width`, buf)
+            FfiConverterOptionalLong.write(value.`height`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -27438,6 +34276,334 @@ public object FfiConverterTypeComputerStartParams: FfiConverterRustBuffer<Comput
             FfiConverterOptionalBoolean.write(value.`noEnv`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalBoolean.write(value.`failFast`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.terminal.create`; every field is optional.
+ */
+data class ComputerTerminalCreateParams (
+    /**
+     * `cols` (body). Columns of the terminal.
+     */
+    val `cols`: kotlin.Long? = null 
+    , 
+    /**
+     * `rows` (body). Rows of the terminal.
+     */
+    val `rows`: kotlin.Long? = null 
+    , 
+    /**
+     * `shell` (body). Shell to run, `/bin/bash` by default.
+     */
+    val `shell`: kotlin.String? = null 
+    , 
+    /**
+     * `cwd` (body). Working directory.
+     */
+    val `cwd`: kotlin.String? = null 
+    , 
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    val `env`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerterminalcreateparams_uniffi_trait_debug(FfiConverterTypeComputerTerminalCreateParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuffer<ComputerTerminalCreateParams> {
+    override fun read(buf: ByteBuffer): ComputerTerminalCreateParams {
+        return ComputerTerminalCreateParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerTerminalCreateParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`cols`) +
+            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalString.allocationSize(value.`shell`) +
+            FfiConverterOptionalString.allocationSize(value.`cwd`) +
+            FfiConverterOptionalString.allocationSize(value.`env`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerTerminalCreateParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`cols`, buf)
+            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalString.write(value.`shell`, buf)
+            FfiConverterOptionalString.write(value.`cwd`, buf)
+            FfiConverterOptionalString.write(value.`env`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.terminal.resize`; every field is optional.
+ */
+data class ComputerTerminalResizeParams (
+    /**
+     * `cols` (body). Columns of the terminal. Required.
+     */
+    val `cols`: kotlin.Long? = null 
+    , 
+    /**
+     * `rows` (body). Rows of the terminal. Required.
+     */
+    val `rows`: kotlin.Long? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerterminalresizeparams_uniffi_trait_debug(FfiConverterTypeComputerTerminalResizeParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerTerminalResizeParams: FfiConverterRustBuffer<ComputerTerminalResizeParams> {
+    override fun read(buf: ByteBuffer): ComputerTerminalResizeParams {
+        return ComputerTerminalResizeParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerTerminalResizeParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`cols`) +
+            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerTerminalResizeParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`cols`, buf)
+            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A named public URL of a computer.
+ */
+data class ComputerUrl (
+    /**
+     * What the URL serves, e.g. `desktop`.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * The URL.
+     */
+    val `url`: kotlin.String
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerurl_uniffi_trait_debug(FfiConverterTypeComputerUrl.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerUrl: FfiConverterRustBuffer<ComputerUrl> {
+    override fun read(buf: ByteBuffer): ComputerUrl {
+        return ComputerUrl(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerUrl) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerUrl, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.wait_until_running`; every field is optional.
+ */
+data class ComputerWaitUntilRunningParams (
+    /**
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+     */
+    val `timeout`: kotlin.Double? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerwaituntilrunningparams_uniffi_trait_debug(FfiConverterTypeComputerWaitUntilRunningParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerWaitUntilRunningParams: FfiConverterRustBuffer<ComputerWaitUntilRunningParams> {
+    override fun read(buf: ByteBuffer): ComputerWaitUntilRunningParams {
+        return ComputerWaitUntilRunningParams(
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerWaitUntilRunningParams) = (
+            FfiConverterOptionalDouble.allocationSize(value.`timeout`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerWaitUntilRunningParams, buf: ByteBuffer) {
+            FfiConverterOptionalDouble.write(value.`timeout`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `computer.wait_until_stopped`; every field is optional.
+ */
+data class ComputerWaitUntilStoppedParams (
+    /**
+     * `timeout` (query). Seconds to wait; the answer is false at the deadline.
+     */
+    val `timeout`: kotlin.Double? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_computerwaituntilstoppedparams_uniffi_trait_debug(FfiConverterTypeComputerWaitUntilStoppedParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeComputerWaitUntilStoppedParams: FfiConverterRustBuffer<ComputerWaitUntilStoppedParams> {
+    override fun read(buf: ByteBuffer): ComputerWaitUntilStoppedParams {
+        return ComputerWaitUntilStoppedParams(
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ComputerWaitUntilStoppedParams) = (
+            FfiConverterOptionalDouble.allocationSize(value.`timeout`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ComputerWaitUntilStoppedParams, buf: ByteBuffer) {
+            FfiConverterOptionalDouble.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -27933,6 +35099,94 @@ public object FfiConverterTypeCreditTransaction: FfiConverterRustBuffer<CreditTr
 
 
 /**
+ * Credits spent over a period.
+ */
+data class CreditUsage (
+    /**
+     * Start of the period.
+     */
+    val `periodStart`: kotlin.String?
+    , 
+    /**
+     * End of the period.
+     */
+    val `periodEnd`: kotlin.String?
+    , 
+    /**
+     * Credits spent on sandboxes and computers.
+     */
+    val `computeCredits`: kotlin.Double?
+    , 
+    /**
+     * Credits spent on AI calls.
+     */
+    val `aiCredits`: kotlin.Double?
+    , 
+    /**
+     * All credits spent.
+     */
+    val `totalCredits`: kotlin.Double
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_creditusage_uniffi_trait_debug(FfiConverterTypeCreditUsage.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditUsage: FfiConverterRustBuffer<CreditUsage> {
+    override fun read(buf: ByteBuffer): CreditUsage {
+        return CreditUsage(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditUsage) = (
+            FfiConverterOptionalString.allocationSize(value.`periodStart`) +
+            FfiConverterOptionalString.allocationSize(value.`periodEnd`) +
+            FfiConverterOptionalDouble.allocationSize(value.`computeCredits`) +
+            FfiConverterOptionalDouble.allocationSize(value.`aiCredits`) +
+            FfiConverterDouble.allocationSize(value.`totalCredits`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CreditUsage, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`periodStart`, buf)
+            FfiConverterOptionalString.write(value.`periodEnd`, buf)
+            FfiConverterOptionalDouble.write(value.`computeCredits`, buf)
+            FfiConverterOptionalDouble.write(value.`aiCredits`, buf)
+            FfiConverterDouble.write(value.`totalCredits`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `credits.history`; every field is optional.
  */
 data class CreditsHistoryParams (
@@ -27999,6 +35253,142 @@ public object FfiConverterTypeCreditsHistoryParams: FfiConverterRustBuffer<Credi
             FfiConverterOptionalLong.write(value.`offset`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `credits.usage`; every field is optional.
+ */
+data class CreditsUsageParams (
+    /**
+     * `from` (query). Start of the period, ISO 8601 (sent as `from`).
+     */
+    val `start`: kotlin.String? = null 
+    , 
+    /**
+     * `to` (query). End of the period, ISO 8601 (sent as `to`).
+     */
+    val `end`: kotlin.String? = null 
+    , 
+    /**
+     * `period` (query). Named period such as `current_month`.
+     */
+    val `period`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_creditsusageparams_uniffi_trait_debug(FfiConverterTypeCreditsUsageParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCreditsUsageParams: FfiConverterRustBuffer<CreditsUsageParams> {
+    override fun read(buf: ByteBuffer): CreditsUsageParams {
+        return CreditsUsageParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CreditsUsageParams) = (
+            FfiConverterOptionalString.allocationSize(value.`start`) +
+            FfiConverterOptionalString.allocationSize(value.`end`) +
+            FfiConverterOptionalString.allocationSize(value.`period`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CreditsUsageParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`start`, buf)
+            FfiConverterOptionalString.write(value.`end`, buf)
+            FfiConverterOptionalString.write(value.`period`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Where the mouse pointer is.
+ */
+data class CursorPosition (
+    /**
+     * Horizontal position, in pixels.
+     */
+    val `x`: kotlin.Long
+    , 
+    /**
+     * Vertical position, in pixels.
+     */
+    val `y`: kotlin.Long
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_cursorposition_uniffi_trait_debug(FfiConverterTypeCursorPosition.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeCursorPosition: FfiConverterRustBuffer<CursorPosition> {
+    override fun read(buf: ByteBuffer): CursorPosition {
+        return CursorPosition(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: CursorPosition) = (
+            FfiConverterLong.allocationSize(value.`x`) +
+            FfiConverterLong.allocationSize(value.`y`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: CursorPosition, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`x`, buf)
+            FfiConverterLong.write(value.`y`, buf)
+            FfiConverterString.write(value.`extra`, buf)
     }
 }
 
@@ -28460,6 +35850,126 @@ public object FfiConverterTypeDatabasesListParams: FfiConverterRustBuffer<Databa
 
 
 /**
+ * Keyword parameters of `databases.logs`; every field is optional.
+ */
+data class DatabasesLogsParams (
+    /**
+     * `lines` (query). How many of the last log lines to return.
+     */
+    val `lines`: kotlin.Long? = null 
+    , 
+    /**
+     * `since` (query). Only lines after this ISO 8601 time.
+     */
+    val `since`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_databaseslogsparams_uniffi_trait_debug(FfiConverterTypeDatabasesLogsParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDatabasesLogsParams: FfiConverterRustBuffer<DatabasesLogsParams> {
+    override fun read(buf: ByteBuffer): DatabasesLogsParams {
+        return DatabasesLogsParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DatabasesLogsParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`lines`) +
+            FfiConverterOptionalString.allocationSize(value.`since`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DatabasesLogsParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`lines`, buf)
+            FfiConverterOptionalString.write(value.`since`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `databases.start`; every field is optional.
+ */
+data class DatabasesStartParams (
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_databasesstartparams_uniffi_trait_debug(FfiConverterTypeDatabasesStartParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDatabasesStartParams: FfiConverterRustBuffer<DatabasesStartParams> {
+    override fun read(buf: ByteBuffer): DatabasesStartParams {
+        return DatabasesStartParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DatabasesStartParams) = (
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DatabasesStartParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `databases.update`; every field is optional.
  */
 data class DatabasesUpdateParams (
@@ -28740,6 +36250,206 @@ public object FfiConverterTypeDeployment: FfiConverterRustBuffer<Deployment> {
 
 
 /**
+ * One build of a deployment.
+ */
+data class DeploymentBuild (
+    /**
+     * Build id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Deployment id.
+     */
+    val `deploymentId`: kotlin.String?
+    , 
+    /**
+     * Version the build produced.
+     */
+    val `versionId`: kotlin.String?
+    , 
+    /**
+     * Build status.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Build log lines.
+     */
+    val `logs`: List<kotlin.String>?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * When the build ended.
+     */
+    val `finishedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentbuild_uniffi_trait_debug(FfiConverterTypeDeploymentBuild.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentBuild: FfiConverterRustBuffer<DeploymentBuild> {
+    override fun read(buf: ByteBuffer): DeploymentBuild {
+        return DeploymentBuild(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentBuild) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`deploymentId`) +
+            FfiConverterOptionalString.allocationSize(value.`versionId`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`logs`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`finishedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentBuild, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`deploymentId`, buf)
+            FfiConverterOptionalString.write(value.`versionId`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalSequenceString.write(value.`logs`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`finishedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * A custom domain of a deployment.
+ */
+data class DeploymentDomain (
+    /**
+     * Domain id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Domain name.
+     */
+    val `domain`: kotlin.String
+    , 
+    /**
+     * Verification status.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * `none`, `www_to_apex` or `apex_to_www`.
+     */
+    val `redirectPolicy`: kotlin.String?
+    , 
+    /**
+     * Records to create: type, name, value. A JSON array, as text.
+     */
+    val `dnsRecords`: kotlin.String?
+    , 
+    /**
+     * When it was verified.
+     */
+    val `verifiedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentdomain_uniffi_trait_debug(FfiConverterTypeDeploymentDomain.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentDomain: FfiConverterRustBuffer<DeploymentDomain> {
+    override fun read(buf: ByteBuffer): DeploymentDomain {
+        return DeploymentDomain(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentDomain) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`domain`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`redirectPolicy`) +
+            FfiConverterOptionalString.allocationSize(value.`dnsRecords`) +
+            FfiConverterOptionalString.allocationSize(value.`verifiedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentDomain, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterString.write(value.`domain`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`redirectPolicy`, buf)
+            FfiConverterOptionalString.write(value.`dnsRecords`, buf)
+            FfiConverterOptionalString.write(value.`verifiedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * One page of a cursor-paginated list of `Deployment` items.
  */
 data class DeploymentPage (
@@ -28781,6 +36491,253 @@ public object FfiConverterTypeDeploymentPage: FfiConverterRustBuffer<DeploymentP
     override fun write(value: DeploymentPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeployment.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
+ * One version of a deployment.
+ */
+data class DeploymentVersion (
+    /**
+     * Version id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Deployment id.
+     */
+    val `deploymentId`: kotlin.String?
+    , 
+    /**
+     * Version number, from 1.
+     */
+    val `number`: kotlin.Long?
+    , 
+    /**
+     * Version status.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * What was deployed: static or service.
+     */
+    val `kind`: kotlin.String?
+    , 
+    /**
+     * Environment it serves.
+     */
+    val `environment`: kotlin.String?
+    , 
+    /**
+     * Whether it serves traffic now.
+     */
+    val `promoted`: kotlin.Boolean?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentversion_uniffi_trait_debug(FfiConverterTypeDeploymentVersion.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer<DeploymentVersion> {
+    override fun read(buf: ByteBuffer): DeploymentVersion {
+        return DeploymentVersion(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentVersion) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`deploymentId`) +
+            FfiConverterOptionalLong.allocationSize(value.`number`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`environment`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`promoted`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentVersion, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`deploymentId`, buf)
+            FfiConverterOptionalLong.write(value.`number`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`environment`, buf)
+            FfiConverterOptionalBoolean.write(value.`promoted`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One page of a cursor-paginated list of `DeploymentVersion` items.
+ */
+data class DeploymentVersionPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<DeploymentVersion>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer<DeploymentVersionPage> {
+    override fun read(buf: ByteBuffer): DeploymentVersionPage {
+        return DeploymentVersionPage(
+            FfiConverterSequenceTypeDeploymentVersion.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentVersionPage) = (
+            FfiConverterSequenceTypeDeploymentVersion.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: DeploymentVersionPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeDeploymentVersion.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `deployments.add_domain`; every field is optional.
+ */
+data class DeploymentsAddDomainParams (
+    /**
+     * `redirect_policy` (body). `none`, `www_to_apex` or `apex_to_www`.
+     */
+    val `redirectPolicy`: kotlin.String? = null 
+    , 
+    /**
+     * `external_workspace_id` (body).
+     */
+    val `externalWorkspaceId`: kotlin.String? = null 
+    , 
+    /**
+     * `external_user_id` (body). Your end user's id, to attribute usage and apply quotas.
+     */
+    val `externalUserId`: kotlin.String? = null 
+    , 
+    /**
+     * `external_project_id` (body).
+     */
+    val `externalProjectId`: kotlin.String? = null 
+    , 
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentsadddomainparams_uniffi_trait_debug(FfiConverterTypeDeploymentsAddDomainParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentsAddDomainParams: FfiConverterRustBuffer<DeploymentsAddDomainParams> {
+    override fun read(buf: ByteBuffer): DeploymentsAddDomainParams {
+        return DeploymentsAddDomainParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentsAddDomainParams) = (
+            FfiConverterOptionalString.allocationSize(value.`redirectPolicy`) +
+            FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
+            FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
+            FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentsAddDomainParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`redirectPolicy`, buf)
+            FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
+            FfiConverterOptionalString.write(value.`externalUserId`, buf)
+            FfiConverterOptionalString.write(value.`externalProjectId`, buf)
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
 
@@ -29028,6 +36985,166 @@ public object FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer<Depl
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
             FfiConverterOptionalString.write(value.`externalProjectId`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `deployments.list_versions`; every field is optional.
+ */
+data class DeploymentsListVersionsParams (
+    /**
+     * `state` (query). Only versions in this state.
+     */
+    val `state`: kotlin.String? = null 
+    , 
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    val `limit`: kotlin.Long? = null 
+    , 
+    /**
+     * `external_workspace_id` (query).
+     */
+    val `externalWorkspaceId`: kotlin.String? = null 
+    , 
+    /**
+     * `external_user_id` (query). Your end user's id, to attribute usage and apply quotas.
+     */
+    val `externalUserId`: kotlin.String? = null 
+    , 
+    /**
+     * `external_project_id` (query).
+     */
+    val `externalProjectId`: kotlin.String? = null 
+    , 
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    val `cursor`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentslistversionsparams_uniffi_trait_debug(FfiConverterTypeDeploymentsListVersionsParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuffer<DeploymentsListVersionsParams> {
+    override fun read(buf: ByteBuffer): DeploymentsListVersionsParams {
+        return DeploymentsListVersionsParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentsListVersionsParams) = (
+            FfiConverterOptionalString.allocationSize(value.`state`) +
+            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
+            FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
+            FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentsListVersionsParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`state`, buf)
+            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
+            FfiConverterOptionalString.write(value.`externalUserId`, buf)
+            FfiConverterOptionalString.write(value.`externalProjectId`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `deployments.promote_version`; every field is optional.
+ */
+data class DeploymentsPromoteVersionParams (
+    /**
+     * `environment` (body). Environment to serve the version in, `production` by default.
+     */
+    val `environment`: kotlin.String? = null 
+    , 
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentspromoteversionparams_uniffi_trait_debug(FfiConverterTypeDeploymentsPromoteVersionParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDeploymentsPromoteVersionParams: FfiConverterRustBuffer<DeploymentsPromoteVersionParams> {
+    override fun read(buf: ByteBuffer): DeploymentsPromoteVersionParams {
+        return DeploymentsPromoteVersionParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DeploymentsPromoteVersionParams) = (
+            FfiConverterOptionalString.allocationSize(value.`environment`) +
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DeploymentsPromoteVersionParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`environment`, buf)
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -29515,6 +37632,126 @@ public object FfiConverterTypeDesktopTypeParams: FfiConverterRustBuffer<DesktopT
 
 
 /**
+ * An open window of a desktop.
+ */
+data class DesktopWindow (
+    /**
+     * Window id (text on some routes, a number on others). Text: a string as it is, any other JSON value as JSON text.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Title.
+     */
+    val `title`: kotlin.String?
+    , 
+    /**
+     * Application.
+     */
+    val `app`: kotlin.String?
+    , 
+    /**
+     * Left edge, in pixels.
+     */
+    val `x`: kotlin.Long?
+    , 
+    /**
+     * Top edge, in pixels.
+     */
+    val `y`: kotlin.Long?
+    , 
+    /**
+     * Width, in pixels.
+     */
+    val `width`: kotlin.Long?
+    , 
+    /**
+     * Height, in pixels.
+     */
+    val `height`: kotlin.Long?
+    , 
+    /**
+     * Whether it has the focus.
+     */
+    val `focused`: kotlin.Boolean?
+    , 
+    /**
+     * The same, as some routes name it.
+     */
+    val `isFocused`: kotlin.Boolean?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_desktopwindow_uniffi_trait_debug(FfiConverterTypeDesktopWindow.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDesktopWindow: FfiConverterRustBuffer<DesktopWindow> {
+    override fun read(buf: ByteBuffer): DesktopWindow {
+        return DesktopWindow(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DesktopWindow) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`title`) +
+            FfiConverterOptionalString.allocationSize(value.`app`) +
+            FfiConverterOptionalLong.allocationSize(value.`x`) +
+            FfiConverterOptionalLong.allocationSize(value.`y`) +
+            FfiConverterOptionalLong.allocationSize(value.`width`) +
+            FfiConverterOptionalLong.allocationSize(value.`height`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`focused`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`isFocused`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: DesktopWindow, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`title`, buf)
+            FfiConverterOptionalString.write(value.`app`, buf)
+            FfiConverterOptionalLong.write(value.`x`, buf)
+            FfiConverterOptionalLong.write(value.`y`, buf)
+            FfiConverterOptionalLong.write(value.`width`, buf)
+            FfiConverterOptionalLong.write(value.`height`, buf)
+            FfiConverterOptionalBoolean.write(value.`focused`, buf)
+            FfiConverterOptionalBoolean.write(value.`isFocused`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `embeddings.create`; every field is optional.
  */
 data class EmbeddingsCreateParams (
@@ -29794,6 +38031,206 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
 
 
 /**
+ * Keyword parameters of `events.stream`; every field is optional.
+ */
+data class EventsStreamParams (
+    /**
+     * `types` (query). Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+     */
+    val `types`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(FfiConverterTypeEventsStreamParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEventsStreamParams: FfiConverterRustBuffer<EventsStreamParams> {
+    override fun read(buf: ByteBuffer): EventsStreamParams {
+        return EventsStreamParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EventsStreamParams) = (
+            FfiConverterOptionalString.allocationSize(value.`types`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: EventsStreamParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`types`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `exec.bash`; every field is optional.
+ */
+data class ExecBashParams (
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    val `timeout`: kotlin.Long? = null 
+    , 
+    /**
+     * `working_dir` (body). Directory the command runs in.
+     */
+    val `workingDir`: kotlin.String? = null 
+    , 
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    val `env`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(FfiConverterTypeExecBashParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExecBashParams: FfiConverterRustBuffer<ExecBashParams> {
+    override fun read(buf: ByteBuffer): ExecBashParams {
+        return ExecBashParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ExecBashParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalString.allocationSize(value.`workingDir`) +
+            FfiConverterOptionalString.allocationSize(value.`env`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ExecBashParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalString.write(value.`workingDir`, buf)
+            FfiConverterOptionalString.write(value.`env`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `exec.python`; every field is optional.
+ */
+data class ExecPythonParams (
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    val `timeout`: kotlin.Long? = null 
+    , 
+    /**
+     * `working_dir` (body). Directory the code runs in.
+     */
+    val `workingDir`: kotlin.String? = null 
+    , 
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    val `env`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_execpythonparams_uniffi_trait_debug(FfiConverterTypeExecPythonParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExecPythonParams: FfiConverterRustBuffer<ExecPythonParams> {
+    override fun read(buf: ByteBuffer): ExecPythonParams {
+        return ExecPythonParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ExecPythonParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalString.allocationSize(value.`workingDir`) +
+            FfiConverterOptionalString.allocationSize(value.`env`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ExecPythonParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalString.write(value.`workingDir`, buf)
+            FfiConverterOptionalString.write(value.`env`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
  */
 data class ExecResult (
@@ -30066,6 +38503,182 @@ public object FfiConverterTypeFileEntry: FfiConverterRustBuffer<FileEntry> {
 
 
 /**
+ * A short-lived download URL for a file of a computer.
+ */
+data class FileExport (
+    /**
+     * Download URL; its query carries the token.
+     */
+    val `url`: kotlin.String
+    , 
+    /**
+     * When the URL stops working.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Exported path.
+     */
+    val `path`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_fileexport_uniffi_trait_debug(FfiConverterTypeFileExport.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFileExport: FfiConverterRustBuffer<FileExport> {
+    override fun read(buf: ByteBuffer): FileExport {
+        return FileExport(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FileExport) = (
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterOptionalString.allocationSize(value.`path`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FileExport, buf: ByteBuffer) {
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterOptionalString.write(value.`path`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * What a path of a sandbox is.
+ */
+data class FileStat (
+    /**
+     * Absolute path.
+     */
+    val `path`: kotlin.String
+    , 
+    /**
+     * Whether the path exists.
+     */
+    val `exists`: kotlin.Boolean?
+    , 
+    /**
+     * Kind of entry.
+     */
+    val `type`: kotlin.String?
+    , 
+    /**
+     * Whether it is a directory.
+     */
+    val `isDir`: kotlin.Boolean?
+    , 
+    /**
+     * Size in bytes.
+     */
+    val `size`: kotlin.Long?
+    , 
+    /**
+     * Permission bits, octal text.
+     */
+    val `mode`: kotlin.String?
+    , 
+    /**
+     * Last modification time.
+     */
+    val `modifiedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_filestat_uniffi_trait_debug(FfiConverterTypeFileStat.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFileStat: FfiConverterRustBuffer<FileStat> {
+    override fun read(buf: ByteBuffer): FileStat {
+        return FileStat(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FileStat) = (
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`exists`) +
+            FfiConverterOptionalString.allocationSize(value.`type`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`isDir`) +
+            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalString.allocationSize(value.`mode`) +
+            FfiConverterOptionalString.allocationSize(value.`modifiedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FileStat, buf: ByteBuffer) {
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterOptionalBoolean.write(value.`exists`, buf)
+            FfiConverterOptionalString.write(value.`type`, buf)
+            FfiConverterOptionalBoolean.write(value.`isDir`, buf)
+            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalString.write(value.`mode`, buf)
+            FfiConverterOptionalString.write(value.`modifiedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A file written into a sandbox.
  */
 data class FileWritten (
@@ -30124,6 +38737,230 @@ public object FfiConverterTypeFileWritten: FfiConverterRustBuffer<FileWritten> {
             FfiConverterString.write(value.`path`, buf)
             FfiConverterOptionalLong.write(value.`sizeBytes`, buf)
             FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `files.delete`; every field is optional.
+ */
+data class FilesDeleteParams (
+    /**
+     * `recursive` (query). Remove a directory with its contents.
+     */
+    val `recursive`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_filesdeleteparams_uniffi_trait_debug(FfiConverterTypeFilesDeleteParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFilesDeleteParams: FfiConverterRustBuffer<FilesDeleteParams> {
+    override fun read(buf: ByteBuffer): FilesDeleteParams {
+        return FilesDeleteParams(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FilesDeleteParams) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`recursive`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FilesDeleteParams, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`recursive`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `files.list`; every field is optional.
+ */
+data class FilesListParams (
+    /**
+     * `path` (query). Directory to list, `/home/user` by default.
+     */
+    val `path`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_fileslistparams_uniffi_trait_debug(FfiConverterTypeFilesListParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFilesListParams: FfiConverterRustBuffer<FilesListParams> {
+    override fun read(buf: ByteBuffer): FilesListParams {
+        return FilesListParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FilesListParams) = (
+            FfiConverterOptionalString.allocationSize(value.`path`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FilesListParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`path`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `files.upload`; every field is optional.
+ */
+data class FilesUploadParams (
+    /**
+     * `create_dirs` (body). Create missing parent directories.
+     */
+    val `createDirs`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_filesuploadparams_uniffi_trait_debug(FfiConverterTypeFilesUploadParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFilesUploadParams: FfiConverterRustBuffer<FilesUploadParams> {
+    override fun read(buf: ByteBuffer): FilesUploadParams {
+        return FilesUploadParams(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FilesUploadParams) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`createDirs`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FilesUploadParams, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`createDirs`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `files.write`; every field is optional.
+ */
+data class FilesWriteParams (
+    /**
+     * `create_dirs` (body). Create missing parent directories.
+     */
+    val `createDirs`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_fileswriteparams_uniffi_trait_debug(FfiConverterTypeFilesWriteParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFilesWriteParams: FfiConverterRustBuffer<FilesWriteParams> {
+    override fun read(buf: ByteBuffer): FilesWriteParams {
+        return FilesWriteParams(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FilesWriteParams) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`createDirs`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: FilesWriteParams, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`createDirs`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
 
@@ -30451,6 +39288,70 @@ public object FfiConverterTypeInvitePreview: FfiConverterRustBuffer<InvitePrevie
             FfiConverterOptionalBoolean.write(value.`expired`, buf)
             FfiConverterOptionalBoolean.write(value.`accepted`, buf)
             FfiConverterOptionalBoolean.write(value.`revoked`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Recent log lines of a computer or database.
+ */
+data class LogLines (
+    /**
+     * Lines, oldest first.
+     */
+    val `lines`: List<kotlin.String>
+    , 
+    /**
+     * Time of the first line asked for.
+     */
+    val `since`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_loglines_uniffi_trait_debug(FfiConverterTypeLogLines.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogLines: FfiConverterRustBuffer<LogLines> {
+    override fun read(buf: ByteBuffer): LogLines {
+        return LogLines(
+            FfiConverterSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LogLines) = (
+            FfiConverterSequenceString.allocationSize(value.`lines`) +
+            FfiConverterOptionalString.allocationSize(value.`since`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: LogLines, buf: ByteBuffer) {
+            FfiConverterSequenceString.write(value.`lines`, buf)
+            FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -31210,6 +40111,70 @@ public object FfiConverterTypePreviewToken: FfiConverterRustBuffer<PreviewToken>
 
 
 /**
+ * The public URLs of a computer, computed locally.
+ */
+data class PreviewUrl (
+    /**
+     * URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
+     */
+    val `url`: kotlin.String
+    , 
+    /**
+     * The computer's own URL: `https://{slug}.sandbox.{domain}`.
+     */
+    val `publicUrl`: kotlin.String
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_previewurl_uniffi_trait_debug(FfiConverterTypePreviewUrl.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePreviewUrl: FfiConverterRustBuffer<PreviewUrl> {
+    override fun read(buf: ByteBuffer): PreviewUrl {
+        return PreviewUrl(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PreviewUrl) = (
+            FfiConverterString.allocationSize(value.`url`) +
+            FfiConverterString.allocationSize(value.`publicUrl`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: PreviewUrl, buf: ByteBuffer) {
+            FfiConverterString.write(value.`url`, buf)
+            FfiConverterString.write(value.`publicUrl`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * The last lines of output of a background process.
  */
 data class ProcessLogs (
@@ -31540,6 +40505,94 @@ public object FfiConverterTypeQuotasSetParams: FfiConverterRustBuffer<QuotasSetP
             FfiConverterOptionalLong.write(value.`maxStorageGb`, buf)
             FfiConverterOptionalLong.write(value.`maxCreditCents`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Whether a sandbox can run commands, with the state of each platform component.
+ */
+data class Readiness (
+    /**
+     * Whether commands can run now.
+     */
+    val `ready`: kotlin.Boolean
+    , 
+    /**
+     * Readiness status, `ready` once ready.
+     */
+    val `status`: kotlin.String?
+    , 
+    /**
+     * Lifecycle state of the sandbox.
+     */
+    val `state`: kotlin.String?
+    , 
+    /**
+     * `components`: each platform component with its status. A JSON object, as text.
+     */
+    val `readiness`: kotlin.String?
+    , 
+    /**
+     * When the sandbox became ready.
+     */
+    val `readyAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_readiness_uniffi_trait_debug(FfiConverterTypeReadiness.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeReadiness: FfiConverterRustBuffer<Readiness> {
+    override fun read(buf: ByteBuffer): Readiness {
+        return Readiness(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Readiness) = (
+            FfiConverterBoolean.allocationSize(value.`ready`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`state`) +
+            FfiConverterOptionalString.allocationSize(value.`readiness`) +
+            FfiConverterOptionalString.allocationSize(value.`readyAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: Readiness, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`ready`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`state`, buf)
+            FfiConverterOptionalString.write(value.`readiness`, buf)
+            FfiConverterOptionalString.write(value.`readyAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
     }
 }
 
@@ -32152,6 +41205,86 @@ public object FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer<Sandb
     )
 
     override fun write(value: SandboxExecRunParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`command`, buf)
+            FfiConverterOptionalString.write(value.`cwd`, buf)
+            FfiConverterOptionalString.write(value.`env`, buf)
+            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `sandbox.exec.stream`; every field is optional.
+ */
+data class SandboxExecStreamParams (
+    /**
+     * `command` (body). Shell command line to run. Required.
+     */
+    val `command`: kotlin.String? = null 
+    , 
+    /**
+     * `cwd` (body).
+     */
+    val `cwd`: kotlin.String? = null 
+    , 
+    /**
+     * `env` (body). Environment variables, name to value. A JSON object, as text.
+     */
+    val `env`: kotlin.String? = null 
+    , 
+    /**
+     * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
+     */
+    val `timeout`: kotlin.Long? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxexecstreamparams_uniffi_trait_debug(FfiConverterTypeSandboxExecStreamParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer<SandboxExecStreamParams> {
+    override fun read(buf: ByteBuffer): SandboxExecStreamParams {
+        return SandboxExecStreamParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxExecStreamParams) = (
+            FfiConverterOptionalString.allocationSize(value.`command`) +
+            FfiConverterOptionalString.allocationSize(value.`cwd`) +
+            FfiConverterOptionalString.allocationSize(value.`env`) +
+            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxExecStreamParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`command`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
@@ -32867,6 +42000,70 @@ public object FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
 
 
 /**
+ * Keyword parameters of `sandbox_templates.create_build`; every field is optional.
+ */
+data class SandboxTemplatesCreateBuildParams (
+    /**
+     * `build_spec` (body). Overrides of the template's build spec for this build. A JSON object, as text.
+     */
+    val `buildSpec`: kotlin.String? = null 
+    , 
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxtemplatescreatebuildparams_uniffi_trait_debug(FfiConverterTypeSandboxTemplatesCreateBuildParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxTemplatesCreateBuildParams: FfiConverterRustBuffer<SandboxTemplatesCreateBuildParams> {
+    override fun read(buf: ByteBuffer): SandboxTemplatesCreateBuildParams {
+        return SandboxTemplatesCreateBuildParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxTemplatesCreateBuildParams) = (
+            FfiConverterOptionalString.allocationSize(value.`buildSpec`) +
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxTemplatesCreateBuildParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`buildSpec`, buf)
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `sandbox_templates.create`; every field is optional.
  */
 data class SandboxTemplatesCreateParams (
@@ -33163,6 +42360,158 @@ public object FfiConverterTypeSandboxTerminalResizeParams: FfiConverterRustBuffe
 
 
 /**
+ * Metered usage of one sandbox.
+ */
+data class SandboxUsage (
+    /**
+     * Sandbox id.
+     */
+    val `sandboxId`: kotlin.String
+    , 
+    /**
+     * Lifecycle state when measured.
+     */
+    val `state`: kotlin.String?
+    , 
+    /**
+     * Seconds the sandbox has run.
+     */
+    val `runtimeSec`: kotlin.Long?
+    , 
+    /**
+     * Provisioned vCPU time, in vCPU-milliseconds.
+     */
+    val `provisionedVcpuMs`: kotlin.Long?
+    , 
+    /**
+     * Provisioned memory, in MiB-milliseconds.
+     */
+    val `provisionedMemoryMbMs`: kotlin.Long?
+    , 
+    /**
+     * Times the sandbox was created or restored.
+     */
+    val `creationCount`: kotlin.Long?
+    , 
+    /**
+     * CPU time actually used, in milliseconds, when measured.
+     */
+    val `activeCpuMs`: kotlin.Long?
+    , 
+    /**
+     * Bytes received, when measured.
+     */
+    val `networkIngressBytes`: kotlin.Long?
+    , 
+    /**
+     * Bytes sent, when measured.
+     */
+    val `networkEgressBytes`: kotlin.Long?
+    , 
+    /**
+     * Per metric, whether it was measured. A JSON object, as text.
+     */
+    val `measurementStatus`: kotlin.String?
+    , 
+    /**
+     * Estimated cost so far, in cents.
+     */
+    val `estimatedCostCents`: kotlin.Long?
+    , 
+    /**
+     * Lifetime limit in seconds.
+     */
+    val `timeoutSec`: kotlin.Long?
+    , 
+    /**
+     * Milliseconds left before the deadline.
+     */
+    val `timeoutRemainingMs`: kotlin.Long?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxusage_uniffi_trait_debug(FfiConverterTypeSandboxUsage.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxUsage: FfiConverterRustBuffer<SandboxUsage> {
+    override fun read(buf: ByteBuffer): SandboxUsage {
+        return SandboxUsage(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxUsage) = (
+            FfiConverterString.allocationSize(value.`sandboxId`) +
+            FfiConverterOptionalString.allocationSize(value.`state`) +
+            FfiConverterOptionalLong.allocationSize(value.`runtimeSec`) +
+            FfiConverterOptionalLong.allocationSize(value.`provisionedVcpuMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`provisionedMemoryMbMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`creationCount`) +
+            FfiConverterOptionalLong.allocationSize(value.`activeCpuMs`) +
+            FfiConverterOptionalLong.allocationSize(value.`networkIngressBytes`) +
+            FfiConverterOptionalLong.allocationSize(value.`networkEgressBytes`) +
+            FfiConverterOptionalString.allocationSize(value.`measurementStatus`) +
+            FfiConverterOptionalLong.allocationSize(value.`estimatedCostCents`) +
+            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalLong.allocationSize(value.`timeoutRemainingMs`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxUsage, buf: ByteBuffer) {
+            FfiConverterString.write(value.`sandboxId`, buf)
+            FfiConverterOptionalString.write(value.`state`, buf)
+            FfiConverterOptionalLong.write(value.`runtimeSec`, buf)
+            FfiConverterOptionalLong.write(value.`provisionedVcpuMs`, buf)
+            FfiConverterOptionalLong.write(value.`provisionedMemoryMbMs`, buf)
+            FfiConverterOptionalLong.write(value.`creationCount`, buf)
+            FfiConverterOptionalLong.write(value.`activeCpuMs`, buf)
+            FfiConverterOptionalLong.write(value.`networkIngressBytes`, buf)
+            FfiConverterOptionalLong.write(value.`networkEgressBytes`, buf)
+            FfiConverterOptionalString.write(value.`measurementStatus`, buf)
+            FfiConverterOptionalLong.write(value.`estimatedCostCents`, buf)
+            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalLong.write(value.`timeoutRemainingMs`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `sandboxes.create`; every field is optional.
  */
 data class SandboxesCreateParams (
@@ -33427,6 +42776,182 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
 
 
 /**
+ * Keyword parameters of `sandboxes.deploy`; every field is optional.
+ */
+data class SandboxesDeployParams (
+    /**
+     * `kind` (body). What to deploy: `auto` (default), `static` or `service`.
+     */
+    val `kind`: kotlin.String? = null 
+    , 
+    /**
+     * `environment` (body). Target environment, `production` by default.
+     */
+    val `environment`: kotlin.String? = null 
+    , 
+    /**
+     * `output_path` (body). Directory of built static files.
+     */
+    val `outputPath`: kotlin.String? = null 
+    , 
+    /**
+     * `build_command` (body). Shell command that builds the app.
+     */
+    val `buildCommand`: kotlin.String? = null 
+    , 
+    /**
+     * `run_command` (body). Shell command that serves the app.
+     */
+    val `runCommand`: kotlin.String? = null 
+    , 
+    /**
+     * `port` (body). Port number inside the sandbox or computer.
+     */
+    val `port`: kotlin.Long? = null 
+    , 
+    /**
+     * `health_check_path` (body). HTTP path probed before traffic is switched.
+     */
+    val `healthCheckPath`: kotlin.String? = null 
+    , 
+    /**
+     * `deployment_type` (body). Deployment type the platform should create.
+     */
+    val `deploymentType`: kotlin.String? = null 
+    , 
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesdeployparams_uniffi_trait_debug(FfiConverterTypeSandboxesDeployParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer<SandboxesDeployParams> {
+    override fun read(buf: ByteBuffer): SandboxesDeployParams {
+        return SandboxesDeployParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxesDeployParams) = (
+            FfiConverterOptionalString.allocationSize(value.`kind`) +
+            FfiConverterOptionalString.allocationSize(value.`environment`) +
+            FfiConverterOptionalString.allocationSize(value.`outputPath`) +
+            FfiConverterOptionalString.allocationSize(value.`buildCommand`) +
+            FfiConverterOptionalString.allocationSize(value.`runCommand`) +
+            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`healthCheckPath`) +
+            FfiConverterOptionalString.allocationSize(value.`deploymentType`) +
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxesDeployParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`kind`, buf)
+            FfiConverterOptionalString.write(value.`environment`, buf)
+            FfiConverterOptionalString.write(value.`outputPath`, buf)
+            FfiConverterOptionalString.write(value.`buildCommand`, buf)
+            FfiConverterOptionalString.write(value.`runCommand`, buf)
+            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`healthCheckPath`, buf)
+            FfiConverterOptionalString.write(value.`deploymentType`, buf)
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `sandboxes.extend`; every field is optional.
+ */
+data class SandboxesExtendParams (
+    /**
+     * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+     */
+    val `timeoutSec`: kotlin.Long? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesextendparams_uniffi_trait_debug(FfiConverterTypeSandboxesExtendParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxesExtendParams: FfiConverterRustBuffer<SandboxesExtendParams> {
+    override fun read(buf: ByteBuffer): SandboxesExtendParams {
+        return SandboxesExtendParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxesExtendParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxesExtendParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `sandboxes.fork`; every field is optional.
  */
 data class SandboxesForkParams (
@@ -33676,6 +43201,62 @@ public object FfiConverterTypeSandboxesPreviewTokenParams: FfiConverterRustBuffe
     override fun write(value: SandboxesPreviewTokenParams, buf: ByteBuffer) {
             FfiConverterOptionalLong.write(value.`expiresIn`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `sandboxes.resume`; every field is optional.
+ */
+data class SandboxesResumeParams (
+    /**
+     * `Idempotency-Key` (header).
+     */
+    val `idempotencyKey`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesresumeparams_uniffi_trait_debug(FfiConverterTypeSandboxesResumeParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxesResumeParams: FfiConverterRustBuffer<SandboxesResumeParams> {
+    override fun read(buf: ByteBuffer): SandboxesResumeParams {
+        return SandboxesResumeParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxesResumeParams) = (
+            FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxesResumeParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -34171,6 +43752,70 @@ public object FfiConverterTypeSnapshotsCreateParams: FfiConverterRustBuffer<Snap
 
 
 /**
+ * Keyword parameters of `snapshots_standalone.list`; every field is optional.
+ */
+data class SnapshotsStandaloneListParams (
+    /**
+     * `computer_id` (query). Only snapshots of this computer.
+     */
+    val `computerId`: kotlin.String? = null 
+    , 
+    /**
+     * `status` (query). Only snapshots in this status.
+     */
+    val `status`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_snapshotsstandalonelistparams_uniffi_trait_debug(FfiConverterTypeSnapshotsStandaloneListParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSnapshotsStandaloneListParams: FfiConverterRustBuffer<SnapshotsStandaloneListParams> {
+    override fun read(buf: ByteBuffer): SnapshotsStandaloneListParams {
+        return SnapshotsStandaloneListParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SnapshotsStandaloneListParams) = (
+            FfiConverterOptionalString.allocationSize(value.`computerId`) +
+            FfiConverterOptionalString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SnapshotsStandaloneListParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`computerId`, buf)
+            FfiConverterOptionalString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `storage.create_bucket`; every field is optional.
  */
 data class StorageCreateBucketParams (
@@ -34244,6 +43889,78 @@ public object FfiConverterTypeStorageCreateBucketParams: FfiConverterRustBuffer<
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalBoolean.write(value.`public`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `storage.list_objects`; every field is optional.
+ */
+data class StorageListObjectsParams (
+    /**
+     * `prefix` (query). Only keys that start with this text.
+     */
+    val `prefix`: kotlin.String? = null 
+    , 
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    val `limit`: kotlin.Long? = null 
+    , 
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    val `cursor`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_storagelistobjectsparams_uniffi_trait_debug(FfiConverterTypeStorageListObjectsParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer<StorageListObjectsParams> {
+    override fun read(buf: ByteBuffer): StorageListObjectsParams {
+        return StorageListObjectsParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StorageListObjectsParams) = (
+            FfiConverterOptionalString.allocationSize(value.`prefix`) +
+            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: StorageListObjectsParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`prefix`, buf)
+            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -34475,6 +44192,125 @@ public object FfiConverterTypeStoredObject: FfiConverterRustBuffer<StoredObject>
 
 
 /**
+ * One page of a cursor-paginated list of `StoredObject` items.
+ */
+data class StoredObjectPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<StoredObject>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer<StoredObjectPage> {
+    override fun read(buf: ByteBuffer): StoredObjectPage {
+        return StoredObjectPage(
+            FfiConverterSequenceTypeStoredObject.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoredObjectPage) = (
+            FfiConverterSequenceTypeStoredObject.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: StoredObjectPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeStoredObject.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
+ * A short-lived token for a computer's pixel stream.
+ */
+data class StreamToken (
+    /**
+     * The token.
+     */
+    val `token`: kotlin.String
+    , 
+    /**
+     * Stream URL carrying the token.
+     */
+    val `url`: kotlin.String?
+    , 
+    /**
+     * When the token stops working.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_streamtoken_uniffi_trait_debug(FfiConverterTypeStreamToken.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStreamToken: FfiConverterRustBuffer<StreamToken> {
+    override fun read(buf: ByteBuffer): StreamToken {
+        return StreamToken(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StreamToken) = (
+            FfiConverterString.allocationSize(value.`token`) +
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: StreamToken, buf: ByteBuffer) {
+            FfiConverterString.write(value.`token`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A sandbox template.
  */
 data class Template (
@@ -34564,6 +44400,182 @@ public object FfiConverterTypeTemplate: FfiConverterRustBuffer<Template> {
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalSequenceString.write(value.`aliases`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One build of a sandbox template.
+ */
+data class TemplateBuild (
+    /**
+     * Build id.
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Template id.
+     */
+    val `templateId`: kotlin.String?
+    , 
+    /**
+     * Build status.
+     */
+    val `status`: kotlin.String
+    , 
+    /**
+     * The spec this build used. A JSON object, as text.
+     */
+    val `buildSpec`: kotlin.String?
+    , 
+    /**
+     * Build log lines so far.
+     */
+    val `logs`: List<kotlin.String>?
+    , 
+    /**
+     * Creation time.
+     */
+    val `createdAt`: kotlin.String?
+    , 
+    /**
+     * When the build ended.
+     */
+    val `finishedAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_templatebuild_uniffi_trait_debug(FfiConverterTypeTemplateBuild.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTemplateBuild: FfiConverterRustBuffer<TemplateBuild> {
+    override fun read(buf: ByteBuffer): TemplateBuild {
+        return TemplateBuild(
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalSequenceString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TemplateBuild) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterOptionalString.allocationSize(value.`templateId`) +
+            FfiConverterString.allocationSize(value.`status`) +
+            FfiConverterOptionalString.allocationSize(value.`buildSpec`) +
+            FfiConverterOptionalSequenceString.allocationSize(value.`logs`) +
+            FfiConverterOptionalString.allocationSize(value.`createdAt`) +
+            FfiConverterOptionalString.allocationSize(value.`finishedAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: TemplateBuild, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterOptionalString.write(value.`templateId`, buf)
+            FfiConverterString.write(value.`status`, buf)
+            FfiConverterOptionalString.write(value.`buildSpec`, buf)
+            FfiConverterOptionalSequenceString.write(value.`logs`, buf)
+            FfiConverterOptionalString.write(value.`createdAt`, buf)
+            FfiConverterOptionalString.write(value.`finishedAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The outcome of checking a template build spec.
+ */
+data class TemplateValidation (
+    /**
+     * Whether the spec can be built.
+     */
+    val `valid`: kotlin.Boolean
+    , 
+    /**
+     * Problems found, each with a field and a message. A JSON array, as text.
+     */
+    val `errors`: kotlin.String?
+    , 
+    /**
+     * The spec as the platform normalised it. A JSON object, as text.
+     */
+    val `buildSpec`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_templatevalidation_uniffi_trait_debug(FfiConverterTypeTemplateValidation.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTemplateValidation: FfiConverterRustBuffer<TemplateValidation> {
+    override fun read(buf: ByteBuffer): TemplateValidation {
+        return TemplateValidation(
+            FfiConverterBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: TemplateValidation) = (
+            FfiConverterBoolean.allocationSize(value.`valid`) +
+            FfiConverterOptionalString.allocationSize(value.`errors`) +
+            FfiConverterOptionalString.allocationSize(value.`buildSpec`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: TemplateValidation, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`valid`, buf)
+            FfiConverterOptionalString.write(value.`errors`, buf)
+            FfiConverterOptionalString.write(value.`buildSpec`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -35425,6 +45437,174 @@ public object FfiConverterTypeUsageSummary: FfiConverterRustBuffer<UsageSummary>
 
 
 /**
+ * The desktop viewer password of a computer; the plaintext only right after a rotation.
+ */
+data class ViewerPassword (
+    /**
+     * Whether a password is set.
+     */
+    val `viewerPasswordSet`: kotlin.Boolean?
+    , 
+    /**
+     * When it was set.
+     */
+    val `viewerPasswordSetAt`: kotlin.String?
+    , 
+    /**
+     * The new password, returned once by a rotation.
+     */
+    val `viewerPassword`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_viewerpassword_uniffi_trait_debug(FfiConverterTypeViewerPassword.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeViewerPassword: FfiConverterRustBuffer<ViewerPassword> {
+    override fun read(buf: ByteBuffer): ViewerPassword {
+        return ViewerPassword(
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ViewerPassword) = (
+            FfiConverterOptionalBoolean.allocationSize(value.`viewerPasswordSet`) +
+            FfiConverterOptionalString.allocationSize(value.`viewerPasswordSetAt`) +
+            FfiConverterOptionalString.allocationSize(value.`viewerPassword`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ViewerPassword, buf: ByteBuffer) {
+            FfiConverterOptionalBoolean.write(value.`viewerPasswordSet`, buf)
+            FfiConverterOptionalString.write(value.`viewerPasswordSetAt`, buf)
+            FfiConverterOptionalString.write(value.`viewerPassword`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Connection details of a computer's VNC server.
+ */
+data class VncCredentials (
+    /**
+     * Host name.
+     */
+    val `host`: kotlin.String
+    , 
+    /**
+     * TCP port.
+     */
+    val `port`: kotlin.Long
+    , 
+    /**
+     * User name, when the server asks for one.
+     */
+    val `username`: kotlin.String?
+    , 
+    /**
+     * VNC password.
+     */
+    val `password`: kotlin.String?
+    , 
+    /**
+     * `vnc://` or web viewer URL.
+     */
+    val `url`: kotlin.String?
+    , 
+    /**
+     * When the credentials stop working.
+     */
+    val `expiresAt`: kotlin.String?
+    , 
+    /**
+     * Fields this version of the client does not model, as a JSON object text (`{}` when none).
+     */
+    val `extra`: kotlin.String
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_vnccredentials_uniffi_trait_debug(FfiConverterTypeVncCredentials.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeVncCredentials: FfiConverterRustBuffer<VncCredentials> {
+    override fun read(buf: ByteBuffer): VncCredentials {
+        return VncCredentials(
+            FfiConverterString.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: VncCredentials) = (
+            FfiConverterString.allocationSize(value.`host`) +
+            FfiConverterLong.allocationSize(value.`port`) +
+            FfiConverterOptionalString.allocationSize(value.`username`) +
+            FfiConverterOptionalString.allocationSize(value.`password`) +
+            FfiConverterOptionalString.allocationSize(value.`url`) +
+            FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
+            FfiConverterString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: VncCredentials, buf: ByteBuffer) {
+            FfiConverterString.write(value.`host`, buf)
+            FfiConverterLong.write(value.`port`, buf)
+            FfiConverterOptionalString.write(value.`username`, buf)
+            FfiConverterOptionalString.write(value.`password`, buf)
+            FfiConverterOptionalString.write(value.`url`, buf)
+            FfiConverterOptionalString.write(value.`expiresAt`, buf)
+            FfiConverterString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * A storage volume.
  */
 data class Volume (
@@ -36048,6 +46228,53 @@ public object FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDel
 
 
 /**
+ * One page of a cursor-paginated list of `WebhookDelivery` items.
+ */
+data class WebhookDeliveryPage (
+    /**
+     * The items of this page.
+     */
+    val `items`: List<WebhookDelivery>
+    , 
+    /**
+     * The cursor of the next page; null/nil on the last one.
+     */
+    val `nextCursor`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer<WebhookDeliveryPage> {
+    override fun read(buf: ByteBuffer): WebhookDeliveryPage {
+        return WebhookDeliveryPage(
+            FfiConverterSequenceTypeWebhookDelivery.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WebhookDeliveryPage) = (
+            FfiConverterSequenceTypeWebhookDelivery.allocationSize(value.`items`) +
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+    )
+
+    override fun write(value: WebhookDeliveryPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeWebhookDelivery.write(value.`items`, buf)
+            FfiConverterOptionalString.write(value.`nextCursor`, buf)
+    }
+}
+
+
+
+/**
  * One page of a cursor-paginated list of `Webhook` items.
  */
 data class WebhookPage (
@@ -36184,6 +46411,70 @@ public object FfiConverterTypeWebhooksCreateParams: FfiConverterRustBuffer<Webho
             FfiConverterOptionalBoolean.write(value.`active`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `webhooks.deliveries`; every field is optional.
+ */
+data class WebhooksDeliveriesParams (
+    /**
+     * `limit` (query). Most items to return (per page for paginated lists).
+     */
+    val `limit`: kotlin.Long? = null 
+    , 
+    /**
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     */
+    val `cursor`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_webhooksdeliveriesparams_uniffi_trait_debug(FfiConverterTypeWebhooksDeliveriesParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWebhooksDeliveriesParams: FfiConverterRustBuffer<WebhooksDeliveriesParams> {
+    override fun read(buf: ByteBuffer): WebhooksDeliveriesParams {
+        return WebhooksDeliveriesParams(
+            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WebhooksDeliveriesParams) = (
+            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalString.allocationSize(value.`cursor`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WebhooksDeliveriesParams, buf: ByteBuffer) {
+            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -36495,6 +46786,62 @@ public object FfiConverterTypeWorkspaceInvitesCreateParams: FfiConverterRustBuff
 
     override fun write(value: WorkspaceInvitesCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`email`, buf)
+            FfiConverterOptionalString.write(value.`role`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `workspace_members.add`; every field is optional.
+ */
+data class WorkspaceMembersAddParams (
+    /**
+     * `role` (body). `member` (default), `admin` or `owner`.
+     */
+    val `role`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_workspacemembersaddparams_uniffi_trait_debug(FfiConverterTypeWorkspaceMembersAddParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeWorkspaceMembersAddParams: FfiConverterRustBuffer<WorkspaceMembersAddParams> {
+    override fun read(buf: ByteBuffer): WorkspaceMembersAddParams {
+        return WorkspaceMembersAddParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: WorkspaceMembersAddParams) = (
+            FfiConverterOptionalString.allocationSize(value.`role`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: WorkspaceMembersAddParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`role`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -39363,6 +49710,38 @@ public object FfiConverterOptionalTypeComputerEnvUpdateParams: FfiConverterRustB
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeComputerLogsGetParams: FfiConverterRustBuffer<ComputerLogsGetParams?> {
+    override fun read(buf: ByteBuffer): ComputerLogsGetParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerLogsGetParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerLogsGetParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerLogsGetParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerLogsGetParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerLogsGetParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeComputerMetricsGetParams: FfiConverterRustBuffer<ComputerMetricsGetParams?> {
     override fun read(buf: ByteBuffer): ComputerMetricsGetParams? {
         if (buf.get().toInt() == 0) {
@@ -39491,6 +49870,38 @@ public object FfiConverterOptionalTypeComputerPortsUpdateParams: FfiConverterRus
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeComputerPreviewUrlParams: FfiConverterRustBuffer<ComputerPreviewUrlParams?> {
+    override fun read(buf: ByteBuffer): ComputerPreviewUrlParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerPreviewUrlParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerPreviewUrlParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerPreviewUrlParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerPreviewUrlParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerPreviewUrlParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeComputerResizeParams: FfiConverterRustBuffer<ComputerResizeParams?> {
     override fun read(buf: ByteBuffer): ComputerResizeParams? {
         if (buf.get().toInt() == 0) {
@@ -39523,6 +49934,38 @@ public object FfiConverterOptionalTypeComputerResizeParams: FfiConverterRustBuff
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeComputerScreenshotRegionParams: FfiConverterRustBuffer<ComputerScreenshotRegionParams?> {
+    override fun read(buf: ByteBuffer): ComputerScreenshotRegionParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerScreenshotRegionParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerScreenshotRegionParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerScreenshotRegionParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerScreenshotRegionParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerScreenshotRegionParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeComputerStartParams: FfiConverterRustBuffer<ComputerStartParams?> {
     override fun read(buf: ByteBuffer): ComputerStartParams? {
         if (buf.get().toInt() == 0) {
@@ -39545,6 +49988,134 @@ public object FfiConverterOptionalTypeComputerStartParams: FfiConverterRustBuffe
         } else {
             buf.put(1)
             FfiConverterTypeComputerStartParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeComputerTerminalCreateParams: FfiConverterRustBuffer<ComputerTerminalCreateParams?> {
+    override fun read(buf: ByteBuffer): ComputerTerminalCreateParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerTerminalCreateParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerTerminalCreateParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerTerminalCreateParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerTerminalCreateParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerTerminalCreateParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeComputerTerminalResizeParams: FfiConverterRustBuffer<ComputerTerminalResizeParams?> {
+    override fun read(buf: ByteBuffer): ComputerTerminalResizeParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerTerminalResizeParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerTerminalResizeParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerTerminalResizeParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerTerminalResizeParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerTerminalResizeParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeComputerWaitUntilRunningParams: FfiConverterRustBuffer<ComputerWaitUntilRunningParams?> {
+    override fun read(buf: ByteBuffer): ComputerWaitUntilRunningParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerWaitUntilRunningParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerWaitUntilRunningParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerWaitUntilRunningParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerWaitUntilRunningParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerWaitUntilRunningParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeComputerWaitUntilStoppedParams: FfiConverterRustBuffer<ComputerWaitUntilStoppedParams?> {
+    override fun read(buf: ByteBuffer): ComputerWaitUntilStoppedParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeComputerWaitUntilStoppedParams.read(buf)
+    }
+
+    override fun allocationSize(value: ComputerWaitUntilStoppedParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeComputerWaitUntilStoppedParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ComputerWaitUntilStoppedParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeComputerWaitUntilStoppedParams.write(value, buf)
         }
     }
 }
@@ -39715,6 +50286,38 @@ public object FfiConverterOptionalTypeCreditsHistoryParams: FfiConverterRustBuff
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCreditsUsageParams: FfiConverterRustBuffer<CreditsUsageParams?> {
+    override fun read(buf: ByteBuffer): CreditsUsageParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCreditsUsageParams.read(buf)
+    }
+
+    override fun allocationSize(value: CreditsUsageParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCreditsUsageParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: CreditsUsageParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCreditsUsageParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDatabase: FfiConverterRustBuffer<Database?> {
     override fun read(buf: ByteBuffer): Database? {
         if (buf.get().toInt() == 0) {
@@ -39843,6 +50446,70 @@ public object FfiConverterOptionalTypeDatabasesListParams: FfiConverterRustBuffe
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDatabasesLogsParams: FfiConverterRustBuffer<DatabasesLogsParams?> {
+    override fun read(buf: ByteBuffer): DatabasesLogsParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDatabasesLogsParams.read(buf)
+    }
+
+    override fun allocationSize(value: DatabasesLogsParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDatabasesLogsParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DatabasesLogsParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDatabasesLogsParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDatabasesStartParams: FfiConverterRustBuffer<DatabasesStartParams?> {
+    override fun read(buf: ByteBuffer): DatabasesStartParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDatabasesStartParams.read(buf)
+    }
+
+    override fun allocationSize(value: DatabasesStartParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDatabasesStartParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DatabasesStartParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDatabasesStartParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDatabasesUpdateParams: FfiConverterRustBuffer<DatabasesUpdateParams?> {
     override fun read(buf: ByteBuffer): DatabasesUpdateParams? {
         if (buf.get().toInt() == 0) {
@@ -39939,6 +50606,102 @@ public object FfiConverterOptionalTypeDeploymentPage: FfiConverterRustBuffer<Dep
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeDeploymentVersion: FfiConverterRustBuffer<DeploymentVersion?> {
+    override fun read(buf: ByteBuffer): DeploymentVersion? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeploymentVersion.read(buf)
+    }
+
+    override fun allocationSize(value: DeploymentVersion?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeploymentVersion.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeploymentVersion?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeploymentVersion.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDeploymentVersionPage: FfiConverterRustBuffer<DeploymentVersionPage?> {
+    override fun read(buf: ByteBuffer): DeploymentVersionPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeploymentVersionPage.read(buf)
+    }
+
+    override fun allocationSize(value: DeploymentVersionPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeploymentVersionPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeploymentVersionPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeploymentVersionPage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDeploymentsAddDomainParams: FfiConverterRustBuffer<DeploymentsAddDomainParams?> {
+    override fun read(buf: ByteBuffer): DeploymentsAddDomainParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeploymentsAddDomainParams.read(buf)
+    }
+
+    override fun allocationSize(value: DeploymentsAddDomainParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeploymentsAddDomainParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeploymentsAddDomainParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeploymentsAddDomainParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeDeploymentsCreateParams: FfiConverterRustBuffer<DeploymentsCreateParams?> {
     override fun read(buf: ByteBuffer): DeploymentsCreateParams? {
         if (buf.get().toInt() == 0) {
@@ -39993,6 +50756,70 @@ public object FfiConverterOptionalTypeDeploymentsListParams: FfiConverterRustBuf
         } else {
             buf.put(1)
             FfiConverterTypeDeploymentsListParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDeploymentsListVersionsParams: FfiConverterRustBuffer<DeploymentsListVersionsParams?> {
+    override fun read(buf: ByteBuffer): DeploymentsListVersionsParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeploymentsListVersionsParams.read(buf)
+    }
+
+    override fun allocationSize(value: DeploymentsListVersionsParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeploymentsListVersionsParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeploymentsListVersionsParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeploymentsListVersionsParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeDeploymentsPromoteVersionParams: FfiConverterRustBuffer<DeploymentsPromoteVersionParams?> {
+    override fun read(buf: ByteBuffer): DeploymentsPromoteVersionParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeDeploymentsPromoteVersionParams.read(buf)
+    }
+
+    override fun allocationSize(value: DeploymentsPromoteVersionParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeDeploymentsPromoteVersionParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: DeploymentsPromoteVersionParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeDeploymentsPromoteVersionParams.write(value, buf)
         }
     }
 }
@@ -40259,6 +51086,102 @@ public object FfiConverterOptionalTypeEvent: FfiConverterRustBuffer<Event?> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeEventsStreamParams: FfiConverterRustBuffer<EventsStreamParams?> {
+    override fun read(buf: ByteBuffer): EventsStreamParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEventsStreamParams.read(buf)
+    }
+
+    override fun allocationSize(value: EventsStreamParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEventsStreamParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: EventsStreamParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEventsStreamParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeExecBashParams: FfiConverterRustBuffer<ExecBashParams?> {
+    override fun read(buf: ByteBuffer): ExecBashParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeExecBashParams.read(buf)
+    }
+
+    override fun allocationSize(value: ExecBashParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeExecBashParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ExecBashParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeExecBashParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeExecPythonParams: FfiConverterRustBuffer<ExecPythonParams?> {
+    override fun read(buf: ByteBuffer): ExecPythonParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeExecPythonParams.read(buf)
+    }
+
+    override fun allocationSize(value: ExecPythonParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeExecPythonParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ExecPythonParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeExecPythonParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeExecRunParams: FfiConverterRustBuffer<ExecRunParams?> {
     override fun read(buf: ByteBuffer): ExecRunParams? {
         if (buf.get().toInt() == 0) {
@@ -40281,6 +51204,134 @@ public object FfiConverterOptionalTypeExecRunParams: FfiConverterRustBuffer<Exec
         } else {
             buf.put(1)
             FfiConverterTypeExecRunParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFilesDeleteParams: FfiConverterRustBuffer<FilesDeleteParams?> {
+    override fun read(buf: ByteBuffer): FilesDeleteParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFilesDeleteParams.read(buf)
+    }
+
+    override fun allocationSize(value: FilesDeleteParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFilesDeleteParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FilesDeleteParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFilesDeleteParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFilesListParams: FfiConverterRustBuffer<FilesListParams?> {
+    override fun read(buf: ByteBuffer): FilesListParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFilesListParams.read(buf)
+    }
+
+    override fun allocationSize(value: FilesListParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFilesListParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FilesListParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFilesListParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFilesUploadParams: FfiConverterRustBuffer<FilesUploadParams?> {
+    override fun read(buf: ByteBuffer): FilesUploadParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFilesUploadParams.read(buf)
+    }
+
+    override fun allocationSize(value: FilesUploadParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFilesUploadParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FilesUploadParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFilesUploadParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeFilesWriteParams: FfiConverterRustBuffer<FilesWriteParams?> {
+    override fun read(buf: ByteBuffer): FilesWriteParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeFilesWriteParams.read(buf)
+    }
+
+    override fun allocationSize(value: FilesWriteParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeFilesWriteParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: FilesWriteParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeFilesWriteParams.write(value, buf)
         }
     }
 }
@@ -40473,6 +51524,38 @@ public object FfiConverterOptionalTypeSandboxExecRunParams: FfiConverterRustBuff
         } else {
             buf.put(1)
             FfiConverterTypeSandboxExecRunParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSandboxExecStreamParams: FfiConverterRustBuffer<SandboxExecStreamParams?> {
+    override fun read(buf: ByteBuffer): SandboxExecStreamParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxExecStreamParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxExecStreamParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxExecStreamParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxExecStreamParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxExecStreamParams.write(value, buf)
         }
     }
 }
@@ -40771,6 +51854,38 @@ public object FfiConverterOptionalTypeSandboxSnapshotsCreateParams: FfiConverter
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSandboxTemplatesCreateBuildParams: FfiConverterRustBuffer<SandboxTemplatesCreateBuildParams?> {
+    override fun read(buf: ByteBuffer): SandboxTemplatesCreateBuildParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxTemplatesCreateBuildParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxTemplatesCreateBuildParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxTemplatesCreateBuildParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxTemplatesCreateBuildParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxTemplatesCreateBuildParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeSandboxTemplatesCreateParams: FfiConverterRustBuffer<SandboxTemplatesCreateParams?> {
     override fun read(buf: ByteBuffer): SandboxTemplatesCreateParams? {
         if (buf.get().toInt() == 0) {
@@ -40931,6 +52046,70 @@ public object FfiConverterOptionalTypeSandboxesCreateParams: FfiConverterRustBuf
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSandboxesDeployParams: FfiConverterRustBuffer<SandboxesDeployParams?> {
+    override fun read(buf: ByteBuffer): SandboxesDeployParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxesDeployParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxesDeployParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxesDeployParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxesDeployParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxesDeployParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSandboxesExtendParams: FfiConverterRustBuffer<SandboxesExtendParams?> {
+    override fun read(buf: ByteBuffer): SandboxesExtendParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxesExtendParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxesExtendParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxesExtendParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxesExtendParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxesExtendParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeSandboxesForkParams: FfiConverterRustBuffer<SandboxesForkParams?> {
     override fun read(buf: ByteBuffer): SandboxesForkParams? {
         if (buf.get().toInt() == 0) {
@@ -41017,6 +52196,38 @@ public object FfiConverterOptionalTypeSandboxesPreviewTokenParams: FfiConverterR
         } else {
             buf.put(1)
             FfiConverterTypeSandboxesPreviewTokenParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSandboxesResumeParams: FfiConverterRustBuffer<SandboxesResumeParams?> {
+    override fun read(buf: ByteBuffer): SandboxesResumeParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxesResumeParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxesResumeParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxesResumeParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxesResumeParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxesResumeParams.write(value, buf)
         }
     }
 }
@@ -41123,6 +52334,38 @@ public object FfiConverterOptionalTypeSnapshotsCreateParams: FfiConverterRustBuf
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSnapshotsStandaloneListParams: FfiConverterRustBuffer<SnapshotsStandaloneListParams?> {
+    override fun read(buf: ByteBuffer): SnapshotsStandaloneListParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSnapshotsStandaloneListParams.read(buf)
+    }
+
+    override fun allocationSize(value: SnapshotsStandaloneListParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSnapshotsStandaloneListParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SnapshotsStandaloneListParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSnapshotsStandaloneListParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeStorageCreateBucketParams: FfiConverterRustBuffer<StorageCreateBucketParams?> {
     override fun read(buf: ByteBuffer): StorageCreateBucketParams? {
         if (buf.get().toInt() == 0) {
@@ -41145,6 +52388,38 @@ public object FfiConverterOptionalTypeStorageCreateBucketParams: FfiConverterRus
         } else {
             buf.put(1)
             FfiConverterTypeStorageCreateBucketParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeStorageListObjectsParams: FfiConverterRustBuffer<StorageListObjectsParams?> {
+    override fun read(buf: ByteBuffer): StorageListObjectsParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStorageListObjectsParams.read(buf)
+    }
+
+    override fun allocationSize(value: StorageListObjectsParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStorageListObjectsParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StorageListObjectsParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStorageListObjectsParams.write(value, buf)
         }
     }
 }
@@ -41209,6 +52484,70 @@ public object FfiConverterOptionalTypeStorageUploadObjectParams: FfiConverterRus
         } else {
             buf.put(1)
             FfiConverterTypeStorageUploadObjectParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeStoredObject: FfiConverterRustBuffer<StoredObject?> {
+    override fun read(buf: ByteBuffer): StoredObject? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStoredObject.read(buf)
+    }
+
+    override fun allocationSize(value: StoredObject?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStoredObject.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StoredObject?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStoredObject.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeStoredObjectPage: FfiConverterRustBuffer<StoredObjectPage?> {
+    override fun read(buf: ByteBuffer): StoredObjectPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStoredObjectPage.read(buf)
+    }
+
+    override fun allocationSize(value: StoredObjectPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStoredObjectPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StoredObjectPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStoredObjectPage.write(value, buf)
         }
     }
 }
@@ -41603,6 +52942,70 @@ public object FfiConverterOptionalTypeWebhook: FfiConverterRustBuffer<Webhook?> 
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDelivery?> {
+    override fun read(buf: ByteBuffer): WebhookDelivery? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWebhookDelivery.read(buf)
+    }
+
+    override fun allocationSize(value: WebhookDelivery?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWebhookDelivery.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WebhookDelivery?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWebhookDelivery.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWebhookDeliveryPage: FfiConverterRustBuffer<WebhookDeliveryPage?> {
+    override fun read(buf: ByteBuffer): WebhookDeliveryPage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWebhookDeliveryPage.read(buf)
+    }
+
+    override fun allocationSize(value: WebhookDeliveryPage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWebhookDeliveryPage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WebhookDeliveryPage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWebhookDeliveryPage.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeWebhookPage: FfiConverterRustBuffer<WebhookPage?> {
     override fun read(buf: ByteBuffer): WebhookPage? {
         if (buf.get().toInt() == 0) {
@@ -41657,6 +53060,38 @@ public object FfiConverterOptionalTypeWebhooksCreateParams: FfiConverterRustBuff
         } else {
             buf.put(1)
             FfiConverterTypeWebhooksCreateParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWebhooksDeliveriesParams: FfiConverterRustBuffer<WebhooksDeliveriesParams?> {
+    override fun read(buf: ByteBuffer): WebhooksDeliveriesParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWebhooksDeliveriesParams.read(buf)
+    }
+
+    override fun allocationSize(value: WebhooksDeliveriesParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWebhooksDeliveriesParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WebhooksDeliveriesParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWebhooksDeliveriesParams.write(value, buf)
         }
     }
 }
@@ -41753,6 +53188,38 @@ public object FfiConverterOptionalTypeWorkspaceInvitesCreateParams: FfiConverter
         } else {
             buf.put(1)
             FfiConverterTypeWorkspaceInvitesCreateParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeWorkspaceMembersAddParams: FfiConverterRustBuffer<WorkspaceMembersAddParams?> {
+    override fun read(buf: ByteBuffer): WorkspaceMembersAddParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeWorkspaceMembersAddParams.read(buf)
+    }
+
+    override fun allocationSize(value: WorkspaceMembersAddParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeWorkspaceMembersAddParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: WorkspaceMembersAddParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeWorkspaceMembersAddParams.write(value, buf)
         }
     }
 }
@@ -42155,6 +53622,34 @@ public object FfiConverterSequenceTypeBucket: FfiConverterRustBuffer<List<Bucket
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeCatalogTemplate: FfiConverterRustBuffer<List<CatalogTemplate>> {
+    override fun read(buf: ByteBuffer): List<CatalogTemplate> {
+        val len = buf.getInt()
+        return List<CatalogTemplate>(len) {
+            FfiConverterTypeCatalogTemplate.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<CatalogTemplate>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeCatalogTemplate.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<CatalogTemplate>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeCatalogTemplate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeComputer: FfiConverterRustBuffer<List<Computer>> {
     override fun read(buf: ByteBuffer): List<Computer> {
         val len = buf.getInt()
@@ -42173,6 +53668,62 @@ public object FfiConverterSequenceTypeComputer: FfiConverterRustBuffer<List<Comp
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeComputer.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeComputerApp: FfiConverterRustBuffer<List<ComputerApp>> {
+    override fun read(buf: ByteBuffer): List<ComputerApp> {
+        val len = buf.getInt()
+        return List<ComputerApp>(len) {
+            FfiConverterTypeComputerApp.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ComputerApp>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeComputerApp.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ComputerApp>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeComputerApp.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeComputerUrl: FfiConverterRustBuffer<List<ComputerUrl>> {
+    override fun read(buf: ByteBuffer): List<ComputerUrl> {
+        val len = buf.getInt()
+        return List<ComputerUrl>(len) {
+            FfiConverterTypeComputerUrl.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ComputerUrl>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeComputerUrl.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ComputerUrl>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeComputerUrl.write(it, buf)
         }
     }
 }
@@ -42257,6 +53808,90 @@ public object FfiConverterSequenceTypeDeployment: FfiConverterRustBuffer<List<De
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDeployment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDeploymentBuild: FfiConverterRustBuffer<List<DeploymentBuild>> {
+    override fun read(buf: ByteBuffer): List<DeploymentBuild> {
+        val len = buf.getInt()
+        return List<DeploymentBuild>(len) {
+            FfiConverterTypeDeploymentBuild.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DeploymentBuild>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDeploymentBuild.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DeploymentBuild>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDeploymentBuild.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDeploymentVersion: FfiConverterRustBuffer<List<DeploymentVersion>> {
+    override fun read(buf: ByteBuffer): List<DeploymentVersion> {
+        val len = buf.getInt()
+        return List<DeploymentVersion>(len) {
+            FfiConverterTypeDeploymentVersion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DeploymentVersion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDeploymentVersion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DeploymentVersion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDeploymentVersion.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeDesktopWindow: FfiConverterRustBuffer<List<DesktopWindow>> {
+    override fun read(buf: ByteBuffer): List<DesktopWindow> {
+        val len = buf.getInt()
+        return List<DesktopWindow>(len) {
+            FfiConverterTypeDesktopWindow.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DesktopWindow>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDesktopWindow.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DesktopWindow>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDesktopWindow.write(it, buf)
         }
     }
 }
@@ -42603,6 +54238,34 @@ public object FfiConverterSequenceTypeSnapshot: FfiConverterRustBuffer<List<Snap
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeStoredObject: FfiConverterRustBuffer<List<StoredObject>> {
+    override fun read(buf: ByteBuffer): List<StoredObject> {
+        val len = buf.getInt()
+        return List<StoredObject>(len) {
+            FfiConverterTypeStoredObject.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StoredObject>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStoredObject.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StoredObject>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStoredObject.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer<List<Template>> {
     override fun read(buf: ByteBuffer): List<Template> {
         val len = buf.getInt()
@@ -42621,6 +54284,34 @@ public object FfiConverterSequenceTypeTemplate: FfiConverterRustBuffer<List<Temp
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeTemplate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeTemplateBuild: FfiConverterRustBuffer<List<TemplateBuild>> {
+    override fun read(buf: ByteBuffer): List<TemplateBuild> {
+        val len = buf.getInt()
+        return List<TemplateBuild>(len) {
+            FfiConverterTypeTemplateBuild.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<TemplateBuild>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeTemplateBuild.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<TemplateBuild>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeTemplateBuild.write(it, buf)
         }
     }
 }
@@ -42715,6 +54406,34 @@ public object FfiConverterSequenceTypeVolume: FfiConverterRustBuffer<List<Volume
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeVolumeAttachment: FfiConverterRustBuffer<List<VolumeAttachment>> {
+    override fun read(buf: ByteBuffer): List<VolumeAttachment> {
+        val len = buf.getInt()
+        return List<VolumeAttachment>(len) {
+            FfiConverterTypeVolumeAttachment.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<VolumeAttachment>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeVolumeAttachment.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<VolumeAttachment>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeVolumeAttachment.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeWebhook: FfiConverterRustBuffer<List<Webhook>> {
     override fun read(buf: ByteBuffer): List<Webhook> {
         val len = buf.getInt()
@@ -42733,6 +54452,34 @@ public object FfiConverterSequenceTypeWebhook: FfiConverterRustBuffer<List<Webho
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeWebhook.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeWebhookDelivery: FfiConverterRustBuffer<List<WebhookDelivery>> {
+    override fun read(buf: ByteBuffer): List<WebhookDelivery> {
+        val len = buf.getInt()
+        return List<WebhookDelivery>(len) {
+            FfiConverterTypeWebhookDelivery.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<WebhookDelivery>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeWebhookDelivery.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<WebhookDelivery>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeWebhookDelivery.write(it, buf)
         }
     }
 }

@@ -14,6 +14,15 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("sandboxes.preview_token", true, listOf("id"), "model"),
     OpInfo("sandboxes.fork", true, listOf("id"), "model"),
     OpInfo("sandboxes.wait_until_ready", true, listOf("id"), "bool"),
+    OpInfo("sandboxes.extend", false, listOf("id"), "model"),
+    OpInfo("sandboxes.stop", false, listOf("id"), "model"),
+    OpInfo("sandboxes.pause", false, listOf("id"), "model"),
+    OpInfo("sandboxes.resume", false, listOf("id"), "model"),
+    OpInfo("sandboxes.usage", false, listOf("id"), "model"),
+    OpInfo("sandboxes.readiness", false, listOf("id"), "model"),
+    OpInfo("sandboxes.delete_snapshot", false, listOf("id", "snapshot_id"), "model"),
+    OpInfo("sandboxes.deploy", false, listOf("id"), "model"),
+    OpInfo("sandboxes.get_by_name", false, listOf("name"), "model"),
     OpInfo("sandbox.files.write", true, listOf("id", "path", "content"), "model"),
     OpInfo("sandbox.files.read", true, listOf("id", "path"), "bytes"),
     OpInfo("sandbox.files.list", true, listOf("id"), "list"),
@@ -23,9 +32,11 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("sandbox.files.tree", true, listOf("id"), "model"),
     OpInfo("sandbox.files.write_many", true, listOf("id", "files"), "model"),
     OpInfo("sandbox.files.watch", true, listOf("id"), "events"),
+    OpInfo("sandbox.files.stat", false, listOf("id", "path"), "model"),
     OpInfo("sandbox.exec.run", true, listOf("id"), "model"),
     OpInfo("sandbox.exec.bash", true, listOf("id", "command"), "model"),
     OpInfo("sandbox.exec.python", true, listOf("id", "code"), "model"),
+    OpInfo("sandbox.exec.stream", false, listOf("id"), "events"),
     OpInfo("sandbox.events.stream", true, listOf("id"), "events"),
     OpInfo("sandbox.env.list", true, listOf("id"), "list"),
     OpInfo("sandbox.env.set", true, listOf("id", "key", "value"), "model"),
@@ -34,6 +45,8 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("sandbox.processes.list", true, listOf("id"), "list"),
     OpInfo("sandbox.processes.stop", true, listOf("id", "pid"), "model"),
     OpInfo("sandbox.processes.logs", true, listOf("id", "pid", "tail"), "model"),
+    OpInfo("sandbox.processes.get", false, listOf("id", "pid"), "model"),
+    OpInfo("sandbox.processes.stream", false, listOf("id", "pid"), "events"),
     OpInfo("sandbox.share.create", true, listOf("id"), "model"),
     OpInfo("sandbox.share.list", true, listOf("id"), "list"),
     OpInfo("sandbox.share.revoke", true, listOf("id", "share_id"), "model"),
@@ -41,18 +54,26 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("sandbox.previews.list", true, listOf("id"), "list"),
     OpInfo("sandbox.previews.share", true, listOf("id", "preview_id"), "model"),
     OpInfo("sandbox.previews.destroy", true, listOf("id", "preview_id"), "model"),
+    OpInfo("sandbox.previews.get", false, listOf("id", "preview_id"), "model"),
+    OpInfo("sandbox.previews.revoke_share", false, listOf("id", "preview_id"), "model"),
     OpInfo("sandbox.snapshots.create", true, listOf("id"), "model"),
     OpInfo("sandbox.snapshots.restore", true, listOf("id", "snapshot_id"), "model"),
     OpInfo("sandbox.snapshots.list", true, listOf("id"), "list"),
     OpInfo("sandbox.tags.add", true, listOf("id", "tags"), "list"),
     OpInfo("sandbox.tags.remove", true, listOf("id", "tags"), "list"),
     OpInfo("sandbox.tags.list", true, listOf("id"), "list"),
+    OpInfo("sandbox.tags.set", false, listOf("id", "tags"), "model"),
     OpInfo("sandbox.terminal.open", true, listOf("id"), "model"),
     OpInfo("sandbox.terminal.resize", true, listOf("id", "session_id"), "model"),
+    OpInfo("sandbox.terminal.delete", false, listOf("id", "session_id"), "model"),
     OpInfo("sandbox_templates.list", true, listOf(), "list"),
     OpInfo("sandbox_templates.get", true, listOf("template_id"), "model"),
     OpInfo("sandbox_templates.create", true, listOf(), "model"),
     OpInfo("sandbox_templates.delete", true, listOf("template_id"), "model"),
+    OpInfo("sandbox_templates.build_spec_schema", false, listOf(), "json"),
+    OpInfo("sandbox_templates.validate", false, listOf("build_spec"), "model"),
+    OpInfo("sandbox_templates.list_builds", false, listOf("template_id"), "list"),
+    OpInfo("sandbox_templates.create_build", false, listOf("template_id"), "model"),
     OpInfo("tenant.current", true, listOf(), "model"),
     OpInfo("tenant.get_preview_domain", true, listOf(), "model"),
     OpInfo("tenant.set_preview_domain", true, listOf("domain"), "model"),
@@ -66,6 +87,8 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("computers.list", true, listOf(), "list"),
     OpInfo("computers.update", true, listOf("id"), "model"),
     OpInfo("computers.delete", true, listOf("id"), "model"),
+    OpInfo("computers.viewer_password", false, listOf("id"), "model"),
+    OpInfo("computers.rotate_viewer_password", false, listOf("id"), "model"),
     OpInfo("computer.start", true, listOf("id"), "model"),
     OpInfo("computer.stop", true, listOf("id"), "model"),
     OpInfo("computer.restart", true, listOf("id"), "model"),
@@ -73,6 +96,14 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("computer.resize", true, listOf("id"), "model"),
     OpInfo("computer.move", true, listOf("id"), "model"),
     OpInfo("computer.destroy", true, listOf("id"), "model"),
+    OpInfo("computer.wait_until_running", false, listOf("id"), "bool"),
+    OpInfo("computer.wait_until_stopped", false, listOf("id"), "bool"),
+    OpInfo("computer.vnc_credentials", false, listOf("id"), "model"),
+    OpInfo("computer.apps", false, listOf("id"), "list"),
+    OpInfo("computer.urls", false, listOf("id"), "list"),
+    OpInfo("computer.stream_token", false, listOf("id"), "model"),
+    OpInfo("computer.screenshot_region", false, listOf("id"), "bytes"),
+    OpInfo("computer.preview_url", false, listOf("id", "port"), "model"),
     OpInfo("computer.env.list", true, listOf("id"), "list"),
     OpInfo("computer.env.create", true, listOf("id"), "model"),
     OpInfo("computer.env.update", true, listOf("id", "name"), "model"),
@@ -84,6 +115,10 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("computer.auto_stop.get", true, listOf("id"), "model"),
     OpInfo("computer.auto_stop.update", true, listOf("id", "seconds"), "model"),
     OpInfo("computer.metrics.get", true, listOf("id"), "model"),
+    OpInfo("computer.terminal.create", false, listOf("id"), "model"),
+    OpInfo("computer.terminal.resize", false, listOf("id", "session_id"), "model"),
+    OpInfo("computer.volumes.list", false, listOf("id"), "list"),
+    OpInfo("computer.logs.get", false, listOf("id"), "model"),
     OpInfo("desktop.screenshot", true, listOf("id"), "bytes"),
     OpInfo("desktop.click", true, listOf("id", "x", "y"), "model"),
     OpInfo("desktop.type", true, listOf("id", "text"), "model"),
@@ -92,6 +127,13 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("desktop.scroll", true, listOf("id", "x", "y", "direction"), "model"),
     OpInfo("desktop.set_wallpaper", true, listOf("id", "path"), "model"),
     OpInfo("desktop.accessibility_tree", true, listOf("id"), "json"),
+    OpInfo("desktop.double_click", false, listOf("id", "x", "y"), "model"),
+    OpInfo("desktop.move", false, listOf("id", "x", "y"), "model"),
+    OpInfo("desktop.wait", false, listOf("id", "seconds"), "model"),
+    OpInfo("desktop.windows", false, listOf("id"), "list"),
+    OpInfo("desktop.cursor", false, listOf("id"), "model"),
+    OpInfo("desktop.focus_window", false, listOf("id", "window_id"), "model"),
+    OpInfo("desktop.launch", false, listOf("id", "app_name"), "model"),
     OpInfo("workspaces.list", true, listOf(), "list"),
     OpInfo("workspaces.create", true, listOf(), "model"),
     OpInfo("workspaces.get", true, listOf("id"), "model"),
@@ -99,12 +141,14 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("workspaces.delete", true, listOf("id"), "model"),
     OpInfo("workspaces.stats", true, listOf("id"), "model"),
     OpInfo("workspaces.usage", true, listOf("id"), "model"),
+    OpInfo("workspaces.list_computers", false, listOf("id"), "list"),
     OpInfo("webhooks.create", true, listOf(), "model"),
     OpInfo("webhooks.get", true, listOf("id"), "model"),
     OpInfo("webhooks.list", true, listOf(), "page"),
     OpInfo("webhooks.update", true, listOf("id"), "model"),
     OpInfo("webhooks.delete", true, listOf("id"), "model"),
     OpInfo("webhooks.test", true, listOf("id"), "model"),
+    OpInfo("webhooks.deliveries", false, listOf("id"), "page"),
     OpInfo("usage.get", true, listOf(), "model"),
     OpInfo("usage.current", true, listOf(), "model"),
     OpInfo("usage.sessions", true, listOf(), "page"),
@@ -129,17 +173,28 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("deployments.delete", true, listOf("id"), "model"),
     OpInfo("deployments.publish", true, listOf("id"), "model"),
     OpInfo("deployments.rollback", true, listOf("id"), "model"),
+    OpInfo("deployments.list_versions", false, listOf("id"), "page"),
+    OpInfo("deployments.get_version", false, listOf("id", "version_id"), "model"),
+    OpInfo("deployments.promote_version", false, listOf("id", "version_id"), "model"),
+    OpInfo("deployments.list_builds", false, listOf("id"), "list"),
+    OpInfo("deployments.get_build", false, listOf("id", "build_id"), "model"),
+    OpInfo("deployments.add_domain", false, listOf("id", "domain"), "model"),
+    OpInfo("deployments.verify_domain", false, listOf("id", "domain_id"), "model"),
     OpInfo("databases.create", true, listOf(), "model"),
     OpInfo("databases.get", true, listOf("id"), "model"),
     OpInfo("databases.list", true, listOf(), "page"),
     OpInfo("databases.update", true, listOf("id"), "model"),
     OpInfo("databases.delete", true, listOf("id"), "model"),
     OpInfo("databases.credentials", true, listOf("id"), "model"),
+    OpInfo("databases.start", false, listOf("id"), "model"),
+    OpInfo("databases.logs", false, listOf("id"), "model"),
     OpInfo("storage.create_bucket", true, listOf(), "model"),
     OpInfo("storage.list_buckets", true, listOf(), "list"),
     OpInfo("storage.upload_object", true, listOf("bucket_id", "key", "content"), "model"),
     OpInfo("storage.download_object", true, listOf("bucket_id", "key"), "bytes"),
     OpInfo("storage.signed_url", true, listOf("bucket_id", "key"), "model"),
+    OpInfo("storage.list_objects", false, listOf("bucket_id"), "page"),
+    OpInfo("storage.delete_object", false, listOf("bucket_id", "key"), "model"),
     OpInfo("volumes.create", true, listOf(), "model"),
     OpInfo("volumes.get", true, listOf("id"), "model"),
     OpInfo("volumes.list", true, listOf(), "page"),
@@ -154,15 +209,18 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("command_center.get_session", true, listOf("session_id"), "model"),
     OpInfo("command_center.list_sessions", true, listOf(), "page"),
     OpInfo("command_center.cancel_session", true, listOf("session_id"), "model"),
+    OpInfo("command_center.events", false, listOf(), "events"),
     OpInfo("workspace_members.list", true, listOf("workspace_id"), "list"),
     OpInfo("workspace_members.get", true, listOf("workspace_id", "user_id"), "model"),
     OpInfo("workspace_members.update", true, listOf("workspace_id", "user_id", "role"), "model"),
     OpInfo("workspace_members.remove", true, listOf("workspace_id", "user_id"), "model"),
+    OpInfo("workspace_members.add", false, listOf("workspace_id", "user_id"), "model"),
     OpInfo("workspace_invites.create", true, listOf("workspace_id"), "model"),
     OpInfo("workspace_invites.list", true, listOf("workspace_id"), "list"),
     OpInfo("workspace_invites.get", true, listOf("workspace_id", "invite_id"), "model"),
     OpInfo("workspace_invites.cancel", true, listOf("workspace_id", "invite_id"), "model"),
     OpInfo("workspace_invites.accept", true, listOf("token"), "model"),
+    OpInfo("workspace_invites.preview", false, listOf("token"), "model"),
     OpInfo("org_invites.create", true, listOf("tenant_id"), "model"),
     OpInfo("org_invites.list", true, listOf("tenant_id"), "list"),
     OpInfo("org_invites.get", true, listOf("token"), "model"),
@@ -174,7 +232,20 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("admin.tenants.unsuspend", true, listOf("tenant_id"), "model"),
     OpInfo("credits.balance", true, listOf(), "model"),
     OpInfo("credits.history", true, listOf(), "list"),
+    OpInfo("credits.usage", false, listOf(), "model"),
     OpInfo("exec.run", false, listOf("id"), "model"),
+    OpInfo("exec.bash", false, listOf("id", "command"), "model"),
+    OpInfo("exec.python", false, listOf("id", "code"), "model"),
+    OpInfo("templates.catalog", false, listOf(), "list"),
+    OpInfo("files.upload", false, listOf("id", "local_path", "path"), "model"),
+    OpInfo("files.write", false, listOf("id", "path", "content"), "model"),
+    OpInfo("files.download", false, listOf("id", "path"), "bytes"),
+    OpInfo("files.list", false, listOf("id"), "list"),
+    OpInfo("files.export", false, listOf("id", "path"), "model"),
+    OpInfo("files.delete", false, listOf("id", "path"), "model"),
+    OpInfo("events.stream", false, listOf(), "events"),
+    OpInfo("checkpoints.restore_stream", false, listOf("id", "snapshot_id"), "events"),
+    OpInfo("snapshots_standalone.list", false, listOf(), "list"),
 )
 
 /** Calls `op` with arguments and keyword parameters taken from [a]. */
@@ -188,6 +259,15 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "sandboxes.preview_token" -> client.sandboxes().previewToken(a.argStr("id"), SandboxesPreviewTokenParams(expiresIn = a.long("expires_in"), scope = a.str("scope"), extra = a.extra(listOf("expires_in", "scope"))))
     "sandboxes.fork" -> client.sandboxes().fork(a.argStr("id"), SandboxesForkParams(snapshotId = a.str("snapshot_id"), name = a.str("name"), externalUserId = a.str("external_user_id"), timeoutSec = a.long("timeout_sec"), templateId = a.str("template_id"), metadata = a.json("metadata"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("snapshot_id", "name", "external_user_id", "timeout_sec", "template_id", "metadata", "idempotency_key"))))
     "sandboxes.wait_until_ready" -> client.sandboxes().waitUntilReady(a.argStr("id"), SandboxesWaitUntilReadyParams(timeout = a.double("timeout"), stream = a.bool("stream"), extra = a.extra(listOf("timeout", "stream"))))
+    "sandboxes.extend" -> client.sandboxes().extend(a.argStr("id"), SandboxesExtendParams(timeoutSec = a.long("timeout_sec"), extra = a.extra(listOf("timeout_sec"))))
+    "sandboxes.stop" -> client.sandboxes().stop(a.argStr("id"))
+    "sandboxes.pause" -> client.sandboxes().pause(a.argStr("id"))
+    "sandboxes.resume" -> client.sandboxes().resume(a.argStr("id"), SandboxesResumeParams(idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("idempotency_key"))))
+    "sandboxes.usage" -> client.sandboxes().usage(a.argStr("id"))
+    "sandboxes.readiness" -> client.sandboxes().readiness(a.argStr("id"))
+    "sandboxes.delete_snapshot" -> client.sandboxes().deleteSnapshot(a.argStr("id"), a.argStr("snapshot_id"))
+    "sandboxes.deploy" -> client.sandboxes().deploy(a.argStr("id"), SandboxesDeployParams(kind = a.str("kind"), environment = a.str("environment"), outputPath = a.str("output_path"), buildCommand = a.str("build_command"), runCommand = a.str("run_command"), port = a.long("port"), healthCheckPath = a.str("health_check_path"), deploymentType = a.str("deployment_type"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("kind", "environment", "output_path", "build_command", "run_command", "port", "health_check_path", "deployment_type", "idempotency_key"))))
+    "sandboxes.get_by_name" -> client.sandboxes().getByName(a.argStr("name"))
     "sandbox.files.write" -> client.sandbox().files().write(a.argStr("id"), a.argStr("path"), a.argBytes("content"))
     "sandbox.files.read" -> client.sandbox().files().read(a.argStr("id"), a.argStr("path"))
     "sandbox.files.list" -> client.sandbox().files().list(a.argStr("id"), SandboxFilesListParams(path = a.str("path"), depth = a.long("depth"), extra = a.extra(listOf("path", "depth"))))
@@ -197,9 +277,11 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "sandbox.files.tree" -> client.sandbox().files().tree(a.argStr("id"), SandboxFilesTreeParams(path = a.str("path"), depth = a.long("depth"), extra = a.extra(listOf("path", "depth"))))
     "sandbox.files.write_many" -> client.sandbox().files().writeMany(a.argStr("id"), a.argJson("files"))
     "sandbox.files.watch" -> client.sandbox().files().watch(a.argStr("id"), SandboxFilesWatchParams(path = a.str("path"), recursive = a.bool("recursive"), extra = a.extra(listOf("path", "recursive"))))
+    "sandbox.files.stat" -> client.sandbox().files().stat(a.argStr("id"), a.argStr("path"))
     "sandbox.exec.run" -> client.sandbox().exec().run(a.argStr("id"), SandboxExecRunParams(command = a.str("command"), cwd = a.str("cwd"), env = a.json("env"), timeout = a.long("timeout"), extra = a.extra(listOf("command", "cwd", "env", "timeout"))))
     "sandbox.exec.bash" -> client.sandbox().exec().bash(a.argStr("id"), a.argStr("command"), SandboxExecBashParams(cwd = a.str("cwd"), env = a.json("env"), timeout = a.long("timeout"), extra = a.extra(listOf("cwd", "env", "timeout"))))
     "sandbox.exec.python" -> client.sandbox().exec().python(a.argStr("id"), a.argStr("code"), SandboxExecPythonParams(language = a.str("language"), context = a.str("context"), timeout = a.long("timeout"), extra = a.extra(listOf("language", "context", "timeout"))))
+    "sandbox.exec.stream" -> client.sandbox().exec().stream(a.argStr("id"), SandboxExecStreamParams(command = a.str("command"), cwd = a.str("cwd"), env = a.json("env"), timeout = a.long("timeout"), extra = a.extra(listOf("command", "cwd", "env", "timeout"))))
     "sandbox.events.stream" -> client.sandbox().events().stream(a.argStr("id"))
     "sandbox.env.list" -> client.sandbox().env().list(a.argStr("id"))
     "sandbox.env.set" -> client.sandbox().env().set(a.argStr("id"), a.argStr("key"), a.argStr("value"), SandboxEnvSetParams(encrypted = a.bool("encrypted"), extra = a.extra(listOf("encrypted"))))
@@ -208,6 +290,8 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "sandbox.processes.list" -> client.sandbox().processes().list(a.argStr("id"))
     "sandbox.processes.stop" -> client.sandbox().processes().stop(a.argStr("id"), a.argStr("pid"))
     "sandbox.processes.logs" -> client.sandbox().processes().logs(a.argStr("id"), a.argStr("pid"), a.argLong("tail"))
+    "sandbox.processes.get" -> client.sandbox().processes().get(a.argStr("id"), a.argStr("pid"))
+    "sandbox.processes.stream" -> client.sandbox().processes().stream(a.argStr("id"), a.argStr("pid"))
     "sandbox.share.create" -> client.sandbox().share().create(a.argStr("id"), SandboxShareCreateParams(scope = a.str("scope"), expiresIn = a.long("expires_in"), extra = a.extra(listOf("scope", "expires_in"))))
     "sandbox.share.list" -> client.sandbox().share().list(a.argStr("id"))
     "sandbox.share.revoke" -> client.sandbox().share().revoke(a.argStr("id"), a.argStr("share_id"))
@@ -215,18 +299,26 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "sandbox.previews.list" -> client.sandbox().previews().list(a.argStr("id"))
     "sandbox.previews.share" -> client.sandbox().previews().share(a.argStr("id"), a.argStr("preview_id"), SandboxPreviewsShareParams(expiresInSec = a.long("expires_in_sec"), extra = a.extra(listOf("expires_in_sec"))))
     "sandbox.previews.destroy" -> client.sandbox().previews().destroy(a.argStr("id"), a.argStr("preview_id"))
+    "sandbox.previews.get" -> client.sandbox().previews().get(a.argStr("id"), a.argStr("preview_id"))
+    "sandbox.previews.revoke_share" -> client.sandbox().previews().revokeShare(a.argStr("id"), a.argStr("preview_id"))
     "sandbox.snapshots.create" -> client.sandbox().snapshots().create(a.argStr("id"), SandboxSnapshotsCreateParams(comment = a.str("comment"), keep = a.bool("keep"), retentionSeconds = a.long("retention_seconds"), expirationSeconds = a.long("expiration_seconds"), expirationDays = a.long("expiration_days"), extra = a.extra(listOf("comment", "keep", "retention_seconds", "expiration_seconds", "expiration_days"))))
     "sandbox.snapshots.restore" -> client.sandbox().snapshots().restore(a.argStr("id"), a.argStr("snapshot_id"))
     "sandbox.snapshots.list" -> client.sandbox().snapshots().list(a.argStr("id"))
     "sandbox.tags.add" -> client.sandbox().tags().add(a.argStr("id"), a.argStrs("tags"))
     "sandbox.tags.remove" -> client.sandbox().tags().remove(a.argStr("id"), a.argStrs("tags"))
     "sandbox.tags.list" -> client.sandbox().tags().list(a.argStr("id"))
+    "sandbox.tags.set" -> client.sandbox().tags().set(a.argStr("id"), a.argStrs("tags"))
     "sandbox.terminal.open" -> client.sandbox().terminal().open(a.argStr("id"), SandboxTerminalOpenParams(cols = a.long("cols"), rows = a.long("rows"), shell = a.str("shell"), cwd = a.str("cwd"), env = a.json("env"), extra = a.extra(listOf("cols", "rows", "shell", "cwd", "env"))))
     "sandbox.terminal.resize" -> client.sandbox().terminal().resize(a.argStr("id"), a.argStr("session_id"), SandboxTerminalResizeParams(cols = a.long("cols"), rows = a.long("rows"), extra = a.extra(listOf("cols", "rows"))))
+    "sandbox.terminal.delete" -> client.sandbox().terminal().delete(a.argStr("id"), a.argStr("session_id"))
     "sandbox_templates.list" -> client.sandboxTemplates().list(SandboxTemplatesListParams(includeAliases = a.bool("include_aliases"), extra = a.extra(listOf("include_aliases"))))
     "sandbox_templates.get" -> client.sandboxTemplates().get(a.argStr("template_id"))
     "sandbox_templates.create" -> client.sandboxTemplates().create(SandboxTemplatesCreateParams(name = a.str("name"), buildSpec = a.json("build_spec"), description = a.str("description"), metadata = a.json("metadata"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("name", "build_spec", "description", "metadata", "idempotency_key"))))
     "sandbox_templates.delete" -> client.sandboxTemplates().delete(a.argStr("template_id"))
+    "sandbox_templates.build_spec_schema" -> client.sandboxTemplates().buildSpecSchema()
+    "sandbox_templates.validate" -> client.sandboxTemplates().validate(a.argJson("build_spec"))
+    "sandbox_templates.list_builds" -> client.sandboxTemplates().listBuilds(a.argStr("template_id"))
+    "sandbox_templates.create_build" -> client.sandboxTemplates().createBuild(a.argStr("template_id"), SandboxTemplatesCreateBuildParams(buildSpec = a.json("build_spec"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("build_spec", "idempotency_key"))))
     "tenant.current" -> client.tenant().current()
     "tenant.get_preview_domain" -> client.tenant().getPreviewDomain()
     "tenant.set_preview_domain" -> client.tenant().setPreviewDomain(a.argStr("domain"))
@@ -240,6 +332,8 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "computers.list" -> client.computers().list(ComputersListParams(page = a.long("page"), perPage = a.long("per_page"), status = a.str("status"), workspaceId = a.str("workspace_id"), extra = a.extra(listOf("page", "per_page", "status", "workspace_id"))))
     "computers.update" -> client.computers().update(a.argStr("id"), ComputersUpdateParams(name = a.str("name"), metadata = a.json("metadata"), extra = a.extra(listOf("name", "metadata"))))
     "computers.delete" -> client.computers().delete(a.argStr("id"), ComputersDeleteParams(force = a.bool("force"), extra = a.extra(listOf("force"))))
+    "computers.viewer_password" -> client.computers().viewerPassword(a.argStr("id"))
+    "computers.rotate_viewer_password" -> client.computers().rotateViewerPassword(a.argStr("id"))
     "computer.start" -> client.computer().start(a.argStr("id"), ComputerStartParams(environment = a.str("environment"), environmentId = a.str("environment_id"), envId = a.str("env_id"), noEnv = a.bool("no_env"), env = a.json("env"), failFast = a.bool("fail_fast"), extra = a.extra(listOf("environment", "environment_id", "env_id", "no_env", "env", "fail_fast"))))
     "computer.stop" -> client.computer().stop(a.argStr("id"))
     "computer.restart" -> client.computer().restart(a.argStr("id"))
@@ -247,6 +341,14 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "computer.resize" -> client.computer().resize(a.argStr("id"), ComputerResizeParams(size = a.str("size"), cpuCount = a.long("cpu_count"), memoryMb = a.long("memory_mb"), extra = a.extra(listOf("size", "cpu_count", "memory_mb"))))
     "computer.move" -> client.computer().move(a.argStr("id"), ComputerMoveParams(hostId = a.str("host_id"), region = a.str("region"), extra = a.extra(listOf("host_id", "region"))))
     "computer.destroy" -> client.computer().destroy(a.argStr("id"), ComputerDestroyParams(force = a.bool("force"), extra = a.extra(listOf("force"))))
+    "computer.wait_until_running" -> client.computer().waitUntilRunning(a.argStr("id"), ComputerWaitUntilRunningParams(timeout = a.double("timeout"), extra = a.extra(listOf("timeout"))))
+    "computer.wait_until_stopped" -> client.computer().waitUntilStopped(a.argStr("id"), ComputerWaitUntilStoppedParams(timeout = a.double("timeout"), extra = a.extra(listOf("timeout"))))
+    "computer.vnc_credentials" -> client.computer().vncCredentials(a.argStr("id"))
+    "computer.apps" -> client.computer().apps(a.argStr("id"))
+    "computer.urls" -> client.computer().urls(a.argStr("id"))
+    "computer.stream_token" -> client.computer().streamToken(a.argStr("id"))
+    "computer.screenshot_region" -> client.computer().screenshotRegion(a.argStr("id"), ComputerScreenshotRegionParams(x = a.long("x"), y = a.long("y"), width = a.long("width"), height = a.long("height"), extra = a.extra(listOf("x", "y", "width", "height"))))
+    "computer.preview_url" -> client.computer().previewUrl(a.argStr("id"), a.argLong("port"), ComputerPreviewUrlParams(path = a.str("path"), slug = a.str("slug"), previewDomain = a.str("preview_domain"), extra = a.extra(listOf("path", "slug", "preview_domain"))))
     "computer.env.list" -> client.computer().env().list(a.argStr("id"))
     "computer.env.create" -> client.computer().env().create(a.argStr("id"), ComputerEnvCreateParams(name = a.str("name"), value = a.str("value"), extra = a.extra(listOf("name", "value"))))
     "computer.env.update" -> client.computer().env().update(a.argStr("id"), a.argStr("name"), ComputerEnvUpdateParams(value = a.str("value"), extra = a.extra(listOf("value"))))
@@ -258,6 +360,10 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "computer.auto_stop.get" -> client.computer().autoStop().get(a.argStr("id"))
     "computer.auto_stop.update" -> client.computer().autoStop().update(a.argStr("id"), a.argLong("seconds"))
     "computer.metrics.get" -> client.computer().metrics().get(a.argStr("id"), ComputerMetricsGetParams(window = a.str("window"), extra = a.extra(listOf("window"))))
+    "computer.terminal.create" -> client.computer().terminal().create(a.argStr("id"), ComputerTerminalCreateParams(cols = a.long("cols"), rows = a.long("rows"), shell = a.str("shell"), cwd = a.str("cwd"), env = a.json("env"), extra = a.extra(listOf("cols", "rows", "shell", "cwd", "env"))))
+    "computer.terminal.resize" -> client.computer().terminal().resize(a.argStr("id"), a.argStr("session_id"), ComputerTerminalResizeParams(cols = a.long("cols"), rows = a.long("rows"), extra = a.extra(listOf("cols", "rows"))))
+    "computer.volumes.list" -> client.computer().volumes().list(a.argStr("id"))
+    "computer.logs.get" -> client.computer().logs().get(a.argStr("id"), ComputerLogsGetParams(lines = a.long("lines"), since = a.str("since"), extra = a.extra(listOf("lines", "since"))))
     "desktop.screenshot" -> client.desktop().screenshot(a.argStr("id"))
     "desktop.click" -> client.desktop().click(a.argStr("id"), a.argLong("x"), a.argLong("y"), DesktopClickParams(button = a.str("button"), extra = a.extra(listOf("button"))))
     "desktop.type" -> client.desktop().type(a.argStr("id"), a.argStr("text"), DesktopTypeParams(delay = a.long("delay"), extra = a.extra(listOf("delay"))))
@@ -266,6 +372,13 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "desktop.scroll" -> client.desktop().scroll(a.argStr("id"), a.argLong("x"), a.argLong("y"), a.argStr("direction"), DesktopScrollParams(clicks = a.long("clicks"), extra = a.extra(listOf("clicks"))))
     "desktop.set_wallpaper" -> client.desktop().setWallpaper(a.argStr("id"), a.argStr("path"))
     "desktop.accessibility_tree" -> client.desktop().accessibilityTree(a.argStr("id"))
+    "desktop.double_click" -> client.desktop().doubleClick(a.argStr("id"), a.argLong("x"), a.argLong("y"))
+    "desktop.move" -> client.desktop().move(a.argStr("id"), a.argLong("x"), a.argLong("y"))
+    "desktop.wait" -> client.desktop().wait(a.argStr("id"), a.argDouble("seconds"))
+    "desktop.windows" -> client.desktop().windows(a.argStr("id"))
+    "desktop.cursor" -> client.desktop().cursor(a.argStr("id"))
+    "desktop.focus_window" -> client.desktop().focusWindow(a.argStr("id"), a.argStr("window_id"))
+    "desktop.launch" -> client.desktop().launch(a.argStr("id"), a.argStr("app_name"))
     "workspaces.list" -> client.workspaces().list(WorkspacesListParams(page = a.long("page"), perPage = a.long("per_page"), extra = a.extra(listOf("page", "per_page"))))
     "workspaces.create" -> client.workspaces().create(WorkspacesCreateParams(name = a.str("name"), description = a.str("description"), metadata = a.json("metadata"), extra = a.extra(listOf("name", "description", "metadata"))))
     "workspaces.get" -> client.workspaces().get(a.argStr("id"))
@@ -273,12 +386,14 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "workspaces.delete" -> client.workspaces().delete(a.argStr("id"))
     "workspaces.stats" -> client.workspaces().stats(a.argStr("id"))
     "workspaces.usage" -> client.workspaces().usage(a.argStr("id"), WorkspacesUsageParams(period = a.str("period"), start = a.str("start"), end = a.str("end"), extra = a.extra(listOf("period", "start", "end"))))
+    "workspaces.list_computers" -> client.workspaces().listComputers(a.argStr("id"))
     "webhooks.create" -> client.webhooks().create(WebhooksCreateParams(url = a.str("url"), events = a.strs("events"), secret = a.str("secret"), active = a.bool("active"), metadata = a.json("metadata"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("url", "events", "secret", "active", "metadata", "idempotency_key"))))
     "webhooks.get" -> client.webhooks().get(a.argStr("id"))
     "webhooks.list" -> client.webhooks().list(WebhooksListParams(active = a.bool("active"), limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("active", "limit", "cursor"))))
     "webhooks.update" -> client.webhooks().update(a.argStr("id"), WebhooksUpdateParams(url = a.str("url"), events = a.strs("events"), secret = a.str("secret"), active = a.bool("active"), extra = a.extra(listOf("url", "events", "secret", "active"))))
     "webhooks.delete" -> client.webhooks().delete(a.argStr("id"))
     "webhooks.test" -> client.webhooks().test(a.argStr("id"))
+    "webhooks.deliveries" -> client.webhooks().deliveries(a.argStr("id"), WebhooksDeliveriesParams(limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("limit", "cursor"))))
     "usage.get" -> client.usage().get(UsageGetParams(groupBy = a.str("group_by"), period = a.str("period"), start = a.str("start"), end = a.str("end"), externalUserId = a.str("external_user_id"), extra = a.extra(listOf("group_by", "period", "start", "end", "external_user_id"))))
     "usage.current" -> client.usage().current()
     "usage.sessions" -> client.usage().sessions(UsageSessionsParams(computerId = a.str("computer_id"), since = a.str("since"), until = a.str("until"), limit = a.long("limit"), perPage = a.long("per_page"), cursor = a.str("cursor"), extra = a.extra(listOf("computer_id", "since", "until", "limit", "per_page", "cursor"))))
@@ -303,17 +418,28 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "deployments.delete" -> client.deployments().delete(a.argStr("id"))
     "deployments.publish" -> client.deployments().publish(a.argStr("id"), DeploymentsPublishParams(sourceSandboxId = a.str("source_sandbox_id"), kind = a.str("kind"), environment = a.str("environment"), outputPath = a.str("output_path"), buildCommand = a.str("build_command"), runCommand = a.str("run_command"), port = a.long("port"), healthCheckPath = a.str("health_check_path"), dataServices = a.json("data_services"), externalWorkspaceId = a.str("external_workspace_id"), externalUserId = a.str("external_user_id"), externalProjectId = a.str("external_project_id"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("source_sandbox_id", "kind", "environment", "output_path", "build_command", "run_command", "port", "health_check_path", "data_services", "external_workspace_id", "external_user_id", "external_project_id", "idempotency_key"))))
     "deployments.rollback" -> client.deployments().rollback(a.argStr("id"), DeploymentsRollbackParams(versionId = a.str("version_id"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("version_id", "idempotency_key"))))
+    "deployments.list_versions" -> client.deployments().listVersions(a.argStr("id"), DeploymentsListVersionsParams(state = a.str("state"), limit = a.long("limit"), externalWorkspaceId = a.str("external_workspace_id"), externalUserId = a.str("external_user_id"), externalProjectId = a.str("external_project_id"), cursor = a.str("cursor"), extra = a.extra(listOf("state", "limit", "external_workspace_id", "external_user_id", "external_project_id", "cursor"))))
+    "deployments.get_version" -> client.deployments().getVersion(a.argStr("id"), a.argStr("version_id"))
+    "deployments.promote_version" -> client.deployments().promoteVersion(a.argStr("id"), a.argStr("version_id"), DeploymentsPromoteVersionParams(environment = a.str("environment"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("environment", "idempotency_key"))))
+    "deployments.list_builds" -> client.deployments().listBuilds(a.argStr("id"))
+    "deployments.get_build" -> client.deployments().getBuild(a.argStr("id"), a.argStr("build_id"))
+    "deployments.add_domain" -> client.deployments().addDomain(a.argStr("id"), a.argStr("domain"), DeploymentsAddDomainParams(redirectPolicy = a.str("redirect_policy"), externalWorkspaceId = a.str("external_workspace_id"), externalUserId = a.str("external_user_id"), externalProjectId = a.str("external_project_id"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("redirect_policy", "external_workspace_id", "external_user_id", "external_project_id", "idempotency_key"))))
+    "deployments.verify_domain" -> client.deployments().verifyDomain(a.argStr("id"), a.argStr("domain_id"))
     "databases.create" -> client.databases().create(DatabasesCreateParams(name = a.str("name"), engine = a.str("engine"), version = a.str("version"), sizeGb = a.long("size_gb"), plan = a.str("plan"), region = a.str("region"), workspaceId = a.str("workspace_id"), projectId = a.str("project_id"), environmentId = a.str("environment_id"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("name", "engine", "version", "size_gb", "plan", "region", "workspace_id", "project_id", "environment_id", "idempotency_key"))))
     "databases.get" -> client.databases().get(a.argStr("id"))
     "databases.list" -> client.databases().list(DatabasesListParams(status = a.str("status"), limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("status", "limit", "cursor"))))
     "databases.update" -> client.databases().update(a.argStr("id"), DatabasesUpdateParams(name = a.str("name"), sizeGb = a.long("size_gb"), plan = a.str("plan"), extra = a.extra(listOf("name", "size_gb", "plan"))))
     "databases.delete" -> client.databases().delete(a.argStr("id"))
     "databases.credentials" -> client.databases().credentials(a.argStr("id"))
+    "databases.start" -> client.databases().start(a.argStr("id"), DatabasesStartParams(idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("idempotency_key"))))
+    "databases.logs" -> client.databases().logs(a.argStr("id"), DatabasesLogsParams(lines = a.long("lines"), since = a.str("since"), extra = a.extra(listOf("lines", "since"))))
     "storage.create_bucket" -> client.storage().createBucket(StorageCreateBucketParams(name = a.str("name"), region = a.str("region"), public = a.bool("public"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("name", "region", "public", "idempotency_key"))))
     "storage.list_buckets" -> client.storage().listBuckets()
     "storage.upload_object" -> client.storage().uploadObject(a.argStr("bucket_id"), a.argStr("key"), a.argBytes("content"), StorageUploadObjectParams(contentType = a.str("content_type"), extra = a.extra(listOf("content_type"))))
     "storage.download_object" -> client.storage().downloadObject(a.argStr("bucket_id"), a.argStr("key"))
     "storage.signed_url" -> client.storage().signedUrl(a.argStr("bucket_id"), a.argStr("key"), StorageSignedUrlParams(method = a.str("method"), expiresIn = a.long("expires_in"), contentType = a.str("content_type"), extra = a.extra(listOf("method", "expires_in", "content_type"))))
+    "storage.list_objects" -> client.storage().listObjects(a.argStr("bucket_id"), StorageListObjectsParams(prefix = a.str("prefix"), limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("prefix", "limit", "cursor"))))
+    "storage.delete_object" -> client.storage().deleteObject(a.argStr("bucket_id"), a.argStr("key"))
     "volumes.create" -> client.volumes().create(VolumesCreateParams(name = a.str("name"), sizeGb = a.long("size_gb"), region = a.str("region"), idempotencyKey = a.str("idempotency_key"), extra = a.extra(listOf("name", "size_gb", "region", "idempotency_key"))))
     "volumes.get" -> client.volumes().get(a.argStr("id"))
     "volumes.list" -> client.volumes().list(VolumesListParams(status = a.str("status"), limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("status", "limit", "cursor"))))
@@ -328,15 +454,18 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "command_center.get_session" -> client.commandCenter().getSession(a.argStr("session_id"))
     "command_center.list_sessions" -> client.commandCenter().listSessions(CommandCenterListSessionsParams(limit = a.long("limit"), cursor = a.str("cursor"), extra = a.extra(listOf("limit", "cursor"))))
     "command_center.cancel_session" -> client.commandCenter().cancelSession(a.argStr("session_id"))
+    "command_center.events" -> client.commandCenter().events()
     "workspace_members.list" -> client.workspaceMembers().list(a.argStr("workspace_id"))
     "workspace_members.get" -> client.workspaceMembers().get(a.argStr("workspace_id"), a.argStr("user_id"))
     "workspace_members.update" -> client.workspaceMembers().update(a.argStr("workspace_id"), a.argStr("user_id"), a.argStr("role"))
     "workspace_members.remove" -> client.workspaceMembers().remove(a.argStr("workspace_id"), a.argStr("user_id"))
+    "workspace_members.add" -> client.workspaceMembers().add(a.argStr("workspace_id"), a.argStr("user_id"), WorkspaceMembersAddParams(role = a.str("role"), extra = a.extra(listOf("role"))))
     "workspace_invites.create" -> client.workspaceInvites().create(a.argStr("workspace_id"), WorkspaceInvitesCreateParams(email = a.str("email"), role = a.str("role"), extra = a.extra(listOf("email", "role"))))
     "workspace_invites.list" -> client.workspaceInvites().list(a.argStr("workspace_id"))
     "workspace_invites.get" -> client.workspaceInvites().get(a.argStr("workspace_id"), a.argStr("invite_id"))
     "workspace_invites.cancel" -> client.workspaceInvites().cancel(a.argStr("workspace_id"), a.argStr("invite_id"))
     "workspace_invites.accept" -> client.workspaceInvites().accept(a.argStr("token"))
+    "workspace_invites.preview" -> client.workspaceInvites().preview(a.argStr("token"))
     "org_invites.create" -> client.orgInvites().create(a.argStr("tenant_id"), OrgInvitesCreateParams(email = a.str("email"), role = a.str("role"), extra = a.extra(listOf("email", "role"))))
     "org_invites.list" -> client.orgInvites().list(a.argStr("tenant_id"))
     "org_invites.get" -> client.orgInvites().get(a.argStr("token"))
@@ -348,6 +477,19 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "admin.tenants.unsuspend" -> client.admin().tenants().unsuspend(a.argStr("tenant_id"))
     "credits.balance" -> client.credits().balance()
     "credits.history" -> client.credits().history(CreditsHistoryParams(limit = a.long("limit"), offset = a.long("offset"), type = a.str("type"), extra = a.extra(listOf("limit", "offset", "type"))))
+    "credits.usage" -> client.credits().usage(CreditsUsageParams(start = a.str("start"), end = a.str("end"), period = a.str("period"), extra = a.extra(listOf("start", "end", "period"))))
     "exec.run" -> client.exec().run(a.argStr("id"), ExecRunParams(command = a.str("command"), timeout = a.long("timeout"), workingDir = a.str("working_dir"), env = a.json("env"), extra = a.extra(listOf("command", "timeout", "working_dir", "env"))))
+    "exec.bash" -> client.exec().bash(a.argStr("id"), a.argStr("command"), ExecBashParams(timeout = a.long("timeout"), workingDir = a.str("working_dir"), env = a.json("env"), extra = a.extra(listOf("timeout", "working_dir", "env"))))
+    "exec.python" -> client.exec().python(a.argStr("id"), a.argStr("code"), ExecPythonParams(timeout = a.long("timeout"), workingDir = a.str("working_dir"), env = a.json("env"), extra = a.extra(listOf("timeout", "working_dir", "env"))))
+    "templates.catalog" -> client.templates().catalog()
+    "files.upload" -> client.files().upload(a.argStr("id"), a.argStr("local_path"), a.argStr("path"), FilesUploadParams(createDirs = a.bool("create_dirs"), extra = a.extra(listOf("create_dirs"))))
+    "files.write" -> client.files().write(a.argStr("id"), a.argStr("path"), a.argBytes("content"), FilesWriteParams(createDirs = a.bool("create_dirs"), extra = a.extra(listOf("create_dirs"))))
+    "files.download" -> client.files().download(a.argStr("id"), a.argStr("path"))
+    "files.list" -> client.files().list(a.argStr("id"), FilesListParams(path = a.str("path"), extra = a.extra(listOf("path"))))
+    "files.export" -> client.files().export(a.argStr("id"), a.argStr("path"))
+    "files.delete" -> client.files().delete(a.argStr("id"), a.argStr("path"), FilesDeleteParams(recursive = a.bool("recursive"), extra = a.extra(listOf("recursive"))))
+    "events.stream" -> client.events().stream(EventsStreamParams(types = a.str("types"), extra = a.extra(listOf("types"))))
+    "checkpoints.restore_stream" -> client.checkpoints().restoreStream(a.argStr("id"), a.argStr("snapshot_id"))
+    "snapshots_standalone.list" -> client.snapshotsStandalone().list(SnapshotsStandaloneListParams(computerId = a.str("computer_id"), status = a.str("status"), extra = a.extra(listOf("computer_id", "status"))))
     else -> throw IllegalArgumentException("unknown operation $op")
 }

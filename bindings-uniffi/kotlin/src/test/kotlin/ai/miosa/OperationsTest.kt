@@ -1,7 +1,8 @@
 // The whole table through the generated Kotlin surface: every entry of
 // tests/calls.json is called in order against one fresh emulator, its result
 // checked by return kind, and the request the emulator recorded compared with
-// the entry's `expect`. Prints `169/169` (seed operations that passed).
+// the entry's `expect`. Prints the table total (`241/241`) with the seed
+// operations that passed (`169/169`) beside it.
 package ai.miosa
 
 import kotlinx.coroutines.runBlocking
@@ -106,7 +107,7 @@ class OperationsTest {
         val listed = calls.map { it["op"]!!.jsonPrimitive.content }.toSet()
         OPERATIONS.filter { it.name !in listed }.forEach { failures += "${it.name}: no entry in tests/calls.json" }
         val seed = OPERATIONS.filter { it.seed }
-        println("${seed.count { it.name in passed }}/${seed.size}")
+        println("${OPERATIONS.count { it.name in passed }}/${OPERATIONS.size} (${seed.count { it.name in passed }}/${seed.size} seed)")
         assertEquals(169, seed.size, "the seed surface has 169 operations")
         assertTrue(failures.isEmpty(), "${failures.size} failure(s):\n" + failures.joinToString("\n"))
     }

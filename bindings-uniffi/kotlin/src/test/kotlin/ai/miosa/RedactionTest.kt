@@ -118,4 +118,46 @@ class RedactionTest {
         assertFalse(shown.contains("canary-"), shown)
         assertTrue(shown.contains("https://p.example.test/url?<redacted>"), shown)
     }
+
+    @Test
+    fun viewerPasswordHidesItsSecrets() {
+        val record = ViewerPassword(viewerPasswordSet = null, viewerPasswordSetAt = null, viewerPassword = "canary-ViewerPassword-viewer_password", extra = """{"api_key": "canary-extra"}""")
+        val shown = record.toString()
+        assertFalse(shown.contains("canary-"), shown)
+        assertEquals("canary-ViewerPassword-viewer_password", record.viewerPassword)
+    }
+
+    @Test
+    fun vncCredentialsHidesItsSecrets() {
+        val record = VncCredentials(host = "x", port = 1L, username = null, password = "canary-VncCredentials-password", url = "https://p.example.test/url?token=canary-VncCredentials-url", expiresAt = null, extra = """{"api_key": "canary-extra"}""")
+        val shown = record.toString()
+        assertFalse(shown.contains("canary-"), shown)
+        assertEquals("canary-VncCredentials-password", record.password)
+        assertTrue(shown.contains("https://p.example.test/url?<redacted>"), shown)
+    }
+
+    @Test
+    fun computerUrlHidesItsSecrets() {
+        val record = ComputerUrl(name = "x", url = "https://p.example.test/url?token=canary-ComputerUrl-url", extra = """{"api_key": "canary-extra"}""")
+        val shown = record.toString()
+        assertFalse(shown.contains("canary-"), shown)
+        assertTrue(shown.contains("https://p.example.test/url?<redacted>"), shown)
+    }
+
+    @Test
+    fun streamTokenHidesItsSecrets() {
+        val record = StreamToken(token = "canary-StreamToken-token", url = "https://p.example.test/url?token=canary-StreamToken-url", expiresAt = null, extra = """{"api_key": "canary-extra"}""")
+        val shown = record.toString()
+        assertFalse(shown.contains("canary-"), shown)
+        assertEquals("canary-StreamToken-token", record.token)
+        assertTrue(shown.contains("https://p.example.test/url?<redacted>"), shown)
+    }
+
+    @Test
+    fun fileExportHidesItsSecrets() {
+        val record = FileExport(url = "https://p.example.test/url?token=canary-FileExport-url", expiresAt = null, path = null, extra = """{"api_key": "canary-extra"}""")
+        val shown = record.toString()
+        assertFalse(shown.contains("canary-"), shown)
+        assertTrue(shown.contains("https://p.example.test/url?<redacted>"), shown)
+    }
 }
