@@ -55,6 +55,11 @@ class SandboxHandleFilesApi {
   watch(...args) {
     return this._h._flat.sandbox.files.watch(this._h._id, ...args)
   }
+
+  /** Describe one path of the sandbox: size, kind, mode and modification time. */
+  stat(...args) {
+    return this._h._flat.sandbox.files.stat(this._h._id, ...args)
+  }
 }
 
 /** `exec` of one sandbox. */
@@ -76,6 +81,11 @@ class SandboxHandleExecApi {
   /** Run code in the sandbox's persistent interpreter (Python by default). */
   python(...args) {
     return this._h._flat.sandbox.exec.python(this._h._id, ...args)
+  }
+
+  /** Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`). */
+  stream(...args) {
+    return this._h._flat.sandbox.exec.stream(this._h._id, ...args)
   }
 }
 
@@ -138,6 +148,16 @@ class SandboxHandleProcessesApi {
   logs(...args) {
     return this._h._flat.sandbox.processes.logs(this._h._id, ...args)
   }
+
+  /** Fetch one background process. */
+  get(...args) {
+    return this._h._flat.sandbox.processes.get(this._h._id, ...args)
+  }
+
+  /** Stream the output lines of a background process as they are printed, then its `exit`. */
+  stream(...args) {
+    return this._h._flat.sandbox.processes.stream(this._h._id, ...args)
+  }
 }
 
 /** `share` of one sandbox. */
@@ -187,6 +207,16 @@ class SandboxHandlePreviewsApi {
   destroy(...args) {
     return this._h._flat.sandbox.previews.destroy(this._h._id, ...args)
   }
+
+  /** Fetch one preview of a sandbox. */
+  get(...args) {
+    return this._h._flat.sandbox.previews.get(this._h._id, ...args)
+  }
+
+  /** Invalidate every share token of a preview. */
+  revokeShare(...args) {
+    return this._h._flat.sandbox.previews.revokeShare(this._h._id, ...args)
+  }
 }
 
 /** `snapshots` of one sandbox. */
@@ -231,6 +261,11 @@ class SandboxHandleTagsApi {
   list(...args) {
     return this._h._flat.sandbox.tags.list(this._h._id, ...args)
   }
+
+  /** Replace the tags of a sandbox. */
+  set(...args) {
+    return this._h._flat.sandbox.tags.set(this._h._id, ...args).then((value) => this._h._adopt(value))
+  }
 }
 
 /** `terminal` of one sandbox. */
@@ -247,6 +282,11 @@ class SandboxHandleTerminalApi {
   /** Change the size of an open PTY session. */
   resize(...args) {
     return this._h._flat.sandbox.terminal.resize(this._h._id, ...args)
+  }
+
+  /** Close a PTY session. */
+  delete(...args) {
+    return this._h._flat.sandbox.terminal.delete(this._h._id, ...args)
   }
 }
 
@@ -410,6 +450,46 @@ class SandboxHandle extends Handle {
   waitUntilReady(...args) {
     return this._flat.sandboxes.waitUntilReady(this._id, ...args)
   }
+
+  /** Push back the sandbox's deadline. */
+  extend(...args) {
+    return this._flat.sandboxes.extend(this._id, ...args).then((value) => this._adopt(value))
+  }
+
+  /** Stop a sandbox: its disk is kept, its processes are not. */
+  stop(...args) {
+    return this._flat.sandboxes.stop(this._id, ...args).then((value) => this._adopt(value))
+  }
+
+  /** Pause a sandbox, memory included, on runtimes that support it. */
+  pause(...args) {
+    return this._flat.sandboxes.pause(this._id, ...args).then((value) => this._adopt(value))
+  }
+
+  /** Resume a paused or stopped sandbox. */
+  resume(...args) {
+    return this._flat.sandboxes.resume(this._id, ...args).then((value) => this._adopt(value))
+  }
+
+  /** Metered usage of one sandbox so far. */
+  usage(...args) {
+    return this._flat.sandboxes.usage(this._id, ...args)
+  }
+
+  /** Whether the sandbox can run commands now, with the state of each component. */
+  readiness(...args) {
+    return this._flat.sandboxes.readiness(this._id, ...args)
+  }
+
+  /** Delete one snapshot of a sandbox. */
+  deleteSnapshot(...args) {
+    return this._flat.sandboxes.deleteSnapshot(this._id, ...args)
+  }
+
+  /** Deploy the sandbox's app as a new deployment version. */
+  deploy(...args) {
+    return this._flat.sandboxes.deploy(this._id, ...args)
+  }
 }
 
 /** `sandboxes` with its records as `SandboxHandle`; the other operations as on the flat namespace. */
@@ -451,6 +531,31 @@ class SandboxesHandlesApi {
   /** Create a new sandbox from a live sandbox or one of its snapshots. */
   fork(...args) {
     return this._flat.sandboxes.fork(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+  }
+
+  /** Push back the sandbox's deadline. */
+  extend(...args) {
+    return this._flat.sandboxes.extend(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+  }
+
+  /** Stop a sandbox: its disk is kept, its processes are not. */
+  stop(...args) {
+    return this._flat.sandboxes.stop(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+  }
+
+  /** Pause a sandbox, memory included, on runtimes that support it. */
+  pause(...args) {
+    return this._flat.sandboxes.pause(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+  }
+
+  /** Resume a paused or stopped sandbox. */
+  resume(...args) {
+    return this._flat.sandboxes.resume(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+  }
+
+  /** Fetch one sandbox by its name. */
+  getByName(...args) {
+    return this._flat.sandboxes.getByName(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
   }
 }
 
@@ -537,6 +642,47 @@ class ComputerHandleMetricsApi {
   }
 }
 
+/** `terminal` of one computer. */
+class ComputerHandleTerminalApi {
+  constructor(handle) {
+    Object.defineProperty(this, '_h', { value: handle })
+  }
+
+  /** Open a PTY session on a computer. */
+  create(...args) {
+    return this._h._flat.computer.terminal.create(this._h._id, ...args)
+  }
+
+  /** Change the size of a computer's PTY session. */
+  resize(...args) {
+    return this._h._flat.computer.terminal.resize(this._h._id, ...args)
+  }
+}
+
+/** `volumes` of one computer. */
+class ComputerHandleVolumesApi {
+  constructor(handle) {
+    Object.defineProperty(this, '_h', { value: handle })
+  }
+
+  /** List the volumes mounted into a computer. */
+  list(...args) {
+    return this._h._flat.computer.volumes.list(this._h._id, ...args)
+  }
+}
+
+/** `logs` of one computer. */
+class ComputerHandleLogsApi {
+  constructor(handle) {
+    Object.defineProperty(this, '_h', { value: handle })
+  }
+
+  /** Fetch the recent system log lines of a computer. */
+  get(...args) {
+    return this._h._flat.computer.logs.get(this._h._id, ...args)
+  }
+}
+
 /** `desktop` of one computer. */
 class ComputerHandleDesktopApi {
   constructor(handle) {
@@ -582,6 +728,41 @@ class ComputerHandleDesktopApi {
   accessibilityTree(...args) {
     return this._h._flat.desktop.accessibilityTree(this._h._id, ...args)
   }
+
+  /** Double-click at a point of the screen. */
+  doubleClick(...args) {
+    return this._h._flat.desktop.doubleClick(this._h._id, ...args)
+  }
+
+  /** Move the mouse pointer to a point of the screen. */
+  move(...args) {
+    return this._h._flat.desktop.move(this._h._id, ...args)
+  }
+
+  /** Wait on the desktop side, between input actions. */
+  wait(...args) {
+    return this._h._flat.desktop.wait(this._h._id, ...args)
+  }
+
+  /** List the open windows with their geometry and focus. */
+  windows(...args) {
+    return this._h._flat.desktop.windows(this._h._id, ...args)
+  }
+
+  /** Where the mouse pointer is. */
+  cursor(...args) {
+    return this._h._flat.desktop.cursor(this._h._id, ...args)
+  }
+
+  /** Bring a window to the front. */
+  focusWindow(...args) {
+    return this._h._flat.desktop.focusWindow(this._h._id, ...args)
+  }
+
+  /** Start an application on the desktop. */
+  launch(...args) {
+    return this._h._flat.desktop.launch(this._h._id, ...args)
+  }
 }
 
 /** `exec` of one computer. */
@@ -594,6 +775,16 @@ class ComputerHandleExecApi {
   run(...args) {
     return this._h._flat.exec.run(this._h._id, ...args)
   }
+
+  /** Run a shell command line on a computer and wait for its output and exit code. */
+  bash(...args) {
+    return this._h._flat.exec.bash(this._h._id, ...args)
+  }
+
+  /** Run Python code on a computer and wait for its output and exit code. */
+  python(...args) {
+    return this._h._flat.exec.python(this._h._id, ...args)
+  }
 }
 
 /** A computer bound to its client; see `computers.create`. */
@@ -604,6 +795,9 @@ class ComputerHandle extends Handle {
     Object.defineProperty(this, 'ports', { value: new ComputerHandlePortsApi(this), enumerable: false })
     Object.defineProperty(this, 'autoStop', { value: new ComputerHandleAutoStopApi(this), enumerable: false })
     Object.defineProperty(this, 'metrics', { value: new ComputerHandleMetricsApi(this), enumerable: false })
+    Object.defineProperty(this, 'terminal', { value: new ComputerHandleTerminalApi(this), enumerable: false })
+    Object.defineProperty(this, 'volumes', { value: new ComputerHandleVolumesApi(this), enumerable: false })
+    Object.defineProperty(this, 'logs', { value: new ComputerHandleLogsApi(this), enumerable: false })
     Object.defineProperty(this, 'desktop', { value: new ComputerHandleDesktopApi(this), enumerable: false })
     Object.defineProperty(this, 'exec', { value: new ComputerHandleExecApi(this), enumerable: false })
   }
@@ -708,6 +902,46 @@ class ComputerHandle extends Handle {
     return this._flat.computer.destroy(this._id, ...args)
   }
 
+  /** Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. */
+  waitUntilRunning(...args) {
+    return this._flat.computer.waitUntilRunning(this._id, ...args)
+  }
+
+  /** Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. */
+  waitUntilStopped(...args) {
+    return this._flat.computer.waitUntilStopped(this._id, ...args)
+  }
+
+  /** Connection details for a VNC client; treat them as secrets. */
+  vncCredentials(...args) {
+    return this._flat.computer.vncCredentials(this._id, ...args)
+  }
+
+  /** List the applications installed on a computer. */
+  apps(...args) {
+    return this._flat.computer.apps(this._id, ...args)
+  }
+
+  /** List the named public URLs of a computer (desktop, preview, API). */
+  urls(...args) {
+    return this._flat.computer.urls(this._id, ...args)
+  }
+
+  /** Mint a short-lived token for the desktop pixel stream. */
+  streamToken(...args) {
+    return this._flat.computer.streamToken(this._id, ...args)
+  }
+
+  /** Capture part of the screen as PNG bytes. */
+  screenshotRegion(...args) {
+    return this._flat.computer.screenshotRegion(this._id, ...args)
+  }
+
+  /** The public URL of a computer port, computed locally without a request. */
+  previewUrl(...args) {
+    return this._flat.computer.previewUrl(this._id, ...args)
+  }
+
   /** Fetch one computer. */
   refresh(...args) {
     return this._flat.computers.get(this._id, ...args).then((value) => this._adopt(value))
@@ -716,6 +950,16 @@ class ComputerHandle extends Handle {
   /** Rename a computer or change its metadata. */
   update(...args) {
     return this._flat.computers.update(this._id, ...args).then((value) => this._adopt(value))
+  }
+
+  /** Whether a desktop viewer password is set, and since when. */
+  viewerPassword(...args) {
+    return this._flat.computers.viewerPassword(this._id, ...args)
+  }
+
+  /** Set a new desktop viewer password; the plaintext is returned only this once. */
+  rotateViewerPassword(...args) {
+    return this._flat.computers.rotateViewerPassword(this._id, ...args)
   }
 }
 

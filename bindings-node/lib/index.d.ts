@@ -235,6 +235,16 @@ export declare class Client {
   readonly credits: CreditsApi
   /** `exec` operations. */
   readonly exec: ExecApi
+  /** `templates` operations. */
+  readonly templates: TemplatesApi
+  /** `files` operations. */
+  readonly files: FilesApi
+  /** `events` operations. */
+  readonly events: EventsApi
+  /** `checkpoints` operations. */
+  readonly checkpoints: CheckpointsApi
+  /** `snapshots_standalone` operations. */
+  readonly snapshotsStandalone: SnapshotsStandaloneApi
   /**
    * Stream server-sent events from any path of the API.
    *
@@ -304,6 +314,69 @@ export interface SandboxesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   waitUntilReady(id: string, params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Push back the sandbox's deadline.
+   *
+   * `POST /sandboxes/{id}/extend`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  extend(id: string, params?: SandboxesExtendParams, options?: RequestOptions): Promise<Sandbox>
+  /**
+   * Stop a sandbox: its disk is kept, its processes are not.
+   *
+   * `POST /sandboxes/{id}/stop`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stop(id: string, options?: RequestOptions): Promise<Sandbox>
+  /**
+   * Pause a sandbox, memory included, on runtimes that support it.
+   *
+   * `POST /sandboxes/{id}/pause`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  pause(id: string, options?: RequestOptions): Promise<Sandbox>
+  /**
+   * Resume a paused or stopped sandbox.
+   *
+   * `POST /sandboxes/{id}/resume`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resume(id: string, params?: SandboxesResumeParams, options?: RequestOptions): Promise<Sandbox>
+  /**
+   * Metered usage of one sandbox so far.
+   *
+   * `GET /sandboxes/{id}/usage`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  usage(id: string, options?: RequestOptions): Promise<SandboxUsage>
+  /**
+   * Whether the sandbox can run commands now, with the state of each component.
+   *
+   * `GET /sandboxes/{id}/readiness`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  readiness(id: string, options?: RequestOptions): Promise<Readiness>
+  /**
+   * Delete one snapshot of a sandbox.
+   *
+   * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deleteSnapshot(id: string, snapshotId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Deploy the sandbox's app as a new deployment version.
+   *
+   * `POST /sandboxes/{id}/deploy`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deploy(id: string, params?: SandboxesDeployParams, options?: RequestOptions): Promise<Publication>
+  /**
+   * Fetch one sandbox by its name.
+   *
+   * `GET /sandboxes/by-name/{name}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  getByName(name: string, options?: RequestOptions): Promise<Sandbox>
 }
 
 /** `sandbox` operations. */
@@ -399,6 +472,13 @@ export interface SandboxFilesApi {
   watch(id: string, params?: SandboxFilesWatchParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `watch`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   watch(id: string, onEvent: EventCallback, params?: SandboxFilesWatchParams, options?: RequestOptions): Promise<void>
+  /**
+   * Describe one path of the sandbox: size, kind, mode and modification time.
+   *
+   * `POST /sandboxes/{id}/fs/stat`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stat(id: string, path: string, options?: RequestOptions): Promise<FileStat>
 }
 
 /** `sandbox.exec` operations. */
@@ -425,6 +505,15 @@ export interface SandboxExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   python(id: string, code: string, params?: SandboxExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+   *
+   * `POST /sandboxes/{id}/exec/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(id: string, params: SandboxExecStreamParams, options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(id: string, onEvent: EventCallback, params: SandboxExecStreamParams, options?: RequestOptions): Promise<void>
 }
 
 /** `sandbox.events` operations. */
@@ -496,6 +585,22 @@ export interface SandboxProcessesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   logs(id: string, pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
+  /**
+   * Fetch one background process.
+   *
+   * `GET /sandboxes/{id}/processes/{pid}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(id: string, pid: string, options?: RequestOptions): Promise<Process>
+  /**
+   * Stream the output lines of a background process as they are printed, then its `exit`.
+   *
+   * `GET /sandboxes/{id}/processes/{pid}/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(id: string, pid: string, options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(id: string, pid: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
 }
 
 /** `sandbox.share` operations. */
@@ -554,6 +659,20 @@ export interface SandboxPreviewsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   destroy(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Fetch one preview of a sandbox.
+   *
+   * `GET /sandboxes/{id}/previews/{preview_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(id: string, previewId: string, options?: RequestOptions): Promise<Preview>
+  /**
+   * Invalidate every share token of a preview.
+   *
+   * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  revokeShare(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox.snapshots` operations. */
@@ -606,6 +725,14 @@ export interface SandboxTagsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<string[]>
+  /**
+   * Replace the tags of a sandbox.
+   *
+   * `PATCH /sandboxes/{id}/tags`.
+   * @param tags The complete new list of tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  set(id: string, tags: string[], options?: RequestOptions): Promise<Sandbox>
 }
 
 /** `sandbox.terminal` operations. */
@@ -624,6 +751,13 @@ export interface SandboxTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Close a PTY session.
+   *
+   * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(id: string, sessionId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `sandbox_templates` operations. */
@@ -656,6 +790,35 @@ export interface SandboxTemplatesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(templateId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * The JSON Schema of template build specs.
+   *
+   * `GET /sandbox-templates/build-spec`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  buildSpecSchema(options?: RequestOptions): Promise<any>
+  /**
+   * Check a build spec without registering it; returns the problems and the normalised spec.
+   *
+   * `POST /sandbox-templates/validate`.
+   * @param buildSpec The build spec to check: base image, steps, start command.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  validate(buildSpec: Record<string, unknown>, options?: RequestOptions): Promise<TemplateValidation>
+  /**
+   * List the builds of a template, newest first.
+   *
+   * `GET /sandbox-templates/{template_id}/builds`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  listBuilds(templateId: string, options?: RequestOptions): Promise<TemplateBuild[]>
+  /**
+   * Start a new build of a template; it moves from queued through building to ready or failed.
+   *
+   * `POST /sandbox-templates/{template_id}/builds`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  createBuild(templateId: string, params?: SandboxTemplatesCreateBuildParams, options?: RequestOptions): Promise<TemplateBuild>
 }
 
 /** `tenant` operations. */
@@ -755,6 +918,20 @@ export interface ComputersApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, params?: ComputersDeleteParams, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Whether a desktop viewer password is set, and since when.
+   *
+   * `GET /computers/{id}/viewer-password`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  viewerPassword(id: string, options?: RequestOptions): Promise<ViewerPassword>
+  /**
+   * Set a new desktop viewer password; the plaintext is returned only this once.
+   *
+   * `POST /computers/{id}/viewer-password/rotate`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  rotateViewerPassword(id: string, options?: RequestOptions): Promise<ViewerPassword>
 }
 
 /** `computer` operations. */
@@ -767,6 +944,12 @@ export interface ComputerApi {
   readonly autoStop: ComputerAutoStopApi
   /** `computer.metrics` operations. */
   readonly metrics: ComputerMetricsApi
+  /** `computer.terminal` operations. */
+  readonly terminal: ComputerTerminalApi
+  /** `computer.volumes` operations. */
+  readonly volumes: ComputerVolumesApi
+  /** `computer.logs` operations. */
+  readonly logs: ComputerLogsApi
   /**
    * Boot a computer.
    *
@@ -816,6 +999,63 @@ export interface ComputerApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   destroy(id: string, params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+   *
+   * `GET /computers/{id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  waitUntilRunning(id: string, params?: ComputerWaitUntilRunningParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+   *
+   * `GET /computers/{id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  waitUntilStopped(id: string, params?: ComputerWaitUntilStoppedParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Connection details for a VNC client; treat them as secrets.
+   *
+   * `GET /computers/{id}/vnc-credentials`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  vncCredentials(id: string, options?: RequestOptions): Promise<VncCredentials>
+  /**
+   * List the applications installed on a computer.
+   *
+   * `GET /computers/{id}/apps`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  apps(id: string, options?: RequestOptions): Promise<ComputerApp[]>
+  /**
+   * List the named public URLs of a computer (desktop, preview, API).
+   *
+   * `GET /computers/{id}/urls`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  urls(id: string, options?: RequestOptions): Promise<ComputerUrl[]>
+  /**
+   * Mint a short-lived token for the desktop pixel stream.
+   *
+   * `POST /computers/{id}/stream-token`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  streamToken(id: string, options?: RequestOptions): Promise<StreamToken>
+  /**
+   * Capture part of the screen as PNG bytes.
+   *
+   * `GET /computers/{id}/screenshot`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  screenshotRegion(id: string, params?: ComputerScreenshotRegionParams, options?: RequestOptions): Promise<Buffer>
+  /**
+   * The public URL of a computer port, computed locally without a request.
+   *
+   * `GET /computers/{id}`.
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  previewUrl(id: string, port: number, params?: ComputerPreviewUrlParams, options?: RequestOptions): Promise<PreviewUrl>
 }
 
 /** `computer.env` operations. */
@@ -913,6 +1153,46 @@ export interface ComputerMetricsApi {
   get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
 }
 
+/** `computer.terminal` operations. */
+export interface ComputerTerminalApi {
+  /**
+   * Open a PTY session on a computer.
+   *
+   * `POST /computers/{id}/terminal`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(id: string, params?: ComputerTerminalCreateParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Change the size of a computer's PTY session.
+   *
+   * `POST /computers/{id}/pty/{session_id}/resize`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resize(id: string, sessionId: string, params: ComputerTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+}
+
+/** `computer.volumes` operations. */
+export interface ComputerVolumesApi {
+  /**
+   * List the volumes mounted into a computer.
+   *
+   * `GET /computers/{id}/volumes`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(id: string, options?: RequestOptions): Promise<VolumeAttachment[]>
+}
+
+/** `computer.logs` operations. */
+export interface ComputerLogsApi {
+  /**
+   * Fetch the recent system log lines of a computer.
+   *
+   * `GET /computers/{id}/logs`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(id: string, params?: ComputerLogsGetParams, options?: RequestOptions): Promise<LogLines>
+}
+
 /** `desktop` operations. */
 export interface DesktopApi {
   /**
@@ -979,6 +1259,62 @@ export interface DesktopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   accessibilityTree(id: string, options?: RequestOptions): Promise<any>
+  /**
+   * Double-click at a point of the screen.
+   *
+   * `POST /computers/{id}/desktop/double-click`.
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  doubleClick(id: string, x: number, y: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Move the mouse pointer to a point of the screen.
+   *
+   * `POST /computers/{id}/desktop/move`.
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  move(id: string, x: number, y: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Wait on the desktop side, between input actions.
+   *
+   * `POST /computers/{id}/desktop/wait`.
+   * @param seconds How long to wait, in seconds.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  wait(id: string, seconds: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * List the open windows with their geometry and focus.
+   *
+   * `GET /computers/{id}/desktop/windows`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  windows(id: string, options?: RequestOptions): Promise<DesktopWindow[]>
+  /**
+   * Where the mouse pointer is.
+   *
+   * `GET /computers/{id}/desktop/cursor`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  cursor(id: string, options?: RequestOptions): Promise<CursorPosition>
+  /**
+   * Bring a window to the front.
+   *
+   * `POST /computers/{id}/desktop/window/focus`.
+   * @param windowId Id of the window, from `desktop.windows`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  focusWindow(id: string, windowId: string, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Start an application on the desktop.
+   *
+   * `POST /computers/{id}/desktop/launch`.
+   * @param appName Application to start, e.g. `firefox`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  launch(id: string, appName: string, options?: RequestOptions): Promise<ActionResult>
 }
 
 /** `workspaces` operations. */
@@ -1032,6 +1368,13 @@ export interface WorkspacesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   usage(id: string, params?: WorkspacesUsageParams, options?: RequestOptions): Promise<WorkspaceUsage>
+  /**
+   * List the computers of a workspace.
+   *
+   * `GET /workspaces/{id}/computers`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  listComputers(id: string, options?: RequestOptions): Promise<Computer[]>
 }
 
 /** `webhooks` operations. */
@@ -1080,6 +1423,15 @@ export interface WebhooksApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   test(id: string, options?: RequestOptions): Promise<WebhookDelivery>
+  /**
+   * One page of the delivery attempts of a webhook, newest first.
+   *
+   * `GET /webhooks/{id}/deliveries`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deliveries(id: string, params?: WebhooksDeliveriesParams, options?: RequestOptions): Promise<Page<WebhookDelivery>>
+  /** Every item of `deliveries`, following `next_cursor` page by page as the loop asks for more. */
+  deliveriesIter(id: string, params?: WebhooksDeliveriesParams, options?: RequestOptions): Pager<WebhookDelivery>
   /**
    * Verifies a webhook delivery's `X-MIOSA-Signature` header (`sha256=<hex>` or the
    * legacy `t=<unix>,v1=<hex>`), in constant time. Returns `true`; throws a
@@ -1288,6 +1640,58 @@ export interface DeploymentsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   rollback(id: string, params?: DeploymentsRollbackParams, options?: RequestOptions): Promise<Deployment>
+  /**
+   * One page of the versions of a deployment, newest first.
+   *
+   * `GET /deployments/{id}/versions`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  listVersions(id: string, params?: DeploymentsListVersionsParams, options?: RequestOptions): Promise<Page<DeploymentVersion>>
+  /** Every item of `listVersions`, following `next_cursor` page by page as the loop asks for more. */
+  iterVersions(id: string, params?: DeploymentsListVersionsParams, options?: RequestOptions): Pager<DeploymentVersion>
+  /**
+   * Fetch one version of a deployment.
+   *
+   * `GET /deployments/{id}/versions/{version_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  getVersion(id: string, versionId: string, options?: RequestOptions): Promise<DeploymentVersion>
+  /**
+   * Make a ready version the one that serves traffic.
+   *
+   * `POST /deployments/{id}/versions/{version_id}/promote`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  promoteVersion(id: string, versionId: string, params?: DeploymentsPromoteVersionParams, options?: RequestOptions): Promise<DeploymentVersion>
+  /**
+   * List the builds of a deployment, newest first.
+   *
+   * `GET /deployments/{id}/builds`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  listBuilds(id: string, options?: RequestOptions): Promise<DeploymentBuild[]>
+  /**
+   * Fetch one build of a deployment.
+   *
+   * `GET /deployments/{id}/builds/{build_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  getBuild(id: string, buildId: string, options?: RequestOptions): Promise<DeploymentBuild>
+  /**
+   * Attach a custom domain to a deployment; returns the DNS records to create.
+   *
+   * `POST /deployments/{id}/domains`.
+   * @param domain Custom domain name, e.g. `app.example.com`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  addDomain(id: string, domain: string, params?: DeploymentsAddDomainParams, options?: RequestOptions): Promise<DeploymentDomain>
+  /**
+   * Check the DNS records of a deployment's custom domain.
+   *
+   * `POST /deployments/{id}/domains/{domain_id}/verify`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  verifyDomain(id: string, domainId: string, options?: RequestOptions): Promise<DeploymentDomain>
 }
 
 /** `databases` operations. */
@@ -1336,6 +1740,20 @@ export interface DatabasesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   credentials(id: string, options?: RequestOptions): Promise<DatabaseCredentials>
+  /**
+   * Start a stopped database.
+   *
+   * `POST /databases/{id}/start`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  start(id: string, params?: DatabasesStartParams, options?: RequestOptions): Promise<Database>
+  /**
+   * Fetch the recent log lines of a database.
+   *
+   * `GET /databases/{id}/logs`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  logs(id: string, params?: DatabasesLogsParams, options?: RequestOptions): Promise<LogLines>
 }
 
 /** `storage` operations. */
@@ -1376,6 +1794,22 @@ export interface StorageApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   signedUrl(bucketId: string, key: string, params?: StorageSignedUrlParams, options?: RequestOptions): Promise<SignedUrl>
+  /**
+   * One page of the objects of a bucket, by key.
+   *
+   * `GET /storage/buckets/{bucket_id}/objects`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  listObjects(bucketId: string, params?: StorageListObjectsParams, options?: RequestOptions): Promise<Page<StoredObject>>
+  /** Every item of `listObjects`, following `next_cursor` page by page as the loop asks for more. */
+  iterObjects(bucketId: string, params?: StorageListObjectsParams, options?: RequestOptions): Pager<StoredObject>
+  /**
+   * Delete one object from a bucket.
+   *
+   * `DELETE /storage/buckets/{bucket_id}/objects/{key}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deleteObject(bucketId: string, key: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `volumes` operations. */
@@ -1497,6 +1931,15 @@ export interface CommandCenterApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   cancelSession(sessionId: string, options?: RequestOptions): Promise<AgentSession>
+  /**
+   * Stream the command center's fleet events.
+   *
+   * `GET /command-center/events`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  events(options?: RequestOptions): EventStream
+  /** The seed's callback form of `events`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  events(onEvent: EventCallback, options?: RequestOptions): Promise<void>
 }
 
 /** `workspace_members` operations. */
@@ -1529,6 +1972,14 @@ export interface WorkspaceMembersApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   remove(workspaceId: string, userId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Add a user of the organisation to a workspace.
+   *
+   * `POST /workspaces/{workspace_id}/members`.
+   * @param userId Id of a user of the organisation.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  add(workspaceId: string, userId: string, params?: WorkspaceMembersAddParams, options?: RequestOptions): Promise<Member>
 }
 
 /** `workspace_invites` operations. */
@@ -1568,6 +2019,13 @@ export interface WorkspaceInvitesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
+  /**
+   * Preview a workspace invitation from its token; no API key needed.
+   *
+   * `GET /workspace-invites/{token}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  preview(token: string, options?: RequestOptions): Promise<InvitePreview>
 }
 
 /** `org_invites` operations. */
@@ -1665,6 +2123,13 @@ export interface CreditsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   history(params?: CreditsHistoryParams, options?: RequestOptions): Promise<CreditTransaction[]>
+  /**
+   * Credits spent on compute and AI over a period.
+   *
+   * `GET /credits/usage`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  usage(params?: CreditsUsageParams, options?: RequestOptions): Promise<CreditUsage>
 }
 
 /** `exec` operations. */
@@ -1676,6 +2141,123 @@ export interface ExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   run(id: string, params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a shell command line on a computer and wait for its output and exit code.
+   *
+   * `POST /computers/{id}/exec`.
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  bash(id: string, command: string, params?: ExecBashParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run Python code on a computer and wait for its output and exit code.
+   *
+   * `POST /computers/{id}/exec/python`.
+   * @param code Python source to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  python(id: string, code: string, params?: ExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+}
+
+/** `templates` operations. */
+export interface TemplatesApi {
+  /**
+   * The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+   *
+   * `GET /templates`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  catalog(options?: RequestOptions): Promise<CatalogTemplate[]>
+}
+
+/** `files` operations. */
+export interface FilesApi {
+  /**
+   * Upload a local file to a computer (multipart, streamed from disk).
+   *
+   * `POST /computers/{id}/files/upload`.
+   * @param localPath File on this machine to upload; it is streamed from disk, never read whole.
+   * @param path Destination path on the computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  upload(id: string, localPath: string, path: string, params?: FilesUploadParams, options?: RequestOptions): Promise<FileWritten>
+  /**
+   * Write bytes to a file on a computer (multipart upload).
+   *
+   * `POST /computers/{id}/files/upload`.
+   * @param path Destination path on the computer.
+   * @param content The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  write(id: string, path: string, content: Buffer | Uint8Array | string, params?: FilesWriteParams, options?: RequestOptions): Promise<FileWritten>
+  /**
+   * Download one file of a computer as bytes.
+   *
+   * `GET /computers/{id}/files/download`.
+   * @param path Path of the file on the computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  download(id: string, path: string, options?: RequestOptions): Promise<Buffer>
+  /**
+   * List the entries of a directory on a computer.
+   *
+   * `GET /computers/{id}/files`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(id: string, params?: FilesListParams, options?: RequestOptions): Promise<FileEntry[]>
+  /**
+   * Mint a short-lived download URL for a file of a computer.
+   *
+   * `POST /computers/{id}/files/export`.
+   * @param path Path of the file or directory to export.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  export(id: string, path: string, options?: RequestOptions): Promise<FileExport>
+  /**
+   * Remove a file or directory from a computer.
+   *
+   * `DELETE /computers/{id}/files`.
+   * @param path Path to remove.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(id: string, path: string, params?: FilesDeleteParams, options?: RequestOptions): Promise<Deleted>
+}
+
+/** `events` operations. */
+export interface EventsApi {
+  /**
+   * Stream the tenant's events as they happen.
+   *
+   * `GET /events/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(params?: EventsStreamParams, options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(onEvent: EventCallback, params?: EventsStreamParams, options?: RequestOptions): Promise<void>
+}
+
+/** `checkpoints` operations. */
+export interface CheckpointsApi {
+  /**
+   * Restore a computer checkpoint and stream its progress until it completes.
+   *
+   * `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  restoreStream(id: string, snapshotId: string, options?: RequestOptions): EventStream
+  /** The seed's callback form of `restoreStream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  restoreStream(id: string, snapshotId: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
+}
+
+/** `snapshots_standalone` operations. */
+export interface SnapshotsStandaloneApi {
+  /**
+   * List the snapshots of every computer; needs an admin key.
+   *
+   * `GET /admin/snapshots`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(params?: SnapshotsStandaloneListParams, options?: RequestOptions): Promise<Snapshot[]>
 }
 
 // ---------------------------------------------------------------- parameters
@@ -1804,6 +2386,40 @@ export interface SandboxesWaitUntilReadyParams {
   stream?: boolean
 }
 
+/** Keyword parameters of `sandboxes.extend`. */
+export interface SandboxesExtendParams {
+  /** New lifetime limit in seconds, counted from now; omit it to reset the deadline. */
+  timeout_sec?: number
+}
+
+/** Keyword parameters of `sandboxes.resume`. */
+export interface SandboxesResumeParams {
+  /** Sent as the `Idempotency-Key` header. */
+  idempotency_key?: string
+}
+
+/** Keyword parameters of `sandboxes.deploy`. */
+export interface SandboxesDeployParams {
+  /** What to deploy: `auto` (default), `static` or `service`. */
+  kind?: string
+  /** Target environment, `production` by default. */
+  environment?: string
+  /** Directory of built static files. */
+  output_path?: string
+  /** Shell command that builds the app. */
+  build_command?: string
+  /** Shell command that serves the app. */
+  run_command?: string
+  /** Port number inside the sandbox or computer. */
+  port?: number
+  /** HTTP path probed before traffic is switched. */
+  health_check_path?: string
+  /** Deployment type the platform should create. */
+  deployment_type?: string
+  /** Sent as the `Idempotency-Key` header; generated when omitted. */
+  idempotency_key?: string
+}
+
 /** Keyword parameters of `sandbox.files.list`. */
 export interface SandboxFilesListParams {
   /** `path` (query). */
@@ -1870,6 +2486,18 @@ export interface SandboxExecPythonParams {
   language?: string
   /** Interpreter context id, to keep state between runs. */
   context?: string
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
+  timeout?: number
+}
+
+/** Keyword parameters of `sandbox.exec.stream`. */
+export interface SandboxExecStreamParams {
+  /** Shell command line to run. Required. */
+  command: string
+  /** `cwd` (body). */
+  cwd?: string
+  /** Environment variables, name to value. */
+  env?: Record<string, unknown>
   /** Seconds the command may run before it is killed (its exit code is then 124). */
   timeout?: number
 }
@@ -1960,6 +2588,14 @@ export interface SandboxTemplatesCreateParams {
   description?: string
   /** Caller metadata, returned as given. */
   metadata?: Record<string, unknown>
+  /** Sent as the `Idempotency-Key` header; generated when omitted. */
+  idempotency_key?: string
+}
+
+/** Keyword parameters of `sandbox_templates.create_build`. */
+export interface SandboxTemplatesCreateBuildParams {
+  /** Overrides of the template's build spec for this build. */
+  build_spec?: Record<string, unknown>
   /** Sent as the `Idempotency-Key` header; generated when omitted. */
   idempotency_key?: string
 }
@@ -2066,6 +2702,40 @@ export interface ComputerDestroyParams {
   force?: boolean
 }
 
+/** Keyword parameters of `computer.wait_until_running`. */
+export interface ComputerWaitUntilRunningParams {
+  /** Seconds to wait; the answer is false at the deadline. */
+  timeout?: number
+}
+
+/** Keyword parameters of `computer.wait_until_stopped`. */
+export interface ComputerWaitUntilStoppedParams {
+  /** Seconds to wait; the answer is false at the deadline. */
+  timeout?: number
+}
+
+/** Keyword parameters of `computer.screenshot_region`. */
+export interface ComputerScreenshotRegionParams {
+  /** Left edge in the canonical 0-1000 space. */
+  x?: number
+  /** Top edge in the canonical 0-1000 space. */
+  y?: number
+  /** Width in the canonical 0-1000 space. */
+  width?: number
+  /** Height in the canonical 0-1000 space. */
+  height?: number
+}
+
+/** Keyword parameters of `computer.preview_url`. */
+export interface ComputerPreviewUrlParams {
+  /** Path appended to the URL, starting with `/`. */
+  path?: string
+  /** The computer's slug; its id when not given. */
+  slug?: string
+  /** Preview domain, `miosa.app` unless the tenant has its own. */
+  preview_domain?: string
+}
+
 /** Keyword parameters of `computer.env.create`. */
 export interface ComputerEnvCreateParams {
   /** `name` (body). Required. */
@@ -2096,6 +2766,36 @@ export interface ComputerPortsUpdateParams {
 export interface ComputerMetricsGetParams {
   /** Time window such as `1h` or `24h`. */
   window?: string
+}
+
+/** Keyword parameters of `computer.terminal.create`. */
+export interface ComputerTerminalCreateParams {
+  /** Columns of the terminal. */
+  cols?: number
+  /** Rows of the terminal. */
+  rows?: number
+  /** Shell to run, `/bin/bash` by default. */
+  shell?: string
+  /** Working directory. */
+  cwd?: string
+  /** Environment variables, name to value. */
+  env?: Record<string, unknown>
+}
+
+/** Keyword parameters of `computer.terminal.resize`. */
+export interface ComputerTerminalResizeParams {
+  /** Columns of the terminal. Required. */
+  cols: number
+  /** Rows of the terminal. Required. */
+  rows: number
+}
+
+/** Keyword parameters of `computer.logs.get`. */
+export interface ComputerLogsGetParams {
+  /** How many of the last log lines to return. */
+  lines?: number
+  /** Only lines after this ISO 8601 time. */
+  since?: string
 }
 
 /** Keyword parameters of `desktop.click`. */
@@ -2190,6 +2890,14 @@ export interface WebhooksUpdateParams {
   secret?: string
   /** `active` (body). */
   active?: boolean
+}
+
+/** Keyword parameters of `webhooks.deliveries`. */
+export interface WebhooksDeliveriesParams {
+  /** Most items to return (per page for paginated lists). */
+  limit?: number
+  /** Cursor of the page to fetch (`next_cursor` of the previous page). */
+  cursor?: string
 }
 
 /** Keyword parameters of `usage.get`. */
@@ -2378,6 +3086,44 @@ export interface DeploymentsRollbackParams {
   idempotency_key?: string
 }
 
+/** Keyword parameters of `deployments.list_versions`. */
+export interface DeploymentsListVersionsParams {
+  /** Only versions in this state. */
+  state?: string
+  /** Most items to return (per page for paginated lists). */
+  limit?: number
+  /** `external_workspace_id` (query). */
+  external_workspace_id?: string
+  /** Your end user's id, to attribute usage and apply quotas. */
+  external_user_id?: string
+  /** `external_project_id` (query). */
+  external_project_id?: string
+  /** Cursor of the page to fetch (`next_cursor` of the previous page). */
+  cursor?: string
+}
+
+/** Keyword parameters of `deployments.promote_version`. */
+export interface DeploymentsPromoteVersionParams {
+  /** Environment to serve the version in, `production` by default. */
+  environment?: string
+  /** Sent as the `Idempotency-Key` header; generated when omitted. */
+  idempotency_key?: string
+}
+
+/** Keyword parameters of `deployments.add_domain`. */
+export interface DeploymentsAddDomainParams {
+  /** `none`, `www_to_apex` or `apex_to_www`. */
+  redirect_policy?: string
+  /** `external_workspace_id` (body). */
+  external_workspace_id?: string
+  /** Your end user's id, to attribute usage and apply quotas. */
+  external_user_id?: string
+  /** `external_project_id` (body). */
+  external_project_id?: string
+  /** Sent as the `Idempotency-Key` header; generated when omitted. */
+  idempotency_key?: string
+}
+
 /** Keyword parameters of `databases.create`. */
 export interface DatabasesCreateParams {
   /** `name` (body). Required. */
@@ -2422,6 +3168,20 @@ export interface DatabasesUpdateParams {
   plan?: string
 }
 
+/** Keyword parameters of `databases.start`. */
+export interface DatabasesStartParams {
+  /** Sent as the `Idempotency-Key` header. */
+  idempotency_key?: string
+}
+
+/** Keyword parameters of `databases.logs`. */
+export interface DatabasesLogsParams {
+  /** How many of the last log lines to return. */
+  lines?: number
+  /** Only lines after this ISO 8601 time. */
+  since?: string
+}
+
 /** Keyword parameters of `storage.create_bucket`. */
 export interface StorageCreateBucketParams {
   /** `name` (body). Required. */
@@ -2448,6 +3208,16 @@ export interface StorageSignedUrlParams {
   expires_in?: number
   /** `content_type` (body). */
   content_type?: string
+}
+
+/** Keyword parameters of `storage.list_objects`. */
+export interface StorageListObjectsParams {
+  /** Only keys that start with this text. */
+  prefix?: string
+  /** Most items to return (per page for paginated lists). */
+  limit?: number
+  /** Cursor of the page to fetch (`next_cursor` of the previous page). */
+  cursor?: string
 }
 
 /** Keyword parameters of `volumes.create`. */
@@ -2520,6 +3290,12 @@ export interface CommandCenterListSessionsParams {
   cursor?: string
 }
 
+/** Keyword parameters of `workspace_members.add`. */
+export interface WorkspaceMembersAddParams {
+  /** `member` (default), `admin` or `owner`. */
+  role?: string
+}
+
 /** Keyword parameters of `workspace_invites.create`. */
 export interface WorkspaceInvitesCreateParams {
   /** `email` (body). Required. */
@@ -2562,6 +3338,16 @@ export interface CreditsHistoryParams {
   type?: string
 }
 
+/** Keyword parameters of `credits.usage`. */
+export interface CreditsUsageParams {
+  /** Start of the period, ISO 8601 (sent as `from`). */
+  start?: string
+  /** End of the period, ISO 8601 (sent as `to`). */
+  end?: string
+  /** Named period such as `current_month`. */
+  period?: string
+}
+
 /** Keyword parameters of `exec.run`. */
 export interface ExecRunParams {
   /** Shell command line to run. Required. */
@@ -2572,6 +3358,64 @@ export interface ExecRunParams {
   working_dir?: string
   /** Environment variables, name to value. */
   env?: Record<string, unknown>
+}
+
+/** Keyword parameters of `exec.bash`. */
+export interface ExecBashParams {
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
+  timeout?: number
+  /** Directory the command runs in. */
+  working_dir?: string
+  /** Environment variables, name to value. */
+  env?: Record<string, unknown>
+}
+
+/** Keyword parameters of `exec.python`. */
+export interface ExecPythonParams {
+  /** Seconds the command may run before it is killed (its exit code is then 124). */
+  timeout?: number
+  /** Directory the code runs in. */
+  working_dir?: string
+  /** Environment variables, name to value. */
+  env?: Record<string, unknown>
+}
+
+/** Keyword parameters of `files.upload`. */
+export interface FilesUploadParams {
+  /** Create missing parent directories. */
+  create_dirs?: boolean
+}
+
+/** Keyword parameters of `files.write`. */
+export interface FilesWriteParams {
+  /** Create missing parent directories. */
+  create_dirs?: boolean
+}
+
+/** Keyword parameters of `files.list`. */
+export interface FilesListParams {
+  /** Directory to list, `/home/user` by default. */
+  path?: string
+}
+
+/** Keyword parameters of `files.delete`. */
+export interface FilesDeleteParams {
+  /** Remove a directory with its contents. */
+  recursive?: boolean
+}
+
+/** Keyword parameters of `events.stream`. */
+export interface EventsStreamParams {
+  /** Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`. */
+  types?: string
+}
+
+/** Keyword parameters of `snapshots_standalone.list`. */
+export interface SnapshotsStandaloneListParams {
+  /** Only snapshots of this computer. */
+  computer_id?: string
+  /** Only snapshots in this status. */
+  status?: string
 }
 
 // ---------------------------------------------------------------- models
@@ -3575,6 +4419,330 @@ export interface CreditTransaction {
   readonly extra: { readonly [key: string]: unknown }
 }
 
+/** Metered usage of one sandbox. */
+export interface SandboxUsage {
+  /** Sandbox id. */
+  readonly sandbox_id: string
+  /** Lifecycle state when measured. */
+  readonly state?: string | null
+  /** Seconds the sandbox has run. */
+  readonly runtime_sec?: number | null
+  /** Provisioned vCPU time, in vCPU-milliseconds. */
+  readonly provisioned_vcpu_ms?: number | null
+  /** Provisioned memory, in MiB-milliseconds. */
+  readonly provisioned_memory_mb_ms?: number | null
+  /** Times the sandbox was created or restored. */
+  readonly creation_count?: number | null
+  /** CPU time actually used, in milliseconds, when measured. */
+  readonly active_cpu_ms?: number | null
+  /** Bytes received, when measured. */
+  readonly network_ingress_bytes?: number | null
+  /** Bytes sent, when measured. */
+  readonly network_egress_bytes?: number | null
+  /** Per metric, whether it was measured. */
+  readonly measurement_status?: Record<string, unknown> | null
+  /** Estimated cost so far, in cents. */
+  readonly estimated_cost_cents?: number | null
+  /** Lifetime limit in seconds. */
+  readonly timeout_sec?: number | null
+  /** Milliseconds left before the deadline. */
+  readonly timeout_remaining_ms?: number | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Whether a sandbox can run commands, with the state of each platform component. */
+export interface Readiness {
+  /** Whether commands can run now. */
+  readonly ready: boolean
+  /** Readiness status, `ready` once ready. */
+  readonly status?: string | null
+  /** Lifecycle state of the sandbox. */
+  readonly state?: string | null
+  /** `components`: each platform component with its status. */
+  readonly readiness?: Record<string, unknown> | null
+  /** When the sandbox became ready. ISO 8601. */
+  readonly ready_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** What a path of a sandbox is. */
+export interface FileStat {
+  /** Absolute path. */
+  readonly path: string
+  /** Whether the path exists. */
+  readonly exists?: boolean | null
+  /** Kind of entry. */
+  readonly type?: ('file' | 'dir' | 'symlink' | (string & {})) | null
+  /** Whether it is a directory. */
+  readonly is_dir?: boolean | null
+  /** Size in bytes. */
+  readonly size?: number | null
+  /** Permission bits, octal text. */
+  readonly mode?: string | null
+  /** Last modification time. ISO 8601. */
+  readonly modified_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The outcome of checking a template build spec. */
+export interface TemplateValidation {
+  /** Whether the spec can be built. */
+  readonly valid: boolean
+  /** Problems found, each with a field and a message. */
+  readonly errors?: unknown[] | null
+  /** The spec as the platform normalised it. */
+  readonly build_spec?: Record<string, unknown> | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One build of a sandbox template. */
+export interface TemplateBuild {
+  /** Build id. */
+  readonly id: string
+  /** Template id. */
+  readonly template_id?: string | null
+  /** Build status. */
+  readonly status: ('queued' | 'building' | 'ready' | 'failed' | (string & {}))
+  /** The spec this build used. */
+  readonly build_spec?: Record<string, unknown> | null
+  /** Build log lines so far. */
+  readonly logs?: string[] | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** When the build ended. ISO 8601. */
+  readonly finished_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A template of the platform catalog. */
+export interface CatalogTemplate {
+  /** Template id. */
+  readonly id: string
+  /** Display name. */
+  readonly name?: string | null
+  /** What the template creates. */
+  readonly product?: ('sandbox' | 'computer' | 'docker_deploy_host' | (string & {})) | null
+  /** Size used when none is given. */
+  readonly default_size?: string | null
+  /** Sizes the template supports. */
+  readonly sizes?: string[] | null
+  /** Description. */
+  readonly description?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The desktop viewer password of a computer; the plaintext only right after a rotation. */
+export interface ViewerPassword {
+  /** Whether a password is set. */
+  readonly viewer_password_set?: boolean | null
+  /** When it was set. ISO 8601. */
+  readonly viewer_password_set_at?: string | null
+  /** The new password, returned once by a rotation. */
+  readonly viewer_password?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Connection details of a computer's VNC server. */
+export interface VncCredentials {
+  /** Host name. */
+  readonly host: string
+  /** TCP port. */
+  readonly port: number
+  /** User name, when the server asks for one. */
+  readonly username?: string | null
+  /** VNC password. */
+  readonly password?: string | null
+  /** `vnc://` or web viewer URL. */
+  readonly url?: string | null
+  /** When the credentials stop working. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An application installed on a computer. */
+export interface ComputerApp {
+  /** Application name, as `desktop.launch` takes it. */
+  readonly name: string
+  /** Human-readable title. */
+  readonly title?: string | null
+  /** Whether it is running now. */
+  readonly running?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A named public URL of a computer. */
+export interface ComputerUrl {
+  /** What the URL serves, e.g. `desktop`. */
+  readonly name: string
+  /** The URL. */
+  readonly url: string
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A short-lived token for a computer's pixel stream. */
+export interface StreamToken {
+  /** The token. */
+  readonly token: string
+  /** Stream URL carrying the token. */
+  readonly url?: string | null
+  /** When the token stops working. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** The public URLs of a computer, computed locally. */
+export interface PreviewUrl {
+  /** URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`. */
+  readonly url: string
+  /** The computer's own URL: `https://{slug}.sandbox.{domain}`. */
+  readonly public_url: string
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Recent log lines of a computer or database. */
+export interface LogLines {
+  /** Lines, oldest first. */
+  readonly lines: string[]
+  /** Time of the first line asked for. ISO 8601. */
+  readonly since?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A short-lived download URL for a file of a computer. */
+export interface FileExport {
+  /** Download URL; its query carries the token. */
+  readonly url: string
+  /** When the URL stops working. ISO 8601. */
+  readonly expires_at?: string | null
+  /** Exported path. */
+  readonly path?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** An open window of a desktop. */
+export interface DesktopWindow {
+  /** Window id (text on some routes, a number on others). */
+  readonly id: unknown
+  /** Title. */
+  readonly title?: string | null
+  /** Application. */
+  readonly app?: string | null
+  /** Left edge, in pixels. */
+  readonly x?: number | null
+  /** Top edge, in pixels. */
+  readonly y?: number | null
+  /** Width, in pixels. */
+  readonly width?: number | null
+  /** Height, in pixels. */
+  readonly height?: number | null
+  /** Whether it has the focus. */
+  readonly focused?: boolean | null
+  /** The same, as some routes name it. */
+  readonly is_focused?: boolean | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Where the mouse pointer is. */
+export interface CursorPosition {
+  /** Horizontal position, in pixels. */
+  readonly x: number
+  /** Vertical position, in pixels. */
+  readonly y: number
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One version of a deployment. */
+export interface DeploymentVersion {
+  /** Version id. */
+  readonly id: string
+  /** Deployment id. */
+  readonly deployment_id?: string | null
+  /** Version number, from 1. */
+  readonly number?: number | null
+  /** Version status. */
+  readonly status?: ('building' | 'ready' | 'failed' | 'superseded' | (string & {})) | null
+  /** What was deployed: static or service. */
+  readonly kind?: string | null
+  /** Environment it serves. */
+  readonly environment?: string | null
+  /** Whether it serves traffic now. */
+  readonly promoted?: boolean | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** One build of a deployment. */
+export interface DeploymentBuild {
+  /** Build id. */
+  readonly id: string
+  /** Deployment id. */
+  readonly deployment_id?: string | null
+  /** Version the build produced. */
+  readonly version_id?: string | null
+  /** Build status. */
+  readonly status?: ('queued' | 'building' | 'ready' | 'failed' | (string & {})) | null
+  /** Build log lines. */
+  readonly logs?: string[] | null
+  /** Creation time. ISO 8601. */
+  readonly created_at?: string | null
+  /** When the build ended. ISO 8601. */
+  readonly finished_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** A custom domain of a deployment. */
+export interface DeploymentDomain {
+  /** Domain id. */
+  readonly id: string
+  /** Domain name. */
+  readonly domain: string
+  /** Verification status. */
+  readonly status?: ('pending' | 'verified' | 'failed' | (string & {})) | null
+  /** `none`, `www_to_apex` or `apex_to_www`. */
+  readonly redirect_policy?: string | null
+  /** Records to create: type, name, value. */
+  readonly dns_records?: unknown[] | null
+  /** When it was verified. ISO 8601. */
+  readonly verified_at?: string | null
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
+/** Credits spent over a period. */
+export interface CreditUsage {
+  /** Start of the period. ISO 8601. */
+  readonly period_start?: string | null
+  /** End of the period. ISO 8601. */
+  readonly period_end?: string | null
+  /** Credits spent on sandboxes and computers. */
+  readonly compute_credits?: number | null
+  /** Credits spent on AI calls. */
+  readonly ai_credits?: number | null
+  /** All credits spent. */
+  readonly total_credits: number
+  /** Fields this version of the client does not model, as the server sent them. */
+  readonly extra: { readonly [key: string]: unknown }
+}
+
 // ---- sandbox and computer handles
 
 /** What every handle has: its id, the record the server last sent, and destroy-on-dispose. */
@@ -3658,6 +4826,13 @@ export interface SandboxHandleFilesApi {
   watch(params?: SandboxFilesWatchParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `watch`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   watch(onEvent: EventCallback, params?: SandboxFilesWatchParams, options?: RequestOptions): Promise<void>
+  /**
+   * Describe one path of the sandbox: size, kind, mode and modification time.
+   *
+   * `POST /sandboxes/{id}/fs/stat`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stat(path: string, options?: RequestOptions): Promise<FileStat>
 }
 
 /** `exec` of one sandbox. */
@@ -3684,6 +4859,15 @@ export interface SandboxHandleExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   python(code: string, params?: SandboxExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+   *
+   * `POST /sandboxes/{id}/exec/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(params: SandboxExecStreamParams, options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(onEvent: EventCallback, params: SandboxExecStreamParams, options?: RequestOptions): Promise<void>
 }
 
 /** `events` of one sandbox. */
@@ -3755,6 +4939,22 @@ export interface SandboxHandleProcessesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   logs(pid: string, tail: number, options?: RequestOptions): Promise<ProcessLogs>
+  /**
+   * Fetch one background process.
+   *
+   * `GET /sandboxes/{id}/processes/{pid}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(pid: string, options?: RequestOptions): Promise<Process>
+  /**
+   * Stream the output lines of a background process as they are printed, then its `exit`.
+   *
+   * `GET /sandboxes/{id}/processes/{pid}/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(pid: string, options?: RequestOptions): EventStream
+  /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
+  stream(pid: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
 }
 
 /** `share` of one sandbox. */
@@ -3813,6 +5013,20 @@ export interface SandboxHandlePreviewsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   destroy(previewId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Fetch one preview of a sandbox.
+   *
+   * `GET /sandboxes/{id}/previews/{preview_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(previewId: string, options?: RequestOptions): Promise<Preview>
+  /**
+   * Invalidate every share token of a preview.
+   *
+   * `DELETE /sandboxes/{id}/previews/{preview_id}/share`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  revokeShare(previewId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** `snapshots` of one sandbox. */
@@ -3865,6 +5079,14 @@ export interface SandboxHandleTagsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(options?: RequestOptions): Promise<string[]>
+  /**
+   * Replace the tags of a sandbox.
+   *
+   * `PATCH /sandboxes/{id}/tags`.
+   * @param tags The complete new list of tag names.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  set(tags: string[], options?: RequestOptions): Promise<SandboxHandle>
 }
 
 /** `terminal` of one sandbox. */
@@ -3883,6 +5105,13 @@ export interface SandboxHandleTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Close a PTY session.
+   *
+   * `DELETE /sandboxes/{id}/terminal/{session_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  delete(sessionId: string, options?: RequestOptions): Promise<Deleted>
 }
 
 /** A sandbox bound to its client: its record's fields plus every operation on it with the id
@@ -3940,10 +5169,66 @@ export interface SandboxHandle extends Omit<Sandbox, 'env' | 'tags'>, Handle<San
    * @param options per-call options; `timeout` is in milliseconds.
    */
   waitUntilReady(params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Push back the sandbox's deadline.
+   *
+   * `POST /sandboxes/{id}/extend`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  extend(params?: SandboxesExtendParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Stop a sandbox: its disk is kept, its processes are not.
+   *
+   * `POST /sandboxes/{id}/stop`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stop(options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Pause a sandbox, memory included, on runtimes that support it.
+   *
+   * `POST /sandboxes/{id}/pause`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  pause(options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Resume a paused or stopped sandbox.
+   *
+   * `POST /sandboxes/{id}/resume`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resume(params?: SandboxesResumeParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Metered usage of one sandbox so far.
+   *
+   * `GET /sandboxes/{id}/usage`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  usage(options?: RequestOptions): Promise<SandboxUsage>
+  /**
+   * Whether the sandbox can run commands now, with the state of each component.
+   *
+   * `GET /sandboxes/{id}/readiness`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  readiness(options?: RequestOptions): Promise<Readiness>
+  /**
+   * Delete one snapshot of a sandbox.
+   *
+   * `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deleteSnapshot(snapshotId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Deploy the sandbox's app as a new deployment version.
+   *
+   * `POST /sandboxes/{id}/deploy`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  deploy(params?: SandboxesDeployParams, options?: RequestOptions): Promise<Publication>
 }
 
 /** `sandboxes` operations whose records come back as `SandboxHandle`. */
-export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get' | 'list' | 'update' | 'fork'> {
+export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get' | 'list' | 'update' | 'fork' | 'extend' | 'stop' | 'pause' | 'resume' | 'getByName'> {
   /** A handle for a known id, without a request (other fields empty until `refresh()`). */
   connect(id: string): SandboxHandle
   /**
@@ -3981,6 +5266,41 @@ export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get'
    * @param options per-call options; `timeout` is in milliseconds.
    */
   fork(id: string, params?: SandboxesForkParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Push back the sandbox's deadline.
+   *
+   * `POST /sandboxes/{id}/extend`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  extend(id: string, params?: SandboxesExtendParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Stop a sandbox: its disk is kept, its processes are not.
+   *
+   * `POST /sandboxes/{id}/stop`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stop(id: string, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Pause a sandbox, memory included, on runtimes that support it.
+   *
+   * `POST /sandboxes/{id}/pause`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  pause(id: string, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Resume a paused or stopped sandbox.
+   *
+   * `POST /sandboxes/{id}/resume`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resume(id: string, params?: SandboxesResumeParams, options?: RequestOptions): Promise<SandboxHandle>
+  /**
+   * Fetch one sandbox by its name.
+   *
+   * `GET /sandboxes/by-name/{name}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  getByName(name: string, options?: RequestOptions): Promise<SandboxHandle>
 }
 
 /** `env` of one computer. */
@@ -4078,6 +5398,46 @@ export interface ComputerHandleMetricsApi {
   get(params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
 }
 
+/** `terminal` of one computer. */
+export interface ComputerHandleTerminalApi {
+  /**
+   * Open a PTY session on a computer.
+   *
+   * `POST /computers/{id}/terminal`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  create(params?: ComputerTerminalCreateParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Change the size of a computer's PTY session.
+   *
+   * `POST /computers/{id}/pty/{session_id}/resize`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  resize(sessionId: string, params: ComputerTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+}
+
+/** `volumes` of one computer. */
+export interface ComputerHandleVolumesApi {
+  /**
+   * List the volumes mounted into a computer.
+   *
+   * `GET /computers/{id}/volumes`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  list(options?: RequestOptions): Promise<VolumeAttachment[]>
+}
+
+/** `logs` of one computer. */
+export interface ComputerHandleLogsApi {
+  /**
+   * Fetch the recent system log lines of a computer.
+   *
+   * `GET /computers/{id}/logs`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  get(params?: ComputerLogsGetParams, options?: RequestOptions): Promise<LogLines>
+}
+
 /** `desktop` of one computer. */
 export interface ComputerHandleDesktopApi {
   /**
@@ -4144,6 +5504,62 @@ export interface ComputerHandleDesktopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   accessibilityTree(options?: RequestOptions): Promise<any>
+  /**
+   * Double-click at a point of the screen.
+   *
+   * `POST /computers/{id}/desktop/double-click`.
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  doubleClick(x: number, y: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Move the mouse pointer to a point of the screen.
+   *
+   * `POST /computers/{id}/desktop/move`.
+   * @param x Horizontal position on the screen, in pixels.
+   * @param y Vertical position on the screen, in pixels.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  move(x: number, y: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Wait on the desktop side, between input actions.
+   *
+   * `POST /computers/{id}/desktop/wait`.
+   * @param seconds How long to wait, in seconds.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  wait(seconds: number, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * List the open windows with their geometry and focus.
+   *
+   * `GET /computers/{id}/desktop/windows`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  windows(options?: RequestOptions): Promise<DesktopWindow[]>
+  /**
+   * Where the mouse pointer is.
+   *
+   * `GET /computers/{id}/desktop/cursor`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  cursor(options?: RequestOptions): Promise<CursorPosition>
+  /**
+   * Bring a window to the front.
+   *
+   * `POST /computers/{id}/desktop/window/focus`.
+   * @param windowId Id of the window, from `desktop.windows`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  focusWindow(windowId: string, options?: RequestOptions): Promise<ActionResult>
+  /**
+   * Start an application on the desktop.
+   *
+   * `POST /computers/{id}/desktop/launch`.
+   * @param appName Application to start, e.g. `firefox`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  launch(appName: string, options?: RequestOptions): Promise<ActionResult>
 }
 
 /** `exec` of one computer. */
@@ -4155,6 +5571,22 @@ export interface ComputerHandleExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   run(params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a shell command line on a computer and wait for its output and exit code.
+   *
+   * `POST /computers/{id}/exec`.
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  bash(command: string, params?: ExecBashParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run Python code on a computer and wait for its output and exit code.
+   *
+   * `POST /computers/{id}/exec/python`.
+   * @param code Python source to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  python(code: string, params?: ExecPythonParams, options?: RequestOptions): Promise<ExecResult>
 }
 
 /** A computer bound to its client: its record's fields plus every operation on it with the id
@@ -4164,6 +5596,9 @@ export interface ComputerHandle extends Computer, Handle<Computer> {
   readonly ports: ComputerHandlePortsApi
   readonly autoStop: ComputerHandleAutoStopApi
   readonly metrics: ComputerHandleMetricsApi
+  readonly terminal: ComputerHandleTerminalApi
+  readonly volumes: ComputerHandleVolumesApi
+  readonly logs: ComputerHandleLogsApi
   readonly desktop: ComputerHandleDesktopApi
   readonly exec: ComputerHandleExecApi
   /**
@@ -4216,6 +5651,63 @@ export interface ComputerHandle extends Computer, Handle<Computer> {
    */
   destroy(params?: ComputerDestroyParams, options?: RequestOptions): Promise<Deleted>
   /**
+   * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+   *
+   * `GET /computers/{id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  waitUntilRunning(params?: ComputerWaitUntilRunningParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+   *
+   * `GET /computers/{id}`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  waitUntilStopped(params?: ComputerWaitUntilStoppedParams, options?: RequestOptions): Promise<boolean>
+  /**
+   * Connection details for a VNC client; treat them as secrets.
+   *
+   * `GET /computers/{id}/vnc-credentials`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  vncCredentials(options?: RequestOptions): Promise<VncCredentials>
+  /**
+   * List the applications installed on a computer.
+   *
+   * `GET /computers/{id}/apps`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  apps(options?: RequestOptions): Promise<ComputerApp[]>
+  /**
+   * List the named public URLs of a computer (desktop, preview, API).
+   *
+   * `GET /computers/{id}/urls`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  urls(options?: RequestOptions): Promise<ComputerUrl[]>
+  /**
+   * Mint a short-lived token for the desktop pixel stream.
+   *
+   * `POST /computers/{id}/stream-token`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  streamToken(options?: RequestOptions): Promise<StreamToken>
+  /**
+   * Capture part of the screen as PNG bytes.
+   *
+   * `GET /computers/{id}/screenshot`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  screenshotRegion(params?: ComputerScreenshotRegionParams, options?: RequestOptions): Promise<Buffer>
+  /**
+   * The public URL of a computer port, computed locally without a request.
+   *
+   * `GET /computers/{id}`.
+   * @param port Port number inside the sandbox or computer.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  previewUrl(port: number, params?: ComputerPreviewUrlParams, options?: RequestOptions): Promise<PreviewUrl>
+  /**
    * Fetch one computer.
    *
    * `GET /computers/{id}` (seed: `Miosa.Computers.get/2`).
@@ -4229,6 +5721,20 @@ export interface ComputerHandle extends Computer, Handle<Computer> {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   update(params?: ComputersUpdateParams, options?: RequestOptions): Promise<ComputerHandle>
+  /**
+   * Whether a desktop viewer password is set, and since when.
+   *
+   * `GET /computers/{id}/viewer-password`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  viewerPassword(options?: RequestOptions): Promise<ViewerPassword>
+  /**
+   * Set a new desktop viewer password; the plaintext is returned only this once.
+   *
+   * `POST /computers/{id}/viewer-password/rotate`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  rotateViewerPassword(options?: RequestOptions): Promise<ViewerPassword>
 }
 
 /** `computers` operations whose records come back as `ComputerHandle`. */

@@ -3382,42 +3382,42 @@ impl fmt::Debug for SandboxUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxUsage");
         let v = &self.sandbox_id;
-        s.field("sandbox_id", v);
+        s.field("sandboxId", v);
         if let Some(v) = &self.state {
             s.field("state", v);
         }
         if let Some(v) = &self.runtime_sec {
-            s.field("runtime_sec", v);
+            s.field("runtimeSec", v);
         }
         if let Some(v) = &self.provisioned_vcpu_ms {
-            s.field("provisioned_vcpu_ms", v);
+            s.field("provisionedVcpuMs", v);
         }
         if let Some(v) = &self.provisioned_memory_mb_ms {
-            s.field("provisioned_memory_mb_ms", v);
+            s.field("provisionedMemoryMbMs", v);
         }
         if let Some(v) = &self.creation_count {
-            s.field("creation_count", v);
+            s.field("creationCount", v);
         }
         if let Some(v) = &self.active_cpu_ms {
-            s.field("active_cpu_ms", v);
+            s.field("activeCpuMs", v);
         }
         if let Some(v) = &self.network_ingress_bytes {
-            s.field("network_ingress_bytes", v);
+            s.field("networkIngressBytes", v);
         }
         if let Some(v) = &self.network_egress_bytes {
-            s.field("network_egress_bytes", v);
+            s.field("networkEgressBytes", v);
         }
         if let Some(v) = &self.measurement_status {
-            s.field("measurement_status", v);
+            s.field("measurementStatus", v);
         }
         if let Some(v) = &self.estimated_cost_cents {
-            s.field("estimated_cost_cents", v);
+            s.field("estimatedCostCents", v);
         }
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            s.field("timeoutSec", v);
         }
         if let Some(v) = &self.timeout_remaining_ms {
-            s.field("timeout_remaining_ms", v);
+            s.field("timeoutRemainingMs", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3471,7 +3471,7 @@ impl fmt::Debug for Readiness {
             s.field("readiness", v);
         }
         if let Some(v) = &self.ready_at {
-            s.field("ready_at", v);
+            s.field("readyAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3528,7 +3528,7 @@ impl fmt::Debug for FileStat {
             s.field("type", v);
         }
         if let Some(v) = &self.is_dir {
-            s.field("is_dir", v);
+            s.field("isDir", v);
         }
         if let Some(v) = &self.size {
             s.field("size", v);
@@ -3537,7 +3537,7 @@ impl fmt::Debug for FileStat {
             s.field("mode", v);
         }
         if let Some(v) = &self.modified_at {
-            s.field("modified_at", v);
+            s.field("modifiedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3579,7 +3579,7 @@ impl fmt::Debug for TemplateValidation {
             s.field("errors", v);
         }
         if let Some(v) = &self.build_spec {
-            s.field("build_spec", v);
+            s.field("buildSpec", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3630,21 +3630,21 @@ impl fmt::Debug for TemplateBuild {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.template_id {
-            s.field("template_id", v);
+            s.field("templateId", v);
         }
         let v = &self.status;
         s.field("status", v);
         if let Some(v) = &self.build_spec {
-            s.field("build_spec", v);
+            s.field("buildSpec", v);
         }
         if let Some(v) = &self.logs {
             s.field("logs", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.finished_at {
-            s.field("finished_at", v);
+            s.field("finishedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3698,7 +3698,7 @@ impl fmt::Debug for CatalogTemplate {
             s.field("product", v);
         }
         if let Some(v) = &self.default_size {
-            s.field("default_size", v);
+            s.field("defaultSize", v);
         }
         if let Some(v) = &self.sizes {
             s.field("sizes", v);
@@ -3741,13 +3741,13 @@ impl fmt::Debug for ViewerPassword {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ViewerPassword");
         if let Some(v) = &self.viewer_password_set {
-            s.field("viewer_password_set", v);
+            s.field("viewerPasswordSet", v);
         }
         if let Some(v) = &self.viewer_password_set_at {
-            s.field("viewer_password_set_at", v);
+            s.field("viewerPasswordSetAt", v);
         }
         if self.viewer_password.is_some() {
-            s.field("viewer_password", &convert::Redacted);
+            s.field("viewerPassword", &convert::Redacted);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3806,7 +3806,7 @@ impl fmt::Debug for VncCredentials {
             s.field("url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3924,7 +3924,7 @@ impl fmt::Debug for StreamToken {
             s.field("url", &mcore::models::without_query(v));
         }
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -3960,7 +3960,7 @@ impl fmt::Debug for PreviewUrl {
         let v = &self.url;
         s.field("url", v);
         let v = &self.public_url;
-        s.field("public_url", v);
+        s.field("publicUrl", v);
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
     }
@@ -4034,7 +4034,7 @@ impl fmt::Debug for FileExport {
         let v = &self.url;
         s.field("url", &mcore::models::without_query(v));
         if let Some(v) = &self.expires_at {
-            s.field("expires_at", v);
+            s.field("expiresAt", v);
         }
         if let Some(v) = &self.path {
             s.field("path", v);
@@ -4115,7 +4115,7 @@ impl fmt::Debug for DesktopWindow {
             s.field("focused", v);
         }
         if let Some(v) = &self.is_focused {
-            s.field("is_focused", v);
+            s.field("isFocused", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -4204,7 +4204,7 @@ impl fmt::Debug for DeploymentVersion {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.deployment_id {
-            s.field("deployment_id", v);
+            s.field("deploymentId", v);
         }
         if let Some(v) = &self.number {
             s.field("number", v);
@@ -4222,7 +4222,7 @@ impl fmt::Debug for DeploymentVersion {
             s.field("promoted", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -4273,10 +4273,10 @@ impl fmt::Debug for DeploymentBuild {
         let v = &self.id;
         s.field("id", v);
         if let Some(v) = &self.deployment_id {
-            s.field("deployment_id", v);
+            s.field("deploymentId", v);
         }
         if let Some(v) = &self.version_id {
-            s.field("version_id", v);
+            s.field("versionId", v);
         }
         if let Some(v) = &self.status {
             s.field("status", v);
@@ -4285,10 +4285,10 @@ impl fmt::Debug for DeploymentBuild {
             s.field("logs", v);
         }
         if let Some(v) = &self.created_at {
-            s.field("created_at", v);
+            s.field("createdAt", v);
         }
         if let Some(v) = &self.finished_at {
-            s.field("finished_at", v);
+            s.field("finishedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -4341,13 +4341,13 @@ impl fmt::Debug for DeploymentDomain {
             s.field("status", v);
         }
         if let Some(v) = &self.redirect_policy {
-            s.field("redirect_policy", v);
+            s.field("redirectPolicy", v);
         }
         if let Some(v) = &self.dns_records {
-            s.field("dns_records", v);
+            s.field("dnsRecords", v);
         }
         if let Some(v) = &self.verified_at {
-            s.field("verified_at", v);
+            s.field("verifiedAt", v);
         }
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
@@ -4390,19 +4390,19 @@ impl fmt::Debug for CreditUsage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CreditUsage");
         if let Some(v) = &self.period_start {
-            s.field("period_start", v);
+            s.field("periodStart", v);
         }
         if let Some(v) = &self.period_end {
-            s.field("period_end", v);
+            s.field("periodEnd", v);
         }
         if let Some(v) = &self.compute_credits {
-            s.field("compute_credits", v);
+            s.field("computeCredits", v);
         }
         if let Some(v) = &self.ai_credits {
-            s.field("ai_credits", v);
+            s.field("aiCredits", v);
         }
         let v = &self.total_credits;
-        s.field("total_credits", v);
+        s.field("totalCredits", v);
         s.field("extra", &convert::ExtraKeys(&self.extra));
         s.finish()
     }
@@ -5600,7 +5600,7 @@ impl fmt::Debug for SandboxesExtendParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesExtendParams");
         if let Some(v) = &self.timeout_sec {
-            s.field("timeout_sec", v);
+            convert::debug_param(&mut s, "timeout_sec", "timeoutSec", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5635,7 +5635,7 @@ impl fmt::Debug for SandboxesResumeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesResumeParams");
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -5702,31 +5702,31 @@ impl fmt::Debug for SandboxesDeployParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxesDeployParams");
         if let Some(v) = &self.kind {
-            s.field("kind", v);
+            convert::debug_param(&mut s, "kind", "kind", v);
         }
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", "environment", v);
         }
         if let Some(v) = &self.output_path {
-            s.field("output_path", v);
+            convert::debug_param(&mut s, "output_path", "outputPath", v);
         }
         if let Some(v) = &self.build_command {
-            s.field("build_command", v);
+            convert::debug_param(&mut s, "build_command", "buildCommand", v);
         }
         if let Some(v) = &self.run_command {
-            s.field("run_command", v);
+            convert::debug_param(&mut s, "run_command", "runCommand", v);
         }
         if let Some(v) = &self.port {
-            s.field("port", v);
+            convert::debug_param(&mut s, "port", "port", v);
         }
         if let Some(v) = &self.health_check_path {
-            s.field("health_check_path", v);
+            convert::debug_param(&mut s, "health_check_path", "healthCheckPath", v);
         }
         if let Some(v) = &self.deployment_type {
-            s.field("deployment_type", v);
+            convert::debug_param(&mut s, "deployment_type", "deploymentType", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6130,16 +6130,16 @@ impl fmt::Debug for SandboxExecStreamParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxExecStreamParams");
         if let Some(v) = &self.command {
-            s.field("command", v);
+            convert::debug_param(&mut s, "command", "command", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -6619,10 +6619,10 @@ impl fmt::Debug for SandboxTemplatesCreateBuildParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SandboxTemplatesCreateBuildParams");
         if let Some(v) = &self.build_spec {
-            s.field("build_spec", v);
+            convert::debug_param(&mut s, "build_spec", "buildSpec", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7154,7 +7154,7 @@ impl fmt::Debug for ComputerWaitUntilRunningParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerWaitUntilRunningParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7189,7 +7189,7 @@ impl fmt::Debug for ComputerWaitUntilStoppedParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerWaitUntilStoppedParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7236,16 +7236,16 @@ impl fmt::Debug for ComputerScreenshotRegionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerScreenshotRegionParams");
         if let Some(v) = &self.x {
-            s.field("x", v);
+            convert::debug_param(&mut s, "x", "x", v);
         }
         if let Some(v) = &self.y {
-            s.field("y", v);
+            convert::debug_param(&mut s, "y", "y", v);
         }
         if let Some(v) = &self.width {
-            s.field("width", v);
+            convert::debug_param(&mut s, "width", "width", v);
         }
         if let Some(v) = &self.height {
-            s.field("height", v);
+            convert::debug_param(&mut s, "height", "height", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7288,13 +7288,13 @@ impl fmt::Debug for ComputerPreviewUrlParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerPreviewUrlParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", "path", v);
         }
         if let Some(v) = &self.slug {
-            s.field("slug", v);
+            convert::debug_param(&mut s, "slug", "slug", v);
         }
         if let Some(v) = &self.preview_domain {
-            s.field("preview_domain", v);
+            convert::debug_param(&mut s, "preview_domain", "previewDomain", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7527,19 +7527,19 @@ impl fmt::Debug for ComputerTerminalCreateParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerTerminalCreateParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", "rows", v);
         }
         if let Some(v) = &self.shell {
-            s.field("shell", v);
+            convert::debug_param(&mut s, "shell", "shell", v);
         }
         if let Some(v) = &self.cwd {
-            s.field("cwd", v);
+            convert::debug_param(&mut s, "cwd", "cwd", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7578,10 +7578,10 @@ impl fmt::Debug for ComputerTerminalResizeParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerTerminalResizeParams");
         if let Some(v) = &self.cols {
-            s.field("cols", v);
+            convert::debug_param(&mut s, "cols", "cols", v);
         }
         if let Some(v) = &self.rows {
-            s.field("rows", v);
+            convert::debug_param(&mut s, "rows", "rows", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -7620,10 +7620,10 @@ impl fmt::Debug for ComputerLogsGetParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ComputerLogsGetParams");
         if let Some(v) = &self.lines {
-            s.field("lines", v);
+            convert::debug_param(&mut s, "lines", "lines", v);
         }
         if let Some(v) = &self.since {
-            s.field("since", v);
+            convert::debug_param(&mut s, "since", "since", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8108,7 +8108,7 @@ pub struct WebhooksDeliveriesParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -8131,10 +8131,10 @@ impl fmt::Debug for WebhooksDeliveriesParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WebhooksDeliveriesParams");
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -8981,7 +8981,7 @@ pub struct DeploymentsListVersionsParams {
     /// `external_project_id` (query).
     #[uniffi(default = None)]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -9008,22 +9008,22 @@ impl fmt::Debug for DeploymentsListVersionsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsListVersionsParams");
         if let Some(v) = &self.state {
-            s.field("state", v);
+            convert::debug_param(&mut s, "state", "state", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9062,10 +9062,10 @@ impl fmt::Debug for DeploymentsPromoteVersionParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsPromoteVersionParams");
         if let Some(v) = &self.environment {
-            s.field("environment", v);
+            convert::debug_param(&mut s, "environment", "environment", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9116,19 +9116,19 @@ impl fmt::Debug for DeploymentsAddDomainParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DeploymentsAddDomainParams");
         if let Some(v) = &self.redirect_policy {
-            s.field("redirect_policy", v);
+            convert::debug_param(&mut s, "redirect_policy", "redirectPolicy", v);
         }
         if let Some(v) = &self.external_workspace_id {
-            s.field("external_workspace_id", v);
+            convert::debug_param(&mut s, "external_workspace_id", "externalWorkspaceId", v);
         }
         if let Some(v) = &self.external_user_id {
-            s.field("external_user_id", v);
+            convert::debug_param(&mut s, "external_user_id", "externalUserId", v);
         }
         if let Some(v) = &self.external_project_id {
-            s.field("external_project_id", v);
+            convert::debug_param(&mut s, "external_project_id", "externalProjectId", v);
         }
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9359,7 +9359,7 @@ impl fmt::Debug for DatabasesStartParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesStartParams");
         if let Some(v) = &self.idempotency_key {
-            s.field("idempotency_key", v);
+            convert::debug_param(&mut s, "idempotency_key", "idempotencyKey", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9398,10 +9398,10 @@ impl fmt::Debug for DatabasesLogsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("DatabasesLogsParams");
         if let Some(v) = &self.lines {
-            s.field("lines", v);
+            convert::debug_param(&mut s, "lines", "lines", v);
         }
         if let Some(v) = &self.since {
-            s.field("since", v);
+            convert::debug_param(&mut s, "since", "since", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9560,7 +9560,7 @@ pub struct StorageListObjectsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
@@ -9584,13 +9584,13 @@ impl fmt::Debug for StorageListObjectsParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("StorageListObjectsParams");
         if let Some(v) = &self.prefix {
-            s.field("prefix", v);
+            convert::debug_param(&mut s, "prefix", "prefix", v);
         }
         if let Some(v) = &self.limit {
-            s.field("limit", v);
+            convert::debug_param(&mut s, "limit", "limit", v);
         }
         if let Some(v) = &self.cursor {
-            s.field("cursor", v);
+            convert::debug_param(&mut s, "cursor", "cursor", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -9968,7 +9968,7 @@ impl fmt::Debug for WorkspaceMembersAddParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("WorkspaceMembersAddParams");
         if let Some(v) = &self.role {
-            s.field("role", v);
+            convert::debug_param(&mut s, "role", "role", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10228,13 +10228,13 @@ impl fmt::Debug for CreditsUsageParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("CreditsUsageParams");
         if let Some(v) = &self.start {
-            s.field("start", v);
+            convert::debug_param(&mut s, "start", "start", v);
         }
         if let Some(v) = &self.end {
-            s.field("end", v);
+            convert::debug_param(&mut s, "end", "end", v);
         }
         if let Some(v) = &self.period {
-            s.field("period", v);
+            convert::debug_param(&mut s, "period", "period", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10333,13 +10333,13 @@ impl fmt::Debug for ExecBashParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ExecBashParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.working_dir {
-            s.field("working_dir", v);
+            convert::debug_param(&mut s, "working_dir", "workingDir", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10382,13 +10382,13 @@ impl fmt::Debug for ExecPythonParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ExecPythonParams");
         if let Some(v) = &self.timeout {
-            s.field("timeout", v);
+            convert::debug_param(&mut s, "timeout", "timeout", v);
         }
         if let Some(v) = &self.working_dir {
-            s.field("working_dir", v);
+            convert::debug_param(&mut s, "working_dir", "workingDir", v);
         }
         if let Some(v) = &self.env {
-            s.field("env", v);
+            convert::debug_param(&mut s, "env", "env", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10423,7 +10423,7 @@ impl fmt::Debug for FilesUploadParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("FilesUploadParams");
         if let Some(v) = &self.create_dirs {
-            s.field("create_dirs", v);
+            convert::debug_param(&mut s, "create_dirs", "createDirs", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10458,7 +10458,7 @@ impl fmt::Debug for FilesWriteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("FilesWriteParams");
         if let Some(v) = &self.create_dirs {
-            s.field("create_dirs", v);
+            convert::debug_param(&mut s, "create_dirs", "createDirs", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10493,7 +10493,7 @@ impl fmt::Debug for FilesListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("FilesListParams");
         if let Some(v) = &self.path {
-            s.field("path", v);
+            convert::debug_param(&mut s, "path", "path", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10528,7 +10528,7 @@ impl fmt::Debug for FilesDeleteParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("FilesDeleteParams");
         if let Some(v) = &self.recursive {
-            s.field("recursive", v);
+            convert::debug_param(&mut s, "recursive", "recursive", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10563,7 +10563,7 @@ impl fmt::Debug for EventsStreamParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("EventsStreamParams");
         if let Some(v) = &self.types {
-            s.field("types", v);
+            convert::debug_param(&mut s, "types", "types", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));
@@ -10602,10 +10602,10 @@ impl fmt::Debug for SnapshotsStandaloneListParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("SnapshotsStandaloneListParams");
         if let Some(v) = &self.computer_id {
-            s.field("computer_id", v);
+            convert::debug_param(&mut s, "computer_id", "computerId", v);
         }
         if let Some(v) = &self.status {
-            s.field("status", v);
+            convert::debug_param(&mut s, "status", "status", v);
         }
         if let Some(v) = &self.extra {
             s.field("extra", &convert::ExtraKeys(v));

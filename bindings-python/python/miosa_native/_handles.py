@@ -34,6 +34,14 @@ class SandboxHandleTerminalAPI(BoundNamespace):
         """
         return self._call("sandbox.terminal.resize", (self._id, session_id,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
+    def delete(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.terminal.delete", (self._id, session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class SandboxHandleTagsAPI(BoundNamespace):
     """`tags` of one sandbox."""
@@ -69,6 +77,17 @@ class SandboxHandleTagsAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.tags.list", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def set(self, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.tags.set", (self._id, tags,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._owner._adopt)
 
 
 class SandboxHandleSnapshotsAPI(BoundNamespace):
@@ -149,6 +168,22 @@ class SandboxHandlePreviewsAPI(BoundNamespace):
         """
         return self._call("sandbox.previews.destroy", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def get(self, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.previews.get", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
+
+    def revoke_share(self, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.previews.revoke_share", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class SandboxHandleShareAPI(BoundNamespace):
     """`share` of one sandbox."""
@@ -227,6 +262,23 @@ class SandboxHandleProcessesAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.processes.logs", (self._id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
+
+    def get(self, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.processes.get", (self._id, pid,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
+
+    def stream(self, pid, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("sandbox.processes.stream", (self._id, pid,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
 
 
 class SandboxHandleEnvAPI(BoundNamespace):
@@ -321,6 +373,20 @@ class SandboxHandleExecAPI(BoundNamespace):
         """
         return self._call("sandbox.exec.python", (self._id, code,), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
+    def stream(self, *, callback=None, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = self._call("sandbox.exec.stream", (self._id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes)
+        return stream if callback is None else run_callback(stream, callback)
+
 
 class SandboxHandleFilesAPI(BoundNamespace):
     """`files` of one sandbox."""
@@ -411,6 +477,14 @@ class SandboxHandleFilesAPI(BoundNamespace):
         """
         stream = self._call("sandbox.files.watch", (self._id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
+
+    def stat(self, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandbox.files.stat", (self._id, path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileStat)
 
 
 class SandboxHandle(SyncHandle, _m.Sandbox):
@@ -525,6 +599,83 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
         """
         return self._call("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
+    def extend(self, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.extend", (self._id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    def stop(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.stop", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    def pause(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.pause", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    def resume(self, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.resume", (self._id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    def usage(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.usage", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SandboxUsage)
+
+    def readiness(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.readiness", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Readiness)
+
+    def delete_snapshot(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.delete_snapshot", (self._id, snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    def deploy(self, *, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, deployment_type=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.deploy", (self._id,), {"kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "deployment_type": deployment_type, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
+
 
 class SandboxesHandlesAPI(SandboxesAPI):
     """`sandboxes` operations whose sandbox records come back as `SandboxHandle`."""
@@ -605,6 +756,49 @@ class SandboxesHandlesAPI(SandboxesAPI):
         """
         return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
 
+    def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.extend", (id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    def pause(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.pause", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    def resume(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.resume", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    def get_by_name(self, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("sandboxes.get_by_name", (name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
 
 class AsyncSandboxHandleTerminalAPI(BoundNamespace):
     """`terminal` of one sandbox."""
@@ -629,6 +823,14 @@ class AsyncSandboxHandleTerminalAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.resize", (self._id, session_id,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    async def delete(self, session_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.terminal.delete", (self._id, session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
 
 class AsyncSandboxHandleTagsAPI(BoundNamespace):
@@ -665,6 +867,17 @@ class AsyncSandboxHandleTagsAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.tags.list", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def set(self, tags, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.tags.set", (self._id, tags,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._owner._adopt)
 
 
 class AsyncSandboxHandleSnapshotsAPI(BoundNamespace):
@@ -745,6 +958,22 @@ class AsyncSandboxHandlePreviewsAPI(BoundNamespace):
         """
         return await self._acall("sandbox.previews.destroy", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    async def get(self, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.previews.get", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Preview)
+
+    async def revoke_share(self, preview_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.previews.revoke_share", (self._id, preview_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
 
 class AsyncSandboxHandleShareAPI(BoundNamespace):
     """`share` of one sandbox."""
@@ -823,6 +1052,23 @@ class AsyncSandboxHandleProcessesAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.processes.logs", (self._id, pid, tail), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ProcessLogs)
+
+    async def get(self, pid, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.processes.get", (self._id, pid,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Process)
+
+    def stream(self, pid, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("sandbox.processes.stream", (self._id, pid,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
 
 
 class AsyncSandboxHandleEnvAPI(BoundNamespace):
@@ -917,6 +1163,20 @@ class AsyncSandboxHandleExecAPI(BoundNamespace):
         """
         return await self._acall("sandbox.exec.python", (self._id, code,), {"language": language, "context": context, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
+    def stream(self, *, callback=None, command, cwd=NOT_GIVEN, env=NOT_GIVEN, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        stream = AsyncEventStream(self._acall, ("sandbox.exec.stream", (self._id,), {"command": command, "cwd": cwd, "env": env, "timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes))
+        return stream if callback is None else run_async_callback(stream, callback)
+
 
 class AsyncSandboxHandleFilesAPI(BoundNamespace):
     """`files` of one sandbox."""
@@ -1007,6 +1267,14 @@ class AsyncSandboxHandleFilesAPI(BoundNamespace):
         """
         stream = AsyncEventStream(self._acall, ("sandbox.files.watch", (self._id,), {"path": path, "recursive": recursive}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
+
+    async def stat(self, path, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandbox.files.stat", (self._id, path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileStat)
 
 
 class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
@@ -1121,6 +1389,83 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
         """
         return await self._acall("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
 
+    async def extend(self, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.extend", (self._id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    async def stop(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.stop", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    async def pause(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.pause", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    async def resume(self, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.resume", (self._id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    async def usage(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.usage", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.SandboxUsage)
+
+    async def readiness(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.readiness", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Readiness)
+
+    async def delete_snapshot(self, snapshot_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.delete_snapshot", (self._id, snapshot_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def deploy(self, *, kind=NOT_GIVEN, environment=NOT_GIVEN, output_path=NOT_GIVEN, build_command=NOT_GIVEN, run_command=NOT_GIVEN, port=NOT_GIVEN, health_check_path=NOT_GIVEN, deployment_type=NOT_GIVEN, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.deploy", (self._id,), {"kind": kind, "environment": environment, "output_path": output_path, "build_command": build_command, "run_command": run_command, "port": port, "health_check_path": health_check_path, "deployment_type": deployment_type, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Publication)
+
 
 class AsyncSandboxesHandlesAPI(AsyncSandboxesAPI):
     """`sandboxes` operations whose sandbox records come back as `AsyncSandboxHandle`."""
@@ -1201,6 +1546,49 @@ class AsyncSandboxesHandlesAPI(AsyncSandboxesAPI):
         """
         return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
 
+    async def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.extend", (id,), {"timeout_sec": timeout_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    async def stop(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.stop", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    async def pause(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.pause", (id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    async def resume(self, id, *, idempotency_key=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.resume", (id,), {"idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
+    async def get_by_name(self, name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("sandboxes.get_by_name", (name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._handle)
+
 
 class ComputerHandleExecAPI(BoundNamespace):
     """`exec` of one computer."""
@@ -1219,6 +1607,34 @@ class ComputerHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.run", (self._id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def bash(self, command, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("exec.bash", (self._id, command,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def python(self, code, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("exec.python", (self._id, code,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class ComputerHandleDesktopAPI(BoundNamespace):
@@ -1307,6 +1723,144 @@ class ComputerHandleDesktopAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("desktop.accessibility_tree", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def double_click(self, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.double_click", (self._id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def move(self, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.move", (self._id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def wait(self, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.wait", (self._id, seconds,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def windows(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.windows", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DesktopWindow)
+
+    def cursor(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.cursor", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CursorPosition)
+
+    def focus_window(self, window_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.focus_window", (self._id, window_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    def launch(self, app_name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("desktop.launch", (self._id, app_name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+
+class ComputerHandleLogsAPI(BoundNamespace):
+    """`logs` of one computer."""
+
+    __slots__ = ()
+
+    def get(self, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.logs.get", (self._id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
+
+
+class ComputerHandleVolumesAPI(BoundNamespace):
+    """`volumes` of one computer."""
+
+    __slots__ = ()
+
+    def list(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.volumes.list", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
+
+
+class ComputerHandleTerminalAPI(BoundNamespace):
+    """`terminal` of one computer."""
+
+    __slots__ = ()
+
+    def create(self, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.terminal.create", (self._id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    def resize(self, session_id, *, cols, rows, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.terminal.resize", (self._id, session_id,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class ComputerHandleMetricsAPI(BoundNamespace):
@@ -1441,7 +1995,7 @@ class ComputerHandle(SyncHandle, _m.Computer):
     """A computer bound to its client: the `computers` record it came with plus every operation on it with the id filled in. `with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `Client.computers.create`, `get`, `list` or `connect`."""
 
     _model = _m.Computer
-    _namespace_classes = (("env", ComputerHandleEnvAPI), ("ports", ComputerHandlePortsAPI), ("auto_stop", ComputerHandleAutoStopAPI), ("metrics", ComputerHandleMetricsAPI), ("desktop", ComputerHandleDesktopAPI), ("exec", ComputerHandleExecAPI), )
+    _namespace_classes = (("env", ComputerHandleEnvAPI), ("ports", ComputerHandlePortsAPI), ("auto_stop", ComputerHandleAutoStopAPI), ("metrics", ComputerHandleMetricsAPI), ("terminal", ComputerHandleTerminalAPI), ("volumes", ComputerHandleVolumesAPI), ("logs", ComputerHandleLogsAPI), ("desktop", ComputerHandleDesktopAPI), ("exec", ComputerHandleExecAPI), )
 
     @property
     def env(self):
@@ -1458,6 +2012,18 @@ class ComputerHandle(SyncHandle, _m.Computer):
     @property
     def metrics(self):
         return self._spaces["metrics"]
+
+    @property
+    def terminal(self):
+        return self._spaces["terminal"]
+
+    @property
+    def volumes(self):
+        return self._spaces["volumes"]
+
+    @property
+    def logs(self):
+        return self._spaces["logs"]
 
     @property
     def desktop(self):
@@ -1526,6 +2092,88 @@ class ComputerHandle(SyncHandle, _m.Computer):
         """
         return self._call("computer.destroy", (self._id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    def vnc_credentials(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.vnc_credentials", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VncCredentials)
+
+    def apps(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.apps", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerApp)
+
+    def urls(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.urls", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerUrl)
+
+    def stream_token(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.stream_token", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StreamToken)
+
+    def screenshot_region(self, *, x=NOT_GIVEN, y=NOT_GIVEN, width=NOT_GIVEN, height=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.screenshot_region", (self._id,), {"x": x, "y": y, "width": width, "height": height}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    def preview_url(self, port, *, path=NOT_GIVEN, slug=NOT_GIVEN, preview_domain=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computer.preview_url", (self._id, port,), {"path": path, "slug": slug, "preview_domain": preview_domain}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewUrl)
+
     def refresh(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
@@ -1544,6 +2192,22 @@ class ComputerHandle(SyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("computers.update", (self._id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    def viewer_password(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computers.viewer_password", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
+
+    def rotate_viewer_password(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return self._call("computers.rotate_viewer_password", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
 
 
 class ComputersHandlesAPI(ComputersAPI):
@@ -1622,6 +2286,34 @@ class AsyncComputerHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.run", (self._id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def bash(self, command, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("exec.bash", (self._id, command,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def python(self, code, *, timeout=NOT_GIVEN, working_dir=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("exec.python", (self._id, code,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
 
 class AsyncComputerHandleDesktopAPI(BoundNamespace):
@@ -1710,6 +2402,144 @@ class AsyncComputerHandleDesktopAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("desktop.accessibility_tree", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def double_click(self, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.double_click", (self._id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def move(self, x, y, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.move", (self._id, x, y), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def wait(self, seconds, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.wait", (self._id, seconds,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def windows(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.windows", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DesktopWindow)
+
+    async def cursor(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.cursor", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.CursorPosition)
+
+    async def focus_window(self, window_id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.focus_window", (self._id, window_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+    async def launch(self, app_name, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("desktop.launch", (self._id, app_name,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ActionResult)
+
+
+class AsyncComputerHandleLogsAPI(BoundNamespace):
+    """`logs` of one computer."""
+
+    __slots__ = ()
+
+    async def get(self, *, lines=NOT_GIVEN, since=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.logs.get", (self._id,), {"lines": lines, "since": since}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.LogLines)
+
+
+class AsyncComputerHandleVolumesAPI(BoundNamespace):
+    """`volumes` of one computer."""
+
+    __slots__ = ()
+
+    async def list(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.volumes.list", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VolumeAttachment)
+
+
+class AsyncComputerHandleTerminalAPI(BoundNamespace):
+    """`terminal` of one computer."""
+
+    __slots__ = ()
+
+    async def create(self, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, cwd=NOT_GIVEN, env=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.terminal.create", (self._id,), {"cols": cols, "rows": rows, "shell": shell, "cwd": cwd, "env": env}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
+
+    async def resize(self, session_id, *, cols, rows, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.terminal.resize", (self._id, session_id,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
 
 class AsyncComputerHandleMetricsAPI(BoundNamespace):
@@ -1844,7 +2674,7 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
     """A computer bound to its client: the `computers` record it came with plus every operation on it with the id filled in. `async with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `AsyncClient.computers.create`, `get`, `list` or `connect`."""
 
     _model = _m.Computer
-    _namespace_classes = (("env", AsyncComputerHandleEnvAPI), ("ports", AsyncComputerHandlePortsAPI), ("auto_stop", AsyncComputerHandleAutoStopAPI), ("metrics", AsyncComputerHandleMetricsAPI), ("desktop", AsyncComputerHandleDesktopAPI), ("exec", AsyncComputerHandleExecAPI), )
+    _namespace_classes = (("env", AsyncComputerHandleEnvAPI), ("ports", AsyncComputerHandlePortsAPI), ("auto_stop", AsyncComputerHandleAutoStopAPI), ("metrics", AsyncComputerHandleMetricsAPI), ("terminal", AsyncComputerHandleTerminalAPI), ("volumes", AsyncComputerHandleVolumesAPI), ("logs", AsyncComputerHandleLogsAPI), ("desktop", AsyncComputerHandleDesktopAPI), ("exec", AsyncComputerHandleExecAPI), )
 
     @property
     def env(self):
@@ -1861,6 +2691,18 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
     @property
     def metrics(self):
         return self._spaces["metrics"]
+
+    @property
+    def terminal(self):
+        return self._spaces["terminal"]
+
+    @property
+    def volumes(self):
+        return self._spaces["volumes"]
+
+    @property
+    def logs(self):
+        return self._spaces["logs"]
 
     @property
     def desktop(self):
@@ -1929,6 +2771,88 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         """
         return await self._acall("computer.destroy", (self._id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    async def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    async def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+
+    async def vnc_credentials(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.vnc_credentials", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.VncCredentials)
+
+    async def apps(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.apps", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerApp)
+
+    async def urls(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.urls", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ComputerUrl)
+
+    async def stream_token(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.stream_token", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StreamToken)
+
+    async def screenshot_region(self, *, x=NOT_GIVEN, y=NOT_GIVEN, width=NOT_GIVEN, height=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.screenshot_region", (self._id,), {"x": x, "y": y, "width": width, "height": height}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, None)
+
+    async def preview_url(self, port, *, path=NOT_GIVEN, slug=NOT_GIVEN, preview_domain=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computer.preview_url", (self._id, port,), {"path": path, "slug": slug, "preview_domain": preview_domain}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.PreviewUrl)
+
     async def refresh(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one computer.
 
@@ -1947,6 +2871,22 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("computers.update", (self._id,), {"name": name, "metadata": metadata}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
+
+    async def viewer_password(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computers.viewer_password", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
+
+    async def rotate_viewer_password(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return await self._acall("computers.rotate_viewer_password", (self._id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.ViewerPassword)
 
 
 class AsyncComputersHandlesAPI(AsyncComputersAPI):

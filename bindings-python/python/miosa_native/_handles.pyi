@@ -32,6 +32,13 @@ class SandboxHandleTerminalAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def delete(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxHandleTagsAPI(BoundNamespace):
     """`tags` of one sandbox."""
@@ -61,6 +68,16 @@ class SandboxHandleTagsAPI(BoundNamespace):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def set(self, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -134,6 +151,20 @@ class SandboxHandlePreviewsAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def get(self, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def revoke_share(self, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxHandleShareAPI(BoundNamespace):
     """`share` of one sandbox."""
@@ -201,6 +232,23 @@ class SandboxHandleProcessesAPI(BoundNamespace):
 
         Parameters:
             tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def get(self, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def stream(self, pid: str | int, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def stream(self, pid: str | int, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -289,6 +337,21 @@ class SandboxHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    @overload
+    def stream(self, *, callback: None = None, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def stream(self, *, callback: Callable[[Event], str | None], command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxHandleFilesAPI(BoundNamespace):
     """`files` of one sandbox."""
@@ -369,6 +432,13 @@ class SandboxHandleFilesAPI(BoundNamespace):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stat(self, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileStat:
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -460,6 +530,75 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def extend(self, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stop(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def pause(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def resume(self, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def usage(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxUsage:
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def readiness(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Readiness:
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def delete_snapshot(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def deploy(self, *, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, deployment_type: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxesHandlesAPI(SandboxesAPI):
     """`sandboxes` operations whose sandbox records come back as `SandboxHandle`."""
@@ -529,6 +668,44 @@ class SandboxesHandlesAPI(SandboxesAPI):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def pause(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def resume(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def get_by_name(self, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxHandleTerminalAPI(BoundNamespace):
     """`terminal` of one sandbox."""
@@ -548,6 +725,13 @@ class AsyncSandboxHandleTerminalAPI(BoundNamespace):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def delete(self, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -580,6 +764,16 @@ class AsyncSandboxHandleTagsAPI(BoundNamespace):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def set(self, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -653,6 +847,20 @@ class AsyncSandboxHandlePreviewsAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def get(self, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def revoke_share(self, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxHandleShareAPI(BoundNamespace):
     """`share` of one sandbox."""
@@ -720,6 +928,23 @@ class AsyncSandboxHandleProcessesAPI(BoundNamespace):
 
         Parameters:
             tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def get(self, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def stream(self, pid: str | int, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def stream(self, pid: str | int, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -808,6 +1033,21 @@ class AsyncSandboxHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    @overload
+    def stream(self, *, callback: None = None, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxHandleFilesAPI(BoundNamespace):
     """`files` of one sandbox."""
@@ -888,6 +1128,13 @@ class AsyncSandboxHandleFilesAPI(BoundNamespace):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stat(self, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileStat:
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -979,6 +1226,75 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def extend(self, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stop(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def pause(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def resume(self, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def usage(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxUsage:
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def readiness(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Readiness:
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def delete_snapshot(self, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def deploy(self, *, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, deployment_type: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxesHandlesAPI(AsyncSandboxesAPI):
     """`sandboxes` operations whose sandbox records come back as `AsyncSandboxHandle`."""
@@ -1048,6 +1364,44 @@ class AsyncSandboxesHandlesAPI(AsyncSandboxesAPI):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def pause(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def resume(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def get_by_name(self, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class ComputerHandleExecAPI(BoundNamespace):
     """`exec` of one computer."""
@@ -1061,6 +1415,32 @@ class ComputerHandleExecAPI(BoundNamespace):
         Parameters:
             command: Shell command line to run. Required.
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def bash(self, command: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def python(self, code: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
@@ -1141,6 +1521,130 @@ class ComputerHandleDesktopAPI(BoundNamespace):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def double_click(self, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def move(self, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def wait(self, seconds: float, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def windows(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DesktopWindow]:
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def cursor(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CursorPosition:
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def focus_window(self, window_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def launch(self, app_name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerHandleLogsAPI(BoundNamespace):
+    """`logs` of one computer."""
+
+
+    def get(self, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerHandleVolumesAPI(BoundNamespace):
+    """`volumes` of one computer."""
+
+
+    def list(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[VolumeAttachment]:
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerHandleTerminalAPI(BoundNamespace):
+    """`terminal` of one computer."""
+
+
+    def create(self, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def resize(self, session_id: str, *, cols: int, rows: int, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1270,6 +1774,12 @@ class ComputerHandle(SyncHandle, _m.Computer):
     @property
     def metrics(self) -> ComputerHandleMetricsAPI: ...  # type: ignore[override]
     @property
+    def terminal(self) -> ComputerHandleTerminalAPI: ...  # type: ignore[override]
+    @property
+    def volumes(self) -> ComputerHandleVolumesAPI: ...  # type: ignore[override]
+    @property
+    def logs(self) -> ComputerHandleLogsAPI: ...  # type: ignore[override]
+    @property
     def desktop(self) -> ComputerHandleDesktopAPI: ...  # type: ignore[override]
     @property
     def exec(self) -> ComputerHandleExecAPI: ...  # type: ignore[override]
@@ -1329,6 +1839,80 @@ class ComputerHandle(SyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def vnc_credentials(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def apps(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerApp]:
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def urls(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerUrl]:
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stream_token(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StreamToken:
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def screenshot_region(self, *, x: int | None | NotGiven = NOT_GIVEN, y: int | None | NotGiven = NOT_GIVEN, width: int | None | NotGiven = NOT_GIVEN, height: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def preview_url(self, port: int, *, path: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, preview_domain: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewUrl:
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
     def refresh(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ComputerHandle:
         """Fetch one computer.
 
@@ -1343,6 +1927,20 @@ class ComputerHandle(SyncHandle, _m.Computer):
 
         Parameters:
             metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def viewer_password(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def rotate_viewer_password(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1408,6 +2006,32 @@ class AsyncComputerHandleExecAPI(BoundNamespace):
         Parameters:
             command: Shell command line to run. Required.
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def bash(self, command: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def python(self, code: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
@@ -1488,6 +2112,130 @@ class AsyncComputerHandleDesktopAPI(BoundNamespace):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def double_click(self, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def move(self, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def wait(self, seconds: float, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def windows(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DesktopWindow]:
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def cursor(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CursorPosition:
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def focus_window(self, window_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def launch(self, app_name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerHandleLogsAPI(BoundNamespace):
+    """`logs` of one computer."""
+
+
+    async def get(self, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerHandleVolumesAPI(BoundNamespace):
+    """`volumes` of one computer."""
+
+
+    async def list(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[VolumeAttachment]:
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerHandleTerminalAPI(BoundNamespace):
+    """`terminal` of one computer."""
+
+
+    async def create(self, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def resize(self, session_id: str, *, cols: int, rows: int, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1617,6 +2365,12 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
     @property
     def metrics(self) -> AsyncComputerHandleMetricsAPI: ...  # type: ignore[override]
     @property
+    def terminal(self) -> AsyncComputerHandleTerminalAPI: ...  # type: ignore[override]
+    @property
+    def volumes(self) -> AsyncComputerHandleVolumesAPI: ...  # type: ignore[override]
+    @property
+    def logs(self) -> AsyncComputerHandleLogsAPI: ...  # type: ignore[override]
+    @property
     def desktop(self) -> AsyncComputerHandleDesktopAPI: ...  # type: ignore[override]
     @property
     def exec(self) -> AsyncComputerHandleExecAPI: ...  # type: ignore[override]
@@ -1676,6 +2430,80 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def vnc_credentials(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def apps(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerApp]:
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def urls(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerUrl]:
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stream_token(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StreamToken:
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def screenshot_region(self, *, x: int | None | NotGiven = NOT_GIVEN, y: int | None | NotGiven = NOT_GIVEN, width: int | None | NotGiven = NOT_GIVEN, height: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def preview_url(self, port: int, *, path: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, preview_domain: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewUrl:
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
     async def refresh(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncComputerHandle:
         """Fetch one computer.
 
@@ -1690,6 +2518,20 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
 
         Parameters:
             metadata: Caller metadata, returned as given.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def viewer_password(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def rotate_viewer_password(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 

@@ -689,7 +689,7 @@ class StorageAPI(Namespace):
         Parameters:
             prefix: Only keys that start with this text.
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
@@ -888,7 +888,7 @@ class DeploymentsAPI(Namespace):
             state: Only versions in this state.
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
@@ -1229,7 +1229,7 @@ class WebhooksAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)
@@ -3468,7 +3468,7 @@ class AsyncStorageAPI(Namespace):
         Parameters:
             prefix: Only keys that start with this text.
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("storage.list_objects", (bucket_id,), {"prefix": prefix, "limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.StoredObject)
@@ -3667,7 +3667,7 @@ class AsyncDeploymentsAPI(Namespace):
             state: Only versions in this state.
             limit: Most items to return (per page for paginated lists).
             external_user_id: Your end user's id, to attribute usage and apply quotas.
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("deployments.list_versions", (id,), {"state": state, "limit": limit, "external_workspace_id": external_workspace_id, "external_user_id": external_user_id, "external_project_id": external_project_id, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.DeploymentVersion)
@@ -4008,7 +4008,7 @@ class AsyncWebhooksAPI(Namespace):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
-            cursor: Cursor of the page to fetch (`next_cursor` of the previous page).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("webhooks.deliveries", (id,), {"limit": limit, "cursor": cursor}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WebhookDelivery)

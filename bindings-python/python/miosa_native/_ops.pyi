@@ -2,9 +2,145 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from ._base import AsyncEventStream, AsyncPager
-from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction
+from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction, SandboxUsage, Readiness, FileStat, TemplateValidation, TemplateBuild, CatalogTemplate, ViewerPassword, VncCredentials, ComputerApp, ComputerUrl, StreamToken, PreviewUrl, LogLines, FileExport, DesktopWindow, CursorPosition, DeploymentVersion, DeploymentBuild, DeploymentDomain, CreditUsage
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
 from ._observe import AsyncRawResponses, AsyncSandboxFileTransfers, RawResponses, SandboxFileTransfers
+
+
+class SnapshotsStandaloneAPI(RawResponses):
+    """`snapshots_standalone` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def list(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
+        """List the snapshots of every computer; needs an admin key.
+
+        `GET /admin/snapshots`
+
+        Parameters:
+            computer_id: Only snapshots of this computer.
+            status: Only snapshots in this status.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class CheckpointsAPI(RawResponses):
+    """`checkpoints` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    @overload
+    def restore_stream(self, id: str, snapshot_id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def restore_stream(self, id: str, snapshot_id: str, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Restore a computer checkpoint and stream its progress until it completes.
+
+        `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class EventsAPI(RawResponses):
+    """`events` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    @overload
+    def stream(self, *, callback: None = None, types: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def stream(self, *, callback: Callable[[Event], str | None], types: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Stream the tenant's events as they happen.
+
+        `GET /events/stream`
+
+        Parameters:
+            types: Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class FilesAPI(RawResponses):
+    """`files` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def upload(self, id: str, local_path: str, path: str, *, create_dirs: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
+        """Upload a local file to a computer (multipart, streamed from disk).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            local_path: File on this machine to upload; it is streamed from disk, never read whole.
+            path: Destination path on the computer.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def write(self, id: str, path: str, content: bytes | str, *, create_dirs: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
+        """Write bytes to a file on a computer (multipart upload).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            path: Destination path on the computer.
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def download(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Download one file of a computer as bytes.
+
+        `GET /computers/{id}/files/download`
+
+        Parameters:
+            path: Path of the file on the computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[FileEntry]:
+        """List the entries of a directory on a computer.
+
+        `GET /computers/{id}/files`
+
+        Parameters:
+            path: Directory to list, `/home/user` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def export(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileExport:
+        """Mint a short-lived download URL for a file of a computer.
+
+        `POST /computers/{id}/files/export`
+
+        Parameters:
+            path: Path of the file or directory to export.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Remove a file or directory from a computer.
+
+        `DELETE /computers/{id}/files`
+
+        Parameters:
+            path: Path to remove.
+            recursive: Remove a directory with its contents.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class TemplatesAPI(RawResponses):
+    """`templates` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def catalog(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[CatalogTemplate]:
+        """The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+
+        `GET /templates`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
 
 
 class ExecAPI(RawResponses):
@@ -20,6 +156,32 @@ class ExecAPI(RawResponses):
         Parameters:
             command: Shell command line to run. Required.
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def bash(self, id: str, command: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def python(self, id: str, code: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
@@ -44,6 +206,18 @@ class CreditsAPI(RawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def usage(self, *, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CreditUsage:
+        """Credits spent on compute and AI over a period.
+
+        `GET /credits/usage`
+
+        Parameters:
+            start: Start of the period, ISO 8601 (sent as `from`).
+            end: End of the period, ISO 8601 (sent as `to`).
+            period: Named period such as `current_month`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -184,6 +358,13 @@ class WorkspaceInvitesAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def preview(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InvitePreview:
+        """Preview a workspace invitation from its token; no API key needed.
+
+        `GET /workspace-invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class WorkspaceMembersAPI(RawResponses):
     """`workspace_members` operations."""
@@ -215,6 +396,17 @@ class WorkspaceMembersAPI(RawResponses):
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def add(self, workspace_id: str, user_id: str, *, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
+        """Add a user of the organisation to a workspace.
+
+        `POST /workspaces/{workspace_id}/members`
+
+        Parameters:
+            user_id: Id of a user of the organisation.
+            role: `member` (default), `admin` or `owner`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -259,6 +451,16 @@ class CommandCenterAPI(RawResponses):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def events(self, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def events(self, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Stream the command center's fleet events.
+
+        `GET /command-center/events`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -426,6 +628,28 @@ class StorageAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def list_objects(self, bucket_id: str, *, prefix: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[StoredObject]:
+        """One page of the objects of a bucket, by key.
+
+        `GET /storage/buckets/{bucket_id}/objects`
+
+        Parameters:
+            prefix: Only keys that start with this text.
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def iter_objects(self, bucket_id: str, *, prefix: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[StoredObject]:
+        """Every item of `list_objects`, fetched page by page as iteration needs it."""
+
+    def delete_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one object from a bucket.
+
+        `DELETE /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class DatabasesAPI(RawResponses):
     """`databases` operations."""
@@ -485,6 +709,24 @@ class DatabasesAPI(RawResponses):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def start(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
+        """Start a stopped database.
+
+        `POST /databases/{id}/start`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def logs(self, id: str, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent log lines of a database.
+
+        `GET /databases/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -561,6 +803,72 @@ class DeploymentsAPI(RawResponses):
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def list_versions(self, id: str, *, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[DeploymentVersion]:
+        """One page of the versions of a deployment, newest first.
+
+        `GET /deployments/{id}/versions`
+
+        Parameters:
+            state: Only versions in this state.
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def iter_versions(self, id: str, *, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[DeploymentVersion]:
+        """Every item of `list_versions`, fetched page by page as iteration needs it."""
+
+    def get_version(self, id: str, version_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentVersion:
+        """Fetch one version of a deployment.
+
+        `GET /deployments/{id}/versions/{version_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def promote_version(self, id: str, version_id: str, *, environment: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentVersion:
+        """Make a ready version the one that serves traffic.
+
+        `POST /deployments/{id}/versions/{version_id}/promote`
+
+        Parameters:
+            environment: Environment to serve the version in, `production` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def list_builds(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DeploymentBuild]:
+        """List the builds of a deployment, newest first.
+
+        `GET /deployments/{id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def get_build(self, id: str, build_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentBuild:
+        """Fetch one build of a deployment.
+
+        `GET /deployments/{id}/builds/{build_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def add_domain(self, id: str, domain: str, *, redirect_policy: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentDomain:
+        """Attach a custom domain to a deployment; returns the DNS records to create.
+
+        `POST /deployments/{id}/domains`
+
+        Parameters:
+            domain: Custom domain name, e.g. `app.example.com`.
+            redirect_policy: `none`, `www_to_apex` or `apex_to_www`.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def verify_domain(self, id: str, domain_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentDomain:
+        """Check the DNS records of a deployment's custom domain.
+
+        `POST /deployments/{id}/domains/{domain_id}/verify`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -806,6 +1114,20 @@ class WebhooksAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def deliveries(self, id: str, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[WebhookDelivery]:
+        """One page of the delivery attempts of a webhook, newest first.
+
+        `GET /webhooks/{id}/deliveries`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def deliveries_iter(self, id: str, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Pager[WebhookDelivery]:
+        """Every item of `deliveries`, fetched page by page as iteration needs it."""
+
 
 class WorkspacesAPI(RawResponses):
     """`workspaces` operations."""
@@ -869,6 +1191,13 @@ class WorkspacesAPI(RawResponses):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def list_computers(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
+        """List the computers of a workspace.
+
+        `GET /workspaces/{id}/computers`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -949,6 +1278,133 @@ class DesktopAPI(RawResponses):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def double_click(self, id: str, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def move(self, id: str, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def wait(self, id: str, seconds: float, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def windows(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DesktopWindow]:
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def cursor(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CursorPosition:
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def focus_window(self, id: str, window_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def launch(self, id: str, app_name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerLogsAPI(RawResponses):
+    """`computer.logs` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def get(self, id: str, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerVolumesAPI(RawResponses):
+    """`computer.volumes` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[VolumeAttachment]:
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class ComputerTerminalAPI(RawResponses):
+    """`computer.terminal` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def create(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def resize(self, id: str, session_id: str, *, cols: int, rows: int, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1077,6 +1533,9 @@ class ComputerAPI(RawResponses):
     ports: ComputerPortsAPI
     auto_stop: ComputerAutoStopAPI
     metrics: ComputerMetricsAPI
+    terminal: ComputerTerminalAPI
+    volumes: ComputerVolumesAPI
+    logs: ComputerLogsAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 
@@ -1132,6 +1591,80 @@ class ComputerAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def vnc_credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def apps(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerApp]:
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def urls(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerUrl]:
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stream_token(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StreamToken:
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def screenshot_region(self, id: str, *, x: int | None | NotGiven = NOT_GIVEN, y: int | None | NotGiven = NOT_GIVEN, width: int | None | NotGiven = NOT_GIVEN, height: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def preview_url(self, id: str, port: int, *, path: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, preview_domain: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewUrl:
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class ComputersAPI(RawResponses):
     """`computers` operations."""
@@ -1181,6 +1714,20 @@ class ComputersAPI(RawResponses):
         """Delete a computer.
 
         `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def viewer_password(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def rotate_viewer_password(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1284,6 +1831,40 @@ class SandboxTemplatesAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def build_spec_schema(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+        """The JSON Schema of template build specs.
+
+        `GET /sandbox-templates/build-spec`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def validate(self, build_spec: Mapping[str, Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TemplateValidation:
+        """Check a build spec without registering it; returns the problems and the normalised spec.
+
+        `POST /sandbox-templates/validate`
+
+        Parameters:
+            build_spec: The build spec to check: base image, steps, start command.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def list_builds(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[TemplateBuild]:
+        """List the builds of a template, newest first.
+
+        `GET /sandbox-templates/{template_id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def create_build(self, template_id: str, *, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TemplateBuild:
+        """Start a new build of a template; it moves from queued through building to ready or failed.
+
+        `POST /sandbox-templates/{template_id}/builds`
+
+        Parameters:
+            build_spec: Overrides of the template's build spec for this build.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxTerminalAPI(RawResponses):
     """`sandbox.terminal` operations."""
@@ -1304,6 +1885,13 @@ class SandboxTerminalAPI(RawResponses):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def delete(self, id: str, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1337,6 +1925,16 @@ class SandboxTagsAPI(RawResponses):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def set(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1412,6 +2010,20 @@ class SandboxPreviewsAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def get(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def revoke_share(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxShareAPI(RawResponses):
     """`sandbox.share` operations."""
@@ -1481,6 +2093,23 @@ class SandboxProcessesAPI(RawResponses):
 
         Parameters:
             tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def get(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def stream(self, id: str, pid: str | int, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def stream(self, id: str, pid: str | int, *, callback: Callable[[Event], str | None], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1572,6 +2201,21 @@ class SandboxExecAPI(RawResponses):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    @overload
+    def stream(self, id: str, *, callback: None = None, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> EventStream: ...
+    @overload
+    def stream(self, id: str, *, callback: Callable[[Event], str | None], command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> None:
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxFilesAPI(RawResponses, SandboxFileTransfers):
     """`sandbox.files` operations."""
@@ -1653,6 +2297,13 @@ class SandboxFilesAPI(RawResponses, SandboxFileTransfers):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stat(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileStat:
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1766,6 +2417,82 @@ class SandboxesAPI(RawResponses):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def pause(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def resume(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def usage(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxUsage:
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def readiness(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Readiness:
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def delete_snapshot(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def deploy(self, id: str, *, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, deployment_type: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def get_by_name(self, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class _SyncRoot(RawResponses):
     """Every operation of the API, grouped in namespaces."""
@@ -1797,6 +2524,11 @@ class _SyncRoot(RawResponses):
     admin: AdminAPI
     credits: CreditsAPI
     exec: ExecAPI
+    templates: TemplatesAPI
+    files: FilesAPI
+    events: EventsAPI
+    checkpoints: CheckpointsAPI
+    snapshots_standalone: SnapshotsStandaloneAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 
@@ -1807,6 +2539,142 @@ class _SyncRoot(RawResponses):
         """Stream server-sent events from any path of the API.
 
         `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncSnapshotsStandaloneAPI(AsyncRawResponses):
+    """`snapshots_standalone` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def list(self, *, computer_id: str | None | NotGiven = NOT_GIVEN, status: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Snapshot]:
+        """List the snapshots of every computer; needs an admin key.
+
+        `GET /admin/snapshots`
+
+        Parameters:
+            computer_id: Only snapshots of this computer.
+            status: Only snapshots in this status.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncCheckpointsAPI(AsyncRawResponses):
+    """`checkpoints` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    @overload
+    def restore_stream(self, id: str, snapshot_id: str, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def restore_stream(self, id: str, snapshot_id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Restore a computer checkpoint and stream its progress until it completes.
+
+        `GET /computers/{id}/checkpoints/{snapshot_id}/restore/stream`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncEventsAPI(AsyncRawResponses):
+    """`events` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    @overload
+    def stream(self, *, callback: None = None, types: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def stream(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], types: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Stream the tenant's events as they happen.
+
+        `GET /events/stream`
+
+        Parameters:
+            types: Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncFilesAPI(AsyncRawResponses):
+    """`files` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def upload(self, id: str, local_path: str, path: str, *, create_dirs: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
+        """Upload a local file to a computer (multipart, streamed from disk).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            local_path: File on this machine to upload; it is streamed from disk, never read whole.
+            path: Destination path on the computer.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def write(self, id: str, path: str, content: bytes | str, *, create_dirs: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileWritten:
+        """Write bytes to a file on a computer (multipart upload).
+
+        `POST /computers/{id}/files/upload`
+
+        Parameters:
+            path: Destination path on the computer.
+            content: The bytes to store (bytes, or text sent as UTF-8); the client does the base64.
+            create_dirs: Create missing parent directories.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def download(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Download one file of a computer as bytes.
+
+        `GET /computers/{id}/files/download`
+
+        Parameters:
+            path: Path of the file on the computer.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def list(self, id: str, *, path: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[FileEntry]:
+        """List the entries of a directory on a computer.
+
+        `GET /computers/{id}/files`
+
+        Parameters:
+            path: Directory to list, `/home/user` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def export(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileExport:
+        """Mint a short-lived download URL for a file of a computer.
+
+        `POST /computers/{id}/files/export`
+
+        Parameters:
+            path: Path of the file or directory to export.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def delete(self, id: str, path: str, *, recursive: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Remove a file or directory from a computer.
+
+        `DELETE /computers/{id}/files`
+
+        Parameters:
+            path: Path to remove.
+            recursive: Remove a directory with its contents.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncTemplatesAPI(AsyncRawResponses):
+    """`templates` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def catalog(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[CatalogTemplate]:
+        """The platform's catalog of sandbox, computer and deploy-host templates with their sizes.
+
+        `GET /templates`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1824,6 +2692,32 @@ class AsyncExecAPI(AsyncRawResponses):
         Parameters:
             command: Shell command line to run. Required.
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def bash(self, id: str, command: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run a shell command line on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec`
+
+        Parameters:
+            command: Shell command line to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the command runs in.
+            env: Environment variables, name to value.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def python(self, id: str, code: str, *, timeout: int | None | NotGiven = NOT_GIVEN, working_dir: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> ExecResult:
+        """Run Python code on a computer and wait for its output and exit code.
+
+        `POST /computers/{id}/exec/python`
+
+        Parameters:
+            code: Python source to run.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
@@ -1848,6 +2742,18 @@ class AsyncCreditsAPI(AsyncRawResponses):
 
         Parameters:
             limit: Most items to return (per page for paginated lists).
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def usage(self, *, start: str | None | NotGiven = NOT_GIVEN, end: str | None | NotGiven = NOT_GIVEN, period: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CreditUsage:
+        """Credits spent on compute and AI over a period.
+
+        `GET /credits/usage`
+
+        Parameters:
+            start: Start of the period, ISO 8601 (sent as `from`).
+            end: End of the period, ISO 8601 (sent as `to`).
+            period: Named period such as `current_month`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1988,6 +2894,13 @@ class AsyncWorkspaceInvitesAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def preview(self, token: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> InvitePreview:
+        """Preview a workspace invitation from its token; no API key needed.
+
+        `GET /workspace-invites/{token}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncWorkspaceMembersAPI(AsyncRawResponses):
     """`workspace_members` operations."""
@@ -2019,6 +2932,17 @@ class AsyncWorkspaceMembersAPI(AsyncRawResponses):
         """Remove a member from a workspace; the last owner cannot be removed.
 
         `DELETE /workspaces/{workspace_id}/members/{user_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def add(self, workspace_id: str, user_id: str, *, role: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Member:
+        """Add a user of the organisation to a workspace.
+
+        `POST /workspaces/{workspace_id}/members`
+
+        Parameters:
+            user_id: Id of a user of the organisation.
+            role: `member` (default), `admin` or `owner`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2063,6 +2987,16 @@ class AsyncCommandCenterAPI(AsyncRawResponses):
         """Cancel a running command center session.
 
         `POST /command-center/sessions/{session_id}/cancel`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def events(self, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def events(self, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Stream the command center's fleet events.
+
+        `GET /command-center/events`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2230,6 +3164,28 @@ class AsyncStorageAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def list_objects(self, bucket_id: str, *, prefix: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[StoredObject]:
+        """One page of the objects of a bucket, by key.
+
+        `GET /storage/buckets/{bucket_id}/objects`
+
+        Parameters:
+            prefix: Only keys that start with this text.
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def iter_objects(self, bucket_id: str, *, prefix: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[StoredObject]:
+        """Every item of `list_objects`, fetched page by page as iteration needs it."""
+
+    async def delete_object(self, bucket_id: str, key: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one object from a bucket.
+
+        `DELETE /storage/buckets/{bucket_id}/objects/{key}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncDatabasesAPI(AsyncRawResponses):
     """`databases` operations."""
@@ -2289,6 +3245,24 @@ class AsyncDatabasesAPI(AsyncRawResponses):
         """Fetch the connection credentials of a database; treat them as secrets.
 
         `GET /databases/{id}/credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def start(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Database:
+        """Start a stopped database.
+
+        `POST /databases/{id}/start`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def logs(self, id: str, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent log lines of a database.
+
+        `GET /databases/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2365,6 +3339,72 @@ class AsyncDeploymentsAPI(AsyncRawResponses):
         """Go back to a given version, or to the previous ready one.
 
         `POST /deployments/{id}/rollback`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def list_versions(self, id: str, *, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[DeploymentVersion]:
+        """One page of the versions of a deployment, newest first.
+
+        `GET /deployments/{id}/versions`
+
+        Parameters:
+            state: Only versions in this state.
+            limit: Most items to return (per page for paginated lists).
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def iter_versions(self, id: str, *, state: str | None | NotGiven = NOT_GIVEN, limit: int | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[DeploymentVersion]:
+        """Every item of `list_versions`, fetched page by page as iteration needs it."""
+
+    async def get_version(self, id: str, version_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentVersion:
+        """Fetch one version of a deployment.
+
+        `GET /deployments/{id}/versions/{version_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def promote_version(self, id: str, version_id: str, *, environment: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentVersion:
+        """Make a ready version the one that serves traffic.
+
+        `POST /deployments/{id}/versions/{version_id}/promote`
+
+        Parameters:
+            environment: Environment to serve the version in, `production` by default.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def list_builds(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DeploymentBuild]:
+        """List the builds of a deployment, newest first.
+
+        `GET /deployments/{id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def get_build(self, id: str, build_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentBuild:
+        """Fetch one build of a deployment.
+
+        `GET /deployments/{id}/builds/{build_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def add_domain(self, id: str, domain: str, *, redirect_policy: str | None | NotGiven = NOT_GIVEN, external_workspace_id: str | None | NotGiven = NOT_GIVEN, external_user_id: str | None | NotGiven = NOT_GIVEN, external_project_id: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentDomain:
+        """Attach a custom domain to a deployment; returns the DNS records to create.
+
+        `POST /deployments/{id}/domains`
+
+        Parameters:
+            domain: Custom domain name, e.g. `app.example.com`.
+            redirect_policy: `none`, `www_to_apex` or `apex_to_www`.
+            external_user_id: Your end user's id, to attribute usage and apply quotas.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def verify_domain(self, id: str, domain_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> DeploymentDomain:
+        """Check the DNS records of a deployment's custom domain.
+
+        `POST /deployments/{id}/domains/{domain_id}/verify`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2610,6 +3650,20 @@ class AsyncWebhooksAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def deliveries(self, id: str, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Page[WebhookDelivery]:
+        """One page of the delivery attempts of a webhook, newest first.
+
+        `GET /webhooks/{id}/deliveries`
+
+        Parameters:
+            limit: Most items to return (per page for paginated lists).
+            cursor: Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def deliveries_iter(self, id: str, *, limit: int | None | NotGiven = NOT_GIVEN, cursor: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncPager[WebhookDelivery]:
+        """Every item of `deliveries`, fetched page by page as iteration needs it."""
+
 
 class AsyncWorkspacesAPI(AsyncRawResponses):
     """`workspaces` operations."""
@@ -2673,6 +3727,13 @@ class AsyncWorkspacesAPI(AsyncRawResponses):
         """Fetch the resource usage of a workspace.
 
         `GET /workspaces/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def list_computers(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[Computer]:
+        """List the computers of a workspace.
+
+        `GET /workspaces/{id}/computers`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2753,6 +3814,133 @@ class AsyncDesktopAPI(AsyncRawResponses):
         """Dump the accessibility tree of the desktop.
 
         `GET /computers/{id}/desktop/accessibility-tree`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def double_click(self, id: str, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Double-click at a point of the screen.
+
+        `POST /computers/{id}/desktop/double-click`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def move(self, id: str, x: int, y: int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Move the mouse pointer to a point of the screen.
+
+        `POST /computers/{id}/desktop/move`
+
+        Parameters:
+            x: Horizontal position on the screen, in pixels.
+            y: Vertical position on the screen, in pixels.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def wait(self, id: str, seconds: float, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Wait on the desktop side, between input actions.
+
+        `POST /computers/{id}/desktop/wait`
+
+        Parameters:
+            seconds: How long to wait, in seconds.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def windows(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[DesktopWindow]:
+        """List the open windows with their geometry and focus.
+
+        `GET /computers/{id}/desktop/windows`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def cursor(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> CursorPosition:
+        """Where the mouse pointer is.
+
+        `GET /computers/{id}/desktop/cursor`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def focus_window(self, id: str, window_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Bring a window to the front.
+
+        `POST /computers/{id}/desktop/window/focus`
+
+        Parameters:
+            window_id: Id of the window, from `desktop.windows`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def launch(self, id: str, app_name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ActionResult:
+        """Start an application on the desktop.
+
+        `POST /computers/{id}/desktop/launch`
+
+        Parameters:
+            app_name: Application to start, e.g. `firefox`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerLogsAPI(AsyncRawResponses):
+    """`computer.logs` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def get(self, id: str, *, lines: int | None | NotGiven = NOT_GIVEN, since: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> LogLines:
+        """Fetch the recent system log lines of a computer.
+
+        `GET /computers/{id}/logs`
+
+        Parameters:
+            lines: How many of the last log lines to return.
+            since: Only lines after this ISO 8601 time.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerVolumesAPI(AsyncRawResponses):
+    """`computer.volumes` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def list(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[VolumeAttachment]:
+        """List the volumes mounted into a computer.
+
+        `GET /computers/{id}/volumes`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncComputerTerminalAPI(AsyncRawResponses):
+    """`computer.terminal` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def create(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Open a PTY session on a computer.
+
+        `POST /computers/{id}/terminal`
+
+        Parameters:
+            cols: Columns of the terminal.
+            rows: Rows of the terminal.
+            shell: Shell to run, `/bin/bash` by default.
+            cwd: Working directory.
+            env: Environment variables, name to value.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def resize(self, id: str, session_id: str, *, cols: int, rows: int, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TerminalSession:
+        """Change the size of a computer's PTY session.
+
+        `POST /computers/{id}/pty/{session_id}/resize`
+
+        Parameters:
+            cols: Columns of the terminal. Required.
+            rows: Rows of the terminal. Required.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -2881,6 +4069,9 @@ class AsyncComputerAPI(AsyncRawResponses):
     ports: AsyncComputerPortsAPI
     auto_stop: AsyncComputerAutoStopAPI
     metrics: AsyncComputerMetricsAPI
+    terminal: AsyncComputerTerminalAPI
+    volumes: AsyncComputerVolumesAPI
+    logs: AsyncComputerLogsAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 
@@ -2936,6 +4127,80 @@ class AsyncComputerAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+        """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            timeout: Seconds to wait; the answer is false at the deadline.
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def vnc_credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
+        """Connection details for a VNC client; treat them as secrets.
+
+        `GET /computers/{id}/vnc-credentials`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def apps(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerApp]:
+        """List the applications installed on a computer.
+
+        `GET /computers/{id}/apps`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def urls(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[ComputerUrl]:
+        """List the named public URLs of a computer (desktop, preview, API).
+
+        `GET /computers/{id}/urls`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stream_token(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> StreamToken:
+        """Mint a short-lived token for the desktop pixel stream.
+
+        `POST /computers/{id}/stream-token`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def screenshot_region(self, id: str, *, x: int | None | NotGiven = NOT_GIVEN, y: int | None | NotGiven = NOT_GIVEN, width: int | None | NotGiven = NOT_GIVEN, height: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> bytes:
+        """Capture part of the screen as PNG bytes.
+
+        `GET /computers/{id}/screenshot`
+
+        Parameters:
+            x: Left edge in the canonical 0-1000 space.
+            y: Top edge in the canonical 0-1000 space.
+            width: Width in the canonical 0-1000 space.
+            height: Height in the canonical 0-1000 space.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def preview_url(self, id: str, port: int, *, path: str | None | NotGiven = NOT_GIVEN, slug: str | None | NotGiven = NOT_GIVEN, preview_domain: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> PreviewUrl:
+        """The public URL of a computer port, computed locally without a request.
+
+        `GET /computers/{id}`
+
+        Parameters:
+            port: Port number inside the sandbox or computer.
+            path: Path appended to the URL, starting with `/`.
+            slug: The computer's slug; its id when not given.
+            preview_domain: Preview domain, `miosa.app` unless the tenant has its own.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncComputersAPI(AsyncRawResponses):
     """`computers` operations."""
@@ -2985,6 +4250,20 @@ class AsyncComputersAPI(AsyncRawResponses):
         """Delete a computer.
 
         `DELETE /computers/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def viewer_password(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Whether a desktop viewer password is set, and since when.
+
+        `GET /computers/{id}/viewer-password`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def rotate_viewer_password(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> ViewerPassword:
+        """Set a new desktop viewer password; the plaintext is returned only this once.
+
+        `POST /computers/{id}/viewer-password/rotate`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -3088,6 +4367,40 @@ class AsyncSandboxTemplatesAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def build_spec_schema(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Any:
+        """The JSON Schema of template build specs.
+
+        `GET /sandbox-templates/build-spec`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def validate(self, build_spec: Mapping[str, Any], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TemplateValidation:
+        """Check a build spec without registering it; returns the problems and the normalised spec.
+
+        `POST /sandbox-templates/validate`
+
+        Parameters:
+            build_spec: The build spec to check: base image, steps, start command.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def list_builds(self, template_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> List[TemplateBuild]:
+        """List the builds of a template, newest first.
+
+        `GET /sandbox-templates/{template_id}/builds`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def create_build(self, template_id: str, *, build_spec: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> TemplateBuild:
+        """Start a new build of a template; it moves from queued through building to ready or failed.
+
+        `POST /sandbox-templates/{template_id}/builds`
+
+        Parameters:
+            build_spec: Overrides of the template's build spec for this build.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxTerminalAPI(AsyncRawResponses):
     """`sandbox.terminal` operations."""
@@ -3108,6 +4421,13 @@ class AsyncSandboxTerminalAPI(AsyncRawResponses):
         """Change the size of an open PTY session.
 
         `POST /sandboxes/{id}/pty/{session_id}/resize`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def delete(self, id: str, session_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Close a PTY session.
+
+        `DELETE /sandboxes/{id}/terminal/{session_id}`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -3141,6 +4461,16 @@ class AsyncSandboxTagsAPI(AsyncRawResponses):
         """Return the tags of a sandbox, read from the sandbox record.
 
         `GET /sandboxes/{id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def set(self, id: str, tags: Sequence[str], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Replace the tags of a sandbox.
+
+        `PATCH /sandboxes/{id}/tags`
+
+        Parameters:
+            tags: The complete new list of tag names.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -3216,6 +4546,20 @@ class AsyncSandboxPreviewsAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def get(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Preview:
+        """Fetch one preview of a sandbox.
+
+        `GET /sandboxes/{id}/previews/{preview_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def revoke_share(self, id: str, preview_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Invalidate every share token of a preview.
+
+        `DELETE /sandboxes/{id}/previews/{preview_id}/share`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxShareAPI(AsyncRawResponses):
     """`sandbox.share` operations."""
@@ -3285,6 +4629,23 @@ class AsyncSandboxProcessesAPI(AsyncRawResponses):
 
         Parameters:
             tail: How many of the last output lines to return.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def get(self, id: str, pid: str | int, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Process:
+        """Fetch one background process.
+
+        `GET /sandboxes/{id}/processes/{pid}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    @overload
+    def stream(self, id: str, pid: str | int, *, callback: None = None, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def stream(self, id: str, pid: str | int, *, callback: Callable[[Event], str | None | Awaitable[str | None]], extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Stream the output lines of a background process as they are printed, then its `exit`.
+
+        `GET /sandboxes/{id}/processes/{pid}/stream`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -3376,6 +4737,21 @@ class AsyncSandboxExecAPI(AsyncRawResponses):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    @overload
+    def stream(self, id: str, *, callback: None = None, command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncEventStream: ...
+    @overload
+    def stream(self, id: str, *, callback: Callable[[Event], str | None | Awaitable[str | None]], command: str, cwd: str | None | NotGiven = NOT_GIVEN, env: Mapping[str, Any] | None | NotGiven = NOT_GIVEN, timeout: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> Coroutine[Any, Any, None]:
+        """Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+
+        `POST /sandboxes/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run. Required.
+            env: Environment variables, name to value.
+            timeout: Seconds the command may run before it is killed (its exit code is then 124).
+            request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxFilesAPI(AsyncRawResponses, AsyncSandboxFileTransfers):
     """`sandbox.files` operations."""
@@ -3457,6 +4833,13 @@ class AsyncSandboxFilesAPI(AsyncRawResponses, AsyncSandboxFileTransfers):
         """Stream file change events under a sandbox path.
 
         `GET /sandboxes/{id}/files/watch`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stat(self, id: str, path: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> FileStat:
+        """Describe one path of the sandbox: size, kind, mode and modification time.
+
+        `POST /sandboxes/{id}/fs/stat`
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -3570,6 +4953,82 @@ class AsyncSandboxesAPI(AsyncRawResponses):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Push back the sandbox's deadline.
+
+        `POST /sandboxes/{id}/extend`
+
+        Parameters:
+            timeout_sec: New lifetime limit in seconds, counted from now; omit it to reset the deadline.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stop(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Stop a sandbox: its disk is kept, its processes are not.
+
+        `POST /sandboxes/{id}/stop`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def pause(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Pause a sandbox, memory included, on runtimes that support it.
+
+        `POST /sandboxes/{id}/pause`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def resume(self, id: str, *, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Resume a paused or stopped sandbox.
+
+        `POST /sandboxes/{id}/resume`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def usage(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxUsage:
+        """Metered usage of one sandbox so far.
+
+        `GET /sandboxes/{id}/usage`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def readiness(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Readiness:
+        """Whether the sandbox can run commands now, with the state of each component.
+
+        `GET /sandboxes/{id}/readiness`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def delete_snapshot(self, id: str, snapshot_id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Deleted:
+        """Delete one snapshot of a sandbox.
+
+        `DELETE /sandboxes/{id}/snapshots/{snapshot_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def deploy(self, id: str, *, kind: str | None | NotGiven = NOT_GIVEN, environment: str | None | NotGiven = NOT_GIVEN, output_path: str | None | NotGiven = NOT_GIVEN, build_command: str | None | NotGiven = NOT_GIVEN, run_command: str | None | NotGiven = NOT_GIVEN, port: int | None | NotGiven = NOT_GIVEN, health_check_path: str | None | NotGiven = NOT_GIVEN, deployment_type: str | None | NotGiven = NOT_GIVEN, idempotency_key: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Publication:
+        """Deploy the sandbox's app as a new deployment version.
+
+        `POST /sandboxes/{id}/deploy`
+
+        Parameters:
+            kind: What to deploy: `auto` (default), `static` or `service`.
+            environment: Target environment, `production` by default.
+            output_path: Directory of built static files.
+            build_command: Shell command that builds the app.
+            run_command: Shell command that serves the app.
+            port: Port number inside the sandbox or computer.
+            health_check_path: HTTP path probed before traffic is switched.
+            deployment_type: Deployment type the platform should create.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def get_by_name(self, name: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
+        """Fetch one sandbox by its name.
+
+        `GET /sandboxes/by-name/{name}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class _AsyncRoot(AsyncRawResponses):
     """Every operation of the API, grouped in namespaces."""
@@ -3601,6 +5060,11 @@ class _AsyncRoot(AsyncRawResponses):
     admin: AsyncAdminAPI
     credits: AsyncCreditsAPI
     exec: AsyncExecAPI
+    templates: AsyncTemplatesAPI
+    files: AsyncFilesAPI
+    events: AsyncEventsAPI
+    checkpoints: AsyncCheckpointsAPI
+    snapshots_standalone: AsyncSnapshotsStandaloneAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 

@@ -2412,7 +2412,7 @@ pub struct WebhooksDeliveriesParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3193,7 +3193,7 @@ pub struct DeploymentsListVersionsParams {
     /// `external_project_id` (query).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_project_id: Option<String>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -3654,7 +3654,7 @@ pub struct StorageListObjectsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<i64>,
-    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+    /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
     /// Fields the table does not list, sent as they are.
@@ -6482,7 +6482,7 @@ impl<'a> ComputerMetricsApi<'a> {
 /// `Miosa.Computer.Terminal` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerTerminalApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerTerminalApi<'a> {
@@ -6529,7 +6529,7 @@ impl<'a> ComputerTerminalApi<'a> {
 /// `Miosa.Computer.Volumes` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerVolumesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerVolumesApi<'a> {
@@ -6548,7 +6548,7 @@ impl<'a> ComputerVolumesApi<'a> {
 /// `Miosa.Computer.Logs` operations (async).
 #[derive(Clone, Copy)]
 pub struct ComputerLogsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerLogsApi<'a> {
@@ -8644,7 +8644,7 @@ impl<'a> ExecApi<'a> {
 /// `Miosa.Templates` operations (async).
 #[derive(Clone, Copy)]
 pub struct TemplatesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> TemplatesApi<'a> {
@@ -8663,7 +8663,7 @@ impl<'a> TemplatesApi<'a> {
 /// `Miosa.Files` operations (async).
 #[derive(Clone, Copy)]
 pub struct FilesApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> FilesApi<'a> {
@@ -8778,7 +8778,7 @@ impl<'a> FilesApi<'a> {
 /// `Miosa.Events` operations (async).
 #[derive(Clone, Copy)]
 pub struct EventsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> EventsApi<'a> {
@@ -8797,7 +8797,7 @@ impl<'a> EventsApi<'a> {
 /// `Miosa.Checkpoints` operations (async).
 #[derive(Clone, Copy)]
 pub struct CheckpointsApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CheckpointsApi<'a> {
@@ -8820,7 +8820,7 @@ impl<'a> CheckpointsApi<'a> {
 /// `Miosa.SnapshotsStandalone` operations (async).
 #[derive(Clone, Copy)]
 pub struct SnapshotsStandaloneApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SnapshotsStandaloneApi<'a> {
@@ -10739,7 +10739,7 @@ impl<'a> ComputerMetricsBlockingApi<'a> {
 /// `Miosa.Computer.Terminal` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerTerminalBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerTerminalBlockingApi<'a> {
@@ -10780,7 +10780,7 @@ impl<'a> ComputerTerminalBlockingApi<'a> {
 /// `Miosa.Computer.Volumes` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerVolumesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerVolumesBlockingApi<'a> {
@@ -10800,7 +10800,7 @@ impl<'a> ComputerVolumesBlockingApi<'a> {
 /// `Miosa.Computer.Logs` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct ComputerLogsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> ComputerLogsBlockingApi<'a> {
@@ -12592,7 +12592,7 @@ impl<'a> ExecBlockingApi<'a> {
 /// `Miosa.Templates` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct TemplatesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> TemplatesBlockingApi<'a> {
@@ -12610,7 +12610,7 @@ impl<'a> TemplatesBlockingApi<'a> {
 /// `Miosa.Files` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct FilesBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> FilesBlockingApi<'a> {
@@ -12707,7 +12707,7 @@ impl<'a> FilesBlockingApi<'a> {
 /// `Miosa.Events` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct EventsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> EventsBlockingApi<'a> {
@@ -12725,7 +12725,7 @@ impl<'a> EventsBlockingApi<'a> {
 /// `Miosa.Checkpoints` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct CheckpointsBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> CheckpointsBlockingApi<'a> {
@@ -12745,7 +12745,7 @@ impl<'a> CheckpointsBlockingApi<'a> {
 /// `Miosa.SnapshotsStandalone` operations (blocking).
 #[derive(Clone, Copy)]
 pub struct SnapshotsStandaloneBlockingApi<'a> {
-    client: &'a Client,
+    pub(crate) client: &'a Client,
 }
 
 impl<'a> SnapshotsStandaloneBlockingApi<'a> {

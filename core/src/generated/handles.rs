@@ -224,6 +224,97 @@ impl SandboxHandle {
             .wait_until_ready(&self.id, params)
             .await
     }
+
+    /// Push back the sandbox's deadline.
+    ///
+    /// `POST /sandboxes/{id}/extend` with this sandbox's id.
+    /// A record of this same resource also refreshes [`Self::data`].
+    pub async fn extend(
+        &mut self,
+        params: crate::api::SandboxesExtendParams,
+    ) -> crate::Result<crate::models::Sandbox> {
+        let record = self.client.sandboxes().extend(&self.id, params).await?;
+        if record.id == self.id {
+            self.data = Some(record.clone());
+        }
+        Ok(record)
+    }
+
+    /// Stop a sandbox: its disk is kept, its processes are not.
+    ///
+    /// `POST /sandboxes/{id}/stop` with this sandbox's id.
+    /// A record of this same resource also refreshes [`Self::data`].
+    pub async fn stop(&mut self) -> crate::Result<crate::models::Sandbox> {
+        let record = self.client.sandboxes().stop(&self.id).await?;
+        if record.id == self.id {
+            self.data = Some(record.clone());
+        }
+        Ok(record)
+    }
+
+    /// Pause a sandbox, memory included, on runtimes that support it.
+    ///
+    /// `POST /sandboxes/{id}/pause` with this sandbox's id.
+    /// A record of this same resource also refreshes [`Self::data`].
+    pub async fn pause(&mut self) -> crate::Result<crate::models::Sandbox> {
+        let record = self.client.sandboxes().pause(&self.id).await?;
+        if record.id == self.id {
+            self.data = Some(record.clone());
+        }
+        Ok(record)
+    }
+
+    /// Resume a paused or stopped sandbox.
+    ///
+    /// `POST /sandboxes/{id}/resume` with this sandbox's id.
+    /// A record of this same resource also refreshes [`Self::data`].
+    pub async fn resume(
+        &mut self,
+        params: crate::api::SandboxesResumeParams,
+    ) -> crate::Result<crate::models::Sandbox> {
+        let record = self.client.sandboxes().resume(&self.id, params).await?;
+        if record.id == self.id {
+            self.data = Some(record.clone());
+        }
+        Ok(record)
+    }
+
+    /// Metered usage of one sandbox so far.
+    ///
+    /// `GET /sandboxes/{id}/usage` with this sandbox's id.
+    pub async fn usage(&self) -> crate::Result<crate::models::SandboxUsage> {
+        self.client.sandboxes().usage(&self.id).await
+    }
+
+    /// Whether the sandbox can run commands now, with the state of each component.
+    ///
+    /// `GET /sandboxes/{id}/readiness` with this sandbox's id.
+    pub async fn readiness(&self) -> crate::Result<crate::models::Readiness> {
+        self.client.sandboxes().readiness(&self.id).await
+    }
+
+    /// Delete one snapshot of a sandbox.
+    ///
+    /// `DELETE /sandboxes/{id}/snapshots/{snapshot_id}` with this sandbox's id.
+    pub async fn delete_snapshot(
+        &self,
+        snapshot_id: &str,
+    ) -> crate::Result<crate::models::Deleted> {
+        self.client
+            .sandboxes()
+            .delete_snapshot(&self.id, snapshot_id)
+            .await
+    }
+
+    /// Deploy the sandbox's app as a new deployment version.
+    ///
+    /// `POST /sandboxes/{id}/deploy` with this sandbox's id.
+    pub async fn deploy(
+        &self,
+        params: crate::api::SandboxesDeployParams,
+    ) -> crate::Result<crate::models::Publication> {
+        self.client.sandboxes().deploy(&self.id, params).await
+    }
 }
 
 impl Drop for SandboxHandle {
@@ -357,6 +448,13 @@ impl<'a> SandboxHandleFiles<'a> {
     ) -> crate::Result<EventStream> {
         self.client.sandbox().files().watch(self.id, params).await
     }
+
+    /// Describe one path of the sandbox: size, kind, mode and modification time.
+    ///
+    /// `POST /sandboxes/{id}/fs/stat` with this sandbox's id.
+    pub async fn stat(&self, path: &str) -> crate::Result<crate::models::FileStat> {
+        self.client.sandbox().files().stat(self.id, path).await
+    }
 }
 
 /// `exec` operations on one sandbox.
@@ -405,6 +503,16 @@ impl<'a> SandboxHandleExec<'a> {
             .exec()
             .python(self.id, code, params)
             .await
+    }
+
+    /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
+    ///
+    /// `POST /sandboxes/{id}/exec/stream` with this sandbox's id.
+    pub async fn stream(
+        &self,
+        params: crate::api::SandboxExecStreamParams,
+    ) -> crate::Result<EventStream> {
+        self.client.sandbox().exec().stream(self.id, params).await
     }
 }
 
@@ -509,6 +617,20 @@ impl<'a> SandboxHandleProcesses<'a> {
             .logs(self.id, pid, tail)
             .await
     }
+
+    /// Fetch one background process.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}` with this sandbox's id.
+    pub async fn get(&self, pid: &str) -> crate::Result<crate::models::Process> {
+        self.client.sandbox().processes().get(self.id, pid).await
+    }
+
+    /// Stream the output lines of a background process as they are printed, then its `exit`.
+    ///
+    /// `GET /sandboxes/{id}/processes/{pid}/stream` with this sandbox's id.
+    pub async fn stream(&self, pid: &str) -> crate::Result<EventStream> {
+        self.client.sandbox().processes().stream(self.id, pid).await
+    }
 }
 
 /// `share` operations on one sandbox.
@@ -595,6 +717,28 @@ impl<'a> SandboxHandlePreviews<'a> {
             .destroy(self.id, preview_id)
             .await
     }
+
+    /// Fetch one preview of a sandbox.
+    ///
+    /// `GET /sandboxes/{id}/previews/{preview_id}` with this sandbox's id.
+    pub async fn get(&self, preview_id: &str) -> crate::Result<crate::models::Preview> {
+        self.client
+            .sandbox()
+            .previews()
+            .get(self.id, preview_id)
+            .await
+    }
+
+    /// Invalidate every share token of a preview.
+    ///
+    /// `DELETE /sandboxes/{id}/previews/{preview_id}/share` with this sandbox's id.
+    pub async fn revoke_share(&self, preview_id: &str) -> crate::Result<crate::models::Deleted> {
+        self.client
+            .sandbox()
+            .previews()
+            .revoke_share(self.id, preview_id)
+            .await
+    }
 }
 
 /// `snapshots` operations on one sandbox.
@@ -666,6 +810,13 @@ impl<'a> SandboxHandleTags<'a> {
     pub async fn list(&self) -> crate::Result<Vec<String>> {
         self.client.sandbox().tags().list(self.id).await
     }
+
+    /// Replace the tags of a sandbox.
+    ///
+    /// `PATCH /sandboxes/{id}/tags` with this sandbox's id.
+    pub async fn set(&self, tags: Vec<String>) -> crate::Result<crate::models::Sandbox> {
+        self.client.sandbox().tags().set(self.id, tags).await
+    }
 }
 
 /// `terminal` operations on one sandbox.
@@ -698,6 +849,17 @@ impl<'a> SandboxHandleTerminal<'a> {
             .sandbox()
             .terminal()
             .resize(self.id, session_id, params)
+            .await
+    }
+
+    /// Close a PTY session.
+    ///
+    /// `DELETE /sandboxes/{id}/terminal/{session_id}` with this sandbox's id.
+    pub async fn delete(&self, session_id: &str) -> crate::Result<crate::models::Deleted> {
+        self.client
+            .sandbox()
+            .terminal()
+            .delete(self.id, session_id)
             .await
     }
 }
@@ -809,6 +971,30 @@ impl ComputerHandle {
         }
     }
 
+    /// `terminal` operations on this computer.
+    pub fn terminal(&self) -> ComputerHandleTerminal<'_> {
+        ComputerHandleTerminal {
+            client: &self.client,
+            id: &self.id,
+        }
+    }
+
+    /// `volumes` operations on this computer.
+    pub fn volumes(&self) -> ComputerHandleVolumes<'_> {
+        ComputerHandleVolumes {
+            client: &self.client,
+            id: &self.id,
+        }
+    }
+
+    /// `logs` operations on this computer.
+    pub fn logs(&self) -> ComputerHandleLogs<'_> {
+        ComputerHandleLogs {
+            client: &self.client,
+            id: &self.id,
+        }
+    }
+
     /// `desktop` operations on this computer.
     pub fn desktop(&self) -> ComputerHandleDesktop<'_> {
         ComputerHandleDesktop {
@@ -906,6 +1092,87 @@ impl ComputerHandle {
         self.client.computer().destroy(&self.id, params).await
     }
 
+    /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}` with this computer's id.
+    pub async fn wait_until_running(
+        &self,
+        params: crate::api::ComputerWaitUntilRunningParams,
+    ) -> crate::Result<bool> {
+        self.client
+            .computer()
+            .wait_until_running(&self.id, params)
+            .await
+    }
+
+    /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
+    ///
+    /// `GET /computers/{id}` with this computer's id.
+    pub async fn wait_until_stopped(
+        &self,
+        params: crate::api::ComputerWaitUntilStoppedParams,
+    ) -> crate::Result<bool> {
+        self.client
+            .computer()
+            .wait_until_stopped(&self.id, params)
+            .await
+    }
+
+    /// Connection details for a VNC client; treat them as secrets.
+    ///
+    /// `GET /computers/{id}/vnc-credentials` with this computer's id.
+    pub async fn vnc_credentials(&self) -> crate::Result<crate::models::VncCredentials> {
+        self.client.computer().vnc_credentials(&self.id).await
+    }
+
+    /// List the applications installed on a computer.
+    ///
+    /// `GET /computers/{id}/apps` with this computer's id.
+    pub async fn apps(&self) -> crate::Result<Vec<crate::models::ComputerApp>> {
+        self.client.computer().apps(&self.id).await
+    }
+
+    /// List the named public URLs of a computer (desktop, preview, API).
+    ///
+    /// `GET /computers/{id}/urls` with this computer's id.
+    pub async fn urls(&self) -> crate::Result<Vec<crate::models::ComputerUrl>> {
+        self.client.computer().urls(&self.id).await
+    }
+
+    /// Mint a short-lived token for the desktop pixel stream.
+    ///
+    /// `POST /computers/{id}/stream-token` with this computer's id.
+    pub async fn stream_token(&self) -> crate::Result<crate::models::StreamToken> {
+        self.client.computer().stream_token(&self.id).await
+    }
+
+    /// Capture part of the screen as PNG bytes.
+    ///
+    /// `GET /computers/{id}/screenshot` with this computer's id.
+    pub async fn screenshot_region(
+        &self,
+        params: crate::api::ComputerScreenshotRegionParams,
+    ) -> crate::Result<Bytes> {
+        self.client
+            .computer()
+            .screenshot_region(&self.id, params)
+            .await
+    }
+
+    /// The public URL of a computer port, computed locally without a request.
+    ///
+    /// `GET /computers/{id}` with this computer's id.
+    pub async fn preview_url(
+        &self,
+        port: i64,
+        params: crate::api::ComputerPreviewUrlParams,
+    ) -> crate::Result<crate::models::PreviewUrl> {
+        self.client
+            .computer()
+            .preview_url(&self.id, port, params)
+            .await
+    }
+
     /// Fetch one computer.
     ///
     /// `GET /computers/{id}` with this computer's id.
@@ -931,6 +1198,23 @@ impl ComputerHandle {
             self.data = Some(record.clone());
         }
         Ok(record)
+    }
+
+    /// Whether a desktop viewer password is set, and since when.
+    ///
+    /// `GET /computers/{id}/viewer-password` with this computer's id.
+    pub async fn viewer_password(&self) -> crate::Result<crate::models::ViewerPassword> {
+        self.client.computers().viewer_password(&self.id).await
+    }
+
+    /// Set a new desktop viewer password; the plaintext is returned only this once.
+    ///
+    /// `POST /computers/{id}/viewer-password/rotate` with this computer's id.
+    pub async fn rotate_viewer_password(&self) -> crate::Result<crate::models::ViewerPassword> {
+        self.client
+            .computers()
+            .rotate_viewer_password(&self.id)
+            .await
     }
 }
 
@@ -1098,6 +1382,79 @@ impl<'a> ComputerHandleMetrics<'a> {
     }
 }
 
+/// `terminal` operations on one computer.
+#[derive(Debug, Clone, Copy)]
+pub struct ComputerHandleTerminal<'a> {
+    client: &'a Client,
+    id: &'a str,
+}
+
+impl<'a> ComputerHandleTerminal<'a> {
+    /// Open a PTY session on a computer.
+    ///
+    /// `POST /computers/{id}/terminal` with this computer's id.
+    pub async fn create(
+        &self,
+        params: crate::api::ComputerTerminalCreateParams,
+    ) -> crate::Result<crate::models::TerminalSession> {
+        self.client
+            .computer()
+            .terminal()
+            .create(self.id, params)
+            .await
+    }
+
+    /// Change the size of a computer's PTY session.
+    ///
+    /// `POST /computers/{id}/pty/{session_id}/resize` with this computer's id.
+    pub async fn resize(
+        &self,
+        session_id: &str,
+        params: crate::api::ComputerTerminalResizeParams,
+    ) -> crate::Result<crate::models::TerminalSession> {
+        self.client
+            .computer()
+            .terminal()
+            .resize(self.id, session_id, params)
+            .await
+    }
+}
+
+/// `volumes` operations on one computer.
+#[derive(Debug, Clone, Copy)]
+pub struct ComputerHandleVolumes<'a> {
+    client: &'a Client,
+    id: &'a str,
+}
+
+impl<'a> ComputerHandleVolumes<'a> {
+    /// List the volumes mounted into a computer.
+    ///
+    /// `GET /computers/{id}/volumes` with this computer's id.
+    pub async fn list(&self) -> crate::Result<Vec<crate::models::VolumeAttachment>> {
+        self.client.computer().volumes().list(self.id).await
+    }
+}
+
+/// `logs` operations on one computer.
+#[derive(Debug, Clone, Copy)]
+pub struct ComputerHandleLogs<'a> {
+    client: &'a Client,
+    id: &'a str,
+}
+
+impl<'a> ComputerHandleLogs<'a> {
+    /// Fetch the recent system log lines of a computer.
+    ///
+    /// `GET /computers/{id}/logs` with this computer's id.
+    pub async fn get(
+        &self,
+        params: crate::api::ComputerLogsGetParams,
+    ) -> crate::Result<crate::models::LogLines> {
+        self.client.computer().logs().get(self.id, params).await
+    }
+}
+
 /// `desktop` operations on one computer.
 #[derive(Debug, Clone, Copy)]
 pub struct ComputerHandleDesktop<'a> {
@@ -1188,6 +1545,58 @@ impl<'a> ComputerHandleDesktop<'a> {
     pub async fn accessibility_tree(&self) -> crate::Result<Value> {
         self.client.desktop().accessibility_tree(self.id).await
     }
+
+    /// Double-click at a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/double-click` with this computer's id.
+    pub async fn double_click(&self, x: i64, y: i64) -> crate::Result<crate::models::ActionResult> {
+        self.client.desktop().double_click(self.id, x, y).await
+    }
+
+    /// Move the mouse pointer to a point of the screen.
+    ///
+    /// `POST /computers/{id}/desktop/move` with this computer's id.
+    pub async fn r#move(&self, x: i64, y: i64) -> crate::Result<crate::models::ActionResult> {
+        self.client.desktop().r#move(self.id, x, y).await
+    }
+
+    /// Wait on the desktop side, between input actions.
+    ///
+    /// `POST /computers/{id}/desktop/wait` with this computer's id.
+    pub async fn wait(&self, seconds: f64) -> crate::Result<crate::models::ActionResult> {
+        self.client.desktop().wait(self.id, seconds).await
+    }
+
+    /// List the open windows with their geometry and focus.
+    ///
+    /// `GET /computers/{id}/desktop/windows` with this computer's id.
+    pub async fn windows(&self) -> crate::Result<Vec<crate::models::DesktopWindow>> {
+        self.client.desktop().windows(self.id).await
+    }
+
+    /// Where the mouse pointer is.
+    ///
+    /// `GET /computers/{id}/desktop/cursor` with this computer's id.
+    pub async fn cursor(&self) -> crate::Result<crate::models::CursorPosition> {
+        self.client.desktop().cursor(self.id).await
+    }
+
+    /// Bring a window to the front.
+    ///
+    /// `POST /computers/{id}/desktop/window/focus` with this computer's id.
+    pub async fn focus_window(
+        &self,
+        window_id: &str,
+    ) -> crate::Result<crate::models::ActionResult> {
+        self.client.desktop().focus_window(self.id, window_id).await
+    }
+
+    /// Start an application on the desktop.
+    ///
+    /// `POST /computers/{id}/desktop/launch` with this computer's id.
+    pub async fn launch(&self, app_name: &str) -> crate::Result<crate::models::ActionResult> {
+        self.client.desktop().launch(self.id, app_name).await
+    }
 }
 
 /// `exec` operations on one computer.
@@ -1206,6 +1615,28 @@ impl<'a> ComputerHandleExec<'a> {
         params: crate::api::ExecRunParams,
     ) -> crate::Result<crate::models::ExecResult> {
         self.client.exec().run(self.id, params).await
+    }
+
+    /// Run a shell command line on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec` with this computer's id.
+    pub async fn bash(
+        &self,
+        command: &str,
+        params: crate::api::ExecBashParams,
+    ) -> crate::Result<crate::models::ExecResult> {
+        self.client.exec().bash(self.id, command, params).await
+    }
+
+    /// Run Python code on a computer and wait for its output and exit code.
+    ///
+    /// `POST /computers/{id}/exec/python` with this computer's id.
+    pub async fn python(
+        &self,
+        code: &str,
+        params: crate::api::ExecPythonParams,
+    ) -> crate::Result<crate::models::ExecResult> {
+        self.client.exec().python(self.id, code, params).await
     }
 }
 

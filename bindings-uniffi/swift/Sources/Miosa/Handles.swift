@@ -109,6 +109,54 @@ public final class SandboxHandle {
     public func waitUntilReady(params: SandboxesWaitUntilReadyParams? = nil) async throws -> Bool {
         try await client.sandboxes().waitUntilReady(id: id, params: params)
     }
+
+    /// Push back the sandbox's deadline. (`POST /sandboxes/{id}/extend` with this sandbox's id)
+    public func extend(params: SandboxesExtendParams? = nil) async throws -> Sandbox {
+        let record = try await client.sandboxes().extend(id: id, params: params)
+        if record.id == id { data = record }
+        return record
+    }
+
+    /// Stop a sandbox: its disk is kept, its processes are not. (`POST /sandboxes/{id}/stop` with this sandbox's id)
+    public func stop() async throws -> Sandbox {
+        let record = try await client.sandboxes().stop(id: id)
+        if record.id == id { data = record }
+        return record
+    }
+
+    /// Pause a sandbox, memory included, on runtimes that support it. (`POST /sandboxes/{id}/pause` with this sandbox's id)
+    public func pause() async throws -> Sandbox {
+        let record = try await client.sandboxes().pause(id: id)
+        if record.id == id { data = record }
+        return record
+    }
+
+    /// Resume a paused or stopped sandbox. (`POST /sandboxes/{id}/resume` with this sandbox's id)
+    public func resume(params: SandboxesResumeParams? = nil) async throws -> Sandbox {
+        let record = try await client.sandboxes().resume(id: id, params: params)
+        if record.id == id { data = record }
+        return record
+    }
+
+    /// Metered usage of one sandbox so far. (`GET /sandboxes/{id}/usage` with this sandbox's id)
+    public func usage() async throws -> SandboxUsage {
+        try await client.sandboxes().usage(id: id)
+    }
+
+    /// Whether the sandbox can run commands now, with the state of each component. (`GET /sandboxes/{id}/readiness` with this sandbox's id)
+    public func readiness() async throws -> Readiness {
+        try await client.sandboxes().readiness(id: id)
+    }
+
+    /// Delete one snapshot of a sandbox. (`DELETE /sandboxes/{id}/snapshots/{snapshot_id}` with this sandbox's id)
+    public func deleteSnapshot(snapshotId: String) async throws -> Deleted {
+        try await client.sandboxes().deleteSnapshot(id: id, snapshotId: snapshotId)
+    }
+
+    /// Deploy the sandbox's app as a new deployment version. (`POST /sandboxes/{id}/deploy` with this sandbox's id)
+    public func deploy(params: SandboxesDeployParams? = nil) async throws -> Publication {
+        try await client.sandboxes().deploy(id: id, params: params)
+    }
 }
 
 /// `files` operations on one sandbox.
@@ -160,6 +208,11 @@ public struct SandboxHandleFilesOps {
     public func watch(params: SandboxFilesWatchParams? = nil) async throws -> EventStream {
         try await client.sandbox().files().watch(id: id, params: params)
     }
+
+    /// Describe one path of the sandbox: size, kind, mode and modification time. (`POST /sandboxes/{id}/fs/stat` with this sandbox's id)
+    public func stat(path: String) async throws -> FileStat {
+        try await client.sandbox().files().stat(id: id, path: path)
+    }
 }
 
 /// `exec` operations on one sandbox.
@@ -180,6 +233,11 @@ public struct SandboxHandleExecOps {
     /// Run code in the sandbox's persistent interpreter (Python by default). (`POST /sandboxes/{id}/code/run` with this sandbox's id)
     public func python(code: String, params: SandboxExecPythonParams? = nil) async throws -> ExecResult {
         try await client.sandbox().exec().python(id: id, code: code, params: params)
+    }
+
+    /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`). (`POST /sandboxes/{id}/exec/stream` with this sandbox's id)
+    public func stream(params: SandboxExecStreamParams? = nil) async throws -> EventStream {
+        try await client.sandbox().exec().stream(id: id, params: params)
     }
 }
 
@@ -239,6 +297,16 @@ public struct SandboxHandleProcessesOps {
     public func logs(pid: String, tail: Int64) async throws -> ProcessLogs {
         try await client.sandbox().processes().logs(id: id, pid: pid, tail: tail)
     }
+
+    /// Fetch one background process. (`GET /sandboxes/{id}/processes/{pid}` with this sandbox's id)
+    public func get(pid: String) async throws -> SandboxProcess {
+        try await client.sandbox().processes().get(id: id, pid: pid)
+    }
+
+    /// Stream the output lines of a background process as they are printed, then its `exit`. (`GET /sandboxes/{id}/processes/{pid}/stream` with this sandbox's id)
+    public func stream(pid: String) async throws -> EventStream {
+        try await client.sandbox().processes().stream(id: id, pid: pid)
+    }
 }
 
 /// `share` operations on one sandbox.
@@ -286,6 +354,16 @@ public struct SandboxHandlePreviewsOps {
     public func destroy(previewId: String) async throws -> Deleted {
         try await client.sandbox().previews().destroy(id: id, previewId: previewId)
     }
+
+    /// Fetch one preview of a sandbox. (`GET /sandboxes/{id}/previews/{preview_id}` with this sandbox's id)
+    public func get(previewId: String) async throws -> Preview {
+        try await client.sandbox().previews().get(id: id, previewId: previewId)
+    }
+
+    /// Invalidate every share token of a preview. (`DELETE /sandboxes/{id}/previews/{preview_id}/share` with this sandbox's id)
+    public func revokeShare(previewId: String) async throws -> Deleted {
+        try await client.sandbox().previews().revokeShare(id: id, previewId: previewId)
+    }
 }
 
 /// `snapshots` operations on one sandbox.
@@ -328,6 +406,11 @@ public struct SandboxHandleTagsOps {
     public func list() async throws -> [String] {
         try await client.sandbox().tags().list(id: id)
     }
+
+    /// Replace the tags of a sandbox. (`PATCH /sandboxes/{id}/tags` with this sandbox's id)
+    public func set(tags: [String]) async throws -> Sandbox {
+        try await client.sandbox().tags().set(id: id, tags: tags)
+    }
 }
 
 /// `terminal` operations on one sandbox.
@@ -343,6 +426,11 @@ public struct SandboxHandleTerminalOps {
     /// Change the size of an open PTY session. (`POST /sandboxes/{id}/pty/{session_id}/resize` with this sandbox's id)
     public func resize(sessionId: String, params: SandboxTerminalResizeParams? = nil) async throws -> TerminalSession {
         try await client.sandbox().terminal().resize(id: id, sessionId: sessionId, params: params)
+    }
+
+    /// Close a PTY session. (`DELETE /sandboxes/{id}/terminal/{session_id}` with this sandbox's id)
+    public func delete(sessionId: String) async throws -> Deleted {
+        try await client.sandbox().terminal().delete(id: id, sessionId: sessionId)
     }
 }
 
@@ -431,6 +519,15 @@ public final class ComputerHandle {
     /// `metrics` operations on this computer.
     public var metrics: ComputerHandleMetricsOps { ComputerHandleMetricsOps(client: client, id: id) }
 
+    /// `terminal` operations on this computer.
+    public var terminal: ComputerHandleTerminalOps { ComputerHandleTerminalOps(client: client, id: id) }
+
+    /// `volumes` operations on this computer.
+    public var volumes: ComputerHandleVolumesOps { ComputerHandleVolumesOps(client: client, id: id) }
+
+    /// `logs` operations on this computer.
+    public var logs: ComputerHandleLogsOps { ComputerHandleLogsOps(client: client, id: id) }
+
     /// `desktop` operations on this computer.
     public var desktop: ComputerHandleDesktopOps { ComputerHandleDesktopOps(client: client, id: id) }
 
@@ -479,6 +576,46 @@ public final class ComputerHandle {
         return try await client.computer().destroy(id: id, params: params)
     }
 
+    /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id)
+    public func waitUntilRunning(params: ComputerWaitUntilRunningParams? = nil) async throws -> Bool {
+        try await client.computer().waitUntilRunning(id: id, params: params)
+    }
+
+    /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id)
+    public func waitUntilStopped(params: ComputerWaitUntilStoppedParams? = nil) async throws -> Bool {
+        try await client.computer().waitUntilStopped(id: id, params: params)
+    }
+
+    /// Connection details for a VNC client; treat them as secrets. (`GET /computers/{id}/vnc-credentials` with this computer's id)
+    public func vncCredentials() async throws -> VncCredentials {
+        try await client.computer().vncCredentials(id: id)
+    }
+
+    /// List the applications installed on a computer. (`GET /computers/{id}/apps` with this computer's id)
+    public func apps() async throws -> [ComputerApp] {
+        try await client.computer().apps(id: id)
+    }
+
+    /// List the named public URLs of a computer (desktop, preview, API). (`GET /computers/{id}/urls` with this computer's id)
+    public func urls() async throws -> [ComputerUrl] {
+        try await client.computer().urls(id: id)
+    }
+
+    /// Mint a short-lived token for the desktop pixel stream. (`POST /computers/{id}/stream-token` with this computer's id)
+    public func streamToken() async throws -> StreamToken {
+        try await client.computer().streamToken(id: id)
+    }
+
+    /// Capture part of the screen as PNG bytes. (`GET /computers/{id}/screenshot` with this computer's id)
+    public func screenshotRegion(params: ComputerScreenshotRegionParams? = nil) async throws -> Data {
+        try await client.computer().screenshotRegion(id: id, params: params)
+    }
+
+    /// The public URL of a computer port, computed locally without a request. (`GET /computers/{id}` with this computer's id)
+    public func previewUrl(port: Int64, params: ComputerPreviewUrlParams? = nil) async throws -> PreviewUrl {
+        try await client.computer().previewUrl(id: id, port: port, params: params)
+    }
+
     /// Fetch one computer. (`GET /computers/{id}` with this computer's id)
     public func refresh() async throws -> Computer {
         let record = try await client.computers().get(id: id)
@@ -491,6 +628,16 @@ public final class ComputerHandle {
         let record = try await client.computers().update(id: id, params: params)
         if record.id == id { data = record }
         return record
+    }
+
+    /// Whether a desktop viewer password is set, and since when. (`GET /computers/{id}/viewer-password` with this computer's id)
+    public func viewerPassword() async throws -> ViewerPassword {
+        try await client.computers().viewerPassword(id: id)
+    }
+
+    /// Set a new desktop viewer password; the plaintext is returned only this once. (`POST /computers/{id}/viewer-password/rotate` with this computer's id)
+    public func rotateViewerPassword() async throws -> ViewerPassword {
+        try await client.computers().rotateViewerPassword(id: id)
     }
 }
 
@@ -573,6 +720,44 @@ public struct ComputerHandleMetricsOps {
     }
 }
 
+/// `terminal` operations on one computer.
+public struct ComputerHandleTerminalOps {
+    let client: Client
+    let id: String
+
+    /// Open a PTY session on a computer. (`POST /computers/{id}/terminal` with this computer's id)
+    public func create(params: ComputerTerminalCreateParams? = nil) async throws -> TerminalSession {
+        try await client.computer().terminal().create(id: id, params: params)
+    }
+
+    /// Change the size of a computer's PTY session. (`POST /computers/{id}/pty/{session_id}/resize` with this computer's id)
+    public func resize(sessionId: String, params: ComputerTerminalResizeParams? = nil) async throws -> TerminalSession {
+        try await client.computer().terminal().resize(id: id, sessionId: sessionId, params: params)
+    }
+}
+
+/// `volumes` operations on one computer.
+public struct ComputerHandleVolumesOps {
+    let client: Client
+    let id: String
+
+    /// List the volumes mounted into a computer. (`GET /computers/{id}/volumes` with this computer's id)
+    public func list() async throws -> [VolumeAttachment] {
+        try await client.computer().volumes().list(id: id)
+    }
+}
+
+/// `logs` operations on one computer.
+public struct ComputerHandleLogsOps {
+    let client: Client
+    let id: String
+
+    /// Fetch the recent system log lines of a computer. (`GET /computers/{id}/logs` with this computer's id)
+    public func get(params: ComputerLogsGetParams? = nil) async throws -> LogLines {
+        try await client.computer().logs().get(id: id, params: params)
+    }
+}
+
 /// `desktop` operations on one computer.
 public struct ComputerHandleDesktopOps {
     let client: Client
@@ -617,6 +802,41 @@ public struct ComputerHandleDesktopOps {
     public func accessibilityTree() async throws -> String {
         try await client.desktop().accessibilityTree(id: id)
     }
+
+    /// Double-click at a point of the screen. (`POST /computers/{id}/desktop/double-click` with this computer's id)
+    public func doubleClick(x: Int64, y: Int64) async throws -> ActionResult {
+        try await client.desktop().doubleClick(id: id, x: x, y: y)
+    }
+
+    /// Move the mouse pointer to a point of the screen. (`POST /computers/{id}/desktop/move` with this computer's id)
+    public func move(x: Int64, y: Int64) async throws -> ActionResult {
+        try await client.desktop().move(id: id, x: x, y: y)
+    }
+
+    /// Wait on the desktop side, between input actions. (`POST /computers/{id}/desktop/wait` with this computer's id)
+    public func wait(seconds: Double) async throws -> ActionResult {
+        try await client.desktop().wait(id: id, seconds: seconds)
+    }
+
+    /// List the open windows with their geometry and focus. (`GET /computers/{id}/desktop/windows` with this computer's id)
+    public func windows() async throws -> [DesktopWindow] {
+        try await client.desktop().windows(id: id)
+    }
+
+    /// Where the mouse pointer is. (`GET /computers/{id}/desktop/cursor` with this computer's id)
+    public func cursor() async throws -> CursorPosition {
+        try await client.desktop().cursor(id: id)
+    }
+
+    /// Bring a window to the front. (`POST /computers/{id}/desktop/window/focus` with this computer's id)
+    public func focusWindow(windowId: String) async throws -> ActionResult {
+        try await client.desktop().focusWindow(id: id, windowId: windowId)
+    }
+
+    /// Start an application on the desktop. (`POST /computers/{id}/desktop/launch` with this computer's id)
+    public func launch(appName: String) async throws -> ActionResult {
+        try await client.desktop().launch(id: id, appName: appName)
+    }
 }
 
 /// `exec` operations on one computer.
@@ -627,6 +847,16 @@ public struct ComputerHandleExecOps {
     /// Run a command on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id)
     public func run(params: ExecRunParams? = nil) async throws -> ExecResult {
         try await client.exec().run(id: id, params: params)
+    }
+
+    /// Run a shell command line on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id)
+    public func bash(command: String, params: ExecBashParams? = nil) async throws -> ExecResult {
+        try await client.exec().bash(id: id, command: command, params: params)
+    }
+
+    /// Run Python code on a computer and wait for its output and exit code. (`POST /computers/{id}/exec/python` with this computer's id)
+    public func python(code: String, params: ExecPythonParams? = nil) async throws -> ExecResult {
+        try await client.exec().python(id: id, code: code, params: params)
     }
 }
 

@@ -12,13 +12,25 @@ fun Client.streamSseFlow(`path`: String): Flow<Event> =
 fun SandboxFilesApi.watchFlow(`id`: String, params: SandboxFilesWatchParams? = null): Flow<Event> =
     coldFlow({ watch(`id`, params) }, { it.asFlow() })
 
+/** `sandbox.exec.stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
+fun SandboxExecApi.streamFlow(`id`: String, params: SandboxExecStreamParams? = null): Flow<Event> =
+    coldFlow({ stream(`id`, params) }, { it.asFlow() })
+
 /** `sandbox.events.stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
 fun SandboxEventsApi.streamFlow(`id`: String): Flow<Event> =
     coldFlow({ stream(`id`) }, { it.asFlow() })
 
+/** `sandbox.processes.stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
+fun SandboxProcessesApi.streamFlow(`id`: String, `pid`: String): Flow<Event> =
+    coldFlow({ stream(`id`, `pid`) }, { it.asFlow() })
+
 /** `webhooks.list` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
 fun WebhooksApi.listFlow(params: WebhooksListParams? = null): Flow<Webhook> =
     coldFlow({ iter(params) }, { it.asFlow() })
+
+/** `webhooks.deliveries` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
+fun WebhooksApi.deliveriesFlow(`id`: String, params: WebhooksDeliveriesParams? = null): Flow<WebhookDelivery> =
+    coldFlow({ deliveriesIter(`id`, params) }, { it.asFlow() })
 
 /** `usage.sessions` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
 fun UsageApi.sessionsFlow(params: UsageSessionsParams? = null): Flow<UsageSession> =
@@ -36,9 +48,17 @@ fun ApiKeysApi.listFlow(params: ApiKeysListParams? = null): Flow<ApiKey> =
 fun DeploymentsApi.listFlow(params: DeploymentsListParams? = null): Flow<Deployment> =
     coldFlow({ iter(params) }, { it.asFlow() })
 
+/** `deployments.list_versions` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
+fun DeploymentsApi.listVersionsFlow(`id`: String, params: DeploymentsListVersionsParams? = null): Flow<DeploymentVersion> =
+    coldFlow({ iterVersions(`id`, params) }, { it.asFlow() })
+
 /** `databases.list` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
 fun DatabasesApi.listFlow(params: DatabasesListParams? = null): Flow<Database> =
     coldFlow({ iter(params) }, { it.asFlow() })
+
+/** `storage.list_objects` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
+fun StorageApi.listObjectsFlow(`bucketId`: String, params: StorageListObjectsParams? = null): Flow<StoredObject> =
+    coldFlow({ iterObjects(`bucketId`, params) }, { it.asFlow() })
 
 /** `volumes.list` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
 fun VolumesApi.listFlow(params: VolumesListParams? = null): Flow<Volume> =
@@ -52,6 +72,18 @@ fun CompletionsApi.streamFlow(params: CompletionsStreamParams? = null): Flow<Eve
 fun CommandCenterApi.listSessionsFlow(params: CommandCenterListSessionsParams? = null): Flow<AgentSession> =
     coldFlow({ iterSessions(params) }, { it.asFlow() })
 
+/** `command_center.events` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
+fun CommandCenterApi.eventsFlow(): Flow<Event> =
+    coldFlow({ events() }, { it.asFlow() })
+
 /** `admin.tenants.list` as a cold [Flow]: each collection walks every page anew; it is closed when the collector stops. */
 fun AdminTenantsApi.listFlow(params: AdminTenantsListParams? = null): Flow<Tenant> =
     coldFlow({ iter(params) }, { it.asFlow() })
+
+/** `events.stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
+fun EventsApi.streamFlow(params: EventsStreamParams? = null): Flow<Event> =
+    coldFlow({ stream(params) }, { it.asFlow() })
+
+/** `checkpoints.restore_stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
+fun CheckpointsApi.restoreStreamFlow(`id`: String, `snapshotId`: String): Flow<Event> =
+    coldFlow({ restoreStream(`id`, `snapshotId`) }, { it.asFlow() })

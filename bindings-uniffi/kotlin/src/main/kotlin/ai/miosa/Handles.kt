@@ -94,6 +94,26 @@ class SandboxHandle private constructor(
         client.sandboxes().fork(id, params).also { if (it.id == id) data = it }
     /** Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline. (`GET /sandboxes/{id}/readiness/stream` with this sandbox's id) */
     suspend fun waitUntilReady(params: SandboxesWaitUntilReadyParams? = null): Boolean = client.sandboxes().waitUntilReady(id, params)
+    /** Push back the sandbox's deadline. (`POST /sandboxes/{id}/extend` with this sandbox's id) */
+    suspend fun extend(params: SandboxesExtendParams? = null): Sandbox =
+        client.sandboxes().extend(id, params).also { if (it.id == id) data = it }
+    /** Stop a sandbox: its disk is kept, its processes are not. (`POST /sandboxes/{id}/stop` with this sandbox's id) */
+    suspend fun stop(): Sandbox =
+        client.sandboxes().stop(id).also { if (it.id == id) data = it }
+    /** Pause a sandbox, memory included, on runtimes that support it. (`POST /sandboxes/{id}/pause` with this sandbox's id) */
+    suspend fun pause(): Sandbox =
+        client.sandboxes().pause(id).also { if (it.id == id) data = it }
+    /** Resume a paused or stopped sandbox. (`POST /sandboxes/{id}/resume` with this sandbox's id) */
+    suspend fun resume(params: SandboxesResumeParams? = null): Sandbox =
+        client.sandboxes().resume(id, params).also { if (it.id == id) data = it }
+    /** Metered usage of one sandbox so far. (`GET /sandboxes/{id}/usage` with this sandbox's id) */
+    suspend fun usage(): SandboxUsage = client.sandboxes().usage(id)
+    /** Whether the sandbox can run commands now, with the state of each component. (`GET /sandboxes/{id}/readiness` with this sandbox's id) */
+    suspend fun readiness(): Readiness = client.sandboxes().readiness(id)
+    /** Delete one snapshot of a sandbox. (`DELETE /sandboxes/{id}/snapshots/{snapshot_id}` with this sandbox's id) */
+    suspend fun deleteSnapshot(snapshotId: String): Deleted = client.sandboxes().deleteSnapshot(id, snapshotId)
+    /** Deploy the sandbox's app as a new deployment version. (`POST /sandboxes/{id}/deploy` with this sandbox's id) */
+    suspend fun deploy(params: SandboxesDeployParams? = null): Publication = client.sandboxes().deploy(id, params)
 
     /** `files` operations on this sandbox. */
     inner class FilesOps internal constructor() {
@@ -115,6 +135,8 @@ class SandboxHandle private constructor(
         suspend fun writeMany(files: String): WriteManyResult = client.sandbox().files().writeMany(id, files)
         /** Stream file change events under a sandbox path. (`GET /sandboxes/{id}/files/watch` with this sandbox's id) */
         suspend fun watch(params: SandboxFilesWatchParams? = null): EventStream = client.sandbox().files().watch(id, params)
+        /** Describe one path of the sandbox: size, kind, mode and modification time. (`POST /sandboxes/{id}/fs/stat` with this sandbox's id) */
+        suspend fun stat(path: String): FileStat = client.sandbox().files().stat(id, path)
     }
 
     /** `exec` operations on this sandbox. */
@@ -125,6 +147,8 @@ class SandboxHandle private constructor(
         suspend fun bash(command: String, params: SandboxExecBashParams? = null): ExecResult = client.sandbox().exec().bash(id, command, params)
         /** Run code in the sandbox's persistent interpreter (Python by default). (`POST /sandboxes/{id}/code/run` with this sandbox's id) */
         suspend fun python(code: String, params: SandboxExecPythonParams? = null): ExecResult = client.sandbox().exec().python(id, code, params)
+        /** Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`). (`POST /sandboxes/{id}/exec/stream` with this sandbox's id) */
+        suspend fun stream(params: SandboxExecStreamParams? = null): EventStream = client.sandbox().exec().stream(id, params)
     }
 
     /** `events` operations on this sandbox. */
@@ -153,6 +177,10 @@ class SandboxHandle private constructor(
         suspend fun stop(pid: String): SandboxProcess = client.sandbox().processes().stop(id, pid)
         /** Fetch the last lines of output of a background process. (`GET /sandboxes/{id}/processes/{pid}/logs` with this sandbox's id) */
         suspend fun logs(pid: String, tail: Long): ProcessLogs = client.sandbox().processes().logs(id, pid, tail)
+        /** Fetch one background process. (`GET /sandboxes/{id}/processes/{pid}` with this sandbox's id) */
+        suspend fun get(pid: String): SandboxProcess = client.sandbox().processes().get(id, pid)
+        /** Stream the output lines of a background process as they are printed, then its `exit`. (`GET /sandboxes/{id}/processes/{pid}/stream` with this sandbox's id) */
+        suspend fun stream(pid: String): EventStream = client.sandbox().processes().stream(id, pid)
     }
 
     /** `share` operations on this sandbox. */
@@ -175,6 +203,10 @@ class SandboxHandle private constructor(
         suspend fun share(previewId: String, params: SandboxPreviewsShareParams? = null): PreviewShare = client.sandbox().previews().share(id, previewId, params)
         /** Remove a preview from a sandbox. (`DELETE /sandboxes/{id}/previews/{preview_id}` with this sandbox's id) */
         suspend fun destroy(previewId: String): Deleted = client.sandbox().previews().destroy(id, previewId)
+        /** Fetch one preview of a sandbox. (`GET /sandboxes/{id}/previews/{preview_id}` with this sandbox's id) */
+        suspend fun get(previewId: String): Preview = client.sandbox().previews().get(id, previewId)
+        /** Invalidate every share token of a preview. (`DELETE /sandboxes/{id}/previews/{preview_id}/share` with this sandbox's id) */
+        suspend fun revokeShare(previewId: String): Deleted = client.sandbox().previews().revokeShare(id, previewId)
     }
 
     /** `snapshots` operations on this sandbox. */
@@ -195,6 +227,8 @@ class SandboxHandle private constructor(
         suspend fun remove(tags: List<String>): List<String> = client.sandbox().tags().remove(id, tags)
         /** Return the tags of a sandbox, read from the sandbox record. (`GET /sandboxes/{id}` with this sandbox's id) */
         suspend fun list(): List<String> = client.sandbox().tags().list(id)
+        /** Replace the tags of a sandbox. (`PATCH /sandboxes/{id}/tags` with this sandbox's id) */
+        suspend fun set(tags: List<String>): Sandbox = client.sandbox().tags().set(id, tags)
     }
 
     /** `terminal` operations on this sandbox. */
@@ -203,6 +237,8 @@ class SandboxHandle private constructor(
         suspend fun open(params: SandboxTerminalOpenParams? = null): TerminalSession = client.sandbox().terminal().open(id, params)
         /** Change the size of an open PTY session. (`POST /sandboxes/{id}/pty/{session_id}/resize` with this sandbox's id) */
         suspend fun resize(sessionId: String, params: SandboxTerminalResizeParams? = null): TerminalSession = client.sandbox().terminal().resize(id, sessionId, params)
+        /** Close a PTY session. (`DELETE /sandboxes/{id}/terminal/{session_id}` with this sandbox's id) */
+        suspend fun delete(sessionId: String): Deleted = client.sandbox().terminal().delete(id, sessionId)
     }
 }
 
@@ -270,6 +306,15 @@ class ComputerHandle private constructor(
     /** `metrics` operations on this computer. */
     val metrics = MetricsOps()
 
+    /** `terminal` operations on this computer. */
+    val terminal = TerminalOps()
+
+    /** `volumes` operations on this computer. */
+    val volumes = VolumesOps()
+
+    /** `logs` operations on this computer. */
+    val logs = LogsOps()
+
     /** `desktop` operations on this computer. */
     val desktop = DesktopOps()
 
@@ -296,12 +341,32 @@ class ComputerHandle private constructor(
         settled = true
         return client.computer().destroy(id, params)
     }
+    /** Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
+    suspend fun waitUntilRunning(params: ComputerWaitUntilRunningParams? = null): Boolean = client.computer().waitUntilRunning(id, params)
+    /** Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
+    suspend fun waitUntilStopped(params: ComputerWaitUntilStoppedParams? = null): Boolean = client.computer().waitUntilStopped(id, params)
+    /** Connection details for a VNC client; treat them as secrets. (`GET /computers/{id}/vnc-credentials` with this computer's id) */
+    suspend fun vncCredentials(): VncCredentials = client.computer().vncCredentials(id)
+    /** List the applications installed on a computer. (`GET /computers/{id}/apps` with this computer's id) */
+    suspend fun apps(): List<ComputerApp> = client.computer().apps(id)
+    /** List the named public URLs of a computer (desktop, preview, API). (`GET /computers/{id}/urls` with this computer's id) */
+    suspend fun urls(): List<ComputerUrl> = client.computer().urls(id)
+    /** Mint a short-lived token for the desktop pixel stream. (`POST /computers/{id}/stream-token` with this computer's id) */
+    suspend fun streamToken(): StreamToken = client.computer().streamToken(id)
+    /** Capture part of the screen as PNG bytes. (`GET /computers/{id}/screenshot` with this computer's id) */
+    suspend fun screenshotRegion(params: ComputerScreenshotRegionParams? = null): ByteArray = client.computer().screenshotRegion(id, params)
+    /** The public URL of a computer port, computed locally without a request. (`GET /computers/{id}` with this computer's id) */
+    suspend fun previewUrl(port: Long, params: ComputerPreviewUrlParams? = null): PreviewUrl = client.computer().previewUrl(id, port, params)
     /** Fetch one computer. (`GET /computers/{id}` with this computer's id) */
     suspend fun refresh(): Computer =
         client.computers().get(id).also { if (it.id == id) data = it }
     /** Rename a computer or change its metadata. (`PATCH /computers/{id}` with this computer's id) */
     suspend fun update(params: ComputersUpdateParams? = null): Computer =
         client.computers().update(id, params).also { if (it.id == id) data = it }
+    /** Whether a desktop viewer password is set, and since when. (`GET /computers/{id}/viewer-password` with this computer's id) */
+    suspend fun viewerPassword(): ViewerPassword = client.computers().viewerPassword(id)
+    /** Set a new desktop viewer password; the plaintext is returned only this once. (`POST /computers/{id}/viewer-password/rotate` with this computer's id) */
+    suspend fun rotateViewerPassword(): ViewerPassword = client.computers().rotateViewerPassword(id)
 
     /** `env` operations on this computer. */
     inner class EnvOps internal constructor() {
@@ -341,6 +406,26 @@ class ComputerHandle private constructor(
         suspend fun get(params: ComputerMetricsGetParams? = null): Metrics = client.computer().metrics().get(id, params)
     }
 
+    /** `terminal` operations on this computer. */
+    inner class TerminalOps internal constructor() {
+        /** Open a PTY session on a computer. (`POST /computers/{id}/terminal` with this computer's id) */
+        suspend fun create(params: ComputerTerminalCreateParams? = null): TerminalSession = client.computer().terminal().create(id, params)
+        /** Change the size of a computer's PTY session. (`POST /computers/{id}/pty/{session_id}/resize` with this computer's id) */
+        suspend fun resize(sessionId: String, params: ComputerTerminalResizeParams? = null): TerminalSession = client.computer().terminal().resize(id, sessionId, params)
+    }
+
+    /** `volumes` operations on this computer. */
+    inner class VolumesOps internal constructor() {
+        /** List the volumes mounted into a computer. (`GET /computers/{id}/volumes` with this computer's id) */
+        suspend fun list(): List<VolumeAttachment> = client.computer().volumes().list(id)
+    }
+
+    /** `logs` operations on this computer. */
+    inner class LogsOps internal constructor() {
+        /** Fetch the recent system log lines of a computer. (`GET /computers/{id}/logs` with this computer's id) */
+        suspend fun get(params: ComputerLogsGetParams? = null): LogLines = client.computer().logs().get(id, params)
+    }
+
     /** `desktop` operations on this computer. */
     inner class DesktopOps internal constructor() {
         /** Capture the screen as PNG bytes. (`GET /computers/{id}/desktop/screenshot` with this computer's id) */
@@ -359,12 +444,30 @@ class ComputerHandle private constructor(
         suspend fun setWallpaper(path: String): ActionResult = client.desktop().setWallpaper(id, path)
         /** Dump the accessibility tree of the desktop. (`GET /computers/{id}/desktop/accessibility-tree` with this computer's id) */
         suspend fun accessibilityTree(): String = client.desktop().accessibilityTree(id)
+        /** Double-click at a point of the screen. (`POST /computers/{id}/desktop/double-click` with this computer's id) */
+        suspend fun doubleClick(x: Long, y: Long): ActionResult = client.desktop().doubleClick(id, x, y)
+        /** Move the mouse pointer to a point of the screen. (`POST /computers/{id}/desktop/move` with this computer's id) */
+        suspend fun move(x: Long, y: Long): ActionResult = client.desktop().move(id, x, y)
+        /** Wait on the desktop side, between input actions. (`POST /computers/{id}/desktop/wait` with this computer's id) */
+        suspend fun wait(seconds: Double): ActionResult = client.desktop().wait(id, seconds)
+        /** List the open windows with their geometry and focus. (`GET /computers/{id}/desktop/windows` with this computer's id) */
+        suspend fun windows(): List<DesktopWindow> = client.desktop().windows(id)
+        /** Where the mouse pointer is. (`GET /computers/{id}/desktop/cursor` with this computer's id) */
+        suspend fun cursor(): CursorPosition = client.desktop().cursor(id)
+        /** Bring a window to the front. (`POST /computers/{id}/desktop/window/focus` with this computer's id) */
+        suspend fun focusWindow(windowId: String): ActionResult = client.desktop().focusWindow(id, windowId)
+        /** Start an application on the desktop. (`POST /computers/{id}/desktop/launch` with this computer's id) */
+        suspend fun launch(appName: String): ActionResult = client.desktop().launch(id, appName)
     }
 
     /** `exec` operations on this computer. */
     inner class ExecOps internal constructor() {
         /** Run a command on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id) */
         suspend fun run(params: ExecRunParams? = null): ExecResult = client.exec().run(id, params)
+        /** Run a shell command line on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id) */
+        suspend fun bash(command: String, params: ExecBashParams? = null): ExecResult = client.exec().bash(id, command, params)
+        /** Run Python code on a computer and wait for its output and exit code. (`POST /computers/{id}/exec/python` with this computer's id) */
+        suspend fun python(code: String, params: ExecPythonParams? = null): ExecResult = client.exec().python(id, code, params)
     }
 }
 

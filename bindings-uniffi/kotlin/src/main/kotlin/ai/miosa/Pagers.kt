@@ -13,6 +13,9 @@ fun WebhookPager.pagesFlow(): Flow<WebhookPage> = pagerFlow(this, { nextPage() }
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun WebhookDeliveryPager.asFlow(): Flow<WebhookDelivery> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun WebhookDeliveryPager.pagesFlow(): Flow<WebhookDeliveryPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
 
@@ -40,6 +43,9 @@ fun DeploymentPager.pagesFlow(): Flow<DeploymentPage> = pagerFlow(this, { nextPa
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentVersionPager.asFlow(): Flow<DeploymentVersion> = pagerFlow(this, { next() }, { cancel() })
 
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun DeploymentVersionPager.pagesFlow(): Flow<DeploymentVersionPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cancel() })
 
@@ -48,6 +54,9 @@ fun DatabasePager.pagesFlow(): Flow<DatabasePage> = pagerFlow(this, { nextPage()
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun StoredObjectPager.asFlow(): Flow<StoredObject> = pagerFlow(this, { next() }, { cancel() })
+
+/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
+fun StoredObjectPager.pagesFlow(): Flow<StoredObjectPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })
