@@ -381,7 +381,7 @@ fn run(opts: Opts) -> Res<()> {
         );
         let core = core_call(&ctx.client, |c| async move {
             let sb = c.sandboxes().get(SANDBOX).await?;
-            Ok(u64::from(sb.id.is_some()))
+            Ok(u64::from(!sb.id.is_empty()))
         });
         let rows = ctx.route(
             "sandboxes.get (GET /sandboxes/sbx_fixture)",
@@ -407,7 +407,7 @@ fn run(opts: Opts) -> Res<()> {
                     miosa::api::ExecRunParams::default().command("true"),
                 )
                 .await?;
-            Ok(u64::from(r.exit_code == Some(0)))
+            Ok(u64::from(r.exit_code == 0))
         });
         let rows = ctx.route(
             "exec.run `true` (POST /computers/sbx_fixture/exec)",
