@@ -513,6 +513,8 @@ def render_dts(ops: list[Op]) -> str:
 
 
 def render(ops: list[Op]) -> dict[str, str]:
+    # WebSocket operations have no surface in this language yet.
+    ops = [op for op in ops if op.returns.kind != "socket"]
     return {
         "bindings-node/lib/api.js": render_js(ops),
         "bindings-node/lib/index.d.ts": render_dts(ops),

@@ -31,6 +31,7 @@ pub mod sse;
 mod stream;
 mod transport;
 pub mod webhooks;
+mod ws;
 
 pub use cancel::CancelToken;
 pub use client::{Client, RequestOptions, Task};
@@ -48,3 +49,4 @@ pub use request::Arg;
 pub use settings::{Dialect, Input};
 pub use sse::Event;
 pub use stream::{Control, EventStream};
+pub use ws::{Channel, Message, Socket, SocketFrames};

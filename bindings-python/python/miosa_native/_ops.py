@@ -4,6 +4,26 @@
 from . import _models as _m
 from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback
 from ._native import NOT_GIVEN
+from ._socket import AsyncSocket, Socket
+
+
+class EventsAPI(Namespace):
+    """`events` operations."""
+
+    __slots__ = ()
+
+    def subscribe(self, id, *, subscribe=NOT_GIVEN, paths=NOT_GIVEN, idle_threshold_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("events.subscribe", (id,), {"subscribe": subscribe, "paths": paths, "idle_threshold_sec": idle_threshold_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class ExecAPI(Namespace):
@@ -23,6 +43,19 @@ class ExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def spawn(self, id, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("exec.spawn", (id, command), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class CreditsAPI(Namespace):
@@ -1445,6 +1478,19 @@ class SandboxTerminalAPI(Namespace):
         """
         return self._call("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
+    def stream(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("sandbox.terminal.stream", (id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class SandboxTagsAPI(Namespace):
     """`sandbox.tags` operations."""
@@ -1947,7 +1993,7 @@ class SandboxesAPI(Namespace):
 class _SyncRoot(Namespace):
     """Every operation of the API, grouped in namespaces."""
 
-    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec")
+    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec", "events")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -1978,6 +2024,7 @@ class _SyncRoot(Namespace):
         self.admin = AdminAPI(native)
         self.credits = CreditsAPI(native)
         self.exec = ExecAPI(native)
+        self.events = EventsAPI(native)
 
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.
@@ -1987,6 +2034,25 @@ class _SyncRoot(Namespace):
         """
         stream = self._call("stream_sse", (path,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
+
+
+class AsyncEventsAPI(Namespace):
+    """`events` operations."""
+
+    __slots__ = ()
+
+    async def subscribe(self, id, *, subscribe=NOT_GIVEN, paths=NOT_GIVEN, idle_threshold_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("events.subscribe", (id,), {"subscribe": subscribe, "paths": paths, "idle_threshold_sec": idle_threshold_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncExecAPI(Namespace):
@@ -2006,6 +2072,19 @@ class AsyncExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.run", (id,), {"command": command, "timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def spawn(self, id, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("exec.spawn", (id, command), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncCreditsAPI(Namespace):
@@ -3428,6 +3507,19 @@ class AsyncSandboxTerminalAPI(Namespace):
         """
         return await self._acall("sandbox.terminal.resize", (id, session_id), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.TerminalSession)
 
+    async def stream(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("sandbox.terminal.stream", (id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class AsyncSandboxTagsAPI(Namespace):
     """`sandbox.tags` operations."""
@@ -3930,7 +4022,7 @@ class AsyncSandboxesAPI(Namespace):
 class _AsyncRoot(Namespace):
     """Every operation of the API, grouped in namespaces."""
 
-    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec")
+    __slots__ = ("sandboxes", "sandbox", "sandbox_templates", "tenant", "computers", "computer", "desktop", "workspaces", "webhooks", "usage", "quotas", "audit_log", "api_keys", "snapshots", "deployments", "databases", "storage", "volumes", "completions", "embeddings", "command_center", "workspace_members", "workspace_invites", "org_invites", "admin", "credits", "exec", "events")
 
     def __init__(self, native):
         Namespace.__init__(self, native)
@@ -3961,6 +4053,7 @@ class _AsyncRoot(Namespace):
         self.admin = AsyncAdminAPI(native)
         self.credits = AsyncCreditsAPI(native)
         self.exec = AsyncExecAPI(native)
+        self.events = AsyncEventsAPI(native)
 
     def stream_sse(self, path, *, callback=None, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Stream server-sent events from any path of the API.

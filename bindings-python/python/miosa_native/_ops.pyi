@@ -2,8 +2,27 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from ._base import AsyncEventStream, AsyncPager
+from ._socket import AsyncSocket, Socket
 from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
+
+
+class EventsAPI:
+    """`events` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    def subscribe(self, id: str, *, subscribe: str | None | NotGiven = NOT_GIVEN, paths: str | None | NotGiven = NOT_GIVEN, idle_threshold_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
 
 
 class ExecAPI:
@@ -21,6 +40,18 @@ class ExecAPI:
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def spawn(self, id: str, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1306,6 +1337,18 @@ class SandboxTerminalAPI:
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def stream(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxTagsAPI:
     """`sandbox.tags` operations."""
@@ -1796,6 +1839,7 @@ class _SyncRoot:
     admin: AdminAPI
     credits: CreditsAPI
     exec: ExecAPI
+    events: EventsAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 
@@ -1806,6 +1850,24 @@ class _SyncRoot:
         """Stream server-sent events from any path of the API.
 
         `GET {path}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+
+class AsyncEventsAPI:
+    """`events` operations."""
+
+    def __init__(self, native: NativeClient) -> None: ...
+
+    async def subscribe(self, id: str, *, subscribe: str | None | NotGiven = NOT_GIVEN, paths: str | None | NotGiven = NOT_GIVEN, idle_threshold_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1825,6 +1887,18 @@ class AsyncExecAPI:
             timeout: Seconds the command may run before it is killed (its exit code is then 124).
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def spawn(self, id: str, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -3110,6 +3184,18 @@ class AsyncSandboxTerminalAPI:
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def stream(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncSandboxTagsAPI:
     """`sandbox.tags` operations."""
@@ -3600,6 +3686,7 @@ class _AsyncRoot:
     admin: AsyncAdminAPI
     credits: AsyncCreditsAPI
     exec: AsyncExecAPI
+    events: AsyncEventsAPI
 
     def __init__(self, native: NativeClient) -> None: ...
 

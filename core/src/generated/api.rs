@@ -3442,6 +3442,108 @@ impl ExecRunParams {
     }
 }
 
+/// Keyword parameters of `sandbox.terminal.stream`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxTerminalStreamParams {
+    /// `cols` (query). Terminal width in columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (query). Terminal height in rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// `shell` (query). Shell to run, e.g. `/bin/bash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxTerminalStreamParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+
+    /// Sets `shell`.
+    pub fn shell(mut self, v: impl Into<String>) -> Self {
+        self.shell = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `exec.spawn`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExecSpawnParams {
+    /// `cols` (query). Pseudo-terminal width in columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (query). Pseudo-terminal height in rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ExecSpawnParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `events.subscribe`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventsSubscribeParams {
+    /// `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<String>,
+    /// `paths` (query). Comma-separated directories to watch for file events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<String>,
+    /// `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_threshold_sec: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl EventsSubscribeParams {
+    /// Sets `subscribe`.
+    pub fn subscribe(mut self, v: impl Into<String>) -> Self {
+        self.subscribe = Some(v.into());
+        self
+    }
+
+    /// Sets `paths`.
+    pub fn paths(mut self, v: impl Into<String>) -> Self {
+        self.paths = Some(v.into());
+        self
+    }
+
+    /// Sets `idle_threshold_sec`.
+    pub fn idle_threshold_sec(mut self, v: i64) -> Self {
+        self.idle_threshold_sec = Some(v);
+        self
+    }
+}
+
 impl Client {
     /// `Miosa.Sandboxes` operations (async).
     pub fn sandboxes(&self) -> SandboxesApi<'_> {
@@ -3550,6 +3652,10 @@ impl Client {
     /// `Miosa.Exec` operations (async).
     pub fn exec(&self) -> ExecApi<'_> {
         ExecApi { client: self }
+    }
+    /// `Miosa.Events` operations (async).
+    pub fn events(&self) -> EventsApi<'_> {
+        EventsApi { client: self }
     }
 }
 
@@ -4411,6 +4517,25 @@ impl<'a> SandboxTerminalApi<'a> {
             )
             .await?;
         decode(output.into_json()?)
+    }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream`.
+    pub async fn stream(
+        &self,
+        id: &str,
+        params: SandboxTerminalStreamParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TERMINAL_STREAM,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
     }
 }
 
@@ -6607,6 +6732,53 @@ impl<'a> ExecApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream`.
+    pub async fn spawn(
+        &self,
+        id: &str,
+        command: &str,
+        params: ExecSpawnParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::EXEC_SPAWN,
+                vec![Arg::from(id), Arg::from(command)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
+    }
+}
+
+/// `Miosa.Events` operations (async).
+#[derive(Clone, Copy)]
+pub struct EventsApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> EventsApi<'a> {
+    /// Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+    ///
+    /// `GET /computers/{id}/events`.
+    pub async fn subscribe(
+        &self,
+        id: &str,
+        params: EventsSubscribeParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::EVENTS_SUBSCRIBE,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
+    }
 }
 
 impl BlockingClient {
@@ -6769,6 +6941,12 @@ impl BlockingClient {
     /// `Miosa.Exec` operations (blocking).
     pub fn exec(&self) -> ExecBlockingApi<'_> {
         ExecBlockingApi {
+            client: &self.client,
+        }
+    }
+    /// `Miosa.Events` operations (blocking).
+    pub fn events(&self) -> EventsBlockingApi<'_> {
+        EventsBlockingApi {
             client: &self.client,
         }
     }
@@ -7525,6 +7703,18 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             params_map(&params)?,
         )?;
         decode(output.into_json()?)
+    }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream`.
+    pub fn stream(&self, id: &str, params: SandboxTerminalStreamParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TERMINAL_STREAM,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
     }
 }
 
@@ -9438,5 +9628,37 @@ impl<'a> ExecBlockingApi<'a> {
             self.client
                 .invoke_blocking(&T::EXEC_RUN, vec![Arg::from(id)], params_map(&params)?)?;
         decode(output.into_json()?)
+    }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream`.
+    pub fn spawn(&self, id: &str, command: &str, params: ExecSpawnParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::EXEC_SPAWN,
+            vec![Arg::from(id), Arg::from(command)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
+    }
+}
+
+/// `Miosa.Events` operations (blocking).
+#[derive(Clone, Copy)]
+pub struct EventsBlockingApi<'a> {
+    client: &'a Client,
+}
+
+impl<'a> EventsBlockingApi<'a> {
+    /// Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+    ///
+    /// `GET /computers/{id}/events`.
+    pub fn subscribe(&self, id: &str, params: EventsSubscribeParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::EVENTS_SUBSCRIBE,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
     }
 }

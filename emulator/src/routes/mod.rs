@@ -11,6 +11,7 @@ mod platform;
 mod resources;
 mod sandbox_extras;
 mod sandboxes;
+mod sockets;
 mod workspaces;
 
 use std::path::PathBuf;
@@ -245,6 +246,7 @@ pub fn router(app: App) -> Router {
         .merge(intelligence::routes())
         .merge(control::routes())
         .merge(bulk::routes())
+        .merge(sockets::routes())
         .fallback(|| async { ApiError::not_found("Route") })
         // MIOSA's router answers a known path with an unknown method as an
         // unknown route.
