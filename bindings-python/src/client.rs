@@ -117,6 +117,9 @@ fn output_to_py(
         miosa::Output::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
         miosa::Output::Page(page) => Py::new(py, Page::from_core(py, &page, wrap)?)?.into_any(),
         miosa::Output::Events(stream) => Py::new(py, NativeEventStream::new(stream))?.into_any(),
+        miosa::Output::Socket(socket) => {
+            Py::new(py, crate::socket::NativeSocket::new(socket))?.into_any()
+        }
     })
 }
 

@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod pager;
 mod shutdown;
+mod socket;
 mod stream;
 mod table;
 mod webhooks;
@@ -39,6 +40,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::NativeEventStream>()?;
     m.add_class::<stream::Event>()?;
     m.add_class::<pager::NativePager>()?;
+    m.add_class::<socket::NativeSocket>()?;
+    m.add_class::<socket::SocketMessage>()?;
     m.add_class::<pager::Page>()?;
     m.add_function(wrap_pyfunction!(stream::parse_sse, m)?)?;
     m.add_function(wrap_pyfunction!(webhooks::verify_webhook, m)?)?;

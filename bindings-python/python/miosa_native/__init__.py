@@ -13,6 +13,7 @@ from ._native import NOT_GIVEN, NotGiven
 from . import _models
 from ._models import *  # noqa: F401,F403  (every typed model)
 from ._native import Event, EventStream, Page, Pager, __version__
+from ._socket import AsyncSocket, Socket, SocketMessage
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -45,6 +46,9 @@ __all__ = [
     "Event",
     "EventStream",
     "AsyncEventStream",
+    "Socket",
+    "AsyncSocket",
+    "SocketMessage",
     "Page",
     "Pager",
     "AsyncPager",

@@ -239,6 +239,8 @@ async fn events(
         .str("subscribe")
         .unwrap_or("window,clipboard,file,process,idle");
     let files = families.split(',').any(|f| f.trim() == "file");
+    // Accepted as the API takes them; every file under the machine is watched.
+    let _ = (q.str("paths"), q.int("idle_threshold_sec")?);
     Ok(upgrade
         .on_upgrade(move |socket| run_events(socket, dir, files))
         .into_response())
