@@ -223,6 +223,9 @@ void test_every_operation(const emulator *e) {
         const jval *call = &calls->items[i];
         const char *name = json_get_str(call, "op");
         op_row *row = name ? find_row(name) : NULL;
+        if (!row && json_get(call, "socket")) {
+            continue; /* WebSocket operations have no C surface yet */
+        }
         if (!row) {
             check_fail(__FILE__, __LINE__, "calls.json entry %zu: `%s` is not in miosa_ops.h", i, name ? name : "?");
             continue;

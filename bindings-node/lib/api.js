@@ -247,6 +247,11 @@ class SandboxTerminalApi {
   resize(id, sessionId, params, options) {
     return this._c.call('sandbox.terminal.resize', [id, sessionId], params, options)
   }
+
+  /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. */
+  stream(id, params, options) {
+    return this._c.socket('sandbox.terminal.stream', [id], params, options)
+  }
 }
 
 /** `computer.env` operations. */
@@ -1204,6 +1209,23 @@ class ExecApi {
   run(id, params, options) {
     return this._c.call('exec.run', [id], params, options)
   }
+
+  /** Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. */
+  spawn(id, command, params, options) {
+    return this._c.socket('exec.spawn', [id, command], params, options)
+  }
+}
+
+/** `events` operations. */
+class EventsApi {
+  constructor(core) {
+    Object.defineProperty(this, '_c', { value: core })
+  }
+
+  /** Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket. */
+  subscribe(id, params, options) {
+    return this._c.socket('events.subscribe', [id], params, options)
+  }
 }
 
 /** The top-level namespaces and client-level operations. */
@@ -1237,6 +1259,7 @@ class ApiRoot {
     this.admin = new AdminApi(core)
     this.credits = new CreditsApi(core)
     this.exec = new ExecApi(core)
+    this.events = new EventsApi(core)
   }
 
   /** Stream server-sent events from any path of the API. */
@@ -1419,6 +1442,9 @@ const OPERATIONS = Object.freeze([
   ['credits.balance', 'Miosa.Credits.balance/1', ['credits'], 'balance', null, [], false, 'model', 'CreditBalance'],
   ['credits.history', 'Miosa.Credits.history/2', ['credits'], 'history', null, [], true, 'list', 'CreditTransaction'],
   ['exec.run', '', ['exec'], 'run', null, ['id'], true, 'model', 'ExecResult'],
+  ['sandbox.terminal.stream', '', ['sandbox', 'terminal'], 'stream', null, ['id'], true, 'socket', 'terminal'],
+  ['exec.spawn', '', ['exec'], 'spawn', null, ['id', 'command'], true, 'socket', 'exec'],
+  ['events.subscribe', '', ['events'], 'subscribe', null, ['id'], true, 'socket', 'events'],
 ].map(([name, seed, namespace, method, iter, positional, params, returns, model]) =>
   Object.freeze({ name, seed, namespace, method, iter, positional, params, returns, model })))
 

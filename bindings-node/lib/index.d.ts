@@ -111,6 +111,47 @@ export declare class EventStream implements AsyncIterableIterator<SseEvent> {
   readonly closed: boolean
 }
 
+/** One message received on a socket. */
+export declare class SocketMessage {
+  private constructor()
+  /** `text`, `binary`, `stdout` or `stderr`. */
+  readonly channel: 'text' | 'binary' | 'stdout' | 'stderr'
+  readonly data: Buffer
+  /** The data as UTF-8 text. */
+  readonly text: string
+  /** The data parsed as JSON (an event frame). */
+  json(): any
+}
+
+/**
+ * An open WebSocket: a terminal, an interactive exec or a computer's events.
+ * `for await` reads messages; leaving the loop, `close()`, the call's `signal`
+ * or `await using` closes it. `close()` ends a pending `next()` at once.
+ */
+export declare class Socket implements AsyncIterableIterator<SocketMessage> {
+  private constructor()
+  /** `terminal`, `exec` or `events`. */
+  readonly frames: 'terminal' | 'exec' | 'events'
+  /** For an exec: the exit code once the process has ended, else `null`. */
+  readonly exitCode: number | null
+  readonly closed: boolean
+  next(): Promise<IteratorResult<SocketMessage, undefined>>
+  /** The next message, or `null` once the socket has ended. */
+  receive(): Promise<SocketMessage | null>
+  return(): Promise<IteratorResult<SocketMessage, undefined>>
+  [Symbol.asyncIterator](): this
+  /** Types into a terminal, or writes an exec's stdin. */
+  send(data: string | Uint8Array): Promise<void>
+  /** Resizes the terminal. */
+  resize(cols: number, rows: number): Promise<void>
+  /** Sends a signal such as `SIGINT` to an exec's process. */
+  signal(name: string): Promise<void>
+  /** Ends an exec's standard input. */
+  closeStdin(): Promise<void>
+  close(): void
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 /** One page of a cursor-paginated list. */
 export interface Page<T> {
   items: T[]
@@ -213,6 +254,8 @@ export declare class Client {
   readonly credits: CreditsApi
   /** `exec` operations. */
   readonly exec: ExecApi
+  /** `events` operations. */
+  readonly events: EventsApi
   /**
    * Stream server-sent events from any path of the API.
    *
@@ -602,6 +645,13 @@ export interface SandboxTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sessionId: string, params?: SandboxTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+  /**
+   * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+   *
+   * `GET /sandboxes/{id}/terminal/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(id: string, params?: SandboxTerminalStreamParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** `sandbox_templates` operations. */
@@ -1654,6 +1704,25 @@ export interface ExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   run(id: string, params: ExecRunParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+   *
+   * `GET /computers/{id}/exec/stream`.
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  spawn(id: string, command: string, params?: ExecSpawnParams, options?: RequestOptions): Promise<Socket>
+}
+
+/** `events` operations. */
+export interface EventsApi {
+  /**
+   * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+   *
+   * `GET /computers/{id}/events`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  subscribe(id: string, params?: EventsSubscribeParams, options?: RequestOptions): Promise<Socket>
 }
 
 // ---------------------------------------------------------------- parameters
@@ -2550,6 +2619,34 @@ export interface ExecRunParams {
   working_dir?: string
   /** Environment variables, name to value. */
   env?: Record<string, unknown>
+}
+
+/** Keyword parameters of `sandbox.terminal.stream`. */
+export interface SandboxTerminalStreamParams {
+  /** Terminal width in columns. */
+  cols?: number
+  /** Terminal height in rows. */
+  rows?: number
+  /** Shell to run, e.g. `/bin/bash`. */
+  shell?: string
+}
+
+/** Keyword parameters of `exec.spawn`. */
+export interface ExecSpawnParams {
+  /** Pseudo-terminal width in columns. */
+  cols?: number
+  /** Pseudo-terminal height in rows. */
+  rows?: number
+}
+
+/** Keyword parameters of `events.subscribe`. */
+export interface EventsSubscribeParams {
+  /** Comma-separated event families: window, clipboard, file, process, idle. */
+  subscribe?: string
+  /** Comma-separated directories to watch for file events. */
+  paths?: string
+  /** Seconds without input before `idle.inactive`. */
+  idle_threshold_sec?: number
 }
 
 // ---------------------------------------------------------------- models

@@ -13,6 +13,7 @@ const { ApiRoot } = require('./api.js')
 const { Core, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
+const { Socket, SocketMessage } = require('./socket.js')
 const { version } = require('../package.json')
 
 class Client extends ApiRoot {
@@ -69,6 +70,8 @@ function parseSse(chunks) {
 module.exports = {
   Client,
   EventStream,
+  Socket,
+  SocketMessage,
   webhooks,
   parseSse,
   version,

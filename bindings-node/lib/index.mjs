@@ -4,6 +4,8 @@ import cjs from './index.js'
 export const {
   Client,
   EventStream,
+  Socket,
+  SocketMessage,
   webhooks,
   parseSse,
   version,

@@ -15,16 +15,17 @@ import miosa_native
 FIXTURE = "sbx_fixture"
 
 
-def read_until(sock: miosa_native.Socket, want: str, limit: float = 10.0) -> str:
+def read_until(sock: miosa_native.Socket, want: str, limit: float = 10.0, times: int = 1) -> str:
+    """Reads until `want` has arrived `times` times."""
     seen = ""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and want not in seen:
+    while time.monotonic() < deadline and seen.count(want) < times:
         message = sock.recv(timeout=0.2)
         if message is None and sock.closed:
             break
         if message is not None:
             seen += message.text
-    assert want in seen, f"{want!r} never arrived; got {seen!r}"
+    assert seen.count(want) >= times, f"{want!r} never arrived {times} time(s); got {seen!r}"
     return seen
 
 
@@ -32,7 +33,8 @@ def test_terminal_round_trip(client: miosa_native.Client) -> None:
     with client.sandbox.terminal.stream(FIXTURE, cols=80, rows=24) as term:
         assert term.frames == "terminal"
         term.send("echo hi-term\n")
-        read_until(term, "\r\nhi-term\r\n")
+        # Once in the echoed input, once as the command's output line.
+        read_until(term, "hi-term\r\n", times=2)
         term.resize(120, 33)
         term.send(b"stty size\n")
         read_until(term, "33 120")
@@ -81,7 +83,7 @@ def test_async_terminal_exec_and_close(aclient: miosa_native.AsyncClient) -> Non
             seen = ""
             async for message in term:
                 seen += message.text
-                if "\r\nhi-term\r\n" in seen:
+                if seen.count("hi-term\r\n") >= 2:
                     break
             await term.resize(90, 30)
         assert term.closed

@@ -11,8 +11,8 @@ use miosa::{Channel, ErrorKind, Socket};
 
 const FIXTURE: &str = "sbx_fixture";
 
-/// Reads until `want` shows up in the collected text, within `limit`.
-fn read_until(socket: &Socket, want: &str, limit: Duration) -> String {
+/// Reads until `want` has shown up `times` times in the collected text, within `limit`.
+fn read_until(socket: &Socket, want: &str, times: usize, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     let mut seen = String::new();
     while Instant::now() < deadline {
@@ -22,7 +22,7 @@ fn read_until(socket: &Socket, want: &str, limit: Duration) -> String {
             std::task::Poll::Ready(None) => break,
             std::task::Poll::Pending => {}
         }
-        if seen.contains(want) {
+        if seen.matches(want).count() >= times {
             return seen;
         }
     }
@@ -42,12 +42,13 @@ fn terminal_round_trip_resize_and_close() {
         )
         .expect("terminal opens");
     term.send_text_blocking("echo hi-term\n").expect("typed");
-    // The typed line echoes back; the command's output is `hi-term` on a line of its own.
-    read_until(&term, "\r\nhi-term\r\n", Duration::from_secs(10));
+    // Once in the echoed input line, once as the command's output line.
+    let seen = read_until(&term, "hi-term\r\n", 2, Duration::from_secs(10));
+    assert!(seen.contains("echo hi-term"), "{seen:?}");
 
     term.resize_blocking(100, 40).expect("resized");
     term.send_text_blocking("stty size\n").expect("typed");
-    read_until(&term, "40 100", Duration::from_secs(10));
+    read_until(&term, "40 100", 1, Duration::from_secs(10));
 
     term.close();
     assert!(
