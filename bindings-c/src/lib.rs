@@ -27,6 +27,7 @@ mod error;
 mod ffi;
 mod pager;
 mod quickstart;
+mod socket;
 mod status;
 mod stream;
 mod webhooks;
@@ -39,6 +40,7 @@ pub use client::{miosa_client, miosa_header, miosa_options};
 pub use error::{miosa_error, miosa_status};
 pub use pager::miosa_pager;
 pub use quickstart::miosa_exec_result;
+pub use socket::{miosa_socket, miosa_socket_channel};
 pub use stream::{MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream};
 
 /// The library version, e.g. `"0.1.0"`.

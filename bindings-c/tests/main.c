@@ -53,6 +53,9 @@ static const test_case TESTS[] = {
     {"hostile_timeouts", test_hostile_timeouts},
     {"hostile_streams", test_hostile_streams},
     {"hostile_close_and_cancel", test_hostile_close_and_cancel},
+    {"socket_terminal", test_socket_terminal},
+    {"socket_exec_exit_code", test_socket_exec_exit_code},
+    {"socket_close_from_another_thread", test_socket_close_from_another_thread},
 };
 
 static double now_ms(void) {
