@@ -128,6 +128,8 @@ pub struct Socket {
     cancel: Option<CancelToken>,
     exit_code: Arc<StdMutex<Option<i64>>>,
     task: AbortHandle,
+    /// The client's runtime, which runs the connection task and its timers.
+    rt: tokio::runtime::Handle,
     pid: u32,
 }
 
@@ -178,6 +180,7 @@ impl Socket {
             cancel,
             exit_code,
             task,
+            rt: transport.handle().clone(),
             pid: std::process::id(),
         })
     }
@@ -231,21 +234,17 @@ impl Socket {
         if let Err(err) = ensure_may_block() {
             return Poll::Ready(Some(Err(err)));
         }
-        let deadline = CancelToken::new();
-        let timer = deadline.clone();
-        let alarm = std::thread::spawn(move || {
-            std::thread::park_timeout(wait);
-            timer.cancel();
-        });
+        // The timer runs on the client's runtime; this thread only waits.
+        let timer = self.rt.spawn(async move { tokio::time::sleep(wait).await });
+        let abort = timer.abort_handle();
         let got = futures_executor::block_on(async {
             tokio::select! {
                 biased;
                 item = self.next() => Poll::Ready(item),
-                () = deadline.cancelled() => Poll::Pending,
+                _ = timer => Poll::Pending,
             }
         });
-        alarm.thread().unpark();
-        let _ = alarm.join();
+        abort.abort();
         got
     }
 
@@ -391,16 +390,12 @@ impl Drop for Socket {
             return;
         }
         self.close();
-        // A task stuck on a peer that reads nothing is stopped outright.
+        // A task stuck writing to a peer that reads nothing is stopped outright.
         let task = self.task.clone();
-        let closing = self.closed.clone();
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                closing.cancelled().await;
-                tokio::time::sleep(CLOSE_GRACE * 2).await;
-                task.abort();
-            });
-        }
+        self.rt.spawn(async move {
+            tokio::time::sleep(CLOSE_GRACE * 2).await;
+            task.abort();
+        });
     }
 }
 
