@@ -838,6 +838,7 @@ module.exports = nativeBinding
 module.exports.CancelToken = nativeBinding.CancelToken
 module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.NativePager = nativeBinding.NativePager
+module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.NativeStream = nativeBinding.NativeStream
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.parseSse = nativeBinding.parseSse

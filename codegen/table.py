@@ -12,6 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 TABLE = ROOT / "core" / "operations.toml"
 
 TYPES = {"str", "int", "float", "bool", "map", "list", "json", "bytes"}
+# How a WebSocket operation frames its data (`returns = "socket<exec>"`).
+SOCKET_FRAMES = {"terminal", "exec", "events"}
 # Element types a list parameter may declare: `tags:[str]`, `messages:[map]`.
 LIST_PARAM_ITEMS = {"str", "map", "json"}
 
@@ -28,8 +30,8 @@ class Param:
 
 @dataclasses.dataclass(frozen=True)
 class Returns:
-    kind: str  # model, list, page, json, bytes, events, bool
-    model: str | None = None
+    kind: str  # model, list, page, json, bytes, events, bool, socket
+    model: str | None = None  # for socket: the framing (terminal, exec, events)
     cursor: str | None = None
 
 
@@ -119,6 +121,10 @@ def _params(spec: str, where: str, op: str) -> tuple[Param, ...]:
 def _returns(text: str, paginate: str | None, op: str) -> Returns:
     if text in {"json", "bytes", "events", "bool"}:
         return Returns(text)
+    if m := re.fullmatch(r"socket<(\w+)>", text):
+        if m.group(1) not in SOCKET_FRAMES:
+            raise SystemExit(f"{op}: socket framing `{m.group(1)}` is not one of {sorted(SOCKET_FRAMES)}")
+        return Returns("socket", m.group(1))
     if m := re.fullmatch(r"\[(\w+)\]", text):
         if m.group(1) != "str" and m.group(1) not in MODELS:
             raise SystemExit(f"{op}: returns a list of `{m.group(1)}`, which core/models.toml does not define")

@@ -34,12 +34,14 @@ pub(crate) enum Family {
     Json,
     Bytes,
     Events,
+    Socket,
 }
 
 pub(crate) fn family(op: &OpSpec) -> Family {
     match op.returns {
         Returns::Bytes => Family::Bytes,
         Returns::Events => Family::Events,
+        Returns::Socket(_) => Family::Socket,
         Returns::Model(_)
         | Returns::List(_)
         | Returns::Page { .. }
@@ -58,6 +60,7 @@ pub(crate) fn expect_family(op: &OpSpec, want: Family) -> Result<(), Failure> {
         Family::Json => "returns JSON: call miosa_call",
         Family::Bytes => "returns bytes: call miosa_call_bytes",
         Family::Events => "streams events: call miosa_stream",
+        Family::Socket => "opens a WebSocket: call miosa_socket_open",
     };
     Err(usage(format!("`{}` {hint}", op.name)))
 }

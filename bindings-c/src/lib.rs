@@ -29,6 +29,7 @@ mod ffi;
 mod log;
 mod pager;
 mod quickstart;
+mod socket;
 mod status;
 mod stream;
 mod webhooks;
@@ -43,6 +44,7 @@ pub use error::{miosa_error, miosa_status};
 pub use log::{MIOSA_LOG_DEBUG, MIOSA_LOG_INFO, MIOSA_LOG_WARN, miosa_log_cb};
 pub use pager::miosa_pager;
 pub use quickstart::miosa_exec_result;
+pub use socket::{miosa_socket, miosa_socket_channel};
 pub use stream::{
     MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream,
     miosa_stream_options,

@@ -63,6 +63,9 @@ static const test_case TESTS[] = {
     {"log_callback", test_log_callback},
     {"streamed_exec_order", test_streamed_exec_order},
     {"multipart_round_trip", test_multipart_round_trip},
+    {"socket_terminal", test_socket_terminal},
+    {"socket_exec_exit_code", test_socket_exec_exit_code},
+    {"socket_close_from_another_thread", test_socket_close_from_another_thread},
 };
 
 static double now_ms(void) {

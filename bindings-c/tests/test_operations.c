@@ -145,6 +145,12 @@ static int run_entry(miosa_client *c, op_row *row, const jval *args, const jval 
             }
             miosa_bytes_free(&out);
         }
+    } else if (row->result == MIOSA_RESULT_SOCKET) {
+        /* Opening (the upgrade) is the call. */
+        miosa_socket *socket = NULL;
+        s = miosa_socket_open(c, row->name, args_text, params_text, &socket, &err);
+        ok = s == MIOSA_OK && socket != NULL;
+        miosa_socket_free(socket);
     } else if (stream_mode && strcmp(stream_mode, "to_end") == 0) {
         int seen = 0;
         s = miosa_stream(c, row->name, args_text, params_text, count_all, &seen, &err);

@@ -36,6 +36,10 @@ void test_bad_arguments(const emulator *e);
 void test_client_options(const emulator *e);
 void test_threads(const emulator *e);
 
+void test_socket_terminal(const emulator *e);
+void test_socket_exec_exit_code(const emulator *e);
+void test_socket_close_from_another_thread(const emulator *e);
+
 /* test_reliability.c */
 void test_rel_rate_limited(const emulator *e);
 void test_rel_server_errors(const emulator *e);

@@ -10,7 +10,7 @@ const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { Client, EventStream } = require('miosa-native')
+const { Client, EventStream, Socket } = require('miosa-native')
 const { OPERATIONS } = require('../lib/api.js')
 const { startEmulator, ROOT } = require('./helpers.js')
 
@@ -47,6 +47,10 @@ function checkResult(op, result) {
       break
     case 'json':
       assert.notEqual(result, undefined)
+      break
+    case 'socket':
+      assert.ok(result instanceof Socket, 'an open Socket')
+      result.close()
       break
     default:
       assert.fail(`unexpected result kind ${op.returns}`)

@@ -8,6 +8,7 @@
 const native = require('./binding.js')
 const { fromNative, WebhookVerificationError, InvalidArgumentError } = require('./errors.js')
 const { EventStream } = require('./stream.js')
+const { Socket } = require('./socket.js')
 const { withSignal } = require('./signal.js')
 const { OPERATIONS } = require('./api.js')
 const { shapeResult, toModel } = require('./model.js')
@@ -245,6 +246,23 @@ class Core {
     }
     const stream = new EventStream(open, options && options.signal)
     return callback ? stream.forEach(callback) : stream
+  }
+
+  /** A WebSocket operation: resolves with an open Socket once the upgrade is done. */
+  socket(op, args, params, options) {
+    let encoded
+    try {
+      encoded = [encodeArgs(args), encodeParams(params), encodeOptions(options)]
+    } catch (err) {
+      return Promise.reject(fromNative(err))
+    }
+    const signal = options && options.signal
+    return withSignal(signal, (token) => this.native.openSocket(op, ...encoded, token)).then(
+      (native) => new Socket(native, signal),
+      (err) => {
+        throw fromNative(err)
+      },
+    )
   }
 
   verifyWebhook(payload, signature, secret, options) {

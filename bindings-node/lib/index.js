@@ -14,6 +14,7 @@ const handles = require('./handles.js')
 const { Core, Pager, native, toBuffer, isBytes, toJson, verifyWebhook, unwrapWebhook } = require('./core.js')
 const errors = require('./errors.js')
 const { EventStream } = require('./stream.js')
+const { Socket, SocketMessage } = require('./socket.js')
 const { version } = require('../package.json')
 
 class Client extends ApiRoot {
@@ -76,6 +77,8 @@ module.exports = {
   Client,
   EventStream,
   Pager,
+  Socket,
+  SocketMessage,
   webhooks,
   parseSse,
   version,

@@ -5,6 +5,8 @@ export const {
   Client,
   EventStream,
   Pager,
+  Socket,
+  SocketMessage,
   webhooks,
   parseSse,
   version,

@@ -169,6 +169,45 @@ impl NativeClient {
         Ok(promise)
     }
 
+    /// Opens a WebSocket operation's socket; resolves once the upgrade is done
+    /// (a refusal such as 401 or 404 rejects here).
+    #[napi(catch_unwind, ts_return_type = "Promise<NativeSocket>")]
+    pub fn open_socket<'env>(
+        &self,
+        env: &'env Env,
+        op: String,
+        args: Vec<Either<Buffer, String>>,
+        params: Option<String>,
+        options: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<Object<'env>> {
+        let (reply, promise) = Reply::<crate::socket::NativeSocket>::new(env)?;
+        let prepared = match self.prepare(&op, args, params, options) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                reply.reject(&err);
+                return Ok(promise);
+            }
+        };
+        let cancel = cancel.map(CancelToken::token);
+        let rt = self.rt.clone();
+        self.rt.spawn(async move {
+            let Prepared {
+                client,
+                op,
+                args,
+                params,
+            } = prepared;
+            let outcome = run_cancellable(client.invoke(op, args, params), cancel)
+                .await
+                .and_then(Output::into_socket);
+            reply.settle(outcome, move |_env, socket| {
+                Ok(crate::socket::NativeSocket::new(socket, rt))
+            });
+        });
+        Ok(promise)
+    }
+
     /// A lazy walker over every page of a paginated operation.
     #[napi(catch_unwind)]
     pub fn pager(
@@ -250,6 +289,9 @@ fn encode_output(out: Output) -> miosa::Result<Encoded> {
         Output::Bytes(bytes) => Ok(Encoded::Bytes(bytes)),
         Output::Events(_) => Err(invalid(
             "this operation returns an event stream; call it through its stream method",
+        )),
+        Output::Socket(_) => Err(invalid(
+            "this operation opens a WebSocket; call it through its socket method",
         )),
         other => Ok(Encoded::Text(other.into_json()?.to_string())),
     }

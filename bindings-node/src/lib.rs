@@ -17,6 +17,7 @@ mod client;
 mod errors;
 mod pager;
 mod reply;
+mod socket;
 mod stream;
 
 use napi::bindgen_prelude::{Buffer, Either};
@@ -25,6 +26,7 @@ use napi_derive::napi;
 pub use cancel::CancelToken;
 pub use client::NativeClient;
 pub use pager::NativePager;
+pub use socket::{NativeSocket, SocketMessage};
 pub use stream::{NativeStream, SseEvent};
 
 /// `json` (JSON text) with secret fields hidden and URL fields stripped of their

@@ -120,6 +120,9 @@ pub(crate) fn output_to_py(
             Py::new(py, Page::from_core(py, &page, wrap, None)?)?.into_any()
         }
         miosa::Output::Events(stream) => Py::new(py, NativeEventStream::new(stream))?.into_any(),
+        miosa::Output::Socket(socket) => {
+            Py::new(py, crate::socket::NativeSocket::new(socket))?.into_any()
+        }
     })
 }
 

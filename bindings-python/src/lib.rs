@@ -9,6 +9,7 @@ mod errors;
 mod observe;
 mod pager;
 mod shutdown;
+mod socket;
 mod stream;
 mod table;
 mod webhooks;
@@ -40,6 +41,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<stream::NativeEventStream>()?;
     m.add_class::<stream::Event>()?;
     m.add_class::<pager::NativePager>()?;
+    m.add_class::<socket::NativeSocket>()?;
+    m.add_class::<socket::SocketMessage>()?;
     m.add_class::<pager::Page>()?;
     m.add_class::<pager::PageWalk>()?;
     m.add_function(wrap_pyfunction!(stream::parse_sse, m)?)?;

@@ -16,6 +16,7 @@ fn returns(op: &miosa::OpSpec) -> (&'static str, Option<&'static str>) {
         miosa::ops::Returns::Bytes => ("bytes", None),
         miosa::ops::Returns::Events => ("events", None),
         miosa::ops::Returns::Bool => ("bool", None),
+        miosa::ops::Returns::Socket(frames) => ("socket", Some(frames.as_str())),
     }
 }
 

@@ -68,13 +68,20 @@ def check_result(entry: Dict[str, Any], result: Any) -> None:
         assert result is True
     elif kind == "json":
         assert not isinstance(result, (bytes, miosa_native.EventStream))
+    elif kind == "socket":
+        assert isinstance(result, (miosa_native.Socket, miosa_native.AsyncSocket))
+        assert result.frames == model
+        result.close()
+    else:
+        raise AssertionError(f"unexpected result kind {kind}")
 
 
 def check_request(entry: Dict[str, Any], request: Dict[str, Any]) -> None:
     expect = entry["expect"]
     assert request["method"] == expect["method"]
     assert request["path"] == expect["path"]
-    assert 200 <= request["status"] < 300, request
+    # A WebSocket operation answers its upgrade with 101.
+    assert 200 <= request["status"] < 300 or (entry.get("socket") and request["status"] == 101), request
     if "query_keys" in expect:
         assert set(expect["query_keys"]) <= set(request["query"]), request["query"]
     if "body_keys" in expect:

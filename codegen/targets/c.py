@@ -24,6 +24,7 @@ RESULT = {
     "page": "MIOSA_RESULT_PAGE",
     "bytes": "MIOSA_RESULT_BYTES",
     "events": "MIOSA_RESULT_EVENTS",
+    "socket": "MIOSA_RESULT_SOCKET",
 }
 
 
@@ -51,6 +52,8 @@ def describe_result(op: Op) -> str:
         )
     if r.kind == "bytes":
         return "miosa_call_bytes: binary content (miosa_bytes)"
+    if r.kind == "socket":
+        return f"a WebSocket ({r.model} frames), through miosa_socket_open"
     return "server-sent events, through miosa_stream (callback) or miosa_stream_open (pull)"
 
 
@@ -118,7 +121,9 @@ def render(ops: list[Op]) -> dict[str, str]:
         "/** Result family: binary content through miosa_call_bytes. */\n",
         "#define MIOSA_RESULT_BYTES 2\n",
         "/** Result family: server-sent events through miosa_stream or miosa_stream_open. */\n",
-        "#define MIOSA_RESULT_EVENTS 3\n\n",
+        "#define MIOSA_RESULT_EVENTS 3\n",
+        "/** Result family: a WebSocket through miosa_socket_open. */\n",
+        "#define MIOSA_RESULT_SOCKET 4\n\n",
         "/** Number of operations in the table. */\n",
         f"#define MIOSA_OP_COUNT {len(ops)}\n",
         "/** Number of them that the seed reference (Elixir SDK 1.1) defines. */\n",

@@ -135,7 +135,7 @@ def result_ts(op: Op, model_names: set[str]) -> str:
         return f"{item(r.model)}[]"
     if r.kind == "page":
         return f"Page<{item(r.model)}>"
-    return {"json": "any", "bytes": "Buffer", "bool": "boolean"}[r.kind]
+    return {"json": "any", "bytes": "Buffer", "bool": "boolean", "socket": "Socket"}[r.kind]
 
 
 def page_item_ts(op: Op, model_names: set[str]) -> str:
@@ -181,6 +181,9 @@ def js_method(op: Op) -> str:
     else:
         sig = ", ".join(pos + ["options"])
         call_tail = "undefined, options"
+    if op.returns.kind == "socket":
+        lines.append(f"  {fn}({sig}) {{\n    return this._c.socket({name}, {args}, {call_tail})\n  }}\n")
+        return "".join(lines)
     lines.append(f"  {fn}({sig}) {{\n    return this._c.call({name}, {args}, {call_tail})\n  }}\n")
     if op.iter_name:
         lines.append(doc_lines(f"Every item of `{fn}`, fetching pages as the loop needs them.", "  "))
@@ -412,6 +415,47 @@ export declare class EventStream implements AsyncIterableIterator<SseEvent> {
   close(): void
   /** Whether the stream was closed or has ended. */
   readonly closed: boolean
+}
+
+/** One message received on a socket. */
+export declare class SocketMessage {
+  private constructor()
+  /** `text`, `binary`, `stdout` or `stderr`. */
+  readonly channel: 'text' | 'binary' | 'stdout' | 'stderr'
+  readonly data: Buffer
+  /** The data as UTF-8 text. */
+  readonly text: string
+  /** The data parsed as JSON (an event frame). */
+  json(): any
+}
+
+/**
+ * An open WebSocket: a terminal, an interactive exec or a computer's events.
+ * `for await` reads messages; leaving the loop, `close()`, the call's `signal`
+ * or `await using` closes it. `close()` ends a pending `next()` at once.
+ */
+export declare class Socket implements AsyncIterableIterator<SocketMessage> {
+  private constructor()
+  /** `terminal`, `exec` or `events`. */
+  readonly frames: 'terminal' | 'exec' | 'events'
+  /** For an exec: the exit code once the process has ended, else `null`. */
+  readonly exitCode: number | null
+  readonly closed: boolean
+  next(): Promise<IteratorResult<SocketMessage, undefined>>
+  /** The next message, or `null` once the socket has ended. */
+  receive(): Promise<SocketMessage | null>
+  return(): Promise<IteratorResult<SocketMessage, undefined>>
+  [Symbol.asyncIterator](): this
+  /** Types into a terminal, or writes an exec's stdin. */
+  send(data: string | Uint8Array): Promise<void>
+  /** Resizes the terminal. */
+  resize(cols: number, rows: number): Promise<void>
+  /** Sends a signal such as `SIGINT` to an exec's process. */
+  signal(name: string): Promise<void>
+  /** Ends an exec's standard input. */
+  closeStdin(): Promise<void>
+  close(): void
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** One page of a cursor-paginated list. */

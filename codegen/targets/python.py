@@ -176,6 +176,7 @@ def result_type(op: Op, asynchronous: bool, iterator: bool = False) -> str:
         "bytes": "bytes",
         "events": "AsyncEventStream" if asynchronous else "EventStream",
         "bool": "bool",
+        "socket": "AsyncSocket" if asynchronous else "Socket",
     }[r.kind]
 
 
@@ -249,6 +250,9 @@ def render_method(op: Op, asynchronous: bool) -> str:
     prefix = "async " if asynchronous else ""
     out.append(f"    {prefix}" + signature(op, False, asynchronous, op.function) + ":\n")
     out.append(docstring(op, ind))
+    if op.returns.kind == "socket":
+        out.append(render_socket_body(op, asynchronous, ind))
+        return "".join(out)
     if asynchronous:
         out.append(f"{ind}return await self._acall({call_args(op)})\n")
     else:
@@ -259,6 +263,13 @@ def render_method(op: Op, asynchronous: bool) -> str:
         pager = f"self._pager({call_args(op)})"
         out.append(f"{ind}return AsyncPager({pager})\n" if asynchronous else f"{ind}return {pager}\n")
     return "".join(out)
+
+
+def render_socket_body(op: Op, asynchronous: bool, ind: str) -> str:
+    """A socket operation opens the connection, then wraps it in the runtime's Socket class."""
+    if asynchronous:
+        return f"{ind}return AsyncSocket(await self._acall({call_args(op, wrap=False)}))\n"
+    return f"{ind}return Socket(self._call({call_args(op, wrap=False)}))\n"
 
 
 def render_stub_method(op: Op, asynchronous: bool) -> str:
@@ -354,6 +365,7 @@ def render_ops(ops: list[Op]) -> str:
         + "from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback\n"
         + "from ._native import NOT_GIVEN\n"
         + "from ._observe import AsyncSandboxFileTransfers, SandboxFileTransfers\n"
+        + "from ._socket import AsyncSocket, Socket\n"
     )
     return head + render_classes(ops, False, False) + render_classes(ops, True, False)
 
@@ -364,6 +376,7 @@ def render_stubs(ops: list[Op], models) -> str:
         HEADER
         + "from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload\n\n"
         + "from ._base import AsyncEventStream, AsyncPager\n"
+        + "from ._socket import AsyncSocket, Socket\n"
         + f"from ._models import {model_names}\n"
         + "from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager\n"
         + "from ._observe import AsyncRawResponses, AsyncSandboxFileTransfers, RawResponses, SandboxFileTransfers\n"

@@ -48,6 +48,8 @@ def returns_expr(op: Op) -> str:
         return f"Returns::List({rs_str(r.model)})"
     if r.kind == "page":
         return f"Returns::Page {{ item: {rs_str(r.model)}, cursor_param: {rs_str(r.cursor)} }}"
+    if r.kind == "socket":
+        return f"Returns::Socket(crate::ws::SocketFrames::{camel(r.model)})"
     return {"json": "Returns::Json", "bytes": "Returns::Bytes", "events": "Returns::Events", "bool": "Returns::Bool"}[r.kind]
 
 
@@ -141,6 +143,7 @@ def return_type(op: Op) -> tuple[str, str]:
         "bytes": ("Bytes", "output.into_bytes()"),
         "events": ("EventStream", "output.into_events()"),
         "bool": ("bool", "output.into_bool()"),
+        "socket": ("crate::Socket", "output.into_socket()"),
     }[r.kind]
 
 

@@ -21,6 +21,8 @@ pub enum Output {
     Events(EventStream),
     /// A computed yes/no.
     Bool(bool),
+    /// An open WebSocket.
+    Socket(crate::ws::Socket),
 }
 
 impl Output {
@@ -37,6 +39,10 @@ impl Output {
             Self::Events(_) => Err(Error::new(
                 ErrorKind::Usage,
                 "the operation returns an event stream, not JSON",
+            )),
+            Self::Socket(_) => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation returns a WebSocket, not JSON",
             )),
         }
     }
@@ -57,6 +63,16 @@ impl Output {
             _ => Err(Error::new(
                 ErrorKind::Usage,
                 "the operation does not return an event stream",
+            )),
+        }
+    }
+    /// The socket of a WebSocket operation.
+    pub fn into_socket(self) -> Result<crate::ws::Socket> {
+        match self {
+            Self::Socket(s) => Ok(s),
+            _ => Err(Error::new(
+                ErrorKind::Usage,
+                "the operation does not open a WebSocket",
             )),
         }
     }

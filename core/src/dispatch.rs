@@ -44,6 +44,16 @@ pub(crate) async fn execute(
             .await
             .map(Output::Events);
     }
+    if let Returns::Socket(frames) = returns {
+        return crate::ws::Socket::open(
+            transport,
+            prepared,
+            frames,
+            client.cancel_token().cloned(),
+        )
+        .await
+        .map(Output::Socket);
+    }
     let body = transport.send(&prepared).await?;
     match returns {
         Returns::Bytes => Ok(Output::Bytes(body)),
@@ -54,9 +64,12 @@ pub(crate) async fn execute(
             }
             Ok(Output::Page(page))
         }
-        Returns::List(_) | Returns::Model(_) | Returns::Json | Returns::Bool | Returns::Events => {
-            shape(returns, parse_json(&body)?).map(Output::Json)
-        }
+        Returns::List(_)
+        | Returns::Model(_)
+        | Returns::Json
+        | Returns::Bool
+        | Returns::Events
+        | Returns::Socket(_) => shape(returns, parse_json(&body)?).map(Output::Json),
     }
 }
 

@@ -42,6 +42,7 @@ mod transfer;
 mod transport;
 mod user_agent;
 pub mod webhooks;
+mod ws;
 
 pub use cancel::CancelToken;
 pub use client::{Client, RequestOptions, Task};
@@ -64,3 +65,4 @@ pub use sse::Event;
 pub use stream::{Control, EventStream};
 pub use transfer::Progress;
 pub use user_agent::{set_runtime, user_agent};
+pub use ws::{Channel, Message, Socket, SocketFrames};

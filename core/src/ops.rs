@@ -116,6 +116,8 @@ pub enum Returns {
     Events,
     /// A yes/no answer computed by the client.
     Bool,
+    /// A WebSocket, framed as the variant says.
+    Socket(crate::ws::SocketFrames),
 }
 
 /// Whether and how an `Idempotency-Key` header is sent.

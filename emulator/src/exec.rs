@@ -73,7 +73,7 @@ pub fn rewrite_paths(text: &str, dir: &Path) -> String {
     out
 }
 
-fn command(lang: Lang, code: &str, dir: &Path, env: &[(String, String)]) -> Command {
+pub(crate) fn command(lang: Lang, code: &str, dir: &Path, env: &[(String, String)]) -> Command {
     let code = rewrite_paths(code, dir);
     let mut cmd = match lang {
         Lang::Shell => {
@@ -315,7 +315,7 @@ mod tests {
 /// Commands confined to their machine directory for writing, by a user and
 /// mount namespace per command (no privilege needed where unprivileged user
 /// namespaces are allowed; probed once, and left out where they are not).
-mod isolation {
+pub(crate) mod isolation {
     use std::ffi::{CStr, CString};
     use std::io;
     use std::os::unix::ffi::OsStrExt;

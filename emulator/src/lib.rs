@@ -21,6 +21,7 @@ mod fsutil;
 mod json;
 mod pipeline;
 mod png;
+mod pty;
 mod routes;
 mod seed;
 mod sse;

@@ -91,7 +91,9 @@ pub fn verdict(tracker: Option<&Arc<Tracker>>, resp: Response) -> Response {
     let Some(t) = tracker.filter(|t| t.strict) else {
         return resp;
     };
-    if !resp.status().is_success() {
+    // A WebSocket upgrade (101) is a success too: refused before the socket opens.
+    let upgrade = resp.status() == axum::http::StatusCode::SWITCHING_PROTOCOLS;
+    if !resp.status().is_success() && !upgrade {
         return resp;
     }
     match t.unread() {

@@ -428,6 +428,11 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
         if let Some(form) = &built.form {
             rb = rb.multipart(multipart_form(form));
         }
+        // A WebSocket operation is proved by its upgrade (101); the socket then closes.
+        let upgraded = call["socket"] == true;
+        if upgraded {
+            rb = websocket_upgrade(rb);
+        }
         let resp = rb.send().await.unwrap_or_else(|e| panic!("{op}: {e}"));
         let status = resp.status();
         let is_sse = resp.headers().get("content-type").is_some_and(|v| {
@@ -435,7 +440,15 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
                 .unwrap_or_default()
                 .starts_with("text/event-stream")
         });
-        let body = if is_sse {
+        let body = if upgraded {
+            assert_eq!(
+                status,
+                StatusCode::SWITCHING_PROTOCOLS,
+                "{op}: not upgraded"
+            );
+            drop(resp);
+            String::new()
+        } else if is_sse {
             let first_only = call["stream"] == "first_event";
             let text = read_sse(resp, Duration::from_secs(15), |t| {
                 first_only && has_event(t)
@@ -452,7 +465,7 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
         } else {
             String::from_utf8_lossy(&resp.bytes().await.expect("body")).into_owned()
         };
-        assert!(status.is_success(), "{op}: {status} {body}");
+        assert!(status.is_success() || upgraded, "{op}: {status} {body}");
         if call["returns"] == "bytes" {
             assert!(!body.is_empty(), "{op}: empty download");
         }
@@ -493,6 +506,14 @@ async fn every_entry_of_calls_json_succeeds_in_order() {
 }
 
 /// The URL of a built request, with `extra` added to its query.
+/// The headers of a WebSocket upgrade request (RFC 6455 §4.1).
+fn websocket_upgrade(rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    rb.header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+}
+
 fn url_of(h: &Harness, built: &Built, extra: Option<(&str, &str)>) -> String {
     let q: Vec<String> = built
         .query
@@ -558,6 +579,9 @@ async fn strict_mode_refuses_an_unknown_key_on_every_route() {
         }
         if let Some(form) = &built.form {
             rb = rb.multipart(multipart_form(form));
+        }
+        if call["socket"] == true {
+            rb = websocket_upgrade(rb);
         }
         let resp = rb.send().await.unwrap_or_else(|e| panic!("{op}: {e}"));
         let status = resp.status();

@@ -16,6 +16,7 @@ from . import _models
 from ._models import *  # noqa: F401,F403  (every typed model)
 from ._native import Event, EventStream, Page, Pager, __version__
 from ._observe import ProgressCallback, RawResponse
+from ._socket import AsyncSocket, Socket, SocketMessage
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -53,6 +54,9 @@ __all__ = [
     "Event",
     "EventStream",
     "AsyncEventStream",
+    "Socket",
+    "AsyncSocket",
+    "SocketMessage",
     "Page",
     "Pager",
     "AsyncPager",

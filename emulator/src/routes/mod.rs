@@ -12,6 +12,7 @@ mod platform;
 mod resources;
 mod sandbox_extras;
 mod sandboxes;
+mod sockets;
 mod workspaces;
 
 use std::path::PathBuf;
@@ -247,6 +248,7 @@ pub fn router(app: App) -> Router {
         .merge(control::routes())
         .merge(bulk::routes())
         .merge(extra::routes())
+        .merge(sockets::routes())
         .fallback(|| async { ApiError::not_found("Route") })
         // MIOSA's router answers a known path with an unknown method as an
         // unknown route.

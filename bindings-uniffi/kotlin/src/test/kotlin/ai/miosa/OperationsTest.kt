@@ -87,6 +87,8 @@ class OperationsTest {
             for (entry in calls) {
                 val name = entry["op"]!!.jsonPrimitive.content
                 val info = byName[name]
+                // WebSocket operations have no Kotlin surface yet.
+                if (info == null && entry["socket"] != null) continue
                 if (info == null) {
                     failures += "$name: not an operation of the generated surface"
                     continue
