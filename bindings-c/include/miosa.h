@@ -167,6 +167,36 @@ typedef enum miosa_status {
 } miosa_status;
 
 /**
+ * Where a message came from, or why `miosa_socket_next` returned none.
+ */
+typedef enum miosa_socket_channel {
+  /**
+   * No message: the socket has ended (closed by either side, or the exec exited).
+   */
+  MIOSA_SOCKET_END = 0,
+  /**
+   * No message yet: the wait given to `miosa_socket_next` passed; the socket stays open.
+   */
+  MIOSA_SOCKET_WAITING = 1,
+  /**
+   * A text frame (an event's JSON, terminal output sent as text).
+   */
+  MIOSA_SOCKET_TEXT = 2,
+  /**
+   * A binary frame (terminal output).
+   */
+  MIOSA_SOCKET_BINARY = 3,
+  /**
+   * An exec's standard output.
+   */
+  MIOSA_SOCKET_STDOUT = 4,
+  /**
+   * An exec's standard error.
+   */
+  MIOSA_SOCKET_STDERR = 5,
+} miosa_socket_channel;
+
+/**
  * A JSON object or array under construction. Build it from one thread at a
  * time; free it with `miosa_args_free`.
  */
@@ -205,6 +235,11 @@ typedef struct miosa_event_stream miosa_event_stream;
  * threads are serialised.
  */
 typedef struct miosa_pager miosa_pager;
+
+/**
+ * An open WebSocket. Opaque; release with `miosa_socket_free`.
+ */
+typedef struct miosa_socket miosa_socket;
 
 /**
  * A failed call, as the seed's error contract describes it. Read the fields;
@@ -1035,6 +1070,106 @@ enum miosa_status miosa_exec_run(const struct miosa_client *client,
  * `result` is NULL or a result from `miosa_exec_run` that was not freed yet.
  */
 void miosa_exec_result_free(struct miosa_exec_result *result);
+
+/**
+ * Opens a socket operation (`MIOSA_OP_SANDBOX_TERMINAL_STREAM`,
+ * `MIOSA_OP_EXEC_SPAWN`, `MIOSA_OP_EVENTS_SUBSCRIBE`); a refused upgrade
+ * (401, 404, ...) fails here with the usual status.
+ *
+ * Ownership: on success `*out` is a socket to release with
+ * `miosa_socket_free`; on failure it is NULL and `*err` (when requested) holds
+ * an error to free with `miosa_error_free`.
+ *
+ * # Safety
+ * `client` is a live client; `op` a NUL-terminated string; `args_json` and
+ * `params_json` NULL or NUL-terminated; `out` valid for writes; `err` NULL or valid.
+ */
+enum miosa_status miosa_socket_open(const struct miosa_client *client,
+                                    const char *op,
+                                    const char *args_json,
+                                    const char *params_json,
+                                    struct miosa_socket **out,
+                                    struct miosa_error **err);
+
+/**
+ * Waits up to `timeout_ms` (a negative value: without limit) for the next
+ * message. `*channel` says what came: a message (`*data`, `*len` borrowed from
+ * the socket until the next call on it), `MIOSA_SOCKET_WAITING` when the wait
+ * passed, or `MIOSA_SOCKET_END` once the socket has ended. An error (a frame
+ * over `max_event_bytes`, a broken connection) ends the socket.
+ *
+ * # Safety
+ * `socket` is a live socket; `channel`, `data` and `len` are valid for writes;
+ * `err` is NULL or valid. Only one thread calls this at a time.
+ */
+enum miosa_status miosa_socket_next(const struct miosa_socket *socket,
+                                    long timeout_ms,
+                                    enum miosa_socket_channel *channel,
+                                    const uint8_t **data,
+                                    size_t *len,
+                                    struct miosa_error **err);
+
+/**
+ * Sends `len` bytes: terminal input, or an exec's stdin. `as_text` non-zero
+ * sends a text frame (the bytes must be UTF-8), zero a binary one.
+ *
+ * # Safety
+ * `socket` is a live socket; `bytes` is valid for `len` bytes (NULL only when
+ * `len` is 0); `err` is NULL or valid.
+ */
+enum miosa_status miosa_socket_send(const struct miosa_socket *socket,
+                                    const uint8_t *bytes,
+                                    size_t len,
+                                    int as_text,
+                                    struct miosa_error **err);
+
+/**
+ * Resizes the terminal to `cols` × `rows`.
+ *
+ * # Safety
+ * `socket` is a live socket; `err` is NULL or valid.
+ */
+enum miosa_status miosa_socket_resize(const struct miosa_socket *socket,
+                                      uint32_t cols,
+                                      uint32_t rows,
+                                      struct miosa_error **err);
+
+/**
+ * Sends a signal such as `"SIGINT"` to an exec's process.
+ *
+ * # Safety
+ * `socket` is a live socket; `signal` NUL-terminated; `err` is NULL or valid.
+ */
+enum miosa_status miosa_socket_signal(const struct miosa_socket *socket,
+                                      const char *signal,
+                                      struct miosa_error **err);
+
+/**
+ * The exit code of an exec once its `exit` frame has arrived: writes it to
+ * `*code` and returns 1; returns 0 (and leaves `*code`) before that.
+ *
+ * # Safety
+ * `socket` is NULL or a live socket; `code` is valid for writes.
+ */
+int miosa_socket_exit_code(const struct miosa_socket *socket, int64_t *code);
+
+/**
+ * Closes the socket now, from any thread: a `miosa_socket_next` blocked on
+ * another thread returns `MIOSA_SOCKET_END` at once. The socket still has to
+ * be released with `miosa_socket_free`. NULL is ignored.
+ *
+ * # Safety
+ * `socket` is NULL or a live socket.
+ */
+void miosa_socket_close(const struct miosa_socket *socket);
+
+/**
+ * Closes the socket and releases it. NULL is ignored.
+ *
+ * # Safety
+ * `socket` is NULL or a live socket freed only once, with no call on it running.
+ */
+void miosa_socket_free(struct miosa_socket *socket);
 
 /**
  * Opens an operation that streams events (`sandbox.events.stream`,

@@ -15,9 +15,11 @@
 #define MIOSA_RESULT_BYTES 2
 /** Result family: server-sent events through miosa_stream or miosa_stream_open. */
 #define MIOSA_RESULT_EVENTS 3
+/** Result family: a WebSocket through miosa_socket_open. */
+#define MIOSA_RESULT_SOCKET 4
 
 /** Number of operations in the table. */
-#define MIOSA_OP_COUNT 241
+#define MIOSA_OP_COUNT 244
 /** Number of them that the seed reference (Elixir SDK 1.1) defines. */
 #define MIOSA_SEED_OP_COUNT 169
 
@@ -2538,6 +2540,39 @@
 #define MIOSA_OP_SNAPSHOTS_STANDALONE_LIST "snapshots_standalone.list"
 
 /**
+ * `sandbox.terminal.stream`: Open an interactive terminal on the sandbox over a WebSocket:
+ * type into it, read its output, resize it.
+ *
+ * Seed: (addition to the seed). HTTP: GET /sandboxes/{id}/terminal/stream.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): cols (int), rows (int), shell (str).
+ * Result: a WebSocket (terminal frames), through miosa_socket_open.
+ */
+#define MIOSA_OP_SANDBOX_TERMINAL_STREAM "sandbox.terminal.stream"
+
+/**
+ * `exec.spawn`: Run a command interactively over a WebSocket: write its stdin, read stdout and
+ * stderr as they come, signal it; the exit code arrives last.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/exec/stream.
+ * Arguments (args_json, in this order or by name): id (str), command (str).
+ * Parameters (params_json): cols (int), rows (int).
+ * Result: a WebSocket (exec frames), through miosa_socket_open.
+ */
+#define MIOSA_OP_EXEC_SPAWN "exec.spawn"
+
+/**
+ * `events.subscribe`: Subscribe to a computer's live events (windows, clipboard, files,
+ * processes, idle) over a WebSocket.
+ *
+ * Seed: (addition to the seed). HTTP: GET /computers/{id}/events.
+ * Arguments (args_json, in this order or by name): id (str).
+ * Parameters (params_json): subscribe (str), paths (str), idle_threshold_sec (int).
+ * Result: a WebSocket (events frames), through miosa_socket_open.
+ */
+#define MIOSA_OP_EVENTS_SUBSCRIBE "events.subscribe"
+
+/**
  * X-macro over every operation, in table order. X(name, result, in_seed) receives
  * the name string, its MIOSA_RESULT_* family and 1 when the seed defines it, e.g.
  *   #define ROW(name, result, in_seed) { name, result, in_seed },
@@ -2784,6 +2819,9 @@
     X(MIOSA_OP_FILES_DELETE, MIOSA_RESULT_JSON, 0) \
     X(MIOSA_OP_EVENTS_STREAM, MIOSA_RESULT_EVENTS, 0) \
     X(MIOSA_OP_CHECKPOINTS_RESTORE_STREAM, MIOSA_RESULT_EVENTS, 0) \
-    X(MIOSA_OP_SNAPSHOTS_STANDALONE_LIST, MIOSA_RESULT_JSON, 0)
+    X(MIOSA_OP_SNAPSHOTS_STANDALONE_LIST, MIOSA_RESULT_JSON, 0) \
+    X(MIOSA_OP_SANDBOX_TERMINAL_STREAM, MIOSA_RESULT_SOCKET, 0) \
+    X(MIOSA_OP_EXEC_SPAWN, MIOSA_RESULT_SOCKET, 0) \
+    X(MIOSA_OP_EVENTS_SUBSCRIBE, MIOSA_RESULT_SOCKET, 0)
 
 #endif /* MIOSA_OPS_H */

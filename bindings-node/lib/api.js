@@ -287,6 +287,11 @@ class SandboxTerminalApi {
   delete(id, sessionId, options) {
     return this._c.call('sandbox.terminal.delete', [id, sessionId], undefined, options)
   }
+
+  /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. */
+  stream(id, params, options) {
+    return this._c.socket('sandbox.terminal.stream', [id], params, options)
+  }
 }
 
 /** `computer.env` operations. */
@@ -1545,6 +1550,11 @@ class ExecApi {
   python(id, code, params, options) {
     return this._c.call('exec.python', [id, code], params, options)
   }
+
+  /** Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. */
+  spawn(id, command, params, options) {
+    return this._c.socket('exec.spawn', [id, command], params, options)
+  }
 }
 
 /** `templates` operations. */
@@ -1605,6 +1615,11 @@ class EventsApi {
   /** Stream the tenant's events as they happen. */
   stream(...rest) {
     return this._c.stream('events.stream', [], rest, true)
+  }
+
+  /** Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket. */
+  subscribe(id, params, options) {
+    return this._c.socket('events.subscribe', [id], params, options)
   }
 }
 
@@ -1921,6 +1936,9 @@ const OPERATIONS = Object.freeze([
   ['events.stream', '', ['events'], 'stream', null, [], true, 'events', null],
   ['checkpoints.restore_stream', '', ['checkpoints'], 'restoreStream', null, ['id', 'snapshot_id'], false, 'events', null],
   ['snapshots_standalone.list', '', ['snapshotsStandalone'], 'list', null, [], true, 'list', 'Snapshot'],
+  ['sandbox.terminal.stream', '', ['sandbox', 'terminal'], 'stream', null, ['id'], true, 'socket', 'terminal'],
+  ['exec.spawn', '', ['exec'], 'spawn', null, ['id', 'command'], true, 'socket', 'exec'],
+  ['events.subscribe', '', ['events'], 'subscribe', null, ['id'], true, 'socket', 'events'],
 ].map(([name, seed, namespace, method, iter, positional, params, returns, model]) =>
   Object.freeze({ name, seed, namespace, method, iter, positional, params, returns, model })))
 

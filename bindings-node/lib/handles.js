@@ -288,6 +288,11 @@ class SandboxHandleTerminalApi {
   delete(...args) {
     return this._h._flat.sandbox.terminal.delete(this._h._id, ...args)
   }
+
+  /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. */
+  stream(...args) {
+    return this._h._flat.sandbox.terminal.stream(this._h._id, ...args)
+  }
 }
 
 /** A sandbox bound to its client; see `sandboxes.create`. */
@@ -784,6 +789,11 @@ class ComputerHandleExecApi {
   /** Run Python code on a computer and wait for its output and exit code. */
   python(...args) {
     return this._h._flat.exec.python(this._h._id, ...args)
+  }
+
+  /** Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. */
+  spawn(...args) {
+    return this._h._flat.exec.spawn(this._h._id, ...args)
   }
 }
 

@@ -111,6 +111,47 @@ export declare class EventStream implements AsyncIterableIterator<SseEvent> {
   readonly closed: boolean
 }
 
+/** One message received on a socket. */
+export declare class SocketMessage {
+  private constructor()
+  /** `text`, `binary`, `stdout` or `stderr`. */
+  readonly channel: 'text' | 'binary' | 'stdout' | 'stderr'
+  readonly data: Buffer
+  /** The data as UTF-8 text. */
+  readonly text: string
+  /** The data parsed as JSON (an event frame). */
+  json(): any
+}
+
+/**
+ * An open WebSocket: a terminal, an interactive exec or a computer's events.
+ * `for await` reads messages; leaving the loop, `close()`, the call's `signal`
+ * or `await using` closes it. `close()` ends a pending `next()` at once.
+ */
+export declare class Socket implements AsyncIterableIterator<SocketMessage> {
+  private constructor()
+  /** `terminal`, `exec` or `events`. */
+  readonly frames: 'terminal' | 'exec' | 'events'
+  /** For an exec: the exit code once the process has ended, else `null`. */
+  readonly exitCode: number | null
+  readonly closed: boolean
+  next(): Promise<IteratorResult<SocketMessage, undefined>>
+  /** The next message, or `null` once the socket has ended. */
+  receive(): Promise<SocketMessage | null>
+  return(): Promise<IteratorResult<SocketMessage, undefined>>
+  [Symbol.asyncIterator](): this
+  /** Types into a terminal, or writes an exec's stdin. */
+  send(data: string | Uint8Array): Promise<void>
+  /** Resizes the terminal. */
+  resize(cols: number, rows: number): Promise<void>
+  /** Sends a signal such as `SIGINT` to an exec's process. */
+  signal(name: string): Promise<void>
+  /** Ends an exec's standard input. */
+  closeStdin(): Promise<void>
+  close(): void
+  [Symbol.asyncDispose](): Promise<void>
+}
+
 /** One page of a cursor-paginated list. */
 export interface Page<T> {
   items: T[]
@@ -758,6 +799,13 @@ export interface SandboxTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, sessionId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+   *
+   * `GET /sandboxes/{id}/terminal/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(id: string, params?: SandboxTerminalStreamParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** `sandbox_templates` operations. */
@@ -2157,6 +2205,14 @@ export interface ExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   python(id: string, code: string, params?: ExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+   *
+   * `GET /computers/{id}/exec/stream`.
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  spawn(id: string, command: string, params?: ExecSpawnParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** `templates` operations. */
@@ -2234,6 +2290,13 @@ export interface EventsApi {
   stream(params?: EventsStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(onEvent: EventCallback, params?: EventsStreamParams, options?: RequestOptions): Promise<void>
+  /**
+   * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+   *
+   * `GET /computers/{id}/events`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  subscribe(id: string, params?: EventsSubscribeParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** `checkpoints` operations. */
@@ -3416,6 +3479,34 @@ export interface SnapshotsStandaloneListParams {
   computer_id?: string
   /** Only snapshots in this status. */
   status?: string
+}
+
+/** Keyword parameters of `sandbox.terminal.stream`. */
+export interface SandboxTerminalStreamParams {
+  /** Terminal width in columns. */
+  cols?: number
+  /** Terminal height in rows. */
+  rows?: number
+  /** Shell to run, e.g. `/bin/bash`. */
+  shell?: string
+}
+
+/** Keyword parameters of `exec.spawn`. */
+export interface ExecSpawnParams {
+  /** Pseudo-terminal width in columns. */
+  cols?: number
+  /** Pseudo-terminal height in rows. */
+  rows?: number
+}
+
+/** Keyword parameters of `events.subscribe`. */
+export interface EventsSubscribeParams {
+  /** Comma-separated event families: window, clipboard, file, process, idle. */
+  subscribe?: string
+  /** Comma-separated directories to watch for file events. */
+  paths?: string
+  /** Seconds without input before `idle.inactive`. */
+  idle_threshold_sec?: number
 }
 
 // ---------------------------------------------------------------- models
@@ -5112,6 +5203,13 @@ export interface SandboxHandleTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(sessionId: string, options?: RequestOptions): Promise<Deleted>
+  /**
+   * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+   *
+   * `GET /sandboxes/{id}/terminal/stream`.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  stream(params?: SandboxTerminalStreamParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** A sandbox bound to its client: its record's fields plus every operation on it with the id
@@ -5587,6 +5685,14 @@ export interface ComputerHandleExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   python(code: string, params?: ExecPythonParams, options?: RequestOptions): Promise<ExecResult>
+  /**
+   * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+   *
+   * `GET /computers/{id}/exec/stream`.
+   * @param command Shell command line to run.
+   * @param options per-call options; `timeout` is in milliseconds.
+   */
+  spawn(command: string, params?: ExecSpawnParams, options?: RequestOptions): Promise<Socket>
 }
 
 /** A computer bound to its client: its record's fields plus every operation on it with the id

@@ -162,6 +162,8 @@ extension {h} {{
 def render(ops: list[Op]) -> dict[str, str]:
     text = (HEADER + "// Sandbox and computer handles: every operation on one resource with its id bound.\n\n"
             "import Foundation\n")
+    # The UniFFI surface has no sockets yet (see targets/uniffi.py), so neither do its handles.
+    ops = [op for op in ops if op.returns.kind != "socket"]
     for kind in KINDS:
         text += render_kind(kind, ops)
     return {PATH: text}

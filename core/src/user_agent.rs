@@ -65,7 +65,7 @@ mod tests {
             "pyth\u{e9}n",
             &"x".repeat(101),
         ] {
-            let err = set_runtime(bad).unwrap_err();
+            let err = set_runtime(bad).expect_err("a malformed runtime is refused");
             assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{bad:?}");
             assert!(err.to_string().contains("runtime"), "{err}");
         }

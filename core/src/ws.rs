@@ -155,7 +155,7 @@ impl Socket {
     ) -> Result<Self> {
         let limit = usize::try_from(transport.config().max_event_bytes()).unwrap_or(usize::MAX);
         let ws = transport
-            .with_retries(&prepared, || connect(&transport, &prepared, limit))
+            .with_retries(&prepared, |_attempt| connect(&transport, &prepared, limit))
             .await?;
         let (tx, rx) = mpsc::channel(CHANNEL_MESSAGES);
         let (out_tx, out_rx) = mpsc::channel(CHANNEL_MESSAGES);
@@ -525,11 +525,11 @@ async fn tls(
     host: &str,
     tcp: tokio::net::TcpStream,
 ) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
-    use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
+        .map_err(|e| Error::new(ErrorKind::Usage, format!("cannot set up TLS: {e}")))?;
+    let config = verified(builder)
         .map_err(|e| Error::new(ErrorKind::Usage, format!("cannot set up TLS: {e}")))?
         .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|_| {
@@ -542,6 +542,32 @@ async fn tls(
         .connect(name, tcp)
         .await
         .map_err(|e| Error::new(ErrorKind::Connection, format!("TLS handshake failed: {e}")))
+}
+
+/// The platform's verifier, as HTTPS calls use it.
+#[cfg(not(target_os = "android"))]
+fn verified(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+) -> std::result::Result<
+    rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    rustls::Error,
+> {
+    use rustls_platform_verifier::BuilderVerifierExt;
+    builder.with_platform_verifier()
+}
+
+/// On Android the bundled root store, as HTTPS calls use it: the platform
+/// verifier would first need a JNI initialisation with an application `Context`.
+#[cfg(target_os = "android")]
+fn verified(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::WantsVerifier>,
+) -> std::result::Result<
+    rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    rustls::Error,
+> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+    Ok(builder.with_root_certificates(roots))
 }
 
 /// A refused upgrade carries the server's HTTP answer: the same error as a call.

@@ -42,6 +42,19 @@ class SandboxHandleTerminalAPI(BoundNamespace):
         """
         return self._call("sandbox.terminal.delete", (self._id, session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def stream(self, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("sandbox.terminal.stream", (self._id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class SandboxHandleTagsAPI(BoundNamespace):
     """`tags` of one sandbox."""
@@ -831,6 +844,19 @@ class AsyncSandboxHandleTerminalAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.delete", (self._id, session_id,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def stream(self, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("sandbox.terminal.stream", (self._id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncSandboxHandleTagsAPI(BoundNamespace):
@@ -1636,6 +1662,19 @@ class ComputerHandleExecAPI(BoundNamespace):
         """
         return self._call("exec.python", (self._id, code,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
 
+    def spawn(self, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("exec.spawn", (self._id, command,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class ComputerHandleDesktopAPI(BoundNamespace):
     """`desktop` of one computer."""
@@ -2314,6 +2353,19 @@ class AsyncComputerHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.python", (self._id, code,), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def spawn(self, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("exec.spawn", (self._id, command,), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncComputerHandleDesktopAPI(BoundNamespace):

@@ -39,6 +39,18 @@ class SandboxHandleTerminalAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def stream(self, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxHandleTagsAPI(BoundNamespace):
     """`tags` of one sandbox."""
@@ -732,6 +744,18 @@ class AsyncSandboxHandleTerminalAPI(BoundNamespace):
         """Close a PTY session.
 
         `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stream(self, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1445,6 +1469,18 @@ class ComputerHandleExecAPI(BoundNamespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def spawn(self, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class ComputerHandleDesktopAPI(BoundNamespace):
     """`desktop` of one computer."""
@@ -2034,6 +2070,18 @@ class AsyncComputerHandleExecAPI(BoundNamespace):
             working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def spawn(self, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 

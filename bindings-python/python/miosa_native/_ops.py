@@ -5,6 +5,7 @@ from . import _models as _m
 from ._base import AsyncEventStream, AsyncPager, Namespace, run_async_callback, run_callback
 from ._native import NOT_GIVEN
 from ._observe import AsyncSandboxFileTransfers, SandboxFileTransfers
+from ._socket import AsyncSocket, Socket
 
 
 class SnapshotsStandaloneAPI(Namespace):
@@ -56,6 +57,19 @@ class EventsAPI(Namespace):
         """
         stream = self._call("events.stream", (), {"types": types}, extra_headers, extra_query, extra_body, timeout, max_response_bytes)
         return stream if callback is None else run_callback(stream, callback)
+
+    def subscribe(self, id, *, subscribe=NOT_GIVEN, paths=NOT_GIVEN, idle_threshold_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("events.subscribe", (id,), {"subscribe": subscribe, "paths": paths, "idle_threshold_sec": idle_threshold_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class FilesAPI(Namespace):
@@ -194,6 +208,19 @@ class ExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("exec.python", (id, code), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    def spawn(self, id, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("exec.spawn", (id, command), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class CreditsAPI(Namespace):
@@ -2086,6 +2113,19 @@ class SandboxTerminalAPI(Namespace):
         """
         return self._call("sandbox.terminal.delete", (id, session_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
+    def stream(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return Socket(self._call("sandbox.terminal.stream", (id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class SandboxTagsAPI(Namespace):
     """`sandbox.tags` operations."""
@@ -2836,6 +2876,19 @@ class AsyncEventsAPI(Namespace):
         stream = AsyncEventStream(self._acall, ("events.stream", (), {"types": types}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
         return stream if callback is None else run_async_callback(stream, callback)
 
+    async def subscribe(self, id, *, subscribe=NOT_GIVEN, paths=NOT_GIVEN, idle_threshold_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("events.subscribe", (id,), {"subscribe": subscribe, "paths": paths, "idle_threshold_sec": idle_threshold_sec}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
+
 
 class AsyncFilesAPI(Namespace):
     """`files` operations."""
@@ -2973,6 +3026,19 @@ class AsyncExecAPI(Namespace):
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("exec.python", (id, code), {"timeout": timeout, "working_dir": working_dir, "env": env}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, _m.ExecResult)
+
+    async def spawn(self, id, command, *, cols=NOT_GIVEN, rows=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("exec.spawn", (id, command), {"cols": cols, "rows": rows}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncCreditsAPI(Namespace):
@@ -4864,6 +4930,19 @@ class AsyncSandboxTerminalAPI(Namespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.terminal.delete", (id, session_id), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
+
+    async def stream(self, id, *, cols=NOT_GIVEN, rows=NOT_GIVEN, shell=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+        return AsyncSocket(await self._acall("sandbox.terminal.stream", (id,), {"cols": cols, "rows": rows, "shell": shell}, extra_headers, extra_query, extra_body, timeout, max_response_bytes))
 
 
 class AsyncSandboxTagsAPI(Namespace):

@@ -2,6 +2,7 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from ._base import AsyncEventStream, AsyncPager
+from ._socket import AsyncSocket, Socket
 from ._models import Sandbox, Computer, ExecResult, Process, ProcessLogs, Webhook, WebhookDelivery, Share, PreviewToken, Preview, PreviewShare, Snapshot, Template, FileEntry, FileWritten, WriteManyResult, EnvVar, EnvUpdate, Port, AutoStop, Metrics, ActionResult, Deleted, TerminalSession, Tenant, PreviewDomain, PreviewDomainCheck, Branding, UsageReport, UsageSummary, UsageSession, Quota, AuditEntry, ApiKey, Workspace, WorkspaceStats, WorkspaceUsage, Member, Invite, InvitePreview, InviteAcceptance, Deployment, Publication, Database, DatabaseCredentials, Volume, VolumeAttachment, Bucket, StoredObject, SignedUrl, AgentSession, CreditBalance, CreditTransaction, SandboxUsage, Readiness, FileStat, TemplateValidation, TemplateBuild, CatalogTemplate, ViewerPassword, VncCredentials, ComputerApp, ComputerUrl, StreamToken, PreviewUrl, LogLines, FileExport, DesktopWindow, CursorPosition, DeploymentVersion, DeploymentBuild, DeploymentDomain, CreditUsage
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
 from ._observe import AsyncRawResponses, AsyncSandboxFileTransfers, RawResponses, SandboxFileTransfers
@@ -55,6 +56,18 @@ class EventsAPI(RawResponses):
 
         Parameters:
             types: Comma-separated event type globs, e.g. `sandbox.*,webhook.delivered`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def subscribe(self, id: str, *, subscribe: str | None | NotGiven = NOT_GIVEN, paths: str | None | NotGiven = NOT_GIVEN, idle_threshold_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -184,6 +197,18 @@ class ExecAPI(RawResponses):
             working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    def spawn(self, id: str, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -1895,6 +1920,18 @@ class SandboxTerminalAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    def stream(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Socket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class SandboxTagsAPI(RawResponses):
     """`sandbox.tags` operations."""
@@ -2594,6 +2631,18 @@ class AsyncEventsAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
+    async def subscribe(self, id: str, *, subscribe: str | None | NotGiven = NOT_GIVEN, paths: str | None | NotGiven = NOT_GIVEN, idle_threshold_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+
+        `GET /computers/{id}/events`
+
+        Parameters:
+            subscribe: Comma-separated event families: window, clipboard, file, process, idle.
+            paths: Comma-separated directories to watch for file events.
+            idle_threshold_sec: Seconds without input before `idle.inactive`.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
 
 class AsyncFilesAPI(AsyncRawResponses):
     """`files` operations."""
@@ -2720,6 +2769,18 @@ class AsyncExecAPI(AsyncRawResponses):
             working_dir: Directory the code runs in.
             env: Environment variables, name to value.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def spawn(self, id: str, command: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+
+        `GET /computers/{id}/exec/stream`
+
+        Parameters:
+            command: Shell command line to run.
+            cols: Pseudo-terminal width in columns.
+            rows: Pseudo-terminal height in rows.
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
 
@@ -4428,6 +4489,18 @@ class AsyncSandboxTerminalAPI(AsyncRawResponses):
         """Close a PTY session.
 
         `DELETE /sandboxes/{id}/terminal/{session_id}`
+            timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+        """
+
+    async def stream(self, id: str, *, cols: int | None | NotGiven = NOT_GIVEN, rows: int | None | NotGiven = NOT_GIVEN, shell: str | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSocket:
+        """Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+
+        `GET /sandboxes/{id}/terminal/stream`
+
+        Parameters:
+            cols: Terminal width in columns.
+            rows: Terminal height in rows.
+            shell: Shell to run, e.g. `/bin/bash`.
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 

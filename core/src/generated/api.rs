@@ -4389,6 +4389,108 @@ impl SnapshotsStandaloneListParams {
     }
 }
 
+/// Keyword parameters of `sandbox.terminal.stream`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SandboxTerminalStreamParams {
+    /// `cols` (query). Terminal width in columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (query). Terminal height in rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// `shell` (query). Shell to run, e.g. `/bin/bash`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shell: Option<String>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SandboxTerminalStreamParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+
+    /// Sets `shell`.
+    pub fn shell(mut self, v: impl Into<String>) -> Self {
+        self.shell = Some(v.into());
+        self
+    }
+}
+
+/// Keyword parameters of `exec.spawn`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExecSpawnParams {
+    /// `cols` (query). Pseudo-terminal width in columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cols: Option<i64>,
+    /// `rows` (query). Pseudo-terminal height in rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl ExecSpawnParams {
+    /// Sets `cols`.
+    pub fn cols(mut self, v: i64) -> Self {
+        self.cols = Some(v);
+        self
+    }
+
+    /// Sets `rows`.
+    pub fn rows(mut self, v: i64) -> Self {
+        self.rows = Some(v);
+        self
+    }
+}
+
+/// Keyword parameters of `events.subscribe`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct EventsSubscribeParams {
+    /// `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscribe: Option<String>,
+    /// `paths` (query). Comma-separated directories to watch for file events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paths: Option<String>,
+    /// `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_threshold_sec: Option<i64>,
+    /// Fields the table does not list, sent as they are.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl EventsSubscribeParams {
+    /// Sets `subscribe`.
+    pub fn subscribe(mut self, v: impl Into<String>) -> Self {
+        self.subscribe = Some(v.into());
+        self
+    }
+
+    /// Sets `paths`.
+    pub fn paths(mut self, v: impl Into<String>) -> Self {
+        self.paths = Some(v.into());
+        self
+    }
+
+    /// Sets `idle_threshold_sec`.
+    pub fn idle_threshold_sec(mut self, v: i64) -> Self {
+        self.idle_threshold_sec = Some(v);
+        self
+    }
+}
+
 impl Client {
     /// `Miosa.Sandboxes` operations (async).
     pub fn sandboxes(&self) -> SandboxesApi<'_> {
@@ -5629,6 +5731,25 @@ impl<'a> SandboxTerminalApi<'a> {
             )
             .await?;
         decode(output.into_json()?)
+    }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream`.
+    pub async fn stream(
+        &self,
+        id: &str,
+        params: SandboxTerminalStreamParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::SANDBOX_TERMINAL_STREAM,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
     }
 }
 
@@ -8639,6 +8760,26 @@ impl<'a> ExecApi<'a> {
             .await?;
         decode(output.into_json()?)
     }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream`.
+    pub async fn spawn(
+        &self,
+        id: &str,
+        command: &str,
+        params: ExecSpawnParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::EXEC_SPAWN,
+                vec![Arg::from(id), Arg::from(command)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
+    }
 }
 
 /// `Miosa.Templates` operations (async).
@@ -8791,6 +8932,25 @@ impl<'a> EventsApi<'a> {
             .invoke(&T::EVENTS_STREAM, vec![], params_map(&params)?)
             .await?;
         output.into_events()
+    }
+
+    /// Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+    ///
+    /// `GET /computers/{id}/events`.
+    pub async fn subscribe(
+        &self,
+        id: &str,
+        params: EventsSubscribeParams,
+    ) -> Result<crate::Socket> {
+        let output = self
+            .client
+            .invoke(
+                &T::EVENTS_SUBSCRIBE,
+                vec![Arg::from(id)],
+                params_map(&params)?,
+            )
+            .await?;
+        output.into_socket()
     }
 }
 
@@ -9995,6 +10155,18 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             Map::new(),
         )?;
         decode(output.into_json()?)
+    }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream`.
+    pub fn stream(&self, id: &str, params: SandboxTerminalStreamParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::SANDBOX_TERMINAL_STREAM,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
     }
 }
 
@@ -12587,6 +12759,18 @@ impl<'a> ExecBlockingApi<'a> {
         )?;
         decode(output.into_json()?)
     }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream`.
+    pub fn spawn(&self, id: &str, command: &str, params: ExecSpawnParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::EXEC_SPAWN,
+            vec![Arg::from(id), Arg::from(command)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
+    }
 }
 
 /// `Miosa.Templates` operations (blocking).
@@ -12719,6 +12903,18 @@ impl<'a> EventsBlockingApi<'a> {
             self.client
                 .invoke_blocking(&T::EVENTS_STREAM, vec![], params_map(&params)?)?;
         output.into_events()
+    }
+
+    /// Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+    ///
+    /// `GET /computers/{id}/events`.
+    pub fn subscribe(&self, id: &str, params: EventsSubscribeParams) -> Result<crate::Socket> {
+        let output = self.client.invoke_blocking(
+            &T::EVENTS_SUBSCRIBE,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+        )?;
+        output.into_socket()
     }
 }
 

@@ -862,6 +862,20 @@ impl<'a> SandboxHandleTerminal<'a> {
             .delete(self.id, session_id)
             .await
     }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream` with this sandbox's id.
+    pub async fn stream(
+        &self,
+        params: crate::api::SandboxTerminalStreamParams,
+    ) -> crate::Result<crate::Socket> {
+        self.client
+            .sandbox()
+            .terminal()
+            .stream(self.id, params)
+            .await
+    }
 }
 
 impl<'a> crate::api::SandboxesApi<'a> {
@@ -1637,6 +1651,17 @@ impl<'a> ComputerHandleExec<'a> {
         params: crate::api::ExecPythonParams,
     ) -> crate::Result<crate::models::ExecResult> {
         self.client.exec().python(self.id, code, params).await
+    }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream` with this computer's id.
+    pub async fn spawn(
+        &self,
+        command: &str,
+        params: crate::api::ExecSpawnParams,
+    ) -> crate::Result<crate::Socket> {
+        self.client.exec().spawn(self.id, command, params).await
     }
 }
 

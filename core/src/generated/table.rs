@@ -7722,6 +7722,128 @@ pub static SNAPSHOTS_STANDALONE_LIST: OpSpec = OpSpec {
     doc: "List the snapshots of every computer; needs an admin key.",
 };
 
+/// `sandbox.terminal.stream`: Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+pub static SANDBOX_TERMINAL_STREAM: OpSpec = OpSpec {
+    name: "sandbox.terminal.stream",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/sandboxes/{id}/terminal/stream",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "cols",
+            wire: "cols",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "rows",
+            wire: "rows",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "shell",
+            wire: "shell",
+            ty: ParamType::Str,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Socket(crate::ws::SocketFrames::Terminal),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::OneSdk,
+    doc: "Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.",
+};
+
+/// `exec.spawn`: Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+pub static EXEC_SPAWN: OpSpec = OpSpec {
+    name: "exec.spawn",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/exec/stream",
+    path_params: &["id"],
+    args: &[Param {
+        name: "command",
+        wire: "command",
+        ty: ParamType::Str,
+        required: false,
+    }],
+    query: &[
+        Param {
+            name: "cols",
+            wire: "cols",
+            ty: ParamType::Int,
+            required: false,
+        },
+        Param {
+            name: "rows",
+            wire: "rows",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Socket(crate::ws::SocketFrames::Exec),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::OneSdk,
+    doc: "Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.",
+};
+
+/// `events.subscribe`: Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+pub static EVENTS_SUBSCRIBE: OpSpec = OpSpec {
+    name: "events.subscribe",
+    seed: "",
+    method: HttpMethod::Get,
+    path: "/computers/{id}/events",
+    path_params: &["id"],
+    args: &[],
+    query: &[
+        Param {
+            name: "subscribe",
+            wire: "subscribe",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "paths",
+            wire: "paths",
+            ty: ParamType::Str,
+            required: false,
+        },
+        Param {
+            name: "idle_threshold_sec",
+            wire: "idle_threshold_sec",
+            ty: ParamType::Int,
+            required: false,
+        },
+    ],
+    body: &[],
+    idempotency: Idempotency::None,
+    returns: Returns::Socket(crate::ws::SocketFrames::Events),
+    upload: Upload::Json,
+    fixed: &[],
+    host: Host::Api,
+    custom: None,
+    server_time: None,
+    stream_end: &[],
+    confidence: Confidence::Confirmed,
+    doc: "Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.",
+};
+
 /// Every operation, in table order.
 pub static OPERATIONS: &[&OpSpec] = &[
     &STREAM_SSE,
@@ -7965,4 +8087,7 @@ pub static OPERATIONS: &[&OpSpec] = &[
     &EVENTS_STREAM,
     &CHECKPOINTS_RESTORE_STREAM,
     &SNAPSHOTS_STANDALONE_LIST,
+    &SANDBOX_TERMINAL_STREAM,
+    &EXEC_SPAWN,
+    &EVENTS_SUBSCRIBE,
 ];
