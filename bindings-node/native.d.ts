@@ -45,15 +45,42 @@ export declare class NativeClient {
    * (errors such as 401 or 404 reject here).
    */
   openStream(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeStream>
+  /**
+   * Opens a WebSocket operation's socket; resolves once the upgrade is done
+   * (a refusal such as 401 or 404 rejects here).
+   */
+  openSocket(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeSocket>
   /** A lazy walker over every page of a paginated operation. */
   pager(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null): NativePager
 }
 
 /** Walks every page of a paginated operation, following `next_cursor`. */
 export declare class NativePager {
-  /** The JSON array of the next page's items, or `null` after the last page. */
+  /** The next page as JSON (`{"items": [...], "next_cursor": ...}`), or `null` after the last page. */
   nextPage(cancel?: CancelToken | undefined | null): Promise<string | null>
   /** Ends the walk; a pending `nextPage()` resolves with `null` at once. */
+  close(): void
+}
+
+/** A live WebSocket. Dropping it (garbage collection) also closes it. */
+export declare class NativeSocket {
+  /** The next message, or `null` once the socket has ended or was closed. */
+  next(): Promise<SocketMessage | null>
+  /** Sends text or bytes: terminal input, or an exec's stdin. */
+  send(data: string | Buffer): Promise<void>
+  /** Resizes the terminal to `cols` × `rows`. */
+  resize(cols: number, rows: number): Promise<void>
+  /** Sends a signal such as `SIGINT` to an exec's process. */
+  signal(signal: string): Promise<void>
+  /** Ends an exec's standard input. */
+  closeStdin(): Promise<void>
+  /** The exit code an exec reported, once it has. */
+  get exitCode(): number | null
+  /** `terminal`, `exec` or `events`. */
+  get frames(): string
+  /** Whether the socket was closed (or has ended). */
+  get closed(): boolean
+  /** Closes the socket now; a pending `next()` resolves with `null`. */
   close(): void
 }
 
@@ -95,10 +122,24 @@ export declare function __panicForTests(message: string, inBackground?: boolean 
 export declare function parseSse(chunks: Array<Buffer | string>): Array<SseEvent>
 
 /**
+ * `json` (JSON text) with secret fields hidden and URL fields stripped of their
+ * query and password: the core's one redaction rule, for `util.inspect` of models.
+ */
+export declare function redacted(json: string): string
+
+/**
  * Names the JavaScript runtime (e.g. `node/20.20.2`) in the User-Agent of
  * clients created from now on; lib/binding.js calls it once when it loads.
  */
 export declare function setRuntime(runtime: string): void
+
+/** One message received on a socket. */
+export interface SocketMessage {
+  /** `text`, `binary`, `stdout` or `stderr`. */
+  channel: string
+  /** The message's bytes. */
+  data: Buffer
+}
 
 /** One server-sent event. */
 export interface SseEvent {

@@ -842,6 +842,7 @@ module.exports.NativeSocket = nativeBinding.NativeSocket
 module.exports.NativeStream = nativeBinding.NativeStream
 module.exports.__panicForTests = nativeBinding.__panicForTests
 module.exports.parseSse = nativeBinding.parseSse
+module.exports.redacted = nativeBinding.redacted
 module.exports.setRuntime = nativeBinding.setRuntime
 module.exports.unwrapWebhook = nativeBinding.unwrapWebhook
 module.exports.verifyWebhook = nativeBinding.verifyWebhook

@@ -2206,6 +2206,7 @@ open func restoreStream(id: String, snapshotId: String)async throws  -> EventStr
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3280,6 +3281,7 @@ open func events()async throws  -> EventStream  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3784,6 +3786,7 @@ open func apps(id: String)async throws  -> [ComputerApp]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeComputerApp.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3931,6 +3934,7 @@ open func previewUrl(id: String, port: Int64, params: ComputerPreviewUrlParams? 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreviewUrl_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -3996,6 +4000,7 @@ open func screenshotRegion(id: String, params: ComputerScreenshotRegionParams? =
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4061,6 +4066,7 @@ open func streamToken(id: String)async throws  -> StreamToken  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeStreamToken_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4094,6 +4100,7 @@ open func urls(id: String)async throws  -> [ComputerUrl]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeComputerUrl.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4115,6 +4122,7 @@ open func vncCredentials(id: String)async throws  -> VncCredentials  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeVncCredentials_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4148,6 +4156,7 @@ open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? =
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_i8,
             freeFunc: ffi_miosa_uniffi_rust_future_free_i8,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_i8,
             liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4169,6 +4178,7 @@ open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? =
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_i8,
             freeFunc: ffi_miosa_uniffi_rust_future_free_i8,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_i8,
             liftFunc: FfiConverterBool.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -4707,6 +4717,7 @@ open func get(id: String, params: ComputerLogsGetParams? = nil)async throws  -> 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeLogLines_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5223,6 +5234,7 @@ open func create(id: String, params: ComputerTerminalCreateParams? = nil)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5244,6 +5256,7 @@ open func resize(id: String, sessionId: String, params: ComputerTerminalResizePa
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTerminalSession_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5384,6 +5397,7 @@ open func list(id: String)async throws  -> [VolumeAttachment]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeVolumeAttachment.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5654,6 +5668,7 @@ open func rotateViewerPassword(id: String)async throws  -> ViewerPassword  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeViewerPassword_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5697,6 +5712,7 @@ open func viewerPassword(id: String)async throws  -> ViewerPassword  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeViewerPassword_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -5895,6 +5911,7 @@ open func usage(params: CreditsUsageParams? = nil)async throws  -> CreditUsage  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeCreditUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6394,6 +6411,7 @@ open func logs(id: String, params: DatabasesLogsParams? = nil)async throws  -> L
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeLogLines_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6415,6 +6433,7 @@ open func start(id: String, params: DatabasesStartParams? = nil)async throws  ->
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDatabase_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6780,6 +6799,7 @@ open func next()async throws  -> DeploymentVersion?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDeploymentVersion.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -6799,6 +6819,7 @@ open func nextPage()async throws  -> DeploymentVersionPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeDeploymentVersionPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7040,6 +7061,7 @@ open func addDomain(id: String, domain: String, params: DeploymentsAddDomainPara
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7127,6 +7149,7 @@ open func getBuild(id: String, buildId: String)async throws  -> DeploymentBuild 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentBuild_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7148,6 +7171,7 @@ open func getVersion(id: String, versionId: String)async throws  -> DeploymentVe
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentVersion_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7218,6 +7242,7 @@ open func listBuilds(id: String)async throws  -> [DeploymentBuild]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeDeploymentBuild.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7239,6 +7264,7 @@ open func listVersions(id: String, params: DeploymentsListVersionsParams? = nil)
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentVersionPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7260,6 +7286,7 @@ open func promoteVersion(id: String, versionId: String, params: DeploymentsPromo
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentVersion_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7347,6 +7374,7 @@ open func verifyDomain(id: String, domainId: String)async throws  -> DeploymentD
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeploymentDomain_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7631,6 +7659,7 @@ open func cursor(id: String)async throws  -> CursorPosition  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeCursorPosition_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7652,6 +7681,7 @@ open func doubleClick(id: String, x: Int64, y: Int64)async throws  -> ActionResu
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7695,6 +7725,7 @@ open func focusWindow(id: String, windowId: String)async throws  -> ActionResult
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7738,6 +7769,7 @@ open func launch(id: String, appName: String)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7759,6 +7791,7 @@ open func move(id: String, x: Int64, y: Int64)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7868,6 +7901,7 @@ open func wait(id: String, seconds: Double)async throws  -> ActionResult  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeActionResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -7889,6 +7923,7 @@ open func windows(id: String)async throws  -> [DesktopWindow]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeDesktopWindow.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8335,6 +8370,7 @@ open func stream(params: EventsStreamParams? = nil)async throws  -> EventStream 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8489,6 +8525,7 @@ open func bash(id: String, command: String, params: ExecBashParams? = nil)async 
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8510,6 +8547,7 @@ open func python(id: String, code: String, params: ExecPythonParams? = nil)async
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8707,6 +8745,7 @@ open func delete(id: String, path: String, params: FilesDeleteParams? = nil)asyn
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8728,6 +8767,7 @@ open func download(id: String, path: String)async throws  -> Data  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8749,6 +8789,7 @@ open func export(id: String, path: String)async throws  -> FileExport  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileExport_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8770,6 +8811,7 @@ open func list(id: String, params: FilesListParams? = nil)async throws  -> [File
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeFileEntry.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8791,6 +8833,7 @@ open func upload(id: String, localPath: String, path: String, params: FilesUploa
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileWritten_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -8812,6 +8855,7 @@ open func write(id: String, path: String, content: Data, params: FilesWriteParam
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileWritten_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10121,6 +10165,7 @@ open func stream(id: String, params: SandboxExecStreamParams? = nil)async throws
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10435,6 +10480,7 @@ open func stat(id: String, path: String)async throws  -> FileStat  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeFileStat_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10743,6 +10789,7 @@ open func get(id: String, previewId: String)async throws  -> Preview  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10786,6 +10833,7 @@ open func revokeShare(id: String, previewId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -10984,6 +11032,7 @@ open func get(id: String, pid: String)async throws  -> SandboxProcess  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandboxProcess_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11094,6 +11143,7 @@ open func stream(id: String, pid: String)async throws  -> EventStream  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
             freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
             liftFunc: FfiConverterTypeEventStream_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11719,6 +11769,7 @@ open func set(id: String, tags: [String])async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11910,6 +11961,7 @@ open func buildSpecSchema()async throws  -> String  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterString.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -11953,6 +12005,7 @@ open func createBuild(templateId: String, params: SandboxTemplatesCreateBuildPar
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTemplateBuild_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12040,6 +12093,7 @@ open func listBuilds(templateId: String)async throws  -> [TemplateBuild]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeTemplateBuild.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12061,6 +12115,7 @@ open func validate(buildSpec: String)async throws  -> TemplateValidation  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTemplateValidation_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12215,6 +12270,7 @@ open func delete(id: String, sessionId: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12555,6 +12611,7 @@ open func deleteSnapshot(id: String, snapshotId: String)async throws  -> Deleted
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12576,6 +12633,7 @@ open func deploy(id: String, params: SandboxesDeployParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypePublication_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12597,6 +12655,7 @@ open func extend(id: String, params: SandboxesExtendParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12662,6 +12721,7 @@ open func getByName(name: String)async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12705,6 +12765,7 @@ open func pause(id: String)async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12748,6 +12809,7 @@ open func readiness(id: String)async throws  -> Readiness  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeReadiness_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12769,6 +12831,7 @@ open func resume(id: String, params: SandboxesResumeParams? = nil)async throws  
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12790,6 +12853,7 @@ open func stop(id: String)async throws  -> Sandbox  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandbox_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -12833,6 +12897,7 @@ open func usage(id: String)async throws  -> SandboxUsage  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeSandboxUsage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13252,6 +13317,7 @@ open func list(params: SnapshotsStandaloneListParams? = nil)async throws  -> [Sn
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeSnapshot.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13461,6 +13527,7 @@ open func deleteObject(bucketId: String, key: String)async throws  -> Deleted  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeDeleted_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13540,6 +13607,7 @@ open func listObjects(bucketId: String, params: StorageListObjectsParams? = nil)
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeStoredObjectPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13745,6 +13813,7 @@ open func next()async throws  -> StoredObject?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeStoredObject.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13764,6 +13833,7 @@ open func nextPage()async throws  -> StoredObjectPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeStoredObjectPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -13904,6 +13974,7 @@ open func catalog()async throws  -> [CatalogTemplate]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeCatalogTemplate.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -15534,6 +15605,7 @@ open func next()async throws  -> WebhookDelivery?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeWebhookDelivery.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -15553,6 +15625,7 @@ open func nextPage()async throws  -> WebhookDeliveryPage?  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterOptionTypeWebhookDeliveryPage.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -15971,6 +16044,7 @@ open func deliveries(id: String, params: WebhooksDeliveriesParams? = nil)async t
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeWebhookDeliveryPage_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -16371,6 +16445,7 @@ open func preview(token: String)async throws  -> InvitePreview  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeInvitePreview_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -16539,6 +16614,7 @@ open func add(workspaceId: String, userId: String, params: WorkspaceMembersAddPa
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeMember_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -16904,6 +16980,7 @@ open func listComputers(id: String)async throws  -> [Computer]  {
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterSequenceTypeComputer.lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
@@ -18802,9 +18879,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CatalogTemplate: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -19690,9 +19765,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerApp: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20104,9 +20177,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerLogsGetParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20524,9 +20595,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerPreviewUrlParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20730,9 +20799,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerScreenshotRegionParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -20976,9 +21043,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerTerminalCreateParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21072,9 +21137,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerTerminalResizeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21162,9 +21225,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerUrl: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21244,9 +21305,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerWaitUntilRunningParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -21324,9 +21383,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ComputerWaitUntilStoppedParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22094,9 +22151,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CreditUsage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22296,9 +22351,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CreditsUsageParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -22388,9 +22441,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension CursorPosition: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23087,9 +23138,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabasesLogsParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23169,9 +23218,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DatabasesStartParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23671,9 +23718,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentBuild: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -23803,9 +23848,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentDomain: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24016,9 +24059,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentVersion: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24099,9 +24140,7 @@ public struct DeploymentVersionPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension DeploymentVersionPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24211,9 +24250,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsAddDomainParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24608,7 +24645,7 @@ public struct DeploymentsListVersionsParams: Equatable, Hashable, CustomDebugStr
      */
     public let externalProjectId: String?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -24635,7 +24672,7 @@ public struct DeploymentsListVersionsParams: Equatable, Hashable, CustomDebugStr
          * `external_project_id` (query).
          */externalProjectId: String? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -24665,9 +24702,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsListVersionsParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -24763,9 +24798,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DeploymentsPromoteVersionParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -25557,9 +25590,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension DesktopWindow: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26034,9 +26065,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension EventsStreamParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26130,9 +26159,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ExecBashParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26230,9 +26257,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ExecPythonParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26694,9 +26719,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FileExport: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -26826,9 +26849,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FileStat: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27006,9 +27027,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FilesDeleteParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27086,9 +27105,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FilesListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27166,9 +27183,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FilesUploadParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27246,9 +27261,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension FilesWriteParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -27768,9 +27781,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension LogLines: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -28870,9 +28881,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension PreviewUrl: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -29436,9 +29445,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension Readiness: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -30368,9 +30375,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxExecStreamParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -31422,9 +31427,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxTemplatesCreateBuildParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -32002,9 +32005,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxUsage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -32508,9 +32509,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesDeployParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -32604,9 +32603,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesExtendParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -33028,9 +33025,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SandboxesResumeParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -33774,9 +33769,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension SnapshotsStandaloneListParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -33935,7 +33928,7 @@ public struct StorageListObjectsParams: Equatable, Hashable, CustomDebugStringCo
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -33953,7 +33946,7 @@ public struct StorageListObjectsParams: Equatable, Hashable, CustomDebugStringCo
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -33980,9 +33973,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StorageListObjectsParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -34357,9 +34348,7 @@ public struct StoredObjectPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension StoredObjectPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -34453,9 +34442,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension StreamToken: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -34713,9 +34700,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension TemplateBuild: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -34821,9 +34806,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension TemplateValidation: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -36069,9 +36052,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension ViewerPassword: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -36193,9 +36174,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension VncCredentials: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -37107,9 +37086,7 @@ public struct WebhookDeliveryPage: Equatable, Hashable {
     
 }
 
-#if compiler(>=6)
 extension WebhookDeliveryPage: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -37349,7 +37326,7 @@ public struct WebhooksDeliveriesParams: Equatable, Hashable, CustomDebugStringCo
      */
     public let limit: Int64?
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     public let cursor: String?
     /**
@@ -37364,7 +37341,7 @@ public struct WebhooksDeliveriesParams: Equatable, Hashable, CustomDebugStringCo
          * `limit` (query). Most items to return (per page for paginated lists).
          */limit: Int64? = nil, 
         /**
-         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+         * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
@@ -37390,9 +37367,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WebhooksDeliveriesParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -37894,9 +37869,7 @@ public var debugDescription: String {
 }
 }
 
-#if compiler(>=6)
 extension WorkspaceMembersAddParams: Sendable {}
-#endif
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -45307,57 +45280,90 @@ extension AuditLogListParams: Codable {}
 extension AutoStop: Codable {}
 extension Branding: Codable {}
 extension Bucket: Codable {}
+extension CatalogTemplate: Codable {}
 extension ClientOptions: Codable {}
 extension CommandCenterCreateSessionParams: Codable {}
 extension CommandCenterListSessionsParams: Codable {}
 extension CompletionsCreateParams: Codable {}
 extension CompletionsStreamParams: Codable {}
 extension Computer: Codable {}
+extension ComputerApp: Codable {}
 extension ComputerCloneParams: Codable {}
 extension ComputerDestroyParams: Codable {}
 extension ComputerEnvCreateParams: Codable {}
 extension ComputerEnvUpdateParams: Codable {}
+extension ComputerLogsGetParams: Codable {}
 extension ComputerMetricsGetParams: Codable {}
 extension ComputerMoveParams: Codable {}
 extension ComputerPortsCreateParams: Codable {}
 extension ComputerPortsUpdateParams: Codable {}
+extension ComputerPreviewUrlParams: Codable {}
 extension ComputerResizeParams: Codable {}
+extension ComputerScreenshotRegionParams: Codable {}
 extension ComputerStartParams: Codable {}
+extension ComputerTerminalCreateParams: Codable {}
+extension ComputerTerminalResizeParams: Codable {}
+extension ComputerUrl: Codable {}
+extension ComputerWaitUntilRunningParams: Codable {}
+extension ComputerWaitUntilStoppedParams: Codable {}
 extension ComputersCreateParams: Codable {}
 extension ComputersDeleteParams: Codable {}
 extension ComputersListParams: Codable {}
 extension ComputersUpdateParams: Codable {}
 extension CreditBalance: Codable {}
 extension CreditTransaction: Codable {}
+extension CreditUsage: Codable {}
 extension CreditsHistoryParams: Codable {}
+extension CreditsUsageParams: Codable {}
+extension CursorPosition: Codable {}
 extension Database: Codable {}
 extension DatabaseCredentials: Codable {}
 extension DatabasePage: Codable {}
 extension DatabasesCreateParams: Codable {}
 extension DatabasesListParams: Codable {}
+extension DatabasesLogsParams: Codable {}
+extension DatabasesStartParams: Codable {}
 extension DatabasesUpdateParams: Codable {}
 extension Deleted: Codable {}
 extension Deployment: Codable {}
+extension DeploymentBuild: Codable {}
+extension DeploymentDomain: Codable {}
 extension DeploymentPage: Codable {}
+extension DeploymentVersion: Codable {}
+extension DeploymentVersionPage: Codable {}
+extension DeploymentsAddDomainParams: Codable {}
 extension DeploymentsCreateParams: Codable {}
 extension DeploymentsListParams: Codable {}
+extension DeploymentsListVersionsParams: Codable {}
+extension DeploymentsPromoteVersionParams: Codable {}
 extension DeploymentsPublishParams: Codable {}
 extension DeploymentsRollbackParams: Codable {}
 extension DeploymentsUpdateParams: Codable {}
 extension DesktopClickParams: Codable {}
 extension DesktopScrollParams: Codable {}
 extension DesktopTypeParams: Codable {}
+extension DesktopWindow: Codable {}
 extension EmbeddingsCreateParams: Codable {}
 extension EnvUpdate: Codable {}
 extension EnvVar: Codable {}
 extension Event: Codable {}
+extension EventsStreamParams: Codable {}
+extension ExecBashParams: Codable {}
+extension ExecPythonParams: Codable {}
 extension ExecResult: Codable {}
 extension ExecRunParams: Codable {}
 extension FileEntry: Codable {}
+extension FileExport: Codable {}
+extension FileStat: Codable {}
 extension FileWritten: Codable {}
+extension FilesDeleteParams: Codable {}
+extension FilesListParams: Codable {}
+extension FilesUploadParams: Codable {}
+extension FilesWriteParams: Codable {}
 extension Invite: Codable {}
 extension InviteAcceptance: Codable {}
 extension InvitePreview: Codable {}
+extension LogLines: Codable {}
 extension Member: Codable {}
 extension Metrics: Codable {}
 extension OrgInvitesCreateParams: Codable {}
@@ -45367,16 +45373,19 @@ extension PreviewDomain: Codable {}
 extension PreviewDomainCheck: Codable {}
 extension PreviewShare: Codable {}
 extension PreviewToken: Codable {}
+extension PreviewUrl: Codable {}
 extension ProcessLogs: Codable {}
 extension Publication: Codable {}
 extension Quota: Codable {}
 extension QuotasSetParams: Codable {}
+extension Readiness: Codable {}
 extension RequestOptions: Codable {}
 extension Sandbox: Codable {}
 extension SandboxEnvSetParams: Codable {}
 extension SandboxExecBashParams: Codable {}
 extension SandboxExecPythonParams: Codable {}
 extension SandboxExecRunParams: Codable {}
+extension SandboxExecStreamParams: Codable {}
 extension SandboxFilesDeleteParams: Codable {}
 extension SandboxFilesListParams: Codable {}
 extension SandboxFilesMkdirParams: Codable {}
@@ -45387,25 +45396,36 @@ extension SandboxProcess: Codable {}
 extension SandboxProcessesStartParams: Codable {}
 extension SandboxShareCreateParams: Codable {}
 extension SandboxSnapshotsCreateParams: Codable {}
+extension SandboxTemplatesCreateBuildParams: Codable {}
 extension SandboxTemplatesCreateParams: Codable {}
 extension SandboxTemplatesListParams: Codable {}
 extension SandboxTerminalOpenParams: Codable {}
 extension SandboxTerminalResizeParams: Codable {}
+extension SandboxUsage: Codable {}
 extension SandboxesCreateParams: Codable {}
+extension SandboxesDeployParams: Codable {}
+extension SandboxesExtendParams: Codable {}
 extension SandboxesForkParams: Codable {}
 extension SandboxesListParams: Codable {}
 extension SandboxesPreviewTokenParams: Codable {}
+extension SandboxesResumeParams: Codable {}
 extension SandboxesUpdateParams: Codable {}
 extension SandboxesWaitUntilReadyParams: Codable {}
 extension Share: Codable {}
 extension SignedUrl: Codable {}
 extension Snapshot: Codable {}
 extension SnapshotsCreateParams: Codable {}
+extension SnapshotsStandaloneListParams: Codable {}
 extension StorageCreateBucketParams: Codable {}
+extension StorageListObjectsParams: Codable {}
 extension StorageSignedUrlParams: Codable {}
 extension StorageUploadObjectParams: Codable {}
 extension StoredObject: Codable {}
+extension StoredObjectPage: Codable {}
+extension StreamToken: Codable {}
 extension Template: Codable {}
+extension TemplateBuild: Codable {}
+extension TemplateValidation: Codable {}
 extension Tenant: Codable {}
 extension TenantPage: Codable {}
 extension TenantSetBrandingParams: Codable {}
@@ -45416,6 +45436,8 @@ extension UsageSession: Codable {}
 extension UsageSessionPage: Codable {}
 extension UsageSessionsParams: Codable {}
 extension UsageSummary: Codable {}
+extension ViewerPassword: Codable {}
+extension VncCredentials: Codable {}
 extension Volume: Codable {}
 extension VolumeAttachment: Codable {}
 extension VolumePage: Codable {}
@@ -45423,12 +45445,15 @@ extension VolumesCreateParams: Codable {}
 extension VolumesListParams: Codable {}
 extension Webhook: Codable {}
 extension WebhookDelivery: Codable {}
+extension WebhookDeliveryPage: Codable {}
 extension WebhookPage: Codable {}
 extension WebhooksCreateParams: Codable {}
+extension WebhooksDeliveriesParams: Codable {}
 extension WebhooksListParams: Codable {}
 extension WebhooksUpdateParams: Codable {}
 extension Workspace: Codable {}
 extension WorkspaceInvitesCreateParams: Codable {}
+extension WorkspaceMembersAddParams: Codable {}
 extension WorkspaceStats: Codable {}
 extension WorkspaceUsage: Codable {}
 extension WorkspacesCreateParams: Codable {}

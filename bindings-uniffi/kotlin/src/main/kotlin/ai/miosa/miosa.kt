@@ -14611,8 +14611,16 @@ open class DeploymentVersionPager: Disposable, AutoCloseable, DeploymentVersionP
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -25953,8 +25961,16 @@ open class StoredObjectPager: Disposable, AutoCloseable, StoredObjectPagerInterf
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -28996,8 +29012,16 @@ open class WebhookDeliveryPager: Disposable, AutoCloseable, WebhookDeliveryPager
         }
     }
 
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
     @Synchronized
     override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
         this.destroy()
     }
 
@@ -37021,7 +37045,7 @@ data class DeploymentsListVersionsParams (
     val `externalProjectId`: kotlin.String? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -43910,7 +43934,7 @@ data class StorageListObjectsParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
@@ -46427,7 +46451,7 @@ data class WebhooksDeliveriesParams (
     val `limit`: kotlin.Long? = null 
     , 
     /**
-     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page).
+     * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
     val `cursor`: kotlin.String? = null 
     , 
