@@ -107,9 +107,10 @@ fn files_stream_to_and_from_paths_with_progress() {
             as miosa::Progress
     };
     rt().block_on(async {
+        // Test clients do not retry, so wait for the sandbox to boot first.
         let sandbox = client
             .sandboxes()
-            .create(Default::default())
+            .create(miosa::api::SandboxesCreateParams::default().wait(true))
             .await
             .expect("create");
         let written = client
