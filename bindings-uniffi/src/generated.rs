@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::client::{Client, Handle};
 use crate::convert;
+use crate::count::Count;
 use crate::errors::MiosaError;
 use crate::stream::{EventStream, PagerCell};
 
@@ -34,11 +35,11 @@ pub struct Sandbox {
     /// Size bundle.
     pub size: Option<String>,
     /// vCPUs.
-    pub cpu_count: Option<i64>,
+    pub cpu_count: Option<Count>,
     /// Memory in MiB.
-    pub memory_mb: Option<i64>,
+    pub memory_mb: Option<Count>,
     /// Disk in MiB.
-    pub disk_size_mb: Option<i64>,
+    pub disk_size_mb: Option<Count>,
     /// Environment variables. A JSON object, as text.
     pub env: Option<String>,
     /// Caller metadata. A JSON object, as text.
@@ -46,9 +47,9 @@ pub struct Sandbox {
     /// Tags.
     pub tags: Option<Vec<String>>,
     /// Lifetime limit in seconds.
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// Idle limit in seconds.
-    pub idle_timeout_sec: Option<i64>,
+    pub idle_timeout_sec: Option<Count>,
     /// Kept across restarts.
     pub persistent: Option<bool>,
     /// Never stopped for idleness.
@@ -85,14 +86,14 @@ impl From<mcore::models::Sandbox> for Sandbox {
             ready: m.ready,
             template_id: m.template_id,
             size: m.size,
-            cpu_count: m.cpu_count,
-            memory_mb: m.memory_mb,
-            disk_size_mb: m.disk_size_mb,
+            cpu_count: m.cpu_count.map(Count),
+            memory_mb: m.memory_mb.map(Count),
+            disk_size_mb: m.disk_size_mb.map(Count),
             env: m.env.map(convert::object_text),
             metadata: m.metadata.map(convert::object_text),
             tags: m.tags,
-            timeout_sec: m.timeout_sec,
-            idle_timeout_sec: m.idle_timeout_sec,
+            timeout_sec: m.timeout_sec.map(Count),
+            idle_timeout_sec: m.idle_timeout_sec.map(Count),
             persistent: m.persistent,
             always_on: m.always_on,
             tenant_id: m.tenant_id,
@@ -312,11 +313,11 @@ pub struct ExecResult {
     /// Standard error.
     pub stderr: Option<String>,
     /// Exit code (124 when the command timed out).
-    pub exit_code: i64,
+    pub exit_code: Count,
     /// Whether the command exited with 0.
     pub success: Option<bool>,
     /// Wall time in milliseconds.
-    pub duration_ms: Option<i64>,
+    pub duration_ms: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -327,9 +328,9 @@ impl From<mcore::models::ExecResult> for ExecResult {
             stdout: m.stdout,
             output: m.output,
             stderr: m.stderr,
-            exit_code: m.exit_code,
+            exit_code: Count(m.exit_code),
             success: m.success,
-            duration_ms: m.duration_ms,
+            duration_ms: m.duration_ms.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -372,7 +373,7 @@ pub struct SandboxProcess {
     /// Process status.
     pub status: Option<String>,
     /// Exit code once exited.
-    pub exit_code: Option<i64>,
+    pub exit_code: Option<Count>,
     /// Start time.
     pub started_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -386,7 +387,7 @@ impl From<mcore::models::Process> for SandboxProcess {
             name: m.name,
             command: m.command,
             status: m.status,
-            exit_code: m.exit_code,
+            exit_code: m.exit_code.map(Count),
             started_at: m.started_at,
             extra: convert::extra_text(m.extra),
         }
@@ -550,13 +551,13 @@ pub struct WebhookDelivery {
     /// Event name.
     pub event_type: Option<String>,
     /// HTTP status the endpoint answered.
-    pub status_code: Option<i64>,
+    pub status_code: Option<Count>,
     /// Whether the endpoint accepted it.
     pub success: Option<bool>,
     /// Attempt time.
     pub attempted_at: Option<String>,
     /// Round trip in milliseconds.
-    pub duration_ms: Option<i64>,
+    pub duration_ms: Option<Count>,
     /// What the endpoint answered.
     pub response_body: Option<String>,
     /// Why the delivery failed.
@@ -571,10 +572,10 @@ impl From<mcore::models::WebhookDelivery> for WebhookDelivery {
             id: m.id,
             webhook_id: m.webhook_id,
             event_type: m.event_type,
-            status_code: m.status_code,
+            status_code: m.status_code.map(Count),
             success: m.success,
             attempted_at: m.attempted_at,
-            duration_ms: m.duration_ms,
+            duration_ms: m.duration_ms.map(Count),
             response_body: m.response_body,
             error: m.error,
             extra: convert::extra_text(m.extra),
@@ -717,7 +718,7 @@ pub struct Preview {
     /// Preview id.
     pub id: String,
     /// Sandbox port.
-    pub port: Option<i64>,
+    pub port: Option<Count>,
     /// Sandbox id.
     pub sandbox_id: Option<String>,
     /// Public URL.
@@ -734,7 +735,7 @@ impl From<mcore::models::Preview> for Preview {
     fn from(m: mcore::models::Preview) -> Self {
         Self {
             id: m.id,
-            port: m.port,
+            port: m.port.map(Count),
             sandbox_id: m.sandbox_id,
             url: m.url,
             status: m.status,
@@ -838,7 +839,7 @@ pub struct Snapshot {
     /// Source sandbox.
     pub sandbox_id: Option<String>,
     /// Size in bytes.
-    pub size_bytes: Option<i64>,
+    pub size_bytes: Option<Count>,
     /// Creation time.
     pub created_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -853,7 +854,7 @@ impl From<mcore::models::Snapshot> for Snapshot {
             status: m.status,
             computer_id: m.computer_id,
             sandbox_id: m.sandbox_id,
-            size_bytes: m.size_bytes,
+            size_bytes: m.size_bytes.map(Count),
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
         }
@@ -960,7 +961,7 @@ pub struct FileEntry {
     /// Entry type.
     pub r#type: Option<String>,
     /// Size in bytes.
-    pub size: Option<i64>,
+    pub size: Option<Count>,
     /// Last modification time.
     pub modified_at: Option<String>,
     /// Entries below a directory (`tree` only), each shaped like this one. A JSON array, as text.
@@ -975,7 +976,7 @@ impl From<mcore::models::FileEntry> for FileEntry {
             path: m.path,
             name: m.name,
             r#type: m.r#type,
-            size: m.size,
+            size: m.size.map(Count),
             modified_at: m.modified_at,
             children: m.children.map(convert::array_text),
             extra: convert::extra_text(m.extra),
@@ -1016,7 +1017,7 @@ pub struct FileWritten {
     /// Absolute path.
     pub path: String,
     /// Bytes written.
-    pub size_bytes: Option<i64>,
+    pub size_bytes: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -1025,7 +1026,7 @@ impl From<mcore::models::FileWritten> for FileWritten {
     fn from(m: mcore::models::FileWritten) -> Self {
         Self {
             path: m.path,
-            size_bytes: m.size_bytes,
+            size_bytes: m.size_bytes.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1177,7 +1178,7 @@ impl fmt::Debug for EnvUpdate {
 #[uniffi::export(Debug)]
 pub struct Port {
     /// Port number.
-    pub port: i64,
+    pub port: Count,
     /// Protocol (`http`).
     pub protocol: Option<String>,
     /// Who may reach it.
@@ -1195,7 +1196,7 @@ pub struct Port {
 impl From<mcore::models::Port> for Port {
     fn from(m: mcore::models::Port) -> Self {
         Self {
-            port: m.port,
+            port: Count(m.port),
             protocol: m.protocol,
             visibility: m.visibility,
             url: m.url,
@@ -1239,7 +1240,7 @@ pub struct AutoStop {
     /// Computer id.
     pub computer_id: Option<String>,
     /// Idle time before stopping, in seconds; 0 when off.
-    pub seconds: i64,
+    pub seconds: Count,
     /// Whether auto-stop is on.
     pub enabled: Option<bool>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -1250,7 +1251,7 @@ impl From<mcore::models::AutoStop> for AutoStop {
     fn from(m: mcore::models::AutoStop) -> Self {
         Self {
             computer_id: m.computer_id,
-            seconds: m.seconds,
+            seconds: Count(m.seconds),
             enabled: m.enabled,
             extra: convert::extra_text(m.extra),
         }
@@ -1446,9 +1447,9 @@ pub struct TerminalSession {
     /// Session id.
     pub session_id: String,
     /// Columns.
-    pub cols: Option<i64>,
+    pub cols: Option<Count>,
     /// Rows.
-    pub rows: Option<i64>,
+    pub rows: Option<Count>,
     /// Shell.
     pub shell: Option<String>,
     /// Working directory.
@@ -1467,8 +1468,8 @@ impl From<mcore::models::TerminalSession> for TerminalSession {
     fn from(m: mcore::models::TerminalSession) -> Self {
         Self {
             session_id: m.session_id,
-            cols: m.cols,
-            rows: m.rows,
+            cols: m.cols.map(Count),
+            rows: m.rows.map(Count),
             shell: m.shell,
             cwd: m.cwd,
             status: m.status,
@@ -1834,9 +1835,9 @@ pub struct UsageSummary {
     /// Bandwidth in GB.
     pub bandwidth_gb: Option<f64>,
     /// Intelligence tokens.
-    pub ai_tokens: Option<i64>,
+    pub ai_tokens: Option<Count>,
     /// Credits used.
-    pub total_credits: Option<i64>,
+    pub total_credits: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -1849,8 +1850,8 @@ impl From<mcore::models::UsageSummary> for UsageSummary {
             compute_hours: m.compute_hours,
             storage_gb: m.storage_gb,
             bandwidth_gb: m.bandwidth_gb,
-            ai_tokens: m.ai_tokens,
-            total_credits: m.total_credits,
+            ai_tokens: m.ai_tokens.map(Count),
+            total_credits: m.total_credits.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1899,9 +1900,9 @@ pub struct UsageSession {
     /// End time; absent while running.
     pub ended_at: Option<String>,
     /// Duration in seconds.
-    pub duration_sec: Option<i64>,
+    pub duration_sec: Option<Count>,
     /// Credits charged.
-    pub credit_cost: Option<i64>,
+    pub credit_cost: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -1913,8 +1914,8 @@ impl From<mcore::models::UsageSession> for UsageSession {
             computer_id: m.computer_id,
             started_at: m.started_at,
             ended_at: m.ended_at,
-            duration_sec: m.duration_sec,
-            credit_cost: m.credit_cost,
+            duration_sec: m.duration_sec.map(Count),
+            credit_cost: m.credit_cost.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -1953,15 +1954,15 @@ pub struct Quota {
     /// The integrator's user id.
     pub external_user_id: String,
     /// Maximum sandboxes.
-    pub max_sandboxes: Option<i64>,
+    pub max_sandboxes: Option<Count>,
     /// Maximum concurrently running sandboxes.
-    pub max_concurrent: Option<i64>,
+    pub max_concurrent: Option<Count>,
     /// Maximum spend in cents.
-    pub max_credit_cents: Option<i64>,
+    pub max_credit_cents: Option<Count>,
     /// Maximum storage in GB.
-    pub max_storage_gb: Option<i64>,
+    pub max_storage_gb: Option<Count>,
     /// Sandboxes currently counted.
-    pub current_sandboxes: Option<i64>,
+    pub current_sandboxes: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -1970,11 +1971,11 @@ impl From<mcore::models::Quota> for Quota {
     fn from(m: mcore::models::Quota) -> Self {
         Self {
             external_user_id: m.external_user_id,
-            max_sandboxes: m.max_sandboxes,
-            max_concurrent: m.max_concurrent,
-            max_credit_cents: m.max_credit_cents,
-            max_storage_gb: m.max_storage_gb,
-            current_sandboxes: m.current_sandboxes,
+            max_sandboxes: m.max_sandboxes.map(Count),
+            max_concurrent: m.max_concurrent.map(Count),
+            max_credit_cents: m.max_credit_cents.map(Count),
+            max_storage_gb: m.max_storage_gb.map(Count),
+            current_sandboxes: m.current_sandboxes.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -2247,13 +2248,13 @@ pub struct WorkspaceStats {
     /// Workspace id.
     pub workspace_id: Option<String>,
     /// Computers.
-    pub computers: Option<i64>,
+    pub computers: Option<Count>,
     /// Sandboxes.
-    pub sandboxes: Option<i64>,
+    pub sandboxes: Option<Count>,
     /// Running machines.
-    pub running: Option<i64>,
+    pub running: Option<Count>,
     /// Members.
-    pub members: Option<i64>,
+    pub members: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -2262,10 +2263,10 @@ impl From<mcore::models::WorkspaceStats> for WorkspaceStats {
     fn from(m: mcore::models::WorkspaceStats) -> Self {
         Self {
             workspace_id: m.workspace_id,
-            computers: m.computers,
-            sandboxes: m.sandboxes,
-            running: m.running,
-            members: m.members,
+            computers: m.computers.map(Count),
+            sandboxes: m.sandboxes.map(Count),
+            running: m.running.map(Count),
+            members: m.members.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -2308,9 +2309,9 @@ pub struct WorkspaceUsage {
     /// Period end.
     pub period_end: Option<String>,
     /// Compute in seconds.
-    pub compute_seconds: Option<i64>,
+    pub compute_seconds: Option<Count>,
     /// Spend in cents.
-    pub credit_cents: Option<i64>,
+    pub credit_cents: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -2322,8 +2323,8 @@ impl From<mcore::models::WorkspaceUsage> for WorkspaceUsage {
             period: m.period,
             period_start: m.period_start,
             period_end: m.period_end,
-            compute_seconds: m.compute_seconds,
-            credit_cents: m.credit_cents,
+            compute_seconds: m.compute_seconds.map(Count),
+            credit_cents: m.credit_cents.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -2763,7 +2764,7 @@ pub struct Database {
     /// Region.
     pub region: Option<String>,
     /// Size in GB.
-    pub size_gb: Option<i64>,
+    pub size_gb: Option<Count>,
     /// Creation time.
     pub created_at: Option<String>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -2779,7 +2780,7 @@ impl From<mcore::models::Database> for Database {
             version: m.version,
             status: m.status,
             region: m.region,
-            size_gb: m.size_gb,
+            size_gb: m.size_gb.map(Count),
             created_at: m.created_at,
             extra: convert::extra_text(m.extra),
         }
@@ -2827,7 +2828,7 @@ pub struct DatabaseCredentials {
     /// Host name.
     pub host: Option<String>,
     /// Port.
-    pub port: Option<i64>,
+    pub port: Option<Count>,
     /// Database name.
     pub database: Option<String>,
     /// User name.
@@ -2843,7 +2844,7 @@ impl From<mcore::models::DatabaseCredentials> for DatabaseCredentials {
         Self {
             url: m.url,
             host: m.host,
-            port: m.port,
+            port: m.port.map(Count),
             database: m.database,
             username: m.username,
             password: m.password,
@@ -2888,7 +2889,7 @@ pub struct Volume {
     /// Name.
     pub name: Option<String>,
     /// Size in GB.
-    pub size_gb: Option<i64>,
+    pub size_gb: Option<Count>,
     /// Status (open set).
     pub status: Option<String>,
     /// Region.
@@ -2904,7 +2905,7 @@ impl From<mcore::models::Volume> for Volume {
         Self {
             id: m.id,
             name: m.name,
-            size_gb: m.size_gb,
+            size_gb: m.size_gb.map(Count),
             status: m.status,
             region: m.region,
             created_at: m.created_at,
@@ -3062,7 +3063,7 @@ pub struct StoredObject {
     /// Bucket id.
     pub bucket_id: Option<String>,
     /// Size in bytes.
-    pub size: Option<i64>,
+    pub size: Option<Count>,
     /// Content type.
     pub content_type: Option<String>,
     /// Entity tag.
@@ -3078,7 +3079,7 @@ impl From<mcore::models::StoredObject> for StoredObject {
         Self {
             key: m.key,
             bucket_id: m.bucket_id,
-            size: m.size,
+            size: m.size.map(Count),
             content_type: m.content_type,
             etag: m.etag,
             updated_at: m.updated_at,
@@ -3232,7 +3233,7 @@ impl fmt::Debug for AgentSession {
 #[uniffi::export(Debug)]
 pub struct CreditBalance {
     /// Credits left.
-    pub balance: i64,
+    pub balance: Count,
     /// Unit (`credits`).
     pub currency: Option<String>,
     /// Expiry of the credits, if any.
@@ -3244,7 +3245,7 @@ pub struct CreditBalance {
 impl From<mcore::models::CreditBalance> for CreditBalance {
     fn from(m: mcore::models::CreditBalance) -> Self {
         Self {
-            balance: m.balance,
+            balance: Count(m.balance),
             currency: m.currency,
             expires_at: m.expires_at,
             extra: convert::extra_text(m.extra),
@@ -3276,7 +3277,7 @@ pub struct CreditTransaction {
     /// Transaction id.
     pub id: String,
     /// Credits; negative for debits.
-    pub amount: i64,
+    pub amount: Count,
     /// Transaction type.
     pub r#type: Option<String>,
     /// What it was for.
@@ -3291,7 +3292,7 @@ impl From<mcore::models::CreditTransaction> for CreditTransaction {
     fn from(m: mcore::models::CreditTransaction) -> Self {
         Self {
             id: m.id,
-            amount: m.amount,
+            amount: Count(m.amount),
             r#type: m.r#type,
             description: m.description,
             created_at: m.created_at,
@@ -3331,27 +3332,27 @@ pub struct SandboxUsage {
     /// Lifecycle state when measured.
     pub state: Option<String>,
     /// Seconds the sandbox has run.
-    pub runtime_sec: Option<i64>,
+    pub runtime_sec: Option<Count>,
     /// Provisioned vCPU time, in vCPU-milliseconds.
-    pub provisioned_vcpu_ms: Option<i64>,
+    pub provisioned_vcpu_ms: Option<Count>,
     /// Provisioned memory, in MiB-milliseconds.
-    pub provisioned_memory_mb_ms: Option<i64>,
+    pub provisioned_memory_mb_ms: Option<Count>,
     /// Times the sandbox was created or restored.
-    pub creation_count: Option<i64>,
+    pub creation_count: Option<Count>,
     /// CPU time actually used, in milliseconds, when measured.
-    pub active_cpu_ms: Option<i64>,
+    pub active_cpu_ms: Option<Count>,
     /// Bytes received, when measured.
-    pub network_ingress_bytes: Option<i64>,
+    pub network_ingress_bytes: Option<Count>,
     /// Bytes sent, when measured.
-    pub network_egress_bytes: Option<i64>,
+    pub network_egress_bytes: Option<Count>,
     /// Per metric, whether it was measured. A JSON object, as text.
     pub measurement_status: Option<String>,
     /// Estimated cost so far, in cents.
-    pub estimated_cost_cents: Option<i64>,
+    pub estimated_cost_cents: Option<Count>,
     /// Lifetime limit in seconds.
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// Milliseconds left before the deadline.
-    pub timeout_remaining_ms: Option<i64>,
+    pub timeout_remaining_ms: Option<Count>,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -3361,17 +3362,17 @@ impl From<mcore::models::SandboxUsage> for SandboxUsage {
         Self {
             sandbox_id: m.sandbox_id,
             state: m.state,
-            runtime_sec: m.runtime_sec,
-            provisioned_vcpu_ms: m.provisioned_vcpu_ms,
-            provisioned_memory_mb_ms: m.provisioned_memory_mb_ms,
-            creation_count: m.creation_count,
-            active_cpu_ms: m.active_cpu_ms,
-            network_ingress_bytes: m.network_ingress_bytes,
-            network_egress_bytes: m.network_egress_bytes,
+            runtime_sec: m.runtime_sec.map(Count),
+            provisioned_vcpu_ms: m.provisioned_vcpu_ms.map(Count),
+            provisioned_memory_mb_ms: m.provisioned_memory_mb_ms.map(Count),
+            creation_count: m.creation_count.map(Count),
+            active_cpu_ms: m.active_cpu_ms.map(Count),
+            network_ingress_bytes: m.network_ingress_bytes.map(Count),
+            network_egress_bytes: m.network_egress_bytes.map(Count),
             measurement_status: m.measurement_status.map(convert::object_text),
-            estimated_cost_cents: m.estimated_cost_cents,
-            timeout_sec: m.timeout_sec,
-            timeout_remaining_ms: m.timeout_remaining_ms,
+            estimated_cost_cents: m.estimated_cost_cents.map(Count),
+            timeout_sec: m.timeout_sec.map(Count),
+            timeout_remaining_ms: m.timeout_remaining_ms.map(Count),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -3491,7 +3492,7 @@ pub struct FileStat {
     /// Whether it is a directory.
     pub is_dir: Option<bool>,
     /// Size in bytes.
-    pub size: Option<i64>,
+    pub size: Option<Count>,
     /// Permission bits, octal text.
     pub mode: Option<String>,
     /// Last modification time.
@@ -3507,7 +3508,7 @@ impl From<mcore::models::FileStat> for FileStat {
             exists: m.exists,
             r#type: m.r#type,
             is_dir: m.is_dir,
-            size: m.size,
+            size: m.size.map(Count),
             mode: m.mode,
             modified_at: m.modified_at,
             extra: convert::extra_text(m.extra),
@@ -3761,7 +3762,7 @@ pub struct VncCredentials {
     /// Host name.
     pub host: String,
     /// TCP port.
-    pub port: i64,
+    pub port: Count,
     /// User name, when the server asks for one.
     pub username: Option<String>,
     /// VNC password.
@@ -3778,7 +3779,7 @@ impl From<mcore::models::VncCredentials> for VncCredentials {
     fn from(m: mcore::models::VncCredentials) -> Self {
         Self {
             host: m.host,
-            port: m.port,
+            port: Count(m.port),
             username: m.username,
             password: m.password,
             url: m.url,
@@ -4055,13 +4056,13 @@ pub struct DesktopWindow {
     /// Application.
     pub app: Option<String>,
     /// Left edge, in pixels.
-    pub x: Option<i64>,
+    pub x: Option<Count>,
     /// Top edge, in pixels.
-    pub y: Option<i64>,
+    pub y: Option<Count>,
     /// Width, in pixels.
-    pub width: Option<i64>,
+    pub width: Option<Count>,
     /// Height, in pixels.
-    pub height: Option<i64>,
+    pub height: Option<Count>,
     /// Whether it has the focus.
     pub focused: Option<bool>,
     /// The same, as some routes name it.
@@ -4076,10 +4077,10 @@ impl From<mcore::models::DesktopWindow> for DesktopWindow {
             id: convert::value_text(m.id),
             title: m.title,
             app: m.app,
-            x: m.x,
-            y: m.y,
-            width: m.width,
-            height: m.height,
+            x: m.x.map(Count),
+            y: m.y.map(Count),
+            width: m.width.map(Count),
+            height: m.height.map(Count),
             focused: m.focused,
             is_focused: m.is_focused,
             extra: convert::extra_text(m.extra),
@@ -4127,9 +4128,9 @@ impl fmt::Debug for DesktopWindow {
 #[uniffi::export(Debug)]
 pub struct CursorPosition {
     /// Horizontal position, in pixels.
-    pub x: i64,
+    pub x: Count,
     /// Vertical position, in pixels.
-    pub y: i64,
+    pub y: Count,
     /// Fields this version of the client does not model, as a JSON object text (`{}` when none).
     pub extra: String,
 }
@@ -4137,8 +4138,8 @@ pub struct CursorPosition {
 impl From<mcore::models::CursorPosition> for CursorPosition {
     fn from(m: mcore::models::CursorPosition) -> Self {
         Self {
-            x: m.x,
-            y: m.y,
+            x: Count(m.x),
+            y: Count(m.y),
             extra: convert::extra_text(m.extra),
         }
     }
@@ -4166,7 +4167,7 @@ pub struct DeploymentVersion {
     /// Deployment id.
     pub deployment_id: Option<String>,
     /// Version number, from 1.
-    pub number: Option<i64>,
+    pub number: Option<Count>,
     /// Version status.
     pub status: Option<String>,
     /// What was deployed: static or service.
@@ -4186,7 +4187,7 @@ impl From<mcore::models::DeploymentVersion> for DeploymentVersion {
         Self {
             id: m.id,
             deployment_id: m.deployment_id,
-            number: m.number,
+            number: m.number.map(Count),
             status: m.status,
             kind: m.kind,
             environment: m.environment,
@@ -5077,13 +5078,13 @@ pub struct SandboxesCreateParams {
     pub size: Option<String>,
     /// `cpu_count` (body).
     #[uniffi(default = None)]
-    pub cpu_count: Option<i64>,
+    pub cpu_count: Option<Count>,
     /// `memory_mb` (body).
     #[uniffi(default = None)]
-    pub memory_mb: Option<i64>,
+    pub memory_mb: Option<Count>,
     /// `disk_size_mb` (body).
     #[uniffi(default = None)]
-    pub disk_size_mb: Option<i64>,
+    pub disk_size_mb: Option<Count>,
     /// `env` (body). Environment variables, name to value. A JSON object, as text.
     #[uniffi(default = None)]
     pub env: Option<String>,
@@ -5092,10 +5093,10 @@ pub struct SandboxesCreateParams {
     pub metadata: Option<String>,
     /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
-    pub idle_timeout_sec: Option<i64>,
+    pub idle_timeout_sec: Option<Count>,
     /// `persistent` (body).
     #[uniffi(default = None)]
     pub persistent: Option<bool>,
@@ -5357,10 +5358,10 @@ pub struct SandboxesUpdateParams {
     pub always_on: Option<bool>,
     /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
     #[uniffi(default = None)]
-    pub idle_timeout_sec: Option<i64>,
+    pub idle_timeout_sec: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -5419,7 +5420,7 @@ impl fmt::Debug for SandboxesUpdateParams {
 pub struct SandboxesPreviewTokenParams {
     /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
-    pub expires_in: Option<i64>,
+    pub expires_in: Option<Count>,
     /// `scope` (body).
     #[uniffi(default = None)]
     pub scope: Option<String>,
@@ -5470,7 +5471,7 @@ pub struct SandboxesForkParams {
     pub external_user_id: Option<String>,
     /// `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
     #[uniffi(default = None)]
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// `template_id` (body).
     #[uniffi(default = None)]
     pub template_id: Option<String>,
@@ -5580,7 +5581,7 @@ impl fmt::Debug for SandboxesWaitUntilReadyParams {
 pub struct SandboxesExtendParams {
     /// `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
     #[uniffi(default = None)]
-    pub timeout_sec: Option<i64>,
+    pub timeout_sec: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -5665,7 +5666,7 @@ pub struct SandboxesDeployParams {
     pub run_command: Option<String>,
     /// `port` (body). Port number inside the sandbox or computer.
     #[uniffi(default = None)]
-    pub port: Option<i64>,
+    pub port: Option<Count>,
     /// `health_check_path` (body). HTTP path probed before traffic is switched.
     #[uniffi(default = None)]
     pub health_check_path: Option<String>,
@@ -5744,7 +5745,7 @@ pub struct SandboxFilesListParams {
     pub path: Option<String>,
     /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
-    pub depth: Option<i64>,
+    pub depth: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -5863,7 +5864,7 @@ pub struct SandboxFilesTreeParams {
     pub path: Option<String>,
     /// `depth` (query). How many directory levels to descend.
     #[uniffi(default = None)]
-    pub depth: Option<i64>,
+    pub depth: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -5953,7 +5954,7 @@ pub struct SandboxExecRunParams {
     pub env: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6006,7 +6007,7 @@ pub struct SandboxExecBashParams {
     pub env: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6055,7 +6056,7 @@ pub struct SandboxExecPythonParams {
     pub context: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6107,7 +6108,7 @@ pub struct SandboxExecStreamParams {
     pub env: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6201,7 +6202,7 @@ pub struct SandboxProcessesStartParams {
     pub cwd: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6255,7 +6256,7 @@ pub struct SandboxShareCreateParams {
     pub scope: Option<String>,
     /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
-    pub expires_in: Option<i64>,
+    pub expires_in: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6294,7 +6295,7 @@ impl fmt::Debug for SandboxShareCreateParams {
 pub struct SandboxPreviewsShareParams {
     /// `ttl_seconds` (body). Lifetime of the share token, in seconds.
     #[uniffi(default = None)]
-    pub expires_in_sec: Option<i64>,
+    pub expires_in_sec: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6335,13 +6336,13 @@ pub struct SandboxSnapshotsCreateParams {
     pub keep: Option<bool>,
     /// `retention_seconds` (body). Seconds to keep the snapshot.
     #[uniffi(default = None)]
-    pub retention_seconds: Option<i64>,
+    pub retention_seconds: Option<Count>,
     /// `expiration_seconds` (body). Seconds until the snapshot expires.
     #[uniffi(default = None)]
-    pub expiration_seconds: Option<i64>,
+    pub expiration_seconds: Option<Count>,
     /// `expiration_days` (body). Days until the snapshot expires.
     #[uniffi(default = None)]
-    pub expiration_days: Option<i64>,
+    pub expiration_days: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6392,10 +6393,10 @@ impl fmt::Debug for SandboxSnapshotsCreateParams {
 pub struct SandboxTerminalOpenParams {
     /// `cols` (body).
     #[uniffi(default = None)]
-    pub cols: Option<i64>,
+    pub cols: Option<Count>,
     /// `rows` (body).
     #[uniffi(default = None)]
-    pub rows: Option<i64>,
+    pub rows: Option<Count>,
     /// `shell` (body).
     #[uniffi(default = None)]
     pub shell: Option<String>,
@@ -6455,10 +6456,10 @@ impl fmt::Debug for SandboxTerminalOpenParams {
 pub struct SandboxTerminalResizeParams {
     /// `cols` (body).
     #[uniffi(default = None)]
-    pub cols: Option<i64>,
+    pub cols: Option<Count>,
     /// `rows` (body).
     #[uniffi(default = None)]
-    pub rows: Option<i64>,
+    pub rows: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -6770,10 +6771,10 @@ impl fmt::Debug for ComputersCreateParams {
 pub struct ComputersListParams {
     /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
-    pub page: Option<i64>,
+    pub page: Option<Count>,
     /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
-    pub per_page: Option<i64>,
+    pub per_page: Option<Count>,
     /// `status` (query).
     #[uniffi(default = None)]
     pub status: Option<String>,
@@ -7011,10 +7012,10 @@ pub struct ComputerResizeParams {
     pub size: Option<String>,
     /// `cpu_count` (body).
     #[uniffi(default = None)]
-    pub cpu_count: Option<i64>,
+    pub cpu_count: Option<Count>,
     /// `memory_mb` (body).
     #[uniffi(default = None)]
-    pub memory_mb: Option<i64>,
+    pub memory_mb: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -7204,16 +7205,16 @@ impl fmt::Debug for ComputerWaitUntilStoppedParams {
 pub struct ComputerScreenshotRegionParams {
     /// `x` (query). Left edge in the canonical 0-1000 space.
     #[uniffi(default = None)]
-    pub x: Option<i64>,
+    pub x: Option<Count>,
     /// `y` (query). Top edge in the canonical 0-1000 space.
     #[uniffi(default = None)]
-    pub y: Option<i64>,
+    pub y: Option<Count>,
     /// `width` (query). Width in the canonical 0-1000 space.
     #[uniffi(default = None)]
-    pub width: Option<i64>,
+    pub width: Option<Count>,
     /// `height` (query). Height in the canonical 0-1000 space.
     #[uniffi(default = None)]
-    pub height: Option<i64>,
+    pub height: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -7491,10 +7492,10 @@ impl fmt::Debug for ComputerMetricsGetParams {
 pub struct ComputerTerminalCreateParams {
     /// `cols` (body). Columns of the terminal.
     #[uniffi(default = None)]
-    pub cols: Option<i64>,
+    pub cols: Option<Count>,
     /// `rows` (body). Rows of the terminal.
     #[uniffi(default = None)]
-    pub rows: Option<i64>,
+    pub rows: Option<Count>,
     /// `shell` (body). Shell to run, `/bin/bash` by default.
     #[uniffi(default = None)]
     pub shell: Option<String>,
@@ -7554,10 +7555,10 @@ impl fmt::Debug for ComputerTerminalCreateParams {
 pub struct ComputerTerminalResizeParams {
     /// `cols` (body). Columns of the terminal. Required.
     #[uniffi(default = None)]
-    pub cols: Option<i64>,
+    pub cols: Option<Count>,
     /// `rows` (body). Rows of the terminal. Required.
     #[uniffi(default = None)]
-    pub rows: Option<i64>,
+    pub rows: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -7596,7 +7597,7 @@ impl fmt::Debug for ComputerTerminalResizeParams {
 pub struct ComputerLogsGetParams {
     /// `lines` (query). How many of the last log lines to return.
     #[uniffi(default = None)]
-    pub lines: Option<i64>,
+    pub lines: Option<Count>,
     /// `since` (query). Only lines after this ISO 8601 time.
     #[uniffi(default = None)]
     pub since: Option<String>,
@@ -7673,7 +7674,7 @@ impl fmt::Debug for DesktopClickParams {
 pub struct DesktopTypeParams {
     /// `delay` (body). Milliseconds between keystrokes.
     #[uniffi(default = None)]
-    pub delay: Option<i64>,
+    pub delay: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -7708,7 +7709,7 @@ impl fmt::Debug for DesktopTypeParams {
 pub struct DesktopScrollParams {
     /// `clicks` (body). Scroll steps.
     #[uniffi(default = None)]
-    pub clicks: Option<i64>,
+    pub clicks: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -7743,10 +7744,10 @@ impl fmt::Debug for DesktopScrollParams {
 pub struct WorkspacesListParams {
     /// `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
     #[uniffi(default = None)]
-    pub page: Option<i64>,
+    pub page: Option<Count>,
     /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
-    pub per_page: Option<i64>,
+    pub per_page: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -8005,7 +8006,7 @@ pub struct WebhooksListParams {
     pub active: Option<bool>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -8107,7 +8108,7 @@ impl fmt::Debug for WebhooksUpdateParams {
 pub struct WebhooksDeliveriesParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -8221,10 +8222,10 @@ pub struct UsageSessionsParams {
     pub until: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `per_page` (query). Items per page, for lists paged by number.
     #[uniffi(default = None)]
-    pub per_page: Option<i64>,
+    pub per_page: Option<Count>,
     /// `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -8282,16 +8283,16 @@ impl fmt::Debug for UsageSessionsParams {
 pub struct QuotasSetParams {
     /// `max_sandboxes` (body).
     #[uniffi(default = None)]
-    pub max_sandboxes: Option<i64>,
+    pub max_sandboxes: Option<Count>,
     /// `max_concurrent` (body).
     #[uniffi(default = None)]
-    pub max_concurrent: Option<i64>,
+    pub max_concurrent: Option<Count>,
     /// `max_storage_gb` (body).
     #[uniffi(default = None)]
-    pub max_storage_gb: Option<i64>,
+    pub max_storage_gb: Option<Count>,
     /// `max_credit_cents` (body).
     #[uniffi(default = None)]
-    pub max_credit_cents: Option<i64>,
+    pub max_credit_cents: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -8338,7 +8339,7 @@ impl fmt::Debug for QuotasSetParams {
 pub struct AuditLogListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `type` (query).
     #[uniffi(default = None)]
     pub r#type: Option<String>,
@@ -8471,7 +8472,7 @@ impl fmt::Debug for ApiKeysCreateParams {
 pub struct ApiKeysListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -8666,7 +8667,7 @@ pub struct DeploymentsListParams {
     pub state: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
@@ -8825,7 +8826,7 @@ pub struct DeploymentsPublishParams {
     pub run_command: Option<String>,
     /// `port` (body). Port number inside the sandbox or computer.
     #[uniffi(default = None)]
-    pub port: Option<i64>,
+    pub port: Option<Count>,
     /// `health_check_path` (body).
     #[uniffi(default = None)]
     pub health_check_path: Option<String>,
@@ -8971,7 +8972,7 @@ pub struct DeploymentsListVersionsParams {
     pub state: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `external_workspace_id` (query).
     #[uniffi(default = None)]
     pub external_workspace_id: Option<String>,
@@ -9152,7 +9153,7 @@ pub struct DatabasesCreateParams {
     pub version: Option<String>,
     /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
-    pub size_gb: Option<i64>,
+    pub size_gb: Option<Count>,
     /// `plan` (body).
     #[uniffi(default = None)]
     pub plan: Option<String>,
@@ -9244,7 +9245,7 @@ pub struct DatabasesListParams {
     pub status: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -9293,7 +9294,7 @@ pub struct DatabasesUpdateParams {
     pub name: Option<String>,
     /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
-    pub size_gb: Option<i64>,
+    pub size_gb: Option<Count>,
     /// `plan` (body).
     #[uniffi(default = None)]
     pub plan: Option<String>,
@@ -9374,7 +9375,7 @@ impl fmt::Debug for DatabasesStartParams {
 pub struct DatabasesLogsParams {
     /// `lines` (query). How many of the last log lines to return.
     #[uniffi(default = None)]
-    pub lines: Option<i64>,
+    pub lines: Option<Count>,
     /// `since` (query). Only lines after this ISO 8601 time.
     #[uniffi(default = None)]
     pub since: Option<String>,
@@ -9510,7 +9511,7 @@ pub struct StorageSignedUrlParams {
     pub method: Option<String>,
     /// `expires_in` (body). Lifetime of the token or link, in seconds.
     #[uniffi(default = None)]
-    pub expires_in: Option<i64>,
+    pub expires_in: Option<Count>,
     /// `content_type` (body).
     #[uniffi(default = None)]
     pub content_type: Option<String>,
@@ -9559,7 +9560,7 @@ pub struct StorageListObjectsParams {
     pub prefix: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -9608,7 +9609,7 @@ pub struct VolumesCreateParams {
     pub name: Option<String>,
     /// `size_gb` (body). Size in GB.
     #[uniffi(default = None)]
-    pub size_gb: Option<i64>,
+    pub size_gb: Option<Count>,
     /// `region` (body).
     #[uniffi(default = None)]
     pub region: Option<String>,
@@ -9664,7 +9665,7 @@ pub struct VolumesListParams {
     pub status: Option<String>,
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -9719,7 +9720,7 @@ pub struct CompletionsCreateParams {
     pub temperature: Option<f64>,
     /// `max_tokens` (body).
     #[uniffi(default = None)]
-    pub max_tokens: Option<i64>,
+    pub max_tokens: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -9775,7 +9776,7 @@ pub struct CompletionsStreamParams {
     pub temperature: Option<f64>,
     /// `max_tokens` (body).
     #[uniffi(default = None)]
-    pub max_tokens: Option<i64>,
+    pub max_tokens: Option<Count>,
     /// Fields the table does not list, as a JSON object text; sent as they are.
     #[uniffi(default = None)]
     pub extra: Option<String>,
@@ -9906,7 +9907,7 @@ impl fmt::Debug for CommandCenterCreateSessionParams {
 pub struct CommandCenterListSessionsParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
     #[uniffi(default = None)]
     pub cursor: Option<String>,
@@ -10067,7 +10068,7 @@ impl fmt::Debug for OrgInvitesCreateParams {
 pub struct AdminTenantsListParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `q` (query).
     #[uniffi(default = None)]
     pub q: Option<String>,
@@ -10151,10 +10152,10 @@ impl fmt::Debug for AdminTenantsSuspendParams {
 pub struct CreditsHistoryParams {
     /// `limit` (query). Most items to return (per page for paginated lists).
     #[uniffi(default = None)]
-    pub limit: Option<i64>,
+    pub limit: Option<Count>,
     /// `offset` (query).
     #[uniffi(default = None)]
-    pub offset: Option<i64>,
+    pub offset: Option<Count>,
     /// `type` (query).
     #[uniffi(default = None)]
     pub r#type: Option<String>,
@@ -10252,7 +10253,7 @@ pub struct ExecRunParams {
     pub command: Option<String>,
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// `working_dir` (body).
     #[uniffi(default = None)]
     pub working_dir: Option<String>,
@@ -10305,7 +10306,7 @@ impl fmt::Debug for ExecRunParams {
 pub struct ExecBashParams {
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// `working_dir` (body). Directory the command runs in.
     #[uniffi(default = None)]
     pub working_dir: Option<String>,
@@ -10354,7 +10355,7 @@ impl fmt::Debug for ExecBashParams {
 pub struct ExecPythonParams {
     /// `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
     #[uniffi(default = None)]
-    pub timeout: Option<i64>,
+    pub timeout: Option<Count>,
     /// `working_dir` (body). Directory the code runs in.
     #[uniffi(default = None)]
     pub working_dir: Option<String>,
@@ -11526,7 +11527,7 @@ impl SandboxProcessesApi {
         &self,
         id: String,
         pid: String,
-        tail: i64,
+        tail: Count,
     ) -> Result<ProcessLogs, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(pid), Arg::from(tail)];
         let params = Map::new();
@@ -11614,7 +11615,7 @@ impl SandboxPreviewsApi {
     /// Expose a sandbox port as a preview.
     ///
     /// `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
-    pub async fn create(&self, id: String, port: i64) -> Result<Preview, MiosaError> {
+    pub async fn create(&self, id: String, port: Count) -> Result<Preview, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.previews.create", args, params).await?;
@@ -12447,7 +12448,7 @@ impl ComputerApi {
     pub async fn preview_url(
         &self,
         id: String,
-        port: i64,
+        port: Count,
         params: Option<ComputerPreviewUrlParams>,
     ) -> Result<PreviewUrl, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
@@ -12551,7 +12552,7 @@ impl ComputerPortsApi {
     pub async fn create(
         &self,
         id: String,
-        port: i64,
+        port: Count,
         params: Option<ComputerPortsCreateParams>,
     ) -> Result<Port, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(port)];
@@ -12614,7 +12615,7 @@ impl ComputerAutoStopApi {
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
     ///
     /// `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
-    pub async fn update(&self, id: String, seconds: i64) -> Result<AutoStop, MiosaError> {
+    pub async fn update(&self, id: String, seconds: Count) -> Result<AutoStop, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(seconds)];
         let params = Map::new();
         let output = convert::call(&self.client, "computer.auto_stop.update", args, params).await?;
@@ -12766,8 +12767,8 @@ impl DesktopApi {
     pub async fn click(
         &self,
         id: String,
-        x: i64,
-        y: i64,
+        x: Count,
+        y: Count,
         params: Option<DesktopClickParams>,
     ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
@@ -12814,10 +12815,10 @@ impl DesktopApi {
     pub async fn drag(
         &self,
         id: String,
-        from_x: i64,
-        from_y: i64,
-        to_x: i64,
-        to_y: i64,
+        from_x: Count,
+        from_y: Count,
+        to_x: Count,
+        to_y: Count,
     ) -> Result<ActionResult, MiosaError> {
         let args = vec![
             Arg::from(id),
@@ -12838,8 +12839,8 @@ impl DesktopApi {
     pub async fn scroll(
         &self,
         id: String,
-        x: i64,
-        y: i64,
+        x: Count,
+        y: Count,
         direction: String,
         params: Option<DesktopScrollParams>,
     ) -> Result<ActionResult, MiosaError> {
@@ -12889,8 +12890,8 @@ impl DesktopApi {
     pub async fn double_click(
         &self,
         id: String,
-        x: i64,
-        y: i64,
+        x: Count,
+        y: Count,
     ) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
         let params = Map::new();
@@ -12901,7 +12902,7 @@ impl DesktopApi {
     /// Move the mouse pointer to a point of the screen.
     ///
     /// `POST /computers/{id}/desktop/move`.
-    pub async fn r#move(&self, id: String, x: i64, y: i64) -> Result<ActionResult, MiosaError> {
+    pub async fn r#move(&self, id: String, x: Count, y: Count) -> Result<ActionResult, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(x), Arg::from(y)];
         let params = Map::new();
         let output = convert::call(&self.client, "desktop.move", args, params).await?;
@@ -14132,7 +14133,7 @@ impl VolumesApi {
     /// Grow a volume to a new size in GB.
     ///
     /// `POST /volumes/{id}/resize` (seed `Miosa.Volumes.resize/3`).
-    pub async fn resize(&self, id: String, size_gb: i64) -> Result<Volume, MiosaError> {
+    pub async fn resize(&self, id: String, size_gb: Count) -> Result<Volume, MiosaError> {
         let args = vec![Arg::from(id), Arg::from(size_gb)];
         let params = Map::new();
         let output = convert::call(&self.client, "volumes.resize", args, params).await?;

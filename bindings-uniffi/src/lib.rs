@@ -17,6 +17,7 @@ extern crate miosa as mcore;
 
 mod client;
 mod convert;
+mod count;
 mod errors;
 mod generated;
 mod helpers;

@@ -399,7 +399,7 @@ def render_swift(kinds: list[Kind]) -> str:
     out.append("""    /// The server's (or the client's) message.
     public var message: String { fields.message }
     /// The HTTP status; nil for failures that never got an HTTP answer.
-    public var status: Int32? { fields.status }
+    public var status: Int? { fields.status.map(Int.init) }
     /// The machine-readable code, such as `NOT_FOUND`.
     public var code: String? { fields.code }
     /// The error body as JSON text (parse it with `parseJSON`).
@@ -407,9 +407,9 @@ def render_swift(kinds: list[Kind]) -> str:
     /// The server's request id (`X-Request-ID`), when it sent one.
     public var requestId: String? { fields.requestId }
     /// How long the server asked to wait before retrying, in milliseconds.
-    public var retryAfterMs: Int64? { fields.retryAfterMs }
+    public var retryAfterMs: Int? { fields.retryAfterMs.map(Int.init) }
     /// How many attempts the call made before it gave up (1 when it was not retried).
-    public var attempts: Int32 { fields.attempts }
+    public var attempts: Int { Int(fields.attempts) }
 
     /// The core's stable name of the error class (`not_found`, `rate_limited`, ...).
     public var kind: String {

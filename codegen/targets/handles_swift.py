@@ -12,7 +12,7 @@ from targets import uniffi as U
 HEADER = U.HEADER
 PATH = "bindings-uniffi/swift/Sources/Miosa/Handles.swift"
 
-SW_ARGS = {"str": "String", "int": "Int64", "float": "Double", "bool": "Bool", "map": "String", "list": "String",
+SW_ARGS = {"str": "String", "int": "Int", "float": "Double", "bool": "Bool", "map": "String", "list": "String",
            "json": "String", "bytes": "Data"}
 
 

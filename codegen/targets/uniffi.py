@@ -53,7 +53,7 @@ SCALAR_FIELDS = {
     "str": ("String", None, ""),
     "timestamp": ("String", None, ""),
     "enum": ("String", None, ""),
-    "int": ("i64", None, ""),
+    "int": ("Count", "Count", ""),
     "float": ("f64", None, ""),
     "bool": ("bool", None, ""),
     "map": ("String", "convert::object_text", " A JSON object, as text."),
@@ -193,7 +193,7 @@ impl {pager} {{
 # --- params records -----------------------------------------------------------------------------
 
 
-PARAM_TYPES = {"str": "String", "int": "i64", "float": "f64", "bool": "bool", "map": "String", "list": "String", "json": "String"}
+PARAM_TYPES = {"str": "String", "int": "Count", "float": "f64", "bool": "bool", "map": "String", "list": "String", "json": "String"}
 PARAM_NOTES = {"map": " A JSON object, as text.", "list": " A JSON array, as text.", "json": " Any JSON value, as text."}
 
 
@@ -253,7 +253,7 @@ def render_params(op: Op) -> str:
 
 
 ARC_METHODS = {"clone", "as_ref", "borrow"}
-ARG_TYPES = {"str": "String", "int": "i64", "float": "f64", "bool": "bool", "map": "String", "list": "String", "json": "String", "bytes": "Vec<u8>"}
+ARG_TYPES = {"str": "String", "int": "Count", "float": "f64", "bool": "bool", "map": "String", "list": "String", "json": "String", "bytes": "Vec<u8>"}
 
 
 def ns_object(ns: tuple[str, ...]) -> str:
@@ -372,7 +372,7 @@ def render_rust(ops: list[Op]) -> str:
         "//! params records, model records, and page/pager types.\n\n",
         "#![allow(clippy::too_many_arguments)]\n\n",
         "use std::fmt;\nuse std::sync::Arc;\n\nuse mcore::Arg;\nuse serde_json::{Map, Value};\n\n",
-        "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::errors::MiosaError;\n"
+        "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::count::Count;\nuse crate::errors::MiosaError;\n"
         "use crate::stream::{EventStream, PagerCell};\n",
     ]
     for name in models:
@@ -435,7 +435,12 @@ def render_config(ops: list[Op]) -> str:
         "[crates.miosa_uniffi.bindings.swift]\n"
         f'module_name = "{SWIFT_MODULE}"\n'
         f'ffi_module_name = "{SWIFT_MODULE}FFI"\n'
-        "generate_immutable_records = true\n"
+        "generate_immutable_records = true\n\n"
+        "# Whole numbers (`Count` in the glue) are `Int` in Swift; Kotlin keeps `Long`.\n"
+        "[crates.miosa_uniffi.bindings.swift.custom_types.Count]\n"
+        'type_name = "Int"\n'
+        'lift = "Int({})"\n'
+        'lower = "Int64({})"\n'
     )
 
 
@@ -593,7 +598,7 @@ def render_swift_calls(ops: list[Op]) -> str:
     return "".join(out)
 
 
-KOTLIN_SAMPLES = {"String": '"x"', "i64": "1L", "f64": "1.5", "bool": "true"}
+KOTLIN_SAMPLES = {"String": '"x"', "Count": "1L", "f64": "1.5", "bool": "true"}
 
 
 def render_kotlin_redaction_test() -> str:

@@ -294,7 +294,7 @@ public struct SandboxHandleProcessesOps {
     }
 
     /// Fetch the last lines of output of a background process. (`GET /sandboxes/{id}/processes/{pid}/logs` with this sandbox's id)
-    public func logs(pid: String, tail: Int64) async throws -> ProcessLogs {
+    public func logs(pid: String, tail: Int) async throws -> ProcessLogs {
         try await client.sandbox().processes().logs(id: id, pid: pid, tail: tail)
     }
 
@@ -336,7 +336,7 @@ public struct SandboxHandlePreviewsOps {
     let id: String
 
     /// Expose a sandbox port as a preview. (`POST /sandboxes/{id}/previews` with this sandbox's id)
-    public func create(port: Int64) async throws -> Preview {
+    public func create(port: Int) async throws -> Preview {
         try await client.sandbox().previews().create(id: id, port: port)
     }
 
@@ -612,7 +612,7 @@ public final class ComputerHandle {
     }
 
     /// The public URL of a computer port, computed locally without a request. (`GET /computers/{id}` with this computer's id)
-    public func previewUrl(port: Int64, params: ComputerPreviewUrlParams? = nil) async throws -> PreviewUrl {
+    public func previewUrl(port: Int, params: ComputerPreviewUrlParams? = nil) async throws -> PreviewUrl {
         try await client.computer().previewUrl(id: id, port: port, params: params)
     }
 
@@ -678,7 +678,7 @@ public struct ComputerHandlePortsOps {
     }
 
     /// Expose a port of a computer. (`POST /computers/{id}/ports` with this computer's id)
-    public func create(port: Int64, params: ComputerPortsCreateParams? = nil) async throws -> Port {
+    public func create(port: Int, params: ComputerPortsCreateParams? = nil) async throws -> Port {
         try await client.computer().ports().create(id: id, port: port, params: params)
     }
 
@@ -704,7 +704,7 @@ public struct ComputerHandleAutoStopOps {
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off. (`PATCH /computers/{id}/auto-stop` with this computer's id)
-    public func update(seconds: Int64) async throws -> AutoStop {
+    public func update(seconds: Int) async throws -> AutoStop {
         try await client.computer().autoStop().update(id: id, seconds: seconds)
     }
 }
@@ -769,7 +769,7 @@ public struct ComputerHandleDesktopOps {
     }
 
     /// Click at a point of the screen. (`POST /computers/{id}/desktop/click` with this computer's id)
-    public func click(x: Int64, y: Int64, params: DesktopClickParams? = nil) async throws -> ActionResult {
+    public func click(x: Int, y: Int, params: DesktopClickParams? = nil) async throws -> ActionResult {
         try await client.desktop().click(id: id, x: x, y: y, params: params)
     }
 
@@ -784,12 +784,12 @@ public struct ComputerHandleDesktopOps {
     }
 
     /// Drag the mouse from one point to another. (`POST /computers/{id}/desktop/drag` with this computer's id)
-    public func drag(fromX: Int64, fromY: Int64, toX: Int64, toY: Int64) async throws -> ActionResult {
+    public func drag(fromX: Int, fromY: Int, toX: Int, toY: Int) async throws -> ActionResult {
         try await client.desktop().drag(id: id, fromX: fromX, fromY: fromY, toX: toX, toY: toY)
     }
 
     /// Scroll at a point of the screen in a direction. (`POST /computers/{id}/desktop/scroll` with this computer's id)
-    public func scroll(x: Int64, y: Int64, direction: String, params: DesktopScrollParams? = nil) async throws -> ActionResult {
+    public func scroll(x: Int, y: Int, direction: String, params: DesktopScrollParams? = nil) async throws -> ActionResult {
         try await client.desktop().scroll(id: id, x: x, y: y, direction: direction, params: params)
     }
 
@@ -804,12 +804,12 @@ public struct ComputerHandleDesktopOps {
     }
 
     /// Double-click at a point of the screen. (`POST /computers/{id}/desktop/double-click` with this computer's id)
-    public func doubleClick(x: Int64, y: Int64) async throws -> ActionResult {
+    public func doubleClick(x: Int, y: Int) async throws -> ActionResult {
         try await client.desktop().doubleClick(id: id, x: x, y: y)
     }
 
     /// Move the mouse pointer to a point of the screen. (`POST /computers/{id}/desktop/move` with this computer's id)
-    public func move(x: Int64, y: Int64) async throws -> ActionResult {
+    public func move(x: Int, y: Int) async throws -> ActionResult {
         try await client.desktop().move(id: id, x: x, y: y)
     }
 

@@ -3631,7 +3631,7 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      *
      * `GET /computers/{id}`.
      */
-    func previewUrl(id: String, port: Int64, params: ComputerPreviewUrlParams?) async throws  -> PreviewUrl
+    func previewUrl(id: String, port: Count, params: ComputerPreviewUrlParams?) async throws  -> PreviewUrl
     
     /**
      * Change the size bundle or CPU and memory of a computer.
@@ -3923,12 +3923,12 @@ open func ports() -> ComputerPortsApi  {
      *
      * `GET /computers/{id}`.
      */
-open func previewUrl(id: String, port: Int64, params: ComputerPreviewUrlParams? = nil)async throws  -> PreviewUrl  {
+open func previewUrl(id: String, port: Count, params: ComputerPreviewUrlParams? = nil)async throws  -> PreviewUrl  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_preview_url(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(port),FfiConverterOptionTypeComputerPreviewUrlParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(port),FfiConverterOptionTypeComputerPreviewUrlParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -4251,7 +4251,7 @@ public protocol ComputerAutoStopApiProtocol: AnyObject, Sendable {
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
      */
-    func update(id: String, seconds: Int64) async throws  -> AutoStop
+    func update(id: String, seconds: Count) async throws  -> AutoStop
     
 }
 /**
@@ -4337,12 +4337,12 @@ open func get(id: String)async throws  -> AutoStop  {
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
      */
-open func update(id: String, seconds: Int64)async throws  -> AutoStop  {
+open func update(id: String, seconds: Count)async throws  -> AutoStop  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerautostopapi_update(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(seconds)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(seconds)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -4924,7 +4924,7 @@ public protocol ComputerPortsApiProtocol: AnyObject, Sendable {
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
      */
-    func create(id: String, port: Int64, params: ComputerPortsCreateParams?) async throws  -> Port
+    func create(id: String, port: Count, params: ComputerPortsCreateParams?) async throws  -> Port
     
     /**
      * Stop exposing a port.
@@ -5009,12 +5009,12 @@ open class ComputerPortsApi: ComputerPortsApiProtocol, @unchecked Sendable {
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
      */
-open func create(id: String, port: Int64, params: ComputerPortsCreateParams? = nil)async throws  -> Port  {
+open func create(id: String, port: Count, params: ComputerPortsCreateParams? = nil)async throws  -> Port  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerportsapi_create(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(port),FfiConverterOptionTypeComputerPortsCreateParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(port),FfiConverterOptionTypeComputerPortsCreateParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -7448,7 +7448,7 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
      */
-    func click(id: String, x: Int64, y: Int64, params: DesktopClickParams?) async throws  -> ActionResult
+    func click(id: String, x: Count, y: Count, params: DesktopClickParams?) async throws  -> ActionResult
     
     /**
      * Where the mouse pointer is.
@@ -7462,14 +7462,14 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      *
      * `POST /computers/{id}/desktop/double-click`.
      */
-    func doubleClick(id: String, x: Int64, y: Int64) async throws  -> ActionResult
+    func doubleClick(id: String, x: Count, y: Count) async throws  -> ActionResult
     
     /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
      */
-    func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64) async throws  -> ActionResult
+    func drag(id: String, fromX: Count, fromY: Count, toX: Count, toY: Count) async throws  -> ActionResult
     
     /**
      * Bring a window to the front.
@@ -7497,7 +7497,7 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      *
      * `POST /computers/{id}/desktop/move`.
      */
-    func move(id: String, x: Int64, y: Int64) async throws  -> ActionResult
+    func move(id: String, x: Count, y: Count) async throws  -> ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -7511,7 +7511,7 @@ public protocol DesktopApiProtocol: AnyObject, Sendable {
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
      */
-    func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams?) async throws  -> ActionResult
+    func scroll(id: String, x: Count, y: Count, direction: String, params: DesktopScrollParams?) async throws  -> ActionResult
     
     /**
      * Set the desktop background from a VM path or an https URL.
@@ -7626,12 +7626,12 @@ open func accessibilityTree(id: String)async throws  -> String  {
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
      */
-open func click(id: String, x: Int64, y: Int64, params: DesktopClickParams? = nil)async throws  -> ActionResult  {
+open func click(id: String, x: Count, y: Count, params: DesktopClickParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_desktopapi_click(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y),FfiConverterOptionTypeDesktopClickParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(x),FfiConverterTypeCount_lower(y),FfiConverterOptionTypeDesktopClickParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -7670,12 +7670,12 @@ open func cursor(id: String)async throws  -> CursorPosition  {
      *
      * `POST /computers/{id}/desktop/double-click`.
      */
-open func doubleClick(id: String, x: Int64, y: Int64)async throws  -> ActionResult  {
+open func doubleClick(id: String, x: Count, y: Count)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_desktopapi_double_click(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(x),FfiConverterTypeCount_lower(y)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -7692,12 +7692,12 @@ open func doubleClick(id: String, x: Int64, y: Int64)async throws  -> ActionResu
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
      */
-open func drag(id: String, fromX: Int64, fromY: Int64, toX: Int64, toY: Int64)async throws  -> ActionResult  {
+open func drag(id: String, fromX: Count, fromY: Count, toX: Count, toY: Count)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_desktopapi_drag(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(fromX),FfiConverterInt64.lower(fromY),FfiConverterInt64.lower(toX),FfiConverterInt64.lower(toY)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(fromX),FfiConverterTypeCount_lower(fromY),FfiConverterTypeCount_lower(toX),FfiConverterTypeCount_lower(toY)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -7780,12 +7780,12 @@ open func launch(id: String, appName: String)async throws  -> ActionResult  {
      *
      * `POST /computers/{id}/desktop/move`.
      */
-open func move(id: String, x: Int64, y: Int64)async throws  -> ActionResult  {
+open func move(id: String, x: Count, y: Count)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_desktopapi_move(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(x),FfiConverterTypeCount_lower(y)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -7824,12 +7824,12 @@ open func screenshot(id: String)async throws  -> Data  {
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
      */
-open func scroll(id: String, x: Int64, y: Int64, direction: String, params: DesktopScrollParams? = nil)async throws  -> ActionResult  {
+open func scroll(id: String, x: Count, y: Count, direction: String, params: DesktopScrollParams? = nil)async throws  -> ActionResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_desktopapi_scroll(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(x),FfiConverterInt64.lower(y),FfiConverterString.lower(direction),FfiConverterOptionTypeDesktopScrollParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(x),FfiConverterTypeCount_lower(y),FfiConverterString.lower(direction),FfiConverterOptionTypeDesktopScrollParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -10635,7 +10635,7 @@ public protocol SandboxPreviewsApiProtocol: AnyObject, Sendable {
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
      */
-    func create(id: String, port: Int64) async throws  -> Preview
+    func create(id: String, port: Count) async throws  -> Preview
     
     /**
      * Remove a preview from a sandbox.
@@ -10734,12 +10734,12 @@ open class SandboxPreviewsApi: SandboxPreviewsApiProtocol, @unchecked Sendable {
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
      */
-open func create(id: String, port: Int64)async throws  -> Preview  {
+open func create(id: String, port: Count)async throws  -> Preview  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_create(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(port)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(port)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -10935,7 +10935,7 @@ public protocol SandboxProcessesApiProtocol: AnyObject, Sendable {
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
      */
-    func logs(id: String, pid: String, tail: Int64) async throws  -> ProcessLogs
+    func logs(id: String, pid: String, tail: Count) async throws  -> ProcessLogs
     
     /**
      * Start a background process in the sandbox.
@@ -11065,12 +11065,12 @@ open func list(id: String)async throws  -> [SandboxProcess]  {
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
      */
-open func logs(id: String, pid: String, tail: Int64)async throws  -> ProcessLogs  {
+open func logs(id: String, pid: String, tail: Count)async throws  -> ProcessLogs  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_logs(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(pid),FfiConverterInt64.lower(tail)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(pid),FfiConverterTypeCount_lower(tail)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -15223,7 +15223,7 @@ public protocol VolumesApiProtocol: AnyObject, Sendable {
      *
      * `POST /volumes/{id}/resize` (seed `Miosa.Volumes.resize/3`).
      */
-    func resize(id: String, sizeGb: Int64) async throws  -> Volume
+    func resize(id: String, sizeGb: Count) async throws  -> Volume
     
 }
 /**
@@ -15432,12 +15432,12 @@ open func list(params: VolumesListParams? = nil)async throws  -> VolumePage  {
      *
      * `POST /volumes/{id}/resize` (seed `Miosa.Volumes.resize/3`).
      */
-open func resize(id: String, sizeGb: Int64)async throws  -> Volume  {
+open func resize(id: String, sizeGb: Count)async throws  -> Volume  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_volumesapi_resize(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterInt64.lower(sizeGb)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterTypeCount_lower(sizeGb)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -17225,7 +17225,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `q` (query).
      */
@@ -17244,7 +17244,7 @@ public struct AdminTenantsListParams: Equatable, Hashable, CustomDebugStringConv
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `q` (query).
          */q: String? = nil, 
@@ -17285,7 +17285,7 @@ public struct FfiConverterTypeAdminTenantsListParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AdminTenantsListParams {
         return
             try AdminTenantsListParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 q: FfiConverterOptionString.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -17293,7 +17293,7 @@ public struct FfiConverterTypeAdminTenantsListParams: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: AdminTenantsListParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.q, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -17969,7 +17969,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -17984,7 +17984,7 @@ public struct ApiKeysListParams: Equatable, Hashable, CustomDebugStringConvertib
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -18021,14 +18021,14 @@ public struct FfiConverterTypeApiKeysListParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ApiKeysListParams {
         return
             try ApiKeysListParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ApiKeysListParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -18292,7 +18292,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `type` (query).
      */
@@ -18323,7 +18323,7 @@ public struct AuditLogListParams: Equatable, Hashable, CustomDebugStringConverti
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `type` (query).
          */type: String? = nil, 
@@ -18376,7 +18376,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuditLogListParams {
         return
             try AuditLogListParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 type: FfiConverterOptionString.read(from: &buf), 
                 actorId: FfiConverterOptionString.read(from: &buf), 
                 resourceType: FfiConverterOptionString.read(from: &buf), 
@@ -18387,7 +18387,7 @@ public struct FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: AuditLogListParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.type, into: &buf)
         FfiConverterOptionString.write(value.actorId, into: &buf)
         FfiConverterOptionString.write(value.resourceType, into: &buf)
@@ -18424,7 +18424,7 @@ public struct AutoStop: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Idle time before stopping, in seconds; 0 when off.
      */
-    public let seconds: Int64
+    public let seconds: Count
     /**
      * Whether auto-stop is on.
      */
@@ -18442,7 +18442,7 @@ public struct AutoStop: Equatable, Hashable, CustomDebugStringConvertible {
          */computerId: String?, 
         /**
          * Idle time before stopping, in seconds; 0 when off.
-         */seconds: Int64, 
+         */seconds: Count, 
         /**
          * Whether auto-stop is on.
          */enabled: Bool?, 
@@ -18481,7 +18481,7 @@ public struct FfiConverterTypeAutoStop: FfiConverterRustBuffer {
         return
             try AutoStop(
                 computerId: FfiConverterOptionString.read(from: &buf), 
-                seconds: FfiConverterInt64.read(from: &buf), 
+                seconds: FfiConverterTypeCount.read(from: &buf), 
                 enabled: FfiConverterOptionBool.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
@@ -18489,7 +18489,7 @@ public struct FfiConverterTypeAutoStop: FfiConverterRustBuffer {
 
     public static func write(_ value: AutoStop, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.computerId, into: &buf)
-        FfiConverterInt64.write(value.seconds, into: &buf)
+        FfiConverterTypeCount.write(value.seconds, into: &buf)
         FfiConverterOptionBool.write(value.enabled, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -19202,7 +19202,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -19217,7 +19217,7 @@ public struct CommandCenterListSessionsParams: Equatable, Hashable, CustomDebugS
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -19254,14 +19254,14 @@ public struct FfiConverterTypeCommandCenterListSessionsParams: FfiConverterRustB
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CommandCenterListSessionsParams {
         return
             try CommandCenterListSessionsParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: CommandCenterListSessionsParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -19302,7 +19302,7 @@ public struct CompletionsCreateParams: Equatable, Hashable, CustomDebugStringCon
     /**
      * `max_tokens` (body).
      */
-    public let maxTokens: Int64?
+    public let maxTokens: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -19322,7 +19322,7 @@ public struct CompletionsCreateParams: Equatable, Hashable, CustomDebugStringCon
          */temperature: Double? = nil, 
         /**
          * `max_tokens` (body).
-         */maxTokens: Int64? = nil, 
+         */maxTokens: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -19361,7 +19361,7 @@ public struct FfiConverterTypeCompletionsCreateParams: FfiConverterRustBuffer {
                 model: FfiConverterOptionString.read(from: &buf), 
                 messages: FfiConverterOptionString.read(from: &buf), 
                 temperature: FfiConverterOptionDouble.read(from: &buf), 
-                maxTokens: FfiConverterOptionInt64.read(from: &buf), 
+                maxTokens: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -19370,7 +19370,7 @@ public struct FfiConverterTypeCompletionsCreateParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.model, into: &buf)
         FfiConverterOptionString.write(value.messages, into: &buf)
         FfiConverterOptionDouble.write(value.temperature, into: &buf)
-        FfiConverterOptionInt64.write(value.maxTokens, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxTokens, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -19410,7 +19410,7 @@ public struct CompletionsStreamParams: Equatable, Hashable, CustomDebugStringCon
     /**
      * `max_tokens` (body).
      */
-    public let maxTokens: Int64?
+    public let maxTokens: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -19430,7 +19430,7 @@ public struct CompletionsStreamParams: Equatable, Hashable, CustomDebugStringCon
          */temperature: Double? = nil, 
         /**
          * `max_tokens` (body).
-         */maxTokens: Int64? = nil, 
+         */maxTokens: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -19469,7 +19469,7 @@ public struct FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer {
                 model: FfiConverterOptionString.read(from: &buf), 
                 messages: FfiConverterOptionString.read(from: &buf), 
                 temperature: FfiConverterOptionDouble.read(from: &buf), 
-                maxTokens: FfiConverterOptionInt64.read(from: &buf), 
+                maxTokens: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -19478,7 +19478,7 @@ public struct FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.model, into: &buf)
         FfiConverterOptionString.write(value.messages, into: &buf)
         FfiConverterOptionDouble.write(value.temperature, into: &buf)
-        FfiConverterOptionInt64.write(value.maxTokens, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxTokens, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -20134,7 +20134,7 @@ public struct ComputerLogsGetParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `lines` (query). How many of the last log lines to return.
      */
-    public let lines: Int64?
+    public let lines: Count?
     /**
      * `since` (query). Only lines after this ISO 8601 time.
      */
@@ -20149,7 +20149,7 @@ public struct ComputerLogsGetParams: Equatable, Hashable, CustomDebugStringConve
     public init(
         /**
          * `lines` (query). How many of the last log lines to return.
-         */lines: Int64? = nil, 
+         */lines: Count? = nil, 
         /**
          * `since` (query). Only lines after this ISO 8601 time.
          */since: String? = nil, 
@@ -20186,14 +20186,14 @@ public struct FfiConverterTypeComputerLogsGetParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerLogsGetParams {
         return
             try ComputerLogsGetParams(
-                lines: FfiConverterOptionInt64.read(from: &buf), 
+                lines: FfiConverterOptionTypeCount.read(from: &buf), 
                 since: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ComputerLogsGetParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.lines, into: &buf)
+        FfiConverterOptionTypeCount.write(value.lines, into: &buf)
         FfiConverterOptionString.write(value.since, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -20646,11 +20646,11 @@ public struct ComputerResizeParams: Equatable, Hashable, CustomDebugStringConver
     /**
      * `cpu_count` (body).
      */
-    public let cpuCount: Int64?
+    public let cpuCount: Count?
     /**
      * `memory_mb` (body).
      */
-    public let memoryMb: Int64?
+    public let memoryMb: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -20664,10 +20664,10 @@ public struct ComputerResizeParams: Equatable, Hashable, CustomDebugStringConver
          */size: String? = nil, 
         /**
          * `cpu_count` (body).
-         */cpuCount: Int64? = nil, 
+         */cpuCount: Count? = nil, 
         /**
          * `memory_mb` (body).
-         */memoryMb: Int64? = nil, 
+         */memoryMb: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -20703,16 +20703,16 @@ public struct FfiConverterTypeComputerResizeParams: FfiConverterRustBuffer {
         return
             try ComputerResizeParams(
                 size: FfiConverterOptionString.read(from: &buf), 
-                cpuCount: FfiConverterOptionInt64.read(from: &buf), 
-                memoryMb: FfiConverterOptionInt64.read(from: &buf), 
+                cpuCount: FfiConverterOptionTypeCount.read(from: &buf), 
+                memoryMb: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ComputerResizeParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.size, into: &buf)
-        FfiConverterOptionInt64.write(value.cpuCount, into: &buf)
-        FfiConverterOptionInt64.write(value.memoryMb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cpuCount, into: &buf)
+        FfiConverterOptionTypeCount.write(value.memoryMb, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -20740,19 +20740,19 @@ public struct ComputerScreenshotRegionParams: Equatable, Hashable, CustomDebugSt
     /**
      * `x` (query). Left edge in the canonical 0-1000 space.
      */
-    public let x: Int64?
+    public let x: Count?
     /**
      * `y` (query). Top edge in the canonical 0-1000 space.
      */
-    public let y: Int64?
+    public let y: Count?
     /**
      * `width` (query). Width in the canonical 0-1000 space.
      */
-    public let width: Int64?
+    public let width: Count?
     /**
      * `height` (query). Height in the canonical 0-1000 space.
      */
-    public let height: Int64?
+    public let height: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -20763,16 +20763,16 @@ public struct ComputerScreenshotRegionParams: Equatable, Hashable, CustomDebugSt
     public init(
         /**
          * `x` (query). Left edge in the canonical 0-1000 space.
-         */x: Int64? = nil, 
+         */x: Count? = nil, 
         /**
          * `y` (query). Top edge in the canonical 0-1000 space.
-         */y: Int64? = nil, 
+         */y: Count? = nil, 
         /**
          * `width` (query). Width in the canonical 0-1000 space.
-         */width: Int64? = nil, 
+         */width: Count? = nil, 
         /**
          * `height` (query). Height in the canonical 0-1000 space.
-         */height: Int64? = nil, 
+         */height: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -20808,19 +20808,19 @@ public struct FfiConverterTypeComputerScreenshotRegionParams: FfiConverterRustBu
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerScreenshotRegionParams {
         return
             try ComputerScreenshotRegionParams(
-                x: FfiConverterOptionInt64.read(from: &buf), 
-                y: FfiConverterOptionInt64.read(from: &buf), 
-                width: FfiConverterOptionInt64.read(from: &buf), 
-                height: FfiConverterOptionInt64.read(from: &buf), 
+                x: FfiConverterOptionTypeCount.read(from: &buf), 
+                y: FfiConverterOptionTypeCount.read(from: &buf), 
+                width: FfiConverterOptionTypeCount.read(from: &buf), 
+                height: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ComputerScreenshotRegionParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.x, into: &buf)
-        FfiConverterOptionInt64.write(value.y, into: &buf)
-        FfiConverterOptionInt64.write(value.width, into: &buf)
-        FfiConverterOptionInt64.write(value.height, into: &buf)
+        FfiConverterOptionTypeCount.write(value.x, into: &buf)
+        FfiConverterOptionTypeCount.write(value.y, into: &buf)
+        FfiConverterOptionTypeCount.write(value.width, into: &buf)
+        FfiConverterOptionTypeCount.write(value.height, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -20976,11 +20976,11 @@ public struct ComputerTerminalCreateParams: Equatable, Hashable, CustomDebugStri
     /**
      * `cols` (body). Columns of the terminal.
      */
-    public let cols: Int64?
+    public let cols: Count?
     /**
      * `rows` (body). Rows of the terminal.
      */
-    public let rows: Int64?
+    public let rows: Count?
     /**
      * `shell` (body). Shell to run, `/bin/bash` by default.
      */
@@ -21003,10 +21003,10 @@ public struct ComputerTerminalCreateParams: Equatable, Hashable, CustomDebugStri
     public init(
         /**
          * `cols` (body). Columns of the terminal.
-         */cols: Int64? = nil, 
+         */cols: Count? = nil, 
         /**
          * `rows` (body). Rows of the terminal.
-         */rows: Int64? = nil, 
+         */rows: Count? = nil, 
         /**
          * `shell` (body). Shell to run, `/bin/bash` by default.
          */shell: String? = nil, 
@@ -21052,8 +21052,8 @@ public struct FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuff
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerTerminalCreateParams {
         return
             try ComputerTerminalCreateParams(
-                cols: FfiConverterOptionInt64.read(from: &buf), 
-                rows: FfiConverterOptionInt64.read(from: &buf), 
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
                 shell: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
@@ -21062,8 +21062,8 @@ public struct FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuff
     }
 
     public static func write(_ value: ComputerTerminalCreateParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.cols, into: &buf)
-        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
         FfiConverterOptionString.write(value.shell, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
@@ -21094,11 +21094,11 @@ public struct ComputerTerminalResizeParams: Equatable, Hashable, CustomDebugStri
     /**
      * `cols` (body). Columns of the terminal. Required.
      */
-    public let cols: Int64?
+    public let cols: Count?
     /**
      * `rows` (body). Rows of the terminal. Required.
      */
-    public let rows: Int64?
+    public let rows: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -21109,10 +21109,10 @@ public struct ComputerTerminalResizeParams: Equatable, Hashable, CustomDebugStri
     public init(
         /**
          * `cols` (body). Columns of the terminal. Required.
-         */cols: Int64? = nil, 
+         */cols: Count? = nil, 
         /**
          * `rows` (body). Rows of the terminal. Required.
-         */rows: Int64? = nil, 
+         */rows: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -21146,15 +21146,15 @@ public struct FfiConverterTypeComputerTerminalResizeParams: FfiConverterRustBuff
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputerTerminalResizeParams {
         return
             try ComputerTerminalResizeParams(
-                cols: FfiConverterOptionInt64.read(from: &buf), 
-                rows: FfiConverterOptionInt64.read(from: &buf), 
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ComputerTerminalResizeParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.cols, into: &buf)
-        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -21672,11 +21672,11 @@ public struct ComputersListParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
-    public let page: Int64?
+    public let page: Count?
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    public let perPage: Int64?
+    public let perPage: Count?
     /**
      * `status` (query).
      */
@@ -21695,10 +21695,10 @@ public struct ComputersListParams: Equatable, Hashable, CustomDebugStringConvert
     public init(
         /**
          * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
-         */page: Int64? = nil, 
+         */page: Count? = nil, 
         /**
          * `per_page` (query). Items per page, for lists paged by number.
-         */perPage: Int64? = nil, 
+         */perPage: Count? = nil, 
         /**
          * `status` (query).
          */status: String? = nil, 
@@ -21740,8 +21740,8 @@ public struct FfiConverterTypeComputersListParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComputersListParams {
         return
             try ComputersListParams(
-                page: FfiConverterOptionInt64.read(from: &buf), 
-                perPage: FfiConverterOptionInt64.read(from: &buf), 
+                page: FfiConverterOptionTypeCount.read(from: &buf), 
+                perPage: FfiConverterOptionTypeCount.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 workspaceId: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -21749,8 +21749,8 @@ public struct FfiConverterTypeComputersListParams: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ComputersListParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.page, into: &buf)
-        FfiConverterOptionInt64.write(value.perPage, into: &buf)
+        FfiConverterOptionTypeCount.write(value.page, into: &buf)
+        FfiConverterOptionTypeCount.write(value.perPage, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.workspaceId, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -21868,7 +21868,7 @@ public struct CreditBalance: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Credits left.
      */
-    public let balance: Int64
+    public let balance: Count
     /**
      * Unit (`credits`).
      */
@@ -21887,7 +21887,7 @@ public struct CreditBalance: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Credits left.
-         */balance: Int64, 
+         */balance: Count, 
         /**
          * Unit (`credits`).
          */currency: String?, 
@@ -21928,7 +21928,7 @@ public struct FfiConverterTypeCreditBalance: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditBalance {
         return
             try CreditBalance(
-                balance: FfiConverterInt64.read(from: &buf), 
+                balance: FfiConverterTypeCount.read(from: &buf), 
                 currency: FfiConverterOptionString.read(from: &buf), 
                 expiresAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -21936,7 +21936,7 @@ public struct FfiConverterTypeCreditBalance: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: CreditBalance, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.balance, into: &buf)
+        FfiConverterTypeCount.write(value.balance, into: &buf)
         FfiConverterOptionString.write(value.currency, into: &buf)
         FfiConverterOptionString.write(value.expiresAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -21970,7 +21970,7 @@ public struct CreditTransaction: Equatable, Hashable, CustomDebugStringConvertib
     /**
      * Credits; negative for debits.
      */
-    public let amount: Int64
+    public let amount: Count
     /**
      * Transaction type.
      */
@@ -21996,7 +21996,7 @@ public struct CreditTransaction: Equatable, Hashable, CustomDebugStringConvertib
          */id: String, 
         /**
          * Credits; negative for debits.
-         */amount: Int64, 
+         */amount: Count, 
         /**
          * Transaction type.
          */type: String?, 
@@ -22043,7 +22043,7 @@ public struct FfiConverterTypeCreditTransaction: FfiConverterRustBuffer {
         return
             try CreditTransaction(
                 id: FfiConverterString.read(from: &buf), 
-                amount: FfiConverterInt64.read(from: &buf), 
+                amount: FfiConverterTypeCount.read(from: &buf), 
                 type: FfiConverterOptionString.read(from: &buf), 
                 description: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
@@ -22053,7 +22053,7 @@ public struct FfiConverterTypeCreditTransaction: FfiConverterRustBuffer {
 
     public static func write(_ value: CreditTransaction, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterInt64.write(value.amount, into: &buf)
+        FfiConverterTypeCount.write(value.amount, into: &buf)
         FfiConverterOptionString.write(value.type, into: &buf)
         FfiConverterOptionString.write(value.description, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
@@ -22202,11 +22202,11 @@ public struct CreditsHistoryParams: Equatable, Hashable, CustomDebugStringConver
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `offset` (query).
      */
-    public let offset: Int64?
+    public let offset: Count?
     /**
      * `type` (query).
      */
@@ -22221,10 +22221,10 @@ public struct CreditsHistoryParams: Equatable, Hashable, CustomDebugStringConver
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `offset` (query).
-         */offset: Int64? = nil, 
+         */offset: Count? = nil, 
         /**
          * `type` (query).
          */type: String? = nil, 
@@ -22262,16 +22262,16 @@ public struct FfiConverterTypeCreditsHistoryParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CreditsHistoryParams {
         return
             try CreditsHistoryParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
-                offset: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
+                offset: FfiConverterOptionTypeCount.read(from: &buf), 
                 type: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: CreditsHistoryParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
-        FfiConverterOptionInt64.write(value.offset, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.offset, into: &buf)
         FfiConverterOptionString.write(value.type, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -22398,11 +22398,11 @@ public struct CursorPosition: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * Horizontal position, in pixels.
      */
-    public let x: Int64
+    public let x: Count
     /**
      * Vertical position, in pixels.
      */
-    public let y: Int64
+    public let y: Count
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -22413,10 +22413,10 @@ public struct CursorPosition: Equatable, Hashable, CustomDebugStringConvertible 
     public init(
         /**
          * Horizontal position, in pixels.
-         */x: Int64, 
+         */x: Count, 
         /**
          * Vertical position, in pixels.
-         */y: Int64, 
+         */y: Count, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -22450,15 +22450,15 @@ public struct FfiConverterTypeCursorPosition: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CursorPosition {
         return
             try CursorPosition(
-                x: FfiConverterInt64.read(from: &buf), 
-                y: FfiConverterInt64.read(from: &buf), 
+                x: FfiConverterTypeCount.read(from: &buf), 
+                y: FfiConverterTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: CursorPosition, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.x, into: &buf)
-        FfiConverterInt64.write(value.y, into: &buf)
+        FfiConverterTypeCount.write(value.x, into: &buf)
+        FfiConverterTypeCount.write(value.y, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -22510,7 +22510,7 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in GB.
      */
-    public let sizeGb: Int64?
+    public let sizeGb: Count?
     /**
      * Creation time.
      */
@@ -22543,7 +22543,7 @@ public struct Database: Equatable, Hashable, CustomDebugStringConvertible {
          */region: String?, 
         /**
          * Size in GB.
-         */sizeGb: Int64?, 
+         */sizeGb: Count?, 
         /**
          * Creation time.
          */createdAt: String?, 
@@ -22592,7 +22592,7 @@ public struct FfiConverterTypeDatabase: FfiConverterRustBuffer {
                 version: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
-                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
+                sizeGb: FfiConverterOptionTypeCount.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
@@ -22605,7 +22605,7 @@ public struct FfiConverterTypeDatabase: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.version, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -22642,7 +22642,7 @@ public struct DatabaseCredentials: Equatable, Hashable, CustomDebugStringConvert
     /**
      * Port.
      */
-    public let port: Int64?
+    public let port: Count?
     /**
      * Database name.
      */
@@ -22671,7 +22671,7 @@ public struct DatabaseCredentials: Equatable, Hashable, CustomDebugStringConvert
          */host: String?, 
         /**
          * Port.
-         */port: Int64?, 
+         */port: Count?, 
         /**
          * Database name.
          */database: String?, 
@@ -22720,7 +22720,7 @@ public struct FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer {
             try DatabaseCredentials(
                 url: FfiConverterOptionString.read(from: &buf), 
                 host: FfiConverterOptionString.read(from: &buf), 
-                port: FfiConverterOptionInt64.read(from: &buf), 
+                port: FfiConverterOptionTypeCount.read(from: &buf), 
                 database: FfiConverterOptionString.read(from: &buf), 
                 username: FfiConverterOptionString.read(from: &buf), 
                 password: FfiConverterOptionString.read(from: &buf), 
@@ -22731,7 +22731,7 @@ public struct FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer {
     public static func write(_ value: DatabaseCredentials, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.url, into: &buf)
         FfiConverterOptionString.write(value.host, into: &buf)
-        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.database, into: &buf)
         FfiConverterOptionString.write(value.username, into: &buf)
         FfiConverterOptionString.write(value.password, into: &buf)
@@ -22841,7 +22841,7 @@ public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `size_gb` (body). Size in GB.
      */
-    public let sizeGb: Int64?
+    public let sizeGb: Count?
     /**
      * `plan` (body).
      */
@@ -22885,7 +22885,7 @@ public struct DatabasesCreateParams: Equatable, Hashable, CustomDebugStringConve
          */version: String? = nil, 
         /**
          * `size_gb` (body). Size in GB.
-         */sizeGb: Int64? = nil, 
+         */sizeGb: Count? = nil, 
         /**
          * `plan` (body).
          */plan: String? = nil, 
@@ -22948,7 +22948,7 @@ public struct FfiConverterTypeDatabasesCreateParams: FfiConverterRustBuffer {
                 name: FfiConverterOptionString.read(from: &buf), 
                 engine: FfiConverterOptionString.read(from: &buf), 
                 version: FfiConverterOptionString.read(from: &buf), 
-                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
+                sizeGb: FfiConverterOptionTypeCount.read(from: &buf), 
                 plan: FfiConverterOptionString.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
                 workspaceId: FfiConverterOptionString.read(from: &buf), 
@@ -22963,7 +22963,7 @@ public struct FfiConverterTypeDatabasesCreateParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.engine, into: &buf)
         FfiConverterOptionString.write(value.version, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.plan, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
         FfiConverterOptionString.write(value.workspaceId, into: &buf)
@@ -23001,7 +23001,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -23019,7 +23019,7 @@ public struct DatabasesListParams: Equatable, Hashable, CustomDebugStringConvert
          */status: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -23058,7 +23058,7 @@ public struct FfiConverterTypeDatabasesListParams: FfiConverterRustBuffer {
         return
             try DatabasesListParams(
                 status: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -23066,7 +23066,7 @@ public struct FfiConverterTypeDatabasesListParams: FfiConverterRustBuffer {
 
     public static func write(_ value: DatabasesListParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.status, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -23095,7 +23095,7 @@ public struct DatabasesLogsParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `lines` (query). How many of the last log lines to return.
      */
-    public let lines: Int64?
+    public let lines: Count?
     /**
      * `since` (query). Only lines after this ISO 8601 time.
      */
@@ -23110,7 +23110,7 @@ public struct DatabasesLogsParams: Equatable, Hashable, CustomDebugStringConvert
     public init(
         /**
          * `lines` (query). How many of the last log lines to return.
-         */lines: Int64? = nil, 
+         */lines: Count? = nil, 
         /**
          * `since` (query). Only lines after this ISO 8601 time.
          */since: String? = nil, 
@@ -23147,14 +23147,14 @@ public struct FfiConverterTypeDatabasesLogsParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DatabasesLogsParams {
         return
             try DatabasesLogsParams(
-                lines: FfiConverterOptionInt64.read(from: &buf), 
+                lines: FfiConverterOptionTypeCount.read(from: &buf), 
                 since: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DatabasesLogsParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.lines, into: &buf)
+        FfiConverterOptionTypeCount.write(value.lines, into: &buf)
         FfiConverterOptionString.write(value.since, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -23265,7 +23265,7 @@ public struct DatabasesUpdateParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `size_gb` (body). Size in GB.
      */
-    public let sizeGb: Int64?
+    public let sizeGb: Count?
     /**
      * `plan` (body).
      */
@@ -23283,7 +23283,7 @@ public struct DatabasesUpdateParams: Equatable, Hashable, CustomDebugStringConve
          */name: String? = nil, 
         /**
          * `size_gb` (body). Size in GB.
-         */sizeGb: Int64? = nil, 
+         */sizeGb: Count? = nil, 
         /**
          * `plan` (body).
          */plan: String? = nil, 
@@ -23322,7 +23322,7 @@ public struct FfiConverterTypeDatabasesUpdateParams: FfiConverterRustBuffer {
         return
             try DatabasesUpdateParams(
                 name: FfiConverterOptionString.read(from: &buf), 
-                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
+                sizeGb: FfiConverterOptionTypeCount.read(from: &buf), 
                 plan: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -23330,7 +23330,7 @@ public struct FfiConverterTypeDatabasesUpdateParams: FfiConverterRustBuffer {
 
     public static func write(_ value: DatabasesUpdateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.name, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.plan, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -23976,7 +23976,7 @@ public struct DeploymentVersion: Equatable, Hashable, CustomDebugStringConvertib
     /**
      * Version number, from 1.
      */
-    public let number: Int64?
+    public let number: Count?
     /**
      * Version status.
      */
@@ -24013,7 +24013,7 @@ public struct DeploymentVersion: Equatable, Hashable, CustomDebugStringConvertib
          */deploymentId: String?, 
         /**
          * Version number, from 1.
-         */number: Int64?, 
+         */number: Count?, 
         /**
          * Version status.
          */status: String?, 
@@ -24070,7 +24070,7 @@ public struct FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer {
             try DeploymentVersion(
                 id: FfiConverterString.read(from: &buf), 
                 deploymentId: FfiConverterOptionString.read(from: &buf), 
-                number: FfiConverterOptionInt64.read(from: &buf), 
+                number: FfiConverterOptionTypeCount.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 kind: FfiConverterOptionString.read(from: &buf), 
                 environment: FfiConverterOptionString.read(from: &buf), 
@@ -24083,7 +24083,7 @@ public struct FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer {
     public static func write(_ value: DeploymentVersion, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.deploymentId, into: &buf)
-        FfiConverterOptionInt64.write(value.number, into: &buf)
+        FfiConverterOptionTypeCount.write(value.number, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.kind, into: &buf)
         FfiConverterOptionString.write(value.environment, into: &buf)
@@ -24497,7 +24497,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `external_workspace_id` (query).
      */
@@ -24530,7 +24530,7 @@ public struct DeploymentsListParams: Equatable, Hashable, CustomDebugStringConve
          */state: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `external_workspace_id` (query).
          */externalWorkspaceId: String? = nil, 
@@ -24583,7 +24583,7 @@ public struct FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer {
             try DeploymentsListParams(
                 projectId: FfiConverterOptionString.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
                 externalUserId: FfiConverterOptionString.read(from: &buf), 
                 externalProjectId: FfiConverterOptionString.read(from: &buf), 
@@ -24595,7 +24595,7 @@ public struct FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer {
     public static func write(_ value: DeploymentsListParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.projectId, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
         FfiConverterOptionString.write(value.externalUserId, into: &buf)
         FfiConverterOptionString.write(value.externalProjectId, into: &buf)
@@ -24631,7 +24631,7 @@ public struct DeploymentsListVersionsParams: Equatable, Hashable, CustomDebugStr
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `external_workspace_id` (query).
      */
@@ -24661,7 +24661,7 @@ public struct DeploymentsListVersionsParams: Equatable, Hashable, CustomDebugStr
          */state: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `external_workspace_id` (query).
          */externalWorkspaceId: String? = nil, 
@@ -24712,7 +24712,7 @@ public struct FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuf
         return
             try DeploymentsListVersionsParams(
                 state: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
                 externalUserId: FfiConverterOptionString.read(from: &buf), 
                 externalProjectId: FfiConverterOptionString.read(from: &buf), 
@@ -24723,7 +24723,7 @@ public struct FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuf
 
     public static func write(_ value: DeploymentsListVersionsParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
         FfiConverterOptionString.write(value.externalUserId, into: &buf)
         FfiConverterOptionString.write(value.externalProjectId, into: &buf)
@@ -24867,7 +24867,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
     /**
      * `port` (body). Port number inside the sandbox or computer.
      */
-    public let port: Int64?
+    public let port: Count?
     /**
      * `health_check_path` (body).
      */
@@ -24920,7 +24920,7 @@ public struct DeploymentsPublishParams: Equatable, Hashable, CustomDebugStringCo
          */runCommand: String? = nil, 
         /**
          * `port` (body). Port number inside the sandbox or computer.
-         */port: Int64? = nil, 
+         */port: Count? = nil, 
         /**
          * `health_check_path` (body).
          */healthCheckPath: String? = nil, 
@@ -24989,7 +24989,7 @@ public struct FfiConverterTypeDeploymentsPublishParams: FfiConverterRustBuffer {
                 outputPath: FfiConverterOptionString.read(from: &buf), 
                 buildCommand: FfiConverterOptionString.read(from: &buf), 
                 runCommand: FfiConverterOptionString.read(from: &buf), 
-                port: FfiConverterOptionInt64.read(from: &buf), 
+                port: FfiConverterOptionTypeCount.read(from: &buf), 
                 healthCheckPath: FfiConverterOptionString.read(from: &buf), 
                 dataServices: FfiConverterOptionString.read(from: &buf), 
                 externalWorkspaceId: FfiConverterOptionString.read(from: &buf), 
@@ -25007,7 +25007,7 @@ public struct FfiConverterTypeDeploymentsPublishParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.outputPath, into: &buf)
         FfiConverterOptionString.write(value.buildCommand, into: &buf)
         FfiConverterOptionString.write(value.runCommand, into: &buf)
-        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.healthCheckPath, into: &buf)
         FfiConverterOptionString.write(value.dataServices, into: &buf)
         FfiConverterOptionString.write(value.externalWorkspaceId, into: &buf)
@@ -25335,7 +25335,7 @@ public struct DesktopScrollParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `clicks` (body). Scroll steps.
      */
-    public let clicks: Int64?
+    public let clicks: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -25346,7 +25346,7 @@ public struct DesktopScrollParams: Equatable, Hashable, CustomDebugStringConvert
     public init(
         /**
          * `clicks` (body). Scroll steps.
-         */clicks: Int64? = nil, 
+         */clicks: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -25379,13 +25379,13 @@ public struct FfiConverterTypeDesktopScrollParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesktopScrollParams {
         return
             try DesktopScrollParams(
-                clicks: FfiConverterOptionInt64.read(from: &buf), 
+                clicks: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DesktopScrollParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.clicks, into: &buf)
+        FfiConverterOptionTypeCount.write(value.clicks, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -25413,7 +25413,7 @@ public struct DesktopTypeParams: Equatable, Hashable, CustomDebugStringConvertib
     /**
      * `delay` (body). Milliseconds between keystrokes.
      */
-    public let delay: Int64?
+    public let delay: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -25424,7 +25424,7 @@ public struct DesktopTypeParams: Equatable, Hashable, CustomDebugStringConvertib
     public init(
         /**
          * `delay` (body). Milliseconds between keystrokes.
-         */delay: Int64? = nil, 
+         */delay: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -25457,13 +25457,13 @@ public struct FfiConverterTypeDesktopTypeParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DesktopTypeParams {
         return
             try DesktopTypeParams(
-                delay: FfiConverterOptionInt64.read(from: &buf), 
+                delay: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DesktopTypeParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.delay, into: &buf)
+        FfiConverterOptionTypeCount.write(value.delay, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -25503,19 +25503,19 @@ public struct DesktopWindow: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Left edge, in pixels.
      */
-    public let x: Int64?
+    public let x: Count?
     /**
      * Top edge, in pixels.
      */
-    public let y: Int64?
+    public let y: Count?
     /**
      * Width, in pixels.
      */
-    public let width: Int64?
+    public let width: Count?
     /**
      * Height, in pixels.
      */
-    public let height: Int64?
+    public let height: Count?
     /**
      * Whether it has the focus.
      */
@@ -25543,16 +25543,16 @@ public struct DesktopWindow: Equatable, Hashable, CustomDebugStringConvertible {
          */app: String?, 
         /**
          * Left edge, in pixels.
-         */x: Int64?, 
+         */x: Count?, 
         /**
          * Top edge, in pixels.
-         */y: Int64?, 
+         */y: Count?, 
         /**
          * Width, in pixels.
-         */width: Int64?, 
+         */width: Count?, 
         /**
          * Height, in pixels.
-         */height: Int64?, 
+         */height: Count?, 
         /**
          * Whether it has the focus.
          */focused: Bool?, 
@@ -25602,10 +25602,10 @@ public struct FfiConverterTypeDesktopWindow: FfiConverterRustBuffer {
                 id: FfiConverterString.read(from: &buf), 
                 title: FfiConverterOptionString.read(from: &buf), 
                 app: FfiConverterOptionString.read(from: &buf), 
-                x: FfiConverterOptionInt64.read(from: &buf), 
-                y: FfiConverterOptionInt64.read(from: &buf), 
-                width: FfiConverterOptionInt64.read(from: &buf), 
-                height: FfiConverterOptionInt64.read(from: &buf), 
+                x: FfiConverterOptionTypeCount.read(from: &buf), 
+                y: FfiConverterOptionTypeCount.read(from: &buf), 
+                width: FfiConverterOptionTypeCount.read(from: &buf), 
+                height: FfiConverterOptionTypeCount.read(from: &buf), 
                 focused: FfiConverterOptionBool.read(from: &buf), 
                 isFocused: FfiConverterOptionBool.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -25616,10 +25616,10 @@ public struct FfiConverterTypeDesktopWindow: FfiConverterRustBuffer {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.title, into: &buf)
         FfiConverterOptionString.write(value.app, into: &buf)
-        FfiConverterOptionInt64.write(value.x, into: &buf)
-        FfiConverterOptionInt64.write(value.y, into: &buf)
-        FfiConverterOptionInt64.write(value.width, into: &buf)
-        FfiConverterOptionInt64.write(value.height, into: &buf)
+        FfiConverterOptionTypeCount.write(value.x, into: &buf)
+        FfiConverterOptionTypeCount.write(value.y, into: &buf)
+        FfiConverterOptionTypeCount.write(value.width, into: &buf)
+        FfiConverterOptionTypeCount.write(value.height, into: &buf)
         FfiConverterOptionBool.write(value.focused, into: &buf)
         FfiConverterOptionBool.write(value.isFocused, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -26108,7 +26108,7 @@ public struct ExecBashParams: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * `working_dir` (body). Directory the command runs in.
      */
@@ -26127,7 +26127,7 @@ public struct ExecBashParams: Equatable, Hashable, CustomDebugStringConvertible 
     public init(
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * `working_dir` (body). Directory the command runs in.
          */workingDir: String? = nil, 
@@ -26168,7 +26168,7 @@ public struct FfiConverterTypeExecBashParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecBashParams {
         return
             try ExecBashParams(
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 workingDir: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -26176,7 +26176,7 @@ public struct FfiConverterTypeExecBashParams: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ExecBashParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.workingDir, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -26206,7 +26206,7 @@ public struct ExecPythonParams: Equatable, Hashable, CustomDebugStringConvertibl
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * `working_dir` (body). Directory the code runs in.
      */
@@ -26225,7 +26225,7 @@ public struct ExecPythonParams: Equatable, Hashable, CustomDebugStringConvertibl
     public init(
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * `working_dir` (body). Directory the code runs in.
          */workingDir: String? = nil, 
@@ -26266,7 +26266,7 @@ public struct FfiConverterTypeExecPythonParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecPythonParams {
         return
             try ExecPythonParams(
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 workingDir: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -26274,7 +26274,7 @@ public struct FfiConverterTypeExecPythonParams: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ExecPythonParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.workingDir, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -26316,7 +26316,7 @@ public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Exit code (124 when the command timed out).
      */
-    public let exitCode: Int64
+    public let exitCode: Count
     /**
      * Whether the command exited with 0.
      */
@@ -26324,7 +26324,7 @@ public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Wall time in milliseconds.
      */
-    public let durationMs: Int64?
+    public let durationMs: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -26344,13 +26344,13 @@ public struct ExecResult: Equatable, Hashable, CustomDebugStringConvertible {
          */stderr: String?, 
         /**
          * Exit code (124 when the command timed out).
-         */exitCode: Int64, 
+         */exitCode: Count, 
         /**
          * Whether the command exited with 0.
          */success: Bool?, 
         /**
          * Wall time in milliseconds.
-         */durationMs: Int64?, 
+         */durationMs: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -26391,9 +26391,9 @@ public struct FfiConverterTypeExecResult: FfiConverterRustBuffer {
                 stdout: FfiConverterString.read(from: &buf), 
                 output: FfiConverterString.read(from: &buf), 
                 stderr: FfiConverterOptionString.read(from: &buf), 
-                exitCode: FfiConverterInt64.read(from: &buf), 
+                exitCode: FfiConverterTypeCount.read(from: &buf), 
                 success: FfiConverterOptionBool.read(from: &buf), 
-                durationMs: FfiConverterOptionInt64.read(from: &buf), 
+                durationMs: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -26402,9 +26402,9 @@ public struct FfiConverterTypeExecResult: FfiConverterRustBuffer {
         FfiConverterString.write(value.stdout, into: &buf)
         FfiConverterString.write(value.output, into: &buf)
         FfiConverterOptionString.write(value.stderr, into: &buf)
-        FfiConverterInt64.write(value.exitCode, into: &buf)
+        FfiConverterTypeCount.write(value.exitCode, into: &buf)
         FfiConverterOptionBool.write(value.success, into: &buf)
-        FfiConverterOptionInt64.write(value.durationMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.durationMs, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -26436,7 +26436,7 @@ public struct ExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * `working_dir` (body).
      */
@@ -26458,7 +26458,7 @@ public struct ExecRunParams: Equatable, Hashable, CustomDebugStringConvertible {
          */command: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * `working_dir` (body).
          */workingDir: String? = nil, 
@@ -26501,7 +26501,7 @@ public struct FfiConverterTypeExecRunParams: FfiConverterRustBuffer {
         return
             try ExecRunParams(
                 command: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 workingDir: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -26510,7 +26510,7 @@ public struct FfiConverterTypeExecRunParams: FfiConverterRustBuffer {
 
     public static func write(_ value: ExecRunParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.command, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.workingDir, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -26552,7 +26552,7 @@ public struct FileEntry: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in bytes.
      */
-    public let size: Int64?
+    public let size: Count?
     /**
      * Last modification time.
      */
@@ -26580,7 +26580,7 @@ public struct FileEntry: Equatable, Hashable, CustomDebugStringConvertible {
          */type: String?, 
         /**
          * Size in bytes.
-         */size: Int64?, 
+         */size: Count?, 
         /**
          * Last modification time.
          */modifiedAt: String?, 
@@ -26627,7 +26627,7 @@ public struct FfiConverterTypeFileEntry: FfiConverterRustBuffer {
                 path: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 type: FfiConverterOptionString.read(from: &buf), 
-                size: FfiConverterOptionInt64.read(from: &buf), 
+                size: FfiConverterOptionTypeCount.read(from: &buf), 
                 modifiedAt: FfiConverterOptionString.read(from: &buf), 
                 children: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -26638,7 +26638,7 @@ public struct FfiConverterTypeFileEntry: FfiConverterRustBuffer {
         FfiConverterString.write(value.path, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.type, into: &buf)
-        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionTypeCount.write(value.size, into: &buf)
         FfiConverterOptionString.write(value.modifiedAt, into: &buf)
         FfiConverterOptionString.write(value.children, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -26782,7 +26782,7 @@ public struct FileStat: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in bytes.
      */
-    public let size: Int64?
+    public let size: Count?
     /**
      * Permission bits, octal text.
      */
@@ -26813,7 +26813,7 @@ public struct FileStat: Equatable, Hashable, CustomDebugStringConvertible {
          */isDir: Bool?, 
         /**
          * Size in bytes.
-         */size: Int64?, 
+         */size: Count?, 
         /**
          * Permission bits, octal text.
          */mode: String?, 
@@ -26862,7 +26862,7 @@ public struct FfiConverterTypeFileStat: FfiConverterRustBuffer {
                 exists: FfiConverterOptionBool.read(from: &buf), 
                 type: FfiConverterOptionString.read(from: &buf), 
                 isDir: FfiConverterOptionBool.read(from: &buf), 
-                size: FfiConverterOptionInt64.read(from: &buf), 
+                size: FfiConverterOptionTypeCount.read(from: &buf), 
                 mode: FfiConverterOptionString.read(from: &buf), 
                 modifiedAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -26874,7 +26874,7 @@ public struct FfiConverterTypeFileStat: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.exists, into: &buf)
         FfiConverterOptionString.write(value.type, into: &buf)
         FfiConverterOptionBool.write(value.isDir, into: &buf)
-        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionTypeCount.write(value.size, into: &buf)
         FfiConverterOptionString.write(value.mode, into: &buf)
         FfiConverterOptionString.write(value.modifiedAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -26908,7 +26908,7 @@ public struct FileWritten: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Bytes written.
      */
-    public let sizeBytes: Int64?
+    public let sizeBytes: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -26922,7 +26922,7 @@ public struct FileWritten: Equatable, Hashable, CustomDebugStringConvertible {
          */path: String, 
         /**
          * Bytes written.
-         */sizeBytes: Int64?, 
+         */sizeBytes: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -26957,14 +26957,14 @@ public struct FfiConverterTypeFileWritten: FfiConverterRustBuffer {
         return
             try FileWritten(
                 path: FfiConverterString.read(from: &buf), 
-                sizeBytes: FfiConverterOptionInt64.read(from: &buf), 
+                sizeBytes: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: FileWritten, into buf: inout [UInt8]) {
         FfiConverterString.write(value.path, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeBytes, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -28150,7 +28150,7 @@ public struct Port: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Port number.
      */
-    public let port: Int64
+    public let port: Count
     /**
      * Protocol (`http`).
      */
@@ -28181,7 +28181,7 @@ public struct Port: Equatable, Hashable, CustomDebugStringConvertible {
     public init(
         /**
          * Port number.
-         */port: Int64, 
+         */port: Count, 
         /**
          * Protocol (`http`).
          */`protocol`: String?, 
@@ -28234,7 +28234,7 @@ public struct FfiConverterTypePort: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Port {
         return
             try Port(
-                port: FfiConverterInt64.read(from: &buf), 
+                port: FfiConverterTypeCount.read(from: &buf), 
                 protocol: FfiConverterOptionString.read(from: &buf), 
                 visibility: FfiConverterOptionString.read(from: &buf), 
                 url: FfiConverterOptionString.read(from: &buf), 
@@ -28245,7 +28245,7 @@ public struct FfiConverterTypePort: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: Port, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.port, into: &buf)
+        FfiConverterTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.`protocol`, into: &buf)
         FfiConverterOptionString.write(value.visibility, into: &buf)
         FfiConverterOptionString.write(value.url, into: &buf)
@@ -28282,7 +28282,7 @@ public struct Preview: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Sandbox port.
      */
-    public let port: Int64?
+    public let port: Count?
     /**
      * Sandbox id.
      */
@@ -28312,7 +28312,7 @@ public struct Preview: Equatable, Hashable, CustomDebugStringConvertible {
          */id: String, 
         /**
          * Sandbox port.
-         */port: Int64?, 
+         */port: Count?, 
         /**
          * Sandbox id.
          */sandboxId: String?, 
@@ -28363,7 +28363,7 @@ public struct FfiConverterTypePreview: FfiConverterRustBuffer {
         return
             try Preview(
                 id: FfiConverterString.read(from: &buf), 
-                port: FfiConverterOptionInt64.read(from: &buf), 
+                port: FfiConverterOptionTypeCount.read(from: &buf), 
                 sandboxId: FfiConverterOptionString.read(from: &buf), 
                 url: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
@@ -28374,7 +28374,7 @@ public struct FfiConverterTypePreview: FfiConverterRustBuffer {
 
     public static func write(_ value: Preview, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
-        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.sandboxId, into: &buf)
         FfiConverterOptionString.write(value.url, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
@@ -29146,23 +29146,23 @@ public struct Quota: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Maximum sandboxes.
      */
-    public let maxSandboxes: Int64?
+    public let maxSandboxes: Count?
     /**
      * Maximum concurrently running sandboxes.
      */
-    public let maxConcurrent: Int64?
+    public let maxConcurrent: Count?
     /**
      * Maximum spend in cents.
      */
-    public let maxCreditCents: Int64?
+    public let maxCreditCents: Count?
     /**
      * Maximum storage in GB.
      */
-    public let maxStorageGb: Int64?
+    public let maxStorageGb: Count?
     /**
      * Sandboxes currently counted.
      */
-    public let currentSandboxes: Int64?
+    public let currentSandboxes: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -29176,19 +29176,19 @@ public struct Quota: Equatable, Hashable, CustomDebugStringConvertible {
          */externalUserId: String, 
         /**
          * Maximum sandboxes.
-         */maxSandboxes: Int64?, 
+         */maxSandboxes: Count?, 
         /**
          * Maximum concurrently running sandboxes.
-         */maxConcurrent: Int64?, 
+         */maxConcurrent: Count?, 
         /**
          * Maximum spend in cents.
-         */maxCreditCents: Int64?, 
+         */maxCreditCents: Count?, 
         /**
          * Maximum storage in GB.
-         */maxStorageGb: Int64?, 
+         */maxStorageGb: Count?, 
         /**
          * Sandboxes currently counted.
-         */currentSandboxes: Int64?, 
+         */currentSandboxes: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -29227,22 +29227,22 @@ public struct FfiConverterTypeQuota: FfiConverterRustBuffer {
         return
             try Quota(
                 externalUserId: FfiConverterString.read(from: &buf), 
-                maxSandboxes: FfiConverterOptionInt64.read(from: &buf), 
-                maxConcurrent: FfiConverterOptionInt64.read(from: &buf), 
-                maxCreditCents: FfiConverterOptionInt64.read(from: &buf), 
-                maxStorageGb: FfiConverterOptionInt64.read(from: &buf), 
-                currentSandboxes: FfiConverterOptionInt64.read(from: &buf), 
+                maxSandboxes: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxConcurrent: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxCreditCents: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxStorageGb: FfiConverterOptionTypeCount.read(from: &buf), 
+                currentSandboxes: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: Quota, into buf: inout [UInt8]) {
         FfiConverterString.write(value.externalUserId, into: &buf)
-        FfiConverterOptionInt64.write(value.maxSandboxes, into: &buf)
-        FfiConverterOptionInt64.write(value.maxConcurrent, into: &buf)
-        FfiConverterOptionInt64.write(value.maxCreditCents, into: &buf)
-        FfiConverterOptionInt64.write(value.maxStorageGb, into: &buf)
-        FfiConverterOptionInt64.write(value.currentSandboxes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxSandboxes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxConcurrent, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxCreditCents, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxStorageGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.currentSandboxes, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -29270,19 +29270,19 @@ public struct QuotasSetParams: Equatable, Hashable, CustomDebugStringConvertible
     /**
      * `max_sandboxes` (body).
      */
-    public let maxSandboxes: Int64?
+    public let maxSandboxes: Count?
     /**
      * `max_concurrent` (body).
      */
-    public let maxConcurrent: Int64?
+    public let maxConcurrent: Count?
     /**
      * `max_storage_gb` (body).
      */
-    public let maxStorageGb: Int64?
+    public let maxStorageGb: Count?
     /**
      * `max_credit_cents` (body).
      */
-    public let maxCreditCents: Int64?
+    public let maxCreditCents: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -29293,16 +29293,16 @@ public struct QuotasSetParams: Equatable, Hashable, CustomDebugStringConvertible
     public init(
         /**
          * `max_sandboxes` (body).
-         */maxSandboxes: Int64? = nil, 
+         */maxSandboxes: Count? = nil, 
         /**
          * `max_concurrent` (body).
-         */maxConcurrent: Int64? = nil, 
+         */maxConcurrent: Count? = nil, 
         /**
          * `max_storage_gb` (body).
-         */maxStorageGb: Int64? = nil, 
+         */maxStorageGb: Count? = nil, 
         /**
          * `max_credit_cents` (body).
-         */maxCreditCents: Int64? = nil, 
+         */maxCreditCents: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -29338,19 +29338,19 @@ public struct FfiConverterTypeQuotasSetParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QuotasSetParams {
         return
             try QuotasSetParams(
-                maxSandboxes: FfiConverterOptionInt64.read(from: &buf), 
-                maxConcurrent: FfiConverterOptionInt64.read(from: &buf), 
-                maxStorageGb: FfiConverterOptionInt64.read(from: &buf), 
-                maxCreditCents: FfiConverterOptionInt64.read(from: &buf), 
+                maxSandboxes: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxConcurrent: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxStorageGb: FfiConverterOptionTypeCount.read(from: &buf), 
+                maxCreditCents: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: QuotasSetParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.maxSandboxes, into: &buf)
-        FfiConverterOptionInt64.write(value.maxConcurrent, into: &buf)
-        FfiConverterOptionInt64.write(value.maxStorageGb, into: &buf)
-        FfiConverterOptionInt64.write(value.maxCreditCents, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxSandboxes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxConcurrent, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxStorageGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.maxCreditCents, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -29634,15 +29634,15 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * vCPUs.
      */
-    public let cpuCount: Int64?
+    public let cpuCount: Count?
     /**
      * Memory in MiB.
      */
-    public let memoryMb: Int64?
+    public let memoryMb: Count?
     /**
      * Disk in MiB.
      */
-    public let diskSizeMb: Int64?
+    public let diskSizeMb: Count?
     /**
      * Environment variables. A JSON object, as text.
      */
@@ -29658,11 +29658,11 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Lifetime limit in seconds.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * Idle limit in seconds.
      */
-    public let idleTimeoutSec: Int64?
+    public let idleTimeoutSec: Count?
     /**
      * Kept across restarts.
      */
@@ -29738,13 +29738,13 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
          */size: String?, 
         /**
          * vCPUs.
-         */cpuCount: Int64?, 
+         */cpuCount: Count?, 
         /**
          * Memory in MiB.
-         */memoryMb: Int64?, 
+         */memoryMb: Count?, 
         /**
          * Disk in MiB.
-         */diskSizeMb: Int64?, 
+         */diskSizeMb: Count?, 
         /**
          * Environment variables. A JSON object, as text.
          */env: String?, 
@@ -29756,10 +29756,10 @@ public struct Sandbox: Equatable, Hashable, CustomDebugStringConvertible {
          */tags: [String]?, 
         /**
          * Lifetime limit in seconds.
-         */timeoutSec: Int64?, 
+         */timeoutSec: Count?, 
         /**
          * Idle limit in seconds.
-         */idleTimeoutSec: Int64?, 
+         */idleTimeoutSec: Count?, 
         /**
          * Kept across restarts.
          */persistent: Bool?, 
@@ -29857,14 +29857,14 @@ public struct FfiConverterTypeSandbox: FfiConverterRustBuffer {
                 ready: FfiConverterOptionBool.read(from: &buf), 
                 templateId: FfiConverterOptionString.read(from: &buf), 
                 size: FfiConverterOptionString.read(from: &buf), 
-                cpuCount: FfiConverterOptionInt64.read(from: &buf), 
-                memoryMb: FfiConverterOptionInt64.read(from: &buf), 
-                diskSizeMb: FfiConverterOptionInt64.read(from: &buf), 
+                cpuCount: FfiConverterOptionTypeCount.read(from: &buf), 
+                memoryMb: FfiConverterOptionTypeCount.read(from: &buf), 
+                diskSizeMb: FfiConverterOptionTypeCount.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
                 tags: FfiConverterOptionSequenceString.read(from: &buf), 
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
-                idleTimeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                idleTimeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 persistent: FfiConverterOptionBool.read(from: &buf), 
                 alwaysOn: FfiConverterOptionBool.read(from: &buf), 
                 tenantId: FfiConverterOptionString.read(from: &buf), 
@@ -29888,14 +29888,14 @@ public struct FfiConverterTypeSandbox: FfiConverterRustBuffer {
         FfiConverterOptionBool.write(value.ready, into: &buf)
         FfiConverterOptionString.write(value.templateId, into: &buf)
         FfiConverterOptionString.write(value.size, into: &buf)
-        FfiConverterOptionInt64.write(value.cpuCount, into: &buf)
-        FfiConverterOptionInt64.write(value.memoryMb, into: &buf)
-        FfiConverterOptionInt64.write(value.diskSizeMb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cpuCount, into: &buf)
+        FfiConverterOptionTypeCount.write(value.memoryMb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.diskSizeMb, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
         FfiConverterOptionSequenceString.write(value.tags, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
-        FfiConverterOptionInt64.write(value.idleTimeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.idleTimeoutSec, into: &buf)
         FfiConverterOptionBool.write(value.persistent, into: &buf)
         FfiConverterOptionBool.write(value.alwaysOn, into: &buf)
         FfiConverterOptionString.write(value.tenantId, into: &buf)
@@ -30020,7 +30020,7 @@ public struct SandboxExecBashParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30037,7 +30037,7 @@ public struct SandboxExecBashParams: Equatable, Hashable, CustomDebugStringConve
          */env: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30074,7 +30074,7 @@ public struct FfiConverterTypeSandboxExecBashParams: FfiConverterRustBuffer {
             try SandboxExecBashParams(
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -30082,7 +30082,7 @@ public struct FfiConverterTypeSandboxExecBashParams: FfiConverterRustBuffer {
     public static func write(_ value: SandboxExecBashParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30118,7 +30118,7 @@ public struct SandboxExecPythonParams: Equatable, Hashable, CustomDebugStringCon
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30135,7 +30135,7 @@ public struct SandboxExecPythonParams: Equatable, Hashable, CustomDebugStringCon
          */context: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30172,7 +30172,7 @@ public struct FfiConverterTypeSandboxExecPythonParams: FfiConverterRustBuffer {
             try SandboxExecPythonParams(
                 language: FfiConverterOptionString.read(from: &buf), 
                 context: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -30180,7 +30180,7 @@ public struct FfiConverterTypeSandboxExecPythonParams: FfiConverterRustBuffer {
     public static func write(_ value: SandboxExecPythonParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.language, into: &buf)
         FfiConverterOptionString.write(value.context, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30220,7 +30220,7 @@ public struct SandboxExecRunParams: Equatable, Hashable, CustomDebugStringConver
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30240,7 +30240,7 @@ public struct SandboxExecRunParams: Equatable, Hashable, CustomDebugStringConver
          */env: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30279,7 +30279,7 @@ public struct FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer {
                 command: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -30288,7 +30288,7 @@ public struct FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.command, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30328,7 +30328,7 @@ public struct SandboxExecStreamParams: Equatable, Hashable, CustomDebugStringCon
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30348,7 +30348,7 @@ public struct SandboxExecStreamParams: Equatable, Hashable, CustomDebugStringCon
          */env: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30387,7 +30387,7 @@ public struct FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer {
                 command: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -30396,7 +30396,7 @@ public struct FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.command, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30506,7 +30506,7 @@ public struct SandboxFilesListParams: Equatable, Hashable, CustomDebugStringConv
     /**
      * `depth` (query). How many directory levels to descend.
      */
-    public let depth: Int64?
+    public let depth: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30520,7 +30520,7 @@ public struct SandboxFilesListParams: Equatable, Hashable, CustomDebugStringConv
          */path: String? = nil, 
         /**
          * `depth` (query). How many directory levels to descend.
-         */depth: Int64? = nil, 
+         */depth: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30555,14 +30555,14 @@ public struct FfiConverterTypeSandboxFilesListParams: FfiConverterRustBuffer {
         return
             try SandboxFilesListParams(
                 path: FfiConverterOptionString.read(from: &buf), 
-                depth: FfiConverterOptionInt64.read(from: &buf), 
+                depth: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxFilesListParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.path, into: &buf)
-        FfiConverterOptionInt64.write(value.depth, into: &buf)
+        FfiConverterOptionTypeCount.write(value.depth, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30682,7 +30682,7 @@ public struct SandboxFilesTreeParams: Equatable, Hashable, CustomDebugStringConv
     /**
      * `depth` (query). How many directory levels to descend.
      */
-    public let depth: Int64?
+    public let depth: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30696,7 +30696,7 @@ public struct SandboxFilesTreeParams: Equatable, Hashable, CustomDebugStringConv
          */path: String? = nil, 
         /**
          * `depth` (query). How many directory levels to descend.
-         */depth: Int64? = nil, 
+         */depth: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30731,14 +30731,14 @@ public struct FfiConverterTypeSandboxFilesTreeParams: FfiConverterRustBuffer {
         return
             try SandboxFilesTreeParams(
                 path: FfiConverterOptionString.read(from: &buf), 
-                depth: FfiConverterOptionInt64.read(from: &buf), 
+                depth: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxFilesTreeParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.path, into: &buf)
-        FfiConverterOptionInt64.write(value.depth, into: &buf)
+        FfiConverterOptionTypeCount.write(value.depth, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30854,7 +30854,7 @@ public struct SandboxPreviewsShareParams: Equatable, Hashable, CustomDebugString
     /**
      * `ttl_seconds` (body). Lifetime of the share token, in seconds.
      */
-    public let expiresInSec: Int64?
+    public let expiresInSec: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -30865,7 +30865,7 @@ public struct SandboxPreviewsShareParams: Equatable, Hashable, CustomDebugString
     public init(
         /**
          * `ttl_seconds` (body). Lifetime of the share token, in seconds.
-         */expiresInSec: Int64? = nil, 
+         */expiresInSec: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -30898,13 +30898,13 @@ public struct FfiConverterTypeSandboxPreviewsShareParams: FfiConverterRustBuffer
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxPreviewsShareParams {
         return
             try SandboxPreviewsShareParams(
-                expiresInSec: FfiConverterOptionInt64.read(from: &buf), 
+                expiresInSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxPreviewsShareParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.expiresInSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expiresInSec, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -30948,7 +30948,7 @@ public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * Exit code once exited.
      */
-    public let exitCode: Int64?
+    public let exitCode: Count?
     /**
      * Start time.
      */
@@ -30975,7 +30975,7 @@ public struct SandboxProcess: Equatable, Hashable, CustomDebugStringConvertible 
          */status: String?, 
         /**
          * Exit code once exited.
-         */exitCode: Int64?, 
+         */exitCode: Count?, 
         /**
          * Start time.
          */startedAt: String?, 
@@ -31020,7 +31020,7 @@ public struct FfiConverterTypeSandboxProcess: FfiConverterRustBuffer {
                 name: FfiConverterOptionString.read(from: &buf), 
                 command: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
-                exitCode: FfiConverterOptionInt64.read(from: &buf), 
+                exitCode: FfiConverterOptionTypeCount.read(from: &buf), 
                 startedAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
@@ -31031,7 +31031,7 @@ public struct FfiConverterTypeSandboxProcess: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.command, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
-        FfiConverterOptionInt64.write(value.exitCode, into: &buf)
+        FfiConverterOptionTypeCount.write(value.exitCode, into: &buf)
         FfiConverterOptionString.write(value.startedAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -31076,7 +31076,7 @@ public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStrin
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    public let timeout: Int64?
+    public let timeout: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -31099,7 +31099,7 @@ public struct SandboxProcessesStartParams: Equatable, Hashable, CustomDebugStrin
          */cwd: String? = nil, 
         /**
          * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
-         */timeout: Int64? = nil, 
+         */timeout: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -31140,7 +31140,7 @@ public struct FfiConverterTypeSandboxProcessesStartParams: FfiConverterRustBuffe
                 env: FfiConverterOptionString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
-                timeout: FfiConverterOptionInt64.read(from: &buf), 
+                timeout: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -31150,7 +31150,7 @@ public struct FfiConverterTypeSandboxProcessesStartParams: FfiConverterRustBuffe
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
-        FfiConverterOptionInt64.write(value.timeout, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeout, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -31182,7 +31182,7 @@ public struct SandboxShareCreateParams: Equatable, Hashable, CustomDebugStringCo
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    public let expiresIn: Int64?
+    public let expiresIn: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -31196,7 +31196,7 @@ public struct SandboxShareCreateParams: Equatable, Hashable, CustomDebugStringCo
          */scope: String? = nil, 
         /**
          * `expires_in` (body). Lifetime of the token or link, in seconds.
-         */expiresIn: Int64? = nil, 
+         */expiresIn: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -31231,14 +31231,14 @@ public struct FfiConverterTypeSandboxShareCreateParams: FfiConverterRustBuffer {
         return
             try SandboxShareCreateParams(
                 scope: FfiConverterOptionString.read(from: &buf), 
-                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
+                expiresIn: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxShareCreateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.scope, into: &buf)
-        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expiresIn, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -31274,15 +31274,15 @@ public struct SandboxSnapshotsCreateParams: Equatable, Hashable, CustomDebugStri
     /**
      * `retention_seconds` (body). Seconds to keep the snapshot.
      */
-    public let retentionSeconds: Int64?
+    public let retentionSeconds: Count?
     /**
      * `expiration_seconds` (body). Seconds until the snapshot expires.
      */
-    public let expirationSeconds: Int64?
+    public let expirationSeconds: Count?
     /**
      * `expiration_days` (body). Days until the snapshot expires.
      */
-    public let expirationDays: Int64?
+    public let expirationDays: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -31299,13 +31299,13 @@ public struct SandboxSnapshotsCreateParams: Equatable, Hashable, CustomDebugStri
          */keep: Bool? = nil, 
         /**
          * `retention_seconds` (body). Seconds to keep the snapshot.
-         */retentionSeconds: Int64? = nil, 
+         */retentionSeconds: Count? = nil, 
         /**
          * `expiration_seconds` (body). Seconds until the snapshot expires.
-         */expirationSeconds: Int64? = nil, 
+         */expirationSeconds: Count? = nil, 
         /**
          * `expiration_days` (body). Days until the snapshot expires.
-         */expirationDays: Int64? = nil, 
+         */expirationDays: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -31344,9 +31344,9 @@ public struct FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
             try SandboxSnapshotsCreateParams(
                 comment: FfiConverterOptionString.read(from: &buf), 
                 keep: FfiConverterOptionBool.read(from: &buf), 
-                retentionSeconds: FfiConverterOptionInt64.read(from: &buf), 
-                expirationSeconds: FfiConverterOptionInt64.read(from: &buf), 
-                expirationDays: FfiConverterOptionInt64.read(from: &buf), 
+                retentionSeconds: FfiConverterOptionTypeCount.read(from: &buf), 
+                expirationSeconds: FfiConverterOptionTypeCount.read(from: &buf), 
+                expirationDays: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -31354,9 +31354,9 @@ public struct FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
     public static func write(_ value: SandboxSnapshotsCreateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.comment, into: &buf)
         FfiConverterOptionBool.write(value.keep, into: &buf)
-        FfiConverterOptionInt64.write(value.retentionSeconds, into: &buf)
-        FfiConverterOptionInt64.write(value.expirationSeconds, into: &buf)
-        FfiConverterOptionInt64.write(value.expirationDays, into: &buf)
+        FfiConverterOptionTypeCount.write(value.retentionSeconds, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expirationSeconds, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expirationDays, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -31668,11 +31668,11 @@ public struct SandboxTerminalOpenParams: Equatable, Hashable, CustomDebugStringC
     /**
      * `cols` (body).
      */
-    public let cols: Int64?
+    public let cols: Count?
     /**
      * `rows` (body).
      */
-    public let rows: Int64?
+    public let rows: Count?
     /**
      * `shell` (body).
      */
@@ -31695,10 +31695,10 @@ public struct SandboxTerminalOpenParams: Equatable, Hashable, CustomDebugStringC
     public init(
         /**
          * `cols` (body).
-         */cols: Int64? = nil, 
+         */cols: Count? = nil, 
         /**
          * `rows` (body).
-         */rows: Int64? = nil, 
+         */rows: Count? = nil, 
         /**
          * `shell` (body).
          */shell: String? = nil, 
@@ -31744,8 +31744,8 @@ public struct FfiConverterTypeSandboxTerminalOpenParams: FfiConverterRustBuffer 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxTerminalOpenParams {
         return
             try SandboxTerminalOpenParams(
-                cols: FfiConverterOptionInt64.read(from: &buf), 
-                rows: FfiConverterOptionInt64.read(from: &buf), 
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
                 shell: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
@@ -31754,8 +31754,8 @@ public struct FfiConverterTypeSandboxTerminalOpenParams: FfiConverterRustBuffer 
     }
 
     public static func write(_ value: SandboxTerminalOpenParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.cols, into: &buf)
-        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
         FfiConverterOptionString.write(value.shell, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
@@ -31786,11 +31786,11 @@ public struct SandboxTerminalResizeParams: Equatable, Hashable, CustomDebugStrin
     /**
      * `cols` (body).
      */
-    public let cols: Int64?
+    public let cols: Count?
     /**
      * `rows` (body).
      */
-    public let rows: Int64?
+    public let rows: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -31801,10 +31801,10 @@ public struct SandboxTerminalResizeParams: Equatable, Hashable, CustomDebugStrin
     public init(
         /**
          * `cols` (body).
-         */cols: Int64? = nil, 
+         */cols: Count? = nil, 
         /**
          * `rows` (body).
-         */rows: Int64? = nil, 
+         */rows: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -31838,15 +31838,15 @@ public struct FfiConverterTypeSandboxTerminalResizeParams: FfiConverterRustBuffe
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxTerminalResizeParams {
         return
             try SandboxTerminalResizeParams(
-                cols: FfiConverterOptionInt64.read(from: &buf), 
-                rows: FfiConverterOptionInt64.read(from: &buf), 
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxTerminalResizeParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.cols, into: &buf)
-        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -31882,31 +31882,31 @@ public struct SandboxUsage: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Seconds the sandbox has run.
      */
-    public let runtimeSec: Int64?
+    public let runtimeSec: Count?
     /**
      * Provisioned vCPU time, in vCPU-milliseconds.
      */
-    public let provisionedVcpuMs: Int64?
+    public let provisionedVcpuMs: Count?
     /**
      * Provisioned memory, in MiB-milliseconds.
      */
-    public let provisionedMemoryMbMs: Int64?
+    public let provisionedMemoryMbMs: Count?
     /**
      * Times the sandbox was created or restored.
      */
-    public let creationCount: Int64?
+    public let creationCount: Count?
     /**
      * CPU time actually used, in milliseconds, when measured.
      */
-    public let activeCpuMs: Int64?
+    public let activeCpuMs: Count?
     /**
      * Bytes received, when measured.
      */
-    public let networkIngressBytes: Int64?
+    public let networkIngressBytes: Count?
     /**
      * Bytes sent, when measured.
      */
-    public let networkEgressBytes: Int64?
+    public let networkEgressBytes: Count?
     /**
      * Per metric, whether it was measured. A JSON object, as text.
      */
@@ -31914,15 +31914,15 @@ public struct SandboxUsage: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Estimated cost so far, in cents.
      */
-    public let estimatedCostCents: Int64?
+    public let estimatedCostCents: Count?
     /**
      * Lifetime limit in seconds.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * Milliseconds left before the deadline.
      */
-    public let timeoutRemainingMs: Int64?
+    public let timeoutRemainingMs: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -31939,37 +31939,37 @@ public struct SandboxUsage: Equatable, Hashable, CustomDebugStringConvertible {
          */state: String?, 
         /**
          * Seconds the sandbox has run.
-         */runtimeSec: Int64?, 
+         */runtimeSec: Count?, 
         /**
          * Provisioned vCPU time, in vCPU-milliseconds.
-         */provisionedVcpuMs: Int64?, 
+         */provisionedVcpuMs: Count?, 
         /**
          * Provisioned memory, in MiB-milliseconds.
-         */provisionedMemoryMbMs: Int64?, 
+         */provisionedMemoryMbMs: Count?, 
         /**
          * Times the sandbox was created or restored.
-         */creationCount: Int64?, 
+         */creationCount: Count?, 
         /**
          * CPU time actually used, in milliseconds, when measured.
-         */activeCpuMs: Int64?, 
+         */activeCpuMs: Count?, 
         /**
          * Bytes received, when measured.
-         */networkIngressBytes: Int64?, 
+         */networkIngressBytes: Count?, 
         /**
          * Bytes sent, when measured.
-         */networkEgressBytes: Int64?, 
+         */networkEgressBytes: Count?, 
         /**
          * Per metric, whether it was measured. A JSON object, as text.
          */measurementStatus: String?, 
         /**
          * Estimated cost so far, in cents.
-         */estimatedCostCents: Int64?, 
+         */estimatedCostCents: Count?, 
         /**
          * Lifetime limit in seconds.
-         */timeoutSec: Int64?, 
+         */timeoutSec: Count?, 
         /**
          * Milliseconds left before the deadline.
-         */timeoutRemainingMs: Int64?, 
+         */timeoutRemainingMs: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -32016,17 +32016,17 @@ public struct FfiConverterTypeSandboxUsage: FfiConverterRustBuffer {
             try SandboxUsage(
                 sandboxId: FfiConverterString.read(from: &buf), 
                 state: FfiConverterOptionString.read(from: &buf), 
-                runtimeSec: FfiConverterOptionInt64.read(from: &buf), 
-                provisionedVcpuMs: FfiConverterOptionInt64.read(from: &buf), 
-                provisionedMemoryMbMs: FfiConverterOptionInt64.read(from: &buf), 
-                creationCount: FfiConverterOptionInt64.read(from: &buf), 
-                activeCpuMs: FfiConverterOptionInt64.read(from: &buf), 
-                networkIngressBytes: FfiConverterOptionInt64.read(from: &buf), 
-                networkEgressBytes: FfiConverterOptionInt64.read(from: &buf), 
+                runtimeSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                provisionedVcpuMs: FfiConverterOptionTypeCount.read(from: &buf), 
+                provisionedMemoryMbMs: FfiConverterOptionTypeCount.read(from: &buf), 
+                creationCount: FfiConverterOptionTypeCount.read(from: &buf), 
+                activeCpuMs: FfiConverterOptionTypeCount.read(from: &buf), 
+                networkIngressBytes: FfiConverterOptionTypeCount.read(from: &buf), 
+                networkEgressBytes: FfiConverterOptionTypeCount.read(from: &buf), 
                 measurementStatus: FfiConverterOptionString.read(from: &buf), 
-                estimatedCostCents: FfiConverterOptionInt64.read(from: &buf), 
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
-                timeoutRemainingMs: FfiConverterOptionInt64.read(from: &buf), 
+                estimatedCostCents: FfiConverterOptionTypeCount.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                timeoutRemainingMs: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -32034,17 +32034,17 @@ public struct FfiConverterTypeSandboxUsage: FfiConverterRustBuffer {
     public static func write(_ value: SandboxUsage, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sandboxId, into: &buf)
         FfiConverterOptionString.write(value.state, into: &buf)
-        FfiConverterOptionInt64.write(value.runtimeSec, into: &buf)
-        FfiConverterOptionInt64.write(value.provisionedVcpuMs, into: &buf)
-        FfiConverterOptionInt64.write(value.provisionedMemoryMbMs, into: &buf)
-        FfiConverterOptionInt64.write(value.creationCount, into: &buf)
-        FfiConverterOptionInt64.write(value.activeCpuMs, into: &buf)
-        FfiConverterOptionInt64.write(value.networkIngressBytes, into: &buf)
-        FfiConverterOptionInt64.write(value.networkEgressBytes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.runtimeSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.provisionedVcpuMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.provisionedMemoryMbMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.creationCount, into: &buf)
+        FfiConverterOptionTypeCount.write(value.activeCpuMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.networkIngressBytes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.networkEgressBytes, into: &buf)
         FfiConverterOptionString.write(value.measurementStatus, into: &buf)
-        FfiConverterOptionInt64.write(value.estimatedCostCents, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutRemainingMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.estimatedCostCents, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutRemainingMs, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -32092,15 +32092,15 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `cpu_count` (body).
      */
-    public let cpuCount: Int64?
+    public let cpuCount: Count?
     /**
      * `memory_mb` (body).
      */
-    public let memoryMb: Int64?
+    public let memoryMb: Count?
     /**
      * `disk_size_mb` (body).
      */
-    public let diskSizeMb: Int64?
+    public let diskSizeMb: Count?
     /**
      * `env` (body). Environment variables, name to value. A JSON object, as text.
      */
@@ -32112,11 +32112,11 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
-    public let idleTimeoutSec: Int64?
+    public let idleTimeoutSec: Count?
     /**
      * `persistent` (body).
      */
@@ -32202,13 +32202,13 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
          */size: String? = nil, 
         /**
          * `cpu_count` (body).
-         */cpuCount: Int64? = nil, 
+         */cpuCount: Count? = nil, 
         /**
          * `memory_mb` (body).
-         */memoryMb: Int64? = nil, 
+         */memoryMb: Count? = nil, 
         /**
          * `disk_size_mb` (body).
-         */diskSizeMb: Int64? = nil, 
+         */diskSizeMb: Count? = nil, 
         /**
          * `env` (body). Environment variables, name to value. A JSON object, as text.
          */env: String? = nil, 
@@ -32217,10 +32217,10 @@ public struct SandboxesCreateParams: Equatable, Hashable, CustomDebugStringConve
          */metadata: String? = nil, 
         /**
          * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
-         */timeoutSec: Int64? = nil, 
+         */timeoutSec: Count? = nil, 
         /**
          * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
-         */idleTimeoutSec: Int64? = nil, 
+         */idleTimeoutSec: Count? = nil, 
         /**
          * `persistent` (body).
          */persistent: Bool? = nil, 
@@ -32329,13 +32329,13 @@ public struct FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer {
                 name: FfiConverterOptionString.read(from: &buf), 
                 slug: FfiConverterOptionString.read(from: &buf), 
                 size: FfiConverterOptionString.read(from: &buf), 
-                cpuCount: FfiConverterOptionInt64.read(from: &buf), 
-                memoryMb: FfiConverterOptionInt64.read(from: &buf), 
-                diskSizeMb: FfiConverterOptionInt64.read(from: &buf), 
+                cpuCount: FfiConverterOptionTypeCount.read(from: &buf), 
+                memoryMb: FfiConverterOptionTypeCount.read(from: &buf), 
+                diskSizeMb: FfiConverterOptionTypeCount.read(from: &buf), 
                 env: FfiConverterOptionString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
-                idleTimeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                idleTimeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 persistent: FfiConverterOptionBool.read(from: &buf), 
                 alwaysOn: FfiConverterOptionBool.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
@@ -32361,13 +32361,13 @@ public struct FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.slug, into: &buf)
         FfiConverterOptionString.write(value.size, into: &buf)
-        FfiConverterOptionInt64.write(value.cpuCount, into: &buf)
-        FfiConverterOptionInt64.write(value.memoryMb, into: &buf)
-        FfiConverterOptionInt64.write(value.diskSizeMb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cpuCount, into: &buf)
+        FfiConverterOptionTypeCount.write(value.memoryMb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.diskSizeMb, into: &buf)
         FfiConverterOptionString.write(value.env, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
-        FfiConverterOptionInt64.write(value.idleTimeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.idleTimeoutSec, into: &buf)
         FfiConverterOptionBool.write(value.persistent, into: &buf)
         FfiConverterOptionBool.write(value.alwaysOn, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
@@ -32430,7 +32430,7 @@ public struct SandboxesDeployParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `port` (body). Port number inside the sandbox or computer.
      */
-    public let port: Int64?
+    public let port: Count?
     /**
      * `health_check_path` (body). HTTP path probed before traffic is switched.
      */
@@ -32468,7 +32468,7 @@ public struct SandboxesDeployParams: Equatable, Hashable, CustomDebugStringConve
          */runCommand: String? = nil, 
         /**
          * `port` (body). Port number inside the sandbox or computer.
-         */port: Int64? = nil, 
+         */port: Count? = nil, 
         /**
          * `health_check_path` (body). HTTP path probed before traffic is switched.
          */healthCheckPath: String? = nil, 
@@ -32523,7 +32523,7 @@ public struct FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer {
                 outputPath: FfiConverterOptionString.read(from: &buf), 
                 buildCommand: FfiConverterOptionString.read(from: &buf), 
                 runCommand: FfiConverterOptionString.read(from: &buf), 
-                port: FfiConverterOptionInt64.read(from: &buf), 
+                port: FfiConverterOptionTypeCount.read(from: &buf), 
                 healthCheckPath: FfiConverterOptionString.read(from: &buf), 
                 deploymentType: FfiConverterOptionString.read(from: &buf), 
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
@@ -32537,7 +32537,7 @@ public struct FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.outputPath, into: &buf)
         FfiConverterOptionString.write(value.buildCommand, into: &buf)
         FfiConverterOptionString.write(value.runCommand, into: &buf)
-        FfiConverterOptionInt64.write(value.port, into: &buf)
+        FfiConverterOptionTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.healthCheckPath, into: &buf)
         FfiConverterOptionString.write(value.deploymentType, into: &buf)
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
@@ -32568,7 +32568,7 @@ public struct SandboxesExtendParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -32579,7 +32579,7 @@ public struct SandboxesExtendParams: Equatable, Hashable, CustomDebugStringConve
     public init(
         /**
          * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
-         */timeoutSec: Int64? = nil, 
+         */timeoutSec: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -32612,13 +32612,13 @@ public struct FfiConverterTypeSandboxesExtendParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxesExtendParams {
         return
             try SandboxesExtendParams(
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxesExtendParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -32658,7 +32658,7 @@ public struct SandboxesForkParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * `template_id` (body).
      */
@@ -32690,7 +32690,7 @@ public struct SandboxesForkParams: Equatable, Hashable, CustomDebugStringConvert
          */externalUserId: String? = nil, 
         /**
          * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
-         */timeoutSec: Int64? = nil, 
+         */timeoutSec: Count? = nil, 
         /**
          * `template_id` (body).
          */templateId: String? = nil, 
@@ -32741,7 +32741,7 @@ public struct FfiConverterTypeSandboxesForkParams: FfiConverterRustBuffer {
                 snapshotId: FfiConverterOptionString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
                 externalUserId: FfiConverterOptionString.read(from: &buf), 
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 templateId: FfiConverterOptionString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
@@ -32753,7 +32753,7 @@ public struct FfiConverterTypeSandboxesForkParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.snapshotId, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
         FfiConverterOptionString.write(value.externalUserId, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
         FfiConverterOptionString.write(value.templateId, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
@@ -32902,7 +32902,7 @@ public struct SandboxesPreviewTokenParams: Equatable, Hashable, CustomDebugStrin
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    public let expiresIn: Int64?
+    public let expiresIn: Count?
     /**
      * `scope` (body).
      */
@@ -32917,7 +32917,7 @@ public struct SandboxesPreviewTokenParams: Equatable, Hashable, CustomDebugStrin
     public init(
         /**
          * `expires_in` (body). Lifetime of the token or link, in seconds.
-         */expiresIn: Int64? = nil, 
+         */expiresIn: Count? = nil, 
         /**
          * `scope` (body).
          */scope: String? = nil, 
@@ -32954,14 +32954,14 @@ public struct FfiConverterTypeSandboxesPreviewTokenParams: FfiConverterRustBuffe
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxesPreviewTokenParams {
         return
             try SandboxesPreviewTokenParams(
-                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
+                expiresIn: FfiConverterOptionTypeCount.read(from: &buf), 
                 scope: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: SandboxesPreviewTokenParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expiresIn, into: &buf)
         FfiConverterOptionString.write(value.scope, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -33088,11 +33088,11 @@ public struct SandboxesUpdateParams: Equatable, Hashable, CustomDebugStringConve
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    public let timeoutSec: Int64?
+    public let timeoutSec: Count?
     /**
      * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
-    public let idleTimeoutSec: Int64?
+    public let idleTimeoutSec: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -33118,10 +33118,10 @@ public struct SandboxesUpdateParams: Equatable, Hashable, CustomDebugStringConve
          */alwaysOn: Bool? = nil, 
         /**
          * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
-         */timeoutSec: Int64? = nil, 
+         */timeoutSec: Count? = nil, 
         /**
          * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
-         */idleTimeoutSec: Int64? = nil, 
+         */idleTimeoutSec: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -33165,8 +33165,8 @@ public struct FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer {
                 tags: FfiConverterOptionSequenceString.read(from: &buf), 
                 metadata: FfiConverterOptionString.read(from: &buf), 
                 alwaysOn: FfiConverterOptionBool.read(from: &buf), 
-                timeoutSec: FfiConverterOptionInt64.read(from: &buf), 
-                idleTimeoutSec: FfiConverterOptionInt64.read(from: &buf), 
+                timeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                idleTimeoutSec: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
@@ -33177,8 +33177,8 @@ public struct FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer {
         FfiConverterOptionSequenceString.write(value.tags, into: &buf)
         FfiConverterOptionString.write(value.metadata, into: &buf)
         FfiConverterOptionBool.write(value.alwaysOn, into: &buf)
-        FfiConverterOptionInt64.write(value.timeoutSec, into: &buf)
-        FfiConverterOptionInt64.write(value.idleTimeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.timeoutSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.idleTimeoutSec, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -33530,7 +33530,7 @@ public struct Snapshot: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in bytes.
      */
-    public let sizeBytes: Int64?
+    public let sizeBytes: Count?
     /**
      * Creation time.
      */
@@ -33560,7 +33560,7 @@ public struct Snapshot: Equatable, Hashable, CustomDebugStringConvertible {
          */sandboxId: String?, 
         /**
          * Size in bytes.
-         */sizeBytes: Int64?, 
+         */sizeBytes: Count?, 
         /**
          * Creation time.
          */createdAt: String?, 
@@ -33607,7 +33607,7 @@ public struct FfiConverterTypeSnapshot: FfiConverterRustBuffer {
                 status: FfiConverterOptionString.read(from: &buf), 
                 computerId: FfiConverterOptionString.read(from: &buf), 
                 sandboxId: FfiConverterOptionString.read(from: &buf), 
-                sizeBytes: FfiConverterOptionInt64.read(from: &buf), 
+                sizeBytes: FfiConverterOptionTypeCount.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
@@ -33619,7 +33619,7 @@ public struct FfiConverterTypeSnapshot: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.computerId, into: &buf)
         FfiConverterOptionString.write(value.sandboxId, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeBytes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeBytes, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
@@ -33926,7 +33926,7 @@ public struct StorageListObjectsParams: Equatable, Hashable, CustomDebugStringCo
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -33944,7 +33944,7 @@ public struct StorageListObjectsParams: Equatable, Hashable, CustomDebugStringCo
          */prefix: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -33983,7 +33983,7 @@ public struct FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer {
         return
             try StorageListObjectsParams(
                 prefix: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -33991,7 +33991,7 @@ public struct FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer {
 
     public static func write(_ value: StorageListObjectsParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.prefix, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -34024,7 +34024,7 @@ public struct StorageSignedUrlParams: Equatable, Hashable, CustomDebugStringConv
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    public let expiresIn: Int64?
+    public let expiresIn: Count?
     /**
      * `content_type` (body).
      */
@@ -34042,7 +34042,7 @@ public struct StorageSignedUrlParams: Equatable, Hashable, CustomDebugStringConv
          */method: String? = nil, 
         /**
          * `expires_in` (body). Lifetime of the token or link, in seconds.
-         */expiresIn: Int64? = nil, 
+         */expiresIn: Count? = nil, 
         /**
          * `content_type` (body).
          */contentType: String? = nil, 
@@ -34081,7 +34081,7 @@ public struct FfiConverterTypeStorageSignedUrlParams: FfiConverterRustBuffer {
         return
             try StorageSignedUrlParams(
                 method: FfiConverterOptionString.read(from: &buf), 
-                expiresIn: FfiConverterOptionInt64.read(from: &buf), 
+                expiresIn: FfiConverterOptionTypeCount.read(from: &buf), 
                 contentType: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -34089,7 +34089,7 @@ public struct FfiConverterTypeStorageSignedUrlParams: FfiConverterRustBuffer {
 
     public static func write(_ value: StorageSignedUrlParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.method, into: &buf)
-        FfiConverterOptionInt64.write(value.expiresIn, into: &buf)
+        FfiConverterOptionTypeCount.write(value.expiresIn, into: &buf)
         FfiConverterOptionString.write(value.contentType, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -34204,7 +34204,7 @@ public struct StoredObject: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in bytes.
      */
-    public let size: Int64?
+    public let size: Count?
     /**
      * Content type.
      */
@@ -34233,7 +34233,7 @@ public struct StoredObject: Equatable, Hashable, CustomDebugStringConvertible {
          */bucketId: String?, 
         /**
          * Size in bytes.
-         */size: Int64?, 
+         */size: Count?, 
         /**
          * Content type.
          */contentType: String?, 
@@ -34282,7 +34282,7 @@ public struct FfiConverterTypeStoredObject: FfiConverterRustBuffer {
             try StoredObject(
                 key: FfiConverterString.read(from: &buf), 
                 bucketId: FfiConverterOptionString.read(from: &buf), 
-                size: FfiConverterOptionInt64.read(from: &buf), 
+                size: FfiConverterOptionTypeCount.read(from: &buf), 
                 contentType: FfiConverterOptionString.read(from: &buf), 
                 etag: FfiConverterOptionString.read(from: &buf), 
                 updatedAt: FfiConverterOptionString.read(from: &buf), 
@@ -34293,7 +34293,7 @@ public struct FfiConverterTypeStoredObject: FfiConverterRustBuffer {
     public static func write(_ value: StoredObject, into buf: inout [UInt8]) {
         FfiConverterString.write(value.key, into: &buf)
         FfiConverterOptionString.write(value.bucketId, into: &buf)
-        FfiConverterOptionInt64.write(value.size, into: &buf)
+        FfiConverterOptionTypeCount.write(value.size, into: &buf)
         FfiConverterOptionString.write(value.contentType, into: &buf)
         FfiConverterOptionString.write(value.etag, into: &buf)
         FfiConverterOptionString.write(value.updatedAt, into: &buf)
@@ -35180,11 +35180,11 @@ public struct TerminalSession: Equatable, Hashable, CustomDebugStringConvertible
     /**
      * Columns.
      */
-    public let cols: Int64?
+    public let cols: Count?
     /**
      * Rows.
      */
-    public let rows: Int64?
+    public let rows: Count?
     /**
      * Shell.
      */
@@ -35218,10 +35218,10 @@ public struct TerminalSession: Equatable, Hashable, CustomDebugStringConvertible
          */sessionId: String, 
         /**
          * Columns.
-         */cols: Int64?, 
+         */cols: Count?, 
         /**
          * Rows.
-         */rows: Int64?, 
+         */rows: Count?, 
         /**
          * Shell.
          */shell: String?, 
@@ -35277,8 +35277,8 @@ public struct FfiConverterTypeTerminalSession: FfiConverterRustBuffer {
         return
             try TerminalSession(
                 sessionId: FfiConverterString.read(from: &buf), 
-                cols: FfiConverterOptionInt64.read(from: &buf), 
-                rows: FfiConverterOptionInt64.read(from: &buf), 
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
                 shell: FfiConverterOptionString.read(from: &buf), 
                 cwd: FfiConverterOptionString.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
@@ -35290,8 +35290,8 @@ public struct FfiConverterTypeTerminalSession: FfiConverterRustBuffer {
 
     public static func write(_ value: TerminalSession, into buf: inout [UInt8]) {
         FfiConverterString.write(value.sessionId, into: &buf)
-        FfiConverterOptionInt64.write(value.cols, into: &buf)
-        FfiConverterOptionInt64.write(value.rows, into: &buf)
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
         FfiConverterOptionString.write(value.shell, into: &buf)
         FfiConverterOptionString.write(value.cwd, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
@@ -35556,11 +35556,11 @@ public struct UsageSession: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Duration in seconds.
      */
-    public let durationSec: Int64?
+    public let durationSec: Count?
     /**
      * Credits charged.
      */
-    public let creditCost: Int64?
+    public let creditCost: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -35583,10 +35583,10 @@ public struct UsageSession: Equatable, Hashable, CustomDebugStringConvertible {
          */endedAt: String?, 
         /**
          * Duration in seconds.
-         */durationSec: Int64?, 
+         */durationSec: Count?, 
         /**
          * Credits charged.
-         */creditCost: Int64?, 
+         */creditCost: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -35628,8 +35628,8 @@ public struct FfiConverterTypeUsageSession: FfiConverterRustBuffer {
                 computerId: FfiConverterOptionString.read(from: &buf), 
                 startedAt: FfiConverterOptionString.read(from: &buf), 
                 endedAt: FfiConverterOptionString.read(from: &buf), 
-                durationSec: FfiConverterOptionInt64.read(from: &buf), 
-                creditCost: FfiConverterOptionInt64.read(from: &buf), 
+                durationSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                creditCost: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -35639,8 +35639,8 @@ public struct FfiConverterTypeUsageSession: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.computerId, into: &buf)
         FfiConverterOptionString.write(value.startedAt, into: &buf)
         FfiConverterOptionString.write(value.endedAt, into: &buf)
-        FfiConverterOptionInt64.write(value.durationSec, into: &buf)
-        FfiConverterOptionInt64.write(value.creditCost, into: &buf)
+        FfiConverterOptionTypeCount.write(value.durationSec, into: &buf)
+        FfiConverterOptionTypeCount.write(value.creditCost, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -35747,11 +35747,11 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    public let perPage: Int64?
+    public let perPage: Count?
     /**
      * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
      */
@@ -35775,10 +35775,10 @@ public struct UsageSessionsParams: Equatable, Hashable, CustomDebugStringConvert
          */until: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `per_page` (query). Items per page, for lists paged by number.
-         */perPage: Int64? = nil, 
+         */perPage: Count? = nil, 
         /**
          * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
          */cursor: String? = nil, 
@@ -35822,8 +35822,8 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
                 computerId: FfiConverterOptionString.read(from: &buf), 
                 since: FfiConverterOptionString.read(from: &buf), 
                 until: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
-                perPage: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
+                perPage: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -35833,8 +35833,8 @@ public struct FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.computerId, into: &buf)
         FfiConverterOptionString.write(value.since, into: &buf)
         FfiConverterOptionString.write(value.until, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
-        FfiConverterOptionInt64.write(value.perPage, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.perPage, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -35883,11 +35883,11 @@ public struct UsageSummary: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Intelligence tokens.
      */
-    public let aiTokens: Int64?
+    public let aiTokens: Count?
     /**
      * Credits used.
      */
-    public let totalCredits: Int64?
+    public let totalCredits: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -35913,10 +35913,10 @@ public struct UsageSummary: Equatable, Hashable, CustomDebugStringConvertible {
          */bandwidthGb: Double?, 
         /**
          * Intelligence tokens.
-         */aiTokens: Int64?, 
+         */aiTokens: Count?, 
         /**
          * Credits used.
-         */totalCredits: Int64?, 
+         */totalCredits: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -35960,8 +35960,8 @@ public struct FfiConverterTypeUsageSummary: FfiConverterRustBuffer {
                 computeHours: FfiConverterOptionDouble.read(from: &buf), 
                 storageGb: FfiConverterOptionDouble.read(from: &buf), 
                 bandwidthGb: FfiConverterOptionDouble.read(from: &buf), 
-                aiTokens: FfiConverterOptionInt64.read(from: &buf), 
-                totalCredits: FfiConverterOptionInt64.read(from: &buf), 
+                aiTokens: FfiConverterOptionTypeCount.read(from: &buf), 
+                totalCredits: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -35972,8 +35972,8 @@ public struct FfiConverterTypeUsageSummary: FfiConverterRustBuffer {
         FfiConverterOptionDouble.write(value.computeHours, into: &buf)
         FfiConverterOptionDouble.write(value.storageGb, into: &buf)
         FfiConverterOptionDouble.write(value.bandwidthGb, into: &buf)
-        FfiConverterOptionInt64.write(value.aiTokens, into: &buf)
-        FfiConverterOptionInt64.write(value.totalCredits, into: &buf)
+        FfiConverterOptionTypeCount.write(value.aiTokens, into: &buf)
+        FfiConverterOptionTypeCount.write(value.totalCredits, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -36103,7 +36103,7 @@ public struct VncCredentials: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * TCP port.
      */
-    public let port: Int64
+    public let port: Count
     /**
      * User name, when the server asks for one.
      */
@@ -36133,7 +36133,7 @@ public struct VncCredentials: Equatable, Hashable, CustomDebugStringConvertible 
          */host: String, 
         /**
          * TCP port.
-         */port: Int64, 
+         */port: Count, 
         /**
          * User name, when the server asks for one.
          */username: String?, 
@@ -36184,7 +36184,7 @@ public struct FfiConverterTypeVncCredentials: FfiConverterRustBuffer {
         return
             try VncCredentials(
                 host: FfiConverterString.read(from: &buf), 
-                port: FfiConverterInt64.read(from: &buf), 
+                port: FfiConverterTypeCount.read(from: &buf), 
                 username: FfiConverterOptionString.read(from: &buf), 
                 password: FfiConverterOptionString.read(from: &buf), 
                 url: FfiConverterOptionString.read(from: &buf), 
@@ -36195,7 +36195,7 @@ public struct FfiConverterTypeVncCredentials: FfiConverterRustBuffer {
 
     public static func write(_ value: VncCredentials, into buf: inout [UInt8]) {
         FfiConverterString.write(value.host, into: &buf)
-        FfiConverterInt64.write(value.port, into: &buf)
+        FfiConverterTypeCount.write(value.port, into: &buf)
         FfiConverterOptionString.write(value.username, into: &buf)
         FfiConverterOptionString.write(value.password, into: &buf)
         FfiConverterOptionString.write(value.url, into: &buf)
@@ -36235,7 +36235,7 @@ public struct Volume: Equatable, Hashable, CustomDebugStringConvertible {
     /**
      * Size in GB.
      */
-    public let sizeGb: Int64?
+    public let sizeGb: Count?
     /**
      * Status (open set).
      */
@@ -36264,7 +36264,7 @@ public struct Volume: Equatable, Hashable, CustomDebugStringConvertible {
          */name: String?, 
         /**
          * Size in GB.
-         */sizeGb: Int64?, 
+         */sizeGb: Count?, 
         /**
          * Status (open set).
          */status: String?, 
@@ -36313,7 +36313,7 @@ public struct FfiConverterTypeVolume: FfiConverterRustBuffer {
             try Volume(
                 id: FfiConverterString.read(from: &buf), 
                 name: FfiConverterOptionString.read(from: &buf), 
-                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
+                sizeGb: FfiConverterOptionTypeCount.read(from: &buf), 
                 status: FfiConverterOptionString.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
                 createdAt: FfiConverterOptionString.read(from: &buf), 
@@ -36324,7 +36324,7 @@ public struct FfiConverterTypeVolume: FfiConverterRustBuffer {
     public static func write(_ value: Volume, into buf: inout [UInt8]) {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.name, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.status, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
         FfiConverterOptionString.write(value.createdAt, into: &buf)
@@ -36554,7 +36554,7 @@ public struct VolumesCreateParams: Equatable, Hashable, CustomDebugStringConvert
     /**
      * `size_gb` (body). Size in GB.
      */
-    public let sizeGb: Int64?
+    public let sizeGb: Count?
     /**
      * `region` (body).
      */
@@ -36576,7 +36576,7 @@ public struct VolumesCreateParams: Equatable, Hashable, CustomDebugStringConvert
          */name: String? = nil, 
         /**
          * `size_gb` (body). Size in GB.
-         */sizeGb: Int64? = nil, 
+         */sizeGb: Count? = nil, 
         /**
          * `region` (body).
          */region: String? = nil, 
@@ -36619,7 +36619,7 @@ public struct FfiConverterTypeVolumesCreateParams: FfiConverterRustBuffer {
         return
             try VolumesCreateParams(
                 name: FfiConverterOptionString.read(from: &buf), 
-                sizeGb: FfiConverterOptionInt64.read(from: &buf), 
+                sizeGb: FfiConverterOptionTypeCount.read(from: &buf), 
                 region: FfiConverterOptionString.read(from: &buf), 
                 idempotencyKey: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
@@ -36628,7 +36628,7 @@ public struct FfiConverterTypeVolumesCreateParams: FfiConverterRustBuffer {
 
     public static func write(_ value: VolumesCreateParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.name, into: &buf)
-        FfiConverterOptionInt64.write(value.sizeGb, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sizeGb, into: &buf)
         FfiConverterOptionString.write(value.region, into: &buf)
         FfiConverterOptionString.write(value.idempotencyKey, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
@@ -36662,7 +36662,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -36680,7 +36680,7 @@ public struct VolumesListParams: Equatable, Hashable, CustomDebugStringConvertib
          */status: String? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -36719,7 +36719,7 @@ public struct FfiConverterTypeVolumesListParams: FfiConverterRustBuffer {
         return
             try VolumesListParams(
                 status: FfiConverterOptionString.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -36727,7 +36727,7 @@ public struct FfiConverterTypeVolumesListParams: FfiConverterRustBuffer {
 
     public static func write(_ value: VolumesListParams, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.status, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -36916,7 +36916,7 @@ public struct WebhookDelivery: Equatable, Hashable, CustomDebugStringConvertible
     /**
      * HTTP status the endpoint answered.
      */
-    public let statusCode: Int64?
+    public let statusCode: Count?
     /**
      * Whether the endpoint accepted it.
      */
@@ -36928,7 +36928,7 @@ public struct WebhookDelivery: Equatable, Hashable, CustomDebugStringConvertible
     /**
      * Round trip in milliseconds.
      */
-    public let durationMs: Int64?
+    public let durationMs: Count?
     /**
      * What the endpoint answered.
      */
@@ -36956,7 +36956,7 @@ public struct WebhookDelivery: Equatable, Hashable, CustomDebugStringConvertible
          */eventType: String?, 
         /**
          * HTTP status the endpoint answered.
-         */statusCode: Int64?, 
+         */statusCode: Count?, 
         /**
          * Whether the endpoint accepted it.
          */success: Bool?, 
@@ -36965,7 +36965,7 @@ public struct WebhookDelivery: Equatable, Hashable, CustomDebugStringConvertible
          */attemptedAt: String?, 
         /**
          * Round trip in milliseconds.
-         */durationMs: Int64?, 
+         */durationMs: Count?, 
         /**
          * What the endpoint answered.
          */responseBody: String?, 
@@ -37015,10 +37015,10 @@ public struct FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer {
                 id: FfiConverterString.read(from: &buf), 
                 webhookId: FfiConverterOptionString.read(from: &buf), 
                 eventType: FfiConverterOptionString.read(from: &buf), 
-                statusCode: FfiConverterOptionInt64.read(from: &buf), 
+                statusCode: FfiConverterOptionTypeCount.read(from: &buf), 
                 success: FfiConverterOptionBool.read(from: &buf), 
                 attemptedAt: FfiConverterOptionString.read(from: &buf), 
-                durationMs: FfiConverterOptionInt64.read(from: &buf), 
+                durationMs: FfiConverterOptionTypeCount.read(from: &buf), 
                 responseBody: FfiConverterOptionString.read(from: &buf), 
                 error: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
@@ -37029,10 +37029,10 @@ public struct FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer {
         FfiConverterString.write(value.id, into: &buf)
         FfiConverterOptionString.write(value.webhookId, into: &buf)
         FfiConverterOptionString.write(value.eventType, into: &buf)
-        FfiConverterOptionInt64.write(value.statusCode, into: &buf)
+        FfiConverterOptionTypeCount.write(value.statusCode, into: &buf)
         FfiConverterOptionBool.write(value.success, into: &buf)
         FfiConverterOptionString.write(value.attemptedAt, into: &buf)
-        FfiConverterOptionInt64.write(value.durationMs, into: &buf)
+        FfiConverterOptionTypeCount.write(value.durationMs, into: &buf)
         FfiConverterOptionString.write(value.responseBody, into: &buf)
         FfiConverterOptionString.write(value.error, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
@@ -37324,7 +37324,7 @@ public struct WebhooksDeliveriesParams: Equatable, Hashable, CustomDebugStringCo
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -37339,7 +37339,7 @@ public struct WebhooksDeliveriesParams: Equatable, Hashable, CustomDebugStringCo
     public init(
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -37376,14 +37376,14 @@ public struct FfiConverterTypeWebhooksDeliveriesParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WebhooksDeliveriesParams {
         return
             try WebhooksDeliveriesParams(
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhooksDeliveriesParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -37416,7 +37416,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    public let limit: Int64?
+    public let limit: Count?
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
      */
@@ -37434,7 +37434,7 @@ public struct WebhooksListParams: Equatable, Hashable, CustomDebugStringConverti
          */active: Bool? = nil, 
         /**
          * `limit` (query). Most items to return (per page for paginated lists).
-         */limit: Int64? = nil, 
+         */limit: Count? = nil, 
         /**
          * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
          */cursor: String? = nil, 
@@ -37473,7 +37473,7 @@ public struct FfiConverterTypeWebhooksListParams: FfiConverterRustBuffer {
         return
             try WebhooksListParams(
                 active: FfiConverterOptionBool.read(from: &buf), 
-                limit: FfiConverterOptionInt64.read(from: &buf), 
+                limit: FfiConverterOptionTypeCount.read(from: &buf), 
                 cursor: FfiConverterOptionString.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
@@ -37481,7 +37481,7 @@ public struct FfiConverterTypeWebhooksListParams: FfiConverterRustBuffer {
 
     public static func write(_ value: WebhooksListParams, into buf: inout [UInt8]) {
         FfiConverterOptionBool.write(value.active, into: &buf)
-        FfiConverterOptionInt64.write(value.limit, into: &buf)
+        FfiConverterOptionTypeCount.write(value.limit, into: &buf)
         FfiConverterOptionString.write(value.cursor, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
@@ -37916,19 +37916,19 @@ public struct WorkspaceStats: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * Computers.
      */
-    public let computers: Int64?
+    public let computers: Count?
     /**
      * Sandboxes.
      */
-    public let sandboxes: Int64?
+    public let sandboxes: Count?
     /**
      * Running machines.
      */
-    public let running: Int64?
+    public let running: Count?
     /**
      * Members.
      */
-    public let members: Int64?
+    public let members: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -37942,16 +37942,16 @@ public struct WorkspaceStats: Equatable, Hashable, CustomDebugStringConvertible 
          */workspaceId: String?, 
         /**
          * Computers.
-         */computers: Int64?, 
+         */computers: Count?, 
         /**
          * Sandboxes.
-         */sandboxes: Int64?, 
+         */sandboxes: Count?, 
         /**
          * Running machines.
-         */running: Int64?, 
+         */running: Count?, 
         /**
          * Members.
-         */members: Int64?, 
+         */members: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -37989,20 +37989,20 @@ public struct FfiConverterTypeWorkspaceStats: FfiConverterRustBuffer {
         return
             try WorkspaceStats(
                 workspaceId: FfiConverterOptionString.read(from: &buf), 
-                computers: FfiConverterOptionInt64.read(from: &buf), 
-                sandboxes: FfiConverterOptionInt64.read(from: &buf), 
-                running: FfiConverterOptionInt64.read(from: &buf), 
-                members: FfiConverterOptionInt64.read(from: &buf), 
+                computers: FfiConverterOptionTypeCount.read(from: &buf), 
+                sandboxes: FfiConverterOptionTypeCount.read(from: &buf), 
+                running: FfiConverterOptionTypeCount.read(from: &buf), 
+                members: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
 
     public static func write(_ value: WorkspaceStats, into buf: inout [UInt8]) {
         FfiConverterOptionString.write(value.workspaceId, into: &buf)
-        FfiConverterOptionInt64.write(value.computers, into: &buf)
-        FfiConverterOptionInt64.write(value.sandboxes, into: &buf)
-        FfiConverterOptionInt64.write(value.running, into: &buf)
-        FfiConverterOptionInt64.write(value.members, into: &buf)
+        FfiConverterOptionTypeCount.write(value.computers, into: &buf)
+        FfiConverterOptionTypeCount.write(value.sandboxes, into: &buf)
+        FfiConverterOptionTypeCount.write(value.running, into: &buf)
+        FfiConverterOptionTypeCount.write(value.members, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -38046,11 +38046,11 @@ public struct WorkspaceUsage: Equatable, Hashable, CustomDebugStringConvertible 
     /**
      * Compute in seconds.
      */
-    public let computeSeconds: Int64?
+    public let computeSeconds: Count?
     /**
      * Spend in cents.
      */
-    public let creditCents: Int64?
+    public let creditCents: Count?
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
      */
@@ -38073,10 +38073,10 @@ public struct WorkspaceUsage: Equatable, Hashable, CustomDebugStringConvertible 
          */periodEnd: String?, 
         /**
          * Compute in seconds.
-         */computeSeconds: Int64?, 
+         */computeSeconds: Count?, 
         /**
          * Spend in cents.
-         */creditCents: Int64?, 
+         */creditCents: Count?, 
         /**
          * Fields this version of the client does not model, as a JSON object text (`{}` when none).
          */extra: String) {
@@ -38118,8 +38118,8 @@ public struct FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer {
                 period: FfiConverterOptionString.read(from: &buf), 
                 periodStart: FfiConverterOptionString.read(from: &buf), 
                 periodEnd: FfiConverterOptionString.read(from: &buf), 
-                computeSeconds: FfiConverterOptionInt64.read(from: &buf), 
-                creditCents: FfiConverterOptionInt64.read(from: &buf), 
+                computeSeconds: FfiConverterOptionTypeCount.read(from: &buf), 
+                creditCents: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterString.read(from: &buf)
         )
     }
@@ -38129,8 +38129,8 @@ public struct FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.period, into: &buf)
         FfiConverterOptionString.write(value.periodStart, into: &buf)
         FfiConverterOptionString.write(value.periodEnd, into: &buf)
-        FfiConverterOptionInt64.write(value.computeSeconds, into: &buf)
-        FfiConverterOptionInt64.write(value.creditCents, into: &buf)
+        FfiConverterOptionTypeCount.write(value.computeSeconds, into: &buf)
+        FfiConverterOptionTypeCount.write(value.creditCents, into: &buf)
         FfiConverterString.write(value.extra, into: &buf)
     }
 }
@@ -38256,11 +38256,11 @@ public struct WorkspacesListParams: Equatable, Hashable, CustomDebugStringConver
     /**
      * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
-    public let page: Int64?
+    public let page: Count?
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    public let perPage: Int64?
+    public let perPage: Count?
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
      */
@@ -38271,10 +38271,10 @@ public struct WorkspacesListParams: Equatable, Hashable, CustomDebugStringConver
     public init(
         /**
          * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
-         */page: Int64? = nil, 
+         */page: Count? = nil, 
         /**
          * `per_page` (query). Items per page, for lists paged by number.
-         */perPage: Int64? = nil, 
+         */perPage: Count? = nil, 
         /**
          * Fields the table does not list, as a JSON object text; sent as they are.
          */extra: String? = nil) {
@@ -38308,15 +38308,15 @@ public struct FfiConverterTypeWorkspacesListParams: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> WorkspacesListParams {
         return
             try WorkspacesListParams(
-                page: FfiConverterOptionInt64.read(from: &buf), 
-                perPage: FfiConverterOptionInt64.read(from: &buf), 
+                page: FfiConverterOptionTypeCount.read(from: &buf), 
+                perPage: FfiConverterOptionTypeCount.read(from: &buf), 
                 extra: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: WorkspacesListParams, into buf: inout [UInt8]) {
-        FfiConverterOptionInt64.write(value.page, into: &buf)
-        FfiConverterOptionInt64.write(value.perPage, into: &buf)
+        FfiConverterOptionTypeCount.write(value.page, into: &buf)
+        FfiConverterOptionTypeCount.write(value.perPage, into: &buf)
         FfiConverterOptionString.write(value.extra, into: &buf)
     }
 }
@@ -43096,6 +43096,30 @@ fileprivate struct FfiConverterOptionDictionaryStringString: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeCount: FfiConverterRustBuffer {
+    typealias SwiftType = Count?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCount.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCount.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]
 
@@ -44068,6 +44092,53 @@ fileprivate struct FfiConverterDictionaryStringString: FfiConverterRustBuffer {
         return dict
     }
 }
+
+
+
+
+public typealias Count = Int
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCount: FfiConverter {
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Count {
+        let builtinValue = try FfiConverterInt64.read(from: &buf)
+        return Int(builtinValue)
+    }
+
+    public static func write(_ value: Count, into buf: inout [UInt8]) {
+        let builtinValue = Int64(value)
+        return FfiConverterInt64.write(builtinValue, into: &buf)
+    }
+
+    public static func lift(_ value: Int64) throws -> Count {
+        let builtinValue = try FfiConverterInt64.lift(value)
+        return Int(builtinValue)
+    }
+
+    public static func lower(_ value: Count) -> Int64 {
+        let builtinValue = Int64(value)
+        return FfiConverterInt64.lower(builtinValue)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCount_lift(_ value: Int64) throws -> Count {
+    return try FfiConverterTypeCount.lift(value)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCount_lower(_ value: Count) -> Int64 {
+    return FfiConverterTypeCount.lower(value)
+}
+
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -44433,7 +44504,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_ports() != 62100) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() != 9478) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() != 61492) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerapi_resize() != 59553) {
@@ -44475,7 +44546,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() != 33656) {
+    if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() != 12158) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerenvapi_create() != 59970) {
@@ -44496,7 +44567,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() != 24336) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_create() != 2781) {
+    if (uniffi_miosa_uniffi_checksum_method_computerportsapi_create() != 56562) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() != 55522) {
@@ -44652,16 +44723,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() != 49427) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_click() != 54490) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_click() != 61892) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_cursor() != 25957) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() != 46464) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() != 37654) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_drag() != 10206) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_drag() != 3444) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window() != 9186) {
@@ -44673,13 +44744,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_launch() != 47757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_move() != 7397) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_move() != 37916) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() != 24378) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() != 16923) {
+    if (uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() != 4951) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() != 4590) {
@@ -44835,7 +44906,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() != 6875) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() != 61516) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() != 26098) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() != 6973) {
@@ -44859,7 +44930,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() != 51984) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() != 14432) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() != 5589) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start() != 3496) {
@@ -45126,7 +45197,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_volumesapi_list() != 8599) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_volumesapi_resize() != 19763) {
+    if (uniffi_miosa_uniffi_checksum_method_volumesapi_resize() != 41552) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close() != 31389) {

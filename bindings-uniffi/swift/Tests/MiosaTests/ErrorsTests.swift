@@ -7,7 +7,7 @@ import XCTest
 
 final class ErrorsTests: XCTestCase {
     /// The common contract: status, a message, the error body as JSON, the request id.
-    private func checkHttp(_ error: MiosaError?, _ kind: String, _ status: Int32, file: StaticString = #filePath, line: UInt = #line) {
+    private func checkHttp(_ error: MiosaError?, _ kind: String, _ status: Int, file: StaticString = #filePath, line: UInt = #line) {
         guard let error else { return XCTFail("no error", file: file, line: line) }
         XCTAssertEqual(error.kind, kind, file: file, line: line)
         XCTAssertEqual(error.status, status, file: file, line: line)
@@ -115,10 +115,10 @@ final class ErrorsTests: XCTestCase {
                 guard let error = await miosaError({ try await client.sandboxes().get(id: "sbx_fixture") }) else { continue }
                 let expect = item["expect"] as? [String: Any] ?? [:]
                 XCTAssertEqual(error.kind, expect["kind"] as? String, name)
-                XCTAssertEqual(error.status, Int32(status), name)
+                XCTAssertEqual(error.status, status, name)
                 if let message = expect["message"] as? String { XCTAssertEqual(error.message, message, name) }
                 if expect.keys.contains("code") { XCTAssertEqual(error.code, expect["code"] as? String, name) }
-                if let retry = expect["retry_after_ms"] as? NSNumber { XCTAssertEqual(error.retryAfterMs, retry.int64Value, name) }
+                if let retry = expect["retry_after_ms"] as? NSNumber { XCTAssertEqual(error.retryAfterMs, retry.intValue, name) }
                 checked += 1
             }
             XCTAssertGreaterThanOrEqual(checked, 12)

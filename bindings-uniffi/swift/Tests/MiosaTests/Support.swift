@@ -179,9 +179,9 @@ struct CallArgs {
     }
 
     func argStr(_ name: String) throws -> String { text(try arg(name)) }
-    func argInt(_ name: String) throws -> Int64 {
+    func argInt(_ name: String) throws -> Int {
         guard let n = try arg(name) as? NSNumber else { throw CallError.badJSON("\(name) is not a number") }
-        return n.int64Value
+        return n.intValue
     }
     func argDouble(_ name: String) throws -> Double {
         guard let n = try arg(name) as? NSNumber else { throw CallError.badJSON("\(name) is not a number") }
@@ -205,7 +205,7 @@ struct CallArgs {
     }
 
     func str(_ name: String) -> String? { params[name].map(text) }
-    func int(_ name: String) -> Int64? { (params[name] as? NSNumber)?.int64Value }
+    func int(_ name: String) -> Int? { (params[name] as? NSNumber)?.intValue }
     func double(_ name: String) -> Double? { (params[name] as? NSNumber)?.doubleValue }
     func bool(_ name: String) -> Bool? { params[name] as? Bool }
     func json(_ name: String) -> String? { params[name].map(jsonText) }

@@ -3121,7 +3121,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_ports() and 0xFFFF) != 62100) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() and 0xFFFF) != 9478) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_preview_url() and 0xFFFF) != 61492) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_resize() and 0xFFFF) != 59553) {
@@ -3163,7 +3163,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 24412) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() and 0xFFFF) != 33656) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_update() and 0xFFFF) != 12158) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerenvapi_create() and 0xFFFF) != 59970) {
@@ -3184,7 +3184,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computermetricsapi_get() and 0xFFFF) != 24336) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_create() and 0xFFFF) != 2781) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_create() and 0xFFFF) != 56562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerportsapi_delete() and 0xFFFF) != 55522) {
@@ -3340,16 +3340,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_accessibility_tree() and 0xFFFF) != 49427) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_click() and 0xFFFF) != 54490) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_click() and 0xFFFF) != 61892) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_cursor() and 0xFFFF) != 25957) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() and 0xFFFF) != 46464) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_double_click() and 0xFFFF) != 37654) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_drag() and 0xFFFF) != 10206) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_drag() and 0xFFFF) != 3444) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_focus_window() and 0xFFFF) != 9186) {
@@ -3361,13 +3361,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_launch() and 0xFFFF) != 47757) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_move() and 0xFFFF) != 7397) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_move() and 0xFFFF) != 37916) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_screenshot() and 0xFFFF) != 24378) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() and 0xFFFF) != 16923) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_scroll() and 0xFFFF) != 4951) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_desktopapi_set_wallpaper() and 0xFFFF) != 4590) {
@@ -3523,7 +3523,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() and 0xFFFF) != 6875) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() and 0xFFFF) != 61516) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() and 0xFFFF) != 26098) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_destroy() and 0xFFFF) != 6973) {
@@ -3547,7 +3547,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_list() and 0xFFFF) != 51984) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() and 0xFFFF) != 14432) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_logs() and 0xFFFF) != 5589) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxprocessesapi_start() and 0xFFFF) != 3496) {
@@ -3814,7 +3814,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_list() and 0xFFFF) != 8599) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_resize() and 0xFFFF) != 19763) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_volumesapi_resize() and 0xFFFF) != 41552) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_webhookdeliverypager_close() and 0xFFFF) != 31389) {
@@ -9389,7 +9389,7 @@ public interface ComputerApiInterface {
      *
      * `GET /computers/{id}`.
      */
-    suspend fun `previewUrl`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPreviewUrlParams? = null): PreviewUrl
+    suspend fun `previewUrl`(`id`: kotlin.String, `port`: Count, `params`: ComputerPreviewUrlParams? = null): PreviewUrl
     
     /**
      * Change the size bundle or CPU and memory of a computer.
@@ -9777,14 +9777,14 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `previewUrl`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPreviewUrlParams?) : PreviewUrl {
+    override suspend fun `previewUrl`(`id`: kotlin.String, `port`: Count, `params`: ComputerPreviewUrlParams?) : PreviewUrl {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_preview_url(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`port`),
+        FfiConverterTypeCount.lower(`port`),
         FfiConverterOptionalTypeComputerPreviewUrlParams.lower(`params`),
             )
         },
@@ -10256,7 +10256,7 @@ public interface ComputerAutoStopApiInterface {
      *
      * `PATCH /computers/{id}/auto-stop` (seed `Miosa.Computer.AutoStop.update/3`).
      */
-    suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long): AutoStop
+    suspend fun `update`(`id`: kotlin.String, `seconds`: Count): AutoStop
     
     companion object
 }
@@ -10400,14 +10400,14 @@ open class ComputerAutoStopApi: Disposable, AutoCloseable, ComputerAutoStopApiIn
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `update`(`id`: kotlin.String, `seconds`: kotlin.Long) : AutoStop {
+    override suspend fun `update`(`id`: kotlin.String, `seconds`: Count) : AutoStop {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerautostopapi_update(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`seconds`),
+        FfiConverterTypeCount.lower(`seconds`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -11512,7 +11512,7 @@ public interface ComputerPortsApiInterface {
      *
      * `POST /computers/{id}/ports` (seed `Miosa.Computer.Ports.create/3`).
      */
-    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams? = null): Port
+    suspend fun `create`(`id`: kotlin.String, `port`: Count, `params`: ComputerPortsCreateParams? = null): Port
     
     /**
      * Stop exposing a port.
@@ -11650,14 +11650,14 @@ open class ComputerPortsApi: Disposable, AutoCloseable, ComputerPortsApiInterfac
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long, `params`: ComputerPortsCreateParams?) : Port {
+    override suspend fun `create`(`id`: kotlin.String, `port`: Count, `params`: ComputerPortsCreateParams?) : Port {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerportsapi_create(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`port`),
+        FfiConverterTypeCount.lower(`port`),
         FfiConverterOptionalTypeComputerPortsCreateParams.lower(`params`),
             )
         },
@@ -15669,7 +15669,7 @@ public interface DesktopApiInterface {
      *
      * `POST /computers/{id}/desktop/click` (seed `Miosa.Desktop.click/4`).
      */
-    suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams? = null): ActionResult
+    suspend fun `click`(`id`: kotlin.String, `x`: Count, `y`: Count, `params`: DesktopClickParams? = null): ActionResult
     
     /**
      * Where the mouse pointer is.
@@ -15683,14 +15683,14 @@ public interface DesktopApiInterface {
      *
      * `POST /computers/{id}/desktop/double-click`.
      */
-    suspend fun `doubleClick`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long): ActionResult
+    suspend fun `doubleClick`(`id`: kotlin.String, `x`: Count, `y`: Count): ActionResult
     
     /**
      * Drag the mouse from one point to another.
      *
      * `POST /computers/{id}/desktop/drag` (seed `Miosa.Desktop.drag/6`).
      */
-    suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long): ActionResult
+    suspend fun `drag`(`id`: kotlin.String, `fromX`: Count, `fromY`: Count, `toX`: Count, `toY`: Count): ActionResult
     
     /**
      * Bring a window to the front.
@@ -15718,7 +15718,7 @@ public interface DesktopApiInterface {
      *
      * `POST /computers/{id}/desktop/move`.
      */
-    suspend fun `move`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long): ActionResult
+    suspend fun `move`(`id`: kotlin.String, `x`: Count, `y`: Count): ActionResult
     
     /**
      * Capture the screen as PNG bytes.
@@ -15732,7 +15732,7 @@ public interface DesktopApiInterface {
      *
      * `POST /computers/{id}/desktop/scroll` (seed `Miosa.Desktop.scroll/5`).
      */
-    suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams? = null): ActionResult
+    suspend fun `scroll`(`id`: kotlin.String, `x`: Count, `y`: Count, `direction`: kotlin.String, `params`: DesktopScrollParams? = null): ActionResult
     
     /**
      * Set the desktop background from a VM path or an https URL.
@@ -15905,15 +15905,15 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `click`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `params`: DesktopClickParams?) : ActionResult {
+    override suspend fun `click`(`id`: kotlin.String, `x`: Count, `y`: Count, `params`: DesktopClickParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_click(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`x`),
-        FfiConverterLong.lower(`y`),
+        FfiConverterTypeCount.lower(`x`),
+        FfiConverterTypeCount.lower(`y`),
         FfiConverterOptionalTypeDesktopClickParams.lower(`params`),
             )
         },
@@ -15962,15 +15962,15 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `doubleClick`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long) : ActionResult {
+    override suspend fun `doubleClick`(`id`: kotlin.String, `x`: Count, `y`: Count) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_double_click(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`x`),
-        FfiConverterLong.lower(`y`),
+        FfiConverterTypeCount.lower(`x`),
+        FfiConverterTypeCount.lower(`y`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -15991,17 +15991,17 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `drag`(`id`: kotlin.String, `fromX`: kotlin.Long, `fromY`: kotlin.Long, `toX`: kotlin.Long, `toY`: kotlin.Long) : ActionResult {
+    override suspend fun `drag`(`id`: kotlin.String, `fromX`: Count, `fromY`: Count, `toX`: Count, `toY`: Count) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_drag(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`fromX`),
-        FfiConverterLong.lower(`fromY`),
-        FfiConverterLong.lower(`toX`),
-        FfiConverterLong.lower(`toY`),
+        FfiConverterTypeCount.lower(`fromX`),
+        FfiConverterTypeCount.lower(`fromY`),
+        FfiConverterTypeCount.lower(`toX`),
+        FfiConverterTypeCount.lower(`toY`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -16106,15 +16106,15 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `move`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long) : ActionResult {
+    override suspend fun `move`(`id`: kotlin.String, `x`: Count, `y`: Count) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_move(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`x`),
-        FfiConverterLong.lower(`y`),
+        FfiConverterTypeCount.lower(`x`),
+        FfiConverterTypeCount.lower(`y`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -16162,15 +16162,15 @@ open class DesktopApi: Disposable, AutoCloseable, DesktopApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `scroll`(`id`: kotlin.String, `x`: kotlin.Long, `y`: kotlin.Long, `direction`: kotlin.String, `params`: DesktopScrollParams?) : ActionResult {
+    override suspend fun `scroll`(`id`: kotlin.String, `x`: Count, `y`: Count, `direction`: kotlin.String, `params`: DesktopScrollParams?) : ActionResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_desktopapi_scroll(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`x`),
-        FfiConverterLong.lower(`y`),
+        FfiConverterTypeCount.lower(`x`),
+        FfiConverterTypeCount.lower(`y`),
         FfiConverterString.lower(`direction`),
         FfiConverterOptionalTypeDesktopScrollParams.lower(`params`),
             )
@@ -20979,7 +20979,7 @@ public interface SandboxPreviewsApiInterface {
      *
      * `POST /sandboxes/{id}/previews` (seed `Miosa.Sandbox.Previews.create/3`).
      */
-    suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long): Preview
+    suspend fun `create`(`id`: kotlin.String, `port`: Count): Preview
     
     /**
      * Remove a preview from a sandbox.
@@ -21131,14 +21131,14 @@ open class SandboxPreviewsApi: Disposable, AutoCloseable, SandboxPreviewsApiInte
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `create`(`id`: kotlin.String, `port`: kotlin.Long) : Preview {
+    override suspend fun `create`(`id`: kotlin.String, `port`: Count) : Preview {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxpreviewsapi_create(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`port`),
+        FfiConverterTypeCount.lower(`port`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -21449,7 +21449,7 @@ public interface SandboxProcessesApiInterface {
      *
      * `GET /sandboxes/{id}/processes/{pid}/logs` (seed `Miosa.Sandbox.Processes.logs/4`).
      */
-    suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long): ProcessLogs
+    suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: Count): ProcessLogs
     
     /**
      * Start a background process in the sandbox.
@@ -21643,7 +21643,7 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: kotlin.Long) : ProcessLogs {
+    override suspend fun `logs`(`id`: kotlin.String, `pid`: kotlin.String, `tail`: Count) : ProcessLogs {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxprocessesapi_logs(
@@ -21651,7 +21651,7 @@ open class SandboxProcessesApi: Disposable, AutoCloseable, SandboxProcessesApiIn
                 
         FfiConverterString.lower(`id`),
         FfiConverterString.lower(`pid`),
-        FfiConverterLong.lower(`tail`),
+        FfiConverterTypeCount.lower(`tail`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -28482,7 +28482,7 @@ public interface VolumesApiInterface {
      *
      * `POST /volumes/{id}/resize` (seed `Miosa.Volumes.resize/3`).
      */
-    suspend fun `resize`(`id`: kotlin.String, `sizeGb`: kotlin.Long): Volume
+    suspend fun `resize`(`id`: kotlin.String, `sizeGb`: Count): Volume
     
     companion object
 }
@@ -28782,14 +28782,14 @@ open class VolumesApi: Disposable, AutoCloseable, VolumesApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `resize`(`id`: kotlin.String, `sizeGb`: kotlin.Long) : Volume {
+    override suspend fun `resize`(`id`: kotlin.String, `sizeGb`: Count) : Volume {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_volumesapi_resize(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterLong.lower(`sizeGb`),
+        FfiConverterTypeCount.lower(`sizeGb`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -31537,7 +31537,7 @@ data class AdminTenantsListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `q` (query).
@@ -31578,7 +31578,7 @@ data class AdminTenantsListParams (
 public object FfiConverterTypeAdminTenantsListParams: FfiConverterRustBuffer<AdminTenantsListParams> {
     override fun read(buf: ByteBuffer): AdminTenantsListParams {
         return AdminTenantsListParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -31586,14 +31586,14 @@ public object FfiConverterTypeAdminTenantsListParams: FfiConverterRustBuffer<Adm
     }
 
     override fun allocationSize(value: AdminTenantsListParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`q`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: AdminTenantsListParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`q`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -32087,7 +32087,7 @@ data class ApiKeysListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -32123,20 +32123,20 @@ data class ApiKeysListParams (
 public object FfiConverterTypeApiKeysListParams: FfiConverterRustBuffer<ApiKeysListParams> {
     override fun read(buf: ByteBuffer): ApiKeysListParams {
         return ApiKeysListParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ApiKeysListParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ApiKeysListParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -32326,7 +32326,7 @@ data class AuditLogListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `type` (query).
@@ -32382,7 +32382,7 @@ data class AuditLogListParams (
 public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLogListParams> {
     override fun read(buf: ByteBuffer): AuditLogListParams {
         return AuditLogListParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -32393,7 +32393,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
     }
 
     override fun allocationSize(value: AuditLogListParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`type`) +
             FfiConverterOptionalString.allocationSize(value.`actorId`) +
             FfiConverterOptionalString.allocationSize(value.`resourceType`) +
@@ -32403,7 +32403,7 @@ public object FfiConverterTypeAuditLogListParams: FfiConverterRustBuffer<AuditLo
     )
 
     override fun write(value: AuditLogListParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
             FfiConverterOptionalString.write(value.`actorId`, buf)
             FfiConverterOptionalString.write(value.`resourceType`, buf)
@@ -32427,7 +32427,7 @@ data class AutoStop (
     /**
      * Idle time before stopping, in seconds; 0 when off.
      */
-    val `seconds`: kotlin.Long
+    val `seconds`: Count
     , 
     /**
      * Whether auto-stop is on.
@@ -32464,7 +32464,7 @@ public object FfiConverterTypeAutoStop: FfiConverterRustBuffer<AutoStop> {
     override fun read(buf: ByteBuffer): AutoStop {
         return AutoStop(
             FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterString.read(buf),
         )
@@ -32472,14 +32472,14 @@ public object FfiConverterTypeAutoStop: FfiConverterRustBuffer<AutoStop> {
 
     override fun allocationSize(value: AutoStop) = (
             FfiConverterOptionalString.allocationSize(value.`computerId`) +
-            FfiConverterLong.allocationSize(value.`seconds`) +
+            FfiConverterTypeCount.allocationSize(value.`seconds`) +
             FfiConverterOptionalBoolean.allocationSize(value.`enabled`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: AutoStop, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`computerId`, buf)
-            FfiConverterLong.write(value.`seconds`, buf)
+            FfiConverterTypeCount.write(value.`seconds`, buf)
             FfiConverterOptionalBoolean.write(value.`enabled`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
@@ -33009,7 +33009,7 @@ data class CommandCenterListSessionsParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -33045,20 +33045,20 @@ data class CommandCenterListSessionsParams (
 public object FfiConverterTypeCommandCenterListSessionsParams: FfiConverterRustBuffer<CommandCenterListSessionsParams> {
     override fun read(buf: ByteBuffer): CommandCenterListSessionsParams {
         return CommandCenterListSessionsParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: CommandCenterListSessionsParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: CommandCenterListSessionsParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -33088,7 +33088,7 @@ data class CompletionsCreateParams (
     /**
      * `max_tokens` (body).
      */
-    val `maxTokens`: kotlin.Long? = null 
+    val `maxTokens`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -33122,7 +33122,7 @@ public object FfiConverterTypeCompletionsCreateParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -33131,7 +33131,7 @@ public object FfiConverterTypeCompletionsCreateParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.allocationSize(value.`model`) +
             FfiConverterOptionalString.allocationSize(value.`messages`) +
             FfiConverterOptionalDouble.allocationSize(value.`temperature`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxTokens`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxTokens`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -33139,7 +33139,7 @@ public object FfiConverterTypeCompletionsCreateParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.write(value.`model`, buf)
             FfiConverterOptionalString.write(value.`messages`, buf)
             FfiConverterOptionalDouble.write(value.`temperature`, buf)
-            FfiConverterOptionalLong.write(value.`maxTokens`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxTokens`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -33168,7 +33168,7 @@ data class CompletionsStreamParams (
     /**
      * `max_tokens` (body).
      */
-    val `maxTokens`: kotlin.Long? = null 
+    val `maxTokens`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -33202,7 +33202,7 @@ public object FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -33211,7 +33211,7 @@ public object FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.allocationSize(value.`model`) +
             FfiConverterOptionalString.allocationSize(value.`messages`) +
             FfiConverterOptionalDouble.allocationSize(value.`temperature`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxTokens`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxTokens`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -33219,7 +33219,7 @@ public object FfiConverterTypeCompletionsStreamParams: FfiConverterRustBuffer<Co
             FfiConverterOptionalString.write(value.`model`, buf)
             FfiConverterOptionalString.write(value.`messages`, buf)
             FfiConverterOptionalDouble.write(value.`temperature`, buf)
-            FfiConverterOptionalLong.write(value.`maxTokens`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxTokens`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -33697,7 +33697,7 @@ data class ComputerLogsGetParams (
     /**
      * `lines` (query). How many of the last log lines to return.
      */
-    val `lines`: kotlin.Long? = null 
+    val `lines`: Count? = null 
     , 
     /**
      * `since` (query). Only lines after this ISO 8601 time.
@@ -33733,20 +33733,20 @@ data class ComputerLogsGetParams (
 public object FfiConverterTypeComputerLogsGetParams: FfiConverterRustBuffer<ComputerLogsGetParams> {
     override fun read(buf: ByteBuffer): ComputerLogsGetParams {
         return ComputerLogsGetParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ComputerLogsGetParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`lines`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`lines`) +
             FfiConverterOptionalString.allocationSize(value.`since`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ComputerLogsGetParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`lines`, buf)
+            FfiConverterOptionalTypeCount.write(value.`lines`, buf)
             FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -34070,12 +34070,12 @@ data class ComputerResizeParams (
     /**
      * `cpu_count` (body).
      */
-    val `cpuCount`: kotlin.Long? = null 
+    val `cpuCount`: Count? = null 
     , 
     /**
      * `memory_mb` (body).
      */
-    val `memoryMb`: kotlin.Long? = null 
+    val `memoryMb`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -34107,23 +34107,23 @@ public object FfiConverterTypeComputerResizeParams: FfiConverterRustBuffer<Compu
     override fun read(buf: ByteBuffer): ComputerResizeParams {
         return ComputerResizeParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ComputerResizeParams) = (
             FfiConverterOptionalString.allocationSize(value.`size`) +
-            FfiConverterOptionalLong.allocationSize(value.`cpuCount`) +
-            FfiConverterOptionalLong.allocationSize(value.`memoryMb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cpuCount`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`memoryMb`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ComputerResizeParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`size`, buf)
-            FfiConverterOptionalLong.write(value.`cpuCount`, buf)
-            FfiConverterOptionalLong.write(value.`memoryMb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cpuCount`, buf)
+            FfiConverterOptionalTypeCount.write(value.`memoryMb`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -34137,22 +34137,22 @@ data class ComputerScreenshotRegionParams (
     /**
      * `x` (query). Left edge in the canonical 0-1000 space.
      */
-    val `x`: kotlin.Long? = null 
+    val `x`: Count? = null 
     , 
     /**
      * `y` (query). Top edge in the canonical 0-1000 space.
      */
-    val `y`: kotlin.Long? = null 
+    val `y`: Count? = null 
     , 
     /**
      * `width` (query). Width in the canonical 0-1000 space.
      */
-    val `width`: kotlin.Long? = null 
+    val `width`: Count? = null 
     , 
     /**
      * `height` (query). Height in the canonical 0-1000 space.
      */
-    val `height`: kotlin.Long? = null 
+    val `height`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -34183,27 +34183,27 @@ data class ComputerScreenshotRegionParams (
 public object FfiConverterTypeComputerScreenshotRegionParams: FfiConverterRustBuffer<ComputerScreenshotRegionParams> {
     override fun read(buf: ByteBuffer): ComputerScreenshotRegionParams {
         return ComputerScreenshotRegionParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ComputerScreenshotRegionParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`x`) +
-            FfiConverterOptionalLong.allocationSize(value.`y`) +
-            FfiConverterOptionalLong.allocationSize(value.`width`) +
-            FfiConverterOptionalLong.allocationSize(value.`height`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`x`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`y`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`width`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`height`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ComputerScreenshotRegionParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`x`, buf)
-            FfiConverterOptionalLong.write(value.`y`, buf)
-            FfiConverterOptionalLong.write(value.`width`, buf)
-            FfiConverterOptionalLong.write(value.`height`, buf)
+            FfiConverterOptionalTypeCount.write(value.`x`, buf)
+            FfiConverterOptionalTypeCount.write(value.`y`, buf)
+            FfiConverterOptionalTypeCount.write(value.`width`, buf)
+            FfiConverterOptionalTypeCount.write(value.`height`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -34313,12 +34313,12 @@ data class ComputerTerminalCreateParams (
     /**
      * `cols` (body). Columns of the terminal.
      */
-    val `cols`: kotlin.Long? = null 
+    val `cols`: Count? = null 
     , 
     /**
      * `rows` (body). Rows of the terminal.
      */
-    val `rows`: kotlin.Long? = null 
+    val `rows`: Count? = null 
     , 
     /**
      * `shell` (body). Shell to run, `/bin/bash` by default.
@@ -34364,8 +34364,8 @@ data class ComputerTerminalCreateParams (
 public object FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuffer<ComputerTerminalCreateParams> {
     override fun read(buf: ByteBuffer): ComputerTerminalCreateParams {
         return ComputerTerminalCreateParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -34374,8 +34374,8 @@ public object FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuff
     }
 
     override fun allocationSize(value: ComputerTerminalCreateParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`cols`) +
-            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
             FfiConverterOptionalString.allocationSize(value.`shell`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
@@ -34383,8 +34383,8 @@ public object FfiConverterTypeComputerTerminalCreateParams: FfiConverterRustBuff
     )
 
     override fun write(value: ComputerTerminalCreateParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`cols`, buf)
-            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`shell`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
@@ -34401,12 +34401,12 @@ data class ComputerTerminalResizeParams (
     /**
      * `cols` (body). Columns of the terminal. Required.
      */
-    val `cols`: kotlin.Long? = null 
+    val `cols`: Count? = null 
     , 
     /**
      * `rows` (body). Rows of the terminal. Required.
      */
-    val `rows`: kotlin.Long? = null 
+    val `rows`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -34437,21 +34437,21 @@ data class ComputerTerminalResizeParams (
 public object FfiConverterTypeComputerTerminalResizeParams: FfiConverterRustBuffer<ComputerTerminalResizeParams> {
     override fun read(buf: ByteBuffer): ComputerTerminalResizeParams {
         return ComputerTerminalResizeParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ComputerTerminalResizeParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`cols`) +
-            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ComputerTerminalResizeParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`cols`, buf)
-            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -34825,12 +34825,12 @@ data class ComputersListParams (
     /**
      * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
-    val `page`: kotlin.Long? = null 
+    val `page`: Count? = null 
     , 
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    val `perPage`: kotlin.Long? = null 
+    val `perPage`: Count? = null 
     , 
     /**
      * `status` (query).
@@ -34871,8 +34871,8 @@ data class ComputersListParams (
 public object FfiConverterTypeComputersListParams: FfiConverterRustBuffer<ComputersListParams> {
     override fun read(buf: ByteBuffer): ComputersListParams {
         return ComputersListParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -34880,16 +34880,16 @@ public object FfiConverterTypeComputersListParams: FfiConverterRustBuffer<Comput
     }
 
     override fun allocationSize(value: ComputersListParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`page`) +
-            FfiConverterOptionalLong.allocationSize(value.`perPage`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`page`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`perPage`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ComputersListParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`page`, buf)
-            FfiConverterOptionalLong.write(value.`perPage`, buf)
+            FfiConverterOptionalTypeCount.write(value.`page`, buf)
+            FfiConverterOptionalTypeCount.write(value.`perPage`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`workspaceId`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -34969,7 +34969,7 @@ data class CreditBalance (
     /**
      * Credits left.
      */
-    val `balance`: kotlin.Long
+    val `balance`: Count
     , 
     /**
      * Unit (`credits`).
@@ -35010,7 +35010,7 @@ data class CreditBalance (
 public object FfiConverterTypeCreditBalance: FfiConverterRustBuffer<CreditBalance> {
     override fun read(buf: ByteBuffer): CreditBalance {
         return CreditBalance(
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -35018,14 +35018,14 @@ public object FfiConverterTypeCreditBalance: FfiConverterRustBuffer<CreditBalanc
     }
 
     override fun allocationSize(value: CreditBalance) = (
-            FfiConverterLong.allocationSize(value.`balance`) +
+            FfiConverterTypeCount.allocationSize(value.`balance`) +
             FfiConverterOptionalString.allocationSize(value.`currency`) +
             FfiConverterOptionalString.allocationSize(value.`expiresAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: CreditBalance, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`balance`, buf)
+            FfiConverterTypeCount.write(value.`balance`, buf)
             FfiConverterOptionalString.write(value.`currency`, buf)
             FfiConverterOptionalString.write(value.`expiresAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -35046,7 +35046,7 @@ data class CreditTransaction (
     /**
      * Credits; negative for debits.
      */
-    val `amount`: kotlin.Long
+    val `amount`: Count
     , 
     /**
      * Transaction type.
@@ -35093,7 +35093,7 @@ public object FfiConverterTypeCreditTransaction: FfiConverterRustBuffer<CreditTr
     override fun read(buf: ByteBuffer): CreditTransaction {
         return CreditTransaction(
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -35103,7 +35103,7 @@ public object FfiConverterTypeCreditTransaction: FfiConverterRustBuffer<CreditTr
 
     override fun allocationSize(value: CreditTransaction) = (
             FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterLong.allocationSize(value.`amount`) +
+            FfiConverterTypeCount.allocationSize(value.`amount`) +
             FfiConverterOptionalString.allocationSize(value.`type`) +
             FfiConverterOptionalString.allocationSize(value.`description`) +
             FfiConverterOptionalString.allocationSize(value.`createdAt`) +
@@ -35112,7 +35112,7 @@ public object FfiConverterTypeCreditTransaction: FfiConverterRustBuffer<CreditTr
 
     override fun write(value: CreditTransaction, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
-            FfiConverterLong.write(value.`amount`, buf)
+            FfiConverterTypeCount.write(value.`amount`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
             FfiConverterOptionalString.write(value.`description`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
@@ -35217,12 +35217,12 @@ data class CreditsHistoryParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `offset` (query).
      */
-    val `offset`: kotlin.Long? = null 
+    val `offset`: Count? = null 
     , 
     /**
      * `type` (query).
@@ -35258,23 +35258,23 @@ data class CreditsHistoryParams (
 public object FfiConverterTypeCreditsHistoryParams: FfiConverterRustBuffer<CreditsHistoryParams> {
     override fun read(buf: ByteBuffer): CreditsHistoryParams {
         return CreditsHistoryParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: CreditsHistoryParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
-            FfiConverterOptionalLong.allocationSize(value.`offset`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`offset`) +
             FfiConverterOptionalString.allocationSize(value.`type`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: CreditsHistoryParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
-            FfiConverterOptionalLong.write(value.`offset`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`offset`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -35361,12 +35361,12 @@ data class CursorPosition (
     /**
      * Horizontal position, in pixels.
      */
-    val `x`: kotlin.Long
+    val `x`: Count
     , 
     /**
      * Vertical position, in pixels.
      */
-    val `y`: kotlin.Long
+    val `y`: Count
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -35397,21 +35397,21 @@ data class CursorPosition (
 public object FfiConverterTypeCursorPosition: FfiConverterRustBuffer<CursorPosition> {
     override fun read(buf: ByteBuffer): CursorPosition {
         return CursorPosition(
-            FfiConverterLong.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: CursorPosition) = (
-            FfiConverterLong.allocationSize(value.`x`) +
-            FfiConverterLong.allocationSize(value.`y`) +
+            FfiConverterTypeCount.allocationSize(value.`x`) +
+            FfiConverterTypeCount.allocationSize(value.`y`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: CursorPosition, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`x`, buf)
-            FfiConverterLong.write(value.`y`, buf)
+            FfiConverterTypeCount.write(value.`x`, buf)
+            FfiConverterTypeCount.write(value.`y`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -35455,7 +35455,7 @@ data class Database (
     /**
      * Size in GB.
      */
-    val `sizeGb`: kotlin.Long?
+    val `sizeGb`: Count?
     , 
     /**
      * Creation time.
@@ -35497,7 +35497,7 @@ public object FfiConverterTypeDatabase: FfiConverterRustBuffer<Database> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
         )
@@ -35510,7 +35510,7 @@ public object FfiConverterTypeDatabase: FfiConverterRustBuffer<Database> {
             FfiConverterOptionalString.allocationSize(value.`version`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`createdAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
@@ -35522,7 +35522,7 @@ public object FfiConverterTypeDatabase: FfiConverterRustBuffer<Database> {
             FfiConverterOptionalString.write(value.`version`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
-            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
@@ -35547,7 +35547,7 @@ data class DatabaseCredentials (
     /**
      * Port.
      */
-    val `port`: kotlin.Long?
+    val `port`: Count?
     , 
     /**
      * Database name.
@@ -35595,7 +35595,7 @@ public object FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer<Databa
         return DatabaseCredentials(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -35606,7 +35606,7 @@ public object FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer<Databa
     override fun allocationSize(value: DatabaseCredentials) = (
             FfiConverterOptionalString.allocationSize(value.`url`) +
             FfiConverterOptionalString.allocationSize(value.`host`) +
-            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`database`) +
             FfiConverterOptionalString.allocationSize(value.`username`) +
             FfiConverterOptionalString.allocationSize(value.`password`) +
@@ -35616,7 +35616,7 @@ public object FfiConverterTypeDatabaseCredentials: FfiConverterRustBuffer<Databa
     override fun write(value: DatabaseCredentials, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`url`, buf)
             FfiConverterOptionalString.write(value.`host`, buf)
-            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`database`, buf)
             FfiConverterOptionalString.write(value.`username`, buf)
             FfiConverterOptionalString.write(value.`password`, buf)
@@ -35695,7 +35695,7 @@ data class DatabasesCreateParams (
     /**
      * `size_gb` (body). Size in GB.
      */
-    val `sizeGb`: kotlin.Long? = null 
+    val `sizeGb`: Count? = null 
     , 
     /**
      * `plan` (body).
@@ -35759,7 +35759,7 @@ public object FfiConverterTypeDatabasesCreateParams: FfiConverterRustBuffer<Data
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -35774,7 +35774,7 @@ public object FfiConverterTypeDatabasesCreateParams: FfiConverterRustBuffer<Data
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`engine`) +
             FfiConverterOptionalString.allocationSize(value.`version`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`plan`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
             FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
@@ -35788,7 +35788,7 @@ public object FfiConverterTypeDatabasesCreateParams: FfiConverterRustBuffer<Data
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`engine`, buf)
             FfiConverterOptionalString.write(value.`version`, buf)
-            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`plan`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalString.write(value.`workspaceId`, buf)
@@ -35813,7 +35813,7 @@ data class DatabasesListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -35850,7 +35850,7 @@ public object FfiConverterTypeDatabasesListParams: FfiConverterRustBuffer<Databa
     override fun read(buf: ByteBuffer): DatabasesListParams {
         return DatabasesListParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -35858,14 +35858,14 @@ public object FfiConverterTypeDatabasesListParams: FfiConverterRustBuffer<Databa
 
     override fun allocationSize(value: DatabasesListParams) = (
             FfiConverterOptionalString.allocationSize(value.`status`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: DatabasesListParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`status`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -35880,7 +35880,7 @@ data class DatabasesLogsParams (
     /**
      * `lines` (query). How many of the last log lines to return.
      */
-    val `lines`: kotlin.Long? = null 
+    val `lines`: Count? = null 
     , 
     /**
      * `since` (query). Only lines after this ISO 8601 time.
@@ -35916,20 +35916,20 @@ data class DatabasesLogsParams (
 public object FfiConverterTypeDatabasesLogsParams: FfiConverterRustBuffer<DatabasesLogsParams> {
     override fun read(buf: ByteBuffer): DatabasesLogsParams {
         return DatabasesLogsParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: DatabasesLogsParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`lines`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`lines`) +
             FfiConverterOptionalString.allocationSize(value.`since`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: DatabasesLogsParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`lines`, buf)
+            FfiConverterOptionalTypeCount.write(value.`lines`, buf)
             FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -36005,7 +36005,7 @@ data class DatabasesUpdateParams (
     /**
      * `size_gb` (body). Size in GB.
      */
-    val `sizeGb`: kotlin.Long? = null 
+    val `sizeGb`: Count? = null 
     , 
     /**
      * `plan` (body).
@@ -36042,7 +36042,7 @@ public object FfiConverterTypeDatabasesUpdateParams: FfiConverterRustBuffer<Data
     override fun read(buf: ByteBuffer): DatabasesUpdateParams {
         return DatabasesUpdateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -36050,14 +36050,14 @@ public object FfiConverterTypeDatabasesUpdateParams: FfiConverterRustBuffer<Data
 
     override fun allocationSize(value: DatabasesUpdateParams) = (
             FfiConverterOptionalString.allocationSize(value.`name`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`plan`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: DatabasesUpdateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`name`, buf)
-            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`plan`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -36537,7 +36537,7 @@ data class DeploymentVersion (
     /**
      * Version number, from 1.
      */
-    val `number`: kotlin.Long?
+    val `number`: Count?
     , 
     /**
      * Version status.
@@ -36595,7 +36595,7 @@ public object FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer<Deployme
         return DeploymentVersion(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -36608,7 +36608,7 @@ public object FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer<Deployme
     override fun allocationSize(value: DeploymentVersion) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`deploymentId`) +
-            FfiConverterOptionalLong.allocationSize(value.`number`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`number`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`kind`) +
             FfiConverterOptionalString.allocationSize(value.`environment`) +
@@ -36620,7 +36620,7 @@ public object FfiConverterTypeDeploymentVersion: FfiConverterRustBuffer<Deployme
     override fun write(value: DeploymentVersion, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`deploymentId`, buf)
-            FfiConverterOptionalLong.write(value.`number`, buf)
+            FfiConverterOptionalTypeCount.write(value.`number`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`kind`, buf)
             FfiConverterOptionalString.write(value.`environment`, buf)
@@ -36928,7 +36928,7 @@ data class DeploymentsListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `external_workspace_id` (query).
@@ -36981,7 +36981,7 @@ public object FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer<Depl
         return DeploymentsListParams(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -36993,7 +36993,7 @@ public object FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer<Depl
     override fun allocationSize(value: DeploymentsListParams) = (
             FfiConverterOptionalString.allocationSize(value.`projectId`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
             FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
             FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
@@ -37004,7 +37004,7 @@ public object FfiConverterTypeDeploymentsListParams: FfiConverterRustBuffer<Depl
     override fun write(value: DeploymentsListParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`projectId`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
             FfiConverterOptionalString.write(value.`externalProjectId`, buf)
@@ -37027,7 +37027,7 @@ data class DeploymentsListVersionsParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `external_workspace_id` (query).
@@ -37079,7 +37079,7 @@ public object FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuf
     override fun read(buf: ByteBuffer): DeploymentsListVersionsParams {
         return DeploymentsListVersionsParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -37090,7 +37090,7 @@ public object FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuf
 
     override fun allocationSize(value: DeploymentsListVersionsParams) = (
             FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
             FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
             FfiConverterOptionalString.allocationSize(value.`externalProjectId`) +
@@ -37100,7 +37100,7 @@ public object FfiConverterTypeDeploymentsListVersionsParams: FfiConverterRustBuf
 
     override fun write(value: DeploymentsListVersionsParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
             FfiConverterOptionalString.write(value.`externalProjectId`, buf)
@@ -37212,7 +37212,7 @@ data class DeploymentsPublishParams (
     /**
      * `port` (body). Port number inside the sandbox or computer.
      */
-    val `port`: kotlin.Long? = null 
+    val `port`: Count? = null 
     , 
     /**
      * `health_check_path` (body).
@@ -37279,7 +37279,7 @@ public object FfiConverterTypeDeploymentsPublishParams: FfiConverterRustBuffer<D
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -37297,7 +37297,7 @@ public object FfiConverterTypeDeploymentsPublishParams: FfiConverterRustBuffer<D
             FfiConverterOptionalString.allocationSize(value.`outputPath`) +
             FfiConverterOptionalString.allocationSize(value.`buildCommand`) +
             FfiConverterOptionalString.allocationSize(value.`runCommand`) +
-            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`healthCheckPath`) +
             FfiConverterOptionalString.allocationSize(value.`dataServices`) +
             FfiConverterOptionalString.allocationSize(value.`externalWorkspaceId`) +
@@ -37314,7 +37314,7 @@ public object FfiConverterTypeDeploymentsPublishParams: FfiConverterRustBuffer<D
             FfiConverterOptionalString.write(value.`outputPath`, buf)
             FfiConverterOptionalString.write(value.`buildCommand`, buf)
             FfiConverterOptionalString.write(value.`runCommand`, buf)
-            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`healthCheckPath`, buf)
             FfiConverterOptionalString.write(value.`dataServices`, buf)
             FfiConverterOptionalString.write(value.`externalWorkspaceId`, buf)
@@ -37550,7 +37550,7 @@ data class DesktopScrollParams (
     /**
      * `clicks` (body). Scroll steps.
      */
-    val `clicks`: kotlin.Long? = null 
+    val `clicks`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -37581,18 +37581,18 @@ data class DesktopScrollParams (
 public object FfiConverterTypeDesktopScrollParams: FfiConverterRustBuffer<DesktopScrollParams> {
     override fun read(buf: ByteBuffer): DesktopScrollParams {
         return DesktopScrollParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: DesktopScrollParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`clicks`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`clicks`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: DesktopScrollParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`clicks`, buf)
+            FfiConverterOptionalTypeCount.write(value.`clicks`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -37606,7 +37606,7 @@ data class DesktopTypeParams (
     /**
      * `delay` (body). Milliseconds between keystrokes.
      */
-    val `delay`: kotlin.Long? = null 
+    val `delay`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -37637,18 +37637,18 @@ data class DesktopTypeParams (
 public object FfiConverterTypeDesktopTypeParams: FfiConverterRustBuffer<DesktopTypeParams> {
     override fun read(buf: ByteBuffer): DesktopTypeParams {
         return DesktopTypeParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: DesktopTypeParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`delay`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`delay`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: DesktopTypeParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`delay`, buf)
+            FfiConverterOptionalTypeCount.write(value.`delay`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -37677,22 +37677,22 @@ data class DesktopWindow (
     /**
      * Left edge, in pixels.
      */
-    val `x`: kotlin.Long?
+    val `x`: Count?
     , 
     /**
      * Top edge, in pixels.
      */
-    val `y`: kotlin.Long?
+    val `y`: Count?
     , 
     /**
      * Width, in pixels.
      */
-    val `width`: kotlin.Long?
+    val `width`: Count?
     , 
     /**
      * Height, in pixels.
      */
-    val `height`: kotlin.Long?
+    val `height`: Count?
     , 
     /**
      * Whether it has the focus.
@@ -37736,10 +37736,10 @@ public object FfiConverterTypeDesktopWindow: FfiConverterRustBuffer<DesktopWindo
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterString.read(buf),
@@ -37750,10 +37750,10 @@ public object FfiConverterTypeDesktopWindow: FfiConverterRustBuffer<DesktopWindo
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`title`) +
             FfiConverterOptionalString.allocationSize(value.`app`) +
-            FfiConverterOptionalLong.allocationSize(value.`x`) +
-            FfiConverterOptionalLong.allocationSize(value.`y`) +
-            FfiConverterOptionalLong.allocationSize(value.`width`) +
-            FfiConverterOptionalLong.allocationSize(value.`height`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`x`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`y`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`width`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`height`) +
             FfiConverterOptionalBoolean.allocationSize(value.`focused`) +
             FfiConverterOptionalBoolean.allocationSize(value.`isFocused`) +
             FfiConverterString.allocationSize(value.`extra`)
@@ -37763,10 +37763,10 @@ public object FfiConverterTypeDesktopWindow: FfiConverterRustBuffer<DesktopWindo
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`title`, buf)
             FfiConverterOptionalString.write(value.`app`, buf)
-            FfiConverterOptionalLong.write(value.`x`, buf)
-            FfiConverterOptionalLong.write(value.`y`, buf)
-            FfiConverterOptionalLong.write(value.`width`, buf)
-            FfiConverterOptionalLong.write(value.`height`, buf)
+            FfiConverterOptionalTypeCount.write(value.`x`, buf)
+            FfiConverterOptionalTypeCount.write(value.`y`, buf)
+            FfiConverterOptionalTypeCount.write(value.`width`, buf)
+            FfiConverterOptionalTypeCount.write(value.`height`, buf)
             FfiConverterOptionalBoolean.write(value.`focused`, buf)
             FfiConverterOptionalBoolean.write(value.`isFocused`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -38117,7 +38117,7 @@ data class ExecBashParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * `working_dir` (body). Directory the command runs in.
@@ -38158,7 +38158,7 @@ data class ExecBashParams (
 public object FfiConverterTypeExecBashParams: FfiConverterRustBuffer<ExecBashParams> {
     override fun read(buf: ByteBuffer): ExecBashParams {
         return ExecBashParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -38166,14 +38166,14 @@ public object FfiConverterTypeExecBashParams: FfiConverterRustBuffer<ExecBashPar
     }
 
     override fun allocationSize(value: ExecBashParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`workingDir`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ExecBashParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`workingDir`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -38189,7 +38189,7 @@ data class ExecPythonParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * `working_dir` (body). Directory the code runs in.
@@ -38230,7 +38230,7 @@ data class ExecPythonParams (
 public object FfiConverterTypeExecPythonParams: FfiConverterRustBuffer<ExecPythonParams> {
     override fun read(buf: ByteBuffer): ExecPythonParams {
         return ExecPythonParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -38238,14 +38238,14 @@ public object FfiConverterTypeExecPythonParams: FfiConverterRustBuffer<ExecPytho
     }
 
     override fun allocationSize(value: ExecPythonParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`workingDir`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: ExecPythonParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`workingDir`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -38276,7 +38276,7 @@ data class ExecResult (
     /**
      * Exit code (124 when the command timed out).
      */
-    val `exitCode`: kotlin.Long
+    val `exitCode`: Count
     , 
     /**
      * Whether the command exited with 0.
@@ -38286,7 +38286,7 @@ data class ExecResult (
     /**
      * Wall time in milliseconds.
      */
-    val `durationMs`: kotlin.Long?
+    val `durationMs`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -38320,9 +38320,9 @@ public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -38331,9 +38331,9 @@ public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
             FfiConverterString.allocationSize(value.`stdout`) +
             FfiConverterString.allocationSize(value.`output`) +
             FfiConverterOptionalString.allocationSize(value.`stderr`) +
-            FfiConverterLong.allocationSize(value.`exitCode`) +
+            FfiConverterTypeCount.allocationSize(value.`exitCode`) +
             FfiConverterOptionalBoolean.allocationSize(value.`success`) +
-            FfiConverterOptionalLong.allocationSize(value.`durationMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`durationMs`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
@@ -38341,9 +38341,9 @@ public object FfiConverterTypeExecResult: FfiConverterRustBuffer<ExecResult> {
             FfiConverterString.write(value.`stdout`, buf)
             FfiConverterString.write(value.`output`, buf)
             FfiConverterOptionalString.write(value.`stderr`, buf)
-            FfiConverterLong.write(value.`exitCode`, buf)
+            FfiConverterTypeCount.write(value.`exitCode`, buf)
             FfiConverterOptionalBoolean.write(value.`success`, buf)
-            FfiConverterOptionalLong.write(value.`durationMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`durationMs`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -38362,7 +38362,7 @@ data class ExecRunParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * `working_dir` (body).
@@ -38404,7 +38404,7 @@ public object FfiConverterTypeExecRunParams: FfiConverterRustBuffer<ExecRunParam
     override fun read(buf: ByteBuffer): ExecRunParams {
         return ExecRunParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -38413,7 +38413,7 @@ public object FfiConverterTypeExecRunParams: FfiConverterRustBuffer<ExecRunParam
 
     override fun allocationSize(value: ExecRunParams) = (
             FfiConverterOptionalString.allocationSize(value.`command`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`workingDir`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
@@ -38421,7 +38421,7 @@ public object FfiConverterTypeExecRunParams: FfiConverterRustBuffer<ExecRunParam
 
     override fun write(value: ExecRunParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`command`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`workingDir`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -38452,7 +38452,7 @@ data class FileEntry (
     /**
      * Size in bytes.
      */
-    val `size`: kotlin.Long?
+    val `size`: Count?
     , 
     /**
      * Last modification time.
@@ -38496,7 +38496,7 @@ public object FfiConverterTypeFileEntry: FfiConverterRustBuffer<FileEntry> {
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -38507,7 +38507,7 @@ public object FfiConverterTypeFileEntry: FfiConverterRustBuffer<FileEntry> {
             FfiConverterString.allocationSize(value.`path`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`type`) +
-            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`size`) +
             FfiConverterOptionalString.allocationSize(value.`modifiedAt`) +
             FfiConverterOptionalString.allocationSize(value.`children`) +
             FfiConverterString.allocationSize(value.`extra`)
@@ -38517,7 +38517,7 @@ public object FfiConverterTypeFileEntry: FfiConverterRustBuffer<FileEntry> {
             FfiConverterString.write(value.`path`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
-            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalTypeCount.write(value.`size`, buf)
             FfiConverterOptionalString.write(value.`modifiedAt`, buf)
             FfiConverterOptionalString.write(value.`children`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -38625,7 +38625,7 @@ data class FileStat (
     /**
      * Size in bytes.
      */
-    val `size`: kotlin.Long?
+    val `size`: Count?
     , 
     /**
      * Permission bits, octal text.
@@ -38670,7 +38670,7 @@ public object FfiConverterTypeFileStat: FfiConverterRustBuffer<FileStat> {
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -38682,7 +38682,7 @@ public object FfiConverterTypeFileStat: FfiConverterRustBuffer<FileStat> {
             FfiConverterOptionalBoolean.allocationSize(value.`exists`) +
             FfiConverterOptionalString.allocationSize(value.`type`) +
             FfiConverterOptionalBoolean.allocationSize(value.`isDir`) +
-            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`size`) +
             FfiConverterOptionalString.allocationSize(value.`mode`) +
             FfiConverterOptionalString.allocationSize(value.`modifiedAt`) +
             FfiConverterString.allocationSize(value.`extra`)
@@ -38693,7 +38693,7 @@ public object FfiConverterTypeFileStat: FfiConverterRustBuffer<FileStat> {
             FfiConverterOptionalBoolean.write(value.`exists`, buf)
             FfiConverterOptionalString.write(value.`type`, buf)
             FfiConverterOptionalBoolean.write(value.`isDir`, buf)
-            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalTypeCount.write(value.`size`, buf)
             FfiConverterOptionalString.write(value.`mode`, buf)
             FfiConverterOptionalString.write(value.`modifiedAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -38714,7 +38714,7 @@ data class FileWritten (
     /**
      * Bytes written.
      */
-    val `sizeBytes`: kotlin.Long?
+    val `sizeBytes`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -38746,20 +38746,20 @@ public object FfiConverterTypeFileWritten: FfiConverterRustBuffer<FileWritten> {
     override fun read(buf: ByteBuffer): FileWritten {
         return FileWritten(
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: FileWritten) = (
             FfiConverterString.allocationSize(value.`path`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeBytes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeBytes`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: FileWritten, buf: ByteBuffer) {
             FfiConverterString.write(value.`path`, buf)
-            FfiConverterOptionalLong.write(value.`sizeBytes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeBytes`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -39629,7 +39629,7 @@ data class Port (
     /**
      * Port number.
      */
-    val `port`: kotlin.Long
+    val `port`: Count
     , 
     /**
      * Protocol (`http`).
@@ -39685,7 +39685,7 @@ data class Port (
 public object FfiConverterTypePort: FfiConverterRustBuffer<Port> {
     override fun read(buf: ByteBuffer): Port {
         return Port(
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -39696,7 +39696,7 @@ public object FfiConverterTypePort: FfiConverterRustBuffer<Port> {
     }
 
     override fun allocationSize(value: Port) = (
-            FfiConverterLong.allocationSize(value.`port`) +
+            FfiConverterTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`protocol`) +
             FfiConverterOptionalString.allocationSize(value.`visibility`) +
             FfiConverterOptionalString.allocationSize(value.`url`) +
@@ -39706,7 +39706,7 @@ public object FfiConverterTypePort: FfiConverterRustBuffer<Port> {
     )
 
     override fun write(value: Port, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`port`, buf)
+            FfiConverterTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`protocol`, buf)
             FfiConverterOptionalString.write(value.`visibility`, buf)
             FfiConverterOptionalString.write(value.`url`, buf)
@@ -39730,7 +39730,7 @@ data class Preview (
     /**
      * Sandbox port.
      */
-    val `port`: kotlin.Long?
+    val `port`: Count?
     , 
     /**
      * Sandbox id.
@@ -39782,7 +39782,7 @@ public object FfiConverterTypePreview: FfiConverterRustBuffer<Preview> {
     override fun read(buf: ByteBuffer): Preview {
         return Preview(
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -39793,7 +39793,7 @@ public object FfiConverterTypePreview: FfiConverterRustBuffer<Preview> {
 
     override fun allocationSize(value: Preview) = (
             FfiConverterString.allocationSize(value.`id`) +
-            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`sandboxId`) +
             FfiConverterOptionalString.allocationSize(value.`url`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
@@ -39803,7 +39803,7 @@ public object FfiConverterTypePreview: FfiConverterRustBuffer<Preview> {
 
     override fun write(value: Preview, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
-            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`sandboxId`, buf)
             FfiConverterOptionalString.write(value.`url`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
@@ -40370,27 +40370,27 @@ data class Quota (
     /**
      * Maximum sandboxes.
      */
-    val `maxSandboxes`: kotlin.Long?
+    val `maxSandboxes`: Count?
     , 
     /**
      * Maximum concurrently running sandboxes.
      */
-    val `maxConcurrent`: kotlin.Long?
+    val `maxConcurrent`: Count?
     , 
     /**
      * Maximum spend in cents.
      */
-    val `maxCreditCents`: kotlin.Long?
+    val `maxCreditCents`: Count?
     , 
     /**
      * Maximum storage in GB.
      */
-    val `maxStorageGb`: kotlin.Long?
+    val `maxStorageGb`: Count?
     , 
     /**
      * Sandboxes currently counted.
      */
-    val `currentSandboxes`: kotlin.Long?
+    val `currentSandboxes`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -40422,32 +40422,32 @@ public object FfiConverterTypeQuota: FfiConverterRustBuffer<Quota> {
     override fun read(buf: ByteBuffer): Quota {
         return Quota(
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: Quota) = (
             FfiConverterString.allocationSize(value.`externalUserId`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxSandboxes`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxConcurrent`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxCreditCents`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxStorageGb`) +
-            FfiConverterOptionalLong.allocationSize(value.`currentSandboxes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxSandboxes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxConcurrent`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxCreditCents`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxStorageGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`currentSandboxes`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: Quota, buf: ByteBuffer) {
             FfiConverterString.write(value.`externalUserId`, buf)
-            FfiConverterOptionalLong.write(value.`maxSandboxes`, buf)
-            FfiConverterOptionalLong.write(value.`maxConcurrent`, buf)
-            FfiConverterOptionalLong.write(value.`maxCreditCents`, buf)
-            FfiConverterOptionalLong.write(value.`maxStorageGb`, buf)
-            FfiConverterOptionalLong.write(value.`currentSandboxes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxSandboxes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxConcurrent`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxCreditCents`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxStorageGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`currentSandboxes`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -40461,22 +40461,22 @@ data class QuotasSetParams (
     /**
      * `max_sandboxes` (body).
      */
-    val `maxSandboxes`: kotlin.Long? = null 
+    val `maxSandboxes`: Count? = null 
     , 
     /**
      * `max_concurrent` (body).
      */
-    val `maxConcurrent`: kotlin.Long? = null 
+    val `maxConcurrent`: Count? = null 
     , 
     /**
      * `max_storage_gb` (body).
      */
-    val `maxStorageGb`: kotlin.Long? = null 
+    val `maxStorageGb`: Count? = null 
     , 
     /**
      * `max_credit_cents` (body).
      */
-    val `maxCreditCents`: kotlin.Long? = null 
+    val `maxCreditCents`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -40507,27 +40507,27 @@ data class QuotasSetParams (
 public object FfiConverterTypeQuotasSetParams: FfiConverterRustBuffer<QuotasSetParams> {
     override fun read(buf: ByteBuffer): QuotasSetParams {
         return QuotasSetParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: QuotasSetParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`maxSandboxes`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxConcurrent`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxStorageGb`) +
-            FfiConverterOptionalLong.allocationSize(value.`maxCreditCents`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxSandboxes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxConcurrent`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxStorageGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`maxCreditCents`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: QuotasSetParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`maxSandboxes`, buf)
-            FfiConverterOptionalLong.write(value.`maxConcurrent`, buf)
-            FfiConverterOptionalLong.write(value.`maxStorageGb`, buf)
-            FfiConverterOptionalLong.write(value.`maxCreditCents`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxSandboxes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxConcurrent`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxStorageGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`maxCreditCents`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -40745,17 +40745,17 @@ data class Sandbox (
     /**
      * vCPUs.
      */
-    val `cpuCount`: kotlin.Long?
+    val `cpuCount`: Count?
     , 
     /**
      * Memory in MiB.
      */
-    val `memoryMb`: kotlin.Long?
+    val `memoryMb`: Count?
     , 
     /**
      * Disk in MiB.
      */
-    val `diskSizeMb`: kotlin.Long?
+    val `diskSizeMb`: Count?
     , 
     /**
      * Environment variables. A JSON object, as text.
@@ -40775,12 +40775,12 @@ data class Sandbox (
     /**
      * Lifetime limit in seconds.
      */
-    val `timeoutSec`: kotlin.Long?
+    val `timeoutSec`: Count?
     , 
     /**
      * Idle limit in seconds.
      */
-    val `idleTimeoutSec`: kotlin.Long?
+    val `idleTimeoutSec`: Count?
     , 
     /**
      * Kept across restarts.
@@ -40873,14 +40873,14 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalSequenceString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -40904,14 +40904,14 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
             FfiConverterOptionalBoolean.allocationSize(value.`ready`) +
             FfiConverterOptionalString.allocationSize(value.`templateId`) +
             FfiConverterOptionalString.allocationSize(value.`size`) +
-            FfiConverterOptionalLong.allocationSize(value.`cpuCount`) +
-            FfiConverterOptionalLong.allocationSize(value.`memoryMb`) +
-            FfiConverterOptionalLong.allocationSize(value.`diskSizeMb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cpuCount`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`memoryMb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`diskSizeMb`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
             FfiConverterOptionalSequenceString.allocationSize(value.`tags`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`idleTimeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`idleTimeoutSec`) +
             FfiConverterOptionalBoolean.allocationSize(value.`persistent`) +
             FfiConverterOptionalBoolean.allocationSize(value.`alwaysOn`) +
             FfiConverterOptionalString.allocationSize(value.`tenantId`) +
@@ -40934,14 +40934,14 @@ public object FfiConverterTypeSandbox: FfiConverterRustBuffer<Sandbox> {
             FfiConverterOptionalBoolean.write(value.`ready`, buf)
             FfiConverterOptionalString.write(value.`templateId`, buf)
             FfiConverterOptionalString.write(value.`size`, buf)
-            FfiConverterOptionalLong.write(value.`cpuCount`, buf)
-            FfiConverterOptionalLong.write(value.`memoryMb`, buf)
-            FfiConverterOptionalLong.write(value.`diskSizeMb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cpuCount`, buf)
+            FfiConverterOptionalTypeCount.write(value.`memoryMb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`diskSizeMb`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalSequenceString.write(value.`tags`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
-            FfiConverterOptionalLong.write(value.`idleTimeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`idleTimeoutSec`, buf)
             FfiConverterOptionalBoolean.write(value.`persistent`, buf)
             FfiConverterOptionalBoolean.write(value.`alwaysOn`, buf)
             FfiConverterOptionalString.write(value.`tenantId`, buf)
@@ -41032,7 +41032,7 @@ data class SandboxExecBashParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41065,7 +41065,7 @@ public object FfiConverterTypeSandboxExecBashParams: FfiConverterRustBuffer<Sand
         return SandboxExecBashParams(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -41073,14 +41073,14 @@ public object FfiConverterTypeSandboxExecBashParams: FfiConverterRustBuffer<Sand
     override fun allocationSize(value: SandboxExecBashParams) = (
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxExecBashParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41104,7 +41104,7 @@ data class SandboxExecPythonParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41137,7 +41137,7 @@ public object FfiConverterTypeSandboxExecPythonParams: FfiConverterRustBuffer<Sa
         return SandboxExecPythonParams(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -41145,14 +41145,14 @@ public object FfiConverterTypeSandboxExecPythonParams: FfiConverterRustBuffer<Sa
     override fun allocationSize(value: SandboxExecPythonParams) = (
             FfiConverterOptionalString.allocationSize(value.`language`) +
             FfiConverterOptionalString.allocationSize(value.`context`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxExecPythonParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`language`, buf)
             FfiConverterOptionalString.write(value.`context`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41181,7 +41181,7 @@ data class SandboxExecRunParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41215,7 +41215,7 @@ public object FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer<Sandb
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -41224,7 +41224,7 @@ public object FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer<Sandb
             FfiConverterOptionalString.allocationSize(value.`command`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -41232,7 +41232,7 @@ public object FfiConverterTypeSandboxExecRunParams: FfiConverterRustBuffer<Sandb
             FfiConverterOptionalString.write(value.`command`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41261,7 +41261,7 @@ data class SandboxExecStreamParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41295,7 +41295,7 @@ public object FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer<Sa
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -41304,7 +41304,7 @@ public object FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer<Sa
             FfiConverterOptionalString.allocationSize(value.`command`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -41312,7 +41312,7 @@ public object FfiConverterTypeSandboxExecStreamParams: FfiConverterRustBuffer<Sa
             FfiConverterOptionalString.write(value.`command`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41387,7 +41387,7 @@ data class SandboxFilesListParams (
     /**
      * `depth` (query). How many directory levels to descend.
      */
-    val `depth`: kotlin.Long? = null 
+    val `depth`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41419,20 +41419,20 @@ public object FfiConverterTypeSandboxFilesListParams: FfiConverterRustBuffer<San
     override fun read(buf: ByteBuffer): SandboxFilesListParams {
         return SandboxFilesListParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxFilesListParams) = (
             FfiConverterOptionalString.allocationSize(value.`path`) +
-            FfiConverterOptionalLong.allocationSize(value.`depth`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`depth`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxFilesListParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`path`, buf)
-            FfiConverterOptionalLong.write(value.`depth`, buf)
+            FfiConverterOptionalTypeCount.write(value.`depth`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41515,7 +41515,7 @@ data class SandboxFilesTreeParams (
     /**
      * `depth` (query). How many directory levels to descend.
      */
-    val `depth`: kotlin.Long? = null 
+    val `depth`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41547,20 +41547,20 @@ public object FfiConverterTypeSandboxFilesTreeParams: FfiConverterRustBuffer<San
     override fun read(buf: ByteBuffer): SandboxFilesTreeParams {
         return SandboxFilesTreeParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxFilesTreeParams) = (
             FfiConverterOptionalString.allocationSize(value.`path`) +
-            FfiConverterOptionalLong.allocationSize(value.`depth`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`depth`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxFilesTreeParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`path`, buf)
-            FfiConverterOptionalLong.write(value.`depth`, buf)
+            FfiConverterOptionalTypeCount.write(value.`depth`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41638,7 +41638,7 @@ data class SandboxPreviewsShareParams (
     /**
      * `ttl_seconds` (body). Lifetime of the share token, in seconds.
      */
-    val `expiresInSec`: kotlin.Long? = null 
+    val `expiresInSec`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41669,18 +41669,18 @@ data class SandboxPreviewsShareParams (
 public object FfiConverterTypeSandboxPreviewsShareParams: FfiConverterRustBuffer<SandboxPreviewsShareParams> {
     override fun read(buf: ByteBuffer): SandboxPreviewsShareParams {
         return SandboxPreviewsShareParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxPreviewsShareParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`expiresInSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expiresInSec`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxPreviewsShareParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`expiresInSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expiresInSec`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41714,7 +41714,7 @@ data class SandboxProcess (
     /**
      * Exit code once exited.
      */
-    val `exitCode`: kotlin.Long?
+    val `exitCode`: Count?
     , 
     /**
      * Start time.
@@ -41754,7 +41754,7 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
         )
@@ -41765,7 +41765,7 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`command`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
-            FfiConverterOptionalLong.allocationSize(value.`exitCode`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`exitCode`) +
             FfiConverterOptionalString.allocationSize(value.`startedAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
@@ -41775,7 +41775,7 @@ public object FfiConverterTypeSandboxProcess: FfiConverterRustBuffer<SandboxProc
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`command`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
-            FfiConverterOptionalLong.write(value.`exitCode`, buf)
+            FfiConverterOptionalTypeCount.write(value.`exitCode`, buf)
             FfiConverterOptionalString.write(value.`startedAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
@@ -41810,7 +41810,7 @@ data class SandboxProcessesStartParams (
     /**
      * `timeout` (body). Seconds the command may run before it is killed (its exit code is then 124).
      */
-    val `timeout`: kotlin.Long? = null 
+    val `timeout`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41845,7 +41845,7 @@ public object FfiConverterTypeSandboxProcessesStartParams: FfiConverterRustBuffe
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -41855,7 +41855,7 @@ public object FfiConverterTypeSandboxProcessesStartParams: FfiConverterRustBuffe
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeout`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeout`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -41864,7 +41864,7 @@ public object FfiConverterTypeSandboxProcessesStartParams: FfiConverterRustBuffe
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
-            FfiConverterOptionalLong.write(value.`timeout`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41883,7 +41883,7 @@ data class SandboxShareCreateParams (
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    val `expiresIn`: kotlin.Long? = null 
+    val `expiresIn`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41915,20 +41915,20 @@ public object FfiConverterTypeSandboxShareCreateParams: FfiConverterRustBuffer<S
     override fun read(buf: ByteBuffer): SandboxShareCreateParams {
         return SandboxShareCreateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxShareCreateParams) = (
             FfiConverterOptionalString.allocationSize(value.`scope`) +
-            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expiresIn`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxShareCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`scope`, buf)
-            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expiresIn`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -41952,17 +41952,17 @@ data class SandboxSnapshotsCreateParams (
     /**
      * `retention_seconds` (body). Seconds to keep the snapshot.
      */
-    val `retentionSeconds`: kotlin.Long? = null 
+    val `retentionSeconds`: Count? = null 
     , 
     /**
      * `expiration_seconds` (body). Seconds until the snapshot expires.
      */
-    val `expirationSeconds`: kotlin.Long? = null 
+    val `expirationSeconds`: Count? = null 
     , 
     /**
      * `expiration_days` (body). Days until the snapshot expires.
      */
-    val `expirationDays`: kotlin.Long? = null 
+    val `expirationDays`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -41995,9 +41995,9 @@ public object FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
         return SandboxSnapshotsCreateParams(
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -42005,18 +42005,18 @@ public object FfiConverterTypeSandboxSnapshotsCreateParams: FfiConverterRustBuff
     override fun allocationSize(value: SandboxSnapshotsCreateParams) = (
             FfiConverterOptionalString.allocationSize(value.`comment`) +
             FfiConverterOptionalBoolean.allocationSize(value.`keep`) +
-            FfiConverterOptionalLong.allocationSize(value.`retentionSeconds`) +
-            FfiConverterOptionalLong.allocationSize(value.`expirationSeconds`) +
-            FfiConverterOptionalLong.allocationSize(value.`expirationDays`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`retentionSeconds`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expirationSeconds`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expirationDays`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxSnapshotsCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`comment`, buf)
             FfiConverterOptionalBoolean.write(value.`keep`, buf)
-            FfiConverterOptionalLong.write(value.`retentionSeconds`, buf)
-            FfiConverterOptionalLong.write(value.`expirationSeconds`, buf)
-            FfiConverterOptionalLong.write(value.`expirationDays`, buf)
+            FfiConverterOptionalTypeCount.write(value.`retentionSeconds`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expirationSeconds`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expirationDays`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -42238,12 +42238,12 @@ data class SandboxTerminalOpenParams (
     /**
      * `cols` (body).
      */
-    val `cols`: kotlin.Long? = null 
+    val `cols`: Count? = null 
     , 
     /**
      * `rows` (body).
      */
-    val `rows`: kotlin.Long? = null 
+    val `rows`: Count? = null 
     , 
     /**
      * `shell` (body).
@@ -42289,8 +42289,8 @@ data class SandboxTerminalOpenParams (
 public object FfiConverterTypeSandboxTerminalOpenParams: FfiConverterRustBuffer<SandboxTerminalOpenParams> {
     override fun read(buf: ByteBuffer): SandboxTerminalOpenParams {
         return SandboxTerminalOpenParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -42299,8 +42299,8 @@ public object FfiConverterTypeSandboxTerminalOpenParams: FfiConverterRustBuffer<
     }
 
     override fun allocationSize(value: SandboxTerminalOpenParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`cols`) +
-            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
             FfiConverterOptionalString.allocationSize(value.`shell`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
@@ -42308,8 +42308,8 @@ public object FfiConverterTypeSandboxTerminalOpenParams: FfiConverterRustBuffer<
     )
 
     override fun write(value: SandboxTerminalOpenParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`cols`, buf)
-            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`shell`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
@@ -42326,12 +42326,12 @@ data class SandboxTerminalResizeParams (
     /**
      * `cols` (body).
      */
-    val `cols`: kotlin.Long? = null 
+    val `cols`: Count? = null 
     , 
     /**
      * `rows` (body).
      */
-    val `rows`: kotlin.Long? = null 
+    val `rows`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -42362,21 +42362,21 @@ data class SandboxTerminalResizeParams (
 public object FfiConverterTypeSandboxTerminalResizeParams: FfiConverterRustBuffer<SandboxTerminalResizeParams> {
     override fun read(buf: ByteBuffer): SandboxTerminalResizeParams {
         return SandboxTerminalResizeParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxTerminalResizeParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`cols`) +
-            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxTerminalResizeParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`cols`, buf)
-            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -42400,37 +42400,37 @@ data class SandboxUsage (
     /**
      * Seconds the sandbox has run.
      */
-    val `runtimeSec`: kotlin.Long?
+    val `runtimeSec`: Count?
     , 
     /**
      * Provisioned vCPU time, in vCPU-milliseconds.
      */
-    val `provisionedVcpuMs`: kotlin.Long?
+    val `provisionedVcpuMs`: Count?
     , 
     /**
      * Provisioned memory, in MiB-milliseconds.
      */
-    val `provisionedMemoryMbMs`: kotlin.Long?
+    val `provisionedMemoryMbMs`: Count?
     , 
     /**
      * Times the sandbox was created or restored.
      */
-    val `creationCount`: kotlin.Long?
+    val `creationCount`: Count?
     , 
     /**
      * CPU time actually used, in milliseconds, when measured.
      */
-    val `activeCpuMs`: kotlin.Long?
+    val `activeCpuMs`: Count?
     , 
     /**
      * Bytes received, when measured.
      */
-    val `networkIngressBytes`: kotlin.Long?
+    val `networkIngressBytes`: Count?
     , 
     /**
      * Bytes sent, when measured.
      */
-    val `networkEgressBytes`: kotlin.Long?
+    val `networkEgressBytes`: Count?
     , 
     /**
      * Per metric, whether it was measured. A JSON object, as text.
@@ -42440,17 +42440,17 @@ data class SandboxUsage (
     /**
      * Estimated cost so far, in cents.
      */
-    val `estimatedCostCents`: kotlin.Long?
+    val `estimatedCostCents`: Count?
     , 
     /**
      * Lifetime limit in seconds.
      */
-    val `timeoutSec`: kotlin.Long?
+    val `timeoutSec`: Count?
     , 
     /**
      * Milliseconds left before the deadline.
      */
-    val `timeoutRemainingMs`: kotlin.Long?
+    val `timeoutRemainingMs`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -42483,17 +42483,17 @@ public object FfiConverterTypeSandboxUsage: FfiConverterRustBuffer<SandboxUsage>
         return SandboxUsage(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -42501,34 +42501,34 @@ public object FfiConverterTypeSandboxUsage: FfiConverterRustBuffer<SandboxUsage>
     override fun allocationSize(value: SandboxUsage) = (
             FfiConverterString.allocationSize(value.`sandboxId`) +
             FfiConverterOptionalString.allocationSize(value.`state`) +
-            FfiConverterOptionalLong.allocationSize(value.`runtimeSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`provisionedVcpuMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`provisionedMemoryMbMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`creationCount`) +
-            FfiConverterOptionalLong.allocationSize(value.`activeCpuMs`) +
-            FfiConverterOptionalLong.allocationSize(value.`networkIngressBytes`) +
-            FfiConverterOptionalLong.allocationSize(value.`networkEgressBytes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`runtimeSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`provisionedVcpuMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`provisionedMemoryMbMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`creationCount`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`activeCpuMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`networkIngressBytes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`networkEgressBytes`) +
             FfiConverterOptionalString.allocationSize(value.`measurementStatus`) +
-            FfiConverterOptionalLong.allocationSize(value.`estimatedCostCents`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutRemainingMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`estimatedCostCents`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutRemainingMs`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxUsage, buf: ByteBuffer) {
             FfiConverterString.write(value.`sandboxId`, buf)
             FfiConverterOptionalString.write(value.`state`, buf)
-            FfiConverterOptionalLong.write(value.`runtimeSec`, buf)
-            FfiConverterOptionalLong.write(value.`provisionedVcpuMs`, buf)
-            FfiConverterOptionalLong.write(value.`provisionedMemoryMbMs`, buf)
-            FfiConverterOptionalLong.write(value.`creationCount`, buf)
-            FfiConverterOptionalLong.write(value.`activeCpuMs`, buf)
-            FfiConverterOptionalLong.write(value.`networkIngressBytes`, buf)
-            FfiConverterOptionalLong.write(value.`networkEgressBytes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`runtimeSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`provisionedVcpuMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`provisionedMemoryMbMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`creationCount`, buf)
+            FfiConverterOptionalTypeCount.write(value.`activeCpuMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`networkIngressBytes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`networkEgressBytes`, buf)
             FfiConverterOptionalString.write(value.`measurementStatus`, buf)
-            FfiConverterOptionalLong.write(value.`estimatedCostCents`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutRemainingMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`estimatedCostCents`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutRemainingMs`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -42567,17 +42567,17 @@ data class SandboxesCreateParams (
     /**
      * `cpu_count` (body).
      */
-    val `cpuCount`: kotlin.Long? = null 
+    val `cpuCount`: Count? = null 
     , 
     /**
      * `memory_mb` (body).
      */
-    val `memoryMb`: kotlin.Long? = null 
+    val `memoryMb`: Count? = null 
     , 
     /**
      * `disk_size_mb` (body).
      */
-    val `diskSizeMb`: kotlin.Long? = null 
+    val `diskSizeMb`: Count? = null 
     , 
     /**
      * `env` (body). Environment variables, name to value. A JSON object, as text.
@@ -42592,12 +42592,12 @@ data class SandboxesCreateParams (
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    val `timeoutSec`: kotlin.Long? = null 
+    val `timeoutSec`: Count? = null 
     , 
     /**
      * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
-    val `idleTimeoutSec`: kotlin.Long? = null 
+    val `idleTimeoutSec`: Count? = null 
     , 
     /**
      * `persistent` (body).
@@ -42708,13 +42708,13 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -42740,13 +42740,13 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`slug`) +
             FfiConverterOptionalString.allocationSize(value.`size`) +
-            FfiConverterOptionalLong.allocationSize(value.`cpuCount`) +
-            FfiConverterOptionalLong.allocationSize(value.`memoryMb`) +
-            FfiConverterOptionalLong.allocationSize(value.`diskSizeMb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cpuCount`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`memoryMb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`diskSizeMb`) +
             FfiConverterOptionalString.allocationSize(value.`env`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`idleTimeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`idleTimeoutSec`) +
             FfiConverterOptionalBoolean.allocationSize(value.`persistent`) +
             FfiConverterOptionalBoolean.allocationSize(value.`alwaysOn`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
@@ -42771,13 +42771,13 @@ public object FfiConverterTypeSandboxesCreateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`slug`, buf)
             FfiConverterOptionalString.write(value.`size`, buf)
-            FfiConverterOptionalLong.write(value.`cpuCount`, buf)
-            FfiConverterOptionalLong.write(value.`memoryMb`, buf)
-            FfiConverterOptionalLong.write(value.`diskSizeMb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cpuCount`, buf)
+            FfiConverterOptionalTypeCount.write(value.`memoryMb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`diskSizeMb`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
-            FfiConverterOptionalLong.write(value.`idleTimeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`idleTimeoutSec`, buf)
             FfiConverterOptionalBoolean.write(value.`persistent`, buf)
             FfiConverterOptionalBoolean.write(value.`alwaysOn`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
@@ -42831,7 +42831,7 @@ data class SandboxesDeployParams (
     /**
      * `port` (body). Port number inside the sandbox or computer.
      */
-    val `port`: kotlin.Long? = null 
+    val `port`: Count? = null 
     , 
     /**
      * `health_check_path` (body). HTTP path probed before traffic is switched.
@@ -42882,7 +42882,7 @@ public object FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -42896,7 +42896,7 @@ public object FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.allocationSize(value.`outputPath`) +
             FfiConverterOptionalString.allocationSize(value.`buildCommand`) +
             FfiConverterOptionalString.allocationSize(value.`runCommand`) +
-            FfiConverterOptionalLong.allocationSize(value.`port`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`healthCheckPath`) +
             FfiConverterOptionalString.allocationSize(value.`deploymentType`) +
             FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
@@ -42909,7 +42909,7 @@ public object FfiConverterTypeSandboxesDeployParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalString.write(value.`outputPath`, buf)
             FfiConverterOptionalString.write(value.`buildCommand`, buf)
             FfiConverterOptionalString.write(value.`runCommand`, buf)
-            FfiConverterOptionalLong.write(value.`port`, buf)
+            FfiConverterOptionalTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`healthCheckPath`, buf)
             FfiConverterOptionalString.write(value.`deploymentType`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
@@ -42926,7 +42926,7 @@ data class SandboxesExtendParams (
     /**
      * `timeout_sec` (body). New lifetime limit in seconds, counted from now; omit it to reset the deadline.
      */
-    val `timeoutSec`: kotlin.Long? = null 
+    val `timeoutSec`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -42957,18 +42957,18 @@ data class SandboxesExtendParams (
 public object FfiConverterTypeSandboxesExtendParams: FfiConverterRustBuffer<SandboxesExtendParams> {
     override fun read(buf: ByteBuffer): SandboxesExtendParams {
         return SandboxesExtendParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxesExtendParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxesExtendParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -42997,7 +42997,7 @@ data class SandboxesForkParams (
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    val `timeoutSec`: kotlin.Long? = null 
+    val `timeoutSec`: Count? = null 
     , 
     /**
      * `template_id` (body).
@@ -43046,7 +43046,7 @@ public object FfiConverterTypeSandboxesForkParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -43058,7 +43058,7 @@ public object FfiConverterTypeSandboxesForkParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.allocationSize(value.`snapshotId`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
             FfiConverterOptionalString.allocationSize(value.`externalUserId`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
             FfiConverterOptionalString.allocationSize(value.`templateId`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
             FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
@@ -43069,7 +43069,7 @@ public object FfiConverterTypeSandboxesForkParams: FfiConverterRustBuffer<Sandbo
             FfiConverterOptionalString.write(value.`snapshotId`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
             FfiConverterOptionalString.write(value.`externalUserId`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
             FfiConverterOptionalString.write(value.`templateId`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
@@ -43174,7 +43174,7 @@ data class SandboxesPreviewTokenParams (
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    val `expiresIn`: kotlin.Long? = null 
+    val `expiresIn`: Count? = null 
     , 
     /**
      * `scope` (body).
@@ -43210,20 +43210,20 @@ data class SandboxesPreviewTokenParams (
 public object FfiConverterTypeSandboxesPreviewTokenParams: FfiConverterRustBuffer<SandboxesPreviewTokenParams> {
     override fun read(buf: ByteBuffer): SandboxesPreviewTokenParams {
         return SandboxesPreviewTokenParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: SandboxesPreviewTokenParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expiresIn`) +
             FfiConverterOptionalString.allocationSize(value.`scope`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: SandboxesPreviewTokenParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expiresIn`, buf)
             FfiConverterOptionalString.write(value.`scope`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -43319,12 +43319,12 @@ data class SandboxesUpdateParams (
     /**
      * `timeout_sec` (body). Lifetime limit of the sandbox, in seconds.
      */
-    val `timeoutSec`: kotlin.Long? = null 
+    val `timeoutSec`: Count? = null 
     , 
     /**
      * `idle_timeout_sec` (body). Seconds of inactivity before the sandbox stops.
      */
-    val `idleTimeoutSec`: kotlin.Long? = null 
+    val `idleTimeoutSec`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -43360,8 +43360,8 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalSequenceString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
@@ -43372,8 +43372,8 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalSequenceString.allocationSize(value.`tags`) +
             FfiConverterOptionalString.allocationSize(value.`metadata`) +
             FfiConverterOptionalBoolean.allocationSize(value.`alwaysOn`) +
-            FfiConverterOptionalLong.allocationSize(value.`timeoutSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`idleTimeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`timeoutSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`idleTimeoutSec`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
@@ -43383,8 +43383,8 @@ public object FfiConverterTypeSandboxesUpdateParams: FfiConverterRustBuffer<Sand
             FfiConverterOptionalSequenceString.write(value.`tags`, buf)
             FfiConverterOptionalString.write(value.`metadata`, buf)
             FfiConverterOptionalBoolean.write(value.`alwaysOn`, buf)
-            FfiConverterOptionalLong.write(value.`timeoutSec`, buf)
-            FfiConverterOptionalLong.write(value.`idleTimeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`timeoutSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`idleTimeoutSec`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -43647,7 +43647,7 @@ data class Snapshot (
     /**
      * Size in bytes.
      */
-    val `sizeBytes`: kotlin.Long?
+    val `sizeBytes`: Count?
     , 
     /**
      * Creation time.
@@ -43688,7 +43688,7 @@ public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
         )
@@ -43700,7 +43700,7 @@ public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`computerId`) +
             FfiConverterOptionalString.allocationSize(value.`sandboxId`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeBytes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeBytes`) +
             FfiConverterOptionalString.allocationSize(value.`createdAt`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
@@ -43711,7 +43711,7 @@ public object FfiConverterTypeSnapshot: FfiConverterRustBuffer<Snapshot> {
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`computerId`, buf)
             FfiConverterOptionalString.write(value.`sandboxId`, buf)
-            FfiConverterOptionalLong.write(value.`sizeBytes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeBytes`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
@@ -43931,7 +43931,7 @@ data class StorageListObjectsParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -43968,7 +43968,7 @@ public object FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer<S
     override fun read(buf: ByteBuffer): StorageListObjectsParams {
         return StorageListObjectsParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -43976,14 +43976,14 @@ public object FfiConverterTypeStorageListObjectsParams: FfiConverterRustBuffer<S
 
     override fun allocationSize(value: StorageListObjectsParams) = (
             FfiConverterOptionalString.allocationSize(value.`prefix`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: StorageListObjectsParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`prefix`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -44003,7 +44003,7 @@ data class StorageSignedUrlParams (
     /**
      * `expires_in` (body). Lifetime of the token or link, in seconds.
      */
-    val `expiresIn`: kotlin.Long? = null 
+    val `expiresIn`: Count? = null 
     , 
     /**
      * `content_type` (body).
@@ -44040,7 +44040,7 @@ public object FfiConverterTypeStorageSignedUrlParams: FfiConverterRustBuffer<Sto
     override fun read(buf: ByteBuffer): StorageSignedUrlParams {
         return StorageSignedUrlParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -44048,14 +44048,14 @@ public object FfiConverterTypeStorageSignedUrlParams: FfiConverterRustBuffer<Sto
 
     override fun allocationSize(value: StorageSignedUrlParams) = (
             FfiConverterOptionalString.allocationSize(value.`method`) +
-            FfiConverterOptionalLong.allocationSize(value.`expiresIn`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`expiresIn`) +
             FfiConverterOptionalString.allocationSize(value.`contentType`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: StorageSignedUrlParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`method`, buf)
-            FfiConverterOptionalLong.write(value.`expiresIn`, buf)
+            FfiConverterOptionalTypeCount.write(value.`expiresIn`, buf)
             FfiConverterOptionalString.write(value.`contentType`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -44136,7 +44136,7 @@ data class StoredObject (
     /**
      * Size in bytes.
      */
-    val `size`: kotlin.Long?
+    val `size`: Count?
     , 
     /**
      * Content type.
@@ -44184,7 +44184,7 @@ public object FfiConverterTypeStoredObject: FfiConverterRustBuffer<StoredObject>
         return StoredObject(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -44195,7 +44195,7 @@ public object FfiConverterTypeStoredObject: FfiConverterRustBuffer<StoredObject>
     override fun allocationSize(value: StoredObject) = (
             FfiConverterString.allocationSize(value.`key`) +
             FfiConverterOptionalString.allocationSize(value.`bucketId`) +
-            FfiConverterOptionalLong.allocationSize(value.`size`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`size`) +
             FfiConverterOptionalString.allocationSize(value.`contentType`) +
             FfiConverterOptionalString.allocationSize(value.`etag`) +
             FfiConverterOptionalString.allocationSize(value.`updatedAt`) +
@@ -44205,7 +44205,7 @@ public object FfiConverterTypeStoredObject: FfiConverterRustBuffer<StoredObject>
     override fun write(value: StoredObject, buf: ByteBuffer) {
             FfiConverterString.write(value.`key`, buf)
             FfiConverterOptionalString.write(value.`bucketId`, buf)
-            FfiConverterOptionalLong.write(value.`size`, buf)
+            FfiConverterOptionalTypeCount.write(value.`size`, buf)
             FfiConverterOptionalString.write(value.`contentType`, buf)
             FfiConverterOptionalString.write(value.`etag`, buf)
             FfiConverterOptionalString.write(value.`updatedAt`, buf)
@@ -44857,12 +44857,12 @@ data class TerminalSession (
     /**
      * Columns.
      */
-    val `cols`: kotlin.Long?
+    val `cols`: Count?
     , 
     /**
      * Rows.
      */
-    val `rows`: kotlin.Long?
+    val `rows`: Count?
     , 
     /**
      * Shell.
@@ -44919,8 +44919,8 @@ public object FfiConverterTypeTerminalSession: FfiConverterRustBuffer<TerminalSe
     override fun read(buf: ByteBuffer): TerminalSession {
         return TerminalSession(
             FfiConverterString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -44932,8 +44932,8 @@ public object FfiConverterTypeTerminalSession: FfiConverterRustBuffer<TerminalSe
 
     override fun allocationSize(value: TerminalSession) = (
             FfiConverterString.allocationSize(value.`sessionId`) +
-            FfiConverterOptionalLong.allocationSize(value.`cols`) +
-            FfiConverterOptionalLong.allocationSize(value.`rows`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
             FfiConverterOptionalString.allocationSize(value.`shell`) +
             FfiConverterOptionalString.allocationSize(value.`cwd`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
@@ -44944,8 +44944,8 @@ public object FfiConverterTypeTerminalSession: FfiConverterRustBuffer<TerminalSe
 
     override fun write(value: TerminalSession, buf: ByteBuffer) {
             FfiConverterString.write(value.`sessionId`, buf)
-            FfiConverterOptionalLong.write(value.`cols`, buf)
-            FfiConverterOptionalLong.write(value.`rows`, buf)
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`shell`, buf)
             FfiConverterOptionalString.write(value.`cwd`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
@@ -45144,12 +45144,12 @@ data class UsageSession (
     /**
      * Duration in seconds.
      */
-    val `durationSec`: kotlin.Long?
+    val `durationSec`: Count?
     , 
     /**
      * Credits charged.
      */
-    val `creditCost`: kotlin.Long?
+    val `creditCost`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -45184,8 +45184,8 @@ public object FfiConverterTypeUsageSession: FfiConverterRustBuffer<UsageSession>
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -45195,8 +45195,8 @@ public object FfiConverterTypeUsageSession: FfiConverterRustBuffer<UsageSession>
             FfiConverterOptionalString.allocationSize(value.`computerId`) +
             FfiConverterOptionalString.allocationSize(value.`startedAt`) +
             FfiConverterOptionalString.allocationSize(value.`endedAt`) +
-            FfiConverterOptionalLong.allocationSize(value.`durationSec`) +
-            FfiConverterOptionalLong.allocationSize(value.`creditCost`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`durationSec`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`creditCost`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
@@ -45205,8 +45205,8 @@ public object FfiConverterTypeUsageSession: FfiConverterRustBuffer<UsageSession>
             FfiConverterOptionalString.write(value.`computerId`, buf)
             FfiConverterOptionalString.write(value.`startedAt`, buf)
             FfiConverterOptionalString.write(value.`endedAt`, buf)
-            FfiConverterOptionalLong.write(value.`durationSec`, buf)
-            FfiConverterOptionalLong.write(value.`creditCost`, buf)
+            FfiConverterOptionalTypeCount.write(value.`durationSec`, buf)
+            FfiConverterOptionalTypeCount.write(value.`creditCost`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -45282,12 +45282,12 @@ data class UsageSessionsParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    val `perPage`: kotlin.Long? = null 
+    val `perPage`: Count? = null 
     , 
     /**
      * `page` (query; the cursor of the page to fetch). Page to fetch (`next_cursor` of the previous page, a page number); the first when omitted.
@@ -45326,8 +45326,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -45337,8 +45337,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.allocationSize(value.`computerId`) +
             FfiConverterOptionalString.allocationSize(value.`since`) +
             FfiConverterOptionalString.allocationSize(value.`until`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
-            FfiConverterOptionalLong.allocationSize(value.`perPage`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`perPage`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
@@ -45347,8 +45347,8 @@ public object FfiConverterTypeUsageSessionsParams: FfiConverterRustBuffer<UsageS
             FfiConverterOptionalString.write(value.`computerId`, buf)
             FfiConverterOptionalString.write(value.`since`, buf)
             FfiConverterOptionalString.write(value.`until`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
-            FfiConverterOptionalLong.write(value.`perPage`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`perPage`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -45388,12 +45388,12 @@ data class UsageSummary (
     /**
      * Intelligence tokens.
      */
-    val `aiTokens`: kotlin.Long?
+    val `aiTokens`: Count?
     , 
     /**
      * Credits used.
      */
-    val `totalCredits`: kotlin.Long?
+    val `totalCredits`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -45429,8 +45429,8 @@ public object FfiConverterTypeUsageSummary: FfiConverterRustBuffer<UsageSummary>
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
             FfiConverterOptionalDouble.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -45441,8 +45441,8 @@ public object FfiConverterTypeUsageSummary: FfiConverterRustBuffer<UsageSummary>
             FfiConverterOptionalDouble.allocationSize(value.`computeHours`) +
             FfiConverterOptionalDouble.allocationSize(value.`storageGb`) +
             FfiConverterOptionalDouble.allocationSize(value.`bandwidthGb`) +
-            FfiConverterOptionalLong.allocationSize(value.`aiTokens`) +
-            FfiConverterOptionalLong.allocationSize(value.`totalCredits`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`aiTokens`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`totalCredits`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
@@ -45452,8 +45452,8 @@ public object FfiConverterTypeUsageSummary: FfiConverterRustBuffer<UsageSummary>
             FfiConverterOptionalDouble.write(value.`computeHours`, buf)
             FfiConverterOptionalDouble.write(value.`storageGb`, buf)
             FfiConverterOptionalDouble.write(value.`bandwidthGb`, buf)
-            FfiConverterOptionalLong.write(value.`aiTokens`, buf)
-            FfiConverterOptionalLong.write(value.`totalCredits`, buf)
+            FfiConverterOptionalTypeCount.write(value.`aiTokens`, buf)
+            FfiConverterOptionalTypeCount.write(value.`totalCredits`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -45544,7 +45544,7 @@ data class VncCredentials (
     /**
      * TCP port.
      */
-    val `port`: kotlin.Long
+    val `port`: Count
     , 
     /**
      * User name, when the server asks for one.
@@ -45596,7 +45596,7 @@ public object FfiConverterTypeVncCredentials: FfiConverterRustBuffer<VncCredenti
     override fun read(buf: ByteBuffer): VncCredentials {
         return VncCredentials(
             FfiConverterString.read(buf),
-            FfiConverterLong.read(buf),
+            FfiConverterTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -45607,7 +45607,7 @@ public object FfiConverterTypeVncCredentials: FfiConverterRustBuffer<VncCredenti
 
     override fun allocationSize(value: VncCredentials) = (
             FfiConverterString.allocationSize(value.`host`) +
-            FfiConverterLong.allocationSize(value.`port`) +
+            FfiConverterTypeCount.allocationSize(value.`port`) +
             FfiConverterOptionalString.allocationSize(value.`username`) +
             FfiConverterOptionalString.allocationSize(value.`password`) +
             FfiConverterOptionalString.allocationSize(value.`url`) +
@@ -45617,7 +45617,7 @@ public object FfiConverterTypeVncCredentials: FfiConverterRustBuffer<VncCredenti
 
     override fun write(value: VncCredentials, buf: ByteBuffer) {
             FfiConverterString.write(value.`host`, buf)
-            FfiConverterLong.write(value.`port`, buf)
+            FfiConverterTypeCount.write(value.`port`, buf)
             FfiConverterOptionalString.write(value.`username`, buf)
             FfiConverterOptionalString.write(value.`password`, buf)
             FfiConverterOptionalString.write(value.`url`, buf)
@@ -45645,7 +45645,7 @@ data class Volume (
     /**
      * Size in GB.
      */
-    val `sizeGb`: kotlin.Long?
+    val `sizeGb`: Count?
     , 
     /**
      * Status (open set).
@@ -45693,7 +45693,7 @@ public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
         return Volume(
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -45704,7 +45704,7 @@ public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
     override fun allocationSize(value: Volume) = (
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`name`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`status`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
             FfiConverterOptionalString.allocationSize(value.`createdAt`) +
@@ -45714,7 +45714,7 @@ public object FfiConverterTypeVolume: FfiConverterRustBuffer<Volume> {
     override fun write(value: Volume, buf: ByteBuffer) {
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`name`, buf)
-            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalString.write(value.`createdAt`, buf)
@@ -45879,7 +45879,7 @@ data class VolumesCreateParams (
     /**
      * `size_gb` (body). Size in GB.
      */
-    val `sizeGb`: kotlin.Long? = null 
+    val `sizeGb`: Count? = null 
     , 
     /**
      * `region` (body).
@@ -45921,7 +45921,7 @@ public object FfiConverterTypeVolumesCreateParams: FfiConverterRustBuffer<Volume
     override fun read(buf: ByteBuffer): VolumesCreateParams {
         return VolumesCreateParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
@@ -45930,7 +45930,7 @@ public object FfiConverterTypeVolumesCreateParams: FfiConverterRustBuffer<Volume
 
     override fun allocationSize(value: VolumesCreateParams) = (
             FfiConverterOptionalString.allocationSize(value.`name`) +
-            FfiConverterOptionalLong.allocationSize(value.`sizeGb`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sizeGb`) +
             FfiConverterOptionalString.allocationSize(value.`region`) +
             FfiConverterOptionalString.allocationSize(value.`idempotencyKey`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
@@ -45938,7 +45938,7 @@ public object FfiConverterTypeVolumesCreateParams: FfiConverterRustBuffer<Volume
 
     override fun write(value: VolumesCreateParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`name`, buf)
-            FfiConverterOptionalLong.write(value.`sizeGb`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sizeGb`, buf)
             FfiConverterOptionalString.write(value.`region`, buf)
             FfiConverterOptionalString.write(value.`idempotencyKey`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
@@ -45959,7 +45959,7 @@ data class VolumesListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -45996,7 +45996,7 @@ public object FfiConverterTypeVolumesListParams: FfiConverterRustBuffer<VolumesL
     override fun read(buf: ByteBuffer): VolumesListParams {
         return VolumesListParams(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -46004,14 +46004,14 @@ public object FfiConverterTypeVolumesListParams: FfiConverterRustBuffer<VolumesL
 
     override fun allocationSize(value: VolumesListParams) = (
             FfiConverterOptionalString.allocationSize(value.`status`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: VolumesListParams, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`status`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -46153,7 +46153,7 @@ data class WebhookDelivery (
     /**
      * HTTP status the endpoint answered.
      */
-    val `statusCode`: kotlin.Long?
+    val `statusCode`: Count?
     , 
     /**
      * Whether the endpoint accepted it.
@@ -46168,7 +46168,7 @@ data class WebhookDelivery (
     /**
      * Round trip in milliseconds.
      */
-    val `durationMs`: kotlin.Long?
+    val `durationMs`: Count?
     , 
     /**
      * What the endpoint answered.
@@ -46212,10 +46212,10 @@ public object FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDel
             FfiConverterString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalBoolean.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterString.read(buf),
@@ -46226,10 +46226,10 @@ public object FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDel
             FfiConverterString.allocationSize(value.`id`) +
             FfiConverterOptionalString.allocationSize(value.`webhookId`) +
             FfiConverterOptionalString.allocationSize(value.`eventType`) +
-            FfiConverterOptionalLong.allocationSize(value.`statusCode`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`statusCode`) +
             FfiConverterOptionalBoolean.allocationSize(value.`success`) +
             FfiConverterOptionalString.allocationSize(value.`attemptedAt`) +
-            FfiConverterOptionalLong.allocationSize(value.`durationMs`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`durationMs`) +
             FfiConverterOptionalString.allocationSize(value.`responseBody`) +
             FfiConverterOptionalString.allocationSize(value.`error`) +
             FfiConverterString.allocationSize(value.`extra`)
@@ -46239,10 +46239,10 @@ public object FfiConverterTypeWebhookDelivery: FfiConverterRustBuffer<WebhookDel
             FfiConverterString.write(value.`id`, buf)
             FfiConverterOptionalString.write(value.`webhookId`, buf)
             FfiConverterOptionalString.write(value.`eventType`, buf)
-            FfiConverterOptionalLong.write(value.`statusCode`, buf)
+            FfiConverterOptionalTypeCount.write(value.`statusCode`, buf)
             FfiConverterOptionalBoolean.write(value.`success`, buf)
             FfiConverterOptionalString.write(value.`attemptedAt`, buf)
-            FfiConverterOptionalLong.write(value.`durationMs`, buf)
+            FfiConverterOptionalTypeCount.write(value.`durationMs`, buf)
             FfiConverterOptionalString.write(value.`responseBody`, buf)
             FfiConverterOptionalString.write(value.`error`, buf)
             FfiConverterString.write(value.`extra`, buf)
@@ -46448,7 +46448,7 @@ data class WebhooksDeliveriesParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -46484,20 +46484,20 @@ data class WebhooksDeliveriesParams (
 public object FfiConverterTypeWebhooksDeliveriesParams: FfiConverterRustBuffer<WebhooksDeliveriesParams> {
     override fun read(buf: ByteBuffer): WebhooksDeliveriesParams {
         return WebhooksDeliveriesParams(
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhooksDeliveriesParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: WebhooksDeliveriesParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -46517,7 +46517,7 @@ data class WebhooksListParams (
     /**
      * `limit` (query). Most items to return (per page for paginated lists).
      */
-    val `limit`: kotlin.Long? = null 
+    val `limit`: Count? = null 
     , 
     /**
      * `cursor` (query; the cursor of the page to fetch). Cursor of the page to fetch (`next_cursor` of the previous page); the first when omitted.
@@ -46554,7 +46554,7 @@ public object FfiConverterTypeWebhooksListParams: FfiConverterRustBuffer<Webhook
     override fun read(buf: ByteBuffer): WebhooksListParams {
         return WebhooksListParams(
             FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -46562,14 +46562,14 @@ public object FfiConverterTypeWebhooksListParams: FfiConverterRustBuffer<Webhook
 
     override fun allocationSize(value: WebhooksListParams) = (
             FfiConverterOptionalBoolean.allocationSize(value.`active`) +
-            FfiConverterOptionalLong.allocationSize(value.`limit`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`limit`) +
             FfiConverterOptionalString.allocationSize(value.`cursor`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: WebhooksListParams, buf: ByteBuffer) {
             FfiConverterOptionalBoolean.write(value.`active`, buf)
-            FfiConverterOptionalLong.write(value.`limit`, buf)
+            FfiConverterOptionalTypeCount.write(value.`limit`, buf)
             FfiConverterOptionalString.write(value.`cursor`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
@@ -46885,22 +46885,22 @@ data class WorkspaceStats (
     /**
      * Computers.
      */
-    val `computers`: kotlin.Long?
+    val `computers`: Count?
     , 
     /**
      * Sandboxes.
      */
-    val `sandboxes`: kotlin.Long?
+    val `sandboxes`: Count?
     , 
     /**
      * Running machines.
      */
-    val `running`: kotlin.Long?
+    val `running`: Count?
     , 
     /**
      * Members.
      */
-    val `members`: kotlin.Long?
+    val `members`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -46932,29 +46932,29 @@ public object FfiConverterTypeWorkspaceStats: FfiConverterRustBuffer<WorkspaceSt
     override fun read(buf: ByteBuffer): WorkspaceStats {
         return WorkspaceStats(
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
 
     override fun allocationSize(value: WorkspaceStats) = (
             FfiConverterOptionalString.allocationSize(value.`workspaceId`) +
-            FfiConverterOptionalLong.allocationSize(value.`computers`) +
-            FfiConverterOptionalLong.allocationSize(value.`sandboxes`) +
-            FfiConverterOptionalLong.allocationSize(value.`running`) +
-            FfiConverterOptionalLong.allocationSize(value.`members`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`computers`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`sandboxes`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`running`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`members`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
     override fun write(value: WorkspaceStats, buf: ByteBuffer) {
             FfiConverterOptionalString.write(value.`workspaceId`, buf)
-            FfiConverterOptionalLong.write(value.`computers`, buf)
-            FfiConverterOptionalLong.write(value.`sandboxes`, buf)
-            FfiConverterOptionalLong.write(value.`running`, buf)
-            FfiConverterOptionalLong.write(value.`members`, buf)
+            FfiConverterOptionalTypeCount.write(value.`computers`, buf)
+            FfiConverterOptionalTypeCount.write(value.`sandboxes`, buf)
+            FfiConverterOptionalTypeCount.write(value.`running`, buf)
+            FfiConverterOptionalTypeCount.write(value.`members`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -46988,12 +46988,12 @@ data class WorkspaceUsage (
     /**
      * Compute in seconds.
      */
-    val `computeSeconds`: kotlin.Long?
+    val `computeSeconds`: Count?
     , 
     /**
      * Spend in cents.
      */
-    val `creditCents`: kotlin.Long?
+    val `creditCents`: Count?
     , 
     /**
      * Fields this version of the client does not model, as a JSON object text (`{}` when none).
@@ -47028,8 +47028,8 @@ public object FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer<WorkspaceUs
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterString.read(buf),
         )
     }
@@ -47039,8 +47039,8 @@ public object FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer<WorkspaceUs
             FfiConverterOptionalString.allocationSize(value.`period`) +
             FfiConverterOptionalString.allocationSize(value.`periodStart`) +
             FfiConverterOptionalString.allocationSize(value.`periodEnd`) +
-            FfiConverterOptionalLong.allocationSize(value.`computeSeconds`) +
-            FfiConverterOptionalLong.allocationSize(value.`creditCents`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`computeSeconds`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`creditCents`) +
             FfiConverterString.allocationSize(value.`extra`)
     )
 
@@ -47049,8 +47049,8 @@ public object FfiConverterTypeWorkspaceUsage: FfiConverterRustBuffer<WorkspaceUs
             FfiConverterOptionalString.write(value.`period`, buf)
             FfiConverterOptionalString.write(value.`periodStart`, buf)
             FfiConverterOptionalString.write(value.`periodEnd`, buf)
-            FfiConverterOptionalLong.write(value.`computeSeconds`, buf)
-            FfiConverterOptionalLong.write(value.`creditCents`, buf)
+            FfiConverterOptionalTypeCount.write(value.`computeSeconds`, buf)
+            FfiConverterOptionalTypeCount.write(value.`creditCents`, buf)
             FfiConverterString.write(value.`extra`, buf)
     }
 }
@@ -47136,12 +47136,12 @@ data class WorkspacesListParams (
     /**
      * `page` (query). Page number to fetch, 1 for the first; the pager sets it as it walks.
      */
-    val `page`: kotlin.Long? = null 
+    val `page`: Count? = null 
     , 
     /**
      * `per_page` (query). Items per page, for lists paged by number.
      */
-    val `perPage`: kotlin.Long? = null 
+    val `perPage`: Count? = null 
     , 
     /**
      * Fields the table does not list, as a JSON object text; sent as they are.
@@ -47172,21 +47172,21 @@ data class WorkspacesListParams (
 public object FfiConverterTypeWorkspacesListParams: FfiConverterRustBuffer<WorkspacesListParams> {
     override fun read(buf: ByteBuffer): WorkspacesListParams {
         return WorkspacesListParams(
-            FfiConverterOptionalLong.read(buf),
-            FfiConverterOptionalLong.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
             FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: WorkspacesListParams) = (
-            FfiConverterOptionalLong.allocationSize(value.`page`) +
-            FfiConverterOptionalLong.allocationSize(value.`perPage`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`page`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`perPage`) +
             FfiConverterOptionalString.allocationSize(value.`extra`)
     )
 
     override fun write(value: WorkspacesListParams, buf: ByteBuffer) {
-            FfiConverterOptionalLong.write(value.`page`, buf)
-            FfiConverterOptionalLong.write(value.`perPage`, buf)
+            FfiConverterOptionalTypeCount.write(value.`page`, buf)
+            FfiConverterOptionalTypeCount.write(value.`perPage`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -53478,6 +53478,38 @@ public object FfiConverterOptionalMapStringString: FfiConverterRustBuffer<Map<ko
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeCount: FfiConverterRustBuffer<Count?> {
+    override fun read(buf: ByteBuffer): Count? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeCount.read(buf)
+    }
+
+    override fun allocationSize(value: Count?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeCount.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Count?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeCount.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
     override fun read(buf: ByteBuffer): List<kotlin.String> {
         val len = buf.getInt()
@@ -54574,6 +54606,11 @@ public object FfiConverterMapStringString: FfiConverterRustBuffer<Map<kotlin.Str
         }
     }
 }
+
+
+
+public typealias Count = kotlin.Long
+public typealias FfiConverterTypeCount = FfiConverterLong
 
 
 
