@@ -122,7 +122,7 @@ class SwiftSurface(unittest.TestCase):
     def test_record_fields_are_codable_types(self) -> None:
         """Codable is synthesised only when every stored property is Codable."""
         records = set(swift_records(self.swift))
-        codable = {"String", "Bool", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records
+        codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records
         for name in records:
             start = self.swift.index(f"\npublic struct {name}: ")
             body = self.swift[start : self.swift.index("\n}\n", start)]
@@ -131,6 +131,20 @@ class SwiftSurface(unittest.TestCase):
                 with self.subTest(record=name, field=field):
                     self.assertTrue(names <= codable, f"{name}.{field}: {ty}")
 
+
+    def test_model_counts_are_int(self) -> None:
+        """Whole numbers of the model table reach Swift as `Int` (the `Count` alias), not `Int64`."""
+        self.assertIn("\npublic typealias Count = Int\n", self.swift)
+        start = self.swift.index("\npublic struct Sandbox: ")
+        body = self.swift[start : self.swift.index("\n}\n", start)]
+        self.assertRegex(body, r"public (?:let|var) `?cpuCount`?: Count\?")
+        # The settings records and the SSE event keep explicit widths (see the README).
+        explicit = {"ClientOptions", "RequestOptions", "Event"}
+        for name in set(swift_records(self.swift)) - explicit:
+            start = self.swift.index(f"\npublic struct {name}: ")
+            body = self.swift[start : self.swift.index("\n}\n", start)]
+            with self.subTest(record=name):
+                self.assertNotRegex(body, r"public (?:let|var) `?\w+`?: Int64\??\n", name)
 
 class KotlinSurface(unittest.TestCase):
     kotlin = (KOTLIN / "miosa.kt").read_text(encoding="utf-8")
