@@ -46,6 +46,7 @@ class _Handle:
 
             raise InvalidArgumentError("id: a handle needs a non-empty id", kind="invalid_argument")
         object.__setattr__(self, "_data", dict(data))
+        object.__setattr__(self, "_request_id", None)
         object.__setattr__(self, "_native", native)
         object.__setattr__(self, "_id", ident)
         object.__setattr__(self, "_kept", False)

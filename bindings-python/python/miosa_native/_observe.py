@@ -84,9 +84,14 @@ def _raw_copy(namespace: Any) -> Any:
         return RawResponse(*(await _native.acall_raw(native, *args)))
 
     raw = object.__new__(type(namespace))
+    # Copy every slot (subclasses such as handle namespaces add their own), then swap the calls.
+    for cls in type(namespace).__mro__:
+        slots = getattr(cls, "__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if hasattr(namespace, slot):
+                object.__setattr__(raw, slot, getattr(namespace, slot))
     raw._call = call
     raw._acall = acall
-    raw._pager = namespace._pager
     return raw
 
 
