@@ -9,7 +9,7 @@ impl OpSpec {
     /// Every keyword name a call of this operation understands: its query and
     /// body parameters, its fixed body fields (sent as the table says
     /// whatever the caller gives), plus `idempotency_key`, `content_type` for
-    /// raw uploads and the cursor of a paginated list.
+    /// raw uploads and the cursor of a paginated list (`cursor`, or its wire name).
     pub fn keyword_names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = self
             .query
@@ -25,10 +25,13 @@ impl OpSpec {
         if self.upload == Upload::Raw {
             names.push("content_type");
         }
-        if let Returns::Page { cursor_param, .. } = self.returns
-            && !names.contains(&cursor_param)
-        {
-            names.push(cursor_param);
+        if let Returns::Page { cursor_param, .. } = self.returns {
+            // `cursor` in every language; the wire name (`after`, `page`) still passes.
+            for name in [crate::pagination::CURSOR, cursor_param] {
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
         }
         names
     }
@@ -111,6 +114,11 @@ mod tests {
     fn cursors_keys_and_content_types_are_known() {
         let webhooks = find("webhooks.list").expect("in the table");
         assert!(webhooks.check_keywords(["cursor", "limit"]).is_ok());
+        // One `cursor` keyword, whatever the wire calls it.
+        let audit = find("audit_log.list").expect("in the table");
+        assert!(audit.check_keywords(["cursor", "after"]).is_ok());
+        let sessions = find("usage.sessions").expect("in the table");
+        assert!(sessions.check_keywords(["cursor", "page"]).is_ok());
         let create = find("sandboxes.create").expect("in the table");
         assert!(create.check_keywords(["idempotency_key", "name"]).is_ok());
         let upload = find("storage.upload_object").expect("in the table");
