@@ -184,7 +184,7 @@ class ScenariosTest {
         val manual = mutableListOf<AuditEntry>()
         var cursor: String? = null
         do {
-            val page = admin.auditLog().list(AuditLogListParams(limit = 2, after = cursor))
+            val page = admin.auditLog().list(AuditLogListParams(limit = 2, cursor = cursor))
             manual += page.items
             cursor = page.nextCursor
         } while (cursor != null)
