@@ -49,7 +49,10 @@ def test_the_gil_is_released_while_waiting(fresh: Emulator, client: miosa_native
 
 
 def test_ctrl_c_interrupts_a_blocked_call(fresh: Emulator) -> None:
-    fresh.fault(path="/sandboxes/sbx_fixture", delay_ms=2500)
+    # A sandbox of its own: a request another test left in flight cannot take the fault.
+    with miosa_native.Client(fresh.api_key, base_url=fresh.base_url) as setup:
+        sid = setup.sandboxes.create(name="ctrl-c", wait=True).id
+    fresh.fault(path=f"/sandboxes/{sid}", delay_ms=2500)
     script = textwrap.dedent(
         f"""
         import os, signal, threading, time
@@ -58,11 +61,11 @@ def test_ctrl_c_interrupts_a_blocked_call(fresh: Emulator) -> None:
         threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
         started = time.monotonic()
         try:
-            client.sandboxes.get("sbx_fixture")
+            client.sandboxes.get({sid!r})
             print("not interrupted")
         except KeyboardInterrupt:
             print("interrupted", round(time.monotonic() - started, 2))
-        print(client.sandboxes.get("sbx_fixture").id)
+        print(client.sandboxes.get({sid!r}).id)
         """
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
@@ -71,9 +74,9 @@ def test_ctrl_c_interrupts_a_blocked_call(fresh: Emulator) -> None:
     assert first.startswith("interrupted"), done.stdout
     # SIGINT comes at 0.3 s; the response would come at 2.5 s.
     assert float(first.split()[1]) < 1.5
-    assert second == "sbx_fixture"
+    assert second == sid
     # The aborted request never got its answer: the emulator logged it without a status.
-    assert wait_for_status(fresh, "/api/v1/sandboxes/sbx_fixture", 2.5)[0] is None
+    assert wait_for_status(fresh, f"/api/v1/sandboxes/{sid}", 2.5)[0] is None
 
 
 def test_cancelling_the_task_cancels_the_request(fresh: Emulator) -> None:
