@@ -117,10 +117,11 @@ rm -rf "${HOME}/.m2/repository/ai/miosa/miosa-kotlin/$VERSION"
 mkdir -p "$work/kotlin/src/main/kotlin"
 sed -e "s|@VERSION@|$VERSION|" -e "s|@REPO@|file://$DIST/maven|" tests/package/kotlin/pom.xml.in > "$work/kotlin/pom.xml"
 cp tests/package/kotlin/Main.kt "$work/kotlin/src/main/kotlin/"
-out=$(cd "$work/kotlin" && mvn -B -ntp -q -Dstyle.color=never compile exec:java 2>"$work/kotlin.log") \
-  || { cat "$work/kotlin.log" >&2; out=""; }
+# Maven prints its errors on stdout: keep everything, show it all on failure.
+(cd "$work/kotlin" && mvn -B -ntp -q -Dstyle.color=never compile exec:java) >"$work/kotlin.log" 2>&1 \
+  || cat "$work/kotlin.log" >&2
 # Maven may still wrap the program's output in colour resets.
-out=$(sed -e 's/\x1b\[[0-9;]*m//g' <<<"$out" | grep -v '^$' | tail -n 1)
+out=$(sed -e 's/\x1b\[[0-9;]*m//g' "$work/kotlin.log" | grep -v '^$' | tail -n 1)
 check "kotlin quickstart prints 2" "2" "$out"
 
 echo "--- c: the prefix moved elsewhere, pkg-config and CMake"

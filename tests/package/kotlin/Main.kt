@@ -12,6 +12,6 @@ fun main(): Unit = runBlocking {
     val id = checkNotNull(sandbox.id)
     client.computer().start(id)
     val result = client.exec().run(id, ExecRunParams(command = "python3 -c 'print(1 + 1)'"))
-    println((result.output ?: result.stdout ?: "").trim())
+    println(result.output.trim())
     client.computer().destroy(id)
 }
