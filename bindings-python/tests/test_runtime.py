@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -52,31 +53,40 @@ def test_ctrl_c_interrupts_a_blocked_call(fresh: Emulator) -> None:
     # A sandbox of its own: a request another test left in flight cannot take the fault.
     with miosa_native.Client(fresh.api_key, base_url=fresh.base_url) as setup:
         sid = setup.sandboxes.create(name="ctrl-c", wait=True).id
-    fresh.fault(path=f"/sandboxes/{sid}", delay_ms=2500)
+    fresh.fault(method="GET", path=f"/sandboxes/{sid}", delay_ms=4000)
     script = textwrap.dedent(
         f"""
-        import os, signal, threading, time
+        import time
         import miosa_native
         client = miosa_native.Client({fresh.api_key!r}, base_url={fresh.base_url!r})
-        threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+        print("calling", flush=True)
         started = time.monotonic()
         try:
             client.sandboxes.get({sid!r})
-            print("not interrupted")
+            print("not interrupted", round(time.monotonic() - started, 2))
         except KeyboardInterrupt:
             print("interrupted", round(time.monotonic() - started, 2))
         print(client.sandboxes.get({sid!r}).id)
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    first, second = done.stdout.split("\n")[:2]
-    assert first.startswith("interrupted"), done.stdout
-    # SIGINT comes at 0.3 s; the response would come at 2.5 s.
-    assert float(first.split()[1]) < 1.5
+    # The test sends SIGINT once the child is about to call, so no timer thread
+    # of the child's has to be scheduled on a loaded machine.
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == "calling"
+    time.sleep(0.3)
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    assert child.returncode == 0, err
+    first, second = out.split("\n")[:2]
+    assert first.startswith("interrupted"), (out, fresh.control("GET", "/faults"))
+    # SIGINT comes about 0.3 s after the call starts; the response would come at 4 s.
+    assert float(first.split()[1]) < 2.5
     assert second == sid
     # The aborted request never got its answer: the emulator logged it without a status.
-    assert wait_for_status(fresh, f"/api/v1/sandboxes/{sid}", 2.5)[0] is None
+    assert wait_for_status(fresh, f"/api/v1/sandboxes/{sid}", 4)[0] is None
 
 
 def test_cancelling_the_task_cancels_the_request(fresh: Emulator) -> None:
