@@ -62,12 +62,12 @@ export declare class NativeClient {
    * Streams the sandbox file `remote_path` into the local file `local_path`;
    * resolves with the number of bytes written. `on_progress(done, total)` follows it.
    */
-  downloadToPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((arg0: number, arg1?: number | undefined | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<number>
+  downloadToPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((done: number, total?: number | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<number>
   /**
    * Streams the local file `local_path` to the sandbox path `remote_path`;
    * resolves with the server's answer as JSON text (a `FileWritten`) and its request id.
    */
-  uploadFromPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((arg0: number, arg1?: number | undefined | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<CallReply>
+  uploadFromPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((done: number, total?: number | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<CallReply>
 }
 
 /** Walks every page of a paginated operation, following `next_cursor`. */

@@ -4,14 +4,14 @@
 use bytes::Bytes;
 use miosa::{Arg, Client, Dialect, Input, OpSpec, Output, RequestOptions};
 use napi::Env;
-use napi::bindgen_prelude::{Buffer, Either, FnArgs, Function, Object};
+use napi::bindgen_prelude::{Buffer, Either, Function, Object};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::cancel::{CancelToken, run_cancellable};
 use crate::errors::{invalid, to_napi};
-use crate::observe::{CallReply, Logger};
+use crate::observe::{CallReply, Logger, ProgressFunction};
 use crate::pager::NativePager;
 use crate::reply::Reply;
 use crate::stream::NativeStream;
@@ -264,7 +264,8 @@ impl NativeClient {
         sandbox_id: String,
         remote_path: String,
         local_path: String,
-        on_progress: Option<Function<'_, FnArgs<(f64, Option<f64>)>, ()>>,
+        #[napi(ts_arg_type = "((done: number, total?: number | null) => void) | undefined | null")]
+        on_progress: Option<ProgressFunction<'_>>,
         options: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'env>> {
@@ -299,7 +300,8 @@ impl NativeClient {
         sandbox_id: String,
         remote_path: String,
         local_path: String,
-        on_progress: Option<Function<'_, FnArgs<(f64, Option<f64>)>, ()>>,
+        #[napi(ts_arg_type = "((done: number, total?: number | null) => void) | undefined | null")]
+        on_progress: Option<ProgressFunction<'_>>,
         options: Option<String>,
         cancel: Option<&CancelToken>,
     ) -> napi::Result<Object<'env>> {

@@ -114,26 +114,23 @@ fn record_json(record: &LogRecord) -> String {
     .to_string()
 }
 
+/// The arguments of a JavaScript progress callback: `(done, total)`.
+pub(crate) type ProgressArgs = FnArgs<(f64, Option<f64>)>;
+/// A JavaScript progress callback.
+pub(crate) type ProgressFunction<'a> = Function<'a, ProgressArgs, ()>;
+
 /// Calls JavaScript with `(done, total)`.
-type ProgressCallback = ThreadsafeFunction<
-    FnArgs<(f64, Option<f64>)>,
-    (),
-    FnArgs<(f64, Option<f64>)>,
-    napi::Status,
-    false,
-    true,
->;
+type ProgressCallback =
+    ThreadsafeFunction<ProgressArgs, (), ProgressArgs, napi::Status, false, true>;
 
 /// A core progress callback calling `handler(done, total)` on the JavaScript thread.
 /// Built before the call's Promise so that the last report arrives before it settles.
-pub(crate) fn progress(
-    handler: Option<&Function<'_, FnArgs<(f64, Option<f64>)>, ()>>,
-) -> napi::Result<Option<Progress>> {
+pub(crate) fn progress(handler: Option<&ProgressFunction<'_>>) -> napi::Result<Option<Progress>> {
     let Some(handler) = handler else {
         return Ok(None);
     };
     let callback: ProgressCallback = handler
-        .build_threadsafe_function::<FnArgs<(f64, Option<f64>)>>()
+        .build_threadsafe_function::<ProgressArgs>()
         .callee_handled::<false>()
         .weak::<true>()
         .build()?;

@@ -226,6 +226,44 @@ mod tests {
         assert!(LogLevel::Warn > LogLevel::Info && LogLevel::Info > LogLevel::Debug);
     }
 
+    fn record(route: &str, level: LogLevel) -> LogRecord {
+        LogRecord {
+            level,
+            method: "GET",
+            route: route.into(),
+            status: Some(200),
+            attempt: 1,
+            duration: Duration::ZERO,
+            request_id: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scoped_sink_gets_the_records_of_its_calls_at_its_level() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = Arc::clone(&seen);
+        let sink: LogSink = Arc::new(move |record: &LogRecord| {
+            into.lock()
+                .expect("not poisoned")
+                .push(record.route.clone());
+        });
+        with_log_sink(LogLevel::Info, sink, async {
+            emit(&record("/inside", LogLevel::Info));
+            emit(&record("/detail", LogLevel::Debug));
+            // A task spawned inside the scope keeps it when it carries it.
+            let scope = current_scope();
+            tokio::spawn(in_scope(scope, async {
+                emit(&record("/spawned", LogLevel::Warn))
+            }))
+            .await
+            .expect("joined");
+        })
+        .await;
+        emit(&record("/outside", LogLevel::Info));
+        assert_eq!(*seen.lock().expect("not poisoned"), ["/inside", "/spawned"]);
+    }
+
     #[test]
     fn a_record_reads_as_one_line() {
         let record = LogRecord {
