@@ -36,10 +36,11 @@ export declare class NativeClient {
   /** The per-call options `options` (tagged JSON) stand for, as JSON (snake_case, seconds). */
   callOptions(options: string): string
   /**
-   * Calls any non-streaming operation. Resolves with JSON text (objects,
-   * lists, pages as `{items, next_cursor}`, booleans) or a `Buffer` (bytes).
+   * Calls any non-streaming operation. Resolves with its value, JSON text
+   * (objects, lists, pages as `{items, next_cursor}`, booleans) or a
+   * `Buffer` (bytes), and the request id; with `raw`, also the status and headers.
    */
-  call(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<string | Buffer>
+  call(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null, raw?: boolean | undefined | null): Promise<CallReply>
   /**
    * Opens an SSE operation's stream; resolves once the server answered
    * (errors such as 401 or 404 reject here).
@@ -52,6 +53,21 @@ export declare class NativeClient {
   openSocket(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<NativeSocket>
   /** A lazy walker over every page of a paginated operation. */
   pager(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null): NativePager
+  /**
+   * Sends this client's log records at or above `level` (`debug`, `info`,
+   * `warn`; `off` stops) to `handler` as JSON text, instead of `MIOSA_LOG`'s stderr.
+   */
+  setLogger(level: string, handler: (arg: string) => void): void
+  /**
+   * Streams the sandbox file `remote_path` into the local file `local_path`;
+   * resolves with the number of bytes written. `on_progress(done, total)` follows it.
+   */
+  downloadToPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((done: number, total?: number | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<number>
+  /**
+   * Streams the local file `local_path` to the sandbox path `remote_path`;
+   * resolves with the server's answer as JSON text (a `FileWritten`) and its request id.
+   */
+  uploadFromPath(sandboxId: string, remotePath: string, localPath: string, onProgress?: ((done: number, total?: number | null) => void) | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null): Promise<CallReply>
 }
 
 /** Walks every page of a paginated operation, following `next_cursor`. */
@@ -114,6 +130,21 @@ export declare class NativeStream {
  * Promise, which must then reject instead of hanging.
  */
 export declare function __panicForTests(message: string, inBackground?: boolean | undefined | null): Promise<void> | undefined
+
+/**
+ * A call's answer with the response it came from. `status` and `headers`
+ * are filled only when the caller asked for the raw response.
+ */
+export interface CallReply {
+  /** JSON text, or bytes. */
+  value: string | Buffer
+  /** The server's `x-request-id`, when it sent one. */
+  requestId?: string
+  /** The HTTP status. */
+  status?: number
+  /** The response headers as `[name, value, name, value, ...]`, names in lower case. */
+  headers?: Array<string>
+}
 
 /**
  * Parses raw `text/event-stream` chunks with the core's SSE engine (for the

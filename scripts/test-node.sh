@@ -57,6 +57,9 @@ echo "--- examples"
 out=$(node examples/node/quickstart.mjs)
 [ "$out" = "2" ] || { echo "quickstart printed '$out', expected 2" >&2; exit 1; }
 echo "quickstart.mjs printed $out"
+out=$(node examples/node/transfer_progress.mjs)
+[ "$out" = "copy matches: 16777216 bytes" ] || { echo "transfer_progress.mjs printed '$out'" >&2; exit 1; }
+echo "transfer_progress.mjs printed $out"
 bindings-node/node_modules/.bin/tsc -p examples/node
 node examples/node/white-label.js
 

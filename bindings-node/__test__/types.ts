@@ -114,3 +114,46 @@ async function main(): Promise<void> {
 }
 
 void main
+
+// Raw responses, request ids, a logger and transfers.
+export async function observe(): Promise<void> {
+  const records: string[] = []
+  const client = new Client('msk_test_x', {
+    logger: console,
+    logLevel: 'debug',
+  })
+  const quiet = new Client('msk_test_x', {
+    logger: { debug() {}, info: (message, record) => records.push(`${message} ${record.route} ${record.durationMs}`), warn() {} },
+  })
+  const { data, response } = await client.sandboxes.withResponse().get('sbx_1')
+  const handle: SandboxHandle = data
+  const status: number = response.status
+  const requestId: string | null = response.requestId
+  const contentType: string | null = response.headers.get('content-type')
+  const fromModel: string | null | undefined = handle._request_id
+  const raw = await client.sandbox.files.withResponse().write('sbx_1', '/a', 'x')
+  const bytes: number | null | undefined = raw.data.size_bytes
+  const nested = await client.sandbox.withResponse().exec.run('sbx_1', { command: 'true' })
+  const code: number = nested.data.exit_code
+  const bound = await handle.files.withResponse().read('/a')
+  const buf: Buffer = bound.data
+  const stream: EventStream = client.sandbox.files.withResponse().watch('sbx_1')
+  const written: number = await handle.files.download('/a', new URL('file:///tmp/a'), {
+    onProgress: (done: number, total: number | null) => records.push(`${done}/${total}`),
+  })
+  const uploaded = await client.sandbox.files.upload('sbx_1', '/b', '/tmp/b', { timeout: 5000 })
+  const size: number | null | undefined = uploaded.size_bytes
+  {
+    using events = client.sandbox.files.watch('sbx_1')
+    void events
+  }
+  // @ts-expect-error the level is one of a few names
+  new Client('msk_test_x', { logLevel: 'loud' })
+  // @ts-expect-error a logger needs its methods
+  new Client('msk_test_x', { logger: { info() {} } })
+  // @ts-expect-error a raw call resolves to `{ data, response }`, not the data
+  const notRaw: Sandbox = (await client.sandboxes.withResponse().get('sbx_1')).id
+  // @ts-expect-error transfers are not raw
+  await client.sandbox.files.withResponse().download('sbx_1', '/a', '/tmp/a')
+  void [quiet, status, requestId, contentType, fromModel, bytes, code, buf, stream, written, size, notRaw]
+}

@@ -59,6 +59,21 @@ class SandboxFilesApi {
   stat(id, path, options) {
     return this._c.call('sandbox.files.stat', [id, path], undefined, options)
   }
+
+  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */
+  download(id, path, localPath, options) {
+    return this._c.download(id, path, localPath, options)
+  }
+
+  /** Streams the local file `localPath` to the sandbox path `path`. */
+  upload(id, path, localPath, options) {
+    return this._c.upload(id, path, localPath, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox.exec` operations. */
@@ -86,6 +101,11 @@ class SandboxExecApi {
   stream(id, ...rest) {
     return this._c.stream('sandbox.exec.stream', [id], rest, true)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox.events` operations. */
@@ -97,6 +117,11 @@ class SandboxEventsApi {
   /** Stream the lifecycle and build events of a sandbox. */
   stream(id, ...rest) {
     return this._c.stream('sandbox.events.stream', [id], rest, false)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -119,6 +144,11 @@ class SandboxEnvApi {
   /** Remove one environment variable from a sandbox. */
   delete(id, key, options) {
     return this._c.call('sandbox.env.delete', [id, key], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -157,6 +187,11 @@ class SandboxProcessesApi {
   stream(id, pid, ...rest) {
     return this._c.stream('sandbox.processes.stream', [id, pid], rest, false)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox.share` operations. */
@@ -178,6 +213,11 @@ class SandboxShareApi {
   /** Revoke one share link. */
   revoke(id, shareId, options) {
     return this._c.call('sandbox.share.revoke', [id, shareId], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -216,6 +256,11 @@ class SandboxPreviewsApi {
   revokeShare(id, previewId, options) {
     return this._c.call('sandbox.previews.revoke_share', [id, previewId], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox.snapshots` operations. */
@@ -237,6 +282,11 @@ class SandboxSnapshotsApi {
   /** List the snapshots of a sandbox that are not deleted. */
   list(id, options) {
     return this._c.call('sandbox.snapshots.list', [id], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -265,6 +315,11 @@ class SandboxTagsApi {
   set(id, tags, options) {
     return this._c.call('sandbox.tags.set', [id, tags], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox.terminal` operations. */
@@ -291,6 +346,11 @@ class SandboxTerminalApi {
   /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. */
   stream(id, params, options) {
     return this._c.socket('sandbox.terminal.stream', [id], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -319,6 +379,11 @@ class ComputerEnvApi {
   delete(id, name, options) {
     return this._c.call('computer.env.delete', [id, name], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computer.ports` operations. */
@@ -346,6 +411,11 @@ class ComputerPortsApi {
   delete(id, port, options) {
     return this._c.call('computer.ports.delete', [id, port], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computer.auto_stop` operations. */
@@ -363,6 +433,11 @@ class ComputerAutoStopApi {
   update(id, seconds, options) {
     return this._c.call('computer.auto_stop.update', [id, seconds], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computer.metrics` operations. */
@@ -374,6 +449,11 @@ class ComputerMetricsApi {
   /** Fetch resource metrics of a computer over a time window. */
   get(id, params, options) {
     return this._c.call('computer.metrics.get', [id], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -392,6 +472,11 @@ class ComputerTerminalApi {
   resize(id, sessionId, params, options) {
     return this._c.call('computer.terminal.resize', [id, sessionId], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computer.volumes` operations. */
@@ -404,6 +489,11 @@ class ComputerVolumesApi {
   list(id, options) {
     return this._c.call('computer.volumes.list', [id], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computer.logs` operations. */
@@ -415,6 +505,11 @@ class ComputerLogsApi {
   /** Fetch the recent system log lines of a computer. */
   get(id, params, options) {
     return this._c.call('computer.logs.get', [id], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -446,6 +541,11 @@ class AdminTenantsApi {
   /** Lift the suspension of a tenant; needs an admin key. */
   unsuspend(tenantId, options) {
     return this._c.call('admin.tenants.unsuspend', [tenantId], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -539,6 +639,11 @@ class SandboxesApi {
   getByName(name, options) {
     return this._c.call('sandboxes.get_by_name', [name], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox` operations. */
@@ -557,6 +662,10 @@ class SandboxApi {
     this.terminal = new SandboxTerminalApi(core)
   }
 
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `sandbox_templates` operations. */
@@ -603,6 +712,11 @@ class SandboxTemplatesApi {
   /** Start a new build of a template; it moves from queued through building to ready or failed. */
   createBuild(templateId, params, options) {
     return this._c.call('sandbox_templates.create_build', [templateId], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -651,6 +765,11 @@ class TenantApi {
   deleteBranding(options) {
     return this._c.call('tenant.delete_branding', [], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `computers` operations. */
@@ -692,6 +811,11 @@ class ComputersApi {
   /** Set a new desktop viewer password; the plaintext is returned only this once. */
   rotateViewerPassword(id, options) {
     return this._c.call('computers.rotate_viewer_password', [id], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -782,6 +906,11 @@ class ComputerApi {
   previewUrl(id, port, params, options) {
     return this._c.call('computer.preview_url', [id, port], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `desktop` operations. */
@@ -864,6 +993,11 @@ class DesktopApi {
   launch(id, appName, options) {
     return this._c.call('desktop.launch', [id, appName], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `workspaces` operations. */
@@ -910,6 +1044,11 @@ class WorkspacesApi {
   /** List the computers of a workspace. */
   listComputers(id, options) {
     return this._c.call('workspaces.list_computers', [id], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -971,6 +1110,11 @@ class WebhooksApi {
   unwrap(payload, headers, secret, options) {
     return this._c.unwrapWebhook(payload, headers, secret, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `usage` operations. */
@@ -1002,6 +1146,11 @@ class UsageApi {
   report(periodStart, periodEnd, options) {
     return this._c.call('usage.report', [periodStart, periodEnd], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `quotas` operations. */
@@ -1024,6 +1173,11 @@ class QuotasApi {
   delete(externalUserId, options) {
     return this._c.call('quotas.delete', [externalUserId], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `audit_log` operations. */
@@ -1039,6 +1193,11 @@ class AuditLogApi {
   /** Every item of `list`, fetching pages as the loop needs them. */
   iter(params, options) {
     return this._c.iter('audit_log.list', [], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1071,6 +1230,11 @@ class ApiKeysApi {
   revoke(id, options) {
     return this._c.call('api_keys.revoke', [id], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `snapshots` operations. */
@@ -1102,6 +1266,11 @@ class SnapshotsApi {
   /** Delete a snapshot that is no longer in use. */
   delete(snapshotId, options) {
     return this._c.call('snapshots.delete', [snapshotId], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1188,6 +1357,11 @@ class DeploymentsApi {
   verifyDomain(id, domainId, options) {
     return this._c.call('deployments.verify_domain', [id, domainId], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `databases` operations. */
@@ -1239,6 +1413,11 @@ class DatabasesApi {
   logs(id, params, options) {
     return this._c.call('databases.logs', [id], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `storage` operations. */
@@ -1284,6 +1463,11 @@ class StorageApi {
   /** Delete one object from a bucket. */
   deleteObject(bucketId, key, options) {
     return this._c.call('storage.delete_object', [bucketId, key], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1331,6 +1515,11 @@ class VolumesApi {
   delete(id, options) {
     return this._c.call('volumes.delete', [id], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `completions` operations. */
@@ -1348,6 +1537,11 @@ class CompletionsApi {
   stream(...rest) {
     return this._c.stream('completions.stream', [], rest, true)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `embeddings` operations. */
@@ -1359,6 +1553,11 @@ class EmbeddingsApi {
   /** Compute embedding vectors for a text or a list of texts. */
   create(params, options) {
     return this._c.call('embeddings.create', [], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1396,6 +1595,11 @@ class CommandCenterApi {
   events(...rest) {
     return this._c.stream('command_center.events', [], rest, false)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `workspace_members` operations. */
@@ -1427,6 +1631,11 @@ class WorkspaceMembersApi {
   /** Add a user of the organisation to a workspace. */
   add(workspaceId, userId, params, options) {
     return this._c.call('workspace_members.add', [workspaceId, userId], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1465,6 +1674,11 @@ class WorkspaceInvitesApi {
   preview(token, options) {
     return this._c.call('workspace_invites.preview', [token], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `org_invites` operations. */
@@ -1497,6 +1711,11 @@ class OrgInvitesApi {
   accept(token, options) {
     return this._c.call('org_invites.accept', [token], undefined, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `admin` operations. */
@@ -1506,6 +1725,10 @@ class AdminApi {
     this.tenants = new AdminTenantsApi(core)
   }
 
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `credits` operations. */
@@ -1527,6 +1750,11 @@ class CreditsApi {
   /** Credits spent on compute and AI over a period. */
   usage(params, options) {
     return this._c.call('credits.usage', [], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1555,6 +1783,11 @@ class ExecApi {
   spawn(id, command, params, options) {
     return this._c.socket('exec.spawn', [id, command], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `templates` operations. */
@@ -1566,6 +1799,11 @@ class TemplatesApi {
   /** The platform's catalog of sandbox, computer and deploy-host templates with their sizes. */
   catalog(options) {
     return this._c.call('templates.catalog', [], undefined, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 
@@ -1604,6 +1842,11 @@ class FilesApi {
   delete(id, path, params, options) {
     return this._c.call('files.delete', [id, path], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `events` operations. */
@@ -1621,6 +1864,11 @@ class EventsApi {
   subscribe(id, params, options) {
     return this._c.socket('events.subscribe', [id], params, options)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `checkpoints` operations. */
@@ -1633,6 +1881,11 @@ class CheckpointsApi {
   restoreStream(id, snapshotId, ...rest) {
     return this._c.stream('checkpoints.restore_stream', [id, snapshotId], rest, false)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
+  }
 }
 
 /** `snapshots_standalone` operations. */
@@ -1644,6 +1897,11 @@ class SnapshotsStandaloneApi {
   /** List the snapshots of every computer; needs an admin key. */
   list(params, options) {
     return this._c.call('snapshots_standalone.list', [], params, options)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._c.withResponse())
   }
 }
 

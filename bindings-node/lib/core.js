@@ -12,6 +12,7 @@ const { Socket } = require('./socket.js')
 const { withSignal } = require('./signal.js')
 const { OPERATIONS } = require('./api.js')
 const { shapeResult, toModel } = require('./model.js')
+const { fileURLToPath } = require('node:url')
 
 // Result kind and model of every operation, to shape answers as the typings declare them.
 const RESULTS = new Map(OPERATIONS.map((op) => [op.name, op]))
@@ -187,10 +188,97 @@ if (Symbol.asyncDispose) {
     this.close()
   }
 }
+if (Symbol.dispose) {
+  Pager.prototype[Symbol.dispose] = function dispose() {
+    this.close()
+  }
+}
+
+/** Marks `value` (a model, list or page) with the request id it came with, without changing its JSON or inspect output. */
+function withRequestId(value, requestId) {
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    Object.defineProperty(value, '_request_id', { value: requestId ?? null, configurable: true })
+  }
+  return value
+}
+
+/** `{ data, response }` for a raw call: the status, headers (a fetch `Headers`) and request id. */
+function withResponse(data, reply) {
+  const headers = new Headers()
+  const pairs = reply.headers ?? []
+  for (let i = 0; i + 1 < pairs.length; i += 2) headers.append(pairs[i], pairs[i + 1])
+  return { data, response: { status: reply.status, headers, requestId: reply.requestId ?? null } }
+}
+
+function localPathOf(value) {
+  if (value instanceof URL) return fileURLToPath(value)
+  if (typeof value !== 'string' || value === '') throw invalid('`localPath` must be a non-empty path string or a file: URL')
+  return value
+}
+
+function requireString(value, name) {
+  if (typeof value !== 'string' || value === '') throw invalid(`\`${name}\` must be a non-empty string`)
+}
+
+/** The progress callback and the rest of a transfer's options. */
+function transferOptions(options) {
+  if (options === undefined || options === null) return [undefined, undefined]
+  if (typeof options !== 'object' || Array.isArray(options)) throw invalid('options must be an object')
+  const { onProgress, ...rest } = options
+  if (onProgress !== undefined && onProgress !== null && typeof onProgress !== 'function') {
+    throw invalid('`onProgress` must be a function (done, total)')
+  }
+  return [onProgress ?? undefined, rest]
+}
+
+/** Calls `onProgress` from the addon; a throwing callback is reported once as a warning, the transfer goes on. */
+function guardedProgress(onProgress) {
+  if (!onProgress) return undefined
+  let warned = false
+  return (done, total) => {
+    try {
+      onProgress(done, total ?? null)
+    } catch (err) {
+      if (!warned) process.emitWarning(`miosa-native: onProgress threw: ${err && err.message}`)
+      warned = true
+    }
+  }
+}
+
+/** Runs the addon's streamed transfer `method` after checking its arguments. */
+function transfer(nativeClient, method, id, path, localPath, options, decode) {
+  let call
+  try {
+    requireString(id, 'id')
+    requireString(path, 'path')
+    const local = localPathOf(localPath)
+    const [onProgress, rest] = transferOptions(options)
+    const progress = guardedProgress(onProgress)
+    const encoded = encodeOptions(rest)
+    call = (token) => nativeClient[method](id, path, local, progress, encoded, token)
+  } catch (err) {
+    return Promise.reject(fromNative(err))
+  }
+  const fail = (err) => {
+    throw fromNative(err)
+  }
+  const signal = options && options.signal
+  if (!signal) return call(null).then(decode, fail)
+  return withSignal(signal, call).then(decode, fail)
+}
 
 class Core {
   constructor(nativeClient) {
     this.native = nativeClient
+    this.raw = false
+    this.plain = this
+  }
+
+  /** This core with every call resolving to `{ data, response }`. */
+  withResponse() {
+    const raw = Object.create(this)
+    raw.raw = true
+    return raw
   }
 
   /** Any operation that answers once: JSON (objects, lists, pages, booleans) or bytes. */
@@ -203,16 +291,30 @@ class Core {
     }
     const [a, p, o] = encoded
     const signal = options && options.signal
-    const decode =
+    const shape =
       RESULTS.get(op)?.returns === 'page' ? (out) => this.page(op, args, params, options, decodeResult(out)) : resultOf(op)
-    if (!signal) {
-      return this.native.call(op, a, p, o, null).then(decode, (err) => {
-        throw fromNative(err)
-      })
+    const raw = this.raw
+    const decode = (reply) => {
+      const data = withRequestId(shape(reply.value), reply.requestId)
+      return raw ? withResponse(data, reply) : data
     }
-    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(decode, (err) => {
+    const fail = (err) => {
       throw fromNative(err)
-    })
+    }
+    if (!signal) return this.native.call(op, a, p, o, null, raw).then(decode, fail)
+    return withSignal(signal, (token) => this.native.call(op, a, p, o, token, raw)).then(decode, fail)
+  }
+
+  /** `sandbox.files.download`: the sandbox file streamed into a local path; resolves with the bytes written. */
+  download(id, path, localPath, options) {
+    return transfer(this.native, 'downloadToPath', id, path, localPath, options, (written) => written)
+  }
+
+  /** `sandbox.files.upload`: a local file streamed to a sandbox path; resolves with a `FileWritten`. */
+  upload(id, path, localPath, options) {
+    return transfer(this.native, 'uploadFromPath', id, path, localPath, options, (reply) =>
+      withRequestId(toModel('FileWritten', JSON.parse(reply.value)), reply.requestId),
+    )
   }
 
   /** Every item of a paginated operation, one page fetched at a time. */
@@ -226,7 +328,7 @@ class Core {
     const next = () =>
       page.next_cursor === null || page.next_cursor === undefined
         ? Promise.resolve(null)
-        : this.call(op, args, { ...(params ?? {}), cursor: page.next_cursor }, options)
+        : this.plain.call(op, args, { ...(params ?? {}), cursor: page.next_cursor }, options)
     Object.defineProperty(shaped, 'nextPage', { value: next })
     return shaped
   }

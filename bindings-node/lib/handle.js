@@ -50,6 +50,16 @@ class Handle {
     return `${this.constructor.name} ${inspect(this._data, options)}`
   }
 
+  /** The `x-request-id` of the response the record last came from, or `null`. */
+  get _request_id() {
+    return this._data._request_id ?? null
+  }
+
+  /** A view of this handle whose namespaces resolve to `{ data, response }`. */
+  _withResponse() {
+    return Object.create(this, { _flat: { value: rawFlat(this._flat) } })
+  }
+
   /** A record of this resource refreshes the handle; another (a fork, a clone) becomes a new handle. */
   _adopt(value) {
     if (value === null || typeof value !== 'object') return value
@@ -70,4 +80,20 @@ class Handle {
   }
 }
 
-module.exports = { Handle }
+/** The flat namespaces `flat` with every call resolving to `{ data, response }`. */
+function rawFlat(flat) {
+  const raw = new flat.constructor(flat._c.withResponse())
+  Object.defineProperty(raw, '_plain', { value: flat })
+  return raw
+}
+
+/** Records (one or a list) as handles of class `Kind`; a raw answer keeps its response. */
+function toHandles(Kind, flat, value) {
+  if (flat._plain) return { data: toHandles(Kind, flat._plain, value.data), response: value.response }
+  if (!Array.isArray(value)) return new Kind(flat, value)
+  const list = value.map((v) => new Kind(flat, v))
+  if (value._request_id !== undefined) Object.defineProperty(list, '_request_id', { value: value._request_id })
+  return list
+}
+
+module.exports = { Handle, rawFlat, toHandles }

@@ -3,7 +3,7 @@
 
 // Sandbox and computer handles: every operation on one resource with its id bound.
 
-const { Handle } = require('./handle.js')
+const { Handle, rawFlat, toHandles } = require('./handle.js')
 
 /** `files` of one sandbox. */
 class SandboxHandleFilesApi {
@@ -60,6 +60,21 @@ class SandboxHandleFilesApi {
   stat(...args) {
     return this._h._flat.sandbox.files.stat(this._h._id, ...args)
   }
+
+  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */
+  download(...args) {
+    return this._h._flat.sandbox.files.download(this._h._id, ...args)
+  }
+
+  /** Streams the local file `localPath` to the sandbox path `path`. */
+  upload(...args) {
+    return this._h._flat.sandbox.files.upload(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `exec` of one sandbox. */
@@ -87,6 +102,11 @@ class SandboxHandleExecApi {
   stream(...args) {
     return this._h._flat.sandbox.exec.stream(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `events` of one sandbox. */
@@ -98,6 +118,11 @@ class SandboxHandleEventsApi {
   /** Stream the lifecycle and build events of a sandbox. */
   stream(...args) {
     return this._h._flat.sandbox.events.stream(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -120,6 +145,11 @@ class SandboxHandleEnvApi {
   /** Remove one environment variable from a sandbox. */
   delete(...args) {
     return this._h._flat.sandbox.env.delete(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -158,6 +188,11 @@ class SandboxHandleProcessesApi {
   stream(...args) {
     return this._h._flat.sandbox.processes.stream(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `share` of one sandbox. */
@@ -179,6 +214,11 @@ class SandboxHandleShareApi {
   /** Revoke one share link. */
   revoke(...args) {
     return this._h._flat.sandbox.share.revoke(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -217,6 +257,11 @@ class SandboxHandlePreviewsApi {
   revokeShare(...args) {
     return this._h._flat.sandbox.previews.revokeShare(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `snapshots` of one sandbox. */
@@ -238,6 +283,11 @@ class SandboxHandleSnapshotsApi {
   /** List the snapshots of a sandbox that are not deleted. */
   list(...args) {
     return this._h._flat.sandbox.snapshots.list(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -266,6 +316,11 @@ class SandboxHandleTagsApi {
   set(...args) {
     return this._h._flat.sandbox.tags.set(this._h._id, ...args).then((value) => this._h._adopt(value))
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `terminal` of one sandbox. */
@@ -292,6 +347,11 @@ class SandboxHandleTerminalApi {
   /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. */
   stream(...args) {
     return this._h._flat.sandbox.terminal.stream(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -513,54 +573,59 @@ class SandboxesHandlesApi {
     return new SandboxHandle(this._flat, { id })
   }
 
+  /** These operations with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(rawFlat(this._flat))
+  }
+
   /** Create a sandbox. */
   create(...args) {
-    return this._flat.sandboxes.create(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.create(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Fetch one sandbox. */
   get(...args) {
-    return this._flat.sandboxes.get(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.get(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** List the sandboxes of the tenant, optionally filtered by attribution, state or tags. */
   list(...args) {
-    return this._flat.sandboxes.list(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.list(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Change the mutable settings of a sandbox. */
   update(...args) {
-    return this._flat.sandboxes.update(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.update(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Create a new sandbox from a live sandbox or one of its snapshots. */
   fork(...args) {
-    return this._flat.sandboxes.fork(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.fork(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Push back the sandbox's deadline. */
   extend(...args) {
-    return this._flat.sandboxes.extend(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.extend(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Stop a sandbox: its disk is kept, its processes are not. */
   stop(...args) {
-    return this._flat.sandboxes.stop(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.stop(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Pause a sandbox, memory included, on runtimes that support it. */
   pause(...args) {
-    return this._flat.sandboxes.pause(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.pause(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Resume a paused or stopped sandbox. */
   resume(...args) {
-    return this._flat.sandboxes.resume(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.resume(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 
   /** Fetch one sandbox by its name. */
   getByName(...args) {
-    return this._flat.sandboxes.getByName(...args).then((value) => Array.isArray(value) ? value.map((v) => new SandboxHandle(this._flat, v)) : new SandboxHandle(this._flat, value))
+    return this._flat.sandboxes.getByName(...args).then((value) => toHandles(SandboxHandle, this._flat, value))
   }
 }
 
@@ -589,6 +654,11 @@ class ComputerHandleEnvApi {
   delete(...args) {
     return this._h._flat.computer.env.delete(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `ports` of one computer. */
@@ -616,6 +686,11 @@ class ComputerHandlePortsApi {
   delete(...args) {
     return this._h._flat.computer.ports.delete(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `auto_stop` of one computer. */
@@ -633,6 +708,11 @@ class ComputerHandleAutoStopApi {
   update(...args) {
     return this._h._flat.computer.autoStop.update(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `metrics` of one computer. */
@@ -644,6 +724,11 @@ class ComputerHandleMetricsApi {
   /** Fetch resource metrics of a computer over a time window. */
   get(...args) {
     return this._h._flat.computer.metrics.get(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -662,6 +747,11 @@ class ComputerHandleTerminalApi {
   resize(...args) {
     return this._h._flat.computer.terminal.resize(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `volumes` of one computer. */
@@ -674,6 +764,11 @@ class ComputerHandleVolumesApi {
   list(...args) {
     return this._h._flat.computer.volumes.list(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `logs` of one computer. */
@@ -685,6 +780,11 @@ class ComputerHandleLogsApi {
   /** Fetch the recent system log lines of a computer. */
   get(...args) {
     return this._h._flat.computer.logs.get(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -768,6 +868,11 @@ class ComputerHandleDesktopApi {
   launch(...args) {
     return this._h._flat.desktop.launch(this._h._id, ...args)
   }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
+  }
 }
 
 /** `exec` of one computer. */
@@ -794,6 +899,11 @@ class ComputerHandleExecApi {
   /** Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. */
   spawn(...args) {
     return this._h._flat.exec.spawn(this._h._id, ...args)
+  }
+
+  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(this._h._withResponse())
   }
 }
 
@@ -989,24 +1099,29 @@ class ComputersHandlesApi {
     return new ComputerHandle(this._flat, { id })
   }
 
+  /** These operations with each call resolving to `{ data, response }` (status, headers, request id). */
+  withResponse() {
+    return new this.constructor(rawFlat(this._flat))
+  }
+
   /** Create a desktop computer; start it afterwards. */
   create(...args) {
-    return this._flat.computers.create(...args).then((value) => Array.isArray(value) ? value.map((v) => new ComputerHandle(this._flat, v)) : new ComputerHandle(this._flat, value))
+    return this._flat.computers.create(...args).then((value) => toHandles(ComputerHandle, this._flat, value))
   }
 
   /** Fetch one computer. */
   get(...args) {
-    return this._flat.computers.get(...args).then((value) => Array.isArray(value) ? value.map((v) => new ComputerHandle(this._flat, v)) : new ComputerHandle(this._flat, value))
+    return this._flat.computers.get(...args).then((value) => toHandles(ComputerHandle, this._flat, value))
   }
 
   /** List the computers of the tenant. */
   list(...args) {
-    return this._flat.computers.list(...args).then((value) => Array.isArray(value) ? value.map((v) => new ComputerHandle(this._flat, v)) : new ComputerHandle(this._flat, value))
+    return this._flat.computers.list(...args).then((value) => toHandles(ComputerHandle, this._flat, value))
   }
 
   /** Rename a computer or change its metadata. */
   update(...args) {
-    return this._flat.computers.update(...args).then((value) => Array.isArray(value) ? value.map((v) => new ComputerHandle(this._flat, v)) : new ComputerHandle(this._flat, value))
+    return this._flat.computers.update(...args).then((value) => toHandles(ComputerHandle, this._flat, value))
   }
 }
 

@@ -41,6 +41,75 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean
   /** Headers sent on every request (e.g. `x-tenant-id` for white-label proxies). */
   headers?: Record<string, string>
+  /** Receives this client's log records (one per HTTP attempt) instead of `MIOSA_LOG`'s stderr output; `console` fits. */
+  logger?: Logger
+  /** The lowest level sent to `logger` (default `info`; `debug` adds retry waits). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'off'
+}
+
+/** Where a client's log records go: `console`, pino, winston and most loggers fit. */
+export interface Logger {
+  debug(message: string, record: LogRecord): unknown
+  info(message: string, record: LogRecord): unknown
+  warn(message: string, record: LogRecord): unknown
+  error?(message: string, record: LogRecord): unknown
+}
+
+/** One HTTP attempt of a call. Never holds the API key, a token, a query string or a body. */
+export interface LogRecord {
+  level: 'debug' | 'info' | 'warn'
+  method: string
+  /** The operation's path template, e.g. `/sandboxes/{id}`. */
+  route: string
+  /** The HTTP status, or `null` when no response arrived. */
+  status: number | null
+  /** 1 for the first attempt. */
+  attempt: number
+  /** From sending to the response head (for a retry record: the wait before the next attempt). */
+  durationMs: number
+  requestId: string | null
+  /** Why the attempt failed (free of secrets), or `null`. */
+  error: string | null
+}
+
+/** The HTTP response behind a result. */
+export interface RawResponse {
+  readonly status: number
+  /** The response headers (a fetch `Headers`: `headers.get('content-type')`). */
+  readonly headers: Headers
+  /** The server's `x-request-id`, or `null`. */
+  readonly requestId: string | null
+}
+
+/** A result with the response it came from, from a `withResponse()` namespace. */
+export interface ApiResponse<T> {
+  readonly data: T
+  readonly response: RawResponse
+}
+
+/**
+ * `Api` with every call that answers once resolving to `ApiResponse`; streams,
+ * sockets, pagers and file transfers stay as they are.
+ */
+export type WithResponse<Api> = {
+  readonly [K in keyof Api as K extends 'withResponse' | 'download' | 'upload' ? never : K]: Api[K] extends (
+    ...args: any[]
+  ) => EventStream | Pager<any> | AsyncGenerator<any> | Promise<Socket>
+    ? Api[K]
+    : Api[K] extends (...args: infer A) => Promise<infer R>
+      ? (...args: A) => Promise<ApiResponse<R>>
+      : Api[K] extends (...args: any[]) => any
+        ? Api[K]
+        : WithResponse<Api[K]>
+}
+
+/** Called with the bytes moved so far and the total (`null` when the server announced none). */
+export type ProgressCallback = (done: number, total: number | null) => void
+
+/** Options of `files.download` and `files.upload`. */
+export interface TransferOptions extends RequestOptions {
+  /** Follows the transfer: once at the start, about once per MiB, and at the end. */
+  onProgress?: ProgressCallback
 }
 
 /** Per-call additions every operation accepts as its last argument. */
@@ -109,6 +178,10 @@ export declare class EventStream implements AsyncIterableIterator<SseEvent> {
   close(): void
   /** Whether the stream was closed or has ended. */
   readonly closed: boolean
+  /** `using` closes the stream. */
+  [Symbol.dispose](): void
+  /** `await using` closes the stream. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** One message received on a socket. */
@@ -149,6 +222,8 @@ export declare class Socket implements AsyncIterableIterator<SocketMessage> {
   /** Ends an exec's standard input. */
   closeStdin(): Promise<void>
   close(): void
+  /** `using` closes the socket. */
+  [Symbol.dispose](): void
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -178,6 +253,8 @@ export declare class Pager<T> implements AsyncIterableIterator<T> {
   close(): void
   /** Whether the walk has ended (closed, exhausted or failed). */
   readonly closed: boolean
+  /** `using` ends the walk. */
+  [Symbol.dispose](): void
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -418,6 +495,8 @@ export interface SandboxesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   getByName(name: string, options?: RequestOptions): Promise<Sandbox>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxesApi>
 }
 
 /** `sandbox` operations. */
@@ -442,6 +521,8 @@ export interface SandboxApi {
   readonly tags: SandboxTagsApi
   /** `sandbox.terminal` operations. */
   readonly terminal: SandboxTerminalApi
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxApi>
 }
 
 /** `sandbox.files` operations. */
@@ -520,6 +601,15 @@ export interface SandboxFilesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   stat(id: string, path: string, options?: RequestOptions): Promise<FileStat>
+  /**
+   * Streams the sandbox file `path` into the local file `localPath` (never held in
+   * memory; it appears under its name only once complete). Resolves with the bytes written.
+   */
+  download(id: string, path: string, localPath: string | URL, options?: TransferOptions): Promise<number>
+  /** Streams the local file `localPath` to the sandbox path `path`, never holding it in memory. */
+  upload(id: string, path: string, localPath: string | URL, options?: TransferOptions): Promise<FileWritten>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxFilesApi>
 }
 
 /** `sandbox.exec` operations. */
@@ -555,6 +645,8 @@ export interface SandboxExecApi {
   stream(id: string, params: SandboxExecStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(id: string, onEvent: EventCallback, params: SandboxExecStreamParams, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxExecApi>
 }
 
 /** `sandbox.events` operations. */
@@ -568,6 +660,8 @@ export interface SandboxEventsApi {
   stream(id: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(id: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxEventsApi>
 }
 
 /** `sandbox.env` operations. */
@@ -593,6 +687,8 @@ export interface SandboxEnvApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, key: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxEnvApi>
 }
 
 /** `sandbox.processes` operations. */
@@ -642,6 +738,8 @@ export interface SandboxProcessesApi {
   stream(id: string, pid: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(id: string, pid: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxProcessesApi>
 }
 
 /** `sandbox.share` operations. */
@@ -667,6 +765,8 @@ export interface SandboxShareApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   revoke(id: string, shareId: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxShareApi>
 }
 
 /** `sandbox.previews` operations. */
@@ -714,6 +814,8 @@ export interface SandboxPreviewsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   revokeShare(id: string, previewId: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxPreviewsApi>
 }
 
 /** `sandbox.snapshots` operations. */
@@ -739,6 +841,8 @@ export interface SandboxSnapshotsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<Snapshot[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxSnapshotsApi>
 }
 
 /** `sandbox.tags` operations. */
@@ -774,6 +878,8 @@ export interface SandboxTagsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   set(id: string, tags: string[], options?: RequestOptions): Promise<Sandbox>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxTagsApi>
 }
 
 /** `sandbox.terminal` operations. */
@@ -806,6 +912,8 @@ export interface SandboxTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   stream(id: string, params?: SandboxTerminalStreamParams, options?: RequestOptions): Promise<Socket>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxTerminalApi>
 }
 
 /** `sandbox_templates` operations. */
@@ -867,6 +975,8 @@ export interface SandboxTemplatesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   createBuild(templateId: string, params?: SandboxTemplatesCreateBuildParams, options?: RequestOptions): Promise<TemplateBuild>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxTemplatesApi>
 }
 
 /** `tenant` operations. */
@@ -927,6 +1037,8 @@ export interface TenantApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   deleteBranding(options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<TenantApi>
 }
 
 /** `computers` operations. */
@@ -980,6 +1092,8 @@ export interface ComputersApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   rotateViewerPassword(id: string, options?: RequestOptions): Promise<ViewerPassword>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputersApi>
 }
 
 /** `computer` operations. */
@@ -1104,6 +1218,8 @@ export interface ComputerApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   previewUrl(id: string, port: number, params?: ComputerPreviewUrlParams, options?: RequestOptions): Promise<PreviewUrl>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerApi>
 }
 
 /** `computer.env` operations. */
@@ -1136,6 +1252,8 @@ export interface ComputerEnvApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, name: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerEnvApi>
 }
 
 /** `computer.ports` operations. */
@@ -1169,6 +1287,8 @@ export interface ComputerPortsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, port: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerPortsApi>
 }
 
 /** `computer.auto_stop` operations. */
@@ -1188,6 +1308,8 @@ export interface ComputerAutoStopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   update(id: string, seconds: number, options?: RequestOptions): Promise<AutoStop>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerAutoStopApi>
 }
 
 /** `computer.metrics` operations. */
@@ -1199,6 +1321,8 @@ export interface ComputerMetricsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerMetricsApi>
 }
 
 /** `computer.terminal` operations. */
@@ -1217,6 +1341,8 @@ export interface ComputerTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(id: string, sessionId: string, params: ComputerTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerTerminalApi>
 }
 
 /** `computer.volumes` operations. */
@@ -1228,6 +1354,8 @@ export interface ComputerVolumesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(id: string, options?: RequestOptions): Promise<VolumeAttachment[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerVolumesApi>
 }
 
 /** `computer.logs` operations. */
@@ -1239,6 +1367,8 @@ export interface ComputerLogsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   get(id: string, params?: ComputerLogsGetParams, options?: RequestOptions): Promise<LogLines>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerLogsApi>
 }
 
 /** `desktop` operations. */
@@ -1363,6 +1493,8 @@ export interface DesktopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   launch(id: string, appName: string, options?: RequestOptions): Promise<ActionResult>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<DesktopApi>
 }
 
 /** `workspaces` operations. */
@@ -1423,6 +1555,8 @@ export interface WorkspacesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   listComputers(id: string, options?: RequestOptions): Promise<Computer[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<WorkspacesApi>
 }
 
 /** `webhooks` operations. */
@@ -1488,6 +1622,8 @@ export interface WebhooksApi {
   verify(payload: WebhookPayload, signature: string | undefined, secret: string, options?: VerifyOptions): true
   /** Verifies a delivery from its request headers and returns the parsed event. */
   unwrap(payload: WebhookPayload, headers: WebhookHeaders, secret: string, options?: VerifyOptions): Record<string, unknown>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<WebhooksApi>
 }
 
 /** `usage` operations. */
@@ -1522,6 +1658,8 @@ export interface UsageApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   report(periodStart: string, periodEnd: string, options?: RequestOptions): Promise<UsageSummary>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<UsageApi>
 }
 
 /** `quotas` operations. */
@@ -1547,6 +1685,8 @@ export interface QuotasApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(externalUserId: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<QuotasApi>
 }
 
 /** `audit_log` operations. */
@@ -1560,6 +1700,8 @@ export interface AuditLogApi {
   list(params?: AuditLogListParams, options?: RequestOptions): Promise<Page<AuditEntry>>
   /** Every item of `list`, following `next_cursor` page by page as the loop asks for more. */
   iter(params?: AuditLogListParams, options?: RequestOptions): Pager<AuditEntry>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<AuditLogApi>
 }
 
 /** `api_keys` operations. */
@@ -1594,6 +1736,8 @@ export interface ApiKeysApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   revoke(id: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ApiKeysApi>
 }
 
 /** `snapshots` operations. */
@@ -1633,6 +1777,8 @@ export interface SnapshotsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(snapshotId: string, options?: RequestOptions): Promise<Snapshot>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SnapshotsApi>
 }
 
 /** `deployments` operations. */
@@ -1740,6 +1886,8 @@ export interface DeploymentsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   verifyDomain(id: string, domainId: string, options?: RequestOptions): Promise<DeploymentDomain>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<DeploymentsApi>
 }
 
 /** `databases` operations. */
@@ -1802,6 +1950,8 @@ export interface DatabasesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   logs(id: string, params?: DatabasesLogsParams, options?: RequestOptions): Promise<LogLines>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<DatabasesApi>
 }
 
 /** `storage` operations. */
@@ -1858,6 +2008,8 @@ export interface StorageApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   deleteObject(bucketId: string, key: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<StorageApi>
 }
 
 /** `volumes` operations. */
@@ -1914,6 +2066,8 @@ export interface VolumesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<VolumesApi>
 }
 
 /** `completions` operations. */
@@ -1934,6 +2088,8 @@ export interface CompletionsApi {
   stream(params: CompletionsStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(onEvent: EventCallback, params: CompletionsStreamParams, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<CompletionsApi>
 }
 
 /** `embeddings` operations. */
@@ -1945,6 +2101,8 @@ export interface EmbeddingsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   create(params: EmbeddingsCreateParams, options?: RequestOptions): Promise<any>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<EmbeddingsApi>
 }
 
 /** `command_center` operations. */
@@ -1988,6 +2146,8 @@ export interface CommandCenterApi {
   events(options?: RequestOptions): EventStream
   /** The seed's callback form of `events`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   events(onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<CommandCenterApi>
 }
 
 /** `workspace_members` operations. */
@@ -2028,6 +2188,8 @@ export interface WorkspaceMembersApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   add(workspaceId: string, userId: string, params?: WorkspaceMembersAddParams, options?: RequestOptions): Promise<Member>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<WorkspaceMembersApi>
 }
 
 /** `workspace_invites` operations. */
@@ -2074,6 +2236,8 @@ export interface WorkspaceInvitesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   preview(token: string, options?: RequestOptions): Promise<InvitePreview>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<WorkspaceInvitesApi>
 }
 
 /** `org_invites` operations. */
@@ -2113,12 +2277,16 @@ export interface OrgInvitesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   accept(token: string, options?: RequestOptions): Promise<InviteAcceptance>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<OrgInvitesApi>
 }
 
 /** `admin` operations. */
 export interface AdminApi {
   /** `admin.tenants` operations. */
   readonly tenants: AdminTenantsApi
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<AdminApi>
 }
 
 /** `admin.tenants` operations. */
@@ -2153,6 +2321,8 @@ export interface AdminTenantsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   unsuspend(tenantId: string, options?: RequestOptions): Promise<Tenant>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<AdminTenantsApi>
 }
 
 /** `credits` operations. */
@@ -2178,6 +2348,8 @@ export interface CreditsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   usage(params?: CreditsUsageParams, options?: RequestOptions): Promise<CreditUsage>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<CreditsApi>
 }
 
 /** `exec` operations. */
@@ -2213,6 +2385,8 @@ export interface ExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   spawn(id: string, command: string, params?: ExecSpawnParams, options?: RequestOptions): Promise<Socket>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ExecApi>
 }
 
 /** `templates` operations. */
@@ -2224,6 +2398,8 @@ export interface TemplatesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   catalog(options?: RequestOptions): Promise<CatalogTemplate[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<TemplatesApi>
 }
 
 /** `files` operations. */
@@ -2277,6 +2453,8 @@ export interface FilesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(id: string, path: string, params?: FilesDeleteParams, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<FilesApi>
 }
 
 /** `events` operations. */
@@ -2297,6 +2475,8 @@ export interface EventsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   subscribe(id: string, params?: EventsSubscribeParams, options?: RequestOptions): Promise<Socket>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<EventsApi>
 }
 
 /** `checkpoints` operations. */
@@ -2310,6 +2490,8 @@ export interface CheckpointsApi {
   restoreStream(id: string, snapshotId: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `restoreStream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   restoreStream(id: string, snapshotId: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<CheckpointsApi>
 }
 
 /** `snapshots_standalone` operations. */
@@ -2321,6 +2503,8 @@ export interface SnapshotsStandaloneApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(params?: SnapshotsStandaloneListParams, options?: RequestOptions): Promise<Snapshot[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SnapshotsStandaloneApi>
 }
 
 // ---------------------------------------------------------------- parameters
@@ -3570,6 +3754,8 @@ export interface Sandbox {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A desktop computer (a sandbox is also addressable as one). */
@@ -3604,6 +3790,8 @@ export interface Computer {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The result of running a command; `stdout` and `output` hold the same text whichever route ran it. */
@@ -3622,6 +3810,8 @@ export interface ExecResult {
   readonly duration_ms?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A background process in a sandbox. */
@@ -3640,6 +3830,8 @@ export interface Process {
   readonly started_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The last lines of output of a background process. */
@@ -3654,6 +3846,8 @@ export interface ProcessLogs {
   readonly pid?: unknown | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A webhook subscription. `secret` is present only in the create response. */
@@ -3676,6 +3870,8 @@ export interface Webhook {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One delivery attempt of a webhook event. */
@@ -3700,6 +3896,8 @@ export interface WebhookDelivery {
   readonly error?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A read-only share link of a sandbox. */
@@ -3714,6 +3912,8 @@ export interface Share {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A short-lived token for a sandbox preview. */
@@ -3728,6 +3928,8 @@ export interface PreviewToken {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A sandbox port exposed as a preview. */
@@ -3746,6 +3948,8 @@ export interface Preview {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A share token for one preview. */
@@ -3762,6 +3966,8 @@ export interface PreviewShare {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A snapshot of a sandbox or computer. */
@@ -3782,6 +3988,8 @@ export interface Snapshot {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A sandbox template. */
@@ -3800,6 +4008,8 @@ export interface Template {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A file or directory of a sandbox; `children` is filled by `tree`. */
@@ -3818,6 +4028,8 @@ export interface FileEntry {
   readonly children?: unknown[] | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A file written into a sandbox. */
@@ -3828,6 +4040,8 @@ export interface FileWritten {
   readonly size_bytes?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The outcome of writing several files in one request. */
@@ -3838,6 +4052,8 @@ export interface WriteManyResult {
   readonly failed?: unknown[] | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An environment variable of a sandbox or computer; the value may be masked. */
@@ -3854,6 +4070,8 @@ export interface EnvVar {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The outcome of setting environment variables. */
@@ -3864,6 +4082,8 @@ export interface EnvUpdate {
   readonly vars?: EnvVar[] | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An exposed port of a computer. */
@@ -3882,6 +4102,8 @@ export interface Port {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The idle auto-stop setting of a computer. */
@@ -3894,6 +4116,8 @@ export interface AutoStop {
   readonly enabled?: boolean | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Resource metrics of a computer over a window; each series is a list of `{t, value}` points. */
@@ -3910,6 +4134,8 @@ export interface Metrics {
   readonly disk_mb?: unknown[] | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The acknowledgement of an action (desktop input, power, file operations). */
@@ -3926,6 +4152,8 @@ export interface ActionResult {
   readonly path?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The acknowledgement of a delete, revoke or cancel. */
@@ -3942,6 +4170,8 @@ export interface Deleted {
   readonly status?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A PTY session in a sandbox. */
@@ -3964,6 +4194,8 @@ export interface TerminalSession {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A tenant (an organisation) with its plan. */
@@ -3992,6 +4224,8 @@ export interface Tenant {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The tenant's custom preview domain. */
@@ -4004,6 +4238,8 @@ export interface PreviewDomain {
   readonly cname_target?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The DNS check of the custom preview domain. */
@@ -4018,6 +4254,8 @@ export interface PreviewDomainCheck {
   readonly records?: unknown[] | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The tenant's white-label branding. */
@@ -4044,6 +4282,8 @@ export interface Branding {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Usage over a period, grouped as requested. */
@@ -4056,6 +4296,8 @@ export interface UsageReport {
   readonly results: unknown[]
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Usage summary of a billing period. */
@@ -4076,6 +4318,8 @@ export interface UsageSummary {
   readonly total_credits?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One billed compute session. */
@@ -4094,6 +4338,8 @@ export interface UsageSession {
   readonly credit_cost?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Limits for one of an integrator's end users. */
@@ -4112,6 +4358,8 @@ export interface Quota {
   readonly current_sandboxes?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One entry of the audit log. */
@@ -4138,6 +4386,8 @@ export interface AuditEntry {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An API key. `token` is present only in the create response. */
@@ -4166,6 +4416,8 @@ export interface ApiKey {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A workspace. */
@@ -4184,6 +4436,8 @@ export interface Workspace {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Aggregate counts of a workspace. */
@@ -4200,6 +4454,8 @@ export interface WorkspaceStats {
   readonly members?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Resource usage of a workspace over a period. */
@@ -4218,6 +4474,8 @@ export interface WorkspaceUsage {
   readonly credit_cents?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A member of a workspace. */
@@ -4234,6 +4492,8 @@ export interface Member {
   readonly joined_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An invitation to a workspace or organisation. */
@@ -4260,6 +4520,8 @@ export interface Invite {
   readonly accepted_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** What an invitation token grants, readable without an API key. */
@@ -4280,6 +4542,8 @@ export interface InvitePreview {
   readonly revoked?: boolean | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The outcome of accepting an invitation. */
@@ -4298,6 +4562,8 @@ export interface InviteAcceptance {
   readonly email?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A deployment. */
@@ -4322,6 +4588,8 @@ export interface Deployment {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A published version of a deployment. */
@@ -4336,6 +4604,8 @@ export interface Publication {
   readonly promoted?: boolean | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A managed database. */
@@ -4358,6 +4628,8 @@ export interface Database {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Connection credentials of a database; every field that grants access is hidden when printed. */
@@ -4376,6 +4648,8 @@ export interface DatabaseCredentials {
   readonly password?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A storage volume. */
@@ -4394,6 +4668,8 @@ export interface Volume {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A volume mounted into a computer. */
@@ -4412,6 +4688,8 @@ export interface VolumeAttachment {
   readonly attached_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An object-storage bucket. */
@@ -4428,6 +4706,8 @@ export interface Bucket {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An object stored in a bucket. */
@@ -4446,6 +4726,8 @@ export interface StoredObject {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A presigned URL for one object. */
@@ -4460,6 +4742,8 @@ export interface SignedUrl {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A command center agent session. */
@@ -4480,6 +4764,8 @@ export interface AgentSession {
   readonly updated_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The tenant's credit balance. */
@@ -4492,6 +4778,8 @@ export interface CreditBalance {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One credit transaction. */
@@ -4508,6 +4796,8 @@ export interface CreditTransaction {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Metered usage of one sandbox. */
@@ -4540,6 +4830,8 @@ export interface SandboxUsage {
   readonly timeout_remaining_ms?: number | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Whether a sandbox can run commands, with the state of each platform component. */
@@ -4556,6 +4848,8 @@ export interface Readiness {
   readonly ready_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** What a path of a sandbox is. */
@@ -4576,6 +4870,8 @@ export interface FileStat {
   readonly modified_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The outcome of checking a template build spec. */
@@ -4588,6 +4884,8 @@ export interface TemplateValidation {
   readonly build_spec?: Record<string, unknown> | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One build of a sandbox template. */
@@ -4608,6 +4906,8 @@ export interface TemplateBuild {
   readonly finished_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A template of the platform catalog. */
@@ -4626,6 +4926,8 @@ export interface CatalogTemplate {
   readonly description?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The desktop viewer password of a computer; the plaintext only right after a rotation. */
@@ -4638,6 +4940,8 @@ export interface ViewerPassword {
   readonly viewer_password?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Connection details of a computer's VNC server. */
@@ -4656,6 +4960,8 @@ export interface VncCredentials {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An application installed on a computer. */
@@ -4668,6 +4974,8 @@ export interface ComputerApp {
   readonly running?: boolean | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A named public URL of a computer. */
@@ -4678,6 +4986,8 @@ export interface ComputerUrl {
   readonly url: string
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A short-lived token for a computer's pixel stream. */
@@ -4690,6 +5000,8 @@ export interface StreamToken {
   readonly expires_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** The public URLs of a computer, computed locally. */
@@ -4700,6 +5012,8 @@ export interface PreviewUrl {
   readonly public_url: string
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Recent log lines of a computer or database. */
@@ -4710,6 +5024,8 @@ export interface LogLines {
   readonly since?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A short-lived download URL for a file of a computer. */
@@ -4722,6 +5038,8 @@ export interface FileExport {
   readonly path?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** An open window of a desktop. */
@@ -4746,6 +5064,8 @@ export interface DesktopWindow {
   readonly is_focused?: boolean | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Where the mouse pointer is. */
@@ -4756,6 +5076,8 @@ export interface CursorPosition {
   readonly y: number
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One version of a deployment. */
@@ -4778,6 +5100,8 @@ export interface DeploymentVersion {
   readonly created_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** One build of a deployment. */
@@ -4798,6 +5122,8 @@ export interface DeploymentBuild {
   readonly finished_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** A custom domain of a deployment. */
@@ -4816,6 +5142,8 @@ export interface DeploymentDomain {
   readonly verified_at?: string | null
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 /** Credits spent over a period. */
@@ -4832,6 +5160,8 @@ export interface CreditUsage {
   readonly total_credits: number
   /** Fields this version of the client does not model, as the server sent them. */
   readonly extra: { readonly [key: string]: unknown }
+  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */
+  readonly _request_id?: string | null
 }
 
 // ---- sandbox and computer handles
@@ -4844,6 +5174,8 @@ export interface Handle<Data> {
   /** Leave the resource running when `await using` ends. */
   keep(): this
   toJSON(): Data
+  /** The `x-request-id` of the response the record last came from, or `null`. */
+  readonly _request_id?: string | null
   /** Destroys the resource unless `keep()` was called; a resource already gone is fine. */
   [Symbol.asyncDispose](): Promise<void>
 }
@@ -4924,6 +5256,12 @@ export interface SandboxHandleFilesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   stat(path: string, options?: RequestOptions): Promise<FileStat>
+  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */
+  download(path: string, localPath: string | URL, options?: TransferOptions): Promise<number>
+  /** Streams the local file `localPath` to the sandbox path `path`, never holding it in memory. */
+  upload(path: string, localPath: string | URL, options?: TransferOptions): Promise<FileWritten>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleFilesApi>
 }
 
 /** `exec` of one sandbox. */
@@ -4959,6 +5297,8 @@ export interface SandboxHandleExecApi {
   stream(params: SandboxExecStreamParams, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(onEvent: EventCallback, params: SandboxExecStreamParams, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleExecApi>
 }
 
 /** `events` of one sandbox. */
@@ -4972,6 +5312,8 @@ export interface SandboxHandleEventsApi {
   stream(options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleEventsApi>
 }
 
 /** `env` of one sandbox. */
@@ -4997,6 +5339,8 @@ export interface SandboxHandleEnvApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(key: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleEnvApi>
 }
 
 /** `processes` of one sandbox. */
@@ -5046,6 +5390,8 @@ export interface SandboxHandleProcessesApi {
   stream(pid: string, options?: RequestOptions): EventStream
   /** The seed's callback form of `stream`: resolves when the stream ends or `onEvent` returns `'stop'` or `false`. */
   stream(pid: string, onEvent: EventCallback, options?: RequestOptions): Promise<void>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleProcessesApi>
 }
 
 /** `share` of one sandbox. */
@@ -5071,6 +5417,8 @@ export interface SandboxHandleShareApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   revoke(shareId: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleShareApi>
 }
 
 /** `previews` of one sandbox. */
@@ -5118,6 +5466,8 @@ export interface SandboxHandlePreviewsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   revokeShare(previewId: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandlePreviewsApi>
 }
 
 /** `snapshots` of one sandbox. */
@@ -5143,6 +5493,8 @@ export interface SandboxHandleSnapshotsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(options?: RequestOptions): Promise<Snapshot[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleSnapshotsApi>
 }
 
 /** `tags` of one sandbox. */
@@ -5178,6 +5530,8 @@ export interface SandboxHandleTagsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   set(tags: string[], options?: RequestOptions): Promise<SandboxHandle>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleTagsApi>
 }
 
 /** `terminal` of one sandbox. */
@@ -5210,6 +5564,8 @@ export interface SandboxHandleTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   stream(params?: SandboxTerminalStreamParams, options?: RequestOptions): Promise<Socket>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxHandleTerminalApi>
 }
 
 /** A sandbox bound to its client: its record's fields plus every operation on it with the id
@@ -5326,9 +5682,11 @@ export interface SandboxHandle extends Omit<Sandbox, 'env' | 'tags'>, Handle<San
 }
 
 /** `sandboxes` operations whose records come back as `SandboxHandle`. */
-export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get' | 'list' | 'update' | 'fork' | 'extend' | 'stop' | 'pause' | 'resume' | 'getByName'> {
+export interface SandboxesHandlesApi extends Omit<SandboxesApi, 'create' | 'get' | 'list' | 'update' | 'fork' | 'extend' | 'stop' | 'pause' | 'resume' | 'getByName' | 'withResponse'> {
   /** A handle for a known id, without a request (other fields empty until `refresh()`). */
   connect(id: string): SandboxHandle
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<SandboxesHandlesApi>
   /**
    * Create a sandbox.
    *
@@ -5431,6 +5789,8 @@ export interface ComputerHandleEnvApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(name: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleEnvApi>
 }
 
 /** `ports` of one computer. */
@@ -5464,6 +5824,8 @@ export interface ComputerHandlePortsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   delete(port: string, options?: RequestOptions): Promise<Deleted>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandlePortsApi>
 }
 
 /** `auto_stop` of one computer. */
@@ -5483,6 +5845,8 @@ export interface ComputerHandleAutoStopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   update(seconds: number, options?: RequestOptions): Promise<AutoStop>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleAutoStopApi>
 }
 
 /** `metrics` of one computer. */
@@ -5494,6 +5858,8 @@ export interface ComputerHandleMetricsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   get(params?: ComputerMetricsGetParams, options?: RequestOptions): Promise<Metrics>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleMetricsApi>
 }
 
 /** `terminal` of one computer. */
@@ -5512,6 +5878,8 @@ export interface ComputerHandleTerminalApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   resize(sessionId: string, params: ComputerTerminalResizeParams, options?: RequestOptions): Promise<TerminalSession>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleTerminalApi>
 }
 
 /** `volumes` of one computer. */
@@ -5523,6 +5891,8 @@ export interface ComputerHandleVolumesApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   list(options?: RequestOptions): Promise<VolumeAttachment[]>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleVolumesApi>
 }
 
 /** `logs` of one computer. */
@@ -5534,6 +5904,8 @@ export interface ComputerHandleLogsApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   get(params?: ComputerLogsGetParams, options?: RequestOptions): Promise<LogLines>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleLogsApi>
 }
 
 /** `desktop` of one computer. */
@@ -5658,6 +6030,8 @@ export interface ComputerHandleDesktopApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   launch(appName: string, options?: RequestOptions): Promise<ActionResult>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleDesktopApi>
 }
 
 /** `exec` of one computer. */
@@ -5693,6 +6067,8 @@ export interface ComputerHandleExecApi {
    * @param options per-call options; `timeout` is in milliseconds.
    */
   spawn(command: string, params?: ExecSpawnParams, options?: RequestOptions): Promise<Socket>
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputerHandleExecApi>
 }
 
 /** A computer bound to its client: its record's fields plus every operation on it with the id
@@ -5844,9 +6220,11 @@ export interface ComputerHandle extends Computer, Handle<Computer> {
 }
 
 /** `computers` operations whose records come back as `ComputerHandle`. */
-export interface ComputersHandlesApi extends Omit<ComputersApi, 'create' | 'get' | 'list' | 'update'> {
+export interface ComputersHandlesApi extends Omit<ComputersApi, 'create' | 'get' | 'list' | 'update' | 'withResponse'> {
   /** A handle for a known id, without a request (other fields empty until `refresh()`). */
   connect(id: string): ComputerHandle
+  /** This namespace with each call resolving to `{ data, response }`: status, headers, request id. */
+  withResponse(): WithResponse<ComputersHandlesApi>
   /**
    * Create a desktop computer; start it afterwards.
    *

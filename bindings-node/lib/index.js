@@ -17,6 +17,58 @@ const { EventStream } = require('./stream.js')
 const { Socket, SocketMessage } = require('./socket.js')
 const { version } = require('../package.json')
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'off']
+
+function invalidOption(message) {
+  return new errors.InvalidArgumentError(message, { kind: 'invalid_argument' })
+}
+
+/** The settings for the core, and the `logger` / `logLevel` options this layer handles. */
+function splitLogging(options) {
+  if (options === undefined || options === null || typeof options !== 'object' || Array.isArray(options)) {
+    return [options === undefined ? {} : options, undefined, undefined]
+  }
+  const { logger, logLevel, ...settings } = options
+  if (logger !== undefined && logger !== null) {
+    const missing = ['debug', 'info', 'warn'].filter((name) => typeof logger[name] !== 'function')
+    if (typeof logger !== 'object' || missing.length > 0) {
+      throw invalidOption('`logger` must be an object with debug, info and warn methods (console fits)')
+    }
+  }
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel)) {
+    throw invalidOption(`\`logLevel\` must be one of ${LOG_LEVELS.join(', ')}`)
+  }
+  return [settings, logger ?? undefined, logLevel ?? 'info']
+}
+
+/**
+ * The function the addon calls (on the event loop, never blocking an I/O
+ * thread) with each record as JSON. A logger that throws is reported once as a
+ * process warning instead of failing the call or crashing the process.
+ */
+function forwarder(logger) {
+  let warned = false
+  return (text) => {
+    const r = JSON.parse(text)
+    const record = {
+      level: r.level,
+      method: r.method,
+      route: r.route,
+      status: r.status ?? null,
+      attempt: r.attempt,
+      durationMs: r.duration_ms,
+      requestId: r.request_id ?? null,
+      error: r.error ?? null,
+    }
+    try {
+      logger[r.level](`miosa ${r.level}: ${r.message}`, record)
+    } catch (err) {
+      if (!warned) process.emitWarning(`miosa-native: the logger threw: ${err && err.message}`)
+      warned = true
+    }
+  }
+}
+
 class Client extends ApiRoot {
   /**
    * `new Client(apiKey?, options?)` or `new Client(options?)`: the key defaults to
@@ -31,8 +83,10 @@ class Client extends ApiRoot {
     }
     let inner
     try {
+      const [settings, logger, logLevel] = splitLogging(options)
       const key = toJson(apiKey === undefined ? null : apiKey, 'the API key')
-      inner = new native.NativeClient(key, toJson(options === undefined ? {} : options, 'the options'))
+      inner = new native.NativeClient(key, toJson(settings, 'the options'))
+      if (logger) inner.setLogger(logLevel, forwarder(logger))
     } catch (err) {
       throw errors.fromNative(err)
     }

@@ -124,4 +124,11 @@ class Socket {
   }
 }
 
+// `using` closes the socket too, at once (runtimes without the symbol skip this).
+if (Symbol.dispose) {
+  Socket.prototype[Symbol.dispose] = function dispose() {
+    this.close()
+  }
+}
+
 module.exports = { Socket, SocketMessage }

@@ -135,4 +135,16 @@ class EventStream {
   }
 }
 
+// `using` and `await using` close the stream (runtimes without the symbols skip this).
+if (Symbol.dispose) {
+  EventStream.prototype[Symbol.dispose] = function dispose() {
+    this.close()
+  }
+}
+if (Symbol.asyncDispose) {
+  EventStream.prototype[Symbol.asyncDispose] = async function dispose() {
+    this.close()
+  }
+}
+
 module.exports = { EventStream }

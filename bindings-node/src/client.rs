@@ -4,13 +4,14 @@
 use bytes::Bytes;
 use miosa::{Arg, Client, Dialect, Input, OpSpec, Output, RequestOptions};
 use napi::Env;
-use napi::bindgen_prelude::{Buffer, Either, Object};
+use napi::bindgen_prelude::{Buffer, Either, Function, Object};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::cancel::{CancelToken, run_cancellable};
 use crate::errors::{invalid, to_napi};
+use crate::observe::{CallReply, Logger, ProgressFunction};
 use crate::pager::NativePager;
 use crate::reply::Reply;
 use crate::stream::NativeStream;
@@ -49,6 +50,7 @@ fn runtime_of(client: &Client) -> miosa::Result<tokio::runtime::Handle> {
 pub struct NativeClient {
     client: Client,
     rt: tokio::runtime::Handle,
+    logger: Option<Logger>,
 }
 
 /// A prepared call: the operation, its converted arguments, and the handle to run it with.
@@ -89,9 +91,11 @@ impl NativeClient {
             .map_err(|e| to_napi(&e))
     }
 
-    /// Calls any non-streaming operation. Resolves with JSON text (objects,
-    /// lists, pages as `{items, next_cursor}`, booleans) or a `Buffer` (bytes).
-    #[napi(catch_unwind, ts_return_type = "Promise<string | Buffer>")]
+    /// Calls any non-streaming operation. Resolves with its value, JSON text
+    /// (objects, lists, pages as `{items, next_cursor}`, booleans) or a
+    /// `Buffer` (bytes), and the request id; with `raw`, also the status and headers.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallReply>")]
+    #[allow(clippy::too_many_arguments)]
     pub fn call<'env>(
         &self,
         env: &'env Env,
@@ -100,8 +104,9 @@ impl NativeClient {
         params: Option<String>,
         options: Option<String>,
         cancel: Option<&CancelToken>,
+        raw: Option<bool>,
     ) -> napi::Result<Object<'env>> {
-        let (reply, promise) = Reply::<Either<String, Buffer>>::new(env)?;
+        let (reply, promise) = Reply::<CallReply>::new(env)?;
         let prepared = match self.prepare(&op, args, params, options) {
             Ok(prepared) => prepared,
             Err(err) => {
@@ -110,23 +115,27 @@ impl NativeClient {
             }
         };
         let cancel = cancel.map(CancelToken::token);
-        self.rt.spawn(async move {
-            let Prepared {
-                client,
-                op,
-                args,
-                params,
-            } = prepared;
-            let outcome = run_cancellable(client.invoke(op, args, params), cancel)
-                .await
-                .and_then(encode_output);
-            reply.settle(outcome, |_env, out| {
-                Ok(match out {
-                    Encoded::Text(text) => Either::A(text),
-                    Encoded::Bytes(bytes) => Either::B(Buffer::from(Vec::<u8>::from(bytes))),
-                })
-            });
-        });
+        let raw = raw == Some(true);
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let Prepared {
+                    client,
+                    op,
+                    args,
+                    params,
+                } = prepared;
+                let call = client.with_response(client.invoke(op, args, params));
+                let outcome = run_cancellable(call, cancel)
+                    .await
+                    .and_then(|(out, response)| Ok((encode_output(out)?, response)));
+                reply.settle(outcome, move |_env, (out, response)| {
+                    let value = match out {
+                        Encoded::Text(text) => Either::A(text),
+                        Encoded::Bytes(bytes) => Either::B(Buffer::from(Vec::<u8>::from(bytes))),
+                    };
+                    Ok(CallReply::new(value, response, raw))
+                });
+            }));
         Ok(promise)
     }
 
@@ -152,20 +161,21 @@ impl NativeClient {
         };
         let cancel = cancel.map(CancelToken::token);
         let rt = self.rt.clone();
-        self.rt.spawn(async move {
-            let Prepared {
-                client,
-                op,
-                args,
-                params,
-            } = prepared;
-            let outcome = run_cancellable(client.invoke(op, args, params), cancel)
-                .await
-                .and_then(Output::into_events);
-            reply.settle(outcome, move |_env, events| {
-                Ok(NativeStream::new(events, rt))
-            });
-        });
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let Prepared {
+                    client,
+                    op,
+                    args,
+                    params,
+                } = prepared;
+                let outcome = run_cancellable(client.invoke(op, args, params), cancel)
+                    .await
+                    .and_then(Output::into_events);
+                reply.settle(outcome, move |_env, events| {
+                    Ok(NativeStream::new(events, rt))
+                });
+            }));
         Ok(promise)
     }
 
@@ -191,20 +201,21 @@ impl NativeClient {
         };
         let cancel = cancel.map(CancelToken::token);
         let rt = self.rt.clone();
-        self.rt.spawn(async move {
-            let Prepared {
-                client,
-                op,
-                args,
-                params,
-            } = prepared;
-            let outcome = run_cancellable(client.invoke(op, args, params), cancel)
-                .await
-                .and_then(Output::into_socket);
-            reply.settle(outcome, move |_env, socket| {
-                Ok(crate::socket::NativeSocket::new(socket, rt))
-            });
-        });
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let Prepared {
+                    client,
+                    op,
+                    args,
+                    params,
+                } = prepared;
+                let outcome = run_cancellable(client.invoke(op, args, params), cancel)
+                    .await
+                    .and_then(Output::into_socket);
+                reply.settle(outcome, move |_env, socket| {
+                    Ok(crate::socket::NativeSocket::new(socket, rt))
+                });
+            }));
         Ok(promise)
     }
 
@@ -224,7 +235,104 @@ impl NativeClient {
             .client
             .pager(prepared.op, prepared.args, prepared.params)
             .map_err(|e| to_napi(&e))?;
-        Ok(NativePager::new(pager, self.rt.clone()))
+        Ok(NativePager::new(
+            pager,
+            self.rt.clone(),
+            self.logger.clone(),
+        ))
+    }
+
+    /// Sends this client's log records at or above `level` (`debug`, `info`,
+    /// `warn`; `off` stops) to `handler` as JSON text, instead of `MIOSA_LOG`'s stderr.
+    #[napi(catch_unwind)]
+    pub fn set_logger(
+        &mut self,
+        level: String,
+        handler: Function<'_, String, ()>,
+    ) -> napi::Result<()> {
+        self.logger = Logger::new(&level, &handler)?;
+        Ok(())
+    }
+
+    /// Streams the sandbox file `remote_path` into the local file `local_path`;
+    /// resolves with the number of bytes written. `on_progress(done, total)` follows it.
+    #[napi(catch_unwind, ts_return_type = "Promise<number>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn download_to_path<'env>(
+        &self,
+        env: &'env Env,
+        sandbox_id: String,
+        remote_path: String,
+        local_path: String,
+        #[napi(ts_arg_type = "((done: number, total?: number | null) => void) | undefined | null")]
+        on_progress: Option<ProgressFunction<'_>>,
+        options: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<Object<'env>> {
+        let progress = crate::observe::progress(on_progress.as_ref())?;
+        let (reply, promise) = Reply::<f64>::new(env)?;
+        let client = match self.with_options(options) {
+            Ok(client) => client,
+            Err(err) => {
+                reply.reject(&err);
+                return Ok(promise);
+            }
+        };
+        let cancel = cancel.map(CancelToken::token);
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let call = client.download_to_path(&sandbox_id, &remote_path, local_path, progress);
+                let outcome = run_cancellable(call, cancel).await;
+                // Byte counts stay exact in a double up to 2^53.
+                #[allow(clippy::cast_precision_loss)]
+                reply.settle(outcome, |_env, written| Ok(written as f64));
+            }));
+        Ok(promise)
+    }
+
+    /// Streams the local file `local_path` to the sandbox path `remote_path`;
+    /// resolves with the server's answer as JSON text (a `FileWritten`) and its request id.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallReply>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn upload_from_path<'env>(
+        &self,
+        env: &'env Env,
+        sandbox_id: String,
+        remote_path: String,
+        local_path: String,
+        #[napi(ts_arg_type = "((done: number, total?: number | null) => void) | undefined | null")]
+        on_progress: Option<ProgressFunction<'_>>,
+        options: Option<String>,
+        cancel: Option<&CancelToken>,
+    ) -> napi::Result<Object<'env>> {
+        let progress = crate::observe::progress(on_progress.as_ref())?;
+        let (reply, promise) = Reply::<CallReply>::new(env)?;
+        let client = match self.with_options(options) {
+            Ok(client) => client,
+            Err(err) => {
+                reply.reject(&err);
+                return Ok(promise);
+            }
+        };
+        let cancel = cancel.map(CancelToken::token);
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let call = client.with_response(client.upload_from_path(
+                    &sandbox_id,
+                    &remote_path,
+                    local_path,
+                    progress,
+                ));
+                let outcome = run_cancellable(call, cancel).await;
+                reply.settle(outcome, |_env, (answer, response)| {
+                    Ok(CallReply::new(
+                        Either::A(answer.to_string()),
+                        response,
+                        false,
+                    ))
+                });
+            }));
+        Ok(promise)
     }
 }
 
@@ -232,7 +340,23 @@ impl NativeClient {
     fn from_client(client: miosa::Result<Client>) -> napi::Result<Self> {
         let client = client.map_err(|e| to_napi(&e))?;
         let rt = runtime_of(&client).map_err(|e| to_napi(&e))?;
-        Ok(Self { client, rt })
+        Ok(Self {
+            client,
+            rt,
+            logger: None,
+        })
+    }
+
+    /// The client, with the per-call options `options` (tagged JSON) when given.
+    fn with_options(&self, options: Option<String>) -> miosa::Result<Client> {
+        match options {
+            None => Ok(self.client.clone()),
+            Some(text) => {
+                let input = parse_input("call options", &text)?;
+                self.client
+                    .with_options(RequestOptions::from_input(&input, Dialect::CAMEL_MILLIS)?)
+            }
+        }
     }
 
     fn prepare(
@@ -261,14 +385,7 @@ impl NativeClient {
                 _ => return Err(invalid(format!("{op}: parameters must be an object"))),
             },
         };
-        let client = match options {
-            None => self.client.clone(),
-            Some(text) => {
-                let input = parse_input("call options", &text)?;
-                self.client
-                    .with_options(RequestOptions::from_input(&input, Dialect::CAMEL_MILLIS)?)?
-            }
-        };
+        let client = self.with_options(options)?;
         Ok(Prepared {
             client,
             op: spec,

@@ -15,6 +15,7 @@
 mod cancel;
 mod client;
 mod errors;
+mod observe;
 mod pager;
 mod reply;
 mod socket;
@@ -25,6 +26,7 @@ use napi_derive::napi;
 
 pub use cancel::CancelToken;
 pub use client::NativeClient;
+pub use observe::CallReply;
 pub use pager::NativePager;
 pub use socket::{NativeSocket, SocketMessage};
 pub use stream::{NativeStream, SseEvent};

@@ -9,6 +9,7 @@ use napi::bindgen_prelude::Object;
 use napi_derive::napi;
 
 use crate::cancel::{CancelToken, run_cancellable};
+use crate::observe::Logger;
 use crate::reply::Reply;
 
 /// Walks every page of a paginated operation, following `next_cursor`.
@@ -17,13 +18,15 @@ use crate::reply::Reply;
 pub struct NativePager {
     inner: Arc<Pager>,
     rt: tokio::runtime::Handle,
+    logger: Option<Logger>,
 }
 
 impl NativePager {
-    pub(crate) fn new(pager: Pager, rt: tokio::runtime::Handle) -> Self {
+    pub(crate) fn new(pager: Pager, rt: tokio::runtime::Handle, logger: Option<Logger>) -> Self {
         Self {
             inner: Arc::new(pager),
             rt,
+            logger,
         }
     }
 }
@@ -40,17 +43,18 @@ impl NativePager {
         let (reply, promise) = Reply::<Option<String>>::new(env)?;
         let inner = Arc::clone(&self.inner);
         let cancel = cancel.map(CancelToken::token);
-        self.rt.spawn(async move {
-            let outcome = run_cancellable(
-                async move {
-                    let page = inner.next_page().await?;
-                    Ok(page.map(|p| p.to_json().to_string()))
-                },
-                cancel,
-            )
-            .await;
-            reply.settle(outcome, |_env, page| Ok(page));
-        });
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let outcome = run_cancellable(
+                    async move {
+                        let page = inner.next_page().await?;
+                        Ok(page.map(|p| p.to_json().to_string()))
+                    },
+                    cancel,
+                )
+                .await;
+                reply.settle(outcome, |_env, page| Ok(page));
+            }));
         Ok(promise)
     }
 

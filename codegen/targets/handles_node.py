@@ -34,11 +34,42 @@ def js_bound(kind: Kind, b: Bound, owner: str) -> str:
     return f"  /** {b.op.doc} */\n  {name}(...args) {{\n    return {call}\n  }}\n"
 
 
+# Methods a handle namespace has beyond the table's operations.
+HANDLE_HELPERS = {
+    ("Sandbox", ("files",)): {
+        "js": (
+            "  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */\n"
+            "  download(...args) {\n"
+            "    return this._h._flat.sandbox.files.download(this._h._id, ...args)\n"
+            "  }\n"
+            "\n"
+            "  /** Streams the local file `localPath` to the sandbox path `path`. */\n"
+            "  upload(...args) {\n"
+            "    return this._h._flat.sandbox.files.upload(this._h._id, ...args)\n"
+            "  }\n\n"
+        ),
+        "dts": (
+            "  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */\n"
+            "  download(path: string, localPath: string | URL, options?: TransferOptions): Promise<number>\n"
+            "  /** Streams the local file `localPath` to the sandbox path `path`, never holding it in memory. */\n"
+            "  upload(path: string, localPath: string | URL, options?: TransferOptions): Promise<FileWritten>\n"
+        ),
+    },
+}
+
+WITH_RESPONSE_JS = (
+    "  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */\n"
+    "  withResponse() {\n"
+    "    return new this.constructor(this._h._withResponse())\n"
+    "  }\n"
+)
+
+
 def render_js(ops: list[Op]) -> str:
     models = {m.name: m for m in load_models()}
     out = [HEADER, "'use strict'\n\n",
            "// Sandbox and computer handles: every operation on one resource with its id bound.\n\n",
-           "const { Handle } = require('./handle.js')\n"]
+           "const { Handle, rawFlat, toHandles } = require('./handle.js')\n"]
     exports = []
     for kind in KINDS:
         bound = bound_ops(kind, ops)
@@ -51,6 +82,7 @@ def render_js(ops: list[Op]) -> str:
                 out.append(f"    this.{lower_camel(child[-1])} = new {space_class(kind, child)}(handle)\n")
             out.append("  }\n\n")
             out.append("\n".join(js_bound(kind, b, "this._h") for b in bound if b.where == where))
+            out.append("\n" + HANDLE_HELPERS.get((kind.name, where), {}).get("js", "") + WITH_RESPONSE_JS)
             out.append("}\n")
         members = {lower_camel(c[-1]) for c in kids[()]} | {lower_camel(b.function) for b in bound if not b.where}
         h = handle_class(kind)
@@ -73,9 +105,11 @@ def render_js(ops: list[Op]) -> str:
         out.append("      }\n    }\n  }\n\n")
         out.append(f"  /** A handle for a known id, without a request (other fields empty until `refresh()`). */\n")
         out.append(f"  connect(id) {{\n    return new {h}(this._flat, {{ id }})\n  }}\n")
+        out.append("\n  /** These operations with each call resolving to `{ data, response }` (status, headers, request id). */\n"
+                   "  withResponse() {\n    return new this.constructor(rawFlat(this._flat))\n  }\n")
         for op in lifecycle_ops(kind, ops):
             fn = lower_camel(op.function)
-            wrap = (f"(value) => Array.isArray(value) ? value.map((v) => new {h}(this._flat, v)) : new {h}(this._flat, value)")
+            wrap = f"(value) => toHandles({h}, this._flat, value)"
             out.append(f"\n  /** {op.doc} */\n  {fn}(...args) {{\n    return this._flat.{lower_camel(kind.lifecycle)}.{fn}(...args).then({wrap})\n  }}\n")
             if op.iter_name:
                 it = lower_camel(op.iter_name)
@@ -102,7 +136,9 @@ def render_dts(ops: list[Op]) -> str:
            "/** What every handle has: its id, the record the server last sent, and destroy-on-dispose. */\n",
            "export interface Handle<Data> {\n  readonly id: string\n  /** The record as the server last sent it (fields whose names are namespaces here are read from it). */\n"
            "  readonly data: Data\n  /** Leave the resource running when `await using` ends. */\n  keep(): this\n"
-           "  toJSON(): Data\n  /** Destroys the resource unless `keep()` was called; a resource already gone is fine. */\n"
+           "  toJSON(): Data\n  /** The `x-request-id` of the response the record last came from, or `null`. */\n"
+           "  readonly _request_id?: string | null\n"
+           "  /** Destroys the resource unless `keep()` was called; a resource already gone is fine. */\n"
            "  [Symbol.asyncDispose](): Promise<void>\n}\n"]
     for kind in KINDS:
         bound = bound_ops(kind, ops)
@@ -115,6 +151,8 @@ def render_dts(ops: list[Op]) -> str:
             for b in bound:
                 if b.where == where:
                     out.append(_retype(_renamed(N.ts_method(b.unbound, names), b.op, b.function), kind))
+            out.append(HANDLE_HELPERS.get((kind.name, where), {}).get("dts", ""))
+            out.append(N.with_response_dts(space_class(kind, where)))
             out.append("}\n")
         h = handle_class(kind)
         members = {lower_camel(c[-1]) for c in kids[()]} | {lower_camel(b.function) for b in bound if not b.where}
@@ -134,12 +172,13 @@ def render_dts(ops: list[Op]) -> str:
         changed = [op for op in lifecycle_ops(kind, ops)]
         omit = " | ".join(f"'{lower_camel(op.function)}'" for op in changed)
         iters = " | ".join(f"'{lower_camel(op.iter_name)}'" for op in changed if op.iter_name)
-        omit = omit + (" | " + iters if iters else "")
+        omit = omit + (" | " + iters if iters else "") + " | 'withResponse'"
         flat = N.class_name((kind.lifecycle,))
         out.append(f"\n/** `{kind.lifecycle}` operations whose records come back as `{h}`. */\n"
                    f"export interface {lc} extends Omit<{flat}, {omit}> {{\n"
                    f"  /** A handle for a known id, without a request (other fields empty until `refresh()`). */\n"
-                   f"  connect(id: string): {h}\n")
+                   f"  connect(id: string): {h}\n"
+                   + N.with_response_dts(lc))
         for op in changed:
             text = _retype(N.ts_method(op, names), kind)
             if op.iter_name:

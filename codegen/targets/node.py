@@ -58,6 +58,28 @@ def ts_field_type(field) -> str:
 
 # Client-side helpers that live beside an operation namespace without being operations.
 HELPERS = {
+    ("sandbox", "files"): {
+        "js": (
+            "  /** Streams the sandbox file `path` into the local file `localPath`; resolves with the bytes written. */\n"
+            "  download(id, path, localPath, options) {\n"
+            "    return this._c.download(id, path, localPath, options)\n"
+            "  }\n"
+            "\n"
+            "  /** Streams the local file `localPath` to the sandbox path `path`. */\n"
+            "  upload(id, path, localPath, options) {\n"
+            "    return this._c.upload(id, path, localPath, options)\n"
+            "  }\n"
+        ),
+        "dts": (
+            "  /**\n"
+            "   * Streams the sandbox file `path` into the local file `localPath` (never held in\n"
+            "   * memory; it appears under its name only once complete). Resolves with the bytes written.\n"
+            "   */\n"
+            "  download(id: string, path: string, localPath: string | URL, options?: TransferOptions): Promise<number>\n"
+            "  /** Streams the local file `localPath` to the sandbox path `path`, never holding it in memory. */\n"
+            "  upload(id: string, path: string, localPath: string | URL, options?: TransferOptions): Promise<FileWritten>\n"
+        ),
+    },
     ("webhooks",): {
         "js": (
             "  /** Verifies a delivery's `X-MIOSA-Signature`; see `webhooks.verify`. */\n"
@@ -82,6 +104,19 @@ HELPERS = {
         ),
     },
 }
+
+
+WITH_RESPONSE_JS = (
+    "  /** This namespace with each call resolving to `{ data, response }` (status, headers, request id). */\n"
+    "  withResponse() {\n"
+    "    return new this.constructor(this._c.withResponse())\n"
+    "  }\n"
+)
+
+
+def with_response_dts(name: str) -> str:
+    return (f"  /** This namespace with each call resolving to `{{ data, response }}`: status, headers, request id. */\n"
+            f"  withResponse(): WithResponse<{name}>\n")
 
 
 def ident(name: str) -> str:
@@ -214,6 +249,8 @@ def render_js(ops: list[Op]) -> str:
         methods = [js_method(op) for op in ops if op.namespace == ns]
         if ns in HELPERS:
             methods.append(HELPERS[ns]["js"])
+        if ns:
+            methods.append(WITH_RESPONSE_JS)
         body.append("\n".join(methods))
         body.append("}\n")
         return "".join(body)
@@ -347,6 +384,75 @@ export interface ClientOptions {
   allowInsecureHttp?: boolean
   /** Headers sent on every request (e.g. `x-tenant-id` for white-label proxies). */
   headers?: Record<string, string>
+  /** Receives this client's log records (one per HTTP attempt) instead of `MIOSA_LOG`'s stderr output; `console` fits. */
+  logger?: Logger
+  /** The lowest level sent to `logger` (default `info`; `debug` adds retry waits). */
+  logLevel?: 'debug' | 'info' | 'warn' | 'off'
+}
+
+/** Where a client's log records go: `console`, pino, winston and most loggers fit. */
+export interface Logger {
+  debug(message: string, record: LogRecord): unknown
+  info(message: string, record: LogRecord): unknown
+  warn(message: string, record: LogRecord): unknown
+  error?(message: string, record: LogRecord): unknown
+}
+
+/** One HTTP attempt of a call. Never holds the API key, a token, a query string or a body. */
+export interface LogRecord {
+  level: 'debug' | 'info' | 'warn'
+  method: string
+  /** The operation's path template, e.g. `/sandboxes/{id}`. */
+  route: string
+  /** The HTTP status, or `null` when no response arrived. */
+  status: number | null
+  /** 1 for the first attempt. */
+  attempt: number
+  /** From sending to the response head (for a retry record: the wait before the next attempt). */
+  durationMs: number
+  requestId: string | null
+  /** Why the attempt failed (free of secrets), or `null`. */
+  error: string | null
+}
+
+/** The HTTP response behind a result. */
+export interface RawResponse {
+  readonly status: number
+  /** The response headers (a fetch `Headers`: `headers.get('content-type')`). */
+  readonly headers: Headers
+  /** The server's `x-request-id`, or `null`. */
+  readonly requestId: string | null
+}
+
+/** A result with the response it came from, from a `withResponse()` namespace. */
+export interface ApiResponse<T> {
+  readonly data: T
+  readonly response: RawResponse
+}
+
+/**
+ * `Api` with every call that answers once resolving to `ApiResponse`; streams,
+ * sockets, pagers and file transfers stay as they are.
+ */
+export type WithResponse<Api> = {
+  readonly [K in keyof Api as K extends 'withResponse' | 'download' | 'upload' ? never : K]: Api[K] extends (
+    ...args: any[]
+  ) => EventStream | Pager<any> | AsyncGenerator<any> | Promise<Socket>
+    ? Api[K]
+    : Api[K] extends (...args: infer A) => Promise<infer R>
+      ? (...args: A) => Promise<ApiResponse<R>>
+      : Api[K] extends (...args: any[]) => any
+        ? Api[K]
+        : WithResponse<Api[K]>
+}
+
+/** Called with the bytes moved so far and the total (`null` when the server announced none). */
+export type ProgressCallback = (done: number, total: number | null) => void
+
+/** Options of `files.download` and `files.upload`. */
+export interface TransferOptions extends RequestOptions {
+  /** Follows the transfer: once at the start, about once per MiB, and at the end. */
+  onProgress?: ProgressCallback
 }
 
 /** Per-call additions every operation accepts as its last argument. */
@@ -415,6 +521,10 @@ export declare class EventStream implements AsyncIterableIterator<SseEvent> {
   close(): void
   /** Whether the stream was closed or has ended. */
   readonly closed: boolean
+  /** `using` closes the stream. */
+  [Symbol.dispose](): void
+  /** `await using` closes the stream. */
+  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** One message received on a socket. */
@@ -455,6 +565,8 @@ export declare class Socket implements AsyncIterableIterator<SocketMessage> {
   /** Ends an exec's standard input. */
   closeStdin(): Promise<void>
   close(): void
+  /** `using` closes the socket. */
+  [Symbol.dispose](): void
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -484,6 +596,8 @@ export declare class Pager<T> implements AsyncIterableIterator<T> {
   close(): void
   /** Whether the walk has ended (closed, exhausted or failed). */
   readonly closed: boolean
+  /** `using` ends the walk. */
+  [Symbol.dispose](): void
   [Symbol.asyncDispose](): Promise<void>
 }
 
@@ -560,6 +674,7 @@ def render_dts(ops: list[Op]) -> str:
     for ns in all_ns:
         out.append(f"\n/** `{'.'.join(ns)}` operations. */\nexport interface {class_name(ns)} {{\n")
         out.append(members(ns))
+        out.append(with_response_dts(class_name(ns)))
         out.append("}\n")
 
     out.append("\n// ---------------------------------------------------------------- parameters\n\n")
@@ -577,7 +692,9 @@ def render_dts(ops: list[Op]) -> str:
             ty = ts_field_type(f)
             out.append(f"  readonly {f.name}: {ty}\n" if f.required else f"  readonly {f.name}?: {ty} | null\n")
         out.append("  /** Fields this version of the client does not model, as the server sent them. */\n"
-                   "  readonly extra: { readonly [key: string]: unknown }\n}\n")
+                   "  readonly extra: { readonly [key: string]: unknown }\n"
+                   "  /** The `x-request-id` of the response this came from (not enumerable; absent on nested records). */\n"
+                   "  readonly _request_id?: string | null\n}\n")
     out.append(handles_node.render_dts(ops))
     return "".join(out)
 

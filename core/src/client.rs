@@ -224,6 +224,8 @@ impl Client {
                 None => fut.await,
             }
         });
+        // So does a client's own logger (`log::with_log_sink`).
+        let fut = crate::log::in_scope(crate::log::current_scope(), fut);
         match self.engine() {
             Ok(engine) => Task {
                 inner: TaskInner::Running(engine.handle().spawn(fut)),

@@ -55,7 +55,7 @@ pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
 pub use generated::handles::{ComputerHandle, SandboxHandle};
-pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink};
+pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink, with_log_sink};
 pub use ops::{CustomOp, HttpMethod, OpSpec};
 pub use pagination::{CURSOR, Page, Pager, next_page_params};
 pub use raw::ResponseMeta;

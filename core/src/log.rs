@@ -117,6 +117,42 @@ pub fn clear_log_sink() {
         .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
 }
 
+/// A sink for the calls run inside [`with_log_sink`], with its level.
+#[derive(Clone)]
+pub(crate) struct Scoped {
+    level: LogLevel,
+    sink: LogSink,
+}
+
+tokio::task_local! {
+    static SCOPED: Scoped;
+}
+
+/// Runs `call` (any call of a client) so that its records at or above `level`
+/// go to `sink` instead of the process-wide sink or `MIOSA_LOG`'s stderr output.
+/// Bindings use it to give each client its own logger: records of two clients
+/// never cross, whichever thread makes them.
+pub async fn with_log_sink<F: std::future::Future>(
+    level: LogLevel,
+    sink: LogSink,
+    call: F,
+) -> F::Output {
+    SCOPED.scope(Scoped { level, sink }, call).await
+}
+
+/// The scoped sink of the calling task, carried into the tasks it spawns.
+pub(crate) fn current_scope() -> Option<Scoped> {
+    SCOPED.try_with(Clone::clone).ok()
+}
+
+/// Runs `fut` inside `scope`, when there is one.
+pub(crate) async fn in_scope<F: std::future::Future>(scope: Option<Scoped>, fut: F) -> F::Output {
+    match scope {
+        Some(scope) => SCOPED.scope(scope, fut).await,
+        None => fut.await,
+    }
+}
+
 /// The level `MIOSA_LOG` asks for; an unknown value is reported once on stderr and ignored.
 fn env_level() -> Option<LogLevel> {
     static LEVEL: OnceLock<Option<LogLevel>> = OnceLock::new();
@@ -144,6 +180,12 @@ pub(crate) fn emit(record: &LogRecord) {
         LogLevel::Warn => {
             tracing::warn!(target: "miosa", method = record.method, route = %record.route, status, attempt = record.attempt, duration_ms, request_id, "{record}")
         }
+    }
+    if let Some(scoped) = current_scope() {
+        if record.level >= scoped.level {
+            (scoped.sink)(record);
+        }
+        return;
     }
     let installed = SINK
         .read()
@@ -182,6 +224,44 @@ mod tests {
         let err = LogLevel::parse("loud").expect_err("invalid");
         assert!(err.to_string().contains("MIOSA_LOG"), "{err}");
         assert!(LogLevel::Warn > LogLevel::Info && LogLevel::Info > LogLevel::Debug);
+    }
+
+    fn record(route: &str, level: LogLevel) -> LogRecord {
+        LogRecord {
+            level,
+            method: "GET",
+            route: route.into(),
+            status: Some(200),
+            attempt: 1,
+            duration: Duration::ZERO,
+            request_id: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scoped_sink_gets_the_records_of_its_calls_at_its_level() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = Arc::clone(&seen);
+        let sink: LogSink = Arc::new(move |record: &LogRecord| {
+            into.lock()
+                .expect("not poisoned")
+                .push(record.route.clone());
+        });
+        with_log_sink(LogLevel::Info, sink, async {
+            emit(&record("/inside", LogLevel::Info));
+            emit(&record("/detail", LogLevel::Debug));
+            // A task spawned inside the scope keeps it when it carries it.
+            let scope = current_scope();
+            tokio::spawn(in_scope(scope, async {
+                emit(&record("/spawned", LogLevel::Warn))
+            }))
+            .await
+            .expect("joined");
+        })
+        .await;
+        emit(&record("/outside", LogLevel::Info));
+        assert_eq!(*seen.lock().expect("not poisoned"), ["/inside", "/spawned"]);
     }
 
     #[test]

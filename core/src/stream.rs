@@ -82,9 +82,13 @@ impl EventStream {
             terminated: false,
             tx,
         };
+        // Reconnects log to the logger of the call that opened the stream.
         let task = transport
             .handle()
-            .spawn(reader.run(response))
+            .spawn(crate::log::in_scope(
+                crate::log::current_scope(),
+                reader.run(response),
+            ))
             .abort_handle();
         Ok(Self {
             rx: Mutex::new(rx),
