@@ -56,8 +56,11 @@ def test_ctrl_c_interrupts_a_blocked_call(fresh: Emulator) -> None:
     fresh.fault(method="GET", path=f"/sandboxes/{sid}", delay_ms=4000)
     script = textwrap.dedent(
         f"""
-        import time
+        import signal, time
         import miosa_native
+        # A suite started in the background (`cmd &`) hands SIGINT down ignored;
+        # a program run from a terminal has Python's handler, as here.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         client = miosa_native.Client({fresh.api_key!r}, base_url={fresh.base_url!r})
         print("calling", flush=True)
         started = time.monotonic()
