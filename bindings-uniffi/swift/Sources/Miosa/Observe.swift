@@ -120,7 +120,8 @@ private let compiledSwiftVersion: String = {
 /// generated initializers call it); runs once.
 enum SwiftRuntime {
     static let announced: Void = {
-        try? setRuntime(runtime: "swift/\(compiledSwiftVersion)")
+        // The text is fixed and valid header text, so this cannot fail.
+        _ = try? setRuntime(runtime: "swift/\(compiledSwiftVersion)")
     }()
 
     static func announce() {
