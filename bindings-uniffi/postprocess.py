@@ -9,6 +9,7 @@ instead of silently shipping the old behaviour.
 
 Kotlin:
   * an exception's `message` is the API's message, not a dump of every field;
+  * the Client constructors first name Kotlin in the User-Agent and connect SLF4J;
   * `close()` of an event stream or pager ends a pending `next()` first (UniFFI's
     `close()` only drops a reference, which the pending call still holds).
 Swift:
@@ -17,6 +18,7 @@ Swift:
     throws `CancellationError` (UniFFI would stop the process);
   * the error enum's cases are lowerCamel and `errorDescription` is the message;
   * records are `Sendable` on every compiler and `Codable`.
+  * the Client initializers first name Swift in the User-Agent.
 
 usage: postprocess.py KOTLIN_FILE SWIFT_FILE
 """
@@ -84,6 +86,14 @@ def postprocess_kotlin(text: str, closable: list[str]) -> str:
         start, end = kotlin_class_body(text, name)
         body = replace_once(text[start:end], KOTLIN_CLOSE, KOTLIN_CLOSE_ENDING, f"`close()` of {name}")
         text = text[:start] + body + text[end:]
+    # Before the first client: Kotlin and the JVM named in the User-Agent, SLF4J connected (Observe.kt).
+    text = replace_all(
+        text,
+        r"(\{ _status ->\n)(    UniffiLib\.uniffi_miosa_uniffi_fn_constructor_client_(?:new|from_env)\()",
+        r"\1    JvmRuntime.announce()\n\2",
+        "Client constructors",
+        2,
+    )
     return text
 
 
@@ -206,6 +216,14 @@ def postprocess_swift(text: str) -> str:
         r"#if compiler\(>=6\)\nextension (\w+): Sendable \{\}\n#endif\n",
         r"extension \1: Sendable {}\n",
         "conditional Sendable conformances",
+    )
+    # Before the first client: Swift named in the User-Agent (Observe.swift).
+    text = replace_all(
+        text,
+        r"(\npublic convenience init\(apiKey: [^\n]*\{\n|\npublic static func fromEnv\([^\n]*\{\n)",
+        r"\1    SwiftRuntime.announce()\n",
+        "Client initializers",
+        2,
     )
     records = swift_records(text)
     if not records:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # C: builds libmiosa and the emulator, checks the generated headers are
 # current, runs the crate's glue tests and the C suite (ASan + UBSan, static
-# library, leak checking on), then builds examples/c/quickstart.c with
-# pkg-config and runs it against a fresh emulator.
+# library, leak checking on), then builds examples/c/quickstart.c and
+# transfer.c with pkg-config and runs them against a fresh emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
@@ -90,6 +90,12 @@ api_key=$(sed -n 's/.* api_key=\([^ ]*\).*/\1/p' <<<"$line")
 out=$(MIOSA_API_KEY="$api_key" MIOSA_BASE_URL="$base_url" target/c/quickstart)
 echo "$out"
 grep -q "output: 2" <<<"$out" || { echo "the quickstart did not print 2" >&2; exit 1; }
+# 64 MiB up and down through paths, without sanitizers: its peak RSS is the library's.
+transfer_dir=$(mktemp -d)
+out=$(MIOSA_API_KEY="$api_key" MIOSA_BASE_URL="$base_url" target/c/transfer "$transfer_dir" 2>/dev/null)
+rm -rf "$transfer_dir"
+echo "transfer example: $out"
+grep -q "moved 64 MiB up and 64 MiB down" <<<"$out" || { echo "the transfer example failed" >&2; exit 1; }
 
 printf 'libmiosa.a %s bytes (cargo: %s), libmiosa.so %s bytes (debug)\n' "$(stat -c %s target/c/debug/libmiosa.a)" \
   "$(stat -c %s "$D/libmiosa.a")" "$(stat -c %s "$D/libmiosa.so")"

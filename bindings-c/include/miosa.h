@@ -495,6 +495,13 @@ typedef struct miosa_stream_options {
   const struct miosa_cancel_token *cancel;
 } miosa_stream_options;
 
+/**
+ * Receives a transfer's progress: `done` bytes so far of `total` (-1 when
+ * the server announced no length), and the `user_data` given with it. It runs
+ * on one of the library's I/O threads, about once per MiB and at the end.
+ */
+typedef void (*miosa_progress_cb)(uint64_t done, int64_t total, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1282,6 +1289,58 @@ void miosa_stream_close(const struct miosa_event_stream *stream);
  * `stream` is NULL or a live stream that is freed only once, with no call on it running.
  */
 void miosa_stream_free(struct miosa_event_stream *stream);
+
+/**
+ * Downloads the sandbox file `remote_path` of `sandbox_id` into the local
+ * file `local_path` as it arrives, without holding it in memory (so the
+ * client's `max_download_bytes` does not apply). The file appears under its
+ * name only once complete. `on_progress` (may be NULL) is called with
+ * `user_data`; `cancel` (may be NULL) ends the transfer with
+ * `MIOSA_ERR_CANCELLED` from any thread. Blocks until done.
+ *
+ * `*out_bytes` (when not NULL) receives the number of bytes written; it is 0
+ * on failure, when `*err` (when requested) holds an error to free with
+ * `miosa_error_free`. A local file that cannot be created is
+ * `MIOSA_ERR_INVALID_ARGUMENT` naming `local_path`.
+ *
+ * # Safety
+ * `client` is a live handle; strings are NUL-terminated; `on_progress` and
+ * `user_data` stay usable from another thread until the call returns.
+ */
+enum miosa_status miosa_download_to_path(const struct miosa_client *client,
+                                         const char *sandbox_id,
+                                         const char *remote_path,
+                                         const char *local_path,
+                                         miosa_progress_cb on_progress,
+                                         void *user_data,
+                                         const struct miosa_cancel_token *cancel,
+                                         uint64_t *out_bytes,
+                                         struct miosa_error **err);
+
+/**
+ * Uploads the local file `local_path` to the sandbox path `remote_path` of
+ * `sandbox_id`, reading it as it is sent, without holding it in memory.
+ * `on_progress`, `user_data` and `cancel` as `miosa_download_to_path`.
+ * Blocks until done.
+ *
+ * Ownership: on `MIOSA_OK`, `*out_json` (when not NULL) holds the server's
+ * answer (`{"path": ..., "size": ...}`), a string the caller frees with
+ * `miosa_string_free`; on failure it is NULL and `*err` (when requested)
+ * holds an error to free with `miosa_error_free`. A local file that cannot
+ * be read is `MIOSA_ERR_INVALID_ARGUMENT` naming `local_path`.
+ *
+ * # Safety
+ * As `miosa_download_to_path`.
+ */
+enum miosa_status miosa_upload_from_path(const struct miosa_client *client,
+                                         const char *sandbox_id,
+                                         const char *remote_path,
+                                         const char *local_path,
+                                         miosa_progress_cb on_progress,
+                                         void *user_data,
+                                         const struct miosa_cancel_token *cancel,
+                                         char **out_json,
+                                         struct miosa_error **err);
 
 /**
  * Checks a webhook delivery: `payload`/`len` is the raw request body exactly

@@ -113,6 +113,15 @@ const OPTIONS_SIZES: [usize; 1] = [std::mem::size_of::<miosa_options>()];
 ///
 /// # Safety
 /// `client` is NULL or a live handle from `miosa_client_new`/`miosa_client_with_options`.
+/// Names the C ABI in the `User-Agent` (`miosa-native/0.1.0 c linux x86_64`), once per process.
+fn name_c_runtime() {
+    static NAMED: std::sync::Once = std::sync::Once::new();
+    NAMED.call_once(|| {
+        // "c" is valid header text, so this cannot fail.
+        let _ = miosa_core::set_runtime("c");
+    });
+}
+
 pub(crate) unsafe fn client_ref<'a>(
     client: *const miosa_client,
 ) -> Result<&'a Client, crate::error::Failure> {
@@ -213,6 +222,7 @@ pub unsafe extern "C" fn miosa_client_new(
             if let Some(key) = ffi::optional_str(api_key, "api_key")? {
                 settings.push(("api_key".to_owned(), Input::Str(key.to_owned())));
             }
+            name_c_runtime();
             let inner = Client::from_input(&Input::Map(settings), Dialect::SNAKE_MILLIS)?;
             *out = Box::into_raw(Box::new(miosa_client { inner }));
             Ok(())
@@ -245,6 +255,7 @@ pub unsafe extern "C" fn miosa_client_new_json(
             let out = ffi::out_slot(out, "out")?;
             let settings = ffi::optional_json(settings_json, "settings_json")?
                 .map_or(Input::Null, |v| Input::from_tagged_json(&v));
+            name_c_runtime();
             let inner = Client::from_input(&settings, Dialect::SNAKE_MILLIS)?;
             *out = Box::into_raw(Box::new(miosa_client { inner }));
             Ok(())

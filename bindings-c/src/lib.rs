@@ -32,6 +32,7 @@ mod quickstart;
 mod socket;
 mod status;
 mod stream;
+mod transfer;
 mod webhooks;
 
 use std::ffi::c_char;
@@ -49,6 +50,7 @@ pub use stream::{
     MIOSA_CONTINUE, MIOSA_STOP, miosa_event, miosa_event_cb, miosa_event_stream,
     miosa_stream_options,
 };
+pub use transfer::miosa_progress_cb;
 
 /// The library version, e.g. `"0.1.0"`.
 ///

@@ -22,14 +22,14 @@ pub type miosa_log_cb =
     Option<unsafe extern "C" fn(level: c_int, line: *const c_char, user_data: *mut c_void)>;
 
 /// The caller's pointer, handed back untouched on the I/O threads.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: the library never dereferences it; the caller promised it may be used from any thread.
 unsafe impl Send for UserData {}
 // SAFETY: as above.
 unsafe impl Sync for UserData {}
 
 impl UserData {
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }

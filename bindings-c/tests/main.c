@@ -61,6 +61,8 @@ static const test_case TESTS[] = {
     {"cancel_from_another_thread", test_cancel_from_another_thread},
     {"quiet_stream_ticks", test_quiet_stream_ticks},
     {"log_callback", test_log_callback},
+    {"transfer_64_mib", test_transfer_64_mib},
+    {"user_agent", test_user_agent},
     {"streamed_exec_order", test_streamed_exec_order},
     {"multipart_round_trip", test_multipart_round_trip},
     {"socket_terminal", test_socket_terminal},

@@ -72,4 +72,8 @@ void test_quiet_stream_ticks(const emulator *e);
 /* test_log.c */
 void test_log_callback(const emulator *e);
 
+/* test_transfer.c */
+void test_transfer_64_mib(const emulator *e);
+void test_user_agent(const emulator *e);
+
 #endif

@@ -204,13 +204,20 @@ impl fmt::Debug for RequestOptions {
 #[derive(Clone)]
 pub(crate) struct Handle {
     slot: Arc<RwLock<Option<mcore::Client>>>,
+    /// Where the calls of a `Client.recordingResponses` client note their HTTP response.
+    recorder: Option<Arc<crate::observe::ResponseRecorder>>,
 }
 
 impl Handle {
     fn new(client: mcore::Client) -> Self {
         Self {
             slot: Arc::new(RwLock::new(Some(client))),
+            recorder: None,
         }
+    }
+
+    pub(crate) fn recorder(&self) -> Option<&Arc<crate::observe::ResponseRecorder>> {
+        self.recorder.as_ref()
     }
 
     /// The core client (for clients made with `with_cancellation`, the one
@@ -279,6 +286,21 @@ impl Client {
             inner: Handle::new(core.clone()),
             core,
         })
+    }
+
+    /// A client sharing this one's connections whose calls note their HTTP response in `recorder`.
+    pub(crate) fn recording(&self, recorder: Arc<crate::observe::ResponseRecorder>) -> Arc<Self> {
+        let mut inner = Handle::new(self.core.clone());
+        inner.recorder = Some(recorder);
+        Arc::new(Self {
+            inner,
+            core: self.core.clone(),
+        })
+    }
+
+    /// The core client behind this one.
+    pub(crate) fn core(&self) -> &mcore::Client {
+        &self.core
     }
 }
 

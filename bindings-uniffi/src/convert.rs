@@ -22,7 +22,15 @@ pub(crate) async fn call(
 ) -> Result<Output, MiosaError> {
     let op = find(name)?;
     // A client made with a cancellation token cancels its own calls in the core.
-    Ok(handle.client()?.invoke(op, args, params).await?)
+    let client = handle.client()?;
+    let Some(recorder) = handle.recorder() else {
+        return Ok(client.invoke(op, args, params).await?);
+    };
+    let (output, response) = client
+        .with_response(client.invoke(op, args, params))
+        .await?;
+    recorder.note(response);
+    Ok(output)
 }
 
 /// A lazy pager over every item of a paginated operation.

@@ -21,12 +21,17 @@ mod count;
 mod errors;
 mod generated;
 mod helpers;
+mod observe;
 mod stream;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
 pub use generated::*;
 pub use helpers::{WebhookError, parse_sse, unwrap_webhook, verify_webhook};
+pub use observe::{
+    LogEntry, LogHandler, LogLevel, ResponseHeader, ResponseMeta, ResponseRecorder,
+    TransferProgress, clear_log_handler, set_log_handler, set_runtime,
+};
 pub use stream::{Event, EventStream};
 
 uniffi::setup_scaffolding!("miosa");

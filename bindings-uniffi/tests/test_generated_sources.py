@@ -34,10 +34,13 @@ PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
 # The grammar does not take an attribute alone inside `#if … #endif` (valid Swift, which
 # UniFFI emits before many declarations); it is blanked out, keeping line numbers.
 DOC_ATTRIBUTE = re.compile(r"[ \t]*#if swift\(>=5\.8\)\n[ \t]*@_documentation\(visibility: private\)\n[ \t]*#endif\n")
+# Nor a closure whose body is the empty tuple, `{ () }` (UniFFI's `writeReturn` of a
+# callback method returning nothing); it becomes an empty closure of the same length.
+VOID_CLOSURE = re.compile(r"= \{ \(\) \}")
 
 
 def syntax_errors(source: str) -> list[str]:
-    text = DOC_ATTRIBUTE.sub("\n\n\n", source)
+    text = VOID_CLOSURE.sub("= {    }", DOC_ATTRIBUTE.sub("\n\n\n", source))
     tree = PARSER.parse(text.encode())
     found: list[str] = []
 
@@ -122,7 +125,8 @@ class SwiftSurface(unittest.TestCase):
     def test_record_fields_are_codable_types(self) -> None:
         """Codable is synthesised only when every stored property is Codable."""
         records = set(swift_records(self.swift))
-        codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records
+        # LogLevel: Codable in Observe.swift.
+        codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval", "LogLevel"} | records
         for name in records:
             start = self.swift.index(f"\npublic struct {name}: ")
             body = self.swift[start : self.swift.index("\n}\n", start)]
@@ -170,6 +174,13 @@ class KotlinSurface(unittest.TestCase):
         for op in ops:
             self.assertIn(f"`{op.name}` as a cold [Flow]", flows)
         self.assertEqual(len(ops), flows.count("coldFlow("))
+
+
+    def test_the_runtime_is_named_before_the_first_client(self) -> None:
+        """The User-Agent's runtime and SLF4J forwarding are set up by every Client constructor."""
+        self.assertEqual(2, len(re.findall(r"JvmRuntime\.announce\(\)\n    UniffiLib\.uniffi_miosa_uniffi_fn_constructor_client_", self.kotlin)))
+        swift = SWIFT.read_text(encoding="utf-8")
+        self.assertEqual(2, len(re.findall(r"\n(?:public convenience init\(apiKey|public static func fromEnv)[^\n]*\{\n    SwiftRuntime\.announce\(\)\n", swift)))
 
 
 if __name__ == "__main__":

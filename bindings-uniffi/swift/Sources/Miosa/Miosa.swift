@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -2470,6 +2476,27 @@ public protocol ClientProtocol: AnyObject, Sendable {
      */
     func workspaces()  -> WorkspacesApi
     
+    /**
+     * Downloads the sandbox file `remote_path` into the local file
+     * `local_path` as it arrives, without holding it in memory (so no
+     * `max_download_bytes` cap); returns the number of bytes written. The
+     * file appears under its name only when complete.
+     */
+    func downloadToPath(sandboxId: String, remotePath: String, localPath: String, onProgress: TransferProgress?) async throws  -> Int64
+    
+    /**
+     * A client sharing this one's connections whose calls note the HTTP
+     * response they got in `recorder`. Kotlin's and Swift's `withResponse { }`
+     * make one per block.
+     */
+    func recordingResponses(recorder: ResponseRecorder)  -> Client
+    
+    /**
+     * Uploads the local file `local_path` to the sandbox path `remote_path`,
+     * reading it as it is sent, without holding it in memory.
+     */
+    func uploadFromPath(sandboxId: String, remotePath: String, localPath: String, onProgress: TransferProgress?) async throws  -> FileWritten
+    
 }
 /**
  * A MIOSA API client. Cheap to share between coroutines/tasks: every call runs
@@ -2521,6 +2548,7 @@ open class Client: ClientProtocol, @unchecked Sendable, CustomDebugStringConvert
      * `MIOSA_BASE_URL` when set. An explicit value always wins.
      */
 public convenience init(apiKey: String? = nil, options: ClientOptions? = nil)throws  {
+    SwiftRuntime.announce()
     let handle =
         try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
@@ -2546,6 +2574,7 @@ public convenience init(apiKey: String? = nil, options: ClientOptions? = nil)thr
      * A client from `MIOSA_API_KEY` and, when set, `MIOSA_BASE_URL` (the same as `Client()`).
      */
 public static func fromEnv(options: ClientOptions? = nil)throws  -> Client  {
+    SwiftRuntime.announce()
     return try  FfiConverterTypeClient_lift(try rustCallWithError(FfiConverterTypeMiosaError_lift) {
         uniffiCallStatus in
     uniffi_miosa_uniffi_fn_constructor_client_from_env(
@@ -3054,6 +3083,65 @@ open func workspaces() -> WorkspacesApi  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Downloads the sandbox file `remote_path` into the local file
+     * `local_path` as it arrives, without holding it in memory (so no
+     * `max_download_bytes` cap); returns the number of bytes written. The
+     * file appears under its name only when complete.
+     */
+open func downloadToPath(sandboxId: String, remotePath: String, localPath: String, onProgress: TransferProgress? = nil)async throws  -> Int64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_download_to_path(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sandboxId),FfiConverterString.lower(remotePath),FfiConverterString.lower(localPath),FfiConverterOptionTypeTransferProgress.lower(onProgress)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_i64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_i64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_i64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_i64,
+            liftFunc: FfiConverterInt64.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * A client sharing this one's connections whose calls note the HTTP
+     * response they got in `recorder`. Kotlin's and Swift's `withResponse { }`
+     * make one per block.
+     */
+open func recordingResponses(recorder: ResponseRecorder) -> Client  {
+    return try!  FfiConverterTypeClient_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_client_recording_responses(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResponseRecorder_lower(recorder),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Uploads the local file `local_path` to the sandbox path `remote_path`,
+     * reading it as it is sent, without holding it in memory.
+     */
+open func uploadFromPath(sandboxId: String, remotePath: String, localPath: String, onProgress: TransferProgress? = nil)async throws  -> FileWritten  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_upload_from_path(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sandboxId),FfiConverterString.lower(remotePath),FfiConverterString.lower(localPath),FfiConverterOptionTypeTransferProgress.lower(onProgress)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterTypeFileWritten_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
 }
     
 
@@ -8912,6 +9000,216 @@ public func FfiConverterTypeFilesApi_lower(_ value: FilesApi) -> UInt64 {
 
 
 /**
+ * Receives the client's log records; called on the client's I/O threads.
+ */
+public protocol LogHandler: AnyObject, Sendable {
+    
+    /**
+     * One record.
+     */
+    func log(entry: LogEntry) 
+    
+}
+/**
+ * Receives the client's log records; called on the client's I/O threads.
+ */
+open class LogHandlerImpl: LogHandler, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_loghandler(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_loghandler(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * One record.
+     */
+open func log(entry: LogEntry)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_loghandler_log(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeLogEntry_lower(entry),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceLogHandler {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceLogHandler = UniffiVTableCallbackInterfaceLogHandler(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeLogHandler.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface LogHandler: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeLogHandler.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface LogHandler: handle missing in uniffiClone")
+            }
+        },
+        log: { (
+            uniffiHandle: UInt64,
+            entry: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeLogHandler.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.log(
+                     entry: try FfiConverterTypeLogEntry_lift(entry)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceLogHandler> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceLogHandler>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitLogHandler() {
+    uniffi_miosa_uniffi_fn_init_callback_vtable_loghandler(UniffiCallbackInterfaceLogHandler.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogHandler: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<LogHandler>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = LogHandler
+
+    public static func lift(_ handle: UInt64) throws -> LogHandler {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogHandlerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: LogHandler) -> UInt64 {
+         if let rustImpl = value as? LogHandlerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogHandler {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: LogHandler, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogHandler_lift(_ handle: UInt64) throws -> LogHandler {
+    return try FfiConverterTypeLogHandler.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogHandler_lower(_ value: LogHandler) -> UInt64 {
+    return FfiConverterTypeLogHandler.lower(value)
+}
+
+
+
+
+
+
+/**
  * `Miosa.OrgInvites` operations.
  */
 public protocol OrgInvitesApiProtocol: AnyObject, Sendable {
@@ -9360,6 +9658,152 @@ public func FfiConverterTypeQuotasApi_lift(_ handle: UInt64) throws -> QuotasApi
 #endif
 public func FfiConverterTypeQuotasApi_lower(_ value: QuotasApi) -> UInt64 {
     return FfiConverterTypeQuotasApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Holds the response of the latest call made through the client returned by
+ * `Client.recordingResponses(recorder)`. Each `withResponse` block makes its
+ * own recorder and client, so concurrent blocks never see each other's responses.
+ */
+public protocol ResponseRecorderProtocol: AnyObject, Sendable {
+    
+    /**
+     * The response of the latest completed call (for a call made of several
+     * requests, its last one); null/nil before any call completed.
+     */
+    func last()  -> ResponseMeta?
+    
+}
+/**
+ * Holds the response of the latest call made through the client returned by
+ * `Client.recordingResponses(recorder)`. Each `withResponse` block makes its
+ * own recorder and client, so concurrent blocks never see each other's responses.
+ */
+open class ResponseRecorder: ResponseRecorderProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_responserecorder(self.handle, $0) }
+    }
+    /**
+     * An empty recorder.
+     */
+public convenience init() {
+    let handle =
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_constructor_responserecorder_new(uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_responserecorder(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The response of the latest completed call (for a call made of several
+     * requests, its last one); null/nil before any call completed.
+     */
+open func last() -> ResponseMeta?  {
+    return try!  FfiConverterOptionTypeResponseMeta.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_responserecorder_last(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseRecorder: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ResponseRecorder
+
+    public static func lift(_ handle: UInt64) throws -> ResponseRecorder {
+        return ResponseRecorder(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ResponseRecorder) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseRecorder {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ResponseRecorder, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseRecorder_lift(_ handle: UInt64) throws -> ResponseRecorder {
+    return try FfiConverterTypeResponseRecorder.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseRecorder_lower(_ value: ResponseRecorder) -> UInt64 {
+    return FfiConverterTypeResponseRecorder.lower(value)
 }
 
 
@@ -14549,6 +14993,221 @@ public func FfiConverterTypeTenantPager_lift(_ handle: UInt64) throws -> TenantP
 #endif
 public func FfiConverterTypeTenantPager_lower(_ value: TenantPager) -> UInt64 {
     return FfiConverterTypeTenantPager.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told how far a transfer is: `done` bytes so far of `total` (null/nil when
+ * the server announced no length). Called on an I/O thread, about once per MiB.
+ */
+public protocol TransferProgress: AnyObject, Sendable {
+    
+    /**
+     * Progress so far.
+     */
+    func onProgress(done: Int64, total: Int64?) 
+    
+}
+/**
+ * Told how far a transfer is: `done` bytes so far of `total` (null/nil when
+ * the server announced no length). Called on an I/O thread, about once per MiB.
+ */
+open class TransferProgressImpl: TransferProgress, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_transferprogress(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_transferprogress(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Progress so far.
+     */
+open func onProgress(done: Int64, total: Int64?)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(done),
+        FfiConverterOptionInt64.lower(total),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceTransferProgress {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceTransferProgress = UniffiVTableCallbackInterfaceTransferProgress(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeTransferProgress.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface TransferProgress: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeTransferProgress.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface TransferProgress: handle missing in uniffiClone")
+            }
+        },
+        onProgress: { (
+            uniffiHandle: UInt64,
+            done: Int64,
+            total: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeTransferProgress.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onProgress(
+                     done: try FfiConverterInt64.lift(done),
+                     total: try FfiConverterOptionInt64.lift(total)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceTransferProgress> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceTransferProgress>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitTransferProgress() {
+    uniffi_miosa_uniffi_fn_init_callback_vtable_transferprogress(UniffiCallbackInterfaceTransferProgress.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTransferProgress: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<TransferProgress>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = TransferProgress
+
+    public static func lift(_ handle: UInt64) throws -> TransferProgress {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TransferProgressImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: TransferProgress) -> UInt64 {
+         if let rustImpl = value as? TransferProgressImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TransferProgress {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: TransferProgress, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgress_lift(_ handle: UInt64) throws -> TransferProgress {
+    return try FfiConverterTypeTransferProgress.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTransferProgress_lower(_ value: TransferProgress) -> UInt64 {
+    return FfiConverterTypeTransferProgress.lower(value)
 }
 
 
@@ -27732,6 +28391,143 @@ public func FfiConverterTypeInvitePreview_lower(_ value: InvitePreview) -> RustB
 
 
 /**
+ * One log record of the client: never the API key, a token, a query string or a body.
+ */
+public struct LogEntry: Equatable, Hashable {
+    /**
+     * Importance.
+     */
+    public let level: LogLevel
+    /**
+     * The whole record as one line, e.g. `GET /sandboxes/{id} -> 200 in 3.0 ms (attempt 1) request_id=req_1`.
+     */
+    public let message: String
+    /**
+     * HTTP method.
+     */
+    public let method: String
+    /**
+     * The operation's path template (`/sandboxes/{id}`).
+     */
+    public let route: String
+    /**
+     * The HTTP status, when a response arrived.
+     */
+    public let status: Int32?
+    /**
+     * Which attempt of the call this was (1 for the first).
+     */
+    public let attempt: Int32
+    /**
+     * Time from sending to the response head (or the failure), in milliseconds.
+     */
+    public let durationMs: Double
+    /**
+     * The server's `x-request-id`, when it sent one.
+     */
+    public let requestId: String?
+    /**
+     * For a failed attempt, its error message.
+     */
+    public let error: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Importance.
+         */level: LogLevel, 
+        /**
+         * The whole record as one line, e.g. `GET /sandboxes/{id} -> 200 in 3.0 ms (attempt 1) request_id=req_1`.
+         */message: String, 
+        /**
+         * HTTP method.
+         */method: String, 
+        /**
+         * The operation's path template (`/sandboxes/{id}`).
+         */route: String, 
+        /**
+         * The HTTP status, when a response arrived.
+         */status: Int32?, 
+        /**
+         * Which attempt of the call this was (1 for the first).
+         */attempt: Int32, 
+        /**
+         * Time from sending to the response head (or the failure), in milliseconds.
+         */durationMs: Double, 
+        /**
+         * The server's `x-request-id`, when it sent one.
+         */requestId: String?, 
+        /**
+         * For a failed attempt, its error message.
+         */error: String?) {
+        self.level = level
+        self.message = message
+        self.method = method
+        self.route = route
+        self.status = status
+        self.attempt = attempt
+        self.durationMs = durationMs
+        self.requestId = requestId
+        self.error = error
+    }
+
+    
+
+    
+}
+
+extension LogEntry: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogEntry {
+        return
+            try LogEntry(
+                level: FfiConverterTypeLogLevel.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                method: FfiConverterString.read(from: &buf), 
+                route: FfiConverterString.read(from: &buf), 
+                status: FfiConverterOptionInt32.read(from: &buf), 
+                attempt: FfiConverterInt32.read(from: &buf), 
+                durationMs: FfiConverterDouble.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf), 
+                error: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LogEntry, into buf: inout [UInt8]) {
+        FfiConverterTypeLogLevel.write(value.level, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.method, into: &buf)
+        FfiConverterString.write(value.route, into: &buf)
+        FfiConverterOptionInt32.write(value.status, into: &buf)
+        FfiConverterInt32.write(value.attempt, into: &buf)
+        FfiConverterDouble.write(value.durationMs, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+        FfiConverterOptionString.write(value.error, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogEntry_lift(_ buf: RustBuffer) throws -> LogEntry {
+    return try FfiConverterTypeLogEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogEntry_lower(_ value: LogEntry) -> RustBuffer {
+    return FfiConverterTypeLogEntry.lower(value)
+}
+
+
+/**
  * Recent log lines of a computer or database.
  */
 public struct LogLines: Equatable, Hashable, CustomDebugStringConvertible {
@@ -29596,6 +30392,150 @@ public func FfiConverterTypeRequestOptions_lift(_ buf: RustBuffer) throws -> Req
 #endif
 public func FfiConverterTypeRequestOptions_lower(_ value: RequestOptions) -> RustBuffer {
     return FfiConverterTypeRequestOptions.lower(value)
+}
+
+
+/**
+ * One response header.
+ */
+public struct ResponseHeader: Equatable, Hashable {
+    /**
+     * Lower-case header name.
+     */
+    public let name: String
+    /**
+     * Its value.
+     */
+    public let value: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lower-case header name.
+         */name: String, 
+        /**
+         * Its value.
+         */value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    
+
+    
+}
+
+extension ResponseHeader: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseHeader: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseHeader {
+        return
+            try ResponseHeader(
+                name: FfiConverterString.read(from: &buf), 
+                value: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResponseHeader, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.value, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseHeader_lift(_ buf: RustBuffer) throws -> ResponseHeader {
+    return try FfiConverterTypeResponseHeader.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseHeader_lower(_ value: ResponseHeader) -> RustBuffer {
+    return FfiConverterTypeResponseHeader.lower(value)
+}
+
+
+/**
+ * The HTTP response a result came from.
+ */
+public struct ResponseMeta: Equatable, Hashable {
+    /**
+     * HTTP status code.
+     */
+    public let status: Int32
+    /**
+     * Response headers in the order received, names in lower case.
+     */
+    public let headers: [ResponseHeader]
+    /**
+     * The server's `x-request-id`, when it sent one.
+     */
+    public let requestId: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * HTTP status code.
+         */status: Int32, 
+        /**
+         * Response headers in the order received, names in lower case.
+         */headers: [ResponseHeader], 
+        /**
+         * The server's `x-request-id`, when it sent one.
+         */requestId: String?) {
+        self.status = status
+        self.headers = headers
+        self.requestId = requestId
+    }
+
+    
+
+    
+}
+
+extension ResponseMeta: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeResponseMeta: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResponseMeta {
+        return
+            try ResponseMeta(
+                status: FfiConverterInt32.read(from: &buf), 
+                headers: FfiConverterSequenceTypeResponseHeader.read(from: &buf), 
+                requestId: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ResponseMeta, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.status, into: &buf)
+        FfiConverterSequenceTypeResponseHeader.write(value.headers, into: &buf)
+        FfiConverterOptionString.write(value.requestId, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseMeta_lift(_ buf: RustBuffer) throws -> ResponseMeta {
+    return try FfiConverterTypeResponseMeta.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeResponseMeta_lower(_ value: ResponseMeta) -> RustBuffer {
+    return FfiConverterTypeResponseMeta.lower(value)
 }
 
 
@@ -38622,6 +39562,89 @@ public func FfiConverterTypeWriteManyResult_lower(_ value: WriteManyResult) -> R
 
 
 /**
+ * How important a log record is.
+ */
+
+public enum LogLevel: Equatable, Hashable {
+    
+    /**
+     * Retry waits and other detail.
+     */
+    case debug
+    /**
+     * One record per completed HTTP attempt.
+     */
+    case info
+    /**
+     * Attempts that failed.
+     */
+    case warn
+
+
+
+
+
+}
+
+extension LogLevel: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLogLevel: FfiConverterRustBuffer {
+    typealias SwiftType = LogLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LogLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .debug
+        
+        case 2: return .info
+        
+        case 3: return .warn
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LogLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .debug:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .info:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .warn:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lift(_ buf: RustBuffer) throws -> LogLevel {
+    return try FfiConverterTypeLogLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLogLevel_lower(_ value: LogLevel) -> RustBuffer {
+    return FfiConverterTypeLogLevel.lower(value)
+}
+
+
+
+/**
  * Every failure of a MIOSA call. HTTP variants carry the status; transport,
  * timeout and local failures have none. `body` is the decoded error body as
  * JSON text, `request_id` the server's `X-Request-ID` when it sent one, and
@@ -39800,6 +40823,30 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterDuration.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeTransferProgress: FfiConverterRustBuffer {
+    typealias SwiftType = TransferProgress?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeTransferProgress.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeTransferProgress.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -41552,6 +42599,30 @@ fileprivate struct FfiConverterOptionTypeQuotasSetParams: FfiConverterRustBuffer
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeQuotasSetParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResponseMeta: FfiConverterRustBuffer {
+    typealias SwiftType = ResponseMeta?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResponseMeta.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResponseMeta.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -43720,6 +44791,31 @@ fileprivate struct FfiConverterSequenceTypePreview: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeResponseHeader: FfiConverterRustBuffer {
+    typealias SwiftType = [ResponseHeader]
+
+    public static func write(_ value: [ResponseHeader], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeResponseHeader.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ResponseHeader] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ResponseHeader]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeResponseHeader.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSandbox: FfiConverterRustBuffer {
     typealias SwiftType = [Sandbox]
 
@@ -44236,6 +45332,40 @@ public func verifyWebhook(payload: Data, signature: String?, secret: String?, to
     )
 }
 }
+/**
+ * Removes the handler; `MIOSA_LOG` applies again.
+ */
+public func clearLogHandler()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_func_clear_log_handler(uniffiCallStatus
+    )
+}
+}
+/**
+ * Sends every record at or above `min_level` to `handler`, for the whole
+ * process, replacing any earlier handler and the stderr output of `MIOSA_LOG`.
+ * Kotlin installs an SLF4J forwarder by itself when SLF4J is on the classpath.
+ */
+public func setLogHandler(minLevel: LogLevel, handler: LogHandler)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_func_set_log_handler(
+        FfiConverterTypeLogLevel_lower(minLevel),
+        FfiConverterTypeLogHandler_lower(handler),uniffiCallStatus
+    )
+}
+}
+/**
+ * Names the language and runtime in the `User-Agent` of clients built from
+ * now on, e.g. `kotlin/2.0.21 jvm/17.0.13`; the Kotlin and Swift packages call
+ * it themselves before their first client.
+ */
+public func setRuntime(runtime: String)throws   {try rustCallWithError(FfiConverterTypeMiosaError_lift) {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_func_set_runtime(
+        FfiConverterString.lower(runtime),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -44259,6 +45389,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_func_verify_webhook() != 56321) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_func_clear_log_handler() != 21319) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_func_set_log_handler() != 22063) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_func_set_runtime() != 5468) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() != 31222) {
@@ -44382,6 +45521,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_client_workspaces() != 1836) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_download_to_path() != 65122) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_recording_responses() != 27277) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_upload_from_path() != 13272) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_adminapi_tenants() != 21340) {
@@ -45302,6 +46450,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() != 53992) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_loghandler_log() != 50060) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_responserecorder_last() != 19055) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress() != 40459) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -45317,7 +46474,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_constructor_client_new() != 20606) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_constructor_responserecorder_new() != 47113) {
+        return InitializationResult.apiChecksumMismatch
+    }
 
+    uniffiCallbackInitLogHandler()
+    uniffiCallbackInitTransferProgress()
     return InitializationResult.ok
 }()
 
@@ -45434,6 +46596,7 @@ extension FilesWriteParams: Codable {}
 extension Invite: Codable {}
 extension InviteAcceptance: Codable {}
 extension InvitePreview: Codable {}
+extension LogEntry: Codable {}
 extension LogLines: Codable {}
 extension Member: Codable {}
 extension Metrics: Codable {}
@@ -45451,6 +46614,8 @@ extension Quota: Codable {}
 extension QuotasSetParams: Codable {}
 extension Readiness: Codable {}
 extension RequestOptions: Codable {}
+extension ResponseHeader: Codable {}
+extension ResponseMeta: Codable {}
 extension Sandbox: Codable {}
 extension SandboxEnvSetParams: Codable {}
 extension SandboxExecBashParams: Codable {}

@@ -243,6 +243,38 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_HANDLER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_LOG_HANDLER_METHOD0
+typedef void (*UniffiCallbackInterfaceLogHandlerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_TRANSFER_PROGRESS_METHOD0
+typedef void (*UniffiCallbackInterfaceTransferProgressMethod0)(uint64_t, int64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_HANDLER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_HANDLER
+typedef struct UniffiVTableCallbackInterfaceLogHandler {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceLogHandlerMethod0 _Nonnull log;
+} UniffiVTableCallbackInterfaceLogHandler;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_TRANSFER_PROGRESS
+typedef struct UniffiVTableCallbackInterfaceTransferProgress {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceTransferProgressMethod0 _Nonnull onProgress;
+} UniffiVTableCallbackInterfaceTransferProgress;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CANCELLATIONTOKEN
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CANCELLATIONTOKEN
 uint64_t uniffi_miosa_uniffi_fn_clone_cancellationtoken(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -482,6 +514,21 @@ uint64_t uniffi_miosa_uniffi_fn_method_client_workspace_members(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_WORKSPACES
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_WORKSPACES
 uint64_t uniffi_miosa_uniffi_fn_method_client_workspaces(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_DOWNLOAD_TO_PATH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_DOWNLOAD_TO_PATH
+uint64_t uniffi_miosa_uniffi_fn_method_client_download_to_path(uint64_t ptr, RustBuffer sandbox_id, RustBuffer remote_path, RustBuffer local_path, RustBuffer on_progress
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_RECORDING_RESPONSES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_RECORDING_RESPONSES
+uint64_t uniffi_miosa_uniffi_fn_method_client_recording_responses(uint64_t ptr, uint64_t recorder, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_UPLOAD_FROM_PATH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_UPLOAD_FROM_PATH
+uint64_t uniffi_miosa_uniffi_fn_method_client_upload_from_path(uint64_t ptr, RustBuffer sandbox_id, RustBuffer remote_path, RustBuffer local_path, RustBuffer on_progress
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENT_UNIFFI_TRAIT_DEBUG
@@ -2639,6 +2686,67 @@ uint64_t uniffi_miosa_uniffi_fn_method_workspacesapi_update(uint64_t ptr, RustBu
 uint64_t uniffi_miosa_uniffi_fn_method_workspacesapi_usage(uint64_t ptr, RustBuffer id, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_LOGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_LOGHANDLER
+uint64_t uniffi_miosa_uniffi_fn_clone_loghandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_LOGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_LOGHANDLER
+void uniffi_miosa_uniffi_fn_free_loghandler(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_LOGHANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_LOGHANDLER
+void uniffi_miosa_uniffi_fn_init_callback_vtable_loghandler(const UniffiVTableCallbackInterfaceLogHandler* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_LOGHANDLER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_LOGHANDLER_LOG
+void uniffi_miosa_uniffi_fn_method_loghandler_log(uint64_t ptr, RustBuffer entry, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_RESPONSERECORDER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_RESPONSERECORDER
+uint64_t uniffi_miosa_uniffi_fn_clone_responserecorder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_RESPONSERECORDER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_RESPONSERECORDER
+void uniffi_miosa_uniffi_fn_free_responserecorder(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CONSTRUCTOR_RESPONSERECORDER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CONSTRUCTOR_RESPONSERECORDER_NEW
+uint64_t uniffi_miosa_uniffi_fn_constructor_responserecorder_new(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_RESPONSERECORDER_LAST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_RESPONSERECORDER_LAST
+RustBuffer uniffi_miosa_uniffi_fn_method_responserecorder_last(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_TRANSFERPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_TRANSFERPROGRESS
+uint64_t uniffi_miosa_uniffi_fn_clone_transferprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_TRANSFERPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_TRANSFERPROGRESS
+void uniffi_miosa_uniffi_fn_free_transferprogress(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_TRANSFERPROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_TRANSFERPROGRESS
+void uniffi_miosa_uniffi_fn_init_callback_vtable_transferprogress(const UniffiVTableCallbackInterfaceTransferProgress* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TRANSFERPROGRESS_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_TRANSFERPROGRESS_ON_PROGRESS
+void uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(uint64_t ptr, int64_t done, RustBuffer total, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSTREAM
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSTREAM
 uint64_t uniffi_miosa_uniffi_fn_clone_eventstream(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -3589,6 +3697,22 @@ RustBuffer uniffi_miosa_uniffi_fn_func_unwrap_webhook(RustBuffer payload, RustBu
 void uniffi_miosa_uniffi_fn_func_verify_webhook(RustBuffer payload, RustBuffer signature, RustBuffer secret, RustBuffer tolerance_seconds, RustBuffer now_unix, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_CLEAR_LOG_HANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_CLEAR_LOG_HANDLER
+void uniffi_miosa_uniffi_fn_func_clear_log_handler(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_SET_LOG_HANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_SET_LOG_HANDLER
+void uniffi_miosa_uniffi_fn_func_set_log_handler(RustBuffer min_level, uint64_t handler, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_SET_RUNTIME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FUNC_SET_RUNTIME
+void uniffi_miosa_uniffi_fn_func_set_runtime(RustBuffer runtime, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_FFI_MIOSA_UNIFFI_RUSTBUFFER_ALLOC
 #define UNIFFI_FFIDEF_FFI_MIOSA_UNIFFI_RUSTBUFFER_ALLOC
 RustBuffer ffi_miosa_uniffi_rustbuffer_alloc(uint64_t size, RustCallStatus *_Nonnull out_status
@@ -3867,6 +3991,24 @@ uint16_t uniffi_miosa_uniffi_checksum_func_verify_webhook(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_CLEAR_LOG_HANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_CLEAR_LOG_HANDLER
+uint16_t uniffi_miosa_uniffi_checksum_func_clear_log_handler(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_SET_LOG_HANDLER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_SET_LOG_HANDLER
+uint16_t uniffi_miosa_uniffi_checksum_func_set_log_handler(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_SET_RUNTIME
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_FUNC_SET_RUNTIME
+uint16_t uniffi_miosa_uniffi_checksum_func_set_runtime(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CANCELLATIONTOKEN_CANCEL
 uint16_t uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel(void
@@ -4110,6 +4252,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_client_workspace_members(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_WORKSPACES
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_WORKSPACES
 uint16_t uniffi_miosa_uniffi_checksum_method_client_workspaces(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_DOWNLOAD_TO_PATH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_DOWNLOAD_TO_PATH
+uint16_t uniffi_miosa_uniffi_checksum_method_client_download_to_path(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_RECORDING_RESPONSES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_RECORDING_RESPONSES
+uint16_t uniffi_miosa_uniffi_checksum_method_client_recording_responses(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_UPLOAD_FROM_PATH
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_CLIENT_UPLOAD_FROM_PATH
+uint16_t uniffi_miosa_uniffi_checksum_method_client_upload_from_path(void
     
 );
 #endif
@@ -5949,6 +6109,24 @@ uint16_t uniffi_miosa_uniffi_checksum_method_workspacesapi_usage(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_LOGHANDLER_LOG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_LOGHANDLER_LOG
+uint16_t uniffi_miosa_uniffi_checksum_method_loghandler_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_RESPONSERECORDER_LAST
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_RESPONSERECORDER_LAST
+uint16_t uniffi_miosa_uniffi_checksum_method_responserecorder_last(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TRANSFERPROGRESS_ON_PROGRESS
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TRANSFERPROGRESS_ON_PROGRESS
+uint16_t uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSTREAM_CLOSE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSTREAM_CLOSE
 uint16_t uniffi_miosa_uniffi_checksum_method_eventstream_close(void
@@ -5976,6 +6154,12 @@ uint16_t uniffi_miosa_uniffi_checksum_constructor_client_from_env(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_CONSTRUCTOR_CLIENT_NEW
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_CONSTRUCTOR_CLIENT_NEW
 uint16_t uniffi_miosa_uniffi_checksum_constructor_client_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_CONSTRUCTOR_RESPONSERECORDER_NEW
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_CONSTRUCTOR_RESPONSERECORDER_NEW
+uint16_t uniffi_miosa_uniffi_checksum_constructor_responserecorder_new(void
     
 );
 #endif

@@ -657,6 +657,50 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfaceLogHandlerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`entry`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceTransferProgressMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`done`: Long,`total`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
+internal open class UniffiVTableCallbackInterfaceLogHandler(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `log`: UniffiCallbackInterfaceLogHandlerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `log`: UniffiCallbackInterfaceLogHandlerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceLogHandler(`uniffiFree`,`uniffiClone`,`log`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceLogHandler) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `log` = other.`log`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
+internal open class UniffiVTableCallbackInterfaceTransferProgress(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onProgress`: UniffiCallbackInterfaceTransferProgressMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onProgress`: UniffiCallbackInterfaceTransferProgressMethod0? = null,
+    ): UniffiVTableCallbackInterfaceTransferProgress(`uniffiFree`,`uniffiClone`,`onProgress`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceTransferProgress) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onProgress` = other.`onProgress`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -687,6 +731,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_func_unwrap_webhook(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_func_verify_webhook(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_func_clear_log_handler(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_func_set_log_handler(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_func_set_runtime(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel(
     ): Int
@@ -769,6 +819,12 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_client_workspace_members(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_workspaces(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_download_to_path(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_recording_responses(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_upload_from_path(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_adminapi_tenants(
     ): Int
@@ -1382,6 +1438,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_workspacesapi_usage(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_loghandler_log(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_responserecorder_last(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventstream_close(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventstream_next(
@@ -1391,6 +1453,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_constructor_client_from_env(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_constructor_client_new(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_constructor_responserecorder_new(
     ): Int
     external fun ffi_miosa_uniffi_uniffi_contract_version(
     ): Int
@@ -1408,6 +1472,8 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "miosa"))
+        uniffiCallbackInterfaceLogHandler.register(this)
+        uniffiCallbackInterfaceTransferProgress.register(this)
         
     }
 
@@ -1507,6 +1573,12 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_client_workspace_members(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_workspaces(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_download_to_path(`ptr`: Long,`sandboxId`: RustBuffer.ByValue,`remotePath`: RustBuffer.ByValue,`localPath`: RustBuffer.ByValue,`onProgress`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_recording_responses(`ptr`: Long,`recorder`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_upload_from_path(`ptr`: Long,`sandboxId`: RustBuffer.ByValue,`remotePath`: RustBuffer.ByValue,`localPath`: RustBuffer.ByValue,`onProgress`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_uniffi_trait_debug(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2370,6 +2442,30 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacesapi_usage(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_loghandler(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_loghandler(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_init_callback_vtable_loghandler(`vtable`: UniffiVTableCallbackInterfaceLogHandler,
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_loghandler_log(`ptr`: Long,`entry`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_clone_responserecorder(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_responserecorder(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_constructor_responserecorder_new(uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_responserecorder_last(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_clone_transferprogress(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_transferprogress(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_init_callback_vtable_transferprogress(`vtable`: UniffiVTableCallbackInterfaceTransferProgress,
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(`ptr`: Long,`done`: Long,`total`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_miosa_uniffi_fn_clone_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2750,6 +2846,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_func_verify_webhook(`payload`: RustBuffer.ByValue,`signature`: RustBuffer.ByValue,`secret`: RustBuffer.ByValue,`toleranceSeconds`: RustBuffer.ByValue,`nowUnix`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_func_clear_log_handler(uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_func_set_log_handler(`minLevel`: RustBuffer.ByValue,`handler`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_func_set_runtime(`runtime`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_miosa_uniffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_miosa_uniffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2878,6 +2980,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_func_verify_webhook() and 0xFFFF) != 56321) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_func_clear_log_handler() and 0xFFFF) != 21319) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_func_set_log_handler() and 0xFFFF) != 22063) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_func_set_runtime() and 0xFFFF) != 5468) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_cancellationtoken_cancel() and 0xFFFF) != 31222) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -2999,6 +3110,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_workspaces() and 0xFFFF) != 1836) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_download_to_path() and 0xFFFF) != 65122) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_recording_responses() and 0xFFFF) != 27277) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_upload_from_path() and 0xFFFF) != 13272) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_adminapi_tenants() and 0xFFFF) != 21340) {
@@ -3919,6 +4039,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_workspacesapi_usage() and 0xFFFF) != 53992) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_loghandler_log() and 0xFFFF) != 50060) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_responserecorder_last() and 0xFFFF) != 19055) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress() and 0xFFFF) != 40459) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -3932,6 +4061,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_client_new() and 0xFFFF) != 20606) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_constructor_responserecorder_new() and 0xFFFF) != 47113) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -4065,7 +4197,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -7622,6 +7785,27 @@ public interface ClientInterface {
      */
     fun `workspaces`(): WorkspacesApi
     
+    /**
+     * Downloads the sandbox file `remote_path` into the local file
+     * `local_path` as it arrives, without holding it in memory (so no
+     * `max_download_bytes` cap); returns the number of bytes written. The
+     * file appears under its name only when complete.
+     */
+    suspend fun `downloadToPath`(`sandboxId`: kotlin.String, `remotePath`: kotlin.String, `localPath`: kotlin.String, `onProgress`: TransferProgress? = null): kotlin.Long
+    
+    /**
+     * A client sharing this one's connections whose calls note the HTTP
+     * response they got in `recorder`. Kotlin's and Swift's `withResponse { }`
+     * make one per block.
+     */
+    fun `recordingResponses`(`recorder`: ResponseRecorder): Client
+    
+    /**
+     * Uploads the local file `local_path` to the sandbox path `remote_path`,
+     * reading it as it is sent, without holding it in memory.
+     */
+    suspend fun `uploadFromPath`(`sandboxId`: kotlin.String, `remotePath`: kotlin.String, `localPath`: kotlin.String, `onProgress`: TransferProgress? = null): FileWritten
+    
     companion object
 }
 
@@ -7662,6 +7846,7 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     constructor(`apiKey`: kotlin.String? = null, `options`: ClientOptions? = null) :
         this(UniffiWithHandle, 
     uniffiRustCallWithError(MiosaException) { _status ->
+    JvmRuntime.announce()
     UniffiLib.uniffi_miosa_uniffi_fn_constructor_client_new(
     
         
@@ -8409,6 +8594,85 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     
 
     
+    /**
+     * Downloads the sandbox file `remote_path` into the local file
+     * `local_path` as it arrives, without holding it in memory (so no
+     * `max_download_bytes` cap); returns the number of bytes written. The
+     * file appears under its name only when complete.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `downloadToPath`(`sandboxId`: kotlin.String, `remotePath`: kotlin.String, `localPath`: kotlin.String, `onProgress`: TransferProgress?) : kotlin.Long {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_download_to_path(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`sandboxId`),
+        FfiConverterString.lower(`remotePath`),
+        FfiConverterString.lower(`localPath`),
+        FfiConverterOptionalTypeTransferProgress.lower(`onProgress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_i64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_i64(future) },
+        // lift function
+        { FfiConverterLong.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * A client sharing this one's connections whose calls note the HTTP
+     * response they got in `recorder`. Kotlin's and Swift's `withResponse { }`
+     * make one per block.
+     */override fun `recordingResponses`(`recorder`: ResponseRecorder): Client {
+            return FfiConverterTypeClient.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_client_recording_responses(
+        it,
+        
+        FfiConverterTypeResponseRecorder.lower(`recorder`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Uploads the local file `local_path` to the sandbox path `remote_path`,
+     * reading it as it is sent, without holding it in memory.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `uploadFromPath`(`sandboxId`: kotlin.String, `remotePath`: kotlin.String, `localPath`: kotlin.String, `onProgress`: TransferProgress?) : FileWritten {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_upload_from_path(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`sandboxId`),
+        FfiConverterString.lower(`remotePath`),
+        FfiConverterString.lower(`localPath`),
+        FfiConverterOptionalTypeTransferProgress.lower(`onProgress`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeFileWritten.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
 
     
 
@@ -8434,6 +8698,7 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     @Throws(MiosaException::class) fun `fromEnv`(`options`: ClientOptions? = null): Client {
             return FfiConverterTypeClient.lift(
     uniffiRustCallWithError(MiosaException) { _status ->
+    JvmRuntime.announce()
     UniffiLib.uniffi_miosa_uniffi_fn_constructor_client_from_env(
     
         
@@ -18121,6 +18386,329 @@ public object FfiConverterTypeFilesApi: FfiConverter<FilesApi, Long> {
 
 
 /**
+ * Receives the client's log records; called on the client's I/O threads.
+ */
+public interface LogHandler {
+    
+    /**
+     * One record.
+     */
+    fun `log`(`entry`: LogEntry)
+    
+    companion object
+}
+
+/**
+ * Receives the client's log records; called on the client's I/O threads.
+ */
+open class LogHandlerImpl: Disposable, AutoCloseable, LogHandler
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_loghandler(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_loghandler(handle, status)
+        }
+    }
+
+    
+    /**
+     * One record.
+     */override fun `log`(`entry`: LogEntry)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_loghandler_log(
+        it,
+        
+        FfiConverterTypeLogEntry.lower(`entry`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceLogHandler {
+    internal object `log`: UniffiCallbackInterfaceLogHandlerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`entry`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeLogHandler.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`log`(
+                    FfiConverterTypeLogEntry.lift(`entry`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeLogHandler.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeLogHandler.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceLogHandler.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `log`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_miosa_uniffi_fn_init_callback_vtable_loghandler(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogHandler: FfiConverter<LogHandler, Long> {
+    internal val handleMap = UniffiHandleMap<LogHandler>()
+
+    override fun lower(value: LogHandler): Long {
+        if (value is LogHandlerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): LogHandler {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return LogHandlerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): LogHandler {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: LogHandler) = 8UL
+
+    override fun write(value: LogHandler, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * `Miosa.OrgInvites` operations.
  */
 public interface OrgInvitesApiInterface {
@@ -18787,6 +19375,290 @@ public object FfiConverterTypeQuotasApi: FfiConverter<QuotasApi, Long> {
     override fun allocationSize(value: QuotasApi) = 8UL
 
     override fun write(value: QuotasApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Holds the response of the latest call made through the client returned by
+ * `Client.recordingResponses(recorder)`. Each `withResponse` block makes its
+ * own recorder and client, so concurrent blocks never see each other's responses.
+ */
+public interface ResponseRecorderInterface {
+    
+    /**
+     * The response of the latest completed call (for a call made of several
+     * requests, its last one); null/nil before any call completed.
+     */
+    fun `last`(): ResponseMeta?
+    
+    companion object
+}
+
+/**
+ * Holds the response of the latest call made through the client returned by
+ * `Client.recordingResponses(recorder)`. Each `withResponse` block makes its
+ * own recorder and client, so concurrent blocks never see each other's responses.
+ */
+open class ResponseRecorder: Disposable, AutoCloseable, ResponseRecorderInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+    /**
+     * An empty recorder.
+     */
+    constructor() :
+        this(UniffiWithHandle, 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_constructor_responserecorder_new(
+    
+        _status)
+}
+    )
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_responserecorder(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_responserecorder(handle, status)
+        }
+    }
+
+    
+    /**
+     * The response of the latest completed call (for a call made of several
+     * requests, its last one); null/nil before any call completed.
+     */override fun `last`(): ResponseMeta? {
+            return FfiConverterOptionalTypeResponseMeta.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_responserecorder_last(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResponseRecorder: FfiConverter<ResponseRecorder, Long> {
+    override fun lower(value: ResponseRecorder): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ResponseRecorder {
+        return ResponseRecorder(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ResponseRecorder {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ResponseRecorder) = 8UL
+
+    override fun write(value: ResponseRecorder, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -27248,6 +28120,333 @@ public object FfiConverterTypeTenantPager: FfiConverter<TenantPager, Long> {
     override fun allocationSize(value: TenantPager) = 8UL
 
     override fun write(value: TenantPager, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told how far a transfer is: `done` bytes so far of `total` (null/nil when
+ * the server announced no length). Called on an I/O thread, about once per MiB.
+ */
+public interface TransferProgress {
+    
+    /**
+     * Progress so far.
+     */
+    fun `onProgress`(`done`: kotlin.Long, `total`: kotlin.Long?)
+    
+    companion object
+}
+
+/**
+ * Told how far a transfer is: `done` bytes so far of `total` (null/nil when
+ * the server announced no length). Called on an I/O thread, about once per MiB.
+ */
+open class TransferProgressImpl: Disposable, AutoCloseable, TransferProgress
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_transferprogress(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_transferprogress(handle, status)
+        }
+    }
+
+    
+    /**
+     * Progress so far.
+     */override fun `onProgress`(`done`: kotlin.Long, `total`: kotlin.Long?)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(
+        it,
+        
+        FfiConverterLong.lower(`done`),
+        FfiConverterOptionalLong.lower(`total`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceTransferProgress {
+    internal object `onProgress`: UniffiCallbackInterfaceTransferProgressMethod0 {
+        override fun callback(`uniffiHandle`: Long,`done`: Long,`total`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeTransferProgress.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onProgress`(
+                    FfiConverterLong.lift(`done`),
+                    FfiConverterOptionalLong.lift(`total`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeTransferProgress.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeTransferProgress.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceTransferProgress.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onProgress`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_miosa_uniffi_fn_init_callback_vtable_transferprogress(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTransferProgress: FfiConverter<TransferProgress, Long> {
+    internal val handleMap = UniffiHandleMap<TransferProgress>()
+
+    override fun lower(value: TransferProgress): Long {
+        if (value is TransferProgressImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): TransferProgress {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return TransferProgressImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): TransferProgress {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: TransferProgress) = 8UL
+
+    override fun write(value: TransferProgress, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -39319,6 +40518,109 @@ public object FfiConverterTypeInvitePreview: FfiConverterRustBuffer<InvitePrevie
 
 
 /**
+ * One log record of the client: never the API key, a token, a query string or a body.
+ */
+data class LogEntry (
+    /**
+     * Importance.
+     */
+    val `level`: LogLevel
+    , 
+    /**
+     * The whole record as one line, e.g. `GET /sandboxes/{id} -> 200 in 3.0 ms (attempt 1) request_id=req_1`.
+     */
+    val `message`: kotlin.String
+    , 
+    /**
+     * HTTP method.
+     */
+    val `method`: kotlin.String
+    , 
+    /**
+     * The operation's path template (`/sandboxes/{id}`).
+     */
+    val `route`: kotlin.String
+    , 
+    /**
+     * The HTTP status, when a response arrived.
+     */
+    val `status`: kotlin.Int?
+    , 
+    /**
+     * Which attempt of the call this was (1 for the first).
+     */
+    val `attempt`: kotlin.Int
+    , 
+    /**
+     * Time from sending to the response head (or the failure), in milliseconds.
+     */
+    val `durationMs`: kotlin.Double
+    , 
+    /**
+     * The server's `x-request-id`, when it sent one.
+     */
+    val `requestId`: kotlin.String?
+    , 
+    /**
+     * For a failed attempt, its error message.
+     */
+    val `error`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogEntry: FfiConverterRustBuffer<LogEntry> {
+    override fun read(buf: ByteBuffer): LogEntry {
+        return LogEntry(
+            FfiConverterTypeLogLevel.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterInt.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LogEntry) = (
+            FfiConverterTypeLogLevel.allocationSize(value.`level`) +
+            FfiConverterString.allocationSize(value.`message`) +
+            FfiConverterString.allocationSize(value.`method`) +
+            FfiConverterString.allocationSize(value.`route`) +
+            FfiConverterOptionalInt.allocationSize(value.`status`) +
+            FfiConverterInt.allocationSize(value.`attempt`) +
+            FfiConverterDouble.allocationSize(value.`durationMs`) +
+            FfiConverterOptionalString.allocationSize(value.`requestId`) +
+            FfiConverterOptionalString.allocationSize(value.`error`)
+    )
+
+    override fun write(value: LogEntry, buf: ByteBuffer) {
+            FfiConverterTypeLogLevel.write(value.`level`, buf)
+            FfiConverterString.write(value.`message`, buf)
+            FfiConverterString.write(value.`method`, buf)
+            FfiConverterString.write(value.`route`, buf)
+            FfiConverterOptionalInt.write(value.`status`, buf)
+            FfiConverterInt.write(value.`attempt`, buf)
+            FfiConverterDouble.write(value.`durationMs`, buf)
+            FfiConverterOptionalString.write(value.`requestId`, buf)
+            FfiConverterOptionalString.write(value.`error`, buf)
+    }
+}
+
+
+
+/**
  * Recent log lines of a computer or database.
  */
 data class LogLines (
@@ -40698,6 +42000,108 @@ public object FfiConverterTypeRequestOptions: FfiConverterRustBuffer<RequestOpti
             FfiConverterOptionalString.write(value.`extraBody`, buf)
             FfiConverterOptionalDuration.write(value.`timeout`, buf)
             FfiConverterOptionalLong.write(value.`maxResponseBytes`, buf)
+    }
+}
+
+
+
+/**
+ * One response header.
+ */
+data class ResponseHeader (
+    /**
+     * Lower-case header name.
+     */
+    val `name`: kotlin.String
+    , 
+    /**
+     * Its value.
+     */
+    val `value`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResponseHeader: FfiConverterRustBuffer<ResponseHeader> {
+    override fun read(buf: ByteBuffer): ResponseHeader {
+        return ResponseHeader(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ResponseHeader) = (
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterString.allocationSize(value.`value`)
+    )
+
+    override fun write(value: ResponseHeader, buf: ByteBuffer) {
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterString.write(value.`value`, buf)
+    }
+}
+
+
+
+/**
+ * The HTTP response a result came from.
+ */
+data class ResponseMeta (
+    /**
+     * HTTP status code.
+     */
+    val `status`: kotlin.Int
+    , 
+    /**
+     * Response headers in the order received, names in lower case.
+     */
+    val `headers`: List<ResponseHeader>
+    , 
+    /**
+     * The server's `x-request-id`, when it sent one.
+     */
+    val `requestId`: kotlin.String?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeResponseMeta: FfiConverterRustBuffer<ResponseMeta> {
+    override fun read(buf: ByteBuffer): ResponseMeta {
+        return ResponseMeta(
+            FfiConverterInt.read(buf),
+            FfiConverterSequenceTypeResponseHeader.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ResponseMeta) = (
+            FfiConverterInt.allocationSize(value.`status`) +
+            FfiConverterSequenceTypeResponseHeader.allocationSize(value.`headers`) +
+            FfiConverterOptionalString.allocationSize(value.`requestId`)
+    )
+
+    override fun write(value: ResponseMeta, buf: ByteBuffer) {
+            FfiConverterInt.write(value.`status`, buf)
+            FfiConverterSequenceTypeResponseHeader.write(value.`headers`, buf)
+            FfiConverterOptionalString.write(value.`requestId`, buf)
     }
 }
 
@@ -47401,6 +48805,53 @@ public object FfiConverterTypeWriteManyResult: FfiConverterRustBuffer<WriteManyR
 
 
 
+/**
+ * How important a log record is.
+ */
+
+enum class LogLevel {
+    
+    /**
+     * Retry waits and other detail.
+     */
+    DEBUG,
+    /**
+     * One record per completed HTTP attempt.
+     */
+    INFO,
+    /**
+     * Attempts that failed.
+     */
+    WARN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLogLevel: FfiConverterRustBuffer<LogLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        LogLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: LogLevel) = 4UL
+
+    override fun write(value: LogLevel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -49084,6 +50535,38 @@ public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Dur
         } else {
             buf.put(1)
             FfiConverterDuration.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeTransferProgress: FfiConverterRustBuffer<TransferProgress?> {
+    override fun read(buf: ByteBuffer): TransferProgress? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeTransferProgress.read(buf)
+    }
+
+    override fun allocationSize(value: TransferProgress?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeTransferProgress.allocationSize(value)
+        }
+    }
+
+    override fun write(value: TransferProgress?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeTransferProgress.write(value, buf)
         }
     }
 }
@@ -51420,6 +52903,38 @@ public object FfiConverterOptionalTypeQuotasSetParams: FfiConverterRustBuffer<Qu
         } else {
             buf.put(1)
             FfiConverterTypeQuotasSetParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeResponseMeta: FfiConverterRustBuffer<ResponseMeta?> {
+    override fun read(buf: ByteBuffer): ResponseMeta? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeResponseMeta.read(buf)
+    }
+
+    override fun allocationSize(value: ResponseMeta?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeResponseMeta.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ResponseMeta?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeResponseMeta.write(value, buf)
         }
     }
 }
@@ -54182,6 +55697,34 @@ public object FfiConverterSequenceTypePreview: FfiConverterRustBuffer<List<Previ
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeResponseHeader: FfiConverterRustBuffer<List<ResponseHeader>> {
+    override fun read(buf: ByteBuffer): List<ResponseHeader> {
+        val len = buf.getInt()
+        return List<ResponseHeader>(len) {
+            FfiConverterTypeResponseHeader.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ResponseHeader>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeResponseHeader.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ResponseHeader>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeResponseHeader.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeSandbox: FfiConverterRustBuffer<List<Sandbox>> {
     override fun read(buf: ByteBuffer): List<Sandbox> {
         val len = buf.getInt()
@@ -54670,6 +56213,50 @@ public typealias FfiConverterTypeCount = FfiConverterLong
         FfiConverterOptionalString.lower(`secret`),
         FfiConverterOptionalDouble.lower(`toleranceSeconds`),
         FfiConverterOptionalDouble.lower(`nowUnix`),_status)
+}
+    
+    
+
+        /**
+         * Removes the handler; `MIOSA_LOG` applies again.
+         */ fun `clearLogHandler`()
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_func_clear_log_handler(
+    
+        _status)
+}
+    
+    
+
+        /**
+         * Sends every record at or above `min_level` to `handler`, for the whole
+         * process, replacing any earlier handler and the stderr output of `MIOSA_LOG`.
+         * Kotlin installs an SLF4J forwarder by itself when SLF4J is on the classpath.
+         */ fun `setLogHandler`(`minLevel`: LogLevel, `handler`: LogHandler)
+        = 
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_func_set_log_handler(
+    
+        
+        FfiConverterTypeLogLevel.lower(`minLevel`),
+        FfiConverterTypeLogHandler.lower(`handler`),_status)
+}
+    
+    
+
+        /**
+         * Names the language and runtime in the `User-Agent` of clients built from
+         * now on, e.g. `kotlin/2.0.21 jvm/17.0.13`; the Kotlin and Swift packages call
+         * it themselves before their first client.
+         */
+    @Throws(MiosaException::class) fun `setRuntime`(`runtime`: kotlin.String)
+        = 
+    uniffiRustCallWithError(MiosaException) { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_func_set_runtime(
+    
+        
+        FfiConverterString.lower(`runtime`),_status)
 }
     
     
