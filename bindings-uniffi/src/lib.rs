@@ -21,12 +21,14 @@ mod count;
 mod errors;
 mod generated;
 mod helpers;
+mod socket;
 mod stream;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
 pub use generated::*;
 pub use helpers::{WebhookError, parse_sse, unwrap_webhook, verify_webhook};
+pub use socket::{Socket, SocketChannel, SocketMessage};
 pub use stream::{Event, EventStream};
 
 uniffi::setup_scaffolding!("miosa");
