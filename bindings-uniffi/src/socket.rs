@@ -143,8 +143,6 @@ impl Socket {
 }
 
 /// The socket an operation opened.
-pub(crate) fn from_output(
-    output: mcore::Output,
-) -> Result<std::sync::Arc<Socket>, MiosaError> {
+pub(crate) fn from_output(output: mcore::Output) -> Result<std::sync::Arc<Socket>, MiosaError> {
     Ok(std::sync::Arc::new(Socket::new(output.into_socket()?)))
 }

@@ -501,10 +501,12 @@ def render_kotlin_flows(ops: list[Op]) -> str:
         f"package {KOTLIN_PACKAGE}\n\nimport kotlinx.coroutines.flow.Flow\n",
     ]
     for op in ops:
+        consume = "it.asFlow()"
         if op.returns.kind == "events":
             item, opener, what = "Event", lower_camel(op.function), "opens the stream"
         elif op.returns.kind == "socket":
             item, opener, what = "SocketMessage", lower_camel(op.function), "opens a socket"
+            consume = "it.consumingFlow()"
         elif op.iter_name:
             m = op.returns.model
             item, opener, what = "String" if m == "json" else record_name(m), lower_camel(op.iter_name), "walks every page"
@@ -520,7 +522,7 @@ def render_kotlin_flows(ops: list[Op]) -> str:
         out.append(
             f"\n/** `{op.name}` as a cold [Flow]: each collection {what} anew; it is closed when the collector stops. */\n"
             f"fun {receiver}.{lower_camel(op.function)}Flow({', '.join(sig)}): Flow<{item}> =\n"
-            f"    coldFlow({{ {opener}({', '.join(args)}) }}, {{ it.asFlow() }})\n"
+            f"    coldFlow({{ {opener}({', '.join(args)}) }}, {{ {consume} }})\n"
         )
     return "".join(out)
 

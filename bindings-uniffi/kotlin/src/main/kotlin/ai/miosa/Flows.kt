@@ -90,12 +90,12 @@ fun CheckpointsApi.restoreStreamFlow(`id`: String, `snapshotId`: String): Flow<E
 
 /** `sandbox.terminal.stream` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
 fun SandboxTerminalApi.streamFlow(`id`: String, params: SandboxTerminalStreamParams? = null): Flow<SocketMessage> =
-    coldFlow({ stream(`id`, params) }, { it.asFlow() })
+    coldFlow({ stream(`id`, params) }, { it.consumingFlow() })
 
 /** `exec.spawn` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
 fun ExecApi.spawnFlow(`id`: String, `command`: String, params: ExecSpawnParams? = null): Flow<SocketMessage> =
-    coldFlow({ spawn(`id`, `command`, params) }, { it.asFlow() })
+    coldFlow({ spawn(`id`, `command`, params) }, { it.consumingFlow() })
 
 /** `events.subscribe` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
 fun EventsApi.subscribeFlow(`id`: String, params: EventsSubscribeParams? = null): Flow<SocketMessage> =
-    coldFlow({ subscribe(`id`, params) }, { it.asFlow() })
+    coldFlow({ subscribe(`id`, params) }, { it.consumingFlow() })
