@@ -10,14 +10,14 @@ instead of silently shipping the old behaviour.
 Kotlin:
   * an exception's `message` is the API's message, not a dump of every field;
   * the Client constructors first name Kotlin in the User-Agent and connect SLF4J;
-  * `close()` of an event stream or pager ends a pending `next()` first (UniFFI's
+  * `close()` of an event stream, socket or pager ends a pending `next()` first (UniFFI's
     `close()` only drops a reference, which the pending call still holds).
 Swift:
   * every async call runs in `withTaskCancellationHandler`, whose handler cancels
     the Rust future, so `Task.cancel()` aborts the request; a cancelled call
     throws `CancellationError` (UniFFI would stop the process);
   * the error enum's cases are lowerCamel and `errorDescription` is the message;
-  * records are `Sendable` on every compiler and `Codable`.
+  * records (and the plain enums they hold) are `Sendable` on every compiler and `Codable`.
   * the Client initializers first name Swift in the User-Agent.
 
 usage: postprocess.py KOTLIN_FILE SWIFT_FILE
@@ -230,6 +230,10 @@ def postprocess_swift(text: str) -> str:
         raise SystemExit("postprocess: found no record structs in the Swift output")
     text += "\n// Records are plain values: they encode and decode with Swift's Codable.\n"
     text += "".join(f"extension {name}: Codable {{}}\n" for name in records)
+    # Plain enums held by records (a socket message's channel) must be Codable too;
+    # Swift synthesises that only in the file that declares the enum.
+    enums = re.findall(r"\npublic enum (\w+): Equatable, Hashable \{\n", text)
+    text += "".join(f"extension {name}: Codable {{}}\n" for name in enums)
     return text
 
 
@@ -239,7 +243,7 @@ def main() -> None:
     kotlin_path, swift_path = sys.argv[1:]
     with open(kotlin_path, encoding="utf-8") as f:
         kotlin = f.read()
-    closable = ["EventStream"] + sorted(set(re.findall(r"\nopen class (\w+Pager): ", kotlin)))
+    closable = ["EventStream", "Socket"] + sorted(set(re.findall(r"\nopen class (\w+Pager): ", kotlin)))
     with open(kotlin_path, "w", encoding="utf-8") as f:
         f.write(postprocess_kotlin(kotlin, closable))
     with open(swift_path, encoding="utf-8") as f:

@@ -14,6 +14,7 @@ use crate::client::{Client, Handle};
 use crate::convert;
 use crate::count::Count;
 use crate::errors::MiosaError;
+use crate::socket::{self, Socket};
 use crate::stream::{EventStream, PagerCell};
 
 /// A code-execution sandbox.
@@ -10615,6 +10616,146 @@ impl fmt::Debug for SnapshotsStandaloneListParams {
     }
 }
 
+/// Keyword parameters of `sandbox.terminal.stream`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct SandboxTerminalStreamParams {
+    /// `cols` (query). Terminal width in columns.
+    #[uniffi(default = None)]
+    pub cols: Option<Count>,
+    /// `rows` (query). Terminal height in rows.
+    #[uniffi(default = None)]
+    pub rows: Option<Count>,
+    /// `shell` (query). Shell to run, e.g. `/bin/bash`.
+    #[uniffi(default = None)]
+    pub shell: Option<String>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl SandboxTerminalStreamParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("cols", self.cols);
+        p.put("rows", self.rows);
+        p.put("shell", self.shell);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for SandboxTerminalStreamParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("SandboxTerminalStreamParams");
+        if let Some(v) = &self.cols {
+            convert::debug_param(&mut s, "cols", "cols", v);
+        }
+        if let Some(v) = &self.rows {
+            convert::debug_param(&mut s, "rows", "rows", v);
+        }
+        if let Some(v) = &self.shell {
+            convert::debug_param(&mut s, "shell", "shell", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `exec.spawn`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct ExecSpawnParams {
+    /// `cols` (query). Pseudo-terminal width in columns.
+    #[uniffi(default = None)]
+    pub cols: Option<Count>,
+    /// `rows` (query). Pseudo-terminal height in rows.
+    #[uniffi(default = None)]
+    pub rows: Option<Count>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl ExecSpawnParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("cols", self.cols);
+        p.put("rows", self.rows);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for ExecSpawnParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("ExecSpawnParams");
+        if let Some(v) = &self.cols {
+            convert::debug_param(&mut s, "cols", "cols", v);
+        }
+        if let Some(v) = &self.rows {
+            convert::debug_param(&mut s, "rows", "rows", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
+/// Keyword parameters of `events.subscribe`; every field is optional.
+#[derive(Clone, Default, PartialEq, uniffi::Record)]
+#[uniffi::export(Debug)]
+pub struct EventsSubscribeParams {
+    /// `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+    #[uniffi(default = None)]
+    pub subscribe: Option<String>,
+    /// `paths` (query). Comma-separated directories to watch for file events.
+    #[uniffi(default = None)]
+    pub paths: Option<String>,
+    /// `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+    #[uniffi(default = None)]
+    pub idle_threshold_sec: Option<Count>,
+    /// Fields the table does not list, as a JSON object text; sent as they are.
+    #[uniffi(default = None)]
+    pub extra: Option<String>,
+}
+
+impl EventsSubscribeParams {
+    fn into_map(self) -> Result<Map<String, Value>, MiosaError> {
+        let mut p = convert::Params::new();
+        p.put("subscribe", self.subscribe);
+        p.put("paths", self.paths);
+        p.put("idle_threshold_sec", self.idle_threshold_sec);
+        p.put_extra(self.extra)?;
+        Ok(p.into_map())
+    }
+}
+
+/// Credentials are never printed: `toString()`/`description` show `<redacted>` instead.
+impl fmt::Debug for EventsSubscribeParams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("EventsSubscribeParams");
+        if let Some(v) = &self.subscribe {
+            convert::debug_param(&mut s, "subscribe", "subscribe", v);
+        }
+        if let Some(v) = &self.paths {
+            convert::debug_param(&mut s, "paths", "paths", v);
+        }
+        if let Some(v) = &self.idle_threshold_sec {
+            convert::debug_param(&mut s, "idle_threshold_sec", "idleThresholdSec", v);
+        }
+        if let Some(v) = &self.extra {
+            s.field("extra", &convert::ExtraKeys(v));
+        }
+        s.finish()
+    }
+}
+
 #[uniffi::export]
 impl Client {
     /// `Miosa.Sandboxes` operations.
@@ -11836,6 +11977,25 @@ impl SandboxTerminalApi {
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.terminal.delete", args, params).await?;
         convert::model::<mcore::models::Deleted, Deleted>(convert::json(output)?)
+    }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+    ///
+    /// `GET /sandboxes/{id}/terminal/stream`.
+    /// Returns an open WebSocket (terminal frames): `next()` until null/nil; `close()` ends it.
+    #[uniffi::method(default(params = None))]
+    pub async fn stream(
+        &self,
+        id: String,
+        params: Option<SandboxTerminalStreamParams>,
+    ) -> Result<Arc<Socket>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "sandbox.terminal.stream", args, params).await?;
+        socket::from_output(output)
     }
 }
 
@@ -14791,6 +14951,26 @@ impl ExecApi {
         let output = convert::call(&self.client, "exec.python", args, params).await?;
         convert::model::<mcore::models::ExecResult, ExecResult>(convert::json(output)?)
     }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+    ///
+    /// `GET /computers/{id}/exec/stream`.
+    /// Returns an open WebSocket (exec frames): `next()` until null/nil; `close()` ends it.
+    #[uniffi::method(default(params = None))]
+    pub async fn spawn(
+        &self,
+        id: String,
+        command: String,
+        params: Option<ExecSpawnParams>,
+    ) -> Result<Arc<Socket>, MiosaError> {
+        let args = vec![Arg::from(id), Arg::from(command)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "exec.spawn", args, params).await?;
+        socket::from_output(output)
+    }
 }
 
 /// `Miosa.Templates` operations.
@@ -14942,6 +15122,25 @@ impl EventsApi {
             .unwrap_or_default();
         let output = convert::call(&self.client, "events.stream", args, params).await?;
         convert::events(output)
+    }
+
+    /// Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+    ///
+    /// `GET /computers/{id}/events`.
+    /// Returns an open WebSocket (events frames): `next()` until null/nil; `close()` ends it.
+    #[uniffi::method(default(params = None))]
+    pub async fn subscribe(
+        &self,
+        id: String,
+        params: Option<EventsSubscribeParams>,
+    ) -> Result<Arc<Socket>, MiosaError> {
+        let args = vec![Arg::from(id)];
+        let params = params
+            .map(|p| p.into_map())
+            .transpose()?
+            .unwrap_or_default();
+        let output = convert::call(&self.client, "events.subscribe", args, params).await?;
+        socket::from_output(output)
     }
 }
 

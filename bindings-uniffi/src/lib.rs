@@ -22,6 +22,7 @@ mod errors;
 mod generated;
 mod helpers;
 mod observe;
+mod socket;
 mod stream;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
@@ -32,6 +33,7 @@ pub use observe::{
     LogEntry, LogHandler, LogLevel, ResponseHeader, ResponseMeta, ResponseRecorder,
     TransferProgress, clear_log_handler, set_log_handler, set_runtime,
 };
+pub use socket::{Socket, SocketChannel, SocketMessage};
 pub use stream::{Event, EventStream};
 
 uniffi::setup_scaffolding!("miosa");

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "codegen"))
 sys.path.insert(0, str(UNIFFI))
 from postprocess import swift_records  # noqa: E402
 from table import load_table  # noqa: E402
+from targets.uniffi import lower_camel  # noqa: E402
 
 PARSER = tree_sitter.Parser(tree_sitter.Language(tree_sitter_swift.language()))
 
@@ -125,8 +126,8 @@ class SwiftSurface(unittest.TestCase):
     def test_record_fields_are_codable_types(self) -> None:
         """Codable is synthesised only when every stored property is Codable."""
         records = set(swift_records(self.swift))
-        # LogLevel: Codable in Observe.swift.
-        codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval", "LogLevel"} | records
+        enums = set(re.findall(r"\nextension (\w+): Codable \{\}\n", self.swift)) - records
+        codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records | enums
         for name in records:
             start = self.swift.index(f"\npublic struct {name}: ")
             body = self.swift[start : self.swift.index("\n}\n", start)]
@@ -159,8 +160,9 @@ class KotlinSurface(unittest.TestCase):
         self.assertEqual({"`errorMessage`"}, set(overrides))
 
     def test_close_of_streams_and_pagers_ends_a_pending_next(self) -> None:
-        classes = re.findall(r"\nopen class (\w*(?:Pager|EventStream)): ", self.kotlin)
+        classes = re.findall(r"\nopen class (\w*(?:Pager|EventStream)|Socket): ", self.kotlin)
         self.assertIn("EventStream", classes)
+        self.assertIn("Socket", classes)
         for name in classes:
             start = self.kotlin.index(f"\nopen class {name}: ")
             body = self.kotlin[start : self.kotlin.index("\nopen class ", start + 1)]
@@ -169,11 +171,59 @@ class KotlinSurface(unittest.TestCase):
 
     def test_every_stream_and_pager_has_a_cold_flow(self) -> None:
         flows = (KOTLIN / "Flows.kt").read_text(encoding="utf-8")
-        ops = [op for op in load_table() if op.returns.kind == "events" or op.iter_name]
+        ops = [op for op in load_table() if op.returns.kind in ("events", "socket") or op.iter_name]
         self.assertGreater(len(ops), 3)
         for op in ops:
             self.assertIn(f"`{op.name}` as a cold [Flow]", flows)
         self.assertEqual(len(ops), flows.count("coldFlow("))
+
+    def test_socket_operations_open_a_socket_everywhere(self) -> None:
+        """The flat namespaces and the handles both answer a `Socket` for every socket row."""
+        handles = (KOTLIN / "Handles.kt").read_text(encoding="utf-8")
+        ops = [op for op in load_table() if op.returns.kind == "socket"]
+        self.assertEqual(3, len(ops))
+        for op in ops:
+            with self.subTest(op=op.name):
+                self.assertRegex(self.kotlin, rf"override suspend fun `{lower_camel(op.function)}`\([^)]*\) : Socket \{{")
+        # A sandbox's terminal and a computer's interactive exec, with the id bound.
+        self.assertIn("fun stream(params: SandboxTerminalStreamParams? = null): Socket = ", handles)
+        self.assertIn("fun spawn(command: String, params: ExecSpawnParams? = null): Socket = ", handles)
+
+
+class SwiftSockets(unittest.TestCase):
+    swift = SWIFT.read_text(encoding="utf-8")
+    extra = (UNIFFI / "swift" / "Sources" / "Miosa" / "Sockets.swift").read_text(encoding="utf-8")
+    handles = (UNIFFI / "swift" / "Sources" / "Miosa" / "Handles.swift").read_text(encoding="utf-8")
+
+    def test_socket_object_has_the_whole_api(self) -> None:
+        start = self.swift.index("\nopen class Socket: ")
+        body = self.swift[start : self.swift.index("\nopen class ", start + 1)]
+        for signature in [
+            r"func next\(\) ?async throws +-> SocketMessage\?",
+            r"func sendText\(text: String\) ?async throws",
+            r"func sendBytes\(data: Data\) ?async throws",
+            r"func resize\(cols: Count, rows: Count\) ?async throws",
+            r"func signal\(signal: String\) ?async throws",
+            r"func closeStdin\(\) ?async throws",
+            r"func exitCode\(\) +-> Count\?",
+            r"func close\(\) ",
+        ]:
+            with self.subTest(signature=signature):
+                self.assertRegex(body, signature)
+
+    def test_socket_is_an_async_sequence_of_messages(self) -> None:
+        self.assertIn("extension Socket: AsyncSequence {", self.extra)
+        self.assertIn("public typealias Element = SocketMessage", self.extra)
+        self.assertIn("extension SocketChannel: Codable {}", self.swift)
+
+    def test_socket_operations_answer_a_socket(self) -> None:
+        ops = [op for op in load_table() if op.returns.kind == "socket"]
+        self.assertEqual(3, len(ops))
+        for op in ops:
+            with self.subTest(op=op.name):
+                self.assertRegex(self.swift, rf"open func {lower_camel(op.function)}\([^)]*\) ?async throws +-> Socket +\{{")
+        self.assertIn("func stream(params: SandboxTerminalStreamParams? = nil) async throws -> Socket {", self.handles)
+        self.assertIn("func spawn(command: String, params: ExecSpawnParams? = nil) async throws -> Socket {", self.handles)
 
 
     def test_the_runtime_is_named_before_the_first_client(self) -> None:

@@ -27,7 +27,7 @@ def kt_return(op: Op) -> str:
         return "List<String>" if r.model == "str" else f"List<{U.record_name(r.model)}>"
     if r.kind == "page":
         return U.page_name(r.model)
-    return {"json": "String", "bytes": "ByteArray", "events": "EventStream", "bool": "Boolean"}[r.kind]
+    return {"json": "String", "bytes": "ByteArray", "events": "EventStream", "bool": "Boolean", "socket": "Socket"}[r.kind]
 
 
 def handle_class(kind: Kind) -> str:
@@ -153,8 +153,6 @@ fun Client.connect{kind.name}(id: String): {h} = {h}.connect(this, id)
 def render(ops: list[Op]) -> dict[str, str]:
     text = (HEADER + "// Sandbox and computer handles: every operation on one resource with its id bound.\n"
             "package ai.miosa\n\nimport kotlinx.coroutines.runBlocking\n")
-    # The UniFFI surface has no sockets yet (see targets/uniffi.py), so neither do its handles.
-    ops = [op for op in ops if op.returns.kind != "socket"]
     for kind in KINDS:
         text += render_kind(kind, ops)
     return {PATH: text}

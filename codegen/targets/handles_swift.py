@@ -28,7 +28,7 @@ def sw_return(op: Op) -> str:
         return "[String]" if r.model == "str" else f"[{U.record_name(r.model)}]"
     if r.kind == "page":
         return U.page_name(r.model)
-    return {"json": "String", "bytes": "Data", "events": "EventStream", "bool": "Bool"}[r.kind]
+    return {"json": "String", "bytes": "Data", "events": "EventStream", "bool": "Bool", "socket": "Socket"}[r.kind]
 
 
 def space_struct(kind: Kind, where: tuple[str, ...]) -> str:
@@ -162,8 +162,6 @@ extension {h} {{
 def render(ops: list[Op]) -> dict[str, str]:
     text = (HEADER + "// Sandbox and computer handles: every operation on one resource with its id bound.\n\n"
             "import Foundation\n")
-    # The UniFFI surface has no sockets yet (see targets/uniffi.py), so neither do its handles.
-    ops = [op for op in ops if op.returns.kind != "socket"]
     for kind in KINDS:
         text += render_kind(kind, ops)
     return {PATH: text}

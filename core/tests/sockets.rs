@@ -181,6 +181,100 @@ fn events_subscribe_reports_file_changes() {
     }
 }
 
+/// Event frames' `type` and `payload` until every one of `wanted` has arrived
+/// or the socket has ended (bounded by ten seconds).
+fn events_until(events: &Socket, wanted: &[&str]) -> Vec<(String, serde_json::Value)> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen: Vec<(String, serde_json::Value)> = Vec::new();
+    while !wanted.iter().all(|w| seen.iter().any(|(t, _)| t == w)) {
+        assert!(
+            Instant::now() < deadline,
+            "expected {wanted:?}, got {seen:?}"
+        );
+        match events.next_timeout(Duration::from_millis(500)) {
+            std::task::Poll::Pending => continue,
+            std::task::Poll::Ready(None) => break,
+            std::task::Poll::Ready(Some(item)) => {
+                let event = item.expect("event").json().expect("JSON frame");
+                let kind = event["type"].as_str().unwrap_or_default().to_owned();
+                seen.push((kind, event["payload"].clone()));
+            }
+        }
+    }
+    assert!(
+        wanted.iter().all(|w| seen.iter().any(|(t, _)| t == w)),
+        "expected {wanted:?}, got {seen:?}"
+    );
+    seen
+}
+
+#[test]
+fn events_subscribe_reports_processes_windows_and_the_machine_stopping() {
+    // A computer: it has a desktop, so window events happen too.
+    const COMPUTER: &str = "cmp_fixture";
+    let env = env();
+    let api = env.client.blocking();
+    let events = api
+        .events()
+        .subscribe(
+            COMPUTER,
+            EventsSubscribeParams::default().subscribe("process,window,clipboard"),
+        )
+        .expect("events open");
+    api.exec()
+        .run(COMPUTER, ExecRunParams::default().command("exit 4"))
+        .expect("exec");
+    let seen = events_until(&events, &["process.started", "process.stopped"]);
+    let stopped = seen
+        .iter()
+        .find(|(t, _)| t == "process.stopped")
+        .map(|(_, p)| p.clone())
+        .unwrap_or_default();
+    assert_eq!(
+        (stopped["command"].as_str(), stopped["exit_code"].as_i64()),
+        (Some("exit 4"), Some(4)),
+        "{seen:?}"
+    );
+    // Not subscribed to: no file events even though files change.
+    assert!(
+        seen.iter().all(|(t, _)| !t.starts_with("file.")),
+        "{seen:?}"
+    );
+
+    api.desktop().launch(COMPUTER, "xterm").expect("launch");
+    events_until(&events, &["window.opened"]);
+
+    // The interactive exec of another socket is a process too.
+    let spawned = api
+        .exec()
+        .spawn(COMPUTER, "exit 0", Default::default())
+        .expect("spawn");
+    while let Some(item) = spawned.next_blocking() {
+        item.expect("exec frame");
+    }
+    let seen = events_until(&events, &["process.started", "process.stopped"]);
+    assert!(
+        seen.iter()
+            .any(|(t, p)| t == "process.stopped" && p["exit_code"] == 0),
+        "{seen:?}"
+    );
+
+    api.computer().stop(COMPUTER).expect("stop");
+    let seen = events_until(&events, &["producer.unavailable"]);
+    assert_eq!(
+        seen.last().map(|(_, p)| p["reason"].clone()),
+        Some("stopped".into())
+    );
+    // The machine is gone: the feed ends (a going-away close is a clean end).
+    assert!(
+        matches!(
+            events.next_timeout(Duration::from_secs(5)),
+            std::task::Poll::Ready(None)
+        ),
+        "the events socket stayed open after its machine stopped"
+    );
+}
+
 #[test]
 fn a_refused_upgrade_is_the_usual_typed_error() {
     let env = env();

@@ -55,6 +55,13 @@ fn desktop_running(app: &App, id: &str) -> ApiResult<()> {
     running(app, id, false).map(|_| ())
 }
 
+/// Records a desktop event in the machine's log (event sockets send it on).
+fn note(app: &App, id: &str, what: &str, data: Value) {
+    if let Ok(m) = app.store().computer(id) {
+        m.note(what, data);
+    }
+}
+
 /// The desktop's state lives in the machine's attributes under `desktop`.
 async fn with_desktop<T>(
     app: &App,
@@ -239,6 +246,7 @@ async fn launch(State(app): State<App>, Path(id): Path<String>, body: Body) -> R
         d.insert("apps".into(), Value::Array(apps));
     })
     .await?;
+    note(&app, &id, "window.opened", json!({"app": name}));
     done("launched")
 }
 
@@ -263,6 +271,12 @@ async fn focus(State(app): State<App>, Path(id): Path<String>, body: Body) -> Re
         _ => return Err(ApiError::validation("window_id", "is required")),
     };
     with_desktop(&app, &id, |d| d.insert("focused".into(), json!(window))).await?;
+    note(
+        &app,
+        &id,
+        "window.focus_changed",
+        json!({"window_id": window}),
+    );
     done("focused")
 }
 
@@ -311,5 +325,11 @@ async fn set_clipboard(State(app): State<App>, Path(id): Path<String>, body: Bod
         .str_opt("text")?
         .ok_or_else(|| ApiError::validation("text", "is required"))?;
     with_desktop(&app, &id, |d| d.insert("clipboard".into(), json!(text))).await?;
+    note(
+        &app,
+        &id,
+        "clipboard.changed",
+        json!({"length": text.chars().count()}),
+    );
     done("clipboard set")
 }

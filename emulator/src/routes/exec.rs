@@ -101,6 +101,9 @@ async fn prepare(
 }
 
 async fn execute(app: &App, id: &str, lang: Lang, req: &Request) -> ApiResult<Outcome> {
+    if let Ok(m) = app.store().computer(id) {
+        m.note("exec.started", json!({"command": req.code}));
+    }
     let out = exec::run(lang, &req.code, &req.cwd, &req.env, req.timeout)
         .await
         .map_err(|e| ApiError::internal(format!("could not run command: {e}")))?;

@@ -1,6 +1,6 @@
 //! WebSockets (PROTOCOL §13): the sandbox terminal on a real pseudo-terminal,
 //! interactive exec over the canonical JSON frames, and a computer's live
-//! file events.
+//! events: files, processes, windows, clipboard, and the end of the machine.
 
 use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
@@ -135,9 +135,25 @@ async fn exec_stream(
     let child = cmd
         .spawn()
         .map_err(|e| ApiError::internal(format!("cannot start the command: {e}")))?;
+    note(&app, &id, "exec.started", json!({"command": command}));
     Ok(upgrade
-        .on_upgrade(move |socket| run_exec(socket, child))
+        .on_upgrade(move |socket| async move {
+            let code = run_exec(socket, child).await;
+            note(
+                &app,
+                &id,
+                "exec.completed",
+                json!({"command": command, "exit_code": code}),
+            );
+        })
         .into_response())
+}
+
+/// Records an event in the machine's log (which event sockets tail).
+fn note(app: &App, id: &str, what: &str, data: Value) {
+    if let Ok(m) = app.store().computer(id) {
+        m.note(what, data);
+    }
 }
 
 fn frame(value: &Value) -> Message {
@@ -146,10 +162,11 @@ fn frame(value: &Value) -> Message {
 
 /// The canonical frames: `stdin`, `stdin_close`, `resize`, `signal` in;
 /// `stdout`, `stderr` as they are written, then `exit` with the code.
-async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) {
+/// Answers the exit code (None when the client left first).
+async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) -> Option<i32> {
     let mut stdin = child.stdin.take();
     let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
-        return;
+        return None;
     };
     let (mut out_buf, mut err_buf) = (vec![0u8; 8192], vec![0u8; 8192]);
     let (mut out_open, mut err_open) = (true, true);
@@ -159,7 +176,7 @@ async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) {
                 Ok(n) if n > 0 => {
                     let data = String::from_utf8_lossy(&out_buf[..n]);
                     if socket.send(frame(&json!({"type": "stdout", "data": data}))).await.is_err() {
-                        return;
+                        return None;
                     }
                 }
                 _ => out_open = false,
@@ -168,7 +185,7 @@ async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) {
                 Ok(n) if n > 0 => {
                     let data = String::from_utf8_lossy(&err_buf[..n]);
                     if socket.send(frame(&json!({"type": "stderr", "data": data}))).await.is_err() {
-                        return;
+                        return None;
                     }
                 }
                 _ => err_open = false,
@@ -195,7 +212,7 @@ async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) {
                 }
                 Some(Ok(_)) => {}
                 // The client went away: the command goes with it.
-                Some(Err(_)) | None => return,
+                Some(Err(_)) | None => return None,
             },
         }
     }
@@ -210,6 +227,7 @@ async fn run_exec(mut socket: WebSocket, mut child: tokio::process::Child) {
         .send(frame(&json!({"type": "exit", "code": code})))
         .await;
     let _ = socket.send(Message::Close(None)).await;
+    Some(code)
 }
 
 fn signal(child: &tokio::process::Child, name: &str) {
@@ -235,15 +253,102 @@ async fn events(
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let (dir, _) = running(&app, &id, false)?;
-    let families = q
+    let families: Vec<String> = q
         .str("subscribe")
-        .unwrap_or("window,clipboard,file,process,idle");
-    let files = families.split(',').any(|f| f.trim() == "file");
+        .unwrap_or("window,clipboard,file,process,idle")
+        .split(',')
+        .map(|f| f.trim().to_owned())
+        .collect();
     // Accepted as the API takes them; every file under the machine is watched.
     let _ = (q.str("paths"), q.int("idle_threshold_sec")?);
+    // Only what happens from now on is sent, not the machine's history.
+    let seen = app
+        .store()
+        .computer(&id)?
+        .events
+        .last()
+        .map_or(0, |e| e.seq);
+    // The baseline is taken before the upgrade is answered, so a file written
+    // as soon as the client holds the socket is reported.
+    let files = scan(&dir);
+    let feed = Feed {
+        app,
+        id,
+        dir,
+        families,
+        seen,
+        files,
+    };
     Ok(upgrade
-        .on_upgrade(move |socket| run_events(socket, dir, files))
+        .on_upgrade(move |socket| run_events(socket, feed))
         .into_response())
+}
+
+/// What one events socket watches.
+struct Feed {
+    app: App,
+    id: String,
+    dir: PathBuf,
+    families: Vec<String>,
+    /// The last machine event already considered.
+    seen: u64,
+    /// The files as last scanned.
+    files: HashMap<String, (u64, SystemTime)>,
+}
+
+/// The socket frame type a machine event stands for (PROTOCOL §13's names);
+/// None for events with no socket counterpart (file events come from polling).
+fn socket_event(name: &str) -> Option<&'static str> {
+    // Machine events are prefixed with `sandbox.` or `computer.`.
+    let (_, what) = name.split_once('.')?;
+    Some(match what {
+        "exec.started" | "process.started" => "process.started",
+        "exec.completed" | "process.stopped" => "process.stopped",
+        "window.opened" => "window.opened",
+        "window.focus_changed" => "window.focus_changed",
+        "window.closed" => "window.closed",
+        "clipboard.changed" => "clipboard.changed",
+        "stopped" | "paused" | "destroyed" => "producer.unavailable",
+        _ => return None,
+    })
+}
+
+impl Feed {
+    fn wants(&self, kind: &str) -> bool {
+        let family = kind.split('.').next().unwrap_or_default();
+        family == "producer" || self.families.iter().any(|f| f == family)
+    }
+
+    /// The frames for machine events since the last call; the flag says the
+    /// machine has stopped (or is gone), so the feed ends after them.
+    fn machine_frames(&mut self) -> (Vec<Value>, bool) {
+        let mut store = self.app.store();
+        let Ok(m) = store.computer(&self.id) else {
+            let gone = json!({"type": "producer.unavailable", "timestamp": crate::util::now(),
+                              "payload": {"reason": "destroyed"}});
+            return (vec![gone], true);
+        };
+        let mut frames = Vec::new();
+        let mut ended = false;
+        let from = self.seen;
+        for e in m.events.iter().filter(|e| e.seq > from) {
+            self.seen = e.seq;
+            let Some(kind) = socket_event(&e.name) else {
+                continue;
+            };
+            let mut payload = e.data.clone();
+            if kind == "producer.unavailable" {
+                ended = true;
+                payload["reason"] = json!(e.name.split_once('.').map_or("", |(_, w)| w));
+            }
+            if self.wants(kind) {
+                frames.push(
+                    json!({"type": kind, "timestamp": crate::util::now(), "payload": payload}),
+                );
+            }
+        }
+        (frames, ended)
+    }
 }
 
 /// Files seen under a machine directory: path (as the API names it) to
@@ -273,18 +378,34 @@ fn scan(dir: &FsPath) -> HashMap<String, (u64, SystemTime)> {
     seen
 }
 
-/// Polls the directory and sends `file.created`, `file.modified` and
-/// `file.deleted` frames until the client leaves.
-async fn run_events(mut socket: WebSocket, dir: PathBuf, files: bool) {
-    let mut before = scan(&dir);
+/// Sends the machine's events as they happen (processes, windows, clipboard;
+/// `producer.unavailable`, then a going-away close, when it stops) and polls
+/// the directory for `file.created`, `file.modified` and `file.deleted`,
+/// until the client leaves.
+async fn run_events(mut socket: WebSocket, mut feed: Feed) {
+    let files = feed.wants("file");
+    let mut before = std::mem::take(&mut feed.files);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                let (events, ended) = feed.machine_frames();
+                for event in events {
+                    if socket.send(frame(&event)).await.is_err() {
+                        return;
+                    }
+                }
+                if ended {
+                    let _ = socket.send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                        code: axum::extract::ws::close_code::AWAY,
+                        reason: "the machine has stopped".into(),
+                    }))).await;
+                    return;
+                }
                 if !files {
                     continue;
                 }
-                let now = scan(&dir);
+                let now = scan(&feed.dir);
                 let mut frames = Vec::new();
                 for (path, stamp) in &now {
                     match before.get(path) {

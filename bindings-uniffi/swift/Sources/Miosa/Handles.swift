@@ -432,6 +432,11 @@ public struct SandboxHandleTerminalOps {
     public func delete(sessionId: String) async throws -> Deleted {
         try await client.sandbox().terminal().delete(id: id, sessionId: sessionId)
     }
+
+    /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. (`GET /sandboxes/{id}/terminal/stream` with this sandbox's id)
+    public func stream(params: SandboxTerminalStreamParams? = nil) async throws -> Socket {
+        try await client.sandbox().terminal().stream(id: id, params: params)
+    }
 }
 
 extension Client {
@@ -857,6 +862,11 @@ public struct ComputerHandleExecOps {
     /// Run Python code on a computer and wait for its output and exit code. (`POST /computers/{id}/exec/python` with this computer's id)
     public func python(code: String, params: ExecPythonParams? = nil) async throws -> ExecResult {
         try await client.exec().python(id: id, code: code, params: params)
+    }
+
+    /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. (`GET /computers/{id}/exec/stream` with this computer's id)
+    public func spawn(command: String, params: ExecSpawnParams? = nil) async throws -> Socket {
+        try await client.exec().spawn(id: id, command: command, params: params)
     }
 }
 

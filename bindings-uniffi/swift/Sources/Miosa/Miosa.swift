@@ -8384,6 +8384,14 @@ public protocol EventsApiProtocol: AnyObject, Sendable {
      */
     func stream(params: EventsStreamParams?) async throws  -> EventStream
     
+    /**
+     * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+     *
+     * `GET /computers/{id}/events`.
+     * Returns an open WebSocket (events frames): `next()` until null/nil; `close()` ends it.
+     */
+    func subscribe(id: String, params: EventsSubscribeParams?) async throws  -> Socket
+    
 }
 /**
  * `Miosa.Events` operations.
@@ -8464,6 +8472,29 @@ open func stream(params: EventsStreamParams? = nil)async throws  -> EventStream 
         )
 }
     
+    /**
+     * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+     *
+     * `GET /computers/{id}/events`.
+     * Returns an open WebSocket (events frames): `next()` until null/nil; `close()` ends it.
+     */
+open func subscribe(id: String, params: EventsSubscribeParams? = nil)async throws  -> Socket  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_eventsapi_subscribe(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeEventsSubscribeParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeSocket_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
 
     
 }
@@ -8539,6 +8570,14 @@ public protocol ExecApiProtocol: AnyObject, Sendable {
      * `POST /computers/{id}/exec`.
      */
     func run(id: String, params: ExecRunParams?) async throws  -> ExecResult
+    
+    /**
+     * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+     *
+     * `GET /computers/{id}/exec/stream`.
+     * Returns an open WebSocket (exec frames): `next()` until null/nil; `close()` ends it.
+     */
+    func spawn(id: String, command: String, params: ExecSpawnParams?) async throws  -> Socket
     
 }
 /**
@@ -8659,6 +8698,29 @@ open func run(id: String, params: ExecRunParams? = nil)async throws  -> ExecResu
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeExecResult_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+     *
+     * `GET /computers/{id}/exec/stream`.
+     * Returns an open WebSocket (exec frames): `next()` until null/nil; `close()` ends it.
+     */
+open func spawn(id: String, command: String, params: ExecSpawnParams? = nil)async throws  -> Socket  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_execapi_spawn(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(command),FfiConverterOptionTypeExecSpawnParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeSocket_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -12641,6 +12703,14 @@ public protocol SandboxTerminalApiProtocol: AnyObject, Sendable {
      */
     func resize(id: String, sessionId: String, params: SandboxTerminalResizeParams?) async throws  -> TerminalSession
     
+    /**
+     * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+     *
+     * `GET /sandboxes/{id}/terminal/stream`.
+     * Returns an open WebSocket (terminal frames): `next()` until null/nil; `close()` ends it.
+     */
+    func stream(id: String, params: SandboxTerminalStreamParams?) async throws  -> Socket
+    
 }
 /**
  * `Miosa.Sandbox.Terminal` operations.
@@ -12760,6 +12830,29 @@ open func resize(id: String, sessionId: String, params: SandboxTerminalResizePar
             freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
             cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
             liftFunc: FfiConverterTypeTerminalSession_lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+     *
+     * `GET /sandboxes/{id}/terminal/stream`.
+     * Returns an open WebSocket (terminal frames): `next()` until null/nil; `close()` ends it.
+     */
+open func stream(id: String, params: SandboxTerminalStreamParams? = nil)async throws  -> Socket  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_sandboxterminalapi_stream(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxTerminalStreamParams.lower(params)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_u64,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_u64,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_u64,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_u64,
+            liftFunc: FfiConverterTypeSocket_lift,
             errorHandler: FfiConverterTypeMiosaError_lift
         )
 }
@@ -13810,6 +13903,341 @@ public func FfiConverterTypeSnapshotsStandaloneApi_lift(_ handle: UInt64) throws
 #endif
 public func FfiConverterTypeSnapshotsStandaloneApi_lower(_ value: SnapshotsStandaloneApi) -> UInt64 {
     return FfiConverterTypeSnapshotsStandaloneApi.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An open WebSocket. Pull messages with `next()` until it returns null/nil
+ * (closed by either side, after an error, or after an exec's exit); send
+ * with `sendText`/`sendBytes`; `close()` (Kotlin: also `use {}`) ends it.
+ */
+public protocol SocketProtocol: AnyObject, Sendable {
+    
+    /**
+     * Closes the socket now; a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    func close() 
+    
+    /**
+     * Ends an exec's standard input (the process reads end of file).
+     */
+    func closeStdin() async throws 
+    
+    /**
+     * The exit code an exec reported; null/nil until its `exit` frame has arrived.
+     */
+    func exitCode()  -> Count?
+    
+    /**
+     * How the socket frames its data: `terminal`, `exec` or `events`.
+     */
+    func frames()  -> String
+    
+    /**
+     * Whether the socket was closed (by `close()` or because it ended).
+     */
+    func isClosed()  -> Bool
+    
+    /**
+     * The next message; null/nil once the socket has ended or was closed.
+     */
+    func next() async throws  -> SocketMessage?
+    
+    /**
+     * Resizes the terminal (or the exec's pseudo-terminal) to `cols` × `rows`.
+     */
+    func resize(cols: Count, rows: Count) async throws 
+    
+    /**
+     * Sends bytes: raw terminal input, or an exec's standard input.
+     */
+    func sendBytes(data: Data) async throws 
+    
+    /**
+     * Sends text: typed input for a terminal, standard input for an exec.
+     */
+    func sendText(text: String) async throws 
+    
+    /**
+     * Sends a signal such as `SIGINT` or `SIGKILL` to an exec's process.
+     */
+    func signal(signal: String) async throws 
+    
+}
+/**
+ * An open WebSocket. Pull messages with `next()` until it returns null/nil
+ * (closed by either side, after an error, or after an exec's exit); send
+ * with `sendText`/`sendBytes`; `close()` (Kotlin: also `use {}`) ends it.
+ */
+open class Socket: SocketProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_socket(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_socket(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Closes the socket now; a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+open func close()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_socket_close(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Ends an exec's standard input (the process reads end of file).
+     */
+open func closeStdin()async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_close_stdin(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_void,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_void,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_void,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The exit code an exec reported; null/nil until its `exit` frame has arrived.
+     */
+open func exitCode() -> Count?  {
+    return try!  FfiConverterOptionTypeCount.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_socket_exit_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How the socket frames its data: `terminal`, `exec` or `events`.
+     */
+open func frames() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_socket_frames(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the socket was closed (by `close()` or because it ended).
+     */
+open func isClosed() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_socket_is_closed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The next message; null/nil once the socket has ended or was closed.
+     */
+open func next()async throws  -> SocketMessage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_next(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeSocketMessage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Resizes the terminal (or the exec's pseudo-terminal) to `cols` × `rows`.
+     */
+open func resize(cols: Count, rows: Count)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_resize(
+                        self.uniffiCloneHandle(),FfiConverterTypeCount_lower(cols),FfiConverterTypeCount_lower(rows)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_void,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_void,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_void,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Sends bytes: raw terminal input, or an exec's standard input.
+     */
+open func sendBytes(data: Data)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_send_bytes(
+                        self.uniffiCloneHandle(),FfiConverterData.lower(data)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_void,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_void,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_void,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Sends text: typed input for a terminal, standard input for an exec.
+     */
+open func sendText(text: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_send_text(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(text)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_void,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_void,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_void,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * Sends a signal such as `SIGINT` or `SIGKILL` to an exec's process.
+     */
+open func signal(signal: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_socket_signal(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(signal)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_void,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_void,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_void,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSocket: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Socket
+
+    public static func lift(_ handle: UInt64) throws -> Socket {
+        return Socket(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Socket) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Socket {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Socket, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocket_lift(_ handle: UInt64) throws -> Socket {
+    return try FfiConverterTypeSocket.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocket_lower(_ value: Socket) -> UInt64 {
+    return FfiConverterTypeSocket.lower(value)
 }
 
 
@@ -26761,6 +27189,104 @@ public func FfiConverterTypeEventsStreamParams_lower(_ value: EventsStreamParams
 
 
 /**
+ * Keyword parameters of `events.subscribe`; every field is optional.
+ */
+public struct EventsSubscribeParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+     */
+    public let subscribe: String?
+    /**
+     * `paths` (query). Comma-separated directories to watch for file events.
+     */
+    public let paths: String?
+    /**
+     * `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+     */
+    public let idleThresholdSec: Count?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+         */subscribe: String? = nil, 
+        /**
+         * `paths` (query). Comma-separated directories to watch for file events.
+         */paths: String? = nil, 
+        /**
+         * `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+         */idleThresholdSec: Count? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.subscribe = subscribe
+        self.paths = paths
+        self.idleThresholdSec = idleThresholdSec
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_eventssubscribeparams_uniffi_trait_debug(
+            FfiConverterTypeEventsSubscribeParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+extension EventsSubscribeParams: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEventsSubscribeParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventsSubscribeParams {
+        return
+            try EventsSubscribeParams(
+                subscribe: FfiConverterOptionString.read(from: &buf), 
+                paths: FfiConverterOptionString.read(from: &buf), 
+                idleThresholdSec: FfiConverterOptionTypeCount.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: EventsSubscribeParams, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.subscribe, into: &buf)
+        FfiConverterOptionString.write(value.paths, into: &buf)
+        FfiConverterOptionTypeCount.write(value.idleThresholdSec, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsSubscribeParams_lift(_ buf: RustBuffer) throws -> EventsSubscribeParams {
+    return try FfiConverterTypeEventsSubscribeParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEventsSubscribeParams_lower(_ value: EventsSubscribeParams) -> RustBuffer {
+    return FfiConverterTypeEventsSubscribeParams.lower(value)
+}
+
+
+/**
  * Keyword parameters of `exec.bash`; every field is optional.
  */
 public struct ExecBashParams: Equatable, Hashable, CustomDebugStringConvertible {
@@ -27189,6 +27715,94 @@ public func FfiConverterTypeExecRunParams_lift(_ buf: RustBuffer) throws -> Exec
 #endif
 public func FfiConverterTypeExecRunParams_lower(_ value: ExecRunParams) -> RustBuffer {
     return FfiConverterTypeExecRunParams.lower(value)
+}
+
+
+/**
+ * Keyword parameters of `exec.spawn`; every field is optional.
+ */
+public struct ExecSpawnParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `cols` (query). Pseudo-terminal width in columns.
+     */
+    public let cols: Count?
+    /**
+     * `rows` (query). Pseudo-terminal height in rows.
+     */
+    public let rows: Count?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `cols` (query). Pseudo-terminal width in columns.
+         */cols: Count? = nil, 
+        /**
+         * `rows` (query). Pseudo-terminal height in rows.
+         */rows: Count? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.cols = cols
+        self.rows = rows
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_execspawnparams_uniffi_trait_debug(
+            FfiConverterTypeExecSpawnParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+extension ExecSpawnParams: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExecSpawnParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecSpawnParams {
+        return
+            try ExecSpawnParams(
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ExecSpawnParams, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecSpawnParams_lift(_ buf: RustBuffer) throws -> ExecSpawnParams {
+    return try FfiConverterTypeExecSpawnParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExecSpawnParams_lower(_ value: ExecSpawnParams) -> RustBuffer {
+    return FfiConverterTypeExecSpawnParams.lower(value)
 }
 
 
@@ -32808,6 +33422,104 @@ public func FfiConverterTypeSandboxTerminalResizeParams_lower(_ value: SandboxTe
 
 
 /**
+ * Keyword parameters of `sandbox.terminal.stream`; every field is optional.
+ */
+public struct SandboxTerminalStreamParams: Equatable, Hashable, CustomDebugStringConvertible {
+    /**
+     * `cols` (query). Terminal width in columns.
+     */
+    public let cols: Count?
+    /**
+     * `rows` (query). Terminal height in rows.
+     */
+    public let rows: Count?
+    /**
+     * `shell` (query). Shell to run, e.g. `/bin/bash`.
+     */
+    public let shell: String?
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    public let extra: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `cols` (query). Terminal width in columns.
+         */cols: Count? = nil, 
+        /**
+         * `rows` (query). Terminal height in rows.
+         */rows: Count? = nil, 
+        /**
+         * `shell` (query). Shell to run, e.g. `/bin/bash`.
+         */shell: String? = nil, 
+        /**
+         * Fields the table does not list, as a JSON object text; sent as they are.
+         */extra: String? = nil) {
+        self.cols = cols
+        self.rows = rows
+        self.shell = shell
+        self.extra = extra
+    }
+
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_sandboxterminalstreamparams_uniffi_trait_debug(
+            FfiConverterTypeSandboxTerminalStreamParams_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+extension SandboxTerminalStreamParams: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSandboxTerminalStreamParams: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SandboxTerminalStreamParams {
+        return
+            try SandboxTerminalStreamParams(
+                cols: FfiConverterOptionTypeCount.read(from: &buf), 
+                rows: FfiConverterOptionTypeCount.read(from: &buf), 
+                shell: FfiConverterOptionString.read(from: &buf), 
+                extra: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SandboxTerminalStreamParams, into buf: inout [UInt8]) {
+        FfiConverterOptionTypeCount.write(value.cols, into: &buf)
+        FfiConverterOptionTypeCount.write(value.rows, into: &buf)
+        FfiConverterOptionString.write(value.shell, into: &buf)
+        FfiConverterOptionString.write(value.extra, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxTerminalStreamParams_lift(_ buf: RustBuffer) throws -> SandboxTerminalStreamParams {
+    return try FfiConverterTypeSandboxTerminalStreamParams.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSandboxTerminalStreamParams_lower(_ value: SandboxTerminalStreamParams) -> RustBuffer {
+    return FfiConverterTypeSandboxTerminalStreamParams.lower(value)
+}
+
+
+/**
  * Metered usage of one sandbox.
  */
 public struct SandboxUsage: Equatable, Hashable, CustomDebugStringConvertible {
@@ -34744,6 +35456,74 @@ public func FfiConverterTypeSnapshotsStandaloneListParams_lift(_ buf: RustBuffer
 #endif
 public func FfiConverterTypeSnapshotsStandaloneListParams_lower(_ value: SnapshotsStandaloneListParams) -> RustBuffer {
     return FfiConverterTypeSnapshotsStandaloneListParams.lower(value)
+}
+
+
+/**
+ * One message received on a socket. Kotlin and Swift read its bytes as
+ * UTF-8 with the `text` property.
+ */
+public struct SocketMessage: Equatable, Hashable {
+    /**
+     * Where it came from.
+     */
+    public let channel: SocketChannel
+    /**
+     * Its bytes (UTF-8 for text, stdout and stderr).
+     */
+    public let data: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Where it came from.
+         */channel: SocketChannel, 
+        /**
+         * Its bytes (UTF-8 for text, stdout and stderr).
+         */data: Data) {
+        self.channel = channel
+        self.data = data
+    }
+
+    
+
+    
+}
+
+extension SocketMessage: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSocketMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SocketMessage {
+        return
+            try SocketMessage(
+                channel: FfiConverterTypeSocketChannel.read(from: &buf), 
+                data: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SocketMessage, into buf: inout [UInt8]) {
+        FfiConverterTypeSocketChannel.write(value.channel, into: &buf)
+        FfiConverterData.write(value.data, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocketMessage_lift(_ buf: RustBuffer) throws -> SocketMessage {
+    return try FfiConverterTypeSocketMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocketMessage_lower(_ value: SocketMessage) -> RustBuffer {
+    return FfiConverterTypeSocketMessage.lower(value)
 }
 
 
@@ -40543,6 +41323,99 @@ public func FfiConverterTypeMiosaError_lower(_ value: MiosaError) -> RustBuffer 
 
 
 /**
+ * Where a socket message came from.
+ */
+
+public enum SocketChannel: Equatable, Hashable {
+    
+    /**
+     * A text frame: terminal output sent as text, or an event's JSON.
+     */
+    case text
+    /**
+     * A binary frame: terminal output.
+     */
+    case binary
+    /**
+     * The process's standard output (interactive exec).
+     */
+    case stdout
+    /**
+     * The process's standard error (interactive exec).
+     */
+    case stderr
+
+
+
+
+
+}
+
+extension SocketChannel: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSocketChannel: FfiConverterRustBuffer {
+    typealias SwiftType = SocketChannel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SocketChannel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .text
+        
+        case 2: return .binary
+        
+        case 3: return .stdout
+        
+        case 4: return .stderr
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SocketChannel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .text:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .binary:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .stdout:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .stderr:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocketChannel_lift(_ buf: RustBuffer) throws -> SocketChannel {
+    return try FfiConverterTypeSocketChannel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSocketChannel_lower(_ value: SocketChannel) -> RustBuffer {
+    return FfiConverterTypeSocketChannel.lower(value)
+}
+
+
+
+/**
  * Why a webhook delivery was refused, or why the arguments were unusable
  * (`InvalidArgument`, whose message names the parameter).
  */
@@ -42391,6 +43264,30 @@ fileprivate struct FfiConverterOptionTypeEventsStreamParams: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeEventsSubscribeParams: FfiConverterRustBuffer {
+    typealias SwiftType = EventsSubscribeParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEventsSubscribeParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEventsSubscribeParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeExecBashParams: FfiConverterRustBuffer {
     typealias SwiftType = ExecBashParams?
 
@@ -42455,6 +43352,30 @@ fileprivate struct FfiConverterOptionTypeExecRunParams: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeExecRunParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeExecSpawnParams: FfiConverterRustBuffer {
+    typealias SwiftType = ExecSpawnParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeExecSpawnParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeExecSpawnParams.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -43087,6 +44008,30 @@ fileprivate struct FfiConverterOptionTypeSandboxTerminalResizeParams: FfiConvert
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSandboxTerminalStreamParams: FfiConverterRustBuffer {
+    typealias SwiftType = SandboxTerminalStreamParams?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSandboxTerminalStreamParams.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSandboxTerminalStreamParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeSandboxesCreateParams: FfiConverterRustBuffer {
     typealias SwiftType = SandboxesCreateParams?
 
@@ -43343,6 +44288,30 @@ fileprivate struct FfiConverterOptionTypeSnapshotsStandaloneListParams: FfiConve
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeSnapshotsStandaloneListParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSocketMessage: FfiConverterRustBuffer {
+    typealias SwiftType = SocketMessage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSocketMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSocketMessage.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -45919,6 +46888,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventsapi_stream() != 65230) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_eventsapi_subscribe() != 11131) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_execapi_bash() != 8368) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -45926,6 +46898,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_execapi_run() != 39152) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_execapi_spawn() != 129) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_filesapi_delete() != 47700) {
@@ -46151,6 +47126,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() != 62) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_stream() != 5576) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_create() != 45136) {
@@ -46459,6 +47437,36 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress() != 40459) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_socket_close() != 45369) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_close_stdin() != 11877) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_exit_code() != 30413) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_frames() != 33347) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_is_closed() != 63981) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_next() != 21286) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_resize() != 13092) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_send_bytes() != 37528) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_send_text() != 61317) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_socket_signal() != 37090) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_eventstream_close() != 4537) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -46581,10 +47589,12 @@ extension EnvUpdate: Codable {}
 extension EnvVar: Codable {}
 extension Event: Codable {}
 extension EventsStreamParams: Codable {}
+extension EventsSubscribeParams: Codable {}
 extension ExecBashParams: Codable {}
 extension ExecPythonParams: Codable {}
 extension ExecResult: Codable {}
 extension ExecRunParams: Codable {}
+extension ExecSpawnParams: Codable {}
 extension FileEntry: Codable {}
 extension FileExport: Codable {}
 extension FileStat: Codable {}
@@ -46637,6 +47647,7 @@ extension SandboxTemplatesCreateParams: Codable {}
 extension SandboxTemplatesListParams: Codable {}
 extension SandboxTerminalOpenParams: Codable {}
 extension SandboxTerminalResizeParams: Codable {}
+extension SandboxTerminalStreamParams: Codable {}
 extension SandboxUsage: Codable {}
 extension SandboxesCreateParams: Codable {}
 extension SandboxesDeployParams: Codable {}
@@ -46652,6 +47663,7 @@ extension SignedUrl: Codable {}
 extension Snapshot: Codable {}
 extension SnapshotsCreateParams: Codable {}
 extension SnapshotsStandaloneListParams: Codable {}
+extension SocketMessage: Codable {}
 extension StorageCreateBucketParams: Codable {}
 extension StorageListObjectsParams: Codable {}
 extension StorageSignedUrlParams: Codable {}
@@ -46697,3 +47709,5 @@ extension WorkspacesListParams: Codable {}
 extension WorkspacesUpdateParams: Codable {}
 extension WorkspacesUsageParams: Codable {}
 extension WriteManyResult: Codable {}
+extension LogLevel: Codable {}
+extension SocketChannel: Codable {}

@@ -1461,6 +1461,11 @@ void uniffi_miosa_uniffi_fn_free_eventsapi(uint64_t handle, RustCallStatus *_Non
 uint64_t uniffi_miosa_uniffi_fn_method_eventsapi_stream(uint64_t ptr, RustBuffer params
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSAPI_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSAPI_SUBSCRIBE
+uint64_t uniffi_miosa_uniffi_fn_method_eventsapi_subscribe(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EXECAPI
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EXECAPI
 uint64_t uniffi_miosa_uniffi_fn_clone_execapi(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -1484,6 +1489,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_execapi_python(uint64_t ptr, RustBuffer i
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_RUN
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_RUN
 uint64_t uniffi_miosa_uniffi_fn_method_execapi_run(uint64_t ptr, RustBuffer id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_SPAWN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECAPI_SPAWN
+uint64_t uniffi_miosa_uniffi_fn_method_execapi_spawn(uint64_t ptr, RustBuffer id, RustBuffer command, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_FILESAPI
@@ -2009,6 +2019,11 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxterminalapi_open(uint64_t ptr, Rus
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_RESIZE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_RESIZE
 uint64_t uniffi_miosa_uniffi_fn_method_sandboxterminalapi_resize(uint64_t ptr, RustBuffer id, RustBuffer session_id, RustBuffer params
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALAPI_STREAM
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxterminalapi_stream(uint64_t ptr, RustBuffer id, RustBuffer params
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SANDBOXESAPI
@@ -2747,6 +2762,66 @@ void uniffi_miosa_uniffi_fn_init_callback_vtable_transferprogress(const UniffiVT
 void uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(uint64_t ptr, int64_t done, RustBuffer total, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SOCKET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SOCKET
+uint64_t uniffi_miosa_uniffi_fn_clone_socket(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SOCKET
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_SOCKET
+void uniffi_miosa_uniffi_fn_free_socket(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_CLOSE
+void uniffi_miosa_uniffi_fn_method_socket_close(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_CLOSE_STDIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_CLOSE_STDIN
+uint64_t uniffi_miosa_uniffi_fn_method_socket_close_stdin(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_EXIT_CODE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_EXIT_CODE
+RustBuffer uniffi_miosa_uniffi_fn_method_socket_exit_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_FRAMES
+RustBuffer uniffi_miosa_uniffi_fn_method_socket_frames(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_IS_CLOSED
+int8_t uniffi_miosa_uniffi_fn_method_socket_is_closed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_NEXT
+uint64_t uniffi_miosa_uniffi_fn_method_socket_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_RESIZE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_RESIZE
+uint64_t uniffi_miosa_uniffi_fn_method_socket_resize(uint64_t ptr, int64_t cols, int64_t rows
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SEND_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SEND_BYTES
+uint64_t uniffi_miosa_uniffi_fn_method_socket_send_bytes(uint64_t ptr, RustBuffer data
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SEND_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SEND_TEXT
+uint64_t uniffi_miosa_uniffi_fn_method_socket_send_text(uint64_t ptr, RustBuffer text
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SOCKET_SIGNAL
+uint64_t uniffi_miosa_uniffi_fn_method_socket_signal(uint64_t ptr, RustBuffer signal
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSTREAM
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_EVENTSTREAM
 uint64_t uniffi_miosa_uniffi_fn_clone_eventstream(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -3152,6 +3227,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_envvar_uniffi_trait_debug(RustBuffer pt
 RustBuffer uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSSUBSCRIBEPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSSUBSCRIBEPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_eventssubscribeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECBASHPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECBASHPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
@@ -3170,6 +3250,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_execresult_uniffi_trait_debug(RustBuffe
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECRUNPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECRUNPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_execrunparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECSPAWNPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EXECSPAWNPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_execspawnparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_FILEENTRY_UNIFFI_TRAIT_DEBUG
@@ -3410,6 +3495,11 @@ RustBuffer uniffi_miosa_uniffi_fn_method_sandboxterminalopenparams_uniffi_trait_
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALRESIZEPARAMS_UNIFFI_TRAIT_DEBUG
 RustBuffer uniffi_miosa_uniffi_fn_method_sandboxterminalresizeparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXTERMINALSTREAMPARAMS_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_miosa_uniffi_fn_method_sandboxterminalstreamparams_uniffi_trait_debug(RustBuffer ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXUSAGE_UNIFFI_TRAIT_DEBUG
@@ -5047,6 +5137,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_eventsapi_stream(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSAPI_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSAPI_SUBSCRIBE
+uint16_t uniffi_miosa_uniffi_checksum_method_eventsapi_subscribe(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_BASH
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_BASH
 uint16_t uniffi_miosa_uniffi_checksum_method_execapi_bash(void
@@ -5062,6 +5158,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_execapi_python(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_RUN
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_RUN
 uint16_t uniffi_miosa_uniffi_checksum_method_execapi_run(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_SPAWN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EXECAPI_SPAWN
+uint16_t uniffi_miosa_uniffi_checksum_method_execapi_spawn(void
     
 );
 #endif
@@ -5512,6 +5614,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_RESIZE
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_RESIZE
 uint16_t uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_STREAM
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SANDBOXTERMINALAPI_STREAM
+uint16_t uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_stream(void
     
 );
 #endif
@@ -6124,6 +6232,66 @@ uint16_t uniffi_miosa_uniffi_checksum_method_responserecorder_last(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TRANSFERPROGRESS_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_TRANSFERPROGRESS_ON_PROGRESS
 uint16_t uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_CLOSE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_CLOSE
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_close(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_CLOSE_STDIN
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_CLOSE_STDIN
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_close_stdin(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_EXIT_CODE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_EXIT_CODE
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_exit_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_FRAMES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_FRAMES
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_frames(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_IS_CLOSED
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_IS_CLOSED
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_is_closed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_NEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_NEXT
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_RESIZE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_RESIZE
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_resize(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SEND_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SEND_BYTES
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_send_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SEND_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SEND_TEXT
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_send_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SIGNAL
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_SOCKET_SIGNAL
+uint16_t uniffi_miosa_uniffi_checksum_method_socket_signal(void
     
 );
 #endif

@@ -247,6 +247,9 @@ let operations: [OpInfo] = [
     OpInfo(name: "events.stream", seed: false, positional: [], returns: "events"),
     OpInfo(name: "checkpoints.restore_stream", seed: false, positional: ["id", "snapshot_id"], returns: "events"),
     OpInfo(name: "snapshots_standalone.list", seed: false, positional: [], returns: "list"),
+    OpInfo(name: "sandbox.terminal.stream", seed: false, positional: ["id"], returns: "socket"),
+    OpInfo(name: "exec.spawn", seed: false, positional: ["id", "command"], returns: "socket"),
+    OpInfo(name: "events.subscribe", seed: false, positional: ["id"], returns: "socket"),
 ]
 
 /// Calls `op` with arguments and keyword parameters taken from `a`.
@@ -734,6 +737,12 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
         return try await client.checkpoints().restoreStream(id: try a.argStr("id"), snapshotId: try a.argStr("snapshot_id"))
     case "snapshots_standalone.list":
         return try await client.snapshotsStandalone().list(params: SnapshotsStandaloneListParams(computerId: a.str("computer_id"), status: a.str("status"), extra: a.extra(known: ["computer_id", "status"])))
+    case "sandbox.terminal.stream":
+        return try await client.sandbox().terminal().stream(id: try a.argStr("id"), params: SandboxTerminalStreamParams(cols: a.int("cols"), rows: a.int("rows"), shell: a.str("shell"), extra: a.extra(known: ["cols", "rows", "shell"])))
+    case "exec.spawn":
+        return try await client.exec().spawn(id: try a.argStr("id"), command: try a.argStr("command"), params: ExecSpawnParams(cols: a.int("cols"), rows: a.int("rows"), extra: a.extra(known: ["cols", "rows"])))
+    case "events.subscribe":
+        return try await client.events().subscribe(id: try a.argStr("id"), params: EventsSubscribeParams(subscribe: a.str("subscribe"), paths: a.str("paths"), idleThresholdSec: a.int("idle_threshold_sec"), extra: a.extra(known: ["subscribe", "paths", "idle_threshold_sec"])))
     default:
         throw CallError.unknownOperation(op)
     }

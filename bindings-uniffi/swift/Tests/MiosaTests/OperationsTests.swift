@@ -1,7 +1,7 @@
 // The whole table through the generated Swift surface, like the Kotlin
 // OperationsTest: every entry of tests/calls.json in order against one fresh
 // emulator, the result checked by return kind, the recorded request compared
-// with `expect`. Prints `169/169`.
+// with `expect`. Prints the table total (`244/244`) with the seed's (`169/169`).
 import Foundation
 import XCTest
 @testable import Miosa
@@ -21,6 +21,16 @@ final class OperationsTests: XCTestCase {
                 stream.close()
                 if try await stream.next() != nil { return "next() after close() returned an event" }
             }
+        case "socket":
+            guard let socket = result as? Socket else { return "not a Socket" }
+            defer { socket.close() }
+            if socket.frames() == "exec" {
+                // `true` runs to its end: the socket ends with exit code 0.
+                while try await socket.next() != nil {}
+                if socket.exitCode() != 0 { return "exit code \(String(describing: socket.exitCode())), expected 0" }
+            }
+            socket.close()
+            if try await socket.next() != nil { return "next() after close() returned a message" }
         case "bytes":
             guard let data = result as? Data, !data.isEmpty else { return "empty or no bytes" }
         case "json":
@@ -97,7 +107,8 @@ final class OperationsTests: XCTestCase {
         let listed = Set(calls.compactMap { $0["op"] as? String })
         failures += operations.filter { !listed.contains($0.name) }.map { "\($0.name): no entry in tests/calls.json" }
         let seed = operations.filter { $0.seed }
-        print("\(seed.filter { passed.contains($0.name) }.count)/\(seed.count)")
+        let total = operations.filter { passed.contains($0.name) }.count
+        print("\(total)/\(operations.count) (\(seed.filter { passed.contains($0.name) }.count)/\(seed.count) seed)")
         XCTAssertEqual(seed.count, 169, "the seed surface has 169 operations")
         XCTAssertTrue(failures.isEmpty, "\(failures.count) failure(s):\n" + failures.joined(separator: "\n"))
     }

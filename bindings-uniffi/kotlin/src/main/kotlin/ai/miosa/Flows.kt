@@ -87,3 +87,15 @@ fun EventsApi.streamFlow(params: EventsStreamParams? = null): Flow<Event> =
 /** `checkpoints.restore_stream` as a cold [Flow]: each collection opens the stream anew; it is closed when the collector stops. */
 fun CheckpointsApi.restoreStreamFlow(`id`: String, `snapshotId`: String): Flow<Event> =
     coldFlow({ restoreStream(`id`, `snapshotId`) }, { it.asFlow() })
+
+/** `sandbox.terminal.stream` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
+fun SandboxTerminalApi.streamFlow(`id`: String, params: SandboxTerminalStreamParams? = null): Flow<SocketMessage> =
+    coldFlow({ stream(`id`, params) }, { it.consumingFlow() })
+
+/** `exec.spawn` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
+fun ExecApi.spawnFlow(`id`: String, `command`: String, params: ExecSpawnParams? = null): Flow<SocketMessage> =
+    coldFlow({ spawn(`id`, `command`, params) }, { it.consumingFlow() })
+
+/** `events.subscribe` as a cold [Flow]: each collection opens a socket anew; it is closed when the collector stops. */
+fun EventsApi.subscribeFlow(`id`: String, params: EventsSubscribeParams? = null): Flow<SocketMessage> =
+    coldFlow({ subscribe(`id`, params) }, { it.consumingFlow() })

@@ -239,6 +239,8 @@ class SandboxHandle private constructor(
         suspend fun resize(sessionId: String, params: SandboxTerminalResizeParams? = null): TerminalSession = client.sandbox().terminal().resize(id, sessionId, params)
         /** Close a PTY session. (`DELETE /sandboxes/{id}/terminal/{session_id}` with this sandbox's id) */
         suspend fun delete(sessionId: String): Deleted = client.sandbox().terminal().delete(id, sessionId)
+        /** Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it. (`GET /sandboxes/{id}/terminal/stream` with this sandbox's id) */
+        suspend fun stream(params: SandboxTerminalStreamParams? = null): Socket = client.sandbox().terminal().stream(id, params)
     }
 }
 
@@ -468,6 +470,8 @@ class ComputerHandle private constructor(
         suspend fun bash(command: String, params: ExecBashParams? = null): ExecResult = client.exec().bash(id, command, params)
         /** Run Python code on a computer and wait for its output and exit code. (`POST /computers/{id}/exec/python` with this computer's id) */
         suspend fun python(code: String, params: ExecPythonParams? = null): ExecResult = client.exec().python(id, code, params)
+        /** Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last. (`GET /computers/{id}/exec/stream` with this computer's id) */
+        suspend fun spawn(command: String, params: ExecSpawnParams? = null): Socket = client.exec().spawn(id, command, params)
     }
 }
 

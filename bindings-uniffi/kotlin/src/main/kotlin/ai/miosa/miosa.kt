@@ -1084,11 +1084,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventsapi_stream(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_eventsapi_subscribe(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_execapi_bash(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_execapi_python(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_execapi_run(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_execapi_spawn(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_filesapi_delete(
     ): Int
@@ -1239,6 +1243,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_open(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_stream(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_sandboxesapi_create(
     ): Int
@@ -1443,6 +1449,26 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_responserecorder_last(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_close(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_close_stdin(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_exit_code(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_frames(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_is_closed(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_next(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_resize(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_send_bytes(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_send_text(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_socket_signal(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventstream_close(
     ): Int
@@ -1952,6 +1978,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_eventsapi_stream(`ptr`: Long,`params`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_method_eventsapi_subscribe(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_execapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_execapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1961,6 +1989,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_execapi_python(`ptr`: Long,`id`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_execapi_run(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_execapi_spawn(`ptr`: Long,`id`: RustBuffer.ByValue,`command`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_filesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2171,6 +2201,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_open(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_resize(`ptr`: Long,`id`: RustBuffer.ByValue,`sessionId`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_sandboxterminalapi_stream(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_sandboxesapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2466,6 +2498,30 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_transferprogress_on_progress(`ptr`: Long,`done`: Long,`total`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_miosa_uniffi_fn_clone_socket(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_socket(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_socket_close(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_socket_close_stdin(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_socket_exit_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_socket_frames(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_socket_is_closed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_miosa_uniffi_fn_method_socket_next(`ptr`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_socket_resize(`ptr`: Long,`cols`: Long,`rows`: Long,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_socket_send_bytes(`ptr`: Long,`data`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_socket_send_text(`ptr`: Long,`text`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_socket_signal(`ptr`: Long,`signal`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_miosa_uniffi_fn_clone_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2628,6 +2684,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_eventsstreamparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_eventssubscribeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execbashparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execpythonparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2635,6 +2693,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_execresult_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_execrunparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_execspawnparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_fileentry_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -2731,6 +2791,8 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalopenparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxterminalresizeparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_miosa_uniffi_fn_method_sandboxterminalstreamparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_sandboxusage_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -3508,6 +3570,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventsapi_stream() and 0xFFFF) != 65230) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_eventsapi_subscribe() and 0xFFFF) != 11131) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_bash() and 0xFFFF) != 8368) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -3515,6 +3580,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_run() and 0xFFFF) != 39152) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_execapi_spawn() and 0xFFFF) != 129) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_filesapi_delete() and 0xFFFF) != 47700) {
@@ -3740,6 +3808,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_resize() and 0xFFFF) != 62) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxterminalapi_stream() and 0xFFFF) != 5576) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_create() and 0xFFFF) != 45136) {
@@ -4046,6 +4117,36 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_transferprogress_on_progress() and 0xFFFF) != 40459) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_close() and 0xFFFF) != 45369) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_close_stdin() and 0xFFFF) != 11877) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_exit_code() and 0xFFFF) != 30413) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_frames() and 0xFFFF) != 33347) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_is_closed() and 0xFFFF) != 63981) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_next() and 0xFFFF) != 21286) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_resize() and 0xFFFF) != 13092) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_send_bytes() and 0xFFFF) != 37528) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_send_text() and 0xFFFF) != 61317) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_socket_signal() and 0xFFFF) != 37090) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_close() and 0xFFFF) != 4537) {
@@ -17302,6 +17403,14 @@ public interface EventsApiInterface {
      */
     suspend fun `stream`(`params`: EventsStreamParams? = null): EventStream
     
+    /**
+     * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+     *
+     * `GET /computers/{id}/events`.
+     * Returns an open WebSocket (events frames): `next()` until null/nil; `close()` ends it.
+     */
+    suspend fun `subscribe`(`id`: kotlin.String, `params`: EventsSubscribeParams? = null): Socket
+    
     companion object
 }
 
@@ -17432,6 +17541,35 @@ open class EventsApi: Disposable, AutoCloseable, EventsApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
         // lift function
         { FfiConverterTypeEventStream.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Subscribe to a computer's live events (windows, clipboard, files, processes, idle) over a WebSocket.
+     *
+     * `GET /computers/{id}/events`.
+     * Returns an open WebSocket (events frames): `next()` until null/nil; `close()` ends it.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `subscribe`(`id`: kotlin.String, `params`: EventsSubscribeParams?) : Socket {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_eventsapi_subscribe(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeEventsSubscribeParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeSocket.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -17596,6 +17734,14 @@ public interface ExecApiInterface {
      * `POST /computers/{id}/exec`.
      */
     suspend fun `run`(`id`: kotlin.String, `params`: ExecRunParams? = null): ExecResult
+    
+    /**
+     * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+     *
+     * `GET /computers/{id}/exec/stream`.
+     * Returns an open WebSocket (exec frames): `next()` until null/nil; `close()` ends it.
+     */
+    suspend fun `spawn`(`id`: kotlin.String, `command`: kotlin.String, `params`: ExecSpawnParams? = null): Socket
     
     companion object
 }
@@ -17785,6 +17931,36 @@ open class ExecApi: Disposable, AutoCloseable, ExecApiInterface
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeExecResult.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
+     *
+     * `GET /computers/{id}/exec/stream`.
+     * Returns an open WebSocket (exec frames): `next()` until null/nil; `close()` ends it.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `spawn`(`id`: kotlin.String, `command`: kotlin.String, `params`: ExecSpawnParams?) : Socket {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_execapi_spawn(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterString.lower(`command`),
+        FfiConverterOptionalTypeExecSpawnParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeSocket.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -24386,6 +24562,14 @@ public interface SandboxTerminalApiInterface {
      */
     suspend fun `resize`(`id`: kotlin.String, `sessionId`: kotlin.String, `params`: SandboxTerminalResizeParams? = null): TerminalSession
     
+    /**
+     * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+     *
+     * `GET /sandboxes/{id}/terminal/stream`.
+     * Returns an open WebSocket (terminal frames): `next()` until null/nil; `close()` ends it.
+     */
+    suspend fun `stream`(`id`: kotlin.String, `params`: SandboxTerminalStreamParams? = null): Socket
+    
     companion object
 }
 
@@ -24573,6 +24757,35 @@ open class SandboxTerminalApi: Disposable, AutoCloseable, SandboxTerminalApiInte
         { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeTerminalSession.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
+     *
+     * `GET /sandboxes/{id}/terminal/stream`.
+     * Returns an open WebSocket (terminal frames): `next()` until null/nil; `close()` ends it.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `stream`(`id`: kotlin.String, `params`: SandboxTerminalStreamParams?) : Socket {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxterminalapi_stream(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`id`),
+        FfiConverterOptionalTypeSandboxTerminalStreamParams.lower(`params`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterTypeSocket.lift(it) },
         // Error FFI converter
         MiosaException.ErrorHandler,
     )
@@ -26142,6 +26355,533 @@ public object FfiConverterTypeSnapshotsStandaloneApi: FfiConverter<SnapshotsStan
     override fun allocationSize(value: SnapshotsStandaloneApi) = 8UL
 
     override fun write(value: SnapshotsStandaloneApi, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * An open WebSocket. Pull messages with `next()` until it returns null/nil
+ * (closed by either side, after an error, or after an exec's exit); send
+ * with `sendText`/`sendBytes`; `close()` (Kotlin: also `use {}`) ends it.
+ */
+public interface SocketInterface {
+    
+    /**
+     * Closes the socket now; a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */
+    fun `cancel`()
+    
+    /**
+     * Ends an exec's standard input (the process reads end of file).
+     */
+    suspend fun `closeStdin`()
+    
+    /**
+     * The exit code an exec reported; null/nil until its `exit` frame has arrived.
+     */
+    fun `exitCode`(): Count?
+    
+    /**
+     * How the socket frames its data: `terminal`, `exec` or `events`.
+     */
+    fun `frames`(): kotlin.String
+    
+    /**
+     * Whether the socket was closed (by `close()` or because it ended).
+     */
+    fun `isClosed`(): kotlin.Boolean
+    
+    /**
+     * The next message; null/nil once the socket has ended or was closed.
+     */
+    suspend fun `next`(): SocketMessage?
+    
+    /**
+     * Resizes the terminal (or the exec's pseudo-terminal) to `cols` × `rows`.
+     */
+    suspend fun `resize`(`cols`: Count, `rows`: Count)
+    
+    /**
+     * Sends bytes: raw terminal input, or an exec's standard input.
+     */
+    suspend fun `sendBytes`(`data`: kotlin.ByteArray)
+    
+    /**
+     * Sends text: typed input for a terminal, standard input for an exec.
+     */
+    suspend fun `sendText`(`text`: kotlin.String)
+    
+    /**
+     * Sends a signal such as `SIGINT` or `SIGKILL` to an exec's process.
+     */
+    suspend fun `signal`(`signal`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * An open WebSocket. Pull messages with `next()` until it returns null/nil
+ * (closed by either side, after an error, or after an exec's exit); send
+ * with `sendText`/`sendBytes`; `close()` (Kotlin: also `use {}`) ends it.
+ */
+open class Socket: Disposable, AutoCloseable, SocketInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    /** Ends the stream (a pending `next()` returns null) and frees the native object. */
+    @Synchronized
+    override fun close() {
+        if (!uniffiIsDestroyed) {
+            try {
+                cancel()
+            } catch (alreadyClosed: IllegalStateException) {
+                // a concurrent close() got there first
+            }
+        }
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_socket(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_socket(handle, status)
+        }
+    }
+
+    
+    /**
+     * Closes the socket now; a pending `next()` returns null/nil.
+     * Kotlin calls it `cancel()`, because Kotlin's `close()` (AutoCloseable) frees the object.
+     */override fun `cancel`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_socket_close(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Ends an exec's standard input (the process reads end of file).
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `closeStdin`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_close_stdin(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The exit code an exec reported; null/nil until its `exit` frame has arrived.
+     */override fun `exitCode`(): Count? {
+            return FfiConverterOptionalTypeCount.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_socket_exit_code(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * How the socket frames its data: `terminal`, `exec` or `events`.
+     */override fun `frames`(): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_socket_frames(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether the socket was closed (by `close()` or because it ended).
+     */override fun `isClosed`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_socket_is_closed(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The next message; null/nil once the socket has ended or was closed.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `next`() : SocketMessage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_next(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeSocketMessage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Resizes the terminal (or the exec's pseudo-terminal) to `cols` × `rows`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `resize`(`cols`: Count, `rows`: Count) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_resize(
+                uniffiHandle,
+                
+        FfiConverterTypeCount.lower(`cols`),
+        FfiConverterTypeCount.lower(`rows`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sends bytes: raw terminal input, or an exec's standard input.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sendBytes`(`data`: kotlin.ByteArray) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_send_bytes(
+                uniffiHandle,
+                
+        FfiConverterByteArray.lower(`data`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sends text: typed input for a terminal, standard input for an exec.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `sendText`(`text`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_send_text(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`text`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Sends a signal such as `SIGINT` or `SIGKILL` to an exec's process.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `signal`(`signal`: kotlin.String) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_socket_signal(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`signal`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSocket: FfiConverter<Socket, Long> {
+    override fun lower(value: Socket): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): Socket {
+        return Socket(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): Socket {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: Socket) = 8UL
+
+    override fun write(value: Socket, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -39310,6 +40050,78 @@ public object FfiConverterTypeEventsStreamParams: FfiConverterRustBuffer<EventsS
 
 
 /**
+ * Keyword parameters of `events.subscribe`; every field is optional.
+ */
+data class EventsSubscribeParams (
+    /**
+     * `subscribe` (query). Comma-separated event families: window, clipboard, file, process, idle.
+     */
+    val `subscribe`: kotlin.String? = null 
+    , 
+    /**
+     * `paths` (query). Comma-separated directories to watch for file events.
+     */
+    val `paths`: kotlin.String? = null 
+    , 
+    /**
+     * `idle_threshold_sec` (query). Seconds without input before `idle.inactive`.
+     */
+    val `idleThresholdSec`: Count? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_eventssubscribeparams_uniffi_trait_debug(FfiConverterTypeEventsSubscribeParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEventsSubscribeParams: FfiConverterRustBuffer<EventsSubscribeParams> {
+    override fun read(buf: ByteBuffer): EventsSubscribeParams {
+        return EventsSubscribeParams(
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: EventsSubscribeParams) = (
+            FfiConverterOptionalString.allocationSize(value.`subscribe`) +
+            FfiConverterOptionalString.allocationSize(value.`paths`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`idleThresholdSec`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: EventsSubscribeParams, buf: ByteBuffer) {
+            FfiConverterOptionalString.write(value.`subscribe`, buf)
+            FfiConverterOptionalString.write(value.`paths`, buf)
+            FfiConverterOptionalTypeCount.write(value.`idleThresholdSec`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Keyword parameters of `exec.bash`; every field is optional.
  */
 data class ExecBashParams (
@@ -39623,6 +40435,70 @@ public object FfiConverterTypeExecRunParams: FfiConverterRustBuffer<ExecRunParam
             FfiConverterOptionalTypeCount.write(value.`timeout`, buf)
             FfiConverterOptionalString.write(value.`workingDir`, buf)
             FfiConverterOptionalString.write(value.`env`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * Keyword parameters of `exec.spawn`; every field is optional.
+ */
+data class ExecSpawnParams (
+    /**
+     * `cols` (query). Pseudo-terminal width in columns.
+     */
+    val `cols`: Count? = null 
+    , 
+    /**
+     * `rows` (query). Pseudo-terminal height in rows.
+     */
+    val `rows`: Count? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_execspawnparams_uniffi_trait_debug(FfiConverterTypeExecSpawnParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeExecSpawnParams: FfiConverterRustBuffer<ExecSpawnParams> {
+    override fun read(buf: ByteBuffer): ExecSpawnParams {
+        return ExecSpawnParams(
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ExecSpawnParams) = (
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: ExecSpawnParams, buf: ByteBuffer) {
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
     }
 }
@@ -43788,6 +44664,78 @@ public object FfiConverterTypeSandboxTerminalResizeParams: FfiConverterRustBuffe
 
 
 /**
+ * Keyword parameters of `sandbox.terminal.stream`; every field is optional.
+ */
+data class SandboxTerminalStreamParams (
+    /**
+     * `cols` (query). Terminal width in columns.
+     */
+    val `cols`: Count? = null 
+    , 
+    /**
+     * `rows` (query). Terminal height in rows.
+     */
+    val `rows`: Count? = null 
+    , 
+    /**
+     * `shell` (query). Shell to run, e.g. `/bin/bash`.
+     */
+    val `shell`: kotlin.String? = null 
+    , 
+    /**
+     * Fields the table does not list, as a JSON object text; sent as they are.
+     */
+    val `extra`: kotlin.String? = null 
+    
+){
+    
+
+    
+
+    // The local Rust `Display`/`Debug` implementation.
+    override fun toString(): String {
+        return FfiConverterString.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxterminalstreamparams_uniffi_trait_debug(FfiConverterTypeSandboxTerminalStreamParams.lower(this),
+        _status)
+}
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSandboxTerminalStreamParams: FfiConverterRustBuffer<SandboxTerminalStreamParams> {
+    override fun read(buf: ByteBuffer): SandboxTerminalStreamParams {
+        return SandboxTerminalStreamParams(
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalTypeCount.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SandboxTerminalStreamParams) = (
+            FfiConverterOptionalTypeCount.allocationSize(value.`cols`) +
+            FfiConverterOptionalTypeCount.allocationSize(value.`rows`) +
+            FfiConverterOptionalString.allocationSize(value.`shell`) +
+            FfiConverterOptionalString.allocationSize(value.`extra`)
+    )
+
+    override fun write(value: SandboxTerminalStreamParams, buf: ByteBuffer) {
+            FfiConverterOptionalTypeCount.write(value.`cols`, buf)
+            FfiConverterOptionalTypeCount.write(value.`rows`, buf)
+            FfiConverterOptionalString.write(value.`shell`, buf)
+            FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
  * Metered usage of one sandbox.
  */
 data class SandboxUsage (
@@ -45238,6 +46186,54 @@ public object FfiConverterTypeSnapshotsStandaloneListParams: FfiConverterRustBuf
             FfiConverterOptionalString.write(value.`computerId`, buf)
             FfiConverterOptionalString.write(value.`status`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * One message received on a socket. Kotlin and Swift read its bytes as
+ * UTF-8 with the `text` property.
+ */
+data class SocketMessage (
+    /**
+     * Where it came from.
+     */
+    val `channel`: SocketChannel
+    , 
+    /**
+     * Its bytes (UTF-8 for text, stdout and stderr).
+     */
+    val `data`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSocketMessage: FfiConverterRustBuffer<SocketMessage> {
+    override fun read(buf: ByteBuffer): SocketMessage {
+        return SocketMessage(
+            FfiConverterTypeSocketChannel.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: SocketMessage) = (
+            FfiConverterTypeSocketChannel.allocationSize(value.`channel`) +
+            FfiConverterByteArray.allocationSize(value.`data`)
+    )
+
+    override fun write(value: SocketMessage, buf: ByteBuffer) {
+            FfiConverterTypeSocketChannel.write(value.`channel`, buf)
+            FfiConverterByteArray.write(value.`data`, buf)
     }
 }
 
@@ -50250,6 +51246,57 @@ public object FfiConverterTypeMiosaError : FfiConverterRustBuffer<MiosaException
 
 
 
+/**
+ * Where a socket message came from.
+ */
+
+enum class SocketChannel {
+    
+    /**
+     * A text frame: terminal output sent as text, or an event's JSON.
+     */
+    TEXT,
+    /**
+     * A binary frame: terminal output.
+     */
+    BINARY,
+    /**
+     * The process's standard output (interactive exec).
+     */
+    STDOUT,
+    /**
+     * The process's standard error (interactive exec).
+     */
+    STDERR;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSocketChannel: FfiConverterRustBuffer<SocketChannel> {
+    override fun read(buf: ByteBuffer) = try {
+        SocketChannel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: SocketChannel) = 4UL
+
+    override fun write(value: SocketChannel, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 
 /**
@@ -52625,6 +53672,38 @@ public object FfiConverterOptionalTypeEventsStreamParams: FfiConverterRustBuffer
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeEventsSubscribeParams: FfiConverterRustBuffer<EventsSubscribeParams?> {
+    override fun read(buf: ByteBuffer): EventsSubscribeParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEventsSubscribeParams.read(buf)
+    }
+
+    override fun allocationSize(value: EventsSubscribeParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEventsSubscribeParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: EventsSubscribeParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEventsSubscribeParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeExecBashParams: FfiConverterRustBuffer<ExecBashParams?> {
     override fun read(buf: ByteBuffer): ExecBashParams? {
         if (buf.get().toInt() == 0) {
@@ -52711,6 +53790,38 @@ public object FfiConverterOptionalTypeExecRunParams: FfiConverterRustBuffer<Exec
         } else {
             buf.put(1)
             FfiConverterTypeExecRunParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeExecSpawnParams: FfiConverterRustBuffer<ExecSpawnParams?> {
+    override fun read(buf: ByteBuffer): ExecSpawnParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeExecSpawnParams.read(buf)
+    }
+
+    override fun allocationSize(value: ExecSpawnParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeExecSpawnParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ExecSpawnParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeExecSpawnParams.write(value, buf)
         }
     }
 }
@@ -53553,6 +54664,38 @@ public object FfiConverterOptionalTypeSandboxTerminalResizeParams: FfiConverterR
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSandboxTerminalStreamParams: FfiConverterRustBuffer<SandboxTerminalStreamParams?> {
+    override fun read(buf: ByteBuffer): SandboxTerminalStreamParams? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSandboxTerminalStreamParams.read(buf)
+    }
+
+    override fun allocationSize(value: SandboxTerminalStreamParams?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSandboxTerminalStreamParams.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SandboxTerminalStreamParams?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSandboxTerminalStreamParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeSandboxesCreateParams: FfiConverterRustBuffer<SandboxesCreateParams?> {
     override fun read(buf: ByteBuffer): SandboxesCreateParams? {
         if (buf.get().toInt() == 0) {
@@ -53895,6 +55038,38 @@ public object FfiConverterOptionalTypeSnapshotsStandaloneListParams: FfiConverte
         } else {
             buf.put(1)
             FfiConverterTypeSnapshotsStandaloneListParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeSocketMessage: FfiConverterRustBuffer<SocketMessage?> {
+    override fun read(buf: ByteBuffer): SocketMessage? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSocketMessage.read(buf)
+    }
+
+    override fun allocationSize(value: SocketMessage?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSocketMessage.allocationSize(value)
+        }
+    }
+
+    override fun write(value: SocketMessage?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSocketMessage.write(value, buf)
         }
     }
 }

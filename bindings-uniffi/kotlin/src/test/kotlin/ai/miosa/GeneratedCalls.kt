@@ -246,6 +246,9 @@ val OPERATIONS: List<OpInfo> = listOf(
     OpInfo("events.stream", false, listOf(), "events"),
     OpInfo("checkpoints.restore_stream", false, listOf("id", "snapshot_id"), "events"),
     OpInfo("snapshots_standalone.list", false, listOf(), "list"),
+    OpInfo("sandbox.terminal.stream", false, listOf("id"), "socket"),
+    OpInfo("exec.spawn", false, listOf("id", "command"), "socket"),
+    OpInfo("events.subscribe", false, listOf("id"), "socket"),
 )
 
 /** Calls `op` with arguments and keyword parameters taken from [a]. */
@@ -491,5 +494,8 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "events.stream" -> client.events().stream(EventsStreamParams(types = a.str("types"), extra = a.extra(listOf("types"))))
     "checkpoints.restore_stream" -> client.checkpoints().restoreStream(a.argStr("id"), a.argStr("snapshot_id"))
     "snapshots_standalone.list" -> client.snapshotsStandalone().list(SnapshotsStandaloneListParams(computerId = a.str("computer_id"), status = a.str("status"), extra = a.extra(listOf("computer_id", "status"))))
+    "sandbox.terminal.stream" -> client.sandbox().terminal().stream(a.argStr("id"), SandboxTerminalStreamParams(cols = a.long("cols"), rows = a.long("rows"), shell = a.str("shell"), extra = a.extra(listOf("cols", "rows", "shell"))))
+    "exec.spawn" -> client.exec().spawn(a.argStr("id"), a.argStr("command"), ExecSpawnParams(cols = a.long("cols"), rows = a.long("rows"), extra = a.extra(listOf("cols", "rows"))))
+    "events.subscribe" -> client.events().subscribe(a.argStr("id"), EventsSubscribeParams(subscribe = a.str("subscribe"), paths = a.str("paths"), idleThresholdSec = a.long("idle_threshold_sec"), extra = a.extra(listOf("subscribe", "paths", "idle_threshold_sec"))))
     else -> throw IllegalArgumentException("unknown operation $op")
 }
