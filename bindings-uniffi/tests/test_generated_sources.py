@@ -123,10 +123,17 @@ class SwiftSurface(unittest.TestCase):
                 self.assertIn(f"\nextension {name}: Sendable {{}}\n", self.swift)
                 self.assertIn(f"\nextension {name}: Codable {{}}\n", self.swift)
 
+    def test_no_conformance_is_declared_twice(self) -> None:
+        # Swift refuses a redundant conformance, and the parse check cannot see one
+        # split between a generated and a hand-written file.
+        sources = "".join(path.read_text(encoding="utf-8") for path in swift_files())
+        seen = re.findall(r"\nextension (\w+): (\w+) \{\}", sources)
+        self.assertEqual([], sorted({pair for pair in seen if seen.count(pair) > 1}))
+
     def test_record_fields_are_codable_types(self) -> None:
         """Codable is synthesised only when every stored property is Codable."""
         records = set(swift_records(self.swift))
-        enums = set(re.findall(r"\nextension (\w+): Codable \{\}\n", self.swift)) - records
+        enums = set(re.findall(r"\nextension (\w+): Codable \{\}(?=\n)", self.swift)) - records
         codable = {"String", "Bool", "Count", "Int", "Int32", "Int64", "UInt64", "Double", "Data", "TimeInterval"} | records | enums
         for name in records:
             start = self.swift.index(f"\npublic struct {name}: ")
@@ -150,6 +157,7 @@ class SwiftSurface(unittest.TestCase):
             body = self.swift[start : self.swift.index("\n}\n", start)]
             with self.subTest(record=name):
                 self.assertNotRegex(body, r"public (?:let|var) `?\w+`?: Int64\??\n", name)
+
 
 class KotlinSurface(unittest.TestCase):
     kotlin = (KOTLIN / "miosa.kt").read_text(encoding="utf-8")
@@ -189,6 +197,12 @@ class KotlinSurface(unittest.TestCase):
         self.assertIn("fun stream(params: SandboxTerminalStreamParams? = null): Socket = ", handles)
         self.assertIn("fun spawn(command: String, params: ExecSpawnParams? = null): Socket = ", handles)
 
+    def test_the_runtime_is_named_before_the_first_client(self) -> None:
+        """The User-Agent's runtime and SLF4J forwarding are set up by every Client constructor."""
+        self.assertEqual(2, len(re.findall(r"JvmRuntime\.announce\(\)\n    UniffiLib\.uniffi_miosa_uniffi_fn_constructor_client_", self.kotlin)))
+        swift = SWIFT.read_text(encoding="utf-8")
+        self.assertEqual(2, len(re.findall(r"\n(?:public convenience init\(apiKey|public static func fromEnv)[^\n]*\{\n    SwiftRuntime\.announce\(\)\n", swift)))
+
 
 class SwiftSockets(unittest.TestCase):
     swift = SWIFT.read_text(encoding="utf-8")
@@ -224,13 +238,6 @@ class SwiftSockets(unittest.TestCase):
                 self.assertRegex(self.swift, rf"open func {lower_camel(op.function)}\([^)]*\) ?async throws +-> Socket +\{{")
         self.assertIn("func stream(params: SandboxTerminalStreamParams? = nil) async throws -> Socket {", self.handles)
         self.assertIn("func spawn(command: String, params: ExecSpawnParams? = nil) async throws -> Socket {", self.handles)
-
-
-    def test_the_runtime_is_named_before_the_first_client(self) -> None:
-        """The User-Agent's runtime and SLF4J forwarding are set up by every Client constructor."""
-        self.assertEqual(2, len(re.findall(r"JvmRuntime\.announce\(\)\n    UniffiLib\.uniffi_miosa_uniffi_fn_constructor_client_", self.kotlin)))
-        swift = SWIFT.read_text(encoding="utf-8")
-        self.assertEqual(2, len(re.findall(r"\n(?:public convenience init\(apiKey|public static func fromEnv)[^\n]*\{\n    SwiftRuntime\.announce\(\)\n", swift)))
 
 
 if __name__ == "__main__":

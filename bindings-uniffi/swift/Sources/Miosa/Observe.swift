@@ -23,8 +23,6 @@ extension ResponseMeta {
     }
 }
 
-extension LogLevel: Codable {}
-
 /// A closure as a `TransferProgress`.
 final class ProgressClosure: TransferProgress, @unchecked Sendable {
     private let report: (Int64, Int64?) -> Void
