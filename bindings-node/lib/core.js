@@ -66,9 +66,12 @@ function encodeParams(params) {
 function encodeOptions(options) {
   if (options === undefined || options === null) return null
   if (typeof options !== 'object' || Array.isArray(options)) throw invalid('options must be an object')
-  const { signal, ...rest } = options
+  const { signal, onState, ...rest } = options
   if (signal !== undefined && signal !== null && typeof signal.aborted !== 'boolean') {
     throw invalid('options.signal must be an AbortSignal')
+  }
+  if (onState !== undefined && onState !== null && typeof onState !== 'function') {
+    throw invalid('options.onState must be a function')
   }
   for (const key of Object.keys(rest)) if (rest[key] === undefined) delete rest[key]
   return Object.keys(rest).length === 0 ? null : toJson(rest, 'the options')
@@ -205,12 +208,17 @@ class Core {
     const signal = options && options.signal
     const decode =
       RESULTS.get(op)?.returns === 'page' ? (out) => this.page(op, args, params, options, decodeResult(out)) : resultOf(op)
+    // A wait given `onState` reports each new lifecycle state through it (the core refuses other calls).
+    const onState = options && options.onState
+    const send = onState
+      ? (token) => this.native.callWatching(op, a, p, o, token, onState)
+      : (token) => this.native.call(op, a, p, o, token)
     if (!signal) {
-      return this.native.call(op, a, p, o, null).then(decode, (err) => {
+      return send(null).then(decode, (err) => {
         throw fromNative(err)
       })
     }
-    return withSignal(signal, (token) => this.native.call(op, a, p, o, token)).then(decode, (err) => {
+    return withSignal(signal, send).then(decode, (err) => {
       throw fromNative(err)
     })
   }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use miosa::{Arg, Client, Dialect, Input, OpSpec, Output, RequestOptions};
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, Object};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -120,6 +121,60 @@ impl NativeClient {
             let outcome = run_cancellable(client.invoke(op, args, params), cancel)
                 .await
                 .and_then(encode_output);
+            reply.settle(outcome, |_env, out| {
+                Ok(match out {
+                    Encoded::Text(text) => Either::A(text),
+                    Encoded::Bytes(bytes) => Either::B(Buffer::from(Vec::<u8>::from(bytes))),
+                })
+            });
+        });
+        Ok(promise)
+    }
+
+    /// Runs a wait of the table like `call`, calling `on_state` on the JS thread
+    /// with each new lifecycle state seen; resolves with the same JSON boolean.
+    #[napi(catch_unwind, ts_return_type = "Promise<string | Buffer>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_watching<'env>(
+        &self,
+        env: &'env Env,
+        op: String,
+        args: Vec<Either<Buffer, String>>,
+        params: Option<String>,
+        options: Option<String>,
+        cancel: Option<&CancelToken>,
+        #[napi(ts_arg_type = "(state: string) => void")] on_state: ThreadsafeFunction<
+            String,
+            (),
+            String,
+            napi::Status,
+            false,
+        >,
+    ) -> napi::Result<Object<'env>> {
+        let (reply, promise) = Reply::<Either<String, Buffer>>::new(env)?;
+        let prepared = match self.prepare(&op, args, params, options) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                reply.reject(&err);
+                return Ok(promise);
+            }
+        };
+        let cancel = cancel.map(CancelToken::token);
+        let on_state: miosa::OnState = std::sync::Arc::new(move |state: &str| {
+            on_state.call(state.to_owned(), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        self.rt.spawn(async move {
+            let Prepared {
+                client,
+                op,
+                args,
+                params,
+            } = prepared;
+            let outcome =
+                run_cancellable(client.invoke_watching(op, args, params, on_state), cancel)
+                    .await
+                    .map(Output::Bool)
+                    .and_then(encode_output);
             reply.settle(outcome, |_env, out| {
                 Ok(match out {
                     Encoded::Text(text) => Either::A(text),
