@@ -14,9 +14,7 @@ use crate::client::{Client, Handle};
 use crate::convert;
 use crate::count::Count;
 use crate::errors::MiosaError;
-use crate::pages::PageOrigin;
 use crate::stream::{EventStream, PagerCell};
-use crate::watch::StateListener;
 
 /// A code-execution sandbox.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -4418,26 +4416,11 @@ pub struct WebhookPage {
     pub items: Vec<Webhook>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl WebhookPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<WebhookPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(WebhookPage::from_core)
-            .transpose()
-    }
 }
 
 impl WebhookPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4487,26 +4470,11 @@ pub struct WebhookDeliveryPage {
     pub items: Vec<WebhookDelivery>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl WebhookDeliveryPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<WebhookDeliveryPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(WebhookDeliveryPage::from_core)
-            .transpose()
-    }
 }
 
 impl WebhookDeliveryPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4556,26 +4524,11 @@ pub struct UsageSessionPage {
     pub items: Vec<UsageSession>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl UsageSessionPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<UsageSessionPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(UsageSessionPage::from_core)
-            .transpose()
-    }
 }
 
 impl UsageSessionPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4625,26 +4578,11 @@ pub struct AuditEntryPage {
     pub items: Vec<AuditEntry>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl AuditEntryPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<AuditEntryPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(AuditEntryPage::from_core)
-            .transpose()
-    }
 }
 
 impl AuditEntryPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4694,26 +4632,11 @@ pub struct ApiKeyPage {
     pub items: Vec<ApiKey>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl ApiKeyPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<ApiKeyPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(ApiKeyPage::from_core)
-            .transpose()
-    }
 }
 
 impl ApiKeyPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4763,26 +4686,11 @@ pub struct DeploymentPage {
     pub items: Vec<Deployment>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl DeploymentPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<DeploymentPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(DeploymentPage::from_core)
-            .transpose()
-    }
 }
 
 impl DeploymentPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4832,26 +4740,11 @@ pub struct DeploymentVersionPage {
     pub items: Vec<DeploymentVersion>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl DeploymentVersionPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<DeploymentVersionPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(DeploymentVersionPage::from_core)
-            .transpose()
-    }
 }
 
 impl DeploymentVersionPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4901,26 +4794,11 @@ pub struct DatabasePage {
     pub items: Vec<Database>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl DatabasePage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<DatabasePage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(DatabasePage::from_core)
-            .transpose()
-    }
 }
 
 impl DatabasePage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -4970,26 +4848,11 @@ pub struct StoredObjectPage {
     pub items: Vec<StoredObject>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl StoredObjectPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<StoredObjectPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(StoredObjectPage::from_core)
-            .transpose()
-    }
 }
 
 impl StoredObjectPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -5039,26 +4902,11 @@ pub struct VolumePage {
     pub items: Vec<Volume>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl VolumePage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<VolumePage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(VolumePage::from_core)
-            .transpose()
-    }
 }
 
 impl VolumePage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -5108,26 +4956,11 @@ pub struct AgentSessionPage {
     pub items: Vec<AgentSession>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl AgentSessionPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<AgentSessionPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(AgentSessionPage::from_core)
-            .transpose()
-    }
 }
 
 impl AgentSessionPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -5177,26 +5010,11 @@ pub struct TenantPage {
     pub items: Vec<Tenant>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}
-
-#[uniffi::export]
-impl TenantPage {
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<TenantPage>, MiosaError> {
-        self.origin
-            .next()
-            .await?
-            .map(TenantPage::from_core)
-            .transpose()
-    }
 }
 
 impl TenantPage {
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
         Ok(Self {
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -11123,27 +10941,20 @@ impl SandboxesApi {
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
     ///
     /// `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-    /// `on_state` is told of each new lifecycle state seen (the wait then polls).
-    #[uniffi::method(default(params = None, on_state = None))]
+    #[uniffi::method(default(params = None))]
     pub async fn wait_until_ready(
         &self,
         id: String,
         params: Option<SandboxesWaitUntilReadyParams>,
-        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
-        crate::watch::wait(
-            &self.client,
-            "sandboxes.wait_until_ready",
-            args,
-            params,
-            on_state,
-        )
-        .await
+        let output =
+            convert::call(&self.client, "sandboxes.wait_until_ready", args, params).await?;
+        convert::boolean(output)
     }
 
     /// Push back the sandbox's deadline.
@@ -12536,53 +12347,39 @@ impl ComputerApi {
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    /// `on_state` is told of each new lifecycle state seen (the wait then polls).
-    #[uniffi::method(default(params = None, on_state = None))]
+    #[uniffi::method(default(params = None))]
     pub async fn wait_until_running(
         &self,
         id: String,
         params: Option<ComputerWaitUntilRunningParams>,
-        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
-        crate::watch::wait(
-            &self.client,
-            "computer.wait_until_running",
-            args,
-            params,
-            on_state,
-        )
-        .await
+        let output =
+            convert::call(&self.client, "computer.wait_until_running", args, params).await?;
+        convert::boolean(output)
     }
 
     /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    /// `on_state` is told of each new lifecycle state seen (the wait then polls).
-    #[uniffi::method(default(params = None, on_state = None))]
+    #[uniffi::method(default(params = None))]
     pub async fn wait_until_stopped(
         &self,
         id: String,
         params: Option<ComputerWaitUntilStoppedParams>,
-        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
-        crate::watch::wait(
-            &self.client,
-            "computer.wait_until_stopped",
-            args,
-            params,
-            on_state,
-        )
-        .await
+        let output =
+            convert::call(&self.client, "computer.wait_until_stopped", args, params).await?;
+        convert::boolean(output)
     }
 
     /// Connection details for a VNC client; treat them as secrets.

@@ -21,16 +21,12 @@ mod count;
 mod errors;
 mod generated;
 mod helpers;
-mod pages;
 mod stream;
-mod watch;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
 pub use generated::*;
 pub use helpers::{WebhookError, parse_sse, unwrap_webhook, verify_webhook};
-pub use pages::PageOrigin;
 pub use stream::{Event, EventStream};
-pub use watch::StateListener;
 
 uniffi::setup_scaffolding!("miosa");

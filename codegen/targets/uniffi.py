@@ -149,22 +149,11 @@ pub struct {page} {{
     pub items: Vec<{item}>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
-    /// The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-    pub origin: Arc<PageOrigin>,
-}}
-
-#[uniffi::export]
-impl {page} {{
-    /// The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-    pub async fn next_page(&self) -> Result<Option<{page}>, MiosaError> {{
-        self.origin.next().await?.map({page}::from_core).transpose()
-    }}
 }}
 
 impl {page} {{
     fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {{
         Ok(Self {{
-            origin: PageOrigin::of(&page),
             items: page
                 .items
                 .into_iter()
@@ -325,15 +314,6 @@ def render_method(op: Op) -> str:
     attr = f"    #[uniffi::method({', '.join(options + ['default(params = None)'])})]\n" if pname else (
         f"    #[uniffi::method({', '.join(options)})]\n" if options else "")
     iter_attr = "    #[uniffi::method(default(params = None))]\n" if pname else ""
-    if op.on_state:
-        return (
-            method_doc(op) + "    /// `on_state` is told of each new lifecycle state seen (the wait then polls).\n"
-            + "    #[uniffi::method(default(params = None, on_state = None))]\n"
-            + f"    pub async fn {fn}({', '.join(sig + ['on_state: Option<Arc<dyn StateListener>>'])}) -> Result<bool, MiosaError> {{\n"
-            f"        let args = vec![{args}];\n"
-            f"        let params = {params};\n"
-            f"        crate::watch::wait(&self.client, {rs_str(op.name)}, args, params, on_state).await\n    }}\n"
-        )
     out = (
         method_doc(op) + attr +
         f"    pub async fn {fn}({', '.join(sig)}) -> Result<{rtype}, MiosaError> {{\n"
@@ -393,7 +373,7 @@ def render_rust(ops: list[Op]) -> str:
         "#![allow(clippy::too_many_arguments)]\n\n",
         "use std::fmt;\nuse std::sync::Arc;\n\nuse mcore::Arg;\nuse serde_json::{Map, Value};\n\n",
         "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::count::Count;\nuse crate::errors::MiosaError;\n"
-        "use crate::pages::PageOrigin;\nuse crate::stream::{EventStream, PagerCell};\nuse crate::watch::StateListener;\n",
+        "use crate::stream::{EventStream, PagerCell};\n",
     ]
     for name in models:
         out.append(render_model(models[name]))

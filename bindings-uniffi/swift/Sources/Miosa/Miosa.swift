@@ -460,13 +460,7 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-// Magic number for the Rust proxy to call using the same mechanism as every other method,
-// to free the callback once it's dropped by Rust.
-private let IDX_CALLBACK_FREE: Int32 = 0
-// Callback return codes
-private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
-private let UNIFFI_CALLBACK_ERROR: Int32 = 1
-private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
+
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -3709,17 +3703,15 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?, onState: StateListener?) async throws  -> Bool
+    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?) async throws  -> Bool
     
     /**
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?, onState: StateListener?) async throws  -> Bool
+    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?) async throws  -> Bool
     
 }
 /**
@@ -4152,14 +4144,13 @@ open func volumes() -> ComputerVolumesApi  {
      * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
+open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -4175,14 +4166,13 @@ open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? =
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
+open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -9179,120 +9169,6 @@ public func FfiConverterTypeOrgInvitesApi_lower(_ value: OrgInvitesApi) -> UInt6
 
 
 /**
- * The call behind a page: the core's page without its items, which knows
- * its operation, arguments, parameters and client.
- */
-public protocol PageOriginProtocol: AnyObject, Sendable {
-    
-}
-/**
- * The call behind a page: the core's page without its items, which knows
- * its operation, arguments, parameters and client.
- */
-open class PageOrigin: PageOriginProtocol, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_miosa_uniffi_fn_clone_pageorigin(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_miosa_uniffi_fn_free_pageorigin(handle, $0) }
-    }
-
-    
-
-    
-
-    
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePageOrigin: FfiConverter {
-    typealias FfiType = UInt64
-    typealias SwiftType = PageOrigin
-
-    public static func lift(_ handle: UInt64) throws -> PageOrigin {
-        return PageOrigin(unsafeFromHandle: handle)
-    }
-
-    public static func lower(_ value: PageOrigin) -> UInt64 {
-        return value.uniffiCloneHandle()
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageOrigin {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: PageOrigin, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePageOrigin_lift(_ handle: UInt64) throws -> PageOrigin {
-    return try FfiConverterTypePageOrigin.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePageOrigin_lower(_ value: PageOrigin) -> UInt64 {
-    return FfiConverterTypePageOrigin.lower(value)
-}
-
-
-
-
-
-
-/**
  * `Miosa.Quotas` operations.
  */
 public protocol QuotasApiProtocol: AnyObject, Sendable {
@@ -12615,9 +12491,8 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?, onState: StateListener?) async throws  -> Bool
+    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?) async throws  -> Bool
     
 }
 /**
@@ -13032,14 +12907,13 @@ open func usage(id: String)async throws  -> SandboxUsage  {
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
+open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -13492,218 +13366,6 @@ public func FfiConverterTypeSnapshotsStandaloneApi_lift(_ handle: UInt64) throws
 #endif
 public func FfiConverterTypeSnapshotsStandaloneApi_lower(_ value: SnapshotsStandaloneApi) -> UInt64 {
     return FfiConverterTypeSnapshotsStandaloneApi.lower(value)
-}
-
-
-
-
-
-
-/**
- * Receives each new lifecycle state a wait sees (`creating`, ..., `running`).
- * Called on a runtime thread, once per change; keep it short.
- */
-public protocol StateListener: AnyObject, Sendable {
-    
-    /**
-     * The state the sandbox or computer is now in.
-     */
-    func onState(state: String) 
-    
-}
-/**
- * Receives each new lifecycle state a wait sees (`creating`, ..., `running`).
- * Called on a runtime thread, once per change; keep it short.
- */
-open class StateListenerImpl: StateListener, @unchecked Sendable {
-    fileprivate let handle: UInt64
-
-    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public struct NoHandle {
-        public init() {}
-    }
-
-    // TODO: We'd like this to be `private` but for Swifty reasons,
-    // we can't implement `FfiConverter` without making this `required` and we can't
-    // make it `required` without making it `public`.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    required public init(unsafeFromHandle handle: UInt64) {
-        self.handle = handle
-    }
-
-    // This constructor can be used to instantiate a fake object.
-    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
-    //
-    // - Warning:
-    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public init(noHandle: NoHandle) {
-        self.handle = 0
-    }
-
-#if swift(>=5.8)
-    @_documentation(visibility: private)
-#endif
-    public func uniffiCloneHandle() -> UInt64 {
-        return try! rustCall { uniffi_miosa_uniffi_fn_clone_statelistener(self.handle, $0) }
-    }
-    // No primary constructor declared for this class.
-
-    deinit {
-        if handle == 0 {
-            // Mock objects have handle=0 don't try to free them
-            return
-        }
-
-        try! rustCall { uniffi_miosa_uniffi_fn_free_statelistener(handle, $0) }
-    }
-
-    
-
-    
-    /**
-     * The state the sandbox or computer is now in.
-     */
-open func onState(state: String)  {try! rustCall() {
-        uniffiCallStatus in
-    uniffi_miosa_uniffi_fn_method_statelistener_on_state(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(state),uniffiCallStatus
-    )
-}
-}
-    
-
-    
-}
-
-
-
-// Put the implementation in a struct so we don't pollute the top-level namespace
-fileprivate struct UniffiCallbackInterfaceStateListener {
-
-    // Create the VTable using a series of closures.
-    // Swift automatically converts these into C callback functions.
-    //
-    // Store the vtable directly.
-    static let vtable: UniffiVTableCallbackInterfaceStateListener = UniffiVTableCallbackInterfaceStateListener(
-        uniffiFree: { (uniffiHandle: UInt64) -> () in
-            do {
-                try FfiConverterTypeStateListener.handleMap.remove(handle: uniffiHandle)
-            } catch {
-                print("Uniffi callback interface StateListener: handle missing in uniffiFree")
-            }
-        },
-        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
-            do {
-                return try FfiConverterTypeStateListener.handleMap.clone(handle: uniffiHandle)
-            } catch {
-                fatalError("Uniffi callback interface StateListener: handle missing in uniffiClone")
-            }
-        },
-        onState: { (
-            uniffiHandle: UInt64,
-            state: RustBuffer,
-            uniffiOutReturn: UnsafeMutableRawPointer,
-            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
-        ) in
-            let makeCall = {
-                () throws -> () in
-                guard let uniffiObj = try? FfiConverterTypeStateListener.handleMap.get(handle: uniffiHandle) else {
-                    throw UniffiInternalError.unexpectedStaleHandle
-                }
-                return uniffiObj.onState(
-                     state: try FfiConverterString.lift(state)
-                )
-            }
-
-            
-            let writeReturn = { () }
-            uniffiTraitInterfaceCall(
-                callStatus: uniffiCallStatus,
-                makeCall: makeCall,
-                writeReturn: writeReturn
-            )
-        }
-    )
-
-    // Rust stores this pointer for future callback invocations, so it must live
-    // for the process lifetime (not just for the init function call).
-    //
-    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
-    // This is safe because the pointee is initialized once during static init
-    // and never mutated by either side of the FFI.  Its fields are C function pointers.
-    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStateListener> = {
-        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStateListener>.allocate(capacity: 1)
-        ptr.initialize(to: vtable)
-        return UnsafePointer(ptr)
-    }()
-}
-
-private func uniffiCallbackInitStateListener() {
-    uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(UniffiCallbackInterfaceStateListener.vtablePtr)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStateListener: FfiConverter {
-    fileprivate static let handleMap = UniffiHandleMap<StateListener>()
-
-    typealias FfiType = UInt64
-    typealias SwiftType = StateListener
-
-    public static func lift(_ handle: UInt64) throws -> StateListener {
-        if ((handle & 1) == 0) {
-            // Rust-generated handle, construct a new class that uses the handle to implement the
-            // interface
-            return StateListenerImpl(unsafeFromHandle: handle)
-        } else {
-            // Swift-generated handle, get the object from the handle map
-            return try handleMap.remove(handle: handle)
-        }
-    }
-
-    public static func lower(_ value: StateListener) -> UInt64 {
-         if let rustImpl = value as? StateListenerImpl {
-             // Rust-implemented object.  Clone the handle and return it
-            return rustImpl.uniffiCloneHandle()
-         } else {
-            // Swift object, generate a new vtable handle and return that.
-            return handleMap.insert(obj: value)
-         }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StateListener {
-        let handle: UInt64 = try readInt(&buf)
-        return try lift(handle)
-    }
-
-    public static func write(_ value: StateListener, into buf: inout [UInt8]) {
-        writeInt(&buf, lower(value))
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStateListener_lift(_ handle: UInt64) throws -> StateListener {
-    return try FfiConverterTypeStateListener.lift(handle)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStateListener_lower(_ value: StateListener) -> UInt64 {
-    return FfiConverterTypeStateListener.lower(value)
 }
 
 
@@ -17873,7 +17535,7 @@ public func FfiConverterTypeAgentSession_lower(_ value: AgentSession) -> RustBuf
 /**
  * One page of a cursor-paginated list of `AgentSession` items.
  */
-public struct AgentSessionPage {
+public struct AgentSessionPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -17882,10 +17544,6 @@ public struct AgentSessionPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -17895,35 +17553,11 @@ public struct AgentSessionPage {
          */items: [AgentSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> AgentSessionPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_agentsessionpage_next_page(
-                        FfiConverterTypeAgentSessionPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeAgentSessionPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -17939,15 +17573,13 @@ public struct FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer {
         return
             try AgentSessionPage(
                 items: FfiConverterSequenceTypeAgentSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: AgentSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAgentSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -18148,7 +17780,7 @@ public func FfiConverterTypeApiKey_lower(_ value: ApiKey) -> RustBuffer {
 /**
  * One page of a cursor-paginated list of `ApiKey` items.
  */
-public struct ApiKeyPage {
+public struct ApiKeyPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -18157,10 +17789,6 @@ public struct ApiKeyPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -18170,35 +17798,11 @@ public struct ApiKeyPage {
          */items: [ApiKey], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> ApiKeyPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_apikeypage_next_page(
-                        FfiConverterTypeApiKeyPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeApiKeyPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -18214,15 +17818,13 @@ public struct FfiConverterTypeApiKeyPage: FfiConverterRustBuffer {
         return
             try ApiKeyPage(
                 items: FfiConverterSequenceTypeApiKey.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: ApiKeyPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeApiKey.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -18619,7 +18221,7 @@ public func FfiConverterTypeAuditEntry_lower(_ value: AuditEntry) -> RustBuffer 
 /**
  * One page of a cursor-paginated list of `AuditEntry` items.
  */
-public struct AuditEntryPage {
+public struct AuditEntryPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -18628,10 +18230,6 @@ public struct AuditEntryPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -18641,35 +18239,11 @@ public struct AuditEntryPage {
          */items: [AuditEntry], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> AuditEntryPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_auditentrypage_next_page(
-                        FfiConverterTypeAuditEntryPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeAuditEntryPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -18685,15 +18259,13 @@ public struct FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer {
         return
             try AuditEntryPage(
                 items: FfiConverterSequenceTypeAuditEntry.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: AuditEntryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAuditEntry.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -23186,7 +22758,7 @@ public func FfiConverterTypeDatabaseCredentials_lower(_ value: DatabaseCredentia
 /**
  * One page of a cursor-paginated list of `Database` items.
  */
-public struct DatabasePage {
+public struct DatabasePage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -23195,10 +22767,6 @@ public struct DatabasePage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -23208,35 +22776,11 @@ public struct DatabasePage {
          */items: [Database], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> DatabasePage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_databasepage_next_page(
-                        FfiConverterTypeDatabasePage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeDatabasePage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -23252,15 +22796,13 @@ public struct FfiConverterTypeDatabasePage: FfiConverterRustBuffer {
         return
             try DatabasePage(
                 items: FfiConverterSequenceTypeDatabase.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DatabasePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDatabase.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -24355,7 +23897,7 @@ public func FfiConverterTypeDeploymentDomain_lower(_ value: DeploymentDomain) ->
 /**
  * One page of a cursor-paginated list of `Deployment` items.
  */
-public struct DeploymentPage {
+public struct DeploymentPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -24364,10 +23906,6 @@ public struct DeploymentPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -24377,35 +23915,11 @@ public struct DeploymentPage {
          */items: [Deployment], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> DeploymentPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_deploymentpage_next_page(
-                        FfiConverterTypeDeploymentPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeDeploymentPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -24421,15 +23935,13 @@ public struct FfiConverterTypeDeploymentPage: FfiConverterRustBuffer {
         return
             try DeploymentPage(
                 items: FfiConverterSequenceTypeDeployment.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeployment.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -24600,7 +24112,7 @@ public func FfiConverterTypeDeploymentVersion_lower(_ value: DeploymentVersion) 
 /**
  * One page of a cursor-paginated list of `DeploymentVersion` items.
  */
-public struct DeploymentVersionPage {
+public struct DeploymentVersionPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -24609,10 +24121,6 @@ public struct DeploymentVersionPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -24622,35 +24130,11 @@ public struct DeploymentVersionPage {
          */items: [DeploymentVersion], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> DeploymentVersionPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_deploymentversionpage_next_page(
-                        FfiConverterTypeDeploymentVersionPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeDeploymentVersionPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -24666,15 +24150,13 @@ public struct FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer {
         return
             try DeploymentVersionPage(
                 items: FfiConverterSequenceTypeDeploymentVersion.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentVersionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeploymentVersion.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -34838,7 +34320,7 @@ public func FfiConverterTypeStoredObject_lower(_ value: StoredObject) -> RustBuf
 /**
  * One page of a cursor-paginated list of `StoredObject` items.
  */
-public struct StoredObjectPage {
+public struct StoredObjectPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -34847,10 +34329,6 @@ public struct StoredObjectPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -34860,35 +34338,11 @@ public struct StoredObjectPage {
          */items: [StoredObject], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> StoredObjectPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_storedobjectpage_next_page(
-                        FfiConverterTypeStoredObjectPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeStoredObjectPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -34904,15 +34358,13 @@ public struct FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer {
         return
             try StoredObjectPage(
                 items: FfiConverterSequenceTypeStoredObject.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: StoredObjectPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeStoredObject.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -35575,7 +35027,7 @@ public func FfiConverterTypeTenant_lower(_ value: Tenant) -> RustBuffer {
 /**
  * One page of a cursor-paginated list of `Tenant` items.
  */
-public struct TenantPage {
+public struct TenantPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -35584,10 +35036,6 @@ public struct TenantPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -35597,35 +35045,11 @@ public struct TenantPage {
          */items: [Tenant], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> TenantPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_tenantpage_next_page(
-                        FfiConverterTypeTenantPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeTenantPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -35641,15 +35065,13 @@ public struct FfiConverterTypeTenantPage: FfiConverterRustBuffer {
         return
             try TenantPage(
                 items: FfiConverterSequenceTypeTenant.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: TenantPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeTenant.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -36242,7 +35664,7 @@ public func FfiConverterTypeUsageSession_lower(_ value: UsageSession) -> RustBuf
 /**
  * One page of a cursor-paginated list of `UsageSession` items.
  */
-public struct UsageSessionPage {
+public struct UsageSessionPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -36251,10 +35673,6 @@ public struct UsageSessionPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -36264,35 +35682,11 @@ public struct UsageSessionPage {
          */items: [UsageSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> UsageSessionPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_usagesessionpage_next_page(
-                        FfiConverterTypeUsageSessionPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeUsageSessionPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -36308,15 +35702,13 @@ public struct FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer {
         return
             try UsageSessionPage(
                 items: FfiConverterSequenceTypeUsageSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: UsageSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeUsageSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -37087,7 +36479,7 @@ public func FfiConverterTypeVolumeAttachment_lower(_ value: VolumeAttachment) ->
 /**
  * One page of a cursor-paginated list of `Volume` items.
  */
-public struct VolumePage {
+public struct VolumePage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -37096,10 +36488,6 @@ public struct VolumePage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -37109,35 +36497,11 @@ public struct VolumePage {
          */items: [Volume], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> VolumePage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_volumepage_next_page(
-                        FfiConverterTypeVolumePage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeVolumePage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -37153,15 +36517,13 @@ public struct FfiConverterTypeVolumePage: FfiConverterRustBuffer {
         return
             try VolumePage(
                 items: FfiConverterSequenceTypeVolume.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: VolumePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeVolume.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -37696,7 +37058,7 @@ public func FfiConverterTypeWebhookDelivery_lower(_ value: WebhookDelivery) -> R
 /**
  * One page of a cursor-paginated list of `WebhookDelivery` items.
  */
-public struct WebhookDeliveryPage {
+public struct WebhookDeliveryPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -37705,10 +37067,6 @@ public struct WebhookDeliveryPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -37718,35 +37076,11 @@ public struct WebhookDeliveryPage {
          */items: [WebhookDelivery], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> WebhookDeliveryPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_webhookdeliverypage_next_page(
-                        FfiConverterTypeWebhookDeliveryPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeWebhookDeliveryPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -37762,15 +37096,13 @@ public struct FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer {
         return
             try WebhookDeliveryPage(
                 items: FfiConverterSequenceTypeWebhookDelivery.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookDeliveryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhookDelivery.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -37793,7 +37125,7 @@ public func FfiConverterTypeWebhookDeliveryPage_lower(_ value: WebhookDeliveryPa
 /**
  * One page of a cursor-paginated list of `Webhook` items.
  */
-public struct WebhookPage {
+public struct WebhookPage: Equatable, Hashable {
     /**
      * The items of this page.
      */
@@ -37802,10 +37134,6 @@ public struct WebhookPage {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    public let origin: PageOrigin
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -37815,35 +37143,11 @@ public struct WebhookPage {
          */items: [Webhook], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?, 
-        /**
-         * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-         */origin: PageOrigin) {
+         */nextCursor: String?) {
         self.items = items
         self.nextCursor = nextCursor
-        self.origin = origin
     }
 
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-public func nextPage()async throws  -> WebhookPage?  {
-    return
-        try  await uniffiRustCallAsync(
-            rustFutureFunc: {
-                uniffi_miosa_uniffi_fn_method_webhookpage_next_page(
-                        FfiConverterTypeWebhookPage_lower(self)
-                )
-            },
-            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
-            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
-            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
-            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
-            liftFunc: FfiConverterOptionTypeWebhookPage.lift,
-            errorHandler: FfiConverterTypeMiosaError_lift
-        )
-}
     
 
     
@@ -37859,15 +37163,13 @@ public struct FfiConverterTypeWebhookPage: FfiConverterRustBuffer {
         return
             try WebhookPage(
                 items: FfiConverterSequenceTypeWebhook.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf), 
-                origin: FfiConverterTypePageOrigin.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhook.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
-        FfiConverterTypePageOrigin.write(value.origin, into: &buf)
     }
 }
 
@@ -40498,30 +39800,6 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterDuration.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeStateListener: FfiConverterRustBuffer {
-    typealias SwiftType = StateListener?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeStateListener.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeStateListener.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -45259,10 +44537,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_volumes() != 28290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 26228) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 25213) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 14089) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 37641) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
@@ -45775,7 +45053,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() != 37353) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 1740) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 48403) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_snapshotsapi_create() != 54609) {
@@ -46030,9 +45308,6 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_statelistener_on_state() != 37656) {
-        return InitializationResult.apiChecksumMismatch
-    }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -46043,7 +45318,6 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
 
-    uniffiCallbackInitStateListener()
     return InitializationResult.ok
 }()
 
@@ -46066,10 +45340,13 @@ extension ActionResult: Codable {}
 extension AdminTenantsListParams: Codable {}
 extension AdminTenantsSuspendParams: Codable {}
 extension AgentSession: Codable {}
+extension AgentSessionPage: Codable {}
 extension ApiKey: Codable {}
+extension ApiKeyPage: Codable {}
 extension ApiKeysCreateParams: Codable {}
 extension ApiKeysListParams: Codable {}
 extension AuditEntry: Codable {}
+extension AuditEntryPage: Codable {}
 extension AuditLogListParams: Codable {}
 extension AutoStop: Codable {}
 extension Branding: Codable {}
@@ -46112,6 +45389,7 @@ extension CreditsUsageParams: Codable {}
 extension CursorPosition: Codable {}
 extension Database: Codable {}
 extension DatabaseCredentials: Codable {}
+extension DatabasePage: Codable {}
 extension DatabasesCreateParams: Codable {}
 extension DatabasesListParams: Codable {}
 extension DatabasesLogsParams: Codable {}
@@ -46121,7 +45399,9 @@ extension Deleted: Codable {}
 extension Deployment: Codable {}
 extension DeploymentBuild: Codable {}
 extension DeploymentDomain: Codable {}
+extension DeploymentPage: Codable {}
 extension DeploymentVersion: Codable {}
+extension DeploymentVersionPage: Codable {}
 extension DeploymentsAddDomainParams: Codable {}
 extension DeploymentsCreateParams: Codable {}
 extension DeploymentsListParams: Codable {}
@@ -46212,26 +45492,32 @@ extension StorageListObjectsParams: Codable {}
 extension StorageSignedUrlParams: Codable {}
 extension StorageUploadObjectParams: Codable {}
 extension StoredObject: Codable {}
+extension StoredObjectPage: Codable {}
 extension StreamToken: Codable {}
 extension Template: Codable {}
 extension TemplateBuild: Codable {}
 extension TemplateValidation: Codable {}
 extension Tenant: Codable {}
+extension TenantPage: Codable {}
 extension TenantSetBrandingParams: Codable {}
 extension TerminalSession: Codable {}
 extension UsageGetParams: Codable {}
 extension UsageReport: Codable {}
 extension UsageSession: Codable {}
+extension UsageSessionPage: Codable {}
 extension UsageSessionsParams: Codable {}
 extension UsageSummary: Codable {}
 extension ViewerPassword: Codable {}
 extension VncCredentials: Codable {}
 extension Volume: Codable {}
 extension VolumeAttachment: Codable {}
+extension VolumePage: Codable {}
 extension VolumesCreateParams: Codable {}
 extension VolumesListParams: Codable {}
 extension Webhook: Codable {}
 extension WebhookDelivery: Codable {}
+extension WebhookDeliveryPage: Codable {}
+extension WebhookPage: Codable {}
 extension WebhooksCreateParams: Codable {}
 extension WebhooksDeliveriesParams: Codable {}
 extension WebhooksListParams: Codable {}

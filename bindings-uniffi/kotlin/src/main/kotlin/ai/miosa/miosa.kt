@@ -657,28 +657,6 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
-internal interface UniffiCallbackInterfaceStateListenerMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
-}
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onState")
-internal open class UniffiVTableCallbackInterfaceStateListener(
-    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
-    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-    @JvmField internal var `onState`: UniffiCallbackInterfaceStateListenerMethod0? = null,
-) : Structure() {
-    class UniffiByValue(
-        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
-        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
-        `onState`: UniffiCallbackInterfaceStateListenerMethod0? = null,
-    ): UniffiVTableCallbackInterfaceStateListener(`uniffiFree`,`uniffiClone`,`onState`,), Structure.ByValue
-
-   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStateListener) {
-        `uniffiFree` = other.`uniffiFree`
-        `uniffiClone` = other.`uniffiClone`
-        `onState` = other.`onState`
-    }
-
-}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -1408,8 +1386,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventstream_next(
     ): Int
-    external fun uniffi_miosa_uniffi_checksum_method_statelistener_on_state(
-    ): Int
     external fun uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_constructor_client_from_env(
@@ -1432,7 +1408,6 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "miosa"))
-        uniffiCallbackInterfaceStateListener.register(this)
         
     }
 
@@ -1681,9 +1656,9 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_volumes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_computerautostopapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2161,7 +2136,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_snapshotsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2395,10 +2370,6 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_workspacesapi_usage(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_clone_pageorigin(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_free_pageorigin(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_miosa_uniffi_fn_clone_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_free_eventstream(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -2407,14 +2378,6 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_eventstream_next(`ptr`: Long,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_clone_statelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_free_statelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(`vtable`: UniffiVTableCallbackInterfaceStateListener,
-    ): Unit
-    external fun uniffi_miosa_uniffi_fn_method_statelistener_on_state(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
     external fun uniffi_miosa_uniffi_fn_method_clientoptions_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_requestoptions_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2427,20 +2390,14 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_agentsession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_agentsessionpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_apikey_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_apikeypage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_apikeyscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_apikeyslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_auditentry_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_auditentrypage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_auditloglistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_autostop_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2523,8 +2480,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databasecredentials_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_databasepage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_databasescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_databaseslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2543,12 +2498,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deploymentdomain_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_deploymentpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentversion_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_deploymentversionpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_deploymentsadddomainparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_deploymentscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2725,8 +2676,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_storedobject_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_storedobjectpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_streamtoken_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_template_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2737,8 +2686,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_tenant_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_tenantpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_tenantsetbrandingparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_terminalsession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2749,8 +2696,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagesession_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_usagesessionpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_usagesessionsparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_usagesummary_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2763,8 +2708,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volumeattachment_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_volumepage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_volumescreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_volumeslistparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -2773,10 +2716,6 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhookdelivery_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_miosa_uniffi_fn_method_webhookdeliverypage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
-    external fun uniffi_miosa_uniffi_fn_method_webhookpage_next_page(`ptr`: RustBuffer.ByValue,
-    ): Long
     external fun uniffi_miosa_uniffi_fn_method_webhookscreateparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_webhooksdeliveriesparams_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -3215,10 +3154,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_volumes() and 0xFFFF) != 28290) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() and 0xFFFF) != 26228) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() and 0xFFFF) != 25213) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() and 0xFFFF) != 14089) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() and 0xFFFF) != 37641) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 24412) {
@@ -3731,7 +3670,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() and 0xFFFF) != 37353) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() and 0xFFFF) != 1740) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() and 0xFFFF) != 48403) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_snapshotsapi_create() and 0xFFFF) != 54609) {
@@ -3986,9 +3925,6 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 4509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_statelistener_on_state() and 0xFFFF) != 37656) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 32675) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -4129,38 +4065,7 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
-// to free the callback once it's dropped by Rust.
-internal const val IDX_CALLBACK_FREE = 0
-// Callback return codes
-internal const val UNIFFI_CALLBACK_SUCCESS = 0
-internal const val UNIFFI_CALLBACK_ERROR = 1
-internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
-
-/**
- * @suppress
- */
-public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
-    internal val handleMap = UniffiHandleMap<CallbackInterface>()
-
-    internal fun drop(handle: Long) {
-        handleMap.remove(handle)
-    }
-
-    override fun lift(value: Long): CallbackInterface {
-        return handleMap.get(value)
-    }
-
-    override fun read(buf: ByteBuffer) = lift(buf.getLong())
-
-    override fun lower(value: CallbackInterface) = handleMap.insert(value)
-
-    override fun allocationSize(value: CallbackInterface) = 8UL
-
-    override fun write(value: CallbackInterface, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
+object NoHandle
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -9556,17 +9461,15 @@ public interface ComputerApiInterface {
      * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams? = null, `onState`: StateListener? = null): kotlin.Boolean
+    suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams? = null): kotlin.Boolean
     
     /**
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams? = null, `onState`: StateListener? = null): kotlin.Boolean
+    suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams? = null): kotlin.Boolean
     
     companion object
 }
@@ -10151,11 +10054,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams?, `onState`: StateListener?) : kotlin.Boolean {
+    override suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
@@ -10163,7 +10065,6 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeComputerWaitUntilRunningParams.lower(`params`),
-        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -10181,11 +10082,10 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams?, `onState`: StateListener?) : kotlin.Boolean {
+    override suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
@@ -10193,7 +10093,6 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeComputerWaitUntilStoppedParams.lower(`params`),
-        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -18640,254 +18539,6 @@ public object FfiConverterTypeOrgInvitesApi: FfiConverter<OrgInvitesApi, Long> {
 
 
 /**
- * The call behind a page: the core's page without its items, which knows
- * its operation, arguments, parameters and client.
- */
-public interface PageOriginInterface {
-    
-    companion object
-}
-
-/**
- * The call behind a page: the core's page without its items, which knows
- * its operation, arguments, parameters and client.
- */
-open class PageOrigin: Disposable, AutoCloseable, PageOriginInterface
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_miosa_uniffi_fn_free_pageorigin(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_miosa_uniffi_fn_clone_pageorigin(handle, status)
-        }
-    }
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypePageOrigin: FfiConverter<PageOrigin, Long> {
-    override fun lower(value: PageOrigin): Long {
-        return value.uniffiCloneHandle()
-    }
-
-    override fun lift(value: Long): PageOrigin {
-        return PageOrigin(UniffiWithHandle, value)
-    }
-
-    override fun read(buf: ByteBuffer): PageOrigin {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: PageOrigin) = 8UL
-
-    override fun write(value: PageOrigin, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
  * `Miosa.Quotas` operations.
  */
 public interface QuotasApiInterface {
@@ -24310,9 +23961,8 @@ public interface SandboxesApiInterface {
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
-    suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams? = null, `onState`: StateListener? = null): kotlin.Boolean
+    suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams? = null): kotlin.Boolean
     
     companion object
 }
@@ -24865,11 +24515,10 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
      * Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-     * `on_state` is told of each new lifecycle state seen (the wait then polls).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams?, `onState`: StateListener?) : kotlin.Boolean {
+    override suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(
@@ -24877,7 +24526,6 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeSandboxesWaitUntilReadyParams.lower(`params`),
-        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -25622,331 +25270,6 @@ public object FfiConverterTypeSnapshotsStandaloneApi: FfiConverter<SnapshotsStan
     override fun allocationSize(value: SnapshotsStandaloneApi) = 8UL
 
     override fun write(value: SnapshotsStandaloneApi, buf: ByteBuffer) {
-        buf.putLong(lower(value))
-    }
-}
-
-
-// This template implements a class for working with a Rust struct via a handle
-// to the live Rust struct on the other side of the FFI.
-//
-// There's some subtlety here, because we have to be careful not to operate on a Rust
-// struct after it has been dropped, and because we must expose a public API for freeing
-// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
-//
-//   * Each instance holds an opaque handle to the underlying Rust struct.
-//     Method calls need to read this handle from the object's state and pass it in to
-//     the Rust FFI.
-//
-//   * When an instance is no longer needed, its handle should be passed to a
-//     special destructor function provided by the Rust FFI, which will drop the
-//     underlying Rust struct.
-//
-//   * Given an instance, calling code is expected to call the special
-//     `destroy` method in order to free it after use, either by calling it explicitly
-//     or by using a higher-level helper like the `use` method. Failing to do so risks
-//     leaking the underlying Rust struct.
-//
-//   * We can't assume that calling code will do the right thing, and must be prepared
-//     to handle Kotlin method calls executing concurrently with or even after a call to
-//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
-//
-//   * We must never allow Rust code to operate on the underlying Rust struct after
-//     the destructor has been called, and must never call the destructor more than once.
-//     Doing so may trigger memory unsafety.
-//
-//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
-//     is implemented to call the destructor when the Kotlin object becomes unreachable.
-//     This is done in a background thread. This is not a panacea, and client code should be aware that
-//      1. the thread may starve if some there are objects that have poorly performing
-//     `drop` methods or do significant work in their `drop` methods.
-//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
-//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
-//
-// If we try to implement this with mutual exclusion on access to the handle, there is the
-// possibility of a race between a method call and a concurrent call to `destroy`:
-//
-//    * Thread A starts a method call, reads the value of the handle, but is interrupted
-//      before it can pass the handle over the FFI to Rust.
-//    * Thread B calls `destroy` and frees the underlying Rust struct.
-//    * Thread A resumes, passing the already-read handle value to Rust and triggering
-//      a use-after-free.
-//
-// One possible solution would be to use a `ReadWriteLock`, with each method call taking
-// a read lock (and thus allowed to run concurrently) and the special `destroy` method
-// taking a write lock (and thus blocking on live method calls). However, we aim not to
-// generate methods with any hidden blocking semantics, and a `destroy` method that might
-// block if called incorrectly seems to meet that bar.
-//
-// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
-// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
-// has been called. These are updated according to the following rules:
-//
-//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
-//      The initial value for the flag is false.
-//
-//    * At the start of each method call, we atomically check the counter.
-//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
-//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
-//
-//    * At the end of each method call, we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-//    * When `destroy` is called, we atomically flip the flag from false to true.
-//      If the flag was already true we silently fail.
-//      Otherwise we atomically decrement and check the counter.
-//      If it has reached zero then we destroy the underlying Rust struct.
-//
-// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
-// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
-//
-// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
-// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
-// of the underlying Rust code.
-//
-// This makes a cleaner a better alternative to _not_ calling `destroy()` as
-// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
-// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
-// thread may be starved, and the app will leak memory.
-//
-// In this case, `destroy`ing manually may be a better solution.
-//
-// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
-// with Rust peers are reclaimed:
-//
-// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
-// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
-// 3. The memory is reclaimed when the process terminates.
-//
-// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
-//
-
-
-/**
- * Receives each new lifecycle state a wait sees (`creating`, ..., `running`).
- * Called on a runtime thread, once per change; keep it short.
- */
-public interface StateListener {
-    
-    /**
-     * The state the sandbox or computer is now in.
-     */
-    fun `onState`(`state`: kotlin.String)
-    
-    companion object
-}
-
-/**
- * Receives each new lifecycle state a wait sees (`creating`, ..., `running`).
- * Called on a runtime thread, once per change; keep it short.
- */
-open class StateListenerImpl: Disposable, AutoCloseable, StateListener
-{
-
-    @Suppress("UNUSED_PARAMETER")
-    /**
-     * @suppress
-     */
-    constructor(withHandle: UniffiWithHandle, handle: Long) {
-        this.handle = handle
-        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
-    }
-
-    /**
-     * @suppress
-     *
-     * This constructor can be used to instantiate a fake object. Only used for tests. Any
-     * attempt to actually use an object constructed this way will fail as there is no
-     * connected Rust object.
-     */
-    @Suppress("UNUSED_PARAMETER")
-    constructor(noHandle: NoHandle) {
-        this.handle = 0
-        this.cleanable = null
-    }
-
-    protected val handle: Long
-    protected val cleanable: UniffiCleaner.Cleanable?
-
-    private val wasDestroyed = AtomicBoolean(false)
-    private val callCounter = AtomicLong(1)
-
-    /**
-     * Whether the current object has been destroyed and its reference is gone in the Rust side.
-     */
-    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
-
-    override fun destroy() {
-        // Only allow a single call to this method.
-        // TODO: maybe we should log a warning if called more than once?
-        if (this.wasDestroyed.compareAndSet(false, true)) {
-            // This decrement always matches the initial count of 1 given at creation time.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    @Synchronized
-    override fun close() {
-        this.destroy()
-    }
-
-    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
-        // Check and increment the call counter, to keep the object alive.
-        // This needs a compare-and-set retry loop in case of concurrent updates.
-        do {
-            val c = this.callCounter.get()
-            if (c == 0L) {
-                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
-            }
-            if (c == Long.MAX_VALUE) {
-                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
-            }
-        } while (! this.callCounter.compareAndSet(c, c + 1L))
-        // Now we can safely do the method call without the handle being freed concurrently.
-        try {
-            return block(this.uniffiCloneHandle())
-        } finally {
-            // This decrement always matches the increment we performed above.
-            if (this.callCounter.decrementAndGet() == 0L) {
-                cleanable?.clean()
-            }
-        }
-    }
-
-    // Use a static inner class instead of a closure so as not to accidentally
-    // capture `this` as part of the cleanable's action.
-    private class UniffiCleanAction(private val handle: Long) : Runnable {
-        override fun run() {
-            if (handle == 0.toLong()) {
-                // Fake object created with `NoHandle`, don't try to free.
-                return;
-            }
-            uniffiRustCall { status ->
-                UniffiLib.uniffi_miosa_uniffi_fn_free_statelistener(handle, status)
-            }
-        }
-    }
-
-    /**
-     * @suppress
-     */
-    fun uniffiCloneHandle(): Long {
-        if (handle == 0.toLong()) {
-            throw InternalException("uniffiCloneHandle() called on NoHandle object");
-        }
-        return uniffiRustCall() { status ->
-            UniffiLib.uniffi_miosa_uniffi_fn_clone_statelistener(handle, status)
-        }
-    }
-
-    
-    /**
-     * The state the sandbox or computer is now in.
-     */override fun `onState`(`state`: kotlin.String)
-        = 
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_miosa_uniffi_fn_method_statelistener_on_state(
-        it,
-        
-        FfiConverterString.lower(`state`),_status)
-}
-    }
-    
-    
-
-    
-
-    
-
-
-    
-    
-    /**
-     * @suppress
-     */
-    companion object
-    
-}
-
-
-
-// Put the implementation in an object so we don't pollute the top-level namespace
-internal object uniffiCallbackInterfaceStateListener {
-    internal object `onState`: UniffiCallbackInterfaceStateListenerMethod0 {
-        override fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
-            val uniffiObj = FfiConverterTypeStateListener.handleMap.get(uniffiHandle)
-            val makeCall = { ->
-                uniffiObj.`onState`(
-                    FfiConverterString.lift(`state`),
-                )
-            }
-            val writeReturn = { _: Unit -> Unit }
-            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
-        }
-    }
-
-    internal object uniffiFree: UniffiCallbackInterfaceFree {
-        override fun callback(handle: Long) {
-            FfiConverterTypeStateListener.handleMap.remove(handle)
-        }
-    }
-
-    internal object uniffiClone: UniffiCallbackInterfaceClone {
-        override fun callback(handle: Long): Long {
-            return FfiConverterTypeStateListener.handleMap.clone(handle)
-        }
-    }
-
-    internal var vtable = UniffiVTableCallbackInterfaceStateListener.UniffiByValue(
-        uniffiFree,
-        uniffiClone,
-        `onState`,
-    )
-
-    // Registers the foreign callback with the Rust side.
-    // This method is generated for each callback interface.
-    internal fun register(lib: UniffiLib) {
-        lib.uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(vtable)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStateListener: FfiConverter<StateListener, Long> {
-    internal val handleMap = UniffiHandleMap<StateListener>()
-
-    override fun lower(value: StateListener): Long {
-        if (value is StateListenerImpl) {
-             // Rust-implemented object.  Clone the handle and return it
-            return value.uniffiCloneHandle()
-         } else {
-            // Kotlin object, generate a new vtable handle and return that.
-            return handleMap.insert(value)
-         }
-    }
-
-    override fun lift(value: Long): StateListener {
-        if ((value and 1.toLong()) == 0.toLong()) {
-            // Rust-generated handle, construct a new class that uses the handle to implement the
-            // interface
-            return StateListenerImpl(UniffiWithHandle, value)
-        } else {
-            // Kotlin-generated handle, get the object from the handle map
-            return handleMap.remove(value)
-        }
-    }
-
-    override fun read(buf: ByteBuffer): StateListener {
-        return lift(buf.getLong())
-    }
-
-    override fun allocationSize(value: StateListener) = 8UL
-
-    override fun write(value: StateListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -32452,48 +31775,12 @@ data class AgentSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : AgentSessionPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_agentsessionpage_next_page(FfiConverterTypeAgentSessionPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeAgentSessionPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -32506,20 +31793,17 @@ public object FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer<AgentSess
         return AgentSessionPage(
             FfiConverterSequenceTypeAgentSession.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: AgentSessionPage) = (
             FfiConverterSequenceTypeAgentSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: AgentSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAgentSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -32674,48 +31958,12 @@ data class ApiKeyPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : ApiKeyPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_apikeypage_next_page(FfiConverterTypeApiKeyPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeApiKeyPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -32728,20 +31976,17 @@ public object FfiConverterTypeApiKeyPage: FfiConverterRustBuffer<ApiKeyPage> {
         return ApiKeyPage(
             FfiConverterSequenceTypeApiKey.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: ApiKeyPage) = (
             FfiConverterSequenceTypeApiKey.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: ApiKeyPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeApiKey.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -33040,48 +32285,12 @@ data class AuditEntryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : AuditEntryPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_auditentrypage_next_page(FfiConverterTypeAuditEntryPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeAuditEntryPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -33094,20 +32303,17 @@ public object FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer<AuditEntryP
         return AuditEntryPage(
             FfiConverterSequenceTypeAuditEntry.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: AuditEntryPage) = (
             FfiConverterSequenceTypeAuditEntry.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: AuditEntryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAuditEntry.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -36433,48 +35639,12 @@ data class DatabasePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : DatabasePage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_databasepage_next_page(FfiConverterTypeDatabasePage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeDatabasePage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -36487,20 +35657,17 @@ public object FfiConverterTypeDatabasePage: FfiConverterRustBuffer<DatabasePage>
         return DatabasePage(
             FfiConverterSequenceTypeDatabase.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: DatabasePage) = (
             FfiConverterSequenceTypeDatabase.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: DatabasePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDatabase.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -37319,48 +36486,12 @@ data class DeploymentPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : DeploymentPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentpage_next_page(FfiConverterTypeDeploymentPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeDeploymentPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -37373,20 +36504,17 @@ public object FfiConverterTypeDeploymentPage: FfiConverterRustBuffer<DeploymentP
         return DeploymentPage(
             FfiConverterSequenceTypeDeployment.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentPage) = (
             FfiConverterSequenceTypeDeployment.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: DeploymentPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeployment.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -37517,48 +36645,12 @@ data class DeploymentVersionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : DeploymentVersionPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_deploymentversionpage_next_page(FfiConverterTypeDeploymentVersionPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeDeploymentVersionPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -37571,20 +36663,17 @@ public object FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer<Depl
         return DeploymentVersionPage(
             FfiConverterSequenceTypeDeploymentVersion.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentVersionPage) = (
             FfiConverterSequenceTypeDeploymentVersion.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: DeploymentVersionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeploymentVersion.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -45139,48 +44228,12 @@ data class StoredObjectPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : StoredObjectPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_storedobjectpage_next_page(FfiConverterTypeStoredObjectPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeStoredObjectPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -45193,20 +44246,17 @@ public object FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer<StoredObj
         return StoredObjectPage(
             FfiConverterSequenceTypeStoredObject.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: StoredObjectPage) = (
             FfiConverterSequenceTypeStoredObject.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: StoredObjectPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeStoredObject.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -45705,48 +44755,12 @@ data class TenantPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : TenantPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_tenantpage_next_page(FfiConverterTypeTenantPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeTenantPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -45759,20 +44773,17 @@ public object FfiConverterTypeTenantPage: FfiConverterRustBuffer<TenantPage> {
         return TenantPage(
             FfiConverterSequenceTypeTenant.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: TenantPage) = (
             FfiConverterSequenceTypeTenant.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: TenantPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeTenant.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -46215,48 +45226,12 @@ data class UsageSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : UsageSessionPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_usagesessionpage_next_page(FfiConverterTypeUsageSessionPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeUsageSessionPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -46269,20 +45244,17 @@ public object FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer<UsageSess
         return UsageSessionPage(
             FfiConverterSequenceTypeUsageSession.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: UsageSessionPage) = (
             FfiConverterSequenceTypeUsageSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: UsageSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeUsageSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -46861,48 +45833,12 @@ data class VolumePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : VolumePage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_volumepage_next_page(FfiConverterTypeVolumePage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeVolumePage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -46915,20 +45851,17 @@ public object FfiConverterTypeVolumePage: FfiConverterRustBuffer<VolumePage> {
         return VolumePage(
             FfiConverterSequenceTypeVolume.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: VolumePage) = (
             FfiConverterSequenceTypeVolume.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: VolumePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeVolume.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -47331,48 +46264,12 @@ data class WebhookDeliveryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : WebhookDeliveryPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_webhookdeliverypage_next_page(FfiConverterTypeWebhookDeliveryPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeWebhookDeliveryPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -47385,20 +46282,17 @@ public object FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer<Webhoo
         return WebhookDeliveryPage(
             FfiConverterSequenceTypeWebhookDelivery.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookDeliveryPage) = (
             FfiConverterSequenceTypeWebhookDelivery.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: WebhookDeliveryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhookDelivery.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -47417,48 +46311,12 @@ data class WebhookPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
-    , 
-    /**
-     * The call that fetched this page, which `nextPage()` repeats at `nextCursor`.
-     */
-    val `origin`: PageOrigin
     
-): Disposable{
-    
-    /**
-     * The page after this one (the same call at `nextCursor`), or null/nil on the last one.
-     */
-    @Throws(MiosaException::class)
-    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-     suspend fun `nextPage`() : WebhookPage? {
-        return uniffiRustCallAsync(
-        UniffiLib.uniffi_miosa_uniffi_fn_method_webhookpage_next_page(FfiConverterTypeWebhookPage.lower(this),
-            
-        ),
-        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
-        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
-        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
-        // lift function
-        { FfiConverterOptionalTypeWebhookPage.lift(it) },
-        // Error FFI converter
-        MiosaException.ErrorHandler,
-    )
-    }
-
+){
     
 
     
 
-    
-    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
-    override fun destroy() {
-        
-    Disposable.destroy(
-        this.`items`,
-        this.`nextCursor`,
-        this.`origin`
-    )
-    }
     
     companion object
 }
@@ -47471,20 +46329,17 @@ public object FfiConverterTypeWebhookPage: FfiConverterRustBuffer<WebhookPage> {
         return WebhookPage(
             FfiConverterSequenceTypeWebhook.read(buf),
             FfiConverterOptionalString.read(buf),
-            FfiConverterTypePageOrigin.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookPage) = (
             FfiConverterSequenceTypeWebhook.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
-            FfiConverterTypePageOrigin.allocationSize(value.`origin`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
     )
 
     override fun write(value: WebhookPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhook.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
-            FfiConverterTypePageOrigin.write(value.`origin`, buf)
     }
 }
 
@@ -50229,38 +49084,6 @@ public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Dur
         } else {
             buf.put(1)
             FfiConverterDuration.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeStateListener: FfiConverterRustBuffer<StateListener?> {
-    override fun read(buf: ByteBuffer): StateListener? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeStateListener.read(buf)
-    }
-
-    override fun allocationSize(value: StateListener?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeStateListener.allocationSize(value)
-        }
-    }
-
-    override fun write(value: StateListener?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeStateListener.write(value, buf)
         }
     }
 }
