@@ -42,6 +42,11 @@ export declare class NativeClient {
    */
   call(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null, raw?: boolean | undefined | null): Promise<CallReply>
   /**
+   * Runs a wait of the table like `call`, calling `on_state` on the JS thread
+   * with each new lifecycle state seen; resolves like `call` (a JSON boolean).
+   */
+  callWatching(op: string, args: Array<Buffer | string>, params: string | undefined | null, options: string | undefined | null, cancel: CancelToken | undefined | null, raw: boolean | undefined | null, onState: (state: string) => void): Promise<CallReply>
+  /**
    * Opens an SSE operation's stream; resolves once the server answered
    * (errors such as 401 or 404 reject here).
    */

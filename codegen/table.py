@@ -55,6 +55,7 @@ class Op:
     stream_end: tuple[str, ...]
     confidence: str
     doc: str
+    on_state: bool = False  # a wait that can report each new lifecycle state to a callback
 
     @property
     def namespace(self) -> tuple[str, ...]:
@@ -209,9 +210,17 @@ def load_table() -> list[Op]:
                 stream_end=_stream_end(row, name),
                 confidence=row["confidence"],
                 doc=row["doc"],
+                on_state=_on_state(row, name),
             )
         )
     return ops
+
+
+def _on_state(row: dict, op: str) -> bool:
+    on_state = bool(row.get("on_state", False))
+    if on_state and (not row.get("custom") or row["returns"] != "bool"):
+        raise SystemExit(f"{op}: on_state is for the client's own waits (custom, returns bool)")
+    return on_state
 
 
 def camel(name: str) -> str:

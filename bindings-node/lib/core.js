@@ -67,9 +67,12 @@ function encodeParams(params) {
 function encodeOptions(options) {
   if (options === undefined || options === null) return null
   if (typeof options !== 'object' || Array.isArray(options)) throw invalid('options must be an object')
-  const { signal, ...rest } = options
+  const { signal, onState, ...rest } = options
   if (signal !== undefined && signal !== null && typeof signal.aborted !== 'boolean') {
     throw invalid('options.signal must be an AbortSignal')
+  }
+  if (onState !== undefined && onState !== null && typeof onState !== 'function') {
+    throw invalid('options.onState must be a function')
   }
   for (const key of Object.keys(rest)) if (rest[key] === undefined) delete rest[key]
   return Object.keys(rest).length === 0 ? null : toJson(rest, 'the options')
@@ -298,11 +301,16 @@ class Core {
       const data = withRequestId(shape(reply.value), reply.requestId)
       return raw ? withResponse(data, reply) : data
     }
+    // A wait given `onState` reports each new lifecycle state through it (the core refuses other calls).
+    const onState = options && options.onState
+    const send = onState
+      ? (token) => this.native.callWatching(op, a, p, o, token, raw, onState)
+      : (token) => this.native.call(op, a, p, o, token, raw)
     const fail = (err) => {
       throw fromNative(err)
     }
-    if (!signal) return this.native.call(op, a, p, o, null, raw).then(decode, fail)
-    return withSignal(signal, (token) => this.native.call(op, a, p, o, token, raw)).then(decode, fail)
+    if (!signal) return send(null).then(decode, fail)
+    return withSignal(signal, send).then(decode, fail)
   }
 
   /** `sandbox.files.download`: the sandbox file streamed into a local path; resolves with the bytes written. */

@@ -128,6 +128,12 @@ export interface RequestOptions {
   signal?: AbortSignal
 }
 
+/** Per-call options of the waits (`waitUntilReady`, `waitUntilRunning`, `waitUntilStopped`). */
+export interface WaitOptions extends RequestOptions {
+  /** Called with each new lifecycle state seen while waiting (`creating`, ..., `running`); the wait then polls. */
+  onState?: (state: string) => void
+}
+
 /** Options of `webhooks.verify` and `webhooks.unwrap`: finite and not negative. */
 export interface VerifyOptions {
   /** Seconds the legacy scheme's timestamp may differ from `now` (default 300). */
@@ -431,7 +437,7 @@ export interface SandboxesApi {
    * `GET /sandboxes/{id}/readiness/stream` (seed: `Miosa.Sandboxes.wait_until_ready/3`).
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilReady(id: string, params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
+  waitUntilReady(id: string, params?: SandboxesWaitUntilReadyParams, options?: WaitOptions): Promise<boolean>
   /**
    * Push back the sandbox's deadline.
    *
@@ -1167,14 +1173,14 @@ export interface ComputerApi {
    * `GET /computers/{id}`.
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilRunning(id: string, params?: ComputerWaitUntilRunningParams, options?: RequestOptions): Promise<boolean>
+  waitUntilRunning(id: string, params?: ComputerWaitUntilRunningParams, options?: WaitOptions): Promise<boolean>
   /**
    * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
    *
    * `GET /computers/{id}`.
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilStopped(id: string, params?: ComputerWaitUntilStoppedParams, options?: RequestOptions): Promise<boolean>
+  waitUntilStopped(id: string, params?: ComputerWaitUntilStoppedParams, options?: WaitOptions): Promise<boolean>
   /**
    * Connection details for a VNC client; treat them as secrets.
    *
@@ -5622,7 +5628,7 @@ export interface SandboxHandle extends Omit<Sandbox, 'env' | 'tags'>, Handle<San
    * `GET /sandboxes/{id}/readiness/stream` (seed: `Miosa.Sandboxes.wait_until_ready/3`).
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilReady(params?: SandboxesWaitUntilReadyParams, options?: RequestOptions): Promise<boolean>
+  waitUntilReady(params?: SandboxesWaitUntilReadyParams, options?: WaitOptions): Promise<boolean>
   /**
    * Push back the sandbox's deadline.
    *
@@ -6138,14 +6144,14 @@ export interface ComputerHandle extends Computer, Handle<Computer> {
    * `GET /computers/{id}`.
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilRunning(params?: ComputerWaitUntilRunningParams, options?: RequestOptions): Promise<boolean>
+  waitUntilRunning(params?: ComputerWaitUntilRunningParams, options?: WaitOptions): Promise<boolean>
   /**
    * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
    *
    * `GET /computers/{id}`.
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  waitUntilStopped(params?: ComputerWaitUntilStoppedParams, options?: RequestOptions): Promise<boolean>
+  waitUntilStopped(params?: ComputerWaitUntilStoppedParams, options?: WaitOptions): Promise<boolean>
   /**
    * Connection details for a VNC client; treat them as secrets.
    *

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use miosa::{Arg, Client, Dialect, Input, OpSpec, Output, RequestOptions};
 use napi::Env;
 use napi::bindgen_prelude::{Buffer, Either, Function, Object};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -128,6 +129,65 @@ impl NativeClient {
                 let outcome = run_cancellable(call, cancel)
                     .await
                     .and_then(|(out, response)| Ok((encode_output(out)?, response)));
+                reply.settle(outcome, move |_env, (out, response)| {
+                    let value = match out {
+                        Encoded::Text(text) => Either::A(text),
+                        Encoded::Bytes(bytes) => Either::B(Buffer::from(Vec::<u8>::from(bytes))),
+                    };
+                    Ok(CallReply::new(value, response, raw))
+                });
+            }));
+        Ok(promise)
+    }
+
+    /// Runs a wait of the table like `call`, calling `on_state` on the JS thread
+    /// with each new lifecycle state seen; resolves like `call` (a JSON boolean).
+    #[napi(catch_unwind, ts_return_type = "Promise<CallReply>")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn call_watching<'env>(
+        &self,
+        env: &'env Env,
+        op: String,
+        args: Vec<Either<Buffer, String>>,
+        params: Option<String>,
+        options: Option<String>,
+        cancel: Option<&CancelToken>,
+        raw: Option<bool>,
+        #[napi(ts_arg_type = "(state: string) => void")] on_state: ThreadsafeFunction<
+            String,
+            (),
+            String,
+            napi::Status,
+            false,
+        >,
+    ) -> napi::Result<Object<'env>> {
+        let (reply, promise) = Reply::<CallReply>::new(env)?;
+        let prepared = match self.prepare(&op, args, params, options) {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                reply.reject(&err);
+                return Ok(promise);
+            }
+        };
+        let cancel = cancel.map(CancelToken::token);
+        let raw = raw == Some(true);
+        let on_state: miosa::OnState = std::sync::Arc::new(move |state: &str| {
+            on_state.call(state.to_owned(), ThreadsafeFunctionCallMode::NonBlocking);
+        });
+        self.rt
+            .spawn(Logger::scope(self.logger.clone(), async move {
+                let Prepared {
+                    client,
+                    op,
+                    args,
+                    params,
+                } = prepared;
+                let call = client.with_response(client.invoke_watching(op, args, params, on_state));
+                let outcome = run_cancellable(call, cancel)
+                    .await
+                    .and_then(|(ready, response)| {
+                        Ok((encode_output(Output::Bool(ready))?, response))
+                    });
                 reply.settle(outcome, move |_env, (out, response)| {
                     let value = match out {
                         Encoded::Text(text) => Either::A(text),

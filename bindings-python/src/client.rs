@@ -39,6 +39,19 @@ impl Wake for Unpark {
 /// raises (Ctrl-C), `fut` is dropped, which aborts the request, and that error
 /// is returned. (The core's `block_on_interruptible` does the same through two
 /// extra tasks and a channel; polling here saves those thread hops per call.)
+/// A Python callable as the core's state callback. It runs on a runtime thread
+/// with the GIL taken; an exception it raises goes to `sys.unraisablehook` and
+/// the wait goes on.
+fn state_callback(callable: Py<PyAny>) -> miosa::OnState {
+    Arc::new(move |state: &str| {
+        Python::attach(|py| {
+            if let Err(err) = callable.call1(py, (state,)) {
+                err.write_unraisable(py, Some(callable.bind(py)));
+            }
+        });
+    })
+}
+
 pub fn block<T: Send>(
     py: Python<'_>,
     fut: impl Future<Output = miosa::Result<T>> + Send,
@@ -257,7 +270,7 @@ impl NativeClient {
     /// Calls operation `op`, blocking with the GIL released.
     #[pyo3(signature = (
         op, args, params=None, extra_headers=None, extra_query=None, extra_body=None,
-        timeout=None, max_response_bytes=None, wrap=None
+        timeout=None, max_response_bytes=None, wrap=None, on_state=None
     ))]
     #[allow(clippy::too_many_arguments)]
     fn call(
@@ -272,6 +285,7 @@ impl NativeClient {
         timeout: Option<&Bound<'_, PyAny>>,
         max_response_bytes: Option<&Bound<'_, PyAny>>,
         wrap: Option<&Bound<'_, PyAny>>,
+        on_state: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         guard(|| {
             let Prepared {
@@ -291,6 +305,14 @@ impl NativeClient {
                     max_response_bytes,
                 },
             )?;
+            if let Some(on_state) = on_state.filter(|cb| !cb.is_none()) {
+                let on_state = state_callback(on_state.clone().unbind());
+                let ready = block(py, client.invoke_watching(op, args, params, on_state))?;
+                return Ok(pyo3::types::PyBool::new(py, ready)
+                    .to_owned()
+                    .into_any()
+                    .unbind());
+            }
             let call = PageCall::keep(
                 &client,
                 op,
@@ -309,7 +331,7 @@ impl NativeClient {
     /// Awaitable form of `call`; cancelling the awaiting task cancels the request.
     #[pyo3(signature = (
         op, args, params=None, extra_headers=None, extra_query=None, extra_body=None,
-        timeout=None, max_response_bytes=None, wrap=None
+        timeout=None, max_response_bytes=None, wrap=None, on_state=None
     ))]
     #[allow(clippy::too_many_arguments)]
     async fn acall(
@@ -323,6 +345,7 @@ impl NativeClient {
         timeout: Option<Py<PyAny>>,
         max_response_bytes: Option<Py<PyAny>>,
         wrap: Option<Py<PyAny>>,
+        on_state: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         guard_async(async move {
             let Prepared {
@@ -344,6 +367,22 @@ impl NativeClient {
                     },
                 )
             })?;
+            if let Some(on_state) = on_state.filter(|cb| Python::attach(|py| !cb.is_none(py))) {
+                let ready = Guarded::new(client.invoke_watching(
+                    op,
+                    args,
+                    params,
+                    state_callback(on_state),
+                ))
+                .await
+                .map_err(|e| from_core(&e))?;
+                return Python::attach(|py| {
+                    Ok(pyo3::types::PyBool::new(py, ready)
+                        .to_owned()
+                        .into_any()
+                        .unbind())
+                });
+            }
             let call = Python::attach(|py| {
                 PageCall::keep(
                     &client,

@@ -316,7 +316,7 @@ def ts_method(op: Op, model_names: set[str]) -> str:
     pos = [f"{ident(p.name)}: {pos_type(p)}" for p in op.positional]
     needs = any(p.required for p in op.keywords)
     kw = [f"params{'' if needs else '?'}: {params_name(op)}"] if op.keywords else []
-    opts = ["options?: RequestOptions"]
+    opts = ["options?: WaitOptions" if op.on_state else "options?: RequestOptions"]
     doc = [f"  /**\n   * {op.doc}\n   *\n   * `{op.method} {op.path}`"]
     if op.seed:
         doc.append(f" (seed: `{op.seed}`)")
@@ -469,6 +469,12 @@ export interface RequestOptions {
   maxResponseBytes?: number
   /** Aborting it cancels the request (the promise rejects with an `AbortError`). */
   signal?: AbortSignal
+}
+
+/** Per-call options of the waits (`waitUntilReady`, `waitUntilRunning`, `waitUntilStopped`). */
+export interface WaitOptions extends RequestOptions {
+  /** Called with each new lifecycle state seen while waiting (`creating`, ..., `running`); the wait then polls. */
+  onState?: (state: string) => void
 }
 
 /** Options of `webhooks.verify` and `webhooks.unwrap`: finite and not negative. */

@@ -195,6 +195,8 @@ def docstring(op: Op, indent: str) -> str:
         for p in described:
             lines.append(f"    {py_name(p.name)}: {p.doc or 'Required.'}" + (" Required." if p.required and p.doc else ""))
     lines.append(f"    {timeout_option(op)}: Limit on one HTTP attempt, in seconds (default: the client's).")
+    if op.on_state:
+        lines.append("    on_state: Called with each new lifecycle state seen while waiting (the wait then polls).")
     body = "\n".join(f"{indent}{line}" if line else "" for line in lines[1:])
     return f'{indent}"""{lines[0]}\n{body}\n{indent}"""\n'
 
@@ -219,6 +221,8 @@ def signature(op: Op, typed: bool, asynchronous: bool, name: str, callback: str 
     t = timeout_option(op)
     parts.append(f"{t}: float | None = None" if typed else f"{t}=None")
     parts.append("max_response_bytes: int | None = None" if typed else "max_response_bytes=None")
+    if op.on_state and name == op.function:
+        parts.append("on_state: Callable[[str], object] | None = None" if typed else "on_state=None")
     return f"def {name}(" + ", ".join(parts) + ")"
 
 
@@ -230,6 +234,8 @@ def call_args(op: Op, wrap: bool = True) -> str:
     else:
         params = "None"
     tail = f", {wrap_expr(op)}" if wrap else ""
+    if op.on_state and wrap:
+        tail += ", on_state=on_state"
     return (f'"{op.name}", {args}, {params}, extra_headers, extra_query, extra_body, {timeout_option(op)}, '
             f'max_response_bytes{tail}')
 

@@ -16,9 +16,12 @@ use crate::request::{self, Accept, Arg, Body, Prepared};
 use crate::stream::EventStream;
 
 mod computer;
+mod watch;
 pub(crate) use computer::{
     computer_preview_url, computer_wait_until_running, computer_wait_until_stopped,
 };
+pub use watch::OnState;
+use watch::StateWatch;
 
 /// Refuses a call with the wrong number of positional arguments, with the
 /// table-driven message.
@@ -59,7 +62,7 @@ pub(crate) fn sandboxes_wait_until_ready(
     Box::pin(async move {
         check_arity(&client, op, &args)?;
         let id = id_arg(op, &args[0])?;
-        wait_until_ready(&client, &id, &params)
+        wait_until_ready(&client, &id, &params, &mut StateWatch::default())
             .await
             .map(Output::Bool)
     })
@@ -238,7 +241,13 @@ const FIRST_POLL: Duration = Duration::from_millis(100);
 const MAX_POLL: Duration = Duration::from_secs(2);
 
 /// PROTOCOL §10: the readiness stream first, then polling with backoff, all bounded by `timeout`.
-async fn wait_until_ready(client: &Client, id: &str, params: &Map<String, Value>) -> Result<bool> {
+/// A watched wait polls only: the stream says `ready` but not the states on the way.
+async fn wait_until_ready(
+    client: &Client,
+    id: &str,
+    params: &Map<String, Value>,
+    watch: &mut StateWatch,
+) -> Result<bool> {
     let timeout = match params.get("timeout") {
         None | Some(Value::Null) => DEFAULT_READY_TIMEOUT,
         Some(v) => v
@@ -251,12 +260,13 @@ async fn wait_until_ready(client: &Client, id: &str, params: &Map<String, Value>
     let use_stream = params
         .get("stream")
         .and_then(Value::as_bool)
-        .unwrap_or(true);
+        .unwrap_or(true)
+        && !watch.is_watched();
     let deadline = Instant::now() + Duration::from_secs_f64(timeout.min(86_400.0));
     if use_stream && let Some(answer) = readiness_stream(client, id, deadline).await? {
         return Ok(answer);
     }
-    poll_readiness(client, id, deadline).await
+    poll_readiness(client, id, deadline, watch).await
 }
 
 /// `Some(answer)` when the stream decided; `None` when polling must take over.
@@ -305,13 +315,29 @@ fn is_ready(payload: &Value) -> bool {
         || payload.get("status").and_then(Value::as_str) == Some("ready")
 }
 
-async fn poll_readiness(client: &Client, id: &str, deadline: Instant) -> Result<bool> {
+/// The lifecycle state a readiness answer or a sandbox names.
+fn state_of(payload: &Value) -> Option<&str> {
+    ["state", "status"]
+        .iter()
+        .find_map(|k| payload.get(*k).and_then(Value::as_str))
+}
+
+async fn poll_readiness(
+    client: &Client,
+    id: &str,
+    deadline: Instant,
+    watch: &mut StateWatch,
+) -> Result<bool> {
     let path = format!("/sandboxes/{}/readiness", segment(id));
     let mut wait = FIRST_POLL;
     loop {
         match dispatch::raw_json(client, HttpMethod::Get, &path, None).await {
-            Ok(payload) if is_ready(&payload) => return Ok(true),
-            Ok(_) => {}
+            Ok(payload) => {
+                watch.see(state_of(&payload));
+                if is_ready(&payload) {
+                    return Ok(true);
+                }
+            }
             Err(e) if e.status() == Some(404) => {
                 // No readiness route: the sandbox's own state answers (and a missing sandbox is an error).
                 let sandbox = dispatch::raw_json(
@@ -321,6 +347,7 @@ async fn poll_readiness(client: &Client, id: &str, deadline: Instant) -> Result<
                     None,
                 )
                 .await?;
+                watch.see(state_of(&sandbox));
                 if is_ready(&sandbox)
                     || sandbox.get("state").and_then(Value::as_str) == Some("running")
                 {

@@ -28,8 +28,15 @@ pub(crate) async fn invoke(
             other => Ok(other),
         };
     }
+    // A page remembers its call, so it can fetch the page after it.
+    let call = matches!(op.returns, Returns::Page { .. }).then(|| (args.clone(), params.clone()));
     let prepared = prepare(client.config(), client.options(), op, &args, params, None)?;
-    execute(client, op.returns, prepared).await
+    match (execute(client, op.returns, prepared).await?, call) {
+        (Output::Page(page), Some((args, params))) => {
+            Ok(Output::Page(page.fetched_by(client, op, args, params)))
+        }
+        (output, _) => Ok(output),
+    }
 }
 
 /// Sends a prepared request and decodes it as `returns` says.

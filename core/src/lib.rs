@@ -51,6 +51,7 @@ pub use config::{
     DEFAULT_MAX_DOWNLOAD_BYTES, DEFAULT_MAX_EVENT_BYTES, DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TIMEOUT, RetryPolicy,
 };
+pub use custom::OnState;
 pub use decode::{Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;

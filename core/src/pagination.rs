@@ -16,9 +16,11 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use crate::cancel::CancelToken;
+use crate::client::Client;
 use crate::decode::LIST_KEYS;
 use crate::error::{Error, ErrorKind, Result};
 use crate::ops::{OpSpec, Returns};
+use crate::request::Arg;
 
 /// The keyword that carries a page's position in every language, whatever
 /// the wire name of the operation's cursor parameter.
@@ -47,13 +49,92 @@ pub fn next_page_params<T>(
     Some(next)
 }
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of a list. A page a client call returned knows that call, so
+/// [`Page::next_page`] fetches the page after it.
+#[derive(Debug, Clone)]
 pub struct Page<T = Value> {
     /// The items of this page.
     pub items: Vec<T>,
     /// The cursor of the next page; `None` on the last one.
     pub next_cursor: Option<String>,
+    origin: Option<PageOrigin>,
+}
+
+/// Two pages are equal when they hold the same items and cursor, whichever call fetched them.
+impl<T: PartialEq> PartialEq for Page<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items && self.next_cursor == other.next_cursor
+    }
+}
+
+/// The call that fetched a page: the next one is the same call at its `next_cursor`.
+#[derive(Clone)]
+struct PageOrigin {
+    client: Client,
+    op: &'static OpSpec,
+    args: Vec<Arg>,
+    params: Map<String, Value>,
+}
+
+impl fmt::Debug for PageOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PageOrigin")
+            .field("op", &self.op.name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Page<T> {
+    /// Remembers the call that fetched this page, for [`Page::next_page`].
+    pub(crate) fn fetched_by(
+        mut self,
+        client: &Client,
+        op: &'static OpSpec,
+        args: Vec<Arg>,
+        params: Map<String, Value>,
+    ) -> Self {
+        self.origin = Some(PageOrigin {
+            client: client.clone(),
+            op,
+            args,
+            params,
+        });
+        self
+    }
+
+    /// Whether a page follows this one.
+    pub fn has_next_page(&self) -> bool {
+        self.next_cursor.is_some()
+    }
+}
+
+impl<T: DeserializeOwned> Page<T> {
+    /// Fetches the page after this one with the call that fetched this one;
+    /// `None` on the last page. A page built by hand (not by a client call) is refused.
+    pub async fn next_page(&self) -> Result<Option<Page<T>>> {
+        let origin = self.origin.as_ref().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Usage,
+                "this page was not fetched by a client call, so it has no next page to fetch",
+            )
+        })?;
+        let Some(params) = next_page_params(&origin.params, self) else {
+            return Ok(None);
+        };
+        let page = origin
+            .client
+            .invoke(origin.op, origin.args.clone(), params.clone())
+            .await?
+            .into_page()?
+            .fetched_by(&origin.client, origin.op, origin.args.clone(), params);
+        page.typed().map(Some)
+    }
+
+    /// Blocking form of [`Page::next_page`].
+    pub fn next_page_blocking(&self) -> Result<Option<Page<T>>> {
+        crate::transport::ensure_may_block()?;
+        futures_executor::block_on(self.next_page())
+    }
 }
 
 impl Page<Value> {
@@ -80,7 +161,11 @@ impl Page<Value> {
         let next_cursor = cursor_of(body)
             .or_else(|| body.get("meta").and_then(cursor_of))
             .or_else(|| body.get("meta").and_then(next_page_number));
-        Ok(Self { items, next_cursor })
+        Ok(Self {
+            items,
+            next_cursor,
+            origin: None,
+        })
     }
 
     /// `{"items": [...], "next_cursor": ...}`.
@@ -103,6 +188,7 @@ impl Page<Value> {
                 .map(|v| serde_json::from_value(v).map_err(|e| Error::decode(e.to_string())))
                 .collect::<Result<_>>()?,
             next_cursor: self.next_cursor,
+            origin: self.origin,
         })
     }
 }

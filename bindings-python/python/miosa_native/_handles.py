@@ -600,7 +600,7 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
         """
         return self._call("sandboxes.fork", (self._id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
 
-    def wait_until_ready(self, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_ready(self, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -609,8 +609,9 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     def extend(self, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Push back the sandbox's deadline.
@@ -1403,7 +1404,7 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
         """
         return await self._acall("sandboxes.fork", (self._id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, self._adopt)
 
-    async def wait_until_ready(self, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_ready(self, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -1412,8 +1413,9 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("sandboxes.wait_until_ready", (self._id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     async def extend(self, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Push back the sandbox's deadline.
@@ -2131,7 +2133,7 @@ class ComputerHandle(SyncHandle, _m.Computer):
         """
         return self._call("computer.destroy", (self._id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
-    def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2139,10 +2141,11 @@ class ComputerHandle(SyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
-    def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2150,8 +2153,9 @@ class ComputerHandle(SyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     def vnc_credentials(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Connection details for a VNC client; treat them as secrets.
@@ -2823,7 +2827,7 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         """
         return await self._acall("computer.destroy", (self._id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
-    async def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_running(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2831,10 +2835,11 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("computer.wait_until_running", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
-    async def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_stopped(self, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2842,8 +2847,9 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("computer.wait_until_stopped", (self._id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     async def vnc_credentials(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Connection details for a VNC client; treat them as secrets.

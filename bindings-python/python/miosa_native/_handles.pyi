@@ -531,7 +531,7 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def wait_until_ready(self, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_ready(self, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -540,6 +540,7 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     def extend(self, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> SandboxHandle:
@@ -1239,7 +1240,7 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def wait_until_ready(self, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_ready(self, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -1248,6 +1249,7 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     async def extend(self, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> AsyncSandboxHandle:
@@ -1875,7 +1877,7 @@ class ComputerHandle(SyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1883,9 +1885,10 @@ class ComputerHandle(SyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
-    def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1893,6 +1896,7 @@ class ComputerHandle(SyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     def vnc_credentials(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
@@ -2478,7 +2482,7 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_running(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2486,9 +2490,10 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
-    async def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_stopped(self, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -2496,6 +2501,7 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     async def vnc_credentials(self, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:

@@ -132,6 +132,7 @@ class NativeClient:
         timeout: Optional[float] = None,
         max_response_bytes: Optional[int] = None,
         wrap: Any = None,
+        on_state: Optional[Callable[[str], object]] = None,
     ) -> Any: ...
     async def acall(
         self,
@@ -144,6 +145,7 @@ class NativeClient:
         timeout: Optional[float] = None,
         max_response_bytes: Optional[int] = None,
         wrap: Any = None,
+        on_state: Optional[Callable[[str], object]] = None,
     ) -> Any: ...
     def pager(
         self,

@@ -1775,7 +1775,7 @@ class ComputerAPI(Namespace):
         """
         return self._call("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
-    def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1783,10 +1783,11 @@ class ComputerAPI(Namespace):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
-    def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1794,8 +1795,9 @@ class ComputerAPI(Namespace):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     def vnc_credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Connection details for a VNC client; treat them as secrets.
@@ -2678,7 +2680,7 @@ class SandboxesAPI(Namespace):
         """
         return self._call("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -2687,8 +2689,9 @@ class SandboxesAPI(Namespace):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return self._call("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Push back the sandbox's deadline.
@@ -4593,7 +4596,7 @@ class AsyncComputerAPI(Namespace):
         """
         return await self._acall("computer.destroy", (id,), {"force": force}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Deleted)
 
-    async def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_running(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -4601,10 +4604,11 @@ class AsyncComputerAPI(Namespace):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("computer.wait_until_running", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
-    async def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_stopped(self, id, *, timeout=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -4612,8 +4616,9 @@ class AsyncComputerAPI(Namespace):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("computer.wait_until_stopped", (id,), {"timeout": timeout}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     async def vnc_credentials(self, id, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Connection details for a VNC client; treat them as secrets.
@@ -5496,7 +5501,7 @@ class AsyncSandboxesAPI(Namespace):
         """
         return await self._acall("sandboxes.fork", (id,), {"snapshot_id": snapshot_id, "name": name, "external_user_id": external_user_id, "timeout_sec": timeout_sec, "template_id": template_id, "metadata": metadata, "idempotency_key": idempotency_key}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.Sandbox)
 
-    async def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None):
+    async def wait_until_ready(self, id, *, timeout=NOT_GIVEN, stream=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, request_timeout=None, max_response_bytes=None, on_state=None):
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -5505,8 +5510,9 @@ class AsyncSandboxesAPI(Namespace):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
-        return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None)
+        return await self._acall("sandboxes.wait_until_ready", (id,), {"timeout": timeout, "stream": stream}, extra_headers, extra_query, extra_body, request_timeout, max_response_bytes, None, on_state=on_state)
 
     async def extend(self, id, *, timeout_sec=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Push back the sandbox's deadline.

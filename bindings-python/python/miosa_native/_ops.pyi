@@ -1616,7 +1616,7 @@ class ComputerAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1624,9 +1624,10 @@ class ComputerAPI(RawResponses):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
-    def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -1634,6 +1635,7 @@ class ComputerAPI(RawResponses):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     def vnc_credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
@@ -2443,7 +2445,7 @@ class SandboxesAPI(RawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -2452,6 +2454,7 @@ class SandboxesAPI(RawResponses):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:
@@ -4188,7 +4191,7 @@ class AsyncComputerAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_running(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -4196,9 +4199,10 @@ class AsyncComputerAPI(AsyncRawResponses):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
-    async def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_stopped(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
 
         `GET /computers/{id}`
@@ -4206,6 +4210,7 @@ class AsyncComputerAPI(AsyncRawResponses):
         Parameters:
             timeout: Seconds to wait; the answer is false at the deadline.
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     async def vnc_credentials(self, id: str, *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> VncCredentials:
@@ -5015,7 +5020,7 @@ class AsyncSandboxesAPI(AsyncRawResponses):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None) -> bool:
+    async def wait_until_ready(self, id: str, *, timeout: float | None | NotGiven = NOT_GIVEN, stream: bool | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, request_timeout: float | None = None, max_response_bytes: int | None = None, on_state: Callable[[str], object] | None = None) -> bool:
         """Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
 
         `GET /sandboxes/{id}/readiness/stream`
@@ -5024,6 +5029,7 @@ class AsyncSandboxesAPI(AsyncRawResponses):
             timeout: Seconds to wait; the answer is false at the deadline.
             stream: Try the readiness stream before polling (default true).
             request_timeout: Limit on one HTTP attempt, in seconds (default: the client's).
+            on_state: Called with each new lifecycle state seen while waiting (the wait then polls).
         """
 
     async def extend(self, id: str, *, timeout_sec: int | None | NotGiven = NOT_GIVEN, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> Sandbox:

@@ -7,6 +7,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use super::watch::StateWatch;
 use super::{check_arity, id_arg, segment};
 use crate::client::Client;
 use crate::decode::Output;
@@ -19,6 +20,10 @@ use crate::request::Arg;
 const DEFAULT_WAIT: f64 = 300.0;
 const FIRST_POLL: Duration = Duration::from_millis(100);
 const MAX_POLL: Duration = Duration::from_secs(2);
+/// Statuses `computer.wait_until_running` waits for.
+pub(super) const RUNNING: &[&str] = &["running", "ready", "active"];
+/// Statuses `computer.wait_until_stopped` waits for.
+pub(super) const STOPPED: &[&str] = &["stopped"];
 /// Preview domain of the platform when the tenant has none of its own.
 const DEFAULT_PREVIEW_DOMAIN: &str = "miosa.app";
 
@@ -32,9 +37,16 @@ pub(crate) fn computer_wait_until_running(
     Box::pin(async move {
         check_arity(&client, op, &args)?;
         let id = id_arg(op, &args[0])?;
-        wait_for_status(&client, op, &id, &params, &["running", "ready", "active"])
-            .await
-            .map(Output::Bool)
+        wait_for_status(
+            &client,
+            op,
+            &id,
+            &params,
+            RUNNING,
+            &mut StateWatch::default(),
+        )
+        .await
+        .map(Output::Bool)
     })
 }
 
@@ -48,20 +60,28 @@ pub(crate) fn computer_wait_until_stopped(
     Box::pin(async move {
         check_arity(&client, op, &args)?;
         let id = id_arg(op, &args[0])?;
-        wait_for_status(&client, op, &id, &params, &["stopped"])
-            .await
-            .map(Output::Bool)
+        wait_for_status(
+            &client,
+            op,
+            &id,
+            &params,
+            STOPPED,
+            &mut StateWatch::default(),
+        )
+        .await
+        .map(Output::Bool)
     })
 }
 
 /// Polls `GET /computers/{id}` until its status is one of `wanted` (true),
 /// the deadline passes (false), or the computer fails or is gone (an error).
-async fn wait_for_status(
+pub(super) async fn wait_for_status(
     client: &Client,
     op: &OpSpec,
     id: &str,
     params: &Map<String, Value>,
     wanted: &[&str],
+    watch: &mut StateWatch,
 ) -> Result<bool> {
     let timeout = match params.get("timeout") {
         None | Some(Value::Null) => DEFAULT_WAIT,
@@ -84,6 +104,7 @@ async fn wait_for_status(
             .get("status")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        watch.see(Some(status).filter(|s| !s.is_empty()));
         if wanted.contains(&status) {
             return Ok(true);
         }
