@@ -8,6 +8,7 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
+const util = require('node:util')
 const path = require('node:path')
 const fc = require('fast-check')
 const { Client, MiosaError, InvalidArgumentError, APIConnectionError, ServerError } = require('miosa-native')
@@ -207,7 +208,8 @@ test('property: any setting value is accepted or an InvalidArgumentError', () =>
       try {
         new Client(apiKey, options).settings
       } catch (err) {
-        assert.ok(err instanceof MiosaError, `${name}=${String(value)}: ${err}`)
+        // inspect, not String(): a generated value may have a broken toString.
+        assert.ok(err instanceof MiosaError, `${name}=${util.inspect(value)}: ${util.inspect(err)}`)
       }
     }),
     { numRuns: 300 },
