@@ -39,13 +39,10 @@ export declare class NativeClient {
    * Calls any non-streaming operation. Resolves with its value, JSON text
    * (objects, lists, pages as `{items, next_cursor}`, booleans) or a
    * `Buffer` (bytes), and the request id; with `raw`, also the status and headers.
+   * A wait given `on_state` reports each new lifecycle state through it on the
+   * JS thread (the core refuses the callback for any other operation).
    */
-  call(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null, raw?: boolean | undefined | null): Promise<CallReply>
-  /**
-   * Runs a wait of the table like `call`, calling `on_state` on the JS thread
-   * with each new lifecycle state seen; resolves like `call` (a JSON boolean).
-   */
-  callWatching(op: string, args: Array<Buffer | string>, params: string | undefined | null, options: string | undefined | null, cancel: CancelToken | undefined | null, raw: boolean | undefined | null, onState: (state: string) => void): Promise<CallReply>
+  call(op: string, args: Array<Buffer | string>, params?: string | undefined | null, options?: string | undefined | null, cancel?: CancelToken | undefined | null, raw?: boolean | undefined | null, onState?: ((state: string) => void) | undefined | null): Promise<CallReply>
   /**
    * Opens an SSE operation's stream; resolves once the server answered
    * (errors such as 401 or 404 reject here).

@@ -302,10 +302,8 @@ class Core {
       return raw ? withResponse(data, reply) : data
     }
     // A wait given `onState` reports each new lifecycle state through it (the core refuses other calls).
-    const onState = options && options.onState
-    const send = onState
-      ? (token) => this.native.callWatching(op, a, p, o, token, raw, onState)
-      : (token) => this.native.call(op, a, p, o, token, raw)
+    const onState = (options && options.onState) || null
+    const send = (token) => this.native.call(op, a, p, o, token, raw, onState)
     const fail = (err) => {
       throw fromNative(err)
     }

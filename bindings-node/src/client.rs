@@ -95,6 +95,8 @@ impl NativeClient {
     /// Calls any non-streaming operation. Resolves with its value, JSON text
     /// (objects, lists, pages as `{items, next_cursor}`, booleans) or a
     /// `Buffer` (bytes), and the request id; with `raw`, also the status and headers.
+    /// A wait given `on_state` reports each new lifecycle state through it on the
+    /// JS thread (the core refuses the callback for any other operation).
     #[napi(catch_unwind, ts_return_type = "Promise<CallReply>")]
     #[allow(clippy::too_many_arguments)]
     pub fn call<'env>(
@@ -106,59 +108,8 @@ impl NativeClient {
         options: Option<String>,
         cancel: Option<&CancelToken>,
         raw: Option<bool>,
-    ) -> napi::Result<Object<'env>> {
-        let (reply, promise) = Reply::<CallReply>::new(env)?;
-        let prepared = match self.prepare(&op, args, params, options) {
-            Ok(prepared) => prepared,
-            Err(err) => {
-                reply.reject(&err);
-                return Ok(promise);
-            }
-        };
-        let cancel = cancel.map(CancelToken::token);
-        let raw = raw == Some(true);
-        self.rt
-            .spawn(Logger::scope(self.logger.clone(), async move {
-                let Prepared {
-                    client,
-                    op,
-                    args,
-                    params,
-                } = prepared;
-                let call = client.with_response(client.invoke(op, args, params));
-                let outcome = run_cancellable(call, cancel)
-                    .await
-                    .and_then(|(out, response)| Ok((encode_output(out)?, response)));
-                reply.settle(outcome, move |_env, (out, response)| {
-                    let value = match out {
-                        Encoded::Text(text) => Either::A(text),
-                        Encoded::Bytes(bytes) => Either::B(Buffer::from(Vec::<u8>::from(bytes))),
-                    };
-                    Ok(CallReply::new(value, response, raw))
-                });
-            }));
-        Ok(promise)
-    }
-
-    /// Runs a wait of the table like `call`, calling `on_state` on the JS thread
-    /// with each new lifecycle state seen; resolves like `call` (a JSON boolean).
-    #[napi(catch_unwind, ts_return_type = "Promise<CallReply>")]
-    #[allow(clippy::too_many_arguments)]
-    pub fn call_watching<'env>(
-        &self,
-        env: &'env Env,
-        op: String,
-        args: Vec<Either<Buffer, String>>,
-        params: Option<String>,
-        options: Option<String>,
-        cancel: Option<&CancelToken>,
-        raw: Option<bool>,
-        #[napi(ts_arg_type = "(state: string) => void")] on_state: ThreadsafeFunction<
-            String,
-            (),
-            String,
-            napi::Status,
-            false,
+        #[napi(ts_arg_type = "((state: string) => void) | undefined | null")] on_state: Option<
+            ThreadsafeFunction<String, (), String, napi::Status, false>,
         >,
     ) -> napi::Result<Object<'env>> {
         let (reply, promise) = Reply::<CallReply>::new(env)?;
@@ -171,8 +122,10 @@ impl NativeClient {
         };
         let cancel = cancel.map(CancelToken::token);
         let raw = raw == Some(true);
-        let on_state: miosa::OnState = std::sync::Arc::new(move |state: &str| {
-            on_state.call(state.to_owned(), ThreadsafeFunctionCallMode::NonBlocking);
+        let on_state = on_state.map(|f| -> miosa::OnState {
+            std::sync::Arc::new(move |state: &str| {
+                f.call(state.to_owned(), ThreadsafeFunctionCallMode::NonBlocking);
+            })
         });
         self.rt
             .spawn(Logger::scope(self.logger.clone(), async move {
@@ -182,12 +135,23 @@ impl NativeClient {
                     args,
                     params,
                 } = prepared;
-                let call = client.with_response(client.invoke_watching(op, args, params, on_state));
-                let outcome = run_cancellable(call, cancel)
-                    .await
-                    .and_then(|(ready, response)| {
-                        Ok((encode_output(Output::Bool(ready))?, response))
-                    });
+                let outcome = match on_state {
+                    None => {
+                        run_cancellable(
+                            client.with_response(client.invoke(op, args, params)),
+                            cancel,
+                        )
+                        .await
+                    }
+                    Some(on_state) => {
+                        let wait = client.invoke_watching(op, args, params, on_state);
+                        run_cancellable(client.with_response(wait), cancel)
+                            .await
+                            .map(|(ready, response)| (Output::Bool(ready), response))
+                    }
+                };
+                let outcome =
+                    outcome.and_then(|(out, response)| Ok((encode_output(out)?, response)));
                 reply.settle(outcome, move |_env, (out, response)| {
                     let value = match out {
                         Encoded::Text(text) => Either::A(text),
