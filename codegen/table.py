@@ -14,8 +14,10 @@ TABLE = ROOT / "core" / "operations.toml"
 TYPES = {"str", "int", "float", "bool", "map", "list", "json", "bytes"}
 # How a WebSocket operation frames its data (`returns = "socket<exec>"`).
 SOCKET_FRAMES = {"terminal", "exec", "events"}
-# Element types a list parameter may declare: `tags:[str]`, `messages:[map]`.
-LIST_PARAM_ITEMS = {"str", "map", "json"}
+# Element types a list parameter may declare: `tags:[str]`, `messages:[map]`, and
+# `files:[file]`: files to write, `{path, content}` items whose content (bytes or text)
+# the core sends base64-encoded as `content_base64`.
+LIST_PARAM_ITEMS = {"str", "map", "json", "file"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,7 +26,7 @@ class Param:
     wire: str
     ty: str
     required: bool = False  # a keyword parameter the call cannot do without (`name!` in the table)
-    item: str | None = None  # element type of a list: str, map or json (`name:[str]` in the table)
+    item: str | None = None  # element type of a list: str, map, json or file (`name:[str]` in the table)
     doc: str = ""  # meaning and unit, where the name alone does not say it
 
 

@@ -4,12 +4,11 @@
 //! token and a share link, read usage, destroy. Against MIOSA when
 //! `MIOSA_API_KEY` is set, else a local emulator.
 
-use base64::Engine as _;
-use miosa::Client;
 use miosa::api::{
     QuotasSetParams, SandboxShareCreateParams, SandboxesCreateParams, SandboxesPreviewTokenParams,
     SandboxesWaitUntilReadyParams, TenantSetBrandingParams, UsageGetParams, WebhooksCreateParams,
 };
+use miosa::{Client, FileWrite};
 use serde_json::json;
 
 #[tokio::main(flavor = "current_thread")]
@@ -77,10 +76,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     println!("sandbox {id} ready: {ready}");
 
-    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    // Content is bytes or text; the client does the base64.
     let files = vec![
-        json!({"path": "/workspace/index.html", "content_base64": encode("<h1>Acme</h1>\n")}),
-        json!({"path": "/workspace/app.py", "content_base64": encode("print('hi')\n")}),
+        FileWrite::new("/workspace/index.html", "<h1>Acme</h1>\n"),
+        FileWrite::new("/workspace/app.py", &b"print('hi')\n"[..]),
     ];
     let written = client.sandbox().files().write_many(&id, files).await?;
     println!("written: {}", written.written.len());

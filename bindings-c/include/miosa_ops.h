@@ -291,11 +291,10 @@
 #define MIOSA_OP_SANDBOX_FILES_TREE "sandbox.files.tree"
 
 /**
- * `sandbox.files.write_many`: Write several files in one request; each item holds a path and
- * its content_base64.
+ * `sandbox.files.write_many`: Write several files in one request.
  *
  * Seed: Miosa.Sandbox.Files.write_many/3. HTTP: POST /sandboxes/{id}/files/write-many.
- * Arguments (args_json, in this order or by name): id (str), files (list of map).
+ * Arguments (args_json, in this order or by name): id (str), files (list of file).
  * Parameters (params_json): none.
  * Result: miosa_call: a WriteManyResult object (JSON; fields in MODELS.md).
  */

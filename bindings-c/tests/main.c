@@ -38,6 +38,7 @@ static const test_case TESTS[] = {
     {"retries_on_by_default", test_retries_on_by_default},
     {"null_reaches_the_wire", test_null_reaches_the_wire},
     {"binary_round_trip", test_binary_round_trip},
+    {"write_many_vectors", test_write_many_vectors},
     {"threads", test_threads},
     {"webhook_signatures", test_webhook_signatures},
     {"rel_rate_limited", test_rel_rate_limited},

@@ -56,6 +56,9 @@ void test_rel_stream_close_frees_connection(const emulator *e);
 void test_streamed_exec_order(const emulator *e);
 void test_multipart_round_trip(const emulator *e);
 
+/* test_write_many.c */
+void test_write_many_vectors(const emulator *e);
+
 /* test_hostile.c */
 void test_hostile_bodies(const emulator *e);
 void test_hostile_timeouts(const emulator *e);

@@ -45,7 +45,7 @@ class SandboxFilesApi {
     return this._c.call('sandbox.files.tree', [id], params, options)
   }
 
-  /** Write several files in one request; each item holds a path and its content_base64. */
+  /** Write several files in one request. */
   writeMany(id, files, options) {
     return this._c.call('sandbox.files.write_many', [id, files], undefined, options)
   }

@@ -34,10 +34,11 @@ function invalid(message) {
 // What JSON cannot hold (NaN, infinities, BigInt, functions, symbols) goes to the
 // addon tagged, so the core refuses it by name instead of JSON.stringify turning it
 // into null or dropping it. The core reads the same tags in tests/settings.
-// Bytes nested in JSON travel as base64 text, the way the API carries binary inside JSON.
+// Bytes nested in JSON are tagged too (`$bytes`, base64 only to cross the JSON
+// channel): the core decides how they are sent (e.g. `writeMany` items' content).
 function tag(key, value) {
   const raw = this[key]
-  if (isBytes(raw)) return toBuffer(raw).toString('base64')
+  if (isBytes(raw)) return { $bytes: toBuffer(raw).toString('base64') }
   if (typeof value === 'number' && !Number.isFinite(value)) return { $float: String(value) }
   if (typeof value === 'bigint') return { $int: value.toString() }
   if (typeof value === 'function' || typeof value === 'symbol') return { $type: typeof value }

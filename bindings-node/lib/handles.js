@@ -46,7 +46,7 @@ class SandboxHandleFilesApi {
     return this._h._flat.sandbox.files.tree(this._h._id, ...args)
   }
 
-  /** Write several files in one request; each item holds a path and its content_base64. */
+  /** Write several files in one request. */
   writeMany(...args) {
     return this._h._flat.sandbox.files.writeMany(this._h._id, ...args)
   }

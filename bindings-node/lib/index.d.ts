@@ -104,6 +104,18 @@ export type WithResponse<Api> = {
 }
 
 /** Called with the bytes moved so far and the total (`null` when the server announced none). */
+/** One file of `files.writeMany`: its path, and the bytes it holds (a string is sent as UTF-8); the client sends them base64-encoded. */
+export interface FileWrite {
+  path: string
+  content: string | Uint8Array | ArrayBuffer
+}
+
+/** One file of `files.writeMany` whose content is already base64 text. */
+export interface FileWriteBase64 {
+  path: string
+  content_base64: string
+}
+
 export type ProgressCallback = (done: number, total: number | null) => void
 
 /** Options of `files.download` and `files.upload`. */
@@ -584,13 +596,13 @@ export interface SandboxFilesApi {
    */
   tree(id: string, params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
   /**
-   * Write several files in one request; each item holds a path and its content_base64.
+   * Write several files in one request.
    *
    * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
-   * @param files Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+   * @param files Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  writeMany(id: string, files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
+  writeMany(id: string, files: Array<FileWrite | FileWriteBase64>, options?: RequestOptions): Promise<WriteManyResult>
   /**
    * Stream file change events under a sandbox path.
    *
@@ -5239,13 +5251,13 @@ export interface SandboxHandleFilesApi {
    */
   tree(params?: SandboxFilesTreeParams, options?: RequestOptions): Promise<FileEntry>
   /**
-   * Write several files in one request; each item holds a path and its content_base64.
+   * Write several files in one request.
    *
    * `POST /sandboxes/{id}/files/write-many` (seed: `Miosa.Sandbox.Files.write_many/3`).
-   * @param files Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+   * @param files Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
    * @param options per-call options; `timeout` is in milliseconds.
    */
-  writeMany(files: Record<string, unknown>[], options?: RequestOptions): Promise<WriteManyResult>
+  writeMany(files: Array<FileWrite | FileWriteBase64>, options?: RequestOptions): Promise<WriteManyResult>
   /**
    * Stream file change events under a sandbox path.
    *

@@ -396,9 +396,15 @@ impl NativeClient {
             .into_iter()
             .map(|arg| match arg {
                 Either::A(buf) => Ok(Arg::Bytes(Bytes::copy_from_slice(&buf))),
-                Either::B(json) => parse_input("argument", &json)
-                    .and_then(|input| input.to_json("argument"))
-                    .map(Arg::Json),
+                Either::B(json) => parse_input("argument", &json).and_then(|input| {
+                    // Bytes inside a list or object (`writeMany` items) reach the core as
+                    // bytes; the table says how each part is sent.
+                    if input.holds_bytes() {
+                        Ok(Arg::Input(input))
+                    } else {
+                        input.to_json("argument").map(Arg::Json)
+                    }
+                }),
             })
             .collect::<miosa::Result<Vec<_>>>()?;
         let params = match params {

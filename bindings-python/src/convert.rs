@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::{
@@ -74,9 +73,10 @@ fn to_json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
             .map(Value::Array);
     }
     if let Some(bytes) = as_bytes(obj)? {
-        return Ok(Value::String(
-            base64::engine::general_purpose::STANDARD.encode(&bytes),
-        ));
+        // Binary inside JSON: the core's one rule (base64 text).
+        return miosa::Input::Bytes(bytes)
+            .to_json("value")
+            .map_err(|e| crate::errors::from_core(&e));
     }
     if let Ok(to_dict) = obj.getattr("to_dict")
         && to_dict.is_callable()
@@ -112,12 +112,25 @@ pub fn as_bytes(obj: &Bound<'_, PyAny>) -> PyResult<Option<Bytes>> {
     Ok(None)
 }
 
-/// Positional arguments: binary values stay bytes, everything else is JSON.
+/// Positional arguments: binary values stay bytes, a list or dict with bytes
+/// inside goes to the core as it is (the table says how its parts are sent, e.g.
+/// `write_many` items), everything else is JSON.
 pub fn py_to_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<miosa::Arg>> {
     args.iter()
-        .map(|arg| match as_bytes(&arg)? {
-            Some(bytes) => Ok(miosa::Arg::Bytes(bytes)),
-            None => py_to_json(&arg).map(miosa::Arg::Json),
+        .map(|arg| {
+            if let Some(bytes) = as_bytes(&arg)? {
+                return Ok(miosa::Arg::Bytes(bytes));
+            }
+            if arg.cast::<PyList>().is_ok()
+                || arg.cast::<PyTuple>().is_ok()
+                || arg.cast::<PyDict>().is_ok()
+            {
+                let input = to_input(&arg, 0)?;
+                if input.holds_bytes() {
+                    return Ok(miosa::Arg::Input(input));
+                }
+            }
+            py_to_json(&arg).map(miosa::Arg::Json)
         })
         .collect()
 }
@@ -210,6 +223,9 @@ fn to_input(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<miosa::Input> {
             .map(|item| to_input(&item?, depth + 1))
             .collect::<PyResult<_>>()
             .map(Input::List);
+    }
+    if let Some(bytes) = as_bytes(obj)? {
+        return Ok(Input::Bytes(bytes));
     }
     Ok(Input::Other(obj.get_type().name()?.to_string()))
 }

@@ -67,6 +67,35 @@ pub(crate) fn json_arg(name: &str, text: &str) -> Result<Arg, MiosaError> {
     json_value(name, text).map(Arg::Json)
 }
 
+/// One file of `writeMany`: where it goes and the bytes it holds (Kotlin
+/// `ByteArray`, Swift `Data`); the core sends them base64-encoded.
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FileWrite {
+    /// Path in the sandbox.
+    pub path: String,
+    /// The bytes to store.
+    pub content: Vec<u8>,
+}
+
+impl std::fmt::Debug for FileWrite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileWrite")
+            .field("path", &self.path)
+            .field("content_len", &self.content.len())
+            .finish()
+    }
+}
+
+/// The `files` of a `writeMany`, for the core.
+pub(crate) fn files_arg(files: Vec<FileWrite>) -> Arg {
+    Arg::from(
+        files
+            .into_iter()
+            .map(|f| mcore::FileWrite::new(f.path, f.content))
+            .collect::<Vec<_>>(),
+    )
+}
+
 /// Keyword parameters, collected from a params record. Absent fields are not sent.
 #[derive(Debug, Default)]
 pub(crate) struct Params(Map<String, Value>);

@@ -11418,15 +11418,15 @@ impl SandboxFilesApi {
         convert::model::<mcore::models::FileEntry, FileEntry>(convert::json(output)?)
     }
 
-    /// Write several files in one request; each item holds a path and its content_base64.
+    /// Write several files in one request.
     ///
     /// `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
     pub async fn write_many(
         &self,
         id: String,
-        files: String,
+        files: Vec<convert::FileWrite>,
     ) -> Result<WriteManyResult, MiosaError> {
-        let args = vec![Arg::from(id), convert::json_arg("files", &files)?];
+        let args = vec![Arg::from(id), convert::files_arg(files)];
         let params = Map::new();
         let output = convert::call(&self.client, "sandbox.files.write_many", args, params).await?;
         convert::model::<mcore::models::WriteManyResult, WriteManyResult>(convert::json(output)?)

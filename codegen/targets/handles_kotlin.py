@@ -16,7 +16,7 @@ KT_ARGS = {"str": "String", "int": "Long", "float": "Double", "bool": "Boolean",
 
 
 def kt_arg(p) -> str:
-    return "List<String>" if U.is_strings(p) else KT_ARGS[p.ty]
+    return "List<FileWrite>" if U.is_files(p) else "List<String>" if U.is_strings(p) else KT_ARGS[p.ty]
 
 
 def kt_return(op: Op) -> str:

@@ -123,7 +123,7 @@ def render_module(ops: list[Op], stub: bool) -> str:
         head = (HEADER
                 + "from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload\n\n"
                 + "from . import _models as _m\n"
-                + "from ._base import AsyncEventStream, AsyncPager\n"
+                + "from ._base import AsyncEventStream, AsyncPager, FileWrite, FileWriteBase64\n"
                 + "from ._handle_base import AsyncHandle, BoundNamespace, PendingHandle, SyncHandle\n"
                 + "from ._models import *\n"
                 + "from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager\n"

@@ -20,7 +20,7 @@ def space_struct(kind: Kind, where: tuple[str, ...]) -> str:
 
 def method(kind: Kind, b: Bound, on_handle: bool) -> str:
     op = b.unbound
-    sig = [f"{R.ident(p.name)}: {'Vec<String>' if R.is_strings(p) else R.ARG_TYPES[p.ty]}" for p in op.positional]
+    sig = [f"{R.ident(p.name)}: {R.arg_type(p)}" for p in op.positional]
     pstruct = R.params_struct(op)
     if pstruct:
         sig.append(f"params: crate::api::{pstruct}")

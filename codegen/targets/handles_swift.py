@@ -17,7 +17,7 @@ SW_ARGS = {"str": "String", "int": "Int", "float": "Double", "bool": "Bool", "ma
 
 
 def sw_arg(p) -> str:
-    return "[String]" if U.is_strings(p) else SW_ARGS[p.ty]
+    return "[FileWrite]" if U.is_files(p) else "[String]" if U.is_strings(p) else SW_ARGS[p.ty]
 
 
 def sw_return(op: Op) -> str:

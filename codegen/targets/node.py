@@ -299,10 +299,13 @@ def ts_params_interface(op: Op) -> str:
         else:
             where = "query" if p in op.query else "body"
             doc = f"`{p.wire}` ({where})."
-        ty = {"str": "string[]", "map": "Record<string, unknown>[]", "json": "unknown[]"}[p.item] if p.item else PARAM_TS[p.ty]
+        ty = LIST_ITEM_TS[p.item] if p.item else PARAM_TS[p.ty]
         lines.append(f"  /** {doc}{' Required.' if p.required else ''} */\n  {p.name}{'' if p.required else '?'}: {ty}\n")
     lines.append("}\n")
     return "".join(lines)
+
+
+LIST_ITEM_TS = {"str": "string[]", "map": "Record<string, unknown>[]", "json": "unknown[]", "file": "Array<FileWrite | FileWriteBase64>"}
 
 
 def ts_method(op: Op, model_names: set[str]) -> str:
@@ -311,7 +314,7 @@ def ts_method(op: Op, model_names: set[str]) -> str:
         if p.name in op.path_params:
             return "string"
         if p.item:
-            return {"str": "string[]", "map": "Record<string, unknown>[]", "json": "unknown[]"}[p.item]
+            return LIST_ITEM_TS[p.item]
         return PARAM_TS[p.ty]
     pos = [f"{ident(p.name)}: {pos_type(p)}" for p in op.positional]
     needs = any(p.required for p in op.keywords)
@@ -447,6 +450,18 @@ export type WithResponse<Api> = {
 }
 
 /** Called with the bytes moved so far and the total (`null` when the server announced none). */
+/** One file of `files.writeMany`: its path, and the bytes it holds (a string is sent as UTF-8); the client sends them base64-encoded. */
+export interface FileWrite {
+  path: string
+  content: string | Uint8Array | ArrayBuffer
+}
+
+/** One file of `files.writeMany` whose content is already base64 text. */
+export interface FileWriteBase64 {
+  path: string
+  content_base64: string
+}
+
 export type ProgressCallback = (done: number, total: number | null) => void
 
 /** Options of `files.download` and `files.upload`. */

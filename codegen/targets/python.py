@@ -149,7 +149,7 @@ def render_model_stubs(models) -> str:
 # ---------------------------------------------------------------- operations
 
 
-LIST_ITEM_TYPES = {"str": "str", "map": "Mapping[str, Any]", "json": "Any"}
+LIST_ITEM_TYPES = {"str": "str", "map": "Mapping[str, Any]", "json": "Any", "file": "FileWrite | FileWriteBase64"}
 
 
 def param_type(p, positional: bool = False) -> str:
@@ -381,7 +381,7 @@ def render_stubs(ops: list[Op], models) -> str:
     head = (
         HEADER
         + "from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload\n\n"
-        + "from ._base import AsyncEventStream, AsyncPager\n"
+        + "from ._base import AsyncEventStream, AsyncPager, FileWrite, FileWriteBase64\n"
         + "from ._socket import AsyncSocket, Socket\n"
         + f"from ._models import {model_names}\n"
         + "from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager\n"

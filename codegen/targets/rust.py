@@ -33,7 +33,7 @@ def params_array(params) -> str:
     if not params:
         return "&[]"
     items = ", ".join(
-        f"Param {{ name: {rs_str(p.name)}, wire: {rs_str(p.wire)}, ty: ParamType::{TYPES[p.ty]}, "
+        f"Param {{ name: {rs_str(p.name)}, wire: {rs_str(p.wire)}, ty: ParamType::{'Files' if is_files(p) else TYPES[p.ty]}, "
         f"required: {'true' if p.required else 'false'} }}"
         for p in params
     )
@@ -107,7 +107,20 @@ def is_strings(p) -> bool:
     return p.ty == "list" and p.item == "str"
 
 
+def is_files(p) -> bool:
+    return p.ty == "list" and p.item == "file"
+
+
+def arg_type(p) -> str:
+    """The Rust type of a positional parameter."""
+    if is_files(p):
+        return "Vec<crate::FileWrite>"
+    return "Vec<String>" if is_strings(p) else ARG_TYPES[p.ty]
+
+
 def arg_expr(p) -> str:
+    if is_files(p):
+        return f"Arg::from({ident(p.name)})"
     if is_strings(p):
         return f"Arg::Json(Value::from({ident(p.name)}))"
     if p.ty == "bytes":
@@ -193,7 +206,7 @@ def method_doc(op: Op) -> str:
 
 def render_method(op: Op, blocking: bool) -> str:
     static = f"T::{static_name(op)}"
-    sig = ["&self"] + [f"{ident(p.name)}: {'Vec<String>' if is_strings(p) else ARG_TYPES[p.ty]}" for p in op.positional]
+    sig = ["&self"] + [f"{ident(p.name)}: {arg_type(p)}" for p in op.positional]
     pstruct = params_struct(op)
     if pstruct:
         sig.append(f"params: {pstruct}")

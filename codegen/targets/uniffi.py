@@ -264,7 +264,20 @@ def is_strings(p) -> bool:
     return p.ty == "list" and p.item == "str"
 
 
+def is_files(p) -> bool:
+    return p.ty == "list" and p.item == "file"
+
+
+def arg_type(p) -> str:
+    """The Rust type of a positional parameter."""
+    if is_files(p):
+        return "Vec<convert::FileWrite>"
+    return "Vec<String>" if is_strings(p) else ARG_TYPES[p.ty]
+
+
 def arg_expr(p) -> str:
+    if is_files(p):
+        return f"convert::files_arg({ident(p.name)})"
     if is_strings(p):
         return f"Arg::Json(Value::from({ident(p.name)}))"
     if p.ty in ("map", "list", "json"):
@@ -305,7 +318,7 @@ def method_doc(op: Op, indent: str = "    ") -> str:
 
 def render_method(op: Op) -> str:
     pname = params_name(op)
-    sig = ["&self"] + [f"{ident(p.name)}: {'Vec<String>' if is_strings(p) else ARG_TYPES[p.ty]}" for p in op.positional]
+    sig = ["&self"] + [f"{ident(p.name)}: {arg_type(p)}" for p in op.positional]
     if pname:
         sig.append(f"params: Option<{pname}>")
     args = ", ".join(arg_expr(p) for p in op.positional)
@@ -489,7 +502,8 @@ KOTLIN_TYPES = {"str": "String", "int": "Long", "float": "Double", "bool": "Bool
 
 
 def kotlin_param(p) -> str:
-    return f"`{lower_camel(p.name)}`: {'List<String>' if is_strings(p) else KOTLIN_TYPES[p.ty]}"
+    ty = "List<FileWrite>" if is_files(p) else "List<String>" if is_strings(p) else KOTLIN_TYPES[p.ty]
+    return f"`{lower_camel(p.name)}`: {ty}"
 
 
 def render_kotlin_flows(ops: list[Op]) -> str:
@@ -534,7 +548,7 @@ GETTERS = {"str": "Str", "int": "Long", "float": "Double", "bool": "Bool", "map"
 
 
 def getter(p) -> str:
-    return "Strs" if is_strings(p) else GETTERS[p.ty]
+    return "Files" if is_files(p) else "Strs" if is_strings(p) else GETTERS[p.ty]
 
 
 def kotlin_value(p, positional: bool) -> str:

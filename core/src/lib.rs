@@ -60,7 +60,7 @@ pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink, with_l
 pub use ops::{CustomOp, HttpMethod, OpSpec};
 pub use pagination::{CURSOR, Page, Pager, next_page_params};
 pub use raw::ResponseMeta;
-pub use request::Arg;
+pub use request::{Arg, FileWrite};
 pub use settings::{Dialect, Input};
 pub use sse::Event;
 pub use stream::{Control, EventStream};

@@ -63,6 +63,9 @@ pub enum ParamType {
     Json,
     /// Bytes, base64-encoded on the wire (or the raw body of an upload).
     Bytes,
+    /// Files to write: a list of `{path, content}` items whose content (bytes or
+    /// text) travels base64-encoded as `content_base64`.
+    Files,
 }
 
 impl ParamType {
@@ -77,6 +80,7 @@ impl ParamType {
             Self::List => "list",
             Self::Json => "json",
             Self::Bytes => "bytes",
+            Self::Files => "[file]",
         }
     }
 }

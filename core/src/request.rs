@@ -13,6 +13,7 @@ use crate::config::{Config, DEFAULT_BASE_URL};
 use crate::error::{Error, ErrorKind, Result};
 use crate::multipart::{FilePart, Multipart, base_name};
 use crate::ops::{Host, HttpMethod, Idempotency, OpSpec, Param, ParamType, Returns, Upload};
+use crate::settings::Input;
 
 /// A positional argument: JSON, or bytes kept as bytes (file contents, uploads).
 #[derive(Debug, Clone, PartialEq)]
@@ -21,6 +22,49 @@ pub enum Arg {
     Json(Value),
     /// Binary content.
     Bytes(Bytes),
+    /// A list or object with binary content inside (`write_many` items), as the
+    /// caller's language gave it; the table says how each part is sent.
+    Input(Input),
+}
+
+/// One file of `sandbox.files.write_many`: where it goes and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileWrite {
+    /// Path in the sandbox.
+    pub path: String,
+    /// The bytes to store (text as UTF-8); the client sends them base64-encoded.
+    pub content: Bytes,
+}
+
+impl FileWrite {
+    /// A file to write at `path` holding `content`.
+    pub fn new(path: impl Into<String>, content: impl Into<Bytes>) -> Self {
+        Self {
+            path: path.into(),
+            content: content.into(),
+        }
+    }
+}
+
+impl From<FileWrite> for Input {
+    fn from(file: FileWrite) -> Self {
+        Self::Map(vec![
+            ("path".to_owned(), Self::Str(file.path)),
+            ("content".to_owned(), Self::Bytes(file.content)),
+        ])
+    }
+}
+
+impl From<Vec<FileWrite>> for Arg {
+    fn from(files: Vec<FileWrite>) -> Self {
+        Self::Input(Input::List(files.into_iter().map(Input::from).collect()))
+    }
+}
+
+impl From<Input> for Arg {
+    fn from(input: Input) -> Self {
+        Self::Input(input)
+    }
 }
 
 impl From<&str> for Arg {
@@ -247,8 +291,11 @@ pub(crate) fn prepare(
         if op.upload == Upload::Raw && param.ty == ParamType::Bytes {
             raw_upload = Some(match arg {
                 Arg::Bytes(b) => b.clone(),
-                Arg::Json(Value::String(s)) => Bytes::from(s.clone().into_bytes()),
-                Arg::Json(_) => return Err(type_error(op, param, "bytes or text")),
+                Arg::Json(Value::String(s)) | Arg::Input(Input::Str(s)) => {
+                    Bytes::from(s.clone().into_bytes())
+                }
+                Arg::Input(Input::Bytes(b)) => b.clone(),
+                _ => return Err(type_error(op, param, "bytes or text")),
             });
             continue;
         }
@@ -454,9 +501,14 @@ fn type_error(op: &OpSpec, param: &Param, expected: &str) -> Error {
 
 fn convert_arg(op: &OpSpec, param: &Param, arg: &Arg) -> Result<Value> {
     match (param.ty, arg) {
-        (ParamType::Bytes, Arg::Bytes(b)) => Ok(Value::String(
+        (ParamType::Files, _) => file_items(op, param, arg),
+        (ParamType::Bytes, Arg::Bytes(b) | Arg::Input(Input::Bytes(b))) => Ok(Value::String(
             base64::engine::general_purpose::STANDARD.encode(b),
         )),
+        (_, Arg::Input(input)) => {
+            let value = input.to_json(param.name)?;
+            check_type(op, param, value)
+        }
         (ParamType::Bytes, Arg::Json(Value::String(s))) => Ok(Value::String(
             base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
         )),
@@ -476,6 +528,7 @@ fn check_type(op: &OpSpec, param: &Param, value: Value) -> Result<Value> {
         ParamType::List => value.is_array(),
         ParamType::Json => true,
         ParamType::Bytes => value.is_string(),
+        ParamType::Files => value.is_array(),
     };
     if !ok {
         return Err(type_error(op, param, describe(param.ty)));
@@ -499,7 +552,86 @@ fn describe(ty: ParamType) -> &'static str {
         ParamType::List => "a list",
         ParamType::Json => "JSON",
         ParamType::Bytes => "bytes or text",
+        ParamType::Files => "a list of {path, content} items",
     }
+}
+
+/// The items of a `write_many`: `{path, content}` with bytes or text content, sent
+/// as `{path, content_base64}` (PROTOCOL: the API decodes only `content_base64`, a
+/// plain `content` would be stored verbatim). A `content_base64` given as text is
+/// taken as already encoded and checked; other fields pass through.
+fn file_items(op: &OpSpec, param: &Param, arg: &Arg) -> Result<Value> {
+    let items = match arg {
+        Arg::Json(Value::Array(items)) => items.iter().cloned().map(Input::from).collect(),
+        Arg::Input(Input::List(items)) => items.clone(),
+        _ => return Err(type_error(op, param, describe(param.ty))),
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| file_item(op, &format!("{}[{index}]", param.name), item))
+        .collect::<Result<_>>()
+        .map(Value::Array)
+}
+
+fn file_item(op: &OpSpec, at: &str, item: Input) -> Result<Value> {
+    let refuse = |problem: String| Error::invalid(format!("{}: `{problem}", op.name));
+    let Input::Map(entries) = item else {
+        return Err(refuse(format!("{at}` must be an object {{path, content}}")));
+    };
+    let mut out = Map::new();
+    let mut content: Option<String> = None;
+    for (key, value) in entries {
+        match key.as_str() {
+            "content" | "content_base64" => {
+                if content.is_some() {
+                    return Err(refuse(format!(
+                        "{at}` gives both `content` and `content_base64`; give one"
+                    )));
+                }
+                let engine = &base64::engine::general_purpose::STANDARD;
+                content = Some(match (key.as_str(), value) {
+                    (_, Input::Bytes(b)) => engine.encode(b),
+                    ("content", Input::Str(text)) => engine.encode(text),
+                    (_, Input::Str(text)) if engine.decode(&text).is_ok() => text,
+                    (_, Input::Str(_)) => {
+                        return Err(refuse(format!(
+                            "{at}.content_base64` is not base64 (give the raw bytes or text as `content`)"
+                        )));
+                    }
+                    (_, other) => {
+                        return Err(refuse(format!(
+                            "{at}.{key}` must be bytes or text, got {}",
+                            other.describe()
+                        )));
+                    }
+                });
+            }
+            "path" => match value {
+                Input::Str(path) if !path.trim().is_empty() => {
+                    out.insert(key, Value::String(path));
+                }
+                other => {
+                    return Err(refuse(format!(
+                        "{at}.path` must be a non-empty string, got {}",
+                        other.describe()
+                    )));
+                }
+            },
+            _ => {
+                let value = value.to_json(&format!("{at}.{key}"))?;
+                out.insert(key, value);
+            }
+        }
+    }
+    if !out.contains_key("path") {
+        return Err(refuse(format!("{at}.path` is required")));
+    }
+    let Some(content) = content else {
+        return Err(refuse(format!("{at}.content` is required (bytes or text)")));
+    };
+    out.insert("content_base64".to_owned(), Value::String(content));
+    Ok(Value::Object(out))
 }
 
 /// Moves an `Idempotency-Key` given as an extra header into the request's

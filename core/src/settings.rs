@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
 use crate::client::RequestOptions;
@@ -42,12 +43,14 @@ pub enum Input {
     List(Vec<Input>),
     /// A dictionary or object, in the caller's order.
     Map(Vec<(String, Input)>),
+    /// Binary content (`bytes`, `Buffer`, `ByteArray`, `Data`); JSON carries it as base64 text.
+    Bytes(bytes::Bytes),
     /// A value with no plain form; the text names its type (e.g. `function`).
     Other(String),
 }
 
 impl Input {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Self::Null => "null".into(),
             Self::Bool(b) => format!("the boolean {b}"),
@@ -59,6 +62,7 @@ impl Input {
             Self::Str(_) => "a string".into(),
             Self::List(_) => "a list".into(),
             Self::Map(_) => "an object".into(),
+            Self::Bytes(_) => "bytes".into(),
             Self::Other(type_name) => format!("a value of type `{type_name}`"),
         }
     }
@@ -89,13 +93,25 @@ impl Input {
                     .map(|(k, v)| Ok((k.clone(), v.to_json(&format!("{at}.{k}"))?)))
                     .collect::<Result<_>>()?,
             ),
+            Self::Bytes(b) => Value::String(base64::engine::general_purpose::STANDARD.encode(b)),
             Self::Other(_) => return Err(refuse(at, "cannot be sent as JSON", self)),
         })
     }
 
+    /// Whether binary content sits anywhere inside.
+    pub fn holds_bytes(&self) -> bool {
+        match self {
+            Self::Bytes(_) => true,
+            Self::List(items) => items.iter().any(Self::holds_bytes),
+            Self::Map(entries) => entries.iter().any(|(_, v)| v.holds_bytes()),
+            _ => false,
+        }
+    }
+
     /// Reads the vector form used by `tests/settings`: plain JSON, plus
     /// `{"$float": "NaN" | "Infinity" | "-Infinity"}`, `{"$int": "<digits>"}`
-    /// and `{"$type": "<name>"}` for what JSON cannot hold.
+    /// and `{"$type": "<name>"}` for what JSON cannot hold; `{"$bytes": "<base64>"}`
+    /// carries binary content through a JSON-only channel.
     pub fn from_tagged_json(value: &Value) -> Self {
         match value {
             Value::Null => Self::Null,
@@ -122,6 +138,11 @@ impl Input {
                             }
                         }
                         ("$type", Some(name)) => return Self::Other(name.to_owned()),
+                        ("$bytes", Some(text)) => {
+                            if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(text) {
+                                return Self::Bytes(b.into());
+                            }
+                        }
                         _ => {}
                     }
                 }

@@ -37,10 +37,10 @@ async function main(): Promise<void> {
     const ready = await sandbox.waitUntilReady({ timeout: 60 })
     console.log(`sandbox ${id} ready: ${ready}`)
 
-    const encode = (text: string) => Buffer.from(text).toString('base64')
+    // Content is text or bytes (Buffer, Uint8Array); the client does the base64.
     const written = await sandbox.files.writeMany([
-      { path: '/workspace/index.html', content_base64: encode('<h1>Acme</h1>\n') },
-      { path: '/workspace/app.py', content_base64: encode("print('hi')\n") },
+      { path: '/workspace/index.html', content: '<h1>Acme</h1>\n' },
+      { path: '/workspace/app.py', content: Buffer.from("print('hi')\n") },
     ])
     console.log(`written: ${written.written?.length ?? 0}`)
 

@@ -28,7 +28,7 @@ def run(client: Client) -> List[str]:
         written = sandbox.files.write("/workspace/notes.txt", b"typed\n")
         seen.append(written.path)
         many = sandbox.files.write_many(
-            [{"path": "/workspace/a.txt", "content_base64": b"a"}, {"path": "/workspace/b.txt", "content_base64": b"b"}]
+            [{"path": "/workspace/a.txt", "content": b"a"}, {"path": "/workspace/b.txt", "content": "b"}]
         )
         seen.extend(f.path for f in many.written)
         entries: List[FileEntry] = sandbox.files.list(path="/workspace")

@@ -11,15 +11,10 @@ Talks to MIOSA when ``MIOSA_API_KEY`` is set, otherwise to a local miosa-emulato
 from __future__ import annotations
 
 import asyncio
-import base64
 
 from local_emulator import api_settings
 
 from miosa_native import AsyncClient
-
-
-def encode(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
 
 
 async def main() -> None:
@@ -47,8 +42,9 @@ async def main() -> None:
             written = await client.sandbox.files.write_many(
                 sandbox.id,
                 [
-                    {"path": "/workspace/index.html", "content_base64": encode("<h1>Acme</h1>\n")},
-                    {"path": "/workspace/app.py", "content_base64": encode("print('hi')\n")},
+                    # Content is text or bytes; the client does the base64.
+                    {"path": "/workspace/index.html", "content": "<h1>Acme</h1>\n"},
+                    {"path": "/workspace/app.py", "content": b"print('hi')\n"},
                 ],
             )
             print(f"written: {len(written.written)}")

@@ -7,7 +7,7 @@ around them), backed by the `miosa` Rust core.
 """
 
 from . import webhooks
-from ._base import AsyncEventStream, AsyncPager, Model
+from ._base import AsyncEventStream, AsyncPager, FileWrite, FileWriteBase64, Model
 from ._client import AsyncClient, Client, ClientSettings
 from ._handle_base import PendingHandle
 from ._handles import AsyncComputerHandle, AsyncSandboxHandle, ComputerHandle, SandboxHandle
@@ -61,6 +61,8 @@ __all__ = [
     "Pager",
     "AsyncPager",
     "Model",
+    "FileWrite",
+    "FileWriteBase64",
     "RawResponse",
     "ProgressCallback",
     "webhooks",

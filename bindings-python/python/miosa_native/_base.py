@@ -19,6 +19,7 @@ from typing import (
     Optional,
     Tuple,
     Type,
+    TypedDict,
     TypeVar,
     Union,
 )
@@ -31,6 +32,21 @@ if TYPE_CHECKING:
     from ._native import Event, EventStream, NativeClient, Page, Pager
 
 _T = TypeVar("_T")
+
+
+class FileWrite(TypedDict):
+    """One file of `files.write_many`: its path, and the bytes it holds (text is sent
+    as UTF-8); the client sends them base64-encoded."""
+
+    path: str
+    content: Union[bytes, bytearray, memoryview, str]
+
+
+class FileWriteBase64(TypedDict):
+    """One file of `files.write_many` whose content is already base64 text."""
+
+    path: str
+    content_base64: str
 
 _REDACTED = "<redacted>"
 

@@ -472,12 +472,12 @@ class SandboxHandleFilesAPI(BoundNamespace):
         return self._call("sandbox.files.tree", (self._id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     def write_many(self, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
-        """Write several files in one request; each item holds a path and its content_base64.
+        """Write several files in one request.
 
         `POST /sandboxes/{id}/files/write-many`
 
         Parameters:
-            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            files: Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return self._call("sandbox.files.write_many", (self._id, files,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WriteManyResult)
@@ -1276,12 +1276,12 @@ class AsyncSandboxHandleFilesAPI(BoundNamespace):
         return await self._acall("sandbox.files.tree", (self._id,), {"path": path, "depth": depth}, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.FileEntry)
 
     async def write_many(self, files, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
-        """Write several files in one request; each item holds a path and its content_base64.
+        """Write several files in one request.
 
         `POST /sandboxes/{id}/files/write-many`
 
         Parameters:
-            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            files: Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
         return await self._acall("sandbox.files.write_many", (self._id, files,), None, extra_headers, extra_query, extra_body, timeout, max_response_bytes, _m.WriteManyResult)

@@ -2,7 +2,7 @@
 from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Mapping, Sequence, overload
 
 from . import _models as _m
-from ._base import AsyncEventStream, AsyncPager
+from ._base import AsyncEventStream, AsyncPager, FileWrite, FileWriteBase64
 from ._handle_base import AsyncHandle, BoundNamespace, PendingHandle, SyncHandle
 from ._models import *
 from ._native import NOT_GIVEN, Event, EventStream, NativeClient, NotGiven, Page, Pager
@@ -427,13 +427,13 @@ class SandboxHandleFilesAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    def write_many(self, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
-        """Write several files in one request; each item holds a path and its content_base64.
+    def write_many(self, files: Sequence[FileWrite | FileWriteBase64], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
+        """Write several files in one request.
 
         `POST /sandboxes/{id}/files/write-many`
 
         Parameters:
-            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            files: Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
@@ -1136,13 +1136,13 @@ class AsyncSandboxHandleFilesAPI(BoundNamespace):
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 
-    async def write_many(self, files: Sequence[Mapping[str, Any]], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
-        """Write several files in one request; each item holds a path and its content_base64.
+    async def write_many(self, files: Sequence[FileWrite | FileWriteBase64], *, extra_headers: Mapping[str, Any] | None = None, extra_query: Mapping[str, Any] | None = None, extra_body: Mapping[str, Any] | None = None, timeout: float | None = None, max_response_bytes: int | None = None) -> WriteManyResult:
+        """Write several files in one request.
 
         `POST /sandboxes/{id}/files/write-many`
 
         Parameters:
-            files: Items `{path, content_base64}`; `content_base64` may be given as bytes, the client encodes them.
+            files: Items `{path, content}`: content is bytes or text, which the client sends base64-encoded (an item may give `content_base64` already encoded instead).
             timeout: Limit on one HTTP attempt, in seconds (default: the client's).
         """
 

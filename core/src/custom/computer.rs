@@ -141,7 +141,7 @@ pub(crate) fn computer_preview_url(
 fn preview_url(op: &OpSpec, id: &str, port: &Arg, params: &Map<String, Value>) -> Result<Value> {
     let port = match port {
         Arg::Json(v) => v.as_u64().filter(|p| (1..=65_535).contains(p)),
-        Arg::Bytes(_) => None,
+        Arg::Bytes(_) | Arg::Input(_) => None,
     }
     .ok_or_else(|| {
         Error::invalid(format!(

@@ -5099,19 +5099,19 @@ impl<'a> SandboxFilesApi<'a> {
         decode(output.into_json()?)
     }
 
-    /// Write several files in one request; each item holds a path and its content_base64.
+    /// Write several files in one request.
     ///
     /// `POST /sandboxes/{id}/files/write-many`. Seed: `Miosa.Sandbox.Files.write_many/3`.
     pub async fn write_many(
         &self,
         id: &str,
-        files: Vec<Value>,
+        files: Vec<crate::FileWrite>,
     ) -> Result<crate::models::WriteManyResult> {
         let output = self
             .client
             .invoke(
                 &T::SANDBOX_FILES_WRITE_MANY,
-                vec![Arg::from(id), Arg::Json(Value::Array(files))],
+                vec![Arg::from(id), Arg::from(files)],
                 Map::new(),
             )
             .await?;
@@ -9613,17 +9613,17 @@ impl<'a> SandboxFilesBlockingApi<'a> {
         decode(output.into_json()?)
     }
 
-    /// Write several files in one request; each item holds a path and its content_base64.
+    /// Write several files in one request.
     ///
     /// `POST /sandboxes/{id}/files/write-many`. Seed: `Miosa.Sandbox.Files.write_many/3`.
     pub fn write_many(
         &self,
         id: &str,
-        files: Vec<Value>,
+        files: Vec<crate::FileWrite>,
     ) -> Result<crate::models::WriteManyResult> {
         let output = self.client.invoke_blocking(
             &T::SANDBOX_FILES_WRITE_MANY,
-            vec![Arg::from(id), Arg::Json(Value::Array(files))],
+            vec![Arg::from(id), Arg::from(files)],
             Map::new(),
         )?;
         decode(output.into_json()?)

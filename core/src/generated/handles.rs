@@ -425,12 +425,12 @@ impl<'a> SandboxHandleFiles<'a> {
         self.client.sandbox().files().tree(self.id, params).await
     }
 
-    /// Write several files in one request; each item holds a path and its content_base64.
+    /// Write several files in one request.
     ///
     /// `POST /sandboxes/{id}/files/write-many` with this sandbox's id.
     pub async fn write_many(
         &self,
-        files: Vec<Value>,
+        files: Vec<crate::FileWrite>,
     ) -> crate::Result<crate::models::WriteManyResult> {
         self.client
             .sandbox()

@@ -985,7 +985,7 @@ pub static SANDBOX_FILES_TREE: OpSpec = OpSpec {
     doc: "Return the directory tree under a path, down to a given depth.",
 };
 
-/// `sandbox.files.write_many`: Write several files in one request; each item holds a path and its content_base64.
+/// `sandbox.files.write_many`: Write several files in one request.
 pub static SANDBOX_FILES_WRITE_MANY: OpSpec = OpSpec {
     name: "sandbox.files.write_many",
     seed: "Miosa.Sandbox.Files.write_many/3",
@@ -995,7 +995,7 @@ pub static SANDBOX_FILES_WRITE_MANY: OpSpec = OpSpec {
     args: &[Param {
         name: "files",
         wire: "files",
-        ty: ParamType::List,
+        ty: ParamType::Files,
         required: false,
     }],
     query: &[],
@@ -1009,7 +1009,7 @@ pub static SANDBOX_FILES_WRITE_MANY: OpSpec = OpSpec {
     server_time: None,
     stream_end: &[],
     confidence: Confidence::Confirmed,
-    doc: "Write several files in one request; each item holds a path and its content_base64.",
+    doc: "Write several files in one request.",
 };
 
 /// `sandbox.files.watch`: Stream file change events under a sandbox path.

@@ -199,8 +199,8 @@ public struct SandboxHandleFilesOps {
         try await client.sandbox().files().tree(id: id, params: params)
     }
 
-    /// Write several files in one request; each item holds a path and its content_base64. (`POST /sandboxes/{id}/files/write-many` with this sandbox's id)
-    public func writeMany(files: String) async throws -> WriteManyResult {
+    /// Write several files in one request. (`POST /sandboxes/{id}/files/write-many` with this sandbox's id)
+    public func writeMany(files: [FileWrite]) async throws -> WriteManyResult {
         try await client.sandbox().files().writeMany(id: id, files: files)
     }
 

@@ -10797,11 +10797,11 @@ public protocol SandboxFilesApiProtocol: AnyObject, Sendable {
     func write(id: String, path: String, content: Data) async throws  -> FileWritten
     
     /**
-     * Write several files in one request; each item holds a path and its content_base64.
+     * Write several files in one request.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
      */
-    func writeMany(id: String, files: String) async throws  -> WriteManyResult
+    func writeMany(id: String, files: [FileWrite]) async throws  -> WriteManyResult
     
 }
 /**
@@ -11060,16 +11060,16 @@ open func write(id: String, path: String, content: Data)async throws  -> FileWri
 }
     
     /**
-     * Write several files in one request; each item holds a path and its content_base64.
+     * Write several files in one request.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
      */
-open func writeMany(id: String, files: String)async throws  -> WriteManyResult  {
+open func writeMany(id: String, files: [FileWrite])async throws  -> WriteManyResult  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxfilesapi_write_many(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterString.lower(files)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterSequenceTypeFileWrite.lower(files)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
@@ -28167,6 +28167,74 @@ public func FfiConverterTypeFileStat_lift(_ buf: RustBuffer) throws -> FileStat 
 #endif
 public func FfiConverterTypeFileStat_lower(_ value: FileStat) -> RustBuffer {
     return FfiConverterTypeFileStat.lower(value)
+}
+
+
+/**
+ * One file of `writeMany`: where it goes and the bytes it holds (Kotlin
+ * `ByteArray`, Swift `Data`); the core sends them base64-encoded.
+ */
+public struct FileWrite: Equatable, Hashable {
+    /**
+     * Path in the sandbox.
+     */
+    public let path: String
+    /**
+     * The bytes to store.
+     */
+    public let content: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Path in the sandbox.
+         */path: String, 
+        /**
+         * The bytes to store.
+         */content: Data) {
+        self.path = path
+        self.content = content
+    }
+
+    
+
+    
+}
+
+extension FileWrite: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFileWrite: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FileWrite {
+        return
+            try FileWrite(
+                path: FfiConverterString.read(from: &buf), 
+                content: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FileWrite, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.path, into: &buf)
+        FfiConverterData.write(value.content, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileWrite_lift(_ buf: RustBuffer) throws -> FileWrite {
+    return try FfiConverterTypeFileWrite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFileWrite_lower(_ value: FileWrite) -> RustBuffer {
+    return FfiConverterTypeFileWrite.lower(value)
 }
 
 
@@ -45635,6 +45703,31 @@ fileprivate struct FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeFileWrite: FfiConverterRustBuffer {
+    typealias SwiftType = [FileWrite]
+
+    public static func write(_ value: [FileWrite], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFileWrite.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FileWrite] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FileWrite]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFileWrite.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeFileWritten: FfiConverterRustBuffer {
     typealias SwiftType = [FileWritten]
 
@@ -47026,7 +47119,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() != 15985) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() != 6875) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() != 48950) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() != 26098) {
@@ -47598,6 +47691,7 @@ extension ExecSpawnParams: Codable {}
 extension FileEntry: Codable {}
 extension FileExport: Codable {}
 extension FileStat: Codable {}
+extension FileWrite: Codable {}
 extension FileWritten: Codable {}
 extension FilesDeleteParams: Codable {}
 extension FilesListParams: Codable {}

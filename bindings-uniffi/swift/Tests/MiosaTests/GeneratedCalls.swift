@@ -306,7 +306,7 @@ func callOperation(_ client: Client, _ op: String, _ a: CallArgs) async throws -
     case "sandbox.files.tree":
         return try await client.sandbox().files().tree(id: try a.argStr("id"), params: SandboxFilesTreeParams(path: a.str("path"), depth: a.int("depth"), extra: a.extra(known: ["path", "depth"])))
     case "sandbox.files.write_many":
-        return try await client.sandbox().files().writeMany(id: try a.argStr("id"), files: try a.argJson("files"))
+        return try await client.sandbox().files().writeMany(id: try a.argStr("id"), files: try a.argFiles("files"))
     case "sandbox.files.watch":
         return try await client.sandbox().files().watch(id: try a.argStr("id"), params: SandboxFilesWatchParams(path: a.str("path"), recursive: a.bool("recursive"), extra: a.extra(known: ["path", "recursive"])))
     case "sandbox.files.stat":

@@ -203,6 +203,18 @@ struct CallArgs {
         }
         return Data(text(value).utf8)
     }
+    /// `write_many` items: `content` (text) or `content_base64` (decoded) as bytes.
+    func argFiles(_ name: String) throws -> [FileWrite] {
+        guard let list = try arg(name) as? [[String: Any]] else { throw CallError.badJSON("\(name) is not a list of objects") }
+        return try list.map { item in
+            guard let path = item["path"] as? String else { throw CallError.badJSON("\(name): an item has no path") }
+            if let text = item["content"] as? String { return FileWrite(path: path, content: Data(text.utf8)) }
+            guard let encoded = item["content_base64"] as? String, let data = Data(base64Encoded: encoded) else {
+                throw CallError.badJSON("\(name): an item has no content")
+            }
+            return FileWrite(path: path, content: data)
+        }
+    }
 
     func str(_ name: String) -> String? { params[name].map(text) }
     func int(_ name: String) -> Int? { (params[name] as? NSNumber)?.intValue }

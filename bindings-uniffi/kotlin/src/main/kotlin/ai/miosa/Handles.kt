@@ -131,8 +131,8 @@ class SandboxHandle private constructor(
         suspend fun move(fromPath: String, toPath: String): ActionResult = client.sandbox().files().move(id, fromPath, toPath)
         /** Return the directory tree under a path, down to a given depth. (`GET /sandboxes/{id}/files/tree` with this sandbox's id) */
         suspend fun tree(params: SandboxFilesTreeParams? = null): FileEntry = client.sandbox().files().tree(id, params)
-        /** Write several files in one request; each item holds a path and its content_base64. (`POST /sandboxes/{id}/files/write-many` with this sandbox's id) */
-        suspend fun writeMany(files: String): WriteManyResult = client.sandbox().files().writeMany(id, files)
+        /** Write several files in one request. (`POST /sandboxes/{id}/files/write-many` with this sandbox's id) */
+        suspend fun writeMany(files: List<FileWrite>): WriteManyResult = client.sandbox().files().writeMany(id, files)
         /** Stream file change events under a sandbox path. (`GET /sandboxes/{id}/files/watch` with this sandbox's id) */
         suspend fun watch(params: SandboxFilesWatchParams? = null): EventStream = client.sandbox().files().watch(id, params)
         /** Describe one path of the sandbox: size, kind, mode and modification time. (`POST /sandboxes/{id}/fs/stat` with this sandbox's id) */

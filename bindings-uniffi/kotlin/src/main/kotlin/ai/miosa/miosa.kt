@@ -3708,7 +3708,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write() and 0xFFFF) != 15985) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() and 0xFFFF) != 6875) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxfilesapi_write_many() and 0xFFFF) != 48950) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxpreviewsapi_create() and 0xFFFF) != 26098) {
@@ -21485,11 +21485,11 @@ public interface SandboxFilesApiInterface {
     suspend fun `write`(`id`: kotlin.String, `path`: kotlin.String, `content`: kotlin.ByteArray): FileWritten
     
     /**
-     * Write several files in one request; each item holds a path and its content_base64.
+     * Write several files in one request.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
      */
-    suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String): WriteManyResult
+    suspend fun `writeMany`(`id`: kotlin.String, `files`: List<FileWrite>): WriteManyResult
     
     companion object
 }
@@ -21857,20 +21857,20 @@ open class SandboxFilesApi: Disposable, AutoCloseable, SandboxFilesApiInterface
 
     
     /**
-     * Write several files in one request; each item holds a path and its content_base64.
+     * Write several files in one request.
      *
      * `POST /sandboxes/{id}/files/write-many` (seed `Miosa.Sandbox.Files.write_many/3`).
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `writeMany`(`id`: kotlin.String, `files`: kotlin.String) : WriteManyResult {
+    override suspend fun `writeMany`(`id`: kotlin.String, `files`: List<FileWrite>) : WriteManyResult {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxfilesapi_write_many(
                 uniffiHandle,
                 
         FfiConverterString.lower(`id`),
-        FfiConverterString.lower(`files`),
+        FfiConverterSequenceTypeFileWrite.lower(`files`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
@@ -40778,6 +40778,54 @@ public object FfiConverterTypeFileStat: FfiConverterRustBuffer<FileStat> {
 
 
 /**
+ * One file of `writeMany`: where it goes and the bytes it holds (Kotlin
+ * `ByteArray`, Swift `Data`); the core sends them base64-encoded.
+ */
+data class FileWrite (
+    /**
+     * Path in the sandbox.
+     */
+    val `path`: kotlin.String
+    , 
+    /**
+     * The bytes to store.
+     */
+    val `content`: kotlin.ByteArray
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFileWrite: FfiConverterRustBuffer<FileWrite> {
+    override fun read(buf: ByteBuffer): FileWrite {
+        return FileWrite(
+            FfiConverterString.read(buf),
+            FfiConverterByteArray.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FileWrite) = (
+            FfiConverterString.allocationSize(value.`path`) +
+            FfiConverterByteArray.allocationSize(value.`content`)
+    )
+
+    override fun write(value: FileWrite, buf: ByteBuffer) {
+            FfiConverterString.write(value.`path`, buf)
+            FfiConverterByteArray.write(value.`content`, buf)
+    }
+}
+
+
+
+/**
  * A file written into a sandbox.
  */
 data class FileWritten (
@@ -56722,6 +56770,34 @@ public object FfiConverterSequenceTypeFileEntry: FfiConverterRustBuffer<List<Fil
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeFileEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFileWrite: FfiConverterRustBuffer<List<FileWrite>> {
+    override fun read(buf: ByteBuffer): List<FileWrite> {
+        val len = buf.getInt()
+        return List<FileWrite>(len) {
+            FfiConverterTypeFileWrite.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FileWrite>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFileWrite.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FileWrite>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFileWrite.write(it, buf)
         }
     }
 }

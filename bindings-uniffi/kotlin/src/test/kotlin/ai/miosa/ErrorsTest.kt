@@ -110,7 +110,7 @@ class ErrorsTest {
         assertThrows<MiosaException.InvalidArgument> { emu.client().sandboxes().get(" ") }
         val before = emu.control("GET", "stats").jsonObject["requests"]!!.jsonPrimitive.long
         assertThrows<MiosaException.InvalidArgument> {
-            emu.client().sandbox().files().writeMany("sbx_fixture", "[{broken")
+            emu.client().sandbox().files().writeMany("sbx_fixture", listOf(FileWrite(" ", byteArrayOf(1))))
         }
         assertEquals(before, emu.control("GET", "stats").jsonObject["requests"]!!.jsonPrimitive.long, "no request was sent")
     }

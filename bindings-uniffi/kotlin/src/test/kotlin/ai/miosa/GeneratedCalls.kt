@@ -278,7 +278,7 @@ suspend fun callOperation(client: Client, op: String, a: CallArgs): Any? = when 
     "sandbox.files.mkdir" -> client.sandbox().files().mkdir(a.argStr("id"), a.argStr("path"), SandboxFilesMkdirParams(recursive = a.bool("recursive"), mode = a.str("mode"), extra = a.extra(listOf("recursive", "mode"))))
     "sandbox.files.move" -> client.sandbox().files().move(a.argStr("id"), a.argStr("from_path"), a.argStr("to_path"))
     "sandbox.files.tree" -> client.sandbox().files().tree(a.argStr("id"), SandboxFilesTreeParams(path = a.str("path"), depth = a.long("depth"), extra = a.extra(listOf("path", "depth"))))
-    "sandbox.files.write_many" -> client.sandbox().files().writeMany(a.argStr("id"), a.argJson("files"))
+    "sandbox.files.write_many" -> client.sandbox().files().writeMany(a.argStr("id"), a.argFiles("files"))
     "sandbox.files.watch" -> client.sandbox().files().watch(a.argStr("id"), SandboxFilesWatchParams(path = a.str("path"), recursive = a.bool("recursive"), extra = a.extra(listOf("path", "recursive"))))
     "sandbox.files.stat" -> client.sandbox().files().stat(a.argStr("id"), a.argStr("path"))
     "sandbox.exec.run" -> client.sandbox().exec().run(a.argStr("id"), SandboxExecRunParams(command = a.str("command"), cwd = a.str("cwd"), env = a.json("env"), timeout = a.long("timeout"), extra = a.extra(listOf("command", "cwd", "env", "timeout"))))

@@ -95,12 +95,11 @@ class ScenariosTest {
         assertEquals(endUser, sandbox.externalUserId)
         assertTrue(client.sandboxes().waitUntilReady(id, SandboxesWaitUntilReadyParams(timeout = 60.0)))
 
-        fun b64(text: String) = java.util.Base64.getEncoder().encodeToString(text.toByteArray())
-        val files = buildJsonArray {
-            add(buildJsonObject { put("path", "/workspace/index.html"); put("content_base64", b64("<h1>Acme</h1>\n")) })
-            add(buildJsonObject { put("path", "/workspace/app.py"); put("content_base64", b64("print('hi')\n")) })
-        }
-        client.sandbox().files().writeMany(id, files.toString())
+        val files = listOf(
+            FileWrite("/workspace/index.html", "<h1>Acme</h1>\n".toByteArray()),
+            FileWrite("/workspace/app.py", "print('hi')\n".toByteArray()),
+        )
+        client.sandbox().files().writeMany(id, files)
         assertEquals("<h1>Acme</h1>\n", client.sandbox().files().read(id, "/workspace/index.html").decodeToString())
 
         val token = client.sandboxes().previewToken(id, SandboxesPreviewTokenParams(expiresIn = 3600, scope = "read"))

@@ -99,6 +99,14 @@ class CallArgs(private val args: JsonObject, private val params: JsonObject) {
         return text.toByteArray()
     }
 
+    /** `write_many` items: `content` (text) or `content_base64` (decoded) as bytes. */
+    fun argFiles(name: String): List<FileWrite> = arg(name).jsonArray.map { item ->
+        val o = item.jsonObject
+        val content = o["content"]?.jsonPrimitive?.content?.toByteArray()
+            ?: java.util.Base64.getDecoder().decode(o.getValue("content_base64").jsonPrimitive.content)
+        FileWrite(path = o.getValue("path").jsonPrimitive.content, content = content)
+    }
+
     fun str(name: String): String? = params[name]?.let(::text)
     fun long(name: String): Long? = params[name]?.jsonPrimitive?.long
     fun double(name: String): Double? = params[name]?.jsonPrimitive?.double
