@@ -393,3 +393,40 @@ test('a command sent while the sandbox starts waits for it (409 SANDBOX_STARTING
     )
   })
 })
+
+test('a stream outlives the client that opened it', () =>
+  withEmulator(async (emu) => {
+    const v8 = require('node:v8')
+    const vm = require('node:vm')
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc')
+    // The client is garbage the moment the stream is open.
+    const stream = plain(emu).streamSse('/_emulator/stream', { extraQuery: { count: 5 } })
+    await stream.open()
+    // Let the whole stream arrive (its reader then ends), and collect the client.
+    await new Promise((r) => setTimeout(r, 300))
+    for (let i = 0; i < 3; i++) {
+      gc()
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    const ids = []
+    for await (const event of stream) ids.push(event.id)
+    assert.deepEqual(ids, ['1', '2', '3', '4', '5'])
+  }))
+
+test('a socket outlives the client that opened it', () =>
+  withEmulator(async (emu) => {
+    const v8 = require('node:v8')
+    const vm = require('node:vm')
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc')
+    const socket = await plain(emu).exec.spawn('cmp_fixture', 'read line; echo got-$line')
+    for (let i = 0; i < 3; i++) {
+      gc()
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await socket.send('hi\n')
+    let out = ''
+    for await (const message of socket) out += message.text ?? ''
+    assert.match(out, /got-hi/)
+  }))

@@ -59,6 +59,9 @@ pub struct EventStream {
     /// The process that opened the stream: its connection and reader task do
     /// not exist in a `fork()` child.
     pid: u32,
+    /// Keeps the client's runtime running while the stream is held, so a stream
+    /// outlives the client that opened it (the reader task lets go when it ends).
+    _runtime: Transport,
 }
 
 impl EventStream {
@@ -96,6 +99,7 @@ impl EventStream {
             cancel,
             task,
             pid: std::process::id(),
+            _runtime: transport,
         })
     }
 

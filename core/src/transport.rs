@@ -148,6 +148,12 @@ pub(crate) struct Transport {
     engine: Arc<Engine>,
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport").finish_non_exhaustive()
+    }
+}
+
 impl Transport {
     pub(crate) fn new(shared: &Arc<Shared>) -> Result<Self> {
         Ok(Self {

@@ -131,6 +131,9 @@ pub struct Socket {
     /// The client's runtime, which runs the connection task and its timers.
     rt: tokio::runtime::Handle,
     pid: u32,
+    /// Keeps that runtime running while the socket is held, so a socket
+    /// outlives the client that opened it.
+    _runtime: Transport,
 }
 
 impl fmt::Debug for Socket {
@@ -182,6 +185,7 @@ impl Socket {
             task,
             rt: transport.handle().clone(),
             pid: std::process::id(),
+            _runtime: transport,
         })
     }
 

@@ -18,8 +18,8 @@ export async function flows(client: Client): Promise<string[]> {
   const written = await client.sandbox.files.write(sandbox.id, '/workspace/notes.txt', Buffer.from('typed\n'))
   seen.push(written.path)
   const many = await client.sandbox.files.writeMany(sandbox.id, [
-    { path: '/workspace/a.txt', content_base64: Buffer.from('a') },
-    { path: '/workspace/b.txt', content_base64: new Uint8Array([98]) },
+    { path: '/workspace/a.txt', content: Buffer.from('a') },
+    { path: '/workspace/b.txt', content: new Uint8Array([98]) },
   ])
   seen.push(...many.written.map((f) => f.path))
   const entries: FileEntry[] = await client.sandbox.files.list(sandbox.id, { path: '/workspace' })
