@@ -5,17 +5,18 @@ package, against a bare interpreter doing nothing, and in-process import time.
 
 `--python` is an interpreter with `miosa_native` installed; `--node-pkg` a
 directory holding the Node package (`lib/`, `package.json` and the addon).
-Prints the median and spread of each; asserts nothing."""
+Prints the median and spread of each, wall time and CPU time; asserts nothing."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 PYTHON_CASES = {
     "bare": "pass",
@@ -26,7 +27,7 @@ PYTHON_CASES = {
 NODE_CASES = {
     "bare": "0",
     "require('miosa-native')": "require({pkg})",
-    "new Client() + namespace": "new (require({pkg}).Client)({{apiKey: 'msk_test_x', baseUrl: 'http://127.0.0.1:9'}}).sandboxes",
+    "new Client() + namespace": "new (require({pkg}).Client)('msk_test_x', {{baseUrl: 'http://127.0.0.1:9'}}).sandboxes",
 }
 # In-process: the time of the import statement alone (the interpreter's own start-up excluded).
 PY_IN_PROCESS = "import time; t = time.perf_counter(); import miosa_native; print(time.perf_counter() - t)"
@@ -45,21 +46,31 @@ def spread(samples: List[float]) -> Dict[str, Any]:
     }
 
 
-def wall_ms(argv: List[str]) -> float:
+def run_once(argv: List[str]) -> Tuple[float, float]:
+    """Wall time and CPU time (user + system, all threads) of one fresh process, in ms.
+    On a loaded machine the CPU time is the steadier of the two."""
     t0 = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, timeout=60)
-    return (time.perf_counter() - t0) * 1000
+    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = (time.perf_counter() - t0) * 1000
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise subprocess.CalledProcessError(child.returncode, argv)
+    return wall, (usage.ru_utime + usage.ru_stime) * 1000
 
 
 def measure(cases: Dict[str, List[str]], runs: int) -> Dict[str, Dict[str, Any]]:
     """Interleaves the cases run by run, so a change of load hits them all alike."""
-    samples: Dict[str, List[float]] = {name: [] for name in cases}
-    for name, argv in cases.items():  # warm the page cache once
-        wall_ms(argv)
+    wall: Dict[str, List[float]] = {name: [] for name in cases}
+    cpu: Dict[str, List[float]] = {name: [] for name in cases}
+    for argv in cases.values():  # warm the page cache once
+        run_once(argv)
     for _ in range(runs):
         for name, argv in cases.items():
-            samples[name].append(wall_ms(argv))
-    return {name: spread(ts) for name, ts in samples.items()}
+            w, c = run_once(argv)
+            wall[name].append(w)
+            cpu[name].append(c)
+    return {name: {**spread(wall[name]), "cpu": spread(cpu[name])} for name in cases}
 
 
 def in_process(argv: List[str], runs: int) -> Dict[str, Any]:
@@ -85,14 +96,16 @@ def importtime_top(python: str, count: int = 12) -> List[Dict[str, Any]]:
 
 
 def report(title: str, rows: Dict[str, Dict[str, Any]]) -> None:
-    bare = rows["bare"]["median_ms"]
     print(title)
-    for name, r in rows.items():
-        over = "" if name == "bare" else f"  (+{r['median_ms'] - bare:.2f} ms over bare)"
-        print(
-            f"  {name:<34} median {r['median_ms']:7.2f} ms  p25-p75 {r['p25_ms']:.2f}-{r['p75_ms']:.2f}"
-            f"  min-max {r['min_ms']:.2f}-{r['max_ms']:.2f}{over}"
-        )
+    for label, pick in (("wall", lambda r: r), ("CPU", lambda r: r["cpu"])):
+        bare = pick(rows["bare"])["median_ms"]
+        for name, row in rows.items():
+            r = pick(row)
+            over = "" if name == "bare" else f"  (+{r['median_ms'] - bare:.2f} ms over bare)"
+            print(
+                f"  {label:<4} {name:<32} median {r['median_ms']:7.2f} ms  p25-p75 {r['p25_ms']:.2f}-{r['p75_ms']:.2f}"
+                f"  min-max {r['min_ms']:.2f}-{r['max_ms']:.2f}{over}"
+            )
 
 
 def main(argv: Optional[List[str]] = None) -> None:
