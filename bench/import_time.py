@@ -81,10 +81,10 @@ def in_process(argv: List[str], runs: int) -> Dict[str, Any]:
     return spread(ts)
 
 
-def importtime_top(python: str, count: int = 12) -> List[Dict[str, Any]]:
-    """The largest cumulative entries of `python -X importtime -c 'import miosa_native'`."""
+def importtime_top(python: str, code: str, count: int = 12) -> List[Dict[str, Any]]:
+    """The largest cumulative entries of `python -X importtime -c CODE`."""
     err = subprocess.run(
-        [python, "-X", "importtime", "-c", "import miosa_native"], check=True, capture_output=True, text=True, timeout=60
+        [python, "-X", "importtime", "-c", code], check=True, capture_output=True, text=True, timeout=60
     ).stderr
     rows = []
     for line in err.splitlines():
@@ -121,11 +121,13 @@ def main(argv: Optional[List[str]] = None) -> None:
         report(f"Python ({args.python}), {args.runs} fresh processes each, wall time", rows)
         inproc = in_process([args.python, "-c", PY_IN_PROCESS], args.runs)
         print(f"  in-process `import miosa_native`: median {inproc['median_ms']:.2f} ms (min {inproc['min_ms']:.2f})")
-        top = importtime_top(args.python)
-        print("  -X importtime, largest cumulative (us):")
-        for r in top:
-            print(f"    {r['cumulative_us']:>7} {r['self_us']:>7}  {r['module']}")
-        result["python"] = {"wall": rows, "in_process": inproc, "importtime_top": top}
+        result["python"] = {"wall": rows, "in_process": inproc}
+        for key, code in (("importtime_top", "import miosa_native"), ("importtime_top_client", "from miosa_native import Client")):
+            top = importtime_top(args.python, code)
+            print(f"  -X importtime -c {code!r}, largest cumulative (us):")
+            for r in top:
+                print(f"    {r['cumulative_us']:>7} {r['self_us']:>7}  {r['module']}")
+            result["python"][key] = top
     if args.node_pkg:
         pkg = json.dumps(args.node_pkg)
         rows = measure({name: ["node", "-e", code.format(pkg=pkg)] for name, code in NODE_CASES.items()}, args.runs)
