@@ -704,7 +704,8 @@ fn sequential(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value>
     } else {
         let client = core_client(base_url, api_key)?;
         for _ in 0..=n {
-            futures_executor::block_on(client.sandboxes().get(SANDBOX)).map_err(|e| format!("core call: {e}"))?;
+            futures_executor::block_on(client.sandboxes().get(SANDBOX))
+                .map_err(|e| format!("core call: {e}"))?;
         }
     }
     Ok(json!({ "mode": mode, "calls": n }))
