@@ -10,20 +10,24 @@
 # Environment: BENCH_RUNS (3: measured runs per figure; tables show medians),
 # BENCH_SCALE (1.0: multiplies the call counts), BENCH_PIN (0; 1 pins the
 # emulator to CPU 1 and the clients to CPU 0 with taskset), BENCH_ONLY
-# (rust,python,node), BENCH_OUT (BENCHMARKS.md).
+# (rust,python,node,import,callgrind), BENCH_OUT (BENCHMARKS.md),
+# BENCH_PROFILE (dist: the Cargo profile of the shipped artefacts; release
+# builds quicker), BENCH_CALLGRIND_CALLS (50,250: the two call counts whose
+# difference callgrind measures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-x86_64-unknown-linux-gnu}"
 export CARGO_TERM_COLOR=never
-R="target/$CARGO_BUILD_TARGET/release"
+PROFILE="${BENCH_PROFILE:-dist}"
+R="target/$CARGO_BUILD_TARGET/$PROFILE"
 OUT=target/bench
 RUNS="${BENCH_RUNS:-3}"
 SCALE="${BENCH_SCALE:-1}"
-ONLY="${BENCH_ONLY:-rust,python,node}"
+ONLY="${BENCH_ONLY:-rust,python,node,import,callgrind}"
 REPORT="${BENCH_OUT:-BENCHMARKS.md}"
 mkdir -p "$OUT"
-rm -f "$OUT"/rust.json "$OUT"/python.json "$OUT"/node.json "$OUT"/build-times.tsv
+rm -f "$OUT"/rust.json "$OUT"/python.json "$OUT"/node.json "$OUT"/import.json "$OUT"/callgrind.json "$OUT"/build-times.tsv
 wants() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 # Pinning (emulator on CPU 1, clients on CPU 0) is off by default: on the
@@ -44,35 +48,38 @@ timed() { # timed NAME CMD... : runs CMD, appends "NAME<TAB>seconds" to build-ti
   awk -v n="$name" -v a="$t0" -v b="$t1" 'BEGIN { printf "%s\t%.1f\n", n, b - a }' >>"$OUT/build-times.tsv"
 }
 
-echo "--- release builds (same commands as the binding scripts, plus --release)"
-timed "emulator + miosa-bench (cargo build --release)" \
-  cargo build --release --locked -p miosa-emulator -p miosa-bench
+echo "--- $PROFILE builds (same commands as the binding scripts, plus --profile $PROFILE)"
+timed "emulator + miosa-bench (cargo build --profile $PROFILE)" \
+  cargo build --profile "$PROFILE" --locked -p miosa-emulator -p miosa-bench
 
-if wants python; then
+if wants python || wants import || wants callgrind; then
   if [ ! -x .venv-bench/bin/python ]; then
     python3 -m venv .venv-bench
   fi
   .venv-bench/bin/pip install --quiet maturin==1.16.0 httpx==0.28.1 miosa==2.19.2
   rm -rf "$OUT/wheels"
-  timed "Python wheel (maturin build --release)" \
-    .venv-bench/bin/maturin build --quiet --release --locked -m bindings-python/Cargo.toml -i .venv-bench/bin/python -o "$OUT/wheels"
+  timed "Python wheel (maturin build --profile $PROFILE)" \
+    .venv-bench/bin/maturin build --quiet --profile "$PROFILE" --locked -m bindings-python/Cargo.toml -i .venv-bench/bin/python -o "$OUT/wheels"
   .venv-bench/bin/pip install --quiet --force-reinstall --no-deps "$OUT"/wheels/miosa_native-*.whl
 fi
-if wants node; then
+if wants node || wants import || wants callgrind; then
   [ -d bindings-node/node_modules/@napi-rs/cli ] || (cd bindings-node && npm ci --no-audit --no-fund --loglevel=error)
   # Staged outside bindings-node so the binding's own (debug) build is left alone.
   rm -rf "$OUT/node-pkg"
   mkdir -p "$OUT/node-pkg"
-  timed "Node addon (napi build --release)" \
-    bash -c "cd bindings-node && npx napi build --platform --release --output-dir '$ROOT/$OUT/node-pkg' --js native.js --dts native.d.ts >/dev/null"
+  timed "Node addon (napi build --profile $PROFILE)" \
+    bash -c "cd bindings-node && npx napi build --platform --profile '$PROFILE' --output-dir '$ROOT/$OUT/node-pkg' --js native.js --dts native.d.ts >/dev/null"
   cp -r bindings-node/lib bindings-node/package.json "$OUT/node-pkg/"
 fi
-timed "C library libmiosa.so/.a (cargo build --release -p miosa-c)" \
-  cargo build --release --locked -p miosa-c
-timed "UniFFI cdylib (cargo build --release -p miosa-uniffi)" \
-  cargo build --release --locked -p miosa-uniffi
+timed "C library libmiosa.so/.a (cargo build --profile $PROFILE -p miosa-c)" \
+  cargo build --profile "$PROFILE" --locked -p miosa-c
+timed "UniFFI cdylib (cargo build --profile $PROFILE -p miosa-uniffi)" \
+  cargo build --profile "$PROFILE" --locked -p miosa-uniffi
 
 size() { stat -c %s "$1" 2>/dev/null || echo null; }
+cargo_profile() { # the settings of [profile.NAME] in Cargo.toml, on one line
+  awk -v want="[profile.$1]" '$0 == want { on = 1; next } /^\[/ { on = 0 } on && /=/ { gsub(/"/, ""); printf "%s%s", sep, $0; sep = ", " }' Cargo.toml
+}
 wheel=$(ls "$OUT"/wheels/miosa_native-*.whl 2>/dev/null | head -1 || true)
 wheel_so=null
 if [ -n "$wheel" ]; then
@@ -87,7 +94,8 @@ cat >"$OUT/artefacts.json" <<EOF
   "libmiosa_a": $(size "$R/libmiosa.a"),
   "uniffi_so": $(size "$R/libmiosa_uniffi.so"),
   "emulator": $(size "$R/miosa-emulator"),
-  "profile": "codegen-units=16, no LTO, strip=debuginfo (root Cargo.toml [profile.release])"
+  "profile_name": "$PROFILE",
+  "profile": "$(cargo_profile "$PROFILE")"
 }
 EOF
 
@@ -144,6 +152,22 @@ if wants node; then
   reset
   "${CLIENT[@]}" node bench/node/bench.mjs --pkg "$OUT/node-pkg" --base-url "$BASE" --api-key "$KEY" \
     --runs "$RUNS" --scale "$SCALE" --json "$OUT/node.json"
+fi
+
+if wants import; then
+  echo "--- start-up: import and require against a bare interpreter"
+  python3 bench/import_time.py --python .venv-bench/bin/python --node-pkg "$OUT/node-pkg" --runs 20 --json "$OUT/import.json"
+fi
+if wants callgrind; then
+  if command -v valgrind >/dev/null; then
+    echo "--- callgrind: instructions per sandboxes.get call"
+    reset
+    python3 bench/callgrind.py --base-url "$BASE" --api-key "$KEY" --bench-bin "$R/miosa-bench" \
+      --python .venv-bench/bin/python --node-pkg "$OUT/node-pkg" --calls "${BENCH_CALLGRIND_CALLS:-50,250}" \
+      --json "$OUT/callgrind.json"
+  else
+    echo "--- callgrind: skipped, valgrind is not installed (apt-get install -y valgrind)"
+  fi
 fi
 
 python3 - "$OUT/machine.json" <<'EOF'

@@ -621,6 +621,7 @@ fn child(args: &[String]) -> Res<()> {
     let result = match what.as_str() {
         "inflight" => inflight(&base_url, &api_key, n, &mode)?,
         "sse-e2e" => sse_e2e(&base_url, &api_key, n)?,
+        "sequential" => sequential(&base_url, &api_key, n, &mode)?,
         other => return Err(format!("unknown child {other}")),
     };
     println!("{result}");
@@ -679,6 +680,35 @@ fn inflight(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value> {
         "mode": mode, "n": n, "secs": secs, "errors": errors, "first_error": first_error,
         "rss_before_kb": rss_before, "hwm_kb": mem::status_kb("VmHWM"), "rss_after_kb": mem::status_kb("VmRSS"),
     }))
+}
+
+/// `n` calls of `sandboxes.get` one after another, after one warm-up call: the
+/// program that `bench/callgrind.py` runs twice, with two values of `n`, to count
+/// the instructions of one call apart from start-up.
+fn sequential(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value> {
+    if mode == "floor" {
+        let rt = runtime()?;
+        let http = floor_http()?;
+        let call = floor_call(
+            &http,
+            api_key,
+            reqwest::Method::GET,
+            &format!("{base_url}/sandboxes/{SANDBOX}"),
+            None,
+        );
+        for _ in 0..=n {
+            futures_executor::block_on(rt.spawn(call()))
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("floor call: {e}"))?;
+        }
+    } else {
+        let client = core_client(base_url, api_key)?;
+        for _ in 0..=n {
+            futures_executor::block_on(client.sandboxes().get(SANDBOX))
+                .map_err(|e| format!("core call: {e}"))?;
+        }
+    }
+    Ok(json!({ "mode": mode, "calls": n }))
 }
 
 fn sse_e2e(base_url: &str, api_key: &str, n: usize) -> Res<Value> {

@@ -4,7 +4,6 @@ this module only shapes it for Python."""
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import (
     TYPE_CHECKING,
@@ -173,23 +172,38 @@ class AsyncSandboxFileTransfers:
         )
 
 
-logger = logging.getLogger("miosa_native")
+# `logging` (with `traceback`, `string`, `threading`) is imported when the first
+# record arrives, not by `import miosa_native`; the level numbers are logging's.
+_LEVELS = {"debug": 10, "info": 20, "warn": 30}
+_logger: Any = None
 
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
+
+def _get_logger() -> Any:
+    global _logger
+    if _logger is None:
+        import logging
+
+        _logger = logging.getLogger("miosa_native")
+    return _logger
 
 
 def _forward(level: str, message: str, fields: Dict[str, Any]) -> None:
-    number = _LEVELS.get(level, logging.INFO)
+    number = _LEVELS.get(level, 20)
+    logger = _logger or _get_logger()
     if logger.isEnabledFor(number):
         logger.log(number, message, extra={"miosa": fields})
 
 
 def _install_logging() -> None:
-    """Forwards the core's records to `logger`; `MIOSA_LOG=debug|info|warn` also
-    prints them on stderr when the application configured no handler."""
+    """Forwards the core's records to `logging.getLogger("miosa_native")`;
+    `MIOSA_LOG=debug|info|warn` also prints them on stderr when the application
+    configured no handler."""
     wanted = os.environ.get("MIOSA_LOG", "").strip().lower()
     level = {"warning": "warn", "trace": "debug"}.get(wanted, wanted)
     if level in _LEVELS:
+        import logging
+
+        logger = _get_logger()
         logger.setLevel(_LEVELS[level])
         if not logger.handlers:
             handler = logging.StreamHandler()
