@@ -115,7 +115,7 @@ def test_the_table_rules_still_apply_to_model_answers(serve) -> None:  # type: i
         # A resource with its own `data` field stays whole.
         assert client.sandboxes.get("a").extra == {"data": {"k": 1}}
         # `same_as` fields are filled from each other.
-        result = client.exec.run("sbx_1", "echo hi")
+        result = client.exec.run("cmp_1", command="echo hi")
         assert result.stdout == "hi\n" and result.output == "hi\n"
         with pytest.raises(miosa_native.DecodeError, match="missing field `id`"):
             client.sandboxes.get("a")
