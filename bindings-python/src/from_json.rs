@@ -46,13 +46,6 @@ impl<'py> PyValue<'_, 'py> {
             E::custom("a Python object could not be built")
         })
     }
-    fn object<T: IntoPyObject<'py>, E: de::Error>(self, v: T) -> Result<Bound<'py, PyAny>, E> {
-        let built = v
-            .into_pyobject(self.py)
-            .map(|o| o.into_any())
-            .map_err(Into::into);
-        self.keep(built)
-    }
 }
 
 impl<'de, 'py> DeserializeSeed<'de> for PyValue<'_, 'py> {
@@ -76,13 +69,16 @@ impl<'de, 'py> Visitor<'de> for PyValue<'_, 'py> {
         Ok(PyBool::new(self.py, v).to_owned().into_any())
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        self.object(v)
+        let Ok(int) = v.into_pyobject(self.py);
+        Ok(int.into_any())
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        self.object(v)
+        let Ok(int) = v.into_pyobject(self.py);
+        Ok(int.into_any())
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        self.object(v)
+        let Ok(float) = v.into_pyobject(self.py);
+        Ok(float.into_any())
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(PyString::new(self.py, v).into_any())
