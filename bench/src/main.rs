@@ -621,7 +621,7 @@ fn child(args: &[String]) -> Res<()> {
     let result = match what.as_str() {
         "inflight" => inflight(&base_url, &api_key, n, &mode)?,
         "sse-e2e" => sse_e2e(&base_url, &api_key, n)?,
-        "sequential" => sequential(&base_url, &api_key, n, &mode)?,
+        "seq" | "sequential" => sequential(&base_url, &api_key, n, &mode)?,
         other => return Err(format!("unknown child {other}")),
     };
     println!("{result}");
@@ -682,11 +682,10 @@ fn inflight(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value> {
     }))
 }
 
-/// `n` calls of `sandboxes.get` one after another, after one warm-up call: the
-/// program that `bench/callgrind.py` runs twice, with two values of `n`, to count
-/// the instructions of one call apart from start-up.
+/// `n` `sandboxes.get` calls one after another in one task (after one warm-up
+/// call): the per-call cost at one in flight, steady enough for callgrind.
 fn sequential(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value> {
-    if mode == "floor" {
+    let (cpu_ns, secs) = if mode == "floor" {
         let rt = runtime()?;
         let http = floor_http()?;
         let call = floor_call(
@@ -696,19 +695,41 @@ fn sequential(base_url: &str, api_key: &str, n: usize, mode: &str) -> Res<Value>
             &format!("{base_url}/sandboxes/{SANDBOX}"),
             None,
         );
-        for _ in 0..=n {
-            futures_executor::block_on(rt.spawn(call()))
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("floor call: {e}"))?;
-        }
+        let run = move |count: usize| {
+            let call = Arc::clone(&call);
+            rt.block_on(rt.spawn(async move {
+                for _ in 0..count {
+                    call().await?;
+                }
+                Ok::<_, String>(())
+            }))
+            .map_err(|e| e.to_string())?
+        };
+        run(1)?;
+        let (cpu0, t) = (mem::cpu_ns(None), Instant::now());
+        run(n)?;
+        (mem::cpu_ns(None) - cpu0, t.elapsed().as_secs_f64())
     } else {
         let client = core_client(base_url, api_key)?;
-        for _ in 0..=n {
-            futures_executor::block_on(client.sandboxes().get(SANDBOX))
-                .map_err(|e| format!("core call: {e}"))?;
-        }
-    }
-    Ok(json!({ "mode": mode, "calls": n }))
+        let run = |count: usize| {
+            let c = client.clone();
+            futures_executor::block_on(client.spawn(async move {
+                for _ in 0..count {
+                    c.sandboxes().get(SANDBOX).await?;
+                }
+                Ok(())
+            }))
+            .map_err(|e| e.to_string())
+        };
+        run(1)?;
+        let (cpu0, t) = (mem::cpu_ns(None), Instant::now());
+        run(n)?;
+        (mem::cpu_ns(None) - cpu0, t.elapsed().as_secs_f64())
+    };
+    Ok(json!({
+        "mode": mode, "n": n, "secs": secs,
+        "cpu_us_per_call": cpu_ns as f64 / 1000.0 / n.max(1) as f64,
+    }))
 }
 
 fn sse_e2e(base_url: &str, api_key: &str, n: usize) -> Res<Value> {

@@ -270,11 +270,11 @@ pub unsafe extern "C" fn miosa_call(
         ffi::guard(err, || -> Outcome {
             let out = ffi::out_slot(out_json, "out_json")?;
             let call = decode(client, op, args_json, params_json, None, Family::Json)?;
-            let value = call
+            let text = call
                 .client
                 .invoke_blocking(call.op, call.args, call.params)?
-                .into_json()?;
-            *out = ffi::c_json(&value);
+                .into_json_text()?;
+            *out = ffi::c_string(text);
             Ok(())
         })
     }
@@ -321,11 +321,11 @@ pub unsafe extern "C" fn miosa_call_upload(
                 Some(content),
                 Family::Json,
             )?;
-            let value = call
+            let text = call
                 .client
                 .invoke_blocking(call.op, call.args, call.params)?
-                .into_json()?;
-            *out = ffi::c_json(&value);
+                .into_json_text()?;
+            *out = ffi::c_string(text);
             Ok(())
         })
     }

@@ -440,6 +440,6 @@ fn encode_output(out: Output) -> miosa::Result<Encoded> {
         Output::Socket(_) => Err(invalid(
             "this operation opens a WebSocket; call it through its socket method",
         )),
-        other => Ok(Encoded::Text(other.into_json()?.to_string())),
+        other => Ok(Encoded::Text(other.into_json_text()?)),
     }
 }

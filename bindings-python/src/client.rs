@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::convert::{CallOptions, json_to_py, py_to_args, py_to_input, py_to_map};
 use crate::errors::{from_core, guard, guard_async, invalid, usage};
+use crate::from_json::json_text_to_py;
 use crate::pager::{NativePager, Page, PageCall};
 use crate::shutdown::Guarded;
 use crate::stream::NativeEventStream;
@@ -126,6 +127,13 @@ pub(crate) fn output_to_py(
 ) -> PyResult<Py<PyAny>> {
     Ok(match output {
         miosa::Output::Json(value) => wrap_json(py, &value, wrap)?.unbind(),
+        miosa::Output::Model(body) => {
+            let value = json_text_to_py(py, body.bytes())?;
+            match wrap {
+                Some(wrap) if value.is_instance_of::<PyDict>() => wrap.call1((value,))?.unbind(),
+                _ => value.unbind(),
+            }
+        }
         miosa::Output::Bytes(bytes) => PyBytes::new(py, &bytes).into_any().unbind(),
         miosa::Output::Bool(b) => b.into_pyobject(py)?.to_owned().into_any().unbind(),
         // A page without its call cannot fetch the next one; `call`/`acall` hand theirs over.

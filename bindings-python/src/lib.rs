@@ -6,6 +6,7 @@
 mod client;
 mod convert;
 mod errors;
+mod from_json;
 mod observe;
 mod pager;
 mod shutdown;

@@ -136,7 +136,7 @@ impl Params {
 
 /// JSON results are handed over as JSON text.
 pub(crate) fn json_text(output: Output) -> Result<String, MiosaError> {
-    Ok(output.into_json()?.to_string())
+    Ok(output.into_json_text()?)
 }
 
 pub(crate) fn bytes(output: Output) -> Result<Vec<u8>, MiosaError> {

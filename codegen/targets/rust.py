@@ -144,7 +144,7 @@ def return_type(op: Op) -> tuple[str, str]:
     """(Rust type, expression turning `output` into it)."""
     r = op.returns
     if r.kind == "model":
-        return f"crate::models::{r.model}", "decode(output.into_json()?)"
+        return f"crate::models::{r.model}", "output.into_typed()"
     if r.kind == "list":
         item = "String" if r.model == "str" else f"crate::models::{r.model}"
         return f"Vec<{item}>", "decode(output.into_json()?)"

@@ -97,7 +97,16 @@ def render_conform(models: list[Model]) -> str:
     known = "".join(
         f'        "{m.name}" => &[{", ".join(chr(34) + f.name + chr(34) for f in m.fields)}],\n' for m in models
     )
+    exact = "".join(
+        f'        "{m.name}" => decode_exact::<{m.name}>(body, |m| &m.extra),\n'
+        for m in models
+        if not any(f.same_as for f in m.fields) and not any(f.name == "data" for f in m.fields)
+    )
     return (
+        "\n/// `body` decoded as the model `model` when it is exactly that model's JSON\n"
+        "/// (see `decode_exact`); `None` for models with aliases to fill and names outside the table.\n"
+        "pub(crate) fn decode_body(model: &str, body: &[u8]) -> Option<Box<dyn std::any::Any + Send>> {\n"
+        "    match model {\n" + exact + "        _ => None,\n    }\n}\n"
         "\n/// Makes one decoded answer match the model `model`: fills fields the table says\n"
         "/// are the same under two names, then checks it decodes (required fields present,\n"
         "/// types right). Names outside the table pass through unchecked.\n"
@@ -138,7 +147,7 @@ def render(models: list[Model]) -> str:
         "use std::fmt;\n\n",
         "use serde::{Deserialize, Serialize};\nuse serde_json::{Map, Value};\n\n",
         "use crate::error::Result;\n",
-        "use crate::models::{Redacted, RedactedMap, check, fill_alias, without_query};\n",
+        "use crate::models::{Redacted, RedactedMap, check, decode_exact, fill_alias, without_query};\n",
     ]
     out += [render_model(m) for m in models]
     out.append(render_conform(models))

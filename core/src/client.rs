@@ -263,28 +263,21 @@ impl Client {
         if let Err(err) = ensure_may_block() {
             return Ok(Err(err));
         }
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        let task = self.spawn(fut);
-        let engine = match self.engine() {
-            Ok(engine) => engine,
-            Err(err) => return Ok(Err(err)),
-        };
-        let handle = engine.handle().spawn(async move {
-            let _ = tx.send(task.await);
-        });
+        // The task is polled right here and wakes this thread itself: no
+        // second task and no channel between the runtime and the caller.
+        let mut task = std::pin::pin!(self.spawn(fut));
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut last_check = std::time::Instant::now();
         loop {
-            match rx.recv_timeout(interval) {
-                Ok(result) => return Ok(result),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    return Ok(Err(Error::cancelled()));
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    if let Err(interrupt) = check() {
-                        // Aborting the waiter drops the inner task, which aborts the request.
-                        handle.abort();
-                        return Err(interrupt);
-                    }
-                }
+            if let Poll::Ready(result) = task.as_mut().poll(&mut cx) {
+                return Ok(result);
+            }
+            std::thread::park_timeout(interval);
+            if last_check.elapsed() >= interval {
+                // Returning drops the task, which aborts the request.
+                check()?;
+                last_check = std::time::Instant::now();
             }
         }
     }
@@ -297,8 +290,16 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Output> {
         let client = self.clone();
-        self.spawn(async move { dispatch::invoke(&client, op, args, params).await })
-            .await
+        let work = async move { dispatch::invoke(&client, op, args, params).await };
+        // Already on one of the client's own threads (a task it spawned, as
+        // the bindings' calls are): run here, saving a task and a wake-up.
+        if self.engine().is_ok_and(|engine| engine.is_current()) {
+            return match self.cancel.clone() {
+                Some(token) => token.run(work).await,
+                None => work.await,
+            };
+        }
+        self.spawn(work).await
     }
 
     /// Blocking form of [`Client::invoke`].
@@ -361,6 +362,18 @@ impl Client {
         let path = path.to_owned();
         self.spawn(async move { dispatch::raw_bytes(&client, &path).await })
             .await
+    }
+}
+
+/// Wakes a thread blocked in [`Client::block_on_interruptible`].
+struct Unpark(std::thread::Thread);
+
+impl std::task::Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
     }
 }
 

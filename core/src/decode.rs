@@ -1,7 +1,11 @@
 //! Decoding: success bodies into JSON, envelopes removed, lists found under
 //! the keys the API uses, and the [`Output`] every operation yields.
 
+use std::any::Any;
+use std::fmt;
+
 use bytes::Bytes;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -23,6 +27,45 @@ pub enum Output {
     Bool(bool),
     /// An open WebSocket.
     Socket(crate::ws::Socket),
+    /// A model answer that needed no reshaping: the body as sent, already
+    /// checked against its model by decoding it once.
+    Model(ModelBody),
+}
+
+/// A body that is exactly its model's JSON (no envelope, no aliases to fill),
+/// with the model it decoded into. Bindings take the text and build their own
+/// objects from it; the typed API takes the model; nothing parses it twice.
+pub struct ModelBody {
+    body: Bytes,
+    decoded: Box<dyn Any + Send>,
+}
+
+impl fmt::Debug for ModelBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The body may carry secrets; its size is all `Debug` shows.
+        f.debug_struct("ModelBody")
+            .field("bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ModelBody {
+    pub(crate) fn new(body: Bytes, decoded: Box<dyn Any + Send>) -> Self {
+        Self { body, decoded }
+    }
+    /// The JSON text of the answer.
+    pub fn bytes(&self) -> &Bytes {
+        &self.body
+    }
+    /// The answer as a JSON tree (built on demand).
+    pub fn to_json(&self) -> Result<Value> {
+        parse_json(&self.body)
+    }
+}
+
+fn typed<T: DeserializeOwned>(value: Value) -> Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::decode(format!("unexpected response shape: {e}")))
 }
 
 impl Output {
@@ -32,6 +75,7 @@ impl Output {
             Self::Json(v) => Ok(v),
             Self::Bool(b) => Ok(Value::Bool(b)),
             Self::Page(p) => Ok(p.to_json()),
+            Self::Model(m) => m.to_json(),
             Self::Bytes(_) => Err(Error::new(
                 ErrorKind::Usage,
                 "the operation returns bytes, not JSON",
@@ -44,6 +88,27 @@ impl Output {
                 ErrorKind::Usage,
                 "the operation returns a WebSocket, not JSON",
             )),
+        }
+    }
+    /// The JSON text of any non-stream output; a model answer's body is passed on as sent.
+    pub fn into_json_text(self) -> Result<String> {
+        match self {
+            Self::Model(m) => match std::str::from_utf8(&m.body) {
+                Ok(text) => Ok(text.to_owned()),
+                Err(_) => Ok(m.to_json()?.to_string()),
+            },
+            other => Ok(other.into_json()?.to_string()),
+        }
+    }
+    /// The typed value of a JSON output: a model answer is handed over as
+    /// decoded, any other JSON is decoded into `T`.
+    pub fn into_typed<T: DeserializeOwned + 'static>(self) -> Result<T> {
+        match self {
+            Self::Model(ModelBody { body, decoded }) => match decoded.downcast::<T>() {
+                Ok(model) => Ok(*model),
+                Err(_) => typed(parse_json(&body)?),
+            },
+            other => typed(other.into_json()?),
         }
     }
     /// The bytes of a binary download.
@@ -150,6 +215,36 @@ pub fn unwrap_envelope(value: Value) -> Value {
     }
 }
 
+/// The text of `data` when `body` is written `{"data": VALUE}`, nothing else;
+/// otherwise the body itself. Only a cut, not a parse: whoever uses the cut
+/// must decode it as one whole JSON value (trailing text fails), which proves
+/// `data` was the only key, so the envelope rule would have unwrapped it just so.
+pub(crate) fn sole_data(body: &Bytes) -> Bytes {
+    let text = body.as_ref();
+    let skip = |mut at: usize| {
+        while text.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        at
+    };
+    let open = skip(0);
+    let key = skip(open + 1);
+    let colon = skip(key + 6);
+    let close = text.iter().rposition(|b| !b.is_ascii_whitespace());
+    match close {
+        Some(close)
+            if text.get(open) == Some(&b'{')
+                && text.get(key..key + 6) == Some(&b"\"data\""[..])
+                && text.get(colon) == Some(&b':')
+                && text[close] == b'}'
+                && colon < close =>
+        {
+            body.slice(colon + 1..close)
+        }
+        _ => body.clone(),
+    }
+}
+
 /// Keys under which list endpoints put their items.
 pub(crate) const LIST_KEYS: &[&str] = &[
     "items",
@@ -232,6 +327,19 @@ mod tests {
             unwrap_envelope(json!({"output": "2\n"})),
             json!({"output": "2\n"})
         );
+    }
+
+    #[test]
+    fn sole_data_cuts_only_a_one_key_data_envelope() {
+        let cut = |body: &'static str| sole_data(&Bytes::from_static(body.as_bytes()));
+        assert_eq!(cut(" { \"data\" :{\"id\": 1} } \n"), &b"{\"id\": 1} "[..]);
+        assert_eq!(cut("{\"id\": 1}"), &b"{\"id\": 1}"[..]);
+        assert_eq!(cut("{\"datum\": 1}"), &b"{\"datum\": 1}"[..]);
+        assert_eq!(cut("{\"data\"}"), &b"{\"data\"}"[..]);
+        assert_eq!(cut(""), &b""[..]);
+        // Another key after `data` leaves trailing text, which no decode accepts.
+        let two = cut("{\"data\": {\"id\": 1}, \"request_id\": \"r\"}");
+        assert!(serde_json::from_slice::<Value>(&two).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 
 use crate::client::Client;
-use crate::decode::{Output, list_from, parse_json, unwrap_envelope};
+use crate::decode::{ModelBody, Output, list_from, parse_json, sole_data, unwrap_envelope};
 use crate::error::{Error, Result};
 use crate::ops::{HttpMethod, OpSpec, Returns};
 use crate::pagination::Page;
@@ -71,12 +71,18 @@ pub(crate) async fn execute(
             }
             Ok(Output::Page(page))
         }
-        Returns::List(_)
-        | Returns::Model(_)
-        | Returns::Json
-        | Returns::Bool
-        | Returns::Events
-        | Returns::Socket(_) => shape(returns, parse_json(&body)?).map(Output::Json),
+        // Most model answers are the model's JSON as is: one decode from the
+        // bytes checks them, with no JSON tree in between.
+        Returns::Model(model) => {
+            let text = sole_data(&body);
+            match crate::models::decode_body(model, &text) {
+                Some(decoded) => Ok(Output::Model(ModelBody::new(text, decoded))),
+                None => shape(returns, parse_json(&body)?).map(Output::Json),
+            }
+        }
+        Returns::List(_) | Returns::Json | Returns::Bool | Returns::Events | Returns::Socket(_) => {
+            shape(returns, parse_json(&body)?).map(Output::Json)
+        }
     }
 }
 

@@ -52,7 +52,7 @@ pub use config::{
     DEFAULT_TIMEOUT, RetryPolicy,
 };
 pub use custom::OnState;
-pub use decode::{Output, unwrap_envelope};
+pub use decode::{ModelBody, Output, unwrap_envelope};
 pub use error::{Error, ErrorKind, Result};
 pub use generated::api;
 pub use generated::handles::{ComputerHandle, SandboxHandle};

@@ -48,6 +48,24 @@ pub(crate) fn check<T: DeserializeOwned>(value: &Value, model: &str) -> Result<(
         .map_err(|e| Error::decode(format!("unexpected {model} in the response: {e}")))
 }
 
+/// `body` decoded as the model `T` straight from its bytes, when that is the
+/// whole answer: `None` when it does not decode, or when its unknown fields hold a
+/// `data` key (then it may be an envelope), so that the caller takes the
+/// general path, which unwraps, fills and reports exactly as for any answer.
+pub(crate) fn decode_exact<T>(
+    body: &[u8],
+    extra: impl Fn(&T) -> &Map<String, Value>,
+) -> Option<Box<dyn std::any::Any + Send>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let model: T = serde_json::from_slice(body).ok()?;
+    if extra(&model).contains_key("data") {
+        return None;
+    }
+    Some(Box::new(model))
+}
+
 /// Copies `from` into `field` when the server sent only `from` (routes disagree on names).
 pub(crate) fn fill_alias(value: &mut Value, field: &str, from: &str) {
     let Value::Object(map) = value else {
@@ -120,6 +138,59 @@ mod tests {
         let err =
             conform("Sandbox", &mut json!({"id": null, "state": "running"})).expect_err("null id");
         assert!(err.to_string().contains("Sandbox"), "{err}");
+    }
+
+    #[test]
+    fn a_body_that_is_exactly_its_model_decodes_once_from_its_bytes() {
+        let body = br#"{"id": "sbx_1", "state": "running", "cpu_count": 2, "new": {"x": [1]}}"#;
+        let decoded = decode_body("Sandbox", body).expect("decodes straight from the bytes");
+        let output = crate::Output::Model(crate::ModelBody::new(
+            bytes::Bytes::from_static(body),
+            decoded,
+        ));
+        let sandbox: Sandbox = output.into_typed().expect("typed");
+        assert_eq!((sandbox.id.as_str(), sandbox.cpu_count), ("sbx_1", Some(2)));
+        assert_eq!(sandbox.extra["new"], json!({"x": [1]}));
+        // Its JSON is the body's, for the bindings.
+        let again = crate::Output::Model(crate::ModelBody::new(
+            bytes::Bytes::from_static(body),
+            decode_body("Sandbox", body).expect("decodes"),
+        ));
+        let text = again.into_json_text().expect("text");
+        assert_eq!(text.as_bytes(), body);
+        let tree = crate::Output::Model(crate::ModelBody::new(
+            bytes::Bytes::from_static(body),
+            decode_body("Sandbox", body).expect("decodes"),
+        ))
+        .into_json()
+        .expect("json");
+        assert_eq!(tree, serde_json::from_slice::<Value>(body).expect("json"));
+    }
+
+    #[test]
+    fn answers_needing_a_table_rule_take_the_general_path() {
+        // An envelope, or a resource with its own `data` field: decided by the envelope rule.
+        assert!(decode_body("Sandbox", br#"{"data": {"id": "a", "state": "x"}}"#).is_none());
+        assert!(decode_body("Sandbox", br#"{"id": "a", "state": "x", "data": 1}"#).is_none());
+        // Aliases to fill.
+        assert!(
+            decode_body(
+                "ExecResult",
+                br#"{"stdout": "", "output": "", "exit_code": 0}"#
+            )
+            .is_none()
+        );
+        // Anything that does not decode is reported by the general path.
+        for bad in [
+            &br#"{"state": "x"}"#[..],
+            b"",
+            b"  ",
+            b"[1]",
+            b"{\"id\": \"a\", \"state\": \"x\"} x",
+        ] {
+            assert!(decode_body("Sandbox", bad).is_none(), "{bad:?}");
+        }
+        assert!(decode_body("NotAModel", b"{}").is_none());
     }
 
     /// A value of `ty` for a required field; secrets and token URLs carry canaries.

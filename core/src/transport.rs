@@ -19,15 +19,25 @@ pub(crate) struct Engine {
     runtime: Option<Runtime>,
     http: reqwest::Client,
     pid: u32,
+    /// Marks this engine's own threads (see [`Engine::is_current`]).
+    id: u64,
+}
+
+thread_local! {
+    /// The id of the engine whose runtime owns this thread (0: none).
+    static ENGINE_OF_THREAD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
 impl Engine {
     fn new(config: &Config) -> Result<Self> {
         // rustls needs a process-wide crypto provider; a second install is harmless.
         let _ = rustls::crypto::ring::default_provider().install_default();
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("miosa-io")
+            .on_thread_start(move || ENGINE_OF_THREAD.with(|e| e.set(id)))
             .enable_all()
             .build()
             .map_err(|e| {
@@ -50,7 +60,15 @@ impl Engine {
             runtime: Some(runtime),
             http,
             pid: std::process::id(),
+            id,
         })
+    }
+
+    /// Whether the calling thread is one of this engine's and inside its
+    /// runtime, so that work can run right here instead of being spawned.
+    pub(crate) fn is_current(&self) -> bool {
+        ENGINE_OF_THREAD.with(|e| e.get()) == self.id
+            && tokio::runtime::Handle::try_current().is_ok()
     }
 
     pub(crate) fn handle(&self) -> &tokio::runtime::Handle {

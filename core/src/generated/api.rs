@@ -4637,7 +4637,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox.
@@ -4648,7 +4648,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
@@ -4670,7 +4670,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the mutable settings of a sandbox.
@@ -4689,7 +4689,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived token and URL for previewing the sandbox.
@@ -4708,7 +4708,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a new sandbox from a live sandbox or one of its snapshots.
@@ -4727,7 +4727,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
@@ -4765,7 +4765,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop a sandbox: its disk is kept, its processes are not.
@@ -4776,7 +4776,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_STOP, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Pause a sandbox, memory included, on runtimes that support it.
@@ -4787,7 +4787,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_PAUSE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Resume a paused or stopped sandbox.
@@ -4806,7 +4806,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Metered usage of one sandbox so far.
@@ -4817,7 +4817,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_USAGE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Whether the sandbox can run commands now, with the state of each component.
@@ -4828,7 +4828,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_READINESS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete one snapshot of a sandbox.
@@ -4847,7 +4847,7 @@ impl<'a> SandboxesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Deploy the sandbox's app as a new deployment version.
@@ -4866,7 +4866,7 @@ impl<'a> SandboxesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox by its name.
@@ -4877,7 +4877,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_GET_BY_NAME, vec![Arg::from(name)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -4983,7 +4983,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Read one file of the sandbox as bytes.
@@ -5037,7 +5037,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a directory in the sandbox.
@@ -5057,7 +5057,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move or rename a path inside the sandbox.
@@ -5077,7 +5077,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Return the directory tree under a path, down to a given depth.
@@ -5096,7 +5096,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Write several files in one request.
@@ -5115,7 +5115,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream file change events under a sandbox path.
@@ -5145,7 +5145,7 @@ impl<'a> SandboxFilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5172,7 +5172,7 @@ impl<'a> SandboxExecApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a shell command line in the sandbox and wait for it to finish.
@@ -5192,7 +5192,7 @@ impl<'a> SandboxExecApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run code in the sandbox's persistent interpreter (Python by default).
@@ -5212,7 +5212,7 @@ impl<'a> SandboxExecApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
@@ -5286,7 +5286,7 @@ impl<'a> SandboxEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove one environment variable from a sandbox.
@@ -5301,7 +5301,7 @@ impl<'a> SandboxEnvApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5328,7 +5328,7 @@ impl<'a> SandboxProcessesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the background processes of a sandbox.
@@ -5354,7 +5354,7 @@ impl<'a> SandboxProcessesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the last lines of output of a background process.
@@ -5369,7 +5369,7 @@ impl<'a> SandboxProcessesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one background process.
@@ -5384,7 +5384,7 @@ impl<'a> SandboxProcessesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream the output lines of a background process as they are printed, then its `exit`.
@@ -5426,7 +5426,7 @@ impl<'a> SandboxShareApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the share links of a sandbox.
@@ -5452,7 +5452,7 @@ impl<'a> SandboxShareApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5475,7 +5475,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the previews of a sandbox.
@@ -5506,7 +5506,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a preview from a sandbox.
@@ -5521,7 +5521,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one preview of a sandbox.
@@ -5536,7 +5536,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Invalidate every share token of a preview.
@@ -5551,7 +5551,7 @@ impl<'a> SandboxPreviewsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5578,7 +5578,7 @@ impl<'a> SandboxSnapshotsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Roll a sandbox back to a ready, unexpired snapshot.
@@ -5593,7 +5593,7 @@ impl<'a> SandboxSnapshotsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the snapshots of a sandbox that are not deleted.
@@ -5668,7 +5668,7 @@ impl<'a> SandboxTagsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5695,7 +5695,7 @@ impl<'a> SandboxTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size of an open PTY session.
@@ -5715,7 +5715,7 @@ impl<'a> SandboxTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Close a PTY session.
@@ -5730,7 +5730,7 @@ impl<'a> SandboxTerminalApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
@@ -5786,7 +5786,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Register a custom sandbox template from a build spec.
@@ -5800,7 +5800,7 @@ impl<'a> SandboxTemplatesApi<'a> {
             .client
             .invoke(&T::SANDBOX_TEMPLATES_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a custom sandbox template.
@@ -5815,7 +5815,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// The JSON Schema of template build specs.
@@ -5844,7 +5844,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the builds of a template, newest first.
@@ -5881,7 +5881,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5900,7 +5900,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_CURRENT, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Show the tenant's custom preview domain and its DNS target.
@@ -5911,7 +5911,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_GET_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the custom domain used for preview URLs.
@@ -5926,7 +5926,7 @@ impl<'a> TenantApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Check the DNS records of the custom preview domain.
@@ -5937,7 +5937,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_VERIFY_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drop the custom preview domain.
@@ -5948,7 +5948,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_DELETE_PREVIEW_DOMAIN, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Show the tenant's white-label branding.
@@ -5959,7 +5959,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_GET_BRANDING, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Replace the white-label branding (product name, logo, colours, support contacts).
@@ -5973,7 +5973,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_SET_BRANDING, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Reset the branding to the platform defaults.
@@ -5984,7 +5984,7 @@ impl<'a> TenantApi<'a> {
             .client
             .invoke(&T::TENANT_DELETE_BRANDING, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6003,7 +6003,7 @@ impl<'a> ComputersApi<'a> {
             .client
             .invoke(&T::COMPUTERS_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one computer.
@@ -6014,7 +6014,7 @@ impl<'a> ComputersApi<'a> {
             .client
             .invoke(&T::COMPUTERS_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the computers of the tenant.
@@ -6044,7 +6044,7 @@ impl<'a> ComputersApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a computer.
@@ -6063,7 +6063,7 @@ impl<'a> ComputersApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Whether a desktop viewer password is set, and since when.
@@ -6078,7 +6078,7 @@ impl<'a> ComputersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set a new desktop viewer password; the plaintext is returned only this once.
@@ -6093,7 +6093,7 @@ impl<'a> ComputersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6169,7 +6169,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Shut a computer down.
@@ -6180,7 +6180,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_STOP, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Reboot a computer.
@@ -6191,7 +6191,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_RESTART, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Make a copy of a computer.
@@ -6210,7 +6210,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size bundle or CPU and memory of a computer.
@@ -6229,7 +6229,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move a computer to another host or region.
@@ -6244,7 +6244,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_MOVE, vec![Arg::from(id)], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Destroy a computer for good.
@@ -6263,7 +6263,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
@@ -6316,7 +6316,7 @@ impl<'a> ComputerApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the applications installed on a computer.
@@ -6349,7 +6349,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_STREAM_TOKEN, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Capture part of the screen as PNG bytes.
@@ -6388,7 +6388,7 @@ impl<'a> ComputerApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6426,7 +6426,7 @@ impl<'a> ComputerEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the value of an existing environment variable.
@@ -6446,7 +6446,7 @@ impl<'a> ComputerEnvApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove an environment variable from a computer.
@@ -6461,7 +6461,7 @@ impl<'a> ComputerEnvApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6500,7 +6500,7 @@ impl<'a> ComputerPortsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the visibility or access options of an exposed port.
@@ -6520,7 +6520,7 @@ impl<'a> ComputerPortsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop exposing a port.
@@ -6535,7 +6535,7 @@ impl<'a> ComputerPortsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6554,7 +6554,7 @@ impl<'a> ComputerAutoStopApi<'a> {
             .client
             .invoke(&T::COMPUTER_AUTO_STOP_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
@@ -6569,7 +6569,7 @@ impl<'a> ComputerAutoStopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6596,7 +6596,7 @@ impl<'a> ComputerMetricsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6623,7 +6623,7 @@ impl<'a> ComputerTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size of a computer's PTY session.
@@ -6643,7 +6643,7 @@ impl<'a> ComputerTerminalApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6689,7 +6689,7 @@ impl<'a> ComputerLogsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6729,7 +6729,7 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Type text with the keyboard.
@@ -6749,7 +6749,7 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Press a key or key combination such as ctrl+c.
@@ -6764,7 +6764,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drag the mouse from one point to another.
@@ -6792,7 +6792,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Scroll at a point of the screen in a direction.
@@ -6819,7 +6819,7 @@ impl<'a> DesktopApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the desktop background from a VM path or an https URL.
@@ -6834,7 +6834,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Dump the accessibility tree of the desktop.
@@ -6869,7 +6869,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move the mouse pointer to a point of the screen.
@@ -6884,7 +6884,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Wait on the desktop side, between input actions.
@@ -6899,7 +6899,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the open windows with their geometry and focus.
@@ -6921,7 +6921,7 @@ impl<'a> DesktopApi<'a> {
             .client
             .invoke(&T::DESKTOP_CURSOR, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Bring a window to the front.
@@ -6940,7 +6940,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start an application on the desktop.
@@ -6955,7 +6955,7 @@ impl<'a> DesktopApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6988,7 +6988,7 @@ impl<'a> WorkspacesApi<'a> {
             .client
             .invoke(&T::WORKSPACES_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one workspace.
@@ -6999,7 +6999,7 @@ impl<'a> WorkspacesApi<'a> {
             .client
             .invoke(&T::WORKSPACES_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the name, description or metadata of a workspace.
@@ -7018,7 +7018,7 @@ impl<'a> WorkspacesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a workspace that has no running computers.
@@ -7029,7 +7029,7 @@ impl<'a> WorkspacesApi<'a> {
             .client
             .invoke(&T::WORKSPACES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch aggregate statistics of a workspace.
@@ -7040,7 +7040,7 @@ impl<'a> WorkspacesApi<'a> {
             .client
             .invoke(&T::WORKSPACES_STATS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the resource usage of a workspace.
@@ -7059,7 +7059,7 @@ impl<'a> WorkspacesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the computers of a workspace.
@@ -7093,7 +7093,7 @@ impl<'a> WebhooksApi<'a> {
             .client
             .invoke(&T::WEBHOOKS_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one webhook.
@@ -7104,7 +7104,7 @@ impl<'a> WebhooksApi<'a> {
             .client
             .invoke(&T::WEBHOOKS_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's webhooks.
@@ -7140,7 +7140,7 @@ impl<'a> WebhooksApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a webhook.
@@ -7151,7 +7151,7 @@ impl<'a> WebhooksApi<'a> {
             .client
             .invoke(&T::WEBHOOKS_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Send a test event to a webhook and return the delivery record.
@@ -7162,7 +7162,7 @@ impl<'a> WebhooksApi<'a> {
             .client
             .invoke(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the delivery attempts of a webhook, newest first.
@@ -7213,7 +7213,7 @@ impl<'a> UsageApi<'a> {
             .client
             .invoke(&T::USAGE_GET, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Usage summary of the current billing period.
@@ -7224,7 +7224,7 @@ impl<'a> UsageApi<'a> {
             .client
             .invoke(&T::USAGE_CURRENT, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of billed compute sessions.
@@ -7266,7 +7266,7 @@ impl<'a> UsageApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7289,7 +7289,7 @@ impl<'a> QuotasApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Override the limits of one of your end users.
@@ -7308,7 +7308,7 @@ impl<'a> QuotasApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drop an end user's override so the tenant default applies again.
@@ -7323,7 +7323,7 @@ impl<'a> QuotasApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7370,7 +7370,7 @@ impl<'a> ApiKeysApi<'a> {
             .client
             .invoke(&T::API_KEYS_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the metadata of one API key.
@@ -7381,7 +7381,7 @@ impl<'a> ApiKeysApi<'a> {
             .client
             .invoke(&T::API_KEYS_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's API keys, without their secrets.
@@ -7409,7 +7409,7 @@ impl<'a> ApiKeysApi<'a> {
             .client
             .invoke(&T::API_KEYS_REVOKE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7436,7 +7436,7 @@ impl<'a> SnapshotsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one snapshot.
@@ -7447,7 +7447,7 @@ impl<'a> SnapshotsApi<'a> {
             .client
             .invoke(&T::SNAPSHOTS_GET, vec![Arg::from(snapshot_id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the snapshots of a computer.
@@ -7477,7 +7477,7 @@ impl<'a> SnapshotsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a snapshot that is no longer in use.
@@ -7492,7 +7492,7 @@ impl<'a> SnapshotsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7514,7 +7514,7 @@ impl<'a> DeploymentsApi<'a> {
             .client
             .invoke(&T::DEPLOYMENTS_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one deployment.
@@ -7525,7 +7525,7 @@ impl<'a> DeploymentsApi<'a> {
             .client
             .invoke(&T::DEPLOYMENTS_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's deployments.
@@ -7564,7 +7564,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a deployment.
@@ -7575,7 +7575,7 @@ impl<'a> DeploymentsApi<'a> {
             .client
             .invoke(&T::DEPLOYMENTS_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Publish a new version of a deployment built from a sandbox.
@@ -7594,7 +7594,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Go back to a given version, or to the previous ready one.
@@ -7613,7 +7613,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the versions of a deployment, newest first.
@@ -7664,7 +7664,7 @@ impl<'a> DeploymentsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Make a ready version the one that serves traffic.
@@ -7684,7 +7684,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the builds of a deployment, newest first.
@@ -7714,7 +7714,7 @@ impl<'a> DeploymentsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Attach a custom domain to a deployment; returns the DNS records to create.
@@ -7734,7 +7734,7 @@ impl<'a> DeploymentsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Check the DNS records of a deployment's custom domain.
@@ -7753,7 +7753,7 @@ impl<'a> DeploymentsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7772,7 +7772,7 @@ impl<'a> DatabasesApi<'a> {
             .client
             .invoke(&T::DATABASES_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one database.
@@ -7783,7 +7783,7 @@ impl<'a> DatabasesApi<'a> {
             .client
             .invoke(&T::DATABASES_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's databases.
@@ -7819,7 +7819,7 @@ impl<'a> DatabasesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a database.
@@ -7830,7 +7830,7 @@ impl<'a> DatabasesApi<'a> {
             .client
             .invoke(&T::DATABASES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the connection credentials of a database; treat them as secrets.
@@ -7841,7 +7841,7 @@ impl<'a> DatabasesApi<'a> {
             .client
             .invoke(&T::DATABASES_CREDENTIALS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start a stopped database.
@@ -7860,7 +7860,7 @@ impl<'a> DatabasesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the recent log lines of a database.
@@ -7879,7 +7879,7 @@ impl<'a> DatabasesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7901,7 +7901,7 @@ impl<'a> StorageApi<'a> {
             .client
             .invoke(&T::STORAGE_CREATE_BUCKET, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the tenant's storage buckets.
@@ -7937,7 +7937,7 @@ impl<'a> StorageApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Download an object's bytes.
@@ -7972,7 +7972,7 @@ impl<'a> StorageApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the objects of a bucket, by key.
@@ -8023,7 +8023,7 @@ impl<'a> StorageApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8042,7 +8042,7 @@ impl<'a> VolumesApi<'a> {
             .client
             .invoke(&T::VOLUMES_CREATE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one volume.
@@ -8053,7 +8053,7 @@ impl<'a> VolumesApi<'a> {
             .client
             .invoke(&T::VOLUMES_GET, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's volumes.
@@ -8085,7 +8085,7 @@ impl<'a> VolumesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mount a volume into a computer at a path.
@@ -8109,7 +8109,7 @@ impl<'a> VolumesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Unmount a volume from a computer by attachment id.
@@ -8128,7 +8128,7 @@ impl<'a> VolumesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a volume.
@@ -8139,7 +8139,7 @@ impl<'a> VolumesApi<'a> {
             .client
             .invoke(&T::VOLUMES_DELETE, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8214,7 +8214,7 @@ impl<'a> CommandCenterApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one command center session.
@@ -8229,7 +8229,7 @@ impl<'a> CommandCenterApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of command center sessions.
@@ -8274,7 +8274,7 @@ impl<'a> CommandCenterApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream the command center's fleet events.
@@ -8323,7 +8323,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change a member's role in a workspace.
@@ -8343,7 +8343,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a member from a workspace; the last owner cannot be removed.
@@ -8362,7 +8362,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Add a user of the organisation to a workspace.
@@ -8382,7 +8382,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8409,7 +8409,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the pending invitations of a workspace.
@@ -8439,7 +8439,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Withdraw a workspace invitation that was not accepted yet.
@@ -8458,7 +8458,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Accept a workspace invitation as the invited user.
@@ -8473,7 +8473,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Preview a workspace invitation from its token; no API key needed.
@@ -8488,7 +8488,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8515,7 +8515,7 @@ impl<'a> OrgInvitesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the organisation's invitations.
@@ -8537,7 +8537,7 @@ impl<'a> OrgInvitesApi<'a> {
             .client
             .invoke(&T::ORG_INVITES_GET, vec![Arg::from(token)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Withdraw an organisation invitation that was not accepted yet.
@@ -8552,7 +8552,7 @@ impl<'a> OrgInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Accept an organisation invitation as the invited user.
@@ -8563,7 +8563,7 @@ impl<'a> OrgInvitesApi<'a> {
             .client
             .invoke(&T::ORG_INVITES_ACCEPT, vec![Arg::from(token)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8621,7 +8621,7 @@ impl<'a> AdminTenantsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Suspend a tenant, with an optional reason; needs an admin key.
@@ -8640,7 +8640,7 @@ impl<'a> AdminTenantsApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Lift the suspension of a tenant; needs an admin key.
@@ -8655,7 +8655,7 @@ impl<'a> AdminTenantsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8674,7 +8674,7 @@ impl<'a> CreditsApi<'a> {
             .client
             .invoke(&T::CREDITS_BALANCE, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List credit transactions such as debits, credits and promotions.
@@ -8699,7 +8699,7 @@ impl<'a> CreditsApi<'a> {
             .client
             .invoke(&T::CREDITS_USAGE, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8718,7 +8718,7 @@ impl<'a> ExecApi<'a> {
             .client
             .invoke(&T::EXEC_RUN, vec![Arg::from(id)], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a shell command line on a computer and wait for its output and exit code.
@@ -8738,7 +8738,7 @@ impl<'a> ExecApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run Python code on a computer and wait for its output and exit code.
@@ -8758,7 +8758,7 @@ impl<'a> ExecApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
@@ -8826,7 +8826,7 @@ impl<'a> FilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Write bytes to a file on a computer (multipart upload).
@@ -8847,7 +8847,7 @@ impl<'a> FilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Download one file of a computer as bytes.
@@ -8892,7 +8892,7 @@ impl<'a> FilesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a file or directory from a computer.
@@ -8912,7 +8912,7 @@ impl<'a> FilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9208,7 +9208,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox.
@@ -9218,7 +9218,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the sandboxes of the tenant, optionally filtered by attribution, state or tags.
@@ -9238,7 +9238,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the mutable settings of a sandbox.
@@ -9254,7 +9254,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived token and URL for previewing the sandbox.
@@ -9270,7 +9270,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a new sandbox from a live sandbox or one of its snapshots.
@@ -9282,7 +9282,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
@@ -9314,7 +9314,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop a sandbox: its disk is kept, its processes are not.
@@ -9324,7 +9324,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_STOP, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Pause a sandbox, memory included, on runtimes that support it.
@@ -9334,7 +9334,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_PAUSE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Resume a paused or stopped sandbox.
@@ -9350,7 +9350,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Metered usage of one sandbox so far.
@@ -9360,7 +9360,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_USAGE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Whether the sandbox can run commands now, with the state of each component.
@@ -9372,7 +9372,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete one snapshot of a sandbox.
@@ -9384,7 +9384,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(snapshot_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Deploy the sandbox's app as a new deployment version.
@@ -9400,7 +9400,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox by its name.
@@ -9412,7 +9412,7 @@ impl<'a> SandboxesBlockingApi<'a> {
             vec![Arg::from(name)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9515,7 +9515,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path), Arg::Bytes(content.into())],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Read one file of the sandbox as bytes.
@@ -9560,7 +9560,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a directory in the sandbox.
@@ -9577,7 +9577,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move or rename a path inside the sandbox.
@@ -9594,7 +9594,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(from_path), Arg::from(to_path)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Return the directory tree under a path, down to a given depth.
@@ -9610,7 +9610,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Write several files in one request.
@@ -9626,7 +9626,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(files)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream file change events under a sandbox path.
@@ -9650,7 +9650,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9670,7 +9670,7 @@ impl<'a> SandboxExecBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a shell command line in the sandbox and wait for it to finish.
@@ -9687,7 +9687,7 @@ impl<'a> SandboxExecBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(command)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run code in the sandbox's persistent interpreter (Python by default).
@@ -9704,7 +9704,7 @@ impl<'a> SandboxExecBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(code)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a command and stream its output line by line as it is printed (`stdout`/`stderr` events, then `exit`).
@@ -9772,7 +9772,7 @@ impl<'a> SandboxEnvBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(key), Arg::from(value)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove one environment variable from a sandbox.
@@ -9784,7 +9784,7 @@ impl<'a> SandboxEnvBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(key)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9808,7 +9808,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the background processes of a sandbox.
@@ -9832,7 +9832,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(pid)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the last lines of output of a background process.
@@ -9844,7 +9844,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(pid), Arg::from(tail)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one background process.
@@ -9856,7 +9856,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(pid)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream the output lines of a background process as they are printed, then its `exit`.
@@ -9892,7 +9892,7 @@ impl<'a> SandboxShareBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the share links of a sandbox.
@@ -9914,7 +9914,7 @@ impl<'a> SandboxShareBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(share_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9934,7 +9934,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(port)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the previews of a sandbox.
@@ -9963,7 +9963,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(preview_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a preview from a sandbox.
@@ -9975,7 +9975,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(preview_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one preview of a sandbox.
@@ -9987,7 +9987,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(preview_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Invalidate every share token of a preview.
@@ -9999,7 +9999,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(preview_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10023,7 +10023,7 @@ impl<'a> SandboxSnapshotsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Roll a sandbox back to a ready, unexpired snapshot.
@@ -10035,7 +10035,7 @@ impl<'a> SandboxSnapshotsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(snapshot_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the snapshots of a sandbox that are not deleted.
@@ -10101,7 +10101,7 @@ impl<'a> SandboxTagsBlockingApi<'a> {
             vec![Arg::from(id), Arg::Json(Value::from(tags))],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10125,7 +10125,7 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size of an open PTY session.
@@ -10142,7 +10142,7 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(session_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Close a PTY session.
@@ -10154,7 +10154,7 @@ impl<'a> SandboxTerminalBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(session_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Open an interactive terminal on the sandbox over a WebSocket: type into it, read its output, resize it.
@@ -10198,7 +10198,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![Arg::from(template_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Register a custom sandbox template from a build spec.
@@ -10210,7 +10210,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a custom sandbox template.
@@ -10222,7 +10222,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![Arg::from(template_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// The JSON Schema of template build specs.
@@ -10249,7 +10249,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![Arg::Json(Value::Object(build_spec))],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the builds of a template, newest first.
@@ -10277,7 +10277,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![Arg::from(template_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10295,7 +10295,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_CURRENT, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Show the tenant's custom preview domain and its DNS target.
@@ -10305,7 +10305,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_GET_PREVIEW_DOMAIN, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the custom domain used for preview URLs.
@@ -10317,7 +10317,7 @@ impl<'a> TenantBlockingApi<'a> {
             vec![Arg::from(domain)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Check the DNS records of the custom preview domain.
@@ -10327,7 +10327,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_VERIFY_PREVIEW_DOMAIN, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drop the custom preview domain.
@@ -10337,7 +10337,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_DELETE_PREVIEW_DOMAIN, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Show the tenant's white-label branding.
@@ -10347,7 +10347,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_GET_BRANDING, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Replace the white-label branding (product name, logo, colours, support contacts).
@@ -10357,7 +10357,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::TENANT_SET_BRANDING, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Reset the branding to the platform defaults.
@@ -10367,7 +10367,7 @@ impl<'a> TenantBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::TENANT_DELETE_BRANDING, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10385,7 +10385,7 @@ impl<'a> ComputersBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTERS_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one computer.
@@ -10395,7 +10395,7 @@ impl<'a> ComputersBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTERS_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the computers of the tenant.
@@ -10421,7 +10421,7 @@ impl<'a> ComputersBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a computer.
@@ -10437,7 +10437,7 @@ impl<'a> ComputersBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Whether a desktop viewer password is set, and since when.
@@ -10449,7 +10449,7 @@ impl<'a> ComputersBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set a new desktop viewer password; the plaintext is returned only this once.
@@ -10461,7 +10461,7 @@ impl<'a> ComputersBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10534,7 +10534,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Shut a computer down.
@@ -10544,7 +10544,7 @@ impl<'a> ComputerBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_STOP, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Reboot a computer.
@@ -10554,7 +10554,7 @@ impl<'a> ComputerBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_RESTART, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Make a copy of a computer.
@@ -10566,7 +10566,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size bundle or CPU and memory of a computer.
@@ -10582,7 +10582,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move a computer to another host or region.
@@ -10594,7 +10594,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Destroy a computer for good.
@@ -10610,7 +10610,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
@@ -10654,7 +10654,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the applications installed on a computer.
@@ -10686,7 +10686,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Capture part of the screen as PNG bytes.
@@ -10719,7 +10719,7 @@ impl<'a> ComputerBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10753,7 +10753,7 @@ impl<'a> ComputerEnvBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the value of an existing environment variable.
@@ -10770,7 +10770,7 @@ impl<'a> ComputerEnvBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(name)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove an environment variable from a computer.
@@ -10782,7 +10782,7 @@ impl<'a> ComputerEnvBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(name)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10819,7 +10819,7 @@ impl<'a> ComputerPortsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the visibility or access options of an exposed port.
@@ -10836,7 +10836,7 @@ impl<'a> ComputerPortsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(port)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop exposing a port.
@@ -10848,7 +10848,7 @@ impl<'a> ComputerPortsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(port)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10868,7 +10868,7 @@ impl<'a> ComputerAutoStopBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the idle time before auto-stop in seconds; 0 turns it off.
@@ -10880,7 +10880,7 @@ impl<'a> ComputerAutoStopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(seconds)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10904,7 +10904,7 @@ impl<'a> ComputerMetricsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10928,7 +10928,7 @@ impl<'a> ComputerTerminalBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the size of a computer's PTY session.
@@ -10945,7 +10945,7 @@ impl<'a> ComputerTerminalBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(session_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10985,7 +10985,7 @@ impl<'a> ComputerLogsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11021,7 +11021,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(x), Arg::from(y)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Type text with the keyboard.
@@ -11038,7 +11038,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(text)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Press a key or key combination such as ctrl+c.
@@ -11050,7 +11050,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(key)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drag the mouse from one point to another.
@@ -11075,7 +11075,7 @@ impl<'a> DesktopBlockingApi<'a> {
             ],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Scroll at a point of the screen in a direction.
@@ -11099,7 +11099,7 @@ impl<'a> DesktopBlockingApi<'a> {
             ],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set the desktop background from a VM path or an https URL.
@@ -11111,7 +11111,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Dump the accessibility tree of the desktop.
@@ -11135,7 +11135,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(x), Arg::from(y)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Move the mouse pointer to a point of the screen.
@@ -11147,7 +11147,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(x), Arg::from(y)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Wait on the desktop side, between input actions.
@@ -11159,7 +11159,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(seconds)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the open windows with their geometry and focus.
@@ -11179,7 +11179,7 @@ impl<'a> DesktopBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DESKTOP_CURSOR, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Bring a window to the front.
@@ -11191,7 +11191,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(window_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start an application on the desktop.
@@ -11203,7 +11203,7 @@ impl<'a> DesktopBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(app_name)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11231,7 +11231,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one workspace.
@@ -11241,7 +11241,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change the name, description or metadata of a workspace.
@@ -11257,7 +11257,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a workspace that has no running computers.
@@ -11267,7 +11267,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch aggregate statistics of a workspace.
@@ -11277,7 +11277,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_STATS, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the resource usage of a workspace.
@@ -11293,7 +11293,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the computers of a workspace.
@@ -11323,7 +11323,7 @@ impl<'a> WebhooksBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one webhook.
@@ -11333,7 +11333,7 @@ impl<'a> WebhooksBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's webhooks.
@@ -11361,7 +11361,7 @@ impl<'a> WebhooksBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a webhook.
@@ -11371,7 +11371,7 @@ impl<'a> WebhooksBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Send a test event to a webhook and return the delivery record.
@@ -11381,7 +11381,7 @@ impl<'a> WebhooksBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WEBHOOKS_TEST, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the delivery attempts of a webhook, newest first.
@@ -11428,7 +11428,7 @@ impl<'a> UsageBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::USAGE_GET, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Usage summary of the current billing period.
@@ -11438,7 +11438,7 @@ impl<'a> UsageBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::USAGE_CURRENT, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of billed compute sessions.
@@ -11476,7 +11476,7 @@ impl<'a> UsageBlockingApi<'a> {
             vec![Arg::from(period_start), Arg::from(period_end)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11496,7 +11496,7 @@ impl<'a> QuotasBlockingApi<'a> {
             vec![Arg::from(external_user_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Override the limits of one of your end users.
@@ -11512,7 +11512,7 @@ impl<'a> QuotasBlockingApi<'a> {
             vec![Arg::from(external_user_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Drop an end user's override so the tenant default applies again.
@@ -11524,7 +11524,7 @@ impl<'a> QuotasBlockingApi<'a> {
             vec![Arg::from(external_user_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11566,7 +11566,7 @@ impl<'a> ApiKeysBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the metadata of one API key.
@@ -11576,7 +11576,7 @@ impl<'a> ApiKeysBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's API keys, without their secrets.
@@ -11602,7 +11602,7 @@ impl<'a> ApiKeysBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::API_KEYS_REVOKE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11626,7 +11626,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
             vec![Arg::from(computer_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one snapshot.
@@ -11638,7 +11638,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
             vec![Arg::from(snapshot_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the snapshots of a computer.
@@ -11662,7 +11662,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
             vec![Arg::from(computer_id), Arg::from(snapshot_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a snapshot that is no longer in use.
@@ -11674,7 +11674,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
             vec![Arg::from(snapshot_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11692,7 +11692,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DEPLOYMENTS_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one deployment.
@@ -11702,7 +11702,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DEPLOYMENTS_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's deployments.
@@ -11734,7 +11734,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a deployment.
@@ -11744,7 +11744,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DEPLOYMENTS_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Publish a new version of a deployment built from a sandbox.
@@ -11760,7 +11760,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Go back to a given version, or to the previous ready one.
@@ -11776,7 +11776,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the versions of a deployment, newest first.
@@ -11821,7 +11821,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(version_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Make a ready version the one that serves traffic.
@@ -11838,7 +11838,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(version_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the builds of a deployment, newest first.
@@ -11862,7 +11862,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(build_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Attach a custom domain to a deployment; returns the DNS records to create.
@@ -11879,7 +11879,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(domain)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Check the DNS records of a deployment's custom domain.
@@ -11895,7 +11895,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(domain_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11913,7 +11913,7 @@ impl<'a> DatabasesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DATABASES_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one database.
@@ -11923,7 +11923,7 @@ impl<'a> DatabasesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DATABASES_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's databases.
@@ -11955,7 +11955,7 @@ impl<'a> DatabasesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a database.
@@ -11965,7 +11965,7 @@ impl<'a> DatabasesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DATABASES_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the connection credentials of a database; treat them as secrets.
@@ -11977,7 +11977,7 @@ impl<'a> DatabasesBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start a stopped database.
@@ -11989,7 +11989,7 @@ impl<'a> DatabasesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch the recent log lines of a database.
@@ -12001,7 +12001,7 @@ impl<'a> DatabasesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12022,7 +12022,7 @@ impl<'a> StorageBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::STORAGE_CREATE_BUCKET, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the tenant's storage buckets.
@@ -12054,7 +12054,7 @@ impl<'a> StorageBlockingApi<'a> {
             ],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Download an object's bytes.
@@ -12083,7 +12083,7 @@ impl<'a> StorageBlockingApi<'a> {
             vec![Arg::from(bucket_id), Arg::from(key)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the objects of a bucket, by key.
@@ -12124,7 +12124,7 @@ impl<'a> StorageBlockingApi<'a> {
             vec![Arg::from(bucket_id), Arg::from(key)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12142,7 +12142,7 @@ impl<'a> VolumesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::VOLUMES_CREATE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one volume.
@@ -12152,7 +12152,7 @@ impl<'a> VolumesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::VOLUMES_GET, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of the tenant's volumes.
@@ -12180,7 +12180,7 @@ impl<'a> VolumesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(size_gb)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mount a volume into a computer at a path.
@@ -12201,7 +12201,7 @@ impl<'a> VolumesBlockingApi<'a> {
             ],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Unmount a volume from a computer by attachment id.
@@ -12213,7 +12213,7 @@ impl<'a> VolumesBlockingApi<'a> {
             vec![Arg::from(computer_id), Arg::from(attachment_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Delete a volume.
@@ -12223,7 +12223,7 @@ impl<'a> VolumesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::VOLUMES_DELETE, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12292,7 +12292,7 @@ impl<'a> CommandCenterBlockingApi<'a> {
             vec![],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one command center session.
@@ -12304,7 +12304,7 @@ impl<'a> CommandCenterBlockingApi<'a> {
             vec![Arg::from(session_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// One page of command center sessions.
@@ -12343,7 +12343,7 @@ impl<'a> CommandCenterBlockingApi<'a> {
             vec![Arg::from(session_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stream the command center's fleet events.
@@ -12385,7 +12385,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(user_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Change a member's role in a workspace.
@@ -12402,7 +12402,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(user_id), Arg::from(role)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a member from a workspace; the last owner cannot be removed.
@@ -12414,7 +12414,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(user_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Add a user of the organisation to a workspace.
@@ -12431,7 +12431,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(user_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12455,7 +12455,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(workspace_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the pending invitations of a workspace.
@@ -12479,7 +12479,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(invite_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Withdraw a workspace invitation that was not accepted yet.
@@ -12491,7 +12491,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(workspace_id), Arg::from(invite_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Accept a workspace invitation as the invited user.
@@ -12503,7 +12503,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(token)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Preview a workspace invitation from its token; no API key needed.
@@ -12515,7 +12515,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(token)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12539,7 +12539,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
             vec![Arg::from(tenant_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the organisation's invitations.
@@ -12561,7 +12561,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::ORG_INVITES_GET, vec![Arg::from(token)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Withdraw an organisation invitation that was not accepted yet.
@@ -12573,7 +12573,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
             vec![Arg::from(tenant_id), Arg::from(invite_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Accept an organisation invitation as the invited user.
@@ -12585,7 +12585,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
             vec![Arg::from(token)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12636,7 +12636,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
             vec![Arg::from(tenant_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Suspend a tenant, with an optional reason; needs an admin key.
@@ -12652,7 +12652,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
             vec![Arg::from(tenant_id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Lift the suspension of a tenant; needs an admin key.
@@ -12664,7 +12664,7 @@ impl<'a> AdminTenantsBlockingApi<'a> {
             vec![Arg::from(tenant_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12682,7 +12682,7 @@ impl<'a> CreditsBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::CREDITS_BALANCE, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List credit transactions such as debits, credits and promotions.
@@ -12705,7 +12705,7 @@ impl<'a> CreditsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::CREDITS_USAGE, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12723,7 +12723,7 @@ impl<'a> ExecBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::EXEC_RUN, vec![Arg::from(id)], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a shell command line on a computer and wait for its output and exit code.
@@ -12740,7 +12740,7 @@ impl<'a> ExecBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(command)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run Python code on a computer and wait for its output and exit code.
@@ -12757,7 +12757,7 @@ impl<'a> ExecBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(code)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Run a command interactively over a WebSocket: write its stdin, read stdout and stderr as they come, signal it; the exit code arrives last.
@@ -12813,7 +12813,7 @@ impl<'a> FilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(local_path), Arg::from(path)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Write bytes to a file on a computer (multipart upload).
@@ -12831,7 +12831,7 @@ impl<'a> FilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path), Arg::Bytes(content.into())],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Download one file of a computer as bytes.
@@ -12867,7 +12867,7 @@ impl<'a> FilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a file or directory from a computer.
@@ -12884,7 +12884,7 @@ impl<'a> FilesBlockingApi<'a> {
             vec![Arg::from(id), Arg::from(path)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 

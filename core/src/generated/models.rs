@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::models::{Redacted, RedactedMap, check, fill_alias, without_query};
+use crate::models::{Redacted, RedactedMap, check, decode_exact, fill_alias, without_query};
 
 /// A code-execution sandbox.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -3813,6 +3813,85 @@ impl fmt::Debug for CreditUsage {
             s.field("extra", &RedactedMap(&self.extra));
         }
         s.finish()
+    }
+}
+
+/// `body` decoded as the model `model` when it is exactly that model's JSON
+/// (see `decode_exact`); `None` for models with aliases to fill and names outside the table.
+pub(crate) fn decode_body(model: &str, body: &[u8]) -> Option<Box<dyn std::any::Any + Send>> {
+    match model {
+        "Sandbox" => decode_exact::<Sandbox>(body, |m| &m.extra),
+        "Computer" => decode_exact::<Computer>(body, |m| &m.extra),
+        "Process" => decode_exact::<Process>(body, |m| &m.extra),
+        "ProcessLogs" => decode_exact::<ProcessLogs>(body, |m| &m.extra),
+        "Webhook" => decode_exact::<Webhook>(body, |m| &m.extra),
+        "WebhookDelivery" => decode_exact::<WebhookDelivery>(body, |m| &m.extra),
+        "Share" => decode_exact::<Share>(body, |m| &m.extra),
+        "PreviewToken" => decode_exact::<PreviewToken>(body, |m| &m.extra),
+        "Preview" => decode_exact::<Preview>(body, |m| &m.extra),
+        "PreviewShare" => decode_exact::<PreviewShare>(body, |m| &m.extra),
+        "Snapshot" => decode_exact::<Snapshot>(body, |m| &m.extra),
+        "Template" => decode_exact::<Template>(body, |m| &m.extra),
+        "FileEntry" => decode_exact::<FileEntry>(body, |m| &m.extra),
+        "FileWritten" => decode_exact::<FileWritten>(body, |m| &m.extra),
+        "WriteManyResult" => decode_exact::<WriteManyResult>(body, |m| &m.extra),
+        "EnvVar" => decode_exact::<EnvVar>(body, |m| &m.extra),
+        "EnvUpdate" => decode_exact::<EnvUpdate>(body, |m| &m.extra),
+        "Port" => decode_exact::<Port>(body, |m| &m.extra),
+        "AutoStop" => decode_exact::<AutoStop>(body, |m| &m.extra),
+        "Metrics" => decode_exact::<Metrics>(body, |m| &m.extra),
+        "ActionResult" => decode_exact::<ActionResult>(body, |m| &m.extra),
+        "Deleted" => decode_exact::<Deleted>(body, |m| &m.extra),
+        "TerminalSession" => decode_exact::<TerminalSession>(body, |m| &m.extra),
+        "Tenant" => decode_exact::<Tenant>(body, |m| &m.extra),
+        "PreviewDomain" => decode_exact::<PreviewDomain>(body, |m| &m.extra),
+        "PreviewDomainCheck" => decode_exact::<PreviewDomainCheck>(body, |m| &m.extra),
+        "Branding" => decode_exact::<Branding>(body, |m| &m.extra),
+        "UsageReport" => decode_exact::<UsageReport>(body, |m| &m.extra),
+        "UsageSummary" => decode_exact::<UsageSummary>(body, |m| &m.extra),
+        "UsageSession" => decode_exact::<UsageSession>(body, |m| &m.extra),
+        "Quota" => decode_exact::<Quota>(body, |m| &m.extra),
+        "AuditEntry" => decode_exact::<AuditEntry>(body, |m| &m.extra),
+        "ApiKey" => decode_exact::<ApiKey>(body, |m| &m.extra),
+        "Workspace" => decode_exact::<Workspace>(body, |m| &m.extra),
+        "WorkspaceStats" => decode_exact::<WorkspaceStats>(body, |m| &m.extra),
+        "WorkspaceUsage" => decode_exact::<WorkspaceUsage>(body, |m| &m.extra),
+        "Member" => decode_exact::<Member>(body, |m| &m.extra),
+        "Invite" => decode_exact::<Invite>(body, |m| &m.extra),
+        "InvitePreview" => decode_exact::<InvitePreview>(body, |m| &m.extra),
+        "InviteAcceptance" => decode_exact::<InviteAcceptance>(body, |m| &m.extra),
+        "Deployment" => decode_exact::<Deployment>(body, |m| &m.extra),
+        "Publication" => decode_exact::<Publication>(body, |m| &m.extra),
+        "Database" => decode_exact::<Database>(body, |m| &m.extra),
+        "DatabaseCredentials" => decode_exact::<DatabaseCredentials>(body, |m| &m.extra),
+        "Volume" => decode_exact::<Volume>(body, |m| &m.extra),
+        "VolumeAttachment" => decode_exact::<VolumeAttachment>(body, |m| &m.extra),
+        "Bucket" => decode_exact::<Bucket>(body, |m| &m.extra),
+        "StoredObject" => decode_exact::<StoredObject>(body, |m| &m.extra),
+        "SignedUrl" => decode_exact::<SignedUrl>(body, |m| &m.extra),
+        "AgentSession" => decode_exact::<AgentSession>(body, |m| &m.extra),
+        "CreditBalance" => decode_exact::<CreditBalance>(body, |m| &m.extra),
+        "CreditTransaction" => decode_exact::<CreditTransaction>(body, |m| &m.extra),
+        "SandboxUsage" => decode_exact::<SandboxUsage>(body, |m| &m.extra),
+        "Readiness" => decode_exact::<Readiness>(body, |m| &m.extra),
+        "FileStat" => decode_exact::<FileStat>(body, |m| &m.extra),
+        "TemplateValidation" => decode_exact::<TemplateValidation>(body, |m| &m.extra),
+        "TemplateBuild" => decode_exact::<TemplateBuild>(body, |m| &m.extra),
+        "CatalogTemplate" => decode_exact::<CatalogTemplate>(body, |m| &m.extra),
+        "ViewerPassword" => decode_exact::<ViewerPassword>(body, |m| &m.extra),
+        "VncCredentials" => decode_exact::<VncCredentials>(body, |m| &m.extra),
+        "ComputerApp" => decode_exact::<ComputerApp>(body, |m| &m.extra),
+        "ComputerUrl" => decode_exact::<ComputerUrl>(body, |m| &m.extra),
+        "StreamToken" => decode_exact::<StreamToken>(body, |m| &m.extra),
+        "PreviewUrl" => decode_exact::<PreviewUrl>(body, |m| &m.extra),
+        "LogLines" => decode_exact::<LogLines>(body, |m| &m.extra),
+        "FileExport" => decode_exact::<FileExport>(body, |m| &m.extra),
+        "CursorPosition" => decode_exact::<CursorPosition>(body, |m| &m.extra),
+        "DeploymentVersion" => decode_exact::<DeploymentVersion>(body, |m| &m.extra),
+        "DeploymentBuild" => decode_exact::<DeploymentBuild>(body, |m| &m.extra),
+        "DeploymentDomain" => decode_exact::<DeploymentDomain>(body, |m| &m.extra),
+        "CreditUsage" => decode_exact::<CreditUsage>(body, |m| &m.extra),
+        _ => None,
     }
 }
 
