@@ -16,6 +16,7 @@ use crate::count::Count;
 use crate::errors::MiosaError;
 use crate::socket::{self, Socket};
 use crate::stream::{EventStream, PagerCell};
+use crate::waits::{self, StateListener};
 
 /// A code-execution sandbox.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -11082,17 +11083,28 @@ impl SandboxesApi {
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
     ///
     /// `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_ready(
         &self,
         id: String,
         params: Option<SandboxesWaitUntilReadyParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "sandboxes.wait_until_ready",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "sandboxes.wait_until_ready", args, params).await?;
         convert::boolean(output)
@@ -12507,17 +12519,28 @@ impl ComputerApi {
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_running(
         &self,
         id: String,
         params: Option<ComputerWaitUntilRunningParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "computer.wait_until_running",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "computer.wait_until_running", args, params).await?;
         convert::boolean(output)
@@ -12526,17 +12549,28 @@ impl ComputerApi {
     /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_stopped(
         &self,
         id: String,
         params: Option<ComputerWaitUntilStoppedParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "computer.wait_until_stopped",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "computer.wait_until_stopped", args, params).await?;
         convert::boolean(output)

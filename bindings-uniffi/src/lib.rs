@@ -24,6 +24,7 @@ mod helpers;
 mod observe;
 mod socket;
 mod stream;
+mod waits;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
@@ -35,5 +36,6 @@ pub use observe::{
 };
 pub use socket::{Socket, SocketChannel, SocketMessage};
 pub use stream::{Event, EventStream};
+pub use waits::StateListener;
 
 uniffi::setup_scaffolding!("miosa");

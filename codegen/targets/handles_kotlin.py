@@ -46,6 +46,9 @@ def method(kind: Kind, b: Bound, indent: str, on_handle: bool) -> str:
     if pname:
         sig.append(f"params: {pname}? = null")
         args.append("params")
+    if op.on_state:
+        sig.append("onState: ((state: String) -> Unit)? = null")
+        args.append("stateListenerOf(onState)")
     chain = "client" + "".join(f".{U.lower_camel(seg)}()" for seg in b.op.namespace)
     call = f"{chain}.{U.lower_camel(b.op.function)}({', '.join(args)})"
     name = U.lower_camel(b.function)

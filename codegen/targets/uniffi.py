@@ -303,25 +303,40 @@ def method_doc(op: Op, indent: str = "    ") -> str:
     return "".join(f"{indent}///{(' ' + l) if l else ''}\n" for l in lines)
 
 
+def watching(op: Op) -> str:
+    """A wait given a state listener runs through the core's watching call instead."""
+    if not op.on_state:
+        return ""
+    return (
+        "        if let Some(on_state) = on_state {\n"
+        f"            return waits::call_watching(&self.client, {rs_str(op.name)}, args, params, on_state).await;\n"
+        "        }\n"
+    )
+
+
 def render_method(op: Op) -> str:
     pname = params_name(op)
     sig = ["&self"] + [f"{ident(p.name)}: {'Vec<String>' if is_strings(p) else ARG_TYPES[p.ty]}" for p in op.positional]
     if pname:
         sig.append(f"params: Option<{pname}>")
+    if op.on_state:
+        sig.append("on_state: Option<Arc<dyn StateListener>>")
     args = ", ".join(arg_expr(p) for p in op.positional)
     params = "params.map(|p| p.into_map()).transpose()?.unwrap_or_default()" if pname else "Map::new()"
     rtype, conv = return_type(op)
     # Methods the scaffolding would resolve on `Arc<Self>` get a Rust-only name.
     fn = f"{op.function}_op" if op.function in ARC_METHODS else ident(op.function)
     options = [f'name = "{op.function}"'] if op.function in ARC_METHODS else []
-    attr = f"    #[uniffi::method({', '.join(options + ['default(params = None)'])})]\n" if pname else (
-        f"    #[uniffi::method({', '.join(options)})]\n" if options else "")
+    defaults = (["params = None"] if pname else []) + (["on_state = None"] if op.on_state else [])
+    if defaults:
+        options.append(f"default({', '.join(defaults)})")
+    attr = f"    #[uniffi::method({', '.join(options)})]\n" if options else ""
     iter_attr = "    #[uniffi::method(default(params = None))]\n" if pname else ""
     out = (
         method_doc(op) + attr +
         f"    pub async fn {fn}({', '.join(sig)}) -> Result<{rtype}, MiosaError> {{\n"
         f"        let args = vec![{args}];\n"
-        f"        let params = {params};\n"
+        f"        let params = {params};\n" + watching(op) +
         f"        let output = convert::call(&self.client, {rs_str(op.name)}, args, params).await?;\n"
         f"        {conv}\n    }}\n"
     )
@@ -376,7 +391,8 @@ def render_rust(ops: list[Op]) -> str:
         "#![allow(clippy::too_many_arguments)]\n\n",
         "use std::fmt;\nuse std::sync::Arc;\n\nuse mcore::Arg;\nuse serde_json::{Map, Value};\n\n",
         "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::count::Count;\nuse crate::errors::MiosaError;\n"
-        "use crate::socket::{self, Socket};\nuse crate::stream::{EventStream, PagerCell};\n",
+        "use crate::socket::{self, Socket};\nuse crate::stream::{EventStream, PagerCell};\n"
+        "use crate::waits::{self, StateListener};\n",
     ]
     for name in models:
         out.append(render_model(models[name]))
@@ -527,6 +543,98 @@ def render_kotlin_flows(ops: list[Op]) -> str:
     return "".join(out)
 
 
+# --- the waits' state callback as a lambda / closure ------------------------------------------------
+
+
+def wait_ops(ops: list[Op]) -> list[Op]:
+    return [op for op in ops if op.on_state]
+
+
+def render_kotlin_waits(ops: list[Op]) -> str:
+    out = [
+        HEADER,
+        "// The waits with a state callback taking a lambda (`onState`) instead of a `StateListener`.\n",
+        f"package {KOTLIN_PACKAGE}\n",
+        """
+/**
+ * Adapts a state lambda. It runs on an I/O thread of the client; an exception it
+ * throws goes to that thread's uncaught-exception handler and the wait goes on.
+ */
+internal fun stateListenerOf(onState: ((state: String) -> Unit)?): StateListener? =
+    onState?.let { report ->
+        object : StateListener {
+            override fun onState(state: String) {
+                try {
+                    report(state)
+                } catch (e: Throwable) {
+                    val thread = Thread.currentThread()
+                    thread.uncaughtExceptionHandler?.uncaughtException(thread, e)
+                }
+            }
+        }
+    }
+""",
+    ]
+    for op in wait_ops(ops):
+        receiver = "Client" if op.namespace == () else ns_object(op.namespace)
+        sig = [kotlin_param(p) for p in op.positional]
+        args = [f"`{lower_camel(p.name)}`" for p in op.positional]
+        pname = params_name(op)
+        if pname:
+            sig.append(f"params: {pname}? = null")
+            args.append("params")
+        sig.append("onState: (state: String) -> Unit")
+        args.append("stateListenerOf(onState)")
+        out.append(
+            f"\n/** `{op.name}`, calling [onState] with each new state seen (once per change; see [stateListenerOf]). */\n"
+            f"suspend fun {receiver}.{lower_camel(op.function)}({', '.join(sig)}): Boolean =\n"
+            f"    {lower_camel(op.function)}({', '.join(args)})\n"
+        )
+    return "".join(out)
+
+
+SWIFT_TYPES = {"str": "String", "int": "Int", "float": "Double", "bool": "Bool", "map": "String", "list": "String", "json": "String", "bytes": "Data"}
+
+
+def render_swift_waits(ops: list[Op]) -> str:
+    out = [
+        HEADER,
+        "// The waits with a state callback taking a closure (`onState`) instead of a `StateListener`.\n",
+        """
+/// A closure as a `StateListener`; it runs on an I/O thread of the client.
+final class StateClosure: StateListener, @unchecked Sendable {
+    private let report: @Sendable (String) -> Void
+
+    init(_ report: @escaping @Sendable (String) -> Void) {
+        self.report = report
+    }
+
+    func onState(state: String) {
+        report(state)
+    }
+}
+""",
+    ]
+    for op in wait_ops(ops):
+        receiver = "Client" if op.namespace == () else ns_object(op.namespace)
+        sig = [f"{lower_camel(p.name)}: {'[String]' if is_strings(p) else SWIFT_TYPES[p.ty]}" for p in op.positional]
+        args = [f"{lower_camel(p.name)}: {lower_camel(p.name)}" for p in op.positional]
+        pname = params_name(op)
+        if pname:
+            sig.append(f"params: {pname}? = nil")
+            args.append("params: params")
+        sig.append("onState: @escaping @Sendable (String) -> Void")
+        args.append("onState: StateClosure(onState)")
+        out.append(
+            f"\nextension {receiver} {{\n"
+            f"    /// `{op.name}`, calling `onState` with each new state seen (once per change), on an I/O thread.\n"
+            f"    public func {lower_camel(op.function)}({', '.join(sig)}) async throws -> Bool {{\n"
+            f"        try await {lower_camel(op.function)}({', '.join(args)})\n"
+            "    }\n}\n"
+        )
+    return "".join(out)
+
+
 # --- test dispatchers ---------------------------------------------------------------------------
 
 
@@ -662,5 +770,7 @@ def render(ops: list[Op]) -> dict[str, str]:
         f"{kt}/test/kotlin/ai/miosa/GeneratedCalls.kt": render_kotlin_calls(ops),
         f"{kt}/test/kotlin/ai/miosa/RedactionTest.kt": render_kotlin_redaction_test(),
         "bindings-uniffi/swift/Sources/Miosa/Pagers.swift": render_swift_pagers(ops),
+        f"{kt}/main/kotlin/ai/miosa/Waits.kt": render_kotlin_waits(ops),
+        "bindings-uniffi/swift/Sources/Miosa/Waits.swift": render_swift_waits(ops),
         "bindings-uniffi/swift/Tests/MiosaTests/GeneratedCalls.swift": render_swift_calls(ops),
     }

@@ -3792,14 +3792,14 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      *
      * `GET /computers/{id}`.
      */
-    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?) async throws  -> Bool
+    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?, onState: StateListener?) async throws  -> Bool
     
     /**
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
      */
-    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?) async throws  -> Bool
+    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?, onState: StateListener?) async throws  -> Bool
     
 }
 /**
@@ -4233,12 +4233,12 @@ open func volumes() -> ComputerVolumesApi  {
      *
      * `GET /computers/{id}`.
      */
-open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil)async throws  -> Bool  {
+open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -4255,12 +4255,12 @@ open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? =
      *
      * `GET /computers/{id}`.
      */
-open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil)async throws  -> Bool  {
+open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -13029,7 +13029,7 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
      */
-    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?) async throws  -> Bool
+    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?, onState: StateListener?) async throws  -> Bool
     
 }
 /**
@@ -13445,12 +13445,12 @@ open func usage(id: String)async throws  -> SandboxUsage  {
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
      */
-open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil)async throws  -> Bool  {
+open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -14238,6 +14238,218 @@ public func FfiConverterTypeSocket_lift(_ handle: UInt64) throws -> Socket {
 #endif
 public func FfiConverterTypeSocket_lower(_ value: Socket) -> UInt64 {
     return FfiConverterTypeSocket.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+public protocol StateListener: AnyObject, Sendable {
+    
+    /**
+     * The state just seen.
+     */
+    func onState(state: String) 
+    
+}
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+open class StateListenerImpl: StateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_statelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_statelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The state just seen.
+     */
+open func onState(state: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_statelistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(state),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceStateListener = UniffiVTableCallbackInterfaceStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface StateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface StateListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterString.lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitStateListener() {
+    uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(UniffiCallbackInterfaceStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<StateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = StateListener
+
+    public static func lift(_ handle: UInt64) throws -> StateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return StateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: StateListener) -> UInt64 {
+         if let rustImpl = value as? StateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: StateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStateListener_lift(_ handle: UInt64) throws -> StateListener {
+    return try FfiConverterTypeStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStateListener_lower(_ value: StateListener) -> UInt64 {
+    return FfiConverterTypeStateListener.lower(value)
 }
 
 
@@ -41704,6 +41916,30 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeStateListener: FfiConverterRustBuffer {
+    typealias SwiftType = StateListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStateListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStateListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTransferProgress: FfiConverterRustBuffer {
     typealias SwiftType = TransferProgress?
 
@@ -46654,10 +46890,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_volumes() != 28290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 25213) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 39178) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 37641) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 14999) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
@@ -47179,7 +47415,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() != 37353) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 48403) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 51646) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_snapshotsapi_create() != 54609) {
@@ -47473,6 +47709,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_statelistener_on_state() != 21178) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -47487,6 +47726,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitLogHandler()
+    uniffiCallbackInitStateListener()
     uniffiCallbackInitTransferProgress()
     return InitializationResult.ok
 }()

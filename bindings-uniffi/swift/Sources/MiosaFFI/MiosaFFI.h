@@ -257,6 +257,13 @@ typedef void (*UniffiCallbackInterfaceTransferProgressMethod0)(uint64_t, int64_t
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_STATE_LISTENER_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_STATE_LISTENER_METHOD0
+typedef void (*UniffiCallbackInterfaceStateListenerMethod0)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_HANDLER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_LOG_HANDLER
 typedef struct UniffiVTableCallbackInterfaceLogHandler {
@@ -273,6 +280,15 @@ typedef struct UniffiVTableCallbackInterfaceTransferProgress {
     UniffiCallbackInterfaceClone _Nonnull uniffiClone;
     UniffiCallbackInterfaceTransferProgressMethod0 _Nonnull onProgress;
 } UniffiVTableCallbackInterfaceTransferProgress;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STATE_LISTENER
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_STATE_LISTENER
+typedef struct UniffiVTableCallbackInterfaceStateListener {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceStateListenerMethod0 _Nonnull onState;
+} UniffiVTableCallbackInterfaceStateListener;
 
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_CANCELLATIONTOKEN
@@ -903,12 +919,12 @@ uint64_t uniffi_miosa_uniffi_fn_method_computerapi_volumes(uint64_t ptr, RustCal
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_RUNNING
-uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(uint64_t ptr, RustBuffer id, RustBuffer params
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(uint64_t ptr, RustBuffer id, RustBuffer params, RustBuffer on_state
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_COMPUTERAPI_WAIT_UNTIL_STOPPED
-uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(uint64_t ptr, RustBuffer id, RustBuffer params
+uint64_t uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(uint64_t ptr, RustBuffer id, RustBuffer params, RustBuffer on_state
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_COMPUTERAUTOSTOPAPI
@@ -2118,7 +2134,7 @@ uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(uint64_t ptr, RustBuff
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_WAIT_UNTIL_READY
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_SANDBOXESAPI_WAIT_UNTIL_READY
-uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(uint64_t ptr, RustBuffer id, RustBuffer params
+uint64_t uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(uint64_t ptr, RustBuffer id, RustBuffer params, RustBuffer on_state
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_SNAPSHOTSAPI
@@ -2840,6 +2856,26 @@ void uniffi_miosa_uniffi_fn_method_eventstream_close(uint64_t ptr, RustCallStatu
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSTREAM_NEXT
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_EVENTSTREAM_NEXT
 uint64_t uniffi_miosa_uniffi_fn_method_eventstream_next(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_CLONE_STATELISTENER
+uint64_t uniffi_miosa_uniffi_fn_clone_statelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_STATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_FREE_STATELISTENER
+void uniffi_miosa_uniffi_fn_free_statelistener(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_STATELISTENER
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_INIT_CALLBACK_VTABLE_STATELISTENER
+void uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(const UniffiVTableCallbackInterfaceStateListener* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STATELISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_STATELISTENER_ON_STATE
+void uniffi_miosa_uniffi_fn_method_statelistener_on_state(uint64_t ptr, RustBuffer state, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_FN_METHOD_CLIENTOPTIONS_UNIFFI_TRAIT_DEBUG
@@ -6304,6 +6340,12 @@ uint16_t uniffi_miosa_uniffi_checksum_method_eventstream_close(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSTREAM_NEXT
 #define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_EVENTSTREAM_NEXT
 uint16_t uniffi_miosa_uniffi_checksum_method_eventstream_next(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STATELISTENER_ON_STATE
+#define UNIFFI_FFIDEF_UNIFFI_MIOSA_UNIFFI_CHECKSUM_METHOD_STATELISTENER_ON_STATE
+uint16_t uniffi_miosa_uniffi_checksum_method_statelistener_on_state(void
     
 );
 #endif

@@ -93,7 +93,7 @@ class SandboxHandle private constructor(
     suspend fun fork(params: SandboxesForkParams? = null): Sandbox =
         client.sandboxes().fork(id, params).also { if (it.id == id) data = it }
     /** Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline. (`GET /sandboxes/{id}/readiness/stream` with this sandbox's id) */
-    suspend fun waitUntilReady(params: SandboxesWaitUntilReadyParams? = null): Boolean = client.sandboxes().waitUntilReady(id, params)
+    suspend fun waitUntilReady(params: SandboxesWaitUntilReadyParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.sandboxes().waitUntilReady(id, params, stateListenerOf(onState))
     /** Push back the sandbox's deadline. (`POST /sandboxes/{id}/extend` with this sandbox's id) */
     suspend fun extend(params: SandboxesExtendParams? = null): Sandbox =
         client.sandboxes().extend(id, params).also { if (it.id == id) data = it }
@@ -344,9 +344,9 @@ class ComputerHandle private constructor(
         return client.computer().destroy(id, params)
     }
     /** Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
-    suspend fun waitUntilRunning(params: ComputerWaitUntilRunningParams? = null): Boolean = client.computer().waitUntilRunning(id, params)
+    suspend fun waitUntilRunning(params: ComputerWaitUntilRunningParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.computer().waitUntilRunning(id, params, stateListenerOf(onState))
     /** Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
-    suspend fun waitUntilStopped(params: ComputerWaitUntilStoppedParams? = null): Boolean = client.computer().waitUntilStopped(id, params)
+    suspend fun waitUntilStopped(params: ComputerWaitUntilStoppedParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.computer().waitUntilStopped(id, params, stateListenerOf(onState))
     /** Connection details for a VNC client; treat them as secrets. (`GET /computers/{id}/vnc-credentials` with this computer's id) */
     suspend fun vncCredentials(): VncCredentials = client.computer().vncCredentials(id)
     /** List the applications installed on a computer. (`GET /computers/{id}/apps` with this computer's id) */
