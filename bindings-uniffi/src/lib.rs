@@ -22,6 +22,7 @@ mod errors;
 mod generated;
 mod helpers;
 mod observe;
+mod pages;
 mod socket;
 mod stream;
 mod waits;
@@ -34,6 +35,7 @@ pub use observe::{
     LogEntry, LogHandler, LogLevel, ResponseHeader, ResponseMeta, ResponseRecorder,
     TransferProgress, clear_log_handler, set_log_handler, set_runtime,
 };
+pub use pages::PageRequest;
 pub use socket::{Socket, SocketChannel, SocketMessage};
 pub use stream::{Event, EventStream};
 pub use waits::StateListener;

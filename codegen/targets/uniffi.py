@@ -149,10 +149,14 @@ pub struct {page} {{
     pub items: Vec<{item}>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }}
 
 impl {page} {{
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {{
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {{
         Ok(Self {{
             items: page
                 .items
@@ -160,6 +164,7 @@ impl {page} {{
                 .map({item_fn(model)})
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         }})
     }}
 }}
@@ -178,7 +183,7 @@ impl {pager} {{
 
     /// The next whole page of the walk, or null/nil after the last one.
     pub async fn next_page(&self) -> Result<Option<{page}>, MiosaError> {{
-        self.0.next_page().await?.map({page}::from_core).transpose()
+        self.0.next_page().await?.map(|p| {page}::from_core(p, None)).transpose()
     }}
 
     /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
@@ -282,7 +287,7 @@ def return_type(op: Op) -> tuple[str, str]:
     if r.kind == "list":
         return f"Vec<{record_name(r.model)}>", f"convert::models::<mcore::models::{r.model}, {record_name(r.model)}>(convert::json(output)?)"
     if r.kind == "page":
-        return page_name(r.model), f"{page_name(r.model)}::from_core(output.into_page()?)"
+        return page_name(r.model), f"{page_name(r.model)}::from_core(output.into_page()?, request)"
     return {
         "json": ("String", "convert::json_text(output)"),
         "bytes": ("Vec<u8>", "convert::bytes(output)"),
@@ -314,6 +319,32 @@ def watching(op: Op) -> str:
     )
 
 
+def remembering(op: Op) -> str:
+    """A page remembers the call that fetched it, for `client.nextPage(page)`."""
+    if op.returns.kind != "page":
+        return ""
+    return f"        let request = PageRequest::new({rs_str(op.name)}, &args, &params);\n"
+
+
+def next_page_fn(model: str) -> str:
+    return "next_" + re.sub(r"(?<!^)(?=[A-Z])", "_", page_name(model)).lower()
+
+
+def render_next_pages(ops: list[Op]) -> str:
+    out = []
+    for model in dict.fromkeys(op.returns.model for op in ops if op.returns.kind == "page"):
+        page = page_name(model)
+        out.append(
+            f"\n    /// The page after `page` (a `{page}` a list call returned), fetched by the same call at its\n"
+            "    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.\n"
+            f"    pub async fn {next_page_fn(model)}(&self, page: {page}) -> Result<Option<{page}>, MiosaError> {{\n"
+            f"        let Some((next, request)) = pages::next_page(&self.inner, page.request, page.next_cursor).await? else {{\n"
+            "            return Ok(None);\n        };\n"
+            f"        {page}::from_core(next, Some(request)).map(Some)\n    }}\n"
+        )
+    return "".join(out)
+
+
 def render_method(op: Op) -> str:
     pname = params_name(op)
     sig = ["&self"] + [f"{ident(p.name)}: {'Vec<String>' if is_strings(p) else ARG_TYPES[p.ty]}" for p in op.positional]
@@ -336,7 +367,7 @@ def render_method(op: Op) -> str:
         method_doc(op) + attr +
         f"    pub async fn {fn}({', '.join(sig)}) -> Result<{rtype}, MiosaError> {{\n"
         f"        let args = vec![{args}];\n"
-        f"        let params = {params};\n" + watching(op) +
+        f"        let params = {params};\n" + watching(op) + remembering(op) +
         f"        let output = convert::call(&self.client, {rs_str(op.name)}, args, params).await?;\n"
         f"        {conv}\n    }}\n"
     )
@@ -392,7 +423,7 @@ def render_rust(ops: list[Op]) -> str:
         "use std::fmt;\nuse std::sync::Arc;\n\nuse mcore::Arg;\nuse serde_json::{Map, Value};\n\n",
         "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::count::Count;\nuse crate::errors::MiosaError;\n"
         "use crate::socket::{self, Socket};\nuse crate::stream::{EventStream, PagerCell};\n"
-        "use crate::waits::{self, StateListener};\n",
+        "use crate::waits::{self, StateListener};\nuse crate::pages::{self, PageRequest};\n",
     ]
     for name in models:
         out.append(render_model(models[name]))
@@ -406,6 +437,7 @@ def render_rust(ops: list[Op]) -> str:
         out.append(accessor(child, "self.inner"))
     for op in [o for o in ops if o.namespace == ()]:
         out.append("\n" + render_method(op).replace("&self.client", "&self.inner"))
+    out.append(render_next_pages(ops))
     out.append("}\n")
     for ns in all_ns:
         name = ns_object(ns)
@@ -479,6 +511,8 @@ def render_kotlin_pagers(ops: list[Op]) -> str:
             f"fun {pager_name(m)}.asFlow(): Flow<{'String' if m == 'json' else record_name(m)}> = pagerFlow(this, {{ next() }}, {{ cancel() }})\n"
             f"\n/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */\n"
             f"fun {pager_name(m)}.pagesFlow(): Flow<{page_name(m)}> = pagerFlow(this, {{ nextPage() }}, {{ cancel() }})\n"
+            f"\n/** The page after [page] (one a list call returned), by the same call; null on the last page. */\n"
+            f"suspend fun Client.nextPage(page: {page_name(m)}): {page_name(m)}? = {lower_camel(next_page_fn(m))}(page)\n"
         )
     return "".join(out)
 
@@ -493,6 +527,11 @@ def render_swift_pagers(ops: list[Op]) -> str:
             f"    public typealias Element = {item}\n"
             f"    public func makeAsyncIterator() -> PullIterator<{item}> {{\n"
             f"        PullIterator(next: {{ try await self.next() }}, close: {{ self.close() }})\n"
+            "    }\n}\n"
+            "\nextension Client {\n"
+            f"    /// The page after `page` (one a list call returned), by the same call; nil on the last page.\n"
+            f"    public func nextPage(_ page: {page_name(m)}) async throws -> {page_name(m)}? {{\n"
+            f"        try await {lower_camel(next_page_fn(m))}(page: page)\n"
             "    }\n}\n"
         )
     return "".join(out)

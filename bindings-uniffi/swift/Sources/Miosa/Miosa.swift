@@ -2389,6 +2389,78 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func files()  -> FilesApi
     
     /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextAgentSessionPage(page: AgentSessionPage) async throws  -> AgentSessionPage?
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextApiKeyPage(page: ApiKeyPage) async throws  -> ApiKeyPage?
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextAuditEntryPage(page: AuditEntryPage) async throws  -> AuditEntryPage?
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDatabasePage(page: DatabasePage) async throws  -> DatabasePage?
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDeploymentPage(page: DeploymentPage) async throws  -> DeploymentPage?
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDeploymentVersionPage(page: DeploymentVersionPage) async throws  -> DeploymentVersionPage?
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextStoredObjectPage(page: StoredObjectPage) async throws  -> StoredObjectPage?
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextTenantPage(page: TenantPage) async throws  -> TenantPage?
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextUsageSessionPage(page: UsageSessionPage) async throws  -> UsageSessionPage?
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextVolumePage(page: VolumePage) async throws  -> VolumePage?
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextWebhookDeliveryPage(page: WebhookDeliveryPage) async throws  -> WebhookDeliveryPage?
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextWebhookPage(page: WebhookPage) async throws  -> WebhookPage?
+    
+    /**
      * `Miosa.OrgInvites` operations.
      */
     func orgInvites()  -> OrgInvitesApi
@@ -2868,6 +2940,258 @@ open func files() -> FilesApi  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextAgentSessionPage(page: AgentSessionPage)async throws  -> AgentSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeAgentSessionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAgentSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextApiKeyPage(page: ApiKeyPage)async throws  -> ApiKeyPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_api_key_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeApiKeyPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeApiKeyPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextAuditEntryPage(page: AuditEntryPage)async throws  -> AuditEntryPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeAuditEntryPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAuditEntryPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDatabasePage(page: DatabasePage)async throws  -> DatabasePage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_database_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDatabasePage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDatabasePage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDeploymentPage(page: DeploymentPage)async throws  -> DeploymentPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_deployment_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDeploymentPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDeploymentVersionPage(page: DeploymentVersionPage)async throws  -> DeploymentVersionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDeploymentVersionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentVersionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextStoredObjectPage(page: StoredObjectPage)async throws  -> StoredObjectPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeStoredObjectPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeStoredObjectPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextTenantPage(page: TenantPage)async throws  -> TenantPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_tenant_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeTenantPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTenantPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextUsageSessionPage(page: UsageSessionPage)async throws  -> UsageSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeUsageSessionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeUsageSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextVolumePage(page: VolumePage)async throws  -> VolumePage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_volume_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeVolumePage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeVolumePage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextWebhookDeliveryPage(page: WebhookDeliveryPage)async throws  -> WebhookDeliveryPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeWebhookDeliveryPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookDeliveryPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextWebhookPage(page: WebhookPage)async throws  -> WebhookPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_webhook_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeWebhookPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
 }
     
     /**
@@ -18843,6 +19167,11 @@ public struct AgentSessionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -18852,9 +19181,14 @@ public struct AgentSessionPage: Equatable, Hashable {
          */items: [AgentSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -18872,13 +19206,15 @@ public struct FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer {
         return
             try AgentSessionPage(
                 items: FfiConverterSequenceTypeAgentSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: AgentSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAgentSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -19088,6 +19424,11 @@ public struct ApiKeyPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -19097,9 +19438,14 @@ public struct ApiKeyPage: Equatable, Hashable {
          */items: [ApiKey], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -19117,13 +19463,15 @@ public struct FfiConverterTypeApiKeyPage: FfiConverterRustBuffer {
         return
             try ApiKeyPage(
                 items: FfiConverterSequenceTypeApiKey.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: ApiKeyPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeApiKey.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -19529,6 +19877,11 @@ public struct AuditEntryPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -19538,9 +19891,14 @@ public struct AuditEntryPage: Equatable, Hashable {
          */items: [AuditEntry], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -19558,13 +19916,15 @@ public struct FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer {
         return
             try AuditEntryPage(
                 items: FfiConverterSequenceTypeAuditEntry.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: AuditEntryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAuditEntry.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -24066,6 +24426,11 @@ public struct DatabasePage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -24075,9 +24440,14 @@ public struct DatabasePage: Equatable, Hashable {
          */items: [Database], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -24095,13 +24465,15 @@ public struct FfiConverterTypeDatabasePage: FfiConverterRustBuffer {
         return
             try DatabasePage(
                 items: FfiConverterSequenceTypeDatabase.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DatabasePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDatabase.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -25205,6 +25577,11 @@ public struct DeploymentPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -25214,9 +25591,14 @@ public struct DeploymentPage: Equatable, Hashable {
          */items: [Deployment], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -25234,13 +25616,15 @@ public struct FfiConverterTypeDeploymentPage: FfiConverterRustBuffer {
         return
             try DeploymentPage(
                 items: FfiConverterSequenceTypeDeployment.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeployment.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -25420,6 +25804,11 @@ public struct DeploymentVersionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -25429,9 +25818,14 @@ public struct DeploymentVersionPage: Equatable, Hashable {
          */items: [DeploymentVersion], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -25449,13 +25843,15 @@ public struct FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer {
         return
             try DeploymentVersionPage(
                 items: FfiConverterSequenceTypeDeploymentVersion.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentVersionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeploymentVersion.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -29762,6 +30158,83 @@ public func FfiConverterTypeOrgInvitesCreateParams_lift(_ buf: RustBuffer) throw
 #endif
 public func FfiConverterTypeOrgInvitesCreateParams_lower(_ value: OrgInvitesCreateParams) -> RustBuffer {
     return FfiConverterTypeOrgInvitesCreateParams.lower(value)
+}
+
+
+/**
+ * The list call that fetched a page: what `client.nextPage(page)` repeats.
+ */
+public struct PageRequest: Equatable, Hashable {
+    /**
+     * The operation's table name (`webhooks.list`).
+     */
+    public let operation: String
+    /**
+     * Its positional arguments, as a JSON array text.
+     */
+    public let args: String
+    /**
+     * Its keyword parameters, as a JSON object text.
+     */
+    public let params: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The operation's table name (`webhooks.list`).
+         */operation: String, 
+        /**
+         * Its positional arguments, as a JSON array text.
+         */args: String, 
+        /**
+         * Its keyword parameters, as a JSON object text.
+         */params: String) {
+        self.operation = operation
+        self.args = args
+        self.params = params
+    }
+
+    
+
+    
+}
+
+extension PageRequest: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageRequest {
+        return
+            try PageRequest(
+                operation: FfiConverterString.read(from: &buf), 
+                args: FfiConverterString.read(from: &buf), 
+                params: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PageRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.operation, into: &buf)
+        FfiConverterString.write(value.args, into: &buf)
+        FfiConverterString.write(value.params, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lift(_ buf: RustBuffer) throws -> PageRequest {
+    return try FfiConverterTypePageRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lower(_ value: PageRequest) -> RustBuffer {
+    return FfiConverterTypePageRequest.lower(value)
 }
 
 
@@ -36261,6 +36734,11 @@ public struct StoredObjectPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -36270,9 +36748,14 @@ public struct StoredObjectPage: Equatable, Hashable {
          */items: [StoredObject], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -36290,13 +36773,15 @@ public struct FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer {
         return
             try StoredObjectPage(
                 items: FfiConverterSequenceTypeStoredObject.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: StoredObjectPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeStoredObject.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -36968,6 +37453,11 @@ public struct TenantPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -36977,9 +37467,14 @@ public struct TenantPage: Equatable, Hashable {
          */items: [Tenant], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -36997,13 +37492,15 @@ public struct FfiConverterTypeTenantPage: FfiConverterRustBuffer {
         return
             try TenantPage(
                 items: FfiConverterSequenceTypeTenant.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: TenantPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeTenant.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -37605,6 +38102,11 @@ public struct UsageSessionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -37614,9 +38116,14 @@ public struct UsageSessionPage: Equatable, Hashable {
          */items: [UsageSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -37634,13 +38141,15 @@ public struct FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer {
         return
             try UsageSessionPage(
                 items: FfiConverterSequenceTypeUsageSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: UsageSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeUsageSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -38420,6 +38929,11 @@ public struct VolumePage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -38429,9 +38943,14 @@ public struct VolumePage: Equatable, Hashable {
          */items: [Volume], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -38449,13 +38968,15 @@ public struct FfiConverterTypeVolumePage: FfiConverterRustBuffer {
         return
             try VolumePage(
                 items: FfiConverterSequenceTypeVolume.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: VolumePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeVolume.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -38999,6 +39520,11 @@ public struct WebhookDeliveryPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -39008,9 +39534,14 @@ public struct WebhookDeliveryPage: Equatable, Hashable {
          */items: [WebhookDelivery], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -39028,13 +39559,15 @@ public struct FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer {
         return
             try WebhookDeliveryPage(
                 items: FfiConverterSequenceTypeWebhookDelivery.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookDeliveryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhookDelivery.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -39066,6 +39599,11 @@ public struct WebhookPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -39075,9 +39613,14 @@ public struct WebhookPage: Equatable, Hashable {
          */items: [Webhook], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -39095,13 +39638,15 @@ public struct FfiConverterTypeWebhookPage: FfiConverterRustBuffer {
         return
             try WebhookPage(
                 items: FfiConverterSequenceTypeWebhook.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhook.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -43740,6 +44285,30 @@ fileprivate struct FfiConverterOptionTypeOrgInvitesCreateParams: FfiConverterRus
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePageRequest: FfiConverterRustBuffer {
+    typealias SwiftType = PageRequest?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePageRequest.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePageRequest.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeQuotasSetParams: FfiConverterRustBuffer {
     typealias SwiftType = QuotasSetParams?
 
@@ -46677,6 +47246,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_client_files() != 18835) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page() != 40160) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_api_key_page() != 6037) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page() != 58218) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_database_page() != 37314) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_deployment_page() != 14854) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page() != 19014) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page() != 40048) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_tenant_page() != 58880) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page() != 64988) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_volume_page() != 51870) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page() != 52934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_webhook_page() != 4410) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_client_org_invites() != 48123) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -47851,6 +48456,7 @@ extension LogLines: Codable {}
 extension Member: Codable {}
 extension Metrics: Codable {}
 extension OrgInvitesCreateParams: Codable {}
+extension PageRequest: Codable {}
 extension Port: Codable {}
 extension Preview: Codable {}
 extension PreviewDomain: Codable {}

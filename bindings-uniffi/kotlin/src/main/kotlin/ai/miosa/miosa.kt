@@ -808,6 +808,30 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_files(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_api_key_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_database_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_deployment_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_tenant_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_volume_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_webhook_page(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_org_invites(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_quotas(
@@ -1590,6 +1614,30 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_client_exec(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_files(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_api_key_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_database_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_deployment_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_tenant_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_volume_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_webhook_page(`ptr`: Long,`page`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_org_invites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -3154,6 +3202,42 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_files() and 0xFFFF) != 18835) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page() and 0xFFFF) != 40160) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_api_key_page() and 0xFFFF) != 6037) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page() and 0xFFFF) != 58218) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_database_page() and 0xFFFF) != 37314) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_deployment_page() and 0xFFFF) != 14854) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page() and 0xFFFF) != 19014) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page() and 0xFFFF) != 40048) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_tenant_page() and 0xFFFF) != 58880) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page() and 0xFFFF) != 64988) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_volume_page() and 0xFFFF) != 51870) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page() and 0xFFFF) != 52934) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_webhook_page() and 0xFFFF) != 4410) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_org_invites() and 0xFFFF) != 48123) {
@@ -7835,6 +7919,78 @@ public interface ClientInterface {
     fun `files`(): FilesApi
     
     /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextAgentSessionPage`(`page`: AgentSessionPage): AgentSessionPage?
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextApiKeyPage`(`page`: ApiKeyPage): ApiKeyPage?
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextAuditEntryPage`(`page`: AuditEntryPage): AuditEntryPage?
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDatabasePage`(`page`: DatabasePage): DatabasePage?
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDeploymentPage`(`page`: DeploymentPage): DeploymentPage?
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDeploymentVersionPage`(`page`: DeploymentVersionPage): DeploymentVersionPage?
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextStoredObjectPage`(`page`: StoredObjectPage): StoredObjectPage?
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextTenantPage`(`page`: TenantPage): TenantPage?
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextUsageSessionPage`(`page`: UsageSessionPage): UsageSessionPage?
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextVolumePage`(`page`: VolumePage): VolumePage?
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextWebhookDeliveryPage`(`page`: WebhookDeliveryPage): WebhookDeliveryPage?
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextWebhookPage`(`page`: WebhookPage): WebhookPage?
+    
+    /**
      * `Miosa.OrgInvites` operations.
      */
     fun `orgInvites`(): OrgInvitesApi
@@ -8445,6 +8601,318 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextAgentSessionPage`(`page`: AgentSessionPage) : AgentSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(
+                uniffiHandle,
+                
+        FfiConverterTypeAgentSessionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAgentSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextApiKeyPage`(`page`: ApiKeyPage) : ApiKeyPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_api_key_page(
+                uniffiHandle,
+                
+        FfiConverterTypeApiKeyPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeApiKeyPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextAuditEntryPage`(`page`: AuditEntryPage) : AuditEntryPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(
+                uniffiHandle,
+                
+        FfiConverterTypeAuditEntryPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAuditEntryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDatabasePage`(`page`: DatabasePage) : DatabasePage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_database_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDatabasePage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDatabasePage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDeploymentPage`(`page`: DeploymentPage) : DeploymentPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_deployment_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDeploymentPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDeploymentVersionPage`(`page`: DeploymentVersionPage) : DeploymentVersionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDeploymentVersionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentVersionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextStoredObjectPage`(`page`: StoredObjectPage) : StoredObjectPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(
+                uniffiHandle,
+                
+        FfiConverterTypeStoredObjectPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeStoredObjectPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextTenantPage`(`page`: TenantPage) : TenantPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_tenant_page(
+                uniffiHandle,
+                
+        FfiConverterTypeTenantPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeTenantPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextUsageSessionPage`(`page`: UsageSessionPage) : UsageSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(
+                uniffiHandle,
+                
+        FfiConverterTypeUsageSessionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeUsageSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextVolumePage`(`page`: VolumePage) : VolumePage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_volume_page(
+                uniffiHandle,
+                
+        FfiConverterTypeVolumePage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeVolumePage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextWebhookDeliveryPage`(`page`: WebhookDeliveryPage) : WebhookDeliveryPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(
+                uniffiHandle,
+                
+        FfiConverterTypeWebhookDeliveryPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookDeliveryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextWebhookPage`(`page`: WebhookPage) : WebhookPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_webhook_page(
+                uniffiHandle,
+                
+        FfiConverterTypeWebhookPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -34078,6 +34546,12 @@ data class AgentSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -34096,17 +34570,20 @@ public object FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer<AgentSess
         return AgentSessionPage(
             FfiConverterSequenceTypeAgentSession.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: AgentSessionPage) = (
             FfiConverterSequenceTypeAgentSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: AgentSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAgentSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -34261,6 +34738,12 @@ data class ApiKeyPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -34279,17 +34762,20 @@ public object FfiConverterTypeApiKeyPage: FfiConverterRustBuffer<ApiKeyPage> {
         return ApiKeyPage(
             FfiConverterSequenceTypeApiKey.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: ApiKeyPage) = (
             FfiConverterSequenceTypeApiKey.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: ApiKeyPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeApiKey.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -34588,6 +35074,12 @@ data class AuditEntryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -34606,17 +35098,20 @@ public object FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer<AuditEntryP
         return AuditEntryPage(
             FfiConverterSequenceTypeAuditEntry.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: AuditEntryPage) = (
             FfiConverterSequenceTypeAuditEntry.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: AuditEntryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAuditEntry.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -37942,6 +38437,12 @@ data class DatabasePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -37960,17 +38461,20 @@ public object FfiConverterTypeDatabasePage: FfiConverterRustBuffer<DatabasePage>
         return DatabasePage(
             FfiConverterSequenceTypeDatabase.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DatabasePage) = (
             FfiConverterSequenceTypeDatabase.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DatabasePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDatabase.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -38789,6 +39293,12 @@ data class DeploymentPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -38807,17 +39317,20 @@ public object FfiConverterTypeDeploymentPage: FfiConverterRustBuffer<DeploymentP
         return DeploymentPage(
             FfiConverterSequenceTypeDeployment.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentPage) = (
             FfiConverterSequenceTypeDeployment.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DeploymentPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeployment.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -38948,6 +39461,12 @@ data class DeploymentVersionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -38966,17 +39485,20 @@ public object FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer<Depl
         return DeploymentVersionPage(
             FfiConverterSequenceTypeDeploymentVersion.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentVersionPage) = (
             FfiConverterSequenceTypeDeploymentVersion.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DeploymentVersionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeploymentVersion.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -42159,6 +42681,61 @@ public object FfiConverterTypeOrgInvitesCreateParams: FfiConverterRustBuffer<Org
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`role`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The list call that fetched a page: what `client.nextPage(page)` repeats.
+ */
+data class PageRequest (
+    /**
+     * The operation's table name (`webhooks.list`).
+     */
+    val `operation`: kotlin.String
+    , 
+    /**
+     * Its positional arguments, as a JSON array text.
+     */
+    val `args`: kotlin.String
+    , 
+    /**
+     * Its keyword parameters, as a JSON object text.
+     */
+    val `params`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePageRequest: FfiConverterRustBuffer<PageRequest> {
+    override fun read(buf: ByteBuffer): PageRequest {
+        return PageRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PageRequest) = (
+            FfiConverterString.allocationSize(value.`operation`) +
+            FfiConverterString.allocationSize(value.`args`) +
+            FfiConverterString.allocationSize(value.`params`)
+    )
+
+    override fun write(value: PageRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`operation`, buf)
+            FfiConverterString.write(value.`args`, buf)
+            FfiConverterString.write(value.`params`, buf)
     }
 }
 
@@ -46992,6 +47569,12 @@ data class StoredObjectPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -47010,17 +47593,20 @@ public object FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer<StoredObj
         return StoredObjectPage(
             FfiConverterSequenceTypeStoredObject.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: StoredObjectPage) = (
             FfiConverterSequenceTypeStoredObject.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: StoredObjectPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeStoredObject.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -47519,6 +48105,12 @@ data class TenantPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -47537,17 +48129,20 @@ public object FfiConverterTypeTenantPage: FfiConverterRustBuffer<TenantPage> {
         return TenantPage(
             FfiConverterSequenceTypeTenant.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: TenantPage) = (
             FfiConverterSequenceTypeTenant.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: TenantPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeTenant.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -47990,6 +48585,12 @@ data class UsageSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -48008,17 +48609,20 @@ public object FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer<UsageSess
         return UsageSessionPage(
             FfiConverterSequenceTypeUsageSession.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: UsageSessionPage) = (
             FfiConverterSequenceTypeUsageSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: UsageSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeUsageSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -48597,6 +49201,12 @@ data class VolumePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -48615,17 +49225,20 @@ public object FfiConverterTypeVolumePage: FfiConverterRustBuffer<VolumePage> {
         return VolumePage(
             FfiConverterSequenceTypeVolume.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: VolumePage) = (
             FfiConverterSequenceTypeVolume.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: VolumePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeVolume.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -49028,6 +49641,12 @@ data class WebhookDeliveryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -49046,17 +49665,20 @@ public object FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer<Webhoo
         return WebhookDeliveryPage(
             FfiConverterSequenceTypeWebhookDelivery.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookDeliveryPage) = (
             FfiConverterSequenceTypeWebhookDelivery.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: WebhookDeliveryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhookDelivery.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -49075,6 +49697,12 @@ data class WebhookPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -49093,17 +49721,20 @@ public object FfiConverterTypeWebhookPage: FfiConverterRustBuffer<WebhookPage> {
         return WebhookPage(
             FfiConverterSequenceTypeWebhook.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookPage) = (
             FfiConverterSequenceTypeWebhook.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: WebhookPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhook.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -54378,6 +55009,38 @@ public object FfiConverterOptionalTypeOrgInvitesCreateParams: FfiConverterRustBu
         } else {
             buf.put(1)
             FfiConverterTypeOrgInvitesCreateParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePageRequest: FfiConverterRustBuffer<PageRequest?> {
+    override fun read(buf: ByteBuffer): PageRequest? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePageRequest.read(buf)
+    }
+
+    override fun allocationSize(value: PageRequest?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePageRequest.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PageRequest?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePageRequest.write(value, buf)
         }
     }
 }
