@@ -502,6 +502,14 @@ typedef struct miosa_stream_options {
  */
 typedef void (*miosa_progress_cb)(uint64_t done, int64_t total, void *user_data);
 
+/**
+ * Receives each new lifecycle state a wait sees (`"creating"`, then
+ * `"running"`, ...), once per change, with the `user_data` given with it.
+ * `state` is a NUL-terminated string valid only during the call. It runs on
+ * one of the library's I/O threads while the calling thread waits.
+ */
+typedef void (*miosa_state_cb)(const char *state, void *user_data);
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1341,6 +1349,28 @@ enum miosa_status miosa_upload_from_path(const struct miosa_client *client,
                                          const struct miosa_cancel_token *cancel,
                                          char **out_json,
                                          struct miosa_error **err);
+
+/**
+ * Like `miosa_call`, for a wait that reports its states: `op` is one of
+ * `MIOSA_OP_SANDBOXES_WAIT_UNTIL_READY`, `MIOSA_OP_COMPUTER_WAIT_UNTIL_RUNNING`
+ * or `MIOSA_OP_COMPUTER_WAIT_UNTIL_STOPPED` (any other is refused with
+ * `MIOSA_ERR_USAGE`); `on_state` (may be NULL) is called with each new state
+ * seen while the wait polls. `*out_json` receives `true`, or `false` at the deadline.
+ *
+ * Ownership: as `miosa_call`.
+ *
+ * # Safety
+ * As `miosa_call`; `on_state` and `user_data` stay usable from another
+ * thread until the call returns.
+ */
+enum miosa_status miosa_call_watching(const struct miosa_client *client,
+                                      const char *op,
+                                      const char *args_json,
+                                      const char *params_json,
+                                      miosa_state_cb on_state,
+                                      void *user_data,
+                                      char **out_json,
+                                      struct miosa_error **err);
 
 /**
  * Checks a webhook delivery: `payload`/`len` is the raw request body exactly

@@ -33,6 +33,7 @@ mod socket;
 mod status;
 mod stream;
 mod transfer;
+mod watch;
 mod webhooks;
 
 use std::ffi::c_char;
@@ -51,6 +52,7 @@ pub use stream::{
     miosa_stream_options,
 };
 pub use transfer::miosa_progress_cb;
+pub use watch::miosa_state_cb;
 
 /// The library version, e.g. `"0.1.0"`.
 ///

@@ -64,6 +64,7 @@ static const test_case TESTS[] = {
     {"log_callback", test_log_callback},
     {"transfer_64_mib", test_transfer_64_mib},
     {"user_agent", test_user_agent},
+    {"wait_states", test_wait_states},
     {"streamed_exec_order", test_streamed_exec_order},
     {"multipart_round_trip", test_multipart_round_trip},
     {"socket_terminal", test_socket_terminal},

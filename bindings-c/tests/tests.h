@@ -79,4 +79,7 @@ void test_log_callback(const emulator *e);
 void test_transfer_64_mib(const emulator *e);
 void test_user_agent(const emulator *e);
 
+/* test_watch.c */
+void test_wait_states(const emulator *e);
+
 #endif

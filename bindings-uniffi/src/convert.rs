@@ -44,7 +44,7 @@ pub(crate) fn pager(
     Ok(PagerCell::new(handle.client()?.pager(op, args, params)?))
 }
 
-fn find(name: &str) -> Result<&'static mcore::OpSpec, MiosaError> {
+pub(crate) fn find(name: &str) -> Result<&'static mcore::OpSpec, MiosaError> {
     mcore::ops::find(name)
         .ok_or_else(|| usage(format!("the core does not know the operation `{name}`")))
 }

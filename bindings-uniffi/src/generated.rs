@@ -14,8 +14,10 @@ use crate::client::{Client, Handle};
 use crate::convert;
 use crate::count::Count;
 use crate::errors::MiosaError;
+use crate::pages::{self, PageRequest};
 use crate::socket::{self, Socket};
 use crate::stream::{EventStream, PagerCell};
+use crate::waits::{self, StateListener};
 
 /// A code-execution sandbox.
 #[derive(Clone, PartialEq, uniffi::Record)]
@@ -4417,10 +4419,14 @@ pub struct WebhookPage {
     pub items: Vec<Webhook>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl WebhookPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4428,6 +4434,7 @@ impl WebhookPage {
                 .map(convert::model::<mcore::models::Webhook, Webhook>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4453,7 +4460,7 @@ impl WebhookPager {
         self.0
             .next_page()
             .await?
-            .map(WebhookPage::from_core)
+            .map(|p| WebhookPage::from_core(p, None))
             .transpose()
     }
 
@@ -4471,10 +4478,14 @@ pub struct WebhookDeliveryPage {
     pub items: Vec<WebhookDelivery>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl WebhookDeliveryPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4482,6 +4493,7 @@ impl WebhookDeliveryPage {
                 .map(convert::model::<mcore::models::WebhookDelivery, WebhookDelivery>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4507,7 +4519,7 @@ impl WebhookDeliveryPager {
         self.0
             .next_page()
             .await?
-            .map(WebhookDeliveryPage::from_core)
+            .map(|p| WebhookDeliveryPage::from_core(p, None))
             .transpose()
     }
 
@@ -4525,10 +4537,14 @@ pub struct UsageSessionPage {
     pub items: Vec<UsageSession>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl UsageSessionPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4536,6 +4552,7 @@ impl UsageSessionPage {
                 .map(convert::model::<mcore::models::UsageSession, UsageSession>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4561,7 +4578,7 @@ impl UsageSessionPager {
         self.0
             .next_page()
             .await?
-            .map(UsageSessionPage::from_core)
+            .map(|p| UsageSessionPage::from_core(p, None))
             .transpose()
     }
 
@@ -4579,10 +4596,14 @@ pub struct AuditEntryPage {
     pub items: Vec<AuditEntry>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl AuditEntryPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4590,6 +4611,7 @@ impl AuditEntryPage {
                 .map(convert::model::<mcore::models::AuditEntry, AuditEntry>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4615,7 +4637,7 @@ impl AuditEntryPager {
         self.0
             .next_page()
             .await?
-            .map(AuditEntryPage::from_core)
+            .map(|p| AuditEntryPage::from_core(p, None))
             .transpose()
     }
 
@@ -4633,10 +4655,14 @@ pub struct ApiKeyPage {
     pub items: Vec<ApiKey>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl ApiKeyPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4644,6 +4670,7 @@ impl ApiKeyPage {
                 .map(convert::model::<mcore::models::ApiKey, ApiKey>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4669,7 +4696,7 @@ impl ApiKeyPager {
         self.0
             .next_page()
             .await?
-            .map(ApiKeyPage::from_core)
+            .map(|p| ApiKeyPage::from_core(p, None))
             .transpose()
     }
 
@@ -4687,10 +4714,14 @@ pub struct DeploymentPage {
     pub items: Vec<Deployment>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl DeploymentPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4698,6 +4729,7 @@ impl DeploymentPage {
                 .map(convert::model::<mcore::models::Deployment, Deployment>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4723,7 +4755,7 @@ impl DeploymentPager {
         self.0
             .next_page()
             .await?
-            .map(DeploymentPage::from_core)
+            .map(|p| DeploymentPage::from_core(p, None))
             .transpose()
     }
 
@@ -4741,10 +4773,14 @@ pub struct DeploymentVersionPage {
     pub items: Vec<DeploymentVersion>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl DeploymentVersionPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4752,6 +4788,7 @@ impl DeploymentVersionPage {
                 .map(convert::model::<mcore::models::DeploymentVersion, DeploymentVersion>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4777,7 +4814,7 @@ impl DeploymentVersionPager {
         self.0
             .next_page()
             .await?
-            .map(DeploymentVersionPage::from_core)
+            .map(|p| DeploymentVersionPage::from_core(p, None))
             .transpose()
     }
 
@@ -4795,10 +4832,14 @@ pub struct DatabasePage {
     pub items: Vec<Database>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl DatabasePage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4806,6 +4847,7 @@ impl DatabasePage {
                 .map(convert::model::<mcore::models::Database, Database>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4831,7 +4873,7 @@ impl DatabasePager {
         self.0
             .next_page()
             .await?
-            .map(DatabasePage::from_core)
+            .map(|p| DatabasePage::from_core(p, None))
             .transpose()
     }
 
@@ -4849,10 +4891,14 @@ pub struct StoredObjectPage {
     pub items: Vec<StoredObject>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl StoredObjectPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4860,6 +4906,7 @@ impl StoredObjectPage {
                 .map(convert::model::<mcore::models::StoredObject, StoredObject>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4885,7 +4932,7 @@ impl StoredObjectPager {
         self.0
             .next_page()
             .await?
-            .map(StoredObjectPage::from_core)
+            .map(|p| StoredObjectPage::from_core(p, None))
             .transpose()
     }
 
@@ -4903,10 +4950,14 @@ pub struct VolumePage {
     pub items: Vec<Volume>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl VolumePage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4914,6 +4965,7 @@ impl VolumePage {
                 .map(convert::model::<mcore::models::Volume, Volume>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4939,7 +4991,7 @@ impl VolumePager {
         self.0
             .next_page()
             .await?
-            .map(VolumePage::from_core)
+            .map(|p| VolumePage::from_core(p, None))
             .transpose()
     }
 
@@ -4957,10 +5009,14 @@ pub struct AgentSessionPage {
     pub items: Vec<AgentSession>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl AgentSessionPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -4968,6 +5024,7 @@ impl AgentSessionPage {
                 .map(convert::model::<mcore::models::AgentSession, AgentSession>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -4993,7 +5050,7 @@ impl AgentSessionPager {
         self.0
             .next_page()
             .await?
-            .map(AgentSessionPage::from_core)
+            .map(|p| AgentSessionPage::from_core(p, None))
             .transpose()
     }
 
@@ -5011,10 +5068,14 @@ pub struct TenantPage {
     pub items: Vec<Tenant>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }
 
 impl TenantPage {
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {
         Ok(Self {
             items: page
                 .items
@@ -5022,6 +5083,7 @@ impl TenantPage {
                 .map(convert::model::<mcore::models::Tenant, Tenant>)
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         })
     }
 }
@@ -5047,7 +5109,7 @@ impl TenantPager {
         self.0
             .next_page()
             .await?
-            .map(TenantPage::from_core)
+            .map(|p| TenantPage::from_core(p, None))
             .transpose()
     }
 
@@ -10961,6 +11023,174 @@ impl Client {
         let output = convert::call(&self.inner, "stream_sse", args, params).await?;
         convert::events(output)
     }
+
+    /// The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_webhook_page(
+        &self,
+        page: WebhookPage,
+    ) -> Result<Option<WebhookPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        WebhookPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_webhook_delivery_page(
+        &self,
+        page: WebhookDeliveryPage,
+    ) -> Result<Option<WebhookDeliveryPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        WebhookDeliveryPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_usage_session_page(
+        &self,
+        page: UsageSessionPage,
+    ) -> Result<Option<UsageSessionPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        UsageSessionPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_audit_entry_page(
+        &self,
+        page: AuditEntryPage,
+    ) -> Result<Option<AuditEntryPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        AuditEntryPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_api_key_page(
+        &self,
+        page: ApiKeyPage,
+    ) -> Result<Option<ApiKeyPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        ApiKeyPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_deployment_page(
+        &self,
+        page: DeploymentPage,
+    ) -> Result<Option<DeploymentPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        DeploymentPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_deployment_version_page(
+        &self,
+        page: DeploymentVersionPage,
+    ) -> Result<Option<DeploymentVersionPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        DeploymentVersionPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_database_page(
+        &self,
+        page: DatabasePage,
+    ) -> Result<Option<DatabasePage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        DatabasePage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_stored_object_page(
+        &self,
+        page: StoredObjectPage,
+    ) -> Result<Option<StoredObjectPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        StoredObjectPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_volume_page(
+        &self,
+        page: VolumePage,
+    ) -> Result<Option<VolumePage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        VolumePage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_agent_session_page(
+        &self,
+        page: AgentSessionPage,
+    ) -> Result<Option<AgentSessionPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        AgentSessionPage::from_core(next, Some(request)).map(Some)
+    }
+
+    /// The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+    pub async fn next_tenant_page(
+        &self,
+        page: TenantPage,
+    ) -> Result<Option<TenantPage>, MiosaError> {
+        let Some((next, request)) =
+            pages::next_page(&self.inner, page.request, page.next_cursor).await?
+        else {
+            return Ok(None);
+        };
+        TenantPage::from_core(next, Some(request)).map(Some)
+    }
 }
 
 /// `Miosa.Sandboxes` operations.
@@ -11082,17 +11312,28 @@ impl SandboxesApi {
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline.
     ///
     /// `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_ready(
         &self,
         id: String,
         params: Option<SandboxesWaitUntilReadyParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "sandboxes.wait_until_ready",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "sandboxes.wait_until_ready", args, params).await?;
         convert::boolean(output)
@@ -12507,17 +12748,28 @@ impl ComputerApi {
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_running(
         &self,
         id: String,
         params: Option<ComputerWaitUntilRunningParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "computer.wait_until_running",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "computer.wait_until_running", args, params).await?;
         convert::boolean(output)
@@ -12526,17 +12778,28 @@ impl ComputerApi {
     /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
     ///
     /// `GET /computers/{id}`.
-    #[uniffi::method(default(params = None))]
+    #[uniffi::method(default(params = None, on_state = None))]
     pub async fn wait_until_stopped(
         &self,
         id: String,
         params: Option<ComputerWaitUntilStoppedParams>,
+        on_state: Option<Arc<dyn StateListener>>,
     ) -> Result<bool, MiosaError> {
         let args = vec![Arg::from(id)];
         let params = params
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        if let Some(on_state) = on_state {
+            return waits::call_watching(
+                &self.client,
+                "computer.wait_until_stopped",
+                args,
+                params,
+                on_state,
+            )
+            .await;
+        }
         let output =
             convert::call(&self.client, "computer.wait_until_stopped", args, params).await?;
         convert::boolean(output)
@@ -13291,8 +13554,9 @@ impl WebhooksApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("webhooks.list", &args, &params);
         let output = convert::call(&self.client, "webhooks.list", args, params).await?;
-        WebhookPage::from_core(output.into_page()?)
+        WebhookPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `webhooks.list`, following cursors lazily (see `WebhookPager`).
@@ -13362,8 +13626,9 @@ impl WebhooksApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("webhooks.deliveries", &args, &params);
         let output = convert::call(&self.client, "webhooks.deliveries", args, params).await?;
-        WebhookDeliveryPage::from_core(output.into_page()?)
+        WebhookDeliveryPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `webhooks.deliveries`, following cursors lazily (see `WebhookDeliveryPager`).
@@ -13428,8 +13693,9 @@ impl UsageApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("usage.sessions", &args, &params);
         let output = convert::call(&self.client, "usage.sessions", args, params).await?;
-        UsageSessionPage::from_core(output.into_page()?)
+        UsageSessionPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `usage.sessions`, following cursors lazily (see `UsageSessionPager`).
@@ -13530,8 +13796,9 @@ impl AuditLogApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("audit_log.list", &args, &params);
         let output = convert::call(&self.client, "audit_log.list", args, params).await?;
-        AuditEntryPage::from_core(output.into_page()?)
+        AuditEntryPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `audit_log.list`, following cursors lazily (see `AuditEntryPager`).
@@ -13592,8 +13859,9 @@ impl ApiKeysApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("api_keys.list", &args, &params);
         let output = convert::call(&self.client, "api_keys.list", args, params).await?;
-        ApiKeyPage::from_core(output.into_page()?)
+        ApiKeyPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `api_keys.list`, following cursors lazily (see `ApiKeyPager`).
@@ -13738,8 +14006,9 @@ impl DeploymentsApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("deployments.list", &args, &params);
         let output = convert::call(&self.client, "deployments.list", args, params).await?;
-        DeploymentPage::from_core(output.into_page()?)
+        DeploymentPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `deployments.list`, following cursors lazily (see `DeploymentPager`).
@@ -13835,8 +14104,9 @@ impl DeploymentsApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("deployments.list_versions", &args, &params);
         let output = convert::call(&self.client, "deployments.list_versions", args, params).await?;
-        DeploymentVersionPage::from_core(output.into_page()?)
+        DeploymentVersionPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `deployments.list_versions`, following cursors lazily (see `DeploymentVersionPager`).
@@ -13999,8 +14269,9 @@ impl DatabasesApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("databases.list", &args, &params);
         let output = convert::call(&self.client, "databases.list", args, params).await?;
-        DatabasePage::from_core(output.into_page()?)
+        DatabasePage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `databases.list`, following cursors lazily (see `DatabasePager`).
@@ -14197,8 +14468,9 @@ impl StorageApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("storage.list_objects", &args, &params);
         let output = convert::call(&self.client, "storage.list_objects", args, params).await?;
-        StoredObjectPage::from_core(output.into_page()?)
+        StoredObjectPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `storage.list_objects`, following cursors lazily (see `StoredObjectPager`).
@@ -14274,8 +14546,9 @@ impl VolumesApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("volumes.list", &args, &params);
         let output = convert::call(&self.client, "volumes.list", args, params).await?;
-        VolumePage::from_core(output.into_page()?)
+        VolumePage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `volumes.list`, following cursors lazily (see `VolumePager`).
@@ -14466,9 +14739,10 @@ impl CommandCenterApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("command_center.list_sessions", &args, &params);
         let output =
             convert::call(&self.client, "command_center.list_sessions", args, params).await?;
-        AgentSessionPage::from_core(output.into_page()?)
+        AgentSessionPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `command_center.list_sessions`, following cursors lazily (see `AgentSessionPager`).
@@ -14775,8 +15049,9 @@ impl AdminTenantsApi {
             .map(|p| p.into_map())
             .transpose()?
             .unwrap_or_default();
+        let request = PageRequest::new("admin.tenants.list", &args, &params);
         let output = convert::call(&self.client, "admin.tenants.list", args, params).await?;
-        TenantPage::from_core(output.into_page()?)
+        TenantPage::from_core(output.into_page()?, request)
     }
 
     /// Every item of `admin.tenants.list`, following cursors lazily (see `TenantPager`).

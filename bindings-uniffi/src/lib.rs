@@ -22,8 +22,10 @@ mod errors;
 mod generated;
 mod helpers;
 mod observe;
+mod pages;
 mod socket;
 mod stream;
+mod waits;
 
 pub use client::{CancellationToken, Client, ClientOptions, RequestOptions};
 pub use errors::MiosaError;
@@ -33,7 +35,9 @@ pub use observe::{
     LogEntry, LogHandler, LogLevel, ResponseHeader, ResponseMeta, ResponseRecorder,
     TransferProgress, clear_log_handler, set_log_handler, set_runtime,
 };
+pub use pages::PageRequest;
 pub use socket::{Socket, SocketChannel, SocketMessage};
 pub use stream::{Event, EventStream};
+pub use waits::StateListener;
 
 uniffi::setup_scaffolding!("miosa");

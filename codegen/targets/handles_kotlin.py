@@ -46,6 +46,9 @@ def method(kind: Kind, b: Bound, indent: str, on_handle: bool) -> str:
     if pname:
         sig.append(f"params: {pname}? = null")
         args.append("params")
+    if op.on_state:
+        sig.append("onState: ((state: String) -> Unit)? = null")
+        args.append("stateListenerOf(onState)")
     chain = "client" + "".join(f".{U.lower_camel(seg)}()" for seg in b.op.namespace)
     call = f"{chain}.{U.lower_camel(b.op.function)}({', '.join(args)})"
     name = U.lower_camel(b.function)
@@ -61,7 +64,8 @@ def method(kind: Kind, b: Bound, indent: str, on_handle: bool) -> str:
 
 def render_space(kind: Kind, where: tuple[str, ...], bound: list[Bound], kids, indent: str) -> str:
     out = [f"\n{indent}/** `{'.'.join(where)}` operations on this {kind.name.lower()}. */\n"
-           f"{indent}inner class {space_class(where)} internal constructor() {{\n"]
+           f"{indent}inner class {space_class(where)} internal constructor() {{\n"
+           f"{indent}    internal val handle: {handle_class(kind)} get() = this@{handle_class(kind)}\n"]
     for child in kids[where]:
         out.append(f"{indent}    val {U.lower_camel(child[-1])} = {space_class(child)}()\n")
     for b in bound:

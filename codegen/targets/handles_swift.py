@@ -43,6 +43,9 @@ def method(kind: Kind, b: Bound, on_handle: bool) -> str:
     if pname:
         sig.append(f"params: {pname}? = nil")
         args.append("params: params")
+    if op.on_state:
+        sig.append("onState: (@Sendable (String) -> Void)? = nil")
+        args.append("onState: onState.map { StateClosure($0) }")
     chain = "client" + "".join(f".{U.lower_camel(seg)}()" for seg in b.op.namespace)
     call = f"try await {chain}.{U.lower_camel(b.op.function)}({', '.join(args)})"
     name = U.lower_camel(b.function)

@@ -298,6 +298,30 @@ def render_api(ops: list[Op]) -> str:
     return "".join(out)
 
 
+def render_watching(ops: list[Op]) -> str:
+    """`<wait>_with_states` on the client for every wait with a state callback (`on_state` in the table)."""
+    out = ["\nimpl Client {\n"]
+    for op in ops:
+        if not op.on_state:
+            continue
+        sig = ["&self"] + [f"{ident(p.name)}: {ARG_TYPES[p.ty]}" for p in op.positional]
+        pstruct = params_struct(op)
+        if pstruct:
+            sig.append(f"params: {pstruct}")
+        sig.append("on_state: impl Fn(&str) + Send + Sync + 'static")
+        args = ", ".join(arg_expr(p) for p in op.positional)
+        params = "params_map(&params)?" if pstruct else "Map::new()"
+        out.append(
+            f"    /// `{op.name}`, calling `on_state` with each new lifecycle state seen while\n"
+            "    /// waiting, once per change (the wait then polls).\n"
+            f"    pub async fn {op.function}_with_states({', '.join(sig)}) -> Result<bool> {{\n"
+            f"        self.invoke_watching(&T::{static_name(op)}, vec![{args}], {params}, std::sync::Arc::new(on_state))\n"
+            "            .await\n    }\n\n"
+        )
+    out.append("}\n")
+    return "".join(out)
+
+
 def rustfmt(text: str) -> str:
     """Formats as `cargo fmt` would, so the checked-in files pass `cargo fmt --check`."""
     done = subprocess.run(
@@ -311,5 +335,5 @@ def render(ops: list[Op]) -> dict[str, str]:
         "core/src/generated/mod.rs": rustfmt(HEADER + "pub mod api;\npub mod handles;\npub mod models;\npub mod table;\n"),
         "core/src/generated/models.rs": rustfmt(rust_models.render(load_models())),
         "core/src/generated/table.rs": rustfmt(render_table(ops)),
-        "core/src/generated/api.rs": rustfmt(render_api(ops)),
+        "core/src/generated/api.rs": rustfmt(render_api(ops) + render_watching(ops)),
     }

@@ -149,10 +149,14 @@ pub struct {page} {{
     pub items: Vec<{item}>,
     /// The cursor of the next page; null/nil on the last one.
     pub next_cursor: Option<String>,
+    /// The list call that fetched this page, which `client.nextPage(page)` repeats at
+    /// `next_cursor`; null/nil for a pager's page or one built by hand.
+    #[uniffi(default = None)]
+    pub request: Option<PageRequest>,
 }}
 
 impl {page} {{
-    fn from_core(page: mcore::Page) -> Result<Self, MiosaError> {{
+    fn from_core(page: mcore::Page, request: Option<PageRequest>) -> Result<Self, MiosaError> {{
         Ok(Self {{
             items: page
                 .items
@@ -160,6 +164,7 @@ impl {page} {{
                 .map({item_fn(model)})
                 .collect::<Result<_, _>>()?,
             next_cursor: page.next_cursor,
+            request,
         }})
     }}
 }}
@@ -178,7 +183,7 @@ impl {pager} {{
 
     /// The next whole page of the walk, or null/nil after the last one.
     pub async fn next_page(&self) -> Result<Option<{page}>, MiosaError> {{
-        self.0.next_page().await?.map({page}::from_core).transpose()
+        self.0.next_page().await?.map(|p| {page}::from_core(p, None)).transpose()
     }}
 
     /// Stops the walk: no further page is fetched and a pending `next()` returns null/nil.
@@ -295,7 +300,7 @@ def return_type(op: Op) -> tuple[str, str]:
     if r.kind == "list":
         return f"Vec<{record_name(r.model)}>", f"convert::models::<mcore::models::{r.model}, {record_name(r.model)}>(convert::json(output)?)"
     if r.kind == "page":
-        return page_name(r.model), f"{page_name(r.model)}::from_core(output.into_page()?)"
+        return page_name(r.model), f"{page_name(r.model)}::from_core(output.into_page()?, request)"
     return {
         "json": ("String", "convert::json_text(output)"),
         "bytes": ("Vec<u8>", "convert::bytes(output)"),
@@ -316,25 +321,66 @@ def method_doc(op: Op, indent: str = "    ") -> str:
     return "".join(f"{indent}///{(' ' + l) if l else ''}\n" for l in lines)
 
 
+def watching(op: Op) -> str:
+    """A wait given a state listener runs through the core's watching call instead."""
+    if not op.on_state:
+        return ""
+    return (
+        "        if let Some(on_state) = on_state {\n"
+        f"            return waits::call_watching(&self.client, {rs_str(op.name)}, args, params, on_state).await;\n"
+        "        }\n"
+    )
+
+
+def remembering(op: Op) -> str:
+    """A page remembers the call that fetched it, for `client.nextPage(page)`."""
+    if op.returns.kind != "page":
+        return ""
+    return f"        let request = PageRequest::new({rs_str(op.name)}, &args, &params);\n"
+
+
+def next_page_fn(model: str) -> str:
+    return "next_" + re.sub(r"(?<!^)(?=[A-Z])", "_", page_name(model)).lower()
+
+
+def render_next_pages(ops: list[Op]) -> str:
+    out = []
+    for model in dict.fromkeys(op.returns.model for op in ops if op.returns.kind == "page"):
+        page = page_name(model)
+        out.append(
+            f"\n    /// The page after `page` (a `{page}` a list call returned), fetched by the same call at its\n"
+            "    /// `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.\n"
+            f"    pub async fn {next_page_fn(model)}(&self, page: {page}) -> Result<Option<{page}>, MiosaError> {{\n"
+            f"        let Some((next, request)) = pages::next_page(&self.inner, page.request, page.next_cursor).await? else {{\n"
+            "            return Ok(None);\n        };\n"
+            f"        {page}::from_core(next, Some(request)).map(Some)\n    }}\n"
+        )
+    return "".join(out)
+
+
 def render_method(op: Op) -> str:
     pname = params_name(op)
     sig = ["&self"] + [f"{ident(p.name)}: {arg_type(p)}" for p in op.positional]
     if pname:
         sig.append(f"params: Option<{pname}>")
+    if op.on_state:
+        sig.append("on_state: Option<Arc<dyn StateListener>>")
     args = ", ".join(arg_expr(p) for p in op.positional)
     params = "params.map(|p| p.into_map()).transpose()?.unwrap_or_default()" if pname else "Map::new()"
     rtype, conv = return_type(op)
     # Methods the scaffolding would resolve on `Arc<Self>` get a Rust-only name.
     fn = f"{op.function}_op" if op.function in ARC_METHODS else ident(op.function)
     options = [f'name = "{op.function}"'] if op.function in ARC_METHODS else []
-    attr = f"    #[uniffi::method({', '.join(options + ['default(params = None)'])})]\n" if pname else (
-        f"    #[uniffi::method({', '.join(options)})]\n" if options else "")
+    defaults = (["params = None"] if pname else []) + (["on_state = None"] if op.on_state else [])
+    if defaults:
+        options.append(f"default({', '.join(defaults)})")
+    attr = f"    #[uniffi::method({', '.join(options)})]\n" if options else ""
     iter_attr = "    #[uniffi::method(default(params = None))]\n" if pname else ""
     out = (
         method_doc(op) + attr +
         f"    pub async fn {fn}({', '.join(sig)}) -> Result<{rtype}, MiosaError> {{\n"
         f"        let args = vec![{args}];\n"
-        f"        let params = {params};\n"
+        f"        let params = {params};\n" + watching(op) + remembering(op) +
         f"        let output = convert::call(&self.client, {rs_str(op.name)}, args, params).await?;\n"
         f"        {conv}\n    }}\n"
     )
@@ -389,7 +435,8 @@ def render_rust(ops: list[Op]) -> str:
         "#![allow(clippy::too_many_arguments)]\n\n",
         "use std::fmt;\nuse std::sync::Arc;\n\nuse mcore::Arg;\nuse serde_json::{Map, Value};\n\n",
         "use crate::client::{Client, Handle};\nuse crate::convert;\nuse crate::count::Count;\nuse crate::errors::MiosaError;\n"
-        "use crate::socket::{self, Socket};\nuse crate::stream::{EventStream, PagerCell};\n",
+        "use crate::socket::{self, Socket};\nuse crate::stream::{EventStream, PagerCell};\n"
+        "use crate::waits::{self, StateListener};\nuse crate::pages::{self, PageRequest};\n",
     ]
     for name in models:
         out.append(render_model(models[name]))
@@ -403,6 +450,7 @@ def render_rust(ops: list[Op]) -> str:
         out.append(accessor(child, "self.inner"))
     for op in [o for o in ops if o.namespace == ()]:
         out.append("\n" + render_method(op).replace("&self.client", "&self.inner"))
+    out.append(render_next_pages(ops))
     out.append("}\n")
     for ns in all_ns:
         name = ns_object(ns)
@@ -476,6 +524,8 @@ def render_kotlin_pagers(ops: list[Op]) -> str:
             f"fun {pager_name(m)}.asFlow(): Flow<{'String' if m == 'json' else record_name(m)}> = pagerFlow(this, {{ next() }}, {{ cancel() }})\n"
             f"\n/** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */\n"
             f"fun {pager_name(m)}.pagesFlow(): Flow<{page_name(m)}> = pagerFlow(this, {{ nextPage() }}, {{ cancel() }})\n"
+            f"\n/** The page after [page] (one a list call returned), by the same call; null on the last page. */\n"
+            f"suspend fun Client.nextPage(page: {page_name(m)}): {page_name(m)}? = {lower_camel(next_page_fn(m))}(page)\n"
         )
     return "".join(out)
 
@@ -490,6 +540,11 @@ def render_swift_pagers(ops: list[Op]) -> str:
             f"    public typealias Element = {item}\n"
             f"    public func makeAsyncIterator() -> PullIterator<{item}> {{\n"
             f"        PullIterator(next: {{ try await self.next() }}, close: {{ self.close() }})\n"
+            "    }\n}\n"
+            "\nextension Client {\n"
+            f"    /// The page after `page` (one a list call returned), by the same call; nil on the last page.\n"
+            f"    public func nextPage(_ page: {page_name(m)}) async throws -> {page_name(m)}? {{\n"
+            f"        try await {lower_camel(next_page_fn(m))}(page: page)\n"
             "    }\n}\n"
         )
     return "".join(out)
@@ -537,6 +592,98 @@ def render_kotlin_flows(ops: list[Op]) -> str:
             f"\n/** `{op.name}` as a cold [Flow]: each collection {what} anew; it is closed when the collector stops. */\n"
             f"fun {receiver}.{lower_camel(op.function)}Flow({', '.join(sig)}): Flow<{item}> =\n"
             f"    coldFlow({{ {opener}({', '.join(args)}) }}, {{ {consume} }})\n"
+        )
+    return "".join(out)
+
+
+# --- the waits' state callback as a lambda / closure ------------------------------------------------
+
+
+def wait_ops(ops: list[Op]) -> list[Op]:
+    return [op for op in ops if op.on_state]
+
+
+def render_kotlin_waits(ops: list[Op]) -> str:
+    out = [
+        HEADER,
+        "// The waits with a state callback taking a lambda (`onState`) instead of a `StateListener`.\n",
+        f"package {KOTLIN_PACKAGE}\n",
+        """
+/**
+ * Adapts a state lambda. It runs on an I/O thread of the client; an exception it
+ * throws goes to that thread's uncaught-exception handler and the wait goes on.
+ */
+internal fun stateListenerOf(onState: ((state: String) -> Unit)?): StateListener? =
+    onState?.let { report ->
+        object : StateListener {
+            override fun onState(state: String) {
+                try {
+                    report(state)
+                } catch (e: Throwable) {
+                    val thread = Thread.currentThread()
+                    thread.uncaughtExceptionHandler?.uncaughtException(thread, e)
+                }
+            }
+        }
+    }
+""",
+    ]
+    for op in wait_ops(ops):
+        receiver = "Client" if op.namespace == () else ns_object(op.namespace)
+        sig = [kotlin_param(p) for p in op.positional]
+        args = [f"`{lower_camel(p.name)}`" for p in op.positional]
+        pname = params_name(op)
+        if pname:
+            sig.append(f"params: {pname}? = null")
+            args.append("params")
+        sig.append("onState: (state: String) -> Unit")
+        args.append("stateListenerOf(onState)")
+        out.append(
+            f"\n/** `{op.name}`, calling [onState] with each new state seen (once per change; see [stateListenerOf]). */\n"
+            f"suspend fun {receiver}.{lower_camel(op.function)}({', '.join(sig)}): Boolean =\n"
+            f"    {lower_camel(op.function)}({', '.join(args)})\n"
+        )
+    return "".join(out)
+
+
+SWIFT_TYPES = {"str": "String", "int": "Int", "float": "Double", "bool": "Bool", "map": "String", "list": "String", "json": "String", "bytes": "Data"}
+
+
+def render_swift_waits(ops: list[Op]) -> str:
+    out = [
+        HEADER,
+        "// The waits with a state callback taking a closure (`onState`) instead of a `StateListener`.\n",
+        """
+/// A closure as a `StateListener`; it runs on an I/O thread of the client.
+final class StateClosure: StateListener, @unchecked Sendable {
+    private let report: @Sendable (String) -> Void
+
+    init(_ report: @escaping @Sendable (String) -> Void) {
+        self.report = report
+    }
+
+    func onState(state: String) {
+        report(state)
+    }
+}
+""",
+    ]
+    for op in wait_ops(ops):
+        receiver = "Client" if op.namespace == () else ns_object(op.namespace)
+        sig = [f"{lower_camel(p.name)}: {'[String]' if is_strings(p) else SWIFT_TYPES[p.ty]}" for p in op.positional]
+        args = [f"{lower_camel(p.name)}: {lower_camel(p.name)}" for p in op.positional]
+        pname = params_name(op)
+        if pname:
+            sig.append(f"params: {pname}? = nil")
+            args.append("params: params")
+        sig.append("onState: @escaping @Sendable (String) -> Void")
+        args.append("onState: StateClosure(onState)")
+        out.append(
+            f"\nextension {receiver} {{\n"
+            f"    /// `{op.name}`, calling `onState` with each new state seen (once per change), on an I/O thread.\n"
+            f"    public func {lower_camel(op.function)}({', '.join(sig)}) async throws -> Bool {{\n"
+            f"        try await {lower_camel(op.function)}({', '.join(args)})\n"
+            "    }\n}\n"
         )
     return "".join(out)
 
@@ -676,5 +823,7 @@ def render(ops: list[Op]) -> dict[str, str]:
         f"{kt}/test/kotlin/ai/miosa/GeneratedCalls.kt": render_kotlin_calls(ops),
         f"{kt}/test/kotlin/ai/miosa/RedactionTest.kt": render_kotlin_redaction_test(),
         "bindings-uniffi/swift/Sources/Miosa/Pagers.swift": render_swift_pagers(ops),
+        f"{kt}/main/kotlin/ai/miosa/Waits.kt": render_kotlin_waits(ops),
+        "bindings-uniffi/swift/Sources/Miosa/Waits.swift": render_swift_waits(ops),
         "bindings-uniffi/swift/Tests/MiosaTests/GeneratedCalls.swift": render_swift_calls(ops),
     }

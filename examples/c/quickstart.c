@@ -1,6 +1,7 @@
 /*
- * The seed's first request from C: create a sandbox, start it, run a
- * command, read its output, destroy it.
+ * The seed's first request from C: create a sandbox, wait until it is
+ * ready (printing each state it passes), start it, run a command, read
+ * its output, destroy it.
  *
  *   cc examples/c/quickstart.c $(pkg-config --cflags --libs miosa) -o quickstart
  *   MIOSA_API_KEY=msk_... [MIOSA_BASE_URL=http://127.0.0.1:PORT/api/v1] ./quickstart
@@ -17,6 +18,12 @@ static int fail(const char *what, miosa_error *err) {
             err ? err->http_status : 0);
     miosa_error_free(err);
     return 1;
+}
+
+/* Told each new state of the sandbox while it boots ("creating", ..., "running"). */
+static void print_state(const char *state, void *user_data) {
+    (void)user_data;
+    printf("state: %s\n", state);
 }
 
 int main(void) {
@@ -36,6 +43,18 @@ int main(void) {
         return fail("miosa_sandboxes_create", err);
     }
     printf("sandbox %s\n", id);
+    char args[256];
+    snprintf(args, sizeof args, "[\"%s\"]", id);
+
+    /* A wait that reports the states it sees; "true" once ready, "false" at the deadline. */
+    char *ready = NULL;
+    if (miosa_call_watching(client, MIOSA_OP_SANDBOXES_WAIT_UNTIL_READY, args, "{\"timeout\": 60}", print_state, NULL,
+                            &ready, &err) == MIOSA_OK) {
+        printf("ready: %s\n", ready);
+        miosa_string_free(ready);
+    } else {
+        fail("sandboxes.wait_until_ready", err);
+    }
 
     int status = 1;
     miosa_exec_result *run = NULL;
@@ -51,8 +70,6 @@ int main(void) {
 
     /* Any other operation goes through miosa_call by name, JSON in and out. */
     char *files = NULL;
-    char args[256];
-    snprintf(args, sizeof args, "[\"%s\"]", id);
     if (miosa_call(client, MIOSA_OP_SANDBOX_FILES_LIST, args, "{\"path\": \"/workspace\"}", &files, &err) == MIOSA_OK) {
         printf("files: %s\n", files);
         miosa_string_free(files);

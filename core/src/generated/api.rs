@@ -12960,3 +12960,56 @@ impl<'a> SnapshotsStandaloneBlockingApi<'a> {
         decode(output.into_json()?)
     }
 }
+
+impl Client {
+    /// `sandboxes.wait_until_ready`, calling `on_state` with each new lifecycle state seen while
+    /// waiting, once per change (the wait then polls).
+    pub async fn wait_until_ready_with_states(
+        &self,
+        id: &str,
+        params: SandboxesWaitUntilReadyParams,
+        on_state: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<bool> {
+        self.invoke_watching(
+            &T::SANDBOXES_WAIT_UNTIL_READY,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+            std::sync::Arc::new(on_state),
+        )
+        .await
+    }
+
+    /// `computer.wait_until_running`, calling `on_state` with each new lifecycle state seen while
+    /// waiting, once per change (the wait then polls).
+    pub async fn wait_until_running_with_states(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilRunningParams,
+        on_state: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<bool> {
+        self.invoke_watching(
+            &T::COMPUTER_WAIT_UNTIL_RUNNING,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+            std::sync::Arc::new(on_state),
+        )
+        .await
+    }
+
+    /// `computer.wait_until_stopped`, calling `on_state` with each new lifecycle state seen while
+    /// waiting, once per change (the wait then polls).
+    pub async fn wait_until_stopped_with_states(
+        &self,
+        id: &str,
+        params: ComputerWaitUntilStoppedParams,
+        on_state: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Result<bool> {
+        self.invoke_watching(
+            &T::COMPUTER_WAIT_UNTIL_STOPPED,
+            vec![Arg::from(id)],
+            params_map(&params)?,
+            std::sync::Arc::new(on_state),
+        )
+        .await
+    }
+}

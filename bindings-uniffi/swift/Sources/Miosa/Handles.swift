@@ -106,8 +106,8 @@ public final class SandboxHandle {
     }
 
     /// Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline. (`GET /sandboxes/{id}/readiness/stream` with this sandbox's id)
-    public func waitUntilReady(params: SandboxesWaitUntilReadyParams? = nil) async throws -> Bool {
-        try await client.sandboxes().waitUntilReady(id: id, params: params)
+    public func waitUntilReady(params: SandboxesWaitUntilReadyParams? = nil, onState: (@Sendable (String) -> Void)? = nil) async throws -> Bool {
+        try await client.sandboxes().waitUntilReady(id: id, params: params, onState: onState.map { StateClosure($0) })
     }
 
     /// Push back the sandbox's deadline. (`POST /sandboxes/{id}/extend` with this sandbox's id)
@@ -582,13 +582,13 @@ public final class ComputerHandle {
     }
 
     /// Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id)
-    public func waitUntilRunning(params: ComputerWaitUntilRunningParams? = nil) async throws -> Bool {
-        try await client.computer().waitUntilRunning(id: id, params: params)
+    public func waitUntilRunning(params: ComputerWaitUntilRunningParams? = nil, onState: (@Sendable (String) -> Void)? = nil) async throws -> Bool {
+        try await client.computer().waitUntilRunning(id: id, params: params, onState: onState.map { StateClosure($0) })
     }
 
     /// Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id)
-    public func waitUntilStopped(params: ComputerWaitUntilStoppedParams? = nil) async throws -> Bool {
-        try await client.computer().waitUntilStopped(id: id, params: params)
+    public func waitUntilStopped(params: ComputerWaitUntilStoppedParams? = nil, onState: (@Sendable (String) -> Void)? = nil) async throws -> Bool {
+        try await client.computer().waitUntilStopped(id: id, params: params, onState: onState.map { StateClosure($0) })
     }
 
     /// Connection details for a VNC client; treat them as secrets. (`GET /computers/{id}/vnc-credentials` with this computer's id)

@@ -2389,6 +2389,78 @@ public protocol ClientProtocol: AnyObject, Sendable {
     func files()  -> FilesApi
     
     /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextAgentSessionPage(page: AgentSessionPage) async throws  -> AgentSessionPage?
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextApiKeyPage(page: ApiKeyPage) async throws  -> ApiKeyPage?
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextAuditEntryPage(page: AuditEntryPage) async throws  -> AuditEntryPage?
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDatabasePage(page: DatabasePage) async throws  -> DatabasePage?
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDeploymentPage(page: DeploymentPage) async throws  -> DeploymentPage?
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextDeploymentVersionPage(page: DeploymentVersionPage) async throws  -> DeploymentVersionPage?
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextStoredObjectPage(page: StoredObjectPage) async throws  -> StoredObjectPage?
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextTenantPage(page: TenantPage) async throws  -> TenantPage?
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextUsageSessionPage(page: UsageSessionPage) async throws  -> UsageSessionPage?
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextVolumePage(page: VolumePage) async throws  -> VolumePage?
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextWebhookDeliveryPage(page: WebhookDeliveryPage) async throws  -> WebhookDeliveryPage?
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    func nextWebhookPage(page: WebhookPage) async throws  -> WebhookPage?
+    
+    /**
      * `Miosa.OrgInvites` operations.
      */
     func orgInvites()  -> OrgInvitesApi
@@ -2868,6 +2940,258 @@ open func files() -> FilesApi  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextAgentSessionPage(page: AgentSessionPage)async throws  -> AgentSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeAgentSessionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAgentSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextApiKeyPage(page: ApiKeyPage)async throws  -> ApiKeyPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_api_key_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeApiKeyPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeApiKeyPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextAuditEntryPage(page: AuditEntryPage)async throws  -> AuditEntryPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeAuditEntryPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeAuditEntryPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDatabasePage(page: DatabasePage)async throws  -> DatabasePage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_database_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDatabasePage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDatabasePage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDeploymentPage(page: DeploymentPage)async throws  -> DeploymentPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_deployment_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDeploymentPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextDeploymentVersionPage(page: DeploymentVersionPage)async throws  -> DeploymentVersionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeDeploymentVersionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeDeploymentVersionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextStoredObjectPage(page: StoredObjectPage)async throws  -> StoredObjectPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeStoredObjectPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeStoredObjectPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextTenantPage(page: TenantPage)async throws  -> TenantPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_tenant_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeTenantPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeTenantPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextUsageSessionPage(page: UsageSessionPage)async throws  -> UsageSessionPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeUsageSessionPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeUsageSessionPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextVolumePage(page: VolumePage)async throws  -> VolumePage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_volume_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeVolumePage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeVolumePage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextWebhookDeliveryPage(page: WebhookDeliveryPage)async throws  -> WebhookDeliveryPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeWebhookDeliveryPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookDeliveryPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
+}
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+open func nextWebhookPage(page: WebhookPage)async throws  -> WebhookPage?  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_miosa_uniffi_fn_method_client_next_webhook_page(
+                        self.uniffiCloneHandle(),FfiConverterTypeWebhookPage_lower(page)
+                )
+            },
+            pollFunc: ffi_miosa_uniffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_miosa_uniffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_miosa_uniffi_rust_future_free_rust_buffer,
+            cancelFunc: ffi_miosa_uniffi_rust_future_cancel_rust_buffer,
+            liftFunc: FfiConverterOptionTypeWebhookPage.lift,
+            errorHandler: FfiConverterTypeMiosaError_lift
+        )
 }
     
     /**
@@ -3792,14 +4116,14 @@ public protocol ComputerApiProtocol: AnyObject, Sendable {
      *
      * `GET /computers/{id}`.
      */
-    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?) async throws  -> Bool
+    func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams?, onState: StateListener?) async throws  -> Bool
     
     /**
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
      */
-    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?) async throws  -> Bool
+    func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams?, onState: StateListener?) async throws  -> Bool
     
 }
 /**
@@ -4233,12 +4557,12 @@ open func volumes() -> ComputerVolumesApi  {
      *
      * `GET /computers/{id}`.
      */
-open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil)async throws  -> Bool  {
+open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilRunningParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -4255,12 +4579,12 @@ open func waitUntilRunning(id: String, params: ComputerWaitUntilRunningParams? =
      *
      * `GET /computers/{id}`.
      */
-open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil)async throws  -> Bool  {
+open func waitUntilStopped(id: String, params: ComputerWaitUntilStoppedParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeComputerWaitUntilStoppedParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -13029,7 +13353,7 @@ public protocol SandboxesApiProtocol: AnyObject, Sendable {
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
      */
-    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?) async throws  -> Bool
+    func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams?, onState: StateListener?) async throws  -> Bool
     
 }
 /**
@@ -13445,12 +13769,12 @@ open func usage(id: String)async throws  -> SandboxUsage  {
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
      */
-open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil)async throws  -> Bool  {
+open func waitUntilReady(id: String, params: SandboxesWaitUntilReadyParams? = nil, onState: StateListener? = nil)async throws  -> Bool  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
                 uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(
-                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params)
+                        self.uniffiCloneHandle(),FfiConverterString.lower(id),FfiConverterOptionTypeSandboxesWaitUntilReadyParams.lower(params),FfiConverterOptionTypeStateListener.lower(onState)
                 )
             },
             pollFunc: ffi_miosa_uniffi_rust_future_poll_i8,
@@ -14238,6 +14562,218 @@ public func FfiConverterTypeSocket_lift(_ handle: UInt64) throws -> Socket {
 #endif
 public func FfiConverterTypeSocket_lower(_ value: Socket) -> UInt64 {
     return FfiConverterTypeSocket.lower(value)
+}
+
+
+
+
+
+
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+public protocol StateListener: AnyObject, Sendable {
+    
+    /**
+     * The state just seen.
+     */
+    func onState(state: String) 
+    
+}
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+open class StateListenerImpl: StateListener, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_miosa_uniffi_fn_clone_statelistener(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_miosa_uniffi_fn_free_statelistener(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The state just seen.
+     */
+open func onState(state: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_miosa_uniffi_fn_method_statelistener_on_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(state),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceStateListener {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceStateListener = UniffiVTableCallbackInterfaceStateListener(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeStateListener.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface StateListener: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeStateListener.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface StateListener: handle missing in uniffiClone")
+            }
+        },
+        onState: { (
+            uniffiHandle: UInt64,
+            state: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeStateListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onState(
+                     state: try FfiConverterString.lift(state)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceStateListener> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceStateListener>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitStateListener() {
+    uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(UniffiCallbackInterfaceStateListener.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStateListener: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<StateListener>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = StateListener
+
+    public static func lift(_ handle: UInt64) throws -> StateListener {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return StateListenerImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: StateListener) -> UInt64 {
+         if let rustImpl = value as? StateListenerImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StateListener {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: StateListener, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStateListener_lift(_ handle: UInt64) throws -> StateListener {
+    return try FfiConverterTypeStateListener.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStateListener_lower(_ value: StateListener) -> UInt64 {
+    return FfiConverterTypeStateListener.lower(value)
 }
 
 
@@ -18631,6 +19167,11 @@ public struct AgentSessionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -18640,9 +19181,14 @@ public struct AgentSessionPage: Equatable, Hashable {
          */items: [AgentSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -18660,13 +19206,15 @@ public struct FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer {
         return
             try AgentSessionPage(
                 items: FfiConverterSequenceTypeAgentSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: AgentSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAgentSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -18876,6 +19424,11 @@ public struct ApiKeyPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -18885,9 +19438,14 @@ public struct ApiKeyPage: Equatable, Hashable {
          */items: [ApiKey], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -18905,13 +19463,15 @@ public struct FfiConverterTypeApiKeyPage: FfiConverterRustBuffer {
         return
             try ApiKeyPage(
                 items: FfiConverterSequenceTypeApiKey.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: ApiKeyPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeApiKey.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -19317,6 +19877,11 @@ public struct AuditEntryPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -19326,9 +19891,14 @@ public struct AuditEntryPage: Equatable, Hashable {
          */items: [AuditEntry], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -19346,13 +19916,15 @@ public struct FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer {
         return
             try AuditEntryPage(
                 items: FfiConverterSequenceTypeAuditEntry.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: AuditEntryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeAuditEntry.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -23854,6 +24426,11 @@ public struct DatabasePage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -23863,9 +24440,14 @@ public struct DatabasePage: Equatable, Hashable {
          */items: [Database], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -23883,13 +24465,15 @@ public struct FfiConverterTypeDatabasePage: FfiConverterRustBuffer {
         return
             try DatabasePage(
                 items: FfiConverterSequenceTypeDatabase.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DatabasePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDatabase.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -24993,6 +25577,11 @@ public struct DeploymentPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -25002,9 +25591,14 @@ public struct DeploymentPage: Equatable, Hashable {
          */items: [Deployment], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -25022,13 +25616,15 @@ public struct FfiConverterTypeDeploymentPage: FfiConverterRustBuffer {
         return
             try DeploymentPage(
                 items: FfiConverterSequenceTypeDeployment.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeployment.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -25208,6 +25804,11 @@ public struct DeploymentVersionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -25217,9 +25818,14 @@ public struct DeploymentVersionPage: Equatable, Hashable {
          */items: [DeploymentVersion], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -25237,13 +25843,15 @@ public struct FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer {
         return
             try DeploymentVersionPage(
                 items: FfiConverterSequenceTypeDeploymentVersion.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: DeploymentVersionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeDeploymentVersion.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -29618,6 +30226,83 @@ public func FfiConverterTypeOrgInvitesCreateParams_lift(_ buf: RustBuffer) throw
 #endif
 public func FfiConverterTypeOrgInvitesCreateParams_lower(_ value: OrgInvitesCreateParams) -> RustBuffer {
     return FfiConverterTypeOrgInvitesCreateParams.lower(value)
+}
+
+
+/**
+ * The list call that fetched a page: what `client.nextPage(page)` repeats.
+ */
+public struct PageRequest: Equatable, Hashable {
+    /**
+     * The operation's table name (`webhooks.list`).
+     */
+    public let operation: String
+    /**
+     * Its positional arguments, as a JSON array text.
+     */
+    public let args: String
+    /**
+     * Its keyword parameters, as a JSON object text.
+     */
+    public let params: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The operation's table name (`webhooks.list`).
+         */operation: String, 
+        /**
+         * Its positional arguments, as a JSON array text.
+         */args: String, 
+        /**
+         * Its keyword parameters, as a JSON object text.
+         */params: String) {
+        self.operation = operation
+        self.args = args
+        self.params = params
+    }
+
+    
+
+    
+}
+
+extension PageRequest: Sendable {}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePageRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PageRequest {
+        return
+            try PageRequest(
+                operation: FfiConverterString.read(from: &buf), 
+                args: FfiConverterString.read(from: &buf), 
+                params: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PageRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.operation, into: &buf)
+        FfiConverterString.write(value.args, into: &buf)
+        FfiConverterString.write(value.params, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lift(_ buf: RustBuffer) throws -> PageRequest {
+    return try FfiConverterTypePageRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePageRequest_lower(_ value: PageRequest) -> RustBuffer {
+    return FfiConverterTypePageRequest.lower(value)
 }
 
 
@@ -36117,6 +36802,11 @@ public struct StoredObjectPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -36126,9 +36816,14 @@ public struct StoredObjectPage: Equatable, Hashable {
          */items: [StoredObject], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -36146,13 +36841,15 @@ public struct FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer {
         return
             try StoredObjectPage(
                 items: FfiConverterSequenceTypeStoredObject.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: StoredObjectPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeStoredObject.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -36824,6 +37521,11 @@ public struct TenantPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -36833,9 +37535,14 @@ public struct TenantPage: Equatable, Hashable {
          */items: [Tenant], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -36853,13 +37560,15 @@ public struct FfiConverterTypeTenantPage: FfiConverterRustBuffer {
         return
             try TenantPage(
                 items: FfiConverterSequenceTypeTenant.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: TenantPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeTenant.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -37461,6 +38170,11 @@ public struct UsageSessionPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -37470,9 +38184,14 @@ public struct UsageSessionPage: Equatable, Hashable {
          */items: [UsageSession], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -37490,13 +38209,15 @@ public struct FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer {
         return
             try UsageSessionPage(
                 items: FfiConverterSequenceTypeUsageSession.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: UsageSessionPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeUsageSession.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -38276,6 +38997,11 @@ public struct VolumePage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -38285,9 +39011,14 @@ public struct VolumePage: Equatable, Hashable {
          */items: [Volume], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -38305,13 +39036,15 @@ public struct FfiConverterTypeVolumePage: FfiConverterRustBuffer {
         return
             try VolumePage(
                 items: FfiConverterSequenceTypeVolume.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: VolumePage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeVolume.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -38855,6 +39588,11 @@ public struct WebhookDeliveryPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -38864,9 +39602,14 @@ public struct WebhookDeliveryPage: Equatable, Hashable {
          */items: [WebhookDelivery], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -38884,13 +39627,15 @@ public struct FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer {
         return
             try WebhookDeliveryPage(
                 items: FfiConverterSequenceTypeWebhookDelivery.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookDeliveryPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhookDelivery.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -38922,6 +39667,11 @@ public struct WebhookPage: Equatable, Hashable {
      * The cursor of the next page; null/nil on the last one.
      */
     public let nextCursor: String?
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    public let request: PageRequest?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -38931,9 +39681,14 @@ public struct WebhookPage: Equatable, Hashable {
          */items: [Webhook], 
         /**
          * The cursor of the next page; null/nil on the last one.
-         */nextCursor: String?) {
+         */nextCursor: String?, 
+        /**
+         * The list call that fetched this page, which `client.nextPage(page)` repeats at
+         * `next_cursor`; null/nil for a pager's page or one built by hand.
+         */request: PageRequest? = nil) {
         self.items = items
         self.nextCursor = nextCursor
+        self.request = request
     }
 
     
@@ -38951,13 +39706,15 @@ public struct FfiConverterTypeWebhookPage: FfiConverterRustBuffer {
         return
             try WebhookPage(
                 items: FfiConverterSequenceTypeWebhook.read(from: &buf), 
-                nextCursor: FfiConverterOptionString.read(from: &buf)
+                nextCursor: FfiConverterOptionString.read(from: &buf), 
+                request: FfiConverterOptionTypePageRequest.read(from: &buf)
         )
     }
 
     public static func write(_ value: WebhookPage, into buf: inout [UInt8]) {
         FfiConverterSequenceTypeWebhook.write(value.items, into: &buf)
         FfiConverterOptionString.write(value.nextCursor, into: &buf)
+        FfiConverterOptionTypePageRequest.write(value.request, into: &buf)
     }
 }
 
@@ -41772,6 +42529,30 @@ fileprivate struct FfiConverterOptionDuration: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeStateListener: FfiConverterRustBuffer {
+    typealias SwiftType = StateListener?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeStateListener.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeStateListener.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeTransferProgress: FfiConverterRustBuffer {
     typealias SwiftType = TransferProgress?
 
@@ -43564,6 +44345,30 @@ fileprivate struct FfiConverterOptionTypeOrgInvitesCreateParams: FfiConverterRus
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeOrgInvitesCreateParams.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypePageRequest: FfiConverterRustBuffer {
+    typealias SwiftType = PageRequest?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePageRequest.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePageRequest.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -46534,6 +47339,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_client_files() != 18835) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page() != 40160) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_api_key_page() != 6037) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page() != 58218) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_database_page() != 37314) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_deployment_page() != 14854) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page() != 19014) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page() != 40048) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_tenant_page() != 58880) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page() != 64988) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_volume_page() != 51870) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page() != 52934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_miosa_uniffi_checksum_method_client_next_webhook_page() != 4410) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_method_client_org_invites() != 48123) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -46747,10 +47588,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_computerapi_volumes() != 28290) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 25213) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() != 39178) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 37641) {
+    if (uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() != 14999) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() != 24412) {
@@ -47272,7 +48113,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() != 37353) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 48403) {
+    if (uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() != 51646) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_miosa_uniffi_checksum_method_snapshotsapi_create() != 54609) {
@@ -47566,6 +48407,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_miosa_uniffi_checksum_method_eventstream_next() != 4509) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_miosa_uniffi_checksum_method_statelistener_on_state() != 21178) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() != 32675) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -47580,6 +48424,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitLogHandler()
+    uniffiCallbackInitStateListener()
     uniffiCallbackInitTransferProgress()
     return InitializationResult.ok
 }()
@@ -47705,6 +48550,7 @@ extension LogLines: Codable {}
 extension Member: Codable {}
 extension Metrics: Codable {}
 extension OrgInvitesCreateParams: Codable {}
+extension PageRequest: Codable {}
 extension Port: Codable {}
 extension Preview: Codable {}
 extension PreviewDomain: Codable {}

@@ -8,10 +8,24 @@ extension WebhookPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: WebhookPage) async throws -> WebhookPage? {
+        try await nextWebhookPage(page: page)
+    }
+}
+
 extension WebhookDeliveryPager: AsyncSequence {
     public typealias Element = WebhookDelivery
     public func makeAsyncIterator() -> PullIterator<WebhookDelivery> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: WebhookDeliveryPage) async throws -> WebhookDeliveryPage? {
+        try await nextWebhookDeliveryPage(page: page)
     }
 }
 
@@ -22,10 +36,24 @@ extension UsageSessionPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: UsageSessionPage) async throws -> UsageSessionPage? {
+        try await nextUsageSessionPage(page: page)
+    }
+}
+
 extension AuditEntryPager: AsyncSequence {
     public typealias Element = AuditEntry
     public func makeAsyncIterator() -> PullIterator<AuditEntry> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: AuditEntryPage) async throws -> AuditEntryPage? {
+        try await nextAuditEntryPage(page: page)
     }
 }
 
@@ -36,10 +64,24 @@ extension ApiKeyPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: ApiKeyPage) async throws -> ApiKeyPage? {
+        try await nextApiKeyPage(page: page)
+    }
+}
+
 extension DeploymentPager: AsyncSequence {
     public typealias Element = Deployment
     public func makeAsyncIterator() -> PullIterator<Deployment> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: DeploymentPage) async throws -> DeploymentPage? {
+        try await nextDeploymentPage(page: page)
     }
 }
 
@@ -50,10 +92,24 @@ extension DeploymentVersionPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: DeploymentVersionPage) async throws -> DeploymentVersionPage? {
+        try await nextDeploymentVersionPage(page: page)
+    }
+}
+
 extension DatabasePager: AsyncSequence {
     public typealias Element = Database
     public func makeAsyncIterator() -> PullIterator<Database> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: DatabasePage) async throws -> DatabasePage? {
+        try await nextDatabasePage(page: page)
     }
 }
 
@@ -64,10 +120,24 @@ extension StoredObjectPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: StoredObjectPage) async throws -> StoredObjectPage? {
+        try await nextStoredObjectPage(page: page)
+    }
+}
+
 extension VolumePager: AsyncSequence {
     public typealias Element = Volume
     public func makeAsyncIterator() -> PullIterator<Volume> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: VolumePage) async throws -> VolumePage? {
+        try await nextVolumePage(page: page)
     }
 }
 
@@ -78,9 +148,23 @@ extension AgentSessionPager: AsyncSequence {
     }
 }
 
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: AgentSessionPage) async throws -> AgentSessionPage? {
+        try await nextAgentSessionPage(page: page)
+    }
+}
+
 extension TenantPager: AsyncSequence {
     public typealias Element = Tenant
     public func makeAsyncIterator() -> PullIterator<Tenant> {
         PullIterator(next: { try await self.next() }, close: { self.close() })
+    }
+}
+
+extension Client {
+    /// The page after `page` (one a list call returned), by the same call; nil on the last page.
+    public func nextPage(_ page: TenantPage) async throws -> TenantPage? {
+        try await nextTenantPage(page: page)
     }
 }

@@ -93,7 +93,7 @@ class SandboxHandle private constructor(
     suspend fun fork(params: SandboxesForkParams? = null): Sandbox =
         client.sandboxes().fork(id, params).also { if (it.id == id) data = it }
     /** Wait until the sandbox is ready: readiness stream first, then polling with backoff; false at the deadline. (`GET /sandboxes/{id}/readiness/stream` with this sandbox's id) */
-    suspend fun waitUntilReady(params: SandboxesWaitUntilReadyParams? = null): Boolean = client.sandboxes().waitUntilReady(id, params)
+    suspend fun waitUntilReady(params: SandboxesWaitUntilReadyParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.sandboxes().waitUntilReady(id, params, stateListenerOf(onState))
     /** Push back the sandbox's deadline. (`POST /sandboxes/{id}/extend` with this sandbox's id) */
     suspend fun extend(params: SandboxesExtendParams? = null): Sandbox =
         client.sandboxes().extend(id, params).also { if (it.id == id) data = it }
@@ -117,6 +117,7 @@ class SandboxHandle private constructor(
 
     /** `files` operations on this sandbox. */
     inner class FilesOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Write one file into the sandbox. (`POST /sandboxes/{id}/fs/write` with this sandbox's id) */
         suspend fun write(path: String, content: ByteArray): FileWritten = client.sandbox().files().write(id, path, content)
         /** Read one file of the sandbox as bytes. (`GET /sandboxes/{id}/fs/download` with this sandbox's id) */
@@ -141,6 +142,7 @@ class SandboxHandle private constructor(
 
     /** `exec` operations on this sandbox. */
     inner class ExecOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Run a command in the sandbox and wait for its output and exit code. (`POST /sandboxes/{id}/exec` with this sandbox's id) */
         suspend fun run(params: SandboxExecRunParams? = null): ExecResult = client.sandbox().exec().run(id, params)
         /** Run a shell command line in the sandbox and wait for it to finish. (`POST /sandboxes/{id}/exec` with this sandbox's id) */
@@ -153,12 +155,14 @@ class SandboxHandle private constructor(
 
     /** `events` operations on this sandbox. */
     inner class EventsOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Stream the lifecycle and build events of a sandbox. (`GET /sandboxes/{id}/events` with this sandbox's id) */
         suspend fun stream(): EventStream = client.sandbox().events().stream(id)
     }
 
     /** `env` operations on this sandbox. */
     inner class EnvOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** List the environment variables of a sandbox; secret values may be masked. (`GET /sandboxes/{id}/env` with this sandbox's id) */
         suspend fun list(): List<EnvVar> = client.sandbox().env().list(id)
         /** Set one environment variable; the core sends it as a one-item vars list. (`PUT /sandboxes/{id}/env` with this sandbox's id) */
@@ -169,6 +173,7 @@ class SandboxHandle private constructor(
 
     /** `processes` operations on this sandbox. */
     inner class ProcessesOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Start a background process in the sandbox. (`POST /sandboxes/{id}/processes` with this sandbox's id) */
         suspend fun start(params: SandboxProcessesStartParams? = null): SandboxProcess = client.sandbox().processes().start(id, params)
         /** List the background processes of a sandbox. (`GET /sandboxes/{id}/processes` with this sandbox's id) */
@@ -185,6 +190,7 @@ class SandboxHandle private constructor(
 
     /** `share` operations on this sandbox. */
     inner class ShareOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Create a read-only share link that works without an API key. (`POST /sandboxes/{id}/shares` with this sandbox's id) */
         suspend fun create(params: SandboxShareCreateParams? = null): Share = client.sandbox().share().create(id, params)
         /** List the share links of a sandbox. (`GET /sandboxes/{id}/shares` with this sandbox's id) */
@@ -195,6 +201,7 @@ class SandboxHandle private constructor(
 
     /** `previews` operations on this sandbox. */
     inner class PreviewsOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Expose a sandbox port as a preview. (`POST /sandboxes/{id}/previews` with this sandbox's id) */
         suspend fun create(port: Long): Preview = client.sandbox().previews().create(id, port)
         /** List the previews of a sandbox. (`GET /sandboxes/{id}/previews` with this sandbox's id) */
@@ -211,6 +218,7 @@ class SandboxHandle private constructor(
 
     /** `snapshots` operations on this sandbox. */
     inner class SnapshotsOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Take a snapshot of a sandbox. (`POST /sandboxes/{id}/snapshots` with this sandbox's id) */
         suspend fun create(params: SandboxSnapshotsCreateParams? = null): Snapshot = client.sandbox().snapshots().create(id, params)
         /** Roll a sandbox back to a ready, unexpired snapshot. (`POST /sandboxes/{id}/restore/{snapshot_id}` with this sandbox's id) */
@@ -221,6 +229,7 @@ class SandboxHandle private constructor(
 
     /** `tags` operations on this sandbox. */
     inner class TagsOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Add tags to a sandbox by reading its tags and writing back the union. (`PATCH /sandboxes/{id}/tags` with this sandbox's id) */
         suspend fun add(tags: List<String>): List<String> = client.sandbox().tags().add(id, tags)
         /** Remove tags from a sandbox by reading its tags and writing back the rest. (`PATCH /sandboxes/{id}/tags` with this sandbox's id) */
@@ -233,6 +242,7 @@ class SandboxHandle private constructor(
 
     /** `terminal` operations on this sandbox. */
     inner class TerminalOps internal constructor() {
+        internal val handle: SandboxHandle get() = this@SandboxHandle
         /** Open a PTY session in the sandbox. (`POST /sandboxes/{id}/terminal` with this sandbox's id) */
         suspend fun open(params: SandboxTerminalOpenParams? = null): TerminalSession = client.sandbox().terminal().open(id, params)
         /** Change the size of an open PTY session. (`POST /sandboxes/{id}/pty/{session_id}/resize` with this sandbox's id) */
@@ -344,9 +354,9 @@ class ComputerHandle private constructor(
         return client.computer().destroy(id, params)
     }
     /** Poll the computer with bounded backoff until it runs; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
-    suspend fun waitUntilRunning(params: ComputerWaitUntilRunningParams? = null): Boolean = client.computer().waitUntilRunning(id, params)
+    suspend fun waitUntilRunning(params: ComputerWaitUntilRunningParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.computer().waitUntilRunning(id, params, stateListenerOf(onState))
     /** Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails. (`GET /computers/{id}` with this computer's id) */
-    suspend fun waitUntilStopped(params: ComputerWaitUntilStoppedParams? = null): Boolean = client.computer().waitUntilStopped(id, params)
+    suspend fun waitUntilStopped(params: ComputerWaitUntilStoppedParams? = null, onState: ((state: String) -> Unit)? = null): Boolean = client.computer().waitUntilStopped(id, params, stateListenerOf(onState))
     /** Connection details for a VNC client; treat them as secrets. (`GET /computers/{id}/vnc-credentials` with this computer's id) */
     suspend fun vncCredentials(): VncCredentials = client.computer().vncCredentials(id)
     /** List the applications installed on a computer. (`GET /computers/{id}/apps` with this computer's id) */
@@ -372,6 +382,7 @@ class ComputerHandle private constructor(
 
     /** `env` operations on this computer. */
     inner class EnvOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** List the environment variables of a computer; values may be masked. (`GET /computers/{id}/env` with this computer's id) */
         suspend fun list(): List<EnvVar> = client.computer().env().list(id)
         /** Add a new environment variable to a computer. (`POST /computers/{id}/env` with this computer's id) */
@@ -384,6 +395,7 @@ class ComputerHandle private constructor(
 
     /** `ports` operations on this computer. */
     inner class PortsOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** List the exposed ports of a computer. (`GET /computers/{id}/ports` with this computer's id) */
         suspend fun list(): List<Port> = client.computer().ports().list(id)
         /** Expose a port of a computer. (`POST /computers/{id}/ports` with this computer's id) */
@@ -396,6 +408,7 @@ class ComputerHandle private constructor(
 
     /** `auto_stop` operations on this computer. */
     inner class AutoStopOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Show the idle auto-stop setting of a computer. (`GET /computers/{id}/auto-stop` with this computer's id) */
         suspend fun get(): AutoStop = client.computer().autoStop().get(id)
         /** Set the idle time before auto-stop in seconds; 0 turns it off. (`PATCH /computers/{id}/auto-stop` with this computer's id) */
@@ -404,12 +417,14 @@ class ComputerHandle private constructor(
 
     /** `metrics` operations on this computer. */
     inner class MetricsOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Fetch resource metrics of a computer over a time window. (`GET /computers/{id}/metrics` with this computer's id) */
         suspend fun get(params: ComputerMetricsGetParams? = null): Metrics = client.computer().metrics().get(id, params)
     }
 
     /** `terminal` operations on this computer. */
     inner class TerminalOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Open a PTY session on a computer. (`POST /computers/{id}/terminal` with this computer's id) */
         suspend fun create(params: ComputerTerminalCreateParams? = null): TerminalSession = client.computer().terminal().create(id, params)
         /** Change the size of a computer's PTY session. (`POST /computers/{id}/pty/{session_id}/resize` with this computer's id) */
@@ -418,18 +433,21 @@ class ComputerHandle private constructor(
 
     /** `volumes` operations on this computer. */
     inner class VolumesOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** List the volumes mounted into a computer. (`GET /computers/{id}/volumes` with this computer's id) */
         suspend fun list(): List<VolumeAttachment> = client.computer().volumes().list(id)
     }
 
     /** `logs` operations on this computer. */
     inner class LogsOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Fetch the recent system log lines of a computer. (`GET /computers/{id}/logs` with this computer's id) */
         suspend fun get(params: ComputerLogsGetParams? = null): LogLines = client.computer().logs().get(id, params)
     }
 
     /** `desktop` operations on this computer. */
     inner class DesktopOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Capture the screen as PNG bytes. (`GET /computers/{id}/desktop/screenshot` with this computer's id) */
         suspend fun screenshot(): ByteArray = client.desktop().screenshot(id)
         /** Click at a point of the screen. (`POST /computers/{id}/desktop/click` with this computer's id) */
@@ -464,6 +482,7 @@ class ComputerHandle private constructor(
 
     /** `exec` operations on this computer. */
     inner class ExecOps internal constructor() {
+        internal val handle: ComputerHandle get() = this@ComputerHandle
         /** Run a command on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id) */
         suspend fun run(params: ExecRunParams? = null): ExecResult = client.exec().run(id, params)
         /** Run a shell command line on a computer and wait for its output and exit code. (`POST /computers/{id}/exec` with this computer's id) */

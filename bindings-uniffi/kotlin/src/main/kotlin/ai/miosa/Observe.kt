@@ -86,6 +86,20 @@ suspend fun SandboxHandle.uploadFromPath(
     onProgress: ((done: Long, total: Long?) -> Unit)? = null,
 ): FileWritten = client.uploadFromPath(id, remotePath, localPath, onProgress)
 
+/** [Client.downloadToPath] for this sandbox, beside the other file operations. */
+suspend fun SandboxHandle.FilesOps.downloadToPath(
+    remotePath: String,
+    localPath: Path,
+    onProgress: ((done: Long, total: Long?) -> Unit)? = null,
+): Long = handle.downloadToPath(remotePath, localPath, onProgress)
+
+/** [Client.uploadFromPath] for this sandbox, beside the other file operations. */
+suspend fun SandboxHandle.FilesOps.uploadFromPath(
+    remotePath: String,
+    localPath: Path,
+    onProgress: ((done: Long, total: Long?) -> Unit)? = null,
+): FileWritten = handle.uploadFromPath(remotePath, localPath, onProgress)
+
 /**
  * Runs once before the first client is built (the generated constructors call
  * it): names Kotlin and the JVM in the User-Agent and, when SLF4J is on the

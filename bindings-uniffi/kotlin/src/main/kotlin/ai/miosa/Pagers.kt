@@ -10,11 +10,17 @@ fun WebhookPager.asFlow(): Flow<Webhook> = pagerFlow(this, { next() }, { cancel(
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun WebhookPager.pagesFlow(): Flow<WebhookPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: WebhookPage): WebhookPage? = nextWebhookPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun WebhookDeliveryPager.asFlow(): Flow<WebhookDelivery> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun WebhookDeliveryPager.pagesFlow(): Flow<WebhookDeliveryPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: WebhookDeliveryPage): WebhookDeliveryPage? = nextWebhookDeliveryPage(page)
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() }, { cancel() })
@@ -22,11 +28,17 @@ fun UsageSessionPager.asFlow(): Flow<UsageSession> = pagerFlow(this, { next() },
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun UsageSessionPager.pagesFlow(): Flow<UsageSessionPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: UsageSessionPage): UsageSessionPage? = nextUsageSessionPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AuditEntryPager.asFlow(): Flow<AuditEntry> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AuditEntryPager.pagesFlow(): Flow<AuditEntryPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: AuditEntryPage): AuditEntryPage? = nextAuditEntryPage(page)
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun ApiKeyPager.asFlow(): Flow<ApiKey> = pagerFlow(this, { next() }, { cancel() })
@@ -34,11 +46,17 @@ fun ApiKeyPager.asFlow(): Flow<ApiKey> = pagerFlow(this, { next() }, { cancel() 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun ApiKeyPager.pagesFlow(): Flow<ApiKeyPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: ApiKeyPage): ApiKeyPage? = nextApiKeyPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentPager.asFlow(): Flow<Deployment> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentPager.pagesFlow(): Flow<DeploymentPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: DeploymentPage): DeploymentPage? = nextDeploymentPage(page)
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentVersionPager.asFlow(): Flow<DeploymentVersion> = pagerFlow(this, { next() }, { cancel() })
@@ -46,11 +64,17 @@ fun DeploymentVersionPager.asFlow(): Flow<DeploymentVersion> = pagerFlow(this, {
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DeploymentVersionPager.pagesFlow(): Flow<DeploymentVersionPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: DeploymentVersionPage): DeploymentVersionPage? = nextDeploymentVersionPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.asFlow(): Flow<Database> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun DatabasePager.pagesFlow(): Flow<DatabasePage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: DatabasePage): DatabasePage? = nextDatabasePage(page)
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun StoredObjectPager.asFlow(): Flow<StoredObject> = pagerFlow(this, { next() }, { cancel() })
@@ -58,11 +82,17 @@ fun StoredObjectPager.asFlow(): Flow<StoredObject> = pagerFlow(this, { next() },
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun StoredObjectPager.pagesFlow(): Flow<StoredObjectPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: StoredObjectPage): StoredObjectPage? = nextStoredObjectPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.asFlow(): Flow<Volume> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun VolumePager.pagesFlow(): Flow<VolumePage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: VolumePage): VolumePage? = nextVolumePage(page)
 
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AgentSessionPager.asFlow(): Flow<AgentSession> = pagerFlow(this, { next() }, { cancel() })
@@ -70,8 +100,14 @@ fun AgentSessionPager.asFlow(): Flow<AgentSession> = pagerFlow(this, { next() },
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun AgentSessionPager.pagesFlow(): Flow<AgentSessionPage> = pagerFlow(this, { nextPage() }, { cancel() })
 
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: AgentSessionPage): AgentSessionPage? = nextAgentSessionPage(page)
+
 /** Every item of the walk as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun TenantPager.asFlow(): Flow<Tenant> = pagerFlow(this, { next() }, { cancel() })
 
 /** The walk page by page as a cold [Flow]; cancelling the collector stops it and frees the pager. */
 fun TenantPager.pagesFlow(): Flow<TenantPage> = pagerFlow(this, { nextPage() }, { cancel() })
+
+/** The page after [page] (one a list call returned), by the same call; null on the last page. */
+suspend fun Client.nextPage(page: TenantPage): TenantPage? = nextTenantPage(page)

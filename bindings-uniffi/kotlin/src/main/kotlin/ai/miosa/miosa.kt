@@ -663,6 +663,9 @@ internal interface UniffiCallbackInterfaceLogHandlerMethod0 : com.sun.jna.Callba
 internal interface UniffiCallbackInterfaceTransferProgressMethod0 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`done`: Long,`total`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
+internal interface UniffiCallbackInterfaceStateListenerMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "log")
 internal open class UniffiVTableCallbackInterfaceLogHandler(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -698,6 +701,25 @@ internal open class UniffiVTableCallbackInterfaceTransferProgress(
         `uniffiFree` = other.`uniffiFree`
         `uniffiClone` = other.`uniffiClone`
         `onProgress` = other.`onProgress`
+    }
+
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onState")
+internal open class UniffiVTableCallbackInterfaceStateListener(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `onState`: UniffiCallbackInterfaceStateListenerMethod0? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `onState`: UniffiCallbackInterfaceStateListenerMethod0? = null,
+    ): UniffiVTableCallbackInterfaceStateListener(`uniffiFree`,`uniffiClone`,`onState`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceStateListener) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `onState` = other.`onState`
     }
 
 }
@@ -785,6 +807,30 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_miosa_uniffi_checksum_method_client_exec(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_files(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_api_key_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_database_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_deployment_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_tenant_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_volume_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page(
+    ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_client_next_webhook_page(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_client_org_invites(
     ): Int
@@ -1474,6 +1520,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_miosa_uniffi_checksum_method_eventstream_next(
     ): Int
+    external fun uniffi_miosa_uniffi_checksum_method_statelistener_on_state(
+    ): Int
     external fun uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new(
     ): Int
     external fun uniffi_miosa_uniffi_checksum_constructor_client_from_env(
@@ -1499,6 +1547,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "miosa"))
         uniffiCallbackInterfaceLogHandler.register(this)
+        uniffiCallbackInterfaceStateListener.register(this)
         uniffiCallbackInterfaceTransferProgress.register(this)
         
     }
@@ -1565,6 +1614,30 @@ internal object UniffiLib {
     external fun uniffi_miosa_uniffi_fn_method_client_exec(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_files(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_api_key_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_database_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_deployment_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_tenant_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_volume_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(`ptr`: Long,`page`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_method_client_next_webhook_page(`ptr`: Long,`page`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_client_org_invites(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1754,9 +1827,9 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_computerapi_volumes(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_computerautostopapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2240,7 +2313,7 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_usage(`ptr`: Long,`id`: RustBuffer.ByValue,
     ): Long
-    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,
+    external fun uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(`ptr`: Long,`id`: RustBuffer.ByValue,`params`: RustBuffer.ByValue,`onState`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_miosa_uniffi_fn_clone_snapshotsapi(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -2530,6 +2603,14 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_miosa_uniffi_fn_method_eventstream_next(`ptr`: Long,
     ): Long
+    external fun uniffi_miosa_uniffi_fn_clone_statelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_miosa_uniffi_fn_free_statelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(`vtable`: UniffiVTableCallbackInterfaceStateListener,
+    ): Unit
+    external fun uniffi_miosa_uniffi_fn_method_statelistener_on_state(`ptr`: Long,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_miosa_uniffi_fn_method_clientoptions_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_miosa_uniffi_fn_method_requestoptions_uniffi_trait_debug(`ptr`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -3123,6 +3204,42 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_files() and 0xFFFF) != 18835) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_agent_session_page() and 0xFFFF) != 40160) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_api_key_page() and 0xFFFF) != 6037) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_audit_entry_page() and 0xFFFF) != 58218) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_database_page() and 0xFFFF) != 37314) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_deployment_page() and 0xFFFF) != 14854) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_deployment_version_page() and 0xFFFF) != 19014) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_stored_object_page() and 0xFFFF) != 40048) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_tenant_page() and 0xFFFF) != 58880) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_usage_session_page() and 0xFFFF) != 64988) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_volume_page() and 0xFFFF) != 51870) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_webhook_delivery_page() and 0xFFFF) != 52934) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_client_next_webhook_page() and 0xFFFF) != 4410) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_miosa_uniffi_checksum_method_client_org_invites() and 0xFFFF) != 48123) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -3336,10 +3453,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_volumes() and 0xFFFF) != 28290) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() and 0xFFFF) != 25213) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_running() and 0xFFFF) != 39178) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() and 0xFFFF) != 37641) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_computerapi_wait_until_stopped() and 0xFFFF) != 14999) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_computerautostopapi_get() and 0xFFFF) != 24412) {
@@ -3861,7 +3978,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_usage() and 0xFFFF) != 37353) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() and 0xFFFF) != 48403) {
+    if ((lib.uniffi_miosa_uniffi_checksum_method_sandboxesapi_wait_until_ready() and 0xFFFF) != 51646) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_snapshotsapi_create() and 0xFFFF) != 54609) {
@@ -4153,6 +4270,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_method_eventstream_next() and 0xFFFF) != 4509) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_miosa_uniffi_checksum_method_statelistener_on_state() and 0xFFFF) != 21178) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_miosa_uniffi_checksum_constructor_cancellationtoken_new() and 0xFFFF) != 32675) {
@@ -7799,6 +7919,78 @@ public interface ClientInterface {
     fun `files`(): FilesApi
     
     /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextAgentSessionPage`(`page`: AgentSessionPage): AgentSessionPage?
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextApiKeyPage`(`page`: ApiKeyPage): ApiKeyPage?
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextAuditEntryPage`(`page`: AuditEntryPage): AuditEntryPage?
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDatabasePage`(`page`: DatabasePage): DatabasePage?
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDeploymentPage`(`page`: DeploymentPage): DeploymentPage?
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextDeploymentVersionPage`(`page`: DeploymentVersionPage): DeploymentVersionPage?
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextStoredObjectPage`(`page`: StoredObjectPage): StoredObjectPage?
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextTenantPage`(`page`: TenantPage): TenantPage?
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextUsageSessionPage`(`page`: UsageSessionPage): UsageSessionPage?
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextVolumePage`(`page`: VolumePage): VolumePage?
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextWebhookDeliveryPage`(`page`: WebhookDeliveryPage): WebhookDeliveryPage?
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    suspend fun `nextWebhookPage`(`page`: WebhookPage): WebhookPage?
+    
+    /**
      * `Miosa.OrgInvites` operations.
      */
     fun `orgInvites`(): OrgInvitesApi
@@ -8409,6 +8601,318 @@ open class Client: Disposable, AutoCloseable, ClientInterface
     )
     }
     
+
+    
+    /**
+     * The page after `page` (a `AgentSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextAgentSessionPage`(`page`: AgentSessionPage) : AgentSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_agent_session_page(
+                uniffiHandle,
+                
+        FfiConverterTypeAgentSessionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAgentSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `ApiKeyPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextApiKeyPage`(`page`: ApiKeyPage) : ApiKeyPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_api_key_page(
+                uniffiHandle,
+                
+        FfiConverterTypeApiKeyPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeApiKeyPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `AuditEntryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextAuditEntryPage`(`page`: AuditEntryPage) : AuditEntryPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_audit_entry_page(
+                uniffiHandle,
+                
+        FfiConverterTypeAuditEntryPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeAuditEntryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DatabasePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDatabasePage`(`page`: DatabasePage) : DatabasePage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_database_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDatabasePage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDatabasePage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DeploymentPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDeploymentPage`(`page`: DeploymentPage) : DeploymentPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_deployment_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDeploymentPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `DeploymentVersionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextDeploymentVersionPage`(`page`: DeploymentVersionPage) : DeploymentVersionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_deployment_version_page(
+                uniffiHandle,
+                
+        FfiConverterTypeDeploymentVersionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeDeploymentVersionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `StoredObjectPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextStoredObjectPage`(`page`: StoredObjectPage) : StoredObjectPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_stored_object_page(
+                uniffiHandle,
+                
+        FfiConverterTypeStoredObjectPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeStoredObjectPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `TenantPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextTenantPage`(`page`: TenantPage) : TenantPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_tenant_page(
+                uniffiHandle,
+                
+        FfiConverterTypeTenantPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeTenantPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `UsageSessionPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextUsageSessionPage`(`page`: UsageSessionPage) : UsageSessionPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_usage_session_page(
+                uniffiHandle,
+                
+        FfiConverterTypeUsageSessionPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeUsageSessionPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `VolumePage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextVolumePage`(`page`: VolumePage) : VolumePage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_volume_page(
+                uniffiHandle,
+                
+        FfiConverterTypeVolumePage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeVolumePage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `WebhookDeliveryPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextWebhookDeliveryPage`(`page`: WebhookDeliveryPage) : WebhookDeliveryPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_webhook_delivery_page(
+                uniffiHandle,
+                
+        FfiConverterTypeWebhookDeliveryPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookDeliveryPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * The page after `page` (a `WebhookPage` a list call returned), fetched by the same call at its
+     * `next_cursor`; null/nil on the last page. Kotlin and Swift call it `nextPage(page)`.
+     */
+    @Throws(MiosaException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `nextWebhookPage`(`page`: WebhookPage) : WebhookPage? {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_miosa_uniffi_fn_method_client_next_webhook_page(
+                uniffiHandle,
+                
+        FfiConverterTypeWebhookPage.lower(`page`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_miosa_uniffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterOptionalTypeWebhookPage.lift(it) },
+        // Error FFI converter
+        MiosaException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -9828,14 +10332,14 @@ public interface ComputerApiInterface {
      *
      * `GET /computers/{id}`.
      */
-    suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams? = null): kotlin.Boolean
+    suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams? = null, `onState`: StateListener? = null): kotlin.Boolean
     
     /**
      * Poll the computer with bounded backoff until it is stopped; false at the deadline, an error when it fails.
      *
      * `GET /computers/{id}`.
      */
-    suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams? = null): kotlin.Boolean
+    suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams? = null, `onState`: StateListener? = null): kotlin.Boolean
     
     companion object
 }
@@ -10423,7 +10927,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams?) : kotlin.Boolean {
+    override suspend fun `waitUntilRunning`(`id`: kotlin.String, `params`: ComputerWaitUntilRunningParams?, `onState`: StateListener?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_running(
@@ -10431,6 +10935,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeComputerWaitUntilRunningParams.lower(`params`),
+        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -10451,7 +10956,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams?) : kotlin.Boolean {
+    override suspend fun `waitUntilStopped`(`id`: kotlin.String, `params`: ComputerWaitUntilStoppedParams?, `onState`: StateListener?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_computerapi_wait_until_stopped(
@@ -10459,6 +10964,7 @@ open class ComputerApi: Disposable, AutoCloseable, ComputerApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeComputerWaitUntilStoppedParams.lower(`params`),
+        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -25047,7 +25553,7 @@ public interface SandboxesApiInterface {
      *
      * `GET /sandboxes/{id}/readiness/stream` (seed `Miosa.Sandboxes.wait_until_ready/3`).
      */
-    suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams? = null): kotlin.Boolean
+    suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams? = null, `onState`: StateListener? = null): kotlin.Boolean
     
     companion object
 }
@@ -25603,7 +26109,7 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
      */
     @Throws(MiosaException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams?) : kotlin.Boolean {
+    override suspend fun `waitUntilReady`(`id`: kotlin.String, `params`: SandboxesWaitUntilReadyParams?, `onState`: StateListener?) : kotlin.Boolean {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_miosa_uniffi_fn_method_sandboxesapi_wait_until_ready(
@@ -25611,6 +26117,7 @@ open class SandboxesApi: Disposable, AutoCloseable, SandboxesApiInterface
                 
         FfiConverterString.lower(`id`),
         FfiConverterOptionalTypeSandboxesWaitUntilReadyParams.lower(`params`),
+        FfiConverterOptionalTypeStateListener.lower(`onState`),
             )
         },
         { future, callback, continuation -> UniffiLib.ffi_miosa_uniffi_rust_future_poll_i8(future, callback, continuation) },
@@ -26882,6 +27389,331 @@ public object FfiConverterTypeSocket: FfiConverter<Socket, Long> {
     override fun allocationSize(value: Socket) = 8UL
 
     override fun write(value: Socket, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+public interface StateListener {
+    
+    /**
+     * The state just seen.
+     */
+    fun `onState`(`state`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * Told each new lifecycle state a wait sees (`creating`, then `running`, ...),
+ * once per change, on an I/O thread of the client.
+ */
+open class StateListenerImpl: Disposable, AutoCloseable, StateListener
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_miosa_uniffi_fn_free_statelistener(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_miosa_uniffi_fn_clone_statelistener(handle, status)
+        }
+    }
+
+    
+    /**
+     * The state just seen.
+     */override fun `onState`(`state`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_miosa_uniffi_fn_method_statelistener_on_state(
+        it,
+        
+        FfiConverterString.lower(`state`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfaceStateListener {
+    internal object `onState`: UniffiCallbackInterfaceStateListenerMethod0 {
+        override fun callback(`uniffiHandle`: Long,`state`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeStateListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onState`(
+                    FfiConverterString.lift(`state`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypeStateListener.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypeStateListener.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfaceStateListener.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `onState`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_miosa_uniffi_fn_init_callback_vtable_statelistener(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStateListener: FfiConverter<StateListener, Long> {
+    internal val handleMap = UniffiHandleMap<StateListener>()
+
+    override fun lower(value: StateListener): Long {
+        if (value is StateListenerImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): StateListener {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return StateListenerImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): StateListener {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: StateListener) = 8UL
+
+    override fun write(value: StateListener, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -33714,6 +34546,12 @@ data class AgentSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -33732,17 +34570,20 @@ public object FfiConverterTypeAgentSessionPage: FfiConverterRustBuffer<AgentSess
         return AgentSessionPage(
             FfiConverterSequenceTypeAgentSession.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: AgentSessionPage) = (
             FfiConverterSequenceTypeAgentSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: AgentSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAgentSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -33897,6 +34738,12 @@ data class ApiKeyPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -33915,17 +34762,20 @@ public object FfiConverterTypeApiKeyPage: FfiConverterRustBuffer<ApiKeyPage> {
         return ApiKeyPage(
             FfiConverterSequenceTypeApiKey.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: ApiKeyPage) = (
             FfiConverterSequenceTypeApiKey.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: ApiKeyPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeApiKey.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -34224,6 +35074,12 @@ data class AuditEntryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -34242,17 +35098,20 @@ public object FfiConverterTypeAuditEntryPage: FfiConverterRustBuffer<AuditEntryP
         return AuditEntryPage(
             FfiConverterSequenceTypeAuditEntry.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: AuditEntryPage) = (
             FfiConverterSequenceTypeAuditEntry.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: AuditEntryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeAuditEntry.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -37578,6 +38437,12 @@ data class DatabasePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -37596,17 +38461,20 @@ public object FfiConverterTypeDatabasePage: FfiConverterRustBuffer<DatabasePage>
         return DatabasePage(
             FfiConverterSequenceTypeDatabase.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DatabasePage) = (
             FfiConverterSequenceTypeDatabase.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DatabasePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDatabase.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -38425,6 +39293,12 @@ data class DeploymentPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -38443,17 +39317,20 @@ public object FfiConverterTypeDeploymentPage: FfiConverterRustBuffer<DeploymentP
         return DeploymentPage(
             FfiConverterSequenceTypeDeployment.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentPage) = (
             FfiConverterSequenceTypeDeployment.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DeploymentPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeployment.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -38584,6 +39461,12 @@ data class DeploymentVersionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -38602,17 +39485,20 @@ public object FfiConverterTypeDeploymentVersionPage: FfiConverterRustBuffer<Depl
         return DeploymentVersionPage(
             FfiConverterSequenceTypeDeploymentVersion.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: DeploymentVersionPage) = (
             FfiConverterSequenceTypeDeploymentVersion.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: DeploymentVersionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeDeploymentVersion.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -41843,6 +42729,61 @@ public object FfiConverterTypeOrgInvitesCreateParams: FfiConverterRustBuffer<Org
             FfiConverterOptionalString.write(value.`email`, buf)
             FfiConverterOptionalString.write(value.`role`, buf)
             FfiConverterOptionalString.write(value.`extra`, buf)
+    }
+}
+
+
+
+/**
+ * The list call that fetched a page: what `client.nextPage(page)` repeats.
+ */
+data class PageRequest (
+    /**
+     * The operation's table name (`webhooks.list`).
+     */
+    val `operation`: kotlin.String
+    , 
+    /**
+     * Its positional arguments, as a JSON array text.
+     */
+    val `args`: kotlin.String
+    , 
+    /**
+     * Its keyword parameters, as a JSON object text.
+     */
+    val `params`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePageRequest: FfiConverterRustBuffer<PageRequest> {
+    override fun read(buf: ByteBuffer): PageRequest {
+        return PageRequest(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PageRequest) = (
+            FfiConverterString.allocationSize(value.`operation`) +
+            FfiConverterString.allocationSize(value.`args`) +
+            FfiConverterString.allocationSize(value.`params`)
+    )
+
+    override fun write(value: PageRequest, buf: ByteBuffer) {
+            FfiConverterString.write(value.`operation`, buf)
+            FfiConverterString.write(value.`args`, buf)
+            FfiConverterString.write(value.`params`, buf)
     }
 }
 
@@ -46676,6 +47617,12 @@ data class StoredObjectPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -46694,17 +47641,20 @@ public object FfiConverterTypeStoredObjectPage: FfiConverterRustBuffer<StoredObj
         return StoredObjectPage(
             FfiConverterSequenceTypeStoredObject.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: StoredObjectPage) = (
             FfiConverterSequenceTypeStoredObject.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: StoredObjectPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeStoredObject.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -47203,6 +48153,12 @@ data class TenantPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -47221,17 +48177,20 @@ public object FfiConverterTypeTenantPage: FfiConverterRustBuffer<TenantPage> {
         return TenantPage(
             FfiConverterSequenceTypeTenant.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: TenantPage) = (
             FfiConverterSequenceTypeTenant.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: TenantPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeTenant.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -47674,6 +48633,12 @@ data class UsageSessionPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -47692,17 +48657,20 @@ public object FfiConverterTypeUsageSessionPage: FfiConverterRustBuffer<UsageSess
         return UsageSessionPage(
             FfiConverterSequenceTypeUsageSession.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: UsageSessionPage) = (
             FfiConverterSequenceTypeUsageSession.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: UsageSessionPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeUsageSession.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -48281,6 +49249,12 @@ data class VolumePage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -48299,17 +49273,20 @@ public object FfiConverterTypeVolumePage: FfiConverterRustBuffer<VolumePage> {
         return VolumePage(
             FfiConverterSequenceTypeVolume.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: VolumePage) = (
             FfiConverterSequenceTypeVolume.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: VolumePage, buf: ByteBuffer) {
             FfiConverterSequenceTypeVolume.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -48712,6 +49689,12 @@ data class WebhookDeliveryPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -48730,17 +49713,20 @@ public object FfiConverterTypeWebhookDeliveryPage: FfiConverterRustBuffer<Webhoo
         return WebhookDeliveryPage(
             FfiConverterSequenceTypeWebhookDelivery.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookDeliveryPage) = (
             FfiConverterSequenceTypeWebhookDelivery.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: WebhookDeliveryPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhookDelivery.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -48759,6 +49745,12 @@ data class WebhookPage (
      * The cursor of the next page; null/nil on the last one.
      */
     val `nextCursor`: kotlin.String?
+    , 
+    /**
+     * The list call that fetched this page, which `client.nextPage(page)` repeats at
+     * `next_cursor`; null/nil for a pager's page or one built by hand.
+     */
+    val `request`: PageRequest? = null 
     
 ){
     
@@ -48777,17 +49769,20 @@ public object FfiConverterTypeWebhookPage: FfiConverterRustBuffer<WebhookPage> {
         return WebhookPage(
             FfiConverterSequenceTypeWebhook.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalTypePageRequest.read(buf),
         )
     }
 
     override fun allocationSize(value: WebhookPage) = (
             FfiConverterSequenceTypeWebhook.allocationSize(value.`items`) +
-            FfiConverterOptionalString.allocationSize(value.`nextCursor`)
+            FfiConverterOptionalString.allocationSize(value.`nextCursor`) +
+            FfiConverterOptionalTypePageRequest.allocationSize(value.`request`)
     )
 
     override fun write(value: WebhookPage, buf: ByteBuffer) {
             FfiConverterSequenceTypeWebhook.write(value.`items`, buf)
             FfiConverterOptionalString.write(value.`nextCursor`, buf)
+            FfiConverterOptionalTypePageRequest.write(value.`request`, buf)
     }
 }
 
@@ -51640,6 +52635,38 @@ public object FfiConverterOptionalDuration: FfiConverterRustBuffer<java.time.Dur
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeStateListener: FfiConverterRustBuffer<StateListener?> {
+    override fun read(buf: ByteBuffer): StateListener? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeStateListener.read(buf)
+    }
+
+    override fun allocationSize(value: StateListener?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeStateListener.allocationSize(value)
+        }
+    }
+
+    override fun write(value: StateListener?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeStateListener.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeTransferProgress: FfiConverterRustBuffer<TransferProgress?> {
     override fun read(buf: ByteBuffer): TransferProgress? {
         if (buf.get().toInt() == 0) {
@@ -54030,6 +55057,38 @@ public object FfiConverterOptionalTypeOrgInvitesCreateParams: FfiConverterRustBu
         } else {
             buf.put(1)
             FfiConverterTypeOrgInvitesCreateParams.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypePageRequest: FfiConverterRustBuffer<PageRequest?> {
+    override fun read(buf: ByteBuffer): PageRequest? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypePageRequest.read(buf)
+    }
+
+    override fun allocationSize(value: PageRequest?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypePageRequest.allocationSize(value)
+        }
+    }
+
+    override fun write(value: PageRequest?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypePageRequest.write(value, buf)
         }
     }
 }

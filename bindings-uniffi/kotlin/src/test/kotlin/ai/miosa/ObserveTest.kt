@@ -109,6 +109,11 @@ class ObserveTest {
             assertTrue(down.size >= 3, "progress about once per MiB: $down")
             assertArrayEquals(content, Files.readAllBytes(target))
 
+            val again = dir.resolve("again.bin")
+            assertEquals(size.toLong(), sb.files.uploadFromPath("/workspace/again.bin", source).sizeBytes)
+            assertEquals(size.toLong(), sb.files.downloadToPath("/workspace/again.bin", again))
+            assertArrayEquals(content, Files.readAllBytes(again))
+
             val missing = assertThrows<MiosaException.InvalidArgument> {
                 client.uploadFromPath(sb.id, "/workspace/x", dir.resolve("absent.bin"))
             }
