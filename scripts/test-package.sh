@@ -103,8 +103,9 @@ mkdir "$work/node-bare"
   npm init -y >/dev/null
   npm install --no-audit --no-fund --loglevel=error --omit=optional "$DIST/node/miosa-native-$VERSION.tgz"
 )
+# `require` loads the addon lazily: the first use of `Client` is what must fail clearly.
 message=$(cd "$work/node-bare" && node -e "
-  try { require('miosa-native'); console.log('loaded') } catch (e) { console.log(e.code + ': ' + e.message) }")
+  try { require('miosa-native').Client; console.log('loaded') } catch (e) { console.log(e.code + ': ' + e.message) }")
 echo "$message"
 check "loader error names this platform" "yes" \
   "$(grep -q 'for linux-x64-gnu: its package miosa-native-linux-x64-gnu' <<<"$message" && echo yes || echo no)"
