@@ -23,14 +23,21 @@ pub(crate) async fn call(
     let op = find(name)?;
     // A client made with a cancellation token cancels its own calls in the core.
     let client = handle.client()?;
+    recorded(handle, &client, client.invoke(op, args, params)).await
+}
+
+/// Awaits `work`, a call of `client`; inside `withResponse`, notes its response.
+pub(crate) async fn recorded<T>(
+    handle: &Handle,
+    client: &mcore::Client,
+    work: impl std::future::Future<Output = mcore::Result<T>>,
+) -> Result<T, MiosaError> {
     let Some(recorder) = handle.recorder() else {
-        return Ok(client.invoke(op, args, params).await?);
+        return Ok(work.await?);
     };
-    let (output, response) = client
-        .with_response(client.invoke(op, args, params))
-        .await?;
+    let (value, response) = client.with_response(work).await?;
     recorder.note(response);
-    Ok(output)
+    Ok(value)
 }
 
 /// A lazy pager over every item of a paginated operation.

@@ -68,8 +68,7 @@ pub(crate) async fn next_page(
         Value::Array(items) => items.into_iter().map(Arg::Json).collect::<Vec<_>>(),
         _ => return Err(usage("the page's request has no argument list")),
     };
-    let mut params = convert::json_object("params", &request.params)?;
-    params.insert(mcore::CURSOR.to_owned(), Value::String(cursor));
+    let params = mcore::params_at_cursor(convert::json_object("params", &request.params)?, &cursor);
     let next = PageRequest {
         params: Value::Object(params.clone()).to_string(),
         ..request.clone()

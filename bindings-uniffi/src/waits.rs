@@ -35,12 +35,10 @@ pub(crate) async fn call_watching(
         // A listener that throws misses this state; the wait goes on.
         let _ = catch_unwind(AssertUnwindSafe(|| listener.on_state(state.to_owned())));
     });
-    let Some(recorder) = handle.recorder() else {
-        return Ok(client.invoke_watching(op, args, params, on_state).await?);
-    };
-    let (ready, response) = client
-        .with_response(client.invoke_watching(op, args, params, on_state))
-        .await?;
-    recorder.note(response);
-    Ok(ready)
+    convert::recorded(
+        handle,
+        &client,
+        client.invoke_watching(op, args, params, on_state),
+    )
+    .await
 }

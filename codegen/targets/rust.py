@@ -147,7 +147,7 @@ def return_type(op: Op) -> tuple[str, str]:
         return f"crate::models::{r.model}", "output.into_typed()"
     if r.kind == "list":
         item = "String" if r.model == "str" else f"crate::models::{r.model}"
-        return f"Vec<{item}>", "decode(output.into_json()?)"
+        return f"Vec<{item}>", "output.into_typed()"
     if r.kind == "page":
         item = "Value" if r.model == "json" else f"crate::models::{r.model}"
         return f"Page<{item}>", "output.into_page()?.typed()"
@@ -247,8 +247,6 @@ def render_api(ops: list[Op]) -> str:
         "use super::table as T;\n",
         "use crate::request::Arg;\nuse crate::error::{Error, Result};\nuse crate::pagination::{Page, Pager};\n",
         "use crate::stream::EventStream;\nuse crate::Client;\n\n",
-        "fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {\n"
-        "    serde_json::from_value(value).map_err(|e| Error::decode(format!(\"unexpected response shape: {e}\")))\n}\n\n",
         "fn params_map<P: Serialize>(params: &P) -> Result<Map<String, Value>> {\n"
         "    match serde_json::to_value(params) {\n"
         "        Ok(Value::Object(map)) => Ok(map),\n"

@@ -58,7 +58,7 @@ pub use generated::api;
 pub use generated::handles::{ComputerHandle, SandboxHandle};
 pub use log::{LogLevel, LogRecord, LogSink, clear_log_sink, set_log_sink, with_log_sink};
 pub use ops::{CustomOp, HttpMethod, OpSpec};
-pub use pagination::{CURSOR, Page, Pager, next_page_params};
+pub use pagination::{CURSOR, Page, Pager, next_page_params, params_at_cursor};
 pub use raw::ResponseMeta;
 pub use request::{Arg, FileWrite};
 pub use settings::{Dialect, Input};

@@ -43,10 +43,16 @@ pub fn next_page_params<T>(
     params: &Map<String, Value>,
     page: &Page<T>,
 ) -> Option<Map<String, Value>> {
-    let cursor = page.next_cursor.clone()?;
-    let mut next = params.clone();
-    next.insert(CURSOR.to_owned(), Value::String(cursor));
-    Some(next)
+    page.next_cursor
+        .as_ref()
+        .map(|cursor| params_at_cursor(params.clone(), cursor))
+}
+
+/// The keyword parameters `params` of a list call, asking for the page at
+/// `cursor` (a `next_cursor` the previous page gave).
+pub fn params_at_cursor(mut params: Map<String, Value>, cursor: &str) -> Map<String, Value> {
+    params.insert(CURSOR.to_owned(), Value::String(cursor.to_owned()));
+    params
 }
 
 /// One page of a list. A page a client call returned knows that call, so

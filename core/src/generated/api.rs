@@ -15,11 +15,6 @@ use crate::pagination::{Page, Pager};
 use crate::request::Arg;
 use crate::stream::EventStream;
 
-fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T> {
-    serde_json::from_value(value)
-        .map_err(|e| Error::decode(format!("unexpected response shape: {e}")))
-}
-
 fn params_map<P: Serialize>(params: &P) -> Result<Map<String, Value>> {
     match serde_json::to_value(params) {
         Ok(Value::Object(map)) => Ok(map),
@@ -4659,7 +4654,7 @@ impl<'a> SandboxesApi<'a> {
             .client
             .invoke(&T::SANDBOXES_LIST, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Destroy a sandbox.
@@ -5017,7 +5012,7 @@ impl<'a> SandboxFilesApi<'a> {
                 params_map(&params)?,
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a file or directory from the sandbox.
@@ -5265,7 +5260,7 @@ impl<'a> SandboxEnvApi<'a> {
             .client
             .invoke(&T::SANDBOX_ENV_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set one environment variable; the core sends it as a one-item vars list.
@@ -5339,7 +5334,7 @@ impl<'a> SandboxProcessesApi<'a> {
             .client
             .invoke(&T::SANDBOX_PROCESSES_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop a background process, forcibly if it does not exit in time.
@@ -5437,7 +5432,7 @@ impl<'a> SandboxShareApi<'a> {
             .client
             .invoke(&T::SANDBOX_SHARE_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Revoke one share link.
@@ -5486,7 +5481,7 @@ impl<'a> SandboxPreviewsApi<'a> {
             .client
             .invoke(&T::SANDBOX_PREVIEWS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a share token for one preview.
@@ -5604,7 +5599,7 @@ impl<'a> SandboxSnapshotsApi<'a> {
             .client
             .invoke(&T::SANDBOX_SNAPSHOTS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -5627,7 +5622,7 @@ impl<'a> SandboxTagsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove tags from a sandbox by reading its tags and writing back the rest.
@@ -5642,7 +5637,7 @@ impl<'a> SandboxTagsApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Return the tags of a sandbox, read from the sandbox record.
@@ -5653,7 +5648,7 @@ impl<'a> SandboxTagsApi<'a> {
             .client
             .invoke(&T::SANDBOX_TAGS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Replace the tags of a sandbox.
@@ -5771,7 +5766,7 @@ impl<'a> SandboxTemplatesApi<'a> {
             .client
             .invoke(&T::SANDBOX_TEMPLATES_LIST, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox template.
@@ -5862,7 +5857,7 @@ impl<'a> SandboxTemplatesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start a new build of a template; it moves from queued through building to ready or failed.
@@ -6025,7 +6020,7 @@ impl<'a> ComputersApi<'a> {
             .client
             .invoke(&T::COMPUTERS_LIST, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Rename a computer or change its metadata.
@@ -6327,7 +6322,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_APPS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the named public URLs of a computer (desktop, preview, API).
@@ -6338,7 +6333,7 @@ impl<'a> ComputerApi<'a> {
             .client
             .invoke(&T::COMPUTER_URLS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived token for the desktop pixel stream.
@@ -6407,7 +6402,7 @@ impl<'a> ComputerEnvApi<'a> {
             .client
             .invoke(&T::COMPUTER_ENV_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Add a new environment variable to a computer.
@@ -6480,7 +6475,7 @@ impl<'a> ComputerPortsApi<'a> {
             .client
             .invoke(&T::COMPUTER_PORTS_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Expose a port of a computer.
@@ -6662,7 +6657,7 @@ impl<'a> ComputerVolumesApi<'a> {
             .client
             .invoke(&T::COMPUTER_VOLUMES_LIST, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -6910,7 +6905,7 @@ impl<'a> DesktopApi<'a> {
             .client
             .invoke(&T::DESKTOP_WINDOWS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Where the mouse pointer is.
@@ -6977,7 +6972,7 @@ impl<'a> WorkspacesApi<'a> {
             .client
             .invoke(&T::WORKSPACES_LIST, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a workspace.
@@ -7074,7 +7069,7 @@ impl<'a> WorkspacesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -7458,7 +7453,7 @@ impl<'a> SnapshotsApi<'a> {
             .client
             .invoke(&T::SNAPSHOTS_LIST, vec![Arg::from(computer_id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Restore a computer snapshot onto a freshly provisioned computer.
@@ -7695,7 +7690,7 @@ impl<'a> DeploymentsApi<'a> {
             .client
             .invoke(&T::DEPLOYMENTS_LIST_BUILDS, vec![Arg::from(id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one build of a deployment.
@@ -7912,7 +7907,7 @@ impl<'a> StorageApi<'a> {
             .client
             .invoke(&T::STORAGE_LIST_BUCKETS, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Upload an object's bytes.
@@ -8308,7 +8303,7 @@ impl<'a> WorkspaceMembersApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one member of a workspace.
@@ -8424,7 +8419,7 @@ impl<'a> WorkspaceInvitesApi<'a> {
                 Map::new(),
             )
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one workspace invitation.
@@ -8526,7 +8521,7 @@ impl<'a> OrgInvitesApi<'a> {
             .client
             .invoke(&T::ORG_INVITES_LIST, vec![Arg::from(tenant_id)], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Preview an organisation invitation from its token; no API key needed.
@@ -8688,7 +8683,7 @@ impl<'a> CreditsApi<'a> {
             .client
             .invoke(&T::CREDITS_HISTORY, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Credits spent on compute and AI over a period.
@@ -8797,7 +8792,7 @@ impl<'a> TemplatesApi<'a> {
             .client
             .invoke(&T::TEMPLATES_CATALOG, vec![], Map::new())
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -8877,7 +8872,7 @@ impl<'a> FilesApi<'a> {
             .client
             .invoke(&T::FILES_LIST, vec![Arg::from(id)], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived download URL for a file of a computer.
@@ -8995,7 +8990,7 @@ impl<'a> SnapshotsStandaloneApi<'a> {
             .client
             .invoke(&T::SNAPSHOTS_STANDALONE_LIST, vec![], params_map(&params)?)
             .await?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -9228,7 +9223,7 @@ impl<'a> SandboxesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOXES_LIST, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Destroy a sandbox.
@@ -9543,7 +9538,7 @@ impl<'a> SandboxFilesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove a file or directory from the sandbox.
@@ -9754,7 +9749,7 @@ impl<'a> SandboxEnvBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOX_ENV_LIST, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Set one environment variable; the core sends it as a one-item vars list.
@@ -9820,7 +9815,7 @@ impl<'a> SandboxProcessesBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Stop a background process, forcibly if it does not exit in time.
@@ -9902,7 +9897,7 @@ impl<'a> SandboxShareBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOX_SHARE_LIST, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Revoke one share link.
@@ -9946,7 +9941,7 @@ impl<'a> SandboxPreviewsBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a share token for one preview.
@@ -10047,7 +10042,7 @@ impl<'a> SandboxSnapshotsBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -10067,7 +10062,7 @@ impl<'a> SandboxTagsBlockingApi<'a> {
             vec![Arg::from(id), Arg::Json(Value::from(tags))],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Remove tags from a sandbox by reading its tags and writing back the rest.
@@ -10079,7 +10074,7 @@ impl<'a> SandboxTagsBlockingApi<'a> {
             vec![Arg::from(id), Arg::Json(Value::from(tags))],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Return the tags of a sandbox, read from the sandbox record.
@@ -10089,7 +10084,7 @@ impl<'a> SandboxTagsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::SANDBOX_TAGS_LIST, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Replace the tags of a sandbox.
@@ -10186,7 +10181,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one sandbox template.
@@ -10261,7 +10256,7 @@ impl<'a> SandboxTemplatesBlockingApi<'a> {
             vec![Arg::from(template_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Start a new build of a template; it moves from queued through building to ready or failed.
@@ -10405,7 +10400,7 @@ impl<'a> ComputersBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTERS_LIST, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Rename a computer or change its metadata.
@@ -10664,7 +10659,7 @@ impl<'a> ComputerBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_APPS, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// List the named public URLs of a computer (desktop, preview, API).
@@ -10674,7 +10669,7 @@ impl<'a> ComputerBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_URLS, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived token for the desktop pixel stream.
@@ -10737,7 +10732,7 @@ impl<'a> ComputerEnvBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::COMPUTER_ENV_LIST, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Add a new environment variable to a computer.
@@ -10802,7 +10797,7 @@ impl<'a> ComputerPortsBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Expose a port of a computer.
@@ -10965,7 +10960,7 @@ impl<'a> ComputerVolumesBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11169,7 +11164,7 @@ impl<'a> DesktopBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::DESKTOP_WINDOWS, vec![Arg::from(id)], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Where the mouse pointer is.
@@ -11221,7 +11216,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::WORKSPACES_LIST, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Create a workspace.
@@ -11305,7 +11300,7 @@ impl<'a> WorkspacesBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -11650,7 +11645,7 @@ impl<'a> SnapshotsBlockingApi<'a> {
             vec![Arg::from(computer_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Restore a computer snapshot onto a freshly provisioned computer.
@@ -11850,7 +11845,7 @@ impl<'a> DeploymentsBlockingApi<'a> {
             vec![Arg::from(id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one build of a deployment.
@@ -12032,7 +12027,7 @@ impl<'a> StorageBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::STORAGE_LIST_BUCKETS, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Upload an object's bytes.
@@ -12373,7 +12368,7 @@ impl<'a> WorkspaceMembersBlockingApi<'a> {
             vec![Arg::from(workspace_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one member of a workspace.
@@ -12467,7 +12462,7 @@ impl<'a> WorkspaceInvitesBlockingApi<'a> {
             vec![Arg::from(workspace_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Fetch one workspace invitation.
@@ -12551,7 +12546,7 @@ impl<'a> OrgInvitesBlockingApi<'a> {
             vec![Arg::from(tenant_id)],
             Map::new(),
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Preview an organisation invitation from its token; no API key needed.
@@ -12695,7 +12690,7 @@ impl<'a> CreditsBlockingApi<'a> {
         let output =
             self.client
                 .invoke_blocking(&T::CREDITS_HISTORY, vec![], params_map(&params)?)?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Credits spent on compute and AI over a period.
@@ -12787,7 +12782,7 @@ impl<'a> TemplatesBlockingApi<'a> {
         let output = self
             .client
             .invoke_blocking(&T::TEMPLATES_CATALOG, vec![], Map::new())?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
@@ -12855,7 +12850,7 @@ impl<'a> FilesBlockingApi<'a> {
             vec![Arg::from(id)],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 
     /// Mint a short-lived download URL for a file of a computer.
@@ -12957,7 +12952,7 @@ impl<'a> SnapshotsStandaloneBlockingApi<'a> {
             vec![],
             params_map(&params)?,
         )?;
-        decode(output.into_json()?)
+        output.into_typed()
     }
 }
 
