@@ -69,7 +69,7 @@ def render_model(model: Model) -> str:
             debug.append(f"        if let Some(v) = &self.{ident(f.name)} {{\n            s.field({name}, {shown});\n        }}\n")
     return (
         f"\n/// {model.doc}\n"
-        "#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]\n"
+        "#[derive(Clone, Default, PartialEq, Serialize)]\n"
         f"pub struct {model.name} {{\n" + "".join(fields) +
         "    /// Fields this version of the client does not model.\n"
         "    #[serde(flatten)]\n"
@@ -82,6 +82,61 @@ def render_model(model: Model) -> str:
         '            s.field("extra", &RedactedMap(&self.extra));\n'
         "        }\n"
         "        s.finish()\n    }\n}\n"
+        + render_deserialize(model)
+    )
+
+
+def render_deserialize(model: Model) -> str:
+    """A visitor that reads each known field straight into its slot and the others
+    into `extra`: what `#[serde(flatten)]` does, without buffering every field first."""
+    name = model.name
+    slots = "".join(
+        f"                let mut {ident(f.name)}: Option<{rust_type(f)}> = None;\n" for f in model.fields
+    )
+    arms = "".join(
+        f'                        "{f.name}" => {ident(f.name)} = '
+        + ("Some(access.next_value()?),\n" if f.required else "access.next_value()?,\n")
+        for f in model.fields
+    )
+    built = []
+    for f in model.fields:
+        if not f.required:
+            built.append(f"                    {ident(f.name)},\n")
+        elif rust_type(f) == "Value":
+            # serde reads an absent `Value` as null; the derive did too.
+            built.append(f"                    {ident(f.name)}: {ident(f.name)}.unwrap_or(Value::Null),\n")
+        else:
+            built.append(
+                f"                    {ident(f.name)}: {ident(f.name)}"
+                f'.ok_or_else(|| de::Error::missing_field("{f.name}"))?,\n'
+            )
+    return (
+        f"\nimpl<'de> Deserialize<'de> for {name} {{\n"
+        "    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {\n"
+        "        struct Fields;\n"
+        "        impl<'de> Visitor<'de> for Fields {\n"
+        f"            type Value = {name};\n\n"
+        "            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {\n"
+        f'                f.write_str("struct {name}")\n'
+        "            }\n\n"
+        f"            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> std::result::Result<{name}, A::Error> {{\n"
+        + slots +
+        "                let mut extra = Map::new();\n"
+        "                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {\n"
+        "                    match wire_name.as_str() {\n" + arms +
+        "                        _ => {\n"
+        "                            extra.insert(wire_name.into_string(), access.next_value()?);\n"
+        "                        }\n"
+        "                    }\n"
+        "                }\n"
+        f"                Ok({name} {{\n" + "".join(built) +
+        "                    extra,\n"
+        "                })\n"
+        "            }\n"
+        "        }\n"
+        "        deserializer.deserialize_map(Fields)\n"
+        "    }\n"
+        "}\n"
     )
 
 
@@ -145,9 +200,10 @@ def render(models: list[Model]) -> str:
         HEADER,
         "//! The typed models of the API. See `core/models.toml` for the rules.\n\n",
         "use std::fmt;\n\n",
-        "use serde::{Deserialize, Serialize};\nuse serde_json::{Map, Value};\n\n",
+        "use serde::de::{self, MapAccess, Visitor};\n",
+        "use serde::{Deserialize, Deserializer, Serialize};\nuse serde_json::{Map, Value};\n\n",
         "use crate::error::Result;\n",
-        "use crate::models::{Redacted, RedactedMap, check, decode_exact, fill_alias, without_query};\n",
+        "use crate::models::{\n    FieldName, Redacted, RedactedMap, check, decode_exact, fill_alias, without_query,\n};\n",
     ]
     out += [render_model(m) for m in models]
     out.append(render_conform(models))

@@ -4,9 +4,11 @@
 //! statuses are open strings for the same reason. `Debug` hides the fields the
 //! table marks secret and the query of token-carrying URLs.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
@@ -16,6 +18,46 @@ pub use crate::redact::url as without_query;
 use crate::redact::{is_secret_name as is_sensitive, is_url_name as is_url};
 
 pub use crate::generated::models::*;
+
+/// A JSON object key, borrowed from the body when it has no escapes: what the
+/// generated model visitors match on, so a known field costs no allocation.
+pub(crate) struct FieldName<'de>(Cow<'de, str>);
+
+impl FieldName<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn into_string(self) -> String {
+        self.0.into_owned()
+    }
+}
+
+impl<'de> Deserialize<'de> for FieldName<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Key;
+        impl<'de> Visitor<'de> for Key {
+            type Value = FieldName<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+
+            fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Self::Value, E> {
+                Ok(FieldName(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(FieldName(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(FieldName(Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Key)
+    }
+}
 
 pub(crate) struct Redacted;
 impl fmt::Debug for Redacted {

@@ -1,6 +1,7 @@
 //! Request building: an operation of the table plus caller values become a
 //! [`Prepared`] request (URL, headers, body, limits), with no network use.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -222,7 +223,7 @@ impl Prepared {
         };
         Ok(Self {
             method,
-            url: build_url(config.base_url(), path, &query)?,
+            url: build_url(&config.base, path, &query)?,
             headers: defaults.headers.clone(),
             body,
             accept,
@@ -401,7 +402,7 @@ pub(crate) fn prepare(
     };
     Ok(Prepared {
         method: op.method,
-        url: build_url(&base_url_for(config.base_url(), op.host), &path, &query)?,
+        url: build_url(&*base_for(config, op.host)?, &path, &query)?,
         headers,
         body,
         accept,
@@ -650,11 +651,13 @@ pub(crate) fn take_idempotency_header(headers: &mut Vec<(String, String)>) -> Op
 
 /// The default API host does not route a few sandbox paths; those go to the
 /// sandboxes host. A custom base URL (proxy, emulator) is always used as given.
-fn base_url_for(base: &str, host: Host) -> String {
-    match host {
-        Host::Sandboxes if base == DEFAULT_BASE_URL => SANDBOXES_BASE_URL.to_owned(),
-        _ => base.to_owned(),
+fn base_for(config: &Config, host: Host) -> Result<Cow<'_, reqwest::Url>> {
+    if host == Host::Sandboxes && config.base_url() == DEFAULT_BASE_URL {
+        return reqwest::Url::parse(SANDBOXES_BASE_URL)
+            .map(Cow::Owned)
+            .map_err(|e| Error::invalid(format!("invalid sandboxes host: {e}")));
     }
+    Ok(Cow::Borrowed(&config.base))
 }
 
 const SANDBOXES_BASE_URL: &str = "https://sandboxes.miosa.ai/api/v1";
@@ -672,16 +675,25 @@ fn query_text(value: &Value) -> String {
     }
 }
 
+/// `base` with `path` appended to its path, and `query` added.
 pub(crate) fn build_url(
-    base: &str,
+    base: &reqwest::Url,
     path: &str,
     query: &Map<String, Value>,
 ) -> Result<reqwest::Url> {
     if !path.starts_with('/') {
         return Err(Error::invalid(format!("path `{path}` must start with `/`")));
     }
-    let mut url = reqwest::Url::parse(&format!("{base}{path}"))
-        .map_err(|e| Error::invalid(format!("invalid request URL for `{path}`: {e}")))?;
+    let joined = format!("{}{path}", base.path().trim_end_matches('/'));
+    let mut url = if path.contains(['?', '#']) {
+        // A path carrying its own query or fragment is parsed whole, as written.
+        base.join(&joined)
+            .map_err(|e| Error::invalid(format!("invalid request URL for `{path}`: {e}")))?
+    } else {
+        let mut url = base.clone();
+        url.set_path(&joined);
+        url
+    };
     if !query.is_empty() {
         let mut pairs = url.query_pairs_mut();
         for (k, v) in query {
@@ -698,15 +710,84 @@ mod tests {
     use super::*;
 
     #[test]
+    fn paths_join_the_base_path_as_one_parse_would() {
+        let emulator = config("http://127.0.0.1:9/api/v1/");
+        let root = config("https://proxy.example");
+        type Case<'a> = (&'a Config, &'a str, &'a [(&'a str, Value)], &'a str);
+        let cases: [Case; 6] = [
+            (
+                &emulator,
+                "/sandboxes/sbx_1",
+                &[],
+                "http://127.0.0.1:9/api/v1/sandboxes/sbx_1",
+            ),
+            (&root, "/sandboxes", &[], "https://proxy.example/sandboxes"),
+            (
+                &emulator,
+                "/files/a b/%2F",
+                &[("path", Value::from("/x y")), ("skip", Value::Null)],
+                "http://127.0.0.1:9/api/v1/files/a%20b/%2F?path=%2Fx+y",
+            ),
+            (
+                &emulator,
+                "/list?limit=2",
+                &[("cursor", Value::from("c"))],
+                "http://127.0.0.1:9/api/v1/list?limit=2&cursor=c",
+            ),
+            (&emulator, "/a/../b", &[], "http://127.0.0.1:9/api/v1/b"),
+            (
+                &emulator,
+                "/tags",
+                &[("tag", serde_json::json!(["a", "b"]))],
+                "http://127.0.0.1:9/api/v1/tags?tag=a%2Cb",
+            ),
+        ];
+        for (config, path, query, expected) in cases {
+            assert_eq!(url_of(config, Host::Api, path, query), expected, "{path}");
+            let whole =
+                reqwest::Url::parse(&format!("{}{path}", config.base_url())).expect("parse");
+            if query.is_empty() {
+                assert_eq!(whole.as_str(), expected, "one parse of {path}");
+            }
+        }
+    }
+
+    fn config(base_url: &str) -> Config {
+        crate::ClientBuilder::new("msk_u_x")
+            .base_url(base_url)
+            .into_config()
+            .expect("valid")
+    }
+
+    fn url_of(config: &Config, host: Host, path: &str, query: &[(&str, Value)]) -> String {
+        let query = query
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        build_url(&base_for(config, host).expect("base"), path, &query)
+            .expect("url")
+            .to_string()
+    }
+
+    #[test]
     fn file_tree_and_watch_use_the_sandboxes_host_only_by_default() {
+        let default = config(DEFAULT_BASE_URL);
         assert_eq!(
-            base_url_for(DEFAULT_BASE_URL, Host::Sandboxes),
-            "https://sandboxes.miosa.ai/api/v1"
+            url_of(&default, Host::Sandboxes, "/t", &[]),
+            "https://sandboxes.miosa.ai/api/v1/t"
         );
-        assert_eq!(base_url_for(DEFAULT_BASE_URL, Host::Api), DEFAULT_BASE_URL);
         assert_eq!(
-            base_url_for("http://127.0.0.1:9/api/v1", Host::Sandboxes),
-            "http://127.0.0.1:9/api/v1"
+            url_of(&default, Host::Api, "/t", &[]),
+            "https://api.miosa.ai/api/v1/t"
+        );
+        assert_eq!(
+            url_of(
+                &config("http://127.0.0.1:9/api/v1"),
+                Host::Sandboxes,
+                "/t",
+                &[]
+            ),
+            "http://127.0.0.1:9/api/v1/t"
         );
         for name in ["sandbox.files.tree", "sandbox.files.watch"] {
             assert_eq!(

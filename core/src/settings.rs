@@ -438,8 +438,14 @@ pub(crate) fn is_loopback_url(url: &reqwest::Url) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// The base URL, trimmed of a trailing `/` and checked; `at` names its source.
-fn base_url(at: &str, text: &str, allow_insecure_http: bool, opt_in: &str) -> Result<String> {
+/// The base URL, trimmed of a trailing `/` and checked, and its parsed form; `at`
+/// names its source.
+fn base_url(
+    at: &str,
+    text: &str,
+    allow_insecure_http: bool,
+    opt_in: &str,
+) -> Result<(String, reqwest::Url)> {
     let trimmed = text.trim().trim_end_matches('/');
     let shown = crate::redact::url(trimmed);
     let parsed = reqwest::Url::parse(trimmed).map_err(|e| {
@@ -472,7 +478,7 @@ fn base_url(at: &str, text: &str, allow_insecure_http: bool, opt_in: &str) -> Re
             "invalid `{at}`: `{shown}` must not carry a query or fragment"
         )));
     }
-    Ok(trimmed.to_owned())
+    Ok((trimmed.to_owned(), parsed))
 }
 
 /// Reads an environment variable; unset and blank are the same.
@@ -519,7 +525,7 @@ impl Config {
                     allow_insecure_http,
                     &opt_in,
                 )?,
-                None => DEFAULT_BASE_URL.to_owned(),
+                None => base_url("the default base URL", DEFAULT_BASE_URL, false, &opt_in)?,
             },
         };
         let defaults = Config::defaults(api_key, base_url);

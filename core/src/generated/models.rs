@@ -3,14 +3,17 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Result;
-use crate::models::{Redacted, RedactedMap, check, decode_exact, fill_alias, without_query};
+use crate::models::{
+    FieldName, Redacted, RedactedMap, check, decode_exact, fill_alias, without_query,
+};
 
 /// A code-execution sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Sandbox {
     /// Sandbox id (`sbx_…`).
     pub id: String,
@@ -179,8 +182,117 @@ impl fmt::Debug for Sandbox {
     }
 }
 
+impl<'de> Deserialize<'de> for Sandbox {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Sandbox;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Sandbox")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Sandbox, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut slug: Option<String> = None;
+                let mut state: Option<String> = None;
+                let mut ready: Option<bool> = None;
+                let mut template_id: Option<String> = None;
+                let mut size: Option<String> = None;
+                let mut cpu_count: Option<i64> = None;
+                let mut memory_mb: Option<i64> = None;
+                let mut disk_size_mb: Option<i64> = None;
+                let mut env: Option<Map<String, Value>> = None;
+                let mut metadata: Option<Map<String, Value>> = None;
+                let mut tags: Option<Vec<String>> = None;
+                let mut timeout_sec: Option<i64> = None;
+                let mut idle_timeout_sec: Option<i64> = None;
+                let mut persistent: Option<bool> = None;
+                let mut always_on: Option<bool> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut workspace_id: Option<String> = None;
+                let mut project_id: Option<String> = None;
+                let mut external_workspace_id: Option<String> = None;
+                let mut external_user_id: Option<String> = None;
+                let mut external_project_id: Option<String> = None;
+                let mut preview_url: Option<String> = None;
+                let mut preview_domain: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "slug" => slug = access.next_value()?,
+                        "state" => state = Some(access.next_value()?),
+                        "ready" => ready = access.next_value()?,
+                        "template_id" => template_id = access.next_value()?,
+                        "size" => size = access.next_value()?,
+                        "cpu_count" => cpu_count = access.next_value()?,
+                        "memory_mb" => memory_mb = access.next_value()?,
+                        "disk_size_mb" => disk_size_mb = access.next_value()?,
+                        "env" => env = access.next_value()?,
+                        "metadata" => metadata = access.next_value()?,
+                        "tags" => tags = access.next_value()?,
+                        "timeout_sec" => timeout_sec = access.next_value()?,
+                        "idle_timeout_sec" => idle_timeout_sec = access.next_value()?,
+                        "persistent" => persistent = access.next_value()?,
+                        "always_on" => always_on = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "project_id" => project_id = access.next_value()?,
+                        "external_workspace_id" => external_workspace_id = access.next_value()?,
+                        "external_user_id" => external_user_id = access.next_value()?,
+                        "external_project_id" => external_project_id = access.next_value()?,
+                        "preview_url" => preview_url = access.next_value()?,
+                        "preview_domain" => preview_domain = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Sandbox {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    slug,
+                    state: state.ok_or_else(|| de::Error::missing_field("state"))?,
+                    ready,
+                    template_id,
+                    size,
+                    cpu_count,
+                    memory_mb,
+                    disk_size_mb,
+                    env,
+                    metadata,
+                    tags,
+                    timeout_sec,
+                    idle_timeout_sec,
+                    persistent,
+                    always_on,
+                    tenant_id,
+                    workspace_id,
+                    project_id,
+                    external_workspace_id,
+                    external_user_id,
+                    external_project_id,
+                    preview_url,
+                    preview_domain,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A desktop computer (a sandbox is also addressable as one).
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Computer {
     /// Computer id.
     pub id: String,
@@ -277,8 +389,81 @@ impl fmt::Debug for Computer {
     }
 }
 
+impl<'de> Deserialize<'de> for Computer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Computer;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Computer")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Computer, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut slug: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut template_type: Option<String> = None;
+                let mut size: Option<String> = None;
+                let mut visibility: Option<String> = None;
+                let mut ip_address: Option<String> = None;
+                let mut preview_domain: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut workspace_id: Option<String> = None;
+                let mut metadata: Option<Map<String, Value>> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "slug" => slug = access.next_value()?,
+                        "status" => status = Some(access.next_value()?),
+                        "template_type" => template_type = access.next_value()?,
+                        "size" => size = access.next_value()?,
+                        "visibility" => visibility = access.next_value()?,
+                        "ip_address" => ip_address = access.next_value()?,
+                        "preview_domain" => preview_domain = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "metadata" => metadata = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Computer {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    slug,
+                    status: status.ok_or_else(|| de::Error::missing_field("status"))?,
+                    template_type,
+                    size,
+                    visibility,
+                    ip_address,
+                    preview_domain,
+                    tenant_id,
+                    workspace_id,
+                    metadata,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The result of running a command; `stdout` and `output` hold the same text whichever route ran it.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ExecResult {
     /// Standard output.
     pub stdout: String,
@@ -325,8 +510,57 @@ impl fmt::Debug for ExecResult {
     }
 }
 
+impl<'de> Deserialize<'de> for ExecResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ExecResult;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ExecResult")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ExecResult, A::Error> {
+                let mut stdout: Option<String> = None;
+                let mut output: Option<String> = None;
+                let mut stderr: Option<String> = None;
+                let mut exit_code: Option<i64> = None;
+                let mut success: Option<bool> = None;
+                let mut duration_ms: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "stdout" => stdout = Some(access.next_value()?),
+                        "output" => output = Some(access.next_value()?),
+                        "stderr" => stderr = access.next_value()?,
+                        "exit_code" => exit_code = Some(access.next_value()?),
+                        "success" => success = access.next_value()?,
+                        "duration_ms" => duration_ms = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ExecResult {
+                    stdout: stdout.ok_or_else(|| de::Error::missing_field("stdout"))?,
+                    output: output.ok_or_else(|| de::Error::missing_field("output"))?,
+                    stderr,
+                    exit_code: exit_code.ok_or_else(|| de::Error::missing_field("exit_code"))?,
+                    success,
+                    duration_ms,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A background process in a sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Process {
     /// Process id (text on some routes, a number on others).
     pub pid: Value,
@@ -377,8 +611,57 @@ impl fmt::Debug for Process {
     }
 }
 
+impl<'de> Deserialize<'de> for Process {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Process;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Process")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Process, A::Error> {
+                let mut pid: Option<Value> = None;
+                let mut name: Option<String> = None;
+                let mut command: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut exit_code: Option<i64> = None;
+                let mut started_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "pid" => pid = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "command" => command = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "exit_code" => exit_code = access.next_value()?,
+                        "started_at" => started_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Process {
+                    pid: pid.unwrap_or(Value::Null),
+                    name,
+                    command,
+                    status,
+                    exit_code,
+                    started_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The last lines of output of a background process.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ProcessLogs {
     /// Combined output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -419,8 +702,51 @@ impl fmt::Debug for ProcessLogs {
     }
 }
 
+impl<'de> Deserialize<'de> for ProcessLogs {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ProcessLogs;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ProcessLogs")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ProcessLogs, A::Error> {
+                let mut logs: Option<String> = None;
+                let mut stdout: Option<String> = None;
+                let mut stderr: Option<String> = None;
+                let mut pid: Option<Value> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "logs" => logs = access.next_value()?,
+                        "stdout" => stdout = access.next_value()?,
+                        "stderr" => stderr = access.next_value()?,
+                        "pid" => pid = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ProcessLogs {
+                    logs,
+                    stdout,
+                    stderr,
+                    pid,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A webhook subscription. `secret` is present only in the create response.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Webhook {
     /// Webhook id.
     pub id: String,
@@ -481,8 +807,63 @@ impl fmt::Debug for Webhook {
     }
 }
 
+impl<'de> Deserialize<'de> for Webhook {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Webhook;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Webhook")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Webhook, A::Error> {
+                let mut id: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut events: Option<Vec<String>> = None;
+                let mut active: Option<bool> = None;
+                let mut secret: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "url" => url = Some(access.next_value()?),
+                        "events" => events = access.next_value()?,
+                        "active" => active = access.next_value()?,
+                        "secret" => secret = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Webhook {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    events,
+                    active,
+                    secret,
+                    tenant_id,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One delivery attempt of a webhook event.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct WebhookDelivery {
     /// Delivery id.
     pub id: String,
@@ -551,8 +932,66 @@ impl fmt::Debug for WebhookDelivery {
     }
 }
 
+impl<'de> Deserialize<'de> for WebhookDelivery {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = WebhookDelivery;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct WebhookDelivery")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<WebhookDelivery, A::Error> {
+                let mut id: Option<String> = None;
+                let mut webhook_id: Option<String> = None;
+                let mut event_type: Option<String> = None;
+                let mut status_code: Option<i64> = None;
+                let mut success: Option<bool> = None;
+                let mut attempted_at: Option<String> = None;
+                let mut duration_ms: Option<i64> = None;
+                let mut response_body: Option<String> = None;
+                let mut error: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "webhook_id" => webhook_id = access.next_value()?,
+                        "event_type" => event_type = access.next_value()?,
+                        "status_code" => status_code = access.next_value()?,
+                        "success" => success = access.next_value()?,
+                        "attempted_at" => attempted_at = access.next_value()?,
+                        "duration_ms" => duration_ms = access.next_value()?,
+                        "response_body" => response_body = access.next_value()?,
+                        "error" => error = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(WebhookDelivery {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    webhook_id,
+                    event_type,
+                    status_code,
+                    success,
+                    attempted_at,
+                    duration_ms,
+                    response_body,
+                    error,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A read-only share link of a sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Share {
     /// Share id.
     pub share_id: String,
@@ -589,8 +1028,51 @@ impl fmt::Debug for Share {
     }
 }
 
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Share;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Share")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Share, A::Error> {
+                let mut share_id: Option<String> = None;
+                let mut share_url: Option<String> = None;
+                let mut scope: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "share_id" => share_id = Some(access.next_value()?),
+                        "share_url" => share_url = Some(access.next_value()?),
+                        "scope" => scope = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Share {
+                    share_id: share_id.ok_or_else(|| de::Error::missing_field("share_id"))?,
+                    share_url: share_url.ok_or_else(|| de::Error::missing_field("share_url"))?,
+                    scope,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A short-lived token for a sandbox preview.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct PreviewToken {
     /// The token.
     pub token: String,
@@ -626,8 +1108,51 @@ impl fmt::Debug for PreviewToken {
     }
 }
 
+impl<'de> Deserialize<'de> for PreviewToken {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = PreviewToken;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct PreviewToken")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<PreviewToken, A::Error> {
+                let mut token: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut scope: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "token" => token = Some(access.next_value()?),
+                        "url" => url = Some(access.next_value()?),
+                        "scope" => scope = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(PreviewToken {
+                    token: token.ok_or_else(|| de::Error::missing_field("token"))?,
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    scope,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A sandbox port exposed as a preview.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Preview {
     /// Preview id.
     pub id: String,
@@ -678,8 +1203,57 @@ impl fmt::Debug for Preview {
     }
 }
 
+impl<'de> Deserialize<'de> for Preview {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Preview;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Preview")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Preview, A::Error> {
+                let mut id: Option<String> = None;
+                let mut port: Option<i64> = None;
+                let mut sandbox_id: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "port" => port = access.next_value()?,
+                        "sandbox_id" => sandbox_id = access.next_value()?,
+                        "url" => url = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Preview {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    port,
+                    sandbox_id,
+                    url,
+                    status,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A share token for one preview.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct PreviewShare {
     /// The token.
     pub token: String,
@@ -723,8 +1297,54 @@ impl fmt::Debug for PreviewShare {
     }
 }
 
+impl<'de> Deserialize<'de> for PreviewShare {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = PreviewShare;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct PreviewShare")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<PreviewShare, A::Error> {
+                let mut token: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut share_url: Option<String> = None;
+                let mut preview_id: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "token" => token = Some(access.next_value()?),
+                        "url" => url = access.next_value()?,
+                        "share_url" => share_url = access.next_value()?,
+                        "preview_id" => preview_id = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(PreviewShare {
+                    token: token.ok_or_else(|| de::Error::missing_field("token"))?,
+                    url,
+                    share_url,
+                    preview_id,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A snapshot of a sandbox or computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Snapshot {
     /// Snapshot id.
     pub id: String,
@@ -781,8 +1401,60 @@ impl fmt::Debug for Snapshot {
     }
 }
 
+impl<'de> Deserialize<'de> for Snapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Snapshot;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Snapshot")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Snapshot, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut computer_id: Option<String> = None;
+                let mut sandbox_id: Option<String> = None;
+                let mut size_bytes: Option<i64> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "computer_id" => computer_id = access.next_value()?,
+                        "sandbox_id" => sandbox_id = access.next_value()?,
+                        "size_bytes" => size_bytes = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Snapshot {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    status,
+                    computer_id,
+                    sandbox_id,
+                    size_bytes,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A sandbox template.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Template {
     /// Template id.
     pub id: String,
@@ -833,8 +1505,57 @@ impl fmt::Debug for Template {
     }
 }
 
+impl<'de> Deserialize<'de> for Template {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Template;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Template")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Template, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut description: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut aliases: Option<Vec<String>> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "description" => description = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "aliases" => aliases = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Template {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    description,
+                    status,
+                    aliases,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A file or directory of a sandbox; `children` is filled by `tree`.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct FileEntry {
     /// Absolute path.
     pub path: String,
@@ -885,8 +1606,57 @@ impl fmt::Debug for FileEntry {
     }
 }
 
+impl<'de> Deserialize<'de> for FileEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FileEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct FileEntry")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<FileEntry, A::Error> {
+                let mut path: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut r#type: Option<String> = None;
+                let mut size: Option<i64> = None;
+                let mut modified_at: Option<String> = None;
+                let mut children: Option<Vec<Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "path" => path = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "type" => r#type = access.next_value()?,
+                        "size" => size = access.next_value()?,
+                        "modified_at" => modified_at = access.next_value()?,
+                        "children" => children = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(FileEntry {
+                    path: path.ok_or_else(|| de::Error::missing_field("path"))?,
+                    name,
+                    r#type,
+                    size,
+                    modified_at,
+                    children,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A file written into a sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct FileWritten {
     /// Absolute path.
     pub path: String,
@@ -913,8 +1683,45 @@ impl fmt::Debug for FileWritten {
     }
 }
 
+impl<'de> Deserialize<'de> for FileWritten {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FileWritten;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct FileWritten")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<FileWritten, A::Error> {
+                let mut path: Option<String> = None;
+                let mut size_bytes: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "path" => path = Some(access.next_value()?),
+                        "size_bytes" => size_bytes = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(FileWritten {
+                    path: path.ok_or_else(|| de::Error::missing_field("path"))?,
+                    size_bytes,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The outcome of writing several files in one request.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct WriteManyResult {
     /// Files written.
     pub written: Vec<FileWritten>,
@@ -941,8 +1748,45 @@ impl fmt::Debug for WriteManyResult {
     }
 }
 
+impl<'de> Deserialize<'de> for WriteManyResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = WriteManyResult;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct WriteManyResult")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<WriteManyResult, A::Error> {
+                let mut written: Option<Vec<FileWritten>> = None;
+                let mut failed: Option<Vec<Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "written" => written = Some(access.next_value()?),
+                        "failed" => failed = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(WriteManyResult {
+                    written: written.ok_or_else(|| de::Error::missing_field("written"))?,
+                    failed,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An environment variable of a sandbox or computer; the value may be masked.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct EnvVar {
     /// Variable name.
     pub key: String,
@@ -987,8 +1831,54 @@ impl fmt::Debug for EnvVar {
     }
 }
 
+impl<'de> Deserialize<'de> for EnvVar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = EnvVar;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct EnvVar")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<EnvVar, A::Error> {
+                let mut key: Option<String> = None;
+                let mut value: Option<String> = None;
+                let mut encrypted: Option<bool> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "key" => key = Some(access.next_value()?),
+                        "value" => value = access.next_value()?,
+                        "encrypted" => encrypted = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(EnvVar {
+                    key: key.ok_or_else(|| de::Error::missing_field("key"))?,
+                    value,
+                    encrypted,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The outcome of setting environment variables.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct EnvUpdate {
     /// Names of the variables set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1017,8 +1907,45 @@ impl fmt::Debug for EnvUpdate {
     }
 }
 
+impl<'de> Deserialize<'de> for EnvUpdate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = EnvUpdate;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct EnvUpdate")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<EnvUpdate, A::Error> {
+                let mut updated: Option<Vec<String>> = None;
+                let mut vars: Option<Vec<EnvVar>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "updated" => updated = access.next_value()?,
+                        "vars" => vars = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(EnvUpdate {
+                    updated,
+                    vars,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An exposed port of a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Port {
     /// Port number.
     pub port: i64,
@@ -1069,8 +1996,57 @@ impl fmt::Debug for Port {
     }
 }
 
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Port;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Port")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Port, A::Error> {
+                let mut port: Option<i64> = None;
+                let mut protocol: Option<String> = None;
+                let mut visibility: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "port" => port = Some(access.next_value()?),
+                        "protocol" => protocol = access.next_value()?,
+                        "visibility" => visibility = access.next_value()?,
+                        "url" => url = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Port {
+                    port: port.ok_or_else(|| de::Error::missing_field("port"))?,
+                    protocol,
+                    visibility,
+                    url,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The idle auto-stop setting of a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct AutoStop {
     /// Computer id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1103,8 +2079,48 @@ impl fmt::Debug for AutoStop {
     }
 }
 
+impl<'de> Deserialize<'de> for AutoStop {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = AutoStop;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct AutoStop")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<AutoStop, A::Error> {
+                let mut computer_id: Option<String> = None;
+                let mut seconds: Option<i64> = None;
+                let mut enabled: Option<bool> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "computer_id" => computer_id = access.next_value()?,
+                        "seconds" => seconds = Some(access.next_value()?),
+                        "enabled" => enabled = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(AutoStop {
+                    computer_id,
+                    seconds: seconds.ok_or_else(|| de::Error::missing_field("seconds"))?,
+                    enabled,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Resource metrics of a computer over a window; each series is a list of `{t, value}` points.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Metrics {
     /// Computer id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1151,8 +2167,54 @@ impl fmt::Debug for Metrics {
     }
 }
 
+impl<'de> Deserialize<'de> for Metrics {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Metrics;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Metrics")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Metrics, A::Error> {
+                let mut computer_id: Option<String> = None;
+                let mut window: Option<String> = None;
+                let mut cpu_percent: Option<Vec<Value>> = None;
+                let mut memory_mb: Option<Vec<Value>> = None;
+                let mut disk_mb: Option<Vec<Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "computer_id" => computer_id = access.next_value()?,
+                        "window" => window = access.next_value()?,
+                        "cpu_percent" => cpu_percent = access.next_value()?,
+                        "memory_mb" => memory_mb = access.next_value()?,
+                        "disk_mb" => disk_mb = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Metrics {
+                    computer_id,
+                    window,
+                    cpu_percent,
+                    memory_mb,
+                    disk_mb,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The acknowledgement of an action (desktop input, power, file operations).
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ActionResult {
     /// Whether the action was done.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1199,8 +2261,54 @@ impl fmt::Debug for ActionResult {
     }
 }
 
+impl<'de> Deserialize<'de> for ActionResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ActionResult;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ActionResult")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ActionResult, A::Error> {
+                let mut success: Option<bool> = None;
+                let mut ok: Option<bool> = None;
+                let mut status: Option<String> = None;
+                let mut message: Option<String> = None;
+                let mut path: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "success" => success = access.next_value()?,
+                        "ok" => ok = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "message" => message = access.next_value()?,
+                        "path" => path = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ActionResult {
+                    success,
+                    ok,
+                    status,
+                    message,
+                    path,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The acknowledgement of a delete, revoke or cancel.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Deleted {
     /// Whether the server accepted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1247,8 +2355,54 @@ impl fmt::Debug for Deleted {
     }
 }
 
+impl<'de> Deserialize<'de> for Deleted {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Deleted;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Deleted")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Deleted, A::Error> {
+                let mut ok: Option<bool> = None;
+                let mut id: Option<String> = None;
+                let mut deleted: Option<bool> = None;
+                let mut revoked: Option<bool> = None;
+                let mut status: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "ok" => ok = access.next_value()?,
+                        "id" => id = access.next_value()?,
+                        "deleted" => deleted = access.next_value()?,
+                        "revoked" => revoked = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Deleted {
+                    ok,
+                    id,
+                    deleted,
+                    revoked,
+                    status,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A PTY session in a sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct TerminalSession {
     /// Session id.
     pub session_id: String,
@@ -1311,8 +2465,63 @@ impl fmt::Debug for TerminalSession {
     }
 }
 
+impl<'de> Deserialize<'de> for TerminalSession {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = TerminalSession;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct TerminalSession")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<TerminalSession, A::Error> {
+                let mut session_id: Option<String> = None;
+                let mut cols: Option<i64> = None;
+                let mut rows: Option<i64> = None;
+                let mut shell: Option<String> = None;
+                let mut cwd: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut stream_url: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "session_id" => session_id = Some(access.next_value()?),
+                        "cols" => cols = access.next_value()?,
+                        "rows" => rows = access.next_value()?,
+                        "shell" => shell = access.next_value()?,
+                        "cwd" => cwd = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "stream_url" => stream_url = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(TerminalSession {
+                    session_id: session_id.ok_or_else(|| de::Error::missing_field("session_id"))?,
+                    cols,
+                    rows,
+                    shell,
+                    cwd,
+                    status,
+                    stream_url,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A tenant (an organisation) with its plan.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Tenant {
     /// Tenant id.
     pub id: String,
@@ -1393,8 +2602,72 @@ impl fmt::Debug for Tenant {
     }
 }
 
+impl<'de> Deserialize<'de> for Tenant {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Tenant;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Tenant")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Tenant, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut plan: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut suspended_reason: Option<String> = None;
+                let mut limits: Option<Map<String, Value>> = None;
+                let mut usage: Option<Map<String, Value>> = None;
+                let mut stats: Option<Map<String, Value>> = None;
+                let mut metadata: Option<Map<String, Value>> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "plan" => plan = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "suspended_reason" => suspended_reason = access.next_value()?,
+                        "limits" => limits = access.next_value()?,
+                        "usage" => usage = access.next_value()?,
+                        "stats" => stats = access.next_value()?,
+                        "metadata" => metadata = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Tenant {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    plan,
+                    status,
+                    suspended_reason,
+                    limits,
+                    usage,
+                    stats,
+                    metadata,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The tenant's custom preview domain.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct PreviewDomain {
     /// The domain, when one is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1429,8 +2702,48 @@ impl fmt::Debug for PreviewDomain {
     }
 }
 
+impl<'de> Deserialize<'de> for PreviewDomain {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = PreviewDomain;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct PreviewDomain")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<PreviewDomain, A::Error> {
+                let mut domain: Option<String> = None;
+                let mut verified_at: Option<String> = None;
+                let mut cname_target: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "domain" => domain = access.next_value()?,
+                        "verified_at" => verified_at = access.next_value()?,
+                        "cname_target" => cname_target = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(PreviewDomain {
+                    domain,
+                    verified_at,
+                    cname_target,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The DNS check of the custom preview domain.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct PreviewDomainCheck {
     /// Whether the records are in place.
     pub verified: bool,
@@ -1469,8 +2782,51 @@ impl fmt::Debug for PreviewDomainCheck {
     }
 }
 
+impl<'de> Deserialize<'de> for PreviewDomainCheck {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = PreviewDomainCheck;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct PreviewDomainCheck")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<PreviewDomainCheck, A::Error> {
+                let mut verified: Option<bool> = None;
+                let mut domain: Option<String> = None;
+                let mut target: Option<String> = None;
+                let mut records: Option<Vec<Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "verified" => verified = Some(access.next_value()?),
+                        "domain" => domain = access.next_value()?,
+                        "target" => target = access.next_value()?,
+                        "records" => records = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(PreviewDomainCheck {
+                    verified: verified.ok_or_else(|| de::Error::missing_field("verified"))?,
+                    domain,
+                    target,
+                    records,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The tenant's white-label branding.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Branding {
     /// Product name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1547,8 +2903,69 @@ impl fmt::Debug for Branding {
     }
 }
 
+impl<'de> Deserialize<'de> for Branding {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Branding;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Branding")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Branding, A::Error> {
+                let mut product_name: Option<String> = None;
+                let mut app_name: Option<String> = None;
+                let mut logo_url: Option<String> = None;
+                let mut favicon_url: Option<String> = None;
+                let mut support_url: Option<String> = None;
+                let mut support_email: Option<String> = None;
+                let mut primary_color: Option<String> = None;
+                let mut background_color: Option<String> = None;
+                let mut custom_css: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "product_name" => product_name = access.next_value()?,
+                        "app_name" => app_name = access.next_value()?,
+                        "logo_url" => logo_url = access.next_value()?,
+                        "favicon_url" => favicon_url = access.next_value()?,
+                        "support_url" => support_url = access.next_value()?,
+                        "support_email" => support_email = access.next_value()?,
+                        "primary_color" => primary_color = access.next_value()?,
+                        "background_color" => background_color = access.next_value()?,
+                        "custom_css" => custom_css = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Branding {
+                    product_name,
+                    app_name,
+                    logo_url,
+                    favicon_url,
+                    support_url,
+                    support_email,
+                    primary_color,
+                    background_color,
+                    custom_css,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Usage over a period, grouped as requested.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct UsageReport {
     /// Period start. ISO 8601.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1581,8 +2998,48 @@ impl fmt::Debug for UsageReport {
     }
 }
 
+impl<'de> Deserialize<'de> for UsageReport {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = UsageReport;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct UsageReport")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<UsageReport, A::Error> {
+                let mut period_start: Option<String> = None;
+                let mut period_end: Option<String> = None;
+                let mut results: Option<Vec<Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "period_start" => period_start = access.next_value()?,
+                        "period_end" => period_end = access.next_value()?,
+                        "results" => results = Some(access.next_value()?),
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(UsageReport {
+                    period_start,
+                    period_end,
+                    results: results.ok_or_else(|| de::Error::missing_field("results"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Usage summary of a billing period.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct UsageSummary {
     /// Period start. ISO 8601.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1641,8 +3098,60 @@ impl fmt::Debug for UsageSummary {
     }
 }
 
+impl<'de> Deserialize<'de> for UsageSummary {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = UsageSummary;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct UsageSummary")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<UsageSummary, A::Error> {
+                let mut period_start: Option<String> = None;
+                let mut period_end: Option<String> = None;
+                let mut compute_hours: Option<f64> = None;
+                let mut storage_gb: Option<f64> = None;
+                let mut bandwidth_gb: Option<f64> = None;
+                let mut ai_tokens: Option<i64> = None;
+                let mut total_credits: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "period_start" => period_start = access.next_value()?,
+                        "period_end" => period_end = access.next_value()?,
+                        "compute_hours" => compute_hours = access.next_value()?,
+                        "storage_gb" => storage_gb = access.next_value()?,
+                        "bandwidth_gb" => bandwidth_gb = access.next_value()?,
+                        "ai_tokens" => ai_tokens = access.next_value()?,
+                        "total_credits" => total_credits = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(UsageSummary {
+                    period_start,
+                    period_end,
+                    compute_hours,
+                    storage_gb,
+                    bandwidth_gb,
+                    ai_tokens,
+                    total_credits,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One billed compute session.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct UsageSession {
     /// Session id.
     pub id: String,
@@ -1693,8 +3202,57 @@ impl fmt::Debug for UsageSession {
     }
 }
 
+impl<'de> Deserialize<'de> for UsageSession {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = UsageSession;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct UsageSession")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<UsageSession, A::Error> {
+                let mut id: Option<String> = None;
+                let mut computer_id: Option<String> = None;
+                let mut started_at: Option<String> = None;
+                let mut ended_at: Option<String> = None;
+                let mut duration_sec: Option<i64> = None;
+                let mut credit_cost: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "computer_id" => computer_id = access.next_value()?,
+                        "started_at" => started_at = access.next_value()?,
+                        "ended_at" => ended_at = access.next_value()?,
+                        "duration_sec" => duration_sec = access.next_value()?,
+                        "credit_cost" => credit_cost = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(UsageSession {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    computer_id,
+                    started_at,
+                    ended_at,
+                    duration_sec,
+                    credit_cost,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Limits for one of an integrator's end users.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Quota {
     /// The integrator's user id.
     pub external_user_id: String,
@@ -1745,8 +3303,58 @@ impl fmt::Debug for Quota {
     }
 }
 
+impl<'de> Deserialize<'de> for Quota {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Quota;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Quota")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Quota, A::Error> {
+                let mut external_user_id: Option<String> = None;
+                let mut max_sandboxes: Option<i64> = None;
+                let mut max_concurrent: Option<i64> = None;
+                let mut max_credit_cents: Option<i64> = None;
+                let mut max_storage_gb: Option<i64> = None;
+                let mut current_sandboxes: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "external_user_id" => external_user_id = Some(access.next_value()?),
+                        "max_sandboxes" => max_sandboxes = access.next_value()?,
+                        "max_concurrent" => max_concurrent = access.next_value()?,
+                        "max_credit_cents" => max_credit_cents = access.next_value()?,
+                        "max_storage_gb" => max_storage_gb = access.next_value()?,
+                        "current_sandboxes" => current_sandboxes = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Quota {
+                    external_user_id: external_user_id
+                        .ok_or_else(|| de::Error::missing_field("external_user_id"))?,
+                    max_sandboxes,
+                    max_concurrent,
+                    max_credit_cents,
+                    max_storage_gb,
+                    current_sandboxes,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One entry of the audit log.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct AuditEntry {
     /// Entry id.
     pub id: String,
@@ -1821,8 +3429,69 @@ impl fmt::Debug for AuditEntry {
     }
 }
 
+impl<'de> Deserialize<'de> for AuditEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = AuditEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct AuditEntry")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<AuditEntry, A::Error> {
+                let mut id: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut actor_id: Option<String> = None;
+                let mut actor_type: Option<String> = None;
+                let mut action: Option<String> = None;
+                let mut resource: Option<String> = None;
+                let mut resource_id: Option<String> = None;
+                let mut metadata: Option<Map<String, Value>> = None;
+                let mut ip_address: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "actor_id" => actor_id = access.next_value()?,
+                        "actor_type" => actor_type = access.next_value()?,
+                        "action" => action = access.next_value()?,
+                        "resource" => resource = access.next_value()?,
+                        "resource_id" => resource_id = access.next_value()?,
+                        "metadata" => metadata = access.next_value()?,
+                        "ip_address" => ip_address = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(AuditEntry {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    tenant_id,
+                    actor_id,
+                    actor_type,
+                    action,
+                    resource,
+                    resource_id,
+                    metadata,
+                    ip_address,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An API key. `token` is present only in the create response.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ApiKey {
     /// Key id.
     pub id: String,
@@ -1903,8 +3572,72 @@ impl fmt::Debug for ApiKey {
     }
 }
 
+impl<'de> Deserialize<'de> for ApiKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ApiKey;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ApiKey")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ApiKey, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut prefix: Option<String> = None;
+                let mut scopes: Option<Vec<String>> = None;
+                let mut token: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut metadata: Option<Map<String, Value>> = None;
+                let mut expires_at: Option<String> = None;
+                let mut last_used_at: Option<String> = None;
+                let mut revoked_at: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "prefix" => prefix = access.next_value()?,
+                        "scopes" => scopes = access.next_value()?,
+                        "token" => token = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "metadata" => metadata = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        "last_used_at" => last_used_at = access.next_value()?,
+                        "revoked_at" => revoked_at = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ApiKey {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    prefix,
+                    scopes,
+                    token,
+                    tenant_id,
+                    metadata,
+                    expires_at,
+                    last_used_at,
+                    revoked_at,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A workspace.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Workspace {
     /// Workspace id.
     pub id: String,
@@ -1955,8 +3688,57 @@ impl fmt::Debug for Workspace {
     }
 }
 
+impl<'de> Deserialize<'de> for Workspace {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Workspace;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Workspace")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Workspace, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut slug: Option<String> = None;
+                let mut description: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "slug" => slug = access.next_value()?,
+                        "description" => description = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Workspace {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    slug,
+                    description,
+                    tenant_id,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Aggregate counts of a workspace.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct WorkspaceStats {
     /// Workspace id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2003,8 +3785,54 @@ impl fmt::Debug for WorkspaceStats {
     }
 }
 
+impl<'de> Deserialize<'de> for WorkspaceStats {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = WorkspaceStats;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct WorkspaceStats")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<WorkspaceStats, A::Error> {
+                let mut workspace_id: Option<String> = None;
+                let mut computers: Option<i64> = None;
+                let mut sandboxes: Option<i64> = None;
+                let mut running: Option<i64> = None;
+                let mut members: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "computers" => computers = access.next_value()?,
+                        "sandboxes" => sandboxes = access.next_value()?,
+                        "running" => running = access.next_value()?,
+                        "members" => members = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(WorkspaceStats {
+                    workspace_id,
+                    computers,
+                    sandboxes,
+                    running,
+                    members,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Resource usage of a workspace over a period.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct WorkspaceUsage {
     /// Workspace id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2057,8 +3885,57 @@ impl fmt::Debug for WorkspaceUsage {
     }
 }
 
+impl<'de> Deserialize<'de> for WorkspaceUsage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = WorkspaceUsage;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct WorkspaceUsage")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<WorkspaceUsage, A::Error> {
+                let mut workspace_id: Option<String> = None;
+                let mut period: Option<String> = None;
+                let mut period_start: Option<String> = None;
+                let mut period_end: Option<String> = None;
+                let mut compute_seconds: Option<i64> = None;
+                let mut credit_cents: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "period" => period = access.next_value()?,
+                        "period_start" => period_start = access.next_value()?,
+                        "period_end" => period_end = access.next_value()?,
+                        "compute_seconds" => compute_seconds = access.next_value()?,
+                        "credit_cents" => credit_cents = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(WorkspaceUsage {
+                    workspace_id,
+                    period,
+                    period_start,
+                    period_end,
+                    compute_seconds,
+                    credit_cents,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A member of a workspace.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Member {
     /// User id.
     pub user_id: String,
@@ -2103,8 +3980,54 @@ impl fmt::Debug for Member {
     }
 }
 
+impl<'de> Deserialize<'de> for Member {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Member;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Member")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Member, A::Error> {
+                let mut user_id: Option<String> = None;
+                let mut email: Option<String> = None;
+                let mut role: Option<String> = None;
+                let mut workspace_id: Option<String> = None;
+                let mut joined_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "user_id" => user_id = Some(access.next_value()?),
+                        "email" => email = access.next_value()?,
+                        "role" => role = access.next_value()?,
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "joined_at" => joined_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Member {
+                    user_id: user_id.ok_or_else(|| de::Error::missing_field("user_id"))?,
+                    email,
+                    role,
+                    workspace_id,
+                    joined_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An invitation to a workspace or organisation.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Invite {
     /// Invite id.
     pub id: String,
@@ -2177,8 +4100,69 @@ impl fmt::Debug for Invite {
     }
 }
 
+impl<'de> Deserialize<'de> for Invite {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Invite;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Invite")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Invite, A::Error> {
+                let mut id: Option<String> = None;
+                let mut email: Option<String> = None;
+                let mut role: Option<String> = None;
+                let mut workspace_id: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut token: Option<String> = None;
+                let mut invite_url: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut accepted_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "email" => email = Some(access.next_value()?),
+                        "role" => role = access.next_value()?,
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "token" => token = access.next_value()?,
+                        "invite_url" => invite_url = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        "accepted_at" => accepted_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Invite {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    email: email.ok_or_else(|| de::Error::missing_field("email"))?,
+                    role,
+                    workspace_id,
+                    tenant_id,
+                    token,
+                    invite_url,
+                    status,
+                    expires_at,
+                    accepted_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// What an invitation token grants, readable without an API key.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct InvitePreview {
     /// Invitee email.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2237,8 +4221,60 @@ impl fmt::Debug for InvitePreview {
     }
 }
 
+impl<'de> Deserialize<'de> for InvitePreview {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = InvitePreview;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct InvitePreview")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<InvitePreview, A::Error> {
+                let mut email: Option<String> = None;
+                let mut tenant_name: Option<String> = None;
+                let mut role: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut expired: Option<bool> = None;
+                let mut accepted: Option<bool> = None;
+                let mut revoked: Option<bool> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "email" => email = access.next_value()?,
+                        "tenant_name" => tenant_name = access.next_value()?,
+                        "role" => role = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        "expired" => expired = access.next_value()?,
+                        "accepted" => accepted = access.next_value()?,
+                        "revoked" => revoked = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(InvitePreview {
+                    email,
+                    tenant_name,
+                    role,
+                    expires_at,
+                    expired,
+                    accepted,
+                    revoked,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The outcome of accepting an invitation.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct InviteAcceptance {
     /// Whether it was accepted.
     pub accepted: bool,
@@ -2289,8 +4325,57 @@ impl fmt::Debug for InviteAcceptance {
     }
 }
 
+impl<'de> Deserialize<'de> for InviteAcceptance {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = InviteAcceptance;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct InviteAcceptance")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<InviteAcceptance, A::Error> {
+                let mut accepted: Option<bool> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut workspace_id: Option<String> = None;
+                let mut role: Option<String> = None;
+                let mut user_id: Option<String> = None;
+                let mut email: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "accepted" => accepted = Some(access.next_value()?),
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "workspace_id" => workspace_id = access.next_value()?,
+                        "role" => role = access.next_value()?,
+                        "user_id" => user_id = access.next_value()?,
+                        "email" => email = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(InviteAcceptance {
+                    accepted: accepted.ok_or_else(|| de::Error::missing_field("accepted"))?,
+                    tenant_id,
+                    workspace_id,
+                    role,
+                    user_id,
+                    email,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A deployment.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Deployment {
     /// Deployment id.
     pub id: String,
@@ -2359,8 +4444,66 @@ impl fmt::Debug for Deployment {
     }
 }
 
+impl<'de> Deserialize<'de> for Deployment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Deployment;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Deployment")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Deployment, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut state: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut project_id: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut public_url: Option<String> = None;
+                let mut active_version_id: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "state" => state = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "project_id" => project_id = access.next_value()?,
+                        "url" => url = access.next_value()?,
+                        "public_url" => public_url = access.next_value()?,
+                        "active_version_id" => active_version_id = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Deployment {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    state,
+                    status,
+                    project_id,
+                    url,
+                    public_url,
+                    active_version_id,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A published version of a deployment.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Publication {
     /// The deployment after publishing.
     pub deployment: Deployment,
@@ -2399,8 +4542,51 @@ impl fmt::Debug for Publication {
     }
 }
 
+impl<'de> Deserialize<'de> for Publication {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Publication;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Publication")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Publication, A::Error> {
+                let mut deployment: Option<Deployment> = None;
+                let mut version: Option<Map<String, Value>> = None;
+                let mut services: Option<Vec<Value>> = None;
+                let mut promoted: Option<bool> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "deployment" => deployment = Some(access.next_value()?),
+                        "version" => version = access.next_value()?,
+                        "services" => services = access.next_value()?,
+                        "promoted" => promoted = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Publication {
+                    deployment: deployment.ok_or_else(|| de::Error::missing_field("deployment"))?,
+                    version,
+                    services,
+                    promoted,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A managed database.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Database {
     /// Database id.
     pub id: String,
@@ -2463,8 +4649,63 @@ impl fmt::Debug for Database {
     }
 }
 
+impl<'de> Deserialize<'de> for Database {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Database;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Database")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Database, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut engine: Option<String> = None;
+                let mut version: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut region: Option<String> = None;
+                let mut size_gb: Option<i64> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "engine" => engine = access.next_value()?,
+                        "version" => version = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "region" => region = access.next_value()?,
+                        "size_gb" => size_gb = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Database {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    engine,
+                    version,
+                    status,
+                    region,
+                    size_gb,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Connection credentials of a database; every field that grants access is hidden when printed.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct DatabaseCredentials {
     /// Connection URL, password included.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -2517,8 +4758,57 @@ impl fmt::Debug for DatabaseCredentials {
     }
 }
 
+impl<'de> Deserialize<'de> for DatabaseCredentials {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = DatabaseCredentials;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct DatabaseCredentials")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<DatabaseCredentials, A::Error> {
+                let mut url: Option<String> = None;
+                let mut host: Option<String> = None;
+                let mut port: Option<i64> = None;
+                let mut database: Option<String> = None;
+                let mut username: Option<String> = None;
+                let mut password: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "url" => url = access.next_value()?,
+                        "host" => host = access.next_value()?,
+                        "port" => port = access.next_value()?,
+                        "database" => database = access.next_value()?,
+                        "username" => username = access.next_value()?,
+                        "password" => password = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(DatabaseCredentials {
+                    url,
+                    host,
+                    port,
+                    database,
+                    username,
+                    password,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A storage volume.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Volume {
     /// Volume id.
     pub id: String,
@@ -2569,8 +4859,57 @@ impl fmt::Debug for Volume {
     }
 }
 
+impl<'de> Deserialize<'de> for Volume {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Volume;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Volume")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Volume, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut size_gb: Option<i64> = None;
+                let mut status: Option<String> = None;
+                let mut region: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "size_gb" => size_gb = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "region" => region = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Volume {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    size_gb,
+                    status,
+                    region,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A volume mounted into a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct VolumeAttachment {
     /// Attachment id (give it to `detach`).
     pub id: String,
@@ -2621,8 +4960,57 @@ impl fmt::Debug for VolumeAttachment {
     }
 }
 
+impl<'de> Deserialize<'de> for VolumeAttachment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = VolumeAttachment;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct VolumeAttachment")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<VolumeAttachment, A::Error> {
+                let mut id: Option<String> = None;
+                let mut volume_id: Option<String> = None;
+                let mut computer_id: Option<String> = None;
+                let mut mount_path: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut attached_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "volume_id" => volume_id = access.next_value()?,
+                        "computer_id" => computer_id = access.next_value()?,
+                        "mount_path" => mount_path = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "attached_at" => attached_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(VolumeAttachment {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    volume_id,
+                    computer_id,
+                    mount_path,
+                    status,
+                    attached_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An object-storage bucket.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Bucket {
     /// Bucket id.
     pub id: String,
@@ -2667,8 +5055,54 @@ impl fmt::Debug for Bucket {
     }
 }
 
+impl<'de> Deserialize<'de> for Bucket {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Bucket;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Bucket")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Bucket, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut region: Option<String> = None;
+                let mut public: Option<bool> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "region" => region = access.next_value()?,
+                        "public" => public = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Bucket {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    region,
+                    public,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An object stored in a bucket.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct StoredObject {
     /// Object key.
     pub key: String,
@@ -2719,8 +5153,57 @@ impl fmt::Debug for StoredObject {
     }
 }
 
+impl<'de> Deserialize<'de> for StoredObject {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = StoredObject;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct StoredObject")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<StoredObject, A::Error> {
+                let mut key: Option<String> = None;
+                let mut bucket_id: Option<String> = None;
+                let mut size: Option<i64> = None;
+                let mut content_type: Option<String> = None;
+                let mut etag: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "key" => key = Some(access.next_value()?),
+                        "bucket_id" => bucket_id = access.next_value()?,
+                        "size" => size = access.next_value()?,
+                        "content_type" => content_type = access.next_value()?,
+                        "etag" => etag = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(StoredObject {
+                    key: key.ok_or_else(|| de::Error::missing_field("key"))?,
+                    bucket_id,
+                    size,
+                    content_type,
+                    etag,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A presigned URL for one object.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct SignedUrl {
     /// The URL; its query carries the signature.
     pub url: String,
@@ -2759,8 +5242,51 @@ impl fmt::Debug for SignedUrl {
     }
 }
 
+impl<'de> Deserialize<'de> for SignedUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = SignedUrl;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct SignedUrl")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<SignedUrl, A::Error> {
+                let mut url: Option<String> = None;
+                let mut method: Option<String> = None;
+                let mut headers: Option<Map<String, Value>> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "url" => url = Some(access.next_value()?),
+                        "method" => method = access.next_value()?,
+                        "headers" => headers = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(SignedUrl {
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    method,
+                    headers,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A command center agent session.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct AgentSession {
     /// Session id.
     pub id: String,
@@ -2817,8 +5343,60 @@ impl fmt::Debug for AgentSession {
     }
 }
 
+impl<'de> Deserialize<'de> for AgentSession {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = AgentSession;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct AgentSession")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<AgentSession, A::Error> {
+                let mut id: Option<String> = None;
+                let mut goal: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut computer_id: Option<String> = None;
+                let mut tenant_id: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut updated_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "goal" => goal = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "computer_id" => computer_id = access.next_value()?,
+                        "tenant_id" => tenant_id = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "updated_at" => updated_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(AgentSession {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    goal,
+                    status,
+                    computer_id,
+                    tenant_id,
+                    created_at,
+                    updated_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The tenant's credit balance.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CreditBalance {
     /// Credits left.
     pub balance: i64,
@@ -2851,8 +5429,48 @@ impl fmt::Debug for CreditBalance {
     }
 }
 
+impl<'de> Deserialize<'de> for CreditBalance {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = CreditBalance;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct CreditBalance")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<CreditBalance, A::Error> {
+                let mut balance: Option<i64> = None;
+                let mut currency: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "balance" => balance = Some(access.next_value()?),
+                        "currency" => currency = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(CreditBalance {
+                    balance: balance.ok_or_else(|| de::Error::missing_field("balance"))?,
+                    currency,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One credit transaction.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CreditTransaction {
     /// Transaction id.
     pub id: String,
@@ -2895,8 +5513,54 @@ impl fmt::Debug for CreditTransaction {
     }
 }
 
+impl<'de> Deserialize<'de> for CreditTransaction {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = CreditTransaction;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct CreditTransaction")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<CreditTransaction, A::Error> {
+                let mut id: Option<String> = None;
+                let mut amount: Option<i64> = None;
+                let mut r#type: Option<String> = None;
+                let mut description: Option<String> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "amount" => amount = Some(access.next_value()?),
+                        "type" => r#type = access.next_value()?,
+                        "description" => description = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(CreditTransaction {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    amount: amount.ok_or_else(|| de::Error::missing_field("amount"))?,
+                    r#type,
+                    description,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Metered usage of one sandbox.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct SandboxUsage {
     /// Sandbox id.
     pub sandbox_id: String,
@@ -2989,8 +5653,80 @@ impl fmt::Debug for SandboxUsage {
     }
 }
 
+impl<'de> Deserialize<'de> for SandboxUsage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = SandboxUsage;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct SandboxUsage")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<SandboxUsage, A::Error> {
+                let mut sandbox_id: Option<String> = None;
+                let mut state: Option<String> = None;
+                let mut runtime_sec: Option<i64> = None;
+                let mut provisioned_vcpu_ms: Option<i64> = None;
+                let mut provisioned_memory_mb_ms: Option<i64> = None;
+                let mut creation_count: Option<i64> = None;
+                let mut active_cpu_ms: Option<i64> = None;
+                let mut network_ingress_bytes: Option<i64> = None;
+                let mut network_egress_bytes: Option<i64> = None;
+                let mut measurement_status: Option<Map<String, Value>> = None;
+                let mut estimated_cost_cents: Option<i64> = None;
+                let mut timeout_sec: Option<i64> = None;
+                let mut timeout_remaining_ms: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "sandbox_id" => sandbox_id = Some(access.next_value()?),
+                        "state" => state = access.next_value()?,
+                        "runtime_sec" => runtime_sec = access.next_value()?,
+                        "provisioned_vcpu_ms" => provisioned_vcpu_ms = access.next_value()?,
+                        "provisioned_memory_mb_ms" => {
+                            provisioned_memory_mb_ms = access.next_value()?
+                        }
+                        "creation_count" => creation_count = access.next_value()?,
+                        "active_cpu_ms" => active_cpu_ms = access.next_value()?,
+                        "network_ingress_bytes" => network_ingress_bytes = access.next_value()?,
+                        "network_egress_bytes" => network_egress_bytes = access.next_value()?,
+                        "measurement_status" => measurement_status = access.next_value()?,
+                        "estimated_cost_cents" => estimated_cost_cents = access.next_value()?,
+                        "timeout_sec" => timeout_sec = access.next_value()?,
+                        "timeout_remaining_ms" => timeout_remaining_ms = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(SandboxUsage {
+                    sandbox_id: sandbox_id.ok_or_else(|| de::Error::missing_field("sandbox_id"))?,
+                    state,
+                    runtime_sec,
+                    provisioned_vcpu_ms,
+                    provisioned_memory_mb_ms,
+                    creation_count,
+                    active_cpu_ms,
+                    network_ingress_bytes,
+                    network_egress_bytes,
+                    measurement_status,
+                    estimated_cost_cents,
+                    timeout_sec,
+                    timeout_remaining_ms,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Whether a sandbox can run commands, with the state of each platform component.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct Readiness {
     /// Whether commands can run now.
     pub ready: bool,
@@ -3035,8 +5771,54 @@ impl fmt::Debug for Readiness {
     }
 }
 
+impl<'de> Deserialize<'de> for Readiness {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = Readiness;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct Readiness")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Readiness, A::Error> {
+                let mut ready: Option<bool> = None;
+                let mut status: Option<String> = None;
+                let mut state: Option<String> = None;
+                let mut readiness: Option<Map<String, Value>> = None;
+                let mut ready_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "ready" => ready = Some(access.next_value()?),
+                        "status" => status = access.next_value()?,
+                        "state" => state = access.next_value()?,
+                        "readiness" => readiness = access.next_value()?,
+                        "ready_at" => ready_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(Readiness {
+                    ready: ready.ok_or_else(|| de::Error::missing_field("ready"))?,
+                    status,
+                    state,
+                    readiness,
+                    ready_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// What a path of a sandbox is.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct FileStat {
     /// Absolute path.
     pub path: String,
@@ -3093,8 +5875,60 @@ impl fmt::Debug for FileStat {
     }
 }
 
+impl<'de> Deserialize<'de> for FileStat {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FileStat;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct FileStat")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<FileStat, A::Error> {
+                let mut path: Option<String> = None;
+                let mut exists: Option<bool> = None;
+                let mut r#type: Option<String> = None;
+                let mut is_dir: Option<bool> = None;
+                let mut size: Option<i64> = None;
+                let mut mode: Option<String> = None;
+                let mut modified_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "path" => path = Some(access.next_value()?),
+                        "exists" => exists = access.next_value()?,
+                        "type" => r#type = access.next_value()?,
+                        "is_dir" => is_dir = access.next_value()?,
+                        "size" => size = access.next_value()?,
+                        "mode" => mode = access.next_value()?,
+                        "modified_at" => modified_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(FileStat {
+                    path: path.ok_or_else(|| de::Error::missing_field("path"))?,
+                    exists,
+                    r#type,
+                    is_dir,
+                    size,
+                    mode,
+                    modified_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The outcome of checking a template build spec.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct TemplateValidation {
     /// Whether the spec can be built.
     pub valid: bool,
@@ -3127,8 +5961,48 @@ impl fmt::Debug for TemplateValidation {
     }
 }
 
+impl<'de> Deserialize<'de> for TemplateValidation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = TemplateValidation;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct TemplateValidation")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<TemplateValidation, A::Error> {
+                let mut valid: Option<bool> = None;
+                let mut errors: Option<Vec<Value>> = None;
+                let mut build_spec: Option<Map<String, Value>> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "valid" => valid = Some(access.next_value()?),
+                        "errors" => errors = access.next_value()?,
+                        "build_spec" => build_spec = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(TemplateValidation {
+                    valid: valid.ok_or_else(|| de::Error::missing_field("valid"))?,
+                    errors,
+                    build_spec,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One build of a sandbox template.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct TemplateBuild {
     /// Build id.
     pub id: String,
@@ -3183,8 +6057,60 @@ impl fmt::Debug for TemplateBuild {
     }
 }
 
+impl<'de> Deserialize<'de> for TemplateBuild {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = TemplateBuild;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct TemplateBuild")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<TemplateBuild, A::Error> {
+                let mut id: Option<String> = None;
+                let mut template_id: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut build_spec: Option<Map<String, Value>> = None;
+                let mut logs: Option<Vec<String>> = None;
+                let mut created_at: Option<String> = None;
+                let mut finished_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "template_id" => template_id = access.next_value()?,
+                        "status" => status = Some(access.next_value()?),
+                        "build_spec" => build_spec = access.next_value()?,
+                        "logs" => logs = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "finished_at" => finished_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(TemplateBuild {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    template_id,
+                    status: status.ok_or_else(|| de::Error::missing_field("status"))?,
+                    build_spec,
+                    logs,
+                    created_at,
+                    finished_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A template of the platform catalog.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CatalogTemplate {
     /// Template id.
     pub id: String,
@@ -3235,8 +6161,57 @@ impl fmt::Debug for CatalogTemplate {
     }
 }
 
+impl<'de> Deserialize<'de> for CatalogTemplate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = CatalogTemplate;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct CatalogTemplate")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<CatalogTemplate, A::Error> {
+                let mut id: Option<String> = None;
+                let mut name: Option<String> = None;
+                let mut product: Option<String> = None;
+                let mut default_size: Option<String> = None;
+                let mut sizes: Option<Vec<String>> = None;
+                let mut description: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "name" => name = access.next_value()?,
+                        "product" => product = access.next_value()?,
+                        "default_size" => default_size = access.next_value()?,
+                        "sizes" => sizes = access.next_value()?,
+                        "description" => description = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(CatalogTemplate {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    name,
+                    product,
+                    default_size,
+                    sizes,
+                    description,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The desktop viewer password of a computer; the plaintext only right after a rotation.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ViewerPassword {
     /// Whether a password is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3271,8 +6246,48 @@ impl fmt::Debug for ViewerPassword {
     }
 }
 
+impl<'de> Deserialize<'de> for ViewerPassword {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ViewerPassword;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ViewerPassword")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ViewerPassword, A::Error> {
+                let mut viewer_password_set: Option<bool> = None;
+                let mut viewer_password_set_at: Option<String> = None;
+                let mut viewer_password: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "viewer_password_set" => viewer_password_set = access.next_value()?,
+                        "viewer_password_set_at" => viewer_password_set_at = access.next_value()?,
+                        "viewer_password" => viewer_password = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ViewerPassword {
+                    viewer_password_set,
+                    viewer_password_set_at,
+                    viewer_password,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Connection details of a computer's VNC server.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct VncCredentials {
     /// Host name.
     pub host: String,
@@ -3321,8 +6336,57 @@ impl fmt::Debug for VncCredentials {
     }
 }
 
+impl<'de> Deserialize<'de> for VncCredentials {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = VncCredentials;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct VncCredentials")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<VncCredentials, A::Error> {
+                let mut host: Option<String> = None;
+                let mut port: Option<i64> = None;
+                let mut username: Option<String> = None;
+                let mut password: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "host" => host = Some(access.next_value()?),
+                        "port" => port = Some(access.next_value()?),
+                        "username" => username = access.next_value()?,
+                        "password" => password = access.next_value()?,
+                        "url" => url = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(VncCredentials {
+                    host: host.ok_or_else(|| de::Error::missing_field("host"))?,
+                    port: port.ok_or_else(|| de::Error::missing_field("port"))?,
+                    username,
+                    password,
+                    url,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An application installed on a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ComputerApp {
     /// Application name, as `desktop.launch` takes it.
     pub name: String,
@@ -3355,8 +6419,48 @@ impl fmt::Debug for ComputerApp {
     }
 }
 
+impl<'de> Deserialize<'de> for ComputerApp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ComputerApp;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ComputerApp")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ComputerApp, A::Error> {
+                let mut name: Option<String> = None;
+                let mut title: Option<String> = None;
+                let mut running: Option<bool> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "name" => name = Some(access.next_value()?),
+                        "title" => title = access.next_value()?,
+                        "running" => running = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ComputerApp {
+                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                    title,
+                    running,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A named public URL of a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct ComputerUrl {
     /// What the URL serves, e.g. `desktop`.
     pub name: String,
@@ -3381,8 +6485,45 @@ impl fmt::Debug for ComputerUrl {
     }
 }
 
+impl<'de> Deserialize<'de> for ComputerUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = ComputerUrl;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct ComputerUrl")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<ComputerUrl, A::Error> {
+                let mut name: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "name" => name = Some(access.next_value()?),
+                        "url" => url = Some(access.next_value()?),
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(ComputerUrl {
+                    name: name.ok_or_else(|| de::Error::missing_field("name"))?,
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A short-lived token for a computer's pixel stream.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct StreamToken {
     /// The token.
     pub token: String,
@@ -3414,8 +6555,48 @@ impl fmt::Debug for StreamToken {
     }
 }
 
+impl<'de> Deserialize<'de> for StreamToken {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = StreamToken;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct StreamToken")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<StreamToken, A::Error> {
+                let mut token: Option<String> = None;
+                let mut url: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "token" => token = Some(access.next_value()?),
+                        "url" => url = access.next_value()?,
+                        "expires_at" => expires_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(StreamToken {
+                    token: token.ok_or_else(|| de::Error::missing_field("token"))?,
+                    url,
+                    expires_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// The public URLs of a computer, computed locally.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct PreviewUrl {
     /// URL of the port and path: `https://{port}-{slug}.sandbox.{domain}{path}`.
     pub url: String,
@@ -3440,8 +6621,45 @@ impl fmt::Debug for PreviewUrl {
     }
 }
 
+impl<'de> Deserialize<'de> for PreviewUrl {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = PreviewUrl;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct PreviewUrl")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<PreviewUrl, A::Error> {
+                let mut url: Option<String> = None;
+                let mut public_url: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "url" => url = Some(access.next_value()?),
+                        "public_url" => public_url = Some(access.next_value()?),
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(PreviewUrl {
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    public_url: public_url.ok_or_else(|| de::Error::missing_field("public_url"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Recent log lines of a computer or database.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct LogLines {
     /// Lines, oldest first.
     pub lines: Vec<String>,
@@ -3468,8 +6686,45 @@ impl fmt::Debug for LogLines {
     }
 }
 
+impl<'de> Deserialize<'de> for LogLines {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = LogLines;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct LogLines")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<LogLines, A::Error> {
+                let mut lines: Option<Vec<String>> = None;
+                let mut since: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "lines" => lines = Some(access.next_value()?),
+                        "since" => since = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(LogLines {
+                    lines: lines.ok_or_else(|| de::Error::missing_field("lines"))?,
+                    since,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A short-lived download URL for a file of a computer.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct FileExport {
     /// Download URL; its query carries the token.
     pub url: String,
@@ -3502,8 +6757,48 @@ impl fmt::Debug for FileExport {
     }
 }
 
+impl<'de> Deserialize<'de> for FileExport {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = FileExport;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct FileExport")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<FileExport, A::Error> {
+                let mut url: Option<String> = None;
+                let mut expires_at: Option<String> = None;
+                let mut path: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "url" => url = Some(access.next_value()?),
+                        "expires_at" => expires_at = access.next_value()?,
+                        "path" => path = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(FileExport {
+                    url: url.ok_or_else(|| de::Error::missing_field("url"))?,
+                    expires_at,
+                    path,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// An open window of a desktop.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct DesktopWindow {
     /// Window id (text on some routes, a number on others).
     pub id: Value,
@@ -3572,8 +6867,66 @@ impl fmt::Debug for DesktopWindow {
     }
 }
 
+impl<'de> Deserialize<'de> for DesktopWindow {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = DesktopWindow;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct DesktopWindow")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<DesktopWindow, A::Error> {
+                let mut id: Option<Value> = None;
+                let mut title: Option<String> = None;
+                let mut app: Option<String> = None;
+                let mut x: Option<i64> = None;
+                let mut y: Option<i64> = None;
+                let mut width: Option<i64> = None;
+                let mut height: Option<i64> = None;
+                let mut focused: Option<bool> = None;
+                let mut is_focused: Option<bool> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "title" => title = access.next_value()?,
+                        "app" => app = access.next_value()?,
+                        "x" => x = access.next_value()?,
+                        "y" => y = access.next_value()?,
+                        "width" => width = access.next_value()?,
+                        "height" => height = access.next_value()?,
+                        "focused" => focused = access.next_value()?,
+                        "is_focused" => is_focused = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(DesktopWindow {
+                    id: id.unwrap_or(Value::Null),
+                    title,
+                    app,
+                    x,
+                    y,
+                    width,
+                    height,
+                    focused,
+                    is_focused,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Where the mouse pointer is.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CursorPosition {
     /// Horizontal position, in pixels.
     pub x: i64,
@@ -3598,8 +6951,45 @@ impl fmt::Debug for CursorPosition {
     }
 }
 
+impl<'de> Deserialize<'de> for CursorPosition {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = CursorPosition;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct CursorPosition")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<CursorPosition, A::Error> {
+                let mut x: Option<i64> = None;
+                let mut y: Option<i64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "x" => x = Some(access.next_value()?),
+                        "y" => y = Some(access.next_value()?),
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(CursorPosition {
+                    x: x.ok_or_else(|| de::Error::missing_field("x"))?,
+                    y: y.ok_or_else(|| de::Error::missing_field("y"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One version of a deployment.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct DeploymentVersion {
     /// Version id.
     pub id: String,
@@ -3662,8 +7052,63 @@ impl fmt::Debug for DeploymentVersion {
     }
 }
 
+impl<'de> Deserialize<'de> for DeploymentVersion {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = DeploymentVersion;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct DeploymentVersion")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<DeploymentVersion, A::Error> {
+                let mut id: Option<String> = None;
+                let mut deployment_id: Option<String> = None;
+                let mut number: Option<i64> = None;
+                let mut status: Option<String> = None;
+                let mut kind: Option<String> = None;
+                let mut environment: Option<String> = None;
+                let mut promoted: Option<bool> = None;
+                let mut created_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "deployment_id" => deployment_id = access.next_value()?,
+                        "number" => number = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "kind" => kind = access.next_value()?,
+                        "environment" => environment = access.next_value()?,
+                        "promoted" => promoted = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeploymentVersion {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    deployment_id,
+                    number,
+                    status,
+                    kind,
+                    environment,
+                    promoted,
+                    created_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// One build of a deployment.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct DeploymentBuild {
     /// Build id.
     pub id: String,
@@ -3720,8 +7165,60 @@ impl fmt::Debug for DeploymentBuild {
     }
 }
 
+impl<'de> Deserialize<'de> for DeploymentBuild {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = DeploymentBuild;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct DeploymentBuild")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<DeploymentBuild, A::Error> {
+                let mut id: Option<String> = None;
+                let mut deployment_id: Option<String> = None;
+                let mut version_id: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut logs: Option<Vec<String>> = None;
+                let mut created_at: Option<String> = None;
+                let mut finished_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "deployment_id" => deployment_id = access.next_value()?,
+                        "version_id" => version_id = access.next_value()?,
+                        "status" => status = access.next_value()?,
+                        "logs" => logs = access.next_value()?,
+                        "created_at" => created_at = access.next_value()?,
+                        "finished_at" => finished_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeploymentBuild {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    deployment_id,
+                    version_id,
+                    status,
+                    logs,
+                    created_at,
+                    finished_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// A custom domain of a deployment.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct DeploymentDomain {
     /// Domain id.
     pub id: String,
@@ -3770,8 +7267,57 @@ impl fmt::Debug for DeploymentDomain {
     }
 }
 
+impl<'de> Deserialize<'de> for DeploymentDomain {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = DeploymentDomain;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct DeploymentDomain")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<DeploymentDomain, A::Error> {
+                let mut id: Option<String> = None;
+                let mut domain: Option<String> = None;
+                let mut status: Option<String> = None;
+                let mut redirect_policy: Option<String> = None;
+                let mut dns_records: Option<Vec<Value>> = None;
+                let mut verified_at: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "id" => id = Some(access.next_value()?),
+                        "domain" => domain = Some(access.next_value()?),
+                        "status" => status = access.next_value()?,
+                        "redirect_policy" => redirect_policy = access.next_value()?,
+                        "dns_records" => dns_records = access.next_value()?,
+                        "verified_at" => verified_at = access.next_value()?,
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(DeploymentDomain {
+                    id: id.ok_or_else(|| de::Error::missing_field("id"))?,
+                    domain: domain.ok_or_else(|| de::Error::missing_field("domain"))?,
+                    status,
+                    redirect_policy,
+                    dns_records,
+                    verified_at,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
 /// Credits spent over a period.
-#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize)]
 pub struct CreditUsage {
     /// Start of the period. ISO 8601.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -3813,6 +7359,53 @@ impl fmt::Debug for CreditUsage {
             s.field("extra", &RedactedMap(&self.extra));
         }
         s.finish()
+    }
+}
+
+impl<'de> Deserialize<'de> for CreditUsage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> Visitor<'de> for Fields {
+            type Value = CreditUsage;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("struct CreditUsage")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<CreditUsage, A::Error> {
+                let mut period_start: Option<String> = None;
+                let mut period_end: Option<String> = None;
+                let mut compute_credits: Option<f64> = None;
+                let mut ai_credits: Option<f64> = None;
+                let mut total_credits: Option<f64> = None;
+                let mut extra = Map::new();
+                while let Some(wire_name) = access.next_key::<FieldName<'de>>()? {
+                    match wire_name.as_str() {
+                        "period_start" => period_start = access.next_value()?,
+                        "period_end" => period_end = access.next_value()?,
+                        "compute_credits" => compute_credits = access.next_value()?,
+                        "ai_credits" => ai_credits = access.next_value()?,
+                        "total_credits" => total_credits = Some(access.next_value()?),
+                        _ => {
+                            extra.insert(wire_name.into_string(), access.next_value()?);
+                        }
+                    }
+                }
+                Ok(CreditUsage {
+                    period_start,
+                    period_end,
+                    compute_credits,
+                    ai_credits,
+                    total_credits: total_credits
+                        .ok_or_else(|| de::Error::missing_field("total_credits"))?,
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(Fields)
     }
 }
 
