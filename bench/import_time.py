@@ -129,7 +129,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 print(f"    {r['cumulative_us']:>7} {r['self_us']:>7}  {r['module']}")
             result["python"][key] = top
     if args.node_pkg:
-        pkg = json.dumps(args.node_pkg)
+        pkg = json.dumps(os.path.abspath(args.node_pkg))  # require() resolves a relative path against the module, not the working directory
         rows = measure({name: ["node", "-e", code.format(pkg=pkg)] for name, code in NODE_CASES.items()}, args.runs)
         report(f"Node ({args.node_pkg}), {args.runs} fresh processes each, wall time", rows)
         inproc = in_process(["node", "-e", NODE_IN_PROCESS.format(pkg=pkg)], args.runs)

@@ -27,6 +27,13 @@ class Handle {
     return this._id
   }
 
+  /** The namespace `name`, made on its first use (most handles, such as a list's records, never need one). */
+  _space(name, Kind) {
+    const space = new Kind(this)
+    Object.defineProperty(this, name, { value: space, enumerable: false })
+    return space
+  }
+
   /** The record as the server last sent it. */
   get data() {
     return this._data

@@ -357,18 +357,44 @@ class SandboxHandleTerminalApi {
 
 /** A sandbox bound to its client; see `sandboxes.create`. */
 class SandboxHandle extends Handle {
-  constructor(flat, data) {
-    super(flat, data)
-    Object.defineProperty(this, 'files', { value: new SandboxHandleFilesApi(this), enumerable: false })
-    Object.defineProperty(this, 'exec', { value: new SandboxHandleExecApi(this), enumerable: false })
-    Object.defineProperty(this, 'events', { value: new SandboxHandleEventsApi(this), enumerable: false })
-    Object.defineProperty(this, 'env', { value: new SandboxHandleEnvApi(this), enumerable: false })
-    Object.defineProperty(this, 'processes', { value: new SandboxHandleProcessesApi(this), enumerable: false })
-    Object.defineProperty(this, 'share', { value: new SandboxHandleShareApi(this), enumerable: false })
-    Object.defineProperty(this, 'previews', { value: new SandboxHandlePreviewsApi(this), enumerable: false })
-    Object.defineProperty(this, 'snapshots', { value: new SandboxHandleSnapshotsApi(this), enumerable: false })
-    Object.defineProperty(this, 'tags', { value: new SandboxHandleTagsApi(this), enumerable: false })
-    Object.defineProperty(this, 'terminal', { value: new SandboxHandleTerminalApi(this), enumerable: false })
+  get files() {
+    return this._space('files', SandboxHandleFilesApi)
+  }
+
+  get exec() {
+    return this._space('exec', SandboxHandleExecApi)
+  }
+
+  get events() {
+    return this._space('events', SandboxHandleEventsApi)
+  }
+
+  get env() {
+    return this._space('env', SandboxHandleEnvApi)
+  }
+
+  get processes() {
+    return this._space('processes', SandboxHandleProcessesApi)
+  }
+
+  get share() {
+    return this._space('share', SandboxHandleShareApi)
+  }
+
+  get previews() {
+    return this._space('previews', SandboxHandlePreviewsApi)
+  }
+
+  get snapshots() {
+    return this._space('snapshots', SandboxHandleSnapshotsApi)
+  }
+
+  get tags() {
+    return this._space('tags', SandboxHandleTagsApi)
+  }
+
+  get terminal() {
+    return this._space('terminal', SandboxHandleTerminalApi)
   }
 
   /** Display name. */
@@ -909,17 +935,40 @@ class ComputerHandleExecApi {
 
 /** A computer bound to its client; see `computers.create`. */
 class ComputerHandle extends Handle {
-  constructor(flat, data) {
-    super(flat, data)
-    Object.defineProperty(this, 'env', { value: new ComputerHandleEnvApi(this), enumerable: false })
-    Object.defineProperty(this, 'ports', { value: new ComputerHandlePortsApi(this), enumerable: false })
-    Object.defineProperty(this, 'autoStop', { value: new ComputerHandleAutoStopApi(this), enumerable: false })
-    Object.defineProperty(this, 'metrics', { value: new ComputerHandleMetricsApi(this), enumerable: false })
-    Object.defineProperty(this, 'terminal', { value: new ComputerHandleTerminalApi(this), enumerable: false })
-    Object.defineProperty(this, 'volumes', { value: new ComputerHandleVolumesApi(this), enumerable: false })
-    Object.defineProperty(this, 'logs', { value: new ComputerHandleLogsApi(this), enumerable: false })
-    Object.defineProperty(this, 'desktop', { value: new ComputerHandleDesktopApi(this), enumerable: false })
-    Object.defineProperty(this, 'exec', { value: new ComputerHandleExecApi(this), enumerable: false })
+  get env() {
+    return this._space('env', ComputerHandleEnvApi)
+  }
+
+  get ports() {
+    return this._space('ports', ComputerHandlePortsApi)
+  }
+
+  get autoStop() {
+    return this._space('autoStop', ComputerHandleAutoStopApi)
+  }
+
+  get metrics() {
+    return this._space('metrics', ComputerHandleMetricsApi)
+  }
+
+  get terminal() {
+    return this._space('terminal', ComputerHandleTerminalApi)
+  }
+
+  get volumes() {
+    return this._space('volumes', ComputerHandleVolumesApi)
+  }
+
+  get logs() {
+    return this._space('logs', ComputerHandleLogsApi)
+  }
+
+  get desktop() {
+    return this._space('desktop', ComputerHandleDesktopApi)
+  }
+
+  get exec() {
+    return this._space('exec', ComputerHandleExecApi)
   }
 
   /** Display name. */

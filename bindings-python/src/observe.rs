@@ -258,9 +258,11 @@ pub async fn aupload_from_path(
 }
 
 /// Sends the core's log records to `handler(level, message, fields)`, or stops with `None`.
+/// `enabled(levelno)`, when given, is asked first (`logging`'s numbers: 10, 20, 30), so
+/// that a record nobody listens to costs no message, no fields and no second call.
 #[pyfunction]
-#[pyo3(signature = (handler))]
-pub fn set_log_handler(handler: Option<Py<PyAny>>) {
+#[pyo3(signature = (handler, enabled=None))]
+pub fn set_log_handler(handler: Option<Py<PyAny>>, enabled: Option<Py<PyAny>>) {
     let Some(handler) = handler else {
         miosa::clear_log_sink();
         return;
@@ -273,6 +275,16 @@ pub fn set_log_handler(handler: Option<Py<PyAny>>) {
             }
             Python::attach(|py| {
                 let sent = (|| -> PyResult<()> {
+                    if let Some(enabled) = &enabled {
+                        let levelno = match record.level {
+                            miosa::LogLevel::Debug => 10,
+                            miosa::LogLevel::Info => 20,
+                            miosa::LogLevel::Warn => 30,
+                        };
+                        if !enabled.call1(py, (levelno,))?.is_truthy(py)? {
+                            return Ok(());
+                        }
+                    }
                     let fields = json_to_py(
                         py,
                         &serde_json::json!({

@@ -87,10 +87,11 @@ def render_js(ops: list[Op]) -> str:
         members = {lower_camel(c[-1]) for c in kids[()]} | {lower_camel(b.function) for b in bound if not b.where}
         h = handle_class(kind)
         out.append(f"\n/** A {kind.name.lower()} bound to its client; see `{kind.lifecycle}.create`. */\nclass {h} extends Handle {{\n")
-        out.append("  constructor(flat, data) {\n    super(flat, data)\n")
-        for child in kids[()]:
-            out.append(f"    Object.defineProperty(this, '{lower_camel(child[-1])}', {{ value: new {space_class(kind, child)}(this), enumerable: false }})\n")
-        out.append("  }\n")
+        getters = [
+            f"  get {lower_camel(c[-1])}() {{\n    return this._space('{lower_camel(c[-1])}', {space_class(kind, c)})\n  }}\n"
+            for c in kids[()]
+        ]
+        out.append("\n".join(getters))
         for f in models[kind.model].fields:
             if f.name not in members and f.name != "id":
                 out.append(f"\n  /** {f.doc} */\n  get {f.name}() {{\n    return this._data.{f.name}\n  }}\n")

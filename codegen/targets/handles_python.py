@@ -78,9 +78,11 @@ def render_kind(kind: Kind, ops: list[Op], asynchronous: bool, stub: bool) -> st
         out.append("    def __init__(self, native: NativeClient, data: Mapping[str, Any]) -> None: ...\n")
     else:
         out.append(f"    _model = _m.{kind.model}\n")
-        out.append("    _namespace_classes = (" + "".join(f'("{c[-1]}", {space_class(kind, c, asynchronous)}), ' for c in top) + ")\n")
         for child in top:
-            out.append(f"\n    @property\n    def {child[-1]}(self):\n        return self._spaces[\"{child[-1]}\"]\n")
+            out.append(
+                f"\n    @property\n    def {child[-1]}(self):\n"
+                f"        return self._space(\"{child[-1]}\", {space_class(kind, child, asynchronous)})\n"
+            )
     for b in bound:
         if b.where == ():
             out.append("\n" + bound_method(kind, b, asynchronous, stub, on_handle=True))

@@ -215,6 +215,9 @@ impl Client {
         T: Send + 'static,
         F: Future<Output = Result<T>> + Send + 'static,
     {
+        // Moved by pointer from here on: the wrappers below and the task would
+        // each copy a large future otherwise.
+        let fut = Box::pin(fut);
         let cancel = self.cancel.clone();
         // A caller collecting the raw response (`with_response`) sees this task's responses too.
         let raw_slot = crate::raw::current_slot();
@@ -290,7 +293,10 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Output> {
         let client = self.clone();
-        let work = async move { dispatch::invoke(&client, op, args, params).await };
+        // Boxed, like every future this client spawns: a dispatch future holds the
+        // state of every kind of answer (tens of kB), and each move into a task or
+        // a binding's wrapper copied all of it.
+        let work = Box::pin(async move { dispatch::invoke(&client, op, args, params).await });
         // Already on one of the client's own threads (a task it spawned, as
         // the bindings' calls are): run here, saving a task and a wake-up.
         if self.engine().is_ok_and(|engine| engine.is_current()) {
@@ -310,7 +316,9 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Output> {
         let client = self.clone();
-        self.block_on(async move { dispatch::invoke(&client, op, args, params).await })
+        self.block_on(Box::pin(async move {
+            dispatch::invoke(&client, op, args, params).await
+        }))
     }
 
     /// A lazy iterator over every item of a paginated operation, following cursors.
@@ -352,16 +360,20 @@ impl Client {
     ) -> Result<Value> {
         let client = self.clone();
         let path = path.to_owned();
-        self.spawn(async move { dispatch::raw_json(&client, method, &path, body).await })
-            .await
+        self.spawn(Box::pin(async move {
+            dispatch::raw_json(&client, method, &path, body).await
+        }))
+        .await
     }
 
     /// Downloads raw bytes from any path.
     pub async fn request_bytes(&self, path: &str) -> Result<Bytes> {
         let client = self.clone();
         let path = path.to_owned();
-        self.spawn(async move { dispatch::raw_bytes(&client, &path).await })
-            .await
+        self.spawn(Box::pin(async move {
+            dispatch::raw_bytes(&client, &path).await
+        }))
+        .await
     }
 }
 

@@ -37,7 +37,6 @@ class _Handle:
     _spaces: Dict[str, BoundNamespace]
     # Set by each generated handle class.
     _model: Any = None
-    _namespace_classes: Tuple[Tuple[str, Any], ...] = ()
 
     def __init__(self, native: "NativeClient", data: Mapping[str, Any]) -> None:
         ident = data.get("id")
@@ -53,7 +52,15 @@ class _Handle:
         object.__setattr__(self, "_call", native.call)
         object.__setattr__(self, "_acall", native.acall)
         object.__setattr__(self, "_pager", native.pager)
-        object.__setattr__(self, "_spaces", {name: cls(self) for name, cls in self._namespace_classes})
+        # Namespaces are made on first use: most handles (every record of a list) never need one.
+        object.__setattr__(self, "_spaces", {})
+
+    def _space(self, name: str, cls: Any) -> Any:
+        """The namespace `name` of this handle, made on its first use."""
+        space = self._spaces.get(name)
+        if space is None:
+            space = self._spaces[name] = cls(self)
+        return space
 
     @property
     def id(self) -> str:

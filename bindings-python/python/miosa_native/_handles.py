@@ -504,47 +504,46 @@ class SandboxHandle(SyncHandle, _m.Sandbox):
     """A sandbox bound to its client: the `sandboxes` record it came with plus every operation on it with the id filled in. `with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `Client.sandboxes.create`, `get`, `list` or `connect`."""
 
     _model = _m.Sandbox
-    _namespace_classes = (("files", SandboxHandleFilesAPI), ("exec", SandboxHandleExecAPI), ("events", SandboxHandleEventsAPI), ("env", SandboxHandleEnvAPI), ("processes", SandboxHandleProcessesAPI), ("share", SandboxHandleShareAPI), ("previews", SandboxHandlePreviewsAPI), ("snapshots", SandboxHandleSnapshotsAPI), ("tags", SandboxHandleTagsAPI), ("terminal", SandboxHandleTerminalAPI), )
 
     @property
     def files(self):
-        return self._spaces["files"]
+        return self._space("files", SandboxHandleFilesAPI)
 
     @property
     def exec(self):
-        return self._spaces["exec"]
+        return self._space("exec", SandboxHandleExecAPI)
 
     @property
     def events(self):
-        return self._spaces["events"]
+        return self._space("events", SandboxHandleEventsAPI)
 
     @property
     def env(self):
-        return self._spaces["env"]
+        return self._space("env", SandboxHandleEnvAPI)
 
     @property
     def processes(self):
-        return self._spaces["processes"]
+        return self._space("processes", SandboxHandleProcessesAPI)
 
     @property
     def share(self):
-        return self._spaces["share"]
+        return self._space("share", SandboxHandleShareAPI)
 
     @property
     def previews(self):
-        return self._spaces["previews"]
+        return self._space("previews", SandboxHandlePreviewsAPI)
 
     @property
     def snapshots(self):
-        return self._spaces["snapshots"]
+        return self._space("snapshots", SandboxHandleSnapshotsAPI)
 
     @property
     def tags(self):
-        return self._spaces["tags"]
+        return self._space("tags", SandboxHandleTagsAPI)
 
     @property
     def terminal(self):
-        return self._spaces["terminal"]
+        return self._space("terminal", SandboxHandleTerminalAPI)
 
     def refresh(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
@@ -1308,47 +1307,46 @@ class AsyncSandboxHandle(AsyncHandle, _m.Sandbox):
     """A sandbox bound to its client: the `sandboxes` record it came with plus every operation on it with the id filled in. `async with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `AsyncClient.sandboxes.create`, `get`, `list` or `connect`."""
 
     _model = _m.Sandbox
-    _namespace_classes = (("files", AsyncSandboxHandleFilesAPI), ("exec", AsyncSandboxHandleExecAPI), ("events", AsyncSandboxHandleEventsAPI), ("env", AsyncSandboxHandleEnvAPI), ("processes", AsyncSandboxHandleProcessesAPI), ("share", AsyncSandboxHandleShareAPI), ("previews", AsyncSandboxHandlePreviewsAPI), ("snapshots", AsyncSandboxHandleSnapshotsAPI), ("tags", AsyncSandboxHandleTagsAPI), ("terminal", AsyncSandboxHandleTerminalAPI), )
 
     @property
     def files(self):
-        return self._spaces["files"]
+        return self._space("files", AsyncSandboxHandleFilesAPI)
 
     @property
     def exec(self):
-        return self._spaces["exec"]
+        return self._space("exec", AsyncSandboxHandleExecAPI)
 
     @property
     def events(self):
-        return self._spaces["events"]
+        return self._space("events", AsyncSandboxHandleEventsAPI)
 
     @property
     def env(self):
-        return self._spaces["env"]
+        return self._space("env", AsyncSandboxHandleEnvAPI)
 
     @property
     def processes(self):
-        return self._spaces["processes"]
+        return self._space("processes", AsyncSandboxHandleProcessesAPI)
 
     @property
     def share(self):
-        return self._spaces["share"]
+        return self._space("share", AsyncSandboxHandleShareAPI)
 
     @property
     def previews(self):
-        return self._spaces["previews"]
+        return self._space("previews", AsyncSandboxHandlePreviewsAPI)
 
     @property
     def snapshots(self):
-        return self._spaces["snapshots"]
+        return self._space("snapshots", AsyncSandboxHandleSnapshotsAPI)
 
     @property
     def tags(self):
-        return self._spaces["tags"]
+        return self._space("tags", AsyncSandboxHandleTagsAPI)
 
     @property
     def terminal(self):
-        return self._spaces["terminal"]
+        return self._space("terminal", AsyncSandboxHandleTerminalAPI)
 
     async def refresh(self, *, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Fetch one sandbox.
@@ -2036,43 +2034,42 @@ class ComputerHandle(SyncHandle, _m.Computer):
     """A computer bound to its client: the `computers` record it came with plus every operation on it with the id filled in. `with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `Client.computers.create`, `get`, `list` or `connect`."""
 
     _model = _m.Computer
-    _namespace_classes = (("env", ComputerHandleEnvAPI), ("ports", ComputerHandlePortsAPI), ("auto_stop", ComputerHandleAutoStopAPI), ("metrics", ComputerHandleMetricsAPI), ("terminal", ComputerHandleTerminalAPI), ("volumes", ComputerHandleVolumesAPI), ("logs", ComputerHandleLogsAPI), ("desktop", ComputerHandleDesktopAPI), ("exec", ComputerHandleExecAPI), )
 
     @property
     def env(self):
-        return self._spaces["env"]
+        return self._space("env", ComputerHandleEnvAPI)
 
     @property
     def ports(self):
-        return self._spaces["ports"]
+        return self._space("ports", ComputerHandlePortsAPI)
 
     @property
     def auto_stop(self):
-        return self._spaces["auto_stop"]
+        return self._space("auto_stop", ComputerHandleAutoStopAPI)
 
     @property
     def metrics(self):
-        return self._spaces["metrics"]
+        return self._space("metrics", ComputerHandleMetricsAPI)
 
     @property
     def terminal(self):
-        return self._spaces["terminal"]
+        return self._space("terminal", ComputerHandleTerminalAPI)
 
     @property
     def volumes(self):
-        return self._spaces["volumes"]
+        return self._space("volumes", ComputerHandleVolumesAPI)
 
     @property
     def logs(self):
-        return self._spaces["logs"]
+        return self._space("logs", ComputerHandleLogsAPI)
 
     @property
     def desktop(self):
-        return self._spaces["desktop"]
+        return self._space("desktop", ComputerHandleDesktopAPI)
 
     @property
     def exec(self):
-        return self._spaces["exec"]
+        return self._space("exec", ComputerHandleExecAPI)
 
     def start(self, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.
@@ -2730,43 +2727,42 @@ class AsyncComputerHandle(AsyncHandle, _m.Computer):
     """A computer bound to its client: the `computers` record it came with plus every operation on it with the id filled in. `async with` destroys it on exit unless `keep()` was called. Fields whose names are namespaces here are read from `data`. Get one from `AsyncClient.computers.create`, `get`, `list` or `connect`."""
 
     _model = _m.Computer
-    _namespace_classes = (("env", AsyncComputerHandleEnvAPI), ("ports", AsyncComputerHandlePortsAPI), ("auto_stop", AsyncComputerHandleAutoStopAPI), ("metrics", AsyncComputerHandleMetricsAPI), ("terminal", AsyncComputerHandleTerminalAPI), ("volumes", AsyncComputerHandleVolumesAPI), ("logs", AsyncComputerHandleLogsAPI), ("desktop", AsyncComputerHandleDesktopAPI), ("exec", AsyncComputerHandleExecAPI), )
 
     @property
     def env(self):
-        return self._spaces["env"]
+        return self._space("env", AsyncComputerHandleEnvAPI)
 
     @property
     def ports(self):
-        return self._spaces["ports"]
+        return self._space("ports", AsyncComputerHandlePortsAPI)
 
     @property
     def auto_stop(self):
-        return self._spaces["auto_stop"]
+        return self._space("auto_stop", AsyncComputerHandleAutoStopAPI)
 
     @property
     def metrics(self):
-        return self._spaces["metrics"]
+        return self._space("metrics", AsyncComputerHandleMetricsAPI)
 
     @property
     def terminal(self):
-        return self._spaces["terminal"]
+        return self._space("terminal", AsyncComputerHandleTerminalAPI)
 
     @property
     def volumes(self):
-        return self._spaces["volumes"]
+        return self._space("volumes", AsyncComputerHandleVolumesAPI)
 
     @property
     def logs(self):
-        return self._spaces["logs"]
+        return self._space("logs", AsyncComputerHandleLogsAPI)
 
     @property
     def desktop(self):
-        return self._spaces["desktop"]
+        return self._space("desktop", AsyncComputerHandleDesktopAPI)
 
     @property
     def exec(self):
-        return self._spaces["exec"]
+        return self._space("exec", AsyncComputerHandleExecAPI)
 
     async def start(self, *, environment=NOT_GIVEN, environment_id=NOT_GIVEN, env_id=NOT_GIVEN, no_env=NOT_GIVEN, env=NOT_GIVEN, fail_fast=NOT_GIVEN, extra_headers=None, extra_query=None, extra_body=None, timeout=None, max_response_bytes=None):
         """Boot a computer.

@@ -187,6 +187,10 @@ def _get_logger() -> Any:
     return _logger
 
 
+def _enabled(number: int) -> bool:
+    return bool((_logger or _get_logger()).isEnabledFor(number))
+
+
 def _forward(level: str, message: str, fields: Dict[str, Any]) -> None:
     number = _LEVELS.get(level, 20)
     logger = _logger or _get_logger()
@@ -209,7 +213,8 @@ def _install_logging() -> None:
             handler = logging.StreamHandler()
             handler.setFormatter(logging.Formatter("miosa %(levelname)s: %(message)s"))
             logger.addHandler(handler)
-    _native.set_log_handler(_forward)
+    # The core asks `_enabled` first: a record no logger takes is not built.
+    _native.set_log_handler(_forward, _enabled)
 
 
 _install_logging()
