@@ -47,6 +47,25 @@ def test_import_loads_no_submodule_nor_typing() -> None:
     assert loaded == "['miosa_native']"
 
 
+def test_a_client_and_its_calls_load_no_typing() -> None:
+    # `typing` (and `re` with it) was half of `from miosa_native import Client`; the
+    # modules behind a client use run-time stand-ins (`_typing.py`) instead.
+    loaded = fresh(
+        "import sys; from miosa_native import Client, FileWrite, AsyncPager, RawResponse, PendingHandle; "
+        "client = Client('msk_test_x', base_url='http://127.0.0.1:9/api/v1'); client.sandboxes; "
+        "assert FileWrite(path='a', content=b'x') == {'path': 'a', 'content': b'x'}; "
+        "assert AsyncPager[int] is AsyncPager and RawResponse[int] is RawResponse and PendingHandle[int] is PendingHandle; "
+        "print(sorted(m for m in sys.modules if m == 'typing'))"
+    )
+    assert loaded == "[]"
+
+
+def test_public_typing_aliases_still_resolve() -> None:
+    import typing
+
+    assert miosa_native.ProgressCallback == typing.Callable[[int, typing.Optional[int]], typing.Any]
+
+
 def test_first_use_loads_only_what_the_name_needs() -> None:
     loaded = fresh(
         "import sys; from miosa_native import NotFoundError; "

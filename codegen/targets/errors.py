@@ -108,7 +108,11 @@ classes come from the core's list of error kinds (`core/errors.toml`)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple, Type
+# For type checkers only: importing `typing` would double the time of
+# `from miosa_native import Client` (see `_typing.py`).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Optional, Tuple, Type
 
 __all__ = [
     "MiosaError",

@@ -5,31 +5,38 @@ stream callback form."""
 from __future__ import annotations
 
 from collections import abc
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    AsyncIterator,
-    Awaitable,
-    Callable,
-    Dict,
-    Generator,
-    Generic,
-    Mapping,
-    NoReturn,
-    Optional,
-    Tuple,
-    Type,
-    TypedDict,
-    TypeVar,
-    Union,
-)
 
 from ._native import redacted
 from ._observe import RawResponses
 from .errors import InvalidArgumentError
 
+# `typing` is for type checkers only (see `_typing.py`): importing it would double
+# the time of `from miosa_native import Client`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import (
+        Any,
+        AsyncIterator,
+        Awaitable,
+        Callable,
+        Dict,
+        Generator,
+        Generic,
+        Mapping,
+        NoReturn,
+        Optional,
+        Tuple,
+        Type,
+        TypedDict,
+        TypeVar,
+        Union,
+    )
+
     from ._native import Event, EventStream, NativeClient, Page, Pager
+
+    _Action = Optional[str]
+else:
+    from ._typing import Generic, TypedDict, TypeVar
 
 _T = TypeVar("_T")
 
@@ -170,8 +177,6 @@ class Namespace(RawResponses):
         self._acall = native.acall
         self._pager = native.pager
 
-
-_Action = Optional[str]
 
 
 def _wants_stop(action: object) -> bool:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypedDict
-
 from ._native import NativeClient
 from ._handles import AsyncComputersHandlesAPI, AsyncSandboxesHandlesAPI, ComputersHandlesAPI, SandboxesHandlesAPI
 from ._ops import _AsyncRoot, _SyncRoot
 
+# `typing` is for type checkers only (see `_typing.py`): importing it would double
+# the time of `from miosa_native import Client`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, Dict, Mapping, Optional, Type, TypedDict
+
     from typing_extensions import Unpack
+else:
+    from ._typing import TypedDict
 
 __all__ = ["Client", "AsyncClient", "ClientSettings"]
 

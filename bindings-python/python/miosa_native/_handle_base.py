@@ -4,14 +4,19 @@ themselves are generated (`_handles.py`)."""
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Dict, Generator, Generic, Mapping, Optional, Tuple, Type, TypeVar
-
 from ._base import Namespace
 from .errors import NotFoundError
 
+# `typing` is for type checkers only (see `_typing.py`): importing it would double
+# the time of `from miosa_native import Client`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, Awaitable, Dict, Generator, Generic, Mapping, Optional, Tuple, Type, TypeVar
+
     from ._native import NativeClient
+else:
+    from ._typing import Generic, TypeVar
 
 _H = TypeVar("_H")
 

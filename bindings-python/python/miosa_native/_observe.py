@@ -5,32 +5,46 @@ this module only shapes it for Python."""
 from __future__ import annotations
 
 import os
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Awaitable,
-    Callable,
-    Dict,
-    Generic,
-    List,
-    Optional,
-    Protocol,
-    Tuple,
-    TypeVar,
-    Union,
-    cast,
-)
 
 from . import _native
 
+# `typing` is for type checkers only (see `_typing.py`): importing it would double
+# the time of `from miosa_native import Client`.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Awaitable,
+        Callable,
+        Dict,
+        Generic,
+        List,
+        Optional,
+        Protocol,
+        Tuple,
+        TypeVar,
+        Union,
+        cast,
+    )
+
     from ._models import FileWritten
 
-_T = TypeVar("_T")
+    #: Called with `(bytes_done, total)`; `total` is None when the size is not known.
+    ProgressCallback = Callable[[int, Optional[int]], Any]
+    LocalPath = Union[str, "os.PathLike[str]"]
+else:
+    from ._typing import Generic, Protocol, TypeVar, cast
 
-#: Called with `(bytes_done, total)`; `total` is None when the size is not known.
-ProgressCallback = Callable[[int, Optional[int]], Any]
-LocalPath = Union[str, "os.PathLike[str]"]
+    def __getattr__(name: str) -> object:
+        # `ProgressCallback` is public: built from `typing` when a program asks for it.
+        if name == "ProgressCallback":
+            from typing import Any, Callable, Optional
+
+            alias = globals()[name] = Callable[[int, Optional[int]], Any]
+            return alias
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+_T = TypeVar("_T")
 
 
 class RawResponse(Generic[_T]):

@@ -8,10 +8,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
-
 from ._native import Socket as _NativeSocket
 from ._native import SocketMessage
+
+# `typing` is for type checkers only (see `_typing.py`): importing it would double
+# the time of `from miosa_native import Client`.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, Union
 
 __all__ = ["AsyncSocket", "Socket", "SocketMessage"]
 
