@@ -258,8 +258,8 @@ pub async fn aupload_from_path(
 }
 
 /// Sends the core's log records to `handler(level, message, fields)`, or stops with `None`.
-/// `enabled(levelno)`, when given, is asked first (`logging`'s numbers: 10, 20, 30), so
-/// that a record nobody listens to costs no message, no fields and no second call.
+/// `enabled(level)`, when given, is asked first, so that a record nobody listens to
+/// costs no message, no fields and no second call.
 #[pyfunction]
 #[pyo3(signature = (handler, enabled=None))]
 pub fn set_log_handler(handler: Option<Py<PyAny>>, enabled: Option<Py<PyAny>>) {
@@ -275,15 +275,10 @@ pub fn set_log_handler(handler: Option<Py<PyAny>>, enabled: Option<Py<PyAny>>) {
             }
             Python::attach(|py| {
                 let sent = (|| -> PyResult<()> {
-                    if let Some(enabled) = &enabled {
-                        let levelno = match record.level {
-                            miosa::LogLevel::Debug => 10,
-                            miosa::LogLevel::Info => 20,
-                            miosa::LogLevel::Warn => 30,
-                        };
-                        if !enabled.call1(py, (levelno,))?.is_truthy(py)? {
-                            return Ok(());
-                        }
+                    if let Some(enabled) = &enabled
+                        && !enabled.call1(py, (record.level.as_str(),))?.is_truthy(py)?
+                    {
+                        return Ok(());
                     }
                     let fields = json_to_py(
                         py,

@@ -293,9 +293,9 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Output> {
         let client = self.clone();
-        // Boxed, like every future this client spawns: a dispatch future holds the
-        // state of every kind of answer (tens of kB), and each move into a task or
-        // a binding's wrapper copied all of it.
+        // Boxed: a dispatch future holds the state of every kind of answer (tens
+        // of kB), and the future of `invoke`, which bindings move into their own
+        // wrappers, would hold it inline (`spawn` boxes what it is given).
         let work = Box::pin(async move { dispatch::invoke(&client, op, args, params).await });
         // Already on one of the client's own threads (a task it spawned, as
         // the bindings' calls are): run here, saving a task and a wake-up.
@@ -316,9 +316,7 @@ impl Client {
         params: Map<String, Value>,
     ) -> Result<Output> {
         let client = self.clone();
-        self.block_on(Box::pin(async move {
-            dispatch::invoke(&client, op, args, params).await
-        }))
+        self.block_on(async move { dispatch::invoke(&client, op, args, params).await })
     }
 
     /// A lazy iterator over every item of a paginated operation, following cursors.
@@ -360,20 +358,16 @@ impl Client {
     ) -> Result<Value> {
         let client = self.clone();
         let path = path.to_owned();
-        self.spawn(Box::pin(async move {
-            dispatch::raw_json(&client, method, &path, body).await
-        }))
-        .await
+        self.spawn(async move { dispatch::raw_json(&client, method, &path, body).await })
+            .await
     }
 
     /// Downloads raw bytes from any path.
     pub async fn request_bytes(&self, path: &str) -> Result<Bytes> {
         let client = self.clone();
         let path = path.to_owned();
-        self.spawn(Box::pin(async move {
-            dispatch::raw_bytes(&client, &path).await
-        }))
-        .await
+        self.spawn(async move { dispatch::raw_bytes(&client, &path).await })
+            .await
     }
 }
 

@@ -217,5 +217,5 @@ async def aupload_from_path(
 ) -> Any: ...
 def set_log_handler(
     handler: Optional[Callable[[str, str, Dict[str, Any]], Any]],
-    enabled: Optional[Callable[[int], bool]] = None,
+    enabled: Optional[Callable[[str], bool]] = None,
 ) -> None: ...

@@ -201,15 +201,13 @@ def _get_logger() -> Any:
     return _logger
 
 
-def _enabled(number: int) -> bool:
-    return bool((_logger or _get_logger()).isEnabledFor(number))
+def _enabled(level: str) -> bool:
+    return bool((_logger or _get_logger()).isEnabledFor(_LEVELS.get(level, 20)))
 
 
 def _forward(level: str, message: str, fields: Dict[str, Any]) -> None:
-    number = _LEVELS.get(level, 20)
-    logger = _logger or _get_logger()
-    if logger.isEnabledFor(number):
-        logger.log(number, message, extra={"miosa": fields})
+    # Called only for a level `_enabled` accepted.
+    (_logger or _get_logger()).log(_LEVELS.get(level, 20), message, extra={"miosa": fields})
 
 
 def _install_logging() -> None:
